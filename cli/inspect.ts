@@ -1,0 +1,71 @@
+// `flux inspect`: what a circuit compiles to, without running it.
+import { Engine } from '../engine/engine.js';
+import type { ModuleNode } from '../engine/circuit/resolve.js';
+import { MODELS } from '../engine/models/registry.js';
+import { relative } from 'node:path';
+import { ProgressLine } from './progress.js';
+
+function mib(b: number): string {
+  return b >= 1 << 20 ? `${(b / (1 << 20)).toFixed(2)} MiB` : `${(b / 1024).toFixed(1)} KiB`;
+}
+
+function tree(node: ModuleNode, indent: string, out: string[], root: string): void {
+  const label = node.prefix ? node.prefix.split('.').pop() : '(root)';
+  out.push(`${indent}${label}  ${relative(root, node.file) || node.file}${node.name ? `  [${node.name}]` : ''}`);
+  for (const c of node.children) tree(c, indent + '  ', out, root);
+}
+
+export function inspect(file: string, opts: { seed?: number; dt?: number; json?: boolean; quiet?: boolean }): string {
+  const bar = new ProgressLine('compiling', opts.quiet);
+  const engine = Engine.fromFile(file, { seed: opts.seed, dt: opts.dt, progress: (f, l) => bar.update(f, l) });
+  bar.done();
+  const net = engine.network;
+  const mem = engine.backend.memoryBytes();
+  const rows = net.projections.map((p) => ({
+    name: p.spec.name,
+    source: p.spec.source,
+    target: p.spec.target,
+    synapses: p.targets.length,
+    perTarget: p.targets.length / (engine.circuit.populations.find((x) => x.name === p.spec.target)!.size || 1),
+    delaySteps: p.delays ? `0..${p.maxDelay}` : String(p.delaySteps),
+    plasticity: p.spec.plasticity?.rule ?? '-',
+    synapse: `${p.spec.synapse.type}/${p.spec.synapse.receptor}`,
+  }));
+  const summary = {
+    circuit: engine.circuit.name,
+    file: engine.circuit.file,
+    dt_ms: engine.circuit.dt,
+    seed: engine.circuit.seed,
+    neurons: net.neurons,
+    synapses: net.synapses,
+    memory_bytes: mem,
+    populations: net.populations.map((p) => ({ name: p.spec.name, model: p.spec.model, size: p.spec.size, offset: p.offset, grid: p.spec.grid })),
+    projections: rows,
+    modulators: engine.circuit.modulators.map((m) => m.name),
+    inputs: engine.circuit.inputs.map((i) => i.name),
+    outputs: engine.circuit.outputs.map((o) => o.name),
+  };
+  if (opts.json) return JSON.stringify(summary, null, 2);
+  const out: string[] = [];
+  out.push(`circuit ${summary.circuit}  (${summary.file})`);
+  out.push(`dt ${summary.dt_ms} ms, seed ${summary.seed}`);
+  out.push(`neurons ${net.neurons}, synapses ${net.synapses}`);
+  const total = mem.neurons + mem.synapsesStatic + mem.synapsesPlastic + mem.buffers;
+  out.push(
+    `memory ~${mib(total)}: neuron state ${mib(mem.neurons)}, synapses ${mib(mem.synapsesStatic)}` +
+      (net.synapses ? ` (${(mem.synapsesStatic / net.synapses).toFixed(1)} B/synapse)` : '') +
+      (mem.synapsesPlastic ? `, plasticity ${mib(mem.synapsesPlastic)}` : '') +
+      `, delay rings and buffers ${mib(mem.buffers)}`,
+  );
+  out.push('', 'populations:');
+  for (const p of summary.populations)
+    out.push(`  ${p.name.padEnd(24)} ${p.model.padEnd(11)} ${String(p.size).padStart(8)}  [${p.offset}, ${p.offset + p.size})${p.grid ? `  grid ${p.grid.join('x')}` : ''}  ${MODELS[p.model].integration}`);
+  if (rows.length) out.push('', 'projections:');
+  for (const r of rows)
+    out.push(`  ${r.name.padEnd(24)} ${`${r.source} -> ${r.target}`.padEnd(30)} ${String(r.synapses).padStart(9)} syn  ${r.perTarget.toFixed(1)}/target  delay ${r.delaySteps} steps  ${r.synapse}  plasticity ${r.plasticity}`);
+  for (const [label, list] of [['modulators', summary.modulators], ['inputs', summary.inputs], ['outputs', summary.outputs]] as const)
+    if (list.length) out.push('', `${label}: ${list.join(', ')}`);
+  out.push('', 'modules:');
+  tree(engine.circuit.modules, '  ', out, process.cwd());
+  return out.join('\n');
+}

@@ -1,0 +1,120 @@
+// The `flux` command.
+import { Command, InvalidArgumentError } from 'commander';
+import { resolve, join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadCircuit } from '../engine/engine.js';
+import { CircuitError } from '../engine/circuit/errors.js';
+import { circuitSchema } from '../engine/circuit/schema.js';
+import { parseQuantity } from '../engine/units.js';
+import { simulate } from './simulate.js';
+import { inspect } from './inspect.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+function time(text: string): number {
+  const q = parseQuantity(text);
+  if (typeof q === 'string') throw new InvalidArgumentError(q);
+  if (q.dimension !== 'time' && q.dimension !== 'dimensionless') throw new InvalidArgumentError(`"${text}" is not a duration (e.g. 1s, 500ms)`);
+  return q.value;
+}
+
+function int(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`"${text}" is not a non-negative integer`);
+  return n;
+}
+
+export function buildCli(): Command {
+  const program = new Command('flux').description('Flux: spiking neural circuits for robots').showHelpAfterError();
+
+  program
+    .command('validate')
+    .description('check circuit files against the schema and each other; prints every problem')
+    .argument('<circuits...>', 'circuit files (JSON or YAML)')
+    .action((files: string[]) => {
+      let failed = false;
+      for (const f of files) {
+        try {
+          const { circuit } = loadCircuit(f);
+          const n = circuit.populations.reduce((a, p) => a + p.size, 0);
+          console.log(`ok ${f}: ${circuit.populations.length} populations (${n} neurons), ${circuit.projections.length} projections`);
+        } catch (e) {
+          if (!(e instanceof CircuitError)) throw e;
+          failed = true;
+          console.error(e.message);
+        }
+      }
+      if (failed) process.exitCode = 1;
+    });
+
+  program
+    .command('inspect')
+    .description('compile a circuit and print neuron and synapse counts, memory and the module tree')
+    .argument('<circuit>')
+    .option('--seed <n>', 'seed (default: the circuit\'s)', int)
+    .option('--dt <time>', 'integration step, e.g. 0.1ms', time)
+    .option('--json', 'machine-readable output')
+    .action((file: string, o: { seed?: number; dt?: number; json?: boolean }) => {
+      console.log(inspect(file, o));
+    });
+
+  program
+    .command('simulate')
+    .description('run a circuit for a duration and write the recording')
+    .argument('<circuit>')
+    .option('--duration <time>', 'simulated time, e.g. 1s or 500ms', time, 1000)
+    .option('--dt <time>', 'integration step, e.g. 0.1ms (default: the circuit\'s)', time)
+    .option('--seed <n>', 'seed (default: the circuit\'s)', int)
+    .option('--record <what>', 'comma-separated: spikes and/or state variables (v, u, w, ge, gi, ie, ii)', 'spikes')
+    .option('--out <file>', 'recording file (.json, or .csv: spikes, with state in <name>.state.csv)')
+    .option('--format <fmt>', 'json or csv (default from the file extension)')
+    .option('--raster <file>', 'write a raster and rate plot (SVG)')
+    .option('--quiet', 'no progress lines')
+    .action((file: string, o: { duration: number; dt?: number; seed?: number; record: string; out?: string; format?: 'json' | 'csv'; raster?: string; quiet?: boolean }) => {
+      const r = simulate(file, { durationMs: o.duration, dt: o.dt, seed: o.seed, record: o.record.split(',').map((s) => s.trim()).filter(Boolean), out: o.out, format: o.format, raster: o.raster, quiet: o.quiet });
+      const secs = (r.steps * r.engine.backend.dt) / 1000;
+      for (const [pop, n] of Object.entries(r.spikes)) {
+        const size = r.engine.circuit.populations.find((p) => p.name === pop)?.size ?? 1;
+        console.log(`${pop.padEnd(24)} ${String(n).padStart(9)} spikes  ${(n / size / secs).toFixed(2)} Hz`);
+      }
+      if (o.out) console.log(`recording: ${o.out}`);
+      if (o.raster) console.log(`raster: ${o.raster}`);
+    });
+
+  program
+    .command('schema')
+    .description('print the JSON Schema of circuit documents (for editors)')
+    .action(() => console.log(JSON.stringify(circuitSchema(), null, 2)));
+
+  program
+    .command('demo')
+    .description('the built-in default: run the COBA example for 1 s and draw its raster')
+    .option('--out-dir <dir>', 'where to write the recording and raster', 'out')
+    .action((o: { outDir: string }) => {
+      const file = join(ROOT, 'examples', 'coba.yaml');
+      const out = join(o.outDir, 'demo.json');
+      const raster = join(o.outDir, 'demo-raster.svg');
+      console.log(`Flux demo: ${file}`);
+      const r = simulate(file, { durationMs: 1000, record: ['spikes'], out, raster });
+      for (const [pop, n] of Object.entries(r.spikes)) {
+        const size = r.engine.circuit.populations.find((p) => p.name === pop)?.size ?? 1;
+        console.log(`  ${pop}: ${(n / size).toFixed(2)} Hz`);
+      }
+      console.log(`recording ${out}\nraster    ${raster}  (open it in a browser)`);
+    });
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await buildCli().parseAsync(argv);
+  } catch (e) {
+    if (e instanceof CircuitError) {
+      console.error(e.message);
+      process.exitCode = 1;
+      return;
+    }
+    throw e;
+  }
+}

@@ -1,0 +1,483 @@
+// The CPU reference backend. Every other backend is checked against it.
+//
+// Order of work within one step n (time t = n*dt to t+dt), the same on every backend:
+//   1. external current: constant and step sources, current inputs -> iext; Poisson sources add
+//      their events to the synaptic channels;
+//   2. modulator effects (gain, threshold, excitability) from the levels at the start of the step;
+//   3. neuron update, threshold and reset (the model's step function); spikes are stamped t = n*dt;
+//   4. spikes are recorded;
+//   5. spikes propagate with the weights as they were before this step's plasticity: delay d steps
+//      lands in the ring slot drained at the end of step n+d (d = 0: felt from step n+1 on);
+//   6. plasticity (traces, STDP, eligibility, modulated weight change);
+//   7. the ring slot of step n is added into the synaptic channels;
+//   8. modulator levels advance (decay towards their drive, plus this step's spikes);
+//   9. outputs update and state probes sample (their time is t+dt).
+import type { Circuit, PopulationSpec, ProjectionSpec, ModulatorSpec, OutputSpec, SourceSpec, InputSpec } from '../circuit/circuit.js';
+import { compilePopulation, compileProjection, synapseBytes, type CompiledPopulation, type CompiledProjection, type Network } from '../compile/compiler.js';
+import type { NeuronModel, PopulationState } from '../models/model.js';
+import { Rng } from '../rng.js';
+import { Recorder, type Recording, type RecordingConfig } from '../recorder.js';
+import { createPlasticState, plasticityStep, type PlasticState } from '../plasticity/stdp.js';
+import type { Backend, ResolvedEdit } from './backend.js';
+
+type Channel = 'ie' | 'ii' | 'ge' | 'gi';
+const CHANNELS: Channel[] = ['ie', 'ii', 'ge', 'gi'];
+
+export function channelOf(synapse: { type: 'current' | 'conductance'; receptor: 'excitatory' | 'inhibitory' }): Channel {
+  if (synapse.type === 'current') return synapse.receptor === 'excitatory' ? 'ie' : 'ii';
+  return synapse.receptor === 'excitatory' ? 'ge' : 'gi';
+}
+
+interface PopRuntime {
+  spec: PopulationSpec;
+  model: NeuronModel;
+  state: PopulationState;
+  spikes: Uint32Array;
+  nSpikes: number;
+  /** Delay rings per channel: ringLen slots of size neurons. */
+  rings: Partial<Record<Channel, Float64Array>>;
+  ringLen: number;
+  sources: SourceSpec[];
+  inputs: InputSpec[];
+  sourceRng: Rng;
+}
+
+interface ProjRuntime {
+  c: CompiledProjection;
+  src: PopRuntime;
+  tgt: PopRuntime;
+  channel: Channel;
+  plastic: PlasticState | null;
+}
+
+interface ModRuntime {
+  spec: ModulatorSpec;
+  level: number;
+}
+
+interface OutRuntime {
+  spec: OutputSpec;
+  pop: PopRuntime;
+  rate: number;
+}
+
+export class CpuBackend implements Backend {
+  readonly name = 'cpu';
+  readonly dt: number;
+  stepIndex = 0;
+  private circuit: Circuit;
+  private readonly seed: number;
+  private readonly pops = new Map<string, PopRuntime>();
+  private projs: ProjRuntime[] = [];
+  private mods: ModRuntime[] = [];
+  private outs: OutRuntime[] = [];
+  private readonly inputValues = new Map<string, number | Float64Array>();
+  private recorder: Recorder | null = null;
+
+  constructor(net: Network) {
+    this.dt = net.dt;
+    this.circuit = net.circuit;
+    this.seed = net.circuit.seed;
+    for (const p of net.populations) this.addPopulation(p);
+    for (const p of net.projections) this.addProjection(p);
+    this.rebuildLinks(net.circuit);
+  }
+
+  // ----- construction -----
+
+  private addPopulation(cp: CompiledPopulation): void {
+    const n = cp.spec.size;
+    const vars: Record<string, Float64Array> = {};
+    for (const v of Object.keys(cp.model.state)) vars[v] = cp.init[v];
+    const state: PopulationState = {
+      n,
+      vars,
+      ie: cp.init.ie,
+      ii: cp.init.ii,
+      ge: cp.init.ge,
+      gi: cp.init.gi,
+      iext: new Float64Array(n),
+      refrac: new Int32Array(n),
+      mod: { gain: 1, thresholdShift: 0, excitability: 0 },
+      rng: Rng.forName(this.seed, `spikes:${cp.spec.name}`),
+      conductance: false,
+    };
+    this.pops.set(cp.spec.name, {
+      spec: cp.spec,
+      model: cp.model,
+      state,
+      spikes: new Uint32Array(n),
+      nSpikes: 0,
+      rings: {},
+      ringLen: 1,
+      sources: [],
+      inputs: [],
+      sourceRng: Rng.forName(this.seed, `sources:${cp.spec.name}`),
+    });
+  }
+
+  private addProjection(c: CompiledProjection): void {
+    const src = this.pops.get(c.spec.source)!;
+    const tgt = this.pops.get(c.spec.target)!;
+    const channel = channelOf(c.spec.synapse);
+    const plastic = c.spec.plasticity ? createPlasticState(c.spec.plasticity, c.rowPtr, c.targets, src.spec.size, tgt.spec.size) : null;
+    this.projs.push({ c, src, tgt, channel, plastic });
+    if (c.maxDelay > 0) this.ensureRing(tgt, channel, c.maxDelay + 1);
+  }
+
+  /** Grows a delay ring keeping pending events in their absolute step slots. */
+  private ensureRing(pop: PopRuntime, channel: Channel, len: number): void {
+    const n = pop.spec.size;
+    if (len > pop.ringLen) {
+      for (const ch of CHANNELS) {
+        const old = pop.rings[ch];
+        if (!old) continue;
+        const next = new Float64Array(len * n);
+        for (let k = 0; k < pop.ringLen; k++) {
+          const abs = this.stepIndex + k;
+          next.set(old.subarray((abs % pop.ringLen) * n, (abs % pop.ringLen + 1) * n), (abs % len) * n);
+        }
+        pop.rings[ch] = next;
+      }
+      pop.ringLen = len;
+    }
+    if (!pop.rings[channel]) pop.rings[channel] = new Float64Array(pop.ringLen * n);
+  }
+
+  /** Refreshes everything derived from the circuit's modulators, sources, inputs and outputs. */
+  private rebuildLinks(circuit: Circuit): void {
+    this.circuit = circuit;
+    for (const pop of this.pops.values()) {
+      pop.spec = circuit.populations.find((p) => p.name === pop.spec.name) ?? pop.spec;
+      pop.sources = circuit.sources.filter((s) => s.target === pop.spec.name);
+      pop.inputs = circuit.inputs.filter((i) => i.target === pop.spec.name);
+      pop.state.conductance =
+        this.projs.some((p) => p.tgt === pop && p.c.spec.synapse.type === 'conductance') ||
+        pop.sources.some((s) => s.type === 'poisson' && s.synapse.type === 'conductance') ||
+        pop.spec.init.ge !== undefined ||
+        pop.spec.init.gi !== undefined;
+    }
+    const levels = new Map(this.mods.map((m) => [m.spec.name, m.level]));
+    this.mods = circuit.modulators.map((spec) => ({ spec, level: levels.get(spec.name) ?? spec.baseline }));
+    const rates = new Map(this.outs.map((o) => [o.spec.name, o.rate]));
+    this.outs = circuit.outputs.map((spec) => ({ spec, pop: this.pops.get(spec.source)!, rate: rates.get(spec.name) ?? 0 }));
+    for (const [name] of this.inputValues) if (!circuit.inputs.some((i) => i.name === name)) this.inputValues.delete(name);
+  }
+
+  // ----- stepping -----
+
+  step(nSteps: number): void {
+    for (let s = 0; s < nSteps; s++) this.stepOnce();
+  }
+
+  private stepOnce(): void {
+    const n = this.stepIndex;
+    const dt = this.dt;
+    const t = n * dt;
+    for (const pop of this.pops.values()) this.externalInput(pop, t);
+    this.applyModulatorEffects();
+    for (const pop of this.pops.values()) {
+      pop.nSpikes = pop.model.step(pop.spec.params, pop.state, dt, pop.spikes);
+      this.recorder?.spikes(n, pop.spec.name, pop.spikes, pop.nSpikes);
+    }
+    for (const p of this.projs) if (p.src.nSpikes > 0) this.propagate(p, n);
+    for (const p of this.projs) if (p.plastic) this.plasticity(p);
+    for (const pop of this.pops.values()) this.drainRings(pop, n);
+    this.advanceModulators();
+    this.updateOutputs();
+    this.stepIndex = n + 1;
+    if (this.recorder?.wantsState(n)) this.recorder.sample(n, (p, v) => this.stateView(p, v));
+  }
+
+  private externalInput(pop: PopRuntime, t: number): void {
+    if (pop.sources.length === 0 && pop.inputs.length === 0) return;
+    const st = pop.state;
+    let base = 0;
+    for (const s of pop.sources) {
+      if (s.type === 'constant') base += s.amplitude;
+      else if (s.type === 'step') {
+        // Compare in whole steps so "100 ms" starts exactly at step 100/dt despite float rounding.
+        let a = 0;
+        for (let i = 0; i < s.times.length && Math.round(s.times[i] / this.dt) <= this.stepIndex; i++) a = s.amplitudes[i];
+        base += a;
+      } else {
+        const ch = st[channelOf(s.synapse)];
+        const mean = s.count * s.rate * (this.dt / 1000);
+        for (let i = 0; i < st.n; i++) {
+          const k = pop.sourceRng.poisson(mean);
+          if (k > 0) ch[i] += k * s.weight;
+        }
+      }
+    }
+    void t;
+    const currentInputs = pop.inputs.filter((i) => i.mode === 'current');
+    if (pop.model.name === 'poisson') {
+      const drive = st.vars.drive;
+      drive.fill(0);
+      for (const inp of pop.inputs) addInput(drive, this.inputValues.get(inp.name), inp.gain);
+      return;
+    }
+    st.iext.fill(base);
+    for (const inp of currentInputs) addInput(st.iext, this.inputValues.get(inp.name), inp.gain);
+  }
+
+  private applyModulatorEffects(): void {
+    for (const pop of this.pops.values()) {
+      pop.state.mod.gain = 1;
+      pop.state.mod.thresholdShift = 0;
+      pop.state.mod.excitability = 0;
+    }
+    for (const m of this.mods) {
+      for (const t of m.spec.targets) {
+        if (!t.population) continue;
+        const mod = this.pops.get(t.population)!.state.mod;
+        if (t.effect === 'gain') mod.gain += t.sensitivity * m.level;
+        else if (t.effect === 'threshold') mod.thresholdShift += t.sensitivity * m.level;
+        else if (t.effect === 'excitability') mod.excitability += t.sensitivity * m.level;
+      }
+    }
+    for (const pop of this.pops.values()) if (pop.state.mod.gain < 0) pop.state.mod.gain = 0;
+  }
+
+  private propagate(p: ProjRuntime, n: number): void {
+    const { rowPtr, targets, weights, delays, delaySteps } = p.c;
+    const spikes = p.src.spikes;
+    const count = p.src.nSpikes;
+    const tgt = p.tgt;
+    if (delays === null) {
+      const size = tgt.spec.size;
+      const dest = delaySteps === 0 ? tgt.state[p.channel] : tgt.rings[p.channel]!.subarray(((n + delaySteps) % tgt.ringLen) * size, ((n + delaySteps) % tgt.ringLen + 1) * size);
+      for (let s = 0; s < count; s++) {
+        const i = spikes[s];
+        const end = rowPtr[i + 1];
+        for (let k = rowPtr[i]; k < end; k++) dest[targets[k]] += weights[k];
+      }
+      return;
+    }
+    const ring = tgt.rings[p.channel]!;
+    const size = tgt.spec.size;
+    const len = tgt.ringLen;
+    const direct = tgt.state[p.channel];
+    for (let s = 0; s < count; s++) {
+      const i = spikes[s];
+      const end = rowPtr[i + 1];
+      for (let k = rowPtr[i]; k < end; k++) {
+        const d = delays[k];
+        if (d === 0) direct[targets[k]] += weights[k];
+        else ring[((n + d) % len) * size + targets[k]] += weights[k];
+      }
+    }
+  }
+
+  private plasticity(p: ProjRuntime): void {
+    const spec = p.c.spec.plasticity!;
+    let lrScale = 1;
+    let level = 0;
+    for (const m of this.mods) {
+      for (const t of m.spec.targets) if (t.effect === 'learning_rate' && t.projection === p.c.spec.name) lrScale += t.sensitivity * m.level;
+      if (spec.modulator === m.spec.name) level = m.level;
+    }
+    plasticityStep(p.plastic!, p.c.rowPtr, p.c.targets, p.c.weights, p.src.spikes, p.src.nSpikes, p.tgt.spikes, p.tgt.nSpikes, this.dt, Math.max(0, lrScale), level);
+  }
+
+  private drainRings(pop: PopRuntime, n: number): void {
+    if (pop.ringLen <= 1) return;
+    const size = pop.spec.size;
+    const off = (n % pop.ringLen) * size;
+    for (const ch of CHANNELS) {
+      const ring = pop.rings[ch];
+      if (!ring) continue;
+      const dest = pop.state[ch];
+      for (let i = 0; i < size; i++) {
+        const x = ring[off + i];
+        if (x !== 0) {
+          dest[i] += x;
+          ring[off + i] = 0;
+        }
+      }
+    }
+  }
+
+  private advanceModulators(): void {
+    for (const m of this.mods) {
+      let drive = m.spec.baseline;
+      let kick = 0;
+      for (const s of m.spec.sources) {
+        if (s.kind === 'constant') drive += s.value;
+        else if (s.kind === 'input') {
+          const v = this.inputValues.get(s.input);
+          drive += s.gain * (typeof v === 'number' ? v : v ? mean(v) : 0);
+        } else kick += s.gain * this.pops.get(s.population)!.nSpikes;
+      }
+      m.level = drive + (m.level - drive) * Math.exp(-this.dt / m.spec.tau) + kick;
+    }
+  }
+
+  private updateOutputs(): void {
+    for (const o of this.outs) {
+      if (o.spec.measure !== 'rate') continue;
+      const inst = (o.pop.nSpikes / o.pop.spec.size) * (1000 / this.dt);
+      o.rate += (inst - o.rate) * (1 - Math.exp(-this.dt / o.spec.tau));
+    }
+  }
+
+  // ----- inputs and reads -----
+
+  setInput(name: string, value: number | ArrayLike<number>): void {
+    const spec = this.circuit.inputs.find((i) => i.name === name);
+    if (!spec) throw new Error(`no input "${name}"; known: ${this.circuit.inputs.map((i) => i.name).join(', ') || '(none)'}`);
+    if (typeof value === 'number') {
+      if (!Number.isFinite(value)) throw new Error(`input "${name}": value must be finite, got ${value}`);
+      this.inputValues.set(name, value);
+      return;
+    }
+    const size = this.pops.get(spec.target)!.spec.size;
+    if (value.length !== size) throw new Error(`input "${name}": expected ${size} values (one per neuron of ${spec.target}), got ${value.length}`);
+    const arr = Float64Array.from(value);
+    if (arr.some((x) => !Number.isFinite(x))) throw new Error(`input "${name}": values must be finite`);
+    this.inputValues.set(name, arr);
+  }
+
+  pulseModulator(name: string, amount: number): void {
+    const m = this.mods.find((x) => x.spec.name === name);
+    if (!m) throw new Error(`no modulator "${name}"`);
+    m.level += amount;
+  }
+
+  modulatorLevel(name: string): number {
+    const m = this.mods.find((x) => x.spec.name === name);
+    if (!m) throw new Error(`no modulator "${name}"`);
+    return m.level;
+  }
+
+  readOutput(name: string): number {
+    const o = this.outs.find((x) => x.spec.name === name);
+    if (!o) throw new Error(`no output "${name}"`);
+    if (o.spec.measure === 'rate') return o.rate;
+    if (o.spec.measure === 'spikes') return o.pop.nSpikes;
+    return mean(o.pop.state.vars[o.pop.model.voltage!]);
+  }
+
+  private stateView(population: string, variable: string): Float64Array | undefined {
+    const pop = this.pops.get(population);
+    if (!pop) return undefined;
+    if (variable in pop.state.vars) return pop.state.vars[variable];
+    if ((CHANNELS as string[]).includes(variable)) return pop.state[variable as Channel];
+    return undefined;
+  }
+
+  readState(population: string, variable: string): Float64Array {
+    const v = this.stateView(population, variable);
+    if (!v) throw new Error(`no state "${variable}" in population "${population}"`);
+    return Float64Array.from(v);
+  }
+
+  private proj(name: string): ProjRuntime {
+    const p = this.projs.find((x) => x.c.spec.name === name);
+    if (!p) throw new Error(`no projection "${name}"`);
+    return p;
+  }
+
+  readWeights(projection: string): Float32Array {
+    return this.proj(projection).c.weights.slice();
+  }
+
+  readStructure(projection: string): { rowPtr: Uint32Array; targets: Uint32Array } {
+    const c = this.proj(projection).c;
+    return { rowPtr: c.rowPtr, targets: c.targets };
+  }
+
+  lastSpikes(population: string): Uint32Array {
+    const pop = this.pops.get(population);
+    if (!pop) throw new Error(`no population "${population}"`);
+    return pop.spikes.slice(0, pop.nSpikes);
+  }
+
+  // ----- live edits -----
+
+  apply(edit: ResolvedEdit, circuit: Circuit): void {
+    switch (edit.kind) {
+      case 'set_params': {
+        const pop = this.pops.get(edit.population)!;
+        pop.spec = { ...pop.spec, params: { ...edit.params } };
+        break;
+      }
+      case 'set_weights': {
+        const w = this.proj(edit.projection).c.weights;
+        if (edit.indices === null) w.set(edit.values);
+        else for (let k = 0; k < edit.indices.length; k++) w[edit.indices[k]] = edit.values[k];
+        break;
+      }
+      case 'add_population': {
+        this.addPopulation(compilePopulation(edit.spec, this.seed, 0));
+        this.recorder?.addPopulation(edit.spec.name, edit.spec.size);
+        break;
+      }
+      case 'remove_population':
+        this.pops.delete(edit.name);
+        this.projs = this.projs.filter((p) => p.c.spec.source !== edit.name && p.c.spec.target !== edit.name);
+        break;
+      case 'add_projection': {
+        const specs = new Map(circuit.populations.map((p) => [p.name, p]));
+        this.addProjection(compileProjection(edit.spec, specs, this.seed, this.dt));
+        break;
+      }
+      case 'remove_projection':
+        this.projs = this.projs.filter((p) => p.c.spec.name !== edit.name);
+        break;
+      case 'replace_circuit_specs':
+        break;
+    }
+    this.rebuildLinks(circuit);
+  }
+
+  // ----- recording and accounting -----
+
+  configureRecording(config: RecordingConfig): void {
+    this.recorder = new Recorder(config, this.dt, new Map([...this.pops].map(([k, p]) => [k, p.spec.size])));
+  }
+
+  recording(): Recording {
+    if (!this.recorder) throw new Error('recording is not configured');
+    return this.recorder.data;
+  }
+
+  memoryBytes(): { neurons: number; synapsesStatic: number; synapsesPlastic: number; buffers: number } {
+    let neurons = 0;
+    let buffers = 0;
+    for (const pop of this.pops.values()) {
+      const st = pop.state;
+      neurons += Object.values(st.vars).reduce((a, v) => a + v.byteLength, 0);
+      neurons += st.ie.byteLength * 5 + st.refrac.byteLength;
+      buffers += Object.values(pop.rings).reduce((a, r) => a + (r?.byteLength ?? 0), 0) + pop.spikes.byteLength;
+    }
+    let synapsesStatic = 0;
+    let synapsesPlastic = 0;
+    for (const p of this.projs) {
+      const b = synapseBytes(p.c);
+      synapsesStatic += b.static;
+      synapsesPlastic += b.plastic;
+      if (p.plastic) buffers += p.plastic.xPre.byteLength + p.plastic.yPost.byteLength + p.plastic.postPtr.byteLength;
+    }
+    return { neurons, synapsesStatic, synapsesPlastic, buffers };
+  }
+
+  dispose(): void {
+    this.pops.clear();
+    this.projs = [];
+  }
+}
+
+function addInput(dest: Float64Array, v: number | Float64Array | undefined, gain: number): void {
+  if (v === undefined) return;
+  if (typeof v === 'number') {
+    const x = v * gain;
+    for (let i = 0; i < dest.length; i++) dest[i] += x;
+  } else for (let i = 0; i < dest.length; i++) dest[i] += v[i] * gain;
+}
+
+function mean(a: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i];
+  return a.length ? s / a.length : 0;
+}

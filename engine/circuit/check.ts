@@ -1,0 +1,315 @@
+// Checks that need more than the schema: references, units, parameter ranges, sizes that must
+// agree. Converts every quantity to internal units on the way. All problems are collected first.
+import { MODELS } from '../models/registry.js';
+import { toInternal, type Dimension } from '../units.js';
+import { CircuitError, type CircuitIssue } from './errors.js';
+import { locateIn, type FlatCircuit, type Section } from './resolve.js';
+import type {
+  Circuit,
+  Connectivity,
+  Distribution,
+  ModulatorSpec,
+  PlasticitySpec,
+  PopulationSpec,
+  ProjectionSpec,
+  SourceSpec,
+  InputSpec,
+  OutputSpec,
+} from './circuit.js';
+import type { DistributionDoc, PopulationDoc, ProjectionDoc, ModulatorDoc, SourceDoc, InputDoc, OutputDoc, ValueDoc, Quantity } from './document.js';
+import { isPlainObject } from './merge.js';
+
+const STATE_CHANNELS: Record<string, Dimension> = { ie: 'current', ii: 'current', ge: 'conductance', gi: 'conductance' };
+
+class Checker {
+  readonly issues: CircuitIssue[] = [];
+  constructor(private readonly flat: FlatCircuit) {}
+
+  report(section: Section, name: string, sub: string, message: string): void {
+    const origin = this.flat.origins.get(`${section}:${name}`);
+    if (!origin) {
+      this.issues.push({ file: this.flat.rootFile, path: `/${section}/${name}${sub}`, message });
+      return;
+    }
+    this.issues.push({ ...locateIn(origin.layers, origin.local + sub), message });
+  }
+
+  quantity(section: Section, name: string, sub: string, v: Quantity | undefined, dim: Dimension, fallback: number): number {
+    if (v === undefined) return fallback;
+    const r = toInternal(v, dim);
+    if (typeof r === 'string') {
+      this.report(section, name, sub, r);
+      return fallback;
+    }
+    return r;
+  }
+
+  distribution(section: Section, name: string, sub: string, v: ValueDoc | undefined, dim: Dimension, fallback: number): Distribution {
+    if (v === undefined) return { kind: 'constant', value: fallback };
+    if (!isPlainObject(v)) return { kind: 'constant', value: this.quantity(section, name, sub, v as Quantity, dim, fallback) };
+    const d = v as DistributionDoc;
+    const kinds = (['constant', 'uniform', 'normal', 'lognormal'] as const).filter((k) => d[k] !== undefined);
+    if (kinds.length !== 1) {
+      this.report(section, name, sub, `expected exactly one of constant, uniform, normal, lognormal (got ${kinds.length ? kinds.join(', ') : 'none'})`);
+      return { kind: 'constant', value: fallback };
+    }
+    const q = (key: string, x: Quantity) => this.quantity(section, name, `${sub}/${key}`, x, dim, fallback);
+    let clip: [number, number] | undefined;
+    if (d.clip) {
+      clip = [q('clip/0', d.clip[0]), q('clip/1', d.clip[1])];
+      if (clip[0] > clip[1]) this.report(section, name, `${sub}/clip`, `clip bounds are reversed: ${clip[0]} > ${clip[1]}`);
+    }
+    switch (kinds[0]) {
+      case 'constant':
+        return { kind: 'constant', value: q('constant', d.constant!), clip };
+      case 'uniform': {
+        const low = q('uniform/low', d.uniform!.low);
+        const high = q('uniform/high', d.uniform!.high);
+        if (low > high) this.report(section, name, `${sub}/uniform`, `low (${low}) must not exceed high (${high})`);
+        return { kind: 'uniform', low, high, clip };
+      }
+      case 'normal': {
+        const sd = q('normal/sd', d.normal!.sd);
+        if (sd < 0) this.report(section, name, `${sub}/normal/sd`, 'standard deviation must be >= 0');
+        return { kind: 'normal', mean: q('normal/mean', d.normal!.mean), sd, clip };
+      }
+      case 'lognormal': {
+        const mean = q('lognormal/mean', d.lognormal!.mean);
+        const sd = q('lognormal/sd', d.lognormal!.sd);
+        if (!(mean > 0) || sd < 0) {
+          this.report(section, name, `${sub}/lognormal`, 'lognormal needs mean > 0 and sd >= 0');
+          return { kind: 'constant', value: fallback };
+        }
+        // Parameters of the underlying normal from the mean and sd of the values themselves.
+        const sigma2 = Math.log(1 + (sd * sd) / (mean * mean));
+        return { kind: 'lognormal', mu: Math.log(mean) - sigma2 / 2, sigma: Math.sqrt(sigma2), clip };
+      }
+    }
+  }
+
+  resolvePop(ref: string): string {
+    let r = ref;
+    for (let i = 0; i < 16 && this.flat.aliases.has(r); i++) r = this.flat.aliases.get(r)!;
+    return r;
+  }
+}
+
+export function populationSpec(c: Checker, name: string, p: PopulationDoc): PopulationSpec {
+  const model = MODELS[p.model];
+  const params: Record<string, number> = {};
+  for (const [k, spec] of Object.entries(model.params)) {
+    const v = c.quantity('populations', name, `/params/${k}`, p.params?.[k], spec.dimension, spec.default);
+    if (spec.min !== undefined && v < spec.min) c.report('populations', name, `/params/${k}`, `must be >= ${spec.min} (got ${v})`);
+    if (spec.exclusiveMin !== undefined && !(v > spec.exclusiveMin)) c.report('populations', name, `/params/${k}`, `must be > ${spec.exclusiveMin} (got ${v})`);
+    params[k] = v;
+  }
+  const init: Record<string, Distribution> = {};
+  for (const [k, v] of Object.entries(p.init ?? {})) {
+    const dim = model.state[k]?.dimension ?? STATE_CHANNELS[k];
+    init[k] = c.distribution('populations', name, `/init/${k}`, v, dim, 0);
+  }
+  if (p.grid) {
+    const cells = p.grid.reduce((a, b) => a * b, 1);
+    if (cells !== p.size) c.report('populations', name, '/grid', `grid ${p.grid.join('x')} has ${cells} cells but size is ${p.size}`);
+  }
+  return { name, model: p.model, size: p.size, grid: p.grid, params, init };
+}
+
+function connectivity(d: ProjectionDoc['connectivity']): Connectivity {
+  const x = d as unknown as Record<string, unknown>;
+  const autapses = (x.autapses as boolean | undefined) ?? false;
+  const multapses = (x.multapses as boolean | undefined) ?? false;
+  switch (d.type) {
+    case 'one_to_one':
+      return { type: 'one_to_one' };
+    case 'all_to_all':
+      return { type: 'all_to_all', autapses };
+    case 'fixed_probability':
+      return { type: 'fixed_probability', p: d.p, autapses };
+    case 'fixed_indegree':
+      return { type: 'fixed_indegree', n: d.n, autapses, multapses };
+    case 'fixed_outdegree':
+      return { type: 'fixed_outdegree', n: d.n, autapses, multapses };
+    case 'gaussian':
+      return { type: 'gaussian', sigma: d.sigma, pMax: d.p_max ?? 1, cutoff: d.cutoff ?? 4, periodic: d.periodic ?? false, autapses };
+  }
+}
+
+function projectionSpec(c: Checker, name: string, d: ProjectionDoc, pops: Map<string, PopulationSpec>, modulators: Set<string>): ProjectionSpec {
+  const source = c.resolvePop(d.source);
+  const target = c.resolvePop(d.target);
+  const src = pops.get(source);
+  const tgt = pops.get(target);
+  if (!src) c.report('projections', name, '/source', `no population "${d.source}"${source !== d.source ? ` (port resolves to "${source}")` : ''}; known: ${[...pops.keys()].join(', ')}`);
+  if (!tgt) c.report('projections', name, '/target', `no population "${d.target}"${target !== d.target ? ` (port resolves to "${target}")` : ''}; known: ${[...pops.keys()].join(', ')}`);
+  if (tgt && tgt.model === 'poisson') c.report('projections', name, '/target', `population "${target}" is a Poisson source and cannot receive synapses`);
+  const conn = connectivity(d.connectivity);
+  if (src && tgt) {
+    const self = source === target;
+    if (conn.type === 'one_to_one' && src.size !== tgt.size)
+      c.report('projections', name, '/connectivity', `one_to_one needs equal sizes (source ${src.size}, target ${tgt.size})`);
+    if ((conn.type === 'fixed_indegree' || conn.type === 'fixed_outdegree') && !conn.multapses) {
+      const pool = conn.type === 'fixed_indegree' ? src.size : tgt.size;
+      const avail = self && !conn.autapses ? pool - 1 : pool;
+      if (conn.n > avail) c.report('projections', name, '/connectivity/n', `${conn.n} distinct partners needed but only ${avail} available (set multapses: true or lower n)`);
+    }
+    if (conn.type === 'gaussian') {
+      if (!src.grid) c.report('projections', name, '/connectivity', `gaussian wiring needs a grid on source population "${source}"`);
+      if (!tgt.grid) c.report('projections', name, '/connectivity', `gaussian wiring needs a grid on target population "${target}"`);
+      if (src.grid && tgt.grid && src.grid.length !== tgt.grid.length)
+        c.report('projections', name, '/connectivity', `source grid is ${src.grid.length}-D but target grid is ${tgt.grid.length}-D`);
+    }
+  }
+  const wdim: Dimension = d.synapse.type === 'conductance' ? 'conductance' : 'current';
+  const weight = c.distribution('projections', name, '/weight', d.weight, wdim, 0);
+  const delay = c.distribution('projections', name, '/delay', d.delay, 'time', 0);
+  checkNonNegative(c, 'projections', name, '/delay', delay, 'delays');
+  let plasticity: PlasticitySpec | undefined;
+  if (d.plasticity) {
+    const pl = d.plasticity;
+    const q = (k: string, v: Quantity | undefined, dim: Dimension, def: number) => c.quantity('projections', name, `/plasticity/${k}`, v, dim, def);
+    plasticity = {
+      rule: pl.rule,
+      tauPlus: q('tau_plus', pl.tau_plus, 'time', 20),
+      tauMinus: q('tau_minus', pl.tau_minus, 'time', 20),
+      aPlus: pl.a_plus ?? 0.01,
+      aMinus: pl.a_minus ?? 0.0105,
+      wMin: q('w_min', pl.w_min, wdim, 0),
+      wMax: q('w_max', pl.w_max, wdim, 0),
+      update: pl.update ?? 'additive',
+      bounds: pl.bounds ?? 'hard',
+      pairing: pl.pairing ?? 'all',
+      tauEligibility: q('tau_eligibility', pl.tau_eligibility, 'time', 1000),
+      learningRate: pl.learning_rate ?? 1,
+      modulator: pl.modulator,
+    };
+    for (const k of ['tauPlus', 'tauMinus', 'tauEligibility'] as const)
+      if (!(plasticity[k] > 0)) c.report('projections', name, '/plasticity', `${k} must be > 0`);
+    if (plasticity.wMax < plasticity.wMin) c.report('projections', name, '/plasticity/w_max', `w_max (${plasticity.wMax}) is below w_min (${plasticity.wMin})`);
+    if (pl.rule === 'reward_stdp' && pl.modulator && !modulators.has(pl.modulator))
+      c.report('projections', name, '/plasticity/modulator', `no modulator "${pl.modulator}"; known: ${[...modulators].join(', ') || '(none)'}`);
+    if (pl.rule === 'stdp' && pl.modulator)
+      c.report('projections', name, '/plasticity/modulator', 'a modulator gates only reward_stdp; use a learning_rate target on the modulator to scale plain stdp');
+  }
+  return { name, source, target, connectivity: conn, weight, delay, synapse: { ...d.synapse }, plasticity };
+}
+
+function checkNonNegative(c: Checker, section: Section, name: string, sub: string, d: Distribution, what: string): void {
+  const neg =
+    (d.kind === 'constant' && d.value < 0) ||
+    (d.kind === 'uniform' && d.low < 0) ||
+    (d.kind === 'normal' && d.mean < 0);
+  if (neg) c.report(section, name, sub, `${what} must be >= 0`);
+}
+
+function modulatorSpec(c: Checker, name: string, d: ModulatorDoc, pops: Map<string, PopulationSpec>, projs: Set<string>, inputs: Set<string>): ModulatorSpec {
+  const tau = c.quantity('modulators', name, '/tau', d.tau, 'time', 1);
+  if (!(tau > 0)) c.report('modulators', name, '/tau', 'must be > 0');
+  const sources = (d.sources ?? []).map((s, i) => {
+    const keys = ['population', 'input', 'constant'].filter((k) => k in s);
+    if (keys.length !== 1) c.report('modulators', name, `/sources/${i}`, 'expected exactly one of population, input, constant');
+    if ('population' in s) {
+      const pop = c.resolvePop(s.population);
+      if (!pops.has(pop)) c.report('modulators', name, `/sources/${i}/population`, `no population "${s.population}"`);
+      return { kind: 'population' as const, population: pop, gain: s.gain ?? 1 };
+    }
+    if ('input' in s) {
+      if (!inputs.has(s.input)) c.report('modulators', name, `/sources/${i}/input`, `no input "${s.input}"; declare it under inputs`);
+      return { kind: 'input' as const, input: s.input, gain: s.gain ?? 1 };
+    }
+    return { kind: 'constant' as const, value: (s as { constant: number }).constant ?? 0 };
+  });
+  const targets = (d.targets ?? []).map((t, i) => {
+    const out = { effect: t.effect, sensitivity: t.sensitivity ?? 1 } as ModulatorSpec['targets'][number];
+    if (t.effect === 'learning_rate') {
+      if (!t.projection || t.population) c.report('modulators', name, `/targets/${i}`, 'learning_rate acts on a projection: give "projection" (and no "population")');
+      else if (!projs.has(t.projection)) c.report('modulators', name, `/targets/${i}/projection`, `no projection "${t.projection}"`);
+      out.projection = t.projection;
+    } else {
+      if (!t.population || t.projection) c.report('modulators', name, `/targets/${i}`, `${t.effect} acts on a population: give "population" (and no "projection")`);
+      else {
+        out.population = c.resolvePop(t.population);
+        if (!pops.has(out.population)) c.report('modulators', name, `/targets/${i}/population`, `no population "${t.population}"`);
+      }
+    }
+    return out;
+  });
+  return { name, tau, baseline: d.baseline ?? 0, sources, targets };
+}
+
+function sourceSpec(c: Checker, name: string, d: SourceDoc, pops: Map<string, PopulationSpec>): SourceSpec | undefined {
+  const target = c.resolvePop(d.target);
+  const pop = pops.get(target);
+  if (!pop) c.report('sources', name, '/target', `no population "${d.target}"`);
+  else if (pop.model === 'poisson') c.report('sources', name, '/target', `population "${target}" is a Poisson source and takes no input current`);
+  switch (d.type) {
+    case 'poisson': {
+      const wdim: Dimension = d.synapse.type === 'conductance' ? 'conductance' : 'current';
+      const rate = c.quantity('sources', name, '/rate', d.rate, 'rate', 0);
+      if (rate < 0) c.report('sources', name, '/rate', 'must be >= 0');
+      return { name, type: 'poisson', target, rate, count: d.count ?? 1, weight: c.quantity('sources', name, '/weight', d.weight, wdim, 0), synapse: d.synapse };
+    }
+    case 'constant':
+      return { name, type: 'constant', target, amplitude: c.quantity('sources', name, '/amplitude', d.amplitude, 'current', 0) };
+    case 'step': {
+      const times = d.times.map((t, i) => c.quantity('sources', name, `/times/${i}`, t, 'time', 0));
+      const amplitudes = d.amplitudes.map((a, i) => c.quantity('sources', name, `/amplitudes/${i}`, a, 'current', 0));
+      if (times.length !== amplitudes.length) c.report('sources', name, '/amplitudes', `${amplitudes.length} amplitudes for ${times.length} times`);
+      for (let i = 1; i < times.length; i++) if (times[i] < times[i - 1]) c.report('sources', name, `/times/${i}`, 'times must be in increasing order');
+      return { name, type: 'step', target, times, amplitudes };
+    }
+  }
+}
+
+function inputSpec(c: Checker, name: string, d: InputDoc, pops: Map<string, PopulationSpec>): InputSpec {
+  const target = c.resolvePop(d.target);
+  const pop = pops.get(target);
+  if (!pop) c.report('inputs', name, '/target', `no population "${d.target}"`);
+  else if (d.mode === 'rate' && pop.model !== 'poisson') c.report('inputs', name, '/mode', `rate inputs drive Poisson populations; "${target}" is ${pop.model} (use mode: current)`);
+  else if (d.mode === 'current' && pop.model === 'poisson') c.report('inputs', name, '/mode', `"${target}" is a Poisson population: use mode: rate`);
+  return { name, target, mode: d.mode, gain: d.gain ?? 1 };
+}
+
+function outputSpec(c: Checker, name: string, d: OutputDoc, pops: Map<string, PopulationSpec>): OutputSpec {
+  const source = c.resolvePop(d.source);
+  const pop = pops.get(source);
+  if (!pop) c.report('outputs', name, '/source', `no population "${d.source}"`);
+  else if (d.measure === 'voltage' && !MODELS[pop.model].voltage) c.report('outputs', name, '/measure', `${pop.model} neurons have no membrane potential`);
+  const tau = c.quantity('outputs', name, '/tau', d.tau, 'time', 50);
+  if (!(tau > 0)) c.report('outputs', name, '/tau', 'must be > 0');
+  return { name, source, measure: d.measure, tau };
+}
+
+/** Checks a flat circuit and converts it to internal units. Throws CircuitError listing every problem. */
+export function checkCircuit(flat: FlatCircuit): Circuit {
+  const c = new Checker(flat);
+  const doc = flat.doc;
+  const populations = Object.entries(doc.populations ?? {}).map(([n, p]) => populationSpec(c, n, p));
+  const pops = new Map(populations.map((p) => [p.name, p]));
+  const modulatorNames = new Set(Object.keys(doc.modulators ?? {}));
+  const projections = Object.entries(doc.projections ?? {}).map(([n, p]) => projectionSpec(c, n, p, pops, modulatorNames));
+  const inputs = Object.entries(doc.inputs ?? {}).map(([n, d]) => inputSpec(c, n, d, pops));
+  const modulators = Object.entries(doc.modulators ?? {}).map(([n, m]) =>
+    modulatorSpec(c, n, m, pops, new Set(projections.map((p) => p.name)), new Set(inputs.map((i) => i.name))),
+  );
+  const sources = Object.entries(doc.sources ?? {})
+    .map(([n, s]) => sourceSpec(c, n, s, pops))
+    .filter((s): s is SourceSpec => s !== undefined);
+  const outputs = Object.entries(doc.outputs ?? {}).map(([n, d]) => outputSpec(c, n, d, pops));
+  const dt = doc.dt === undefined ? 1 : toInternal(doc.dt, 'time');
+  if (typeof dt === 'string' || !(dt > 0)) c.issues.push({ file: flat.rootFile, path: '/dt', message: typeof dt === 'string' ? dt : 'dt must be > 0' });
+  if (c.issues.length > 0) throw new CircuitError(c.issues);
+  return {
+    name: doc.name ?? 'circuit',
+    file: flat.rootFile,
+    dt: dt as number,
+    seed: doc.seed ?? 1,
+    populations,
+    projections,
+    modulators,
+    sources,
+    inputs,
+    outputs,
+    modules: flat.modules,
+  };
+}

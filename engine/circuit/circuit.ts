@@ -1,0 +1,113 @@
+// The resolved circuit: qualified names, every quantity in internal units (ms, mV, pA, nS, pF, Hz),
+// every reference checked. This is what the compiler and the live-edit machinery work from.
+import type { ModuleNode } from './resolve.js';
+
+export type Distribution =
+  | { kind: 'constant'; value: number; clip?: [number, number] }
+  | { kind: 'uniform'; low: number; high: number; clip?: [number, number] }
+  | { kind: 'normal'; mean: number; sd: number; clip?: [number, number] }
+  | { kind: 'lognormal'; mu: number; sigma: number; clip?: [number, number] };
+
+export interface PopulationSpec {
+  name: string;
+  model: string;
+  size: number;
+  grid?: number[];
+  params: Record<string, number>;
+  init: Record<string, Distribution>;
+}
+
+export type Connectivity =
+  | { type: 'one_to_one' }
+  | { type: 'all_to_all'; autapses: boolean }
+  | { type: 'fixed_probability'; p: number; autapses: boolean }
+  | { type: 'fixed_indegree'; n: number; autapses: boolean; multapses: boolean }
+  | { type: 'fixed_outdegree'; n: number; autapses: boolean; multapses: boolean }
+  | { type: 'gaussian'; sigma: number; pMax: number; cutoff: number; periodic: boolean; autapses: boolean };
+
+export interface SynapseSpec {
+  type: 'current' | 'conductance';
+  receptor: 'excitatory' | 'inhibitory';
+}
+
+export interface PlasticitySpec {
+  rule: 'stdp' | 'reward_stdp';
+  tauPlus: number;
+  tauMinus: number;
+  aPlus: number;
+  aMinus: number;
+  wMin: number;
+  wMax: number;
+  update: 'additive' | 'multiplicative';
+  bounds: 'hard' | 'soft';
+  pairing: 'all' | 'nearest';
+  tauEligibility: number;
+  /** per second */
+  learningRate: number;
+  modulator?: string;
+}
+
+export interface ProjectionSpec {
+  name: string;
+  source: string;
+  target: string;
+  connectivity: Connectivity;
+  weight: Distribution;
+  delay: Distribution;
+  synapse: SynapseSpec;
+  plasticity?: PlasticitySpec;
+}
+
+export type ModulatorSource =
+  | { kind: 'population'; population: string; gain: number }
+  | { kind: 'input'; input: string; gain: number }
+  | { kind: 'constant'; value: number };
+
+export interface ModulatorTarget {
+  population?: string;
+  projection?: string;
+  effect: 'gain' | 'threshold' | 'excitability' | 'learning_rate';
+  sensitivity: number;
+}
+
+export interface ModulatorSpec {
+  name: string;
+  tau: number;
+  baseline: number;
+  sources: ModulatorSource[];
+  targets: ModulatorTarget[];
+}
+
+export type SourceSpec =
+  | { name: string; type: 'poisson'; target: string; rate: number; count: number; weight: number; synapse: SynapseSpec }
+  | { name: string; type: 'constant'; target: string; amplitude: number }
+  | { name: string; type: 'step'; target: string; times: number[]; amplitudes: number[] };
+
+export interface InputSpec {
+  name: string;
+  target: string;
+  mode: 'current' | 'rate';
+  gain: number;
+}
+
+export interface OutputSpec {
+  name: string;
+  source: string;
+  measure: 'rate' | 'spikes' | 'voltage';
+  tau: number;
+}
+
+export interface Circuit {
+  name: string;
+  file: string;
+  /** ms */
+  dt: number;
+  seed: number;
+  populations: PopulationSpec[];
+  projections: ProjectionSpec[];
+  modulators: ModulatorSpec[];
+  sources: SourceSpec[];
+  inputs: InputSpec[];
+  outputs: OutputSpec[];
+  modules: ModuleNode;
+}

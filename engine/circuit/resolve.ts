@@ -1,0 +1,267 @@
+// Module composition: `extends` (a document merged over its base), `include` (another circuit under a
+// prefix, with a merge-patch override) and `ports` (aliases a module exposes). The result is one flat
+// document with qualified names ("left.flexor") plus, for every element, where it was written, so
+// later checks can point at the right file and line.
+import { dirname, resolve as resolvePath, isAbsolute, join } from 'node:path';
+import { readFileSync, existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { parseFile, parseText, schemaIssues, splitPointer, type ParsedFile } from './parse.js';
+import { CircuitError, IssueList, pointer, type CircuitIssue } from './errors.js';
+import { mergePatch, isPlainObject } from './merge.js';
+import type { CircuitDoc, IncludeDoc } from './document.js';
+
+/** One source of values for a module's document: a file, or an override inside a file. */
+export interface Layer {
+  file: string;
+  /** Pointer prefix of this layer's content inside its file ('' or /include/0/override). */
+  prefix: string;
+  raw: unknown;
+  locate: (pointer: string) => number | undefined;
+}
+
+export interface ModuleNode {
+  prefix: string;
+  file: string;
+  name?: string;
+  children: ModuleNode[];
+}
+
+/** Where an element of the flat circuit was written. */
+export interface Origin {
+  layers: Layer[];
+  /** Pointer of the element inside its module document, e.g. /populations/exc */
+  local: string;
+}
+
+export type Section = 'populations' | 'projections' | 'modulators' | 'sources' | 'inputs' | 'outputs';
+export const SECTIONS: Section[] = ['populations', 'projections', 'modulators', 'sources', 'inputs', 'outputs'];
+
+export interface FlatCircuit {
+  rootFile: string;
+  doc: CircuitDoc;
+  /** Qualified port name -> qualified reference. */
+  aliases: Map<string, string>;
+  origins: Map<string, Origin>;
+  modules: ModuleNode;
+}
+
+interface MergedModule {
+  doc: CircuitDoc;
+  layers: Layer[];
+  includes: { spec: IncludeDoc; layer: Layer; path: string }[];
+}
+
+function layerOf(p: ParsedFile): Layer {
+  return { file: p.file, prefix: '', raw: p.doc, locate: p.locate };
+}
+
+/** Finds the layer that wrote a pointer (the first that has it) and turns it into an issue location. */
+export function locateIn(layers: Layer[], local: string): { file: string; path: string; line?: number } {
+  for (const layer of layers) {
+    if (hasPointer(layer.raw, local)) {
+      const path = layer.prefix + local;
+      return { file: layer.file, path, line: layer.locate(path) };
+    }
+  }
+  // The element exists but the exact value does not (a missing property): point at the nearest parent.
+  const parts = splitPointer(local);
+  while (parts.length > 0) {
+    parts.pop();
+    const parent = parts.length ? '/' + parts.join('/') : '';
+    for (const layer of layers) {
+      if (hasPointer(layer.raw, parent)) {
+        return { file: layer.file, path: local === '' ? layer.prefix : layer.prefix + local, line: layer.locate(layer.prefix + parent) };
+      }
+    }
+  }
+  const last = layers[layers.length - 1];
+  return { file: last.file, path: local };
+}
+
+function hasPointer(raw: unknown, ptr: string): boolean {
+  let cur = raw;
+  for (const p of splitPointer(ptr)) {
+    if (cur === null || typeof cur !== 'object' || !(p in (cur as object))) return false;
+    cur = (cur as Record<string, unknown>)[p];
+  }
+  return true;
+}
+
+/** Resolves an include/extends reference: a path relative to the including file, or "<package>/<circuit>". */
+export function resolveModulePath(spec: string, fromFile: string): string {
+  if (spec.startsWith('.') || isAbsolute(spec) || /\.(ya?ml|json)$/i.test(spec)) {
+    return resolvePath(dirname(fromFile), spec);
+  }
+  const parts = spec.split('/');
+  const pkgName = spec.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
+  const circuit = parts.slice(spec.startsWith('@') ? 2 : 1).join('/');
+  const pkgDir = findPackageDir(pkgName, fromFile);
+  if (!pkgDir) throw new Error(`package "${pkgName}" is not installed (looked from ${dirname(fromFile)}); install it with npm`);
+  const manifest = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')) as { flux?: { circuits?: Record<string, string> } };
+  const circuits = manifest.flux?.circuits ?? {};
+  const rel = circuits[circuit];
+  if (!rel) {
+    const known = Object.keys(circuits);
+    throw new Error(`package "${pkgName}" provides no circuit "${circuit}"` + (known.length ? ` (it provides: ${known.join(', ')})` : ' (its package.json has no flux.circuits)'));
+  }
+  return join(pkgDir, rel);
+}
+
+function findPackageDir(pkgName: string, fromFile: string): string | undefined {
+  try {
+    return dirname(createRequire(fromFile).resolve(`${pkgName}/package.json`));
+  } catch {
+    // Packages with an "exports" map may hide package.json; walk node_modules folders instead.
+    let dir = dirname(fromFile);
+    while (true) {
+      const candidate = join(dir, 'node_modules', pkgName);
+      if (existsSync(join(candidate, 'package.json'))) return candidate;
+      const up = dirname(dir);
+      if (up === dir) return undefined;
+      dir = up;
+    }
+  }
+}
+
+function loadMerged(file: string, stack: string[], issues: CircuitIssue[], text?: string): MergedModule | undefined {
+  if (stack.includes(file)) {
+    issues.push({ file: stack[stack.length - 1], path: '', message: `circular module reference: ${[...stack, file].join(' -> ')}` });
+    return undefined;
+  }
+  let parsed: ParsedFile;
+  try {
+    parsed = text === undefined ? parseFile(file) : parseText(text, file);
+  } catch (e) {
+    if (e instanceof CircuitError) {
+      issues.push(...e.issues);
+      return undefined;
+    }
+    throw e;
+  }
+  const list = new IssueList(file, parsed.locate);
+  schemaIssues(parsed.doc, list);
+  issues.push(...list.issues);
+  if (!list.ok) return undefined;
+  const self = layerOf(parsed);
+  const ownIncludes = (parsed.doc.include ?? []).map((spec, i) => ({ spec, layer: self, path: pointer('include', i) }));
+  if (!parsed.doc.extends) return { doc: parsed.doc, layers: [self], includes: ownIncludes };
+  let basePath: string;
+  try {
+    basePath = resolveModulePath(parsed.doc.extends, file);
+  } catch (e) {
+    issues.push({ file, path: '/extends', line: parsed.locate('/extends'), message: (e as Error).message });
+    return undefined;
+  }
+  const base = loadMerged(basePath, [...stack, file], issues);
+  if (!base) return undefined;
+  const { extends: _drop, include: _inc, ...own } = parsed.doc;
+  const doc = mergePatch(base.doc, own) as CircuitDoc;
+  delete doc.extends;
+  // Includes accumulate along the inheritance chain instead of replacing each other.
+  return { doc, layers: [self, ...base.layers], includes: [...base.includes, ...ownIncludes] };
+}
+
+const qualify = (prefix: string, name: string): string => (prefix ? `${prefix}.${name}` : name);
+
+function qualifyRefs(section: Section, el: Record<string, unknown>, q: (n: string) => string): Record<string, unknown> {
+  const out = structuredClone(el);
+  const re = (obj: Record<string, unknown>, key: string) => {
+    if (typeof obj[key] === 'string') obj[key] = q(obj[key] as string);
+  };
+  if (section === 'projections') {
+    re(out, 'source');
+    re(out, 'target');
+    if (isPlainObject(out.plasticity)) re(out.plasticity, 'modulator');
+  } else if (section === 'modulators') {
+    for (const s of (out.sources as Record<string, unknown>[] | undefined) ?? []) {
+      re(s, 'population');
+      re(s, 'input');
+    }
+    for (const t of (out.targets as Record<string, unknown>[] | undefined) ?? []) {
+      re(t, 'population');
+      re(t, 'projection');
+    }
+  } else if (section === 'sources' || section === 'inputs') {
+    re(out, 'target');
+  } else if (section === 'outputs') {
+    re(out, 'source');
+  }
+  return out;
+}
+
+function flatten(
+  merged: MergedModule,
+  prefix: string,
+  file: string,
+  stack: string[],
+  flat: FlatCircuit,
+  issues: CircuitIssue[],
+): ModuleNode {
+  const node: ModuleNode = { prefix, file, name: merged.doc.name, children: [] };
+  const q = (n: string) => qualify(prefix, n);
+  for (const section of SECTIONS) {
+    const entries = merged.doc[section] as Record<string, Record<string, unknown>> | undefined;
+    if (!entries) continue;
+    const target = ((flat.doc[section] as Record<string, unknown> | undefined) ??= {}) as Record<string, unknown>;
+    for (const [name, el] of Object.entries(entries)) {
+      const qn = q(name);
+      if (qn in target) {
+        const where = locateIn(merged.layers, pointer(section, name));
+        issues.push({ ...where, message: `${section.slice(0, -1)} "${qn}" is defined twice (a module prefix collides with a name)` });
+        continue;
+      }
+      target[qn] = qualifyRefs(section, el, q);
+      flat.origins.set(`${section}:${qn}`, { layers: merged.layers, local: pointer(section, name) });
+    }
+  }
+  for (const [port, ref] of Object.entries(merged.doc.ports ?? {})) flat.aliases.set(q(port), q(ref));
+  for (const inc of merged.includes) {
+    const where = { file: inc.layer.file, path: inc.layer.prefix + inc.path, line: inc.layer.locate(inc.layer.prefix + inc.path) };
+    let childFile: string;
+    try {
+      childFile = resolveModulePath(inc.spec.module, inc.layer.file);
+    } catch (e) {
+      issues.push({ ...where, path: where.path + '/module', message: (e as Error).message });
+      continue;
+    }
+    const child = loadMerged(childFile, [...stack], issues);
+    if (!child) continue;
+    if (stack.includes(childFile)) {
+      issues.push({ ...where, message: `circular include: ${[...stack, childFile].join(' -> ')}` });
+      continue;
+    }
+    let layers = child.layers;
+    let doc = child.doc;
+    if (inc.spec.override) {
+      const overridePath = where.path + '/override';
+      doc = mergePatch(child.doc, inc.spec.override) as CircuitDoc;
+      const overrideLayer: Layer = { file: inc.layer.file, prefix: overridePath, raw: inc.spec.override, locate: inc.layer.locate };
+      layers = [overrideLayer, ...child.layers];
+      const list = new IssueList(childFile);
+      schemaIssues(doc, list);
+      for (const i of list.issues) issues.push({ ...locateIn(layers, i.path), message: i.message + ' (after override)' });
+      if (!list.ok) continue;
+    }
+    const childNode = flatten({ ...child, doc, layers }, q(inc.spec.prefix), childFile, [...stack, childFile], flat, issues);
+    node.children.push(childNode);
+  }
+  return node;
+}
+
+/** Loads a circuit file with its bases and modules into one flat document. Throws CircuitError with every problem. */
+export function loadFlat(file: string, text?: string): FlatCircuit {
+  const abs = resolvePath(file);
+  const issues: CircuitIssue[] = [];
+  const merged = loadMerged(abs, [], issues, text);
+  if (!merged) throw new CircuitError(issues);
+  const flat: FlatCircuit = {
+    rootFile: abs,
+    doc: { name: merged.doc.name, description: merged.doc.description, dt: merged.doc.dt, seed: merged.doc.seed },
+    aliases: new Map(),
+    origins: new Map(),
+    modules: { prefix: '', file: abs, children: [] },
+  };
+  flat.modules = flatten(merged, '', abs, [abs], flat, issues);
+  if (issues.length > 0) throw new CircuitError(issues);
+  return flat;
+}

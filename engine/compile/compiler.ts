@@ -1,0 +1,117 @@
+// Circuit -> flat network: contiguous index ranges per population, compressed sparse rows per
+// projection, delays in steps, initial state drawn. Deterministic for a seed: every projection and
+// population draws from its own stream named after it.
+import type { Circuit, PopulationSpec, ProjectionSpec } from '../circuit/circuit.js';
+import { MODELS } from '../models/registry.js';
+import type { NeuronModel } from '../models/model.js';
+import { Rng } from '../rng.js';
+import { connect } from './connectivity.js';
+import { fill } from './distributions.js';
+
+export interface CompiledPopulation {
+  spec: PopulationSpec;
+  model: NeuronModel;
+  /** First global neuron index; the population owns [offset, offset + size). */
+  offset: number;
+  /** Initial values per state variable (model vars and the synaptic channels ie, ii, ge, gi). */
+  init: Record<string, Float64Array>;
+}
+
+export interface CompiledProjection {
+  spec: ProjectionSpec;
+  rowPtr: Uint32Array;
+  targets: Uint32Array;
+  weights: Float32Array;
+  /** Per-synapse delay in steps, or null when every synapse has delaySteps. */
+  delays: Uint8Array | Uint16Array | null;
+  delaySteps: number;
+  maxDelay: number;
+}
+
+export interface Network {
+  circuit: Circuit;
+  dt: number;
+  populations: CompiledPopulation[];
+  projections: CompiledProjection[];
+  neurons: number;
+  synapses: number;
+}
+
+export type Progress = (fraction: number, label: string) => void;
+
+export function compilePopulation(spec: PopulationSpec, seed: number, offset: number): CompiledPopulation {
+  const model = MODELS[spec.model];
+  const rng = Rng.forName(seed, `init:${spec.name}`);
+  const init: Record<string, Float64Array> = {};
+  for (const [name, st] of Object.entries(model.state)) {
+    const arr = new Float64Array(spec.size);
+    const d = spec.init[name];
+    if (d) fill(arr, d, rng);
+    else arr.fill(st.init(spec.params));
+    init[name] = arr;
+  }
+  for (const ch of ['ie', 'ii', 'ge', 'gi']) {
+    const arr = new Float64Array(spec.size);
+    if (spec.init[ch]) fill(arr, spec.init[ch], rng);
+    init[ch] = arr;
+  }
+  return { spec, model, offset, init };
+}
+
+export function compileProjection(spec: ProjectionSpec, pops: Map<string, PopulationSpec>, seed: number, dt: number, progress?: (f: number) => void): CompiledProjection {
+  const src = pops.get(spec.source)!;
+  const tgt = pops.get(spec.target)!;
+  const { rowPtr, targets } = connect(spec.connectivity, src, tgt, Rng.forName(seed, `connect:${spec.name}`), progress);
+  const n = targets.length;
+  const weights = new Float32Array(n);
+  // Weights are magnitudes (the receptor gives the sign): draws below zero become zero.
+  fill(weights, spec.weight, Rng.forName(seed, `weight:${spec.name}`), 0);
+  let delays: Uint8Array | Uint16Array | null = null;
+  let delaySteps = 0;
+  let maxDelay = 0;
+  if (spec.delay.kind === 'constant') {
+    delaySteps = Math.max(0, Math.round(spec.delay.value / dt));
+    maxDelay = delaySteps;
+  } else {
+    const ms = new Float64Array(n);
+    fill(ms, spec.delay, Rng.forName(seed, `delay:${spec.name}`), 0);
+    for (let k = 0; k < n; k++) maxDelay = Math.max(maxDelay, Math.round(ms[k] / dt));
+    delays = maxDelay < 256 ? new Uint8Array(n) : new Uint16Array(n);
+    if (maxDelay >= 65536) throw new Error(`projection ${spec.name}: delays above ${65535 * dt} ms are not supported`);
+    for (let k = 0; k < n; k++) delays[k] = Math.round(ms[k] / dt);
+  }
+  return { spec, rowPtr, targets, weights, delays, delaySteps, maxDelay };
+}
+
+export function compile(circuit: Circuit, options: { dt?: number; seed?: number; progress?: Progress } = {}): Network {
+  const dt = options.dt ?? circuit.dt;
+  const seed = options.seed ?? circuit.seed;
+  const pops = new Map(circuit.populations.map((p) => [p.name, p]));
+  let offset = 0;
+  const populations = circuit.populations.map((p) => {
+    const cp = compilePopulation(p, seed, offset);
+    offset += p.size;
+    return cp;
+  });
+  const projections = circuit.projections.map((p, k) =>
+    compileProjection(p, pops, seed, dt, options.progress && ((f) => options.progress!((k + f) / circuit.projections.length, `wiring ${p.name}`))),
+  );
+  options.progress?.(1, 'wired');
+  return {
+    circuit,
+    dt,
+    populations,
+    projections,
+    neurons: offset,
+    synapses: projections.reduce((a, p) => a + p.targets.length, 0),
+  };
+}
+
+/** Bytes held by synapses (static structure + plasticity state the CPU backend adds). */
+export function synapseBytes(p: CompiledProjection): { static: number; plastic: number } {
+  const base = p.rowPtr.byteLength + p.targets.byteLength + p.weights.byteLength + (p.delays?.byteLength ?? 0);
+  if (!p.spec.plasticity) return { static: base, plastic: 0 };
+  // post-side index (Uint32 per synapse + row pointers) and, for reward STDP, an eligibility trace.
+  const plastic = p.targets.length * 4 + (p.spec.plasticity.rule === 'reward_stdp' ? p.targets.length * 4 : 0);
+  return { static: base, plastic };
+}

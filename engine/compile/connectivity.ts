@@ -1,0 +1,164 @@
+// Connectivity generators. Each builds compressed sparse rows (one row per source neuron, targets
+// ascending) from a projection's own random stream, so a projection's synapses depend only on the
+// seed and its name, never on what else is in the circuit.
+import type { Connectivity, PopulationSpec } from '../circuit/circuit.js';
+import type { Rng } from '../rng.js';
+
+export interface Csr {
+  /** rowPtr[i]..rowPtr[i+1] are the synapses of source neuron i */
+  rowPtr: Uint32Array;
+  /** target neuron index within the target population */
+  targets: Uint32Array;
+}
+
+class GrowableU32 {
+  data = new Uint32Array(1024);
+  length = 0;
+  push(x: number): void {
+    if (this.length === this.data.length) {
+      const next = new Uint32Array(this.data.length * 2);
+      next.set(this.data);
+      this.data = next;
+    }
+    this.data[this.length++] = x;
+  }
+  finish(): Uint32Array {
+    return this.data.slice(0, this.length);
+  }
+}
+
+/** Draws k distinct integers from [0, m) excluding `skip` (Floyd's algorithm), in ascending order. */
+function distinct(k: number, m: number, skip: number, rng: Rng): number[] {
+  const pool = skip >= 0 ? m - 1 : m;
+  const chosen = new Set<number>();
+  for (let j = pool - k; j < pool; j++) {
+    const t = rng.int(j + 1);
+    chosen.add(chosen.has(t) ? j : t);
+  }
+  const out = [...chosen].map((x) => (skip >= 0 && x >= skip ? x + 1 : x));
+  return out.sort((a, b) => a - b);
+}
+
+function withReplacement(k: number, m: number, skip: number, rng: Rng): number[] {
+  const pool = skip >= 0 ? m - 1 : m;
+  const out: number[] = [];
+  for (let i = 0; i < k; i++) {
+    const x = rng.int(pool);
+    out.push(skip >= 0 && x >= skip ? x + 1 : x);
+  }
+  return out.sort((a, b) => a - b);
+}
+
+function fromRows(nSrc: number, row: (i: number, out: GrowableU32) => void, progress?: (f: number) => void): Csr {
+  const rowPtr = new Uint32Array(nSrc + 1);
+  const targets = new GrowableU32();
+  const every = Math.max(1, Math.floor(nSrc / 50));
+  for (let i = 0; i < nSrc; i++) {
+    row(i, targets);
+    rowPtr[i + 1] = targets.length;
+    if (progress && i % every === 0) progress(i / nSrc);
+  }
+  return { rowPtr, targets: targets.finish() };
+}
+
+/** Builds CSR from per-target source lists (fixed in-degree) by counting sort on the source. */
+function fromColumns(nSrc: number, nTgt: number, col: (j: number) => number[], progress?: (f: number) => void): Csr {
+  const cols: number[][] = [];
+  const counts = new Uint32Array(nSrc + 1);
+  const every = Math.max(1, Math.floor(nTgt / 50));
+  for (let j = 0; j < nTgt; j++) {
+    const c = col(j);
+    cols.push(c);
+    for (const i of c) counts[i + 1]++;
+    if (progress && j % every === 0) progress(j / nTgt);
+  }
+  for (let i = 0; i < nSrc; i++) counts[i + 1] += counts[i];
+  const rowPtr = counts.slice();
+  const fillPtr = counts.slice(0, nSrc);
+  const targets = new Uint32Array(rowPtr[nSrc]);
+  for (let j = 0; j < nTgt; j++) for (const i of cols[j]) targets[fillPtr[i]++] = j;
+  return { rowPtr, targets };
+}
+
+export function connect(conn: Connectivity, src: PopulationSpec, tgt: PopulationSpec, rng: Rng, progress?: (f: number) => void): Csr {
+  const nS = src.size;
+  const nT = tgt.size;
+  const self = src.name === tgt.name;
+  switch (conn.type) {
+    case 'one_to_one':
+      return fromRows(nS, (i, out) => out.push(i), progress);
+    case 'all_to_all':
+      return fromRows(nS, (i, out) => {
+        for (let j = 0; j < nT; j++) if (conn.autapses || !self || i !== j) out.push(j);
+      }, progress);
+    case 'fixed_probability': {
+      if (conn.p <= 0) return fromRows(nS, () => undefined);
+      const logq = Math.log(1 - conn.p);
+      return fromRows(nS, (i, out) => {
+        if (conn.p >= 1) {
+          for (let j = 0; j < nT; j++) if (conn.autapses || !self || i !== j) out.push(j);
+          return;
+        }
+        // Geometric skipping: cost proportional to the synapses made, not to nS * nT.
+        for (let j = rng.geometric(logq); j < nT; j += 1 + rng.geometric(logq)) {
+          if (conn.autapses || !self || i !== j) out.push(j);
+        }
+      }, progress);
+    }
+    case 'fixed_indegree': {
+      const draw = conn.multapses ? withReplacement : distinct;
+      return fromColumns(nS, nT, (j) => draw(conn.n, nS, self && !conn.autapses ? j : -1, rng), progress);
+    }
+    case 'fixed_outdegree': {
+      const draw = conn.multapses ? withReplacement : distinct;
+      return fromRows(nS, (i, out) => {
+        for (const j of draw(conn.n, nT, self && !conn.autapses ? i : -1, rng)) out.push(j);
+      }, progress);
+    }
+    case 'gaussian':
+      return gaussian(conn, src, tgt, self, rng, progress);
+  }
+}
+
+function gaussian(conn: Extract<Connectivity, { type: 'gaussian' }>, src: PopulationSpec, tgt: PopulationSpec, self: boolean, rng: Rng, progress?: (f: number) => void): Csr {
+  const [ws, hs = 1] = src.grid!;
+  const [wt, ht = 1] = tgt.grid!;
+  const radius = conn.cutoff * conn.sigma;
+  const twoSigma2 = 2 * conn.sigma * conn.sigma;
+  // Source cell centres are mapped into target grid coordinates, so grids of different sizes line up.
+  const sx = wt / ws;
+  const sy = ht / hs;
+  const axis = (centre: number, size: number): number[] => {
+    const lo = Math.ceil(centre - radius);
+    const hi = Math.floor(centre + radius);
+    const cells: number[] = [];
+    if (conn.periodic) {
+      const span = Math.min(hi - lo + 1, size);
+      for (let k = 0; k < span; k++) cells.push((((lo + k) % size) + size) % size);
+    } else {
+      for (let k = Math.max(0, lo); k <= Math.min(size - 1, hi); k++) cells.push(k);
+    }
+    return cells.sort((a, b) => a - b);
+  };
+  const dist = (a: number, b: number, size: number): number => {
+    const d = Math.abs(a - b);
+    return conn.periodic ? Math.min(d, size - d) : d;
+  };
+  return fromRows(ws * hs, (i, out) => {
+    const xm = ((i % ws) + 0.5) * sx - 0.5;
+    const ym = (Math.floor(i / ws) + 0.5) * sy - 0.5;
+    const xs = axis(xm, wt);
+    const ys = ht === 1 ? [0] : axis(ym, ht);
+    for (const y of ys) {
+      const dy = ht === 1 ? 0 : dist(y, ym, ht);
+      for (const x of xs) {
+        const dx = dist(x, xm, wt);
+        const d2 = dx * dx + dy * dy;
+        if (d2 > radius * radius) continue;
+        const j = y * wt + x;
+        if (self && !conn.autapses && i === j) continue;
+        if (rng.uniform() < conn.pMax * Math.exp(-d2 / twoSigma2)) out.push(j);
+      }
+    }
+  }, progress);
+}

@@ -1,0 +1,198 @@
+// The engine: a loaded circuit, a backend running it, and live edits. An edit is checked exactly
+// like a document (schema, references, units) against a copy of the circuit; only when it passes is
+// it handed to the backend, between two steps. A rejected edit leaves the running network untouched.
+import { loadFlat, type FlatCircuit } from './circuit/resolve.js';
+import { checkCircuit } from './circuit/check.js';
+import { schemaIssues } from './circuit/parse.js';
+import { CircuitError, IssueList, pointer } from './circuit/errors.js';
+import type { Circuit } from './circuit/circuit.js';
+import type { PopulationDoc, ProjectionDoc, Quantity } from './circuit/document.js';
+import { compile, type Network, type Progress } from './compile/compiler.js';
+import { CpuBackend } from './backends/cpu.js';
+import type { Backend, ResolvedEdit } from './backends/backend.js';
+import { MODELS } from './models/registry.js';
+import { toInternal } from './units.js';
+
+export type Edit =
+  | { op: 'set_param'; population: string; param: string; value: Quantity }
+  | { op: 'set_weights'; projection: string; value?: Quantity; indices?: number[]; values?: Quantity[] }
+  | { op: 'add_population'; name: string; population: PopulationDoc }
+  | { op: 'remove_population'; name: string; cascade?: boolean }
+  | { op: 'add_projection'; name: string; projection: ProjectionDoc }
+  | { op: 'remove_projection'; name: string };
+
+export interface EditResult {
+  applied: boolean;
+  /** Elements removed along with the edit's target (remove_population with cascade). */
+  removed?: string[];
+  /** Step index before which the edit took effect. */
+  step: number;
+}
+
+export function loadCircuit(file: string, text?: string): { flat: FlatCircuit; circuit: Circuit } {
+  const flat = loadFlat(file, text);
+  return { flat, circuit: checkCircuit(flat) };
+}
+
+export interface EngineOptions {
+  backend?: 'cpu';
+  dt?: number;
+  seed?: number;
+  progress?: Progress;
+}
+
+export class Engine {
+  readonly backend: Backend;
+  readonly network: Network;
+  private flatDoc: FlatCircuit;
+  circuit: Circuit;
+
+  constructor(flat: FlatCircuit, options: EngineOptions = {}) {
+    this.flatDoc = flat;
+    const checked = checkCircuit(flat);
+    this.circuit = { ...checked, dt: options.dt ?? checked.dt, seed: options.seed ?? checked.seed };
+    this.network = compile(this.circuit, { progress: options.progress });
+    this.backend = new CpuBackend(this.network);
+  }
+
+  static fromFile(file: string, options: EngineOptions = {}): Engine {
+    return new Engine(loadFlat(file), options);
+  }
+
+  get flat(): FlatCircuit {
+    return this.flatDoc;
+  }
+
+  get timeMs(): number {
+    return this.backend.stepIndex * this.backend.dt;
+  }
+
+  step(n = 1): void {
+    this.backend.step(n);
+  }
+
+  /** Validates and applies an edit between two steps. Throws CircuitError (nothing changed) when invalid. */
+  apply(edit: Edit): EditResult {
+    const file = '<live edit>';
+    const issues = new IssueList(file);
+    const doc = structuredClone(this.flatDoc.doc);
+    const origins = new Map(this.flatDoc.origins);
+    const editLayer = (section: string, name: string, raw: unknown) =>
+      origins.set(`${section}:${name}`, { layers: [{ file, prefix: pointer(section, name), raw, locate: () => undefined }], local: '' });
+    let resolved: ResolvedEdit;
+    const removed: string[] = [];
+    const pops = (doc.populations ??= {});
+    const projs = (doc.projections ??= {});
+    switch (edit.op) {
+      case 'set_param': {
+        const pop = pops[edit.population];
+        if (!pop) throw editError(`/population`, `no population "${edit.population}"`);
+        const spec = MODELS[pop.model].params[edit.param];
+        if (!spec) throw editError('/param', `${pop.model} has no parameter "${edit.param}"; expected one of: ${Object.keys(MODELS[pop.model].params).join(', ')}`);
+        pop.params = { ...(pop.params ?? {}), [edit.param]: edit.value };
+        resolved = { kind: 'set_params', population: edit.population, params: {} };
+        break;
+      }
+      case 'set_weights': {
+        const proj = projs[edit.projection];
+        if (!proj) throw editError('/projection', `no projection "${edit.projection}"`);
+        const dim = proj.synapse.type === 'conductance' ? 'conductance' : 'current';
+        const conv = (q: Quantity, path: string): number => {
+          const v = toInternal(q, dim);
+          if (typeof v === 'string') throw editError(path, v);
+          if (!(v >= 0)) throw editError(path, `weights are magnitudes and must be >= 0 (got ${v})`);
+          return v;
+        };
+        const n = this.backend.readStructure(edit.projection).targets.length;
+        if (edit.value !== undefined) {
+          const v = conv(edit.value, '/value');
+          resolved = { kind: 'set_weights', projection: edit.projection, indices: null, values: new Float32Array(n).fill(v) };
+          // The document keeps the new constant weight so a saved circuit reproduces it.
+          proj.weight = edit.value;
+        } else {
+          if (!edit.indices || !edit.values || edit.indices.length !== edit.values.length)
+            throw editError('/indices', 'give either value, or indices and values of equal length');
+          const idx = Uint32Array.from(edit.indices);
+          edit.indices.forEach((k, i) => {
+            if (!Number.isInteger(k) || k < 0 || k >= n) throw editError(`/indices/${i}`, `synapse index ${k} out of range [0, ${n})`);
+          });
+          const values = Float32Array.from(edit.values.map((q, i) => conv(q, `/values/${i}`)));
+          resolved = { kind: 'set_weights', projection: edit.projection, indices: idx, values };
+        }
+        break;
+      }
+      case 'add_population': {
+        if (pops[edit.name]) throw editError('/name', `population "${edit.name}" already exists`);
+        schemaIssues(edit.population, issues, '/population', '#/properties/populations/additionalProperties');
+        if (!issues.ok) throw new CircuitError(issues.issues);
+        pops[edit.name] = edit.population;
+        editLayer('populations', edit.name, edit.population);
+        resolved = { kind: 'add_population', spec: undefined as never };
+        break;
+      }
+      case 'remove_population': {
+        if (!pops[edit.name]) throw editError('/name', `no population "${edit.name}"`);
+        const users = this.usersOf(edit.name, doc);
+        if (users.length > 0 && !edit.cascade)
+          throw editError('/name', `population "${edit.name}" is used by ${users.map((u) => u.join(' ')).join(', ')}; remove those first or set cascade: true`);
+        for (const [section, name] of users) {
+          delete (doc[section as 'projections'] as Record<string, unknown>)[name];
+          removed.push(`${section}.${name}`);
+        }
+        delete pops[edit.name];
+        resolved = { kind: 'remove_population', name: edit.name };
+        break;
+      }
+      case 'add_projection': {
+        if (projs[edit.name]) throw editError('/name', `projection "${edit.name}" already exists`);
+        schemaIssues(edit.projection, issues, '/projection', '#/properties/projections/additionalProperties');
+        if (!issues.ok) throw new CircuitError(issues.issues);
+        projs[edit.name] = edit.projection;
+        editLayer('projections', edit.name, edit.projection);
+        resolved = { kind: 'add_projection', spec: undefined as never };
+        break;
+      }
+      case 'remove_projection': {
+        if (!projs[edit.name]) throw editError('/name', `no projection "${edit.name}"`);
+        const users = this.usersOf(edit.name, doc).filter(([s]) => s === 'modulators');
+        if (users.length > 0) throw editError('/name', `projection "${edit.name}" is a learning-rate target of ${users.map((u) => u.join(' ')).join(', ')}`);
+        delete projs[edit.name];
+        resolved = { kind: 'remove_projection', name: edit.name };
+        break;
+      }
+      default:
+        throw editError('/op', `unknown edit op "${(edit as { op: string }).op}"; expected set_param, set_weights, add_population, remove_population, add_projection, remove_projection`);
+    }
+    const flat: FlatCircuit = { ...this.flatDoc, doc, origins };
+    const checked = checkCircuit(flat);
+    const circuit: Circuit = { ...checked, dt: this.circuit.dt, seed: this.circuit.seed };
+    if (resolved.kind === 'set_params') {
+      const population = resolved.population;
+      resolved.params = circuit.populations.find((p) => p.name === population)!.params;
+    }
+    if (resolved.kind === 'add_population') resolved = { kind: 'add_population', spec: circuit.populations.find((p) => p.name === (edit as { name: string }).name)! };
+    if (resolved.kind === 'add_projection') resolved = { kind: 'add_projection', spec: circuit.projections.find((p) => p.name === (edit as { name: string }).name)! };
+    this.backend.apply(resolved, circuit);
+    this.flatDoc = flat;
+    this.circuit = circuit;
+    return { applied: true, removed: removed.length ? removed : undefined, step: this.backend.stepIndex };
+  }
+
+  /** Elements referring to a population or projection by name. */
+  private usersOf(name: string, doc: FlatCircuit['doc']): [string, string][] {
+    const users: [string, string][] = [];
+    for (const [n, p] of Object.entries(doc.projections ?? {})) if (p.source === name || p.target === name) users.push(['projections', n]);
+    for (const [n, s] of Object.entries(doc.sources ?? {})) if (s.target === name) users.push(['sources', n]);
+    for (const [n, s] of Object.entries(doc.inputs ?? {})) if (s.target === name) users.push(['inputs', n]);
+    for (const [n, s] of Object.entries(doc.outputs ?? {})) if (s.source === name) users.push(['outputs', n]);
+    for (const [n, m] of Object.entries(doc.modulators ?? {})) {
+      const refs = [...(m.sources ?? []).map((s) => ('population' in s ? s.population : undefined)), ...(m.targets ?? []).map((t) => t.population ?? t.projection)];
+      if (refs.includes(name)) users.push(['modulators', n]);
+    }
+    return users;
+  }
+}
+
+function editError(path: string, message: string): CircuitError {
+  return new CircuitError([{ file: '<live edit>', path, message }]);
+}
