@@ -331,6 +331,7 @@ export class CpuBackend implements Backend {
       this.inputValues.set(name, value);
       return;
     }
+    if (spec.target === null) throw new Error(`input "${name}" is a signal (no target population): give one number`);
     const size = this.pops.get(spec.target)!.spec.size;
     if (value.length !== size) throw new Error(`input "${name}": expected ${size} values (one per neuron of ${spec.target}), got ${value.length}`);
     const arr = Float64Array.from(value);

@@ -262,12 +262,13 @@ function sourceSpec(c: Checker, name: string, d: SourceDoc, pops: Map<string, Po
 }
 
 function inputSpec(c: Checker, name: string, d: InputDoc, pops: Map<string, PopulationSpec>): InputSpec {
+  if (d.target === undefined) return { name, target: null, mode: 'signal', gain: d.gain ?? 1 };
   const target = c.resolvePop(d.target);
   const pop = pops.get(target);
   if (!pop) c.report('inputs', name, '/target', `no population "${d.target}"`);
   else if (d.mode === 'rate' && pop.model !== 'poisson') c.report('inputs', name, '/mode', `rate inputs drive Poisson populations; "${target}" is ${pop.model} (use mode: current)`);
   else if (d.mode === 'current' && pop.model === 'poisson') c.report('inputs', name, '/mode', `"${target}" is a Poisson population: use mode: rate`);
-  return { name, target, mode: d.mode, gain: d.gain ?? 1 };
+  return { name, target, mode: d.mode ?? 'current', gain: d.gain ?? 1 };
 }
 
 function outputSpec(c: Checker, name: string, d: OutputDoc, pops: Map<string, PopulationSpec>): OutputSpec {

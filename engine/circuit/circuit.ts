@@ -85,8 +85,9 @@ export type SourceSpec =
 
 export interface InputSpec {
   name: string;
-  target: string;
-  mode: 'current' | 'rate';
+  /** null: a signal input that only drives modulators. */
+  target: string | null;
+  mode: 'current' | 'rate' | 'signal';
   gain: number;
 }
 

@@ -92,9 +92,10 @@ export type SourceDoc =
   | { type: 'step'; target: string; times: Quantity[]; amplitudes: Quantity[] };
 
 export interface InputDoc {
-  target: string;
+  /** Omitted for signal inputs that only drive modulators (reward). */
+  target?: string;
   /** current: value in pA into every neuron (or per neuron); rate: Hz added to a Poisson population. */
-  mode: 'current' | 'rate';
+  mode?: 'current' | 'rate';
   gain?: number;
   description?: string;
 }

@@ -25,7 +25,7 @@ export function splitPointer(pointer: string): string[] {
 
 export function parseText(text: string, file: string): ParsedFile {
   const lineCounter = new LineCounter();
-  const ydoc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
+  const ydoc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false, merge: true });
   if (ydoc.errors.length > 0) {
     throw new CircuitError(
       ydoc.errors.map((e) => ({

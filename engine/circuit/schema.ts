@@ -284,15 +284,15 @@ export function circuitSchema(): Schema {
         {
           type: 'object',
           additionalProperties: false,
-          required: ['target', 'mode'],
           properties: {
-            target: ref('population driven by the input'),
-            mode: { enum: ['current', 'rate'], description: 'current (pA) into neurons, or rate (Hz) added to a Poisson population' },
+            target: ref('population driven by the input (omit for a signal that only drives modulators, e.g. reward)'),
+            mode: { enum: ['current', 'rate'], description: 'current (pA) into neurons, or rate (Hz) added to a Poisson population (required with target)' },
             gain: { type: 'number', description: 'multiplies the input value (default 1)' },
             description: { type: 'string' },
           },
+          dependencies: { target: ['mode'], mode: ['target'] },
         },
-        'named input extension points (bridged streams, sensors)',
+        'named input extension points (bridged streams, sensors, reward signals)',
       ),
       outputs: named(
         {

@@ -1,0 +1,100 @@
+// The flux command end to end (built dist/, as a user runs it).
+import { describe, it, expect } from 'vitest';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync, existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Ajv } from 'ajv';
+import { ROOT, example, tempDir } from './helpers.js';
+import { circuitSchema } from '../engine/circuit/schema.js';
+import { parseText } from '../engine/circuit/parse.js';
+import { readdirSync } from 'node:fs';
+
+const flux = (...args: string[]) => spawnSync('node', [join(ROOT, 'bin/flux.js'), ...args], { encoding: 'utf8', cwd: ROOT });
+
+describe('flux schema', () => {
+  it('prints the schema, and the committed schema/circuit.schema.json is the same', () => {
+    const out = JSON.parse(execFileSync('node', [join(ROOT, 'bin/flux.js'), 'schema'], { encoding: 'utf8' }));
+    expect(out).toEqual(circuitSchema());
+    expect(JSON.parse(readFileSync(join(ROOT, 'schema/circuit.schema.json'), 'utf8'))).toEqual(out);
+  });
+
+  it('validates every example with a stock JSON Schema validator (what an editor does)', () => {
+    const validate = new Ajv({ strict: false, allErrors: true }).compile(circuitSchema());
+    const files = readdirSync(join(ROOT, 'examples')).filter((f) => /\.(ya?ml|json)$/.test(f));
+    expect(files.length).toBeGreaterThanOrEqual(6);
+    for (const f of files) {
+      const doc = parseText(readFileSync(join(ROOT, 'examples', f), 'utf8'), f).doc;
+      expect(validate(doc), `${f}: ${JSON.stringify(validate.errors)}`).toBe(true);
+    }
+  });
+});
+
+describe('flux validate / inspect', () => {
+  it('validate accepts every example', () => {
+    const files = readdirSync(join(ROOT, 'examples')).filter((f) => /\.(ya?ml|json)$/.test(f)).map((f) => join('examples', f));
+    const r = flux('validate', ...files);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.split('\n').filter((l) => l.startsWith('ok ')).length).toBe(files.length);
+  });
+
+  it('inspect prints counts, memory and the module tree', () => {
+    const r = flux('inspect', example('coba.yaml'));
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/neurons 4000, synapses \d{6}/);
+    expect(r.stdout).toMatch(/B\/synapse/);
+    expect(r.stdout).toMatch(/modules:\n\s+\(root\)/);
+    const j = JSON.parse(flux('inspect', example('coba.yaml'), '--json').stdout);
+    expect(j.neurons).toBe(4000);
+    expect(j.projections.map((p: { name: string }) => p.name)).toEqual(['ee', 'ei', 'ie', 'ii']);
+  });
+});
+
+describe('flux simulate', () => {
+  it('writes the documented JSON recording, a CSV and a raster SVG', () => {
+    const dir = tempDir();
+    const out = join(dir, 'run.json');
+    const svg = join(dir, 'raster.svg');
+    const r = flux('simulate', example('izhikevich-patterns.yaml'), '--duration', '200ms', '--dt', '0.1ms', '--seed', '3', '--record', 'spikes,v', '--out', out, '--raster', svg);
+    expect(r.status, r.stderr).toBe(0);
+    const rec = JSON.parse(readFileSync(out, 'utf8'));
+    expect(rec.format).toBe('flux-recording');
+    expect(rec.version).toBe(1);
+    expect(rec.dt_ms).toBe(0.1);
+    expect(rec.seed).toBe(3);
+    expect(rec.duration_ms).toBeCloseTo(200, 9);
+    const rs = rec.populations.RS;
+    expect(rs.spikes.times_ms.length).toBe(rs.spikes.indices.length);
+    expect(rs.spikes.times_ms.length).toBeGreaterThan(2);
+    expect(rs.state.v.values.length).toBe(2000);
+    expect(rs.state.v.times_ms[0]).toBeCloseTo(0.1, 9);
+    expect(readFileSync(svg, 'utf8')).toMatch(/^<svg[\s\S]*<path d="M/);
+    const csv = join(dir, 'run.csv');
+    expect(flux('simulate', example('izhikevich-patterns.yaml'), '--duration', '200ms', '--record', 'spikes,v', '--out', csv).status).toBe(0);
+    const lines = readFileSync(csv, 'utf8').trim().split('\n');
+    expect(lines[0]).toBe('population,index,time_ms');
+    expect(lines.length - 1).toBe(Object.values(rec.populations).reduce((a: number, p) => a + (p as { spikes: { indices: number[] } }).spikes.indices.length, 0));
+    expect(existsSync(join(dir, 'run.state.csv'))).toBe(true);
+  });
+
+  it('the same seed gives the same recording; another seed a different one', () => {
+    const dir = tempDir();
+    const run = (seed: string, name: string) => {
+      const out = join(dir, name);
+      expect(flux('simulate', example('coba.yaml'), '--duration', '100ms', '--seed', seed, '--out', out, '--quiet').status).toBe(0);
+      return JSON.parse(readFileSync(out, 'utf8')).populations.exc.spikes;
+    };
+    const a = run('5', 'a.json');
+    expect(run('5', 'b.json')).toEqual(a);
+    expect(run('6', 'c.json')).not.toEqual(a);
+  });
+
+  it('a bad circuit exits 1 with the file, line and path', () => {
+    const dir = tempDir();
+    const bad = join(dir, 'bad.yaml');
+    writeFileSync(bad, 'populations:\n  a:\n    model: lif\n    size: 10\n    params: { tau_m: 20 mV }\n');
+    const r = flux('simulate', bad);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`${bad}:5 at /populations/a/params/tau_m`);
+    expect(r.stderr).toContain('is a voltage, expected a time');
+  });
+});

@@ -1,0 +1,33 @@
+// Shared test helpers: circuits from inline YAML, run-and-record.
+import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Engine } from '../engine/engine.js';
+import { loadFlat } from '../engine/circuit/resolve.js';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+export const example = (name: string) => join(ROOT, 'examples', name);
+
+export function tempDir(prefix = 'flux-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** Writes files (name -> text) into a fresh temp dir and returns its path. */
+export function writeFiles(files: Record<string, string>): string {
+  const dir = tempDir();
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, name)), { recursive: true });
+    writeFileSync(join(dir, name), text);
+  }
+  return dir;
+}
+
+export function engineFromText(yaml: string, options: ConstructorParameters<typeof Engine>[1] = {}): Engine {
+  const dir = writeFiles({ 'circuit.yaml': yaml });
+  return new Engine(loadFlat(join(dir, 'circuit.yaml')), options);
+}
+
+export function spikeCounts(e: Engine): Record<string, number> {
+  return Object.fromEntries(Object.entries(e.backend.recording().populations).map(([k, p]) => [k, p.spikeSteps.length]));
+}
