@@ -1,0 +1,124 @@
+// `npm run bench`: COBA (Brette et al. 2007 benchmark 1) on the CPU engine, 4000 neurons for 1 s at
+// dt 0.1 ms, then the scaling series N = 4k, 16k, 64k with 80 synapses per neuron. When Debian's
+// Brian2 is installed (/usr/bin/python3 -c 'import brian2'), Brian2 cpp_standalone runs the same
+// network in the same run (bench/brian2_coba.py) and the ratio is printed. Compare ratios, not
+// absolute times: these machines are noisy.
+import { spawnSync } from 'node:child_process';
+import { cpus, totalmem, platform, release } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { Engine } from '../engine/engine.js';
+import { loadFlat } from '../engine/circuit/resolve.js';
+import { ProgressLine } from '../cli/progress.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+function cobaText(n: number, synPerNeuron: number): string {
+  const p = synPerNeuron / n;
+  const ne = Math.round(n * 0.8);
+  return readFileSync(join(ROOT, 'examples/coba.yaml'), 'utf8')
+    .replace('size: 3200', `size: ${ne}`)
+    .replace('size: 800', `size: ${n - ne}`)
+    .replace(/p: 0\.02/g, `p: ${p}`);
+}
+
+interface Result {
+  n: number;
+  synapses: number;
+  loopS: number;
+  spikes: number;
+  rateHz: number;
+  eventsPerS: number;
+  rtf: number;
+  bytesPerSynapse: number;
+  rssMiB: number;
+  stepP50us: number;
+  stepP99us: number;
+}
+
+function runFlux(n: number, durationS: number): Result {
+  const file = join(ROOT, 'examples', `coba-bench-${n}.yaml`);
+  const bar = new ProgressLine(`flux N=${n} compiling`);
+  const engine = new Engine(loadFlat(file, cobaText(n, 80)), { progress: (f, l) => bar.update(f, l) });
+  bar.done();
+  engine.backend.configureRecording({ spikes: false, rateBin: 10 });
+  // Warm the JIT so V8's background compiler is not timed with the loop.
+  engine.step(200);
+  const steps = Math.round((durationS * 1000) / engine.backend.dt);
+  const lat: number[] = [];
+  const run = new ProgressLine(`flux N=${n} simulating`);
+  const chunk = 100;
+  let spikes = 0;
+  const before = Object.values(engine.backend.recording().populations).reduce((a, p) => a + p.rateCounts.reduce((x, y) => x + y, 0), 0);
+  const t0 = performance.now();
+  for (let s = 0; s < steps; s += chunk) {
+    const a = performance.now();
+    engine.step(chunk);
+    lat.push(((performance.now() - a) / chunk) * 1000);
+    run.update((s + chunk) / steps);
+  }
+  const loopS = (performance.now() - t0) / 1000;
+  run.done();
+  spikes = Object.values(engine.backend.recording().populations).reduce((a, p) => a + p.rateCounts.reduce((x, y) => x + y, 0), 0) - before;
+  const synapses = engine.network.synapses;
+  const mem = engine.backend.memoryBytes();
+  lat.sort((a, b) => a - b);
+  return {
+    n,
+    synapses,
+    loopS,
+    spikes,
+    rateHz: spikes / n / durationS,
+    eventsPerS: (spikes * (synapses / n)) / loopS,
+    rtf: durationS / loopS,
+    bytesPerSynapse: mem.synapsesStatic / synapses,
+    rssMiB: process.memoryUsage().rss / 2 ** 20,
+    stepP50us: lat[Math.floor(lat.length * 0.5)],
+    stepP99us: lat[Math.min(lat.length - 1, Math.floor(lat.length * 0.99))],
+  };
+}
+
+function brianAvailable(): boolean {
+  return spawnSync('/usr/bin/python3', ['-c', 'import brian2'], { stdio: 'ignore' }).status === 0;
+}
+
+function runBrian(n: number, durationS: number): { loop_time_s: number; mean_rate_hz: number; synaptic_events_per_s: number } | null {
+  process.stderr.write(`brian2 N=${n}: code generation and g++ (about 15 s)...\n`);
+  const r = spawnSync('/usr/bin/python3', [join(ROOT, 'bench/brian2_coba.py'), '--n', String(n), '--syn-per-neuron', '80', '--duration', String(durationS), '--dt', '0.1'], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  if (r.status !== 0) {
+    process.stderr.write(`brian2 failed: ${r.stderr.split('\n').slice(-5).join('\n')}\n`);
+    return null;
+  }
+  return JSON.parse(r.stdout.trim().split('\n').pop()!);
+}
+
+const sizes = (process.env.FLUX_BENCH_SIZES ?? '4000,16000,64000').split(',').map(Number);
+const withBrian = process.env.FLUX_BENCH_BRIAN !== '0' && brianAvailable();
+console.log(`machine: ${cpus()[0]?.model ?? 'unknown cpu'} x${cpus().length}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ${platform()} ${release()}, node ${process.version}`);
+console.log(`COBA, dt 0.1 ms, 1 s biological time, 80 synapses per neuron, CPU backend (single thread)`);
+console.log(withBrian ? 'Brian2 cpp_standalone (single thread) runs the same network in this run' : 'Brian2 not found (apt-get install python3-brian to compare)');
+const header = ['N', 'synapses', 'rate Hz', 'loop s', 'RTF', 'syn ev/s', 'step p50 us', 'step p99 us', 'B/syn', 'RSS MiB', 'brian2 s', 'brian2/flux'];
+const rows: string[][] = [];
+for (const n of sizes) {
+  const f = runFlux(n, 1);
+  const b = withBrian ? runBrian(n, 1) : null;
+  rows.push([
+    String(n),
+    String(f.synapses),
+    f.rateHz.toFixed(1),
+    f.loopS.toFixed(3),
+    f.rtf.toFixed(2),
+    f.eventsPerS.toExponential(2),
+    f.stepP50us.toFixed(1),
+    f.stepP99us.toFixed(1),
+    f.bytesPerSynapse.toFixed(2),
+    f.rssMiB.toFixed(0),
+    b ? b.loop_time_s.toFixed(3) : '-',
+    b ? (b.loop_time_s / f.loopS).toFixed(2) : '-',
+  ]);
+}
+const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+console.log(header.map((h, i) => h.padStart(widths[i])).join('  '));
+for (const r of rows) console.log(r.map((c, i) => c.padStart(widths[i])).join('  '));
+console.log('brian2/flux > 1 means Flux is faster. Targets (issue 2): >= 1, aiming for 2; <= 10 B per static synapse.');
