@@ -98,3 +98,17 @@ describe('flux simulate', () => {
     expect(r.stderr).toContain('is a voltage, expected a time');
   });
 });
+
+describe('README', () => {
+  it('the circuit-format example in the README validates and runs', async () => {
+    const { loadCircuit, Engine } = await import('../engine/engine.js');
+    const text = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const yaml = /```yaml\n([\s\S]*?)```/.exec(text)![1];
+    const { flat, circuit } = loadCircuit(join(ROOT, 'examples', 'readme-example.yaml'), yaml);
+    expect(circuit.populations.map((p) => p.name)).toEqual(['exc', 'inh', 'drive']);
+    const e = new Engine(flat);
+    e.backend.configureRecording({});
+    e.step(1000);
+    expect(e.backend.recording().populations.drive.spikeSteps.length).toBeGreaterThan(0);
+  });
+});
