@@ -11,6 +11,7 @@ import { compile, type Network, type Progress } from './compile/compiler.js';
 import { CpuBackend } from './backends/cpu.js';
 import type { Backend, ResolvedEdit } from './backends/backend.js';
 import { MODELS } from './models/registry.js';
+import { REF_PATTERN } from './circuit/schema.js';
 import { toInternal } from './units.js';
 
 export type Edit =
@@ -122,6 +123,7 @@ export class Engine {
         break;
       }
       case 'add_population': {
+        checkName(edit.name);
         if (pops[edit.name]) throw editError('/name', `population "${edit.name}" already exists`);
         schemaIssues(edit.population, issues, '/population', '#/properties/populations/additionalProperties');
         if (!issues.ok) throw new CircuitError(issues.issues);
@@ -144,6 +146,7 @@ export class Engine {
         break;
       }
       case 'add_projection': {
+        checkName(edit.name);
         if (projs[edit.name]) throw editError('/name', `projection "${edit.name}" already exists`);
         schemaIssues(edit.projection, issues, '/projection', '#/properties/projections/additionalProperties');
         if (!issues.ok) throw new CircuitError(issues.issues);
@@ -180,17 +183,30 @@ export class Engine {
 
   /** Elements referring to a population or projection by name. */
   private usersOf(name: string, doc: FlatCircuit['doc']): [string, string][] {
+    // References may name a module port ("left.out"): compare what they resolve to.
+    const aliases = this.flatDoc.aliases;
+    const is = (ref: string | undefined): boolean => {
+      let r = ref;
+      for (let i = 0; i < 16 && r !== undefined && aliases.has(r); i++) r = aliases.get(r);
+      return r === name;
+    };
     const users: [string, string][] = [];
-    for (const [n, p] of Object.entries(doc.projections ?? {})) if (p.source === name || p.target === name) users.push(['projections', n]);
-    for (const [n, s] of Object.entries(doc.sources ?? {})) if (s.target === name) users.push(['sources', n]);
-    for (const [n, s] of Object.entries(doc.inputs ?? {})) if (s.target === name) users.push(['inputs', n]);
-    for (const [n, s] of Object.entries(doc.outputs ?? {})) if (s.source === name) users.push(['outputs', n]);
+    for (const [n, p] of Object.entries(doc.projections ?? {})) if (is(p.source) || is(p.target)) users.push(['projections', n]);
+    for (const [n, s] of Object.entries(doc.sources ?? {})) if (is(s.target)) users.push(['sources', n]);
+    for (const [n, s] of Object.entries(doc.inputs ?? {})) if (is(s.target)) users.push(['inputs', n]);
+    for (const [n, s] of Object.entries(doc.outputs ?? {})) if (is(s.source)) users.push(['outputs', n]);
     for (const [n, m] of Object.entries(doc.modulators ?? {})) {
       const refs = [...(m.sources ?? []).map((s) => ('population' in s ? s.population : undefined)), ...(m.targets ?? []).map((t) => t.population ?? t.projection)];
-      if (refs.includes(name)) users.push(['modulators', n]);
+      if (refs.some(is)) users.push(['modulators', n]);
     }
     return users;
   }
+}
+
+/** Added elements take the names a document could give them (letters, digits, _; dots for modules). */
+function checkName(name: unknown): void {
+  if (typeof name !== 'string' || !new RegExp(REF_PATTERN).test(name))
+    throw editError('/name', `invalid name ${JSON.stringify(name)}: use letters, digits and _, not starting with a digit`);
 }
 
 function editError(path: string, message: string): CircuitError {

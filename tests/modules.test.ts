@@ -215,11 +215,7 @@ include:
 });
 
 describe('extends', () => {
-  it('merges the child over its base; includes accumulate along the chain', () => {
-    const dir = files({
-      'hc.yaml': HALF_CENTRE,
-      'cell.yaml': 'populations:\n  cell: { model: lif, size: 2 }\n',
-      'base.yaml': `
+  const BASE = `
 name: base
 dt: 0.5 ms
 seed: 3
@@ -230,32 +226,72 @@ populations:
   gone: { model: lif, size: 1 }
 projections:
   ab: { source: a, target: b, connectivity: { type: all_to_all }, weight: 1 pA, synapse: { type: current, receptor: excitatory } }
-`,
+`;
+
+  it('merges the child over its base; includes accumulate along the chain', () => {
+    const dir = files({
+      'hc.yaml': HALF_CENTRE,
+      'cell.yaml': 'populations:\n  cell: { model: lif, size: 2 }\n',
+      'base.yaml': BASE,
       'main.yaml': `
 extends: ./base.yaml
 name: child
 seed: 9
 include: [{ module: ./cell.yaml, prefix: extra }]
 populations:
-  a: { size: 20, params: { tau_m: 25 ms } }
+  a: { model: lif, size: 20, params: { tau_m: 25 ms } }
   c: { model: izhikevich, size: 4 }
-  gone: null
-projections:
-  ab: { weight: 2 pA }
 `,
     });
     const c = load(dir);
     expect(c.name).toBe('child');
-    expect(c.dt).toBe(0.5);
-    expect(c.seed).toBe(9);
-    expect(names(c.populations)).toEqual(['a', 'b', 'c', 'extra.cell', 'left.extensor', 'left.flexor']);
+    expect(c.dt).toBe(0.5); // from the base
+    expect(c.seed).toBe(9); // the child wins
+    expect(names(c.populations)).toEqual(['a', 'b', 'c', 'extra.cell', 'gone', 'left.extensor', 'left.flexor']);
+    expect(pop(c, 'a').size).toBe(20);
+    expect(pop(c, 'a').params.tau_m).toBe(25);
+    // merged key by key: the base's v_rest survives the child's params object
+    expect(pop(c, 'a').params.v_rest).toBe(-70);
+    expect(pop(c, 'b').size).toBe(5);
+    expect(prj(c, 'ab')).toMatchObject({ source: 'a', target: 'b' });
+    // both the base's and the child's includes are there
+    expect(c.modules.children.map((m) => m.prefix).sort()).toEqual(['extra', 'left']);
+    expect(pop(c, 'left.flexor').size).toBe(10);
+  });
+
+  it('the base is resolved relative to the child file', () => {
+    const dir = files({
+      'lib/base.yaml': 'populations:\n  a: { model: lif, size: 4 }\n',
+      'main.yaml': 'extends: ./lib/base.yaml\npopulations:\n  b: { model: lif, size: 2 }\n',
+    });
+    expect(names(load(dir).populations)).toEqual(['a', 'b']);
+  });
+
+  // Regression test for a bug fixed in (resolve.ts loadMerged): the child document is checked against the full schema on its own,
+  // before it is merged over its base, so a child cannot patch part of a base element (every
+  // required property must be repeated) and cannot delete one with null, although extends is
+  // documented as a JSON merge patch (merge.ts, schema.ts "extends").
+  it('a child may patch part of a base element (merge patch: only the changed keys)', () => {
+    const dir = files({
+      'hc.yaml': HALF_CENTRE,
+      'base.yaml': BASE,
+      'main.yaml': 'extends: ./base.yaml\npopulations:\n  a: { size: 20, params: { tau_m: 25 ms } }\nprojections:\n  ab: { weight: 2 pA }\n',
+    });
+    const c = load(dir);
     expect(pop(c, 'a').size).toBe(20);
     expect(pop(c, 'a').params.tau_m).toBe(25);
     expect(pop(c, 'a').params.v_rest).toBe(-70);
-    expect(pop(c, 'b').size).toBe(5);
     expect(prj(c, 'ab').weight).toEqual({ kind: 'constant', value: 2 });
     expect(prj(c, 'ab').synapse).toEqual({ type: 'current', receptor: 'excitatory' });
-    expect(c.modules.children.map((m) => m.prefix).sort()).toEqual(['extra', 'left']);
+  });
+
+  it('null in the child deletes an element of the base', () => {
+    const dir = files({
+      'hc.yaml': HALF_CENTRE,
+      'base.yaml': BASE,
+      'main.yaml': 'extends: ./base.yaml\npopulations:\n  gone: null\n',
+    });
+    expect(names(load(dir).populations)).not.toContain('gone');
   });
 
   it('chains of extends apply in order (grandchild over child over base)', () => {
@@ -268,6 +304,20 @@ projections:
     expect(a.size).toBe(3);
     expect(a.params.tau_m).toBe(6);
     expect(a.params.cm).toBe(100);
+  });
+
+  it('chains of extends with complete elements apply in order', () => {
+    const dir = files({
+      'base.yaml': 'populations:\n  a: { model: lif, size: 1, params: { tau_m: 5 ms, cm: 100 pF } }\n  z: { model: lif, size: 9 }\n',
+      'mid.yaml': 'extends: ./base.yaml\npopulations:\n  a: { model: lif, size: 2, params: { tau_m: 6 ms } }\n',
+      'main.yaml': 'extends: mid.yaml\npopulations:\n  a: { model: lif, size: 3 }\n',
+    });
+    const c = load(dir);
+    const a = pop(c, 'a');
+    expect(a.size).toBe(3);
+    expect(a.params.tau_m).toBe(6);
+    expect(a.params.cm).toBe(100);
+    expect(pop(c, 'z').size).toBe(9);
   });
 });
 

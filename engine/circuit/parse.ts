@@ -31,7 +31,7 @@ export function parseText(text: string, file: string): ParsedFile {
       ydoc.errors.map((e) => ({
         file,
         path: '',
-        line: e.linePos?.[0]?.line,
+        line: lineCounter.linePos(e.pos[0]).line,
         message: `syntax error: ${e.message.split('\n')[0]}`,
       })),
     );

@@ -138,11 +138,13 @@ function loadMerged(file: string, stack: string[], issues: CircuitIssue[], text?
     }
     throw e;
   }
-  const list = new IssueList(file, parsed.locate);
-  schemaIssues(parsed.doc, list);
-  issues.push(...list.issues);
-  if (!list.ok) return undefined;
   const self = layerOf(parsed);
+  if (!parsed.doc.extends || typeof parsed.doc.extends !== 'string') {
+    const list = new IssueList(file, parsed.locate);
+    schemaIssues(parsed.doc, list);
+    issues.push(...list.issues);
+    if (!list.ok) return undefined;
+  }
   const ownIncludes = (parsed.doc.include ?? []).map((spec, i) => ({ spec, layer: self, path: pointer('include', i) }));
   if (!parsed.doc.extends) return { doc: parsed.doc, layers: [self], includes: ownIncludes };
   let basePath: string;
@@ -157,8 +159,15 @@ function loadMerged(file: string, stack: string[], issues: CircuitIssue[], text?
   const { extends: _drop, include: _inc, ...own } = parsed.doc;
   const doc = mergePatch(base.doc, own) as CircuitDoc;
   delete doc.extends;
+  // A derived document is a merge patch (it may give only the changed fields, or null to delete):
+  // the schema applies to the merged result, and problems point at whichever file wrote the value.
+  const layers = [self, ...base.layers];
+  const list = new IssueList(file);
+  schemaIssues({ ...doc, include: [...(base.doc.include ?? []), ...(parsed.doc.include ?? [])] }, list);
+  for (const i of list.issues) issues.push({ ...locateIn(layers, i.path), message: i.message });
+  if (!list.ok) return undefined;
   // Includes accumulate along the inheritance chain instead of replacing each other.
-  return { doc, layers: [self, ...base.layers], includes: [...base.includes, ...ownIncludes] };
+  return { doc, layers, includes: [...base.includes, ...ownIncludes] };
 }
 
 const qualify = (prefix: string, name: string): string => (prefix ? `${prefix}.${name}` : name);
