@@ -37,6 +37,8 @@ export function loadCircuit(file: string, text?: string): { flat: FlatCircuit; c
 
 export interface EngineOptions {
   backend?: 'cpu';
+  /** CPU hot loops: WebAssembly (default when built) or the TypeScript models; results are bit-identical. */
+  kernels?: 'wasm' | 'js';
   dt?: number;
   seed?: number;
   progress?: Progress;
@@ -53,7 +55,7 @@ export class Engine {
     const checked = checkCircuit(flat);
     this.circuit = { ...checked, dt: options.dt ?? checked.dt, seed: options.seed ?? checked.seed };
     this.network = compile(this.circuit, { progress: options.progress });
-    this.backend = new CpuBackend(this.network);
+    this.backend = new CpuBackend(this.network, { kernels: options.kernels });
   }
 
   static fromFile(file: string, options: EngineOptions = {}): Engine {

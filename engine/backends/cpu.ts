@@ -19,6 +19,18 @@ import { Rng } from '../rng.js';
 import { Recorder, type Recording, type RecordingConfig } from '../recorder.js';
 import { createPlasticState, plasticityStep, type PlasticState } from '../plasticity/stdp.js';
 import type { Backend, ResolvedEdit } from './backend.js';
+import { WasmArena } from './wasm/arena.js';
+import { instantiateKernels, shareExpTable, type KernelExports } from './wasm/kernels.js';
+import { lifConstants } from '../models/lif.js';
+import { channelConstants } from '../models/model.js';
+
+export interface CpuOptions {
+  /**
+   * 'wasm' (default when kernels.wasm is built): neuron updates, propagation and delay rings run as
+   * WebAssembly over state kept in its memory, bit-identical to 'js', the plain TypeScript models.
+   */
+  kernels?: 'wasm' | 'js';
+}
 
 type Channel = 'ie' | 'ii' | 'ge' | 'gi';
 const CHANNELS: Channel[] = ['ie', 'ii', 'ge', 'gi'];
@@ -63,6 +75,10 @@ interface OutRuntime {
 
 export class CpuBackend implements Backend {
   readonly name = 'cpu';
+  /** Which implementation of the hot loops runs. */
+  readonly kernels: 'wasm' | 'js';
+  private readonly arena: WasmArena | null = null;
+  private readonly k: KernelExports | null = null;
   readonly dt: number;
   stepIndex = 0;
   private circuit: Circuit;
@@ -74,7 +90,20 @@ export class CpuBackend implements Backend {
   private readonly inputValues = new Map<string, number | Float64Array>();
   private recorder: Recorder | null = null;
 
-  constructor(net: Network) {
+  constructor(net: Network, options: CpuOptions = {}) {
+    if (options.kernels !== 'js') {
+      const bytes = net.neurons * 120 + net.synapses * 10 + (1 << 20);
+      const arena = new WasmArena(bytes);
+      const k = instantiateKernels(arena.memory);
+      if (k) {
+        this.arena = arena;
+        this.k = k;
+        shareExpTable(k, arena);
+      } else if (options.kernels === 'wasm') {
+        throw new Error('kernels.wasm is not built: run `npm run build` (or use kernels: "js")');
+      }
+    }
+    this.kernels = this.k ? 'wasm' : 'js';
     this.dt = net.dt;
     this.circuit = net.circuit;
     this.seed = net.circuit.seed;
@@ -114,6 +143,23 @@ export class CpuBackend implements Backend {
       inputs: [],
       sourceRng: Rng.forName(this.seed, `sources:${cp.spec.name}`),
     });
+    if (this.arena) this.moveToArena(this.pops.get(cp.spec.name)!);
+  }
+
+  /** Re-homes a population's arrays into WebAssembly memory (views re-bind when it grows). */
+  private moveToArena(pop: PopRuntime): void {
+    const a = this.arena!;
+    const st = pop.state;
+    for (const v of Object.keys(st.vars)) a.alloc(Float64Array, st.n, (x) => (st.vars[v] = x), st.vars[v]);
+    for (const ch of [...CHANNELS, 'iext'] as const) a.alloc(Float64Array, st.n, (x) => (st[ch] = x), st[ch]);
+    a.alloc(Int32Array, st.n, (x) => (st.refrac = x), st.refrac);
+    a.alloc(Uint32Array, st.n, (x) => (pop.spikes = x), pop.spikes);
+  }
+
+  private releasePopulation(pop: PopRuntime): void {
+    if (!this.arena) return;
+    const st = pop.state;
+    for (const arr of [...Object.values(st.vars), st.ie, st.ii, st.ge, st.gi, st.iext, st.refrac, pop.spikes, ...Object.values(pop.rings)]) if (arr) this.arena.release(arr);
   }
 
   private addProjection(c: CompiledProjection): void {
@@ -121,6 +167,14 @@ export class CpuBackend implements Backend {
     const tgt = this.pops.get(c.spec.target)!;
     const channel = channelOf(c.spec.synapse);
     const plastic = c.spec.plasticity ? createPlasticState(c.spec.plasticity, c.rowPtr, c.targets, src.spec.size, tgt.spec.size) : null;
+    if (this.arena) {
+      const a = this.arena;
+      a.alloc(Uint32Array, c.rowPtr.length, (x) => (c.rowPtr = x), c.rowPtr);
+      a.alloc(Uint32Array, c.targets.length, (x) => (c.targets = x), c.targets);
+      a.alloc(Float32Array, c.weights.length, (x) => (c.weights = x), c.weights);
+      if (c.delays instanceof Uint8Array) a.alloc(Uint8Array, c.delays.length, (x) => (c.delays = x), c.delays);
+      else if (c.delays instanceof Uint16Array) a.alloc(Uint16Array, c.delays.length, (x) => (c.delays = x), c.delays);
+    }
     this.projs.push({ c, src, tgt, channel, plastic });
     if (c.maxDelay > 0) this.ensureRing(tgt, channel, c.maxDelay + 1);
   }
@@ -137,11 +191,19 @@ export class CpuBackend implements Backend {
           const abs = this.stepIndex + k;
           next.set(old.subarray((abs % pop.ringLen) * n, (abs % pop.ringLen + 1) * n), (abs % len) * n);
         }
-        pop.rings[ch] = next;
+        this.setRing(pop, ch, next);
       }
       pop.ringLen = len;
     }
-    if (!pop.rings[channel]) pop.rings[channel] = new Float64Array(pop.ringLen * n);
+    if (!pop.rings[channel]) this.setRing(pop, channel, new Float64Array(pop.ringLen * n));
+  }
+
+  private setRing(pop: PopRuntime, ch: Channel, ring: Float64Array): void {
+    const old = pop.rings[ch];
+    if (this.arena) {
+      if (old) this.arena.release(old);
+      this.arena.alloc(Float64Array, ring.length, (x) => (pop.rings[ch] = x), ring);
+    } else pop.rings[ch] = ring;
   }
 
   /** Refreshes everything derived from the circuit's modulators, sources, inputs and outputs. */
@@ -177,7 +239,7 @@ export class CpuBackend implements Backend {
     for (const pop of this.pops.values()) this.externalInput(pop, t);
     this.applyModulatorEffects();
     for (const pop of this.pops.values()) {
-      pop.nSpikes = pop.model.step(pop.spec.params, pop.state, dt, pop.spikes);
+      pop.nSpikes = this.k ? this.kernelStep(pop) : pop.model.step(pop.spec.params, pop.state, dt, pop.spikes);
       this.recorder?.spikes(n, pop.spec.name, pop.spikes, pop.nSpikes);
     }
     for (const p of this.projs) if (p.src.nSpikes > 0) this.propagate(p, n);
@@ -187,6 +249,34 @@ export class CpuBackend implements Backend {
     this.updateOutputs();
     this.stepIndex = n + 1;
     if (this.recorder?.wantsState(n)) this.recorder.sample(n, (p, v) => this.stateView(p, v));
+  }
+
+  /** The WebAssembly version of the population's model step (same constants, same arithmetic). */
+  private kernelStep(pop: PopRuntime): number {
+    const k = this.k!;
+    const p = pop.spec.params;
+    const s = pop.state;
+    const dt = this.dt;
+    const at = (x: { byteOffset: number }) => x.byteOffset;
+    switch (pop.model.name) {
+      case 'lif': {
+        const c = lifConstants(p, s, dt);
+        if (s.conductance)
+          return k.lifConductance(s.n, at(s.vars.v), at(s.ie), at(s.ii), at(s.ge), at(s.gi), at(s.iext), at(s.refrac), at(pop.spikes), c.gain, c.gL, c.el, c.ee, c.ei, c.vth, c.vreset, c.bias, c.de, c.di, c.refracSteps, c.dtOverCm);
+        return k.lifCurrent(s.n, at(s.vars.v), at(s.ie), at(s.ii), at(s.ge), at(s.gi), at(s.iext), at(s.refrac), at(pop.spikes), c.el, c.vth, c.vreset, c.bias, c.pm, c.pc, c.pe, c.pi, c.de, c.di, c.refracSteps);
+      }
+      case 'izhikevich': {
+        const c = channelConstants(p, s, dt);
+        return k.izhikevich(s.n, at(s.vars.v), at(s.vars.u), at(s.ie), at(s.ii), at(s.ge), at(s.gi), at(s.iext), at(pop.spikes), c.gain, p.a, p.b, p.c, p.d, p.v_peak + s.mod.thresholdShift, p.e_rev_exc, p.e_rev_inh, c.bias, dt, c.de, c.di);
+      }
+      case 'adex': {
+        const c = channelConstants(p, s, dt);
+        return k.adex(s.n, at(s.vars.v), at(s.vars.w), at(s.ie), at(s.ii), at(s.ge), at(s.gi), at(s.iext), at(s.refrac), at(pop.spikes), c.gain, p.cm, p.g_l, p.e_l, p.v_t, p.delta_t, p.a, p.b, p.tau_w, p.v_reset, p.v_peak + s.mod.thresholdShift, p.e_rev_exc, p.e_rev_inh, c.bias, dt, c.de, c.di, Math.round(p.tau_refrac / dt));
+      }
+      default:
+        // Models without a kernel (poisson) run their TypeScript step on the same arrays.
+        return pop.model.step(p, s, dt, pop.spikes);
+    }
   }
 
   private externalInput(pop: PopRuntime, t: number): void {
@@ -241,6 +331,17 @@ export class CpuBackend implements Backend {
 
   private propagate(p: ProjRuntime, n: number): void {
     const { rowPtr, targets, weights, delays, delaySteps } = p.c;
+    if (this.k) {
+      const tgt = p.tgt;
+      const size = tgt.spec.size;
+      if (delays === null) {
+        const dest = delaySteps === 0 ? tgt.state[p.channel].byteOffset : tgt.rings[p.channel]!.byteOffset + ((n + delaySteps) % tgt.ringLen) * size * 8;
+        this.k.propagate(p.src.spikes.byteOffset, p.src.nSpikes, rowPtr.byteOffset, targets.byteOffset, weights.byteOffset, dest);
+      } else {
+        this.k.propagateDelayed(p.src.spikes.byteOffset, p.src.nSpikes, rowPtr.byteOffset, targets.byteOffset, weights.byteOffset, delays.byteOffset, delays.BYTES_PER_ELEMENT, tgt.rings[p.channel]!.byteOffset, size, tgt.ringLen, n, tgt.state[p.channel].byteOffset);
+      }
+      return;
+    }
     const spikes = p.src.spikes;
     const count = p.src.nSpikes;
     const tgt = p.tgt;
@@ -287,6 +388,10 @@ export class CpuBackend implements Backend {
     for (const ch of CHANNELS) {
       const ring = pop.rings[ch];
       if (!ring) continue;
+      if (this.k) {
+        this.k.drain(ring.byteOffset, off, pop.state[ch].byteOffset, size);
+        continue;
+      }
       const dest = pop.state[ch];
       for (let i = 0; i < size; i++) {
         const x = ring[off + i];
@@ -415,6 +520,7 @@ export class CpuBackend implements Backend {
         break;
       }
       case 'remove_population':
+        this.releasePopulation(this.pops.get(edit.name)!);
         this.pops.delete(edit.name);
         this.projs = this.projs.filter((p) => p.c.spec.source !== edit.name && p.c.spec.target !== edit.name);
         break;

@@ -1,7 +1,8 @@
 // Adaptive exponential integrate-and-fire (Brette & Gerstner 2005). Forward Euler on v and w
 // (the exponential term has no closed form); the exponent is capped so a spike in progress cannot
 // overflow to Infinity before it is detected. Defaults are the paper's regular-spiking set.
-import { type NeuronModel, SYNAPTIC_PARAMS } from './model.js';
+import { type NeuronModel, SYNAPTIC_PARAMS, channelConstants } from './model.js';
+import { expDet } from './exp.js';
 
 export const adex: NeuronModel = {
   name: 'adex',
@@ -30,14 +31,11 @@ export const adex: NeuronModel = {
     const v = s.vars.v;
     const w = s.vars.w;
     const { ie, ii, ge, gi, iext, refrac, n } = s;
-    const { gain, thresholdShift, excitability } = s.mod;
+    const { gain, bias, de, di } = channelConstants(p, s, dt);
     const { cm, g_l, e_l, v_t, delta_t, a, b, tau_w, v_reset } = p;
-    const peak = p.v_peak + thresholdShift;
+    const peak = p.v_peak + s.mod.thresholdShift;
     const ee = p.e_rev_exc;
     const ei = p.e_rev_inh;
-    const bias = p.i_offset + excitability;
-    const de = Math.exp(-dt / p.tau_syn_exc);
-    const di = Math.exp(-dt / p.tau_syn_inh);
     const refracSteps = Math.round(p.tau_refrac / dt);
     let count = 0;
     for (let i = 0; i < n; i++) {
@@ -48,7 +46,7 @@ export const adex: NeuronModel = {
         refrac[i]--;
       } else {
         const current = bias + iext[i] + gain * (ie[i] - ii[i] + ge[i] * (ee - vi) + gi[i] * (ei - vi));
-        const expo = Math.exp(Math.min((vi - v_t) / delta_t, 30));
+        const expo = expDet(Math.min((vi - v_t) / delta_t, 30));
         const vn = vi + (dt / cm) * (-g_l * (vi - e_l) + g_l * delta_t * expo - wi + current);
         if (vn >= peak) {
           v[i] = v_reset;

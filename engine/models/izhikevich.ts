@@ -2,7 +2,7 @@
 // spike when v >= v_peak, then v = c, u += d. Forward Euler with v and u advanced from their
 // start-of-step values (as Brian2's 'euler' does), which the published pattern counts are checked against.
 // Currents are in the model's own units (I = 10 gives the published patterns); synaptic channels add to I.
-import { type NeuronModel, SYNAPTIC_PARAMS } from './model.js';
+import { type NeuronModel, SYNAPTIC_PARAMS, channelConstants } from './model.js';
 
 export const izhikevich: NeuronModel = {
   name: 'izhikevich',
@@ -25,14 +25,11 @@ export const izhikevich: NeuronModel = {
     const v = s.vars.v;
     const u = s.vars.u;
     const { ie, ii, ge, gi, iext, n } = s;
-    const { gain, thresholdShift, excitability } = s.mod;
+    const { gain, bias, de, di } = channelConstants(p, s, dt);
     const { a, b, c, d } = p;
-    const peak = p.v_peak + thresholdShift;
+    const peak = p.v_peak + s.mod.thresholdShift;
     const ee = p.e_rev_exc;
     const ei = p.e_rev_inh;
-    const bias = p.i_offset + excitability;
-    const de = Math.exp(-dt / p.tau_syn_exc);
-    const di = Math.exp(-dt / p.tau_syn_inh);
     let count = 0;
     for (let i = 0; i < n; i++) {
       const vi = v[i];

@@ -2,7 +2,8 @@
 // Current-based input only: exact integration (Rotter & Diesmann 1999 propagators) of v given the
 // exponentially decaying synaptic currents. With conductances: exponential Euler (exact for the
 // conductances held at their start-of-step value), the scheme Brian2 calls exponential_euler.
-import { type NeuronModel, type PopulationState, SYNAPTIC_PARAMS } from './model.js';
+import { type NeuronModel, type PopulationState, SYNAPTIC_PARAMS, channelConstants } from './model.js';
+import { expDet } from './exp.js';
 
 /** Propagator of a synaptic current decaying with tau_s into a membrane with tau_m, capacitance c. */
 function currentPropagator(dt: number, tauM: number, tauS: number, c: number): number {
@@ -31,21 +32,11 @@ export const lif: NeuronModel = {
   step(p, s: PopulationState, dt, spikes) {
     const v = s.vars.v;
     const { ie, ii, ge, gi, iext, refrac, n } = s;
-    const { gain, thresholdShift, excitability } = s.mod;
-    const cm = p.cm;
-    const gL = cm / p.tau_m;
-    const vth = p.v_thresh + thresholdShift;
-    const vreset = p.v_reset;
-    const el = p.v_rest;
-    const ee = p.e_rev_exc;
-    const ei = p.e_rev_inh;
-    const bias = p.i_offset + excitability;
-    const de = Math.exp(-dt / p.tau_syn_exc);
-    const di = Math.exp(-dt / p.tau_syn_inh);
-    const refracSteps = Math.round(p.tau_refrac / dt);
+    const k = lifConstants(p, s, dt);
+    const { gain, gL, el, ee, ei, vth, vreset, bias, de, di, refracSteps } = k;
     let count = 0;
     if (s.conductance) {
-      const dtOverCm = dt / cm;
+      const dtOverCm = k.dtOverCm;
       for (let i = 0; i < n; i++) {
         const gei = ge[i] * gain;
         const gii = gi[i] * gain;
@@ -55,7 +46,7 @@ export const lif: NeuronModel = {
           const current = bias + iext[i] + gain * (ie[i] - ii[i]);
           const gtot = gL + gei + gii;
           const vinf = (gL * el + gei * ee + gii * ei + current) / gtot;
-          const vi = vinf + (v[i] - vinf) * Math.exp(-dtOverCm * gtot);
+          const vi = vinf + (v[i] - vinf) * expDet(-dtOverCm * gtot);
           if (vi >= vth) {
             v[i] = vreset;
             refrac[i] = refracSteps;
@@ -71,10 +62,7 @@ export const lif: NeuronModel = {
       }
       return count;
     }
-    const pm = Math.exp(-dt / p.tau_m);
-    const pc = (1 - pm) / gL;
-    const pe = currentPropagator(dt, p.tau_m, p.tau_syn_exc, cm) * gain;
-    const pi = currentPropagator(dt, p.tau_m, p.tau_syn_inh, cm) * gain;
+    const { pm, pc, pe, pi } = k;
     for (let i = 0; i < n; i++) {
       if (refrac[i] > 0) {
         refrac[i]--;
@@ -96,3 +84,29 @@ export const lif: NeuronModel = {
     return count;
   },
 };
+
+/** Per-step constants of a LIF population (shared with the WebAssembly kernel so both compute the same). */
+export function lifConstants(p: Record<string, number>, s: PopulationState, dt: number) {
+  const { gain, bias, de, di } = channelConstants(p, s, dt);
+  const cm = p.cm;
+  const gL = cm / p.tau_m;
+  const pm = Math.exp(-dt / p.tau_m);
+  return {
+    gain,
+    gL,
+    el: p.v_rest,
+    ee: p.e_rev_exc,
+    ei: p.e_rev_inh,
+    vth: p.v_thresh + s.mod.thresholdShift,
+    vreset: p.v_reset,
+    bias,
+    de,
+    di,
+    refracSteps: Math.round(p.tau_refrac / dt),
+    dtOverCm: dt / cm,
+    pm,
+    pc: (1 - pm) / gL,
+    pe: currentPropagator(dt, p.tau_m, p.tau_syn_exc, cm) * gain,
+    pi: currentPropagator(dt, p.tau_m, p.tau_syn_inh, cm) * gain,
+  };
+}

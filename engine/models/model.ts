@@ -71,6 +71,16 @@ export const SYNAPTIC_PARAMS: Record<string, ParamSpec> = {
   i_offset: { dimension: 'current', default: 0, doc: 'constant bias current' },
 };
 
+/** Per-step constants every synaptic model uses (shared with the WebAssembly kernels). */
+export function channelConstants(p: Record<string, number>, s: PopulationState, dt: number) {
+  return {
+    gain: s.mod.gain,
+    bias: p.i_offset + s.mod.excitability,
+    de: Math.exp(-dt / p.tau_syn_exc),
+    di: Math.exp(-dt / p.tau_syn_inh),
+  };
+}
+
 /** Decays all four synaptic channels of neuron i exactly over one step. */
 export function decayChannels(s: PopulationState, i: number, de: number, di: number): void {
   s.ie[i] *= de;

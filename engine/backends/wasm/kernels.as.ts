@@ -1,0 +1,208 @@
+// AssemblyScript kernels of the CPU backend's hot loops: neuron updates, spike propagation and
+// delay-ring draining. Each is a transcription of the JavaScript reference in engine/models/*.ts and
+// engine/backends/cpu.ts with the same operations in the same order, so results are bit-identical
+// (WebAssembly f64 arithmetic is IEEE 754 without fused multiply-add, like V8's); tests/wasm-kernels
+// checks that. Arrays are passed as byte offsets into the memory the backend owns.
+// Built by `npm run build` (asc) into dist/engine/backends/wasm/kernels.wasm.
+
+// ---- exp, identical to engine/models/exp.ts (the table is written by JavaScript: setExpTable) ----
+const LN2_64_HI: f64 = 6.93147180369123816490e-1 / 64;
+const LN2_64_LO: f64 = 1.90821492927058770002e-10 / 64;
+const INV_LN2_64: f64 = 64 / 0.6931471805599453;
+let expTable: usize = 0;
+
+export function setExpTable(ptr: usize): void {
+  expTable = ptr;
+}
+
+@inline function expDet(x: f64): f64 {
+  if (x < -708) return 0;
+  if (x > 709) return Infinity;
+  if (x != x) return x;
+  const k = Math.floor(x * INV_LN2_64 + 0.5);
+  const r = x - k * LN2_64_HI - k * LN2_64_LO;
+  const ki = <i64>k;
+  const m = ki >> 6;
+  const j = ki - (m << 6);
+  const r2 = r * r;
+  const p = 1 + r + r2 * (0.5 + r * 1.6666666666666666e-1) + r2 * r2 * (4.1666666666666664e-2 + r * 8.333333333333333e-3);
+  return load<f64>(expTable + (<usize>j << 3)) * p * reinterpret<f64>((m + 1023) << 52);
+}
+
+export function expKernel(x: f64): f64 {
+  return expDet(x);
+}
+
+@inline function f64at(base: usize, i: i32): f64 {
+  return load<f64>(base + (<usize>i << 3));
+}
+@inline function f64set(base: usize, i: i32, x: f64): void {
+  store<f64>(base + (<usize>i << 3), x);
+}
+@inline function i32at(base: usize, i: i32): i32 {
+  return load<i32>(base + (<usize>i << 2));
+}
+@inline function i32set(base: usize, i: i32, x: i32): void {
+  store<i32>(base + (<usize>i << 2), x);
+}
+
+@inline function decay(ie: usize, ii: usize, ge: usize, gi: usize, i: i32, de: f64, di: f64): void {
+  f64set(ie, i, f64at(ie, i) * de);
+  f64set(ii, i, f64at(ii, i) * di);
+  f64set(ge, i, f64at(ge, i) * de);
+  f64set(gi, i, f64at(gi, i) * di);
+}
+
+/** lif.ts, conductance branch */
+export function lifConductance(
+  n: i32, v: usize, ie: usize, ii: usize, ge: usize, gi: usize, iext: usize, refrac: usize, spikes: usize,
+  gain: f64, gL: f64, el: f64, ee: f64, ei: f64, vth: f64, vreset: f64, bias: f64, de: f64, di: f64, refracSteps: i32, dtOverCm: f64,
+): i32 {
+  let count = 0;
+  for (let i = 0; i < n; i++) {
+    const gei = f64at(ge, i) * gain;
+    const gii = f64at(gi, i) * gain;
+    const r = i32at(refrac, i);
+    if (r > 0) {
+      i32set(refrac, i, r - 1);
+    } else {
+      const current = bias + f64at(iext, i) + gain * (f64at(ie, i) - f64at(ii, i));
+      const gtot = gL + gei + gii;
+      const vinf = (gL * el + gei * ee + gii * ei + current) / gtot;
+      const vi = vinf + (f64at(v, i) - vinf) * expDet(-dtOverCm * gtot);
+      if (vi >= vth) {
+        f64set(v, i, vreset);
+        i32set(refrac, i, refracSteps);
+        i32set(spikes, count++, i);
+      } else {
+        f64set(v, i, vi);
+      }
+    }
+    decay(ie, ii, ge, gi, i, de, di);
+  }
+  return count;
+}
+
+/** lif.ts, current-only branch (exact propagators computed by the caller) */
+export function lifCurrent(
+  n: i32, v: usize, ie: usize, ii: usize, ge: usize, gi: usize, iext: usize, refrac: usize, spikes: usize,
+  el: f64, vth: f64, vreset: f64, bias: f64, pm: f64, pc: f64, pe: f64, pi: f64, de: f64, di: f64, refracSteps: i32,
+): i32 {
+  let count = 0;
+  for (let i = 0; i < n; i++) {
+    const r = i32at(refrac, i);
+    if (r > 0) {
+      i32set(refrac, i, r - 1);
+    } else {
+      const vi = el + (f64at(v, i) - el) * pm + (bias + f64at(iext, i)) * pc + f64at(ie, i) * pe - f64at(ii, i) * pi;
+      if (vi >= vth) {
+        f64set(v, i, vreset);
+        i32set(refrac, i, refracSteps);
+        i32set(spikes, count++, i);
+      } else {
+        f64set(v, i, vi);
+      }
+    }
+    decay(ie, ii, ge, gi, i, de, di);
+  }
+  return count;
+}
+
+/** izhikevich.ts */
+export function izhikevich(
+  n: i32, v: usize, u: usize, ie: usize, ii: usize, ge: usize, gi: usize, iext: usize, spikes: usize,
+  gain: f64, a: f64, b: f64, c: f64, d: f64, peak: f64, ee: f64, ei: f64, bias: f64, dt: f64, de: f64, di: f64,
+): i32 {
+  let count = 0;
+  for (let i = 0; i < n; i++) {
+    const vi = f64at(v, i);
+    const ui = f64at(u, i);
+    const current = bias + f64at(iext, i) + gain * (f64at(ie, i) - f64at(ii, i) + f64at(ge, i) * (ee - vi) + f64at(gi, i) * (ei - vi));
+    let vn = vi + dt * (0.04 * vi * vi + 5 * vi + 140 - ui + current);
+    let un = ui + dt * (a * (b * vi - ui));
+    if (vn >= peak) {
+      vn = c;
+      un += d;
+      i32set(spikes, count++, i);
+    }
+    f64set(v, i, vn);
+    f64set(u, i, un);
+    decay(ie, ii, ge, gi, i, de, di);
+  }
+  return count;
+}
+
+/** adex.ts */
+export function adex(
+  n: i32, v: usize, w: usize, ie: usize, ii: usize, ge: usize, gi: usize, iext: usize, refrac: usize, spikes: usize,
+  gain: f64, cm: f64, gL: f64, el: f64, vt: f64, deltaT: f64, a: f64, b: f64, tauW: f64, vreset: f64, peak: f64,
+  ee: f64, ei: f64, bias: f64, dt: f64, de: f64, di: f64, refracSteps: i32,
+): i32 {
+  let count = 0;
+  for (let i = 0; i < n; i++) {
+    const vi = f64at(v, i);
+    const wi = f64at(w, i);
+    let wn = wi + (dt / tauW) * (a * (vi - el) - wi);
+    const r = i32at(refrac, i);
+    if (r > 0) {
+      i32set(refrac, i, r - 1);
+    } else {
+      const current = bias + f64at(iext, i) + gain * (f64at(ie, i) - f64at(ii, i) + f64at(ge, i) * (ee - vi) + f64at(gi, i) * (ei - vi));
+      const expo = expDet(Math.min((vi - vt) / deltaT, 30));
+      const vn = vi + (dt / cm) * (-gL * (vi - el) + gL * deltaT * expo - wi + current);
+      if (vn >= peak) {
+        f64set(v, i, vreset);
+        wn += b;
+        i32set(refrac, i, refracSteps);
+        i32set(spikes, count++, i);
+      } else {
+        f64set(v, i, vn);
+      }
+    }
+    f64set(w, i, wn);
+    decay(ie, ii, ge, gi, i, de, di);
+  }
+  return count;
+}
+
+/** cpu.ts propagate(), uniform delay: dest is the channel or the ring slot */
+export function propagate(spikes: usize, count: i32, rowPtr: usize, targets: usize, weights: usize, dest: usize): void {
+  for (let s = 0; s < count; s++) {
+    const i = i32at(spikes, s);
+    const end = i32at(rowPtr, i + 1);
+    for (let k = i32at(rowPtr, i); k < end; k++) {
+      const t = <usize>load<u32>(targets + (<usize>k << 2)) << 3;
+      store<f64>(dest + t, load<f64>(dest + t) + <f64>load<f32>(weights + (<usize>k << 2)));
+    }
+  }
+}
+
+/** cpu.ts propagate(), per-synapse delays (bytes: 1 for Uint8Array delays, 2 for Uint16Array) */
+export function propagateDelayed(
+  spikes: usize, count: i32, rowPtr: usize, targets: usize, weights: usize, delays: usize, delayBytes: i32,
+  ring: usize, size: i32, len: i32, step: i32, direct: usize,
+): void {
+  for (let s = 0; s < count; s++) {
+    const i = i32at(spikes, s);
+    const end = i32at(rowPtr, i + 1);
+    for (let k = i32at(rowPtr, i); k < end; k++) {
+      const d: i32 = delayBytes == 1 ? <i32>load<u8>(delays + <usize>k) : <i32>load<u16>(delays + (<usize>k << 1));
+      const t = <usize>load<u32>(targets + (<usize>k << 2));
+      const w = <f64>load<f32>(weights + (<usize>k << 2));
+      const at = d == 0 ? direct + (t << 3) : ring + ((<usize>(((step + d) % len) * size) + t) << 3);
+      store<f64>(at, load<f64>(at) + w);
+    }
+  }
+}
+
+/** cpu.ts drainRings(), one channel */
+export function drain(ring: usize, off: i32, dest: usize, size: i32): void {
+  for (let i = 0; i < size; i++) {
+    const p = ring + (<usize>(off + i) << 3);
+    const x = load<f64>(p);
+    if (x != 0) {
+      f64set(dest, i, f64at(dest, i) + x);
+      store<f64>(p, 0);
+    }
+  }
+}
