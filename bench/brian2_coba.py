@@ -50,6 +50,8 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--jobs", type=int, default=1, help="make -j")
     ap.add_argument("--keep", action="store_true", help="keep build dir")
+    ap.add_argument("--method", default="euler",
+                    help="state updater: euler (Brian's COBA example) or exponential_euler (what Flux's LIF uses)")
     args = ap.parse_args()
 
     # Brian2, make and the compiled binary all write to fd 1; keep stdout
@@ -74,7 +76,7 @@ def main():
         dv/dt = (-v+ge*(Ee-v)+gi*(Ei-v))*(1./taum) : volt (unless refractory)
         dge/dt = -ge*(1./taue) : 1
         dgi/dt = -gi*(1./taui) : 1""", threshold="v>10*mV", reset="v=0*mV",
-        refractory=5 * ms, method="euler", namespace=ns)
+        refractory=5 * ms, method=args.method, namespace=ns)
     Ce = Synapses(P[:ne], P, on_pre="ge+=we", namespace=ns)
     Ci = Synapses(P[ne:], P, on_pre="gi+=wi", namespace=ns)
     Ce.connect(p=p)
@@ -107,7 +109,7 @@ def main():
             print(f"build dir kept: {d}", file=sys.stderr)
 
     out = {
-        "n": n, "synapses": syn, "duration_s": args.duration, "dt_ms": args.dt,
+        "n": n, "method": args.method, "synapses": syn, "duration_s": args.duration, "dt_ms": args.dt,
         "loop_time_s": loop_s, "loop_cpu_time_s": device._last_run_time,
         "compile_time_s": compile_s, "run_wall_s": run_wall_s,
         "total_spikes": spikes,

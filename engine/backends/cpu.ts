@@ -52,6 +52,8 @@ interface PopRuntime {
   sources: SourceSpec[];
   inputs: InputSpec[];
   sourceRng: Rng;
+  /** Per-step kernel constants, recomputed only when parameters or modulation change. */
+  constants: { params: Record<string, number>; gain: number; shift: number; excitability: number; values: ReturnType<typeof lifConstants> & ReturnType<typeof channelConstants> } | null;
 }
 
 interface ProjRuntime {
@@ -84,6 +86,8 @@ export class CpuBackend implements Backend {
   private circuit: Circuit;
   private readonly seed: number;
   private readonly pops = new Map<string, PopRuntime>();
+  /** The same populations in an array: the step loop iterates it without allocating iterators. */
+  private popList: PopRuntime[] = [];
   private projs: ProjRuntime[] = [];
   private mods: ModRuntime[] = [];
   private outs: OutRuntime[] = [];
@@ -130,6 +134,8 @@ export class CpuBackend implements Backend {
       mod: { gain: 1, thresholdShift: 0, excitability: 0 },
       rng: Rng.forName(this.seed, `spikes:${cp.spec.name}`),
       conductance: false,
+      integration: cp.spec.integration,
+      inputs: 3,
     };
     this.pops.set(cp.spec.name, {
       spec: cp.spec,
@@ -142,7 +148,9 @@ export class CpuBackend implements Backend {
       sources: [],
       inputs: [],
       sourceRng: Rng.forName(this.seed, `sources:${cp.spec.name}`),
+      constants: null,
     });
+    this.popList = [...this.pops.values()];
     if (this.arena) this.moveToArena(this.pops.get(cp.spec.name)!);
   }
 
@@ -218,6 +226,15 @@ export class CpuBackend implements Backend {
         pop.sources.some((s) => s.type === 'poisson' && s.synapse.type === 'conductance') ||
         pop.spec.init.ge !== undefined ||
         pop.spec.init.gi !== undefined;
+      const currentSyn =
+        this.projs.some((p) => p.tgt === pop && p.c.spec.synapse.type === 'current') ||
+        pop.sources.some((s) => s.type === 'poisson' && s.synapse.type === 'current') ||
+        pop.spec.init.ie !== undefined ||
+        pop.spec.init.ii !== undefined ||
+        pop.state.ie.some((x) => x !== 0) ||
+        pop.state.ii.some((x) => x !== 0);
+      const external = pop.sources.some((s) => s.type !== 'poisson') || pop.inputs.length > 0 || pop.state.iext.some((x) => x !== 0);
+      pop.state.inputs = (currentSyn ? 1 : 0) | (external ? 2 : 0);
     }
     const levels = new Map(this.mods.map((m) => [m.spec.name, m.level]));
     this.mods = circuit.modulators.map((spec) => ({ spec, level: levels.get(spec.name) ?? spec.baseline }));
@@ -236,15 +253,15 @@ export class CpuBackend implements Backend {
     const n = this.stepIndex;
     const dt = this.dt;
     const t = n * dt;
-    for (const pop of this.pops.values()) this.externalInput(pop, t);
+    for (const pop of this.popList) this.externalInput(pop, t);
     this.applyModulatorEffects();
-    for (const pop of this.pops.values()) {
+    for (const pop of this.popList) {
       pop.nSpikes = this.k ? this.kernelStep(pop) : pop.model.step(pop.spec.params, pop.state, dt, pop.spikes);
       this.recorder?.spikes(n, pop.spec.name, pop.spikes, pop.nSpikes);
     }
     for (const p of this.projs) if (p.src.nSpikes > 0) this.propagate(p, n);
     for (const p of this.projs) if (p.plastic) this.plasticity(p);
-    for (const pop of this.pops.values()) this.drainRings(pop, n);
+    for (const pop of this.popList) this.drainRings(pop, n);
     this.advanceModulators();
     this.updateOutputs();
     this.stepIndex = n + 1;
@@ -258,19 +275,25 @@ export class CpuBackend implements Backend {
     const s = pop.state;
     const dt = this.dt;
     const at = (x: { byteOffset: number }) => x.byteOffset;
+    const m = s.mod;
+    let cache = pop.constants;
+    if (!cache || cache.params !== p || cache.gain !== m.gain || cache.shift !== m.thresholdShift || cache.excitability !== m.excitability) {
+      const values = (pop.model.name === 'lif' ? lifConstants(p, s, dt) : channelConstants(p, s, dt)) as ReturnType<typeof lifConstants>;
+      cache = pop.constants = { params: p, gain: m.gain, shift: m.thresholdShift, excitability: m.excitability, values };
+    }
+    const c = cache.values;
     switch (pop.model.name) {
       case 'lif': {
-        const c = lifConstants(p, s, dt);
+        if (s.integration === 'euler')
+          return k.lifEuler(s.n, at(s.vars.v), at(s.ie), at(s.ii), at(s.ge), at(s.gi), at(s.iext), at(s.refrac), at(pop.spikes), c.gain, c.gL, c.el, c.ee, c.ei, c.vth, c.vreset, c.bias, c.de, c.di, c.refracSteps, c.dtOverCm, s.inputs);
         if (s.conductance)
-          return k.lifConductance(s.n, at(s.vars.v), at(s.ie), at(s.ii), at(s.ge), at(s.gi), at(s.iext), at(s.refrac), at(pop.spikes), c.gain, c.gL, c.el, c.ee, c.ei, c.vth, c.vreset, c.bias, c.de, c.di, c.refracSteps, c.dtOverCm);
+          return k.lifConductance(s.n, at(s.vars.v), at(s.ie), at(s.ii), at(s.ge), at(s.gi), at(s.iext), at(s.refrac), at(pop.spikes), c.gain, c.gL, c.el, c.ee, c.ei, c.vth, c.vreset, c.bias, c.de, c.di, c.refracSteps, c.dtOverCm, s.inputs);
         return k.lifCurrent(s.n, at(s.vars.v), at(s.ie), at(s.ii), at(s.ge), at(s.gi), at(s.iext), at(s.refrac), at(pop.spikes), c.el, c.vth, c.vreset, c.bias, c.pm, c.pc, c.pe, c.pi, c.de, c.di, c.refracSteps);
       }
       case 'izhikevich': {
-        const c = channelConstants(p, s, dt);
         return k.izhikevich(s.n, at(s.vars.v), at(s.vars.u), at(s.ie), at(s.ii), at(s.ge), at(s.gi), at(s.iext), at(pop.spikes), c.gain, p.a, p.b, p.c, p.d, p.v_peak + s.mod.thresholdShift, p.e_rev_exc, p.e_rev_inh, c.bias, dt, c.de, c.di);
       }
       case 'adex': {
-        const c = channelConstants(p, s, dt);
         return k.adex(s.n, at(s.vars.v), at(s.vars.w), at(s.ie), at(s.ii), at(s.ge), at(s.gi), at(s.iext), at(s.refrac), at(pop.spikes), c.gain, p.cm, p.g_l, p.e_l, p.v_t, p.delta_t, p.a, p.b, p.tau_w, p.v_reset, p.v_peak + s.mod.thresholdShift, p.e_rev_exc, p.e_rev_inh, c.bias, dt, c.de, c.di, Math.round(p.tau_refrac / dt));
       }
       default:
@@ -312,7 +335,7 @@ export class CpuBackend implements Backend {
   }
 
   private applyModulatorEffects(): void {
-    for (const pop of this.pops.values()) {
+    for (const pop of this.popList) {
       pop.state.mod.gain = 1;
       pop.state.mod.thresholdShift = 0;
       pop.state.mod.excitability = 0;
@@ -326,7 +349,7 @@ export class CpuBackend implements Backend {
         else if (t.effect === 'excitability') mod.excitability += t.sensitivity * m.level;
       }
     }
-    for (const pop of this.pops.values()) if (pop.state.mod.gain < 0) pop.state.mod.gain = 0;
+    for (const pop of this.popList) if (pop.state.mod.gain < 0) pop.state.mod.gain = 0;
   }
 
   private propagate(p: ProjRuntime, n: number): void {
@@ -522,6 +545,7 @@ export class CpuBackend implements Backend {
       case 'remove_population':
         this.releasePopulation(this.pops.get(edit.name)!);
         this.pops.delete(edit.name);
+        this.popList = [...this.pops.values()];
         this.projs = this.projs.filter((p) => p.c.spec.source !== edit.name && p.c.spec.target !== edit.name);
         break;
       case 'add_projection': {

@@ -112,7 +112,7 @@ export function populationSpec(c: Checker, name: string, p: PopulationDoc): Popu
     const cells = p.grid.reduce((a, b) => a * b, 1);
     if (cells !== p.size) c.report('populations', name, '/grid', `grid ${p.grid.join('x')} has ${cells} cells but size is ${p.size}`);
   }
-  return { name, model: p.model, size: p.size, grid: p.grid, params, init };
+  return { name, model: p.model, size: p.size, grid: p.grid, params, init, integration: p.integration ?? 'default' };
 }
 
 function connectivity(d: ProjectionDoc['connectivity']): Connectivity {

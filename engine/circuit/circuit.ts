@@ -15,6 +15,8 @@ export interface PopulationSpec {
   grid?: number[];
   params: Record<string, number>;
   init: Record<string, Distribution>;
+  /** 'default' or one of the model's alternatives */
+  integration: string;
 }
 
 export type Connectivity =

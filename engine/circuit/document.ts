@@ -22,6 +22,8 @@ export interface PopulationDoc {
   params?: Record<string, Quantity>;
   /** Initial state per variable (v, u, w, ge, gi, ie, ii, drive): a value or a distribution. */
   init?: Record<string, ValueDoc>;
+  /** Integration scheme other than the model's default (lif: euler). */
+  integration?: string;
   description?: string;
 }
 

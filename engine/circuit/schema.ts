@@ -73,6 +73,7 @@ function modelBranches(): Schema[] {
     if: { properties: { model: { const: m.name } }, required: ['model'] },
     then: {
       properties: {
+        integration: { enum: ['default', ...Object.keys(m.alternatives ?? {})], description: `default: ${m.integration}; ` + Object.entries(m.alternatives ?? {}).map(([k, d]) => `${k}: ${d}`).join('; ') },
         params: {
           type: 'object',
           additionalProperties: false,
@@ -111,6 +112,7 @@ const population: Schema = {
     },
     params: { type: 'object', description: 'model parameters; numbers are in internal units' },
     init: { type: 'object', description: 'initial state per variable: a value or a distribution' },
+    integration: { type: 'string', description: 'integration scheme other than the model\'s default (lif: euler)' },
     description: { type: 'string' },
   },
   allOf: modelBranches(),

@@ -28,6 +28,9 @@ export const lif: NeuronModel = {
   state: {
     v: { dimension: 'voltage', doc: 'membrane potential', init: (p) => p.v_rest },
   },
+  alternatives: {
+    euler: 'forward Euler on v for any synapse kind (what Brian2\'s COBA example uses; cheaper, needs dt << C/g_total)',
+  },
   voltage: 'v',
   step(p, s: PopulationState, dt, spikes) {
     const v = s.vars.v;
@@ -35,6 +38,30 @@ export const lif: NeuronModel = {
     const k = lifConstants(p, s, dt);
     const { gain, gL, el, ee, ei, vth, vreset, bias, de, di, refracSteps } = k;
     let count = 0;
+    if (s.integration === 'euler') {
+      const k2 = k.dtOverCm;
+      for (let i = 0; i < n; i++) {
+        if (refrac[i] > 0) {
+          refrac[i]--;
+        } else {
+          const vv = v[i];
+          const current = bias + iext[i] + gain * (ie[i] - ii[i]);
+          const vi = vv + k2 * (gL * (el - vv) + ge[i] * gain * (ee - vv) + gi[i] * gain * (ei - vv) + current);
+          if (vi >= vth) {
+            v[i] = vreset;
+            refrac[i] = refracSteps;
+            spikes[count++] = i;
+          } else {
+            v[i] = vi;
+          }
+        }
+        ie[i] *= de;
+        ii[i] *= di;
+        ge[i] *= de;
+        gi[i] *= di;
+      }
+      return count;
+    }
     if (s.conductance) {
       const dtOverCm = k.dtOverCm;
       for (let i = 0; i < n; i++) {

@@ -44,6 +44,13 @@ export interface PopulationState {
   rng: Rng;
   /** True when any conductance-based projection targets the population (selects the integrator). */
   conductance: boolean;
+  /** The population's `integration` choice ('default' or one of the model's alternatives). */
+  integration: string;
+  /**
+   * Which inputs can be non-zero: bit 0 current synapses (ie, ii), bit 1 external current (iext).
+   * Kernels may skip arrays known to be zero; the TypeScript models read them anyway.
+   */
+  inputs: number;
 }
 
 export interface NeuronModel {
@@ -53,6 +60,8 @@ export interface NeuronModel {
   integration: string;
   params: Record<string, ParamSpec>;
   state: Record<string, StateSpec>;
+  /** Integration schemes a population may choose besides the default ('euler' for lif). */
+  alternatives?: Record<string, string>;
   /** Name of the state variable that outputs and threshold modulators read (membrane potential). */
   voltage?: string;
   /**

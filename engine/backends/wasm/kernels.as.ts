@@ -53,33 +53,199 @@ export function expKernel(x: f64): f64 {
   f64set(gi, i, f64at(gi, i) * di);
 }
 
-/** lif.ts, conductance branch */
+// ---- vector helpers (two neurons per f64x2; each lane does the scalar code's exact operations) ----
+
+/** expDet on both lanes; lanes outside the fast range fall back to the scalar function. */
+@inline function expDetV(x: v128): v128 {
+  const lo = f64x2.lt(x, f64x2.splat(-708));
+  const hi = f64x2.gt(x, f64x2.splat(709));
+  const nan = f64x2.ne(x, x);
+  if (v128.any_true(v128.or(v128.or(lo, hi), nan))) {
+    return f64x2.replace_lane(f64x2.splat(expDet(f64x2.extract_lane(x, 0))), 1, expDet(f64x2.extract_lane(x, 1)));
+  }
+  const k = f64x2.floor(f64x2.add(f64x2.mul(x, f64x2.splat(INV_LN2_64)), f64x2.splat(0.5)));
+  const r = f64x2.sub(f64x2.sub(x, f64x2.mul(k, f64x2.splat(LN2_64_HI))), f64x2.mul(k, f64x2.splat(LN2_64_LO)));
+  const ki = i32x4.trunc_sat_f64x2_s_zero(k);
+  const m = i32x4.shr_s(ki, 6);
+  const j = i32x4.sub(ki, i32x4.shl(m, 6));
+  const t0 = load<f64>(expTable + (<usize>i32x4.extract_lane(j, 0) << 3));
+  const t1 = load<f64>(expTable + (<usize>i32x4.extract_lane(j, 1) << 3));
+  const t = f64x2.replace_lane(f64x2.splat(t0), 1, t1);
+  const r2 = f64x2.mul(r, r);
+  const one = f64x2.splat(1);
+  // 1 + r + r2 * (0.5 + r * c3) + r2 * r2 * (c4 + r * c5), evaluated left to right as in the scalar code
+  const a = f64x2.add(one, r);
+  const b = f64x2.mul(r2, f64x2.add(f64x2.splat(0.5), f64x2.mul(r, f64x2.splat(1.6666666666666666e-1))));
+  const c = f64x2.mul(f64x2.mul(r2, r2), f64x2.add(f64x2.splat(4.1666666666666664e-2), f64x2.mul(r, f64x2.splat(8.333333333333333e-3))));
+  const p = f64x2.add(f64x2.add(a, b), c);
+  const scale = i64x2.shl(i64x2.add(i64x2.extend_low_i32x4_s(m), i64x2.splat(1023)), 52);
+  return f64x2.mul(f64x2.mul(t, p), scale);
+}
+
+/** Bit 0 of `inputs`: the population receives current synapses (ie, ii); bit 1: external current (iext). */
+const CURRENT_SYNAPSES = 1;
+const EXTERNAL_CURRENT = 2;
+
+/**
+ * bias + iext + gain * (ie - ii), skipping the arrays that are known to hold zeros (adding +0 or
+ * gain * 0 changes no value, so this stays bit-identical to the scalar code).
+ */
+@inline function currentV(inputs: i32, vBias: v128, vGain: v128, ie: usize, ii: usize, iext: usize, o: usize): v128 {
+  let c = vBias;
+  if (inputs & EXTERNAL_CURRENT) c = f64x2.add(c, v128.load(iext + o));
+  if (inputs & CURRENT_SYNAPSES) c = f64x2.add(c, f64x2.mul(vGain, f64x2.sub(v128.load(ie + o), v128.load(ii + o))));
+  return c;
+}
+
+@inline function decayV(inputs: i32, ie: usize, ii: usize, ge: usize, gi: usize, o: usize, de: v128, di: v128): void {
+  if (inputs & CURRENT_SYNAPSES) {
+    v128.store(ie + o, f64x2.mul(v128.load(ie + o), de));
+    v128.store(ii + o, f64x2.mul(v128.load(ii + o), di));
+  }
+  v128.store(ge + o, f64x2.mul(v128.load(ge + o), de));
+  v128.store(gi + o, f64x2.mul(v128.load(gi + o), di));
+}
+
+/**
+ * Writes a pair's new potentials: a refractory lane keeps its potential and counts down, a lane that
+ * crossed threshold resets and is recorded, the others take the new value (as the scalar code does).
+ */
+@inline function storeOrSpike(v: usize, refrac: usize, spikes: usize, i: i32, vi: v128, vth: f64, vreset: f64, refracSteps: i32, count: i32): i32 {
+  const r0 = i32at(refrac, i);
+  const r1 = i32at(refrac, i + 1);
+  if ((r0 | r1) == 0 && !v128.any_true(f64x2.ge(vi, f64x2.splat(vth)))) {
+    v128.store(v + (<usize>i << 3), vi);
+    return count;
+  }
+  count = laneUpdate(v, refrac, spikes, i, r0, f64x2.extract_lane(vi, 0), vth, vreset, refracSteps, count);
+  return laneUpdate(v, refrac, spikes, i + 1, r1, f64x2.extract_lane(vi, 1), vth, vreset, refracSteps, count);
+}
+
+@inline function laneUpdate(v: usize, refrac: usize, spikes: usize, i: i32, r: i32, vi: f64, vth: f64, vreset: f64, refracSteps: i32, count: i32): i32 {
+  if (r > 0) {
+    i32set(refrac, i, r - 1);
+  } else if (vi >= vth) {
+    f64set(v, i, vreset);
+    i32set(refrac, i, refracSteps);
+    i32set(spikes, count++, i);
+  } else {
+    f64set(v, i, vi);
+  }
+  return count;
+}
+
+// ---- LIF ----
+
+@inline function lifConductanceOne(
+  i: i32, count: i32, v: usize, ie: usize, ii: usize, ge: usize, gi: usize, iext: usize, refrac: usize, spikes: usize,
+  gain: f64, gL: f64, el: f64, ee: f64, ei: f64, vth: f64, vreset: f64, bias: f64, de: f64, di: f64, refracSteps: i32, dtOverCm: f64,
+): i32 {
+  const gei = f64at(ge, i) * gain;
+  const gii = f64at(gi, i) * gain;
+  const r = i32at(refrac, i);
+  if (r > 0) {
+    i32set(refrac, i, r - 1);
+  } else {
+    const current = bias + f64at(iext, i) + gain * (f64at(ie, i) - f64at(ii, i));
+    const gtot = gL + gei + gii;
+    const vinf = (gL * el + gei * ee + gii * ei + current) / gtot;
+    const vi = vinf + (f64at(v, i) - vinf) * expDet(-dtOverCm * gtot);
+    if (vi >= vth) {
+      f64set(v, i, vreset);
+      i32set(refrac, i, refracSteps);
+      i32set(spikes, count++, i);
+    } else {
+      f64set(v, i, vi);
+    }
+  }
+  decay(ie, ii, ge, gi, i, de, di);
+  return count;
+}
+
+/** lif.ts, conductance branch (exponential Euler); pairs of neurons in f64x2 */
 export function lifConductance(
   n: i32, v: usize, ie: usize, ii: usize, ge: usize, gi: usize, iext: usize, refrac: usize, spikes: usize,
   gain: f64, gL: f64, el: f64, ee: f64, ei: f64, vth: f64, vreset: f64, bias: f64, de: f64, di: f64, refracSteps: i32, dtOverCm: f64,
+  inputs: i32,
 ): i32 {
   let count = 0;
-  for (let i = 0; i < n; i++) {
-    const gei = f64at(ge, i) * gain;
-    const gii = f64at(gi, i) * gain;
-    const r = i32at(refrac, i);
-    if (r > 0) {
-      i32set(refrac, i, r - 1);
-    } else {
-      const current = bias + f64at(iext, i) + gain * (f64at(ie, i) - f64at(ii, i));
-      const gtot = gL + gei + gii;
-      const vinf = (gL * el + gei * ee + gii * ei + current) / gtot;
-      const vi = vinf + (f64at(v, i) - vinf) * expDet(-dtOverCm * gtot);
-      if (vi >= vth) {
-        f64set(v, i, vreset);
-        i32set(refrac, i, refracSteps);
-        i32set(spikes, count++, i);
-      } else {
-        f64set(v, i, vi);
-      }
-    }
-    decay(ie, ii, ge, gi, i, de, di);
+  const vGain = f64x2.splat(gain);
+  const vGL = f64x2.splat(gL);
+  const vGLEL = f64x2.splat(gL * el);
+  const vEE = f64x2.splat(ee);
+  const vEI = f64x2.splat(ei);
+  const vBias = f64x2.splat(bias);
+  const vNegK = f64x2.splat(-dtOverCm);
+  const vDe = f64x2.splat(de);
+  const vDi = f64x2.splat(di);
+  let i = 0;
+  for (; i + 1 < n; i += 2) {
+    const o = <usize>i << 3;
+    const gei = f64x2.mul(v128.load(ge + o), vGain);
+    const gii = f64x2.mul(v128.load(gi + o), vGain);
+    const current = currentV(inputs, vBias, vGain, ie, ii, iext, o);
+    const gtot = f64x2.add(f64x2.add(vGL, gei), gii);
+    const vinf = f64x2.div(f64x2.add(f64x2.add(f64x2.add(vGLEL, f64x2.mul(gei, vEE)), f64x2.mul(gii, vEI)), current), gtot);
+    const vi = f64x2.add(vinf, f64x2.mul(f64x2.sub(v128.load(v + o), vinf), expDetV(f64x2.mul(vNegK, gtot))));
+    count = storeOrSpike(v, refrac, spikes, i, vi, vth, vreset, refracSteps, count);
+    decayV(inputs, ie, ii, ge, gi, o, vDe, vDi);
   }
+  for (; i < n; i++) count = lifConductanceOne(i, count, v, ie, ii, ge, gi, iext, refrac, spikes, gain, gL, el, ee, ei, vth, vreset, bias, de, di, refracSteps, dtOverCm);
+  return count;
+}
+
+@inline function lifEulerOne(
+  i: i32, count: i32, v: usize, ie: usize, ii: usize, ge: usize, gi: usize, iext: usize, refrac: usize, spikes: usize,
+  gain: f64, gL: f64, el: f64, ee: f64, ei: f64, vth: f64, vreset: f64, bias: f64, de: f64, di: f64, refracSteps: i32, dtOverCm: f64,
+): i32 {
+  const r = i32at(refrac, i);
+  if (r > 0) {
+    i32set(refrac, i, r - 1);
+  } else {
+    const vv = f64at(v, i);
+    const current = bias + f64at(iext, i) + gain * (f64at(ie, i) - f64at(ii, i));
+    const vi = vv + dtOverCm * (gL * (el - vv) + f64at(ge, i) * gain * (ee - vv) + f64at(gi, i) * gain * (ei - vv) + current);
+    if (vi >= vth) {
+      f64set(v, i, vreset);
+      i32set(refrac, i, refracSteps);
+      i32set(spikes, count++, i);
+    } else {
+      f64set(v, i, vi);
+    }
+  }
+  decay(ie, ii, ge, gi, i, de, di);
+  return count;
+}
+
+/** lif.ts, integration: euler (any synapse kind); pairs of neurons in f64x2 */
+export function lifEuler(
+  n: i32, v: usize, ie: usize, ii: usize, ge: usize, gi: usize, iext: usize, refrac: usize, spikes: usize,
+  gain: f64, gL: f64, el: f64, ee: f64, ei: f64, vth: f64, vreset: f64, bias: f64, de: f64, di: f64, refracSteps: i32, dtOverCm: f64,
+  inputs: i32,
+): i32 {
+  let count = 0;
+  const vGain = f64x2.splat(gain);
+  const vGL = f64x2.splat(gL);
+  const vEL = f64x2.splat(el);
+  const vEE = f64x2.splat(ee);
+  const vEI = f64x2.splat(ei);
+  const vBias = f64x2.splat(bias);
+  const vK = f64x2.splat(dtOverCm);
+  const vDe = f64x2.splat(de);
+  const vDi = f64x2.splat(di);
+  let i = 0;
+  for (; i + 1 < n; i += 2) {
+    const o = <usize>i << 3;
+    const vv = v128.load(v + o);
+    const current = currentV(inputs, vBias, vGain, ie, ii, iext, o);
+    const leak = f64x2.mul(vGL, f64x2.sub(vEL, vv));
+    const exc = f64x2.mul(f64x2.mul(v128.load(ge + o), vGain), f64x2.sub(vEE, vv));
+    const inh = f64x2.mul(f64x2.mul(v128.load(gi + o), vGain), f64x2.sub(vEI, vv));
+    const vi = f64x2.add(vv, f64x2.mul(vK, f64x2.add(f64x2.add(f64x2.add(leak, exc), inh), current)));
+    count = storeOrSpike(v, refrac, spikes, i, vi, vth, vreset, refracSteps, count);
+    decayV(inputs, ie, ii, ge, gi, o, vDe, vDi);
+  }
+  for (; i < n; i++) count = lifEulerOne(i, count, v, ie, ii, ge, gi, iext, refrac, spikes, gain, gL, el, ee, ei, vth, vreset, bias, de, di, refracSteps, dtOverCm);
   return count;
 }
 

@@ -9,6 +9,7 @@ export interface KernelExports {
   setExpTable(ptr: number): void;
   lifConductance(...args: number[]): number;
   lifCurrent(...args: number[]): number;
+  lifEuler(...args: number[]): number;
   izhikevich(...args: number[]): number;
   adex(...args: number[]): number;
   propagate(spikes: number, count: number, rowPtr: number, targets: number, weights: number, dest: number): void;
