@@ -14,12 +14,16 @@ import { ProgressLine } from '../cli/progress.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-function cobaText(n: number, synPerNeuron: number): string {
+type Method = 'exponential_euler' | 'euler';
+
+/** examples/coba.yaml scaled to n neurons with ~synPerNeuron synapses each, integrated with `method`. */
+function cobaText(n: number, synPerNeuron: number, method: Method): string {
   const p = synPerNeuron / n;
   const ne = Math.round(n * 0.8);
+  const integration = method === 'euler' ? '\n    integration: euler' : '';
   return readFileSync(join(ROOT, 'examples/coba.yaml'), 'utf8')
-    .replace('size: 3200', `size: ${ne}`)
-    .replace('size: 800', `size: ${n - ne}`)
+    .replace('size: 3200', `size: ${ne}${integration}`)
+    .replace('size: 800', `size: ${n - ne}${integration}`)
     .replace(/p: 0\.02/g, `p: ${p}`);
 }
 
@@ -37,17 +41,17 @@ interface Result {
   stepP99us: number;
 }
 
-function runFlux(n: number, durationS: number): Result {
+function runFlux(n: number, durationS: number, method: Method, kernels: 'wasm' | 'js'): Result {
   const file = join(ROOT, 'examples', `coba-bench-${n}.yaml`);
-  const bar = new ProgressLine(`flux N=${n} compiling`);
-  const engine = new Engine(loadFlat(file, cobaText(n, 80)), { progress: (f, l) => bar.update(f, l) });
+  const bar = new ProgressLine(`flux N=${n} ${method} compiling`);
+  const engine = new Engine(loadFlat(file, cobaText(n, 80, method)), { progress: (f, l) => bar.update(f, l), kernels });
   bar.done();
   engine.backend.configureRecording({ spikes: false, rateBin: 10 });
   // Warm the JIT so V8's background compiler is not timed with the loop.
   engine.step(200);
   const steps = Math.round((durationS * 1000) / engine.backend.dt);
   const lat: number[] = [];
-  const run = new ProgressLine(`flux N=${n} simulating`);
+  const run = new ProgressLine(`flux N=${n} ${method} simulating`);
   const chunk = 100;
   let spikes = 0;
   const before = Object.values(engine.backend.recording().populations).reduce((a, p) => a + p.rateCounts.reduce((x, y) => x + y, 0), 0);
@@ -83,9 +87,9 @@ function brianAvailable(): boolean {
   return spawnSync('/usr/bin/python3', ['-c', 'import brian2'], { stdio: 'ignore' }).status === 0;
 }
 
-function runBrian(n: number, durationS: number): { loop_time_s: number; mean_rate_hz: number; synaptic_events_per_s: number } | null {
-  process.stderr.write(`brian2 N=${n}: code generation and g++ (about 15 s)...\n`);
-  const r = spawnSync('/usr/bin/python3', [join(ROOT, 'bench/brian2_coba.py'), '--n', String(n), '--syn-per-neuron', '80', '--duration', String(durationS), '--dt', '0.1'], { encoding: 'utf8', maxBuffer: 1 << 26 });
+function runBrian(n: number, durationS: number, method: Method): { loop_time_s: number; mean_rate_hz: number; synaptic_events_per_s: number } | null {
+  process.stderr.write(`brian2 N=${n} ${method}: code generation and g++ (about 15 s)...\n`);
+  const r = spawnSync('/usr/bin/python3', [join(ROOT, 'bench/brian2_coba.py'), '--n', String(n), '--syn-per-neuron', '80', '--duration', String(durationS), '--dt', '0.1', '--method', method], { encoding: 'utf8', maxBuffer: 1 << 26 });
   if (r.status !== 0) {
     process.stderr.write(`brian2 failed: ${r.stderr.split('\n').slice(-5).join('\n')}\n`);
     return null;
@@ -94,17 +98,18 @@ function runBrian(n: number, durationS: number): { loop_time_s: number; mean_rat
 }
 
 const sizes = (process.env.FLUX_BENCH_SIZES ?? '4000,16000,64000').split(',').map(Number);
+const methods = (process.env.FLUX_BENCH_METHODS ?? 'exponential_euler,euler').split(',') as Method[];
 const withBrian = process.env.FLUX_BENCH_BRIAN !== '0' && brianAvailable();
 console.log(`machine: ${cpus()[0]?.model ?? 'unknown cpu'} x${cpus().length}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ${platform()} ${release()}, node ${process.version}`);
-console.log(`COBA, dt 0.1 ms, 1 s biological time, 80 synapses per neuron, CPU backend (single thread)`);
-console.log(withBrian ? 'Brian2 cpp_standalone (single thread) runs the same network in this run' : 'Brian2 not found (apt-get install python3-brian to compare)');
-const header = ['N', 'synapses', 'rate Hz', 'loop s', 'RTF', 'syn ev/s', 'step p50 us', 'step p99 us', 'B/syn', 'RSS MiB', 'brian2 s', 'brian2/flux'];
+console.log('COBA (examples/coba.yaml scaled), dt 0.1 ms, 1 s biological time, 80 synapses per neuron, CPU backend, one thread');
+console.log(withBrian ? 'Brian2 cpp_standalone (one thread) runs the same network with the same integrator in this run' : 'Brian2 not found (apt-get install python3-brian to compare)');
+const header = ['N', 'integrator', 'kernels', 'synapses', 'rate Hz', 'loop s', 'RTF', 'syn ev/s', 'step p50 us', 'step p99 us', 'B/syn', 'RSS MiB', 'brian2 s', 'brian2/flux'];
 const rows: string[][] = [];
-for (const n of sizes) {
-  const f = runFlux(n, 1);
-  const b = withBrian ? runBrian(n, 1) : null;
+const row = (f: Result, method: string, kernels: string, b: { loop_time_s: number } | null) =>
   rows.push([
-    String(n),
+    String(f.n),
+    method,
+    kernels,
     String(f.synapses),
     f.rateHz.toFixed(1),
     f.loopS.toFixed(3),
@@ -117,6 +122,14 @@ for (const n of sizes) {
     b ? b.loop_time_s.toFixed(3) : '-',
     b ? (b.loop_time_s / f.loopS).toFixed(2) : '-',
   ]);
+for (const n of sizes) {
+  for (const method of methods) {
+    const f = runFlux(n, 1, method, 'wasm');
+    const b = withBrian ? runBrian(n, 1, method) : null;
+    row(f, method, 'wasm', b);
+    // The TypeScript reference models on the smallest network, for scale.
+    if (n === sizes[0] && method === methods[0]) row(runFlux(n, 1, method, 'js'), method, 'js', b);
+  }
 }
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
 console.log(header.map((h, i) => h.padStart(widths[i])).join('  '));

@@ -28,6 +28,8 @@ export function expDet(x: number): number {
   const m = Math.floor(k / 64);
   const j = k - m * 64;
   const r2 = r * r;
-  const p = 1 + r + r2 * (0.5 + r * 1.6666666666666666e-1) + r2 * r2 * (4.1666666666666664e-2 + r * 8.333333333333333e-3);
-  return EXP_TABLE[j] * p * POW2[m + 1022];
+  // p(r) - 1, kept apart so that t + t * q rounds once where it matters (t * p would round twice).
+  const q = r + r2 * (0.5 + r * 1.6666666666666666e-1) + r2 * r2 * (4.1666666666666664e-2 + r * 8.333333333333333e-3);
+  const t = EXP_TABLE[j];
+  return (t + t * q) * POW2[m + 1022];
 }

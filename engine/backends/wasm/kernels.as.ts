@@ -25,8 +25,9 @@ export function setExpTable(ptr: usize): void {
   const m = ki >> 6;
   const j = ki - (m << 6);
   const r2 = r * r;
-  const p = 1 + r + r2 * (0.5 + r * 1.6666666666666666e-1) + r2 * r2 * (4.1666666666666664e-2 + r * 8.333333333333333e-3);
-  return load<f64>(expTable + (<usize>j << 3)) * p * reinterpret<f64>((m + 1023) << 52);
+  const q = r + r2 * (0.5 + r * 1.6666666666666666e-1) + r2 * r2 * (4.1666666666666664e-2 + r * 8.333333333333333e-3);
+  const t = load<f64>(expTable + (<usize>j << 3));
+  return (t + t * q) * reinterpret<f64>((m + 1023) << 52);
 }
 
 export function expKernel(x: f64): f64 {
@@ -72,14 +73,12 @@ export function expKernel(x: f64): f64 {
   const t1 = load<f64>(expTable + (<usize>i32x4.extract_lane(j, 1) << 3));
   const t = f64x2.replace_lane(f64x2.splat(t0), 1, t1);
   const r2 = f64x2.mul(r, r);
-  const one = f64x2.splat(1);
-  // 1 + r + r2 * (0.5 + r * c3) + r2 * r2 * (c4 + r * c5), evaluated left to right as in the scalar code
-  const a = f64x2.add(one, r);
+  // q = r + r2 * (0.5 + r * c3) + r2 * r2 * (c4 + r * c5), evaluated left to right as in the scalar code
   const b = f64x2.mul(r2, f64x2.add(f64x2.splat(0.5), f64x2.mul(r, f64x2.splat(1.6666666666666666e-1))));
   const c = f64x2.mul(f64x2.mul(r2, r2), f64x2.add(f64x2.splat(4.1666666666666664e-2), f64x2.mul(r, f64x2.splat(8.333333333333333e-3))));
-  const p = f64x2.add(f64x2.add(a, b), c);
+  const q = f64x2.add(f64x2.add(r, b), c);
   const scale = i64x2.shl(i64x2.add(i64x2.extend_low_i32x4_s(m), i64x2.splat(1023)), 52);
-  return f64x2.mul(f64x2.mul(t, p), scale);
+  return f64x2.mul(f64x2.add(t, f64x2.mul(t, q)), scale);
 }
 
 /** Bit 0 of `inputs`: the population receives current synapses (ie, ii); bit 1: external current (iext). */
