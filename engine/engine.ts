@@ -39,6 +39,8 @@ export interface EngineOptions {
   backend?: 'cpu';
   /** CPU hot loops: WebAssembly (default when built) or the TypeScript models; results are bit-identical. */
   kernels?: 'wasm' | 'js';
+  /** Threads for the CPU kernels (1 or 2; default: 2 on a multi-core machine for networks of 2000+ neurons). */
+  threads?: number;
   dt?: number;
   seed?: number;
   progress?: Progress;
@@ -55,7 +57,7 @@ export class Engine {
     const checked = checkCircuit(flat);
     this.circuit = { ...checked, dt: options.dt ?? checked.dt, seed: options.seed ?? checked.seed };
     this.network = compile(this.circuit, { progress: options.progress });
-    this.backend = new CpuBackend(this.network, { kernels: options.kernels });
+    this.backend = new CpuBackend(this.network, { kernels: options.kernels, threads: options.threads });
   }
 
   static fromFile(file: string, options: EngineOptions = {}): Engine {

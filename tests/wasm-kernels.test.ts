@@ -10,14 +10,15 @@ import { MODELS } from '../engine/models/registry.js';
 import { kernelModule } from '../engine/backends/wasm/kernels.js';
 import { ROOT, writeFiles } from './helpers.js';
 
-function run(file: string, kernels: 'wasm' | 'js', steps: number, text?: string) {
-  const e = new Engine(loadFlat(file, text), { kernels });
+function run(file: string, kernels: 'wasm' | 'js', steps: number, text?: string, threads = 1) {
+  const e = new Engine(loadFlat(file, text), { kernels, threads });
   expect(e.backend.name).toBe('cpu');
   e.backend.configureRecording({ state: e.circuit.populations.filter((p) => p.model !== 'poisson').map((p) => ({ population: p.name, variable: 'v', every: 50 })) });
   e.step(steps);
   const out: Record<string, unknown> = {};
   for (const [k, p] of Object.entries(e.backend.recording().populations)) out[k] = { steps: p.spikeSteps, idx: p.spikeIndices, v: p.state.v?.values };
   for (const p of e.circuit.projections) out[`w:${p.name}`] = Array.from(e.backend.readWeights(p.name));
+  e.backend.dispose();
   return { e, out };
 }
 
@@ -77,6 +78,53 @@ describe('WebAssembly kernels', () => {
     const a = go('js');
     expect(a.extra.spikeSteps.length).toBeGreaterThan(0);
     expect(go('wasm')).toEqual(a);
+  });
+});
+
+describe('two kernel threads', () => {
+  it('COBA gives bit-identical spikes, potentials and weights with one and two threads', () => {
+    const file = join(ROOT, 'examples/coba.yaml');
+    const one = run(file, 'wasm', 3000, undefined, 1);
+    const two = run(file, 'wasm', 3000, undefined, 2);
+    expect((two.e.backend as unknown as { threadCount: number }).threadCount).toBe(2);
+    expect(two.out).toEqual(one.out);
+  });
+
+  it('delays, every model, plasticity and live edits stay identical with two threads', () => {
+    const text = `dt: 0.1 ms
+seed: 9
+populations:
+  drive: { model: poisson, size: 300, params: { rate: 30 Hz } }
+  lif_n: { model: lif, size: 700 }
+  izh_n: { model: izhikevich, size: 500 }
+  adex_n: { model: adex, size: 600 }
+projections:
+  a: { source: drive, target: lif_n, connectivity: { type: fixed_indegree, n: 40 }, weight: 2 nS, delay: { uniform: { low: 0 ms, high: 4 ms } }, synapse: { type: conductance, receptor: excitatory },
+       plasticity: { rule: stdp, w_max: 4 nS, a_plus: 0.05, a_minus: 0.05 } }
+  b: { source: lif_n, target: izh_n, connectivity: { type: fixed_probability, p: 0.05 }, weight: 2 pA, delay: 1.5 ms, synapse: { type: current, receptor: excitatory } }
+  c: { source: izh_n, target: adex_n, connectivity: { type: fixed_probability, p: 0.05 }, weight: 3 nS, synapse: { type: conductance, receptor: excitatory } }
+  d: { source: adex_n, target: lif_n, connectivity: { type: fixed_probability, p: 0.05 }, weight: 5 nS, delay: 2 ms, synapse: { type: conductance, receptor: inhibitory } }
+sources:
+  bias_lif: { type: constant, target: lif_n, amplitude: 200 pA }
+  bias_izh: { type: constant, target: izh_n, amplitude: 3 pA }
+  bias_adex: { type: constant, target: adex_n, amplitude: 500 pA }
+`;
+    const dir = writeFiles({ 'c.yaml': text });
+    const go = (threads: number) => {
+      const e = new Engine(loadFlat(join(dir, 'c.yaml')), { threads });
+      e.backend.configureRecording({});
+      e.step(1500);
+      e.apply({ op: 'add_population', name: 'late', population: { model: 'lif', size: 400 } });
+      e.apply({ op: 'add_projection', name: 'to_late', projection: { source: 'lif_n', target: 'late', connectivity: { type: 'fixed_probability', p: 0.2 }, weight: '20 nS', delay: '3 ms', synapse: { type: 'conductance', receptor: 'excitatory' } } });
+      e.apply({ op: 'set_param', population: 'adex_n', param: 'b', value: '20 pA' });
+      e.step(1500);
+      const out = { rec: e.backend.recording().populations, w: Array.from(e.backend.readWeights('a')), v: Array.from(e.backend.readState('late', 'v')) };
+      e.backend.dispose();
+      return out;
+    };
+    const one = go(1);
+    for (const p of ['lif_n', 'izh_n', 'adex_n', 'late']) expect(one.rec[p].spikeSteps.length, p).toBeGreaterThan(10);
+    expect(go(2)).toEqual(one);
   });
 });
 

@@ -20,7 +20,9 @@ import { Recorder, type Recording, type RecordingConfig } from '../recorder.js';
 import { createPlasticState, plasticityStep, type PlasticState } from '../plasticity/stdp.js';
 import type { Backend, ResolvedEdit } from './backend.js';
 import { WasmArena } from './wasm/arena.js';
-import { instantiateKernels, shareExpTable, type KernelExports } from './wasm/kernels.js';
+import { instantiateKernels, shareExpTable, kernelModule, type KernelExports } from './wasm/kernels.js';
+import { KernelThread } from './wasm/threads.js';
+import { availableParallelism } from 'node:os';
 import { lifConstants } from '../models/lif.js';
 import { channelConstants } from '../models/model.js';
 
@@ -30,7 +32,19 @@ export interface CpuOptions {
    * WebAssembly over state kept in its memory, bit-identical to 'js', the plain TypeScript models.
    */
   kernels?: 'wasm' | 'js';
+  /**
+   * Threads running the WebAssembly kernels: 1, or 2 (a kernel thread takes the upper half of every
+   * large population and the synapses onto it; results stay bit-identical). Default: 2 when the
+   * machine has two cores and the network at least MIN_THREADED_NEURONS neurons.
+   */
+  threads?: number;
 }
+
+/** Below this many neurons the hand-over between threads costs more than it saves. */
+export const MIN_THREADED_NEURONS = 2000;
+/** Populations smaller than this stay on the main thread. */
+const MIN_SPLIT = 256;
+const KERNEL_NAMES = ['lifConductance', 'lifEuler', 'lifCurrent', 'izhikevich', 'adex', 'propagate', 'propagateDelayed', 'drain'];
 
 type Channel = 'ie' | 'ii' | 'ge' | 'gi';
 const CHANNELS: Channel[] = ['ie', 'ii', 'ge', 'gi'];
@@ -52,6 +66,12 @@ interface PopRuntime {
   sources: SourceSpec[];
   inputs: InputSpec[];
   sourceRng: Rng;
+  /** With a kernel thread: neurons [splitAt, n) are updated there (0: not split). */
+  splitAt: number;
+  /** The kernel thread's spikes (indices relative to splitAt), merged after each update. */
+  spikesHi: Uint32Array | null;
+  /** Kernel and argument lists (whole, lower and upper part), rebuilt when the constants change. */
+  kargs: KernelArgs | null;
   /** Per-step kernel constants, recomputed only when parameters or modulation change. */
   constants: { params: Record<string, number>; gain: number; shift: number; excitability: number; values: ReturnType<typeof lifConstants> & ReturnType<typeof channelConstants> } | null;
 }
@@ -62,6 +82,17 @@ interface ProjRuntime {
   tgt: PopRuntime;
   channel: Channel;
   plastic: PlasticState | null;
+  /** With a split target: split[i] is the first synapse of row i onto the kernel thread's half. */
+  split: Uint32Array | null;
+}
+
+interface KernelArgs {
+  key: object;
+  fn: (...a: number[]) => number;
+  name: string;
+  whole: number[];
+  lo: number[];
+  hi: number[];
 }
 
 interface ModRuntime {
@@ -81,6 +112,10 @@ export class CpuBackend implements Backend {
   readonly kernels: 'wasm' | 'js';
   private readonly arena: WasmArena | null = null;
   private readonly k: KernelExports | null = null;
+  private readonly thread: KernelThread | null = null;
+  /** Threads running kernels (1, or 2 with a kernel thread). */
+  readonly threadCount: number;
+  private kernelSetup: [string, number[]][] = [];
   readonly dt: number;
   stepIndex = 0;
   private circuit: Circuit;
@@ -102,12 +137,19 @@ export class CpuBackend implements Backend {
       if (k) {
         this.arena = arena;
         this.k = k;
-        shareExpTable(k, arena);
+        this.kernelSetup = shareExpTable(k, arena);
       } else if (options.kernels === 'wasm') {
         throw new Error('kernels.wasm is not built: run `npm run build` (or use kernels: "js")');
       }
     }
     this.kernels = this.k ? 'wasm' : 'js';
+    const threads = options.threads ?? (availableParallelism() >= 2 && net.neurons >= MIN_THREADED_NEURONS ? 2 : 1);
+    if (threads > 2 || threads < 1 || !Number.isInteger(threads)) throw new Error(`threads must be 1 or 2 (got ${threads})`);
+    this.threadCount = threads;
+    if (threads === 2) {
+      if (!this.k) throw new Error('threads: 2 needs the WebAssembly kernels (npm run build)');
+      this.thread = new KernelThread(kernelModule()!, this.arena!.memory, KERNEL_NAMES, this.kernelSetup);
+    }
     this.dt = net.dt;
     this.circuit = net.circuit;
     this.seed = net.circuit.seed;
@@ -149,9 +191,18 @@ export class CpuBackend implements Backend {
       inputs: [],
       sourceRng: Rng.forName(this.seed, `sources:${cp.spec.name}`),
       constants: null,
+      splitAt: 0,
+      spikesHi: null,
+      kargs: null,
     });
     this.popList = [...this.pops.values()];
-    if (this.arena) this.moveToArena(this.pops.get(cp.spec.name)!);
+    const pop = this.pops.get(cp.spec.name)!;
+    if (this.arena) this.moveToArena(pop);
+    if (this.thread && n >= MIN_SPLIT && this.kernelCall(pop, 0, n, 0) !== null && this.popList.length < 4096) {
+      // An even split keeps the upper half's f64 pairs 16-byte aligned for the SIMD kernels.
+      pop.splitAt = (n >> 1) & ~1;
+      this.arena!.alloc(Uint32Array, n - pop.splitAt, (x) => (pop.spikesHi = x));
+    }
   }
 
   /** Re-homes a population's arrays into WebAssembly memory (views re-bind when it grows). */
@@ -183,7 +234,26 @@ export class CpuBackend implements Backend {
       if (c.delays instanceof Uint8Array) a.alloc(Uint8Array, c.delays.length, (x) => (c.delays = x), c.delays);
       else if (c.delays instanceof Uint16Array) a.alloc(Uint16Array, c.delays.length, (x) => (c.delays = x), c.delays);
     }
-    this.projs.push({ c, src, tgt, channel, plastic });
+    let split: Uint32Array | null = null;
+    if (tgt.splitAt > 0) {
+      const h = tgt.splitAt;
+      const cut = new Uint32Array(src.spec.size);
+      for (let i = 0; i < src.spec.size; i++) {
+        let lo = c.rowPtr[i];
+        let hi = c.rowPtr[i + 1];
+        while (lo < hi) {
+          const mid = (lo + hi) >>> 1;
+          if (c.targets[mid] < h) lo = mid + 1;
+          else hi = mid;
+        }
+        cut[i] = lo;
+      }
+      split = this.arena!.alloc(Uint32Array, cut.length, (x) => {
+        const r = this.projs.find((q) => q.c === c);
+        if (r) r.split = x;
+      }, cut);
+    }
+    this.projs.push({ c, src, tgt, channel, plastic, split });
     if (c.maxDelay > 0) this.ensureRing(tgt, channel, c.maxDelay + 1);
   }
 
@@ -255,13 +325,22 @@ export class CpuBackend implements Backend {
     const t = n * dt;
     for (const pop of this.popList) this.externalInput(pop, t);
     this.applyModulatorEffects();
-    for (const pop of this.popList) {
-      pop.nSpikes = this.k ? this.kernelStep(pop) : pop.model.step(pop.spec.params, pop.state, dt, pop.spikes);
-      this.recorder?.spikes(n, pop.spec.name, pop.spikes, pop.nSpikes);
+    if (this.thread) {
+      // Propagation and ring draining touch neither weights nor traces, so running them before
+      // plasticity (not after, as below) gives the same result.
+      this.threadedUpdate();
+      if (this.recorder) for (const pop of this.popList) this.recorder.spikes(n, pop.spec.name, pop.spikes, pop.nSpikes);
+      this.threadedPropagate(n);
+      for (const p of this.projs) if (p.plastic) this.plasticity(p);
+    } else {
+      for (const pop of this.popList) {
+        pop.nSpikes = this.k ? this.kernelStep(pop) : pop.model.step(pop.spec.params, pop.state, dt, pop.spikes);
+        this.recorder?.spikes(n, pop.spec.name, pop.spikes, pop.nSpikes);
+      }
+      for (const p of this.projs) if (p.src.nSpikes > 0) this.propagate(p, n);
+      for (const p of this.projs) if (p.plastic) this.plasticity(p);
+      for (const pop of this.popList) this.drainRings(pop, n);
     }
-    for (const p of this.projs) if (p.src.nSpikes > 0) this.propagate(p, n);
-    for (const p of this.projs) if (p.plastic) this.plasticity(p);
-    for (const pop of this.popList) this.drainRings(pop, n);
     this.advanceModulators();
     this.updateOutputs();
     this.stepIndex = n + 1;
@@ -270,36 +349,146 @@ export class CpuBackend implements Backend {
 
   /** The WebAssembly version of the population's model step (same constants, same arithmetic). */
   private kernelStep(pop: PopRuntime): number {
-    const k = this.k!;
+    const ka = this.kernelArgs(pop);
+    if (!ka) return pop.model.step(pop.spec.params, pop.state, this.dt, pop.spikes);
+    return ka.fn.apply(null, ka.whole);
+  }
+
+  /**
+   * Cached kernel calls of a population. Array addresses never change (the shared memory does not
+   * move when it grows), so the lists only follow the per-step constants; reusing them keeps the
+   * step loop free of allocations.
+   */
+  private kernelArgs(pop: PopRuntime): KernelArgs | null {
+    const key = this.constantsOf(pop);
+    if (pop.kargs && pop.kargs.key === key) return pop.kargs;
+    const whole = this.kernelCall(pop, 0, pop.state.n, pop.spikes.byteOffset);
+    if (!whole) return null;
+    const n = pop.state.n;
+    const h = pop.splitAt;
+    pop.kargs = {
+      key,
+      name: whole[0],
+      fn: (this.k as unknown as Record<string, (...a: number[]) => number>)[whole[0]],
+      whole: whole[1],
+      lo: h ? this.kernelCall(pop, 0, h, pop.spikes.byteOffset)![1] : whole[1],
+      hi: h ? this.kernelCall(pop, h, n - h, pop.spikesHi!.byteOffset)![1] : [],
+    };
+    return pop.kargs;
+  }
+
+  /**
+   * The kernel and its arguments that update neurons [start, start + count) of a population, writing
+   * spike indices relative to start at spikesPtr; null for models without a kernel (poisson).
+   */
+  /** The population's per-step constants, recomputed only when parameters or modulation changed. */
+  private constantsOf(pop: PopRuntime): NonNullable<PopRuntime['constants']> {
+    const p = pop.spec.params;
+    const s = pop.state;
+    const m = s.mod;
+    const cache = pop.constants;
+    if (cache && cache.params === p && cache.gain === m.gain && cache.shift === m.thresholdShift && cache.excitability === m.excitability) return cache;
+    const values = (pop.model.name === 'lif' ? lifConstants(p, s, this.dt) : channelConstants(p, s, this.dt)) as ReturnType<typeof lifConstants>;
+    return (pop.constants = { params: p, gain: m.gain, shift: m.thresholdShift, excitability: m.excitability, values });
+  }
+
+  private kernelCall(pop: PopRuntime, start: number, count: number, spikesPtr: number): [string, number[]] | null {
     const p = pop.spec.params;
     const s = pop.state;
     const dt = this.dt;
-    const at = (x: { byteOffset: number }) => x.byteOffset;
     const m = s.mod;
-    let cache = pop.constants;
-    if (!cache || cache.params !== p || cache.gain !== m.gain || cache.shift !== m.thresholdShift || cache.excitability !== m.excitability) {
-      const values = (pop.model.name === 'lif' ? lifConstants(p, s, dt) : channelConstants(p, s, dt)) as ReturnType<typeof lifConstants>;
-      cache = pop.constants = { params: p, gain: m.gain, shift: m.thresholdShift, excitability: m.excitability, values };
-    }
-    const c = cache.values;
+    const c = this.constantsOf(pop).values;
+    const f = (x: Float64Array) => x.byteOffset + start * 8;
+    const refrac = s.refrac.byteOffset + start * 4;
     switch (pop.model.name) {
       case 'lif': {
-        if (s.integration === 'euler')
-          return k.lifEuler(s.n, at(s.vars.v), at(s.ie), at(s.ii), at(s.ge), at(s.gi), at(s.iext), at(s.refrac), at(pop.spikes), c.gain, c.gL, c.el, c.ee, c.ei, c.vth, c.vreset, c.bias, c.de, c.di, c.refracSteps, c.dtOverCm, s.inputs);
-        if (s.conductance)
-          return k.lifConductance(s.n, at(s.vars.v), at(s.ie), at(s.ii), at(s.ge), at(s.gi), at(s.iext), at(s.refrac), at(pop.spikes), c.gain, c.gL, c.el, c.ee, c.ei, c.vth, c.vreset, c.bias, c.de, c.di, c.refracSteps, c.dtOverCm, s.inputs);
-        return k.lifCurrent(s.n, at(s.vars.v), at(s.ie), at(s.ii), at(s.ge), at(s.gi), at(s.iext), at(s.refrac), at(pop.spikes), c.el, c.vth, c.vreset, c.bias, c.pm, c.pc, c.pe, c.pi, c.de, c.di, c.refracSteps);
+        const common = [count, f(s.vars.v), f(s.ie), f(s.ii), f(s.ge), f(s.gi), f(s.iext), refrac, spikesPtr];
+        if (s.integration === 'euler' || s.conductance)
+          return [s.integration === 'euler' ? 'lifEuler' : 'lifConductance', [...common, c.gain, c.gL, c.el, c.ee, c.ei, c.vth, c.vreset, c.bias, c.de, c.di, c.refracSteps, c.dtOverCm, s.inputs]];
+        return ['lifCurrent', [...common, c.el, c.vth, c.vreset, c.bias, c.pm, c.pc, c.pe, c.pi, c.de, c.di, c.refracSteps]];
       }
-      case 'izhikevich': {
-        return k.izhikevich(s.n, at(s.vars.v), at(s.vars.u), at(s.ie), at(s.ii), at(s.ge), at(s.gi), at(s.iext), at(pop.spikes), c.gain, p.a, p.b, p.c, p.d, p.v_peak + s.mod.thresholdShift, p.e_rev_exc, p.e_rev_inh, c.bias, dt, c.de, c.di);
-      }
-      case 'adex': {
-        return k.adex(s.n, at(s.vars.v), at(s.vars.w), at(s.ie), at(s.ii), at(s.ge), at(s.gi), at(s.iext), at(s.refrac), at(pop.spikes), c.gain, p.cm, p.g_l, p.e_l, p.v_t, p.delta_t, p.a, p.b, p.tau_w, p.v_reset, p.v_peak + s.mod.thresholdShift, p.e_rev_exc, p.e_rev_inh, c.bias, dt, c.de, c.di, Math.round(p.tau_refrac / dt));
-      }
+      case 'izhikevich':
+        return ['izhikevich', [count, f(s.vars.v), f(s.vars.u), f(s.ie), f(s.ii), f(s.ge), f(s.gi), f(s.iext), spikesPtr, c.gain, p.a, p.b, p.c, p.d, p.v_peak + m.thresholdShift, p.e_rev_exc, p.e_rev_inh, c.bias, dt, c.de, c.di]];
+      case 'adex':
+        return ['adex', [count, f(s.vars.v), f(s.vars.w), f(s.ie), f(s.ii), f(s.ge), f(s.gi), f(s.iext), refrac, spikesPtr, c.gain, p.cm, p.g_l, p.e_l, p.v_t, p.delta_t, p.a, p.b, p.tau_w, p.v_reset, p.v_peak + m.thresholdShift, p.e_rev_exc, p.e_rev_inh, c.bias, dt, c.de, c.di, Math.round(p.tau_refrac / dt)]];
       default:
-        // Models without a kernel (poisson) run their TypeScript step on the same arrays.
-        return pop.model.step(p, s, dt, pop.spikes);
+        return null;
     }
+  }
+
+  /** Step phases 3 and 5-7 split between this thread and the kernel thread (same results). */
+  private threadedUpdate(): void {
+    const thread = this.thread!;
+    const pops = this.popList;
+    for (let q = 0; q < pops.length; q++) {
+      const pop = pops[q];
+      if (pop.splitAt === 0) continue;
+      const ka = this.kernelArgs(pop)!;
+      thread.call(ka.name, q, ka.hi);
+    }
+    thread.run(this.updateLocal);
+    for (let q = 0; q < pops.length; q++) {
+      const pop = pops[q];
+      if (pop.splitAt === 0) continue;
+      const hi = thread.results[q];
+      const from = pop.spikesHi!;
+      const to = pop.spikes;
+      for (let x = 0; x < hi; x++) to[pop.nSpikes + x] = from[x] + pop.splitAt;
+      pop.nSpikes += hi;
+    }
+  }
+
+  /** This thread's share of the neuron updates (a bound method: no closure per step). */
+  private readonly updateLocal = (): void => {
+    for (const pop of this.popList) {
+      if (pop.splitAt === 0) pop.nSpikes = this.k ? this.kernelStep(pop) : pop.model.step(pop.spec.params, pop.state, this.dt, pop.spikes);
+      else {
+        const ka = this.kernelArgs(pop)!;
+        pop.nSpikes = ka.fn.apply(null, ka.lo);
+      }
+    }
+  };
+
+  private threadedPropagate(n: number): void {
+    const thread = this.thread!;
+    for (const p of this.projs) {
+      if (p.src.nSpikes === 0 || !p.split) continue;
+      thread.call(p.c.delays ? 'propagateDelayed' : 'propagate', -1, this.propagateArgs(p, n, p.split.byteOffset, p.c.rowPtr.byteOffset + 4));
+    }
+    for (const pop of this.popList) if (pop.splitAt > 0) for (const a of this.drainArgs(pop, n, pop.splitAt, pop.state.n)) thread.call('drain', -1, a);
+    thread.run(() => {
+      for (const p of this.projs) {
+        if (p.src.nSpikes === 0) continue;
+        const end = p.split ? p.split.byteOffset : p.c.rowPtr.byteOffset + 4;
+        const args = this.propagateArgs(p, n, p.c.rowPtr.byteOffset, end);
+        if (p.c.delays) this.k!.propagateDelayed(...(args as Parameters<KernelExports['propagateDelayed']>));
+        else this.k!.propagate(...(args as Parameters<KernelExports['propagate']>));
+      }
+      for (const pop of this.popList) for (const a of this.drainArgs(pop, n, 0, pop.splitAt || pop.state.n)) this.k!.drain(a[0], a[1], a[2], a[3]);
+    });
+  }
+
+  private propagateArgs(p: ProjRuntime, n: number, start: number, end: number): number[] {
+    const { targets, weights, delays, delaySteps } = p.c;
+    const tgt = p.tgt;
+    const size = tgt.spec.size;
+    if (delays === null) {
+      const dest = delaySteps === 0 ? tgt.state[p.channel].byteOffset : tgt.rings[p.channel]!.byteOffset + ((n + delaySteps) % tgt.ringLen) * size * 8;
+      return [p.src.spikes.byteOffset, p.src.nSpikes, start, end, targets.byteOffset, weights.byteOffset, dest];
+    }
+    return [p.src.spikes.byteOffset, p.src.nSpikes, start, end, targets.byteOffset, weights.byteOffset, delays.byteOffset, delays.BYTES_PER_ELEMENT, tgt.rings[p.channel]!.byteOffset, size, tgt.ringLen, n, tgt.state[p.channel].byteOffset];
+  }
+
+  /** drain() arguments for neurons [from, to) of a population's delay rings at step n. */
+  private drainArgs(pop: PopRuntime, n: number, from: number, to: number): [number, number, number, number][] {
+    if (pop.ringLen <= 1) return [];
+    const off = (n % pop.ringLen) * pop.spec.size + from;
+    const out: [number, number, number, number][] = [];
+    for (const ch of CHANNELS) {
+      const ring = pop.rings[ch];
+      if (ring) out.push([ring.byteOffset, off, pop.state[ch].byteOffset + from * 8, to - from]);
+    }
+    return out;
   }
 
   private externalInput(pop: PopRuntime, t: number): void {
@@ -359,9 +548,9 @@ export class CpuBackend implements Backend {
       const size = tgt.spec.size;
       if (delays === null) {
         const dest = delaySteps === 0 ? tgt.state[p.channel].byteOffset : tgt.rings[p.channel]!.byteOffset + ((n + delaySteps) % tgt.ringLen) * size * 8;
-        this.k.propagate(p.src.spikes.byteOffset, p.src.nSpikes, rowPtr.byteOffset, targets.byteOffset, weights.byteOffset, dest);
+        this.k.propagate(p.src.spikes.byteOffset, p.src.nSpikes, rowPtr.byteOffset, rowPtr.byteOffset + 4, targets.byteOffset, weights.byteOffset, dest);
       } else {
-        this.k.propagateDelayed(p.src.spikes.byteOffset, p.src.nSpikes, rowPtr.byteOffset, targets.byteOffset, weights.byteOffset, delays.byteOffset, delays.BYTES_PER_ELEMENT, tgt.rings[p.channel]!.byteOffset, size, tgt.ringLen, n, tgt.state[p.channel].byteOffset);
+        this.k.propagateDelayed(p.src.spikes.byteOffset, p.src.nSpikes, rowPtr.byteOffset, rowPtr.byteOffset + 4, targets.byteOffset, weights.byteOffset, delays.byteOffset, delays.BYTES_PER_ELEMENT, tgt.rings[p.channel]!.byteOffset, size, tgt.ringLen, n, tgt.state[p.channel].byteOffset);
       }
       return;
     }
@@ -594,6 +783,7 @@ export class CpuBackend implements Backend {
   }
 
   dispose(): void {
+    this.thread?.dispose();
     this.pops.clear();
     this.projs = [];
   }

@@ -22,7 +22,9 @@ export class WasmArena {
   private readonly bindings: Binding[] = [];
 
   constructor(initialBytes = 16 * PAGE) {
-    this.memory = new WebAssembly.Memory({ initial: Math.ceil(initialBytes / PAGE) + 1, maximum: 65536 });
+    // Shared so that worker threads run kernels on the same state (kernels.wasm imports a shared
+    // memory of at most 65536 pages; the maximum is address space reserved, not memory used).
+    this.memory = new WebAssembly.Memory({ initial: Math.ceil(initialBytes / PAGE) + 1, maximum: 65536, shared: true });
     // The first page is left to the kernel module's own data.
     this.top = PAGE;
   }
@@ -39,7 +41,7 @@ export class WasmArena {
     this.top = end;
     const binding: Binding = { ctor: ctor as unknown as ArrayCtor, offset, length, set: set as (v: never) => void, live: true };
     this.bindings.push(binding);
-    const view = new ctor(this.memory.buffer as ArrayBuffer, offset, length);
+    const view = new ctor(this.memory.buffer as unknown as ArrayBuffer, offset, length);
     if (init) view.set(init as ArrayLike<number> & T);
     set(view);
     return view;
@@ -55,7 +57,7 @@ export class WasmArena {
     // Grow by at least half again so a run of allocations does not re-bind every time.
     const want = Math.max(needed, Math.floor(have * 1.5));
     this.memory.grow(Math.ceil((want - have) / PAGE));
-    const buffer = this.memory.buffer as ArrayBuffer;
+    const buffer = this.memory.buffer as unknown as ArrayBuffer;
     for (const b of this.bindings) if (b.live) b.set(new b.ctor(buffer, b.offset, b.length) as never);
   }
 }

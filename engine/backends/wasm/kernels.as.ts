@@ -330,12 +330,16 @@ export function adex(
   return count;
 }
 
-/** cpu.ts propagate(), uniform delay: dest is the channel or the ring slot */
-export function propagate(spikes: usize, count: i32, rowPtr: usize, targets: usize, weights: usize, dest: usize): void {
+/**
+ * cpu.ts propagate(), uniform delay: dest is the channel or the ring slot. Row i runs over synapses
+ * [start[i], end[i]): start = rowPtr and end = rowPtr + 1 element for whole rows; with two threads each
+ * takes the part of every row whose targets fall in its half (rows are sorted by target).
+ */
+export function propagate(spikes: usize, count: i32, start: usize, end: usize, targets: usize, weights: usize, dest: usize): void {
   for (let s = 0; s < count; s++) {
     const i = i32at(spikes, s);
-    const end = i32at(rowPtr, i + 1);
-    for (let k = i32at(rowPtr, i); k < end; k++) {
+    const stop = i32at(end, i);
+    for (let k = i32at(start, i); k < stop; k++) {
       const t = <usize>load<u32>(targets + (<usize>k << 2)) << 3;
       store<f64>(dest + t, load<f64>(dest + t) + <f64>load<f32>(weights + (<usize>k << 2)));
     }
@@ -344,13 +348,13 @@ export function propagate(spikes: usize, count: i32, rowPtr: usize, targets: usi
 
 /** cpu.ts propagate(), per-synapse delays (bytes: 1 for Uint8Array delays, 2 for Uint16Array) */
 export function propagateDelayed(
-  spikes: usize, count: i32, rowPtr: usize, targets: usize, weights: usize, delays: usize, delayBytes: i32,
+  spikes: usize, count: i32, start: usize, end: usize, targets: usize, weights: usize, delays: usize, delayBytes: i32,
   ring: usize, size: i32, len: i32, step: i32, direct: usize,
 ): void {
   for (let s = 0; s < count; s++) {
     const i = i32at(spikes, s);
-    const end = i32at(rowPtr, i + 1);
-    for (let k = i32at(rowPtr, i); k < end; k++) {
+    const stop = i32at(end, i);
+    for (let k = i32at(start, i); k < stop; k++) {
       const d: i32 = delayBytes == 1 ? <i32>load<u8>(delays + <usize>k) : <i32>load<u16>(delays + (<usize>k << 1));
       const t = <usize>load<u32>(targets + (<usize>k << 2));
       const w = <f64>load<f32>(weights + (<usize>k << 2));

@@ -12,8 +12,8 @@ export interface KernelExports {
   lifEuler(...args: number[]): number;
   izhikevich(...args: number[]): number;
   adex(...args: number[]): number;
-  propagate(spikes: number, count: number, rowPtr: number, targets: number, weights: number, dest: number): void;
-  propagateDelayed(spikes: number, count: number, rowPtr: number, targets: number, weights: number, delays: number, delayBytes: number, ring: number, size: number, len: number, step: number, direct: number): void;
+  propagate(spikes: number, count: number, start: number, end: number, targets: number, weights: number, dest: number): void;
+  propagateDelayed(spikes: number, count: number, start: number, end: number, targets: number, weights: number, delays: number, delayBytes: number, ring: number, size: number, len: number, step: number, direct: number): void;
   drain(ring: number, off: number, dest: number, size: number): void;
 }
 
@@ -52,6 +52,8 @@ export function instantiateKernels(memory: WebAssembly.Memory): KernelExports | 
 }
 
 /** Gives the kernels the exp table the JavaScript models use (written at the start of the arena). */
-export function shareExpTable(k: KernelExports, arena: { alloc: (c: Float64ArrayConstructor, n: number, set: (v: Float64Array) => void, init?: ArrayLike<number>) => Float64Array }): void {
-  arena.alloc(Float64Array, EXP_TABLE.length, (v) => k.setExpTable(v.byteOffset), EXP_TABLE);
+export function shareExpTable(k: KernelExports, arena: { alloc: (c: Float64ArrayConstructor, n: number, set: (v: Float64Array) => void, init?: ArrayLike<number>) => Float64Array }): [string, number[]][] {
+  const table = arena.alloc(Float64Array, EXP_TABLE.length, (v) => k.setExpTable(v.byteOffset), EXP_TABLE);
+  // The same call, for other instances of the kernels (kernel threads).
+  return [['setExpTable', [table.byteOffset]]];
 }

@@ -1,0 +1,86 @@
+// The main thread's side of a kernel thread: batches of kernel calls are written into shared
+// memory, the thread runs them while the main thread runs its own share, then both meet.
+// One step needs two such meetings (neuron updates; propagation and delay rings), so the
+// hand-over is a busy-wait of a few microseconds rather than a message.
+import { Worker } from 'node:worker_threads';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import { SEQ, DONE, FAILED, STOP, CONTROL_SLOTS, SPIN_LIMIT } from './protocol.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const WORKER_CANDIDATES = [join(here, 'worker.js'), join(here, '..', '..', '..', 'dist', 'engine', 'backends', 'wasm', 'worker.js')];
+
+export class KernelThread {
+  private readonly worker: Worker;
+  private readonly control = new Int32Array(new SharedArrayBuffer(CONTROL_SLOTS * 4));
+  private readonly commands: Float64Array;
+  readonly results: Int32Array;
+  private readonly fnIndex: Map<string, number>;
+  private at = 1;
+  private count = 0;
+  private seq = 0;
+
+  constructor(module: WebAssembly.Module, memory: WebAssembly.Memory, names: string[], setup: [string, number[]][], capacity = 1 << 16) {
+    const path = WORKER_CANDIDATES.find((p) => existsSync(p));
+    if (!path) throw new Error('kernel thread script (worker.js) is not built: run `npm run build`');
+    this.commands = new Float64Array(new SharedArrayBuffer(capacity * 8));
+    this.results = new Int32Array(new SharedArrayBuffer(4096 * 4));
+    this.fnIndex = new Map(names.map((n, i) => [n, i]));
+    this.worker = new Worker(path, { workerData: { module, memory, control: this.control, commands: this.commands, results: this.results, names, setup } });
+    // The engine decides when the process ends, not an idle kernel thread.
+    this.worker.unref();
+    this.worker.on('error', (e) => {
+      Atomics.store(this.control, FAILED, 1);
+      console.error('flux kernel thread failed:', e);
+    });
+  }
+
+  /** Queues a kernel call; its return value lands in results[slot] (slot -1: discarded). */
+  call(name: string, slot: number, args: number[]): void {
+    if (args.length > 32) throw new Error(`kernel ${name}: at most 32 arguments`);
+    const c = this.commands;
+    if (this.at + 3 + args.length > c.length) throw new Error('kernel thread command buffer full');
+    c[this.at] = this.fnIndex.get(name)!;
+    c[this.at + 1] = slot;
+    c[this.at + 2] = args.length;
+    for (let a = 0; a < args.length; a++) c[this.at + 3 + a] = args[a];
+    this.at += 3 + args.length;
+    this.count++;
+  }
+
+  /** Starts the queued calls on the thread, runs `local` here meanwhile, and waits for the thread. */
+  run(local: () => void): void {
+    this.commands[0] = this.count;
+    this.seq++;
+    Atomics.store(this.control, SEQ, this.seq);
+    Atomics.notify(this.control, SEQ);
+    try {
+      local();
+    } finally {
+      this.wait();
+      this.at = 1;
+      this.count = 0;
+    }
+  }
+
+  private wait(): void {
+    let spins = 0;
+    const started = Date.now();
+    while (Atomics.load(this.control, DONE) !== this.seq) {
+      if (++spins > SPIN_LIMIT) {
+        Atomics.wait(this.control, DONE, Atomics.load(this.control, DONE), 100);
+        if (Atomics.load(this.control, FAILED) !== 0) throw new Error('flux kernel thread failed (see the error above)');
+        if (Date.now() - started > 10_000) throw new Error('flux kernel thread did not answer within 10 s');
+      }
+    }
+    if (Atomics.load(this.control, FAILED) !== 0) throw new Error('flux kernel thread failed (see the error above)');
+  }
+
+  dispose(): void {
+    Atomics.store(this.control, STOP, 1);
+    Atomics.store(this.control, SEQ, ++this.seq);
+    Atomics.notify(this.control, SEQ);
+    void this.worker.terminate();
+  }
+}
