@@ -151,4 +151,16 @@ for (const n of sizes) {
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
 console.log(header.map((h, i) => h.padStart(widths[i])).join('  '));
 for (const r of rows) console.log(r.map((c, i) => c.padStart(widths[i])).join('  '));
-console.log('brian2/flux > 1 means Flux is faster. Targets (issue 2): >= 1, aiming for 2; <= 10 B per static synapse.');
+console.log('brian2/flux > 1 means Flux is faster. Targets (issue 2): >= 1, aiming for 2; <= 10 B per static synapse, <= 16 with plasticity.');
+
+// Memory with plasticity: the same 4000-neuron network with STDP, then reward-modulated STDP, on every projection.
+for (const rule of ['stdp', 'reward_stdp']) {
+  const plastic = cobaText(4000, 80, 'exponential_euler').replace(
+    /synapse: \{ type: conductance, receptor: (excitatory|inhibitory) \} \}/g,
+    (_m, r: string) => `synapse: { type: conductance, receptor: ${r} }, plasticity: { rule: ${rule}, w_max: 100 nS${rule === 'reward_stdp' ? ', modulator: da' : ''} } }`,
+  ) + (rule === 'reward_stdp' ? 'modulators:\n  da: { tau: 200 ms }\n' : '');
+  const e = new Engine(loadFlat(join(ROOT, 'examples', 'coba-plastic.yaml'), plastic), { threads: 1 });
+  const m = e.backend.memoryBytes();
+  console.log(`with ${rule} on every synapse: ${((m.synapsesStatic + m.synapsesPlastic) / e.network.synapses).toFixed(2)} B/synapse (${(m.synapsesStatic / e.network.synapses).toFixed(2)} static + ${(m.synapsesPlastic / e.network.synapses).toFixed(2)} plasticity state)`);
+  e.backend.dispose();
+}

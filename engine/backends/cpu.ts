@@ -229,7 +229,8 @@ export class CpuBackend implements Backend {
     if (this.arena) {
       const a = this.arena;
       a.alloc(Uint32Array, c.rowPtr.length, (x) => (c.rowPtr = x), c.rowPtr);
-      a.alloc(Uint32Array, c.targets.length, (x) => (c.targets = x), c.targets);
+      if (c.targets instanceof Uint16Array) a.alloc(Uint16Array, c.targets.length, (x) => (c.targets = x), c.targets);
+      else a.alloc(Uint32Array, c.targets.length, (x) => (c.targets = x), c.targets);
       a.alloc(Float32Array, c.weights.length, (x) => (c.weights = x), c.weights);
       if (c.delays instanceof Uint8Array) a.alloc(Uint8Array, c.delays.length, (x) => (c.delays = x), c.delays);
       else if (c.delays instanceof Uint16Array) a.alloc(Uint16Array, c.delays.length, (x) => (c.delays = x), c.delays);
@@ -474,9 +475,9 @@ export class CpuBackend implements Backend {
     const size = tgt.spec.size;
     if (delays === null) {
       const dest = delaySteps === 0 ? tgt.state[p.channel].byteOffset : tgt.rings[p.channel]!.byteOffset + ((n + delaySteps) % tgt.ringLen) * size * 8;
-      return [p.src.spikes.byteOffset, p.src.nSpikes, start, end, targets.byteOffset, weights.byteOffset, dest];
+      return [p.src.spikes.byteOffset, p.src.nSpikes, start, end, targets.byteOffset, targets.BYTES_PER_ELEMENT, weights.byteOffset, dest];
     }
-    return [p.src.spikes.byteOffset, p.src.nSpikes, start, end, targets.byteOffset, weights.byteOffset, delays.byteOffset, delays.BYTES_PER_ELEMENT, tgt.rings[p.channel]!.byteOffset, size, tgt.ringLen, n, tgt.state[p.channel].byteOffset];
+    return [p.src.spikes.byteOffset, p.src.nSpikes, start, end, targets.byteOffset, targets.BYTES_PER_ELEMENT, weights.byteOffset, delays.byteOffset, delays.BYTES_PER_ELEMENT, tgt.rings[p.channel]!.byteOffset, size, tgt.ringLen, n, tgt.state[p.channel].byteOffset];
   }
 
   /** drain() arguments for neurons [from, to) of a population's delay rings at step n. */
@@ -548,9 +549,9 @@ export class CpuBackend implements Backend {
       const size = tgt.spec.size;
       if (delays === null) {
         const dest = delaySteps === 0 ? tgt.state[p.channel].byteOffset : tgt.rings[p.channel]!.byteOffset + ((n + delaySteps) % tgt.ringLen) * size * 8;
-        this.k.propagate(p.src.spikes.byteOffset, p.src.nSpikes, rowPtr.byteOffset, rowPtr.byteOffset + 4, targets.byteOffset, weights.byteOffset, dest);
+        this.k.propagate(p.src.spikes.byteOffset, p.src.nSpikes, rowPtr.byteOffset, rowPtr.byteOffset + 4, targets.byteOffset, targets.BYTES_PER_ELEMENT, weights.byteOffset, dest);
       } else {
-        this.k.propagateDelayed(p.src.spikes.byteOffset, p.src.nSpikes, rowPtr.byteOffset, rowPtr.byteOffset + 4, targets.byteOffset, weights.byteOffset, delays.byteOffset, delays.BYTES_PER_ELEMENT, tgt.rings[p.channel]!.byteOffset, size, tgt.ringLen, n, tgt.state[p.channel].byteOffset);
+        this.k.propagateDelayed(p.src.spikes.byteOffset, p.src.nSpikes, rowPtr.byteOffset, rowPtr.byteOffset + 4, targets.byteOffset, targets.BYTES_PER_ELEMENT, weights.byteOffset, delays.byteOffset, delays.BYTES_PER_ELEMENT, tgt.rings[p.channel]!.byteOffset, size, tgt.ringLen, n, tgt.state[p.channel].byteOffset);
       }
       return;
     }
@@ -702,7 +703,7 @@ export class CpuBackend implements Backend {
 
   readStructure(projection: string): { rowPtr: Uint32Array; targets: Uint32Array } {
     const c = this.proj(projection).c;
-    return { rowPtr: c.rowPtr, targets: c.targets };
+    return { rowPtr: c.rowPtr.slice(), targets: Uint32Array.from(c.targets) };
   }
 
   lastSpikes(population: string): Uint32Array {

@@ -20,7 +20,8 @@ export interface CompiledPopulation {
 export interface CompiledProjection {
   spec: ProjectionSpec;
   rowPtr: Uint32Array;
-  targets: Uint32Array;
+  /** Target neuron per synapse; 16-bit when the target population has at most 65536 neurons. */
+  targets: Uint32Array | Uint16Array;
   weights: Float32Array;
   /** Per-synapse delay in steps, or null when every synapse has delaySteps. */
   delays: Uint8Array | Uint16Array | null;
@@ -61,7 +62,10 @@ export function compilePopulation(spec: PopulationSpec, seed: number, offset: nu
 export function compileProjection(spec: ProjectionSpec, pops: Map<string, PopulationSpec>, seed: number, dt: number, progress?: (f: number) => void): CompiledProjection {
   const src = pops.get(spec.source)!;
   const tgt = pops.get(spec.target)!;
-  const { rowPtr, targets } = connect(spec.connectivity, src, tgt, Rng.forName(seed, `connect:${spec.name}`), progress);
+  const csr = connect(spec.connectivity, src, tgt, Rng.forName(seed, `connect:${spec.name}`), progress);
+  const rowPtr = csr.rowPtr;
+  // Two bytes per synapse saved for every target population up to 65536 neurons (the usual case).
+  const targets = tgt.size <= 65536 ? Uint16Array.from(csr.targets) : csr.targets;
   const n = targets.length;
   const weights = new Float32Array(n);
   // Weights are magnitudes (the receptor gives the sign): draws below zero become zero.

@@ -335,7 +335,19 @@ export function adex(
  * [start[i], end[i]): start = rowPtr and end = rowPtr + 1 element for whole rows; with two threads each
  * takes the part of every row whose targets fall in its half (rows are sorted by target).
  */
-export function propagate(spikes: usize, count: i32, start: usize, end: usize, targets: usize, weights: usize, dest: usize): void {
+export function propagate(spikes: usize, count: i32, start: usize, end: usize, targets: usize, targetBytes: i32, weights: usize, dest: usize): void {
+  // Two loops rather than a branch per synapse on the index width.
+  if (targetBytes == 2) {
+    for (let s = 0; s < count; s++) {
+      const i = i32at(spikes, s);
+      const stop = i32at(end, i);
+      for (let k = i32at(start, i); k < stop; k++) {
+        const t = <usize>load<u16>(targets + (<usize>k << 1)) << 3;
+        store<f64>(dest + t, load<f64>(dest + t) + <f64>load<f32>(weights + (<usize>k << 2)));
+      }
+    }
+    return;
+  }
   for (let s = 0; s < count; s++) {
     const i = i32at(spikes, s);
     const stop = i32at(end, i);
@@ -348,7 +360,7 @@ export function propagate(spikes: usize, count: i32, start: usize, end: usize, t
 
 /** cpu.ts propagate(), per-synapse delays (bytes: 1 for Uint8Array delays, 2 for Uint16Array) */
 export function propagateDelayed(
-  spikes: usize, count: i32, start: usize, end: usize, targets: usize, weights: usize, delays: usize, delayBytes: i32,
+  spikes: usize, count: i32, start: usize, end: usize, targets: usize, targetBytes: i32, weights: usize, delays: usize, delayBytes: i32,
   ring: usize, size: i32, len: i32, step: i32, direct: usize,
 ): void {
   for (let s = 0; s < count; s++) {
@@ -356,7 +368,7 @@ export function propagateDelayed(
     const stop = i32at(end, i);
     for (let k = i32at(start, i); k < stop; k++) {
       const d: i32 = delayBytes == 1 ? <i32>load<u8>(delays + <usize>k) : <i32>load<u16>(delays + (<usize>k << 1));
-      const t = <usize>load<u32>(targets + (<usize>k << 2));
+      const t = targetBytes == 2 ? <usize>load<u16>(targets + (<usize>k << 1)) : <usize>load<u32>(targets + (<usize>k << 2));
       const w = <f64>load<f32>(weights + (<usize>k << 2));
       const at = d == 0 ? direct + (t << 3) : ring + ((<usize>(((step + d) % len) * size) + t) << 3);
       store<f64>(at, load<f64>(at) + w);

@@ -12,8 +12,8 @@ export interface KernelExports {
   lifEuler(...args: number[]): number;
   izhikevich(...args: number[]): number;
   adex(...args: number[]): number;
-  propagate(spikes: number, count: number, start: number, end: number, targets: number, weights: number, dest: number): void;
-  propagateDelayed(spikes: number, count: number, start: number, end: number, targets: number, weights: number, delays: number, delayBytes: number, ring: number, size: number, len: number, step: number, direct: number): void;
+  propagate(spikes: number, count: number, start: number, end: number, targets: number, targetBytes: number, weights: number, dest: number): void;
+  propagateDelayed(spikes: number, count: number, start: number, end: number, targets: number, targetBytes: number, weights: number, delays: number, delayBytes: number, ring: number, size: number, len: number, step: number, direct: number): void;
   drain(ring: number, off: number, dest: number, size: number): void;
 }
 
