@@ -87,6 +87,11 @@ class Checker {
     }
   }
 
+  /** A reference to an element the schema already rejected: not reported a second time. */
+  broken(ref: string): boolean {
+    return this.flat.broken.has(ref) || this.flat.broken.has(this.resolvePop(ref));
+  }
+
   resolvePop(ref: string): string {
     let r = ref;
     for (let i = 0; i < 16 && this.flat.aliases.has(r); i++) r = this.flat.aliases.get(r)!;
@@ -140,8 +145,8 @@ function projectionSpec(c: Checker, name: string, d: ProjectionDoc, pops: Map<st
   const target = c.resolvePop(d.target);
   const src = pops.get(source);
   const tgt = pops.get(target);
-  if (!src) c.report('projections', name, '/source', `no population "${d.source}"${source !== d.source ? ` (port resolves to "${source}")` : ''}; known: ${[...pops.keys()].join(', ')}`);
-  if (!tgt) c.report('projections', name, '/target', `no population "${d.target}"${target !== d.target ? ` (port resolves to "${target}")` : ''}; known: ${[...pops.keys()].join(', ')}`);
+  if (!src && !c.broken(d.source)) c.report('projections', name, '/source', `no population "${d.source}"${source !== d.source ? ` (port resolves to "${source}")` : ''}; known: ${[...pops.keys()].join(', ')}`);
+  if (!tgt && !c.broken(d.target)) c.report('projections', name, '/target', `no population "${d.target}"${target !== d.target ? ` (port resolves to "${target}")` : ''}; known: ${[...pops.keys()].join(', ')}`);
   if (tgt && tgt.model === 'poisson') c.report('projections', name, '/target', `population "${target}" is a Poisson source and cannot receive synapses`);
   const conn = connectivity(d.connectivity);
   if (src && tgt) {
@@ -186,7 +191,7 @@ function projectionSpec(c: Checker, name: string, d: ProjectionDoc, pops: Map<st
     for (const k of ['tauPlus', 'tauMinus', 'tauEligibility'] as const)
       if (!(plasticity[k] > 0)) c.report('projections', name, '/plasticity', `${k} must be > 0`);
     if (plasticity.wMax < plasticity.wMin) c.report('projections', name, '/plasticity/w_max', `w_max (${plasticity.wMax}) is below w_min (${plasticity.wMin})`);
-    if (pl.rule === 'reward_stdp' && pl.modulator && !modulators.has(pl.modulator))
+    if (pl.rule === 'reward_stdp' && pl.modulator && !modulators.has(pl.modulator) && !c.broken(pl.modulator))
       c.report('projections', name, '/plasticity/modulator', `no modulator "${pl.modulator}"; known: ${[...modulators].join(', ') || '(none)'}`);
     if (pl.rule === 'stdp' && pl.modulator)
       c.report('projections', name, '/plasticity/modulator', 'a modulator gates only reward_stdp; use a learning_rate target on the modulator to scale plain stdp');
@@ -210,11 +215,11 @@ function modulatorSpec(c: Checker, name: string, d: ModulatorDoc, pops: Map<stri
     if (keys.length !== 1) c.report('modulators', name, `/sources/${i}`, 'expected exactly one of population, input, constant');
     if ('population' in s) {
       const pop = c.resolvePop(s.population);
-      if (!pops.has(pop)) c.report('modulators', name, `/sources/${i}/population`, `no population "${s.population}"`);
+      if (!pops.has(pop) && !c.broken(pop)) c.report('modulators', name, `/sources/${i}/population`, `no population "${s.population}"`);
       return { kind: 'population' as const, population: pop, gain: s.gain ?? 1 };
     }
     if ('input' in s) {
-      if (!inputs.has(s.input)) c.report('modulators', name, `/sources/${i}/input`, `no input "${s.input}"; declare it under inputs`);
+      if (!inputs.has(s.input) && !c.broken(s.input)) c.report('modulators', name, `/sources/${i}/input`, `no input "${s.input}"; declare it under inputs`);
       return { kind: 'input' as const, input: s.input, gain: s.gain ?? 1 };
     }
     return { kind: 'constant' as const, value: (s as { constant: number }).constant ?? 0 };
@@ -223,13 +228,13 @@ function modulatorSpec(c: Checker, name: string, d: ModulatorDoc, pops: Map<stri
     const out = { effect: t.effect, sensitivity: t.sensitivity ?? 1 } as ModulatorSpec['targets'][number];
     if (t.effect === 'learning_rate') {
       if (!t.projection || t.population) c.report('modulators', name, `/targets/${i}`, 'learning_rate acts on a projection: give "projection" (and no "population")');
-      else if (!projs.has(t.projection)) c.report('modulators', name, `/targets/${i}/projection`, `no projection "${t.projection}"`);
+      else if (!projs.has(t.projection) && !c.broken(t.projection)) c.report('modulators', name, `/targets/${i}/projection`, `no projection "${t.projection}"`);
       out.projection = t.projection;
     } else {
       if (!t.population || t.projection) c.report('modulators', name, `/targets/${i}`, `${t.effect} acts on a population: give "population" (and no "projection")`);
       else {
         out.population = c.resolvePop(t.population);
-        if (!pops.has(out.population)) c.report('modulators', name, `/targets/${i}/population`, `no population "${t.population}"`);
+        if (!pops.has(out.population) && !c.broken(out.population)) c.report('modulators', name, `/targets/${i}/population`, `no population "${t.population}"`);
       }
     }
     return out;
@@ -240,8 +245,9 @@ function modulatorSpec(c: Checker, name: string, d: ModulatorDoc, pops: Map<stri
 function sourceSpec(c: Checker, name: string, d: SourceDoc, pops: Map<string, PopulationSpec>): SourceSpec | undefined {
   const target = c.resolvePop(d.target);
   const pop = pops.get(target);
-  if (!pop) c.report('sources', name, '/target', `no population "${d.target}"`);
-  else if (pop.model === 'poisson') c.report('sources', name, '/target', `population "${target}" is a Poisson source and takes no input current`);
+  if (!pop) {
+    if (!c.broken(d.target)) c.report('sources', name, '/target', `no population "${d.target}"`);
+  } else if (pop.model === 'poisson') c.report('sources', name, '/target', `population "${target}" is a Poisson source and takes no input current`);
   switch (d.type) {
     case 'poisson': {
       const wdim: Dimension = d.synapse.type === 'conductance' ? 'conductance' : 'current';
@@ -265,8 +271,9 @@ function inputSpec(c: Checker, name: string, d: InputDoc, pops: Map<string, Popu
   if (d.target === undefined) return { name, target: null, mode: 'signal', gain: d.gain ?? 1 };
   const target = c.resolvePop(d.target);
   const pop = pops.get(target);
-  if (!pop) c.report('inputs', name, '/target', `no population "${d.target}"`);
-  else if (d.mode === 'rate' && pop.model !== 'poisson') c.report('inputs', name, '/mode', `rate inputs drive Poisson populations; "${target}" is ${pop.model} (use mode: current)`);
+  if (!pop) {
+    if (!c.broken(d.target)) c.report('inputs', name, '/target', `no population "${d.target}"`);
+  } else if (d.mode === 'rate' && pop.model !== 'poisson') c.report('inputs', name, '/mode', `rate inputs drive Poisson populations; "${target}" is ${pop.model} (use mode: current)`);
   else if (d.mode === 'current' && pop.model === 'poisson') c.report('inputs', name, '/mode', `"${target}" is a Poisson population: use mode: rate`);
   return { name, target, mode: d.mode ?? 'current', gain: d.gain ?? 1 };
 }
@@ -274,7 +281,9 @@ function inputSpec(c: Checker, name: string, d: InputDoc, pops: Map<string, Popu
 function outputSpec(c: Checker, name: string, d: OutputDoc, pops: Map<string, PopulationSpec>): OutputSpec {
   const source = c.resolvePop(d.source);
   const pop = pops.get(source);
-  if (!pop) c.report('outputs', name, '/source', `no population "${d.source}"`);
+  if (!pop) {
+    if (!c.broken(d.source)) c.report('outputs', name, '/source', `no population "${d.source}"`);
+  }
   else if (d.measure === 'voltage' && !MODELS[pop.model].voltage) c.report('outputs', name, '/measure', `${pop.model} neurons have no membrane potential`);
   const tau = c.quantity('outputs', name, '/tau', d.tau, 'time', 50);
   if (!(tau > 0)) c.report('outputs', name, '/tau', 'must be > 0');

@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import { parseFile, parseText, schemaIssues, splitPointer, type ParsedFile } from './parse.js';
 import { CircuitError, IssueList, pointer, type CircuitIssue } from './errors.js';
 import { mergePatch, isPlainObject } from './merge.js';
+import { checkCircuit } from './check.js';
 import type { CircuitDoc, IncludeDoc } from './document.js';
 
 /** One source of values for a module's document: a file, or an override inside a file. */
@@ -43,12 +44,37 @@ export interface FlatCircuit {
   aliases: Map<string, string>;
   origins: Map<string, Origin>;
   modules: ModuleNode;
+  /** Qualified names of elements the schema rejected (reported); references to them are not reported again. */
+  broken: Set<string>;
 }
 
 interface MergedModule {
   doc: CircuitDoc;
   layers: Layer[];
   includes: { spec: IncludeDoc; layer: Layer; path: string }[];
+  /** Elements left out because the schema rejected them (already reported), by local name. */
+  broken: string[];
+}
+
+/**
+ * Leaves out what the schema rejected so the remaining document can still be checked for
+ * references, units and ranges: every problem is reported in one run. Returns null when the
+ * problem is in the document's structure (includes, extends) and nothing further can be trusted.
+ */
+function pruneRejected(doc: CircuitDoc, paths: string[]): { doc: CircuitDoc; broken: string[] } | null {
+  const out = { ...doc } as Record<string, unknown>;
+  const broken: string[] = [];
+  for (const path of paths) {
+    const [top, name] = splitPointer(path);
+    if (top === undefined || top === 'include' || top === 'extends') return null;
+    if ((SECTIONS as string[]).includes(top) && name !== undefined && isPlainObject(out[top])) {
+      const section = { ...(out[top] as Record<string, unknown>) };
+      delete section[name];
+      out[top] = section;
+      broken.push(name);
+    } else delete out[top];
+  }
+  return { doc: out as CircuitDoc, broken };
 }
 
 function layerOf(p: ParsedFile): Layer {
@@ -139,25 +165,32 @@ function loadMerged(file: string, stack: string[], issues: CircuitIssue[], text?
     throw e;
   }
   const self = layerOf(parsed);
+  let own = parsed.doc;
+  let broken: string[] = [];
   if (!parsed.doc.extends || typeof parsed.doc.extends !== 'string') {
     const list = new IssueList(file, parsed.locate);
     schemaIssues(parsed.doc, list);
     issues.push(...list.issues);
-    if (!list.ok) return undefined;
+    if (!list.ok) {
+      const pruned = pruneRejected(parsed.doc, list.issues.map((i) => i.path));
+      if (!pruned) return undefined;
+      own = pruned.doc;
+      broken = pruned.broken;
+    }
   }
-  const ownIncludes = (parsed.doc.include ?? []).map((spec, i) => ({ spec, layer: self, path: pointer('include', i) }));
-  if (!parsed.doc.extends) return { doc: parsed.doc, layers: [self], includes: ownIncludes };
+  const ownIncludes = (own.include ?? []).map((spec, i) => ({ spec, layer: self, path: pointer('include', i) }));
+  if (!own.extends) return { doc: own, layers: [self], includes: ownIncludes, broken };
   let basePath: string;
   try {
-    basePath = resolveModulePath(parsed.doc.extends, file);
+    basePath = resolveModulePath(own.extends, file);
   } catch (e) {
     issues.push({ file, path: '/extends', line: parsed.locate('/extends'), message: (e as Error).message });
     return undefined;
   }
   const base = loadMerged(basePath, [...stack, file], issues);
   if (!base) return undefined;
-  const { extends: _drop, include: _inc, ...own } = parsed.doc;
-  const doc = mergePatch(base.doc, own) as CircuitDoc;
+  const { extends: _drop, include: _inc, ...patch } = parsed.doc;
+  let doc = mergePatch(base.doc, patch) as CircuitDoc;
   delete doc.extends;
   // A derived document is a merge patch (it may give only the changed fields, or null to delete):
   // the schema applies to the merged result, and problems point at whichever file wrote the value.
@@ -165,9 +198,15 @@ function loadMerged(file: string, stack: string[], issues: CircuitIssue[], text?
   const list = new IssueList(file);
   schemaIssues({ ...doc, include: [...(base.doc.include ?? []), ...(parsed.doc.include ?? [])] }, list);
   for (const i of list.issues) issues.push({ ...locateIn(layers, i.path), message: i.message });
-  if (!list.ok) return undefined;
+  broken = [...base.broken];
+  if (!list.ok) {
+    const pruned = pruneRejected(doc, list.issues.map((i) => i.path));
+    if (!pruned) return undefined;
+    doc = pruned.doc;
+    broken.push(...pruned.broken);
+  }
   // Includes accumulate along the inheritance chain instead of replacing each other.
-  return { doc, layers, includes: [...base.includes, ...ownIncludes] };
+  return { doc, layers, includes: [...base.includes, ...ownIncludes], broken };
 }
 
 const qualify = (prefix: string, name: string): string => (prefix ? `${prefix}.${name}` : name);
@@ -224,6 +263,7 @@ function flatten(
     }
   }
   for (const [port, ref] of Object.entries(merged.doc.ports ?? {})) flat.aliases.set(q(port), q(ref));
+  for (const name of merged.broken) flat.broken.add(q(name));
   for (const inc of merged.includes) {
     const where = { file: inc.layer.file, path: inc.layer.prefix + inc.path, line: inc.layer.locate(inc.layer.prefix + inc.path) };
     let childFile: string;
@@ -249,7 +289,12 @@ function flatten(
       const list = new IssueList(childFile);
       schemaIssues(doc, list);
       for (const i of list.issues) issues.push({ ...locateIn(layers, i.path), message: i.message + ' (after override)' });
-      if (!list.ok) continue;
+      if (!list.ok) {
+        const pruned = pruneRejected(doc, list.issues.map((i) => i.path));
+        if (!pruned) continue;
+        doc = pruned.doc;
+        child.broken.push(...pruned.broken);
+      }
     }
     const childNode = flatten({ ...child, doc, layers }, q(inc.spec.prefix), childFile, [...stack, childFile], flat, issues);
     node.children.push(childNode);
@@ -269,8 +314,18 @@ export function loadFlat(file: string, text?: string): FlatCircuit {
     aliases: new Map(),
     origins: new Map(),
     modules: { prefix: '', file: abs, children: [] },
+    broken: new Set(),
   };
   flat.modules = flatten(merged, '', abs, [abs], flat, issues);
-  if (issues.length > 0) throw new CircuitError(issues);
+  if (issues.length > 0) {
+    // Report the reference, unit and range problems of what the schema accepted in the same run.
+    try {
+      checkCircuit(flat);
+    } catch (e) {
+      if (!(e instanceof CircuitError)) throw e;
+      issues.push(...e.issues);
+    }
+    throw new CircuitError(issues);
+  }
   return flat;
 }
