@@ -1,5 +1,5 @@
 // The `flux` command.
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { resolve, join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadCircuit } from '../engine/engine.js';
@@ -62,16 +62,18 @@ export function buildCli(): Command {
     .command('simulate')
     .description('run a circuit for a duration and write the recording')
     .argument('<circuit>')
-    .option('--duration <time>', 'simulated time, e.g. 1s or 500ms', time, 1000)
+    .option('--duration <time>', 'simulated time, e.g. 1s or 500ms (default: 1s)', time)
     .option('--dt <time>', 'integration step, e.g. 0.1ms (default: the circuit\'s)', time)
     .option('--seed <n>', 'seed (default: the circuit\'s)', int)
     .option('--record <what>', 'comma-separated: spikes and/or state variables (v, u, w, ge, gi, ie, ii)', 'spikes')
     .option('--out <file>', 'recording file (.json, or .csv: spikes, with state in <name>.state.csv)')
-    .option('--format <fmt>', 'json or csv (default from the file extension)')
+    .addOption(new Option('--format <fmt>', 'recording format (default: from the file extension)').choices(['json', 'csv']))
     .option('--raster <file>', 'write a raster and rate plot (SVG)')
     .option('--quiet', 'no progress lines')
-    .action((file: string, o: { duration: number; dt?: number; seed?: number; record: string; out?: string; format?: 'json' | 'csv'; raster?: string; quiet?: boolean }) => {
-      const r = simulate(file, { durationMs: o.duration, dt: o.dt, seed: o.seed, record: o.record.split(',').map((s) => s.trim()).filter(Boolean), out: o.out, format: o.format, raster: o.raster, quiet: o.quiet });
+    .option('--threads <n>', 'CPU kernel threads, 1 or 2 (default: 2 for 2000+ neurons on a multi-core machine)', int)
+    .addOption(new Option('--kernels <kind>', 'wasm (default), or js: the TypeScript reference models, bit-identical and slower').choices(['wasm', 'js']))
+    .action((file: string, o: { duration?: number; dt?: number; seed?: number; record: string; out?: string; format?: 'json' | 'csv'; raster?: string; quiet?: boolean; threads?: number; kernels?: string }) => {
+      const r = simulate(file, { durationMs: o.duration ?? 1000, dt: o.dt, seed: o.seed, record: o.record.split(',').map((s) => s.trim()).filter(Boolean), out: o.out, format: o.format, raster: o.raster, quiet: o.quiet, threads: o.threads, kernels: o.kernels as 'wasm' | 'js' | undefined });
       const secs = (r.steps * r.engine.backend.dt) / 1000;
       for (const [pop, n] of Object.entries(r.spikes)) {
         const size = r.engine.circuit.populations.find((p) => p.name === pop)?.size ?? 1;

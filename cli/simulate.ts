@@ -17,6 +17,8 @@ export interface SimulateOptions {
   format?: 'json' | 'csv';
   raster?: string;
   quiet?: boolean;
+  threads?: number;
+  kernels?: 'wasm' | 'js';
 }
 
 export interface SimulateResult {
@@ -28,7 +30,7 @@ export interface SimulateResult {
 
 export function simulate(file: string, o: SimulateOptions): SimulateResult {
   const compileBar = new ProgressLine('compiling', o.quiet);
-  const engine = Engine.fromFile(file, { dt: o.dt, seed: o.seed, progress: (f, label) => compileBar.update(f, label) });
+  const engine = Engine.fromFile(file, { dt: o.dt, seed: o.seed, threads: o.threads, kernels: o.kernels, progress: (f, label) => compileBar.update(f, label) });
   compileBar.done(`${engine.network.neurons} neurons, ${engine.network.synapses} synapses`);
   const stateVars = o.record.filter((r) => r !== 'spikes');
   const probes: StateProbe[] = [];
@@ -63,6 +65,7 @@ export function simulate(file: string, o: SimulateOptions): SimulateResult {
     mkdirSync(dirname(o.raster), { recursive: true });
     writeFileSync(o.raster, rasterSvg(rec, durationMs, `${engine.circuit.name}: ${durationMs} ms, dt ${dt} ms, seed ${engine.circuit.seed}`));
   }
+  engine.backend.dispose();
   return { engine, loopSeconds, steps, spikes };
 }
 
