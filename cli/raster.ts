@@ -22,6 +22,7 @@ export function rasterSvg(rec: Recording, durationMs: number, title: string, max
   parts.push(`<text x="${left}" y="22" font-size="15">${escapeXml(title)}</text>`);
   let row = 0;
   let maxRate = 1;
+  const notes: string[] = [];
   pops.forEach(([, p]) => p.rateCounts.forEach((c) => (maxRate = Math.max(maxRate, (c / p.size / rec.rateBin) * 1000))));
   pops.forEach(([name, p], k) => {
     const color = PALETTE[k % PALETTE.length];
@@ -37,7 +38,7 @@ export function rasterSvg(rec: Recording, durationMs: number, title: string, max
       d += `M${cx.toFixed(1)} ${cy.toFixed(1)}h1.2`;
     }
     if (d) parts.push(`<path d="${d}" stroke="${color}" stroke-width="1.6" fill="none"/>`);
-    if (stride > 1) parts.push(`<text x="${W - right}" y="${(y0 + 12).toFixed(1)}" text-anchor="end" fill="#777">every ${stride}th spike shown</text>`);
+    if (stride > 1) notes.push(`${name}: every ${stride}th spike shown`);
     row += p.size;
     const rt = top + rasterH + 40;
     if (p.rateCounts.length) {
@@ -50,7 +51,8 @@ export function rasterSvg(rec: Recording, durationMs: number, title: string, max
   parts.push(`<rect x="${left}" y="${rt}" width="${plotW}" height="${rateH}" fill="none" stroke="#333"/>`);
   parts.push(`<text x="${left - 8}" y="${rt + 10}" text-anchor="end">${maxRate.toFixed(0)} Hz</text>`);
   parts.push(`<text x="${left - 8}" y="${rt + rateH}" text-anchor="end">0</text>`);
-  parts.push(`<text x="${left - 60}" y="${rt + rateH / 2}" text-anchor="middle">rate (${rec.rateBin} ms bins)</text>`);
+  parts.push(`<text transform="translate(${left - 50} ${rt + rateH / 2}) rotate(-90)" text-anchor="middle">rate, ${rec.rateBin} ms bins</text>`);
+  if (notes.length) parts.push(`<text x="${W - right}" y="22" text-anchor="end" fill="#777">${escapeXml(notes.join('; '))}</text>`);
   for (let k = 0; k <= 5; k++) {
     const t = (durationMs * k) / 5;
     parts.push(`<text x="${x(t).toFixed(1)}" y="${rt + rateH + 16}" text-anchor="middle">${t.toFixed(0)}</text>`);
