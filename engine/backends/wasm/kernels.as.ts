@@ -110,14 +110,20 @@ const EXTERNAL_CURRENT = 2;
  * crossed threshold resets and is recorded, the others take the new value (as the scalar code does).
  */
 @inline function storeOrSpike(v: usize, refrac: usize, spikes: usize, i: i32, vi: v128, vth: f64, vreset: f64, refracSteps: i32, count: i32): i32 {
-  const r0 = i32at(refrac, i);
-  const r1 = i32at(refrac, i + 1);
-  if ((r0 | r1) == 0 && !v128.any_true(f64x2.ge(vi, f64x2.splat(vth)))) {
-    v128.store(v + (<usize>i << 3), vi);
+  const rp = refrac + (<usize>i << 2);
+  const r = v128.load64_zero(rp);
+  const isRef32 = i32x4.gt_s(r, i32x4.splat(0));
+  const isRef = i64x2.extend_low_i32x4_s(isRef32);
+  // Without a spike (the common case) both lanes are written without branching: refractory lanes
+  // keep their potential and count down (adding the all-ones mask subtracts 1).
+  if (!v128.any_true(v128.andnot(f64x2.ge(vi, f64x2.splat(vth)), isRef))) {
+    const vp = v + (<usize>i << 3);
+    v128.store(vp, v128.bitselect(v128.load(vp), vi, isRef));
+    v128.store64_lane(rp, i32x4.add(r, isRef32), 0);
     return count;
   }
-  count = laneUpdate(v, refrac, spikes, i, r0, f64x2.extract_lane(vi, 0), vth, vreset, refracSteps, count);
-  return laneUpdate(v, refrac, spikes, i + 1, r1, f64x2.extract_lane(vi, 1), vth, vreset, refracSteps, count);
+  count = laneUpdate(v, refrac, spikes, i, i32x4.extract_lane(r, 0), f64x2.extract_lane(vi, 0), vth, vreset, refracSteps, count);
+  return laneUpdate(v, refrac, spikes, i + 1, i32x4.extract_lane(r, 1), f64x2.extract_lane(vi, 1), vth, vreset, refracSteps, count);
 }
 
 @inline function laneUpdate(v: usize, refrac: usize, spikes: usize, i: i32, r: i32, vi: f64, vth: f64, vreset: f64, refracSteps: i32, count: i32): i32 {
