@@ -18,6 +18,11 @@ function time(text: string): number {
   return q.value;
 }
 
+function threads(text: string): number {
+  if (text !== '1' && text !== '2') throw new InvalidArgumentError('threads must be 1 or 2');
+  return Number(text);
+}
+
 function int(text: string): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`"${text}" is not a non-negative integer`);
@@ -70,7 +75,7 @@ export function buildCli(): Command {
     .addOption(new Option('--format <fmt>', 'recording format (default: from the file extension)').choices(['json', 'csv']))
     .option('--raster <file>', 'write a raster and rate plot (SVG)')
     .option('--quiet', 'no progress lines')
-    .option('--threads <n>', 'CPU kernel threads, 1 or 2 (default: 2 for 2000+ neurons on a multi-core machine)', int)
+    .option('--threads <n>', 'CPU kernel threads, 1 or 2 (default: 2 for 2000+ neurons on a multi-core machine)', threads)
     .addOption(new Option('--kernels <kind>', 'wasm (default), or js: the TypeScript reference models, bit-identical and slower').choices(['wasm', 'js']))
     .action((file: string, o: { duration?: number; dt?: number; seed?: number; record: string; out?: string; format?: 'json' | 'csv'; raster?: string; quiet?: boolean; threads?: number; kernels?: string }) => {
       const r = simulate(file, { durationMs: o.duration ?? 1000, dt: o.dt, seed: o.seed, record: o.record.split(',').map((s) => s.trim()).filter(Boolean), out: o.out, format: o.format, raster: o.raster, quiet: o.quiet, threads: o.threads, kernels: o.kernels as 'wasm' | 'js' | undefined });
@@ -112,8 +117,10 @@ export async function main(argv: string[]): Promise<void> {
   try {
     await buildCli().parseAsync(argv);
   } catch (e) {
-    if (e instanceof CircuitError) {
-      console.error(e.message);
+    // Problems with what the user gave (documents, options) are reported as messages; set
+    // FLUX_DEBUG=1 to see where in Flux they were raised.
+    if (e instanceof CircuitError || (e instanceof Error && !process.env.FLUX_DEBUG)) {
+      console.error(e instanceof CircuitError ? e.message : `error: ${e.message} (FLUX_DEBUG=1 shows where)`);
       process.exitCode = 1;
       return;
     }

@@ -58,7 +58,7 @@ export function simulate(file: string, o: SimulateOptions): SimulateResult {
   if (o.out) {
     mkdirSync(dirname(o.out), { recursive: true });
     const meta = { circuit: engine.circuit.name, backend: engine.backend.name, seed: engine.circuit.seed, durationMs };
-    if ((o.format ?? (o.out.endsWith('.csv') ? 'csv' : 'json')) === 'csv') writeCsv(o.out, rec, meta);
+    if ((o.format ?? (o.out.endsWith('.csv') ? 'csv' : 'json')) === 'csv') writeCsv(o.out, rec);
     else writeFileSync(o.out, JSON.stringify(toRecordingFile(rec, meta)));
   }
   if (o.raster) {
@@ -70,7 +70,7 @@ export function simulate(file: string, o: SimulateOptions): SimulateResult {
 }
 
 /** CSV: the spikes file as given, the state samples next to it with the suffix .state.csv. */
-function writeCsv(path: string, rec: ReturnType<Engine['backend']['recording']>, meta: { durationMs: number }): void {
+function writeCsv(path: string, rec: ReturnType<Engine['backend']['recording']>): void {
   const lines = ['population,index,time_ms'];
   for (const [name, p] of Object.entries(rec.populations))
     for (let k = 0; k < p.spikeSteps.length; k++) lines.push(`${name},${p.spikeIndices[k]},${+(p.spikeSteps[k] * rec.dt).toFixed(6)}`);
@@ -80,5 +80,4 @@ function writeCsv(path: string, rec: ReturnType<Engine['backend']['recording']>,
     for (const [v, s] of Object.entries(p.state))
       s.steps.forEach((step, r) => s.indices.forEach((idx, c) => state.push(`${name},${v},${idx},${+((step + 1) * rec.dt).toFixed(6)},${s.values[r][c]}`)));
   if (state.length > 1) writeFileSync(path.replace(/\.csv$/, '') + '.state.csv', state.join('\n') + '\n');
-  void meta;
 }

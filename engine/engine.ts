@@ -1,7 +1,7 @@
 // The engine: a loaded circuit, a backend running it, and live edits. An edit is checked exactly
 // like a document (schema, references, units) against a copy of the circuit; only when it passes is
 // it handed to the backend, between two steps. A rejected edit leaves the running network untouched.
-import { loadFlat, type FlatCircuit } from './circuit/resolve.js';
+import { loadFlat, followPorts, type FlatCircuit } from './circuit/resolve.js';
 import { checkCircuit } from './circuit/check.js';
 import { schemaIssues } from './circuit/parse.js';
 import { CircuitError, IssueList, pointer } from './circuit/errors.js';
@@ -95,6 +95,15 @@ export class Engine {
         const spec = MODELS[pop.model].params[edit.param];
         if (!spec) throw editError('/param', `${pop.model} has no parameter "${edit.param}"; expected one of: ${Object.keys(MODELS[pop.model].params).join(', ')}`);
         pop.params = { ...(pop.params ?? {}), [edit.param]: edit.value };
+        // A problem with the new value is the edit's, not the file's: put the edit in front.
+        const origin = origins.get(`populations:${edit.population}`);
+        if (origin) {
+          const raw: Record<string, unknown> = {};
+          let cur = raw;
+          for (const part of origin.local.split('/').filter(Boolean)) cur = (cur[part] = {}) as Record<string, unknown>;
+          cur.params = { [edit.param]: edit.value };
+          origins.set(`populations:${edit.population}`, { layers: [{ file, prefix: '', raw, locate: () => undefined }, ...origin.layers], local: origin.local });
+        }
         resolved = { kind: 'set_params', population: edit.population, params: {} };
         break;
       }
@@ -141,9 +150,23 @@ export class Engine {
         const users = this.usersOf(edit.name, doc);
         if (users.length > 0 && !edit.cascade)
           throw editError('/name', `population "${edit.name}" is used by ${users.map((u) => u.join(' ')).join(', ')}; remove those first or set cascade: true`);
+        // Projections, sources, inputs and outputs of the population go with it; modulators stay and
+        // only lose the entries that named it or one of its projections.
+        const goneProjections = new Set<string>();
         for (const [section, name] of users) {
+          if (section === 'modulators') continue;
           delete (doc[section as 'projections'] as Record<string, unknown>)[name];
           removed.push(`${section}.${name}`);
+          if (section === 'projections') goneProjections.add(name);
+        }
+        const resolves = this.resolver();
+        for (const [name, m] of Object.entries(doc.modulators ?? {})) {
+          const sources = (m.sources ?? []).filter((s) => !('population' in s) || resolves(s.population) !== edit.name);
+          const targets = (m.targets ?? []).filter((t) => (t.population === undefined || resolves(t.population) !== edit.name) && (t.projection === undefined || !goneProjections.has(t.projection)));
+          if (sources.length !== (m.sources ?? []).length || targets.length !== (m.targets ?? []).length) {
+            doc.modulators![name] = { ...m, sources, targets };
+            removed.push(`modulators.${name} (${(m.sources ?? []).length - sources.length + (m.targets ?? []).length - targets.length} entries)`);
+          }
         }
         delete pops[edit.name];
         resolved = { kind: 'remove_population', name: edit.name };
@@ -185,15 +208,16 @@ export class Engine {
     return { applied: true, removed: removed.length ? removed : undefined, step: this.backend.stepIndex };
   }
 
+  /** Resolves module ports ("left.out") to the population they expose. */
+  private resolver(): (ref: string) => string {
+    const aliases = this.flatDoc.aliases;
+    return (ref) => followPorts(aliases, ref);
+  }
+
   /** Elements referring to a population or projection by name. */
   private usersOf(name: string, doc: FlatCircuit['doc']): [string, string][] {
-    // References may name a module port ("left.out"): compare what they resolve to.
-    const aliases = this.flatDoc.aliases;
-    const is = (ref: string | undefined): boolean => {
-      let r = ref;
-      for (let i = 0; i < 16 && r !== undefined && aliases.has(r); i++) r = aliases.get(r);
-      return r === name;
-    };
+    const resolve = this.resolver();
+    const is = (ref: string | undefined): boolean => ref !== undefined && resolve(ref) === name;
     const users: [string, string][] = [];
     for (const [n, p] of Object.entries(doc.projections ?? {})) if (is(p.source) || is(p.target)) users.push(['projections', n]);
     for (const [n, s] of Object.entries(doc.sources ?? {})) if (is(s.target)) users.push(['sources', n]);

@@ -9,8 +9,7 @@ export type ResolvedEdit =
   | { kind: 'add_population'; spec: PopulationSpec }
   | { kind: 'remove_population'; name: string }
   | { kind: 'add_projection'; spec: ProjectionSpec }
-  | { kind: 'remove_projection'; name: string }
-  | { kind: 'replace_circuit_specs' };
+  | { kind: 'remove_projection'; name: string };
 
 export interface Backend {
   readonly name: string;

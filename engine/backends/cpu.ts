@@ -112,9 +112,13 @@ export class CpuBackend implements Backend {
   readonly kernels: 'wasm' | 'js';
   private readonly arena: WasmArena | null = null;
   private readonly k: KernelExports | null = null;
-  private readonly thread: KernelThread | null = null;
+  private thread: KernelThread | null = null;
+  /** Whether new populations are split between the threads. */
+  private splitting = false;
+  /** Any population split now (else the step runs on this thread alone). */
+  private anySplit = false;
   /** Threads running kernels (1, or 2 with a kernel thread). */
-  readonly threadCount: number;
+  threadCount = 1;
   private kernelSetup: [string, number[]][] = [];
   readonly dt: number;
   stepIndex = 0;
@@ -143,17 +147,18 @@ export class CpuBackend implements Backend {
       }
     }
     this.kernels = this.k ? 'wasm' : 'js';
-    const threads = options.threads ?? (availableParallelism() >= 2 && net.neurons >= MIN_THREADED_NEURONS ? 2 : 1);
-    if (threads > 2 || threads < 1 || !Number.isInteger(threads)) throw new Error(`threads must be 1 or 2 (got ${threads})`);
-    this.threadCount = threads;
-    if (threads === 2) {
-      if (!this.k) throw new Error('threads: 2 needs the WebAssembly kernels (npm run build)');
-      this.thread = new KernelThread(kernelModule()!, this.arena!.memory, KERNEL_NAMES, this.kernelSetup);
-    }
+    if (options.threads !== undefined && options.threads !== 1 && options.threads !== 2) throw new Error(`threads must be 1 or 2 (got ${options.threads})`);
+    if (options.threads === 2 && !this.k) throw new Error('threads: 2 needs the WebAssembly kernels (npm run build, and kernels: "wasm")');
+    this.splitting = options.threads === 2 || (options.threads === undefined && this.k !== null && availableParallelism() >= 2 && net.neurons >= MIN_THREADED_NEURONS);
     this.dt = net.dt;
     this.circuit = net.circuit;
     this.seed = net.circuit.seed;
     for (const p of net.populations) this.addPopulation(p);
+    // By default a kernel thread is started only when it has work: some population was split.
+    if (this.splitting && (options.threads === 2 || this.popList.some((p) => p.splitAt > 0))) {
+      this.thread = new KernelThread(kernelModule()!, this.arena!.memory, KERNEL_NAMES, this.kernelSetup);
+      this.threadCount = 2;
+    } else this.splitting = false;
     for (const p of net.projections) this.addProjection(p);
     this.rebuildLinks(net.circuit);
   }
@@ -198,7 +203,7 @@ export class CpuBackend implements Backend {
     this.popList = [...this.pops.values()];
     const pop = this.pops.get(cp.spec.name)!;
     if (this.arena) this.moveToArena(pop);
-    if (this.thread && n >= MIN_SPLIT && this.kernelCall(pop, 0, n, 0) !== null && this.popList.length < 4096) {
+    if (this.splitting && n >= MIN_SPLIT && this.kernelCall(pop, 0, n, 0) !== null && this.popList.length < 4096) {
       // An even split keeps the upper half's f64 pairs 16-byte aligned for the SIMD kernels.
       pop.splitAt = (n >> 1) & ~1;
       this.arena!.alloc(Uint32Array, n - pop.splitAt, (x) => (pop.spikesHi = x));
@@ -218,7 +223,7 @@ export class CpuBackend implements Backend {
   private releasePopulation(pop: PopRuntime): void {
     if (!this.arena) return;
     const st = pop.state;
-    for (const arr of [...Object.values(st.vars), st.ie, st.ii, st.ge, st.gi, st.iext, st.refrac, pop.spikes, ...Object.values(pop.rings)]) if (arr) this.arena.release(arr);
+    for (const arr of [...Object.values(st.vars), st.ie, st.ii, st.ge, st.gi, st.iext, st.refrac, pop.spikes, pop.spikesHi, ...Object.values(pop.rings)]) if (arr) this.arena.release(arr);
   }
 
   private addProjection(c: CompiledProjection): void {
@@ -226,6 +231,8 @@ export class CpuBackend implements Backend {
     const tgt = this.pops.get(c.spec.target)!;
     const channel = channelOf(c.spec.synapse);
     const plastic = c.spec.plasticity ? createPlasticState(c.spec.plasticity, c.rowPtr, c.targets, src.spec.size, tgt.spec.size) : null;
+    // The ring first: if it cannot be allocated, nothing of the projection exists yet.
+    if (c.maxDelay > 0) this.ensureRing(tgt, channel, c.maxDelay + 1);
     if (this.arena) {
       const a = this.arena;
       a.alloc(Uint32Array, c.rowPtr.length, (x) => (c.rowPtr = x), c.rowPtr);
@@ -242,6 +249,8 @@ export class CpuBackend implements Backend {
       for (let i = 0; i < src.spec.size; i++) {
         let lo = c.rowPtr[i];
         let hi = c.rowPtr[i + 1];
+        // The split relies on rows sorted by target (every generator builds them so).
+        for (let k = lo + 1; k < hi; k++) if (c.targets[k] < c.targets[k - 1]) throw new Error(`projection ${c.spec.name}: row ${i} is not sorted by target`);
         while (lo < hi) {
           const mid = (lo + hi) >>> 1;
           if (c.targets[mid] < h) lo = mid + 1;
@@ -255,7 +264,11 @@ export class CpuBackend implements Backend {
       }, cut);
     }
     this.projs.push({ c, src, tgt, channel, plastic, split });
-    if (c.maxDelay > 0) this.ensureRing(tgt, channel, c.maxDelay + 1);
+  }
+
+  private releaseProjection(p: ProjRuntime): void {
+    if (!this.arena) return;
+    for (const arr of [p.c.rowPtr, p.c.targets, p.c.weights, p.c.delays, p.split]) if (arr) this.arena.release(arr);
   }
 
   /** Grows a delay ring keeping pending events in their absolute step slots. */
@@ -292,21 +305,34 @@ export class CpuBackend implements Backend {
       pop.spec = circuit.populations.find((p) => p.name === pop.spec.name) ?? pop.spec;
       pop.sources = circuit.sources.filter((s) => s.target === pop.spec.name);
       pop.inputs = circuit.inputs.filter((i) => i.target === pop.spec.name);
+      // Events still queued in a ring or left in a channel after their projection was removed keep
+      // the channel in use: they are delivered and decay like any other.
+      const st = pop.state;
+      // Kernel arguments depend on the flags below: rebuild them after any edit.
+      pop.constants = null;
+      pop.kargs = null;
       pop.state.conductance =
         this.projs.some((p) => p.tgt === pop && p.c.spec.synapse.type === 'conductance') ||
         pop.sources.some((s) => s.type === 'poisson' && s.synapse.type === 'conductance') ||
         pop.spec.init.ge !== undefined ||
-        pop.spec.init.gi !== undefined;
+        pop.spec.init.gi !== undefined ||
+        pop.rings.ge !== undefined ||
+        pop.rings.gi !== undefined ||
+        st.ge.some((x) => x !== 0) ||
+        st.gi.some((x) => x !== 0);
       const currentSyn =
         this.projs.some((p) => p.tgt === pop && p.c.spec.synapse.type === 'current') ||
         pop.sources.some((s) => s.type === 'poisson' && s.synapse.type === 'current') ||
         pop.spec.init.ie !== undefined ||
         pop.spec.init.ii !== undefined ||
-        pop.state.ie.some((x) => x !== 0) ||
-        pop.state.ii.some((x) => x !== 0);
+        pop.rings.ie !== undefined ||
+        pop.rings.ii !== undefined ||
+        st.ie.some((x) => x !== 0) ||
+        st.ii.some((x) => x !== 0);
       const external = pop.sources.some((s) => s.type !== 'poisson') || pop.inputs.length > 0 || pop.state.iext.some((x) => x !== 0);
       pop.state.inputs = (currentSyn ? 1 : 0) | (external ? 2 : 0);
     }
+    this.anySplit = this.thread !== null && this.popList.some((p) => p.splitAt > 0);
     const levels = new Map(this.mods.map((m) => [m.spec.name, m.level]));
     this.mods = circuit.modulators.map((spec) => ({ spec, level: levels.get(spec.name) ?? spec.baseline }));
     const rates = new Map(this.outs.map((o) => [o.spec.name, o.rate]));
@@ -326,7 +352,7 @@ export class CpuBackend implements Backend {
     const t = n * dt;
     for (const pop of this.popList) this.externalInput(pop, t);
     this.applyModulatorEffects();
-    if (this.thread) {
+    if (this.anySplit) {
       // Propagation and ring draining touch neither weights nor traces, so running them before
       // plasticity (not after, as below) gives the same result.
       this.threadedUpdate();
@@ -378,10 +404,6 @@ export class CpuBackend implements Backend {
     return pop.kargs;
   }
 
-  /**
-   * The kernel and its arguments that update neurons [start, start + count) of a population, writing
-   * spike indices relative to start at spikesPtr; null for models without a kernel (poisson).
-   */
   /** The population's per-step constants, recomputed only when parameters or modulation changed. */
   private constantsOf(pop: PopRuntime): NonNullable<PopRuntime['constants']> {
     const p = pop.spec.params;
@@ -393,6 +415,10 @@ export class CpuBackend implements Backend {
     return (pop.constants = { params: p, gain: m.gain, shift: m.thresholdShift, excitability: m.excitability, values });
   }
 
+  /**
+   * The kernel and its arguments that update neurons [start, start + count) of a population, writing
+   * spike indices relative to start at spikesPtr; null for models without a kernel (poisson).
+   */
   private kernelCall(pop: PopRuntime, start: number, count: number, spikesPtr: number): [string, number[]] | null {
     const p = pop.spec.params;
     const s = pop.state;
@@ -477,7 +503,7 @@ export class CpuBackend implements Backend {
       const dest = delaySteps === 0 ? tgt.state[p.channel].byteOffset : tgt.rings[p.channel]!.byteOffset + ((n + delaySteps) % tgt.ringLen) * size * 8;
       return [p.src.spikes.byteOffset, p.src.nSpikes, start, end, targets.byteOffset, targets.BYTES_PER_ELEMENT, weights.byteOffset, dest];
     }
-    return [p.src.spikes.byteOffset, p.src.nSpikes, start, end, targets.byteOffset, targets.BYTES_PER_ELEMENT, weights.byteOffset, delays.byteOffset, delays.BYTES_PER_ELEMENT, tgt.rings[p.channel]!.byteOffset, size, tgt.ringLen, n, tgt.state[p.channel].byteOffset];
+    return [p.src.spikes.byteOffset, p.src.nSpikes, start, end, targets.byteOffset, targets.BYTES_PER_ELEMENT, weights.byteOffset, delays.byteOffset, delays.BYTES_PER_ELEMENT, tgt.rings[p.channel]!.byteOffset, size, tgt.ringLen, n % tgt.ringLen, tgt.state[p.channel].byteOffset];
   }
 
   /** drain() arguments for neurons [from, to) of a population's delay rings at step n. */
@@ -512,8 +538,6 @@ export class CpuBackend implements Backend {
         }
       }
     }
-    void t;
-    const currentInputs = pop.inputs.filter((i) => i.mode === 'current');
     if (pop.model.name === 'poisson') {
       const drive = st.vars.drive;
       drive.fill(0);
@@ -521,7 +545,7 @@ export class CpuBackend implements Backend {
       return;
     }
     st.iext.fill(base);
-    for (const inp of currentInputs) addInput(st.iext, this.inputValues.get(inp.name), inp.gain);
+    for (const inp of pop.inputs) addInput(st.iext, this.inputValues.get(inp.name), inp.gain);
   }
 
   private applyModulatorEffects(): void {
@@ -551,7 +575,7 @@ export class CpuBackend implements Backend {
         const dest = delaySteps === 0 ? tgt.state[p.channel].byteOffset : tgt.rings[p.channel]!.byteOffset + ((n + delaySteps) % tgt.ringLen) * size * 8;
         this.k.propagate(p.src.spikes.byteOffset, p.src.nSpikes, rowPtr.byteOffset, rowPtr.byteOffset + 4, targets.byteOffset, targets.BYTES_PER_ELEMENT, weights.byteOffset, dest);
       } else {
-        this.k.propagateDelayed(p.src.spikes.byteOffset, p.src.nSpikes, rowPtr.byteOffset, rowPtr.byteOffset + 4, targets.byteOffset, targets.BYTES_PER_ELEMENT, weights.byteOffset, delays.byteOffset, delays.BYTES_PER_ELEMENT, tgt.rings[p.channel]!.byteOffset, size, tgt.ringLen, n, tgt.state[p.channel].byteOffset);
+        this.k.propagateDelayed(p.src.spikes.byteOffset, p.src.nSpikes, rowPtr.byteOffset, rowPtr.byteOffset + 4, targets.byteOffset, targets.BYTES_PER_ELEMENT, weights.byteOffset, delays.byteOffset, delays.BYTES_PER_ELEMENT, tgt.rings[p.channel]!.byteOffset, size, tgt.ringLen, n % tgt.ringLen, tgt.state[p.channel].byteOffset);
       }
       return;
     }
@@ -716,11 +740,9 @@ export class CpuBackend implements Backend {
 
   apply(edit: ResolvedEdit, circuit: Circuit): void {
     switch (edit.kind) {
-      case 'set_params': {
-        const pop = this.pops.get(edit.population)!;
-        pop.spec = { ...pop.spec, params: { ...edit.params } };
+      case 'set_params':
+        // rebuildLinks below takes the new parameters from the circuit.
         break;
-      }
       case 'set_weights': {
         const w = this.proj(edit.projection).c.weights;
         if (edit.indices === null) w.set(edit.values);
@@ -732,22 +754,27 @@ export class CpuBackend implements Backend {
         this.recorder?.addPopulation(edit.spec.name, edit.spec.size);
         break;
       }
-      case 'remove_population':
+      case 'remove_population': {
         this.releasePopulation(this.pops.get(edit.name)!);
         this.pops.delete(edit.name);
         this.popList = [...this.pops.values()];
-        this.projs = this.projs.filter((p) => p.c.spec.source !== edit.name && p.c.spec.target !== edit.name);
-        break;
-      case 'add_projection': {
-        const specs = new Map(circuit.populations.map((p) => [p.name, p]));
-        this.addProjection(compileProjection(edit.spec, specs, this.seed, this.dt));
+        const gone = this.projs.filter((p) => p.c.spec.source === edit.name || p.c.spec.target === edit.name);
+        for (const p of gone) this.releaseProjection(p);
+        this.projs = this.projs.filter((p) => !gone.includes(p));
         break;
       }
-      case 'remove_projection':
-        this.projs = this.projs.filter((p) => p.c.spec.name !== edit.name);
+      case 'add_projection': {
+        const specs = new Map(circuit.populations.map((p) => [p.name, p]));
+        this.addProjection(compileProjection(edit.spec, specs, this.seed, this.dt, undefined, '<live edit>'));
         break;
-      case 'replace_circuit_specs':
+      }
+      case 'remove_projection': {
+        // Spikes already in its delay ring are still delivered, as on an axon that is cut after they left.
+        const gone = this.proj(edit.name);
+        this.releaseProjection(gone);
+        this.projs = this.projs.filter((p) => p !== gone);
         break;
+      }
     }
     this.rebuildLinks(circuit);
   }

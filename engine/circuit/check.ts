@@ -1,9 +1,10 @@
 // Checks that need more than the schema: references, units, parameter ranges, sizes that must
 // agree. Converts every quantity to internal units on the way. All problems are collected first.
 import { MODELS } from '../models/registry.js';
+import { MAX_DELAY_STEPS } from '../compile/compiler.js';
 import { toInternal, type Dimension } from '../units.js';
 import { CircuitError, type CircuitIssue } from './errors.js';
-import { locateIn, type FlatCircuit, type Section } from './resolve.js';
+import { locateIn, followPorts, type FlatCircuit, type Section } from './resolve.js';
 import type {
   Circuit,
   Connectivity,
@@ -93,9 +94,7 @@ class Checker {
   }
 
   resolvePop(ref: string): string {
-    let r = ref;
-    for (let i = 0; i < 16 && this.flat.aliases.has(r); i++) r = this.flat.aliases.get(r)!;
-    return r;
+    return followPorts(this.flat.aliases, ref);
   }
 }
 
@@ -140,7 +139,7 @@ function connectivity(d: ProjectionDoc['connectivity']): Connectivity {
   }
 }
 
-function projectionSpec(c: Checker, name: string, d: ProjectionDoc, pops: Map<string, PopulationSpec>, modulators: Set<string>): ProjectionSpec {
+function projectionSpec(c: Checker, name: string, d: ProjectionDoc, pops: Map<string, PopulationSpec>, modulators: Set<string>, dt: number): ProjectionSpec {
   const source = c.resolvePop(d.source);
   const target = c.resolvePop(d.target);
   const src = pops.get(source);
@@ -169,6 +168,9 @@ function projectionSpec(c: Checker, name: string, d: ProjectionDoc, pops: Map<st
   const weight = c.distribution('projections', name, '/weight', d.weight, wdim, 0);
   const delay = c.distribution('projections', name, '/delay', d.delay, 'time', 0);
   checkNonNegative(c, 'projections', name, '/delay', delay, 'delays');
+  const longest = delay.clip ? delay.clip[1] : delay.kind === 'constant' ? delay.value : delay.kind === 'uniform' ? delay.high : 0;
+  if (longest / dt > MAX_DELAY_STEPS)
+    c.report('projections', name, '/delay', `a delay of ${longest} ms is ${Math.round(longest / dt)} steps at dt ${dt} ms; at most ${MAX_DELAY_STEPS} steps are supported`);
   let plasticity: PlasticitySpec | undefined;
   if (d.plasticity) {
     const pl = d.plasticity;
@@ -297,7 +299,8 @@ export function checkCircuit(flat: FlatCircuit): Circuit {
   const populations = Object.entries(doc.populations ?? {}).map(([n, p]) => populationSpec(c, n, p));
   const pops = new Map(populations.map((p) => [p.name, p]));
   const modulatorNames = new Set(Object.keys(doc.modulators ?? {}));
-  const projections = Object.entries(doc.projections ?? {}).map(([n, p]) => projectionSpec(c, n, p, pops, modulatorNames));
+  const docDt = doc.dt === undefined ? 1 : toInternal(doc.dt, 'time');
+  const projections = Object.entries(doc.projections ?? {}).map(([n, p]) => projectionSpec(c, n, p, pops, modulatorNames, typeof docDt === 'number' && docDt > 0 ? docDt : 1));
   const inputs = Object.entries(doc.inputs ?? {}).map(([n, d]) => inputSpec(c, n, d, pops));
   const modulators = Object.entries(doc.modulators ?? {}).map(([n, m]) =>
     modulatorSpec(c, n, m, pops, new Set(projections.map((p) => p.name)), new Set(inputs.map((i) => i.name))),

@@ -36,7 +36,13 @@ export function parseText(text: string, file: string): ParsedFile {
       })),
     );
   }
-  const doc = ydoc.toJS({ maxAliasCount: 1000 }) as unknown;
+  let doc: unknown;
+  try {
+    doc = ydoc.toJS({ maxAliasCount: 1000 });
+  } catch (e) {
+    // The YAML library refuses documents whose aliases expand without bound ("billion laughs").
+    throw new CircuitError([{ file, path: '', message: `cannot expand the document: ${(e as Error).message}` }]);
+  }
   const locate = (pointer: string): number | undefined => {
     const parts: (string | number)[] = splitPointer(pointer).map((p) => (/^\d+$/.test(p) ? Number(p) : p));
     while (true) {

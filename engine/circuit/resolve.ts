@@ -77,6 +77,13 @@ function pruneRejected(doc: CircuitDoc, paths: string[]): { doc: CircuitDoc; bro
   return { doc: out as CircuitDoc, broken };
 }
 
+/** Follows module ports ("left.out") to the population they expose. */
+export function followPorts(aliases: Map<string, string>, ref: string): string {
+  let r = ref;
+  for (let i = 0; i < 16 && aliases.has(r); i++) r = aliases.get(r)!;
+  return r;
+}
+
 function layerOf(p: ParsedFile): Layer {
   return { file: p.file, prefix: '', raw: p.doc, locate: p.locate };
 }

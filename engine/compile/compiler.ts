@@ -7,6 +7,7 @@ import type { NeuronModel } from '../models/model.js';
 import { Rng } from '../rng.js';
 import { connect } from './connectivity.js';
 import { fill } from './distributions.js';
+import { CircuitError } from '../circuit/errors.js';
 
 export interface CompiledPopulation {
   spec: PopulationSpec;
@@ -40,6 +41,9 @@ export interface Network {
 
 export type Progress = (fraction: number, label: string) => void;
 
+/** Longest delay in steps (delay rings hold this many slots per neuron and channel). */
+export const MAX_DELAY_STEPS = 65535;
+
 export function compilePopulation(spec: PopulationSpec, seed: number, offset: number): CompiledPopulation {
   const model = MODELS[spec.model];
   const rng = Rng.forName(seed, `init:${spec.name}`);
@@ -59,7 +63,7 @@ export function compilePopulation(spec: PopulationSpec, seed: number, offset: nu
   return { spec, model, offset, init };
 }
 
-export function compileProjection(spec: ProjectionSpec, pops: Map<string, PopulationSpec>, seed: number, dt: number, progress?: (f: number) => void): CompiledProjection {
+export function compileProjection(spec: ProjectionSpec, pops: Map<string, PopulationSpec>, seed: number, dt: number, progress?: (f: number) => void, file = '<circuit>'): CompiledProjection {
   const src = pops.get(spec.source)!;
   const tgt = pops.get(spec.target)!;
   const csr = connect(spec.connectivity, src, tgt, Rng.forName(seed, `connect:${spec.name}`), progress);
@@ -80,10 +84,14 @@ export function compileProjection(spec: ProjectionSpec, pops: Map<string, Popula
     const ms = new Float64Array(n);
     fill(ms, spec.delay, Rng.forName(seed, `delay:${spec.name}`), 0);
     for (let k = 0; k < n; k++) maxDelay = Math.max(maxDelay, Math.round(ms[k] / dt));
-    delays = maxDelay < 256 ? new Uint8Array(n) : new Uint16Array(n);
-    if (maxDelay >= 65536) throw new Error(`projection ${spec.name}: delays above ${65535 * dt} ms are not supported`);
-    for (let k = 0; k < n; k++) delays[k] = Math.round(ms[k] / dt);
+    // All delays rounding to zero steps: the same as a constant delay of 0.
+    if (maxDelay > 0) {
+      delays = maxDelay < 256 ? new Uint8Array(n) : new Uint16Array(n);
+      for (let k = 0; k < n; k++) delays[k] = Math.round(ms[k] / dt);
+    }
   }
+  if (maxDelay > MAX_DELAY_STEPS)
+    throw new CircuitError([{ file, path: `/projections/${spec.name}/delay`, message: `delays up to ${maxDelay} steps (${maxDelay * dt} ms at dt ${dt} ms); at most ${MAX_DELAY_STEPS} steps are supported` }]);
   return { spec, rowPtr, targets, weights, delays, delaySteps, maxDelay };
 }
 
@@ -98,7 +106,7 @@ export function compile(circuit: Circuit, options: { dt?: number; seed?: number;
     return cp;
   });
   const projections = circuit.projections.map((p, k) =>
-    compileProjection(p, pops, seed, dt, options.progress && ((f) => options.progress!((k + f) / circuit.projections.length, `wiring ${p.name}`))),
+    compileProjection(p, pops, seed, dt, options.progress && ((f) => options.progress!((k + f) / circuit.projections.length, `wiring ${p.name}`)), circuit.file),
   );
   options.progress?.(1, 'wired');
   return {

@@ -89,11 +89,3 @@ export function channelConstants(p: Record<string, number>, s: PopulationState, 
     di: Math.exp(-dt / p.tau_syn_inh),
   };
 }
-
-/** Decays all four synaptic channels of neuron i exactly over one step. */
-export function decayChannels(s: PopulationState, i: number, de: number, di: number): void {
-  s.ie[i] *= de;
-  s.ii[i] *= di;
-  s.ge[i] *= de;
-  s.gi[i] *= di;
-}

@@ -1,7 +1,8 @@
 // Typed arrays that live in one WebAssembly memory, so kernels and JavaScript share them without
-// copies. Memory growth detaches every view, so each allocation registers how to re-attach its view
-// (a setter) and grow() calls them all. Freed blocks are not reused: live edits that remove elements
-// leave their bytes behind until the backend is rebuilt (they are small next to the synapses).
+// copies. Views made before the memory grew do not cover the new pages, so each allocation
+// registers how to re-attach its view (a setter) and grow() calls them all. Blocks released by live
+// edits go to a free list and are reused first-fit (hand-written: no allocator for a caller-owned
+// WebAssembly memory exists on npm that fits in less code than this).
 
 type ArrayCtor = Float64ArrayConstructor | Float32ArrayConstructor | Int32ArrayConstructor | Uint32ArrayConstructor | Uint16ArrayConstructor | Uint8ArrayConstructor;
 type AnyArray = Float64Array | Float32Array | Int32Array | Uint32Array | Uint16Array | Uint8Array;
@@ -11,7 +12,11 @@ interface Binding {
   offset: number;
   length: number;
   set: (view: never) => void;
-  live: boolean;
+}
+
+interface Block {
+  offset: number;
+  bytes: number;
 }
 
 const PAGE = 65536;
@@ -19,7 +24,8 @@ const PAGE = 65536;
 export class WasmArena {
   readonly memory: WebAssembly.Memory;
   private top: number;
-  private readonly bindings: Binding[] = [];
+  private bindings: Binding[] = [];
+  private free: Block[] = [];
 
   constructor(initialBytes = 16 * PAGE) {
     // Shared so that worker threads run kernels on the same state (kernels.wasm imports a shared
@@ -29,17 +35,30 @@ export class WasmArena {
     this.top = PAGE;
   }
 
-  get bytesUsed(): number {
-    return this.top - PAGE;
+  /** Bytes handed out and not released. */
+  get bytesInUse(): number {
+    return this.top - PAGE - this.free.reduce((a, b) => a + b.bytes, 0);
   }
 
   /** Allocates a view, copies `init` into it, and re-binds it through `set` whenever memory grows. */
   alloc<T extends AnyArray>(ctor: { new (b: ArrayBuffer, o: number, l: number): T; BYTES_PER_ELEMENT: number }, length: number, set: (view: T) => void, init?: ArrayLike<number>): T {
-    const offset = (this.top + 7) & ~7;
-    const end = offset + Math.max(1, length) * ctor.BYTES_PER_ELEMENT;
-    if (end > this.memory.buffer.byteLength) this.grow(end);
-    this.top = end;
-    const binding: Binding = { ctor: ctor as unknown as ArrayCtor, offset, length, set: set as (v: never) => void, live: true };
+    const bytes = (Math.max(1, length) * ctor.BYTES_PER_ELEMENT + 15) & ~15;
+    let offset: number;
+    const fit = this.free.findIndex((b) => b.bytes >= bytes);
+    if (fit >= 0) {
+      const block = this.free[fit];
+      offset = block.offset;
+      if (block.bytes === bytes) this.free.splice(fit, 1);
+      else this.free[fit] = { offset: block.offset + bytes, bytes: block.bytes - bytes };
+      new Uint8Array(this.memory.buffer as unknown as ArrayBuffer, offset, bytes).fill(0);
+    } else {
+      // 16-byte alignment keeps f64x2 loads aligned.
+      offset = (this.top + 15) & ~15;
+      const end = offset + bytes;
+      if (end > this.memory.buffer.byteLength) this.grow(end);
+      this.top = end;
+    }
+    const binding: Binding = { ctor: ctor as unknown as ArrayCtor, offset, length, set: set as (v: never) => void };
     this.bindings.push(binding);
     const view = new ctor(this.memory.buffer as unknown as ArrayBuffer, offset, length);
     if (init) view.set(init as ArrayLike<number> & T);
@@ -47,9 +66,13 @@ export class WasmArena {
     return view;
   }
 
-  /** Stops re-binding views whose owner was removed (their bytes stay allocated). */
+  /** Returns a view's block for reuse; the view must no longer be used. */
   release(view: AnyArray): void {
-    for (const b of this.bindings) if (b.live && b.offset === view.byteOffset) b.live = false;
+    const i = this.bindings.findIndex((b) => b.offset === view.byteOffset);
+    if (i < 0) return;
+    const b = this.bindings[i];
+    this.bindings.splice(i, 1);
+    this.free.push({ offset: b.offset, bytes: (Math.max(1, b.length) * b.ctor.BYTES_PER_ELEMENT + 15) & ~15 });
   }
 
   private grow(needed: number): void {
@@ -58,6 +81,6 @@ export class WasmArena {
     const want = Math.max(needed, Math.floor(have * 1.5));
     this.memory.grow(Math.ceil((want - have) / PAGE));
     const buffer = this.memory.buffer as unknown as ArrayBuffer;
-    for (const b of this.bindings) if (b.live) b.set(new b.ctor(buffer, b.offset, b.length) as never);
+    for (const b of this.bindings) b.set(new b.ctor(buffer, b.offset, b.length) as never);
   }
 }

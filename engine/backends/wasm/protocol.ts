@@ -1,12 +1,16 @@
 // Slots of the control block shared by the main thread and a kernel thread.
-/** Incremented by the main thread to hand over a batch of commands. */
+/** Incremented (wrapping at 2^31) by the main thread to hand over a batch of commands. */
 export const SEQ = 0;
 /** Set by the kernel thread to the SEQ it has finished. */
 export const DONE = 1;
-/** Set when a command threw in the kernel thread. */
+/** Set when the kernel thread failed (at start-up or in a command). */
 export const FAILED = 2;
 /** Non-zero: the kernel thread exits at the next SEQ. */
 export const STOP = 3;
 export const CONTROL_SLOTS = 4;
-/** Busy-wait iterations before falling back to Atomics.wait (about 10-50 us). */
-export const SPIN_LIMIT = 1_000_000;
+/**
+ * How long a side busy-waits for the other before sleeping in Atomics.wait. Hand-overs within a
+ * step take microseconds; between calls to step() (a robot loop waiting for its next tick) the
+ * kernel thread goes to sleep after this long instead of holding a core.
+ */
+export const SPIN_MS = 0.1;

@@ -6,7 +6,7 @@ import { Worker } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-import { SEQ, DONE, FAILED, STOP, CONTROL_SLOTS, SPIN_LIMIT } from './protocol.js';
+import { SEQ, DONE, FAILED, STOP, CONTROL_SLOTS, SPIN_MS } from './protocol.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const WORKER_CANDIDATES = [join(here, 'worker.js'), join(here, '..', '..', '..', 'dist', 'engine', 'backends', 'wasm', 'worker.js')];
@@ -52,7 +52,8 @@ export class KernelThread {
   /** Starts the queued calls on the thread, runs `local` here meanwhile, and waits for the thread. */
   run(local: () => void): void {
     this.commands[0] = this.count;
-    this.seq++;
+    // The control block is 32-bit: wrap as it does, or a long run stops matching after 2^31 batches.
+    this.seq = (this.seq + 1) | 0;
     Atomics.store(this.control, SEQ, this.seq);
     Atomics.notify(this.control, SEQ);
     try {
@@ -65,21 +66,21 @@ export class KernelThread {
   }
 
   private wait(): void {
-    let spins = 0;
-    const started = Date.now();
-    while (Atomics.load(this.control, DONE) !== this.seq) {
-      if (++spins > SPIN_LIMIT) {
-        Atomics.wait(this.control, DONE, Atomics.load(this.control, DONE), 100);
-        if (Atomics.load(this.control, FAILED) !== 0) throw new Error('flux kernel thread failed (see the error above)');
-        if (Date.now() - started > 10_000) throw new Error('flux kernel thread did not answer within 10 s');
-      }
+    const started = performance.now();
+    for (let spins = 0; Atomics.load(this.control, DONE) !== this.seq; spins++) {
+      if ((spins & 255) !== 255) continue;
+      if (Atomics.load(this.control, FAILED) !== 0) throw new Error('flux kernel thread failed (see the error above)');
+      const waited = performance.now() - started;
+      if (waited > SPIN_MS) Atomics.wait(this.control, DONE, Atomics.load(this.control, DONE), 100);
+      if (waited > 10_000) throw new Error('flux kernel thread did not answer within 10 s');
     }
     if (Atomics.load(this.control, FAILED) !== 0) throw new Error('flux kernel thread failed (see the error above)');
   }
 
   dispose(): void {
     Atomics.store(this.control, STOP, 1);
-    Atomics.store(this.control, SEQ, ++this.seq);
+    this.seq = (this.seq + 1) | 0;
+    Atomics.store(this.control, SEQ, this.seq);
     Atomics.notify(this.control, SEQ);
     void this.worker.terminate();
   }
