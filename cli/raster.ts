@@ -42,7 +42,7 @@ export function rasterSvg(rec: Recording, durationMs: number, title: string, max
     row += p.size;
     const rt = top + rasterH + 40;
     if (p.rateCounts.length) {
-      const pts = p.rateCounts.map((c, b) => `${x((b + 0.5) * rec.rateBin).toFixed(1)},${(rt + rateH - ((c / p.size / rec.rateBin) * 1000 / maxRate) * rateH).toFixed(1)}`);
+      const pts = p.rateCounts.map((c, b) => `${x(rec.rateStart + (b + 0.5) * rec.rateBin).toFixed(1)},${(rt + rateH - ((c / p.size / rec.rateBin) * 1000 / maxRate) * rateH).toFixed(1)}`);
       parts.push(`<polyline points="${pts.join(' ')}" stroke="${color}" fill="none" stroke-width="1.5"/>`);
     }
   });

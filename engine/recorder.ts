@@ -29,6 +29,8 @@ export interface PopulationRecording {
 export interface Recording {
   dt: number;
   rateBin: number;
+  /** Time (ms) at which the first rate bin starts. */
+  rateStart: number;
   populations: Record<string, PopulationRecording>;
 }
 
@@ -42,10 +44,12 @@ export class Recorder {
     readonly config: RecordingConfig,
     dt: number,
     sizes: Map<string, number>,
+    /** Step at which recording starts: rate bins count from here. */
+    private readonly startStep = 0,
   ) {
     const rateBin = config.rateBin ?? 10;
     this.binSteps = rateBin > 0 ? Math.max(1, Math.round(rateBin / dt)) : 0;
-    this.data = { dt, rateBin: this.binSteps * dt, populations: {} };
+    this.data = { dt, rateBin: this.binSteps * dt, rateStart: startStep * dt, populations: {} };
     this.spikePops = config.spikes === false ? null : config.spikes === undefined || config.spikes === 'all' ? 'all' : new Set(config.spikes);
     for (const [name, size] of sizes) this.addPopulation(name, size);
     this.probes = (config.state ?? []).map((p) => ({
@@ -69,7 +73,7 @@ export class Recorder {
     const pop = this.data.populations[population];
     if (!pop) return;
     if (this.binSteps > 0) {
-      const bin = Math.floor(step / this.binSteps);
+      const bin = Math.floor((step - this.startStep) / this.binSteps);
       while (pop.rateCounts.length <= bin) pop.rateCounts.push(0);
       pop.rateCounts[bin] += count;
     }
@@ -117,7 +121,7 @@ export function toRecordingFile(rec: Recording, meta: { circuit: string; backend
           state: Object.fromEntries(
             Object.entries(p.state).map(([v, s]) => [v, { indices: s.indices, times_ms: s.steps.map((x) => round((x + 1) * dt)), values: s.values }]),
           ),
-          rate: rec.rateBin > 0 ? { bin_ms: rec.rateBin, hz: p.rateCounts.map((c) => round((c / p.size / rec.rateBin) * 1000)) } : undefined,
+          rate: rec.rateBin > 0 ? { start_ms: round(rec.rateStart), bin_ms: rec.rateBin, hz: p.rateCounts.map((c) => round((c / p.size / rec.rateBin) * 1000)) } : undefined,
         },
       ]),
     ),

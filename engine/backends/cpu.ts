@@ -782,7 +782,7 @@ export class CpuBackend implements Backend {
   // ----- recording and accounting -----
 
   configureRecording(config: RecordingConfig): void {
-    this.recorder = new Recorder(config, this.dt, new Map([...this.pops].map(([k, p]) => [k, p.spec.size])));
+    this.recorder = new Recorder(config, this.dt, new Map([...this.pops].map(([k, p]) => [k, p.spec.size])), this.stepIndex);
   }
 
   recording(): Recording {
