@@ -69,6 +69,7 @@ projections:
 `;
     const r = both(text, (e) => {
       internals(e).stepIndex = 2 ** 31 - 20;
+      e.backend.configureRecording({});
       e.step(100);
       return Array.from(e.backend.readState('b', 'ge'));
     });
