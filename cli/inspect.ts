@@ -21,6 +21,7 @@ export function inspect(file: string, opts: { seed?: number; dt?: number; json?:
   bar.done();
   const net = engine.network;
   const mem = engine.backend.memoryBytes();
+  engine.backend.dispose();
   const rows = net.projections.map((p) => ({
     name: p.spec.name,
     source: p.spec.source,

@@ -23,6 +23,12 @@ function threads(text: string): number {
   return Number(text);
 }
 
+function seed(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0 || n > 4294967295) throw new InvalidArgumentError(`"${text}" is not a seed (an integer from 0 to 4294967295)`);
+  return n;
+}
+
 function int(text: string): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`"${text}" is not a non-negative integer`);
@@ -56,7 +62,7 @@ export function buildCli(): Command {
     .command('inspect')
     .description('compile a circuit and print neuron and synapse counts, memory and the module tree')
     .argument('<circuit>')
-    .option('--seed <n>', 'seed (default: the circuit\'s)', int)
+    .option('--seed <n>', 'seed (default: the circuit\'s)', seed)
     .option('--dt <time>', 'integration step, e.g. 0.1ms', time)
     .option('--json', 'machine-readable output')
     .action((file: string, o: { seed?: number; dt?: number; json?: boolean }) => {
@@ -69,7 +75,7 @@ export function buildCli(): Command {
     .argument('<circuit>')
     .option('--duration <time>', 'simulated time, e.g. 1s or 500ms (default: 1s)', time)
     .option('--dt <time>', 'integration step, e.g. 0.1ms (default: the circuit\'s)', time)
-    .option('--seed <n>', 'seed (default: the circuit\'s)', int)
+    .option('--seed <n>', 'seed (default: the circuit\'s)', seed)
     .option('--record <what>', 'comma-separated: spikes and/or state variables (v, u, w, ge, gi, ie, ii)', 'spikes')
     .option('--out <file>', 'recording file (.json, or .csv: spikes, with state in <name>.state.csv)')
     .addOption(new Option('--format <fmt>', 'recording format (default: from the file extension)').choices(['json', 'csv']))

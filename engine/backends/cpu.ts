@@ -375,10 +375,10 @@ export class CpuBackend implements Backend {
   }
 
   /** The WebAssembly version of the population's model step (same constants, same arithmetic). */
-  private kernelStep(pop: PopRuntime): number {
+  private kernelStep(pop: PopRuntime, part: 'whole' | 'lo' = 'whole'): number {
     const ka = this.kernelArgs(pop);
     if (!ka) return pop.model.step(pop.spec.params, pop.state, this.dt, pop.spikes);
-    return ka.fn.apply(null, ka.whole);
+    return ka.fn.apply(null, ka[part]);
   }
 
   /**
@@ -467,13 +467,7 @@ export class CpuBackend implements Backend {
 
   /** This thread's share of the neuron updates (a bound method: no closure per step). */
   private readonly updateLocal = (): void => {
-    for (const pop of this.popList) {
-      if (pop.splitAt === 0) pop.nSpikes = this.k ? this.kernelStep(pop) : pop.model.step(pop.spec.params, pop.state, this.dt, pop.spikes);
-      else {
-        const ka = this.kernelArgs(pop)!;
-        pop.nSpikes = ka.fn.apply(null, ka.lo);
-      }
-    }
+    for (const pop of this.popList) pop.nSpikes = this.kernelStep(pop, pop.splitAt > 0 ? 'lo' : 'whole');
   };
 
   private threadedPropagate(n: number): void {
@@ -487,9 +481,7 @@ export class CpuBackend implements Backend {
       for (const p of this.projs) {
         if (p.src.nSpikes === 0) continue;
         const end = p.split ? p.split.byteOffset : p.c.rowPtr.byteOffset + 4;
-        const args = this.propagateArgs(p, n, p.c.rowPtr.byteOffset, end);
-        if (p.c.delays) this.k!.propagateDelayed(...(args as Parameters<KernelExports['propagateDelayed']>));
-        else this.k!.propagate(...(args as Parameters<KernelExports['propagate']>));
+        (p.c.delays ? this.k!.propagateDelayed : this.k!.propagate).apply(null, this.propagateArgs(p, n, p.c.rowPtr.byteOffset, end) as never);
       }
       for (const pop of this.popList) for (const a of this.drainArgs(pop, n, 0, pop.splitAt || pop.state.n)) this.k!.drain(a[0], a[1], a[2], a[3]);
     });
@@ -569,14 +561,8 @@ export class CpuBackend implements Backend {
   private propagate(p: ProjRuntime, n: number): void {
     const { rowPtr, targets, weights, delays, delaySteps } = p.c;
     if (this.k) {
-      const tgt = p.tgt;
-      const size = tgt.spec.size;
-      if (delays === null) {
-        const dest = delaySteps === 0 ? tgt.state[p.channel].byteOffset : tgt.rings[p.channel]!.byteOffset + ((n + delaySteps) % tgt.ringLen) * size * 8;
-        this.k.propagate(p.src.spikes.byteOffset, p.src.nSpikes, rowPtr.byteOffset, rowPtr.byteOffset + 4, targets.byteOffset, targets.BYTES_PER_ELEMENT, weights.byteOffset, dest);
-      } else {
-        this.k.propagateDelayed(p.src.spikes.byteOffset, p.src.nSpikes, rowPtr.byteOffset, rowPtr.byteOffset + 4, targets.byteOffset, targets.BYTES_PER_ELEMENT, weights.byteOffset, delays.byteOffset, delays.BYTES_PER_ELEMENT, tgt.rings[p.channel]!.byteOffset, size, tgt.ringLen, n % tgt.ringLen, tgt.state[p.channel].byteOffset);
-      }
+      const args = this.propagateArgs(p, n, rowPtr.byteOffset, rowPtr.byteOffset + 4);
+      (delays ? this.k.propagateDelayed : this.k.propagate).apply(null, args as never);
       return;
     }
     const spikes = p.src.spikes;
@@ -620,15 +606,15 @@ export class CpuBackend implements Backend {
 
   private drainRings(pop: PopRuntime, n: number): void {
     if (pop.ringLen <= 1) return;
+    if (this.k) {
+      for (const a of this.drainArgs(pop, n, 0, pop.spec.size)) this.k.drain(a[0], a[1], a[2], a[3]);
+      return;
+    }
     const size = pop.spec.size;
     const off = (n % pop.ringLen) * size;
     for (const ch of CHANNELS) {
       const ring = pop.rings[ch];
       if (!ring) continue;
-      if (this.k) {
-        this.k.drain(ring.byteOffset, off, pop.state[ch].byteOffset, size);
-        continue;
-      }
       const dest = pop.state[ch];
       for (let i = 0; i < size; i++) {
         const x = ring[off + i];
@@ -812,7 +798,10 @@ export class CpuBackend implements Backend {
 
   dispose(): void {
     this.thread?.dispose();
+    this.thread = null;
+    this.anySplit = false;
     this.pops.clear();
+    this.popList = [];
     this.projs = [];
   }
 }

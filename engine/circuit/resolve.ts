@@ -137,7 +137,9 @@ export function resolveModulePath(spec: string, fromFile: string): string {
     const known = Object.keys(circuits);
     throw new Error(`package "${pkgName}" provides no circuit "${circuit}"` + (known.length ? ` (it provides: ${known.join(', ')})` : ' (its package.json has no flux.circuits)'));
   }
-  return join(pkgDir, rel);
+  const file = resolvePath(pkgDir, rel);
+  if (!file.startsWith(resolvePath(pkgDir) + '/')) throw new Error(`package "${pkgName}" names circuit "${circuit}" outside the package (${rel})`);
+  return file;
 }
 
 function findPackageDir(pkgName: string, fromFile: string): string | undefined {

@@ -263,7 +263,7 @@ export function circuitSchema(): Schema {
       description: { type: 'string' },
       extends: { type: 'string', description: 'base circuit (path or package circuit) this document is merged over' },
       dt: quantity('default integration step (default 1 ms)'),
-      seed: { type: 'integer', minimum: 0, description: 'seed for connectivity, initial state and Poisson draws' },
+      seed: { type: 'integer', minimum: 0, maximum: 4294967295, description: 'seed (32-bit) for connectivity, initial state and Poisson draws' },
       include: {
         type: 'array',
         items: {
