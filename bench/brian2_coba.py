@@ -50,6 +50,8 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--jobs", type=int, default=1, help="make -j")
     ap.add_argument("--keep", action="store_true", help="keep build dir")
+    ap.add_argument("--build-only", action="store_true",
+                    help="compile, keep the build directory and print it instead of running")
     ap.add_argument("--repeat", type=int, default=1, help="run the binary this many times, report the fastest loop")
     ap.add_argument("--method", default="euler",
                     help="state updater: euler (Brian's COBA example) or exponential_euler (what Flux's LIF uses)")
@@ -96,6 +98,13 @@ def main():
         t = time.perf_counter()
         device.build(directory=d, compile=True, run=False, with_output=False)
         compile_s = time.perf_counter() - t
+        if args.build_only:
+            # The caller runs ./main in this directory itself (npm run bench interleaves Brian2 and
+            # Flux runs so that both see the same machine load) and removes the directory.
+            os.dup2(real_stdout, 1)
+            print(json.dumps({"n": n, "method": args.method, "dir": d, "compile_time_s": compile_s,
+                              "run": "./main in dir; loop seconds in results/bench_loop_wall_s.txt"}), flush=True)
+            return
         # The machines are noisy: run the binary --repeat times and keep the fastest loop, as the
         # Flux side of npm run bench does.
         loops = []
@@ -109,7 +118,7 @@ def main():
         spikes = int(M.count[:].sum())
         syn = int(len(Ce) + len(Ci))
     finally:
-        if not args.keep:
+        if not args.keep and not args.build_only:
             shutil.rmtree(d, ignore_errors=True)
         else:
             print(f"build dir kept: {d}", file=sys.stderr)

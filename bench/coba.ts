@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { cpus, totalmem, platform, release } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { Engine } from '../engine/engine.js';
 import { loadFlat } from '../engine/circuit/resolve.js';
 import { ProgressLine } from '../cli/progress.js';
@@ -17,7 +17,7 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 type Method = 'exponential_euler' | 'euler';
 
 /** Both sides run this many times and report their fastest loop (these machines are noisy). */
-const REPEATS = Number(process.env.FLUX_BENCH_REPEATS ?? 3);
+const REPEATS = Number(process.env.FLUX_BENCH_REPEATS ?? 5);
 
 /** examples/coba.yaml scaled to n neurons with ~synPerNeuron synapses each, integrated with `method`. */
 function cobaText(n: number, synPerNeuron: number, method: Method): string {
@@ -42,15 +42,6 @@ interface Result {
   rssMiB: number;
   stepP50us: number;
   stepP99us: number;
-}
-
-function runFlux(n: number, durationS: number, method: Method, kernels: 'wasm' | 'js', threads: number | undefined): Result & { threads: number } {
-  let best: (Result & { threads: number }) | null = null;
-  for (let r = 0; r < REPEATS; r++) {
-    const res = runFluxOnce(n, durationS, method, kernels, threads, `${r + 1}/${REPEATS}`);
-    if (!best || res.loopS < best.loopS) best = res;
-  }
-  return best!;
 }
 
 function runFluxOnce(n: number, durationS: number, method: Method, kernels: 'wasm' | 'js', threads: number | undefined, label: string): Result & { threads: number } {
@@ -103,21 +94,44 @@ function brianAvailable(): boolean {
   return spawnSync('/usr/bin/python3', ['-c', 'import brian2'], { stdio: 'ignore' }).status === 0;
 }
 
-function runBrian(n: number, durationS: number, method: Method): { loop_time_s: number; mean_rate_hz: number; synaptic_events_per_s: number } | null {
+/** Builds Brian2's cpp_standalone program for the network; returns its directory (null without Brian2). */
+function buildBrian(n: number, durationS: number, method: Method): string | null {
   process.stderr.write(`brian2 N=${n} ${method}: code generation and g++ (about 15 s)...\n`);
-  const r = spawnSync('/usr/bin/python3', [join(ROOT, 'bench/brian2_coba.py'), '--n', String(n), '--syn-per-neuron', '80', '--duration', String(durationS), '--dt', '0.1', '--method', method, '--repeat', String(REPEATS)], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const r = spawnSync('/usr/bin/python3', [join(ROOT, 'bench/brian2_coba.py'), '--n', String(n), '--syn-per-neuron', '80', '--duration', String(durationS), '--dt', '0.1', '--method', method, '--build-only'], { encoding: 'utf8', maxBuffer: 1 << 26 });
   if (r.status !== 0) {
     process.stderr.write(`brian2 failed: ${r.stderr.split('\n').slice(-5).join('\n')}\n`);
     return null;
   }
-  return JSON.parse(r.stdout.trim().split('\n').pop()!);
+  return (JSON.parse(r.stdout.trim().split('\n').pop()!) as { dir: string }).dir;
+}
+
+/** One run of the built Brian2 program: its loop time in seconds (timed inside the program). */
+function runBrianOnce(dir: string): number {
+  const r = spawnSync('./main', [], { cwd: dir, stdio: 'ignore' });
+  if (r.status !== 0) throw new Error(`brian2 program in ${dir} failed (${r.status})`);
+  return Number(readFileSync(join(dir, 'results', 'bench_loop_wall_s.txt'), 'utf8'));
+}
+
+/**
+ * Flux and Brian2 alternately, REPEATS times each, keeping each side's fastest loop: load on these
+ * shared machines changes over seconds, and alternating exposes both sides to the same conditions.
+ */
+function compare(n: number, method: Method, kernels: 'wasm' | 'js', threads: number | undefined, brianDir: string | null) {
+  let flux: (Result & { threads: number }) | null = null;
+  let brian = Infinity;
+  for (let r = 0; r < REPEATS; r++) {
+    if (brianDir) brian = Math.min(brian, runBrianOnce(brianDir));
+    const f = runFluxOnce(n, 1, method, kernels, threads, `${r + 1}/${REPEATS}`);
+    if (!flux || f.loopS < flux.loopS) flux = f;
+  }
+  return { flux: flux!, brian: brianDir ? { loop_time_s: brian } : null };
 }
 
 const sizes = (process.env.FLUX_BENCH_SIZES ?? '4000,16000,64000').split(',').map(Number);
 const methods = (process.env.FLUX_BENCH_METHODS ?? 'exponential_euler,euler').split(',') as Method[];
 const withBrian = process.env.FLUX_BENCH_BRIAN !== '0' && brianAvailable();
 console.log(`machine: ${cpus()[0]?.model ?? 'unknown cpu'} x${cpus().length}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ${platform()} ${release()}, node ${process.version}`);
-console.log(`COBA (examples/coba.yaml scaled), dt 0.1 ms, 1 s biological time, 80 synapses per neuron, CPU backend; fastest of ${REPEATS} runs on each side`);
+console.log(`COBA (examples/coba.yaml scaled), dt 0.1 ms, 1 s biological time, 80 synapses per neuron, CPU backend; fastest of ${REPEATS} runs on each side, alternating`);
 console.log(withBrian ? 'Brian2 cpp_standalone (one thread, -O3 -march=native) runs the same network with the same integrator in this run' : 'Brian2 not found (apt-get install python3-brian to compare)');
 const header = ['N', 'integrator', 'kernels', 'threads', 'synapses', 'rate Hz', 'loop s', 'RTF', 'syn ev/s', 'step p50 us', 'step p99 us', 'B/syn', 'RSS MiB', 'brian2 s', 'brian2/flux'];
 const rows: string[][] = [];
@@ -141,11 +155,19 @@ const row = (f: Result & { threads: number }, method: string, kernels: string, b
   ]);
 for (const n of sizes) {
   for (const method of methods) {
-    const b = withBrian ? runBrian(n, 1, method) : null;
-    row(runFlux(n, 1, method, 'wasm', undefined), method, 'wasm', b);
-    // One thread, and the TypeScript reference models, on the smallest network for scale.
-    if (n === sizes[0]) row(runFlux(n, 1, method, 'wasm', 1), method, 'wasm', b);
-    if (n === sizes[0] && method === methods[0]) row(runFlux(n, 1, method, 'js', 1), method, 'js', b);
+    const dir = withBrian ? buildBrian(n, 1, method) : null;
+    try {
+      const variants: ['wasm' | 'js', number | undefined][] = [['wasm', undefined]];
+      // One thread, and the TypeScript reference models, on the smallest network for scale.
+      if (n === sizes[0]) variants.push(['wasm', 1]);
+      if (n === sizes[0] && method === methods[0]) variants.push(['js', 1]);
+      for (const [kernels, threads] of variants) {
+        const c = compare(n, method, kernels, threads, dir);
+        row(c.flux, method, kernels, c.brian);
+      }
+    } finally {
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    }
   }
 }
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
