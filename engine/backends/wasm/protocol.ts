@@ -7,7 +7,13 @@ export const DONE = 1;
 export const FAILED = 2;
 /** Non-zero: the kernel thread exits at the next SEQ. */
 export const STOP = 3;
-export const CONTROL_SLOTS = 4;
+/**
+ * Set while the kernel thread (WORKER_SLEEPS) or the main thread (MAIN_SLEEPS) sleeps in
+ * Atomics.wait: the other side calls Atomics.notify, which costs a lock, only then.
+ */
+export const WORKER_SLEEPS = 4;
+export const MAIN_SLEEPS = 5;
+export const CONTROL_SLOTS = 6;
 /**
  * How long a side busy-waits for the other before sleeping in Atomics.wait. Hand-overs within a
  * step take microseconds; between calls to step() (a robot loop waiting for its next tick) the

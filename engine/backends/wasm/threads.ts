@@ -6,7 +6,7 @@ import { Worker } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-import { SEQ, DONE, FAILED, STOP, CONTROL_SLOTS, SPIN_MS } from './protocol.js';
+import { SEQ, DONE, FAILED, STOP, CONTROL_SLOTS, SPIN_MS, WORKER_SLEEPS, MAIN_SLEEPS } from './protocol.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const WORKER_CANDIDATES = [join(here, 'worker.js'), join(here, '..', '..', '..', 'dist', 'engine', 'backends', 'wasm', 'worker.js')];
@@ -55,7 +55,7 @@ export class KernelThread {
     // The control block is 32-bit: wrap as it does, or a long run stops matching after 2^31 batches.
     this.seq = (this.seq + 1) | 0;
     Atomics.store(this.control, SEQ, this.seq);
-    Atomics.notify(this.control, SEQ);
+    if (Atomics.load(this.control, WORKER_SLEEPS) !== 0) Atomics.notify(this.control, SEQ);
     try {
       local();
     } finally {
@@ -71,7 +71,12 @@ export class KernelThread {
       if ((spins & 255) !== 255) continue;
       if (Atomics.load(this.control, FAILED) !== 0) throw new Error('flux kernel thread failed (see the error above)');
       const waited = performance.now() - started;
-      if (waited > SPIN_MS) Atomics.wait(this.control, DONE, Atomics.load(this.control, DONE), 100);
+      if (waited > SPIN_MS) {
+        const done = Atomics.load(this.control, DONE);
+        Atomics.store(this.control, MAIN_SLEEPS, 1);
+        if (Atomics.load(this.control, DONE) === done && done !== this.seq) Atomics.wait(this.control, DONE, done, 100);
+        Atomics.store(this.control, MAIN_SLEEPS, 0);
+      }
       if (waited > 10_000) throw new Error('flux kernel thread did not answer within 10 s');
     }
     if (Atomics.load(this.control, FAILED) !== 0) throw new Error('flux kernel thread failed (see the error above)');

@@ -2,7 +2,7 @@
 // with the main thread (see threads.ts for the protocol). It holds no state of its own.
 import { workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
-import { SEQ, DONE, FAILED, STOP, SPIN_MS } from './protocol.js';
+import { SEQ, DONE, FAILED, STOP, SPIN_MS, WORKER_SLEEPS, MAIN_SLEEPS } from './protocol.js';
 
 const { module, memory, control, commands, results, names, setup } = workerData as {
   module: WebAssembly.Module;
@@ -18,6 +18,14 @@ function fail(e: unknown): void {
   console.error('flux kernel thread:', e);
   Atomics.store(control, FAILED, 1);
   Atomics.notify(control, DONE);
+}
+
+/** Sleeps until SEQ changes; the flag tells the main thread to wake us (see protocol.ts). */
+function sleep(seen: number): void {
+  Atomics.store(control, WORKER_SLEEPS, 1);
+  // Stored before the check: either the main thread sees the flag, or this load sees its SEQ.
+  if (Atomics.load(control, SEQ) === seen) Atomics.wait(control, SEQ, seen, 1000);
+  Atomics.store(control, WORKER_SLEEPS, 0);
 }
 
 let fns: ((...args: number[]) => number)[] = [];
@@ -42,7 +50,7 @@ while (Atomics.load(control, FAILED) === 0) {
   const since = performance.now();
   for (let spins = 0; Atomics.load(control, SEQ) === seen; spins++) {
     // Spin briefly (the next batch usually follows within microseconds), then sleep.
-    if ((spins & 255) === 255 && performance.now() - since > SPIN_MS) Atomics.wait(control, SEQ, seen, 1000);
+    if ((spins & 255) === 255 && performance.now() - since > SPIN_MS) sleep(seen);
   }
   seen = Atomics.load(control, SEQ);
   if (Atomics.load(control, STOP) !== 0) break;
@@ -64,5 +72,5 @@ while (Atomics.load(control, FAILED) === 0) {
     fail(e);
   }
   Atomics.store(control, DONE, seen);
-  Atomics.notify(control, DONE);
+  if (Atomics.load(control, MAIN_SLEEPS) !== 0) Atomics.notify(control, DONE);
 }
