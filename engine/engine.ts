@@ -76,6 +76,11 @@ export class Engine {
     this.backend.step(n);
   }
 
+  /** Stops the kernel thread, if any, and frees the network. */
+  dispose(): void {
+    this.backend.dispose();
+  }
+
   /** Validates and applies an edit between two steps. Throws CircuitError (nothing changed) when invalid. */
   apply(edit: Edit): EditResult {
     const file = '<live edit>';
@@ -111,10 +116,12 @@ export class Engine {
         const proj = projs[edit.projection];
         if (!proj) throw editError('/projection', `no projection "${edit.projection}"`);
         const dim = proj.synapse.type === 'conductance' ? 'conductance' : 'current';
+        const plastic = this.circuit.projections.find((p) => p.name === edit.projection)?.plasticity;
         const conv = (q: Quantity, path: string): number => {
           const v = toInternal(q, dim);
           if (typeof v === 'string') throw editError(path, v);
           if (!(v >= 0)) throw editError(path, `weights are magnitudes and must be >= 0 (got ${v})`);
+          if (plastic && (v < plastic.wMin || v > plastic.wMax)) throw editError(path, `${v} is outside the plasticity bounds [${plastic.wMin}, ${plastic.wMax}] of "${edit.projection}"`);
           return v;
         };
         const n = this.backend.readStructure(edit.projection).targets.length;

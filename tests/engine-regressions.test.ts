@@ -184,4 +184,11 @@ sources:
     expect((r.js as { s: number[] }).s.length).toBeGreaterThan(100);
     expect(r.wasm).toEqual(r.js);
   });
+
+  it('set_weights keeps plastic weights within their bounds', () => {
+    const e = Engine.fromFile(join(__dirname, '..', 'examples', 'stdp-pairing.yaml'));
+    expect(() => e.apply({ op: 'set_weights', projection: 'syn', value: '150 pA' })).toThrow(/outside the plasticity bounds \[0, 100\]/);
+    e.apply({ op: 'set_weights', projection: 'syn', value: '80 pA' });
+    expect(e.backend.readWeights('syn')[0]).toBe(80);
+  });
 });

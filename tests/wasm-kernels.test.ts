@@ -129,6 +129,17 @@ sources:
 });
 
 describe('expDet (the exp both implementations share)', () => {
+  it('the kernel\'s exp returns the same bits as the TypeScript one', () => {
+    const e = new Engine(loadFlat(join(ROOT, 'examples/izhikevich-patterns.yaml')), { kernels: 'wasm', threads: 1 });
+    const k = (e.backend as unknown as { k: { expKernel(x: number): number } }).k;
+    let s = 7;
+    for (let i = 0; i < 100000; i++) {
+      s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+      const x = i % 3 === 0 ? -745 + (1500 * s) / 2 ** 32 : -2 + (2.5 * s) / 2 ** 32;
+      expect(Object.is(k.expKernel(x), expDet(x)), `x = ${x}`).toBe(true);
+    }
+  });
+
   it('is within 2 ulp of Math.exp over [-700, 700] and exact at 0', () => {
     const buf = new Float64Array(2);
     const bits = new BigInt64Array(buf.buffer);

@@ -146,6 +146,8 @@ function describe(e: ErrorObject): { path: string; message: string } {
       return { path: e.instancePath, message: `expected a name like "pop" or "module.pop" (pattern ${String(p.pattern)})` };
     case 'propertyNames':
       return { path: `${e.instancePath}/${String(p.propertyName)}`, message: `invalid name "${String(p.propertyName)}": use letters, digits and _, not starting with a digit` };
+    case 'dependencies':
+      return { path: e.instancePath, message: `"${String(p.missingProperty)}" is required when "${String(p.property)}" is given` };
     case 'type':
       return { path: e.instancePath, message: `expected ${Array.isArray(p.type) ? p.type.join(' or ') : String(p.type)}` };
     default:

@@ -40,7 +40,8 @@ export class KernelThread {
   call(name: string, slot: number, args: number[]): void {
     if (args.length > 32) throw new Error(`kernel ${name}: at most 32 arguments`);
     const c = this.commands;
-    if (this.at + 3 + args.length > c.length) throw new Error('kernel thread command buffer full');
+    // A full buffer is run now: the queued calls are independent of this thread's share.
+    if (this.at + 3 + args.length > c.length) this.run(() => undefined);
     c[this.at] = this.fnIndex.get(name)!;
     c[this.at + 1] = slot;
     c[this.at + 2] = args.length;
