@@ -96,20 +96,21 @@ const EXTERNAL_CURRENT = 2;
   return c;
 }
 
-@inline function decayV(inputs: i32, ie: usize, ii: usize, ge: usize, gi: usize, o: usize, de: v128, di: v128): void {
+/** Decays a pair's channels; ge and gi come in as already loaded (stores may defeat reloading). */
+@inline function decayV(inputs: i32, ie: usize, ii: usize, ge: usize, gi: usize, o: usize, geV: v128, giV: v128, de: v128, di: v128): void {
   if (inputs & CURRENT_SYNAPSES) {
     v128.store(ie + o, f64x2.mul(v128.load(ie + o), de));
     v128.store(ii + o, f64x2.mul(v128.load(ii + o), di));
   }
-  v128.store(ge + o, f64x2.mul(v128.load(ge + o), de));
-  v128.store(gi + o, f64x2.mul(v128.load(gi + o), di));
+  v128.store(ge + o, f64x2.mul(geV, de));
+  v128.store(gi + o, f64x2.mul(giV, di));
 }
 
 /**
  * Writes a pair's new potentials: a refractory lane keeps its potential and counts down, a lane that
  * crossed threshold resets and is recorded, the others take the new value (as the scalar code does).
  */
-@inline function storeOrSpike(v: usize, refrac: usize, spikes: usize, i: i32, vi: v128, vth: f64, vreset: f64, refracSteps: i32, count: i32): i32 {
+@inline function storeOrSpike(v: usize, refrac: usize, spikes: usize, i: i32, vOld: v128, vi: v128, vth: f64, vreset: f64, refracSteps: i32, count: i32): i32 {
   const rp = refrac + (<usize>i << 2);
   const r = v128.load64_zero(rp);
   const isRef32 = i32x4.gt_s(r, i32x4.splat(0));
@@ -118,7 +119,7 @@ const EXTERNAL_CURRENT = 2;
   // keep their potential and count down (adding the all-ones mask subtracts 1).
   if (!v128.any_true(v128.andnot(f64x2.ge(vi, f64x2.splat(vth)), isRef))) {
     const vp = v + (<usize>i << 3);
-    v128.store(vp, v128.bitselect(v128.load(vp), vi, isRef));
+    v128.store(vp, v128.bitselect(vOld, vi, isRef));
     v128.store64_lane(rp, i32x4.add(r, isRef32), 0);
     return count;
   }
@@ -186,14 +187,17 @@ export function lifConductance(
   let i = 0;
   for (; i + 1 < n; i += 2) {
     const o = <usize>i << 3;
-    const gei = f64x2.mul(v128.load(ge + o), vGain);
-    const gii = f64x2.mul(v128.load(gi + o), vGain);
+    const geV = v128.load(ge + o);
+    const giV = v128.load(gi + o);
+    const vv = v128.load(v + o);
+    const gei = f64x2.mul(geV, vGain);
+    const gii = f64x2.mul(giV, vGain);
     const current = currentV(inputs, vBias, vGain, ie, ii, iext, o);
     const gtot = f64x2.add(f64x2.add(vGL, gei), gii);
     const vinf = f64x2.div(f64x2.add(f64x2.add(f64x2.add(vGLEL, f64x2.mul(gei, vEE)), f64x2.mul(gii, vEI)), current), gtot);
-    const vi = f64x2.add(vinf, f64x2.mul(f64x2.sub(v128.load(v + o), vinf), expDetV(f64x2.mul(vNegK, gtot))));
-    count = storeOrSpike(v, refrac, spikes, i, vi, vth, vreset, refracSteps, count);
-    decayV(inputs, ie, ii, ge, gi, o, vDe, vDi);
+    const vi = f64x2.add(vinf, f64x2.mul(f64x2.sub(vv, vinf), expDetV(f64x2.mul(vNegK, gtot))));
+    count = storeOrSpike(v, refrac, spikes, i, vv, vi, vth, vreset, refracSteps, count);
+    decayV(inputs, ie, ii, ge, gi, o, geV, giV, vDe, vDi);
   }
   for (; i < n; i++) count = lifConductanceOne(i, count, v, ie, ii, ge, gi, iext, refrac, spikes, gain, gL, el, ee, ei, vth, vreset, bias, de, di, refracSteps, dtOverCm);
   return count;
@@ -242,13 +246,15 @@ export function lifEuler(
   for (; i + 1 < n; i += 2) {
     const o = <usize>i << 3;
     const vv = v128.load(v + o);
+    const geV = v128.load(ge + o);
+    const giV = v128.load(gi + o);
     const current = currentV(inputs, vBias, vGain, ie, ii, iext, o);
     const leak = f64x2.mul(vGL, f64x2.sub(vEL, vv));
-    const exc = f64x2.mul(f64x2.mul(v128.load(ge + o), vGain), f64x2.sub(vEE, vv));
-    const inh = f64x2.mul(f64x2.mul(v128.load(gi + o), vGain), f64x2.sub(vEI, vv));
+    const exc = f64x2.mul(f64x2.mul(geV, vGain), f64x2.sub(vEE, vv));
+    const inh = f64x2.mul(f64x2.mul(giV, vGain), f64x2.sub(vEI, vv));
     const vi = f64x2.add(vv, f64x2.mul(vK, f64x2.add(f64x2.add(f64x2.add(leak, exc), inh), current)));
-    count = storeOrSpike(v, refrac, spikes, i, vi, vth, vreset, refracSteps, count);
-    decayV(inputs, ie, ii, ge, gi, o, vDe, vDi);
+    count = storeOrSpike(v, refrac, spikes, i, vv, vi, vth, vreset, refracSteps, count);
+    decayV(inputs, ie, ii, ge, gi, o, geV, giV, vDe, vDi);
   }
   for (; i < n; i++) count = lifEulerOne(i, count, v, ie, ii, ge, gi, iext, refrac, spikes, gain, gL, el, ee, ei, vth, vreset, bias, de, di, refracSteps, dtOverCm);
   return count;
