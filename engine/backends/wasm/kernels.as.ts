@@ -226,6 +226,24 @@ export function lifConductance(
   return count;
 }
 
+@inline function eulerPair(
+  i: i32, count: i32, v: usize, ie: usize, ii: usize, ge: usize, gi: usize, iext: usize, refrac: usize, spikes: usize,
+  vGain: v128, vGL: v128, vEL: v128, vEE: v128, vEI: v128, vBias: v128, vK: v128, vDe: v128, vDi: v128, vth: f64, vreset: f64, refracSteps: i32, inputs: i32,
+): i32 {
+  const o = <usize>i << 3;
+  const vv = v128.load(v + o);
+  const geV = v128.load(ge + o);
+  const giV = v128.load(gi + o);
+  const current = currentV(inputs, vBias, vGain, ie, ii, iext, o);
+  const leak = f64x2.mul(vGL, f64x2.sub(vEL, vv));
+  const exc = f64x2.mul(f64x2.mul(geV, vGain), f64x2.sub(vEE, vv));
+  const inh = f64x2.mul(f64x2.mul(giV, vGain), f64x2.sub(vEI, vv));
+  const vi = f64x2.add(vv, f64x2.mul(vK, f64x2.add(f64x2.add(f64x2.add(leak, exc), inh), current)));
+  count = storeOrSpike(v, refrac, spikes, i, vv, vi, vth, vreset, refracSteps, count);
+  decayV(inputs, ie, ii, ge, gi, o, geV, giV, vDe, vDi);
+  return count;
+}
+
 /** lif.ts, integration: euler (any synapse kind); pairs of neurons in f64x2 */
 export function lifEuler(
   n: i32, v: usize, ie: usize, ii: usize, ge: usize, gi: usize, iext: usize, refrac: usize, spikes: usize,
@@ -243,19 +261,12 @@ export function lifEuler(
   const vDe = f64x2.splat(de);
   const vDi = f64x2.splat(di);
   let i = 0;
-  for (; i + 1 < n; i += 2) {
-    const o = <usize>i << 3;
-    const vv = v128.load(v + o);
-    const geV = v128.load(ge + o);
-    const giV = v128.load(gi + o);
-    const current = currentV(inputs, vBias, vGain, ie, ii, iext, o);
-    const leak = f64x2.mul(vGL, f64x2.sub(vEL, vv));
-    const exc = f64x2.mul(f64x2.mul(geV, vGain), f64x2.sub(vEE, vv));
-    const inh = f64x2.mul(f64x2.mul(giV, vGain), f64x2.sub(vEI, vv));
-    const vi = f64x2.add(vv, f64x2.mul(vK, f64x2.add(f64x2.add(f64x2.add(leak, exc), inh), current)));
-    count = storeOrSpike(v, refrac, spikes, i, vv, vi, vth, vreset, refracSteps, count);
-    decayV(inputs, ie, ii, ge, gi, o, geV, giV, vDe, vDi);
+  // Two pairs per iteration give the CPU two independent chains to overlap.
+  for (; i + 3 < n; i += 4) {
+    count = eulerPair(i, count, v, ie, ii, ge, gi, iext, refrac, spikes, vGain, vGL, vEL, vEE, vEI, vBias, vK, vDe, vDi, vth, vreset, refracSteps, inputs);
+    count = eulerPair(i + 2, count, v, ie, ii, ge, gi, iext, refrac, spikes, vGain, vGL, vEL, vEE, vEI, vBias, vK, vDe, vDi, vth, vreset, refracSteps, inputs);
   }
+  for (; i + 1 < n; i += 2) count = eulerPair(i, count, v, ie, ii, ge, gi, iext, refrac, spikes, vGain, vGL, vEL, vEE, vEI, vBias, vK, vDe, vDi, vth, vreset, refracSteps, inputs);
   for (; i < n; i++) count = lifEulerOne(i, count, v, ie, ii, ge, gi, iext, refrac, spikes, gain, gL, el, ee, ei, vth, vreset, bias, de, di, refracSteps, dtOverCm);
   return count;
 }
