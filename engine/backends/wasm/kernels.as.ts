@@ -168,6 +168,25 @@ const EXTERNAL_CURRENT = 2;
   return count;
 }
 
+@inline function conductancePair(
+  i: i32, count: i32, v: usize, ie: usize, ii: usize, ge: usize, gi: usize, iext: usize, refrac: usize, spikes: usize,
+  vGain: v128, vGL: v128, vGLEL: v128, vEE: v128, vEI: v128, vBias: v128, vNegK: v128, vDe: v128, vDi: v128, vth: f64, vreset: f64, refracSteps: i32, inputs: i32,
+): i32 {
+  const o = <usize>i << 3;
+  const geV = v128.load(ge + o);
+  const giV = v128.load(gi + o);
+  const vv = v128.load(v + o);
+  const gei = f64x2.mul(geV, vGain);
+  const gii = f64x2.mul(giV, vGain);
+  const current = currentV(inputs, vBias, vGain, ie, ii, iext, o);
+  const gtot = f64x2.add(f64x2.add(vGL, gei), gii);
+  const vinf = f64x2.div(f64x2.add(f64x2.add(f64x2.add(vGLEL, f64x2.mul(gei, vEE)), f64x2.mul(gii, vEI)), current), gtot);
+  const vi = f64x2.add(vinf, f64x2.mul(f64x2.sub(vv, vinf), expDetV(f64x2.mul(vNegK, gtot))));
+  count = storeOrSpike(v, refrac, spikes, i, vv, vi, vth, vreset, refracSteps, count);
+  decayV(inputs, ie, ii, ge, gi, o, geV, giV, vDe, vDi);
+  return count;
+}
+
 /** lif.ts, conductance branch (exponential Euler); pairs of neurons in f64x2 */
 export function lifConductance(
   n: i32, v: usize, ie: usize, ii: usize, ge: usize, gi: usize, iext: usize, refrac: usize, spikes: usize,
@@ -185,20 +204,12 @@ export function lifConductance(
   const vDe = f64x2.splat(de);
   const vDi = f64x2.splat(di);
   let i = 0;
-  for (; i + 1 < n; i += 2) {
-    const o = <usize>i << 3;
-    const geV = v128.load(ge + o);
-    const giV = v128.load(gi + o);
-    const vv = v128.load(v + o);
-    const gei = f64x2.mul(geV, vGain);
-    const gii = f64x2.mul(giV, vGain);
-    const current = currentV(inputs, vBias, vGain, ie, ii, iext, o);
-    const gtot = f64x2.add(f64x2.add(vGL, gei), gii);
-    const vinf = f64x2.div(f64x2.add(f64x2.add(f64x2.add(vGLEL, f64x2.mul(gei, vEE)), f64x2.mul(gii, vEI)), current), gtot);
-    const vi = f64x2.add(vinf, f64x2.mul(f64x2.sub(vv, vinf), expDetV(f64x2.mul(vNegK, gtot))));
-    count = storeOrSpike(v, refrac, spikes, i, vv, vi, vth, vreset, refracSteps, count);
-    decayV(inputs, ie, ii, ge, gi, o, geV, giV, vDe, vDi);
+  // Two pairs per iteration give the CPU two independent chains to overlap.
+  for (; i + 3 < n; i += 4) {
+    count = conductancePair(i, count, v, ie, ii, ge, gi, iext, refrac, spikes, vGain, vGL, vGLEL, vEE, vEI, vBias, vNegK, vDe, vDi, vth, vreset, refracSteps, inputs);
+    count = conductancePair(i + 2, count, v, ie, ii, ge, gi, iext, refrac, spikes, vGain, vGL, vGLEL, vEE, vEI, vBias, vNegK, vDe, vDi, vth, vreset, refracSteps, inputs);
   }
+  for (; i + 1 < n; i += 2) count = conductancePair(i, count, v, ie, ii, ge, gi, iext, refrac, spikes, vGain, vGL, vGLEL, vEE, vEI, vBias, vNegK, vDe, vDi, vth, vreset, refracSteps, inputs);
   for (; i < n; i++) count = lifConductanceOne(i, count, v, ie, ii, ge, gi, iext, refrac, spikes, gain, gL, el, ee, ei, vth, vreset, bias, de, di, refracSteps, dtOverCm);
   return count;
 }
