@@ -159,9 +159,9 @@ for (const n of sizes) {
   for (const method of methods) {
     const dir = withBrian ? buildBrian(n, 1, method) : null;
     try {
-      const variants: ['wasm' | 'js', number | undefined][] = [['wasm', undefined]];
-      // One thread, and the TypeScript reference models, on the smallest network for scale.
-      if (n === sizes[0]) variants.push(['wasm', 1]);
+      // The default thread choice; on the smallest network both thread counts, and the TypeScript
+      // reference models for scale.
+      const variants: ['wasm' | 'js', number | undefined][] = n === sizes[0] ? [['wasm', 2], ['wasm', 1]] : [['wasm', undefined]];
       if (n === sizes[0] && method === methods[0]) variants.push(['js', 1]);
       for (const [kernels, threads] of variants) {
         const c = compare(n, method, kernels, threads, dir);

@@ -81,7 +81,7 @@ export function buildCli(): Command {
     .addOption(new Option('--format <fmt>', 'recording format (default: from the file extension)').choices(['json', 'csv']))
     .option('--raster <file>', 'write a raster and rate plot (SVG)')
     .option('--quiet', 'no progress lines')
-    .option('--threads <n>', 'CPU kernel threads, 1 or 2 (default: 2 for 2000+ neurons on a multi-core machine)', threads)
+    .option('--threads <n>', 'CPU kernel threads, 1 or 2 (default: 2 on a multi-core machine when a step has enough work)', threads)
     .addOption(new Option('--kernels <kind>', 'wasm (default), or js: the TypeScript reference models, bit-identical and slower').choices(['wasm', 'js']))
     .action((file: string, o: { duration?: number; dt?: number; seed?: number; record: string; out?: string; format?: 'json' | 'csv'; raster?: string; quiet?: boolean; threads?: number; kernels?: string }) => {
       const r = simulate(file, { durationMs: o.duration ?? 1000, dt: o.dt, seed: o.seed, record: o.record.split(',').map((s) => s.trim()).filter(Boolean), out: o.out, format: o.format, raster: o.raster, quiet: o.quiet, threads: o.threads, kernels: o.kernels as 'wasm' | 'js' | undefined });

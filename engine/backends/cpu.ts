@@ -35,13 +35,25 @@ export interface CpuOptions {
   /**
    * Threads running the WebAssembly kernels: 1, or 2 (a kernel thread takes the upper half of every
    * large population and the synapses onto it; results stay bit-identical). Default: 2 when the
-   * machine has two cores and the network at least MIN_THREADED_NEURONS neurons.
+   * machine has two cores and enough work per step (see MIN_THREADED_WORK).
    */
   threads?: number;
 }
 
-/** Below this many neurons the hand-over between threads costs more than it saves. */
-export const MIN_THREADED_NEURONS = 2000;
+/**
+ * Work per step, in LIF-Euler neuron updates, below which the hand-over between threads (about
+ * 1.5 us per step) costs more than it saves. Measured on COBA: 4000 Euler neurons gained nothing,
+ * 4000 exponential-Euler neurons (about 3 units each) gained 10-30%.
+ */
+export const MIN_THREADED_WORK = 8000;
+
+/** Relative cost of one neuron update per kernel (measured: Euler LIF ~2.2 ns on these machines). */
+function updateCost(model: string, integration: string, conductance: boolean): number {
+  if (model === 'lif') return integration === 'euler' ? 1 : conductance ? 3 : 1.2;
+  if (model === 'adex') return 3.5;
+  if (model === 'izhikevich') return 1.2;
+  return 0;
+}
 /** Populations smaller than this stay on the main thread. */
 const MIN_SPLIT = 256;
 const KERNEL_NAMES = ['lifConductance', 'lifEuler', 'lifCurrent', 'izhikevich', 'adex', 'propagate', 'propagateDelayed', 'drain'];
@@ -149,7 +161,9 @@ export class CpuBackend implements Backend {
     this.kernels = this.k ? 'wasm' : 'js';
     if (options.threads !== undefined && options.threads !== 1 && options.threads !== 2) throw new Error(`threads must be 1 or 2 (got ${options.threads})`);
     if (options.threads === 2 && !this.k) throw new Error('threads: 2 needs the WebAssembly kernels (npm run build, and kernels: "wasm")');
-    this.splitting = options.threads === 2 || (options.threads === undefined && this.k !== null && availableParallelism() >= 2 && net.neurons >= MIN_THREADED_NEURONS);
+    const conductanceTargets = new Set(net.projections.filter((p) => p.spec.synapse.type === 'conductance').map((p) => p.spec.target));
+    const work = net.populations.reduce((a, p) => a + p.spec.size * updateCost(p.spec.model, p.spec.integration, conductanceTargets.has(p.spec.name)), 0);
+    this.splitting = options.threads === 2 || (options.threads === undefined && this.k !== null && availableParallelism() >= 2 && work >= MIN_THREADED_WORK);
     this.dt = net.dt;
     this.circuit = net.circuit;
     this.seed = net.circuit.seed;
