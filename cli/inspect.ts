@@ -21,6 +21,8 @@ export function inspect(file: string, opts: { seed?: number; dt?: number; json?:
   bar.done();
   const net = engine.network;
   const mem = engine.backend.memoryBytes();
+  const run = engine.backend as unknown as { kernels: string; threadCount: number };
+  const execution = { backend: engine.backend.name, kernels: run.kernels, threads: run.threadCount };
   engine.backend.dispose();
   const rows = net.projections.map((p) => ({
     name: p.spec.name,
@@ -40,6 +42,7 @@ export function inspect(file: string, opts: { seed?: number; dt?: number; json?:
     neurons: net.neurons,
     synapses: net.synapses,
     memory_bytes: mem,
+    execution,
     populations: net.populations.map((p) => ({ name: p.spec.name, model: p.spec.model, size: p.spec.size, offset: p.offset, grid: p.spec.grid })),
     projections: rows,
     modulators: engine.circuit.modulators.map((m) => m.name),
@@ -51,6 +54,7 @@ export function inspect(file: string, opts: { seed?: number; dt?: number; json?:
   out.push(`circuit ${summary.circuit}  (${summary.file})`);
   out.push(`dt ${summary.dt_ms} ms, seed ${summary.seed}`);
   out.push(`neurons ${net.neurons}, synapses ${net.synapses}`);
+  out.push(`runs on: ${execution.backend} backend, ${execution.kernels === 'wasm' ? 'WebAssembly' : 'TypeScript'} kernels, ${execution.threads} thread${execution.threads > 1 ? 's' : ''}`);
   const total = mem.neurons + mem.synapsesStatic + mem.synapsesPlastic + mem.buffers;
   out.push(
     `memory ~${mib(total)}: neuron state ${mib(mem.neurons)}, synapses ${mib(mem.synapsesStatic)}` +

@@ -42,6 +42,7 @@ describe('flux validate / inspect', () => {
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/neurons 4000, synapses \d{6}/);
     expect(r.stdout).toMatch(/B\/synapse/);
+    expect(r.stdout).toMatch(/runs on: cpu backend, WebAssembly kernels, [12] threads?/);
     expect(r.stdout).toMatch(/modules:\n\s+\(root\)/);
     const j = JSON.parse(flux('inspect', example('coba.yaml'), '--json').stdout);
     expect(j.neurons).toBe(4000);
