@@ -363,8 +363,7 @@ export class CpuBackend implements Backend {
   private stepOnce(): void {
     const n = this.stepIndex;
     const dt = this.dt;
-    const t = n * dt;
-    for (const pop of this.popList) this.externalInput(pop, t);
+    for (const pop of this.popList) this.externalInput(pop);
     this.applyModulatorEffects();
     if (this.anySplit) {
       // Propagation and ring draining touch neither weights nor traces, so running them before
@@ -524,7 +523,7 @@ export class CpuBackend implements Backend {
     return out;
   }
 
-  private externalInput(pop: PopRuntime, t: number): void {
+  private externalInput(pop: PopRuntime): void {
     if (pop.sources.length === 0 && pop.inputs.length === 0) return;
     const st = pop.state;
     let base = 0;

@@ -127,6 +127,7 @@ const EXTERNAL_CURRENT = 2;
   return laneUpdate(v, refrac, spikes, i + 1, i32x4.extract_lane(r, 1), f64x2.extract_lane(vi, 1), vth, vreset, refracSteps, count);
 }
 
+/** Refractory countdown, or threshold and reset, of neuron i given its new potential (the scalar code's tail). */
 @inline function laneUpdate(v: usize, refrac: usize, spikes: usize, i: i32, r: i32, vi: f64, vth: f64, vreset: f64, refracSteps: i32, count: i32): i32 {
   if (r > 0) {
     i32set(refrac, i, r - 1);
@@ -146,24 +147,17 @@ const EXTERNAL_CURRENT = 2;
   i: i32, count: i32, v: usize, ie: usize, ii: usize, ge: usize, gi: usize, iext: usize, refrac: usize, spikes: usize,
   gain: f64, gL: f64, el: f64, ee: f64, ei: f64, vth: f64, vreset: f64, bias: f64, de: f64, di: f64, refracSteps: i32, dtOverCm: f64,
 ): i32 {
-  const gei = f64at(ge, i) * gain;
-  const gii = f64at(gi, i) * gain;
   const r = i32at(refrac, i);
-  if (r > 0) {
-    i32set(refrac, i, r - 1);
-  } else {
+  let vi: f64 = 0;
+  if (r <= 0) {
+    const gei = f64at(ge, i) * gain;
+    const gii = f64at(gi, i) * gain;
     const current = bias + f64at(iext, i) + gain * (f64at(ie, i) - f64at(ii, i));
     const gtot = gL + gei + gii;
     const vinf = (gL * el + gei * ee + gii * ei + current) / gtot;
-    const vi = vinf + (f64at(v, i) - vinf) * expDet(-dtOverCm * gtot);
-    if (vi >= vth) {
-      f64set(v, i, vreset);
-      i32set(refrac, i, refracSteps);
-      i32set(spikes, count++, i);
-    } else {
-      f64set(v, i, vi);
-    }
+    vi = vinf + (f64at(v, i) - vinf) * expDet(-dtOverCm * gtot);
   }
+  count = laneUpdate(v, refrac, spikes, i, r, vi, vth, vreset, refracSteps, count);
   decay(ie, ii, ge, gi, i, de, di);
   return count;
 }
@@ -219,20 +213,13 @@ export function lifConductance(
   gain: f64, gL: f64, el: f64, ee: f64, ei: f64, vth: f64, vreset: f64, bias: f64, de: f64, di: f64, refracSteps: i32, dtOverCm: f64,
 ): i32 {
   const r = i32at(refrac, i);
-  if (r > 0) {
-    i32set(refrac, i, r - 1);
-  } else {
+  let vi: f64 = 0;
+  if (r <= 0) {
     const vv = f64at(v, i);
     const current = bias + f64at(iext, i) + gain * (f64at(ie, i) - f64at(ii, i));
-    const vi = vv + dtOverCm * (gL * (el - vv) + f64at(ge, i) * gain * (ee - vv) + f64at(gi, i) * gain * (ei - vv) + current);
-    if (vi >= vth) {
-      f64set(v, i, vreset);
-      i32set(refrac, i, refracSteps);
-      i32set(spikes, count++, i);
-    } else {
-      f64set(v, i, vi);
-    }
+    vi = vv + dtOverCm * (gL * (el - vv) + f64at(ge, i) * gain * (ee - vv) + f64at(gi, i) * gain * (ei - vv) + current);
   }
+  count = laneUpdate(v, refrac, spikes, i, r, vi, vth, vreset, refracSteps, count);
   decay(ie, ii, ge, gi, i, de, di);
   return count;
 }
@@ -290,18 +277,8 @@ export function lifCurrent(
   let count = 0;
   for (let i = 0; i < n; i++) {
     const r = i32at(refrac, i);
-    if (r > 0) {
-      i32set(refrac, i, r - 1);
-    } else {
-      const vi = el + (f64at(v, i) - el) * pm + (bias + f64at(iext, i)) * pc + f64at(ie, i) * pe - f64at(ii, i) * pi;
-      if (vi >= vth) {
-        f64set(v, i, vreset);
-        i32set(refrac, i, refracSteps);
-        i32set(spikes, count++, i);
-      } else {
-        f64set(v, i, vi);
-      }
-    }
+    const vi = r > 0 ? 0 : el + (f64at(v, i) - el) * pm + (bias + f64at(iext, i)) * pc + f64at(ie, i) * pe - f64at(ii, i) * pi;
+    count = laneUpdate(v, refrac, spikes, i, r, vi, vth, vreset, refracSteps, count);
     decay(ie, ii, ge, gi, i, de, di);
   }
   return count;
