@@ -7,7 +7,7 @@ import { loadCircuit } from '../engine/engine.js';
 import { CircuitError } from '../engine/circuit/errors.js';
 import { writeFiles } from './helpers.js';
 
-const internals = (e: Engine) => e.backend as unknown as { stepIndex: number; threadCount: number; thread: { seq: number } | null; arena: { bytesInUse: number; memory: WebAssembly.Memory } };
+const internals = (e: Engine) => e.backend as unknown as { stepIndex: number; threadCount: number; thread: { seq: number } | null; arena: { memory: WebAssembly.Memory } };
 
 function both(text: string, run: (e: Engine) => unknown, threads = 1) {
   const dir = writeFiles({ 'c.yaml': text });

@@ -14,9 +14,3 @@ export function mergePatch(target: unknown, patch: unknown): unknown {
   }
   return out;
 }
-
-/** JSON pointers of every leaf a patch sets, to say "value set by override" in errors. */
-export function patchedPaths(patch: unknown, prefix = ''): string[] {
-  if (!isPlainObject(patch)) return [prefix];
-  return Object.entries(patch).flatMap(([k, v]) => patchedPaths(v, `${prefix}/${k}`));
-}

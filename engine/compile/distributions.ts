@@ -30,16 +30,3 @@ export function fill(out: { length: number; [i: number]: number }, d: Distributi
   }
   for (let i = 0; i < out.length; i++) out[i] = Math.max(lowerBound, sample(d, rng));
 }
-
-export function mean(d: Distribution): number {
-  switch (d.kind) {
-    case 'constant':
-      return d.value;
-    case 'uniform':
-      return (d.low + d.high) / 2;
-    case 'normal':
-      return d.mean;
-    case 'lognormal':
-      return Math.exp(d.mu + (d.sigma * d.sigma) / 2);
-  }
-}

@@ -35,11 +35,6 @@ export class WasmArena {
     this.top = PAGE;
   }
 
-  /** Bytes handed out and not released. */
-  get bytesInUse(): number {
-    return this.top - PAGE - this.free.reduce((a, b) => a + b.bytes, 0);
-  }
-
   /** Allocates a view, copies `init` into it, and re-binds it through `set` whenever memory grows. */
   alloc<T extends AnyArray>(ctor: { new (b: ArrayBuffer, o: number, l: number): T; BYTES_PER_ELEMENT: number }, length: number, set: (view: T) => void, init?: ArrayLike<number>): T {
     const bytes = (Math.max(1, length) * ctor.BYTES_PER_ELEMENT + 15) & ~15;
