@@ -124,7 +124,7 @@ export class Engine {
           if (plastic && (v < plastic.wMin || v > plastic.wMax)) throw editError(path, `${v} is outside the plasticity bounds [${plastic.wMin}, ${plastic.wMax}] of "${edit.projection}"`);
           return v;
         };
-        const n = this.backend.readStructure(edit.projection).targets.length;
+        const n = this.backend.synapseCount(edit.projection);
         if (edit.value !== undefined) {
           const v = conv(edit.value, '/value');
           resolved = { kind: 'set_weights', projection: edit.projection, indices: null, values: new Float32Array(n).fill(v) };

@@ -28,6 +28,8 @@ export interface Backend {
   readState(population: string, variable: string): Float64Array;
   /** Copy of a projection's weights in synapse order (CSR by source). */
   readWeights(projection: string): Float32Array;
+  /** Number of synapses of a projection. */
+  synapseCount(projection: string): number;
   /** Synapse structure of a projection (row pointers by source, target indices). */
   readStructure(projection: string): { rowPtr: Uint32Array; targets: Uint32Array };
   /** Spikes of the last step, per population. */

@@ -724,6 +724,10 @@ export class CpuBackend implements Backend {
     return this.proj(projection).c.weights.slice();
   }
 
+  synapseCount(projection: string): number {
+    return this.proj(projection).c.targets.length;
+  }
+
   readStructure(projection: string): { rowPtr: Uint32Array; targets: Uint32Array } {
     const c = this.proj(projection).c;
     return { rowPtr: c.rowPtr.slice(), targets: Uint32Array.from(c.targets) };

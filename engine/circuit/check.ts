@@ -299,8 +299,9 @@ export function checkCircuit(flat: FlatCircuit): Circuit {
   const populations = Object.entries(doc.populations ?? {}).map(([n, p]) => populationSpec(c, n, p));
   const pops = new Map(populations.map((p) => [p.name, p]));
   const modulatorNames = new Set(Object.keys(doc.modulators ?? {}));
-  const docDt = doc.dt === undefined ? 1 : toInternal(doc.dt, 'time');
-  const projections = Object.entries(doc.projections ?? {}).map(([n, p]) => projectionSpec(c, n, p, pops, modulatorNames, typeof docDt === 'number' && docDt > 0 ? docDt : 1));
+  const dt = doc.dt === undefined ? 1 : toInternal(doc.dt, 'time');
+  if (typeof dt === 'string' || !(dt > 0)) c.issues.push({ file: flat.rootFile, path: '/dt', message: typeof dt === 'string' ? dt : 'dt must be > 0' });
+  const projections = Object.entries(doc.projections ?? {}).map(([n, p]) => projectionSpec(c, n, p, pops, modulatorNames, typeof dt === 'number' && dt > 0 ? dt : 1));
   const inputs = Object.entries(doc.inputs ?? {}).map(([n, d]) => inputSpec(c, n, d, pops));
   const modulators = Object.entries(doc.modulators ?? {}).map(([n, m]) =>
     modulatorSpec(c, n, m, pops, new Set(projections.map((p) => p.name)), new Set(inputs.map((i) => i.name))),
@@ -309,8 +310,6 @@ export function checkCircuit(flat: FlatCircuit): Circuit {
     .map(([n, s]) => sourceSpec(c, n, s, pops))
     .filter((s): s is SourceSpec => s !== undefined);
   const outputs = Object.entries(doc.outputs ?? {}).map(([n, d]) => outputSpec(c, n, d, pops));
-  const dt = doc.dt === undefined ? 1 : toInternal(doc.dt, 'time');
-  if (typeof dt === 'string' || !(dt > 0)) c.issues.push({ file: flat.rootFile, path: '/dt', message: typeof dt === 'string' ? dt : 'dt must be > 0' });
   if (c.issues.length > 0) throw new CircuitError(c.issues);
   return {
     name: doc.name ?? 'circuit',
