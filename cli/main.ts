@@ -2,7 +2,9 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { resolve, join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadCircuit } from '../engine/engine.js';
+import { loadCircuit, type BackendChoice } from '../engine/engine.js';
+import type { Backend } from '../engine/backends/backend.js';
+import { WebGpuBackend } from '../engine/backends/webgpu/webgpu.js';
 import { CircuitError } from '../engine/circuit/errors.js';
 import { circuitSchema } from '../engine/circuit/schema.js';
 import { parseQuantity } from '../engine/units.js';
@@ -83,8 +85,10 @@ export function buildCli(): Command {
     .option('--quiet', 'no progress lines')
     .option('--threads <n>', 'CPU kernel threads, 1 or 2 (default: 2 on a multi-core machine when a step has enough work)', threads)
     .addOption(new Option('--kernels <kind>', 'wasm (default), or js: the TypeScript reference models, bit-identical and slower').choices(['wasm', 'js']))
-    .action((file: string, o: { duration?: number; dt?: number; seed?: number; record: string; out?: string; format?: 'json' | 'csv'; raster?: string; quiet?: boolean; threads?: number; kernels?: string }) => {
-      const r = simulate(file, { durationMs: o.duration ?? 1000, dt: o.dt, seed: o.seed, record: o.record.split(',').map((s) => s.trim()).filter(Boolean), out: o.out, format: o.format, raster: o.raster, quiet: o.quiet, threads: o.threads, kernels: o.kernels as 'wasm' | 'js' | undefined });
+    .addOption(backendOption())
+    .action(async (file: string, o: { duration?: number; dt?: number; seed?: number; record: string; out?: string; format?: 'json' | 'csv'; raster?: string; quiet?: boolean; threads?: number; kernels?: string; backend: BackendChoice }) => {
+      const r = await simulate(file, { durationMs: o.duration ?? 1000, dt: o.dt, seed: o.seed, record: o.record.split(',').map((s) => s.trim()).filter(Boolean), out: o.out, format: o.format, raster: o.raster, quiet: o.quiet, threads: o.threads, kernels: o.kernels as 'wasm' | 'js' | undefined, backend: o.backend });
+      console.log(`backend: ${describeBackend(r.engine.backend)}`);
       const secs = (r.steps * r.engine.backend.dt) / 1000;
       for (const [pop, n] of Object.entries(r.spikes)) {
         const size = r.engine.circuit.populations.find((p) => p.name === pop)?.size ?? 1;
@@ -103,12 +107,14 @@ export function buildCli(): Command {
     .command('demo')
     .description('the built-in default: run the COBA example for 1 s and draw its raster')
     .option('--out-dir <dir>', 'where to write the recording and raster', 'out')
-    .action((o: { outDir: string }) => {
+    .addOption(backendOption())
+    .action(async (o: { outDir: string; backend: BackendChoice }) => {
       const file = join(ROOT, 'examples', 'coba.yaml');
       const out = join(o.outDir, 'demo.json');
       const raster = join(o.outDir, 'demo-raster.svg');
       console.log(`Flux demo: ${file}`);
-      const r = simulate(file, { durationMs: 1000, record: ['spikes'], out, raster });
+      const r = await simulate(file, { durationMs: 1000, record: ['spikes'], out, raster, backend: o.backend });
+      console.log(`  backend: ${describeBackend(r.engine.backend)}`);
       for (const [pop, n] of Object.entries(r.spikes)) {
         const size = r.engine.circuit.populations.find((p) => p.name === pop)?.size ?? 1;
         console.log(`  ${pop}: ${(n / size).toFixed(2)} Hz`);
@@ -117,6 +123,19 @@ export function buildCli(): Command {
     });
 
   return program;
+}
+
+/** --backend, defaulting to FLUX_BACKEND or auto. */
+function backendOption(): Option {
+  return new Option('--backend <kind>', 'cpu, webgpu, or auto: a hardware GPU when there is one, else the CPU (env FLUX_BACKEND)')
+    .choices(['auto', 'cpu', 'webgpu'])
+    .default(process.env.FLUX_BACKEND ?? 'auto');
+}
+
+function describeBackend(b: Backend): string {
+  if (b instanceof WebGpuBackend) return `webgpu on ${b.adapter}`;
+  const cpu = b as unknown as { kernels: string; threadCount: number };
+  return `cpu (${cpu.kernels === 'wasm' ? 'WebAssembly' : 'TypeScript'} kernels, ${cpu.threadCount} thread${cpu.threadCount > 1 ? 's' : ''})`;
 }
 
 export async function main(argv: string[]): Promise<void> {

@@ -22,6 +22,13 @@ export class ProgressLine {
     this.lastDraw = now;
   }
 
+  /** A line of its own (a notice during the work), not rewritten by the bar. */
+  note(line: string): void {
+    if (this.tty && this.lastPct >= 0) process.stderr.write('\n');
+    process.stderr.write(line + '\n');
+    this.lastPct = this.tty ? -1 : this.lastPct;
+  }
+
   done(detail = ''): void {
     if (this.quiet || this.lastPct < 0) return;
     if (this.tty) process.stderr.write(`\r${this.label} [${'#'.repeat(20)}] 100% ${detail}`.padEnd(79) + '\n');

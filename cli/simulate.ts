@@ -1,7 +1,8 @@
 // Running a circuit for a fixed duration with recording: shared by `flux simulate` and `flux demo`.
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { Engine } from '../engine/engine.js';
+import { Engine, type BackendChoice } from '../engine/engine.js';
+import type { Backend } from '../engine/backends/backend.js';
 import { toRecordingFile, type StateProbe } from '../engine/recorder.js';
 import { MODELS } from '../engine/models/registry.js';
 import { ProgressLine } from './progress.js';
@@ -19,18 +20,27 @@ export interface SimulateOptions {
   quiet?: boolean;
   threads?: number;
   kernels?: 'wasm' | 'js';
+  backend?: BackendChoice;
 }
 
 export interface SimulateResult {
-  engine: Engine;
+  engine: Engine<Backend>;
   loopSeconds: number;
   steps: number;
   spikes: Record<string, number>;
 }
 
-export function simulate(file: string, o: SimulateOptions): SimulateResult {
+export async function simulate(file: string, o: SimulateOptions): Promise<SimulateResult> {
   const compileBar = new ProgressLine('compiling', o.quiet);
-  const engine = Engine.fromFile(file, { dt: o.dt, seed: o.seed, threads: o.threads, kernels: o.kernels, progress: (f, label) => compileBar.update(f, label) });
+  const engine = await Engine.create(file, {
+    backend: o.backend ?? 'cpu',
+    dt: o.dt,
+    seed: o.seed,
+    threads: o.threads,
+    kernels: o.kernels,
+    progress: (f, label) => compileBar.update(f, label),
+    log: (line) => compileBar.note(line),
+  });
   compileBar.done(`${engine.network.neurons} neurons, ${engine.network.synapses} synapses`);
   const stateVars = o.record.filter((r) => r !== 'spikes');
   const probes: StateProbe[] = [];
@@ -46,7 +56,7 @@ export function simulate(file: string, o: SimulateOptions): SimulateResult {
   const t0 = performance.now();
   for (let done = 0; done < steps; ) {
     const n = Math.min(chunk, steps - done);
-    engine.step(n);
+    await engine.step(n);
     done += n;
     bar.update(done / steps, `${(done * dt).toFixed(0)} / ${o.durationMs} ms`);
   }
@@ -70,7 +80,7 @@ export function simulate(file: string, o: SimulateOptions): SimulateResult {
 }
 
 /** CSV: the spikes file as given, the state samples next to it with the suffix .state.csv. */
-function writeCsv(path: string, rec: ReturnType<Engine['backend']['recording']>): void {
+function writeCsv(path: string, rec: ReturnType<Backend['recording']>): void {
   const lines = ['population,index,time_ms'];
   for (const [name, p] of Object.entries(rec.populations))
     for (let k = 0; k < p.spikeSteps.length; k++) lines.push(`${name},${p.spikeIndices[k]},${+(p.spikeSteps[k] * rec.dt).toFixed(6)}`);

@@ -9,6 +9,8 @@ import type { Circuit } from './circuit/circuit.js';
 import type { PopulationDoc, ProjectionDoc, Quantity } from './circuit/document.js';
 import { compile, type Network, type Progress } from './compile/compiler.js';
 import { CpuBackend } from './backends/cpu.js';
+import { WebGpuBackend } from './backends/webgpu/webgpu.js';
+import { acquireGpu, type GpuContext } from './backends/webgpu/gpu.js';
 import type { Backend, ResolvedEdit } from './backends/backend.js';
 import { MODELS } from './models/registry.js';
 import { REF_PATTERN } from './circuit/schema.js';
@@ -35,8 +37,20 @@ export function loadCircuit(file: string, text?: string): { flat: FlatCircuit; c
   return { flat, circuit: checkCircuit(flat) };
 }
 
+export type BackendChoice = 'auto' | 'cpu' | 'webgpu';
+
 export interface EngineOptions {
-  backend?: 'cpu';
+  /**
+   * 'cpu' (the reference), 'webgpu', or 'auto': WebGPU when an adapter is found, else the CPU with one
+   * line (through `log`) saying why. Only Engine.create() can open a GPU; the constructor runs on the CPU.
+   */
+  backend?: BackendChoice;
+  /** Where 'auto' says which backend it took and why (default: stderr). */
+  log?: (line: string) => void;
+  /** A device to run on (tests share one); otherwise one is acquired. */
+  gpu?: GpuContext;
+  /** WebGPU: most steps per readback chunk. */
+  chunkSteps?: number;
   /** CPU hot loops: WebAssembly (default when built) or the TypeScript models; results are bit-identical. */
   kernels?: 'wasm' | 'js';
   /** Threads for the CPU kernels (1 or 2; default: 2 on a multi-core machine when a step has enough work). */
@@ -46,22 +60,61 @@ export interface EngineOptions {
   progress?: Progress;
 }
 
-export class Engine {
-  readonly backend: Backend;
+/** The engine over a backend; `new Engine()` runs on the CPU, `Engine.create()` may open a GPU. */
+export class Engine<B extends Backend = CpuBackend> {
+  readonly backend: B;
   readonly network: Network;
   private flatDoc: FlatCircuit;
   circuit: Circuit;
 
-  constructor(flat: FlatCircuit, options: EngineOptions = {}) {
+  constructor(flat: FlatCircuit, options: EngineOptions = {}, makeBackend?: (net: Network) => B) {
     this.flatDoc = flat;
     const checked = checkCircuit(flat);
     this.circuit = { ...checked, dt: options.dt ?? checked.dt, seed: options.seed ?? checked.seed };
     this.network = compile(this.circuit, { progress: options.progress });
-    this.backend = new CpuBackend(this.network, { kernels: options.kernels, threads: options.threads });
+    if (options.backend === 'webgpu' && !makeBackend) throw new Error('the webgpu backend is opened by Engine.create() (it is asynchronous)');
+    this.backend = makeBackend ? makeBackend(this.network) : (new CpuBackend(this.network, { kernels: options.kernels, threads: options.threads }) as unknown as B);
   }
 
   static fromFile(file: string, options: EngineOptions = {}): Engine {
     return new Engine(loadFlat(file), options);
+  }
+
+  /**
+   * Opens an engine on the chosen backend. 'webgpu' fails when there is no adapter; 'auto' falls back to
+   * the CPU and says why in one line.
+   */
+  static async create(source: string | FlatCircuit, options: EngineOptions = {}): Promise<Engine<Backend>> {
+    const flat = typeof source === 'string' ? loadFlat(source) : source;
+    const choice = options.backend ?? 'cpu';
+    if (choice === 'cpu') return new Engine<Backend>(flat, options, (net) => new CpuBackend(net, { kernels: options.kernels, threads: options.threads }));
+    let ctx = options.gpu;
+    const fallback = (why: string) => {
+      (options.log ?? ((l) => process.stderr.write(l + '\n')))(`flux: running on the CPU backend: ${why}`);
+      return new Engine<Backend>(flat, { ...options, backend: 'cpu' }, (net) => new CpuBackend(net, { kernels: options.kernels, threads: options.threads }));
+    };
+    if (!ctx) {
+      const got = await acquireGpu();
+      if (!got.ok) {
+        if (choice === 'webgpu') throw new Error(`no WebGPU adapter: ${got.reason}`);
+        return fallback(`no WebGPU adapter (${got.reason})`);
+      }
+      ctx = got.context;
+      // A software adapter computes correctly but slower than the CPU backend: 'auto' does not take it.
+      if (choice === 'auto' && ctx.software) {
+        ctx.device.destroy();
+        return fallback(`the only WebGPU adapter is a software one (${ctx.description})`);
+      }
+    }
+    const gpu = ctx;
+    let net!: Network;
+    const engine = new Engine<Backend>(flat, { ...options, backend: 'cpu' }, (n) => {
+      net = n;
+      return null as unknown as Backend;
+    });
+    const backend = await WebGpuBackend.create(net, gpu, { chunkSteps: options.chunkSteps });
+    (engine as { backend: Backend }).backend = backend;
+    return engine;
   }
 
   get flat(): FlatCircuit {
@@ -72,8 +125,9 @@ export class Engine {
     return this.backend.stepIndex * this.backend.dt;
   }
 
-  step(n = 1): void {
-    this.backend.step(n);
+  /** Advances n steps; on the GPU the returned promise resolves when their results are on the host. */
+  step(n = 1): ReturnType<B['step']> {
+    return this.backend.step(n) as ReturnType<B['step']>;
   }
 
   /** Stops the kernel thread, if any, and frees the network. */

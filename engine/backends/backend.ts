@@ -11,13 +11,21 @@ export type ResolvedEdit =
   | { kind: 'add_projection'; spec: ProjectionSpec }
   | { kind: 'remove_projection'; name: string };
 
+/** A value now (CPU) or once the device has answered (WebGPU). */
+export type MaybePromise<T> = T | Promise<T>;
+
+/**
+ * Reads that need device memory (state, weights, spike lists) may be asynchronous; step() may be too,
+ * and resolves once the steps' outputs and recordings are on the host. readOutput, modulatorLevel
+ * and recording() read host copies: exact once step() has returned or resolved.
+ */
 export interface Backend {
   readonly name: string;
   /** Steps taken since start. */
   readonly stepIndex: number;
   readonly dt: number;
   /** Advances n steps. */
-  step(n: number): void;
+  step(n: number): MaybePromise<void>;
   /** Sets a named input: one value for every neuron of its target, or one per neuron. */
   setInput(name: string, value: number | ArrayLike<number>): void;
   /** Adds an amount to a modulator's level now (a reward pulse). */
@@ -25,15 +33,15 @@ export interface Backend {
   modulatorLevel(name: string): number;
   readOutput(name: string): number;
   /** Copy of a population's state variable (v, u, w, ge, gi, ie, ii, drive). */
-  readState(population: string, variable: string): Float64Array;
+  readState(population: string, variable: string): MaybePromise<Float64Array>;
   /** Copy of a projection's weights in synapse order (CSR by source). */
-  readWeights(projection: string): Float32Array;
+  readWeights(projection: string): MaybePromise<Float32Array>;
   /** Number of synapses of a projection. */
   synapseCount(projection: string): number;
   /** Synapse structure of a projection (row pointers by source, target indices). */
   readStructure(projection: string): { rowPtr: Uint32Array; targets: Uint32Array };
   /** Spikes of the last step, per population. */
-  lastSpikes(population: string): Uint32Array;
+  lastSpikes(population: string): MaybePromise<Uint32Array>;
   /** Applies a validated edit between two steps; `circuit` is the circuit after the edit. */
   apply(edit: ResolvedEdit, circuit: Circuit): void;
   recording(): Recording;

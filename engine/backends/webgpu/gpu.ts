@@ -1,0 +1,80 @@
+// Getting a WebGPU device in Node through Dawn (npm `webgpu`). Tries Vulkan (core features) first,
+// then OpenGL ES (compatibility level, e.g. Mesa llvmpipe). The `GPU` object from create() must stay
+// referenced for as long as anything from it is used: V8 otherwise collects it and Dawn crashes at
+// a later submit (see shared DESIGN notes). GpuContext holds it for the backend's lifetime.
+
+export interface GpuContext {
+  gpu: GPU;
+  adapter: GPUAdapter;
+  device: GPUDevice;
+  /** One line naming the adapter: vendor, architecture, description, backend, feature level. */
+  description: string;
+  featureLevel: 'core' | 'compatibility';
+  /** A CPU implementation (llvmpipe, lavapipe, SwiftShader): right for checking, slower than the CPU backend. */
+  software: boolean;
+}
+
+interface DawnModule {
+  create(options: string[]): GPU;
+  globals: Record<string, unknown>;
+}
+
+let dawn: DawnModule | null | undefined;
+
+async function loadDawn(): Promise<DawnModule | null> {
+  if (dawn !== undefined) return dawn;
+  try {
+    dawn = (await import('webgpu')) as unknown as DawnModule;
+    // GPUBufferUsage, GPUMapMode, ... are globals in a browser; Dawn hands them over separately.
+    for (const [k, v] of Object.entries(dawn.globals)) if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
+  } catch {
+    dawn = null;
+  }
+  return dawn;
+}
+
+/** Limits Flux asks for: the adapter's own maxima for the few that matter (defaults are too small). */
+const WANTED_LIMITS = ['maxStorageBuffersPerShaderStage', 'maxStorageBufferBindingSize', 'maxBufferSize', 'maxComputeWorkgroupsPerDimension'] as const;
+
+/** Storage buffers one Flux pipeline layout binds. */
+export const STORAGE_BUFFERS = 16;
+
+async function tryBackend(d: DawnModule, flags: string[], featureLevel: 'core' | 'compatibility'): Promise<GpuContext | string> {
+  let gpu: GPU;
+  try {
+    gpu = d.create(flags);
+  } catch (e) {
+    return `create(${flags.join(',')}) failed: ${(e as Error).message}`;
+  }
+  const adapter = await gpu.requestAdapter({ featureLevel, powerPreference: 'high-performance' } as GPURequestAdapterOptions);
+  if (!adapter) return `no ${featureLevel} adapter (${flags.join(',') || 'default backend'})`;
+  if (adapter.limits.maxStorageBuffersPerShaderStage < STORAGE_BUFFERS)
+    return `adapter has ${adapter.limits.maxStorageBuffersPerShaderStage} storage buffers per shader stage, Flux needs ${STORAGE_BUFFERS}`;
+  const requiredLimits: Record<string, number> = {};
+  for (const k of WANTED_LIMITS) requiredLimits[k] = adapter.limits[k];
+  const device = await adapter.requestDevice({ requiredLimits });
+  const info = adapter.info;
+  const description = [info.vendor, info.architecture, info.description || info.device].filter(Boolean).join(' ') + ` (${flags.find((f) => f.startsWith('backend='))?.slice(8) ?? 'default backend'}, ${featureLevel})`;
+  const software = (info as GPUAdapterInfo & { isFallbackAdapter?: boolean }).isFallbackAdapter === true || /llvmpipe|lavapipe|swiftshader|softpipe/i.test(description);
+  return { gpu, adapter, device, description, featureLevel, software };
+}
+
+export type GpuResult = { ok: true; context: GpuContext } | { ok: false; reason: string };
+
+/** Finds a WebGPU adapter, or says why there is none (every backend tried, in one line). */
+export async function acquireGpu(): Promise<GpuResult> {
+  const d = await loadDawn();
+  if (!d) return { ok: false, reason: 'the `webgpu` package (Dawn) could not be loaded' };
+  const reasons: string[] = [];
+  const attempts: [string[], 'core' | 'compatibility'][] = [
+    [[], 'core'],
+    [['backend=opengles'], 'compatibility'],
+  ];
+  for (const [flags, level] of attempts) {
+    if (flags.includes('backend=opengles')) process.env.EGL_PLATFORM ??= 'surfaceless';
+    const r = await tryBackend(d, flags, level);
+    if (typeof r !== 'string') return { ok: true, context: r };
+    reasons.push(r);
+  }
+  return { ok: false, reason: reasons.join('; ') };
+}

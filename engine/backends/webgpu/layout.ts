@@ -1,0 +1,128 @@
+// Word layout of the parameter buffer and the other GPU buffers. shaders/common.wgsl holds the same
+// numbers: change both together. Everything here is pure packing, no GPU calls.
+import type { Circuit, PopulationSpec } from '../../circuit/circuit.js';
+import type { NeuronModel, PopulationState } from '../../models/model.js';
+import { lifConstants } from '../../models/lif.js';
+
+export const NONE = 0xffffffff;
+export const HEADER = 32;
+export const H = {
+  NPOPS: 0, NPROJ: 1, NMODS: 2, NOUTS: 3, NPLASTIC: 4, POP0: 5, PROJ0: 6, MOD0: 7, OUT0: 8, PLAST0: 9, FAM0: 10, SRC0: 11,
+  PROBE0: 12, NPROBE: 13, STARTS0: 14, NEURONS: 15, RECCAP: 16, SEED: 17, DT: 18, STEPS0: 19, NFAM: 20,
+  F_LEVEL: 21, F_DRIVE: 22, F_PULSE: 23, F_EFF: 24, F_LR: 25, F_GATE: 26, F_OUT: 27,
+} as const;
+export const PSTRIDE = 48;
+export const P = { OFFSET: 0, SIZE: 1, STATE: 2, NVARS: 3, FLAGS: 4, RING: 5, RINGLEN: 9, SRC: 10, NSRC: 11, RNG: 12, DE: 13, DI: 14, MODEL: 15, K: 16 } as const;
+export const MODEL_WORDS = PSTRIDE - P.K;
+export const PRSTRIDE = 16;
+export const R = { SRC: 0, TGT: 1, ROWBASE: 2, MAXROW: 3, RING: 4, DMODE: 5, DCONST: 6, DLY: 7, SYN: 8 } as const;
+export const LSTRIDE = 24;
+export const L = {
+  PROJ: 0, X: 1, Y: 2, COLPTR: 3, MAXCOL: 4, ELIG: 5, FLAGS: 6, APLUS: 7, AMINUS: 8, WMAX: 9, WMIN: 10, DPLUS: 11, DMINUS: 12,
+  EDECAY: 13, LRDT: 14, MOD: 15, NPRE: 16, NPOST: 17, NSYN: 18,
+} as const;
+export const C = { STEP: 0, CHUNK: 1, REC: 2, COUNTS: 16 } as const;
+export const W_PFX = 16;
+/**
+ * Binding numbers of group 0, which every kernel shares. `work` is alone in group 1: written by the args
+ * kernel, it is the indirect argument buffer of the next dispatches, where it must be bound read-only.
+ */
+export const BIND = { prm: 0, ctl: 1, st: 2, refrac: 3, spikes: 4, fl: 5, rec: 6, rowPtr: 7, syn: 8, wt: 9, dly: 10, ring: 11, pl: 13, col: 14, out: 15 } as const;
+export type BufferName = keyof typeof BIND | 'work';
+
+export type Channel = 'ie' | 'ii' | 'ge' | 'gi';
+export const CHANNELS: Channel[] = ['ie', 'ii', 'ge', 'gi'];
+
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+/** Bits of a float as stored in a u32 word. */
+export function fbits(x: number): number {
+  f32[0] = x;
+  return u32[0];
+}
+
+/** A growable list of u32 words; floats go in as their f32 bits. */
+export class Words {
+  private a = new Uint32Array(1024);
+  length = 0;
+  u(x: number): number {
+    if (this.length === this.a.length) {
+      const b = new Uint32Array(this.a.length * 2);
+      b.set(this.a);
+      this.a = b;
+    }
+    this.a[this.length] = x >>> 0;
+    return this.length++;
+  }
+  f(x: number): number {
+    return this.u(fbits(x));
+  }
+  setU(i: number, x: number): void {
+    this.a[i] = x >>> 0;
+  }
+  setF(i: number, x: number): void {
+    this.a[i] = fbits(x);
+  }
+  reserve(n: number): number {
+    const at = this.length;
+    for (let k = 0; k < n; k++) this.u(0);
+    return at;
+  }
+  finish(): Uint32Array {
+    return this.a.slice(0, Math.max(this.length, 4));
+  }
+}
+
+/** Model constants of a population (MODEL_WORDS at most), computed in float64 and stored as f32. */
+type Pack = (p: Record<string, number>, dt: number, w: Words, o: { conductance: boolean; integration: string }) => void;
+
+const refracSteps = (p: Record<string, number>, dt: number) => Math.round(p.tau_refrac / dt);
+
+/**
+ * The GPU side of each model family: its constants. The kernel itself is shaders/models/<name>.wgsl.
+ * A model registered in engine/models without an entry here runs on the CPU only (the parity suite fails).
+ */
+export const GPU_MODELS: Record<string, Pack> = {
+  lif: (p, dt, w, o) => {
+    const s = { mod: { gain: 1, thresholdShift: 0, excitability: 0 } } as PopulationState;
+    const k = lifConstants(p, s, dt);
+    w.u(o.integration === 'euler' ? 2 : o.conductance ? 1 : 0);
+    for (const x of [k.gL, k.el, k.ee, k.ei, k.vth, k.vreset, k.bias]) w.f(x);
+    w.u(k.refracSteps);
+    for (const x of [k.dtOverCm, k.pm, k.pc, k.pe, k.pi]) w.f(x);
+  },
+  izhikevich: (p, dt, w) => {
+    for (const x of [p.a, p.b, p.c, p.d, p.v_peak, p.e_rev_exc, p.e_rev_inh, p.i_offset, dt]) w.f(x);
+  },
+  adex: (p, dt, w) => {
+    for (const x of [p.cm, p.g_l, p.e_l, p.v_t, p.delta_t, p.a, p.b, p.tau_w, p.v_reset, p.v_peak, p.e_rev_exc, p.e_rev_inh, p.i_offset, dt]) w.f(x);
+    w.u(refracSteps(p, dt));
+  },
+  poisson: (p, dt, w) => {
+    w.f(p.rate);
+    w.f(dt / 1000);
+  },
+};
+
+/** Stable random stream key of a population (FNV-1a of seed and name): the same after any edit. */
+export function streamKey(seed: number, name: string): number {
+  let h = (0x811c9dc5 ^ seed) >>> 0;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
+}
+
+/** Whether a population integrates conductances (the CPU backend's rule, for the LIF mode). */
+export function usesConductance(spec: PopulationSpec, circuit: Circuit, rings: Set<Channel>): boolean {
+  return (
+    circuit.projections.some((p) => p.target === spec.name && p.synapse.type === 'conductance') ||
+    circuit.sources.some((s) => s.target === spec.name && s.type === 'poisson' && s.synapse.type === 'conductance') ||
+    spec.init.ge !== undefined ||
+    spec.init.gi !== undefined ||
+    rings.has('ge') ||
+    rings.has('gi')
+  );
+}
+
+export function modelIndex(models: Record<string, NeuronModel>, name: string): number {
+  return Object.keys(models).indexOf(name);
+}

@@ -1,0 +1,37 @@
+// Loads the WGSL kernels from shaders/ (next to package.json). Every kernel gets shaders/common.wgsl,
+// the word layout shared with layout.ts, in front of it; a neuron update kernel is
+// neuron.wgsl plus the model's shaders/models/<model>.wgsl (which defines modelStep).
+import { readFileSync, existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+function shaderDir(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    if (existsSync(join(dir, 'shaders', 'common.wgsl'))) return join(dir, 'shaders');
+    dir = dirname(dir);
+  }
+  throw new Error('shaders/ not found next to the package (is the package installed completely?)');
+}
+
+const cache = new Map<string, string>();
+
+function read(name: string): string {
+  let text = cache.get(name);
+  if (text === undefined) {
+    text = readFileSync(join(shaderDir(), name), 'utf8');
+    cache.set(name, text);
+  }
+  return text;
+}
+
+/** Source of a kernel file with the common definitions in front. */
+export function kernelSource(file: string): string {
+  return `${read('common.wgsl')}\n${read(file)}`;
+}
+
+/** The neuron update kernel of a model family, or null when the model has no WGSL file. */
+export function neuronSource(model: string): string | null {
+  if (!existsSync(join(shaderDir(), 'models', `${model}.wgsl`))) return null;
+  return `${read('common.wgsl')}\n${read('neuron.wgsl')}\n${read(`models/${model}.wgsl`)}`;
+}

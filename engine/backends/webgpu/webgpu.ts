@@ -1,0 +1,1124 @@
+// The WebGPU backend: the CPU reference's step (engine/backends/cpu.ts, same phase order) as WGSL
+// kernels in shaders/, float32 state, run through Dawn (npm `webgpu`) on any Vulkan/Metal/D3D12/GL adapter.
+//
+// Per step, in one compute pass: begin (spike counts cleared, modulator effects), one neuron update per
+// model family, args (work sizes from the spike counts, on the GPU), propagate (indirect), the STDP
+// passes when a projection is plastic, drain (ring slot into the channels), advance (modulators,
+// outputs, readback rows, step counter). Steps are encoded in chunks; each chunk ends with one copy of
+// what outputs and recordings need (spike counts, recorded spike indices, probe values, outputs and
+// modulator levels) into a staging buffer, mapped while the next chunk already runs.
+//
+// Differences from the CPU reference, by design: float32 state; Poisson draws come from a
+// counter-based generator (statistically equal, not the same numbers); spike order within a step is
+// arbitrary on the GPU and sorted when read back.
+import type { Circuit, PopulationSpec, ProjectionSpec } from '../../circuit/circuit.js';
+import { compilePopulation, compileProjection, type CompiledPopulation, type CompiledProjection, type Network } from '../../compile/compiler.js';
+import type { NeuronModel } from '../../models/model.js';
+import { MODELS } from '../../models/registry.js';
+import { buildPostIndex } from '../../plasticity/stdp.js';
+import { Recorder, type Recording, type RecordingConfig } from '../../recorder.js';
+import type { Backend, ResolvedEdit } from '../backend.js';
+import { channelOf } from '../cpu.js';
+import type { GpuContext } from './gpu.js';
+import { STORAGE_BUFFERS } from './gpu.js';
+import { kernelSource, neuronSource } from './shaders.js';
+import {
+  BIND, C, CHANNELS, GPU_MODELS, H, HEADER, L, LSTRIDE, NONE, P, PRSTRIDE, PSTRIDE, R, W_PFX, MODEL_WORDS, Words,
+  streamKey, usesConductance, type BufferName, type Channel,
+} from './layout.js';
+
+export interface WebGpuOptions {
+  /** Most steps encoded before results are read back (default 256; fewer when many neurons are recorded). */
+  chunkSteps?: number;
+}
+
+/** Spike records (pairs) one chunk may hold at most, per rec buffer: bounds the chunk length when recording. */
+const REC_BUDGET = 1 << 21;
+/** Spike records copied with every chunk; more are fetched with a second copy. */
+const REC_PREFIX = 1 << 14;
+
+interface PopHost {
+  spec: PopulationSpec;
+  model: NeuronModel;
+  n: number;
+  index: number;
+  offset: number;
+  stateBase: number;
+  vars: string[];
+  ringLen: number;
+  ringChannels: Set<Channel>;
+  ringBase: Record<Channel, number>;
+  conductance: boolean;
+  /** Initial state until the population's first upload. */
+  init: CompiledPopulation['init'] | null;
+  /** First source record in prm and how many. */
+  sources: readonly [number, number];
+}
+
+interface PlasticHost {
+  index: number;
+  x: number;
+  y: number;
+  elig: number;
+  pairBase: number;
+  colPtrBase: number;
+  maxCol: number;
+  postPtr: Uint32Array;
+  pairs: Uint32Array;
+  prev: { x: number; y: number; elig: number } | null;
+}
+
+interface ProjHost {
+  c: CompiledProjection;
+  index: number;
+  src: PopHost;
+  tgt: PopHost;
+  channel: Channel;
+  maxRow: number;
+  rowBase: number;
+  synBase: number;
+  dlyBase: number;
+  plastic: PlasticHost | null;
+  /** Synapse base in the previous layout (weights carried over), null for a new projection. */
+  prevSyn: number | null;
+}
+
+interface Probe {
+  population: string;
+  variable: string;
+  index: number;
+}
+
+interface Layout {
+  words: Uint32Array;
+  neurons: number;
+  stWords: number;
+  ringWords: number;
+  synapses: number;
+  rows: number;
+  dlyWords: number;
+  plWords: number;
+  colWords: number;
+  workWords: number;
+  recCap: number;
+  chunkMax: number;
+  fWords: number;
+  fLevel: number;
+  fDrive: number;
+  fPulse: number;
+  fOut: number;
+  probes: Probe[];
+  families: string[];
+  familyNeurons: number[];
+  eligTotal: number;
+  traceTotal: number;
+}
+
+type Bufs = Record<BufferName, GPUBuffer> & { rec2: GPUBuffer };
+
+interface Chunk {
+  steps: number;
+  firstStep: number;
+  parity: number;
+  staging: GPUBuffer;
+  map: Promise<void>;
+  recCopied: number;
+}
+
+export class WebGpuBackend implements Backend {
+  readonly name = 'webgpu';
+  readonly dt: number;
+  stepIndex = 0;
+  /** The adapter, in one line. */
+  readonly adapter: string;
+  private readonly ctx: GpuContext;
+  private readonly device: GPUDevice;
+  private circuit: Circuit;
+  private readonly seed: number;
+  private pops: PopHost[] = [];
+  private projs: ProjHost[] = [];
+  private layout!: Layout;
+  private bufs!: Bufs;
+  private bindGroups: GPUBindGroup[] = [];
+  private workGroups!: { read: GPUBindGroup; write: GPUBindGroup };
+  private readonly bindLayout: GPUBindGroupLayout;
+  private readonly workLayouts: { read: GPUBindGroupLayout; write: GPUBindGroupLayout };
+  private readonly pipelineLayouts: { read: GPUPipelineLayout; write: GPUPipelineLayout };
+  private readonly pipelines = new Map<string, GPUComputePipeline>();
+  private readonly chunkSteps: number;
+  private parity = 0;
+  private busy = false;
+  private recorder: Recorder | null = null;
+  private recordSpikes: (name: string) => boolean = () => false;
+  private readonly inputValues = new Map<string, number | Float64Array>();
+  private pendingPulse = new Map<string, number>();
+  // Host mirrors, exact once step() has resolved.
+  private levels = new Map<string, number>();
+  private outputs = new Map<string, number>();
+  private lastCounts = new Map<string, number>();
+  private disposed = false;
+
+  static async create(net: Network, ctx: GpuContext, options: WebGpuOptions = {}): Promise<WebGpuBackend> {
+    const b = new WebGpuBackend(net, ctx, options);
+    // Validation errors of the first upload and kernels surface here rather than at a later step.
+    ctx.device.pushErrorScope('validation');
+    b.relayout(true);
+    const err = await ctx.device.popErrorScope();
+    if (err) throw new Error(`WebGPU backend: ${err.message}`);
+    return b;
+  }
+
+  private constructor(net: Network, ctx: GpuContext, options: WebGpuOptions) {
+    this.ctx = ctx;
+    this.device = ctx.device;
+    this.adapter = ctx.description;
+    this.dt = net.dt;
+    this.circuit = net.circuit;
+    this.seed = net.circuit.seed;
+    this.chunkSteps = options.chunkSteps ?? 256;
+    const entries: GPUBindGroupLayoutEntry[] = Object.values(BIND).map((binding) => ({
+      binding,
+      visibility: GPUShaderStage.COMPUTE,
+      buffer: { type: binding === BIND.prm ? 'read-only-storage' : 'storage' },
+    }));
+    if (entries.length + 1 > STORAGE_BUFFERS) throw new Error('internal: more bindings than STORAGE_BUFFERS');
+    this.bindLayout = this.device.createBindGroupLayout({ entries });
+    const work = (type: GPUBufferBindingType) => this.device.createBindGroupLayout({ entries: [{ binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type } }] });
+    this.workLayouts = { read: work('read-only-storage'), write: work('storage') };
+    this.pipelineLayouts = {
+      read: this.device.createPipelineLayout({ bindGroupLayouts: [this.bindLayout, this.workLayouts.read] }),
+      write: this.device.createPipelineLayout({ bindGroupLayouts: [this.bindLayout, this.workLayouts.write] }),
+    };
+    for (const cp of net.populations) this.addPop(cp);
+    for (const c of net.projections) this.addProj(c);
+    for (const m of net.circuit.modulators) this.levels.set(m.name, m.baseline);
+    for (const o of net.circuit.outputs) this.outputs.set(o.name, 0);
+  }
+
+  // ----- host model of the network -----
+
+  private addPop(cp: CompiledPopulation): void {
+    if (!GPU_MODELS[cp.spec.model] || !neuronSource(cp.spec.model))
+      throw new Error(`model "${cp.spec.model}" has no WebGPU kernel (shaders/models/${cp.spec.model}.wgsl and GPU_MODELS in engine/backends/webgpu/layout.ts); use the cpu backend`);
+    this.pops.push({
+      spec: cp.spec,
+      model: cp.model,
+      n: cp.spec.size,
+      index: -1,
+      offset: 0,
+      stateBase: 0,
+      vars: Object.keys(cp.model.state),
+      ringLen: 0,
+      ringChannels: new Set(),
+      ringBase: { ie: NONE, ii: NONE, ge: NONE, gi: NONE },
+      conductance: false,
+      init: cp.init,
+      sources: [0, 0],
+    });
+  }
+
+  private addProj(c: CompiledProjection): void {
+    const src = this.pop(c.spec.source);
+    const tgt = this.pop(c.spec.target);
+    const channel = channelOf(c.spec.synapse);
+    let maxRow = 0;
+    for (let i = 0; i < src.n; i++) maxRow = Math.max(maxRow, c.rowPtr[i + 1] - c.rowPtr[i]);
+    tgt.ringLen = Math.max(tgt.ringLen, c.maxDelay + 1);
+    tgt.ringChannels.add(channel);
+    let plastic: PlasticHost | null = null;
+    if (c.spec.plasticity) {
+      const { postPtr, postSyn } = buildPostIndex(c.rowPtr, c.targets, tgt.n);
+      const pairs = new Uint32Array(postSyn.length * 2);
+      // Presynaptic neuron of each synapse in column order (the post pass needs it; the CPU searches rowPtr).
+      for (let i = 0; i < src.n; i++) for (let k = c.rowPtr[i]; k < c.rowPtr[i + 1]; k++) pairs[2 * k + 1] = i;
+      const pre = pairs.slice();
+      for (let q = 0; q < postSyn.length; q++) {
+        pairs[2 * q] = postSyn[q];
+        pairs[2 * q + 1] = pre[2 * postSyn[q] + 1];
+      }
+      let maxCol = 0;
+      for (let j = 0; j < tgt.n; j++) maxCol = Math.max(maxCol, postPtr[j + 1] - postPtr[j]);
+      plastic = { index: -1, x: 0, y: 0, elig: NONE, pairBase: 0, colPtrBase: 0, maxCol, postPtr, pairs, prev: null };
+    }
+    this.projs.push({ c, index: -1, src, tgt, channel, maxRow, rowBase: 0, synBase: 0, dlyBase: NONE, plastic, prevSyn: null });
+  }
+
+  private pop(name: string): PopHost {
+    const p = this.pops.find((x) => x.spec.name === name);
+    if (!p) throw new Error(`no population "${name}"`);
+    return p;
+  }
+
+  private proj(name: string): ProjHost {
+    const p = this.projs.find((x) => x.c.spec.name === name);
+    if (!p) throw new Error(`no projection "${name}"`);
+    return p;
+  }
+
+  // ----- layout -----
+
+  private buildLayout(): Layout {
+    const circuit = this.circuit;
+    const dt = this.dt;
+    const w = new Words();
+    w.reserve(HEADER);
+    const hu = (k: number, x: number) => w.setU(k, x);
+    // Storage order: populations by index, each owning [offset, offset + n).
+    let neurons = 0;
+    let stWords = 0;
+    let ringWords = 0;
+    this.pops.forEach((p, i) => {
+      p.index = i;
+      p.offset = neurons;
+      neurons += p.n;
+      p.stateBase = stWords;
+      stWords += (p.vars.length + 5) * p.n;
+      for (const ch of CHANNELS) {
+        if (p.ringChannels.has(ch)) {
+          p.ringBase[ch] = ringWords;
+          ringWords += p.ringLen * p.n * 2;
+        } else p.ringBase[ch] = NONE;
+      }
+      p.conductance = usesConductance(p.spec, circuit, p.ringChannels);
+    });
+    let rows = 0;
+    let synapses = 0;
+    let dly16 = 0;
+    let plWords = 0;
+    let pairs = 0;
+    let plastic = 0;
+    let eligTotal = 0;
+    let traceTotal = 0;
+    this.projs.forEach((q, i) => {
+      q.index = i;
+      q.rowBase = rows;
+      rows += q.src.n + 1;
+      q.synBase = synapses;
+      synapses += q.c.targets.length;
+      if (q.c.delays) {
+        // Even start: a projection's delays never share a u32 word with another's.
+        dly16 += dly16 & 1;
+        q.dlyBase = dly16;
+        dly16 += q.c.targets.length;
+      } else q.dlyBase = NONE;
+      const pl = q.plastic;
+      if (pl) {
+        pl.index = plastic++;
+        pl.x = plWords;
+        plWords += q.src.n;
+        pl.y = plWords;
+        plWords += q.tgt.n;
+        traceTotal += q.src.n + q.tgt.n;
+        if (q.c.spec.plasticity!.rule === 'reward_stdp') {
+          pl.elig = plWords;
+          plWords += q.c.targets.length;
+          eligTotal += q.c.targets.length;
+        } else pl.elig = NONE;
+        pl.pairBase = pairs;
+        pairs += q.c.targets.length;
+      }
+    });
+    let colWords = pairs * 2;
+    for (const q of this.projs) {
+      if (!q.plastic) continue;
+      q.plastic.colPtrBase = colWords;
+      colWords += q.tgt.n + 1;
+    }
+
+    // Readback rows and recording.
+    const probes: Probe[] = [];
+    for (const pr of this.recorder?.config.state ?? []) {
+      const pop = this.pops.find((p) => p.spec.name === pr.population);
+      if (!pop || this.slotOf(pop, pr.variable) < 0) continue;
+      const indices = pr.indices ?? Array.from({ length: Math.min(pop.n, 10) }, (_, i) => i);
+      for (const index of indices) probes.push({ population: pr.population, variable: pr.variable, index });
+    }
+    const recorded = this.recorder ? this.pops.filter((p) => this.recordSpikes(p.spec.name)).reduce((a, p) => a + p.n, 0) : 0;
+    const chunkMax = Math.max(1, Math.min(this.chunkSteps, recorded > 0 ? Math.floor(REC_BUDGET / recorded) : this.chunkSteps));
+    const recCap = recorded * chunkMax;
+
+    // Populations.
+    hu(H.NPOPS, this.pops.length);
+    hu(H.POP0, w.length);
+    const popRec = this.pops.map(() => w.reserve(PSTRIDE));
+    hu(H.STARTS0, w.length);
+    for (const p of this.pops) w.u(p.offset);
+    // Sources per population.
+    hu(H.SRC0, w.length);
+    const srcRanges = this.pops.map((p) => {
+      const start = w.length;
+      const sources = circuit.sources.filter((s) => s.target === p.spec.name);
+      const stepLists: [number, typeof sources[number]][] = [];
+      for (const s of sources) {
+        if (s.type === 'constant') w.u(0), w.f(s.amplitude), w.u(0), w.u(0);
+        else if (s.type === 'step') stepLists.push([w.reserve(4), s]);
+        else w.u(2), w.f(s.count * s.rate * (dt / 1000)), w.f(s.weight), w.u(CHANNELS.indexOf(channelOf(s.synapse)));
+      }
+      for (const [at, s] of stepLists) {
+        if (s.type !== 'step') continue;
+        w.setU(at, 1);
+        w.setU(at + 1, w.length);
+        w.setU(at + 2, s.times.length);
+        // Whole steps, as the CPU compares them, so "100 ms" starts exactly at step 100/dt.
+        s.times.forEach((t, k) => (w.u(Math.round(t / dt)), w.f(s.amplitudes[k])));
+      }
+      return [start, sources.length] as const;
+    });
+    this.pops.forEach((p, i) => {
+      p.sources = srcRanges[i];
+      const rec = this.popRecord(p);
+      for (let k = 0; k < PSTRIDE; k++) w.setU(popRec[i] + k, rec[k]);
+    });
+    // Model families: the populations of each, with cumulative starts.
+    hu(H.FAM0, w.length);
+    const families = Object.keys(MODELS);
+    const famRec = w.reserve(4 * families.length);
+    hu(H.NFAM, families.length);
+    const familyNeurons = families.map((name, f) => {
+      const members = this.pops.filter((p) => p.spec.model === name);
+      w.setU(famRec + 4 * f, w.length);
+      w.setU(famRec + 4 * f + 1, members.length);
+      let total = 0;
+      for (const p of members) (w.u(p.index), w.u(total), (total += p.n));
+      w.setU(famRec + 4 * f + 2, total);
+      return total;
+    });
+    // Projections.
+    hu(H.NPROJ, this.projs.length);
+    hu(H.PROJ0, w.length);
+    for (const q of this.projs) {
+      const r = w.reserve(PRSTRIDE);
+      w.setU(r + R.SRC, q.src.index);
+      w.setU(r + R.TGT, q.tgt.index);
+      w.setU(r + R.ROWBASE, q.rowBase);
+      w.setU(r + R.MAXROW, q.maxRow);
+      w.setU(r + R.RING, q.tgt.ringBase[q.channel]);
+      w.setU(r + R.DMODE, q.c.delays ? 1 : 0);
+      w.setU(r + R.DCONST, q.c.delaySteps);
+      w.setU(r + R.DLY, q.dlyBase);
+      w.setU(r + R.SYN, q.synBase);
+    }
+    // Plasticity.
+    hu(H.NPLASTIC, plastic);
+    hu(H.PLAST0, w.length);
+    for (const q of this.projs) {
+      const pl = q.plastic;
+      if (!pl) continue;
+      const s = q.c.spec.plasticity!;
+      const r = w.reserve(LSTRIDE);
+      w.setU(r + L.PROJ, q.index);
+      w.setU(r + L.X, pl.x);
+      w.setU(r + L.Y, pl.y);
+      w.setU(r + L.COLPTR, pl.colPtrBase);
+      w.setU(r + L.MAXCOL, pl.maxCol);
+      w.setU(r + L.ELIG, pl.elig);
+      w.setU(r + L.FLAGS, (s.bounds === 'soft' ? 1 : 0) | (s.update === 'multiplicative' ? 2 : 0) | (s.pairing === 'all' ? 4 : 0));
+      w.setF(r + L.APLUS, s.aPlus * s.wMax);
+      w.setF(r + L.AMINUS, s.aMinus);
+      w.setF(r + L.WMAX, s.wMax);
+      w.setF(r + L.WMIN, s.wMin);
+      w.setF(r + L.DPLUS, Math.exp(-dt / s.tauPlus));
+      w.setF(r + L.DMINUS, Math.exp(-dt / s.tauMinus));
+      w.setF(r + L.EDECAY, Math.exp(-dt / s.tauEligibility));
+      w.setF(r + L.LRDT, s.learningRate * (dt / 1000));
+      const m = s.modulator ? circuit.modulators.findIndex((x) => x.name === s.modulator) : -1;
+      w.setU(r + L.MOD, m < 0 ? NONE : m);
+      w.setU(r + L.NPRE, q.src.n);
+      w.setU(r + L.NPOST, q.tgt.n);
+      w.setU(r + L.NSYN, q.c.targets.length);
+    }
+    // Modulators: decay, spike kicks (population, gain), targets (effect, index, sensitivity).
+    hu(H.NMODS, circuit.modulators.length);
+    hu(H.MOD0, w.length);
+    const modRec = circuit.modulators.map(() => w.reserve(8));
+    circuit.modulators.forEach((m, i) => {
+      const r = modRec[i];
+      w.setF(r, Math.exp(-dt / m.tau));
+      const kicks = m.sources.filter((s) => s.kind === 'population');
+      w.setU(r + 1, w.length);
+      w.setU(r + 2, kicks.length);
+      for (const s of kicks) if (s.kind === 'population') (w.u(this.pop(s.population).index), w.f(s.gain));
+      const targets = m.targets.filter((t) => (t.population ? this.pops.some((p) => p.spec.name === t.population) : this.projs.some((q) => q.c.spec.name === t.projection)));
+      w.setU(r + 3, w.length);
+      w.setU(r + 4, targets.length);
+      for (const t of targets) {
+        const kind = ['gain', 'threshold', 'excitability', 'learning_rate'].indexOf(t.effect);
+        w.u(kind);
+        w.u(t.population ? this.pop(t.population).index : this.proj(t.projection!).index);
+        w.f(t.sensitivity);
+      }
+    });
+    // Outputs.
+    hu(H.NOUTS, circuit.outputs.length);
+    hu(H.OUT0, w.length);
+    for (const o of circuit.outputs) {
+      const pop = this.pop(o.source);
+      w.u(['rate', 'spikes', 'voltage'].indexOf(o.measure));
+      w.u(pop.index);
+      w.f(1 - Math.exp(-dt / o.tau));
+      w.u(pop.model.voltage ? pop.vars.indexOf(pop.model.voltage) : 0);
+    }
+    // Probes: state word of each sampled neuron.
+    hu(H.PROBE0, w.length);
+    hu(H.NPROBE, probes.length);
+    for (const pr of probes) {
+      const pop = this.pop(pr.population);
+      w.u(pop.stateBase + this.slotOf(pop, pr.variable) * pop.n + pr.index);
+    }
+    // Float globals.
+    const nm = circuit.modulators.length;
+    const fLevel = 0;
+    const fDrive = nm;
+    const fPulse = 2 * nm;
+    const fEff = 3 * nm;
+    const fLr = fEff + 3 * this.pops.length;
+    const fGate = fLr + this.projs.length;
+    const fOut = fGate + this.projs.length;
+    const fWords = fOut + circuit.outputs.length;
+    hu(H.F_LEVEL, fLevel);
+    hu(H.F_DRIVE, fDrive);
+    hu(H.F_PULSE, fPulse);
+    hu(H.F_EFF, fEff);
+    hu(H.F_LR, fLr);
+    hu(H.F_GATE, fGate);
+    hu(H.F_OUT, fOut);
+    hu(H.NEURONS, neurons);
+    hu(H.RECCAP, recCap);
+    hu(H.SEED, this.seed);
+    w.setF(H.DT, dt);
+    hu(H.STEPS0, 0);
+    return {
+      words: w.finish(),
+      neurons,
+      stWords,
+      ringWords,
+      synapses,
+      rows,
+      dlyWords: Math.ceil(dly16 / 2),
+      plWords,
+      colWords,
+      workWords: W_PFX + this.projs.length + 1 + 2 * (plastic + 1),
+      recCap,
+      chunkMax,
+      fWords,
+      fLevel,
+      fDrive,
+      fPulse,
+      fOut,
+      probes,
+      families,
+      familyNeurons,
+      eligTotal,
+      traceTotal,
+    };
+  }
+
+  /** The PSTRIDE words describing a population to the kernels. */
+  private popRecord(p: PopHost): Uint32Array {
+    const w = new Words();
+    w.reserve(PSTRIDE);
+    const sp = p.spec.params;
+    const dt = this.dt;
+    w.setU(P.OFFSET, p.offset);
+    w.setU(P.SIZE, p.n);
+    w.setU(P.STATE, p.stateBase);
+    w.setU(P.NVARS, p.vars.length);
+    w.setU(P.FLAGS, this.recorder && this.recordSpikes(p.spec.name) ? 1 : 0);
+    CHANNELS.forEach((ch, k) => w.setU(P.RING + k, p.ringBase[ch]));
+    w.setU(P.RINGLEN, p.ringChannels.size ? p.ringLen : 0);
+    w.setU(P.SRC, p.sources[0]);
+    w.setU(P.NSRC, p.sources[1]);
+    w.setU(P.RNG, streamKey(this.seed, p.spec.name));
+    w.setF(P.DE, sp.tau_syn_exc ? Math.exp(-dt / sp.tau_syn_exc) : 1);
+    w.setF(P.DI, sp.tau_syn_inh ? Math.exp(-dt / sp.tau_syn_inh) : 1);
+    w.setU(P.MODEL, Object.keys(MODELS).indexOf(p.spec.model));
+    const mw = new Words();
+    GPU_MODELS[p.spec.model](sp, dt, mw, { conductance: p.conductance, integration: p.spec.integration });
+    if (mw.length > MODEL_WORDS) throw new Error(`internal: ${p.spec.model} packs ${mw.length} constants, at most ${MODEL_WORDS} fit`);
+    const model = mw.finish();
+    for (let k = 0; k < mw.length; k++) w.setU(P.K + k, model[k]);
+    return w.finish().subarray(0, PSTRIDE);
+  }
+
+  /** Slot of a state variable in a population's state region: model variables, then ie, ii, ge, gi. */
+  private slotOf(pop: PopHost, variable: string): number {
+    const v = pop.vars.indexOf(variable);
+    if (v >= 0) return v;
+    const c = CHANNELS.indexOf(variable as Channel);
+    return c >= 0 ? pop.vars.length + c : -1;
+  }
+
+  // ----- buffers -----
+
+  private createBuffers(l: Layout): Bufs {
+    const S = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
+    const mk = (label: string, words: number, extra = 0) => this.device.createBuffer({ label, size: Math.max(16, Math.ceil(words) * 4), usage: S | extra });
+    const outWords = l.chunkMax * (this.pops.length + l.probes.length);
+    return {
+      prm: mk('prm', l.words.length),
+      ctl: mk('ctl', C.COUNTS + this.pops.length),
+      st: mk('st', l.stWords),
+      refrac: mk('refrac', l.neurons),
+      spikes: mk('spikes', l.neurons),
+      fl: mk('fl', l.fWords),
+      rec: mk('rec', 2 * l.recCap),
+      rec2: mk('rec2', 2 * l.recCap),
+      rowPtr: mk('rowPtr', l.rows),
+      syn: mk('syn', l.synapses),
+      wt: mk('wt', l.synapses),
+      dly: mk('dly', l.dlyWords),
+      ring: mk('ring', l.ringWords),
+      work: mk('work', l.workWords, GPUBufferUsage.INDIRECT),
+      pl: mk('pl', l.plWords),
+      col: mk('col', l.colWords),
+      out: mk('out', outWords),
+    };
+  }
+
+  private write(buf: GPUBuffer, wordOffset: number, data: ArrayBufferView & { length: number }): void {
+    if (data.byteLength === 0) return;
+    // writeBuffer takes sizes in multiples of 4 bytes: every array here has 4-byte elements.
+    this.device.queue.writeBuffer(buf, wordOffset * 4, data.buffer, data.byteOffset, data.byteLength);
+  }
+
+  /**
+   * Builds the layout and buffers for the current populations and projections. State of everything
+   * that existed before is carried over by copies on the GPU (never through the host); new
+   * populations and projections are uploaded from their compiled initial values.
+   */
+  private relayout(first = false): void {
+    const old = first ? null : { bufs: this.bufs, layout: this.layout };
+    const oldPops = new Map(this.pops.map((p) => [p, { index: p.index, offset: p.offset, stateBase: p.stateBase, ringLen: p.ringLen, ringBase: { ...p.ringBase } }]));
+    const oldSyn = new Map(this.projs.map((q) => [q, q.synBase]));
+    const oldPl = new Map(this.projs.filter((q) => q.plastic).map((q) => [q, { x: q.plastic!.x, y: q.plastic!.y, elig: q.plastic!.elig }]));
+    const oldLevels = new Map(this.prevModulators.map((n, i) => [n, i]));
+    const oldOuts = new Map(this.prevOutputs.map((n, i) => [n, i]));
+    const l = this.buildLayout();
+    const b = this.createBuffers(l);
+    this.write(b.prm, 0, l.words);
+    const enc = this.device.createCommandEncoder({ label: 'relayout' });
+    const copy = (from: GPUBuffer, fromWord: number, to: GPUBuffer, toWord: number, words: number) => {
+      if (words > 0) enc.copyBufferToBuffer(from, fromWord * 4, to, toWord * 4, words * 4);
+    };
+    // Control words: step counter and this step's spike counts.
+    const ctl = new Uint32Array(C.COUNTS + this.pops.length);
+    ctl[C.STEP] = this.stepIndex;
+    this.write(b.ctl, 0, ctl);
+    for (const p of this.pops) {
+      const prev = p.init ? null : oldPops.get(p);
+      if (!prev || !old) {
+        const data = new Float32Array((p.vars.length + 5) * p.n);
+        p.vars.forEach((v, k) => data.set(p.init![v], k * p.n));
+        CHANNELS.forEach((ch, k) => data.set(p.init![ch], (p.vars.length + k) * p.n));
+        data.set(this.inputSum(p), (p.vars.length + 4) * p.n);
+        this.write(b.st, p.stateBase, data);
+        p.init = null;
+        continue;
+      }
+      copy(old.bufs.st, prev.stateBase, b.st, p.stateBase, (p.vars.length + 5) * p.n);
+      copy(old.bufs.refrac, prev.offset, b.refrac, p.offset, p.n);
+      copy(old.bufs.spikes, prev.offset, b.spikes, p.offset, p.n);
+      copy(old.bufs.ctl, C.COUNTS + prev.index, b.ctl, C.COUNTS + p.index, 1);
+      // Pending events keep their absolute step: slot (step + k) % len moves to (step + k) % newLen.
+      for (const ch of CHANNELS) {
+        if (prev.ringBase[ch] === NONE || p.ringBase[ch] === NONE) continue;
+        for (let k = 0; k < prev.ringLen; k++) {
+          const abs = this.stepIndex + k;
+          copy(old.bufs.ring, prev.ringBase[ch] + 2 * (abs % prev.ringLen) * p.n, b.ring, p.ringBase[ch] + 2 * (abs % p.ringLen) * p.n, 2 * p.n);
+        }
+      }
+    }
+    for (const q of this.projs) {
+      const c = q.c;
+      const rowPtr = new Uint32Array(q.src.n + 1);
+      for (let i = 0; i <= q.src.n; i++) rowPtr[i] = c.rowPtr[i] + q.synBase;
+      this.write(b.rowPtr, q.rowBase, rowPtr);
+      this.write(b.syn, q.synBase, c.targets instanceof Uint32Array ? c.targets : Uint32Array.from(c.targets));
+      if (c.delays) {
+        // Two u16 delays per u32 word.
+        const words = new Uint32Array(Math.ceil(c.delays.length / 2));
+        new Uint16Array(words.buffer).set(c.delays);
+        this.write(b.dly, q.dlyBase >> 1, words);
+      }
+      const prevSyn = old ? oldSyn.get(q) : undefined;
+      if (old && q.prevSyn !== null && prevSyn !== undefined) copy(old.bufs.wt, prevSyn, b.wt, q.synBase, c.targets.length);
+      else this.write(b.wt, q.synBase, c.weights);
+      q.prevSyn = q.synBase;
+      const pl = q.plastic;
+      if (pl) {
+        const pairs = new Uint32Array(pl.pairs.length);
+        for (let k = 0; k < pl.pairs.length; k += 2) {
+          pairs[k] = pl.pairs[k] + q.synBase;
+          pairs[k + 1] = pl.pairs[k + 1];
+        }
+        this.write(b.col, 2 * pl.pairBase, pairs);
+        const colPtr = new Uint32Array(q.tgt.n + 1);
+        for (let j = 0; j <= q.tgt.n; j++) colPtr[j] = pl.postPtr[j] + pl.pairBase;
+        this.write(b.col, pl.colPtrBase, colPtr);
+        const prev = oldPl.get(q);
+        if (old && prev && pl.prev !== null) {
+          copy(old.bufs.pl, prev.x, b.pl, pl.x, q.src.n);
+          copy(old.bufs.pl, prev.y, b.pl, pl.y, q.tgt.n);
+          if (pl.elig !== NONE && prev.elig !== NONE) copy(old.bufs.pl, prev.elig, b.pl, pl.elig, c.targets.length);
+        }
+        pl.prev = { x: pl.x, y: pl.y, elig: pl.elig };
+      }
+    }
+    // Modulator levels and output values by name; drives from the inputs; pulses pending.
+    const f = new Float32Array(Math.max(l.fWords, 1));
+    this.circuit.modulators.forEach((m, i) => {
+      f[l.fLevel + i] = this.levels.get(m.name) ?? m.baseline;
+      f[l.fDrive + i] = this.modulatorDrive(m.name);
+      f[l.fPulse + i] = this.pendingPulse.get(m.name) ?? 0;
+    });
+    this.circuit.outputs.forEach((o, i) => (f[l.fOut + i] = this.outputs.get(o.name) ?? 0));
+    this.write(b.fl, 0, f);
+    if (old) {
+      this.circuit.modulators.forEach((m, i) => {
+        const j = oldLevels.get(m.name);
+        if (j !== undefined) copy(old.bufs.fl, old.layout.fLevel + j, b.fl, l.fLevel + i, 1);
+      });
+      this.circuit.outputs.forEach((o, i) => {
+        const j = oldOuts.get(o.name);
+        if (j !== undefined) copy(old.bufs.fl, old.layout.fOut + j, b.fl, l.fOut + i, 1);
+      });
+    }
+    this.device.queue.submit([enc.finish()]);
+    if (old) for (const buf of Object.values(old.bufs)) buf.destroy();
+    this.bufs = b;
+    this.layout = l;
+    this.bindGroups = [b.rec, b.rec2].map((rec) =>
+      this.device.createBindGroup({
+        layout: this.bindLayout,
+        entries: (Object.keys(BIND) as (keyof typeof BIND)[]).map((k) => ({ binding: BIND[k], resource: { buffer: k === 'rec' ? rec : b[k] } })),
+      }),
+    );
+    const workGroup = (layout: GPUBindGroupLayout) => this.device.createBindGroup({ layout, entries: [{ binding: 0, resource: { buffer: b.work } }] });
+    this.workGroups = { read: workGroup(this.workLayouts.read), write: workGroup(this.workLayouts.write) };
+  }
+
+  /** Modulator and output names of the layout now on the GPU (indices into fl). */
+  private prevModulators: string[] = [];
+  private prevOutputs: string[] = [];
+
+  private pipeline(key: string, make: () => { code: string; entry: string; constants?: Record<string, number> }): GPUComputePipeline {
+    let p = this.pipelines.get(key);
+    if (!p) {
+      const { code, entry, constants } = make();
+      const module = this.device.createShaderModule({ label: key, code });
+      const layout = key === 'args.wgsl:args' ? this.pipelineLayouts.write : this.pipelineLayouts.read;
+      p = this.device.createComputePipeline({ label: key, layout, compute: { module, entryPoint: entry, constants } });
+      this.pipelines.set(key, p);
+    }
+    return p;
+  }
+
+  private kernel(file: string, entry: string): GPUComputePipeline {
+    return this.pipeline(`${file}:${entry}`, () => ({ code: kernelSource(file), entry }));
+  }
+
+  private neuronKernel(family: number, model: string): GPUComputePipeline {
+    return this.pipeline(`neuron:${model}`, () => ({ code: neuronSource(model)!, entry: 'update', constants: { FAMILY: family } }));
+  }
+
+  // ----- inputs -----
+
+  /** Sum of the current (or rate) inputs of a population, per neuron. */
+  private inputSum(p: PopHost): Float32Array {
+    const sum = new Float32Array(p.n);
+    for (const inp of this.circuit.inputs) {
+      if (inp.target !== p.spec.name) continue;
+      const v = this.inputValues.get(inp.name);
+      if (v === undefined) continue;
+      if (typeof v === 'number') for (let i = 0; i < p.n; i++) sum[i] += v * inp.gain;
+      else for (let i = 0; i < p.n; i++) sum[i] += v[i] * inp.gain;
+    }
+    return sum;
+  }
+
+  private modulatorDrive(name: string): number {
+    const m = this.circuit.modulators.find((x) => x.name === name)!;
+    let drive = m.baseline;
+    for (const s of m.sources) {
+      if (s.kind === 'constant') drive += s.value;
+      else if (s.kind === 'input') {
+        const v = this.inputValues.get(s.input);
+        drive += s.gain * (typeof v === 'number' ? v : v ? mean(v) : 0);
+      }
+    }
+    return drive;
+  }
+
+  setInput(name: string, value: number | ArrayLike<number>): void {
+    const spec = this.circuit.inputs.find((i) => i.name === name);
+    if (!spec) throw new Error(`no input "${name}"; known: ${this.circuit.inputs.map((i) => i.name).join(', ') || '(none)'}`);
+    if (typeof value === 'number') {
+      if (!Number.isFinite(value)) throw new Error(`input "${name}": value must be finite, got ${value}`);
+      this.inputValues.set(name, value);
+    } else {
+      if (spec.target === null) throw new Error(`input "${name}" is a signal (no target population): give one number`);
+      const size = this.pop(spec.target).n;
+      if (value.length !== size) throw new Error(`input "${name}": expected ${size} values (one per neuron of ${spec.target}), got ${value.length}`);
+      const arr = Float64Array.from(value);
+      if (arr.some((x) => !Number.isFinite(x))) throw new Error(`input "${name}": values must be finite`);
+      this.inputValues.set(name, arr);
+    }
+    // Only the changed ranges go up: the target's input slot, the drives of modulators reading it.
+    if (spec.target !== null) {
+      const p = this.pop(spec.target);
+      this.write(this.bufs.st, p.stateBase + (p.vars.length + 4) * p.n, this.inputSum(p));
+    }
+    this.circuit.modulators.forEach((m, i) => {
+      if (m.sources.some((s) => s.kind === 'input' && s.input === name)) this.write(this.bufs.fl, this.layout.fDrive + i, Float32Array.of(this.modulatorDrive(m.name)));
+    });
+  }
+
+  pulseModulator(name: string, amount: number): void {
+    const i = this.circuit.modulators.findIndex((m) => m.name === name);
+    if (i < 0) throw new Error(`no modulator "${name}"`);
+    const pending = (this.pendingPulse.get(name) ?? 0) + amount;
+    this.pendingPulse.set(name, pending);
+    this.levels.set(name, (this.levels.get(name) ?? 0) + amount);
+    this.write(this.bufs.fl, this.layout.fPulse + i, Float32Array.of(pending));
+  }
+
+  modulatorLevel(name: string): number {
+    const v = this.levels.get(name);
+    if (v === undefined) throw new Error(`no modulator "${name}"`);
+    return v;
+  }
+
+  readOutput(name: string): number {
+    const v = this.outputs.get(name);
+    if (v === undefined) throw new Error(`no output "${name}"`);
+    return v;
+  }
+
+  // ----- stepping -----
+
+  /**
+   * Runs n steps. Resolves when their results (outputs, modulator levels, recordings) are on the host.
+   * Chunks are pipelined: chunk k+1 runs on the GPU while chunk k's readback is processed.
+   */
+  async step(n: number): Promise<void> {
+    if (this.busy) throw new Error('webgpu backend: step() is still running; await it before stepping or editing again');
+    if (this.disposed) throw new Error('webgpu backend: disposed');
+    this.busy = true;
+    try {
+      let pending: Promise<void> | null = null;
+      let done = 0;
+      while (done < n) {
+        const k = Math.min(n - done, this.layout.chunkMax);
+        const chunk = this.encodeChunk(k);
+        if (pending) await pending;
+        pending = this.finishChunk(chunk);
+        done += k;
+      }
+      if (pending) await pending;
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private encodeChunk(steps: number): Chunk {
+    const l = this.layout;
+    const parity = this.parity;
+    this.parity ^= 1;
+    this.write(this.bufs.ctl, C.CHUNK, new Uint32Array([0, 0]));
+    // Pulses written since the last chunk are consumed by its first step.
+    this.pendingPulse.clear();
+    const enc = this.device.createCommandEncoder({ label: 'steps' });
+    const pass = enc.beginComputePass();
+    pass.setBindGroup(0, this.bindGroups[parity]);
+    pass.setBindGroup(1, this.workGroups.read);
+    const begin = this.kernel('begin.wgsl', 'begin');
+    const args = this.kernel('args.wgsl', 'args');
+    const propagate = this.kernel('propagate.wgsl', 'propagate');
+    const drain = this.kernel('drain.wgsl', 'drain');
+    const advance = this.kernel('advance.wgsl', 'advance');
+    const families = l.families.map((m, f) => [l.familyNeurons[f] > 0 ? this.neuronKernel(f, m) : null, Math.ceil(l.familyNeurons[f] / 64)] as const).filter((x) => x[0] !== null);
+    const plastic = this.projs.some((q) => q.plastic);
+    const stdp = plastic ? ['decay', 'pre', 'post', 'eligibility'].map((e) => this.kernel('stdp.wgsl', e)) : [];
+    const wg = (n: number, size: number) => Math.max(1, Math.ceil(n / size));
+    for (let s = 0; s < steps; s++) {
+      pass.setPipeline(begin);
+      pass.dispatchWorkgroups(1);
+      for (const [pipe, groups] of families) {
+        pass.setPipeline(pipe!);
+        pass.dispatchWorkgroups(groups);
+      }
+      if (this.projs.length > 0) {
+        pass.setPipeline(args);
+        pass.setBindGroup(1, this.workGroups.write);
+        pass.dispatchWorkgroups(1);
+        pass.setBindGroup(1, this.workGroups.read);
+        pass.setPipeline(propagate);
+        pass.dispatchWorkgroupsIndirect(this.bufs.work, 0);
+      }
+      if (plastic) {
+        pass.setPipeline(stdp[0]);
+        pass.dispatchWorkgroups(wg(l.traceTotal, 256));
+        pass.setPipeline(stdp[1]);
+        pass.dispatchWorkgroupsIndirect(this.bufs.work, 12);
+        pass.setPipeline(stdp[2]);
+        pass.dispatchWorkgroupsIndirect(this.bufs.work, 24);
+        if (l.eligTotal > 0) {
+          pass.setPipeline(stdp[3]);
+          pass.dispatchWorkgroups(wg(l.eligTotal, 256));
+        }
+      }
+      if (l.ringWords > 0) {
+        pass.setPipeline(drain);
+        pass.dispatchWorkgroups(wg(l.neurons, 64));
+      }
+      pass.setPipeline(advance);
+      pass.dispatchWorkgroups(1);
+    }
+    pass.end();
+    // One staging copy per chunk: control words, float globals, readback rows, a prefix of the spike records.
+    const ctlWords = C.COUNTS + this.pops.length;
+    const rowWords = steps * (this.pops.length + l.probes.length);
+    const recCopied = Math.min(l.recCap, REC_PREFIX);
+    const total = ctlWords + l.fWords + (this.recorder ? rowWords + 2 * recCopied : 0);
+    const staging = this.device.createBuffer({ size: Math.max(16, total * 4), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    enc.copyBufferToBuffer(this.bufs.ctl, 0, staging, 0, ctlWords * 4);
+    if (l.fWords > 0) enc.copyBufferToBuffer(this.bufs.fl, 0, staging, ctlWords * 4, l.fWords * 4);
+    if (this.recorder) {
+      if (rowWords > 0) enc.copyBufferToBuffer(this.bufs.out, 0, staging, (ctlWords + l.fWords) * 4, rowWords * 4);
+      if (recCopied > 0) enc.copyBufferToBuffer(parity ? this.bufs.rec2 : this.bufs.rec, 0, staging, (ctlWords + l.fWords + rowWords) * 4, recCopied * 8);
+    }
+    this.device.queue.submit([enc.finish()]);
+    const firstStep = this.stepIndex;
+    this.stepIndex += steps;
+    return { steps, firstStep, parity, staging, map: staging.mapAsync(GPUMapMode.READ), recCopied };
+  }
+
+  private async finishChunk(c: Chunk): Promise<void> {
+    await c.map;
+    const l = this.layout;
+    const words = new Uint32Array(c.staging.getMappedRange().slice(0));
+    c.staging.unmap();
+    c.staging.destroy();
+    const floats = new Float32Array(words.buffer);
+    const np = this.pops.length;
+    const ctlWords = C.COUNTS + np;
+    this.pops.forEach((p, q) => this.lastCounts.set(p.spec.name, words[C.COUNTS + q]));
+    this.circuit.modulators.forEach((m, i) => {
+      // A pulse given while this chunk ran is not in the GPU's number yet.
+      this.levels.set(m.name, floats[ctlWords + l.fLevel + i] + (this.pendingPulse.get(m.name) ?? 0));
+    });
+    this.circuit.outputs.forEach((o, i) => this.outputs.set(o.name, floats[ctlWords + l.fOut + i]));
+    if (!this.recorder) return;
+    const rowWords = np + l.probes.length;
+    const rowsAt = ctlWords + l.fWords;
+    const recAt = rowsAt + c.steps * rowWords;
+    const nRec = words[C.REC];
+    let rec = words.subarray(recAt, recAt + 2 * Math.min(nRec, c.recCopied));
+    if (nRec > c.recCopied) {
+      // More spikes than the prefix: fetch the rest (this chunk's rec buffer is not reused before we return).
+      const extra = nRec - c.recCopied;
+      const st = this.device.createBuffer({ size: extra * 8, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+      const enc = this.device.createCommandEncoder();
+      enc.copyBufferToBuffer(c.parity ? this.bufs.rec2 : this.bufs.rec, c.recCopied * 8, st, 0, extra * 8);
+      this.device.queue.submit([enc.finish()]);
+      await st.mapAsync(GPUMapMode.READ);
+      const all = new Uint32Array(2 * nRec);
+      all.set(rec);
+      all.set(new Uint32Array(st.getMappedRange()), 2 * c.recCopied);
+      st.unmap();
+      st.destroy();
+      rec = all;
+    }
+    // Spike records grouped by (step, population), indices ascending as the CPU produces them.
+    const perStep: number[][] = Array.from({ length: c.steps }, () => []);
+    for (let r = 0; r < nRec; r++) perStep[rec[2 * r]].push(rec[2 * r + 1]);
+    const offsets = this.pops.map((p) => p.offset);
+    const scratch = this.pops.map((p) => new Uint32Array(p.n));
+    for (let s = 0; s < c.steps; s++) {
+      const step = c.firstStep + s;
+      const globals = perStep[s].sort((a, b) => a - b);
+      const fill = new Array<number>(np).fill(0);
+      for (const g of globals) {
+        const q = popAt(offsets, g);
+        scratch[q][fill[q]++] = g - offsets[q];
+      }
+      const row = rowsAt + s * rowWords;
+      this.pops.forEach((p, q) => this.recorder!.spikes(step, p.spec.name, scratch[q], words[row + q]));
+      if (l.probes.length > 0 && this.recorder.wantsState(step)) {
+        const values = new Map<string, Record<number, number>>();
+        l.probes.forEach((pr, j) => {
+          const key = `${pr.population}\u0000${pr.variable}`;
+          let m = values.get(key);
+          if (!m) values.set(key, (m = {}));
+          m[pr.index] = floats[row + np + j];
+        });
+        this.recorder.sample(step, (pop, v) => values.get(`${pop}\u0000${v}`) as ArrayLike<number> | undefined);
+      }
+    }
+  }
+
+  // ----- reads -----
+
+  private async readWords(buf: GPUBuffer, wordOffset: number, words: number): Promise<ArrayBuffer> {
+    const st = this.device.createBuffer({ size: Math.max(16, words * 4), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const enc = this.device.createCommandEncoder();
+    if (words > 0) enc.copyBufferToBuffer(buf, wordOffset * 4, st, 0, words * 4);
+    this.device.queue.submit([enc.finish()]);
+    await st.mapAsync(GPUMapMode.READ);
+    const out = st.getMappedRange().slice(0, words * 4);
+    st.unmap();
+    st.destroy();
+    return out;
+  }
+
+  async readState(population: string, variable: string): Promise<Float64Array> {
+    const p = this.pop(population);
+    const slot = this.slotOf(p, variable);
+    if (slot < 0) throw new Error(`no state "${variable}" in population "${population}"`);
+    return Float64Array.from(new Float32Array(await this.readWords(this.bufs.st, p.stateBase + slot * p.n, p.n)));
+  }
+
+  async readWeights(projection: string): Promise<Float32Array> {
+    const q = this.proj(projection);
+    return new Float32Array(await this.readWords(this.bufs.wt, q.synBase, q.c.targets.length));
+  }
+
+  synapseCount(projection: string): number {
+    return this.proj(projection).c.targets.length;
+  }
+
+  readStructure(projection: string): { rowPtr: Uint32Array; targets: Uint32Array } {
+    const c = this.proj(projection).c;
+    return { rowPtr: c.rowPtr.slice(), targets: Uint32Array.from(c.targets) };
+  }
+
+  async lastSpikes(population: string): Promise<Uint32Array> {
+    const p = this.pop(population);
+    const count = this.lastCounts.get(population) ?? 0;
+    const ids = new Uint32Array(await this.readWords(this.bufs.spikes, p.offset, count));
+    return ids.sort();
+  }
+
+  /** Spike counts of the last step per population, known without a read. */
+  lastCount(population: string): number {
+    this.pop(population);
+    return this.lastCounts.get(population) ?? 0;
+  }
+
+  // ----- live edits -----
+
+  apply(edit: ResolvedEdit, circuit: Circuit): void {
+    if (this.busy) throw new Error('webgpu backend: an edit arrived while step() runs; await the step first');
+    this.prevModulators = this.circuit.modulators.map((m) => m.name);
+    this.prevOutputs = this.circuit.outputs.map((o) => o.name);
+    this.circuit = circuit;
+    for (const p of this.pops) p.spec = circuit.populations.find((s) => s.name === p.spec.name) ?? p.spec;
+    switch (edit.kind) {
+      case 'set_params': {
+        // Only the population's record goes up (its PSTRIDE words in prm).
+        this.uploadPopRecord(this.pop(edit.population));
+        return;
+      }
+      case 'set_weights': {
+        const q = this.proj(edit.projection);
+        if (edit.indices === null) {
+          this.write(this.bufs.wt, q.synBase, edit.values);
+          return;
+        }
+        // Consecutive indices go up as one range.
+        const order = Array.from(edit.indices.keys()).sort((a, b) => edit.indices![a] - edit.indices![b]);
+        let k = 0;
+        while (k < order.length) {
+          let e = k + 1;
+          while (e < order.length && edit.indices[order[e]] === edit.indices[order[e - 1]] + 1) e++;
+          const run = Float32Array.from(order.slice(k, e), (j) => edit.values[j]);
+          this.write(this.bufs.wt, q.synBase + edit.indices[order[k]], run);
+          k = e;
+        }
+        return;
+      }
+      case 'add_population':
+        this.addPop(compilePopulation(edit.spec, this.seed, 0));
+        this.recorder?.addPopulation(edit.spec.name, edit.spec.size);
+        break;
+      case 'remove_population':
+        this.pops = this.pops.filter((p) => p.spec.name !== edit.name);
+        this.projs = this.projs.filter((q) => q.src.spec.name !== edit.name && q.tgt.spec.name !== edit.name);
+        break;
+      case 'add_projection': {
+        const specs = new Map(circuit.populations.map((p) => [p.name, p]));
+        this.addProj(compileProjection(edit.spec, specs, this.seed, this.dt, undefined, '<live edit>'));
+        break;
+      }
+      case 'remove_projection':
+        // Its queued events stay in the target's ring and are delivered, as on the CPU.
+        this.projs = this.projs.filter((q) => q.c.spec.name !== edit.name);
+        break;
+    }
+    for (const m of circuit.modulators) if (!this.levels.has(m.name)) this.levels.set(m.name, m.baseline);
+    for (const name of [...this.levels.keys()]) if (!circuit.modulators.some((m) => m.name === name)) this.levels.delete(name);
+    for (const o of circuit.outputs) if (!this.outputs.has(o.name)) this.outputs.set(o.name, 0);
+    for (const name of [...this.outputs.keys()]) if (!circuit.outputs.some((o) => o.name === name)) this.outputs.delete(name);
+    for (const [name] of this.inputValues) if (!circuit.inputs.some((i) => i.name === name)) this.inputValues.delete(name);
+    this.relayout();
+  }
+
+  private uploadPopRecord(p: PopHost): void {
+    const base = this.layout.words[H.POP0] + p.index * PSTRIDE;
+    const rec = this.popRecord(p);
+    this.layout.words.set(rec, base);
+    this.write(this.bufs.prm, base, rec);
+  }
+
+  // ----- recording and accounting -----
+
+  configureRecording(config: RecordingConfig): void {
+    this.recorder = new Recorder(config, this.dt, new Map(this.pops.map((p) => [p.spec.name, p.n])), this.stepIndex);
+    const which = config.spikes;
+    this.recordSpikes = (name) => which === undefined || which === 'all' || (Array.isArray(which) && which.includes(name));
+    this.prevModulators = this.circuit.modulators.map((m) => m.name);
+    this.prevOutputs = this.circuit.outputs.map((o) => o.name);
+    this.relayout();
+  }
+
+  recording(): Recording {
+    if (!this.recorder) throw new Error('recording is not configured');
+    return this.recorder.data;
+  }
+
+  memoryBytes(): { neurons: number; synapsesStatic: number; synapsesPlastic: number; buffers: number } {
+    const size = (k: BufferName | 'rec2') => this.bufs[k].size;
+    return {
+      neurons: size('st') + size('refrac'),
+      synapsesStatic: size('rowPtr') + size('syn') + size('wt') + size('dly'),
+      synapsesPlastic: size('pl') + size('col'),
+      buffers: size('ring') + size('spikes') + size('rec') + size('rec2') + size('out') + size('prm') + size('fl') + size('ctl') + size('work'),
+    };
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const b of Object.values(this.bufs ?? {})) b.destroy();
+    this.device.destroy();
+    // The GPU object (ctx.gpu) was referenced until here; now it may go.
+    void this.ctx.gpu;
+  }
+}
+
+function popAt(offsets: number[], g: number): number {
+  let lo = 0;
+  let hi = offsets.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (offsets[mid] <= g) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
+function mean(a: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i];
+  return a.length ? s / a.length : 0;
+}

@@ -1,0 +1,47 @@
+// Work sizes of the spike-driven kernels of this step, computed on the GPU so the host never waits
+// for a spike count: for each projection (spikes of its source) x (longest row), prefix sums over
+// projections, and the indirect dispatch arguments of propagation and of the STDP passes.
+
+@group(0) @binding(0) var<storage, read> prm: array<f32>;
+@group(0) @binding(1) var<storage, read_write> ctl: array<u32>;
+@group(1) @binding(0) var<storage, read_write> work: array<u32>;
+
+const WG: u32 = 256u;
+
+fn dispatchSize(total: u32) -> u32 { return min((total + WG - 1u) / WG, 65535u); }
+
+@compute @workgroup_size(1)
+fn args() {
+  let nproj = pu(H_NPROJ);
+  var total = 0u;
+  for (var q = 0u; q < nproj; q += 1u) {
+    work[W_PFX + q] = total;
+    let r = pu(H_PROJ0) + PRSTRIDE * q;
+    total += ctl[C_COUNTS + pu(r + R_SRC)] * max(pu(r + R_MAXROW), 1u);
+  }
+  work[W_PFX + nproj] = total;
+  work[0] = dispatchSize(total);
+  work[1] = 1u;
+  work[2] = 1u;
+  let np = pu(H_NPLASTIC);
+  let pre0 = W_PFX + nproj + 1u;
+  let post0 = pre0 + np + 1u;
+  var tpre = 0u;
+  var tpost = 0u;
+  for (var p = 0u; p < np; p += 1u) {
+    let s = pu(H_PLAST0) + LSTRIDE * p;
+    let r = pu(H_PROJ0) + PRSTRIDE * pu(s + L_PROJ);
+    work[pre0 + p] = tpre;
+    work[post0 + p] = tpost;
+    tpre += ctl[C_COUNTS + pu(r + R_SRC)] * max(pu(r + R_MAXROW), 1u);
+    tpost += ctl[C_COUNTS + pu(r + R_TGT)] * max(pu(s + L_MAXCOL), 1u);
+  }
+  work[pre0 + np] = tpre;
+  work[post0 + np] = tpost;
+  work[3] = dispatchSize(tpre);
+  work[4] = 1u;
+  work[5] = 1u;
+  work[6] = dispatchSize(tpost);
+  work[7] = 1u;
+  work[8] = 1u;
+}

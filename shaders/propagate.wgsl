@@ -1,0 +1,60 @@
+// Spike propagation (step phase 5), all projections in one dispatch: one thread per (spike, position in
+// its row). Each event lands in the target's delay ring slot (step + delay) % ringLen, which drain.wgsl
+// adds into the channel at the end of that step. WGSL has no float atomics, so the ring holds 64-bit
+// fixed point (32 integer + 32 fraction bits, weights are magnitudes >= 0) added with two u32 atomics:
+// the sum is exact and the same in any order, so a GPU run is reproducible.
+
+@group(0) @binding(0) var<storage, read> prm: array<f32>;
+@group(0) @binding(1) var<storage, read_write> ctl: array<u32>;
+@group(0) @binding(4) var<storage, read_write> spikes: array<u32>;
+@group(0) @binding(7) var<storage, read_write> rowPtr: array<u32>;
+@group(0) @binding(8) var<storage, read_write> syn: array<u32>;
+@group(0) @binding(9) var<storage, read_write> wt: array<f32>;
+@group(0) @binding(10) var<storage, read_write> dly: array<u32>;
+@group(0) @binding(11) var<storage, read_write> ring: array<atomic<u32>>;
+// Read-only here: the same buffer holds the indirect dispatch arguments of this dispatch.
+@group(1) @binding(0) var<storage, read> work: array<u32>;
+
+fn ringAdd(idx: u32, w: f32) {
+  let whole = floor(w);
+  let hi = u32(whole);
+  let lo = u32((w - whole) * 4294967296.0);
+  let old = atomicAdd(&ring[idx + 1u], lo);
+  var carry = 0u;
+  if (old + lo < old) { carry = 1u; }
+  if (hi + carry != 0u) { atomicAdd(&ring[idx], hi + carry); }
+}
+
+/** Delay of synapse k (global index) of projection record r, in steps. */
+fn delayOf(r: u32, k: u32) -> u32 {
+  if (pu(r + R_DMODE) == 0u) { return pu(r + R_DCONST); }
+  let j = pu(r + R_DLY) + k - pu(r + R_SYN);
+  return (dly[j >> 1u] >> (16u * (j & 1u))) & 0xffffu;
+}
+
+@compute @workgroup_size(256)
+fn propagate(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let nproj = pu(H_NPROJ);
+  let total = work[W_PFX + nproj];
+  let stride = nwg.x * 256u;
+  let step = ctl[C_STEP];
+  for (var t = gid.x; t < total; t += stride) {
+    var lo = 0u;
+    var hi = nproj - 1u;
+    while (lo < hi) {
+      let mid = (lo + hi + 1u) / 2u;
+      if (work[W_PFX + mid] <= t) { lo = mid; } else { hi = mid - 1u; }
+    }
+    let r = pu(H_PROJ0) + PRSTRIDE * lo;
+    let maxRow = max(pu(r + R_MAXROW), 1u);
+    let local = t - work[W_PFX + lo];
+    let s = local / maxRow;
+    let src = popBase(pu(r + R_SRC));
+    let i = spikes[pu(src + P_OFFSET) + s];
+    let k = rowPtr[pu(r + R_ROWBASE) + i] + local % maxRow;
+    if (k >= rowPtr[pu(r + R_ROWBASE) + i + 1u]) { continue; }
+    let tgt = popBase(pu(r + R_TGT));
+    let slot = (step + delayOf(r, k)) % pu(tgt + P_RINGLEN);
+    ringAdd(pu(r + R_RING) + 2u * (slot * pu(tgt + P_SIZE) + syn[k]), wt[k]);
+  }
+}
