@@ -112,7 +112,7 @@ export class Engine<B extends Backend = CpuBackend> {
       net = n;
       return null as unknown as Backend;
     });
-    const backend = await WebGpuBackend.create(net, gpu, { chunkSteps: options.chunkSteps });
+    const backend = await WebGpuBackend.create(net, gpu, { chunkSteps: options.chunkSteps, ownsDevice: !options.gpu });
     (engine as { backend: Backend }).backend = backend;
     return engine;
   }

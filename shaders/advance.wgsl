@@ -51,6 +51,8 @@ fn advance(@builtin(local_invocation_index) t: u32) {
       }
     }
   }
+  // Every thread has read ctl[C_CHUNK] before thread 0 advances it.
+  workgroupBarrier();
   if (t != 0u) { return; }
   let lv = pu(H_F_LEVEL);
   for (var m = 0u; m < pu(H_NMODS); m += 1u) {

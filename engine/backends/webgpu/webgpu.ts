@@ -30,6 +30,8 @@ import {
 export interface WebGpuOptions {
   /** Most steps encoded before results are read back (default 256; fewer when many neurons are recorded). */
   chunkSteps?: number;
+  /** Destroy the device on dispose (default true; false when the device is shared, as in tests). */
+  ownsDevice?: boolean;
 }
 
 /** Spike records (pairs) one chunk may hold at most, per rec buffer: bounds the chunk length when recording. */
@@ -53,6 +55,8 @@ interface PopHost {
   init: CompiledPopulation['init'] | null;
   /** First source record in prm and how many. */
   sources: readonly [number, number];
+  /** Where the population's data lies in the buffers now on the GPU (null before its first upload). */
+  placed: { index: number; offset: number; stateBase: number; ringLen: number; ringBase: Record<Channel, number> } | null;
 }
 
 interface PlasticHost {
@@ -146,6 +150,8 @@ export class WebGpuBackend implements Backend {
   private readonly pipelineLayouts: { read: GPUPipelineLayout; write: GPUPipelineLayout };
   private readonly pipelines = new Map<string, GPUComputePipeline>();
   private readonly chunkSteps: number;
+  private readonly ownsDevice: boolean;
+  private readonly onError: (e: Event) => void;
   private parity = 0;
   private busy = false;
   private recorder: Recorder | null = null;
@@ -157,6 +163,8 @@ export class WebGpuBackend implements Backend {
   private outputs = new Map<string, number>();
   private lastCounts = new Map<string, number>();
   private disposed = false;
+  /** The first error the device reported outside an awaited call (validation, out of memory, lost). */
+  private deviceError: string | null = null;
 
   static async create(net: Network, ctx: GpuContext, options: WebGpuOptions = {}): Promise<WebGpuBackend> {
     const b = new WebGpuBackend(net, ctx, options);
@@ -176,6 +184,12 @@ export class WebGpuBackend implements Backend {
     this.circuit = net.circuit;
     this.seed = net.circuit.seed;
     this.chunkSteps = options.chunkSteps ?? 256;
+    this.ownsDevice = options.ownsDevice ?? true;
+    this.onError = (e: Event) => (this.deviceError ??= (e as GPUUncapturedErrorEvent).error.message);
+    this.device.addEventListener('uncapturederror', this.onError);
+    void this.device.lost.then((info) => {
+      if (!this.disposed) this.deviceError ??= `device lost: ${info.message || info.reason}`;
+    });
     const entries: GPUBindGroupLayoutEntry[] = Object.values(BIND).map((binding) => ({
       binding,
       visibility: GPUShaderStage.COMPUTE,
@@ -214,6 +228,7 @@ export class WebGpuBackend implements Backend {
       conductance: false,
       init: cp.init,
       sources: [0, 0],
+      placed: null,
     });
   }
 
@@ -588,7 +603,6 @@ export class WebGpuBackend implements Backend {
    */
   private relayout(first = false): void {
     const old = first ? null : { bufs: this.bufs, layout: this.layout };
-    const oldPops = new Map(this.pops.map((p) => [p, { index: p.index, offset: p.offset, stateBase: p.stateBase, ringLen: p.ringLen, ringBase: { ...p.ringBase } }]));
     const oldSyn = new Map(this.projs.map((q) => [q, q.synBase]));
     const oldPl = new Map(this.projs.filter((q) => q.plastic).map((q) => [q, { x: q.plastic!.x, y: q.plastic!.y, elig: q.plastic!.elig }]));
     const oldLevels = new Map(this.prevModulators.map((n, i) => [n, i]));
@@ -605,7 +619,7 @@ export class WebGpuBackend implements Backend {
     ctl[C.STEP] = this.stepIndex;
     this.write(b.ctl, 0, ctl);
     for (const p of this.pops) {
-      const prev = p.init ? null : oldPops.get(p);
+      const prev = p.placed;
       if (!prev || !old) {
         const data = new Float32Array((p.vars.length + 5) * p.n);
         p.vars.forEach((v, k) => data.set(p.init![v], k * p.n));
@@ -687,6 +701,7 @@ export class WebGpuBackend implements Backend {
     if (old) for (const buf of Object.values(old.bufs)) buf.destroy();
     this.bufs = b;
     this.layout = l;
+    for (const p of this.pops) p.placed = { index: p.index, offset: p.offset, stateBase: p.stateBase, ringLen: p.ringChannels.size ? p.ringLen : 0, ringBase: { ...p.ringBase } };
     this.bindGroups = [b.rec, b.rec2].map((rec) =>
       this.device.createBindGroup({
         layout: this.bindLayout,
@@ -803,6 +818,7 @@ export class WebGpuBackend implements Backend {
   async step(n: number): Promise<void> {
     if (this.busy) throw new Error('webgpu backend: step() is still running; await it before stepping or editing again');
     if (this.disposed) throw new Error('webgpu backend: disposed');
+    if (this.deviceError) throw new Error(`webgpu backend: ${this.deviceError}`);
     this.busy = true;
     try {
       let pending: Promise<void> | null = null;
@@ -815,6 +831,7 @@ export class WebGpuBackend implements Backend {
         done += k;
       }
       if (pending) await pending;
+      if (this.deviceError) throw new Error(`webgpu backend: ${this.deviceError}`);
     } finally {
       this.busy = false;
     }
@@ -1100,7 +1117,8 @@ export class WebGpuBackend implements Backend {
     if (this.disposed) return;
     this.disposed = true;
     for (const b of Object.values(this.bufs ?? {})) b.destroy();
-    this.device.destroy();
+    this.device.removeEventListener('uncapturederror', this.onError);
+    if (this.ownsDevice) this.device.destroy();
     // The GPU object (ctx.gpu) was referenced until here; now it may go.
     void this.ctx.gpu;
   }
