@@ -37,7 +37,7 @@ export class WasmArena {
 
   /** Allocates a view, copies `init` into it, and re-binds it through `set` whenever memory grows. */
   alloc<T extends AnyArray>(ctor: { new (b: ArrayBuffer, o: number, l: number): T; BYTES_PER_ELEMENT: number }, length: number, set: (view: T) => void, init?: ArrayLike<number>): T {
-    const bytes = (Math.max(1, length) * ctor.BYTES_PER_ELEMENT + 15) & ~15;
+    const bytes = align16(Math.max(1, length) * ctor.BYTES_PER_ELEMENT);
     let offset: number;
     const fit = this.free.findIndex((b) => b.bytes >= bytes);
     if (fit >= 0) {
@@ -48,7 +48,7 @@ export class WasmArena {
       new Uint8Array(this.memory.buffer as unknown as ArrayBuffer, offset, bytes).fill(0);
     } else {
       // 16-byte alignment keeps f64x2 loads aligned.
-      offset = (this.top + 15) & ~15;
+      offset = align16(this.top);
       const end = offset + bytes;
       if (end > this.memory.buffer.byteLength) this.grow(end);
       this.top = end;
@@ -67,15 +67,25 @@ export class WasmArena {
     if (i < 0) return;
     const b = this.bindings[i];
     this.bindings.splice(i, 1);
-    this.free.push({ offset: b.offset, bytes: (Math.max(1, b.length) * b.ctor.BYTES_PER_ELEMENT + 15) & ~15 });
+    this.free.push({ offset: b.offset, bytes: align16(Math.max(1, b.length) * b.ctor.BYTES_PER_ELEMENT) });
   }
 
   private grow(needed: number): void {
     const have = this.memory.buffer.byteLength;
     // Grow by at least half again so a run of allocations does not re-bind every time.
-    const want = Math.max(needed, Math.floor(have * 1.5));
+    if (needed > MAX_BYTES)
+      throw new Error(`the network needs ${(needed / 2 ** 30).toFixed(2)} GiB of WebAssembly memory, more than its 4 GiB address space: use kernels: "js" (flux simulate --kernels js) or the webgpu backend`);
+    const want = Math.min(MAX_BYTES, Math.max(needed, Math.floor(have * 1.5)));
     this.memory.grow(Math.ceil((want - have) / PAGE));
     const buffer = this.memory.buffer as unknown as ArrayBuffer;
     for (const b of this.bindings) b.set(new b.ctor(buffer, b.offset, b.length) as never);
   }
+}
+
+/** WebAssembly memory32 ends at 4 GiB (65536 pages). */
+const MAX_BYTES = 65536 * PAGE;
+
+/** Rounds up to a multiple of 16 in float arithmetic: offsets pass 2^31, where `& ~15` turns negative. */
+function align16(x: number): number {
+  return Math.ceil(x / 16) * 16;
 }
