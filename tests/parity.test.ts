@@ -29,6 +29,7 @@ const V_ABS = 0.01;
 const acquired = await acquireGpu();
 const ctx: GpuContext | null = acquired.ok ? acquired.context : null;
 const ci = process.env.CI === 'true';
+if (ctx) console.log(`parity suite on ${ctx.description}`);
 if (!ctx && !ci) console.warn(`parity suite skipped: no WebGPU adapter (${acquired.ok ? '' : acquired.reason})`);
 
 describe('WebGPU adapter', () => {

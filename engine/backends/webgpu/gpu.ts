@@ -34,7 +34,7 @@ async function loadDawn(): Promise<DawnModule | null> {
 }
 
 /** Limits Flux asks for: the adapter's own maxima for the few that matter (defaults are too small). */
-const WANTED_LIMITS = ['maxStorageBuffersPerShaderStage', 'maxStorageBufferBindingSize', 'maxBufferSize', 'maxComputeWorkgroupsPerDimension'] as const;
+const WANTED_LIMITS = ['maxStorageBuffersPerShaderStage', 'maxStorageBufferBindingSize', 'maxBufferSize', 'maxComputeWorkgroupsPerDimension', 'maxComputeWorkgroupSizeX', 'maxComputeInvocationsPerWorkgroup'] as const;
 
 /** Storage buffers one Flux pipeline layout binds. */
 export const STORAGE_BUFFERS = 16;
@@ -50,6 +50,8 @@ async function tryBackend(d: DawnModule, flags: string[], featureLevel: 'core' |
   if (!adapter) return `no ${featureLevel} adapter (${flags.join(',') || 'default backend'})`;
   if (adapter.limits.maxStorageBuffersPerShaderStage < STORAGE_BUFFERS)
     return `adapter has ${adapter.limits.maxStorageBuffersPerShaderStage} storage buffers per shader stage, Flux needs ${STORAGE_BUFFERS}`;
+  if (adapter.limits.maxComputeWorkgroupSizeX < 256 || adapter.limits.maxComputeInvocationsPerWorkgroup < 256)
+    return `adapter runs at most ${adapter.limits.maxComputeInvocationsPerWorkgroup} invocations per workgroup, Flux needs 256`;
   const requiredLimits: Record<string, number> = {};
   for (const k of WANTED_LIMITS) requiredLimits[k] = adapter.limits[k];
   const device = await adapter.requestDevice({ requiredLimits });
@@ -66,10 +68,12 @@ export async function acquireGpu(): Promise<GpuResult> {
   const d = await loadDawn();
   if (!d) return { ok: false, reason: 'the `webgpu` package (Dawn) could not be loaded' };
   const reasons: string[] = [];
+  // FLUX_WEBGPU_BACKEND=opengles skips the native backend (to check the compatibility path).
+  const only = process.env.FLUX_WEBGPU_BACKEND;
   const attempts: [string[], 'core' | 'compatibility'][] = [
     [[], 'core'],
     [['backend=opengles'], 'compatibility'],
-  ];
+  ].filter(([flags]) => !only || (only === 'opengles') === (flags as string[]).length > 0) as [string[], 'core' | 'compatibility'][];
   for (const [flags, level] of attempts) {
     if (flags.includes('backend=opengles')) process.env.EGL_PLATFORM ??= 'surfaceless';
     const r = await tryBackend(d, flags, level);

@@ -567,7 +567,13 @@ export class WebGpuBackend implements Backend {
 
   private createBuffers(l: Layout): Bufs {
     const S = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
-    const mk = (label: string, words: number, extra = 0) => this.device.createBuffer({ label, size: Math.max(16, Math.ceil(words) * 4), usage: S | extra });
+    const limit = Math.min(this.device.limits.maxStorageBufferBindingSize, this.device.limits.maxBufferSize);
+    const mk = (label: string, words: number, extra = 0) => {
+      const size = Math.max(16, Math.ceil(words) * 4);
+      if (size > limit)
+        throw new Error(`webgpu backend: buffer "${label}" needs ${(size / 2 ** 20).toFixed(0)} MiB, more than this adapter binds (${(limit / 2 ** 20).toFixed(0)} MiB): use the cpu backend or a smaller circuit`);
+      return this.device.createBuffer({ label, size, usage: S | extra });
+    };
     const outWords = l.chunkMax * (this.pops.length + l.probes.length);
     return {
       prm: mk('prm', l.words.length),
