@@ -1,0 +1,113 @@
+// WebGPU backend behaviour beyond parity: reproducibility, backend choice, edits that must not
+// reallocate, and misuse that must fail loudly. Needs an adapter (CI=true fails without one, as in
+// tests/parity.test.ts; elsewhere skipped with a message).
+import { describe, it, expect } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { Engine } from '../engine/engine.js';
+import type { Backend } from '../engine/backends/backend.js';
+import { acquireGpu } from '../engine/backends/webgpu/gpu.js';
+import { WebGpuBackend } from '../engine/backends/webgpu/webgpu.js';
+import { loadFlat } from '../engine/circuit/resolve.js';
+import { ROOT, example, writeFiles } from './helpers.js';
+
+const acquired = await acquireGpu();
+const ctx = acquired.ok ? acquired.context : null;
+const suite = ctx || process.env.CI === 'true' ? describe : describe.skip;
+
+async function gpuEngine(source: string): Promise<Engine<Backend>> {
+  const flat = source.includes('\n') ? loadFlat(join(writeFiles({ 'c.yaml': source }), 'c.yaml')) : loadFlat(source);
+  return Engine.create(flat, { backend: 'webgpu', gpu: ctx! });
+}
+
+function flux(...args: string[]) {
+  return spawnSync(process.execPath, [join(ROOT, 'bin/flux.js'), ...args], { encoding: 'utf8', cwd: ROOT });
+}
+
+const small = `dt: 0.1 ms
+populations:
+  a: { model: lif, size: 20 }
+  b: { model: lif, size: 10 }
+projections:
+  ab: { source: a, target: b, connectivity: { type: all_to_all }, weight: 40 pA, delay: 1 ms, synapse: { type: current, receptor: excitatory } }
+inputs:
+  i: { target: a, mode: current }
+`;
+
+suite('WebGPU backend', () => {
+  it('is reproducible: two runs of COBA give the same spikes (fixed-point delay rings sum in any order)', async () => {
+    const run = async () => {
+      const e = await gpuEngine(example('coba.yaml'));
+      e.backend.configureRecording({ spikes: ['exc'] });
+      await e.step(3000);
+      const p = e.backend.recording().populations.exc;
+      e.dispose();
+      return p.spikeSteps.map((s, k) => s * 4000 + p.spikeIndices[k]);
+    };
+    const first = await run();
+    expect(first.length).toBeGreaterThan(1000);
+    expect(await run()).toEqual(first);
+  });
+
+  it('set_param and set_weights upload ranges into the same buffers; structural edits build new ones', async () => {
+    const e = await gpuEngine(small);
+    const b = e.backend as WebGpuBackend;
+    const bufs = () => (b as unknown as { bufs: Record<string, GPUBuffer> }).bufs;
+    const st = bufs().st;
+    const wt = bufs().wt;
+    await e.step(10);
+    e.apply({ op: 'set_param', population: 'b', param: 'v_thresh', value: '-52 mV' });
+    e.apply({ op: 'set_weights', projection: 'ab', indices: [1, 2, 3, 50], values: ['1 pA', '2 pA', '3 pA', '4 pA'] });
+    expect(bufs().st).toBe(st);
+    expect(bufs().wt).toBe(wt);
+    const w = await b.readWeights('ab');
+    expect(Array.from(w.slice(0, 5))).toEqual([40, 1, 2, 3, 40]);
+    expect(w[50]).toBe(4);
+    e.apply({ op: 'add_population', name: 'c', population: { model: 'lif', size: 3 } });
+    expect(bufs().st).not.toBe(st);
+    // The learned/edited weights survive the reallocation.
+    expect(Array.from((await b.readWeights('ab')).slice(0, 5))).toEqual([40, 1, 2, 3, 40]);
+    e.dispose();
+  });
+
+  it('refuses a second step or an edit while a step runs, and stepping after dispose', async () => {
+    const e = await gpuEngine(small);
+    const running = e.step(50);
+    await expect(e.step(1)).rejects.toThrow(/still running/);
+    expect(() => e.apply({ op: 'set_param', population: 'b', param: 'v_thresh', value: '-52 mV' })).toThrow(/await the step/);
+    await running;
+    e.dispose();
+    await expect(e.step(1)).rejects.toThrow(/disposed/);
+  });
+
+  it('a model without a WGSL kernel is refused by name, not run wrongly', async () => {
+    const { MODELS } = await import('../engine/models/registry.js');
+    const cpu = new Engine(loadFlat(join(writeFiles({ 'c.yaml': small }), 'c.yaml')));
+    const net = { ...cpu.network, populations: cpu.network.populations.map((p, k) => (k === 0 ? { ...p, spec: { ...p.spec, model: 'fake_model' } } : p)) };
+    MODELS.fake_model = { ...MODELS.lif, name: 'fake_model' };
+    try {
+      await expect(WebGpuBackend.create(net, ctx!, { ownsDevice: false })).rejects.toThrow(/model "fake_model" has no WebGPU kernel.*shaders\/models\/fake_model\.wgsl/);
+    } finally {
+      delete MODELS.fake_model;
+      cpu.dispose();
+    }
+  });
+
+  it('flux simulate --backend webgpu runs on the adapter and names it; auto falls back to the CPU with one line when the adapter is software', () => {
+    const gpu = flux('simulate', example('izhikevich-patterns.yaml'), '--duration', '200ms', '--backend', 'webgpu', '--quiet');
+    expect(gpu.status, gpu.stderr).toBe(0);
+    expect(gpu.stdout).toContain(`backend: webgpu on ${ctx!.description}`);
+    const cpu = flux('simulate', example('izhikevich-patterns.yaml'), '--duration', '200ms', '--backend', 'cpu', '--quiet');
+    // Same spike counts per pattern on both backends.
+    const counts = (out: string) => out.split('\n').filter((l) => /spikes/.test(l));
+    expect(counts(gpu.stdout)).toEqual(counts(cpu.stdout));
+    const auto = flux('simulate', example('izhikevich-patterns.yaml'), '--duration', '10ms', '--backend', 'auto', '--quiet');
+    expect(auto.status, auto.stderr).toBe(0);
+    if (ctx!.software) {
+      const lines = auto.stderr.split('\n').filter((l) => l.startsWith('flux: running on the CPU backend'));
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/software/);
+      expect(auto.stdout).toMatch(/backend: cpu/);
+    } else expect(auto.stdout).toMatch(/backend: webgpu/);
+  });
+});
