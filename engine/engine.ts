@@ -112,7 +112,13 @@ export class Engine<B extends Backend = CpuBackend> {
       net = n;
       return null as unknown as Backend;
     });
-    const backend = await WebGpuBackend.create(net, gpu, { chunkSteps: options.chunkSteps, ownsDevice: !options.gpu });
+    let backend: Backend;
+    try {
+      backend = await WebGpuBackend.create(net, gpu, { chunkSteps: options.chunkSteps, ownsDevice: !options.gpu });
+    } catch (e) {
+      if (choice === 'webgpu') throw e;
+      return fallback(`the WebGPU backend could not open the circuit on ${gpu.description}: ${(e as Error).message}`);
+    }
     (engine as { backend: Backend }).backend = backend;
     return engine;
   }

@@ -10,6 +10,23 @@ const WG: u32 = 256u;
 
 fn dispatchSize(total: u32) -> u32 { return min((total + WG - 1u) / WG, 65535u); }
 
+/** a * b, or the error flag and 0 when it does not fit in u32. */
+fn mulChecked(a: u32, b: u32) -> u32 {
+  if (b != 0u && a > 0xffffffffu / b) {
+    ctl[C_ERROR] = 1u;
+    return 0u;
+  }
+  return a * b;
+}
+
+fn addChecked(a: u32, b: u32) -> u32 {
+  if (a > 0xffffffffu - b) {
+    ctl[C_ERROR] = 1u;
+    return a;
+  }
+  return a + b;
+}
+
 @compute @workgroup_size(1)
 fn args() {
   let nproj = pu(H_NPROJ);
@@ -17,7 +34,7 @@ fn args() {
   for (var q = 0u; q < nproj; q += 1u) {
     work[W_PFX + q] = total;
     let r = pu(H_PROJ0) + PRSTRIDE * q;
-    total += ctl[C_COUNTS + pu(r + R_SRC)] * max(pu(r + R_MAXROW), 1u);
+    total = addChecked(total, mulChecked(ctl[C_COUNTS + pu(r + R_SRC)], max(pu(r + R_MAXROW), 1u)));
   }
   work[W_PFX + nproj] = total;
   work[0] = dispatchSize(total);
@@ -33,8 +50,8 @@ fn args() {
     let r = pu(H_PROJ0) + PRSTRIDE * pu(s + L_PROJ);
     work[pre0 + p] = tpre;
     work[post0 + p] = tpost;
-    tpre += ctl[C_COUNTS + pu(r + R_SRC)] * max(pu(r + R_MAXROW), 1u);
-    tpost += ctl[C_COUNTS + pu(r + R_TGT)] * max(pu(s + L_MAXCOL), 1u);
+    tpre = addChecked(tpre, mulChecked(ctl[C_COUNTS + pu(r + R_SRC)], max(pu(r + R_MAXROW), 1u)));
+    tpost = addChecked(tpost, mulChecked(ctl[C_COUNTS + pu(r + R_TGT)], max(pu(s + L_MAXCOL), 1u)));
   }
   work[pre0 + np] = tpre;
   work[post0 + np] = tpost;

@@ -40,7 +40,7 @@ const P_OFFSET: u32 = 0u;   // first global neuron index
 const P_SIZE: u32 = 1u;
 const P_STATE: u32 = 2u;    // base of the population's region in `st`
 const P_NVARS: u32 = 3u;    // model state variables; then ie, ii, ge, gi, input (one block of size each)
-const P_FLAGS: u32 = 4u;    // bit 0: record spikes
+const P_FLAGS: u32 = 4u;    // bit 0: record spikes; bit 1: inputs or sources target the population
 const P_RING: u32 = 5u;     // 4 words: ring base per channel (ie, ii, ge, gi) in `ring` words, NONE if absent
 const P_RINGLEN: u32 = 9u;
 const P_SRC: u32 = 10u;     // first source record
@@ -55,6 +55,7 @@ const P_K: u32 = 16u;       // model constants start here (32 words)
 const C_STEP: u32 = 0u;
 const C_CHUNK: u32 = 1u;    // step within the current readback chunk
 const C_REC: u32 = 2u;      // spike records written this chunk
+const C_ERROR: u32 = 3u;    // nonzero: a kernel met a size it cannot handle (1: propagation work over 2^32)
 const C_COUNTS: u32 = 16u;  // spikes this step, per population
 
 // Channels: ie, ii, ge, gi.
@@ -109,10 +110,13 @@ fn poissonAt(mean: f32, key: u32, step: u32, neuron: u32, purpose: u32) -> u32 {
   var p = exp(-mean);
   var cdf = p;
   var k = 0u;
-  while (u > cdf && k < 200u) {
+  while (u > cdf) {
     k += 1u;
     p *= mean / f32(k);
-    cdf += p;
+    let next = cdf + p;
+    // In float32 the running sum can stop short of u (up to 1 - 2^-24): the tail beyond is negligible.
+    if (next == cdf) { break; }
+    cdf = next;
   }
   return k;
 }
@@ -153,3 +157,6 @@ const L_NSYN: u32 = 18u;
 
 // work words: indirect arguments, then prefix sums.
 const W_PFX: u32 = 16u;
+
+/** Linear thread index of a 1-D dispatch laid out as x * y workgroups (x at most 65535). */
+fn linearId(gid: vec3u, nwg: vec3u, wg: u32) -> u32 { return gid.y * nwg.x * wg + gid.x; }

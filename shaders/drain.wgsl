@@ -6,8 +6,8 @@
 @group(0) @binding(11) var<storage, read_write> ring: array<u32>;
 
 @compute @workgroup_size(64)
-fn drain(@builtin(global_invocation_id) gid: vec3u) {
-  let g = gid.x;
+fn drain(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let g = linearId(gid, nwg, 64u);
   if (g >= pu(H_NEURONS)) { return; }
   let pop = popOfNeuron(g);
   let pb = popBase(pop);
@@ -25,7 +25,7 @@ fn drain(@builtin(global_invocation_id) gid: vec3u) {
     let hi = ring[idx];
     let lo = ring[idx + 1u];
     if ((hi | lo) != 0u) {
-      st[sb + (nv + c) * n + i] += f32(hi) + f32(lo) * 2.3283064365386963e-10;
+      st[sb + (nv + c) * n + i] += f32(bitcast<i32>(hi)) + f32(lo) * 2.3283064365386963e-10;
       ring[idx] = 0u;
       ring[idx + 1u] = 0u;
     }

@@ -23,11 +23,11 @@ fn modOf(pop: u32) -> Mod {
 fn chan(sb: u32, nvars: u32, n: u32, c: u32, i: u32) -> u32 { return sb + (nvars + c) * n + i; }
 
 @compute @workgroup_size(64)
-fn update(@builtin(global_invocation_id) gid: vec3u) {
+fn update(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let fam = pu(H_FAM0) + 4u * FAMILY;
   let list = pu(fam);
   let count = pu(fam + 1u);
-  let t = gid.x;
+  let t = linearId(gid, nwg, 64u);
   if (t >= pu(fam + 2u)) { return; }
   // The family's populations in order with cumulative starts: a short linear search.
   var q = 0u;

@@ -1,8 +1,9 @@
 // Spike propagation (step phase 5), all projections in one dispatch: one thread per (spike, position in
 // its row). Each event lands in the target's delay ring slot (step + delay) % ringLen, which drain.wgsl
 // adds into the channel at the end of that step. WGSL has no float atomics, so the ring holds 64-bit
-// fixed point (32 integer + 32 fraction bits, weights are magnitudes >= 0) added with two u32 atomics:
-// the sum is exact and the same in any order, so a GPU run is reproducible.
+// two's-complement fixed point (32 integer + 32 fraction bits; plastic weights may go below zero when
+// w_min < 0) added with two u32 atomics: the sum is exact and the same in any order, so a GPU run is
+// reproducible.
 
 @group(0) @binding(0) var<storage, read> prm: array<f32>;
 @group(0) @binding(1) var<storage, read_write> ctl: array<u32>;
@@ -17,7 +18,7 @@
 
 fn ringAdd(idx: u32, w: f32) {
   let whole = floor(w);
-  let hi = u32(whole);
+  let hi = bitcast<u32>(i32(whole));
   let lo = u32((w - whole) * 4294967296.0);
   let old = atomicAdd(&ring[idx + 1u], lo);
   var carry = 0u;

@@ -33,8 +33,8 @@ fn findRange(base: u32, n: u32, t: u32) -> u32 {
 }
 
 @compute @workgroup_size(256)
-fn decay(@builtin(global_invocation_id) gid: vec3u) {
-  var t = gid.x;
+fn decay(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  var t = linearId(gid, nwg, 256u);
   for (var p = 0u; p < pu(H_NPLASTIC); p += 1u) {
     let s = rec(p);
     let npre = pu(s + L_NPRE);
@@ -126,8 +126,8 @@ fn post(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
 }
 
 @compute @workgroup_size(256)
-fn eligibility(@builtin(global_invocation_id) gid: vec3u) {
-  var t = gid.x;
+fn eligibility(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  var t = linearId(gid, nwg, 256u);
   for (var p = 0u; p < pu(H_NPLASTIC); p += 1u) {
     let s = rec(p);
     let e = pu(s + L_ELIG);

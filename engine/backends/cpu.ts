@@ -325,7 +325,10 @@ export class CpuBackend implements Backend {
       // Kernel arguments depend on the flags below: rebuild them after any edit.
       pop.constants = null;
       pop.kargs = null;
+      // Sticky: once a conductance input reached the population it keeps that integrator, so that
+      // removing a projection never switches the scheme (the WebGPU backend follows the same rule).
       pop.state.conductance =
+        pop.state.conductance ||
         this.projs.some((p) => p.tgt === pop && p.c.spec.synapse.type === 'conductance') ||
         pop.sources.some((s) => s.type === 'poisson' && s.synapse.type === 'conductance') ||
         pop.spec.init.ge !== undefined ||

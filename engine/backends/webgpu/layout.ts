@@ -21,7 +21,7 @@ export const L = {
   PROJ: 0, X: 1, Y: 2, COLPTR: 3, MAXCOL: 4, ELIG: 5, FLAGS: 6, APLUS: 7, AMINUS: 8, WMAX: 9, WMIN: 10, DPLUS: 11, DMINUS: 12,
   EDECAY: 13, LRDT: 14, MOD: 15, NPRE: 16, NPOST: 17, NSYN: 18,
 } as const;
-export const C = { STEP: 0, CHUNK: 1, REC: 2, COUNTS: 16 } as const;
+export const C = { STEP: 0, CHUNK: 1, REC: 2, ERROR: 3, COUNTS: 16 } as const;
 export const W_PFX = 16;
 /**
  * Binding numbers of group 0, which every kernel shares. `work` is alone in group 1: written by the args
@@ -111,9 +111,13 @@ export function streamKey(seed: number, name: string): number {
   return h;
 }
 
-/** Whether a population integrates conductances (the CPU backend's rule, for the LIF mode). */
-export function usesConductance(spec: PopulationSpec, circuit: Circuit, rings: Set<Channel>): boolean {
+/**
+ * Whether a population integrates conductances (the LIF mode): once any conductance input reached it,
+ * it keeps that integrator (the CPU backend's rule), so removing a projection never switches schemes.
+ */
+export function usesConductance(spec: PopulationSpec, circuit: Circuit, rings: Set<Channel>, before: boolean): boolean {
   return (
+    before ||
     circuit.projections.some((p) => p.target === spec.name && p.synapse.type === 'conductance') ||
     circuit.sources.some((s) => s.target === spec.name && s.type === 'poisson' && s.synapse.type === 'conductance') ||
     spec.init.ge !== undefined ||

@@ -167,13 +167,24 @@ export class WebGpuBackend implements Backend {
   private deviceError: string | null = null;
 
   static async create(net: Network, ctx: GpuContext, options: WebGpuOptions = {}): Promise<WebGpuBackend> {
-    const b = new WebGpuBackend(net, ctx, options);
-    // Validation errors of the first upload and kernels surface here rather than at a later step.
+    // Validation errors of the first upload and of every kernel surface here, not at a later step.
     ctx.device.pushErrorScope('validation');
-    b.relayout(true);
+    let b: WebGpuBackend | null = null;
+    let failure: unknown = null;
+    try {
+      b = new WebGpuBackend(net, ctx, options);
+      b.relayout(true);
+      b.kernels();
+    } catch (e) {
+      failure = e;
+    }
     const err = await ctx.device.popErrorScope();
-    if (err) throw new Error(`WebGPU backend: ${err.message}`);
-    return b;
+    if (failure || err) {
+      b?.dispose();
+      if (!b && (options.ownsDevice ?? true)) ctx.device.destroy();
+      throw failure ?? new Error(`webgpu backend: ${err!.message}`);
+    }
+    return b!;
   }
 
   private constructor(net: Network, ctx: GpuContext, options: WebGpuOptions) {
@@ -206,7 +217,12 @@ export class WebGpuBackend implements Backend {
     for (const cp of net.populations) this.addPop(cp);
     for (const c of net.projections) this.addProj(c);
     for (const m of net.circuit.modulators) this.levels.set(m.name, m.baseline);
-    for (const o of net.circuit.outputs) this.outputs.set(o.name, 0);
+    for (const o of net.circuit.outputs) {
+      // Before the first step a voltage output reads the initial mean potential, as on the CPU.
+      const cp = net.populations.find((p) => p.spec.name === o.source);
+      const v = o.measure === 'voltage' && cp?.model.voltage ? cp.init[cp.model.voltage] : null;
+      this.outputs.set(o.name, v ? v.reduce((a, x) => a + x, 0) / v.length : 0);
+    }
   }
 
   // ----- host model of the network -----
@@ -294,7 +310,7 @@ export class WebGpuBackend implements Backend {
           ringWords += p.ringLen * p.n * 2;
         } else p.ringBase[ch] = NONE;
       }
-      p.conductance = usesConductance(p.spec, circuit, p.ringChannels);
+      p.conductance = usesConductance(p.spec, circuit, p.ringChannels, p.conductance);
     });
     let rows = 0;
     let synapses = 0;
@@ -538,7 +554,8 @@ export class WebGpuBackend implements Backend {
     w.setU(P.SIZE, p.n);
     w.setU(P.STATE, p.stateBase);
     w.setU(P.NVARS, p.vars.length);
-    w.setU(P.FLAGS, this.recorder && this.recordSpikes(p.spec.name) ? 1 : 0);
+    const driven = this.circuit.inputs.some((i) => i.target === p.spec.name) || this.circuit.sources.some((x) => x.target === p.spec.name);
+    w.setU(P.FLAGS, (this.recorder && this.recordSpikes(p.spec.name) ? 1 : 0) | (driven ? 2 : 0));
     CHANNELS.forEach((ch, k) => w.setU(P.RING + k, p.ringBase[ch]));
     w.setU(P.RINGLEN, p.ringChannels.size ? p.ringLen : 0);
     w.setU(P.SRC, p.sources[0]);
@@ -566,34 +583,36 @@ export class WebGpuBackend implements Backend {
   // ----- buffers -----
 
   private createBuffers(l: Layout): Bufs {
-    const S = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
     const limit = Math.min(this.device.limits.maxStorageBufferBindingSize, this.device.limits.maxBufferSize);
-    const mk = (label: string, words: number, extra = 0) => {
-      const size = Math.max(16, Math.ceil(words) * 4);
-      if (size > limit)
-        throw new Error(`webgpu backend: buffer "${label}" needs ${(size / 2 ** 20).toFixed(0)} MiB, more than this adapter binds (${(limit / 2 ** 20).toFixed(0)} MiB): use the cpu backend or a smaller circuit`);
-      return this.device.createBuffer({ label, size, usage: S | extra });
+    const words: Record<BufferName | 'rec2', number> = {
+      prm: l.words.length,
+      ctl: C.COUNTS + this.pops.length,
+      st: l.stWords,
+      refrac: l.neurons,
+      spikes: l.neurons,
+      fl: l.fWords,
+      rec: 2 * l.recCap,
+      rec2: 2 * l.recCap,
+      rowPtr: l.rows,
+      syn: l.synapses,
+      wt: l.synapses,
+      dly: l.dlyWords,
+      ring: l.ringWords,
+      work: l.workWords,
+      pl: l.plWords,
+      col: l.colWords,
+      out: l.chunkMax * (this.pops.length + l.probes.length),
     };
-    const outWords = l.chunkMax * (this.pops.length + l.probes.length);
-    return {
-      prm: mk('prm', l.words.length),
-      ctl: mk('ctl', C.COUNTS + this.pops.length),
-      st: mk('st', l.stWords),
-      refrac: mk('refrac', l.neurons),
-      spikes: mk('spikes', l.neurons),
-      fl: mk('fl', l.fWords),
-      rec: mk('rec', 2 * l.recCap),
-      rec2: mk('rec2', 2 * l.recCap),
-      rowPtr: mk('rowPtr', l.rows),
-      syn: mk('syn', l.synapses),
-      wt: mk('wt', l.synapses),
-      dly: mk('dly', l.dlyWords),
-      ring: mk('ring', l.ringWords),
-      work: mk('work', l.workWords, GPUBufferUsage.INDIRECT),
-      pl: mk('pl', l.plWords),
-      col: mk('col', l.colWords),
-      out: mk('out', outWords),
-    };
+    // Every size is checked before anything is allocated: a refused layout leaves nothing behind.
+    for (const [label, n] of Object.entries(words))
+      if (n * 4 > limit)
+        throw new Error(`webgpu backend: buffer "${label}" needs ${((n * 4) / 2 ** 20).toFixed(0)} MiB, more than this adapter binds (${(limit / 2 ** 20).toFixed(0)} MiB): use the cpu backend or a smaller circuit`);
+    const groups = Math.ceil(Math.max(l.neurons, l.traceTotal, l.eligTotal) / 64);
+    if (groups > 65535 * this.device.limits.maxComputeWorkgroupsPerDimension)
+      throw new Error(`webgpu backend: ${l.neurons} neurons (or plasticity traces) exceed one dispatch of this adapter`);
+    const S = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
+    const mk = (label: BufferName | 'rec2') => this.device.createBuffer({ label, size: Math.max(16, Math.ceil(words[label]) * 4), usage: S | (label === 'work' ? GPUBufferUsage.INDIRECT : 0) });
+    return Object.fromEntries((Object.keys(words) as (BufferName | 'rec2')[]).map((k) => [k, mk(k)])) as Bufs;
   }
 
   private write(buf: GPUBuffer, wordOffset: number, data: ArrayBufferView & { length: number }): void {
@@ -613,8 +632,16 @@ export class WebGpuBackend implements Backend {
     const oldPl = new Map(this.projs.filter((q) => q.plastic).map((q) => [q, { x: q.plastic!.x, y: q.plastic!.y, elig: q.plastic!.elig }]));
     const oldLevels = new Map(this.prevModulators.map((n, i) => [n, i]));
     const oldOuts = new Map(this.prevOutputs.map((n, i) => [n, i]));
-    const l = this.buildLayout();
-    const b = this.createBuffers(l);
+    const saved = this.snapshot();
+    let l: Layout;
+    let b: Bufs;
+    try {
+      l = this.buildLayout();
+      b = this.createBuffers(l);
+    } catch (e) {
+      saved();
+      throw e;
+    }
     this.write(b.prm, 0, l.words);
     const enc = this.device.createCommandEncoder({ label: 'relayout' });
     const copy = (from: GPUBuffer, fromWord: number, to: GPUBuffer, toWord: number, words: number) => {
@@ -826,21 +853,40 @@ export class WebGpuBackend implements Backend {
     if (this.disposed) throw new Error('webgpu backend: disposed');
     if (this.deviceError) throw new Error(`webgpu backend: ${this.deviceError}`);
     this.busy = true;
+    let pending: Promise<void> | null = null;
     try {
-      let pending: Promise<void> | null = null;
       let done = 0;
       while (done < n) {
+        if (this.disposed) throw new Error('disposed during step()');
         const k = Math.min(n - done, this.layout.chunkMax);
         const chunk = this.encodeChunk(k);
         if (pending) await pending;
         pending = this.finishChunk(chunk);
+        pending.catch(() => undefined);
         done += k;
       }
       if (pending) await pending;
-      if (this.deviceError) throw new Error(`webgpu backend: ${this.deviceError}`);
+      if (this.deviceError) throw new Error(this.deviceError);
+    } catch (e) {
+      const why = this.disposed ? 'disposed during step()' : this.deviceError ?? (e as Error).message;
+      throw new Error(`webgpu backend: ${why || String(e)}`);
     } finally {
       this.busy = false;
     }
+  }
+
+  /** Every pipeline the current layout needs (built once, then cached). */
+  private kernels() {
+    const l = this.layout;
+    return {
+      begin: this.kernel('begin.wgsl', 'begin'),
+      args: this.kernel('args.wgsl', 'args'),
+      propagate: this.kernel('propagate.wgsl', 'propagate'),
+      drain: this.kernel('drain.wgsl', 'drain'),
+      advance: this.kernel('advance.wgsl', 'advance'),
+      families: l.families.map((m, f) => [l.familyNeurons[f] > 0 ? this.neuronKernel(f, m) : null, Math.ceil(l.familyNeurons[f] / 64)] as const).filter((x) => x[0] !== null),
+      stdp: ['decay', 'pre', 'post', 'eligibility'].map((e) => this.kernel('stdp.wgsl', e)),
+    };
   }
 
   private encodeChunk(steps: number): Chunk {
@@ -854,21 +900,17 @@ export class WebGpuBackend implements Backend {
     const pass = enc.beginComputePass();
     pass.setBindGroup(0, this.bindGroups[parity]);
     pass.setBindGroup(1, this.workGroups.read);
-    const begin = this.kernel('begin.wgsl', 'begin');
-    const args = this.kernel('args.wgsl', 'args');
-    const propagate = this.kernel('propagate.wgsl', 'propagate');
-    const drain = this.kernel('drain.wgsl', 'drain');
-    const advance = this.kernel('advance.wgsl', 'advance');
-    const families = l.families.map((m, f) => [l.familyNeurons[f] > 0 ? this.neuronKernel(f, m) : null, Math.ceil(l.familyNeurons[f] / 64)] as const).filter((x) => x[0] !== null);
+    const { begin, args, propagate, drain, advance, families, stdp } = this.kernels();
     const plastic = this.projs.some((q) => q.plastic);
-    const stdp = plastic ? ['decay', 'pre', 'post', 'eligibility'].map((e) => this.kernel('stdp.wgsl', e)) : [];
     const wg = (n: number, size: number) => Math.max(1, Math.ceil(n / size));
+    // More than 65535 workgroups go in rows of 65535 (the kernels index x + y * rows).
+    const dispatch = (groups: number) => pass.dispatchWorkgroups(Math.min(groups, 65535), Math.ceil(groups / 65535));
     for (let s = 0; s < steps; s++) {
       pass.setPipeline(begin);
       pass.dispatchWorkgroups(1);
       for (const [pipe, groups] of families) {
         pass.setPipeline(pipe!);
-        pass.dispatchWorkgroups(groups);
+        dispatch(groups);
       }
       if (this.projs.length > 0) {
         pass.setPipeline(args);
@@ -880,19 +922,19 @@ export class WebGpuBackend implements Backend {
       }
       if (plastic) {
         pass.setPipeline(stdp[0]);
-        pass.dispatchWorkgroups(wg(l.traceTotal, 256));
+        dispatch(wg(l.traceTotal, 256));
         pass.setPipeline(stdp[1]);
         pass.dispatchWorkgroupsIndirect(this.bufs.work, 12);
         pass.setPipeline(stdp[2]);
         pass.dispatchWorkgroupsIndirect(this.bufs.work, 24);
         if (l.eligTotal > 0) {
           pass.setPipeline(stdp[3]);
-          pass.dispatchWorkgroups(wg(l.eligTotal, 256));
+          dispatch(wg(l.eligTotal, 256));
         }
       }
       if (l.ringWords > 0) {
         pass.setPipeline(drain);
-        pass.dispatchWorkgroups(wg(l.neurons, 64));
+        dispatch(wg(l.neurons, 64));
       }
       pass.setPipeline(advance);
       pass.dispatchWorkgroups(1);
@@ -913,11 +955,15 @@ export class WebGpuBackend implements Backend {
     this.device.queue.submit([enc.finish()]);
     const firstStep = this.stepIndex;
     this.stepIndex += steps;
-    return { steps, firstStep, parity, staging, map: staging.mapAsync(GPUMapMode.READ), recCopied };
+    const map = staging.mapAsync(GPUMapMode.READ);
+    // Rejected when the device goes away mid-step: step() reports it; never an unhandled rejection.
+    map.catch(() => undefined);
+    return { steps, firstStep, parity, staging, map, recCopied };
   }
 
   private async finishChunk(c: Chunk): Promise<void> {
     await c.map;
+    if (this.disposed) return;
     const l = this.layout;
     const words = new Uint32Array(c.staging.getMappedRange().slice(0));
     c.staging.unmap();
@@ -926,6 +972,7 @@ export class WebGpuBackend implements Backend {
     const np = this.pops.length;
     const ctlWords = C.COUNTS + np;
     this.pops.forEach((p, q) => this.lastCounts.set(p.spec.name, words[C.COUNTS + q]));
+    if (words[C.ERROR]) this.deviceError ??= 'spike propagation work of one step exceeded 2^32 (spikes x longest row); results are incomplete';
     this.circuit.modulators.forEach((m, i) => {
       // A pulse given while this chunk ran is not in the GPU's number yet.
       this.levels.set(m.name, floats[ctlWords + l.fLevel + i] + (this.pendingPulse.get(m.name) ?? 0));
@@ -1028,10 +1075,48 @@ export class WebGpuBackend implements Backend {
     return this.lastCounts.get(population) ?? 0;
   }
 
+  /** Saves the host model of the network; the returned function puts it back (a refused edit). */
+  private snapshot(): () => void {
+    const pops = this.pops.map((p) => [p, { ...p, ringBase: { ...p.ringBase }, ringChannels: new Set(p.ringChannels) }] as const);
+    const projs = this.projs.map((q) => [q, { ...q }, q.plastic ? { ...q.plastic } : null] as const);
+    const lists = { pops: [...this.pops], projs: [...this.projs], circuit: this.circuit };
+    const maps = { levels: new Map(this.levels), outputs: new Map(this.outputs), inputs: new Map(this.inputValues) };
+    const recorded = this.recorder ? new Set(Object.keys(this.recorder.data.populations)) : null;
+    const prev = { modulators: this.prevModulators, outputs: this.prevOutputs };
+    return () => {
+      for (const [p, v] of pops) Object.assign(p, v);
+      for (const [q, v, pl] of projs) {
+        Object.assign(q, v);
+        if (pl) Object.assign(q.plastic!, pl);
+      }
+      this.pops = lists.pops;
+      this.projs = lists.projs;
+      this.circuit = lists.circuit;
+      this.levels = maps.levels;
+      this.outputs = maps.outputs;
+      this.inputValues.clear();
+      for (const [k, v] of maps.inputs) this.inputValues.set(k, v);
+      if (this.recorder && recorded) for (const k of Object.keys(this.recorder.data.populations)) if (!recorded.has(k)) delete this.recorder.data.populations[k];
+      this.prevModulators = prev.modulators;
+      this.prevOutputs = prev.outputs;
+    };
+  }
+
   // ----- live edits -----
 
   apply(edit: ResolvedEdit, circuit: Circuit): void {
     if (this.busy) throw new Error('webgpu backend: an edit arrived while step() runs; await the step first');
+    const restore = this.snapshot();
+    try {
+      this.applyEdit(edit, circuit);
+    } catch (e) {
+      // A refused edit (e.g. a buffer over the adapter's limit) leaves the running network as it was.
+      restore();
+      throw e;
+    }
+  }
+
+  private applyEdit(edit: ResolvedEdit, circuit: Circuit): void {
     this.prevModulators = this.circuit.modulators.map((m) => m.name);
     this.prevOutputs = this.circuit.outputs.map((o) => o.name);
     this.circuit = circuit;
@@ -1096,12 +1181,19 @@ export class WebGpuBackend implements Backend {
   // ----- recording and accounting -----
 
   configureRecording(config: RecordingConfig): void {
+    if (this.busy) throw new Error('webgpu backend: configureRecording while step() runs; await the step first');
+    const before = { recorder: this.recorder, recordSpikes: this.recordSpikes };
     this.recorder = new Recorder(config, this.dt, new Map(this.pops.map((p) => [p.spec.name, p.n])), this.stepIndex);
     const which = config.spikes;
     this.recordSpikes = (name) => which === undefined || which === 'all' || (Array.isArray(which) && which.includes(name));
     this.prevModulators = this.circuit.modulators.map((m) => m.name);
     this.prevOutputs = this.circuit.outputs.map((o) => o.name);
-    this.relayout();
+    try {
+      this.relayout();
+    } catch (e) {
+      Object.assign(this, before);
+      throw e;
+    }
   }
 
   recording(): Recording {
