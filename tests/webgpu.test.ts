@@ -110,4 +110,37 @@ suite('WebGPU backend', () => {
       expect(auto.stdout).toMatch(/backend: cpu/);
     } else expect(auto.stdout).toMatch(/backend: webgpu/);
   });
+
+  it('an edit the adapter cannot hold is refused and the network runs on unchanged; so does the shared device after a refused circuit', async () => {
+    const limit = Math.min(ctx!.device.limits.maxStorageBufferBindingSize, ctx!.device.limits.maxBufferSize);
+    // A delay ring of 20000 neurons x (delay + 1) slots x 8 bytes just over the binding limit.
+    const slots = Math.ceil(limit / (20000 * 8)) + 1;
+    const yaml = small.replace('b: { model: lif, size: 10 }', 'b: { model: lif, size: 20000 }');
+    const e = await gpuEngine(yaml);
+    e.backend.configureRecording({});
+    e.backend.setInput('i', 800);
+    await e.step(100);
+    const far = { op: 'add_projection' as const, name: 'far', projection: { source: 'a', target: 'b', connectivity: { type: 'one_to_one' as const }, weight: '1 pA', delay: `${slots * 0.1} ms`, synapse: { type: 'current' as const, receptor: 'excitatory' as const } } };
+    expect(() => e.apply({ ...far, projection: { ...far.projection, connectivity: { type: 'all_to_all' } } })).toThrow(/buffer "ring" needs \d+ MiB, more than this adapter binds/);
+    // Still running, and later edits work.
+    e.apply({ op: 'add_population', name: 'tiny', population: { model: 'lif', size: 2 } });
+    await e.step(100);
+    expect(e.backend.recording().populations.a.spikeSteps.length).toBeGreaterThan(10);
+    e.dispose();
+    // A circuit refused at creation leaves the shared device clean: the next engine computes.
+    await expect(gpuEngine(yaml.replace('delay: 1 ms', `delay: ${slots * 0.1} ms`))).rejects.toThrow(/more than this adapter binds/);
+    const next = await gpuEngine(small);
+    next.backend.setInput('i', 800);
+    await next.step(200);
+    expect((await next.backend.readState('a', 'v')).some((v) => v > -64)).toBe(true);
+    next.dispose();
+  });
+
+  it('dispose during a step rejects that step instead of crashing the process', async () => {
+    const e = await gpuEngine(example('coba.yaml'));
+    const running = e.step(2000);
+    await new Promise((r) => setTimeout(r, 20));
+    e.dispose();
+    await expect(running).rejects.toThrow(/disposed during step/);
+  });
 });
