@@ -127,6 +127,11 @@ async function main(): Promise<void> {
     const t = await timeSteps(e, 10000, 1000, `coba ${backend}`);
     const spikes = totalSpikes(e) - before;
     row(table, 'COBA 4000', e, compileS, t, spikes, 1, 0.1);
+    if (e.backend instanceof WebGpuBackend) {
+      // Chunks are pipelined, so a run is bound by the larger of host encoding and GPU time per step.
+      const us = e.backend.encodingCost();
+      console.log(`host encoding: ${us.toFixed(1)} us per COBA step (an RTF ceiling of ${(100 / us).toFixed(1)} at dt 0.1 ms from the host alone); measured ${((t.loopS / 10000) * 1e6).toFixed(1)} us per step`);
+    }
     e.dispose();
     return t.loopS;
   };

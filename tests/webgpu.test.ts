@@ -143,4 +143,19 @@ suite('WebGPU backend', () => {
     e.dispose();
     await expect(running).rejects.toThrow(/disposed during step/);
   });
+
+  it('the compatibility level (OpenGL ES) computes the same spikes as the CPU, when a GL adapter exists', () => {
+    const env = { ...process.env, FLUX_WEBGPU_BACKEND: 'opengles' };
+    const run = (backend: string) => spawnSync(process.execPath, [join(ROOT, 'bin/flux.js'), 'simulate', example('izhikevich-patterns.yaml'), '--duration', '300ms', '--backend', backend, '--quiet'], { encoding: 'utf8', cwd: ROOT, env });
+    const gl = run('webgpu');
+    if (gl.status !== 0 && /no WebGPU adapter/.test(gl.stderr)) {
+      // GL is accepted, not required: say so instead of passing silently.
+      console.warn(`no OpenGL ES adapter here: ${gl.stderr.trim().split('\n').pop()}`);
+      return;
+    }
+    expect(gl.status, gl.stderr).toBe(0);
+    expect(gl.stdout).toMatch(/backend: webgpu on .*compatibility/);
+    const counts = (out: string) => out.split('\n').filter((l) => /spikes/.test(l));
+    expect(counts(gl.stdout)).toEqual(counts(run('cpu').stdout));
+  });
 });

@@ -889,15 +889,23 @@ export class WebGpuBackend implements Backend {
     };
   }
 
-  private encodeChunk(steps: number): Chunk {
-    const l = this.layout;
-    const parity = this.parity;
-    this.parity ^= 1;
-    this.write(this.bufs.ctl, C.CHUNK, new Uint32Array([0, 0]));
-    // Pulses written since the last chunk are consumed by its first step.
-    this.pendingPulse.clear();
-    const enc = this.device.createCommandEncoder({ label: 'steps' });
+  /**
+   * Host time to encode one step, in microseconds (the commands are built, not submitted). With
+   * chunks pipelined, a run is bound by the larger of this and the GPU's time per step.
+   */
+  encodingCost(steps = 1000): number {
+    const enc = this.device.createCommandEncoder();
     const pass = enc.beginComputePass();
+    const t0 = performance.now();
+    this.encodeSteps(pass, steps, 0);
+    pass.end();
+    enc.finish();
+    return ((performance.now() - t0) / steps) * 1000;
+  }
+
+  /** The commands of `steps` steps (no readback), into an open compute pass. */
+  private encodeSteps(pass: GPUComputePassEncoder, steps: number, parity: number): void {
+    const l = this.layout;
     pass.setBindGroup(0, this.bindGroups[parity]);
     pass.setBindGroup(1, this.workGroups.read);
     const { begin, args, propagate, drain, advance, families, stdp } = this.kernels();
@@ -939,6 +947,18 @@ export class WebGpuBackend implements Backend {
       pass.setPipeline(advance);
       pass.dispatchWorkgroups(1);
     }
+  }
+
+  private encodeChunk(steps: number): Chunk {
+    const l = this.layout;
+    const parity = this.parity;
+    this.parity ^= 1;
+    this.write(this.bufs.ctl, C.CHUNK, new Uint32Array([0, 0]));
+    // Pulses written since the last chunk are consumed by its first step.
+    this.pendingPulse.clear();
+    const enc = this.device.createCommandEncoder({ label: 'steps' });
+    const pass = enc.beginComputePass();
+    this.encodeSteps(pass, steps, parity);
     pass.end();
     // One staging copy per chunk: control words, float globals, readback rows, a prefix of the spike records.
     const ctlWords = C.COUNTS + this.pops.length;
