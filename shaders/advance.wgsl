@@ -1,6 +1,7 @@
 // End of a step (phases 8-9): modulator levels decay towards their drive and take this step's spikes,
 // outputs update (rate EMA, spike count, mean membrane potential), per-step spike counts and state
-// probes go to the readback buffers, and the step counters advance.
+// probes go to the readback rows, and the step counters advance. Then the next step's start: spike
+// counts cleared and modulator effects computed (shaders/modulators.wgsl).
 
 @group(0) @binding(0) var<storage, read> prm: array<f32>;
 @group(0) @binding(1) var<storage, read_write> ctl: array<u32>;
@@ -51,18 +52,22 @@ fn advance(@builtin(local_invocation_index) t: u32) {
       }
     }
   }
-  // Every thread has read ctl[C_CHUNK] before thread 0 advances it.
-  workgroupBarrier();
-  if (t != 0u) { return; }
-  let lv = pu(H_F_LEVEL);
-  for (var m = 0u; m < pu(H_NMODS); m += 1u) {
-    let r = pu(H_MOD0) + 8u * m;
-    let drive = fl[pu(H_F_DRIVE) + m];
-    var kick = 0.0;
-    let k0 = pu(r + 1u);
-    for (var k = 0u; k < pu(r + 2u); k += 1u) { kick += pf(k0 + 2u * k + 1u) * f32(ctl[C_COUNTS + pu(k0 + 2u * k)]); }
-    fl[lv + m] = drive + (fl[lv + m] - drive) * pf(r) + kick;
+  if (t == 0u) {
+    let lv = pu(H_F_LEVEL);
+    for (var m = 0u; m < pu(H_NMODS); m += 1u) {
+      let r = pu(H_MOD0) + 8u * m;
+      let drive = fl[pu(H_F_DRIVE) + m];
+      var kick = 0.0;
+      let k0 = pu(r + 1u);
+      for (var k = 0u; k < pu(r + 2u); k += 1u) { kick += pf(k0 + 2u * k + 1u) * f32(ctl[C_COUNTS + pu(k0 + 2u * k)]); }
+      fl[lv + m] = drive + (fl[lv + m] - drive) * pf(r) + kick;
+    }
   }
+  // Every thread has read the counts and ctl[C_CHUNK] before they change.
+  workgroupBarrier();
+  for (var p = t; p < npops; p += WG) { ctl[C_COUNTS + p] = 0u; }
+  if (t != 0u) { return; }
+  modulatorEffects();
   ctl[C_STEP] += 1u;
   ctl[C_CHUNK] = chunk + 1u;
 }

@@ -1,14 +1,10 @@
 // Work sizes of the spike-driven kernels of this step, computed on the GPU so the host never waits
-// for a spike count: for each projection (spikes of its source) x (longest row), prefix sums over
-// projections, and the indirect dispatch arguments of propagation and of the STDP passes.
+// for a spike count: for each projection (spikes of its source) x (longest row), and prefix sums
+// over projections. propagate.wgsl and stdp.wgsl run a fixed grid that strides over this work.
 
 @group(0) @binding(0) var<storage, read> prm: array<f32>;
 @group(0) @binding(1) var<storage, read_write> ctl: array<u32>;
-@group(1) @binding(0) var<storage, read_write> work: array<u32>;
-
-const WG: u32 = 256u;
-
-fn dispatchSize(total: u32) -> u32 { return min((total + WG - 1u) / WG, 65535u); }
+@group(0) @binding(12) var<storage, read_write> work: array<u32>;
 
 /** a * b, or the error flag and 0 when it does not fit in u32. */
 fn mulChecked(a: u32, b: u32) -> u32 {
@@ -37,9 +33,6 @@ fn args() {
     total = addChecked(total, mulChecked(ctl[C_COUNTS + pu(r + R_SRC)], max(pu(r + R_MAXROW), 1u)));
   }
   work[W_PFX + nproj] = total;
-  work[0] = dispatchSize(total);
-  work[1] = 1u;
-  work[2] = 1u;
   let np = pu(H_NPLASTIC);
   let pre0 = W_PFX + nproj + 1u;
   let post0 = pre0 + np + 1u;
@@ -55,10 +48,4 @@ fn args() {
   }
   work[pre0 + np] = tpre;
   work[post0 + np] = tpost;
-  work[3] = dispatchSize(tpre);
-  work[4] = 1u;
-  work[5] = 1u;
-  work[6] = dispatchSize(tpost);
-  work[7] = 1u;
-  work[8] = 1u;
 }

@@ -155,7 +155,7 @@ const L_NPRE: u32 = 16u;
 const L_NPOST: u32 = 17u;
 const L_NSYN: u32 = 18u;
 
-// work words: indirect arguments, then prefix sums.
+// work words: prefix sums of the spike-driven work from W_PFX on.
 const W_PFX: u32 = 16u;
 
 /** Linear thread index of a 1-D dispatch laid out as x * y workgroups (x at most 65535). */

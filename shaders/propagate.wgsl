@@ -13,8 +13,7 @@
 @group(0) @binding(9) var<storage, read_write> wt: array<f32>;
 @group(0) @binding(10) var<storage, read_write> dly: array<u32>;
 @group(0) @binding(11) var<storage, read_write> ring: array<atomic<u32>>;
-// Read-only here: the same buffer holds the indirect dispatch arguments of this dispatch.
-@group(1) @binding(0) var<storage, read> work: array<u32>;
+@group(0) @binding(12) var<storage, read_write> work: array<u32>;
 
 fn ringAdd(idx: u32, w: f32) {
   let whole = floor(w);

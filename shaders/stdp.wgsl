@@ -14,8 +14,7 @@
 @group(0) @binding(13) var<storage, read_write> pl: array<f32>;
 @group(0) @binding(14) var<storage, read_write> col: array<u32>;
 @group(0) @binding(5) var<storage, read_write> fl: array<f32>;
-// Read-only here: the same buffer holds the indirect dispatch arguments of this dispatch.
-@group(1) @binding(0) var<storage, read> work: array<u32>;
+@group(0) @binding(12) var<storage, read_write> work: array<u32>;
 
 fn rec(p: u32) -> u32 { return pu(H_PLAST0) + LSTRIDE * p; }
 fn projRec(s: u32) -> u32 { return pu(H_PROJ0) + PRSTRIDE * pu(s + L_PROJ); }

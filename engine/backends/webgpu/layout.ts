@@ -23,12 +23,9 @@ export const L = {
 } as const;
 export const C = { STEP: 0, CHUNK: 1, REC: 2, ERROR: 3, COUNTS: 16 } as const;
 export const W_PFX = 16;
-/**
- * Binding numbers of group 0, which every kernel shares. `work` is alone in group 1: written by the args
- * kernel, it is the indirect argument buffer of the next dispatches, where it must be bound read-only.
- */
-export const BIND = { prm: 0, ctl: 1, st: 2, refrac: 3, spikes: 4, fl: 5, rec: 6, rowPtr: 7, syn: 8, wt: 9, dly: 10, ring: 11, pl: 13, col: 14, out: 15 } as const;
-export type BufferName = keyof typeof BIND | 'work';
+/** Binding numbers of the one bind group every kernel shares (16 storage buffers). */
+export const BIND = { prm: 0, ctl: 1, st: 2, refrac: 3, spikes: 4, fl: 5, rec: 6, rowPtr: 7, syn: 8, wt: 9, dly: 10, ring: 11, work: 12, pl: 13, col: 14, out: 15 } as const;
+export type BufferName = keyof typeof BIND;
 
 export type Channel = 'ie' | 'ii' | 'ge' | 'gi';
 export const CHANNELS: Channel[] = ['ie', 'ii', 'ge', 'gi'];

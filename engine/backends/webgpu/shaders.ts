@@ -25,9 +25,9 @@ function read(name: string): string {
   return text;
 }
 
-/** Source of a kernel file with the common definitions in front. */
-export function kernelSource(file: string): string {
-  return `${read('common.wgsl')}\n${read(file)}`;
+/** Source of a kernel file with the common definitions (and any shared files it names) in front. */
+export function kernelSource(file: string, ...shared: string[]): string {
+  return [read('common.wgsl'), ...shared.map(read), read(file)].join('\n');
 }
 
 /** The neuron update kernel of a model family, or null when the model has no WGSL file. */

@@ -116,6 +116,8 @@ interface Layout {
   familyNeurons: number[];
   eligTotal: number;
   traceTotal: number;
+  /** The most work one step of propagation and of the STDP passes can have (every neuron spiking). */
+  workUpper: { propagate: number; pre: number; post: number };
 }
 
 type Bufs = Record<BufferName, GPUBuffer> & { rec2: GPUBuffer };
@@ -144,10 +146,10 @@ export class WebGpuBackend implements Backend {
   private layout!: Layout;
   private bufs!: Bufs;
   private bindGroups: GPUBindGroup[] = [];
-  private workGroups!: { read: GPUBindGroup; write: GPUBindGroup };
   private readonly bindLayout: GPUBindGroupLayout;
-  private readonly workLayouts: { read: GPUBindGroupLayout; write: GPUBindGroupLayout };
-  private readonly pipelineLayouts: { read: GPUPipelineLayout; write: GPUPipelineLayout };
+  private readonly pipelineLayout: GPUPipelineLayout;
+  /** Most workgroups of the spike-driven kernels, which stride over their work (fewer on a software adapter). */
+  private readonly gridMax: number;
   private readonly pipelines = new Map<string, GPUComputePipeline>();
   private readonly chunkSteps: number;
   private readonly ownsDevice: boolean;
@@ -206,14 +208,12 @@ export class WebGpuBackend implements Backend {
       visibility: GPUShaderStage.COMPUTE,
       buffer: { type: binding === BIND.prm ? 'read-only-storage' : 'storage' },
     }));
-    if (entries.length + 1 > STORAGE_BUFFERS) throw new Error('internal: more bindings than STORAGE_BUFFERS');
+    if (entries.length > STORAGE_BUFFERS) throw new Error('internal: more bindings than STORAGE_BUFFERS');
     this.bindLayout = this.device.createBindGroupLayout({ entries });
-    const work = (type: GPUBufferBindingType) => this.device.createBindGroupLayout({ entries: [{ binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type } }] });
-    this.workLayouts = { read: work('read-only-storage'), write: work('storage') };
-    this.pipelineLayouts = {
-      read: this.device.createPipelineLayout({ bindGroupLayouts: [this.bindLayout, this.workLayouts.read] }),
-      write: this.device.createPipelineLayout({ bindGroupLayouts: [this.bindLayout, this.workLayouts.write] }),
-    };
+    this.pipelineLayout = this.device.createPipelineLayout({ bindGroupLayouts: [this.bindLayout] });
+    // A fixed grid instead of an indirect dispatch sized on the GPU: two fewer host calls per step
+    // (no bind-group switch), at the price of idle workgroups when few spikes arrive.
+    this.gridMax = ctx.software ? 16 : 1024;
     for (const cp of net.populations) this.addPop(cp);
     for (const c of net.projections) this.addProj(c);
     for (const m of net.circuit.modulators) this.levels.set(m.name, m.baseline);
@@ -541,6 +541,11 @@ export class WebGpuBackend implements Backend {
       familyNeurons,
       eligTotal,
       traceTotal,
+      workUpper: {
+        propagate: this.projs.reduce((a, q) => a + q.src.n * Math.max(q.maxRow, 1), 0),
+        pre: this.projs.reduce((a, q) => a + (q.plastic ? q.src.n * Math.max(q.maxRow, 1) : 0), 0),
+        post: this.projs.reduce((a, q) => a + (q.plastic ? q.tgt.n * Math.max(q.plastic.maxCol, 1) : 0), 0),
+      },
     };
   }
 
@@ -738,11 +743,9 @@ export class WebGpuBackend implements Backend {
     this.bindGroups = [b.rec, b.rec2].map((rec) =>
       this.device.createBindGroup({
         layout: this.bindLayout,
-        entries: (Object.keys(BIND) as (keyof typeof BIND)[]).map((k) => ({ binding: BIND[k], resource: { buffer: k === 'rec' ? rec : b[k] } })),
+        entries: (Object.keys(BIND) as BufferName[]).map((k) => ({ binding: BIND[k], resource: { buffer: k === 'rec' ? rec : b[k] } })),
       }),
     );
-    const workGroup = (layout: GPUBindGroupLayout) => this.device.createBindGroup({ layout, entries: [{ binding: 0, resource: { buffer: b.work } }] });
-    this.workGroups = { read: workGroup(this.workLayouts.read), write: workGroup(this.workLayouts.write) };
   }
 
   /** Modulator and output names of the layout now on the GPU (indices into fl). */
@@ -754,15 +757,14 @@ export class WebGpuBackend implements Backend {
     if (!p) {
       const { code, entry, constants } = make();
       const module = this.device.createShaderModule({ label: key, code });
-      const layout = key === 'args.wgsl:args' ? this.pipelineLayouts.write : this.pipelineLayouts.read;
-      p = this.device.createComputePipeline({ label: key, layout, compute: { module, entryPoint: entry, constants } });
+      p = this.device.createComputePipeline({ label: key, layout: this.pipelineLayout, compute: { module, entryPoint: entry, constants } });
       this.pipelines.set(key, p);
     }
     return p;
   }
 
-  private kernel(file: string, entry: string): GPUComputePipeline {
-    return this.pipeline(`${file}:${entry}`, () => ({ code: kernelSource(file), entry }));
+  private kernel(file: string, entry: string, ...shared: string[]): GPUComputePipeline {
+    return this.pipeline(`${file}:${entry}`, () => ({ code: kernelSource(file, ...shared), entry }));
   }
 
   private neuronKernel(family: number, model: string): GPUComputePipeline {
@@ -879,11 +881,11 @@ export class WebGpuBackend implements Backend {
   private kernels() {
     const l = this.layout;
     return {
-      begin: this.kernel('begin.wgsl', 'begin'),
+      begin: this.kernel('begin.wgsl', 'begin', 'modulators.wgsl'),
       args: this.kernel('args.wgsl', 'args'),
       propagate: this.kernel('propagate.wgsl', 'propagate'),
       drain: this.kernel('drain.wgsl', 'drain'),
-      advance: this.kernel('advance.wgsl', 'advance'),
+      advance: this.kernel('advance.wgsl', 'advance', 'modulators.wgsl'),
       families: l.families.map((m, f) => [l.familyNeurons[f] > 0 ? this.neuronKernel(f, m) : null, Math.ceil(l.familyNeurons[f] / 64)] as const).filter((x) => x[0] !== null),
       stdp: ['decay', 'pre', 'post', 'eligibility'].map((e) => this.kernel('stdp.wgsl', e)),
     };
@@ -907,34 +909,33 @@ export class WebGpuBackend implements Backend {
   private encodeSteps(pass: GPUComputePassEncoder, steps: number, parity: number): void {
     const l = this.layout;
     pass.setBindGroup(0, this.bindGroups[parity]);
-    pass.setBindGroup(1, this.workGroups.read);
     const { begin, args, propagate, drain, advance, families, stdp } = this.kernels();
     const plastic = this.projs.some((q) => q.plastic);
     const wg = (n: number, size: number) => Math.max(1, Math.ceil(n / size));
+    const grid = (upper: number) => Math.min(this.gridMax, wg(upper, 256));
     // More than 65535 workgroups go in rows of 65535 (the kernels index x + y * rows).
     const dispatch = (groups: number) => pass.dispatchWorkgroups(Math.min(groups, 65535), Math.ceil(groups / 65535));
+    // Later steps get their start (counts cleared, modulator effects) from the previous advance.
+    pass.setPipeline(begin);
+    pass.dispatchWorkgroups(1);
     for (let s = 0; s < steps; s++) {
-      pass.setPipeline(begin);
-      pass.dispatchWorkgroups(1);
       for (const [pipe, groups] of families) {
         pass.setPipeline(pipe!);
         dispatch(groups);
       }
       if (this.projs.length > 0) {
         pass.setPipeline(args);
-        pass.setBindGroup(1, this.workGroups.write);
         pass.dispatchWorkgroups(1);
-        pass.setBindGroup(1, this.workGroups.read);
         pass.setPipeline(propagate);
-        pass.dispatchWorkgroupsIndirect(this.bufs.work, 0);
+        pass.dispatchWorkgroups(grid(l.workUpper.propagate));
       }
       if (plastic) {
         pass.setPipeline(stdp[0]);
         dispatch(wg(l.traceTotal, 256));
         pass.setPipeline(stdp[1]);
-        pass.dispatchWorkgroupsIndirect(this.bufs.work, 12);
+        pass.dispatchWorkgroups(grid(l.workUpper.pre));
         pass.setPipeline(stdp[2]);
-        pass.dispatchWorkgroupsIndirect(this.bufs.work, 24);
+        pass.dispatchWorkgroups(grid(l.workUpper.post));
         if (l.eligTotal > 0) {
           pass.setPipeline(stdp[3]);
           dispatch(wg(l.eligTotal, 256));
@@ -961,17 +962,19 @@ export class WebGpuBackend implements Backend {
     this.encodeSteps(pass, steps, parity);
     pass.end();
     // One staging copy per chunk: control words, float globals, readback rows, a prefix of the spike records.
-    const ctlWords = C.COUNTS + this.pops.length;
-    const rowWords = steps * (this.pops.length + l.probes.length);
-    const recCopied = Math.min(l.recCap, REC_PREFIX);
-    const total = ctlWords + l.fWords + (this.recorder ? rowWords + 2 * recCopied : 0);
+    // Spike counts are cleared at the end of each step, so the last step's come from its readback row;
+    // without a recorder only that row is copied.
+    const ctlWords = C.COUNTS;
+    const row = this.pops.length + l.probes.length;
+    const rowWords = this.recorder ? steps * row : row;
+    const rowFrom = this.recorder ? 0 : (steps - 1) * row;
+    const recCopied = this.recorder ? Math.min(l.recCap, REC_PREFIX) : 0;
+    const total = ctlWords + l.fWords + rowWords + 2 * recCopied;
     const staging = this.device.createBuffer({ size: Math.max(16, total * 4), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
     enc.copyBufferToBuffer(this.bufs.ctl, 0, staging, 0, ctlWords * 4);
     if (l.fWords > 0) enc.copyBufferToBuffer(this.bufs.fl, 0, staging, ctlWords * 4, l.fWords * 4);
-    if (this.recorder) {
-      if (rowWords > 0) enc.copyBufferToBuffer(this.bufs.out, 0, staging, (ctlWords + l.fWords) * 4, rowWords * 4);
-      if (recCopied > 0) enc.copyBufferToBuffer(parity ? this.bufs.rec2 : this.bufs.rec, 0, staging, (ctlWords + l.fWords + rowWords) * 4, recCopied * 8);
-    }
+    if (rowWords > 0) enc.copyBufferToBuffer(this.bufs.out, rowFrom * 4, staging, (ctlWords + l.fWords) * 4, rowWords * 4);
+    if (recCopied > 0) enc.copyBufferToBuffer(parity ? this.bufs.rec2 : this.bufs.rec, 0, staging, (ctlWords + l.fWords + rowWords) * 4, recCopied * 8);
     this.device.queue.submit([enc.finish()]);
     const firstStep = this.stepIndex;
     this.stepIndex += steps;
@@ -990,8 +993,11 @@ export class WebGpuBackend implements Backend {
     c.staging.destroy();
     const floats = new Float32Array(words.buffer);
     const np = this.pops.length;
-    const ctlWords = C.COUNTS + np;
-    this.pops.forEach((p, q) => this.lastCounts.set(p.spec.name, words[C.COUNTS + q]));
+    const ctlWords = C.COUNTS;
+    const rowWords = np + l.probes.length;
+    const rowsAt = ctlWords + l.fWords;
+    const lastRow = rowsAt + (this.recorder ? (c.steps - 1) * rowWords : 0);
+    this.pops.forEach((p, q) => this.lastCounts.set(p.spec.name, words[lastRow + q]));
     if (words[C.ERROR]) this.deviceError ??= 'spike propagation work of one step exceeded 2^32 (spikes x longest row); results are incomplete';
     this.circuit.modulators.forEach((m, i) => {
       // A pulse given while this chunk ran is not in the GPU's number yet.
@@ -999,8 +1005,6 @@ export class WebGpuBackend implements Backend {
     });
     this.circuit.outputs.forEach((o, i) => this.outputs.set(o.name, floats[ctlWords + l.fOut + i]));
     if (!this.recorder) return;
-    const rowWords = np + l.probes.length;
-    const rowsAt = ctlWords + l.fWords;
     const recAt = rowsAt + c.steps * rowWords;
     const nRec = words[C.REC];
     let rec = words.subarray(recAt, recAt + 2 * Math.min(nRec, c.recCopied));
