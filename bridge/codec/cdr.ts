@@ -1,0 +1,73 @@
+// CDR (de)serialization of ROS 2 messages with @foxglove/rosmsg2-serialization. Transports move
+// serialized bytes; this turns them into plain objects and back. Decoding accepts any encapsulation
+// options value and trailing padding (Cyclone DDS pads samples to 4 bytes and counts the padding in
+// the options; rmw and the foxglove writer do not), and fails with a CodecError on anything malformed.
+import { MessageReader, MessageWriter } from '@foxglove/rosmsg2-serialization';
+import { definitionsFor, splitType, type DefinitionSource } from './definitions.js';
+
+export class CodecError extends Error {}
+
+export interface Codec {
+  /** "package/msg/Type" */
+  readonly type: string;
+  decode(bytes: Uint8Array): Record<string, unknown>;
+  encode(message: Record<string, unknown>): Uint8Array;
+  /** A message of this type with every field zero, empty or false (a template for outputs). */
+  zero(): Record<string, unknown>;
+}
+
+/** CDR little-endian (00 01) and big-endian (00 00) plain encapsulations; others are refused. */
+const PLAIN_CDR = new Set([0x0000, 0x0001]);
+
+export function createCodec(type: string, src: DefinitionSource = {}): Codec {
+  const [pkg, name] = splitType(type);
+  const { definitions } = definitionsFor(type, src);
+  const reader = new MessageReader(definitions);
+  const writer = new MessageWriter(definitions);
+  const full = `${pkg}/msg/${name}`;
+  const zero = () => zeroOf(`${pkg}/${name}`, definitions);
+  return {
+    type: full,
+    decode(bytes) {
+      if (bytes.byteLength < 4) throw new CodecError(`${full}: ${bytes.byteLength} bytes, shorter than the CDR header`);
+      const kind = (bytes[0] << 8) | bytes[1];
+      if (!PLAIN_CDR.has(kind)) throw new CodecError(`${full}: unsupported encapsulation 0x${kind.toString(16).padStart(4, '0')}`);
+      let msg: Record<string, unknown>;
+      try {
+        msg = reader.readMessage(bytes) as Record<string, unknown>;
+      } catch (e) {
+        throw new CodecError(`${full}: malformed CDR (${(e as Error).message})`);
+      }
+      // Cyclone's padding is at most 3 bytes; more left over means the bytes are of another type.
+      const rest = bytes.byteLength - reader.lastReadByteLength();
+      if (rest > 3) throw new CodecError(`${full}: ${rest} bytes left after the message (another type or distro?)`);
+      return msg;
+    },
+    encode(message) {
+      try {
+        return writer.writeMessage(message);
+      } catch (e) {
+        throw new CodecError(`${full}: cannot encode (${(e as Error).message})`);
+      }
+    },
+    zero,
+  };
+}
+
+function zeroOf(type: string, defs: ReturnType<typeof definitionsFor>['definitions']): Record<string, unknown> {
+  const def = defs.find((d) => d.name === type) ?? defs[0];
+  const out: Record<string, unknown> = {};
+  for (const f of def.definitions) {
+    if (f.isConstant) continue;
+    const one = () =>
+      f.isComplex ? zeroOf(f.type, defs)
+      : f.type === 'time' || f.type === 'duration' ? { sec: 0, nanosec: 0 } // the shipped sets' builtin_interfaces
+      : f.type === 'string' || f.type === 'wstring' ? ''
+      : f.type === 'bool' ? false
+      : /int64/.test(f.type) ? 0n
+      : 0;
+    if (f.isArray) out[f.name] = f.arrayLength !== undefined ? Array.from({ length: f.arrayLength }, one) : [];
+    else out[f.name] = one();
+  }
+  return out;
+}
