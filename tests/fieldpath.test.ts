@@ -1,0 +1,87 @@
+// Field paths on every message type the bridge promises (values from the Cyclone DDS golden set).
+import { describe, it, expect } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { compileFieldPath, FieldPathError } from '../bridge/fieldpath.js';
+import { createCodec } from '../bridge/codec/cdr.js';
+import { definitionsFor } from '../bridge/codec/definitions.js';
+import { ROOT } from './helpers.js';
+
+interface Golden { type: string; value: Record<string, unknown>; hex: string }
+const golden = JSON.parse(readFileSync(join(ROOT, 'tests/reference/cdr/golden.json'), 'utf8')) as Golden[];
+const TEST_MSGS = { dir: '/usr/share/test_interface_files/msg', package: 'test_msgs' };
+const bytes = (hex: string) => Uint8Array.from(hex.match(/../g)!.map((h) => parseInt(h, 16)));
+
+/** The decoded golden message of a type, and its definitions. */
+function sample(type: string) {
+  const g = golden.find((x) => x.type === type || x.type === `${type}@jazzy`)!;
+  const defs = definitionsFor(type, { msgPaths: [TEST_MSGS] }).definitions;
+  return { msg: createCodec(type, { msgPaths: [TEST_MSGS] }).decode(bytes(g.hex)), defs };
+}
+
+const cases: [string, string, number | number[]][] = [
+  ['geometry_msgs/msg/Twist', 'linear.x', 0.5],
+  ['geometry_msgs/msg/Twist', 'angular', [0, 0.125, -2.5]],
+  ['geometry_msgs/msg/TwistStamped', 'twist.angular.z', -2.5],
+  ['geometry_msgs/msg/TwistStamped', 'header.stamp.sec', 1700000000],
+  ['sensor_msgs/msg/LaserScan', 'ranges', [0.5, 1.25, 3, 10, 0.125]],
+  ['sensor_msgs/msg/LaserScan', 'ranges[1:4]', [1.25, 3, 10]],
+  ['sensor_msgs/msg/LaserScan', 'ranges[-1]', 0.125],
+  ['sensor_msgs/msg/LaserScan', 'ranges[0:5:2]', [0.5, 3, 0.125]],
+  ['sensor_msgs/msg/LaserScan', 'ranges[3:]', [10, 0.125]],
+  ['sensor_msgs/msg/LaserScan', 'range_max', 12],
+  ['sensor_msgs/msg/Imu', 'orientation', [0, 0, 0.7071, 0.7071]],
+  ['sensor_msgs/msg/Imu', 'linear_acceleration.z', 9.81],
+  ['sensor_msgs/msg/Imu', 'orientation_covariance[0]', -1],
+  ['nav_msgs/msg/Odometry', 'pose.pose.position', [1, 2, 0]],
+  ['nav_msgs/msg/Odometry', 'twist.twist.linear.y', -1.25],
+  ['nav_msgs/msg/Odometry', 'pose.covariance[35]', 0.5],
+  ['sensor_msgs/msg/JointState', 'position[1]', -0.25],
+  ['sensor_msgs/msg/JointState', 'velocity[0:2]', [1, 2]],
+  ['sensor_msgs/msg/Range', 'range', 1.25],
+  ['sensor_msgs/msg/Range', 'radiation_type', 1],
+  ['std_msgs/msg/Float32MultiArray', 'data[1]', -2],
+  ['std_msgs/msg/Float32MultiArray', 'layout.dim[0].size', 3],
+];
+
+describe('field paths', () => {
+  for (const [type, path, want] of cases) {
+    it(`${type} ${path}`, () => {
+      const { msg, defs } = sample(type);
+      const p = compileFieldPath(path, defs);
+      expect(p.vector).toBe(Array.isArray(want));
+      const got = p.get(msg);
+      if (Array.isArray(want)) expect(Array.from(got as number[]).map((x) => Math.fround(x))).toEqual(want.map((x) => Math.fround(x)));
+      else expect(Math.fround(got as number)).toBe(Math.fround(want));
+    });
+  }
+
+  it('writes into an output message: scalars, messages of numbers and slices', () => {
+    const twist = createCodec('geometry_msgs/msg/TwistStamped');
+    const defs = definitionsFor('geometry_msgs/msg/TwistStamped').definitions;
+    const m = twist.zero();
+    compileFieldPath('twist.linear.x', defs).set(m, 0.3);
+    compileFieldPath('twist.angular', defs).set(m, [0, 0, -0.7]);
+    expect(m.twist).toEqual({ linear: { x: 0.3, y: 0, z: 0 }, angular: { x: 0, y: 0, z: -0.7 } });
+    const arr = createCodec('std_msgs/msg/Float32MultiArray');
+    const a = arr.zero();
+    compileFieldPath('data[2:5]', definitionsFor('std_msgs/msg/Float32MultiArray').definitions).set(a, [1, 2, 3]);
+    expect(a.data).toEqual([0, 0, 1, 2, 3]);
+    // What was written encodes.
+    expect(twist.decode(twist.encode(m)).twist).toEqual(m.twist);
+  });
+
+  it('typos and impossible paths are reported at compile time with what exists', () => {
+    const defs = definitionsFor('sensor_msgs/msg/LaserScan').definitions;
+    expect(() => compileFieldPath('range', defs)).toThrow(/sensor_msgs\/LaserScan has no field "range"; it has header, angle_min.*ranges, intensities/);
+    expect(() => compileFieldPath('header.frame_id', defs)).toThrow(/ends on a string, not a number/);
+    expect(() => compileFieldPath('header', defs)).toThrow(/not a message of numbers/);
+    expect(() => compileFieldPath('angle_min[0]', defs)).toThrow(/not an array/);
+    expect(() => compileFieldPath('ranges.x', defs)).toThrow(/follows an array/);
+    expect(() => compileFieldPath('ranges[1:2:0]', defs)).toThrow(/step must be >= 1/);
+    expect(() => compileFieldPath('ranges..', defs)).toThrow(FieldPathError);
+    expect(() => compileFieldPath('', defs)).toThrow(FieldPathError);
+    const p = compileFieldPath('ranges[7]', defs);
+    expect(() => p.get({ ranges: [1, 2] })).toThrow(/index 7 outside an array of 2/);
+  });
+});
