@@ -3,7 +3,7 @@
 // compiled once against the message definition, so a typo is reported when the bridge starts, with
 // the fields that exist, not at the first message. Reading yields a number or a number array; writing
 // (outputs) puts a number or an array into a message object.
-import type { MessageDefinition } from '@foxglove/message-definition';
+import type { MessageDefinition, MessageDefinitionField } from '@foxglove/message-definition';
 
 export class FieldPathError extends Error {}
 
@@ -63,7 +63,7 @@ export function compileFieldPath(text: string, definitions: MessageDefinition[])
   const steps = parse(text);
   const byName = new Map(definitions.map((d) => [d.name, d]));
   // Walk the definition to check every field and find what the path ends on.
-  let def: MessageDefinition | undefined = definitions[0];
+  let def: MessageDefinition | undefined = definitions[0] as MessageDefinition | undefined;
   let fieldType: string | null = null;
   let isArray = false;
   let vector = false;
@@ -71,7 +71,7 @@ export function compileFieldPath(text: string, definitions: MessageDefinition[])
     if (s.kind === 'field') {
       if (isArray) throw new FieldPathError(`field path "${text}": "${s.name}" follows an array; index it first`);
       if (!def) throw new FieldPathError(`field path "${text}": "${s.name}" follows a ${fieldType}, which has no fields`);
-      const f = def.definitions.find((d) => d.name === s.name && !d.isConstant);
+      const f: MessageDefinitionField | undefined = def.definitions.find((d) => d.name === s.name && !d.isConstant);
       if (!f) throw new FieldPathError(`field path "${text}": ${def.name} has no field "${s.name}"; it has ${def.definitions.filter((d) => !d.isConstant).map((d) => d.name).join(', ')}`);
       fieldType = f.type;
       isArray = f.isArray === true;
@@ -125,16 +125,16 @@ export function compileFieldPath(text: string, definitions: MessageDefinition[])
       return flatten(cur);
     },
     set(msg, value) {
-      let parent: Record<string, unknown> | unknown[] = msg;
+      let parent: unknown = msg;
       for (let k = 0; k < steps.length - 1; k++) {
         const s = steps[k];
-        parent = (s.kind === 'field' ? (parent as Record<string, unknown>)[s.name] : (parent as unknown[])[(s as { i: number }).i]) as Record<string, unknown>;
+        parent = s.kind === 'field' ? (parent as Record<string, unknown>)[s.name] : (parent as unknown[])[(s as { i: number }).i];
       }
       const last = steps[steps.length - 1];
       const values = typeof value === 'number' ? [value] : Array.from(value);
       if (last.kind === 'field') {
         if (leafNames) {
-          const target = parent[last.name as keyof typeof parent] as unknown as Record<string, number>;
+          const target = (parent as Record<string, unknown>)[last.name] as Record<string, number>;
           leafNames.forEach((n, j) => (target[n] = values[j] ?? 0));
         } else if (wantsArray) (parent as Record<string, unknown>)[last.name] = values;
         else (parent as Record<string, unknown>)[last.name] = values[0];
