@@ -1,0 +1,33 @@
+// The one small interface every transport implements: topics carry serialized CDR bytes of a named
+// ROS 2 type with a QoS. Encoding and decoding happen above it (bridge/codec), so the ROS transport
+// (rclnodejs, raw subscriptions and publish(Buffer)) and the in-memory one move the same bytes.
+
+export interface QoS {
+  reliability: 'reliable' | 'best_effort';
+  durability: 'volatile' | 'transient_local';
+  /** History depth (keep last). */
+  depth: number;
+}
+
+/** Sensors: best effort, so both reliable and best-effort publishers match (ROS 2's sensor data profile). */
+export const SENSOR_QOS: QoS = { reliability: 'best_effort', durability: 'volatile', depth: 5 };
+/** Commands and other state: reliable, depth 10 (ROS 2's default profile). */
+export const DEFAULT_QOS: QoS = { reliability: 'reliable', durability: 'volatile', depth: 10 };
+
+export interface Publisher {
+  publish(bytes: Uint8Array): void;
+  close(): void;
+}
+
+export interface Transport {
+  readonly name: string;
+  /** Calls `onMessage` for every sample received; returns the unsubscribe function. */
+  subscribe(topic: string, type: string, qos: QoS, onMessage: (bytes: Uint8Array) => void): () => void;
+  advertise(topic: string, type: string, qos: QoS): Publisher;
+  close(): Promise<void>;
+}
+
+/** ROS 2's matching rule: a reliable subscription does not match a best-effort publisher. */
+export function qosCompatible(pub: QoS, sub: QoS): boolean {
+  return !(sub.reliability === 'reliable' && pub.reliability === 'best_effort');
+}

@@ -1,0 +1,157 @@
+// The stream layer end to end through the memory transport: LaserScan in, Twist out, computed by the
+// Braitenberg circuit on the CPU engine in real time; staleness, the watchdog and bad input.
+import { describe, it, expect, afterEach } from 'vitest';
+import { Engine } from '../engine/engine.js';
+import type { Backend } from '../engine/backends/backend.js';
+import { loadFlat } from '../engine/circuit/resolve.js';
+import { Bridge, type BridgeConfig } from '../bridge/bridge.js';
+import { MemoryTransport } from '../bridge/transport/memory.js';
+import { SENSOR_QOS, DEFAULT_QOS } from '../bridge/transport/transport.js';
+import { createCodec } from '../bridge/codec/cdr.js';
+import { example } from './helpers.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const rate = { kind: 'rate' as const, tau: 100, rateMax: 100, min: 0, max: 1 };
+
+function config(): BridgeConfig {
+  const proximity = { kind: 'current' as const, min: 2, max: 0.2, currentMax: 1 };
+  return {
+    tickHz: 200,
+    watchdogMs: 100,
+    inputs: [
+      { input: 'range_left', topic: '/scan', type: 'sensor_msgs/msg/LaserScan', path: 'ranges[4:8]', encoder: proximity, timeoutMs: 200, valid: [0, 30] },
+      { input: 'range_right', topic: '/scan', type: 'sensor_msgs/msg/LaserScan', path: 'ranges[0:4]', encoder: proximity, timeoutMs: 200, valid: [0, 30] },
+    ],
+    outputs: [
+      {
+        name: 'cmd',
+        topic: '/cmd_vel',
+        type: 'geometry_msgs/msg/Twist',
+        rateHz: 50,
+        values: [
+          { path: 'linear.x', terms: [{ population: 'motor_left', decoder: rate, weight: 0.5 }, { population: 'motor_right', decoder: rate, weight: 0.5 }], limits: { min: 0, max: 0.5 } },
+          { path: 'angular.z', terms: [{ population: 'motor_right', decoder: rate, weight: 4 }, { population: 'motor_left', decoder: rate, weight: -4 }], limits: { min: -1, max: 1, slewRate: 20 } },
+        ],
+      },
+    ],
+  };
+}
+
+function rig() {
+  const transport = new MemoryTransport();
+  const engine = new Engine(loadFlat(example('braitenberg.yaml'))) as unknown as Engine<Backend>;
+  const bridge = new Bridge(engine, transport, config());
+  const scan = createCodec('sensor_msgs/msg/LaserScan');
+  const twist = createCodec('geometry_msgs/msg/Twist');
+  const pub = transport.advertise('/scan', 'sensor_msgs/msg/LaserScan', { ...SENSOR_QOS, reliability: 'reliable' });
+  const cmds: { at: number; x: number; z: number }[] = [];
+  transport.subscribe('/cmd_vel', 'geometry_msgs/msg/Twist', DEFAULT_QOS, (b) => {
+    const m = twist.decode(b) as { linear: { x: number }; angular: { z: number } };
+    cmds.push({ at: performance.now(), x: m.linear.x, z: m.angular.z });
+  });
+  const send = (ranges: number[]) => {
+    const m = scan.zero();
+    m.ranges = ranges;
+    pub.publish(scan.encode(m));
+  };
+  return { engine, bridge, transport, send, pub, cmds };
+}
+
+let cleanup: (() => Promise<void>) | null = null;
+afterEach(async () => {
+  await cleanup?.();
+  cleanup = null;
+});
+
+/** Publishes the scan every 20 ms for `ms`. */
+async function drive(send: (r: number[]) => void, ranges: number[], ms: number) {
+  for (let t = 0; t < ms; t += 20) {
+    send(ranges);
+    await sleep(20);
+  }
+}
+
+describe('bridge (memory transport, Braitenberg circuit)', () => {
+  it('a LaserScan becomes a Twist: the robot drives forward and turns away from the near side', async () => {
+    const r = rig();
+    cleanup = () => r.bridge.stop();
+    r.bridge.start();
+    await drive(r.send, [3, 3, 3, 3, 0.3, 0.3, 0.3, 0.3], 1200);
+    const left = r.cmds.at(-1)!;
+    await drive(r.send, [0.3, 0.3, 0.3, 0.3, 3, 3, 3, 3], 1200);
+    const right = r.cmds.at(-1)!;
+    expect(left.x).toBeGreaterThan(0.05);
+    expect(right.x).toBeGreaterThan(0.05);
+    // Obstacle on the left: the left wheel speeds up, the robot turns right (negative yaw rate), and back.
+    expect(left.z).toBeLessThan(-0.05);
+    expect(right.z).toBeGreaterThan(0.05);
+    expect(r.bridge.stats.ticks).toBeGreaterThan(300);
+    expect(r.bridge.stats.malformed + r.bridge.stats.nonFinite + r.bridge.stats.outOfRange).toBe(0);
+  });
+
+  it('a stale input drives the outputs to their safe value within its timeout', async () => {
+    const r = rig();
+    cleanup = () => r.bridge.stop();
+    r.bridge.start();
+    await drive(r.send, [3, 3, 3, 3, 0.3, 0.3, 0.3, 0.3], 800);
+    expect(Math.abs(r.cmds.at(-1)!.z)).toBeGreaterThan(0.05);
+    const lastScan = performance.now();
+    await sleep(400);
+    // Delivery of the last scan and the 20 ms publish period add a little to the 200 ms timeout.
+    const after = r.cmds.filter((c) => c.at > lastScan + 200 + 60);
+    expect(after.length).toBeGreaterThan(2);
+    expect(after.every((c) => c.x === 0 && c.z === 0)).toBe(true);
+    // Before the timeout it was still driving.
+    expect(r.cmds.filter((c) => c.at < lastScan).at(-1)!.x).toBeGreaterThan(0);
+  });
+
+  it('a stalled engine trips the watchdog: safe command within watchdogMs, driving again when it recovers', async () => {
+    const r = rig();
+    cleanup = () => r.bridge.stop();
+    r.bridge.start();
+    await drive(r.send, [3, 3, 3, 3, 0.3, 0.3, 0.3, 0.3], 600);
+    let release!: () => void;
+    const step = r.engine.step.bind(r.engine);
+    (r.engine as { step: (n?: number) => unknown }).step = () => new Promise<void>((res) => (release = res));
+    const stalled = performance.now();
+    await drive(r.send, [3, 3, 3, 3, 0.3, 0.3, 0.3, 0.3], 300);
+    expect(r.bridge.stats.watchdogTrips).toBe(1);
+    const safe = r.cmds.find((c) => c.at > stalled && c.x === 0 && c.z === 0);
+    expect(safe, 'a safe command after the stall').toBeDefined();
+    // watchdogMs (100) plus the watchdog's own 25 ms period and timer slack on a loaded machine.
+    expect(safe!.at - stalled).toBeLessThan(100 + 25 + 60);
+    expect(r.cmds.filter((c) => c.at > safe!.at).every((c) => c.x === 0 && c.z === 0)).toBe(true);
+    (r.engine as { step: typeof step }).step = step;
+    release();
+    await drive(r.send, [3, 3, 3, 3, 0.3, 0.3, 0.3, 0.3], 400);
+    expect(r.cmds.at(-1)!.x).toBeGreaterThan(0);
+  });
+
+  it('malformed CDR, NaN and out-of-range values are dropped and counted, never published', async () => {
+    const r = rig();
+    cleanup = () => r.bridge.stop();
+    r.bridge.start();
+    await drive(r.send, [3, 3, 3, 3, 0.3, 0.3, 0.3, 0.3], 400);
+    r.pub.publish(Uint8Array.of(0, 1, 0, 0, 9, 9));
+    r.send([3, 3, 3, NaN, 0.3, 0.3, 0.3, 0.3]);
+    r.send([3, 3, 3, 3, 0.3, 0.3, 0.3, 99]);
+    await sleep(100);
+    // One scan feeds two inputs, so each bad scan counts twice (or once, when only one half is bad).
+    expect(r.bridge.stats.malformed).toBe(2);
+    expect(r.bridge.stats.nonFinite).toBe(1);
+    expect(r.bridge.stats.outOfRange).toBe(1);
+    expect(r.cmds.every((c) => Number.isFinite(c.x) && Number.isFinite(c.z) && c.x >= 0 && c.x <= 0.5 && Math.abs(c.z) <= 1)).toBe(true);
+  });
+
+  it('stop() publishes the safe command and closes the topics', async () => {
+    const r = rig();
+    r.bridge.start();
+    await drive(r.send, [3, 3, 3, 3, 0.3, 0.3, 0.3, 0.3], 500);
+    await r.bridge.stop();
+    await sleep(20);
+    expect(r.cmds.at(-1)).toMatchObject({ x: 0, z: 0 });
+    const n = r.cmds.length;
+    await sleep(100);
+    expect(r.cmds.length).toBe(n);
+  });
+});
