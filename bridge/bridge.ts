@@ -66,6 +66,8 @@ export interface BridgeConfig {
   /** Milliseconds now: wall clock by default, or simulation time. */
   clock?: () => number;
   definitions?: DefinitionSource;
+  /** Called after every tick with its start and end (clock ms): for benchmarks and dashboards. */
+  onTick?: (start: number, end: number) => void;
 }
 
 export interface BridgeStats {
@@ -88,6 +90,8 @@ interface LiveInput {
   size: number;
   value: number | number[] | null;
   at: number;
+  /** What was last handed to the engine (a new message or staleness changes it). */
+  applied: number | number[] | null | 'stale';
 }
 
 interface LiveOutput {
@@ -128,7 +132,7 @@ export class Bridge {
       if (inp.target !== null && !b.encoder) throw new Error(`bridge input on ${b.topic}: "${b.input}" drives population ${inp.target} and needs an encoder`);
       const path = compileFieldPath(b.path, definitionsFor(b.type, config.definitions).definitions);
       const size = inp.target === null ? 1 : circuit.populations.find((p) => p.name === inp.target)!.size;
-      this.inputs.push({ spec: b, path, encoder: b.encoder ? createEncoder(b.encoder) : null, size, value: null, at: -Infinity });
+      this.inputs.push({ spec: b, path, encoder: b.encoder ? createEncoder(b.encoder) : null, size, value: null, at: -Infinity, applied: 'stale' });
     }
     for (const o of config.outputs) {
       const codec = createCodec(o.type, config.definitions);
@@ -208,8 +212,10 @@ export class Bridge {
   private async run(): Promise<void> {
     let due = this.clock();
     while (this.running) {
+      const start = this.clock();
       await this.tick();
       this.lastTickDone = this.clock();
+      this.config.onTick?.(start, this.lastTickDone);
       if (this.tripped) this.tripped = false;
       due += this.periodMs;
       const wait = due - this.clock();
@@ -217,11 +223,23 @@ export class Bridge {
         this.stats.overruns++;
         due = this.clock();
       }
+      await this.sleepUntil(due);
+    }
+  }
+
+  /**
+   * Waits until `due` (clock ms). Node's timers fire on whole milliseconds at best, too coarse for a
+   * 1 kHz tick: the last stretch yields with setImmediate (I/O still runs) instead.
+   */
+  private async sleepUntil(due: number): Promise<void> {
+    const coarse = due - this.clock() - 1.5;
+    if (coarse > 0) {
       await new Promise<void>((r) => {
         this.wake = r;
-        this.timer = setTimeout(r, Math.max(0, wait));
+        this.timer = setTimeout(r, coarse);
       });
     }
+    while (this.running && this.clock() < due) await new Promise<void>((r) => setImmediate(r));
   }
 
   private async tick(): Promise<void> {
@@ -229,7 +247,13 @@ export class Bridge {
     const backend = this.engine.backend;
     for (const inp of this.inputs) {
       // A stale input stops driving its population (and its outputs go safe when they publish).
-      const v = inp.value === null || this.stale(inp, now) ? 0 : inp.value;
+      // The engine keeps an input's value, so only a new message or a change to stale is handed over
+      // (an event encoder sees every tick: its output depends on the previous value).
+      const stale = inp.value === null || this.stale(inp, now);
+      const current = stale ? 'stale' : inp.value;
+      if (current === inp.applied && inp.spec.encoder?.kind !== 'threshold') continue;
+      inp.applied = current;
+      const v = stale ? 0 : inp.value!;
       backend.setInput(inp.spec.input, inp.encoder ? inp.encoder.encode(v, inp.size) : typeof v === 'number' ? v : v[0]);
     }
     const steps = Math.max(1, Math.round(this.periodMs / backend.dt));

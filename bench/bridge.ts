@@ -1,0 +1,99 @@
+// Sensor message in -> actuator message out through the whole bridge: memory transport, a 10,000-neuron
+// Braitenberg controller (examples/braitenberg.yaml scaled), a 1 kHz engine tick at dt 1 ms, Twist
+// published every tick period. Prints latency percentiles (scan published -> first Twist published
+// after the tick that consumed it), tick jitter and CPU use. Target (issue 4): latency p99 < 2 ms and
+// tick jitter p99 < 1 ms on the 2-core development machines.
+import { cpus } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { Engine } from '../engine/engine.js';
+import type { Backend } from '../engine/backends/backend.js';
+import { loadFlat } from '../engine/circuit/resolve.js';
+import { Bridge } from '../bridge/bridge.js';
+import { MemoryTransport } from '../bridge/transport/memory.js';
+import { SENSOR_QOS, DEFAULT_QOS } from '../bridge/transport/transport.js';
+import { createCodec } from '../bridge/codec/cdr.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const PER_POP = Number(process.env.FLUX_BRIDGE_BENCH_NEURONS ?? 10000) / 4;
+const SECONDS = Number(process.env.FLUX_BRIDGE_BENCH_SECONDS ?? 10);
+
+const text = readFileSync(join(ROOT, 'examples/braitenberg.yaml'), 'utf8').replace(/size: 20/g, `size: ${PER_POP}`);
+const engine = new Engine(loadFlat(join(ROOT, 'examples/braitenberg-bench.yaml'), text)) as unknown as Engine<Backend>;
+const transport = new MemoryTransport();
+const ticks: [number, number][] = [];
+const rate = { kind: 'rate' as const, tau: 100, rateMax: 100, min: 0, max: 1 };
+const proximity = { kind: 'current' as const, min: 2, max: 0.2, currentMax: 1 };
+const bridge = new Bridge(engine, transport, {
+  tickHz: 1000,
+  watchdogMs: 50,
+  onTick: (a, b) => ticks.push([a, b]),
+  inputs: [
+    { input: 'range_left', topic: '/scan', type: 'sensor_msgs/msg/LaserScan', path: 'ranges[180:360]', encoder: proximity, timeoutMs: 200 },
+    { input: 'range_right', topic: '/scan', type: 'sensor_msgs/msg/LaserScan', path: 'ranges[0:180]', encoder: proximity, timeoutMs: 200 },
+  ],
+  outputs: [
+    {
+      name: 'cmd',
+      topic: '/cmd_vel',
+      type: 'geometry_msgs/msg/Twist',
+      rateHz: 1000,
+      values: [
+        { path: 'linear.x', terms: [{ population: 'motor_left', decoder: rate, weight: 0.5 }, { population: 'motor_right', decoder: rate, weight: 0.5 }], limits: { min: 0, max: 0.5 } },
+        { path: 'angular.z', terms: [{ population: 'motor_right', decoder: rate, weight: 4 }, { population: 'motor_left', decoder: rate, weight: -4 }], limits: { min: -1, max: 1 } },
+      ],
+    },
+  ],
+});
+const scan = createCodec('sensor_msgs/msg/LaserScan');
+const pub = transport.advertise('/scan', 'sensor_msgs/msg/LaserScan', SENSOR_QOS);
+const arrivals: number[] = [];
+const sent: number[] = [];
+transport.subscribe('/scan', 'sensor_msgs/msg/LaserScan', SENSOR_QOS, () => arrivals.push(performance.now()));
+const twists: number[] = [];
+transport.subscribe('/cmd_vel', 'geometry_msgs/msg/Twist', DEFAULT_QOS, () => twists.push(performance.now()));
+
+const msg = scan.zero();
+msg.ranges = Float32Array.from({ length: 360 }, (_, i) => (i < 180 ? 3 : 0.5));
+const bytes = scan.encode(msg);
+console.log(`machine: ${cpus()[0]?.model ?? 'cpu'} x${cpus().length}, node ${process.version}`);
+console.log(`bridge bench: ${engine.network.neurons} neurons, ${engine.network.synapses} synapses, dt ${engine.backend.dt} ms, tick 1 kHz, LaserScan (360 ranges) at 50 Hz in, Twist at 1 kHz out, ${SECONDS} s`);
+const cpu0 = process.cpuUsage();
+const t0 = performance.now();
+bridge.start();
+const timer = setInterval(() => {
+  sent.push(performance.now());
+  pub.publish(bytes);
+}, 20);
+await new Promise((r) => setTimeout(r, SECONDS * 1000));
+clearInterval(timer);
+await bridge.stop();
+const wall = (performance.now() - t0) / 1000;
+const cpu = process.cpuUsage(cpu0);
+
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(s.length * p))];
+};
+// Latency: scan published -> first Twist after the end of the first tick that started after it arrived.
+const lat: number[] = [];
+let ti = 0;
+let wi = 0;
+for (let k = 0; k < Math.min(sent.length, arrivals.length); k++) {
+  while (ti < ticks.length && ticks[ti][0] < arrivals[k]) ti++;
+  if (ti >= ticks.length) break;
+  while (wi < twists.length && twists[wi] < ticks[ti][1]) wi++;
+  if (wi >= twists.length) break;
+  lat.push(twists[wi] - sent[k]);
+}
+const starts = ticks.map((t) => t[0]);
+const jitter = starts.slice(1).map((s, i) => Math.abs(s - starts[i] - 1));
+const tickMs = ticks.map((t) => t[1] - t[0]);
+console.log(`latency scan -> Twist: p50 ${pct(lat, 0.5).toFixed(3)} ms, p99 ${pct(lat, 0.99).toFixed(3)} ms (${lat.length} scans)`);
+console.log(`tick jitter |interval - 1 ms|: p50 ${pct(jitter, 0.5).toFixed(3)} ms, p99 ${pct(jitter, 0.99).toFixed(3)} ms; tick compute p50 ${pct(tickMs, 0.5).toFixed(3)} ms, p99 ${pct(tickMs, 0.99).toFixed(3)} ms`);
+console.log(`ticks ${bridge.stats.ticks} in ${wall.toFixed(1)} s (${(bridge.stats.ticks / wall).toFixed(0)}/s), overruns ${bridge.stats.overruns}, watchdog trips ${bridge.stats.watchdogTrips}, Twists ${bridge.stats.published}`);
+console.log(`CPU: ${(((cpu.user + cpu.system) / 1e6 / wall) * 100).toFixed(0)}% of one core`);
+console.log('Targets (issue 4): latency p99 < 2 ms, tick jitter p99 < 1 ms.');
+engine.dispose();
+process.exit(0);
