@@ -5,7 +5,8 @@
 //
 // Safety: an input older than its timeout is stale; outputs that need it publish their safe value. A
 // watchdog, on its own timer, publishes every output's safe value when no tick has finished within
-// `watchdogMs` (an engine stuck in an awaited step, e.g. a lost GPU). A tick that blocks the event loop
+// `watchdogMs` of clock time (an engine stuck in an awaited step, e.g. a lost GPU; under simulated
+// time, an engine that has fallen that far behind the simulation). A tick that blocks the event loop
 // also blocks this watchdog: a synchronous CPU step must stay short (it is, at robot sizes).
 // Malformed bytes, non-finite and out-of-range values are counted and dropped, never encoded.
 import { Observable, Subscription, filter, interval, map } from 'rxjs';
@@ -17,6 +18,7 @@ import { compileFieldPath, type FieldPath } from './fieldpath.js';
 import { createEncoder, type Encoder, type EncoderSpec } from './encoders.js';
 import { createDecoder, type Decoder, type DecoderSpec } from './decoders.js';
 import { Limiter, type LimitSpec } from './limits.js';
+import { WallClock, type Clock } from './clock.js';
 import { DEFAULT_QOS, SENSOR_QOS, type Publisher, type QoS, type Transport } from './transport/transport.js';
 
 export interface InputBinding {
@@ -63,8 +65,8 @@ export interface BridgeConfig {
   tickHz?: number;
   /** No finished tick for this long (ms) trips the watchdog (default 50). */
   watchdogMs?: number;
-  /** Milliseconds now: wall clock by default, or simulation time. */
-  clock?: () => number;
+  /** The wall clock by default, or simulation time (SimClock on /clock). */
+  clock?: Clock;
   definitions?: DefinitionSource;
   /** Called after every tick with its start and end (clock ms): for benchmarks and dashboards. */
   onTick?: (start: number, end: number) => void;
@@ -108,14 +110,14 @@ export class Bridge {
   private readonly inputs: LiveInput[] = [];
   private readonly outputs: LiveOutput[] = [];
   private readonly subs = new Subscription();
+  private readonly time: Clock;
   private readonly clock: () => number;
   private readonly periodMs: number;
   private running = false;
   private tripped = false;
   private lastTickDone = 0;
-  private timer: NodeJS.Timeout | null = null;
-  /** Ends the wait for the next tick at once (stop). */
-  private wake: (() => void) | null = null;
+  /** Ends the loop's wait on a caller's clock (stop), which is not ours to close. */
+  private wakeLoop: (() => void) | null = null;
   private loop: Promise<void> | null = null;
 
   constructor(
@@ -123,7 +125,8 @@ export class Bridge {
     private readonly transport: Transport,
     private readonly config: BridgeConfig,
   ) {
-    this.clock = config.clock ?? (() => performance.now());
+    this.time = config.clock ?? new WallClock();
+    this.clock = () => this.time.now();
     this.periodMs = 1000 / (config.tickHz ?? 1000);
     const circuit = engine.circuit;
     for (const b of config.inputs) {
@@ -171,8 +174,8 @@ export class Bridge {
   async stop(): Promise<void> {
     if (!this.running) return;
     this.running = false;
-    if (this.timer) clearTimeout(this.timer);
-    this.wake?.();
+    if (!this.config.clock) this.time.close();
+    else this.wakeLoop?.();
     this.subs.unsubscribe();
     for (const out of this.outputs) this.sendSafe(out);
     for (const out of this.outputs) out.publisher.close();
@@ -210,36 +213,27 @@ export class Bridge {
   }
 
   private async run(): Promise<void> {
+    // Wait first, then tick: after k ticks the engine has advanced k periods, never more than the clock.
+    // Simulated time starts where the first /clock message puts it, not at zero.
+    await Promise.race([this.time.ready(), new Promise<void>((r) => (this.wakeLoop = r))]);
     let due = this.clock();
+    this.lastTickDone = due;
     while (this.running) {
+      due += this.periodMs;
+      await Promise.race([this.time.waitUntil(due), new Promise<void>((r) => (this.wakeLoop = r))]);
+      if (!this.running) break;
       const start = this.clock();
       await this.tick();
       this.lastTickDone = this.clock();
       this.config.onTick?.(start, this.lastTickDone);
       if (this.tripped) this.tripped = false;
-      due += this.periodMs;
-      const wait = due - this.clock();
-      if (wait < 0) {
+      // Behind real time: skip the missed ticks (running them in a burst only adds latency). Behind
+      // simulated time: run them, so that engine time keeps up with the simulation.
+      if (!this.time.catchUp && this.clock() - due > this.periodMs) {
         this.stats.overruns++;
         due = this.clock();
       }
-      await this.sleepUntil(due);
     }
-  }
-
-  /**
-   * Waits until `due` (clock ms). Node's timers fire on whole milliseconds at best, too coarse for a
-   * 1 kHz tick: the last stretch yields with setImmediate (I/O still runs) instead.
-   */
-  private async sleepUntil(due: number): Promise<void> {
-    const coarse = due - this.clock() - 1.5;
-    if (coarse > 0) {
-      await new Promise<void>((r) => {
-        this.wake = r;
-        this.timer = setTimeout(r, coarse);
-      });
-    }
-    while (this.running && this.clock() < due) await new Promise<void>((r) => setImmediate(r));
   }
 
   private async tick(): Promise<void> {

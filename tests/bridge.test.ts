@@ -155,3 +155,49 @@ describe('bridge (memory transport, Braitenberg circuit)', () => {
     expect(r.cmds.length).toBe(n);
   });
 });
+
+describe('bridge on simulated time (/clock)', () => {
+  it('the engine never runs ahead of /clock, catches up when it jumps, and pauses with it', async () => {
+    const { SimClock } = await import('../bridge/clock.js');
+    const transport = new MemoryTransport();
+    const engine = new Engine(loadFlat(example('braitenberg.yaml'))) as unknown as Engine<Backend>;
+    const clock = new SimClock(transport);
+    const cfg = { ...config(), clock, watchdogMs: 50 };
+    const bridge = new Bridge(engine, transport, cfg);
+    const clockCodec = createCodec('rosgraph_msgs/msg/Clock');
+    const pub = transport.advertise('/clock', 'rosgraph_msgs/msg/Clock', DEFAULT_QOS);
+    const at = (ms: number) => pub.publish(clockCodec.encode({ clock: { sec: Math.floor(ms / 1000), nanosec: Math.round((ms % 1000) * 1e6) } }));
+    bridge.start();
+    await sleep(50);
+    expect(engine.backend.stepIndex).toBe(0); // no /clock yet: no tick
+    at(1000); // the simulation starts at t = 1 s
+    await sleep(30);
+    // The engine starts at the first simulated time it sees: nothing to catch up from zero.
+    expect(engine.backend.stepIndex).toBe(0);
+    const base = engine.backend.stepIndex;
+    const seen: number[] = [];
+    for (let t = 1000; t <= 1100; t += 10) {
+      at(t);
+      await sleep(15);
+      // dt 1 ms: engine steps since the start never exceed simulated milliseconds since the start.
+      seen.push(engine.backend.stepIndex - base - (t - 1000));
+    }
+    expect(Math.max(...seen)).toBeLessThanOrEqual(0);
+    expect(engine.backend.stepIndex - base).toBeGreaterThanOrEqual(95);
+    expect(bridge.stats.watchdogTrips).toBe(0);
+    // A jump of 200 ms is caught up (run, not skipped). While the engine is more than watchdogMs of
+    // simulated time behind, the watchdog may send a safe command: whether it does depends on speed.
+    at(1300);
+    await sleep(300);
+    expect(engine.backend.stepIndex - base).toBe(300);
+    // Paused simulation: no ticks, and no trip (no simulated time passes).
+    const trips = bridge.stats.watchdogTrips;
+    const paused = engine.backend.stepIndex;
+    await sleep(200);
+    expect(engine.backend.stepIndex).toBe(paused);
+    expect(bridge.stats.watchdogTrips).toBe(trips);
+    await bridge.stop();
+    clock.close();
+    engine.dispose();
+  });
+});
