@@ -1,0 +1,200 @@
+// Bridge documents: which topics drive which circuit inputs and which populations drive which
+// messages, in YAML or JSON next to the circuit they reference. Checked like a circuit: a JSON Schema
+// (ajv) for the shape, then the references (circuit inputs and populations, message types, field paths)
+// against the circuit and the message definitions; every problem with its file, line and JSON path.
+import { dirname, resolve } from 'node:path';
+import { Ajv } from 'ajv';
+import { parseFile } from '../engine/circuit/parse.js';
+import { CircuitError, IssueList, pointer } from '../engine/circuit/errors.js';
+import { loadCircuit } from '../engine/engine.js';
+import type { Circuit } from '../engine/circuit/circuit.js';
+import { toInternal, QUANTITY_PATTERN, type Dimension } from '../engine/units.js';
+import { definitionsFor } from './codec/definitions.js';
+import { compileFieldPath } from './fieldpath.js';
+import type { BridgeConfig, InputBinding, OutputBinding } from './bridge.js';
+import type { EncoderSpec } from './encoders.js';
+import type { DecoderSpec } from './decoders.js';
+import { DEFAULT_QOS, SENSOR_QOS, type QoS } from './transport/transport.js';
+
+const quantity = { anyOf: [{ type: 'number' }, { type: 'string', pattern: QUANTITY_PATTERN }] };
+const num = { type: 'number' };
+const qos = {
+  anyOf: [
+    { enum: ['sensor', 'default'] },
+    { type: 'object', additionalProperties: false, properties: { reliability: { enum: ['reliable', 'best_effort'] }, durability: { enum: ['volatile', 'transient_local'] }, depth: { type: 'integer', minimum: 1 } } },
+  ],
+};
+const one = (props: Record<string, unknown>, required: string[]) => ({ type: 'object', additionalProperties: false, properties: props, required });
+const encoder = {
+  type: 'object',
+  minProperties: 1,
+  maxProperties: 1,
+  additionalProperties: false,
+  properties: {
+    rate: one({ min: num, max: num, rate_min: quantity, rate_max: quantity }, ['min', 'max', 'rate_max']),
+    current: one({ min: num, max: num, current_min: quantity, current_max: quantity }, ['min', 'max', 'current_max']),
+    population: one({ min: num, max: num, sigma: num, amplitude: num }, ['min', 'max', 'sigma', 'amplitude']),
+    threshold: one({ threshold: num, amplitude: num, direction: { enum: ['above', 'below'] }, edge: { enum: ['level', 'rising'] } }, ['threshold', 'amplitude']),
+  },
+};
+const decoder = {
+  type: 'object',
+  minProperties: 1,
+  maxProperties: 1,
+  additionalProperties: false,
+  properties: {
+    rate: one({ tau: quantity, rate_min: quantity, rate_max: quantity, min: num, max: num }, ['tau', 'rate_max', 'min', 'max']),
+    population_vector: one({ tau: quantity, min: num, max: num, idle: num }, ['tau', 'min', 'max']),
+    winner_take_all: one({ tau: quantity, values: { type: 'array', items: num, minItems: 1 }, idle: num }, ['tau', 'values']),
+    count: one({ window: quantity, scale: num }, ['window']),
+  },
+};
+
+export const BRIDGE_SCHEMA = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  title: 'Flux bridge',
+  type: 'object',
+  additionalProperties: false,
+  required: ['circuit'],
+  properties: {
+    $schema: { type: 'string' },
+    circuit: { type: 'string', description: 'the circuit file, relative to this file' },
+    tick: { ...quantity, description: 'engine ticks per second (default 1 kHz)' },
+    watchdog: { ...quantity, description: 'no finished tick for this long sends every output to its safe value (default 50 ms)' },
+    inputs: {
+      type: 'object',
+      additionalProperties: one(
+        { topic: { type: 'string', pattern: '^/?[A-Za-z~][A-Za-z0-9_/~{}]*$' }, type: { type: 'string' }, path: { type: 'string' }, qos, encoder, timeout: quantity, valid: { type: 'array', items: num, minItems: 2, maxItems: 2 } },
+        ['topic', 'type', 'path'],
+      ),
+    },
+    outputs: {
+      type: 'object',
+      additionalProperties: one(
+        {
+          topic: { type: 'string' },
+          type: { type: 'string' },
+          rate: quantity,
+          qos,
+          requires: { type: 'array', items: { type: 'string' } },
+          fields: { type: 'object' },
+          values: {
+            type: 'object',
+            minProperties: 1,
+            additionalProperties: one(
+              {
+                terms: { type: 'array', minItems: 1, items: one({ population: { type: 'string' }, decoder, weight: num }, ['population', 'decoder']) },
+                limits: one({ min: num, max: num, slew_rate: num, safe: num }, []),
+              },
+              ['terms'],
+            ),
+          },
+        },
+        ['topic', 'type', 'rate', 'values'],
+      ),
+    },
+  },
+} as const;
+
+export interface LoadedBridge {
+  file: string;
+  circuitFile: string;
+  circuit: Circuit;
+  config: BridgeConfig;
+}
+
+let validate: ReturnType<Ajv['compile']> | undefined;
+
+/** Reads and checks a bridge document and its circuit. Throws one CircuitError listing every problem. */
+export function loadBridge(file: string): LoadedBridge {
+  const parsed = parseFile(file);
+  const issues = new IssueList(file, parsed.locate);
+  const doc = parsed.doc as unknown as Record<string, unknown>;
+  validate ??= new Ajv({ allErrors: true, strict: false, verbose: true }).compile(BRIDGE_SCHEMA);
+  if (!validate(doc)) {
+    for (const e of validate.errors ?? []) {
+      if (e.keyword === 'additionalProperties') {
+        // Point at the unknown property itself (its line), not at the object holding it.
+        const extra = (e.params as { additionalProperty: string }).additionalProperty;
+        issues.add(`${e.instancePath}${pointer(extra)}`, `unknown property "${extra}"; expected one of ${Object.keys((e.parentSchema as { properties?: object }).properties ?? {}).join(', ')}`);
+      } else issues.add(e.instancePath, e.message ?? 'invalid');
+    }
+    throw new CircuitError(issues.issues);
+  }
+  const circuitFile = resolve(dirname(file), doc.circuit as string);
+  const { circuit } = loadCircuit(circuitFile);
+  const q = (path: string[], v: unknown, dim: Dimension, fallback: number): number => {
+    if (v === undefined) return fallback;
+    const x = toInternal(v, dim);
+    if (typeof x === 'string') {
+      issues.add(pointer(...path), x);
+      return fallback;
+    }
+    return x;
+  };
+  const qosOf = (v: unknown, fallback: QoS): QoS => (v === 'sensor' ? SENSOR_QOS : v === 'default' || v === undefined ? fallback : { ...fallback, ...(v as Partial<QoS>) });
+  const typeOk = (path: string[], type: string) => {
+    try {
+      return definitionsFor(type).definitions;
+    } catch (e) {
+      issues.add(pointer(...path), (e as Error).message);
+      return null;
+    }
+  };
+  const pathOk = (at: string[], text: string, defs: ReturnType<typeof typeOk>) => {
+    if (!defs) return;
+    try {
+      compileFieldPath(text, defs);
+    } catch (e) {
+      issues.add(pointer(...at), (e as Error).message);
+    }
+  };
+
+  const inputs: InputBinding[] = [];
+  for (const [name, raw] of Object.entries((doc.inputs ?? {}) as Record<string, Record<string, unknown>>)) {
+    const at = ['inputs', name];
+    const inp = circuit.inputs.find((i) => i.name === name);
+    if (!inp) issues.add(pointer(...at), `the circuit has no input "${name}"; it has ${circuit.inputs.map((i) => i.name).join(', ') || 'none'}`);
+    else if (inp.target !== null && !raw.encoder) issues.add(pointer(...at), `input "${name}" drives population ${inp.target}: give an encoder`);
+    const defs = typeOk([...at, 'type'], raw.type as string);
+    pathOk([...at, 'path'], raw.path as string, defs);
+    let enc: EncoderSpec | undefined;
+    const e = raw.encoder as Record<string, Record<string, unknown>> | undefined;
+    if (e?.rate) enc = { kind: 'rate', min: e.rate.min as number, max: e.rate.max as number, rateMin: q([...at, 'encoder', 'rate', 'rate_min'], e.rate.rate_min, 'rate', 0), rateMax: q([...at, 'encoder', 'rate', 'rate_max'], e.rate.rate_max, 'rate', 0) };
+    else if (e?.current) enc = { kind: 'current', min: e.current.min as number, max: e.current.max as number, currentMin: q([...at, 'encoder', 'current', 'current_min'], e.current.current_min, 'current', 0), currentMax: q([...at, 'encoder', 'current', 'current_max'], e.current.current_max, 'current', 0) };
+    else if (e?.population) enc = { kind: 'population', ...(e.population as { min: number; max: number; sigma: number; amplitude: number }) };
+    else if (e?.threshold) enc = { kind: 'threshold', ...(e.threshold as { threshold: number; amplitude: number }) };
+    inputs.push({ input: name, topic: raw.topic as string, type: raw.type as string, path: raw.path as string, qos: qosOf(raw.qos, SENSOR_QOS), encoder: enc, timeoutMs: q([...at, 'timeout'], raw.timeout, 'time', 500), valid: raw.valid as [number, number] | undefined });
+  }
+
+  const outputs: OutputBinding[] = [];
+  for (const [name, raw] of Object.entries((doc.outputs ?? {}) as Record<string, Record<string, unknown>>)) {
+    const at = ['outputs', name];
+    const defs = typeOk([...at, 'type'], raw.type as string);
+    for (const r of (raw.requires as string[] | undefined) ?? []) if (!inputs.some((i) => i.input === r)) issues.add(pointer(...at, 'requires'), `"${r}" is not an input of this bridge`);
+    const values = Object.entries(raw.values as Record<string, { terms: { population: string; decoder: Record<string, Record<string, unknown>>; weight?: number }[]; limits?: Record<string, number> }>).map(([path, v]) => {
+      pathOk([...at, 'values', path], path, defs);
+      return {
+        path,
+        limits: v.limits ? { min: v.limits.min, max: v.limits.max, slewRate: v.limits.slew_rate, safe: v.limits.safe } : undefined,
+        terms: v.terms.map((t, k) => {
+          const tp = [...at, 'values', path, 'terms', String(k)];
+          if (!circuit.populations.some((p) => p.name === t.population)) issues.add(pointer(...tp, 'population'), `the circuit has no population "${t.population}"`);
+          const [kind, d] = Object.entries(t.decoder)[0];
+          const dp = [...tp, 'decoder', kind];
+          const dec: DecoderSpec =
+            kind === 'rate' ? { kind, tau: q([...dp, 'tau'], d.tau, 'time', 100), rateMin: q([...dp, 'rate_min'], d.rate_min, 'rate', 0), rateMax: q([...dp, 'rate_max'], d.rate_max, 'rate', 100), min: d.min as number, max: d.max as number }
+            : kind === 'population_vector' ? { kind, tau: q([...dp, 'tau'], d.tau, 'time', 100), min: d.min as number, max: d.max as number, idle: d.idle as number | undefined }
+            : kind === 'winner_take_all' ? { kind, tau: q([...dp, 'tau'], d.tau, 'time', 100), values: d.values as number[], idle: d.idle as number | undefined }
+            : { kind: 'count', window: q([...dp, 'window'], d.window, 'time', 100), scale: d.scale as number | undefined };
+          return { population: t.population, decoder: dec, weight: t.weight };
+        }),
+      };
+    });
+    outputs.push({ name, topic: raw.topic as string, type: raw.type as string, rateHz: q([...at, 'rate'], raw.rate, 'rate', 10), qos: qosOf(raw.qos, DEFAULT_QOS), requires: raw.requires as string[] | undefined, fields: raw.fields as Record<string, unknown> | undefined, values });
+  }
+  const tickHz = q(['tick'], doc.tick, 'rate', 1000);
+  const watchdogMs = q(['watchdog'], doc.watchdog, 'time', 50);
+  if (!issues.ok) throw new CircuitError(issues.issues);
+  return { file, circuitFile, circuit, config: { inputs, outputs, tickHz, watchdogMs } };
+}
