@@ -20,7 +20,8 @@ const PER_POP = Number(process.env.FLUX_BRIDGE_BENCH_NEURONS ?? 10000) / 4;
 const SECONDS = Number(process.env.FLUX_BRIDGE_BENCH_SECONDS ?? 10);
 
 const text = readFileSync(join(ROOT, 'examples/braitenberg.yaml'), 'utf8').replace(/size: 20/g, `size: ${PER_POP}`);
-const engine = new Engine(loadFlat(join(ROOT, 'examples/braitenberg-bench.yaml'), text)) as unknown as Engine<Backend>;
+// One kernel thread: at one step per call the hand-over to a second thread costs more than it saves.
+const engine = new Engine(loadFlat(join(ROOT, 'examples/braitenberg-bench.yaml'), text), { threads: Number(process.env.FLUX_BRIDGE_BENCH_THREADS ?? 1) }) as unknown as Engine<Backend>;
 const transport = new MemoryTransport();
 const ticks: [number, number][] = [];
 const rate = { kind: 'rate' as const, tau: 100, rateMax: 100, min: 0, max: 1 };
