@@ -24,7 +24,6 @@ const H_NEURONS: u32 = 15u;
 const H_RECCAP: u32 = 16u;
 const H_SEED: u32 = 17u;
 const H_DT: u32 = 18u;
-const H_STEPS0: u32 = 19u;
 const H_F_LEVEL: u32 = 21u;
 const H_F_DRIVE: u32 = 22u;
 const H_F_PULSE: u32 = 23u;

@@ -1,14 +1,14 @@
 // Word layout of the parameter buffer and the other GPU buffers. shaders/common.wgsl holds the same
 // numbers: change both together. Everything here is pure packing, no GPU calls.
 import type { Circuit, PopulationSpec } from '../../circuit/circuit.js';
-import type { NeuronModel, PopulationState } from '../../models/model.js';
+import type { PopulationState } from '../../models/model.js';
 import { lifConstants } from '../../models/lif.js';
 
 export const NONE = 0xffffffff;
 export const HEADER = 32;
 export const H = {
   NPOPS: 0, NPROJ: 1, NMODS: 2, NOUTS: 3, NPLASTIC: 4, POP0: 5, PROJ0: 6, MOD0: 7, OUT0: 8, PLAST0: 9, FAM0: 10, SRC0: 11,
-  PROBE0: 12, NPROBE: 13, STARTS0: 14, NEURONS: 15, RECCAP: 16, SEED: 17, DT: 18, STEPS0: 19, NFAM: 20,
+  PROBE0: 12, NPROBE: 13, STARTS0: 14, NEURONS: 15, RECCAP: 16, SEED: 17, DT: 18, NFAM: 20,
   F_LEVEL: 21, F_DRIVE: 22, F_PULSE: 23, F_EFF: 24, F_LR: 25, F_GATE: 26, F_OUT: 27,
 } as const;
 export const PSTRIDE = 48;
@@ -122,8 +122,4 @@ export function usesConductance(spec: PopulationSpec, circuit: Circuit, rings: S
     rings.has('ge') ||
     rings.has('gi')
   );
-}
-
-export function modelIndex(models: Record<string, NeuronModel>, name: string): number {
-  return Object.keys(models).indexOf(name);
 }

@@ -69,7 +69,6 @@ interface PlasticHost {
   maxCol: number;
   postPtr: Uint32Array;
   pairs: Uint32Array;
-  prev: { x: number; y: number; elig: number } | null;
 }
 
 interface ProjHost {
@@ -83,8 +82,11 @@ interface ProjHost {
   synBase: number;
   dlyBase: number;
   plastic: PlasticHost | null;
-  /** Synapse base in the previous layout (weights carried over), null for a new projection. */
-  prevSyn: number | null;
+  /**
+   * Where the projection's weights (and plastic traces) lie in the buffers now on the GPU, as
+   * PopHost.placed does for populations; null before its first upload.
+   */
+  placed: { syn: number; x: number; y: number; elig: number } | null;
 }
 
 interface Probe {
@@ -269,9 +271,9 @@ export class WebGpuBackend implements Backend {
       }
       let maxCol = 0;
       for (let j = 0; j < tgt.n; j++) maxCol = Math.max(maxCol, postPtr[j + 1] - postPtr[j]);
-      plastic = { index: -1, x: 0, y: 0, elig: NONE, pairBase: 0, colPtrBase: 0, maxCol, postPtr, pairs, prev: null };
+      plastic = { index: -1, x: 0, y: 0, elig: NONE, pairBase: 0, colPtrBase: 0, maxCol, postPtr, pairs };
     }
-    this.projs.push({ c, index: -1, src, tgt, channel, maxRow, rowBase: 0, synBase: 0, dlyBase: NONE, plastic, prevSyn: null });
+    this.projs.push({ c, index: -1, src, tgt, channel, maxRow, rowBase: 0, synBase: 0, dlyBase: NONE, plastic, placed: null });
   }
 
   private pop(name: string): PopHost {
@@ -517,7 +519,6 @@ export class WebGpuBackend implements Backend {
     hu(H.RECCAP, recCap);
     hu(H.SEED, this.seed);
     w.setF(H.DT, dt);
-    hu(H.STEPS0, 0);
     return {
       words: w.finish(),
       neurons,
@@ -633,8 +634,6 @@ export class WebGpuBackend implements Backend {
    */
   private relayout(first = false): void {
     const old = first ? null : { bufs: this.bufs, layout: this.layout };
-    const oldSyn = new Map(this.projs.map((q) => [q, q.synBase]));
-    const oldPl = new Map(this.projs.filter((q) => q.plastic).map((q) => [q, { x: q.plastic!.x, y: q.plastic!.y, elig: q.plastic!.elig }]));
     const oldLevels = new Map(this.prevModulators.map((n, i) => [n, i]));
     const oldOuts = new Map(this.prevOutputs.map((n, i) => [n, i]));
     const saved = this.snapshot();
@@ -692,10 +691,9 @@ export class WebGpuBackend implements Backend {
         new Uint16Array(words.buffer).set(c.delays);
         this.write(b.dly, q.dlyBase >> 1, words);
       }
-      const prevSyn = old ? oldSyn.get(q) : undefined;
-      if (old && q.prevSyn !== null && prevSyn !== undefined) copy(old.bufs.wt, prevSyn, b.wt, q.synBase, c.targets.length);
+      const prev = old ? q.placed : null;
+      if (prev) copy(old!.bufs.wt, prev.syn, b.wt, q.synBase, c.targets.length);
       else this.write(b.wt, q.synBase, c.weights);
-      q.prevSyn = q.synBase;
       const pl = q.plastic;
       if (pl) {
         const pairs = new Uint32Array(pl.pairs.length);
@@ -707,13 +705,11 @@ export class WebGpuBackend implements Backend {
         const colPtr = new Uint32Array(q.tgt.n + 1);
         for (let j = 0; j <= q.tgt.n; j++) colPtr[j] = pl.postPtr[j] + pl.pairBase;
         this.write(b.col, pl.colPtrBase, colPtr);
-        const prev = oldPl.get(q);
-        if (old && prev && pl.prev !== null) {
-          copy(old.bufs.pl, prev.x, b.pl, pl.x, q.src.n);
-          copy(old.bufs.pl, prev.y, b.pl, pl.y, q.tgt.n);
-          if (pl.elig !== NONE && prev.elig !== NONE) copy(old.bufs.pl, prev.elig, b.pl, pl.elig, c.targets.length);
+        if (prev) {
+          copy(old!.bufs.pl, prev.x, b.pl, pl.x, q.src.n);
+          copy(old!.bufs.pl, prev.y, b.pl, pl.y, q.tgt.n);
+          if (pl.elig !== NONE && prev.elig !== NONE) copy(old!.bufs.pl, prev.elig, b.pl, pl.elig, c.targets.length);
         }
-        pl.prev = { x: pl.x, y: pl.y, elig: pl.elig };
       }
     }
     // Modulator levels and output values by name; drives from the inputs; pulses pending.
@@ -740,6 +736,7 @@ export class WebGpuBackend implements Backend {
     this.bufs = b;
     this.layout = l;
     for (const p of this.pops) p.placed = { index: p.index, offset: p.offset, stateBase: p.stateBase, ringLen: p.ringChannels.size ? p.ringLen : 0, ringBase: { ...p.ringBase } };
+    for (const q of this.projs) q.placed = { syn: q.synBase, x: q.plastic?.x ?? NONE, y: q.plastic?.y ?? NONE, elig: q.plastic?.elig ?? NONE };
     this.bindGroups = [b.rec, b.rec2].map((rec) =>
       this.device.createBindGroup({
         layout: this.bindLayout,
@@ -1091,12 +1088,6 @@ export class WebGpuBackend implements Backend {
     const count = this.lastCounts.get(population) ?? 0;
     const ids = new Uint32Array(await this.readWords(this.bufs.spikes, p.offset, count));
     return ids.sort();
-  }
-
-  /** Spike counts of the last step per population, known without a read. */
-  lastCount(population: string): number {
-    this.pop(population);
-    return this.lastCounts.get(population) ?? 0;
   }
 
   /** Saves the host model of the network; the returned function puts it back (a refused edit). */
