@@ -19,6 +19,7 @@ import { Rng } from '../rng.js';
 import { Recorder, type Recording, type RecordingConfig } from '../recorder.js';
 import { createPlasticState, plasticityStep, type PlasticState } from '../plasticity/stdp.js';
 import type { Backend, ResolvedEdit } from './backend.js';
+import { checkInput, modulatorDrive, mean } from './inputs.js';
 import { WasmArena } from './wasm/arena.js';
 import { instantiateKernels, shareExpTable, kernelModule, type KernelExports } from './wasm/kernels.js';
 import { KernelThread } from './wasm/threads.js';
@@ -644,15 +645,9 @@ export class CpuBackend implements Backend {
 
   private advanceModulators(): void {
     for (const m of this.mods) {
-      let drive = m.spec.baseline;
+      const drive = modulatorDrive(m.spec, this.inputValues);
       let kick = 0;
-      for (const s of m.spec.sources) {
-        if (s.kind === 'constant') drive += s.value;
-        else if (s.kind === 'input') {
-          const v = this.inputValues.get(s.input);
-          drive += s.gain * (typeof v === 'number' ? v : v ? mean(v) : 0);
-        } else kick += s.gain * this.pops.get(s.population)!.nSpikes;
-      }
+      for (const s of m.spec.sources) if (s.kind === 'population') kick += s.gain * this.pops.get(s.population)!.nSpikes;
       m.level = drive + (m.level - drive) * Math.exp(-this.dt / m.spec.tau) + kick;
     }
   }
@@ -668,19 +663,7 @@ export class CpuBackend implements Backend {
   // ----- inputs and reads -----
 
   setInput(name: string, value: number | ArrayLike<number>): void {
-    const spec = this.circuit.inputs.find((i) => i.name === name);
-    if (!spec) throw new Error(`no input "${name}"; known: ${this.circuit.inputs.map((i) => i.name).join(', ') || '(none)'}`);
-    if (typeof value === 'number') {
-      if (!Number.isFinite(value)) throw new Error(`input "${name}": value must be finite, got ${value}`);
-      this.inputValues.set(name, value);
-      return;
-    }
-    if (spec.target === null) throw new Error(`input "${name}" is a signal (no target population): give one number`);
-    const size = this.pops.get(spec.target)!.spec.size;
-    if (value.length !== size) throw new Error(`input "${name}": expected ${size} values (one per neuron of ${spec.target}), got ${value.length}`);
-    const arr = Float64Array.from(value);
-    if (arr.some((x) => !Number.isFinite(x))) throw new Error(`input "${name}": values must be finite`);
-    this.inputValues.set(name, arr);
+    this.inputValues.set(name, checkInput(this.circuit, name, value, (p) => this.pops.get(p)!.spec.size));
   }
 
   pulseModulator(name: string, amount: number): void {
@@ -832,10 +815,4 @@ function addInput(dest: Float64Array, v: number | Float64Array | undefined, gain
     const x = v * gain;
     for (let i = 0; i < dest.length; i++) dest[i] += x;
   } else for (let i = 0; i < dest.length; i++) dest[i] += v[i] * gain;
-}
-
-function mean(a: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i];
-  return a.length ? s / a.length : 0;
 }

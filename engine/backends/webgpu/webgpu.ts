@@ -19,6 +19,7 @@ import { buildPostIndex } from '../../plasticity/stdp.js';
 import { Recorder, type Recording, type RecordingConfig } from '../../recorder.js';
 import type { Backend, ResolvedEdit } from '../backend.js';
 import { channelOf } from '../cpu.js';
+import { checkInput, modulatorDrive } from '../inputs.js';
 import type { GpuContext } from './gpu.js';
 import { STORAGE_BUFFERS } from './gpu.js';
 import { kernelSource, neuronSource } from './shaders.js';
@@ -716,7 +717,7 @@ export class WebGpuBackend implements Backend {
     const f = new Float32Array(Math.max(l.fWords, 1));
     this.circuit.modulators.forEach((m, i) => {
       f[l.fLevel + i] = this.levels.get(m.name) ?? m.baseline;
-      f[l.fDrive + i] = this.modulatorDrive(m.name);
+      f[l.fDrive + i] = modulatorDrive(m, this.inputValues);
       f[l.fPulse + i] = this.pendingPulse.get(m.name) ?? 0;
     });
     this.circuit.outputs.forEach((o, i) => (f[l.fOut + i] = this.outputs.get(o.name) ?? 0));
@@ -783,40 +784,16 @@ export class WebGpuBackend implements Backend {
     return sum;
   }
 
-  private modulatorDrive(name: string): number {
-    const m = this.circuit.modulators.find((x) => x.name === name)!;
-    let drive = m.baseline;
-    for (const s of m.sources) {
-      if (s.kind === 'constant') drive += s.value;
-      else if (s.kind === 'input') {
-        const v = this.inputValues.get(s.input);
-        drive += s.gain * (typeof v === 'number' ? v : v ? mean(v) : 0);
-      }
-    }
-    return drive;
-  }
-
   setInput(name: string, value: number | ArrayLike<number>): void {
-    const spec = this.circuit.inputs.find((i) => i.name === name);
-    if (!spec) throw new Error(`no input "${name}"; known: ${this.circuit.inputs.map((i) => i.name).join(', ') || '(none)'}`);
-    if (typeof value === 'number') {
-      if (!Number.isFinite(value)) throw new Error(`input "${name}": value must be finite, got ${value}`);
-      this.inputValues.set(name, value);
-    } else {
-      if (spec.target === null) throw new Error(`input "${name}" is a signal (no target population): give one number`);
-      const size = this.pop(spec.target).n;
-      if (value.length !== size) throw new Error(`input "${name}": expected ${size} values (one per neuron of ${spec.target}), got ${value.length}`);
-      const arr = Float64Array.from(value);
-      if (arr.some((x) => !Number.isFinite(x))) throw new Error(`input "${name}": values must be finite`);
-      this.inputValues.set(name, arr);
-    }
+    this.inputValues.set(name, checkInput(this.circuit, name, value, (p) => this.pop(p).n));
+    const spec = this.circuit.inputs.find((i) => i.name === name)!;
     // Only the changed ranges go up: the target's input slot, the drives of modulators reading it.
     if (spec.target !== null) {
       const p = this.pop(spec.target);
       this.write(this.bufs.st, p.stateBase + (p.vars.length + 4) * p.n, this.inputSum(p));
     }
     this.circuit.modulators.forEach((m, i) => {
-      if (m.sources.some((s) => s.kind === 'input' && s.input === name)) this.write(this.bufs.fl, this.layout.fDrive + i, Float32Array.of(this.modulatorDrive(m.name)));
+      if (m.sources.some((s) => s.kind === 'input' && s.input === name)) this.write(this.bufs.fl, this.layout.fDrive + i, Float32Array.of(modulatorDrive(m, this.inputValues)));
     });
   }
 
@@ -1246,10 +1223,4 @@ function popAt(offsets: number[], g: number): number {
     else hi = mid - 1;
   }
   return lo;
-}
-
-function mean(a: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i];
-  return a.length ? s / a.length : 0;
 }
