@@ -5,30 +5,18 @@
 // absolute times: these machines are noisy.
 import { spawnSync } from 'node:child_process';
 import { cpus, totalmem, platform, release } from 'node:os';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { readFileSync, rmSync } from 'node:fs';
 import { Engine } from '../engine/engine.js';
 import { loadFlat } from '../engine/circuit/resolve.js';
 import { ProgressLine } from '../cli/progress.js';
+import { ROOT, cobaText } from './networks.js';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 type Method = 'exponential_euler' | 'euler';
 
 /** Both sides run this many times and report their fastest loop (these machines are noisy). */
 const REPEATS = Number(process.env.FLUX_BENCH_REPEATS ?? 5);
-
-/** examples/coba.yaml scaled to n neurons with ~synPerNeuron synapses each, integrated with `method`. */
-function cobaText(n: number, synPerNeuron: number, method: Method): string {
-  const p = synPerNeuron / n;
-  const ne = Math.round(n * 0.8);
-  const integration = method === 'euler' ? '\n    integration: euler' : '';
-  return readFileSync(join(ROOT, 'examples/coba.yaml'), 'utf8')
-    .replace('size: 3200', `size: ${ne}${integration}`)
-    .replace('size: 800', `size: ${n - ne}${integration}`)
-    .replace(/p: 0\.02/g, `p: ${p}`);
-}
 
 interface Result {
   n: number;

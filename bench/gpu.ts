@@ -8,8 +8,7 @@
 // software WebGPU checks correctness. FLUX_GPU_BENCH=full forces the full series, =quick the small one;
 // FLUX_GPU_BENCH_SIZES overrides the scaling sizes, FLUX_GPU_BENCH_PD=0 skips the microcircuit.
 import { cpus, totalmem, platform, release } from 'node:os';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { Engine } from '../engine/engine.js';
 import type { Backend } from '../engine/backends/backend.js';
@@ -17,8 +16,8 @@ import { acquireGpu, type GpuContext } from '../engine/backends/webgpu/gpu.js';
 import { WebGpuBackend } from '../engine/backends/webgpu/webgpu.js';
 import { loadFlat } from '../engine/circuit/resolve.js';
 import { ProgressLine } from '../cli/progress.js';
+import { ROOT, cobaText } from './networks.js';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const failures: string[] = [];
 
 function check(name: string, ok: boolean, detail: string): void {
@@ -52,15 +51,6 @@ async function timeSteps(e: Engine<Backend>, steps: number, chunk: number, label
   bar.done();
   lat.sort((x, y) => x - y);
   return { loopS: (performance.now() - t0) / 1000, p50: lat[Math.floor(lat.length / 2)], p99: lat[Math.min(lat.length - 1, Math.floor(lat.length * 0.99))] };
-}
-
-/** examples/coba.yaml scaled to n neurons with about synPerNeuron synapses each. */
-function cobaText(n: number, synPerNeuron: number): string {
-  const ne = Math.round(n * 0.8);
-  return readFileSync(join(ROOT, 'examples/coba.yaml'), 'utf8')
-    .replace(/size: 800\b/, `size: ${n - ne}`)
-    .replace(/size: 3200\b/, `size: ${ne}`)
-    .replace(/p: 0\.02/g, `p: ${synPerNeuron / n}`);
 }
 
 async function parity(ctx: GpuContext): Promise<void> {
