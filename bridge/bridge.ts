@@ -11,6 +11,7 @@
 // Malformed bytes, non-finite and out-of-range values are counted and dropped, never encoded.
 import { Observable, Subscription, filter, interval, map } from 'rxjs';
 import type { Engine } from '../engine/engine.js';
+import { mergePatch } from '../engine/circuit/merge.js';
 import type { Backend } from '../engine/backends/backend.js';
 import { createCodec, CodecError, type Codec } from './codec/cdr.js';
 import { definitionsFor, type DefinitionSource } from './codec/definitions.js';
@@ -151,7 +152,8 @@ export class Bridge {
           return { population: t.population, decoder: createDecoder(t.decoder, pop.size), weight: t.weight ?? 1 };
         }),
       }));
-      const template = merge(codec.zero(), o.fields ?? {});
+      // Fixed fields override the zero message as a circuit override does (JSON Merge Patch).
+      const template = mergePatch(codec.zero(), o.fields ?? {}) as Record<string, unknown>;
       codec.encode(template); // a bad fixed field fails here, not at the first publish
       this.outputs.push({ spec: o, codec, values, publisher: null as never, template, lastAt: -Infinity });
     }
@@ -300,12 +302,4 @@ export class Bridge {
     this.stats.published++;
     if (safe) this.stats.safePublished++;
   }
-}
-
-function merge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
-  for (const [k, v] of Object.entries(over)) {
-    if (v && typeof v === 'object' && !Array.isArray(v) && base[k] && typeof base[k] === 'object') merge(base[k] as Record<string, unknown>, v as Record<string, unknown>);
-    else base[k] = v;
-  }
-  return base;
 }

@@ -87,11 +87,12 @@ export class Engine<B extends Backend = CpuBackend> {
   static async create(source: string | FlatCircuit, options: EngineOptions = {}): Promise<Engine<Backend>> {
     const flat = typeof source === 'string' ? loadFlat(source) : source;
     const choice = options.backend ?? 'cpu';
-    if (choice === 'cpu') return new Engine<Backend>(flat, options, (net) => new CpuBackend(net, { kernels: options.kernels, threads: options.threads }));
+    const onCpu = () => new Engine<Backend>(flat, { ...options, backend: 'cpu' }, (net) => new CpuBackend(net, { kernels: options.kernels, threads: options.threads }));
+    if (choice === 'cpu') return onCpu();
     let ctx = options.gpu;
     const fallback = (why: string) => {
       (options.log ?? ((l) => process.stderr.write(l + '\n')))(`flux: running on the CPU backend: ${why}`);
-      return new Engine<Backend>(flat, { ...options, backend: 'cpu' }, (net) => new CpuBackend(net, { kernels: options.kernels, threads: options.threads }));
+      return onCpu();
     };
     if (!ctx) {
       const got = await acquireGpu();
