@@ -88,6 +88,7 @@ export interface BridgeStats {
 
 interface LiveInput {
   spec: InputBinding;
+  codec: Codec;
   path: FieldPath;
   encoder: Encoder | null;
   size: number;
@@ -138,7 +139,7 @@ export class Bridge {
       if (inp.target !== null && !b.encoder) throw new Error(`bridge input on ${b.topic}: "${b.input}" drives population ${inp.target} and needs an encoder`);
       const path = compileFieldPath(b.path, definitionsFor(b.type, config.definitions).definitions);
       const size = inp.target === null ? 1 : circuit.populations.find((p) => p.name === inp.target)!.size;
-      this.inputs.push({ spec: b, path, encoder: b.encoder ? createEncoder(b.encoder) : null, size, value: null, at: -Infinity, applied: 'stale' });
+      this.inputs.push({ spec: b, codec: createCodec(b.type, config.definitions), path, encoder: b.encoder ? createEncoder(b.encoder) : null, size, value: null, at: -Infinity, applied: 'stale' });
     }
     for (const o of config.outputs) {
       const codec = createCodec(o.type, config.definitions);
@@ -188,7 +189,7 @@ export class Bridge {
 
   /** Bytes in -> checked value out; everything dropped is counted. */
   private inputStream(inp: LiveInput): Observable<number | number[]> {
-    const codec = createCodec(inp.spec.type, this.config.definitions);
+    const codec = inp.codec;
     const [lo, hi] = inp.spec.valid ?? [-Infinity, Infinity];
     const raw = new Observable<Uint8Array>((sub) => this.transport.subscribe(inp.spec.topic, inp.spec.type, inp.spec.qos ?? SENSOR_QOS, (b) => sub.next(b)));
     return raw.pipe(
@@ -246,10 +247,10 @@ export class Bridge {
     for (const inp of this.inputs) {
       // A stale input stops driving its population (and its outputs go safe when they publish).
       // The engine keeps an input's value, so only a new message or a change to stale is handed over
-      // (an event encoder sees every tick: its output depends on the previous value).
+      // (a stateful encoder sees every tick: its output depends on the previous value).
       const stale = inp.value === null || this.stale(inp, now);
       const current = stale ? 'stale' : inp.value;
-      if (current === inp.applied && inp.spec.encoder?.kind !== 'threshold') continue;
+      if (current === inp.applied && !inp.encoder?.stateful) continue;
       inp.applied = current;
       const v = stale ? 0 : inp.value!;
       backend.setInput(inp.spec.input, inp.encoder ? inp.encoder.encode(v, inp.size) : typeof v === 'number' ? v : v[0]);

@@ -18,6 +18,11 @@ export type EncoderSpec =
 export interface Encoder {
   /** The input value for a target population of `size` neurons. */
   encode(value: number | ArrayLike<number>, size: number): number | Float64Array;
+  /**
+   * True when the result depends on earlier calls (an event fires once per crossing), so it must be
+   * called on every tick; otherwise the same value gives the same result and may be skipped.
+   */
+  readonly stateful: boolean;
 }
 
 /** Linear map of [a, b] onto [c, d], clamped to [c, d]. */
@@ -47,11 +52,12 @@ function pointwise(f: (x: number) => number) {
 export function createEncoder(spec: EncoderSpec): Encoder {
   switch (spec.kind) {
     case 'rate':
-      return { encode: pointwise((x) => mapRange(x, spec.min, spec.max, spec.rateMin ?? 0, spec.rateMax)) };
+      return { stateful: false, encode: pointwise((x) => mapRange(x, spec.min, spec.max, spec.rateMin ?? 0, spec.rateMax)) };
     case 'current':
-      return { encode: pointwise((x) => mapRange(x, spec.min, spec.max, spec.currentMin ?? 0, spec.currentMax)) };
+      return { stateful: false, encode: pointwise((x) => mapRange(x, spec.min, spec.max, spec.currentMin ?? 0, spec.currentMax)) };
     case 'population':
       return {
+        stateful: false,
         encode(value, size) {
           if (typeof value !== 'number') throw new Error('population coding takes one number; use a field path that selects one value');
           const out = new Float64Array(size);
@@ -66,6 +72,7 @@ export function createEncoder(spec: EncoderSpec): Encoder {
       const past = (x: number) => (spec.direction === 'below' ? x <= spec.threshold : x >= spec.threshold);
       let before: boolean[] = [];
       return {
+        stateful: true,
         encode(value, size) {
           const xs = typeof value === 'number' ? [value] : Array.from(resample(value, size));
           const now = xs.map(past);

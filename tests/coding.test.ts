@@ -37,6 +37,9 @@ describe('encoders', () => {
     expect([0.5, 1, 2, 0.9].map((x) => level.encode(x, 1))).toEqual([0, 500, 500, 0]);
     const rising = createEncoder({ kind: 'threshold', threshold: 1, amplitude: 500, edge: 'rising' });
     expect([0.5, 1, 2, 0.9, 3].map((x) => rising.encode(x, 1))).toEqual([0, 500, 0, 0, 500]);
+    // The bridge calls a stateful encoder on every tick, others only when their value changes.
+    expect(rising.stateful).toBe(true);
+    expect(createEncoder({ kind: 'current', min: 0, max: 1, currentMax: 1 }).stateful).toBe(false);
     const near = createEncoder({ kind: 'threshold', threshold: 0.3, amplitude: 1, direction: 'below', edge: 'rising' });
     expect(Array.from(near.encode([1, 0.2], 2) as Float64Array)).toEqual([0, 1]);
     expect(Array.from(near.encode([0.1, 0.2], 2) as Float64Array)).toEqual([1, 0]);
