@@ -49,3 +49,18 @@ export interface Backend {
   memoryBytes(): { neurons: number; synapsesStatic: number; synapsesPlastic: number; buffers: number };
   dispose(): void;
 }
+
+/**
+ * Whether a population integrates conductances (LIF's exponential-Euler mode), the same rule on every
+ * backend. Sticky: once a conductance input reached the population (a projection, a Poisson source or
+ * an initial conductance) it keeps that integrator, so removing a projection never switches schemes.
+ */
+export function integratesConductance(spec: PopulationSpec, circuit: Circuit, before: boolean): boolean {
+  return (
+    before ||
+    circuit.projections.some((p) => p.target === spec.name && p.synapse.type === 'conductance') ||
+    circuit.sources.some((s) => s.target === spec.name && s.type === 'poisson' && s.synapse.type === 'conductance') ||
+    spec.init.ge !== undefined ||
+    spec.init.gi !== undefined
+  );
+}

@@ -18,7 +18,7 @@ import type { NeuronModel, PopulationState } from '../models/model.js';
 import { Rng } from '../rng.js';
 import { Recorder, type Recording, type RecordingConfig } from '../recorder.js';
 import { createPlasticState, plasticityStep, type PlasticState } from '../plasticity/stdp.js';
-import type { Backend, ResolvedEdit } from './backend.js';
+import { integratesConductance, type Backend, type ResolvedEdit } from './backend.js';
 import { checkInput, modulatorDrive, mean } from './inputs.js';
 import { WasmArena } from './wasm/arena.js';
 import { instantiateKernels, shareExpTable, kernelModule, type KernelExports } from './wasm/kernels.js';
@@ -326,18 +326,7 @@ export class CpuBackend implements Backend {
       // Kernel arguments depend on the flags below: rebuild them after any edit.
       pop.constants = null;
       pop.kargs = null;
-      // Sticky: once a conductance input reached the population it keeps that integrator, so that
-      // removing a projection never switches the scheme (the WebGPU backend follows the same rule).
-      pop.state.conductance =
-        pop.state.conductance ||
-        this.projs.some((p) => p.tgt === pop && p.c.spec.synapse.type === 'conductance') ||
-        pop.sources.some((s) => s.type === 'poisson' && s.synapse.type === 'conductance') ||
-        pop.spec.init.ge !== undefined ||
-        pop.spec.init.gi !== undefined ||
-        pop.rings.ge !== undefined ||
-        pop.rings.gi !== undefined ||
-        st.ge.some((x) => x !== 0) ||
-        st.gi.some((x) => x !== 0);
+      pop.state.conductance = integratesConductance(pop.spec, circuit, pop.state.conductance);
       const currentSyn =
         this.projs.some((p) => p.tgt === pop && p.c.spec.synapse.type === 'current') ||
         pop.sources.some((s) => s.type === 'poisson' && s.synapse.type === 'current') ||

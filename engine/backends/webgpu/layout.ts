@@ -1,6 +1,5 @@
 // Word layout of the parameter buffer and the other GPU buffers. shaders/common.wgsl holds the same
 // numbers: change both together. Everything here is pure packing, no GPU calls.
-import type { Circuit, PopulationSpec } from '../../circuit/circuit.js';
 import type { PopulationState } from '../../models/model.js';
 import { lifConstants } from '../../models/lif.js';
 
@@ -108,18 +107,3 @@ export function streamKey(seed: number, name: string): number {
   return h;
 }
 
-/**
- * Whether a population integrates conductances (the LIF mode): once any conductance input reached it,
- * it keeps that integrator (the CPU backend's rule), so removing a projection never switches schemes.
- */
-export function usesConductance(spec: PopulationSpec, circuit: Circuit, rings: Set<Channel>, before: boolean): boolean {
-  return (
-    before ||
-    circuit.projections.some((p) => p.target === spec.name && p.synapse.type === 'conductance') ||
-    circuit.sources.some((s) => s.target === spec.name && s.type === 'poisson' && s.synapse.type === 'conductance') ||
-    spec.init.ge !== undefined ||
-    spec.init.gi !== undefined ||
-    rings.has('ge') ||
-    rings.has('gi')
-  );
-}

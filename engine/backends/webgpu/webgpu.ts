@@ -17,7 +17,7 @@ import type { NeuronModel } from '../../models/model.js';
 import { MODELS } from '../../models/registry.js';
 import { buildPostIndex } from '../../plasticity/stdp.js';
 import { Recorder, type Recording, type RecordingConfig } from '../../recorder.js';
-import type { Backend, ResolvedEdit } from '../backend.js';
+import { integratesConductance, type Backend, type ResolvedEdit } from '../backend.js';
 import { channelOf } from '../cpu.js';
 import { checkInput, modulatorDrive } from '../inputs.js';
 import type { GpuContext } from './gpu.js';
@@ -25,7 +25,7 @@ import { STORAGE_BUFFERS } from './gpu.js';
 import { kernelSource, neuronSource } from './shaders.js';
 import {
   BIND, C, CHANNELS, GPU_MODELS, H, HEADER, L, LSTRIDE, NONE, P, PRSTRIDE, PSTRIDE, R, W_PFX, MODEL_WORDS, Words,
-  streamKey, usesConductance, type BufferName, type Channel,
+  streamKey, type BufferName, type Channel,
 } from './layout.js';
 
 export interface WebGpuOptions {
@@ -313,7 +313,7 @@ export class WebGpuBackend implements Backend {
           ringWords += p.ringLen * p.n * 2;
         } else p.ringBase[ch] = NONE;
       }
-      p.conductance = usesConductance(p.spec, circuit, p.ringChannels, p.conductance);
+      p.conductance = integratesConductance(p.spec, circuit, p.conductance);
     });
     let rows = 0;
     let synapses = 0;
