@@ -1,5 +1,6 @@
 // Sensor message in -> actuator message out through the whole bridge: memory transport, a 10,000-neuron
-// Braitenberg controller (examples/braitenberg.yaml scaled), a 1 kHz engine tick at dt 1 ms, Twist
+// Braitenberg controller (examples/braitenberg.yaml scaled, wired by examples/bridges/braitenberg.yaml),
+// a 1 kHz engine tick at dt 1 ms, Twist
 // published every tick period. Prints latency percentiles (scan published -> first Twist published
 // after the tick that consumed it), tick jitter and CPU use. Target (issue 4): latency p99 < 2 ms and
 // tick jitter p99 < 1 ms on the 2-core development machines.
@@ -11,6 +12,7 @@ import { Engine } from '../engine/engine.js';
 import type { Backend } from '../engine/backends/backend.js';
 import { loadFlat } from '../engine/circuit/resolve.js';
 import { Bridge } from '../bridge/bridge.js';
+import { loadBridge } from '../bridge/config.js';
 import { MemoryTransport } from '../bridge/transport/memory.js';
 import { SENSOR_QOS, DEFAULT_QOS } from '../bridge/transport/transport.js';
 import { createCodec } from '../bridge/codec/cdr.js';
@@ -24,29 +26,9 @@ const text = readFileSync(join(ROOT, 'examples/braitenberg.yaml'), 'utf8').repla
 const engine = new Engine(loadFlat(join(ROOT, 'examples/braitenberg-bench.yaml'), text), { threads: Number(process.env.FLUX_BRIDGE_BENCH_THREADS ?? 1) }) as unknown as Engine<Backend>;
 const transport = new MemoryTransport();
 const ticks: [number, number][] = [];
-const rate = { kind: 'rate' as const, tau: 100, rateMax: 100, min: 0, max: 1 };
-const proximity = { kind: 'current' as const, min: 2, max: 0.2, currentMax: 1 };
-const bridge = new Bridge(engine, transport, {
-  tickHz: 1000,
-  watchdogMs: 50,
-  onTick: (a, b) => ticks.push([a, b]),
-  inputs: [
-    { input: 'range_left', topic: '/scan', type: 'sensor_msgs/msg/LaserScan', path: 'ranges[180:360]', encoder: proximity, timeoutMs: 200 },
-    { input: 'range_right', topic: '/scan', type: 'sensor_msgs/msg/LaserScan', path: 'ranges[0:180]', encoder: proximity, timeoutMs: 200 },
-  ],
-  outputs: [
-    {
-      name: 'cmd',
-      topic: '/cmd_vel',
-      type: 'geometry_msgs/msg/Twist',
-      rateHz: 1000,
-      values: [
-        { path: 'linear.x', terms: [{ population: 'motor_left', decoder: rate, weight: 0.5 }, { population: 'motor_right', decoder: rate, weight: 0.5 }], limits: { min: 0, max: 0.5 } },
-        { path: 'angular.z', terms: [{ population: 'motor_right', decoder: rate, weight: 4 }, { population: 'motor_left', decoder: rate, weight: -4 }], limits: { min: -1, max: 1 } },
-      ],
-    },
-  ],
-});
+// The example bridge document, with the Twist published every tick instead of at 50 Hz.
+const { config } = loadBridge(join(ROOT, 'examples/bridges/braitenberg.yaml'));
+const bridge = new Bridge(engine, transport, { ...config, tickHz: 1000, onTick: (a, b) => ticks.push([a, b]), outputs: config.outputs.map((o) => ({ ...o, rateHz: 1000 })) });
 const scan = createCodec('sensor_msgs/msg/LaserScan');
 const pub = transport.advertise('/scan', 'sensor_msgs/msg/LaserScan', SENSOR_QOS);
 const arrivals: number[] = [];
