@@ -9,16 +9,19 @@ cd "$(dirname "$0")/.."
 grep -qxF '/.gpu/' .git/info/exclude 2>/dev/null || echo '/.gpu/' >>.git/info/exclude
 grep -qxF '/.gl/' .git/info/exclude 2>/dev/null || echo '/.gl/' >>.git/info/exclude
 npm run build >/dev/null
-rm -rf .gpu && mkdir -p .gpu/node_modules
+rm -rf .gpu .gpu-stage && mkdir -p .gpu .gpu-stage/node_modules
 xz -T2 -6 -c "$(readlink -f "$(command -v node)")" >.gpu/node.xz
 # Production dependencies only, with their own dependencies.
 npm ls --omit=dev --all --parseable | tail -n +2 | while read -r dir; do
   rel=${dir#"$PWD/node_modules/"}
-  mkdir -p ".gpu/node_modules/$(dirname "$rel")"
-  cp -r "$dir" ".gpu/node_modules/$rel"
+  mkdir -p ".gpu-stage/node_modules/$(dirname "$rel")"
+  cp -r "$dir" ".gpu-stage/node_modules/$rel"
 done
 # Dawn ships a binary per platform; the GPU machines are linux x86-64.
-find .gpu/node_modules/webgpu/dist -mindepth 1 -maxdepth 1 ! -name linux-x64 -exec rm -rf {} +
+find .gpu-stage/node_modules/webgpu/dist -mindepth 1 -maxdepth 1 ! -name linux-x64 -exec rm -rf {} +
+# Compressed: the device tool carries at most 64 MiB, and uncompressed Dawn + Node alone come near it.
+tar -C .gpu-stage -cf - node_modules | xz -T2 -6 >.gpu/node_modules.tar.xz
+rm -rf .gpu-stage
 if [ ! -d .gl ]; then
   mkdir -p .gl /tmp/amd64/partial
   o='-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 -oDir::State::Lists=/tmp/amd64'

@@ -11,7 +11,7 @@ if ! command -v node >/dev/null 2>&1; then
   xz -dc .gpu/node.xz >/tmp/flux-node/bin/node && chmod +x /tmp/flux-node/bin/node
   export PATH=/tmp/flux-node/bin:$PATH
 fi
-[ -e node_modules ] || ln -s .gpu/node_modules node_modules
+[ -e node_modules ] || tar -xJf .gpu/node_modules.tar.xz
 if ! ldconfig -p 2>/dev/null | grep -q libvulkan.so.1 && ls .gl/*.deb >/dev/null 2>&1; then
   for f in .gl/*.deb; do dpkg -x "$f" /; done
   ldconfig
