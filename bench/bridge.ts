@@ -13,6 +13,8 @@ import type { Backend } from '../engine/backends/backend.js';
 import { loadFlat } from '../engine/circuit/resolve.js';
 import { Bridge } from '../bridge/bridge.js';
 import { loadBridge } from '../bridge/config.js';
+import { RemapTransport } from '../bridge/transport/remap.js';
+import { expandTopic } from '../bridge/node/rosargs.js';
 import { MemoryTransport } from '../bridge/transport/memory.js';
 import { SENSOR_QOS, DEFAULT_QOS } from '../bridge/transport/transport.js';
 import { createCodec } from '../bridge/codec/cdr.js';
@@ -28,7 +30,8 @@ const transport = new MemoryTransport();
 const ticks: [number, number][] = [];
 // The example bridge document, with the Twist published every tick instead of at 50 Hz.
 const { config } = loadBridge(join(ROOT, 'examples/bridges/braitenberg.yaml'));
-const bridge = new Bridge(engine, transport, { ...config, tickHz: 1000, onTick: (a, b) => ticks.push([a, b]), outputs: config.outputs.map((o) => ({ ...o, rateHz: 1000 })) });
+// Relative topic names as a node called flux in the root namespace resolves them (scan -> /scan).
+const bridge = new Bridge(engine, new RemapTransport(transport, (t) => expandTopic(t, 'flux', '/')), { ...config, tickHz: 1000, onTick: (a, b) => ticks.push([a, b]), outputs: config.outputs.map((o) => ({ ...o, rateHz: 1000 })) });
 const scan = createCodec('sensor_msgs/msg/LaserScan');
 const pub = transport.advertise('/scan', 'sensor_msgs/msg/LaserScan', SENSOR_QOS);
 const arrivals: number[] = [];

@@ -9,7 +9,12 @@
 // time, an engine that has fallen that far behind the simulation). A tick that blocks the event loop
 // also blocks this watchdog: a synchronous CPU step must stay short (it is, at robot sizes).
 // Malformed bytes, non-finite and out-of-range values are counted and dropped, never encoded.
+//
+// Live reconfiguration (ROS parameters, the dashboard): the tick rate, the watchdog, topic names and
+// stamped/unstamped outputs change between ticks without stopping the loop; decoders and limiters keep
+// their state, so a renamed or retyped output continues smoothly.
 import { Observable, Subscription, filter, interval, map } from 'rxjs';
+import { publishedAs } from './stamped.js';
 import type { Engine } from '../engine/engine.js';
 import { mergePatch } from '../engine/circuit/merge.js';
 import type { Backend } from '../engine/backends/backend.js';
@@ -57,6 +62,10 @@ export interface OutputBinding {
   requires?: string[];
   /** Fixed fields of the published message (e.g. header.frame_id), merged into its zero value. */
   fields?: Record<string, unknown>;
+  /** Publish the stamped variant of `type` (Twist -> TwistStamped; value paths move under `twist.`). */
+  stamped?: boolean;
+  /** header.frame_id of a stamped output (default base_link). */
+  frameId?: string;
 }
 
 export interface BridgeConfig {
@@ -96,14 +105,16 @@ interface LiveInput {
   at: number;
   /** What was last handed to the engine (a new message or staleness changes it). */
   applied: number | number[] | null | 'stale';
+  sub: Subscription | null;
 }
 
 interface LiveOutput {
   spec: OutputBinding;
-  codec: Codec;
-  values: { path: FieldPath; terms: { population: string; decoder: Decoder; weight: number }[]; limiter: Limiter }[];
-  publisher: Publisher;
-  template: Record<string, unknown>;
+  /** What goes on the wire (the stamped variant when spec.stamped). */
+  wire: { type: string; codec: Codec; paths: FieldPath[]; template: Record<string, unknown>; stamp: { sec: number; nanosec: number } | null };
+  values: { terms: { population: string; decoder: Decoder; weight: number }[]; limiter: Limiter }[];
+  publisher: Publisher | null;
+  timer: Subscription | null;
   lastAt: number;
 }
 
@@ -111,12 +122,13 @@ export class Bridge {
   readonly stats: BridgeStats = { received: 0, malformed: 0, nonFinite: 0, outOfRange: 0, published: 0, safePublished: 0, ticks: 0, overruns: 0, watchdogTrips: 0 };
   private readonly inputs: LiveInput[] = [];
   private readonly outputs: LiveOutput[] = [];
-  private readonly subs = new Subscription();
   /** Spikes of this step per output population, read once however many terms use them. */
   private readonly spikeCache = new Map<string, ArrayLike<number>>();
   private readonly time: Clock;
   private readonly clock: () => number;
-  private readonly periodMs: number;
+  private periodMs: number;
+  private watchdogMs: number;
+  private watchdogSub: Subscription | null = null;
   private running = false;
   private tripped = false;
   private lastTickDone = 0;
@@ -132,6 +144,7 @@ export class Bridge {
     this.time = config.clock ?? new WallClock();
     this.clock = () => this.time.now();
     this.periodMs = 1000 / (config.tickHz ?? 1000);
+    this.watchdogMs = config.watchdogMs ?? 50;
     const circuit = engine.circuit;
     for (const b of config.inputs) {
       const inp = circuit.inputs.find((i) => i.name === b.input);
@@ -139,13 +152,10 @@ export class Bridge {
       if (inp.target !== null && !b.encoder) throw new Error(`bridge input on ${b.topic}: "${b.input}" drives population ${inp.target} and needs an encoder`);
       const path = compileFieldPath(b.path, definitionsFor(b.type, config.definitions).definitions);
       const size = inp.target === null ? 1 : circuit.populations.find((p) => p.name === inp.target)!.size;
-      this.inputs.push({ spec: b, codec: createCodec(b.type, config.definitions), path, encoder: b.encoder ? createEncoder(b.encoder) : null, size, value: null, at: -Infinity, applied: 'stale' });
+      this.inputs.push({ spec: { ...b }, codec: createCodec(b.type, config.definitions), path, encoder: b.encoder ? createEncoder(b.encoder) : null, size, value: null, at: -Infinity, applied: 'stale', sub: null });
     }
     for (const o of config.outputs) {
-      const codec = createCodec(o.type, config.definitions);
-      const defs = definitionsFor(o.type, config.definitions).definitions;
       const values = o.values.map((v) => ({
-        path: compileFieldPath(v.path, defs),
         limiter: new Limiter(v.limits ?? {}),
         terms: v.terms.map((t) => {
           const pop = circuit.populations.find((p) => p.name === t.population);
@@ -153,37 +163,147 @@ export class Bridge {
           return { population: t.population, decoder: createDecoder(t.decoder, pop.size), weight: t.weight ?? 1 };
         }),
       }));
-      // Fixed fields override the zero message as a circuit override does (JSON Merge Patch).
-      const template = mergePatch(codec.zero(), o.fields ?? {}) as Record<string, unknown>;
-      codec.encode(template); // a bad fixed field fails here, not at the first publish
-      this.outputs.push({ spec: o, codec, values, publisher: null as never, template, lastAt: -Infinity });
+      const spec = { ...o };
+      this.outputs.push({ spec, wire: this.wireFor(spec), values, publisher: null, timer: null, lastAt: -Infinity });
     }
+  }
+
+  /** Codec, value paths and message template of an output as published; throws on a bad combination. */
+  private wireFor(o: OutputBinding): LiveOutput['wire'] {
+    const type = publishedAs(o.type, '', !!o.stamped).type;
+    const codec = createCodec(type, this.config.definitions);
+    const defs = definitionsFor(type, this.config.definitions).definitions;
+    const paths = o.values.map((v) => compileFieldPath(publishedAs(o.type, v.path, !!o.stamped).path, defs));
+    // Fixed fields override the zero message as a circuit override does (JSON Merge Patch).
+    const template = mergePatch(codec.zero(), o.fields ?? {}) as Record<string, unknown>;
+    const header = template.header as { stamp?: { sec: number; nanosec: number }; frame_id?: string } | undefined;
+    if (o.stamped && header && !o.fields?.header) header.frame_id = o.frameId ?? 'base_link';
+    codec.encode(template); // a bad fixed field fails here, not at the first publish
+    return { type, codec, paths, template, stamp: header?.stamp ?? null };
+  }
+
+  /** The bridge's current settings, as live reconfiguration left them. */
+  get settings(): { tickHz: number; watchdogMs: number; inputs: { input: string; topic: string }[]; outputs: { name: string; topic: string; type: string; stamped: boolean }[] } {
+    return {
+      tickHz: 1000 / this.periodMs,
+      watchdogMs: this.watchdogMs,
+      inputs: this.inputs.map((i) => ({ input: i.spec.input, topic: i.spec.topic })),
+      outputs: this.outputs.map((o) => ({ name: o.spec.name, topic: o.spec.topic, type: o.wire.type, stamped: !!o.spec.stamped })),
+    };
+  }
+
+  /** Inputs with no value younger than their timeout. */
+  staleInputs(): string[] {
+    const now = this.clock();
+    return this.inputs.filter((i) => i.value === null || this.stale(i, now)).map((i) => i.spec.input);
+  }
+
+  /** Ticks per second from the next tick on. */
+  setTickHz(hz: number): void {
+    if (!(hz > 0 && hz <= 100_000)) throw new Error(`tick rate ${hz} Hz: give a rate in (0, 100000]`);
+    this.periodMs = 1000 / hz;
+  }
+
+  setWatchdogMs(ms: number): void {
+    if (!(ms > 0)) throw new Error(`watchdog ${ms} ms: give a positive time`);
+    this.watchdogMs = ms;
+    if (this.running) this.startWatchdog();
+  }
+
+  /** Moves an input to another topic: unsubscribes the old one, keeps the last value and its age. */
+  setInputTopic(input: string, topic: string): void {
+    const inp = this.inputs.find((i) => i.spec.input === input);
+    if (!inp) throw new Error(`no bridge input "${input}"`);
+    if (inp.spec.topic === topic) return;
+    inp.sub?.unsubscribe();
+    inp.spec.topic = topic;
+    if (this.running) this.subscribeInput(inp);
+  }
+
+  /** Moves an output to another topic; the old topic gets the safe value first, so nothing listening there keeps moving. */
+  setOutputTopic(name: string, topic: string): void {
+    const out = this.outputByName(name);
+    if (out.spec.topic === topic) return;
+    this.rebind(out, { ...out.spec, topic });
+  }
+
+  /** Switches an output between its plain and stamped type (e.g. Twist and TwistStamped). */
+  setOutputStamped(name: string, stamped: boolean, frameId?: string): void {
+    const out = this.outputByName(name);
+    if (!!out.spec.stamped === stamped && (frameId === undefined || frameId === out.spec.frameId)) return;
+    this.rebind(out, { ...out.spec, stamped, frameId: frameId ?? out.spec.frameId });
+  }
+
+  private outputByName(name: string): LiveOutput {
+    const out = this.outputs.find((o) => o.spec.name === name);
+    if (!out) throw new Error(`no bridge output "${name}"`);
+    return out;
+  }
+
+  private rebind(out: LiveOutput, spec: OutputBinding): void {
+    const wire = this.wireFor(spec); // throws before anything changes
+    if (!this.running) {
+      out.spec = spec;
+      out.wire = wire;
+      return;
+    }
+    const old = { spec: out.spec, wire: out.wire };
+    this.sendSafe(out);
+    out.publisher?.close();
+    out.timer?.unsubscribe();
+    out.spec = spec;
+    out.wire = wire;
+    try {
+      this.advertiseOutput(out);
+    } catch (e) {
+      // The transport refused the new topic or type: the output goes on as it was.
+      out.spec = old.spec;
+      out.wire = old.wire;
+      this.advertiseOutput(out);
+      throw e;
+    }
+  }
+
+  private subscribeInput(inp: LiveInput): void {
+    inp.sub = this.inputStream(inp).subscribe((v) => ((inp.value = v), (inp.at = this.clock())));
+  }
+
+  private advertiseOutput(out: LiveOutput): void {
+    out.publisher = this.transport.advertise(out.spec.topic, out.wire.type, out.spec.qos ?? DEFAULT_QOS);
+    out.timer = interval(1000 / out.spec.rateHz).subscribe(() => this.publish(out));
+  }
+
+  private startWatchdog(): void {
+    this.watchdogSub?.unsubscribe();
+    const wd = this.watchdogMs;
+    this.watchdogSub = interval(Math.max(1, wd / 4)).subscribe(() => this.watchdog(wd));
   }
 
   /** Subscribes, advertises, and starts the tick, the output timers and the watchdog. */
   start(): void {
     if (this.running) return;
     this.running = true;
-    for (const inp of this.inputs) this.subs.add(this.inputStream(inp).subscribe((v) => ((inp.value = v), (inp.at = this.clock()))));
-    for (const out of this.outputs) {
-      out.publisher = this.transport.advertise(out.spec.topic, out.spec.type, out.spec.qos ?? DEFAULT_QOS);
-      this.subs.add(interval(1000 / out.spec.rateHz).subscribe(() => this.publish(out)));
-    }
-    const wd = this.config.watchdogMs ?? 50;
+    for (const inp of this.inputs) this.subscribeInput(inp);
+    for (const out of this.outputs) this.advertiseOutput(out);
     this.lastTickDone = this.clock();
-    this.subs.add(interval(Math.max(1, wd / 4)).subscribe(() => this.watchdog(wd)));
+    this.startWatchdog();
     this.loop = this.run();
   }
 
-  /** Publishes every output's safe value, stops the tick and closes the topics. */
-  async stop(): Promise<void> {
+  /**
+   * Stops the tick and closes the topics. Every output publishes its safe value first, unless
+   * `safe: false` (a hot swap, where another bridge takes over the same topics at once).
+   */
+  async stop(options: { safe?: boolean } = {}): Promise<void> {
     if (!this.running) return;
     this.running = false;
     if (!this.config.clock) this.time.close();
     else this.wakeLoop?.();
-    this.subs.unsubscribe();
-    for (const out of this.outputs) this.sendSafe(out);
-    for (const out of this.outputs) out.publisher.close();
+    this.watchdogSub?.unsubscribe();
+    for (const inp of this.inputs) inp.sub?.unsubscribe();
+    for (const out of this.outputs) out.timer?.unsubscribe();
+    if (options.safe !== false) for (const out of this.outputs) this.sendSafe(out);
+    for (const out of this.outputs) out.publisher?.close();
     await this.loop?.catch(() => undefined);
   }
 
@@ -282,6 +402,7 @@ export class Bridge {
 
   private publish(out: LiveOutput): void {
     const now = this.clock();
+    if (!out.publisher) return;
     const needs = out.spec.requires ?? this.inputs.map((i) => i.spec.input);
     const unsafe = this.tripped || this.inputs.some((i) => needs.includes(i.spec.input) && this.stale(i, now));
     const dtS = Number.isFinite(out.lastAt) ? (now - out.lastAt) / 1000 : 0;
@@ -297,9 +418,15 @@ export class Bridge {
   private send(out: LiveOutput, values: number[], safe: boolean): void {
     // One message object per output, rewritten in place: every published field is set each time, and
     // the encoder keeps no reference (a clone per publish at 1 kHz was measurable garbage).
-    const msg = out.template;
-    out.values.forEach((v, k) => v.path.set(msg, values[k]));
-    out.publisher.publish(out.codec.encode(msg));
+    if (!out.publisher) return;
+    const { template: msg, paths, codec, stamp } = out.wire;
+    paths.forEach((p, k) => p.set(msg, values[k]));
+    if (stamp) {
+      const ms = this.time.rosTime();
+      stamp.sec = Math.floor(ms / 1000);
+      stamp.nanosec = Math.min(999_999_999, Math.round((ms - stamp.sec * 1000) * 1e6));
+    }
+    out.publisher.publish(codec.encode(msg));
     this.stats.published++;
     if (safe) this.stats.safePublished++;
   }

@@ -8,6 +8,8 @@ import type { Transport } from './transport/transport.js';
 export interface Clock {
   /** Milliseconds. */
   now(): number;
+  /** ROS time in milliseconds for message stamps: since the epoch, or simulated time. */
+  rosTime(): number;
   /** Resolves once now() >= t (or the clock is closed). */
   waitUntil(t: number): Promise<void>;
   close(): void;
@@ -28,6 +30,10 @@ export class WallClock implements Clock {
 
   now(): number {
     return performance.now();
+  }
+
+  rosTime(): number {
+    return performance.timeOrigin + performance.now();
   }
 
   ready(): Promise<void> {
@@ -89,6 +95,10 @@ export class SimClock implements Clock {
 
   now(): number {
     return Number.isFinite(this.t) ? this.t : 0;
+  }
+
+  rosTime(): number {
+    return this.now();
   }
 
   ready(): Promise<void> {

@@ -11,6 +11,7 @@ import type { Circuit } from '../engine/circuit/circuit.js';
 import { toInternal, QUANTITY_PATTERN, type Dimension } from '../engine/units.js';
 import { definitionsFor } from './codec/definitions.js';
 import { compileFieldPath } from './fieldpath.js';
+import { stampedVariant } from './stamped.js';
 import type { BridgeConfig, InputBinding, OutputBinding } from './bridge.js';
 import type { EncoderSpec } from './encoders.js';
 import type { DecoderSpec } from './decoders.js';
@@ -77,6 +78,8 @@ export const BRIDGE_SCHEMA = {
           rate: quantity,
           qos,
           requires: { type: 'array', items: { type: 'string' } },
+          stamped: { type: 'boolean', description: 'publish the stamped variant (Twist -> TwistStamped); a ROS parameter can change it' },
+          frame_id: { type: 'string', description: 'header.frame_id of a stamped output (default base_link)' },
           fields: { type: 'object' },
           values: {
             type: 'object',
@@ -105,8 +108,11 @@ export interface LoadedBridge {
 
 let validate: ReturnType<Ajv['compile']> | undefined;
 
-/** Reads and checks a bridge document and its circuit. Throws one CircuitError listing every problem. */
-export function loadBridge(file: string): LoadedBridge {
+/**
+ * Reads and checks a bridge document and its circuit (or `circuitFile` in place of the one it names,
+ * e.g. from a ROS parameter). Throws one CircuitError listing every problem.
+ */
+export function loadBridge(file: string, circuitFile?: string): LoadedBridge {
   const parsed = parseFile(file);
   const issues = new IssueList(file, parsed.locate);
   const doc = parsed.doc as unknown as Record<string, unknown>;
@@ -121,7 +127,7 @@ export function loadBridge(file: string): LoadedBridge {
     }
     throw new CircuitError(issues.issues);
   }
-  const circuitFile = resolve(dirname(file), doc.circuit as string);
+  circuitFile ??= resolve(dirname(file), doc.circuit as string);
   const { circuit } = loadCircuit(circuitFile);
   const q = (path: string[], v: unknown, dim: Dimension, fallback: number): number => {
     if (v === undefined) return fallback;
@@ -191,7 +197,8 @@ export function loadBridge(file: string): LoadedBridge {
         }),
       };
     });
-    outputs.push({ name, topic: raw.topic as string, type: raw.type as string, rateHz: q([...at, 'rate'], raw.rate, 'rate', 10), qos: qosOf(raw.qos, DEFAULT_QOS), requires: raw.requires as string[] | undefined, fields: raw.fields as Record<string, unknown> | undefined, values });
+    if (raw.stamped === true && defs && !stampedVariant(raw.type as string)) issues.add(pointer(...at, 'stamped'), `${raw.type as string} has no stamped variant`);
+    outputs.push({ name, topic: raw.topic as string, type: raw.type as string, rateHz: q([...at, 'rate'], raw.rate, 'rate', 10), qos: qosOf(raw.qos, DEFAULT_QOS), requires: raw.requires as string[] | undefined, fields: raw.fields as Record<string, unknown> | undefined, values, stamped: raw.stamped as boolean | undefined, frameId: raw.frame_id as string | undefined });
   }
   const tickHz = q(['tick'], doc.tick, 'rate', 1000);
   const watchdogMs = q(['watchdog'], doc.watchdog, 'time', 50);

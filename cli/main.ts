@@ -10,6 +10,8 @@ import { circuitSchema } from '../engine/circuit/schema.js';
 import { parseQuantity } from '../engine/units.js';
 import { simulate } from './simulate.js';
 import { inspect } from './inspect.js';
+import { run } from './run.js';
+import { splitRosArgs } from '../bridge/node/rosargs.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -37,7 +39,7 @@ function int(text: string): number {
   return n;
 }
 
-export function buildCli(): Command {
+export function buildCli(rosArgs: string[] = []): Command {
   const program = new Command('flux').description('Flux: spiking neural circuits for robots').showHelpAfterError();
 
   program
@@ -99,6 +101,19 @@ export function buildCli(): Command {
     });
 
   program
+    .command('run')
+    .description('run a bridge document (topics <-> circuit) as a robot node until SIGINT/SIGTERM; ROS arguments follow --ros-args')
+    .argument('<bridge>', 'bridge document (YAML or JSON) naming its circuit')
+    .option('--ros', 'use ROS 2 through rclnodejs (needs a sourced ROS 2)')
+    .option('--threads <n>', 'CPU kernel threads (1 or 2)', threads)
+    .option('--status <seconds>', 'seconds between status lines (0: none)', Number, 5)
+    .option('--duration <time>', 'stop after this long (e.g. 10s); default: until a signal', time)
+    .addOption(backendOption())
+    .action((file: string, o: { ros?: boolean; threads?: number; status: number; duration?: number; backend: BackendChoice }) =>
+      run(file, rosArgs, { ros: o.ros, threads: o.threads, status: o.status, durationMs: o.duration, backend: o.backend }),
+    );
+
+  program
     .command('schema')
     .description('print the JSON Schema of circuit documents (for editors)')
     .action(() => console.log(JSON.stringify(circuitSchema(), null, 2)));
@@ -140,7 +155,9 @@ function describeBackend(b: Backend): string {
 
 export async function main(argv: string[]): Promise<void> {
   try {
-    await buildCli().parseAsync(argv);
+    // ROS arguments (--ros-args ... [--]) go to rcl, not to Flux's option parser.
+    const { own, ros } = splitRosArgs(argv);
+    await buildCli(ros).parseAsync(own);
   } catch (e) {
     // Problems with what the user gave (documents, options) are reported as messages; set
     // FLUX_DEBUG=1 to see where in Flux they were raised.

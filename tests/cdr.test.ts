@@ -4,7 +4,7 @@ import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createCodec, CodecError } from '../bridge/codec/cdr.js';
-import { definitionsFor, type Distro } from '../bridge/codec/definitions.js';
+import { definitionsFor, splitType, type Distro } from '../bridge/codec/definitions.js';
 import { ROOT } from './helpers.js';
 
 interface Golden { type: string; value: Record<string, unknown>; hex: string }
@@ -20,24 +20,41 @@ function plain(x: unknown): unknown {
   return x;
 }
 const bytes = (hex: string) => Uint8Array.from(hex.match(/../g)!.map((h) => parseInt(h, 16)));
+type Definitions = ReturnType<typeof definitionsFor>['definitions'];
+/** Golden int64 and uint64 values are JSON strings (JSON numbers are exact only to 2^53); the codec
+ * reads and writes them as BigInts. */
+function bigints(value: Record<string, unknown>, type: string, defs: Definitions): Record<string, unknown> {
+  const out = { ...value };
+  for (const f of defs.find((d) => d.name === type)!.definitions) {
+    if (f.isConstant || !(f.name in out)) continue;
+    const one = (v: unknown): unknown =>
+      f.isComplex ? bigints(v as Record<string, unknown>, f.type, defs) : f.type === 'int64' || f.type === 'uint64' ? BigInt(v as string) : v;
+    out[f.name] = f.isArray ? (out[f.name] as unknown[]).map(one) : one(out[f.name]);
+  }
+  return out;
+}
+/** The golden sample's codec, and its value as the codec reads and writes it. */
 function codecOf(g: Golden) {
   const [type, distro] = g.type.split('@') as [string, Distro | undefined];
-  return createCodec(type, { distro: distro ?? 'jazzy', msgPaths: [TEST_MSGS] });
+  const src = { distro: distro ?? 'jazzy', msgPaths: [TEST_MSGS] };
+  const [pkg, name] = splitType(type);
+  return { codec: createCodec(type, src), value: bigints(g.value, `${pkg}/${name}`, definitionsFor(type, src).definitions) };
 }
 
 describe('CDR codecs vs Cyclone DDS golden bytes', () => {
   it('covers the message types the bridge promises', () => {
     expect(golden.map((g) => g.type.split('@')[0])).toEqual(
-      expect.arrayContaining(['geometry_msgs/msg/Twist', 'geometry_msgs/msg/TwistStamped', 'sensor_msgs/msg/LaserScan', 'sensor_msgs/msg/Imu', 'nav_msgs/msg/Odometry', 'sensor_msgs/msg/JointState', 'sensor_msgs/msg/Range', 'std_msgs/msg/Float32MultiArray', 'test_msgs/msg/Strings']),
+      expect.arrayContaining(['geometry_msgs/msg/Twist', 'geometry_msgs/msg/TwistStamped', 'sensor_msgs/msg/LaserScan', 'sensor_msgs/msg/Imu', 'nav_msgs/msg/Odometry', 'sensor_msgs/msg/JointState', 'sensor_msgs/msg/Range', 'std_msgs/msg/Float32MultiArray', 'test_msgs/msg/Strings',
+        'test_msgs/msg/BoundedPlainSequences', 'test_msgs/msg/BoundedSequences', 'test_msgs/msg/UnboundedSequences']),
     );
   });
 
   for (const g of golden) {
     it(`${g.type}: decodes Cyclone's bytes to the values, and encodes the values to the same bytes`, () => {
-      const codec = codecOf(g);
+      const { codec, value } = codecOf(g);
       const wire = bytes(g.hex);
-      expect(plain(codec.decode(wire))).toEqual(g.value);
-      const mine = codec.encode(g.value);
+      expect(plain(codec.decode(wire))).toEqual(value);
+      const mine = codec.encode(value);
       // The body is byte-identical. Cyclone also pads the sample to 4 bytes and counts the padding in
       // the encapsulation options (bytes 2-3); the foxglove writer, like rmw, writes options 00 00.
       const pad = wire[3] & 3;
@@ -71,6 +88,10 @@ describe('CDR codecs vs Cyclone DDS golden bytes', () => {
   it('definitions come from installed .msg files first, and name their source', () => {
     const fromMsg = definitionsFor('test_msgs/msg/Strings', { msgPaths: [TEST_MSGS] });
     expect(fromMsg.sources['test_msgs/Strings']).toBe(join(TEST_MSGS.dir, 'Strings.msg'));
+    // A field of another type of the same package, named without its package (`BasicTypes[] basic_types_values`).
+    const nested = definitionsFor('test_msgs/msg/UnboundedSequences', { msgPaths: [TEST_MSGS] });
+    expect(nested.sources).toEqual(Object.fromEntries(['UnboundedSequences', 'BasicTypes', 'Constants', 'Defaults'].map((t) => [`test_msgs/${t}`, join(TEST_MSGS.dir, `${t}.msg`)])));
+    expect(nested.definitions[0].definitions.find((f) => f.name === 'basic_types_values')).toMatchObject({ type: 'test_msgs/BasicTypes', isComplex: true, isArray: true });
     const shipped = definitionsFor('nav_msgs/msg/Odometry', { distro: 'humble', amentPrefixes: [] });
     expect(Object.keys(shipped.sources)).toEqual(expect.arrayContaining(['nav_msgs/Odometry', 'std_msgs/Header', 'geometry_msgs/PoseWithCovariance', 'geometry_msgs/Quaternion']));
     expect(shipped.sources['nav_msgs/Odometry']).toBe('shipped humble set');
@@ -82,5 +103,23 @@ describe('CDR codecs vs Cyclone DDS golden bytes', () => {
     const z = codec.zero();
     expect(z).toEqual({ header: { stamp: { sec: 0, nanosec: 0 }, frame_id: '' }, twist: { linear: { x: 0, y: 0, z: 0 }, angular: { x: 0, y: 0, z: 0 } } });
     expect(plain(codec.decode(codec.encode(z)))).toEqual(z);
+  });
+
+  it('strings are written as UTF-8 bytes (the length counts bytes, not UTF-16 units)', () => {
+    const codec = createCodec('test_msgs/msg/Strings', { msgPaths: [TEST_MSGS] });
+    const m = codec.zero();
+    m.string_value = 'héllo';
+    const bytes = codec.encode(m);
+    // Cyclone DDS writes 07 00 00 00 'h' c3 a9 'l' 'l' 'o' 00 for it.
+    expect(Array.from(bytes.subarray(4, 15))).toEqual([7, 0, 0, 0, 0x68, 0xc3, 0xa9, 0x6c, 0x6c, 0x6f, 0]);
+    expect(codec.decode(bytes).string_value).toBe('héllo');
+  });
+
+  it('a message missing fields is completed from the .msg defaults before it is written', () => {
+    const codec = createCodec('test_msgs/msg/UnboundedSequences', { msgPaths: [TEST_MSGS] });
+    const m = codec.decode(codec.encode({ alignment_check: 5 })) as Record<string, unknown>;
+    expect(m.alignment_check).toBe(5);
+    expect(Array.from(m.int32_values_default as Int32Array)).toEqual([0, 2147483647, -2147483648]);
+    expect(Array.from(m.int32_values as Int32Array)).toEqual([]);
   });
 });

@@ -10,7 +10,7 @@ describe('ROS 2 transport (fake rclnodejs)', () => {
   it('raw CDR both ways, QoS mapped to rclnodejs enums, node lifecycle', async () => {
     const { module, graph } = fakeRclnodejs();
     const t = await RosTransport.open({ module, nodeName: 'flux', namespace: '/robot1' });
-    expect(graph.calls.slice(0, 3)).toEqual(['init', 'Node(flux,/robot1)', 'spin']);
+    expect(graph.calls.slice(0, 4)).toEqual(['init', 'removeSignalHandlers', 'Node(flux,/robot1)', 'spin']);
     const got: Uint8Array[] = [];
     const unsub = t.subscribe('scan', 'sensor_msgs/msg/LaserScan', SENSOR_QOS, (b) => got.push(b));
     expect(graph.subs[0].options.isRaw).toBe(true);

@@ -2,10 +2,24 @@
 // serialized bytes; this turns them into plain objects and back. Decoding accepts any encapsulation
 // options value and trailing padding (Cyclone DDS pads samples to 4 bytes and counts the padding in
 // the options; rmw and the foxglove writer do not), and fails with a CodecError on anything malformed.
+import { CdrWriter } from '@foxglove/cdr';
 import { MessageReader, MessageWriter } from '@foxglove/rosmsg2-serialization';
 import { definitionsFor, splitType, type DefinitionSource } from './definitions.js';
 
 export class CodecError extends Error {}
+
+// @foxglove/cdr 3.5.0 (the newest release) writes a string's length as its count of UTF-16 code units,
+// not of UTF-8 bytes: "héllo" went out as 6 bytes with its last letter cut (checked against Cyclone
+// DDS). Fixed upstream (foxglove/cdr#35) but not released; until then this replaces the one method, on
+// the class the serializer itself uses. Decoding was right.
+const utf8 = new TextEncoder();
+CdrWriter.prototype.string = function (this: CdrWriter, value: string, writeLength = true): CdrWriter {
+  const bytes = utf8.encode(value);
+  if (writeLength) this.uint32(bytes.length + 1);
+  this.uint8Array(bytes, false);
+  this.uint8(0);
+  return this;
+};
 
 export interface Codec {
   /** "package/msg/Type" */
@@ -26,6 +40,8 @@ export function createCodec(type: string, src: DefinitionSource = {}): Codec {
   const writer = new MessageWriter(definitions);
   const full = `${pkg}/msg/${name}`;
   const zero = () => zeroOf(`${pkg}/${name}`, definitions);
+  // Read-only: complete() only copies references out of it into the message being written.
+  const base = zero();
   return {
     type: full,
     decode(bytes) {
@@ -45,13 +61,29 @@ export function createCodec(type: string, src: DefinitionSource = {}): Codec {
     },
     encode(message) {
       try {
-        return writer.writeMessage(message);
+        // A missing sequence field would be written as length 0 followed by its .msg default's elements
+        // (unreadable bytes), so missing fields are filled from the default message first.
+        return writer.writeMessage(complete(message, base));
       } catch (e) {
         throw new CodecError(`${full}: cannot encode (${(e as Error).message})`);
       }
     },
     zero,
   };
+}
+
+/** `message` with every field it lacks taken from `base` (recursively into nested messages). */
+function complete(message: Record<string, unknown>, base: Record<string, unknown>): Record<string, unknown> {
+  let out: Record<string, unknown> | null = null;
+  for (const [k, v] of Object.entries(base)) {
+    const m = message[k];
+    if (m === undefined) (out ??= { ...message })[k] = v;
+    else if (v && typeof v === 'object' && !Array.isArray(v) && !ArrayBuffer.isView(v) && m && typeof m === 'object' && !Array.isArray(m) && !ArrayBuffer.isView(m)) {
+      const c = complete(m as Record<string, unknown>, v as Record<string, unknown>);
+      if (c !== m) (out ??= { ...message })[k] = c;
+    }
+  }
+  return out ?? message;
 }
 
 function zeroOf(type: string, defs: ReturnType<typeof definitionsFor>['definitions']): Record<string, unknown> {
@@ -66,7 +98,9 @@ function zeroOf(type: string, defs: ReturnType<typeof definitionsFor>['definitio
       : f.type === 'bool' ? false
       : /int64/.test(f.type) ? 0n
       : 0;
-    if (f.isArray) out[f.name] = f.arrayLength !== undefined ? Array.from({ length: f.arrayLength }, one) : [];
+    // Fields with a default in their .msg (test_msgs/Defaults, some ROS types) start at it, as in rclcpp.
+    if (f.defaultValue !== undefined) out[f.name] = Array.isArray(f.defaultValue) ? [...f.defaultValue] : f.defaultValue;
+    else if (f.isArray) out[f.name] = f.arrayLength !== undefined ? Array.from({ length: f.arrayLength }, one) : [];
     else out[f.name] = one();
   }
   return out;

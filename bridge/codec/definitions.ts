@@ -44,7 +44,9 @@ function own(type: string, src: DefinitionSource): { def: MessageDefinition; fro
   const [pkg, name] = splitType(type);
   const file = msgFile(pkg, name, src);
   if (file) {
-    const [root] = parse(readFileSync(file, 'utf8'), { ros2: true });
+    // skipTypeFixup: the parser would look for nested types inside this one file and fail; they are
+    // qualified below and loaded from their own files by the caller.
+    const [root] = parse(readFileSync(file, 'utf8'), { ros2: true, skipTypeFixup: true });
     // Unqualified field types in a .msg name types of the same package.
     for (const f of root.definitions) if (f.isComplex && !f.type.includes('/')) f.type = `${pkg}/${f.type}`;
     return { def: { ...root, name: `${pkg}/${name}` }, from: file };

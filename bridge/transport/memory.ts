@@ -54,11 +54,16 @@ export class MemoryTransport implements Transport {
     const t = this.graph.topic(topic);
     if (t.type !== null && t.type !== type) throw new Error(`topic ${topic} carries ${t.type}; cannot publish ${type} on it`);
     t.type = type;
-    t.pubs.add(qos);
+    // One entry per publisher, even when two share a QoS object.
+    const entry = { ...qos };
+    t.pubs.add(entry);
     let open = true;
     const close = () => {
       open = false;
-      t.pubs.delete(qos);
+      t.pubs.delete(entry);
+      // As in ROS 2, a topic's type lives as long as its publishers: the last one gone, another type
+      // may be published there (subscribers of the old type then match nothing and count as unmatched).
+      if (t.pubs.size === 0) t.type = null;
       this.closers.delete(close);
     };
     this.closers.add(close);

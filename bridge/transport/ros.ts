@@ -5,11 +5,30 @@
 // message classes are never generated or used.
 import { type Publisher, type QoS, type Transport } from './transport.js';
 
-/** The part of rclnodejs 2.x this transport uses (signatures as in its types/node.d.ts and qos.d.ts). */
+/** rclnodejs's ParameterType enum (types/parameter.d.ts). */
+export const PARAMETER_TYPE = { NOT_SET: 0, BOOL: 1, INTEGER: 2, DOUBLE: 3, STRING: 4 } as const;
+
+export interface RclParameter {
+  readonly name: string;
+  readonly type: number;
+  value: unknown;
+}
+
+export interface SetParametersResult {
+  successful: boolean;
+  reason: string;
+}
+
+/** The part of rclnodejs 2.x this transport uses (signatures as in its types/index.d.ts, node.d.ts, parameter.d.ts and qos.d.ts). */
 export interface RclnodejsModule {
-  init(): Promise<void>;
+  /** argv defaults to process.argv; rcl reads its --ros-args from it (node name, namespace, remaps, parameters). */
+  init(context?: unknown, argv?: string[]): Promise<void>;
   shutdown(): void;
+  /** Removes rclnodejs's own SIGINT handler, which would shut ROS down before Flux publishes its safe command. */
+  removeSignalHandlers(): void;
   Node: new (nodeName: string, namespace?: string) => RclNode;
+  Parameter: new (name: string, type: number, value?: unknown) => RclParameter;
+  ParameterDescriptor: new (name: string, type: number, description?: string, readOnly?: boolean) => unknown;
   QoS: {
     new (history?: number, depth?: number, reliability?: number, durability?: number): unknown;
     HistoryPolicy: { RMW_QOS_POLICY_HISTORY_KEEP_LAST: number };
@@ -25,11 +44,22 @@ export interface RclNode {
   destroyPublisher(publisher: object): void;
   spin(timeout?: number): void;
   destroy(): void;
+  name(): string;
+  namespace(): string;
+  /** The fully qualified name after rcl's expansion and remapping. */
+  resolveTopicName(topic: string): string;
+  declareParameter(parameter: RclParameter, descriptor?: unknown, ignoreOverride?: boolean): RclParameter;
+  hasParameter(name: string): boolean;
+  getParameter(name: string): RclParameter;
+  setParameter(parameter: RclParameter): SetParametersResult;
+  addOnSetParametersCallback(callback: (parameters: RclParameter[]) => SetParametersResult): void;
 }
 
 export interface RosTransportOptions {
   nodeName?: string;
   namespace?: string;
+  /** Command-line arguments for rcl (with their --ros-args markers); default none. */
+  rosArgs?: string[];
   /** The rclnodejs module; by default imported on first use. */
   module?: RclnodejsModule;
 }
@@ -57,13 +87,17 @@ export class RosTransport implements Transport {
   private closed = false;
 
   private constructor(
-    private readonly rcl: RclnodejsModule,
-    private readonly node: RclNode,
+    /** The module and node, for ROS parameters (bridge/node/parameters.ts). */
+    readonly rcl: RclnodejsModule,
+    readonly node: RclNode,
   ) {}
 
   static async open(options: RosTransportOptions = {}): Promise<RosTransport> {
     const rcl = options.module ?? (await loadRclnodejs());
-    await rcl.init();
+    // rcl takes argv[0] as the program; only the ROS arguments follow, so Flux's own options never
+    // reach rcl's parser. Remaps, the node name and namespace and parameter overrides apply inside rcl.
+    await rcl.init(undefined, [process.argv[0] ?? 'node', ...(options.rosArgs ?? [])]);
+    rcl.removeSignalHandlers();
     const node = new rcl.Node(options.nodeName ?? 'flux', options.namespace ?? '');
     node.spin();
     return new RosTransport(rcl, node);

@@ -1,6 +1,8 @@
 // Golden CDR bytes from Cyclone DDS (Debian's cyclonedds-dev), an implementation independent of the
 // @foxglove serializer Flux uses: each sample is written by a DDS writer, taken raw by a reader in the
 // same process (dds_takecdr) and printed as hex with the JSON of its values. Run make.sh.
+#include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +38,71 @@ static void dump(const char *type, const char *json, const dds_topic_descriptor_
   ddsi_serdata_unref(sd);
   dds_delete_qos(q);
 }
+
+/* The test_msgs sequence samples print their JSON from the very structs that are serialized. int64 and
+   uint64 values are JSON strings (JSON numbers lose precision past 2^53); the test makes them BigInts. */
+static char jbuf[1 << 16];
+static size_t jlen;
+static void jp(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  jlen += (size_t)vsnprintf(jbuf + jlen, sizeof jbuf - jlen, fmt, ap);
+  va_end(ap);
+  if (jlen >= sizeof jbuf) { fprintf(stderr, "JSON too long\n"); exit(1); }
+}
+static void jdouble(double v) { /* the shortest text that reads back as the same double */
+  char s[40];
+  for (int p = 1; p <= 17; p++) { snprintf(s, sizeof s, "%.*g", p, v); if (strtod(s, NULL) == v) break; }
+  jp("%s", s);
+}
+static void jfloat(float v) { jdouble((double)v); }
+static void jbool(bool v) { jp(v ? "true" : "false"); }
+static void jint(int64_t v) { jp("%" PRId64, v); }
+static void jint64(int64_t v) { jp("\"%" PRId64 "\"", v); }
+static void juint64(uint64_t v) { jp("\"%" PRIu64 "\"", v); }
+static void jstr(const char *v) { /* the samples' strings are printable ASCII */
+  jp("\"");
+  for (const char *c = v; *c; c++) jp(*c == '"' || *c == '\\' ? "\\%c" : "%c", *c);
+  jp("\"");
+}
+#define JSEQ(seq, item) do { jp("["); for (uint32_t i_ = 0; i_ < (seq)._length; i_++) { if (i_) jp(", "); item((seq)._buffer[i_]); } jp("]"); } while (0)
+#define JFIELD(name, m, item) do { jp("%s\"" #name "\": ", jlen > 1 ? ", " : ""); JSEQ((m).name, item); } while (0)
+#define NOFIELD(name, m, item)
+/* The primitive sequences of test_msgs' BoundedPlainSequences, BoundedSequences and UnboundedSequences;
+   STR is JFIELD for the two that have string sequences. */
+#define JPRIMS(m, sfx, STR) \
+  JFIELD(bool_values##sfx, m, jbool); JFIELD(byte_values##sfx, m, jint); JFIELD(char_values##sfx, m, jint); \
+  JFIELD(float32_values##sfx, m, jfloat); JFIELD(float64_values##sfx, m, jdouble); JFIELD(int8_values##sfx, m, jint); \
+  JFIELD(uint8_values##sfx, m, jint); JFIELD(int16_values##sfx, m, jint); JFIELD(uint16_values##sfx, m, jint); \
+  JFIELD(int32_values##sfx, m, jint); JFIELD(uint32_values##sfx, m, jint); JFIELD(int64_values##sfx, m, jint64); \
+  JFIELD(uint64_values##sfx, m, juint64); STR(string_values##sfx, m, jstr)
+#define JBASIC(b) do { \
+  jp("{\"bool_value\": "); jbool((b).bool_value); jp(", \"byte_value\": %d, \"char_value\": %d, \"float32_value\": ", (b).byte_value, (b).char_value); \
+  jfloat((b).float32_value); jp(", \"float64_value\": "); jdouble((b).float64_value); \
+  jp(", \"int8_value\": %d, \"uint8_value\": %d, \"int16_value\": %d, \"uint16_value\": %d, \"int32_value\": %" PRId32 ", \"uint32_value\": %" PRIu32 ", \"int64_value\": ", \
+     (b).int8_value, (b).uint8_value, (b).int16_value, (b).uint16_value, (b).int32_value, (b).uint32_value); \
+  jint64((b).int64_value); jp(", \"uint64_value\": "); juint64((b).uint64_value); jp("}"); } while (0)
+static void jbasic(test_msgs_msg_BasicTypes b) { JBASIC(b); }
+static void jdefaults(test_msgs_msg_Defaults b) { JBASIC(b); }
+static void jconstants(test_msgs_msg_Constants c) { (void)c; jp("{}"); } /* no fields but rosidl's placeholder */
+#define JSEQUENCES(m, STR) do { \
+  jlen = 0; jp("{"); JPRIMS(m, , STR); \
+  JFIELD(basic_types_values, m, jbasic); JFIELD(constants_values, m, jconstants); JFIELD(defaults_values, m, jdefaults); \
+  JPRIMS(m, _default, STR); jp(", \"alignment_check\": %" PRId32 "}", (m).alignment_check); } while (0)
+
+/* A sequence of the listed values, and the empty sequence. */
+#define SEQ(T, ...) { sizeof((T[]){ __VA_ARGS__ }) / sizeof(T), sizeof((T[]){ __VA_ARGS__ }) / sizeof(T), (T[]){ __VA_ARGS__ }, false }
+#define EMPTY { 0, 0, NULL, false }
+/* The values test_msgs' .msg files give the *_default fields. */
+#define DEFAULT_SEQS(STRINGS) \
+  .bool_values_default = SEQ(bool, false, true, false), .byte_values_default = SEQ(uint8_t, 0, 1, 255), \
+  .char_values_default = SEQ(uint8_t, 0, 1, 127), .float32_values_default = SEQ(float, 1.125f, 0.0f, -1.125f), \
+  .float64_values_default = SEQ(double, 3.1415, 0.0, -3.1415), .int8_values_default = SEQ(int8_t, 0, 127, -128), \
+  .uint8_values_default = SEQ(uint8_t, 0, 1, 255), .int16_values_default = SEQ(int16_t, 0, 32767, -32768), \
+  .uint16_values_default = SEQ(uint16_t, 0, 1, 65535), .int32_values_default = SEQ(int32_t, 0, INT32_MAX, INT32_MIN), \
+  .uint32_values_default = SEQ(uint32_t, 0, 1, UINT32_MAX), .int64_values_default = SEQ(int64_t, 0, INT64_MAX, INT64_MIN), \
+  .uint64_values_default = SEQ(uint64_t, 0, 1, UINT64_MAX) STRINGS
+#define STRING_DEFAULTS , .string_values_default = SEQ(char *, "", "max value", "min value")
 
 #define HEADER_JSON "{\"stamp\": {\"sec\": 1700000000, \"nanosec\": 123456789}, \"frame_id\": \"base_link\"}"
 #define HEADER { { 1700000000, 123456789 }, "base_link" }
@@ -123,6 +190,50 @@ int main(void) {
   dump("test_msgs/msg/Strings",
        "{\"string_value\": \"\", \"string_value_default1\": \"Hello world!\", \"string_value_default2\": \"Hello'world!\", \"string_value_default3\": \"Hello\\\"world!\", \"string_value_default4\": \"Hello'world!\", \"string_value_default5\": \"Hello\\\"world!\", \"bounded_string_value\": \"bounded\", \"bounded_string_value_default1\": \"Hello world!\", \"bounded_string_value_default2\": \"Hello'world!\", \"bounded_string_value_default3\": \"Hello\\\"world!\", \"bounded_string_value_default4\": \"Hello'world!\", \"bounded_string_value_default5\": \"Hello\\\"world!\"}",
        &test_msgs_msg_Strings_desc, &st);
+
+  /* test_msgs' sequences. Element values cross the 8-byte boundaries at different offsets; some
+     sequences are empty (the length of an empty double sequence ends 4 bytes past an 8-byte boundary),
+     the bounded ones are at their bound, and nested structs of 1- to 8-byte members repeat in them. */
+  test_msgs_msg_BasicTypes b1 = { true, 0xff, 'A', 1.5f, -2.25, INT8_MIN, 200, INT16_MIN, UINT16_MAX, INT32_MIN, UINT32_MAX, INT64_MIN, UINT64_MAX };
+  test_msgs_msg_BasicTypes b2 = { false, 0, 0, 0.1f, 1e-300, 1, 2, 3, 4, 5, 6, -9007199254740993LL, 9007199254740993ULL };
+  test_msgs_msg_BasicTypes b3 = { true, 7, 'z', -65504.0f, 6.02214076e23, -7, 7, -700, 700, -70000, 70000, 7, 7 };
+  test_msgs_msg_Defaults d = { true, 50, 100, 1.125f, 1.125, -50, 200, -1000, 2000, -30000, 60000, -40000000, 50000000 };
+  test_msgs_msg_Defaults d2 = { false, 1, 2, -0.5f, 1e10, 3, 4, 5, 6, 7, 8, 9, 10 };
+  test_msgs_msg_Constants c0 = { 0 };
+
+  test_msgs_msg_BoundedPlainSequences bp = {
+    .bool_values = SEQ(bool, true, false, true), .byte_values = SEQ(uint8_t, 0x00, 0x80, 0xff), .char_values = SEQ(uint8_t, 'A'),
+    .float32_values = SEQ(float, 1.125f), .float64_values = EMPTY, .int8_values = SEQ(int8_t, INT8_MIN, INT8_MAX),
+    .uint8_values = EMPTY, .int16_values = SEQ(int16_t, -300), .uint16_values = SEQ(uint16_t, 1, UINT16_MAX, 2),
+    .int32_values = SEQ(int32_t, -7, INT32_MAX), .uint32_values = SEQ(uint32_t, 4000000000u), .int64_values = SEQ(int64_t, INT64_MIN, -1),
+    .uint64_values = SEQ(uint64_t, UINT64_MAX), .basic_types_values = SEQ(test_msgs_msg_BasicTypes, b1, b2),
+    .constants_values = SEQ(test_msgs_msg_Constants, c0, c0, c0), .defaults_values = SEQ(test_msgs_msg_Defaults, d),
+    DEFAULT_SEQS(), .alignment_check = 0x0a0b0c0d };
+  JSEQUENCES(bp, NOFIELD);
+  dump("test_msgs/msg/BoundedPlainSequences", jbuf, &test_msgs_msg_BoundedPlainSequences_desc, &bp);
+
+  test_msgs_msg_BoundedSequences bs = {
+    .bool_values = SEQ(bool, false), .byte_values = EMPTY, .char_values = SEQ(uint8_t, 'x', 'y', 'z'),
+    .float32_values = SEQ(float, 0.5f, -1.5f, 0.1f), .float64_values = SEQ(double, -0.5, 1e10, 3.141592653589793),
+    .int8_values = SEQ(int8_t, -1, 0, 1), .uint8_values = SEQ(uint8_t, 9), .int16_values = EMPTY, .uint16_values = SEQ(uint16_t, 65000),
+    .int32_values = SEQ(int32_t, INT32_MIN), .uint32_values = SEQ(uint32_t, 1, 2, 3), .int64_values = SEQ(int64_t, 42),
+    .uint64_values = EMPTY, .string_values = SEQ(char *, "", "abc", "seven77"),
+    .basic_types_values = SEQ(test_msgs_msg_BasicTypes, b3, b1, b2), .constants_values = SEQ(test_msgs_msg_Constants, c0),
+    .defaults_values = EMPTY, DEFAULT_SEQS(STRING_DEFAULTS), .alignment_check = -1 };
+  JSEQUENCES(bs, JFIELD);
+  dump("test_msgs/msg/BoundedSequences", jbuf, &test_msgs_msg_BoundedSequences_desc, &bs);
+
+  test_msgs_msg_UnboundedSequences us = {
+    .bool_values = EMPTY, .byte_values = SEQ(uint8_t, 1, 2, 3, 4, 5), .char_values = SEQ(uint8_t, 'h', 'i'),
+    .float32_values = SEQ(float, 0.5f, -1.5f, 3.25f, 1e-3f, 65504.0f), .float64_values = SEQ(double, 1e-300, -2.5, 6.02214076e23, 3.141592653589793),
+    .int8_values = SEQ(int8_t, -1, -2, -3, -4, -5, -6, -7), .uint8_values = SEQ(uint8_t, 255), .int16_values = EMPTY,
+    .uint16_values = SEQ(uint16_t, 65535, 0, 1, 2, 3), .int32_values = SEQ(int32_t, -1), .uint32_values = EMPTY,
+    .int64_values = SEQ(int64_t, 1, -9007199254740993LL, INT64_MAX), .uint64_values = EMPTY,
+    .string_values = SEQ(char *, "hello", "", "world!!", "x", "a longer string \"quoted\" crossing 8-byte boundaries"),
+    .basic_types_values = SEQ(test_msgs_msg_BasicTypes, b2, b1, b3, b2), .constants_values = EMPTY,
+    .defaults_values = SEQ(test_msgs_msg_Defaults, d, d2), DEFAULT_SEQS(STRING_DEFAULTS), .alignment_check = INT32_MAX };
+  JSEQUENCES(us, JFIELD);
+  dump("test_msgs/msg/UnboundedSequences", jbuf, &test_msgs_msg_UnboundedSequences_desc, &us);
 
   printf("\n]\n");
   dds_delete(pp);

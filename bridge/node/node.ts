@@ -1,0 +1,306 @@
+// Flux as a robot node: a bridge document and its circuit on a transport, with ROS-style parameters
+// that apply live, ROS command-line arguments, and a shutdown that leaves the robot stopped.
+//
+// Live parameters: tick_hz, watchdog_ms, topic names and stamped outputs change the running bridge
+// between ticks. bridge, circuit, backend and use_sim_time need a new engine: it is built while the old
+// one keeps driving the robot, then swapped in between two ticks (a hot swap; the new network starts
+// from its initial state). If the new one cannot be built, the old one keeps running and the
+// parameter goes back to its old value.
+import { Engine, type BackendChoice } from '../../engine/engine.js';
+import type { Backend } from '../../engine/backends/backend.js';
+import { CircuitError } from '../../engine/circuit/errors.js';
+import { Bridge, type BridgeConfig } from '../bridge.js';
+import { loadBridge, type LoadedBridge } from '../config.js';
+import { SimClock, WallClock, type Clock } from '../clock.js';
+import { stampedVariant } from '../stamped.js';
+import { MemoryGraph, MemoryTransport } from '../transport/memory.js';
+import { RemapTransport } from '../transport/remap.js';
+import { RosTransport, type RclnodejsModule } from '../transport/ros.js';
+import type { Transport } from '../transport/transport.js';
+import { LocalParameters, RosParameters, type ParamValue, type Parameters, type SetParametersResult } from './parameters.js';
+import { parseRosArgs, resolveTopic, type RosArgs } from './rosargs.js';
+
+export interface FluxNodeOptions {
+  /** The bridge document (the `bridge` parameter's default). */
+  bridge: string;
+  transport: 'ros' | 'memory';
+  /** ROS arguments, with their --ros-args markers (see splitRosArgs). */
+  rosArgs?: string[];
+  /** The in-process graph of the memory transport (the simulated robot's, a test's). */
+  graph?: MemoryGraph;
+  /** The rclnodejs module (tests pass a fake); by default imported on first use. */
+  rclnodejs?: RclnodejsModule;
+  /** The `backend` parameter's default. */
+  backend?: BackendChoice;
+  /** Kernel threads of the CPU backend (default: Flux's heuristic). */
+  threads?: number;
+  log?: (line: string) => void;
+}
+
+const HOT = new Set(['bridge', 'circuit', 'backend', 'use_sim_time']);
+
+interface Running {
+  loaded: LoadedBridge;
+  engine: Engine<Backend>;
+  bridge: Bridge;
+  clock: Clock;
+}
+
+export class FluxNode {
+  private running: Running;
+  private swapping: Promise<void> = Promise.resolve();
+  /** Set while a failed swap puts a parameter back, so that the reset does not swap again. */
+  private reverting = false;
+  private closed = false;
+
+  private constructor(
+    readonly params: Parameters,
+    readonly transport: Transport,
+    readonly nodeName: string,
+    readonly namespace: string,
+    private readonly args: RosArgs,
+    private readonly options: FluxNodeOptions,
+    running: Running,
+  ) {
+    this.running = running;
+  }
+
+  get bridge(): Bridge {
+    return this.running.bridge;
+  }
+
+  get engine(): Engine<Backend> {
+    return this.running.engine;
+  }
+
+  get loaded(): LoadedBridge {
+    return this.running.loaded;
+  }
+
+  /** A topic's name on the wire: rcl's resolution on ROS, Flux's own (same rules) elsewhere. */
+  resolve(topic: string): string {
+    return this.transport instanceof RosTransport ? this.transport.node.resolveTopicName(topic) : resolveTopic(topic, this.args, this.nodeName, this.namespace);
+  }
+
+  /** Resolves when the last requested hot swap has finished (or failed and been undone). */
+  settled(): Promise<void> {
+    return this.swapping;
+  }
+
+  static async start(options: FluxNodeOptions): Promise<FluxNode> {
+    const log = options.log ?? ((l: string) => console.log(l));
+    const args: RosArgs = parseRosArgs(options.rosArgs ?? []);
+    let transport: Transport;
+    let params: Parameters;
+    let nodeName = args.nodeName ?? 'flux';
+    let namespace = args.namespace ?? '/';
+    if (options.transport === 'ros') {
+      const ros = await RosTransport.open({ module: options.rclnodejs, rosArgs: options.rosArgs ?? [], nodeName: 'flux' });
+      transport = ros;
+      params = new RosParameters(ros.rcl, ros.node);
+      // rcl has applied __node and __ns.
+      nodeName = ros.node.name();
+      namespace = ros.node.namespace() || '/';
+    } else {
+      transport = new RemapTransport(new MemoryTransport(options.graph ?? new MemoryGraph()), (t) => resolveTopic(t, args, nodeName, namespace));
+      params = new LocalParameters(args, nodeName, namespace);
+    }
+    try {
+      const str = (v: ParamValue) => v as string;
+      const bridgeFile = str(params.declare({ name: 'bridge', type: 'string', value: options.bridge, description: 'the bridge document (topics <-> circuit); changing it swaps in a new engine' }));
+      let loaded = loadBridge(bridgeFile);
+      const circuitFile = str(params.declare({ name: 'circuit', type: 'string', value: loaded.circuitFile, description: 'the circuit file (default: the one the bridge names); changing it swaps in a new engine' }));
+      if (circuitFile !== loaded.circuitFile) loaded = loadBridge(bridgeFile, circuitFile);
+      const backend = str(params.declare({ name: 'backend', type: 'string', value: options.backend ?? 'auto', description: 'auto, cpu or webgpu; changing it swaps in a new engine' })) as BackendChoice;
+      checkBackend(backend);
+      const useSimTime = params.declare({ name: 'use_sim_time', type: 'bool', value: false, description: 'follow /clock instead of the wall clock' }) as boolean;
+      const c = loaded.config;
+      c.tickHz = params.declare({ name: 'tick_hz', type: 'double', value: c.tickHz ?? 1000, description: 'engine ticks per second (live)' }) as number;
+      c.watchdogMs = params.declare({ name: 'watchdog_ms', type: 'double', value: c.watchdogMs ?? 50, description: 'no finished tick for this long sends every output to its safe value (live)' }) as number;
+      for (const i of c.inputs) i.topic = str(params.declare({ name: `inputs.${i.input}.topic`, type: 'string', value: i.topic, description: `topic of input ${i.input} (live)` }));
+      for (const o of c.outputs) {
+        o.topic = str(params.declare({ name: `outputs.${o.name}.topic`, type: 'string', value: o.topic, description: `topic of output ${o.name} (live)` }));
+        if (stampedVariant(o.type)) {
+          o.stamped = params.declare({ name: `outputs.${o.name}.stamped`, type: 'bool', value: o.stamped ?? false, description: `publish ${stampedVariant(o.type)!.type} instead of ${o.type} (live)` }) as boolean;
+          o.frameId = str(params.declare({ name: `outputs.${o.name}.frame_id`, type: 'string', value: o.frameId ?? 'base_link', description: `header.frame_id of the stamped ${o.name} (live)` }));
+        }
+      }
+      const running = await build(loaded, backend, useSimTime, transport, options, log);
+      const node = new FluxNode(params, transport, nodeName, namespace, args, options, running);
+      params.onChange((changes) => node.onParams(changes));
+      running.bridge.start();
+      log(`flux: node ${namespace === '/' ? '' : namespace}/${nodeName} on the ${transport.name} transport, ${describe(running, (t) => node.resolve(t))}`);
+      return node;
+    } catch (e) {
+      await transport.close();
+      throw e;
+    }
+  }
+
+  private onParams(changes: { name: string; value: ParamValue }[]): SetParametersResult {
+    if (this.closed) return { successful: false, reason: 'the node is shutting down' };
+    try {
+      // Vet every change first: a batch applies whole or not at all.
+      for (const { name, value } of changes) {
+        // A new bridge document brings the circuit it names (see hotSwap).
+        if (name === 'bridge') loadBridge(value as string);
+        else if (name === 'circuit') loadBridge(this.params.get('bridge') as string, value as string);
+        else if (name === 'backend') checkBackend(value as string);
+        else if (name === 'tick_hz' && !((value as number) > 0 && (value as number) <= 100_000)) return refuse(`tick_hz ${value}: give a rate in (0, 100000]`);
+        else if (name === 'watchdog_ms' && !((value as number) > 0)) return refuse(`watchdog_ms ${value}: give a positive time`);
+      }
+    } catch (e) {
+      return refuse(e instanceof CircuitError ? e.message : (e as Error).message);
+    }
+    let swap = false;
+    try {
+      swap = this.applyLive(changes);
+    } catch (e) {
+      // The transport refused a new topic or type; the bridge kept the old one (see Bridge.rebind).
+      return refuse((e as Error).message);
+    }
+    if (swap) {
+      // The callback answers now; the new engine is built after the parameter is stored.
+      const before = { bridge: this.params.get('bridge'), circuit: this.params.get('circuit'), backend: this.params.get('backend'), use_sim_time: this.params.get('use_sim_time') };
+      this.swapping = this.swapping.then(() => new Promise<void>((r) => setImmediate(r))).then(() => this.hotSwap(before));
+    }
+    return { successful: true, reason: '' };
+  }
+
+  /** Applies the changes the running bridge takes live; returns whether one needs a new engine. */
+  private applyLive(changes: { name: string; value: ParamValue }[]): boolean {
+    const b = this.running.bridge;
+    let swap = false;
+    for (const { name, value } of changes) {
+      if (HOT.has(name)) {
+        if (!this.reverting) swap = true;
+        continue;
+      }
+      const [, key, field] = name.split('.');
+      if (name === 'tick_hz') b.setTickHz(value as number);
+      else if (name === 'watchdog_ms') b.setWatchdogMs(value as number);
+      else if (name.startsWith('inputs.') && field === 'topic') b.setInputTopic(key, value as string);
+      else if (name.startsWith('outputs.') && field === 'topic') b.setOutputTopic(key, value as string);
+      else if (name.startsWith('outputs.') && field === 'stamped') b.setOutputStamped(key, value as boolean);
+      else if (name.startsWith('outputs.') && field === 'frame_id') b.setOutputStamped(key, b.settings.outputs.find((o) => o.name === key)!.stamped, value as string);
+    }
+    return swap;
+  }
+
+  private async hotSwap(before: Record<string, ParamValue>): Promise<void> {
+    if (this.closed) return;
+    const log = this.options.log ?? ((l: string) => console.log(l));
+    const old = this.running;
+    try {
+      const bridgeFile = this.params.get('bridge') as string;
+      const circuit = this.params.get('circuit') as string;
+      // A new bridge document brings its own circuit unless the circuit parameter changed with it.
+      const loaded = loadBridge(bridgeFile, circuit === before.circuit && bridgeFile !== before.bridge ? undefined : circuit);
+      // Live settings carry over: topic names, stamped outputs and the tick follow the parameters.
+      const c = loaded.config;
+      c.tickHz = this.params.get('tick_hz') as number;
+      c.watchdogMs = this.params.get('watchdog_ms') as number;
+      for (const i of c.inputs) if (this.params.names().includes(`inputs.${i.input}.topic`)) i.topic = this.params.get(`inputs.${i.input}.topic`) as string;
+      for (const o of c.outputs) {
+        if (this.params.names().includes(`outputs.${o.name}.topic`)) o.topic = this.params.get(`outputs.${o.name}.topic`) as string;
+        if (this.params.names().includes(`outputs.${o.name}.stamped`)) o.stamped = this.params.get(`outputs.${o.name}.stamped`) as boolean;
+      }
+      const next = await build(loaded, this.params.get('backend') as BackendChoice, this.params.get('use_sim_time') as boolean, this.transport, this.options, log);
+      if (this.closed) {
+        next.engine.dispose();
+        return;
+      }
+      await old.bridge.stop({ safe: false });
+      this.running = next;
+      next.bridge.start();
+      if (old.clock !== next.clock) old.clock.close();
+      old.engine.dispose();
+      log(`flux: swapped in ${describe(next, (t) => this.resolve(t))}`);
+    } catch (e) {
+      log(`flux: kept the running engine, the new one failed: ${e instanceof CircuitError ? e.message : (e as Error).message}`);
+      this.reverting = true;
+      try {
+        for (const [k, v] of Object.entries(before)) if (this.params.get(k) !== v) this.params.set(k, v);
+      } finally {
+        this.reverting = false;
+      }
+    }
+  }
+
+  /** Publishes every output's safe value, closes the topics and the node, frees the engine. */
+  async shutdown(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.swapping.catch(() => undefined);
+    await this.running.bridge.stop();
+    this.running.clock.close();
+    await this.transport.close();
+    this.running.engine.dispose();
+  }
+}
+
+function refuse(reason: string): SetParametersResult {
+  return { successful: false, reason };
+}
+
+function checkBackend(b: string): void {
+  if (b !== 'auto' && b !== 'cpu' && b !== 'webgpu') throw new Error(`backend "${b}": expected auto, cpu or webgpu`);
+}
+
+async function build(loaded: LoadedBridge, backend: BackendChoice, useSimTime: boolean, transport: Transport, options: FluxNodeOptions, log: (l: string) => void): Promise<Running> {
+  const engine = await Engine.create(loaded.circuitFile, { backend, threads: options.threads, log });
+  const clock: Clock = useSimTime ? new SimClock(transport) : new WallClock();
+  const config: BridgeConfig = { ...loaded.config, clock };
+  try {
+    return { loaded, engine, bridge: new Bridge(engine, transport, config), clock };
+  } catch (e) {
+    clock.close();
+    engine.dispose();
+    throw e;
+  }
+}
+
+function describe(r: Running, resolve: (topic: string) => string): string {
+  const s = r.bridge.settings;
+  const net = r.engine.network;
+  return [
+    `circuit ${r.loaded.circuitFile} (${net.neurons} neurons, ${net.synapses} synapses), tick ${s.tickHz} Hz, ${r.clock instanceof SimClock ? 'simulated time (/clock)' : 'wall clock'}`,
+    ...s.inputs.map((i) => `  in  ${resolve(i.topic)} -> ${i.input}`),
+    ...s.outputs.map((o) => `  out ${o.name} -> ${resolve(o.topic)} (${o.type})`),
+  ].join('\n');
+}
+
+/**
+ * SIGINT and SIGTERM: publish the safe command, close the node and exit, within `limitMs` (launch
+ * waits 5 s before escalating; we aim for 2). A second signal, or a shutdown that hangs, exits at once.
+ */
+export function exitOnSignals(node: FluxNode, exit: (code: number) => void = (c) => process.exit(c), limitMs = 1500, log: (l: string) => void = (l) => console.log(l)): () => void {
+  let stopping = false;
+  const handler = (signal: NodeJS.Signals) => {
+    if (stopping) return exit(130);
+    stopping = true;
+    const force = setTimeout(() => {
+      log(`flux: ${signal}: shutdown took longer than ${limitMs} ms, exiting anyway`);
+      exit(1);
+    }, limitMs);
+    force.unref();
+    node
+      .shutdown()
+      .then(() => {
+        const st = node.bridge.stats;
+        log(`flux: ${signal}: safe command published on ${node.bridge.settings.outputs.map((o) => node.resolve(o.topic)).join(', ')}; ${st.ticks} ticks, ${st.published} messages published`);
+        clearTimeout(force);
+        exit(0);
+      })
+      .catch((e: Error) => {
+        log(`flux: ${signal}: shutdown failed: ${e.message}`);
+        exit(1);
+      });
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  return () => {
+    process.off('SIGINT', handler);
+    process.off('SIGTERM', handler);
+  };
+}
