@@ -1,6 +1,6 @@
 // The stream layer: topics -> decode -> field path -> checks -> latest value (RxJS), sampled by a fixed
-// engine tick -> encoders -> circuit inputs; engine spikes -> decoders; each output on its own timer ->
-// limits -> field path into its message -> encode -> topic. Latest-value sampling everywhere: no queue
+// engine tick -> encoders -> circuit inputs; engine spikes -> decoders; each output when due at its
+// rate, right after a tick -> limits -> field path into its message -> encode -> topic. Latest-value sampling everywhere: no queue
 // grows when the engine or a publisher is slower than a sensor.
 //
 // Safety: an input older than its timeout is stale; outputs that need it publish their safe value. A
@@ -38,7 +38,10 @@ export interface InputBinding {
   encoder?: EncoderSpec;
   /** Older than this (ms) the value is stale (default 500). */
   timeoutMs?: number;
-  /** Values outside [lo, hi] are dropped and counted (e.g. a range sensor's physical limits). */
+  /**
+   * The sensor's physical range: finite values outside are dropped and counted, and +inf/-inf (REP 117:
+   * no return within range, or nearer than the minimum) saturate to hi/lo. Without it infinities are dropped.
+   */
   valid?: [number, number];
 }
 
@@ -114,8 +117,13 @@ interface LiveOutput {
   wire: { type: string; codec: Codec; paths: FieldPath[]; template: Record<string, unknown>; stamp: { sec: number; nanosec: number } | null };
   values: { terms: { population: string; decoder: Decoder; weight: number }[]; limiter: Limiter }[];
   publisher: Publisher | null;
-  timer: Subscription | null;
   lastAt: number;
+  /** Clock time of the next publish. */
+  dueAt: number;
+}
+
+function saturate(x: number, lo: number, hi: number): number {
+  return x === Infinity ? hi : x === -Infinity ? lo : x;
 }
 
 export class Bridge {
@@ -164,7 +172,7 @@ export class Bridge {
         }),
       }));
       const spec = { ...o };
-      this.outputs.push({ spec, wire: this.wireFor(spec), values, publisher: null, timer: null, lastAt: -Infinity });
+      this.outputs.push({ spec, wire: this.wireFor(spec), values, publisher: null, lastAt: -Infinity, dueAt: -Infinity });
     }
   }
 
@@ -250,7 +258,6 @@ export class Bridge {
     const old = { spec: out.spec, wire: out.wire };
     this.sendSafe(out);
     out.publisher?.close();
-    out.timer?.unsubscribe();
     out.spec = spec;
     out.wire = wire;
     try {
@@ -270,7 +277,7 @@ export class Bridge {
 
   private advertiseOutput(out: LiveOutput): void {
     out.publisher = this.transport.advertise(out.spec.topic, out.wire.type, out.spec.qos ?? DEFAULT_QOS);
-    out.timer = interval(1000 / out.spec.rateHz).subscribe(() => this.publish(out));
+    out.dueAt = -Infinity;
   }
 
   private startWatchdog(): void {
@@ -291,7 +298,8 @@ export class Bridge {
   }
 
   /**
-   * Stops the tick and closes the topics. Every output publishes its safe value first, unless
+   * Stops the tick and closes the topics (without waiting more than 0.5 s for an engine step that
+   * hangs). Every output publishes its safe value first, unless
    * `safe: false` (a hot swap, where another bridge takes over the same topics at once).
    */
   async stop(options: { safe?: boolean } = {}): Promise<void> {
@@ -301,10 +309,13 @@ export class Bridge {
     else this.wakeLoop?.();
     this.watchdogSub?.unsubscribe();
     for (const inp of this.inputs) inp.sub?.unsubscribe();
-    for (const out of this.outputs) out.timer?.unsubscribe();
     if (options.safe !== false) for (const out of this.outputs) this.sendSafe(out);
     for (const out of this.outputs) out.publisher?.close();
-    await this.loop?.catch(() => undefined);
+    // A loop stuck in an engine step (a hung GPU) must not hold up shutdown: the safe command is out.
+    const loop = this.loop?.catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([loop, new Promise<void>((r) => (timer = setTimeout(r, 500)))]);
+    clearTimeout(timer);
   }
 
   /** Bytes in -> checked value out; everything dropped is counted. */
@@ -326,10 +337,14 @@ export class Bridge {
       filter((v): v is number | number[] => {
         if (v === null) return false;
         const xs = typeof v === 'number' ? [v] : v;
-        if (xs.some((x) => !Number.isFinite(x))) return (this.stats.nonFinite++, false);
-        if (xs.some((x) => x < lo || x > hi)) return (this.stats.outOfRange++, false);
+        // REP 117: a range of +inf means nothing within range_max, -inf something nearer than range_min.
+        // They are readings, not errors: with `valid` bounds they saturate to them. NaN is an error.
+        const bounded = inp.spec.valid !== undefined;
+        if (xs.some((x) => Number.isNaN(x) || (!bounded && !Number.isFinite(x)))) return (this.stats.nonFinite++, false);
+        if (xs.some((x) => Number.isFinite(x) && (x < lo || x > hi))) return (this.stats.outOfRange++, false);
         return true;
       }),
+      map((v) => (typeof v === 'number' ? saturate(v, lo, hi) : v.some((x) => !Number.isFinite(x)) ? v.map((x) => saturate(x, lo, hi)) : v)),
     );
   }
 
@@ -350,8 +365,9 @@ export class Bridge {
       const start = this.clock();
       await this.tick();
       this.lastTickDone = this.clock();
-      this.config.onTick?.(start, this.lastTickDone);
       if (this.tripped) this.tripped = false;
+      this.publishDue(this.lastTickDone);
+      this.config.onTick?.(start, this.lastTickDone);
       // Behind real time: skip the missed ticks (running them in a burst only adds latency). Behind
       // simulated time: run them, so that engine time keeps up with the simulation.
       if (!this.time.catchUp && this.clock() - due > this.periodMs) {
@@ -391,12 +407,39 @@ export class Bridge {
     this.stats.ticks++;
   }
 
+  /**
+   * Outputs are published from the tick loop when due, on the bridge's clock: a command leaves as soon
+   * as the tick that computed it ends (no timer to wait for), and under simulated time outputs keep
+   * their rates in simulated time. A stalled loop publishes nothing; the watchdog covers that.
+   */
+  private publishDue(now: number): void {
+    for (const out of this.outputs) {
+      if (now < out.dueAt) continue;
+      const period = 1000 / out.spec.rateHz;
+      // Keep the rate's phase; after a stall start afresh instead of publishing a burst.
+      out.dueAt = now - out.dueAt > period ? now + period : out.dueAt + period;
+      this.publish(out);
+    }
+  }
+
   private watchdog(limitMs: number): void {
-    if (!this.running || this.tripped) return;
-    if (this.clock() - this.lastTickDone > limitMs) {
+    if (!this.running) return;
+    const now = this.clock();
+    if (!this.tripped && now - this.lastTickDone > limitMs) {
       this.tripped = true;
       this.stats.watchdogTrips++;
-      for (const out of this.outputs) this.sendSafe(out);
+      for (const out of this.outputs) {
+        this.sendSafe(out);
+        out.dueAt = now + 1000 / out.spec.rateHz;
+      }
+    } else if (this.tripped) {
+      // While the loop is stalled the safe command goes on at each output's rate: one message may be
+      // lost (best effort), and some consumers time out without a steady stream.
+      for (const out of this.outputs) {
+        if (now < out.dueAt) continue;
+        out.dueAt = now + 1000 / out.spec.rateHz;
+        this.sendSafe(out);
+      }
     }
   }
 

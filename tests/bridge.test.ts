@@ -143,6 +143,19 @@ describe('bridge (memory transport, Braitenberg circuit)', () => {
     expect(r.cmds.every((c) => Number.isFinite(c.x) && Number.isFinite(c.z) && c.x >= 0 && c.x <= 0.5 && Math.abs(c.z) <= 1)).toBe(true);
   });
 
+  it('+inf and -inf ranges (REP 117) are readings: they saturate to the valid bounds', async () => {
+    const r = rig();
+    cleanup = () => r.bridge.stop();
+    r.bridge.start();
+    // Nothing in range on the right (+inf), something closer than the minimum on the left (-inf).
+    await drive(r.send, [Infinity, Infinity, Infinity, Infinity, -Infinity, -Infinity, -Infinity, -Infinity], 700);
+    expect(r.bridge.stats.nonFinite).toBe(0);
+    expect(r.bridge.stats.outOfRange).toBe(0);
+    expect(r.bridge.staleInputs()).toEqual([]);
+    // -inf saturates to 0 m (as near as it gets): the robot turns hard away from the left, as for 0.3 m.
+    expect(r.cmds.at(-1)!.z).toBeLessThan(-0.2);
+  });
+
   it('stop() publishes the safe command and closes the topics', async () => {
     const r = rig();
     r.bridge.start();
