@@ -20,10 +20,12 @@ import { SENSOR_QOS, DEFAULT_QOS } from '../bridge/transport/transport.js';
 import { createCodec } from '../bridge/codec/cdr.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const PER_POP = Number(process.env.FLUX_BRIDGE_BENCH_NEURONS ?? 10000) / 4;
+const NEURONS = Number(process.env.FLUX_BRIDGE_BENCH_NEURONS ?? 10000);
 const SECONDS = Number(process.env.FLUX_BRIDGE_BENCH_SECONDS ?? 10);
 
-const text = readFileSync(join(ROOT, 'examples/braitenberg.yaml'), 'utf8').replace(/size: 20/g, `size: ${PER_POP}`);
+const original = readFileSync(join(ROOT, 'examples/braitenberg.yaml'), 'utf8');
+const perPop = Math.round(NEURONS / (original.match(/size: 20/g) ?? []).length);
+const text = original.replace(/size: 20/g, `size: ${perPop}`);
 // One kernel thread: at one step per call the hand-over to a second thread costs more than it saves.
 const engine = new Engine(loadFlat(join(ROOT, 'examples/braitenberg-bench.yaml'), text), { threads: Number(process.env.FLUX_BRIDGE_BENCH_THREADS ?? 1) }) as unknown as Engine<Backend>;
 const transport = new MemoryTransport();
@@ -64,6 +66,8 @@ const pct = (xs: number[], p: number) => {
 };
 // Latency: scan published -> first Twist after the end of the first tick that started after it arrived.
 const lat: number[] = [];
+// Its parts: delivery (sent -> arrived), waiting for the next tick to start, that tick until the Twist.
+const parts = { deliver: [] as number[], wait: [] as number[], tick: [] as number[] };
 let ti = 0;
 let wi = 0;
 for (let k = 0; k < Math.min(sent.length, arrivals.length); k++) {
@@ -72,11 +76,16 @@ for (let k = 0; k < Math.min(sent.length, arrivals.length); k++) {
   while (wi < twists.length && twists[wi] < ticks[ti][1]) wi++;
   if (wi >= twists.length) break;
   lat.push(twists[wi] - sent[k]);
+  parts.deliver.push(arrivals[k] - sent[k]);
+  parts.wait.push(ticks[ti][0] - arrivals[k]);
+  parts.tick.push(twists[wi] - ticks[ti][0]);
+  if (process.env.FLUX_BRIDGE_DEBUG && twists[wi] - ticks[ti][0] > 3) console.log(`slow: tick ${ticks[ti][0].toFixed(2)}-${ticks[ti][1].toFixed(2)}, next ticks ${ticks.slice(ti + 1, ti + 6).map((t) => t[0].toFixed(2) + '-' + t[1].toFixed(2)).join(' ')}, twist ${twists[wi].toFixed(2)}, prev twist ${twists[wi - 1]?.toFixed(2)}`);
 }
 const starts = ticks.map((t) => t[0]);
 const jitter = starts.slice(1).map((s, i) => Math.abs(s - starts[i] - 1));
 const tickMs = ticks.map((t) => t[1] - t[0]);
 console.log(`latency scan -> Twist: p50 ${pct(lat, 0.5).toFixed(3)} ms, p99 ${pct(lat, 0.99).toFixed(3)} ms (${lat.length} scans)`);
+console.log(`  p99 of its parts: delivery ${pct(parts.deliver, 0.99).toFixed(3)} ms, wait for a tick ${pct(parts.wait, 0.99).toFixed(3)} ms, tick to Twist ${pct(parts.tick, 0.99).toFixed(3)} ms`);
 console.log(`tick jitter |interval - 1 ms|: p50 ${pct(jitter, 0.5).toFixed(3)} ms, p99 ${pct(jitter, 0.99).toFixed(3)} ms; tick compute p50 ${pct(tickMs, 0.5).toFixed(3)} ms, p99 ${pct(tickMs, 0.99).toFixed(3)} ms`);
 console.log(`ticks ${bridge.stats.ticks} in ${wall.toFixed(1)} s (${(bridge.stats.ticks / wall).toFixed(0)}/s), overruns ${bridge.stats.overruns}, watchdog trips ${bridge.stats.watchdogTrips}, Twists ${bridge.stats.published}`);
 console.log(`CPU: ${(((cpu.user + cpu.system) / 1e6 / wall) * 100).toFixed(0)}% of one core`);

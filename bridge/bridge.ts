@@ -143,6 +143,9 @@ export class Bridge {
   /** Ends the loop's wait on a caller's clock (stop), which is not ours to close. */
   private wakeLoop: (() => void) | null = null;
   private loop: Promise<void> | null = null;
+  /** The clock time of the next tick, and whether the loop is waiting for it (for caughtUp). */
+  private nextDue = -Infinity;
+  private waiting = false;
 
   constructor(
     private readonly engine: Engine<Backend>,
@@ -198,6 +201,17 @@ export class Bridge {
       inputs: this.inputs.map((i) => ({ input: i.spec.input, topic: i.spec.topic })),
       outputs: this.outputs.map((o) => ({ name: o.spec.name, topic: o.spec.topic, type: o.wire.type, stamped: !!o.spec.stamped })),
     };
+  }
+
+  /**
+   * Resolves once every tick due at or before clock time `t` (ms) has run and what it published has
+   * been delivered: a simulator calls it before each chunk so that it never runs ahead of the
+   * controller (lockstep), which makes a simulated run reproducible.
+   */
+  async caughtUp(t: number): Promise<void> {
+    while (this.running && !(this.waiting && this.nextDue > t)) await new Promise<void>((r) => setImmediate(r));
+    // Messages published by the last tick are delivered on the next turn of the event loop.
+    await new Promise<void>((r) => setImmediate(r));
   }
 
   /** Inputs with no value younger than their timeout. */
@@ -355,12 +369,19 @@ export class Bridge {
   private async run(): Promise<void> {
     // Wait first, then tick: after k ticks the engine has advanced k periods, never more than the clock.
     // Simulated time starts where the first /clock message puts it, not at zero.
+    // Nothing is due before the clock starts (caughtUp must not hold a simulator that has not begun).
+    this.nextDue = Infinity;
+    this.waiting = true;
     await Promise.race([this.time.ready(), new Promise<void>((r) => (this.wakeLoop = r))]);
+    this.waiting = false;
     let due = this.clock();
     this.lastTickDone = due;
     while (this.running) {
       due += this.periodMs;
+      this.nextDue = due;
+      this.waiting = true;
       await Promise.race([this.time.waitUntil(due), new Promise<void>((r) => (this.wakeLoop = r))]);
+      this.waiting = false;
       if (!this.running) break;
       const start = this.clock();
       await this.tick();

@@ -105,13 +105,18 @@ export function buildCli(rosArgs: string[] = []): Command {
     .description('run a bridge document (topics <-> circuit) as a robot node until SIGINT/SIGTERM; ROS arguments follow --ros-args')
     .argument('<bridge>', 'bridge document (YAML or JSON) naming its circuit')
     .option('--ros', 'use ROS 2 through rclnodejs (needs a sourced ROS 2)')
+    .option('--sim <arena>', 'drive the built-in simulated robot: an arena name (default, cluttered) or file')
+    .option('--paced <factor>', 'with --sim: real-time factor to pace at, 0 for as fast as it runs', Number, 1)
+    .option('--seed <n>', 'with --sim: re-place the arena\'s random obstacles', seed)
+    .option('--plot <file>', 'with --sim: the trajectory plot written at the end', 'out/trajectory.svg')
     .option('--threads <n>', 'CPU kernel threads (1 or 2)', threads)
     .option('--status <seconds>', 'seconds between status lines (0: none)', Number, 5)
-    .option('--duration <time>', 'stop after this long (e.g. 10s); default: until a signal', time)
+    .option('--duration <time>', 'stop after this long (e.g. 10s; simulated time with --sim); default: until a signal', time)
     .addOption(backendOption())
-    .action((file: string, o: { ros?: boolean; threads?: number; status: number; duration?: number; backend: BackendChoice }) =>
-      run(file, rosArgs, { ros: o.ros, threads: o.threads, status: o.status, durationMs: o.duration, backend: o.backend }),
-    );
+    .action((file: string, o: { ros?: boolean; sim?: string; paced: number; seed?: number; plot: string; threads?: number; status: number; duration?: number; backend: BackendChoice }) => {
+      if (o.ros && o.sim) throw new InvalidArgumentError('choose --ros or --sim, not both');
+      return run(file, rosArgs, { ros: o.ros, sim: o.sim, paced: o.paced, seed: o.seed, plot: o.plot, threads: o.threads, status: o.status, durationMs: o.duration, backend: o.backend });
+    });
 
   program
     .command('schema')
@@ -120,10 +125,20 @@ export function buildCli(rosArgs: string[] = []): Command {
 
   program
     .command('demo')
-    .description('the built-in default: run the COBA example for 1 s and draw its raster')
-    .option('--out-dir <dir>', 'where to write the recording and raster', 'out')
+    .description('the built-in default: the Braitenberg controller driving the simulated robot in real time (until Ctrl-C); "demo coba" runs the COBA network for 1 s and draws its raster')
+    .argument('[which]', 'robot (default) or coba', 'robot')
+    .option('--out-dir <dir>', 'where to write the trajectory plot (robot) or the recording and raster (coba)', 'out')
+    .option('--arena <arena>', 'robot: arena name (default, cluttered) or file', 'default')
+    .option('--paced <factor>', 'robot: real-time factor, 0 for as fast as it runs', Number, 1)
+    .option('--duration <time>', 'robot: stop after this much simulated time; default: until Ctrl-C', time)
     .addOption(backendOption())
-    .action(async (o: { outDir: string; backend: BackendChoice }) => {
+    .action(async (which: string, o: { outDir: string; backend: BackendChoice; arena: string; paced: number; duration?: number }) => {
+      if (which === 'robot') {
+        const bridge = join(ROOT, 'examples', 'bridges', 'braitenberg.yaml');
+        console.log(`Flux demo: ${bridge} driving the simulated robot`);
+        return run(bridge, [], { sim: o.arena, paced: o.paced, plot: join(o.outDir, 'trajectory.svg'), backend: o.backend, status: 2, durationMs: o.duration });
+      }
+      if (which !== 'coba') throw new InvalidArgumentError(`unknown demo "${which}": robot or coba`);
       const file = join(ROOT, 'examples', 'coba.yaml');
       const out = join(o.outDir, 'demo.json');
       const raster = join(o.outDir, 'demo-raster.svg');

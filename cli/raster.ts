@@ -62,6 +62,6 @@ export function rasterSvg(rec: Recording, durationMs: number, title: string, max
   return parts.join('\n');
 }
 
-function escapeXml(s: string): string {
+export function escapeXml(s: string): string {
   return s.replace(/[<>&"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;' })[c]!);
 }

@@ -1,46 +1,96 @@
-// `flux run`: a bridge document (topics <-> circuit) as a running robot node, until a signal.
-import { FluxNode, exitOnSignals } from '../bridge/node/node.js';
+// `flux run`: a bridge document (topics <-> circuit) as a running robot node, on ROS 2 (--ros), on the
+// built-in simulated robot (--sim <arena>), or on an empty in-process graph, until a signal.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { FluxNode, exitOnSignals, shutdownSummary } from '../bridge/node/node.js';
 import type { BackendChoice } from '../engine/engine.js';
+import { ClosedLoop } from '../sim/loop.js';
+import { trajectorySvg } from './trajectory.js';
 
 export interface RunOptions {
   ros?: boolean;
+  /** An arena name or file: drive the simulated robot. */
+  sim?: string;
+  /** With --sim: pace to the wall clock at this real-time factor (0: as fast as possible). */
+  paced?: number;
+  /** With --sim: re-place the arena's random obstacles. */
+  seed?: number;
+  /** With --sim: where to write the trajectory plot at the end. */
+  plot?: string;
   backend: BackendChoice;
   threads?: number;
   /** Seconds between status lines; 0 for none. */
   status: number;
-  /** Stop after this long (ms of wall time); default: run until SIGINT or SIGTERM. */
+  /** Stop after this long (ms): wall time, or simulated time with --sim. Default: until SIGINT or SIGTERM. */
   durationMs?: number;
 }
 
 export async function run(bridgeFile: string, rosArgs: string[], o: RunOptions): Promise<void> {
+  if (o.sim !== undefined) return runSim(bridgeFile, rosArgs, o);
   if (!o.ros)
-    console.log('flux: no transport chosen (--ros for ROS 2): running on an empty in-process graph, so inputs stay stale and outputs publish their safe values');
+    console.log('flux: no transport chosen (--ros for ROS 2, --sim <arena> for the simulated robot): running on an empty in-process graph, so inputs stay stale and outputs publish their safe values');
   const node = await FluxNode.start({ bridge: bridgeFile, transport: o.ros ? 'ros' : 'memory', rosArgs, backend: o.backend, threads: o.threads });
-  const release = exitOnSignals(node);
+  const release = exitOnSignals(() => shutdownSummary(node));
   console.log('flux: running; Ctrl-C (SIGINT) or SIGTERM stops it after publishing the safe command');
-  const t0 = performance.now();
-  let last = { ...node.bridge.stats, at: t0 };
-  const status =
-    o.status > 0 ?
-      setInterval(() => {
-        const st = node.bridge.stats;
-        const now = performance.now();
-        const s = (now - last.at) / 1000;
-        const per = (k: keyof typeof st) => ((st[k] - last[k]) / s).toFixed(0);
-        const stale = node.bridge.staleInputs();
-        console.log(
-          `flux: t=${((now - t0) / 1000).toFixed(0)}s ticks ${per('ticks')}/s, overruns ${st.overruns}, published ${per('published')}/s (safe ${per('safePublished')}/s), ` +
-            `received ${per('received')}/s, dropped ${st.malformed + st.nonFinite + st.outOfRange}, watchdog ${st.watchdogTrips}${stale.length ? `, stale: ${stale.join(' ')}` : ''}`,
-        );
-        last = { ...st, at: now };
-      }, o.status * 1000)
-    : null;
-  status?.unref();
+  const status = statusLines(node, o.status, () => '');
   if (o.durationMs !== undefined) {
     await new Promise((r) => setTimeout(r, o.durationMs));
     release();
     if (status) clearInterval(status);
-    await node.shutdown();
-    console.log(`flux: done after ${(o.durationMs / 1000).toFixed(1)} s: ${node.bridge.stats.ticks} ticks, ${node.bridge.stats.published} messages published`);
+    console.log(`flux: done after ${(o.durationMs / 1000).toFixed(1)} s: ${await shutdownSummary(node)}`);
   }
+}
+
+async function runSim(bridgeFile: string, rosArgs: string[], o: RunOptions): Promise<void> {
+  const loop = await ClosedLoop.create({ bridge: bridgeFile, arena: o.sim, seed: o.seed, rosArgs, backend: o.backend, threads: o.threads });
+  const { sim, node } = loop;
+  const plot = o.plot ?? 'out/trajectory.svg';
+  const pace = o.paced ?? 1;
+  console.log(`flux: simulated robot in arena "${sim.arena.name}" (${sim.arena.size} m, ${sim.arena.obstacles.length} obstacles, seed ${sim.arena.seed}), ${pace > 0 ? `paced at ${pace}x real time` : 'as fast as it runs'}, lockstep on simulated time`);
+  const finish = async (): Promise<string> => {
+    await loop.close();
+    mkdirSync(dirname(plot), { recursive: true });
+    const s = loop.summary();
+    writeFileSync(plot, trajectorySvg(sim.arena, sim.trail(), sim.collisionEvents(), `${node.loaded.circuitFile.split('/').pop()} in ${sim.arena.name}`));
+    return `${s.simSeconds.toFixed(1)} s simulated, ${s.distance.toFixed(2)} m driven, ${s.collisions} collisions, closest approach ${(s.minClearance * 100).toFixed(0)} cm; trajectory plot ${plot} (open it in a browser)`;
+  };
+  const release = exitOnSignals(finish, undefined, 1800);
+  console.log(`flux: running; Ctrl-C stops it (safe command, then the trajectory plot in ${plot})`);
+  const t0 = performance.now();
+  let last = { wall: t0, sim: 0 };
+  const status = statusLines(node, o.status, () => {
+    const now = performance.now();
+    const rtf = (sim.time - last.sim) / ((now - last.wall) / 1000);
+    last = { wall: now, sim: sim.time };
+    const p = sim.pose();
+    const c = sim.commanded();
+    const s = loop.summary();
+    return `sim ${sim.time.toFixed(1)} s (${rtf.toFixed(1)}x real time), pose (${p.x.toFixed(2)}, ${p.y.toFixed(2)}, ${((p.yaw * 180) / Math.PI).toFixed(0)} deg), cmd ${c.linear.toFixed(2)} m/s ${c.angular.toFixed(2)} rad/s, driven ${s.distance.toFixed(1)} m, collisions ${s.collisions}; `;
+  });
+  if (o.durationMs !== undefined) {
+    await loop.runFor(o.durationMs / 1000, { paced: pace > 0 ? pace : false });
+    release();
+    if (status) clearInterval(status);
+    console.log(`flux: done: ${await finish()}`);
+  } else await loop.start({ paced: pace > 0 ? pace : false });
+}
+
+function statusLines(node: FluxNode, seconds: number, prefix: () => string): NodeJS.Timeout | null {
+  if (!(seconds > 0)) return null;
+  const t0 = performance.now();
+  let last = { ...node.bridge.stats, at: t0 };
+  const timer = setInterval(() => {
+    const st = node.bridge.stats;
+    const now = performance.now();
+    const s = (now - last.at) / 1000;
+    const per = (k: keyof typeof st) => ((st[k] - last[k]) / s).toFixed(0);
+    const stale = node.bridge.staleInputs();
+    console.log(
+      `flux: t=${((now - t0) / 1000).toFixed(0)}s ${prefix()}ticks ${per('ticks')}/s, overruns ${st.overruns}, published ${per('published')}/s (safe ${per('safePublished')}/s), ` +
+        `received ${per('received')}/s, dropped ${st.malformed + st.nonFinite + st.outOfRange}, watchdog ${st.watchdogTrips}${stale.length ? `, stale: ${stale.join(' ')}` : ''}`,
+    );
+    last = { ...st, at: now };
+  }, seconds * 1000);
+  timer.unref();
+  return timer;
 }

@@ -193,6 +193,14 @@ export function distanceTo(o: Obstacle, x: number, y: number): number {
   return outside > 0 ? outside : Math.max(lx, ly);
 }
 
+/** Free distance from (x, y) to the nearest wall or obstacle surface (negative inside one). */
+export function clearance(arena: Arena, x: number, y: number): number {
+  const half = arena.size / 2;
+  let d = Math.min(half - Math.abs(x), half - Math.abs(y));
+  for (const o of arena.obstacles) d = Math.min(d, distanceTo(o, x, y));
+  return d;
+}
+
 function overlapsRobot(o: Obstacle, at: Pose2D, clearance: number): boolean {
   return distanceTo(o, at.x, at.y) < ROBOT.bodyRadius + clearance;
 }

@@ -3,6 +3,8 @@
 import { describe, it, expect } from 'vitest';
 import { join } from 'node:path';
 import { loadBridge } from '../bridge/config.js';
+import { RemapTransport } from '../bridge/transport/remap.js';
+import { expandTopic } from '../bridge/node/rosargs.js';
 import { Bridge } from '../bridge/bridge.js';
 import { MemoryTransport } from '../bridge/transport/memory.js';
 import { createCodec } from '../bridge/codec/cdr.js';
@@ -19,12 +21,13 @@ describe('bridge documents', () => {
     const b = loadBridge(join(ROOT, 'examples/bridges/braitenberg.yaml'));
     expect(b.config.tickHz).toBe(1000);
     expect(b.config.watchdogMs).toBe(50);
-    expect(b.config.inputs.map((i) => [i.input, i.path, i.timeoutMs])).toEqual([['range_left', 'ranges[180:360]', 200], ['range_right', 'ranges[0:180]', 200]]);
-    expect(b.config.inputs[0].encoder).toEqual({ kind: 'current', min: 2, max: 0.2, currentMin: 0, currentMax: 1 });
+    expect(b.config.inputs.map((i) => [i.input, i.path, i.timeoutMs])).toEqual([['range_left', 'ranges[200:290]', 200], ['range_right', 'ranges[70:160]', 200], ['range_front', 'ranges[150:210]', 200]]);
+    expect(b.config.inputs[0].encoder).toEqual({ kind: 'current', min: 1, max: 0.15, currentMin: 0, currentMax: 1 });
     expect(b.config.outputs[0].rateHz).toBe(50);
     const transport = new MemoryTransport();
     const engine = new Engine(loadFlat(b.circuitFile)) as unknown as Engine<Backend>;
-    const bridge = new Bridge(engine, transport, b.config);
+    // Its topics are relative: resolved as for a node in the root namespace (scan -> /scan).
+    const bridge = new Bridge(engine, new RemapTransport(transport, (t) => expandTopic(t, 'flux', '/')), b.config);
     const scan = createCodec('sensor_msgs/msg/LaserScan');
     const twist = createCodec('geometry_msgs/msg/Twist');
     const got: { x: number; z: number }[] = [];
@@ -34,7 +37,7 @@ describe('bridge documents', () => {
     });
     const pub = transport.advertise('/scan', 'sensor_msgs/msg/LaserScan', { reliability: 'best_effort', durability: 'volatile', depth: 5 });
     const m = scan.zero();
-    m.ranges = Array.from({ length: 360 }, (_, i) => (i < 180 ? 5 : 0.3)); // obstacle on the left
+    m.ranges = Array.from({ length: 360 }, (_, i) => (i < 215 ? 5 : 0.3)); // obstacle on the left, none ahead
     bridge.start();
     for (let t = 0; t < 60; t++) {
       pub.publish(scan.encode(m));

@@ -200,7 +200,7 @@ describe('Flux node on the ROS transport (FAKE rclnodejs)', () => {
     expect(d.description).toMatch(/ticks per second/);
     for (const name of ['bridge', 'circuit', 'backend', 'use_sim_time', 'watchdog_ms', 'inputs.range_left.topic', 'outputs.cmd_vel.topic', 'outputs.cmd_vel.stamped', 'outputs.cmd_vel.frame_id']) expect(rn.hasParameter(name)).toBe(true);
     // The topics go to rcl as the document gives them (relative): rcl resolves and remaps them.
-    expect(graph.subs.map((s) => s.topic)).toEqual(['scan', 'scan']);
+    expect(graph.subs.map((s) => s.topic)).toEqual(['scan', 'scan', 'scan']);
     expect(graph.pubs.map((p) => p.topic)).toEqual(['cmd_vel']);
 
     expect(rn.setParameter(new module.Parameter('tick_hz', 3, 250))).toEqual({ successful: true, reason: '' });

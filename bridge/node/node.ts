@@ -34,6 +34,8 @@ export interface FluxNodeOptions {
   backend?: BackendChoice;
   /** Kernel threads of the CPU backend (default: Flux's heuristic). */
   threads?: number;
+  /** The `use_sim_time` parameter's default (true next to a simulator). */
+  useSimTime?: boolean;
   log?: (line: string) => void;
 }
 
@@ -113,7 +115,7 @@ export class FluxNode {
       if (circuitFile !== loaded.circuitFile) loaded = loadBridge(bridgeFile, circuitFile);
       const backend = str(params.declare({ name: 'backend', type: 'string', value: options.backend ?? 'auto', description: 'auto, cpu or webgpu; changing it swaps in a new engine' })) as BackendChoice;
       checkBackend(backend);
-      const useSimTime = params.declare({ name: 'use_sim_time', type: 'bool', value: false, description: 'follow /clock instead of the wall clock' }) as boolean;
+      const useSimTime = params.declare({ name: 'use_sim_time', type: 'bool', value: options.useSimTime ?? false, description: 'follow /clock instead of the wall clock' }) as boolean;
       const c = loaded.config;
       c.tickHz = params.declare({ name: 'tick_hz', type: 'double', value: c.tickHz ?? 1000, description: 'engine ticks per second (live)' }) as number;
       c.watchdogMs = params.declare({ name: 'watchdog_ms', type: 'double', value: c.watchdogMs ?? 50, description: 'no finished tick for this long sends every output to its safe value (live)' }) as number;
@@ -271,10 +273,11 @@ function describe(r: Running, resolve: (topic: string) => string): string {
 }
 
 /**
- * SIGINT and SIGTERM: publish the safe command, close the node and exit, within `limitMs` (launch
- * waits 5 s before escalating; we aim for 2). A second signal, or a shutdown that hangs, exits at once.
+ * SIGINT and SIGTERM: run `shutdown` (which publishes the safe command and closes the node), print
+ * what it returns and exit, within `limitMs` (launch waits 5 s before escalating; we aim for 2). A
+ * second signal, or a shutdown that hangs, exits at once.
  */
-export function exitOnSignals(node: FluxNode, exit: (code: number) => void = (c) => process.exit(c), limitMs = 1500, log: (l: string) => void = (l) => console.log(l)): () => void {
+export function exitOnSignals(shutdown: (signal: NodeJS.Signals) => Promise<string>, exit: (code: number) => void = (c) => process.exit(c), limitMs = 1500, log: (l: string) => void = (l) => console.log(l)): () => void {
   let stopping = false;
   const handler = (signal: NodeJS.Signals) => {
     if (stopping) return exit(130);
@@ -284,11 +287,9 @@ export function exitOnSignals(node: FluxNode, exit: (code: number) => void = (c)
       exit(1);
     }, limitMs);
     force.unref();
-    node
-      .shutdown()
-      .then(() => {
-        const st = node.bridge.stats;
-        log(`flux: ${signal}: safe command published on ${node.bridge.settings.outputs.map((o) => node.resolve(o.topic)).join(', ')}; ${st.ticks} ticks, ${st.published} messages published`);
+    shutdown(signal)
+      .then((summary) => {
+        log(`flux: ${signal}: ${summary}`);
         clearTimeout(force);
         exit(0);
       })
@@ -303,4 +304,11 @@ export function exitOnSignals(node: FluxNode, exit: (code: number) => void = (c)
     process.off('SIGINT', handler);
     process.off('SIGTERM', handler);
   };
+}
+
+/** Shuts the node down; returns a line saying where the safe command went. */
+export async function shutdownSummary(node: FluxNode): Promise<string> {
+  await node.shutdown();
+  const st = node.bridge.stats;
+  return `safe command published on ${node.bridge.settings.outputs.map((o) => node.resolve(o.topic)).join(', ')}; ${st.ticks} ticks, ${st.published} messages published`;
 }
