@@ -87,7 +87,8 @@ describe('simulated robot: motion, odometry and the transport', () => {
     expect(last.header.frame_id).toBe('odom');
     expect(last.child_frame_id).toBe('base_link');
     const odomMoved = Math.hypot(last.pose.pose.position.x - o0.x, last.pose.pose.position.y - o0.y);
-    expect(Math.abs(odomMoved - moved)).toBeLessThan(0.015);
+    // Odometry within 2% of the ground-truth distance (measured: about 1.3%).
+    expect(Math.abs(odomMoved - moved)).toBeLessThan(0.02 * moved);
     expect(last.twist.twist.linear.x).toBeCloseTo(0.3, 2);
     // 50 Hz of simulated time: 100 messages in 2 s, stamped 20 ms apart.
     const during = odom.slice(before);
