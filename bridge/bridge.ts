@@ -16,6 +16,7 @@
 import { Observable, Subscription, filter, interval, map } from 'rxjs';
 import { publishedAs } from './stamped.js';
 import type { Engine } from '../engine/engine.js';
+import { takeSpikes } from '../engine/recorder.js';
 import { mergePatch } from '../engine/circuit/merge.js';
 import type { Backend } from '../engine/backends/backend.js';
 import { createCodec, CodecError, type Codec } from './codec/cdr.js';
@@ -130,8 +131,8 @@ export class Bridge {
   readonly stats: BridgeStats = { received: 0, malformed: 0, nonFinite: 0, outOfRange: 0, published: 0, safePublished: 0, ticks: 0, overruns: 0, watchdogTrips: 0 };
   private readonly inputs: LiveInput[] = [];
   private readonly outputs: LiveOutput[] = [];
-  /** Spikes of this step per output population, read once however many terms use them. */
-  private readonly spikeCache = new Map<string, ArrayLike<number>>();
+  /** Populations the decoders read, with a scratch buffer each for one step's spike indices. */
+  private readonly decoded = new Map<string, Uint32Array>();
   private readonly time: Clock;
   private readonly clock: () => number;
   private periodMs: number;
@@ -177,6 +178,11 @@ export class Bridge {
       const spec = { ...o };
       this.outputs.push({ spec, wire: this.wireFor(spec), values, publisher: null, lastAt: -Infinity, dueAt: -Infinity });
     }
+    for (const o of this.outputs)
+      for (const v of o.values) for (const t of v.terms) this.decoded.set(t.population, new Uint32Array(circuit.populations.find((p) => p.name === t.population)!.size));
+    // The decoders read a tick's spikes in one piece from the engine's recording (one read-back per
+    // tick on a GPU, not one per step and population); the bridge takes them out as it goes.
+    engine.backend.configureRecording({ spikes: [...this.decoded.keys()], rateBin: 0 });
   }
 
   /** Codec, value paths and message template of an output as published; throws on a bad combination. */
@@ -413,17 +419,20 @@ export class Bridge {
       backend.setInput(inp.spec.input, inp.encoder ? inp.encoder.encode(v, inp.size) : typeof v === 'number' ? v : v[0]);
     }
     const steps = Math.max(1, Math.round(this.periodMs / backend.dt));
-    const spikes = this.spikeCache;
+    const first = backend.stepIndex;
+    await this.engine.step(steps);
+    const rec = backend.recording();
+    const taken = new Map([...this.decoded.keys()].map((pop) => [pop, { ...takeSpikes(rec, pop), at: 0 }]));
+    const perStep = new Map<string, Uint32Array>();
     for (let s = 0; s < steps; s++) {
-      await this.engine.step(1);
-      spikes.clear();
-      for (const out of this.outputs)
-        for (const v of out.values)
-          for (const t of v.terms) {
-            let sp = spikes.get(t.population);
-            if (!sp) spikes.set(t.population, (sp = await backend.lastSpikes(t.population)));
-            t.decoder.step(sp, backend.dt);
-          }
+      // This step's spikes of each decoded population (recorded in step order).
+      for (const [pop, t] of taken) {
+        const buf = this.decoded.get(pop)!;
+        let n = 0;
+        while (t.at < t.steps.length && t.steps[t.at] === first + s) buf[n++] = t.indices[t.at++];
+        perStep.set(pop, buf.subarray(0, n));
+      }
+      for (const out of this.outputs) for (const v of out.values) for (const t of v.terms) t.decoder.step(perStep.get(t.population)!, backend.dt);
     }
     this.stats.ticks++;
   }

@@ -100,6 +100,19 @@ export class Recorder {
   }
 }
 
+/**
+ * The spikes of `population` recorded since the last take (steps ascending), removed from the
+ * recording: a consumer that reads as it goes (the bridge, once per tick) keeps memory bounded.
+ */
+export function takeSpikes(rec: Recording, population: string): { steps: number[]; indices: number[] } {
+  const p = rec.populations[population];
+  if (!p) return { steps: [], indices: [] };
+  const out = { steps: p.spikeSteps, indices: p.spikeIndices };
+  p.spikeSteps = [];
+  p.spikeIndices = [];
+  return out;
+}
+
 /** The public recording file (JSON). Times in ms, indices within the population. */
 export function toRecordingFile(rec: Recording, meta: { circuit: string; backend: string; seed: number; durationMs: number }): object {
   const dt = rec.dt;

@@ -2,7 +2,13 @@
 // avoidance in the cluttered arena, and reproducibility (lockstep makes a run a function of its seed).
 import { describe, it, expect } from 'vitest';
 import { ClosedLoop } from '../sim/loop.js';
+import { acquireGpu } from '../engine/backends/webgpu/gpu.js';
 import { example } from './helpers.js';
+
+const gpu = await acquireGpu();
+if (gpu.ok) gpu.context.device.destroy();
+// Under CI=true a missing adapter fails (as in the parity suite); elsewhere the GPU case is skipped.
+const runGpu = gpu.ok || process.env.CI === 'true';
 
 const BRIDGE = example('bridges/braitenberg.yaml');
 const open = (seed?: number) => ClosedLoop.create({ bridge: BRIDGE, arena: 'cluttered', seed, backend: 'cpu', threads: 1, log: () => undefined });
@@ -50,4 +56,26 @@ describe('closed loop: Braitenberg controller on the simulated robot', () => {
     // And it moved: a trail that stays put would be trivially equal.
     expect(a.slice(1).reduce((d, p, i) => d + Math.hypot(p[1] - a[i][1], p[2] - a[i][2]), 0)).toBeGreaterThan(1.5);
   }, 60_000);
+
+  // The same loop on the WebGPU backend (Mesa's software adapter here): the decoders read a tick's
+  // spikes in one read-back. Poisson draws differ between backends (same distribution, not the same
+  // values), so the runs are compared by what they achieve: no collision, and a distance within 25%.
+  it.runIf(runGpu)('runs on the WebGPU backend too, driving like the CPU reference', async () => {
+    const drive = async (backend: 'cpu' | 'webgpu') => {
+      const loop = await ClosedLoop.create({ bridge: BRIDGE, arena: 'default', backend, threads: 1, log: () => undefined });
+      try {
+        await loop.runFor(5);
+        return { s: loop.summary(), backend: loop.node.engine.backend.name, ticks: loop.node.bridge.stats.ticks };
+      } finally {
+        await loop.close();
+      }
+    };
+    const cpu = await drive('cpu');
+    const web = await drive('webgpu');
+    expect(web.backend).toBe('webgpu');
+    expect(web.ticks).toBeGreaterThanOrEqual(4980);
+    expect(web.s.collisions).toBe(0);
+    expect(cpu.s.distance).toBeGreaterThan(1);
+    expect(Math.abs(web.s.distance - cpu.s.distance) / cpu.s.distance).toBeLessThan(0.25);
+  }, 90_000);
 });
