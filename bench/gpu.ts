@@ -16,6 +16,7 @@ import { acquireGpu, type GpuContext } from '../engine/backends/webgpu/gpu.js';
 import { WebGpuBackend } from '../engine/backends/webgpu/webgpu.js';
 import { loadFlat } from '../engine/circuit/resolve.js';
 import { ProgressLine } from '../cli/progress.js';
+import { ClosedLoop } from '../sim/loop.js';
 import { ROOT, cobaText } from './networks.js';
 
 const failures: string[] = [];
@@ -141,6 +142,22 @@ async function main(): Promise<void> {
     lat.sort((x, y) => x - y);
     console.log(`robot round trip (braitenberg.yaml: input up, 1 step, outputs back): p50 ${lat[150].toFixed(0)} us, p99 ${lat[296].toFixed(0)} us`);
     e.dispose();
+  }
+
+  // The closed loop (simulated robot + Braitenberg + bridge, lockstep on simulated time), on both
+  // backends: the decoders read a tick's spikes in one read-back.
+  for (const backend of ['cpu', 'webgpu'] as const) {
+    try {
+      const loop = await ClosedLoop.create({ bridge: join(ROOT, 'examples/bridges/braitenberg.yaml'), arena: 'cluttered', backend, threads: 1, gpu: ctx, log: () => undefined });
+      const t0 = performance.now();
+      await loop.runFor(10);
+      const wall = (performance.now() - t0) / 1000;
+      const sm = loop.summary();
+      console.log(`closed loop (${backend}): 10 s simulated in ${wall.toFixed(2)} s (${(10 / wall).toFixed(1)}x real time), ${sm.distance.toFixed(1)} m, ${sm.collisions} collisions`);
+      await loop.close();
+    } catch (err) {
+      console.log(`closed loop (${backend}): FAILED ${(err as Error).message}`);
+    }
   }
 
   // Scaling series: LIF (COBA-style, conductance synapses) with 100 synapses per neuron, dt 1 ms.

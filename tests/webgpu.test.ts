@@ -4,7 +4,8 @@
 import { describe, it, expect } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { Engine } from '../engine/engine.js';
+import { readFileSync } from 'node:fs';
+import { Engine, AUTO_GPU_MIN_SYNAPSES } from '../engine/engine.js';
 import type { Backend } from '../engine/backends/backend.js';
 import { acquireGpu } from '../engine/backends/webgpu/gpu.js';
 import { WebGpuBackend } from '../engine/backends/webgpu/webgpu.js';
@@ -101,15 +102,32 @@ suite('WebGPU backend', () => {
     // Same spike counts per pattern on both backends.
     const counts = (out: string) => out.split('\n').filter((l) => /spikes/.test(l));
     expect(counts(gpu.stdout)).toEqual(counts(cpu.stdout));
+    // 'auto' keeps a small network on the CPU (a GPU's per-step round trip loses there), saying why.
     const auto = flux('simulate', example('izhikevich-patterns.yaml'), '--duration', '10ms', '--backend', 'auto', '--quiet');
     expect(auto.status, auto.stderr).toBe(0);
-    if (ctx!.software) {
-      const lines = auto.stderr.split('\n').filter((l) => l.startsWith('flux: running on the CPU backend'));
-      expect(lines).toHaveLength(1);
-      expect(lines[0]).toMatch(/software/);
-      expect(auto.stdout).toMatch(/backend: cpu/);
-    } else expect(auto.stdout).toMatch(/backend: webgpu/);
+    const lines = auto.stderr.split('\n').filter((l) => l.startsWith('flux: running on the CPU backend'));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/a small network \(\d+ synapses; 'auto' takes a GPU from 1M/);
+    expect(auto.stdout).toMatch(/backend: cpu/);
   });
+
+  it("'auto' takes a hardware adapter for a network of 1M synapses and more, never a software one", async () => {
+    const text = readFileSync(example('coba.yaml'), 'utf8').replace(/p: 0\.02/g, 'p: 0.07');
+    const logs: string[] = [];
+    const e = await Engine.create(loadFlat(example('coba-dense.yaml'), text), { backend: 'auto', log: (l) => logs.push(l) });
+    try {
+      expect(e.network.synapses).toBeGreaterThanOrEqual(AUTO_GPU_MIN_SYNAPSES);
+      if (ctx!.software) {
+        expect(e.backend.name).toBe('cpu');
+        expect(logs).toEqual([expect.stringMatching(/the only WebGPU adapter is a software one/)]);
+      } else {
+        expect(e.backend.name).toBe('webgpu');
+        expect(logs).toEqual([]);
+      }
+    } finally {
+      e.dispose();
+    }
+  }, 60_000);
 
   it('an edit the adapter cannot hold is refused and the network runs on unchanged; so does the shared device after a refused circuit', async () => {
     const limit = Math.min(ctx!.device.limits.maxStorageBufferBindingSize, ctx!.device.limits.maxBufferSize);

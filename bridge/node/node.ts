@@ -8,6 +8,7 @@
 // parameter goes back to its old value.
 import { Engine, type BackendChoice } from '../../engine/engine.js';
 import type { Backend } from '../../engine/backends/backend.js';
+import type { GpuContext } from '../../engine/backends/webgpu/gpu.js';
 import { CircuitError } from '../../engine/circuit/errors.js';
 import { Bridge, type BridgeConfig } from '../bridge.js';
 import { loadBridge, type LoadedBridge } from '../config.js';
@@ -36,6 +37,8 @@ export interface FluxNodeOptions {
   threads?: number;
   /** The `use_sim_time` parameter's default (true next to a simulator). */
   useSimTime?: boolean;
+  /** An open WebGPU device to use instead of acquiring one (benchmarks, tests). */
+  gpu?: GpuContext;
   log?: (line: string) => void;
 }
 
@@ -250,7 +253,7 @@ function checkBackend(b: string): void {
 }
 
 async function build(loaded: LoadedBridge, backend: BackendChoice, useSimTime: boolean, transport: Transport, options: FluxNodeOptions, log: (l: string) => void): Promise<Running> {
-  const engine = await Engine.create(loaded.circuitFile, { backend, threads: options.threads, log });
+  const engine = await Engine.create(loaded.circuitFile, { backend, threads: options.threads, gpu: options.gpu, log });
   const clock: Clock = useSimTime ? new SimClock(transport) : new WallClock();
   const config: BridgeConfig = { ...loaded.config, clock };
   try {
