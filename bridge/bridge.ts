@@ -99,6 +99,35 @@ export interface BridgeStats {
   watchdogTrips: number;
 }
 
+/**
+ * One tick's spikes of every population, handed to a spike tap (the dashboard) after the decoders have
+ * read theirs. Steps are absolute step indices in ascending order; indices are within the population.
+ * The arrays belong to the tap once handed over (the bridge keeps no reference).
+ */
+export interface TickSpikes {
+  /** Step index of the tick's first step. */
+  first: number;
+  steps: number;
+  dt: number;
+  populations: Map<string, { steps: number[]; indices: number[] }>;
+}
+
+export type SpikeTap = (tick: TickSpikes) => void;
+
+/** What a dashboard shows of the bridge's inputs and outputs. */
+export interface BridgeSnapshot {
+  inputs: { input: string; topic: string; type: string; path: string; value: number | { n: number; min: number; max: number; mean: number } | null; ageMs: number | null; stale: boolean }[];
+  outputs: { name: string; topic: string; type: string; values: Record<string, number>; safe: boolean; ageMs: number | null }[];
+}
+
+/** Wall-clock time the tick loop spent in ticks (engine step, decoders, taps), cumulative. */
+export interface TickTiming {
+  ticks: number;
+  busyMs: number;
+  /** The longest tick since a reader last set this to 0 (the dashboard does, at each sample). */
+  maxMs: number;
+}
+
 interface LiveInput {
   spec: InputBinding;
   codec: Codec;
@@ -121,6 +150,8 @@ interface LiveOutput {
   lastAt: number;
   /** Clock time of the next publish. */
   dueAt: number;
+  /** The last published values (per value path) and whether they were the safe ones. */
+  last: { values: number[]; safe: boolean; at: number } | null;
 }
 
 function saturate(x: number, lo: number, hi: number): number {
@@ -147,6 +178,16 @@ export class Bridge {
   /** The clock time of the next tick, and whether the loop is waiting for it (for caughtUp). */
   private nextDue = -Infinity;
   private waiting = false;
+  /** The dashboard's spike tap; while set, every population's spikes are recorded (see setSpikeTap). */
+  private tap: SpikeTap | null = null;
+  /** The recording needs reconfiguring before the next tick (a tap was set or cleared). */
+  private recordingStale = false;
+  readonly timing: TickTiming = { ticks: 0, busyMs: 0, maxMs: 0 };
+  /** Set while a tick runs; work for between ticks waits in `deferred` (see betweenTicks). */
+  private inTick = false;
+  private deferred: (() => void)[] = [];
+  /** A betweenTicks operation in progress: the next tick waits for it. */
+  private held: Promise<void> | null = null;
 
   constructor(
     private readonly engine: Engine<Backend>,
@@ -176,13 +217,92 @@ export class Bridge {
         }),
       }));
       const spec = { ...o };
-      this.outputs.push({ spec, wire: this.wireFor(spec), values, publisher: null, lastAt: -Infinity, dueAt: -Infinity });
+      this.outputs.push({ spec, wire: this.wireFor(spec), values, publisher: null, lastAt: -Infinity, dueAt: -Infinity, last: null });
     }
     for (const o of this.outputs)
       for (const v of o.values) for (const t of v.terms) this.decoded.set(t.population, new Uint32Array(circuit.populations.find((p) => p.name === t.population)!.size));
     // The decoders read a tick's spikes in one piece from the engine's recording (one read-back per
     // tick on a GPU, not one per step and population); the bridge takes them out as it goes.
-    engine.backend.configureRecording({ spikes: [...this.decoded.keys()], rateBin: 0 });
+    this.configureRecording();
+  }
+
+  /** Records what the decoders read, or every population while a spike tap is set. */
+  private configureRecording(): void {
+    this.engine.backend.configureRecording({ spikes: this.tap ? 'all' : [...this.decoded.keys()], rateBin: 0 });
+    this.recordingStale = false;
+  }
+
+  /**
+   * Hands every tick's spikes of every population to `tap` (after the decoders have read theirs), or
+   * stops with null. The recording changes before the next tick, never during a step: while a tap is
+   * set the engine records all populations (populations added live included), without one only what
+   * the decoders read. A tap that throws is removed; the loop goes on.
+   */
+  setSpikeTap(tap: SpikeTap | null): void {
+    if ((tap === null) !== (this.tap === null)) this.recordingStale = true;
+    this.tap = tap;
+  }
+
+  /**
+   * Runs `fn` when no tick is running and holds the next tick until it has finished: live edits and
+   * device reads from a dashboard never meet an engine step in progress (on a GPU backend an edit during
+   * a step is refused). On the CPU backend a step never yields, so this runs at once.
+   */
+  betweenTicks<T>(fn: () => T | Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const go = () => {
+        const p = Promise.resolve().then(fn);
+        const done = p.then(
+          () => undefined,
+          () => undefined,
+        );
+        // Several at once: the tick waits for all of them.
+        const hold: Promise<void> = this.held ? Promise.all([this.held, done]).then(() => undefined) : done;
+        this.held = hold;
+        void hold.then(() => {
+          if (this.held === hold) this.held = null;
+        });
+        p.then(resolve, reject);
+      };
+      if (this.inTick) this.deferred.push(go);
+      else go();
+    });
+  }
+
+  /** The latest value and staleness of every input, the last published values of every output. */
+  snapshot(): BridgeSnapshot {
+    const now = this.clock();
+    const summary = (v: number | number[] | null) => {
+      if (v === null || typeof v === 'number') return v;
+      let min = Infinity;
+      let max = -Infinity;
+      let sum = 0;
+      for (const x of v) {
+        min = Math.min(min, x);
+        max = Math.max(max, x);
+        sum += x;
+      }
+      return { n: v.length, min, max, mean: v.length ? sum / v.length : 0 };
+    };
+    return {
+      inputs: this.inputs.map((i) => ({
+        input: i.spec.input,
+        topic: i.spec.topic,
+        type: i.spec.type,
+        path: i.spec.path,
+        value: summary(i.value),
+        ageMs: i.value === null ? null : now - i.at,
+        stale: i.value === null || this.stale(i, now),
+      })),
+      outputs: this.outputs.map((o) => ({
+        name: o.spec.name,
+        topic: o.spec.topic,
+        type: o.wire.type,
+        values: Object.fromEntries(o.spec.values.map((v, k) => [v.path, o.last?.values[k] ?? 0])),
+        safe: o.last?.safe ?? true,
+        ageMs: o.last ? now - o.last.at : null,
+      })),
+    };
   }
 
   /** Codec, value paths and message template of an output as published; throws on a bad combination. */
@@ -389,8 +509,21 @@ export class Bridge {
       await Promise.race([this.time.waitUntil(due), new Promise<void>((r) => (this.wakeLoop = r))]);
       this.waiting = false;
       if (!this.running) break;
+      while (this.held) await this.held;
+      if (!this.running) break;
       const start = this.clock();
-      await this.tick();
+      const wall = performance.now();
+      this.inTick = true;
+      try {
+        await this.tick();
+      } finally {
+        this.inTick = false;
+        if (this.deferred.length) for (const go of this.deferred.splice(0)) go();
+      }
+      const busy = performance.now() - wall;
+      this.timing.ticks++;
+      this.timing.busyMs += busy;
+      if (busy > this.timing.maxMs) this.timing.maxMs = busy;
       this.lastTickDone = this.clock();
       if (this.tripped) this.tripped = false;
       this.publishDue(this.lastTickDone);
@@ -418,11 +551,16 @@ export class Bridge {
       const v = stale ? 0 : inp.value!;
       backend.setInput(inp.spec.input, inp.encoder ? inp.encoder.encode(v, inp.size) : typeof v === 'number' ? v : v[0]);
     }
+    // A tap set or cleared since the last tick: change what is recorded now, between two steps (the last
+    // tick's spikes have all been taken, so nothing is lost).
+    if (this.recordingStale) this.configureRecording();
+    const tap = this.tap;
     const steps = Math.max(1, Math.round(this.periodMs / backend.dt));
     const first = backend.stepIndex;
     await this.engine.step(steps);
     const rec = backend.recording();
-    const taken = new Map([...this.decoded.keys()].map((pop) => [pop, { ...takeSpikes(rec, pop), at: 0 }]));
+    const all = tap ? new Map(Object.keys(rec.populations).map((pop) => [pop, takeSpikes(rec, pop)])) : null;
+    const taken = new Map([...this.decoded.keys()].map((pop) => [pop, { ...(all?.get(pop) ?? takeSpikes(rec, pop)), at: 0 }]));
     const perStep = new Map<string, Uint32Array>();
     for (let s = 0; s < steps; s++) {
       // This step's spikes of each decoded population (recorded in step order).
@@ -435,6 +573,14 @@ export class Bridge {
       for (const out of this.outputs) for (const v of out.values) for (const t of v.terms) t.decoder.step(perStep.get(t.population)!, backend.dt);
     }
     this.stats.ticks++;
+    if (tap && all) {
+      try {
+        tap({ first, steps, dt: backend.dt, populations: all });
+      } catch {
+        // A broken dashboard must not stop the robot's controller.
+        this.setSpikeTap(null);
+      }
+    }
   }
 
   /**
@@ -500,6 +646,9 @@ export class Bridge {
       stamp.nanosec = Math.min(999_999_999, Math.round((ms - stamp.sec * 1000) * 1e6));
     }
     out.publisher.publish(codec.encode(msg));
+    // What the dashboard shows (one object per output, rewritten: no garbage per publish).
+    if (out.last) (out.last.values = values), (out.last.safe = safe), (out.last.at = this.clock());
+    else out.last = { values, safe, at: this.clock() };
     this.stats.published++;
     if (safe) this.stats.safePublished++;
   }

@@ -115,10 +115,12 @@ export function buildCli(rosArgs: string[] = []): Command {
     .option('--threads <n>', 'CPU kernel threads (1 or 2)', threads)
     .option('--status <seconds>', 'seconds between status lines (0: none)', Number, 5)
     .option('--duration <time>', 'stop after this long (e.g. 10s; simulated time with --sim); default: until a signal', time)
+    .option('--dashboard <address>', 'the dashboard\'s host:port (default with --ros and --sim: 127.0.0.1:8765, a free port if taken; any host but loopback needs the token it prints)')
+    .option('--no-dashboard', 'do not start the dashboard')
     .addOption(backendOption())
-    .action((file: string, o: { ros?: boolean; sim?: string; paced: number; seed?: number; plot: string; threads?: number; status: number; duration?: number; backend: BackendChoice }) => {
+    .action((file: string, o: { ros?: boolean; sim?: string; paced: number; seed?: number; plot: string; threads?: number; status: number; duration?: number; backend: BackendChoice; dashboard?: string | false }) => {
       if (o.ros && o.sim) throw new InvalidArgumentError('choose --ros or --sim, not both');
-      return run(file, rosArgs, { ros: o.ros, sim: o.sim, paced: o.paced, seed: o.seed, plot: o.plot, threads: o.threads, status: o.status, durationMs: o.duration, backend: o.backend });
+      return run(file, rosArgs, { ros: o.ros, sim: o.sim, paced: o.paced, seed: o.seed, plot: o.plot, threads: o.threads, status: o.status, durationMs: o.duration, backend: o.backend, dashboard: o.dashboard });
     });
 
   program
@@ -146,12 +148,14 @@ export function buildCli(rosArgs: string[] = []): Command {
     .option('--arena <arena>', 'robot: arena name (default, cluttered) or file', 'default')
     .option('--paced <factor>', 'robot: real-time factor, 0 for as fast as it runs', Number, 1)
     .option('--duration <time>', 'robot: stop after this much simulated time; default: until Ctrl-C', time)
+    .option('--dashboard <address>', 'robot: the dashboard\'s host:port (default 127.0.0.1:8765, a free port if taken; any host but loopback needs the token it prints)')
+    .option('--no-dashboard', 'robot: do not start the dashboard')
     .addOption(backendOption())
-    .action(async (which: string, o: { outDir: string; backend: BackendChoice; arena: string; paced: number; duration?: number }) => {
+    .action(async (which: string, o: { outDir: string; backend: BackendChoice; arena: string; paced: number; duration?: number; dashboard?: string | false }) => {
       if (which === 'robot') {
         const bridge = join(ROOT, 'examples', 'bridges', 'braitenberg.yaml');
         console.log(`Flux demo: ${bridge} driving the simulated robot`);
-        return run(bridge, [], { sim: o.arena, paced: o.paced, plot: join(o.outDir, 'trajectory.svg'), backend: o.backend, status: 2, durationMs: o.duration });
+        return run(bridge, [], { sim: o.arena, paced: o.paced, plot: join(o.outDir, 'trajectory.svg'), backend: o.backend, status: 2, durationMs: o.duration, dashboard: o.dashboard });
       }
       if (which !== 'coba') throw new InvalidArgumentError(`unknown demo "${which}": robot or coba`);
       const file = join(ROOT, 'examples', 'coba.yaml');

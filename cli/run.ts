@@ -6,6 +6,8 @@ import { FluxNode, exitOnSignals, shutdownSummary } from '../bridge/node/node.js
 import type { BackendChoice } from '../engine/engine.js';
 import { ClosedLoop } from '../sim/loop.js';
 import { trajectorySvg } from './trajectory.js';
+import { startDashboard, type Dashboard } from '../ui/server.js';
+import type { Simulation } from '../sim/simulation.js';
 
 export interface RunOptions {
   ros?: boolean;
@@ -23,6 +25,39 @@ export interface RunOptions {
   status: number;
   /** Stop after this long (ms): wall time, or simulated time with --sim. Default: until SIGINT or SIGTERM. */
   durationMs?: number;
+  /**
+   * The dashboard's address (host:port, host, or port); false for none. By default it runs with --ros
+   * and --sim on 127.0.0.1:8765 (a free port if that one is taken), and not on the empty graph.
+   */
+  dashboard?: string | false;
+}
+
+/** "host:port", "[v6]:port", "host" or "port". */
+export function parseAddress(text: string): { host?: string; port?: number } {
+  // A bare IPv6 address (two colons or more, no brackets) is a host.
+  if ((text.match(/:/g)?.length ?? 0) > 1 && !text.includes('[')) return { host: text.trim() };
+  const m = /^(?:\[([^\]]+)\]|([^:[\]]*))(?::(\d*))?$/.exec(text.trim());
+  const portOnly = /^\d+$/.test(text.trim());
+  const host = portOnly ? undefined : (m?.[1] ?? m?.[2]) || undefined;
+  const portText = portOnly ? text.trim() : m?.[3];
+  const port = portText === undefined || portText === '' ? undefined : Number(portText);
+  if (!m && !portOnly) throw new Error(`--dashboard "${text}": expected host:port, host or port`);
+  if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) throw new Error(`--dashboard "${text}": port ${portText} is not in 0-65535`);
+  return { host, port };
+}
+
+/** Starts the dashboard next to a running node; a dashboard that cannot start is reported, never fatal. */
+async function openDashboard(node: FluxNode, sim: Simulation | undefined, o: RunOptions, byDefault: boolean): Promise<Dashboard | null> {
+  if (o.dashboard === false || (o.dashboard === undefined && !byDefault)) return null;
+  try {
+    const { host, port } = parseAddress(o.dashboard ?? '');
+    const dash = await startDashboard({ node, sim, host, port });
+    console.log(`flux: dashboard: ${dash.url}${dash.token ? '  (this token is printed only now; it is needed on any address but loopback)' : ''}`);
+    return dash;
+  } catch (e) {
+    console.log(`flux: dashboard not started: ${(e as Error).message}`);
+    return null;
+  }
 }
 
 export async function run(bridgeFile: string, rosArgs: string[], o: RunOptions): Promise<void> {
@@ -30,14 +65,19 @@ export async function run(bridgeFile: string, rosArgs: string[], o: RunOptions):
   if (!o.ros)
     console.log('flux: no transport chosen (--ros for ROS 2, --sim <arena> for the simulated robot): running on an empty in-process graph, so inputs stay stale and outputs publish their safe values');
   const node = await FluxNode.start({ bridge: bridgeFile, transport: o.ros ? 'ros' : 'memory', rosArgs, backend: o.backend, threads: o.threads });
-  const release = exitOnSignals(() => shutdownSummary(node));
+  const dash = await openDashboard(node, undefined, o, !!o.ros);
+  const stop = async () => {
+    await dash?.close();
+    return shutdownSummary(node);
+  };
+  const release = exitOnSignals(stop);
   console.log('flux: running; Ctrl-C (SIGINT) or SIGTERM stops it after publishing the safe command');
   const status = statusLines(node, o.status, () => '');
   if (o.durationMs !== undefined) {
     await new Promise((r) => setTimeout(r, o.durationMs));
     release();
     if (status) clearInterval(status);
-    console.log(`flux: done after ${(o.durationMs / 1000).toFixed(1)} s: ${await shutdownSummary(node)}`);
+    console.log(`flux: done after ${(o.durationMs / 1000).toFixed(1)} s: ${await stop()}`);
   }
 }
 
@@ -47,7 +87,9 @@ async function runSim(bridgeFile: string, rosArgs: string[], o: RunOptions): Pro
   const plot = o.plot ?? 'out/trajectory.svg';
   const pace = o.paced ?? 1;
   console.log(`flux: simulated robot in arena "${sim.arena.name}" (${sim.arena.size} m, ${sim.arena.obstacles.length} obstacles, seed ${sim.arena.seed}), ${pace > 0 ? `paced at ${pace}x real time` : 'as fast as it runs'}, lockstep on simulated time`);
+  const dash = await openDashboard(node, sim, o, true);
   const finish = async (): Promise<string> => {
+    await dash?.close();
     await loop.close();
     mkdirSync(dirname(plot), { recursive: true });
     const s = loop.summary();

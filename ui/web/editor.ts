@@ -1,0 +1,457 @@
+// The live editor: the circuit as a graph (populations as nodes, projections as edges, module prefixes
+// as collapsible groups), an inspector to see and edit the selected population's parameters or a
+// projection's weight, forms to add populations and projections, undo and save. Every edit goes to the
+// server, which applies it through the engine's live-edit API between two ticks; a refused edit comes
+// back with the engine's message (file, JSON path, what was expected), shown as it is.
+import { useEffect, useMemo, useState } from 'preact/hooks';
+import { api, colorOf, fmt, type Live } from './live.js';
+import { html } from './views.js';
+
+type Quantity = number | string;
+
+export interface CircuitView {
+  version: number;
+  file: string;
+  name: string;
+  dt: number;
+  backend: string;
+  populations: { name: string; model: string; size: number; module: string; doc: { model: string; size: number; params?: Record<string, Quantity>; description?: string }; params: Record<string, number>; usedBy: string[] }[];
+  projections: { name: string; source: string; target: string; module: string; doc: Record<string, unknown> & { weight?: unknown; connectivity?: unknown }; synapses: number; receptor: string; kind: string; plastic: boolean }[];
+  sources: { name: string; type: string; target: string }[];
+  inputs: { name: string; target: string | null; mode: string }[];
+  outputs: { name: string; source: string; measure: string }[];
+  modulators: { name: string; targets: string[] }[];
+  modules: { prefix: string; name: string; file: string; parent: string | null }[];
+  models: Record<string, { doc: string; params: Record<string, { unit: string; default: number; doc: string }> }>;
+  bridge: { decoded: string[]; driven: string[] };
+  undo: { depth: number; next: string | null };
+}
+
+type Selection = { kind: 'population' | 'projection'; name: string } | null;
+
+/** "400 pA" stays a string (a quantity with a unit), "0.5" becomes a number. */
+export function parseValue(text: string): Quantity {
+  const t = text.trim();
+  return /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(t) ? Number(t) : t;
+}
+
+/** "i_offset: 400 pA, tau_m = 10 ms" (commas or new lines) -> { i_offset: '400 pA', tau_m: '10 ms' }. */
+export function parseParams(text: string): Record<string, Quantity> {
+  const out: Record<string, Quantity> = {};
+  for (const part of text.split(/[\n,;]+/)) {
+    const m = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*[:=]\s*(.+?)\s*$/.exec(part);
+    if (m) out[m[1]] = parseValue(m[2]);
+    else if (part.trim()) throw new Error(`cannot read "${part.trim()}": write name: value (e.g. i_offset: 400 pA)`);
+  }
+  return out;
+}
+
+// ---- graph layout ---------------------------------------------------------------------------------
+
+interface GNode {
+  id: string;
+  label: string;
+  sub: string;
+  kind: 'population' | 'module';
+  name: string;
+  x: number;
+  y: number;
+  /** Modules (outermost first) the node sits in, expanded ones only. */
+  groups: string[];
+}
+interface GEdge {
+  id: string;
+  from: string;
+  to: string;
+  names: string[];
+  inhibitory: boolean;
+  excitatory: boolean;
+}
+
+const NW = 136;
+const NH = 46;
+
+function layoutGraph(view: CircuitView, collapsed: Set<string>) {
+  const parent = new Map(view.modules.map((m) => [m.prefix, m.parent]));
+  const chain = (module: string): string[] => {
+    const out: string[] = [];
+    for (let m: string | null | undefined = module || null; m; m = parent.get(m)) out.unshift(m);
+    return out;
+  };
+  const visibleOf = (pop: string): string => {
+    const p = view.populations.find((x) => x.name === pop);
+    for (const m of chain(p?.module ?? '')) if (collapsed.has(m)) return `module:${m}`;
+    return `pop:${pop}`;
+  };
+  const nodes = new Map<string, GNode>();
+  for (const p of view.populations) {
+    const id = visibleOf(p.name);
+    if (nodes.has(id)) continue;
+    if (id.startsWith('module:')) {
+      const m = id.slice(7);
+      const n = view.populations.filter((q) => chain(q.module).includes(m)).length;
+      nodes.set(id, { id, label: `▸ ${m}`, sub: `module, ${n} populations`, kind: 'module', name: m, x: 0, y: 0, groups: chain(m).slice(0, -1).filter((g) => !collapsed.has(g)) });
+    } else nodes.set(id, { id, label: p.name, sub: `${p.model} × ${p.size}`, kind: 'population', name: p.name, x: 0, y: 0, groups: chain(p.module) });
+  }
+  const edges = new Map<string, GEdge>();
+  for (const pr of view.projections) {
+    const from = visibleOf(pr.source);
+    const to = visibleOf(pr.target);
+    const key = `${from}->${to}`;
+    const e = edges.get(key) ?? { id: key, from, to, names: [], inhibitory: false, excitatory: false };
+    e.names.push(pr.name);
+    if (pr.receptor === 'inhibitory') e.inhibitory = true;
+    else e.excitatory = true;
+    edges.set(key, e);
+  }
+  // Layers: longest path from the sources, ignoring the edges that close a cycle.
+  const out = new Map<string, string[]>();
+  for (const e of edges.values()) if (e.from !== e.to) out.set(e.from, [...(out.get(e.from) ?? []), e.to]);
+  const state = new Map<string, number>();
+  const back = new Set<string>();
+  const visit = (n: string) => {
+    state.set(n, 1);
+    for (const m of out.get(n) ?? []) {
+      if (state.get(m) === 1) back.add(`${n}->${m}`);
+      else if (!state.has(m)) visit(m);
+    }
+    state.set(n, 2);
+  };
+  const ids = [...nodes.keys()].sort();
+  for (const n of ids) if (!state.has(n)) visit(n);
+  const rank = new Map(ids.map((n) => [n, 0]));
+  for (let pass = 0; pass < ids.length; pass++) {
+    let changed = false;
+    for (const e of edges.values()) {
+      if (e.from === e.to || back.has(`${e.from}->${e.to}`)) continue;
+      const r = rank.get(e.from)! + 1;
+      if (r > rank.get(e.to)!) {
+        rank.set(e.to, r);
+        changed = true;
+      }
+    }
+    if (!changed) break;
+  }
+  // Rows: every expanded module is a band of its own (its members, then its submodules' bands), so a
+  // module's box holds its members and nothing else. Columns: the layers.
+  const ROW = NH + 30;
+  const bandOf = (n: GNode) => n.groups.at(-1) ?? '';
+  const childBands = (band: string) => view.modules.filter((m) => (m.parent ?? '') === band && !collapsed.has(m.prefix)).map((m) => m.prefix);
+  const place = (band: string, y0: number): number => {
+    let y = y0;
+    const direct = [...nodes.values()].filter((n) => bandOf(n) === band);
+    const byRank = new Map<number, GNode[]>();
+    for (const n of direct) byRank.set(rank.get(n.id)!, [...(byRank.get(rank.get(n.id)!) ?? []), n]);
+    let rows = 0;
+    for (const [r, list] of byRank) {
+      list.sort((a, b) => a.label.localeCompare(b.label));
+      list.forEach((n, i) => {
+        n.x = 30 + r * (NW + 70);
+        n.y = y + i * ROW;
+      });
+      rows = Math.max(rows, list.length);
+    }
+    y += rows * ROW;
+    for (const child of childBands(band)) {
+      const hgt = place(child, y + 26);
+      if (hgt > 0) y += hgt + 26 + 14;
+    }
+    return y - y0;
+  };
+  place('', 30);
+  // Boxes around expanded modules that have visible members.
+  const groups: { prefix: string; x: number; y: number; w: number; h: number; depth: number }[] = [];
+  for (const m of view.modules) {
+    if (collapsed.has(m.prefix) || chain(m.prefix).some((c) => c !== m.prefix && collapsed.has(c))) continue;
+    const members = [...nodes.values()].filter((n) => n.groups.includes(m.prefix));
+    if (!members.length) continue;
+    const depth = chain(m.prefix).length;
+    const pad = 16 - depth * 3;
+    const x0 = Math.min(...members.map((n) => n.x)) - pad;
+    const y0 = Math.min(...members.map((n) => n.y)) - pad - 14;
+    const x1 = Math.max(...members.map((n) => n.x + NW)) + pad;
+    const y1 = Math.max(...members.map((n) => n.y + NH)) + pad;
+    groups.push({ prefix: m.prefix, x: x0, y: y0, w: x1 - x0, h: y1 - y0, depth });
+  }
+  groups.sort((a, b) => a.depth - b.depth);
+  const all = [...nodes.values()];
+  const width = Math.max(300, ...all.map((n) => n.x + NW + 40), ...groups.map((g) => g.x + g.w + 20));
+  const height = Math.max(200, ...all.map((n) => n.y + NH + 40), ...groups.map((g) => g.y + g.h + 20));
+  return { nodes, edges: [...edges.values()], groups, width, height };
+}
+
+function edgePath(a: GNode, b: GNode): string {
+  if (a === b) {
+    const x = a.x + NW - 24;
+    const y = a.y;
+    return `M ${x} ${y} C ${x - 10} ${y - 40}, ${x + 40} ${y - 40}, ${x + 22} ${y + 2}`;
+  }
+  const ax = a.x + NW / 2;
+  const ay = a.y + NH / 2;
+  const bx = b.x + NW / 2;
+  const by = b.y + NH / 2;
+  // Leave and enter at the boxes' edges.
+  const clip = (cx: number, cy: number, dx: number, dy: number) => {
+    const t = Math.min(Math.abs(dx) > 1e-9 ? NW / 2 / Math.abs(dx) : Infinity, Math.abs(dy) > 1e-9 ? NH / 2 / Math.abs(dy) : Infinity);
+    return [cx + dx * t, cy + dy * t];
+  };
+  const dx = bx - ax;
+  const dy = by - ay;
+  const [sx, sy] = clip(ax, ay, dx, dy);
+  const [tx, ty] = clip(bx, by, -dx, -dy);
+  const len = Math.hypot(tx - sx, ty - sy) || 1;
+  // A slight bend, to one side: two opposite projections do not overlap.
+  const mx = (sx + tx) / 2 + (-(ty - sy) / len) * 18;
+  const my = (sy + ty) / 2 + ((tx - sx) / len) * 18;
+  return `M ${sx} ${sy} Q ${mx} ${my} ${tx} ${ty}`;
+}
+
+function Graph({ view, live, selection, select }: { view: CircuitView; live: Live; selection: Selection; select: (s: Selection) => void }) {
+  const [collapsed, setCollapsed] = useState<Set<string>>(new Set());
+  const g = useMemo(() => layoutGraph(view, collapsed), [view, collapsed]);
+  const toggle = (m: string) => {
+    const next = new Set(collapsed);
+    if (next.has(m)) next.delete(m);
+    else next.add(m);
+    setCollapsed(next);
+  };
+  const rates = live.telemetry?.rates ?? {};
+  const popIndex = new Map(live.layout.populations.map((p, i) => [p.name, i]));
+  return html`<svg class="graph" viewBox=${`0 0 ${g.width} ${g.height}`} preserveAspectRatio="xMidYMin meet" data-testid="graph">
+    <defs>
+      <marker id="arr-exc" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#2e7d32" /></marker>
+      <marker id="arr-inh" viewBox="0 0 10 10" refX="5" refY="5" markerWidth="6" markerHeight="6"><circle cx="5" cy="5" r="4" fill="#c62828" /></marker>
+    </defs>
+    ${g.groups.map(
+      (gr) => html`<g class="group" key=${'g' + gr.prefix}>
+        <rect x=${gr.x} y=${gr.y} width=${gr.w} height=${gr.h} rx="8" />
+        <text x=${gr.x + 8} y=${gr.y + 13} data-testid=${`module-${gr.prefix}`} onClick=${() => toggle(gr.prefix)}>▾ ${gr.prefix}</text>
+      </g>`,
+    )}
+    ${g.edges.map((e) => {
+      const a = g.nodes.get(e.from)!;
+      const b = g.nodes.get(e.to)!;
+      const single = e.names.length === 1 ? e.names[0] : null;
+      const sel = selection?.kind === 'projection' && e.names.includes(selection.name);
+      return html`<path key=${e.id} class=${`edge ${e.inhibitory && !e.excitatory ? 'inh' : 'exc'} ${sel ? 'selected' : ''}`} d=${edgePath(a, b)}
+        marker-end=${e.inhibitory && !e.excitatory ? 'url(#arr-inh)' : 'url(#arr-exc)'}
+        data-testid=${single ? `edge-${single}` : `edges-${e.id}`}
+        onClick=${() => select({ kind: 'projection', name: e.names[0] })}><title>${e.names.join(', ')}</title></path>`;
+    })}
+    ${[...g.nodes.values()].map((n) => {
+      if (n.kind === 'module')
+        return html`<g key=${n.id} class="module" data-testid=${`module-${n.name}`} onClick=${() => toggle(n.name)}>
+          <rect x=${n.x} y=${n.y} width=${NW} height=${NH} rx="6" fill="#eef3fa" stroke="#6e8bb0" stroke-dasharray="4 3" />
+          <text x=${n.x + 8} y=${n.y + 18} font-size="11" font-weight="600" fill="#3b5675">${n.label}</text>
+          <text x=${n.x + 8} y=${n.y + 34} font-size="10" fill="#6b7480">${n.sub}</text>
+        </g>`;
+      const rate = rates[n.name];
+      const heat = Math.min(1, (rate ?? 0) / 80);
+      const sel = selection?.kind === 'population' && selection.name === n.name;
+      const i = popIndex.get(n.name) ?? 0;
+      return html`<g key=${n.id} class=${`node ${sel ? 'selected' : ''}`} data-testid=${`node-${n.name}`} onClick=${() => select({ kind: 'population', name: n.name })}>
+        <rect x=${n.x} y=${n.y} width=${NW} height=${NH} rx="6" style=${`fill: rgba(255, 140, 60, ${(0.08 + 0.5 * heat).toFixed(3)})`} />
+        <rect x=${n.x} y=${n.y} width="5" height=${NH} rx="2" style=${`fill:${colorOf(i)};stroke:none`} />
+        <text x=${n.x + 10} y=${n.y + 16}>${n.label.length > 20 ? '…' + n.label.slice(-19) : n.label}</text>
+        <text class="sub" x=${n.x + 10} y=${n.y + 30}>${n.sub}</text>
+        <text class="sub" x=${n.x + 10} y=${n.y + 41} data-testid=${`node-rate-${n.name}`}>${rate === undefined ? '' : `${fmt(rate)} Hz`}</text>
+      </g>`;
+    })}
+  </svg>`;
+}
+
+// ---- inspector --------------------------------------------------------------------------------------
+
+function PopulationPanel({ view, name, edit, live }: { view: CircuitView; name: string; edit: (label: string, body: unknown) => Promise<boolean>; live: Live }) {
+  const p = view.populations.find((x) => x.name === name);
+  const [draft, setDraft] = useState<Record<string, string>>({});
+  useEffect(() => setDraft({}), [name, view.version]);
+  if (!p) return html`<p class="muted">${name} is gone.</p>`;
+  const model = view.models[p.model];
+  const apply = async (param: string) => {
+    const text = draft[param];
+    if (text === undefined || text.trim() === '') return;
+    if (await edit(`${name}.${param} = ${text}`, { op: 'set_param', population: name, param, value: parseValue(text) })) setDraft({ ...draft, [param]: undefined as unknown as string });
+  };
+  const rate = live.telemetry?.rates[name];
+  return html`<div data-testid="inspector-population">
+    <p><b>${p.name}</b> <span class="muted">${p.model} × ${p.size}${p.module ? `, module ${p.module}` : ''}</span> — <span data-testid="inspector-rate">${fmt(rate)} Hz</span></p>
+    ${p.doc.description ? html`<p class="muted">${p.doc.description}</p>` : null}
+    ${p.usedBy.length ? html`<p class="muted">used by the bridge: ${p.usedBy.join('; ')}</p>` : null}
+    <table>
+      <tr><th>parameter</th><th>value</th><th>in use</th><th></th></tr>
+      ${Object.entries(model?.params ?? {}).map(([k, spec]) => {
+        const docValue = p.doc.params?.[k];
+        const value = draft[k] ?? (docValue === undefined ? '' : String(docValue));
+        return html`<tr key=${k} title=${spec.doc}>
+          <td>${k}</td>
+          <td><input class="param" data-testid=${`param-${k}`} value=${value} placeholder=${`${spec.default} ${spec.unit}`}
+            onInput=${(e: Event) => setDraft({ ...draft, [k]: (e.target as HTMLInputElement).value })}
+            onKeyDown=${(e: KeyboardEvent) => e.key === 'Enter' && apply(k)} /></td>
+          <td class="num muted">${fmt(p.params[k])} ${spec.unit}</td>
+          <td><button data-testid=${`apply-${k}`} disabled=${draft[k] === undefined} onClick=${() => apply(k)}>Apply</button></td>
+        </tr>`;
+      })}
+    </table>
+    <p><button class="danger" data-testid="remove-population" onClick=${() => edit(`remove ${name}`, { op: 'remove_population', name, cascade: true })}>Remove population (and its projections)</button></p>
+  </div>`;
+}
+
+function ProjectionPanel({ view, name, edit }: { view: CircuitView; name: string; edit: (label: string, body: unknown) => Promise<boolean> }) {
+  const p = view.projections.find((x) => x.name === name);
+  const [weight, setWeight] = useState<string | null>(null);
+  useEffect(() => setWeight(null), [name, view.version]);
+  if (!p) return html`<p class="muted">${name} is gone.</p>`;
+  const docWeight = typeof p.doc.weight === 'object' ? JSON.stringify(p.doc.weight) : String(p.doc.weight);
+  return html`<div data-testid="inspector-projection">
+    <p><b>${p.name}</b>: ${p.source} → ${p.target} <span class="muted">(${p.kind}, ${p.receptor}, ${p.synapses} synapses${p.plastic ? ', plastic' : ''})</span></p>
+    <pre class="muted" style="white-space:pre-wrap;margin:4px 0">${JSON.stringify(p.doc.connectivity)}</pre>
+    <p>weight <input class="param" data-testid="weight" value=${weight ?? docWeight} onInput=${(e: Event) => setWeight((e.target as HTMLInputElement).value)} />
+      <button data-testid="apply-weight" disabled=${weight === null} onClick=${() => weight !== null && edit(`${name} weight = ${weight}`, { op: 'set_weights', projection: name, value: parseValue(weight) })}>Set all weights</button></p>
+    <p><button class="danger" data-testid="remove-projection" onClick=${() => edit(`remove ${name}`, { op: 'remove_projection', name })}>Remove projection</button></p>
+  </div>`;
+}
+
+function AddPopulation({ view, edit }: { view: CircuitView; edit: (label: string, body: unknown) => Promise<boolean> }) {
+  const [f, setF] = useState({ name: '', model: 'lif', size: '20', params: '' });
+  const set = (k: keyof typeof f) => (e: Event) => setF({ ...f, [k]: (e.target as HTMLInputElement).value });
+  const submit = async () => {
+    let params: Record<string, Quantity>;
+    try {
+      params = parseParams(f.params);
+    } catch (e) {
+      await edit('', { error: (e as Error).message });
+      return;
+    }
+    const population: Record<string, unknown> = { model: f.model, size: Number(f.size) };
+    if (Object.keys(params).length) population.params = params;
+    if (await edit(`add population ${f.name}`, { op: 'add_population', name: f.name.trim(), population })) setF({ ...f, name: '' });
+  };
+  return html`<details data-testid="add-population">
+    <summary>Add a population</summary>
+    <div class="form">
+      <label>name</label><input data-testid="add-pop-name" value=${f.name} onInput=${set('name')} placeholder="e.g. extra" />
+      <label>model</label><select data-testid="add-pop-model" value=${f.model} onChange=${set('model')}>${Object.keys(view.models).map((m) => html`<option key=${m} value=${m}>${m}</option>`)}</select>
+      <label>size</label><input data-testid="add-pop-size" value=${f.size} onInput=${set('size')} />
+      <label>parameters</label><textarea data-testid="add-pop-params" value=${f.params} onInput=${set('params')} placeholder="i_offset: 400 pA, tau_m: 10 ms"></textarea>
+    </div>
+    <button data-testid="add-pop" onClick=${submit}>Add population</button>
+  </details>`;
+}
+
+function AddProjection({ view, edit }: { view: CircuitView; edit: (label: string, body: unknown) => Promise<boolean> }) {
+  const first = view.populations[0]?.name ?? '';
+  const [f, setF] = useState({ name: '', source: first, target: first, conn: 'fixed_probability', k: '0.1', weight: '1 nS', synapse: 'conductance', receptor: 'excitatory', delay: '' });
+  const set = (k: keyof typeof f) => (e: Event) => setF({ ...f, [k]: (e.target as HTMLInputElement).value });
+  const submit = async () => {
+    const connectivity: Record<string, unknown> = { type: f.conn };
+    if (f.conn === 'fixed_probability') connectivity.p = Number(f.k);
+    if (f.conn === 'fixed_indegree' || f.conn === 'fixed_outdegree') connectivity.n = Number(f.k);
+    const projection: Record<string, unknown> = { source: f.source, target: f.target, connectivity, weight: parseValue(f.weight), synapse: { type: f.synapse, receptor: f.receptor } };
+    if (f.delay.trim()) projection.delay = parseValue(f.delay);
+    if (await edit(`add projection ${f.name}`, { op: 'add_projection', name: f.name.trim(), projection })) setF({ ...f, name: '' });
+  };
+  const pops = view.populations.map((p) => html`<option key=${p.name} value=${p.name}>${p.name}</option>`);
+  return html`<details data-testid="add-projection">
+    <summary>Add a projection</summary>
+    <div class="form">
+      <label>name</label><input data-testid="add-proj-name" value=${f.name} onInput=${set('name')} placeholder="e.g. a_to_b" />
+      <label>source</label><select data-testid="add-proj-source" value=${f.source} onChange=${set('source')}>${pops}</select>
+      <label>target</label><select data-testid="add-proj-target" value=${f.target} onChange=${set('target')}>${pops}</select>
+      <label>connectivity</label>
+      <span><select data-testid="add-proj-conn" value=${f.conn} onChange=${set('conn')}>
+        ${['one_to_one', 'all_to_all', 'fixed_probability', 'fixed_indegree', 'fixed_outdegree'].map((c) => html`<option key=${c} value=${c}>${c}</option>`)}
+      </select>
+      ${f.conn.startsWith('fixed') ? html` ${f.conn === 'fixed_probability' ? 'p' : 'n'} <input data-testid="add-proj-k" style="width:60px" value=${f.k} onInput=${set('k')} />` : null}</span>
+      <label>weight</label><input data-testid="add-proj-weight" value=${f.weight} onInput=${set('weight')} />
+      <label>synapse</label>
+      <span><select data-testid="add-proj-synapse" value=${f.synapse} onChange=${set('synapse')}><option value="conductance">conductance</option><option value="current">current</option></select>
+        <select data-testid="add-proj-receptor" value=${f.receptor} onChange=${set('receptor')}><option value="excitatory">excitatory</option><option value="inhibitory">inhibitory</option></select></span>
+      <label>delay</label><input data-testid="add-proj-delay" value=${f.delay} onInput=${set('delay')} placeholder="default: one step" />
+    </div>
+    <button data-testid="add-proj" onClick=${submit}>Add projection</button>
+  </details>`;
+}
+
+export function Editor({ live }: { live: Live }) {
+  const [view, setView] = useState<CircuitView | null>(null);
+  const [selection, setSelection] = useState<Selection>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [status, setStatusText] = useState({ text: '', ok: true });
+  const setStatus = (text: string, ok = true) => setStatusText({ text, ok });
+  const reload = async () => {
+    try {
+      setView(await api<CircuitView>('/api/circuit'));
+    } catch (e) {
+      setError(`cannot read the circuit: ${(e as Error).message}`);
+    }
+  };
+  useEffect(() => {
+    void reload();
+    return live.onCircuit(() => void reload());
+  }, [live]);
+  // Re-render with the rates at the telemetry's pace.
+  const [, tick] = useState(0);
+  useEffect(() => live.onChange(() => tick((n) => n + 1)), [live]);
+
+  /** Sends an edit; shows the server's message when it is refused. Returns whether it applied. */
+  const edit = async (label: string, body: unknown): Promise<boolean> => {
+    if (body && typeof body === 'object' && 'error' in body) {
+      setError((body as { error: string }).error);
+      setStatus('');
+      return false;
+    }
+    setStatus(`${label}…`);
+    try {
+      const r = await api<{ notes?: string[] }>('/api/edit', body);
+      setError(null);
+      setStatus(`applied: ${label}${r.notes?.length ? ` (${r.notes.join('; ')})` : ''}`);
+      await reload();
+      return true;
+    } catch (e) {
+      setError((e as Error).message);
+      setStatus(`refused: ${label}`, false);
+      return false;
+    }
+  };
+  const undo = async () => {
+    try {
+      const r = await api<{ undone: string; lost: string[] }>('/api/undo', {});
+      setError(null);
+      setStatus(`undone: ${r.undone}${r.lost.length ? ` (not restored: ${r.lost.join(', ')})` : ''}`);
+      await reload();
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  };
+  const save = async () => {
+    try {
+      const r = await api<{ file: string; changed: string[] }>('/api/save', {});
+      setError(null);
+      setStatus(`saved ${r.file}${r.changed.length ? ` (${r.changed.length} changed: ${r.changed.join(', ')})` : ' (no changes)'}`);
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  };
+  if (!view) return html`<section><h2>Circuit</h2>${error ? html`<div class="error" role="alert" data-testid="edit-error">${error}</div>` : 'Loading…'}</section>`;
+  return html`<section>
+    <h2><span class="grow">Circuit <span style="text-transform:none;color:var(--ink)">${view.name}</span> <span class="muted" style="text-transform:none">${view.file}</span></span></h2>
+    <div class="toolbar">
+      <button data-testid="undo" disabled=${view.undo.depth === 0} title=${view.undo.next ?? 'nothing to undo'} onClick=${undo}>Undo${view.undo.next ? `: ${view.undo.next}` : ''}</button>
+      <button data-testid="save" onClick=${save} title="write the running circuit back to its file">Save</button>
+      <span class="muted" data-testid="summary">${view.populations.length} populations, ${view.projections.length} projections, ${view.populations.reduce((a, p) => a + p.size, 0)} neurons</span>
+    </div>
+    <div class=${status.ok ? 'note' : 'note bad'} data-testid="edit-status">${status.text}</div>
+    ${error ? html`<div class="error" role="alert" data-testid="edit-error">${error}</div>` : null}
+    <${Graph} view=${view} live=${live} selection=${selection} select=${setSelection} />
+    <div style="margin-top:8px">
+      ${selection?.kind === 'population'
+        ? html`<${PopulationPanel} view=${view} name=${selection.name} edit=${edit} live=${live} />`
+        : selection?.kind === 'projection'
+          ? html`<${ProjectionPanel} view=${view} name=${selection.name} edit=${edit} />`
+          : html`<p class="muted">Select a population or a projection in the graph to see and edit it. Click a module's name to collapse or expand it.</p>`}
+    </div>
+    <${AddPopulation} view=${view} edit=${edit} />
+    <${AddProjection} view=${view} edit=${edit} />
+  </section>`;
+}

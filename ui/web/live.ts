@@ -1,0 +1,244 @@
+// The browser's connection to the dashboard server: the JSON API (with the token when the page was
+// opened with one) and the WebSocket stream (binary spike frames, JSON telemetry and notices).
+// Protocol: see ui/stream.ts (frame layout) and ui/server.ts (messages).
+
+export interface LayoutPopulation {
+  name: string;
+  size: number;
+  stride: number;
+  rows: number;
+}
+export interface Layout {
+  id: number;
+  dt: number;
+  populations: LayoutPopulation[];
+}
+
+export interface SpikeFrame {
+  layoutId: number;
+  steps: number;
+  first: number;
+  populations: { index: number; total: number; packed: Uint32Array }[];
+}
+
+export interface IoInput {
+  input: string;
+  topic: string;
+  type: string;
+  path: string;
+  value: number | { n: number; min: number; max: number; mean: number } | null;
+  ageMs: number | null;
+  stale: boolean;
+}
+export interface IoOutput {
+  name: string;
+  topic: string;
+  type: string;
+  values: Record<string, number>;
+  safe: boolean;
+  ageMs: number | null;
+}
+
+export interface Lidar {
+  angleMin: number;
+  angleIncrement: number;
+  rangeMax: number;
+  ranges: (number | null)[];
+  pose: { x: number; y: number; yaw: number };
+}
+
+export interface Telemetry {
+  version: number;
+  step: number;
+  timeMs: number;
+  dt: number;
+  backend: string;
+  rtf: number;
+  tick: { perSecond: number; meanMs: number; maxMs: number; hz: number };
+  stats: Record<string, number>;
+  rates: Record<string, number>;
+  modulators: Record<string, number>;
+  io: { inputs: IoInput[]; outputs: IoOutput[] };
+  robot: { time: number; pose: { x: number; y: number; yaw: number }; commanded: { linear: number; angular: number }; collisions: number; touching: boolean; lidar: Lidar | null } | null;
+  stream?: { bytesSent: number; droppedFrames: number; boundBytesPerSecond: number };
+  trail?: [number, number, number][];
+}
+
+export interface Obstacle {
+  shape: 'box' | 'cylinder';
+  x: number;
+  y: number;
+  yaw?: number;
+  size?: [number, number];
+  radius?: number;
+}
+export interface ArenaInfo {
+  name: string;
+  size: number;
+  wall: { thickness: number };
+  start: { x: number; y: number; yaw: number };
+  obstacles: Obstacle[];
+  robot: { radius: number };
+}
+
+/** History kept for the plots: one sample per telemetry message. */
+export interface Sample {
+  timeMs: number;
+  rates: Record<string, number>;
+  modulators: Record<string, number>;
+}
+
+const token = new URLSearchParams(location.search).get('token');
+
+/** Calls the JSON API; resolves with the body, or rejects with the server's error message. */
+export async function api<T = Record<string, unknown>>(path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = {};
+  if (token) headers['X-Flux-Token'] = token;
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const res = await fetch(path, { method: body === undefined ? 'GET' : 'POST', headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const data = (await res.json().catch(() => ({ error: `${res.status} ${res.statusText}` }))) as T & { error?: string };
+  if (!res.ok) throw new Error(data.error ?? `${res.status} ${res.statusText}`);
+  return data;
+}
+
+export function decodeFrame(buf: ArrayBuffer): SpikeFrame | null {
+  const v = new DataView(buf);
+  if (buf.byteLength < 20 || v.getUint8(0) !== 1) return null;
+  const n = v.getUint16(16, true);
+  let o = 20;
+  const populations: SpikeFrame['populations'] = [];
+  for (let k = 0; k < n; k++) {
+    const index = v.getUint16(o, true);
+    const kept = v.getUint32(o + 4, true);
+    const total = v.getUint32(o + 8, true);
+    o += 12;
+    // Copy out (the offset may not be 4-aligned in general; here it always is, but stay safe).
+    const packed = new Uint32Array(kept);
+    for (let j = 0; j < kept; j++, o += 4) packed[j] = v.getUint32(o, true);
+    populations.push({ index, total, packed });
+  }
+  return { layoutId: v.getUint16(2, true), steps: v.getUint32(4, true), first: v.getFloat64(8, true), populations };
+}
+
+type Listener = () => void;
+
+/** Everything live, in one place; views subscribe to what they draw. */
+export class Live {
+  layout: Layout = { id: 0, dt: 1, populations: [] };
+  telemetry: Telemetry | null = null;
+  arena: ArenaInfo | null = null;
+  trail: [number, number, number][] = [];
+  history: Sample[] = [];
+  connected = false;
+  circuitVersion = 0;
+  /** Spikes drawn (after decimation) and counted (all, as the server reports them). */
+  spikesDrawn = 0;
+  spikesTotal = 0;
+  framesReceived = 0;
+  bytesReceived = 0;
+  private frameListeners = new Set<(f: SpikeFrame) => void>();
+  private listeners = new Set<Listener>();
+  private circuitListeners = new Set<(version: number) => void>();
+  private ws: WebSocket | null = null;
+  private retry = 500;
+
+  connect(): void {
+    const url = new URL('/ws', location.href);
+    url.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
+    url.search = token ? `?token=${encodeURIComponent(token)}` : '';
+    const ws = new WebSocket(url);
+    ws.binaryType = 'arraybuffer';
+    this.ws = ws;
+    ws.onopen = () => {
+      this.connected = true;
+      this.retry = 500;
+      this.emit();
+    };
+    ws.onclose = () => {
+      this.connected = false;
+      this.emit();
+      setTimeout(() => this.connect(), this.retry);
+      this.retry = Math.min(5000, this.retry * 2);
+    };
+    ws.onmessage = (ev: MessageEvent) => {
+      if (ev.data instanceof ArrayBuffer) {
+        this.bytesReceived += ev.data.byteLength;
+        const f = decodeFrame(ev.data);
+        if (!f || f.layoutId !== this.layout.id) return;
+        this.framesReceived++;
+        for (const p of f.populations) {
+          this.spikesDrawn += p.packed.length;
+          this.spikesTotal += p.total;
+        }
+        for (const l of this.frameListeners) l(f);
+        return;
+      }
+      this.bytesReceived += (ev.data as string).length;
+      const msg = JSON.parse(ev.data as string) as { type: string } & Record<string, unknown>;
+      if (msg.type === 'hello') {
+        this.layout = msg.layout as Layout;
+        this.arena = msg.arena as ArenaInfo | null;
+        this.trail = [];
+        this.noteCircuit(msg.version as number);
+      } else if (msg.type === 'layout') this.layout = msg.layout as Layout;
+      else if (msg.type === 'circuit') this.noteCircuit(msg.version as number);
+      else if (msg.type === 'telemetry') {
+        const t = msg as unknown as Telemetry;
+        this.telemetry = t;
+        if (t.trail?.length) {
+          this.trail.push(...t.trail);
+          if (this.trail.length > 6000) this.trail.splice(0, this.trail.length - 6000);
+        }
+        const last = this.history.at(-1);
+        if (last && t.timeMs < last.timeMs) this.history = [];
+        this.history.push({ timeMs: t.timeMs, rates: t.rates, modulators: t.modulators });
+        if (this.history.length > 600) this.history.shift();
+        if (t.version !== this.circuitVersion) this.noteCircuit(t.version);
+      }
+      this.emit();
+    };
+  }
+
+  private noteCircuit(version: number): void {
+    if (version === this.circuitVersion) return;
+    this.circuitVersion = version;
+    for (const l of this.circuitListeners) l(version);
+  }
+
+  private emit(): void {
+    for (const l of this.listeners) l();
+  }
+
+  onChange(l: Listener): () => void {
+    this.listeners.add(l);
+    return () => this.listeners.delete(l);
+  }
+
+  onFrame(l: (f: SpikeFrame) => void): () => void {
+    this.frameListeners.add(l);
+    return () => this.frameListeners.delete(l);
+  }
+
+  onCircuit(l: (version: number) => void): () => void {
+    this.circuitListeners.add(l);
+    return () => this.circuitListeners.delete(l);
+  }
+}
+
+/** Colours by index, for populations and series. */
+export const PALETTE = ['#1e6fd9', '#e4572e', '#2e9e5b', '#9c27b0', '#f2a900', '#00838f', '#6d4c41', '#d81b60', '#5c6bc0', '#7cb342', '#8d6e63', '#26a69a'];
+
+export function colorOf(i: number): string {
+  return PALETTE[i % PALETTE.length];
+}
+
+/** A value for people: 3 significant digits, k/M for large ones. */
+export function fmt(x: number | null | undefined, digits = 3): string {
+  if (x === null || x === undefined || !Number.isFinite(x)) return '–';
+  const a = Math.abs(x);
+  if (a >= 1e6) return (x / 1e6).toPrecision(digits) + 'M';
+  if (a >= 1e4) return (x / 1e3).toPrecision(digits) + 'k';
+  if (a === 0) return '0';
+  if (a >= 1) return x.toFixed(Math.max(0, digits - 1 - Math.floor(Math.log10(a))));
+  return x.toPrecision(digits);
+}

@@ -1,0 +1,40 @@
+// The dashboard page: monitoring on the left (raster, rates, engine, bridge, robot), the live editor
+// on the right. Data comes from one WebSocket (see live.ts); edits go through the JSON API.
+import { render } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import { Live } from './live.js';
+import { Arena, BridgeIo, Plots, Raster, Stats, html } from './views.js';
+import { Editor } from './editor.js';
+
+function App({ live }: { live: Live }) {
+  const [, tick] = useState(0);
+  useEffect(() => live.onChange(() => tick((n) => n + 1)), [live]);
+  const t = live.telemetry;
+  return html`
+    <header>
+      <h1>Flux</h1>
+      <span>step <b data-testid="header-step">${t?.step ?? '–'}</b></span>
+      <span>${t ? `${(t.timeMs / 1000).toFixed(1)} s, ${t.rtf.toFixed(2)}× real time` : ''}</span>
+      <span class=${`conn ${live.connected ? '' : 'off'}`} data-testid="connection">${live.connected ? 'live' : 'disconnected, retrying…'}</span>
+    </header>
+    <main>
+      <div>
+        <${Raster} live=${live} />
+        <${Plots} live=${live} />
+        <${Stats} live=${live} />
+        <${BridgeIo} live=${live} />
+        <${Arena} live=${live} />
+      </div>
+      <div>
+        <${Editor} live=${live} />
+      </div>
+    </main>`;
+}
+
+const live = new Live();
+live.connect();
+const root = document.getElementById('app')!;
+root.textContent = '';
+render(html`<${App} live=${live} />`, root);
+// For tests and the curious: the live store.
+(window as unknown as { flux: Live }).flux = live;
