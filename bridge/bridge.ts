@@ -84,6 +84,8 @@ export interface BridgeConfig {
   definitions?: DefinitionSource;
   /** Called after every tick with its start and end (clock ms): for benchmarks and dashboards. */
   onTick?: (start: number, end: number) => void;
+  /** Errors the bridge survived (a failed engine step, a publisher that threw); default: stderr. */
+  onError?: (message: string) => void;
 }
 
 export interface BridgeStats {
@@ -97,6 +99,8 @@ export interface BridgeStats {
   /** Ticks that finished after the next one was due. */
   overruns: number;
   watchdogTrips: number;
+  /** Ticks that failed (the engine threw) and publishes that threw; each sent the outputs safe. */
+  errors: number;
 }
 
 /**
@@ -159,7 +163,7 @@ function saturate(x: number, lo: number, hi: number): number {
 }
 
 export class Bridge {
-  readonly stats: BridgeStats = { received: 0, malformed: 0, nonFinite: 0, outOfRange: 0, published: 0, safePublished: 0, ticks: 0, overruns: 0, watchdogTrips: 0 };
+  readonly stats: BridgeStats = { received: 0, malformed: 0, nonFinite: 0, outOfRange: 0, published: 0, safePublished: 0, ticks: 0, overruns: 0, watchdogTrips: 0, errors: 0 };
   private readonly inputs: LiveInput[] = [];
   private readonly outputs: LiveOutput[] = [];
   /** Populations the decoders read, with a scratch buffer each for one step's spike indices. */
@@ -172,6 +176,11 @@ export class Bridge {
   private running = false;
   private tripped = false;
   private lastTickDone = 0;
+  /** Wall time of the last finished tick: the watchdog's second measure, for a clock that stops. */
+  private lastTickWall = 0;
+  /** Wall time of the next safe command while tripped. */
+  private safeDueWall = 0;
+  private lastErrorReport = -Infinity;
   /** Ends the loop's wait on a caller's clock (stop), which is not ours to close. */
   private wakeLoop: (() => void) | null = null;
   private loop: Promise<void> | null = null;
@@ -433,8 +442,10 @@ export class Bridge {
     for (const inp of this.inputs) this.subscribeInput(inp);
     for (const out of this.outputs) this.advertiseOutput(out);
     this.lastTickDone = this.clock();
+    this.lastTickWall = performance.now();
     this.startWatchdog();
-    this.loop = this.run();
+    // run() survives failed ticks itself; this catches what could still escape (never silently).
+    this.loop = this.run().catch((e) => this.failed(e));
   }
 
   /**
@@ -516,6 +527,13 @@ export class Bridge {
       this.inTick = true;
       try {
         await this.tick();
+      } catch (e) {
+        // A failed step (a lost GPU rejects its read-back) must not end the loop silently, nor the
+        // process: the outputs go safe, the watchdog keeps them there, and the loop tries again.
+        this.failed(e);
+        await Promise.race([this.time.waitUntil(this.clock() + 100), new Promise<void>((r) => (this.wakeLoop = r))]);
+        due = this.clock();
+        continue;
       } finally {
         this.inTick = false;
         if (this.deferred.length) for (const go of this.deferred.splice(0)) go();
@@ -525,6 +543,7 @@ export class Bridge {
       this.timing.busyMs += busy;
       if (busy > this.timing.maxMs) this.timing.maxMs = busy;
       this.lastTickDone = this.clock();
+      this.lastTickWall = performance.now();
       if (this.tripped) this.tripped = false;
       this.publishDue(this.lastTickDone);
       this.config.onTick?.(start, this.lastTickDone);
@@ -598,23 +617,49 @@ export class Bridge {
     }
   }
 
+  /**
+   * No finished tick for `limitMs` of clock time, or for max(limitMs, 1 s) of wall time (a simulated
+   * clock that never starts or stops advancing), trips the watchdog: every output goes safe at once,
+   * then again every output period (wall time) until a tick finishes.
+   */
   private watchdog(limitMs: number): void {
     if (!this.running) return;
-    const now = this.clock();
-    if (!this.tripped && now - this.lastTickDone > limitMs) {
-      this.tripped = true;
-      this.stats.watchdogTrips++;
-      for (const out of this.outputs) {
-        this.sendSafe(out);
-        out.dueAt = now + 1000 / out.spec.rateHz;
+    try {
+      const wall = performance.now();
+      if (!this.tripped && (this.clock() - this.lastTickDone > limitMs || wall - this.lastTickWall > Math.max(limitMs, 1000))) {
+        this.tripped = true;
+        this.stats.watchdogTrips++;
+        for (const out of this.outputs) this.sendSafe(out);
+        this.safeDueWall = wall + this.safePeriod();
+      } else if (this.tripped && wall >= this.safeDueWall) {
+        // One message may be lost (best effort), and some consumers time out without a steady stream.
+        for (const out of this.outputs) this.sendSafe(out);
+        this.safeDueWall = wall + this.safePeriod();
       }
-    } else if (this.tripped) {
-      // While the loop is stalled the safe command goes on at each output's rate: one message may be
-      // lost (best effort), and some consumers time out without a steady stream.
-      for (const out of this.outputs) {
-        if (now < out.dueAt) continue;
-        out.dueAt = now + 1000 / out.spec.rateHz;
+    } catch (e) {
+      this.failed(e);
+    }
+  }
+
+  private safePeriod(): number {
+    return Math.min(...this.outputs.map((o) => 1000 / o.spec.rateHz), 1000);
+  }
+
+  /** Counts and reports an error (once a second at most), and sends every output safe. */
+  private failed(e: unknown): void {
+    this.stats.errors++;
+    this.tripped = true;
+    const now = performance.now();
+    if (now - this.lastErrorReport > 1000) {
+      this.lastErrorReport = now;
+      const message = `flux bridge: ${(e as Error)?.message ?? String(e)}; outputs sent to their safe values (${this.stats.errors} errors so far)`;
+      (this.config.onError ?? ((m: string) => process.stderr.write(m + '\n')))(message);
+    }
+    for (const out of this.outputs) {
+      try {
         this.sendSafe(out);
+      } catch {
+        // send() reports its own failures; one bad publisher must not keep the others from going safe.
       }
     }
   }
@@ -645,7 +690,18 @@ export class Bridge {
       stamp.sec = Math.floor(ms / 1000);
       stamp.nanosec = Math.min(999_999_999, Math.round((ms - stamp.sec * 1000) * 1e6));
     }
-    out.publisher.publish(codec.encode(msg));
+    try {
+      out.publisher.publish(codec.encode(msg));
+    } catch (e) {
+      // One output's publisher failing (a closed or broken topic) must not stop the others.
+      this.stats.errors++;
+      const now = performance.now();
+      if (now - this.lastErrorReport > 1000) {
+        this.lastErrorReport = now;
+        (this.config.onError ?? ((m: string) => process.stderr.write(m + '\n')))(`flux bridge: publishing ${out.spec.name} on ${out.spec.topic} failed: ${(e as Error).message}`);
+      }
+      return;
+    }
     // What the dashboard shows (one object per output, rewritten: no garbage per publish).
     if (out.last) (out.last.values = values), (out.last.safe = safe), (out.last.at = this.clock());
     else out.last = { values, safe, at: this.clock() };

@@ -127,6 +127,27 @@ describe('bridge (memory transport, Braitenberg circuit)', () => {
     expect(r.cmds.at(-1)!.x).toBeGreaterThan(0);
   });
 
+  it('a failing engine step (a lost GPU) sends the outputs safe and is reported; the loop survives and drives again', async () => {
+    const r = rig();
+    const errors: string[] = [];
+    (r.bridge as unknown as { config: { onError?: (m: string) => void } }).config.onError = (m) => errors.push(m);
+    cleanup = () => r.bridge.stop();
+    r.bridge.start();
+    await drive(r.send, [3, 3, 3, 3, 0.3, 0.3, 0.3, 0.3], 600);
+    const step = r.engine.step.bind(r.engine);
+    (r.engine as { step: (n?: number) => unknown }).step = () => Promise.reject(new Error('device lost'));
+    const failedAt = performance.now();
+    await drive(r.send, [3, 3, 3, 3, 0.3, 0.3, 0.3, 0.3], 300);
+    expect(r.bridge.stats.errors).toBeGreaterThan(0);
+    expect(errors[0]).toMatch(/device lost; outputs sent to their safe values/);
+    const during = r.cmds.filter((c) => c.at > failedAt + 5);
+    expect(during.length).toBeGreaterThan(0);
+    expect(during.every((c) => c.x === 0 && c.z === 0)).toBe(true);
+    (r.engine as { step: typeof step }).step = step;
+    await drive(r.send, [3, 3, 3, 3, 0.3, 0.3, 0.3, 0.3], 500);
+    expect(r.cmds.at(-1)!.x).toBeGreaterThan(0);
+  });
+
   it('malformed CDR, NaN and out-of-range values are dropped and counted, never published', async () => {
     const r = rig();
     cleanup = () => r.bridge.stop();

@@ -162,11 +162,14 @@ describe('dashboard security', () => {
   it('edits beyond 20 per second get 429', async () => {
     await new Promise((r) => setTimeout(r, 1100)); // a full bucket
     // Invalid edits (no such population) are cheap and change nothing; they still count.
-    const codes: number[] = [];
-    for (let i = 0; i < 30; i++) codes.push((await post(local, '/api/edit', { op: 'set_param', population: 'nope', param: 'tau_m', value: 1 })).status);
+    // Sent at once, so that the bucket refills little while they arrive, even on a loaded machine.
+    const t0 = performance.now();
+    const codes = (await Promise.all(Array.from({ length: 40 }, () => post(local, '/api/edit', { op: 'set_param', population: 'nope', param: 'tau_m', value: 1 })))).map((r) => r.status);
+    const refill = Math.ceil(((performance.now() - t0) / 1000) * 20);
     expect(codes.filter((c) => c === 400).length).toBeGreaterThanOrEqual(20);
-    expect(codes.filter((c) => c === 429).length).toBeGreaterThanOrEqual(5);
-    expect(codes.slice(0, 20).every((c) => c === 400)).toBe(true);
+    expect(codes.filter((c) => c === 400).length).toBeLessThanOrEqual(20 + refill);
+    expect(codes.filter((c) => c === 429).length).toBeGreaterThanOrEqual(Math.min(10, 20 - refill));
+    expect(codes.every((c) => c === 400 || c === 429)).toBe(true);
     // After a second the budget is back.
     await new Promise((r) => setTimeout(r, 1100));
     expect((await post(local, '/api/edit', { op: 'set_param', population: 'nope', param: 'tau_m', value: 1 })).status).toBe(400);

@@ -305,7 +305,7 @@ describe('flux_node wrapper', () => {
     }, 8000);
     expect(sent).toBeGreaterThan(0);
     expect(performance.now() - sent).toBeLessThan(2000);
-    expect(r.out).toContain('flux: SIGINT: safe command published on /cmd_vel');
+    expect(r.out).toMatch(/flux: SIGINT: safe command published on \/cmd_vel \([1-9]\d* messages?\)/);
     expect(r.code, r.out).toBe(0);
   });
 

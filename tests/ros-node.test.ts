@@ -107,10 +107,13 @@ describe('Flux node on the memory transport', () => {
     await sleep(500);
     expect(node.params.set('tick_hz', 100)).toEqual({ successful: true, reason: '' });
     expect(node.bridge.settings.tickHz).toBe(100);
+    // The rate, from the time that really passed (a loaded machine stretches sleeps).
     const ticks = node.bridge.stats.ticks;
+    const t0 = performance.now();
     await sleep(300);
-    expect(node.bridge.stats.ticks - ticks).toBeGreaterThan(15);
-    expect(node.bridge.stats.ticks - ticks).toBeLessThan(40);
+    const rate = ((node.bridge.stats.ticks - ticks) / (performance.now() - t0)) * 1000;
+    expect(rate).toBeGreaterThan(50);
+    expect(rate).toBeLessThan(130);
 
     // Stamped in place: the Twist listener's last message is the safe (zero) command, then the
     // TwistStamped listener on the same topic takes over.
@@ -186,6 +189,66 @@ describe('Flux node on the memory transport', () => {
   });
 });
 
+describe('Flux node: hot swaps and shutdown keep the robot safe', () => {
+  type Stamped = { header: { frame_id: string }; twist: { linear: { x: number }; angular: { z: number } } };
+  const start = (graph: MemoryGraph, extra: string[] = []) =>
+    FluxNode.start({ bridge: BRIDGE, transport: 'memory', graph, backend: 'cpu', threads: 1, log: () => undefined, rosArgs: ['--ros-args', '-p', 'tick_hz:=200.0', '-p', 'outputs.cmd_vel.stamped:=true', '-p', 'outputs.cmd_vel.frame_id:=odom', ...extra] });
+
+  it('a swap sends the safe command before it builds (a CPU build holds the event loop), then drives on with the live settings', async () => {
+    const graph = new MemoryGraph();
+    const r = robot(graph, '/scan');
+    r.listen('/cmd_vel', 'geometry_msgs/msg/TwistStamped');
+    node = await start(graph);
+    await sleep(500);
+    const at = r.got.get('/cmd_vel')!.length;
+    expect(node.params.set('backend', 'cpu').successful).toBe(true);
+    await node.settled();
+    await sleep(400);
+    r.stop();
+    const after = r.got.get('/cmd_vel')!.slice(at).map((b) => stampedCodec.decode(b) as Stamped);
+    const firstZero = after.findIndex((m) => m.twist.linear.x === 0 && m.twist.angular.z === 0);
+    expect(firstZero).toBeGreaterThanOrEqual(0);
+    // ...and it drives again afterwards, stamped in the frame the parameter names.
+    expect(after.slice(firstZero).some((m) => m.twist.angular.z < -0.05)).toBe(true);
+    expect(after.at(-1)!.header.frame_id).toBe('odom');
+  });
+
+  it('a swap to use_sim_time with no /clock: safe at once, then the wall-time watchdog repeats it', async () => {
+    const graph = new MemoryGraph();
+    const r = robot(graph, '/scan');
+    r.listen('/cmd_vel', 'geometry_msgs/msg/TwistStamped');
+    node = await start(graph);
+    await sleep(400);
+    const at = r.got.get('/cmd_vel')!.length;
+    expect(node.params.set('use_sim_time', true).successful).toBe(true);
+    await node.settled();
+    await sleep(1600);
+    r.stop();
+    const after = r.got.get('/cmd_vel')!.slice(at).map((b) => stampedCodec.decode(b) as Stamped);
+    expect(after.length).toBeGreaterThanOrEqual(3);
+    expect(after.every((m) => m.twist.linear.x === 0 && m.twist.angular.z === 0)).toBe(true);
+    expect(node.bridge.stats.watchdogTrips).toBeGreaterThanOrEqual(1);
+  });
+
+  it('shutdown during a pending swap publishes the safe command at once', async () => {
+    const graph = new MemoryGraph();
+    const r = robot(graph, '/scan');
+    r.listen('/cmd_vel', 'geometry_msgs/msg/TwistStamped');
+    node = await start(graph);
+    await sleep(500);
+    expect(node.params.set('backend', 'cpu').successful).toBe(true);
+    const t0 = performance.now();
+    const n = node;
+    node = null;
+    await n.shutdown();
+    expect(performance.now() - t0).toBeLessThan(1000);
+    r.stop();
+    await sleep(20);
+    const last = stampedCodec.decode(r.got.get('/cmd_vel')!.at(-1)!) as Stamped;
+    expect([last.twist.linear.x, last.twist.angular.z]).toEqual([0, 0]);
+  });
+});
+
 describe('Flux node on the ROS transport (FAKE rclnodejs)', () => {
   it('passes the ROS arguments to rcl, declares its parameters on the node, and obeys ros2 param set', async () => {
     const { module, graph } = fakeRclnodejs();
@@ -238,7 +301,9 @@ describe('signals', () => {
       const took = performance.now() - t0;
       expect(code, out).toBe(0);
       expect(took).toBeLessThan(2000);
-      expect(out).toMatch(new RegExp(`flux: ${signal}: safe command published on /cmd_vel`));
+      const m = out.match(new RegExp(`flux: ${signal}: safe command published on /cmd_vel \\((\\d+) messages?\\)`));
+      expect(m, out).not.toBeNull();
+      expect(Number(m![1])).toBeGreaterThanOrEqual(1);
     }, 30_000);
   }
 });

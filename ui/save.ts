@@ -7,7 +7,7 @@
 // anchors and aliases are expanded so an edit to one element cannot leak into another). Before the
 // file is written, the new text is loaded and its flat document compared with the running one: a save
 // that would not reload equal is refused, and nothing is written.
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { isCollection, isMap, isScalar, isSeq, parseDocument, visit, type Document, type Node as YamlNode } from 'yaml';
 import { loadFlat, resolveModulePath, SECTIONS, type FlatCircuit, type ModuleNode, type Section } from '../engine/circuit/resolve.js';
@@ -228,7 +228,10 @@ export function planSave(file: string, current: FlatCircuit): SavePlan {
 
 /** Writes the plan's text (a temporary file in the same folder, then a rename: never half a file). */
 export function writePlan(plan: SavePlan): void {
-  const tmp = join(dirname(plan.file), `.${basename(plan.file)}.${process.pid}.tmp`);
-  writeFileSync(tmp, plan.text);
-  renameSync(tmp, plan.file);
+  // Through a symbolic link (a colcon --symlink-install share folder) the file it points to is the one
+  // to update, keeping its mode; renaming onto the link would replace the link with a copy.
+  const target = realpathSync(plan.file);
+  const tmp = join(dirname(target), `.${basename(target)}.${process.pid}.tmp`);
+  writeFileSync(tmp, plan.text, { mode: statSync(target).mode & 0o7777 });
+  renameSync(tmp, target);
 }

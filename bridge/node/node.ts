@@ -172,22 +172,27 @@ export class FluxNode {
     return { successful: true, reason: '' };
   }
 
-  /** Applies the changes the running bridge takes live; returns whether one needs a new engine. */
+  /**
+   * Applies the changes the running bridge takes live; returns whether one needs a new engine. A batch
+   * applies whole or not at all: when one change is refused (a topic carrying another type), the
+   * ones before it are put back.
+   */
   private applyLive(changes: { name: string; value: ParamValue }[]): boolean {
-    const b = this.running.bridge;
     let swap = false;
-    for (const { name, value } of changes) {
-      if (HOT.has(name)) {
-        if (!this.reverting) swap = true;
-        continue;
+    const done: { name: string; value: ParamValue }[] = [];
+    try {
+      for (const c of changes) {
+        if (HOT.has(c.name)) {
+          if (!this.reverting) swap = true;
+          continue;
+        }
+        const previous = this.params.get(c.name);
+        applySetting(this.running.bridge, c.name, c.value, (name) => (name === c.name ? c.value : this.params.get(name)));
+        done.push({ name: c.name, value: previous });
       }
-      const [, key, field] = name.split('.');
-      if (name === 'tick_hz') b.setTickHz(value as number);
-      else if (name === 'watchdog_ms') b.setWatchdogMs(value as number);
-      else if (name.startsWith('inputs.') && field === 'topic') b.setInputTopic(key, value as string);
-      else if (name.startsWith('outputs.') && field === 'topic') b.setOutputTopic(key, value as string);
-      else if (name.startsWith('outputs.') && field === 'stamped') b.setOutputStamped(key, value as boolean);
-      else if (name.startsWith('outputs.') && field === 'frame_id') b.setOutputStamped(key, b.settings.outputs.find((o) => o.name === key)!.stamped, value as string);
+    } catch (e) {
+      for (const d of done.reverse()) applySetting(this.running.bridge, d.name, d.value, (name) => this.params.get(name));
+      throw e;
     }
     return swap;
   }
@@ -196,39 +201,47 @@ export class FluxNode {
     if (this.closed) return;
     const log = this.options.log ?? ((l: string) => console.log(l));
     const old = this.running;
+    let loaded: LoadedBridge;
     try {
       const bridgeFile = this.params.get('bridge') as string;
       const circuit = this.params.get('circuit') as string;
       // A new bridge document brings its own circuit unless the circuit parameter changed with it.
-      const loaded = loadBridge(bridgeFile, circuit === before.circuit && bridgeFile !== before.bridge ? undefined : circuit);
-      // Live settings carry over: topic names, stamped outputs and the tick follow the parameters.
-      const c = loaded.config;
-      c.tickHz = this.params.get('tick_hz') as number;
-      c.watchdogMs = this.params.get('watchdog_ms') as number;
-      for (const i of c.inputs) if (this.params.names().includes(`inputs.${i.input}.topic`)) i.topic = this.params.get(`inputs.${i.input}.topic`) as string;
-      for (const o of c.outputs) {
-        if (this.params.names().includes(`outputs.${o.name}.topic`)) o.topic = this.params.get(`outputs.${o.name}.topic`) as string;
-        if (this.params.names().includes(`outputs.${o.name}.stamped`)) o.stamped = this.params.get(`outputs.${o.name}.stamped`) as boolean;
-      }
-      const next = await build(loaded, this.params.get('backend') as BackendChoice, this.params.get('use_sim_time') as boolean, this.transport, this.options, log);
-      if (this.closed) {
-        next.engine.dispose();
-        return;
-      }
-      await old.bridge.stop({ safe: false });
-      this.running = next;
-      next.bridge.start();
-      if (old.clock !== next.clock) old.clock.close();
-      old.engine.dispose();
-      log(`flux: swapped in ${describe(next, (t) => this.resolve(t))}`);
+      loaded = loadBridge(bridgeFile, circuit === before.circuit && bridgeFile !== before.bridge ? undefined : circuit);
     } catch (e) {
-      log(`flux: kept the running engine, the new one failed: ${e instanceof CircuitError ? e.message : (e as Error).message}`);
-      this.reverting = true;
-      try {
-        for (const [k, v] of Object.entries(before)) if (this.params.get(k) !== v) this.params.set(k, v);
-      } finally {
-        this.reverting = false;
-      }
+      return this.undoSwap(before, e, log);
+    }
+    // The robot stops while the new engine is built: compiling on the CPU holds the event loop (no
+    // ticks, no watchdog) for as long as it takes, so the old bridge sends its safe command first.
+    await old.bridge.stop();
+    if (this.closed) return;
+    let next: Running;
+    try {
+      next = await build(loaded, this.params.get('backend') as BackendChoice, this.params.get('use_sim_time') as boolean, this.transport, this.options, log);
+    } catch (e) {
+      if (!this.closed) old.bridge.start();
+      return this.undoSwap(before, e, log);
+    }
+    if (this.closed) {
+      next.clock.close();
+      next.engine.dispose();
+      return;
+    }
+    // Live settings follow the parameters as they are now (one may have changed during the build).
+    for (const name of this.params.names()) if (!HOT.has(name)) applySetting(next.bridge, name, this.params.get(name), (n) => this.params.get(n));
+    this.running = next;
+    next.bridge.start();
+    if (old.clock !== next.clock) old.clock.close();
+    old.engine.dispose();
+    log(`flux: swapped in ${describe(next, (t) => this.resolve(t))}`);
+  }
+
+  private undoSwap(before: Record<string, ParamValue>, e: unknown, log: (l: string) => void): void {
+    log(`flux: kept the running engine, the new one failed: ${e instanceof CircuitError ? e.message : (e as Error).message}`);
+    this.reverting = true;
+    try {
+      for (const [k, v] of Object.entries(before)) if (this.params.get(k) !== v) this.params.set(k, v);
+    } finally {
+      this.reverting = false;
     }
   }
 
@@ -236,12 +249,30 @@ export class FluxNode {
   async shutdown(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.swapping.catch(() => undefined);
+    // The safe command first, whatever else is pending (a hot swap may take seconds to build).
     await this.running.bridge.stop();
+    await this.swapping.catch(() => undefined);
+    // Let the safe command leave before the node goes (a reliable writer may still be sending it).
+    await new Promise((r) => setTimeout(r, 100));
     this.running.clock.close();
     await this.transport.close();
     this.running.engine.dispose();
   }
+}
+
+/** Applies one live parameter to a bridge (`get` gives the other parameters' values). */
+function applySetting(b: Bridge, name: string, value: ParamValue, get: (name: string) => ParamValue): void {
+  const [, key, field] = name.split('.');
+  // After a swap to another bridge document, parameters of bindings it does not have do not apply.
+  const st = b.settings;
+  if (name.startsWith('inputs.') && !st.inputs.some((i) => i.input === key)) return;
+  if (name.startsWith('outputs.') && !st.outputs.some((o) => o.name === key)) return;
+  if (name === 'tick_hz') b.setTickHz(value as number);
+  else if (name === 'watchdog_ms') b.setWatchdogMs(value as number);
+  else if (name.startsWith('inputs.') && field === 'topic') b.setInputTopic(key, value as string);
+  else if (name.startsWith('outputs.') && field === 'topic') b.setOutputTopic(key, value as string);
+  else if (name.startsWith('outputs.') && field === 'stamped') b.setOutputStamped(key, value as boolean, get(`outputs.${key}.frame_id`) as string);
+  else if (name.startsWith('outputs.') && field === 'frame_id') b.setOutputStamped(key, get(`outputs.${key}.stamped`) as boolean, value as string);
 }
 
 function refuse(reason: string): SetParametersResult {
@@ -255,7 +286,7 @@ function checkBackend(b: string): void {
 async function build(loaded: LoadedBridge, backend: BackendChoice, useSimTime: boolean, transport: Transport, options: FluxNodeOptions, log: (l: string) => void): Promise<Running> {
   const engine = await Engine.create(loaded.circuitFile, { backend, threads: options.threads, gpu: options.gpu, log });
   const clock: Clock = useSimTime ? new SimClock(transport) : new WallClock();
-  const config: BridgeConfig = { ...loaded.config, clock };
+  const config: BridgeConfig = { ...loaded.config, clock, onError: log };
   try {
     return { loaded, engine, bridge: new Bridge(engine, transport, config), clock };
   } catch (e) {
@@ -311,7 +342,10 @@ export function exitOnSignals(shutdown: (signal: NodeJS.Signals) => Promise<stri
 
 /** Shuts the node down; returns a line saying where the safe command went. */
 export async function shutdownSummary(node: FluxNode): Promise<string> {
+  const safeBefore = node.bridge.stats.safePublished;
   await node.shutdown();
   const st = node.bridge.stats;
-  return `safe command published on ${node.bridge.settings.outputs.map((o) => node.resolve(o.topic)).join(', ')}; ${st.ticks} ticks, ${st.published} messages published`;
+  // Counted, not assumed: the line says how many safe messages the shutdown itself sent.
+  const sent = st.safePublished - safeBefore;
+  return `safe command published on ${node.bridge.settings.outputs.map((o) => node.resolve(o.topic)).join(', ')} (${sent} message${sent === 1 ? '' : 's'}); ${st.ticks} ticks, ${st.published} messages published`;
 }
