@@ -112,15 +112,17 @@ export function buildCli(rosArgs: string[] = []): Command {
     .option('--paced <factor>', 'with --sim: real-time factor to pace at, 0 for as fast as it runs', Number, 1)
     .option('--seed <n>', 'with --sim: re-place the arena\'s random obstacles', seed)
     .option('--plot <file>', 'with --sim: the trajectory plot written at the end', 'out/trajectory.svg')
+    .option('--reward', 'with --sim: publish a reward for progress without collision on /reward (sim/reward.ts), for circuits that learn')
     .option('--threads <n>', 'CPU kernel threads (1 or 2)', threads)
     .option('--status <seconds>', 'seconds between status lines (0: none)', Number, 5)
     .option('--duration <time>', 'stop after this long (e.g. 10s; simulated time with --sim); default: until a signal', time)
     .option('--dashboard <address>', 'the dashboard\'s host:port (default with --ros and --sim: 127.0.0.1:8765, a free port if taken; any host but loopback needs the token it prints)')
     .option('--no-dashboard', 'do not start the dashboard')
     .addOption(backendOption())
-    .action((file: string, o: { ros?: boolean; sim?: string; paced: number; seed?: number; plot: string; threads?: number; status: number; duration?: number; backend: BackendChoice; dashboard?: string | false }) => {
+    .action((file: string, o: { ros?: boolean; sim?: string; paced: number; seed?: number; plot: string; reward?: boolean; threads?: number; status: number; duration?: number; backend: BackendChoice; dashboard?: string | false }) => {
       if (o.ros && o.sim) throw new InvalidArgumentError('choose --ros or --sim, not both');
-      return run(file, rosArgs, { ros: o.ros, sim: o.sim, paced: o.paced, seed: o.seed, plot: o.plot, threads: o.threads, status: o.status, durationMs: o.duration, backend: o.backend, dashboard: o.dashboard });
+      if (o.reward && !o.sim) throw new InvalidArgumentError('--reward needs --sim');
+      return run(file, rosArgs, { ros: o.ros, sim: o.sim, paced: o.paced, seed: o.seed, plot: o.plot, reward: o.reward, threads: o.threads, status: o.status, durationMs: o.duration, backend: o.backend, dashboard: o.dashboard });
     });
 
   program

@@ -5,6 +5,7 @@ import { dirname } from 'node:path';
 import { FluxNode, exitOnSignals, shutdownSummary } from '../bridge/node/node.js';
 import type { BackendChoice } from '../engine/engine.js';
 import { ClosedLoop } from '../sim/loop.js';
+import { ProgressReward } from '../sim/reward.js';
 import { trajectorySvg } from './trajectory.js';
 import { startDashboard, type Dashboard } from '../ui/server.js';
 import type { Simulation } from '../sim/simulation.js';
@@ -19,6 +20,8 @@ export interface RunOptions {
   seed?: number;
   /** With --sim: where to write the trajectory plot at the end. */
   plot?: string;
+  /** With --sim: publish sim/reward.ts's reward (progress without collision) on /reward, for circuits that learn. */
+  reward?: boolean;
   backend: BackendChoice;
   threads?: number;
   /** Seconds between status lines; 0 for none. */
@@ -84,12 +87,14 @@ export async function run(bridgeFile: string, rosArgs: string[], o: RunOptions):
 async function runSim(bridgeFile: string, rosArgs: string[], o: RunOptions): Promise<void> {
   const loop = await ClosedLoop.create({ bridge: bridgeFile, arena: o.sim, seed: o.seed, rosArgs, backend: o.backend, threads: o.threads });
   const { sim, node } = loop;
+  const reward = o.reward ? new ProgressReward(loop.graph) : null;
   const plot = o.plot ?? 'out/trajectory.svg';
   const pace = o.paced ?? 1;
-  console.log(`flux: simulated robot in arena "${sim.arena.name}" (${sim.arena.size} m, ${sim.arena.obstacles.length} obstacles, seed ${sim.arena.seed}), ${pace > 0 ? `paced at ${pace}x real time` : 'as fast as it runs'}, lockstep on simulated time`);
+  console.log(`flux: simulated robot in arena "${sim.arena.name}" (${sim.arena.size} m, ${sim.arena.obstacles.length} obstacles, seed ${sim.arena.seed}), ${pace > 0 ? `paced at ${pace}x real time` : 'as fast as it runs'}, lockstep on simulated time${reward ? ', reward on /reward' : ''}`);
   const dash = await openDashboard(node, sim, o, true);
   const finish = async (): Promise<string> => {
     await dash?.close();
+    reward?.close();
     await loop.close();
     mkdirSync(dirname(plot), { recursive: true });
     const s = loop.summary();
@@ -107,7 +112,7 @@ async function runSim(bridgeFile: string, rosArgs: string[], o: RunOptions): Pro
     const p = sim.pose();
     const c = sim.commanded();
     const s = loop.summary();
-    return `sim ${sim.time.toFixed(1)} s (${rtf.toFixed(1)}x real time), pose (${p.x.toFixed(2)}, ${p.y.toFixed(2)}, ${((p.yaw * 180) / Math.PI).toFixed(0)} deg), cmd ${c.linear.toFixed(2)} m/s ${c.angular.toFixed(2)} rad/s, driven ${s.distance.toFixed(1)} m, collisions ${s.collisions}; `;
+    return `sim ${sim.time.toFixed(1)} s (${rtf.toFixed(1)}x real time), pose (${p.x.toFixed(2)}, ${p.y.toFixed(2)}, ${((p.yaw * 180) / Math.PI).toFixed(0)} deg), cmd ${c.linear.toFixed(2)} m/s ${c.angular.toFixed(2)} rad/s, driven ${s.distance.toFixed(1)} m, collisions ${s.collisions}${reward ? `, mean reward ${reward.mean.toFixed(2)}` : ''}; `;
   });
   if (o.durationMs !== undefined) {
     await loop.runFor(o.durationMs / 1000, { paced: pace > 0 ? pace : false });

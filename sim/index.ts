@@ -7,3 +7,4 @@ export { ROBOT, wheelSpeeds, type RobotSpec, type IrSpec } from './robot.js';
 export { DEFAULT_LIDAR, angleIncrement, beamAngles, beamIndex, rangeReading, assembleRanges, laserScanMessage, stamp, WheelOdometry, wrapAngle, yawOf, type LidarSpec, type Scan } from './sensors.js';
 export { Rng, substream } from './rng.js';
 export { ClosedLoop, pathLength, type ClosedLoopOptions, type LoopSummary } from './loop.js';
+export { ProgressReward, type ProgressRewardOptions, type RewardSample } from './reward.js';
