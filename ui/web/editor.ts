@@ -265,7 +265,15 @@ function Graph({ view, live, selection, select }: { view: CircuitView; live: Liv
 function PopulationPanel({ view, name, edit, live }: { view: CircuitView; name: string; edit: (label: string, body: unknown) => Promise<boolean>; live: Live }) {
   const p = view.populations.find((x) => x.name === name);
   const [draft, setDraft] = useState<Record<string, string>>({});
-  useEffect(() => setDraft({}), [name, view.version]);
+  // Drafts belong to one population and one version of the circuit. They are dropped during the render
+  // that sees another, not in an effect: an effect runs after the first paint and wiped text typed
+  // before it ran (a loaded machine, a fast hand or a test).
+  const key = `${name}\u0000${view.version}`;
+  const [draftKey, setDraftKey] = useState(key);
+  if (draftKey !== key) {
+    setDraftKey(key);
+    setDraft({});
+  }
   if (!p) return html`<p class="muted">${name} is gone.</p>`;
   const model = view.models[p.model];
   const apply = async (param: string) => {
@@ -300,7 +308,13 @@ function PopulationPanel({ view, name, edit, live }: { view: CircuitView; name: 
 function ProjectionPanel({ view, name, edit }: { view: CircuitView; name: string; edit: (label: string, body: unknown) => Promise<boolean> }) {
   const p = view.projections.find((x) => x.name === name);
   const [weight, setWeight] = useState<string | null>(null);
-  useEffect(() => setWeight(null), [name, view.version]);
+  // Dropped during the render that sees another projection or circuit version (see PopulationPanel).
+  const key = `${name}\u0000${view.version}`;
+  const [weightKey, setWeightKey] = useState(key);
+  if (weightKey !== key) {
+    setWeightKey(key);
+    setWeight(null);
+  }
   if (!p) return html`<p class="muted">${name} is gone.</p>`;
   const docWeight = typeof p.doc.weight === 'object' ? JSON.stringify(p.doc.weight) : String(p.doc.weight);
   return html`<div data-testid="inspector-projection">
