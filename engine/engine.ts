@@ -126,6 +126,8 @@ export class Engine<B extends Backend = CpuBackend> {
     try {
       backend = await WebGpuBackend.create(net, gpu, { chunkSteps: options.chunkSteps, ownsDevice: !options.gpu });
     } catch (e) {
+      // A device opened here is ours to close (a caller's device stays the caller's).
+      if (!options.gpu) gpu.device.destroy();
       if (choice === 'webgpu') throw e;
       return fallback(`the WebGPU backend could not open the circuit on ${gpu.description}: ${(e as Error).message}`);
     }
