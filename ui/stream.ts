@@ -13,25 +13,14 @@
 //   u16 layout index, u16 reserved, u32 kept, u32 total, kept x u32 (stepOffset << 16 | row).
 // Rows count from 0 at the population's neuron 0 (neuron = row * stride); stepOffset from the first step.
 import type { TickSpikes } from '../bridge/bridge.js';
+import type { Layout } from './web/protocol.js';
+export type { Layout, LayoutPopulation } from './web/protocol.js';
 
 export const FRAME_KIND_SPIKES = 1;
 export const FRAME_VERSION = 1;
 const HEADER = 20;
 const ENTRY = 12;
 const MAX_OFFSET = 0xffff;
-
-export interface LayoutPopulation {
-  name: string;
-  size: number;
-  stride: number;
-  rows: number;
-}
-
-export interface Layout {
-  id: number;
-  dt: number;
-  populations: LayoutPopulation[];
-}
 
 interface PopBuffer {
   index: number;

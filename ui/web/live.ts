@@ -2,17 +2,8 @@
 // opened with one) and the WebSocket stream (binary spike frames, JSON telemetry and notices).
 // Protocol: see ui/stream.ts (frame layout) and ui/server.ts (messages).
 
-export interface LayoutPopulation {
-  name: string;
-  size: number;
-  stride: number;
-  rows: number;
-}
-export interface Layout {
-  id: number;
-  dt: number;
-  populations: LayoutPopulation[];
-}
+import type { Layout } from './protocol.js';
+export type { Layout, LayoutPopulation } from './protocol.js';
 
 export interface SpikeFrame {
   layoutId: number;
