@@ -15,6 +15,7 @@
 // their state, so a renamed or retyped output continues smoothly.
 import { Observable, Subscription, filter, interval, map } from 'rxjs';
 import { publishedAs } from './stamped.js';
+import type { Device } from './devices.js';
 import type { Engine } from '../engine/engine.js';
 import { takeSpikes } from '../engine/recorder.js';
 import { mergePatch } from '../engine/circuit/merge.js';
@@ -31,6 +32,9 @@ import { DEFAULT_QOS, SENSOR_QOS, type Publisher, type QoS, type Transport } fro
 export interface InputBinding {
   /** The circuit input it drives (a population input, or a signal input feeding a modulator). */
   input: string;
+  /** A device field instead of a topic (bridge/devices.ts): topic, type and path are then unused. */
+  device?: string;
+  field?: string;
   topic: string;
   type: string;
   path: string;
@@ -57,6 +61,8 @@ export interface OutputValue {
 
 export interface OutputBinding {
   name: string;
+  /** A device instead of a topic: each value's path names a device output field; topic and type are unused. */
+  device?: string;
   topic: string;
   type: string;
   values: OutputValue[];
@@ -84,6 +90,8 @@ export interface BridgeConfig {
   definitions?: DefinitionSource;
   /** Called after every tick with its start and end (clock ms): for benchmarks and dashboards. */
   onTick?: (start: number, end: number) => void;
+  /** The devices that device bindings name (opened and closed by the caller). */
+  devices?: Map<string, Device>;
   /** Errors the bridge survived (a failed engine step, a publisher that threw); default: stderr. */
   onError?: (message: string) => void;
 }
@@ -134,8 +142,10 @@ export interface TickTiming {
 
 interface LiveInput {
   spec: InputBinding;
-  codec: Codec;
-  path: FieldPath;
+  /** Topic inputs: the message codec and field path; device inputs: the device. */
+  codec: Codec | null;
+  path: FieldPath | null;
+  device: Device | null;
   encoder: Encoder | null;
   size: number;
   value: number | number[] | null;
@@ -149,6 +159,8 @@ interface LiveOutput {
   spec: OutputBinding;
   /** What goes on the wire (the stamped variant when spec.stamped). */
   wire: { type: string; codec: Codec; paths: FieldPath[]; template: Record<string, unknown>; stamp: { sec: number; nanosec: number } | null };
+  /** Set for a device output: values go to device.write instead of a topic. */
+  device: Device | null;
   values: { terms: { population: string; decoder: Decoder; weight: number }[]; limiter: Limiter }[];
   publisher: Publisher | null;
   lastAt: number;
@@ -157,6 +169,9 @@ interface LiveOutput {
   /** The last published values (per value path) and whether they were the safe ones. */
   last: { values: number[]; safe: boolean; at: number } | null;
 }
+
+/** Stands in for a topic publisher on device outputs (the device is written directly). */
+const DEVICE_PUBLISHER: Publisher = { publish: () => undefined, close: () => undefined };
 
 function saturate(x: number, lo: number, hi: number): number {
   return x === Infinity ? hi : x === -Infinity ? lo : x;
@@ -208,13 +223,20 @@ export class Bridge {
     this.periodMs = 1000 / (config.tickHz ?? 1000);
     this.watchdogMs = config.watchdogMs ?? 50;
     const circuit = engine.circuit;
+    const deviceOf = (name: string, what: string): Device => {
+      const d = config.devices?.get(name);
+      if (!d) throw new Error(`${what}: no device "${name}" (the bridge has ${[...(config.devices?.keys() ?? [])].join(', ') || 'none'})`);
+      return d;
+    };
     for (const b of config.inputs) {
+      const where = b.device ? `${b.device}.${b.field}` : b.topic;
       const inp = circuit.inputs.find((i) => i.name === b.input);
-      if (!inp) throw new Error(`bridge input on ${b.topic}: the circuit has no input "${b.input}" (it has ${circuit.inputs.map((i) => i.name).join(', ') || 'none'})`);
-      if (inp.target !== null && !b.encoder) throw new Error(`bridge input on ${b.topic}: "${b.input}" drives population ${inp.target} and needs an encoder`);
-      const path = compileFieldPath(b.path, definitionsFor(b.type, config.definitions).definitions);
+      if (!inp) throw new Error(`bridge input on ${where}: the circuit has no input "${b.input}" (it has ${circuit.inputs.map((i) => i.name).join(', ') || 'none'})`);
+      if (inp.target !== null && !b.encoder) throw new Error(`bridge input on ${where}: "${b.input}" drives population ${inp.target} and needs an encoder`);
       const size = inp.target === null ? 1 : circuit.populations.find((p) => p.name === inp.target)!.size;
-      this.inputs.push({ spec: { ...b }, codec: createCodec(b.type, config.definitions), path, encoder: b.encoder ? createEncoder(b.encoder) : null, size, value: null, at: -Infinity, applied: 'stale', sub: null });
+      const live = { spec: { ...b }, encoder: b.encoder ? createEncoder(b.encoder) : null, size, value: null, at: -Infinity, applied: 'stale' as const, sub: null };
+      if (b.device) this.inputs.push({ ...live, codec: null, path: null, device: deviceOf(b.device, `bridge input ${b.input}`) });
+      else this.inputs.push({ ...live, codec: createCodec(b.type, config.definitions), path: compileFieldPath(b.path, definitionsFor(b.type, config.definitions).definitions), device: null });
     }
     for (const o of config.outputs) {
       const values = o.values.map((v) => ({
@@ -226,7 +248,8 @@ export class Bridge {
         }),
       }));
       const spec = { ...o };
-      this.outputs.push({ spec, wire: this.wireFor(spec), values, publisher: null, lastAt: -Infinity, dueAt: -Infinity, last: null });
+      const device = spec.device ? deviceOf(spec.device, `bridge output ${spec.name}`) : null;
+      this.outputs.push({ spec, wire: this.wireFor(spec), values, publisher: null, lastAt: -Infinity, dueAt: -Infinity, last: null, device });
     }
     for (const o of this.outputs)
       for (const v of o.values) for (const t of v.terms) this.decoded.set(t.population, new Uint32Array(circuit.populations.find((p) => p.name === t.population)!.size));
@@ -316,6 +339,8 @@ export class Bridge {
 
   /** Codec, value paths and message template of an output as published; throws on a bad combination. */
   private wireFor(o: OutputBinding): LiveOutput['wire'] {
+    // A device output has no message: its values are written by field name.
+    if (o.device) return { type: `device ${o.device}`, codec: null as unknown as Codec, paths: [], template: {}, stamp: null };
     const type = publishedAs(o.type, '', !!o.stamped).type;
     const codec = createCodec(type, this.config.definitions);
     const defs = definitionsFor(type, this.config.definitions).definitions;
@@ -425,7 +450,7 @@ export class Bridge {
   }
 
   private advertiseOutput(out: LiveOutput): void {
-    out.publisher = this.transport.advertise(out.spec.topic, out.wire.type, out.spec.qos ?? DEFAULT_QOS);
+    out.publisher = out.device ? DEVICE_PUBLISHER : this.transport.advertise(out.spec.topic, out.wire.type, out.spec.qos ?? DEFAULT_QOS);
     out.dueAt = -Infinity;
   }
 
@@ -471,20 +496,22 @@ export class Bridge {
 
   /** Bytes in -> checked value out; everything dropped is counted. */
   private inputStream(inp: LiveInput): Observable<number | number[]> {
-    const codec = inp.codec;
     const [lo, hi] = inp.spec.valid ?? [-Infinity, Infinity];
-    const raw = new Observable<Uint8Array>((sub) => this.transport.subscribe(inp.spec.topic, inp.spec.type, inp.spec.qos ?? SENSOR_QOS, (b) => sub.next(b)));
-    return raw.pipe(
-      map((bytes) => {
-        this.stats.received++;
-        try {
-          return inp.path.get(codec.decode(bytes));
-        } catch (e) {
-          if (!(e instanceof CodecError) && !(e instanceof Error)) throw e;
-          this.stats.malformed++;
-          return null;
-        }
-      }),
+    const values: Observable<number | number[] | null> = inp.device
+      ? inp.device.input(inp.spec.field!).pipe(map((v) => (this.stats.received++, v)))
+      : new Observable<Uint8Array>((sub) => this.transport.subscribe(inp.spec.topic, inp.spec.type, inp.spec.qos ?? SENSOR_QOS, (b) => sub.next(b))).pipe(
+          map((bytes) => {
+            this.stats.received++;
+            try {
+              return inp.path!.get(inp.codec!.decode(bytes));
+            } catch (e) {
+              if (!(e instanceof CodecError) && !(e instanceof Error)) throw e;
+              this.stats.malformed++;
+              return null;
+            }
+          }),
+        );
+    return values.pipe(
       filter((v): v is number | number[] => {
         if (v === null) return false;
         const xs = typeof v === 'number' ? [v] : v;
@@ -679,10 +706,29 @@ export class Bridge {
     this.send(out, out.values.map((v) => v.limiter.stop()), true);
   }
 
+  private sendToDevice(out: LiveOutput, device: Device, values: number[], safe: boolean): void {
+    try {
+      device.write(Object.fromEntries(out.spec.values.map((v, k) => [v.path, values[k]])));
+    } catch (e) {
+      this.stats.errors++;
+      const now = performance.now();
+      if (now - this.lastErrorReport > 1000) {
+        this.lastErrorReport = now;
+        (this.config.onError ?? ((m: string) => process.stderr.write(m + '\n')))(`flux bridge: writing ${out.spec.name} to device ${device.name} failed: ${(e as Error).message}`);
+      }
+      return;
+    }
+    if (out.last) (out.last.values = values), (out.last.safe = safe), (out.last.at = this.clock());
+    else out.last = { values, safe, at: this.clock() };
+    this.stats.published++;
+    if (safe) this.stats.safePublished++;
+  }
+
   private send(out: LiveOutput, values: number[], safe: boolean): void {
     // One message object per output, rewritten in place: every published field is set each time, and
     // the encoder keeps no reference (a clone per publish at 1 kHz was measurable garbage).
     if (!out.publisher) return;
+    if (out.device) return this.sendToDevice(out, out.device, values, safe);
     const { template: msg, paths, codec, stamp } = out.wire;
     paths.forEach((p, k) => p.set(msg, values[k]));
     if (stamp) {

@@ -12,6 +12,7 @@ import { toInternal, QUANTITY_PATTERN, type Dimension } from '../engine/units.js
 import { definitionsFor } from './codec/definitions.js';
 import { compileFieldPath } from './fieldpath.js';
 import { stampedVariant } from './stamped.js';
+import type { DeviceSpec } from './devices.js';
 import type { BridgeConfig, InputBinding, OutputBinding } from './bridge.js';
 import type { EncoderSpec } from './encoders.js';
 import type { DecoderSpec } from './decoders.js';
@@ -62,12 +63,39 @@ export const BRIDGE_SCHEMA = {
     circuit: { type: 'string', description: 'the circuit file, relative to this file' },
     tick: { ...quantity, description: 'engine ticks per second (default 1 kHz)' },
     watchdog: { ...quantity, description: 'no finished tick for this long sends every output to its safe value (default 50 ms)' },
+    devices: {
+      type: 'object',
+      description: 'serial devices and Arduino boards the inputs and outputs name (drivers/serial, drivers/johnny-five)',
+      additionalProperties: {
+        type: 'object',
+        additionalProperties: false,
+        minProperties: 1,
+        maxProperties: 1,
+        properties: {
+          serial: { type: 'object', required: ['baudRate', 'framing'], description: 'a SerialDevice configuration (drivers/serial/device.ts)' },
+          board: { type: 'object', required: ['port'], description: 'a johnny-five board configuration (drivers/johnny-five/board.ts)' },
+        },
+      },
+    },
     inputs: {
       type: 'object',
-      additionalProperties: one(
-        { topic: { type: 'string', pattern: '^/?[A-Za-z~][A-Za-z0-9_/~{}]*$' }, type: { type: 'string' }, path: { type: 'string' }, qos, encoder, timeout: quantity, valid: { type: 'array', items: num, minItems: 2, maxItems: 2 } },
-        ['topic', 'type', 'path'],
-      ),
+      additionalProperties: {
+        ...one(
+          {
+            topic: { type: 'string', pattern: '^/?[A-Za-z~][A-Za-z0-9_/~{}]*$' },
+            type: { type: 'string' },
+            path: { type: 'string' },
+            device: { type: 'string', description: 'a device of `devices` instead of a topic' },
+            field: { type: 'string', description: "the device's input field" },
+            qos,
+            encoder,
+            timeout: quantity,
+            valid: { type: 'array', items: num, minItems: 2, maxItems: 2 },
+          },
+          [],
+        ),
+        oneOf: [{ required: ['topic', 'type', 'path'] }, { required: ['device', 'field'] }],
+      },
     },
     outputs: {
       type: 'object',
@@ -75,6 +103,7 @@ export const BRIDGE_SCHEMA = {
         {
           topic: { type: 'string' },
           type: { type: 'string' },
+          device: { type: 'string', description: "a device of `devices` instead of a topic; value paths name the device's output fields" },
           rate: quantity,
           qos,
           requires: { type: 'array', items: { type: 'string' } },
@@ -93,7 +122,7 @@ export const BRIDGE_SCHEMA = {
             ),
           },
         },
-        ['topic', 'type', 'rate', 'values'],
+        ['rate', 'values'],
       ),
     },
   },
@@ -104,6 +133,8 @@ export interface LoadedBridge {
   circuitFile: string;
   circuit: Circuit;
   config: BridgeConfig;
+  /** The devices the document declares (opened by whoever runs the bridge: FluxNode). */
+  devices: Record<string, DeviceSpec>;
 }
 
 let validate: ReturnType<Ajv['compile']> | undefined;
@@ -156,30 +187,35 @@ export function loadBridge(file: string, circuitFile?: string): LoadedBridge {
     }
   };
 
+  const devices = (doc.devices ?? {}) as Record<string, DeviceSpec>;
   const inputs: InputBinding[] = [];
   for (const [name, raw] of Object.entries((doc.inputs ?? {}) as Record<string, Record<string, unknown>>)) {
     const at = ['inputs', name];
     const inp = circuit.inputs.find((i) => i.name === name);
     if (!inp) issues.add(pointer(...at), `the circuit has no input "${name}"; it has ${circuit.inputs.map((i) => i.name).join(', ') || 'none'}`);
     else if (inp.target !== null && !raw.encoder) issues.add(pointer(...at), `input "${name}" drives population ${inp.target}: give an encoder`);
-    const defs = typeOk([...at, 'type'], raw.type as string);
-    pathOk([...at, 'path'], raw.path as string, defs);
+    if (raw.device !== undefined && !devices[raw.device as string]) issues.add(pointer(...at, 'device'), `no device "${raw.device as string}" in devices (${Object.keys(devices).join(', ') || 'none'})`);
+    const defs = raw.device === undefined ? typeOk([...at, 'type'], raw.type as string) : null;
+    if (defs) pathOk([...at, 'path'], raw.path as string, defs);
     let enc: EncoderSpec | undefined;
     const e = raw.encoder as Record<string, Record<string, unknown>> | undefined;
     if (e?.rate) enc = { kind: 'rate', min: e.rate.min as number, max: e.rate.max as number, rateMin: q([...at, 'encoder', 'rate', 'rate_min'], e.rate.rate_min, 'rate', 0), rateMax: q([...at, 'encoder', 'rate', 'rate_max'], e.rate.rate_max, 'rate', 0) };
     else if (e?.current) enc = { kind: 'current', min: e.current.min as number, max: e.current.max as number, currentMin: q([...at, 'encoder', 'current', 'current_min'], e.current.current_min, 'current', 0), currentMax: q([...at, 'encoder', 'current', 'current_max'], e.current.current_max, 'current', 0) };
     else if (e?.population) enc = { kind: 'population', ...(e.population as { min: number; max: number; sigma: number; amplitude: number }) };
     else if (e?.threshold) enc = { kind: 'threshold', ...(e.threshold as { threshold: number; amplitude: number }) };
-    inputs.push({ input: name, topic: raw.topic as string, type: raw.type as string, path: raw.path as string, qos: qosOf(raw.qos, SENSOR_QOS), encoder: enc, timeoutMs: q([...at, 'timeout'], raw.timeout, 'time', 500), valid: raw.valid as [number, number] | undefined });
+    const device = raw.device === undefined ? {} : { device: raw.device as string, field: raw.field as string, topic: `${raw.device as string}/${raw.field as string}`, type: 'device', path: raw.field as string };
+    inputs.push({ input: name, topic: raw.topic as string, type: raw.type as string, path: raw.path as string, ...device, qos: qosOf(raw.qos, SENSOR_QOS), encoder: enc, timeoutMs: q([...at, 'timeout'], raw.timeout, 'time', 500), valid: raw.valid as [number, number] | undefined });
   }
 
   const outputs: OutputBinding[] = [];
   for (const [name, raw] of Object.entries((doc.outputs ?? {}) as Record<string, Record<string, unknown>>)) {
     const at = ['outputs', name];
-    const defs = typeOk([...at, 'type'], raw.type as string);
+    if (raw.device === undefined && (raw.topic === undefined || raw.type === undefined)) issues.add(pointer(...at), 'give topic and type, or a device');
+    if (raw.device !== undefined && !devices[raw.device as string]) issues.add(pointer(...at, 'device'), `no device "${raw.device as string}" in devices (${Object.keys(devices).join(', ') || 'none'})`);
+    const defs = raw.device === undefined && raw.type !== undefined ? typeOk([...at, 'type'], raw.type as string) : null;
     for (const r of (raw.requires as string[] | undefined) ?? []) if (!inputs.some((i) => i.input === r)) issues.add(pointer(...at, 'requires'), `"${r}" is not an input of this bridge`);
     const values = Object.entries(raw.values as Record<string, { terms: { population: string; decoder: Record<string, Record<string, unknown>>; weight?: number }[]; limits?: Record<string, number> }>).map(([path, v]) => {
-      pathOk([...at, 'values', path], path, defs);
+      if (defs) pathOk([...at, 'values', path], path, defs);
       return {
         path,
         limits: v.limits ? { min: v.limits.min, max: v.limits.max, slewRate: v.limits.slew_rate, safe: v.limits.safe } : undefined,
@@ -198,10 +234,11 @@ export function loadBridge(file: string, circuitFile?: string): LoadedBridge {
       };
     });
     if (raw.stamped === true && defs && !stampedVariant(raw.type as string)) issues.add(pointer(...at, 'stamped'), `${raw.type as string} has no stamped variant`);
-    outputs.push({ name, topic: raw.topic as string, type: raw.type as string, rateHz: q([...at, 'rate'], raw.rate, 'rate', 10), qos: qosOf(raw.qos, DEFAULT_QOS), requires: raw.requires as string[] | undefined, fields: raw.fields as Record<string, unknown> | undefined, values, stamped: raw.stamped as boolean | undefined, frameId: raw.frame_id as string | undefined });
+    const device = raw.device === undefined ? {} : { device: raw.device as string, topic: raw.device as string, type: 'device' };
+    outputs.push({ name, topic: raw.topic as string, type: raw.type as string, ...device, rateHz: q([...at, 'rate'], raw.rate, 'rate', 10), qos: qosOf(raw.qos, DEFAULT_QOS), requires: raw.requires as string[] | undefined, fields: raw.fields as Record<string, unknown> | undefined, values, stamped: raw.stamped as boolean | undefined, frameId: raw.frame_id as string | undefined });
   }
   const tickHz = q(['tick'], doc.tick, 'rate', 1000);
   const watchdogMs = q(['watchdog'], doc.watchdog, 'time', 50);
   if (!issues.ok) throw new CircuitError(issues.issues);
-  return { file, circuitFile, circuit, config: { inputs, outputs, tickHz, watchdogMs } };
+  return { file, circuitFile, circuit, config: { inputs, outputs, tickHz, watchdogMs }, devices };
 }

@@ -14,6 +14,7 @@ import { Bridge, type BridgeConfig } from '../bridge.js';
 import { loadBridge, type LoadedBridge } from '../config.js';
 import { SimClock, WallClock, type Clock } from '../clock.js';
 import { stampedVariant } from '../stamped.js';
+import { createDevice, type Device } from '../devices.js';
 import { MemoryGraph, MemoryTransport } from '../transport/memory.js';
 import { RemapTransport } from '../transport/remap.js';
 import { RosTransport, type RclnodejsModule } from '../transport/ros.js';
@@ -49,6 +50,8 @@ interface Running {
   engine: Engine<Backend>;
   bridge: Bridge;
   clock: Clock;
+  /** Serial devices and boards the document declares, open while the bridge runs. */
+  devices: Map<string, Device>;
 }
 
 export class FluxNode {
@@ -231,6 +234,9 @@ export class FluxNode {
     this.running = next;
     next.bridge.start();
     if (old.clock !== next.clock) old.clock.close();
+    // The new bridge opened its devices while the old ones were still open: a port that only one may
+    // hold reconnects (with its backoff) once the old device lets go here.
+    await closeDevices(old.devices);
     old.engine.dispose();
     log(`flux: swapped in ${describe(next, (t) => this.resolve(t))}`);
   }
@@ -255,6 +261,7 @@ export class FluxNode {
     // Let the safe command leave before the node goes (a reliable writer may still be sending it).
     await new Promise((r) => setTimeout(r, 100));
     this.running.clock.close();
+    await closeDevices(this.running.devices);
     await this.transport.close();
     this.running.engine.dispose();
   }
@@ -286,14 +293,24 @@ function checkBackend(b: string): void {
 async function build(loaded: LoadedBridge, backend: BackendChoice, useSimTime: boolean, transport: Transport, options: FluxNodeOptions, log: (l: string) => void): Promise<Running> {
   const engine = await Engine.create(loaded.circuitFile, { backend, threads: options.threads, gpu: options.gpu, log });
   const clock: Clock = useSimTime ? new SimClock(transport) : new WallClock();
-  const config: BridgeConfig = { ...loaded.config, clock, onError: log };
+  let devices = new Map<string, Device>();
   try {
-    return { loaded, engine, bridge: new Bridge(engine, transport, config), clock };
+    devices = new Map(Object.entries(loaded.devices).map(([name, spec]) => [name, createDevice(name, spec)]));
+    // A device that is absent keeps retrying in the background; its inputs stay stale meanwhile.
+    await Promise.all([...devices.values()].map((d) => d.open()));
+    const config: BridgeConfig = { ...loaded.config, clock, onError: log, devices };
+    return { loaded, engine, bridge: new Bridge(engine, transport, config), clock, devices };
   } catch (e) {
+    await closeDevices(devices);
     clock.close();
     engine.dispose();
     throw e;
   }
+}
+
+/** Closes devices (each writes its safe values first); one that fails to close does not stop the others. */
+async function closeDevices(devices: Map<string, Device>): Promise<void> {
+  await Promise.all([...devices.values()].map((d) => d.close().catch(() => undefined)));
 }
 
 function describe(r: Running, resolve: (topic: string) => string): string {
@@ -302,7 +319,8 @@ function describe(r: Running, resolve: (topic: string) => string): string {
   return [
     `circuit ${r.loaded.circuitFile} (${net.neurons} neurons, ${net.synapses} synapses), tick ${s.tickHz} Hz, ${r.clock instanceof SimClock ? 'simulated time (/clock)' : 'wall clock'}`,
     ...s.inputs.map((i) => `  in  ${resolve(i.topic)} -> ${i.input}`),
-    ...s.outputs.map((o) => `  out ${o.name} -> ${resolve(o.topic)} (${o.type})`),
+    ...s.outputs.map((o) => (o.type.startsWith('device ') ? `  out ${o.name} -> ${o.type}` : `  out ${o.name} -> ${resolve(o.topic)} (${o.type})`)),
+    ...[...r.devices].map(([name, d]) => `  dev ${name}: ${d.describe()}`),
   ].join('\n');
 }
 

@@ -1,0 +1,82 @@
+// Devices that are not topics, as bridge inputs and outputs: serial devices (drivers/serial) and
+// Arduino boards (drivers/johnny-five) behind one small interface, so that a bridge document binds a
+// device field to a circuit input (through the same encoders, checks and staleness) and decoded
+// populations to device fields (through the same limits, safe values and watchdog) as for topics.
+import type { Observable } from 'rxjs';
+import { SerialDevice, type SerialDeviceConfig } from '../drivers/serial/device.js';
+import { openBoard, type ArduinoBoard, type BoardConfig } from '../drivers/johnny-five/board.js';
+
+export interface Device {
+  readonly name: string;
+  /** An input field's values as they arrive (latest value; nothing queues). */
+  input(field: string): Observable<number>;
+  /** Writes output fields; a device never queues writes without bound. */
+  write(values: Record<string, number>): void;
+  /** One line for logs and status: kind, port, state. */
+  describe(): string;
+  /** Starts connecting (a device that is absent keeps retrying in the background). */
+  open(): Promise<void>;
+  /** Writes the outputs' safe values where it can, then closes. */
+  close(): Promise<void>;
+}
+
+/** How a bridge document declares a device: exactly one of these. */
+export type DeviceSpec = { serial: SerialDeviceConfig } | { board: Omit<BoardConfig, 'id'> };
+
+class SerialAdapter implements Device {
+  private readonly dev: SerialDevice;
+  constructor(
+    readonly name: string,
+    cfg: SerialDeviceConfig,
+  ) {
+    this.dev = new SerialDevice({ ...cfg, name });
+  }
+  input(field: string): Observable<number> {
+    return this.dev.field(field);
+  }
+  write(values: Record<string, number>): void {
+    this.dev.write(values);
+  }
+  describe(): string {
+    return `serial ${this.dev.path ?? '(searching)'} ${this.dev.status}`;
+  }
+  open(): Promise<void> {
+    return this.dev.start();
+  }
+  close(): Promise<void> {
+    return this.dev.stop();
+  }
+}
+
+class BoardAdapter implements Device {
+  private readonly board: ArduinoBoard;
+  constructor(
+    readonly name: string,
+    private readonly cfg: BoardConfig,
+  ) {
+    this.board = openBoard(cfg);
+  }
+  input(field: string): Observable<number> {
+    return this.board.input(field);
+  }
+  write(values: Record<string, number>): void {
+    // A lost board refuses writes (its outputs are marked failed); the bridge's watchdog and the
+    // board's safe values on reconnect cover the rest.
+    for (const [k, v] of Object.entries(values)) this.board.write(k, v);
+  }
+  describe(): string {
+    return `board ${this.cfg.port} ${this.board.status.state}`;
+  }
+  async open(): Promise<void> {
+    // Connecting takes seconds (the firmware's start-up); the bridge runs meanwhile with the inputs stale.
+  }
+  close(): Promise<void> {
+    return this.board.close();
+  }
+}
+
+/** Builds (does not yet open) the device a bridge document declares. Throws on a bad declaration. */
+export function createDevice(name: string, spec: DeviceSpec): Device {
+  if ('serial' in spec) return new SerialAdapter(name, spec.serial);
+  return new BoardAdapter(name, { ...spec.board, id: name } as BoardConfig);
+}
