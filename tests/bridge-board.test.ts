@@ -81,6 +81,20 @@ describe.skipIf(missing !== null)('a circuit on an Arduino board (bridge documen
     expect(roundTrip).toBeLessThan(1500);
   }, 30_000);
 
+  it('board loss: Flux keeps running with the board lost; when it returns it reconnects and the circuit drives it again', async () => {
+    const link = uno.port;
+    await uno.stop('SIGKILL');
+    const ticks = node.bridge.stats.ticks;
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(node.bridge.stats.ticks).toBeGreaterThan(ticks + 200); // still ticking at 500 Hz
+    expect(node.devices.get('uno')!.describe()).toMatch(/lost|connecting/);
+    uno = await startUno({ link });
+    uno.setAnalog(0, 5);
+    // Reconnected (the firmware answers about 2.2 s after boot): safe values first, then the circuit's.
+    await uno.waitFor(() => (uno.servoPulseUs(9) ?? 0) > 1800, 15_000, 'the circuit to drive the servo again');
+    expect(node.devices.get('uno')!.describe()).toMatch(/ready/);
+  }, 30_000);
+
   it('stopping the node writes the safe values: servo at 90 deg (1.5 ms), pin 13 low', async () => {
     await node.shutdown();
     await uno.waitFor(() => Math.abs((uno.servoPulseUs(9) ?? 0) - 1500) <= 12 && uno.pin(13) === 0, 3000, 'the safe values');

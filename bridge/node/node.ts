@@ -81,6 +81,11 @@ export class FluxNode {
     return this.running.engine;
   }
 
+  /** The serial devices and boards the bridge document declares. */
+  get devices(): ReadonlyMap<string, Device> {
+    return this.running.devices;
+  }
+
   get loaded(): LoadedBridge {
     return this.running.loaded;
   }
