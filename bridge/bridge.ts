@@ -130,6 +130,8 @@ export type SpikeTap = (tick: TickSpikes) => void;
 export interface BridgeSnapshot {
   inputs: { input: string; topic: string; type: string; path: string; value: number | { n: number; min: number; max: number; mean: number } | null; ageMs: number | null; stale: boolean }[];
   outputs: { name: string; topic: string; type: string; values: Record<string, number>; safe: boolean; ageMs: number | null }[];
+  /** Serial devices and boards: one line each (kind, port, state). */
+  devices: { name: string; status: string }[];
 }
 
 /** Wall-clock time the tick loop spent in ticks (engine step, decoders, taps), cumulative. */
@@ -334,6 +336,7 @@ export class Bridge {
         safe: o.last?.safe ?? true,
         ageMs: o.last ? now - o.last.at : null,
       })),
+      devices: [...(this.config.devices ?? new Map<string, Device>())].map(([name, d]) => ({ name, status: d.describe() })),
     };
   }
 

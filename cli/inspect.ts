@@ -4,6 +4,8 @@ import type { ModuleNode } from '../engine/circuit/resolve.js';
 import { MODELS } from '../engine/models/registry.js';
 import { relative } from 'node:path';
 import { ProgressLine } from './progress.js';
+import { parseFile } from '../engine/circuit/parse.js';
+import { loadBridge } from '../bridge/config.js';
 
 function mib(b: number): string {
   return b >= 1 << 20 ? `${(b / (1 << 20)).toFixed(2)} MiB` : `${(b / 1024).toFixed(1)} KiB`;
@@ -15,7 +17,35 @@ function tree(node: ModuleNode, indent: string, out: string[], root: string): vo
   for (const c of node.children) tree(c, indent + '  ', out, root);
 }
 
+/** Whether a document is a bridge document (it names its circuit) rather than a circuit. */
+function isBridge(file: string): boolean {
+  const doc = parseFile(file).doc as unknown;
+  return !!doc && typeof doc === 'object' && typeof (doc as { circuit?: unknown }).circuit === 'string';
+}
+
+/** A bridge document: its bindings and devices, then the circuit it drives. */
+function inspectBridge(file: string, opts: { seed?: number; dt?: number; json?: boolean; quiet?: boolean }): string {
+  const b = loadBridge(file);
+  const c = b.config;
+  const devices = Object.entries(b.devices).map(([name, spec]) => {
+    const [kind, cfg] = Object.entries(spec)[0] as [string, Record<string, unknown>];
+    const where = kind === 'serial' ? (cfg.path ?? `usb ${cfg.vendorId}:${cfg.productId ?? '*'}`) : cfg.port;
+    const ins = kind === 'serial' ? ((cfg.inputs as { name: string }[] | undefined) ?? []).map((i) => i.name) : Object.keys((cfg.inputs as object | undefined) ?? {});
+    const outs = kind === 'serial' ? Object.keys(((cfg.output as { safe?: object } | undefined)?.safe as object | undefined) ?? {}) : Object.keys((cfg.outputs as object | undefined) ?? {});
+    return { name, kind, where: String(where), inputs: ins, outputs: outs };
+  });
+  const inputs = c.inputs.map((i) => ({ input: i.input, from: i.device ? `device ${i.device}.${i.field}` : `${i.topic} (${i.type}) ${i.path}`, encoder: i.encoder?.kind ?? 'none', timeoutMs: i.timeoutMs }));
+  const outputs = c.outputs.map((o) => ({ output: o.name, to: o.device ? `device ${o.device}` : `${o.topic} (${o.type})`, rateHz: o.rateHz, values: o.values.map((v) => v.path) }));
+  if (opts.json) return JSON.stringify({ bridge: file, circuit: b.circuitFile, tickHz: c.tickHz, watchdogMs: c.watchdogMs, devices, inputs, outputs }, null, 2);
+  const out = [`bridge ${file}`, `  circuit ${b.circuitFile}, tick ${c.tickHz} Hz, watchdog ${c.watchdogMs} ms`];
+  for (const d of devices) out.push(`  device ${d.name}: ${d.kind} on ${d.where}; inputs ${d.inputs.join(', ') || '-'}; outputs ${d.outputs.join(', ') || '-'}`);
+  for (const i of inputs) out.push(`  in  ${i.input} <- ${i.from}, encoder ${i.encoder}, stale after ${i.timeoutMs} ms`);
+  for (const o of outputs) out.push(`  out ${o.output} -> ${o.to} at ${o.rateHz} Hz: ${o.values.join(', ')}`);
+  return out.join('\n') + '\n\n' + inspect(b.circuitFile, opts);
+}
+
 export function inspect(file: string, opts: { seed?: number; dt?: number; json?: boolean; quiet?: boolean }): string {
+  if (isBridge(file)) return inspectBridge(file, opts);
   const bar = new ProgressLine('compiling', opts.quiet);
   const engine = Engine.fromFile(file, { seed: opts.seed, dt: opts.dt, progress: (f, l) => bar.update(f, l) });
   bar.done();

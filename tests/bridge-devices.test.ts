@@ -10,7 +10,7 @@ import { SerialPort } from 'serialport';
 import { FluxNode } from '../bridge/node/node.js';
 import { loadBridge } from '../bridge/config.js';
 import { CircuitError } from '../engine/circuit/errors.js';
-import { example } from './helpers.js';
+import { ROOT, example } from './helpers.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const haveSocat = spawnSync('socat', ['-V']).status === 0;
@@ -64,6 +64,17 @@ describe('devices in bridge documents', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it('flux inspect lists a bridge document\'s devices and bindings, then its circuit', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flux-dev-'));
+    const r = spawnSync('node', [join(ROOT, 'bin/flux.js'), 'inspect', bridgeDoc(dir, '/dev/ttyUSB7')], { encoding: 'utf8' });
+    rmSync(dir, { recursive: true, force: true });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/device ranger: serial on \/dev\/ttyUSB7; inputs left, right, front; outputs v, w/);
+    expect(r.stdout).toMatch(/in {2}range_front <- device ranger\.front, encoder current, stale after 300 ms/);
+    expect(r.stdout).toMatch(/out drive -> device ranger at 20 Hz: v, w/);
+    expect(r.stdout).toMatch(/circuit braitenberg/);
+  });
+
   it.runIf(haveSocat || process.env.CI === 'true')('a serial device drives the circuit and takes its commands; stopping sends the safe frame', async () => {
     expect(haveSocat, 'socat (Debian package) is needed; .ci/run installs it').toBe(true);
     const dir = mkdtempSync(join(tmpdir(), 'flux-dev-'));
@@ -97,6 +108,8 @@ describe('devices in bridge documents', () => {
     expect(w).toBeLessThan(-0.05); // turning right, away from the left obstacle
     expect(node.bridge.stats.received).toBeGreaterThan(30);
     expect(node.bridge.staleInputs()).toEqual([]);
+    // The dashboard's input/output view carries the device's state.
+    expect(node.bridge.snapshot().devices).toEqual([{ name: 'ranger', status: expect.stringMatching(/^serial .* connected$/) }]);
     clearInterval(feed);
     await node.shutdown();
     stopped = true;

@@ -49,7 +49,7 @@ export interface Telemetry {
   stats: Record<string, number>;
   rates: Record<string, number>;
   modulators: Record<string, number>;
-  io: { inputs: IoInput[]; outputs: IoOutput[] };
+  io: { inputs: IoInput[]; outputs: IoOutput[]; devices?: { name: string; status: string }[] };
   robot: { time: number; pose: { x: number; y: number; yaw: number }; commanded: { linear: number; angular: number }; collisions: number; touching: boolean; lidar: Lidar | null } | null;
   stream?: { bytesSent: number; droppedFrames: number; boundBytesPerSecond: number };
   trail?: [number, number, number][];

@@ -251,6 +251,13 @@ export function BridgeIo({ live }: { live: Live }) {
           <td>${o.safe ? html`<span class="badge bad">safe</span>` : html`<span class="badge">live</span>`}</td>
         </tr>`,
       )}
+      ${io.devices?.length ? html`<tr><th>device</th><th colspan="4">status</th></tr>` : null}
+      ${(io.devices ?? []).map(
+        (d) => html`<tr key=${'d' + d.name} data-testid=${`device-${d.name}`}>
+          <td>${d.name}</td><td colspan="3" class="muted">${d.status}</td>
+          <td>${/\b(connected|ready)\b/.test(d.status) ? html`<span class="badge">up</span>` : html`<span class="badge bad">down</span>`}</td>
+        </tr>`,
+      )}
     </table>
   </section>`;
 }
