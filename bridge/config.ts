@@ -13,6 +13,7 @@ import { definitionsFor } from './codec/definitions.js';
 import { compileFieldPath } from './fieldpath.js';
 import { stampedVariant } from './stamped.js';
 import type { DeviceSpec } from './devices.js';
+import { DEVICES_SCHEMA } from './device-schema.js';
 import type { BridgeConfig, InputBinding, OutputBinding } from './bridge.js';
 import type { EncoderSpec } from './encoders.js';
 import type { DecoderSpec } from './decoders.js';
@@ -63,20 +64,7 @@ export const BRIDGE_SCHEMA = {
     circuit: { type: 'string', description: 'the circuit file, relative to this file' },
     tick: { ...quantity, description: 'engine ticks per second (default 1 kHz)' },
     watchdog: { ...quantity, description: 'no finished tick for this long sends every output to its safe value (default 50 ms)' },
-    devices: {
-      type: 'object',
-      description: 'serial devices and Arduino boards the inputs and outputs name (drivers/serial, drivers/johnny-five)',
-      additionalProperties: {
-        type: 'object',
-        additionalProperties: false,
-        minProperties: 1,
-        maxProperties: 1,
-        properties: {
-          serial: { type: 'object', required: ['baudRate', 'framing'], description: 'a SerialDevice configuration (drivers/serial/device.ts)' },
-          board: { type: 'object', required: ['port'], description: 'a johnny-five board configuration (drivers/johnny-five/board.ts)' },
-        },
-      },
-    },
+    devices: DEVICES_SCHEMA,
     inputs: {
       type: 'object',
       additionalProperties: {

@@ -64,6 +64,22 @@ describe('devices in bridge documents', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it('device declarations are checked by the schema: a mistake names its file, line and path', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flux-dev-'));
+    const file = bridgeDoc(dir, '/dev/null');
+    const text = readFileSync(file, 'utf8').replace('      baudRate: 115200', '      baudRate: 115200\n      parity: none').replace('{ kind: lines }', '{ kind: lines, maxLength: 0 }');
+    writeFileSync(file, text);
+    let message = '';
+    try {
+      loadBridge(file);
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    rmSync(dir, { recursive: true, force: true });
+    expect(message).toMatch(/bridge\.yaml:\d+ at \/devices\/ranger\/serial\/parity: unknown property "parity"/);
+    expect(message).toMatch(/at \/devices\/ranger\/serial\/framing/);
+  });
+
   it('flux inspect lists a bridge document\'s devices and bindings, then its circuit', () => {
     const dir = mkdtempSync(join(tmpdir(), 'flux-dev-'));
     const r = spawnSync('node', [join(ROOT, 'bin/flux.js'), 'inspect', bridgeDoc(dir, '/dev/ttyUSB7')], { encoding: 'utf8' });

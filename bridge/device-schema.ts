@@ -1,0 +1,85 @@
+// JSON Schema of the device declarations in bridge documents (`devices:`), so that a mistake is
+// reported with its file, line and path like any other, before a driver opens anything. It mirrors
+// drivers/serial (SerialDeviceConfig) and drivers/johnny-five (BoardConfig); the drivers still check
+// what a schema cannot (a regex that does not compile, a layout whose fields overrun it).
+const obj = (properties: Record<string, unknown>, required: string[] = [], extra: Record<string, unknown> = {}) => ({ type: 'object', additionalProperties: false, properties, required, ...extra });
+const int = (minimum = 0, maximum?: number) => ({ type: 'integer', minimum, ...(maximum === undefined ? {} : { maximum }) });
+const num = { type: 'number' };
+const pair = { type: 'array', items: num, minItems: 2, maxItems: 2 };
+const BIN = ['u8', 'i8', 'u16le', 'u16be', 'i16le', 'i16be', 'u32le', 'u32be', 'i32le', 'i32be', 'f32le', 'f32be', 'f64le', 'f64be'];
+const limits = { min: num, max: num, safe: num };
+
+const framing = {
+  oneOf: [
+    obj({ kind: { enum: ['lines', 'json'] }, maxLength: int(1) }, ['kind']),
+    obj({ kind: { const: 'binary' }, length: int(1), sync: int(0, 255) }, ['kind', 'length']),
+    obj({ kind: { enum: ['slip', 'cobs'] }, maxLength: int(1) }, ['kind']),
+  ],
+};
+const serialInput = {
+  type: 'object',
+  required: ['name'],
+  properties: { name: { type: 'string' }, scale: num, bias: num, regex: { type: 'string' }, key: { type: 'string' }, column: int(), separator: { type: 'string' }, path: { type: 'string' }, offset: int(), type: { enum: BIN } },
+  additionalProperties: false,
+  oneOf: [{ required: ['regex'] }, { required: ['key'] }, { required: ['column'] }, { required: ['path'] }, { required: ['offset', 'type'] }],
+};
+const serial = obj(
+  {
+    path: { type: 'string' },
+    vendorId: { type: 'string', pattern: '^[0-9A-Fa-f]{4}$' },
+    productId: { type: 'string', pattern: '^[0-9A-Fa-f]{4}$' },
+    serialNumber: { type: 'string' },
+    baudRate: int(1),
+    framing,
+    inputs: { type: 'array', items: serialInput },
+    output: obj({
+      template: { type: 'string' },
+      precision: int(0, 17),
+      json: { type: 'object', additionalProperties: { type: 'string' } },
+      layout: obj({ length: int(1), fields: { type: 'array', items: obj({ name: { type: 'string' }, offset: int(), type: { enum: BIN } }, ['name', 'offset', 'type']) } }, ['length', 'fields']),
+      maxRateHz: { type: 'number', exclusiveMinimum: 0 },
+      safe: { type: 'object', additionalProperties: num },
+    }),
+    reconnect: obj({ initialMs: { type: 'number', exclusiveMinimum: 0 }, factor: { type: 'number', minimum: 1 }, maxMs: { type: 'number', exclusiveMinimum: 0 } }),
+    presenceMs: { type: 'number', minimum: 0 },
+    stopTimeoutMs: { type: 'number', minimum: 0 },
+  },
+  ['baudRate', 'framing'],
+  { anyOf: [{ required: ['path'] }, { required: ['vendorId'] }] },
+);
+const board = obj(
+  {
+    port: { type: 'string' },
+    baudRate: int(1),
+    samplingIntervalMs: { type: 'number', minimum: 10, description: 'firmata.js refuses less than 10 ms' },
+    connectTimeoutMs: { type: 'number', exclusiveMinimum: 0 },
+    watchdogMs: { type: 'number', minimum: 0 },
+    backoffMs: obj({ initial: { type: 'number', exclusiveMinimum: 0 }, max: { type: 'number', exclusiveMinimum: 0 } }, ['initial', 'max']),
+    inputs: {
+      type: 'object',
+      additionalProperties: {
+        oneOf: [
+          obj({ kind: { const: 'analog' }, pin: { enum: ['A0', 'A1', 'A2', 'A3', 'A4', 'A5'] }, range: pair }, ['kind', 'pin']),
+          obj({ kind: { const: 'digital' }, pin: int(0, 69), pullup: { type: 'boolean' }, invert: { type: 'boolean' } }, ['kind', 'pin']),
+        ],
+      },
+    },
+    outputs: {
+      type: 'object',
+      additionalProperties: {
+        oneOf: [
+          obj({ kind: { const: 'servo' }, pin: int(0, 69), pulseUs: pair, degrees: pair, ...limits }, ['kind', 'pin']),
+          obj({ kind: { enum: ['led', 'digital'] }, pin: int(0, 69), ...limits }, ['kind', 'pin']),
+          obj({ kind: { const: 'motor' }, pwm: int(0, 69), dir: int(0, 69), ...limits }, ['kind', 'pwm', 'dir']),
+        ],
+      },
+    },
+  },
+  ['port'],
+);
+
+export const DEVICES_SCHEMA = {
+  type: 'object',
+  description: 'serial devices and Arduino boards the inputs and outputs name (drivers/serial, drivers/johnny-five)',
+  additionalProperties: { type: 'object', additionalProperties: false, minProperties: 1, maxProperties: 1, properties: { serial, board } },
+};
