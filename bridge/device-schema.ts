@@ -61,6 +61,7 @@ const board = obj(
         oneOf: [
           obj({ kind: { const: 'analog' }, pin: { enum: ['A0', 'A1', 'A2', 'A3', 'A4', 'A5'] }, range: pair }, ['kind', 'pin']),
           obj({ kind: { const: 'digital' }, pin: int(0, 69), pullup: { type: 'boolean' }, invert: { type: 'boolean' } }, ['kind', 'pin']),
+          obj({ kind: { const: 'proximity' }, pin: { enum: ['A0', 'A1', 'A2', 'A3', 'A4', 'A5'] }, controller: { type: 'string' } }, ['kind', 'pin', 'controller']),
         ],
       },
     },

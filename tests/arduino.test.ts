@@ -29,7 +29,7 @@ describe.skipIf(missing !== null)('Arduino board on Firmata firmware in simavr',
     backoffMs: { initial: 50, max: 500 },
     watchdogMs: 300,
     connectTimeoutMs: 2000,
-    inputs: { light: { kind: 'analog', pin: 'A0' }, button: { kind: 'digital', pin: 7 } },
+    inputs: { light: { kind: 'analog', pin: 'A0' }, button: { kind: 'digital', pin: 7 }, ir: { kind: 'proximity', pin: 'A1', controller: 'GP2Y0A21YK' } },
     outputs: {
       led: { kind: 'digital', pin: 13, safe: 0 },
       pan: SERVO,
@@ -81,6 +81,17 @@ describe.skipIf(missing !== null)('Arduino board on Firmata firmware in simavr',
       const want = Math.round((volts / 5) * 1023);
       const got = await waitInput('light', (v) => Math.abs(v - want) <= 3, 2000);
       expect(Math.abs(got - want)).toBeLessThanOrEqual(3);
+    }
+  });
+
+  it('a Sharp GP2Y0A21YK IR ranger on A1 reads in metres through johnny-five\'s Proximity curve', async () => {
+    // johnny-five's fit for this sensor: cm = 12343.85 * raw^-1.15 (raw: 10-bit reading, 5 V reference).
+    const metres = (raw: number) => (12343.85 * raw ** -1.15) / 100;
+    for (const volts of [0.8, 1.6]) {
+      uno.setAnalog(1, volts);
+      const raw = (volts / 5) * 1023;
+      // The reading is within 3 counts; the curve falls with raw, so the bounds swap.
+      await waitInput('ir', (m) => m <= metres(raw - 3) && m >= metres(raw + 3), 3000);
     }
   });
 

@@ -54,6 +54,7 @@ interface J5Motor {
 interface J5 {
   Board: new (o: Record<string, unknown>) => J5Board;
   Sensor: new (o: Record<string, unknown>) => J5Sensor;
+  Proximity: new (o: Record<string, unknown>) => J5Sensor & { cm: number };
   Servo: new (o: Record<string, unknown>) => J5Servo;
   Led: new (o: Record<string, unknown>) => J5Led;
   Pin: new (o: Record<string, unknown>) => J5Pin;
@@ -84,7 +85,14 @@ export interface DigitalInputConfig {
   pullup?: boolean;
   invert?: boolean;
 }
-export type InputConfig = AnalogInputConfig | DigitalInputConfig;
+/** An analog distance sensor johnny-five knows (its Proximity class): the value is in metres. */
+export interface ProximityInputConfig {
+  kind: 'proximity';
+  pin: AnalogPin;
+  /** johnny-five's controller name, e.g. GP2Y0A21YK (Sharp IR, 10-80 cm), GP2D120XJ00F, GP2Y0A02YK0F, GP2Y0A41SK0F, MB1000. */
+  controller: string;
+}
+export type InputConfig = AnalogInputConfig | DigitalInputConfig | ProximityInputConfig;
 
 interface OutputLimits {
   /** Written values are clamped to [min, max]. */
@@ -374,6 +382,11 @@ export class ArduinoBoard {
         const r = c.range;
         s.on('data', () => subj.next(r ? r[0] + ((r[1] - r[0]) * s.raw) / 1023 : s.raw));
         live.sensors.push(s);
+      } else if (c.kind === 'proximity') {
+        // johnny-five converts the reading with the sensor's own curve; metres, as ROS ranges are.
+        const s = new five.Proximity({ controller: c.controller, pin: c.pin, board, freq });
+        s.on('data', () => subj.next(s.cm / 100));
+        live.sensors.push(s);
       } else {
         io.on('error', () => {});
         const mode = c.pullup ? 0x0b : 0x00; // PIN_MODE_PULLUP : INPUT
@@ -450,7 +463,11 @@ export class ArduinoBoard {
     this.live = null;
     if (!live) return;
     if (live.watchdog) clearInterval(live.watchdog);
-    for (const s of live.sensors) s.disable();
+    for (const s of live.sensors) {
+      // Proximity has no disable(); its listeners go with it, and the lost io stops reporting.
+      if (typeof s.disable === 'function') s.disable();
+      s.removeAllListeners('data');
+    }
     live.io.removeAllListeners();
     live.io.on('error', () => {});
     live.port.removeAllListeners();
