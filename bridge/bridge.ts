@@ -677,14 +677,8 @@ export class Bridge {
 
   /** Counts and reports an error (once a second at most), and sends every output safe. */
   private failed(e: unknown): void {
-    this.stats.errors++;
+    this.report(() => `${(e as Error)?.message ?? String(e)}; outputs sent to their safe values (${this.stats.errors} errors so far)`);
     this.tripped = true;
-    const now = performance.now();
-    if (now - this.lastErrorReport > 1000) {
-      this.lastErrorReport = now;
-      const message = `flux bridge: ${(e as Error)?.message ?? String(e)}; outputs sent to their safe values (${this.stats.errors} errors so far)`;
-      (this.config.onError ?? ((m: string) => process.stderr.write(m + '\n')))(message);
-    }
     for (const out of this.outputs) {
       try {
         this.sendSafe(out);
@@ -692,6 +686,15 @@ export class Bridge {
         // send() reports its own failures; one bad publisher must not keep the others from going safe.
       }
     }
+  }
+
+  /** Counts an error the bridge survived and reports it, at most once a second. */
+  private report(message: () => string): void {
+    this.stats.errors++;
+    const now = performance.now();
+    if (now - this.lastErrorReport <= 1000) return;
+    this.lastErrorReport = now;
+    (this.config.onError ?? ((m: string) => process.stderr.write(m + '\n')))(`flux bridge: ${message()}`);
   }
 
   private publish(out: LiveOutput): void {
@@ -709,46 +712,26 @@ export class Bridge {
     this.send(out, out.values.map((v) => v.limiter.stop()), true);
   }
 
-  private sendToDevice(out: LiveOutput, device: Device, values: number[], safe: boolean): void {
-    try {
-      device.write(Object.fromEntries(out.spec.values.map((v, k) => [v.path, values[k]])));
-    } catch (e) {
-      this.stats.errors++;
-      const now = performance.now();
-      if (now - this.lastErrorReport > 1000) {
-        this.lastErrorReport = now;
-        (this.config.onError ?? ((m: string) => process.stderr.write(m + '\n')))(`flux bridge: writing ${out.spec.name} to device ${device.name} failed: ${(e as Error).message}`);
-      }
-      return;
-    }
-    if (out.last) (out.last.values = values), (out.last.safe = safe), (out.last.at = this.clock());
-    else out.last = { values, safe, at: this.clock() };
-    this.stats.published++;
-    if (safe) this.stats.safePublished++;
-  }
-
   private send(out: LiveOutput, values: number[], safe: boolean): void {
-    // One message object per output, rewritten in place: every published field is set each time, and
-    // the encoder keeps no reference (a clone per publish at 1 kHz was measurable garbage).
     if (!out.publisher) return;
-    if (out.device) return this.sendToDevice(out, out.device, values, safe);
-    const { template: msg, paths, codec, stamp } = out.wire;
-    paths.forEach((p, k) => p.set(msg, values[k]));
-    if (stamp) {
-      const ms = this.time.rosTime();
-      stamp.sec = Math.floor(ms / 1000);
-      stamp.nanosec = Math.min(999_999_999, Math.round((ms - stamp.sec * 1000) * 1e6));
-    }
     try {
-      out.publisher.publish(codec.encode(msg));
-    } catch (e) {
-      // One output's publisher failing (a closed or broken topic) must not stop the others.
-      this.stats.errors++;
-      const now = performance.now();
-      if (now - this.lastErrorReport > 1000) {
-        this.lastErrorReport = now;
-        (this.config.onError ?? ((m: string) => process.stderr.write(m + '\n')))(`flux bridge: publishing ${out.spec.name} on ${out.spec.topic} failed: ${(e as Error).message}`);
+      if (out.device) out.device.write(Object.fromEntries(out.spec.values.map((v, k) => [v.path, values[k]])));
+      else {
+        // One message object per output, rewritten in place: every published field is set each time,
+        // and the encoder keeps no reference (a clone per publish at 1 kHz was measurable garbage).
+        const { template: msg, paths, codec, stamp } = out.wire;
+        paths.forEach((p, k) => p.set(msg, values[k]));
+        if (stamp) {
+          const ms = this.time.rosTime();
+          stamp.sec = Math.floor(ms / 1000);
+          stamp.nanosec = Math.min(999_999_999, Math.round((ms - stamp.sec * 1000) * 1e6));
+        }
+        out.publisher.publish(codec.encode(msg));
       }
+    } catch (e) {
+      // One output failing (a closed or broken topic, a device that refuses) must not stop the others.
+      const what = out.device ? `writing ${out.spec.name} to device ${out.device.name}` : `publishing ${out.spec.name} on ${out.spec.topic}`;
+      this.report(() => `${what} failed: ${(e as Error).message}`);
       return;
     }
     // What the dashboard shows (one object per output, rewritten: no garbage per publish).
