@@ -108,6 +108,7 @@ export function buildCli(rosArgs: string[] = []): Command {
     .description('run a bridge document (topics <-> circuit) as a robot node until SIGINT/SIGTERM; ROS arguments follow --ros-args')
     .argument('<bridge>', 'bridge document (YAML or JSON) naming its circuit')
     .option('--ros', 'use ROS 2 through rclnodejs (needs a sourced ROS 2)')
+    .option('--dds', 'join the ROS 2 graph over DDS with Flux\'s own Cyclone DDS participant (no ROS install; domain from ROS_DOMAIN_ID)')
     .option('--sim <arena>', 'drive the built-in simulated robot: an arena name (default, cluttered) or file')
     .option('--paced <factor>', 'with --sim: real-time factor to pace at, 0 for as fast as it runs', Number, 1)
     .option('--seed <n>', 'with --sim: re-place the arena\'s random obstacles', seed)
@@ -119,10 +120,10 @@ export function buildCli(rosArgs: string[] = []): Command {
     .option('--dashboard <address>', 'the dashboard\'s host:port (default with --ros and --sim: 127.0.0.1:8765, a free port if taken; any host but loopback needs the token it prints)')
     .option('--no-dashboard', 'do not start the dashboard')
     .addOption(backendOption())
-    .action((file: string, o: { ros?: boolean; sim?: string; paced: number; seed?: number; plot: string; reward?: boolean; threads?: number; status: number; duration?: number; backend: BackendChoice; dashboard?: string | false }) => {
-      if (o.ros && o.sim) throw new InvalidArgumentError('choose --ros or --sim, not both');
+    .action((file: string, o: { ros?: boolean; dds?: boolean; sim?: string; paced: number; seed?: number; plot: string; reward?: boolean; threads?: number; status: number; duration?: number; backend: BackendChoice; dashboard?: string | false }) => {
+      if ([o.ros, o.dds, o.sim !== undefined].filter(Boolean).length > 1) throw new InvalidArgumentError('choose one of --ros, --dds and --sim');
       if (o.reward && !o.sim) throw new InvalidArgumentError('--reward needs --sim');
-      return run(file, rosArgs, { ros: o.ros, sim: o.sim, paced: o.paced, seed: o.seed, plot: o.plot, reward: o.reward, threads: o.threads, status: o.status, durationMs: o.duration, backend: o.backend, dashboard: o.dashboard });
+      return run(file, rosArgs, { ros: o.ros, dds: o.dds, sim: o.sim, paced: o.paced, seed: o.seed, plot: o.plot, reward: o.reward, threads: o.threads, status: o.status, durationMs: o.duration, backend: o.backend, dashboard: o.dashboard });
     });
 
   program

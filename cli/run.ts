@@ -12,6 +12,8 @@ import type { Simulation } from '../sim/simulation.js';
 
 export interface RunOptions {
   ros?: boolean;
+  /** Join the ROS 2 graph through Flux's own DDS participant (no ROS install needed). */
+  dds?: boolean;
   /** An arena name or file: drive the simulated robot. */
   sim?: string;
   /** With --sim: pace to the wall clock at this real-time factor (0: as fast as possible). */
@@ -65,10 +67,10 @@ async function openDashboard(node: FluxNode, sim: Simulation | undefined, o: Run
 
 export async function run(bridgeFile: string, rosArgs: string[], o: RunOptions): Promise<void> {
   if (o.sim !== undefined) return runSim(bridgeFile, rosArgs, o);
-  if (!o.ros)
-    console.log('flux: no transport chosen (--ros for ROS 2, --sim <arena> for the simulated robot): running on an empty in-process graph, so inputs stay stale and outputs publish their safe values');
-  const node = await FluxNode.start({ bridge: bridgeFile, transport: o.ros ? 'ros' : 'memory', rosArgs, backend: o.backend, threads: o.threads });
-  const dash = await openDashboard(node, undefined, o, !!o.ros);
+  if (!o.ros && !o.dds)
+    console.log('flux: no transport chosen (--ros for ROS 2, --dds for ROS 2 over DDS without a ROS install, --sim <arena> for the simulated robot): running on an empty in-process graph, so inputs stay stale and outputs publish their safe values');
+  const node = await FluxNode.start({ bridge: bridgeFile, transport: o.ros ? 'ros' : o.dds ? 'dds' : 'memory', rosArgs, backend: o.backend, threads: o.threads });
+  const dash = await openDashboard(node, undefined, o, !!(o.ros || o.dds));
   const stop = async () => {
     await dash?.close();
     return shutdownSummary(node);

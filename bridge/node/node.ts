@@ -17,6 +17,7 @@ import { stampedVariant } from '../stamped.js';
 import { createDevice, type Device } from '../devices.js';
 import { MemoryGraph, MemoryTransport } from '../transport/memory.js';
 import { RemapTransport } from '../transport/remap.js';
+import { DdsTransport } from '../transport/dds.js';
 import { RosTransport, type RclnodejsModule } from '../transport/ros.js';
 import type { Transport } from '../transport/transport.js';
 import { LocalParameters, RosParameters, type ParamValue, type Parameters, type SetParametersResult } from './parameters.js';
@@ -25,7 +26,8 @@ import { parseRosArgs, resolveTopic, type RosArgs } from './rosargs.js';
 export interface FluxNodeOptions {
   /** The bridge document (the `bridge` parameter's default). */
   bridge: string;
-  transport: 'ros' | 'memory';
+  /** ros: rclnodejs on a sourced ROS 2; dds: Flux's own DDS participant (no ROS install); memory: in-process. */
+  transport: 'ros' | 'dds' | 'memory';
   /** ROS arguments, with their --ros-args markers (see splitRosArgs). */
   rosArgs?: string[];
   /** The in-process graph of the memory transport (the simulated robot's, a test's). */
@@ -114,6 +116,11 @@ export class FluxNode {
       // rcl has applied __node and __ns.
       nodeName = ros.node.name();
       namespace = ros.node.namespace() || '/';
+    } else if (options.transport === 'dds') {
+      // No rcl here: names, namespaces and remaps resolve in Flux with rcl's rules, as on the memory transport.
+      const dds = DdsTransport.open({ onDiagnostic: (d) => log(`flux: dds: ${d.message}`) });
+      transport = new RemapTransport(dds, (t) => resolveTopic(t, args, nodeName, namespace));
+      params = new LocalParameters(args, nodeName, namespace);
     } else {
       transport = new RemapTransport(new MemoryTransport(options.graph ?? new MemoryGraph()), (t) => resolveTopic(t, args, nodeName, namespace));
       params = new LocalParameters(args, nodeName, namespace);

@@ -1,0 +1,50 @@
+#!/usr/bin/env node
+// Builds Flux's Cyclone DDS addon (native/dds) against the libddsc present on this machine, at
+// install time (package.json "install") or on demand (`npm run build:dds`). Without libddsc the
+// build is skipped with the command that would install it: the `dds` transport then reports itself
+// unavailable and the rest of Flux works. A failed compile is reported the same way and never fails
+// `npm ci`, unless FLUX_DDS_REQUIRED=1 (CI sets it, so a broken addon cannot pass unnoticed).
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const required = process.env.FLUX_DDS_REQUIRED === '1';
+
+function give(reason) {
+  const line = `flux: the DDS transport is not built: ${reason}`;
+  if (required) {
+    console.error(line);
+    process.exit(1);
+  }
+  console.warn(line);
+  process.exit(0);
+}
+
+// Where Cyclone DDS may live besides the system: a sourced ROS 2 (its own cyclonedds) or CYCLONEDDS_HOME.
+const pkgPaths = [process.env.CYCLONEDDS_HOME && join(process.env.CYCLONEDDS_HOME, 'lib/pkgconfig'), process.env.ROS_DISTRO && `/opt/ros/${process.env.ROS_DISTRO}/lib/pkgconfig`, process.env.ROS_DISTRO && `/opt/ros/${process.env.ROS_DISTRO}/lib/x86_64-linux-gnu/pkgconfig`]
+  .filter((p) => p && existsSync(p));
+const env = { ...process.env, PKG_CONFIG_PATH: [...pkgPaths, process.env.PKG_CONFIG_PATH].filter(Boolean).join(':') };
+
+if (spawnSync('pkg-config', ['--version'], { env }).status !== 0) give('pkg-config is missing (apt-get install pkg-config cyclonedds-dev)');
+if (spawnSync('pkg-config', ['--exists', 'CycloneDDS'], { env }).status !== 0) give('Cyclone DDS is not installed (apt-get install cyclonedds-dev; on a ROS 2 machine, source its setup.bash)');
+if (spawnSync('c++', ['--version'], { env }).status !== 0) give('no C++ compiler (apt-get install g++)');
+
+// node-gyp: npm's own (npm hands its path to lifecycle scripts), else the one beside npm.
+const gyp = process.env.npm_config_node_gyp ?? join(dirname(process.execPath), '../lib/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js');
+if (!existsSync(gyp)) give(`node-gyp not found (looked at ${gyp}); run this through npm: npm run build:dds`);
+
+// Node's headers must come from this machine: node-gyp would download them, and on robots and in
+// CI only the npm registry may be reachable.
+const nodedir = [process.env.npm_config_nodedir, join(dirname(process.execPath), '..'), '/usr'].find((d) => d && existsSync(join(d, 'include/node/node_api.h')));
+if (!nodedir) give(`Node.js headers not found (apt-get install libnode-dev, or a Node.js tarball's include/)`);
+
+const started = Date.now();
+const r = spawnSync(process.execPath, [gyp, 'rebuild', `--nodedir=${nodedir}`, '--jobs=2'], { cwd: here, env, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
+if (r.status !== 0) {
+  process.stderr.write(r.stdout + r.stderr);
+  give(`the compile failed (output above); libddsc ${spawnSync('pkg-config', ['--modversion', 'CycloneDDS'], { env, encoding: 'utf8' }).stdout.trim()}`);
+}
+const version = spawnSync('pkg-config', ['--modversion', 'CycloneDDS'], { env, encoding: 'utf8' }).stdout.trim();
+console.log(`flux: built the DDS transport against Cyclone DDS ${version} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
