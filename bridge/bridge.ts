@@ -28,6 +28,7 @@ import { createDecoder, type Decoder, type DecoderSpec } from './decoders.js';
 import { Limiter, type LimitSpec } from './limits.js';
 import { WallClock, type Clock } from './clock.js';
 import { DEFAULT_QOS, SENSOR_QOS, type Publisher, type QoS, type Transport } from './transport/transport.js';
+import { RELAY_DRIVE, SpikeReceiver, SpikeSender, type SpikeLinkStats, type SpikeReceiveSpec, type SpikeSendSpec } from './spike-link.js';
 
 export interface InputBinding {
   /** The circuit input it drives (a population input, or a signal input feeding a modulator). */
@@ -94,6 +95,8 @@ export interface BridgeConfig {
   devices?: Map<string, Device>;
   /** Errors the bridge survived (a failed engine step, a publisher that threw); default: stderr. */
   onError?: (message: string) => void;
+  /** Spike links to and from other Flux processes (bridge/spike-link.ts: distributed circuits). */
+  spikes?: { send: SpikeSendSpec[]; receive: SpikeReceiveSpec[] };
 }
 
 export interface BridgeStats {
@@ -214,6 +217,10 @@ export class Bridge {
   private deferred: (() => void)[] = [];
   /** A betweenTicks operation in progress: the next tick waits for it. */
   private held: Promise<void> | null = null;
+  private readonly senders: SpikeSender[] = [];
+  private readonly receivers: SpikeReceiver[] = [];
+  /** Ticks run since start: spike links number ticks from 0. */
+  private linkTick = 0;
 
   constructor(
     private readonly engine: Engine<Backend>,
@@ -255,6 +262,18 @@ export class Bridge {
     }
     for (const o of this.outputs)
       for (const v of o.values) for (const t of v.terms) this.decoded.set(t.population, new Uint32Array(circuit.populations.find((p) => p.name === t.population)!.size));
+    for (const s of config.spikes?.send ?? []) {
+      const pop = circuit.populations.find((p) => p.name === s.population);
+      if (!pop) throw new Error(`bridge spikes.send ${s.population}: the circuit has no population "${s.population}"`);
+      this.senders.push(new SpikeSender(s, pop.size));
+    }
+    for (const r of config.spikes?.receive ?? []) {
+      const inp = circuit.inputs.find((i) => i.name === r.input);
+      const relay = inp?.target ? circuit.populations.find((p) => p.name === inp.target) : undefined;
+      if (!inp || !relay || inp.mode !== 'rate' || relay.model !== 'poisson')
+        throw new Error(`bridge spikes.receive ${r.input}: needs a rate input of a poisson relay population (rate 0 Hz, the remote population's size); ${!inp ? 'the circuit has no such input' : `it ${inp.mode === 'rate' ? '' : `is a ${inp.mode} input and `}targets ${relay ? `${relay.name} (${relay.model})` : 'no population'}`}`);
+      this.receivers.push(new SpikeReceiver(r, relay.size));
+    }
     // The decoders read a tick's spikes in one piece from the engine's recording (one read-back per
     // tick on a GPU, not one per step and population); the bridge takes them out as it goes.
     this.configureRecording();
@@ -262,7 +281,7 @@ export class Bridge {
 
   /** Records what the decoders read, or every population while a spike tap is set. */
   private configureRecording(): void {
-    this.engine.backend.configureRecording({ spikes: this.tap ? 'all' : [...this.decoded.keys()], rateBin: 0 });
+    this.engine.backend.configureRecording({ spikes: this.tap ? 'all' : [...new Set([...this.decoded.keys(), ...this.senders.map((s) => s.spec.population)])], rateBin: 0 });
     this.recordingStale = false;
   }
 
@@ -469,6 +488,9 @@ export class Bridge {
     this.running = true;
     for (const inp of this.inputs) this.subscribeInput(inp);
     for (const out of this.outputs) this.advertiseOutput(out);
+    this.linkTick = 0;
+    for (const s of this.senders) s.open(this.transport);
+    for (const r of this.receivers) r.open(this.transport);
     this.lastTickDone = this.clock();
     this.lastTickWall = performance.now();
     this.startWatchdog();
@@ -490,6 +512,7 @@ export class Bridge {
     for (const inp of this.inputs) inp.sub?.unsubscribe();
     if (options.safe !== false) for (const out of this.outputs) this.sendSafe(out);
     for (const out of this.outputs) out.publisher?.close();
+    for (const l of [...this.senders, ...this.receivers]) l.close();
     // A loop stuck in an engine step (a hung GPU) must not hold up shutdown: the safe command is out.
     const loop = this.loop?.catch(() => undefined);
     let timer: NodeJS.Timeout | undefined;
@@ -540,6 +563,8 @@ export class Bridge {
     this.nextDue = Infinity;
     this.waiting = true;
     await Promise.race([this.time.ready(), new Promise<void>((r) => (this.wakeLoop = r))]);
+    // Lockstep spike links: the first tick waits for the receivers that must see every tick.
+    await Promise.race([Promise.all(this.senders.map((s) => s.ready(() => !this.running))), new Promise<void>((r) => (this.wakeLoop = r))]);
     this.waiting = false;
     let due = this.clock();
     this.lastTickDone = due;
@@ -606,7 +631,9 @@ export class Bridge {
     const tap = this.tap;
     const steps = Math.max(1, Math.round(this.periodMs / backend.dt));
     const first = backend.stepIndex;
-    await this.engine.step(steps);
+    if (this.receivers.length) await this.stepWithRelays(steps, backend.dt);
+    else await this.engine.step(steps);
+    this.linkTick++;
     const rec = backend.recording();
     const all = tap ? new Map(Object.keys(rec.populations).map((pop) => [pop, takeSpikes(rec, pop)])) : null;
     const taken = new Map([...this.decoded.keys()].map((pop) => [pop, { ...(all?.get(pop) ?? takeSpikes(rec, pop)), at: 0 }]));
@@ -621,6 +648,11 @@ export class Bridge {
       }
       for (const out of this.outputs) for (const v of out.values) for (const t of v.terms) t.decoder.step(perStep.get(t.population)!, backend.dt);
     }
+    for (const s of this.senders) {
+      const pop = s.spec.population;
+      const t = taken.get(pop) ?? all?.get(pop) ?? takeSpikes(rec, pop);
+      s.send(first, steps, backend.dt, t.steps, t.indices);
+    }
     this.stats.ticks++;
     if (tap && all) {
       try {
@@ -630,6 +662,42 @@ export class Bridge {
         this.setSpikeTap(null);
       }
     }
+  }
+
+  /**
+   * One tick with remote spikes: the engine runs in segments so that each relay fires its spikes in
+   * exactly the step the sender's population fired them (see bridge/spike-link.ts), and rests between.
+   */
+  private async stepWithRelays(steps: number, dt: number): Promise<void> {
+    const backend = this.engine.backend;
+    const plans = await Promise.all(this.receivers.map((r) => r.forTick(this.linkTick, steps, dt)));
+    const offsets = [...new Set(plans.flatMap((p) => [...p.keys()]))].sort((a, b) => a - b);
+    let at = 0;
+    for (const o of offsets) {
+      if (o > at) await this.engine.step(o - at);
+      const firing: string[] = [];
+      plans.forEach((plan, k) => {
+        const indices = plan.get(o);
+        if (!indices) return;
+        const r = this.receivers[k];
+        const drive = new Float64Array(r.size);
+        for (const i of indices) drive[i] = RELAY_DRIVE;
+        backend.setInput(r.spec.input, drive);
+        firing.push(r.spec.input);
+      });
+      await this.engine.step(1);
+      for (const input of firing) backend.setInput(input, 0);
+      at = o + 1;
+    }
+    if (at < steps) await this.engine.step(steps - at);
+  }
+
+  /** Spike links' counters (distributed circuits), by topic. */
+  spikeLinks(): { role: 'send' | 'receive'; topic: string; name: string; stats: SpikeLinkStats }[] {
+    return [
+      ...this.senders.map((s) => ({ role: 'send' as const, topic: s.spec.topic, name: s.spec.population, stats: { ...s.stats } })),
+      ...this.receivers.map((r) => ({ role: 'receive' as const, topic: r.spec.topic, name: r.spec.input, stats: { ...r.stats } })),
+    ];
   }
 
   /**

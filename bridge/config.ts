@@ -13,6 +13,7 @@ import { definitionsFor } from './codec/definitions.js';
 import { compileFieldPath } from './fieldpath.js';
 import { stampedVariant } from './stamped.js';
 import type { DeviceSpec } from './devices.js';
+import type { SpikeReceiveSpec, SpikeSendSpec } from './spike-link.js';
 import { DEVICES_SCHEMA } from './device-schema.js';
 import type { BridgeConfig, InputBinding, OutputBinding } from './bridge.js';
 import type { EncoderSpec } from './encoders.js';
@@ -65,6 +66,41 @@ export const BRIDGE_SCHEMA = {
     tick: { ...quantity, description: 'engine ticks per second (default 1 kHz)' },
     watchdog: { ...quantity, description: 'no finished tick for this long sends every output to its safe value (default 50 ms)' },
     devices: DEVICES_SCHEMA,
+    spikes: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'spike links to and from other Flux processes (distributed circuits; bridge/spike-link.ts)',
+      properties: {
+        send: {
+          type: 'object',
+          description: "populations whose spikes this process sends, one message per tick; keys are population names",
+          additionalProperties: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['topic'],
+            properties: {
+              topic: { type: 'string' },
+              wait_for: { type: 'integer', minimum: 0, description: 'receivers to wait for before the first tick (lockstep links), default 0' },
+            },
+          },
+        },
+        receive: {
+          type: 'object',
+          description: 'spikes fired by a relay population: keys are rate inputs that target a poisson population with rate 0',
+          additionalProperties: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['topic'],
+            properties: {
+              topic: { type: 'string' },
+              delay: { type: 'integer', minimum: 1, description: 'ticks added to every spike, at least 1 (default 1)' },
+              sync: { enum: ['lockstep', 'free'], description: 'lockstep (default): wait for the sender\'s tick; free: fire what has arrived' },
+              timeout: { ...quantity, description: 'lockstep: how long a tick waits for the sender (default 1 s)' },
+            },
+          },
+        },
+      },
+    },
     inputs: {
       type: 'object',
       additionalProperties: {
@@ -225,8 +261,23 @@ export function loadBridge(file: string, circuitFile?: string): LoadedBridge {
     const device = raw.device === undefined ? {} : { device: raw.device as string, topic: raw.device as string, type: 'device' };
     outputs.push({ name, topic: raw.topic as string, type: raw.type as string, ...device, rateHz: q([...at, 'rate'], raw.rate, 'rate', 10), qos: qosOf(raw.qos, DEFAULT_QOS), requires: raw.requires as string[] | undefined, fields: raw.fields as Record<string, unknown> | undefined, values, stamped: raw.stamped as boolean | undefined, frameId: raw.frame_id as string | undefined });
   }
+  const spikes = { send: [] as SpikeSendSpec[], receive: [] as SpikeReceiveSpec[] };
+  const sp = (doc.spikes ?? {}) as { send?: Record<string, { topic: string; wait_for?: number }>; receive?: Record<string, { topic: string; delay?: number; sync?: 'lockstep' | 'free'; timeout?: unknown }> };
+  for (const [population, raw] of Object.entries(sp.send ?? {})) {
+    if (!circuit.populations.some((p) => p.name === population)) issues.add(pointer('spikes', 'send', population), `the circuit has no population "${population}"`);
+    spikes.send.push({ population, topic: raw.topic, waitFor: raw.wait_for });
+  }
+  for (const [input, raw] of Object.entries(sp.receive ?? {})) {
+    const at = ['spikes', 'receive', input];
+    const inp = circuit.inputs.find((i) => i.name === input);
+    const relay = inp?.target ? circuit.populations.find((p) => p.name === inp.target) : undefined;
+    if (!inp) issues.add(pointer(...at), `the circuit has no input "${input}"; a relay needs a rate input targeting a poisson population with rate 0`);
+    else if (inp.mode !== 'rate' || !relay || relay.model !== 'poisson') issues.add(pointer(...at), `input "${input}" must be a rate input targeting a poisson population (the relay); it is a ${inp.mode} input${relay ? ` of ${relay.name} (${relay.model})` : ''}`);
+    else if ((relay.params.rate ?? 0) !== 0) issues.add(pointer(...at), `relay population ${relay.name} must have rate 0 Hz (it has ${relay.params.rate} Hz): it would fire spikes the sender never fired`);
+    spikes.receive.push({ input, topic: raw.topic, delayTicks: raw.delay, sync: raw.sync, timeoutMs: q([...at, 'timeout'], raw.timeout, 'time', 1000) });
+  }
   const tickHz = q(['tick'], doc.tick, 'rate', 1000);
   const watchdogMs = q(['watchdog'], doc.watchdog, 'time', 50);
   if (!issues.ok) throw new CircuitError(issues.issues);
-  return { file, circuitFile, circuit, config: { inputs, outputs, tickHz, watchdogMs }, devices };
+  return { file, circuitFile, circuit, config: { inputs, outputs, tickHz, watchdogMs, ...(spikes.send.length || spikes.receive.length ? { spikes } : {}) }, devices };
 }
