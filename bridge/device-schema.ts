@@ -8,6 +8,16 @@ const num = { type: 'number' };
 const pair = { type: 'array', items: num, minItems: 2, maxItems: 2 };
 const BIN = ['u8', 'i8', 'u16le', 'u16be', 'i16le', 'i16be', 'u32le', 'u32be', 'i32le', 'i32be', 'f32le', 'f32be', 'f64le', 'f64be'];
 const limits = { min: num, max: num, safe: num };
+/** One schema per `kind` (if/then rather than oneOf): a mistake is reported once, against the kind it
+ *  declares, instead of once for every kind it is not. */
+const byKind = (kinds: Record<string, ReturnType<typeof obj>>) => ({
+  type: 'object',
+  required: ['kind'],
+  properties: { kind: { enum: Object.keys(kinds) } },
+  allOf: Object.entries(kinds).map(([kind, then]) => ({ if: { properties: { kind: { const: kind } }, required: ['kind'] }, then })),
+});
+/** IMU fields (drivers/johnny-five ImuField): m/s^2, rad/s, degrees Celsius. */
+export const IMU_FIELD_NAMES = ['accelX', 'accelY', 'accelZ', 'gyroX', 'gyroY', 'gyroZ', 'temperature'];
 
 const framing = {
   oneOf: [
@@ -57,23 +67,29 @@ const board = obj(
     backoffMs: obj({ initial: { type: 'number', exclusiveMinimum: 0 }, max: { type: 'number', exclusiveMinimum: 0 } }, ['initial', 'max']),
     inputs: {
       type: 'object',
-      additionalProperties: {
-        oneOf: [
-          obj({ kind: { const: 'analog' }, pin: { enum: ['A0', 'A1', 'A2', 'A3', 'A4', 'A5'] }, range: pair }, ['kind', 'pin']),
-          obj({ kind: { const: 'digital' }, pin: int(0, 69), pullup: { type: 'boolean' }, invert: { type: 'boolean' } }, ['kind', 'pin']),
-          obj({ kind: { const: 'proximity' }, pin: { enum: ['A0', 'A1', 'A2', 'A3', 'A4', 'A5'] }, controller: { type: 'string' } }, ['kind', 'pin', 'controller']),
-        ],
-      },
+      additionalProperties: byKind({
+        analog: obj({ kind: {}, pin: { enum: ['A0', 'A1', 'A2', 'A3', 'A4', 'A5'] }, range: pair }, ['pin']),
+        digital: obj({ kind: {}, pin: int(0, 69), pullup: { type: 'boolean' }, invert: { type: 'boolean' } }, ['pin']),
+        proximity: obj({ kind: {}, pin: { enum: ['A0', 'A1', 'A2', 'A3', 'A4', 'A5'] }, controller: { type: 'string' } }, ['pin', 'controller']),
+        imu: obj(
+          {
+            kind: {},
+            controller: { enum: ['MPU6050'] },
+            field: { enum: IMU_FIELD_NAMES, description: 'accelX/Y/Z in m/s^2, gyroX/Y/Z in rad/s, temperature in degrees Celsius' },
+            address: { enum: [0x68, 0x69], description: 'I2C address: 0x68 (AD0 low, default) or 0x69' },
+          },
+          ['controller', 'field'],
+        ),
+      }),
     },
     outputs: {
       type: 'object',
-      additionalProperties: {
-        oneOf: [
-          obj({ kind: { const: 'servo' }, pin: int(0, 69), pulseUs: pair, degrees: pair, ...limits }, ['kind', 'pin']),
-          obj({ kind: { enum: ['led', 'digital'] }, pin: int(0, 69), ...limits }, ['kind', 'pin']),
-          obj({ kind: { const: 'motor' }, pwm: int(0, 69), dir: int(0, 69), ...limits }, ['kind', 'pwm', 'dir']),
-        ],
-      },
+      additionalProperties: byKind({
+        servo: obj({ kind: {}, pin: int(0, 69), pulseUs: pair, degrees: pair, ...limits }, ['pin']),
+        led: obj({ kind: {}, pin: int(0, 69), ...limits }, ['pin']),
+        digital: obj({ kind: {}, pin: int(0, 69), ...limits }, ['pin']),
+        motor: obj({ kind: {}, pwm: int(0, 69), dir: int(0, 69), ...limits }, ['pwm', 'dir']),
+      }),
     },
   },
   ['port'],

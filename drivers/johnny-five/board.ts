@@ -4,6 +4,7 @@
 //     inputs:  { light: { kind: 'analog', pin: 'A0' } },
 //     outputs: { pan: { kind: 'servo', pin: 9, min: 0, max: 180, safe: 90 } } });
 //   board.input('light').subscribe(v => ...);     // 0..1023, or scaled to `range`
+//   board.inputValue('light');                     // latest reading, null while the board is lost
 //   board.write('pan', 120);                       // clamped to [min, max]
 //   board.status$.subscribe(s => ...);             // connecting / ready / lost / closed
 //   await board.close();                           // writes every output's safe value first
@@ -11,7 +12,9 @@
 // Serialport 8 (johnny-five's own transport) is never loaded: the io is built by hand with firmata-io
 // over a serialport 13 port (prebuilt native binaries). A lost board (port closed, read error, or no
 // answer to a ping within `watchdogMs`) marks every output failed and is reopened with exponential
-// backoff; when it answers again every output gets its safe value, then writes flow again.
+// backoff; when it answers again every output gets its safe value, then writes flow again. Inputs
+// deliver nothing while it is lost (a bridge input goes stale after its timeout), and the first
+// reading after a reconnect is delivered even when it equals the last one before the loss.
 import { createRequire } from 'node:module';
 import { EventEmitter } from 'node:events';
 import { BehaviorSubject, Observable, Subject, distinctUntilChanged, filter, map } from 'rxjs';
@@ -51,6 +54,16 @@ interface J5Motor {
   reverse(speed: number): void;
   stop(): void;
 }
+interface J5Xyz {
+  x: number;
+  y: number;
+  z: number;
+}
+interface J5Imu extends EventEmitter {
+  accelerometer: J5Xyz;
+  gyro: { rate: J5Xyz; isCalibrated: boolean };
+  thermometer: { celsius: number };
+}
 interface J5 {
   Board: new (o: Record<string, unknown>) => J5Board;
   Sensor: new (o: Record<string, unknown>) => J5Sensor;
@@ -59,6 +72,9 @@ interface J5 {
   Led: new (o: Record<string, unknown>) => J5Led;
   Pin: new (o: Record<string, unknown>) => J5Pin;
   Motor: new (o: Record<string, unknown>) => J5Motor;
+  IMU: (new (o: Record<string, unknown>) => J5Imu) & {
+    Drivers: { get(board: J5Board, controller: string, o: { address: number }): EventEmitter };
+  };
 }
 let five: J5 | null = null;
 let Firmata: FirmataCtor | null = null;
@@ -92,7 +108,29 @@ export interface ProximityInputConfig {
   /** johnny-five's controller name, e.g. GP2Y0A21YK (Sharp IR, 10-80 cm), GP2D120XJ00F, GP2Y0A02YK0F, GP2Y0A41SK0F, MB1000. */
   controller: string;
 }
-export type InputConfig = AnalogInputConfig | DigitalInputConfig | ProximityInputConfig;
+/** What an IMU input reports. Units are SI, as in ROS's sensor_msgs/Imu: accelerations in m/s^2
+ *  (gravity included: a board lying flat reads about +9.81 on z), angular rates in rad/s, the die
+ *  temperature in degrees Celsius. */
+export type ImuField = 'accelX' | 'accelY' | 'accelZ' | 'gyroX' | 'gyroY' | 'gyroZ' | 'temperature';
+export const IMU_FIELDS: readonly ImuField[] = ['accelX', 'accelY', 'accelZ', 'gyroX', 'gyroY', 'gyroZ', 'temperature'];
+/** An I2C inertial sensor through johnny-five's IMU class, on the board's I2C pins (A4 = SDA,
+ *  A5 = SCL on an Uno; leave them free). One field per input; inputs naming the same address share
+ *  one sensor, read once per Firmata sample (`samplingIntervalMs`).
+ *
+ *  MPU6050 (also sold as GY-521), at johnny-five's settings: full scales ±2 g and ±250 deg/s (the
+ *  chip's power-up values; johnny-five only wakes it). johnny-five averages the last 5 readings of
+ *  each axis; it reports acceleration to 0.001 g (0.0098 m/s^2) and temperature in whole degrees.
+ *  Gyro rates are relative to the mean of the first 100 readings after each connection (johnny-five's
+ *  zero-rate calibration): the sensor must be still while the board connects or reconnects, and gyro
+ *  fields deliver nothing until those readings are in (about 1 s at 10 ms sampling). */
+export interface ImuInputConfig {
+  kind: 'imu';
+  controller: 'MPU6050';
+  field: ImuField;
+  /** I2C address: 0x68 (AD0 low, the default) or 0x69. */
+  address?: number;
+}
+export type InputConfig = AnalogInputConfig | DigitalInputConfig | ProximityInputConfig | ImuInputConfig;
 
 interface OutputLimits {
   /** Written values are clamped to [min, max]. */
@@ -164,6 +202,64 @@ export interface OutputStatus {
 
 // ---- Helpers --------------------------------------------------------------------------------
 const clamp = (v: number, lo: number, hi: number): number => Math.min(hi, Math.max(lo, v));
+const STANDARD_GRAVITY = 9.80665; // m/s^2 per g
+const RAD_PER_DEG = Math.PI / 180;
+
+/** Runs `make` and returns it with the intervals it started: johnny-five's Proximity, IMU and
+ *  Thermometer start timers in their constructors that re-emit the last reading forever and that
+ *  nothing stops (no disable(), or none that reaches them); left running they would keep a closed
+ *  board's objects alive, and Node with them. */
+function withIntervals<T>(make: () => T): { value: T; timers: NodeJS.Timeout[] } {
+  const timers: NodeJS.Timeout[] = [];
+  const original = globalThis.setInterval;
+  globalThis.setInterval = ((...args: Parameters<typeof setInterval>) => {
+    const t = original(...args);
+    timers.push(t);
+    return t;
+  }) as typeof setInterval;
+  try {
+    return { value: make(), timers };
+  } finally {
+    globalThis.setInterval = original;
+  }
+}
+
+/** What the bridge schema checks for documents, checked again for boards opened from code. */
+function checkConfig(cfg: BoardConfig): void {
+  for (const [name, c] of Object.entries(cfg.inputs ?? {})) {
+    if (c.kind !== 'imu') continue;
+    const where = `board ${cfg.id}: input ${name}`;
+    const controller: string = c.controller;
+    if (controller !== 'MPU6050') throw new Error(`${where}: IMU controller "${controller}" is not supported (MPU6050)`);
+    if (!IMU_FIELDS.includes(c.field)) throw new Error(`${where}: no IMU field "${String(c.field)}" (${IMU_FIELDS.join(', ')})`);
+    if (c.address !== undefined && c.address !== 0x68 && c.address !== 0x69) throw new Error(`${where}: an MPU6050 answers at 0x68 or 0x69, not ${c.address}`);
+  }
+}
+
+/** One IMU field from johnny-five's IMU in Flux's units, or null while it has none. */
+function imuValue(imu: J5Imu, field: ImuField): number | null {
+  let v: number;
+  switch (field) {
+    case 'accelX':
+      v = imu.accelerometer.x * STANDARD_GRAVITY;
+      break;
+    case 'accelY':
+      v = imu.accelerometer.y * STANDARD_GRAVITY;
+      break;
+    case 'accelZ':
+      v = imu.accelerometer.z * STANDARD_GRAVITY;
+      break;
+    case 'temperature':
+      v = imu.thermometer.celsius;
+      break;
+    default: {
+      if (!imu.gyro.isCalibrated) return null;
+      const rate = imu.gyro.rate;
+      v = (field === 'gyroX' ? rate.x : field === 'gyroY' ? rate.y : rate.z) * RAD_PER_DEG;
+    }
+  }
+  return Number.isFinite(v) ? v : null;
+}
 
 function limitsOf(c: OutputConfig): { min: number; max: number; safe: number } {
   const d =
@@ -191,6 +287,10 @@ interface Live {
   sensors: J5Sensor[];
   outputs: Map<string, LiveOutput>;
   watchdog?: NodeJS.Timeout;
+  /** Intervals johnny-five components started (cleared at teardown). */
+  timers: NodeJS.Timeout[];
+  /** Undoes listeners on objects that outlive the connection (johnny-five's shared I2C drivers). */
+  detach: (() => void)[];
 }
 
 /** One Firmata board. Create with {@link openBoard}; several may be open at once. */
@@ -210,6 +310,7 @@ export class ArduinoBoard {
   droppedWrites = 0;
 
   constructor(cfg: BoardConfig) {
+    checkConfig(cfg);
     this.cfg = cfg;
     this.id = cfg.id;
     this.delay = cfg.backoffMs?.initial ?? 100;
@@ -256,14 +357,22 @@ export class ArduinoBoard {
     });
   }
 
-  /** An input's values (distinct; nothing while the board is not ready). */
+  /** An input's values (distinct; nothing while the board is not ready). A loss ends a run of equal
+   *  values: the first reading after a reconnect is delivered even if it equals the last one before. */
   input(name: string): Observable<number> {
     const s = this.inputsS.get(name);
     if (!s) throw new Error(`board ${this.id}: no input "${name}"`);
     return s.pipe(
-      filter((v): v is number => v !== null),
       distinctUntilChanged(),
+      filter((v): v is number => v !== null),
     );
+  }
+  /** An input's latest reading on the current connection: null before the first one and while the
+   *  board is lost (its inputs have failed). */
+  inputValue(name: string): number | null {
+    const s = this.inputsS.get(name);
+    if (!s) throw new Error(`board ${this.id}: no input "${name}"`);
+    return s.value;
   }
   /** An output's health and last applied value (replays the current one). */
   output$(name: string): Observable<OutputStatus> {
@@ -373,7 +482,8 @@ export class ArduinoBoard {
 
   private build(board: J5Board, port: SerialPort, io: FirmataIo): Live {
     const { five } = libs();
-    const live: Live = { port, io, sensors: [], outputs: new Map() };
+    const live: Live = { port, io, sensors: [], outputs: new Map(), timers: [], detach: [] };
+    const imus = new Map<number, [BehaviorSubject<number | null>, ImuField][]>(); // by I2C address
     const freq = Math.max(10, this.cfg.samplingIntervalMs ?? 10);
     for (const [name, c] of Object.entries(this.cfg.inputs ?? {})) {
       const subj = this.inputsS.get(name)!;
@@ -384,9 +494,14 @@ export class ArduinoBoard {
         live.sensors.push(s);
       } else if (c.kind === 'proximity') {
         // johnny-five converts the reading with the sensor's own curve; metres, as ROS ranges are.
-        const s = new five.Proximity({ controller: c.controller, pin: c.pin, board, freq });
+        const { value: s, timers } = withIntervals(() => new five.Proximity({ controller: c.controller, pin: c.pin, board, freq }));
+        live.timers.push(...timers); // its 'data' comes from that interval: cleared at teardown
         s.on('data', () => subj.next(s.cm / 100));
         live.sensors.push(s);
+      } else if (c.kind === 'imu') {
+        const address = c.address ?? 0x68;
+        if (!imus.has(address)) imus.set(address, []);
+        imus.get(address)!.push([subj, c.field]);
       } else {
         io.on('error', () => {});
         const mode = c.pullup ? 0x0b : 0x00; // PIN_MODE_PULLUP : INPUT
@@ -398,6 +513,23 @@ export class ArduinoBoard {
           subj.next(on);
         });
       }
+    }
+    for (const [address, fields] of imus) {
+      // johnny-five's IMU re-emits its components' last values on timers (the IMU's and its
+      // thermometer's); they would go on after a loss. Stopped at once: the fields are read on each
+      // I2C reply instead, from the shared driver that feeds the components (its listeners run
+      // first, so every component holds this reply's reading).
+      const { value: imu, timers } = withIntervals(() => new five.IMU({ controller: 'MPU6050', address, board, freq }));
+      for (const t of timers) clearInterval(t);
+      const driver = five.IMU.Drivers.get(board, 'MPU6050', { address });
+      const onReply = (): void => {
+        for (const [subj, field] of fields) {
+          const v = imuValue(imu, field);
+          if (v !== null) subj.next(v);
+        }
+      };
+      driver.on('data', onReply);
+      live.detach.push(() => driver.removeListener('data', onReply));
     }
     for (const [name, c] of Object.entries(this.cfg.outputs ?? {})) {
       let apply: (v: number) => void;
@@ -454,6 +586,7 @@ export class ArduinoBoard {
     if (this.closed || !this.live) return;
     this.teardown();
     for (const s of this.outputsS.values()) s.next({ ...s.value, failed: true });
+    for (const s of this.inputsS.values()) s.next(null);
     this.statusS.next({ board: this.id, state: 'lost', connections: this.connections, error: why });
     this.scheduleRetry();
   }
@@ -463,8 +596,10 @@ export class ArduinoBoard {
     this.live = null;
     if (!live) return;
     if (live.watchdog) clearInterval(live.watchdog);
+    for (const t of live.timers) clearInterval(t);
+    for (const d of live.detach) d();
     for (const s of live.sensors) {
-      // Proximity has no disable(); its listeners go with it, and the lost io stops reporting.
+      // Proximity has no disable(): its interval is cleared above and its listeners go here.
       if (typeof s.disable === 'function') s.disable();
       s.removeAllListeners('data');
     }
