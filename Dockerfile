@@ -13,6 +13,7 @@ SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 ARG NODE_VERSION=20.20.2
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ca-certificates curl xz-utils python3-colcon-common-extensions \
+    pkg-config g++ ros-jazzy-cyclonedds \
  && rm -rf /var/lib/apt/lists/* \
  && case "$(dpkg --print-architecture)" in amd64) arch=x64 ;; arm64) arch=arm64 ;; *) echo "no Node.js build for $(dpkg --print-architecture)" >&2; exit 1 ;; esac \
  && tarball="node-v${NODE_VERSION}-linux-${arch}.tar.xz" \
@@ -25,11 +26,13 @@ RUN apt-get update \
  && node --version
 
 # Flux: `npm ci` runs `prepare`, which builds the TypeScript and the WebAssembly kernels, so the
-# sources come first. rclnodejs builds against the sourced ROS 2 and generates its message classes.
+# sources come first. Its install step builds the DDS transport (native/dds) against the image's own
+# Cyclone DDS (found through the sourced ROS 2; FLUX_DDS_REQUIRED makes a failed build fail the image).
+# rclnodejs builds against the sourced ROS 2 and generates its message classes.
 WORKDIR /opt/flux
 COPY . .
-RUN npm ci \
- && source /opt/ros/jazzy/setup.bash \
+RUN source /opt/ros/jazzy/setup.bash \
+ && FLUX_DDS_REQUIRED=1 npm ci \
  && npm install --no-save rclnodejs@2.2.0
 
 # The flux_ros package: its flux_node records /opt/flux as FLUX_HOME.

@@ -11,6 +11,7 @@ import { DdsTransport, ddsTopicName, ddsTypeName, ddsUnavailable, rosDomainId } 
 import { DEFAULT_QOS, SENSOR_QOS } from '../bridge/transport/transport.js';
 import { Engine } from '../engine/engine.js';
 
+// Under CI=true (where .ci/run installs Cyclone DDS) a missing addon fails instead of skipping.
 const why = ddsUnavailable();
 const DOMAIN = 62;
 const children: ChildProcess[] = [];
@@ -79,7 +80,7 @@ describe('ROS 2 naming on DDS', () => {
   });
 });
 
-describe.skipIf(why !== null)('DDS transport between Flux processes', () => {
+describe.skipIf(why !== null && process.env.CI !== 'true')('DDS transport between Flux processes', () => {
   it('receives LaserScans (360 ranges) from another process with every value intact', async () => {
     const t = transport();
     const codec = createCodec('sensor_msgs/msg/LaserScan');

@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ddsEnv, ddsFlags } from './dds-flags.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const required = process.env.FLUX_DDS_REQUIRED === '1';
@@ -23,12 +24,9 @@ function give(reason) {
 }
 
 // Where Cyclone DDS may live besides the system: a sourced ROS 2 (its own cyclonedds) or CYCLONEDDS_HOME.
-const pkgPaths = [process.env.CYCLONEDDS_HOME && join(process.env.CYCLONEDDS_HOME, 'lib/pkgconfig'), process.env.ROS_DISTRO && `/opt/ros/${process.env.ROS_DISTRO}/lib/pkgconfig`, process.env.ROS_DISTRO && `/opt/ros/${process.env.ROS_DISTRO}/lib/x86_64-linux-gnu/pkgconfig`]
-  .filter((p) => p && existsSync(p));
-const env = { ...process.env, PKG_CONFIG_PATH: [...pkgPaths, process.env.PKG_CONFIG_PATH].filter(Boolean).join(':') };
-
-if (spawnSync('pkg-config', ['--version'], { env }).status !== 0) give('pkg-config is missing (apt-get install pkg-config cyclonedds-dev)');
-if (spawnSync('pkg-config', ['--exists', 'CycloneDDS'], { env }).status !== 0) give('Cyclone DDS is not installed (apt-get install cyclonedds-dev; on a ROS 2 machine, source its setup.bash)');
+const { env } = ddsEnv();
+const flags = ddsFlags();
+if (!flags) give('Cyclone DDS is not installed (apt-get install pkg-config cyclonedds-dev; on a ROS 2 machine, source its setup.bash)');
 if (spawnSync('c++', ['--version'], { env }).status !== 0) give('no C++ compiler (apt-get install g++)');
 
 // node-gyp: npm's own (npm hands its path to lifecycle scripts), else the one beside npm.
@@ -44,7 +42,6 @@ const started = Date.now();
 const r = spawnSync(process.execPath, [gyp, 'rebuild', `--nodedir=${nodedir}`, '--jobs=2'], { cwd: here, env, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
 if (r.status !== 0) {
   process.stderr.write(r.stdout + r.stderr);
-  give(`the compile failed (output above); libddsc ${spawnSync('pkg-config', ['--modversion', 'CycloneDDS'], { env, encoding: 'utf8' }).stdout.trim()}`);
+  give(`the compile failed (output above); Cyclone DDS ${flags.version}`);
 }
-const version = spawnSync('pkg-config', ['--modversion', 'CycloneDDS'], { env, encoding: 'utf8' }).stdout.trim();
-console.log(`flux: built the DDS transport against Cyclone DDS ${version} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+console.log(`flux: built the DDS transport against Cyclone DDS ${flags.version} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
