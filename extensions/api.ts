@@ -1,0 +1,124 @@
+// The public extension API: what an input, output or compute extension declares and implements.
+// Built-in extensions (extensions/builtin/, and the ROS topic, serial and board I/O in
+// extensions/io/) use exactly this module, as a third-party package does:
+//
+//   import { defineExtension } from 'flux-ans/extensions';
+//   export default defineExtension({ name: 'doubler', kind: 'compute', ... });
+//
+// Values crossing ports are plain numbers (scalar), number arrays (vector), spike trains (indices of
+// the neurons that fired in one step, with the step's time) or JSON-able messages. Inputs and outputs
+// are RxJS streams; a compute node is a function of its input ports' latest values, called on the
+// engine tick or at its own rate, and the host turns it into an operator (see asOperator).
+import { Observable, map } from 'rxjs';
+
+export type PortType = 'scalar' | 'vector' | 'spikes' | 'message';
+
+/** One step's spikes: neuron indices within a population, at time `t` (ms). */
+export interface SpikeTrain {
+  t: number;
+  indices: number[];
+}
+
+export type PortValue = number | number[] | SpikeTrain | Record<string, unknown>;
+
+export interface PortSpec {
+  type: PortType;
+  doc?: string;
+  /** The value this port takes when its extension fails, stops or has nothing yet (outputs). */
+  safe?: PortValue;
+}
+
+/** JSON Schema (draft-07) of an extension's options; merged into the bridge schema under its type. */
+export type OptionsSchema = Record<string, unknown>;
+
+export interface ExtensionContext {
+  /** The node's name in the document (errors and logs carry it). */
+  readonly name: string;
+  /** The document's directory: relative paths in options resolve from here. */
+  readonly dir: string;
+  /** Logs a line attributed to the node. */
+  log(line: string): void;
+}
+
+/** A running compute node: latest input values in, output values out. */
+export interface ComputeInstance {
+  /**
+   * Called on every engine tick (or at the node's rate) with each input port's latest value
+   * (undefined before the first) and the time since the last call (ms). Returns output port values;
+   * a port left out keeps its last value.
+   */
+  step(inputs: Record<string, PortValue | undefined>, dtMs: number): Record<string, PortValue>;
+  /** Live reconfiguration: new options, state kept where it makes sense. Absent: the node is recreated. */
+  reconfigure?(options: Record<string, unknown>): void;
+  /** Back to the initial state (e.g. an integrator after a fault). */
+  reset?(): void;
+  stop?(): void | Promise<void>;
+}
+
+/** A running input extension: a stream per output port (a sensor, a web API, a game...). */
+export interface InputInstance {
+  readonly outputs: Record<string, Observable<PortValue>>;
+  start?(): void | Promise<void>;
+  reconfigure?(options: Record<string, unknown>): void;
+  stop?(): void | Promise<void>;
+}
+
+/** A running output extension: consumes a stream per input port (an actuator, a logger...). */
+export interface OutputInstance {
+  /** Called once with the streams of its input ports; returns when it has subscribed. */
+  consume(inputs: Record<string, Observable<PortValue>>): void;
+  start?(): void | Promise<void>;
+  reconfigure?(options: Record<string, unknown>): void;
+  /** Must leave what it drives safe (its ports' safe values) before it resolves. */
+  stop?(): void | Promise<void>;
+}
+
+interface Common<O> {
+  /** The type name documents use (`type: lowpass`); unique among loaded extensions. */
+  name: string;
+  doc: string;
+  /** JSON Schema of `options`; documents are validated against it before the node is created. */
+  options: OptionsSchema;
+  inputs?: Record<string, PortSpec>;
+  outputs?: Record<string, PortSpec>;
+  /** Options with defaults filled in (after validation), for create. */
+  defaults?: Partial<O>;
+}
+
+export interface ComputeExtension<O = Record<string, unknown>> extends Common<O> {
+  kind: 'compute';
+  create(options: O, ctx: ExtensionContext): ComputeInstance;
+}
+
+export interface InputExtension<O = Record<string, unknown>> extends Common<O> {
+  kind: 'input';
+  create(options: O, ctx: ExtensionContext): InputInstance;
+}
+
+export interface OutputExtension<O = Record<string, unknown>> extends Common<O> {
+  kind: 'output';
+  create(options: O, ctx: ExtensionContext): OutputInstance;
+}
+
+export type Extension<O = Record<string, unknown>> = ComputeExtension<O> | InputExtension<O> | OutputExtension<O>;
+
+/** Identity with type checking: the one call an extension module makes. */
+export function defineExtension<O>(e: ComputeExtension<O>): ComputeExtension<O>;
+export function defineExtension<O>(e: InputExtension<O>): InputExtension<O>;
+export function defineExtension<O>(e: OutputExtension<O>): OutputExtension<O>;
+export function defineExtension<O>(e: Extension<O>): Extension<O> {
+  return e;
+}
+
+/**
+ * A compute node as an RxJS operator: a stream of input-port snapshots (with the time since the last)
+ * in, a stream of output-port values out. The host drives nodes this way on the engine tick.
+ */
+export function asOperator(node: ComputeInstance): (source: Observable<{ inputs: Record<string, PortValue | undefined>; dtMs: number }>) => Observable<Record<string, PortValue>> {
+  return (source) => source.pipe(map(({ inputs, dtMs }) => node.step(inputs, dtMs)));
+}
+
+/** The number in a scalar port value, or NaN for anything else (nodes treat NaN as "no value"). */
+export function scalar(v: PortValue | undefined): number {
+  return typeof v === 'number' ? v : Array.isArray(v) && v.length === 1 ? v[0] : NaN;
+}
