@@ -13,21 +13,23 @@
 // Live reconfiguration (ROS parameters, the dashboard): the tick rate, the watchdog, topic names and
 // stamped/unstamped outputs change between ticks without stopping the loop; decoders and limiters keep
 // their state, so a renamed or retyped output continues smoothly.
-import { Observable, Subscription, filter, interval, map } from 'rxjs';
-import { publishedAs } from './stamped.js';
+import { Observable, Subject, Subscription, filter, interval, map } from 'rxjs';
+import { scalar, type InputInstance, type OutputInstance, type PortValue } from '../extensions/api.js';
+import { ExtensionHost, type NodeSpec } from '../extensions/host.js';
+import type { ExtensionRegistry } from '../extensions/registry.js';
+import type { IoContext } from '../extensions/io/context.js';
+import { deviceIn, deviceOut } from '../extensions/io/device.js';
+import { rosTopicIn, rosTopicOut, topicWire, type Command } from '../extensions/io/ros-topic.js';
 import type { Device } from './devices.js';
 import type { Engine } from '../engine/engine.js';
 import { takeSpikes } from '../engine/recorder.js';
-import { mergePatch } from '../engine/circuit/merge.js';
 import type { Backend } from '../engine/backends/backend.js';
-import { createCodec, CodecError, type Codec } from './codec/cdr.js';
-import { definitionsFor, type DefinitionSource } from './codec/definitions.js';
-import { compileFieldPath, type FieldPath } from './fieldpath.js';
+import type { DefinitionSource } from './codec/definitions.js';
 import { createEncoder, type Encoder, type EncoderSpec } from './encoders.js';
 import { createDecoder, type Decoder, type DecoderSpec } from './decoders.js';
 import { Limiter, type LimitSpec } from './limits.js';
 import { WallClock, type Clock } from './clock.js';
-import { DEFAULT_QOS, SENSOR_QOS, type Publisher, type QoS, type Transport } from './transport/transport.js';
+import { DEFAULT_QOS, SENSOR_QOS, type QoS, type Transport } from './transport/transport.js';
 import { RELAY_DRIVE, SpikeReceiver, SpikeSender, type SpikeLinkStats, type SpikeReceiveSpec, type SpikeSendSpec } from './spike-link.js';
 
 export interface InputBinding {
@@ -35,6 +37,8 @@ export interface InputBinding {
   input: string;
   /** A device field instead of a topic (bridge/devices.ts): topic, type and path are then unused. */
   device?: string;
+  /** An extension node's output port (`<node>.<port>`) instead of a topic or device. */
+  from?: string;
   field?: string;
   topic: string;
   type: string;
@@ -57,6 +61,8 @@ export interface OutputValue {
   path: string;
   /** E.g. angular.z = k * (right rate - left rate): two terms with weights k and -k. */
   terms: { population: string; decoder: DecoderSpec; weight?: number }[];
+  /** An extension node's output port (`<node>.<port>`) instead of decoded populations (terms empty). */
+  from?: string;
   limits?: LimitSpec;
 }
 
@@ -97,6 +103,8 @@ export interface BridgeConfig {
   onError?: (message: string) => void;
   /** Spike links to and from other Flux processes (bridge/spike-link.ts: distributed circuits). */
   spikes?: { send: SpikeSendSpec[]; receive: SpikeReceiveSpec[] };
+  /** Extension nodes (extensions/host.ts), started by prepare(); their registry from prepareExtensions. */
+  extensions?: { registry: ExtensionRegistry; nodes: NodeSpec[]; dir: string };
 }
 
 export interface BridgeStats {
@@ -147,10 +155,8 @@ export interface TickTiming {
 
 interface LiveInput {
   spec: InputBinding;
-  /** Topic inputs: the message codec and field path; device inputs: the device. */
-  codec: Codec | null;
-  path: FieldPath | null;
-  device: Device | null;
+  /** Where values come from: a ros_topic_in or device_in extension node (null for `from:` inputs). */
+  source: InputInstance | null;
   encoder: Encoder | null;
   size: number;
   value: number | number[] | null;
@@ -162,21 +168,19 @@ interface LiveInput {
 
 interface LiveOutput {
   spec: OutputBinding;
-  /** What goes on the wire (the stamped variant when spec.stamped). */
-  wire: { type: string; codec: Codec; paths: FieldPath[]; template: Record<string, unknown>; stamp: { sec: number; nanosec: number } | null };
-  /** Set for a device output: values go to device.write instead of a topic. */
+  /** What goes on the wire (the stamped variant when spec.stamped), or `device <name>`. */
+  type: string;
+  /** Set for a device output: values go to the device instead of a topic. */
   device: Device | null;
-  values: { terms: { population: string; decoder: Decoder; weight: number }[]; limiter: Limiter }[];
-  publisher: Publisher | null;
+  values: { terms: { population: string; decoder: Decoder; weight: number }[]; from: string | null; limiter: Limiter }[];
+  /** The ros_topic_out or device_out extension node that sends the commands, while running. */
+  sink: { instance: OutputInstance; commands: Subject<Command>; failed: unknown } | null;
   lastAt: number;
   /** Clock time of the next publish. */
   dueAt: number;
   /** The last published values (per value path) and whether they were the safe ones. */
   last: { values: number[]; safe: boolean; at: number } | null;
 }
-
-/** Stands in for a topic publisher on device outputs (the device is written directly). */
-const DEVICE_PUBLISHER: Publisher = { publish: () => undefined, close: () => undefined };
 
 function saturate(x: number, lo: number, hi: number): number {
   return x === Infinity ? hi : x === -Infinity ? lo : x;
@@ -221,6 +225,8 @@ export class Bridge {
   private readonly receivers: SpikeReceiver[] = [];
   /** Ticks run since start: spike links number ticks from 0. */
   private linkTick = 0;
+  /** Extension nodes of the document (null without any). */
+  readonly host: ExtensionHost | null = null;
 
   constructor(
     private readonly engine: Engine<Backend>,
@@ -243,13 +249,13 @@ export class Bridge {
       if (!inp) throw new Error(`bridge input on ${where}: the circuit has no input "${b.input}" (it has ${circuit.inputs.map((i) => i.name).join(', ') || 'none'})`);
       if (inp.target !== null && !b.encoder) throw new Error(`bridge input on ${where}: "${b.input}" drives population ${inp.target} and needs an encoder`);
       const size = inp.target === null ? 1 : circuit.populations.find((p) => p.name === inp.target)!.size;
-      const live = { spec: { ...b }, encoder: b.encoder ? createEncoder(b.encoder) : null, size, value: null, at: -Infinity, applied: 'stale' as const, sub: null };
-      if (b.device) this.inputs.push({ ...live, codec: null, path: null, device: deviceOf(b.device, `bridge input ${b.input}`) });
-      else this.inputs.push({ ...live, codec: createCodec(b.type, config.definitions), path: compileFieldPath(b.path, definitionsFor(b.type, config.definitions).definitions), device: null });
+      if (b.device) deviceOf(b.device, `bridge input ${b.input}`);
+      this.inputs.push({ spec: { ...b }, source: b.from ? null : this.inputSource(b), encoder: b.encoder ? createEncoder(b.encoder) : null, size, value: null, at: -Infinity, applied: 'stale', sub: null });
     }
     for (const o of config.outputs) {
       const values = o.values.map((v) => ({
         limiter: new Limiter(v.limits ?? {}),
+        from: v.from ?? null,
         terms: v.terms.map((t) => {
           const pop = circuit.populations.find((p) => p.name === t.population);
           if (!pop) throw new Error(`bridge output ${o.name} ${v.path}: the circuit has no population "${t.population}"`);
@@ -258,7 +264,7 @@ export class Bridge {
       }));
       const spec = { ...o };
       const device = spec.device ? deviceOf(spec.device, `bridge output ${spec.name}`) : null;
-      this.outputs.push({ spec, wire: this.wireFor(spec), values, publisher: null, lastAt: -Infinity, dueAt: -Infinity, last: null, device });
+      this.outputs.push({ spec, type: this.typeOf(spec), values, sink: null, lastAt: -Infinity, dueAt: -Infinity, last: null, device });
     }
     for (const o of this.outputs)
       for (const v of o.values) for (const t of v.terms) this.decoded.set(t.population, new Uint32Array(circuit.populations.find((p) => p.name === t.population)!.size));
@@ -274,6 +280,13 @@ export class Bridge {
         throw new Error(`bridge spikes.receive ${r.input}: needs a rate input of a poisson relay population (rate 0 Hz, the remote population's size); ${!inp ? 'the circuit has no such input' : `it ${inp.mode === 'rate' ? '' : `is a ${inp.mode} input and `}targets ${relay ? `${relay.name} (${relay.model})` : 'no population'}`}`);
       this.receivers.push(new SpikeReceiver(r, relay.size));
     }
+    if (config.extensions)
+      this.host = new ExtensionHost(config.extensions.registry, {
+        dir: config.extensions.dir,
+        log: (line) => this.report(() => line),
+        external: (ref) => this.externalValue(ref),
+        context: { transport: this.transport, devices: config.devices ?? new Map(), definitions: config.definitions, rosTime: () => this.time.rosTime() },
+      });
     // The decoders read a tick's spikes in one piece from the engine's recording (one read-back per
     // tick on a GPU, not one per step and population); the bridge takes them out as it goes.
     this.configureRecording();
@@ -350,7 +363,7 @@ export class Bridge {
       outputs: this.outputs.map((o) => ({
         name: o.spec.name,
         topic: o.spec.topic,
-        type: o.wire.type,
+        type: o.type,
         values: Object.fromEntries(o.spec.values.map((v, k) => [v.path, o.last?.values[k] ?? 0])),
         safe: o.last?.safe ?? true,
         ageMs: o.last ? now - o.last.at : null,
@@ -359,20 +372,82 @@ export class Bridge {
     };
   }
 
-  /** Codec, value paths and message template of an output as published; throws on a bad combination. */
-  private wireFor(o: OutputBinding): LiveOutput['wire'] {
+  /** What an output publishes (its stamped variant when stamped); throws on a bad combination of type, paths and fields. */
+  private typeOf(o: OutputBinding): string {
     // A device output has no message: its values are written by field name.
-    if (o.device) return { type: `device ${o.device}`, codec: null as unknown as Codec, paths: [], template: {}, stamp: null };
-    const type = publishedAs(o.type, '', !!o.stamped).type;
-    const codec = createCodec(type, this.config.definitions);
-    const defs = definitionsFor(type, this.config.definitions).definitions;
-    const paths = o.values.map((v) => compileFieldPath(publishedAs(o.type, v.path, !!o.stamped).path, defs));
-    // Fixed fields override the zero message as a circuit override does (JSON Merge Patch).
-    const template = mergePatch(codec.zero(), o.fields ?? {}) as Record<string, unknown>;
-    const header = template.header as { stamp?: { sec: number; nanosec: number }; frame_id?: string } | undefined;
-    if (o.stamped && header && !o.fields?.header) header.frame_id = o.frameId ?? 'base_link';
-    codec.encode(template); // a bad fixed field fails here, not at the first publish
-    return { type, codec, paths, template, stamp: header?.stamp ?? null };
+    if (o.device) return `device ${o.device}`;
+    return topicWire(this.topicOptions(o), this.config.definitions).type;
+  }
+
+  private topicOptions(o: OutputBinding) {
+    return { topic: o.topic, type: o.type, paths: o.values.map((v) => v.path), stamped: o.stamped, frameId: o.frameId, fields: o.fields, qos: o.qos ?? DEFAULT_QOS };
+  }
+
+  /**
+   * The context the bridge's own I/O extension nodes get: its transport and devices, its counters,
+   * its clock. `fail` records a failed send for the send that caused it (see send()).
+   */
+  private ioContext(name: string, onFail?: (e: unknown) => void): IoContext {
+    return {
+      name,
+      dir: this.config.extensions?.dir ?? process.cwd(),
+      log: (line) => this.report(() => `${name}: ${line}`),
+      transport: this.transport,
+      devices: this.config.devices ?? new Map(),
+      definitions: this.config.definitions,
+      count: (what, n = 1) => {
+        if (what === 'received') this.stats.received += n;
+        else if (what === 'malformed') this.stats.malformed += n;
+      },
+      fail: onFail,
+      rosTime: () => this.time.rosTime(),
+    };
+  }
+
+  /** A topic or device input as the extension node that streams it (ros_topic_in, device_in). */
+  private inputSource(b: InputBinding): InputInstance {
+    const ctx = this.ioContext(`input ${b.input}`);
+    if (b.device) return deviceIn.create({ device: b.device, field: b.field! }, ctx);
+    return rosTopicIn.create({ topic: b.topic, type: b.type, path: b.path, qos: b.qos ?? SENSOR_QOS }, ctx);
+  }
+
+  /** Starts the extension node (ros_topic_out, device_out) that sends an output's commands. */
+  private openSink(out: LiveOutput): void {
+    const sink: NonNullable<LiveOutput['sink']> = { instance: null as unknown as OutputInstance, commands: new Subject<Command>(), failed: null };
+    const ctx = this.ioContext(`output ${out.spec.name}`, (e) => (sink.failed = e ?? new Error('failed')));
+    sink.instance = out.device ? deviceOut.create({ device: out.spec.device!, fields: out.spec.values.map((v) => v.path) }, ctx) : rosTopicOut.create(this.topicOptions(out.spec), ctx);
+    sink.instance.consume({ command: sink.commands as unknown as Observable<PortValue> });
+    void sink.instance.start?.();
+    out.sink = sink;
+    out.dueAt = -Infinity;
+  }
+
+  private closeSink(out: LiveOutput): void {
+    const sink = out.sink;
+    out.sink = null;
+    if (!sink) return;
+    sink.commands.complete();
+    void sink.instance.stop?.();
+  }
+
+  /** `inputs.<name>` (latest checked value, undefined while stale) and `outputs.<name>.<path>` (decoded, before limits), for extension nodes. */
+  private externalValue(ref: string): PortValue | undefined {
+    const [kind, name, ...rest] = ref.split('.');
+    if (kind === 'inputs') {
+      const inp = this.inputs.find((i) => i.spec.input === name);
+      return inp && inp.value !== null && !this.stale(inp, this.clock()) ? inp.value : undefined;
+    }
+    const out = this.outputs.find((o) => o.spec.name === name);
+    const k = out?.spec.values.findIndex((v) => v.path === rest.join('.')) ?? -1;
+    if (!out || k < 0) return undefined;
+    const v = out.values[k];
+    return v.from ? this.host?.value(v.from) : v.terms.reduce((a, t) => a + t.weight * t.decoder.value(), 0);
+  }
+
+  /** Starts the document's extension nodes (before start()); a node that cannot start fails it, naming the node. */
+  async prepare(): Promise<void> {
+    if (!this.host || !this.config.extensions) return;
+    for (const n of this.config.extensions.nodes) if (!this.host.has(n.name)) await this.host.add(n);
   }
 
   /** The bridge's current settings, as live reconfiguration left them. */
@@ -381,7 +456,7 @@ export class Bridge {
       tickHz: 1000 / this.periodMs,
       watchdogMs: this.watchdogMs,
       inputs: this.inputs.map((i) => ({ input: i.spec.input, topic: i.spec.topic })),
-      outputs: this.outputs.map((o) => ({ name: o.spec.name, topic: o.spec.topic, type: o.wire.type, stamped: !!o.spec.stamped })),
+      outputs: this.outputs.map((o) => ({ name: o.spec.name, topic: o.spec.topic, type: o.type, stamped: !!o.spec.stamped })),
     };
   }
 
@@ -419,8 +494,11 @@ export class Bridge {
     const inp = this.inputs.find((i) => i.spec.input === input);
     if (!inp) throw new Error(`no bridge input "${input}"`);
     if (inp.spec.topic === topic) return;
+    if (inp.spec.device || inp.spec.from) throw new Error(`bridge input ${input} reads ${inp.spec.device ? `device ${inp.spec.device}` : inp.spec.from}, not a topic`);
+    const source = this.inputSource({ ...inp.spec, topic }); // throws before anything changes
     inp.sub?.unsubscribe();
     inp.spec.topic = topic;
+    inp.source = source;
     if (this.running) this.subscribeInput(inp);
   }
 
@@ -445,35 +523,30 @@ export class Bridge {
   }
 
   private rebind(out: LiveOutput, spec: OutputBinding): void {
-    const wire = this.wireFor(spec); // throws before anything changes
+    const type = this.typeOf(spec); // throws before anything changes
     if (!this.running) {
       out.spec = spec;
-      out.wire = wire;
+      out.type = type;
       return;
     }
-    const old = { spec: out.spec, wire: out.wire };
+    const old = { spec: out.spec, type: out.type };
     this.sendSafe(out);
-    out.publisher?.close();
+    this.closeSink(out);
     out.spec = spec;
-    out.wire = wire;
+    out.type = type;
     try {
-      this.advertiseOutput(out);
+      this.openSink(out);
     } catch (e) {
       // The transport refused the new topic or type: the output goes on as it was.
       out.spec = old.spec;
-      out.wire = old.wire;
-      this.advertiseOutput(out);
+      out.type = old.type;
+      this.openSink(out);
       throw e;
     }
   }
 
   private subscribeInput(inp: LiveInput): void {
     inp.sub = this.inputStream(inp).subscribe((v) => ((inp.value = v), (inp.at = this.clock())));
-  }
-
-  private advertiseOutput(out: LiveOutput): void {
-    out.publisher = out.device ? DEVICE_PUBLISHER : this.transport.advertise(out.spec.topic, out.wire.type, out.spec.qos ?? DEFAULT_QOS);
-    out.dueAt = -Infinity;
   }
 
   private startWatchdog(): void {
@@ -487,7 +560,7 @@ export class Bridge {
     if (this.running) return;
     this.running = true;
     for (const inp of this.inputs) this.subscribeInput(inp);
-    for (const out of this.outputs) this.advertiseOutput(out);
+    for (const out of this.outputs) this.openSink(out);
     this.linkTick = 0;
     for (const s of this.senders) s.open(this.transport);
     for (const r of this.receivers) r.open(this.transport);
@@ -511,8 +584,9 @@ export class Bridge {
     this.watchdogSub?.unsubscribe();
     for (const inp of this.inputs) inp.sub?.unsubscribe();
     if (options.safe !== false) for (const out of this.outputs) this.sendSafe(out);
-    for (const out of this.outputs) out.publisher?.close();
+    for (const out of this.outputs) this.closeSink(out);
     for (const l of [...this.senders, ...this.receivers]) l.close();
+    await this.host?.stop();
     // A loop stuck in an engine step (a hung GPU) must not hold up shutdown: the safe command is out.
     const loop = this.loop?.catch(() => undefined);
     let timer: NodeJS.Timeout | undefined;
@@ -523,20 +597,19 @@ export class Bridge {
   /** Bytes in -> checked value out; everything dropped is counted. */
   private inputStream(inp: LiveInput): Observable<number | number[]> {
     const [lo, hi] = inp.spec.valid ?? [-Infinity, Infinity];
-    const values: Observable<number | number[] | null> = inp.device
-      ? inp.device.input(inp.spec.field!).pipe(map((v) => (this.stats.received++, v)))
-      : new Observable<Uint8Array>((sub) => this.transport.subscribe(inp.spec.topic, inp.spec.type, inp.spec.qos ?? SENSOR_QOS, (b) => sub.next(b))).pipe(
-          map((bytes) => {
+    // Topics and devices stream through their extension nodes (which count what they receive and
+    // drop malformed bytes); `from:` inputs read an extension node's port (spikes or messages there are malformed).
+    const ref = inp.spec.from;
+    const values: Observable<number | number[] | null> = ref
+      ? new Observable<PortValue>((sub) => this.host?.watch(ref, (v) => sub.next(v))).pipe(
+          map((v) => {
             this.stats.received++;
-            try {
-              return inp.path!.get(inp.codec!.decode(bytes));
-            } catch (e) {
-              if (!(e instanceof CodecError) && !(e instanceof Error)) throw e;
-              this.stats.malformed++;
-              return null;
-            }
+            if (typeof v === 'number' || (Array.isArray(v) && v.every((x) => typeof x === 'number'))) return v as number | number[];
+            this.stats.malformed++;
+            return null;
           }),
-        );
+        )
+      : (inp.source!.outputs.value as Observable<number | number[]>);
     return values.pipe(
       filter((v): v is number | number[] => {
         if (v === null) return false;
@@ -614,6 +687,8 @@ export class Bridge {
   private async tick(): Promise<void> {
     const now = this.clock();
     const backend = this.engine.backend;
+    // Extension nodes first: a node feeding a circuit input is read in this tick.
+    this.host?.tick();
     for (const inp of this.inputs) {
       // A stale input stops driving its population (and its outputs go safe when they publish).
       // The engine keeps an input's value, so only a new message or a change to stale is handed over
@@ -767,13 +842,17 @@ export class Bridge {
 
   private publish(out: LiveOutput): void {
     const now = this.clock();
-    if (!out.publisher) return;
+    if (!out.sink) return;
     const needs = out.spec.requires ?? this.inputs.map((i) => i.spec.input);
     const unsafe = this.tripped || this.inputs.some((i) => needs.includes(i.spec.input) && this.stale(i, now));
     const dtS = Number.isFinite(out.lastAt) ? (now - out.lastAt) / 1000 : 0;
     out.lastAt = now;
     if (unsafe) return this.sendSafe(out);
-    this.send(out, out.values.map((v) => v.limiter.apply(v.terms.reduce((a, t) => a + t.weight * t.decoder.value(), 0), dtS)), false);
+    // A value from an extension node that has none (it failed without a safe value, or has not
+    // answered yet) sends the whole output safe.
+    const raw = out.values.map((v) => (v.from ? scalar(this.host?.value(v.from)) : v.terms.reduce((a, t) => a + t.weight * t.decoder.value(), 0)));
+    if (raw.some((x) => !Number.isFinite(x))) return this.sendSafe(out);
+    this.send(out, out.values.map((v, k) => v.limiter.apply(raw[k], dtS)), false);
   }
 
   private sendSafe(out: LiveOutput): void {
@@ -781,25 +860,15 @@ export class Bridge {
   }
 
   private send(out: LiveOutput, values: number[], safe: boolean): void {
-    if (!out.publisher) return;
-    try {
-      if (out.device) out.device.write(Object.fromEntries(out.spec.values.map((v, k) => [v.path, values[k]])));
-      else {
-        // One message object per output, rewritten in place: every published field is set each time,
-        // and the encoder keeps no reference (a clone per publish at 1 kHz was measurable garbage).
-        const { template: msg, paths, codec, stamp } = out.wire;
-        paths.forEach((p, k) => p.set(msg, values[k]));
-        if (stamp) {
-          const ms = this.time.rosTime();
-          stamp.sec = Math.floor(ms / 1000);
-          stamp.nanosec = Math.min(999_999_999, Math.round((ms - stamp.sec * 1000) * 1e6));
-        }
-        out.publisher.publish(codec.encode(msg));
-      }
-    } catch (e) {
+    const sink = out.sink;
+    if (!sink) return;
+    // The output's extension node sends it synchronously and reports a failure through its context.
+    sink.failed = null;
+    sink.commands.next({ values, safe });
+    if (sink.failed !== null) {
       // One output failing (a closed or broken topic, a device that refuses) must not stop the others.
       const what = out.device ? `writing ${out.spec.name} to device ${out.device.name}` : `publishing ${out.spec.name} on ${out.spec.topic}`;
-      this.report(() => `${what} failed: ${(e as Error).message}`);
+      this.report(() => `${what} failed: ${(sink.failed as Error).message ?? String(sink.failed)}`);
       return;
     }
     // What the dashboard shows (one object per output, rewritten: no garbage per publish).

@@ -93,7 +93,7 @@ describe('bridge documents', () => {
       'circuit.yaml': 'populations:\n  n: { model: lif, size: 4 }\n',
       'bridge.yaml': 'circuit: circuit.yaml\nticks: 5\noutputs:\n  o: { topic: /x, type: std_msgs/msg/Float32MultiArray, values: {} }\n',
     });
-    expect(() => loadBridge(join(dir, 'bridge.yaml'))).toThrow(/bridge\.yaml:2 at \/ticks: unknown property "ticks"; expected one of \$schema, circuit, tick, watchdog, devices, spikes, inputs, outputs/);
+    expect(() => loadBridge(join(dir, 'bridge.yaml'))).toThrow(/bridge\.yaml:2 at \/ticks: unknown property "ticks"; expected one of \$schema, circuit, tick, watchdog, devices, spikes, extensions, inputs, outputs/);
     expect(() => loadBridge(join(dir, 'bridge.yaml'))).toThrow(/at \/outputs\/o: must have required property 'rate'/);
   });
 });

@@ -1,0 +1,50 @@
+// Serial devices and Arduino boards (bridge/devices.ts) as extensions: `device_in` streams one input
+// field of a device, `device_out` writes its command's values to the device's output fields. The
+// bridge's device bindings are nodes of these two types.
+import { map } from 'rxjs';
+import { defineExtension } from '../api.js';
+import { need, type IoContext } from './context.js';
+import type { Command } from './ros-topic.js';
+
+export const deviceIn = defineExtension<{ device: string; field: string }>({
+  name: 'device_in',
+  kind: 'input',
+  doc: "Streams one input field of a serial device or board declared under the bridge's devices",
+  options: { type: 'object', additionalProperties: false, required: ['device', 'field'], properties: { device: { type: 'string' }, field: { type: 'string' } } },
+  outputs: { value: { type: 'scalar' } },
+  create(o, ctx: IoContext) {
+    const dev = need(ctx.devices, ctx, 'devices').get(o.device);
+    if (!dev) throw new Error(`no device "${o.device}" (the bridge has ${[...(ctx.devices?.keys() ?? [])].join(', ') || 'none'})`);
+    return { outputs: { value: dev.input(o.field).pipe(map((v) => (ctx.count?.('received'), v))) } };
+  },
+});
+
+export const deviceOut = defineExtension<{ device: string; fields: string[] }>({
+  name: 'device_out',
+  kind: 'output',
+  doc: "Writes its command's values to output fields of a serial device or board",
+  options: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['device', 'fields'],
+    properties: { device: { type: 'string' }, fields: { type: 'array', items: { type: 'string' }, minItems: 1, description: 'the device output field of each command value' } },
+  },
+  inputs: { command: { type: 'message', doc: '{ values: number[] (one per field), safe: boolean }' } },
+  create(o, ctx: IoContext) {
+    const dev = need(ctx.devices, ctx, 'devices').get(o.device);
+    if (!dev) throw new Error(`no device "${o.device}" (the bridge has ${[...(ctx.devices?.keys() ?? [])].join(', ') || 'none'})`);
+    return {
+      consume(inputs) {
+        inputs.command?.subscribe((c) => {
+          try {
+            dev.write(Object.fromEntries(o.fields.map((f, k) => [f, (c as unknown as Command).values[k]])));
+            ctx.count?.('published');
+          } catch (e) {
+            ctx.fail?.(e);
+          }
+        });
+      },
+    };
+  },
+});
+
