@@ -283,7 +283,8 @@ export class Bridge {
     if (config.extensions)
       this.host = new ExtensionHost(config.extensions.registry, {
         dir: config.extensions.dir,
-        log: (line) => this.report(() => line),
+        // The host limits each node's reports itself (once a second), so one failing node cannot hide another's.
+        log: (line) => (this.config.onError ?? ((m: string) => process.stderr.write(m + '\n')))(`flux bridge: ${line}`),
         external: (ref) => this.externalValue(ref),
         context: { transport: this.transport, devices: config.devices ?? new Map(), definitions: config.definitions, rosTime: () => this.time.rosTime() },
       });

@@ -3,12 +3,17 @@
 // step() posts the inputs and returns the outputs of the last answer (so its outputs lag one call);
 // an output node's values are posted and acknowledged. A request unanswered for `hangMs` means the
 // node is stuck: the worker is terminated and the host restarts it (host.ts).
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { Subject, type Observable } from 'rxjs';
 import type { ComputeInstance, InputInstance, OutputInstance, PortValue } from './api.js';
 import type { RegisteredExtension } from './registry.js';
 
-const WORKER = new URL('./worker.js', import.meta.url);
+// The compiled worker next to this file; from the sources (vitest), the build's copy.
+const here = dirname(fileURLToPath(import.meta.url));
+const WORKER = existsSync(join(here, 'worker.js')) ? join(here, 'worker.js') : join(here, '../dist/extensions/worker.js');
 
 export class IsolatedNode implements ComputeInstance, InputInstance, OutputInstance {
   readonly outputs: Record<string, Observable<PortValue>> = {};
