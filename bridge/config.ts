@@ -14,6 +14,11 @@ import { compileFieldPath } from './fieldpath.js';
 import { stampedVariant } from './stamped.js';
 import type { DeviceSpec } from './devices.js';
 import type { SpikeReceiveSpec, SpikeSendSpec } from './spike-link.js';
+import type { Extension } from '../extensions/api.js';
+import { BUILTIN_EXTENSIONS } from '../extensions/builtin/index.js';
+import { IO_EXTENSIONS } from '../extensions/io/index.js';
+import type { NodeSpec } from '../extensions/host.js';
+import { ExtensionRegistry } from '../extensions/registry.js';
 import { DEVICES_SCHEMA } from './device-schema.js';
 import type { BridgeConfig, InputBinding, OutputBinding } from './bridge.js';
 import type { EncoderSpec } from './encoders.js';
@@ -101,11 +106,36 @@ export const BRIDGE_SCHEMA = {
         },
       },
     },
+    extensions: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'extension nodes (extensions/api.ts): built-in compute nodes and extensions loaded from modules',
+      properties: {
+        load: { type: 'array', items: { type: 'string' }, description: 'extension modules: a path relative to this file, or an installed package' },
+        nodes: {
+          type: 'object',
+          description: 'extension nodes by name; an input binding or an output value reads one with from: <node>.<port>',
+          additionalProperties: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['type'],
+            properties: {
+              type: { type: 'string', description: 'a built-in extension or one from a loaded module' },
+              options: { type: 'object', description: "the extension's options (its own schema)" },
+              in: { type: 'object', additionalProperties: { type: ['string', 'number'] }, description: 'input port -> <node>.<port>, inputs.<input>, outputs.<output>.<path>, or a number' },
+              rate: { ...quantity, description: 'compute nodes: how often they run (default: every engine tick)' },
+              isolate: { type: 'boolean', description: 'run in a worker thread (default: yes for loaded modules, no for built-ins)' },
+            },
+          },
+        },
+      },
+    },
     inputs: {
       type: 'object',
       additionalProperties: {
         ...one(
           {
+            from: { type: 'string', description: 'an extension node output (<node>.<port>) instead of a topic or device' },
             topic: { type: 'string', pattern: '^/?[A-Za-z~][A-Za-z0-9_/~{}]*$' },
             type: { type: 'string' },
             path: { type: 'string' },
@@ -118,7 +148,7 @@ export const BRIDGE_SCHEMA = {
           },
           [],
         ),
-        oneOf: [{ required: ['topic', 'type', 'path'] }, { required: ['device', 'field'] }],
+        oneOf: [{ required: ['topic', 'type', 'path'] }, { required: ['device', 'field'] }, { required: ['from'] }],
       },
     },
     outputs: {
@@ -137,13 +167,17 @@ export const BRIDGE_SCHEMA = {
           values: {
             type: 'object',
             minProperties: 1,
-            additionalProperties: one(
-              {
-                terms: { type: 'array', minItems: 1, items: one({ population: { type: 'string' }, decoder, weight: num }, ['population', 'decoder']) },
-                limits: one({ min: num, max: num, slew_rate: num, safe: num }, []),
-              },
-              ['terms'],
-            ),
+            additionalProperties: {
+              ...one(
+                {
+                  terms: { type: 'array', minItems: 1, items: one({ population: { type: 'string' }, decoder, weight: num }, ['population', 'decoder']) },
+                  from: { type: 'string', description: 'an extension node output (<node>.<port>) instead of decoded populations' },
+                  limits: one({ min: num, max: num, slew_rate: num, safe: num }, []),
+                },
+                [],
+              ),
+              oneOf: [{ required: ['terms'] }, { required: ['from'] }],
+            },
           },
         },
         ['rate', 'values'],
@@ -159,6 +193,49 @@ export interface LoadedBridge {
   config: BridgeConfig;
   /** The devices the document declares (opened by whoever runs the bridge: FluxNode). */
   devices: Record<string, DeviceSpec>;
+  /** Extension modules and nodes; prepareExtensions loads the modules and checks the nodes' options. */
+  extensions: { load: string[]; nodes: NodeSpec[]; dir: string; file: string; locate: (path: string) => number | undefined };
+}
+
+/**
+ * The bridge schema with every known extension's options schema in place (for editors): a node's
+ * `options` are checked against the schema of the extension its `type` names.
+ */
+export function bridgeSchemaWith(registry: ExtensionRegistry): Record<string, unknown> {
+  const schema = structuredClone(BRIDGE_SCHEMA) as { properties: { extensions: { properties: { nodes: { additionalProperties: Record<string, unknown> } } } } };
+  const node = schema.properties.extensions.properties.nodes.additionalProperties;
+  (node.properties as Record<string, Record<string, unknown>>).type = { enum: registry.names(), description: 'a built-in extension or one from a loaded module' };
+  node.allOf = registry.names().map((name) => {
+    const e = registry.get(name)!.extension;
+    return { if: { properties: { type: { const: name } } }, then: { properties: { options: { ...e.options, description: `${name} (${e.kind}): ${e.doc}` } } } };
+  });
+  return schema;
+}
+
+/**
+ * Loads the extension modules a bridge document names and checks every node's type and options
+ * against the extension's schema: a problem names the file, line and path (and the extension).
+ */
+export async function prepareExtensions(loaded: LoadedBridge, builtins: Extension[] = [...BUILTIN_EXTENSIONS, ...(IO_EXTENSIONS as Extension[])]): Promise<ExtensionRegistry> {
+  const { load, nodes, dir, file, locate } = loaded.extensions;
+  const registry = new ExtensionRegistry(builtins);
+  const issues = new IssueList(file, locate);
+  for (const [k, spec] of load.entries()) {
+    try {
+      await registry.load(spec, dir);
+    } catch (e) {
+      issues.add(pointer('extensions', 'load', k), (e as Error).message);
+    }
+  }
+  for (const n of nodes) {
+    if (!registry.get(n.type)) {
+      issues.add(pointer('extensions', 'nodes', n.name, 'type'), `no extension type "${n.type}"; known: ${registry.names().join(', ')}`);
+      continue;
+    }
+    for (const p of registry.validate(n.type, n.options, pointer('extensions', 'nodes', n.name, 'options'))) issues.add(p.path, p.message);
+  }
+  if (!issues.ok) throw new CircuitError(issues.issues);
+  return registry;
 }
 
 let validate: ReturnType<Ajv['compile']> | undefined;
@@ -212,6 +289,19 @@ export function loadBridge(file: string, circuitFile?: string): LoadedBridge {
   };
 
   const devices = (doc.devices ?? {}) as Record<string, DeviceSpec>;
+  const ex = (doc.extensions ?? {}) as { load?: string[]; nodes?: Record<string, { type: string; options?: Record<string, unknown>; in?: Record<string, string | number>; rate?: unknown; isolate?: boolean }> };
+  const nodes: NodeSpec[] = Object.entries(ex.nodes ?? {}).map(([name, n]) => ({
+    name,
+    type: n.type,
+    options: n.options ?? {},
+    in: n.in ?? {},
+    ...(n.rate !== undefined ? { rateHz: q(['extensions', 'nodes', name, 'rate'], n.rate, 'rate', 0) } : {}),
+    ...(n.isolate !== undefined ? { isolate: n.isolate } : {}),
+  }));
+  const fromOk = (at: string[], ref: string) => {
+    const [node, port] = ref.split('.');
+    if (!port || !nodes.some((n) => n.name === node)) issues.add(pointer(...at), `"${ref}" is not <node>.<port> of a node in extensions.nodes (${nodes.map((n) => n.name).join(', ') || 'none'})`);
+  };
   const inputs: InputBinding[] = [];
   for (const [name, raw] of Object.entries((doc.inputs ?? {}) as Record<string, Record<string, unknown>>)) {
     const at = ['inputs', name];
@@ -219,15 +309,19 @@ export function loadBridge(file: string, circuitFile?: string): LoadedBridge {
     if (!inp) issues.add(pointer(...at), `the circuit has no input "${name}"; it has ${circuit.inputs.map((i) => i.name).join(', ') || 'none'}`);
     else if (inp.target !== null && !raw.encoder) issues.add(pointer(...at), `input "${name}" drives population ${inp.target}: give an encoder`);
     if (raw.device !== undefined && !devices[raw.device as string]) issues.add(pointer(...at, 'device'), `no device "${raw.device as string}" in devices (${Object.keys(devices).join(', ') || 'none'})`);
-    const defs = raw.device === undefined ? typeOk([...at, 'type'], raw.type as string) : null;
+    const defs = raw.device === undefined && raw.from === undefined ? typeOk([...at, 'type'], raw.type as string) : null;
     if (defs) pathOk([...at, 'path'], raw.path as string, defs);
+    if (raw.from !== undefined) fromOk([...at, 'from'], raw.from as string);
     let enc: EncoderSpec | undefined;
     const e = raw.encoder as Record<string, Record<string, unknown>> | undefined;
     if (e?.rate) enc = { kind: 'rate', min: e.rate.min as number, max: e.rate.max as number, rateMin: q([...at, 'encoder', 'rate', 'rate_min'], e.rate.rate_min, 'rate', 0), rateMax: q([...at, 'encoder', 'rate', 'rate_max'], e.rate.rate_max, 'rate', 0) };
     else if (e?.current) enc = { kind: 'current', min: e.current.min as number, max: e.current.max as number, currentMin: q([...at, 'encoder', 'current', 'current_min'], e.current.current_min, 'current', 0), currentMax: q([...at, 'encoder', 'current', 'current_max'], e.current.current_max, 'current', 0) };
     else if (e?.population) enc = { kind: 'population', ...(e.population as { min: number; max: number; sigma: number; amplitude: number }) };
     else if (e?.threshold) enc = { kind: 'threshold', ...(e.threshold as { threshold: number; amplitude: number }) };
-    const device = raw.device === undefined ? {} : { device: raw.device as string, field: raw.field as string, topic: `${raw.device as string}/${raw.field as string}`, type: 'device', path: raw.field as string };
+    const device =
+      raw.from !== undefined ? { from: raw.from as string, topic: `extension ${raw.from as string}`, type: 'extension', path: raw.from as string }
+      : raw.device === undefined ? {}
+      : { device: raw.device as string, field: raw.field as string, topic: `${raw.device as string}/${raw.field as string}`, type: 'device', path: raw.field as string };
     inputs.push({ input: name, topic: raw.topic as string, type: raw.type as string, path: raw.path as string, ...device, qos: qosOf(raw.qos, SENSOR_QOS), encoder: enc, timeoutMs: q([...at, 'timeout'], raw.timeout, 'time', 500), valid: raw.valid as [number, number] | undefined });
   }
 
@@ -238,12 +332,14 @@ export function loadBridge(file: string, circuitFile?: string): LoadedBridge {
     if (raw.device !== undefined && !devices[raw.device as string]) issues.add(pointer(...at, 'device'), `no device "${raw.device as string}" in devices (${Object.keys(devices).join(', ') || 'none'})`);
     const defs = raw.device === undefined && raw.type !== undefined ? typeOk([...at, 'type'], raw.type as string) : null;
     for (const r of (raw.requires as string[] | undefined) ?? []) if (!inputs.some((i) => i.input === r)) issues.add(pointer(...at, 'requires'), `"${r}" is not an input of this bridge`);
-    const values = Object.entries(raw.values as Record<string, { terms: { population: string; decoder: Record<string, Record<string, unknown>>; weight?: number }[]; limits?: Record<string, number> }>).map(([path, v]) => {
+    const values = Object.entries(raw.values as Record<string, { terms?: { population: string; decoder: Record<string, Record<string, unknown>>; weight?: number }[]; from?: string; limits?: Record<string, number> }>).map(([path, v]) => {
       if (defs) pathOk([...at, 'values', path], path, defs);
+      if (v.from !== undefined) fromOk([...at, 'values', path, 'from'], v.from);
       return {
         path,
         limits: v.limits ? { min: v.limits.min, max: v.limits.max, slewRate: v.limits.slew_rate, safe: v.limits.safe } : undefined,
-        terms: v.terms.map((t, k) => {
+        ...(v.from !== undefined ? { from: v.from } : {}),
+        terms: (v.terms ?? []).map((t, k) => {
           const tp = [...at, 'values', path, 'terms', String(k)];
           if (!circuit.populations.some((p) => p.name === t.population)) issues.add(pointer(...tp, 'population'), `the circuit has no population "${t.population}"`);
           const [kind, d] = Object.entries(t.decoder)[0];
@@ -279,5 +375,5 @@ export function loadBridge(file: string, circuitFile?: string): LoadedBridge {
   const tickHz = q(['tick'], doc.tick, 'rate', 1000);
   const watchdogMs = q(['watchdog'], doc.watchdog, 'time', 50);
   if (!issues.ok) throw new CircuitError(issues.issues);
-  return { file, circuitFile, circuit, config: { inputs, outputs, tickHz, watchdogMs, ...(spikes.send.length || spikes.receive.length ? { spikes } : {}) }, devices };
+  return { file, circuitFile, circuit, config: { inputs, outputs, tickHz, watchdogMs, ...(spikes.send.length || spikes.receive.length ? { spikes } : {}) }, devices, extensions: { load: ex.load ?? [], nodes, dir: dirname(file), file, locate: parsed.locate } };
 }

@@ -18,7 +18,7 @@ function tree(node: ModuleNode, indent: string, out: string[], root: string): vo
 }
 
 /** Whether a document is a bridge document (it names its circuit) rather than a circuit. */
-function isBridge(file: string): boolean {
+export function isBridge(file: string): boolean {
   const doc = parseFile(file).doc as unknown;
   return !!doc && typeof doc === 'object' && typeof (doc as { circuit?: unknown }).circuit === 'string';
 }
@@ -34,11 +34,14 @@ function inspectBridge(file: string, opts: { seed?: number; dt?: number; json?: 
     const outs = kind === 'serial' ? Object.keys(((cfg.output as { safe?: object } | undefined)?.safe as object | undefined) ?? {}) : Object.keys((cfg.outputs as object | undefined) ?? {});
     return { name, kind, where: String(where), inputs: ins, outputs: outs };
   });
-  const inputs = c.inputs.map((i) => ({ input: i.input, from: i.device ? `device ${i.device}.${i.field}` : `${i.topic} (${i.type}) ${i.path}`, encoder: i.encoder?.kind ?? 'none', timeoutMs: i.timeoutMs }));
-  const outputs = c.outputs.map((o) => ({ output: o.name, to: o.device ? `device ${o.device}` : `${o.topic} (${o.type})`, rateHz: o.rateHz, values: o.values.map((v) => v.path) }));
-  if (opts.json) return JSON.stringify({ bridge: file, circuit: b.circuitFile, tickHz: c.tickHz, watchdogMs: c.watchdogMs, devices, inputs, outputs }, null, 2);
+  const inputs = c.inputs.map((i) => ({ input: i.input, from: i.from ? `extension ${i.from}` : i.device ? `device ${i.device}.${i.field}` : `${i.topic} (${i.type}) ${i.path}`, encoder: i.encoder?.kind ?? 'none', timeoutMs: i.timeoutMs }));
+  const outputs = c.outputs.map((o) => ({ output: o.name, to: o.device ? `device ${o.device}` : `${o.topic} (${o.type})`, rateHz: o.rateHz, values: o.values.map((v) => (v.from ? `${v.path} <- ${v.from}` : v.path)) }));
+  const nodes = b.extensions.nodes.map((n) => ({ node: n.name, type: n.type, in: n.in, rateHz: n.rateHz ?? null }));
+  if (opts.json) return JSON.stringify({ bridge: file, circuit: b.circuitFile, tickHz: c.tickHz, watchdogMs: c.watchdogMs, devices, extensions: { load: b.extensions.load, nodes }, inputs, outputs }, null, 2);
   const out = [`bridge ${file}`, `  circuit ${b.circuitFile}, tick ${c.tickHz} Hz, watchdog ${c.watchdogMs} ms`];
   for (const d of devices) out.push(`  device ${d.name}: ${d.kind} on ${d.where}; inputs ${d.inputs.join(', ') || '-'}; outputs ${d.outputs.join(', ') || '-'}`);
+  if (b.extensions.load.length) out.push(`  extension modules: ${b.extensions.load.join(', ')}`);
+  for (const n of nodes) out.push(`  node ${n.node}: ${n.type}${Object.keys(n.in).length ? ` <- ${Object.entries(n.in).map(([p, r]) => `${p}=${r}`).join(', ')}` : ''}${n.rateHz ? ` at ${n.rateHz} Hz` : ''}`);
   for (const i of inputs) out.push(`  in  ${i.input} <- ${i.from}, encoder ${i.encoder}, stale after ${i.timeoutMs} ms`);
   for (const o of outputs) out.push(`  out ${o.output} -> ${o.to} at ${o.rateHz} Hz: ${o.values.join(', ')}`);
   return out.join('\n') + '\n\n' + inspect(b.circuitFile, opts);

@@ -9,7 +9,12 @@ import { CircuitError } from '../engine/circuit/errors.js';
 import { circuitSchema } from '../engine/circuit/schema.js';
 import { parseQuantity } from '../engine/units.js';
 import { simulate } from './simulate.js';
-import { inspect } from './inspect.js';
+import { inspect, isBridge } from './inspect.js';
+import { bridgeSchemaWith, loadBridge, prepareExtensions } from '../bridge/config.js';
+import type { Extension } from '../extensions/api.js';
+import { BUILTIN_EXTENSIONS } from '../extensions/builtin/index.js';
+import { IO_EXTENSIONS } from '../extensions/io/index.js';
+import { ExtensionRegistry } from '../extensions/registry.js';
 import { run } from './run.js';
 import { splitRosArgs } from '../bridge/node/rosargs.js';
 import { writeFileSync } from 'node:fs';
@@ -47,12 +52,19 @@ export function buildCli(rosArgs: string[] = []): Command {
 
   program
     .command('validate')
-    .description('check circuit files against the schema and each other; prints every problem')
-    .argument('<circuits...>', 'circuit files (JSON or YAML)')
-    .action((files: string[]) => {
+    .description('check circuit and bridge documents against their schemas and each other; prints every problem')
+    .argument('<documents...>', 'circuit or bridge files (JSON or YAML)')
+    .action(async (files: string[]) => {
       let failed = false;
       for (const f of files) {
         try {
+          if (isBridge(f)) {
+            // A bridge document: its circuit, bindings, and every extension node's options.
+            const b = loadBridge(f);
+            await prepareExtensions(b);
+            console.log(`ok ${f}: bridge for ${b.circuitFile}; ${b.config.inputs.length} inputs, ${b.config.outputs.length} outputs, ${b.extensions.nodes.length} extension nodes`);
+            continue;
+          }
           const { circuit } = loadCircuit(f);
           const n = circuit.populations.reduce((a, p) => a + p.size, 0);
           console.log(`ok ${f}: ${circuit.populations.length} populations (${n} neurons), ${circuit.projections.length} projections`);
@@ -140,8 +152,13 @@ export function buildCli(rosArgs: string[] = []): Command {
 
   program
     .command('schema')
-    .description('print the JSON Schema of circuit documents (for editors)')
-    .action(() => console.log(JSON.stringify(circuitSchema(), null, 2)));
+    .description('print the JSON Schema of circuit documents (for editors); --bridge: of bridge documents, with every extension\'s options')
+    .option('--bridge [document]', 'the bridge schema; with a document, also the extensions its modules provide')
+    .action(async (o: { bridge?: string | boolean }) => {
+      if (!o.bridge) return console.log(JSON.stringify(circuitSchema(), null, 2));
+      const registry = typeof o.bridge === 'string' ? await prepareExtensions(loadBridge(o.bridge)) : new ExtensionRegistry([...BUILTIN_EXTENSIONS, ...(IO_EXTENSIONS as Extension[])]);
+      console.log(JSON.stringify(bridgeSchemaWith(registry), null, 2));
+    });
 
   program
     .command('demo')

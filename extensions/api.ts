@@ -81,6 +81,11 @@ interface Common<O> {
   options: OptionsSchema;
   inputs?: Record<string, PortSpec>;
   outputs?: Record<string, PortSpec>;
+  /**
+   * The input ports follow the options (an expression's variables, a recorder's columns): any port a
+   * document wires is accepted and passed by its name; `inputs` then describes the usual ones.
+   */
+  dynamicInputs?: boolean;
   /** Options with defaults filled in (after validation), for create. */
   defaults?: Partial<O>;
 }

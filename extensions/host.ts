@@ -92,7 +92,7 @@ export class ExtensionHost {
     const ext = reg.extension;
     for (const [port, ref] of Object.entries(spec.in)) {
       if (ext.kind === 'input') throw new Error(`extension node ${spec.name}: an input extension takes no inputs (got ${port})`);
-      if (ext.inputs && !(port in ext.inputs) && !ext.inputs['*']) throw new Error(`extension node ${spec.name}: ${spec.type} has no input port "${port}" (it has ${Object.keys(ext.inputs).join(', ') || 'none'})`);
+      if (!ext.dynamicInputs && ext.inputs && !(port in ext.inputs)) throw new Error(`extension node ${spec.name}: ${spec.type} has no input port "${port}" (it has ${Object.keys(ext.inputs).join(', ') || 'none'})`);
       if (typeof ref === 'string' && !ref.startsWith('inputs.') && !ref.startsWith('outputs.')) {
         const [n, p] = ref.split('.');
         const src = n === spec.name ? undefined : this.nodes.get(n);

@@ -18,6 +18,17 @@ describe('flux schema', () => {
     expect(JSON.parse(readFileSync(join(ROOT, 'schema/circuit.schema.json'), 'utf8'))).toEqual(out);
   });
 
+  it('prints the bridge schema with every built-in extension\'s options; the committed schema/bridge.schema.json is the same', () => {
+    const out = JSON.parse(execFileSync('node', [join(ROOT, 'bin/flux.js'), 'schema', '--bridge'], { encoding: 'utf8' }));
+    expect(JSON.parse(readFileSync(join(ROOT, 'schema/bridge.schema.json'), 'utf8'))).toEqual(out);
+    // An editor's validator (plain ajv) checks a node's options against its extension's schema.
+    const validate = new Ajv({ strict: false, allErrors: true }).compile(out);
+    const doc = (options: object) => ({ circuit: 'c.yaml', extensions: { nodes: { f: { type: 'lowpass', options } } } });
+    expect(validate(doc({ cutoff: 5 }))).toBe(true);
+    expect(validate(doc({ cutof: 5 }))).toBe(false);
+    expect(JSON.stringify(validate.errors)).toContain('cutof');
+  });
+
   it('validates every example with a stock JSON Schema validator (what an editor does)', () => {
     const validate = new Ajv({ strict: false, allErrors: true }).compile(circuitSchema());
     const files = readdirSync(join(ROOT, 'examples')).filter((f) => /\.(ya?ml|json)$/.test(f));

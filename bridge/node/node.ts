@@ -11,7 +11,7 @@ import type { Backend } from '../../engine/backends/backend.js';
 import type { GpuContext } from '../../engine/backends/webgpu/gpu.js';
 import { CircuitError } from '../../engine/circuit/errors.js';
 import { Bridge, type BridgeConfig } from '../bridge.js';
-import { loadBridge, type LoadedBridge } from '../config.js';
+import { loadBridge, prepareExtensions, type LoadedBridge } from '../config.js';
 import { SimClock, WallClock, type Clock } from '../clock.js';
 import { stampedVariant } from '../stamped.js';
 import { createDevice, type Device } from '../devices.js';
@@ -306,13 +306,19 @@ async function build(loaded: LoadedBridge, backend: BackendChoice, useSimTime: b
   const engine = await Engine.create(loaded.circuitFile, { backend, threads: options.threads, gpu: options.gpu, log });
   const clock: Clock = useSimTime ? new SimClock(transport) : new WallClock();
   let devices = new Map<string, Device>();
+  let bridge: Bridge | undefined;
   try {
     devices = new Map(Object.entries(loaded.devices).map(([name, spec]) => [name, createDevice(name, spec)]));
     // A device that is absent keeps retrying in the background; its inputs stay stale meanwhile.
     await Promise.all([...devices.values()].map((d) => d.open()));
-    const config: BridgeConfig = { ...loaded.config, clock, onError: log, devices };
-    return { loaded, engine, bridge: new Bridge(engine, transport, config), clock, devices };
+    // Extension modules load and every node's options are checked (naming file, line and path) before anything starts.
+    const registry = await prepareExtensions(loaded);
+    const config: BridgeConfig = { ...loaded.config, clock, onError: log, devices, extensions: { registry, nodes: loaded.extensions.nodes, dir: loaded.extensions.dir } };
+    bridge = new Bridge(engine, transport, config);
+    await bridge.prepare();
+    return { loaded, engine, bridge, clock, devices };
   } catch (e) {
+    await bridge?.host?.stop();
     await closeDevices(devices);
     clock.close();
     engine.dispose();

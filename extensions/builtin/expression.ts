@@ -394,6 +394,7 @@ export const expression = defineExtension<ExpressionOptions>({
   options: expressionSchema,
   defaults: defaultsOf<ExpressionOptions>(expressionSchema),
   inputs: { x: { type: 'scalar', doc: 'The default single input; the actual ports are the `inputs` option.' } },
+  dynamicInputs: true,
   outputs: { y: { type: 'scalar', doc: 'Value of the expression.', safe: 0 } },
   create(options, ctx) {
     let c = compile(options);

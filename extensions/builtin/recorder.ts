@@ -79,6 +79,7 @@ export const recorder = defineExtension<RecorderOptions>({
     '(concatenate the columns of every line; readColumnar does). Buffered and written by one asynchronous ' +
     'append per flush (flush_interval ms, or max_rows rows); stop writes the rest and closes the file.',
   options: recorderSchema,
+  dynamicInputs: true,
   defaults: defaultsOf<RecorderOptions>(recorderSchema),
   create(options, ctx) {
     const format = formatOf(options);

@@ -1,0 +1,248 @@
+// Extensions in a running bridge (extensions/): options checked against each extension's schema with
+// file, line and path; topics read through ros_topic_in nodes and filtered by built-in nodes before
+// the circuit; isolation of nodes that throw or block; live add, remove and reconfigure; and the
+// example extension package installed from a local path into a fresh project.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createCodec } from '../bridge/codec/cdr.js';
+import { loadBridge, prepareExtensions } from '../bridge/config.js';
+import { FluxNode } from '../bridge/node/node.js';
+import { MemoryGraph, MemoryTransport } from '../bridge/transport/memory.js';
+import { DEFAULT_QOS, SENSOR_QOS } from '../bridge/transport/transport.js';
+import { CircuitError } from '../engine/circuit/errors.js';
+
+const ROOT = resolve(__dirname, '..');
+const CIRCUIT = join(ROOT, 'examples/braitenberg.yaml');
+const MISBEHAVING = join(ROOT, 'tests/fixtures/extensions/misbehaving.js');
+let node: FluxNode | null = null;
+afterEach(async () => {
+  await node?.shutdown();
+  node = null;
+});
+
+function doc(text: string, dir = mkdtempSync(join(tmpdir(), 'flux-ext-'))): string {
+  const file = join(dir, 'bridge.yaml');
+  writeFileSync(file, text);
+  return file;
+}
+
+/** A bridge on the Braitenberg circuit whose front sensor reads a Range topic through extension nodes. */
+const FRONT_THROUGH_NODES = (extra = '', outputs = '') => `
+circuit: ${CIRCUIT}
+tick: 1 kHz
+extensions:
+  load: [${MISBEHAVING}]
+  nodes:
+    front_raw: { type: ros_topic_in, options: { topic: /front, type: sensor_msgs/msg/Range, path: range } }
+    front: { type: lowpass, options: { cutoff: 20 }, in: { x: front_raw.value } }
+${extra}
+inputs:
+  range_front: { from: front.y, encoder: { current: { min: 0.8, max: 0.2, current_max: 1 } }, timeout: 300 ms }
+outputs:
+  cmd_vel:
+    topic: /cmd_vel
+    type: geometry_msgs/msg/Twist
+    rate: 100 Hz
+    values:
+      linear.x: { terms: [{ population: motor_left, decoder: { rate: { tau: 50 ms, rate_max: 100 Hz, min: 0, max: 1 } } }], limits: { min: -1, max: 1, safe: 0 } }
+${outputs}
+`;
+
+function rig(graph: MemoryGraph) {
+  const t = new MemoryTransport(graph);
+  const range = createCodec('sensor_msgs/msg/Range');
+  const twist = createCodec('geometry_msgs/msg/Twist');
+  const front = t.advertise('/front', 'sensor_msgs/msg/Range', SENSOR_QOS);
+  const twists: { linear: { x: number }; angular: { z: number } }[] = [];
+  t.subscribe('/cmd_vel', 'geometry_msgs/msg/Twist', DEFAULT_QOS, (b) => twists.push(twist.decode(b) as never));
+  let timer: NodeJS.Timeout | undefined;
+  return {
+    twists,
+    /** Publishes a Range every 10 ms. */
+    send(r: number) {
+      clearInterval(timer);
+      timer = setInterval(() => front.publish(range.encode({ header: { stamp: { sec: 0, nanosec: 0 }, frame_id: 'ir' }, radiation_type: 1, field_of_view: 0.1, min_range: 0, max_range: 2, range: r })), 10);
+    },
+    stop: () => clearInterval(timer),
+  };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+async function until(cond: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await sleep(10);
+  }
+}
+
+describe('extension options are checked against their own schemas', () => {
+  it('a document using extensions validates; a wrong option names the extension, file, line and path', async () => {
+    const good = loadBridge(doc(FRONT_THROUGH_NODES()));
+    const registry = await prepareExtensions(good);
+    expect(registry.names()).toEqual(expect.arrayContaining(['lowpass', 'pid', 'ros_topic_in', 'thrower', 'blocker']));
+    // Defaults from the schema are filled in.
+    expect(good.extensions.nodes.find((n) => n.name === 'front')!.options.cutoff).toBe(20);
+
+    const bad = loadBridge(doc(FRONT_THROUGH_NODES().replace('{ cutoff: 20 }', '{ cutof: 20 }')));
+    const e = await prepareExtensions(bad).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(CircuitError);
+    expect((e as Error).message).toMatch(/bridge\.yaml:8 at \/extensions\/nodes\/front\/options: lowpass: unknown option "cutof"/);
+
+    const unknown = loadBridge(doc(FRONT_THROUGH_NODES().replace('type: lowpass', 'type: lowpas')));
+    expect(((await prepareExtensions(unknown).catch((x: unknown) => x)) as Error).message).toMatch(/at \/extensions\/nodes\/front\/type: no extension type "lowpas"; known: .*lowpass/);
+
+    const missing = loadBridge(doc(FRONT_THROUGH_NODES().replace(MISBEHAVING, './nowhere.js')));
+    expect(((await prepareExtensions(missing).catch((x: unknown) => x)) as Error).message).toMatch(/at \/extensions\/load\/0: extension module \.\/nowhere\.js: no file/);
+
+    // A from: naming no node is refused when the document loads.
+    expect(() => loadBridge(doc(FRONT_THROUGH_NODES().replace('from: front.y', 'from: fornt.y')))).toThrow(/inputs\/range_front\/from: "fornt\.y" is not <node>\.<port>/);
+  });
+
+  it('a module exporting a broken extension is refused with its name', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flux-ext-'));
+    writeFileSync(join(dir, 'broken.js'), `export default { name: 'broken', kind: 'compute', doc: '', options: {} };`);
+    const loaded = loadBridge(doc(`circuit: ${CIRCUIT}\nextensions:\n  load: [./broken.js]\n`, dir));
+    expect(((await prepareExtensions(loaded).catch((x: unknown) => x)) as Error).message).toMatch(/extension broken from .*broken\.js: has no create\(options, ctx\) function/);
+  });
+});
+
+describe.sequential('extension nodes in a running bridge', () => {
+  it('a topic read through ros_topic_in and a low-pass node drives the circuit like a topic input', async () => {
+    const graph = new MemoryGraph();
+    const r = rig(graph);
+    node = await FluxNode.start({ bridge: doc(FRONT_THROUGH_NODES()), transport: 'memory', graph, backend: 'cpu', threads: 1, log: () => undefined });
+    r.send(0.5);
+    await until(() => node!.bridge.snapshot().inputs[0].stale === false);
+    await sleep(300);
+    const st = node.bridge.host!.status();
+    const front = st.find((n) => n.name === 'front')!;
+    // 300 ms of a constant 0.5 through a 20 Hz low-pass: settled to 0.5 (time constant 8 ms).
+    expect(front.outputs.y as number).toBeCloseTo(0.5, 3);
+    expect(node.bridge.snapshot().inputs[0].value).toBeCloseTo(0.5, 3);
+    expect(node.bridge.stats.received).toBeGreaterThan(20);
+    r.stop();
+  }, 20_000);
+
+  it('isolation: a node that throws on every tick and one that blocks do not stop the engine; their outputs go safe', async () => {
+    const graph = new MemoryGraph();
+    const r = rig(graph);
+    const log: string[] = [];
+    const extra = `    bad: { type: thrower, in: { x: front.y } }
+    stuck: { type: blocker, options: { after: 30 }, in: { x: front.y } }
+    bad_here: { type: thrower, isolate: false, in: { x: front.y } }`;
+    const outputs = `      angular.z: { from: stuck.y, limits: { min: -1, max: 1, safe: 0 } }`;
+    node = await FluxNode.start({ bridge: doc(FRONT_THROUGH_NODES(extra, outputs)), transport: 'memory', graph, backend: 'cpu', threads: 1, log: (l) => log.push(l) });
+    r.send(0.5);
+    // The blocker answers 0.5 at first: the output carries it.
+    await until(() => r.twists.some((t) => t.angular.z === 0.5));
+    const ticks = node.bridge.stats.ticks;
+    // Then it blocks its worker: after hangMs (1 s) it is terminated and its output is safe (0).
+    await until(() => node!.bridge.host!.status().find((n) => n.name === 'stuck')!.errors > 0, 5000);
+    await until(() => r.twists.at(-1)!.angular.z === 0);
+    await sleep(500);
+    const st = node.bridge.host!.status();
+    expect(st.find((n) => n.name === 'bad')!.errors).toBeGreaterThan(10);
+    expect(st.find((n) => n.name === 'bad')!.isolated).toBe(true);
+    expect(st.find((n) => n.name === 'bad_here')!.errors).toBeGreaterThan(100);
+    expect(st.find((n) => n.name === 'bad_here')!.outputs.y).toBe(0);
+    expect(['restarting', 'running']).toContain(st.find((n) => n.name === 'stuck')!.state);
+    // The engine kept ticking at its rate all along, and the linear speed kept coming from the circuit.
+    expect(node.bridge.stats.ticks - ticks).toBeGreaterThan(1000);
+    expect(r.twists.at(-1)!.linear.x).toBeGreaterThan(0);
+    expect(log.some((l) => /extension bad \(thrower\) failed: thrower always throws; its outputs are at their safe values/.test(l))).toBe(true);
+    expect(log.some((l) => /extension stuck \(blocker\) failed: did not answer for 1000 ms \(blocked\?\): terminated/.test(l))).toBe(true);
+    // Reports are rate-limited: a node failing 1000 times a second is not 1000 lines.
+    expect(log.filter((l) => l.includes('extension bad_here')).length).toBeLessThan(10);
+    r.stop();
+  }, 30_000);
+
+  it('live: a node reconfigured, added and removed while the engine runs; a bad change is refused and changes nothing', async () => {
+    const graph = new MemoryGraph();
+    const r = rig(graph);
+    node = await FluxNode.start({ bridge: doc(FRONT_THROUGH_NODES()), transport: 'memory', graph, backend: 'cpu', threads: 1, log: () => undefined });
+    const host = node.bridge.host!;
+    r.send(0.5);
+    await sleep(200);
+    // A step from 0.5 to 0.3 through a 0.5 Hz low-pass (time constant 318 ms): 100 ms later it has
+    // moved about 27% of the way; at 20 Hz it would have arrived.
+    await node.bridge.betweenTicks(() => host.reconfigure('front', { cutoff: 0.5 }));
+    const ticks = node.bridge.stats.ticks;
+    r.send(0.3);
+    await sleep(100);
+    const y = host.status().find((n) => n.name === 'front')!.outputs.y as number;
+    expect(y).toBeGreaterThan(0.4);
+    expect(y).toBeLessThan(0.49);
+    await expect(node.bridge.betweenTicks(() => host.reconfigure('front', { cutoff: -1 }))).rejects.toThrow(/extension node front \(lowpass\): \/extensions\/nodes\/front\/options\/cutoff: lowpass: must be > 0/);
+    // Added live: a gain node reading the filter; removing the filter is refused while it is read.
+    await node.bridge.betweenTicks(() => host.add({ name: 'double', type: 'gain', options: { gain: 2 }, in: { x: 'front.y' } }));
+    await sleep(50);
+    const doubled = host.status().find((n) => n.name === 'double')!.outputs.y as number;
+    const front = host.status().find((n) => n.name === 'front')!.outputs.y as number;
+    expect(doubled).toBeCloseTo(2 * front, 1);
+    await expect(node.bridge.betweenTicks(() => host.remove('front'))).rejects.toThrow(/read by double/);
+    await node.bridge.betweenTicks(() => host.remove('double'));
+    expect(host.has('double')).toBe(false);
+    expect(node.bridge.stats.ticks - ticks).toBeGreaterThan(100);
+    r.stop();
+  }, 20_000);
+
+  it('an expression and the recorder in a running bridge: a CSV with the bridge\'s values, row per tick', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flux-ext-'));
+    const extra = `    mix: { type: expression, options: { expression: "clamp(a * 2 - 0.25, -1, 1)", inputs: [a] }, in: { a: front.y } }
+    rec: { type: recorder, options: { path: log.csv, flush_interval: 50 }, in: { front: front.y, mix: mix.y, speed: outputs.cmd_vel.linear.x } }`;
+    const graph = new MemoryGraph();
+    const r = rig(graph);
+    node = await FluxNode.start({ bridge: doc(FRONT_THROUGH_NODES(extra), dir), transport: 'memory', graph, backend: 'cpu', threads: 1, log: () => undefined });
+    r.send(0.5);
+    await sleep(400);
+    await node.shutdown();
+    node = null;
+    r.stop();
+    const rows = readFileSync(join(dir, 'log.csv'), 'utf8').trim().split('\n');
+    expect(rows[0]).toBe('t,front,mix,speed');
+    const last = rows.at(-1)!.split(',').map(Number);
+    expect(rows.length).toBeGreaterThan(100);
+    expect(last[1]).toBeCloseTo(0.5, 3);
+    expect(last[2]).toBeCloseTo(0.75, 3);
+    expect(Number.isFinite(last[3])).toBe(true);
+  }, 20_000);
+
+  it('the example extension package, installed from a local path into a fresh project, runs in a circuit', async () => {
+    const project = realpathSync(mkdtempSync(join(tmpdir(), 'flux-fresh-')));
+    writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'fresh-robot', version: '1.0.0', private: true }));
+    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', join(ROOT, 'examples/extensions/flux-ext-deadband')], { cwd: project, stdio: 'pipe' });
+    const bridge = doc(
+      `circuit: ${CIRCUIT}
+extensions:
+  load: [flux-ext-deadband]
+  nodes:
+    front_raw: { type: ros_topic_in, options: { topic: /front, type: sensor_msgs/msg/Range, path: range } }
+    band: { type: deadband, options: { width: 0.25, gain: 2 }, in: { x: front_raw.value } }
+inputs:
+  range_front: { from: front_raw.value, encoder: { current: { min: 0.8, max: 0.2, current_max: 1 } } }
+outputs:
+  cmd_vel:
+    topic: /cmd_vel
+    type: geometry_msgs/msg/Twist
+    rate: 100 Hz
+    values:
+      angular.z: { from: band.y, limits: { min: -2, max: 2, safe: 0 } }
+`,
+      project,
+    );
+    const graph = new MemoryGraph();
+    const r = rig(graph);
+    node = await FluxNode.start({ bridge, transport: 'memory', graph, backend: 'cpu', threads: 1, log: () => undefined });
+    expect(node.bridge.host!.status().find((n) => n.name === 'band')!.isolated).toBe(true);
+    r.send(0.75);
+    // 2 * (0.75 - 0.25) = 1.0; the worker answers one call late.
+    await until(() => r.twists.some((t) => Math.abs(t.angular.z - 1) < 1e-9));
+    r.send(0.2);
+    await until(() => r.twists.at(-1)!.angular.z === 0);
+    r.stop();
+  }, 60_000);
+});
