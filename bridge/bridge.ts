@@ -143,6 +143,8 @@ export interface BridgeSnapshot {
   outputs: { name: string; topic: string; type: string; values: Record<string, number>; safe: boolean; ageMs: number | null }[];
   /** Serial devices and boards: one line each (kind, port, state). */
   devices: { name: string; status: string }[];
+  /** Extension nodes: state, error count and output values (extensions/host.ts). */
+  extensions: { name: string; type: string; kind: string; state: string; errors: number; lastError: string | null; outputs: Record<string, unknown> }[];
 }
 
 /** Wall-clock time the tick loop spent in ticks (engine step, decoders, taps), cumulative. */
@@ -370,6 +372,7 @@ export class Bridge {
         ageMs: o.last ? now - o.last.at : null,
       })),
       devices: [...(this.config.devices ?? new Map<string, Device>())].map(([name, d]) => ({ name, status: d.describe() })),
+      extensions: (this.host?.status() ?? []).map(({ name, type, kind, state, errors, lastError, outputs }) => ({ name, type, kind, state, errors, lastError, outputs })),
     };
   }
 

@@ -13,6 +13,7 @@ import { FluxNode } from '../bridge/node/node.js';
 import { MemoryGraph, MemoryTransport } from '../bridge/transport/memory.js';
 import { DEFAULT_QOS, SENSOR_QOS } from '../bridge/transport/transport.js';
 import { CircuitError } from '../engine/circuit/errors.js';
+import { startDashboard } from '../ui/server.js';
 
 const ROOT = resolve(__dirname, '..');
 const CIRCUIT = join(ROOT, 'examples/braitenberg.yaml');
@@ -209,6 +210,34 @@ describe.sequential('extension nodes in a running bridge', () => {
     expect(last[1]).toBeCloseTo(0.5, 3);
     expect(last[2]).toBeCloseTo(0.75, 3);
     expect(Number.isFinite(last[3])).toBe(true);
+  }, 20_000);
+
+  it('live through the dashboard: GET and POST /api/extensions add, reconfigure and remove nodes; the bridge snapshot (what the I/O view shows) lists them', async () => {
+    const graph = new MemoryGraph();
+    const r = rig(graph);
+    node = await FluxNode.start({ bridge: doc(FRONT_THROUGH_NODES()), transport: 'memory', graph, backend: 'cpu', threads: 1, log: () => undefined });
+    const dash = await startDashboard({ node, port: 0 });
+    try {
+      r.send(0.5);
+      const post = (body: unknown) => fetch(`${dash.url}api/extensions`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+      let res = await post({ op: 'add', node: { name: 'half', type: 'gain', options: { gain: 0.5 }, in: { x: 'front.y' } } });
+      expect(res.status).toBe(200);
+      res = await post({ op: 'add', node: { name: 'bad', type: 'gain', options: { gian: 0.5 }, in: { x: 'front.y' } } });
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as { error: string }).error).toMatch(/extension node bad \(gain\): \/extensions\/nodes\/bad\/options: gain: unknown option "gian"/);
+      await sleep(200);
+      const list = (await (await fetch(`${dash.url}api/extensions`)).json()) as { name: string; outputs: { y?: number } }[];
+      expect(list.map((n) => n.name)).toEqual(['front_raw', 'front', 'half']);
+      expect(list[2].outputs.y).toBeCloseTo(0.25, 3);
+      expect((await post({ op: 'reconfigure', name: 'half', options: { gain: 2 } })).status).toBe(200);
+      await sleep(100);
+      expect(node.bridge.snapshot().extensions.find((n) => n.name === 'half')!.outputs.y as number).toBeCloseTo(1, 3);
+      expect((await post({ op: 'remove', name: 'half' })).status).toBe(200);
+      expect(node.bridge.host!.has('half')).toBe(false);
+    } finally {
+      await dash.close();
+      r.stop();
+    }
   }, 20_000);
 
   it('the example extension package, installed from a local path into a fresh project, runs in a circuit', async () => {

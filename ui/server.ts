@@ -21,6 +21,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { Bridge } from '../bridge/bridge.js';
 import type { Simulation } from '../sim/simulation.js';
 import type { Edit } from '../engine/engine.js';
+import type { NodeSpec } from '../extensions/host.js';
 import { CircuitError } from '../engine/circuit/errors.js';
 import { EditSession, RefusedEdit, SaveError, type RunningNode, type SessionLimits } from './session.js';
 import { ClientBudget, SpikeFrames } from './stream.js';
@@ -262,6 +263,26 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     } catch (e) {
       if (e instanceof CircuitError) return void res.status(400).json({ error: e.message, issues: e.issues });
       if (e instanceof RefusedEdit) return void res.status(e.status).json({ error: e.message });
+      res.status(400).json({ error: (e as Error).message });
+    }
+  });
+
+  // Extension nodes, live: { op: 'add', node: {name, type, options, in, rateHz?, isolate?} } |
+  // { op: 'remove', name } | { op: 'reconfigure', name, options }. Applied between two ticks; a refused
+  // change (bad options, unknown type, a node still read by another) changes nothing.
+  app.get('/api/extensions', (_req, res) => void res.json(node.bridge.host?.status() ?? []));
+  app.post('/api/extensions', guardWrite, json, async (req, res) => {
+    const host = node.bridge.host;
+    const b = req.body as { op?: string; node?: NodeSpec; name?: string; options?: Record<string, unknown> };
+    if (!host) return void res.status(409).json({ error: 'this bridge runs no extension host (its document declares no extensions)' });
+    try {
+      await serial(() =>
+        node.bridge.betweenTicks(() =>
+          b.op === 'add' && b.node ? host.add({ ...b.node, options: b.node.options ?? {}, in: b.node.in ?? {} }) : b.op === 'remove' && b.name ? host.remove(b.name) : b.op === 'reconfigure' && b.name && b.options ? host.reconfigure(b.name, b.options) : Promise.reject(new Error('expected {op: add, node} | {op: remove, name} | {op: reconfigure, name, options}')),
+        ),
+      );
+      res.json({ ok: true, extensions: host.status() });
+    } catch (e) {
       res.status(400).json({ error: (e as Error).message });
     }
   });

@@ -49,7 +49,7 @@ export interface Telemetry {
   stats: Record<string, number>;
   rates: Record<string, number>;
   modulators: Record<string, number>;
-  io: { inputs: IoInput[]; outputs: IoOutput[]; devices?: { name: string; status: string }[] };
+  io: { inputs: IoInput[]; outputs: IoOutput[]; devices?: { name: string; status: string }[]; extensions?: { name: string; type: string; kind: string; state: string; errors: number; lastError: string | null; outputs: Record<string, unknown> }[] };
   robot: { time: number; pose: { x: number; y: number; yaw: number }; commanded: { linear: number; angular: number }; collisions: number; touching: boolean; lidar: Lidar | null } | null;
   stream?: { bytesSent: number; droppedFrames: number; boundBytesPerSecond: number };
   trail?: [number, number, number][];

@@ -258,6 +258,15 @@ export function BridgeIo({ live }: { live: Live }) {
           <td>${/\b(connected|ready)\b/.test(d.status) ? html`<span class="badge">up</span>` : html`<span class="badge bad">down</span>`}</td>
         </tr>`,
       )}
+      ${io.extensions?.length ? html`<tr><th>extension</th><th>type</th><th>outputs</th><th class="num">errors</th><th></th></tr>` : null}
+      ${(io.extensions ?? []).map(
+        (x) => html`<tr key=${'x' + x.name} data-testid=${`extension-${x.name}`} title=${x.lastError ?? ''}>
+          <td>${x.name}</td><td class="muted">${x.type} <small>${x.kind}</small></td>
+          <td>${Object.entries(x.outputs).map(([k, v]) => html`<div key=${k}>${k} = <b>${typeof v === 'number' ? fmt(v) : JSON.stringify(v)}</b></div>`)}</td>
+          <td class="num">${x.errors}</td>
+          <td>${x.state === 'running' ? html`<span class="badge">${x.errors ? 'erring' : 'running'}</span>` : html`<span class="badge bad">${x.state}</span>`}</td>
+        </tr>`,
+      )}
     </table>
   </section>`;
 }
