@@ -1,5 +1,5 @@
 // Sensor message in -> actuator message out through the whole bridge: memory transport, a 10,000-neuron
-// Braitenberg controller (examples/braitenberg.yaml scaled, wired by examples/bridges/braitenberg.yaml),
+// Braitenberg controller (library/braitenberg/braitenberg.yaml scaled, wired by examples/bridges/braitenberg.yaml),
 // a 1 kHz engine tick at dt 1 ms, Twist
 // published every tick period. Prints latency percentiles (scan published -> first Twist published
 // after the tick that consumed it), tick jitter and CPU use. Target (issue 4): latency p99 < 2 ms and
@@ -23,11 +23,11 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const NEURONS = Number(process.env.FLUX_BRIDGE_BENCH_NEURONS ?? 10000);
 const SECONDS = Number(process.env.FLUX_BRIDGE_BENCH_SECONDS ?? 10);
 
-const original = readFileSync(join(ROOT, 'examples/braitenberg.yaml'), 'utf8');
+const original = readFileSync(join(ROOT, 'library/braitenberg/braitenberg.yaml'), 'utf8');
 const perPop = Math.round(NEURONS / (original.match(/size: 20/g) ?? []).length);
 const text = original.replace(/size: 20/g, `size: ${perPop}`);
 // One kernel thread: at one step per call the hand-over to a second thread costs more than it saves.
-const engine = new Engine(loadFlat(join(ROOT, 'examples/braitenberg-bench.yaml'), text), { threads: Number(process.env.FLUX_BRIDGE_BENCH_THREADS ?? 1) }) as unknown as Engine<Backend>;
+const engine = new Engine(loadFlat(join(ROOT, 'library/braitenberg/braitenberg-bench.yaml'), text), { threads: Number(process.env.FLUX_BRIDGE_BENCH_THREADS ?? 1) }) as unknown as Engine<Backend>;
 const transport = new MemoryTransport();
 const ticks: [number, number][] = [];
 // The example bridge document, with the Twist published every tick instead of at 50 Hz.

@@ -130,7 +130,7 @@ async function main(): Promise<void> {
   const gpuS = await coba('webgpu');
   // Robot-style round trip: one step, outputs back on the host.
   {
-    const { e } = await open(join(ROOT, 'examples/braitenberg.yaml'), undefined, 'webgpu', ctx);
+    const { e } = await open(join(ROOT, 'library/braitenberg/braitenberg.yaml'), undefined, 'webgpu', ctx);
     const lat: number[] = [];
     for (let k = 0; k < 300; k++) {
       e.backend.setInput('range_left', (k % 10) / 10);
@@ -180,7 +180,7 @@ async function main(): Promise<void> {
   // The Potjans-Diesmann microcircuit.
   if (process.env.FLUX_GPU_BENCH_PD !== '0' && mode === 'full') {
     try {
-      const { e, compileS } = await open(join(ROOT, 'examples/potjans-diesmann.yaml'), undefined, 'webgpu', ctx, undefined, 'microcircuit');
+      const { e, compileS } = await open(join(ROOT, 'library/microcircuit/potjans-diesmann.yaml'), undefined, 'webgpu', ctx, undefined, 'microcircuit');
       e.backend.configureRecording({ spikes: false, rateBin: 100 });
       await e.step(1000);
       const before = totalSpikes(e);

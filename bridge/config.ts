@@ -5,6 +5,7 @@
 import { dirname, resolve } from 'node:path';
 import { Ajv } from 'ajv';
 import { parseFile } from '../engine/circuit/parse.js';
+import { resolveModulePath } from '../engine/circuit/resolve.js';
 import { CircuitError, IssueList, pointer } from '../engine/circuit/errors.js';
 import { loadCircuit } from '../engine/engine.js';
 import type { Circuit } from '../engine/circuit/circuit.js';
@@ -259,7 +260,15 @@ export function loadBridge(file: string, circuitFile?: string): LoadedBridge {
     }
     throw new CircuitError(issues.issues);
   }
-  circuitFile ??= resolve(dirname(file), doc.circuit as string);
+  // A path relative to this file, or a package circuit (`@lab/cpg/half-centre`) as includes name them.
+  if (circuitFile === undefined) {
+    try {
+      circuitFile = resolveModulePath(doc.circuit as string, file);
+    } catch (e) {
+      issues.add(pointer('circuit'), (e as Error).message);
+      throw new CircuitError(issues.issues);
+    }
+  }
   const { circuit } = loadCircuit(circuitFile);
   const q = (path: string[], v: unknown, dim: Dimension, fallback: number): number => {
     if (v === undefined) return fallback;

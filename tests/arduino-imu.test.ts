@@ -10,7 +10,7 @@ import { IMU_FIELD_NAMES } from '../bridge/device-schema.js';
 import { loadBridge } from '../bridge/config.js';
 import { IMU_FIELDS, openBoard, type ArduinoBoard, type BoardConfig, type ImuField } from '../drivers/johnny-five/board.js';
 import { simavrUnavailable, startUno, type ImuRaw, type SimUno } from './fixtures/arduino.js';
-import { example } from './helpers.js';
+import { example, libraryCircuit } from './helpers.js';
 
 const missing = simavrUnavailable();
 if (missing && process.env.CI === 'true') throw new Error(`arduino IMU tests need simavr under CI: ${missing}`);
@@ -34,7 +34,7 @@ describe('IMU declarations in bridge documents', () => {
     writeFileSync(
       file,
       [
-        `circuit: ${example('braitenberg.yaml')}`,
+        `circuit: ${libraryCircuit('braitenberg/braitenberg')}`,
         'devices:',
         '  uno:',
         '    board:',

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FluxNode } from '../bridge/node/node.js';
 import { simavrUnavailable, startUno, type SimUno } from './fixtures/arduino.js';
-import { example } from './helpers.js';
+import { example, libraryCircuit } from './helpers.js';
 
 const missing = simavrUnavailable();
 if (missing && process.env.CI === 'true') throw new Error(`bridge-board tests need simavr under CI: ${missing}`);
@@ -29,7 +29,7 @@ describe.skipIf(missing !== null)('a circuit on an Arduino board (bridge documen
     writeFileSync(
       file,
       [
-        `circuit: ${example('braitenberg.yaml')}`,
+        `circuit: ${libraryCircuit('braitenberg/braitenberg')}`,
         'tick: 500 Hz',
         'devices:',
         '  uno:',

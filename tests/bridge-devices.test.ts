@@ -10,7 +10,7 @@ import { SerialPort } from 'serialport';
 import { FluxNode } from '../bridge/node/node.js';
 import { loadBridge } from '../bridge/config.js';
 import { CircuitError } from '../engine/circuit/errors.js';
-import { ROOT, example } from './helpers.js';
+import { ROOT, example, libraryCircuit } from './helpers.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const haveSocat = spawnSync('socat', ['-V']).status === 0;
@@ -21,7 +21,7 @@ function bridgeDoc(dir: string, port: string): string {
   writeFileSync(
     file,
     [
-      `circuit: ${example('braitenberg.yaml')}`,
+      `circuit: ${libraryCircuit('braitenberg/braitenberg')}`,
       'tick: 200 Hz',
       'devices:',
       '  ranger:',

@@ -8,7 +8,7 @@ import { Bridge, type BridgeConfig } from '../bridge/bridge.js';
 import { MemoryTransport } from '../bridge/transport/memory.js';
 import { SENSOR_QOS, DEFAULT_QOS } from '../bridge/transport/transport.js';
 import { createCodec } from '../bridge/codec/cdr.js';
-import { example } from './helpers.js';
+import { example, libraryCircuit } from './helpers.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const rate = { kind: 'rate' as const, tau: 100, rateMax: 100, min: 0, max: 1 };
@@ -39,7 +39,7 @@ function config(): BridgeConfig {
 
 function rig() {
   const transport = new MemoryTransport();
-  const engine = new Engine(loadFlat(example('braitenberg.yaml'))) as unknown as Engine<Backend>;
+  const engine = new Engine(loadFlat(libraryCircuit('braitenberg/braitenberg'))) as unknown as Engine<Backend>;
   const bridge = new Bridge(engine, transport, config());
   const scan = createCodec('sensor_msgs/msg/LaserScan');
   const twist = createCodec('geometry_msgs/msg/Twist');
@@ -194,7 +194,7 @@ describe('bridge on simulated time (/clock)', () => {
   it('the engine never runs ahead of /clock, catches up when it jumps, and pauses with it', async () => {
     const { SimClock } = await import('../bridge/clock.js');
     const transport = new MemoryTransport();
-    const engine = new Engine(loadFlat(example('braitenberg.yaml'))) as unknown as Engine<Backend>;
+    const engine = new Engine(loadFlat(libraryCircuit('braitenberg/braitenberg'))) as unknown as Engine<Backend>;
     const clock = new SimClock(transport);
     const cfg = { ...config(), clock, watchdogMs: 50 };
     const bridge = new Bridge(engine, transport, cfg);

@@ -31,10 +31,14 @@ describe('flux schema', () => {
 
   it('validates every example with a stock JSON Schema validator (what an editor does)', () => {
     const validate = new Ajv({ strict: false, allErrors: true }).compile(circuitSchema());
-    const files = readdirSync(join(ROOT, 'examples')).filter((f) => /\.(ya?ml|json)$/.test(f));
-    expect(files.length).toBeGreaterThanOrEqual(6);
+    // The examples and the library packages' circuits.
+    const files = [
+      ...readdirSync(join(ROOT, 'examples')).filter((f) => /\.(ya?ml|json)$/.test(f)).map((f) => join(ROOT, 'examples', f)),
+      ...readdirSync(join(ROOT, 'library')).flatMap((p) => readdirSync(join(ROOT, 'library', p)).filter((f) => /\.ya?ml$/.test(f)).map((f) => join(ROOT, 'library', p, f))),
+    ];
+    expect(files.length).toBeGreaterThanOrEqual(9);
     for (const f of files) {
-      const doc = parseText(readFileSync(join(ROOT, 'examples', f), 'utf8'), f).doc;
+      const doc = parseText(readFileSync(f, 'utf8'), f).doc;
       expect(validate(doc), `${f}: ${JSON.stringify(validate.errors)}`).toBe(true);
     }
   });

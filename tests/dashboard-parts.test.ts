@@ -20,7 +20,7 @@ import { EditSession, RefusedEdit } from '../ui/session.js';
 import { planSave, SaveError } from '../ui/save.js';
 import { parseAddress } from '../cli/run.js';
 import { CircuitError } from '../engine/circuit/errors.js';
-import { ROOT, example, tempDir, writeFiles } from './helpers.js';
+import { ROOT, example, tempDir, writeFiles, libraryCircuit } from './helpers.js';
 import { spawn } from 'node:child_process';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -39,7 +39,7 @@ afterEach(async () => {
 
 function bridgeRig() {
   const transport = new MemoryTransport();
-  const engine = new Engine(loadFlat(example('braitenberg.yaml'))) as unknown as Engine<Backend>;
+  const engine = new Engine(loadFlat(libraryCircuit('braitenberg/braitenberg'))) as unknown as Engine<Backend>;
   const rate = { kind: 'rate' as const, tau: 100, rateMax: 100, min: 0, max: 1 };
   const config: BridgeConfig = {
     tickHz: 200,
@@ -206,11 +206,11 @@ describe('spike frames', () => {
 async function nodeRig(add: { populations?: string; projections?: string; sources?: string } = {}) {
   const dir = tempDir('flux-dash-parts-');
   const circuit = join(dir, 'circuit.yaml');
-  let text = readFileSync(example('braitenberg.yaml'), 'utf8').replace('$schema: ../schema/circuit.schema.json', '');
+  let text = readFileSync(libraryCircuit('braitenberg/braitenberg'), 'utf8').replace('$schema: ../../schema/circuit.schema.json', '');
   for (const [section, lines] of Object.entries(add)) text = text.replace(`\n${section}:\n`, `\n${section}:\n${lines}`);
   writeFileSync(circuit, text);
   const bridgeFile = join(dir, 'bridge.yaml');
-  writeFileSync(bridgeFile, readFileSync(example('bridges/braitenberg.yaml'), 'utf8').replace('circuit: ../braitenberg.yaml', 'circuit: ./circuit.yaml'));
+  writeFileSync(bridgeFile, readFileSync(example('bridges/braitenberg.yaml'), 'utf8').replace(/^circuit: .*$/m, 'circuit: ./circuit.yaml'));
   const node = await FluxNode.start({ bridge: bridgeFile, transport: 'memory', backend: 'cpu', threads: 1, log: () => undefined });
   cleanup.push(() => node.shutdown());
   return { node, circuit, dir };

@@ -8,11 +8,11 @@ import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { FluxNode } from '../bridge/node/node.js';
 import { startDashboard, isLoopback, type Dashboard } from '../ui/server.js';
-import { example, tempDir } from './helpers.js';
+import { example, tempDir, libraryCircuit } from './helpers.js';
 
 const dir = tempDir('flux-dashboard-sec-');
 const CIRCUIT = join(dir, 'circuit.yaml');
-writeFileSync(CIRCUIT, readFileSync(example('braitenberg.yaml'), 'utf8').replace('$schema: ../schema/circuit.schema.json', ''));
+writeFileSync(CIRCUIT, readFileSync(libraryCircuit('braitenberg/braitenberg'), 'utf8').replace('$schema: ../../schema/circuit.schema.json', ''));
 const BRIDGE = join(dir, 'bridge.yaml');
 writeFileSync(BRIDGE, readFileSync(example('bridges/braitenberg.yaml'), 'utf8').replace('circuit: ../braitenberg.yaml', 'circuit: ./circuit.yaml'));
 

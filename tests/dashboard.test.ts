@@ -9,7 +9,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { ClosedLoop } from '../sim/loop.js';
 import { startDashboard, type Dashboard } from '../ui/server.js';
 import { loadCircuit } from '../engine/engine.js';
-import { ROOT, example, tempDir } from './helpers.js';
+import { ROOT, example, tempDir, libraryCircuit } from './helpers.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(ROOT, 'test-artifacts');
@@ -43,7 +43,7 @@ projections:
 );
 writeFileSync(
   CIRCUIT,
-  readFileSync(example('braitenberg.yaml'), 'utf8').replace('$schema: ../schema/circuit.schema.json', '# the dashboard test circuit\ninclude:\n  - { module: ./osc.yaml, prefix: osc }'),
+  readFileSync(libraryCircuit('braitenberg/braitenberg'), 'utf8').replace('$schema: ../../schema/circuit.schema.json', '# the dashboard test circuit\ninclude:\n  - { module: ./osc.yaml, prefix: osc }'),
 );
 // `quiet` goes into the populations section.
 writeFileSync(CIRCUIT, readFileSync(CIRCUIT, 'utf8').replace('populations:\n', 'populations:\n  quiet:        { model: lif, size: 20 }\n'));

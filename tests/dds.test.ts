@@ -10,6 +10,7 @@ import { createCodec } from '../bridge/codec/cdr.js';
 import { DdsTransport, ddsTopicName, ddsTypeName, ddsUnavailable, rosDomainId } from '../bridge/transport/dds.js';
 import { DEFAULT_QOS, SENSOR_QOS } from '../bridge/transport/transport.js';
 import { Engine } from '../engine/engine.js';
+import { libraryCircuit } from './helpers.js';
 
 // Under CI=true (where .ci/run installs Cyclone DDS) a missing addon fails instead of skipping.
 const why = ddsUnavailable();
@@ -143,7 +144,7 @@ describe.skipIf(why !== null && process.env.CI !== 'true')('DDS transport betwee
 
   it('counts a malformed sample in the bridge and keeps running', async () => {
     const t = transport();
-    const engine = await Engine.create('examples/braitenberg.yaml', { backend: 'cpu' });
+    const engine = await Engine.create(libraryCircuit('braitenberg/braitenberg'), { backend: 'cpu' });
     const bridge = new Bridge(engine, t, {
       inputs: [{ input: 'range_left', topic: '/dds_test/left', type: 'sensor_msgs/msg/Range', path: 'range', encoder: { kind: 'current', min: 0, max: 2, currentMin: 0, currentMax: 500 }, qos: DEFAULT_QOS }],
       outputs: [],

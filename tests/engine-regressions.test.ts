@@ -5,7 +5,7 @@ import { Engine } from '../engine/engine.js';
 import { loadFlat } from '../engine/circuit/resolve.js';
 import { loadCircuit } from '../engine/engine.js';
 import { CircuitError } from '../engine/circuit/errors.js';
-import { writeFiles } from './helpers.js';
+import { writeFiles, libraryCircuit } from './helpers.js';
 
 const internals = (e: Engine) => e.backend as unknown as { stepIndex: number; threadCount: number; thread: { seq: number } | null; arena: { memory: WebAssembly.Memory } };
 
@@ -91,7 +91,7 @@ projections:
   it('a delay longer than the rings allow is a circuit error, and a failed edit leaves the network running', () => {
     const dir = writeFiles({ 'c.yaml': 'dt: 0.1 ms\npopulations:\n  a: { model: lif, size: 5 }\n  b: { model: lif, size: 5 }\nprojections:\n  p: { source: a, target: b, connectivity: { type: all_to_all }, weight: 1 nS, delay: 1000 s, synapse: { type: conductance, receptor: excitatory } }\n' });
     expect(() => loadCircuit(join(dir, 'c.yaml'))).toThrow(/at most 65535 steps/);
-    const e = Engine.fromFile(join(__dirname, '..', 'examples', 'braitenberg.yaml'));
+    const e = Engine.fromFile(libraryCircuit('braitenberg/braitenberg'));
     e.step(10);
     const bad = { source: 'sensor_left', target: 'motor_left', connectivity: { type: 'all_to_all' as const }, weight: '1 nS', delay: { normal: { mean: '1e6 ms', sd: '1 ms' } }, synapse: { type: 'conductance' as const, receptor: 'excitatory' as const } };
     expect(() => e.apply({ op: 'add_projection', name: 'far', projection: bad })).toThrow(CircuitError);
@@ -113,7 +113,7 @@ projections:
   });
 
   it('memory of removed populations and projections is reused', () => {
-    const e = Engine.fromFile(join(__dirname, '..', 'examples', 'braitenberg.yaml'), { kernels: 'wasm' });
+    const e = Engine.fromFile(libraryCircuit('braitenberg/braitenberg'), { kernels: 'wasm' });
     const cycle = (k: number) => {
       e.apply({ op: 'add_population', name: `tmp${k}`, population: { model: 'lif', size: 3000 } });
       e.apply({ op: 'add_projection', name: `tp${k}`, projection: { source: 'motor_left', target: `tmp${k}`, connectivity: { type: 'all_to_all' }, weight: '1 nS', delay: '2 ms', synapse: { type: 'conductance', receptor: 'excitatory' } } });

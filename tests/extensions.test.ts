@@ -14,9 +14,10 @@ import { MemoryGraph, MemoryTransport } from '../bridge/transport/memory.js';
 import { DEFAULT_QOS, SENSOR_QOS } from '../bridge/transport/transport.js';
 import { CircuitError } from '../engine/circuit/errors.js';
 import { startDashboard } from '../ui/server.js';
+import { libraryCircuit } from './helpers.js';
 
 const ROOT = resolve(__dirname, '..');
-const CIRCUIT = join(ROOT, 'examples/braitenberg.yaml');
+const CIRCUIT = libraryCircuit('braitenberg/braitenberg');
 const MISBEHAVING = join(ROOT, 'tests/fixtures/extensions/misbehaving.js');
 let node: FluxNode | null = null;
 afterEach(async () => {

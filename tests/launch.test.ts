@@ -8,7 +8,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, wr
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { FluxNode } from '../bridge/node/node.js';
-import { ROOT, tempDir } from './helpers.js';
+import { ROOT, tempDir, libraryCircuit } from './helpers.js';
 
 const PKG = join(ROOT, 'launch/flux_ros');
 const TEMPLATE = join(PKG, 'scripts/flux_node.in');
@@ -269,7 +269,7 @@ describe('flux_node wrapper', () => {
   it.concurrent('installed, runs Flux from the recorded checkout with the ROS arguments it is given', async () => {
     const r = await run(installed, [...QUICK, '--ros-args', '-r', '__node:=brain'], { FLUX_TRANSPORT: 'memory' });
     expect(r.out).toContain('flux: node /brain on the memory transport');
-    expect(r.out).toContain(`circuit ${join(ROOT, 'examples/braitenberg.yaml')}`);
+    expect(r.out).toContain(`circuit ${libraryCircuit('braitenberg/braitenberg')}`);
     expect(r.out).toContain('flux: done after 1.0 s');
     expect(r.code, r.out).toBe(0);
   });
@@ -281,7 +281,7 @@ describe('flux_node wrapper', () => {
     const dir = join(tmp, 'as-launched');
     mkdirSync(dir);
     const circuit = join(dir, 'my-circuit.yaml');
-    copyFileSync(join(ROOT, 'examples/braitenberg.yaml'), circuit);
+    copyFileSync(libraryCircuit('braitenberg/braitenberg'), circuit);
     const launchParams = join(dir, 'launch_params_x');
     writeFileSync(launchParams, "/robot1/flux:\n  ros__parameters:\n    backend: cpu\n    outputs.cmd_vel.stamped: true\n    use_sim_time: false\n");
     const r = await run(

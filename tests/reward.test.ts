@@ -1,11 +1,11 @@
-// Three-factor learning in a running circuit (examples/reward-learning.yaml): rewarding one action
+// Three-factor learning in a running circuit (@flux-library/reward-learning): rewarding one action
 // makes the cue's synapses onto it grow and that action win; without reward nothing is learned.
 import { describe, it, expect } from 'vitest';
 import { Engine } from '../engine/engine.js';
-import { example } from './helpers.js';
+import { example, libraryCircuit } from './helpers.js';
 
 function train(rewardLeft: boolean, seconds: number) {
-  const e = Engine.fromFile(example('reward-learning.yaml'));
+  const e = Engine.fromFile(libraryCircuit('reward-learning/reward-learning'));
   e.backend.configureRecording({ spikes: ['left', 'right'] });
   const mean = (p: string) => e.backend.readWeights(p).reduce((a, b) => a + b, 0) / e.backend.readWeights(p).length;
   const before = { left: mean('cue_left'), right: mean('cue_right') };

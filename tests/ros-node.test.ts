@@ -12,7 +12,7 @@ import { MemoryGraph, MemoryTransport } from '../bridge/transport/memory.js';
 import { SENSOR_QOS, DEFAULT_QOS } from '../bridge/transport/transport.js';
 import { createCodec } from '../bridge/codec/cdr.js';
 import { fakeRclnodejs } from './fakes/rclnodejs.js';
-import { ROOT, example, tempDir } from './helpers.js';
+import { ROOT, example, tempDir, libraryCircuit } from './helpers.js';
 
 const BRIDGE = example('bridges/braitenberg.yaml');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -167,7 +167,7 @@ describe('Flux node on the memory transport', () => {
   it('a new circuit is swapped in while the old one keeps running; live settings carry over', async () => {
     const dir = tempDir();
     const circuit = join(dir, 'braitenberg-fast.yaml');
-    copyFileSync(example('braitenberg.yaml'), circuit);
+    copyFileSync(libraryCircuit('braitenberg/braitenberg'), circuit);
     const graph = new MemoryGraph();
     const r = robot(graph, '/scan');
     r.listen('/moved', 'geometry_msgs/msg/Twist');

@@ -8,7 +8,7 @@ import { loadFlat } from '../engine/circuit/resolve.js';
 import { expDet } from '../engine/models/exp.js';
 import { MODELS } from '../engine/models/registry.js';
 import { kernelModule } from '../engine/backends/wasm/kernels.js';
-import { ROOT, writeFiles } from './helpers.js';
+import { ROOT, writeFiles, libraryCircuit } from './helpers.js';
 
 function run(file: string, kernels: 'wasm' | 'js', steps: number, text?: string, threads = 1) {
   const e = new Engine(loadFlat(file, text), { kernels, threads });
@@ -64,7 +64,7 @@ describe('WebAssembly kernels', () => {
   });
 
   it('live edits keep the two implementations identical', () => {
-    const file = join(ROOT, 'examples/braitenberg.yaml');
+    const file = libraryCircuit('braitenberg/braitenberg');
     const go = (kernels: 'wasm' | 'js') => {
       const e = Engine.fromFile(file, { kernels });
       e.backend.configureRecording({});
