@@ -103,6 +103,17 @@ function checkShape(e: Extension, where: string): void {
   if (e.kind === 'output' && Object.keys(e.outputs ?? {}).length) throw bad('an output extension has no output ports');
 }
 
+/** A package folder's entry point for import: its exports ('.' with import/default), module or main. */
+export function packageEntry(root: string): string {
+  const p = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { name?: string; exports?: unknown; module?: string; main?: string };
+  const ex = p.exports as Record<string, unknown> | string | undefined;
+  const dot = typeof ex === 'string' ? ex : ((ex?.['.'] ?? ex) as Record<string, unknown> | string | undefined);
+  const entry = typeof dot === 'string' ? dot : ((dot?.import ?? dot?.default ?? dot?.node) as string | undefined) ?? p.module ?? p.main ?? 'index.js';
+  const file = join(root, entry);
+  if (!existsSync(file)) throw new Error(`extension package ${p.name ?? root}: its entry point ${entry} does not exist`);
+  return file;
+}
+
 /** A path (relative to the document) or an installed package's entry point, as Node would import it. */
 export function resolveModule(spec: string, fromDir: string): string {
   if (spec.startsWith('.') || isAbsolute(spec)) {
@@ -117,16 +128,7 @@ export function resolveModule(spec: string, fromDir: string): string {
   for (let dir = resolve(fromDir); ; dir = dirname(dir)) {
     const root = join(dir, 'node_modules', m[1]);
     const pj = join(root, 'package.json');
-    if (existsSync(pj)) {
-      if (m[2]) return createRequire(pj).resolve(`.${m[2]}`);
-      const p = JSON.parse(readFileSync(pj, 'utf8')) as { exports?: unknown; module?: string; main?: string };
-      const ex = p.exports as Record<string, unknown> | string | undefined;
-      const dot = typeof ex === 'string' ? ex : (ex?.['.'] ?? ex) as Record<string, unknown> | string | undefined;
-      const entry = typeof dot === 'string' ? dot : ((dot?.import ?? dot?.default ?? dot?.node) as string | undefined) ?? p.module ?? p.main ?? 'index.js';
-      const file = join(root, entry);
-      if (!existsSync(file)) throw new Error(`extension package ${m[1]}: its entry point ${entry} does not exist`);
-      return file;
-    }
+    if (existsSync(pj)) return m[2] ? createRequire(pj).resolve(`.${m[2]}`) : packageEntry(root);
     if (dirname(dir) === dir) break;
   }
   throw new Error(`extension package ${m[1]} is not installed where ${fromDir} can see it (npm install ${m[1]} there)`);

@@ -116,6 +116,8 @@ export interface IncludeDoc {
   prefix: string;
   /** JSON merge patch (RFC 7386) applied to the included document before prefixing. */
   override?: Record<string, unknown>;
+  /** Package circuits: a semver range the installed package's version must satisfy. */
+  version?: string;
 }
 
 export interface CircuitDoc {

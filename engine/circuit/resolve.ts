@@ -5,6 +5,7 @@
 import { dirname, resolve as resolvePath, isAbsolute, join } from 'node:path';
 import { readFileSync, existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import semver from 'semver';
 import { parseFile, parseText, schemaIssues, splitPointer, type ParsedFile } from './parse.js';
 import { CircuitError, IssueList, pointer, type CircuitIssue } from './errors.js';
 import { mergePatch, isPlainObject } from './merge.js';
@@ -140,6 +141,21 @@ export function resolveModulePath(spec: string, fromFile: string): string {
   const file = resolvePath(pkgDir, rel);
   if (!file.startsWith(resolvePath(pkgDir) + '/')) throw new Error(`package "${pkgName}" names circuit "${circuit}" outside the package (${rel})`);
   return file;
+}
+
+/**
+ * Why the installed package of a package circuit does not satisfy `range` (semver), or null when it
+ * does. A path module has no version: giving one is a mistake too.
+ */
+export function versionProblem(spec: string, range: string, fromFile: string): string | null {
+  if (spec.startsWith('.') || isAbsolute(spec) || /\.(ya?ml|json)$/i.test(spec)) return `"${spec}" is a file, not a package circuit: it has no version to check`;
+  if (semver.validRange(range) === null) return `"${range}" is not a semver range (e.g. ^1.2.0, ~1.2, >=1.0.0 <3)`;
+  const parts = spec.split('/');
+  const pkgName = spec.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
+  const dir = findPackageDir(pkgName, fromFile)!;
+  const installed = (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version?: string }).version ?? '(no version)';
+  if (semver.valid(installed) && semver.satisfies(installed, range)) return null;
+  return `package "${pkgName}" is ${installed}, which does not satisfy ${range}; install a matching version: npm install "${pkgName}@${range}"`;
 }
 
 function findPackageDir(pkgName: string, fromFile: string): string | undefined {
@@ -281,6 +297,13 @@ function flatten(
     } catch (e) {
       issues.push({ ...where, path: where.path + '/module', message: (e as Error).message });
       continue;
+    }
+    if (inc.spec.version !== undefined) {
+      const problem = versionProblem(inc.spec.module, inc.spec.version, inc.layer.file);
+      if (problem) {
+        issues.push({ ...where, path: where.path + '/version', line: inc.layer.locate(where.path + '/version') ?? where.line, message: problem });
+        continue;
+      }
     }
     const child = loadMerged(childFile, [...stack], issues);
     if (!child) continue;

@@ -274,6 +274,7 @@ export function circuitSchema(): Schema {
             module: { type: 'string', minLength: 1, description: 'file path or package circuit name' },
             prefix: { type: 'string', pattern: NAME_PATTERN, description: 'names of the module become prefix.name' },
             override: { type: 'object', description: 'JSON merge patch applied to the module document' },
+            version: { type: 'string', minLength: 1, description: "package circuits: the package versions this circuit works with, a semver range (e.g. ^1.2.0); the installed one must satisfy it" },
           },
         },
       },
