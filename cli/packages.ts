@@ -6,7 +6,7 @@
 // range); extensions are loaded by package name in a bridge document's `extensions.load`. npm does the
 // installing, versions and dependencies; Flux adds checks, listings and the packing.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import semver from 'semver';
 import { loadCircuit } from '../engine/engine.js';
@@ -177,4 +177,57 @@ export function fluxPack(circuitFile: string, o: { name?: string; version?: stri
   if (r.status !== 0) throw new Error(`npm pack failed: ${(r.stderr || r.stdout).trim()}`);
   const tarball = resolve(o.out, r.stdout.trim().split('\n').at(-1)!);
   return { dir, tarball };
+}
+
+export interface InstalledCircuit {
+  package: string;
+  version: string;
+  description?: string;
+  /** What an include names: `<package>/<circuit>`. */
+  module: string;
+  circuit: string;
+  populations: number;
+  neurons: number;
+  ports: string[];
+  problem?: string;
+}
+
+/**
+ * The circuits of every Flux package installed where `fromDir` can see them (node_modules folders
+ * from there up, as Node resolves packages), for the dashboard's component browser.
+ */
+export function installedCircuits(fromDir: string): InstalledCircuit[] {
+  const out: InstalledCircuit[] = [];
+  const seen = new Set<string>();
+  for (let dir = resolve(fromDir); ; dir = dirname(dir)) {
+    const nm = join(dir, 'node_modules');
+    if (existsSync(nm)) {
+      const names = readdirSync(nm).flatMap((n) => (n.startsWith('@') ? readdirSync(join(nm, n)).map((m) => `${n}/${m}`) : [n]));
+      for (const name of names) {
+        if (seen.has(name) || !existsSync(join(nm, name, 'package.json'))) continue;
+        let info: PackageInfo;
+        try {
+          info = readPackage(join(nm, name));
+        } catch {
+          continue;
+        }
+        if (!info.flux?.circuits) continue;
+        seen.add(name);
+        for (const [circuit, rel] of Object.entries(info.flux.circuits)) {
+          const entry: InstalledCircuit = { package: info.name, version: info.version, description: info.description, module: `${info.name}/${circuit}`, circuit, populations: 0, neurons: 0, ports: [] };
+          try {
+            const { circuit: c } = loadCircuit(resolve(info.dir, rel));
+            entry.populations = c.populations.length;
+            entry.neurons = c.populations.reduce((a, p) => a + p.size, 0);
+            entry.ports = Object.keys((parseFile(resolve(info.dir, rel)).doc as CircuitDoc).ports ?? {});
+          } catch (e) {
+            entry.problem = (e as Error).message;
+          }
+          out.push(entry);
+        }
+      }
+    }
+    if (dirname(dir) === dir) break;
+  }
+  return out.sort((a, b) => a.module.localeCompare(b.module));
 }

@@ -328,11 +328,12 @@ export class ExtensionHost {
     }));
   }
 
-  /** Stops every node, output extensions last written safe by their own stop(). */
+  /** Stops and forgets every node (output extensions leave what they drive safe in their own stop()); add() starts them again. */
   async stop(): Promise<void> {
     for (const node of [...this.nodes.values()].reverse()) {
       await this.stopNode(node);
       node.state = 'stopped';
     }
+    this.nodes.clear();
   }
 }

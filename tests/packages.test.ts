@@ -4,13 +4,15 @@
 // installs, a broken extension package refused by name, and the repository's own library packages
 // (npm workspaces) used through their package paths.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, realpathSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Engine, loadCircuit } from '../engine/engine.js';
 import { CircuitError } from '../engine/circuit/errors.js';
-import { ROOT } from './helpers.js';
+import { libraryCircuit, ROOT } from './helpers.js';
+import { FluxNode } from '../bridge/node/node.js';
+import { startDashboard } from '../ui/server.js';
 
 const flux = (cwd: string, ...args: string[]) => spawnSync(process.execPath, [join(ROOT, 'bin/flux.js'), ...args], { cwd, encoding: 'utf8' });
 const project = () => realpathSync(mkdtempSync(join(tmpdir(), 'flux-project-')));
@@ -107,6 +109,45 @@ include:
     const r = flux(dir, 'add', pkg);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/problem: flux-ext-broken: extension half_done from .*index\.js: has no create\(options, ctx\) function/);
+  }, 60_000);
+});
+
+describe('the dashboard\'s component browser', () => {
+  it('lists the circuits of installed packages and inserts one as a module into the running node', async () => {
+    const dir = project();
+    npmInstall(dir, join(ROOT, 'library/cpg'), join(ROOT, 'library/wta'));
+    copyFileSync(libraryCircuit('braitenberg/braitenberg'), join(dir, 'circuit.yaml'));
+    writeFileSync(join(dir, 'bridge.yaml'), readFileSync(join(ROOT, 'examples/bridges/braitenberg.yaml'), 'utf8').replace(/^circuit: .*$/m, 'circuit: ./circuit.yaml'));
+    const node = await FluxNode.start({ bridge: join(dir, 'bridge.yaml'), transport: 'memory', backend: 'cpu', threads: 1, log: () => undefined });
+    const dash = await startDashboard({ node, port: 0 });
+    try {
+      const list = (await (await fetch(`${dash.url}api/packages`)).json()) as { module: string; version: string; populations: number; ports: string[] }[];
+      expect(list.map((c) => c.module)).toEqual(['@flux-library/cpg/half-centre', '@flux-library/wta/wta']);
+      expect(list[0]).toMatchObject({ version: '1.0.0', populations: 2, ports: ['flexor', 'extensor'] });
+      const post = (body: unknown) => fetch(`${dash.url}api/insert`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+      const before = readFileSync(join(dir, 'circuit.yaml'), 'utf8');
+      // A circuit the package does not provide, or a range it does not satisfy, is refused and the file stays as it was.
+      let res = await post({ module: '@flux-library/cpg/half-center', prefix: 'hip' });
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as { error: string }).error).toMatch(/provides no circuit "half-center" \(it provides: half-centre\)/);
+      res = await post({ module: '@flux-library/cpg/half-centre', prefix: 'hip', version: '^3.0.0' });
+      expect(res.status).toBe(400);
+      expect(readFileSync(join(dir, 'circuit.yaml'), 'utf8')).toBe(before);
+      res = await post({ module: '@flux-library/cpg/half-centre', prefix: 'hip', version: '^1.0.0' });
+      expect(res.status, await res.clone().text()).toBe(200);
+      // The file includes it (comments kept) and the running engine has it, with its sources.
+      const after = readFileSync(join(dir, 'circuit.yaml'), 'utf8');
+      expect(after).toMatch(/include:\n\s+- \{ module: "?@flux-library\/cpg\/half-centre"?, prefix: hip, version: "?\^1\.0\.0"? \}/);
+      expect(after.split('\n')[0]).toBe(before.split('\n')[0]);
+      expect(node.engine.circuit.populations.map((p) => p.name)).toContain('hip.flexor');
+      expect(node.engine.circuit.sources.map((s) => s.name)).toContain('hip.drive_f');
+      const ticks = node.bridge.stats.ticks;
+      await new Promise((r) => setTimeout(r, 200));
+      expect(node.bridge.stats.ticks).toBeGreaterThan(ticks);
+    } finally {
+      await dash.close();
+      await node.shutdown();
+    }
   }, 60_000);
 });
 

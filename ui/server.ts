@@ -22,6 +22,7 @@ import type { Bridge } from '../bridge/bridge.js';
 import type { Simulation } from '../sim/simulation.js';
 import type { Edit } from '../engine/engine.js';
 import type { NodeSpec } from '../extensions/host.js';
+import { installedCircuits } from '../cli/packages.js';
 import { CircuitError } from '../engine/circuit/errors.js';
 import { EditSession, RefusedEdit, SaveError, type RunningNode, type SessionLimits } from './session.js';
 import { ClientBudget, SpikeFrames } from './stream.js';
@@ -283,6 +284,21 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       );
       res.json({ ok: true, extensions: host.status() });
     } catch (e) {
+      res.status(400).json({ error: (e as Error).message });
+    }
+  });
+
+  // The component browser: circuits of the Flux packages installed where the circuit file can see
+  // them, and inserting one as a module (through the file and a rebuild: see EditSession.insertModule).
+  app.get('/api/packages', (_req, res) => void res.json(installedCircuits(dirname(session.circuitFile))));
+  app.post('/api/insert', guardWrite, json, async (req, res) => {
+    const b = (req.body ?? {}) as { module?: string; prefix?: string; version?: string };
+    try {
+      const r = await serial(() => session.insertModule(String(b.module ?? ''), String(b.prefix ?? ''), b.version));
+      res.json({ ok: true, ...r });
+    } catch (e) {
+      if (e instanceof CircuitError) return void res.status(400).json({ error: e.message, issues: e.issues });
+      if (e instanceof RefusedEdit) return void res.status(e.status).json({ error: e.message });
       res.status(400).json({ error: (e as Error).message });
     }
   });

@@ -3,9 +3,10 @@
 // nothing), an undo stack of inverse edits, and save. It always asks the node for its current engine
 // and bridge: a hot swap (a ROS parameter) replaces both, and then the undo stack no longer applies.
 import { basename } from 'node:path';
-import { realpathSync } from 'node:fs';
+import { readFileSync, realpathSync, renameSync, writeFileSync } from 'node:fs';
+import { parseDocument } from 'yaml';
 import type { Bridge, BridgeConfig } from '../bridge/bridge.js';
-import type { Edit, EditResult, Engine } from '../engine/engine.js';
+import { loadCircuit, type Edit, type EditResult, type Engine } from '../engine/engine.js';
 import type { Backend } from '../engine/backends/backend.js';
 import type { ModuleNode } from '../engine/circuit/resolve.js';
 import { followPorts } from '../engine/circuit/resolve.js';
@@ -23,6 +24,8 @@ export interface RunningNode {
   readonly engine: Engine<Backend>;
   readonly bridge: Bridge;
   readonly loaded: { circuitFile: string; config: BridgeConfig };
+  /** Rebuilds the engine from the circuit file (FluxNode): what inserting a module needs. */
+  reloadCircuit?(): Promise<void>;
 }
 
 /** An edit the dashboard refuses before it reaches the engine (a bridge dependency, a size limit). */
@@ -347,6 +350,53 @@ export class EditSession {
       }
     };
     return real(path) === real(this.circuitFile);
+  }
+
+  /**
+   * Inserts a package's circuit as a module: adds `{ module, prefix, version }` to the circuit file's
+   * includes (checked first: a problem changes nothing) and rebuilds the engine from the file, as a
+   * changed `circuit` parameter does (the robot gets its safe command during the build). A module
+   * brings sources, inputs and outputs, which live edits cannot add; so this goes through the file.
+   * Refused while live edits are unsaved (the rebuild would drop them).
+   */
+  async insertModule(module: string, prefix: string, version?: string): Promise<{ file: string }> {
+    const file = this.circuitFile;
+    if (!this.node.reloadCircuit) throw new RefusedEdit('this node cannot rebuild its engine from the file', 409);
+    if (typeof module !== 'string' || !module || typeof prefix !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(prefix)) throw new RefusedEdit('give a module ("<package>/<circuit>") and a prefix (a name: letters, digits, _)', 400);
+    let unsaved: string[];
+    try {
+      unsaved = planSave(file, this.engine.flat).changed;
+    } catch (e) {
+      unsaved = [(e as Error).message];
+    }
+    if (unsaved.length) throw new RefusedEdit(`the running circuit has live edits that are not in its file (${unsaved.join(', ')}): save or undo them first`, 409);
+    const text = readFileSync(file, 'utf8');
+    const entry = { module, prefix, ...(version ? { version } : {}) };
+    let next: string;
+    if (/\.json$/i.test(file)) {
+      const d = JSON.parse(text) as { include?: unknown[] };
+      (d.include ??= []).push(entry);
+      next = JSON.stringify(d, null, 2) + '\n';
+    } else {
+      const doc = parseDocument(text);
+      if (!doc.has('include')) doc.set('include', doc.createNode([]));
+      (doc.get('include') as { add(v: unknown): void }).add(doc.createNode(entry, { flow: true }));
+      next = doc.toString({ lineWidth: 0 });
+    }
+    loadCircuit(file, next); // throws CircuitError naming the problem; nothing is written
+    const write = (t: string) => {
+      const tmp = `${file}.flux-insert-${process.pid}`;
+      writeFileSync(tmp, t);
+      renameSync(tmp, file);
+    };
+    write(next);
+    try {
+      await this.node.reloadCircuit();
+    } catch (e) {
+      write(text);
+      throw new RefusedEdit(`the circuit with ${module} as ${prefix} did not start, the file is as it was: ${(e as Error).message}`, 400);
+    }
+    return { file };
   }
 
   /** Writes the running network back to its circuit file; throws SaveError when it cannot reload equal. */

@@ -233,7 +233,11 @@ export class FluxNode {
     try {
       next = await build(loaded, this.params.get('backend') as BackendChoice, this.params.get('use_sim_time') as boolean, this.transport, this.options, log);
     } catch (e) {
-      if (!this.closed) old.bridge.start();
+      if (!this.closed) {
+        // Its extension nodes stopped with it: start them again, then the loop.
+        await old.bridge.prepare().catch((err: unknown) => log(`flux: ${(err as Error).message}`));
+        old.bridge.start();
+      }
       return this.undoSwap(before, e, log);
     }
     if (this.closed) {
@@ -253,8 +257,25 @@ export class FluxNode {
     log(`flux: swapped in ${describe(next, (t) => this.resolve(t))}`);
   }
 
+  /**
+   * Builds the engine again from the circuit file as it is now (the dashboard inserted a module into
+   * it), the same way a changed `circuit` parameter does: safe command, build, swap. Throws when the
+   * new circuit fails, and the old one runs on.
+   */
+  async reloadCircuit(): Promise<void> {
+    const before = { bridge: this.params.get('bridge'), circuit: this.params.get('circuit'), backend: this.params.get('backend'), use_sim_time: this.params.get('use_sim_time') };
+    const old = this.running;
+    this.lastSwapError = null;
+    this.swapping = this.swapping.then(() => this.hotSwap(before));
+    await this.swapping;
+    if (this.running === old) throw new Error(this.lastSwapError ?? 'the node is shutting down');
+  }
+
+  private lastSwapError: string | null = null;
+
   private undoSwap(before: Record<string, ParamValue>, e: unknown, log: (l: string) => void): void {
-    log(`flux: kept the running engine, the new one failed: ${e instanceof CircuitError ? e.message : (e as Error).message}`);
+    this.lastSwapError = e instanceof CircuitError ? e.message : (e as Error).message;
+    log(`flux: kept the running engine, the new one failed: ${this.lastSwapError}`);
     this.reverting = true;
     try {
       for (const [k, v] of Object.entries(before)) if (this.params.get(k) !== v) this.params.set(k, v);

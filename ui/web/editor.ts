@@ -387,6 +387,56 @@ function AddProjection({ view, edit }: { view: CircuitView; edit: (label: string
   </details>`;
 }
 
+interface InstalledCircuit {
+  package: string;
+  version: string;
+  description?: string;
+  module: string;
+  circuit: string;
+  populations: number;
+  neurons: number;
+  ports: string[];
+  problem?: string;
+}
+
+/** The component browser: circuits of installed Flux packages, each insertable as a module. */
+function Components({ done }: { done: (text: string, ok: boolean) => void }) {
+  const [list, setList] = useState<InstalledCircuit[] | null>(null);
+  const [prefixes, setPrefixes] = useState<Record<string, string>>({});
+  const [busy, setBusy] = useState(false);
+  useEffect(() => {
+    api<InstalledCircuit[]>('/api/packages').then(setList, (e: Error) => done(`cannot list packages: ${e.message}`, false));
+  }, []);
+  const insert = async (c: InstalledCircuit) => {
+    const prefix = prefixes[c.module] ?? c.circuit.replace(/[^A-Za-z0-9_]/g, '_');
+    setBusy(true);
+    done(`inserting ${c.module} as ${prefix} (the engine is rebuilt; the robot gets its safe command meanwhile)…`, true);
+    try {
+      const r = await api<{ file: string }>('/api/insert', { module: c.module, prefix, version: `^${c.version}` });
+      done(`inserted ${c.module} as ${prefix} into ${r.file}`, true);
+    } catch (e) {
+      done((e as Error).message, false);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return html`<details data-testid="components">
+    <summary>Components (installed packages)</summary>
+    ${list === null ? html`<p class="muted">Loading…</p>` : list.length === 0 ? html`<p class="muted">No Flux packages installed here (flux add &lt;package&gt;).</p>` : null}
+    <table class="io">
+      ${(list ?? []).map(
+        (c) => html`<tr key=${c.module} data-testid=${`component-${c.module}`} title=${c.problem ?? c.description ?? ''}>
+          <td><b>${c.module}</b> <small class="muted">${c.version}</small></td>
+          <td class="num">${c.populations} pop, ${c.neurons} n</td>
+          <td class="muted">${c.ports.join(', ')}</td>
+          <td><input size="8" data-testid=${`prefix-${c.module}`} value=${prefixes[c.module] ?? c.circuit.replace(/[^A-Za-z0-9_]/g, '_')} onInput=${(e: Event) => setPrefixes({ ...prefixes, [c.module]: (e.target as HTMLInputElement).value })} /></td>
+          <td><button data-testid=${`insert-${c.module}`} disabled=${busy || !!c.problem} onClick=${() => insert(c)}>Insert</button></td>
+        </tr>`,
+      )}
+    </table>
+  </details>`;
+}
+
 export function Editor({ live }: { live: Live }) {
   const [view, setView] = useState<CircuitView | null>(null);
   const [selection, setSelection] = useState<Selection>(null);
@@ -467,5 +517,6 @@ export function Editor({ live }: { live: Live }) {
     </div>
     <${AddPopulation} view=${view} edit=${edit} />
     <${AddProjection} view=${view} edit=${edit} />
+    <${Components} done=${(text: string, ok: boolean) => (ok ? (setError(null), setStatus(text)) : (setError(text), setStatus('refused: insert', false)), void reload())} />
   </section>`;
 }
