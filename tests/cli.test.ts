@@ -11,6 +11,23 @@ import { readdirSync } from 'node:fs';
 
 const flux = (...args: string[]) => spawnSync('node', [join(ROOT, 'bin/flux.js'), ...args], { encoding: 'utf8', cwd: ROOT });
 
+describe('flux nir', () => {
+  it('export refuses with every unmappable element named; --partial writes the rest, and import reads it back', () => {
+    const dir = tempDir('flux-nir-cli-');
+    const circuit = join(ROOT, 'library/braitenberg/braitenberg.yaml');
+    const refused = flux('nir', 'export', circuit, join(dir, 'b.nir'));
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toMatch(/projections\.front_brakes: unsupported: conductance synapses/);
+    expect(existsSync(join(dir, 'b.nir'))).toBe(false);
+    const partial = flux('nir', 'export', circuit, join(dir, 'b.nir'), '--partial');
+    expect(partial.status, partial.stderr).toBe(0);
+    expect(partial.stdout).toMatch(/time constants in seconds/);
+    const back = flux('nir', 'import', join(dir, 'b.nir'), join(dir, 'b.yaml'), '--partial');
+    expect(back.status, back.stderr).toBe(0);
+    expect(flux('validate', join(dir, 'b.yaml')).stdout).toMatch(/6 populations \(120 neurons\)/);
+  }, 60_000);
+});
+
 describe('flux schema', () => {
   it('prints the schema, and the committed schema/circuit.schema.json is the same', () => {
     const out = JSON.parse(execFileSync('node', [join(ROOT, 'bin/flux.js'), 'schema'], { encoding: 'utf8' }));

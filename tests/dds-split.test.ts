@@ -13,9 +13,13 @@ import { DdsTransport, ddsUnavailable } from '../bridge/transport/dds.js';
 import { RemapTransport } from '../bridge/transport/remap.js';
 import { Engine } from '../engine/engine.js';
 import { acquireGpu } from '../engine/backends/webgpu/gpu.js';
+import { useCycloneUriInThisProcess } from './fixtures/dds-peers.js';
 
 // Under CI=true (where .ci/run installs Cyclone DDS) a missing addon fails instead of skipping.
 const why = ddsUnavailable();
+// Unicast discovery on loopback (tests/fixtures/dds-peers.ts), for this process and the ones it
+// starts: machines without multicast on their interfaces discover the same way.
+useCycloneUriInThisProcess();
 const gpu = await acquireGpu();
 if (gpu.ok) gpu.context.device.destroy();
 // Under CI=true a missing adapter fails (as in the parity suite); elsewhere the GPU case is skipped.

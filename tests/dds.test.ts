@@ -11,9 +11,13 @@ import { DdsTransport, ddsTopicName, ddsTypeName, ddsUnavailable, rosDomainId } 
 import { DEFAULT_QOS, SENSOR_QOS } from '../bridge/transport/transport.js';
 import { Engine } from '../engine/engine.js';
 import { libraryCircuit } from './helpers.js';
+import { useCycloneUriInThisProcess } from './fixtures/dds-peers.js';
 
 // Under CI=true (where .ci/run installs Cyclone DDS) a missing addon fails instead of skipping.
 const why = ddsUnavailable();
+// Unicast discovery on loopback (tests/fixtures/dds-peers.ts), for this process and the ones it
+// starts: machines without multicast on their interfaces discover the same way.
+useCycloneUriInThisProcess();
 const DOMAIN = 62;
 const children: ChildProcess[] = [];
 const open: DdsTransport[] = [];
