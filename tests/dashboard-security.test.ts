@@ -14,7 +14,7 @@ const dir = tempDir('flux-dashboard-sec-');
 const CIRCUIT = join(dir, 'circuit.yaml');
 writeFileSync(CIRCUIT, readFileSync(libraryCircuit('braitenberg/braitenberg'), 'utf8').replace('$schema: ../../schema/circuit.schema.json', ''));
 const BRIDGE = join(dir, 'bridge.yaml');
-writeFileSync(BRIDGE, readFileSync(example('bridges/braitenberg.yaml'), 'utf8').replace('circuit: ../braitenberg.yaml', 'circuit: ./circuit.yaml'));
+writeFileSync(BRIDGE, readFileSync(example('bridges/braitenberg.yaml'), 'utf8').replace(/^circuit: .*$/m, 'circuit: ./circuit.yaml'));
 
 let node: FluxNode;
 /** Bound to 0.0.0.0 (not loopback): a token is required. Reached here through 127.0.0.1. */

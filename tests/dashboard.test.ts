@@ -48,7 +48,7 @@ writeFileSync(
 // `quiet` goes into the populations section.
 writeFileSync(CIRCUIT, readFileSync(CIRCUIT, 'utf8').replace('populations:\n', 'populations:\n  quiet:        { model: lif, size: 20 }\n'));
 const BRIDGE = join(dir, 'bridge.yaml');
-writeFileSync(BRIDGE, readFileSync(example('bridges/braitenberg.yaml'), 'utf8').replace('circuit: ../braitenberg.yaml', 'circuit: ./circuit.yaml'));
+writeFileSync(BRIDGE, readFileSync(example('bridges/braitenberg.yaml'), 'utf8').replace(/^circuit: .*$/m, 'circuit: ./circuit.yaml'));
 
 let loop: ClosedLoop;
 let dash: Dashboard;
