@@ -10,6 +10,9 @@ import { createCodec } from '../bridge/codec/cdr.js';
 import { DdsTransport, ddsTopicName, ddsTypeName, ddsUnavailable, rosDomainId } from '../bridge/transport/dds.js';
 import { DEFAULT_QOS, SENSOR_QOS } from '../bridge/transport/transport.js';
 import { Engine } from '../engine/engine.js';
+import { ddsAddon } from '../bridge/transport/dds-addon.js';
+import { parse } from '@foxglove/rosmsg';
+import { MessageReader } from '@foxglove/rosmsg2-serialization';
 import { libraryCircuit } from './helpers.js';
 import { useCycloneUriInThisProcess } from './fixtures/dds-peers.js';
 
@@ -144,6 +147,49 @@ describe.skipIf(why !== null && process.env.CI !== 'true')('DDS transport betwee
     await waitFor(() => fine > 3);
     expect(received).toBe(0);
     p.proc.kill('SIGKILL');
+  }, 30_000);
+
+  it('announces its node and endpoints on ros_discovery_info as a ROS 2 participant does (decoded from the .msg definitions)', async () => {
+    const t = DdsTransport.open({ domainId: DOMAIN, node: { name: 'brain', namespace: '/robot1' } });
+    open.push(t);
+    t.subscribe('/robot1/scan', 'sensor_msgs/msg/LaserScan', SENSOR_QOS, () => undefined);
+    t.advertise('/robot1/cmd_vel', 'geometry_msgs/msg/Twist', DEFAULT_QOS);
+    // Another participant reads the topic as rmw does: reliable, transient local, depth 1, no rt/ prefix.
+    const addon = ddsAddon();
+    const other = new addon.Participant(DOMAIN);
+    const seen: Buffer[] = [];
+    const r = new addon.Reader(other, 'ros_discovery_info', 'rmw_dds_common::msg::dds_::ParticipantEntitiesInfo_', { reliability: 'reliable', durability: 'transient_local', depth: 1 }, (s) => seen.push(...s));
+    try {
+      const text = [
+        'rmw_dds_common/Gid gid',
+        'rmw_dds_common/NodeEntitiesInfo[] node_entities_info_seq',
+        '================================================================================',
+        'MSG: rmw_dds_common/Gid',
+        'uint8[16] data',
+        '================================================================================',
+        'MSG: rmw_dds_common/NodeEntitiesInfo',
+        'string<=256 node_namespace',
+        'string<=256 node_name',
+        'rmw_dds_common/Gid[] reader_gid_seq',
+        'rmw_dds_common/Gid[] writer_gid_seq',
+      ].join('\n');
+      const reader = new MessageReader(parse(text, { ros2: true }));
+      type Info = { gid: { data: Uint8Array }; node_entities_info_seq: { node_namespace: string; node_name: string; reader_gid_seq: { data: Uint8Array }[]; writer_gid_seq: { data: Uint8Array }[] }[] };
+      const hex = (g: { data: Uint8Array }) => Buffer.from(g.data).toString('hex');
+      const mine = (): Info | undefined =>
+        seen.map((b) => reader.readMessage<Info>(b)).filter((m) => hex(m.gid) === t.guid()!.toString('hex')).at(-1);
+      await waitFor(() => (mine()?.node_entities_info_seq[0]?.writer_gid_seq.length ?? 0) === 1);
+      const info = mine()!;
+      expect(info.node_entities_info_seq).toHaveLength(1);
+      const n = info.node_entities_info_seq[0];
+      expect([n.node_namespace, n.node_name]).toEqual(['/robot1', 'brain']);
+      const status = t.diagnostics();
+      expect(n.reader_gid_seq.map(hex)).toEqual([status.find((s) => s.role === 'reader')!.gid]);
+      expect(n.writer_gid_seq.map(hex)).toEqual([status.find((s) => s.role === 'writer')!.gid]);
+    } finally {
+      r.close();
+      other.close();
+    }
   }, 30_000);
 
   it('counts a malformed sample in the bridge and keeps running', async () => {

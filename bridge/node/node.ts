@@ -118,7 +118,7 @@ export class FluxNode {
       namespace = ros.node.namespace() || '/';
     } else if (options.transport === 'dds') {
       // No rcl here: names, namespaces and remaps resolve in Flux with rcl's rules, as on the memory transport.
-      const dds = DdsTransport.open({ onDiagnostic: (d) => log(`flux: dds: ${d.message}`) });
+      const dds = DdsTransport.open({ onDiagnostic: (d) => log(`flux: dds: ${d.message}`), node: { name: nodeName, namespace } });
       transport = new RemapTransport(dds, (t) => resolveTopic(t, args, nodeName, namespace));
       params = new LocalParameters(args, nodeName, namespace);
     } else {

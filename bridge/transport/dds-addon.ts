@@ -39,6 +39,8 @@ export interface AddonWriter {
   write(bytes: Uint8Array): boolean;
   matched(): number;
   waitForAcks(timeoutMs: number): Promise<boolean>;
+  /** The writer's GUID (16 bytes), null once closed. */
+  guid(): Buffer | null;
   close(): void;
 }
 
@@ -46,6 +48,8 @@ export interface AddonReader {
   matched(): number;
   /** Samples dropped because JavaScript fell more than 65,536 samples or 256 MB behind. */
   dropped(): number;
+  /** The reader's GUID (16 bytes), null once closed. */
+  guid(): Buffer | null;
   close(): void;
 }
 

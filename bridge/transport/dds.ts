@@ -11,6 +11,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ddsAddon, type AddonParticipant, type AddonReader, type AddonWriter, type DdsEvent, type DdsQos } from './dds-addon.js';
 import type { Publisher, QoS, Transport } from './transport.js';
+import { encodeParticipantEntitiesInfo, gidBytesFor, ROS_DISCOVERY_TOPIC, ROS_DISCOVERY_TYPE } from './ros-graph.js';
 
 export { ddsUnavailable } from './dds-addon.js';
 
@@ -79,6 +80,8 @@ export interface DdsEndpointStatus {
   /** Writer: samples dropped because a reliable writer's history stayed full (writes never queue without bound). */
   writeTimeouts: number;
   samples: number;
+  /** The endpoint's DDS GUID in hex (its ROS 2 gid). */
+  gid: string | null;
 }
 
 export interface DdsDiagnostic {
@@ -94,12 +97,16 @@ export interface DdsTransportOptions {
   maxBlockingMs?: number;
   /** Called for events that explain missing data: incompatible QoS, lost, rejected or dropped samples. */
   onDiagnostic?: (d: DdsDiagnostic) => void;
+  /** The ROS node this participant hosts, announced on ros_discovery_info (default /flux); null: none. */
+  node?: { name: string; namespace: string } | null;
   env?: NodeJS.ProcessEnv;
 }
 
 interface Endpoint {
   status: DdsEndpointStatus;
   handle: AddonReader | AddonWriter;
+  /** The endpoint's DDS GUID, for ros_discovery_info. */
+  gid: Buffer | null;
 }
 
 export class DdsTransport implements Transport {
@@ -114,6 +121,32 @@ export class DdsTransport implements Transport {
     this.domainId = options.domainId ?? rosDomainId(env);
     // rmw_cyclonedds marks its participants with their security enclave; ROS 2 tools read it.
     this.participant = new (ddsAddon().Participant)(this.domainId, 'enclave=/;');
+    const node = options.node === undefined ? { name: 'flux', namespace: '/' } : options.node;
+    if (node) {
+      this.graph = { node, gidBytes: gidBytesFor(env.ROS_DISTRO), writer: new (ddsAddon().Writer)(this.participant, ROS_DISCOVERY_TOPIC, ROS_DISCOVERY_TYPE, { reliability: 'reliable', durability: 'transient_local', depth: 1, maxBlockingMs: 5 }, () => undefined) };
+      this.announce();
+    }
+  }
+
+  private graph: { node: { name: string; namespace: string }; gidBytes: number; writer: AddonWriter } | null = null;
+  private announcing = false;
+
+  /**
+   * Publishes this participant's node and the GIDs of its readers and writers on ros_discovery_info
+   * (once per batch of endpoint changes), as every ROS 2 participant does.
+   */
+  private announce(): void {
+    if (!this.graph || this.announcing) return;
+    this.announcing = true;
+    queueMicrotask(() => {
+      this.announcing = false;
+      if (!this.graph || this.closed) return;
+      const eps = [...this.endpoints];
+      const gids = (role: 'reader' | 'writer') => eps.filter((e) => e.status.role === role && e.gid).map((e) => e.gid!);
+      const self = this.participant.guid();
+      if (!self) return;
+      this.graph.writer.write(encodeParticipantEntitiesInfo(self, [{ namespace: this.graph.node.namespace, name: this.graph.node.name, readers: gids('reader'), writers: gids('writer') }], this.graph.gidBytes));
+    });
   }
 
   static open(options: DdsTransportOptions = {}): DdsTransport {
@@ -126,7 +159,7 @@ export class DdsTransport implements Transport {
   }
 
   private track(role: 'reader' | 'writer', topic: string, type: string, qos: QoS): DdsEndpointStatus {
-    return { role, topic, type, ddsTopic: ddsTopicName(topic), ddsType: ddsTypeName(type), qos: { ...qos }, matched: 0, incompatibleQos: 0, lost: 0, rejected: 0, dropped: 0, writeTimeouts: 0, samples: 0 };
+    return { role, topic, type, ddsTopic: ddsTopicName(topic), ddsType: ddsTypeName(type), qos: { ...qos }, matched: 0, incompatibleQos: 0, lost: 0, rejected: 0, dropped: 0, writeTimeouts: 0, samples: 0, gid: null };
   }
 
   private onEvents(s: DdsEndpointStatus, events: DdsEvent[], dropped: number): void {
@@ -162,11 +195,14 @@ export class DdsTransport implements Transport {
         onMessage(new Uint8Array(b.buffer, b.byteOffset, b.byteLength));
       }
     });
-    const ep: Endpoint = { status, handle: reader };
+    const ep: Endpoint = { status, handle: reader, gid: reader.guid() };
+    status.gid = ep.gid?.toString('hex') ?? null;
     this.endpoints.add(ep);
+    this.announce();
     return () => {
       if (!this.endpoints.delete(ep)) return;
       reader.close();
+      this.announce();
     };
   }
 
@@ -174,8 +210,10 @@ export class DdsTransport implements Transport {
     if (this.closed) throw new Error('the DDS transport is closed');
     const status = this.track('writer', topic, type, qos);
     const writer = new (ddsAddon().Writer)(this.participant, status.ddsTopic, status.ddsType, this.qos(qos, type), (_s, events) => this.onEvents(status, events, 0));
-    const ep: Endpoint = { status, handle: writer };
+    const ep: Endpoint = { status, handle: writer, gid: writer.guid() };
+    status.gid = ep.gid?.toString('hex') ?? null;
     this.endpoints.add(ep);
+    this.announce();
     let open = true;
     return {
       status,
@@ -190,6 +228,7 @@ export class DdsTransport implements Transport {
         if (!open) return;
         open = false;
         if (this.endpoints.delete(ep)) writer.close();
+        this.announce();
       },
     };
   }
@@ -209,6 +248,8 @@ export class DdsTransport implements Transport {
     this.closed = true;
     for (const e of this.endpoints) e.handle.close();
     this.endpoints.clear();
+    this.graph?.writer.close();
+    this.graph = null;
     this.participant.close();
   }
 }

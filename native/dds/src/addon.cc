@@ -310,6 +310,13 @@ class EndpointBase : public Napi::ObjectWrap<Self>, public Endpoint {
     return info.Env().Undefined();
   }
 
+  // The endpoint's GUID (16 bytes): ROS 2 calls it the gid and lists it in ros_discovery_info.
+  Napi::Value Guid(const Napi::CallbackInfo &info) {
+    dds_guid_t g;
+    if (entity_ <= 0 || dds_get_guid(entity_, &g) < 0) return info.Env().Null();
+    return Napi::Buffer<unsigned char>::Copy(info.Env(), reinterpret_cast<unsigned char *>(g.v), sizeof(g.v));
+  }
+
   Napi::Value Dropped(const Napi::CallbackInfo &info) {
     std::lock_guard<std::mutex> lock(inbox_->mu);
     return Napi::Number::New(info.Env(), static_cast<double>(inbox_->dropped));
@@ -328,7 +335,8 @@ class Writer : public EndpointBase<Writer> {
   static Napi::Function Init(Napi::Env env) {
     return DefineClass(env, "Writer",
                        {InstanceMethod("write", &Writer::Write), InstanceMethod("matched", &Writer::Matched),
-                        InstanceMethod("close", &Writer::Close), InstanceMethod("waitForAcks", &Writer::WaitForAcks)});
+                        InstanceMethod("close", &Writer::Close), InstanceMethod("waitForAcks", &Writer::WaitForAcks),
+                        InstanceMethod("guid", &Writer::Guid)});
   }
 
   explicit Writer(const Napi::CallbackInfo &info) : EndpointBase<Writer>(info) {
@@ -396,7 +404,7 @@ class Reader : public EndpointBase<Reader> {
   static Napi::Function Init(Napi::Env env) {
     return DefineClass(env, "Reader",
                        {InstanceMethod("matched", &Reader::Matched), InstanceMethod("close", &Reader::Close),
-                        InstanceMethod("dropped", &Reader::Dropped)});
+                        InstanceMethod("dropped", &Reader::Dropped), InstanceMethod("guid", &Reader::Guid)});
   }
 
   explicit Reader(const Napi::CallbackInfo &info) : EndpointBase<Reader>(info) {
