@@ -7,10 +7,10 @@ import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { Engine, loadCircuit } from '../engine/engine.js';
 import type { Backend } from '../engine/backends/backend.js';
-import { exportNir, importNir, readNirFile, nirToCircuit, circuitToNir, NirConversionError, FAST_TAU_SYN_MS } from '../interop/nir/index.js';
+import { exportNir, importNir, readNirFile, nirToCircuit, circuitToNir, NirConversionError, FAST_TAU_SYN_MS, MS_PER_S } from '../interop/nir/index.js';
 import { nirExport, nirImport } from '../cli/nir.js';
 import { writeFiles, tempDir } from './helpers.js';
-import { writeHandNir, LIF_CONSTANT, CUBA_IF_LI, TWO_LIF, NONUNIFORM } from './fixtures/nir/build.js';
+import { writeHandNir, LIF_CONSTANT, CUBA_IF_LI, TWO_LIF, NONUNIFORM, type HandNode } from './fixtures/nir/build.js';
 
 const par = (p: { tau_refrac?: string } = {}) => `{ cm: 200 pF, tau_m: 20 ms, v_rest: -65 mV, v_thresh: -50 mV, v_reset: -65 mV, tau_refrac: ${p.tau_refrac ?? '0 ms'}, tau_syn_exc: 5 ms, tau_syn_inh: 10 ms }`;
 
@@ -268,12 +268,24 @@ describe('NIR files written by another tool (built by hand in the reference layo
     expect(circuit.populations.map((p) => p.name).sort()).toEqual(['in', 'lif1', 'sub_lif2']);
   });
 
-  it('what Flux documents cannot hold (a non-uniform weight matrix, per-neuron thresholds) is reported by name', async () => {
+  it('what Flux documents cannot hold (per-neuron thresholds) is reported by name; the non-uniform weight matrix imports as matrix and list', async () => {
     const file = await writeHandNir(dir, 'trained.nir', NONUNIFORM.graph);
     await expect(importNir(file, join(dir, 'trained.yaml'))).rejects.toThrow(NirConversionError);
     const r = nirToCircuit(await readNirFile(file), { partial: true });
-    expect(r.problems.map((p) => `${p.element}: ${p.kind}`)).toEqual(['node lif: approximated', 'projection fc1_exc (input -> lif, via fc1): unsupported', 'projection fc1_inh (input -> lif, via fc1): unsupported']);
+    expect(r.problems.map((p) => `${p.element}: ${p.kind}`)).toEqual(['node lif: approximated']);
     expect(r.problems[0].message).toMatch(/v_threshold differs between neurons \(1 \.\. 1\.5\)/);
+    // [[0.1, -0.2], [0.3, 0.4]]: the positive part (3 of 4 entries) as a matrix, the negative one (1 of 4) as a list
+    const k = (MS_PER_S * (10 - FAST_TAU_SYN_MS)) / (FAST_TAU_SYN_MS * 10); // a Dirac charge into a LIF (tau 10 ms), pA per pA*s
+    const exc = r.doc.projections!.fc1_exc;
+    const inh = r.doc.projections!.fc1_inh;
+    expect(exc.weight).toBeUndefined();
+    expect(exc.connectivity.type).toBe('matrix');
+    const m = (exc.connectivity as { weights: number[][] }).weights;
+    expect(m.map((row) => row.map((x) => (x === 0 ? 0 : Math.fround(x / k))))).toEqual([[Math.fround(0.1), 0], [Math.fround(0.3), Math.fround(0.4)]]);
+    expect(inh.connectivity.type).toBe('list');
+    const pairs = (inh.connectivity as { pairs: number[][] }).pairs;
+    expect(pairs.map(([s, t, w]) => [s, t, Math.fround(w / k)])).toEqual([[1, 0, Math.fround(0.2)]]);
+    expect(r.yaml).toMatch(/pairs:\n\s+- \[ 1, 0, [0-9.e+]+ \]/);
   });
 });
 
@@ -343,10 +355,17 @@ outputs:
     expect(r.problems).toHaveLength(10);
     const { graph } = await readNirFile(join(dir, 'c.nir'));
     expect(Object.keys(graph.nodes).sort()).toEqual(['bg', 'exc', 'learn', 'v'].sort());
-    // the random, plastic projection is exported as its concrete (initial) matrix: a Flux document cannot take it back
+    // the random, plastic projection is exported as its concrete (initial) matrix and comes back as
+    // explicit connectivity with the same synapses (frozen: NIR has no plasticity)
     const back = nirToCircuit(await readNirFile(join(dir, 'c.nir')), { partial: true });
-    expect(back.problems.map((p) => p.element)).toEqual(['projection learn (exc -> exc, via learn)']);
-    expect(back.problems[0].message).toMatch(/10x10 excitatory weight matrix is not uniform/);
+    expect(back.problems).toEqual([]);
+    expect(['list', 'matrix']).toContain(back.doc.projections!.learn.connectivity.type);
+    const bdir = writeFiles({ 'back.yaml': back.yaml });
+    const a = new Engine(loadCircuit(file).flat, { kernels: 'js' }).network.projections.find((p) => p.spec.name === 'learn')!;
+    const b = new Engine(loadCircuit(join(bdir, 'back.yaml')).flat, { kernels: 'js' }).network.projections.find((p) => p.spec.name === 'learn')!;
+    expect(Array.from(b.rowPtr)).toEqual(Array.from(a.rowPtr));
+    expect(Array.from(b.targets)).toEqual(Array.from(a.targets));
+    expect(Array.from(b.weights)).toEqual(Array.from(a.weights));
   });
 
   it('circuitToNir works on a loaded circuit without a file', () => {
@@ -355,5 +374,218 @@ outputs:
     expect(problems).toEqual([]);
     expect(nir.graph.nodes.a.type).toBe('CubaLIF');
     expect(nir.graph.metadata.flux_dt_ms).toBe(1);
+  });
+});
+
+/** A small seeded generator (mulberry32): the "trained" weights are fixed and independent of Flux. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** rows x cols weights as float32 (what a PyTorch export writes): Gaussian-looking, both signs, some pruned to 0. */
+function trained(rows: number, cols: number, mean: number, sd: number, pruned: number, seed: number): number[] {
+  const r = rng(seed);
+  return Array.from({ length: rows * cols }, () => {
+    if (r() < pruned) return 0;
+    const g = (r() + r() + r() + r() - 2) * Math.sqrt(3); // sum of 4 uniforms: mean 0, sd 1
+    return Math.fround(mean + sd * g);
+  });
+}
+
+describe('NIR graphs with trained weight matrices (explicit connectivity)', () => {
+  // Input (8 spike trains) -> fc1 [6 x 8] -> CubaLIF "hidden" (6), with a sparse recurrent Linear rec
+  // [6 x 6] on hidden, -> Delay 2 ms -> fc2 [3 x 6] -> LIF "out" (3) -> Output. Time constants in
+  // seconds; weights are charges (a spike is a Dirac pulse).
+  const W1 = trained(6, 8, 0.004, 0.006, 0.1, 21);
+  const WR = trained(6, 6, -0.001, 0.003, 0.6, 22);
+  const W2 = trained(3, 6, 0.004, 0.006, 0, 23);
+  // float32, as the file holds them, so that the hand-written reference below uses the same numbers
+  const H = { tauMem: Math.fround(0.02), tauSyn: Math.fround(0.005), r: 1, threshold: 1, wIn: 1 };
+  const O = { tau: Math.fround(0.01), r: 1, threshold: 1, delay: Math.fround(0.002) };
+  const f32 = (...x: number[]) => ({ f32: x });
+  const GRAPH = {
+    nodes: {
+      input: { type: 'Input', shape: [8] },
+      fc1: { type: 'Linear', params: { weight: { f32: W1, shape: [6, 8] } } },
+      hidden: {
+        type: 'CubaLIF',
+        params: {
+          tau_mem: f32(...new Array(6).fill(H.tauMem)), tau_syn: f32(...new Array(6).fill(H.tauSyn)), r: f32(...new Array(6).fill(H.r)),
+          v_leak: f32(...new Array(6).fill(0)), v_threshold: f32(...new Array(6).fill(H.threshold)), v_reset: f32(...new Array(6).fill(0)), w_in: f32(...new Array(6).fill(H.wIn)),
+        },
+      },
+      rec: { type: 'Linear', params: { weight: { f32: WR, shape: [6, 6] } } },
+      delay: { type: 'Delay', params: { delay: f32(...new Array(6).fill(O.delay)) } },
+      fc2: { type: 'Linear', params: { weight: { f32: W2, shape: [3, 6] } } },
+      out: { type: 'LIF', params: { tau: f32(O.tau, O.tau, O.tau), r: f32(O.r, O.r, O.r), v_leak: f32(0, 0, 0), v_threshold: f32(O.threshold, O.threshold, O.threshold), v_reset: f32(0, 0, 0) } },
+      output: { type: 'Output', shape: [3] },
+    } as Record<string, HandNode>,
+    edges: [['input', 'fc1'], ['fc1', 'hidden'], ['hidden', 'rec'], ['rec', 'hidden'], ['hidden', 'delay'], ['delay', 'fc2'], ['fc2', 'out'], ['out', 'output']] as [string, string][],
+  };
+  const RATE = 150; // Hz per input train
+  const STEPS = 5000; // 0.5 s at dt 0.1 ms
+
+  let dir: string;
+  let imported: Awaited<ReturnType<typeof importNir>>;
+  beforeAll(async () => {
+    dir = tempDir('flux-nir-trained-');
+    const file = await writeHandNir(dir, 'trained.nir', GRAPH);
+    imported = await importNir(file, join(dir, 'trained.yaml'), { dt: 0.1 });
+  });
+
+  /** Magnitudes of one sign of a row-major [rows x cols] matrix as rows, times k. */
+  const part = (w: number[], rows: number, cols: number, sign: 1 | -1, k: number) =>
+    Array.from({ length: rows }, (_, i) => Array.from({ length: cols }, (_, j) => Math.max(0, sign * w[i * cols + j]) * k));
+
+  it('imports without problems: explicit matrices where no rule fits, as matrix (dense) or list (sparse)', () => {
+    expect(imported.problems).toEqual([]);
+    const p = imported.doc.projections!;
+    expect(Object.keys(p).sort()).toEqual(['fc1_exc', 'fc1_inh', 'fc2_exc', 'fc2_inh', 'rec_exc', 'rec_inh'].sort());
+    for (const d of Object.values(p)) expect(d.weight).toBeUndefined();
+    expect(p.fc1_exc.connectivity.type).toBe('matrix');
+    expect([p.rec_exc.connectivity.type, p.rec_inh.connectivity.type]).toEqual(['list', 'list']); // 60 % pruned, split by sign
+    expect(p.fc2_exc.delay).toBe(`${O.delay * MS_PER_S} ms`); // 2 ms as float32 seconds
+    // each entry is W / tau_syn (pA) for the CubaLIF: rows are targets, columns sources, as the Linear
+    const m = (p.fc1_exc.connectivity as { weights: number[][] }).weights;
+    const want = part(W1, 6, 8, 1, H.wIn / H.tauSyn);
+    expect(m.map((row) => row.length)).toEqual(new Array(6).fill(8));
+    m.forEach((row, i) => row.forEach((x, j) => expect(Math.abs(x - want[i][j]), `fc1_exc[${i}][${j}]`).toBeLessThanOrEqual(1e-14 * want[i][j])));
+    console.log(`trained NIR import: ${Object.entries(p).map(([k, d]) => `${k} ${d.connectivity.type}`).join(', ')}`);
+  });
+
+  it('the first input spikes raise every hidden channel by the sum of its row over the spiking inputs (W / tau_syn, closed form)', async () => {
+    const e = await Engine.create(join(dir, 'trained.yaml'), { backend: 'cpu', kernels: 'js' });
+    e.backend.configureRecording({ spikes: 'all' });
+    e.backend.setInput('input', RATE);
+    let first = -1;
+    for (let s = 0; s < 2000 && first < 0; s++) {
+      await e.step(1);
+      if ((await e.backend.lastSpikes('input')).length > 0) first = s;
+    }
+    expect(first).toBeGreaterThanOrEqual(0);
+    const S = Array.from(await e.backend.lastSpikes('input'));
+    await e.step(1); // delivered in the next step, then decayed by that step's factor
+    const ie = await e.backend.readState('hidden', 'ie');
+    const ii = await e.backend.readState('hidden', 'ii');
+    const decay = Math.exp(-0.1 / (H.tauSyn * MS_PER_S));
+    for (let i = 0; i < 6; i++) {
+      const sum = (sign: 1 | -1) => S.reduce((a, j) => a + Math.max(0, sign * W1[i * 8 + j]), 0) * (H.wIn / H.tauSyn) * decay;
+      expect(ie[i], `ie[${i}] after inputs ${S}`).toBeCloseTo(sum(1), 4);
+      expect(ii[i], `ii[${i}] after inputs ${S}`).toBeCloseTo(sum(-1), 4);
+    }
+    e.dispose();
+  });
+
+  it('spikes match the same network written by hand as a Flux matrix circuit (README conventions), spike for spike', async () => {
+    const ts = FAST_TAU_SYN_MS;
+    const tauOut = O.tau * MS_PER_S;
+    const kOut = (MS_PER_S * (tauOut - ts)) / (ts * tauOut); // a Dirac charge into a LIF without synapse
+    const kHid = H.wIn / H.tauSyn;
+    const delay = `delay: ${O.delay * MS_PER_S} ms, `;
+    const proj = (source: string, target: string, w: number[][], receptor: string, delay = '') =>
+      `{ source: ${source}, target: ${target}, connectivity: { type: matrix, weights: ${JSON.stringify(w)} }, ${delay}synapse: { type: current, receptor: ${receptor} } }`;
+    const ref = `
+dt: 0.1 ms
+seed: 1
+populations:
+  hidden: { model: lif, size: 6, params: { cm: ${(H.tauMem * MS_PER_S) / H.r} pF, tau_m: ${H.tauMem * MS_PER_S} ms, v_rest: 0 mV, v_thresh: ${H.threshold} mV, v_reset: 0 mV, tau_refrac: 0 ms, tau_syn_exc: ${H.tauSyn * MS_PER_S} ms, tau_syn_inh: ${H.tauSyn * MS_PER_S} ms }, init: { v: 0 mV } }
+  out: { model: lif, size: 3, params: { cm: ${tauOut / O.r} pF, tau_m: ${tauOut} ms, v_rest: 0 mV, v_thresh: ${O.threshold} mV, v_reset: 0 mV, tau_refrac: 0 ms, tau_syn_exc: ${ts} ms, tau_syn_inh: ${ts} ms }, init: { v: 0 mV } }
+  input: { model: poisson, size: 8, params: { rate: 0 Hz } }
+projections:
+  rec_exc: ${proj('hidden', 'hidden', part(WR, 6, 6, 1, kHid), 'excitatory')}
+  rec_inh: ${proj('hidden', 'hidden', part(WR, 6, 6, -1, kHid), 'inhibitory')}
+  fc2_exc: ${proj('hidden', 'out', part(W2, 3, 6, 1, kOut), 'excitatory', delay)}
+  fc2_inh: ${proj('hidden', 'out', part(W2, 3, 6, -1, kOut), 'inhibitory', delay)}
+  fc1_exc: ${proj('input', 'hidden', part(W1, 6, 8, 1, kHid), 'excitatory')}
+  fc1_inh: ${proj('input', 'hidden', part(W1, 6, 8, -1, kHid), 'inhibitory')}
+inputs:
+  input: { target: input, mode: rate }
+`;
+    const refDir = writeFiles({ 'ref.yaml': ref });
+    const drive = (e: Engine<Backend>) => e.backend.setInput('input', RATE);
+    const a = await run(join(dir, 'trained.yaml'), STEPS, drive);
+    const b = await run(join(refDir, 'ref.yaml'), STEPS, drive);
+    console.log(`trained NIR network, 0.5 s: imported ${JSON.stringify(a.counts)}; hand-written matrix circuit ${JSON.stringify(b.counts)}`);
+    expect(a.counts.input).toBeGreaterThan(300);
+    expect(a.counts.hidden).toBeGreaterThan(20);
+    expect(a.counts.out).toBeGreaterThan(5);
+    // some hidden neurons fire and some do not, as the trained rows differ
+    const perNeuron = [0, 1, 2, 3, 4, 5].map((i) => a.rec.populations.hidden.spikeIndices.filter((x) => x === i).length);
+    expect(new Set(perNeuron).size).toBeGreaterThan(2);
+    for (const k of ['input', 'hidden', 'out']) {
+      expect(a.rec.populations[k].spikeSteps, k).toEqual(b.rec.populations[k].spikeSteps);
+      expect(a.rec.populations[k].spikeIndices, k).toEqual(b.rec.populations[k].spikeIndices);
+    }
+    a.e.dispose();
+    b.e.dispose();
+  });
+});
+
+describe('NIR round trip of randomly wired (fixed_probability, fixed_indegree) projections', () => {
+  const RANDOM = `
+name: random_wiring
+dt: 0.1 ms
+seed: 5
+populations:
+  drive: { model: poisson, size: 40, params: { rate: 30 Hz } }
+  exc: { model: lif, size: 30, params: { cm: 200 pF, tau_m: 20 ms, v_rest: -65 mV, v_thresh: -50 mV, v_reset: -65 mV, tau_refrac: 0 ms, tau_syn_exc: 5 ms, tau_syn_inh: 10 ms } }
+  inh: { model: lif, size: 10, params: ${par()} }
+projections:
+  drive_exc: { source: drive, target: exc, connectivity: { type: fixed_probability, p: 0.2 }, weight: { uniform: { low: 150 pA, high: 350 pA } }, delay: 1 ms, synapse: { type: current, receptor: excitatory } }
+  exc_exc: { source: exc, target: exc, connectivity: { type: fixed_probability, p: 0.1 }, weight: 40 pA, delay: 1.5 ms, synapse: { type: current, receptor: excitatory } }
+  exc_inh: { source: exc, target: inh, connectivity: { type: fixed_indegree, n: 8 }, weight: 90 pA, synapse: { type: current, receptor: excitatory } }
+  inh_exc: { source: inh, target: exc, connectivity: { type: fixed_probability, p: 0.5 }, weight: { normal: { mean: 60 pA, sd: 15 pA }, clip: [10 pA, 120 pA] }, delay: 0.5 ms, synapse: { type: current, receptor: inhibitory } }
+inputs:
+  rate: { target: drive, mode: rate }
+`;
+  let dir: string;
+  beforeAll(async () => {
+    dir = writeFiles({ 'random.yaml': RANDOM });
+    const ex = await exportNir(join(dir, 'random.yaml'), join(dir, 'random.nir'));
+    expect(ex.problems).toEqual([]);
+    const im = await importNir(join(dir, 'random.nir'), join(dir, 'back.yaml'));
+    expect(im.problems).toEqual([]);
+  });
+
+  it('comes back with the same projections, synapses (rowPtr, targets), weights and delays', () => {
+    const a = new Engine(loadCircuit(join(dir, 'random.yaml')).flat, { kernels: 'js' });
+    const b = new Engine(loadCircuit(join(dir, 'back.yaml')).flat, { kernels: 'js' });
+    const sig = (e: Engine) => e.circuit.projections.map((p) => [p.name, p.source, p.target, p.synapse.receptor].join(' ')).sort();
+    expect(sig(b)).toEqual(sig(a));
+    let synapses = 0;
+    for (const pa of a.network.projections) {
+      const pb = b.network.projections.find((p) => p.spec.name === pa.spec.name)!;
+      expect(['list', 'matrix'], pa.spec.name).toContain((pb.spec.connectivity as { form?: string }).form);
+      expect(Array.from(pb.rowPtr), pa.spec.name).toEqual(Array.from(pa.rowPtr));
+      expect(Array.from(pb.targets), pa.spec.name).toEqual(Array.from(pa.targets));
+      expect(Array.from(pb.weights), pa.spec.name).toEqual(Array.from(pa.weights)); // float32 equal
+      expect([pb.delaySteps, pb.delays], pa.spec.name).toEqual([pa.delaySteps, pa.delays]);
+      synapses += pa.targets.length;
+    }
+    console.log(`fixed_probability round trip: ${synapses} synapses in ${a.network.projections.length} projections come back identical (${b.circuit.projections.map((p) => `${p.name} ${(p.connectivity as { form?: string }).form}`).join(', ')})`);
+    expect(synapses).toBeGreaterThan(300);
+    a.dispose();
+    b.dispose();
+  });
+
+  it('simulates to identical spike trains (1 s, CPU engine)', async () => {
+    const drive = (e: Engine<Backend>) => e.backend.setInput('rate', 20);
+    const a = await run(join(dir, 'random.yaml'), 10000, drive);
+    const b = await run(join(dir, 'back.yaml'), 10000, drive);
+    console.log(`fixed_probability round trip spike counts: flux ${JSON.stringify(a.counts)}; after NIR ${JSON.stringify(b.counts)}`);
+    for (const k of ['drive', 'exc', 'inh']) expect(a.counts[k], k).toBeGreaterThan(50);
+    for (const k of ['drive', 'exc', 'inh']) {
+      expect(b.rec.populations[k].spikeSteps, k).toEqual(a.rec.populations[k].spikeSteps);
+      expect(b.rec.populations[k].spikeIndices, k).toEqual(a.rec.populations[k].spikeIndices);
+    }
+    a.e.dispose();
+    b.e.dispose();
   });
 });

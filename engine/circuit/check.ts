@@ -121,6 +121,7 @@ export function populationSpec(c: Checker, name: string, p: PopulationDoc): Popu
 
 function connectivity(d: ProjectionDoc['connectivity']): Connectivity {
   const x = d as unknown as Record<string, unknown>;
+  if (d.type === 'matrix' || d.type === 'list') return { type: 'explicit', form: d.type, sources: [], targets: [], weights: [] };
   const autapses = (x.autapses as boolean | undefined) ?? false;
   const multapses = (x.multapses as boolean | undefined) ?? false;
   switch (d.type) {
@@ -139,6 +140,70 @@ function connectivity(d: ProjectionDoc['connectivity']): Connectivity {
   }
 }
 
+/** Reports the first of several problems of the same kind, with how many there are. */
+function firstOf(c: Checker, name: string, found: { sub: string; message: string }[]): void {
+  if (found.length === 0) return;
+  const more = found.length - 1;
+  c.report('projections', name, found[0].sub, found[0].message + (more > 0 ? ` (and ${more} more like it)` : ''));
+}
+
+const MATRIX_KEYS = new Set(['type', 'weights']);
+const LIST_KEYS = new Set(['type', 'pairs']);
+
+/**
+ * Matrix and list connectivity: shapes and indices against the population sizes, entries finite and
+ * >= 0, no weight beside them. Returns the synapses in the compiled order (by source, then target).
+ */
+function explicitConnectivity(c: Checker, name: string, d: ProjectionDoc, src: PopulationSpec | undefined, tgt: PopulationSpec | undefined): Connectivity {
+  const x = d.connectivity as unknown as Record<string, unknown>;
+  const form = d.connectivity.type as 'matrix' | 'list';
+  const unit = d.synapse.type === 'conductance' ? 'nS' : 'pA';
+  if (d.weight !== undefined)
+    c.report('projections', name, '/weight', `must be absent with ${form} connectivity: the ${form === 'matrix' ? 'matrix entries' : 'third element of each pair'} are the weights (in ${unit} for ${d.synapse.type} synapses)`);
+  const allowed = form === 'matrix' ? MATRIX_KEYS : LIST_KEYS;
+  for (const k of Object.keys(x))
+    if (!allowed.has(k))
+      c.report('projections', name, `/connectivity/${k}`, `${form} connectivity takes only ${[...allowed].join(' and ')} (the ${form} gives every synapse, autapses and repeated pairs included)`);
+  const out = { type: 'explicit' as const, form, sources: [] as number[], targets: [] as number[], weights: [] as number[] };
+  const bad = (w: number) => !Number.isFinite(w) || w < 0;
+  const badWeight = `weights are magnitudes in ${unit} and must be finite and >= 0 (the receptor gives the sign)`;
+  if (form === 'matrix') {
+    const m = (d.connectivity as { weights: number[][] }).weights;
+    if (tgt && m.length !== tgt.size)
+      c.report('projections', name, '/connectivity/weights', `the matrix has ${m.length} rows but target population "${tgt.name}" has ${tgt.size} neurons (one row per target neuron, one column per source neuron)`);
+    const nS = src ? src.size : m.reduce((a, r) => Math.max(a, r.length), 0);
+    const rows: { sub: string; message: string }[] = [];
+    const entries: { sub: string; message: string }[] = [];
+    m.forEach((row, i) => {
+      if (src && row.length !== src.size)
+        rows.push({ sub: `/connectivity/weights/${i}`, message: `row ${i} has ${row.length} entries but source population "${src.name}" has ${src.size} neurons (one column per source neuron)` });
+      row.forEach((w, j) => {
+        if (bad(w)) entries.push({ sub: `/connectivity/weights/${i}/${j}`, message: `${w}: ${badWeight}` });
+      });
+    });
+    firstOf(c, name, rows);
+    firstOf(c, name, entries);
+    for (let j = 0; j < nS; j++)
+      for (let i = 0; i < m.length; i++) {
+        const w = m[i][j];
+        if (w !== undefined && w !== 0 && !bad(w)) out.sources.push(j), out.targets.push(i), out.weights.push(w);
+      }
+    return out;
+  }
+  const pairs = (d.connectivity as { pairs: [number, number, number][] }).pairs;
+  const problems: { sub: string; message: string }[][] = [[], [], []];
+  pairs.forEach(([s, t, w], k) => {
+    if (src && s >= src.size) problems[0].push({ sub: `/connectivity/pairs/${k}/0`, message: `source index ${s} is out of range: population "${src.name}" has ${src.size} neurons (0..${src.size - 1})` });
+    if (tgt && t >= tgt.size) problems[1].push({ sub: `/connectivity/pairs/${k}/1`, message: `target index ${t} is out of range: population "${tgt.name}" has ${tgt.size} neurons (0..${tgt.size - 1})` });
+    if (bad(w)) problems[2].push({ sub: `/connectivity/pairs/${k}/2`, message: `${w}: ${badWeight}` });
+  });
+  for (const p of problems) firstOf(c, name, p);
+  // The compiled order: by source, then target; repeated pairs keep the document's order (stable sort).
+  const order = pairs.map((_, k) => k).sort((a, b) => pairs[a][0] - pairs[b][0] || pairs[a][1] - pairs[b][1]);
+  for (const k of order) out.sources.push(pairs[k][0]), out.targets.push(pairs[k][1]), out.weights.push(pairs[k][2]);
+  return out;
+}
+
 function projectionSpec(c: Checker, name: string, d: ProjectionDoc, pops: Map<string, PopulationSpec>, modulators: Set<string>, dt: number): ProjectionSpec {
   const source = c.resolvePop(d.source);
   const target = c.resolvePop(d.target);
@@ -147,7 +212,12 @@ function projectionSpec(c: Checker, name: string, d: ProjectionDoc, pops: Map<st
   if (!src && !c.broken(d.source)) c.report('projections', name, '/source', `no population "${d.source}"${source !== d.source ? ` (port resolves to "${source}")` : ''}; known: ${[...pops.keys()].join(', ')}`);
   if (!tgt && !c.broken(d.target)) c.report('projections', name, '/target', `no population "${d.target}"${target !== d.target ? ` (port resolves to "${target}")` : ''}; known: ${[...pops.keys()].join(', ')}`);
   if (tgt && tgt.model === 'poisson') c.report('projections', name, '/target', `population "${target}" is a Poisson source and cannot receive synapses`);
-  const conn = connectivity(d.connectivity);
+  const explicit = d.connectivity.type === 'matrix' || d.connectivity.type === 'list';
+  const conn = explicit ? explicitConnectivity(c, name, d, src, tgt) : connectivity(d.connectivity);
+  if (!explicit)
+    for (const k of ['weights', 'pairs'])
+      if (k in d.connectivity)
+        c.report('projections', name, `/connectivity/${k}`, `${k} belongs to connectivity type ${k === 'weights' ? 'matrix' : 'list'}; the ${d.connectivity.type} rule draws its synapses and takes their weights from weight`);
   if (src && tgt) {
     const self = source === target;
     if (conn.type === 'one_to_one' && src.size !== tgt.size)
@@ -165,7 +235,8 @@ function projectionSpec(c: Checker, name: string, d: ProjectionDoc, pops: Map<st
     }
   }
   const wdim: Dimension = d.synapse.type === 'conductance' ? 'conductance' : 'current';
-  const weight = c.distribution('projections', name, '/weight', d.weight, wdim, 0);
+  // Explicit connectivity carries its weights; the distribution stays unused (reported above if given).
+  const weight = explicit ? ({ kind: 'constant', value: 0 } as Distribution) : c.distribution('projections', name, '/weight', d.weight, wdim, 0);
   const delay = c.distribution('projections', name, '/delay', d.delay, 'time', 0);
   checkNonNegative(c, 'projections', name, '/delay', delay, 'delays');
   const longest = delay.clip ? delay.clip[1] : delay.kind === 'constant' ? delay.value : delay.kind === 'uniform' ? delay.high : 0;

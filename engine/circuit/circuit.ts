@@ -25,7 +25,12 @@ export type Connectivity =
   | { type: 'fixed_probability'; p: number; autapses: boolean }
   | { type: 'fixed_indegree'; n: number; autapses: boolean; multapses: boolean }
   | { type: 'fixed_outdegree'; n: number; autapses: boolean; multapses: boolean }
-  | { type: 'gaussian'; sigma: number; pMax: number; cutoff: number; periodic: boolean; autapses: boolean };
+  | { type: 'gaussian'; sigma: number; pMax: number; cutoff: number; periodic: boolean; autapses: boolean }
+  /**
+   * A matrix or list document: one entry per synapse, already in the compiled order (by source, then
+   * target ascending; repeated pairs in document order). weights in pA (current) or nS (conductance).
+   */
+  | { type: 'explicit'; form: 'matrix' | 'list'; sources: number[]; targets: number[]; weights: number[] };
 
 export interface SynapseSpec {
   type: 'current' | 'conductance';
@@ -54,6 +59,7 @@ export interface ProjectionSpec {
   source: string;
   target: string;
   connectivity: Connectivity;
+  /** Explicit connectivity: unused (constant 0); the weights are the connectivity's. */
   weight: Distribution;
   delay: Distribution;
   synapse: SynapseSpec;

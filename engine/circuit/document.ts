@@ -33,7 +33,14 @@ export type ConnectivityDoc =
   | { type: 'fixed_probability'; p: number; autapses?: boolean }
   | { type: 'fixed_indegree'; n: number; autapses?: boolean; multapses?: boolean }
   | { type: 'fixed_outdegree'; n: number; autapses?: boolean; multapses?: boolean }
-  | { type: 'gaussian'; sigma: number; p_max?: number; cutoff?: number; periodic?: boolean; autapses?: boolean };
+  | { type: 'gaussian'; sigma: number; p_max?: number; cutoff?: number; periodic?: boolean; autapses?: boolean }
+  /**
+   * Explicit weights, dense: weights[target][source] (rows are targets, columns sources, as NIR's
+   * Linear), magnitudes in the projection's weight unit (pA current, nS conductance); 0 = no synapse.
+   */
+  | { type: 'matrix'; weights: number[][] }
+  /** Explicit weights, sparse: one synapse per [source, target, weight] (indices from 0; repeats are separate synapses). */
+  | { type: 'list'; pairs: [number, number, number][] };
 
 export interface SynapseDoc {
   type: 'current' | 'conductance';
@@ -61,7 +68,8 @@ export interface ProjectionDoc {
   source: string;
   target: string;
   connectivity: ConnectivityDoc;
-  weight: ValueDoc;
+  /** Required for rule connectivities; absent for matrix and list, whose entries are the weights. */
+  weight?: ValueDoc;
   delay?: ValueDoc;
   synapse: SynapseDoc;
   plasticity?: PlasticityDoc;

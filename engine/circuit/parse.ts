@@ -150,6 +150,9 @@ function describe(e: ErrorObject): { path: string; message: string } {
       return { path: e.instancePath, message: `"${String(p.missingProperty)}" is required when "${String(p.property)}" is given` };
     case 'type':
       return { path: e.instancePath, message: `expected ${Array.isArray(p.type) ? p.type.join(' or ') : String(p.type)}` };
+    case 'minItems':
+    case 'maxItems':
+      return { path: e.instancePath, message: `expected at ${e.keyword === 'minItems' ? 'least' : 'most'} ${String(p.limit)} items` };
     default:
       return { path: e.instancePath, message: `expected a value that ${e.message ?? 'matches the schema'}` };
   }

@@ -123,7 +123,10 @@ const connectivity: Schema = {
   required: ['type'],
   additionalProperties: false,
   properties: {
-    type: { enum: ['one_to_one', 'all_to_all', 'fixed_probability', 'fixed_indegree', 'fixed_outdegree', 'gaussian'] },
+    type: {
+      enum: ['one_to_one', 'all_to_all', 'fixed_probability', 'fixed_indegree', 'fixed_outdegree', 'gaussian', 'matrix', 'list'],
+      description: 'a rule (the synapses are drawn, weight gives their weights), or explicit synapses: matrix (dense) or list (sparse), whose entries are the weights (no weight property then)',
+    },
     p: { type: 'number', minimum: 0, maximum: 1, description: 'connection probability (fixed_probability)' },
     n: { type: 'integer', minimum: 0, description: 'synapses per target (fixed_indegree) or per source (fixed_outdegree)' },
     sigma: { type: 'number', exclusiveMinimum: 0, description: 'Gaussian width in target grid cells (gaussian)' },
@@ -132,12 +135,35 @@ const connectivity: Schema = {
     periodic: { type: 'boolean', description: 'wrap distances around the grid edges (gaussian)' },
     autapses: { type: 'boolean', description: 'allow a neuron to connect to itself when source = target (default false)' },
     multapses: { type: 'boolean', description: 'allow repeated pairs (fixed_indegree/outdegree, default false)' },
+    weights: {
+      description:
+        'matrix: weights[target][source], one row per target neuron with one entry per source neuron (as NIR\'s Linear); each entry is a weight magnitude in the projection\'s weight unit (pA for current, nS for conductance synapses; the receptor gives the sign), 0 = no synapse',
+      type: 'array',
+      items: { type: 'array', items: { type: 'number' } },
+    },
+    pairs: {
+      description:
+        'list: one synapse per [source, target, weight] (neuron indices from 0; weight a magnitude in pA for current, nS for conductance synapses, 0 allowed: a synapse that starts at 0); a repeated pair is a second synapse',
+      type: 'array',
+      items: {
+        type: 'array',
+        minItems: 3,
+        maxItems: 3,
+        items: [
+          { type: 'integer', minimum: 0, description: 'source neuron index' },
+          { type: 'integer', minimum: 0, description: 'target neuron index' },
+          { type: 'number', description: 'weight magnitude (pA or nS)' },
+        ],
+      },
+    },
   },
   allOf: [
     { if: { properties: { type: { const: 'fixed_probability' } } }, then: { required: ['p'] } },
     { if: { properties: { type: { const: 'fixed_indegree' } } }, then: { required: ['n'] } },
     { if: { properties: { type: { const: 'fixed_outdegree' } } }, then: { required: ['n'] } },
     { if: { properties: { type: { const: 'gaussian' } } }, then: { required: ['sigma'] } },
+    { if: { properties: { type: { const: 'matrix' } } }, then: { required: ['weights'] } },
+    { if: { properties: { type: { const: 'list' } } }, then: { required: ['pairs'] } },
   ],
 };
 
@@ -166,17 +192,20 @@ const plasticity: Schema = {
 const projection: Schema = {
   type: 'object',
   additionalProperties: false,
-  required: ['source', 'target', 'connectivity', 'weight', 'synapse'],
+  required: ['source', 'target', 'connectivity', 'synapse'],
   properties: {
     source: ref('source population (or module.port)'),
     target: ref('target population (or module.port)'),
     connectivity,
-    weight: value('synaptic weight magnitude: nS for conductance, pA for current synapses'),
+    weight: value('synaptic weight magnitude: nS for conductance, pA for current synapses (required with a rule connectivity; absent with matrix and list, whose entries are the weights)'),
     delay: value('transmission delay (default 0 ms: felt from the next step on)'),
     synapse,
     plasticity,
     description: { type: 'string' },
   },
+  // Rules need a weight; matrix and list carry theirs (check.ts reports a weight given with them).
+  if: { required: ['connectivity'], properties: { connectivity: { required: ['type'], properties: { type: { enum: ['matrix', 'list'] } } } } },
+  else: { required: ['weight'] },
 };
 
 const modulator: Schema = {

@@ -72,8 +72,10 @@ export function compileProjection(spec: ProjectionSpec, pops: Map<string, Popula
   const targets = tgt.size <= 65536 ? Uint16Array.from(csr.targets) : csr.targets;
   const n = targets.length;
   const weights = new Float32Array(n);
+  // Matrix and list connectivity give every synapse its weight, in the order connect() laid them out.
+  if (spec.connectivity.type === 'explicit') weights.set(spec.connectivity.weights);
   // Weights are magnitudes (the receptor gives the sign): draws below zero become zero.
-  fill(weights, spec.weight, Rng.forName(seed, `weight:${spec.name}`), 0);
+  else fill(weights, spec.weight, Rng.forName(seed, `weight:${spec.name}`), 0);
   let delays: Uint8Array | Uint16Array | null = null;
   let delaySteps = 0;
   let maxDelay = 0;

@@ -117,7 +117,32 @@ export function connect(conn: Connectivity, src: PopulationSpec, tgt: Population
     }
     case 'gaussian':
       return gaussian(conn, src, tgt, self, rng, progress);
+    case 'explicit':
+      return explicit(conn, nS, nT);
   }
+}
+
+/**
+ * Matrix and list connectivity: the synapses as given (check.ts has put them in CSR order: by
+ * source, then target). The compiler takes their weights from the same order.
+ */
+function explicit(conn: Extract<Connectivity, { type: 'explicit' }>, nS: number, nT: number): Csr {
+  const n = conn.sources.length;
+  if (conn.targets.length !== n || conn.weights.length !== n) throw new Error(`explicit connectivity: ${n} sources, ${conn.targets.length} targets and ${conn.weights.length} weights`);
+  const rowPtr = new Uint32Array(nS + 1);
+  const targets = new Uint32Array(n);
+  for (let k = 0; k < n; k++) {
+    const s = conn.sources[k];
+    const t = conn.targets[k];
+    if (!(Number.isInteger(s) && s >= 0 && s < nS && Number.isInteger(t) && t >= 0 && t < nT))
+      throw new Error(`explicit connectivity: synapse ${k} (${s} -> ${t}) is outside the ${nS} x ${nT} populations`);
+    if (k > 0 && (s < conn.sources[k - 1] || (s === conn.sources[k - 1] && t < conn.targets[k - 1])))
+      throw new Error(`explicit connectivity: synapse ${k} (${s} -> ${t}) is out of order (sources, then targets, ascending)`);
+    rowPtr[s + 1]++;
+    targets[k] = t;
+  }
+  for (let i = 0; i < nS; i++) rowPtr[i + 1] += rowPtr[i];
+  return { rowPtr, targets };
 }
 
 function gaussian(conn: Extract<Connectivity, { type: 'gaussian' }>, src: PopulationSpec, tgt: PopulationSpec, self: boolean, rng: Rng, progress?: (f: number) => void): Csr {

@@ -9,8 +9,8 @@
 //     time constants in use
 //   lif with tau_m >= 1e9 ms               IF "<pop>" (with LI synapse nodes)
 //   poisson population                      Input "<pop>" (its spikes are data fed to the graph; rate in metadata)
-//   projection (current synapses)           Linear "<proj>" [target x source] of charges +-w*tau_syn (pA*s),
-//                                           after Delay "<proj>.delay" (d/1000 s) when d > 0;
+//   projection (current synapses, any       Linear "<proj>" [target x source] of charges +-w*tau_syn (pA*s),
+//     connectivity: rules, matrix, list)    after Delay "<proj>.delay" (d/1000 s) when d > 0;
 //                                           one Linear per delay value when delays differ
 //   input (mode current)                    Input "<input>" -> Scale "<input>.gain" (s = gain) -> LIF "<pop>"
 //   input (mode rate, into a poisson pop)   the Input node of that population (metadata)
@@ -190,8 +190,12 @@ export function circuitToNir(circuit: Circuit, network?: Network, options: NirEx
     const tauS = tgt.tau[receptor] / MS_PER_S;
     const nT = tgt.spec.size;
     const byDelay = new Map<number, Float64Array>();
+    let zero = 0;
+    let repeated = 0;
     for (let s = 0; s < nS; s++) {
       for (let k = cp.rowPtr[s]; k < cp.rowPtr[s + 1]; k++) {
+        if (cp.weights[k] === 0) zero++;
+        if (k > cp.rowPtr[s] && cp.targets[k] === cp.targets[k - 1]) repeated++;
         const d = cp.delays ? cp.delays[k] : cp.delaySteps;
         let m = byDelay.get(d);
         if (!m) byDelay.set(d, (m = new Float64Array(nT * nS)));
@@ -199,6 +203,9 @@ export function circuitToNir(circuit: Circuit, network?: Network, options: NirEx
       }
     }
     if (byDelay.size === 0) byDelay.set(cp.delaySteps, new Float64Array(nT * nS));
+    // A Linear holds values, not synapses: what has no value of its own does not come back as a synapse.
+    if (zero) notes.push(`projections.${name}: ${zero} synapses of weight 0 are zeros of the Linear matrix (no synapse when imported)`);
+    if (repeated) notes.push(`projections.${name}: ${repeated} repeated source-target pairs are summed into one matrix entry (one synapse when imported)`);
     const many = byDelay.size > 1;
     if (many) notes.push(`projections.${name}: ${byDelay.size} different delays -> one Linear node per delay`);
     for (const [d, m] of [...byDelay].sort((a, b) => a[0] - b[0])) {

@@ -18,12 +18,14 @@
 //     exactly by starting the matching synaptic channel at -i_offset.
 //   - Output nodes fed directly by a population: Flux outputs (spikes: count per step, unless
 //     metadata says otherwise; non-spiking populations: voltage).
-// Flux circuit documents describe connectivity by rules, not matrices: a projection's matrix must
-// be all one value (all_to_all), one value off the diagonal of a self-projection (all_to_all,
-// autapses false), or one value on the diagonal (one_to_one). Other matrices, per-neuron parameters,
-// per-element delays, analog (non-spike) couplings between nodes, two filters in a row, Conv/Pool/
-// Threshold nodes and readouts through weights are reported by name (NirProblem). Without
-// `partial` any problem fails the import with the whole list.
+// A projection's matrix becomes a rule where one reproduces it exactly: all one value (all_to_all),
+// one value off the diagonal of a self-projection (all_to_all, autapses false), one value on the
+// diagonal (one_to_one). Any other matrix (trained, randomly wired) is written as it is: connectivity
+// `matrix` (rows = targets, as the Linear) or, when under a third of its entries are nonzero, `list`
+// ([source, target, weight] per synapse); no `weight` then. Per-neuron parameters, per-element
+// delays, analog (non-spike) couplings between nodes, two filters in a row, Conv/Pool/Threshold
+// nodes and readouts through weights are reported by name (NirProblem). Without `partial` any
+// problem fails the import with the whole list.
 import { writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import YAML from 'yaml';
@@ -626,15 +628,12 @@ export function nirToCircuit(file: NirFile, options: NirImportOptions & { fileNa
       const w = k === 0 ? pos : neg;
       const name = projName(signs[0] && signs[1] ? `${base}_${receptor === 'excitatory' ? 'exc' : 'inh'}` : base);
       const conn = connectivityOf(w, rows, cols, source === target);
-      if (!conn) {
-        problem(`projection ${name} (${source} -> ${target}${ps.length > 1 || ps[0].via.length ? `, via ${[...new Set(ps.flatMap((p) => p.via))].join(', ')}` : ''})`, 'unsupported', `its ${rows}x${cols} ${receptor} weight matrix is not uniform; Flux circuit documents describe connectivity by rules (all_to_all, one_to_one), not by matrices`);
-        continue;
-      }
+      if (conn.weight === undefined) notes.push(`projection ${name}: its ${rows}x${cols} ${receptor} weight matrix is not one rule -> connectivity ${conn.connectivity.type} (${w.reduce((a, x) => a + (x !== 0 ? 1 : 0), 0)} synapses, weights in pA)`);
       const pd: ProjectionDoc = {
         source: populationOf[source],
         target: populationOf[target],
         connectivity: conn.connectivity,
-        weight: `${fmt(conn.weight)} pA`,
+        ...(conn.weight !== undefined ? { weight: `${fmt(conn.weight)} pA` } : {}),
         synapse: { type: 'current', receptor },
       };
       if (delay !== 0) pd.delay = `${fmt(delay * MS_PER_S)} ms`;
@@ -668,6 +667,13 @@ export function nirToCircuit(file: NirFile, options: NirImportOptions & { fileNa
   ];
   const ydoc = new YAML.Document(doc);
   ydoc.commentBefore = header.map((l) => ` ${l}`).join('\n');
+  // A matrix row or a [source, target, weight] triple on one line each.
+  for (const [name, pd] of Object.entries(doc.projections ?? {})) {
+    const key = pd.connectivity.type === 'matrix' ? 'weights' : pd.connectivity.type === 'list' ? 'pairs' : null;
+    if (!key) continue;
+    const seq = ydoc.getIn(['projections', name, 'connectivity', key], true);
+    if (YAML.isSeq(seq)) for (const item of seq.items) if (YAML.isSeq(item)) item.flow = true;
+  }
   return { doc, yaml: ydoc.toString({ lineWidth: 0 }), problems, notes, populations: populationOf };
 }
 
@@ -682,19 +688,32 @@ function diagonalValue(m: Float64Array, rows: number, cols: number): number | nu
   return d;
 }
 
-/** The connectivity rule and weight (pA, magnitude) that reproduce a matrix of magnitudes exactly, or null. */
-function connectivityOf(w: Float64Array, rows: number, cols: number, self: boolean): { connectivity: ProjectionDoc['connectivity']; weight: number } | null {
+/**
+ * The connectivity of a matrix of magnitudes [rows = targets x cols = sources] (pA): a rule and its
+ * weight where one reproduces the matrix exactly, else the matrix itself (connectivity matrix, or
+ * list when under a third of the entries are nonzero: three numbers per synapse), without weight.
+ */
+function connectivityOf(w: Float64Array, rows: number, cols: number, self: boolean): { connectivity: ProjectionDoc['connectivity']; weight?: number } {
   const nz = w.filter((x) => x !== 0);
   const v = uniformValue(nz);
-  if (v === null) return null;
-  if (nz.length === rows * cols) return { connectivity: self ? { type: 'all_to_all', autapses: true } : { type: 'all_to_all' }, weight: v };
-  if (rows === cols) {
-    let diag = 0;
-    for (let i = 0; i < rows; i++) if (w[i * cols + i] !== 0) diag++;
-    if (diag === rows && nz.length === rows) return { connectivity: { type: 'one_to_one' }, weight: v };
-    if (self && diag === 0 && nz.length === rows * cols - rows) return { connectivity: { type: 'all_to_all', autapses: false }, weight: v };
+  if (v !== null) {
+    if (nz.length === rows * cols) return { connectivity: self ? { type: 'all_to_all', autapses: true } : { type: 'all_to_all' }, weight: v };
+    if (rows === cols) {
+      let diag = 0;
+      for (let i = 0; i < rows; i++) if (w[i * cols + i] !== 0) diag++;
+      if (diag === rows && nz.length === rows) return { connectivity: { type: 'one_to_one' }, weight: v };
+      if (self && diag === 0 && nz.length === rows * cols - rows) return { connectivity: { type: 'all_to_all', autapses: false }, weight: v };
+    }
   }
-  return null;
+  if (3 * nz.length < rows * cols) {
+    // In the compiled order (by source, then target), so the list reads like the synapse arrays.
+    const pairs: [number, number, number][] = [];
+    for (let j = 0; j < cols; j++) for (let i = 0; i < rows; i++) if (w[i * cols + j] !== 0) pairs.push([j, i, w[i * cols + j]]);
+    return { connectivity: { type: 'list', pairs } };
+  }
+  const weights: number[][] = [];
+  for (let i = 0; i < rows; i++) weights.push(Array.from(w.subarray(i * cols, (i + 1) * cols)));
+  return { connectivity: { type: 'matrix', weights } };
 }
 
 /** Reads a NIR file and writes the circuit document (YAML) to `outFile`, which `flux validate` accepts. */
