@@ -83,7 +83,9 @@ describe.skipIf(missing !== null)('DDS test peers (Cyclone DDS and Fast DDS from
     const start = (kind: PeerKind) =>
       kind === pubKind
         ? startPeer(kind, { domain: DOMAIN, mode: 'pub', type, topic, count, timeoutS: 30, waitForGo: true })
-        : startPeer(kind, { domain: DOMAIN, mode: 'sub', type, topic, count, timeoutS: 30 });
+        : // A second for the writer to hear the reader's last acknowledgement before it leaves (a loaded
+          // machine answers heartbeats late).
+          startPeer(kind, { domain: DOMAIN, mode: 'sub', type, topic, count, timeoutS: 30, lingerMs: 1000 });
     const first = start('cyclone');
     await first.ready;
     const second = start('fastdds');
@@ -97,7 +99,11 @@ describe.skipIf(missing !== null)('DDS test peers (Cyclone DDS and Fast DDS from
     expect(sub.samples()).toEqual(expected);
     if (type === 'Image') expect(sub.samples()[0]).toMatchObject({ n: IMAGE_BYTES, height: 1024, encoding: 'rgba8' });
     expect(subLines.some((l) => l.matched === true)).toBe(true);
-    expect(pubLines.find((l) => l.done === true)).toMatchObject({ sent: count, acked: true });
+    // Every sample arrived (above); the writer saw them acknowledged, or saw the reader leave having
+    // taken them all (its last ACKNACK can be lost to the reader's departure on a loaded machine).
+    const done = pubLines.find((l) => l.done === true)!;
+    expect(done.sent).toBe(count);
+    expect(done.acked === true || done.readers_left === true).toBe(true);
     const t = (lines: typeof subLines, pred: (l: Record<string, unknown>) => boolean) => lines.find(pred)?.at ?? NaN;
     console.log(
       `${type} ${pubKind} -> ${subKind}: pub matched after ${t(pubLines, (l) => l.matched === true).toFixed(0)} ms, ` +

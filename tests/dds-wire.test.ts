@@ -62,7 +62,7 @@ describe.runIf(run)('DDS on the wire: Flux and real DDS peers', () => {
 
       it(`Flux -> ${kind}: ${n} ${type}${type === 'Image' ? ' (4 MiB)' : ''}, every value as sent`, async () => {
         const topic = `/wire/${kind}/to_peer/${type.toLowerCase()}`;
-        const peer = startPeer(kind, { domain: DOMAIN, mode: 'sub', type, topic: `rt${topic}`, count: n });
+        const peer = startPeer(kind, { domain: DOMAIN, mode: 'sub', type, topic: `rt${topic}`, count: n, lingerMs: 1000 });
         await peer.ready;
         const pub = flux.advertise(topic, rosType, { ...DEFAULT_QOS, depth: n });
         await until(() => pub.matched() > 0, 15_000, `${kind} to match Flux's writer`);
