@@ -165,6 +165,8 @@ interface LiveInput {
   at: number;
   /** What was last handed to the engine (a new message or staleness changes it). */
   applied: number | number[] | null | 'stale';
+  /** `from:` inputs: the source time of the value last received. */
+  fromAt?: number;
   sub: Subscription | null;
 }
 
@@ -288,6 +290,9 @@ export class Bridge {
         // The host limits each node's reports itself (once a second), so one failing node cannot hide another's.
         log: (line) => (this.config.onError ?? ((m: string) => process.stderr.write(m + '\n')))(`flux bridge: ${line}`),
         external: (ref) => this.externalValue(ref),
+        externalTime: (ref) => (ref.startsWith('inputs.') ? this.inputs.find((i) => i.spec.input === ref.slice(7))?.at : undefined),
+        // Node values age on the bridge's clock (simulated time under /clock), as its inputs do.
+        now: () => this.clock(),
         context: { transport: this.transport, devices: config.devices ?? new Map(), definitions: config.definitions, rosTime: () => this.time.rosTime() },
       });
     // The decoders read a tick's spikes in one piece from the engine's recording (one read-back per
@@ -550,7 +555,9 @@ export class Bridge {
   }
 
   private subscribeInput(inp: LiveInput): void {
-    inp.sub = this.inputStream(inp).subscribe((v) => ((inp.value = v), (inp.at = this.clock())));
+    // A value read from an extension node is as old as its oldest source (extensions/host.ts), so
+    // an input computed from a sensor that stopped goes stale like the sensor itself.
+    inp.sub = this.inputStream(inp).subscribe((v) => ((inp.value = v), (inp.at = inp.spec.from ? Math.min(this.clock(), inp.fromAt ?? this.clock()) : this.clock())));
   }
 
   private startWatchdog(): void {
@@ -605,7 +612,7 @@ export class Bridge {
     // drop malformed bytes); `from:` inputs read an extension node's port (spikes or messages there are malformed).
     const ref = inp.spec.from;
     const values: Observable<number | number[] | null> = ref
-      ? new Observable<PortValue>((sub) => this.host?.watch(ref, (v) => sub.next(v))).pipe(
+      ? new Observable<PortValue>((sub) => this.host?.watch(ref, (v, src) => ((inp.fromAt = src), sub.next(v)))).pipe(
           map((v) => {
             this.stats.received++;
             if (typeof v === 'number' || (Array.isArray(v) && v.every((x) => typeof x === 'number'))) return v as number | number[];
@@ -807,10 +814,12 @@ export class Bridge {
         this.tripped = true;
         this.stats.watchdogTrips++;
         for (const out of this.outputs) this.sendSafe(out);
+        this.host?.goSafe();
         this.safeDueWall = wall + this.safePeriod();
       } else if (this.tripped && wall >= this.safeDueWall) {
         // One message may be lost (best effort), and some consumers time out without a steady stream.
         for (const out of this.outputs) this.sendSafe(out);
+        this.host?.goSafe();
         this.safeDueWall = wall + this.safePeriod();
       }
     } catch (e) {
@@ -833,6 +842,7 @@ export class Bridge {
         // send() reports its own failures; one bad publisher must not keep the others from going safe.
       }
     }
+    this.host?.goSafe();
   }
 
   /** Counts an error the bridge survived and reports it, at most once a second. */

@@ -20,7 +20,8 @@
 // at the same step offset of the receiver's tick k + D (D = `delay`, at least 1 tick), then travels the
 // receiving circuit's projections with their own delays. With equal steps per tick this is exactly the
 // one-process circuit with every projection from the population delayed by D ticks more.
-//   - `lockstep` (default): receiver tick r waits for the sender's tick r - D (up to `timeout`), so the
+//   - `lockstep` (default): receiver tick r waits for the sender's tick r - D (up to `timeout` once the
+//     first message has come; before it, as long as it takes), so the
 //     split circuit is deterministic and matches the one-process run. The sender waits for `wait_for`
 //     receivers before its first tick so that none of its ticks is missed. A timeout counts the tick as
 //     missed and drops the link to `free` until the receiver restarts: a robot never stalls on a peer.
@@ -230,7 +231,9 @@ export class SpikeReceiver {
       let timer: NodeJS.Timeout | undefined;
       await new Promise<void>((resolve) => {
         this.waiter = { tick: k, resolve };
-        timer = setTimeout(resolve, this.spec.timeoutMs ?? 1000);
+        // Before the sender's first message there is nothing to time out: it may still be starting
+        // (the receiver's ticks wait, and its watchdog keeps its outputs safe meanwhile).
+        if (this.stats.messages > 0) timer = setTimeout(resolve, this.spec.timeoutMs ?? 1000);
       });
       clearTimeout(timer);
       this.waiter = null;

@@ -69,6 +69,11 @@ export interface OutputInstance {
   consume(inputs: Record<string, Observable<PortValue>>): void;
   start?(): void | Promise<void>;
   reconfigure?(options: Record<string, unknown>): void;
+  /**
+   * Drive what it controls to its safe state now: the host calls it when the engine stalls, a tick
+   * fails, an input goes stale, and before stop(). Without it the host sends its ports' safe values.
+   */
+  safe?(): void;
   /** Must leave what it drives safe (its ports' safe values) before it resolves. */
   stop?(): void | Promise<void>;
 }

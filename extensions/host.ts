@@ -11,10 +11,20 @@
 // Port references in a node's `in`: `<node>.<port>` (another node's output), `inputs.<name>` (a
 // bridge input's latest checked value), `outputs.<name>.<path>` (a bridge output value as decoded,
 // before limits), or a number.
-import { Subject, type Observable } from 'rxjs';
+//
+// Staleness travels through the graph: every value carries the time of the oldest source it was
+// computed from (an input extension's arrival time, a bridge input's), and a value whose source is
+// older than its node's timeout (default 500 ms) reads as missing. So a sensor that stops makes what
+// is computed from it stale too, and whatever reads it (a bridge input, an output value, an output
+// node) goes to its safe value: a filter holding its last output cannot keep a robot moving.
+import { Subject, config as rxConfig, type Observable } from 'rxjs';
 import type { ComputeInstance, Extension, ExtensionContext, InputInstance, OutputInstance, PortValue } from './api.js';
 import { IsolatedNode } from './isolate.js';
 import type { ExtensionRegistry } from './registry.js';
+
+// A callback in an RxJS stream that throws would otherwise be rethrown from a timer and end the
+// process (RxJS 7): a robot's controller must not die of one extension's bug. Flux logs it instead.
+rxConfig.onUnhandledError ??= (e: unknown) => process.stderr.write(`flux: a stream callback threw (it was dropped): ${(e as Error)?.stack ?? String(e)}\n`);
 
 export interface NodeSpec {
   name: string;
@@ -24,6 +34,8 @@ export interface NodeSpec {
   in: Record<string, string | number>;
   /** Compute nodes: calls per second; default every tick. */
   rateHz?: number;
+  /** Its outputs are stale (read as missing) when their oldest source is older than this (ms, default 500). */
+  timeoutMs?: number;
   /** Run in a worker thread (default: yes for extensions from modules, no for built-ins). */
   isolate?: boolean;
 }
@@ -44,6 +56,8 @@ export interface HostOptions {
   log: (line: string) => void;
   /** Values outside the node graph: `inputs.<name>` and `outputs.<name>.<path>`. */
   external?: (ref: string) => PortValue | undefined;
+  /** When an external value was taken (its source time, on `now`'s clock); default now. */
+  externalTime?: (ref: string) => number | undefined;
   /** Extra context for built-in I/O extensions (the bridge's transport and devices). */
   context?: Record<string, unknown>;
   /** Milliseconds an isolated node may take to answer before it is terminated (default 1000). */
@@ -56,7 +70,8 @@ interface LiveNode {
   ext: Extension;
   isolated: boolean;
   instance: ComputeInstance | InputInstance | OutputInstance | null;
-  values: Map<string, { value: PortValue; at: number }>;
+  /** Output port values, with the time of the oldest source each was computed from. */
+  values: Map<string, { value: PortValue; src: number }>;
   subjects: Map<string, Subject<PortValue>>;
   unsubscribe: (() => void)[];
   state: NodeStatus['state'];
@@ -66,13 +81,17 @@ interface LiveNode {
   lastRun: number;
   retryAt: number;
   backoffMs: number;
+  /** Bumped when the node is stopped, removed or replaced: a restart in flight then discards what it started. */
+  gen: number;
 }
+
+const STALE_MS = 500;
 
 export class ExtensionHost {
   private readonly nodes = new Map<string, LiveNode>();
   private readonly now: () => number;
   /** Observers of node output ports (bridge inputs bound with `from:`). */
-  private readonly watchers = new Map<string, Set<(v: PortValue) => void>>();
+  private readonly watchers = new Map<string, Set<(v: PortValue, src: number) => void>>();
 
   constructor(
     private readonly registry: ExtensionRegistry,
@@ -121,12 +140,21 @@ export class ExtensionHost {
       lastRun: this.now(),
       retryAt: 0,
       backoffMs: 1000,
+      gen: 0,
     };
+    // In the map at once (a second add of the name is refused), but skipped by tick() until started:
+    // add() needs no pause of the engine, even while a worker starts.
     this.nodes.set(spec.name, node);
     try {
-      await this.startNode(node);
+      const gen = node.gen;
+      const inst = await this.create(node);
+      if (this.nodes.get(spec.name) !== node || node.gen !== gen) {
+        await inst.stop?.();
+        throw new Error('it was removed while starting');
+      }
+      await this.attach(node, inst);
     } catch (e) {
-      this.nodes.delete(spec.name);
+      if (this.nodes.get(spec.name) === node) this.nodes.delete(spec.name);
       throw new Error(`extension node ${spec.name} (${spec.type}) failed to start: ${(e as Error).message}`);
     }
   }
@@ -140,17 +168,24 @@ export class ExtensionHost {
     } as ExtensionContext;
   }
 
-  private async startNode(node: LiveNode): Promise<void> {
+  /** Creates a node's instance (in a worker when isolated) without attaching it. */
+  private async create(node: LiveNode, options = node.spec.options): Promise<ComputeInstance | InputInstance | OutputInstance> {
     const reg = this.registry.get(node.spec.type)!;
-    const options = node.spec.options;
-    const inst = node.isolated ? await IsolatedNode.start(reg, node.spec.name, options, this.o.dir, this.o.hangMs ?? 1000) : reg.extension.create(options as never, this.context(node));
+    if (!node.isolated) return reg.extension.create(options as never, this.context(node));
+    const inst = await IsolatedNode.start(reg, node.spec.name, options, this.o.dir, this.o.hangMs ?? 1000);
+    inst.onFailure = (e) => this.fail(node, e);
+    return inst;
+  }
+
+  /** Wires a created instance: subscribes to an input's streams, hands an output its streams. */
+  private async attach(node: LiveNode, inst: ComputeInstance | InputInstance | OutputInstance): Promise<void> {
     node.instance = inst;
     if (node.ext.kind === 'input') {
       const input = inst as InputInstance;
       await input.start?.();
       for (const [port, stream] of Object.entries(input.outputs)) {
         const sub = stream.subscribe({
-          next: (v) => this.setOutput(node, port, v),
+          next: (v) => this.setOutput(node, port, v, this.now()),
           error: (e) => this.fail(node, e),
         });
         node.unsubscribe.push(() => sub.unsubscribe());
@@ -169,20 +204,40 @@ export class ExtensionHost {
     node.state = 'running';
   }
 
-  private setOutput(node: LiveNode, port: string, v: PortValue): void {
-    node.values.set(port, { value: v, at: this.now() });
+  private setOutput(node: LiveNode, port: string, v: PortValue, src: number): void {
+    node.values.set(port, { value: v, src });
     const w = this.watchers.get(`${node.spec.name}.${port}`);
-    if (w) for (const f of w) f(v);
+    if (w) for (const f of w) f(v, src);
   }
 
+  /** A failed node's outputs: their safe values where declared (chosen values, which never go stale), else none. */
   private safeOutputs(node: LiveNode): void {
     for (const [port, spec] of Object.entries(node.ext.outputs ?? {})) {
-      if (spec.safe !== undefined) this.setOutput(node, port, spec.safe);
+      if (spec.safe !== undefined) this.setOutput(node, port, spec.safe, Infinity);
       else node.values.delete(port);
     }
   }
 
+  /** Drives an output node safe: its own safe() (built-in actuators), else its ports' safe values. */
+  private outputSafe(node: LiveNode): void {
+    if (node.ext.kind !== 'output' || !node.instance) return;
+    try {
+      const inst = node.instance as OutputInstance;
+      if (inst.safe) inst.safe();
+      else for (const [port, s] of node.subjects) if (node.ext.inputs?.[port]?.safe !== undefined) s.next(node.ext.inputs[port].safe!);
+    } catch (e) {
+      this.o.log(`extension ${node.spec.name} (${node.spec.type}): going safe failed: ${(e as Error).message}`);
+    }
+  }
+
+  /** Every output node to its safe state now (the bridge's watchdog tripped, or a tick failed). */
+  goSafe(): void {
+    for (const node of this.nodes.values()) if (node.state === 'running') this.outputSafe(node);
+  }
+
   private fail(node: LiveNode, e: unknown): void {
+    // A node being stopped (its worker terminated on purpose) is not failing.
+    if (node.state === 'stopped' || !this.nodes.has(node.spec.name)) return;
     node.errors++;
     node.lastError = (e as Error)?.message ?? String(e);
     const now = this.now();
@@ -199,23 +254,27 @@ export class ExtensionHost {
     } else if (node.ext.kind === 'input') node.state = 'failed';
   }
 
-  /** The latest value of a reference (a node's output port, a bridge value, a constant). */
+  /** A reference's value and source time; undefined when it has none or it is stale. Constants never age. */
+  read(ref: string | number): { value: PortValue; src: number } | undefined {
+    if (typeof ref === 'number') return { value: ref, src: Infinity };
+    if (ref.startsWith('inputs.') || ref.startsWith('outputs.')) {
+      const value = this.o.external?.(ref);
+      return value === undefined ? undefined : { value, src: this.o.externalTime?.(ref) ?? this.now() };
+    }
+    const dot = ref.indexOf('.');
+    const node = this.nodes.get(ref.slice(0, dot));
+    const v = node?.values.get(ref.slice(dot + 1));
+    if (!node || !v) return undefined;
+    return this.now() - v.src > (node.spec.timeoutMs ?? STALE_MS) ? undefined : v;
+  }
+
+  /** The latest value of a reference (a node's output port, a bridge value, a constant); undefined when stale. */
   value(ref: string | number): PortValue | undefined {
-    if (typeof ref === 'number') return ref;
-    if (ref.startsWith('inputs.') || ref.startsWith('outputs.')) return this.o.external?.(ref);
-    const dot = ref.indexOf('.');
-    return this.nodes.get(ref.slice(0, dot))?.values.get(ref.slice(dot + 1))?.value;
+    return this.read(ref)?.value;
   }
 
-  /** Age (ms) of a node output's value, Infinity when it has none. */
-  age(ref: string): number {
-    const dot = ref.indexOf('.');
-    const v = this.nodes.get(ref.slice(0, dot))?.values.get(ref.slice(dot + 1));
-    return v ? this.now() - v.at : Infinity;
-  }
-
-  /** Calls `f` with every new value of a node's output port; returns the unsubscribe function. */
-  watch(ref: string, f: (v: PortValue) => void): () => void {
+  /** Calls `f` with every new value of a node's output port and its source time; returns the unsubscribe function. */
+  watch(ref: string, f: (v: PortValue, src: number) => void): () => void {
     let set = this.watchers.get(ref);
     if (!set) this.watchers.set(ref, (set = new Set()));
     set.add(f);
@@ -234,20 +293,31 @@ export class ExtensionHost {
         const dt = now - node.lastRun;
         node.lastRun = now;
         const inputs: Record<string, PortValue | undefined> = {};
-        for (const [port, ref] of Object.entries(node.spec.in)) inputs[port] = this.value(ref);
+        // What it computes is as old as its oldest source (a node of constants only is fresh).
+        let src = Infinity;
+        for (const [port, ref] of Object.entries(node.spec.in)) {
+          const r = this.read(ref);
+          inputs[port] = r?.value;
+          if (r) src = Math.min(src, r.src);
+        }
+        if (src === Infinity) src = now;
         try {
           const out = (node.instance as ComputeInstance).step(inputs, dt);
-          for (const [port, v] of Object.entries(out ?? {})) this.setOutput(node, port, v);
+          for (const [port, v] of Object.entries(out ?? {})) this.setOutput(node, port, v, src);
           node.backoffMs = 1000;
         } catch (e) {
           this.fail(node, e);
         }
       } else if (node.ext.kind === 'output') {
-        for (const [port, ref] of Object.entries(node.spec.in)) {
-          const v = this.value(ref);
-          if (v === undefined) continue;
+        const values = Object.entries(node.spec.in).map(([port, ref]) => [port, this.value(ref)] as const);
+        // A missing or stale input: what it drives goes safe rather than holding the last command.
+        if (values.some(([, v]) => v === undefined)) {
+          this.outputSafe(node);
+          continue;
+        }
+        for (const [port, v] of values) {
           try {
-            node.subjects.get(port)!.next(v);
+            node.subjects.get(port)!.next(v!);
           } catch (e) {
             this.fail(node, e);
           }
@@ -259,17 +329,25 @@ export class ExtensionHost {
   private async restart(node: LiveNode): Promise<void> {
     node.state = 'stopped';
     await this.stopNode(node);
+    const gen = node.gen;
     try {
-      await this.startNode(node);
+      const inst = await this.create(node);
+      // Removed, stopped or replaced meanwhile: this worker has no node any more.
+      if (node.gen !== gen || this.nodes.get(node.spec.name) !== node) return void (await inst.stop?.());
+      await this.attach(node, inst);
       this.o.log(`extension ${node.spec.name} (${node.spec.type}) restarted`);
     } catch (e) {
-      node.state = 'restarting';
+      if (node.gen !== gen) return;
       this.fail(node, e);
       node.state = 'restarting';
+      node.retryAt = this.now() + node.backoffMs;
+      node.backoffMs = Math.min(node.backoffMs * 2, 30_000);
     }
   }
 
   private async stopNode(node: LiveNode): Promise<void> {
+    node.gen++;
+    this.outputSafe(node);
     for (const u of node.unsubscribe.splice(0)) u();
     for (const s of node.subjects.values()) s.complete();
     node.subjects.clear();
@@ -290,14 +368,21 @@ export class ExtensionHost {
     this.check(next, name);
     const inst = node.instance as { reconfigure?: (o: Record<string, unknown>) => void } | null;
     if (inst?.reconfigure && node.state === 'running') {
-      inst.reconfigure(next.options);
+      inst.reconfigure(next.options); // throws: refused, the node runs on as it was
       node.spec = next;
       return;
     }
-    // No live reconfiguration in the extension: recreate it with the new options.
+    // No live reconfiguration in the extension: a new instance with the new options replaces it, once
+    // it exists (a create that fails is refused and the old one runs on).
+    const gen = node.gen;
+    const fresh = await this.create(node, next.options);
+    if (node.gen !== gen || this.nodes.get(name) !== node) {
+      await fresh.stop?.();
+      throw new Error(`extension node ${name} changed while it was being reconfigured`);
+    }
     await this.stopNode(node);
     node.spec = next;
-    await this.startNode(node);
+    await this.attach(node, fresh);
   }
 
   /** Live: removes a node. Refused while another node reads it. */
@@ -309,6 +394,11 @@ export class ExtensionHost {
     await this.stopNode(node);
     node.state = 'stopped';
     this.nodes.delete(name);
+  }
+
+  /** The kind of an extension type (input, output, compute), undefined when unknown. */
+  kindOf(type: string): Extension['kind'] | undefined {
+    return this.registry.get(type)?.extension.kind;
   }
 
   has(name: string): boolean {

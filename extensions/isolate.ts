@@ -23,8 +23,11 @@ export class IsolatedNode implements ComputeInstance, InputInstance, OutputInsta
   /** Requests sent and not yet answered: seq -> time sent. */
   private readonly pending = new Map<number, number>();
   private error: string | null = null;
-  private stepping = false;
   dead = false;
+  /** Set by the host: a failure found outside a call it makes (an output's stream, a dead worker). */
+  onFailure?: (e: unknown) => void;
+  /** Present only when the extension can reconfigure live; otherwise the host recreates the node. */
+  reconfigure?: (options: Record<string, unknown>) => void;
 
   private constructor(
     private readonly worker: Worker,
@@ -45,9 +48,14 @@ export class IsolatedNode implements ComputeInstance, InputInstance, OutputInsta
         void worker.terminate();
         reject(new Error(`did not start within ${hangMs * 5} ms`));
       }, hangMs * 5);
-      worker.on('message', (m: { ready?: boolean; fatal?: string; log?: string; seq?: number; outputs?: Record<string, PortValue>; error?: string; port?: string; value?: PortValue }) => {
+      worker.on('message', (m: { ready?: boolean; reconfigurable?: boolean; fatal?: string; log?: string; seq?: number; outputs?: Record<string, PortValue>; error?: string; port?: string; value?: PortValue }) => {
         if (m.ready) {
           clearTimeout(timer);
+          if (m.reconfigurable)
+            node.reconfigure = (options) => {
+              node.check();
+              node.send({ op: 'reconfigure', options });
+            };
           resolve(node);
         } else if (m.fatal) {
           clearTimeout(timer);
@@ -80,10 +88,11 @@ export class IsolatedNode implements ComputeInstance, InputInstance, OutputInsta
     this.dead = true;
     this.error = why;
     for (const s of this.subjects.values()) s.error(new Error(why));
+    this.onFailure?.(new Error(why));
   }
 
   /** Throws if the worker is stuck (and terminates it) or its last answer was an error. */
-  private check(): void {
+  check(): void {
     const now = performance.now();
     for (const t of this.pending.values())
       if (now - t > this.hangMs) {
@@ -98,7 +107,7 @@ export class IsolatedNode implements ComputeInstance, InputInstance, OutputInsta
     }
   }
 
-  private send(m: Record<string, unknown>): void {
+  send(m: Record<string, unknown>): void {
     const seq = ++this.seq;
     this.pending.set(seq, performance.now());
     this.worker.postMessage({ ...m, seq });
@@ -115,15 +124,25 @@ export class IsolatedNode implements ComputeInstance, InputInstance, OutputInsta
     this.send({ op: 'consume', ports: Object.keys(inputs) });
     for (const [port, stream] of Object.entries(inputs))
       stream.subscribe((value) => {
-        this.check();
-        // Bounded: a worker that stops acknowledging is declared stuck by check() before this grows.
-        this.send({ op: 'value', port, value });
+        // Never throw here: RxJS would rethrow it from a timer and end the process. A stuck or failed
+        // worker is reported to the host, which sends the node safe and restarts it.
+        try {
+          this.check();
+          // Bounded: a worker that stops acknowledging is declared stuck by check() before this grows.
+          this.send({ op: 'value', port, value });
+        } catch (e) {
+          this.onFailure?.(e);
+        }
       });
   }
 
-  reconfigure(options: Record<string, unknown>): void {
-    this.check();
-    this.send({ op: 'reconfigure', options });
+  safe(): void {
+    if (this.dead) return;
+    try {
+      this.send({ op: 'safe' });
+    } catch (e) {
+      this.onFailure?.(e);
+    }
   }
 
   async stop(): Promise<void> {

@@ -35,6 +35,11 @@ async function main(): Promise<void> {
       } else if (m.op === 'value') {
         subjects.get(m.port!)?.next(m.value!);
         post({ seq: m.seq });
+      } else if (m.op === 'safe') {
+        const out = inst as OutputInstance;
+        if (out.safe) out.safe();
+        else for (const [p, s] of subjects) if (ext.inputs?.[p]?.safe !== undefined) s.next(ext.inputs[p].safe!);
+        post({ seq: m.seq });
       } else if (m.op === 'reconfigure') {
         (inst as { reconfigure?: (o: Record<string, unknown>) => void }).reconfigure?.(m.options!);
         post({ seq: m.seq });
@@ -46,7 +51,7 @@ async function main(): Promise<void> {
       post({ seq: m.seq, error: message(e) });
     }
   });
-  post({ ready: true, kind: ext.kind });
+  post({ ready: true, kind: ext.kind, reconfigurable: typeof (inst as { reconfigure?: unknown }).reconfigure === 'function' });
 }
 
 main().catch((e) => post({ fatal: message(e) }));

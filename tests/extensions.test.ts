@@ -165,6 +165,37 @@ describe.sequential('extension nodes in a running bridge', () => {
     r.stop();
   }, 30_000);
 
+  it('an isolated output extension that hangs is terminated and restarted; the process and the engine run on', async () => {
+    const graph = new MemoryGraph();
+    const r = rig(graph);
+    const log: string[] = [];
+    node = await FluxNode.start({ bridge: doc(FRONT_THROUGH_NODES(`    sink: { type: stuck_sink, options: { after: 3 }, in: { x: front.y } }`)), transport: 'memory', graph, backend: 'cpu', threads: 1, log: (l) => log.push(l) });
+    r.send(0.5);
+    await until(() => log.some((l) => /extension sink \(stuck_sink\) failed: did not answer for 1000 ms/.test(l)), 8000);
+    await until(() => log.some((l) => /extension sink \(stuck_sink\) restarted/.test(l)), 8000);
+    const ticks = node.bridge.stats.ticks;
+    await sleep(300);
+    expect(node.bridge.stats.ticks).toBeGreaterThan(ticks);
+    r.stop();
+  }, 30_000);
+
+  it('staleness travels through nodes: when the sensor stops, the input computed from it goes stale and the command goes safe', async () => {
+    const graph = new MemoryGraph();
+    const r = rig(graph);
+    node = await FluxNode.start({ bridge: doc(FRONT_THROUGH_NODES('', '      angular.z: { from: front.y, limits: { min: -1, max: 1, safe: 0 } }')), transport: 'memory', graph, backend: 'cpu', threads: 1, log: () => undefined });
+    r.send(0.5);
+    await until(() => r.twists.some((t) => Math.abs(t.angular.z - 0.5) < 1e-3));
+    r.stop();
+    // The low-pass holds its output without input, but the value's source is the last Range: it goes
+    // stale after the node's timeout (500 ms), and so do the input and the output value reading it.
+    await until(() => node!.bridge.snapshot().inputs[0].stale, 3000);
+    await until(() => r.twists.at(-1)!.angular.z === 0 && r.twists.at(-1)!.linear.x === 0, 3000);
+    await until(() => node!.bridge.host!.value('front.y') === undefined, 3000);
+    // And the command stays safe from then on.
+    await sleep(200);
+    expect(r.twists.at(-1)).toMatchObject({ linear: { x: 0 }, angular: { z: 0 } });
+  }, 20_000);
+
   it('live: a node reconfigured, added and removed while the engine runs; a bad change is refused and changes nothing', async () => {
     const graph = new MemoryGraph();
     const r = rig(graph);
@@ -227,6 +258,10 @@ describe.sequential('extension nodes in a running bridge', () => {
       const post = (body: unknown) => fetch(`${dash.url}api/extensions`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
       let res = await post({ op: 'add', node: { name: 'half', type: 'gain', options: { gain: 0.5 }, in: { x: 'front.y' } } });
       expect(res.status).toBe(200);
+      // Only compute nodes from the browser: a recorder would write wherever its path says.
+      res = await post({ op: 'add', node: { name: 'rec', type: 'recorder', options: { path: '/tmp/flux-should-not-exist.csv' }, in: { x: 'front.y' } } });
+      expect(res.status).toBe(403);
+      expect(((await res.json()) as { error: string }).error).toMatch(/compute nodes only; recorder is an output extension/);
       res = await post({ op: 'add', node: { name: 'bad', type: 'gain', options: { gian: 0.5 }, in: { x: 'front.y' } } });
       expect(res.status).toBe(400);
       expect(((await res.json()) as { error: string }).error).toMatch(/extension node bad \(gain\): \/extensions\/nodes\/bad\/options: gain: unknown option "gian"/);

@@ -276,11 +276,24 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     const host = node.bridge.host;
     const b = req.body as { op?: string; node?: NodeSpec; name?: string; options?: Record<string, unknown> };
     if (!host) return void res.status(409).json({ error: 'this bridge runs no extension host (its document declares no extensions)' });
+    // From the browser only compute nodes are added or reconfigured: inputs and outputs reach files,
+    // devices and topics (a recorder's path, an actuator), which belong in the document. Whether a
+    // node is isolated is the document's and the registry's choice, never a request's.
+    const kindOf = (type: string | undefined) => (type ? host.kindOf(type) : undefined);
+    const target = b.op === 'add' ? b.node?.type : b.op === 'reconfigure' ? host.status().find((n) => n.name === b.name)?.type : undefined;
+    if ((b.op === 'add' || b.op === 'reconfigure') && target !== undefined && kindOf(target) !== undefined && kindOf(target) !== 'compute')
+      return void res.status(403).json({ error: `the dashboard adds and reconfigures compute nodes only; ${target} is an ${kindOf(target)} extension: declare it in the bridge document` });
     try {
+      // The host's operations are safe between any two ticks (a node joins the tick once started),
+      // so a worker that takes a second to start never holds the engine.
       await serial(() =>
-        node.bridge.betweenTicks(() =>
-          b.op === 'add' && b.node ? host.add({ ...b.node, options: b.node.options ?? {}, in: b.node.in ?? {} }) : b.op === 'remove' && b.name ? host.remove(b.name) : b.op === 'reconfigure' && b.name && b.options ? host.reconfigure(b.name, b.options) : Promise.reject(new Error('expected {op: add, node} | {op: remove, name} | {op: reconfigure, name, options}')),
-        ),
+        b.op === 'add' && b.node
+          ? host.add({ name: b.node.name, type: b.node.type, options: b.node.options ?? {}, in: b.node.in ?? {}, ...(b.node.rateHz ? { rateHz: b.node.rateHz } : {}) })
+          : b.op === 'remove' && b.name
+            ? host.remove(b.name)
+            : b.op === 'reconfigure' && b.name && b.options
+              ? host.reconfigure(b.name, b.options)
+              : Promise.reject(new Error('expected {op: add, node} | {op: remove, name} | {op: reconfigure, name, options}')),
       );
       res.json({ ok: true, extensions: host.status() });
     } catch (e) {

@@ -99,6 +99,11 @@ export interface DdsTransportOptions {
   onDiagnostic?: (d: DdsDiagnostic) => void;
   /** The ROS node this participant hosts, announced on ros_discovery_info (default /flux); null: none. */
   node?: { name: string; namespace: string } | null;
+  /**
+   * GID size in ros_discovery_info: 16 (Iron and later) or 24 (Humble). Default: FLUX_ROS_GID_BYTES,
+   * else by ROS_DISTRO, else 16. Set it when talking to Humble robots from a machine without ROS.
+   */
+  gidBytes?: 16 | 24;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -123,7 +128,8 @@ export class DdsTransport implements Transport {
     this.participant = new (ddsAddon().Participant)(this.domainId, 'enclave=/;');
     const node = options.node === undefined ? { name: 'flux', namespace: '/' } : options.node;
     if (node) {
-      this.graph = { node, gidBytes: gidBytesFor(env.ROS_DISTRO), writer: new (ddsAddon().Writer)(this.participant, ROS_DISCOVERY_TOPIC, ROS_DISCOVERY_TYPE, { reliability: 'reliable', durability: 'transient_local', depth: 1, maxBlockingMs: 5 }, () => undefined) };
+      const gidBytes = options.gidBytes ?? (env.FLUX_ROS_GID_BYTES === '24' ? 24 : env.FLUX_ROS_GID_BYTES === '16' ? 16 : gidBytesFor(env.ROS_DISTRO));
+      this.graph = { node, gidBytes, writer: new (ddsAddon().Writer)(this.participant, ROS_DISCOVERY_TOPIC, ROS_DISCOVERY_TYPE, { reliability: 'reliable', durability: 'transient_local', depth: 1, maxBlockingMs: 5 }, () => undefined) };
       this.announce();
     }
   }

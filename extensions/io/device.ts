@@ -19,30 +19,41 @@ export const deviceIn = defineExtension<{ device: string; field: string }>({
   },
 });
 
-export const deviceOut = defineExtension<{ device: string; fields: string[] }>({
+export const deviceOut = defineExtension<{ device: string; fields: string[]; safe?: number[] }>({
   name: 'device_out',
   kind: 'output',
   doc: "Writes its command's values to output fields of a serial device or board",
   options: {
     type: 'object',
     additionalProperties: false,
-    required: ['device', 'fields'],
-    properties: { device: { type: 'string' }, fields: { type: 'array', items: { type: 'string' }, minItems: 1, description: 'the device output field of each command value' } },
+    required: ['device', 'fields', 'safe'],
+    properties: {
+      device: { type: 'string' },
+      fields: { type: 'array', items: { type: 'string' }, minItems: 1, description: 'the device output field of each command value' },
+      safe: { type: 'array', items: { type: 'number' }, description: 'one value per field: written when inputs or the engine stall, and at stop (the bridge\'s own device outputs leave it out)' },
+    },
   },
   inputs: { command: { type: 'message', doc: '{ values: number[] (one per field), safe: boolean }' } },
   create(o, ctx: IoContext) {
     const dev = need(ctx.devices, ctx, 'devices').get(o.device);
     if (!dev) throw new Error(`no device "${o.device}" (the bridge has ${[...(ctx.devices?.keys() ?? [])].join(', ') || 'none'})`);
+    const write = (c: Command) => {
+      try {
+        dev.write(Object.fromEntries(o.fields.map((f, k) => [f, c.values[k]])));
+        ctx.count?.('published');
+      } catch (e) {
+        ctx.fail?.(e);
+      }
+    };
     return {
       consume(inputs) {
-        inputs.command?.subscribe((c) => {
-          try {
-            dev.write(Object.fromEntries(o.fields.map((f, k) => [f, (c as unknown as Command).values[k]])));
-            ctx.count?.('published');
-          } catch (e) {
-            ctx.fail?.(e);
-          }
-        });
+        inputs.command?.subscribe((c) => write(c as unknown as Command));
+      },
+      safe() {
+        if (o.safe) write({ values: o.safe, safe: true });
+      },
+      stop() {
+        if (o.safe) write({ values: o.safe, safe: true });
       },
     };
   },

@@ -70,6 +70,11 @@ export interface TopicOutOptions {
   frameId?: string;
   fields?: Record<string, unknown>;
   qos?: QoS;
+  /**
+   * The command sent when the host sends it safe (a stall, a stale input, stop). Documents must give
+   * it; the bridge's own outputs leave it out, because the bridge sends their limits' safe values.
+   */
+  safe?: number[];
 }
 
 /** A command for an output: one number per value path, and whether they are the safe values. */
@@ -107,11 +112,12 @@ export const rosTopicOut = defineExtension<TopicOutOptions>({
   options: {
     type: 'object',
     additionalProperties: false,
-    required: ['topic', 'type', 'paths'],
+    required: ['topic', 'type', 'paths', 'safe'],
     properties: {
       topic: { type: 'string' },
       type: { type: 'string' },
       paths: { type: 'array', items: { type: 'string' }, minItems: 1 },
+      safe: { type: 'array', items: { type: 'number' }, description: 'one value per path: the command when inputs or the engine stall, and at stop' },
       stamped: { type: 'boolean' },
       frameId: { type: 'string' },
       fields: { type: 'object' },
@@ -147,7 +153,11 @@ export const rosTopicOut = defineExtension<TopicOutOptions>({
       start() {
         pub = transport.advertise(o.topic, wire.type, o.qos ?? DEFAULT_QOS);
       },
+      safe() {
+        if (o.safe) publish({ values: o.safe, safe: true });
+      },
       stop() {
+        if (o.safe) publish({ values: o.safe, safe: true });
         pub?.close();
         pub = null;
       },

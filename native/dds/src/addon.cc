@@ -81,6 +81,8 @@ struct Inbox {
   uint64_t dropped = 0;  // samples dropped because JavaScript fell behind by more than the bounds
   std::atomic<bool> scheduled{false};
   std::atomic<bool> closed{false};
+  /** Set by the thread-safe function's finalizer (at environment teardown): Release() must not follow. */
+  std::atomic<bool> released{false};
   Napi::ThreadSafeFunction tsfn;
   std::weak_ptr<Inbox> self;  // captured by each queued call, so a call after close finds it alive
   size_t maxSamples = 65536;
@@ -158,8 +160,20 @@ void on_sample_rejected(dds_entity_t, const dds_sample_rejected_status_t st, voi
 }
 
 // Runs on the JavaScript thread: one call hands over everything queued since the last.
+void deliver_unguarded(Napi::Env env, Napi::Function callback, Inbox *in);
+
+// A call can arrive while the environment is being torn down (a reader still open at exit), when
+// JavaScript can no longer run: a Napi exception escaping here would terminate the process.
 void deliver(Napi::Env env, Napi::Function callback, Inbox *in) {
   in->scheduled.store(false);
+  if (env == nullptr || callback.IsEmpty()) return;
+  try {
+    deliver_unguarded(env, callback, in);
+  } catch (...) {
+  }
+}
+
+void deliver_unguarded(Napi::Env env, Napi::Function callback, Inbox *in) {
   std::deque<std::vector<unsigned char>> samples;
   std::vector<Event> events;
   uint64_t dropped;
@@ -216,6 +230,18 @@ class Participant : public Napi::ObjectWrap<Participant> {
     handle_ = dds_create_participant(domain, q, nullptr);
     dds_delete_qos(q);
     if (handle_ < 0) throw Napi::Error::New(env, dds_error("dds_create_participant", handle_));
+    // At exit (an environment going away with this participant open): delete it before finalizers
+    // run, which stops its listener threads, so nothing calls into a dying environment. Endpoints
+    // deleted with it are skipped by their later Shutdown().
+    env_ = env;
+    napi_add_env_cleanup_hook(env, AtExit, this);
+  }
+
+  static void AtExit(void *self) {
+    auto *p = static_cast<Participant *>(self);
+    if (p->handle_ > 0) dds_delete(p->handle_);
+    p->handle_ = 0;
+    p->hooked_ = false;
   }
 
   ~Participant() override { CloseAll(); }
@@ -226,6 +252,8 @@ class Participant : public Napi::ObjectWrap<Participant> {
 
  private:
   void CloseAll() {
+    if (hooked_) napi_remove_env_cleanup_hook(env_, AtExit, this);
+    hooked_ = false;
     // Endpoints first, each releasing its thread-safe function, then the participant.
     auto children = children_;
     for (Endpoint *e : children) e->Shutdown();
@@ -246,6 +274,8 @@ class Participant : public Napi::ObjectWrap<Participant> {
 
   dds_entity_t handle_ = 0;
   std::set<Endpoint *> children_;
+  napi_env env_ = nullptr;
+  bool hooked_ = true;
 };
 
 // Opens a topic for `type` named `name` on the participant.
@@ -274,7 +304,13 @@ class EndpointBase : public Napi::ObjectWrap<Self>, public Endpoint {
     ppRef_ = Napi::Persistent(info[0].As<Napi::Object>());
     inbox_ = std::make_shared<Inbox>();
     inbox_->self = inbox_;
-    inbox_->tsfn = Napi::ThreadSafeFunction::New(env, info[4].As<Napi::Function>(), "flux-dds", 0, 1);
+    std::weak_ptr<Inbox> weak = inbox_;
+    inbox_->tsfn = Napi::ThreadSafeFunction::New(env, info[4].As<Napi::Function>(), "flux-dds", 0, 1, [weak](Napi::Env) {
+      if (auto in = weak.lock()) {
+        in->released.store(true);
+        in->closed.store(true);
+      }
+    });
     // A subscription alone does not keep Node running; the transport's owner decides when to exit.
     inbox_->tsfn.Unref(env);
     topic_ = open_topic(env, participant_->handle(), info[1].ToString().Utf8Value(), info[2].ToString().Utf8Value(), &sertype_);
@@ -288,7 +324,7 @@ class EndpointBase : public Napi::ObjectWrap<Self>, public Endpoint {
     if (topic_ > 0) dds_delete(topic_);
     entity_ = 0;
     topic_ = 0;
-    if (inbox_ && !inbox_->closed.exchange(true)) inbox_->tsfn.Release();
+    if (inbox_ && !inbox_->closed.exchange(true) && !inbox_->released.load()) inbox_->tsfn.Release();
     if (participant_) participant_->Forget(this);
     participant_ = nullptr;
     if (!ppRef_.IsEmpty()) ppRef_.Reset();
@@ -335,7 +371,7 @@ class Writer : public EndpointBase<Writer> {
   static Napi::Function Init(Napi::Env env) {
     return DefineClass(env, "Writer",
                        {InstanceMethod("write", &Writer::Write), InstanceMethod("matched", &Writer::Matched),
-                        InstanceMethod("close", &Writer::Close), InstanceMethod("waitForAcks", &Writer::WaitForAcks),
+                        InstanceMethod("close", &Writer::CloseWriter), InstanceMethod("waitForAcks", &Writer::WaitForAcks),
                         InstanceMethod("guid", &Writer::Guid)});
   }
 
@@ -352,6 +388,33 @@ class Writer : public EndpointBase<Writer> {
   }
 
  private:
+  // Deleting a reliable writer waits for unacknowledged samples (Cyclone's WriterLingerDuration, 1 s
+  // by default) when a matched reader is slow or gone: done on a worker thread, so closing an output
+  // never freezes the tick loop. The listener's inbox stays alive until the writer is gone.
+  class DeleteWorker : public Napi::AsyncWorker {
+   public:
+    DeleteWorker(Napi::Env env, dds_entity_t w, dds_entity_t t, std::shared_ptr<Inbox> keep) : Napi::AsyncWorker(env), w_(w), t_(t), keep_(std::move(keep)) {}
+    void Execute() override {
+      if (w_ > 0) dds_delete(w_);
+      if (t_ > 0) dds_delete(t_);
+    }
+    void OnOK() override {}
+
+   private:
+    dds_entity_t w_, t_;
+    std::shared_ptr<Inbox> keep_;
+  };
+
+  Napi::Value CloseWriter(const Napi::CallbackInfo &info) {
+    const dds_entity_t w = entity_, t = topic_;
+    entity_ = 0;
+    topic_ = 0;
+    std::shared_ptr<Inbox> keep = inbox_;
+    Shutdown();
+    if (w > 0) (new DeleteWorker(info.Env(), w, t, keep))->Queue();
+    return info.Env().Undefined();
+  }
+
   // write(bytes): true when written, false when a reliable writer's history stayed full for
   // maxBlockingMs (the sample is dropped, not queued).
   Napi::Value Write(const Napi::CallbackInfo &info) {

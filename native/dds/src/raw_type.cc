@@ -119,7 +119,16 @@ bool serdata_to_sample(const ddsi_serdata *dcmn, void *sample, void **, void *) 
   return true;
 }
 
-ddsi_serdata *serdata_to_untyped(const ddsi_serdata *dcmn) { return ddsi_serdata_ref(dcmn); }
+// The key of a sample (kept in Cyclone's instance map for the life of the instance): keyless, so an
+// empty key-only serdata, never the sample itself (which could be 16 MiB), and with no type, as an
+// untyped serdata may outlive its topic's type.
+ddsi_serdata *serdata_to_untyped(const ddsi_serdata *dcmn) {
+  RawSerdata *d = alloc_serdata(dcmn->type, SDK_KEY, 4);
+  if (!d) return nullptr;
+  d->data[1] = 1;
+  d->c.type = nullptr;
+  return &d->c;
+}
 
 bool serdata_untyped_to_sample(const ddsi_sertype *, const ddsi_serdata *, void *, void **, void *) { return true; }
 
