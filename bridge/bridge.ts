@@ -291,6 +291,10 @@ export class Bridge {
         log: (line) => (this.config.onError ?? ((m: string) => process.stderr.write(m + '\n')))(`flux bridge: ${line}`),
         external: (ref) => this.externalValue(ref),
         externalTime: (ref) => (ref.startsWith('inputs.') ? this.inputs.find((i) => i.spec.input === ref.slice(7))?.at : undefined),
+        externalReaders: (name) => [
+          ...this.inputs.filter((i) => i.spec.from?.startsWith(`${name}.`)).map((i) => `bridge input ${i.spec.input}`),
+          ...this.outputs.flatMap((o) => o.values.filter((v) => v.from?.startsWith(`${name}.`)).map(() => `bridge output ${o.spec.name}`)),
+        ],
         // Node values age on the bridge's clock (simulated time under /clock), as its inputs do.
         now: () => this.clock(),
         context: { transport: this.transport, devices: config.devices ?? new Map(), definitions: config.definitions, rosTime: () => this.time.rosTime() },

@@ -58,6 +58,8 @@ export interface HostOptions {
   external?: (ref: string) => PortValue | undefined;
   /** When an external value was taken (its source time, on `now`'s clock); default now. */
   externalTime?: (ref: string) => number | undefined;
+  /** Who outside the node graph reads a node (the bridge's `from:` inputs and output values), by node name. */
+  externalReaders?: (node: string) => string[];
   /** Extra context for built-in I/O extensions (the bridge's transport and devices). */
   context?: Record<string, unknown>;
   /** Milliseconds an isolated node may take to answer before it is terminated (default 1000). */
@@ -389,8 +391,11 @@ export class ExtensionHost {
   async remove(name: string): Promise<void> {
     const node = this.nodes.get(name);
     if (!node) throw new Error(`no extension node "${name}"`);
-    const readers = [...this.nodes.values()].filter((n) => Object.values(n.spec.in).some((r) => typeof r === 'string' && r.startsWith(`${name}.`)));
-    if (readers.length) throw new Error(`extension node ${name} is read by ${readers.map((r) => r.spec.name).join(', ')}: remove those first`);
+    const readers = [
+      ...[...this.nodes.values()].filter((n) => Object.values(n.spec.in).some((r) => typeof r === 'string' && r.startsWith(`${name}.`))).map((r) => r.spec.name),
+      ...(this.o.externalReaders?.(name) ?? []),
+    ];
+    if (readers.length) throw new Error(`extension node ${name} is read by ${readers.join(', ')}: remove those first`);
     await this.stopNode(node);
     node.state = 'stopped';
     this.nodes.delete(name);

@@ -219,7 +219,7 @@ describe.sequential('extension nodes in a running bridge', () => {
     const doubled = host.status().find((n) => n.name === 'double')!.outputs.y as number;
     const front = host.status().find((n) => n.name === 'front')!.outputs.y as number;
     expect(doubled).toBeCloseTo(2 * front, 1);
-    await expect(node.bridge.betweenTicks(() => host.remove('front'))).rejects.toThrow(/read by double/);
+    await expect(node.bridge.betweenTicks(() => host.remove('front'))).rejects.toThrow(/read by double, bridge input range_front: remove those first/);
     await node.bridge.betweenTicks(() => host.remove('double'));
     expect(host.has('double')).toBe(false);
     // The engine ticked through all of it (about 200 ms of waiting above; a loaded machine ticks less).
