@@ -24,7 +24,8 @@
 //     first message has come; before it, as long as it takes), so the
 //     split circuit is deterministic and matches the one-process run. The sender waits for `wait_for`
 //     receivers before its first tick so that none of its ticks is missed. A timeout counts the tick as
-//     missed and drops the link to `free` until the receiver restarts: a robot never stalls on a peer.
+//     missed and drops the link to `free`: a robot never stalls on a peer. A sender that restarts
+//     (its ticks from 0 again) is taken up in lockstep from the receiver's next tick (a resync).
 //   - `free`: whatever arrived before a tick is fired in that tick (offsets kept); the delay is then
 //     one tick plus the transport's latency, and varies.
 import { CdrReader, CdrWriter } from '@foxglove/cdr';
@@ -106,10 +107,12 @@ export interface SpikeLinkStats {
   mismatched: number;
   /** Receiver: the link is holding the sender's pace (false after a timeout). */
   lockstep: boolean;
+  /** Receiver: times a restarted sender (its ticks from 0 again) was taken up, in lockstep again. */
+  resyncs: number;
 }
 
 export class SpikeSender {
-  readonly stats: SpikeLinkStats = { messages: 0, spikes: 0, missed: 0, late: 0, malformed: 0, mismatched: 0, lockstep: true };
+  readonly stats: SpikeLinkStats = { messages: 0, spikes: 0, missed: 0, late: 0, malformed: 0, mismatched: 0, lockstep: true, resyncs: 0 };
   private pub: Publisher | null = null;
   private tick = 0;
 
@@ -152,7 +155,7 @@ export class SpikeSender {
 }
 
 export class SpikeReceiver {
-  readonly stats: SpikeLinkStats = { messages: 0, spikes: 0, missed: 0, late: 0, malformed: 0, mismatched: 0, lockstep: true };
+  readonly stats: SpikeLinkStats = { messages: 0, spikes: 0, missed: 0, late: 0, malformed: 0, mismatched: 0, lockstep: true, resyncs: 0 };
   private unsubscribe: (() => void) | null = null;
   /** Lockstep: messages by sender tick. Free: arrival order. */
   private readonly byTick = new Map<number, SpikeTick>();
@@ -160,6 +163,13 @@ export class SpikeReceiver {
   private waiter: { tick: number; resolve: () => void } | null = null;
   /** Next sender tick lockstep expects; older ones are late. */
   private expected = 0;
+  /** The receiver tick that the sender's tick 0 maps to, less the delay: sender tick k fires in receiver tick base + k + delay. */
+  private base = 0;
+  /** The receiver's latest tick, and the sender's latest tick number seen. */
+  private lastR = -1;
+  private lastSenderTick = -1;
+  /** Bumped by a resync: a wait in progress for the old stream gives up without counting a miss. */
+  private epoch = 0;
 
   constructor(
     readonly spec: SpikeReceiveSpec,
@@ -177,6 +187,9 @@ export class SpikeReceiver {
     this.byTick.clear();
     this.queue.length = 0;
     this.expected = 0;
+    this.base = 0;
+    this.lastR = -1;
+    this.lastSenderTick = -1;
     this.stats.lockstep = (this.spec.sync ?? 'lockstep') === 'lockstep';
     this.unsubscribe = transport.subscribe(this.spec.topic, SPIKE_TICK_TYPE, SPIKE_QOS, (bytes) => this.onMessage(bytes));
   }
@@ -195,6 +208,19 @@ export class SpikeReceiver {
     }
     this.stats.messages++;
     this.stats.spikes += m.index.length;
+    // A sender that restarted numbers its ticks from 0 again: take its new stream up from the next
+    // tick, in lockstep again if the link is configured so (it may have dropped to free meanwhile).
+    if (m.tick === 0 && this.lastSenderTick > 0 && (this.spec.sync ?? 'lockstep') === 'lockstep') {
+      this.byTick.clear();
+      this.queue.length = 0;
+      this.expected = 0;
+      this.base = this.lastR + 1;
+      this.stats.lockstep = true;
+      this.stats.resyncs++;
+      this.epoch++;
+      this.waiter?.resolve();
+    }
+    this.lastSenderTick = m.tick;
     if (this.stats.lockstep) {
       if (m.tick < this.expected) {
         this.stats.late++;
@@ -221,12 +247,14 @@ export class SpikeReceiver {
         list.push(m.index[i]);
       }
     };
+    this.lastR = r;
     if (!this.stats.lockstep) {
       for (const m of this.queue.splice(0)) add(m);
       return out;
     }
-    const k = r - this.delayTicks;
+    const k = r - this.delayTicks - this.base;
     if (k < 0) return out;
+    const epoch = this.epoch;
     if (!this.byTick.has(k)) {
       let timer: NodeJS.Timeout | undefined;
       await new Promise<void>((resolve) => {
@@ -237,6 +265,8 @@ export class SpikeReceiver {
       });
       clearTimeout(timer);
       this.waiter = null;
+      // The sender restarted while this tick waited: its new stream starts from the next tick.
+      if (this.epoch !== epoch) return out;
     }
     this.expected = k + 1;
     const m = this.byTick.get(k);
