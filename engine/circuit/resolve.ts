@@ -154,7 +154,8 @@ export function versionProblem(spec: string, range: string, fromFile: string): s
   const pkgName = spec.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
   const dir = findPackageDir(pkgName, fromFile)!;
   const installed = (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version?: string }).version ?? '(no version)';
-  if (semver.valid(installed) && semver.satisfies(installed, range)) return null;
+  // A prerelease (1.3.0-beta.1) installed on purpose satisfies the range it is meant for.
+  if (semver.valid(installed) && semver.satisfies(installed, range, { includePrerelease: true })) return null;
   return `package "${pkgName}" is ${installed}, which does not satisfy ${range}; install a matching version: npm install "${pkgName}@${range}"`;
 }
 

@@ -313,7 +313,15 @@ class EndpointBase : public Napi::ObjectWrap<Self>, public Endpoint {
     });
     // A subscription alone does not keep Node running; the transport's owner decides when to exit.
     inbox_->tsfn.Unref(env);
-    topic_ = open_topic(env, participant_->handle(), info[1].ToString().Utf8Value(), info[2].ToString().Utf8Value(), &sertype_);
+    try {
+      topic_ = open_topic(env, participant_->handle(), info[1].ToString().Utf8Value(), info[2].ToString().Utf8Value(), &sertype_);
+    } catch (...) {
+      // Not adopted yet: release what the constructor took before the error goes to JavaScript.
+      inbox_->closed.store(true);
+      inbox_->tsfn.Release();
+      ppRef_.Reset();
+      throw;
+    }
     participant_->Adopt(this);
   }
 
