@@ -7,11 +7,11 @@
 // installing, versions and dependencies; Flux adds checks, listings and the packing.
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import semver from 'semver';
 import { loadCircuit } from '../engine/engine.js';
 import { parseFile } from '../engine/circuit/parse.js';
-import { resolveModulePath } from '../engine/circuit/resolve.js';
+import { findPackageDir, isModulePath, packageNameOf, resolveModulePath } from '../engine/circuit/resolve.js';
 import type { CircuitDoc } from '../engine/circuit/document.js';
 import { ExtensionRegistry, packageEntry } from '../extensions/registry.js';
 
@@ -34,8 +34,6 @@ function readPackage(dir: string): PackageInfo {
   return { name: p.name, version: p.version, dir, description: p.description, flux: p.flux ?? null };
 }
 
-const isPath = (spec: string) => spec.startsWith('.') || isAbsolute(spec) || /\.(ya?ml|json)$/i.test(spec);
-const packageOf = (spec: string) => (spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]);
 
 /**
  * What a package provides, checked: every circuit it names loads and validates (with its own
@@ -116,24 +114,14 @@ function closure(file: string, root: string, files = new Set<string>(), packages
   const doc = parseFile(file).doc as CircuitDoc;
   const refs = [...(doc.extends ? [{ module: doc.extends, version: undefined as string | undefined }] : []), ...(doc.include ?? []).map((i) => ({ module: i.module, version: i.version }))];
   for (const r of refs) {
-    if (isPath(r.module)) closure(resolveModulePath(r.module, file), root, files, packages);
+    if (isModulePath(r.module)) closure(resolveModulePath(r.module, file), root, files, packages);
     else {
-      const name = packageOf(r.module);
-      const installed = readPackage(findPackageRoot(resolveModulePath(r.module, file))).version;
-      packages.set(name, r.version ?? packages.get(name) ?? `^${installed}`);
+      // The circuit loaded (fluxPack checked it first), so the package is installed.
+      const name = packageNameOf(r.module);
+      packages.set(name, r.version ?? packages.get(name) ?? `^${readPackage(findPackageDir(name, file)!).version}`);
     }
   }
   return { files, packages };
-}
-
-function findPackageRoot(file: string): string {
-  let dir = dirname(file);
-  while (!existsSync(join(dir, 'package.json'))) {
-    const up = dirname(dir);
-    if (up === dir) return dirname(file);
-    dir = up;
-  }
-  return dir;
 }
 
 /**

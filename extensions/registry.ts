@@ -5,10 +5,11 @@
 // JSON Schema, and the schemas are merged into the bridge schema for editors (bridgeSchemaWith).
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Ajv, type ValidateFunction } from 'ajv';
 import type { Extension } from './api.js';
+import { findPackageDir, packageNameOf } from '../engine/circuit/resolve.js';
 
 export interface RegisteredExtension {
   extension: Extension;
@@ -122,14 +123,10 @@ export function resolveModule(spec: string, fromDir: string): string {
     return file;
   }
   // A package: its package.json's exports ('.' with import/default), module or main, found as Node
-  // finds packages (node_modules from the document's folder up).
-  const m = /^((?:@[^/]+\/)?[^/]+)(\/.*)?$/.exec(spec);
-  if (!m) throw new Error(`extension module ${spec}: not a path or package name`);
-  for (let dir = resolve(fromDir); ; dir = dirname(dir)) {
-    const root = join(dir, 'node_modules', m[1]);
-    const pj = join(root, 'package.json');
-    if (existsSync(pj)) return m[2] ? createRequire(pj).resolve(`.${m[2]}`) : packageEntry(root);
-    if (dirname(dir) === dir) break;
-  }
-  throw new Error(`extension package ${m[1]} is not installed where ${fromDir} can see it (npm install ${m[1]} there)`);
+  // finds packages (node_modules from the document's folder up), as circuit packages are.
+  const name = packageNameOf(spec);
+  const root = findPackageDir(name, join(fromDir, 'document'));
+  if (!root) throw new Error(`extension package ${name} is not installed where ${fromDir} can see it (npm install ${name} there)`);
+  const sub = spec.slice(name.length);
+  return sub ? createRequire(join(root, 'package.json')).resolve(`.${sub}`) : packageEntry(root);
 }

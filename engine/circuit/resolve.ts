@@ -121,14 +121,22 @@ function hasPointer(raw: unknown, ptr: string): boolean {
   return true;
 }
 
+/** Whether an include/extends reference is a file path (relative, absolute, or ending in .yaml/.json) rather than a package circuit. */
+export function isModulePath(spec: string): boolean {
+  return spec.startsWith('.') || isAbsolute(spec) || /\.(ya?ml|json)$/i.test(spec);
+}
+
+/** The package a package reference names: `@lab/cpg/half-centre` -> `@lab/cpg`, `cpg/x` -> `cpg`. */
+export function packageNameOf(spec: string): string {
+  const parts = spec.split('/');
+  return spec.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
+}
+
 /** Resolves an include/extends reference: a path relative to the including file, or "<package>/<circuit>". */
 export function resolveModulePath(spec: string, fromFile: string): string {
-  if (spec.startsWith('.') || isAbsolute(spec) || /\.(ya?ml|json)$/i.test(spec)) {
-    return resolvePath(dirname(fromFile), spec);
-  }
-  const parts = spec.split('/');
-  const pkgName = spec.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
-  const circuit = parts.slice(spec.startsWith('@') ? 2 : 1).join('/');
+  if (isModulePath(spec)) return resolvePath(dirname(fromFile), spec);
+  const pkgName = packageNameOf(spec);
+  const circuit = spec.slice(pkgName.length + 1);
   const pkgDir = findPackageDir(pkgName, fromFile);
   if (!pkgDir) throw new Error(`package "${pkgName}" is not installed (looked from ${dirname(fromFile)}); install it with npm`);
   const manifest = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')) as { flux?: { circuits?: Record<string, string> } };
@@ -148,10 +156,9 @@ export function resolveModulePath(spec: string, fromFile: string): string {
  * does. A path module has no version: giving one is a mistake too.
  */
 export function versionProblem(spec: string, range: string, fromFile: string): string | null {
-  if (spec.startsWith('.') || isAbsolute(spec) || /\.(ya?ml|json)$/i.test(spec)) return `"${spec}" is a file, not a package circuit: it has no version to check`;
+  if (isModulePath(spec)) return `"${spec}" is a file, not a package circuit: it has no version to check`;
   if (semver.validRange(range) === null) return `"${range}" is not a semver range (e.g. ^1.2.0, ~1.2, >=1.0.0 <3)`;
-  const parts = spec.split('/');
-  const pkgName = spec.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
+  const pkgName = packageNameOf(spec);
   const dir = findPackageDir(pkgName, fromFile)!;
   const installed = (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version?: string }).version ?? '(no version)';
   // A prerelease (1.3.0-beta.1) installed on purpose satisfies the range it is meant for.
@@ -159,7 +166,8 @@ export function versionProblem(spec: string, range: string, fromFile: string): s
   return `package "${pkgName}" is ${installed}, which does not satisfy ${range}; install a matching version: npm install "${pkgName}@${range}"`;
 }
 
-function findPackageDir(pkgName: string, fromFile: string): string | undefined {
+/** The folder of an installed package, found as Node finds it from `fromFile` (node_modules upwards). */
+export function findPackageDir(pkgName: string, fromFile: string): string | undefined {
   try {
     return dirname(createRequire(fromFile).resolve(`${pkgName}/package.json`));
   } catch {
