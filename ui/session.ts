@@ -3,7 +3,7 @@
 // nothing), an undo stack of inverse edits, and save. It always asks the node for its current engine
 // and bridge: a hot swap (a ROS parameter) replaces both, and then the undo stack no longer applies.
 import { basename } from 'node:path';
-import { readFileSync, realpathSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import type { Bridge, BridgeConfig } from '../bridge/bridge.js';
 import { loadCircuit, type Edit, type EditResult, type Engine } from '../engine/engine.js';
@@ -384,19 +384,12 @@ export class EditSession {
       next = doc.toString({ lineWidth: 0 });
     }
     loadCircuit(file, next); // throws CircuitError naming the problem; nothing is written
-    // Like save: through a symlink to the real file, keeping its mode; atomically.
-    const target = realpathSync(file);
-    const mode = statSync(target).mode & 0o7777;
-    const write = (t: string) => {
-      const tmp = `${target}.flux-insert-${process.pid}`;
-      writeFileSync(tmp, t, { mode });
-      renameSync(tmp, target);
-    };
-    write(next);
+    // Written as save writes (through a symlink to the real file, keeping its mode, atomically).
+    writePlan({ file, text: next, changed: [] });
     try {
       await this.node.reloadCircuit();
     } catch (e) {
-      write(text);
+      writePlan({ file, text, changed: [] });
       throw new RefusedEdit(`the circuit with ${module} as ${prefix} did not start, the file is as it was: ${(e as Error).message}`, 400);
     }
     return { file };
