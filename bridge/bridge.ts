@@ -186,6 +186,11 @@ interface LiveOutput {
   last: { values: number[]; safe: boolean; at: number } | null;
 }
 
+/** An output value as its populations decode it: the weighted sum of its terms (before limits). */
+function decoded(v: LiveOutput['values'][number]): number {
+  return v.terms.reduce((a, t) => a + t.weight * t.decoder.value(), 0);
+}
+
 function saturate(x: number, lo: number, hi: number): number {
   return x === Infinity ? hi : x === -Infinity ? lo : x;
 }
@@ -454,7 +459,7 @@ export class Bridge {
     const k = out?.spec.values.findIndex((v) => v.path === rest.join('.')) ?? -1;
     if (!out || k < 0) return undefined;
     const v = out.values[k];
-    return v.from ? this.host?.value(v.from) : v.terms.reduce((a, t) => a + t.weight * t.decoder.value(), 0);
+    return v.from ? this.host?.value(v.from) : decoded(v);
   }
 
   /** Starts the document's extension nodes (before start()); a node that cannot start fails it, naming the node. */
@@ -868,7 +873,7 @@ export class Bridge {
     if (unsafe) return this.sendSafe(out);
     // A value from an extension node that has none (it failed without a safe value, or has not
     // answered yet) sends the whole output safe.
-    const raw = out.values.map((v) => (v.from ? scalar(this.host?.value(v.from)) : v.terms.reduce((a, t) => a + t.weight * t.decoder.value(), 0)));
+    const raw = out.values.map((v) => (v.from ? scalar(this.host?.value(v.from)) : decoded(v)));
     if (raw.some((x) => !Number.isFinite(x))) return this.sendSafe(out);
     this.send(out, out.values.map((v, k) => v.limiter.apply(raw[k], dtS)), false);
   }
