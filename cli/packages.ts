@@ -14,6 +14,7 @@ import { parseFile } from '../engine/circuit/parse.js';
 import { findPackageDir, isModulePath, packageNameOf, resolveModulePath } from '../engine/circuit/resolve.js';
 import type { CircuitDoc } from '../engine/circuit/document.js';
 import { ExtensionRegistry, packageEntry } from '../extensions/registry.js';
+import type { InstalledCircuit } from '../ui/web/protocol.js';
 
 export interface FluxManifest {
   circuits?: Record<string, string>;
@@ -167,18 +168,7 @@ export function fluxPack(circuitFile: string, o: { name?: string; version?: stri
   return { dir, tarball };
 }
 
-export interface InstalledCircuit {
-  package: string;
-  version: string;
-  description?: string;
-  /** What an include names: `<package>/<circuit>`. */
-  module: string;
-  circuit: string;
-  populations: number;
-  neurons: number;
-  ports: string[];
-  problem?: string;
-}
+export type { InstalledCircuit } from '../ui/web/protocol.js';
 
 /**
  * The circuits of every Flux package installed where `fromDir` can see them (node_modules folders

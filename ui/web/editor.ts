@@ -6,6 +6,7 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { api, colorOf, fmt, type Live } from './live.js';
 import { html } from './views.js';
+import type { InstalledCircuit } from './protocol.js';
 
 type Quantity = number | string;
 
@@ -385,18 +386,6 @@ function AddProjection({ view, edit }: { view: CircuitView; edit: (label: string
     </div>
     <button data-testid="add-proj" onClick=${submit}>Add projection</button>
   </details>`;
-}
-
-interface InstalledCircuit {
-  package: string;
-  version: string;
-  description?: string;
-  module: string;
-  circuit: string;
-  populations: number;
-  neurons: number;
-  ports: string[];
-  problem?: string;
 }
 
 /** The component browser: circuits of installed Flux packages, each insertable as a module. */

@@ -9,6 +9,20 @@ export interface LayoutPopulation {
   rows: number;
 }
 
+/** A circuit of an installed Flux package, as the component browser lists it (GET /api/packages). */
+export interface InstalledCircuit {
+  package: string;
+  version: string;
+  description?: string;
+  /** What an include names: `<package>/<circuit>`. */
+  module: string;
+  circuit: string;
+  populations: number;
+  neurons: number;
+  ports: string[];
+  problem?: string;
+}
+
 /** The populations of the spike frames, in frame order; a new id when the circuit changes. */
 export interface Layout {
   id: number;
