@@ -21,12 +21,18 @@ export function ddsTopicName(topic: string): string {
   return `rt${abs}`;
 }
 
-/** `sensor_msgs/msg/LaserScan` (or `sensor_msgs/LaserScan`) → `sensor_msgs::msg::dds_::LaserScan_`. */
-export function ddsTypeName(type: string): string {
+/** `sensor_msgs/msg/LaserScan` (or `sensor_msgs/LaserScan`) → [`sensor_msgs`, `msg`, `LaserScan`]. */
+function typeParts(type: string): [string, string, string] {
   const parts = type.split('/');
   if (parts.length === 2) parts.splice(1, 0, 'msg');
   if (parts.length !== 3 || parts.some((p) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(p))) throw new Error(`not a ROS 2 message type: ${type} (expected package/msg/Type)`);
-  return `${parts[0]}::${parts[1]}::dds_::${parts[2]}_`;
+  return parts as [string, string, string];
+}
+
+/** `sensor_msgs/msg/LaserScan` (or `sensor_msgs/LaserScan`) → `sensor_msgs::msg::dds_::LaserScan_`. */
+export function ddsTypeName(type: string): string {
+  const [pkg, kind, name] = typeParts(type);
+  return `${pkg}::${kind}::dds_::${name}_`;
 }
 
 /** The domain ROS 2 would use: ROS_DOMAIN_ID, 0 when unset. */
@@ -44,9 +50,9 @@ export function rosDomainId(env: NodeJS.ProcessEnv = process.env): number {
  * share/<pkg>/msg/<Type>.json), or null where none is installed (Humble, or no ROS at all).
  */
 export function installedTypeHash(type: string, env: NodeJS.ProcessEnv = process.env): string | null {
-  const [pkg, , name] = type.split('/').length === 2 ? [type.split('/')[0], 'msg', type.split('/')[1]] : type.split('/');
+  const [pkg, , name] = typeParts(type);
   for (const prefix of (env.AMENT_PREFIX_PATH ?? '').split(':').filter(Boolean)) {
-    const file = join(prefix, 'share', pkg!, 'msg', `${name}.json`);
+    const file = join(prefix, 'share', pkg, 'msg', `${name}.json`);
     if (!existsSync(file)) continue;
     try {
       const doc = JSON.parse(readFileSync(file, 'utf8')) as { type_hashes?: { type_name: string; hash_string: string }[] };
