@@ -198,6 +198,9 @@ export interface LoadedBridge {
   extensions: { load: string[]; nodes: NodeSpec[]; dir: string; file: string; locate: (path: string) => number | undefined };
 }
 
+/** What every bridge document can use without loading a module: the built-in compute nodes and the topic and device I/O. */
+export const STANDARD_EXTENSIONS: Extension[] = [...BUILTIN_EXTENSIONS, ...(IO_EXTENSIONS as Extension[])];
+
 /**
  * The bridge schema with every known extension's options schema in place (for editors): a node's
  * `options` are checked against the schema of the extension its `type` names.
@@ -217,7 +220,7 @@ export function bridgeSchemaWith(registry: ExtensionRegistry): Record<string, un
  * Loads the extension modules a bridge document names and checks every node's type and options
  * against the extension's schema: a problem names the file, line and path (and the extension).
  */
-export async function prepareExtensions(loaded: LoadedBridge, builtins: Extension[] = [...BUILTIN_EXTENSIONS, ...(IO_EXTENSIONS as Extension[])]): Promise<ExtensionRegistry> {
+export async function prepareExtensions(loaded: LoadedBridge, builtins: Extension[] = STANDARD_EXTENSIONS): Promise<ExtensionRegistry> {
   const { load, nodes, dir, file, locate } = loaded.extensions;
   const registry = new ExtensionRegistry(builtins);
   const issues = new IssueList(file, locate);

@@ -12,10 +12,7 @@ import { simulate } from './simulate.js';
 import { inspect, isBridge } from './inspect.js';
 import { fluxAdd, fluxPack } from './packages.js';
 import { nirExport, nirImport } from './nir.js';
-import { bridgeSchemaWith, loadBridge, prepareExtensions } from '../bridge/config.js';
-import type { Extension } from '../extensions/api.js';
-import { BUILTIN_EXTENSIONS } from '../extensions/builtin/index.js';
-import { IO_EXTENSIONS } from '../extensions/io/index.js';
+import { bridgeSchemaWith, loadBridge, prepareExtensions, STANDARD_EXTENSIONS } from '../bridge/config.js';
 import { ExtensionRegistry } from '../extensions/registry.js';
 import { run } from './run.js';
 import { splitRosArgs } from '../bridge/node/rosargs.js';
@@ -209,7 +206,7 @@ export function buildCli(rosArgs: string[] = []): Command {
     .option('--bridge [document]', 'the bridge schema; with a document, also the extensions its modules provide')
     .action(async (o: { bridge?: string | boolean }) => {
       if (!o.bridge) return console.log(JSON.stringify(circuitSchema(), null, 2));
-      const registry = typeof o.bridge === 'string' ? await prepareExtensions(loadBridge(o.bridge)) : new ExtensionRegistry([...BUILTIN_EXTENSIONS, ...(IO_EXTENSIONS as Extension[])]);
+      const registry = typeof o.bridge === 'string' ? await prepareExtensions(loadBridge(o.bridge)) : new ExtensionRegistry(STANDARD_EXTENSIONS);
       console.log(JSON.stringify(bridgeSchemaWith(registry), null, 2));
     });
 
