@@ -3,12 +3,16 @@
 // rate, right after a tick -> limits -> field path into its message -> encode -> topic. Latest-value sampling everywhere: no queue
 // grows when the engine or a publisher is slower than a sensor.
 //
-// Safety: an input older than its timeout is stale; outputs that need it publish their safe value. A
-// watchdog, on its own timer, publishes every output's safe value when no tick has finished within
-// `watchdogMs` of clock time (an engine stuck in an awaited step, e.g. a lost GPU; under simulated
-// time, an engine that has fallen that far behind the simulation). A tick that blocks the event loop
-// also blocks this watchdog: a synchronous CPU step must stay short (it is, at robot sizes).
-// Malformed bytes, non-finite and out-of-range values are counted and dropped, never encoded.
+// Safety: an input older than its timeout is stale; outputs that need it publish their safe value. Two
+// watchdogs publish every output's safe value when no tick has finished within `watchdogMs`: one on
+// this thread's timer (an engine stuck in an awaited step, e.g. a lost GPU; under simulated time, an
+// engine that has fallen that far behind the simulation), and the guard thread (bridge/safety), which
+// writes through its own DDS writer or the serial port's descriptor and so also covers a loop whose
+// thread is frozen (a long compile, an endless loop, a flood). After a stall the loop's outputs count
+// again only once it has run on time for a whole watchdog period; below a real-time factor bound they
+// are safe too (bridge/safety/loop-health.ts). NaN or infinite neuron state, or a decoded output
+// that is not finite, is a failed tick that names the population. Malformed bytes, non-finite and
+// out-of-range values are counted and dropped, never encoded.
 //
 // Live reconfiguration (ROS parameters, the dashboard): the tick rate, the watchdog, topic names and
 // stamped/unstamped outputs change between ticks without stopping the loop; decoders and limiters keep
@@ -31,6 +35,10 @@ import { Limiter, type LimitSpec } from './limits.js';
 import { WallClock, type Clock } from './clock.js';
 import { DEFAULT_QOS, SENSOR_QOS, type QoS, type Transport } from './transport/transport.js';
 import { RELAY_DRIVE, SpikeReceiver, SpikeSender, type SpikeLinkStats, type SpikeReceiveSpec, type SpikeSendSpec } from './spike-link.js';
+import { SafetyGuard } from './safety/guard.js';
+import { LoopHealth } from './safety/loop-health.js';
+import type { GuardChannel } from './safety/protocol.js';
+import { fstatSync } from 'node:fs';
 
 export interface InputBinding {
   /** The circuit input it drives (a population input, or a signal input feeding a modulator). */
@@ -105,6 +113,15 @@ export interface BridgeConfig {
   spikes?: { send: SpikeSendSpec[]; receive: SpikeReceiveSpec[] };
   /** Extension nodes (extensions/host.ts), started by prepare(); their registry from prepareExtensions. */
   extensions?: { registry: ExtensionRegistry; nodes: NodeSpec[]; dir: string };
+  /**
+   * The guard thread (bridge/safety): on by default wherever an output has a path it can write without
+   * this thread (DDS topics, serial devices); false turns it off.
+   */
+  guard?: boolean;
+  /** Below this real-time factor (engine time per clock time, over a short window) the outputs are safe (default 0.5). */
+  minRealtimeFactor?: number;
+  /** How often (clock ms) every population's state is checked for NaN and infinities (default 100). */
+  stateCheckMs?: number;
 }
 
 export interface BridgeStats {
@@ -118,6 +135,8 @@ export interface BridgeStats {
   /** Ticks that finished after the next one was due. */
   overruns: number;
   watchdogTrips: number;
+  /** Trips of the guard thread (a frozen or late loop), included in watchdogTrips. */
+  guardTrips: number;
   /** Ticks that failed (the engine threw) and publishes that threw; each sent the outputs safe. */
   errors: number;
 }
@@ -196,7 +215,7 @@ function saturate(x: number, lo: number, hi: number): number {
 }
 
 export class Bridge {
-  readonly stats: BridgeStats = { received: 0, malformed: 0, nonFinite: 0, outOfRange: 0, published: 0, safePublished: 0, ticks: 0, overruns: 0, watchdogTrips: 0, errors: 0 };
+  readonly stats: BridgeStats = { received: 0, malformed: 0, nonFinite: 0, outOfRange: 0, published: 0, safePublished: 0, ticks: 0, overruns: 0, watchdogTrips: 0, guardTrips: 0, errors: 0 };
   private readonly inputs: LiveInput[] = [];
   private readonly outputs: LiveOutput[] = [];
   /** Populations the decoders read, with a scratch buffer each for one step's spike indices. */
@@ -236,6 +255,16 @@ export class Bridge {
   private linkTick = 0;
   /** Extension nodes of the document (null without any). */
   readonly host: ExtensionHost | null = null;
+  /** Whether the loop's outputs can be trusted (stalls, real-time factor). */
+  private readonly health: LoopHealth;
+  /** The guard thread, while running with at least one channel. */
+  private guard: SafetyGuard | null = null;
+  /** Guard trips already handed to `health`. */
+  private guardTripsSeen = 0;
+  /** Wall time of the next refresh of the guard's channels (a device reconnects on another descriptor). */
+  private guardRefreshWall = 0;
+  /** Clock time of the next check of the neurons' state. */
+  private nextStateCheck = -Infinity;
 
   constructor(
     private readonly engine: Engine<Backend>,
@@ -246,6 +275,7 @@ export class Bridge {
     this.clock = () => this.time.now();
     this.periodMs = 1000 / (config.tickHz ?? 1000);
     this.watchdogMs = config.watchdogMs ?? 50;
+    this.health = new LoopHealth({ watchdogMs: this.watchdogMs, periodMs: this.periodMs, minRealtimeFactor: config.minRealtimeFactor });
     const circuit = engine.circuit;
     const deviceOf = (name: string, what: string): Device => {
       const d = config.devices?.get(name);
@@ -499,11 +529,14 @@ export class Bridge {
   setTickHz(hz: number): void {
     if (!(hz > 0 && hz <= 100_000)) throw new Error(`tick rate ${hz} Hz: give a rate in (0, 100000]`);
     this.periodMs = 1000 / hz;
+    this.health.configure({ periodMs: this.periodMs });
   }
 
   setWatchdogMs(ms: number): void {
     if (!(ms > 0)) throw new Error(`watchdog ${ms} ms: give a positive time`);
     this.watchdogMs = ms;
+    this.health.configure({ watchdogMs: ms });
+    this.guard?.setDeadline(this.guardDeadline());
     if (this.running) this.startWatchdog();
   }
 
@@ -587,6 +620,7 @@ export class Bridge {
     this.lastTickDone = this.clock();
     this.lastTickWall = performance.now();
     this.startWatchdog();
+    this.startGuard();
     // run() survives failed ticks itself; this catches what could still escape (never silently).
     this.loop = this.run().catch((e) => this.failed(e));
   }
@@ -602,6 +636,7 @@ export class Bridge {
     if (!this.config.clock) this.time.close();
     else this.wakeLoop?.();
     this.watchdogSub?.unsubscribe();
+    this.guard?.arm(false);
     for (const inp of this.inputs) inp.sub?.unsubscribe();
     if (options.safe !== false) for (const out of this.outputs) this.sendSafe(out);
     for (const out of this.outputs) this.closeSink(out);
@@ -612,6 +647,99 @@ export class Bridge {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([loop, new Promise<void>((r) => (timer = setTimeout(r, 500)))]);
     clearTimeout(timer);
+    const guard = this.guard;
+    this.guard = null;
+    await guard?.close();
+  }
+
+  /**
+   * The guard thread, when some output can be written without this thread. Its deadline is the
+   * watchdog's in wall time (under a simulated clock, which may pause, at least 1 s of it).
+   */
+  private startGuard(): void {
+    if (this.config.guard === false || this.guard) return;
+    const channels = this.guardChannels();
+    if (!channels.length) return;
+    try {
+      this.guard = new SafetyGuard({ deadlineMs: this.guardDeadline(), channels, onReport: (m) => this.report(() => m) });
+    } catch (e) {
+      this.report(() => `no guard thread: ${(e as Error).message}`);
+    }
+  }
+
+  private guardDeadline(): number {
+    return this.time.catchUp ? Math.max(this.watchdogMs, 1000) : this.watchdogMs;
+  }
+
+  /** Every output's safe message with the endpoint the guard thread can write it to. */
+  private guardChannels(): GuardChannel[] {
+    const channels: GuardChannel[] = [];
+    for (const out of this.outputs) {
+      const periodMs = 1000 / out.spec.rateHz;
+      const safe = out.values.map((v) => v.limiter.spec.safe ?? 0);
+      const name = out.spec.name;
+      try {
+        if (out.device) {
+          const f = out.device.guardFrame?.(Object.fromEntries(out.spec.values.map((v, k) => [v.path, safe[k]])));
+          if (!f) continue;
+          const st = fstatSync(f.fd);
+          channels.push({ kind: 'fd', name, fd: f.fd, dev: st.dev, ino: st.ino, bytes: f.bytes, periodMs });
+          continue;
+        }
+        const opts = this.topicOptions(out.spec);
+        const endpoint = this.transport.guardEndpoint?.(opts.topic, out.type, opts.qos);
+        if (!endpoint) continue;
+        const wire = topicWire(opts, this.config.definitions);
+        wire.paths.forEach((p, k) => p.set(wire.template, safe[k]));
+        // A zero stamp: ros2_control's diff_drive_controller takes it as "now" rather than as an old command.
+        if (wire.stamp) (wire.stamp.sec = 0), (wire.stamp.nanosec = 0);
+        channels.push({ ...endpoint, name, bytes: wire.codec.encode(wire.template), periodMs });
+      } catch (e) {
+        this.report(() => `guard: no safe channel for output ${name}: ${(e as Error).message}`);
+      }
+    }
+    return channels;
+  }
+
+  /**
+   * The last resort (a fatal error on this thread, just before the process exits): every output's safe
+   * value through this thread's publishers, and through the guard's own channels, synchronously.
+   */
+  emergencyStop(): void {
+    for (const out of this.outputs) {
+      try {
+        this.sendSafe(out);
+      } catch {
+        // The others must still go safe.
+      }
+    }
+    try {
+      this.host?.goSafe();
+    } catch {
+      // As above.
+    }
+    this.guard?.emitNow();
+  }
+
+  /**
+   * Sends every output safe now and keeps it there until the loop has run on time again: before work
+   * between ticks that may take longer than a tick (a structural live edit, a module insert).
+   */
+  holdSafe(reason: string): void {
+    this.health.stalled(reason);
+    for (const out of this.outputs) {
+      try {
+        this.sendSafe(out);
+      } catch {
+        // send() reports its own failures.
+      }
+    }
+    this.host?.goSafe();
+  }
+
+  /** Why the outputs are held safe now (a stall, a slow loop, bad state), or null. */
+  get unsafeReason(): string | null {
+    return this.health.unsafe;
   }
 
   /** Bytes in -> checked value out; everything dropped is counted. */
@@ -693,6 +821,7 @@ export class Bridge {
       this.lastTickDone = this.clock();
       this.lastTickWall = performance.now();
       if (this.tripped) this.tripped = false;
+      this.afterTick(due, this.lastTickDone);
       this.publishDue(this.lastTickDone);
       this.config.onTick?.(start, this.lastTickDone);
       // Behind real time: skip the missed ticks (running them in a burst only adds latency). Behind
@@ -701,6 +830,41 @@ export class Bridge {
         this.stats.overruns++;
         due = this.clock();
       }
+    }
+  }
+
+  /** Kicks the guard thread and takes its trips into the loop's health. */
+  private afterTick(due: number, end: number): void {
+    const guard = this.guard;
+    if (guard) {
+      guard.kick();
+      guard.arm(true);
+      const trips = guard.trips;
+      if (trips > this.guardTripsSeen) {
+        this.stats.watchdogTrips += trips - this.guardTripsSeen;
+        this.stats.guardTrips += trips - this.guardTripsSeen;
+        this.guardTripsSeen = trips;
+        this.health.stalled('the guard thread tripped');
+      }
+    }
+    this.health.tick(due, end);
+    if (guard?.tripped && this.health.unsafe === null) guard.clearTrip();
+    const wall = performance.now();
+    if (guard && wall >= this.guardRefreshWall) {
+      this.guardRefreshWall = wall + 500;
+      guard.setChannels(this.guardChannels());
+    }
+  }
+
+  /** NaN or infinite neuron state is a failed tick that names the population (rates would silently read 0). */
+  private async checkState(now: number): Promise<void> {
+    if (now < this.nextStateCheck) return;
+    this.nextStateCheck = now + (this.config.stateCheckMs ?? 100);
+    const backend = this.engine.backend;
+    for (const pop of this.engine.circuit.populations) {
+      if (pop.model === 'poisson') continue;
+      const v = await backend.readState(pop.name, 'v');
+      for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i])) throw new Error(`population ${pop.name}: neuron ${i} has v = ${v[i]} (non-finite state; the circuit's parameters or an edit made it diverge)`);
     }
   }
 
@@ -729,6 +893,8 @@ export class Bridge {
     if (this.receivers.length) await this.stepWithRelays(steps, backend.dt);
     else await this.engine.step(steps);
     this.linkTick++;
+    // A failed check throws after the step: the outputs go safe and the next tick checks again.
+    await this.checkState(now);
     const rec = backend.recording();
     const all = tap ? new Map(Object.keys(rec.populations).map((pop) => [pop, takeSpikes(rec, pop)])) : null;
     const taken = new Map([...this.decoded.keys()].map((pop) => [pop, { ...(all?.get(pop) ?? takeSpikes(rec, pop)), at: 0 }]));
@@ -821,6 +987,7 @@ export class Bridge {
       const wall = performance.now();
       if (!this.tripped && (this.clock() - this.lastTickDone > limitMs || wall - this.lastTickWall > Math.max(limitMs, 1000))) {
         this.tripped = true;
+        this.health.stalled(`no tick for ${Math.round(this.clock() - this.lastTickDone)} ms`);
         this.stats.watchdogTrips++;
         for (const out of this.outputs) this.sendSafe(out);
         this.host?.goSafe();
@@ -867,13 +1034,20 @@ export class Bridge {
     const now = this.clock();
     if (!out.sink) return;
     const needs = out.spec.requires ?? this.inputs.map((i) => i.spec.input);
-    const unsafe = this.tripped || this.inputs.some((i) => needs.includes(i.spec.input) && this.stale(i, now));
+    const unsafe = this.tripped || this.health.unsafe !== null || this.inputs.some((i) => needs.includes(i.spec.input) && this.stale(i, now));
     const dtS = Number.isFinite(out.lastAt) ? (now - out.lastAt) / 1000 : 0;
     out.lastAt = now;
     if (unsafe) return this.sendSafe(out);
     // A value from an extension node that has none (it failed without a safe value, or has not
     // answered yet) sends the whole output safe.
     const raw = out.values.map((v) => (v.from ? scalar(this.host?.value(v.from)) : decoded(v)));
+    const bad = raw.findIndex((x, k) => !Number.isFinite(x) && !out.values[k].from);
+    if (bad >= 0) {
+      // A decoded value from the engine that is not finite is a failed tick, named (never a silent 0).
+      const v = out.values[bad];
+      this.failed(new Error(`output ${out.spec.name} ${out.spec.values[bad].path} decoded ${raw[bad]} from ${v.terms.map((t) => t.population).join(', ')}`));
+      return;
+    }
     if (raw.some((x) => !Number.isFinite(x))) return this.sendSafe(out);
     this.send(out, out.values.map((v, k) => v.limiter.apply(raw[k], dtS)), false);
   }

@@ -18,6 +18,11 @@ export interface Device {
   open(): Promise<void>;
   /** Writes the outputs' safe values where it can, then closes. */
   close(): Promise<void>;
+  /**
+   * For the guard thread (bridge/safety): a descriptor of this process and the bytes that set these
+   * output values, written without this thread; null or absent where the device has none (a board).
+   */
+  guardFrame?(values: Record<string, number>): { fd: number; bytes: Uint8Array } | null;
 }
 
 /** How a bridge document declares a device: exactly one of these. */
@@ -45,6 +50,9 @@ class SerialAdapter implements Device {
   }
   close(): Promise<void> {
     return this.dev.stop();
+  }
+  guardFrame(values: Record<string, number>): { fd: number; bytes: Uint8Array } | null {
+    return this.dev.guardFrame(values);
   }
 }
 

@@ -2,7 +2,8 @@
 // built-in simulated robot (--sim <arena>), or on an empty in-process graph, until a signal.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { FluxNode, exitOnSignals, shutdownSummary } from '../bridge/node/node.js';
+import { FluxNode, exitOnFatal, exitOnSignals, shutdownSummary } from '../bridge/node/node.js';
+import { installTestHooks } from './test-hooks.js';
 import type { BackendChoice } from '../engine/engine.js';
 import { ClosedLoop } from '../sim/loop.js';
 import { ProgressReward } from '../sim/reward.js';
@@ -76,6 +77,8 @@ export async function run(bridgeFile: string, rosArgs: string[], o: RunOptions):
     return shutdownSummary(node);
   };
   const release = exitOnSignals(stop);
+  exitOnFatal(() => node.bridge);
+  installTestHooks();
   console.log('flux: running; Ctrl-C (SIGINT) or SIGTERM stops it after publishing the safe command');
   const status = statusLines(node, o.status, () => '');
   if (o.durationMs !== undefined) {
@@ -104,6 +107,8 @@ async function runSim(bridgeFile: string, rosArgs: string[], o: RunOptions): Pro
     return `${s.simSeconds.toFixed(1)} s simulated, ${s.distance.toFixed(2)} m driven, ${s.collisions} collisions, closest approach ${(s.minClearance * 100).toFixed(0)} cm; trajectory plot ${plot} (open it in a browser)`;
   };
   const release = exitOnSignals(finish, undefined, 1800);
+  exitOnFatal(() => node.bridge);
+  installTestHooks();
   console.log(`flux: running; Ctrl-C stops it (safe command, then the trajectory plot in ${plot})`);
   const t0 = performance.now();
   let last = { wall: t0, sim: 0 };

@@ -6,6 +6,7 @@
 // one keeps driving the robot, then swapped in between two ticks (a hot swap; the new network starts
 // from its initial state). If the new one cannot be built, the old one keeps running and the
 // parameter goes back to its old value.
+import { writeSync } from 'node:fs';
 import { Engine, type BackendChoice } from '../../engine/engine.js';
 import type { Backend } from '../../engine/backends/backend.js';
 import type { GpuContext } from '../../engine/backends/webgpu/gpu.js';
@@ -394,6 +395,30 @@ export function exitOnSignals(shutdown: (signal: NodeJS.Signals) => Promise<stri
   return () => {
     process.off('SIGINT', handler);
     process.off('SIGTERM', handler);
+  };
+}
+
+/**
+ * The last resort: an uncaught exception or an unhandled rejection anywhere in the process publishes
+ * every output's safe value (through the loop's publishers and the guard thread's own channels,
+ * synchronously) before the process exits non-zero with the error. Returns the function that removes it.
+ */
+export function exitOnFatal(bridge: () => Bridge | null, exit: (code: number) => void = (c) => process.exit(c), log: (l: string) => void = (l) => writeSync(2, l + '\n')): () => void {
+  const handler = (e: unknown, what: string) => {
+    try {
+      bridge()?.emergencyStop();
+      log(`flux: ${what}: ${(e as Error)?.stack ?? String(e)}\nflux: every output was sent its safe value; exiting`);
+    } finally {
+      exit(1);
+    }
+  };
+  const onException = (e: unknown) => handler(e, 'uncaught exception');
+  const onRejection = (e: unknown) => handler(e, 'unhandled rejection');
+  process.on('uncaughtException', onException);
+  process.on('unhandledRejection', onRejection);
+  return () => {
+    process.off('uncaughtException', onException);
+    process.off('unhandledRejection', onRejection);
   };
 }
 

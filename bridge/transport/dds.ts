@@ -10,7 +10,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ddsAddon, type AddonParticipant, type AddonReader, type AddonWriter, type DdsEvent, type DdsQos } from './dds-addon.js';
-import type { Publisher, QoS, Transport } from './transport.js';
+import type { GuardEndpoint, Publisher, QoS, Transport } from './transport.js';
 import { encodeParticipantEntitiesInfo, gidBytesFor, ROS_DISCOVERY_TOPIC, ROS_DISCOVERY_TYPE } from './ros-graph.js';
 
 export { ddsUnavailable } from './dds-addon.js';
@@ -248,6 +248,12 @@ export class DdsTransport implements Transport {
   /** Every open endpoint's state: what matched, what did not and why, what was lost. */
   diagnostics(): DdsEndpointStatus[] {
     return [...this.endpoints].map((e) => ({ ...e.status, qos: { ...e.status.qos } }));
+  }
+
+  /** The same topic, type and QoS for the guard thread's own writer (bridge/safety). */
+  guardEndpoint(topic: string, type: string, qos: QoS): GuardEndpoint {
+    const q = this.qos(qos, type);
+    return { kind: 'dds', domainId: this.domainId, ddsTopic: ddsTopicName(topic), ddsType: ddsTypeName(type), reliability: q.reliability, durability: q.durability, depth: q.depth, ...(q.userData ? { userData: q.userData } : {}) };
   }
 
   /** The participant's GUID (16 bytes), for matching Flux in a DDS tool's participant list. */

@@ -1,7 +1,7 @@
 // Topic name resolution for transports that have no rcl to do it (memory, the simulated robot): the
 // node's namespace and the --ros-args remaps apply here exactly as rcl applies them on the ROS
 // transport, so one launch line means the same topics everywhere.
-import type { Publisher, QoS, Transport } from './transport.js';
+import type { GuardEndpoint, Publisher, QoS, Transport } from './transport.js';
 
 export class RemapTransport implements Transport {
   readonly name: string;
@@ -19,6 +19,10 @@ export class RemapTransport implements Transport {
 
   advertise(topic: string, type: string, qos: QoS): Publisher {
     return this.inner.advertise(this.resolve(topic), type, qos);
+  }
+
+  guardEndpoint(topic: string, type: string, qos: QoS): GuardEndpoint | null {
+    return this.inner.guardEndpoint?.(this.resolve(topic), type, qos) ?? null;
   }
 
   close(): Promise<void> {

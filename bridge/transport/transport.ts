@@ -19,8 +19,28 @@ export interface Publisher {
   close(): void;
 }
 
+/**
+ * A transport endpoint that another thread of this process can open by itself (plain data): the guard
+ * thread (bridge/safety) writes safe commands through its own endpoint when the loop's thread is frozen.
+ */
+export interface GuardEndpoint {
+  kind: 'dds';
+  domainId: number;
+  ddsTopic: string;
+  ddsType: string;
+  reliability: QoS['reliability'];
+  durability: QoS['durability'];
+  depth: number;
+  userData?: string;
+}
+
 export interface Transport {
   readonly name: string;
+  /**
+   * Where a guard thread can publish on `topic` without this thread (null or absent: nowhere, e.g. an
+   * in-process transport, which freezes with the loop anyway).
+   */
+  guardEndpoint?(topic: string, type: string, qos: QoS): GuardEndpoint | null;
   /** Calls `onMessage` for every sample received; returns the unsubscribe function. */
   subscribe(topic: string, type: string, qos: QoS, onMessage: (bytes: Uint8Array) => void): () => void;
   advertise(topic: string, type: string, qos: QoS): Publisher;
