@@ -215,6 +215,18 @@ export class SerialDevice {
     return this.openedPath;
   }
 
+  /**
+   * For the guard thread (bridge/safety): the open port's descriptor and the frame that sets `values`
+   * (the other output fields at their safe values), or null while not connected.
+   */
+  guardFrame(values: Record<string, number>): { fd: number; bytes: Uint8Array } | null {
+    const fd = (this.port as unknown as { port?: { fd?: unknown } } | null)?.port?.fd;
+    if (!this.output || typeof fd !== 'number' || fd < 0 || this.statusSubject.value !== 'connected') return null;
+    const frame: Record<string, number> = { ...zeros(this.output.fields), ...(this.cfg.output?.safe ?? {}) };
+    for (const [k, v] of Object.entries(values)) if (Object.hasOwn(frame, k)) frame[k] = v;
+    return { fd, bytes: this.encode(frame) };
+  }
+
   /** Opens the port; resolves once connected or after the first failed try (it keeps retrying). */
   async start(): Promise<void> {
     if (this.started) return;
