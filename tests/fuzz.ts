@@ -2,15 +2,20 @@
 // and the tally that `npm run fuzz` prints and the README keeps.
 //
 // In `npm test` every property runs its CI count (bounded so the suite stays well under CI's limit);
-// `npm run fuzz` multiplies every count by FLUX_FUZZ_SCALE and collects each property's tally
-// (inputs, crashes, hangs, non-finite states accepted) in the JSON-lines file FLUX_FUZZ_REPORT.
+// `npm run fuzz` (tests/fuzz-campaign.mjs) runs the campaign counts and collects each property's
+// tally (inputs, crashes, hangs, non-finite states accepted) in the JSON-lines file FLUX_FUZZ_REPORT.
 import { appendFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 
-/** A property's number of runs: its CI count times FLUX_FUZZ_SCALE (default 1). */
-export function runs(ciCount: number): number {
-  const scale = Number(process.env.FLUX_FUZZ_SCALE ?? '1');
-  return Math.max(1, Math.round(ciCount * (Number.isFinite(scale) && scale > 0 ? scale : 1)));
+/**
+ * A property's number of runs: its CI count in `npm test`; in the campaign (`npm run fuzz` sets
+ * FLUX_FUZZ_CAMPAIGN) its campaign count, or its CI count times FLUX_FUZZ_SCALE (default 100).
+ */
+export function runs(ciCount: number, campaignCount?: number): number {
+  if (!process.env.FLUX_FUZZ_CAMPAIGN) return ciCount;
+  if (campaignCount !== undefined) return campaignCount;
+  const scale = Number(process.env.FLUX_FUZZ_SCALE ?? '100');
+  return Math.max(1, Math.round(ciCount * (Number.isFinite(scale) && scale > 0 ? scale : 100)));
 }
 
 /** One input taking longer than this (ms) is a hang (the issue's bound: 1 s per input). */
