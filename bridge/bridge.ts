@@ -127,6 +127,8 @@ export interface BridgeConfig {
 export interface BridgeStats {
   received: number;
   malformed: number;
+  /** Samples replaced by a newer one before they were decoded (a flood costs only the newest). */
+  superseded: number;
   nonFinite: number;
   outOfRange: number;
   published: number;
@@ -215,7 +217,7 @@ function saturate(x: number, lo: number, hi: number): number {
 }
 
 export class Bridge {
-  readonly stats: BridgeStats = { received: 0, malformed: 0, nonFinite: 0, outOfRange: 0, published: 0, safePublished: 0, ticks: 0, overruns: 0, watchdogTrips: 0, guardTrips: 0, errors: 0 };
+  readonly stats: BridgeStats = { received: 0, malformed: 0, superseded: 0, nonFinite: 0, outOfRange: 0, published: 0, safePublished: 0, ticks: 0, overruns: 0, watchdogTrips: 0, guardTrips: 0, errors: 0 };
   private readonly inputs: LiveInput[] = [];
   private readonly outputs: LiveOutput[] = [];
   /** Populations the decoders read, with a scratch buffer each for one step's spike indices. */
@@ -446,6 +448,7 @@ export class Bridge {
       count: (what, n = 1) => {
         if (what === 'received') this.stats.received += n;
         else if (what === 'malformed') this.stats.malformed += n;
+        else if (what === 'superseded') this.stats.superseded += n;
       },
       fail: onFail,
       rosTime: () => this.time.rosTime(),

@@ -2,7 +2,10 @@
 // `pose.pose.orientation` (a message of numbers: its numeric fields in definition order). A path is
 // compiled once against the message definition, so a typo is reported when the bridge starts, with
 // the fields that exist, not at the first message. Reading yields a number or a number array; writing
-// (outputs) puts a number or an array into a message object.
+// (outputs) puts a number or an array into a message object. A message the path does not fit (an index
+// outside the array, a slice longer than it, an empty selection) is refused with a FieldPathError, which
+// the input path counts as malformed: the input then goes stale as for a silent sensor, instead of
+// passing on a shorter slice or an empty one that encodes as NaN.
 import type { MessageDefinition, MessageDefinitionField } from '@foxglove/message-definition';
 
 export class FieldPathError extends Error {}
@@ -23,6 +26,12 @@ const TIME: MessageDefinition = { name: 'builtin_interfaces/Time', definitions: 
 
 const NUMERIC = /^(u?int(8|16|32|64)|float(32|64)|byte|char|bool|time|duration)$/;
 
+/** Names that reach an object's prototype machinery when used as keys: never a path segment. */
+export const FORBIDDEN_SEGMENTS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** Largest index or slice bound a path may name (bounds what writing a slice allocates). */
+export const MAX_INDEX = 1 << 20;
+
 function parse(text: string): Step[] {
   const steps: Step[] = [];
   const re = /([A-Za-z_][A-Za-z0-9_]*)|\[(-?\d*)(?::(-?\d*))?(?::(\d*))?\]|(\.)/gy;
@@ -36,6 +45,7 @@ function parse(text: string): Step[] {
     pos = re.lastIndex;
     if (m[1] !== undefined) {
       if (!expectName) throw new FieldPathError(`field path "${text}": expected "." or "[" before "${m[1]}"`);
+      if (FORBIDDEN_SEGMENTS.has(m[1])) throw new FieldPathError(`field path "${text}": "${m[1]}" is not allowed as a field name`);
       steps.push({ kind: 'field', name: m[1] });
       expectName = false;
     } else if (m[5] !== undefined) {
@@ -43,14 +53,23 @@ function parse(text: string): Step[] {
       expectName = true;
     } else {
       const isSlice = m[0].includes(':');
-      const num = (s: string | undefined) => (s === undefined || s === '' ? undefined : Number(s));
+      const num = (s: string | undefined) => {
+        if (s === undefined || s === '') return undefined;
+        const v = Number(s);
+        if (!(Math.abs(v) <= MAX_INDEX)) throw new FieldPathError(`field path "${text}": ${s} is beyond the largest index (${MAX_INDEX})`);
+        return v;
+      };
       if (!isSlice) {
         if (m[2] === '') throw new FieldPathError(`field path "${text}": empty index`);
-        steps.push({ kind: 'index', i: Number(m[2]) });
+        steps.push({ kind: 'index', i: num(m[2])! });
       } else {
         const step = num(m[4]) ?? 1;
         if (step < 1) throw new FieldPathError(`field path "${text}": slice step must be >= 1`);
-        steps.push({ kind: 'slice', start: num(m[2]), end: num(m[3]), step });
+        const start = num(m[2]);
+        const end = num(m[3]);
+        // Bounds of the same sign select nothing in any array when start >= end.
+        if (start !== undefined && end !== undefined && (start < 0) === (end < 0) && start >= end) throw new FieldPathError(`field path "${text}": slice ${m[0]} selects nothing`);
+        steps.push({ kind: 'slice', start, end, step });
       }
     }
   }
@@ -66,6 +85,7 @@ export function compileFieldPath(text: string, definitions: MessageDefinition[])
   let def: MessageDefinition | undefined = definitions[0] as MessageDefinition | undefined;
   let fieldType: string | null = null;
   let isArray = false;
+  let fixedLength: number | undefined;
   let vector = false;
   for (const s of steps) {
     if (s.kind === 'field') {
@@ -75,11 +95,17 @@ export function compileFieldPath(text: string, definitions: MessageDefinition[])
       if (!f) throw new FieldPathError(`field path "${text}": ${def.name} has no field "${s.name}"; it has ${def.definitions.filter((d) => !d.isConstant).map((d) => d.name).join(', ')}`);
       fieldType = f.type;
       isArray = f.isArray === true;
+      fixedLength = f.arrayLength;
       def = f.isComplex ? byName.get(f.type) : f.type === 'time' || f.type === 'duration' ? TIME : undefined;
     } else {
       if (!isArray) throw new FieldPathError(`field path "${text}": [${s.kind === 'index' ? s.i : '…'}] applies to a field that is not an array`);
       isArray = false;
       if (s.kind === 'slice') vector = true;
+      // A fixed-size array's length is known now: a path outside it is a mistake in the document.
+      if (fixedLength !== undefined) {
+        if (s.kind === 'index' && (s.i >= fixedLength || s.i < -fixedLength)) throw new FieldPathError(`field path "${text}": index ${s.i} is outside the field's ${fixedLength} elements`);
+        if (s.kind === 'slice') fittedSlice(s, fixedLength, text);
+      }
     }
   }
   if (isArray) vector = true;
@@ -107,7 +133,7 @@ export function compileFieldPath(text: string, definitions: MessageDefinition[])
     get(msg) {
       let cur: unknown = msg;
       for (const s of steps) {
-        if (s.kind === 'field') cur = (cur as Record<string, unknown>)[s.name];
+        if (s.kind === 'field') cur = own(cur, s.name, text);
         else {
           const arr = cur as ArrayLike<unknown>;
           if (s.kind === 'index') {
@@ -115,13 +141,14 @@ export function compileFieldPath(text: string, definitions: MessageDefinition[])
             if (i < 0 || i >= arr.length) throw new FieldPathError(`field path "${text}": index ${s.i} outside an array of ${arr.length}`);
             cur = arr[i];
           } else {
-            const [a, b] = sliceBounds(s, arr.length);
+            const [a, b] = fittedSlice(s, arr.length, text);
             const out: unknown[] = [];
             for (let i = a; i < b; i += s.step) out.push(arr[i]);
             cur = out;
           }
         }
       }
+      if ((ArrayBuffer.isView(cur) || Array.isArray(cur)) && (cur as ArrayLike<unknown>).length === 0) throw new FieldPathError(`field path "${text}": the message's array is empty`);
       return flatten(cur);
     },
     set(msg, value) {
@@ -148,6 +175,24 @@ export function compileFieldPath(text: string, definitions: MessageDefinition[])
       }
     },
   };
+}
+
+/** An own field of a decoded message (never an inherited property). */
+function own(x: unknown, name: string, text: string): unknown {
+  if (x === null || typeof x !== 'object' || !Object.hasOwn(x, name)) throw new FieldPathError(`field path "${text}": the message has no field "${name}"`);
+  return (x as Record<string, unknown>)[name];
+}
+
+/**
+ * The bounds of slice `s` in an array of `n`, which must hold every element the slice names: `[0:360]`
+ * of 100 beams, or `[-10:]` of 5, does not fit (reading it anyway gave a silently shorter slice).
+ */
+function fittedSlice(s: { start?: number; end?: number }, n: number, text: string): [number, number] {
+  const at = (x: number) => (x < 0 ? n + x : x);
+  const a = s.start === undefined ? 0 : at(s.start);
+  const b = s.end === undefined ? n : at(s.end);
+  if (a < 0 || b > n || a >= b) throw new FieldPathError(`field path "${text}": the slice does not fit the message's array of ${n}`);
+  return [a, b];
 }
 
 function sliceBounds(s: { start?: number; end?: number }, n: number): [number, number] {

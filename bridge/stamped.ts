@@ -18,7 +18,9 @@ function canonical(type: string): string {
 
 /** The stamped variant of `type`, or null when it has none. */
 export function stampedVariant(type: string): { type: string; field: string } | null {
-  return STAMPED[canonical(type)] ?? null;
+  // A document's type string is the key: own entries only (`constructor` is on every object).
+  const t = canonical(type);
+  return Object.hasOwn(STAMPED, t) ? STAMPED[t] : null;
 }
 
 /** The type and value path actually published for an output, stamped or not. */

@@ -1,7 +1,8 @@
 // CDR codecs against golden bytes from Cyclone DDS (tests/reference/cdr: msgs.idl and golden.c, run by
 // make.sh against Debian's cyclonedds-dev): an implementation independent of the @foxglove serializer.
 import { describe, it, expect } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { createCodec, CodecError } from '../bridge/codec/cdr.js';
 import { definitionsFor, splitType, type Distro } from '../bridge/codec/definitions.js';
@@ -9,8 +10,13 @@ import { ROOT } from './helpers.js';
 
 interface Golden { type: string; value: Record<string, unknown>; hex: string }
 const golden = JSON.parse(readFileSync(join(ROOT, 'tests/reference/cdr/golden.json'), 'utf8')) as Golden[];
-/** ROS 2's own test_msgs definitions, from Debian's ros2-test-interface-files (installed by .ci/run). */
-const TEST_MSGS = { dir: '/usr/share/test_interface_files/msg', package: 'test_msgs' };
+/**
+ * ROS 2's own test_msgs definitions, shipped in tests/fixtures/msgs (Apache-2.0, copied unchanged from
+ * Debian's ros2-test-interface-files) so that a machine with only Node.js runs these tests too.
+ */
+const TEST_MSGS = { dir: join(ROOT, 'tests/fixtures/msgs/test_msgs'), package: 'test_msgs' };
+/** Where Debian's package installs them (checked against the shipped copy when present). */
+const SYSTEM_TEST_MSGS = '/usr/share/test_interface_files/msg';
 
 /** Decoded numeric arrays are typed arrays; compare them as plain arrays. */
 function plain(x: unknown): unknown {
@@ -121,5 +127,64 @@ describe('CDR codecs vs Cyclone DDS golden bytes', () => {
     expect(m.alignment_check).toBe(5);
     expect(Array.from(m.int32_values_default as Int32Array)).toEqual([0, 2147483647, -2147483648]);
     expect(Array.from(m.int32_values as Int32Array)).toEqual([]);
+  });
+
+  it.skipIf(!existsSync(SYSTEM_TEST_MSGS))('the shipped test_msgs are the same files as Debian\'s ros2-test-interface-files', () => {
+    const shipped = readdirSync(TEST_MSGS.dir).filter((f) => f.endsWith('.msg')).sort();
+    expect(shipped).toEqual(readdirSync(SYSTEM_TEST_MSGS).filter((f) => f.endsWith('.msg')).sort());
+    for (const f of shipped) expect(readFileSync(join(TEST_MSGS.dir, f), 'utf8'), f).toBe(readFileSync(join(SYSTEM_TEST_MSGS, f), 'utf8'));
+  });
+});
+
+/** A JointState whose `name` announces `count` strings, followed by `extra` zero bytes. */
+function jointStateAnnouncing(count: number, extra = 16): Uint8Array {
+  const b = new Uint8Array(4 + 8 + 8 + 4 + extra);
+  const v = new DataView(b.buffer);
+  b.set([0, 1, 0, 0]);
+  // header.stamp (8 bytes) is zero; header.frame_id is "" (length 1, the NUL, 3 bytes of padding).
+  v.setUint32(12, 1, true);
+  v.setUint32(20, count, true);
+  return b;
+}
+
+describe('CDR decoding bounds every count by the bytes left (D10)', () => {
+  it('a message announcing 2^24 strings is refused at once, without allocating for them', () => {
+    const codec = createCodec('sensor_msgs/msg/JointState');
+    const wire = jointStateAnnouncing(2 ** 24);
+    codec.decode(jointStateAnnouncing(0, 12)); // warm up: the first decode compiles the reader
+    const heap = process.memoryUsage().heapUsed;
+    const start = performance.now();
+    expect(() => codec.decode(wire)).toThrow(/sensor_msgs\/msg\/JointState: malformed CDR \(name: 16777216 elements need at least 67108864 bytes, 16 left/);
+    const ms = performance.now() - start;
+    const grew = process.memoryUsage().heapUsed - heap;
+    // Before the fix: about 400 ms and a 128 MB array before the refusal.
+    expect(ms).toBeLessThan(20);
+    expect(grew).toBeLessThan(16 * 1024 * 1024);
+  });
+
+  it('every kind of sequence is bounded: numbers, booleans, strings, nested messages, and string lengths', () => {
+    const src = { msgPaths: [TEST_MSGS] };
+    const codec = createCodec('test_msgs/msg/UnboundedSequences', src);
+    const zero = codec.encode(codec.zero());
+    // The first sequence (bool_values) announces 2^32-1 elements.
+    const huge = zero.slice();
+    new DataView(huge.buffer).setUint32(4, 0xffffffff, true);
+    expect(() => codec.decode(huge)).toThrow(/bool_values: 4294967295 elements need at least 4294967295 bytes/);
+    // A string whose length runs past the end of the message (but not past its ArrayBuffer: the
+    // library would read the bytes after the view).
+    const strings = createCodec('test_msgs/msg/Strings', src);
+    const m = strings.encode(strings.zero());
+    const padded = new Uint8Array(m.length + 64);
+    padded.set(m);
+    const view = padded.subarray(0, m.length);
+    new DataView(padded.buffer).setUint32(4, m.length, true);
+    expect(() => strings.decode(view)).toThrow(new RegExp(`string_value: a string of ${m.length} bytes, ${m.length - 8} left`));
+    // A string whose last byte is not the NUL its length counts.
+    const unterminated = m.slice();
+    unterminated[8] = 0x41;
+    expect(() => strings.decode(unterminated)).toThrow(/string_value: a string without its terminating NUL/);
+    // Nested messages: BasicTypes elements are at least 35 bytes each.
+    const basic = createCodec('test_msgs/msg/Nested', src);
+    expect(() => basic.decode(basic.encode(basic.zero()))).not.toThrow();
   });
 });

@@ -544,8 +544,8 @@ describe('expression', () => {
     }
     expect(parseError('a.constructor').problem).toMatch(/unexpected character "\."/);
     expect(parseError('(a).constructor("return process")()').column).toBe(4);
-    // Declaring such a name as a port makes it a plain variable, nothing more.
-    expect(ev('constructor * 2', { constructor: 21 })).toBe(42);
+    // Such a name cannot even be declared as an input (issue 16, D11: no prototype names anywhere).
+    expect(() => ev('constructor * 2', { constructor: 21 })).toThrow(/"constructor" is not allowed as an input name/);
   });
 
   it('checks its input names and bounds nesting, and a bad live edit keeps the running expression', () => {

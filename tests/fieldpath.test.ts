@@ -3,13 +3,15 @@ import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compileFieldPath, FieldPathError } from '../bridge/fieldpath.js';
+import { stampedVariant, publishedAs } from '../bridge/stamped.js';
+import { topicWire } from '../extensions/io/ros-topic.js';
 import { createCodec } from '../bridge/codec/cdr.js';
 import { definitionsFor } from '../bridge/codec/definitions.js';
 import { ROOT } from './helpers.js';
 
 interface Golden { type: string; value: Record<string, unknown>; hex: string }
 const golden = JSON.parse(readFileSync(join(ROOT, 'tests/reference/cdr/golden.json'), 'utf8')) as Golden[];
-const TEST_MSGS = { dir: '/usr/share/test_interface_files/msg', package: 'test_msgs' };
+const TEST_MSGS = { dir: join(ROOT, 'tests/fixtures/msgs/test_msgs'), package: 'test_msgs' };
 const bytes = (hex: string) => Uint8Array.from(hex.match(/../g)!.map((h) => parseInt(h, 16)));
 
 /** The decoded golden message of a type, and its definitions. */
@@ -83,5 +85,53 @@ describe('field paths', () => {
     expect(() => compileFieldPath('', defs)).toThrow(FieldPathError);
     const p = compileFieldPath('ranges[7]', defs);
     expect(() => p.get({ ranges: [1, 2] })).toThrow(/index 7 outside an array of 2/);
+  });
+
+  it('a slice or array the message does not fit is refused, never read shorter or empty (D8)', () => {
+    const defs = definitionsFor('sensor_msgs/msg/LaserScan').definitions;
+    const scan = (n: number) => ({ ranges: new Float32Array(n).fill(1) });
+    const fixed = compileFieldPath('ranges[0:360]', defs);
+    expect(fixed.get(scan(360))).toHaveLength(360);
+    expect(fixed.get(scan(720))).toHaveLength(360);
+    expect(() => fixed.get(scan(100))).toThrow(/"ranges\[0:360\]": the slice does not fit the message's array of 100/);
+    expect(() => fixed.get(scan(0))).toThrow(/does not fit the message's array of 0/);
+    expect(() => compileFieldPath('ranges[-10:]', defs).get(scan(5))).toThrow(/does not fit/);
+    expect(compileFieldPath('ranges[-10:]', defs).get(scan(10))).toHaveLength(10);
+    expect(() => compileFieldPath('ranges[4:]', defs).get(scan(4))).toThrow(/does not fit/);
+    // A whole array field with no element would reach the encoder as NaN.
+    expect(() => compileFieldPath('ranges', defs).get(scan(0))).toThrow(/the message's array is empty/);
+    expect(() => compileFieldPath('ranges[5:2]', defs)).toThrow(/selects nothing/);
+    // Fixed-size arrays are checked when the path is compiled.
+    const imu = definitionsFor('sensor_msgs/msg/Imu').definitions;
+    expect(() => compileFieldPath('orientation_covariance[9]', imu)).toThrow(/index 9 is outside the field's 9 elements/);
+    expect(() => compileFieldPath('orientation_covariance[0:10]', imu)).toThrow(/does not fit the message's array of 9/);
+    expect(compileFieldPath('orientation_covariance[-9]', imu).get({ orientation_covariance: new Float64Array(9).fill(2) })).toBe(2);
+  });
+
+  it('__proto__, constructor and prototype are never path segments; indices are bounded (D11)', () => {
+    const defs = definitionsFor('sensor_msgs/msg/LaserScan').definitions;
+    for (const bad of ['__proto__', 'constructor', 'prototype', 'header.__proto__', 'header.constructor.x', 'ranges.prototype'])
+      expect(() => compileFieldPath(bad, defs), bad).toThrow(/is not allowed as a field name/);
+    expect(() => compileFieldPath('ranges[99999999999]', defs)).toThrow(/beyond the largest index/);
+    // A decoded message is read through its own fields only.
+    const p = compileFieldPath('range_max', defs);
+    expect(() => p.get(Object.create({ range_max: 3 }))).toThrow(/has no field "range_max"/);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('a message type named like a prototype property has no stamped variant', () => {
+    for (const t of ['constructor', '__proto__', 'toString', 'geometry_msgs/constructor']) {
+      expect(stampedVariant(t), t).toBeNull();
+      expect(() => publishedAs(t, 'x', true), t).toThrow(/has no stamped variant/);
+    }
+    expect(stampedVariant('geometry_msgs/Twist')).toEqual({ type: 'geometry_msgs/msg/TwistStamped', field: 'twist' });
+  });
+
+  it("an output's fixed fields may not name prototype keys (they are merged into the message template)", () => {
+    const out = (fields: unknown) => topicWire({ topic: '/cmd', type: 'geometry_msgs/msg/Twist', paths: ['linear.x'], fields: fields as Record<string, unknown> });
+    expect(() => out(JSON.parse('{"__proto__": {"polluted": 1}}'))).toThrow(/fields.__proto__: "__proto__" is not allowed/);
+    expect(() => out({ angular: { constructor: 1 } })).toThrow(/fields.angular.constructor/);
+    expect(out({ angular: { z: 0.5 } }).template).toMatchObject({ angular: { z: 0.5 } });
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 });

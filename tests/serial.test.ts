@@ -13,6 +13,7 @@ import {
   encodeLine, encodeJsonLine, encodeBinaryFrame, encodeSlip, encodeCobs, decodeCobs, type Deframer,
 } from '../drivers/serial/framing.js';
 import { SerialDevice, listSysfs, type SerialStatus } from '../drivers/serial/device.js';
+import { compileInput, compileOutput, parsePath, FieldError } from '../drivers/serial/fields.js';
 
 const enc = new TextEncoder();
 const bytes = (...b: number[]) => Uint8Array.from(b);
@@ -165,6 +166,60 @@ async function until(cond: () => boolean, ms = 5000, what = 'condition'): Promis
     await sleep(5);
   }
 }
+
+describe('serial field paths never reach a prototype (D11)', () => {
+  const json = { kind: 'json' as const };
+  afterEach(() => {
+    // Whatever a test did, the next one starts clean (a polluted prototype would leak into every test).
+    delete (Object.prototype as Record<string, unknown>).polluted;
+  });
+
+  it('a JSON output path __proto__.polluted is refused when the device is declared, and pollutes nothing', () => {
+    let built: unknown;
+    try {
+      built = compileOutput({ json: { x: '__proto__.polluted' } }, json).build({ x: 1 });
+    } catch (e) {
+      expect(e).toBeInstanceOf(FieldError);
+      expect((e as Error).message).toMatch(/output field "x": JSON path "__proto__.polluted": "__proto__" is not allowed/);
+    }
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(built).toBeUndefined();
+    for (const p of ['constructor.prototype.polluted', 'a.prototype', 'a[0].constructor'])
+      expect(() => compileOutput({ json: { x: p } }, json), p).toThrow(/is not allowed/);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('field names that are prototype names are refused (inputs, outputs, templates, layouts)', () => {
+    expect(() => compileOutput({ json: { __proto__: 'a' } as unknown as Record<string, string> }, json)).not.toThrow(); // a literal __proto__ sets the prototype: no own key
+    expect(() => compileOutput({ json: JSON.parse('{"__proto__": "a"}') }, json)).toThrow(/output field "__proto__": not allowed as a field name/);
+    expect(() => compileOutput({ template: 'M {constructor}' }, { kind: 'lines' })).toThrow(/output field "constructor": not allowed/);
+    expect(() => compileOutput({ layout: { length: 1, fields: [{ name: 'prototype', offset: 0, type: 'u8' }] } }, { kind: 'slip' })).toThrow(/output field "prototype": not allowed/);
+    expect(() => compileInput({ name: 'constructor', path: 'a' }, json)).toThrow(/input field "constructor": not allowed/);
+    expect(() => compileInput({ name: 'x', path: '__proto__' }, json)).toThrow(/input field "x": JSON path "__proto__"/);
+  });
+
+  it('a JSON input path reads own properties only: an inherited value is not in the frame', () => {
+    const read = compileInput({ name: 'x', path: 'a.length' }, json);
+    expect(read({ a: { length: 3 } })).toBe(3);
+    // "length" of a string or a function is not a field the device sent.
+    expect(read({ a: 'abc' })).toBeUndefined();
+    expect(read({ a: Object.create({ length: 7 }) })).toBeUndefined();
+    expect(compileInput({ name: 'x', path: 'v[1]' }, json)([{}, {}])).toBeUndefined();
+    expect(compileInput({ name: 'x', path: 'v[1]' }, json)({ v: [1, 2] })).toBe(2);
+  });
+
+  it('two output paths where one is inside the other are refused (one would overwrite or lose the other)', () => {
+    expect(() => compileOutput({ json: { a: 'm.x', b: 'm.x.y' } }, json)).toThrow(/output fields "a" and "b": JSON paths m.x and m.x.y overlap/);
+    expect(() => compileOutput({ json: { a: 'm.x', b: 'm.x' } }, json)).toThrow(/overlap/);
+    const out = compileOutput({ json: { a: 'm.x', b: 'm.y', c: 'n[0]' } }, json);
+    expect(JSON.stringify(out.build({ a: 1, b: 2, c: 3 }))).toBe('{"m":{"x":1,"y":2},"n":{"0":3}}');
+  });
+
+  it('parsePath refuses prototype names at every position', () => {
+    for (const p of ['__proto__', 'a.__proto__', 'constructor', 'a.b.prototype', '[0].constructor']) expect(() => parsePath(p), p).toThrow(FieldError);
+    expect(parsePath('a.b[2].c')).toEqual(['a', 'b', 2, 'c']);
+  });
+});
 
 describe.skipIf(haveSocat || !CI)('serial devices (socat missing)', () => {
   it('socat is required under CI=true', () => {

@@ -4,7 +4,9 @@
 // the options; rmw and the foxglove writer do not), and fails with a CodecError on anything malformed.
 import { CdrWriter } from '@foxglove/cdr';
 import { MessageReader, MessageWriter } from '@foxglove/rosmsg2-serialization';
+import type { MessageDefinition } from '@foxglove/message-definition';
 import { definitionsFor, splitType, type DefinitionSource } from './definitions.js';
+import { boundsChecker } from './bounds.js';
 
 export class CodecError extends Error {}
 
@@ -36,8 +38,10 @@ const PLAIN_CDR = new Set([0x0000, 0x0001]);
 export function createCodec(type: string, src: DefinitionSource = {}): Codec {
   const [pkg, name] = splitType(type);
   const { definitions } = definitionsFor(type, src);
-  const reader = new MessageReader(definitions);
-  const writer = new MessageWriter(definitions);
+  const wire = withPlaceholder(definitions);
+  const reader = new MessageReader(wire);
+  const writer = new MessageWriter(wire);
+  const bounds = boundsChecker(wire);
   const full = `${pkg}/msg/${name}`;
   const zero = () => zeroOf(`${pkg}/${name}`, definitions);
   // Read-only: complete() only copies references out of it into the message being written.
@@ -50,6 +54,9 @@ export function createCodec(type: string, src: DefinitionSource = {}): Codec {
       if (!PLAIN_CDR.has(kind)) throw new CodecError(`${full}: unsupported encapsulation 0x${kind.toString(16).padStart(4, '0')}`);
       let msg: Record<string, unknown>;
       try {
+        // Every count and length is checked against the bytes left before the library allocates for it
+        // (bounds.ts says why this pass exists).
+        bounds.check(bytes);
         msg = reader.readMessage(bytes) as Record<string, unknown>;
       } catch (e) {
         throw new CodecError(`${full}: malformed CDR (${(e as Error).message})`);
@@ -57,6 +64,7 @@ export function createCodec(type: string, src: DefinitionSource = {}): Codec {
       // Cyclone's padding is at most 3 bytes; more left over means the bytes are of another type.
       const rest = bytes.byteLength - reader.lastReadByteLength();
       if (rest > 3) throw new CodecError(`${full}: ${rest} bytes left after the message (another type or distro?)`);
+      if (wire !== definitions) delete msg[PLACEHOLDER];
       return msg;
     },
     encode(message) {
@@ -70,6 +78,19 @@ export function createCodec(type: string, src: DefinitionSource = {}): Codec {
     },
     zero,
   };
+}
+
+/** The member ROS 2 gives a message without fields when it converts it to IDL (one uint8 on the wire). */
+const PLACEHOLDER = 'structure_needs_at_least_one_member';
+
+/**
+ * The definitions with that member made explicit in a root of constants only (rcl_interfaces/ParameterType
+ * and the like): the library reads such a root as a module of constants and refuses to build a reader.
+ */
+function withPlaceholder(definitions: MessageDefinition[]): MessageDefinition[] {
+  const [root, ...rest] = definitions;
+  if (root.definitions.some((f) => f.isConstant !== true)) return definitions;
+  return [{ ...root, definitions: [...root.definitions, { name: PLACEHOLDER, type: 'uint8' }] }, ...rest];
 }
 
 /** `message` with every field it lacks taken from `base` (recursively into nested messages). */

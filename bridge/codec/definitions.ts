@@ -74,3 +74,13 @@ export function definitionsFor(type: string, src: DefinitionSource = {}): { defi
   visit(root);
   return { definitions: [...out.values()], sources };
 }
+
+/** Every message type of a shipped set, as "package/msg/Type" (what a document may name without ROS installed). */
+export function shippedTypes(distro: Distro = 'jazzy'): string[] {
+  const set = (distro === 'humble' ? common.ros2humble : common.ros2jazzy) as Record<string, MessageDefinition>;
+  return Object.keys(set)
+    .map((k) => k.split('/'))
+    .filter((p) => p.length === 2)
+    .map(([pkg, name]) => `${pkg}/msg/${name}`)
+    .sort();
+}

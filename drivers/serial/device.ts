@@ -131,7 +131,8 @@ export class SerialDevice {
   private readonly inputs: { name: string; read: (f: unknown) => number | undefined }[];
   private readonly output?: CompiledOutput;
   private readonly subjects = new Map<string, ReplaySubject<number>>();
-  private readonly latestValues: Record<string, number> = {};
+  // Keyed by the document's field names: no prototype for a name to reach.
+  private readonly latestValues: Record<string, number> = Object.create(null);
   private readonly statusSubject = new BehaviorSubject<SerialStatus>('disconnected');
   private readonly frameSubject = new Subject<unknown>();
   private readonly counts: SerialCounters = {
@@ -149,7 +150,7 @@ export class SerialDevice {
   private reconnectTimer: NodeJS.Timeout | null = null;
   private presenceTimer: NodeJS.Timeout | null = null;
   private rateTimer: NodeJS.Timeout | null = null;
-  private current: Record<string, number> = {};
+  private current: Record<string, number> = Object.create(null);
   private pending: Uint8Array | null = null;
   private inFlight = false;
   private lastWriteAt = -Infinity;
@@ -172,7 +173,8 @@ export class SerialDevice {
     this.minInterval = 1000 / rate;
     if (cfg.output) {
       this.output = compileOutput(cfg.output, cfg.framing);
-      for (const k of this.output.fields) this.current[k] = cfg.output.safe?.[k] ?? 0;
+      const safe = cfg.output.safe;
+      for (const k of this.output.fields) this.current[k] = safe && Object.hasOwn(safe, k) ? safe[k] : 0;
     }
     this.safeFrame = cfg.output?.safe && this.output ? this.encode({ ...zeros(this.output.fields), ...cfg.output.safe }) : null;
   }
@@ -237,7 +239,7 @@ export class SerialDevice {
   /** Sets output values (others keep their last value) and schedules a frame. */
   write(values: Record<string, number>): void {
     if (!this.output) throw new FieldError(`serial device ${this.name}: no output declared`);
-    for (const [k, v] of Object.entries(values)) if (k in this.current) this.current[k] = v;
+    for (const [k, v] of Object.entries(values)) if (Object.hasOwn(this.current, k)) this.current[k] = v;
     if (this.stopped) return;
     if (this.statusSubject.value !== 'connected') {
       this.counts.droppedWrites++;

@@ -96,15 +96,37 @@ function num(s: string | undefined): number | undefined {
   return Number.isFinite(v) ? v : undefined;
 }
 
-export function parsePath(path: string): (string | number)[] {
+/**
+ * Names that reach an object's prototype when used as keys (`o.__proto__.x = 1` pollutes every object):
+ * never a field name or a JSON path step. (drivers/serial stands alone; bridge/fieldpath.ts refuses the
+ * same names in ROS field paths.)
+ */
+export const PROTOTYPE_NAMES: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** Largest array index a JSON path may name. */
+const MAX_INDEX = 1 << 16;
+
+/** Throws when a document's field name is a prototype name. */
+export function checkFieldName(name: string, where: string): void {
+  if (PROTOTYPE_NAMES.has(name)) throw new FieldError(`${where}: not allowed as a field name`);
+}
+
+export function parsePath(path: string, where?: string): (string | number)[] {
+  const fail = (why: string): never => {
+    throw new FieldError(`${where ? `${where}: ` : ''}JSON path "${path}": ${why}`);
+  };
   const parts: (string | number)[] = [];
   for (const p of path.split(/\.|(?=\[)/)) {
-    if (p === '') throw new FieldError(`JSON path "${path}": empty step`);
-    const m = /^\[(\d+)\]$/.exec(p);
-    if (m) parts.push(Number(m[1]));
-    else if (/^\d+$/.test(p)) parts.push(Number(p));
-    else if (/^[^[\]]+$/.test(p)) parts.push(p);
-    else throw new FieldError(`JSON path "${path}": bad step "${p}"`);
+    if (p === '') fail('empty step');
+    const m = /^\[(\d+)\]$/.exec(p) ?? /^(\d+)$/.exec(p);
+    if (m) {
+      const i = Number(m[1]);
+      if (i > MAX_INDEX) fail(`index ${m[1]} is beyond the largest (${MAX_INDEX})`);
+      parts.push(i);
+    } else if (/^[^[\]]+$/.test(p)) {
+      if (PROTOTYPE_NAMES.has(p)) fail(`"${p}" is not allowed as a step`);
+      parts.push(p);
+    } else fail(`bad step "${p}"`);
   }
   return parts;
 }
@@ -116,6 +138,7 @@ export function compileInput(field: InputField, framing: FramingSpec): Reader {
   const textual = framing.kind === 'lines';
   const bytes = framing.kind === 'binary' || framing.kind === 'slip' || framing.kind === 'cobs';
   const where = `input field "${field.name}"`;
+  checkFieldName(field.name, where);
   if ('regex' in field) {
     if (!textual) throw new FieldError(`${where}: regex needs "lines" framing`);
     let re: RegExp;
@@ -149,11 +172,12 @@ export function compileInput(field: InputField, framing: FramingSpec): Reader {
   }
   if ('path' in field) {
     if (framing.kind !== 'json') throw new FieldError(`${where}: path needs "json" framing`);
-    const parts = parsePath(field.path);
+    const parts = parsePath(field.path, where);
     return (f) => {
       let v: unknown = f;
       for (const p of parts) {
-        if (v === null || typeof v !== 'object') return undefined;
+        // Own properties only: an inherited one (an array's length, a prototype's method) is not in the frame.
+        if (v === null || typeof v !== 'object' || !Object.hasOwn(v, p)) return undefined;
         v = (v as Record<string | number, unknown>)[p];
       }
       if (typeof v === 'boolean') return post(v ? 1 : 0);
@@ -201,20 +225,26 @@ export function compileOutput(spec: OutputSpec, framing: FramingSpec): CompiledO
     if (spec.template === undefined) throw new FieldError('output: "lines" framing needs a template');
     const tpl = spec.template.replace(/\n$/, '');
     const fields = [...new Set([...tpl.matchAll(/\{([A-Za-z_][\w.]*)\}/g)].map((m) => m[1]))];
+    for (const k of fields) checkFieldName(k, `output field "${k}"`);
     const fmt = (v: number) => (spec.precision !== undefined ? v.toFixed(spec.precision) : String(Number(v.toFixed(6))));
-    return { fields, build: (vals) => tpl.replace(/\{([A-Za-z_][\w.]*)\}/g, (_, k: string) => fmt(vals[k] ?? 0)) };
+    return { fields, build: (vals) => tpl.replace(/\{([A-Za-z_][\w.]*)\}/g, (_, k: string) => fmt(valueOf(vals, k))) };
   }
   if (framing.kind === 'json') {
     if (!spec.json) throw new FieldError('output: "json" framing needs a json field map');
-    const entries = Object.entries(spec.json).map(([k, p]) => [k, parsePath(p)] as const);
+    const entries = Object.entries(spec.json).map(([k, p]) => {
+      checkFieldName(k, `output field "${k}"`);
+      return [k, parsePath(p, `output field "${k}"`)] as const;
+    });
+    refuseOverlaps(entries);
     return {
       fields: entries.map(([k]) => k),
       build: (vals) => {
-        const root: Record<string | number, unknown> = {};
+        // Objects without a prototype: no key of the document can reach one (and JSON.stringify is the same).
+        const root: Record<string | number, unknown> = Object.create(null);
         for (const [k, parts] of entries) {
           let o = root;
-          for (let i = 0; i < parts.length - 1; i++) o = (o[parts[i]] ??= {}) as Record<string | number, unknown>;
-          o[parts[parts.length - 1]] = vals[k] ?? 0;
+          for (let i = 0; i < parts.length - 1; i++) o = (o[parts[i]] ??= Object.create(null)) as Record<string | number, unknown>;
+          o[parts[parts.length - 1]] = valueOf(vals, k);
         }
         return root;
       },
@@ -224,6 +254,7 @@ export function compileOutput(spec: OutputSpec, framing: FramingSpec): CompiledO
   if (!layout) throw new FieldError(`output: "${framing.kind}" framing needs a layout`);
   if (framing.kind === 'binary' && layout.length !== framing.length)
     throw new FieldError(`output: layout length ${layout.length} differs from the framing's ${framing.length}`);
+  for (const f of layout.fields) checkFieldName(f.name, `output field "${f.name}"`);
   for (const f of layout.fields)
     if (!Number.isInteger(f.offset) || f.offset < 0 || f.offset + binSize(f.type) > layout.length)
       throw new FieldError(`output field "${f.name}": ${f.type} at ${f.offset} runs past the ${layout.length}-byte payload`);
@@ -232,8 +263,25 @@ export function compileOutput(spec: OutputSpec, framing: FramingSpec): CompiledO
     build: (vals) => {
       const b = new Uint8Array(layout.length);
       const view = new DataView(b.buffer);
-      for (const f of layout.fields) writeBin(view, f.offset, f.type, vals[f.name] ?? 0);
+      for (const f of layout.fields) writeBin(view, f.offset, f.type, valueOf(vals, f.name));
       return b;
     },
   };
+}
+
+/** An output field's value: own properties only (a caller's plain object inherits `constructor`). */
+function valueOf(vals: Record<string, number>, k: string): number {
+  return Object.hasOwn(vals, k) ? vals[k] : 0;
+}
+
+/** JSON output paths where one lies inside the other would overwrite it, or write into a number. */
+function refuseOverlaps(entries: readonly (readonly [string, (string | number)[]])[]): void {
+  for (let i = 0; i < entries.length; i++)
+    for (let j = i + 1; j < entries.length; j++) {
+      const [a, pa] = entries[i];
+      const [b, pb] = entries[j];
+      const n = Math.min(pa.length, pb.length);
+      if (pa.slice(0, n).every((p, k) => String(p) === String(pb[k])))
+        throw new FieldError(`output fields "${a}" and "${b}": JSON paths ${pa.join('.')} and ${pb.join('.')} overlap`);
+    }
 }

@@ -5,6 +5,7 @@
 // anything else (constructor, process, this, __proto__, ...) is an unknown name at parse time.
 import { defineExtension, scalar, type PortValue } from '../api.js';
 import { OptionError, defaultsOf, show } from './util.js';
+import { FORBIDDEN_SEGMENTS } from '../../bridge/fieldpath.js';
 
 // ---------------------------------------------------------------------------------------------
 // Grammar (lowest precedence first; binary operators are left-associative except ^):
@@ -77,7 +78,7 @@ export class ExpressionError extends OptionError {
     readonly column: number,
     readonly problem: string,
   ) {
-    super('expression', 'expression', `at column ${column}: ${problem} (in ${JSON.stringify(source)})`);
+    super('expression', 'expression', `at column ${column}: ${problem} (in ${JSON.stringify(source.length > 200 ? `${source.slice(0, 200)}…` : source)})`);
     this.name = 'ExpressionError';
   }
 }
@@ -137,6 +138,14 @@ function tokenize(src: string): Tok[] {
 // Parser
 
 const MAX_DEPTH = 256;
+/**
+ * Deepest tree evaluated. Chains of binary operators are parsed in a loop, so `1+1+...` nests without
+ * recursing in the parser; evaluate() recurses once per level and overflowed the stack at ~10^5 (a
+ * worker thread's stack is smaller still).
+ */
+const MAX_TREE_DEPTH = 512;
+/** Longest source parsed: bounds the tokenizer's work for callers without the node's schema (10,000). */
+const MAX_SOURCE = 100_000;
 
 /** A parsed expression: its tree and the indices (into `variables`) of the inputs it reads. */
 export interface Parsed {
@@ -147,6 +156,8 @@ export interface Parsed {
 /** Parses `src` with `variables` as the only free names; throws an ExpressionError on any problem. */
 export function parseExpression(src: string, variables: readonly string[]): Parsed {
   if (typeof src !== 'string') throw new OptionError('expression', 'expression', `must be a string, got ${show(src)}`);
+  if (src.length > MAX_SOURCE) throw new ExpressionError(src, MAX_SOURCE + 1, `longer than ${MAX_SOURCE} characters`);
+  for (const v of variables) if (FORBIDDEN_SEGMENTS.has(v)) throw new ExpressionError(src, 1, `"${v}" is not allowed as an input name`);
   const toks = tokenize(src);
   const varIndex = new Map(variables.map((v, i) => [v, i]));
   const uses = new Set<number>();
@@ -281,7 +292,23 @@ export function parseExpression(src: string, variables: readonly string[]): Pars
   if (peek().t === 'end') fail(peek(), 'expected an expression, found nothing');
   const root = expr();
   if (peek().t !== 'end') fail(peek(), `expected an operator or the end of the expression, found ${found(peek())}`);
+  if (treeDepth(root) > MAX_TREE_DEPTH) fail(toks[0], `nested more than ${MAX_TREE_DEPTH} operations deep; split it over several nodes`);
   return { root, uses: [...uses].sort((a, b) => a - b) };
+}
+
+/** The depth of a tree, walked without recursion (the tree may be too deep to recurse into). */
+function treeDepth(root: Node): number {
+  let max = 0;
+  const stack: [Node, number][] = [[root, 1]];
+  while (stack.length) {
+    const [n, d] = stack.pop()!;
+    if (d > max) max = d;
+    if (n.k === 'neg' || n.k === 'not') stack.push([n.a, d + 1]);
+    else if (n.k === 'bin' || n.k === 'and' || n.k === 'or') stack.push([n.a, d + 1], [n.b, d + 1]);
+    else if (n.k === 'cond') stack.push([n.c, d + 1], [n.a, d + 1], [n.b, d + 1]);
+    else if (n.k === 'call') for (const a of n.args) stack.push([a, d + 1]);
+  }
+  return max;
 }
 
 const truth = (x: number) => (x !== 0 && !Number.isNaN(x) ? 1 : 0);
@@ -375,6 +402,8 @@ function compile(o: ExpressionOptions): { names: string[]; parsed: Parsed } {
   const re = new RegExp(IDENT);
   names.forEach((n, i) => {
     if (typeof n !== 'string' || !re.test(n)) throw new OptionError('expression', `inputs[${i}]`, `must be an identifier (letters, digits, _), got ${show(n)}`);
+    // Port names become keys of the inputs object a step reads.
+    if (FORBIDDEN_SEGMENTS.has(n)) throw new OptionError('expression', `inputs[${i}]`, `"${n}" is not allowed as an input name`);
     if (FUNCTIONS.has(n) || CONSTANTS.has(n)) throw new OptionError('expression', `inputs[${i}]`, `"${n}" is a function or constant name; choose another port name`);
     if (names.indexOf(n) !== i) throw new OptionError('expression', `inputs[${i}]`, `"${n}" is declared twice`);
   });
@@ -402,7 +431,7 @@ export const expression = defineExtension<ExpressionOptions>({
     let complained = false;
     return {
       step(inputs): Record<string, PortValue> {
-        for (let i = 0; i < c.names.length; i++) vars[i] = scalar(inputs[c.names[i]]);
+        for (let i = 0; i < c.names.length; i++) vars[i] = Object.hasOwn(inputs, c.names[i]) ? scalar(inputs[c.names[i]]) : NaN;
         for (const i of c.parsed.uses) if (!Number.isFinite(vars[i])) return {};
         const y = evaluate(c.parsed.root, vars);
         if (!Number.isFinite(y)) {
