@@ -104,7 +104,7 @@ bridge.setSpikeTap = (tap) =>
         tapMs += performance.now() - s;
       }),
   );
-const child = spawn(process.execPath, ['--input-type=module', '-e', CLIENT, `ws://127.0.0.1:${dash.port}/ws`], { stdio: ['pipe', 'pipe', 'inherit'] });
+const child = spawn(process.execPath, ['--input-type=module', '-e', CLIENT, `ws://127.0.0.1:${dash.port}/ws?token=${dash.token}`], { stdio: ['pipe', 'pipe', 'inherit'] });
 const next = lines(child);
 bridge.start();
 

@@ -130,11 +130,12 @@ export function buildCli(rosArgs: string[] = []): Command {
     .option('--duration <time>', 'stop after this long (e.g. 10s; simulated time with --sim); default: until a signal', time)
     .option('--dashboard <address>', 'the dashboard\'s host:port (default with --ros and --sim: 127.0.0.1:8765, a free port if taken; any host but loopback needs the token it prints)')
     .option('--no-dashboard', 'do not start the dashboard')
+    .option('--dashboard-no-token', 'serve the dashboard on loopback without a token (any local process can then edit, save or stop the robot)')
     .addOption(backendOption())
-    .action((file: string, o: { ros?: boolean; dds?: boolean; sim?: string; paced: number; seed?: number; plot: string; reward?: boolean; threads?: number; status: number; duration?: number; backend: BackendChoice; dashboard?: string | false }) => {
+    .action((file: string, o: { ros?: boolean; dds?: boolean; sim?: string; paced: number; seed?: number; plot: string; reward?: boolean; threads?: number; status: number; duration?: number; backend: BackendChoice; dashboard?: string | false; dashboardNoToken?: boolean }) => {
       if ([o.ros, o.dds, o.sim !== undefined].filter(Boolean).length > 1) throw new InvalidArgumentError('choose one of --ros, --dds and --sim');
       if (o.reward && !o.sim) throw new InvalidArgumentError('--reward needs --sim');
-      return run(file, rosArgs, { ros: o.ros, dds: o.dds, sim: o.sim, paced: o.paced, seed: o.seed, plot: o.plot, reward: o.reward, threads: o.threads, status: o.status, durationMs: o.duration, backend: o.backend, dashboard: o.dashboard });
+      return run(file, rosArgs, { ros: o.ros, dds: o.dds, sim: o.sim, paced: o.paced, seed: o.seed, plot: o.plot, reward: o.reward, threads: o.threads, status: o.status, durationMs: o.duration, backend: o.backend, dashboard: o.dashboard, dashboardNoToken: o.dashboardNoToken });
     });
 
   program
@@ -220,12 +221,13 @@ export function buildCli(rosArgs: string[] = []): Command {
     .option('--duration <time>', 'robot: stop after this much simulated time; default: until Ctrl-C', time)
     .option('--dashboard <address>', 'robot: the dashboard\'s host:port (default 127.0.0.1:8765, a free port if taken; any host but loopback needs the token it prints)')
     .option('--no-dashboard', 'robot: do not start the dashboard')
+    .option('--dashboard-no-token', 'robot: serve the dashboard on loopback without a token (any local process can then edit, save or stop the robot)')
     .addOption(backendOption())
-    .action(async (which: string, o: { outDir: string; backend: BackendChoice; arena: string; paced: number; duration?: number; dashboard?: string | false }) => {
+    .action(async (which: string, o: { outDir: string; backend: BackendChoice; arena: string; paced: number; duration?: number; dashboard?: string | false; dashboardNoToken?: boolean }) => {
       if (which === 'robot') {
         const bridge = join(ROOT, 'examples', 'bridges', 'braitenberg.yaml');
         console.log(`Flux demo: ${bridge} driving the simulated robot`);
-        return run(bridge, [], { sim: o.arena, paced: o.paced, plot: join(o.outDir, 'trajectory.svg'), backend: o.backend, status: 2, durationMs: o.duration, dashboard: o.dashboard });
+        return run(bridge, [], { sim: o.arena, paced: o.paced, plot: join(o.outDir, 'trajectory.svg'), backend: o.backend, status: 2, durationMs: o.duration, dashboard: o.dashboard, dashboardNoToken: o.dashboardNoToken });
       }
       if (which !== 'coba') throw new InvalidArgumentError(`unknown demo "${which}": robot or coba`);
       const file = join(ROOT, 'examples', 'coba.yaml');

@@ -12,6 +12,8 @@ import { startDashboard, type Dashboard } from '../ui/server.js';
 import type { Simulation } from '../sim/simulation.js';
 
 export interface RunOptions {
+  /** Serve the dashboard on loopback without a token (by default it asks for one, as Jupyter does). */
+  dashboardNoToken?: boolean;
   ros?: boolean;
   /** Join the ROS 2 graph through Flux's own DDS participant (no ROS install needed). */
   dds?: boolean;
@@ -57,8 +59,8 @@ async function openDashboard(node: FluxNode, sim: Simulation | undefined, o: Run
   if (o.dashboard === false || (o.dashboard === undefined && !byDefault)) return null;
   try {
     const { host, port } = parseAddress(o.dashboard ?? '');
-    const dash = await startDashboard({ node, sim, host, port });
-    console.log(`flux: dashboard: ${dash.url}${dash.token ? '  (this token is printed only now; it is needed on any address but loopback)' : ''}`);
+    const dash = await startDashboard({ node, sim, host, port, noToken: o.dashboardNoToken });
+    console.log(`flux: dashboard: ${dash.url}${dash.token ? '  (the token is printed only now; it is needed on every address unless --dashboard-no-token on loopback)' : ''}`);
     return dash;
   } catch (e) {
     console.log(`flux: dashboard not started: ${(e as Error).message}`);

@@ -155,6 +155,7 @@ export class Engine<B extends Backend = CpuBackend> {
 
   /** Validates and applies an edit between two steps. Throws CircuitError (nothing changed) when invalid. */
   apply(edit: Edit): EditResult {
+    if (edit === null || typeof edit !== 'object' || typeof (edit as { op?: unknown }).op !== 'string') throw editError('/op', 'an edit is an object with an "op"');
     const file = '<live edit>';
     const issues = new IssueList(file);
     const doc = structuredClone(this.flatDoc.doc);
@@ -167,10 +168,11 @@ export class Engine<B extends Backend = CpuBackend> {
     const projs = (doc.projections ??= {});
     switch (edit.op) {
       case 'set_param': {
-        const pop = pops[edit.population];
-        if (!pop) throw editError(`/population`, `no population "${edit.population}"`);
-        const spec = MODELS[pop.model].params[edit.param];
-        if (!spec) throw editError('/param', `${pop.model} has no parameter "${edit.param}"; expected one of: ${Object.keys(MODELS[pop.model].params).join(', ')}`);
+        const pop = own(pops, edit.population, '/population', 'population');
+        if (!pop) throw editError(`/population`, `no population ${JSON.stringify(edit.population)}`);
+        const model = own(MODELS, pop.model, '/population', 'model');
+        const spec = model ? own(model.params, edit.param, '/param', 'parameter') : undefined;
+        if (!model || !spec) throw editError('/param', `${pop.model} has no parameter ${JSON.stringify(edit.param)}; expected one of: ${Object.keys(model?.params ?? {}).join(', ')}`);
         pop.params = { ...(pop.params ?? {}), [edit.param]: edit.value };
         // A problem with the new value is the edit's, not the file's: put the edit in front.
         const origin = origins.get(`populations:${edit.population}`);
@@ -185,8 +187,8 @@ export class Engine<B extends Backend = CpuBackend> {
         break;
       }
       case 'set_weights': {
-        const proj = projs[edit.projection];
-        if (!proj) throw editError('/projection', `no projection "${edit.projection}"`);
+        const proj = own(projs, edit.projection, '/projection', 'projection');
+        if (!proj) throw editError('/projection', `no projection ${JSON.stringify(edit.projection)}`);
         const dim = proj.synapse.type === 'conductance' ? 'conductance' : 'current';
         const plastic = this.circuit.projections.find((p) => p.name === edit.projection)?.plasticity;
         const conv = (q: Quantity, path: string): number => {
@@ -203,7 +205,7 @@ export class Engine<B extends Backend = CpuBackend> {
           // The document keeps the new constant weight so a saved circuit reproduces it.
           proj.weight = edit.value;
         } else {
-          if (!edit.indices || !edit.values || edit.indices.length !== edit.values.length)
+          if (!Array.isArray(edit.indices) || !Array.isArray(edit.values) || edit.indices.length !== edit.values.length)
             throw editError('/indices', 'give either value, or indices and values of equal length');
           const idx = Uint32Array.from(edit.indices);
           edit.indices.forEach((k, i) => {
@@ -216,7 +218,7 @@ export class Engine<B extends Backend = CpuBackend> {
       }
       case 'add_population': {
         checkName(edit.name);
-        if (pops[edit.name]) throw editError('/name', `population "${edit.name}" already exists`);
+        if (Object.hasOwn(pops, edit.name)) throw editError('/name', `population "${edit.name}" already exists`);
         schemaIssues(edit.population, issues, '/population', '#/properties/populations/additionalProperties');
         if (!issues.ok) throw new CircuitError(issues.issues);
         pops[edit.name] = edit.population;
@@ -225,7 +227,7 @@ export class Engine<B extends Backend = CpuBackend> {
         break;
       }
       case 'remove_population': {
-        if (!pops[edit.name]) throw editError('/name', `no population "${edit.name}"`);
+        if (!own(pops, edit.name, '/name', 'population')) throw editError('/name', `no population ${JSON.stringify(edit.name)}`);
         const users = this.usersOf(edit.name, doc);
         if (users.length > 0 && !edit.cascade)
           throw editError('/name', `population "${edit.name}" is used by ${users.map((u) => u.join(' ')).join(', ')}; remove those first or set cascade: true`);
@@ -253,7 +255,7 @@ export class Engine<B extends Backend = CpuBackend> {
       }
       case 'add_projection': {
         checkName(edit.name);
-        if (projs[edit.name]) throw editError('/name', `projection "${edit.name}" already exists`);
+        if (Object.hasOwn(projs, edit.name)) throw editError('/name', `projection "${edit.name}" already exists`);
         schemaIssues(edit.projection, issues, '/projection', '#/properties/projections/additionalProperties');
         if (!issues.ok) throw new CircuitError(issues.issues);
         projs[edit.name] = edit.projection;
@@ -262,7 +264,7 @@ export class Engine<B extends Backend = CpuBackend> {
         break;
       }
       case 'remove_projection': {
-        if (!projs[edit.name]) throw editError('/name', `no projection "${edit.name}"`);
+        if (!own(projs, edit.name, '/name', 'projection')) throw editError('/name', `no projection ${JSON.stringify(edit.name)}`);
         const users = this.usersOf(edit.name, doc).filter(([s]) => s === 'modulators');
         if (users.length > 0) throw editError('/name', `projection "${edit.name}" is a learning-rate target of ${users.map((u) => u.join(' ')).join(', ')}`);
         delete projs[edit.name];
@@ -310,10 +312,24 @@ export class Engine<B extends Backend = CpuBackend> {
   }
 }
 
+/** Names every object inherits: as keys of a plain object they reach its prototype, never an element. */
+const INHERITED = new Set(['__proto__', 'constructor', 'prototype']);
+
 /** Added elements take the names a document could give them (letters, digits, _; dots for modules). */
 function checkName(name: unknown): void {
   if (typeof name !== 'string' || !new RegExp(REF_PATTERN).test(name))
     throw editError('/name', `invalid name ${JSON.stringify(name)}: use letters, digits and _, not starting with a digit`);
+  const part = name.split('.').find((p) => INHERITED.has(p));
+  if (part !== undefined) throw editError('/name', `invalid name ${JSON.stringify(name)}: "${part}" is reserved`);
+}
+
+/**
+ * An edit's name looked up as an own property only: `toString` or `__proto__` must not find what every
+ * object inherits. A name that is not a string is refused (a crafted object could pretend to be one).
+ */
+function own<T>(table: Record<string, T>, name: unknown, path: string, what: string): T | undefined {
+  if (typeof name !== 'string') throw editError(path, `the ${what} name must be a string (got ${name === null ? 'null' : typeof name})`);
+  return Object.hasOwn(table, name) ? table[name] : undefined;
 }
 
 function editError(path: string, message: string): CircuitError {

@@ -243,7 +243,7 @@ describe('stream bandwidth', () => {
     const bound = 40 * 1024;
     const dash = await startDashboard({ node, port: 0, limits: { clientBytesPerSecond: bound, rowsPerPopulation: 2000, spikesPerFrame: 20_000 } });
     cleanup.push(() => dash.close());
-    const url = `ws://127.0.0.1:${dash.port}/ws`;
+    const url = `ws://127.0.0.1:${dash.port}/ws?token=${dash.token}`;
     const reader = new WebSocket(url);
     let bytes = 0;
     let kept = 0;
@@ -356,7 +356,7 @@ describe('hot swap', () => {
     cleanup.push(() => dash.close());
     await dash.session.apply({ op: 'set_param', population: 'brake', param: 'tau_m', value: '15 ms' });
     expect(dash.session.view().undo.depth).toBe(1);
-    const sock = new WebSocket(`ws://127.0.0.1:${dash.port}/ws`);
+    const sock = new WebSocket(`ws://127.0.0.1:${dash.port}/ws?token=${dash.token}`);
     cleanup.push(async () => sock.close());
     const notices: Record<string, unknown>[] = [];
     const layouts: number[] = [];
@@ -455,22 +455,24 @@ describe('flux demo / flux run', () => {
     let text = '';
     child.stdout.on('data', (d: Buffer) => (text += d.toString()));
     child.stderr.on('data', (d: Buffer) => (text += d.toString()));
-    const url = await new Promise<string>((resolve, reject) => {
+    // The printed URL carries the token (required on loopback too).
+    const [url, token] = await new Promise<[string, string]>((resolve, reject) => {
       const t = setTimeout(() => reject(new Error(`no dashboard line in 20 s: ${text}`)), 20_000);
       child.stdout.on('data', () => {
-        const m = /flux: dashboard: (http:\/\/127\.0\.0\.1:\d+\/)\n/.exec(text);
-        if (m) (clearTimeout(t), resolve(m[1]));
+        const m = /flux: dashboard: (http:\/\/127\.0\.0\.1:\d+\/)\?token=([A-Za-z0-9_-]{32})\b/.exec(text);
+        if (m) (clearTimeout(t), resolve([m[1], m[2]]));
       });
     });
     await sleep(500);
-    const status = (await (await fetch(`${url}api/status`)).json()) as { step: number; robot: { pose: unknown } };
+    expect((await fetch(`${url}api/status`)).status).toBe(401);
+    const status = (await (await fetch(`${url}api/status`, { headers: { 'X-Flux-Token': token } })).json()) as { step: number; robot: { pose: unknown } };
     expect(status.step).toBeGreaterThan(0);
     expect(status.robot.pose).toBeTruthy();
-    expect((await fetch(url)).status).toBe(200);
+    expect((await fetch(`${url}?token=${token}`)).status).toBe(200);
     const code = await new Promise<number | null>((r) => child.on('exit', r));
     expect(code, text).toBe(0);
     // And it is gone with the run.
-    await expect(fetch(`${url}api/status`)).rejects.toThrow();
+    await expect(fetch(`${url}api/status`, { headers: { 'X-Flux-Token': token } })).rejects.toThrow();
   });
 });
 

@@ -103,7 +103,8 @@ describe.runIf(runBrowser)('dashboard in headless Chromium', () => {
   });
 
   it('loads: the page, the live connection, the graph, and a step counter that advances', async () => {
-    expect(dash.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+    // A token by default, on loopback too: the page takes it from its URL for the API and the WebSocket.
+    expect(dash.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=[A-Za-z0-9_-]{32}$/);
     await page.goto(dash.url);
     expect(await page.title()).toBe('Flux dashboard');
     await expect.poll(() => text('connection'), { timeout: 5000 }).toBe('live');

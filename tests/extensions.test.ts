@@ -252,7 +252,7 @@ describe.sequential('extension nodes in a running bridge', () => {
     const graph = new MemoryGraph();
     const r = rig(graph);
     node = await FluxNode.start({ bridge: doc(FRONT_THROUGH_NODES()), transport: 'memory', graph, backend: 'cpu', threads: 1, log: () => undefined });
-    const dash = await startDashboard({ node, port: 0 });
+    const dash = await startDashboard({ node, port: 0, noToken: true });
     try {
       r.send(0.5);
       const post = (body: unknown) => fetch(`${dash.url}api/extensions`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });

@@ -478,3 +478,54 @@ describe('engines from the same circuit', () => {
     expect(counts.drive).toBeGreaterThan(0);
   });
 });
+
+describe('inherited property names (issue 16, D6)', () => {
+  const INHERITED = ['constructor', 'toString', '__proto__', 'hasOwnProperty', 'valueOf', 'prototype'];
+
+  it('set_param refuses a parameter or population named after an Object.prototype property, and the document stays plain', () => {
+    const e = engineOf(CIRCUIT);
+    const before = structuredClone(e.flat.doc);
+    for (const name of INHERITED) {
+      expect(() => e.apply({ op: 'set_param', population: 'quiet', param: name, value: 1 })).toThrow(CircuitError);
+      expect(() => e.apply({ op: 'set_param', population: name, param: 'tau_m', value: '5 ms' })).toThrow(CircuitError);
+    }
+    expect(e.flat.doc).toEqual(before);
+    expect(Object.getPrototypeOf(e.flat.doc.populations)).toBe(Object.prototype);
+    // A later valid edit still works.
+    e.apply({ op: 'set_param', population: 'quiet', param: 'tau_m', value: '5 ms' });
+    expect(e.circuit.populations.find((p) => p.name === 'quiet')!.params.tau_m).toBe(5);
+  });
+
+  it('set_weights, remove_population, remove_projection and the add_* names refuse inherited names', () => {
+    const e = engineOf(CIRCUIT);
+    const before = structuredClone(e.flat.doc);
+    for (const name of INHERITED) {
+      expect(() => e.apply({ op: 'set_weights', projection: name, value: '1 pA' })).toThrow(CircuitError);
+      expect(() => e.apply({ op: 'remove_population', name })).toThrow(CircuitError);
+      expect(() => e.apply({ op: 'remove_projection', name })).toThrow(CircuitError);
+    }
+    // The three names that reach a prototype are reserved (as in every path language Flux parses).
+    for (const name of ['__proto__', 'constructor', 'prototype', 'm.__proto__']) {
+      expect(() => e.apply({ op: 'add_population', name, population: { model: 'lif', size: 2 } })).toThrow(/reserved|invalid name/);
+      expect(() => e.apply({ op: 'add_projection', name, projection: { source: 'busy', target: 'quiet', connectivity: { type: 'one_to_one' }, weight: '1 pA', synapse: { type: 'current', receptor: 'excitatory' } } })).toThrow(/reserved|invalid name/);
+    }
+    expect(e.flat.doc).toEqual(before);
+    expect(Object.getPrototypeOf(e.flat.doc.populations)).toBe(Object.prototype);
+    expect(Object.getPrototypeOf(e.flat.doc.projections)).toBe(Object.prototype);
+    expect(({} as Record<string, unknown>).size).toBeUndefined();
+    // Other inherited names are ordinary names once looked up as own properties: added, edited, removed as themselves.
+    e.apply({ op: 'add_population', name: 'toString', population: { model: 'lif', size: 2 } });
+    e.apply({ op: 'set_param', population: 'toString', param: 'tau_m', value: '7 ms' });
+    expect(e.circuit.populations.find((p) => p.name === 'toString')!.params.tau_m).toBe(7);
+    e.apply({ op: 'remove_population', name: 'toString' });
+    expect(e.flat.doc).toEqual(before);
+  });
+
+  it('names that are not strings are refused, not coerced', () => {
+    const e = engineOf(CIRCUIT);
+    expect(() => e.apply({ op: 'set_param', population: ['quiet'] as unknown as string, param: 'tau_m', value: '5 ms' })).toThrow(CircuitError);
+    expect(() => e.apply({ op: 'set_param', population: 'quiet', param: ['tau_m'] as unknown as string, value: '5 ms' })).toThrow(CircuitError);
+    expect(() => e.apply({ op: 'remove_projection', name: { toString: () => 'd2t' } as unknown as string })).toThrow(CircuitError);
+    expect(e.circuit.projections.map((p) => p.name)).toContain('d2t');
+  });
+});

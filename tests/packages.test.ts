@@ -119,7 +119,7 @@ describe('the dashboard\'s component browser', () => {
     copyFileSync(libraryCircuit('braitenberg/braitenberg'), join(dir, 'circuit.yaml'));
     writeFileSync(join(dir, 'bridge.yaml'), readFileSync(join(ROOT, 'examples/bridges/braitenberg.yaml'), 'utf8').replace(/^circuit: .*$/m, 'circuit: ./circuit.yaml'));
     const node = await FluxNode.start({ bridge: join(dir, 'bridge.yaml'), transport: 'memory', backend: 'cpu', threads: 1, log: () => undefined });
-    const dash = await startDashboard({ node, port: 0 });
+    const dash = await startDashboard({ node, port: 0, noToken: true });
     try {
       const list = (await (await fetch(`${dash.url}api/packages`)).json()) as { module: string; version: string; populations: number; ports: string[] }[];
       expect(list.map((c) => c.module)).toEqual(['@flux-library/cpg/half-centre', '@flux-library/wta/wta']);

@@ -7,7 +7,8 @@
 // anchors and aliases are expanded so an edit to one element cannot leak into another). Before the
 // file is written, the new text is loaded and its flat document compared with the running one: a save
 // that would not reload equal is refused, and nothing is written.
-import { readFileSync, renameSync, writeFileSync, realpathSync, statSync } from 'node:fs';
+import { closeSync, constants, fsyncSync, openSync, readFileSync, renameSync, realpathSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
 import { isCollection, isMap, isScalar, isSeq, parseDocument, visit, type Document, type Node as YamlNode } from 'yaml';
 import { loadFlat, resolveModulePath, SECTIONS, type FlatCircuit, type ModuleNode, type Section } from '../engine/circuit/resolve.js';
@@ -226,12 +227,51 @@ export function planSave(file: string, current: FlatCircuit): SavePlan {
   return { file: abs, text: out, changed };
 }
 
-/** Writes the plan's text (a temporary file in the same folder, then a rename: never half a file). */
-export function writePlan(plan: SavePlan): void {
+/** A temporary file's name next to `target`: random, so nobody can plant a link at it in advance. */
+export function randomTempName(target: string): string {
+  return join(dirname(target), `.${basename(target)}.${randomBytes(12).toString('hex')}.tmp`);
+}
+
+/**
+ * Writes the plan's text (a temporary file in the same folder, then a rename: never half a file). The
+ * temporary file is created exclusively (O_CREAT|O_EXCL|O_NOFOLLOW): whatever already sits at its name,
+ * a symbolic link planted by someone else included, is never opened or followed; another name is tried.
+ */
+export function writePlan(plan: SavePlan, tempName: (target: string) => string = randomTempName): void {
   // Through a symbolic link (a colcon --symlink-install share folder) the file it points to is the one
   // to update, keeping its mode; renaming onto the link would replace the link with a copy.
   const target = realpathSync(plan.file);
-  const tmp = join(dirname(target), `.${basename(target)}.${process.pid}.tmp`);
-  writeFileSync(tmp, plan.text, { mode: statSync(target).mode & 0o7777 });
-  renameSync(tmp, target);
+  const mode = statSync(target).mode & 0o7777;
+  const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0);
+  for (let attempt = 0; attempt < 8; attempt++) {
+    const tmp = tempName(target);
+    let fd: number;
+    try {
+      fd = openSync(tmp, flags, mode);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST' || code === 'ELOOP') continue;
+      throw new SaveError(`${plan.file}: cannot create a temporary file next to it: ${(e as Error).message}`);
+    }
+    let open = true;
+    try {
+      const data = Buffer.from(plan.text, 'utf8');
+      for (let off = 0; off < data.length; ) off += writeSync(fd, data, off, data.length - off);
+      fsyncSync(fd);
+      open = false;
+      closeSync(fd);
+      renameSync(tmp, target);
+    } catch (e) {
+      // Closed once only: a number closed twice may by then be another file's.
+      if (open) closeSync(fd);
+      try {
+        unlinkSync(tmp);
+      } catch {
+        // gone already
+      }
+      throw new SaveError(`${plan.file}: cannot write it: ${(e as Error).message}`);
+    }
+    return;
+  }
+  throw new SaveError(`${plan.file}: every temporary name tried next to it was taken; nothing written`);
 }

@@ -3,11 +3,14 @@
 // ~10 Hz). It talks to the running node only through the node's current engine and bridge (a hot swap
 // replaces both) and never blocks the engine: a slow client loses frames, the controller does not wait.
 //
-// Security: it binds 127.0.0.1 unless told otherwise. Any other address needs a token (random, printed
-// once), on every HTTP request (header X-Flux-Token or Authorization: Bearer, ?token=, or the cookie the
-// page gets) and on the WebSocket (?token=). Loopback binds check the Host header (DNS rebinding) and
-// every bind checks Origin on writes and on the WebSocket. Requests over 64 KiB are refused (413), edits
-// beyond 20 per second too (429), and saving writes only the circuit file the node opened.
+// Security: it binds 127.0.0.1 unless told otherwise. Every bind needs a token (random, printed once in
+// the URL; Jupyter's rule: any local process could otherwise edit the controller of a robot), on every
+// HTTP request (header X-Flux-Token or Authorization: Bearer, ?token=, or the cookie the page gets) and
+// on the WebSocket (?token=); only a loopback bind may waive it, when asked to (noToken). Loopback binds
+// check the Host header (DNS rebinding) and every bind checks Origin on writes and on the WebSocket.
+// Requests over 64 KiB are refused (413), edits beyond 20 per second too (429), a request whose target
+// is not a URL gets 400 (it never reaches a handler), and saving writes only the circuit file the node
+// opened. Connections, WebSocket clients and the time to send headers are bounded.
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -23,6 +26,7 @@ import type { Simulation } from '../sim/simulation.js';
 import type { Edit } from '../engine/engine.js';
 import type { NodeSpec } from '../extensions/host.js';
 import { installedCircuits } from '../cli/packages.js';
+import { requestTarget } from './security.js';
 import { CircuitError } from '../engine/circuit/errors.js';
 import { EditSession, RefusedEdit, SaveError, type RunningNode, type SessionLimits } from './session.js';
 import { ClientBudget, SpikeFrames } from './stream.js';
@@ -45,6 +49,10 @@ export interface DashboardLimits extends SessionLimits {
   /** Spike frames and telemetry messages per second (defaults 20 and 10). */
   frameHz?: number;
   telemetryHz?: number;
+  /** Open TCP connections (default 256): beyond, new ones are closed at once. */
+  connections?: number;
+  /** WebSocket clients at once (default 16): beyond, 503. */
+  webSocketClients?: number;
 }
 
 export interface DashboardOptions {
@@ -58,9 +66,11 @@ export interface DashboardOptions {
   port?: number;
   /** When the port is taken, take a free one instead of failing (default: when no port was given). */
   fallback?: boolean;
-  /** The token for a non-loopback bind (default: 24 random bytes, base64url). Ignored on loopback unless requireToken. */
+  /** The token (default: 24 random bytes, base64url). Required on every bind unless noToken. */
   token?: string;
-  /** Require the token on loopback too. */
+  /** Serve without a token: on a loopback bind only (anything else throws). Any local process can then edit and save. */
+  noToken?: boolean;
+  /** @deprecated the token is required by default now; kept so older callers still compile. */
   requireToken?: boolean;
   limits?: DashboardLimits;
 }
@@ -158,7 +168,8 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   const frameHz = limits.frameHz ?? 20;
   const telemetryHz = limits.telemetryHz ?? 10;
   const loopback = isLoopback(host);
-  const token = !loopback || options.requireToken ? (options.token ?? randomBytes(24).toString('base64url')) : null;
+  if (options.noToken && !loopback) throw new Error(`dashboard: serving without a token is allowed on loopback only, not on ${host}`);
+  const token = options.noToken ? null : (options.token ?? randomBytes(24).toString('base64url'));
   const session = new EditSession(node, limits);
   // A frame must fit a client's share of the bound (with a quarter left for telemetry), or it could never be sent.
   const fitting = Math.floor(((clientBytesPerSecond * 0.75) / frameHz - 20 - 12 * 64) / 4);
@@ -199,8 +210,10 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   app.use((req, res, next) => {
     res.setHeader('X-Content-Type-Options', 'nosniff');
     res.setHeader('Referrer-Policy', 'no-referrer');
-    if (!allowedHost(req.headers.host)) return void res.status(403).json({ error: `unexpected Host "${req.headers.host}": the dashboard answers on ${host} only` });
-    const query = new URL(req.url, 'http://x').searchParams;
+    const target = requestTarget(req.url);
+    if (!target) return void res.status(400).json({ error: 'the request target is not a path' });
+    if (!allowedHost(req.headers.host)) return void res.status(403).json({ error: `unexpected Host ${JSON.stringify(String(req.headers.host).slice(0, 100))}: the dashboard answers on ${host} only` });
+    const query = target.searchParams;
     if (!authorized(req, query)) return void res.status(401).json({ error: 'this dashboard needs its token: ?token=..., header X-Flux-Token or Authorization: Bearer' });
     // The page was opened with ?token=: later requests (scripts, modules) carry it as a cookie.
     if (token !== null && sameToken(query.get('token') ?? undefined, token)) res.setHeader('Set-Cookie', `flux_token=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`);
@@ -274,12 +287,13 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   app.get('/api/extensions', (_req, res) => void res.json(node.bridge.host?.status() ?? []));
   app.post('/api/extensions', guardWrite, json, async (req, res) => {
     const host = node.bridge.host;
-    const b = req.body as { op?: string; node?: NodeSpec; name?: string; options?: Record<string, unknown> };
+    // No body, or JSON that is not an object, is a request with no fields (refused below), not a crash.
+    const b = (req.body !== null && typeof req.body === 'object' && !Array.isArray(req.body) ? req.body : {}) as { op?: string; node?: NodeSpec; name?: string; options?: Record<string, unknown> };
     if (!host) return void res.status(409).json({ error: 'this bridge runs no extension host (its document declares no extensions)' });
     // From the browser only compute nodes are added or reconfigured: inputs and outputs reach files,
     // devices and topics (a recorder's path, an actuator), which belong in the document. Whether a
     // node is isolated is the document's and the registry's choice, never a request's.
-    const kindOf = (type: string | undefined) => (type ? host.kindOf(type) : undefined);
+    const kindOf = (type: unknown) => (typeof type === 'string' && type ? host.kindOf(type) : undefined);
     const target = b.op === 'add' ? b.node?.type : b.op === 'reconfigure' ? host.status().find((n) => n.name === b.name)?.type : undefined;
     if ((b.op === 'add' || b.op === 'reconfigure') && target !== undefined && kindOf(target) !== undefined && kindOf(target) !== 'compute')
       return void res.status(403).json({ error: `the dashboard adds and reconfigures compute nodes only; ${target} is an ${kindOf(target)} extension: declare it in the bridge document` });
@@ -305,9 +319,11 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   // them, and inserting one as a module (through the file and a rebuild: see EditSession.insertModule).
   app.get('/api/packages', (_req, res) => void res.json(installedCircuits(dirname(session.circuitFile))));
   app.post('/api/insert', guardWrite, json, async (req, res) => {
-    const b = (req.body ?? {}) as { module?: string; prefix?: string; version?: string };
+    const b = (req.body ?? {}) as { module?: unknown; package?: unknown; circuit?: unknown; prefix?: unknown; version?: unknown };
+    // By the listing's id: "<package>/<circuit>", or the two apart. Never a path.
+    const module = b.module ?? (typeof b.package === 'string' && typeof b.circuit === 'string' ? `${b.package}/${b.circuit}` : undefined);
     try {
-      const r = await serial(() => session.insertModule(String(b.module ?? ''), String(b.prefix ?? ''), b.version));
+      const r = await serial(() => session.insertModule(module as string, b.prefix as string, b.version as string | undefined));
       res.json({ ok: true, ...r });
     } catch (e) {
       if (e instanceof CircuitError) return void res.status(400).json({ error: e.message, issues: e.issues });
@@ -347,23 +363,34 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     res.status(status).json({ error: err.type === 'entity.too.large' ? `request body over ${bodyBytes} bytes` : status === 404 ? 'not found' : err.message });
   });
 
-  const server = createServer(app);
-  server.requestTimeout = 10_000;
-  server.headersTimeout = 10_000;
+  // Slow clients (a byte every so often) are cut after 10 s, checked every second, not Node's 30.
+  const server = createServer({ connectionsCheckingInterval: 1000, headersTimeout: 10_000, requestTimeout: 10_000 }, app);
+  server.maxConnections = limits.connections ?? 256;
+  server.keepAliveTimeout = 5000;
 
   // ---- WebSocket ---------------------------------------------------------------------------------
   const wss = new WebSocketServer({ noServer: true, maxPayload: 4096 });
   const refuse = (socket: Duplex, code: number, text: string) => {
-    socket.write(`HTTP/1.1 ${code} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    if (socket.writable) socket.write(`HTTP/1.1 ${code} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     socket.destroy();
   };
+  const maxSockets = limits.webSocketClients ?? 16;
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const url = new URL(req.url ?? '/', 'http://x');
-    if (url.pathname !== '/ws') return refuse(socket, 404, 'Not Found');
-    if (!allowedHost(req.headers.host) || !sameOrigin(req)) return refuse(socket, 403, 'Forbidden');
-    // The WebSocket takes the token from the query only (a cookie would ride along with cross-site attempts).
-    if (token !== null && !sameToken(url.searchParams.get('token') ?? undefined, token)) return refuse(socket, 401, 'Unauthorized');
-    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+    // A socket that errors after we let go of it must not become an uncaught exception.
+    socket.on('error', () => socket.destroy());
+    try {
+      const url = requestTarget(req.url);
+      if (!url) return refuse(socket, 400, 'Bad Request');
+      if (url.pathname !== '/ws') return refuse(socket, 404, 'Not Found');
+      if (!allowedHost(req.headers.host) || !sameOrigin(req)) return refuse(socket, 403, 'Forbidden');
+      // The WebSocket takes the token from the query only (a cookie would ride along with cross-site attempts).
+      if (token !== null && !sameToken(url.searchParams.get('token') ?? undefined, token)) return refuse(socket, 401, 'Unauthorized');
+      if (clients.size >= maxSockets) return refuse(socket, 503, 'Service Unavailable');
+      wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+    } catch {
+      // Whatever a request holds, it gets an answer and the process goes on.
+      refuse(socket, 400, 'Bad Request');
+    }
   });
 
   wss.on('connection', (ws: WebSocket) => {
@@ -384,6 +411,8 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   /** JSON messages always go (they are small), unless the client is backed up; they count against its budget. */
   function sendJson(c: Client, msg: unknown, always = false): void {
     if (c.ws.readyState !== c.ws.OPEN) return;
+    // A client that has not read for this long gets cut: what waits for it is memory of this process.
+    if (c.ws.bufferedAmount > 8 * clientBufferBytes) return void c.ws.terminate();
     const text = JSON.stringify(msg);
     if (!c.budget.admitJson(Buffer.byteLength(text), c.ws.bufferedAmount, always)) return;
     totals.bytesSent += Buffer.byteLength(text);

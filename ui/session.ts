@@ -2,19 +2,25 @@
 // the engine's live-edit API (validated like a circuit file; an invalid edit throws and changes
 // nothing), an undo stack of inverse edits, and save. It always asks the node for its current engine
 // and bridge: a hot swap (a ROS parameter) replaces both, and then the undo stack no longer applies.
-import { basename } from 'node:path';
+import { basename, dirname } from 'node:path';
 import { readFileSync, realpathSync } from 'node:fs';
 import { parseDocument } from 'yaml';
+import semver from 'semver';
 import type { Bridge, BridgeConfig } from '../bridge/bridge.js';
 import { loadCircuit, type Edit, type EditResult, type Engine } from '../engine/engine.js';
 import type { Backend } from '../engine/backends/backend.js';
 import type { ModuleNode } from '../engine/circuit/resolve.js';
+import type { Circuit } from '../engine/circuit/circuit.js';
 import { followPorts } from '../engine/circuit/resolve.js';
 import type { PopulationDoc, ProjectionDoc, Quantity } from '../engine/circuit/document.js';
 import { CircuitError } from '../engine/circuit/errors.js';
 import { MODELS } from '../engine/models/registry.js';
 import { INTERNAL_UNIT, toInternal } from '../engine/units.js';
 import { planSave, writePlan, SaveError, type SavePlan } from './save.js';
+import { installedCircuits, type InstalledCircuit } from '../cli/packages.js';
+import { LiveBudget, estimateSynapses, isStructuralEdit, type Addition, type BudgetLimits } from './security.js';
+
+export { isStructuralEdit };
 
 /**
  * What the dashboard needs of a running node (FluxNode has it): its current engine and bridge (a hot
@@ -26,6 +32,12 @@ export interface RunningNode {
   readonly loaded: { circuitFile: string; config: BridgeConfig };
   /** Rebuilds the engine from the circuit file (FluxNode): what inserting a module needs. */
   reloadCircuit?(): Promise<void>;
+  /**
+   * Builds an engine from `text`, the circuit file's next content (read as if it were the file), and
+   * swaps it in; throws, with the old engine running on, when that fails. With it, inserting a module
+   * writes the file only after the build succeeded (with reloadCircuit alone: before, restored on failure).
+   */
+  reloadCircuitFrom?(text: string): Promise<void>;
 }
 
 /** An edit the dashboard refuses before it reaches the engine (a bridge dependency, a size limit). */
@@ -46,7 +58,7 @@ interface UndoEntry {
   lost: string[];
 }
 
-export interface SessionLimits {
+export interface SessionLimits extends BudgetLimits {
   /** Most neurons an added population may have (default 1,000,000). */
   maxNeurons?: number;
   /** Most synapses an added projection may create, estimated from its connectivity (default 20,000,000). */
@@ -82,28 +94,16 @@ function moduleList(m: ModuleNode, parent: string | null, out: CircuitView['modu
   return out;
 }
 
-/** Estimated synapse count of a projection document between populations of the given sizes. */
-function estimateSynapses(p: ProjectionDoc, nSrc: number, nTgt: number): number {
-  const c = p.connectivity as { type?: string; p?: number; n?: number; sigma?: number; cutoff?: number };
-  switch (c?.type) {
-    case 'one_to_one':
-      return Math.min(nSrc, nTgt);
-    case 'all_to_all':
-      return nSrc * nTgt;
-    case 'fixed_probability':
-      return nSrc * nTgt * Math.min(1, Math.max(0, Number(c.p) || 0));
-    case 'fixed_indegree':
-      return nTgt * (Number(c.n) || 0);
-    case 'fixed_outdegree':
-      return nSrc * (Number(c.n) || 0);
-    default:
-      return nSrc * Math.min(nTgt, Math.PI * ((Number(c.cutoff) || 3) * (Number(c.sigma) || 1)) ** 2);
-  }
+/** Own properties only: a name like `constructor` must not find what every object inherits. */
+function own<T>(table: Record<string, T> | undefined, name: unknown): T | undefined {
+  return table && typeof name === 'string' && Object.hasOwn(table, name) ? table[name] : undefined;
 }
 
 export class EditSession {
   private undoStack: UndoEntry[] = [];
   private engineSeen: Engine<Backend>;
+  /** Neurons, synapses and bytes live additions may still take (over the whole session). */
+  readonly budget: LiveBudget;
   /** Bumped by every change of the circuit (edit, undo, hot swap): clients refetch the view. */
   version = 1;
   /** Called after every change (the server tells its clients). */
@@ -114,6 +114,7 @@ export class EditSession {
     private readonly limits: SessionLimits = {},
   ) {
     this.engineSeen = node.engine;
+    this.budget = new LiveBudget(limits, { neurons: node.engine.network.neurons, synapses: node.engine.network.synapses });
   }
 
   private get engine(): Engine<Backend> {
@@ -220,27 +221,54 @@ export class EditSession {
       const dot = name.lastIndexOf('.');
       if (dot > 0 && !prefixes.includes(name.slice(0, dot))) throw new RefusedEdit(`name "${name}": a dotted name must start with a module prefix (${prefixes.join(', ') || 'this circuit has no modules'})`, 400);
     }
+    const add = this.additionOf(edit);
     if (edit.op === 'add_population') {
-      const size = Number(edit.population?.size);
       const max = this.limits.maxNeurons ?? 1_000_000;
-      if (size > max) throw new RefusedEdit(`population "${edit.name}": ${size} neurons is more than the dashboard adds at once (${max})`, 400);
+      if (!(add.neurons <= max)) throw new RefusedEdit(`population "${edit.name}": ${add.neurons} neurons is more than the dashboard adds at once (${max})`, 400);
     }
-    if (edit.op === 'add_projection' && edit.projection && typeof edit.projection === 'object') {
-      const size = (ref: unknown) => e.circuit.populations.find((p) => p.name === followPorts(aliases, String(ref)))?.size ?? 0;
-      const n = estimateSynapses(edit.projection, size(edit.projection.source), size(edit.projection.target));
+    if (edit.op === 'add_projection') {
       const max = this.limits.maxSynapses ?? 20_000_000;
-      if (n > max) throw new RefusedEdit(`projection "${edit.name}": about ${Math.round(n)} synapses is more than the dashboard adds at once (${max})`, 400);
+      if (!(add.synapses <= max)) throw new RefusedEdit(`projection "${edit.name}": about ${Math.round(add.synapses)} synapses is more than the dashboard adds at once (${max})`, 400);
     }
+    this.checkBudget(`${edit.op} "${String((edit as { name?: unknown }).name)}"`, add);
+  }
+
+  /** What an edit adds: neurons of a new population, the estimated synapses of a new projection. */
+  private additionOf(edit: Edit): Addition {
+    const e = this.engine;
+    if (edit.op === 'add_population') {
+      const size = (edit.population as { size?: unknown } | undefined)?.size;
+      // A size that is not a number is the engine's to refuse (with the path of the field).
+      return { neurons: typeof size === 'number' ? size : 0, synapses: 0 };
+    }
+    if (edit.op === 'add_projection' && edit.projection !== null && typeof edit.projection === 'object') {
+      const aliases = e.flat.aliases;
+      const size = (ref: unknown) => (typeof ref === 'string' ? (e.circuit.populations.find((p) => p.name === followPorts(aliases, ref))?.size ?? 0) : 0);
+      return { neurons: 0, synapses: estimateSynapses(edit.projection.connectivity, size(edit.projection.source), size(edit.projection.target)) };
+    }
+    return { neurons: 0, synapses: 0 };
+  }
+
+  /** Refuses (nothing built yet) an addition beyond what is left of the session's budget. */
+  private checkBudget(what: string, add: Addition): void {
+    const why = this.budget.refusal(what, add);
+    if (why) throw new RefusedEdit(why, 400);
   }
 
   /** Validates and applies an edit, keeping its inverse for undo. Throws CircuitError or RefusedEdit (nothing changed). */
   apply(edit: Edit): Promise<{ result: EditResult; notes: string[] }> {
     // Between two ticks: never during an engine step (a GPU backend refuses edits then).
-    return this.node.bridge.betweenTicks(() => this.applyNow(edit));
+    return this.node.bridge.betweenTicks(() => {
+      // A structural edit compiles on the loop's thread and may outlast a tick: the robot stops first
+      // and stays stopped until the loop has caught up (the guard thread covers the compile itself).
+      if (isStructuralEdit(edit)) this.node.bridge.holdSafe(`live edit ${edit.op}`);
+      return this.applyNow(edit);
+    });
   }
 
   private async applyNow(edit: Edit): Promise<{ result: EditResult; notes: string[] }> {
     this.vet(edit);
+    const added = this.additionOf(edit);
     const e = this.engine;
     const doc = e.flat.doc;
     const inverse: Edit[] = [];
@@ -248,16 +276,16 @@ export class EditSession {
     let label: string = edit.op;
     switch (edit.op) {
       case 'set_param': {
-        const pop = doc.populations?.[edit.population];
-        const prev = pop?.params?.[edit.param];
-        const spec = pop ? MODELS[pop.model]?.params[edit.param] : undefined;
+        const pop = own(doc.populations, edit.population);
+        const prev = own(pop?.params, edit.param);
+        const spec = pop ? own(own(MODELS, pop.model)?.params, edit.param) : undefined;
         label = `set ${edit.population}.${edit.param} = ${edit.value}`;
         if (pop && spec) inverse.push({ op: 'set_param', population: edit.population, param: edit.param, value: prev ?? spec.default });
         break;
       }
       case 'set_weights': {
         label = `set weights of ${edit.projection}`;
-        const proj = doc.projections?.[edit.projection];
+        const proj = own(doc.projections, edit.projection);
         if (proj && e.circuit.projections.some((p) => p.name === edit.projection)) {
           const docWeight = proj.weight;
           const constant = typeof docWeight === 'number' || typeof docWeight === 'string' ? (docWeight as Quantity) : undefined;
@@ -289,27 +317,29 @@ export class EditSession {
         break;
       case 'remove_projection': {
         label = `remove projection ${edit.name}`;
-        const spec = doc.projections?.[edit.name];
+        const spec = own(doc.projections, edit.name);
         if (spec) inverse.push({ op: 'add_projection', name: edit.name, projection: structuredClone(spec) });
         if (e.circuit.projections.find((p) => p.name === edit.name)?.plasticity) lost.push(`the learned weights of ${edit.name} (it comes back with its initial weights)`);
         break;
       }
       case 'remove_population': {
         label = `remove population ${edit.name}`;
-        const spec = doc.populations?.[edit.name];
+        const spec = own(doc.populations, edit.name);
         if (spec) inverse.push({ op: 'add_population', name: edit.name, population: structuredClone(spec) });
         break;
       }
     }
     const before = structuredClone(doc);
     const result = e.apply(edit);
+    this.budget.commit(added);
     if (edit.op === 'remove_population') {
       // A cascade takes projections (which come back) and maybe sources, inputs, outputs and modulator
       // entries, which no live edit can add.
       for (const r of result.removed ?? []) {
         const [section, ...rest] = r.split('.');
         const name = rest.join('.');
-        if (section === 'projections' && before.projections?.[name]) inverse.push({ op: 'add_projection', name, projection: structuredClone(before.projections[name]) });
+        const gone = section === 'projections' ? own(before.projections, name) : undefined;
+        if (gone) inverse.push({ op: 'add_projection', name, projection: structuredClone(gone) });
         else lost.push(r);
       }
     }
@@ -329,10 +359,18 @@ export class EditSession {
 
   private undoNow(): { undone: string; lost: string[] } | null {
     const e = this.engine;
-    const entry = this.undoStack.pop();
+    const entry = this.undoStack.at(-1);
     if (!entry) return null;
+    // Undoing a removal adds again: it takes from the same budget, checked before anything is built.
+    const adds = entry.inverse.map((inv) => this.additionOf(inv));
+    const total = adds.reduce((a, x) => ({ neurons: a.neurons + x.neurons, synapses: a.synapses + x.synapses }), { neurons: 0, synapses: 0 });
+    this.checkBudget(`undo of ${entry.label}`, total);
+    this.undoStack.pop();
     try {
-      for (const inv of entry.inverse) e.apply(inv);
+      entry.inverse.forEach((inv, i) => {
+        e.apply(inv);
+        this.budget.commit(adds[i]);
+      });
     } finally {
       this.version++;
       this.onChange('undo');
@@ -354,15 +392,23 @@ export class EditSession {
 
   /**
    * Inserts a package's circuit as a module: adds `{ module, prefix, version }` to the circuit file's
-   * includes (checked first: a problem changes nothing) and rebuilds the engine from the file, as a
-   * changed `circuit` parameter does (the robot gets its safe command during the build). A module
-   * brings sources, inputs and outputs, which live edits cannot add; so this goes through the file.
-   * Refused while live edits are unsaved (the rebuild would drop them).
+   * includes and rebuilds the engine from it, as a changed `circuit` parameter does (the robot gets its
+   * safe command during the build). A module brings sources, inputs and outputs, which live edits
+   * cannot add; so this goes through the file. Only a circuit the component browser lists (an installed
+   * Flux package's, by "<package>/<circuit>") is accepted, never a path: a path would read any file
+   * and tell which exist. Checked, in order, before anything is built or written: the listing, the
+   * version range, unsaved live edits (the rebuild would drop them), the document, the budget.
    */
   async insertModule(module: string, prefix: string, version?: string): Promise<{ file: string }> {
     const file = this.circuitFile;
-    if (!this.node.reloadCircuit) throw new RefusedEdit('this node cannot rebuild its engine from the file', 409);
-    if (typeof module !== 'string' || !module || typeof prefix !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(prefix)) throw new RefusedEdit('give a module ("<package>/<circuit>") and a prefix (a name: letters, digits, _)', 400);
+    if (!this.node.reloadCircuit && !this.node.reloadCircuitFrom) throw new RefusedEdit('this node cannot rebuild its engine from the file', 409);
+    if (typeof prefix !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(prefix) || ['constructor', 'prototype', '__proto__'].includes(prefix))
+      throw new RefusedEdit('give a module ("<package>/<circuit>", as the component browser lists it) and a prefix (a name: letters, digits, _)', 400);
+    const listed = this.listedCircuit(module);
+    if (version !== undefined) {
+      if (typeof version !== 'string' || version.length > 64 || semver.validRange(version) === null) throw new RefusedEdit('version: a semver range (e.g. ^1.0.0)', 400);
+      if (!semver.satisfies(listed.version, version)) throw new RefusedEdit(`${listed.package} is installed at ${listed.version}, which is not in ${version}`, 400);
+    }
     let unsaved: string[];
     try {
       unsaved = planSave(file, this.engine.flat).changed;
@@ -371,28 +417,65 @@ export class EditSession {
     }
     if (unsaved.length) throw new RefusedEdit(`the running circuit has live edits that are not in its file (${unsaved.join(', ')}): save or undo them first`, 409);
     const text = readFileSync(file, 'utf8');
-    const entry = { module, prefix, ...(version ? { version } : {}) };
-    let next: string;
-    if (/\.json$/i.test(file)) {
-      const d = JSON.parse(text) as { include?: unknown[] };
-      (d.include ??= []).push(entry);
-      next = JSON.stringify(d, null, 2) + '\n';
-    } else {
-      const doc = parseDocument(text);
-      if (!doc.has('include')) doc.set('include', doc.createNode([]));
-      (doc.get('include') as { add(v: unknown): void }).add(doc.createNode(entry, { flow: true }));
-      next = doc.toString({ lineWidth: 0 });
+    const next = withInclude(file, text, { module: listed.module, prefix, ...(version ? { version } : {}) });
+    const { circuit } = loadCircuit(file, next); // throws CircuitError naming the problem; nothing is built or written
+    const added = this.addedBy(circuit);
+    const max = { neurons: this.limits.maxNeurons ?? 1_000_000, synapses: this.limits.maxSynapses ?? 20_000_000 };
+    if (!(added.neurons <= max.neurons && added.synapses <= max.synapses))
+      throw new RefusedEdit(`${listed.module} as ${prefix}: ${added.neurons} neurons and about ${Math.round(added.synapses)} synapses is more than the dashboard adds at once (${max.neurons} neurons, ${max.synapses} synapses)`, 400);
+    this.checkBudget(`${listed.module} as ${prefix}`, added);
+    if (this.node.reloadCircuitFrom) {
+      // Built from the new text first: a build that fails (or a process that dies in it) leaves the file as it was.
+      try {
+        await this.node.reloadCircuitFrom(next);
+      } catch (e) {
+        throw new RefusedEdit(`the circuit with ${listed.module} as ${prefix} did not start, the file is as it was: ${(e as Error).message}`, 400);
+      }
+      this.budget.commit(added);
+      writePlan({ file, text: next, changed: [] });
+      return { file };
     }
-    loadCircuit(file, next); // throws CircuitError naming the problem; nothing is written
-    // Written as save writes (through a symlink to the real file, keeping its mode, atomically).
+    // A node that rebuilds only from its file: written first, and put back when the build fails.
     writePlan({ file, text: next, changed: [] });
     try {
-      await this.node.reloadCircuit();
+      await this.node.reloadCircuit!();
     } catch (e) {
       writePlan({ file, text, changed: [] });
-      throw new RefusedEdit(`the circuit with ${module} as ${prefix} did not start, the file is as it was: ${(e as Error).message}`, 400);
+      throw new RefusedEdit(`the circuit with ${listed.module} as ${prefix} did not start, the file is as it was: ${(e as Error).message}`, 400);
     }
+    this.budget.commit(added);
     return { file };
+  }
+
+  /** The installed circuit a request names, or a refusal that tells only what the listing tells. */
+  private listedCircuit(module: unknown): InstalledCircuit {
+    const all = installedCircuits(dirname(this.circuitFile));
+    const shown = JSON.stringify(typeof module === 'string' ? (module.length > 80 ? module.slice(0, 80) + '...' : module) : module ?? null);
+    const found = typeof module === 'string' ? all.find((c) => c.module === module) : undefined;
+    if (found) {
+      if (found.problem) throw new RefusedEdit(`${found.module} does not load: ${found.problem}`, 400);
+      return found;
+    }
+    const pkg = typeof module === 'string' ? all.find((c) => module.startsWith(c.package + '/')) : undefined;
+    if (pkg && typeof module === 'string') {
+      const circuits = all.filter((c) => c.package === pkg.package).map((c) => c.circuit);
+      throw new RefusedEdit(`package ${pkg.package} provides no circuit ${JSON.stringify(module.slice(pkg.package.length + 1).slice(0, 80))} (it provides: ${circuits.join(', ')})`, 400);
+    }
+    const names = [...new Set(all.map((c) => c.package))];
+    throw new RefusedEdit(`${shown} is not a circuit of an installed Flux package; the dashboard inserts only what its component browser lists (${names.length ? names.join(', ') : 'no Flux package is installed next to the circuit file'})`, 400);
+  }
+
+  /** Neurons and estimated synapses a circuit has beyond the running one (what an insert adds). */
+  private addedBy(next: Circuit): Addition {
+    const running = this.engine.circuit;
+    const pops = new Set(running.populations.map((p) => p.name));
+    const projs = new Set(running.projections.map((p) => p.name));
+    const sizes = new Map(next.populations.map((p) => [p.name, p.size]));
+    let neurons = 0;
+    for (const p of next.populations) if (!pops.has(p.name)) neurons += p.size;
+    let synapses = 0;
+    for (const p of next.projections) if (!projs.has(p.name)) synapses += estimateSynapses(p.connectivity, sizes.get(p.source) ?? 0, sizes.get(p.target) ?? 0);
+    return { neurons, synapses };
   }
 
   /** Writes the running network back to its circuit file; throws SaveError when it cannot reload equal. */
@@ -405,3 +488,16 @@ export class EditSession {
 }
 
 export { SaveError };
+
+/** The circuit file's text with one more include (YAML edited in place: comments and layout kept). */
+function withInclude(file: string, text: string, entry: Record<string, string>): string {
+  if (/\.json$/i.test(file)) {
+    const d = JSON.parse(text) as { include?: unknown[] };
+    (d.include ??= []).push(entry);
+    return JSON.stringify(d, null, 2) + '\n';
+  }
+  const doc = parseDocument(text);
+  if (!doc.has('include')) doc.set('include', doc.createNode([]));
+  (doc.get('include') as { add(v: unknown): void }).add(doc.createNode(entry, { flow: true }));
+  return doc.toString({ lineWidth: 0 });
+}
