@@ -4,12 +4,12 @@
 // against the circuit and the message definitions; every problem with its file, line and JSON path.
 import { dirname, resolve } from 'node:path';
 import { Ajv } from 'ajv';
-import { parseFile } from '../engine/circuit/parse.js';
+import { parseFile, parseText } from '../engine/circuit/parse.js';
 import { resolveModulePath } from '../engine/circuit/resolve.js';
 import { CircuitError, IssueList, pointer } from '../engine/circuit/errors.js';
 import { loadCircuit } from '../engine/engine.js';
 import type { Circuit } from '../engine/circuit/circuit.js';
-import { toInternal, QUANTITY_PATTERN, type Dimension } from '../engine/units.js';
+import { checkQuantity, quantityProblem, QUANTITY_PATTERN, type Dimension, type Sign } from '../engine/units.js';
 import { definitionsFor } from './codec/definitions.js';
 import { compileFieldPath } from './fieldpath.js';
 import { stampedVariant } from './stamped.js';
@@ -245,20 +245,45 @@ export async function prepareExtensions(loaded: LoadedBridge, builtins: Extensio
 let validate: ReturnType<Ajv['compile']> | undefined;
 
 /**
+ * The ranges of a bridge's safety and timing values (internal units: ms, Hz), beyond the plausible
+ * range every quantity has (units.ts QUANTITY_LIMITS). A watchdog or a staleness timeout that never
+ * fires, or a tick or output rate of 1e400 Hz, would leave the robot holding its last command.
+ */
+export const BRIDGE_LIMITS = {
+  /** Engine ticks per second. */
+  tickHz: { min: 1, max: 10_000 },
+  /** Messages per second of an output (its safe value is repeated at this rate too). */
+  outputRateHz: { min: 1, max: 10_000 },
+  /** Compute nodes' rate. */
+  nodeRateHz: { min: 1e-3, max: 10_000 },
+  /** No finished tick for this long sends the safe values. */
+  watchdogMs: { min: 0, max: 10_000 },
+  /** Input staleness and spike-link waits. */
+  timeoutMs: { min: 0, max: 3_600_000 },
+  /** A count decoder keeps one slot per engine step of its window. */
+  countWindowMs: { min: 0, max: 60_000 },
+} as const;
+
+/**
  * Reads and checks a bridge document and its circuit (or `circuitFile` in place of the one it names,
  * e.g. from a ROS parameter). Throws one CircuitError listing every problem.
  */
-export function loadBridge(file: string, circuitFile?: string): LoadedBridge {
-  const parsed = parseFile(file);
+export function loadBridge(file: string, circuitFile?: string, text?: string): LoadedBridge {
+  // `text` in place of the file's content (as loadCircuit takes it): relative references still resolve from `file`.
+  const parsed = text === undefined ? parseFile(file) : parseText(text, file);
   const issues = new IssueList(file, parsed.locate);
   const doc = parsed.doc as unknown as Record<string, unknown>;
-  validate ??= new Ajv({ allErrors: true, strict: false, verbose: true }).compile(BRIDGE_SCHEMA);
+  // strictNumbers: YAML's .nan and .inf (and 1e400) are not numbers to any field of the document.
+  validate ??= new Ajv({ allErrors: true, strict: false, strictNumbers: true, verbose: true }).compile(BRIDGE_SCHEMA);
   if (!validate(doc)) {
     for (const e of validate.errors ?? []) {
       if (e.keyword === 'additionalProperties') {
         // Point at the unknown property itself (its line), not at the object holding it.
         const extra = (e.params as { additionalProperty: string }).additionalProperty;
         issues.add(`${e.instancePath}${pointer(extra)}`, `unknown property "${extra}"; expected one of ${Object.keys((e.parentSchema as { properties?: object }).properties ?? {}).join(', ')}`);
+      } else if (typeof e.data === 'number' && !Number.isFinite(e.data)) {
+        // One issue for the value, not one per branch of the anyOf it fails.
+        if (!issues.issues.some((i) => i.path === e.instancePath)) issues.add(e.instancePath, `expected a finite number, got ${e.data}`);
       } else issues.add(e.instancePath, e.message ?? 'invalid');
     }
     throw new CircuitError(issues.issues);
@@ -273,14 +298,45 @@ export function loadBridge(file: string, circuitFile?: string): LoadedBridge {
     }
   }
   const { circuit } = loadCircuit(circuitFile);
-  const q = (path: string[], v: unknown, dim: Dimension, fallback: number): number => {
+  const q = (path: string[], v: unknown, dim: Dimension, fallback: number, sign: Sign = 'any'): number => {
     if (v === undefined) return fallback;
-    const x = toInternal(v, dim);
+    const x = checkQuantity(v, dim, sign);
     if (typeof x === 'string') {
       issues.add(pointer(...path), x);
       return fallback;
     }
     return x;
+  };
+  /** A quantity > 0 within one of BRIDGE_LIMITS (the fallback, used when it is not given, is in range). */
+  const within = (path: string[], v: unknown, dim: Dimension, fallback: number, range: { min: number; max: number }): number => {
+    if (v === undefined) return fallback;
+    const x = checkQuantity(v, dim, 'positive');
+    const unit = dim === 'time' ? 'ms' : 'Hz';
+    const problem =
+      typeof x === 'string' ? x
+      : x < range.min ? `${x} ${unit} is too low: at least ${range.min} ${unit}`
+      : x > range.max ? `${x} ${unit} is too high: at most ${range.max} ${unit}`
+      : null;
+    if (problem) issues.add(pointer(...path), problem);
+    return problem ? fallback : (x as number);
+  };
+  /** A plain number of the document (encoder and decoder bounds, limits): finite and plausible. */
+  const plain = <T extends number | undefined>(path: string[], v: T, sign: Sign = 'any'): T => {
+    if (v === undefined) return v;
+    const problem = quantityProblem(v as number, 'dimensionless', sign);
+    if (problem) issues.add(pointer(...path), problem);
+    return v;
+  };
+  /** Output limits: every number finite, min <= max, the safe value within them, a slew rate > 0. */
+  const limitsOk = (at: string[], l: Record<string, number>): void => {
+    const bad = ['min', 'max', 'safe'].filter((k) => l[k] !== undefined && plain([...at, k], l[k]) !== undefined && quantityProblem(l[k], 'dimensionless') !== null);
+    if (l.slew_rate !== undefined) plain([...at, 'slew_rate'], l.slew_rate, 'positive');
+    if (bad.length > 0) return;
+    const lo = l.min ?? -Infinity;
+    const hi = l.max ?? Infinity;
+    if (lo > hi) issues.add(pointer(...at), `min (${lo}) is above max (${hi})`);
+    else if (l.safe !== undefined && !(l.safe >= lo && l.safe <= hi))
+      issues.add(pointer(...at, 'safe'), `the safe value ${l.safe} is outside [${lo}, ${hi}]: it would not be sent as it is`);
   };
   const qosOf = (v: unknown, fallback: QoS): QoS => (v === 'sensor' ? SENSOR_QOS : v === 'default' || v === undefined ? fallback : { ...fallback, ...(v as Partial<QoS>) });
   const typeOk = (path: string[], type: string) => {
@@ -307,7 +363,7 @@ export function loadBridge(file: string, circuitFile?: string): LoadedBridge {
     type: n.type,
     options: n.options ?? {},
     in: n.in ?? {},
-    ...(n.rate !== undefined ? { rateHz: q(['extensions', 'nodes', name, 'rate'], n.rate, 'rate', 0) } : {}),
+    ...(n.rate !== undefined ? { rateHz: within(['extensions', 'nodes', name, 'rate'], n.rate, 'rate', 1, BRIDGE_LIMITS.nodeRateHz) } : {}),
     ...(n.isolate !== undefined ? { isolate: n.isolate } : {}),
   }));
   const fromOk = (at: string[], ref: string) => {
@@ -320,13 +376,21 @@ export function loadBridge(file: string, circuitFile?: string): LoadedBridge {
     const inp = circuit.inputs.find((i) => i.name === name);
     if (!inp) issues.add(pointer(...at), `the circuit has no input "${name}"; it has ${circuit.inputs.map((i) => i.name).join(', ') || 'none'}`);
     else if (inp.target !== null && !raw.encoder) issues.add(pointer(...at), `input "${name}" drives population ${inp.target}: give an encoder`);
-    if (raw.device !== undefined && !devices[raw.device as string]) issues.add(pointer(...at, 'device'), `no device "${raw.device as string}" in devices (${Object.keys(devices).join(', ') || 'none'})`);
+    if (raw.device !== undefined && !Object.hasOwn(devices, raw.device as string)) issues.add(pointer(...at, 'device'), `no device "${raw.device as string}" in devices (${Object.keys(devices).join(', ') || 'none'})`);
     const defs = raw.device === undefined && raw.from === undefined ? typeOk([...at, 'type'], raw.type as string) : null;
     if (defs) pathOk([...at, 'path'], raw.path as string, defs);
     if (raw.from !== undefined) fromOk([...at, 'from'], raw.from as string);
     let enc: EncoderSpec | undefined;
     const e = raw.encoder as Record<string, Record<string, unknown>> | undefined;
-    if (e?.rate) enc = { kind: 'rate', min: e.rate.min as number, max: e.rate.max as number, rateMin: q([...at, 'encoder', 'rate', 'rate_min'], e.rate.rate_min, 'rate', 0), rateMax: q([...at, 'encoder', 'rate', 'rate_max'], e.rate.rate_max, 'rate', 0) };
+    for (const [kind, body] of Object.entries(e ?? {}))
+      for (const k of ['min', 'max', 'threshold', 'amplitude'] as const) plain([...at, 'encoder', kind, k], body[k] as number | undefined);
+    // A Gaussian tuning curve of width 0 divides by 0.
+    if (e?.population) plain([...at, 'encoder', 'population', 'sigma'], e.population.sigma as number, 'positive');
+    if (Array.isArray(raw.valid)) {
+      const [lo, hi] = raw.valid.map((x, k) => plain([...at, 'valid', String(k)], x as number));
+      if (lo > hi) issues.add(pointer(...at, 'valid'), `the valid range [${lo}, ${hi}] is reversed`);
+    }
+    if (e?.rate) enc = { kind: 'rate', min: e.rate.min as number, max: e.rate.max as number, rateMin: q([...at, 'encoder', 'rate', 'rate_min'], e.rate.rate_min, 'rate', 0, 'nonNegative'), rateMax: q([...at, 'encoder', 'rate', 'rate_max'], e.rate.rate_max, 'rate', 0, 'nonNegative') };
     else if (e?.current) enc = { kind: 'current', min: e.current.min as number, max: e.current.max as number, currentMin: q([...at, 'encoder', 'current', 'current_min'], e.current.current_min, 'current', 0), currentMax: q([...at, 'encoder', 'current', 'current_max'], e.current.current_max, 'current', 0) };
     else if (e?.population) enc = { kind: 'population', ...(e.population as { min: number; max: number; sigma: number; amplitude: number }) };
     else if (e?.threshold) enc = { kind: 'threshold', ...(e.threshold as { threshold: number; amplitude: number }) };
@@ -334,19 +398,20 @@ export function loadBridge(file: string, circuitFile?: string): LoadedBridge {
       raw.from !== undefined ? { from: raw.from as string, topic: `extension ${raw.from as string}`, type: 'extension', path: raw.from as string }
       : raw.device === undefined ? {}
       : { device: raw.device as string, field: raw.field as string, topic: `${raw.device as string}/${raw.field as string}`, type: 'device', path: raw.field as string };
-    inputs.push({ input: name, topic: raw.topic as string, type: raw.type as string, path: raw.path as string, ...device, qos: qosOf(raw.qos, SENSOR_QOS), encoder: enc, timeoutMs: q([...at, 'timeout'], raw.timeout, 'time', 500), valid: raw.valid as [number, number] | undefined });
+    inputs.push({ input: name, topic: raw.topic as string, type: raw.type as string, path: raw.path as string, ...device, qos: qosOf(raw.qos, SENSOR_QOS), encoder: enc, timeoutMs: within([...at, 'timeout'], raw.timeout, 'time', 500, BRIDGE_LIMITS.timeoutMs), valid: raw.valid as [number, number] | undefined });
   }
 
   const outputs: OutputBinding[] = [];
   for (const [name, raw] of Object.entries((doc.outputs ?? {}) as Record<string, Record<string, unknown>>)) {
     const at = ['outputs', name];
     if (raw.device === undefined && (raw.topic === undefined || raw.type === undefined)) issues.add(pointer(...at), 'give topic and type, or a device');
-    if (raw.device !== undefined && !devices[raw.device as string]) issues.add(pointer(...at, 'device'), `no device "${raw.device as string}" in devices (${Object.keys(devices).join(', ') || 'none'})`);
+    if (raw.device !== undefined && !Object.hasOwn(devices, raw.device as string)) issues.add(pointer(...at, 'device'), `no device "${raw.device as string}" in devices (${Object.keys(devices).join(', ') || 'none'})`);
     const defs = raw.device === undefined && raw.type !== undefined ? typeOk([...at, 'type'], raw.type as string) : null;
     for (const r of (raw.requires as string[] | undefined) ?? []) if (!inputs.some((i) => i.input === r)) issues.add(pointer(...at, 'requires'), `"${r}" is not an input of this bridge`);
     const values = Object.entries(raw.values as Record<string, { terms?: { population: string; decoder: Record<string, Record<string, unknown>>; weight?: number }[]; from?: string; limits?: Record<string, number> }>).map(([path, v]) => {
       if (defs) pathOk([...at, 'values', path], path, defs);
       if (v.from !== undefined) fromOk([...at, 'values', path, 'from'], v.from);
+      if (v.limits) limitsOk([...at, 'values', path, 'limits'], v.limits);
       return {
         path,
         limits: v.limits ? { min: v.limits.min, max: v.limits.max, slewRate: v.limits.slew_rate, safe: v.limits.safe } : undefined,
@@ -356,18 +421,22 @@ export function loadBridge(file: string, circuitFile?: string): LoadedBridge {
           if (!circuit.populations.some((p) => p.name === t.population)) issues.add(pointer(...tp, 'population'), `the circuit has no population "${t.population}"`);
           const [kind, d] = Object.entries(t.decoder)[0];
           const dp = [...tp, 'decoder', kind];
+          plain([...tp, 'weight'], t.weight);
+          for (const k of ['min', 'max', 'idle', 'scale'] as const) plain([...dp, k], d[k] as number | undefined);
+          if (Array.isArray(d.values)) d.values.forEach((x, k) => plain([...dp, 'values', String(k)], x as number));
+          const tau = (fallback: number) => q([...dp, 'tau'], d.tau, 'time', fallback, 'positive');
           const dec: DecoderSpec =
-            kind === 'rate' ? { kind, tau: q([...dp, 'tau'], d.tau, 'time', 100), rateMin: q([...dp, 'rate_min'], d.rate_min, 'rate', 0), rateMax: q([...dp, 'rate_max'], d.rate_max, 'rate', 100), min: d.min as number, max: d.max as number }
-            : kind === 'population_vector' ? { kind, tau: q([...dp, 'tau'], d.tau, 'time', 100), min: d.min as number, max: d.max as number, idle: d.idle as number | undefined }
-            : kind === 'winner_take_all' ? { kind, tau: q([...dp, 'tau'], d.tau, 'time', 100), values: d.values as number[], idle: d.idle as number | undefined }
-            : { kind: 'count', window: q([...dp, 'window'], d.window, 'time', 100), scale: d.scale as number | undefined };
+            kind === 'rate' ? { kind, tau: tau(100), rateMin: q([...dp, 'rate_min'], d.rate_min, 'rate', 0, 'nonNegative'), rateMax: q([...dp, 'rate_max'], d.rate_max, 'rate', 100, 'nonNegative'), min: d.min as number, max: d.max as number }
+            : kind === 'population_vector' ? { kind, tau: tau(100), min: d.min as number, max: d.max as number, idle: d.idle as number | undefined }
+            : kind === 'winner_take_all' ? { kind, tau: tau(100), values: d.values as number[], idle: d.idle as number | undefined }
+            : { kind: 'count', window: within([...dp, 'window'], d.window, 'time', 100, BRIDGE_LIMITS.countWindowMs), scale: d.scale as number | undefined };
           return { population: t.population, decoder: dec, weight: t.weight };
         }),
       };
     });
     if (raw.stamped === true && defs && !stampedVariant(raw.type as string)) issues.add(pointer(...at, 'stamped'), `${raw.type as string} has no stamped variant`);
     const device = raw.device === undefined ? {} : { device: raw.device as string, topic: raw.device as string, type: 'device' };
-    outputs.push({ name, topic: raw.topic as string, type: raw.type as string, ...device, rateHz: q([...at, 'rate'], raw.rate, 'rate', 10), qos: qosOf(raw.qos, DEFAULT_QOS), requires: raw.requires as string[] | undefined, fields: raw.fields as Record<string, unknown> | undefined, values, stamped: raw.stamped as boolean | undefined, frameId: raw.frame_id as string | undefined });
+    outputs.push({ name, topic: raw.topic as string, type: raw.type as string, ...device, rateHz: within([...at, 'rate'], raw.rate, 'rate', 10, BRIDGE_LIMITS.outputRateHz), qos: qosOf(raw.qos, DEFAULT_QOS), requires: raw.requires as string[] | undefined, fields: raw.fields as Record<string, unknown> | undefined, values, stamped: raw.stamped as boolean | undefined, frameId: raw.frame_id as string | undefined });
   }
   const spikes = { send: [] as SpikeSendSpec[], receive: [] as SpikeReceiveSpec[] };
   const sp = (doc.spikes ?? {}) as { send?: Record<string, { topic: string; wait_for?: number }>; receive?: Record<string, { topic: string; delay?: number; sync?: 'lockstep' | 'free'; timeout?: unknown }> };
@@ -382,10 +451,13 @@ export function loadBridge(file: string, circuitFile?: string): LoadedBridge {
     if (!inp) issues.add(pointer(...at), `the circuit has no input "${input}"; a relay needs a rate input targeting a poisson population with rate 0`);
     else if (inp.mode !== 'rate' || !relay || relay.model !== 'poisson') issues.add(pointer(...at), `input "${input}" must be a rate input targeting a poisson population (the relay); it is a ${inp.mode} input${relay ? ` of ${relay.name} (${relay.model})` : ''}`);
     else if ((relay.params.rate ?? 0) !== 0) issues.add(pointer(...at), `relay population ${relay.name} must have rate 0 Hz (it has ${relay.params.rate} Hz): it would fire spikes the sender never fired`);
-    spikes.receive.push({ input, topic: raw.topic, delayTicks: raw.delay, sync: raw.sync, timeoutMs: q([...at, 'timeout'], raw.timeout, 'time', 1000) });
+    spikes.receive.push({ input, topic: raw.topic, delayTicks: raw.delay, sync: raw.sync, timeoutMs: within([...at, 'timeout'], raw.timeout, 'time', 1000, BRIDGE_LIMITS.timeoutMs) });
   }
-  const tickHz = q(['tick'], doc.tick, 'rate', 1000);
-  const watchdogMs = q(['watchdog'], doc.watchdog, 'time', 50);
+  const tickHz = within(['tick'], doc.tick, 'rate', 1000, BRIDGE_LIMITS.tickHz);
+  const watchdogMs = within(['watchdog'], doc.watchdog, 'time', 50, BRIDGE_LIMITS.watchdogMs);
+  for (const [name, dev] of Object.entries(devices))
+    for (const [out, spec] of Object.entries((dev as { board?: { outputs?: Record<string, Record<string, number>> } }).board?.outputs ?? {}))
+      limitsOk(['devices', name, 'board', 'outputs', out], spec);
   if (!issues.ok) throw new CircuitError(issues.issues);
   return { file, circuitFile, circuit, config: { inputs, outputs, tickHz, watchdogMs, ...(spikes.send.length || spikes.receive.length ? { spikes } : {}) }, devices, extensions: { load: ex.load ?? [], nodes, dir: dirname(file), file, locate: parsed.locate } };
 }

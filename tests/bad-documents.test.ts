@@ -8,6 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
 import { loadCircuit } from '../engine/engine.js';
 import { CircuitError, formatIssue, type CircuitIssue } from '../engine/circuit/errors.js';
+import { Engine } from '../engine/engine.js';
+import { loadFlat } from '../engine/circuit/resolve.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -407,5 +409,100 @@ describe('flux validate', () => {
     expect(mixed.status).toBe(1);
     expect(mixed.stdout).toContain(`ok ${good}`);
     expect(mixed.stderr).toContain(`${bad}:${lineOf(POPS + 'extra: 1\n', 'extra')} at /extra`);
+  });
+});
+
+describe('non-finite and implausible values are refused (issue 16, D5)', () => {
+  const param = (k: string, v: string, model = 'lif') => POPS + lines('  c:', `    model: ${model}`, '    size: 3', '    params:', `      ${k}: ${v}`);
+
+  it('"1e400 ms" is refused as a bare 1e400 is', () => {
+    single(param('tau_m', '1e400 ms'), '/populations/c/params/tau_m', '1e400 ms', /finite/);
+    single(param('tau_m', '1e400'), '/populations/c/params/tau_m', '1e400', /finite/);
+    single(param('v_rest', '"1e308 kV"'), '/populations/c/params/v_rest', '1e308 kV', /finite/);
+    single(POPS.replace('name: bad', 'name: bad\ndt: 1e400 ms'), '/dt', 'dt:', /finite/);
+  });
+
+  it('a denormal time constant (tau_m: 1e-320) is refused', () => {
+    single(param('tau_m', '1e-320'), '/populations/c/params/tau_m', 'tau_m', /too small.*at least 0\.001 ms/);
+    single(param('tau_syn_exc', '1e-300 s'), '/populations/c/params/tau_syn_exc', 'tau_syn_exc', /too small/);
+    single(param('tau_w', '5e-324', 'adex'), '/populations/c/params/tau_w', 'tau_w', /too small/);
+    single(param('delta_t', '1e-320 mV', 'adex'), '/populations/c/params/delta_t', 'delta_t', /too small/);
+  });
+
+  it('cm: 1e308 and other values beyond the plausible range of their dimension are refused', () => {
+    single(param('cm', '1e308'), '/populations/c/params/cm', 'cm', /plausible range for a capacitance/);
+    single(param('v_thresh', '2e4 mV'), '/populations/c/params/v_thresh', 'v_thresh', /plausible range for a voltage/);
+    single(param('i_offset', '1 A'), '/populations/c/params/i_offset', 'i_offset', /plausible range for a current/);
+    single(param('rate', '1e300 Hz', 'poisson'), '/populations/c/params/rate', 'rate', /plausible range for a rate/);
+  });
+
+  it('weights beyond float32 (3.5e38) are refused, as a distribution, a matrix entry or a list entry', () => {
+    single(withProjection({ weight: '3.5e38' }), '/projections/p/weight', '3.5e38', /plausible range for a current/);
+    single(withProjection({ weight: '"3.5e38 pA"' }), '/projections/p/weight', '3.5e38', /plausible range/);
+    single(withProjection({ weight: '{ normal: { mean: 1 pA, sd: 3.5e38 } }' }), '/projections/p/weight/normal/sd', 'weight', /plausible range/);
+    single(withProjection({ weight: '', connectivity: '{ type: list, pairs: [[0, 0, 3.5e38]] }' }), '/projections/p/connectivity/pairs/0/2', 'connectivity', /3\.5e\+38: weights are magnitudes/);
+    const row = `[${Array(10).fill('1e39').join(', ')}]`;
+    single(withProjection({ weight: '', connectivity: `{ type: matrix, weights: [${Array(20).fill(row).join(', ')}] }` }), '/projections/p/connectivity/weights/0/0', 'connectivity', /1e\+39: weights are magnitudes.*and 199 more/);
+    single(withProjection({ plasticity: '{ rule: stdp, w_max: 3.5e38 }' }), '/projections/p/plasticity/w_max', 'plasticity', /plausible range/);
+  });
+
+  it('.nan, .inf and 1e400 gains, sensitivities and plain numbers are refused', () => {
+    single(POPS + lines('inputs:', '  speed:', '    target: a', '    mode: current', '    gain: .nan'), '/inputs/speed/gain', 'gain', /finite number, got NaN/);
+    single(POPS + lines('inputs:', '  reward:', '    gain: 1e400'), '/inputs/reward/gain', 'gain', /finite number, got Infinity/);
+    single(POPS + lines('modulators:', '  da:', '    tau: 100 ms', '    sources: [{ population: a, gain: .inf }]'), '/modulators/da/sources/0/gain', 'sources', /finite/);
+    single(POPS + lines('modulators:', '  da:', '    tau: 100 ms', '    targets: [{ population: a, effect: gain, sensitivity: -.inf }]'), '/modulators/da/targets/0/sensitivity', 'targets', /finite/);
+    single(POPS + lines('modulators:', '  da:', '    tau: 100 ms', '    baseline: 1e300'), '/modulators/da/baseline', 'baseline', /plausible range for plain numbers/);
+    single(withProjection({ connectivity: '{ type: fixed_probability, p: .nan }' }), '/projections/p/connectivity/p', 'connectivity', /finite/);
+    single(withProjection({ plasticity: '{ rule: stdp, w_max: 10 pA, a_plus: .nan }' }), '/projections/p/plasticity/a_plus', 'plasticity', /finite/);
+    single(withProjection({ weight: '{ lognormal: { mean: 1e-300, sd: 1e9 } }' }), '/projections/p/weight/lognormal', 'weight', /overflow/);
+  });
+
+  it('live edits follow the same rules (set_param, set_weights, add_population)', () => {
+    const dir = tempDir();
+    const file = write(dir, 'circuit.yaml', withProjection({}));
+    const e = new Engine(loadFlat(file));
+    const refused = (edit: Parameters<Engine['apply']>[0], path: RegExp, message: RegExp) => {
+      let err: unknown;
+      try {
+        e.apply(edit);
+      } catch (x) {
+        err = x;
+      }
+      expect(err, JSON.stringify(edit)).toBeInstanceOf(CircuitError);
+      expect((err as CircuitError).issues[0].path).toMatch(path);
+      expect((err as CircuitError).issues[0].message).toMatch(message);
+    };
+    refused({ op: 'set_param', population: 'a', param: 'tau_m', value: '1e-320 ms' }, /tau_m/, /too small/);
+    refused({ op: 'set_param', population: 'a', param: 'cm', value: 1e308 }, /cm/, /plausible/);
+    refused({ op: 'set_param', population: 'a', param: 'tau_m', value: '1e400 ms' }, /tau_m/, /finite/);
+    refused({ op: 'set_weights', projection: 'p', value: 3.5e38 }, /value/, /plausible/);
+    refused({ op: 'set_weights', projection: 'p', indices: [0], values: ['1e400 pA'] }, /values\/0/, /finite/);
+    refused({ op: 'add_population', name: 'z', population: { model: 'lif', size: 2, params: { tau_m: 1e-320 } } }, /tau_m/, /too small/);
+    // Nothing changed: a later good edit applies.
+    expect(e.apply({ op: 'set_param', population: 'a', param: 'tau_m', value: '15 ms' }).applied).toBe(true);
+  });
+});
+
+describe('names are own properties, never inherited ones (issue 16, D6/D11 class)', () => {
+  it('an element named toString or hasOwnProperty is a name like any other (it was refused as "defined twice")', () => {
+    const text = lines('populations:', '  toString: { model: lif, size: 2 }', '  hasOwnProperty: { model: lif, size: 2 }', 'projections:', '  valueOf: { source: toString, target: hasOwnProperty, connectivity: { type: one_to_one }, weight: 1 pA, synapse: { type: current, receptor: excitatory } }');
+    const file = write(tempDir(), 'circuit.yaml', text);
+    const { circuit } = loadCircuit(file);
+    expect(circuit.populations.map((p) => p.name)).toEqual(['toString', 'hasOwnProperty']);
+    expect(circuit.projections.map((p) => p.name)).toEqual(['valueOf']);
+  });
+
+  it('__proto__, constructor and prototype are reserved names, refused with their path', () => {
+    for (const name of ['__proto__', 'constructor', 'prototype'])
+      single(POPS + lines(`  ${name}: { model: lif, size: 2 }`), `/populations/${name}`, `${name}:`, /is reserved/);
+  });
+
+  it('an override with a __proto__ key is data for the schema to refuse, not the prototype of the merged document', () => {
+    const dir = tempDir();
+    write(dir, 'mod.yaml', POPS);
+    const file = write(dir, 'circuit.yaml', lines('include:', '  - module: ./mod.yaml', '    prefix: m', '    override: { "__proto__": { populations: { evil: { model: lif, size: 1 } } } }'));
+    const issues = issuesOf(file);
+    expect(issues.map((i) => i.path)).toEqual(['/include/0/override/__proto__']);
+    expect(issues[0].message).toMatch(/unknown property "__proto__"/);
   });
 });

@@ -97,3 +97,97 @@ describe('bridge documents', () => {
     expect(() => loadBridge(join(dir, 'bridge.yaml'))).toThrow(/at \/outputs\/o: must have required property 'rate'/);
   });
 });
+
+describe('safety values of bridge documents are checked (issue 16, D7)', () => {
+  const CIRCUIT = 'populations:\n  n: { model: lif, size: 4 }\ninputs:\n  drive: { target: n, mode: current }\n';
+  const doc = (o: { tick?: string; watchdog?: string; timeout?: string; rate?: string; limits?: string; tau?: string; spikes?: string } = {}) =>
+    [
+      'circuit: circuit.yaml',
+      `tick: ${o.tick ?? '1 kHz'}`,
+      `watchdog: ${o.watchdog ?? '50 ms'}`,
+      'inputs:',
+      `  drive: { topic: /range, type: sensor_msgs/msg/Range, path: range, timeout: ${o.timeout ?? '200 ms'}, encoder: { current: { min: 0, max: 1, current_max: 1 } } }`,
+      'outputs:',
+      '  cmd:',
+      '    topic: /cmd_vel',
+      '    type: geometry_msgs/msg/Twist',
+      `    rate: ${o.rate ?? '50 Hz'}`,
+      '    values:',
+      `      linear.x: { terms: [{ population: n, decoder: { rate: { tau: ${o.tau ?? '100 ms'}, rate_max: 100 Hz, min: 0, max: 1 } } }], limits: ${o.limits ?? '{ min: -1, max: 1, slew_rate: 2, safe: 0 }'} }`,
+      '',
+    ].join('\n');
+  const LIMITS = '/outputs/cmd/values/linear.x/limits';
+
+  /** Loads the document and expects exactly one issue at `path`, with a line, whose message matches. */
+  function refused(text: string, path: string, message: RegExp): void {
+    const dir = writeFiles({ 'circuit.yaml': CIRCUIT, 'bridge.yaml': text });
+    let err: unknown;
+    try {
+      loadBridge(join(dir, 'bridge.yaml'));
+    } catch (e) {
+      err = e;
+    }
+    expect(err, text).toBeInstanceOf(CircuitError);
+    const issues = (err as CircuitError).issues;
+    expect(issues.map((i) => i.path), text).toEqual([path]);
+    expect(issues[0].file).toBe(join(dir, 'bridge.yaml'));
+    expect(issues[0].line).toBeGreaterThan(0);
+    expect(issues[0].message).toMatch(message);
+  }
+
+  it('the document the cases start from loads', () => {
+    const dir = writeFiles({ 'circuit.yaml': CIRCUIT, 'bridge.yaml': doc() });
+    const b = loadBridge(join(dir, 'bridge.yaml'));
+    expect(b.config.watchdogMs).toBe(50);
+    expect(b.config.outputs[0].values[0].limits).toEqual({ min: -1, max: 1, slewRate: 2, safe: 0 });
+  });
+
+  it('watchdog: "1e400 ms" (which disabled the watchdog), 0, negative or over 10 s is refused', () => {
+    refused(doc({ watchdog: '1e400 ms' }), '/watchdog', /finite/);
+    refused(doc({ watchdog: '0 ms' }), '/watchdog', /> 0/);
+    refused(doc({ watchdog: '-5 ms' }), '/watchdog', /> 0/);
+    refused(doc({ watchdog: '1e-320' }), '/watchdog', /./);
+    refused(doc({ watchdog: '11 s' }), '/watchdog', /at most 10000 ms/);
+    refused(doc({ watchdog: '.nan' }), '/watchdog', /finite/);
+  });
+
+  it('an input timeout of 1e400 ms (which disabled staleness), 0 or over an hour is refused', () => {
+    refused(doc({ timeout: '1e400 ms' }), '/inputs/drive/timeout', /finite/);
+    refused(doc({ timeout: '0 ms' }), '/inputs/drive/timeout', /> 0/);
+    refused(doc({ timeout: '7200 s' }), '/inputs/drive/timeout', /at most 3600000 ms/);
+  });
+
+  it('tick: "1e400 Hz", 0 Hz, below 1 Hz or above 10 kHz is refused', () => {
+    refused(doc({ tick: '1e400 Hz' }), '/tick', /finite/);
+    refused(doc({ tick: '0 Hz' }), '/tick', /./);
+    refused(doc({ tick: '0.5 Hz' }), '/tick', /at least 1 Hz/);
+    refused(doc({ tick: '1 MHz' }), '/tick', /at most 10000 Hz/);
+  });
+
+  it('an output rate that is not finite, or outside 1 Hz .. 10 kHz, is refused', () => {
+    refused(doc({ rate: '1e400 Hz' }), '/outputs/cmd/rate', /finite/);
+    refused(doc({ rate: '0 Hz' }), '/outputs/cmd/rate', /./);
+    refused(doc({ rate: '20 kHz' }), '/outputs/cmd/rate', /at most 10000 Hz/);
+  });
+
+  it('limits: safe .nan, a safe value outside [min, max], min > max and a slew rate <= 0 are refused', () => {
+    refused(doc({ limits: '{ min: -1, max: 1, safe: .nan }' }), `${LIMITS}/safe`, /finite/);
+    refused(doc({ limits: '{ min: -1, max: 1, safe: 5 }' }), `${LIMITS}/safe`, /outside \[-1, 1\]/);
+    refused(doc({ limits: '{ min: 0.1, max: 1, safe: 0 }' }), `${LIMITS}/safe`, /outside \[0.1, 1\]/);
+    refused(doc({ limits: '{ max: 1, safe: 2 }' }), `${LIMITS}/safe`, /outside/);
+    refused(doc({ limits: '{ min: 1, max: -1 }' }), LIMITS, /min \(1\) is above max \(-1\)/);
+    refused(doc({ limits: '{ min: -.inf, max: 1 }' }), `${LIMITS}/min`, /finite/);
+    refused(doc({ limits: '{ min: -1, max: 1, slew_rate: 0 }' }), `${LIMITS}/slew_rate`, /> 0/);
+    refused(doc({ limits: '{ min: -1, max: 1, slew_rate: 1e400 }' }), `${LIMITS}/slew_rate`, /finite/);
+  });
+
+  it('a decoder time constant must be positive and plausible', () => {
+    refused(doc({ tau: '1e-320 ms' }), '/outputs/cmd/values/linear.x/terms/0/decoder/rate/tau', /too small/);
+    refused(doc({ tau: '1e400 ms' }), '/outputs/cmd/values/linear.x/terms/0/decoder/rate/tau', /finite/);
+  });
+
+  it('a device name is looked up as an own property: device: constructor names no device', () => {
+    const text = doc().replace('  drive: { topic: /range, type: sensor_msgs/msg/Range, path: range,', '  drive: { device: constructor, field: range,');
+    refused(text, '/inputs/drive/device', /no device "constructor"/);
+  });
+});

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { loadCircuit } from '../engine/engine.js';
 import { compile, type CompiledProjection, type Network } from '../engine/compile/compiler.js';
-import { connect } from '../engine/compile/connectivity.js';
+import { connect, MAX_PROJECTION_SYNAPSES } from '../engine/compile/connectivity.js';
 import { fill } from '../engine/compile/distributions.js';
 import { CircuitError } from '../engine/circuit/errors.js';
 import { Rng } from '../engine/rng.js';
@@ -651,5 +651,109 @@ describe('determinism', () => {
     expect(Array.from(r1.targets)).not.toEqual(Array.from(r3.targets));
     // compile() uses exactly this stream
     expect(Array.from(proj(compile(c), 'fp').targets)).toEqual(Array.from(r1.targets));
+  });
+});
+
+describe('every generator finishes in work bounded by its output, or refuses (issue 16, D2)', () => {
+  /** An Rng that fails the test (instead of hanging it) once a generator draws more than `budget` numbers. */
+  class BudgetRng extends Rng {
+    draws = 0;
+    constructor(private readonly budget: number) {
+      super(1);
+    }
+    override nextU32(): number {
+      if (++this.draws > this.budget) throw new Error(`more than ${this.budget} random draws: the generator does not finish`);
+      return super.nextU32();
+    }
+  }
+  const pop = (name: string, size: number, grid?: number[]): PopulationSpec => ({ name, model: 'lif', size, grid, params: {}, init: {}, integration: 'default' });
+  const N = 1000;
+
+  for (const p of [1e-17, 1e-300, 5e-324]) {
+    it(`fixed_probability p = ${p} finishes with no synapse, one draw per row`, { timeout: 5000 }, () => {
+      const rng = new BudgetRng(10 * N);
+      const csr = connect({ type: 'fixed_probability', p, autapses: false }, pop('a', N), pop('b', N), rng);
+      expect(csr.targets.length).toBe(0);
+      expect(csr.rowPtr.length).toBe(N + 1);
+      expect(rng.draws).toBeLessThanOrEqual(N);
+    });
+  }
+
+  it('fixed_probability p = 1 - 1e-17 (which is 1) makes every synapse; p = 1 - 1e-16 nearly every one, with one draw per synapse', { timeout: 5000 }, () => {
+    const all = connect({ type: 'fixed_probability', p: 1 - 1e-17, autapses: false }, pop('a', 100), pop('b', 100), new BudgetRng(0));
+    expect(all.targets.length).toBe(100 * 100);
+    const rng = new BudgetRng(3 * 100 * 100);
+    const nearly = connect({ type: 'fixed_probability', p: 1 - 1e-16, autapses: false }, pop('a', 100), pop('b', 100), rng);
+    expect(nearly.targets.length).toBeGreaterThan(100 * 100 - 5);
+    expect(rng.draws).toBeLessThanOrEqual(nearly.targets.length + 2 * 100);
+  });
+
+  it('a document with p: 1e-17 validates and compiles (flux validate said ok and the compile never ended)', { timeout: 5000 }, () => {
+    const n = net(twoPops({ na: 200, nb: 200, conn: '{ type: fixed_probability, p: 1e-17 }' }));
+    expect(proj(n, 'p').targets.length).toBe(0);
+    expect(proj(n, 'p').rowPtr.length).toBe(201);
+  });
+
+  it('fixed_probability with p outside [0, 1] or NaN is refused', { timeout: 5000 }, () => {
+    for (const p of [NaN, -1e-300, 1 + 1e-15, Infinity]) expect(() => connect({ type: 'fixed_probability', p, autapses: false }, pop('a', 10), pop('b', 10), new BudgetRng(1000))).toThrow(/probability/);
+  });
+
+  it('fixed_indegree / fixed_outdegree without multapses: more partners than exist is refused, not drawn', { timeout: 5000 }, () => {
+    expect(() => connect({ type: 'fixed_indegree', n: 11, autapses: false, multapses: false }, pop('a', 10), pop('b', 3), new BudgetRng(1e5))).toThrow(/only 10 available/);
+    expect(() => connect({ type: 'fixed_outdegree', n: 4, autapses: false, multapses: false }, pop('a', 10), pop('b', 3), new BudgetRng(1e5))).toThrow(/only 3 available/);
+    expect(() => connect({ type: 'fixed_indegree', n: 10, autapses: false, multapses: false }, pop('a', 10), pop('a', 10), new BudgetRng(1e5))).toThrow(/only 9 available/);
+    expect(() => connect({ type: 'fixed_indegree', n: 1e12, autapses: false, multapses: false }, pop('a', 10), pop('b', 3), new BudgetRng(1e5))).toThrow(/available/);
+  });
+
+  it('with multapses but nobody to draw from (one neuron, no autapses) it is refused instead of wiring neuron 1 of 1', { timeout: 5000 }, () => {
+    expect(() => connect({ type: 'fixed_indegree', n: 3, autapses: false, multapses: true }, pop('a', 1), pop('a', 1), new BudgetRng(1e5))).toThrow(/only 0 available/);
+    expect(() => connect({ type: 'fixed_outdegree', n: 3, autapses: false, multapses: true }, pop('a', 1), pop('a', 1), new BudgetRng(1e5))).toThrow(/only 0 available/);
+    let err: unknown;
+    try {
+      circuitOf(twoPops({ na: 1, nb: 1, conn: '{ type: fixed_indegree, n: 3, multapses: true }', self: true }));
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(CircuitError);
+    expect((err as CircuitError).issues.map((i) => i.path)).toEqual(['/projections/p/connectivity/n']);
+  });
+
+  it('one_to_one between different sizes is refused by the generator too', { timeout: 5000 }, () => {
+    expect(() => connect({ type: 'one_to_one' }, pop('a', 10), pop('b', 3), new BudgetRng(0))).toThrow(/equal sizes/);
+  });
+
+  it('fixed_indegree with multapses draws exactly n per target: work bounded by the output', { timeout: 5000 }, () => {
+    const rng = new BudgetRng(50 * 20);
+    const csr = connect({ type: 'fixed_indegree', n: 50, autapses: false, multapses: true }, pop('a', 3), pop('b', 20), rng);
+    expect(csr.targets.length).toBe(50 * 20);
+    expect(rng.draws).toBe(50 * 20);
+  });
+
+  it('rules that would make more synapses than one projection holds are refused by the checker (no endless compile)', { timeout: 5000 }, () => {
+    const refused = (conn: string, gridA?: string, gridB?: string) => {
+      let err: unknown;
+      try {
+        circuitOf(twoPops({ na: 70000, nb: 70000, conn, gridA, gridB }));
+      } catch (e) {
+        err = e;
+      }
+      expect(err, conn).toBeInstanceOf(CircuitError);
+      const issue = (err as CircuitError).issues[0];
+      expect(issue.path).toBe('/projections/p/connectivity');
+      expect(issue.message).toContain(String(MAX_PROJECTION_SYNAPSES));
+    };
+    refused('{ type: all_to_all }');
+    refused('{ type: fixed_probability, p: 0.9 }');
+    refused('{ type: fixed_indegree, n: 70000, multapses: true }');
+    refused('{ type: fixed_outdegree, n: 1000000, multapses: true }');
+    refused('{ type: gaussian, sigma: 1e300, cutoff: 1e300 }', '[70000]', '[70000]');
+    expect(() => connect({ type: 'all_to_all', autapses: false }, pop('a', 70000), pop('b', 70000), new BudgetRng(0))).toThrow(/at most/);
+  });
+
+  it('gaussian with an infinite radius looks at each target cell once per source', { timeout: 5000 }, () => {
+    const rng = new BudgetRng(30 * 30);
+    const csr = connect({ type: 'gaussian', sigma: 1e300, cutoff: 1e300, pMax: 1, periodic: false, autapses: false }, pop('a', 30, [30]), pop('b', 30, [30]), rng);
+    expect(csr.targets.length).toBe(30 * 30);
+    expect(rng.draws).toBe(30 * 30);
   });
 });

@@ -2,7 +2,8 @@
 // agree. Converts every quantity to internal units on the way. All problems are collected first.
 import { MODELS } from '../models/registry.js';
 import { MAX_DELAY_STEPS } from '../compile/compiler.js';
-import { toInternal, type Dimension } from '../units.js';
+import { checkQuantity, quantityProblem, type Dimension, type Sign } from '../units.js';
+import { MAX_PROJECTION_SYNAPSES, synapseBound } from '../compile/connectivity.js';
 import { CircuitError, type CircuitIssue } from './errors.js';
 import { locateIn, followPorts, type FlatCircuit, type Section } from './resolve.js';
 import type {
@@ -22,6 +23,9 @@ import { isPlainObject } from './merge.js';
 
 const STATE_CHANNELS: Record<string, Dimension> = { ie: 'current', ii: 'current', ge: 'conductance', gi: 'conductance' };
 
+/** Most neurons in one population: neuron and synapse indices are 32-bit. */
+export const MAX_POPULATION_SIZE = 2 ** 32 - 1;
+
 class Checker {
   readonly issues: CircuitIssue[] = [];
   constructor(private readonly flat: FlatCircuit) {}
@@ -35,14 +39,20 @@ class Checker {
     this.issues.push({ ...locateIn(origin.layers, origin.local + sub), message });
   }
 
-  quantity(section: Section, name: string, sub: string, v: Quantity | undefined, dim: Dimension, fallback: number): number {
+  /** A quantity in internal units, checked by the shared rule (units.ts QUANTITY_LIMITS). */
+  quantity(section: Section, name: string, sub: string, v: Quantity | undefined, dim: Dimension, fallback: number, sign: Sign = 'any'): number {
     if (v === undefined) return fallback;
-    const r = toInternal(v, dim);
+    const r = checkQuantity(v, dim, sign);
     if (typeof r === 'string') {
       this.report(section, name, sub, r);
       return fallback;
     }
     return r;
+  }
+
+  /** A plain number of the document (a gain, a sensitivity, an amplitude): finite and plausible. */
+  number(section: Section, name: string, sub: string, v: number | undefined, fallback: number, sign: Sign = 'any'): number {
+    return this.quantity(section, name, sub, v, 'dimensionless', fallback, sign);
   }
 
   distribution(section: Section, name: string, sub: string, v: ValueDoc | undefined, dim: Dimension, fallback: number): Distribution {
@@ -83,6 +93,11 @@ class Checker {
         }
         // Parameters of the underlying normal from the mean and sd of the values themselves.
         const sigma2 = Math.log(1 + (sd * sd) / (mean * mean));
+        // sd / mean beyond ~1e150 overflows: the draws would be 0 or Infinity.
+        if (!Number.isFinite(sigma2) || !Number.isFinite(Math.log(mean) - sigma2 / 2)) {
+          this.report(section, name, `${sub}/lognormal`, `sd (${sd}) is too large for the mean (${mean}): the values would overflow`);
+          return { kind: 'constant', value: fallback };
+        }
         return { kind: 'lognormal', mu: Math.log(mean) - sigma2 / 2, sigma: Math.sqrt(sigma2), clip };
       }
     }
@@ -102,14 +117,19 @@ export function populationSpec(c: Checker, name: string, p: PopulationDoc): Popu
   const model = MODELS[p.model];
   const params: Record<string, number> = {};
   for (const [k, spec] of Object.entries(model.params)) {
-    const v = c.quantity('populations', name, `/params/${k}`, p.params?.[k], spec.dimension, spec.default);
-    if (spec.min !== undefined && v < spec.min) c.report('populations', name, `/params/${k}`, `must be >= ${spec.min} (got ${v})`);
-    if (spec.exclusiveMin !== undefined && !(v > spec.exclusiveMin)) c.report('populations', name, `/params/${k}`, `must be > ${spec.exclusiveMin} (got ${v})`);
+    // A bound of 0 is the shared sign rule (which also refuses a denormal time constant); others are the model's own.
+    const sign: Sign = spec.exclusiveMin === 0 ? 'positive' : spec.min === 0 ? 'nonNegative' : 'any';
+    const given = Object.hasOwn(p.params ?? {}, k) ? p.params![k] : undefined;
+    const v = c.quantity('populations', name, `/params/${k}`, given, spec.dimension, spec.default, sign);
+    if (spec.min !== undefined && spec.min !== 0 && v < spec.min) c.report('populations', name, `/params/${k}`, `must be >= ${spec.min} (got ${v})`);
+    if (spec.exclusiveMin !== undefined && spec.exclusiveMin !== 0 && !(v > spec.exclusiveMin)) c.report('populations', name, `/params/${k}`, `must be > ${spec.exclusiveMin} (got ${v})`);
     params[k] = v;
   }
+  if (!(Number.isSafeInteger(p.size) && p.size <= MAX_POPULATION_SIZE))
+    c.report('populations', name, '/size', `${p.size} neurons: a population holds at most ${MAX_POPULATION_SIZE} (neuron indices are 32-bit)`);
   const init: Record<string, Distribution> = {};
   for (const [k, v] of Object.entries(p.init ?? {})) {
-    const dim = model.state[k]?.dimension ?? STATE_CHANNELS[k];
+    const dim = (Object.hasOwn(model.state, k) ? model.state[k].dimension : undefined) ?? (Object.hasOwn(STATE_CHANNELS, k) ? STATE_CHANNELS[k] : 'dimensionless');
     init[k] = c.distribution('populations', name, `/init/${k}`, v, dim, 0);
   }
   if (p.grid) {
@@ -165,8 +185,10 @@ function explicitConnectivity(c: Checker, name: string, d: ProjectionDoc, src: P
     if (!allowed.has(k))
       c.report('projections', name, `/connectivity/${k}`, `${form} connectivity takes only ${[...allowed].join(' and ')} (the ${form} gives every synapse, autapses and repeated pairs included)`);
   const out = { type: 'explicit' as const, form, sources: [] as number[], targets: [] as number[], weights: [] as number[] };
-  const bad = (w: number) => !Number.isFinite(w) || w < 0;
-  const badWeight = `weights are magnitudes in ${unit} and must be finite and >= 0 (the receptor gives the sign)`;
+  const wdim: Dimension = d.synapse.type === 'conductance' ? 'conductance' : 'current';
+  const bad = (w: number) => quantityProblem(w, wdim, 'nonNegative') !== null;
+  const badWeight = (w: number) =>
+    !Number.isFinite(w) || w < 0 ? `weights are magnitudes in ${unit} and must be finite and >= 0 (the receptor gives the sign)` : `weights are magnitudes in ${unit}; ${quantityProblem(w, wdim)}`;
   if (form === 'matrix') {
     const m = (d.connectivity as { weights: number[][] }).weights;
     if (tgt && m.length !== tgt.size)
@@ -178,7 +200,7 @@ function explicitConnectivity(c: Checker, name: string, d: ProjectionDoc, src: P
       if (src && row.length !== src.size)
         rows.push({ sub: `/connectivity/weights/${i}`, message: `row ${i} has ${row.length} entries but source population "${src.name}" has ${src.size} neurons (one column per source neuron)` });
       row.forEach((w, j) => {
-        if (bad(w)) entries.push({ sub: `/connectivity/weights/${i}/${j}`, message: `${w}: ${badWeight}` });
+        if (bad(w)) entries.push({ sub: `/connectivity/weights/${i}/${j}`, message: `${w}: ${badWeight(w)}` });
       });
     });
     firstOf(c, name, rows);
@@ -195,7 +217,7 @@ function explicitConnectivity(c: Checker, name: string, d: ProjectionDoc, src: P
   pairs.forEach(([s, t, w], k) => {
     if (src && s >= src.size) problems[0].push({ sub: `/connectivity/pairs/${k}/0`, message: `source index ${s} is out of range: population "${src.name}" has ${src.size} neurons (0..${src.size - 1})` });
     if (tgt && t >= tgt.size) problems[1].push({ sub: `/connectivity/pairs/${k}/1`, message: `target index ${t} is out of range: population "${tgt.name}" has ${tgt.size} neurons (0..${tgt.size - 1})` });
-    if (bad(w)) problems[2].push({ sub: `/connectivity/pairs/${k}/2`, message: `${w}: ${badWeight}` });
+    if (bad(w)) problems[2].push({ sub: `/connectivity/pairs/${k}/2`, message: `${w}: ${badWeight(w)}` });
   });
   for (const p of problems) firstOf(c, name, p);
   // The compiled order: by source, then target; repeated pairs keep the document's order (stable sort).
@@ -222,11 +244,16 @@ function projectionSpec(c: Checker, name: string, d: ProjectionDoc, pops: Map<st
     const self = source === target;
     if (conn.type === 'one_to_one' && src.size !== tgt.size)
       c.report('projections', name, '/connectivity', `one_to_one needs equal sizes (source ${src.size}, target ${tgt.size})`);
-    if ((conn.type === 'fixed_indegree' || conn.type === 'fixed_outdegree') && !conn.multapses) {
+    if (conn.type === 'fixed_indegree' || conn.type === 'fixed_outdegree') {
       const pool = conn.type === 'fixed_indegree' ? src.size : tgt.size;
       const avail = self && !conn.autapses ? pool - 1 : pool;
-      if (conn.n > avail) c.report('projections', name, '/connectivity/n', `${conn.n} distinct partners needed but only ${avail} available (set multapses: true or lower n)`);
+      if (!conn.multapses && conn.n > avail) c.report('projections', name, '/connectivity/n', `${conn.n} distinct partners needed but only ${avail} available (set multapses: true or lower n)`);
+      else if (conn.multapses && conn.n > 0 && avail <= 0) c.report('projections', name, '/connectivity/n', `${conn.n} partners needed but only ${avail} available (the only neuron is the neuron itself: set autapses: true)`);
     }
+    // The generators' work is bounded by their synapses; a projection holds at most 2^32 - 1 of them.
+    const bound = synapseBound(conn, src.size, tgt.size);
+    if (!(bound <= MAX_PROJECTION_SYNAPSES))
+      c.report('projections', name, '/connectivity', `${d.connectivity.type} ${conn.type === 'gaussian' ? 'looks at' : 'makes'} about ${bound} synapses; one projection holds at most ${MAX_PROJECTION_SYNAPSES}`);
     if (conn.type === 'gaussian') {
       if (!src.grid) c.report('projections', name, '/connectivity', `gaussian wiring needs a grid on source population "${source}"`);
       if (!tgt.grid) c.report('projections', name, '/connectivity', `gaussian wiring needs a grid on target population "${target}"`);
@@ -245,24 +272,22 @@ function projectionSpec(c: Checker, name: string, d: ProjectionDoc, pops: Map<st
   let plasticity: PlasticitySpec | undefined;
   if (d.plasticity) {
     const pl = d.plasticity;
-    const q = (k: string, v: Quantity | undefined, dim: Dimension, def: number) => c.quantity('projections', name, `/plasticity/${k}`, v, dim, def);
+    const q = (k: string, v: Quantity | undefined, dim: Dimension, def: number, sign: Sign = 'any') => c.quantity('projections', name, `/plasticity/${k}`, v, dim, def, sign);
     plasticity = {
       rule: pl.rule,
-      tauPlus: q('tau_plus', pl.tau_plus, 'time', 20),
-      tauMinus: q('tau_minus', pl.tau_minus, 'time', 20),
-      aPlus: pl.a_plus ?? 0.01,
-      aMinus: pl.a_minus ?? 0.0105,
+      tauPlus: q('tau_plus', pl.tau_plus, 'time', 20, 'positive'),
+      tauMinus: q('tau_minus', pl.tau_minus, 'time', 20, 'positive'),
+      aPlus: q('a_plus', pl.a_plus, 'dimensionless', 0.01, 'nonNegative'),
+      aMinus: q('a_minus', pl.a_minus, 'dimensionless', 0.0105, 'nonNegative'),
       wMin: q('w_min', pl.w_min, wdim, 0),
       wMax: q('w_max', pl.w_max, wdim, 0),
       update: pl.update ?? 'additive',
       bounds: pl.bounds ?? 'hard',
       pairing: pl.pairing ?? 'all',
-      tauEligibility: q('tau_eligibility', pl.tau_eligibility, 'time', 1000),
-      learningRate: pl.learning_rate ?? 1,
+      tauEligibility: q('tau_eligibility', pl.tau_eligibility, 'time', 1000, 'positive'),
+      learningRate: q('learning_rate', pl.learning_rate, 'dimensionless', 1, 'nonNegative'),
       modulator: pl.modulator,
     };
-    for (const k of ['tauPlus', 'tauMinus', 'tauEligibility'] as const)
-      if (!(plasticity[k] > 0)) c.report('projections', name, '/plasticity', `${k} must be > 0`);
     if (plasticity.wMax < plasticity.wMin) c.report('projections', name, '/plasticity/w_max', `w_max (${plasticity.wMax}) is below w_min (${plasticity.wMin})`);
     if (pl.rule === 'reward_stdp' && pl.modulator && !modulators.has(pl.modulator) && !c.broken(pl.modulator))
       c.report('projections', name, '/plasticity/modulator', `no modulator "${pl.modulator}"; known: ${[...modulators].join(', ') || '(none)'}`);
@@ -281,24 +306,23 @@ function checkNonNegative(c: Checker, section: Section, name: string, sub: strin
 }
 
 function modulatorSpec(c: Checker, name: string, d: ModulatorDoc, pops: Map<string, PopulationSpec>, projs: Set<string>, inputs: Set<string>): ModulatorSpec {
-  const tau = c.quantity('modulators', name, '/tau', d.tau, 'time', 1);
-  if (!(tau > 0)) c.report('modulators', name, '/tau', 'must be > 0');
+  const tau = c.quantity('modulators', name, '/tau', d.tau, 'time', 1, 'positive');
   const sources = (d.sources ?? []).map((s, i) => {
     const keys = ['population', 'input', 'constant'].filter((k) => k in s);
     if (keys.length !== 1) c.report('modulators', name, `/sources/${i}`, 'expected exactly one of population, input, constant');
     if ('population' in s) {
       const pop = c.resolvePop(s.population);
       if (!pops.has(pop) && !c.broken(pop)) c.report('modulators', name, `/sources/${i}/population`, `no population "${s.population}"`);
-      return { kind: 'population' as const, population: pop, gain: s.gain ?? 1 };
+      return { kind: 'population' as const, population: pop, gain: c.number('modulators', name, `/sources/${i}/gain`, s.gain, 1) };
     }
     if ('input' in s) {
       if (!inputs.has(s.input) && !c.broken(s.input)) c.report('modulators', name, `/sources/${i}/input`, `no input "${s.input}"; declare it under inputs`);
-      return { kind: 'input' as const, input: s.input, gain: s.gain ?? 1 };
+      return { kind: 'input' as const, input: s.input, gain: c.number('modulators', name, `/sources/${i}/gain`, s.gain, 1) };
     }
-    return { kind: 'constant' as const, value: (s as { constant: number }).constant ?? 0 };
+    return { kind: 'constant' as const, value: c.number('modulators', name, `/sources/${i}/constant`, (s as { constant?: number }).constant, 0) };
   });
   const targets = (d.targets ?? []).map((t, i) => {
-    const out = { effect: t.effect, sensitivity: t.sensitivity ?? 1 } as ModulatorSpec['targets'][number];
+    const out = { effect: t.effect, sensitivity: c.number('modulators', name, `/targets/${i}/sensitivity`, t.sensitivity, 1) } as ModulatorSpec['targets'][number];
     if (t.effect === 'learning_rate') {
       if (!t.projection || t.population) c.report('modulators', name, `/targets/${i}`, 'learning_rate acts on a projection: give "projection" (and no "population")');
       else if (!projs.has(t.projection) && !c.broken(t.projection)) c.report('modulators', name, `/targets/${i}/projection`, `no projection "${t.projection}"`);
@@ -312,7 +336,7 @@ function modulatorSpec(c: Checker, name: string, d: ModulatorDoc, pops: Map<stri
     }
     return out;
   });
-  return { name, tau, baseline: d.baseline ?? 0, sources, targets };
+  return { name, tau, baseline: c.number('modulators', name, '/baseline', d.baseline, 0), sources, targets };
 }
 
 function sourceSpec(c: Checker, name: string, d: SourceDoc, pops: Map<string, PopulationSpec>): SourceSpec | undefined {
@@ -324,9 +348,8 @@ function sourceSpec(c: Checker, name: string, d: SourceDoc, pops: Map<string, Po
   switch (d.type) {
     case 'poisson': {
       const wdim: Dimension = d.synapse.type === 'conductance' ? 'conductance' : 'current';
-      const rate = c.quantity('sources', name, '/rate', d.rate, 'rate', 0);
-      if (rate < 0) c.report('sources', name, '/rate', 'must be >= 0');
-      return { name, type: 'poisson', target, rate, count: d.count ?? 1, weight: c.quantity('sources', name, '/weight', d.weight, wdim, 0), synapse: d.synapse };
+      const rate = c.quantity('sources', name, '/rate', d.rate, 'rate', 0, 'nonNegative');
+      return { name, type: 'poisson', target, rate, count: c.number('sources', name, '/count', d.count, 1, 'positive'), weight: c.quantity('sources', name, '/weight', d.weight, wdim, 0), synapse: d.synapse };
     }
     case 'constant':
       return { name, type: 'constant', target, amplitude: c.quantity('sources', name, '/amplitude', d.amplitude, 'current', 0) };
@@ -341,14 +364,15 @@ function sourceSpec(c: Checker, name: string, d: SourceDoc, pops: Map<string, Po
 }
 
 function inputSpec(c: Checker, name: string, d: InputDoc, pops: Map<string, PopulationSpec>): InputSpec {
-  if (d.target === undefined) return { name, target: null, mode: 'signal', gain: d.gain ?? 1 };
+  const gain = c.number('inputs', name, '/gain', d.gain, 1);
+  if (d.target === undefined) return { name, target: null, mode: 'signal', gain };
   const target = c.resolvePop(d.target);
   const pop = pops.get(target);
   if (!pop) {
     if (!c.broken(d.target)) c.report('inputs', name, '/target', `no population "${d.target}"`);
   } else if (d.mode === 'rate' && pop.model !== 'poisson') c.report('inputs', name, '/mode', `rate inputs drive Poisson populations; "${target}" is ${pop.model} (use mode: current)`);
   else if (d.mode === 'current' && pop.model === 'poisson') c.report('inputs', name, '/mode', `"${target}" is a Poisson population: use mode: rate`);
-  return { name, target, mode: d.mode ?? 'current', gain: d.gain ?? 1 };
+  return { name, target, mode: d.mode ?? 'current', gain };
 }
 
 function outputSpec(c: Checker, name: string, d: OutputDoc, pops: Map<string, PopulationSpec>): OutputSpec {
@@ -358,8 +382,7 @@ function outputSpec(c: Checker, name: string, d: OutputDoc, pops: Map<string, Po
     if (!c.broken(d.source)) c.report('outputs', name, '/source', `no population "${d.source}"`);
   }
   else if (d.measure === 'voltage' && !MODELS[pop.model].voltage) c.report('outputs', name, '/measure', `${pop.model} neurons have no membrane potential`);
-  const tau = c.quantity('outputs', name, '/tau', d.tau, 'time', 50);
-  if (!(tau > 0)) c.report('outputs', name, '/tau', 'must be > 0');
+  const tau = c.quantity('outputs', name, '/tau', d.tau, 'time', 50, 'positive');
   return { name, source, measure: d.measure, tau };
 }
 
@@ -370,8 +393,8 @@ export function checkCircuit(flat: FlatCircuit): Circuit {
   const populations = Object.entries(doc.populations ?? {}).map(([n, p]) => populationSpec(c, n, p));
   const pops = new Map(populations.map((p) => [p.name, p]));
   const modulatorNames = new Set(Object.keys(doc.modulators ?? {}));
-  const dt = doc.dt === undefined ? 1 : toInternal(doc.dt, 'time');
-  if (typeof dt === 'string' || !(dt > 0)) c.issues.push({ file: flat.rootFile, path: '/dt', message: typeof dt === 'string' ? dt : 'dt must be > 0' });
+  const dt = doc.dt === undefined ? 1 : checkQuantity(doc.dt, 'time', 'positive');
+  if (typeof dt === 'string') c.issues.push({ ...(flat.rootLayers ? locateIn(flat.rootLayers, '/dt') : { file: flat.rootFile, path: '/dt' }), message: `dt ${dt}` });
   const projections = Object.entries(doc.projections ?? {}).map(([n, p]) => projectionSpec(c, n, p, pops, modulatorNames, typeof dt === 'number' && dt > 0 ? dt : 1));
   const inputs = Object.entries(doc.inputs ?? {}).map(([n, d]) => inputSpec(c, n, d, pops));
   const modulators = Object.entries(doc.modulators ?? {}).map(([n, m]) =>

@@ -72,7 +72,8 @@ export function parseFile(file: string): ParsedFile {
 let ajv: Ajv | undefined;
 function getAjv(): Ajv {
   if (!ajv) {
-    ajv = new Ajv({ allErrors: true, strict: false });
+    // strictNumbers: NaN and ±Infinity (YAML .nan, .inf, 1e400) are not numbers to any field.
+    ajv = new Ajv({ allErrors: true, strict: false, strictNumbers: true });
     ajv.addSchema(circuitSchema(), 'circuit');
   }
   return ajv;
@@ -84,7 +85,7 @@ export function schemaIssues(data: unknown, issues: IssueList, basePath = '', fr
   if (!validate) throw new Error(`no schema fragment ${fragment}`);
   if (validate(data)) return;
   for (const e of usefulErrors(validate.errors ?? [], data)) {
-    const { path, message } = describe(e);
+    const { path, message } = describe(e, valueAt(data, e.instancePath));
     issues.add(basePath + path, message);
   }
 }
@@ -92,7 +93,7 @@ export function schemaIssues(data: unknown, issues: IssueList, basePath = '', fr
 function valueAt(data: unknown, pointer: string): unknown {
   let cur: unknown = data;
   for (const p of splitPointer(pointer)) {
-    if (cur === null || typeof cur !== 'object') return undefined;
+    if (cur === null || typeof cur !== 'object' || !Object.hasOwn(cur, p)) return undefined;
     cur = (cur as Record<string, unknown>)[p];
   }
   return cur;
@@ -124,7 +125,7 @@ function usefulErrors(errors: ErrorObject[], data: unknown): ErrorObject[] {
   return out;
 }
 
-function describe(e: ErrorObject): { path: string; message: string } {
+function describe(e: ErrorObject, value: unknown): { path: string; message: string } {
   const p = e.params as Record<string, unknown>;
   switch (e.keyword) {
     case 'additionalProperties': {
@@ -149,6 +150,7 @@ function describe(e: ErrorObject): { path: string; message: string } {
     case 'dependencies':
       return { path: e.instancePath, message: `"${String(p.missingProperty)}" is required when "${String(p.property)}" is given` };
     case 'type':
+      if (typeof value === 'number' && !Number.isFinite(value)) return { path: e.instancePath, message: `expected a finite number, got ${value}` };
       return { path: e.instancePath, message: `expected ${Array.isArray(p.type) ? p.type.join(' or ') : String(p.type)}` };
     case 'minItems':
     case 'maxItems':

@@ -40,6 +40,8 @@ export const SECTIONS: Section[] = ['populations', 'projections', 'modulators', 
 
 export interface FlatCircuit {
   rootFile: string;
+  /** The layers of the root document (with its bases), to locate top-level values such as /dt. */
+  rootLayers?: Layer[];
   doc: CircuitDoc;
   /** Qualified port name -> qualified reference. */
   aliases: Map<string, string>;
@@ -115,7 +117,7 @@ export function locateIn(layers: Layer[], local: string): { file: string; path: 
 function hasPointer(raw: unknown, ptr: string): boolean {
   let cur = raw;
   for (const p of splitPointer(ptr)) {
-    if (cur === null || typeof cur !== 'object' || !(p in (cur as object))) return false;
+    if (cur === null || typeof cur !== 'object' || !Object.hasOwn(cur, p)) return false;
     cur = (cur as Record<string, unknown>)[p];
   }
   return true;
@@ -245,6 +247,9 @@ function loadMerged(file: string, stack: string[], issues: CircuitIssue[], text?
 
 const qualify = (prefix: string, name: string): string => (prefix ? `${prefix}.${name}` : name);
 
+/** Names that would be read as (or write to) every object's own machinery rather than as data. */
+const RESERVED_NAMES = new Set(['__proto__', 'constructor', 'prototype']);
+
 function qualifyRefs(section: Section, el: Record<string, unknown>, q: (n: string) => string): Record<string, unknown> {
   const out = structuredClone(el);
   const re = (obj: Record<string, unknown>, key: string) => {
@@ -287,7 +292,11 @@ function flatten(
     const target = ((flat.doc[section] as Record<string, unknown> | undefined) ??= {}) as Record<string, unknown>;
     for (const [name, el] of Object.entries(entries)) {
       const qn = q(name);
-      if (qn in target) {
+      if (RESERVED_NAMES.has(name)) {
+        issues.push({ ...locateIn(merged.layers, pointer(section, name)), message: `"${name}" is reserved (it names a property of every JavaScript object); choose another name` });
+        continue;
+      }
+      if (Object.hasOwn(target, qn)) {
         const where = locateIn(merged.layers, pointer(section, name));
         issues.push({ ...where, message: `${section.slice(0, -1)} "${qn}" is defined twice (a module prefix collides with a name)` });
         continue;
@@ -351,6 +360,7 @@ export function loadFlat(file: string, text?: string): FlatCircuit {
   if (!merged) throw new CircuitError(issues);
   const flat: FlatCircuit = {
     rootFile: abs,
+    rootLayers: merged.layers,
     doc: { name: merged.doc.name, description: merged.doc.description, dt: merged.doc.dt, seed: merged.doc.seed },
     aliases: new Map(),
     origins: new Map(),

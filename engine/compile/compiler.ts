@@ -5,9 +5,9 @@ import type { Circuit, PopulationSpec, ProjectionSpec } from '../circuit/circuit
 import { MODELS } from '../models/registry.js';
 import type { NeuronModel } from '../models/model.js';
 import { Rng } from '../rng.js';
-import { connect } from './connectivity.js';
+import { connect, ConnectivityRefusal, type Csr } from './connectivity.js';
 import { fill } from './distributions.js';
-import { CircuitError } from '../circuit/errors.js';
+import { CircuitError, pointer } from '../circuit/errors.js';
 
 export interface CompiledPopulation {
   spec: PopulationSpec;
@@ -66,7 +66,7 @@ export function compilePopulation(spec: PopulationSpec, seed: number, offset: nu
 export function compileProjection(spec: ProjectionSpec, pops: Map<string, PopulationSpec>, seed: number, dt: number, progress?: (f: number) => void, file = '<circuit>'): CompiledProjection {
   const src = pops.get(spec.source)!;
   const tgt = pops.get(spec.target)!;
-  const csr = connect(spec.connectivity, src, tgt, Rng.forName(seed, `connect:${spec.name}`), progress);
+  const csr = wire(spec, src, tgt, seed, progress, file);
   const rowPtr = csr.rowPtr;
   // Two bytes per synapse saved for every target population up to 65536 neurons (the usual case).
   const targets = tgt.size <= 65536 ? Uint16Array.from(csr.targets) : csr.targets;
@@ -95,6 +95,16 @@ export function compileProjection(spec: ProjectionSpec, pops: Map<string, Popula
   if (maxDelay > MAX_DELAY_STEPS)
     throw new CircuitError([{ file, path: `/projections/${spec.name}/delay`, message: `delays up to ${maxDelay} steps (${maxDelay * dt} ms at dt ${dt} ms); at most ${MAX_DELAY_STEPS} steps are supported` }]);
   return { spec, rowPtr, targets, weights, delays, delaySteps, maxDelay };
+}
+
+/** connect() with its refusal turned into the document's error (file and path of the projection). */
+function wire(spec: ProjectionSpec, src: PopulationSpec, tgt: PopulationSpec, seed: number, progress: ((f: number) => void) | undefined, file: string): Csr {
+  try {
+    return connect(spec.connectivity, src, tgt, Rng.forName(seed, `connect:${spec.name}`), progress);
+  } catch (e) {
+    if (e instanceof ConnectivityRefusal) throw new CircuitError([{ file, path: pointer('projections', spec.name, 'connectivity'), message: e.message }]);
+    throw e;
+  }
 }
 
 export function compile(circuit: Circuit, options: { dt?: number; seed?: number; progress?: Progress } = {}): Network {

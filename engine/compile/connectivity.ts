@@ -11,12 +11,28 @@ export interface Csr {
   targets: Uint32Array;
 }
 
+/**
+ * Most synapses one projection may have: row pointers and synapse indices are 32-bit. A rule whose
+ * synapses (or, for gaussian, candidate pairs) could exceed it is refused before it runs.
+ */
+export const MAX_PROJECTION_SYNAPSES = 2 ** 32 - 1;
+
+/** A generator refusing its rule (the checker reports the same problems with file and path first). */
+export class ConnectivityRefusal extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConnectivityRefusal';
+  }
+}
+
 class GrowableU32 {
   data = new Uint32Array(1024);
   length = 0;
   push(x: number): void {
     if (this.length === this.data.length) {
-      const next = new Uint32Array(this.data.length * 2);
+      // A random rule can overshoot its expected count; the cap holds whatever the draws were.
+      if (this.length >= MAX_PROJECTION_SYNAPSES) throw new ConnectivityRefusal(`more than ${MAX_PROJECTION_SYNAPSES} synapses in one projection`);
+      const next = new Uint32Array(Math.min(this.data.length * 2, MAX_PROJECTION_SYNAPSES));
       next.set(this.data);
       this.data = next;
     }
@@ -25,6 +41,85 @@ class GrowableU32 {
   finish(): Uint32Array {
     return this.data.slice(0, this.length);
   }
+}
+
+const isCount = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
+const isProbability = (p: unknown): p is number => typeof p === 'number' && p >= 0 && p <= 1;
+
+/** Neurons a fixed in/out-degree rule draws from: the pool, less the neuron itself without autapses. */
+function poolOf(size: number, self: boolean, autapses: boolean): number {
+  return self && !autapses ? Math.max(0, size - 1) : size;
+}
+
+/**
+ * The most work (synapses made, or candidate pairs looked at for gaussian) a rule may do between
+ * populations of nS and nT neurons: every generator's loop runs at most this many times (plus one per
+ * source neuron). Infinity when the rule's numbers are not usable at all.
+ */
+export function synapseBound(conn: Connectivity, nS: number, nT: number): number {
+  switch (conn.type) {
+    case 'one_to_one':
+      return nS;
+    case 'all_to_all':
+      return nS * nT;
+    case 'fixed_probability':
+      // The expected count; the generator's loop makes at most one skip per synapse plus one per row.
+      return isProbability(conn.p) ? nS * nT * conn.p : Infinity;
+    case 'fixed_indegree':
+      return isCount(conn.n) ? conn.n * nT : Infinity;
+    case 'fixed_outdegree':
+      return isCount(conn.n) ? conn.n * nS : Infinity;
+    case 'gaussian':
+      return nS * gaussianCandidates(conn, nT);
+    case 'explicit':
+      return conn.sources.length;
+  }
+}
+
+/** Target cells within the cutoff radius of one source (an upper bound, at most the target size). */
+function gaussianCandidates(conn: Extract<Connectivity, { type: 'gaussian' }>, nT: number): number {
+  const radius = conn.cutoff * conn.sigma;
+  if (!(radius >= 0)) return Infinity;
+  const span = 2 * Math.floor(radius) + 2;
+  return Math.min(nT, span * span);
+}
+
+/**
+ * Why a rule cannot be generated between these populations, or null: sizes, probabilities and
+ * counts out of range, more distinct partners than exist, more synapses than a projection holds.
+ * connect() refuses with this message; the checker reports the same with the document's path.
+ */
+export function connectivityProblem(conn: Connectivity, src: PopulationSpec, tgt: PopulationSpec): string | null {
+  const nS = src.size;
+  const nT = tgt.size;
+  if (!isCount(nS) || !isCount(nT)) return `population sizes ${nS} and ${nT} are not counts`;
+  const self = src.name === tgt.name;
+  switch (conn.type) {
+    case 'one_to_one':
+      if (nS !== nT) return `one_to_one needs equal sizes (source ${nS}, target ${nT})`;
+      break;
+    case 'fixed_probability':
+      if (!isProbability(conn.p)) return `p must be a probability in [0, 1] (got ${conn.p})`;
+      break;
+    case 'fixed_indegree':
+    case 'fixed_outdegree': {
+      if (!isCount(conn.n)) return `n must be a whole number >= 0 (got ${conn.n})`;
+      const avail = poolOf(conn.type === 'fixed_indegree' ? nS : nT, self, conn.autapses);
+      if (conn.n > avail && (!conn.multapses || avail === 0))
+        return `${conn.n} ${conn.multapses ? '' : 'distinct '}partners needed but only ${avail} available${conn.multapses ? '' : ' (set multapses: true or lower n)'}`;
+      break;
+    }
+    case 'gaussian':
+      if (!src.grid || !tgt.grid || src.grid.length !== tgt.grid.length) return 'gaussian wiring needs grids of the same dimension on both populations';
+      if (!(conn.sigma > 0) || !(conn.cutoff > 0) || !isProbability(conn.pMax)) return `gaussian needs sigma > 0, cutoff > 0 and p_max in [0, 1] (got ${conn.sigma}, ${conn.cutoff}, ${conn.pMax})`;
+      break;
+    default:
+      break;
+  }
+  const bound = synapseBound(conn, nS, nT);
+  if (!(bound <= MAX_PROJECTION_SYNAPSES))
+    return `${conn.type === 'gaussian' ? 'looks at' : 'makes'} about ${bound} synapses; one projection holds at most ${MAX_PROJECTION_SYNAPSES}`;
+  return null;
 }
 
 /** Draws k distinct integers from [0, m) excluding `skip` (Floyd's algorithm), in ascending order. */
@@ -80,7 +175,13 @@ function fromColumns(nSrc: number, nTgt: number, col: (j: number) => number[], p
   return { rowPtr, targets };
 }
 
+/**
+ * Builds a projection's synapses. Every rule finishes in work bounded by synapseBound (plus one step
+ * per source neuron) or throws ConnectivityRefusal before it starts: nothing a document can say loops.
+ */
 export function connect(conn: Connectivity, src: PopulationSpec, tgt: PopulationSpec, rng: Rng, progress?: (f: number) => void): Csr {
+  const problem = connectivityProblem(conn, src, tgt);
+  if (problem) throw new ConnectivityRefusal(problem);
   const nS = src.size;
   const nT = tgt.size;
   const self = src.name === tgt.name;
@@ -93,13 +194,15 @@ export function connect(conn: Connectivity, src: PopulationSpec, tgt: Population
       }, progress);
     case 'fixed_probability': {
       if (conn.p <= 0) return fromRows(nS, () => undefined);
-      const logq = Math.log(1 - conn.p);
+      // log1p keeps tiny p negative (log(1 - 1e-17) is 0, which made every skip -Infinity: no progress).
+      const logq = Math.log1p(-conn.p);
       return fromRows(nS, (i, out) => {
         if (conn.p >= 1) {
           for (let j = 0; j < nT; j++) if (conn.autapses || !self || i !== j) out.push(j);
           return;
         }
-        // Geometric skipping: cost proportional to the synapses made, not to nS * nT.
+        // Geometric skipping: cost proportional to the synapses made, not to nS * nT. logq < 0, so
+        // every skip is >= 0 (or +Infinity, or NaN, which end the row) and j grows by at least 1.
         for (let j = rng.geometric(logq); j < nT; j += 1 + rng.geometric(logq)) {
           if (conn.autapses || !self || i !== j) out.push(j);
         }
