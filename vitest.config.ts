@@ -1,4 +1,10 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { defineConfig } from 'vitest/config';
+
+// Where the suites record what they skipped for want of a package (tests/requirements.ts); the
+// reporter tests/setup/skip-summary.ts prints it once at the end of the run.
+process.env.FLUX_SKIP_LOG ??= join(tmpdir(), `flux-skips-${process.pid}.jsonl`);
 
 export default defineConfig({
   test: {
@@ -7,5 +13,7 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     maxWorkers: 2,
+    reporters: ['default', './tests/setup/skip-summary.ts'],
+    env: { FLUX_SKIP_LOG: process.env.FLUX_SKIP_LOG },
   },
 });

@@ -11,10 +11,11 @@ import { loadBridge } from '../bridge/config.js';
 import { IMU_FIELDS, openBoard, type ArduinoBoard, type BoardConfig, type ImuField } from '../drivers/johnny-five/board.js';
 import { simavrUnavailable, startUno, type ImuRaw, type SimUno } from './fixtures/arduino.js';
 import { example, libraryCircuit } from './helpers.js';
+import { requires } from './requirements.js';
 
 const missing = simavrUnavailable();
 if (missing && process.env.CI === 'true') throw new Error(`arduino IMU tests need simavr under CI: ${missing}`);
-if (missing) console.warn(`skipping the simulated parts of tests/arduino-imu.test.ts: ${missing} (apt-get install gcc simavr libsimavr-dev libsimavrparts1)`);
+if (missing) requires('simavr', missing);
 
 // The MPU-6050 at its power-up full scales (johnny-five does not change them).
 const LSB_PER_G = 16384;

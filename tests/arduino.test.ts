@@ -7,10 +7,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openBoard, servoPulseFor, type ArduinoBoard, type BoardConfig, type ServoOutputConfig } from '../drivers/johnny-five/board.js';
 import { simavrUnavailable, startUno, type SimUno } from './fixtures/arduino.js';
+import { requires } from './requirements.js';
 
 const missing = simavrUnavailable();
 if (missing && process.env.CI === 'true') throw new Error(`arduino tests need simavr under CI: ${missing}`);
-if (missing) console.warn(`skipping tests/arduino.test.ts: ${missing} (apt-get install gcc simavr libsimavr-dev libsimavrparts1)`);
+if (missing) requires('simavr', missing);
 
 const SERVO: ServoOutputConfig = { kind: 'servo', pin: 9, min: 0, max: 180, safe: 90 };
 /** Servo pulse tolerance: the Servo library's 0.5 us ticks, its 2 us trim and ISR entry latency. */

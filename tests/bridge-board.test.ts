@@ -8,10 +8,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FluxNode } from '../bridge/node/node.js';
 import { simavrUnavailable, startUno, type SimUno } from './fixtures/arduino.js';
 import { example, libraryCircuit } from './helpers.js';
+import { requires } from './requirements.js';
 
 const missing = simavrUnavailable();
 if (missing && process.env.CI === 'true') throw new Error(`bridge-board tests need simavr under CI: ${missing}`);
-if (missing) console.warn(`skipping tests/bridge-board.test.ts: ${missing}`);
+if (missing) requires('simavr', missing);
 
 const rate = (max: number, rateMax = 150) => `{ rate: { tau: 100 ms, rate_max: ${rateMax} Hz, min: 0, max: ${max} } }`;
 

@@ -11,10 +11,11 @@ import { FluxNode } from '../bridge/node/node.js';
 import { loadBridge } from '../bridge/config.js';
 import { CircuitError } from '../engine/circuit/errors.js';
 import { ROOT, example, libraryCircuit } from './helpers.js';
+import { requires } from './requirements.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const haveSocat = spawnSync('socat', ['-V']).status === 0;
-if (!haveSocat && process.env.CI !== 'true') console.warn('bridge-devices.test.ts: socat not found: skipped');
+if (!haveSocat && process.env.CI !== 'true') requires('socat', 'socat not found');
 
 function bridgeDoc(dir: string, port: string): string {
   const file = join(dir, 'bridge.yaml');

@@ -4,11 +4,13 @@ import { describe, it, expect } from 'vitest';
 import { ClosedLoop } from '../sim/loop.js';
 import { acquireGpu } from '../engine/backends/webgpu/gpu.js';
 import { example } from './helpers.js';
+import { requires } from './requirements.js';
 
 const gpu = await acquireGpu();
 if (gpu.ok) gpu.context.device.destroy();
 // Under CI=true a missing adapter fails (as in the parity suite); elsewhere the GPU case is skipped.
 const runGpu = gpu.ok || process.env.CI === 'true';
+if (!runGpu) requires('webgpu', gpu.ok ? null : gpu.reason);
 
 const BRIDGE = example('bridges/braitenberg.yaml');
 const open = (seed?: number) => ClosedLoop.create({ bridge: BRIDGE, arena: 'cluttered', seed, backend: 'cpu', threads: 1, log: () => undefined });

@@ -22,10 +22,11 @@ import {
   type PeerKind,
   type PeerMessageType,
 } from './fixtures/dds-peers.js';
+import { requires } from './requirements.js';
 
 const missing = peersUnavailable();
 if (missing && process.env.CI === 'true') throw new Error(`DDS peer tests need the Debian DDS packages under CI: ${missing}`);
-if (missing) console.warn(`skipping tests/dds-peers.test.ts: ${missing}`);
+if (missing) requires('dds-peers', missing);
 
 const DOMAIN = ddsTestDomain('dds-peers');
 

@@ -14,9 +14,11 @@ import { RemapTransport } from '../bridge/transport/remap.js';
 import { Engine } from '../engine/engine.js';
 import { acquireGpu } from '../engine/backends/webgpu/gpu.js';
 import { useCycloneUriInThisProcess } from './fixtures/dds-peers.js';
+import { requires } from './requirements.js';
 
 // Under CI=true (where .ci/run installs Cyclone DDS) a missing addon fails instead of skipping.
 const why = ddsUnavailable();
+if (why !== null && process.env.CI !== 'true') requires('dds', why);
 // Unicast discovery on loopback (tests/fixtures/dds-peers.ts), for this process and the ones it
 // starts: machines without multicast on their interfaces discover the same way.
 useCycloneUriInThisProcess();
@@ -24,6 +26,7 @@ const gpu = await acquireGpu();
 if (gpu.ok) gpu.context.device.destroy();
 // Under CI=true a missing adapter fails (as in the parity suite); elsewhere the GPU case is skipped.
 const runGpu = gpu.ok || process.env.CI === 'true';
+if (!runGpu) requires('webgpu', gpu.ok ? null : gpu.reason);
 const TICKS = 1200; // receiver ticks compared (1.2 s of network time)
 const STEPS = 10; // 1 ms ticks of 0.1 ms steps
 const DOMAIN = 61;

@@ -22,10 +22,12 @@ import {
   type PeerKind,
   type PeerMessageType,
 } from './fixtures/dds-peers.js';
+import { requires } from './requirements.js';
 
 const why = ddsUnavailable() ?? peersUnavailable();
 // Under CI=true (.ci/run installs the packages) a missing piece fails instead of skipping.
 const run = why === null || process.env.CI === 'true';
+if (!run) requires(ddsUnavailable() !== null ? 'dds' : 'dds-peers', why);
 const DOMAIN = ddsTestDomain('dds-wire');
 const COUNTS: Record<PeerMessageType, number> = { Twist: 5, LaserScan: 4, Image: 2 };
 

@@ -15,9 +15,11 @@ import { parse } from '@foxglove/rosmsg';
 import { MessageReader } from '@foxglove/rosmsg2-serialization';
 import { libraryCircuit } from './helpers.js';
 import { useCycloneUriInThisProcess } from './fixtures/dds-peers.js';
+import { requires } from './requirements.js';
 
 // Under CI=true (where .ci/run installs Cyclone DDS) a missing addon fails instead of skipping.
 const why = ddsUnavailable();
+if (why !== null && process.env.CI !== 'true') requires('dds', why);
 // Unicast discovery on loopback (tests/fixtures/dds-peers.ts), for this process and the ones it
 // starts: machines without multicast on their interfaces discover the same way.
 useCycloneUriInThisProcess();

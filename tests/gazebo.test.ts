@@ -11,11 +11,13 @@ import { join } from 'node:path';
 import { arenaToMjcf, arenaDir, findArena, resolveArena, DEFAULT_LIDAR, FRAMES, ROBOT, TOPICS, type Arena } from '../sim/index.js';
 import { arenaToSdf, builtinWorldSdf, SDF_NAMES, WORLD_SYSTEMS } from '../sim/sdf.js';
 import { ROOT, tempDir } from './helpers.js';
+import { requires } from './requirements.js';
 
 const PKG = join(ROOT, 'launch/flux_ros');
 const WORLDS = join(PKG, 'worlds');
 const LAUNCH = join(PKG, 'launch/gazebo_diffdrive.launch.py');
 const python = spawnSync('sh', ['-c', 'command -v python3']).status === 0;
+if (!python) requires('python3', 'python3 not found');
 const BUILTIN = readdirSync(arenaDir())
   .filter((f) => f.endsWith('.yaml'))
   .map((f) => f.replace(/\.yaml$/, ''))

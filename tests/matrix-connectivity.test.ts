@@ -12,6 +12,7 @@ import { WebGpuBackend } from '../engine/backends/webgpu/webgpu.js';
 import { loadFlat } from '../engine/circuit/resolve.js';
 import { CircuitError } from '../engine/circuit/errors.js';
 import { writeFiles } from './helpers.js';
+import { requires } from './requirements.js';
 
 /** The tolerances of tests/parity.test.ts: float state relative 1e-4, v absolute 0.01 mV; integers equal. */
 const REL = 1e-4;
@@ -293,7 +294,7 @@ projections:
 
 const acquired = await acquireGpu();
 const ctx: GpuContext | null = acquired.ok ? acquired.context : null;
-if (!ctx && process.env.CI !== 'true') console.warn(`matrix connectivity: WebGPU part skipped: no adapter (${acquired.ok ? '' : acquired.reason})`);
+if (!ctx && process.env.CI !== 'true') requires('webgpu', `no WebGPU adapter (${acquired.ok ? '' : acquired.reason})`);
 
 describe('matrix and list connectivity on every backend', () => {
   it('CPU with WebAssembly kernels: bit-identical spikes, state and weights to the TypeScript kernels', async () => {

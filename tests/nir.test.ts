@@ -4,7 +4,7 @@
 // elements a NIR graph cannot hold reported by name.
 import { describe, it, expect, beforeAll } from 'vitest';
 import { join } from 'node:path';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { Engine, loadCircuit } from '../engine/engine.js';
 import type { Backend } from '../engine/backends/backend.js';
 import { exportNir, importNir, readNirFile, nirToCircuit, circuitToNir, NirConversionError, FAST_TAU_SYN_MS, MS_PER_S } from '../interop/nir/index.js';
@@ -587,5 +587,91 @@ inputs:
     }
     a.e.dispose();
     b.e.dispose();
+  });
+});
+
+// Issue 16, D12: a NIR file is outside input. The HDF5 library can loop forever on a damaged file
+// (the fixture: a file written by Flux's own writer with one byte changed, found by mutating it with a
+// seeded RNG: see tests/fixtures/nir/README.md), non-finite values must not become a circuit, and
+// node names are data, not object keys.
+describe('hostile NIR files (D12)', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = tempDir('flux-nir-hostile-');
+  });
+  const HANG = join(import.meta.dirname, 'fixtures/nir/hangs-h5wasm.nir');
+  const v64 = (...x: number[]) => ({ f64: x });
+  const twoNeurons = (weight: number[]) => ({
+    nodes: {
+      input: { type: 'Input', shape: [2] },
+      lin: { type: 'Linear', params: { weight: { f64: weight, shape: [2, 2] } } },
+      lif: { type: 'LIF', params: { tau: v64(0.02, 0.02), r: v64(1, 1), v_leak: v64(0, 0), v_threshold: v64(1, 1) } },
+      output: { type: 'Output', shape: [2] },
+    } as Record<string, HandNode>,
+    edges: [['input', 'lin'], ['lin', 'lif'], ['lif', 'output']] as [string, string][],
+  });
+
+  it('a damaged file that hangs the HDF5 reader is stopped at the time bound: "could not read <file>: timed out"', async () => {
+    const start = performance.now();
+    await expect(readNirFile(HANG, { timeoutMs: 1500 })).rejects.toThrow(/^could not read .*hangs-h5wasm\.nir: timed out after 1500 ms/);
+    expect(performance.now() - start).toBeLessThan(4000);
+    const out: string[] = [];
+    expect(await nirImport(HANG, join(dir, 'hang.yaml'), { read: { timeoutMs: 1000 }, log: (l) => out.push(l), error: (l) => out.push(l) })).toBe(false);
+    process.exitCode = 0;
+    expect(out.join('\n')).toMatch(/flux nir import: could not read .*hangs-h5wasm\.nir: timed out/);
+    expect(existsSync(join(dir, 'hang.yaml'))).toBe(false);
+  });
+
+  it('a file over the size bound is refused before it is read; a missing file is named', async () => {
+    const file = await writeHandNir(dir, 'big.nir', twoNeurons([1, 0, 0, 1]));
+    await expect(readNirFile(file, { maxBytes: 1000 })).rejects.toThrow(/^could not read .*big\.nir: \d+ bytes, more than the 1000 accepted$/);
+    await expect(readNirFile(join(dir, 'nowhere.nir'))).rejects.toThrow(/^could not read .*nowhere\.nir: no such file$/);
+    writeFileSync(join(dir, 'text.nir'), 'not hdf5 at all');
+    await expect(readNirFile(join(dir, 'text.nir'))).rejects.toThrow(/^could not read .*text\.nir: not an HDF5 file \(file signature not found\)$/);
+  });
+
+  it('a Linear row with NaN is refused with the node and field, and nothing is written', async () => {
+    const file = await writeHandNir(dir, 'nan.nir', twoNeurons([1, 0, NaN, NaN]));
+    const out = join(dir, 'nan.yaml');
+    await expect(importNir(file, out, { partial: true })).rejects.toThrow(/nan\.nir: node "lin": weight\[1\]\[0\] is NaN/);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('infinite parameters, non-finite metadata and overflowing products are refused by name', async () => {
+    const g = await readNirFile(await writeHandNir(dir, 'ok.nir', twoNeurons([1, 0, 0, 1])));
+    const withTau = structuredClone(g);
+    withTau.graph.nodes.lif.params.tau.data[1] = Infinity;
+    expect(() => nirToCircuit(withTau, { fileName: 'x.nir' })).toThrow(/^x\.nir: node "lif": tau\[1\] is Infinity/);
+    const withMeta = structuredClone(g);
+    withMeta.graph.metadata.flux_dt_ms = NaN;
+    expect(() => nirToCircuit(withMeta, { fileName: 'x.nir' })).toThrow(/^x\.nir: the graph: metadata flux_dt_ms is NaN/);
+    // Finite weights whose charge overflows a double once scaled to pA.
+    const huge = structuredClone(g);
+    huge.graph.nodes.lin.params.weight.data.fill(1e307);
+    expect(() => nirToCircuit(huge, { fileName: 'x.nir', partial: true })).toThrow(/^x\.nir: node "lif": the weights, delay or time constant of its input from "input" overflow/);
+  });
+
+  it('nodes named __proto__ and constructor are ordinary nodes (their populations get safe names)', async () => {
+    // Computed keys: own properties named __proto__, as a file's names are.
+    const graph = {
+      nodes: {
+        input: { type: 'Input', shape: [2] },
+        ['constructor']: { type: 'Linear', params: { weight: { f64: [2, 0, 0, 2], shape: [2, 2] } } },
+        ['__proto__']: { type: 'LIF', params: { tau: v64(0.02, 0.02), r: v64(1, 1), v_leak: v64(0, 0), v_threshold: v64(1, 1) } },
+        ['toString']: { type: 'Output', shape: [2] },
+      } as Record<string, HandNode>,
+      edges: [['input', 'constructor'], ['constructor', '__proto__'], ['__proto__', 'toString']] as [string, string][],
+    };
+    expect(Object.hasOwn(graph.nodes, '__proto__')).toBe(true);
+    const file = await writeHandNir(dir, 'proto.nir', graph);
+    const read = await readNirFile(file);
+    expect(Object.keys(read.graph.nodes).sort()).toEqual(['__proto__', 'constructor', 'input', 'toString']);
+    const r = await importNir(file, join(dir, 'proto.yaml'));
+    expect(Object.hasOwn(r.populations, '__proto__')).toBe(true);
+    expect(r.populations.__proto__).toBe('n___proto__');
+    expect(r.doc.populations!.n___proto__).toMatchObject({ model: 'lif', size: 2 });
+    expect(Object.values(r.doc.projections!)).toEqual([expect.objectContaining({ source: 'input', target: 'n___proto__', connectivity: { type: 'one_to_one' } })]);
+    expect(Object.keys(r.doc.outputs!)).toEqual(['n_toString']);
+    expect(Object.getPrototypeOf(r.doc.populations)).toBe(Object.prototype);
   });
 });

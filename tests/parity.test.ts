@@ -17,6 +17,7 @@ import { loadFlat } from '../engine/circuit/resolve.js';
 import { MODELS } from '../engine/models/registry.js';
 import { writeFiles, example } from './helpers.js';
 import { join } from 'node:path';
+import { requires } from './requirements.js';
 
 const REL = 1e-4;
 const ABS = 1e-3;
@@ -32,7 +33,7 @@ const acquired = await acquireGpu();
 const ctx: GpuContext | null = acquired.ok ? acquired.context : null;
 const ci = process.env.CI === 'true';
 if (ctx) console.log(`parity suite on ${ctx.description}`);
-if (!ctx && !ci) console.warn(`parity suite skipped: no WebGPU adapter (${acquired.ok ? '' : acquired.reason})`);
+if (!ctx && !ci) requires('webgpu', `no WebGPU adapter (${acquired.ok ? '' : acquired.reason})`);
 
 describe('WebGPU adapter', () => {
   it.runIf(ci || ctx !== null)('is present (CI=true requires one: install Mesa lavapipe, see .ci/run)', () => {

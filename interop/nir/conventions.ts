@@ -54,8 +54,9 @@
 // 10 s) and the float64 rounding of 1 - exp(-dt/tau_m) in Flux's propagator for constant currents
 // (about 1.1e-16 tau_m/dt: 1e-5 at dt = 0.01 ms). A longer tau_m makes the second one worse (at
 // 1e12 ms it is 0.5%). LI, CubaLI and I nodes that are
-// not used as synapses (below) become LIF populations with v_thresh = NONSPIKING_THRESHOLD_MV (1e30
-// mV), which a bounded input never reaches.
+// not used as synapses (below) become LIF populations with v_thresh = NONSPIKING_THRESHOLD_MV (1e4
+// mV, the largest voltage a circuit document may hold), which their potentials, read as mV, do not
+// reach in any network Flux imports (a potential of 10 V would make such a population spike).
 //
 // LI AS A SYNAPSE. An LI node with v_leak = 0 and one tau, whose output only reaches neurons, is an
 // exponential synapse: tau dv/dt = -v + r x is exactly Flux's current channel (jump r W / tau per
@@ -78,7 +79,7 @@ export const FAST_TAU_SYN_MS = 0.001;
 /** tau_m (ms) of a Flux LIF that is an IF (no leak). */
 export const IF_TAU_M_MS = 1e9;
 /** v_thresh (mV) of a Flux LIF that stands for a non-spiking NIR node (LI, CubaLI, I). */
-export const NONSPIKING_THRESHOLD_MV = 1e30;
+export const NONSPIKING_THRESHOLD_MV = 1e4;
 /** NIR seconds -> Flux milliseconds. */
 export const MS_PER_S = 1000;
 

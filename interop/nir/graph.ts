@@ -74,3 +74,19 @@ export class NirConversionError extends Error {
     this.name = 'NirConversionError';
   }
 }
+
+/**
+ * A NIR file or graph refused as input: unreadable (`could not read <file>: <reason>`, kind 'read')
+ * or holding what no circuit may (`<file>: node "x": <field> ...`, kind 'graph': non-finite values,
+ * inconsistent shapes, sizes beyond the importer's bounds).
+ */
+export class NirFileError extends Error {
+  constructor(
+    readonly file: string,
+    readonly reason: string,
+    readonly kind: 'read' | 'graph' = 'read',
+  ) {
+    super(kind === 'read' ? `could not read ${file}: ${reason}` : `${file}: ${reason}`);
+    this.name = 'NirFileError';
+  }
+}

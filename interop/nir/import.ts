@@ -31,9 +31,10 @@ import { basename } from 'node:path';
 import YAML from 'yaml';
 import type { CircuitDoc, PopulationDoc, ProjectionDoc } from '../../engine/circuit/document.js';
 import { loadCircuit } from '../../engine/engine.js';
-import { NirConversionError, elementCount, type NirArray, type NirFile, type NirMetadata, type NirNode, type NirProblem } from './graph.js';
+import { NirConversionError, NirFileError, elementCount, type NirArray, type NirFile, type NirMetadata, type NirNode, type NirProblem } from './graph.js';
+import { NIR_IMPORT_LIMITS, checkNirFile } from './check.js';
 import { FAST_TAU_SYN_MS, IF_TAU_M_MS, META, MS_PER_S, NONSPIKING_THRESHOLD_MV } from './conventions.js';
-import { readNirFile } from './hdf5.js';
+import { readNirFile, type NirReadOptions } from './hdf5.js';
 
 export interface NirImportOptions {
   /** Integration step of the circuit (ms); default: the graph's flux_dt_ms metadata, else 0.1 ms. */
@@ -46,6 +47,8 @@ export interface NirImportOptions {
   inputs?: 'spikes' | 'current';
   /** Circuit name (default: the graph's flux_name metadata, else the file name). */
   name?: string;
+  /** Bounds of the file read (time, size): readNirFile's options. */
+  read?: NirReadOptions;
 }
 
 export interface NirImportResult {
@@ -101,7 +104,14 @@ interface Membrane {
   initIi: number;
 }
 
-const fmt = (x: number) => String(x);
+/** Names that are properties of every object: kept out of the document's records. */
+const reserved = (name: string) => name in Object.prototype || name === 'prototype';
+
+/** A NIR name as a document key: letters, digits and _, never a reserved name. */
+const docKey = (raw: string) => {
+  const k = raw.replace(/[^A-Za-z0-9_]/g, '_');
+  return reserved(k) ? `n_${k}` : k;
+};
 
 function matmul(a: Float64Array, ar: number, ac: number, b: Float64Array, bc: number): Float64Array {
   const out = new Float64Array(ar * bc);
@@ -163,7 +173,14 @@ function flatten(file: NirFile, problems: NirProblem[]): { nodes: Map<string, No
   return { nodes, edges };
 }
 
-export function nirToCircuit(file: NirFile, options: NirImportOptions & { fileName?: string } = {}): NirImportResult {
+export function nirToCircuit(input: NirFile, options: NirImportOptions & { fileName?: string } = {}): NirImportResult {
+  const where = options.fileName ?? 'NIR graph';
+  const file = checkNirFile(input, where);
+  const refuse = (element: string, reason: string): never => {
+    throw new NirFileError(where, `${element}: ${reason}`, 'graph');
+  };
+  // A number as the document writes it: the checks above keep non-finite values out; this is the last one.
+  const fmt = (x: number) => (Number.isFinite(x) ? String(x) : refuse('the graph', `a computed value is ${x} (parameters too large)`));
   const problems: NirProblem[] = [];
   const notes: string[] = [];
   const problem = (element: string, kind: NirProblem['kind'], message: string) => {
@@ -182,12 +199,19 @@ export function nirToCircuit(file: NirFile, options: NirImportOptions & { fileNa
   const gmeta = file.graph.metadata;
   const spikeIntegral = options.spikeIntegral ?? 1;
   const dt = options.dt ?? (typeof gmeta[META.dt] === 'number' ? (gmeta[META.dt] as number) : 0.1);
+  if (!(Number.isFinite(dt) && dt > 0)) refuse('the graph', `dt ${dt} ms is not a positive finite step`);
+  if (!(Number.isFinite(spikeIntegral) && spikeIntegral > 0)) refuse('the graph', `spikeIntegral ${spikeIntegral} is not a positive finite number`);
 
   for (const n of nodes.values())
     if (!MEMBRANES.has(n.type) && !TRANSFORMS.has(n.type) && n.type !== 'Input' && n.type !== 'Output')
       problem(`node ${n.name}`, 'unsupported', `${n.type} has no Flux equivalent (Flux maps LIF, CubaLIF, IF, LI, CubaLI, I, Affine, Linear, Scale, Delay, Input, Output)`);
 
+  // A size the importer can build (a positive integer); null when missing or not one.
   const sizeOf = (n: Node): number | null => {
+    const s = rawSizeOf(n);
+    return s !== null && Number.isSafeInteger(s) && s > 0 ? s : null;
+  };
+  const rawSizeOf = (n: Node): number | null => {
     const p = n.params;
     switch (n.type) {
       case 'Input':
@@ -227,21 +251,24 @@ export function nirToCircuit(file: NirFile, options: NirImportOptions & { fileNa
     if (n.type !== 'LI') continue;
     const leak = n.params.v_leak?.data ?? new Float64Array(1);
     const sinks = [...sinksFrom(n.name)];
-    if (uniformValue(n.params.tau.data) !== null && leak.every((x) => x === 0) && sinks.length > 0 && sinks.every((s) => ['LIF', 'IF'].includes(nodes.get(s)!.type))) filters.add(n.name);
+    const { tau, r } = n.params;
+    const size = sizeOf(n);
+    if (!tau || !r || (r.data.length !== 1 && r.data.length !== size)) continue;
+    if (uniformValue(tau.data) !== null && leak.every((x) => x === 0) && sinks.length > 0 && sinks.every((s) => ['LIF', 'IF'].includes(nodes.get(s)!.type))) filters.add(n.name);
   }
 
   // Membranes -> populations.
   const taken = new Set<string>();
   const flux = (raw: string) => {
     let base = raw.replace(/[^A-Za-z0-9_]/g, '_');
-    if (!/^[A-Za-z_]/.test(base)) base = `n_${base}`;
+    if (!/^[A-Za-z_]/.test(base) || reserved(base)) base = `n_${base}`;
     let name = base;
     for (let k = 2; taken.has(name); k++) name = `${base}_${k}`;
     taken.add(name);
     return name;
   };
   const membranes = new Map<string, Membrane>();
-  const populationOf: Record<string, string> = {};
+  const populationOf = new Map<string, string>();
   const param = (n: Node, key: string, fallback?: number): number => {
     const a = n.params[key];
     if (!a) {
@@ -250,6 +277,10 @@ export function nirToCircuit(file: NirFile, options: NirImportOptions & { fileNa
       return NaN;
     }
     const u = uniformValue(a.data);
+    if (a.data.length === 0) {
+      problem(`node ${n.name}`, 'unsupported', `${key} has no values`);
+      return NaN;
+    }
     if (u === null) {
       let lo = Infinity;
       let hi = -Infinity;
@@ -293,19 +324,30 @@ export function nirToCircuit(file: NirFile, options: NirImportOptions & { fileNa
       initIe: 0,
       initIi: 0,
     };
+    const computed = { cm: m.cm, tau_m: m.tauM, v_rest: m.vRest, v_threshold: m.vThresh, v_reset: m.vReset };
+    const bad = Object.entries(computed).find(([, x]) => !Number.isFinite(x));
+    if (bad) {
+      problem(`node ${n.name}`, 'unsupported', `${bad[0]} would be ${bad[1]} (a parameter is missing or too large)`);
+      continue;
+    }
     if (cuba) {
       const ts = param(n, 'tau_syn');
-      if (!(ts > 0)) {
+      if (!(ts > 0) || !Number.isFinite(ts * MS_PER_S)) {
         problem(`node ${n.name}`, 'unsupported', `needs tau_syn > 0 (got ${ts})`);
         continue;
       }
-      m.intrinsic = { tauMs: ts * MS_PER_S, wIn: n.params.w_in?.data ?? new Float64Array(size).fill(1) };
+      const wIn = n.params.w_in?.data ?? Float64Array.of(1);
+      if (wIn.length !== 1 && wIn.length !== size) {
+        problem(`node ${n.name}`, 'unsupported', `w_in has ${wIn.length} values for ${size} neurons`);
+        continue;
+      }
+      m.intrinsic = { tauMs: ts * MS_PER_S, wIn: wIn.length === size ? wIn : new Float64Array(size).fill(wIn[0]) };
       m.tauExc = m.tauInh = ts * MS_PER_S;
     }
     if (!spiking) notes.push(`node ${n.name}: non-spiking ${n.type} -> lif population "${m.pop}" with v_thresh ${NONSPIKING_THRESHOLD_MV} mV (never reached)`);
     if (n.type === 'IF' || n.type === 'I') notes.push(`node ${n.name}: ${n.type} -> lif population "${m.pop}" with tau_m ${IF_TAU_M_MS} ms (no leak)`);
     membranes.set(n.name, m);
-    populationOf[n.name] = m.pop;
+    populationOf.set(n.name, m.pop);
   }
 
   // Spike sources: spiking membranes and Input nodes. Non-spiking membranes are analog sources.
@@ -327,10 +369,25 @@ export function nirToCircuit(file: NirFile, options: NirImportOptions & { fileNa
     const info: InputInfo = { node: n, size, current: mode === 'current' };
     if (!info.current) {
       info.pop = flux(n.metadata[META.role] === 'population' && typeof n.metadata[META.name] === 'string' ? (n.metadata[META.name] as string) : n.name);
-      populationOf[n.name] = info.pop;
+      populationOf.set(n.name, info.pop);
     }
     inputs.set(n.name, info);
   }
+
+  // Tracing paths is bounded: a hostile graph can hold exponentially many paths (diamonds of
+  // transforms), very long chains, or matrices too large to build.
+  let steps = 0;
+  let work = 0;
+  const matrix = (rows: number, cols: number, element: string): Float64Array => {
+    if (rows * cols > NIR_IMPORT_LIMITS.matrix) refuse(element, `a ${rows} x ${cols} path matrix is beyond the importer's bound (${NIR_IMPORT_LIMITS.matrix} elements)`);
+    return new Float64Array(rows * cols);
+  };
+  const product = (w: NirArray, m: Float64Array, cols: number, element: string): Float64Array => {
+    matrix(w.shape[0], cols, element);
+    work += w.shape[0] * w.shape[1] * cols;
+    if (work > NIR_IMPORT_LIMITS.work) refuse(element, `tracing the graph's paths needs more than ${NIR_IMPORT_LIMITS.work} multiply-adds (the importer's bound)`);
+    return matmul(w.data, w.shape[0], w.shape[1], m, cols);
+  };
 
   // Walk every path from a source (rows x cols matrix, starting as the identity or a bias column).
   const walkPaths = (source: string, start: Float64Array, rows: number, cols: number, constant: boolean, firstEdges: string[], via0: string[]): Path[] => {
@@ -338,6 +395,8 @@ export function nirToCircuit(file: NirFile, options: NirImportOptions & { fileNa
     const step = (to: string, m: Float64Array, rows: number, delay: number, filter: Path['filter'], via: string[]) => {
       const n = nodes.get(to)!;
       const here = `${via.length ? via[via.length - 1] : source} -> ${to}`;
+      if (++steps > NIR_IMPORT_LIMITS.steps) refuse(`node "${source}"`, `its paths take more than ${NIR_IMPORT_LIMITS.steps} steps to trace (the importer's bound)`);
+      if (via.length > NIR_IMPORT_LIMITS.pathLength) refuse(`node "${to}"`, `a path from "${source}" is longer than ${NIR_IMPORT_LIMITS.pathLength} nodes`);
       if (via.includes(to)) {
         problem(`node ${to}`, 'unsupported', 'a loop through transforms only (no neuron in it)');
         return;
@@ -371,7 +430,7 @@ export function nirToCircuit(file: NirFile, options: NirImportOptions & { fileNa
             problem(`node ${to}`, 'unsupported', `weight is [${w.shape.join(', ')}] but its input has ${rows} elements`);
             return;
           }
-          next = matmul(w.data, w.shape[0], w.shape[1], m, cols);
+          next = product(w, m, cols, `node "${to}"`);
           nrows = w.shape[0];
           break;
         }
@@ -380,6 +439,10 @@ export function nirToCircuit(file: NirFile, options: NirImportOptions & { fileNa
           break;
         case 'Delay': {
           const d = uniformValue(n.params.delay.data);
+          if (d !== null && d < 0) {
+            problem(`node ${to}`, 'unsupported', `a negative delay (${d} s)`);
+            return;
+          }
           if (d === null) {
             problem(`node ${to}`, 'unsupported', 'per-element delays differ; a Flux projection has one delay (or a distribution)');
             return;
@@ -393,7 +456,7 @@ export function nirToCircuit(file: NirFile, options: NirImportOptions & { fileNa
             return;
           }
           const tau = n.params.tau.data[0];
-          const r = n.params.r.data;
+          const r = n.params.r.data.length === rows ? n.params.r.data : new Float64Array(rows).fill(n.params.r.data[0]);
           // Spikes: tau dv/dt = -v + r x jumps v by r W / tau; a constant x settles at r x.
           next = scaleRows(m, cols, constant ? r : Array.from(r, (x) => x / tau));
           nfilter = { tau };
@@ -405,15 +468,15 @@ export function nirToCircuit(file: NirFile, options: NirImportOptions & { fileNa
     for (const t of firstEdges) step(t, start, rows, 0, null, via0);
     return found;
   };
-  const identity = (n: number) => {
-    const m = new Float64Array(n * n);
+  const identity = (n: number, element: string) => {
+    const m = matrix(n, n, element);
     for (let i = 0; i < n; i++) m[i * n + i] = 1;
     return m;
   };
 
   const spikePaths: Path[] = [];
   for (const [name, m] of membranes) {
-    const paths = walkPaths(name, identity(m.size), m.size, m.size, false, out.get(name) ?? [], []);
+    const paths = walkPaths(name, identity(m.size, `node "${name}"`), m.size, m.size, false, out.get(name) ?? [], []);
     if (!m.spiking) {
       for (const p of paths)
         if (nodes.get(p.sink)!.type !== 'Output')
@@ -421,7 +484,7 @@ export function nirToCircuit(file: NirFile, options: NirImportOptions & { fileNa
       spikePaths.push(...paths.filter((p) => nodes.get(p.sink)!.type === 'Output'));
     } else spikePaths.push(...paths);
   }
-  for (const [name, info] of inputs) spikePaths.push(...walkPaths(name, identity(info.size), info.size, info.size, false, out.get(name) ?? [], []));
+  for (const [name, info] of inputs) spikePaths.push(...walkPaths(name, identity(info.size, `node "${name}"`), info.size, info.size, false, out.get(name) ?? [], []));
 
   const constPaths: Path[] = [];
   for (const n of nodes.values()) {
@@ -487,6 +550,7 @@ export function nirToCircuit(file: NirFile, options: NirImportOptions & { fileNa
       w = p.m.map((x) => x * k);
       tau = ts;
     }
+    if (!Number.isFinite(tau) || !w.every(Number.isFinite) || !Number.isFinite(p.delay * MS_PER_S)) refuse(`node "${p.sink}"`, `the weights, delay or time constant of its input from "${p.source}" overflow (values too large)`);
     parts.push({ source: p.source, target: p.sink, delay: p.delay, tau, w, rows: p.rows, cols: p.cols, via: p.via });
   }
 
@@ -538,6 +602,8 @@ export function nirToCircuit(file: NirFile, options: NirImportOptions & { fileNa
   // Populations.
   for (const m of membranes.values()) {
     const n = m.node;
+    for (const [k, x] of Object.entries({ i_offset: m.iOffset, ie: m.initIe, ii: m.initIi, tau_syn_exc: m.tauExc ?? 0, tau_syn_inh: m.tauInh ?? 0 }))
+      if (!Number.isFinite(x)) refuse(`node "${n.name}"`, `${k} would be ${x} (values too large)`);
     const tr = typeof n.metadata[META.tauRefrac] === 'number' ? (n.metadata[META.tauRefrac] as number) : 0;
     const params: Record<string, string> = {
       cm: `${fmt(m.cm)} pF`,
@@ -566,7 +632,7 @@ export function nirToCircuit(file: NirFile, options: NirImportOptions & { fileNa
     if (fromFlux && typeof n.metadata.flux_rate_input !== 'string') continue;
     const inName = typeof n.metadata.flux_rate_input === 'string' ? n.metadata.flux_rate_input : info.pop!;
     const gain = typeof n.metadata.flux_rate_input_gain === 'number' ? n.metadata.flux_rate_input_gain : 1;
-    doc.inputs![inName.replace(/[^A-Za-z0-9_]/g, '_')] = { target: info.pop!, mode: 'rate', gain };
+    doc.inputs![docKey(inName)] = { target: info.pop!, mode: 'rate', gain };
   }
 
   // Current inputs: a diagonal, uniform, undelayed, unfiltered path into one membrane.
@@ -581,7 +647,7 @@ export function nirToCircuit(file: NirFile, options: NirImportOptions & { fileNa
       continue;
     }
     const n = nodes.get(name)!;
-    const inName = (n.metadata[META.role] === 'input' && typeof n.metadata[META.name] === 'string' ? (n.metadata[META.name] as string) : name).replace(/[^A-Za-z0-9_]/g, '_');
+    const inName = docKey(n.metadata[META.role] === 'input' && typeof n.metadata[META.name] === 'string' ? (n.metadata[META.name] as string) : name);
     doc.inputs![inName] = { target: t.pop, mode: 'current', gain: g };
   }
 
@@ -602,7 +668,7 @@ export function nirToCircuit(file: NirFile, options: NirImportOptions & { fileNa
   const projNames = new Set<string>();
   const projName = (base: string) => {
     let b = base.replace(/[^A-Za-z0-9_]/g, '_');
-    if (!/^[A-Za-z_]/.test(b)) b = `p_${b}`;
+    if (!/^[A-Za-z_]/.test(b) || reserved(b)) b = `p_${b}`;
     let name = b;
     for (let k = 2; projNames.has(name); k++) name = `${b}_${k}`;
     projNames.add(name);
@@ -610,7 +676,7 @@ export function nirToCircuit(file: NirFile, options: NirImportOptions & { fileNa
   };
   const baseName = (ps: Part[]) => {
     const first = ps[0].via.map((v) => nodes.get(v)!).find((n) => n.type === 'Linear' || n.type === 'Affine');
-    return fluxProjection(ps[0]) || (first ? first.name : `${populationOf[ps[0].source]}_to_${populationOf[ps[0].target]}`);
+    return fluxProjection(ps[0]) || (first ? first.name : `${populationOf.get(ps[0].source)}_to_${populationOf.get(ps[0].target)}`);
   };
   const sameBase = new Map<string, number>();
   for (const ps of groups.values()) sameBase.set(baseName(ps), (sameBase.get(baseName(ps)) ?? 0) + 1);
@@ -622,6 +688,7 @@ export function nirToCircuit(file: NirFile, options: NirImportOptions & { fileNa
     let base = baseName(ps);
     // one name for several delays (a Flux projection with a delay distribution, or a branching graph)
     if ((sameBase.get(base) ?? 1) > 1) base = `${base}_d${fmt(Math.round(delay * MS_PER_S * 1e6) / 1e6)}ms`;
+    if (!pos.every(Number.isFinite) || !neg.every(Number.isFinite)) refuse(`node "${target}"`, `the summed weights of its inputs from "${source}" overflow (values too large)`);
     const signs = [pos.some((x) => x > 0), neg.some((x) => x > 0)];
     for (const [k, receptor] of (['excitatory', 'inhibitory'] as const).entries()) {
       if (!signs[k]) continue;
@@ -630,8 +697,8 @@ export function nirToCircuit(file: NirFile, options: NirImportOptions & { fileNa
       const conn = connectivityOf(w, rows, cols, source === target);
       if (conn.weight === undefined) notes.push(`projection ${name}: its ${rows}x${cols} ${receptor} weight matrix is not one rule -> connectivity ${conn.connectivity.type} (${w.reduce((a, x) => a + (x !== 0 ? 1 : 0), 0)} synapses, weights in pA)`);
       const pd: ProjectionDoc = {
-        source: populationOf[source],
-        target: populationOf[target],
+        source: populationOf.get(source)!,
+        target: populationOf.get(target)!,
         connectivity: conn.connectivity,
         ...(conn.weight !== undefined ? { weight: `${fmt(conn.weight)} pA` } : {}),
         synapse: { type: 'current', receptor },
@@ -644,8 +711,8 @@ export function nirToCircuit(file: NirFile, options: NirImportOptions & { fileNa
   // Outputs fed directly by a population.
   for (const p of outputs) {
     const n = nodes.get(p.sink)!;
-    const name = (n.metadata[META.role] === 'output' && typeof n.metadata[META.name] === 'string' ? (n.metadata[META.name] as string) : p.sink).replace(/[^A-Za-z0-9_]/g, '_');
-    const pop = populationOf[p.source];
+    const name = docKey(n.metadata[META.role] === 'output' && typeof n.metadata[META.name] === 'string' ? (n.metadata[META.name] as string) : p.sink);
+    const pop = populationOf.get(p.source);
     const identityPath = p.rows === p.cols && diagonalValue(p.m, p.rows, p.cols) === 1 && p.delay === 0 && !p.filter;
     if (!pop || !identityPath) {
       problem(`node ${p.sink}`, 'unsupported', `reads "${p.source}" through weights, delays or filters; a Flux output reads one population (rate, spike count or mean voltage)`);
@@ -674,7 +741,7 @@ export function nirToCircuit(file: NirFile, options: NirImportOptions & { fileNa
     const seq = ydoc.getIn(['projections', name, 'connectivity', key], true);
     if (YAML.isSeq(seq)) for (const item of seq.items) if (YAML.isSeq(item)) item.flow = true;
   }
-  return { doc, yaml: ydoc.toString({ lineWidth: 0 }), problems, notes, populations: populationOf };
+  return { doc, yaml: ydoc.toString({ lineWidth: 0 }), problems, notes, populations: Object.fromEntries(populationOf) };
 }
 
 function diagonalValue(m: Float64Array, rows: number, cols: number): number | null {
@@ -718,7 +785,7 @@ function connectivityOf(w: Float64Array, rows: number, cols: number, self: boole
 
 /** Reads a NIR file and writes the circuit document (YAML) to `outFile`, which `flux validate` accepts. */
 export async function importNir(nirFile: string, outFile: string, options: NirImportOptions = {}): Promise<NirImportResult> {
-  const file = await readNirFile(nirFile);
+  const file = await readNirFile(nirFile, options.read);
   const result = nirToCircuit(file, { ...options, fileName: nirFile });
   writeFileSync(outFile, result.yaml);
   loadCircuit(outFile); // throws CircuitError with file:line if the document is not valid
