@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { createCodec, CodecError } from '../bridge/codec/cdr.js';
 import { definitionsFor, splitType, type Distro } from '../bridge/codec/definitions.js';
 import { ROOT } from './helpers.js';
+import { requires } from './requirements.js';
 
 interface Golden { type: string; value: Record<string, unknown>; hex: string }
 const golden = JSON.parse(readFileSync(join(ROOT, 'tests/reference/cdr/golden.json'), 'utf8')) as Golden[];
@@ -129,7 +130,7 @@ describe('CDR codecs vs Cyclone DDS golden bytes', () => {
     expect(Array.from(m.int32_values as Int32Array)).toEqual([]);
   });
 
-  it.skipIf(!existsSync(SYSTEM_TEST_MSGS))('the shipped test_msgs are the same files as Debian\'s ros2-test-interface-files', () => {
+  it.skipIf(requires('test-msgs').skip)('the shipped test_msgs are the same files as Debian\'s ros2-test-interface-files', () => {
     const shipped = readdirSync(TEST_MSGS.dir).filter((f) => f.endsWith('.msg')).sort();
     expect(shipped).toEqual(readdirSync(SYSTEM_TEST_MSGS).filter((f) => f.endsWith('.msg')).sort());
     for (const f of shipped) expect(readFileSync(join(TEST_MSGS.dir, f), 'utf8'), f).toBe(readFileSync(join(SYSTEM_TEST_MSGS, f), 'utf8'));

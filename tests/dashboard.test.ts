@@ -10,11 +10,13 @@ import { ClosedLoop } from '../sim/loop.js';
 import { startDashboard, type Dashboard } from '../ui/server.js';
 import { loadCircuit } from '../engine/engine.js';
 import { ROOT, example, tempDir, libraryCircuit } from './helpers.js';
+import { requires } from './requirements.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(ROOT, 'test-artifacts');
 // Without Debian's chromium the browser tests are skipped, except under CI=true, where they fail.
 const runBrowser = existsSync(CHROMIUM) || process.env.CI === 'true';
+if (!runBrowser) requires('chromium', `${CHROMIUM} not found`);
 
 /** Compiles the browser code when dist/ui/web is missing or older than its sources (npm run build does it too). */
 function ensureWebBuilt(): void {

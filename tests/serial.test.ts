@@ -14,6 +14,7 @@ import {
 } from '../drivers/serial/framing.js';
 import { SerialDevice, listSysfs, type SerialStatus } from '../drivers/serial/device.js';
 import { compileInput, compileOutput, parsePath, FieldError } from '../drivers/serial/fields.js';
+import { requires } from './requirements.js';
 
 const enc = new TextEncoder();
 const bytes = (...b: number[]) => Uint8Array.from(b);
@@ -111,7 +112,7 @@ describe('serial framing', () => {
 
 const haveSocat = spawnSync('socat', ['-V']).status === 0;
 const CI = process.env.CI === 'true';
-if (!haveSocat) console.warn('serial.test.ts: socat not found (Debian package `socat`): pty tests skipped' + (CI ? ' — failing under CI=true' : ''));
+if (!haveSocat && !CI) requires('socat', 'socat not found');
 
 interface Socat {
   proc: ChildProcess;

@@ -16,12 +16,13 @@ import { DdsTransport, ddsUnavailable } from '../bridge/transport/dds.js';
 import { DEFAULT_QOS, SENSOR_QOS } from '../bridge/transport/transport.js';
 import { useCycloneUriInThisProcess } from './fixtures/dds-peers.js';
 import { ROOT, libraryCircuit } from './helpers.js';
+import { requires } from './requirements.js';
 
 const noDds = ddsUnavailable();
 const haveSocat = spawnSync('socat', ['-V']).status === 0;
 const strict = process.env.CI === 'true';
-if (!strict && noDds) console.warn(`stall.test.ts: DDS part skipped: ${noDds}`);
-if (!strict && !haveSocat) console.warn('stall.test.ts: serial part skipped: socat not found (apt-get install socat)');
+if (!strict && noDds) requires('dds', noDds);
+if (!strict && !haveSocat) requires('socat', 'socat not found');
 
 useCycloneUriInThisProcess();
 const DOMAIN = 71;
