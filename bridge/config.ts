@@ -268,7 +268,7 @@ export const BRIDGE_LIMITS = {
  * Reads and checks a bridge document and its circuit (or `circuitFile` in place of the one it names,
  * e.g. from a ROS parameter). Throws one CircuitError listing every problem.
  */
-export function loadBridge(file: string, circuitFile?: string, text?: string): LoadedBridge {
+export function loadBridge(file: string, circuitFile?: string, text?: string, circuitText?: string): LoadedBridge {
   // `text` in place of the file's content (as loadCircuit takes it): relative references still resolve from `file`.
   const parsed = text === undefined ? parseFile(file) : parseText(text, file);
   const issues = new IssueList(file, parsed.locate);
@@ -297,7 +297,8 @@ export function loadBridge(file: string, circuitFile?: string, text?: string): L
       throw new CircuitError(issues.issues);
     }
   }
-  const { circuit } = loadCircuit(circuitFile);
+  // `circuitText`: the circuit file's next content (a module insert builds before it writes).
+  const { circuit } = loadCircuit(circuitFile, circuitText);
   const q = (path: string[], v: unknown, dim: Dimension, fallback: number, sign: Sign = 'any'): number => {
     if (v === undefined) return fallback;
     const x = checkQuantity(v, dim, sign);

@@ -251,7 +251,8 @@ describe('hostile requests (issue 16)', () => {
 
   beforeAll(async () => {
     pnode = await FluxNode.start({ bridge: PBRIDGE, transport: 'memory', backend: 'cpu', threads: 1, log: () => undefined });
-    dash = await startDashboard({ node: pnode, port: 0 });
+    // These tests send many edits in a row; the rate limit (20 per second) has its own test.
+    dash = await startDashboard({ node: pnode, port: 0, limits: { editsPerSecond: 1000 } });
   });
   afterAll(async () => {
     await dash?.close();

@@ -11,6 +11,7 @@ import { Engine, type BackendChoice } from '../../engine/engine.js';
 import type { Backend } from '../../engine/backends/backend.js';
 import type { GpuContext } from '../../engine/backends/webgpu/gpu.js';
 import { CircuitError } from '../../engine/circuit/errors.js';
+import { loadFlat } from '../../engine/circuit/resolve.js';
 import { Bridge, type BridgeConfig } from '../bridge.js';
 import { loadBridge, prepareExtensions, type LoadedBridge } from '../config.js';
 import { SimClock, WallClock, type Clock } from '../clock.js';
@@ -213,7 +214,7 @@ export class FluxNode {
     return swap;
   }
 
-  private async hotSwap(before: Record<string, ParamValue>): Promise<void> {
+  private async hotSwap(before: Record<string, ParamValue>, circuitText?: string): Promise<void> {
     if (this.closed) return;
     const log = this.options.log ?? ((l: string) => console.log(l));
     const old = this.running;
@@ -222,7 +223,7 @@ export class FluxNode {
       const bridgeFile = this.params.get('bridge') as string;
       const circuit = this.params.get('circuit') as string;
       // A new bridge document brings its own circuit unless the circuit parameter changed with it.
-      loaded = loadBridge(bridgeFile, circuit === before.circuit && bridgeFile !== before.bridge ? undefined : circuit);
+      loaded = loadBridge(bridgeFile, circuit === before.circuit && bridgeFile !== before.bridge ? undefined : circuit, undefined, circuitText);
     } catch (e) {
       return this.undoSwap(before, e, log);
     }
@@ -232,7 +233,7 @@ export class FluxNode {
     if (this.closed) return;
     let next: Running;
     try {
-      next = await build(loaded, this.params.get('backend') as BackendChoice, this.params.get('use_sim_time') as boolean, this.transport, this.options, log);
+      next = await build(loaded, this.params.get('backend') as BackendChoice, this.params.get('use_sim_time') as boolean, this.transport, this.options, log, circuitText);
     } catch (e) {
       if (!this.closed) {
         // Its extension nodes stopped with it: start them again, then the loop.
@@ -264,10 +265,19 @@ export class FluxNode {
    * new circuit fails, and the old one runs on.
    */
   async reloadCircuit(): Promise<void> {
+    return this.reloadCircuitFrom();
+  }
+
+  /**
+   * As reloadCircuit, with `text` read in place of the circuit file's content: the dashboard builds a
+   * module insert first and writes the file only once the new engine runs, so a circuit that cannot be
+   * built never reaches the file (and a restart finds the file as it was).
+   */
+  async reloadCircuitFrom(text?: string): Promise<void> {
     const before = { bridge: this.params.get('bridge'), circuit: this.params.get('circuit'), backend: this.params.get('backend'), use_sim_time: this.params.get('use_sim_time') };
     const old = this.running;
     this.lastSwapError = null;
-    this.swapping = this.swapping.then(() => this.hotSwap(before));
+    this.swapping = this.swapping.then(() => this.hotSwap(before, text));
     await this.swapping;
     if (this.running === old) throw new Error(this.lastSwapError ?? 'the node is shutting down');
   }
@@ -324,8 +334,8 @@ function checkBackend(b: string): void {
   if (b !== 'auto' && b !== 'cpu' && b !== 'webgpu') throw new Error(`backend "${b}": expected auto, cpu or webgpu`);
 }
 
-async function build(loaded: LoadedBridge, backend: BackendChoice, useSimTime: boolean, transport: Transport, options: FluxNodeOptions, log: (l: string) => void): Promise<Running> {
-  const engine = await Engine.create(loaded.circuitFile, { backend, threads: options.threads, gpu: options.gpu, log });
+async function build(loaded: LoadedBridge, backend: BackendChoice, useSimTime: boolean, transport: Transport, options: FluxNodeOptions, log: (l: string) => void, circuitText?: string): Promise<Running> {
+  const engine = await Engine.create(circuitText === undefined ? loaded.circuitFile : loadFlat(loaded.circuitFile, circuitText), { backend, threads: options.threads, gpu: options.gpu, log });
   const clock: Clock = useSimTime ? new SimClock(transport) : new WallClock();
   let devices = new Map<string, Device>();
   let bridge: Bridge | undefined;
