@@ -14,7 +14,7 @@ import { acquireGpu, type GpuContext } from './backends/webgpu/gpu.js';
 import type { Backend, ResolvedEdit } from './backends/backend.js';
 import { MODELS } from './models/registry.js';
 import { REF_PATTERN } from './circuit/schema.js';
-import { toInternal } from './units.js';
+import { checkWeight, toInternal } from './units.js';
 
 /** 'auto' runs networks with fewer synapses than this on the CPU (see Engine.create). */
 export const AUTO_GPU_MIN_SYNAPSES = 1_000_000;
@@ -192,7 +192,8 @@ export class Engine<B extends Backend = CpuBackend> {
         const dim = proj.synapse.type === 'conductance' ? 'conductance' : 'current';
         const plastic = this.circuit.projections.find((p) => p.name === edit.projection)?.plasticity;
         const conv = (q: Quantity, path: string): number => {
-          const v = toInternal(q, dim);
+          // The document checker's rule for weights (finite, plausible, within float32).
+          const v = checkWeight(q, dim);
           if (typeof v === 'string') throw editError(path, v);
           if (!(v >= 0)) throw editError(path, `weights are magnitudes and must be >= 0 (got ${v})`);
           if (plastic && (v < plastic.wMin || v > plastic.wMax)) throw editError(path, `${v} is outside the plasticity bounds [${plastic.wMin}, ${plastic.wMax}] of "${edit.projection}"`);
