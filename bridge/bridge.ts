@@ -33,7 +33,7 @@ import { createEncoder, type Encoder, type EncoderSpec } from './encoders.js';
 import { createDecoder, type Decoder, type DecoderSpec } from './decoders.js';
 import { Limiter, type LimitSpec } from './limits.js';
 import { WallClock, type Clock } from './clock.js';
-import { DEFAULT_QOS, SENSOR_QOS, type QoS, type Transport } from './transport/transport.js';
+import { DEFAULT_QOS, SENSOR_QOS, type GuardEndpoint, type QoS, type Transport } from './transport/transport.js';
 import { RELAY_DRIVE, SpikeReceiver, SpikeSender, type SpikeLinkStats, type SpikeReceiveSpec, type SpikeSendSpec } from './spike-link.js';
 import { SafetyGuard } from './safety/guard.js';
 import { LoopHealth } from './safety/loop-health.js';
@@ -265,6 +265,8 @@ export class Bridge {
   private guardTripsSeen = 0;
   /** Wall time of the next refresh of the guard's channels (a device reconnects on another descriptor). */
   private guardRefreshWall = 0;
+  /** Each topic output's guard endpoint and safe bytes, by output spec. */
+  private readonly guardWire = new WeakMap<OutputBinding, { endpoint: GuardEndpoint | null; bytes: Uint8Array }>();
   /** Clock time of the next check of the neurons' state. */
   private nextStateCheck = -Infinity;
 
@@ -277,7 +279,7 @@ export class Bridge {
     this.clock = () => this.time.now();
     this.periodMs = 1000 / (config.tickHz ?? 1000);
     this.watchdogMs = config.watchdogMs ?? 50;
-    this.health = new LoopHealth({ watchdogMs: this.watchdogMs, periodMs: this.periodMs, minRealtimeFactor: config.minRealtimeFactor });
+    this.health = new LoopHealth({ watchdogMs: Math.max(this.watchdogMs, 2 * this.periodMs), periodMs: this.periodMs, minRealtimeFactor: config.minRealtimeFactor });
     const circuit = engine.circuit;
     const deviceOf = (name: string, what: string): Device => {
       const d = config.devices?.get(name);
@@ -532,13 +534,14 @@ export class Bridge {
   setTickHz(hz: number): void {
     if (!(hz > 0 && hz <= 100_000)) throw new Error(`tick rate ${hz} Hz: give a rate in (0, 100000]`);
     this.periodMs = 1000 / hz;
-    this.health.configure({ periodMs: this.periodMs });
+    this.health.configure({ periodMs: this.periodMs, watchdogMs: this.effectiveWatchdogMs() });
+    this.guard?.setDeadline(this.guardDeadline());
   }
 
   setWatchdogMs(ms: number): void {
     if (!(ms > 0)) throw new Error(`watchdog ${ms} ms: give a positive time`);
     this.watchdogMs = ms;
-    this.health.configure({ watchdogMs: ms });
+    this.health.configure({ watchdogMs: this.effectiveWatchdogMs() });
     this.guard?.setDeadline(this.guardDeadline());
     if (this.running) this.startWatchdog();
   }
@@ -660,18 +663,43 @@ export class Bridge {
    * watchdog's in wall time (under a simulated clock, which may pause, at least 1 s of it).
    */
   private startGuard(): void {
-    if (this.config.guard === false || this.guard) return;
-    const channels = this.guardChannels();
-    if (!channels.length) return;
+    if (this.config.guard === false || (this.guard?.alive ?? false)) return;
+    // Also with no channel yet (a serial device that connects later): the guard takes them when they come.
+    if (!this.outputs.some((o) => (o.device ? typeof o.device.guardFrame === 'function' : this.transport.guardEndpoint?.(o.spec.topic, o.type, o.spec.qos ?? DEFAULT_QOS)))) return;
+    const old = this.guard;
+    this.guard = null;
+    void old?.close();
     try {
-      this.guard = new SafetyGuard({ deadlineMs: this.guardDeadline(), channels, onReport: (m) => this.report(() => m) });
+      // Guard reports are never rate-limited: a trip or a channel that cannot open must be seen.
+      this.guard = new SafetyGuard({ deadlineMs: this.guardDeadline(), channels: this.guardChannels(), onReport: (m) => this.log(`flux bridge: ${m}`) });
+      this.guardTripsSeen = 0;
     } catch (e) {
-      this.report(() => `no guard thread: ${(e as Error).message}`);
+      this.log(`flux bridge: no guard thread: ${(e as Error).message}`);
     }
   }
 
+  private log(line: string): void {
+    (this.config.onError ?? ((m: string) => process.stderr.write(m + '\n')))(line);
+  }
+
+  /** The watchdog as the loop can meet it: at least two tick periods (a 10 Hz loop cannot tick every 50 ms). */
+  private effectiveWatchdogMs(): number {
+    return Math.max(this.watchdogMs, 2 * this.periodMs);
+  }
+
   private guardDeadline(): number {
-    return this.time.catchUp ? Math.max(this.watchdogMs, 1000) : this.watchdogMs;
+    return this.time.catchUp ? Math.max(this.effectiveWatchdogMs(), 1000) : this.effectiveWatchdogMs();
+  }
+
+  /**
+   * Takes the guard thread out of this bridge, holding every output safe from it until the caller
+   * closes it: a hot swap stops this bridge and builds the next on this thread, with no loop to kick it.
+   */
+  handOverGuard(): SafetyGuard | null {
+    const guard = this.guard;
+    this.guard = null;
+    guard?.hold();
+    return guard;
   }
 
   /** Every output's safe message with the endpoint the guard thread can write it to. */
@@ -689,14 +717,23 @@ export class Bridge {
           channels.push({ kind: 'fd', name, fd: f.fd, dev: st.dev, ino: st.ino, bytes: f.bytes, periodMs });
           continue;
         }
-        const opts = this.topicOptions(out.spec);
-        const endpoint = this.transport.guardEndpoint?.(opts.topic, out.type, opts.qos);
-        if (!endpoint) continue;
-        const wire = topicWire(opts, this.config.definitions);
-        wire.paths.forEach((p, k) => p.set(wire.template, safe[k]));
-        // A zero stamp: ros2_control's diff_drive_controller takes it as "now" rather than as an old command.
-        if (wire.stamp) (wire.stamp.sec = 0), (wire.stamp.nanosec = 0);
-        channels.push({ ...endpoint, name, bytes: wire.codec.encode(wire.template), periodMs });
+        // Encoded once per output spec (a rebind replaces the spec): the refresh runs on the loop's thread.
+        let cached = this.guardWire.get(out.spec);
+        if (!cached) {
+          const opts = this.topicOptions(out.spec);
+          const endpoint = this.transport.guardEndpoint?.(opts.topic, out.type, opts.qos) ?? null;
+          let bytes: Uint8Array = new Uint8Array(0);
+          if (endpoint) {
+            const wire = topicWire(opts, this.config.definitions);
+            wire.paths.forEach((p, k) => p.set(wire.template, safe[k]));
+            // A zero stamp: ros2_control's diff_drive_controller takes it as "now" rather than as an old command.
+            if (wire.stamp) (wire.stamp.sec = 0), (wire.stamp.nanosec = 0);
+            bytes = wire.codec.encode(wire.template);
+          }
+          this.guardWire.set(out.spec, (cached = { endpoint, bytes }));
+        }
+        if (!cached.endpoint) continue;
+        channels.push({ ...cached.endpoint, name, bytes: cached.bytes, periodMs });
       } catch (e) {
         this.report(() => `guard: no safe channel for output ${name}: ${(e as Error).message}`);
       }
@@ -829,15 +866,23 @@ export class Bridge {
       this.config.onTick?.(start, this.lastTickDone);
       // Behind real time: skip the missed ticks (running them in a burst only adds latency). Behind
       // simulated time: run them, so that engine time keeps up with the simulation.
+      // The next tick then runs at once (not a period later), so a loop slightly slower than real time
+      // runs at nearly real time instead of half of it.
       if (!this.time.catchUp && this.clock() - due > this.periodMs) {
         this.stats.overruns++;
-        due = this.clock();
+        due = this.clock() - this.periodMs;
       }
     }
   }
 
   /** Kicks the guard thread and takes its trips into the loop's health. */
   private afterTick(due: number, end: number): void {
+    if (!this.running) return;
+    const wall = performance.now();
+    if ((!this.guard || !this.guard.alive) && wall >= this.guardRefreshWall) {
+      this.guardRefreshWall = wall + 500;
+      this.startGuard();
+    }
     const guard = this.guard;
     if (guard) {
       guard.kick();
@@ -852,7 +897,6 @@ export class Bridge {
     }
     this.health.tick(due, end);
     if (guard?.tripped && this.health.unsafe === null) guard.clearTrip();
-    const wall = performance.now();
     if (guard && wall >= this.guardRefreshWall) {
       this.guardRefreshWall = wall + 500;
       guard.setChannels(this.guardChannels());

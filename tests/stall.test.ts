@@ -14,7 +14,7 @@ import { SerialPort } from 'serialport';
 import { createCodec } from '../bridge/codec/cdr.js';
 import { DdsTransport, ddsUnavailable } from '../bridge/transport/dds.js';
 import { DEFAULT_QOS, SENSOR_QOS } from '../bridge/transport/transport.js';
-import { useCycloneUriInThisProcess } from './fixtures/dds-peers.js';
+import { ddsTestDomain, useCycloneUriInThisProcess } from './fixtures/dds-peers.js';
 import { ROOT, libraryCircuit } from './helpers.js';
 import { requires } from './requirements.js';
 
@@ -25,7 +25,7 @@ if (!strict && noDds) requires('dds', noDds);
 if (!strict && !haveSocat) requires('socat', 'socat not found');
 
 useCycloneUriInThisProcess();
-const DOMAIN = 71;
+const DOMAIN = ddsTestDomain('dds-stall');
 const WATCHDOG_MS = 50;
 const FREEZE_AT_MS = 2500;
 const FREEZE_MS = 2000;

@@ -228,9 +228,16 @@ export class FluxNode {
       return this.undoSwap(before, e, log);
     }
     // The robot stops while the new engine is built: compiling on the CPU holds the event loop (no
-    // ticks, no watchdog) for as long as it takes, so the old bridge sends its safe command first.
+    // ticks, no watchdog) for as long as it takes, so the old bridge sends its safe command first, and
+    // its guard thread (DDS and serial outputs) keeps sending it until the next loop has ticked.
+    const held = old.bridge.handOverGuard();
+    const release = async (bridge: Bridge) => {
+      const from = bridge.stats.ticks;
+      for (const end = performance.now() + 5000; bridge.stats.ticks === from && performance.now() < end; ) await new Promise((r) => setTimeout(r, 5));
+      await held?.close();
+    };
     await old.bridge.stop();
-    if (this.closed) return;
+    if (this.closed) return void (await held?.close());
     let next: Running;
     try {
       next = await build(loaded, this.params.get('backend') as BackendChoice, this.params.get('use_sim_time') as boolean, this.transport, this.options, log, circuitText);
@@ -240,17 +247,20 @@ export class FluxNode {
         await old.bridge.prepare().catch((err: unknown) => log(`flux: ${(err as Error).message}`));
         old.bridge.start();
       }
+      void release(old.bridge);
       return this.undoSwap(before, e, log);
     }
     if (this.closed) {
       next.clock.close();
       next.engine.dispose();
+      await held?.close();
       return;
     }
     // Live settings follow the parameters as they are now (one may have changed during the build).
     for (const name of this.params.names()) if (!HOT.has(name)) applySetting(next.bridge, name, this.params.get(name), (n) => this.params.get(n));
     this.running = next;
     next.bridge.start();
+    void release(next.bridge);
     if (old.clock !== next.clock) old.clock.close();
     // The new bridge opened its devices while the old ones were still open: a port that only one may
     // hold reconnects (with its backoff) once the old device lets go here.

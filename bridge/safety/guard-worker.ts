@@ -49,11 +49,28 @@ function openChannel(spec: GuardChannel): Open {
       // The loop's thread owns this descriptor: write only while it is still the device it was.
       const st = fstatSync(spec.fd);
       if (st.dev !== spec.dev || st.ino !== spec.ino) return false;
-      return writeSync(spec.fd, spec.bytes) === spec.bytes.byteLength;
+      return writeFully(spec.fd, spec.bytes);
     },
     close: () => undefined,
     dueAt: 0,
   };
+}
+
+/**
+ * The whole frame or nothing more: a non-blocking tty may take part of it (EAGAIN); the rest follows
+ * within a few milliseconds, so that a frame is never left cut for the next one to be glued onto.
+ */
+function writeFully(fd: number, bytes: Uint8Array): boolean {
+  let at = 0;
+  const until = performance.now() + 5;
+  while (at < bytes.byteLength) {
+    try {
+      at += writeSync(fd, bytes, at, bytes.byteLength - at);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN' || performance.now() > until) throw e;
+    }
+  }
+  return true;
 }
 
 function setChannels(channels: GuardChannel[]): void {
@@ -101,25 +118,40 @@ function writeAll(now: number, force: boolean): void {
 }
 
 function poll(): void {
+  try {
+    check();
+  } catch (e) {
+    // The guard must outlive any fault of its own: report it and keep polling.
+    post({ type: 'error', message: `guard: ${(e as Error).message}` });
+  } finally {
+    timer = setTimeout(poll, pollMs());
+  }
+}
+
+function check(): void {
   const now = performance.now();
   const kick = Atomics.load(beat, SLOT.kick);
   if (kick !== lastKick) {
     lastKick = kick;
     lastKickAt = now;
   }
-  if (Atomics.exchange(beat, SLOT.panic, 0) === 1) writeAll(now, true);
+  if (Atomics.exchange(beat, SLOT.panic, 0) === 1) {
+    writeAll(now, true);
+    Atomics.add(beat, SLOT.panicDone, 1);
+    Atomics.notify(beat, SLOT.panicDone);
+  }
   if (Atomics.load(beat, SLOT.armed) !== 1) {
     lastKickAt = now;
   } else if (Atomics.load(beat, SLOT.tripped) === 1) {
     writeAll(now, false);
   } else if (now - lastKickAt > deadlineMs) {
-    Atomics.store(beat, SLOT.tripped, 1);
+    // Counted before it shows: a loop that sees the trip has always seen its count.
     Atomics.add(beat, SLOT.trips, 1);
+    Atomics.store(beat, SLOT.tripped, 1);
     const before = Atomics.load(beat, SLOT.written);
     writeAll(now, true);
     post({ type: 'tripped', silentMs: now - lastKickAt, written: Atomics.load(beat, SLOT.written) - before });
   }
-  timer = setTimeout(poll, pollMs());
 }
 
 /** A tenth of the deadline, 1 to 5 ms: a trip comes within the deadline and 5 ms (an idle thread's poll costs nothing). */

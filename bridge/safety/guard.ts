@@ -26,6 +26,8 @@ export class SafetyGuard {
   private channels: GuardChannel[];
   private channelKey: string;
   private closed = false;
+  /** False once the worker has exited (the bridge then starts another). */
+  alive = true;
   /** Resolves once the guard has opened its channels (DDS writers take a moment to be created). */
   readonly ready: Promise<void>;
 
@@ -48,6 +50,10 @@ export class SafetyGuard {
       else options.onReport?.(m.message);
     });
     this.worker.on('error', (e) => options.onReport?.(`guard thread failed: ${e.message}`));
+    this.worker.on('exit', (code) => {
+      this.alive = false;
+      if (!this.closed) options.onReport?.(`guard thread exited (code ${code}); the bridge starts another`);
+    });
   }
 
   /** A finished tick. Cheap: one atomic add. */
@@ -108,11 +114,21 @@ export class SafetyGuard {
         // Best effort: the process is going down.
       }
     }
-    if (!this.channels.some((c) => c.kind === 'dds')) return;
-    const before = Atomics.load(this.beat, SLOT.written);
+    if (!this.channels.some((c) => c.kind === 'dds') || !this.alive) return;
+    const before = Atomics.load(this.beat, SLOT.panicDone);
     Atomics.store(this.beat, SLOT.panic, 1);
-    const end = performance.now() + waitMs;
-    while (Atomics.load(this.beat, SLOT.written) === before && performance.now() < end) Atomics.wait(this.beat, SLOT.sleep, 0, 5);
+    // Until the guard has written every channel (not merely one sample), or the bound.
+    Atomics.wait(this.beat, SLOT.panicDone, before, waitMs);
+  }
+
+  /**
+   * Holds the outputs safe from the guard thread, whatever the loop does, until close(): for a hot
+   * swap, whose build runs on this thread with no loop at all.
+   */
+  hold(): void {
+    Atomics.add(this.beat, SLOT.trips, 1);
+    Atomics.store(this.beat, SLOT.tripped, 1);
+    Atomics.store(this.beat, SLOT.armed, 1);
   }
 
   async close(): Promise<void> {

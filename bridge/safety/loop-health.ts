@@ -2,9 +2,11 @@
 // loop's clock, so it is tested on a manual clock.
 //
 // Unsafe while (a) the loop is recovering from a stall (a gap over the watchdog, seen by the guard
-// thread or by the loop itself) until it has run on time for a whole watchdog period again, or (b) its
-// real-time factor over the last window is below the bound: a loop at 11-230 ticks/s of 1000 after a
-// big live edit computes commands from a circuit that no longer keeps up with the robot.
+// thread or by the loop itself) until it has run on time for a whole watchdog period again AND a whole
+// window measured since the stall keeps the real-time bound (a loop that came back slow must not be
+// trusted for the window's first milliseconds), or (b) its real-time factor over the last window is
+// below the bound: a loop at 11-230 ticks/s of 1000 after a big live edit computes commands from a
+// circuit that no longer keeps up with the robot.
 
 export interface HealthOptions {
   watchdogMs: number;
@@ -53,10 +55,6 @@ export class LoopHealth {
     if (this.recovering !== null) {
       if (!onTime) this.onTimeSince = null;
       else if (this.onTimeSince === null) this.onTimeSince = end;
-      else if (end - this.onTimeSince >= watchdogMs) {
-        this.recovering = null;
-        this.onTimeSince = null;
-      }
     }
     this.measuredSince ??= end;
     this.ends.push(end);
@@ -69,6 +67,10 @@ export class LoopHealth {
       const factor = (this.ends.length * periodMs) / this.windowMs;
       const min = this.options.minRealtimeFactor ?? 0.5;
       if (factor < min) this.slow = `the loop runs at ${factor.toFixed(2)}x real time over the last ${Math.round(this.windowMs)} ms (below ${min})`;
+      if (this.recovering !== null && this.slow === null && this.onTimeSince !== null && end - this.onTimeSince >= watchdogMs) {
+        this.recovering = null;
+        this.onTimeSince = null;
+      }
     }
   }
 

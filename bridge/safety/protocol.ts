@@ -63,6 +63,8 @@ export const SLOT = {
   written: 4,
   /** Set by the loop to make the guard write every safe message now (a fatal error on the loop's thread). */
   panic: 5,
+  /** Incremented by the guard once it has written every safe message after a panic. */
+  panicDone: 6,
   /** Never written: Atomics.wait on it is a sleep that cannot be woken early. */
   sleep: 7,
 } as const;

@@ -226,7 +226,12 @@ export class SerialDevice {
     if (!this.output || typeof fd !== 'number' || fd < 0 || this.statusSubject.value !== 'connected') return null;
     const frame: Record<string, number> = { ...zeros(this.output.fields), ...(this.cfg.output?.safe ?? {}) };
     for (const [k, v] of Object.entries(values)) if (Object.hasOwn(frame, k)) frame[k] = v;
-    return { fd, bytes: this.encode(frame) };
+    const bytes = this.encode(frame);
+    // A line of its own even after a frame the frozen loop left half-written: a line terminator first,
+    // so the safe line is never glued onto the tail of a moving one (SLIP, COBS and binary frames
+    // resynchronise by their own delimiters and checksums).
+    const kind = this.cfg.framing.kind;
+    return { fd, bytes: kind === 'lines' || kind === 'json' ? Buffer.concat([Buffer.from('\n'), bytes]) : bytes };
   }
 
   /** Opens the port; resolves once connected or after the first failed try (it keeps retrying). */

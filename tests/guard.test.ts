@@ -1,0 +1,134 @@
+// The guard thread (bridge/safety) in this process, with a file standing in for a serial port: what
+// it writes while this thread is frozen on purpose, a device that connects after the bridge started,
+// the hand-over a hot swap uses, and a reused descriptor that it must never write. The same from
+// outside the process, over DDS and a real pty, is tests/stall.test.ts.
+import { closeSync, fstatSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Observable } from 'rxjs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Bridge } from '../bridge/bridge.js';
+import type { Device } from '../bridge/devices.js';
+import { SafetyGuard } from '../bridge/safety/guard.js';
+import { MemoryTransport } from '../bridge/transport/memory.js';
+import type { Backend } from '../engine/backends/backend.js';
+import { loadFlat } from '../engine/circuit/resolve.js';
+import { Engine } from '../engine/engine.js';
+import { libraryCircuit } from './helpers.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const freeze = (ms: number) => {
+  const end = performance.now() + ms;
+  while (performance.now() < end);
+};
+let cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.reverse()) await c();
+  cleanups = [];
+});
+
+function tempFile(): { path: string; fd: number } {
+  const dir = mkdtempSync(join(tmpdir(), 'flux-guard-'));
+  const path = join(dir, 'port');
+  const fd = openSync(path, 'w');
+  cleanups.push(() => (closeSync(fd), rmSync(dir, { recursive: true, force: true })));
+  return { path, fd };
+}
+
+/** A device whose descriptor appears once `connected` is set (a serial adapter plugged in late). */
+function lateDevice(fd: number): Device & { connected: boolean; writes: Record<string, number>[] } {
+  return {
+    name: 'robot',
+    connected: false,
+    writes: [],
+    input: () => new Observable<number>(),
+    write(values) {
+      this.writes.push({ ...values });
+    },
+    describe: () => 'fake robot (a file)',
+    open: async () => undefined,
+    close: async () => undefined,
+    guardFrame(values) {
+      return this.connected ? { fd, bytes: Buffer.from(`SAFE ${values.v}\n`) } : null;
+    },
+  };
+}
+
+function bridgeWith(device: Device): Bridge {
+  const engine = new Engine(loadFlat(libraryCircuit('braitenberg/braitenberg'))) as unknown as Engine<Backend>;
+  const rate = { kind: 'rate' as const, tau: 100, rateMax: 100, min: 0, max: 1 };
+  const bridge = new Bridge(engine, new MemoryTransport(), {
+    tickHz: 500,
+    watchdogMs: 50,
+    devices: new Map([['robot', device]]),
+    onError: () => undefined,
+    inputs: [],
+    outputs: [{ name: 'drive', device: 'robot', topic: '', type: '', rateHz: 20, values: [{ path: 'v', terms: [{ population: 'motor_left', decoder: rate }], limits: { min: 0, max: 1, safe: 0 } }] }],
+  });
+  cleanups.push(() => bridge.stop());
+  return bridge;
+}
+
+describe('the guard thread', () => {
+  it('takes a device that connects after the bridge started, and writes its safe frame while this thread is frozen', async () => {
+    const file = tempFile();
+    const dev = lateDevice(file.fd);
+    const bridge = bridgeWith(dev);
+    bridge.start();
+    await sleep(300);
+    dev.connected = true;
+    // The bridge refreshes the guard's channels every 0.5 s.
+    await sleep(800);
+    expect(readFileSync(file.path, 'utf8')).toBe('');
+    freeze(400);
+    const text = readFileSync(file.path, 'utf8');
+    // Tripped 50 ms into the freeze, then once per output period (50 ms at 20 Hz): about 7 frames.
+    expect(text.split('\n').filter((l) => l === 'SAFE 0').length).toBeGreaterThanOrEqual(4);
+    await sleep(100);
+    expect(bridge.stats.guardTrips).toBeGreaterThanOrEqual(1);
+    expect(bridge.unsafeReason).toMatch(/recovering from a stall/);
+  });
+
+  it('a handed-over guard (hot swap) holds the outputs safe without any loop until it is closed', async () => {
+    const file = tempFile();
+    const dev = lateDevice(file.fd);
+    dev.connected = true;
+    const bridge = bridgeWith(dev);
+    bridge.start();
+    await sleep(300);
+    const held = bridge.handOverGuard();
+    expect(held).not.toBeNull();
+    await bridge.stop();
+    await sleep(300);
+    const during = readFileSync(file.path, 'utf8').split('\n').filter((l) => l === 'SAFE 0').length;
+    expect(during, 'about one frame per 50 ms').toBeGreaterThanOrEqual(3);
+    await held!.close();
+    const closed = readFileSync(file.path, 'utf8').length;
+    await sleep(200);
+    expect(readFileSync(file.path, 'utf8').length, 'nothing after close').toBe(closed);
+  });
+
+  it('never writes a descriptor that is no longer the device it was given as', async () => {
+    const a = tempFile();
+    const b = tempFile();
+    const st = fstatSync(b.fd);
+    const guard = new SafetyGuard({ deadlineMs: 20, channels: [{ kind: 'fd', name: 'x', fd: a.fd, dev: st.dev, ino: st.ino, bytes: Buffer.from('SAFE\n'), periodMs: 10 }] });
+    cleanups.push(() => guard.close());
+    await guard.ready;
+    guard.hold();
+    await sleep(150);
+    expect(readFileSync(a.path, 'utf8')).toBe('');
+    guard.emitNow();
+    expect(readFileSync(a.path, 'utf8')).toBe('');
+  });
+
+  it('emitNow (the last resort) writes every descriptor at once, from this thread', async () => {
+    const a = tempFile();
+    const st = fstatSync(a.fd);
+    const guard = new SafetyGuard({ deadlineMs: 1000, channels: [{ kind: 'fd', name: 'x', fd: a.fd, dev: st.dev, ino: st.ino, bytes: Buffer.from('SAFE\n'), periodMs: 10 }] });
+    cleanups.push(() => guard.close());
+    await guard.ready;
+    guard.emitNow();
+    expect(readFileSync(a.path, 'utf8')).toBe('SAFE\n');
+  });
+});
