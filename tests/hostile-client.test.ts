@@ -7,10 +7,20 @@ import { describe, it, expect, afterAll } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { ROOT, example, tempDir, libraryCircuit } from './helpers.js';
+import { attack } from './fixtures/hostile.js';
+import { createCodec } from '../bridge/codec/cdr.js';
+import { DdsTransport, ddsUnavailable } from '../bridge/transport/dds.js';
+import { DEFAULT_QOS, SENSOR_QOS } from '../bridge/transport/transport.js';
+import { ddsTestDomain, useCycloneUriInThisProcess } from './fixtures/dds-peers.js';
+import { requires } from './requirements.js';
+
+const noDds = ddsUnavailable();
+const strict = process.env.CI === 'true';
+if (noDds && !strict) requires('dds', noDds);
 
 const dir = tempDir('flux-hostile-');
 writeFileSync(join(dir, 'circuit.yaml'), readFileSync(libraryCircuit('braitenberg/braitenberg'), 'utf8').replace('$schema: ../../schema/circuit.schema.json', ''));
@@ -79,103 +89,11 @@ describe('hostile clients against the running demo robot', () => {
     })();
 
     // ---- the attack ----------------------------------------------------------------------------
-    const ATTACK_MS = 9000;
-    const until = performance.now() + ATTACK_MS;
-    const tally = { sent: 0, answered: 0, errors: 0, byStatus: new Map<number, number>() };
-    const note = (code: number) => tally.byStatus.set(code, (tally.byStatus.get(code) ?? 0) + 1);
-    /** One request on a fresh connection; resolves with its status (0: closed without one). */
-    const hit = (method: string, path: string, body?: string, headers: Record<string, string> = {}) =>
-      new Promise<number>((resolve) => {
-        tally.sent++;
-        const req = request({ host: '127.0.0.1', port, path, method, agent: false, headers: { ...(body !== undefined ? { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body)) } : {}), ...headers } }, (res) => {
-          res.resume();
-          res.on('end', () => (tally.answered++, note(res.statusCode ?? 0), resolve(res.statusCode ?? 0)));
-        });
-        req.setTimeout(5000, () => req.destroy());
-        req.on('error', () => (tally.errors++, resolve(0)));
-        req.end(body);
-      });
-    const rawSend = (text: string) =>
-      new Promise<string>((resolve) => {
-        let got = '';
-        const s = connect(port, '127.0.0.1', () => s.end(text));
-        s.on('data', (d: Buffer) => (got += d.toString('latin1')));
-        s.on('close', () => resolve(got));
-        s.on('error', () => resolve(got));
-        setTimeout(() => (s.destroy(), resolve(got)), 3000);
-      });
-    const upgrade = (target: string) => `GET ${target} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`;
-    const auth = { 'X-Flux-Token': token };
-    const edit = (e: unknown) => hit('POST', '/api/edit', JSON.stringify(e), auth);
-
-    // The corpus: each class of issue 16, sent over and over during the attack.
-    const corpus: (() => Promise<unknown>)[] = [
-      // D1: request targets that are not URLs, as upgrades and as plain requests.
-      ...['//', '//a:b/ws', 'http://[/ws', '/\\', '//evil/ws'].map((t) => () => rawSend(upgrade(t))),
-      () => rawSend(`GET // HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`),
-      () => rawSend('\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03 not http at all\r\n\r\n'),
-      // D2/D3/D5: edits that would loop, stall or poison the state.
-      () => edit({ op: 'add_projection', name: 'tiny', projection: { source: 'motor_left', target: 'motor_right', connectivity: { type: 'fixed_probability', p: 1e-300 }, weight: '1 nS', synapse: { type: 'conductance', receptor: 'excitatory' } } }),
-      () => edit({ op: 'add_population', name: 'huge', population: { model: 'lif', size: 1_000_000 } }),
-      // Within the budget (taken once, then "already exists"); beyond it, refused before anything is built.
-      () => edit({ op: 'add_population', name: 'extra', population: { model: 'lif', size: 2000 } }),
-      () => edit({ op: 'add_population', name: 'extra2', population: { model: 'lif', size: 4000 } }),
-      () => edit({ op: 'add_projection', name: 'dense', projection: { source: 'motor_left', target: 'motor_right', connectivity: { type: 'fixed_indegree', n: 1e9 }, weight: '1 nS', synapse: { type: 'conductance', receptor: 'excitatory' } } }),
-      () => edit({ op: 'set_param', population: 'brake', param: 'tau_m', value: '1e400 ms' }),
-      () => edit({ op: 'set_weights', projection: 'front_brakes', value: '3.5e38 nS' }),
-      // D4: module inserts by path.
-      () => hit('POST', '/api/insert', JSON.stringify({ module: '/etc/shadow', prefix: 'x' }), auth),
-      () => hit('POST', '/api/insert', JSON.stringify({ module: '../../../../etc/passwd', prefix: 'x' }), auth),
-      // D6: inherited names.
-      () => edit({ op: 'set_param', population: 'brake', param: 'constructor', value: 1 }),
-      () => edit({ op: 'set_param', population: '__proto__', param: 'toString', value: 1 }),
-      () => hit('POST', '/api/edit', '{"__proto__":{"op":"remove_population"},"op":"set_param","population":"brake","param":"__proto__","value":1}', auth),
-      // No token, a wrong token, another origin, an oversized body, not JSON.
-      () => edit({ op: 'set_param', population: 'brake', param: 'tau_m', value: '5 ms' }).then(() => hit('POST', '/api/save', '{}')),
-      () => hit('POST', '/api/save', '{}', { 'X-Flux-Token': 'wrong' }),
-      () => hit('POST', '/api/edit', '{}', { ...auth, Origin: 'http://evil.example' }),
-      () => hit('POST', '/api/edit', JSON.stringify({ op: 'add_population', name: 'big', population: { model: 'lif', size: 1, description: 'x'.repeat(200_000) } }), auth),
-      () => hit('POST', '/api/edit', 'op=set_param', { ...auth, 'Content-Type': 'text/plain' }),
-      () => hit('POST', '/api/undo', '{}', auth),
-    ];
-
-    // Slow clients: headers one byte per 100 ms, and WebSockets that never read.
-    const slow = Array.from({ length: 20 }, () => {
-      const s = connect(port, '127.0.0.1');
-      s.on('error', () => undefined);
-      sockets.push(s);
-      const text = `GET /api/status HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nX-Flux-Token: ${token}\r\nX-Padding: ${'a'.repeat(400)}\r\n\r\n`;
-      let i = 0;
-      const timer = setInterval(() => {
-        if (s.destroyed || i >= text.length) return clearInterval(timer);
-        s.write(text[i++]);
-      }, 100);
-      return { s, timer };
-    });
-    for (let k = 0; k < 4; k++) {
-      const w = new WebSocket(`ws://127.0.0.1:${port}/ws?token=${token}`);
-      w.on('error', () => undefined);
-      webSockets.push(w);
-      w.on('open', () => (w as unknown as { _socket: { pause(): void } })._socket.pause());
-    }
-
-    // The flood and the corpus: 24 clients, each as fast as it gets answers (hundreds per second).
-    const worker = async (k: number) => {
-      let i = k;
-      while (performance.now() < until) {
-        const kind = i++ % 3;
-        if (kind === 0) await corpus[i % corpus.length]();
-        else if (kind === 1) await hit('GET', '/api/status', undefined, auth);
-        else await hit('GET', `/api/circuit?${i}`, undefined, i % 2 ? auth : {});
-      }
-    };
-    const t0 = performance.now();
-    await Promise.all(Array.from({ length: 24 }, (_, k) => worker(k)));
-    const attackS = (performance.now() - t0) / 1000;
+    const tally = await attack(port, token, 9000, sockets, webSockets);
+    const attackS = tally.attackS;
     await sleep(600);
     watching = false;
     await watcher;
-    for (const { timer } of slow) clearInterval(timer);
 
     // ---- what the robot did -------------------------------------------------------------------
     expect(exited, out).toBeNull(); // the process is alive
@@ -212,5 +130,57 @@ describe('hostile clients against the running demo robot', () => {
     const served = await status();
     expect(served.step).toBeGreaterThan(last.s.step);
     agent.destroy();
+  }, 60_000);
+
+  // The robot watches from outside: a DDS robot (this process) feeds /scan and timestamps every
+  // /cmd_vel while the attack runs. No moving command may be held longer than the watchdog plus one
+  // output period: the next command (moving or safe) always comes within that.
+  it.runIf(!noDds || strict)('a DDS robot watching /cmd_vel from outside never sees a moving command held longer than the watchdog during the attack', async () => {
+    expect(noDds, 'the DDS addon is needed (.ci/run installs cyclonedds-dev)').toBeNull();
+    const DOMAIN = ddsTestDomain('dds-hostile');
+    useCycloneUriInThisProcess();
+    const robot = DdsTransport.open({ domainId: DOMAIN, node: null });
+    const twist = createCodec('geometry_msgs/msg/Twist');
+    const cmds: { at: number; moving: boolean }[] = [];
+    robot.subscribe('/cmd_vel', 'geometry_msgs/msg/Twist', DEFAULT_QOS, (b) => {
+      const m = twist.decode(b) as { linear: { x: number }; angular: { z: number } };
+      cmds.push({ at: performance.now(), moving: m.linear.x !== 0 || m.angular.z !== 0 });
+    });
+    const scanCodec = createCodec('sensor_msgs/msg/LaserScan');
+    const scan = scanCodec.encode({ header: { stamp: { sec: 0, nanosec: 0 }, frame_id: 'laser' }, angle_min: -Math.PI, angle_max: Math.PI, angle_increment: (2 * Math.PI) / 360, time_increment: 0, scan_time: 0.1, range_min: 0.1, range_max: 10, ranges: new Array(360).fill(5), intensities: [] });
+    const pub = robot.advertise('/scan', 'sensor_msgs/msg/LaserScan', SENSOR_QOS);
+    const feed = setInterval(() => pub.publish(scan), 20);
+    const proc = spawn(process.execPath, [join(ROOT, 'bin', 'flux.js'), 'run', join(dir, 'bridge.yaml'), '--dds', '--backend', 'cpu', '--threads', '1', '--status', '1', '--dashboard', '127.0.0.1:0'], { cwd: dir, env: { ...process.env, ROS_DOMAIN_ID: String(DOMAIN) } });
+    let out = '';
+    proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    const own: Socket[] = [];
+    const ownWs: WebSocket[] = [];
+    try {
+      const deadline = performance.now() + 20_000;
+      let m: RegExpExecArray | null = null;
+      while (!(m = /flux: dashboard: http:\/\/127\.0\.0\.1:(\d+)\/\?token=([A-Za-z0-9_-]+)/.exec(out)) && performance.now() < deadline) await sleep(50);
+      expect(m, out).not.toBeNull();
+      await sleep(1500);
+      const from = performance.now();
+      const tally = await attack(Number(m![1]), m![2], 6000, own, ownWs);
+      const to = performance.now();
+      await sleep(300);
+      const during = cmds.filter((c) => c.at >= from && c.at <= to);
+      console.log(out.split('\n').filter((l) => /ticks|guard|stall/.test(l)).slice(-12).join('\n'));
+      expect(during.filter((c) => c.moving).length, 'the robot drove during the attack').toBeGreaterThan(10);
+      let held = 0;
+      for (let k = 0; k < cmds.length - 1; k++) if (cmds[k].moving && cmds[k].at >= from && cmds[k].at <= to) held = Math.max(held, cmds[k + 1].at - cmds[k].at);
+      console.log(`hostile clients vs a DDS robot: ${tally.sent} requests in ${tally.attackS.toFixed(1)} s, ${during.length} commands (${during.filter((c) => !c.moving).length} safe); longest a moving command was held: ${held.toFixed(0)} ms`);
+      // The watchdog (50 ms) plus one output period (50 Hz), plus scheduling on a loaded two-core machine.
+      expect(held).toBeLessThanOrEqual(50 + 20 + 30);
+      expect(proc.exitCode, out).toBeNull();
+    } finally {
+      for (const sock of own) sock.destroy();
+      for (const w of ownWs) w.terminate();
+      clearInterval(feed);
+      proc.kill('SIGKILL');
+      await robot.close();
+    }
   }, 60_000);
 });
