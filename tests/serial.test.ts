@@ -255,6 +255,26 @@ describe.skipIf(!haveSocat)('serial devices over socat pseudo-terminals', () => 
     return d;
   }
 
+  it('a frame held back by the rate limit across a freeze of this thread is dropped, not sent after the guard\'s safe frame (issue 16)', async () => {
+    const { a, peer } = await pair();
+    const dev = device({ path: a, baudRate: 115200, framing: { kind: 'lines' }, output: { template: 'M {v}', maxRateHz: 10, safe: { v: 0 } } });
+    await dev.start();
+    let text = '';
+    peer.on('data', (d: Buffer) => (text += d.toString()));
+    dev.write({ v: 1 });
+    await until(() => text.includes('M 1'), 2000, 'the first frame');
+    // The second waits up to 100 ms for the rate limit; this thread freezes for 400 ms meanwhile.
+    dev.write({ v: 2 });
+    const end = performance.now() + 400;
+    while (performance.now() < end);
+    await sleep(300);
+    expect(text).not.toContain('M 2');
+    expect(dev.counters.droppedWrites).toBe(1);
+    // A fresh write goes out as usual.
+    dev.write({ v: 3 });
+    await until(() => text.includes('M 3'), 2000, 'a fresh frame');
+  });
+
   it('socat reports two ptys and the links lead to them', async () => {
     const { a, b, socat } = await pair();
     expect(socat.ptys).toHaveLength(2);

@@ -152,6 +152,8 @@ export class SerialDevice {
   private rateTimer: NodeJS.Timeout | null = null;
   private current: Record<string, number> = Object.create(null);
   private pending: Uint8Array | null = null;
+  /** When the pending frame was computed: one that waited far beyond the rate limit is stale. */
+  private pendingAt = 0;
   private inFlight = false;
   private lastWriteAt = -Infinity;
   private readonly minInterval: number;
@@ -256,6 +258,7 @@ export class SerialDevice {
       else this.counts.coalesced++;
     }
     this.pending = frame;
+    this.pendingAt = performance.now();
     this.pump();
   }
 
@@ -302,6 +305,13 @@ export class SerialDevice {
         this.rateTimer = null;
         this.pump();
       }, Math.ceil(wait));
+      return;
+    }
+    // A frame that waited far longer than the rate limit was computed before a freeze of this thread:
+    // the guard thread has sent the safe frame meanwhile, and this old (moving) one must not follow it.
+    if (performance.now() - this.pendingAt > Math.max(2 * this.minInterval, 100)) {
+      this.pending = null;
+      this.counts.droppedWrites++;
       return;
     }
     const frame = this.pending;
