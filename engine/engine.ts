@@ -5,9 +5,10 @@ import { loadFlat, followPorts, type FlatCircuit } from './circuit/resolve.js';
 import { checkCircuit } from './circuit/check.js';
 import { schemaIssues } from './circuit/parse.js';
 import { CircuitError, IssueList, pointer } from './circuit/errors.js';
-import type { Circuit } from './circuit/circuit.js';
+import type { Circuit, ProjectionSpec } from './circuit/circuit.js';
 import type { PopulationDoc, ProjectionDoc, Quantity } from './circuit/document.js';
-import { compile, type Network, type Progress } from './compile/compiler.js';
+import { compile, type CompiledProjection, type Network, type Progress } from './compile/compiler.js';
+import { canCompileOffThread, compileProjectionOffThread } from './compile/off-thread.js';
 import { CpuBackend } from './backends/cpu.js';
 import { WebGpuBackend } from './backends/webgpu/webgpu.js';
 import { acquireGpu, type GpuContext } from './backends/webgpu/gpu.js';
@@ -26,6 +27,14 @@ export type Edit =
   | { op: 'remove_population'; name: string; cascade?: boolean }
   | { op: 'add_projection'; name: string; projection: ProjectionDoc }
   | { op: 'remove_projection'; name: string };
+
+/** An edit validated and partly compiled off the loop's thread (Engine.prepare), applied by Engine.apply. */
+export interface PreparedEdit {
+  edit: Edit;
+  /** What the wiring depended on; apply() wires again when the circuit changed meanwhile. */
+  key: string;
+  compiled: CompiledProjection;
+}
 
 export interface EditResult {
   applied: boolean;
@@ -154,7 +163,46 @@ export class Engine<B extends Backend = CpuBackend> {
   }
 
   /** Validates and applies an edit between two steps. Throws CircuitError (nothing changed) when invalid. */
-  apply(edit: Edit): EditResult {
+  /**
+   * Validates and applies an edit between two steps. Throws CircuitError (nothing changed) when invalid.
+   * `prepared` (from prepare()) carries a projection already wired off this thread; it is used when the
+   * circuit still gives the projection the same inputs, else the projection is wired here.
+   */
+  apply(edit: Edit, prepared?: PreparedEdit | null): EditResult {
+    const { flat, circuit, resolved, removed } = this.resolve(edit);
+    if (resolved.kind === 'add_projection' && prepared && prepared.edit === edit && prepared.key === this.wiringKey(resolved.spec, circuit))
+      resolved.compiled = prepared.compiled;
+    this.backend.apply(resolved, circuit);
+    this.flatDoc = flat;
+    this.circuit = circuit;
+    return { applied: true, removed: removed.length ? removed : undefined, step: this.backend.stepIndex };
+  }
+
+  /**
+   * Validates an edit against the circuit as it is and wires what it adds in a worker thread (an
+   * add_projection's connectivity is what takes long), while the loop keeps stepping the old network.
+   * Null when there is nothing to prepare. Throws CircuitError as apply() would.
+   */
+  async prepare(edit: Edit): Promise<PreparedEdit | null> {
+    if (edit === null || typeof edit !== 'object' || (edit as { op?: unknown }).op !== 'add_projection' || !canCompileOffThread()) return null;
+    const { circuit, resolved } = this.resolve(edit);
+    if (resolved.kind !== 'add_projection') return null;
+    const pops = new Map(circuit.populations.map((p) => [p.name, p]));
+    const compiled = await compileProjectionOffThread(resolved.spec, pops, this.seedOf(), this.backend.dt);
+    return { edit, key: this.wiringKey(resolved.spec, circuit), compiled };
+  }
+
+  /** What a projection's wiring depends on: its spec, its populations, the seed and dt. */
+  private wiringKey(spec: ProjectionSpec, circuit: Circuit): string {
+    const pop = (name: string) => circuit.populations.find((p) => p.name === name);
+    return JSON.stringify([spec, pop(spec.source), pop(spec.target), this.seedOf(), this.backend.dt]);
+  }
+
+  private seedOf(): number {
+    return this.circuit.seed;
+  }
+
+  private resolve(edit: Edit): { flat: FlatCircuit; circuit: Circuit; resolved: ResolvedEdit; removed: string[] } {
     if (edit === null || typeof edit !== 'object' || typeof (edit as { op?: unknown }).op !== 'string') throw editError('/op', 'an edit is an object with an "op"');
     const file = '<live edit>';
     const issues = new IssueList(file);
@@ -284,10 +332,7 @@ export class Engine<B extends Backend = CpuBackend> {
     }
     if (resolved.kind === 'add_population') resolved = { kind: 'add_population', spec: circuit.populations.find((p) => p.name === (edit as { name: string }).name)! };
     if (resolved.kind === 'add_projection') resolved = { kind: 'add_projection', spec: circuit.projections.find((p) => p.name === (edit as { name: string }).name)! };
-    this.backend.apply(resolved, circuit);
-    this.flatDoc = flat;
-    this.circuit = circuit;
-    return { applied: true, removed: removed.length ? removed : undefined, step: this.backend.stepIndex };
+    return { flat, circuit, resolved, removed };
   }
 
   /** Resolves module ports ("left.out") to the population they expose. */

@@ -7,7 +7,7 @@ import { readFileSync, realpathSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import semver from 'semver';
 import type { Bridge, BridgeConfig } from '../bridge/bridge.js';
-import { loadCircuit, type Edit, type EditResult, type Engine } from '../engine/engine.js';
+import { loadCircuit, type Edit, type EditResult, type Engine, type PreparedEdit } from '../engine/engine.js';
 import type { Backend } from '../engine/backends/backend.js';
 import type { ModuleNode } from '../engine/circuit/resolve.js';
 import type { Circuit } from '../engine/circuit/circuit.js';
@@ -256,17 +256,24 @@ export class EditSession {
   }
 
   /** Validates and applies an edit, keeping its inverse for undo. Throws CircuitError or RefusedEdit (nothing changed). */
-  apply(edit: Edit): Promise<{ result: EditResult; notes: string[] }> {
+  async apply(edit: Edit): Promise<{ result: EditResult; notes: string[] }> {
+    // A new projection is wired in a worker first (budgets checked before), while the loop keeps
+    // running the old network; only handing the arrays over happens between two ticks.
+    let prepared: PreparedEdit | null = null;
+    if (edit !== null && typeof edit === 'object' && edit.op === 'add_projection') {
+      this.vet(edit);
+      prepared = await this.engine.prepare(edit);
+    }
     // Between two ticks: never during an engine step (a GPU backend refuses edits then).
     return this.node.bridge.betweenTicks(() => {
-      // A structural edit compiles on the loop's thread and may outlast a tick: the robot stops first
-      // and stays stopped until the loop has caught up (the guard thread covers the compile itself).
-      if (isStructuralEdit(edit)) this.node.bridge.holdSafe(`live edit ${edit.op}`);
-      return this.applyNow(edit);
+      // A structural edit that still compiles on the loop's thread may outlast a tick: the robot stops
+      // first and stays stopped until the loop has caught up (the guard thread covers the compile itself).
+      if (isStructuralEdit(edit) && !prepared) this.node.bridge.holdSafe(`live edit ${edit.op}`);
+      return this.applyNow(edit, prepared);
     });
   }
 
-  private async applyNow(edit: Edit): Promise<{ result: EditResult; notes: string[] }> {
+  private async applyNow(edit: Edit, prepared: PreparedEdit | null = null): Promise<{ result: EditResult; notes: string[] }> {
     this.vet(edit);
     const added = this.additionOf(edit);
     const e = this.engine;
@@ -330,7 +337,7 @@ export class EditSession {
       }
     }
     const before = structuredClone(doc);
-    const result = e.apply(edit);
+    const result = e.apply(edit, prepared);
     this.budget.commit(added);
     if (edit.op === 'remove_population') {
       // A cascade takes projections (which come back) and maybe sources, inputs, outputs and modulator

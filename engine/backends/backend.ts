@@ -2,13 +2,15 @@
 // the circuit document and validates edits; a backend only ever sees resolved, checked specs.
 import type { Circuit, PopulationSpec, ProjectionSpec } from '../circuit/circuit.js';
 import type { Recording, RecordingConfig } from '../recorder.js';
+import type { CompiledProjection } from '../compile/compiler.js';
 
 export type ResolvedEdit =
   | { kind: 'set_params'; population: string; params: Record<string, number> }
   | { kind: 'set_weights'; projection: string; indices: Uint32Array | null; values: Float32Array }
   | { kind: 'add_population'; spec: PopulationSpec }
   | { kind: 'remove_population'; name: string }
-  | { kind: 'add_projection'; spec: ProjectionSpec }
+  /** `compiled`: wired already, off the loop's thread (Engine.prepare); else the backend wires it. */
+  | { kind: 'add_projection'; spec: ProjectionSpec; compiled?: CompiledProjection }
   | { kind: 'remove_projection'; name: string };
 
 /** A value now (CPU) or once the device has answered (WebGPU). */

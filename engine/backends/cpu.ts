@@ -743,7 +743,7 @@ export class CpuBackend implements Backend {
       }
       case 'add_projection': {
         const specs = new Map(circuit.populations.map((p) => [p.name, p]));
-        this.addProjection(compileProjection(edit.spec, specs, this.seed, this.dt, undefined, '<live edit>'));
+        this.addProjection(edit.compiled ?? compileProjection(edit.spec, specs, this.seed, this.dt, undefined, '<live edit>'));
         break;
       }
       case 'remove_projection': {

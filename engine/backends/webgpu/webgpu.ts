@@ -1147,7 +1147,7 @@ export class WebGpuBackend implements Backend {
         break;
       case 'add_projection': {
         const specs = new Map(circuit.populations.map((p) => [p.name, p]));
-        this.addProj(compileProjection(edit.spec, specs, this.seed, this.dt, undefined, '<live edit>'));
+        this.addProj(edit.compiled ?? compileProjection(edit.spec, specs, this.seed, this.dt, undefined, '<live edit>'));
         break;
       }
       case 'remove_projection':
