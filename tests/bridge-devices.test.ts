@@ -2,15 +2,15 @@
 // device) feeds the Braitenberg circuit through the bridge's encoders and takes its commands through
 // the decoders, limits and safe values, as a topic would.
 import { describe, it, expect, afterEach } from 'vitest';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SerialPort } from 'serialport';
 import { FluxNode } from '../bridge/node/node.js';
 import { loadBridge } from '../bridge/config.js';
 import { CircuitError } from '../engine/circuit/errors.js';
 import { ROOT, example, libraryCircuit } from './helpers.js';
+import { ptyPair } from './fixtures/pty.js';
 import { requires } from './requirements.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -94,20 +94,8 @@ describe('devices in bridge documents', () => {
 
   it.runIf(haveSocat || process.env.CI === 'true')('a serial device drives the circuit and takes its commands; stopping sends the safe frame', async () => {
     expect(haveSocat, 'socat (Debian package) is needed; .ci/run installs it').toBe(true);
-    const dir = mkdtempSync(join(tmpdir(), 'flux-dev-'));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    const dev = join(dir, 'dev');
-    const peerPath = join(dir, 'peer');
-    const socat: ChildProcess = spawn('socat', ['-d', '-d', `pty,raw,echo=0,link=${dev}`, `pty,raw,echo=0,link=${peerPath}`], { stdio: ['ignore', 'ignore', 'pipe'] });
-    cleanups.push(() => void socat.kill('SIGTERM'));
-    await new Promise<void>((resolve, reject) => {
-      let err = '';
-      const t = setTimeout(() => reject(new Error(`socat did not start: ${err}`)), 5000);
-      socat.stderr!.on('data', (d: Buffer) => ((err += d.toString()), err.includes('starting data transfer loop') && (clearTimeout(t), resolve())));
-    });
-    const peer = new SerialPort({ path: peerPath, baudRate: 115200, autoOpen: false });
-    await new Promise<void>((res, rej) => peer.open((e) => (e ? rej(e) : res())));
-    cleanups.push(() => new Promise<void>((r) => (peer.isOpen ? peer.close(() => r()) : r())));
+    const { dir, dev, peer, close } = await ptyPair('flux-dev-');
+    cleanups.push(close);
     let text = '';
     peer.on('data', (d: Buffer) => (text += d.toString()));
 

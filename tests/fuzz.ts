@@ -44,47 +44,46 @@ export function tally(name: string): Tally {
   return t;
 }
 
+type Judged<T> = { ok: true; value: T; ms: number } | { ok: false; error: unknown; refused: boolean; ms: number };
+
+/** Counts one finished input under `name`: its time, and a refusal or a crash when it threw. */
+function record<T>(name: string, start: number, outcome: { value: T } | { error: unknown }, isRefusal: (e: unknown) => boolean): Judged<T> {
+  const t = tally(name);
+  t.inputs++;
+  const ms = performance.now() - start;
+  note(t, ms);
+  if ('value' in outcome) return { ok: true, value: outcome.value, ms };
+  const refused = isRefusal(outcome.error);
+  if (refused) t.refused++;
+  else t.crashes++;
+  return { ok: false, error: outcome.error, refused, ms };
+}
+
 /**
  * Runs one fuzz input: `fn` either returns (accepted) or throws; `isRefusal` tells a proper refusal
  * from a crash. Counts it under `name` and returns what happened, for the property's own assertion.
  */
-export function judge<T>(name: string, fn: () => T, isRefusal: (e: unknown) => boolean): { ok: true; value: T; ms: number } | { ok: false; error: unknown; refused: boolean; ms: number } {
-  const t = tally(name);
-  t.inputs++;
+export function judge<T>(name: string, fn: () => T, isRefusal: (e: unknown) => boolean): Judged<T> {
   const start = performance.now();
+  let outcome: { value: T } | { error: unknown };
   try {
-    const value = fn();
-    const ms = performance.now() - start;
-    note(t, ms);
-    return { ok: true, value, ms };
+    outcome = { value: fn() };
   } catch (error) {
-    const ms = performance.now() - start;
-    note(t, ms);
-    const refused = isRefusal(error);
-    if (refused) t.refused++;
-    else t.crashes++;
-    return { ok: false, error, refused, ms };
+    outcome = { error };
   }
+  return record(name, start, outcome, isRefusal);
 }
 
 /** The async form of judge, for entry points that answer later (HTTP, workers). */
-export async function judgeAsync<T>(name: string, fn: () => Promise<T>, isRefusal: (e: unknown) => boolean): Promise<{ ok: true; value: T; ms: number } | { ok: false; error: unknown; refused: boolean; ms: number }> {
-  const t = tally(name);
-  t.inputs++;
+export async function judgeAsync<T>(name: string, fn: () => Promise<T>, isRefusal: (e: unknown) => boolean): Promise<Judged<T>> {
   const start = performance.now();
+  let outcome: { value: T } | { error: unknown };
   try {
-    const value = await fn();
-    const ms = performance.now() - start;
-    note(t, ms);
-    return { ok: true, value, ms };
+    outcome = { value: await fn() };
   } catch (error) {
-    const ms = performance.now() - start;
-    note(t, ms);
-    const refused = isRefusal(error);
-    if (refused) t.refused++;
-    else t.crashes++;
-    return { ok: false, error, refused, ms };
+    outcome = { error };
   }
+  return record(name, start, outcome, isRefusal);
 }
 
 function note(t: Tally, ms: number): void {

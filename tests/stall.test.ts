@@ -6,16 +6,16 @@
 // plus one output period, repeat it during the freeze, and the loop's commands must come back only
 // after it has caught up.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SerialPort } from 'serialport';
+import type { SerialPort } from 'serialport';
 import { createCodec } from '../bridge/codec/cdr.js';
 import { DdsTransport, ddsUnavailable } from '../bridge/transport/dds.js';
 import { DEFAULT_QOS, SENSOR_QOS } from '../bridge/transport/transport.js';
 import { ddsTestDomain, useCycloneUriInThisProcess } from './fixtures/dds-peers.js';
 import { ROOT, libraryCircuit } from './helpers.js';
+import { ptyPair } from './fixtures/pty.js';
 import { requires } from './requirements.js';
 
 const noDds = ddsUnavailable();
@@ -65,6 +65,13 @@ function flux(args: string[], env: Record<string, string>): { proc: ChildProcess
   return { proc, events, output: () => text, exited };
 }
 
+/** Waits until the frozen process says its thread is free again, then a second more of commands. */
+async function untilFree(f: ReturnType<typeof flux>): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (f.events.free === undefined && Date.now() < deadline && f.proc.exitCode === null) await sleep(50);
+  await sleep(1000);
+}
+
 /** What a robot sees around a freeze: how long the last moving command was held, and what came during it. */
 function analyse(samples: Sample[], frozen: number, free: number) {
   const before = samples.filter((s) => s.at < frozen);
@@ -105,9 +112,7 @@ describe('a frozen control loop: the robot gets the safe command from the guard 
     cleanups.push(() => clearInterval(feed));
 
     const f = flux(['examples/bridges/braitenberg.yaml', '--dds'], { FLUX_TEST_FREEZE: `${FREEZE_AT_MS},${FREEZE_MS}` });
-    const deadline = Date.now() + 30_000;
-    while (f.events.free === undefined && Date.now() < deadline && f.proc.exitCode === null) await sleep(50);
-    await sleep(1000);
+    await untilFree(f);
     expect(f.events.frozen, f.output()).toBeDefined();
     expect(f.events.free, f.output()).toBeDefined();
     const a = analyse(samples, f.events.frozen!, f.events.free!);
@@ -133,9 +138,7 @@ describe('a frozen control loop: the robot gets the safe command from the guard 
     const feed = setInterval(() => peer.write('left=3 right=3 front=3\n'), 20);
     cleanups.push(() => clearInterval(feed));
     const f = flux([file], { FLUX_TEST_FREEZE: `${FREEZE_AT_MS},${FREEZE_MS}` });
-    const deadline = Date.now() + 30_000;
-    while (f.events.free === undefined && Date.now() < deadline && f.proc.exitCode === null) await sleep(50);
-    await sleep(1000);
+    await untilFree(f);
     expect(f.events.free, f.output()).toBeDefined();
     const a = analyse(text.samples, f.events.frozen!, f.events.free!);
     console.log(`stall over serial: safe frame ${a.toSafeMs} ms after the freeze, moving frame held ${a.heldMs} ms; ${a.safeDuring} safe frames during the ${FREEZE_MS} ms freeze; moving again ${a.movingAgainAfterFreeMs} ms after it ended`);
@@ -199,20 +202,8 @@ function serialBridge(dev: string): string {
 
 /** A pty pair (socat): Flux opens `dev`, this process plays the robot on the other end and timestamps every `M v w` line. */
 async function serialRig(): Promise<{ dir: string; dev: string; peer: SerialPort; text: { samples: Sample[] } }> {
-  const dir = mkdtempSync(join(tmpdir(), 'flux-stall-'));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  const dev = join(dir, 'dev');
-  const peerPath = join(dir, 'peer');
-  const socat: ChildProcess = spawn('socat', ['-d', '-d', `pty,raw,echo=0,link=${dev}`, `pty,raw,echo=0,link=${peerPath}`], { stdio: ['ignore', 'ignore', 'pipe'] });
-  cleanups.push(() => void socat.kill('SIGTERM'));
-  await new Promise<void>((resolve, reject) => {
-    let err = '';
-    const t = setTimeout(() => reject(new Error(`socat did not start: ${err}`)), 5000);
-    socat.stderr!.on('data', (d: Buffer) => ((err += d.toString()), err.includes('starting data transfer loop') && (clearTimeout(t), resolve())));
-  });
-  const peer = new SerialPort({ path: peerPath, baudRate: 115200, autoOpen: false });
-  await new Promise<void>((res, rej) => peer.open((e) => (e ? rej(e) : res())));
-  cleanups.push(() => new Promise<void>((r) => (peer.isOpen ? peer.close(() => r()) : r())));
+  const { dir, dev, peer, close } = await ptyPair('flux-stall-');
+  cleanups.push(close);
   const out = { samples: [] as Sample[] };
   let partial = '';
   peer.on('data', (d: Buffer) => {
