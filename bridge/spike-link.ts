@@ -73,7 +73,7 @@ export function decodeSpikeTick(bytes: Uint8Array): SpikeTick {
   const m = r.sequenceLength();
   if (m !== n) throw new Error(`${n} indices but ${m} offsets`);
   const offset = r.uint16Array(m);
-  if (!(dt > 0) || steps === 0) throw new Error(`bad dt ${dt} or steps ${steps}`);
+  if (!(dt > 0 && Number.isFinite(dt)) || steps === 0) throw new Error(`bad dt ${dt} or steps ${steps}`);
   for (let i = 0; i < n; i++) if (index[i] >= size || offset[i] >= steps) throw new Error(`spike ${i} (neuron ${index[i]}, step ${offset[i]}) outside the population or tick`);
   return { tick, firstStep, dt, steps, size, index: Uint32Array.from(index), offset: Uint16Array.from(offset) };
 }
