@@ -908,11 +908,13 @@ export class Bridge {
     if (now < this.nextStateCheck) return;
     this.nextStateCheck = now + (this.config.stateCheckMs ?? 100);
     const backend = this.engine.backend;
-    for (const pop of this.engine.circuit.populations) {
-      if (pop.model === 'poisson') continue;
-      const v = await backend.readState(pop.name, 'v');
+    const pops = this.engine.circuit.populations.filter((p) => p.model !== 'poisson');
+    // All read-backs at once (on a GPU each is a round trip; one after another they add up).
+    const states = await Promise.all(pops.map((p) => backend.readState(p.name, 'v')));
+    pops.forEach((pop, k) => {
+      const v = states[k];
       for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i])) throw new Error(`population ${pop.name}: neuron ${i} has v = ${v[i]} (non-finite state; the circuit's parameters or an edit made it diverge)`);
-    }
+    });
   }
 
   private async tick(): Promise<void> {

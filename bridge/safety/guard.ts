@@ -28,6 +28,8 @@ export class SafetyGuard {
   private closed = false;
   /** False once the worker has exited (the bridge then starts another). */
   alive = true;
+  /** The channels last reported as held. */
+  private announced: string | null = null;
   /** Resolves once the guard has opened its channels (DDS writers take a moment to be created). */
   readonly ready: Promise<void>;
 
@@ -46,6 +48,10 @@ export class SafetyGuard {
         first?.();
         first = null;
         for (const c of m.channels) if (c.error) options.onReport?.(`guard: cannot open the safe channel of ${c.name} (${c.kind}): ${c.error}`);
+        // Said once per change, so that a robot's log shows what the guard thread can stop.
+        const held = m.channels.filter((c) => !c.error).map((c) => `${c.name} (${c.kind === 'fd' ? 'serial' : c.kind})`).join(', ');
+        if (held !== this.announced) options.onReport?.(held ? `guard thread: holds the safe command of ${held}` : 'guard thread: no output to hold yet');
+        this.announced = held;
       } else if (m.type === 'tripped') options.onReport?.(`guard: the control loop missed its deadline (${Math.round(m.silentMs)} ms without a tick): the guard thread published ${m.written} safe command(s) and holds them until the loop catches up`);
       else options.onReport?.(m.message);
     });
