@@ -100,6 +100,14 @@ describe('ROS arguments and parameter files', () => {
     );
   });
 
+  it('a parameter named __proto__ is refused with the file (found by the campaign: it replaced the prototype of the parameters)', () => {
+    const file = join(dir, 'proto.yaml');
+    writeFileSync(file, '/**:\n  ros__parameters:\n    "": { __proto__: null }\n    __proto__: null\n');
+    expect(() => paramsForNode(file, 'flux', '/')).toThrow(/proto\.yaml: parameter "__proto__": "__proto__" is not allowed/);
+    writeFileSync(file, 'flux:\n  ros__parameters:\n    inputs:\n      constructor: { topic: /x }\n');
+    expect(() => paramsForNode(file, 'flux', '/')).toThrow(/parameter "inputs.constructor"/);
+  });
+
   it('parameter files: the node\'s parameters or a RosArgsError naming the file, nothing polluted', () => {
     const value = fc.oneof(fc.double(), fc.string({ maxLength: 8 }), fc.boolean(), fc.constant(null), fc.array(fc.integer(), { maxLength: 3 }), fc.constant({ polluted: 1 }));
     const key = fc.oneof(fc.constantFrom('__proto__', 'constructor', 'prototype', 'tick_hz', 'watchdog_ms', 'inputs.scan.topic'), fc.string({ maxLength: 10 }));

@@ -119,11 +119,15 @@ export function resolveTopic(name: string, args: Pick<RosArgs, 'remaps'>, nodeNa
   return full;
 }
 
-/** Flattens ROS parameter YAML (nested maps become dotted names). */
-function flatten(obj: Record<string, unknown>, prefix = '', into: Record<string, unknown> = {}): Record<string, unknown> {
+/** Names every object inherits: as parameter names they would reach a prototype, not a parameter. */
+const INHERITED = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** Flattens ROS parameter YAML (nested maps become dotted names); a prototype name is refused. */
+function flatten(obj: Record<string, unknown>, file: string, prefix = '', into: Record<string, unknown> = {}): Record<string, unknown> {
   for (const [k, v] of Object.entries(obj)) {
     const name = prefix ? `${prefix}.${k}` : k;
-    if (v && typeof v === 'object' && !Array.isArray(v)) flatten(v as Record<string, unknown>, name, into);
+    if (INHERITED.has(k)) throw new RosArgsError(`${file}: parameter "${name}": "${k}" is not allowed in a parameter name`);
+    if (v && typeof v === 'object' && !Array.isArray(v)) flatten(v as Record<string, unknown>, file, name, into);
     else into[name] = v;
   }
   return into;
@@ -148,7 +152,7 @@ export function paramsForNode(file: string, nodeName: string, namespace: string)
     if (!matches) continue;
     const p = (section as { ros__parameters?: unknown } | null)?.ros__parameters;
     if (!p || typeof p !== 'object') throw new RosArgsError(`${file}: /${key}: expected ros__parameters`);
-    Object.assign(out, flatten(p as Record<string, unknown>));
+    Object.assign(out, flatten(p as Record<string, unknown>, file));
   }
   return out;
 }
