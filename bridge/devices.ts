@@ -20,7 +20,7 @@ export interface Device {
   close(): Promise<void>;
   /**
    * For the guard thread (bridge/safety): a descriptor of this process and the bytes that set these
-   * output values, written without this thread; null or absent where the device has none (a board).
+   * output values, written without this thread; null while it has none (not connected).
    */
   guardFrame?(values: Record<string, number>): { fd: number; bytes: Uint8Array } | null;
 }
@@ -80,6 +80,9 @@ class BoardAdapter implements Device {
   }
   close(): Promise<void> {
     return this.board.close();
+  }
+  guardFrame(values: Record<string, number>): { fd: number; bytes: Uint8Array } | null {
+    return this.board.guardFrame(values);
   }
 }
 

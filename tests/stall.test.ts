@@ -6,7 +6,8 @@
 // plus one output period, repeat it during the freeze, and the loop's commands must come back only
 // after it has caught up.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SerialPort } from 'serialport';
@@ -16,13 +17,16 @@ import { DEFAULT_QOS, SENSOR_QOS } from '../bridge/transport/transport.js';
 import { ddsTestDomain, useCycloneUriInThisProcess } from './fixtures/dds-peers.js';
 import { ROOT, libraryCircuit } from './helpers.js';
 import { ptyPair } from './fixtures/pty.js';
+import { simavrUnavailable, startUno } from './fixtures/arduino.js';
 import { requires } from './requirements.js';
 
 const noDds = ddsUnavailable();
 const haveSocat = spawnSync('socat', ['-V']).status === 0;
+const noSimavr = simavrUnavailable();
 const strict = process.env.CI === 'true';
 if (!strict && noDds) requires('dds', noDds);
 if (!strict && !haveSocat) requires('socat', 'socat not found');
+if (!strict && noSimavr) requires('simavr', noSimavr);
 
 useCycloneUriInThisProcess();
 const DOMAIN = ddsTestDomain('dds-stall');
@@ -78,14 +82,15 @@ function analyse(samples: Sample[], frozen: number, free: number) {
   const lastMoving = before.filter((s) => !s.safe).at(-1);
   const firstSafe = samples.find((s) => s.at >= frozen && s.safe);
   const during = samples.filter((s) => s.at > (firstSafe?.at ?? Infinity) && s.at < free);
-  const movingAgain = samples.find((s) => s.at > frozen && !s.safe);
+  // (A servo keeps its last pulse width until the safe one comes: moving again counts after that.)
+  const movingAgain = samples.find((s) => s.at > (firstSafe?.at ?? Infinity) && !s.safe);
   return {
     movingBefore: before.filter((s) => !s.safe && s.at > frozen - 1000).length,
-    toSafeMs: firstSafe ? firstSafe.at - frozen : Infinity,
+    toSafeMs: firstSafe ? Math.round(firstSafe.at - frozen) : Infinity,
     heldMs: firstSafe && lastMoving ? firstSafe.at - lastMoving.at : Infinity,
     safeDuring: during.filter((s) => s.safe).length,
     movingDuring: during.filter((s) => !s.safe).length,
-    movingAgainAfterFreeMs: movingAgain ? movingAgain.at - free : Infinity,
+    movingAgainAfterFreeMs: movingAgain ? Math.round(movingAgain.at - free) : Infinity,
   };
 }
 
@@ -147,6 +152,56 @@ describe('a frozen control loop: the robot gets the safe command from the guard 
     expect(a.toSafeMs).toBeLessThanOrEqual(WATCHDOG_MS + 50 + SCHEDULING_MS);
     expect(a.safeDuring).toBeGreaterThan((FREEZE_MS / 50) * 0.7);
     expect(a.movingDuring).toBe(0);
+    expect(a.movingAgainAfterFreeMs).toBeGreaterThanOrEqual(WATCHDOG_MS * 0.8);
+  }, 60_000);
+});
+
+describe('a frozen control loop on an Arduino board (Firmata firmware in simavr)', () => {
+  it.runIf(!noSimavr || strict)('the servo gets its safe pulse from the guard thread through the board\'s serial descriptor', async () => {
+    expect(noSimavr, 'simavr is needed (.ci/run installs libsimavr-dev)').toBeNull();
+    const dir = mkdtempSync(join(tmpdir(), 'flux-stall-board-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const link = join(dir, 'ttyUNO0');
+    const uno = await startUno({ link });
+    cleanups.push(() => uno.stop());
+    uno.setAnalog(0, 0);
+    const file = join(dir, 'bridge.yaml');
+    const rate = '{ rate: { tau: 100 ms, rate_max: 150 Hz, min: 0, max: 180 } }';
+    writeFileSync(file, [
+      `circuit: ${libraryCircuit('braitenberg/braitenberg')}`,
+      'tick: 1 kHz',
+      `watchdog: ${WATCHDOG_MS} ms`,
+      'devices:',
+      '  uno:',
+      '    board:',
+      `      port: ${link}`,
+      '      samplingIntervalMs: 10',
+      '      connectTimeoutMs: 2000',
+      '      inputs: { proximity: { kind: analog, pin: A0, range: [0, 1] } }',
+      '      outputs: { steer: { kind: servo, pin: 9, min: 0, max: 180, safe: 90 } }',
+      'inputs:',
+      '  range_front: { device: uno, field: proximity, encoder: { current: { min: 0, max: 1, current_max: 1 } }, timeout: 3600 s, valid: [0, 1] }',
+      'outputs:',
+      '  servo:',
+      '    device: uno',
+      '    rate: 50 Hz',
+      '    values:',
+      `      steer: { terms: [{ population: motor_left, decoder: ${rate} }], limits: { min: 0, max: 180, safe: 90 } }`,
+    ].join('\n'));
+    // The board takes a few seconds to connect: freeze once it has driven the servo for a while.
+    const f = flux([file], { FLUX_TEST_FREEZE: `6000,${FREEZE_MS}` });
+    await untilFree(f);
+    expect(f.events.frozen, f.output()).toBeDefined();
+    // Pulse widths as the MCU produced them, on this process's wall clock (Date.now, as the hook's lines).
+    const toWall = Date.now() - performance.now();
+    const pulses = uno.events.filter((e) => e.kind === 'pulse' && e.pin === 9).map((e) => ({ at: e.at + toWall, safe: Math.abs(e.value - 1500) <= 2 }));
+    const a = analyse(pulses, f.events.frozen!, f.events.free!);
+    console.log(`stall on a board: safe servo pulse ${a.toSafeMs} ms after the freeze; ${a.safeDuring} safe pulses during the ${FREEZE_MS} ms freeze, ${a.movingDuring} others; moving again ${a.movingAgainAfterFreeMs} ms after it ended`);
+    expect(a.movingBefore, 'the servo followed the circuit before the freeze').toBeGreaterThan(5);
+    // The watchdog, one output period (50 Hz), one servo frame (20 ms) and scheduling.
+    expect(a.toSafeMs).toBeLessThanOrEqual(WATCHDOG_MS + 20 + 20 + SCHEDULING_MS);
+    expect(a.movingDuring).toBe(0);
+    expect(a.safeDuring).toBeGreaterThan((FREEZE_MS / 20) * 0.5);
     expect(a.movingAgainAfterFreeMs).toBeGreaterThanOrEqual(WATCHDOG_MS * 0.8);
   }, 60_000);
 });

@@ -31,6 +31,15 @@ interface FirmataIo extends EventEmitter {
   setSamplingInterval(ms: number): void;
 }
 type FirmataCtor = new (port: unknown, options: Record<string, unknown>) => FirmataIo;
+/** What guardFrame uses of firmata.js's Board (2.3): its writes and its local pin and port state. */
+interface Firmata7 {
+  pins: { value: number }[];
+  ports: number[];
+  pending: number;
+  servoWrite(pin: number, value: number): void;
+  analogWrite(pin: number, value: number): void;
+  digitalWrite(pin: number, value: number): void;
+}
 interface J5Board extends EventEmitter {
   io: FirmataIo;
 }
@@ -405,6 +414,44 @@ export class ArduinoBoard {
     }
     this.outputsS.get(name)!.next({ output: name, failed: false, value: v });
     return true;
+  }
+
+  /**
+   * For the guard thread (bridge/safety): the open port's descriptor and the Firmata messages that set
+   * every output to `values` (others to their safe value), or null while not ready. The messages are
+   * made by firmata.js itself, captured instead of sent: its local pin and port state is put back, so
+   * nothing changes on the board or in what johnny-five believes. Servos get the pulse width
+   * johnny-five would map their angle to; a motor's PWM pin its duty (its direction pin is left alone).
+   */
+  guardFrame(values: Record<string, number>): { fd: number; bytes: Uint8Array } | null {
+    const live = this.live;
+    const fd = (live?.port as unknown as { port?: { fd?: unknown } } | undefined)?.port?.fd;
+    if (!live || this.status.state !== 'ready' || typeof fd !== 'number' || fd < 0) return null;
+    const io = live.io as unknown as Firmata7 & { transport: { write: (b: Buffer, cb?: () => void) => boolean } };
+    const transport = io.transport;
+    const send = transport.write;
+    const saved = { values: io.pins.map((p) => p.value), ports: [...io.ports], pending: io.pending };
+    const chunks: Buffer[] = [];
+    transport.write = (b: Buffer, cb?: () => void) => (chunks.push(Buffer.from(b)), cb?.(), true);
+    try {
+      for (const [name, c] of Object.entries(this.cfg.outputs ?? {})) {
+        const { min, max, safe } = limitsOf(c);
+        const v = clamp(Object.hasOwn(values, name) && Number.isFinite(values[name]) ? values[name] : safe, min, max);
+        if (c.kind === 'servo') {
+          const [d0, d1] = c.degrees ?? [0, 180];
+          const [p0, p1] = c.pulseUs ?? [1000, 2000];
+          io.servoWrite(c.pin, (p0 + ((v - d0) * (p1 - p0)) / (d1 - d0)) | 0);
+        } else if (c.kind === 'led') io.analogWrite(c.pin, Math.round(v * 255));
+        else if (c.kind === 'digital') io.digitalWrite(c.pin, v >= 0.5 ? 1 : 0);
+        else io.analogWrite(c.pwm, Math.round(Math.abs(v) * 255));
+      }
+    } finally {
+      transport.write = send;
+      saved.values.forEach((v, k) => (io.pins[k].value = v));
+      saved.ports.forEach((v, k) => (io.ports[k] = v));
+      io.pending = saved.pending;
+    }
+    return { fd, bytes: Buffer.concat(chunks) };
   }
 
   /** Writes every output's safe value, closes the port and stops reconnecting. */
