@@ -27,6 +27,10 @@ writeFileSync(BRIDGE, readFileSync(example('bridges/braitenberg.yaml'), 'utf8').
 let node: FluxNode;
 let dash: Dashboard;
 
+/** The final status line, after any interim 1xx responses (found by the campaign: Expect: 100-continue). */
+const FINAL = /^(?:HTTP\/1\.[01] 1\d\d [^\r\n]*\r\n(?:[^\r\n]+\r\n)*\r\n)*HTTP\/1\.[01] ([2-9]\d\d) /;
+const INTERIM = /^HTTP\/1\.[01] 1\d\d /;
+
 /** What a raw exchange got back: the status line's code, or null when the server closed without one. */
 class NoAnswer extends Error {}
 
@@ -43,14 +47,15 @@ function rawExchange(text: string | Buffer, ms = 3000): Promise<number | null> {
       clearTimeout(timer);
       s.destroy();
       if (got === '') return resolve(null);
-      const m = /^HTTP\/1\.[01] (\d{3}) /.exec(got);
+      const m = FINAL.exec(got);
       if (m) resolve(Number(m[1]));
+      else if (INTERIM.test(got)) resolve(null); // "100 Continue", then closed before the final answer
       else reject(new Error(`not an HTTP answer: ${JSON.stringify(got.slice(0, 80))}`));
     };
     s.on('data', (d: Buffer) => {
       got += d.toString('latin1');
-      // One answer is enough: the status line arrived.
-      if (/^HTTP\/1\.[01] \d{3} /.test(got)) done();
+      // One final answer is enough (after any interim 1xx, e.g. 100 Continue for Expect: 100-continue).
+      if (FINAL.test(got)) done();
     });
     s.on('close', done);
     s.on('error', () => done());
