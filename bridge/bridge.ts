@@ -266,7 +266,7 @@ export class Bridge {
   /** Wall time of the next refresh of the guard's channels (a device reconnects on another descriptor). */
   private guardRefreshWall = 0;
   /** Each topic output's guard endpoint and safe bytes, by output spec. */
-  private readonly guardWire = new WeakMap<OutputBinding, { endpoint: GuardEndpoint | null; bytes: Uint8Array }>();
+  private readonly guardWire = new WeakMap<object, { endpoint: GuardEndpoint | null; bytes: Uint8Array }>();
   /** Clock time of the next check of the neurons' state. */
   private nextStateCheck = -Infinity;
 
@@ -665,7 +665,10 @@ export class Bridge {
   private startGuard(): void {
     if (this.config.guard === false || (this.guard?.alive ?? false)) return;
     // Also with no channel yet (a serial device that connects later): the guard takes them when they come.
-    if (!this.outputs.some((o) => (o.device ? typeof o.device.guardFrame === 'function' : this.transport.guardEndpoint?.(o.spec.topic, o.type, o.spec.qos ?? DEFAULT_QOS)))) return;
+    const couldHold =
+      this.outputs.some((o) => (o.device ? typeof o.device.guardFrame === 'function' : this.transport.guardEndpoint?.(o.spec.topic, o.type, o.spec.qos ?? DEFAULT_QOS))) ||
+      (this.host?.specs() ?? []).some((s) => this.nodeGuardChannel(s) !== null);
+    if (!couldHold) return;
     const old = this.guard;
     this.guard = null;
     void old?.close();
@@ -738,7 +741,40 @@ export class Bridge {
         this.report(() => `guard: no safe channel for output ${name}: ${(e as Error).message}`);
       }
     }
+    for (const spec of this.host?.specs() ?? []) {
+      const channel = this.nodeGuardChannel(spec);
+      if (channel) channels.push(channel);
+    }
     return channels;
+  }
+
+  /** An output extension node with a safe value in its document (ros_topic_out, device_out), as a guard channel. */
+  private nodeGuardChannel(spec: NodeSpec): GuardChannel | null {
+    const o = spec.options as { safe?: number[]; topic?: string; type?: string; paths?: string[]; device?: string; fields?: string[]; qos?: QoS; stamped?: boolean; frameId?: string };
+    if (!Array.isArray(o.safe) || (spec.type !== 'ros_topic_out' && spec.type !== 'device_out')) return null;
+    const name = `node ${spec.name}`;
+    const periodMs = spec.rateHz ? 1000 / spec.rateHz : 50;
+    try {
+      if (spec.type === 'device_out') {
+        const device = this.config.devices?.get(o.device ?? '');
+        const f = device?.guardFrame?.(Object.fromEntries((o.fields ?? []).map((field, k) => [field, o.safe![k] ?? 0])));
+        if (!f) return null;
+        const st = fstatSync(f.fd);
+        return { kind: 'fd', name, fd: f.fd, dev: st.dev, ino: st.ino, bytes: f.bytes, periodMs };
+      }
+      let cached = this.guardWire.get(spec);
+      if (!cached) {
+        const wire = topicWire({ topic: o.topic!, type: o.type!, paths: o.paths ?? [], stamped: o.stamped, frameId: o.frameId, fields: (o as { fields?: Record<string, unknown> }).fields, qos: o.qos ?? DEFAULT_QOS }, this.config.definitions);
+        const endpoint = this.transport.guardEndpoint?.(o.topic!, wire.type, o.qos ?? DEFAULT_QOS) ?? null;
+        wire.paths.forEach((p, k) => p.set(wire.template, o.safe![k] ?? 0));
+        if (wire.stamp) (wire.stamp.sec = 0), (wire.stamp.nanosec = 0);
+        this.guardWire.set(spec, (cached = { endpoint, bytes: endpoint ? wire.codec.encode(wire.template) : new Uint8Array(0) }));
+      }
+      return cached.endpoint ? { ...cached.endpoint, name, bytes: cached.bytes, periodMs } : null;
+    } catch (e) {
+      this.report(() => `guard: no safe channel for extension node ${spec.name}: ${(e as Error).message}`);
+      return null;
+    }
   }
 
   /**

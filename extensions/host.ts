@@ -410,6 +410,11 @@ export class ExtensionHost {
     return this.nodes.has(name);
   }
 
+  /** The running nodes' specs (the objects themselves: read, never change them). */
+  specs(): readonly NodeSpec[] {
+    return [...this.nodes.values()].map((n) => n.spec);
+  }
+
   status(): NodeStatus[] {
     return [...this.nodes.values()].map((n) => ({
       name: n.spec.name,

@@ -15,6 +15,13 @@ import type { Backend } from '../engine/backends/backend.js';
 import { loadFlat } from '../engine/circuit/resolve.js';
 import { Engine } from '../engine/engine.js';
 import { libraryCircuit } from './helpers.js';
+import { writeFileSync } from 'node:fs';
+import { loadBridge, prepareExtensions } from '../bridge/config.js';
+import { createCodec } from '../bridge/codec/cdr.js';
+import { DdsTransport, ddsUnavailable } from '../bridge/transport/dds.js';
+import { ddsTestDomain, useCycloneUriInThisProcess } from './fixtures/dds-peers.js';
+
+const noDds = ddsUnavailable();
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const freeze = (ms: number) => {
@@ -120,6 +127,44 @@ describe('the guard thread', () => {
     expect(readFileSync(a.path, 'utf8')).toBe('');
     guard.emitNow();
     expect(readFileSync(a.path, 'utf8')).toBe('');
+  });
+
+  it.runIf(!noDds || process.env.CI === 'true')('holds an extension output node\'s safe value too (a ros_topic_out with `safe` on DDS)', async () => {
+    expect(noDds).toBeNull();
+    useCycloneUriInThisProcess();
+    const domain = ddsTestDomain('dds-guard');
+    const dir = mkdtempSync(join(tmpdir(), 'flux-guard-ext-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, 'bridge.yaml');
+    writeFileSync(file, [
+      `circuit: ${libraryCircuit('braitenberg/braitenberg')}`,
+      'tick: 500 Hz',
+      'watchdog: 50 ms',
+      'extensions:',
+      '  nodes:',
+      '    aux: { type: ros_topic_out, options: { topic: /aux, type: std_msgs/msg/Float64, paths: [data], safe: [0.5] } }',
+    ].join('\n'));
+    const loaded = loadBridge(file);
+    const registry = await prepareExtensions(loaded);
+    const transport = DdsTransport.open({ domainId: domain, node: null });
+    const watcher = DdsTransport.open({ domainId: domain, node: null });
+    cleanups.push(() => watcher.close(), () => transport.close());
+    const seen: number[] = [];
+    const f64 = createCodec('std_msgs/msg/Float64');
+    watcher.subscribe('/aux', 'std_msgs/msg/Float64', { reliability: 'reliable', durability: 'volatile', depth: 100 }, (b) => seen.push((f64.decode(b) as { data: number }).data));
+    const engine = new Engine(loadFlat(loaded.circuitFile)) as unknown as Engine<Backend>;
+    const bridge = new Bridge(engine, transport, { ...loaded.config, onError: () => undefined, extensions: { registry, nodes: loaded.extensions.nodes, dir } });
+    cleanups.push(() => bridge.stop());
+    await bridge.prepare();
+    bridge.start();
+    await sleep(1500);
+    const before = seen.length;
+    freeze(500);
+    await sleep(100);
+    // The node itself sends its safe value once when the loop's own watchdog trips after the freeze;
+    // the guard thread sent it every 50 ms during it (about 9 times).
+    expect(seen.length - before).toBeGreaterThanOrEqual(5);
+    expect(seen.slice(before).every((x) => x === 0.5)).toBe(true);
   });
 
   it('emitNow (the last resort) writes every descriptor at once, from this thread', async () => {
