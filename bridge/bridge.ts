@@ -33,12 +33,12 @@ import { createEncoder, type Encoder, type EncoderSpec } from './encoders.js';
 import { createDecoder, type Decoder, type DecoderSpec } from './decoders.js';
 import { Limiter, type LimitSpec } from './limits.js';
 import { WallClock, type Clock } from './clock.js';
-import { DEFAULT_QOS, SENSOR_QOS, type GuardEndpoint, type QoS, type Transport } from './transport/transport.js';
+import { DEFAULT_QOS, SENSOR_QOS, type QoS, type Transport } from './transport/transport.js';
 import { RELAY_DRIVE, SpikeReceiver, SpikeSender, type SpikeLinkStats, type SpikeReceiveSpec, type SpikeSendSpec } from './spike-link.js';
 import { SafetyGuard } from './safety/guard.js';
 import { LoopHealth } from './safety/loop-health.js';
 import type { GuardChannel } from './safety/protocol.js';
-import { fstatSync } from 'node:fs';
+import { GuardChannels, type GuardedOutput } from './safety/channels.js';
 
 export interface InputBinding {
   /** The circuit input it drives (a population input, or a signal input feeding a modulator). */
@@ -265,8 +265,8 @@ export class Bridge {
   private guardTripsSeen = 0;
   /** Wall time of the next refresh of the guard's channels (a device reconnects on another descriptor). */
   private guardRefreshWall = 0;
-  /** Each topic output's guard endpoint and safe bytes, by output spec. */
-  private readonly guardWire = new WeakMap<object, { endpoint: GuardEndpoint | null; bytes: Uint8Array }>();
+  /** Each output's way to its actuator for the guard thread. */
+  private readonly channels: GuardChannels;
   /** Clock time of the next check of the neurons' state. */
   private nextStateCheck = -Infinity;
 
@@ -279,6 +279,7 @@ export class Bridge {
     this.clock = () => this.time.now();
     this.periodMs = 1000 / (config.tickHz ?? 1000);
     this.watchdogMs = config.watchdogMs ?? 50;
+    this.channels = new GuardChannels({ transport, definitions: config.definitions, devices: config.devices, report: (m) => this.report(() => m) });
     this.health = new LoopHealth({ watchdogMs: Math.max(this.watchdogMs, 2 * this.periodMs), periodMs: this.periodMs, minRealtimeFactor: config.minRealtimeFactor });
     const circuit = engine.circuit;
     const deviceOf = (name: string, what: string): Device => {
@@ -665,10 +666,7 @@ export class Bridge {
   private startGuard(): void {
     if (this.config.guard === false || (this.guard?.alive ?? false)) return;
     // Also with no channel yet (a serial device that connects later): the guard takes them when they come.
-    const couldHold =
-      this.outputs.some((o) => (o.device ? typeof o.device.guardFrame === 'function' : this.transport.guardEndpoint?.(o.spec.topic, o.type, o.spec.qos ?? DEFAULT_QOS))) ||
-      (this.host?.specs() ?? []).some((s) => this.nodeGuardChannel(s) !== null);
-    if (!couldHold) return;
+    if (!this.channels.couldHold(this.guarded(), this.host?.specs() ?? [])) return;
     const old = this.guard;
     this.guard = null;
     void old?.close();
@@ -707,74 +705,20 @@ export class Bridge {
 
   /** Every output's safe message with the endpoint the guard thread can write it to. */
   private guardChannels(): GuardChannel[] {
-    const channels: GuardChannel[] = [];
-    for (const out of this.outputs) {
-      const periodMs = 1000 / out.spec.rateHz;
-      const safe = out.values.map((v) => v.limiter.spec.safe ?? 0);
-      const name = out.spec.name;
-      try {
-        if (out.device) {
-          const f = out.device.guardFrame?.(Object.fromEntries(out.spec.values.map((v, k) => [v.path, safe[k]])));
-          if (!f) continue;
-          const st = fstatSync(f.fd);
-          channels.push({ kind: 'fd', name, fd: f.fd, dev: st.dev, ino: st.ino, bytes: f.bytes, periodMs });
-          continue;
-        }
-        // Encoded once per output spec (a rebind replaces the spec): the refresh runs on the loop's thread.
-        let cached = this.guardWire.get(out.spec);
-        if (!cached) {
-          const opts = this.topicOptions(out.spec);
-          const endpoint = this.transport.guardEndpoint?.(opts.topic, out.type, opts.qos) ?? null;
-          let bytes: Uint8Array = new Uint8Array(0);
-          if (endpoint) {
-            const wire = topicWire(opts, this.config.definitions);
-            wire.paths.forEach((p, k) => p.set(wire.template, safe[k]));
-            // A zero stamp: ros2_control's diff_drive_controller takes it as "now" rather than as an old command.
-            if (wire.stamp) (wire.stamp.sec = 0), (wire.stamp.nanosec = 0);
-            bytes = wire.codec.encode(wire.template);
-          }
-          this.guardWire.set(out.spec, (cached = { endpoint, bytes }));
-        }
-        if (!cached.endpoint) continue;
-        channels.push({ ...cached.endpoint, name, bytes: cached.bytes, periodMs });
-      } catch (e) {
-        this.report(() => `guard: no safe channel for output ${name}: ${(e as Error).message}`);
-      }
-    }
-    for (const spec of this.host?.specs() ?? []) {
-      const channel = this.nodeGuardChannel(spec);
-      if (channel) channels.push(channel);
-    }
-    return channels;
+    return this.channels.list(this.guarded(), this.host?.specs() ?? []);
   }
 
-  /** An output extension node with a safe value in its document (ros_topic_out, device_out), as a guard channel. */
-  private nodeGuardChannel(spec: NodeSpec): GuardChannel | null {
-    const o = spec.options as { safe?: number[]; topic?: string; type?: string; paths?: string[]; device?: string; fields?: string[]; qos?: QoS; stamped?: boolean; frameId?: string };
-    if (!Array.isArray(o.safe) || (spec.type !== 'ros_topic_out' && spec.type !== 'device_out')) return null;
-    const name = `node ${spec.name}`;
-    const periodMs = spec.rateHz ? 1000 / spec.rateHz : 50;
-    try {
-      if (spec.type === 'device_out') {
-        const device = this.config.devices?.get(o.device ?? '');
-        const f = device?.guardFrame?.(Object.fromEntries((o.fields ?? []).map((field, k) => [field, o.safe![k] ?? 0])));
-        if (!f) return null;
-        const st = fstatSync(f.fd);
-        return { kind: 'fd', name, fd: f.fd, dev: st.dev, ino: st.ino, bytes: f.bytes, periodMs };
-      }
-      let cached = this.guardWire.get(spec);
-      if (!cached) {
-        const wire = topicWire({ topic: o.topic!, type: o.type!, paths: o.paths ?? [], stamped: o.stamped, frameId: o.frameId, fields: (o as { fields?: Record<string, unknown> }).fields, qos: o.qos ?? DEFAULT_QOS }, this.config.definitions);
-        const endpoint = this.transport.guardEndpoint?.(o.topic!, wire.type, o.qos ?? DEFAULT_QOS) ?? null;
-        wire.paths.forEach((p, k) => p.set(wire.template, o.safe![k] ?? 0));
-        if (wire.stamp) (wire.stamp.sec = 0), (wire.stamp.nanosec = 0);
-        this.guardWire.set(spec, (cached = { endpoint, bytes: endpoint ? wire.codec.encode(wire.template) : new Uint8Array(0) }));
-      }
-      return cached.endpoint ? { ...cached.endpoint, name, bytes: cached.bytes, periodMs } : null;
-    } catch (e) {
-      this.report(() => `guard: no safe channel for extension node ${spec.name}: ${(e as Error).message}`);
-      return null;
-    }
+  /** The outputs as the guard's channels see them. */
+  private guarded(): GuardedOutput[] {
+    return this.outputs.map((out) => ({
+      key: out.spec,
+      name: out.spec.name,
+      rateHz: out.spec.rateHz,
+      safe: out.values.map((v) => v.limiter.spec.safe ?? 0),
+      device: out.device,
+      paths: out.spec.values.map((v) => v.path),
+      topic: out.device ? null : this.topicOptions(out.spec),
+    }));
   }
 
   /**
