@@ -194,9 +194,13 @@ describe('a frozen control loop on an Arduino board (Firmata firmware in simavr)
     expect(f.events.frozen, f.output()).toBeDefined();
     // Pulse widths as the MCU produced them, on this process's wall clock (Date.now, as the hook's lines).
     const toWall = Date.now() - performance.now();
-    const pulses = uno.events.filter((e) => e.kind === 'pulse' && e.pin === 9).map((e) => ({ at: e.at + toWall, safe: Math.abs(e.value - 1500) <= 2 }));
+    // Safe: 90 degrees, 1500 us (within 10 us: the firmware's Servo timer and simavr's interrupt latency
+    // jitter a pulse by a few microseconds under load; the circuit's commands are 100+ us away).
+    const raw = uno.events.filter((e) => e.kind === 'pulse' && e.pin === 9);
+    const pulses = raw.map((e) => ({ at: e.at + toWall, safe: Math.abs(e.value - 1500) <= 10 }));
+    const odd = raw.filter((e) => e.at + toWall > f.events.frozen! && e.at + toWall < f.events.free! && Math.abs(e.value - 1500) > 10).map((e) => e.value);
     const a = analyse(pulses, f.events.frozen!, f.events.free!);
-    console.log(`stall on a board: safe servo pulse ${a.toSafeMs} ms after the freeze; ${a.safeDuring} safe pulses during the ${FREEZE_MS} ms freeze, ${a.movingDuring} others; moving again ${a.movingAgainAfterFreeMs} ms after it ended`);
+    console.log(`stall on a board: safe servo pulse ${a.toSafeMs} ms after the freeze; ${a.safeDuring} safe pulses during the ${FREEZE_MS} ms freeze, ${a.movingDuring} others (${odd.join(', ')} us); moving again ${a.movingAgainAfterFreeMs} ms after it ended`);
     expect(a.movingBefore, 'the servo followed the circuit before the freeze').toBeGreaterThan(5);
     // The watchdog, one output period (50 Hz), one servo frame (20 ms) and scheduling.
     expect(a.toSafeMs).toBeLessThanOrEqual(WATCHDOG_MS + 20 + 20 + SCHEDULING_MS);
