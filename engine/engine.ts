@@ -8,7 +8,7 @@ import { CircuitError, IssueList, pointer } from './circuit/errors.js';
 import type { Circuit, ProjectionSpec } from './circuit/circuit.js';
 import type { PopulationDoc, ProjectionDoc, Quantity } from './circuit/document.js';
 import { compile, type CompiledProjection, type Network, type Progress } from './compile/compiler.js';
-import { canCompileOffThread, compileProjectionOffThread } from './compile/off-thread.js';
+import { canCompileOffThread, compileProjectionOffThread, wireCircuitOffThread } from './compile/off-thread.js';
 import { CpuBackend } from './backends/cpu.js';
 import { WebGpuBackend } from './backends/webgpu/webgpu.js';
 import { acquireGpu, type GpuContext } from './backends/webgpu/gpu.js';
@@ -70,6 +70,13 @@ export interface EngineOptions {
   dt?: number;
   seed?: number;
   progress?: Progress;
+  /**
+   * Engine.create(): wire the projections in a worker thread, so that this thread (a robot's control
+   * loop, its transports, its dashboard) stays free while a big circuit is built. Same result.
+   */
+  wireOffThread?: boolean;
+  /** Projections wired already (by Engine.create with wireOffThread), by name. */
+  wired?: ReadonlyMap<string, CompiledProjection>;
 }
 
 /** The engine over a backend; `new Engine()` runs on the CPU, `Engine.create()` may open a GPU. */
@@ -83,7 +90,7 @@ export class Engine<B extends Backend = CpuBackend> {
     this.flatDoc = flat;
     const checked = checkCircuit(flat);
     this.circuit = { ...checked, dt: options.dt ?? checked.dt, seed: options.seed ?? checked.seed };
-    this.network = compile(this.circuit, { progress: options.progress });
+    this.network = compile(this.circuit, { progress: options.progress, wired: options.wired });
     if (options.backend === 'webgpu' && !makeBackend) throw new Error('the webgpu backend is opened by Engine.create() (it is asynchronous)');
     this.backend = makeBackend ? makeBackend(this.network) : (new CpuBackend(this.network, { kernels: options.kernels, threads: options.threads }) as unknown as B);
   }
@@ -98,6 +105,11 @@ export class Engine<B extends Backend = CpuBackend> {
    */
   static async create(source: string | FlatCircuit, options: EngineOptions = {}): Promise<Engine<Backend>> {
     const flat = typeof source === 'string' ? loadFlat(source) : source;
+    if (options.wireOffThread && !options.wired && canCompileOffThread()) {
+      const checked = checkCircuit(flat);
+      const circuit = { ...checked, dt: options.dt ?? checked.dt, seed: options.seed ?? checked.seed };
+      options = { ...options, wired: await wireCircuitOffThread(circuit, options.progress) };
+    }
     const choice = options.backend ?? 'cpu';
     if (choice === 'cpu') return new Engine<Backend>(flat, { ...options, backend: 'cpu' }, (net) => new CpuBackend(net, { kernels: options.kernels, threads: options.threads }));
     // Compile once; the backend is chosen and attached afterwards.

@@ -1,6 +1,9 @@
 // Live add_projection wired off the control loop's thread (engine/compile/off-thread.ts): the same
 // synapses as wiring on the thread, the prepared wiring used only while the circuit still gives the
 // same inputs, and a running robot loop that keeps ticking (and driving) while a big projection is wired.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Engine, type Edit } from '../engine/engine.js';
 import type { Backend } from '../engine/backends/backend.js';
@@ -99,5 +102,40 @@ describe('add_projection wired off the loop thread', () => {
     expect(maxGap).toBeLessThan(onThreadMs / 2);
     // The loop ran through the wiring: most of its ticks at 1 kHz came (the hand-over between two ticks is short).
     expect(ticks).toBeGreaterThan(ms * 0.5);
+  }, 60_000);
+
+  it('a hot swap wires its circuit in a worker: this thread stays free while 6M synapses are wired', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flux-swap-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const circuit = join(dir, 'circuit.yaml');
+    const base = readFileSync(libraryCircuit('braitenberg/braitenberg'), 'utf8').replace(/^\$schema: .*$/m, '');
+    writeFileSync(circuit, base);
+    writeFileSync(join(dir, 'bridge.yaml'), readFileSync(example('bridges/braitenberg.yaml'), 'utf8').replace(/^circuit: .*$/m, 'circuit: ./circuit.yaml'));
+    const node = await FluxNode.start({ bridge: join(dir, 'bridge.yaml'), transport: 'memory', backend: 'cpu', threads: 1, log: () => undefined });
+    cleanups.push(() => node.shutdown());
+    const bigger = base.replace(/^populations:\n/m, 'populations:\n  big_a: { model: lif, size: 4000 }\n  big_b: { model: lif, size: 3000 }\n').replace(
+      /^projections:\n/m,
+      "projections:\n  dense: { source: big_a, target: big_b, connectivity: { type: fixed_probability, p: 0.5 }, weight: { uniform: { low: 0.1 nS, high: 0.2 nS } }, synapse: { type: conductance, receptor: excitatory } }\n",
+    );
+    // The same circuit wired on this thread, for comparison.
+    const h0 = performance.now();
+    const here = new Engine(loadFlat(circuit, bigger)) as unknown as Engine<Backend>;
+    const onThreadMs = performance.now() - h0;
+    const hereSynapses = here.backend.synapseCount('dense');
+    here.dispose();
+    let maxGap = 0;
+    let last = performance.now();
+    const probe = setInterval(() => {
+      const now = performance.now();
+      maxGap = Math.max(maxGap, now - last);
+      last = now;
+    }, 5);
+    const t0 = performance.now();
+    await node.reloadCircuitFrom(bigger);
+    const ms = performance.now() - t0;
+    clearInterval(probe);
+    console.log(`hot swap to ${hereSynapses} more synapses: built on this thread ${onThreadMs.toFixed(0)} ms; swapped in ${ms.toFixed(0)} ms with this thread's longest gap ${maxGap.toFixed(0)} ms`);
+    expect(node.engine.backend.synapseCount('dense')).toBe(hereSynapses);
+    expect(maxGap).toBeLessThan(onThreadMs / 2);
   }, 60_000);
 });

@@ -345,7 +345,8 @@ function checkBackend(b: string): void {
 }
 
 async function build(loaded: LoadedBridge, backend: BackendChoice, useSimTime: boolean, transport: Transport, options: FluxNodeOptions, log: (l: string) => void, circuitText?: string): Promise<Running> {
-  const engine = await Engine.create(circuitText === undefined ? loaded.circuitFile : loadFlat(loaded.circuitFile, circuitText), { backend, threads: options.threads, gpu: options.gpu, log });
+  // Wired in a worker: a hot swap's build leaves this thread free (transports, dashboard, signals).
+  const engine = await Engine.create(circuitText === undefined ? loaded.circuitFile : loadFlat(loaded.circuitFile, circuitText), { backend, threads: options.threads, gpu: options.gpu, log, wireOffThread: true });
   const clock: Clock = useSimTime ? new SimClock(transport) : new WallClock();
   let devices = new Map<string, Device>();
   let bridge: Bridge | undefined;

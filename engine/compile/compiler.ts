@@ -107,7 +107,8 @@ function wire(spec: ProjectionSpec, src: PopulationSpec, tgt: PopulationSpec, se
   }
 }
 
-export function compile(circuit: Circuit, options: { dt?: number; seed?: number; progress?: Progress } = {}): Network {
+/** `wired`: projections wired already (off the loop's thread, engine/compile/off-thread.ts), by name. */
+export function compile(circuit: Circuit, options: { dt?: number; seed?: number; progress?: Progress; wired?: ReadonlyMap<string, CompiledProjection> } = {}): Network {
   const dt = options.dt ?? circuit.dt;
   const seed = options.seed ?? circuit.seed;
   const pops = new Map(circuit.populations.map((p) => [p.name, p]));
@@ -117,8 +118,8 @@ export function compile(circuit: Circuit, options: { dt?: number; seed?: number;
     offset += p.size;
     return cp;
   });
-  const projections = circuit.projections.map((p, k) =>
-    compileProjection(p, pops, seed, dt, options.progress && ((f) => options.progress!((k + f) / circuit.projections.length, `wiring ${p.name}`)), circuit.file),
+  const projections = circuit.projections.map(
+    (p, k) => options.wired?.get(p.name) ?? compileProjection(p, pops, seed, dt, options.progress && ((f) => options.progress!((k + f) / circuit.projections.length, `wiring ${p.name}`)), circuit.file),
   );
   options.progress?.(1, 'wired');
   return {
