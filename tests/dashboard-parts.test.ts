@@ -459,7 +459,7 @@ describe('flux demo / flux run', () => {
     const [url, token] = await new Promise<[string, string]>((resolve, reject) => {
       const t = setTimeout(() => reject(new Error(`no dashboard line in 20 s: ${text}`)), 20_000);
       child.stdout.on('data', () => {
-        const m = /flux: dashboard: (http:\/\/127\.0\.0\.1:\d+\/)\?token=([A-Za-z0-9_-]{32})\b/.exec(text);
+        const m = /flux: dashboard: (http:\/\/127\.0\.0\.1:\d+\/)\?token=([A-Za-z0-9_-]{32})(?![A-Za-z0-9_-])/.exec(text);
         if (m) (clearTimeout(t), resolve([m[1], m[2]]));
       });
     });
