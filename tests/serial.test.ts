@@ -537,7 +537,9 @@ describe.skipIf(!haveSocat)('serial devices over socat pseudo-terminals', () => 
     await waitStatus(dev, 'connected', 3000);
     const reconnectMs = performance.now() - tBack;
     console.log(`serial reconnect: ${reconnectMs.toFixed(0)} ms after socat came back (backoff cap 200 ms), ${failures} failed opens while down`);
-    expect(reconnectMs).toBeLessThan(600);
+    // About 100 ms here unloaded; 2.1 s was seen once with the whole suite running on two cores. The
+    // backoff's growth and cap are checked by the count of failed opens above, so this bound is loose.
+    expect(reconnectMs).toBeLessThan(3000);
     expect(dev.counters.reconnects).toBe(1);
 
     peer = await openPeer(b);
