@@ -280,7 +280,7 @@ export class Bridge {
     this.periodMs = 1000 / (config.tickHz ?? 1000);
     this.watchdogMs = config.watchdogMs ?? 50;
     this.channels = new GuardChannels({ transport, definitions: config.definitions, devices: config.devices, report: (m) => this.report(() => m) });
-    this.health = new LoopHealth({ watchdogMs: Math.max(this.watchdogMs, 2 * this.periodMs), periodMs: this.periodMs, minRealtimeFactor: config.minRealtimeFactor });
+    this.health = new LoopHealth({ watchdogMs: this.effectiveWatchdogMs(), periodMs: this.periodMs, minRealtimeFactor: config.minRealtimeFactor });
     const circuit = engine.circuit;
     const deviceOf = (name: string, what: string): Device => {
       const d = config.devices?.get(name);
@@ -328,7 +328,7 @@ export class Bridge {
       this.host = new ExtensionHost(config.extensions.registry, {
         dir: config.extensions.dir,
         // The host limits each node's reports itself (once a second), so one failing node cannot hide another's.
-        log: (line) => (this.config.onError ?? ((m: string) => process.stderr.write(m + '\n')))(`flux bridge: ${line}`),
+        log: (line) => this.log(`flux bridge: ${line}`),
         external: (ref) => this.externalValue(ref),
         externalTime: (ref) => (ref.startsWith('inputs.') ? this.inputs.find((i) => i.spec.input === ref.slice(7))?.at : undefined),
         externalReaders: (name) => [
@@ -726,18 +726,7 @@ export class Bridge {
    * value through this thread's publishers, and through the guard's own channels, synchronously.
    */
   emergencyStop(): void {
-    for (const out of this.outputs) {
-      try {
-        this.sendSafe(out);
-      } catch {
-        // The others must still go safe.
-      }
-    }
-    try {
-      this.host?.goSafe();
-    } catch {
-      // As above.
-    }
+    this.sendAllSafe();
     this.guard?.emitNow();
   }
 
@@ -747,14 +736,7 @@ export class Bridge {
    */
   holdSafe(reason: string): void {
     this.health.stalled(reason);
-    for (const out of this.outputs) {
-      try {
-        this.sendSafe(out);
-      } catch {
-        // send() reports its own failures.
-      }
-    }
-    this.host?.goSafe();
+    this.sendAllSafe();
   }
 
   /** Why the outputs are held safe now (a stall, a slow loop, bad state), or null. */
@@ -858,15 +840,17 @@ export class Bridge {
   /** Kicks the guard thread and takes its trips into the loop's health. */
   private afterTick(due: number, end: number): void {
     if (!this.running) return;
+    // Twice a second: a guard for outputs that could have none before (a device that connected), or
+    // new channels for the one there is (a device reconnected on another descriptor).
     const wall = performance.now();
-    if ((!this.guard || !this.guard.alive) && wall >= this.guardRefreshWall) {
+    if (wall >= this.guardRefreshWall) {
       this.guardRefreshWall = wall + 500;
-      this.startGuard();
+      if (!this.guard?.alive) this.startGuard();
+      else this.guard.setChannels(this.guardChannels());
     }
     const guard = this.guard;
     if (guard) {
-      guard.kick();
-      guard.arm(true);
+      guard.arm(true); // arming kicks
       const trips = guard.trips;
       if (trips > this.guardTripsSeen) {
         this.stats.watchdogTrips += trips - this.guardTripsSeen;
@@ -877,10 +861,6 @@ export class Bridge {
     }
     this.health.tick(due, end);
     if (guard?.tripped && this.health.unsafe === null) guard.clearTrip();
-    if (guard && wall >= this.guardRefreshWall) {
-      this.guardRefreshWall = wall + 500;
-      guard.setChannels(this.guardChannels());
-    }
   }
 
   /** NaN or infinite neuron state is a failed tick that names the population (rates would silently read 0). */
@@ -1041,6 +1021,11 @@ export class Bridge {
   private failed(e: unknown): void {
     this.report(() => `${(e as Error)?.message ?? String(e)}; outputs sent to their safe values (${this.stats.errors} errors so far)`);
     this.tripped = true;
+    this.sendAllSafe();
+  }
+
+  /** Every output's and extension node's safe value now; one that throws does not keep the others from it. */
+  private sendAllSafe(): void {
     for (const out of this.outputs) {
       try {
         this.sendSafe(out);
@@ -1048,7 +1033,11 @@ export class Bridge {
         // send() reports its own failures; one bad publisher must not keep the others from going safe.
       }
     }
-    this.host?.goSafe();
+    try {
+      this.host?.goSafe();
+    } catch {
+      // As above: the outputs are safe already.
+    }
   }
 
   /** Counts an error the bridge survived and reports it, at most once a second. */
@@ -1057,7 +1046,7 @@ export class Bridge {
     const now = performance.now();
     if (now - this.lastErrorReport <= 1000) return;
     this.lastErrorReport = now;
-    (this.config.onError ?? ((m: string) => process.stderr.write(m + '\n')))(`flux bridge: ${message()}`);
+    this.log(`flux bridge: ${message()}`);
   }
 
   private publish(out: LiveOutput): void {

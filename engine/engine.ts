@@ -88,8 +88,7 @@ export class Engine<B extends Backend = CpuBackend> {
 
   constructor(flat: FlatCircuit, options: EngineOptions = {}, makeBackend?: (net: Network) => B) {
     this.flatDoc = flat;
-    const checked = checkCircuit(flat);
-    this.circuit = { ...checked, dt: options.dt ?? checked.dt, seed: options.seed ?? checked.seed };
+    this.circuit = checkedCircuit(flat, options);
     this.network = compile(this.circuit, { progress: options.progress, wired: options.wired });
     if (options.backend === 'webgpu' && !makeBackend) throw new Error('the webgpu backend is opened by Engine.create() (it is asynchronous)');
     this.backend = makeBackend ? makeBackend(this.network) : (new CpuBackend(this.network, { kernels: options.kernels, threads: options.threads }) as unknown as B);
@@ -106,8 +105,7 @@ export class Engine<B extends Backend = CpuBackend> {
   static async create(source: string | FlatCircuit, options: EngineOptions = {}): Promise<Engine<Backend>> {
     const flat = typeof source === 'string' ? loadFlat(source) : source;
     if (options.wireOffThread && !options.wired && canCompileOffThread()) {
-      const checked = checkCircuit(flat);
-      const circuit = { ...checked, dt: options.dt ?? checked.dt, seed: options.seed ?? checked.seed };
+      const circuit = checkedCircuit(flat, options);
       options = { ...options, wired: await wireCircuitOffThread(circuit, options.progress) };
     }
     const choice = options.backend ?? 'cpu';
@@ -200,18 +198,14 @@ export class Engine<B extends Backend = CpuBackend> {
     const { circuit, resolved } = this.resolve(edit);
     if (resolved.kind !== 'add_projection') return null;
     const pops = new Map(circuit.populations.map((p) => [p.name, p]));
-    const compiled = await compileProjectionOffThread(resolved.spec, pops, this.seedOf(), this.backend.dt);
+    const compiled = await compileProjectionOffThread(resolved.spec, pops, this.circuit.seed, this.backend.dt);
     return { edit, key: this.wiringKey(resolved.spec, circuit), compiled };
   }
 
   /** What a projection's wiring depends on: its spec, its populations, the seed and dt. */
   private wiringKey(spec: ProjectionSpec, circuit: Circuit): string {
     const pop = (name: string) => circuit.populations.find((p) => p.name === name);
-    return JSON.stringify([spec, pop(spec.source), pop(spec.target), this.seedOf(), this.backend.dt]);
-  }
-
-  private seedOf(): number {
-    return this.circuit.seed;
+    return JSON.stringify([spec, pop(spec.source), pop(spec.target), this.circuit.seed, this.backend.dt]);
   }
 
   private resolve(edit: Edit): { flat: FlatCircuit; circuit: Circuit; resolved: ResolvedEdit; removed: string[] } {
@@ -368,6 +362,12 @@ export class Engine<B extends Backend = CpuBackend> {
     }
     return users;
   }
+}
+
+/** The checked circuit with the options' dt and seed in place of the document's. */
+function checkedCircuit(flat: FlatCircuit, options: Pick<EngineOptions, 'dt' | 'seed'>): Circuit {
+  const checked = checkCircuit(flat);
+  return { ...checked, dt: options.dt ?? checked.dt, seed: options.seed ?? checked.seed };
 }
 
 /** Names every object inherits: as keys of a plain object they reach its prototype, never an element. */

@@ -19,6 +19,23 @@ const edit: Edit = {
   projection: { source: 'sensor_left', target: 'motor_right', connectivity: { type: 'fixed_probability', p: 0.5 }, weight: { uniform: { low: '1 nS', high: '3 nS' } }, synapse: { type: 'conductance', receptor: 'excitatory' } },
 };
 
+/** The longest this thread went without running a 5 ms timer while `work` ran. */
+async function longestGapWhile(work: () => Promise<unknown>): Promise<number> {
+  let maxGap = 0;
+  let last = performance.now();
+  const probe = setInterval(() => {
+    const now = performance.now();
+    maxGap = Math.max(maxGap, now - last);
+    last = now;
+  }, 5);
+  try {
+    await work();
+  } finally {
+    clearInterval(probe);
+  }
+  return maxGap;
+}
+
 let cleanups: (() => unknown)[] = [];
 afterEach(async () => {
   for (const c of cleanups.reverse()) await c();
@@ -85,15 +102,7 @@ describe('add_projection wired off the loop thread', () => {
     await new Promise((r) => setTimeout(r, 300));
     const before = node.bridge.stats.ticks;
     const t0 = performance.now();
-    let maxGap = 0;
-    let last = performance.now();
-    const probe = setInterval(() => {
-      const now = performance.now();
-      maxGap = Math.max(maxGap, now - last);
-      last = now;
-    }, 5);
-    await session.apply(dense);
-    clearInterval(probe);
+    const maxGap = await longestGapWhile(() => session.apply(dense));
     const ms = performance.now() - t0;
     const ticks = node.bridge.stats.ticks - before;
     console.log(`add_projection of ${node.engine.backend.synapseCount('dense')} synapses: wired on the loop's thread ${onThreadMs.toFixed(0)} ms; off it ${ms.toFixed(0)} ms with ${ticks} ticks meanwhile and this thread's longest gap ${maxGap.toFixed(0)} ms`);
@@ -123,17 +132,9 @@ describe('add_projection wired off the loop thread', () => {
     const onThreadMs = performance.now() - h0;
     const hereSynapses = here.backend.synapseCount('dense');
     here.dispose();
-    let maxGap = 0;
-    let last = performance.now();
-    const probe = setInterval(() => {
-      const now = performance.now();
-      maxGap = Math.max(maxGap, now - last);
-      last = now;
-    }, 5);
     const t0 = performance.now();
-    await node.reloadCircuitFrom(bigger);
+    const maxGap = await longestGapWhile(() => node.reloadCircuitFrom(bigger));
     const ms = performance.now() - t0;
-    clearInterval(probe);
     console.log(`hot swap to ${hereSynapses} more synapses: built on this thread ${onThreadMs.toFixed(0)} ms; swapped in ${ms.toFixed(0)} ms with this thread's longest gap ${maxGap.toFixed(0)} ms`);
     expect(node.engine.backend.synapseCount('dense')).toBe(hereSynapses);
     expect(maxGap).toBeLessThan(onThreadMs / 2);

@@ -2,10 +2,10 @@
 // timer; when no tick has been kicked within the deadline it writes every output's safe message through
 // its own channels at once, then again at each output's period, until the loop clears the trip. It
 // never waits for the loop's thread, so a frozen loop cannot freeze it.
-import { fstatSync, writeSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { ddsAddon, type AddonParticipant, type AddonWriter } from '../transport/dds-addon.js';
 import { SLOT, type FromGuard, type GuardChannel, type ToGuard } from './protocol.js';
+import { writeSafeFrame } from './descriptor.js';
 
 interface Open {
   spec: GuardChannel;
@@ -45,32 +45,10 @@ function openChannel(spec: GuardChannel): Open {
   }
   return {
     spec,
-    write: () => {
-      // The loop's thread owns this descriptor: write only while it is still the device it was.
-      const st = fstatSync(spec.fd);
-      if (st.dev !== spec.dev || st.ino !== spec.ino) return false;
-      return writeFully(spec.fd, spec.bytes);
-    },
+    write: () => writeSafeFrame(spec),
     close: () => undefined,
     dueAt: 0,
   };
-}
-
-/**
- * The whole frame or nothing more: a non-blocking tty may take part of it (EAGAIN); the rest follows
- * within a few milliseconds, so that a frame is never left cut for the next one to be glued onto.
- */
-function writeFully(fd: number, bytes: Uint8Array): boolean {
-  let at = 0;
-  const until = performance.now() + 5;
-  while (at < bytes.byteLength) {
-    try {
-      at += writeSync(fd, bytes, at, bytes.byteLength - at);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN' || performance.now() > until) throw e;
-    }
-  }
-  return true;
 }
 
 function setChannels(channels: GuardChannel[]): void {

@@ -2,11 +2,12 @@
 // The loop kicks it after every finished tick; the guard trips by itself when the kicks stop. The loop
 // learns of a trip from the shared heartbeat and accepts its own outputs again only after catching up
 // (bridge/safety/loop-health.ts), then clears the trip.
-import { existsSync, writeSync, fstatSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { SLOT, SLOTS, type FromGuard, type GuardChannel, type ToGuard } from './protocol.js';
+import { writeSafeFrame } from './descriptor.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 // From dist/bridge/safety (built) or bridge/safety (sources run by vitest: the worker runs the build).
@@ -114,8 +115,7 @@ export class SafetyGuard {
     for (const c of this.channels) {
       if (c.kind !== 'fd') continue;
       try {
-        const st = fstatSync(c.fd);
-        if (st.dev === c.dev && st.ino === c.ino) writeSync(c.fd, c.bytes);
+        writeSafeFrame(c);
       } catch {
         // Best effort: the process is going down.
       }
