@@ -17,7 +17,7 @@ import type { DeviceSpec } from './devices.js';
 import type { SpikeReceiveSpec, SpikeSendSpec } from './spike-link.js';
 import type { Extension } from '../extensions/api.js';
 import { BUILTIN_EXTENSIONS } from '../extensions/builtin/index.js';
-import { IO_EXTENSIONS } from '../extensions/io/index.js';
+import { IO_EXTENSIONS } from './io/index.js';
 import type { NodeSpec } from '../extensions/host.js';
 import { ExtensionRegistry } from '../extensions/registry.js';
 import { DEVICES_SCHEMA } from './device-schema.js';

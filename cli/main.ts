@@ -10,7 +10,7 @@ import { circuitSchema } from '../engine/circuit/schema.js';
 import { parseQuantity } from '../engine/units.js';
 import { simulate } from './simulate.js';
 import { inspect, isBridge } from './inspect.js';
-import { fluxAdd, fluxPack } from './packages.js';
+import { fluxAdd, fluxPack } from '../sharing/packages.js';
 import { nirExport, nirImport } from './nir.js';
 import { bridgeSchemaWith, loadBridge, prepareExtensions, STANDARD_EXTENSIONS } from '../bridge/config.js';
 import { ExtensionRegistry } from '../extensions/registry.js';

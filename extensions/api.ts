@@ -1,6 +1,6 @@
 // The public extension API: what an input, output or compute extension declares and implements.
 // Built-in extensions (extensions/builtin/, and the ROS topic, serial and board I/O in
-// extensions/io/) use exactly this module, as a third-party package does:
+// bridge/io/) use exactly this module, as a third-party package does:
 //
 //   import { defineExtension } from 'flux-ans/extensions';
 //   export default defineExtension({ name: 'doubler', kind: 'compute', ... });

@@ -10,8 +10,8 @@ import { Bridge, type BridgeConfig } from '../bridge/bridge.js';
 import { MemoryTransport } from '../bridge/transport/memory.js';
 import { SENSOR_QOS } from '../bridge/transport/transport.js';
 import { createCodec } from '../bridge/codec/cdr.js';
-import { rosTopicIn } from '../extensions/io/ros-topic.js';
-import type { IoContext } from '../extensions/io/context.js';
+import { rosTopicIn } from '../bridge/io/ros-topic.js';
+import type { IoContext } from '../bridge/io/context.js';
 import { libraryCircuit } from './helpers.js';
 
 const flush = () => new Promise<void>((r) => setImmediate(r));

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compileFieldPath, FieldPathError } from '../bridge/fieldpath.js';
 import { stampedVariant, publishedAs } from '../bridge/stamped.js';
-import { topicWire } from '../extensions/io/ros-topic.js';
+import { topicWire } from '../bridge/io/ros-topic.js';
 import { createCodec } from '../bridge/codec/cdr.js';
 import { definitionsFor } from '../bridge/codec/definitions.js';
 import { ROOT } from './helpers.js';

@@ -1,4 +1,4 @@
-// Sharing through npm (cli/packages.ts, engine/circuit/resolve.ts): packages installed from local paths
+// Sharing through npm (sharing/packages.ts, engine/circuit/resolve.ts): packages installed from local paths
 // into fresh projects with `flux add`, circuits included by package path under a prefix with
 // overrides and simulated, semver ranges checked, `flux pack` making a package another project
 // installs, a broken extension package refused by name, and the repository's own library packages

@@ -25,7 +25,7 @@ import type { Bridge } from '../bridge/bridge.js';
 import type { Simulation } from '../sim/simulation.js';
 import type { Edit } from '../engine/engine.js';
 import type { NodeSpec } from '../extensions/host.js';
-import { installedCircuits } from '../cli/packages.js';
+import { installedCircuits } from '../sharing/packages.js';
 import { requestTarget } from './security.js';
 import { CircuitError } from '../engine/circuit/errors.js';
 import { EditSession, RefusedEdit, SaveError, type RunningNode, type SessionLimits } from './session.js';

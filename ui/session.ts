@@ -17,7 +17,7 @@ import { CircuitError } from '../engine/circuit/errors.js';
 import { MODELS } from '../engine/models/registry.js';
 import { INTERNAL_UNIT, toInternal } from '../engine/units.js';
 import { planSave, writePlan, SaveError, type SavePlan } from './save.js';
-import { installedCircuits, type InstalledCircuit } from '../cli/packages.js';
+import { installedCircuits, type InstalledCircuit } from '../sharing/packages.js';
 import { LiveBudget, estimateSynapses, isStructuralEdit, type Addition, type BudgetLimits } from './security.js';
 
 export { isStructuralEdit };

@@ -6,7 +6,7 @@ import { fstatSync } from 'node:fs';
 import type { Device } from '../devices.js';
 import type { DefinitionSource } from '../codec/definitions.js';
 import { DEFAULT_QOS, type GuardEndpoint, type QoS, type Transport } from '../transport/transport.js';
-import { topicWire, type TopicOutOptions } from '../../extensions/io/ros-topic.js';
+import { topicWire, type TopicOutOptions } from '../io/ros-topic.js';
 import type { NodeSpec } from '../../extensions/host.js';
 import type { GuardChannel } from './protocol.js';
 

@@ -3,13 +3,13 @@
 // `command` port ({ values, safe }: one number per value path). The bridge's topic bindings are nodes
 // of these two types, created through the same API as any other extension.
 import { Observable } from 'rxjs';
-import { defineExtension, type PortValue } from '../api.js';
-import { createCodec, type Codec } from '../../bridge/codec/cdr.js';
-import { definitionsFor, type DefinitionSource } from '../../bridge/codec/definitions.js';
-import { compileFieldPath, FORBIDDEN_SEGMENTS, type FieldPath } from '../../bridge/fieldpath.js';
+import { defineExtension, type PortValue } from '../../extensions/api.js';
+import { createCodec, type Codec } from '../codec/cdr.js';
+import { definitionsFor, type DefinitionSource } from '../codec/definitions.js';
+import { compileFieldPath, FORBIDDEN_SEGMENTS, type FieldPath } from '../fieldpath.js';
 import { mergePatch } from '../../engine/circuit/merge.js';
-import { publishedAs } from '../../bridge/stamped.js';
-import { DEFAULT_QOS, SENSOR_QOS, type Publisher, type QoS } from '../../bridge/transport/transport.js';
+import { publishedAs } from '../stamped.js';
+import { DEFAULT_QOS, SENSOR_QOS, type Publisher, type QoS } from '../transport/transport.js';
 import { need, type IoContext } from './context.js';
 
 const qosSchema = {

@@ -2,7 +2,7 @@
 // field of a device, `device_out` writes its command's values to the device's output fields. The
 // bridge's device bindings are nodes of these two types.
 import { map } from 'rxjs';
-import { defineExtension } from '../api.js';
+import { defineExtension } from '../../extensions/api.js';
 import { need, type IoContext } from './context.js';
 import type { Command } from './ros-topic.js';
 

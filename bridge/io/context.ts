@@ -2,10 +2,10 @@
 // transport and devices, counters, a failure report that never throws into RxJS, and the bridge's
 // clock for message stamps. Third-party extensions may use these too (they are in the context the
 // host passes every node); they are optional there, so an extension checks before use.
-import type { ExtensionContext } from '../api.js';
-import type { Device } from '../../bridge/devices.js';
-import type { Transport } from '../../bridge/transport/transport.js';
-import type { DefinitionSource } from '../../bridge/codec/definitions.js';
+import type { ExtensionContext } from '../../extensions/api.js';
+import type { Device } from '../devices.js';
+import type { Transport } from '../transport/transport.js';
+import type { DefinitionSource } from '../codec/definitions.js';
 
 export interface IoContext extends ExtensionContext {
   readonly transport?: Transport;
