@@ -8,7 +8,9 @@ process.env.FLUX_SKIP_LOG ??= join(tmpdir(), `flux-skips-${process.pid}.jsonl`);
 
 export default defineConfig({
   test: {
-    include: ['tests/**/*.test.ts'],
+    // Integration suites live in tests/; unit tests live beside their modules (bridge/limits.test.ts).
+    include: ['**/*.test.ts'],
+    exclude: ['**/node_modules/**', 'dist/**', 'out/**', 'test-artifacts/**', 'library/**', 'examples/**', 'tmp/**'],
     // Suites simulate real networks (COBA is 4000 neurons for 1 s); two cores, so keep workers at two.
     testTimeout: 120_000,
     hookTimeout: 120_000,

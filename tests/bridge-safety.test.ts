@@ -2,7 +2,7 @@
 // are in tests/stall.test.ts): non-finite neuron state is a failed tick that names the population,
 // a loop below its real-time bound publishes safe values, and holdSafe() stops the robot before work
 // that may outlast a tick and keeps it stopped until the loop has caught up.
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Engine } from '../engine/engine.js';
 import type { Backend } from '../engine/backends/backend.js';
 import { loadFlat } from '../engine/circuit/resolve.js';
@@ -10,7 +10,7 @@ import { Bridge, type BridgeConfig } from '../bridge/bridge.js';
 import { MemoryTransport } from '../bridge/transport/memory.js';
 import { DEFAULT_QOS, SENSOR_QOS } from '../bridge/transport/transport.js';
 import { createCodec } from '../bridge/codec/cdr.js';
-import { libraryCircuit } from './helpers.js';
+import { libraryCircuit, EVENTUALLY } from './helpers.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const rate = { kind: 'rate' as const, tau: 100, rateMax: 100, min: 0, max: 1 };
@@ -62,15 +62,17 @@ describe('bridge safety rules', () => {
     const r = rig();
     cleanup = r.stop;
     r.bridge.start();
-    await sleep(800);
-    expect(r.cmds.at(-1)!.x, 'driving before').toBeGreaterThan(0.05);
+    await vi.waitFor(() => expect(r.cmds.at(-1)?.x, 'driving before').toBeGreaterThan(0.05), EVENTUALLY);
     // A NaN resting potential behind every check (as a diverging model would make): the left sensor
     // neurons' state becomes NaN for good, and they never spike again.
     const pop = r.engine.circuit.populations.find((p) => p.name === 'sensor_left')!;
     (pop.params as Record<string, number>).v_rest = NaN;
     r.engine.backend.apply({ kind: 'set_params', population: 'sensor_left', params: {} }, r.engine.circuit);
     const at = performance.now();
-    await sleep(500);
+    await vi.waitFor(() => {
+      expect(r.errors.join('\n')).toMatch(/population sensor_left: neuron \d+ has v = NaN/);
+      expect(r.cmds.filter((c) => c.at > at + 250).length).toBeGreaterThan(5);
+    }, EVENTUALLY);
     expect(r.errors.join('\n')).toMatch(/population sensor_left: neuron \d+ has v = NaN/);
     expect(r.bridge.stats.errors).toBeGreaterThan(0);
     const after = r.cmds.filter((c) => c.at > at + 250);
@@ -82,8 +84,7 @@ describe('bridge safety rules', () => {
     const r = rig({ minRealtimeFactor: 0.5 });
     cleanup = r.stop;
     r.bridge.start();
-    await sleep(800);
-    expect(r.cmds.at(-1)!.x).toBeGreaterThan(0.05);
+    await vi.waitFor(() => expect(r.cmds.at(-1)?.x).toBeGreaterThan(0.05), EVENTUALLY);
     expect(r.bridge.unsafeReason).toBeNull();
     // Every 5 ms tick now takes 12 ms: about 0.3x real time.
     const step = r.engine.step.bind(r.engine);
@@ -92,16 +93,18 @@ describe('bridge safety rules', () => {
       while (performance.now() < end);
       return step(n);
     }) as typeof r.engine.step;
-    await sleep(600);
-    expect(r.bridge.unsafeReason).toMatch(/runs at 0\.\d+x real time/);
+    await vi.waitFor(() => expect(r.bridge.unsafeReason).toMatch(/runs at 0\.\d+x real time/), EVENTUALLY);
     const at = performance.now();
-    await sleep(300);
+    await vi.waitFor(() => expect(r.cmds.filter((c) => c.at > at).length).toBeGreaterThan(3), EVENTUALLY);
     const slow = r.cmds.filter((c) => c.at > at);
     expect(slow.length).toBeGreaterThan(3);
     expect(slow.every((c) => c.x === 0)).toBe(true);
     // Fast again: driving again once the window has caught up.
     r.engine.step = step;
-    await sleep(800);
+    await vi.waitFor(() => {
+      expect(r.bridge.unsafeReason).toBeNull();
+      expect(r.cmds.at(-1)!.x).toBeGreaterThan(0.05);
+    }, EVENTUALLY);
     expect(r.bridge.unsafeReason).toBeNull();
     expect(r.cmds.at(-1)!.x).toBeGreaterThan(0.05);
   });
@@ -110,17 +113,21 @@ describe('bridge safety rules', () => {
     const r = rig();
     cleanup = r.stop;
     r.bridge.start();
-    await sleep(800);
-    expect(r.cmds.at(-1)!.x).toBeGreaterThan(0.05);
+    await vi.waitFor(() => expect(r.cmds.at(-1)?.x).toBeGreaterThan(0.05), EVENTUALLY);
     const n = r.cmds.length;
     r.bridge.holdSafe('a structural live edit');
+    // "At once": one turn of the event loop delivers it (not a wait for time).
     await sleep(0);
     expect(r.cmds.length).toBeGreaterThan(n);
     expect(r.cmds.at(-1)!.x).toBe(0);
     expect(r.bridge.unsafeReason).toBe('recovering from a stall (a structural live edit)');
+    // Kept: held for a stretch of real time shorter than the watchdog period (the point of the check).
     await sleep(40);
     expect(r.cmds.at(-1)!.x, 'still held within the watchdog period').toBe(0);
-    await sleep(400);
+    await vi.waitFor(() => {
+      expect(r.bridge.unsafeReason).toBeNull();
+      expect(r.cmds.at(-1)!.x).toBeGreaterThan(0.05);
+    }, EVENTUALLY);
     expect(r.bridge.unsafeReason).toBeNull();
     expect(r.cmds.at(-1)!.x).toBeGreaterThan(0.05);
   });

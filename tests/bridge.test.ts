@@ -1,6 +1,6 @@
 // The stream layer end to end through the memory transport: LaserScan in, Twist out, computed by the
 // Braitenberg circuit on the CPU engine in real time; staleness, the watchdog and bad input.
-import { describe, it, expect, afterEach } from 'vitest';
+import { describe, it, expect, afterEach, vi } from 'vitest';
 import { Engine } from '../engine/engine.js';
 import type { Backend } from '../engine/backends/backend.js';
 import { loadFlat } from '../engine/circuit/resolve.js';
@@ -8,7 +8,7 @@ import { Bridge, type BridgeConfig } from '../bridge/bridge.js';
 import { MemoryTransport } from '../bridge/transport/memory.js';
 import { SENSOR_QOS, DEFAULT_QOS } from '../bridge/transport/transport.js';
 import { createCodec } from '../bridge/codec/cdr.js';
-import { example, libraryCircuit } from './helpers.js';
+import { example, libraryCircuit, EVENTUALLY } from './helpers.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const rate = { kind: 'rate' as const, tau: 100, rateMax: 100, min: 0, max: 1 };
@@ -63,11 +63,22 @@ afterEach(async () => {
   cleanup = null;
 });
 
-/** Publishes the scan every 20 ms for `ms`. */
+/** Publishes the scan every 20 ms (the sensor's rate) for `ms`. */
 async function drive(send: (r: number[]) => void, ranges: number[], ms: number) {
   for (let t = 0; t < ms; t += 20) {
     send(ranges);
     await sleep(20);
+  }
+}
+
+/** Publishes the scan every 20 ms until `check` passes (it throws until then): the loop's response as an event. */
+async function driveUntil(send: (r: number[]) => void, ranges: number[], check: () => void) {
+  send(ranges);
+  const sensor = setInterval(() => send(ranges), 20);
+  try {
+    await vi.waitFor(check, EVENTUALLY);
+  } finally {
+    clearInterval(sensor);
   }
 }
 
@@ -76,9 +87,12 @@ describe('bridge (memory transport, Braitenberg circuit)', () => {
     const r = rig();
     cleanup = () => r.bridge.stop();
     r.bridge.start();
-    await drive(r.send, [3, 3, 3, 3, 0.3, 0.3, 0.3, 0.3], 1200);
+    await driveUntil(r.send, [3, 3, 3, 3, 0.3, 0.3, 0.3, 0.3], () => expect(r.cmds.at(-1)).toMatchObject({ x: expect.toSatisfy((x: number) => x > 0.05), z: expect.toSatisfy((z: number) => z < -0.05) }));
     const left = r.cmds.at(-1)!;
-    await drive(r.send, [0.3, 0.3, 0.3, 0.3, 3, 3, 3, 3], 1200);
+    await driveUntil(r.send, [0.3, 0.3, 0.3, 0.3, 3, 3, 3, 3], () => {
+      expect(r.cmds.at(-1)).toMatchObject({ x: expect.toSatisfy((x: number) => x > 0.05), z: expect.toSatisfy((z: number) => z > 0.05) });
+      expect(r.bridge.stats.ticks).toBeGreaterThan(300);
+    });
     const right = r.cmds.at(-1)!;
     expect(left.x).toBeGreaterThan(0.05);
     expect(right.x).toBeGreaterThan(0.05);
@@ -93,12 +107,13 @@ describe('bridge (memory transport, Braitenberg circuit)', () => {
     const r = rig();
     cleanup = () => r.bridge.stop();
     r.bridge.start();
-    await drive(r.send, [3, 3, 3, 3, 0.3, 0.3, 0.3, 0.3], 800);
+    await driveUntil(r.send, [3, 3, 3, 3, 0.3, 0.3, 0.3, 0.3], () => expect(Math.abs(r.cmds.at(-1)!.z)).toBeGreaterThan(0.05));
     expect(Math.abs(r.cmds.at(-1)!.z)).toBeGreaterThan(0.05);
     const lastScan = performance.now();
-    await sleep(400);
     // Delivery of the last scan and the 20 ms publish period add a little to the 200 ms timeout.
-    const after = r.cmds.filter((c) => c.at > lastScan + 200 + 60);
+    const late = () => r.cmds.filter((c) => c.at > lastScan + 200 + 60);
+    await vi.waitFor(() => expect(late().length).toBeGreaterThan(2), EVENTUALLY);
+    const after = late();
     expect(after.length).toBeGreaterThan(2);
     expect(after.every((c) => c.x === 0 && c.z === 0)).toBe(true);
     // Before the timeout it was still driving.
@@ -109,7 +124,7 @@ describe('bridge (memory transport, Braitenberg circuit)', () => {
     const r = rig();
     cleanup = () => r.bridge.stop();
     r.bridge.start();
-    await drive(r.send, [3, 3, 3, 3, 0.3, 0.3, 0.3, 0.3], 600);
+    await driveUntil(r.send, [3, 3, 3, 3, 0.3, 0.3, 0.3, 0.3], () => expect(r.cmds.at(-1)?.x).toBeGreaterThan(0));
     let release!: () => void;
     const step = r.engine.step.bind(r.engine);
     (r.engine as { step: (n?: number) => unknown }).step = () => new Promise<void>((res) => (release = res));
@@ -123,7 +138,7 @@ describe('bridge (memory transport, Braitenberg circuit)', () => {
     expect(r.cmds.filter((c) => c.at > safe!.at).every((c) => c.x === 0 && c.z === 0)).toBe(true);
     (r.engine as { step: typeof step }).step = step;
     release();
-    await drive(r.send, [3, 3, 3, 3, 0.3, 0.3, 0.3, 0.3], 400);
+    await driveUntil(r.send, [3, 3, 3, 3, 0.3, 0.3, 0.3, 0.3], () => expect(r.cmds.at(-1)!.x).toBeGreaterThan(0));
     expect(r.cmds.at(-1)!.x).toBeGreaterThan(0);
   });
 
@@ -133,7 +148,7 @@ describe('bridge (memory transport, Braitenberg circuit)', () => {
     (r.bridge as unknown as { config: { onError?: (m: string) => void } }).config.onError = (m) => errors.push(m);
     cleanup = () => r.bridge.stop();
     r.bridge.start();
-    await drive(r.send, [3, 3, 3, 3, 0.3, 0.3, 0.3, 0.3], 600);
+    await driveUntil(r.send, [3, 3, 3, 3, 0.3, 0.3, 0.3, 0.3], () => expect(r.cmds.at(-1)?.x).toBeGreaterThan(0));
     const step = r.engine.step.bind(r.engine);
     (r.engine as { step: (n?: number) => unknown }).step = () => Promise.reject(new Error('device lost'));
     const failedAt = performance.now();
@@ -144,7 +159,7 @@ describe('bridge (memory transport, Braitenberg circuit)', () => {
     expect(during.length).toBeGreaterThan(0);
     expect(during.every((c) => c.x === 0 && c.z === 0)).toBe(true);
     (r.engine as { step: typeof step }).step = step;
-    await drive(r.send, [3, 3, 3, 3, 0.3, 0.3, 0.3, 0.3], 500);
+    await driveUntil(r.send, [3, 3, 3, 3, 0.3, 0.3, 0.3, 0.3], () => expect(r.cmds.at(-1)!.x).toBeGreaterThan(0));
     expect(r.cmds.at(-1)!.x).toBeGreaterThan(0);
   });
 
@@ -152,12 +167,15 @@ describe('bridge (memory transport, Braitenberg circuit)', () => {
     const r = rig();
     cleanup = () => r.bridge.stop();
     r.bridge.start();
-    await drive(r.send, [3, 3, 3, 3, 0.3, 0.3, 0.3, 0.3], 400);
+    await driveUntil(r.send, [3, 3, 3, 3, 0.3, 0.3, 0.3, 0.3], () => expect(r.cmds.at(-1)?.x).toBeGreaterThan(0));
     r.pub.publish(Uint8Array.of(0, 1, 0, 0, 9, 9));
     r.send([3, 3, 3, NaN, 0.3, 0.3, 0.3, 0.3]);
     r.send([3, 3, 3, 3, 0.3, 0.3, 0.3, 99]);
-    await sleep(100);
     // One scan feeds two inputs, so each bad scan counts twice (or once, when only one half is bad).
+    await vi.waitFor(() => expect(r.bridge.stats.malformed + r.bridge.stats.nonFinite + r.bridge.stats.outOfRange).toBeGreaterThanOrEqual(4), EVENTUALLY);
+    // A few output periods more, in which a bad value that got through would have been published.
+    const seen = r.cmds.length;
+    await vi.waitFor(() => expect(r.cmds.length).toBeGreaterThan(seen + 3), EVENTUALLY);
     expect(r.bridge.stats.malformed).toBe(2);
     expect(r.bridge.stats.nonFinite).toBe(1);
     expect(r.bridge.stats.outOfRange).toBe(1);
@@ -169,7 +187,7 @@ describe('bridge (memory transport, Braitenberg circuit)', () => {
     cleanup = () => r.bridge.stop();
     r.bridge.start();
     // Nothing in range on the right (+inf), something closer than the minimum on the left (-inf).
-    await drive(r.send, [Infinity, Infinity, Infinity, Infinity, -Infinity, -Infinity, -Infinity, -Infinity], 700);
+    await driveUntil(r.send, [Infinity, Infinity, Infinity, Infinity, -Infinity, -Infinity, -Infinity, -Infinity], () => expect(r.cmds.at(-1)!.z).toBeLessThan(-0.2));
     expect(r.bridge.stats.nonFinite).toBe(0);
     expect(r.bridge.stats.outOfRange).toBe(0);
     expect(r.bridge.staleInputs()).toEqual([]);
@@ -180,11 +198,14 @@ describe('bridge (memory transport, Braitenberg circuit)', () => {
   it('stop() publishes the safe command and closes the topics', async () => {
     const r = rig();
     r.bridge.start();
-    await drive(r.send, [3, 3, 3, 3, 0.3, 0.3, 0.3, 0.3], 500);
+    await driveUntil(r.send, [3, 3, 3, 3, 0.3, 0.3, 0.3, 0.3], () => expect(r.cmds.at(-1)?.x).toBeGreaterThan(0));
+    const driving = r.cmds.length;
     await r.bridge.stop();
-    await sleep(20);
+    // The safe command is delivered asynchronously.
+    await vi.waitFor(() => expect(r.cmds.length).toBeGreaterThan(driving), EVENTUALLY);
     expect(r.cmds.at(-1)).toMatchObject({ x: 0, z: 0 });
     const n = r.cmds.length;
+    // Kept: a window of real time in which no timer of the stopped bridge (watchdog, outputs) may publish.
     await sleep(100);
     expect(r.cmds.length).toBe(n);
   });
@@ -202,17 +223,20 @@ describe('bridge on simulated time (/clock)', () => {
     const pub = transport.advertise('/clock', 'rosgraph_msgs/msg/Clock', DEFAULT_QOS);
     const at = (ms: number) => pub.publish(clockCodec.encode({ clock: { sec: Math.floor(ms / 1000), nanosec: Math.round((ms % 1000) * 1e6) } }));
     bridge.start();
-    await sleep(50);
+    // caughtUp(t): every tick due by simulated time t has run and its messages are delivered.
+    await bridge.caughtUp(0);
     expect(engine.backend.stepIndex).toBe(0); // no /clock yet: no tick
     at(1000); // the simulation starts at t = 1 s
-    await sleep(30);
+    await vi.waitFor(() => expect(clock.started).toBe(true), EVENTUALLY);
+    await bridge.caughtUp(1000);
     // The engine starts at the first simulated time it sees: nothing to catch up from zero.
     expect(engine.backend.stepIndex).toBe(0);
     const base = engine.backend.stepIndex;
     const seen: number[] = [];
     for (let t = 1000; t <= 1100; t += 10) {
       at(t);
-      await sleep(15);
+      await vi.waitFor(() => expect(clock.now()).toBe(t), EVENTUALLY);
+      await bridge.caughtUp(t);
       // dt 1 ms: engine steps since the start never exceed simulated milliseconds since the start.
       seen.push(engine.backend.stepIndex - base - (t - 1000));
     }
@@ -222,11 +246,13 @@ describe('bridge on simulated time (/clock)', () => {
     // A jump of 200 ms is caught up (run, not skipped). While the engine is more than watchdogMs of
     // simulated time behind, the watchdog may send a safe command: whether it does depends on speed.
     at(1300);
-    await sleep(300);
+    await vi.waitFor(() => expect(clock.now()).toBe(1300), EVENTUALLY);
+    await bridge.caughtUp(1300);
     expect(engine.backend.stepIndex - base).toBe(300);
     // Paused simulation: no ticks, and no trip (no simulated time passes).
     const trips = bridge.stats.watchdogTrips;
     const paused = engine.backend.stepIndex;
+    // Kept: real time must pass while simulated time does not (the point of the check).
     await sleep(200);
     expect(engine.backend.stepIndex).toBe(paused);
     expect(bridge.stats.watchdogTrips).toBe(trips);

@@ -6,7 +6,7 @@ import { closeSync, fstatSync, mkdtempSync, openSync, readFileSync, rmSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Observable } from 'rxjs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Bridge } from '../bridge/bridge.js';
 import type { Device } from '../bridge/devices.js';
 import { SafetyGuard } from '../bridge/safety/guard.js';
@@ -14,7 +14,7 @@ import { MemoryTransport } from '../bridge/transport/memory.js';
 import type { Backend } from '../engine/backends/backend.js';
 import { loadFlat } from '../engine/circuit/resolve.js';
 import { Engine } from '../engine/engine.js';
-import { libraryCircuit } from './helpers.js';
+import { libraryCircuit, EVENTUALLY, ticksPass } from './helpers.js';
 import { writeFileSync } from 'node:fs';
 import { loadBridge, prepareExtensions } from '../bridge/config.js';
 import { createCodec } from '../bridge/codec/cdr.js';
@@ -82,18 +82,20 @@ describe('the guard thread', () => {
     const dev = lateDevice(file.fd);
     const bridge = bridgeWith(dev);
     bridge.start();
-    await sleep(300);
+    await ticksPass(bridge.stats, 100);
     dev.connected = true;
-    // The bridge refreshes the guard's channels every 0.5 s.
+    // Kept: the bridge refreshes the guard's channels every 0.5 s of wall time (performance.now() in
+    // bridge.ts, no clock to inject) and nothing observable says the refresh happened.
     await sleep(800);
     expect(readFileSync(file.path, 'utf8')).toBe('');
     freeze(400);
     const text = readFileSync(file.path, 'utf8');
     // Tripped 50 ms into the freeze, then once per output period (50 ms at 20 Hz): about 7 frames.
     expect(text.split('\n').filter((l) => l === 'SAFE 0').length).toBeGreaterThanOrEqual(4);
-    await sleep(100);
-    expect(bridge.stats.guardTrips).toBeGreaterThanOrEqual(1);
-    expect(bridge.unsafeReason).toMatch(/recovering from a stall/);
+    await vi.waitFor(() => {
+      expect(bridge.stats.guardTrips).toBeGreaterThanOrEqual(1);
+      expect(bridge.unsafeReason).toMatch(/recovering from a stall/);
+    }, EVENTUALLY);
   });
 
   it('a handed-over guard (hot swap) holds the outputs safe without any loop until it is closed', async () => {
@@ -102,15 +104,17 @@ describe('the guard thread', () => {
     dev.connected = true;
     const bridge = bridgeWith(dev);
     bridge.start();
-    await sleep(300);
+    await ticksPass(bridge.stats, 100);
     const held = bridge.handOverGuard();
     expect(held).not.toBeNull();
     await bridge.stop();
+    // Kept: the frames' rate over real time (one per output period, with nothing else running) is the point.
     await sleep(300);
     const during = readFileSync(file.path, 'utf8').split('\n').filter((l) => l === 'SAFE 0').length;
     expect(during, 'about one frame per 50 ms').toBeGreaterThanOrEqual(3);
     await held!.close();
     const closed = readFileSync(file.path, 'utf8').length;
+    // Kept: a window of real time in which a guard still running would have written several frames.
     await sleep(200);
     expect(readFileSync(file.path, 'utf8').length, 'nothing after close').toBe(closed);
   });
@@ -123,6 +127,7 @@ describe('the guard thread', () => {
     cleanups.push(() => guard.close());
     await guard.ready;
     guard.hold();
+    // Kept: a window of real time in which the guard would have written (every 10 ms) to a wrong descriptor.
     await sleep(150);
     expect(readFileSync(a.path, 'utf8')).toBe('');
     guard.emitNow();

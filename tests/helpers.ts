@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { vi, expect } from 'vitest';
 import { Engine } from '../engine/engine.js';
 import { loadFlat, resolveModulePath } from '../engine/circuit/resolve.js';
 
@@ -32,4 +33,16 @@ export function engineFromText(yaml: string, options: ConstructorParameters<type
 
 export function spikeCounts(e: Engine): Record<string, number> {
   return Object.fromEntries(Object.entries(e.backend.recording().populations).map(([k, p]) => [k, p.spikeSteps.length]));
+}
+
+/** How long and how often vi.waitFor polls for an event a test waits on (a loaded 2-core machine is slow). */
+export const EVENTUALLY = { timeout: 10_000, interval: 5 };
+
+/**
+ * Resolves once `n` more ticks of a running bridge have passed: a window counted in the loop's own
+ * work rather than in wall-clock milliseconds, so a loaded machine stretches it instead of shortening it.
+ */
+export async function ticksPass(stats: { readonly ticks: number }, n: number, timeout = 20_000): Promise<void> {
+  const from = stats.ticks;
+  await vi.waitFor(() => expect(stats.ticks - from).toBeGreaterThanOrEqual(n), { timeout, interval: 2 });
 }

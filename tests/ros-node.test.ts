@@ -1,7 +1,7 @@
 // Flux as a robot node: ROS command-line arguments, parameters that apply live, hot swaps, and the
 // signal handling that leaves the robot stopped. The memory transport and the FAKE rclnodejs
 // (tests/fakes/rclnodejs.ts) stand in for ROS 2, which cannot be installed here.
-import { describe, it, expect, afterEach } from 'vitest';
+import { describe, it, expect, afterEach, vi } from 'vitest';
 import { spawn } from 'node:child_process';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,10 +12,9 @@ import { MemoryGraph, MemoryTransport } from '../bridge/transport/memory.js';
 import { SENSOR_QOS, DEFAULT_QOS } from '../bridge/transport/transport.js';
 import { createCodec } from '../bridge/codec/cdr.js';
 import { fakeRclnodejs } from './fakes/rclnodejs.js';
-import { ROOT, example, tempDir, libraryCircuit } from './helpers.js';
+import { ROOT, example, tempDir, libraryCircuit, EVENTUALLY, ticksPass } from './helpers.js';
 
 const BRIDGE = example('bridges/braitenberg.yaml');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const scanCodec = createCodec('sensor_msgs/msg/LaserScan');
 const twistCodec = createCodec('geometry_msgs/msg/Twist');
 const stampedCodec = createCodec('geometry_msgs/msg/TwistStamped');
@@ -89,9 +88,13 @@ describe('Flux node on the memory transport', () => {
     node = await FluxNode.start({ bridge: BRIDGE, transport: 'memory', graph, backend: 'cpu', threads: 1, log: () => undefined, rosArgs: ['--ros-args', '-r', '__node:=brain', '-r', '__ns:=/robot1', '-r', 'cmd_vel:=base/cmd_vel', '-p', 'tick_hz:=200.0'] });
     expect(node.resolve('scan')).toBe('/robot1/scan');
     expect(node.bridge.settings.tickHz).toBe(200);
-    await sleep(800);
+    const commands = () => r.got.get('/robot1/base/cmd_vel')!.map((b) => twistCodec.decode(b) as { linear: { x: number }; angular: { z: number } });
+    await vi.waitFor(() => {
+      expect(commands().length).toBeGreaterThan(10);
+      expect(commands().at(-1)!.angular.z).toBeLessThan(-0.05);
+    }, EVENTUALLY);
     r.stop();
-    const cmds = r.got.get('/robot1/base/cmd_vel')!.map((b) => twistCodec.decode(b) as { linear: { x: number }; angular: { z: number } });
+    const cmds = commands();
     expect(cmds.length).toBeGreaterThan(10);
     // Obstacle on the left (ranges[180:360] near): the crossed wiring turns the robot right (angular.z < 0).
     expect(cmds.at(-1)!.angular.z).toBeLessThan(-0.05);
@@ -104,13 +107,13 @@ describe('Flux node on the memory transport', () => {
     r.listen('/cmd_vel', 'geometry_msgs/msg/Twist');
     r.listen('/base/cmd_vel', 'geometry_msgs/msg/TwistStamped');
     node = await FluxNode.start({ bridge: BRIDGE, transport: 'memory', graph, backend: 'cpu', threads: 1, log: () => undefined, rosArgs: ['--ros-args', '-p', 'tick_hz:=200.0'] });
-    await sleep(500);
+    await ticksPass(node.bridge.stats, 50);
     expect(node.params.set('tick_hz', 100)).toEqual({ successful: true, reason: '' });
     expect(node.bridge.settings.tickHz).toBe(100);
-    // The rate, from the time that really passed (a loaded machine stretches sleeps).
+    // The rate, from the time that 30 ticks really took (the rate is wall-clock time by definition).
     const ticks = node.bridge.stats.ticks;
     const t0 = performance.now();
-    await sleep(300);
+    await ticksPass(node.bridge.stats, 30);
     const rate = ((node.bridge.stats.ticks - ticks) / (performance.now() - t0)) * 1000;
     expect(rate).toBeGreaterThan(50);
     expect(rate).toBeLessThan(130);
@@ -119,9 +122,12 @@ describe('Flux node on the memory transport', () => {
     // TwistStamped listener on the same topic takes over.
     r.listen('/cmd_vel', 'geometry_msgs/msg/TwistStamped', 'stamped on /cmd_vel');
     expect(node.params.set('outputs.cmd_vel.stamped', true).successful).toBe(true);
-    await sleep(5); // deliveries are asynchronous (setImmediate)
+    // Deliveries are asynchronous (setImmediate, in order): once a stamped message has arrived, every
+    // Twist sent before the switch has too. Then no Twist may come while five more stamped ones do.
+    await vi.waitFor(() => expect(r.got.get('stamped on /cmd_vel')!.length).toBeGreaterThan(0), EVENTUALLY);
     const twists = r.got.get('/cmd_vel')!.length;
-    await sleep(50);
+    const stampedSoFar = r.got.get('stamped on /cmd_vel')!.length;
+    await vi.waitFor(() => expect(r.got.get('stamped on /cmd_vel')!.length).toBeGreaterThan(stampedSoFar + 5), EVENTUALLY);
     expect(r.got.get('/cmd_vel')!.length).toBe(twists);
     const last = twistCodec.decode(r.got.get('/cmd_vel')!.at(-1)!) as { linear: { x: number }; angular: { z: number } };
     expect([last.linear.x, last.angular.z]).toEqual([0, 0]);
@@ -137,9 +143,14 @@ describe('Flux node on the memory transport', () => {
 
     // Moving the output: the old topic's last message is the safe command, then nothing more there.
     expect(node.params.set('outputs.cmd_vel.topic', '/base/cmd_vel').successful).toBe(true);
-    await sleep(5);
+    // As above: the first message on the new topic comes after the old topic's last one.
+    await vi.waitFor(() => expect(r.got.get('/base/cmd_vel')!.length).toBeGreaterThan(0), EVENTUALLY);
     const oldCount = r.got.get('stamped on /cmd_vel')!.length;
-    await sleep(300);
+    await vi.waitFor(() => {
+      expect(r.got.get('/base/cmd_vel')!.length).toBeGreaterThan(5);
+      const last = stampedCodec.decode(r.got.get('/base/cmd_vel')!.at(-1)!) as { twist: { angular: { z: number } } };
+      expect(last.twist.angular.z).toBeLessThan(-0.05);
+    }, EVENTUALLY);
     r.stop();
     expect(r.got.get('stamped on /cmd_vel')!.length).toBe(oldCount);
     const stamped = r.got.get('/base/cmd_vel')!.map((b) => stampedCodec.decode(b) as { header: { stamp: { sec: number; nanosec: number }; frame_id: string }; twist: { angular: { z: number } } });
@@ -172,7 +183,7 @@ describe('Flux node on the memory transport', () => {
     const r = robot(graph, '/scan');
     r.listen('/moved', 'geometry_msgs/msg/Twist');
     node = await FluxNode.start({ bridge: BRIDGE, transport: 'memory', graph, backend: 'cpu', threads: 1, log: () => undefined, rosArgs: ['--ros-args', '-p', 'tick_hz:=200.0', '-p', 'outputs.cmd_vel.topic:=/moved'] });
-    await sleep(300);
+    await vi.waitFor(() => expect(r.got.get('/moved')!.length).toBeGreaterThan(0), EVENTUALLY);
     const before = node.engine;
     expect(node.params.set('circuit', circuit).successful).toBe(true);
     await node.settled();
@@ -182,7 +193,11 @@ describe('Flux node on the memory transport', () => {
     expect(node.bridge.settings.tickHz).toBe(200);
     const n = r.got.get('/moved')!.length;
     const ticks = node.bridge.stats.ticks;
-    await sleep(400);
+    const running = node;
+    await vi.waitFor(() => {
+      expect(running.bridge.stats.ticks - ticks).toBeGreaterThan(20);
+      expect(r.got.get('/moved')!.length).toBeGreaterThan(n + 5);
+    }, EVENTUALLY);
     r.stop();
     expect(node.bridge.stats.ticks - ticks).toBeGreaterThan(20);
     expect(r.got.get('/moved')!.length).toBeGreaterThan(n + 5);
@@ -199,13 +214,20 @@ describe('Flux node: hot swaps and shutdown keep the robot safe', () => {
     const r = robot(graph, '/scan');
     r.listen('/cmd_vel', 'geometry_msgs/msg/TwistStamped');
     node = await start(graph);
-    await sleep(500);
+    await vi.waitFor(() => expect(r.got.get('/cmd_vel')!.length).toBeGreaterThan(0), EVENTUALLY);
     const at = r.got.get('/cmd_vel')!.length;
     expect(node.params.set('backend', 'cpu').successful).toBe(true);
     await node.settled();
-    await sleep(400);
+    const since = () => r.got.get('/cmd_vel')!.slice(at).map((b) => stampedCodec.decode(b) as Stamped);
+    const zero = (m: Stamped) => m.twist.linear.x === 0 && m.twist.angular.z === 0;
+    // Wait until it drives again after the safe command (the assertions below, as events).
+    await vi.waitFor(() => {
+      const sent = since();
+      expect(sent.findIndex(zero)).toBeGreaterThanOrEqual(0);
+      expect(sent.slice(sent.findIndex(zero)).some((m) => m.twist.angular.z < -0.05)).toBe(true);
+    }, EVENTUALLY);
     r.stop();
-    const after = r.got.get('/cmd_vel')!.slice(at).map((b) => stampedCodec.decode(b) as Stamped);
+    const after = since();
     const firstZero = after.findIndex((m) => m.twist.linear.x === 0 && m.twist.angular.z === 0);
     expect(firstZero).toBeGreaterThanOrEqual(0);
     // ...and it drives again afterwards, stamped in the frame the parameter names.
@@ -218,11 +240,17 @@ describe('Flux node: hot swaps and shutdown keep the robot safe', () => {
     const r = robot(graph, '/scan');
     r.listen('/cmd_vel', 'geometry_msgs/msg/TwistStamped');
     node = await start(graph);
-    await sleep(400);
+    await vi.waitFor(() => expect(r.got.get('/cmd_vel')!.length).toBeGreaterThan(0), EVENTUALLY);
     const at = r.got.get('/cmd_vel')!.length;
     expect(node.params.set('use_sim_time', true).successful).toBe(true);
     await node.settled();
-    await sleep(1600);
+    // The watchdog runs on wall time (there is no simulated time to run it on): wait for its trip and
+    // three safe commands since the swap.
+    const swapped = node;
+    await vi.waitFor(() => {
+      expect(r.got.get('/cmd_vel')!.length - at).toBeGreaterThanOrEqual(3);
+      expect(swapped.bridge.stats.watchdogTrips).toBeGreaterThanOrEqual(1);
+    }, EVENTUALLY);
     r.stop();
     const after = r.got.get('/cmd_vel')!.slice(at).map((b) => stampedCodec.decode(b) as Stamped);
     expect(after.length).toBeGreaterThanOrEqual(3);
@@ -235,7 +263,7 @@ describe('Flux node: hot swaps and shutdown keep the robot safe', () => {
     const r = robot(graph, '/scan');
     r.listen('/cmd_vel', 'geometry_msgs/msg/TwistStamped');
     node = await start(graph);
-    await sleep(500);
+    await vi.waitFor(() => expect(r.got.get('/cmd_vel')!.length).toBeGreaterThan(0), EVENTUALLY);
     expect(node.params.set('backend', 'cpu').successful).toBe(true);
     const t0 = performance.now();
     const n = node;
@@ -243,9 +271,11 @@ describe('Flux node: hot swaps and shutdown keep the robot safe', () => {
     await n.shutdown();
     expect(performance.now() - t0).toBeLessThan(1000);
     r.stop();
-    await sleep(20);
-    const last = stampedCodec.decode(r.got.get('/cmd_vel')!.at(-1)!) as Stamped;
-    expect([last.twist.linear.x, last.twist.angular.z]).toEqual([0, 0]);
+    // Delivered asynchronously: nothing is published after the shutdown, so the last message settles.
+    await vi.waitFor(() => {
+      const last = stampedCodec.decode(r.got.get('/cmd_vel')!.at(-1)!) as Stamped;
+      expect([last.twist.linear.x, last.twist.angular.z]).toEqual([0, 0]);
+    }, EVENTUALLY);
   });
 });
 
@@ -294,7 +324,7 @@ describe('signals', () => {
         const t = setTimeout(() => reject(new Error(`no "running" line in 20 s: ${out}`)), 20_000);
         child.stdout.on('data', () => /flux: running/.test(out) && (clearTimeout(t), resolve()));
       });
-      await sleep(300);
+      // The signal handlers are installed before the "running" line is printed.
       const t0 = performance.now();
       child.kill(signal);
       const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));

@@ -2,13 +2,12 @@
 import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { compileFieldPath, FieldPathError } from '../bridge/fieldpath.js';
-import { stampedVariant, publishedAs } from '../bridge/stamped.js';
-import { topicWire } from '../bridge/io/ros-topic.js';
-import { createCodec } from '../bridge/codec/cdr.js';
-import { definitionsFor } from '../bridge/codec/definitions.js';
-import { ROOT } from './helpers.js';
+import { fileURLToPath } from 'node:url';
+import { compileFieldPath, FieldPathError } from './fieldpath.js';
+import { createCodec } from './codec/cdr.js';
+import { definitionsFor } from './codec/definitions.js';
 
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
 interface Golden { type: string; value: Record<string, unknown>; hex: string }
 const golden = JSON.parse(readFileSync(join(ROOT, 'tests/reference/cdr/golden.json'), 'utf8')) as Golden[];
 const TEST_MSGS = { dir: join(ROOT, 'tests/fixtures/msgs/test_msgs'), package: 'test_msgs' };
@@ -116,22 +115,6 @@ describe('field paths', () => {
     // A decoded message is read through its own fields only.
     const p = compileFieldPath('range_max', defs);
     expect(() => p.get(Object.create({ range_max: 3 }))).toThrow(/has no field "range_max"/);
-    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
-  });
-
-  it('a message type named like a prototype property has no stamped variant', () => {
-    for (const t of ['constructor', '__proto__', 'toString', 'geometry_msgs/constructor']) {
-      expect(stampedVariant(t), t).toBeNull();
-      expect(() => publishedAs(t, 'x', true), t).toThrow(/has no stamped variant/);
-    }
-    expect(stampedVariant('geometry_msgs/Twist')).toEqual({ type: 'geometry_msgs/msg/TwistStamped', field: 'twist' });
-  });
-
-  it("an output's fixed fields may not name prototype keys (they are merged into the message template)", () => {
-    const out = (fields: unknown) => topicWire({ topic: '/cmd', type: 'geometry_msgs/msg/Twist', paths: ['linear.x'], fields: fields as Record<string, unknown> });
-    expect(() => out(JSON.parse('{"__proto__": {"polluted": 1}}'))).toThrow(/fields.__proto__: "__proto__" is not allowed/);
-    expect(() => out({ angular: { constructor: 1 } })).toThrow(/fields.angular.constructor/);
-    expect(out({ angular: { z: 0.5 } }).template).toMatchObject({ angular: { z: 0.5 } });
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 });

@@ -4,10 +4,12 @@ import { describe, it, expect } from 'vitest';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
-import { createCodec, CodecError } from '../bridge/codec/cdr.js';
-import { definitionsFor, splitType, type Distro } from '../bridge/codec/definitions.js';
-import { ROOT } from './helpers.js';
-import { requires } from './requirements.js';
+import { fileURLToPath } from 'node:url';
+import { createCodec, CodecError } from './cdr.js';
+import { definitionsFor, splitType, type Distro } from './definitions.js';
+import { requires } from '../../tests/requirements.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 interface Golden { type: string; value: Record<string, unknown>; hex: string }
 const golden = JSON.parse(readFileSync(join(ROOT, 'tests/reference/cdr/golden.json'), 'utf8')) as Golden[];

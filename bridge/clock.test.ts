@@ -1,0 +1,112 @@
+// The bridge's clocks: WallClock on real time (its waits are what the tick rate rests on, so they are
+// measured, with bounds loose enough for a loaded machine), SimClock driven by /clock messages alone.
+import { describe, it, expect } from 'vitest';
+import { WallClock, SimClock } from './clock.js';
+import { createCodec } from './codec/cdr.js';
+import { MemoryTransport } from './transport/memory.js';
+import { DEFAULT_QOS } from './transport/transport.js';
+
+/** Resolves with true when `p` settles before the event loop has turned `turns` times. */
+async function settlesWithin(p: Promise<void>, turns = 5): Promise<boolean> {
+  let settled = false;
+  void p.then(() => (settled = true));
+  for (let k = 0; k < turns && !settled; k++) await new Promise((r) => setImmediate(r));
+  return settled;
+}
+
+describe('WallClock', () => {
+  it('reads performance.now(); ROS time is since the epoch; it is ready at once and does not catch up', async () => {
+    const clock = new WallClock();
+    const before = performance.now();
+    expect(clock.now()).toBeGreaterThanOrEqual(before);
+    expect(Math.abs(clock.rosTime() - Date.now())).toBeLessThan(1000);
+    expect(clock.catchUp).toBe(false);
+    expect(await settlesWithin(clock.ready(), 1)).toBe(true);
+    clock.close();
+  });
+
+  it('waitUntil resolves no earlier than the time asked for, and at once for a time already past', async () => {
+    const clock = new WallClock();
+    for (const ahead of [0.3, 2, 12]) {
+      const t = clock.now() + ahead;
+      await clock.waitUntil(t);
+      expect(clock.now()).toBeGreaterThanOrEqual(t);
+    }
+    expect(await settlesWithin(clock.waitUntil(clock.now() - 5))).toBe(true);
+    clock.close();
+  });
+
+  it('close() releases a pending wait at once, and later waits do not block', async () => {
+    const clock = new WallClock();
+    const far = clock.waitUntil(clock.now() + 60_000);
+    clock.close();
+    expect(await settlesWithin(far)).toBe(true);
+    expect(await settlesWithin(clock.waitUntil(clock.now() + 60_000))).toBe(true);
+  });
+});
+
+describe('SimClock', () => {
+  const codec = createCodec('rosgraph_msgs/msg/Clock');
+  const encode = (ms: number) => codec.encode({ clock: { sec: Math.floor(ms / 1000), nanosec: Math.round((ms % 1000) * 1e6) } });
+
+  /** A SimClock on an in-memory /clock, and a publish that resolves once the sample was delivered. */
+  function simulated(topic = '/clock') {
+    const transport = new MemoryTransport();
+    const clock = new SimClock(transport, topic);
+    const pub = transport.advertise(topic, 'rosgraph_msgs/msg/Clock', DEFAULT_QOS);
+    // Delivery is asynchronous (setImmediate); one more turn has run every subscriber.
+    const send = async (bytes: Uint8Array) => (pub.publish(bytes), await new Promise((r) => setImmediate(r)));
+    return { clock, at: (ms: number) => send(encode(ms)), send };
+  }
+
+  it('has no time before the first /clock message: not started, now() 0, and ready() waits for it', async () => {
+    const { clock, at } = simulated();
+    expect(clock.started).toBe(false);
+    expect(clock.now()).toBe(0);
+    expect(clock.catchUp).toBe(true);
+    const ready = clock.ready();
+    // Nothing is due before the first message, not even a time in the past.
+    const early = clock.waitUntil(-1000);
+    expect(await settlesWithin(ready)).toBe(false);
+    await at(1500.25);
+    expect(await settlesWithin(ready)).toBe(true);
+    expect(await settlesWithin(early)).toBe(true);
+    expect(clock.started).toBe(true);
+    expect(clock.now()).toBeCloseTo(1500.25, 6);
+    expect(clock.rosTime()).toBe(clock.now());
+    clock.close();
+  });
+
+  it('waitUntil resolves when simulated time reaches it, whatever the wall clock does', async () => {
+    const { clock, at } = simulated('/sim/clock');
+    await at(1000);
+    const w1010 = clock.waitUntil(1010);
+    const w1050 = clock.waitUntil(1050);
+    await at(1009);
+    expect(await settlesWithin(w1010)).toBe(false);
+    await at(1010);
+    expect(await settlesWithin(w1010)).toBe(true);
+    expect(await settlesWithin(w1050)).toBe(false);
+    // A jump releases every wait it passes.
+    await at(2000);
+    expect(await settlesWithin(w1050)).toBe(true);
+    expect(await settlesWithin(clock.waitUntil(1999))).toBe(true);
+    clock.close();
+  });
+
+  it('only moves forward, counts undecodable messages, and close() releases what waits', async () => {
+    const { clock, at, send } = simulated();
+    await at(5000);
+    await at(4000); // a reset of the simulation needs a restart of the bridge
+    expect(clock.now()).toBe(5000);
+    await send(Uint8Array.from([0, 1, 0, 0, 7]));
+    expect(clock.malformed).toBe(1);
+    expect(clock.now()).toBe(5000);
+    const pending = clock.waitUntil(9000);
+    clock.close();
+    expect(await settlesWithin(pending)).toBe(true);
+    // Unsubscribed: later messages no longer move it.
+    await at(6000);
+    expect(clock.now()).toBe(5000);
+  });
+});
