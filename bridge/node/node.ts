@@ -13,7 +13,7 @@ import type { GpuContext } from '../../engine/backends/webgpu/gpu.js';
 import { CircuitError } from '../../engine/circuit/errors.js';
 import { loadFlat } from '../../engine/circuit/resolve.js';
 import { Bridge, type BridgeConfig } from '../bridge.js';
-import { loadBridge, prepareExtensions, type LoadedBridge } from '../config.js';
+import { BRIDGE_DEFAULTS, loadBridge, prepareExtensions, type LoadedBridge } from '../config.js';
 import { SimClock, WallClock, type Clock } from '../clock.js';
 import { stampedVariant } from '../stamped.js';
 import { createDevice, type Device } from '../devices.js';
@@ -23,6 +23,7 @@ import { DdsTransport } from '../transport/dds.js';
 import { RosTransport, type RclnodejsModule } from '../transport/ros.js';
 import type { Transport } from '../transport/transport.js';
 import { LocalParameters, RosParameters, type ParamValue, type Parameters, type SetParametersResult } from './parameters.js';
+import { BINDING_PARAMS, SWAP_PARAMS, declareBindingParam, declareNodeParam, nodeParam } from './flux-params.js';
 import { parseRosArgs, resolveTopic, type RosArgs } from './rosargs.js';
 
 export interface FluxNodeOptions {
@@ -46,8 +47,6 @@ export interface FluxNodeOptions {
   gpu?: GpuContext;
   log?: (line: string) => void;
 }
-
-const HOT = new Set(['bridge', 'circuit', 'backend', 'use_sim_time']);
 
 interface Running {
   loaded: LoadedBridge;
@@ -128,25 +127,7 @@ export class FluxNode {
       params = new LocalParameters(args, nodeName, namespace);
     }
     try {
-      const str = (v: ParamValue) => v as string;
-      const bridgeFile = str(params.declare({ name: 'bridge', type: 'string', value: options.bridge, description: 'the bridge document (topics <-> circuit); changing it swaps in a new engine' }));
-      let loaded = loadBridge(bridgeFile);
-      const circuitFile = str(params.declare({ name: 'circuit', type: 'string', value: loaded.circuitFile, description: 'the circuit file (default: the one the bridge names); changing it swaps in a new engine' }));
-      if (circuitFile !== loaded.circuitFile) loaded = loadBridge(bridgeFile, circuitFile);
-      const backend = str(params.declare({ name: 'backend', type: 'string', value: options.backend ?? 'auto', description: 'auto, cpu or webgpu; changing it swaps in a new engine' })) as BackendChoice;
-      checkBackend(backend);
-      const useSimTime = params.declare({ name: 'use_sim_time', type: 'bool', value: options.useSimTime ?? false, description: 'follow /clock instead of the wall clock' }) as boolean;
-      const c = loaded.config;
-      c.tickHz = params.declare({ name: 'tick_hz', type: 'double', value: c.tickHz ?? 1000, description: 'engine ticks per second (live)' }) as number;
-      c.watchdogMs = params.declare({ name: 'watchdog_ms', type: 'double', value: c.watchdogMs ?? 50, description: 'no finished tick for this long sends every output to its safe value (live)' }) as number;
-      for (const i of c.inputs) i.topic = str(params.declare({ name: `inputs.${i.input}.topic`, type: 'string', value: i.topic, description: `topic of input ${i.input} (live)` }));
-      for (const o of c.outputs) {
-        o.topic = str(params.declare({ name: `outputs.${o.name}.topic`, type: 'string', value: o.topic, description: `topic of output ${o.name} (live)` }));
-        if (stampedVariant(o.type)) {
-          o.stamped = params.declare({ name: `outputs.${o.name}.stamped`, type: 'bool', value: o.stamped ?? false, description: `publish ${stampedVariant(o.type)!.type} instead of ${o.type} (live)` }) as boolean;
-          o.frameId = str(params.declare({ name: `outputs.${o.name}.frame_id`, type: 'string', value: o.frameId ?? 'base_link', description: `header.frame_id of the stamped ${o.name} (live)` }));
-        }
-      }
+      const { loaded, backend, useSimTime } = declareParams(params, options);
       const running = await build(loaded, backend, useSimTime, transport, options, log);
       const node = new FluxNode(params, transport, nodeName, namespace, args, options, running);
       params.onChange((changes) => node.onParams(changes));
@@ -165,11 +146,9 @@ export class FluxNode {
       // Vet every change first: a batch applies whole or not at all.
       for (const { name, value } of changes) {
         // A new bridge document brings the circuit it names (see hotSwap).
-        if (name === 'bridge') loadBridge(value as string);
-        else if (name === 'circuit') loadBridge(this.params.get('bridge') as string, value as string);
-        else if (name === 'backend') checkBackend(value as string);
-        else if (name === 'tick_hz' && !((value as number) > 0 && (value as number) <= 100_000)) return refuse(`tick_hz ${value}: give a rate in (0, 100000]`);
-        else if (name === 'watchdog_ms' && !((value as number) > 0)) return refuse(`watchdog_ms ${value}: give a positive time`);
+        // Types, ranges and choices were checked against the declarations (flux-params.ts) before this.
+        if (name === 'bridge') loadBridge(String(value));
+        else if (name === 'circuit') loadBridge(nodeParam(this.params, 'bridge'), String(value));
       }
     } catch (e) {
       return refuse(e instanceof CircuitError ? e.message : (e as Error).message);
@@ -199,7 +178,7 @@ export class FluxNode {
     const done: { name: string; value: ParamValue }[] = [];
     try {
       for (const c of changes) {
-        if (HOT.has(c.name)) {
+        if (SWAP_PARAMS.has(c.name)) {
           if (!this.reverting) swap = true;
           continue;
         }
@@ -220,8 +199,8 @@ export class FluxNode {
     const old = this.running;
     let loaded: LoadedBridge;
     try {
-      const bridgeFile = this.params.get('bridge') as string;
-      const circuit = this.params.get('circuit') as string;
+      const bridgeFile = nodeParam(this.params, 'bridge');
+      const circuit = nodeParam(this.params, 'circuit');
       // A new bridge document brings its own circuit unless the circuit parameter changed with it.
       loaded = loadBridge(bridgeFile, circuit === before.circuit && bridgeFile !== before.bridge ? undefined : circuit, undefined, circuitText);
     } catch (e) {
@@ -240,7 +219,7 @@ export class FluxNode {
     if (this.closed) return void (await held?.close());
     let next: Running;
     try {
-      next = await build(loaded, this.params.get('backend') as BackendChoice, this.params.get('use_sim_time') as boolean, this.transport, this.options, log, circuitText);
+      next = await build(loaded, nodeParam(this.params, 'backend'), nodeParam(this.params, 'use_sim_time'), this.transport, this.options, log, circuitText);
     } catch (e) {
       if (!this.closed) {
         // Its extension nodes stopped with it: start them again, then the loop.
@@ -257,7 +236,7 @@ export class FluxNode {
       return;
     }
     // Live settings follow the parameters as they are now (one may have changed during the build).
-    for (const name of this.params.names()) if (!HOT.has(name)) applySetting(next.bridge, name, this.params.get(name), (n) => this.params.get(n));
+    for (const name of this.params.names()) if (!SWAP_PARAMS.has(name)) applySetting(next.bridge, name, this.params.get(name), (n) => this.params.get(n));
     this.running = next;
     next.bridge.start();
     void release(next.bridge);
@@ -340,8 +319,30 @@ function refuse(reason: string): SetParametersResult {
   return { successful: false, reason };
 }
 
-function checkBackend(b: string): void {
-  if (b !== 'auto' && b !== 'cpu' && b !== 'webgpu') throw new Error(`backend "${b}": expected auto, cpu or webgpu`);
+/**
+ * Declares the node's parameters (flux-params.ts) with the document's and the options' values as
+ * defaults, and loads the bridge document (and circuit) they name.
+ */
+function declareParams(params: Parameters, options: FluxNodeOptions): { loaded: LoadedBridge; backend: BackendChoice; useSimTime: boolean } {
+  const bridgeFile = declareNodeParam(params, 'bridge', options.bridge);
+  let loaded = loadBridge(bridgeFile);
+  const circuitFile = declareNodeParam(params, 'circuit', loaded.circuitFile);
+  if (circuitFile !== loaded.circuitFile) loaded = loadBridge(bridgeFile, circuitFile);
+  const backend = declareNodeParam(params, 'backend', options.backend ?? 'auto');
+  const useSimTime = declareNodeParam(params, 'use_sim_time', options.useSimTime ?? false);
+  const c = loaded.config;
+  c.tickHz = declareNodeParam(params, 'tick_hz', c.tickHz ?? BRIDGE_DEFAULTS.tickHz);
+  c.watchdogMs = declareNodeParam(params, 'watchdog_ms', c.watchdogMs ?? BRIDGE_DEFAULTS.watchdogMs);
+  for (const i of c.inputs) i.topic = declareBindingParam(params, BINDING_PARAMS.inputTopic(i.input), i.topic);
+  for (const o of c.outputs) {
+    o.topic = declareBindingParam(params, BINDING_PARAMS.outputTopic(o.name), o.topic);
+    const variant = stampedVariant(o.type);
+    if (variant) {
+      o.stamped = declareBindingParam(params, BINDING_PARAMS.outputStamped(o.name, variant.type, o.type), o.stamped ?? false);
+      o.frameId = declareBindingParam(params, BINDING_PARAMS.outputFrameId(o.name), o.frameId ?? 'base_link');
+    }
+  }
+  return { loaded, backend, useSimTime };
 }
 
 async function build(loaded: LoadedBridge, backend: BackendChoice, useSimTime: boolean, transport: Transport, options: FluxNodeOptions, log: (l: string) => void, circuitText?: string): Promise<Running> {

@@ -8,12 +8,20 @@ import { paramsForNode, type RosArgs } from './rosargs.js';
 export type ParamValue = string | number | boolean;
 export type ParamType = 'string' | 'double' | 'integer' | 'bool';
 
-export interface ParamSpec {
-  name: string;
+/** What a parameter accepts and says about itself, stated once (see flux-params.ts): every check comes from it. */
+export interface ParamDecl {
   type: ParamType;
-  value: ParamValue;
   description: string;
   readOnly?: boolean;
+  /** Numbers: the accepted interval (`min` itself excluded when minExclusive); `what` names the quantity in refusals. */
+  range?: { min: number; max?: number; minExclusive?: boolean; what: string };
+  /** Strings: the accepted values. */
+  choices?: readonly string[];
+}
+
+export interface ParamSpec extends ParamDecl {
+  name: string;
+  value: ParamValue;
 }
 
 export type { SetParametersResult };
@@ -40,6 +48,26 @@ export function checkType(name: string, type: ParamType, value: unknown): string
   return ok ? null : `parameter ${name} is a ${type}, got ${JSON.stringify(value)}`;
 }
 
+/** Whether `value` is one the declaration accepts (type, range, choices): the reason it is not, or null. */
+export function checkValue(name: string, decl: ParamDecl, value: unknown): string | null {
+  const bad = checkType(name, decl.type, value);
+  if (bad) return bad;
+  const { range, choices } = decl;
+  if (range && typeof value === 'number') {
+    const low = range.minExclusive ? value <= range.min : value < range.min;
+    if (low || (range.max !== undefined && value > range.max)) {
+      const want =
+        range.max === undefined && range.min === 0 && range.minExclusive ? `a positive ${range.what}`
+        : `a ${range.what} in ${range.minExclusive ? '(' : '['}${range.min}, ${range.max ?? 'Infinity'}${range.max === undefined ? ')' : ']'}`;
+      return `${name} ${value}: give ${want}`;
+    }
+  }
+  if (choices && typeof value === 'string' && !choices.includes(value)) return `${name} "${value}": expected ${choices.slice(0, -1).join(', ')} or ${choices.at(-1)}`;
+  return null;
+}
+
+const isParamValue = (v: unknown): v is ParamValue => typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
+
 /** Parameters for the memory and simulated transports, from the ROS arguments Flux was given. */
 export class LocalParameters implements Parameters {
   private readonly specs = new Map<string, ParamSpec>();
@@ -54,13 +82,11 @@ export class LocalParameters implements Parameters {
 
   declare(spec: ParamSpec): ParamValue {
     if (this.specs.has(spec.name)) throw new Error(`parameter ${spec.name} is already declared`);
-    let value = spec.value;
-    if (spec.name in this.overrides) {
-      const o = this.overrides[spec.name];
-      const bad = checkType(spec.name, spec.type, o);
-      if (bad) throw new Error(bad);
-      value = o as ParamValue;
-    }
+    // An override (-p, a params file) and a default from the caller (a command-line option) are checked alike.
+    const value = spec.name in this.overrides ? this.overrides[spec.name] : spec.value;
+    const bad = checkValue(spec.name, spec, value);
+    if (bad) throw new Error(bad);
+    if (!isParamValue(value)) throw new Error(`parameter ${spec.name}: ${JSON.stringify(value)} is no parameter value`);
     this.specs.set(spec.name, spec);
     this.values.set(spec.name, value);
     return value;
@@ -75,7 +101,7 @@ export class LocalParameters implements Parameters {
     const spec = this.specs.get(name);
     if (!spec) return { successful: false, reason: `parameter ${name} is not declared` };
     if (spec.readOnly) return { successful: false, reason: `parameter ${name} is read-only` };
-    const bad = checkType(name, spec.type, value);
+    const bad = checkValue(name, spec, value);
     if (bad) return { successful: false, reason: bad };
     for (const h of this.handlers) {
       const r = h([{ name, value }]);
@@ -119,7 +145,11 @@ export class RosParameters implements Parameters {
     // use_sim_time is declared by rclnodejs itself (its TimeSource).
     if (this.node.hasParameter(spec.name)) return this.fromRos(this.node.getParameter(spec.name));
     const descriptor = new this.rcl.ParameterDescriptor(spec.name, ROS_TYPE[spec.type], spec.description, spec.readOnly ?? false);
-    return this.fromRos(this.node.declareParameter(this.toRos(spec, spec.value), descriptor));
+    const value = this.fromRos(this.node.declareParameter(this.toRos(spec, spec.value), descriptor));
+    // rcl has applied -p and params files: the value in effect passes the same checks as a later set.
+    const bad = checkValue(spec.name, spec, value);
+    if (bad) throw new Error(bad);
+    return value;
   }
 
   get(name: string): ParamValue {
@@ -129,7 +159,7 @@ export class RosParameters implements Parameters {
   set(name: string, value: ParamValue): SetParametersResult {
     const spec = this.specs.get(name);
     if (!spec) return { successful: false, reason: `parameter ${name} is not declared` };
-    const bad = checkType(name, spec.type, value);
+    const bad = checkValue(name, spec, value);
     if (bad) return { successful: false, reason: bad };
     return this.node.setParameter(this.toRos(spec, value));
   }
@@ -139,7 +169,7 @@ export class RosParameters implements Parameters {
       // Declarations pass through here too; only Flux's declared parameters are Flux's to vet.
       const mine = ps.filter((p) => this.specs.has(p.name) && this.node.hasParameter(p.name));
       for (const p of mine) {
-        const bad = checkType(p.name, this.specs.get(p.name)!.type, this.fromRos(p));
+        const bad = checkValue(p.name, this.specs.get(p.name)!, this.fromRos(p));
         if (bad) return { successful: false, reason: bad };
       }
       return mine.length ? handler(mine.map((p) => ({ name: p.name, value: this.fromRos(p) }))) : { successful: true, reason: '' };

@@ -1,23 +1,24 @@
 // gain: y = clamp(gain·x + offset, min, max), on a scalar or element-wise on a vector.
 import { defineExtension } from '../api.js';
-import { Elementwise, bounds, clamp, defaultsOf, finite, port } from './util.js';
+import { Type } from '@sinclair/typebox';
+import { Elementwise, bounds, clamp, defaultsOf, finite, port, withDefault, withDefaults, type OptionsOf } from './util.js';
 
-const gainSchema = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    gain: { type: 'number', default: 1, description: 'Multiplier applied to the input (output units per input unit). Default 1.' },
-    offset: { type: 'number', default: 0, description: 'Added after the gain (output units). Default 0.' },
-    min: { type: 'number', description: 'Lower output limit (output units). Default: none.' },
-    max: { type: 'number', description: 'Upper output limit (output units), >= min. Default: none.' },
+const gainSchema = Type.Object(
+  {
+    gain: withDefault(Type.Number({ description: 'Multiplier applied to the input (output units per input unit). Default 1.' }), 1),
+    offset: withDefault(Type.Number({ description: 'Added after the gain (output units). Default 0.' }), 0),
+    min: Type.Optional(Type.Number({ description: 'Lower output limit (output units). Default: none.' })),
+    max: Type.Optional(Type.Number({ description: 'Upper output limit (output units), >= min. Default: none.' })),
   },
-};
+  { additionalProperties: false },
+);
 
-export type GainOptions = { gain: number; offset: number; min?: number; max?: number };
+export type GainOptions = OptionsOf<typeof gainSchema>;
 
-function paramsOf(o: GainOptions) {
+function paramsOf(options: GainOptions) {
+  const o = withDefaults(gainSchema, options);
   const why = 'the output would be NaN';
-  return { k: finite('gain', 'gain', o.gain ?? 1, why), c: finite('gain', 'offset', o.offset ?? 0, why), ...bounds('gain', o.min, o.max) };
+  return { k: finite('gain', 'gain', o.gain, why), c: finite('gain', 'offset', o.offset, why), ...bounds('gain', o.min, o.max) };
 }
 
 export const gain = defineExtension<GainOptions>({
@@ -27,7 +28,7 @@ export const gain = defineExtension<GainOptions>({
     'Gain, offset and clamp: y = clamp(gain·x + offset, min, max) (min and max each optional). Scalar, or ' +
     'element-wise on a vector. Stateless; a missing or non-finite input holds the output.',
   options: gainSchema,
-  defaults: defaultsOf<GainOptions>(gainSchema),
+  defaults: defaultsOf(gainSchema),
   inputs: { x: { type: 'scalar', doc: 'Input (a vector is mapped element-wise).' } },
   outputs: { y: { type: 'scalar', doc: 'clamp(gain·x + offset, min, max).', safe: 0 } },
   create(options) {

@@ -4,8 +4,9 @@
 // can reach are the declared inputs, the constants pi and e and the functions listed in FUNCTIONS;
 // anything else (constructor, process, this, __proto__, ...) is an unknown name at parse time.
 import { defineExtension, scalar, type PortValue } from '../api.js';
-import { OptionError, defaultsOf, show } from './util.js';
-import { FORBIDDEN_SEGMENTS } from '../../bridge/fieldpath.js';
+import { Type } from '@sinclair/typebox';
+import { OptionError, defaultsOf, show, withDefault, withDefaults, type OptionsOf } from './util.js';
+import { FORBIDDEN_SEGMENTS } from '../names.js';
 
 // ---------------------------------------------------------------------------------------------
 // Grammar (lowest precedence first; binary operators are left-associative except ^):
@@ -158,143 +159,172 @@ export function parseExpression(src: string, variables: readonly string[]): Pars
   if (typeof src !== 'string') throw new OptionError('expression', 'expression', `must be a string, got ${show(src)}`);
   if (src.length > MAX_SOURCE) throw new ExpressionError(src, MAX_SOURCE + 1, `longer than ${MAX_SOURCE} characters`);
   for (const v of variables) if (FORBIDDEN_SEGMENTS.has(v)) throw new ExpressionError(src, 1, `"${v}" is not allowed as an input name`);
-  const toks = tokenize(src);
-  const varIndex = new Map(variables.map((v, i) => [v, i]));
-  const uses = new Set<number>();
-  let p = 0;
-  let depth = 0;
-  const peek = () => toks[p];
-  const found = (t: Tok) => (t.t === 'end' ? 'the end of the expression' : JSON.stringify(t.text));
-  const fail = (t: Tok, problem: string): never => {
-    throw new ExpressionError(src, t.pos + 1, problem);
-  };
-  const isOp = (t: Tok, ...ops: string[]) => t.t === 'op' && ops.includes(t.v);
-  const expectOp = (op: string, what: string) => {
-    const t = peek();
-    if (!isOp(t, op)) fail(t, `expected ${JSON.stringify(op)} ${what}, found ${found(t)}`);
-    p++;
-  };
+  return new Parser(src, tokenize(src), variables).parse();
+}
 
-  function expr(): Node {
-    if (++depth > MAX_DEPTH) fail(peek(), `nesting deeper than ${MAX_DEPTH} levels`);
-    const c = or();
+/** A recursive-descent parser over the tokens of one source, one method per grammar rule. */
+class Parser {
+  private p = 0;
+  private depth = 0;
+  private readonly varIndex: Map<string, number>;
+  private readonly uses = new Set<number>();
+  // Chains of binary operators, parsed in a loop (see MAX_TREE_DEPTH), lowest precedence last.
+  private readonly term = this.binary(() => this.unary(), ['*', '/', '%'], bin);
+  private readonly additive = this.binary(this.term, ['+', '-'], bin);
+  private readonly compare = this.binary(this.additive, ['<', '<=', '>', '>='], bin);
+  private readonly equality = this.binary(this.compare, ['==', '!='], bin);
+  private readonly and = this.binary(this.equality, ['&&'], (_op, a, b) => ({ k: 'and', a, b }));
+  private readonly or = this.binary(this.and, ['||'], (_op, a, b) => ({ k: 'or', a, b }));
+
+  constructor(
+    private readonly src: string,
+    private readonly toks: Tok[],
+    private readonly variables: readonly string[],
+  ) {
+    this.varIndex = new Map(variables.map((v, i) => [v, i]));
+  }
+
+  parse(): Parsed {
+    if (this.peek().t === 'end') this.fail(this.peek(), 'expected an expression, found nothing');
+    const root = this.expr();
+    if (this.peek().t !== 'end') this.fail(this.peek(), `expected an operator or the end of the expression, found ${found(this.peek())}`);
+    if (treeDepth(root) > MAX_TREE_DEPTH) this.fail(this.toks[0], `nested more than ${MAX_TREE_DEPTH} operations deep; split it over several nodes`);
+    return { root, uses: [...this.uses].sort((a, b) => a - b) };
+  }
+
+  private peek(): Tok {
+    return this.toks[this.p];
+  }
+
+  private fail(t: Tok, problem: string): never {
+    throw new ExpressionError(this.src, t.pos + 1, problem);
+  }
+
+  private expectOp(op: string, what: string): void {
+    const t = this.peek();
+    if (!isOp(t, op)) this.fail(t, `expected ${JSON.stringify(op)} ${what}, found ${found(t)}`);
+    this.p++;
+  }
+
+  /** Enters one level of recursion (refused past MAX_DEPTH: the parser's own stack). */
+  private deeper(t: Tok): void {
+    if (++this.depth > MAX_DEPTH) this.fail(t, `nesting deeper than ${MAX_DEPTH} levels`);
+  }
+
+  private expr(): Node {
+    this.deeper(this.peek());
+    const c = this.or();
     let node = c;
-    if (isOp(peek(), '?')) {
-      p++;
-      const a = expr();
-      expectOp(':', 'after the "then" branch of ?:');
-      const b = expr();
+    if (isOp(this.peek(), '?')) {
+      this.p++;
+      const a = this.expr();
+      this.expectOp(':', 'after the "then" branch of ?:');
+      const b = this.expr();
       node = { k: 'cond', c, a, b };
     }
-    depth--;
+    this.depth--;
     return node;
   }
 
-  function binary(next: () => Node, ops: string[], make: (op: string, a: Node, b: Node) => Node): () => Node {
+  private binary(next: () => Node, ops: string[], make: (op: string, a: Node, b: Node) => Node): () => Node {
     return () => {
       let a = next();
-      while (isOp(peek(), ...ops)) {
-        const op = (peek() as { v: string }).v;
-        p++;
-        a = make(op, a, next());
+      for (let t = this.peek(); t.t === 'op' && ops.includes(t.v); t = this.peek()) {
+        this.p++;
+        a = make(t.v, a, next());
       }
       return a;
     };
   }
-  const bin = (op: string, a: Node, b: Node): Node => ({ k: 'bin', op: op as BinOp, a, b });
 
-  function unary(): Node {
-    const t = peek();
-    if (isOp(t, '-', '+', '!')) {
-      p++;
-      if (++depth > MAX_DEPTH) fail(t, `nesting deeper than ${MAX_DEPTH} levels`);
-      const a = unary();
-      depth--;
-      return t.t === 'op' && t.v === '-' ? { k: 'neg', a } : t.t === 'op' && t.v === '!' ? { k: 'not', a } : a;
+  private unary(): Node {
+    const t = this.peek();
+    if (t.t === 'op' && (t.v === '-' || t.v === '+' || t.v === '!')) {
+      this.p++;
+      this.deeper(t);
+      const a = this.unary();
+      this.depth--;
+      return t.v === '-' ? { k: 'neg', a } : t.v === '!' ? { k: 'not', a } : a;
     }
-    return power();
+    return this.power();
   }
 
-  function power(): Node {
-    const base = primary();
-    const t = peek();
+  private power(): Node {
+    const base = this.primary();
+    const t = this.peek();
     if (isOp(t, '^', '**')) {
-      p++;
-      if (++depth > MAX_DEPTH) fail(t, `nesting deeper than ${MAX_DEPTH} levels`);
-      const b = unary();
-      depth--;
+      this.p++;
+      this.deeper(t);
+      const b = this.unary();
+      this.depth--;
       return { k: 'bin', op: '^', a: base, b };
     }
     return base;
   }
 
-  function primary(): Node {
-    const t = peek();
+  private primary(): Node {
+    const t = this.peek();
     if (t.t === 'num') {
-      p++;
+      this.p++;
       return { k: 'num', v: t.v };
     }
     if (isOp(t, '(')) {
-      p++;
-      const e = expr();
-      expectOp(')', 'to close the "(" at column ' + (t.pos + 1));
+      this.p++;
+      const e = this.expr();
+      this.expectOp(')', 'to close the "(" at column ' + (t.pos + 1));
       return e;
     }
     if (t.t === 'name') {
-      p++;
-      const name = t.v;
-      if (isOp(peek(), '(')) {
-        const fn = FUNCTIONS.get(name);
-        if (!fn) fail(t, `unknown function ${JSON.stringify(name)}; the functions are ${[...FUNCTIONS.keys()].join(', ')}`);
-        const open = peek();
-        p++;
-        const args: Node[] = [];
-        if (!isOp(peek(), ')')) {
-          for (;;) {
-            args.push(expr());
-            if (isOp(peek(), ',')) {
-              p++;
-              continue;
-            }
-            if (isOp(peek(), ')')) break;
-            fail(peek(), `expected "," or ")" after argument ${args.length} of ${name}(, found ${found(peek())}`);
-          }
-        }
-        p++;
-        const f = fn as Fn;
-        if (args.length < f.min || args.length > f.max) {
-          const want = f.min === f.max ? `${f.min}` : f.max === Infinity ? `at least ${f.min}` : `${f.min} to ${f.max}`;
-          fail(open, `${name}() takes ${want} argument${want === '1' ? '' : 's'}, got ${args.length}`);
-        }
-        return { k: 'call', f, name, args };
-      }
-      if (FUNCTIONS.has(name)) fail(peek(), `expected "(" after the function name ${name}, found ${found(peek())}`);
-      const c = CONSTANTS.get(name);
-      if (c !== undefined) return { k: 'num', v: c };
-      const i = varIndex.get(name);
-      if (i === undefined) {
-        const vars = variables.length ? `the inputs are ${variables.join(', ')}` : 'the node declares no inputs';
-        fail(t, `unknown name ${JSON.stringify(name)}; ${vars} (constants: ${[...CONSTANTS.keys()].join(', ')})`);
-      }
-      uses.add(i as number);
-      return { k: 'var', i: i as number, name };
+      this.p++;
+      return isOp(this.peek(), '(') ? this.call(t, t.v) : this.name(t.v, t);
     }
-    return fail(t, `expected a number, an input name, a function call or "(", found ${found(t)}`);
+    return this.fail(t, `expected a number, an input name, a function call or "(", found ${found(t)}`);
   }
 
-  const term = binary(unary, ['*', '/', '%'], bin);
-  const additive = binary(term, ['+', '-'], bin);
-  const compare = binary(additive, ['<', '<=', '>', '>='], bin);
-  const equality = binary(compare, ['==', '!='], bin);
-  const and = binary(equality, ['&&'], (_op, a, b) => ({ k: 'and', a, b }));
-  const or = binary(and, ['||'], (_op, a, b) => ({ k: 'or', a, b }));
+  /** `name(args)`, the "(" next: a known function with an argument count it takes. */
+  private call(at: Tok, name: string): Node {
+    const fn = FUNCTIONS.get(name);
+    if (!fn) return this.fail(at, `unknown function ${JSON.stringify(name)}; the functions are ${[...FUNCTIONS.keys()].join(', ')}`);
+    const open = this.peek();
+    this.p++;
+    const args: Node[] = [];
+    if (!isOp(this.peek(), ')')) {
+      for (;;) {
+        args.push(this.expr());
+        if (isOp(this.peek(), ',')) {
+          this.p++;
+          continue;
+        }
+        if (isOp(this.peek(), ')')) break;
+        this.fail(this.peek(), `expected "," or ")" after argument ${args.length} of ${name}(, found ${found(this.peek())}`);
+      }
+    }
+    this.p++;
+    if (args.length < fn.min || args.length > fn.max) {
+      const want = fn.min === fn.max ? `${fn.min}` : fn.max === Infinity ? `at least ${fn.min}` : `${fn.min} to ${fn.max}`;
+      this.fail(open, `${name}() takes ${want} argument${want === '1' ? '' : 's'}, got ${args.length}`);
+    }
+    return { k: 'call', f: fn, name, args };
+  }
 
-  if (peek().t === 'end') fail(peek(), 'expected an expression, found nothing');
-  const root = expr();
-  if (peek().t !== 'end') fail(peek(), `expected an operator or the end of the expression, found ${found(peek())}`);
-  if (treeDepth(root) > MAX_TREE_DEPTH) fail(toks[0], `nested more than ${MAX_TREE_DEPTH} operations deep; split it over several nodes`);
-  return { root, uses: [...uses].sort((a, b) => a - b) };
+  /** A bare name: a constant or a declared input (a function name needs its "("). */
+  private name(name: string, at: Tok): Node {
+    if (FUNCTIONS.has(name)) this.fail(this.peek(), `expected "(" after the function name ${name}, found ${found(this.peek())}`);
+    const c = CONSTANTS.get(name);
+    if (c !== undefined) return { k: 'num', v: c };
+    const i = this.varIndex.get(name);
+    if (i === undefined) {
+      const vars = this.variables.length ? `the inputs are ${this.variables.join(', ')}` : 'the node declares no inputs';
+      return this.fail(at, `unknown name ${JSON.stringify(name)}; ${vars} (constants: ${[...CONSTANTS.keys()].join(', ')})`);
+    }
+    this.uses.add(i);
+    return { k: 'var', i, name };
+  }
 }
+
+const found = (t: Tok) => (t.t === 'end' ? 'the end of the expression' : JSON.stringify(t.text));
+const isOp = (t: Tok, ...ops: string[]) => t.t === 'op' && ops.includes(t.v);
+const bin = (op: string, a: Node, b: Node): Node => ({ k: 'bin', op: op as BinOp, a, b });
 
 /** The depth of a tree, walked without recursion (the tree may be too deep to recurse into). */
 function treeDepth(root: Node): number {
@@ -370,34 +400,34 @@ export function evaluate(n: Node, vars: ArrayLike<number>): number {
 
 const IDENT = '^[A-Za-z_][A-Za-z0-9_]*$';
 
-const expressionSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['expression'],
-  properties: {
-    expression: {
-      type: 'string',
+const expressionSchema = Type.Object(
+  {
+    expression: Type.String({
       minLength: 1,
       maxLength: 10000,
       description:
         'The expression (required), e.g. "clamp(a - 0.5*b, -1, 1)". Operators + - * / % ^ (or **), unary - + !, ' +
         'comparisons < <= > >= == != and && || (1 or 0), c ? a : b, parentheses; functions abs min max clamp sqrt ' +
         'exp log sin cos tan asin acos atan atan2 floor ceil round sign; constants pi e; names are the inputs.',
-    },
-    inputs: {
-      type: 'array',
-      items: { type: 'string', pattern: IDENT },
-      uniqueItems: true,
-      default: ['x'],
-      description: 'The input port names, which are also the expression\'s variables (identifiers; not a function or constant name). Default ["x"].',
-    },
+    }),
+    inputs: withDefault(
+      Type.Array(Type.String({ pattern: IDENT }), {
+        uniqueItems: true,
+        description: 'The input port names, which are also the expression\'s variables (identifiers; not a function or constant name). Default ["x"].',
+      }),
+      ['x'],
+    ),
   },
-};
+  { additionalProperties: false },
+);
 
-export type ExpressionOptions = { expression: string; inputs: string[] };
+export type ExpressionOptions = OptionsOf<typeof expressionSchema>;
 
-function compile(o: ExpressionOptions): { names: string[]; parsed: Parsed } {
-  const names = o.inputs ?? ['x'];
+// The schema checks the names' form and uniqueness after validation; a create without it (a JS caller)
+// still gets these checks, since the names become keys of the object a step reads.
+function compile(options: ExpressionOptions): { names: string[]; parsed: Parsed } {
+  const o = withDefaults(expressionSchema, options);
+  const names = o.inputs;
   if (!Array.isArray(names)) throw new OptionError('expression', 'inputs', `must be a list of port names, got ${show(names)}`);
   const re = new RegExp(IDENT);
   names.forEach((n, i) => {
@@ -421,7 +451,7 @@ export const expression = defineExtension<ExpressionOptions>({
     'by walking its tree; never eval. Until every input the expression reads has a finite value, and ' +
     'whenever the result is not finite (e.g. 1/0, sqrt(-1)), the output holds its last value.',
   options: expressionSchema,
-  defaults: defaultsOf<ExpressionOptions>(expressionSchema),
+  defaults: defaultsOf(expressionSchema),
   inputs: { x: { type: 'scalar', doc: 'The default single input; the actual ports are the `inputs` option.' } },
   dynamicInputs: true,
   outputs: { y: { type: 'scalar', doc: 'Value of the expression.', safe: 0 } },

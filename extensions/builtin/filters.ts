@@ -1,25 +1,24 @@
 // Linear filters: first-order low-pass and high-pass, and a moving average over a window of samples.
 // All three work on a scalar port value, or element-wise on a vector (one state per element).
 import { defineExtension, type ComputeInstance } from '../api.js';
-import { Elementwise, OptionError, defaultsOf, lowpassAlpha, positive, port } from './util.js';
+import { Type } from '@sinclair/typebox';
+import { Elementwise, OptionError, defaultsOf, lowpassAlpha, positive, port, withDefault, withDefaults, type OptionsOf } from './util.js';
 
 // ---------------------------------------------------------------------------------------------
 // lowpass / highpass
 
-const cutoffSchema = (what: string) => ({
-  type: 'object',
-  additionalProperties: false,
-  required: ['cutoff'],
-  properties: {
-    cutoff: {
-      type: 'number',
-      exclusiveMinimum: 0,
-      description: `Cut-off (-3 dB) frequency in Hz (${what}). Required, > 0; the time constant is 1/(2π·cutoff) s.`,
+const cutoffSchema = (what: string) =>
+  Type.Object(
+    {
+      cutoff: Type.Number({
+        exclusiveMinimum: 0,
+        description: `Cut-off (-3 dB) frequency in Hz (${what}). Required, > 0; the time constant is 1/(2π·cutoff) s.`,
+      }),
     },
-  },
-});
+    { additionalProperties: false },
+  );
 
-export type CutoffOptions = { cutoff: number };
+export type CutoffOptions = OptionsOf<ReturnType<typeof cutoffSchema>>;
 
 const checkCutoff = (type: string, o: CutoffOptions) => positive(type, 'cutoff', o.cutoff, 'the filter coefficient 1 - exp(-2π·cutoff·dt) needs a positive finite frequency (Hz)');
 
@@ -58,7 +57,7 @@ export const lowpass = defineExtension<CutoffOptions>({
     '1/(2π·cutoff) s whatever the step size. The first sample initialises the state (no start-up ' +
     'transient from 0). Scalar, or element-wise on a vector. A missing or non-finite input holds the output.',
   options: lowpassSchema,
-  defaults: defaultsOf<CutoffOptions>(lowpassSchema),
+  defaults: defaultsOf(lowpassSchema),
   inputs: { x: { type: 'scalar', doc: 'Signal to filter (a vector is filtered element-wise).' } },
   outputs: { y: { type: 'scalar', doc: 'Low-passed signal.', safe: 0 } },
   create: (options) => firstOrder('lowpass', options),
@@ -74,7 +73,7 @@ export const highpass = defineExtension<CutoffOptions>({
     'in steady state; the first sample initialises the state, so a constant input gives 0 from the ' +
     'start. Scalar, or element-wise on a vector. A missing or non-finite input holds the output.',
   options: highpassSchema,
-  defaults: defaultsOf<CutoffOptions>(highpassSchema),
+  defaults: defaultsOf(highpassSchema),
   inputs: { x: { type: 'scalar', doc: 'Signal to filter (a vector is filtered element-wise).' } },
   outputs: { y: { type: 'scalar', doc: 'High-passed signal.', safe: 0 } },
   create: (options) => firstOrder('highpass', options),
@@ -83,20 +82,20 @@ export const highpass = defineExtension<CutoffOptions>({
 // ---------------------------------------------------------------------------------------------
 // moving_average
 
-const movingAverageSchema = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    window: {
-      type: 'integer',
-      minimum: 1,
-      default: 10,
-      description: 'Window length in samples (calls of the node, whatever their dt). Default 10. Until the window has filled, the mean of the samples so far.',
-    },
+const movingAverageSchema = Type.Object(
+  {
+    window: withDefault(
+      Type.Integer({
+        minimum: 1,
+        description: 'Window length in samples (calls of the node, whatever their dt). Default 10. Until the window has filled, the mean of the samples so far.',
+      }),
+      10,
+    ),
   },
-};
+  { additionalProperties: false },
+);
 
-export type MovingAverageOptions = { window: number };
+export type MovingAverageOptions = OptionsOf<typeof movingAverageSchema>;
 
 /** A ring buffer of the last `n` samples and their running sum (re-summed exactly once per lap, so no drift). */
 class Window {
@@ -132,7 +131,7 @@ class Window {
 }
 
 const checkWindow = (o: MovingAverageOptions) => {
-  const n = positive('moving_average', 'window', o.window, 'the mean divides by the window length (samples)');
+  const n = positive('moving_average', 'window', withDefaults(movingAverageSchema, o).window, 'the mean divides by the window length (samples)');
   if (!Number.isInteger(n)) throw new OptionError('moving_average', 'window', `must be a whole number of samples, got ${n}`);
   return n;
 };
@@ -145,7 +144,7 @@ export const movingAverage = defineExtension<MovingAverageOptions>({
     'samples, not ms). Before the window has filled, the mean of the samples so far. Scalar, or ' +
     'element-wise on a vector. A missing or non-finite input is not a sample (the output holds).',
   options: movingAverageSchema,
-  defaults: defaultsOf<MovingAverageOptions>(movingAverageSchema),
+  defaults: defaultsOf(movingAverageSchema),
   inputs: { x: { type: 'scalar', doc: 'Signal to average (a vector is averaged element-wise).' } },
   outputs: { y: { type: 'scalar', doc: 'Mean of the window.', safe: 0 } },
   create(options) {

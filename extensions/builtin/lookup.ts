@@ -1,28 +1,27 @@
 // lookup: a table of (x, y) points, linear interpolation between them; outside the table the end
 // values are held (clamp) or the end segments extended (extrapolate).
 import { defineExtension } from '../api.js';
-import { Elementwise, OptionError, defaultsOf, show, port } from './util.js';
+import { Type } from '@sinclair/typebox';
+import { Elementwise, OptionError, defaultsOf, show, port, stringEnum, withDefault, withDefaults, type OptionsOf } from './util.js';
 
-const lookupSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['points'],
-  properties: {
-    points: {
-      type: 'array',
+/** An [x, y] point (kept as the array schema it was, with min/maxItems, rather than TypeBox's tuple form). */
+const point = Type.Unsafe<[number, number]>(Type.Array(Type.Number(), { minItems: 2, maxItems: 2 }));
+
+const lookupSchema = Type.Object(
+  {
+    points: Type.Array(point, {
       minItems: 2,
-      items: { type: 'array', items: { type: 'number' }, minItems: 2, maxItems: 2 },
       description: 'The table: [x, y] pairs (input units, output units), x strictly increasing, at least two. Required.',
-    },
-    outside: {
-      enum: ['clamp', 'extrapolate'],
-      default: 'clamp',
-      description: 'Beyond the first or last x: clamp (default) holds the end y; extrapolate extends the end segment.',
-    },
+    }),
+    outside: withDefault(
+      stringEnum(['clamp', 'extrapolate'], { description: 'Beyond the first or last x: clamp (default) holds the end y; extrapolate extends the end segment.' }),
+      'clamp',
+    ),
   },
-};
+  { additionalProperties: false },
+);
 
-export type LookupOptions = { points: [number, number][]; outside: 'clamp' | 'extrapolate' };
+export type LookupOptions = OptionsOf<typeof lookupSchema>;
 
 export interface Table {
   xs: Float64Array;
@@ -31,7 +30,8 @@ export interface Table {
 }
 
 /** Checks a table: two points or more, finite, x strictly increasing (errors name the point's index). */
-export function tableOf(o: LookupOptions): Table {
+export function tableOf(options: LookupOptions): Table {
+  const o = withDefaults(lookupSchema, options);
   const pts = o.points;
   if (!Array.isArray(pts) || pts.length < 2) throw new OptionError('lookup', 'points', `must list at least two [x, y] points, got ${show(pts)}: interpolation needs a segment`);
   const xs = new Float64Array(pts.length);
@@ -45,9 +45,7 @@ export function tableOf(o: LookupOptions): Table {
       throw new OptionError('lookup', `points[${i}]`, `has x = ${xs[i]}, not greater than points[${i - 1}]'s x = ${xs[i - 1]}: x must be strictly increasing (a segment of zero or negative width would divide by zero)`);
     }
   });
-  const outside = o.outside ?? 'clamp';
-  if (outside !== 'clamp' && outside !== 'extrapolate') throw new OptionError('lookup', 'outside', `must be clamp or extrapolate, got ${show(outside)}`);
-  return { xs, ys, extrapolate: outside === 'extrapolate' };
+  return { xs, ys, extrapolate: o.outside === 'extrapolate' };
 }
 
 /** The table's value at x. */
@@ -78,7 +76,7 @@ export const lookup = defineExtension<LookupOptions>({
     'table: clamp (hold the end values, default) or extrapolate (extend the end segments). Scalar, or ' +
     'element-wise on a vector. Stateless; a missing or non-finite input holds the output.',
   options: lookupSchema,
-  defaults: defaultsOf<LookupOptions>(lookupSchema),
+  defaults: defaultsOf(lookupSchema),
   inputs: { x: { type: 'scalar', doc: 'Value to look up (a vector is looked up element-wise).' } },
   outputs: { y: { type: 'scalar', doc: 'Interpolated table value.', safe: 0 } },
   create(options) {

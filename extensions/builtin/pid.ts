@@ -2,51 +2,45 @@
 // low-pass on the derivative, output limits and anti-windup by back-calculation (default) or
 // conditional integration.
 import { defineExtension, scalar, type PortValue } from '../api.js';
-import { OptionError, bounds, clamp, defaultsOf, dtOf, finite, lowpassAlpha, nonNegative, positive } from './util.js';
+import { Type } from '@sinclair/typebox';
+import { bounds, clamp, defaultsOf, dtOf, finite, lowpassAlpha, nonNegative, positive, stringEnum, withDefault, withDefaults, type OptionsOf } from './util.js';
 
-const pidSchema = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    kp: { type: 'number', default: 1, description: 'Proportional gain: output units per unit of error. Default 1.' },
-    ki: { type: 'number', default: 0, description: 'Integral gain: output units per (unit of error × second). Default 0 (no integral).' },
-    kd: { type: 'number', default: 0, description: 'Derivative gain: output units per (unit of error / second), applied to the measurement (-kd·d measured/dt), not the error. Default 0.' },
-    min: { type: 'number', description: 'Lower output limit (output units). Default: none.' },
-    max: { type: 'number', description: 'Upper output limit (output units). Default: none.' },
-    anti_windup: {
-      enum: ['back_calculation', 'conditional', 'none'],
-      default: 'back_calculation',
-      description:
-        'What keeps the integral from winding up while the output is limited. back_calculation (default): the integral ' +
-        'is driven towards the limited output by (u_limited - u) with time constant tracking_tau. conditional: the ' +
-        'integral stops while the output is limited and the error would push it further out. none: plain integration.',
-    },
-    tracking_tau: {
-      type: 'number',
-      exclusiveMinimum: 0,
-      description:
-        'Back-calculation tracking time constant in ms. Default: sqrt(Ti·Td) with Ti = kp/ki and Td = kd/kp ' +
-        '(Åström and Hägglund), or Ti when there is no derivative term, or 100 ms when kp is 0.',
-    },
-    derivative_cutoff: {
-      type: 'number',
-      minimum: 0,
-      default: 0,
-      description: 'Cut-off frequency in Hz of a first-order low-pass on the derivative term. Default 0: no filter.',
-    },
+const pidSchema = Type.Object(
+  {
+    kp: withDefault(Type.Number({ description: 'Proportional gain: output units per unit of error. Default 1.' }), 1),
+    ki: withDefault(Type.Number({ description: 'Integral gain: output units per (unit of error × second). Default 0 (no integral).' }), 0),
+    kd: withDefault(
+      Type.Number({ description: 'Derivative gain: output units per (unit of error / second), applied to the measurement (-kd·d measured/dt), not the error. Default 0.' }),
+      0,
+    ),
+    min: Type.Optional(Type.Number({ description: 'Lower output limit (output units). Default: none.' })),
+    max: Type.Optional(Type.Number({ description: 'Upper output limit (output units). Default: none.' })),
+    anti_windup: withDefault(
+      stringEnum(['back_calculation', 'conditional', 'none'], {
+        description:
+          'What keeps the integral from winding up while the output is limited. back_calculation (default): the integral ' +
+          'is driven towards the limited output by (u_limited - u) with time constant tracking_tau. conditional: the ' +
+          'integral stops while the output is limited and the error would push it further out. none: plain integration.',
+      }),
+      'back_calculation',
+    ),
+    tracking_tau: Type.Optional(
+      Type.Number({
+        exclusiveMinimum: 0,
+        description:
+          'Back-calculation tracking time constant in ms. Default: sqrt(Ti·Td) with Ti = kp/ki and Td = kd/kp ' +
+          '(Åström and Hägglund), or Ti when there is no derivative term, or 100 ms when kp is 0.',
+      }),
+    ),
+    derivative_cutoff: withDefault(
+      Type.Number({ minimum: 0, description: 'Cut-off frequency in Hz of a first-order low-pass on the derivative term. Default 0: no filter.' }),
+      0,
+    ),
   },
-};
+  { additionalProperties: false },
+);
 
-export type PidOptions = {
-  kp: number;
-  ki: number;
-  kd: number;
-  min?: number;
-  max?: number;
-  anti_windup: 'back_calculation' | 'conditional' | 'none';
-  tracking_tau?: number;
-  derivative_cutoff: number;
-};
+export type PidOptions = OptionsOf<typeof pidSchema>;
 
 interface Gains {
   kp: number;
@@ -61,14 +55,16 @@ interface Gains {
   dfc: number;
 }
 
-function gainsOf(o: PidOptions): Gains {
+// The schema states the types, the anti_windup modes and the defaults; these checks are for what it
+// cannot say (min <= max) and for options that reach create unvalidated (NaN is no JSON number).
+function gainsOf(options: PidOptions): Gains {
+  const o = withDefaults(pidSchema, options);
   const why = 'the controller output would be NaN';
-  const kp = finite('pid', 'kp', o.kp ?? 1, why);
-  const ki = finite('pid', 'ki', o.ki ?? 0, why);
-  const kd = finite('pid', 'kd', o.kd ?? 0, why);
+  const kp = finite('pid', 'kp', o.kp, why);
+  const ki = finite('pid', 'ki', o.ki, why);
+  const kd = finite('pid', 'kd', o.kd, why);
   const { lo, hi } = bounds('pid', o.min, o.max);
-  const mode = o.anti_windup ?? 'back_calculation';
-  if (mode !== 'back_calculation' && mode !== 'conditional' && mode !== 'none') throw new OptionError('pid', 'anti_windup', `must be back_calculation, conditional or none, got ${JSON.stringify(mode)}`);
+  const mode = o.anti_windup;
   let tt: number;
   if (o.tracking_tau !== undefined) tt = positive('pid', 'tracking_tau', o.tracking_tau, 'the back-calculation divides by it (ms)');
   else if (kp !== 0 && ki !== 0) {
@@ -76,7 +72,7 @@ function gainsOf(o: PidOptions): Gains {
     const td = Math.abs(kd / kp) * 1000;
     tt = td > 0 ? Math.sqrt(ti * td) : ti;
   } else tt = 100;
-  const dfc = nonNegative('pid', 'derivative_cutoff', o.derivative_cutoff ?? 0, 'the derivative filter coefficient needs a frequency >= 0 (Hz; 0 is no filter)');
+  const dfc = nonNegative('pid', 'derivative_cutoff', o.derivative_cutoff, 'the derivative filter coefficient needs a frequency >= 0 (Hz; 0 is no filter)');
   return { kp, ki, kd, lo, hi, mode, tt, dfc };
 }
 
@@ -92,7 +88,7 @@ export const pid = defineExtension<PidOptions>({
     'output is limited and the error pushes it further out. Changing gains live keeps I (bumpless); reset ' +
     'clears I and the derivative state. A missing setpoint or measurement holds the output and the integral.',
   options: pidSchema,
-  defaults: defaultsOf<PidOptions>(pidSchema),
+  defaults: defaultsOf(pidSchema),
   inputs: {
     setpoint: { type: 'scalar', doc: 'Desired value of the measurement.' },
     measured: { type: 'scalar', doc: 'Measured process value.' },

@@ -6,42 +6,115 @@ import { dirname, extname, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Subscription } from 'rxjs';
 import { defineExtension, type PortValue } from '../api.js';
-import { OptionError, defaultsOf, positive, show } from './util.js';
+import { Type } from '@sinclair/typebox';
+import { OptionError, defaultsOf, positive, show, stringEnum, withDefault, withDefaults, type OptionsOf } from './util.js';
 
-const recorderSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['path'],
-  properties: {
-    path: { type: 'string', minLength: 1, description: "File to write (replaced if it exists), relative to the document's directory; missing directories are created. Required." },
-    format: {
-      enum: ['csv', 'columnar_json'],
-      description:
-        'csv: a header row (t, then the port names) and a row per sample time. columnar_json: JSON Lines, each line one ' +
-        'flushed chunk {"columns": {"t": [...], "<port>": [...]}} with equally long columns. Default: from the ' +
-        'extension of path (.csv; .json, .jsonl or .ndjson).',
-    },
-    flush_interval: { type: 'number', minimum: 1, default: 1000, description: 'Longest time in ms a sample stays buffered in memory before it is written. Default 1000.' },
-    max_rows: { type: 'integer', minimum: 1, default: 10000, description: 'Rows buffered before an early flush (bounds memory at high rates). Default 10000.' },
+const FORMATS = ['csv', 'columnar_json'] as const;
+type Format = (typeof FORMATS)[number];
+
+const recorderSchema = Type.Object(
+  {
+    path: Type.String({ minLength: 1, description: "File to write (replaced if it exists), relative to the document's directory; missing directories are created. Required." }),
+    format: Type.Optional(
+      stringEnum(FORMATS, {
+        description:
+          'csv: a header row (t, then the port names) and a row per sample time. columnar_json: JSON Lines, each line one ' +
+          'flushed chunk {"columns": {"t": [...], "<port>": [...]}} with equally long columns. Default: from the ' +
+          'extension of path (.csv; .json, .jsonl or .ndjson).',
+      }),
+    ),
+    flush_interval: withDefault(Type.Number({ minimum: 1, description: 'Longest time in ms a sample stays buffered in memory before it is written. Default 1000.' }), 1000),
+    max_rows: withDefault(Type.Integer({ minimum: 1, description: 'Rows buffered before an early flush (bounds memory at high rates). Default 10000.' }), 10000),
   },
-};
+  { additionalProperties: false },
+);
 
-export type RecorderOptions = { path: string; format?: 'csv' | 'columnar_json'; flush_interval: number; max_rows: number };
+export type RecorderOptions = OptionsOf<typeof recorderSchema>;
 
 /** The time column's name: ms since the recorder subscribed to its inputs. */
 export const TIME_COLUMN = 't';
 
-type Format = 'csv' | 'columnar_json';
-
 function formatOf(o: RecorderOptions): Format {
-  if (o.format !== undefined) {
-    if (o.format !== 'csv' && o.format !== 'columnar_json') throw new OptionError('recorder', 'format', `must be csv or columnar_json, got ${show(o.format)}`);
-    return o.format;
-  }
+  if (o.format !== undefined) return o.format;
   const ext = extname(String(o.path)).toLowerCase();
   if (ext === '.csv') return 'csv';
   if (ext === '.json' || ext === '.jsonl' || ext === '.ndjson') return 'columnar_json';
   throw new OptionError('recorder', 'format', `is not given and the extension of path ${JSON.stringify(o.path)} is neither .csv nor .json/.jsonl/.ndjson: say csv or columnar_json`);
+}
+
+/** The options as the recorder uses them; the checks are for a create that was not validated (a JS caller). */
+function settingsOf(options: RecorderOptions, dir: string): { format: Format; file: string; interval: number; maxRows: number } {
+  const o = withDefaults(recorderSchema, options);
+  const format = formatOf(o);
+  if (typeof o.path !== 'string' || !o.path) throw new OptionError('recorder', 'path', `must be a file name, got ${show(o.path)}`);
+  const interval = positive('recorder', 'flush_interval', o.flush_interval, 'it is the flush period (ms)');
+  const maxRows = Math.max(1, Math.floor(positive('recorder', 'max_rows', o.max_rows, 'it bounds the buffer (rows)')));
+  return { format, file: resolve(dir, o.path), interval, maxRows };
+}
+
+/** Appends to a file one after another, opening (and truncating) it first; the first failure stops the rest. */
+class AppendChain {
+  private fh: FileHandle | undefined;
+  private opening: Promise<void> | undefined;
+  private chain: Promise<void> = Promise.resolve();
+  private failure: unknown;
+
+  constructor(
+    private readonly file: string,
+    private readonly ctx: { log(line: string): void },
+  ) {}
+
+  open(): Promise<void> {
+    return (this.opening ??= (async () => {
+      await mkdir(dirname(this.file), { recursive: true });
+      this.fh = await open(this.file, 'w');
+    })());
+  }
+
+  /** Queues an append after the previous ones; a failure is kept (close rethrows it) and later writes are dropped. */
+  append(text: () => string): void {
+    this.chain = this.chain.then(async () => {
+      if (this.failure !== undefined) return;
+      try {
+        await this.open();
+        const s = text();
+        if (s && this.fh) await this.fh.write(s);
+      } catch (e) {
+        this.failure = e;
+        this.ctx.log(`recorder: writing ${this.file} failed: ${(e as Error).message}; recording stopped`);
+      }
+    });
+  }
+
+  /** Waits for the queued appends, closes the file and rethrows the first failure. */
+  async close(): Promise<void> {
+    await this.chain;
+    try {
+      await this.opening;
+    } catch {
+      // Already recorded as the failure below (or never opened).
+    }
+    await this.fh?.close();
+    if (this.failure !== undefined) throw this.failure;
+  }
+}
+
+/** A CSV chunk: the header on the first write, then a row per sample time. */
+function csvChunk(first: boolean, ports: string[], t: number[], c: unknown[][]): string {
+  let s = first ? [TIME_COLUMN, ...ports].map(csvCell).join(',') + '\n' : '';
+  for (let r = 0; r < t.length; r++) {
+    s += csvCell(t[r]);
+    for (let i = 0; i < c.length; i++) s += ',' + csvCell(c[i][r]);
+    s += '\n';
+  }
+  return s;
+}
+
+/** A columnar JSON chunk: one line of equally long columns (undefined as null). */
+function columnarChunk(ports: string[], t: number[], c: unknown[][]): string {
+  const columns: Record<string, unknown[]> = { [TIME_COLUMN]: t };
+  ports.forEach((p, i) => (columns[p] = c[i].map((v) => (v === undefined ? null : v))));
+  return JSON.stringify({ columns }) + '\n';
 }
 
 /** Spike trains and messages are events: they appear in the row of the sample that carried them only. */
@@ -80,13 +153,10 @@ export const recorder = defineExtension<RecorderOptions>({
     'append per flush (flush_interval ms, or max_rows rows); stop writes the rest and closes the file.',
   options: recorderSchema,
   dynamicInputs: true,
-  defaults: defaultsOf<RecorderOptions>(recorderSchema),
+  defaults: defaultsOf(recorderSchema),
   create(options, ctx) {
-    const format = formatOf(options);
-    if (typeof options.path !== 'string' || !options.path) throw new OptionError('recorder', 'path', `must be a file name, got ${show(options.path)}`);
-    const file = resolve(ctx.dir, options.path);
-    const interval = positive('recorder', 'flush_interval', options.flush_interval ?? 1000, 'it is the flush period (ms)');
-    const maxRows = Math.max(1, Math.floor(positive('recorder', 'max_rows', options.max_rows ?? 10000, 'it bounds the buffer (rows)')));
+    const { format, file, interval, maxRows } = settingsOf(options, ctx.dir);
+    const writer = new AppendChain(file, ctx);
 
     let ports: string[] = [];
     let held: (PortValue | undefined)[] = [];
@@ -101,32 +171,7 @@ export const recorder = defineExtension<RecorderOptions>({
     let timer: ReturnType<typeof setInterval> | undefined;
     let consumed = false;
     let headerWritten = false;
-    let fh: FileHandle | undefined;
-    let opening: Promise<void> | undefined;
-    let chain: Promise<void> = Promise.resolve();
-    let failure: unknown;
     let stopping: Promise<void> | undefined;
-
-    const ensureOpen = () =>
-      (opening ??= (async () => {
-        await mkdir(dirname(file), { recursive: true });
-        fh = await open(file, 'w');
-      })());
-
-    /** Queues an append after the previous ones; a failure is kept (stop rethrows it) and later writes are dropped. */
-    const append = (text: () => string) => {
-      chain = chain.then(async () => {
-        if (failure !== undefined) return;
-        try {
-          await ensureOpen();
-          const s = text();
-          if (s) await fh!.write(s);
-        } catch (e) {
-          failure = e;
-          ctx.log(`recorder: writing ${file} failed: ${(e as Error).message}; recording stopped`);
-        }
-      });
-    };
 
     const commit = () => {
       if (!pending) return;
@@ -153,20 +198,8 @@ export const recorder = defineExtension<RecorderOptions>({
       headerWritten = true;
       times = [];
       cols = ports.map(() => []);
-      append(() => {
-        if (format === 'csv') {
-          let s = first ? [TIME_COLUMN, ...ports].map(csvCell).join(',') + '\n' : '';
-          for (let r = 0; r < t.length; r++) {
-            s += csvCell(t[r]);
-            for (let i = 0; i < c.length; i++) s += ',' + csvCell(c[i][r]);
-            s += '\n';
-          }
-          return s;
-        }
-        const columns: Record<string, unknown[]> = { [TIME_COLUMN]: t };
-        ports.forEach((p, i) => (columns[p] = c[i].map((v) => (v === undefined ? null : v))));
-        return JSON.stringify({ columns }) + '\n';
-      });
+      const names = ports;
+      writer.append(() => (format === 'csv' ? csvChunk(first, names, t, c) : columnarChunk(names, t, c)));
     };
 
     const sample = (i: number, v: PortValue) => {
@@ -199,7 +232,7 @@ export const recorder = defineExtension<RecorderOptions>({
       },
       async start() {
         // Open (and truncate) the file now, so a bad path is reported at start rather than at the first flush.
-        await ensureOpen();
+        await writer.open();
       },
       stop() {
         return (stopping ??= (async () => {
@@ -208,14 +241,7 @@ export const recorder = defineExtension<RecorderOptions>({
           if (timer) clearInterval(timer);
           commit();
           flush();
-          await chain;
-          try {
-            await opening;
-          } catch {
-            // Already recorded as the failure below (or never opened).
-          }
-          await fh?.close();
-          if (failure !== undefined) throw failure;
+          await writer.close();
         })());
       },
     };

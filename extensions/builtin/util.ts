@@ -1,6 +1,27 @@
-// Helpers shared by the built-in nodes: option checks that name the option, defaults read from a
-// schema, and element-wise application of a per-sample function to scalar or vector port values.
+// Helpers shared by the built-in nodes: options declared once (a TypeBox schema is the JSON Schema ajv
+// validates and, through Static, the TypeScript type), option checks that name the option, defaults
+// read from the schema, and element-wise application of a per-sample function to scalar or vector
+// port values.
+import { Type, type SchemaOptions, type Static, type TObject, type TProperties, type TSchema } from '@sinclair/typebox';
 import type { PortValue } from '../api.js';
+
+/**
+ * An optional option with a default: ajv's useDefaults fills it in before create, `defaultsOf` reads
+ * it, and OptionsOf makes it present in the type create gets. The default is stated only here.
+ */
+export function withDefault<T extends TSchema>(schema: T, value: Static<T>) {
+  return Type.Optional(Object.assign(schema, { default: value }));
+}
+
+/** One of a list of strings, as a plain `enum` (ajv's message stays "must be equal to one of the allowed values"). */
+export function stringEnum<const V extends readonly string[]>(values: V, options: SchemaOptions = {}) {
+  return Type.Unsafe<V[number]>({ enum: [...values], ...options });
+}
+
+type DefaultedKeys<P extends TProperties> = { [K in keyof P]: P[K] extends { default: unknown } ? K : never }[keyof P];
+
+/** The options create gets (validated, defaults filled in): the schema's type with every defaulted option present. */
+export type OptionsOf<T extends TObject> = Static<T> & { [K in DefaultedKeys<T['properties']>]-?: Static<T['properties'][K]> };
 
 /** An option that would make a node compute NaN (or nonsense): the error names the node type and the option. */
 export class OptionError extends Error {
@@ -60,13 +81,18 @@ export function show(v: unknown): string {
 export const clamp = (x: number, lo: number, hi: number) => (x < lo ? lo : x > hi ? hi : x);
 
 /** The `default` of each top-level property of an object schema (what ajv's useDefaults fills in). */
-export function defaultsOf<O>(schema: { properties?: Record<string, object> }): Partial<O> {
+export function defaultsOf<T extends TObject>(schema: T): Partial<OptionsOf<T>> {
   const out: Record<string, unknown> = {};
-  for (const [k, p] of Object.entries(schema.properties ?? {})) {
-    const d = (p as { default?: unknown }).default;
-    if (d !== undefined) out[k] = d;
-  }
-  return out as Partial<O>;
+  for (const [k, p] of Object.entries(schema.properties)) if (p.default !== undefined) out[k] = p.default;
+  return out as Partial<OptionsOf<T>>;
+}
+
+/**
+ * `options` with the schema's defaults under them, for create and reconfigure called without
+ * validation (a test, a JS caller): the fallbacks are the schema's, never restated in code.
+ */
+export function withDefaults<T extends TObject>(schema: T, options: OptionsOf<T>): OptionsOf<T> {
+  return { ...defaultsOf(schema), ...options };
 }
 
 /**
