@@ -112,7 +112,7 @@ export interface BridgeConfig {
   /** Spike links to and from other Flux processes (bridge/spike-link.ts: distributed circuits). */
   spikes?: { send: SpikeSendSpec[]; receive: SpikeReceiveSpec[] };
   /** Extension nodes (extensions/host.ts), started by prepare(); their registry from prepareExtensions. */
-  extensions?: { registry: ExtensionRegistry; nodes: NodeSpec[]; dir: string };
+  extensions?: { registry: ExtensionRegistry<IoContext>; nodes: NodeSpec[]; dir: string };
   /**
    * The guard thread (bridge/safety): on by default wherever an output has a path it can write without
    * this thread (DDS topics, serial devices); false turns it off.
@@ -212,6 +212,11 @@ function decoded(v: LiveOutput['values'][number]): number {
   return v.terms.reduce((a, t) => a + t.weight * t.decoder.value(), 0);
 }
 
+/** What an input can feed the engine: a number or numbers (spikes and messages on a port are malformed there). */
+function isNumeric(v: PortValue | null): v is number | number[] {
+  return typeof v === 'number' || (Array.isArray(v) && v.every((x) => typeof x === 'number'));
+}
+
 function saturate(x: number, lo: number, hi: number): number {
   return x === Infinity ? hi : x === -Infinity ? lo : x;
 }
@@ -256,7 +261,7 @@ export class Bridge {
   /** Ticks run since start: spike links number ticks from 0. */
   private linkTick = 0;
   /** Extension nodes of the document (null without any). */
-  readonly host: ExtensionHost | null = null;
+  readonly host: ExtensionHost<IoContext> | null = null;
   /** Whether the loop's outputs can be trusted (stalls, real-time factor). */
   private readonly health: LoopHealth;
   /** The guard thread, while running with at least one channel. */
@@ -337,7 +342,8 @@ export class Bridge {
         ],
         // Node values age on the bridge's clock (simulated time under /clock), as its inputs do.
         now: () => this.clock(),
-        context: { transport: this.transport, devices: config.devices ?? new Map(), definitions: config.definitions, rosTime: () => this.time.rosTime() },
+        // Document nodes of the I/O types reach the bridge's transport and devices as its own bindings do.
+        context: (base): IoContext => ({ ...base, transport: this.transport, devices: config.devices ?? new Map(), definitions: config.definitions, rosTime: () => this.time.rosTime() }),
       });
     // The decoders read a tick's spikes in one piece from the engine's recording (one read-back per
     // tick on a GPU, not one per step and population); the bridge takes them out as it goes.
@@ -467,10 +473,11 @@ export class Bridge {
 
   /** Starts the extension node (ros_topic_out, device_out) that sends an output's commands. */
   private openSink(out: LiveOutput): void {
-    const sink: NonNullable<LiveOutput['sink']> = { instance: null as unknown as OutputInstance, commands: new Subject<Command>(), failed: null };
+    // A failed send is recorded on the sink for the send that caused it; sends start after it exists.
     const ctx = this.ioContext(`output ${out.spec.name}`, (e) => (sink.failed = e ?? new Error('failed')));
-    sink.instance = out.device ? deviceOut.create({ device: out.spec.device!, fields: out.spec.values.map((v) => v.path) }, ctx) : rosTopicOut.create(this.topicOptions(out.spec), ctx);
-    sink.instance.consume({ command: sink.commands as unknown as Observable<PortValue> });
+    const instance = out.device ? deviceOut.create({ device: out.spec.device!, fields: out.spec.values.map((v) => v.path) }, ctx) : rosTopicOut.create(this.topicOptions(out.spec), ctx);
+    const sink: NonNullable<LiveOutput['sink']> = { instance, commands: new Subject<Command>(), failed: null };
+    sink.instance.consume({ command: sink.commands });
     void sink.instance.start?.();
     out.sink = sink;
     out.dueAt = -Infinity;
@@ -754,12 +761,12 @@ export class Bridge {
       ? new Observable<PortValue>((sub) => this.host?.watch(ref, (v, src) => ((inp.fromAt = src), sub.next(v)))).pipe(
           map((v) => {
             this.stats.received++;
-            if (typeof v === 'number' || (Array.isArray(v) && v.every((x) => typeof x === 'number'))) return v as number | number[];
+            if (isNumeric(v)) return v;
             this.stats.malformed++;
             return null;
           }),
         )
-      : (inp.source!.outputs.value as Observable<number | number[]>);
+      : inp.source!.outputs.value.pipe(map((v) => (isNumeric(v) ? v : (this.stats.malformed++, null))));
     return values.pipe(
       filter((v): v is number | number[] => {
         if (v === null) return false;

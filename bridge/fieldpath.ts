@@ -7,6 +7,7 @@
 // the input path counts as malformed: the input then goes stale as for a silent sensor, instead of
 // passing on a shorter slice or an empty one that encodes as NaN.
 import type { MessageDefinition, MessageDefinitionField } from '@foxglove/message-definition';
+import { FORBIDDEN_SEGMENTS } from '../extensions/names.js';
 
 export class FieldPathError extends Error {}
 
@@ -26,8 +27,9 @@ const TIME: MessageDefinition = { name: 'builtin_interfaces/Time', definitions: 
 
 const NUMERIC = /^(u?int(8|16|32|64)|float(32|64)|byte|char|bool|time|duration)$/;
 
-/** Names that reach an object's prototype machinery when used as keys: never a path segment. */
-export const FORBIDDEN_SEGMENTS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+// One set for field paths and the expression language's input names (extensions/names.ts); callers
+// of field paths keep importing it from here.
+export { FORBIDDEN_SEGMENTS };
 
 /** Largest index or slice bound a path may name (bounds what writing a slice allocates). */
 export const MAX_INDEX = 1 << 20;

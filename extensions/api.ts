@@ -95,28 +95,36 @@ interface Common<O> {
   defaults?: Partial<O>;
 }
 
-export interface ComputeExtension<O = Record<string, unknown>> extends Common<O> {
+// `C` is the context a node's create() needs: ExtensionContext for any host, or more where a host
+// gives more (the bridge's own topic and device I/O get its transport and devices: bridge/io/context.ts).
+// A host whose context is C runs extensions that need C or less (`in C`: an extension that needs only
+// ExtensionContext fits any host; one that needs a host's services must not fit a host without them).
+
+export interface ComputeExtension<O = Record<string, unknown>, in C extends ExtensionContext = ExtensionContext> extends Common<O> {
   kind: 'compute';
-  create(options: O, ctx: ExtensionContext): ComputeInstance;
+  create(options: O, ctx: C): ComputeInstance;
 }
 
-export interface InputExtension<O = Record<string, unknown>> extends Common<O> {
+export interface InputExtension<O = Record<string, unknown>, in C extends ExtensionContext = ExtensionContext> extends Common<O> {
   kind: 'input';
-  create(options: O, ctx: ExtensionContext): InputInstance;
+  create(options: O, ctx: C): InputInstance;
 }
 
-export interface OutputExtension<O = Record<string, unknown>> extends Common<O> {
+export interface OutputExtension<O = Record<string, unknown>, in C extends ExtensionContext = ExtensionContext> extends Common<O> {
   kind: 'output';
-  create(options: O, ctx: ExtensionContext): OutputInstance;
+  create(options: O, ctx: C): OutputInstance;
 }
 
-export type Extension<O = Record<string, unknown>> = ComputeExtension<O> | InputExtension<O> | OutputExtension<O>;
+export type Extension<O = Record<string, unknown>, C extends ExtensionContext = ExtensionContext> =
+  | ComputeExtension<O, C>
+  | InputExtension<O, C>
+  | OutputExtension<O, C>;
 
 /** Identity with type checking: the one call an extension module makes. */
-export function defineExtension<O>(e: ComputeExtension<O>): ComputeExtension<O>;
-export function defineExtension<O>(e: InputExtension<O>): InputExtension<O>;
-export function defineExtension<O>(e: OutputExtension<O>): OutputExtension<O>;
-export function defineExtension<O>(e: Extension<O>): Extension<O> {
+export function defineExtension<O, C extends ExtensionContext = ExtensionContext>(e: ComputeExtension<O, C>): ComputeExtension<O, C>;
+export function defineExtension<O, C extends ExtensionContext = ExtensionContext>(e: InputExtension<O, C>): InputExtension<O, C>;
+export function defineExtension<O, C extends ExtensionContext = ExtensionContext>(e: OutputExtension<O, C>): OutputExtension<O, C>;
+export function defineExtension<O, C extends ExtensionContext = ExtensionContext>(e: Extension<O, C>): Extension<O, C> {
   return e;
 }
 

@@ -20,7 +20,7 @@
 import { Subject, config as rxConfig, type Observable } from 'rxjs';
 import type { ComputeInstance, Extension, ExtensionContext, InputInstance, OutputInstance, PortValue } from './api.js';
 import { IsolatedNode } from './isolate.js';
-import type { ExtensionRegistry } from './registry.js';
+import type { AnyExtension, ExtensionRegistry } from './registry.js';
 
 // A callback in an RxJS stream that throws would otherwise be rethrown from a timer and end the
 // process (RxJS 7): a robot's controller must not die of one extension's bug. Flux logs it instead.
@@ -51,7 +51,7 @@ export interface NodeStatus {
   outputs: Record<string, PortValue | undefined>;
 }
 
-export interface HostOptions {
+export interface HostOptions<C extends ExtensionContext = ExtensionContext> {
   dir: string;
   log: (line: string) => void;
   /** Values outside the node graph: `inputs.<name>` and `outputs.<name>.<path>`. */
@@ -60,16 +60,19 @@ export interface HostOptions {
   externalTime?: (ref: string) => number | undefined;
   /** Who outside the node graph reads a node (the bridge's `from:` inputs and output values), by node name. */
   externalReaders?: (node: string) => string[];
-  /** Extra context for built-in I/O extensions (the bridge's transport and devices). */
-  context?: Record<string, unknown>;
+  /**
+   * The context every node gets, from the one the host makes (its name, dir and log): the base itself,
+   * or with what this host's extensions need besides (the bridge's transport and devices for its I/O).
+   */
+  context: (base: ExtensionContext) => C;
   /** Milliseconds an isolated node may take to answer before it is terminated (default 1000). */
   hangMs?: number;
   now?: () => number;
 }
 
-interface LiveNode {
+interface LiveNode<C extends ExtensionContext> {
   spec: NodeSpec;
-  ext: Extension;
+  ext: AnyExtension<C>;
   isolated: boolean;
   instance: ComputeInstance | InputInstance | OutputInstance | null;
   /** Output port values, with the time of the oldest source each was computed from. */
@@ -89,15 +92,15 @@ interface LiveNode {
 
 const STALE_MS = 500;
 
-export class ExtensionHost {
-  private readonly nodes = new Map<string, LiveNode>();
+export class ExtensionHost<C extends ExtensionContext = ExtensionContext> {
+  private readonly nodes = new Map<string, LiveNode<C>>();
   private readonly now: () => number;
   /** Observers of node output ports (bridge inputs bound with `from:`). */
   private readonly watchers = new Map<string, Set<(v: PortValue, src: number) => void>>();
 
   constructor(
-    private readonly registry: ExtensionRegistry,
-    private readonly o: HostOptions,
+    private readonly registry: ExtensionRegistry<C>,
+    private readonly o: HostOptions<C>,
   ) {
     this.now = o.now ?? (() => performance.now());
   }
@@ -127,7 +130,7 @@ export class ExtensionHost {
   async add(spec: NodeSpec): Promise<void> {
     this.check(spec);
     const reg = this.registry.get(spec.type)!;
-    const node: LiveNode = {
+    const node: LiveNode<C> = {
       spec: { ...spec, in: { ...spec.in } },
       ext: reg.extension,
       isolated: spec.isolate ?? reg.module !== 'builtin',
@@ -161,26 +164,21 @@ export class ExtensionHost {
     }
   }
 
-  private context(node: LiveNode): ExtensionContext {
-    return {
-      name: node.spec.name,
-      dir: this.o.dir,
-      log: (line) => this.o.log(`extension ${node.spec.name}: ${line}`),
-      ...(this.o.context ?? {}),
-    } as ExtensionContext;
+  private context(node: LiveNode<C>): C {
+    return this.o.context({ name: node.spec.name, dir: this.o.dir, log: (line) => this.o.log(`extension ${node.spec.name}: ${line}`) });
   }
 
   /** Creates a node's instance (in a worker when isolated) without attaching it. */
-  private async create(node: LiveNode, options = node.spec.options): Promise<ComputeInstance | InputInstance | OutputInstance> {
+  private async create(node: LiveNode<C>, options = node.spec.options): Promise<ComputeInstance | InputInstance | OutputInstance> {
     const reg = this.registry.get(node.spec.type)!;
-    if (!node.isolated) return reg.extension.create(options as never, this.context(node));
+    if (!node.isolated) return reg.extension.create(options, this.context(node));
     const inst = await IsolatedNode.start(reg, node.spec.name, options, this.o.dir, this.o.hangMs ?? 1000);
     inst.onFailure = (e) => this.fail(node, e);
     return inst;
   }
 
   /** Wires a created instance: subscribes to an input's streams, hands an output its streams. */
-  private async attach(node: LiveNode, inst: ComputeInstance | InputInstance | OutputInstance): Promise<void> {
+  private async attach(node: LiveNode<C>, inst: ComputeInstance | InputInstance | OutputInstance): Promise<void> {
     node.instance = inst;
     if (node.ext.kind === 'input') {
       const input = inst as InputInstance;
@@ -206,14 +204,14 @@ export class ExtensionHost {
     node.state = 'running';
   }
 
-  private setOutput(node: LiveNode, port: string, v: PortValue, src: number): void {
+  private setOutput(node: LiveNode<C>, port: string, v: PortValue, src: number): void {
     node.values.set(port, { value: v, src });
     const w = this.watchers.get(`${node.spec.name}.${port}`);
     if (w) for (const f of w) f(v, src);
   }
 
   /** A failed node's outputs: their safe values where declared (chosen values, which never go stale), else none. */
-  private safeOutputs(node: LiveNode): void {
+  private safeOutputs(node: LiveNode<C>): void {
     for (const [port, spec] of Object.entries(node.ext.outputs ?? {})) {
       if (spec.safe !== undefined) this.setOutput(node, port, spec.safe, Infinity);
       else node.values.delete(port);
@@ -221,7 +219,7 @@ export class ExtensionHost {
   }
 
   /** Drives an output node safe: its own safe() (built-in actuators), else its ports' safe values. */
-  private outputSafe(node: LiveNode): void {
+  private outputSafe(node: LiveNode<C>): void {
     if (node.ext.kind !== 'output' || !node.instance) return;
     try {
       const inst = node.instance as OutputInstance;
@@ -237,7 +235,7 @@ export class ExtensionHost {
     for (const node of this.nodes.values()) if (node.state === 'running') this.outputSafe(node);
   }
 
-  private fail(node: LiveNode, e: unknown): void {
+  private fail(node: LiveNode<C>, e: unknown): void {
     // A node being stopped (its worker terminated on purpose) is not failing.
     if (node.state === 'stopped' || !this.nodes.has(node.spec.name)) return;
     node.errors++;
@@ -328,7 +326,7 @@ export class ExtensionHost {
     }
   }
 
-  private async restart(node: LiveNode): Promise<void> {
+  private async restart(node: LiveNode<C>): Promise<void> {
     node.state = 'stopped';
     await this.stopNode(node);
     const gen = node.gen;
@@ -347,7 +345,7 @@ export class ExtensionHost {
     }
   }
 
-  private async stopNode(node: LiveNode): Promise<void> {
+  private async stopNode(node: LiveNode<C>): Promise<void> {
     node.gen++;
     this.outputSafe(node);
     for (const u of node.unsubscribe.splice(0)) u();

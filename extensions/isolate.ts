@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { Subject, type Observable } from 'rxjs';
-import type { ComputeInstance, InputInstance, OutputInstance, PortValue } from './api.js';
+import type { ComputeInstance, ExtensionContext, InputInstance, OutputInstance, PortValue } from './api.js';
 import type { RegisteredExtension } from './registry.js';
 
 // The compiled worker next to this file; from the sources (vitest), the build's copy.
@@ -35,7 +35,7 @@ export class IsolatedNode implements ComputeInstance, InputInstance, OutputInsta
     private readonly hangMs: number,
   ) {}
 
-  static start(reg: RegisteredExtension, name: string, options: Record<string, unknown>, dir: string, hangMs: number): Promise<IsolatedNode> {
+  static start<C extends ExtensionContext>(reg: RegisteredExtension<C>, name: string, options: Record<string, unknown>, dir: string, hangMs: number): Promise<IsolatedNode> {
     const worker = new Worker(WORKER, { workerData: { module: reg.module, exportPath: reg.exportPath, name, options, dir } });
     const node = new IsolatedNode(worker, name, hangMs);
     for (const port of Object.keys(reg.extension.outputs ?? {})) {

@@ -8,11 +8,15 @@ import { createRequire } from 'node:module';
 import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Ajv, type ValidateFunction } from 'ajv';
-import type { Extension } from './api.js';
+import type { Extension, ExtensionContext } from './api.js';
+import { checkShape, describe } from './shape.js';
 import { findPackageDir, packageNameOf } from '../engine/circuit/resolve.js';
 
-export interface RegisteredExtension {
-  extension: Extension;
+/** An extension with its options as the registry holds them: checked against its schema, not yet its own type. */
+export type AnyExtension<C extends ExtensionContext = ExtensionContext> = Extension<Record<string, unknown>, C>;
+
+export interface RegisteredExtension<C extends ExtensionContext = ExtensionContext> {
+  extension: AnyExtension<C>;
   /** Where it came from: 'builtin', or the module file (isolated nodes load it again in a worker). */
   module: string;
   /** The export it came from in that module ('default', 'extensions', or an index into a list). */
@@ -21,16 +25,21 @@ export interface RegisteredExtension {
 
 const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
 
-export class ExtensionRegistry {
-  private readonly types = new Map<string, RegisteredExtension>();
+/**
+ * `C`: the context its extensions need (bridge/io's need the bridge's; modules loaded from documents
+ * need only ExtensionContext, so they fit any registry).
+ */
+export class ExtensionRegistry<C extends ExtensionContext = ExtensionContext> {
+  private readonly types = new Map<string, RegisteredExtension<C>>();
   private readonly validators = new Map<string, ValidateFunction>();
 
-  constructor(builtins: Extension[] = []) {
+  constructor(builtins: AnyExtension<C>[] = []) {
     builtins.forEach((e, i) => this.register(e, 'builtin', String(i)));
   }
 
-  register(e: Extension, module: string, exportPath: string): void {
-    const where = module === 'builtin' ? `built-in extension ${String((e as { name?: unknown }).name)}` : `extension ${String((e as { name?: unknown }).name ?? exportPath)} from ${module}`;
+  register(e: AnyExtension<C>, module: string, exportPath: string): void {
+    // Checked again although typed: built-ins and modules may be plain JavaScript.
+    const where = describe(e, module, exportPath);
     checkShape(e, where);
     const prior = this.types.get(e.name);
     if (prior) throw new Error(`${where}: the type name "${e.name}" is taken by ${prior.module === 'builtin' ? 'a built-in extension' : prior.module}`);
@@ -44,7 +53,7 @@ export class ExtensionRegistry {
     this.validators.set(e.name, validate);
   }
 
-  get(type: string): RegisteredExtension | undefined {
+  get(type: string): RegisteredExtension<C> | undefined {
     return this.types.get(type);
   }
 
@@ -79,29 +88,27 @@ export class ExtensionRegistry {
     if (value === undefined) throw new Error(`extension module ${spec}: it exports neither a default extension nor \`extensions\``);
     const list = Array.isArray(value) ? value : [value];
     const added: string[] = [];
-    list.forEach((e, i) => {
-      this.register(e as Extension, file, Array.isArray(value) ? `${exportName}.${i}` : exportName);
-      added.push((e as Extension).name);
+    list.forEach((e: unknown, i) => {
+      const exportPath = Array.isArray(value) ? `${exportName}.${i}` : exportName;
+      checkShape(e, describe(e, file, exportPath));
+      this.register(e, file, exportPath);
+      added.push(e.name);
     });
     return added;
   }
 }
 
-function checkShape(e: Extension, where: string): void {
-  const bad = (what: string) => new Error(`${where}: ${what}`);
-  if (!e || typeof e !== 'object') throw bad('is not an object (export defineExtension({...}))');
-  if (typeof e.name !== 'string' || !/^[a-z][a-z0-9_]*$/.test(e.name)) throw bad(`name must be lower_snake_case, got ${JSON.stringify(e.name)}`);
-  if (!['input', 'output', 'compute'].includes(e.kind)) throw bad(`kind must be input, output or compute, got ${JSON.stringify(e.kind)}`);
-  if (typeof e.create !== 'function') throw bad('has no create(options, ctx) function');
-  if (!e.options || typeof e.options !== 'object') throw bad('has no options schema (give {} for none)');
-  for (const [side, ports] of [['inputs', e.inputs], ['outputs', e.outputs]] as const) {
-    for (const [p, s] of Object.entries(ports ?? {})) {
-      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(p)) throw bad(`${side} port name ${JSON.stringify(p)} is not a name`);
-      if (!['scalar', 'vector', 'spikes', 'message'].includes(s?.type)) throw bad(`${side}.${p}: type must be scalar, vector, spikes or message`);
-    }
-  }
-  if (e.kind === 'input' && Object.keys(e.inputs ?? {}).length) throw bad('an input extension has no input ports');
-  if (e.kind === 'output' && Object.keys(e.outputs ?? {}).length) throw bad('an output extension has no output ports');
+// Without useDefaults: a guard reads options, it never fills them in.
+const guardAjv = new Ajv({ strict: false });
+
+/**
+ * A type guard from an extension's own options schema: what passes is its options type `O` (as
+ * checked by the schema the registry validates documents with). For code outside the node that reads a
+ * node's options, e.g. the bridge's guard thread reading an output node's safe value.
+ */
+export function optionsGuard<O, C extends ExtensionContext>(e: Extension<O, C>): (options: unknown) => options is O {
+  const validate = guardAjv.compile<O>({ ...e.options, $id: undefined });
+  return (options): options is O => validate(options);
 }
 
 /** A package folder's entry point for import: its exports ('.' with import/default), module or main. */

@@ -3,7 +3,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
 import { Subject } from 'rxjs';
-import type { ComputeInstance, Extension, InputInstance, OutputInstance, PortValue } from './api.js';
+import type { ComputeInstance, InputInstance, OutputInstance, PortValue } from './api.js';
+import { checkShape } from './shape.js';
 
 const { module, exportPath, name, options, dir } = workerData as { module: string; exportPath: string; name: string; options: Record<string, unknown>; dir: string };
 const port = parentPort!;
@@ -14,9 +15,11 @@ async function main(): Promise<void> {
   const mod = (await import(pathToFileURL(module).href)) as Record<string, unknown>;
   const [head, index] = exportPath.split('.');
   const value = mod[head];
-  const ext = (index === undefined ? value : (value as unknown[])[Number(index)]) as Extension;
+  const ext: unknown = index === undefined ? value : Array.isArray(value) ? value[Number(index)] : undefined;
+  // The host checked this export when it loaded the module; this thread imported it again on its own.
+  checkShape(ext, `extension ${name} from ${module}`);
   const ctx = { name, dir, log: (line: string) => post({ log: line }) };
-  const inst = ext.create(options as never, ctx);
+  const inst = ext.create(options, ctx);
   const subjects = new Map<string, Subject<PortValue>>();
   if (ext.kind === 'input') {
     const input = inst as InputInstance;

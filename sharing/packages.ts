@@ -14,7 +14,7 @@ import { parseFile } from '../engine/circuit/parse.js';
 import { findPackageDir, isModulePath, packageNameOf, resolveModulePath } from '../engine/circuit/resolve.js';
 import type { CircuitDoc } from '../engine/circuit/document.js';
 import { ExtensionRegistry, packageEntry } from '../extensions/registry.js';
-import type { InstalledCircuit } from '../ui/web/protocol.js';
+import type { InstalledCircuit } from './catalog.js';
 
 export interface FluxManifest {
   circuits?: Record<string, string>;
@@ -168,7 +168,7 @@ export function fluxPack(circuitFile: string, o: { name?: string; version?: stri
   return { dir, tarball };
 }
 
-export type { InstalledCircuit } from '../ui/web/protocol.js';
+export type { InstalledCircuit } from './catalog.js';
 
 /**
  * The circuits of every Flux package installed where `fromDir` can see them (node_modules folders

@@ -18,6 +18,7 @@ import { MODELS } from '../engine/models/registry.js';
 import { INTERNAL_UNIT, toInternal } from '../engine/units.js';
 import { planSave, writePlan, SaveError, type SavePlan } from './save.js';
 import { installedCircuits, type InstalledCircuit } from '../sharing/packages.js';
+import { FORBIDDEN_SEGMENTS } from '../extensions/names.js';
 import { LiveBudget, estimateSynapses, isStructuralEdit, type Addition, type BudgetLimits } from './security.js';
 
 export { isStructuralEdit };
@@ -409,7 +410,7 @@ export class EditSession {
   async insertModule(module: string, prefix: string, version?: string): Promise<{ file: string }> {
     const file = this.circuitFile;
     if (!this.node.reloadCircuit && !this.node.reloadCircuitFrom) throw new RefusedEdit('this node cannot rebuild its engine from the file', 409);
-    if (typeof prefix !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(prefix) || ['constructor', 'prototype', '__proto__'].includes(prefix))
+    if (typeof prefix !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(prefix) || FORBIDDEN_SEGMENTS.has(prefix))
       throw new RefusedEdit('give a module ("<package>/<circuit>", as the component browser lists it) and a prefix (a name: letters, digits, _)', 400);
     const listed = this.listedCircuit(module);
     if (version !== undefined) {

@@ -1,7 +1,8 @@
-// What the host gives built-in I/O extensions beyond the public ExtensionContext: the bridge's
-// transport and devices, counters, a failure report that never throws into RxJS, and the bridge's
-// clock for message stamps. Third-party extensions may use these too (they are in the context the
-// host passes every node); they are optional there, so an extension checks before use.
+// What the bridge gives its I/O extensions beyond the public ExtensionContext: its transport and
+// devices, counters, a failure report that never throws into RxJS, and its clock for message stamps.
+// The I/O extensions declare it (defineExtension<Options, IoContext>) and the bridge's extension host
+// makes it for every node; an extension declared with plain ExtensionContext sees only that. The fields
+// are optional (a host may lack a transport or devices), so an extension checks before use (need).
 import type { ExtensionContext } from '../../extensions/api.js';
 import type { Device } from '../devices.js';
 import type { Transport } from '../transport/transport.js';

@@ -2,24 +2,29 @@
 // field of a device, `device_out` writes its command's values to the device's output fields. The
 // bridge's device bindings are nodes of these two types.
 import { map } from 'rxjs';
-import { defineExtension } from '../../extensions/api.js';
+import { defineExtension, type PortValue } from '../../extensions/api.js';
+import { optionsGuard } from '../../extensions/registry.js';
 import { need, type IoContext } from './context.js';
-import type { Command } from './ros-topic.js';
+import { commandOf } from './ros-topic.js';
 
-export const deviceIn = defineExtension<{ device: string; field: string }>({
+export const deviceIn = defineExtension<{ device: string; field: string }, IoContext>({
   name: 'device_in',
   kind: 'input',
   doc: "Streams one input field of a serial device or board declared under the bridge's devices",
   options: { type: 'object', additionalProperties: false, required: ['device', 'field'], properties: { device: { type: 'string' }, field: { type: 'string' } } },
   outputs: { value: { type: 'scalar' } },
-  create(o, ctx: IoContext) {
+  create(o, ctx) {
     const dev = need(ctx.devices, ctx, 'devices').get(o.device);
     if (!dev) throw new Error(`no device "${o.device}" (the bridge has ${[...(ctx.devices?.keys() ?? [])].join(', ') || 'none'})`);
     return { outputs: { value: dev.input(o.field).pipe(map((v) => (ctx.count?.('received'), v))) } };
   },
 });
 
-export const deviceOut = defineExtension<{ device: string; fields: string[]; safe?: number[] }>({
+// Options types are type literals, not interfaces: the registry holds every extension with its options
+// as a record (checked against the schema), which an interface is not assignable to.
+export type DeviceOutOptions = { device: string; fields: string[]; safe?: number[] };
+
+export const deviceOut = defineExtension<DeviceOutOptions, IoContext>({
   name: 'device_out',
   kind: 'output',
   doc: "Writes its command's values to output fields of a serial device or board",
@@ -34,11 +39,12 @@ export const deviceOut = defineExtension<{ device: string; fields: string[]; saf
     },
   },
   inputs: { command: { type: 'message', doc: '{ values: number[] (one per field), safe: boolean }' } },
-  create(o, ctx: IoContext) {
+  create(o, ctx) {
     const dev = need(ctx.devices, ctx, 'devices').get(o.device);
     if (!dev) throw new Error(`no device "${o.device}" (the bridge has ${[...(ctx.devices?.keys() ?? [])].join(', ') || 'none'})`);
-    const write = (c: Command) => {
+    const write = (command: PortValue) => {
       try {
+        const c = commandOf(command);
         dev.write(Object.fromEntries(o.fields.map((f, k) => [f, c.values[k]])));
         ctx.count?.('published');
       } catch (e) {
@@ -47,7 +53,7 @@ export const deviceOut = defineExtension<{ device: string; fields: string[]; saf
     };
     return {
       consume(inputs) {
-        inputs.command?.subscribe((c) => write(c as unknown as Command));
+        inputs.command?.subscribe(write);
       },
       safe() {
         if (o.safe) write({ values: o.safe, safe: true });
@@ -59,3 +65,6 @@ export const deviceOut = defineExtension<{ device: string; fields: string[]; saf
   },
 });
 
+
+/** Whether a node's options are device_out's (the guard thread reads a node's safe values through this). */
+export const isDeviceOutOptions = optionsGuard(deviceOut);

@@ -4,9 +4,11 @@
 // of these two types, created through the same API as any other extension.
 import { Observable } from 'rxjs';
 import { defineExtension, type PortValue } from '../../extensions/api.js';
+import { optionsGuard } from '../../extensions/registry.js';
 import { createCodec, type Codec } from '../codec/cdr.js';
 import { definitionsFor, type DefinitionSource } from '../codec/definitions.js';
-import { compileFieldPath, FORBIDDEN_SEGMENTS, type FieldPath } from '../fieldpath.js';
+import { compileFieldPath, type FieldPath } from '../fieldpath.js';
+import { FORBIDDEN_SEGMENTS } from '../../extensions/names.js';
 import { mergePatch } from '../../engine/circuit/merge.js';
 import { publishedAs } from '../stamped.js';
 import { DEFAULT_QOS, SENSOR_QOS, type Publisher, type QoS } from '../transport/transport.js';
@@ -18,14 +20,14 @@ const qosSchema = {
   properties: { reliability: { enum: ['reliable', 'best_effort'] }, durability: { enum: ['volatile', 'transient_local'] }, depth: { type: 'integer', minimum: 1 } },
 };
 
-export interface TopicInOptions {
+export type TopicInOptions = {
   topic: string;
   type: string;
   path: string;
   qos?: QoS;
-}
+};
 
-export const rosTopicIn = defineExtension<TopicInOptions>({
+export const rosTopicIn = defineExtension<TopicInOptions, IoContext>({
   name: 'ros_topic_in',
   kind: 'input',
   doc: 'Subscribes to a ROS 2 topic and streams one field of each message (bridge inputs bound to topics are nodes of this type)',
@@ -36,7 +38,7 @@ export const rosTopicIn = defineExtension<TopicInOptions>({
     properties: { topic: { type: 'string' }, type: { type: 'string', description: 'e.g. sensor_msgs/msg/LaserScan' }, path: { type: 'string', description: 'field path, e.g. ranges[0:180]' }, qos: qosSchema },
   },
   outputs: { value: { type: 'vector', doc: 'the field: a number, or an array for a slice' } },
-  create(o, ctx: IoContext) {
+  create(o, ctx) {
     const transport = need(ctx.transport, ctx, 'a transport');
     const codec = createCodec(o.type, ctx.definitions);
     const path = compileFieldPath(o.path, definitionsFor(o.type, ctx.definitions).definitions);
@@ -112,7 +114,7 @@ function latestPerTurn(decode: (bytes: Uint8Array) => void, superseded: () => vo
   };
 }
 
-export interface TopicOutOptions {
+export type TopicOutOptions = {
   topic: string;
   type: string;
   /** The value paths, in the order of the command's values. */
@@ -126,12 +128,21 @@ export interface TopicOutOptions {
    * it; the bridge's own outputs leave it out, because the bridge sends their limits' safe values.
    */
   safe?: number[];
-}
+};
 
 /** A command for an output: one number per value path, and whether they are the safe values. */
-export interface Command {
-  values: number[];
-  safe: boolean;
+export type Command = { values: number[]; safe: boolean };
+
+/** The command a `command` port carries; throws naming what came instead (a wiring mistake in a document). */
+export function commandOf(v: PortValue): Command {
+  if (typeof v !== 'object' || Array.isArray(v) || !('values' in v) || !('safe' in v) || typeof v.safe !== 'boolean') throw notCommand(v);
+  const values: unknown = v.values;
+  if (!Array.isArray(values) || !values.every((x): x is number => typeof x === 'number')) throw notCommand(v);
+  return { values, safe: v.safe };
+}
+
+function notCommand(v: unknown): Error {
+  return new Error(`the command port takes { values: number[], safe: boolean }, not ${JSON.stringify(v)}`);
 }
 
 export interface TopicWire {
@@ -168,7 +179,7 @@ function forbiddenKey(x: unknown, where: string, depth = 0): void {
   }
 }
 
-export const rosTopicOut = defineExtension<TopicOutOptions>({
+export const rosTopicOut = defineExtension<TopicOutOptions, IoContext>({
   name: 'ros_topic_out',
   kind: 'output',
   doc: 'Publishes a ROS 2 message whose value paths come from the command port (bridge outputs bound to topics are nodes of this type)',
@@ -188,13 +199,14 @@ export const rosTopicOut = defineExtension<TopicOutOptions>({
     },
   },
   inputs: { command: { type: 'message', doc: '{ values: number[] (one per path), safe: boolean }' } },
-  create(o, ctx: IoContext) {
+  create(o, ctx) {
     const transport = need(ctx.transport, ctx, 'a transport');
     const wire = topicWire(o, ctx.definitions);
     let pub: Publisher | null = null;
-    const publish = (c: Command) => {
+    const publish = (command: PortValue) => {
       if (!pub) return;
       try {
+        const c = commandOf(command);
         // One message object, rewritten in place: every published field is set each time, and the
         // encoder keeps no reference (a clone per publish at 1 kHz was measurable garbage).
         wire.paths.forEach((p, k) => p.set(wire.template, c.values[k]));
@@ -211,7 +223,7 @@ export const rosTopicOut = defineExtension<TopicOutOptions>({
     };
     return {
       consume(inputs) {
-        inputs.command?.subscribe((c) => publish(c as unknown as Command));
+        inputs.command?.subscribe(publish);
       },
       start() {
         pub = transport.advertise(o.topic, wire.type, o.qos ?? DEFAULT_QOS);
@@ -227,3 +239,6 @@ export const rosTopicOut = defineExtension<TopicOutOptions>({
     };
   },
 });
+
+/** Whether a node's options are ros_topic_out's (the guard thread reads a node's safe values through this). */
+export const isTopicOutOptions = optionsGuard(rosTopicOut);

@@ -6,7 +6,8 @@ import { fstatSync } from 'node:fs';
 import type { Device } from '../devices.js';
 import type { DefinitionSource } from '../codec/definitions.js';
 import { DEFAULT_QOS, type GuardEndpoint, type QoS, type Transport } from '../transport/transport.js';
-import { topicWire, type TopicOutOptions } from '../io/ros-topic.js';
+import { isTopicOutOptions, topicWire, type TopicOutOptions } from '../io/ros-topic.js';
+import { isDeviceOutOptions } from '../io/device.js';
 import type { NodeSpec } from '../../extensions/host.js';
 import type { GuardChannel } from './protocol.js';
 
@@ -31,9 +32,6 @@ interface Context {
   devices?: Map<string, Device>;
   report: (message: string) => void;
 }
-
-/** Output nodes that carry a safe value in their document, with the options guardChannels reads. */
-type NodeOptions = TopicOutOptions & { device?: string; fields?: unknown };
 
 export class GuardChannels {
   /** Topic channels, encoded once per output spec or node spec: the refresh runs on the loop's thread. */
@@ -66,14 +64,16 @@ export class GuardChannels {
 
   /** An output extension node with a safe value in its document (ros_topic_out, device_out). */
   private forNode(spec: NodeSpec): GuardChannel | null {
-    const o = spec.options as unknown as NodeOptions;
-    if (!Array.isArray(o.safe) || (spec.type !== 'ros_topic_out' && spec.type !== 'device_out')) return null;
+    const o = spec.options;
     const name = `node ${spec.name}`;
     const periodMs = spec.rateHz ? 1000 / spec.rateHz : 50;
-    if (spec.type === 'ros_topic_out') return this.topicChannel(spec, o, o.safe, name, periodMs);
-    const device = this.ctx.devices?.get(o.device ?? '');
-    const fields = Array.isArray(o.fields) ? (o.fields as string[]) : [];
-    return device ? this.deviceChannel(device, Object.fromEntries(fields.map((f, k) => [f, o.safe![k] ?? 0])), name, periodMs) : null;
+    // The host checked these options against the type's schema before the node started; the guards
+    // say so to the type checker (and leave out a node whose options were changed since).
+    if (spec.type === 'ros_topic_out') return isTopicOutOptions(o) && o.safe ? this.topicChannel(spec, o, o.safe, name, periodMs) : null;
+    if (spec.type !== 'device_out' || !isDeviceOutOptions(o) || !o.safe) return null;
+    const safe = o.safe;
+    const device = this.ctx.devices?.get(o.device);
+    return device ? this.deviceChannel(device, Object.fromEntries(o.fields.map((f, k) => [f, safe[k] ?? 0])), name, periodMs) : null;
   }
 
   private deviceChannel(device: Device, values: Record<string, number>, name: string, periodMs: number): GuardChannel | null {

@@ -1,5 +1,7 @@
 // Types both sides of the dashboard's stream share. They live with the browser code because the page is
-// compiled on its own (ui/tsconfig.json, rootDir web/); the server imports them as types only.
+// compiled on its own (ui/tsconfig.json); the server imports them as types only. The package listing's
+// type is declared where the listing is made (sharing/catalog.ts), the one file outside web/ the page
+// may import.
 
 /** A population as the spike frames show it: every stride-th neuron, `rows` of them. */
 export interface LayoutPopulation {
@@ -9,19 +11,7 @@ export interface LayoutPopulation {
   rows: number;
 }
 
-/** A circuit of an installed Flux package, as the component browser lists it (GET /api/packages). */
-export interface InstalledCircuit {
-  package: string;
-  version: string;
-  description?: string;
-  /** What an include names: `<package>/<circuit>`. */
-  module: string;
-  circuit: string;
-  populations: number;
-  neurons: number;
-  ports: string[];
-  problem?: string;
-}
+export type { InstalledCircuit } from '../../sharing/catalog.js';
 
 /** The populations of the spike frames, in frame order; a new id when the circuit changes. */
 export interface Layout {
