@@ -9,7 +9,6 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
 import { Engine } from '../engine/engine.js';
-import type { Backend } from '../engine/backends/backend.js';
 import { loadFlat } from '../engine/circuit/resolve.js';
 import { Bridge } from '../bridge/bridge.js';
 import { loadBridge } from '../bridge/config.js';
@@ -27,7 +26,10 @@ const original = readFileSync(join(ROOT, 'library/braitenberg/braitenberg.yaml')
 const perPop = Math.round(NEURONS / (original.match(/size: 20/g) ?? []).length);
 const text = original.replace(/size: 20/g, `size: ${perPop}`);
 // One kernel thread: at one step per call the hand-over to a second thread costs more than it saves.
-const engine = new Engine(loadFlat(join(ROOT, 'library/braitenberg/braitenberg-bench.yaml'), text), { threads: Number(process.env.FLUX_BRIDGE_BENCH_THREADS ?? 1) }) as unknown as Engine<Backend>;
+const engine = await Engine.create(loadFlat(join(ROOT, 'library/braitenberg/braitenberg-bench.yaml'), text), {
+  backend: 'cpu',
+  threads: Number(process.env.FLUX_BRIDGE_BENCH_THREADS ?? 1),
+});
 const transport = new MemoryTransport();
 const ticks: [number, number][] = [];
 // The example bridge document, with the Twist published every tick instead of at 50 Hz.

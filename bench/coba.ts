@@ -37,7 +37,7 @@ function runFluxOnce(n: number, durationS: number, method: Method, kernels: 'was
   const bar = new ProgressLine(`flux N=${n} ${method} ${label} compiling`);
   const engine = new Engine(loadFlat(file, cobaText(n, 80, method)), { progress: (f, l) => bar.update(f, l), kernels, threads });
   bar.done();
-  const used = (engine.backend as unknown as { threadCount: number }).threadCount;
+  const used = engine.backend.threadCount;
   engine.backend.configureRecording({ spikes: false, rateBin: 10 });
   // Warm the JIT so V8's background compiler is not timed with the loop, and collect the garbage of
   // compiling and of the previous run now rather than inside the timed loop.

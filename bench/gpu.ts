@@ -93,6 +93,80 @@ async function parity(ctx: GpuContext): Promise<void> {
   check('COBA rates', Math.abs(rec.webgpu.rate / rec.cpu.rate - 1) < 0.1, `exc ${rec.webgpu.rate.toFixed(2)} Hz (cpu ${rec.cpu.rate.toFixed(2)} Hz); spikes identical up to ${firstDiff.toFixed(1)} ms`);
 }
 
+/** Robot-style round trip: one step, outputs back on the host. */
+async function robotRoundTrip(ctx: GpuContext): Promise<void> {
+  const { e } = await open(join(ROOT, 'library/braitenberg/braitenberg.yaml'), undefined, 'webgpu', ctx);
+  const lat: number[] = [];
+  for (let k = 0; k < 300; k++) {
+    e.backend.setInput('range_left', (k % 10) / 10);
+    const a = performance.now();
+    await e.step(1);
+    e.backend.readOutput('wheel_left');
+    lat.push((performance.now() - a) * 1000);
+  }
+  lat.sort((x, y) => x - y);
+  console.log(`robot round trip (braitenberg.yaml: input up, 1 step, outputs back): p50 ${lat[150].toFixed(0)} us, p99 ${lat[296].toFixed(0)} us`);
+  e.dispose();
+}
+
+// The closed loop (simulated robot + Braitenberg + bridge, lockstep on simulated time), on both
+// backends: the decoders read a tick's spikes in one read-back.
+async function closedLoops(ctx: GpuContext): Promise<void> {
+  for (const backend of ['cpu', 'webgpu'] as const) {
+    try {
+      const loop = await ClosedLoop.create({ bridge: join(ROOT, 'examples/bridges/braitenberg.yaml'), arena: 'cluttered', backend, threads: 1, gpu: ctx, log: () => undefined });
+      const t0 = performance.now();
+      await loop.runFor(10);
+      const wall = (performance.now() - t0) / 1000;
+      const sm = loop.summary();
+      console.log(`closed loop (${backend}): 10 s simulated in ${wall.toFixed(2)} s (${(10 / wall).toFixed(1)}x real time), ${sm.distance.toFixed(1)} m, ${sm.collisions} collisions`);
+      await loop.close();
+    } catch (err) {
+      console.log(`closed loop (${backend}): FAILED ${(err as Error).message}`);
+    }
+  }
+}
+
+// Scaling series: LIF (COBA-style, conductance synapses) with 100 synapses per neuron, dt 1 ms.
+async function scalingSeries(ctx: GpuContext, table: string[][], mode: string): Promise<void> {
+  const sizes = (process.env.FLUX_GPU_BENCH_SIZES ?? (mode === 'full' ? '10000,100000,1000000' : '10000')).split(',').map(Number);
+  for (const n of sizes) {
+    // One size that does not fit (binding limits, memory) must not cost the rows that did.
+    try {
+      const { e, compileS } = await open(join(ROOT, 'examples', `lif-scale-${n}.yaml`), cobaText(n, 100), 'webgpu', ctx, 1, `LIF ${n}`);
+      e.backend.configureRecording({ spikes: false });
+      await e.step(20);
+      const before = totalSpikes(e);
+      const t = await timeSteps(e, 1000, 250, `LIF ${n}`);
+      row(table, `LIF ${n} x100 syn`, e, compileS, t, totalSpikes(e) - before, 1, 1);
+      e.dispose();
+    } catch (err) {
+      console.log(`LIF ${n}: FAILED ${(err as Error).message}`);
+    }
+  }
+}
+
+// The Potjans-Diesmann microcircuit.
+async function microcircuit(ctx: GpuContext, table: string[][], mode: string): Promise<void> {
+  if (process.env.FLUX_GPU_BENCH_PD !== '0' && mode === 'full') {
+    try {
+      const { e, compileS } = await open(join(ROOT, 'library/microcircuit/potjans-diesmann.yaml'), undefined, 'webgpu', ctx, undefined, 'microcircuit');
+      e.backend.configureRecording({ spikes: false, rateBin: 100 });
+      await e.step(1000);
+      const before = totalSpikes(e);
+      const t = await timeSteps(e, 10000, 1000, 'microcircuit');
+      row(table, 'Potjans-Diesmann', e, compileS, t, totalSpikes(e) - before, 1, 0.1);
+      const rec = e.backend.recording().populations;
+      console.log('microcircuit rates after 100 ms warm-up (Hz; NEST reference in brackets):');
+      const nest: Record<string, number> = { L23E: 0.971, L23I: 2.868, L4E: 4.746, L4I: 5.396, L5E: 8.142, L5I: 9.078, L6E: 0.991, L6I: 7.523 };
+      console.log('  ' + Object.entries(rec).map(([k, p]) => `${k} ${(p.rateCounts.slice(1).reduce((a, b) => a + b, 0) / p.size / ((p.rateCounts.length - 1) * 0.1)).toFixed(2)} [${nest[k] ?? '-'}]`).join(', '));
+      e.dispose();
+    } catch (err) {
+      console.log(`microcircuit: FAILED ${(err as Error).message}`);
+    }
+  }
+}
+
 async function main(): Promise<void> {
   const got = await acquireGpu();
   console.log(`machine: ${cpus()[0]?.model ?? 'unknown cpu'} x${cpus().length}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ${platform()} ${release()}, node ${process.version}`);
@@ -128,73 +202,10 @@ async function main(): Promise<void> {
   };
   const cpuS = await coba('cpu');
   const gpuS = await coba('webgpu');
-  // Robot-style round trip: one step, outputs back on the host.
-  {
-    const { e } = await open(join(ROOT, 'library/braitenberg/braitenberg.yaml'), undefined, 'webgpu', ctx);
-    const lat: number[] = [];
-    for (let k = 0; k < 300; k++) {
-      e.backend.setInput('range_left', (k % 10) / 10);
-      const a = performance.now();
-      await e.step(1);
-      e.backend.readOutput('wheel_left');
-      lat.push((performance.now() - a) * 1000);
-    }
-    lat.sort((x, y) => x - y);
-    console.log(`robot round trip (braitenberg.yaml: input up, 1 step, outputs back): p50 ${lat[150].toFixed(0)} us, p99 ${lat[296].toFixed(0)} us`);
-    e.dispose();
-  }
-
-  // The closed loop (simulated robot + Braitenberg + bridge, lockstep on simulated time), on both
-  // backends: the decoders read a tick's spikes in one read-back.
-  for (const backend of ['cpu', 'webgpu'] as const) {
-    try {
-      const loop = await ClosedLoop.create({ bridge: join(ROOT, 'examples/bridges/braitenberg.yaml'), arena: 'cluttered', backend, threads: 1, gpu: ctx, log: () => undefined });
-      const t0 = performance.now();
-      await loop.runFor(10);
-      const wall = (performance.now() - t0) / 1000;
-      const sm = loop.summary();
-      console.log(`closed loop (${backend}): 10 s simulated in ${wall.toFixed(2)} s (${(10 / wall).toFixed(1)}x real time), ${sm.distance.toFixed(1)} m, ${sm.collisions} collisions`);
-      await loop.close();
-    } catch (err) {
-      console.log(`closed loop (${backend}): FAILED ${(err as Error).message}`);
-    }
-  }
-
-  // Scaling series: LIF (COBA-style, conductance synapses) with 100 synapses per neuron, dt 1 ms.
-  const sizes = (process.env.FLUX_GPU_BENCH_SIZES ?? (mode === 'full' ? '10000,100000,1000000' : '10000')).split(',').map(Number);
-  for (const n of sizes) {
-    // One size that does not fit (binding limits, memory) must not cost the rows that did.
-    try {
-      const { e, compileS } = await open(join(ROOT, 'examples', `lif-scale-${n}.yaml`), cobaText(n, 100), 'webgpu', ctx, 1, `LIF ${n}`);
-      e.backend.configureRecording({ spikes: false });
-      await e.step(20);
-      const before = totalSpikes(e);
-      const t = await timeSteps(e, 1000, 250, `LIF ${n}`);
-      row(table, `LIF ${n} x100 syn`, e, compileS, t, totalSpikes(e) - before, 1, 1);
-      e.dispose();
-    } catch (err) {
-      console.log(`LIF ${n}: FAILED ${(err as Error).message}`);
-    }
-  }
-
-  // The Potjans-Diesmann microcircuit.
-  if (process.env.FLUX_GPU_BENCH_PD !== '0' && mode === 'full') {
-    try {
-      const { e, compileS } = await open(join(ROOT, 'library/microcircuit/potjans-diesmann.yaml'), undefined, 'webgpu', ctx, undefined, 'microcircuit');
-      e.backend.configureRecording({ spikes: false, rateBin: 100 });
-      await e.step(1000);
-      const before = totalSpikes(e);
-      const t = await timeSteps(e, 10000, 1000, 'microcircuit');
-      row(table, 'Potjans-Diesmann', e, compileS, t, totalSpikes(e) - before, 1, 0.1);
-      const rec = e.backend.recording().populations;
-      console.log('microcircuit rates after 100 ms warm-up (Hz; NEST reference in brackets):');
-      const nest: Record<string, number> = { L23E: 0.971, L23I: 2.868, L4E: 4.746, L4I: 5.396, L5E: 8.142, L5I: 9.078, L6E: 0.991, L6I: 7.523 };
-      console.log('  ' + Object.entries(rec).map(([k, p]) => `${k} ${(p.rateCounts.slice(1).reduce((a, b) => a + b, 0) / p.size / ((p.rateCounts.length - 1) * 0.1)).toFixed(2)} [${nest[k] ?? '-'}]`).join(', '));
-      e.dispose();
-    } catch (err) {
-      console.log(`microcircuit: FAILED ${(err as Error).message}`);
-    }
-  }
+  await robotRoundTrip(ctx);
+  await closedLoops(ctx);
+  await scalingSeries(ctx, table, mode);
+  await microcircuit(ctx, table, mode);
 
   console.log('');
   const widths = table[0].map((_, i) => Math.max(...table.map((r) => r[i].length)));

@@ -5,10 +5,10 @@
 // thin ellipsoids (one contact point each: a cylinder's rim contacts scrub when turning in place, which
 // lost 10-20 % of the yaw rate); the caster is a frictionless sphere (condim 1) with contact priority,
 // or it takes the floor's friction and drags. Wheel contacts are stiffer than the default (solref
-// 4 ms): the tyre sinks less into the floor, so its rolling radius (and odometry) errs less (~1 %). The mass centre sits behind the axle so the caster
-// carries load. Geom groups: 0 walls and obstacles (what the lidar and IR beams see), 1 the robot,
-// 2 the floor. Walls and obstacles are geoms of one static body, `arena`, so one contact sensor counts
-// every touch of the robot with any of them.
+// 4 ms): the tyre sinks less into the floor, so its rolling radius (and odometry) errs less (~1 %).
+// The mass centre sits behind the axle so the caster carries load. Geom groups: 0 walls and obstacles
+// (what the lidar and IR beams see), 1 the robot, 2 the floor. Walls and obstacles are geoms of one
+// static body, `arena`, so one contact sensor counts every touch of the robot with any of them.
 import type { Arena } from './arena.js';
 import { ROBOT, type RobotSpec } from './robot.js';
 

@@ -94,6 +94,44 @@ interface ScanMsg {
 
 const seconds = (s: { sec: number; nanosec: number }) => s.sec + s.nanosec * 1e-9;
 
+// The codec decodes to plain records; these read the fields used here and check their types on the
+// way, so a message definition that changed under us fails loudly instead of reading undefined.
+type Fields = Record<string, unknown>;
+const isFields = (v: unknown): v is Fields => typeof v === 'object' && v !== null;
+
+function field(m: Fields, path: string): Fields {
+  let at: unknown = m;
+  for (const key of path.split('.')) at = isFields(at) ? at[key] : undefined;
+  if (!isFields(at)) throw new Error(`progress reward: the message has no ${path}`);
+  return at;
+}
+
+function numberAt(m: Fields, key: string, where: string): number {
+  const v = m[key];
+  if (typeof v !== 'number') throw new Error(`progress reward: ${where}${key} is not a number`);
+  return v;
+}
+
+function stampOf(m: Fields): { sec: number; nanosec: number } {
+  const stamp = field(m, 'header.stamp');
+  return { sec: numberAt(stamp, 'sec', 'header.stamp.'), nanosec: numberAt(stamp, 'nanosec', 'header.stamp.') };
+}
+
+function toScan(m: Fields): ScanMsg {
+  const ranges = m.ranges;
+  if (!(ranges instanceof Float32Array) && !Array.isArray(ranges)) throw new Error('progress reward: the scan has no ranges');
+  return {
+    header: { stamp: stampOf(m) },
+    angle_min: numberAt(m, 'angle_min', ''),
+    angle_increment: numberAt(m, 'angle_increment', ''),
+    ranges,
+  };
+}
+
+function toOdom(m: Fields): OdomMsg {
+  return { header: { stamp: stampOf(m) }, twist: { twist: { linear: { x: numberAt(field(m, 'twist.twist.linear'), 'x', 'twist.twist.linear.') } } } };
+}
+
 export class ProgressReward {
   /** The latest sample (null before the first). */
   last: RewardSample | null = null;
@@ -141,8 +179,8 @@ export class ProgressReward {
     const scan = createCodec('sensor_msgs/msg/LaserScan');
     this.out = createCodec('std_msgs/msg/Float32');
     this.pub = this.transport.advertise(this.o.topic, this.out.type, DEFAULT_QOS);
-    this.unsubs.push(this.transport.subscribe(this.o.scanTopic, scan.type, SENSOR_QOS, (b) => this.onScan(scan.decode(b) as unknown as ScanMsg)));
-    this.unsubs.push(this.transport.subscribe(this.o.odomTopic, odom.type, SENSOR_QOS, (b) => this.onOdom(odom.decode(b) as unknown as OdomMsg)));
+    this.unsubs.push(this.transport.subscribe(this.o.scanTopic, scan.type, SENSOR_QOS, (b) => this.onScan(toScan(scan.decode(b)))));
+    this.unsubs.push(this.transport.subscribe(this.o.odomTopic, odom.type, SENSOR_QOS, (b) => this.onOdom(toOdom(odom.decode(b)))));
   }
 
   /** Mean reward (before the baseline is subtracted) over every sample so far. */

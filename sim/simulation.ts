@@ -404,7 +404,10 @@ export class Simulation {
             const due = wall0 + ((this.time - sim0) * 1000) / rtf;
             const ahead = due - performance.now();
             // Fell far behind (a slow machine, a debugger): start pacing afresh rather than racing to catch up.
-            if (ahead < -250) (wall0 = performance.now()), (sim0 = this.time);
+            if (ahead < -250) {
+              wall0 = performance.now();
+              sim0 = this.time;
+            }
             if (ahead > 1) {
               await new Promise((r) => setTimeout(r, ahead));
               continue;
@@ -451,7 +454,10 @@ export class Simulation {
     let [l, r] = wheelSpeeds(this.cmd.v, this.cmd.w, this.robot);
     // Over the motors' limit both wheels slow in proportion: the path's curvature is kept.
     const over = Math.max(Math.abs(l), Math.abs(r)) / this.robot.maxWheelSpeed;
-    if (over > 1) (l /= over), (r /= over);
+    if (over > 1) {
+      l /= over;
+      r /= over;
+    }
     this.wheelCmd = [l, r];
     const ctrl = this.v().ctrl;
     ctrl[0] = l;

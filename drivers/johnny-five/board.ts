@@ -25,14 +25,15 @@ const require = createRequire(import.meta.url);
 // ---- Minimal typings for the CommonJS parts used here (neither package ships types). ----------
 interface FirmataIo extends EventEmitter {
   isReady: boolean;
-  transport: unknown;
   queryFirmware(cb: () => void): void;
   reportVersion(cb: () => void): void;
   setSamplingInterval(ms: number): void;
-}
-type FirmataCtor = new (port: unknown, options: Record<string, unknown>) => FirmataIo;
-/** What guardFrame uses of firmata.js's Board (2.3): its writes and its local pin and port state. */
-interface Firmata7 {
+  // The digital inputs (build) read their pins through the io itself.
+  pinMode(pin: number, mode: number): void;
+  digitalRead(pin: number, cb: (value: number) => void): void;
+  // What guardFrame uses of firmata.js's Board (2.3): its writes, the transport they go to, and its
+  // local pin and port state.
+  transport: { write(bytes: Buffer, cb?: () => void): boolean };
   pins: { value: number }[];
   ports: number[];
   pending: number;
@@ -40,6 +41,7 @@ interface Firmata7 {
   analogWrite(pin: number, value: number): void;
   digitalWrite(pin: number, value: number): void;
 }
+type FirmataCtor = new (port: unknown, options: Record<string, unknown>) => FirmataIo;
 interface J5Board extends EventEmitter {
   io: FirmataIo;
 }
@@ -425,9 +427,9 @@ export class ArduinoBoard {
    */
   guardFrame(values: Record<string, number>): { fd: number; bytes: Uint8Array } | null {
     const live = this.live;
-    const fd = (live?.port as unknown as { port?: { fd?: unknown } } | undefined)?.port?.fd;
+    const fd = live?.port.port?.fd;
     if (!live || this.status.state !== 'ready' || typeof fd !== 'number' || fd < 0) return null;
-    const io = live.io as unknown as Firmata7 & { transport: { write: (b: Buffer, cb?: () => void) => boolean } };
+    const io = live.io;
     const transport = io.transport;
     const send = transport.write;
     const saved = { values: io.pins.map((p) => p.value), ports: [...io.ports], pending: io.pending };
@@ -552,8 +554,8 @@ export class ArduinoBoard {
       } else {
         io.on('error', () => {});
         const mode = c.pullup ? 0x0b : 0x00; // PIN_MODE_PULLUP : INPUT
-        (io as unknown as { pinMode(p: number, m: number): void }).pinMode(c.pin, mode);
-        (io as unknown as { digitalRead(p: number, cb: (v: number) => void): void }).digitalRead(c.pin, (v) => {
+        io.pinMode(c.pin, mode);
+        io.digitalRead(c.pin, (v) => {
           let on = v ? 1 : 0;
           if (c.pullup) on = 1 - on;
           if (c.invert) on = 1 - on;

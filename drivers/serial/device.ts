@@ -224,7 +224,7 @@ export class SerialDevice {
    * (the other output fields at their safe values), or null while not connected.
    */
   guardFrame(values: Record<string, number>): { fd: number; bytes: Uint8Array } | null {
-    const fd = (this.port as unknown as { port?: { fd?: unknown } } | null)?.port?.fd;
+    const fd = this.port?.port?.fd;
     if (!this.output || typeof fd !== 'number' || fd < 0 || this.statusSubject.value !== 'connected') return null;
     const frame: Record<string, number> = { ...zeros(this.output.fields), ...(this.cfg.output?.safe ?? {}) };
     for (const [k, v] of Object.entries(values)) if (Object.hasOwn(frame, k)) frame[k] = v;

@@ -72,6 +72,64 @@ interface GEdge {
 const NW = 136;
 const NH = 46;
 
+/** Layers: longest path from the sources, ignoring the edges that close a cycle. */
+function layerRanks(ids: string[], edges: GEdge[]): Map<string, number> {
+  const out = new Map<string, string[]>();
+  for (const e of edges) if (e.from !== e.to) out.set(e.from, [...(out.get(e.from) ?? []), e.to]);
+  const state = new Map<string, number>();
+  const back = new Set<string>();
+  const visit = (n: string) => {
+    state.set(n, 1);
+    for (const m of out.get(n) ?? []) {
+      if (state.get(m) === 1) back.add(`${n}->${m}`);
+      else if (!state.has(m)) visit(m);
+    }
+    state.set(n, 2);
+  };
+  for (const n of ids) if (!state.has(n)) visit(n);
+  const rank = new Map(ids.map((n) => [n, 0]));
+  for (let pass = 0; pass < ids.length; pass++) {
+    let changed = false;
+    for (const e of edges) {
+      if (e.from === e.to || back.has(`${e.from}->${e.to}`)) continue;
+      const r = rank.get(e.from)! + 1;
+      if (r > rank.get(e.to)!) {
+        rank.set(e.to, r);
+        changed = true;
+      }
+    }
+    if (!changed) break;
+  }
+  return rank;
+}
+
+interface GGroup {
+  prefix: string;
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+  depth: number;
+}
+
+/** Boxes around expanded modules that have visible members, outermost first (drawn under the inner ones). */
+function moduleBoxes(modules: CircuitView['modules'], collapsed: Set<string>, chain: (module: string) => string[], nodes: GNode[]): GGroup[] {
+  const groups: GGroup[] = [];
+  for (const m of modules) {
+    if (collapsed.has(m.prefix) || chain(m.prefix).some((c) => c !== m.prefix && collapsed.has(c))) continue;
+    const members = nodes.filter((n) => n.groups.includes(m.prefix));
+    if (!members.length) continue;
+    const depth = chain(m.prefix).length;
+    const pad = 16 - depth * 3;
+    const x0 = Math.min(...members.map((n) => n.x)) - pad;
+    const y0 = Math.min(...members.map((n) => n.y)) - pad - 14;
+    const x1 = Math.max(...members.map((n) => n.x + NW)) + pad;
+    const y1 = Math.max(...members.map((n) => n.y + NH)) + pad;
+    groups.push({ prefix: m.prefix, x: x0, y: y0, w: x1 - x0, h: y1 - y0, depth });
+  }
+  return groups.sort((a, b) => a.depth - b.depth);
+}
+
 function layoutGraph(view: CircuitView, collapsed: Set<string>) {
   const parent = new Map(view.modules.map((m) => [m.prefix, m.parent]));
   const chain = (module: string): string[] => {
@@ -105,34 +163,7 @@ function layoutGraph(view: CircuitView, collapsed: Set<string>) {
     else e.excitatory = true;
     edges.set(key, e);
   }
-  // Layers: longest path from the sources, ignoring the edges that close a cycle.
-  const out = new Map<string, string[]>();
-  for (const e of edges.values()) if (e.from !== e.to) out.set(e.from, [...(out.get(e.from) ?? []), e.to]);
-  const state = new Map<string, number>();
-  const back = new Set<string>();
-  const visit = (n: string) => {
-    state.set(n, 1);
-    for (const m of out.get(n) ?? []) {
-      if (state.get(m) === 1) back.add(`${n}->${m}`);
-      else if (!state.has(m)) visit(m);
-    }
-    state.set(n, 2);
-  };
-  const ids = [...nodes.keys()].sort();
-  for (const n of ids) if (!state.has(n)) visit(n);
-  const rank = new Map(ids.map((n) => [n, 0]));
-  for (let pass = 0; pass < ids.length; pass++) {
-    let changed = false;
-    for (const e of edges.values()) {
-      if (e.from === e.to || back.has(`${e.from}->${e.to}`)) continue;
-      const r = rank.get(e.from)! + 1;
-      if (r > rank.get(e.to)!) {
-        rank.set(e.to, r);
-        changed = true;
-      }
-    }
-    if (!changed) break;
-  }
+  const rank = layerRanks([...nodes.keys()].sort(), [...edges.values()]);
   // Rows: every expanded module is a band of its own (its members, then its submodules' bands), so a
   // module's box holds its members and nothing else. Columns: the layers.
   const ROW = NH + 30;
@@ -160,22 +191,8 @@ function layoutGraph(view: CircuitView, collapsed: Set<string>) {
     return y - y0;
   };
   place('', 30);
-  // Boxes around expanded modules that have visible members.
-  const groups: { prefix: string; x: number; y: number; w: number; h: number; depth: number }[] = [];
-  for (const m of view.modules) {
-    if (collapsed.has(m.prefix) || chain(m.prefix).some((c) => c !== m.prefix && collapsed.has(c))) continue;
-    const members = [...nodes.values()].filter((n) => n.groups.includes(m.prefix));
-    if (!members.length) continue;
-    const depth = chain(m.prefix).length;
-    const pad = 16 - depth * 3;
-    const x0 = Math.min(...members.map((n) => n.x)) - pad;
-    const y0 = Math.min(...members.map((n) => n.y)) - pad - 14;
-    const x1 = Math.max(...members.map((n) => n.x + NW)) + pad;
-    const y1 = Math.max(...members.map((n) => n.y + NH)) + pad;
-    groups.push({ prefix: m.prefix, x: x0, y: y0, w: x1 - x0, h: y1 - y0, depth });
-  }
-  groups.sort((a, b) => a.depth - b.depth);
   const all = [...nodes.values()];
+  const groups = moduleBoxes(view.modules, collapsed, chain, all);
   const width = Math.max(300, ...all.map((n) => n.x + NW + 40), ...groups.map((g) => g.x + g.w + 20));
   const height = Math.max(200, ...all.map((n) => n.y + NH + 40), ...groups.map((g) => g.y + g.h + 20));
   return { nodes, edges: [...edges.values()], groups, width, height };
@@ -265,7 +282,8 @@ function Graph({ view, live, selection, select }: { view: CircuitView; live: Liv
 
 function PopulationPanel({ view, name, edit, live }: { view: CircuitView; name: string; edit: (label: string, body: unknown) => Promise<boolean>; live: Live }) {
   const p = view.populations.find((x) => x.name === name);
-  const [draft, setDraft] = useState<Record<string, string>>({});
+  // A parameter without a draft shows the document's value; an applied draft is cleared to undefined.
+  const [draft, setDraft] = useState<Record<string, string | undefined>>({});
   // Drafts belong to one population and one version of the circuit. They are dropped during the render
   // that sees another, not in an effect: an effect runs after the first paint and wiped text typed
   // before it ran (a loaded machine, a fast hand or a test).
@@ -280,7 +298,7 @@ function PopulationPanel({ view, name, edit, live }: { view: CircuitView; name: 
   const apply = async (param: string) => {
     const text = draft[param];
     if (text === undefined || text.trim() === '') return;
-    if (await edit(`${name}.${param} = ${text}`, { op: 'set_param', population: name, param, value: parseValue(text) })) setDraft({ ...draft, [param]: undefined as unknown as string });
+    if (await edit(`${name}.${param} = ${text}`, { op: 'set_param', population: name, param, value: parseValue(text) })) setDraft({ ...draft, [param]: undefined });
   };
   const rate = live.telemetry?.rates[name];
   return html`<div data-testid="inspector-population">

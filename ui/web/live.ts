@@ -72,6 +72,13 @@ export interface ArenaInfo {
   robot: { radius: number };
 }
 
+/** The server's JSON messages on the live socket (ui/ws.ts, ui/telemetry.ts); spike frames are binary. */
+type ServerMessage =
+  | { type: 'hello'; layout: Layout; arena: ArenaInfo | null; version: number }
+  | { type: 'layout'; layout: Layout }
+  | { type: 'circuit'; version: number }
+  | ({ type: 'telemetry' } & Telemetry);
+
 /** History kept for the plots: one sample per telemetry message. */
 export interface Sample {
   timeMs: number;
@@ -165,16 +172,16 @@ export class Live {
         return;
       }
       this.bytesReceived += (ev.data as string).length;
-      const msg = JSON.parse(ev.data as string) as { type: string } & Record<string, unknown>;
+      const msg: ServerMessage = JSON.parse(ev.data as string);
       if (msg.type === 'hello') {
-        this.layout = msg.layout as Layout;
-        this.arena = msg.arena as ArenaInfo | null;
+        this.layout = msg.layout;
+        this.arena = msg.arena;
         this.trail = [];
-        this.noteCircuit(msg.version as number);
-      } else if (msg.type === 'layout') this.layout = msg.layout as Layout;
-      else if (msg.type === 'circuit') this.noteCircuit(msg.version as number);
+        this.noteCircuit(msg.version);
+      } else if (msg.type === 'layout') this.layout = msg.layout;
+      else if (msg.type === 'circuit') this.noteCircuit(msg.version);
       else if (msg.type === 'telemetry') {
-        const t = msg as unknown as Telemetry;
+        const t = msg;
         this.telemetry = t;
         if (t.trail?.length) {
           this.trail.push(...t.trail);

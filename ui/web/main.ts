@@ -6,6 +6,13 @@ import { Live } from './live.js';
 import { Arena, BridgeIo, Plots, Raster, Stats, html } from './views.js';
 import { Editor } from './editor.js';
 
+declare global {
+  interface Window {
+    // For tests and the curious: the live store.
+    flux?: Live;
+  }
+}
+
 function App({ live }: { live: Live }) {
   const [, tick] = useState(0);
   useEffect(() => live.onChange(() => tick((n) => n + 1)), [live]);
@@ -36,5 +43,4 @@ live.connect();
 const root = document.getElementById('app')!;
 root.textContent = '';
 render(html`<${App} live=${live} />`, root);
-// For tests and the curious: the live store.
-(window as unknown as { flux: Live }).flux = live;
+window.flux = live;
