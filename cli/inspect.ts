@@ -54,8 +54,8 @@ export function inspect(file: string, opts: { seed?: number; dt?: number; json?:
   bar.done();
   const net = engine.network;
   const mem = engine.backend.memoryBytes();
-  const run = engine.backend as unknown as { kernels: string; threadCount: number };
-  const execution = { backend: engine.backend.name, kernels: run.kernels, threads: run.threadCount };
+  // Engine.fromFile runs on the CPU backend, which says which kernels and how many threads it uses.
+  const execution = { backend: engine.backend.name, kernels: engine.backend.kernels, threads: engine.backend.threadCount };
   engine.backend.dispose();
   const rows = net.projections.map((p) => ({
     name: p.spec.name,

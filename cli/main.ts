@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { loadCircuit, type BackendChoice } from '../engine/engine.js';
 import type { Backend } from '../engine/backends/backend.js';
 import { WebGpuBackend } from '../engine/backends/webgpu/webgpu.js';
+import { CpuBackend } from '../engine/backends/cpu.js';
 import { CircuitError } from '../engine/circuit/errors.js';
 import { circuitSchema } from '../engine/circuit/schema.js';
 import { parseQuantity } from '../engine/units.js';
@@ -25,7 +26,8 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 function time(text: string): number {
   const q = parseQuantity(text);
   if (typeof q === 'string') throw new InvalidArgumentError(q);
-  if (q.dimension !== 'time' && q.dimension !== 'dimensionless') throw new InvalidArgumentError(`"${text}" is not a duration (e.g. 1s, 500ms)`);
+  if (q.dimension !== 'time' && q.dimension !== 'dimensionless')
+    throw new InvalidArgumentError(`"${text}" is not a duration (e.g. 1s, 500ms)`);
   return q.value;
 }
 
@@ -36,19 +38,78 @@ function threads(text: string): number {
 
 function seed(text: string): number {
   const n = Number(text);
-  if (!Number.isInteger(n) || n < 0 || n > 4294967295) throw new InvalidArgumentError(`"${text}" is not a seed (an integer from 0 to 4294967295)`);
+  if (!Number.isInteger(n) || n < 0 || n > 4294967295)
+    throw new InvalidArgumentError(`"${text}" is not a seed (an integer from 0 to 4294967295)`);
   return n;
 }
 
-function int(text: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`"${text}" is not a non-negative integer`);
-  return n;
+/** Options of `flux simulate`, as commander parses them. */
+interface SimulateFlags {
+  duration?: number;
+  dt?: number;
+  seed?: number;
+  record: string;
+  out?: string;
+  format?: 'json' | 'csv';
+  raster?: string;
+  quiet?: boolean;
+  threads?: number;
+  kernels?: 'wasm' | 'js';
+  backend: BackendChoice;
+}
+
+/** Options of `flux run`, as commander parses them. */
+interface RunFlags {
+  ros?: boolean;
+  dds?: boolean;
+  sim?: string;
+  paced: number;
+  seed?: number;
+  plot: string;
+  reward?: boolean;
+  threads?: number;
+  status: number;
+  duration?: number;
+  backend: BackendChoice;
+  dashboard?: string | false;
+  dashboardNoToken?: boolean;
+}
+
+/** Options of `flux nir import`, as commander parses them. */
+interface NirImportFlags {
+  partial?: boolean;
+  dt?: number;
+  spikeIntegral?: number;
+  inputs: 'spikes' | 'current';
+  verbose?: boolean;
+}
+
+/** Options of `flux demo`, as commander parses them. */
+interface DemoFlags {
+  outDir: string;
+  backend: BackendChoice;
+  arena: string;
+  paced: number;
+  duration?: number;
+  dashboard?: string | false;
+  dashboardNoToken?: boolean;
 }
 
 export function buildCli(rosArgs: string[] = []): Command {
   const program = new Command('flux').description('Flux: spiking neural circuits for robots').showHelpAfterError();
+  addValidate(program);
+  addInspect(program);
+  addSimulate(program);
+  addRun(program, rosArgs);
+  addGazeboWorld(program);
+  addNir(program);
+  addPackages(program);
+  addSchema(program);
+  addDemo(program);
+  return program;
+}
 
+function addValidate(program: Command): void {
   program
     .command('validate')
     .description('check circuit and bridge documents against their schemas and each other; prints every problem')
@@ -57,16 +118,7 @@ export function buildCli(rosArgs: string[] = []): Command {
       let failed = false;
       for (const f of files) {
         try {
-          if (isBridge(f)) {
-            // A bridge document: its circuit, bindings, and every extension node's options.
-            const b = loadBridge(f);
-            await prepareExtensions(b);
-            console.log(`ok ${f}: bridge for ${b.circuitFile}; ${b.config.inputs.length} inputs, ${b.config.outputs.length} outputs, ${b.extensions.nodes.length} extension nodes`);
-            continue;
-          }
-          const { circuit } = loadCircuit(f);
-          const n = circuit.populations.reduce((a, p) => a + p.size, 0);
-          console.log(`ok ${f}: ${circuit.populations.length} populations (${n} neurons), ${circuit.projections.length} projections`);
+          console.log(await validated(f));
         } catch (e) {
           if (!(e instanceof CircuitError)) throw e;
           failed = true;
@@ -75,7 +127,24 @@ export function buildCli(rosArgs: string[] = []): Command {
       }
       if (failed) process.exitCode = 1;
     });
+}
 
+/** The "ok" line of a valid document; throws CircuitError with every problem otherwise. */
+async function validated(file: string): Promise<string> {
+  if (isBridge(file)) {
+    // A bridge document: its circuit, bindings, and every extension node's options.
+    const b = loadBridge(file);
+    await prepareExtensions(b);
+    const { inputs, outputs } = b.config;
+    const nodes = b.extensions.nodes.length;
+    return `ok ${file}: bridge for ${b.circuitFile}; ${inputs.length} inputs, ${outputs.length} outputs, ${nodes} extension nodes`;
+  }
+  const { circuit } = loadCircuit(file);
+  const n = circuit.populations.reduce((a, p) => a + p.size, 0);
+  return `ok ${file}: ${circuit.populations.length} populations (${n} neurons), ${circuit.projections.length} projections`;
+}
+
+function addInspect(program: Command): void {
   program
     .command('inspect')
     .description('compile a circuit and print neuron and synapse counts, memory and the module tree')
@@ -86,7 +155,11 @@ export function buildCli(rosArgs: string[] = []): Command {
     .action((file: string, o: { seed?: number; dt?: number; json?: boolean }) => {
       console.log(inspect(file, o));
     });
+}
 
+const KERNELS_HELP = 'wasm (default), or js: the TypeScript reference models, bit-identical and slower';
+
+function addSimulate(program: Command): void {
   program
     .command('simulate')
     .description('run a circuit for a duration and write the recording')
@@ -100,10 +173,22 @@ export function buildCli(rosArgs: string[] = []): Command {
     .option('--raster <file>', 'write a raster and rate plot (SVG)')
     .option('--quiet', 'no progress lines')
     .option('--threads <n>', 'CPU kernel threads, 1 or 2 (default: 2 on a multi-core machine when a step has enough work)', threads)
-    .addOption(new Option('--kernels <kind>', 'wasm (default), or js: the TypeScript reference models, bit-identical and slower').choices(['wasm', 'js']))
+    .addOption(new Option('--kernels <kind>', KERNELS_HELP).choices(['wasm', 'js']))
     .addOption(backendOption())
-    .action(async (file: string, o: { duration?: number; dt?: number; seed?: number; record: string; out?: string; format?: 'json' | 'csv'; raster?: string; quiet?: boolean; threads?: number; kernels?: string; backend: BackendChoice }) => {
-      const r = await simulate(file, { durationMs: o.duration ?? 1000, dt: o.dt, seed: o.seed, record: o.record.split(',').map((s) => s.trim()).filter(Boolean), out: o.out, format: o.format, raster: o.raster, quiet: o.quiet, threads: o.threads, kernels: o.kernels as 'wasm' | 'js' | undefined, backend: o.backend });
+    .action(async (file: string, o: SimulateFlags) => {
+      const r = await simulate(file, {
+        durationMs: o.duration ?? 1000,
+        dt: o.dt,
+        seed: o.seed,
+        record: o.record.split(',').map((s) => s.trim()).filter(Boolean),
+        out: o.out,
+        format: o.format,
+        raster: o.raster,
+        quiet: o.quiet,
+        threads: o.threads,
+        kernels: o.kernels,
+        backend: o.backend,
+      });
       console.log(`backend: ${describeBackend(r.engine.backend)}`);
       const secs = (r.steps * r.engine.backend.dt) / 1000;
       for (const [pop, n] of Object.entries(r.spikes)) {
@@ -113,7 +198,9 @@ export function buildCli(rosArgs: string[] = []): Command {
       if (o.out) console.log(`recording: ${o.out}`);
       if (o.raster) console.log(`raster: ${o.raster}`);
     });
+}
 
+function addRun(program: Command, rosArgs: string[]): void {
   program
     .command('run')
     .description('run a bridge document (topics <-> circuit) as a robot node until SIGINT/SIGTERM; ROS arguments follow --ros-args')
@@ -128,29 +215,61 @@ export function buildCli(rosArgs: string[] = []): Command {
     .option('--threads <n>', 'CPU kernel threads (1 or 2)', threads)
     .option('--status <seconds>', 'seconds between status lines (0: none)', Number, 5)
     .option('--duration <time>', 'stop after this long (e.g. 10s; simulated time with --sim); default: until a signal', time)
-    .option('--dashboard <address>', 'the dashboard\'s host:port (default with --ros and --sim: 127.0.0.1:8765, a free port if taken; any host but loopback needs the token it prints)')
+    .option(
+      '--dashboard <address>',
+      'the dashboard\'s host:port (default with --ros and --sim: 127.0.0.1:8765, a free port if taken; ' +
+        'any host but loopback needs the token it prints)',
+    )
     .option('--no-dashboard', 'do not start the dashboard')
-    .option('--dashboard-no-token', 'serve the dashboard on loopback without a token (any local process can then edit, save or stop the robot)')
+    .option(
+      '--dashboard-no-token',
+      'serve the dashboard on loopback without a token (any local process can then edit, save or stop the robot)',
+    )
     .addOption(backendOption())
-    .action((file: string, o: { ros?: boolean; dds?: boolean; sim?: string; paced: number; seed?: number; plot: string; reward?: boolean; threads?: number; status: number; duration?: number; backend: BackendChoice; dashboard?: string | false; dashboardNoToken?: boolean }) => {
-      if ([o.ros, o.dds, o.sim !== undefined].filter(Boolean).length > 1) throw new InvalidArgumentError('choose one of --ros, --dds and --sim');
+    .action((file: string, o: RunFlags) => {
+      if ([o.ros, o.dds, o.sim !== undefined].filter(Boolean).length > 1)
+        throw new InvalidArgumentError('choose one of --ros, --dds and --sim');
       if (o.reward && !o.sim) throw new InvalidArgumentError('--reward needs --sim');
-      return run(file, rosArgs, { ros: o.ros, dds: o.dds, sim: o.sim, paced: o.paced, seed: o.seed, plot: o.plot, reward: o.reward, threads: o.threads, status: o.status, durationMs: o.duration, backend: o.backend, dashboard: o.dashboard, dashboardNoToken: o.dashboardNoToken });
+      return run(file, rosArgs, {
+        ros: o.ros,
+        dds: o.dds,
+        sim: o.sim,
+        paced: o.paced,
+        seed: o.seed,
+        plot: o.plot,
+        reward: o.reward,
+        threads: o.threads,
+        status: o.status,
+        durationMs: o.duration,
+        backend: o.backend,
+        dashboard: o.dashboard,
+        dashboardNoToken: o.dashboardNoToken,
+      });
     });
+}
 
+function addGazeboWorld(program: Command): void {
   program
     .command('gazebo-world')
-    .description('print the Gazebo Harmonic SDF world of an arena (walls, obstacles, the simulated robot), for gazebo_diffdrive.launch.py world:=<file>')
+    .description(
+      'print the Gazebo Harmonic SDF world of an arena (walls, obstacles, the simulated robot), ' +
+        'for gazebo_diffdrive.launch.py world:=<file>',
+    )
     .argument('<arena>', 'arena name (default, cluttered) or file')
     .option('--seed <n>', "re-place the arena's random obstacles", seed)
     .option('-o, --out <file>', 'write to this file instead of stdout')
     .action((arena: string, o: { seed?: number; out?: string }) => {
-      const sdf = arenaToSdf(findArena(arena, o.seed), undefined, undefined, { comment: `Generated by flux gazebo-world from ${arena}${o.seed === undefined ? '' : ` with obstacle seed ${o.seed}`}` });
+      const comment = `Generated by flux gazebo-world from ${arena}${o.seed === undefined ? '' : ` with obstacle seed ${o.seed}`}`;
+      const sdf = arenaToSdf(findArena(arena, o.seed), undefined, undefined, { comment });
       if (o.out) writeFileSync(o.out, sdf);
       else process.stdout.write(sdf);
     });
+}
 
-  const nir = program.command('nir').description('the Neuromorphic Intermediate Representation (NIR, HDF5): import and export (see interop/nir/README.md)');
+function addNir(program: Command): void {
+  const nir = program
+    .command('nir')
+    .description('the Neuromorphic Intermediate Representation (NIR, HDF5): import and export (see interop/nir/README.md)');
   nir
     .command('import')
     .description('a NIR graph (.nir, HDF5) to a Flux circuit document; what cannot map is listed by name')
@@ -158,10 +277,14 @@ export function buildCli(rosArgs: string[] = []): Command {
     .argument('<out>', 'the circuit document to write (YAML)')
     .option('--partial', 'write what maps and list the rest, instead of failing')
     .option('--dt <time>', 'the circuit\'s integration step (NIR has none), e.g. 0.1ms', time)
-    .option('--spike-integral <seconds>', 'a spike\'s integral in the source tool (NIR: 1, a Dirac pulse; tools that send 1 for one step: their dt in seconds)', Number)
+    .option(
+      '--spike-integral <seconds>',
+      'a spike\'s integral in the source tool (NIR: 1, a Dirac pulse; tools that send 1 for one step: their dt in seconds)',
+      Number,
+    )
     .option('--inputs <kind>', 'NIR Input nodes become spikes (a Poisson population with a rate input) or current', 'spikes')
     .option('-v, --verbose', 'print every mapping decision')
-    .action(async (file: string, out: string, o: { partial?: boolean; dt?: number; spikeIntegral?: number; inputs: 'spikes' | 'current'; verbose?: boolean }) => {
+    .action(async (file: string, out: string, o: NirImportFlags) => {
       await nirImport(file, out, { partial: o.partial, dt: o.dt, spikeIntegral: o.spikeIntegral, inputs: o.inputs, verbose: o.verbose });
     });
   nir
@@ -174,7 +297,10 @@ export function buildCli(rosArgs: string[] = []): Command {
     .action(async (circuit: string, out: string, o: { partial?: boolean; verbose?: boolean }) => {
       await nirExport(circuit, out, { partial: o.partial, verbose: o.verbose });
     });
+}
 
+/** `flux add` and `flux pack` (sharing/packages.ts). */
+function addPackages(program: Command): void {
   program
     .command('add')
     .description('install Flux packages (npm install here) and list the circuits and extensions each provides, checked')
@@ -195,55 +321,82 @@ export function buildCli(rosArgs: string[] = []): Command {
         const { dir, tarball } = fluxPack(file, o);
         console.log(`package folder ${dir}\ntarball ${tarball}\npublish with: npm publish ${tarball}`);
       } catch (e) {
-        if (!(e instanceof CircuitError) && !(e instanceof Error)) throw e;
-        console.error(`flux pack: ${(e as Error).message}`);
+        if (!(e instanceof Error)) throw e;
+        console.error(`flux pack: ${e.message}`);
         process.exitCode = 1;
       }
     });
+}
 
+function addSchema(program: Command): void {
   program
     .command('schema')
     .description('print the JSON Schema of circuit documents (for editors); --bridge: of bridge documents, with every extension\'s options')
     .option('--bridge [document]', 'the bridge schema; with a document, also the extensions its modules provide')
     .action(async (o: { bridge?: string | boolean }) => {
       if (!o.bridge) return console.log(JSON.stringify(circuitSchema(), null, 2));
-      const registry = typeof o.bridge === 'string' ? await prepareExtensions(loadBridge(o.bridge)) : new ExtensionRegistry(STANDARD_EXTENSIONS);
+      const registry =
+        typeof o.bridge === 'string' ? await prepareExtensions(loadBridge(o.bridge)) : new ExtensionRegistry(STANDARD_EXTENSIONS);
       console.log(JSON.stringify(bridgeSchemaWith(registry), null, 2));
     });
+}
 
+function addDemo(program: Command): void {
   program
     .command('demo')
-    .description('the built-in default: the Braitenberg controller driving the simulated robot in real time (until Ctrl-C); "demo coba" runs the COBA network for 1 s and draws its raster')
+    .description(
+      'the built-in default: the Braitenberg controller driving the simulated robot in real time (until Ctrl-C); ' +
+        '"demo coba" runs the COBA network for 1 s and draws its raster',
+    )
     .argument('[which]', 'robot (default) or coba', 'robot')
     .option('--out-dir <dir>', 'where to write the trajectory plot (robot) or the recording and raster (coba)', 'out')
     .option('--arena <arena>', 'robot: arena name (default, cluttered) or file', 'default')
     .option('--paced <factor>', 'robot: real-time factor, 0 for as fast as it runs', Number, 1)
     .option('--duration <time>', 'robot: stop after this much simulated time; default: until Ctrl-C', time)
-    .option('--dashboard <address>', 'robot: the dashboard\'s host:port (default 127.0.0.1:8765, a free port if taken; any host but loopback needs the token it prints)')
+    .option(
+      '--dashboard <address>',
+      'robot: the dashboard\'s host:port (default 127.0.0.1:8765, a free port if taken; any host but loopback needs the token it prints)',
+    )
     .option('--no-dashboard', 'robot: do not start the dashboard')
-    .option('--dashboard-no-token', 'robot: serve the dashboard on loopback without a token (any local process can then edit, save or stop the robot)')
+    .option(
+      '--dashboard-no-token',
+      'robot: serve the dashboard on loopback without a token (any local process can then edit, save or stop the robot)',
+    )
     .addOption(backendOption())
-    .action(async (which: string, o: { outDir: string; backend: BackendChoice; arena: string; paced: number; duration?: number; dashboard?: string | false; dashboardNoToken?: boolean }) => {
-      if (which === 'robot') {
-        const bridge = join(ROOT, 'examples', 'bridges', 'braitenberg.yaml');
-        console.log(`Flux demo: ${bridge} driving the simulated robot`);
-        return run(bridge, [], { sim: o.arena, paced: o.paced, plot: join(o.outDir, 'trajectory.svg'), backend: o.backend, status: 2, durationMs: o.duration, dashboard: o.dashboard, dashboardNoToken: o.dashboardNoToken });
-      }
+    .action(async (which: string, o: DemoFlags) => {
+      if (which === 'robot') return demoRobot(o);
       if (which !== 'coba') throw new InvalidArgumentError(`unknown demo "${which}": robot or coba`);
-      const file = join(ROOT, 'examples', 'coba.yaml');
-      const out = join(o.outDir, 'demo.json');
-      const raster = join(o.outDir, 'demo-raster.svg');
-      console.log(`Flux demo: ${file}`);
-      const r = await simulate(file, { durationMs: 1000, record: ['spikes'], out, raster, backend: o.backend });
-      console.log(`  backend: ${describeBackend(r.engine.backend)}`);
-      for (const [pop, n] of Object.entries(r.spikes)) {
-        const size = r.engine.circuit.populations.find((p) => p.name === pop)?.size ?? 1;
-        console.log(`  ${pop}: ${(n / size).toFixed(2)} Hz`);
-      }
-      console.log(`recording ${out}\nraster    ${raster}  (open it in a browser)`);
+      return demoCoba(o);
     });
+}
 
-  return program;
+function demoRobot(o: DemoFlags): Promise<void> {
+  const bridge = join(ROOT, 'examples', 'bridges', 'braitenberg.yaml');
+  console.log(`Flux demo: ${bridge} driving the simulated robot`);
+  return run(bridge, [], {
+    sim: o.arena,
+    paced: o.paced,
+    plot: join(o.outDir, 'trajectory.svg'),
+    backend: o.backend,
+    status: 2,
+    durationMs: o.duration,
+    dashboard: o.dashboard,
+    dashboardNoToken: o.dashboardNoToken,
+  });
+}
+
+async function demoCoba(o: DemoFlags): Promise<void> {
+  const file = join(ROOT, 'examples', 'coba.yaml');
+  const out = join(o.outDir, 'demo.json');
+  const raster = join(o.outDir, 'demo-raster.svg');
+  console.log(`Flux demo: ${file}`);
+  const r = await simulate(file, { durationMs: 1000, record: ['spikes'], out, raster, backend: o.backend });
+  console.log(`  backend: ${describeBackend(r.engine.backend)}`);
+  for (const [pop, n] of Object.entries(r.spikes)) {
+    const size = r.engine.circuit.populations.find((p) => p.name === pop)?.size ?? 1;
+    console.log(`  ${pop}: ${(n / size).toFixed(2)} Hz`);
+  }
+  console.log(`recording ${out}\nraster    ${raster}  (open it in a browser)`);
 }
 
 /** --backend, defaulting to FLUX_BACKEND or auto. */
@@ -255,8 +408,8 @@ function backendOption(): Option {
 
 function describeBackend(b: Backend): string {
   if (b instanceof WebGpuBackend) return `webgpu on ${b.adapter}`;
-  const cpu = b as unknown as { kernels: string; threadCount: number };
-  return `cpu (${cpu.kernels === 'wasm' ? 'WebAssembly' : 'TypeScript'} kernels, ${cpu.threadCount} thread${cpu.threadCount > 1 ? 's' : ''})`;
+  if (!(b instanceof CpuBackend)) return b.name;
+  return `cpu (${b.kernels === 'wasm' ? 'WebAssembly' : 'TypeScript'} kernels, ${b.threadCount} thread${b.threadCount > 1 ? 's' : ''})`;
 }
 
 export async function main(argv: string[]): Promise<void> {

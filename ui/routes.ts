@@ -1,0 +1,254 @@
+// The dashboard's HTTP side: the guards every request and every write pass (the pure checks of
+// ui/security.ts, applied to express requests), the page and its scripts, and the JSON API (the
+// circuit, status, edits, extension nodes, the component browser, saving).
+import express, { type Express, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import type { Edit } from '../engine/engine.js';
+import { CircuitError } from '../engine/circuit/errors.js';
+import type { NodeSpec } from '../extensions/host.js';
+import { installedCircuits } from '../sharing/packages.js';
+import { EditBucket, requestRefusal, requestTarget, tokenCookie, writeRefusal, type Bind } from './security.js';
+import { RefusedEdit, SaveError, type EditSession, type RunningNode } from './session.js';
+import { CSP, pageHtml } from './page.js';
+
+/** What the routes serve and how writes are bounded. */
+export interface RoutesContext {
+  bind: Bind;
+  node: RunningNode;
+  session: EditSession;
+  /** The compiled browser code (dist/ui/web). */
+  web: string;
+  /** GET /api/status. */
+  status: () => Record<string, unknown>;
+  bodyBytes: number;
+  editsPerSecond: number;
+}
+
+/** The express app: guards, page, API, and an error handler that answers in JSON. */
+export function createApp(ctx: RoutesContext): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+  app.use(requestGate(ctx.bind));
+  mountPage(app, ctx.web);
+  // Writes: same origin only, JSON only, bounded size, bounded rate; one edit at a time, in arrival order.
+  const writes: Writes = {
+    guard: writeGuard(ctx.bodyBytes, ctx.editsPerSecond),
+    json: express.json({ limit: ctx.bodyBytes, type: 'application/json' }),
+    serial: serialQueue(),
+  };
+  mountCircuitApi(app, ctx, writes);
+  mountExtensionsApi(app, ctx.node, writes);
+  mountPackagesApi(app, ctx.session, writes);
+  app.use('/api', (_req, res) => void res.status(404).json({ error: 'no such API' }));
+  app.use(errorHandler(ctx.bodyBytes));
+  return app;
+}
+
+interface Writes {
+  guard: RequestHandler;
+  json: RequestHandler;
+  serial: <T>(fn: () => Promise<T>) => Promise<T>;
+}
+
+/** Every request: a target that is a path, the right Host, the token (see requestRefusal). */
+function requestGate(bind: Bind): RequestHandler {
+  return (req, res, next) => {
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('Referrer-Policy', 'no-referrer');
+    const target = requestTarget(req.url);
+    const refusal = requestRefusal(bind, target, req.headers);
+    if (refusal) return void res.status(refusal.status).json({ error: refusal.error });
+    const cookie = target ? tokenCookie(bind.token, target.searchParams) : null;
+    if (cookie) res.setHeader('Set-Cookie', cookie);
+    next();
+  };
+}
+
+/** Writes: see writeRefusal (403, 413, 415), then the edit rate (429). */
+function writeGuard(bodyBytes: number, editsPerSecond: number): RequestHandler {
+  const bucket = new EditBucket(editsPerSecond, performance.now());
+  return (req, res, next) => {
+    const refusal = writeRefusal(
+      {
+        origin: req.headers.origin,
+        host: req.headers.host,
+        contentLength: req.headers['content-length'],
+        transferEncoding: req.headers['transfer-encoding'],
+        isJson: () => !!req.is('application/json'),
+      },
+      bodyBytes,
+    );
+    if (refusal?.status === 413) res.setHeader('Connection', 'close');
+    if (refusal) return void res.status(refusal.status).json({ error: refusal.error });
+    if (!bucket.take(performance.now())) {
+      res.setHeader('Retry-After', '1');
+      return void res.status(429).json({ error: `more than ${editsPerSecond} edits per second` });
+    }
+    next();
+  };
+}
+
+/** One at a time, in arrival order (a failed one does not stop the next). */
+function serialQueue(): <T>(fn: () => Promise<T>) => Promise<T> {
+  let queue: Promise<unknown> = Promise.resolve();
+  return <T>(fn: () => Promise<T>): Promise<T> => {
+    const p = queue.then(fn);
+    queue = p.catch(() => undefined);
+    return p;
+  };
+}
+
+/** The page, its compiled scripts and the two libraries it imports (Preact and htm, as ES modules). */
+function mountPage(app: Express, web: string): void {
+  app.get('/', (_req, res) => {
+    res.setHeader('Cache-Control', 'no-store');
+    res.setHeader('Content-Security-Policy', CSP);
+    res.type('html').send(pageHtml());
+  });
+  app.use('/app', express.static(web, { index: false, fallthrough: false }));
+  app.use('/vendor/preact', express.static(packageDir('preact'), { index: false, fallthrough: false }));
+  app.use('/vendor/htm', express.static(packageDir('htm'), { index: false, fallthrough: false }));
+}
+
+/** A refused edit's answer: the circuit's issues (400), the session's own status, or 400. */
+function editError(res: Response, e: unknown): void {
+  if (e instanceof CircuitError) return void res.status(400).json({ error: e.message, issues: e.issues });
+  if (e instanceof RefusedEdit) return void res.status(e.status).json({ error: e.message });
+  res.status(400).json({ error: (e as Error).message });
+}
+
+function mountCircuitApi(app: Express, ctx: RoutesContext, w: Writes): void {
+  const { session } = ctx;
+  app.get('/api/circuit', (_req, res) => void res.json(session.view()));
+  app.get('/api/status', (_req, res) => void res.json(ctx.status()));
+
+  app.post('/api/edit', w.guard, w.json, async (req, res) => {
+    const edit = req.body as Edit;
+    try {
+      const { result, notes } = await w.serial(() => session.apply(edit));
+      res.json({ ok: true, result, notes, version: session.version });
+    } catch (e) {
+      editError(res, e);
+    }
+  });
+
+  app.post('/api/undo', w.guard, w.json, async (_req, res) => {
+    try {
+      const r = await w.serial(() => session.undo());
+      if (!r) return void res.status(409).json({ error: 'nothing to undo' });
+      res.json({ ok: true, ...r, version: session.version });
+    } catch (e) {
+      res.status(409).json({ error: e instanceof CircuitError ? e.message : (e as Error).message });
+    }
+  });
+
+  app.post('/api/save', w.guard, w.json, async (req, res) => {
+    const path = (req.body as { path?: unknown } | undefined)?.path;
+    if (path !== undefined && (typeof path !== 'string' || !session.isCircuitFile(resolve(path))))
+      return void res.status(403).json({ error: `the dashboard saves only the opened circuit file (${session.circuitFile})` });
+    try {
+      const plan = await w.serial(async () => session.save());
+      res.json({ ok: true, file: plan.file, changed: plan.changed });
+    } catch (e) {
+      if (e instanceof SaveError) return void res.status(409).json({ error: e.message });
+      throw e;
+    }
+  });
+}
+
+/** A POST /api/extensions body, as sent (checked by the host, which refuses what does not fit). */
+interface ExtensionChange {
+  op?: string;
+  node?: NodeSpec;
+  name?: string;
+  options?: Record<string, unknown>;
+}
+
+// Extension nodes, live: { op: 'add', node: {name, type, options, in, rateHz?, isolate?} } |
+// { op: 'remove', name } | { op: 'reconfigure', name, options }. Applied between two ticks; a refused
+// change (bad options, unknown type, a node still read by another) changes nothing.
+function mountExtensionsApi(app: Express, node: RunningNode, w: Writes): void {
+  app.get('/api/extensions', (_req, res) => void res.json(node.bridge.host?.status() ?? []));
+  app.post('/api/extensions', w.guard, w.json, async (req, res) => {
+    const host = node.bridge.host;
+    // No body, or JSON that is not an object, is a request with no fields (refused below), not a crash.
+    const b: ExtensionChange = req.body !== null && typeof req.body === 'object' && !Array.isArray(req.body) ? req.body : {};
+    if (!host) return void res.status(409).json({ error: 'this bridge runs no extension host (its document declares no extensions)' });
+    // From the browser only compute nodes are added or reconfigured: inputs and outputs reach files,
+    // devices and topics (a recorder's path, an actuator), which belong in the document. Whether a
+    // node is isolated is the document's and the registry's choice, never a request's.
+    const target: unknown =
+      b.op === 'add' ? b.node?.type : b.op === 'reconfigure' ? host.status().find((n) => n.name === b.name)?.type : undefined;
+    const kind = typeof target === 'string' && target ? host.kindOf(target) : undefined;
+    if (kind !== undefined && kind !== 'compute') {
+      const error =
+        `the dashboard adds and reconfigures compute nodes only; ${target} is an ${kind} extension: ` + 'declare it in the bridge document';
+      return void res.status(403).json({ error });
+    }
+    try {
+      // The host's operations are safe between any two ticks (a node joins the tick once started),
+      // so a worker that takes a second to start never holds the engine.
+      await w.serial(() =>
+        b.op === 'add' && b.node
+          ? host.add({
+              name: b.node.name,
+              type: b.node.type,
+              options: b.node.options ?? {},
+              in: b.node.in ?? {},
+              ...(b.node.rateHz ? { rateHz: b.node.rateHz } : {}),
+            })
+          : b.op === 'remove' && b.name
+            ? host.remove(b.name)
+            : b.op === 'reconfigure' && b.name && b.options
+              ? host.reconfigure(b.name, b.options)
+              : Promise.reject(new Error('expected {op: add, node} | {op: remove, name} | {op: reconfigure, name, options}')),
+      );
+      res.json({ ok: true, extensions: host.status() });
+    } catch (e) {
+      res.status(400).json({ error: (e as Error).message });
+    }
+  });
+}
+
+// The component browser: circuits of the Flux packages installed where the circuit file can see
+// them, and inserting one as a module (through the file and a rebuild: see EditSession.insertModule).
+function mountPackagesApi(app: Express, session: EditSession, w: Writes): void {
+  app.get('/api/packages', (_req, res) => void res.json(installedCircuits(dirname(session.circuitFile))));
+  app.post('/api/insert', w.guard, w.json, async (req, res) => {
+    const b = (req.body ?? {}) as { module?: unknown; package?: unknown; circuit?: unknown; prefix?: unknown; version?: unknown };
+    // By the listing's id: "<package>/<circuit>", or the two apart. Never a path.
+    const module = b.module ?? (typeof b.package === 'string' && typeof b.circuit === 'string' ? `${b.package}/${b.circuit}` : undefined);
+    try {
+      // insertModule checks what it is given at run time (a request's fields may be anything).
+      const r = await w.serial(() => session.insertModule(module as string, b.prefix as string, b.version as string | undefined));
+      res.json({ ok: true, ...r });
+    } catch (e) {
+      editError(res, e);
+    }
+  });
+}
+
+/** Errors of the body parser and the static files, and anything thrown, as JSON. */
+function errorHandler(bodyBytes: number) {
+  return (err: Error & { status?: number; type?: string }, _req: Request, res: Response, _next: NextFunction) => {
+    const status = err.status ?? 500;
+    if (status === 413) res.setHeader('Connection', 'close');
+    const error = err.type === 'entity.too.large' ? `request body over ${bodyBytes} bytes` : status === 404 ? 'not found' : err.message;
+    res.status(status).json({ error });
+  };
+}
+
+/** The folder of an installed package (from its resolved entry). */
+function packageDir(name: string): string {
+  const require = createRequire(import.meta.url);
+  let dir = dirname(require.resolve(name));
+  while (!existsSync(join(dir, 'package.json')) || JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).name !== name) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error(`dashboard: cannot find package ${name}`);
+    dir = up;
+  }
+  return dir;
+}
