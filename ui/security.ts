@@ -210,11 +210,20 @@ export function sameToken(given: unknown, token: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-/** A cookie's value from a Cookie header (undefined when absent; a malformed escape throws, as decodeURIComponent does). */
+/**
+ * A cookie's value from a Cookie header (undefined when absent). A malformed escape gives its raw
+ * text, which matches no token: the request is then refused as unauthenticated (401), not a 500.
+ */
 export function cookieValue(header: string | undefined, name: string): string | undefined {
   for (const part of (header ?? '').split(';')) {
     const [k, ...v] = part.trim().split('=');
-    if (k === name) return decodeURIComponent(v.join('='));
+    if (k !== name) continue;
+    const raw = v.join('=');
+    try {
+      return decodeURIComponent(raw);
+    } catch {
+      return raw;
+    }
   }
   return undefined;
 }
