@@ -6,7 +6,8 @@ import { checkCircuit } from './circuit/check.js';
 import { schemaIssues } from './circuit/parse.js';
 import { CircuitError, IssueList, pointer } from './circuit/errors.js';
 import type { Circuit, ProjectionSpec } from './circuit/circuit.js';
-import type { PopulationDoc, ProjectionDoc, Quantity } from './circuit/document.js';
+import type { Origin } from './circuit/flat.js';
+import type { CircuitDoc, PopulationDoc, ProjectionDoc, Quantity } from './circuit/document.js';
 import { compile, type CompiledProjection, type Network, type Progress } from './compile/compiler.js';
 import { canCompileOffThread, compileProjectionOffThread, wireCircuitOffThread } from './compile/off-thread.js';
 import { CpuBackend } from './backends/cpu.js';
@@ -79,19 +80,33 @@ export interface EngineOptions {
   wired?: ReadonlyMap<string, CompiledProjection>;
 }
 
+/** A circuit checked and compiled, before a backend runs it (Engine.create opens a GPU in between). */
+interface CompiledCircuit {
+  circuit: Circuit;
+  network: Network;
+}
+
+function compileCircuit(flat: FlatCircuit, options: EngineOptions): CompiledCircuit {
+  const circuit = checkedCircuit(flat, options);
+  return { circuit, network: compile(circuit, { progress: options.progress, wired: options.wired }) };
+}
+
 /** The engine over a backend; `new Engine()` runs on the CPU, `Engine.create()` may open a GPU. */
 export class Engine<B extends Backend = CpuBackend> {
-  readonly backend: B;
+  /** What the engine runs on: the backend makeBackend gave, or the CPU reference when none was given. */
+  readonly backend: B | CpuBackend;
   readonly network: Network;
   private flatDoc: FlatCircuit;
   circuit: Circuit;
 
-  constructor(flat: FlatCircuit, options: EngineOptions = {}, makeBackend?: (net: Network) => B) {
+  /** `compiled`: the circuit already checked and compiled from `flat` with these options (Engine.create). */
+  constructor(flat: FlatCircuit, options: EngineOptions = {}, makeBackend?: (net: Network) => B, compiled?: CompiledCircuit) {
     this.flatDoc = flat;
-    this.circuit = checkedCircuit(flat, options);
-    this.network = compile(this.circuit, { progress: options.progress, wired: options.wired });
+    const { circuit, network } = compiled ?? compileCircuit(flat, options);
+    this.circuit = circuit;
+    this.network = network;
     if (options.backend === 'webgpu' && !makeBackend) throw new Error('the webgpu backend is opened by Engine.create() (it is asynchronous)');
-    this.backend = makeBackend ? makeBackend(this.network) : (new CpuBackend(this.network, { kernels: options.kernels, threads: options.threads }) as unknown as B);
+    this.backend = makeBackend ? makeBackend(this.network) : new CpuBackend(this.network, { kernels: options.kernels, threads: options.threads });
   }
 
   static fromFile(file: string, options: EngineOptions = {}): Engine {
@@ -109,49 +124,12 @@ export class Engine<B extends Backend = CpuBackend> {
       options = { ...options, wired: await wireCircuitOffThread(circuit, options.progress) };
     }
     const choice = options.backend ?? 'cpu';
-    if (choice === 'cpu') return new Engine<Backend>(flat, { ...options, backend: 'cpu' }, (net) => new CpuBackend(net, { kernels: options.kernels, threads: options.threads }));
+    const cpuOptions: EngineOptions = { ...options, backend: 'cpu' };
+    if (choice === 'cpu') return new Engine<Backend>(flat, cpuOptions, (net) => new CpuBackend(net, { kernels: options.kernels, threads: options.threads }));
     // Compile once; the backend is chosen and attached afterwards.
-    let net!: Network;
-    const engine = new Engine<Backend>(flat, { ...options, backend: 'cpu' }, (n) => {
-      net = n;
-      return null as unknown as Backend;
-    });
-    const attach = (b: Backend) => ((engine as { backend: Backend }).backend = b);
-    const fallback = (why: string) => {
-      (options.log ?? ((l) => process.stderr.write(l + '\n')))(`flux: running on the CPU backend: ${why}`);
-      return attach(new CpuBackend(net, { kernels: options.kernels, threads: options.threads })), engine;
-    };
-    // Below this size a GPU loses to the CPU: every step costs a fixed round of dispatches and, for a
-    // robot, a read-back. Measured on an H100: COBA 4000 (0.32M synapses) ran at 0.77-0.98x the CPU
-    // backend's speed, the Braitenberg robot loop at 0.04x; 1M synapses and up ran faster on the GPU.
-    if (choice === 'auto' && !options.gpu && net.synapses < AUTO_GPU_MIN_SYNAPSES)
-      return fallback(`a small network (${net.synapses} synapses; 'auto' takes a GPU from ${AUTO_GPU_MIN_SYNAPSES / 1e6}M, where it starts to beat the CPU)`);
-    let ctx = options.gpu;
-    if (!ctx) {
-      const got = await acquireGpu();
-      if (!got.ok) {
-        if (choice === 'webgpu') throw new Error(`no WebGPU adapter: ${got.reason}`);
-        return fallback(`no WebGPU adapter (${got.reason})`);
-      }
-      ctx = got.context;
-      // A software adapter computes correctly but slower than the CPU backend: 'auto' does not take it.
-      if (choice === 'auto' && ctx.software) {
-        ctx.device.destroy();
-        return fallback(`the only WebGPU adapter is a software one (${ctx.description})`);
-      }
-    }
-    const gpu = ctx;
-    let backend: Backend;
-    try {
-      backend = await WebGpuBackend.create(net, gpu, { chunkSteps: options.chunkSteps, ownsDevice: !options.gpu });
-    } catch (e) {
-      // A device opened here is ours to close (a caller's device stays the caller's).
-      if (!options.gpu) gpu.device.destroy();
-      if (choice === 'webgpu') throw e;
-      return fallback(`the WebGPU backend could not open the circuit on ${gpu.description}: ${(e as Error).message}`);
-    }
-    (engine as { backend: Backend }).backend = backend;
-    return engine;
+    const compiled = compileCircuit(flat, cpuOptions);
+    const backend = await openBackend(choice, compiled.network, options);
+    return new Engine<Backend>(flat, cpuOptions, () => backend, compiled);
   }
 
   get flat(): FlatCircuit {
@@ -210,135 +188,132 @@ export class Engine<B extends Backend = CpuBackend> {
 
   private resolve(edit: Edit): { flat: FlatCircuit; circuit: Circuit; resolved: ResolvedEdit; removed: string[] } {
     if (edit === null || typeof edit !== 'object' || typeof (edit as { op?: unknown }).op !== 'string') throw editError('/op', 'an edit is an object with an "op"');
-    const file = '<live edit>';
-    const issues = new IssueList(file);
-    const doc = structuredClone(this.flatDoc.doc);
-    const origins = new Map(this.flatDoc.origins);
-    const editLayer = (section: string, name: string, raw: unknown) =>
-      origins.set(`${section}:${name}`, { layers: [{ file, prefix: pointer(section, name), raw, locate: () => undefined }], local: '' });
-    let resolved: ResolvedEdit;
-    const removed: string[] = [];
-    const pops = (doc.populations ??= {});
-    const projs = (doc.projections ??= {});
+    const draft = draftOf(this.flatDoc);
+    const pending = this.draftEdit(edit, draft);
+    const flat: FlatCircuit = { ...this.flatDoc, doc: draft.doc, origins: draft.origins };
+    const checked = checkCircuit(flat);
+    const circuit: Circuit = { ...checked, dt: this.circuit.dt, seed: this.circuit.seed };
+    return { flat, circuit, resolved: completeEdit(pending, circuit), removed: draft.removed };
+  }
+
+  /** Applies an edit to the draft document; what it does to the network is completed once the draft is checked. */
+  private draftEdit(edit: Edit, d: Draft): PendingEdit {
     switch (edit.op) {
-      case 'set_param': {
-        const pop = own(pops, edit.population, '/population', 'population');
-        if (!pop) throw editError(`/population`, `no population ${JSON.stringify(edit.population)}`);
-        const model = own(MODELS, pop.model, '/population', 'model');
-        const spec = model ? own(model.params, edit.param, '/param', 'parameter') : undefined;
-        if (!model || !spec) throw editError('/param', `${pop.model} has no parameter ${JSON.stringify(edit.param)}; expected one of: ${Object.keys(model?.params ?? {}).join(', ')}`);
-        pop.params = { ...(pop.params ?? {}), [edit.param]: edit.value };
-        // A problem with the new value is the edit's, not the file's: put the edit in front.
-        const origin = origins.get(`populations:${edit.population}`);
-        if (origin) {
-          const raw: Record<string, unknown> = {};
-          let cur = raw;
-          for (const part of origin.local.split('/').filter(Boolean)) cur = (cur[part] = {}) as Record<string, unknown>;
-          cur.params = { [edit.param]: edit.value };
-          origins.set(`populations:${edit.population}`, { layers: [{ file, prefix: '', raw, locate: () => undefined }, ...origin.layers], local: origin.local });
-        }
-        resolved = { kind: 'set_params', population: edit.population, params: {} };
-        break;
-      }
-      case 'set_weights': {
-        const proj = own(projs, edit.projection, '/projection', 'projection');
-        if (!proj) throw editError('/projection', `no projection ${JSON.stringify(edit.projection)}`);
-        const dim = proj.synapse.type === 'conductance' ? 'conductance' : 'current';
-        const plastic = this.circuit.projections.find((p) => p.name === edit.projection)?.plasticity;
-        const conv = (q: Quantity, path: string): number => {
-          // The document checker's rule for weights (finite, plausible, within float32).
-          const v = checkWeight(q, dim);
-          if (typeof v === 'string') throw editError(path, v);
-          if (!(v >= 0)) throw editError(path, `weights are magnitudes and must be >= 0 (got ${v})`);
-          if (plastic && (v < plastic.wMin || v > plastic.wMax)) throw editError(path, `${v} is outside the plasticity bounds [${plastic.wMin}, ${plastic.wMax}] of "${edit.projection}"`);
-          return v;
-        };
-        const n = this.backend.synapseCount(edit.projection);
-        if (edit.value !== undefined) {
-          const v = conv(edit.value, '/value');
-          resolved = { kind: 'set_weights', projection: edit.projection, indices: null, values: new Float32Array(n).fill(v) };
-          // The document keeps the new constant weight so a saved circuit reproduces it.
-          proj.weight = edit.value;
-        } else {
-          if (!Array.isArray(edit.indices) || !Array.isArray(edit.values) || edit.indices.length !== edit.values.length)
-            throw editError('/indices', 'give either value, or indices and values of equal length');
-          const idx = Uint32Array.from(edit.indices);
-          edit.indices.forEach((k, i) => {
-            if (!Number.isInteger(k) || k < 0 || k >= n) throw editError(`/indices/${i}`, `synapse index ${k} out of range [0, ${n})`);
-          });
-          const values = Float32Array.from(edit.values.map((q, i) => conv(q, `/values/${i}`)));
-          resolved = { kind: 'set_weights', projection: edit.projection, indices: idx, values };
-        }
-        break;
-      }
-      case 'add_population': {
+      case 'set_param':
+        return this.draftSetParam(edit, d);
+      case 'set_weights':
+        return this.draftSetWeights(edit, d);
+      case 'add_population':
         checkName(edit.name);
-        if (Object.hasOwn(pops, edit.name)) throw editError('/name', `population "${edit.name}" already exists`);
-        schemaIssues(edit.population, issues, '/population', '#/properties/populations/additionalProperties');
-        if (!issues.ok) throw new CircuitError(issues.issues);
-        pops[edit.name] = edit.population;
-        editLayer('populations', edit.name, edit.population);
-        resolved = { kind: 'add_population', spec: undefined as never };
-        break;
-      }
-      case 'remove_population': {
-        if (!own(pops, edit.name, '/name', 'population')) throw editError('/name', `no population ${JSON.stringify(edit.name)}`);
-        const users = this.usersOf(edit.name, doc);
-        if (users.length > 0 && !edit.cascade)
-          throw editError('/name', `population "${edit.name}" is used by ${users.map((u) => u.join(' ')).join(', ')}; remove those first or set cascade: true`);
-        // Projections, sources, inputs and outputs of the population go with it; modulators stay and
-        // only lose the entries that named it or one of its projections.
-        const goneProjections = new Set<string>();
-        for (const [section, name] of users) {
-          if (section === 'modulators') continue;
-          delete (doc[section as 'projections'] as Record<string, unknown>)[name];
-          removed.push(`${section}.${name}`);
-          if (section === 'projections') goneProjections.add(name);
-        }
-        const resolves = this.resolver();
-        for (const [name, m] of Object.entries(doc.modulators ?? {})) {
-          const sources = (m.sources ?? []).filter((s) => !('population' in s) || resolves(s.population) !== edit.name);
-          const targets = (m.targets ?? []).filter((t) => (t.population === undefined || resolves(t.population) !== edit.name) && (t.projection === undefined || !goneProjections.has(t.projection)));
-          if (sources.length !== (m.sources ?? []).length || targets.length !== (m.targets ?? []).length) {
-            doc.modulators![name] = { ...m, sources, targets };
-            removed.push(`modulators.${name} (${(m.sources ?? []).length - sources.length + (m.targets ?? []).length - targets.length} entries)`);
-          }
-        }
-        delete pops[edit.name];
-        resolved = { kind: 'remove_population', name: edit.name };
-        break;
-      }
-      case 'add_projection': {
+        if (Object.hasOwn(d.pops, edit.name)) throw editError('/name', `population "${edit.name}" already exists`);
+        schemaIssues(edit.population, d.issues, '/population', '#/properties/populations/additionalProperties');
+        if (!d.issues.ok) throw new CircuitError(d.issues.issues);
+        d.pops[edit.name] = edit.population;
+        addEditLayer(d, 'populations', edit.name, edit.population);
+        return { kind: 'add_population', name: edit.name };
+      case 'remove_population':
+        return this.draftRemovePopulation(edit, d);
+      case 'add_projection':
         checkName(edit.name);
-        if (Object.hasOwn(projs, edit.name)) throw editError('/name', `projection "${edit.name}" already exists`);
-        schemaIssues(edit.projection, issues, '/projection', '#/properties/projections/additionalProperties');
-        if (!issues.ok) throw new CircuitError(issues.issues);
-        projs[edit.name] = edit.projection;
-        editLayer('projections', edit.name, edit.projection);
-        resolved = { kind: 'add_projection', spec: undefined as never };
-        break;
-      }
+        if (Object.hasOwn(d.projs, edit.name)) throw editError('/name', `projection "${edit.name}" already exists`);
+        schemaIssues(edit.projection, d.issues, '/projection', '#/properties/projections/additionalProperties');
+        if (!d.issues.ok) throw new CircuitError(d.issues.issues);
+        d.projs[edit.name] = edit.projection;
+        addEditLayer(d, 'projections', edit.name, edit.projection);
+        return { kind: 'add_projection', name: edit.name };
       case 'remove_projection': {
-        if (!own(projs, edit.name, '/name', 'projection')) throw editError('/name', `no projection ${JSON.stringify(edit.name)}`);
-        const users = this.usersOf(edit.name, doc).filter(([s]) => s === 'modulators');
+        if (!own(d.projs, edit.name, '/name', 'projection')) throw editError('/name', `no projection ${JSON.stringify(edit.name)}`);
+        const users = this.usersOf(edit.name, d.doc).filter(([s]) => s === 'modulators');
         if (users.length > 0) throw editError('/name', `projection "${edit.name}" is a learning-rate target of ${users.map((u) => u.join(' ')).join(', ')}`);
-        delete projs[edit.name];
-        resolved = { kind: 'remove_projection', name: edit.name };
-        break;
+        delete d.projs[edit.name];
+        return { kind: 'remove_projection', name: edit.name };
       }
       default:
         throw editError('/op', `unknown edit op "${(edit as { op: string }).op}"; expected set_param, set_weights, add_population, remove_population, add_projection, remove_projection`);
     }
-    const flat: FlatCircuit = { ...this.flatDoc, doc, origins };
-    const checked = checkCircuit(flat);
-    const circuit: Circuit = { ...checked, dt: this.circuit.dt, seed: this.circuit.seed };
-    if (resolved.kind === 'set_params') {
-      const population = resolved.population;
-      resolved.params = circuit.populations.find((p) => p.name === population)!.params;
+  }
+
+  private draftSetParam(edit: Extract<Edit, { op: 'set_param' }>, d: Draft): PendingEdit {
+    const pop = own(d.pops, edit.population, '/population', 'population');
+    if (!pop) throw editError(`/population`, `no population ${JSON.stringify(edit.population)}`);
+    const model = own(MODELS, pop.model, '/population', 'model');
+    const spec = model ? own(model.params, edit.param, '/param', 'parameter') : undefined;
+    if (!model || !spec) throw editError('/param', `${pop.model} has no parameter ${JSON.stringify(edit.param)}; expected one of: ${Object.keys(model?.params ?? {}).join(', ')}`);
+    pop.params = { ...(pop.params ?? {}), [edit.param]: edit.value };
+    // A problem with the new value is the edit's, not the file's: put the edit in front.
+    const origin = d.origins.get(`populations:${edit.population}`);
+    if (origin) {
+      const raw: Record<string, unknown> = {};
+      let cur = raw;
+      for (const part of origin.local.split('/').filter(Boolean)) {
+        const next: Record<string, unknown> = {};
+        cur[part] = next;
+        cur = next;
+      }
+      cur.params = { [edit.param]: edit.value };
+      d.origins.set(`populations:${edit.population}`, { layers: [{ file: EDIT_FILE, prefix: '', raw, locate: () => undefined }, ...origin.layers], local: origin.local });
     }
-    if (resolved.kind === 'add_population') resolved = { kind: 'add_population', spec: circuit.populations.find((p) => p.name === (edit as { name: string }).name)! };
-    if (resolved.kind === 'add_projection') resolved = { kind: 'add_projection', spec: circuit.projections.find((p) => p.name === (edit as { name: string }).name)! };
-    return { flat, circuit, resolved, removed };
+    return { kind: 'set_params', population: edit.population, params: {} };
+  }
+
+  private draftSetWeights(edit: Extract<Edit, { op: 'set_weights' }>, d: Draft): PendingEdit {
+    const proj = own(d.projs, edit.projection, '/projection', 'projection');
+    if (!proj) throw editError('/projection', `no projection ${JSON.stringify(edit.projection)}`);
+    const dim = proj.synapse.type === 'conductance' ? 'conductance' : 'current';
+    const plastic = this.circuit.projections.find((p) => p.name === edit.projection)?.plasticity;
+    const conv = (q: Quantity, path: string): number => {
+      // The document checker's rule for weights (finite, plausible, within float32).
+      const v = checkWeight(q, dim);
+      if (typeof v === 'string') throw editError(path, v);
+      if (!(v >= 0)) throw editError(path, `weights are magnitudes and must be >= 0 (got ${v})`);
+      if (plastic && (v < plastic.wMin || v > plastic.wMax)) throw editError(path, `${v} is outside the plasticity bounds [${plastic.wMin}, ${plastic.wMax}] of "${edit.projection}"`);
+      return v;
+    };
+    const n = this.backend.synapseCount(edit.projection);
+    if (edit.value !== undefined) {
+      const v = conv(edit.value, '/value');
+      // The document keeps the new constant weight so a saved circuit reproduces it.
+      proj.weight = edit.value;
+      return { kind: 'set_weights', projection: edit.projection, indices: null, values: new Float32Array(n).fill(v) };
+    }
+    if (!Array.isArray(edit.indices) || !Array.isArray(edit.values) || edit.indices.length !== edit.values.length)
+      throw editError('/indices', 'give either value, or indices and values of equal length');
+    const idx = Uint32Array.from(edit.indices);
+    edit.indices.forEach((k, i) => {
+      if (!Number.isInteger(k) || k < 0 || k >= n) throw editError(`/indices/${i}`, `synapse index ${k} out of range [0, ${n})`);
+    });
+    const values = Float32Array.from(edit.values.map((q, i) => conv(q, `/values/${i}`)));
+    return { kind: 'set_weights', projection: edit.projection, indices: idx, values };
+  }
+
+  private draftRemovePopulation(edit: Extract<Edit, { op: 'remove_population' }>, d: Draft): PendingEdit {
+    const { doc, removed } = d;
+    if (!own(d.pops, edit.name, '/name', 'population')) throw editError('/name', `no population ${JSON.stringify(edit.name)}`);
+    const users = this.usersOf(edit.name, doc);
+    if (users.length > 0 && !edit.cascade)
+      throw editError('/name', `population "${edit.name}" is used by ${users.map((u) => u.join(' ')).join(', ')}; remove those first or set cascade: true`);
+    // Projections, sources, inputs and outputs of the population go with it; modulators stay and
+    // only lose the entries that named it or one of its projections.
+    const goneProjections = new Set<string>();
+    for (const [section, name] of users) {
+      if (section === 'modulators') continue;
+      delete doc[section]![name];
+      removed.push(`${section}.${name}`);
+      if (section === 'projections') goneProjections.add(name);
+    }
+    const resolves = this.resolver();
+    for (const [name, m] of Object.entries(doc.modulators ?? {})) {
+      const sources = (m.sources ?? []).filter((s) => !('population' in s) || resolves(s.population) !== edit.name);
+      const targets = (m.targets ?? []).filter(
+        (t) => (t.population === undefined || resolves(t.population) !== edit.name) && (t.projection === undefined || !goneProjections.has(t.projection)),
+      );
+      if (sources.length !== (m.sources ?? []).length || targets.length !== (m.targets ?? []).length) {
+        doc.modulators![name] = { ...m, sources, targets };
+        removed.push(`modulators.${name} (${(m.sources ?? []).length - sources.length + (m.targets ?? []).length - targets.length} entries)`);
+      }
+    }
+    delete d.pops[edit.name];
+    return { kind: 'remove_population', name: edit.name };
   }
 
   /** Resolves module ports ("left.out") to the population they expose. */
@@ -348,10 +323,10 @@ export class Engine<B extends Backend = CpuBackend> {
   }
 
   /** Elements referring to a population or projection by name. */
-  private usersOf(name: string, doc: FlatCircuit['doc']): [string, string][] {
+  private usersOf(name: string, doc: CircuitDoc): [UserSection, string][] {
     const resolve = this.resolver();
     const is = (ref: string | undefined): boolean => ref !== undefined && resolve(ref) === name;
-    const users: [string, string][] = [];
+    const users: [UserSection, string][] = [];
     for (const [n, p] of Object.entries(doc.projections ?? {})) if (is(p.source) || is(p.target)) users.push(['projections', n]);
     for (const [n, s] of Object.entries(doc.sources ?? {})) if (is(s.target)) users.push(['sources', n]);
     for (const [n, s] of Object.entries(doc.inputs ?? {})) if (is(s.target)) users.push(['inputs', n]);
@@ -364,10 +339,94 @@ export class Engine<B extends Backend = CpuBackend> {
   }
 }
 
+/**
+ * The backend 'auto' or 'webgpu' runs a compiled network on: a GPU, or (auto, and said in one line) the
+ * CPU when there is none worth taking. 'webgpu' throws instead of falling back.
+ */
+async function openBackend(choice: 'auto' | 'webgpu', net: Network, options: EngineOptions): Promise<Backend> {
+  const fallback = (why: string): Backend => {
+    (options.log ?? ((l) => process.stderr.write(l + '\n')))(`flux: running on the CPU backend: ${why}`);
+    return new CpuBackend(net, { kernels: options.kernels, threads: options.threads });
+  };
+  // Below this size a GPU loses to the CPU: every step costs a fixed round of dispatches and, for a
+  // robot, a read-back. Measured on an H100: COBA 4000 (0.32M synapses) ran at 0.77-0.98x the CPU
+  // backend's speed, the Braitenberg robot loop at 0.04x; 1M synapses and up ran faster on the GPU.
+  if (choice === 'auto' && !options.gpu && net.synapses < AUTO_GPU_MIN_SYNAPSES)
+    return fallback(`a small network (${net.synapses} synapses; 'auto' takes a GPU from ${AUTO_GPU_MIN_SYNAPSES / 1e6}M, where it starts to beat the CPU)`);
+  let ctx = options.gpu;
+  if (!ctx) {
+    const got = await acquireGpu();
+    if (!got.ok) {
+      if (choice === 'webgpu') throw new Error(`no WebGPU adapter: ${got.reason}`);
+      return fallback(`no WebGPU adapter (${got.reason})`);
+    }
+    ctx = got.context;
+    // A software adapter computes correctly but slower than the CPU backend: 'auto' does not take it.
+    if (choice === 'auto' && ctx.software) {
+      ctx.device.destroy();
+      return fallback(`the only WebGPU adapter is a software one (${ctx.description})`);
+    }
+  }
+  const gpu = ctx;
+  try {
+    return await WebGpuBackend.create(net, gpu, { chunkSteps: options.chunkSteps, ownsDevice: !options.gpu });
+  } catch (e) {
+    // A device opened here is ours to close (a caller's device stays the caller's).
+    if (!options.gpu) gpu.device.destroy();
+    if (choice === 'webgpu') throw e;
+    return fallback(`the WebGPU backend could not open the circuit on ${gpu.description}: ${(e as Error).message}`);
+  }
+}
+
 /** The checked circuit with the options' dt and seed in place of the document's. */
 function checkedCircuit(flat: FlatCircuit, options: Pick<EngineOptions, 'dt' | 'seed'>): Circuit {
   const checked = checkCircuit(flat);
   return { ...checked, dt: options.dt ?? checked.dt, seed: options.seed ?? checked.seed };
+}
+
+/** Where a live edit's problems are reported (it has no file). */
+const EDIT_FILE = '<live edit>';
+
+/** Sections whose elements can name a population or projection. */
+type UserSection = 'projections' | 'sources' | 'inputs' | 'outputs' | 'modulators';
+
+/** A copy of the document an edit changes; checked like a document before anything runs it. */
+interface Draft {
+  doc: CircuitDoc;
+  origins: Map<string, Origin>;
+  issues: IssueList;
+  /** Elements removed along with the edit's target. */
+  removed: string[];
+  pops: Record<string, PopulationDoc>;
+  projs: Record<string, ProjectionDoc>;
+}
+
+function draftOf(flat: FlatCircuit): Draft {
+  const doc = structuredClone(flat.doc);
+  const pops = (doc.populations ??= {});
+  const projs = (doc.projections ??= {});
+  return { doc, origins: new Map(flat.origins), issues: new IssueList(EDIT_FILE), removed: [], pops, projs };
+}
+
+/** An element the edit adds is located in the edit itself. */
+function addEditLayer(d: Draft, section: string, name: string, raw: unknown): void {
+  d.origins.set(`${section}:${name}`, { layers: [{ file: EDIT_FILE, prefix: pointer(section, name), raw, locate: () => undefined }], local: '' });
+}
+
+/** An edit before the check: added elements are named, their specs come from the checked circuit. */
+type PendingEdit = Exclude<ResolvedEdit, { kind: 'add_population' | 'add_projection' }> | { kind: 'add_population' | 'add_projection'; name: string };
+
+function completeEdit(edit: PendingEdit, circuit: Circuit): ResolvedEdit {
+  switch (edit.kind) {
+    case 'set_params':
+      return { ...edit, params: circuit.populations.find((p) => p.name === edit.population)!.params };
+    case 'add_population':
+      return { kind: 'add_population', spec: circuit.populations.find((p) => p.name === edit.name)! };
+    case 'add_projection':
+      return { kind: 'add_projection', spec: circuit.projections.find((p) => p.name === edit.name)! };
+    default:
+      return edit;
+  }
 }
 
 /** Names every object inherits: as keys of a plain object they reach its prototype, never an element. */
@@ -391,5 +450,5 @@ function own<T>(table: Record<string, T>, name: unknown, path: string, what: str
 }
 
 function editError(path: string, message: string): CircuitError {
-  return new CircuitError([{ file: '<live edit>', path, message }]);
+  return new CircuitError([{ file: EDIT_FILE, path, message }]);
 }

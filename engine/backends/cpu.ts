@@ -21,11 +21,11 @@ import { createPlasticState, plasticityStep, type PlasticState } from '../plasti
 import { integratesConductance, type Backend, type ResolvedEdit } from './backend.js';
 import { checkInput, modulatorDrive, mean } from './inputs.js';
 import { WasmArena } from './wasm/arena.js';
-import { instantiateKernels, shareExpTable, kernelModule, type KernelExports } from './wasm/kernels.js';
+import { instantiateKernels, shareExpTable, kernelModule, type KernelExports, type NeuronKernel } from './wasm/kernels.js';
 import { KernelThread } from './wasm/threads.js';
 import { availableParallelism } from 'node:os';
-import { lifConstants } from '../models/lif.js';
-import { channelConstants } from '../models/model.js';
+import { isLifConstants, lifConstants, type LifConstants } from '../models/lif.js';
+import { channelConstants, type ChannelConstants } from '../models/model.js';
 
 export interface CpuOptions {
   /**
@@ -86,7 +86,7 @@ interface PopRuntime {
   /** Kernel and argument lists (whole, lower and upper part), rebuilt when the constants change. */
   kargs: KernelArgs | null;
   /** Per-step kernel constants, recomputed only when parameters or modulation change. */
-  constants: { params: Record<string, number>; gain: number; shift: number; excitability: number; values: ReturnType<typeof lifConstants> & ReturnType<typeof channelConstants> } | null;
+  constants: { params: Record<string, number>; gain: number; shift: number; excitability: number; values: LifConstants | ChannelConstants } | null;
 }
 
 interface ProjRuntime {
@@ -396,13 +396,13 @@ export class CpuBackend implements Backend {
     const key = this.constantsOf(pop);
     if (pop.kargs && pop.kargs.key === key) return pop.kargs;
     const whole = this.kernelCall(pop, 0, pop.state.n, pop.spikes.byteOffset);
-    if (!whole) return null;
+    if (!whole || !this.k) return null;
     const n = pop.state.n;
     const h = pop.splitAt;
     pop.kargs = {
       key,
       name: whole[0],
-      fn: (this.k as unknown as Record<string, (...a: number[]) => number>)[whole[0]],
+      fn: this.k[whole[0]],
       whole: whole[1],
       lo: h ? this.kernelCall(pop, 0, h, pop.spikes.byteOffset)![1] : whole[1],
       hi: h ? this.kernelCall(pop, h, n - h, pop.spikesHi!.byteOffset)![1] : [],
@@ -417,7 +417,7 @@ export class CpuBackend implements Backend {
     const m = s.mod;
     const cache = pop.constants;
     if (cache && cache.params === p && cache.gain === m.gain && cache.shift === m.thresholdShift && cache.excitability === m.excitability) return cache;
-    const values = (pop.model.name === 'lif' ? lifConstants(p, s, this.dt) : channelConstants(p, s, this.dt)) as ReturnType<typeof lifConstants>;
+    const values = pop.model.name === 'lif' ? lifConstants(p, s, this.dt) : channelConstants(p, s, this.dt);
     return (pop.constants = { params: p, gain: m.gain, shift: m.thresholdShift, excitability: m.excitability, values });
   }
 
@@ -425,7 +425,7 @@ export class CpuBackend implements Backend {
    * The kernel and its arguments that update neurons [start, start + count) of a population, writing
    * spike indices relative to start at spikesPtr; null for models without a kernel (poisson).
    */
-  private kernelCall(pop: PopRuntime, start: number, count: number, spikesPtr: number): [string, number[]] | null {
+  private kernelCall(pop: PopRuntime, start: number, count: number, spikesPtr: number): [NeuronKernel, number[]] | null {
     const p = pop.spec.params;
     const s = pop.state;
     const dt = this.dt;
@@ -435,6 +435,7 @@ export class CpuBackend implements Backend {
     const refrac = s.refrac.byteOffset + start * 4;
     switch (pop.model.name) {
       case 'lif': {
+        if (!isLifConstants(c)) throw new Error(`internal: population "${pop.spec.name}" has no LIF constants`);
         const common = [count, f(s.vars.v), f(s.ie), f(s.ii), f(s.ge), f(s.gi), f(s.iext), refrac, spikesPtr];
         if (s.integration === 'euler' || s.conductance)
           return [s.integration === 'euler' ? 'lifEuler' : 'lifConductance', [...common, c.gain, c.gL, c.el, c.ee, c.ei, c.vth, c.vreset, c.bias, c.de, c.di, c.refracSteps, c.dtOverCm, s.inputs]];
@@ -487,7 +488,7 @@ export class CpuBackend implements Backend {
       for (const p of this.projs) {
         if (p.src.nSpikes === 0) continue;
         const end = p.split ? p.split.byteOffset : p.c.rowPtr.byteOffset + 4;
-        (p.c.delays ? this.k!.propagateDelayed : this.k!.propagate).apply(null, this.propagateArgs(p, n, p.c.rowPtr.byteOffset, end) as never);
+        (p.c.delays ? this.k!.propagateDelayed : this.k!.propagate).apply(null, this.propagateArgs(p, n, p.c.rowPtr.byteOffset, end));
       }
       for (const pop of this.popList) for (const a of this.drainArgs(pop, n, 0, pop.splitAt || pop.state.n)) this.k!.drain(a[0], a[1], a[2], a[3]);
     });
@@ -568,7 +569,7 @@ export class CpuBackend implements Backend {
     const { rowPtr, targets, weights, delays, delaySteps } = p.c;
     if (this.k) {
       const args = this.propagateArgs(p, n, rowPtr.byteOffset, rowPtr.byteOffset + 4);
-      (delays ? this.k.propagateDelayed : this.k.propagate).apply(null, args as never);
+      (delays ? this.k.propagateDelayed : this.k.propagate).apply(null, args);
       return;
     }
     const spikes = p.src.spikes;

@@ -1,11 +1,10 @@
 // Checks that need more than the schema: references, units, parameter ranges, sizes that must
 // agree. Converts every quantity to internal units on the way. All problems are collected first.
 import { MODELS } from '../models/registry.js';
-import { MAX_DELAY_STEPS } from '../compile/compiler.js';
 import { checkQuantity, quantityProblem, type Dimension, type Sign } from '../units.js';
-import { MAX_PROJECTION_SYNAPSES, synapseBound } from '../compile/connectivity.js';
+import { MAX_DELAY_STEPS, MAX_PROJECTION_SYNAPSES, synapseBound } from './limits.js';
 import { CircuitError, type CircuitIssue } from './errors.js';
-import { locateIn, followPorts, type FlatCircuit, type Section } from './resolve.js';
+import { locateIn, followPorts, type FlatCircuit, type Section } from './flat.js';
 import type {
   Circuit,
   Connectivity,
@@ -18,7 +17,7 @@ import type {
   InputSpec,
   OutputSpec,
 } from './circuit.js';
-import type { DistributionDoc, PopulationDoc, ProjectionDoc, ModulatorDoc, SourceDoc, InputDoc, OutputDoc, ValueDoc, Quantity } from './document.js';
+import type { ConnectivityDoc, DistributionDoc, PopulationDoc, ProjectionDoc, ModulatorDoc, SourceDoc, InputDoc, OutputDoc, ValueDoc, Quantity } from './document.js';
 import { isPlainObject } from './merge.js';
 
 const STATE_CHANNELS: Record<string, Dimension> = { ie: 'current', ii: 'current', ge: 'conductance', gi: 'conductance' };
@@ -140,10 +139,9 @@ export function populationSpec(c: Checker, name: string, p: PopulationDoc): Popu
 }
 
 function connectivity(d: ProjectionDoc['connectivity']): Connectivity {
-  const x = d as unknown as Record<string, unknown>;
   if (d.type === 'matrix' || d.type === 'list') return { type: 'explicit', form: d.type, sources: [], targets: [], weights: [] };
-  const autapses = (x.autapses as boolean | undefined) ?? false;
-  const multapses = (x.multapses as boolean | undefined) ?? false;
+  const autapses = ('autapses' in d ? d.autapses : undefined) ?? false;
+  const multapses = ('multapses' in d ? d.multapses : undefined) ?? false;
   switch (d.type) {
     case 'one_to_one':
       return { type: 'one_to_one' };
@@ -167,6 +165,9 @@ function firstOf(c: Checker, name: string, found: { sub: string; message: string
   c.report('projections', name, found[0].sub, found[0].message + (more > 0 ? ` (and ${more} more like it)` : ''));
 }
 
+type ExplicitDoc = Extract<ConnectivityDoc, { type: 'matrix' | 'list' }>;
+const isExplicit = (d: ConnectivityDoc): d is ExplicitDoc => d.type === 'matrix' || d.type === 'list';
+
 const MATRIX_KEYS = new Set(['type', 'weights']);
 const LIST_KEYS = new Set(['type', 'pairs']);
 
@@ -174,14 +175,13 @@ const LIST_KEYS = new Set(['type', 'pairs']);
  * Matrix and list connectivity: shapes and indices against the population sizes, entries finite and
  * >= 0, no weight beside them. Returns the synapses in the compiled order (by source, then target).
  */
-function explicitConnectivity(c: Checker, name: string, d: ProjectionDoc, src: PopulationSpec | undefined, tgt: PopulationSpec | undefined): Connectivity {
-  const x = d.connectivity as unknown as Record<string, unknown>;
-  const form = d.connectivity.type as 'matrix' | 'list';
+function explicitConnectivity(c: Checker, name: string, d: ProjectionDoc, conn: ExplicitDoc, src: PopulationSpec | undefined, tgt: PopulationSpec | undefined): Connectivity {
+  const form = conn.type;
   const unit = d.synapse.type === 'conductance' ? 'nS' : 'pA';
   if (d.weight !== undefined)
     c.report('projections', name, '/weight', `must be absent with ${form} connectivity: the ${form === 'matrix' ? 'matrix entries' : 'third element of each pair'} are the weights (in ${unit} for ${d.synapse.type} synapses)`);
   const allowed = form === 'matrix' ? MATRIX_KEYS : LIST_KEYS;
-  for (const k of Object.keys(x))
+  for (const k of Object.keys(conn))
     if (!allowed.has(k))
       c.report('projections', name, `/connectivity/${k}`, `${form} connectivity takes only ${[...allowed].join(' and ')} (the ${form} gives every synapse, autapses and repeated pairs included)`);
   const out = { type: 'explicit' as const, form, sources: [] as number[], targets: [] as number[], weights: [] as number[] };
@@ -189,8 +189,8 @@ function explicitConnectivity(c: Checker, name: string, d: ProjectionDoc, src: P
   const bad = (w: number) => quantityProblem(w, wdim, 'nonNegative') !== null;
   const badWeight = (w: number) =>
     !Number.isFinite(w) || w < 0 ? `weights are magnitudes in ${unit} and must be finite and >= 0 (the receptor gives the sign)` : `weights are magnitudes in ${unit}; ${quantityProblem(w, wdim)}`;
-  if (form === 'matrix') {
-    const m = (d.connectivity as { weights: number[][] }).weights;
+  if (conn.type === 'matrix') {
+    const m = conn.weights;
     if (tgt && m.length !== tgt.size)
       c.report('projections', name, '/connectivity/weights', `the matrix has ${m.length} rows but target population "${tgt.name}" has ${tgt.size} neurons (one row per target neuron, one column per source neuron)`);
     const nS = src ? src.size : m.reduce((a, r) => Math.max(a, r.length), 0);
@@ -212,7 +212,7 @@ function explicitConnectivity(c: Checker, name: string, d: ProjectionDoc, src: P
       }
     return out;
   }
-  const pairs = (d.connectivity as { pairs: [number, number, number][] }).pairs;
+  const pairs = conn.pairs;
   const problems: { sub: string; message: string }[][] = [[], [], []];
   pairs.forEach(([s, t, w], k) => {
     if (src && s >= src.size) problems[0].push({ sub: `/connectivity/pairs/${k}/0`, message: `source index ${s} is out of range: population "${src.name}" has ${src.size} neurons (0..${src.size - 1})` });
@@ -234,8 +234,8 @@ function projectionSpec(c: Checker, name: string, d: ProjectionDoc, pops: Map<st
   if (!src && !c.broken(d.source)) c.report('projections', name, '/source', `no population "${d.source}"${source !== d.source ? ` (port resolves to "${source}")` : ''}; known: ${[...pops.keys()].join(', ')}`);
   if (!tgt && !c.broken(d.target)) c.report('projections', name, '/target', `no population "${d.target}"${target !== d.target ? ` (port resolves to "${target}")` : ''}; known: ${[...pops.keys()].join(', ')}`);
   if (tgt && tgt.model === 'poisson') c.report('projections', name, '/target', `population "${target}" is a Poisson source and cannot receive synapses`);
-  const explicit = d.connectivity.type === 'matrix' || d.connectivity.type === 'list';
-  const conn = explicit ? explicitConnectivity(c, name, d, src, tgt) : connectivity(d.connectivity);
+  const explicit = isExplicit(d.connectivity);
+  const conn = isExplicit(d.connectivity) ? explicitConnectivity(c, name, d, d.connectivity, src, tgt) : connectivity(d.connectivity);
   if (!explicit)
     for (const k of ['weights', 'pairs'])
       if (k in d.connectivity)

@@ -1,6 +1,6 @@
 // The resolved circuit: qualified names, every quantity in internal units (ms, mV, pA, nS, pF, Hz),
 // every reference checked. This is what the compiler and the live-edit machinery work from.
-import type { ModuleNode } from './resolve.js';
+import type { ModuleNode } from './flat.js';
 
 export type Distribution =
   | { kind: 'constant'; value: number; clip?: [number, number] }

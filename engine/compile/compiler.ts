@@ -8,6 +8,7 @@ import { Rng } from '../rng.js';
 import { connect, ConnectivityRefusal, type Csr } from './connectivity.js';
 import { fill } from './distributions.js';
 import { CircuitError, pointer } from '../circuit/errors.js';
+import { MAX_DELAY_STEPS } from '../circuit/limits.js';
 
 export interface CompiledPopulation {
   spec: PopulationSpec;
@@ -40,9 +41,6 @@ export interface Network {
 }
 
 export type Progress = (fraction: number, label: string) => void;
-
-/** Longest delay in steps (delay rings hold this many slots per neuron and channel). */
-export const MAX_DELAY_STEPS = 65535;
 
 export function compilePopulation(spec: PopulationSpec, seed: number, offset: number): CompiledPopulation {
   const model = MODELS[spec.model];

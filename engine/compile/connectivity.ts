@@ -3,6 +3,10 @@
 // seed and its name, never on what else is in the circuit.
 import type { Connectivity, PopulationSpec } from '../circuit/circuit.js';
 import type { Rng } from '../rng.js';
+import { MAX_PROJECTION_SYNAPSES, isCount, isProbability, synapseBound } from '../circuit/limits.js';
+
+// The limits are the checker's too; tests and tools that know them from here keep finding them.
+export { MAX_PROJECTION_SYNAPSES, synapseBound };
 
 export interface Csr {
   /** rowPtr[i]..rowPtr[i+1] are the synapses of source neuron i */
@@ -10,12 +14,6 @@ export interface Csr {
   /** target neuron index within the target population */
   targets: Uint32Array;
 }
-
-/**
- * Most synapses one projection may have: row pointers and synapse indices are 32-bit. A rule whose
- * synapses (or, for gaussian, candidate pairs) could exceed it is refused before it runs.
- */
-export const MAX_PROJECTION_SYNAPSES = 2 ** 32 - 1;
 
 /** A generator refusing its rule (the checker reports the same problems with file and path first). */
 export class ConnectivityRefusal extends Error {
@@ -43,45 +41,9 @@ class GrowableU32 {
   }
 }
 
-const isCount = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
-const isProbability = (p: unknown): p is number => typeof p === 'number' && p >= 0 && p <= 1;
-
 /** Neurons a fixed in/out-degree rule draws from: the pool, less the neuron itself without autapses. */
 function poolOf(size: number, self: boolean, autapses: boolean): number {
   return self && !autapses ? Math.max(0, size - 1) : size;
-}
-
-/**
- * The most work (synapses made, or candidate pairs looked at for gaussian) a rule may do between
- * populations of nS and nT neurons: every generator's loop runs at most this many times (plus one per
- * source neuron). Infinity when the rule's numbers are not usable at all.
- */
-export function synapseBound(conn: Connectivity, nS: number, nT: number): number {
-  switch (conn.type) {
-    case 'one_to_one':
-      return nS;
-    case 'all_to_all':
-      return nS * nT;
-    case 'fixed_probability':
-      // The expected count; the generator's loop makes at most one skip per synapse plus one per row.
-      return isProbability(conn.p) ? nS * nT * conn.p : Infinity;
-    case 'fixed_indegree':
-      return isCount(conn.n) ? conn.n * nT : Infinity;
-    case 'fixed_outdegree':
-      return isCount(conn.n) ? conn.n * nS : Infinity;
-    case 'gaussian':
-      return nS * gaussianCandidates(conn, nT);
-    case 'explicit':
-      return conn.sources.length;
-  }
-}
-
-/** Target cells within the cutoff radius of one source (an upper bound, at most the target size). */
-function gaussianCandidates(conn: Extract<Connectivity, { type: 'gaussian' }>, nT: number): number {
-  const radius = conn.cutoff * conn.sigma;
-  if (!(radius >= 0)) return Infinity;
-  const span = 2 * Math.floor(radius) + 2;
-  return Math.min(nT, span * span);
 }
 
 /**

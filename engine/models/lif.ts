@@ -2,7 +2,7 @@
 // Current-based input only: exact integration (Rotter & Diesmann 1999 propagators) of v given the
 // exponentially decaying synaptic currents. With conductances: exponential Euler (exact for the
 // conductances held at their start-of-step value), the scheme Brian2 calls exponential_euler.
-import { type NeuronModel, type PopulationState, SYNAPTIC_PARAMS, channelConstants } from './model.js';
+import { type ChannelConstants, type NeuronModel, type PopulationState, SYNAPTIC_PARAMS, channelConstants } from './model.js';
 import { expDet } from './exp.js';
 
 /** Propagator of a synaptic current decaying with tau_s into a membrane with tau_m, capacitance c. */
@@ -113,7 +113,7 @@ export const lif: NeuronModel = {
 };
 
 /** Per-step constants of a LIF population (shared with the WebAssembly kernel so both compute the same). */
-export function lifConstants(p: Record<string, number>, s: PopulationState, dt: number) {
+export function lifConstants(p: Record<string, number>, s: Pick<PopulationState, 'mod'>, dt: number) {
   const { gain, bias, de, di } = channelConstants(p, s, dt);
   const cm = p.cm;
   const gL = cm / p.tau_m;
@@ -136,4 +136,11 @@ export function lifConstants(p: Record<string, number>, s: PopulationState, dt: 
     pe: currentPropagator(dt, p.tau_m, p.tau_syn_exc, cm) * gain,
     pi: currentPropagator(dt, p.tau_m, p.tau_syn_inh, cm) * gain,
   };
+}
+
+export type LifConstants = ReturnType<typeof lifConstants>;
+
+/** Whether per-step constants are a LIF population's (the other models carry only the channel constants). */
+export function isLifConstants(c: LifConstants | ChannelConstants): c is LifConstants {
+  return 'gL' in c;
 }

@@ -81,7 +81,7 @@ export const SYNAPTIC_PARAMS: Record<string, ParamSpec> = {
 };
 
 /** Per-step constants every synaptic model uses (shared with the WebAssembly kernels). */
-export function channelConstants(p: Record<string, number>, s: PopulationState, dt: number) {
+export function channelConstants(p: Record<string, number>, s: Pick<PopulationState, 'mod'>, dt: number) {
   return {
     gain: s.mod.gain,
     bias: p.i_offset + s.mod.excitability,
@@ -89,3 +89,5 @@ export function channelConstants(p: Record<string, number>, s: PopulationState, 
     di: Math.exp(-dt / p.tau_syn_inh),
   };
 }
+
+export type ChannelConstants = ReturnType<typeof channelConstants>;

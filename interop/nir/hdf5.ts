@@ -44,16 +44,22 @@ function record<T>(): Record<string, T> {
   return Object.create(null) as Record<string, T>;
 }
 
+type TypedArray = Int8Array | Uint8Array | Uint8ClampedArray | Int16Array | Uint16Array | Int32Array | Uint32Array | Float32Array | Float64Array | BigInt64Array | BigUint64Array;
+
+/** Every view of an ArrayBuffer but a DataView is one of the typed arrays. */
+const isTypedArray = (v: unknown): v is TypedArray => ArrayBuffer.isView(v) && !(v instanceof DataView);
+
 function toNumbers(v: unknown): Float64Array | null {
   if (typeof v === 'number') return Float64Array.of(v);
   if (typeof v === 'bigint') return Float64Array.of(Number(v));
   if (typeof v === 'boolean') return Float64Array.of(v ? 1 : 0);
-  if (ArrayBuffer.isView(v)) {
-    const a = v as unknown as ArrayLike<number | bigint>;
-    const out = new Float64Array(a.length);
-    for (let i = 0; i < a.length; i++) out[i] = Number(a[i]);
+  if (isTypedArray(v)) {
+    const out = new Float64Array(v.length);
+    for (let i = 0; i < v.length; i++) out[i] = Number(v[i]);
     return out;
   }
+  // A DataView has no elements of its own: it reads as no values.
+  if (ArrayBuffer.isView(v)) return new Float64Array(0);
   if (Array.isArray(v) && v.every((x) => typeof x === 'number' || typeof x === 'bigint' || typeof x === 'boolean')) return Float64Array.from(v, (x) => Number(x));
   return null;
 }

@@ -4,14 +4,19 @@
 // edits go to a free list and are reused first-fit (hand-written: no allocator for a caller-owned
 // WebAssembly memory exists on npm that fits in less code than this).
 
-type ArrayCtor = Float64ArrayConstructor | Float32ArrayConstructor | Int32ArrayConstructor | Uint32ArrayConstructor | Uint16ArrayConstructor | Uint8ArrayConstructor;
 type AnyArray = Float64Array | Float32Array | Int32Array | Uint32Array | Uint16Array | Uint8Array;
 
+/** A typed-array constructor over (part of) the arena's memory. */
+interface ArrayCtor<T extends AnyArray> {
+  new (buffer: ArrayBufferLike, byteOffset: number, length: number): T;
+  BYTES_PER_ELEMENT: number;
+}
+
 interface Binding {
-  ctor: ArrayCtor;
   offset: number;
-  length: number;
-  set: (view: never) => void;
+  bytes: number;
+  /** Makes the view again over the memory's current buffer and hands it to the owner. */
+  rebind: (buffer: ArrayBufferLike) => void;
 }
 
 interface Block {
@@ -36,7 +41,7 @@ export class WasmArena {
   }
 
   /** Allocates a view, copies `init` into it, and re-binds it through `set` whenever memory grows. */
-  alloc<T extends AnyArray>(ctor: { new (b: ArrayBuffer, o: number, l: number): T; BYTES_PER_ELEMENT: number }, length: number, set: (view: T) => void, init?: ArrayLike<number>): T {
+  alloc<T extends AnyArray>(ctor: ArrayCtor<T>, length: number, set: (view: T) => void, init?: ArrayLike<number>): T {
     const bytes = align16(Math.max(1, length) * ctor.BYTES_PER_ELEMENT);
     let offset: number;
     const fit = this.free.findIndex((b) => b.bytes >= bytes);
@@ -45,7 +50,7 @@ export class WasmArena {
       offset = block.offset;
       if (block.bytes === bytes) this.free.splice(fit, 1);
       else this.free[fit] = { offset: block.offset + bytes, bytes: block.bytes - bytes };
-      new Uint8Array(this.memory.buffer as unknown as ArrayBuffer, offset, bytes).fill(0);
+      new Uint8Array(this.memory.buffer, offset, bytes).fill(0);
     } else {
       // 16-byte alignment keeps f64x2 loads aligned.
       offset = align16(this.top);
@@ -53,10 +58,9 @@ export class WasmArena {
       if (end > this.memory.buffer.byteLength) this.grow(end);
       this.top = end;
     }
-    const binding: Binding = { ctor: ctor as unknown as ArrayCtor, offset, length, set: set as (v: never) => void };
-    this.bindings.push(binding);
-    const view = new ctor(this.memory.buffer as unknown as ArrayBuffer, offset, length);
-    if (init) view.set(init as ArrayLike<number> & T);
+    this.bindings.push({ offset, bytes, rebind: (buffer) => set(new ctor(buffer, offset, length)) });
+    const view = new ctor(this.memory.buffer, offset, length);
+    if (init) view.set(init);
     set(view);
     return view;
   }
@@ -67,7 +71,7 @@ export class WasmArena {
     if (i < 0) return;
     const b = this.bindings[i];
     this.bindings.splice(i, 1);
-    this.free.push({ offset: b.offset, bytes: align16(Math.max(1, b.length) * b.ctor.BYTES_PER_ELEMENT) });
+    this.free.push({ offset: b.offset, bytes: b.bytes });
   }
 
   private grow(needed: number): void {
@@ -77,8 +81,8 @@ export class WasmArena {
       throw new Error(`the network needs ${(needed / 2 ** 30).toFixed(2)} GiB of WebAssembly memory, more than its 4 GiB address space: use kernels: "js" (flux simulate --kernels js) or the webgpu backend`);
     const want = Math.min(MAX_BYTES, Math.max(needed, Math.floor(have * 1.5)));
     this.memory.grow(Math.ceil((want - have) / PAGE));
-    const buffer = this.memory.buffer as unknown as ArrayBuffer;
-    for (const b of this.bindings) b.set(new b.ctor(buffer, b.offset, b.length) as never);
+    const buffer = this.memory.buffer;
+    for (const b of this.bindings) b.rebind(buffer);
   }
 }
 

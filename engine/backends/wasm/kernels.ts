@@ -4,17 +4,44 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { EXP_TABLE } from '../../models/exp.js';
 
-export interface KernelExports {
+/** The neuron update kernels, called with the argument lists CpuBackend.kernelCall packs. */
+export const NEURON_KERNELS = ['lifConductance', 'lifCurrent', 'lifEuler', 'izhikevich', 'adex'] as const;
+export type NeuronKernel = (typeof NEURON_KERNELS)[number];
+
+type Kernel = (...args: number[]) => number;
+
+export interface KernelExports extends Record<NeuronKernel, Kernel> {
   expKernel(x: number): number;
   setExpTable(ptr: number): void;
-  lifConductance(...args: number[]): number;
-  lifCurrent(...args: number[]): number;
-  lifEuler(...args: number[]): number;
-  izhikevich(...args: number[]): number;
-  adex(...args: number[]): number;
-  propagate(spikes: number, count: number, start: number, end: number, targets: number, targetBytes: number, weights: number, dest: number): void;
-  propagateDelayed(spikes: number, count: number, start: number, end: number, targets: number, targetBytes: number, weights: number, delays: number, delayBytes: number, ring: number, size: number, len: number, step: number, direct: number): void;
+  /** (spikes, count, start, end, targets, targetBytes, weights, dest) */
+  propagate: Kernel;
+  /** (spikes, count, start, end, targets, targetBytes, weights, delays, delayBytes, ring, size, len, step, direct) */
+  propagateDelayed: Kernel;
   drain(ring: number, off: number, dest: number, size: number): void;
+}
+
+/** A wasm export that is a function; its numeric arguments are what the kernel's build declares. */
+const isKernel = (x: WebAssembly.ExportValue | undefined): x is Kernel => typeof x === 'function';
+
+/** The instance's exports, checked once: every kernel Flux calls is there and is a function. */
+function kernelExports(exports: WebAssembly.Exports): KernelExports {
+  const fn = (name: string): Kernel => {
+    const f = exports[name];
+    if (!isKernel(f)) throw new Error(`kernels.wasm does not export the function ${name}: rebuild it (npm run build)`);
+    return f;
+  };
+  return {
+    lifConductance: fn('lifConductance'),
+    lifCurrent: fn('lifCurrent'),
+    lifEuler: fn('lifEuler'),
+    izhikevich: fn('izhikevich'),
+    adex: fn('adex'),
+    expKernel: fn('expKernel'),
+    setExpTable: fn('setExpTable'),
+    propagate: fn('propagate'),
+    propagateDelayed: fn('propagateDelayed'),
+    drain: fn('drain'),
+  };
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -47,8 +74,7 @@ export function instantiateKernels(memory: WebAssembly.Memory): KernelExports | 
       },
     },
   });
-  const k = instance.exports as unknown as KernelExports;
-  return k;
+  return kernelExports(instance.exports);
 }
 
 /** Gives the kernels the exp table the JavaScript models use (written at the start of the arena). */

@@ -14,9 +14,10 @@ export interface GpuContext {
   software: boolean;
 }
 
+/** What Flux uses of the `webgpu` package (its own types declare exactly these). */
 interface DawnModule {
   create(options: string[]): GPU;
-  globals: Record<string, unknown>;
+  globals: object;
 }
 
 let dawn: DawnModule | null | undefined;
@@ -24,9 +25,10 @@ let dawn: DawnModule | null | undefined;
 async function loadDawn(): Promise<DawnModule | null> {
   if (dawn !== undefined) return dawn;
   try {
-    dawn = (await import('webgpu')) as unknown as DawnModule;
+    const loaded: DawnModule = await import('webgpu');
+    dawn = loaded;
     // GPUBufferUsage, GPUMapMode, ... are globals in a browser; Dawn hands them over separately.
-    for (const [k, v] of Object.entries(dawn.globals)) if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
+    for (const [k, v] of Object.entries(loaded.globals)) if (!(k in globalThis)) Reflect.set(globalThis, k, v);
   } catch {
     dawn = null;
   }
@@ -70,10 +72,11 @@ export async function acquireGpu(): Promise<GpuResult> {
   const reasons: string[] = [];
   // FLUX_WEBGPU_BACKEND=opengles skips the native backend (to check the compatibility path).
   const only = process.env.FLUX_WEBGPU_BACKEND;
-  const attempts: [string[], 'core' | 'compatibility'][] = [
+  const all: [string[], 'core' | 'compatibility'][] = [
     [[], 'core'],
     [['backend=opengles'], 'compatibility'],
-  ].filter(([flags]) => !only || (only === 'opengles') === (flags as string[]).length > 0) as [string[], 'core' | 'compatibility'][];
+  ];
+  const attempts = all.filter(([flags]) => !only || (only === 'opengles') === flags.length > 0);
   for (const [flags, level] of attempts) {
     if (flags.includes('backend=opengles')) process.env.EGL_PLATFORM ??= 'surfaceless';
     const r = await tryBackend(d, flags, level);

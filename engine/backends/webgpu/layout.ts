@@ -1,6 +1,5 @@
 // Word layout of the parameter buffer and the other GPU buffers. shaders/common.wgsl holds the same
 // numbers: change both together. Everything here is pure packing, no GPU calls.
-import type { PopulationState } from '../../models/model.js';
 import { lifConstants } from '../../models/lif.js';
 
 export const NONE = 0xffffffff;
@@ -80,7 +79,7 @@ const refracSteps = (p: Record<string, number>, dt: number) => Math.round(p.tau_
  */
 export const GPU_MODELS: Record<string, Pack> = {
   lif: (p, dt, w, o) => {
-    const s = { mod: { gain: 1, thresholdShift: 0, excitability: 0 } } as PopulationState;
+    const s = { mod: { gain: 1, thresholdShift: 0, excitability: 0 } };
     const k = lifConstants(p, s, dt);
     w.u(o.integration === 'euler' ? 2 : o.conductance ? 1 : 0);
     for (const x of [k.gL, k.el, k.ee, k.ei, k.vth, k.vreset, k.bias]) w.f(x);

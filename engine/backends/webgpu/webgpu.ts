@@ -291,13 +291,44 @@ export class WebGpuBackend implements Backend {
 
   // ----- layout -----
 
+  /**
+   * The words the kernels read (header, population, source, family, projection, plasticity, modulator,
+   * output and probe records) and the sizes of every buffer, for the populations and projections now.
+   */
   private buildLayout(): Layout {
-    const circuit = this.circuit;
-    const dt = this.dt;
+    const sizes = { ...this.placePopulations(), ...this.placeProjections() };
+    const recording = this.planRecording();
     const w = new Words();
     w.reserve(HEADER);
-    const hu = (k: number, x: number) => w.setU(k, x);
-    // Storage order: populations by index, each owning [offset, offset + n).
+    const { families, familyNeurons } = this.writePopulations(w);
+    this.writeProjections(w, sizes.plastic);
+    this.writeModulators(w);
+    this.writeOutputsAndProbes(w, recording.probes);
+    const f = this.writeFloatGlobals(w);
+    w.setU(H.NEURONS, sizes.neurons);
+    w.setU(H.RECCAP, recording.recCap);
+    w.setU(H.SEED, this.seed);
+    w.setF(H.DT, this.dt);
+    const { dly16, plastic, ...placed } = sizes;
+    return {
+      ...placed,
+      ...recording,
+      ...f,
+      words: w.finish(),
+      dlyWords: Math.ceil(dly16 / 2),
+      workWords: W_PFX + this.projs.length + 1 + 2 * (plastic + 1),
+      families,
+      familyNeurons,
+      workUpper: {
+        propagate: this.projs.reduce((a, q) => a + q.src.n * Math.max(q.maxRow, 1), 0),
+        pre: this.projs.reduce((a, q) => a + (q.plastic ? q.src.n * Math.max(q.maxRow, 1) : 0), 0),
+        post: this.projs.reduce((a, q) => a + (q.plastic ? q.tgt.n * Math.max(q.plastic.maxCol, 1) : 0), 0),
+      },
+    };
+  }
+
+  /** Storage order: populations by index, each owning [offset, offset + n) and its state and ring regions. */
+  private placePopulations(): { neurons: number; stWords: number; ringWords: number } {
     let neurons = 0;
     let stWords = 0;
     let ringWords = 0;
@@ -313,8 +344,13 @@ export class WebGpuBackend implements Backend {
           ringWords += p.ringLen * p.n * 2;
         } else p.ringBase[ch] = NONE;
       }
-      p.conductance = integratesConductance(p.spec, circuit, p.conductance);
+      p.conductance = integratesConductance(p.spec, this.circuit, p.conductance);
     });
+    return { neurons, stWords, ringWords };
+  }
+
+  /** Projections by index: rows, synapses, delays (u16, two per word), plastic traces and column indices. */
+  private placeProjections() {
     let rows = 0;
     let synapses = 0;
     let dly16 = 0;
@@ -358,8 +394,11 @@ export class WebGpuBackend implements Backend {
       q.plastic.colPtrBase = colWords;
       colWords += q.tgt.n + 1;
     }
+    return { rows, synapses, dly16, plWords, plastic, eligTotal, traceTotal, colWords };
+  }
 
-    // Readback rows and recording.
+  /** Readback rows and recording: the probes sampled, and the chunk length the spike records allow. */
+  private planRecording(): { probes: Probe[]; chunkMax: number; recCap: number } {
     const probes: Probe[] = [];
     for (const pr of this.recorder?.config.state ?? []) {
       const pop = this.pops.find((p) => p.spec.name === pr.population);
@@ -369,20 +408,23 @@ export class WebGpuBackend implements Backend {
     }
     const recorded = this.recorder ? this.pops.filter((p) => this.recordSpikes(p.spec.name)).reduce((a, p) => a + p.n, 0) : 0;
     const chunkMax = Math.max(1, Math.min(this.chunkSteps, recorded > 0 ? Math.floor(REC_BUDGET / recorded) : this.chunkSteps));
-    const recCap = recorded * chunkMax;
+    return { probes, chunkMax, recCap: recorded * chunkMax };
+  }
 
-    // Populations.
-    hu(H.NPOPS, this.pops.length);
-    hu(H.POP0, w.length);
+  /** Population records, their starts, their sources, and the model families with cumulative starts. */
+  private writePopulations(w: Words): { families: string[]; familyNeurons: number[] } {
+    const dt = this.dt;
+    w.setU(H.NPOPS, this.pops.length);
+    w.setU(H.POP0, w.length);
     const popRec = this.pops.map(() => w.reserve(PSTRIDE));
-    hu(H.STARTS0, w.length);
+    w.setU(H.STARTS0, w.length);
     for (const p of this.pops) w.u(p.offset);
     // Sources per population.
-    hu(H.SRC0, w.length);
+    w.setU(H.SRC0, w.length);
     const srcRanges = this.pops.map((p) => {
       const start = w.length;
-      const sources = circuit.sources.filter((s) => s.target === p.spec.name);
-      const stepLists: [number, typeof sources[number]][] = [];
+      const sources = this.circuit.sources.filter((s) => s.target === p.spec.name);
+      const stepLists: [number, (typeof sources)[number]][] = [];
       for (const s of sources) {
         if (s.type === 'constant') w.u(0), w.f(s.amplitude), w.u(0), w.u(0);
         else if (s.type === 'step') stepLists.push([w.reserve(4), s]);
@@ -404,10 +446,10 @@ export class WebGpuBackend implements Backend {
       for (let k = 0; k < PSTRIDE; k++) w.setU(popRec[i] + k, rec[k]);
     });
     // Model families: the populations of each, with cumulative starts.
-    hu(H.FAM0, w.length);
+    w.setU(H.FAM0, w.length);
     const families = Object.keys(MODELS);
     const famRec = w.reserve(4 * families.length);
-    hu(H.NFAM, families.length);
+    w.setU(H.NFAM, families.length);
     const familyNeurons = families.map((name, f) => {
       const members = this.pops.filter((p) => p.spec.model === name);
       w.setU(famRec + 4 * f, w.length);
@@ -417,9 +459,14 @@ export class WebGpuBackend implements Backend {
       w.setU(famRec + 4 * f + 2, total);
       return total;
     });
-    // Projections.
-    hu(H.NPROJ, this.projs.length);
-    hu(H.PROJ0, w.length);
+    return { families, familyNeurons };
+  }
+
+  /** Projection records, then the plasticity records of the plastic ones. */
+  private writeProjections(w: Words, plastic: number): void {
+    const dt = this.dt;
+    w.setU(H.NPROJ, this.projs.length);
+    w.setU(H.PROJ0, w.length);
     for (const q of this.projs) {
       const r = w.reserve(PRSTRIDE);
       w.setU(r + R.SRC, q.src.index);
@@ -432,9 +479,8 @@ export class WebGpuBackend implements Backend {
       w.setU(r + R.DLY, q.dlyBase);
       w.setU(r + R.SYN, q.synBase);
     }
-    // Plasticity.
-    hu(H.NPLASTIC, plastic);
-    hu(H.PLAST0, w.length);
+    w.setU(H.NPLASTIC, plastic);
+    w.setU(H.PLAST0, w.length);
     for (const q of this.projs) {
       const pl = q.plastic;
       if (!pl) continue;
@@ -455,19 +501,23 @@ export class WebGpuBackend implements Backend {
       w.setF(r + L.DMINUS, Math.exp(-dt / s.tauMinus));
       w.setF(r + L.EDECAY, Math.exp(-dt / s.tauEligibility));
       w.setF(r + L.LRDT, s.learningRate * (dt / 1000));
-      const m = s.modulator ? circuit.modulators.findIndex((x) => x.name === s.modulator) : -1;
+      const m = s.modulator ? this.circuit.modulators.findIndex((x) => x.name === s.modulator) : -1;
       w.setU(r + L.MOD, m < 0 ? NONE : m);
       w.setU(r + L.NPRE, q.src.n);
       w.setU(r + L.NPOST, q.tgt.n);
       w.setU(r + L.NSYN, q.c.targets.length);
     }
-    // Modulators: decay, spike kicks (population, gain), targets (effect, index, sensitivity).
-    hu(H.NMODS, circuit.modulators.length);
-    hu(H.MOD0, w.length);
-    const modRec = circuit.modulators.map(() => w.reserve(8));
-    circuit.modulators.forEach((m, i) => {
+  }
+
+  /** Modulators: decay, spike kicks (population, gain), targets (effect, index, sensitivity). */
+  private writeModulators(w: Words): void {
+    const modulators = this.circuit.modulators;
+    w.setU(H.NMODS, modulators.length);
+    w.setU(H.MOD0, w.length);
+    const modRec = modulators.map(() => w.reserve(8));
+    modulators.forEach((m, i) => {
       const r = modRec[i];
-      w.setF(r, Math.exp(-dt / m.tau));
+      w.setF(r, Math.exp(-this.dt / m.tau));
       const kicks = m.sources.filter((s) => s.kind === 'population');
       w.setU(r + 1, w.length);
       w.setU(r + 2, kicks.length);
@@ -482,25 +532,30 @@ export class WebGpuBackend implements Backend {
         w.f(t.sensitivity);
       }
     });
-    // Outputs.
-    hu(H.NOUTS, circuit.outputs.length);
-    hu(H.OUT0, w.length);
-    for (const o of circuit.outputs) {
+  }
+
+  /** Output records, then the state word of each sampled neuron (probes). */
+  private writeOutputsAndProbes(w: Words, probes: Probe[]): void {
+    w.setU(H.NOUTS, this.circuit.outputs.length);
+    w.setU(H.OUT0, w.length);
+    for (const o of this.circuit.outputs) {
       const pop = this.pop(o.source);
       w.u(['rate', 'spikes', 'voltage'].indexOf(o.measure));
       w.u(pop.index);
-      w.f(1 - Math.exp(-dt / o.tau));
+      w.f(1 - Math.exp(-this.dt / o.tau));
       w.u(pop.model.voltage ? pop.vars.indexOf(pop.model.voltage) : 0);
     }
-    // Probes: state word of each sampled neuron.
-    hu(H.PROBE0, w.length);
-    hu(H.NPROBE, probes.length);
+    w.setU(H.PROBE0, w.length);
+    w.setU(H.NPROBE, probes.length);
     for (const pr of probes) {
       const pop = this.pop(pr.population);
       w.u(pop.stateBase + this.slotOf(pop, pr.variable) * pop.n + pr.index);
     }
-    // Float globals.
-    const nm = circuit.modulators.length;
+  }
+
+  /** Float globals (fl): modulator levels, drives, pulses, effects, learning rates, gates, outputs. */
+  private writeFloatGlobals(w: Words): Pick<Layout, 'fWords' | 'fLevel' | 'fDrive' | 'fPulse' | 'fOut'> {
+    const nm = this.circuit.modulators.length;
     const fLevel = 0;
     const fDrive = nm;
     const fPulse = 2 * nm;
@@ -508,47 +563,15 @@ export class WebGpuBackend implements Backend {
     const fLr = fEff + 3 * this.pops.length;
     const fGate = fLr + this.projs.length;
     const fOut = fGate + this.projs.length;
-    const fWords = fOut + circuit.outputs.length;
-    hu(H.F_LEVEL, fLevel);
-    hu(H.F_DRIVE, fDrive);
-    hu(H.F_PULSE, fPulse);
-    hu(H.F_EFF, fEff);
-    hu(H.F_LR, fLr);
-    hu(H.F_GATE, fGate);
-    hu(H.F_OUT, fOut);
-    hu(H.NEURONS, neurons);
-    hu(H.RECCAP, recCap);
-    hu(H.SEED, this.seed);
-    w.setF(H.DT, dt);
-    return {
-      words: w.finish(),
-      neurons,
-      stWords,
-      ringWords,
-      synapses,
-      rows,
-      dlyWords: Math.ceil(dly16 / 2),
-      plWords,
-      colWords,
-      workWords: W_PFX + this.projs.length + 1 + 2 * (plastic + 1),
-      recCap,
-      chunkMax,
-      fWords,
-      fLevel,
-      fDrive,
-      fPulse,
-      fOut,
-      probes,
-      families,
-      familyNeurons,
-      eligTotal,
-      traceTotal,
-      workUpper: {
-        propagate: this.projs.reduce((a, q) => a + q.src.n * Math.max(q.maxRow, 1), 0),
-        pre: this.projs.reduce((a, q) => a + (q.plastic ? q.src.n * Math.max(q.maxRow, 1) : 0), 0),
-        post: this.projs.reduce((a, q) => a + (q.plastic ? q.tgt.n * Math.max(q.plastic.maxCol, 1) : 0), 0),
-      },
-    };
+    const fWords = fOut + this.circuit.outputs.length;
+    w.setU(H.F_LEVEL, fLevel);
+    w.setU(H.F_DRIVE, fDrive);
+    w.setU(H.F_PULSE, fPulse);
+    w.setU(H.F_EFF, fEff);
+    w.setU(H.F_LR, fLr);
+    w.setU(H.F_GATE, fGate);
+    w.setU(H.F_OUT, fOut);
+    return { fWords, fLevel, fDrive, fPulse, fOut };
   }
 
   /** The PSTRIDE words describing a population to the kernels. */

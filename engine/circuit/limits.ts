@@ -1,0 +1,49 @@
+// What one projection may hold: the checker refuses a document past these limits with its file and
+// path, and the compiler and the connectivity generators refuse the same past them (they live here,
+// beside the circuit's types, so both may import them: compile imports circuit, never the reverse).
+import type { Connectivity } from './circuit.js';
+
+/** Longest delay in steps (delay rings hold this many slots per neuron and channel). */
+export const MAX_DELAY_STEPS = 65535;
+
+/**
+ * Most synapses one projection may have: row pointers and synapse indices are 32-bit. A rule whose
+ * synapses (or, for gaussian, candidate pairs) could exceed it is refused before it runs.
+ */
+export const MAX_PROJECTION_SYNAPSES = 2 ** 32 - 1;
+
+export const isCount = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
+export const isProbability = (p: unknown): p is number => typeof p === 'number' && p >= 0 && p <= 1;
+
+/**
+ * The most work (synapses made, or candidate pairs looked at for gaussian) a rule may do between
+ * populations of nS and nT neurons: every generator's loop runs at most this many times (plus one per
+ * source neuron). Infinity when the rule's numbers are not usable at all.
+ */
+export function synapseBound(conn: Connectivity, nS: number, nT: number): number {
+  switch (conn.type) {
+    case 'one_to_one':
+      return nS;
+    case 'all_to_all':
+      return nS * nT;
+    case 'fixed_probability':
+      // The expected count; the generator's loop makes at most one skip per synapse plus one per row.
+      return isProbability(conn.p) ? nS * nT * conn.p : Infinity;
+    case 'fixed_indegree':
+      return isCount(conn.n) ? conn.n * nT : Infinity;
+    case 'fixed_outdegree':
+      return isCount(conn.n) ? conn.n * nS : Infinity;
+    case 'gaussian':
+      return nS * gaussianCandidates(conn, nT);
+    case 'explicit':
+      return conn.sources.length;
+  }
+}
+
+/** Target cells within the cutoff radius of one source (an upper bound, at most the target size). */
+function gaussianCandidates(conn: Extract<Connectivity, { type: 'gaussian' }>, nT: number): number {
+  const radius = conn.cutoff * conn.sigma;
+  if (!(radius >= 0)) return Infinity;
+  const span = 2 * Math.floor(radius) + 2;
+  return Math.min(nT, span * span);
+}
