@@ -16,7 +16,7 @@ import { acquireGpu, type GpuContext } from './backends/webgpu/gpu.js';
 import type { Backend, ResolvedEdit } from './backends/backend.js';
 import { MODELS } from './models/registry.js';
 import { REF_PATTERN } from './circuit/schema.js';
-import { checkWeight, toInternal } from './units.js';
+import { checkWeight } from './units.js';
 
 /** 'auto' runs networks with fewer synapses than this on the CPU (see Engine.create). */
 export const AUTO_GPU_MIN_SYNAPSES = 1_000_000;

@@ -12,7 +12,7 @@
 //   7. the ring slot of step n is added into the synaptic channels;
 //   8. modulator levels advance (decay towards their drive, plus this step's spikes);
 //   9. outputs update and state probes sample (their time is t+dt).
-import type { Circuit, PopulationSpec, ProjectionSpec, ModulatorSpec, OutputSpec, SourceSpec, InputSpec } from '../circuit/circuit.js';
+import type { Circuit, PopulationSpec, ModulatorSpec, OutputSpec, SourceSpec, InputSpec } from '../circuit/circuit.js';
 import { compilePopulation, compileProjection, synapseBytes, type CompiledPopulation, type CompiledProjection, type Network } from '../compile/compiler.js';
 import type { NeuronModel, PopulationState } from '../models/model.js';
 import { Rng } from '../rng.js';
@@ -488,7 +488,9 @@ export class CpuBackend implements Backend {
       for (const p of this.projs) {
         if (p.src.nSpikes === 0) continue;
         const end = p.split ? p.split.byteOffset : p.c.rowPtr.byteOffset + 4;
-        (p.c.delays ? this.k!.propagateDelayed : this.k!.propagate).apply(null, this.propagateArgs(p, n, p.c.rowPtr.byteOffset, end));
+        const args = this.propagateArgs(p, n, p.c.rowPtr.byteOffset, end);
+        if (p.c.delays) this.k!.propagateDelayed(...args);
+        else this.k!.propagate(...args);
       }
       for (const pop of this.popList) for (const a of this.drainArgs(pop, n, 0, pop.splitAt || pop.state.n)) this.k!.drain(a[0], a[1], a[2], a[3]);
     });
@@ -569,7 +571,8 @@ export class CpuBackend implements Backend {
     const { rowPtr, targets, weights, delays, delaySteps } = p.c;
     if (this.k) {
       const args = this.propagateArgs(p, n, rowPtr.byteOffset, rowPtr.byteOffset + 4);
-      (delays ? this.k.propagateDelayed : this.k.propagate).apply(null, args);
+      if (delays) this.k.propagateDelayed(...args);
+      else this.k.propagate(...args);
       return;
     }
     const spikes = p.src.spikes;

@@ -208,7 +208,10 @@ function explicitConnectivity(c: Checker, name: string, d: ProjectionDoc, conn: 
     for (let j = 0; j < nS; j++)
       for (let i = 0; i < m.length; i++) {
         const w = m[i][j];
-        if (w !== undefined && w !== 0 && !bad(w)) out.sources.push(j), out.targets.push(i), out.weights.push(w);
+        if (w === undefined || w === 0 || bad(w)) continue;
+        out.sources.push(j);
+        out.targets.push(i);
+        out.weights.push(w);
       }
     return out;
   }
@@ -222,7 +225,11 @@ function explicitConnectivity(c: Checker, name: string, d: ProjectionDoc, conn: 
   for (const p of problems) firstOf(c, name, p);
   // The compiled order: by source, then target; repeated pairs keep the document's order (stable sort).
   const order = pairs.map((_, k) => k).sort((a, b) => pairs[a][0] - pairs[b][0] || pairs[a][1] - pairs[b][1]);
-  for (const k of order) out.sources.push(pairs[k][0]), out.targets.push(pairs[k][1]), out.weights.push(pairs[k][2]);
+  for (const k of order) {
+    out.sources.push(pairs[k][0]);
+    out.targets.push(pairs[k][1]);
+    out.weights.push(pairs[k][2]);
+  }
   return out;
 }
 

@@ -12,7 +12,9 @@ try {
     let last = 0;
     const compiled = compileProjection(spec, byName, seed, dt, (f) => {
       // At most a hundred progress messages per projection.
-      if (f - last >= 0.01) (last = f), parentPort!.postMessage({ type: 'progress', fraction: (k + f) / specs.length, label: `wiring ${spec.name}` });
+      if (f - last < 0.01) return;
+      last = f;
+      parentPort!.postMessage({ type: 'progress', fraction: (k + f) / specs.length, label: `wiring ${spec.name}` });
     }, file);
     const buffers = [compiled.rowPtr, compiled.targets, compiled.weights, compiled.delays].filter((a): a is NonNullable<typeof a> => a !== null).map((a) => a.buffer as ArrayBuffer);
     parentPort!.postMessage({ type: 'wired', compiled }, [...new Set(buffers)]);

@@ -155,7 +155,10 @@ function param(report: ImportReport, n: Node, key: string, fallback?: number): n
   if (u === null) {
     let lo = Infinity;
     let hi = -Infinity;
-    for (const x of a.data) ((lo = Math.min(lo, x)), (hi = Math.max(hi, x)));
+    for (const x of a.data) {
+      lo = Math.min(lo, x);
+      hi = Math.max(hi, x);
+    }
     report.problem(
       `node ${n.name}`,
       'approximated',

@@ -149,9 +149,13 @@ function applyBiases(g: Classified, constPaths: Path[], report: ImportReport): v
     }
     t.iOffset += amp;
     if (tau !== null) {
-      if (t.tauExc === undefined || close(t.tauExc, tau)) ((t.tauExc = tau), (t.initIe -= amp));
-      else if (t.tauInh === undefined || close(t.tauInh, tau)) ((t.tauInh = tau), (t.initIi += amp));
-      else
+      if (t.tauExc === undefined || close(t.tauExc, tau)) {
+        t.tauExc = tau;
+        t.initIe -= amp;
+      } else if (t.tauInh === undefined || close(t.tauInh, tau)) {
+        t.tauInh = tau;
+        t.initIi += amp;
+      } else
         report.problem(
           `node ${c.sink}`,
           'approximated',

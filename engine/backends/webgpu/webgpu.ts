@@ -11,7 +11,7 @@
 // Differences from the CPU reference, by design: float32 state; Poisson draws come from a
 // counter-based generator (statistically equal, not the same numbers); spike order within a step is
 // arbitrary on the GPU and sorted when read back.
-import type { Circuit, PopulationSpec, ProjectionSpec } from '../../circuit/circuit.js';
+import type { Circuit, PopulationSpec } from '../../circuit/circuit.js';
 import { compilePopulation, compileProjection, type CompiledPopulation, type CompiledProjection, type Network } from '../../compile/compiler.js';
 import type { NeuronModel } from '../../models/model.js';
 import { MODELS } from '../../models/registry.js';
@@ -426,9 +426,18 @@ export class WebGpuBackend implements Backend {
       const sources = this.circuit.sources.filter((s) => s.target === p.spec.name);
       const stepLists: [number, (typeof sources)[number]][] = [];
       for (const s of sources) {
-        if (s.type === 'constant') w.u(0), w.f(s.amplitude), w.u(0), w.u(0);
-        else if (s.type === 'step') stepLists.push([w.reserve(4), s]);
-        else w.u(2), w.f(s.count * s.rate * (dt / 1000)), w.f(s.weight), w.u(CHANNELS.indexOf(channelOf(s.synapse)));
+        if (s.type === 'constant') {
+          w.u(0);
+          w.f(s.amplitude);
+          w.u(0);
+          w.u(0);
+        } else if (s.type === 'step') stepLists.push([w.reserve(4), s]);
+        else {
+          w.u(2);
+          w.f(s.count * s.rate * (dt / 1000));
+          w.f(s.weight);
+          w.u(CHANNELS.indexOf(channelOf(s.synapse)));
+        }
       }
       for (const [at, s] of stepLists) {
         if (s.type !== 'step') continue;
@@ -455,7 +464,11 @@ export class WebGpuBackend implements Backend {
       w.setU(famRec + 4 * f, w.length);
       w.setU(famRec + 4 * f + 1, members.length);
       let total = 0;
-      for (const p of members) (w.u(p.index), w.u(total), (total += p.n));
+      for (const p of members) {
+        w.u(p.index);
+        w.u(total);
+        total += p.n;
+      }
       w.setU(famRec + 4 * f + 2, total);
       return total;
     });
@@ -521,7 +534,11 @@ export class WebGpuBackend implements Backend {
       const kicks = m.sources.filter((s) => s.kind === 'population');
       w.setU(r + 1, w.length);
       w.setU(r + 2, kicks.length);
-      for (const s of kicks) if (s.kind === 'population') (w.u(this.pop(s.population).index), w.f(s.gain));
+      for (const s of kicks) {
+        if (s.kind !== 'population') continue;
+        w.u(this.pop(s.population).index);
+        w.f(s.gain);
+      }
       const targets = m.targets.filter((t) => (t.population ? this.pops.some((p) => p.spec.name === t.population) : this.projs.some((q) => q.c.spec.name === t.projection)));
       w.setU(r + 3, w.length);
       w.setU(r + 4, targets.length);
@@ -868,7 +885,7 @@ export class WebGpuBackend implements Backend {
       if (this.deviceError) throw new Error(this.deviceError);
     } catch (e) {
       const why = this.disposed ? 'disposed during step()' : this.deviceError ?? (e as Error).message;
-      throw new Error(`webgpu backend: ${why || String(e)}`);
+      throw new Error(`webgpu backend: ${why || String(e)}`, { cause: e });
     } finally {
       this.busy = false;
     }
