@@ -2,14 +2,17 @@
 // messages, in YAML or JSON next to the circuit they reference. Checked like a circuit: a JSON Schema
 // (ajv) for the shape, then the references (circuit inputs and populations, message types, field paths)
 // against the circuit and the message definitions; every problem with its file, line and JSON path.
-import { dirname, resolve } from 'node:path';
-import { Ajv } from 'ajv';
+// The schema is declared once, with TypeBox: the types of the document the readers below take are
+// its Static types; encoders and decoders bring their own options (bridge/encoders.ts, decoders.ts).
+import { dirname } from 'node:path';
+import { Ajv, type ValidateFunction } from 'ajv';
+import { Type, type SchemaOptions, type Static, type TSchema } from '@sinclair/typebox';
 import { parseFile, parseText } from '../engine/circuit/parse.js';
 import { resolveModulePath } from '../engine/circuit/resolve.js';
 import { CircuitError, IssueList, pointer } from '../engine/circuit/errors.js';
 import { loadCircuit } from '../engine/engine.js';
 import type { Circuit } from '../engine/circuit/circuit.js';
-import { checkQuantity, quantityProblem, QUANTITY_PATTERN, type Dimension, type Sign } from '../engine/units.js';
+import { checkQuantity, quantityProblem, type Dimension, type Sign } from '../engine/units.js';
 import { definitionsFor } from './codec/definitions.js';
 import { compileFieldPath } from './fieldpath.js';
 import { stampedVariant } from './stamped.js';
@@ -17,175 +20,179 @@ import type { DeviceSpec } from './devices.js';
 import type { SpikeReceiveSpec, SpikeSendSpec } from './spike-link.js';
 import type { Extension } from '../extensions/api.js';
 import { BUILTIN_EXTENSIONS } from '../extensions/builtin/index.js';
+import { stringEnum } from '../extensions/builtin/util.js';
 import { IO_EXTENSIONS } from './io/index.js';
 import type { NodeSpec } from '../extensions/host.js';
 import { ExtensionRegistry } from '../extensions/registry.js';
 import { DEVICES_SCHEMA } from './device-schema.js';
 import type { BridgeConfig, InputBinding, OutputBinding } from './bridge.js';
-import type { EncoderSpec } from './encoders.js';
-import type { DecoderSpec } from './decoders.js';
+import { Num, Quantity, type DocChecks } from './encoders/kinds.js';
+import { ENCODER_SCHEMA, readEncoder } from './encoders.js';
+import { COUNT_WINDOW_MS, DECODER_SCHEMA, readDecoder, type DecoderSpec } from './decoders.js';
 import { DEFAULT_QOS, SENSOR_QOS, type QoS } from './transport/transport.js';
 
-const quantity = { anyOf: [{ type: 'number' }, { type: 'string', pattern: QUANTITY_PATTERN }] };
-const num = { type: 'number' };
-const qos = {
-  anyOf: [
-    { enum: ['sensor', 'default'] },
-    { type: 'object', additionalProperties: false, properties: { reliability: { enum: ['reliable', 'best_effort'] }, durability: { enum: ['volatile', 'transient_local'] }, depth: { type: 'integer', minimum: 1 } } },
-  ],
-};
-const one = (props: Record<string, unknown>, required: string[]) => ({ type: 'object', additionalProperties: false, properties: props, required });
-const encoder = {
-  type: 'object',
-  minProperties: 1,
-  maxProperties: 1,
-  additionalProperties: false,
-  properties: {
-    rate: one({ min: num, max: num, rate_min: quantity, rate_max: quantity }, ['min', 'max', 'rate_max']),
-    current: one({ min: num, max: num, current_min: quantity, current_max: quantity }, ['min', 'max', 'current_max']),
-    population: one({ min: num, max: num, sigma: num, amplitude: num }, ['min', 'max', 'sigma', 'amplitude']),
-    threshold: one({ threshold: num, amplitude: num, direction: { enum: ['above', 'below'] }, edge: { enum: ['level', 'rising'] } }, ['threshold', 'amplitude']),
-  },
-};
-const decoder = {
-  type: 'object',
-  minProperties: 1,
-  maxProperties: 1,
-  additionalProperties: false,
-  properties: {
-    rate: one({ tau: quantity, rate_min: quantity, rate_max: quantity, min: num, max: num }, ['tau', 'rate_max', 'min', 'max']),
-    population_vector: one({ tau: quantity, min: num, max: num, idle: num }, ['tau', 'min', 'max']),
-    winner_take_all: one({ tau: quantity, values: { type: 'array', items: num, minItems: 1 }, idle: num }, ['tau', 'values']),
-    count: one({ window: quantity, scale: num }, ['window']),
-  },
-};
+const QOS_SCHEMA = Type.Union([
+  stringEnum(['sensor', 'default']),
+  Type.Object(
+    {
+      reliability: Type.Optional(stringEnum(['reliable', 'best_effort'])),
+      durability: Type.Optional(stringEnum(['volatile', 'transient_local'])),
+      depth: Type.Optional(Type.Integer({ minimum: 1 })),
+    },
+    { additionalProperties: false },
+  ),
+]);
 
-export const BRIDGE_SCHEMA = {
-  $schema: 'http://json-schema.org/draft-07/schema#',
-  title: 'Flux bridge',
-  type: 'object',
-  additionalProperties: false,
-  required: ['circuit'],
-  properties: {
-    $schema: { type: 'string' },
-    circuit: { type: 'string', description: 'the circuit file, relative to this file' },
-    tick: { ...quantity, description: 'engine ticks per second (default 1 kHz)' },
-    watchdog: { ...quantity, description: 'no finished tick for this long sends every output to its safe value (default 50 ms)' },
-    devices: DEVICES_SCHEMA,
-    spikes: {
-      type: 'object',
-      additionalProperties: false,
-      description: 'spike links to and from other Flux processes (distributed circuits; bridge/spike-link.ts)',
-      properties: {
-        send: {
-          type: 'object',
-          description: "populations whose spikes this process sends, one message per tick; keys are population names",
-          additionalProperties: {
-            type: 'object',
-            additionalProperties: false,
-            required: ['topic'],
-            properties: {
-              topic: { type: 'string' },
-              wait_for: { type: 'integer', minimum: 0, description: 'receivers to wait for before the first tick (lockstep links), default 0' },
-            },
-          },
-        },
-        receive: {
-          type: 'object',
-          description: 'spikes fired by a relay population: keys are rate inputs that target a poisson population with rate 0',
-          additionalProperties: {
-            type: 'object',
-            additionalProperties: false,
-            required: ['topic'],
-            properties: {
-              topic: { type: 'string' },
-              delay: { type: 'integer', minimum: 1, description: 'ticks added to every spike, at least 1 (default 1)' },
-              sync: { enum: ['lockstep', 'free'], description: 'lockstep (default): wait for the sender\'s tick; free: fire what has arrived' },
-              timeout: { ...quantity, description: 'lockstep: how long a tick waits for the sender (default 1 s)' },
-            },
-          },
-        },
-      },
-    },
-    extensions: {
-      type: 'object',
-      additionalProperties: false,
-      description: 'extension nodes (extensions/api.ts): built-in compute nodes and extensions loaded from modules',
-      properties: {
-        load: { type: 'array', items: { type: 'string' }, description: 'extension modules: a path relative to this file, or an installed package' },
-        nodes: {
-          type: 'object',
-          description: 'extension nodes by name; an input binding or an output value reads one with from: <node>.<port>',
-          additionalProperties: {
-            type: 'object',
-            additionalProperties: false,
-            required: ['type'],
-            properties: {
-              type: { type: 'string', description: 'a built-in extension or one from a loaded module' },
-              options: { type: 'object', description: "the extension's options (its own schema)" },
-              in: { type: 'object', additionalProperties: { type: ['string', 'number'] }, description: 'input port -> <node>.<port>, inputs.<input>, outputs.<output>.<path>, or a number' },
-              rate: { ...quantity, description: 'compute nodes: how often they run (default: every engine tick)' },
-              isolate: { type: 'boolean', description: 'run in a worker thread (default: yes for loaded modules, no for built-ins)' },
-            },
-          },
-        },
-      },
-    },
-    inputs: {
-      type: 'object',
-      additionalProperties: {
-        ...one(
-          {
-            from: { type: 'string', description: 'an extension node output (<node>.<port>) instead of a topic or device' },
-            topic: { type: 'string', pattern: '^/?[A-Za-z~][A-Za-z0-9_/~{}]*$' },
-            type: { type: 'string' },
-            path: { type: 'string' },
-            device: { type: 'string', description: 'a device of `devices` instead of a topic' },
-            field: { type: 'string', description: "the device's input field" },
-            qos,
-            encoder,
-            timeout: quantity,
-            valid: { type: 'array', items: num, minItems: 2, maxItems: 2 },
-          },
-          [],
-        ),
-        oneOf: [{ required: ['topic', 'type', 'path'] }, { required: ['device', 'field'] }, { required: ['from'] }],
-      },
-    },
-    outputs: {
-      type: 'object',
-      additionalProperties: one(
-        {
-          topic: { type: 'string' },
-          type: { type: 'string' },
-          device: { type: 'string', description: "a device of `devices` instead of a topic; value paths name the device's output fields" },
-          rate: quantity,
-          qos,
-          requires: { type: 'array', items: { type: 'string' } },
-          stamped: { type: 'boolean', description: 'publish the stamped variant (Twist -> TwistStamped); a ROS parameter can change it' },
-          frame_id: { type: 'string', description: 'header.frame_id of a stamped output (default base_link)' },
-          fields: { type: 'object' },
-          values: {
-            type: 'object',
-            minProperties: 1,
-            additionalProperties: {
-              ...one(
-                {
-                  terms: { type: 'array', minItems: 1, items: one({ population: { type: 'string' }, decoder, weight: num }, ['population', 'decoder']) },
-                  from: { type: 'string', description: 'an extension node output (<node>.<port>) instead of decoded populations' },
-                  limits: one({ min: num, max: num, slew_rate: num, safe: num }, []),
-                },
-                [],
-              ),
-              oneOf: [{ required: ['terms'] }, { required: ['from'] }],
-            },
-          },
-        },
-        ['rate', 'values'],
+/** An object with only the properties it declares (an all-optional one keeps the `required: []` it is published with). */
+const closed = <P extends Record<string, TSchema>>(properties: P, options: Record<string, unknown> = {}) =>
+  Type.Object(properties, { additionalProperties: false, required: [], ...options });
+
+/**
+ * A map from the document's names (inputs, nodes, populations) to `value`, as `additionalProperties`
+ * (TypeBox's Record would state it as patternProperties, a different published schema).
+ */
+const named = <T extends TSchema>(value: T, options: SchemaOptions = {}) =>
+  Type.Unsafe<Record<string, Static<T>>>({ type: 'object', ...options, additionalProperties: value });
+
+/** An object of any shape (an extension's options, a message's fixed fields): checked elsewhere or not at all. */
+const anyObject = (options: SchemaOptions = {}) => Type.Unsafe<Record<string, unknown>>({ type: 'object', ...options });
+
+const SPIKES_SCHEMA = Type.Object(
+  {
+    send: Type.Optional(
+      named(
+        closed({
+          topic: Type.String(),
+          wait_for: Type.Optional(
+            Type.Integer({ minimum: 0, description: 'receivers to wait for before the first tick (lockstep links), default 0' }),
+          ),
+        }),
+        { description: 'populations whose spikes this process sends, one message per tick; keys are population names' },
+      ),
+    ),
+    receive: Type.Optional(
+      named(
+        closed({
+          topic: Type.String(),
+          delay: Type.Optional(Type.Integer({ minimum: 1, description: 'ticks added to every spike, at least 1 (default 1)' })),
+          sync: Type.Optional(
+            stringEnum(['lockstep', 'free'], {
+              description: "lockstep (default): wait for the sender's tick; free: fire what has arrived",
+            }),
+          ),
+          timeout: Type.Optional(Quantity({ description: 'lockstep: how long a tick waits for the sender (default 1 s)' })),
+        }),
+        { description: 'spikes fired by a relay population: keys are rate inputs that target a poisson population with rate 0' },
+      ),
+    ),
+  },
+  { additionalProperties: false, description: 'spike links to and from other Flux processes (distributed circuits; bridge/spike-link.ts)' },
+);
+
+const NODE_SCHEMA = closed({
+  type: Type.String({ description: 'a built-in extension or one from a loaded module' }),
+  options: Type.Optional(anyObject({ description: "the extension's options (its own schema)" })),
+  in: Type.Optional(
+    named(Type.Unsafe<string | number>({ type: ['string', 'number'] }), {
+      description: 'input port -> <node>.<port>, inputs.<input>, outputs.<output>.<path>, or a number',
+    }),
+  ),
+  rate: Type.Optional(Quantity({ description: 'compute nodes: how often they run (default: every engine tick)' })),
+  isolate: Type.Optional(Type.Boolean({ description: 'run in a worker thread (default: yes for loaded modules, no for built-ins)' })),
+});
+
+const INPUT_SCHEMA = closed(
+  {
+    from: Type.Optional(Type.String({ description: 'an extension node output (<node>.<port>) instead of a topic or device' })),
+    topic: Type.Optional(Type.String({ pattern: '^/?[A-Za-z~][A-Za-z0-9_/~{}]*$' })),
+    type: Type.Optional(Type.String()),
+    path: Type.Optional(Type.String()),
+    device: Type.Optional(Type.String({ description: 'a device of `devices` instead of a topic' })),
+    field: Type.Optional(Type.String({ description: "the device's input field" })),
+    qos: Type.Optional(QOS_SCHEMA),
+    encoder: Type.Optional(ENCODER_SCHEMA),
+    timeout: Type.Optional(Quantity()),
+    valid: Type.Optional(Type.Array(Num, { minItems: 2, maxItems: 2 })),
+  },
+  { oneOf: [{ required: ['topic', 'type', 'path'] }, { required: ['device', 'field'] }, { required: ['from'] }] },
+);
+
+const LIMITS_SCHEMA = closed({ min: Type.Optional(Num), max: Type.Optional(Num), slew_rate: Type.Optional(Num), safe: Type.Optional(Num) });
+
+const TERM_SCHEMA = closed({ population: Type.String(), decoder: DECODER_SCHEMA, weight: Type.Optional(Num) });
+
+const VALUE_SCHEMA = closed(
+  {
+    terms: Type.Optional(Type.Array(TERM_SCHEMA, { minItems: 1 })),
+    from: Type.Optional(Type.String({ description: 'an extension node output (<node>.<port>) instead of decoded populations' })),
+    limits: Type.Optional(LIMITS_SCHEMA),
+  },
+  { oneOf: [{ required: ['terms'] }, { required: ['from'] }] },
+);
+
+const OUTPUT_SCHEMA = closed({
+  topic: Type.Optional(Type.String()),
+  type: Type.Optional(Type.String()),
+  device: Type.Optional(
+    Type.String({ description: "a device of `devices` instead of a topic; value paths name the device's output fields" }),
+  ),
+  rate: Quantity(),
+  qos: Type.Optional(QOS_SCHEMA),
+  requires: Type.Optional(Type.Array(Type.String())),
+  stamped: Type.Optional(
+    Type.Boolean({ description: 'publish the stamped variant (Twist -> TwistStamped); a ROS parameter can change it' }),
+  ),
+  frame_id: Type.Optional(Type.String({ description: 'header.frame_id of a stamped output (default base_link)' })),
+  fields: Type.Optional(anyObject()),
+  values: named(VALUE_SCHEMA, { minProperties: 1 }),
+});
+
+/**
+ * The document's schema with `node` as the schema of an extension node (bridgeSchemaWith puts every
+ * known extension's options in it).
+ */
+function documentSchema<N extends TSchema>(node: N) {
+  const extensions = Type.Object(
+    {
+      load: Type.Optional(
+        Type.Array(Type.String(), { description: 'extension modules: a path relative to this file, or an installed package' }),
+      ),
+      nodes: Type.Optional(
+        named(node, { description: 'extension nodes by name; an input binding or an output value reads one with from: <node>.<port>' }),
       ),
     },
-  },
-} as const;
+    {
+      additionalProperties: false,
+      description: 'extension nodes (extensions/api.ts): built-in compute nodes and extensions loaded from modules',
+    },
+  );
+  return Type.Object(
+    {
+      $schema: Type.Optional(Type.String()),
+      circuit: Type.String({ description: 'the circuit file, relative to this file' }),
+      tick: Type.Optional(Quantity({ description: 'engine ticks per second (default 1 kHz)' })),
+      watchdog: Type.Optional(
+        Quantity({ description: 'no finished tick for this long sends every output to its safe value (default 50 ms)' }),
+      ),
+      devices: Type.Optional(DEVICES_SCHEMA),
+      spikes: Type.Optional(SPIKES_SCHEMA),
+      extensions: Type.Optional(extensions),
+      inputs: Type.Optional(named(INPUT_SCHEMA)),
+      outputs: Type.Optional(named(OUTPUT_SCHEMA)),
+    },
+    { $schema: 'http://json-schema.org/draft-07/schema#', title: 'Flux bridge', additionalProperties: false },
+  );
+}
+
+export const BRIDGE_SCHEMA = documentSchema(NODE_SCHEMA);
+
+/** A bridge document that passed BRIDGE_SCHEMA. */
+export type BridgeDoc = Static<typeof BRIDGE_SCHEMA>;
+type InputDoc = Static<typeof INPUT_SCHEMA>;
+type OutputDoc = Static<typeof OUTPUT_SCHEMA>;
+type TermDoc = Static<typeof TERM_SCHEMA>;
+type LimitsDoc = Static<typeof LIMITS_SCHEMA>;
+type SpikesDoc = Static<typeof SPIKES_SCHEMA>;
 
 export interface LoadedBridge {
   file: string;
@@ -205,15 +212,21 @@ export const STANDARD_EXTENSIONS: Extension[] = [...BUILTIN_EXTENSIONS, ...(IO_E
  * The bridge schema with every known extension's options schema in place (for editors): a node's
  * `options` are checked against the schema of the extension its `type` names.
  */
-export function bridgeSchemaWith(registry: ExtensionRegistry): Record<string, unknown> {
-  const schema = structuredClone(BRIDGE_SCHEMA) as { properties: { extensions: { properties: { nodes: { additionalProperties: Record<string, unknown> } } } } };
-  const node = schema.properties.extensions.properties.nodes.additionalProperties;
-  (node.properties as Record<string, Record<string, unknown>>).type = { enum: registry.names(), description: 'a built-in extension or one from a loaded module' };
-  node.allOf = registry.names().map((name) => {
-    const e = registry.get(name)!.extension;
-    return { if: { properties: { type: { const: name } } }, then: { properties: { options: { ...e.options, description: `${name} (${e.kind}): ${e.doc}` } } } };
-  });
-  return schema;
+export function bridgeSchemaWith(registry: ExtensionRegistry) {
+  const names = registry.names();
+  const node = closed(
+    { ...NODE_SCHEMA.properties, type: stringEnum(names, { description: NODE_SCHEMA.properties.type.description }) },
+    {
+      allOf: names.map((name) => {
+        const e = registry.get(name)!.extension;
+        return {
+          if: { properties: { type: { const: name } } },
+          then: { properties: { options: { ...e.options, description: `${name} (${e.kind}): ${e.doc}` } } },
+        };
+      }),
+    },
+  );
+  return documentSchema(node);
 }
 
 /**
@@ -242,7 +255,7 @@ export async function prepareExtensions(loaded: LoadedBridge, builtins: Extensio
   return registry;
 }
 
-let validate: ReturnType<Ajv['compile']> | undefined;
+let validate: ValidateFunction<BridgeDoc> | undefined;
 
 /**
  * The ranges of a bridge's safety and timing values (internal units: ms, Hz), beyond the plausible
@@ -260,8 +273,8 @@ export const BRIDGE_LIMITS = {
   watchdogMs: { min: 0, max: 10_000 },
   /** Input staleness and spike-link waits. */
   timeoutMs: { min: 0, max: 3_600_000 },
-  /** A count decoder keeps one slot per engine step of its window. */
-  countWindowMs: { min: 0, max: 60_000 },
+  /** A count decoder keeps one slot per engine step of its window (bridge/decoders/count.ts). */
+  countWindowMs: COUNT_WINDOW_MS,
 } as const;
 
 /** What a document that does not say gets (the `tick` and `watchdog` schema descriptions say the same). */
@@ -275,12 +288,11 @@ export function loadBridge(file: string, circuitFile?: string, text?: string, ci
   // `text` in place of the file's content (as loadCircuit takes it): relative references still resolve from `file`.
   const parsed = text === undefined ? parseFile(file) : parseText(text, file);
   const issues = new IssueList(file, parsed.locate);
-  const doc = parsed.doc as unknown as Record<string, unknown>;
-  validateShape(doc, issues);
+  const doc = validateShape(parsed.doc, issues);
   // A path relative to this file, or a package circuit (`@lab/cpg/half-centre`) as includes name them.
   if (circuitFile === undefined) {
     try {
-      circuitFile = resolveModulePath(doc.circuit as string, file);
+      circuitFile = resolveModulePath(doc.circuit, file);
     } catch (e) {
       issues.add(pointer('circuit'), (e as Error).message);
       throw new CircuitError(issues.issues);
@@ -289,39 +301,51 @@ export function loadBridge(file: string, circuitFile?: string, text?: string, ci
   // `circuitText`: the circuit file's next content (a module insert builds before it writes).
   const { circuit } = loadCircuit(circuitFile, circuitText);
   const ck = new DocumentChecks(issues, circuit);
-  const devices = (doc.devices ?? {}) as Record<string, DeviceSpec>;
-  const ex = (doc.extensions ?? {}) as { load?: string[]; nodes?: Record<string, { type: string; options?: Record<string, unknown>; in?: Record<string, string | number>; rate?: unknown; isolate?: boolean }> };
+  const devices = doc.devices ?? {};
+  const ex = doc.extensions ?? {};
   const nodes: NodeSpec[] = Object.entries(ex.nodes ?? {}).map(([name, n]) => ({
     name,
     type: n.type,
     options: n.options ?? {},
     in: n.in ?? {},
-    ...(n.rate !== undefined ? { rateHz: ck.within(['extensions', 'nodes', name, 'rate'], n.rate, 'rate', 1, BRIDGE_LIMITS.nodeRateHz) } : {}),
+    ...(n.rate !== undefined
+      ? { rateHz: ck.within(['extensions', 'nodes', name, 'rate'], n.rate, 'rate', 1, BRIDGE_LIMITS.nodeRateHz) }
+      : {}),
     ...(n.isolate !== undefined ? { isolate: n.isolate } : {}),
   }));
   const refs = { devices, nodes };
-  const inputs = Object.entries((doc.inputs ?? {}) as Record<string, Record<string, unknown>>).map(([name, raw]) => readInput(ck, refs, name, raw));
-  const outputs = Object.entries((doc.outputs ?? {}) as Record<string, Record<string, unknown>>).map(([name, raw]) => readOutput(ck, { ...refs, inputs }, name, raw));
-  const spikes = readSpikes(ck, (doc.spikes ?? {}) as SpikesDoc);
+  const inputs = Object.entries(doc.inputs ?? {}).map(([name, raw]) => readInput(ck, refs, name, raw));
+  const outputs = Object.entries(doc.outputs ?? {}).map(([name, raw]) => readOutput(ck, { ...refs, inputs }, name, raw));
+  const spikes = readSpikes(ck, doc.spikes ?? {});
   const tickHz = ck.within(['tick'], doc.tick, 'rate', BRIDGE_DEFAULTS.tickHz, BRIDGE_LIMITS.tickHz);
   const watchdogMs = ck.within(['watchdog'], doc.watchdog, 'time', BRIDGE_DEFAULTS.watchdogMs, BRIDGE_LIMITS.watchdogMs);
   for (const [name, dev] of Object.entries(devices))
-    for (const [out, spec] of Object.entries((dev as { board?: { outputs?: Record<string, Record<string, number>> } }).board?.outputs ?? {}))
+    for (const [out, spec] of Object.entries('board' in dev ? (dev.board.outputs ?? {}) : {}))
       ck.limitsOk(['devices', name, 'board', 'outputs', out], spec);
   if (!issues.ok) throw new CircuitError(issues.issues);
-  return { file, circuitFile, circuit, config: { inputs, outputs, tickHz, watchdogMs, ...(spikes.send.length || spikes.receive.length ? { spikes } : {}) }, devices, extensions: { load: ex.load ?? [], nodes, dir: dirname(file), file, locate: parsed.locate } };
+  return {
+    file,
+    circuitFile,
+    circuit,
+    config: { inputs, outputs, tickHz, watchdogMs, ...(spikes.send.length || spikes.receive.length ? { spikes } : {}) },
+    devices,
+    extensions: { load: ex.load ?? [], nodes, dir: dirname(file), file, locate: parsed.locate },
+  };
 }
 
 /** The document against BRIDGE_SCHEMA: every problem with its path; throws when there is one. */
-function validateShape(doc: Record<string, unknown>, issues: IssueList): void {
+function validateShape(doc: unknown, issues: IssueList): BridgeDoc {
   // strictNumbers: YAML's .nan and .inf (and 1e400) are not numbers to any field of the document.
-  validate ??= new Ajv({ allErrors: true, strict: false, strictNumbers: true, verbose: true }).compile(BRIDGE_SCHEMA);
-  if (validate(doc)) return;
+  validate ??= new Ajv({ allErrors: true, strict: false, strictNumbers: true, verbose: true }).compile<BridgeDoc>(BRIDGE_SCHEMA);
+  if (validate(doc)) return doc;
   for (const e of validate.errors ?? []) {
     if (e.keyword === 'additionalProperties') {
       // Point at the unknown property itself (its line), not at the object holding it.
       const extra = (e.params as { additionalProperty: string }).additionalProperty;
-      issues.add(`${e.instancePath}${pointer(extra)}`, `unknown property "${extra}"; expected one of ${Object.keys((e.parentSchema as { properties?: object }).properties ?? {}).join(', ')}`);
+      issues.add(
+        `${e.instancePath}${pointer(extra)}`,
+        `unknown property "${extra}"; expected one of ${Object.keys((e.parentSchema as { properties?: object }).properties ?? {}).join(', ')}`,
+      );
     } else if (typeof e.data === 'number' && !Number.isFinite(e.data)) {
       // One issue for the value, not one per branch of the anyOf it fails.
       if (!issues.issues.some((i) => i.path === e.instancePath)) issues.add(e.instancePath, `expected a finite number, got ${e.data}`);
@@ -331,7 +355,7 @@ function validateShape(doc: Record<string, unknown>, issues: IssueList): void {
 }
 
 /** The checks a document's values need beyond its schema; each problem is added to `issues` with its path. */
-class DocumentChecks {
+class DocumentChecks implements DocChecks {
   constructor(
     readonly issues: IssueList,
     readonly circuit: Circuit,
@@ -358,10 +382,13 @@ class DocumentChecks {
     const x = checkQuantity(v, dim, 'positive');
     const unit = dim === 'time' ? 'ms' : 'Hz';
     const problem =
-      typeof x === 'string' ? x
-      : x < range.min ? `${x} ${unit} is too low: at least ${range.min} ${unit}`
-      : x > range.max ? `${x} ${unit} is too high: at most ${range.max} ${unit}`
-      : null;
+      typeof x === 'string'
+        ? x
+        : x < range.min
+          ? `${x} ${unit} is too low: at least ${range.min} ${unit}`
+          : x > range.max
+            ? `${x} ${unit} is too high: at most ${range.max} ${unit}`
+            : null;
     if (problem) this.add(path, problem);
     return problem ? fallback : (x as number);
   }
@@ -369,20 +396,23 @@ class DocumentChecks {
   /** A plain number of the document (encoder and decoder bounds, limits): finite and plausible. */
   plain<T extends number | undefined>(path: string[], v: T, sign: Sign = 'any'): T {
     if (v === undefined) return v;
-    const problem = quantityProblem(v as number, 'dimensionless', sign);
+    const problem = quantityProblem(v, 'dimensionless', sign);
     if (problem) this.add(path, problem);
     return v;
   }
 
   /** Output limits: every number finite, min <= max, the safe value within them, a slew rate > 0. */
-  limitsOk(at: string[], l: Record<string, number>): void {
-    const bad = ['min', 'max', 'safe'].filter((k) => l[k] !== undefined && this.plain([...at, k], l[k]) !== undefined && quantityProblem(l[k], 'dimensionless') !== null);
+  limitsOk(at: string[], l: LimitsDoc): void {
+    const bad = (['min', 'max', 'safe'] as const).filter(
+      (k) => l[k] !== undefined && this.plain([...at, k], l[k]) !== undefined && quantityProblem(l[k], 'dimensionless') !== null,
+    );
     if (l.slew_rate !== undefined) this.plain([...at, 'slew_rate'], l.slew_rate, 'positive');
     if (bad.length > 0) return;
     const lo = l.min ?? -Infinity;
     const hi = l.max ?? Infinity;
     if (lo > hi) this.add(at, `min (${lo}) is above max (${hi})`);
-    else if (l.safe !== undefined && !(l.safe >= lo && l.safe <= hi)) this.add([...at, 'safe'], `the safe value ${l.safe} is outside [${lo}, ${hi}]: it would not be sent as it is`);
+    else if (l.safe !== undefined && !(l.safe >= lo && l.safe <= hi))
+      this.add([...at, 'safe'], `the safe value ${l.safe} is outside [${lo}, ${hi}]: it would not be sent as it is`);
   }
 
   /** A message type's definitions, or null (the problem added) when there is no such type. */
@@ -406,70 +436,74 @@ class DocumentChecks {
 
   fromOk(at: string[], ref: string, nodes: NodeSpec[]): void {
     const [node, port] = ref.split('.');
-    if (!port || !nodes.some((n) => n.name === node)) this.add(at, `"${ref}" is not <node>.<port> of a node in extensions.nodes (${nodes.map((n) => n.name).join(', ') || 'none'})`);
+    if (!port || !nodes.some((n) => n.name === node))
+      this.add(at, `"${ref}" is not <node>.<port> of a node in extensions.nodes (${nodes.map((n) => n.name).join(', ') || 'none'})`);
   }
 
-  deviceOk(at: string[], device: unknown, devices: Record<string, DeviceSpec>): void {
-    if (device !== undefined && !Object.hasOwn(devices, device as string)) this.add([...at, 'device'], `no device "${device as string}" in devices (${Object.keys(devices).join(', ') || 'none'})`);
+  deviceOk(at: string[], device: string | undefined, devices: Record<string, DeviceSpec>): void {
+    if (device !== undefined && !Object.hasOwn(devices, device))
+      this.add([...at, 'device'], `no device "${device}" in devices (${Object.keys(devices).join(', ') || 'none'})`);
   }
 }
 
 type MessageDefinitions = ReturnType<typeof definitionsFor>['definitions'];
-const qosOf = (v: unknown, fallback: QoS): QoS => (v === 'sensor' ? SENSOR_QOS : v === 'default' || v === undefined ? fallback : { ...fallback, ...(v as Partial<QoS>) });
+const qosOf = (v: Static<typeof QOS_SCHEMA> | undefined, fallback: QoS): QoS =>
+  v === 'sensor' ? SENSOR_QOS : v === 'default' || v === undefined ? fallback : { ...fallback, ...v };
 
 /** One input binding: its circuit input, source (topic, device or node output), encoder and timeout. */
-function readInput(ck: DocumentChecks, refs: { devices: Record<string, DeviceSpec>; nodes: NodeSpec[] }, name: string, raw: Record<string, unknown>): InputBinding {
+function readInput(
+  ck: DocumentChecks,
+  refs: { devices: Record<string, DeviceSpec>; nodes: NodeSpec[] },
+  name: string,
+  raw: InputDoc,
+): InputBinding {
   const at = ['inputs', name];
   const { circuit } = ck;
   const inp = circuit.inputs.find((i) => i.name === name);
   if (!inp) ck.add(at, `the circuit has no input "${name}"; it has ${circuit.inputs.map((i) => i.name).join(', ') || 'none'}`);
   else if (inp.target !== null && !raw.encoder) ck.add(at, `input "${name}" drives population ${inp.target}: give an encoder`);
   ck.deviceOk(at, raw.device, refs.devices);
-  const defs = raw.device === undefined && raw.from === undefined ? ck.typeOk([...at, 'type'], raw.type as string) : null;
-  if (defs) ck.pathOk([...at, 'path'], raw.path as string, defs);
-  if (raw.from !== undefined) ck.fromOk([...at, 'from'], raw.from as string, refs.nodes);
-  const e = raw.encoder as Record<string, Record<string, unknown>> | undefined;
-  encoderNumbersOk(ck, at, e);
+  const source = inputSource(ck, at, raw);
+  if (raw.from !== undefined) ck.fromOk([...at, 'from'], raw.from, refs.nodes);
+  const encoder = readEncoder(ck, at, raw.encoder);
   if (Array.isArray(raw.valid)) {
-    const [lo, hi] = raw.valid.map((x, k) => ck.plain([...at, 'valid', String(k)], x as number));
+    const [lo, hi] = raw.valid.map((x, k) => ck.plain([...at, 'valid', String(k)], x));
     if (lo > hi) ck.add([...at, 'valid'], `the valid range [${lo}, ${hi}] is reversed`);
   }
-  const device =
-    raw.from !== undefined ? { from: raw.from as string, topic: `extension ${raw.from as string}`, type: 'extension', path: raw.from as string }
-    : raw.device === undefined ? {}
-    : { device: raw.device as string, field: raw.field as string, topic: `${raw.device as string}/${raw.field as string}`, type: 'device', path: raw.field as string };
-  const encoder = readEncoder(ck, at, e);
   const timeoutMs = ck.within([...at, 'timeout'], raw.timeout, 'time', 500, BRIDGE_LIMITS.timeoutMs);
-  return { input: name, topic: raw.topic as string, type: raw.type as string, path: raw.path as string, ...device, qos: qosOf(raw.qos, SENSOR_QOS), encoder, timeoutMs, valid: raw.valid as [number, number] | undefined };
+  return { input: name, ...source, qos: qosOf(raw.qos, SENSOR_QOS), encoder, timeoutMs, valid: raw.valid && [raw.valid[0], raw.valid[1]] };
 }
 
-function encoderNumbersOk(ck: DocumentChecks, at: string[], e: Record<string, Record<string, unknown>> | undefined): void {
-  for (const [kind, body] of Object.entries(e ?? {}))
-    for (const k of ['min', 'max', 'threshold', 'amplitude'] as const) ck.plain([...at, 'encoder', kind, k], body[k] as number | undefined);
-  // A Gaussian tuning curve of width 0 divides by 0.
-  if (e?.population) ck.plain([...at, 'encoder', 'population', 'sigma'], e.population.sigma as number, 'positive');
+/** Where an input's value comes from: a node output, a device field, or a topic's field (its type and path checked). */
+function inputSource(
+  ck: DocumentChecks,
+  at: string[],
+  raw: InputDoc,
+): Pick<InputBinding, 'topic' | 'type' | 'path' | 'from' | 'device' | 'field'> {
+  if (raw.from !== undefined) return { from: raw.from, topic: `extension ${raw.from}`, type: 'extension', path: raw.from };
+  // The schema's oneOf: without `from`, an input names a device and field, or a topic, type and path.
+  if (raw.device !== undefined && raw.field !== undefined)
+    return { device: raw.device, field: raw.field, topic: `${raw.device}/${raw.field}`, type: 'device', path: raw.field };
+  const { topic = '', type = '', path = '' } = raw;
+  const defs = ck.typeOk([...at, 'type'], type);
+  if (defs) ck.pathOk([...at, 'path'], path, defs);
+  return { topic, type, path };
 }
-
-/** The encoder a binding names, its quantities in internal units. */
-function readEncoder(ck: DocumentChecks, at: string[], e: Record<string, Record<string, unknown>> | undefined): EncoderSpec | undefined {
-  if (e?.rate) return { kind: 'rate', min: e.rate.min as number, max: e.rate.max as number, rateMin: ck.q([...at, 'encoder', 'rate', 'rate_min'], e.rate.rate_min, 'rate', 0, 'nonNegative'), rateMax: ck.q([...at, 'encoder', 'rate', 'rate_max'], e.rate.rate_max, 'rate', 0, 'nonNegative') };
-  if (e?.current) return { kind: 'current', min: e.current.min as number, max: e.current.max as number, currentMin: ck.q([...at, 'encoder', 'current', 'current_min'], e.current.current_min, 'current', 0), currentMax: ck.q([...at, 'encoder', 'current', 'current_max'], e.current.current_max, 'current', 0) };
-  if (e?.population) return { kind: 'population', ...(e.population as { min: number; max: number; sigma: number; amplitude: number }) };
-  if (e?.threshold) return { kind: 'threshold', ...(e.threshold as { threshold: number; amplitude: number }) };
-  return undefined;
-}
-
-type TermDoc = { population: string; decoder: Record<string, Record<string, unknown>>; weight?: number };
-type ValueDoc = { terms?: TermDoc[]; from?: string; limits?: Record<string, number> };
 
 /** One output binding: its destination (topic or device), rate and the values decoded into it. */
-function readOutput(ck: DocumentChecks, refs: { devices: Record<string, DeviceSpec>; nodes: NodeSpec[]; inputs: InputBinding[] }, name: string, raw: Record<string, unknown>): OutputBinding {
+function readOutput(
+  ck: DocumentChecks,
+  refs: { devices: Record<string, DeviceSpec>; nodes: NodeSpec[]; inputs: InputBinding[] },
+  name: string,
+  raw: OutputDoc,
+): OutputBinding {
   const at = ['outputs', name];
   if (raw.device === undefined && (raw.topic === undefined || raw.type === undefined)) ck.add(at, 'give topic and type, or a device');
   ck.deviceOk(at, raw.device, refs.devices);
-  const defs = raw.device === undefined && raw.type !== undefined ? ck.typeOk([...at, 'type'], raw.type as string) : null;
-  for (const r of (raw.requires as string[] | undefined) ?? []) if (!refs.inputs.some((i) => i.input === r)) ck.add([...at, 'requires'], `"${r}" is not an input of this bridge`);
-  const values = Object.entries(raw.values as Record<string, ValueDoc>).map(([path, v]) => {
+  const defs = raw.device === undefined && raw.type !== undefined ? ck.typeOk([...at, 'type'], raw.type) : null;
+  for (const r of raw.requires ?? [])
+    if (!refs.inputs.some((i) => i.input === r)) ck.add([...at, 'requires'], `"${r}" is not an input of this bridge`);
+  const values = Object.entries(raw.values).map(([path, v]) => {
     if (defs) ck.pathOk([...at, 'values', path], path, defs);
     if (v.from !== undefined) ck.fromOk([...at, 'values', path, 'from'], v.from, refs.nodes);
     if (v.limits) ck.limitsOk([...at, 'values', path, 'limits'], v.limits);
@@ -480,37 +514,40 @@ function readOutput(ck: DocumentChecks, refs: { devices: Record<string, DeviceSp
       terms: (v.terms ?? []).map((t, k) => readTerm(ck, [...at, 'values', path, 'terms', String(k)], t)),
     };
   });
-  if (raw.stamped === true && defs && !stampedVariant(raw.type as string)) ck.add([...at, 'stamped'], `${raw.type as string} has no stamped variant`);
-  const device = raw.device === undefined ? {} : { device: raw.device as string, topic: raw.device as string, type: 'device' };
+  if (raw.stamped === true && defs && raw.type !== undefined && !stampedVariant(raw.type))
+    ck.add([...at, 'stamped'], `${raw.type} has no stamped variant`);
+  // Without a device, the check above made topic and type given (the problem is reported otherwise).
+  const destination =
+    raw.device === undefined ? { topic: raw.topic ?? '', type: raw.type ?? '' } : { device: raw.device, topic: raw.device, type: 'device' };
   const rateHz = ck.within([...at, 'rate'], raw.rate, 'rate', 10, BRIDGE_LIMITS.outputRateHz);
-  return { name, topic: raw.topic as string, type: raw.type as string, ...device, rateHz, qos: qosOf(raw.qos, DEFAULT_QOS), requires: raw.requires as string[] | undefined, fields: raw.fields as Record<string, unknown> | undefined, values, stamped: raw.stamped as boolean | undefined, frameId: raw.frame_id as string | undefined };
+  return {
+    name,
+    ...destination,
+    rateHz,
+    qos: qosOf(raw.qos, DEFAULT_QOS),
+    requires: raw.requires,
+    fields: raw.fields,
+    values,
+    stamped: raw.stamped,
+    frameId: raw.frame_id,
+  };
 }
 
 /** One term of an output value: a population of the circuit and its decoder. */
 function readTerm(ck: DocumentChecks, tp: string[], t: TermDoc): { population: string; decoder: DecoderSpec; weight?: number } {
-  if (!ck.circuit.populations.some((p) => p.name === t.population)) ck.add([...tp, 'population'], `the circuit has no population "${t.population}"`);
-  const [kind, d] = Object.entries(t.decoder)[0];
-  const dp = [...tp, 'decoder', kind];
+  if (!ck.circuit.populations.some((p) => p.name === t.population))
+    ck.add([...tp, 'population'], `the circuit has no population "${t.population}"`);
   ck.plain([...tp, 'weight'], t.weight);
-  for (const k of ['min', 'max', 'idle', 'scale'] as const) ck.plain([...dp, k], d[k] as number | undefined);
-  if (Array.isArray(d.values)) d.values.forEach((x, k) => ck.plain([...dp, 'values', String(k)], x as number));
-  const tau = (fallback: number) => ck.q([...dp, 'tau'], d.tau, 'time', fallback, 'positive');
-  const dec: DecoderSpec =
-    kind === 'rate' ? { kind, tau: tau(100), rateMin: ck.q([...dp, 'rate_min'], d.rate_min, 'rate', 0, 'nonNegative'), rateMax: ck.q([...dp, 'rate_max'], d.rate_max, 'rate', 100, 'nonNegative'), min: d.min as number, max: d.max as number }
-    : kind === 'population_vector' ? { kind, tau: tau(100), min: d.min as number, max: d.max as number, idle: d.idle as number | undefined }
-    : kind === 'winner_take_all' ? { kind, tau: tau(100), values: d.values as number[], idle: d.idle as number | undefined }
-    : { kind: 'count', window: ck.within([...dp, 'window'], d.window, 'time', 100, BRIDGE_LIMITS.countWindowMs), scale: d.scale as number | undefined };
-  return { population: t.population, decoder: dec, weight: t.weight };
+  return { population: t.population, decoder: readDecoder(ck, tp, t.decoder), weight: t.weight };
 }
-
-type SpikesDoc = { send?: Record<string, { topic: string; wait_for?: number }>; receive?: Record<string, { topic: string; delay?: number; sync?: 'lockstep' | 'free'; timeout?: unknown }> };
 
 /** Spike links: populations sent, and relay inputs (a rate input on a poisson population at 0 Hz) received. */
 function readSpikes(ck: DocumentChecks, sp: SpikesDoc): { send: SpikeSendSpec[]; receive: SpikeReceiveSpec[] } {
   const { circuit } = ck;
   const spikes = { send: [] as SpikeSendSpec[], receive: [] as SpikeReceiveSpec[] };
   for (const [population, raw] of Object.entries(sp.send ?? {})) {
-    if (!circuit.populations.some((p) => p.name === population)) ck.add(['spikes', 'send', population], `the circuit has no population "${population}"`);
+    if (!circuit.populations.some((p) => p.name === population))
+      ck.add(['spikes', 'send', population], `the circuit has no population "${population}"`);
     spikes.send.push({ population, topic: raw.topic, waitFor: raw.wait_for });
   }
   for (const [input, raw] of Object.entries(sp.receive ?? {})) {
@@ -518,9 +555,23 @@ function readSpikes(ck: DocumentChecks, sp: SpikesDoc): { send: SpikeSendSpec[];
     const inp = circuit.inputs.find((i) => i.name === input);
     const relay = inp?.target ? circuit.populations.find((p) => p.name === inp.target) : undefined;
     if (!inp) ck.add(at, `the circuit has no input "${input}"; a relay needs a rate input targeting a poisson population with rate 0`);
-    else if (inp.mode !== 'rate' || !relay || relay.model !== 'poisson') ck.add(at, `input "${input}" must be a rate input targeting a poisson population (the relay); it is a ${inp.mode} input${relay ? ` of ${relay.name} (${relay.model})` : ''}`);
-    else if ((relay.params.rate ?? 0) !== 0) ck.add(at, `relay population ${relay.name} must have rate 0 Hz (it has ${relay.params.rate} Hz): it would fire spikes the sender never fired`);
-    spikes.receive.push({ input, topic: raw.topic, delayTicks: raw.delay, sync: raw.sync, timeoutMs: ck.within([...at, 'timeout'], raw.timeout, 'time', 1000, BRIDGE_LIMITS.timeoutMs) });
+    else if (inp.mode !== 'rate' || !relay || relay.model !== 'poisson')
+      ck.add(
+        at,
+        `input "${input}" must be a rate input targeting a poisson population (the relay); it is a ${inp.mode} input${relay ? ` of ${relay.name} (${relay.model})` : ''}`,
+      );
+    else if ((relay.params.rate ?? 0) !== 0)
+      ck.add(
+        at,
+        `relay population ${relay.name} must have rate 0 Hz (it has ${relay.params.rate} Hz): it would fire spikes the sender never fired`,
+      );
+    spikes.receive.push({
+      input,
+      topic: raw.topic,
+      delayTicks: raw.delay,
+      sync: raw.sync,
+      timeoutMs: ck.within([...at, 'timeout'], raw.timeout, 'time', 1000, BRIDGE_LIMITS.timeoutMs),
+    });
   }
   return spikes;
 }
