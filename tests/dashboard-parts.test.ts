@@ -1,7 +1,7 @@
 // The dashboard's parts without a browser: the bridge's spike tap and snapshot, the decimated spike
 // frames, the per-client bandwidth bound and a slow client that must not hold the engine, undo of every
 // kind of edit, save into modules and bases, and the --dashboard address.
-import { describe, it, expect, afterEach } from 'vitest';
+import { describe, it, expect, afterEach, vi } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
@@ -20,7 +20,7 @@ import { EditSession, RefusedEdit } from '../ui/session.js';
 import { planSave, SaveError } from '../ui/save.js';
 import { parseAddress } from '../cli/run.js';
 import { CircuitError } from '../engine/circuit/errors.js';
-import { ROOT, example, tempDir, writeFiles, libraryCircuit } from './helpers.js';
+import { EVENTUALLY, ROOT, example, tempDir, writeFiles, libraryCircuit, ticksPass } from './helpers.js';
 import { spawn } from 'node:child_process';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -39,7 +39,7 @@ afterEach(async () => {
 
 function bridgeRig() {
   const transport = new MemoryTransport();
-  const engine = new Engine(loadFlat(libraryCircuit('braitenberg/braitenberg'))) as unknown as Engine<Backend>;
+  const engine = new Engine<Backend>(loadFlat(libraryCircuit('braitenberg/braitenberg')));
   const rate = { kind: 'rate' as const, tau: 100, rateMax: 100, min: 0, max: 1 };
   const config: BridgeConfig = {
     tickHz: 200,
@@ -66,7 +66,8 @@ describe('bridge spike tap and snapshot', () => {
     const ticks: TickSpikes[] = [];
     bridge.setSpikeTap((t) => ticks.push(t));
     bridge.start();
-    await sleep(300);
+    // 60 ticks of 5 ms: 300 ms of engine time, however long the machine takes to run them.
+    await ticksPass(bridge.stats, 60);
     bridge.setSpikeTap(null);
     const n = ticks.length;
     expect(n).toBeGreaterThan(10);
@@ -80,7 +81,7 @@ describe('bridge spike tap and snapshot', () => {
     // Steps of a tick's spikes lie inside the tick.
     for (const t of ticks) for (const s of t.populations.get('extra')!.steps) expect(s >= t.first && s < t.first + t.steps).toBe(true);
     // The decoders still read theirs: the output is computed from motor_left (its spikes went both ways).
-    await sleep(200);
+    await ticksPass(bridge.stats, 40);
     expect(ticks.length).toBeLessThanOrEqual(n + 1);
     // Back to recording what is decoded: extra's spikes are no longer kept anywhere.
     expect(engine.backend.recording().populations.extra?.spikeSteps.length ?? 0).toBe(0);
@@ -96,7 +97,7 @@ describe('bridge spike tap and snapshot', () => {
       throw new Error('broken dashboard');
     });
     bridge.start();
-    await sleep(200);
+    await ticksPass(bridge.stats, 40);
     expect(calls).toBe(1);
     expect(bridge.stats.ticks).toBeGreaterThan(10);
   });
@@ -104,7 +105,7 @@ describe('bridge spike tap and snapshot', () => {
   it('snapshot: input values and staleness, the last published values and whether they were safe', async () => {
     const { bridge, send } = bridgeRig();
     bridge.start();
-    await sleep(100);
+    await ticksPass(bridge.stats, 20);
     let s = bridge.snapshot();
     expect(s.inputs).toEqual([expect.objectContaining({ input: 'range_left', topic: '/scan', value: null, stale: true })]);
     expect(s.outputs[0]).toEqual(expect.objectContaining({ name: 'cmd', safe: true }));
@@ -127,16 +128,16 @@ describe('bridge spike tap and snapshot', () => {
   it('betweenTicks runs work between two ticks and holds the next one until it is done', async () => {
     const { bridge } = bridgeRig();
     bridge.start();
-    await sleep(50);
+    await ticksPass(bridge.stats, 1);
     const before = bridge.stats.ticks;
     const r = await bridge.betweenTicks(async () => {
       const at = bridge.stats.ticks;
+      // Kept: real time must pass while the engine is held (12 ticks of 5 ms fall due in it; none may run).
       await sleep(60);
       return bridge.stats.ticks - at;
     });
     expect(r).toBe(0); // no tick ran while it held the engine
-    await sleep(60);
-    expect(bridge.stats.ticks).toBeGreaterThan(before);
+    await vi.waitFor(() => expect(bridge.stats.ticks).toBeGreaterThan(before), EVENTUALLY);
   });
 });
 
@@ -241,7 +242,8 @@ describe('stream bandwidth', () => {
     // A busy population: 2000 neurons at ~150 Hz, 300k spikes/s, far more than the bound carries.
     const { node } = await nodeRig({ populations: '  busy: { model: lif, size: 2000, params: { i_offset: 800 pA, tau_refrac: 1 ms } }\n' });
     const bound = 40 * 1024;
-    const dash = await startDashboard({ node, port: 0, limits: { clientBytesPerSecond: bound, rowsPerPopulation: 2000, spikesPerFrame: 20_000 } });
+    const limits = { clientBytesPerSecond: bound, rowsPerPopulation: 2000, spikesPerFrame: 20_000 };
+    const dash = await startDashboard({ node, port: 0, limits });
     cleanup.push(() => dash.close());
     const url = `ws://127.0.0.1:${dash.port}/ws?token=${dash.token}`;
     const reader = new WebSocket(url);
@@ -263,9 +265,11 @@ describe('stream bandwidth', () => {
     // A client that never reads: its socket is paused.
     const stuck = new WebSocket(url);
     await new Promise((r) => stuck.on('open', r));
-    (stuck as unknown as { _socket: { pause(): void } })._socket.pause();
+    stuck.pause();
     cleanup.push(async () => stuck.terminate());
-    await sleep(1000); // past the initial burst
+    // Kept (both sleeps): the bound is bytes per second of real time (ClientBudget on performance.now,
+    // no clock the dashboard takes), and so is the engine's pace; the first second drains the burst allowance.
+    await sleep(1000);
     counting = true;
     const ticks0 = node.bridge.stats.ticks;
     const t0 = performance.now();
@@ -365,7 +369,8 @@ describe('hot swap', () => {
       else notices.push(JSON.parse(d.toString()) as Record<string, unknown>);
     });
     await new Promise((r) => sock.on('open', r));
-    await sleep(300);
+    // The stream runs: the old bridge's frames arrive.
+    await vi.waitFor(() => expect(layouts.length).toBeGreaterThan(0), EVENTUALLY);
     const oldBridge = node.bridge;
     // Another circuit: the same one plus a population, swapped in through the node's parameter.
     const other = join(dir, 'other.yaml');
@@ -373,16 +378,18 @@ describe('hot swap', () => {
     expect(node.params.set('circuit', other).successful).toBe(true);
     await node.settled();
     expect(node.bridge).not.toBe(oldBridge);
-    await sleep(500);
-    expect(notices.some((n) => n.type === 'circuit' && n.reason === 'swap')).toBe(true);
-    expect(dash.session.view().undo.depth).toBe(0);
-    expect(dash.session.view().populations.some((p) => p.name === 'added')).toBe(true);
-    const layout = (notices.filter((n) => n.type === 'layout').at(-1)!.layout as { id: number; populations: { name: string }[] });
-    expect(layout.populations.map((p) => p.name)).toContain('added');
+    // Clients hear of the swap and get the new layout.
+    const lastLayout = () => notices.filter((n) => n.type === 'layout').at(-1)!.layout as { id: number; populations: { name: string }[] };
+    await vi.waitFor(() => {
+      expect(notices.some((n) => n.type === 'circuit' && n.reason === 'swap')).toBe(true);
+      expect(dash.session.view().undo.depth).toBe(0);
+      expect(dash.session.view().populations.some((p) => p.name === 'added')).toBe(true);
+      expect(lastLayout().populations.map((p) => p.name)).toContain('added');
+    }, EVENTUALLY);
+    const layout = lastLayout();
     // Frames of the new layout arrive: the tap moved to the new bridge.
     const before = layouts.filter((id) => id === layout.id).length;
-    await sleep(400);
-    expect(layouts.filter((id) => id === layout.id).length).toBeGreaterThan(before);
+    await vi.waitFor(() => expect(layouts.filter((id) => id === layout.id).length).toBeGreaterThan(before), EVENTUALLY);
   });
 });
 
@@ -456,14 +463,19 @@ describe('flux demo / flux run', () => {
     child.stdout.on('data', (d: Buffer) => (text += d.toString()));
     child.stderr.on('data', (d: Buffer) => (text += d.toString()));
     // The printed URL carries the token (required on loopback too).
-    const [url, token] = await new Promise<[string, string]>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`no dashboard line in 20 s: ${text}`)), 20_000);
-      child.stdout.on('data', () => {
+    const [, url, token] = await vi.waitFor(
+      () => {
         const m = /flux: dashboard: (http:\/\/127\.0\.0\.1:\d+\/)\?token=([A-Za-z0-9_-]{32})(?![A-Za-z0-9_-])/.exec(text);
-        if (m) (clearTimeout(t), resolve([m[1], m[2]]));
-      });
-    });
-    await sleep(500);
+        if (!m) throw new Error(`no dashboard line in 20 s: ${text}`);
+        return m;
+      },
+      { ...EVENTUALLY, timeout: 20_000 },
+    );
+    // The robot has stepped once the status says so.
+    await vi.waitFor(async () => {
+      const res = await fetch(`${url}api/status`, { headers: { 'X-Flux-Token': token } });
+      expect(((await res.json()) as { step: number }).step).toBeGreaterThan(0);
+    }, EVENTUALLY);
     expect((await fetch(`${url}api/status`)).status).toBe(401);
     const status = (await (await fetch(`${url}api/status`, { headers: { 'X-Flux-Token': token } })).json()) as { step: number; robot: { pose: unknown } };
     expect(status.step).toBeGreaterThan(0);

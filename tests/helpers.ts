@@ -9,7 +9,10 @@ import { loadFlat, resolveModulePath } from '../engine/circuit/resolve.js';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const example = (name: string) => join(ROOT, 'examples', name);
-/** A circuit of the repository's library by its package path (`braitenberg/braitenberg` is `@flux-library/braitenberg/braitenberg`), resolved as an include would: through node_modules. */
+/**
+ * A circuit of the repository's library by its package path (`braitenberg/braitenberg` is
+ * `@flux-library/braitenberg/braitenberg`), resolved as an include would: through node_modules.
+ */
 export const libraryCircuit = (name: string) => resolveModulePath(`@flux-library/${name}`, join(ROOT, 'package.json'));
 
 export function tempDir(prefix = 'flux-test-'): string {
