@@ -30,18 +30,58 @@ function inspectBridge(file: string, opts: { seed?: number; dt?: number; json?: 
   const devices = Object.entries(b.devices).map(([name, spec]) => {
     const [kind, cfg] = Object.entries(spec)[0] as [string, Record<string, unknown>];
     const where = kind === 'serial' ? (cfg.path ?? `usb ${cfg.vendorId}:${cfg.productId ?? '*'}`) : cfg.port;
-    const ins = kind === 'serial' ? ((cfg.inputs as { name: string }[] | undefined) ?? []).map((i) => i.name) : Object.keys((cfg.inputs as object | undefined) ?? {});
-    const outs = kind === 'serial' ? Object.keys(((cfg.output as { safe?: object } | undefined)?.safe as object | undefined) ?? {}) : Object.keys((cfg.outputs as object | undefined) ?? {});
+    const ins =
+      kind === 'serial'
+        ? ((cfg.inputs as { name: string }[] | undefined) ?? []).map((i) => i.name)
+        : Object.keys((cfg.inputs as object | undefined) ?? {});
+    const outs =
+      kind === 'serial'
+        ? Object.keys(((cfg.output as { safe?: object } | undefined)?.safe as object | undefined) ?? {})
+        : Object.keys((cfg.outputs as object | undefined) ?? {});
     return { name, kind, where: String(where), inputs: ins, outputs: outs };
   });
-  const inputs = c.inputs.map((i) => ({ input: i.input, from: i.from ? `extension ${i.from}` : i.device ? `device ${i.device}.${i.field}` : `${i.topic} (${i.type}) ${i.path}`, encoder: i.encoder?.kind ?? 'none', timeoutMs: i.timeoutMs }));
-  const outputs = c.outputs.map((o) => ({ output: o.name, to: o.device ? `device ${o.device}` : `${o.topic} (${o.type})`, rateHz: o.rateHz, values: o.values.map((v) => (v.from ? `${v.path} <- ${v.from}` : v.path)) }));
+  const inputs = c.inputs.map((i) => ({
+    input: i.input,
+    from: i.from ? `extension ${i.from}` : i.device ? `device ${i.device}.${i.field}` : `${i.topic} (${i.type}) ${i.path}`,
+    encoder: i.encoder?.kind ?? 'none',
+    timeoutMs: i.timeoutMs,
+  }));
+  const outputs = c.outputs.map((o) => ({
+    output: o.name,
+    to: o.device ? `device ${o.device}` : `${o.topic} (${o.type})`,
+    rateHz: o.rateHz,
+    values: o.values.map((v) => (v.from ? `${v.path} <- ${v.from}` : v.path)),
+  }));
   const nodes = b.extensions.nodes.map((n) => ({ node: n.name, type: n.type, in: n.in, rateHz: n.rateHz ?? null }));
-  if (opts.json) return JSON.stringify({ bridge: file, circuit: b.circuitFile, tickHz: c.tickHz, watchdogMs: c.watchdogMs, devices, extensions: { load: b.extensions.load, nodes }, inputs, outputs }, null, 2);
+  if (opts.json)
+    return JSON.stringify(
+      {
+        bridge: file,
+        circuit: b.circuitFile,
+        tickHz: c.tickHz,
+        watchdogMs: c.watchdogMs,
+        devices,
+        extensions: { load: b.extensions.load, nodes },
+        inputs,
+        outputs,
+      },
+      null,
+      2,
+    );
   const out = [`bridge ${file}`, `  circuit ${b.circuitFile}, tick ${c.tickHz} Hz, watchdog ${c.watchdogMs} ms`];
-  for (const d of devices) out.push(`  device ${d.name}: ${d.kind} on ${d.where}; inputs ${d.inputs.join(', ') || '-'}; outputs ${d.outputs.join(', ') || '-'}`);
+  for (const d of devices)
+    out.push(`  device ${d.name}: ${d.kind} on ${d.where}; inputs ${d.inputs.join(', ') || '-'}; outputs ${d.outputs.join(', ') || '-'}`);
   if (b.extensions.load.length) out.push(`  extension modules: ${b.extensions.load.join(', ')}`);
-  for (const n of nodes) out.push(`  node ${n.node}: ${n.type}${Object.keys(n.in).length ? ` <- ${Object.entries(n.in).map(([p, r]) => `${p}=${r}`).join(', ')}` : ''}${n.rateHz ? ` at ${n.rateHz} Hz` : ''}`);
+  for (const n of nodes)
+    out.push(
+      `  node ${n.node}: ${n.type}${
+        Object.keys(n.in).length
+          ? ` <- ${Object.entries(n.in)
+              .map(([p, r]) => `${p}=${r}`)
+              .join(', ')}`
+          : ''
+      }${n.rateHz ? ` at ${n.rateHz} Hz` : ''}`,
+    );
   for (const i of inputs) out.push(`  in  ${i.input} <- ${i.from}, encoder ${i.encoder}, stale after ${i.timeoutMs} ms`);
   for (const o of outputs) out.push(`  out ${o.output} -> ${o.to} at ${o.rateHz} Hz: ${o.values.join(', ')}`);
   return out.join('\n') + '\n\n' + inspect(b.circuitFile, opts);
@@ -76,7 +116,13 @@ export function inspect(file: string, opts: { seed?: number; dt?: number; json?:
     synapses: net.synapses,
     memory_bytes: mem,
     execution,
-    populations: net.populations.map((p) => ({ name: p.spec.name, model: p.spec.model, size: p.spec.size, offset: p.offset, grid: p.spec.grid })),
+    populations: net.populations.map((p) => ({
+      name: p.spec.name,
+      model: p.spec.model,
+      size: p.spec.size,
+      offset: p.offset,
+      grid: p.spec.grid,
+    })),
     projections: rows,
     modulators: engine.circuit.modulators.map((m) => m.name),
     inputs: engine.circuit.inputs.map((i) => i.name),
@@ -87,7 +133,9 @@ export function inspect(file: string, opts: { seed?: number; dt?: number; json?:
   out.push(`circuit ${summary.circuit}  (${summary.file})`);
   out.push(`dt ${summary.dt_ms} ms, seed ${summary.seed}`);
   out.push(`neurons ${net.neurons}, synapses ${net.synapses}`);
-  out.push(`runs on: ${execution.backend} backend, ${execution.kernels === 'wasm' ? 'WebAssembly' : 'TypeScript'} kernels, ${execution.threads} thread${execution.threads > 1 ? 's' : ''}`);
+  out.push(
+    `runs on: ${execution.backend} backend, ${execution.kernels === 'wasm' ? 'WebAssembly' : 'TypeScript'} kernels, ${execution.threads} thread${execution.threads > 1 ? 's' : ''}`,
+  );
   const total = mem.neurons + mem.synapsesStatic + mem.synapsesPlastic + mem.buffers;
   out.push(
     `memory ~${mib(total)}: neuron state ${mib(mem.neurons)}, synapses ${mib(mem.synapsesStatic)}` +
@@ -97,11 +145,19 @@ export function inspect(file: string, opts: { seed?: number; dt?: number; json?:
   );
   out.push('', 'populations:');
   for (const p of summary.populations)
-    out.push(`  ${p.name.padEnd(24)} ${p.model.padEnd(11)} ${String(p.size).padStart(8)}  [${p.offset}, ${p.offset + p.size})${p.grid ? `  grid ${p.grid.join('x')}` : ''}  ${MODELS[p.model].integration}`);
+    out.push(
+      `  ${p.name.padEnd(24)} ${p.model.padEnd(11)} ${String(p.size).padStart(8)}  [${p.offset}, ${p.offset + p.size})${p.grid ? `  grid ${p.grid.join('x')}` : ''}  ${MODELS[p.model].integration}`,
+    );
   if (rows.length) out.push('', 'projections:');
   for (const r of rows)
-    out.push(`  ${r.name.padEnd(24)} ${`${r.source} -> ${r.target}`.padEnd(30)} ${String(r.synapses).padStart(9)} syn  ${r.perTarget.toFixed(1)}/target  delay ${r.delaySteps} steps  ${r.synapse}  plasticity ${r.plasticity}`);
-  for (const [label, list] of [['modulators', summary.modulators], ['inputs', summary.inputs], ['outputs', summary.outputs]] as const)
+    out.push(
+      `  ${r.name.padEnd(24)} ${`${r.source} -> ${r.target}`.padEnd(30)} ${String(r.synapses).padStart(9)} syn  ${r.perTarget.toFixed(1)}/target  delay ${r.delaySteps} steps  ${r.synapse}  plasticity ${r.plasticity}`,
+    );
+  for (const [label, list] of [
+    ['modulators', summary.modulators],
+    ['inputs', summary.inputs],
+    ['outputs', summary.outputs],
+  ] as const)
     if (list.length) out.push('', `${label}: ${list.join(', ')}`);
   out.push('', 'modules:');
   tree(engine.circuit.modules, '  ', out, process.cwd());

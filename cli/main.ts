@@ -17,6 +17,7 @@ import { bridgeSchemaWith, loadBridge, prepareExtensions, STANDARD_EXTENSIONS } 
 import { ExtensionRegistry } from '../extensions/registry.js';
 import { run } from './run.js';
 import { splitRosArgs } from '../bridge/node/rosargs.js';
+import { TRANSPORTS, TRANSPORT_NAMES, type TransportName } from '../bridge/node/transports.js';
 import { writeFileSync } from 'node:fs';
 import { findArena } from '../sim/arena.js';
 import { arenaToSdf } from '../sim/sdf.js';
@@ -60,6 +61,7 @@ interface SimulateFlags {
 
 /** Options of `flux run`, as commander parses them. */
 interface RunFlags {
+  transport?: TransportName;
   ros?: boolean;
   dds?: boolean;
   sim?: string;
@@ -149,7 +151,7 @@ function addInspect(program: Command): void {
     .command('inspect')
     .description('compile a circuit and print neuron and synapse counts, memory and the module tree')
     .argument('<circuit>')
-    .option('--seed <n>', 'seed (default: the circuit\'s)', seed)
+    .option('--seed <n>', "seed (default: the circuit's)", seed)
     .option('--dt <time>', 'integration step, e.g. 0.1ms', time)
     .option('--json', 'machine-readable output')
     .action((file: string, o: { seed?: number; dt?: number; json?: boolean }) => {
@@ -165,8 +167,8 @@ function addSimulate(program: Command): void {
     .description('run a circuit for a duration and write the recording')
     .argument('<circuit>')
     .option('--duration <time>', 'simulated time, e.g. 1s or 500ms (default: 1s)', time)
-    .option('--dt <time>', 'integration step, e.g. 0.1ms (default: the circuit\'s)', time)
-    .option('--seed <n>', 'seed (default: the circuit\'s)', seed)
+    .option('--dt <time>', "integration step, e.g. 0.1ms (default: the circuit's)", time)
+    .option('--seed <n>', "seed (default: the circuit's)", seed)
     .option('--record <what>', 'comma-separated: spikes and/or state variables (v, u, w, ge, gi, ie, ii)', 'spikes')
     .option('--out <file>', 'recording file (.json, or .csv: spikes, with state in <name>.state.csv)')
     .addOption(new Option('--format <fmt>', 'recording format (default: from the file extension)').choices(['json', 'csv']))
@@ -180,7 +182,10 @@ function addSimulate(program: Command): void {
         durationMs: o.duration ?? 1000,
         dt: o.dt,
         seed: o.seed,
-        record: o.record.split(',').map((s) => s.trim()).filter(Boolean),
+        record: o.record
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
         out: o.out,
         format: o.format,
         raster: o.raster,
@@ -206,10 +211,11 @@ function addRun(program: Command, rosArgs: string[]): void {
     .description('run a bridge document (topics <-> circuit) as a robot node until SIGINT/SIGTERM; ROS arguments follow --ros-args')
     .argument('<bridge>', 'bridge document (YAML or JSON) naming its circuit')
     .option('--ros', 'use ROS 2 through rclnodejs (needs a sourced ROS 2)')
-    .option('--dds', 'join the ROS 2 graph over DDS with Flux\'s own Cyclone DDS participant (no ROS install; domain from ROS_DOMAIN_ID)')
+    .option('--dds', "join the ROS 2 graph over DDS with Flux's own Cyclone DDS participant (no ROS install; domain from ROS_DOMAIN_ID)")
+    .addOption(new Option('--transport <name>', transportHelp()).choices(TRANSPORT_NAMES))
     .option('--sim <arena>', 'drive the built-in simulated robot: an arena name (default, cluttered) or file')
     .option('--paced <factor>', 'with --sim: real-time factor to pace at, 0 for as fast as it runs', Number, 1)
-    .option('--seed <n>', 'with --sim: re-place the arena\'s random obstacles', seed)
+    .option('--seed <n>', "with --sim: re-place the arena's random obstacles", seed)
     .option('--plot <file>', 'with --sim: the trajectory plot written at the end', 'out/trajectory.svg')
     .option('--reward', 'with --sim: publish a reward for progress without collision on /reward (sim/reward.ts), for circuits that learn')
     .option('--threads <n>', 'CPU kernel threads (1 or 2)', threads)
@@ -217,7 +223,7 @@ function addRun(program: Command, rosArgs: string[]): void {
     .option('--duration <time>', 'stop after this long (e.g. 10s; simulated time with --sim); default: until a signal', time)
     .option(
       '--dashboard <address>',
-      'the dashboard\'s host:port (default with --ros and --sim: 127.0.0.1:8765, a free port if taken; ' +
+      "the dashboard's host:port (default with --ros and --sim: 127.0.0.1:8765, a free port if taken; " +
         'any host but loopback needs the token it prints)',
     )
     .option('--no-dashboard', 'do not start the dashboard')
@@ -227,12 +233,11 @@ function addRun(program: Command, rosArgs: string[]): void {
     )
     .addOption(backendOption())
     .action((file: string, o: RunFlags) => {
-      if ([o.ros, o.dds, o.sim !== undefined].filter(Boolean).length > 1)
-        throw new InvalidArgumentError('choose one of --ros, --dds and --sim');
+      if ([o.transport !== undefined, o.ros, o.dds, o.sim !== undefined].filter(Boolean).length > 1)
+        throw new InvalidArgumentError(`choose one of ${o.transport === undefined ? '' : '--transport, '}--ros, --dds and --sim`);
       if (o.reward && !o.sim) throw new InvalidArgumentError('--reward needs --sim');
       return run(file, rosArgs, {
-        ros: o.ros,
-        dds: o.dds,
+        transport: o.transport ?? (o.ros ? 'ros' : o.dds ? 'dds' : undefined),
         sim: o.sim,
         paced: o.paced,
         seed: o.seed,
@@ -246,6 +251,12 @@ function addRun(program: Command, rosArgs: string[]): void {
         dashboardNoToken: o.dashboardNoToken,
       });
     });
+}
+
+/** --transport's help, from the transport table (bridge/node/transports.ts). */
+function transportHelp(): string {
+  const entries = Object.entries(TRANSPORTS).map(([name, t]) => `${name}: ${t.description}`);
+  return `the transport to run on; ${entries.join('; ')} (default: memory; --ros and --dds are short for --transport ros and dds)`;
 }
 
 function addGazeboWorld(program: Command): void {
@@ -276,10 +287,10 @@ function addNir(program: Command): void {
     .argument('<file>', 'the .nir file')
     .argument('<out>', 'the circuit document to write (YAML)')
     .option('--partial', 'write what maps and list the rest, instead of failing')
-    .option('--dt <time>', 'the circuit\'s integration step (NIR has none), e.g. 0.1ms', time)
+    .option('--dt <time>', "the circuit's integration step (NIR has none), e.g. 0.1ms", time)
     .option(
       '--spike-integral <seconds>',
-      'a spike\'s integral in the source tool (NIR: 1, a Dirac pulse; tools that send 1 for one step: their dt in seconds)',
+      "a spike's integral in the source tool (NIR: 1, a Dirac pulse; tools that send 1 for one step: their dt in seconds)",
       Number,
     )
     .option('--inputs <kind>', 'NIR Input nodes become spikes (a Poisson population with a rate input) or current', 'spikes')
@@ -331,7 +342,7 @@ function addPackages(program: Command): void {
 function addSchema(program: Command): void {
   program
     .command('schema')
-    .description('print the JSON Schema of circuit documents (for editors); --bridge: of bridge documents, with every extension\'s options')
+    .description("print the JSON Schema of circuit documents (for editors); --bridge: of bridge documents, with every extension's options")
     .option('--bridge [document]', 'the bridge schema; with a document, also the extensions its modules provide')
     .action(async (o: { bridge?: string | boolean }) => {
       if (!o.bridge) return console.log(JSON.stringify(circuitSchema(), null, 2));
@@ -355,7 +366,7 @@ function addDemo(program: Command): void {
     .option('--duration <time>', 'robot: stop after this much simulated time; default: until Ctrl-C', time)
     .option(
       '--dashboard <address>',
-      'robot: the dashboard\'s host:port (default 127.0.0.1:8765, a free port if taken; any host but loopback needs the token it prints)',
+      "robot: the dashboard's host:port (default 127.0.0.1:8765, a free port if taken; any host but loopback needs the token it prints)",
     )
     .option('--no-dashboard', 'robot: do not start the dashboard')
     .option(

@@ -3,7 +3,15 @@
 // Both print what they did and every problem (element, kind, reason). Without --partial a problem
 // fails the command (exit code 1, nothing written on export); with it the rest is written and the
 // problems are listed.
-import { importNir, exportNir, NirConversionError, formatProblems, type NirImportOptions, type NirExportOptions, type NirProblem } from '../interop/nir/index.js';
+import {
+  importNir,
+  exportNir,
+  NirConversionError,
+  formatProblems,
+  type NirImportOptions,
+  type NirExportOptions,
+  type NirProblem,
+} from '../interop/nir/index.js';
 
 export interface NirCliOptions {
   /** Write what maps and list the rest (default false: fail with the list). */
@@ -24,14 +32,20 @@ function report(problems: NirProblem[], error: (l: string) => void): void {
  * Imports a NIR file as a circuit document. Returns true when written (problems, if any, were
  * allowed by `partial` and printed), false when the import failed (printed; process.exitCode = 1).
  */
-export async function nirImport(file: string, out: string, options: NirCliOptions & Omit<NirImportOptions, 'partial'> = {}): Promise<boolean> {
+export async function nirImport(
+  file: string,
+  out: string,
+  options: NirCliOptions & Omit<NirImportOptions, 'partial'> = {},
+): Promise<boolean> {
   const log = options.log ?? ((l: string) => console.log(l));
   const error = options.error ?? ((l: string) => console.error(l));
   try {
     const r = await importNir(file, out, options);
     const pops = Object.keys(r.doc.populations ?? {}).length;
     const projs = Object.keys(r.doc.projections ?? {}).length;
-    log(`ok ${file} -> ${out}: ${pops} populations, ${projs} projections, ${Object.keys(r.doc.inputs ?? {}).length} inputs, ${Object.keys(r.doc.outputs ?? {}).length} outputs (dt ${r.doc.dt})`);
+    log(
+      `ok ${file} -> ${out}: ${pops} populations, ${projs} projections, ${Object.keys(r.doc.inputs ?? {}).length} inputs, ${Object.keys(r.doc.outputs ?? {}).length} outputs (dt ${r.doc.dt})`,
+    );
     if (options.verbose) for (const n of r.notes) log(`  ${n}`);
     report(r.problems, error);
     return true;
@@ -48,13 +62,19 @@ export async function nirImport(file: string, out: string, options: NirCliOption
  * Exports a circuit document as a NIR file (HDF5). Returns true when written, false when the export
  * failed (every problem printed; process.exitCode = 1; nothing written).
  */
-export async function nirExport(circuit: string, out: string, options: NirCliOptions & Omit<NirExportOptions, 'partial'> = {}): Promise<boolean> {
+export async function nirExport(
+  circuit: string,
+  out: string,
+  options: NirCliOptions & Omit<NirExportOptions, 'partial'> = {},
+): Promise<boolean> {
   const log = options.log ?? ((l: string) => console.log(l));
   const error = options.error ?? ((l: string) => console.error(l));
   try {
     const r = await exportNir(circuit, out, { partial: options.partial });
     const g = r.nir.graph;
-    log(`ok ${circuit} -> ${out}: NIR ${r.nir.version}, ${Object.keys(g.nodes).length} nodes, ${g.edges.length} edges (time constants in seconds)`);
+    log(
+      `ok ${circuit} -> ${out}: NIR ${r.nir.version}, ${Object.keys(g.nodes).length} nodes, ${g.edges.length} edges (time constants in seconds)`,
+    );
     if (options.verbose) for (const n of r.notes) log(`  ${n}`);
     report(r.problems, error);
     return true;

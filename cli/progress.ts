@@ -4,7 +4,10 @@ export class ProgressLine {
   private lastDraw = 0;
   private readonly tty = process.stderr.isTTY === true;
   private readonly start = Date.now();
-  constructor(private readonly label: string, private readonly quiet = false) {}
+  constructor(
+    private readonly label: string,
+    private readonly quiet = false,
+  ) {}
 
   update(fraction: number, detail = ''): void {
     // Work that finishes within a second needs no progress report.

@@ -17,7 +17,9 @@ export function rasterSvg(rec: Recording, durationMs: number, title: string, max
   const H = top + rasterH + 40 + rateH + 40;
   const x = (tMs: number) => left + (tMs / durationMs) * plotW;
   const parts: string[] = [];
-  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`);
+  parts.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
+  );
   parts.push(`<rect width="${W}" height="${H}" fill="white"/>`);
   parts.push(`<text x="${left}" y="22" font-size="15">${escapeXml(title)}</text>`);
   let row = 0;
@@ -42,7 +44,10 @@ export function rasterSvg(rec: Recording, durationMs: number, title: string, max
     row += p.size;
     const rt = top + rasterH + 40;
     if (p.rateCounts.length) {
-      const pts = p.rateCounts.map((c, b) => `${x(rec.rateStart + (b + 0.5) * rec.rateBin).toFixed(1)},${(rt + rateH - ((c / p.size / rec.rateBin) * 1000 / maxRate) * rateH).toFixed(1)}`);
+      const pts = p.rateCounts.map(
+        (c, b) =>
+          `${x(rec.rateStart + (b + 0.5) * rec.rateBin).toFixed(1)},${(rt + rateH - (((c / p.size / rec.rateBin) * 1000) / maxRate) * rateH).toFixed(1)}`,
+      );
       parts.push(`<polyline points="${pts.join(' ')}" stroke="${color}" fill="none" stroke-width="1.5"/>`);
     }
   });
@@ -51,7 +56,9 @@ export function rasterSvg(rec: Recording, durationMs: number, title: string, max
   parts.push(`<rect x="${left}" y="${rt}" width="${plotW}" height="${rateH}" fill="none" stroke="#333"/>`);
   parts.push(`<text x="${left - 8}" y="${rt + 10}" text-anchor="end">${maxRate.toFixed(0)} Hz</text>`);
   parts.push(`<text x="${left - 8}" y="${rt + rateH}" text-anchor="end">0</text>`);
-  parts.push(`<text transform="translate(${left - 50} ${rt + rateH / 2}) rotate(-90)" text-anchor="middle">rate, ${rec.rateBin} ms bins</text>`);
+  parts.push(
+    `<text transform="translate(${left - 50} ${rt + rateH / 2}) rotate(-90)" text-anchor="middle">rate, ${rec.rateBin} ms bins</text>`,
+  );
   if (notes.length) parts.push(`<text x="${W - right}" y="22" text-anchor="end" fill="#777">${escapeXml(notes.join('; '))}</text>`);
   for (let k = 0; k <= 5; k++) {
     const t = (durationMs * k) / 5;

@@ -1,8 +1,10 @@
-// `flux run`: a bridge document (topics <-> circuit) as a running robot node, on ROS 2 (--ros), on the
-// built-in simulated robot (--sim <arena>), or on an empty in-process graph, until a signal.
+// `flux run`: a bridge document (topics <-> circuit) as a running robot node, on a transport of
+// bridge/node/transports.ts (--transport, or its short forms --ros and --dds), on the built-in
+// simulated robot (--sim <arena>), or on an empty in-process graph, until a signal.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { FluxNode, exitOnFatal, exitOnSignals, shutdownSummary } from '../bridge/node/node.js';
+import { TRANSPORTS, type TransportName } from '../bridge/node/transports.js';
 import { installTestHooks } from './test-hooks.js';
 import type { BackendChoice } from '../engine/engine.js';
 import { ClosedLoop } from '../sim/loop.js';
@@ -14,9 +16,8 @@ import type { Simulation } from '../sim/simulation.js';
 export interface RunOptions {
   /** Serve the dashboard on loopback without a token (by default it asks for one, as Jupyter does). */
   dashboardNoToken?: boolean;
-  ros?: boolean;
-  /** Join the ROS 2 graph through Flux's own DDS participant (no ROS install needed). */
-  dds?: boolean;
+  /** An entry of the transport table; none chosen: the memory transport, on an empty graph. */
+  transport?: TransportName;
   /** An arena name or file: drive the simulated robot. */
   sim?: string;
   /** With --sim: pace to the wall clock at this real-time factor (0: as fast as possible). */
@@ -34,8 +35,9 @@ export interface RunOptions {
   /** Stop after this long (ms): wall time, or simulated time with --sim. Default: until SIGINT or SIGTERM. */
   durationMs?: number;
   /**
-   * The dashboard's address (host:port, host, or port); false for none. By default it runs with --ros
-   * and --sim on 127.0.0.1:8765 (a free port if that one is taken), and not on the empty graph.
+   * The dashboard's address (host:port, host, or port); false for none. By default it runs on the
+   * transports that leave this process (--ros, --dds) and with --sim, on 127.0.0.1:8765 (a free port
+   * if that one is taken), and not on an in-process graph.
    */
   dashboard?: string | false;
 }
@@ -50,7 +52,8 @@ export function parseAddress(text: string): { host?: string; port?: number } {
   const portText = portOnly ? text.trim() : m?.[3];
   const port = portText === undefined || portText === '' ? undefined : Number(portText);
   if (!m && !portOnly) throw new Error(`--dashboard "${text}": expected host:port, host or port`);
-  if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) throw new Error(`--dashboard "${text}": port ${portText} is not in 0-65535`);
+  if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535))
+    throw new Error(`--dashboard "${text}": port ${portText} is not in 0-65535`);
   return { host, port };
 }
 
@@ -60,7 +63,9 @@ async function openDashboard(node: FluxNode, sim: Simulation | undefined, o: Run
   try {
     const { host, port } = parseAddress(o.dashboard ?? '');
     const dash = await startDashboard({ node, sim, host, port, noToken: o.dashboardNoToken });
-    console.log(`flux: dashboard: ${dash.url}${dash.token ? '  (the token is printed only now; it is needed on every address unless --dashboard-no-token on loopback)' : ''}`);
+    console.log(
+      `flux: dashboard: ${dash.url}${dash.token ? '  (the token is printed only now; it is needed on every address unless --dashboard-no-token on loopback)' : ''}`,
+    );
     return dash;
   } catch (e) {
     console.log(`flux: dashboard not started: ${(e as Error).message}`);
@@ -70,10 +75,18 @@ async function openDashboard(node: FluxNode, sim: Simulation | undefined, o: Run
 
 export async function run(bridgeFile: string, rosArgs: string[], o: RunOptions): Promise<void> {
   if (o.sim !== undefined) return runSim(bridgeFile, rosArgs, o);
-  if (!o.ros && !o.dds)
-    console.log('flux: no transport chosen (--ros for ROS 2, --dds for ROS 2 over DDS without a ROS install, --sim <arena> for the simulated robot): running on an empty in-process graph, so inputs stay stale and outputs publish their safe values');
-  const node = await FluxNode.start({ bridge: bridgeFile, transport: o.ros ? 'ros' : o.dds ? 'dds' : 'memory', rosArgs, backend: o.backend, threads: o.threads });
-  const dash = await openDashboard(node, undefined, o, !!(o.ros || o.dds));
+  if (o.transport === undefined)
+    console.log(
+      'flux: no transport chosen (--ros for ROS 2, --dds for ROS 2 over DDS without a ROS install, --sim <arena> for the simulated robot): running on an empty in-process graph, so inputs stay stale and outputs publish their safe values',
+    );
+  const node = await FluxNode.start({
+    bridge: bridgeFile,
+    transport: o.transport ?? 'memory',
+    rosArgs,
+    backend: o.backend,
+    threads: o.threads,
+  });
+  const dash = await openDashboard(node, undefined, o, o.transport !== undefined && !TRANSPORTS[o.transport].inProcess);
   const stop = async () => {
     await dash?.close();
     return shutdownSummary(node);
@@ -97,7 +110,9 @@ async function runSim(bridgeFile: string, rosArgs: string[], o: RunOptions): Pro
   const reward = o.reward ? new ProgressReward(loop.graph) : null;
   const plot = o.plot ?? 'out/trajectory.svg';
   const pace = o.paced ?? 1;
-  console.log(`flux: simulated robot in arena "${sim.arena.name}" (${sim.arena.size} m, ${sim.arena.obstacles.length} obstacles, seed ${sim.arena.seed}), ${pace > 0 ? `paced at ${pace}x real time` : 'as fast as it runs'}, lockstep on simulated time${reward ? ', reward on /reward' : ''}`);
+  console.log(
+    `flux: simulated robot in arena "${sim.arena.name}" (${sim.arena.size} m, ${sim.arena.obstacles.length} obstacles, seed ${sim.arena.seed}), ${pace > 0 ? `paced at ${pace}x real time` : 'as fast as it runs'}, lockstep on simulated time${reward ? ', reward on /reward' : ''}`,
+  );
   const dash = await openDashboard(node, sim, o, true);
   const finish = async (): Promise<string> => {
     await dash?.close();
@@ -105,7 +120,10 @@ async function runSim(bridgeFile: string, rosArgs: string[], o: RunOptions): Pro
     await loop.close();
     mkdirSync(dirname(plot), { recursive: true });
     const s = loop.summary();
-    writeFileSync(plot, trajectorySvg(sim.arena, sim.trail(), sim.collisionEvents(), `${node.loaded.circuitFile.split('/').pop()} in ${sim.arena.name}`));
+    writeFileSync(
+      plot,
+      trajectorySvg(sim.arena, sim.trail(), sim.collisionEvents(), `${node.loaded.circuitFile.split('/').pop()} in ${sim.arena.name}`),
+    );
     return `${s.simSeconds.toFixed(1)} s simulated, ${s.distance.toFixed(2)} m driven, ${s.collisions} collisions, closest approach ${(s.minClearance * 100).toFixed(0)} cm; trajectory plot ${plot} (open it in a browser)`;
   };
   const release = exitOnSignals(finish, undefined, 1800);

@@ -46,7 +46,8 @@ export async function simulate(file: string, o: SimulateOptions): Promise<Simula
   const probes: StateProbe[] = [];
   for (const pop of engine.circuit.populations) {
     const model = MODELS[pop.model];
-    for (const v of stateVars) if (v in model.state || ['ie', 'ii', 'ge', 'gi'].includes(v)) probes.push({ population: pop.name, variable: v });
+    for (const v of stateVars)
+      if (v in model.state || ['ie', 'ii', 'ge', 'gi'].includes(v)) probes.push({ population: pop.name, variable: v });
   }
   engine.backend.configureRecording({ spikes: o.record.includes('spikes') ? 'all' : false, state: probes });
   const dt = engine.backend.dt;
@@ -54,7 +55,7 @@ export async function simulate(file: string, o: SimulateOptions): Promise<Simula
   const bar = new ProgressLine('simulating', o.quiet || steps < 2000);
   const chunk = Math.max(1, Math.floor(steps / 100));
   const t0 = performance.now();
-  for (let done = 0; done < steps; ) {
+  for (let done = 0; done < steps;) {
     const n = Math.min(chunk, steps - done);
     await engine.step(n);
     done += n;
@@ -73,7 +74,10 @@ export async function simulate(file: string, o: SimulateOptions): Promise<Simula
   }
   if (o.raster) {
     mkdirSync(dirname(o.raster), { recursive: true });
-    writeFileSync(o.raster, rasterSvg(rec, durationMs, `${engine.circuit.name}: ${durationMs} ms, dt ${dt} ms, seed ${engine.circuit.seed}`));
+    writeFileSync(
+      o.raster,
+      rasterSvg(rec, durationMs, `${engine.circuit.name}: ${durationMs} ms, dt ${dt} ms, seed ${engine.circuit.seed}`),
+    );
   }
   engine.backend.dispose();
   return { engine, loopSeconds, steps, spikes };
@@ -88,6 +92,8 @@ function writeCsv(path: string, rec: ReturnType<Backend['recording']>): void {
   const state = ['population,variable,index,time_ms,value'];
   for (const [name, p] of Object.entries(rec.populations))
     for (const [v, s] of Object.entries(p.state))
-      s.steps.forEach((step, r) => s.indices.forEach((idx, c) => state.push(`${name},${v},${idx},${+((step + 1) * rec.dt).toFixed(6)},${s.values[r][c]}`)));
+      s.steps.forEach((step, r) =>
+        s.indices.forEach((idx, c) => state.push(`${name},${v},${idx},${+((step + 1) * rec.dt).toFixed(6)},${s.values[r][c]}`)),
+      );
   if (state.length > 1) writeFileSync(path.replace(/\.csv$/, '') + '.state.csv', state.join('\n') + '\n');
 }

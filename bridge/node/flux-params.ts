@@ -15,26 +15,57 @@ interface NodeParam extends ParamDecl {
 
 export const NODE_PARAMS = {
   bridge: { type: 'string', swap: true, description: 'the bridge document (topics <-> circuit); changing it swaps in a new engine' },
-  circuit: { type: 'string', swap: true, description: 'the circuit file (default: the one the bridge names); changing it swaps in a new engine' },
-  backend: { type: 'string', swap: true, choices: ['auto', 'cpu', 'webgpu'], description: 'auto, cpu or webgpu; changing it swaps in a new engine' },
+  circuit: {
+    type: 'string',
+    swap: true,
+    description: 'the circuit file (default: the one the bridge names); changing it swaps in a new engine',
+  },
+  backend: {
+    type: 'string',
+    swap: true,
+    choices: ['auto', 'cpu', 'webgpu'],
+    description: 'auto, cpu or webgpu; changing it swaps in a new engine',
+  },
   use_sim_time: { type: 'bool', swap: true, description: 'follow /clock instead of the wall clock' },
-  tick_hz: { type: 'double', range: { min: 0, minExclusive: true, max: 100_000, what: 'rate' }, description: 'engine ticks per second (live)' },
-  watchdog_ms: { type: 'double', range: { min: 0, minExclusive: true, what: 'time' }, description: 'no finished tick for this long sends every output to its safe value (live)' },
+  tick_hz: {
+    type: 'double',
+    range: { min: 0, minExclusive: true, max: 100_000, what: 'rate' },
+    description: 'engine ticks per second (live)',
+  },
+  watchdog_ms: {
+    type: 'double',
+    range: { min: 0, minExclusive: true, what: 'time' },
+    description: 'no finished tick for this long sends every output to its safe value (live)',
+  },
 } as const satisfies Record<string, NodeParam>;
 
 export type NodeParamName = keyof typeof NODE_PARAMS;
 /** The values of the node's parameters, typed from the table. */
-export type NodeParamValues = { [K in NodeParamName]: (typeof NODE_PARAMS)[K] extends { choices: readonly (infer C)[] } ? C : ValueOf<(typeof NODE_PARAMS)[K]['type']> };
+export type NodeParamValues = {
+  [K in NodeParamName]: (typeof NODE_PARAMS)[K] extends { choices: readonly (infer C)[] } ? C : ValueOf<(typeof NODE_PARAMS)[K]['type']>;
+};
 
 /** Parameters whose change needs a new engine. */
-export const SWAP_PARAMS: ReadonlySet<string> = new Set(Object.entries(NODE_PARAMS).filter(([, d]) => 'swap' in d && d.swap).map(([k]) => k));
+export const SWAP_PARAMS: ReadonlySet<string> = new Set(
+  Object.entries(NODE_PARAMS)
+    .filter(([, d]) => 'swap' in d && d.swap)
+    .map(([k]) => k),
+);
 
 /** Per-binding parameters (`inputs.<name>.topic`, `outputs.<name>.stamped`, ...): name pattern and declaration. */
 export const BINDING_PARAMS = {
   inputTopic: (input: string) => ({ name: `inputs.${input}.topic`, type: 'string', description: `topic of input ${input} (live)` }),
   outputTopic: (output: string) => ({ name: `outputs.${output}.topic`, type: 'string', description: `topic of output ${output} (live)` }),
-  outputStamped: (output: string, stamped: string, plain: string) => ({ name: `outputs.${output}.stamped`, type: 'bool', description: `publish ${stamped} instead of ${plain} (live)` }),
-  outputFrameId: (output: string) => ({ name: `outputs.${output}.frame_id`, type: 'string', description: `header.frame_id of the stamped ${output} (live)` }),
+  outputStamped: (output: string, stamped: string, plain: string) => ({
+    name: `outputs.${output}.stamped`,
+    type: 'bool',
+    description: `publish ${stamped} instead of ${plain} (live)`,
+  }),
+  outputFrameId: (output: string) => ({
+    name: `outputs.${output}.frame_id`,
+    type: 'string',
+    description: `header.frame_id of the stamped ${output} (live)`,
+  }),
 } as const satisfies Record<string, (...names: string[]) => ParamDecl & { name: string }>;
 
 /** `v` as the type the table gives `name` (after the check the declaration states, so the narrowing holds). */
@@ -56,7 +87,11 @@ export function nodeParam<K extends NodeParamName>(params: Parameters, name: K):
 }
 
 /** Declares a per-binding parameter (BINDING_PARAMS) with `value` as its default; returns the value in effect. */
-export function declareBindingParam<T extends ParamType>(params: Parameters, decl: ParamDecl & { name: string; type: T }, value: ValueOf<T>): ValueOf<T> {
+export function declareBindingParam<T extends ParamType>(
+  params: Parameters,
+  decl: ParamDecl & { name: string; type: T },
+  value: ValueOf<T>,
+): ValueOf<T> {
   const v = params.declare({ ...decl, value });
   const bad = checkValue(decl.name, decl, v);
   if (bad) throw new Error(bad);

@@ -17,26 +17,19 @@ import { BRIDGE_DEFAULTS, loadBridge, prepareExtensions, type LoadedBridge } fro
 import { SimClock, WallClock, type Clock } from '../clock.js';
 import { stampedVariant } from '../stamped.js';
 import { createDevice, type Device } from '../devices.js';
-import { MemoryGraph, MemoryTransport } from '../transport/memory.js';
-import { RemapTransport } from '../transport/remap.js';
-import { DdsTransport } from '../transport/dds.js';
-import { RosTransport, type RclnodejsModule } from '../transport/ros.js';
 import type { Transport } from '../transport/transport.js';
-import { LocalParameters, RosParameters, type ParamValue, type Parameters, type SetParametersResult } from './parameters.js';
+import type { ParamValue, Parameters, SetParametersResult } from './parameters.js';
 import { BINDING_PARAMS, SWAP_PARAMS, declareBindingParam, declareNodeParam, nodeParam } from './flux-params.js';
-import { parseRosArgs, resolveTopic, type RosArgs } from './rosargs.js';
+import { parseRosArgs } from './rosargs.js';
+import { findTransport, type TransportName, type TransportOptions } from './transports.js';
 
-export interface FluxNodeOptions {
+export interface FluxNodeOptions extends TransportOptions {
   /** The bridge document (the `bridge` parameter's default). */
   bridge: string;
-  /** ros: rclnodejs on a sourced ROS 2; dds: Flux's own DDS participant (no ROS install); memory: in-process. */
-  transport: 'ros' | 'dds' | 'memory';
+  /** An entry of the transport table (transports.ts): ros, dds, memory. */
+  transport: TransportName;
   /** ROS arguments, with their --ros-args markers (see splitRosArgs). */
   rosArgs?: string[];
-  /** The in-process graph of the memory transport (the simulated robot's, a test's). */
-  graph?: MemoryGraph;
-  /** The rclnodejs module (tests pass a fake); by default imported on first use. */
-  rclnodejs?: RclnodejsModule;
   /** The `backend` parameter's default. */
   backend?: BackendChoice;
   /** Kernel threads of the CPU backend (default: Flux's heuristic). */
@@ -69,7 +62,7 @@ export class FluxNode {
     readonly transport: Transport,
     readonly nodeName: string,
     readonly namespace: string,
-    private readonly args: RosArgs,
+    private readonly resolveName: (topic: string) => string,
     private readonly options: FluxNodeOptions,
     running: Running,
   ) {
@@ -95,7 +88,7 @@ export class FluxNode {
 
   /** A topic's name on the wire: rcl's resolution on ROS, Flux's own (same rules) elsewhere. */
   resolve(topic: string): string {
-    return this.transport instanceof RosTransport ? this.transport.node.resolveTopicName(topic) : resolveTopic(topic, this.args, this.nodeName, this.namespace);
+    return this.resolveName(topic);
   }
 
   /** Resolves when the last requested hot swap has finished (or failed and been undone). */
@@ -105,34 +98,18 @@ export class FluxNode {
 
   static async start(options: FluxNodeOptions): Promise<FluxNode> {
     const log = options.log ?? ((l: string) => console.log(l));
-    const args: RosArgs = parseRosArgs(options.rosArgs ?? []);
-    let transport: Transport;
-    let params: Parameters;
-    let nodeName = args.nodeName ?? 'flux';
-    let namespace = args.namespace ?? '/';
-    if (options.transport === 'ros') {
-      const ros = await RosTransport.open({ module: options.rclnodejs, rosArgs: options.rosArgs ?? [], nodeName: 'flux' });
-      transport = ros;
-      params = new RosParameters(ros.rcl, ros.node);
-      // rcl has applied __node and __ns.
-      nodeName = ros.node.name();
-      namespace = ros.node.namespace() || '/';
-    } else if (options.transport === 'dds') {
-      // No rcl here: names, namespaces and remaps resolve in Flux with rcl's rules, as on the memory transport.
-      const dds = DdsTransport.open({ onDiagnostic: (d) => log(`flux: dds: ${d.message}`), node: { name: nodeName, namespace } });
-      transport = new RemapTransport(dds, (t) => resolveTopic(t, args, nodeName, namespace));
-      params = new LocalParameters(args, nodeName, namespace);
-    } else {
-      transport = new RemapTransport(new MemoryTransport(options.graph ?? new MemoryGraph()), (t) => resolveTopic(t, args, nodeName, namespace));
-      params = new LocalParameters(args, nodeName, namespace);
-    }
+    const rosArgs = options.rosArgs ?? [];
+    const opened = await findTransport(options.transport).open({ ...options, rosArgs, args: parseRosArgs(rosArgs), log });
+    const { transport, params, nodeName, namespace } = opened;
     try {
       const { loaded, backend, useSimTime } = declareParams(params, options);
       const running = await build(loaded, backend, useSimTime, transport, options, log);
-      const node = new FluxNode(params, transport, nodeName, namespace, args, options, running);
+      const node = new FluxNode(params, transport, nodeName, namespace, opened.resolve, options, running);
       params.onChange((changes) => node.onParams(changes));
       running.bridge.start();
-      log(`flux: node ${namespace === '/' ? '' : namespace}/${nodeName} on the ${transport.name} transport, ${describe(running, (t) => node.resolve(t))}`);
+      log(
+        `flux: node ${namespace === '/' ? '' : namespace}/${nodeName} on the ${transport.name} transport, ${describe(running, (t) => node.resolve(t))}`,
+      );
       return node;
     } catch (e) {
       await transport.close();
@@ -153,7 +130,7 @@ export class FluxNode {
     } catch (e) {
       return refuse(e instanceof CircuitError ? e.message : (e as Error).message);
     }
-    let swap = false;
+    let swap: boolean;
     try {
       swap = this.applyLive(changes);
     } catch (e) {
@@ -162,7 +139,12 @@ export class FluxNode {
     }
     if (swap) {
       // The callback answers now; the new engine is built after the parameter is stored.
-      const before = { bridge: this.params.get('bridge'), circuit: this.params.get('circuit'), backend: this.params.get('backend'), use_sim_time: this.params.get('use_sim_time') };
+      const before = {
+        bridge: this.params.get('bridge'),
+        circuit: this.params.get('circuit'),
+        backend: this.params.get('backend'),
+        use_sim_time: this.params.get('use_sim_time'),
+      };
       this.swapping = this.swapping.then(() => new Promise<void>((r) => setImmediate(r))).then(() => this.hotSwap(before));
     }
     return { successful: true, reason: '' };
@@ -202,7 +184,12 @@ export class FluxNode {
       const bridgeFile = nodeParam(this.params, 'bridge');
       const circuit = nodeParam(this.params, 'circuit');
       // A new bridge document brings its own circuit unless the circuit parameter changed with it.
-      loaded = loadBridge(bridgeFile, circuit === before.circuit && bridgeFile !== before.bridge ? undefined : circuit, undefined, circuitText);
+      loaded = loadBridge(
+        bridgeFile,
+        circuit === before.circuit && bridgeFile !== before.bridge ? undefined : circuit,
+        undefined,
+        circuitText,
+      );
     } catch (e) {
       return this.undoSwap(before, e, log);
     }
@@ -212,14 +199,23 @@ export class FluxNode {
     const held = old.bridge.handOverGuard();
     const release = async (bridge: Bridge) => {
       const from = bridge.stats.ticks;
-      for (const end = performance.now() + 5000; bridge.stats.ticks === from && performance.now() < end; ) await new Promise((r) => setTimeout(r, 5));
+      for (const end = performance.now() + 5000; bridge.stats.ticks === from && performance.now() < end;)
+        await new Promise((r) => setTimeout(r, 5));
       await held?.close();
     };
     await old.bridge.stop();
     if (this.closed) return void (await held?.close());
     let next: Running;
     try {
-      next = await build(loaded, nodeParam(this.params, 'backend'), nodeParam(this.params, 'use_sim_time'), this.transport, this.options, log, circuitText);
+      next = await build(
+        loaded,
+        nodeParam(this.params, 'backend'),
+        nodeParam(this.params, 'use_sim_time'),
+        this.transport,
+        this.options,
+        log,
+        circuitText,
+      );
     } catch (e) {
       if (!this.closed) {
         // Its extension nodes stopped with it: start them again, then the loop.
@@ -236,7 +232,8 @@ export class FluxNode {
       return;
     }
     // Live settings follow the parameters as they are now (one may have changed during the build).
-    for (const name of this.params.names()) if (!SWAP_PARAMS.has(name)) applySetting(next.bridge, name, this.params.get(name), (n) => this.params.get(n));
+    for (const name of this.params.names())
+      if (!SWAP_PARAMS.has(name)) applySetting(next.bridge, name, this.params.get(name), (n) => this.params.get(n));
     this.running = next;
     next.bridge.start();
     void release(next.bridge);
@@ -263,7 +260,12 @@ export class FluxNode {
    * built never reaches the file (and a restart finds the file as it was).
    */
   async reloadCircuitFrom(text?: string): Promise<void> {
-    const before = { bridge: this.params.get('bridge'), circuit: this.params.get('circuit'), backend: this.params.get('backend'), use_sim_time: this.params.get('use_sim_time') };
+    const before = {
+      bridge: this.params.get('bridge'),
+      circuit: this.params.get('circuit'),
+      backend: this.params.get('backend'),
+      use_sim_time: this.params.get('use_sim_time'),
+    };
     const old = this.running;
     this.lastSwapError = null;
     this.swapping = this.swapping.then(() => this.hotSwap(before, text));
@@ -311,8 +313,10 @@ function applySetting(b: Bridge, name: string, value: ParamValue, get: (name: st
   else if (name === 'watchdog_ms') b.setWatchdogMs(value as number);
   else if (name.startsWith('inputs.') && field === 'topic') b.setInputTopic(key, value as string);
   else if (name.startsWith('outputs.') && field === 'topic') b.setOutputTopic(key, value as string);
-  else if (name.startsWith('outputs.') && field === 'stamped') b.setOutputStamped(key, value as boolean, get(`outputs.${key}.frame_id`) as string);
-  else if (name.startsWith('outputs.') && field === 'frame_id') b.setOutputStamped(key, get(`outputs.${key}.stamped`) as boolean, value as string);
+  else if (name.startsWith('outputs.') && field === 'stamped')
+    b.setOutputStamped(key, value as boolean, get(`outputs.${key}.frame_id`) as string);
+  else if (name.startsWith('outputs.') && field === 'frame_id')
+    b.setOutputStamped(key, get(`outputs.${key}.stamped`) as boolean, value as string);
 }
 
 function refuse(reason: string): SetParametersResult {
@@ -323,7 +327,10 @@ function refuse(reason: string): SetParametersResult {
  * Declares the node's parameters (flux-params.ts) with the document's and the options' values as
  * defaults, and loads the bridge document (and circuit) they name.
  */
-function declareParams(params: Parameters, options: FluxNodeOptions): { loaded: LoadedBridge; backend: BackendChoice; useSimTime: boolean } {
+function declareParams(
+  params: Parameters,
+  options: FluxNodeOptions,
+): { loaded: LoadedBridge; backend: BackendChoice; useSimTime: boolean } {
   const bridgeFile = declareNodeParam(params, 'bridge', options.bridge);
   let loaded = loadBridge(bridgeFile);
   const circuitFile = declareNodeParam(params, 'circuit', loaded.circuitFile);
@@ -345,9 +352,23 @@ function declareParams(params: Parameters, options: FluxNodeOptions): { loaded: 
   return { loaded, backend, useSimTime };
 }
 
-async function build(loaded: LoadedBridge, backend: BackendChoice, useSimTime: boolean, transport: Transport, options: FluxNodeOptions, log: (l: string) => void, circuitText?: string): Promise<Running> {
+async function build(
+  loaded: LoadedBridge,
+  backend: BackendChoice,
+  useSimTime: boolean,
+  transport: Transport,
+  options: FluxNodeOptions,
+  log: (l: string) => void,
+  circuitText?: string,
+): Promise<Running> {
   // Wired in a worker: a hot swap's build leaves this thread free (transports, dashboard, signals).
-  const engine = await Engine.create(circuitText === undefined ? loaded.circuitFile : loadFlat(loaded.circuitFile, circuitText), { backend, threads: options.threads, gpu: options.gpu, log, wireOffThread: true });
+  const engine = await Engine.create(circuitText === undefined ? loaded.circuitFile : loadFlat(loaded.circuitFile, circuitText), {
+    backend,
+    threads: options.threads,
+    gpu: options.gpu,
+    log,
+    wireOffThread: true,
+  });
   const clock: Clock = useSimTime ? new SimClock(transport) : new WallClock();
   let devices = new Map<string, Device>();
   let bridge: Bridge | undefined;
@@ -357,7 +378,13 @@ async function build(loaded: LoadedBridge, backend: BackendChoice, useSimTime: b
     await Promise.all([...devices.values()].map((d) => d.open()));
     // Extension modules load and every node's options are checked (naming file, line and path) before anything starts.
     const registry = await prepareExtensions(loaded);
-    const config: BridgeConfig = { ...loaded.config, clock, onError: log, devices, extensions: { registry, nodes: loaded.extensions.nodes, dir: loaded.extensions.dir } };
+    const config: BridgeConfig = {
+      ...loaded.config,
+      clock,
+      onError: log,
+      devices,
+      extensions: { registry, nodes: loaded.extensions.nodes, dir: loaded.extensions.dir },
+    };
     bridge = new Bridge(engine, transport, config);
     await bridge.prepare();
     return { loaded, engine, bridge, clock, devices };
@@ -381,7 +408,9 @@ function describe(r: Running, resolve: (topic: string) => string): string {
   return [
     `circuit ${r.loaded.circuitFile} (${net.neurons} neurons, ${net.synapses} synapses), tick ${s.tickHz} Hz, ${r.clock instanceof SimClock ? 'simulated time (/clock)' : 'wall clock'}`,
     ...s.inputs.map((i) => `  in  ${resolve(i.topic)} -> ${i.input}`),
-    ...s.outputs.map((o) => (o.type.startsWith('device ') ? `  out ${o.name} -> ${o.type}` : `  out ${o.name} -> ${resolve(o.topic)} (${o.type})`)),
+    ...s.outputs.map((o) =>
+      o.type.startsWith('device ') ? `  out ${o.name} -> ${o.type}` : `  out ${o.name} -> ${resolve(o.topic)} (${o.type})`,
+    ),
     ...[...r.devices].map(([name, d]) => `  dev ${name}: ${d.describe()}`),
   ].join('\n');
 }
@@ -391,7 +420,12 @@ function describe(r: Running, resolve: (topic: string) => string): string {
  * what it returns and exit, within `limitMs` (launch waits 5 s before escalating; we aim for 2). A
  * second signal, or a shutdown that hangs, exits at once.
  */
-export function exitOnSignals(shutdown: (signal: NodeJS.Signals) => Promise<string>, exit: (code: number) => void = (c) => process.exit(c), limitMs = 1500, log: (l: string) => void = (l) => console.log(l)): () => void {
+export function exitOnSignals(
+  shutdown: (signal: NodeJS.Signals) => Promise<string>,
+  exit: (code: number) => void = (c) => process.exit(c),
+  limitMs = 1500,
+  log: (l: string) => void = (l) => console.log(l),
+): () => void {
   let stopping = false;
   const handler = (signal: NodeJS.Signals) => {
     if (stopping) return exit(130);
@@ -425,7 +459,11 @@ export function exitOnSignals(shutdown: (signal: NodeJS.Signals) => Promise<stri
  * every output's safe value (through the loop's publishers and the guard thread's own channels,
  * synchronously) before the process exits non-zero with the error. Returns the function that removes it.
  */
-export function exitOnFatal(bridge: () => Bridge | null, exit: (code: number) => void = (c) => process.exit(c), log: (l: string) => void = (l) => writeSync(2, l + '\n')): () => void {
+export function exitOnFatal(
+  bridge: () => Bridge | null,
+  exit: (code: number) => void = (c) => process.exit(c),
+  log: (l: string) => void = (l) => writeSync(2, l + '\n'),
+): () => void {
   const handler = (e: unknown, what: string) => {
     try {
       bridge()?.emergencyStop();

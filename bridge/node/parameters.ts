@@ -41,10 +41,13 @@ export interface Parameters {
 /** Whether `value` fits `type`; an integer is accepted for a double (rcl is stricter: write 500.0). */
 export function checkType(name: string, type: ParamType, value: unknown): string | null {
   const ok =
-    type === 'string' ? typeof value === 'string'
-    : type === 'bool' ? typeof value === 'boolean'
-    : type === 'integer' ? Number.isInteger(value)
-    : typeof value === 'number' && Number.isFinite(value);
+    type === 'string'
+      ? typeof value === 'string'
+      : type === 'bool'
+        ? typeof value === 'boolean'
+        : type === 'integer'
+          ? Number.isInteger(value)
+          : typeof value === 'number' && Number.isFinite(value);
   return ok ? null : `parameter ${name} is a ${type}, got ${JSON.stringify(value)}`;
 }
 
@@ -57,12 +60,14 @@ export function checkValue(name: string, decl: ParamDecl, value: unknown): strin
     const low = range.minExclusive ? value <= range.min : value < range.min;
     if (low || (range.max !== undefined && value > range.max)) {
       const want =
-        range.max === undefined && range.min === 0 && range.minExclusive ? `a positive ${range.what}`
-        : `a ${range.what} in ${range.minExclusive ? '(' : '['}${range.min}, ${range.max ?? 'Infinity'}${range.max === undefined ? ')' : ']'}`;
+        range.max === undefined && range.min === 0 && range.minExclusive
+          ? `a positive ${range.what}`
+          : `a ${range.what} in ${range.minExclusive ? '(' : '['}${range.min}, ${range.max ?? 'Infinity'}${range.max === undefined ? ')' : ']'}`;
       return `${name} ${value}: give ${want}`;
     }
   }
-  if (choices && typeof value === 'string' && !choices.includes(value)) return `${name} "${value}": expected ${choices.slice(0, -1).join(', ')} or ${choices.at(-1)}`;
+  if (choices && typeof value === 'string' && !choices.includes(value))
+    return `${name} "${value}": expected ${choices.slice(0, -1).join(', ')} or ${choices.at(-1)}`;
   return null;
 }
 
@@ -120,7 +125,12 @@ export class LocalParameters implements Parameters {
   }
 }
 
-const ROS_TYPE: Record<ParamType, number> = { bool: PARAMETER_TYPE.BOOL, integer: PARAMETER_TYPE.INTEGER, double: PARAMETER_TYPE.DOUBLE, string: PARAMETER_TYPE.STRING };
+const ROS_TYPE: Record<ParamType, number> = {
+  bool: PARAMETER_TYPE.BOOL,
+  integer: PARAMETER_TYPE.INTEGER,
+  double: PARAMETER_TYPE.DOUBLE,
+  string: PARAMETER_TYPE.STRING,
+};
 
 /** ROS 2 parameters of the rclnodejs node. */
 export class RosParameters implements Parameters {

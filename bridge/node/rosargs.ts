@@ -29,7 +29,14 @@ export interface RosArgs {
 }
 
 const FLAGS_WITH_VALUE = new Set(['--params-file', '-e', '--enclave', '--log-level', '--log-config-file', '--log-file-name']);
-const FLAGS_ALONE = new Set(['--enable-rosout-logs', '--disable-rosout-logs', '--enable-stdout-logs', '--disable-stdout-logs', '--enable-external-lib-logs', '--disable-external-lib-logs']);
+const FLAGS_ALONE = new Set([
+  '--enable-rosout-logs',
+  '--disable-rosout-logs',
+  '--enable-stdout-logs',
+  '--disable-stdout-logs',
+  '--enable-external-lib-logs',
+  '--disable-external-lib-logs',
+]);
 
 /** Splits argv into the program's own arguments and the ROS ones (with their --ros-args markers). */
 export function splitRosArgs(argv: string[]): { own: string[]; ros: string[] } {
@@ -77,7 +84,8 @@ export function parseRosArgs(ros: string[]): RosArgs {
         if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(r.value)) throw new RosArgsError(`${a} ${r.name}:=${r.value}: not a valid node name`);
         out.nodeName = r.value;
       } else if (r.name === '__ns') {
-        if (!/^\/([A-Za-z_][A-Za-z0-9_]*(\/[A-Za-z_][A-Za-z0-9_]*)*)?$/.test(r.value)) throw new RosArgsError(`${a} __ns:=${r.value}: a namespace is absolute, like /robot1`);
+        if (!/^\/([A-Za-z_][A-Za-z0-9_]*(\/[A-Za-z_][A-Za-z0-9_]*)*)?$/.test(r.value))
+          throw new RosArgsError(`${a} __ns:=${r.value}: a namespace is absolute, like /robot1`);
         out.namespace = r.value;
       } else {
         if (!NAME.test(r.name) || !NAME.test(r.value)) throw new RosArgsError(`${a} ${r.name}:=${r.value}: not a valid topic name`);
@@ -148,7 +156,13 @@ export function paramsForNode(file: string, nodeName: string, namespace: string)
   const fqn = expandTopic(nodeName, nodeName, namespace);
   const out: Record<string, unknown> = {};
   for (const [key, section] of Object.entries(doc as Record<string, unknown>)) {
-    const matches = key === '/**' || key === '**' || key === nodeName || key === fqn || key === `/${nodeName}` || (key.endsWith('/**') && fqn.startsWith(key.slice(0, -2)));
+    const matches =
+      key === '/**' ||
+      key === '**' ||
+      key === nodeName ||
+      key === fqn ||
+      key === `/${nodeName}` ||
+      (key.endsWith('/**') && fqn.startsWith(key.slice(0, -2)));
     if (!matches) continue;
     const p = (section as { ros__parameters?: unknown } | null)?.ros__parameters;
     if (!p || typeof p !== 'object') throw new RosArgsError(`${file}: /${key}: expected ros__parameters`);
