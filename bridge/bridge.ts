@@ -1095,8 +1095,11 @@ export class Bridge {
       return;
     }
     // What the dashboard shows (one object per output, rewritten: no garbage per publish).
-    if (out.last) (out.last.values = values), (out.last.safe = safe), (out.last.at = this.clock());
-    else out.last = { values, safe, at: this.clock() };
+    if (out.last) {
+      out.last.values = values;
+      out.last.safe = safe;
+      out.last.at = this.clock();
+    } else out.last = { values, safe, at: this.clock() };
     this.stats.published++;
     if (safe) this.stats.safePublished++;
   }

@@ -64,7 +64,10 @@ export class WallClock implements Clock {
 
   close(): void {
     this.closed = true;
-    for (const e of this.timers) (clearTimeout(e.t), e.r());
+    for (const e of this.timers) {
+      clearTimeout(e.t);
+      e.r();
+    }
     this.timers.clear();
   }
 }

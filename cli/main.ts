@@ -223,7 +223,7 @@ function addRun(program: Command, rosArgs: string[]): void {
     .option('--duration <time>', 'stop after this long (e.g. 10s; simulated time with --sim); default: until a signal', time)
     .option(
       '--dashboard <address>',
-      "the dashboard's host:port (default with --ros and --sim: 127.0.0.1:8765, a free port if taken; " +
+      "the dashboard's host:port (default with --sim and any transport but memory: 127.0.0.1:8765, a free port if taken; " +
         'any host but loopback needs the token it prints)',
     )
     .option('--no-dashboard', 'do not start the dashboard')

@@ -160,7 +160,7 @@ export class ExtensionHost<C extends ExtensionContext = ExtensionContext> {
       await this.attach(node, inst);
     } catch (e) {
       if (this.nodes.get(spec.name) === node) this.nodes.delete(spec.name);
-      throw new Error(`extension node ${spec.name} (${spec.type}) failed to start: ${(e as Error).message}`);
+      throw new Error(`extension node ${spec.name} (${spec.type}) failed to start: ${(e as Error).message}`, { cause: e });
     }
   }
 

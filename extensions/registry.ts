@@ -47,7 +47,7 @@ export class ExtensionRegistry<C extends ExtensionContext = ExtensionContext> {
     try {
       validate = ajv.compile({ ...e.options, $id: undefined });
     } catch (err) {
-      throw new Error(`${where}: its options schema does not compile: ${(err as Error).message}`);
+      throw new Error(`${where}: its options schema does not compile: ${(err as Error).message}`, { cause: err });
     }
     this.types.set(e.name, { extension: e, module, exportPath });
     this.validators.set(e.name, validate);
@@ -82,7 +82,7 @@ export class ExtensionRegistry<C extends ExtensionContext = ExtensionContext> {
     try {
       mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
     } catch (e) {
-      throw new Error(`extension module ${spec} (${file}) failed to load: ${(e as Error).message}`);
+      throw new Error(`extension module ${spec} (${file}) failed to load: ${(e as Error).message}`, { cause: e });
     }
     const [exportName, value] = 'extensions' in mod ? ['extensions', mod.extensions] : ['default', mod.default];
     if (value === undefined) throw new Error(`extension module ${spec}: it exports neither a default extension nor \`extensions\``);

@@ -2,7 +2,7 @@
 // firmware (node-pixel's StandardFirmata-derived Uno build) over I2C in simavr. The harness
 // (tests/fixtures/simavr/harness.c) emulates the MPU-6050 on the AVR's TWI bus: the firmware's own
 // Wire code wakes it and reads its registers; the test sets the raw register values.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,7 +10,8 @@ import { IMU_FIELD_NAMES } from '../bridge/device-schema.js';
 import { loadBridge } from '../bridge/config.js';
 import { IMU_FIELDS, openBoard, type ArduinoBoard, type BoardConfig, type ImuField } from '../drivers/johnny-five/board.js';
 import { simavrUnavailable, startUno, type ImuRaw, type SimUno } from './fixtures/arduino.js';
-import { example, libraryCircuit } from './helpers.js';
+import { untyped } from './fixtures/hostile.js';
+import { libraryCircuit } from './helpers.js';
 import { requires } from './requirements.js';
 
 const missing = simavrUnavailable();
@@ -84,7 +85,7 @@ describe('IMU declarations in bridge documents', () => {
 
   it('the schema and the driver agree on the fields; a board opened from code checks them too', () => {
     expect(IMU_FIELD_NAMES).toEqual([...IMU_FIELDS]);
-    const bad = (input: Record<string, unknown>) => () => openBoard({ id: 'b', port: '/nonexistent', inputs: { tilt: input as never } });
+    const bad = (input: Record<string, unknown>) => () => openBoard({ id: 'b', port: '/nonexistent', inputs: { tilt: untyped(input) } });
     expect(bad({ kind: 'imu', controller: 'MPU6050', field: 'pitch' })).toThrow(/board b: input tilt: no IMU field "pitch"/);
     expect(bad({ kind: 'imu', controller: 'LSM9DS1', field: 'gyroX' })).toThrow(/input tilt: IMU controller "LSM9DS1" is not supported/);
     expect(bad({ kind: 'imu', controller: 'MPU6050', field: 'gyroX', address: 0x1d })).toThrow(/0x68 or 0x69, not 29/);

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FluxNode } from '../bridge/node/node.js';
 import { simavrUnavailable, startUno, type SimUno } from './fixtures/arduino.js';
-import { example, libraryCircuit } from './helpers.js';
+import { libraryCircuit } from './helpers.js';
 import { requires } from './requirements.js';
 
 const missing = simavrUnavailable();

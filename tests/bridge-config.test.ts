@@ -25,7 +25,7 @@ describe('bridge documents', () => {
     expect(b.config.inputs[0].encoder).toEqual({ kind: 'current', min: 1, max: 0.15, currentMin: 0, currentMax: 1 });
     expect(b.config.outputs[0].rateHz).toBe(50);
     const transport = new MemoryTransport();
-    const engine = new Engine(loadFlat(b.circuitFile)) as unknown as Engine<Backend>;
+    const engine = new Engine<Backend>(loadFlat(b.circuitFile));
     // Its topics are relative: resolved as for a node in the root namespace (scan -> /scan).
     const bridge = new Bridge(engine, new RemapTransport(transport, (t) => expandTopic(t, 'flux', '/')), b.config);
     const scan = createCodec('sensor_msgs/msg/LaserScan');

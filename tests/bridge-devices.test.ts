@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { FluxNode } from '../bridge/node/node.js';
 import { loadBridge } from '../bridge/config.js';
 import { CircuitError } from '../engine/circuit/errors.js';
-import { ROOT, example, libraryCircuit } from './helpers.js';
+import { ROOT, libraryCircuit } from './helpers.js';
 import { ptyPair } from './fixtures/pty.js';
 import { requires } from './requirements.js';
 

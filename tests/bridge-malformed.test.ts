@@ -41,7 +41,7 @@ afterEach(async () => {
 
 function rig() {
   const transport = new MemoryTransport();
-  const engine = new Engine(loadFlat(libraryCircuit('braitenberg/braitenberg'))) as unknown as Engine<Backend>;
+  const engine = new Engine<Backend>(loadFlat(libraryCircuit('braitenberg/braitenberg')));
   const bridge = new Bridge(engine, transport, config());
   const scan = createCodec('sensor_msgs/msg/LaserScan');
   const qos = { ...SENSOR_QOS, reliability: 'reliable' as const };
@@ -90,7 +90,15 @@ describe('input decoding is bounded per turn of the event loop (D10)', () => {
   it('a flood of samples in one turn costs a few decodes: the first four at once, then only the newest, in the next turn', async () => {
     const transport = new MemoryTransport();
     const counts: Record<string, number> = { received: 0, malformed: 0, superseded: 0 };
-    const ctx = { name: 'flood', dir: '.', log: () => undefined, transport, count: (what: string, n = 1) => (counts[what] = (counts[what] ?? 0) + n) } as unknown as IoContext;
+    const ctx: IoContext = {
+      name: 'flood',
+      dir: '.',
+      log: () => undefined,
+      transport,
+      count: (what, n = 1) => {
+        counts[what] = (counts[what] ?? 0) + n;
+      },
+    };
     const node = rosTopicIn.create({ topic: '/scan', type: 'sensor_msgs/msg/LaserScan', path: 'ranges[0]' }, ctx);
     const seen: unknown[] = [];
     const sub = node.outputs!.value.subscribe((v) => seen.push(v));

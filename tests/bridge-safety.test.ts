@@ -17,7 +17,7 @@ const rate = { kind: 'rate' as const, tau: 100, rateMax: 100, min: 0, max: 1 };
 
 function rig(extra: Partial<BridgeConfig> = {}) {
   const transport = new MemoryTransport();
-  const engine = new Engine(loadFlat(libraryCircuit('braitenberg/braitenberg'))) as unknown as Engine<Backend>;
+  const engine = new Engine<Backend>(loadFlat(libraryCircuit('braitenberg/braitenberg')));
   const errors: string[] = [];
   const proximity = { kind: 'current' as const, min: 2, max: 0.2, currentMax: 1 };
   const bridge = new Bridge(engine, transport, {

@@ -8,7 +8,7 @@ import { Bridge, type BridgeConfig } from '../bridge/bridge.js';
 import { MemoryTransport } from '../bridge/transport/memory.js';
 import { SENSOR_QOS, DEFAULT_QOS } from '../bridge/transport/transport.js';
 import { createCodec } from '../bridge/codec/cdr.js';
-import { example, libraryCircuit, EVENTUALLY } from './helpers.js';
+import { libraryCircuit, EVENTUALLY } from './helpers.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const rate = { kind: 'rate' as const, tau: 100, rateMax: 100, min: 0, max: 1 };
@@ -37,10 +37,11 @@ function config(): BridgeConfig {
   };
 }
 
-function rig() {
+/** `onError`: where the bridge reports failures (stderr when left out). */
+function rig(onError?: (message: string) => void) {
   const transport = new MemoryTransport();
-  const engine = new Engine(loadFlat(libraryCircuit('braitenberg/braitenberg'))) as unknown as Engine<Backend>;
-  const bridge = new Bridge(engine, transport, config());
+  const engine = new Engine<Backend>(loadFlat(libraryCircuit('braitenberg/braitenberg')));
+  const bridge = new Bridge(engine, transport, { ...config(), onError });
   const scan = createCodec('sensor_msgs/msg/LaserScan');
   const twist = createCodec('geometry_msgs/msg/Twist');
   const pub = transport.advertise('/scan', 'sensor_msgs/msg/LaserScan', { ...SENSOR_QOS, reliability: 'reliable' });
@@ -143,9 +144,8 @@ describe('bridge (memory transport, Braitenberg circuit)', () => {
   });
 
   it('a failing engine step (a lost GPU) sends the outputs safe and is reported; the loop survives and drives again', async () => {
-    const r = rig();
     const errors: string[] = [];
-    (r.bridge as unknown as { config: { onError?: (m: string) => void } }).config.onError = (m) => errors.push(m);
+    const r = rig((m) => errors.push(m));
     cleanup = () => r.bridge.stop();
     r.bridge.start();
     await driveUntil(r.send, [3, 3, 3, 3, 0.3, 0.3, 0.3, 0.3], () => expect(r.cmds.at(-1)?.x).toBeGreaterThan(0));
@@ -215,7 +215,7 @@ describe('bridge on simulated time (/clock)', () => {
   it('the engine never runs ahead of /clock, catches up when it jumps, and pauses with it', async () => {
     const { SimClock } = await import('../bridge/clock.js');
     const transport = new MemoryTransport();
-    const engine = new Engine(loadFlat(libraryCircuit('braitenberg/braitenberg'))) as unknown as Engine<Backend>;
+    const engine = new Engine<Backend>(loadFlat(libraryCircuit('braitenberg/braitenberg')));
     const clock = new SimClock(transport);
     const cfg = { ...config(), clock, watchdogMs: 50 };
     const bridge = new Bridge(engine, transport, cfg);

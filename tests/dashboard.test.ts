@@ -56,6 +56,8 @@ let loop: ClosedLoop;
 let dash: Dashboard;
 let browser: Browser;
 let page: Page;
+/** The page's uncaught errors since it opened. */
+const pageErrors: string[] = [];
 let running: Promise<void>;
 
 async function shot(name: string): Promise<void> {
@@ -92,9 +94,7 @@ describe.runIf(runBrowser)('dashboard in headless Chromium', () => {
     dash = await startDashboard({ node: loop.node, sim: loop.sim, port: 0 });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
     page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    (page as unknown as { errors: string[] }).errors = errors;
+    page.on('pageerror', (e) => pageErrors.push(e.message));
   }, 60_000);
 
   afterAll(async () => {
@@ -118,7 +118,7 @@ describe.runIf(runBrowser)('dashboard in headless Chromium', () => {
     expect(await page.getByTestId('module-osc').count()).toBeGreaterThan(0);
     // The arena view follows the simulated robot.
     await expect.poll(() => text('robot'), { timeout: 3000 }).toMatch(/pose \(/);
-    expect((page as unknown as { errors: string[] }).errors).toEqual([]);
+    expect(pageErrors).toEqual([]);
     await shot('loaded');
   });
 

@@ -70,7 +70,7 @@ describe.runIf(run)('DDS on the wire: Flux and real DDS peers', () => {
         await until(() => pub.matched() > 0, 15_000, `${kind} to match Flux's writer`);
         // The reader's side matches too before the first sample (see the fixture's header).
         await peer.matched;
-        for (let i = 0; i < n; i++) pub.publish(codec.encode(peerMessage(type, i) as unknown as Record<string, unknown>));
+        for (let i = 0; i < n; i++) pub.publish(codec.encode(peerMessage(type, i)));
         expect(await pub.flush(20_000)).toBe(true);
         const lines = await peer.done(30_000);
         const samples = lines.filter((l) => l.type === type).map(({ at: _at, ...rest }) => rest);

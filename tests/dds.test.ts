@@ -112,9 +112,10 @@ describe.skipIf(why !== null && process.env.CI !== 'true')('DDS transport betwee
   it('carries a 4 MiB Image and a 16 MiB sample from another process intact (fragmented on the wire)', async () => {
     const t = transport();
     const image = createCodec('sensor_msgs/msg/Image');
-    const images: { data: Uint8Array; width: number; step: number }[] = [];
+    type DecodedImage = { data: Uint8Array; width: number; step: number };
+    const images: DecodedImage[] = [];
     const raws: Uint8Array[] = [];
-    t.subscribe('/dds_test/image', 'sensor_msgs/msg/Image', DEFAULT_QOS, (b) => images.push(image.decode(b) as never));
+    t.subscribe('/dds_test/image', 'sensor_msgs/msg/Image', DEFAULT_QOS, (b) => images.push(image.decode(b) as DecodedImage));
     t.subscribe('/dds_test/raw', 'std_msgs/msg/UInt8MultiArray', DEFAULT_QOS, (b) => raws.push(b.slice()));
     const a = peer('pub', '/dds_test/image', 'sensor_msgs/msg/Image', '2', 'image4');
     const b = peer('pub', '/dds_test/raw', 'std_msgs/msg/UInt8MultiArray', '1', 'raw16');

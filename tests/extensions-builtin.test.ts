@@ -7,9 +7,14 @@ import { Ajv } from 'ajv';
 import { readFileSync, writeFileSync, existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Subject } from 'rxjs';
-import type { ComputeExtension, ComputeInstance, Extension, ExtensionContext, OutputExtension, PortValue } from '../extensions/api.js';
-import { BUILTIN_EXTENSIONS, lowpass, highpass, movingAverage, pid, gain, lookup, threshold, recorder } from '../extensions/builtin/index.js';
-import { readColumnar } from '../extensions/builtin/recorder.js';
+import type { ComputeExtension, ComputeInstance, Extension, ExtensionContext, PortValue } from '../extensions/api.js';
+import { BUILTIN_EXTENSIONS } from '../extensions/builtin/index.js';
+import { lowpass, highpass, movingAverage } from '../extensions/builtin/filters.js';
+import { pid } from '../extensions/builtin/pid.js';
+import { gain } from '../extensions/builtin/arith.js';
+import { lookup } from '../extensions/builtin/lookup.js';
+import { threshold } from '../extensions/builtin/threshold.js';
+import { readColumnar, recorder } from '../extensions/builtin/recorder.js';
 import { tempDir } from './helpers.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -25,16 +30,16 @@ function ctxOf(dir = tempDir('flux-ext-')): ExtensionContext & { logs: string[] 
   return { name: 'node1', dir, logs, log: (l: string) => logs.push(l) };
 }
 
-/** Options as the runtime gives them: validated by ajv with defaults filled in. */
-function validated(ext: Extension, options: Record<string, unknown>): Record<string, unknown> {
-  const v = new Ajv({ strict: true, useDefaults: true, allErrors: true }).compile(ext.options);
-  const o = structuredClone(options);
+/** Options as the runtime gives them: validated by ajv with defaults filled in (ajv's check is the type guard). */
+function validated<O>(ext: Extension<O>, options: Record<string, unknown>): O {
+  const v = new Ajv({ strict: true, useDefaults: true, allErrors: true }).compile<O>(ext.options);
+  const o: unknown = structuredClone(options);
   if (!v(o)) throw new Error(`${ext.name}: ${JSON.stringify(v.errors)}`);
   return o;
 }
 
-function make(ext: ComputeExtension<any>, options: Record<string, unknown>, ctx = ctxOf()): ComputeInstance {
-  return ext.create(validated(ext as Extension, options), ctx);
+function make<O>(ext: ComputeExtension<O>, options: Record<string, unknown>, ctx = ctxOf()): ComputeInstance {
+  return ext.create(validated(ext, options), ctx);
 }
 
 /** Steps a single-input node (port x) and returns output y (NaN where the node left it out). */
@@ -107,7 +112,7 @@ describe('built-in extensions: definitions and options schemas', () => {
       for (const [k, v] of Object.entries(e.defaults ?? {})) if (!(k in GOOD[e.name])) expect(o[k], `${e.name}.${k}`).toEqual(v);
       const withDefaults = Object.entries(e.options.properties as Record<string, { default?: unknown }>).filter(([, p]) => p.default !== undefined);
       expect(Object.keys(e.defaults ?? {}).sort(), e.name).toEqual(withDefaults.map(([k]) => k).sort());
-      expect(() => (e as Extension<Record<string, unknown>>).create(o as never, ctxOf()), e.name).not.toThrow();
+      expect(() => e.create(o, ctxOf()), e.name).not.toThrow();
     }
     expect(validated(pid, {})).toEqual({ kp: 1, ki: 0, kd: 0, anti_windup: 'back_calculation', derivative_cutoff: 0 });
     expect(validated(threshold, { on: 1, off: 0 })).toEqual({ on: 1, off: 0, high: 1, low: 0, initial: 'low' });
@@ -130,7 +135,7 @@ describe('built-in extensions: definitions and options schemas', () => {
 
   it('create() refuses values that would give NaN even when the schema is bypassed, naming the option', () => {
     const ctx = ctxOf();
-    const create = (e: Extension, o: Record<string, unknown>) => () => (e as Extension<Record<string, unknown>>).create(o as never, ctx);
+    const create = (e: Extension, o: Record<string, unknown>) => () => e.create(o, ctx);
     expect(create(lowpass, { cutoff: -1 })).toThrow(/lowpass: option "cutoff" must be > 0, got -1/);
     expect(create(lowpass, { cutoff: NaN })).toThrow(/option "cutoff" must be a finite number/);
     expect(create(highpass, { cutoff: Infinity })).toThrow(/highpass: option "cutoff"/);
@@ -497,7 +502,7 @@ describe('threshold', () => {
 // ---------------------------------------------------------------------------------------------
 
 function recorderWith(options: Record<string, unknown>, ctx = ctxOf()) {
-  const r = (recorder as OutputExtension<any>).create(validated(recorder, options), ctx);
+  const r = recorder.create(validated(recorder, options), ctx);
   return { r, ctx };
 }
 

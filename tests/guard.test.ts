@@ -62,7 +62,7 @@ function lateDevice(fd: number): Device & { connected: boolean; writes: Record<s
 }
 
 function bridgeWith(device: Device): Bridge {
-  const engine = new Engine(loadFlat(libraryCircuit('braitenberg/braitenberg'))) as unknown as Engine<Backend>;
+  const engine = new Engine<Backend>(loadFlat(libraryCircuit('braitenberg/braitenberg')));
   const rate = { kind: 'rate' as const, tau: 100, rateMax: 100, min: 0, max: 1 };
   const bridge = new Bridge(engine, new MemoryTransport(), {
     tickHz: 500,
@@ -157,7 +157,7 @@ describe('the guard thread', () => {
     const seen: number[] = [];
     const f64 = createCodec('std_msgs/msg/Float64');
     watcher.subscribe('/aux', 'std_msgs/msg/Float64', { reliability: 'reliable', durability: 'volatile', depth: 100 }, (b) => seen.push((f64.decode(b) as { data: number }).data));
-    const engine = new Engine(loadFlat(loaded.circuitFile)) as unknown as Engine<Backend>;
+    const engine = new Engine<Backend>(loadFlat(loaded.circuitFile));
     const bridge = new Bridge(engine, transport, { ...loaded.config, onError: () => undefined, extensions: { registry, nodes: loaded.extensions.nodes, dir } });
     cleanups.push(() => bridge.stop());
     await bridge.prepare();

@@ -57,7 +57,9 @@ describe('hostile clients against the running demo robot', () => {
       const t = setTimeout(() => reject(new Error(`no dashboard line in 20 s: ${out}`)), 20_000);
       const look = () => {
         const r = /flux: dashboard: http:\/\/127\.0\.0\.1:(\d+)\/\?token=([A-Za-z0-9_-]+)/.exec(out);
-        if (r) (clearTimeout(t), resolve(r));
+        if (!r) return;
+        clearTimeout(t);
+        resolve(r);
       };
       child!.stdout!.on('data', look);
       look();

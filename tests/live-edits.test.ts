@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { Engine, loadCircuit, type Edit } from '../engine/engine.js';
 import { loadFlat } from '../engine/circuit/resolve.js';
 import { CircuitError } from '../engine/circuit/errors.js';
+import { untyped } from './fixtures/hostile.js';
 
 const DIR = mkdtempSync(join(tmpdir(), 'flux-live-'));
 
@@ -388,7 +389,7 @@ describe('invalid edits', () => {
     ],
     [
       'schema-invalid add_projection',
-      { op: 'add_projection', name: 'x', projection: { source: 'busy', target: 'quiet', connectivity: { type: 'fixed_probability' }, weight: 1, synapse: { type: 'current', receptor: 'excitatory' } } as never },
+      { op: 'add_projection', name: 'x', projection: untyped({ source: 'busy', target: 'quiet', connectivity: { type: 'fixed_probability' }, weight: 1, synapse: { type: 'current', receptor: 'excitatory' } }) },
     ],
     [
       'add_projection onto a Poisson population',
@@ -406,7 +407,7 @@ describe('invalid edits', () => {
     ['remove_population while used', { op: 'remove_population', name: 'drive' }],
     ['remove a missing population', { op: 'remove_population', name: 'nope', cascade: true }],
     ['remove a missing projection', { op: 'remove_projection', name: 'nope' }],
-    ['unknown op', { op: 'rewire_everything' } as unknown as Edit],
+    ['unknown op', untyped({ op: 'rewire_everything' })],
   ];
 
   for (const [label, edit] of INVALID) {
@@ -459,7 +460,7 @@ describe('invalid edits', () => {
 
   it('the error of an invalid add_population names the edit and the path in it', () => {
     const e = engineOf(CIRCUIT);
-    const err = rejects(e, { op: 'add_population', name: 'x', population: { model: 'lif', size: 3, extra: 1 } as never });
+    const err = rejects(e, { op: 'add_population', name: 'x', population: untyped({ model: 'lif', size: 3, extra: 1 }) });
     expect(err.issues).toEqual([expect.objectContaining({ file: '<live edit>', path: '/population/extra' })]);
   });
 });
@@ -523,9 +524,9 @@ describe('inherited property names (issue 16, D6)', () => {
 
   it('names that are not strings are refused, not coerced', () => {
     const e = engineOf(CIRCUIT);
-    expect(() => e.apply({ op: 'set_param', population: ['quiet'] as unknown as string, param: 'tau_m', value: '5 ms' })).toThrow(CircuitError);
-    expect(() => e.apply({ op: 'set_param', population: 'quiet', param: ['tau_m'] as unknown as string, value: '5 ms' })).toThrow(CircuitError);
-    expect(() => e.apply({ op: 'remove_projection', name: { toString: () => 'd2t' } as unknown as string })).toThrow(CircuitError);
+    expect(() => e.apply({ op: 'set_param', population: untyped(['quiet']), param: 'tau_m', value: '5 ms' })).toThrow(CircuitError);
+    expect(() => e.apply({ op: 'set_param', population: 'quiet', param: untyped(['tau_m']), value: '5 ms' })).toThrow(CircuitError);
+    expect(() => e.apply({ op: 'remove_projection', name: untyped({ toString: () => 'd2t' }) })).toThrow(CircuitError);
     expect(e.circuit.projections.map((p) => p.name)).toContain('d2t');
   });
 });

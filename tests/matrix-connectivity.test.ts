@@ -44,7 +44,11 @@ function csrOf(m: number[][]): { rowPtr: number[]; targets: number[]; weights: n
   const targets: number[] = [];
   const weights: number[] = [];
   for (let j = 0; j < cols; j++) {
-    for (let i = 0; i < rows; i++) if (m[i][j] !== 0) targets.push(i), weights.push(Math.fround(m[i][j]));
+    for (let i = 0; i < rows; i++) {
+      if (m[i][j] === 0) continue;
+      targets.push(i);
+      weights.push(Math.fround(m[i][j]));
+    }
     rowPtr.push(targets.length);
   }
   return { rowPtr, targets, weights };
@@ -300,7 +304,7 @@ describe('matrix and list connectivity on every backend', () => {
   it('CPU with WebAssembly kernels: bit-identical spikes, state and weights to the TypeScript kernels', async () => {
     const js = await runOn(await Engine.create(flatOf(CIRCUIT), { backend: 'cpu', kernels: 'js' }));
     const wasmEngine = await Engine.create(flatOf(CIRCUIT), { backend: 'cpu', kernels: 'wasm' });
-    expect((wasmEngine.backend as unknown as { kernels: string }).kernels).toBe('wasm');
+    expect(wasmEngine.backend).toMatchObject({ kernels: 'wasm' });
     const wasm = await runOn(wasmEngine);
     wasmEngine.dispose();
     console.log(`matrix circuit, 300 ms: drv ${js.drv.length} spikes, n ${js.n.length} spikes (TypeScript and WebAssembly kernels)`);

@@ -44,8 +44,8 @@ afterEach(async () => {
 
 describe('add_projection wired off the loop thread', () => {
   it('gives exactly the synapses and weights of wiring on the thread', async () => {
-    const a = new Engine(flat()) as unknown as Engine<Backend>;
-    const b = new Engine(flat()) as unknown as Engine<Backend>;
+    const a = new Engine<Backend>(flat());
+    const b = new Engine<Backend>(flat());
     cleanups.push(() => a.dispose(), () => b.dispose());
     a.apply(edit);
     const prepared = await b.prepare(edit);
@@ -58,7 +58,7 @@ describe('add_projection wired off the loop thread', () => {
   });
 
   it('uses the prepared wiring only while the circuit gives the projection the same inputs', async () => {
-    const e = new Engine(flat()) as unknown as Engine<Backend>;
+    const e = new Engine<Backend>(flat());
     cleanups.push(() => e.dispose());
     const prepared = (await e.prepare(edit))!;
     // Marked weights: seeing them proves the prepared arrays were the ones taken.
@@ -66,7 +66,7 @@ describe('add_projection wired off the loop thread', () => {
     e.apply(edit, prepared);
     expect(Array.from(await e.backend.readWeights('extra')).every((w) => w === 7)).toBe(true);
 
-    const f = new Engine(flat()) as unknown as Engine<Backend>;
+    const f = new Engine<Backend>(flat());
     cleanups.push(() => f.dispose());
     const stale = (await f.prepare(edit))!;
     stale.compiled.weights.fill(7);
@@ -79,7 +79,7 @@ describe('add_projection wired off the loop thread', () => {
   });
 
   it('an invalid edit is refused by prepare as by apply, naming the path', async () => {
-    const e = new Engine(flat()) as unknown as Engine<Backend>;
+    const e = new Engine<Backend>(flat());
     cleanups.push(() => e.dispose());
     await expect(e.prepare({ ...edit, projection: { ...(edit as { projection: object }).projection, source: 'nowhere' } } as Edit)).rejects.toThrow(/nowhere/);
     expect(e.circuit.projections.some((p) => p.name === 'extra')).toBe(false);
@@ -93,7 +93,7 @@ describe('add_projection wired off the loop thread', () => {
     await session.apply({ op: 'add_population', name: 'big_b', population: { model: 'lif', size: 2000 } });
     const dense: Edit = { op: 'add_projection', name: 'dense', projection: { source: 'big_a', target: 'big_b', connectivity: { type: 'fixed_probability', p: 0.5 }, weight: { uniform: { low: '0.1 nS', high: '0.2 nS' } }, synapse: { type: 'conductance', receptor: 'excitatory' } } };
     // The same wiring on this thread, for comparison: how long the loop would have stood still.
-    const here = new Engine(node.engine.flat) as unknown as Engine<Backend>;
+    const here = new Engine<Backend>(node.engine.flat);
     const h0 = performance.now();
     here.apply(dense);
     const onThreadMs = performance.now() - h0;
@@ -128,7 +128,7 @@ describe('add_projection wired off the loop thread', () => {
     );
     // The same circuit wired on this thread, for comparison.
     const h0 = performance.now();
-    const here = new Engine(loadFlat(circuit, bigger)) as unknown as Engine<Backend>;
+    const here = new Engine<Backend>(loadFlat(circuit, bigger));
     const onThreadMs = performance.now() - h0;
     const hereSynapses = here.backend.synapseCount('dense');
     here.dispose();

@@ -8,7 +8,7 @@
 //     within 5 standard deviations.
 // New models in engine/models/registry.ts are picked up by the model sections without edits here.
 // Under CI=true a missing adapter fails the run; elsewhere the suite is skipped with a message.
-import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { describe, it, expect } from 'vitest';
 import { Engine } from '../engine/engine.js';
 import type { Backend } from '../engine/backends/backend.js';
 import { acquireGpu, type GpuContext } from '../engine/backends/webgpu/gpu.js';
@@ -73,7 +73,10 @@ function expectClose(gpu: ArrayLike<number>, cpu: ArrayLike<number>, what: strin
   let at = -1;
   for (let i = 0; i < cpu.length; i++) {
     const err = Math.abs(gpu[i] - cpu[i]) - rel * Math.abs(cpu[i]);
-    if (err > worst) (worst = err), (at = i);
+    if (err > worst) {
+      worst = err;
+      at = i;
+    }
   }
   expect(worst, `${what}: index ${at} gpu ${gpu[at]} cpu ${cpu[at]}`).toBeLessThanOrEqual(abs);
 }

@@ -2,7 +2,7 @@
 // makes the cue's synapses onto it grow and that action win; without reward nothing is learned.
 import { describe, it, expect } from 'vitest';
 import { Engine } from '../engine/engine.js';
-import { example, libraryCircuit } from './helpers.js';
+import { libraryCircuit } from './helpers.js';
 
 function train(rewardLeft: boolean, seconds: number) {
   const e = Engine.fromFile(libraryCircuit('reward-learning/reward-learning'));

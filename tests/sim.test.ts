@@ -141,10 +141,16 @@ describe('simulated robot: motion, odometry and the transport', () => {
 
   it('counts a drive into a wall as one collision; the wall stops the robot', async () => {
     const s = await sim({ size: 2, start: { x: 0, y: 0, yaw: 0 } }); // east wall's face at x = 1
-    for (let k = 0; k < 100; k++) (s.command(0.3, 0), s.step(20)); // 2 s: 0.6 m, still clear
+    for (let k = 0; k < 100; k++) { // 2 s: 0.6 m, still clear
+      s.command(0.3, 0);
+      s.step(20);
+    }
     expect(s.collisions).toBe(0);
     expect(s.collided).toBe(false);
-    for (let k = 0; k < 150; k++) (s.command(0.3, 0), s.step(20)); // 3 s more: it reaches the wall and pushes
+    for (let k = 0; k < 150; k++) { // 3 s more: it reaches the wall and pushes
+      s.command(0.3, 0);
+      s.step(20);
+    }
     expect(s.collisions).toBe(1);
     expect(s.collided).toBe(true);
     expect(s.touching).toBe(true);
@@ -154,9 +160,15 @@ describe('simulated robot: motion, odometry and the transport', () => {
     expect(hit.time).toBeGreaterThan(2.5);
     expect(hit.time).toBeLessThan(3.5);
     // Back off and hit it again: a second collision.
-    for (let k = 0; k < 50; k++) (s.command(-0.3, 0), s.step(20));
+    for (let k = 0; k < 50; k++) {
+      s.command(-0.3, 0);
+      s.step(20);
+    }
     expect(s.touching).toBe(false);
-    for (let k = 0; k < 75; k++) (s.command(0.3, 0), s.step(20));
+    for (let k = 0; k < 75; k++) {
+      s.command(0.3, 0);
+      s.step(20);
+    }
     expect(s.collisions).toBe(2);
   });
 });
@@ -249,7 +261,10 @@ describe('simulated robot: lidar and IR', () => {
 describe('simulated robot: determinism and arenas', () => {
   it('the same seed and commands give the same pose, bit for bit (also with another simulation growing the WASM heap midway); another seed another arena', async () => {
     const steer = (s: Simulation, from: number, to: number) => {
-      for (let k = from; k < to; k++) (s.command(0.25, Math.sin(k / 20)), s.step(20));
+      for (let k = from; k < to; k++) {
+        s.command(0.25, Math.sin(k / 20));
+        s.step(20);
+      }
     };
     const a = await sim('cluttered');
     steer(a, 0, 75);

@@ -3,6 +3,7 @@
 import { describe, it, expect } from 'vitest';
 import { performance } from 'node:perf_hooks';
 import { parseQuantity, toInternal, checkQuantity, checkWeight, quantityProblem, QUANTITY_LIMITS, QUANTITY_PATTERN, FLOAT32_MAX } from '../engine/units.js';
+import { untyped } from './fixtures/hostile.js';
 
 describe('parseQuantity', () => {
   it('reads numbers with SI-prefixed units into internal units', () => {
@@ -74,7 +75,7 @@ describe('QUANTITY_LIMITS: one table of plausible ranges', () => {
   });
 
   it('quantityProblem refuses what is not a number at all', () => {
-    expect(quantityProblem('5' as unknown as number, 'time')).toMatch(/finite/);
+    expect(quantityProblem(untyped('5'), 'time')).toMatch(/finite/);
     expect(quantityProblem(Infinity, 'dimensionless')).toMatch(/finite/);
     expect(quantityProblem(5, 'dimensionless')).toBeNull();
   });

@@ -53,7 +53,8 @@ suite('WebGPU backend', () => {
   it('set_param and set_weights upload ranges into the same buffers; structural edits build new ones', async () => {
     const e = await gpuEngine(small);
     const b = e.backend as WebGpuBackend;
-    const bufs = () => (b as unknown as { bufs: Record<string, GPUBuffer> }).bufs;
+    // The backend's private buffers: bracket access reads a private member and keeps it type-checked.
+    const bufs = () => b['bufs'];
     const st = bufs().st;
     const wt = bufs().wt;
     await e.step(10);

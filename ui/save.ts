@@ -56,8 +56,14 @@ function mapRefs(section: Section, el: Obj, f: (ref: string) => string): Obj {
     re(out, 'target');
     if (isPlainObject(out.plasticity)) re(out.plasticity, 'modulator');
   } else if (section === 'modulators') {
-    for (const s of (out.sources as Obj[] | undefined) ?? []) (re(s, 'population'), re(s, 'input'));
-    for (const t of (out.targets as Obj[] | undefined) ?? []) (re(t, 'population'), re(t, 'projection'));
+    for (const s of (out.sources as Obj[] | undefined) ?? []) {
+      re(s, 'population');
+      re(s, 'input');
+    }
+    for (const t of (out.targets as Obj[] | undefined) ?? []) {
+      re(t, 'population');
+      re(t, 'projection');
+    }
   } else if (section === 'sources' || section === 'inputs') re(out, 'target');
   else if (section === 'outputs') re(out, 'source');
   return out;

@@ -140,7 +140,7 @@ async function listenFallback(server: Server, options: DashboardOptions, host: s
   } catch (e) {
     const fallback = options.fallback ?? options.port === undefined;
     if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE' || !fallback || port === 0)
-      throw new Error(`dashboard: cannot listen on ${host}:${port}: ${(e as Error).message}`);
+      throw new Error(`dashboard: cannot listen on ${host}:${port}: ${(e as Error).message}`, { cause: e });
     await listen(server, host, 0);
   }
   const address = server.address();

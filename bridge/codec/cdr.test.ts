@@ -1,7 +1,7 @@
 // CDR codecs against golden bytes from Cyclone DDS (tests/reference/cdr: msgs.idl and golden.c, run by
 // make.sh against Debian's cyclonedds-dev): an implementation independent of the @foxglove serializer.
 import { describe, it, expect } from 'vitest';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,9 +21,12 @@ const TEST_MSGS = { dir: join(ROOT, 'tests/fixtures/msgs/test_msgs'), package: '
 /** Where Debian's package installs them (checked against the shipped copy when present). */
 const SYSTEM_TEST_MSGS = '/usr/share/test_interface_files/msg';
 
+/** A typed array: every ArrayBufferView but DataView, which is not indexable. */
+const isTypedArray = (x: unknown): x is ArrayLike<number | bigint> => ArrayBuffer.isView(x) && !(x instanceof DataView);
+
 /** Decoded numeric arrays are typed arrays; compare them as plain arrays. */
 function plain(x: unknown): unknown {
-  if (ArrayBuffer.isView(x)) return Array.from(x as unknown as ArrayLike<number>);
+  if (isTypedArray(x)) return Array.from(x);
   if (Array.isArray(x)) return x.map(plain);
   if (x && typeof x === 'object') return Object.fromEntries(Object.entries(x).map(([k, v]) => [k, plain(v)]));
   return x;

@@ -97,7 +97,10 @@ export class GuardChannels {
         const endpoint = this.ctx.transport.guardEndpoint?.(options.topic, wire.type, qos) ?? null;
         wire.paths.forEach((p, k) => p.set(wire.template, safe[k] ?? 0));
         // A zero stamp: ros2_control's diff_drive_controller takes it as "now" rather than as an old command.
-        if (wire.stamp) (wire.stamp.sec = 0), (wire.stamp.nanosec = 0);
+        if (wire.stamp) {
+          wire.stamp.sec = 0;
+          wire.stamp.nanosec = 0;
+        }
         cached = { endpoint, bytes: endpoint ? wire.codec.encode(wire.template) : new Uint8Array(0) };
       } catch (e) {
         this.ctx.report(`guard: no safe channel for ${name}: ${(e as Error).message}`);

@@ -157,7 +157,7 @@ export function fakeRclnodejs(): { module: RclnodejsModule; graph: FakeGraph } {
     Node: FakeNode,
     Parameter: FakeParameter,
     ParameterDescriptor: FakeParameterDescriptor,
-    QoS: FakeQoS as unknown as RclnodejsModule['QoS'],
+    QoS: FakeQoS,
   };
   return { module, graph };
 }
