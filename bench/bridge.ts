@@ -35,7 +35,12 @@ const ticks: [number, number][] = [];
 // The example bridge document, with the Twist published every tick instead of at 50 Hz.
 const { config } = loadBridge(join(ROOT, 'examples/bridges/braitenberg.yaml'));
 // Relative topic names as a node called flux in the root namespace resolves them (scan -> /scan).
-const bridge = new Bridge(engine, new RemapTransport(transport, (t) => expandTopic(t, 'flux', '/')), { ...config, tickHz: 1000, onTick: (a, b) => ticks.push([a, b]), outputs: config.outputs.map((o) => ({ ...o, rateHz: 1000 })) });
+const bridge = new Bridge(engine, new RemapTransport(transport, (t) => expandTopic(t, 'flux', '/')), {
+  ...config,
+  tickHz: 1000,
+  onTick: (a, b) => ticks.push([a, b]),
+  outputs: config.outputs.map((o) => ({ ...o, rateHz: 1000 })),
+});
 const scan = createCodec('sensor_msgs/msg/LaserScan');
 const pub = transport.advertise('/scan', 'sensor_msgs/msg/LaserScan', SENSOR_QOS);
 const arrivals: number[] = [];
@@ -48,7 +53,9 @@ const msg = scan.zero();
 msg.ranges = Float32Array.from({ length: 360 }, (_, i) => (i < 180 ? 3 : 0.5));
 const bytes = scan.encode(msg);
 console.log(`machine: ${cpus()[0]?.model ?? 'cpu'} x${cpus().length}, node ${process.version}`);
-console.log(`bridge bench: ${engine.network.neurons} neurons, ${engine.network.synapses} synapses, dt ${engine.backend.dt} ms, tick 1 kHz, LaserScan (360 ranges) at 50 Hz in, Twist at 1 kHz out, ${SECONDS} s`);
+console.log(
+  `bridge bench: ${engine.network.neurons} neurons, ${engine.network.synapses} synapses, dt ${engine.backend.dt} ms, tick 1 kHz, LaserScan (360 ranges) at 50 Hz in, Twist at 1 kHz out, ${SECONDS} s`,
+);
 // The machine's own slowdowns, measured in this run: fixed ~0.1 ms slices of arithmetic for 3 s. These
 // VMs have bursts, a few times a second, in which a thread runs several times slower for tens of
 // milliseconds (a busy neighbour, a preempted vCPU); a slice over 3x the median was caught in one.
@@ -67,7 +74,9 @@ const machine = (() => {
   let bursts = 0;
   slices.forEach((x, i) => x > 3 * p50 && !(slices[i - 1] > 3 * p50) && bursts++);
   const slow = slices.filter((x) => x > 3 * p50).length / slices.length;
-  console.log(`machine: ${(slow * 100).toFixed(2)}% of 0.1 ms compute slices ran over 3x slower than the median, in ${(bursts / 3).toFixed(1)} bursts per second (longest slice ${sorted.at(-1)!.toFixed(2)} ms)${sink < 0 ? '' : ''}`);
+  console.log(
+    `machine: ${(slow * 100).toFixed(2)}% of 0.1 ms compute slices ran over 3x slower than the median, in ${(bursts / 3).toFixed(1)} bursts per second (longest slice ${sorted.at(-1)!.toFixed(2)} ms)${sink < 0 ? '' : ''}`,
+  );
   return { slow };
 })();
 const cpu0 = process.cpuUsage();
@@ -109,12 +118,23 @@ const jitter = starts.slice(1).map((s, i) => Math.abs(s - starts[i] - 1));
 const tickMs = ticks.map((t) => t[1] - t[0]);
 console.log(`latency scan -> Twist: p50 ${pct(lat, 0.5).toFixed(3)} ms, p99 ${pct(lat, 0.99).toFixed(3)} ms (${lat.length} scans)`);
 // The same, leaving out the scans whose tick the machine slowed (tick compute over 3x its median).
-const tickMedian = pct(ticks.map((t) => t[1] - t[0]), 0.5);
+const tickMedian = pct(
+  ticks.map((t) => t[1] - t[0]),
+  0.5,
+);
 const clean = lat.filter((_, k) => parts.compute[k] <= 3 * tickMedian);
-console.log(`  without the ${lat.length - clean.length} scans whose tick ran over 3x its median compute time (the machine's bursts, see above; ${(machine.slow * 100).toFixed(2)}% of compute slices): p99 ${pct(clean, 0.99).toFixed(3)} ms`);
-console.log(`  p99 of its parts: delivery ${pct(parts.deliver, 0.99).toFixed(3)} ms, wait for a tick ${pct(parts.wait, 0.99).toFixed(3)} ms, tick to Twist ${pct(parts.tick, 0.99).toFixed(3)} ms`);
-console.log(`tick jitter |interval - 1 ms|: p50 ${pct(jitter, 0.5).toFixed(3)} ms, p99 ${pct(jitter, 0.99).toFixed(3)} ms; tick compute p50 ${pct(tickMs, 0.5).toFixed(3)} ms, p99 ${pct(tickMs, 0.99).toFixed(3)} ms`);
-console.log(`ticks ${bridge.stats.ticks} in ${wall.toFixed(1)} s (${(bridge.stats.ticks / wall).toFixed(0)}/s), overruns ${bridge.stats.overruns}, watchdog trips ${bridge.stats.watchdogTrips}, Twists ${bridge.stats.published}`);
+console.log(
+  `  without the ${lat.length - clean.length} scans whose tick ran over 3x its median compute time (the machine's bursts, see above; ${(machine.slow * 100).toFixed(2)}% of compute slices): p99 ${pct(clean, 0.99).toFixed(3)} ms`,
+);
+console.log(
+  `  p99 of its parts: delivery ${pct(parts.deliver, 0.99).toFixed(3)} ms, wait for a tick ${pct(parts.wait, 0.99).toFixed(3)} ms, tick to Twist ${pct(parts.tick, 0.99).toFixed(3)} ms`,
+);
+console.log(
+  `tick jitter |interval - 1 ms|: p50 ${pct(jitter, 0.5).toFixed(3)} ms, p99 ${pct(jitter, 0.99).toFixed(3)} ms; tick compute p50 ${pct(tickMs, 0.5).toFixed(3)} ms, p99 ${pct(tickMs, 0.99).toFixed(3)} ms`,
+);
+console.log(
+  `ticks ${bridge.stats.ticks} in ${wall.toFixed(1)} s (${(bridge.stats.ticks / wall).toFixed(0)}/s), overruns ${bridge.stats.overruns}, watchdog trips ${bridge.stats.watchdogTrips}, Twists ${bridge.stats.published}`,
+);
 console.log(`CPU: ${(((cpu.user + cpu.system) / 1e6 / wall) * 100).toFixed(0)}% of one core`);
 console.log('Targets (issue 4): latency p99 < 2 ms, tick jitter p99 < 1 ms.');
 engine.dispose();

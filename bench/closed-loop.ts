@@ -10,7 +10,12 @@ import { ROOT } from './networks.js';
 const SECONDS = Number(process.env.FLUX_LOOP_BENCH_SECONDS ?? 60);
 console.log(`machine: ${cpus()[0]?.model ?? 'cpu'} x${cpus().length}, node ${process.version}`);
 for (const arena of ['default', 'cluttered']) {
-  const loop = await ClosedLoop.create({ bridge: join(ROOT, 'examples/bridges/braitenberg.yaml'), arena, backend: 'cpu', log: () => undefined });
+  const loop = await ClosedLoop.create({
+    bridge: join(ROOT, 'examples/bridges/braitenberg.yaml'),
+    arena,
+    backend: 'cpu',
+    log: () => undefined,
+  });
   // Time spent inside engine ticks, from the bridge's own tick timing (wall clock here, not sim time).
   const busy0 = loop.node.bridge.timing.busyMs;
   const physics = loop.sim;

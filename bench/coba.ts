@@ -12,7 +12,6 @@ import { loadFlat } from '../engine/circuit/resolve.js';
 import { ProgressLine } from '../cli/progress.js';
 import { ROOT, cobaText } from './networks.js';
 
-
 type Method = 'exponential_euler' | 'euler';
 
 /** Both sides run this many times and report their fastest loop (these machines are noisy). */
@@ -32,7 +31,14 @@ interface Result {
   stepP99us: number;
 }
 
-function runFluxOnce(n: number, durationS: number, method: Method, kernels: 'wasm' | 'js', threads: number | undefined, label: string): Result & { threads: number } {
+function runFluxOnce(
+  n: number,
+  durationS: number,
+  method: Method,
+  kernels: 'wasm' | 'js',
+  threads: number | undefined,
+  label: string,
+): Result & { threads: number } {
   const file = join(ROOT, 'examples', `coba-bench-${n}.yaml`);
   const bar = new ProgressLine(`flux N=${n} ${method} ${label} compiling`);
   const engine = new Engine(loadFlat(file, cobaText(n, 80, method)), { progress: (f, l) => bar.update(f, l), kernels, threads });
@@ -47,7 +53,8 @@ function runFluxOnce(n: number, durationS: number, method: Method, kernels: 'was
   const lat: number[] = [];
   const run = new ProgressLine(`flux N=${n} ${method} ${label} simulating`);
   const chunk = 100;
-  const counted = () => Object.values(engine.backend.recording().populations).reduce((a, p) => a + p.rateCounts.reduce((x, y) => x + y, 0), 0);
+  const counted = () =>
+    Object.values(engine.backend.recording().populations).reduce((a, p) => a + p.rateCounts.reduce((x, y) => x + y, 0), 0);
   const before = counted();
   const t0 = performance.now();
   for (let s = 0; s < steps; s += chunk) {
@@ -87,7 +94,24 @@ function brianAvailable(): boolean {
 /** Builds Brian2's cpp_standalone program for the network; returns its directory (null without Brian2). */
 function buildBrian(n: number, durationS: number, method: Method): string | null {
   process.stderr.write(`brian2 N=${n} ${method}: code generation and g++ (about 15 s)...\n`);
-  const r = spawnSync('/usr/bin/python3', [join(ROOT, 'bench/brian2_coba.py'), '--n', String(n), '--syn-per-neuron', '80', '--duration', String(durationS), '--dt', '0.1', '--method', method, '--build-only'], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const r = spawnSync(
+    '/usr/bin/python3',
+    [
+      join(ROOT, 'bench/brian2_coba.py'),
+      '--n',
+      String(n),
+      '--syn-per-neuron',
+      '80',
+      '--duration',
+      String(durationS),
+      '--dt',
+      '0.1',
+      '--method',
+      method,
+      '--build-only',
+    ],
+    { encoding: 'utf8', maxBuffer: 1 << 26 },
+  );
   if (r.status !== 0) {
     process.stderr.write(`brian2 failed: ${r.stderr.split('\n').slice(-5).join('\n')}\n`);
     return null;
@@ -120,10 +144,34 @@ function compare(n: number, method: Method, kernels: 'wasm' | 'js', threads: num
 const sizes = (process.env.FLUX_BENCH_SIZES ?? '4000,16000,64000').split(',').map(Number);
 const methods = (process.env.FLUX_BENCH_METHODS ?? 'exponential_euler,euler').split(',') as Method[];
 const withBrian = process.env.FLUX_BENCH_BRIAN !== '0' && brianAvailable();
-console.log(`machine: ${cpus()[0]?.model ?? 'unknown cpu'} x${cpus().length}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ${platform()} ${release()}, node ${process.version}`);
-console.log(`COBA (examples/coba.yaml scaled), dt 0.1 ms, 1 s biological time, 80 synapses per neuron, CPU backend; fastest of ${REPEATS} runs on each side, alternating`);
-console.log(withBrian ? 'Brian2 cpp_standalone (one thread, -O3 -march=native) runs the same network with the same integrator in this run' : 'Brian2 not found (apt-get install python3-brian to compare)');
-const header = ['N', 'integrator', 'kernels', 'threads', 'synapses', 'rate Hz', 'loop s', 'RTF', 'syn ev/s', 'step p50 us', 'step p99 us', 'B/syn', 'RSS MiB', 'brian2 s', 'brian2/flux'];
+console.log(
+  `machine: ${cpus()[0]?.model ?? 'unknown cpu'} x${cpus().length}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ${platform()} ${release()}, node ${process.version}`,
+);
+console.log(
+  `COBA (examples/coba.yaml scaled), dt 0.1 ms, 1 s biological time, 80 synapses per neuron, CPU backend; fastest of ${REPEATS} runs on each side, alternating`,
+);
+console.log(
+  withBrian
+    ? 'Brian2 cpp_standalone (one thread, -O3 -march=native) runs the same network with the same integrator in this run'
+    : 'Brian2 not found (apt-get install python3-brian to compare)',
+);
+const header = [
+  'N',
+  'integrator',
+  'kernels',
+  'threads',
+  'synapses',
+  'rate Hz',
+  'loop s',
+  'RTF',
+  'syn ev/s',
+  'step p50 us',
+  'step p99 us',
+  'B/syn',
+  'RSS MiB',
+  'brian2 s',
+  'brian2/flux',
+];
 const rows: string[][] = [];
 const row = (f: Result & { threads: number }, method: string, kernels: string, b: { loop_time_s: number } | null) =>
   rows.push([
@@ -149,7 +197,13 @@ for (const n of sizes) {
     try {
       // The default thread choice; on the smallest network both thread counts, and the TypeScript
       // reference models for scale.
-      const variants: ['wasm' | 'js', number | undefined][] = n === sizes[0] ? [['wasm', 2], ['wasm', 1]] : [['wasm', undefined]];
+      const variants: ['wasm' | 'js', number | undefined][] =
+        n === sizes[0]
+          ? [
+              ['wasm', 2],
+              ['wasm', 1],
+            ]
+          : [['wasm', undefined]];
       if (n === sizes[0] && method === methods[0]) variants.push(['js', 1]);
       for (const [kernels, threads] of variants) {
         const c = compare(n, method, kernels, threads, dir);
@@ -163,16 +217,22 @@ for (const n of sizes) {
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
 console.log(header.map((h, i) => h.padStart(widths[i])).join('  '));
 for (const r of rows) console.log(r.map((c, i) => c.padStart(widths[i])).join('  '));
-console.log('brian2/flux > 1 means Flux is faster. Targets (issue 2): >= 1, aiming for 2; <= 10 B per static synapse, <= 16 with plasticity.');
+console.log(
+  'brian2/flux > 1 means Flux is faster. Targets (issue 2): >= 1, aiming for 2; <= 10 B per static synapse, <= 16 with plasticity.',
+);
 
 // Memory with plasticity: the same 4000-neuron network with STDP, then reward-modulated STDP, on every projection.
 for (const rule of ['stdp', 'reward_stdp']) {
-  const plastic = cobaText(4000, 80, 'exponential_euler').replace(
-    /synapse: \{ type: conductance, receptor: (excitatory|inhibitory) \} \}/g,
-    (_m, r: string) => `synapse: { type: conductance, receptor: ${r} }, plasticity: { rule: ${rule}, w_max: 100 nS${rule === 'reward_stdp' ? ', modulator: da' : ''} } }`,
-  ) + (rule === 'reward_stdp' ? 'modulators:\n  da: { tau: 200 ms }\n' : '');
+  const plastic =
+    cobaText(4000, 80, 'exponential_euler').replace(
+      /synapse: \{ type: conductance, receptor: (excitatory|inhibitory) \} \}/g,
+      (_m, r: string) =>
+        `synapse: { type: conductance, receptor: ${r} }, plasticity: { rule: ${rule}, w_max: 100 nS${rule === 'reward_stdp' ? ', modulator: da' : ''} } }`,
+    ) + (rule === 'reward_stdp' ? 'modulators:\n  da: { tau: 200 ms }\n' : '');
   const e = new Engine(loadFlat(join(ROOT, 'examples', 'coba-plastic.yaml'), plastic), { threads: 1 });
   const m = e.backend.memoryBytes();
-  console.log(`with ${rule} on every synapse: ${((m.synapsesStatic + m.synapsesPlastic) / e.network.synapses).toFixed(2)} B/synapse (${(m.synapsesStatic / e.network.synapses).toFixed(2)} static + ${(m.synapsesPlastic / e.network.synapses).toFixed(2)} plasticity state)`);
+  console.log(
+    `with ${rule} on every synapse: ${((m.synapsesStatic + m.synapsesPlastic) / e.network.synapses).toFixed(2)} B/synapse (${(m.synapsesStatic / e.network.synapses).toFixed(2)} static + ${(m.synapsesPlastic / e.network.synapses).toFixed(2)} plasticity state)`,
+  );
   e.backend.dispose();
 }

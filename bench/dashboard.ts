@@ -82,17 +82,25 @@ function lines(child: { stdout: Readable }): () => Promise<string> {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-console.log(`machine: ${cpus()[0]?.model ?? 'cpu'} x${cpus().length}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}; load average at start ${loadavg()[0].toFixed(2)}`);
+console.log(
+  `machine: ${cpus()[0]?.model ?? 'cpu'} x${cpus().length}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}; load average at start ${loadavg()[0].toFixed(2)}`,
+);
 const t0 = performance.now();
 const file = join(ROOT, 'examples', 'coba-dashboard-bench.yaml');
 const engine = await Engine.create(loadFlat(file, cobaText(NEURONS, 80)), { backend: 'cpu', threads: THREADS });
 const kernel = engine.backend;
 if (!(kernel instanceof CpuBackend)) throw new Error(`the dashboard bench needs the CPU backend (got ${kernel.name})`);
-console.log(`network: COBA ${engine.network.neurons} neurons, ${engine.network.synapses} synapses, dt ${engine.backend.dt} ms (built in ${((performance.now() - t0) / 1000).toFixed(1)} s); CPU backend, ${kernel.kernels} kernels, ${kernel.threadCount} thread(s); bridge tick 1 kHz (10 steps); raster rows per population ${ROWS}`);
+console.log(
+  `network: COBA ${engine.network.neurons} neurons, ${engine.network.synapses} synapses, dt ${engine.backend.dt} ms (built in ${((performance.now() - t0) / 1000).toFixed(1)} s); CPU backend, ${kernel.kernels} kernels, ${kernel.threadCount} thread(s); bridge tick 1 kHz (10 steps); raster rows per population ${ROWS}`,
+);
 const ticks: number[] = [];
 const config: BridgeConfig = { inputs: [], outputs: [], tickHz: 1000, watchdogMs: 60_000, onTick: (a, b) => ticks.push(b - a) };
 const bridge = new Bridge(engine, new MemoryTransport(), config);
-const dash = await startDashboard({ node: { engine, bridge, loaded: { circuitFile: file, config } }, port: 0, limits: { clientBytesPerSecond: BOUND, rowsPerPopulation: ROWS } });
+const dash = await startDashboard({
+  node: { engine, bridge, loaded: { circuitFile: file, config } },
+  port: 0,
+  limits: { clientBytesPerSecond: BOUND, rowsPerPopulation: ROWS },
+});
 // Time spent in the spike tap itself (the dashboard's share of each tick, besides recording every population).
 let tapMs = 0;
 const setTap = bridge.setSpikeTap.bind(bridge);
@@ -105,7 +113,9 @@ bridge.setSpikeTap = (tap) =>
         tapMs += performance.now() - s;
       }),
   );
-const child = spawn(process.execPath, ['--input-type=module', '-e', CLIENT, `ws://127.0.0.1:${dash.port}/ws?token=${dash.token}`], { stdio: ['pipe', 'pipe', 'inherit'] });
+const child = spawn(process.execPath, ['--input-type=module', '-e', CLIENT, `ws://127.0.0.1:${dash.port}/ws?token=${dash.token}`], {
+  stdio: ['pipe', 'pipe', 'inherit'],
+});
 const next = lines(child);
 bridge.start();
 
@@ -133,7 +143,13 @@ async function block(client: boolean): Promise<Block> {
   const cpu = process.cpuUsage(cpu0);
   const xs = ticks.slice(from);
   const busy = xs.reduce((a, x) => a + x, 0);
-  const b: Block = { client, tickMs: busy / xs.length, cpuMs: (cpu.user + cpu.system) / 1000 / xs.length, perSecond: (xs.length / wall) * 1000, tapShare: tapMs / busy };
+  const b: Block = {
+    client,
+    tickMs: busy / xs.length,
+    cpuMs: (cpu.user + cpu.system) / 1000 / xs.length,
+    perSecond: (xs.length / wall) * 1000,
+    tapShare: tapMs / busy,
+  };
   if (client) {
     child.stdin.write('report\n');
     b.got = JSON.parse(await next());
@@ -149,7 +165,9 @@ for (let i = 0; i < BLOCKS; i++)
     blocks.push(b);
     console.log(
       `  ${client ? 'client   ' : 'no client'}: tick ${b.tickMs.toFixed(2)} ms, CPU ${b.cpuMs.toFixed(2)} ms/tick, ${b.perSecond.toFixed(0)} ticks/s` +
-        (b.got ? `, tap ${(b.tapShare * 100).toFixed(2)}% of tick time; stream ${(b.got.bytes / b.got.seconds / 1024).toFixed(1)} KiB/s, ${(b.got.frames / b.got.seconds).toFixed(1)} frames/s, ${b.got.kept} of ${b.got.total} spikes drawn` : ''),
+        (b.got
+          ? `, tap ${(b.tapShare * 100).toFixed(2)}% of tick time; stream ${(b.got.bytes / b.got.seconds / 1024).toFixed(1)} KiB/s, ${(b.got.frames / b.got.seconds).toFixed(1)} frames/s, ${b.got.kept} of ${b.got.total} spikes drawn`
+          : ''),
     );
   }
 child.stdin.write('exit\n');
@@ -161,8 +179,12 @@ const rates = w.map((b) => b.got!.bytes / b.got!.seconds);
 console.log(
   `tick time (median of ${w.length} blocks each): ${median(o.map((b) => b.tickMs)).toFixed(2)} ms without a client, ${median(w.map((b) => b.tickMs)).toFixed(2)} ms with one: ${pct(rise('tickMs'))} (target < +10%: ${rise('tickMs') < 0.1 ? 'met' : 'NOT met'})`,
 );
-console.log(`CPU time per tick (the whole process, server included): ${median(o.map((b) => b.cpuMs)).toFixed(2)} -> ${median(w.map((b) => b.cpuMs)).toFixed(2)} ms: ${pct(rise('cpuMs'))}; the tap itself ${(median(w.map((b) => b.tapShare)) * 100).toFixed(2)}% of tick time`);
-console.log(`stream: ${(Math.min(...rates) / 1024).toFixed(1)}-${(Math.max(...rates) / 1024).toFixed(1)} KiB/s against a bound of ${BOUND / 1024} KiB/s (${Math.max(...rates) <= BOUND ? 'under' : 'OVER'}); frames dropped ${dash.stats().framesDropped}; load average at the end ${loadavg()[0].toFixed(2)}`);
+console.log(
+  `CPU time per tick (the whole process, server included): ${median(o.map((b) => b.cpuMs)).toFixed(2)} -> ${median(w.map((b) => b.cpuMs)).toFixed(2)} ms: ${pct(rise('cpuMs'))}; the tap itself ${(median(w.map((b) => b.tapShare)) * 100).toFixed(2)}% of tick time`,
+);
+console.log(
+  `stream: ${(Math.min(...rates) / 1024).toFixed(1)}-${(Math.max(...rates) / 1024).toFixed(1)} KiB/s against a bound of ${BOUND / 1024} KiB/s (${Math.max(...rates) <= BOUND ? 'under' : 'OVER'}); frames dropped ${dash.stats().framesDropped}; load average at the end ${loadavg()[0].toFixed(2)}`,
+);
 await dash.close();
 await bridge.stop();
 engine.dispose();

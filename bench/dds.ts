@@ -53,7 +53,9 @@ console.log(`dds bench: Flux <-> Flux over Cyclone DDS on loopback, domain ${DOM
   clearInterval(timer);
   const wall = (performance.now() - started) / 1000;
   const steady = perSecond.slice(1).filter((x) => x > 0);
-  console.log(`throughput, 64 B reliable: ${got} messages in ${wall.toFixed(1)} s; per second median ${pct(steady, 0.5)} (min ${Math.min(...steady)}, max ${Math.max(...steady)})`);
+  console.log(
+    `throughput, 64 B reliable: ${got} messages in ${wall.toFixed(1)} s; per second median ${pct(steady, 0.5)} (min ${Math.min(...steady)}, max ${Math.max(...steady)})`,
+  );
   console.log(`receiver memory over ${got} messages: RSS ${rss0.toFixed(1)} MiB after 2 s -> ${mb().toFixed(1)} MiB at the end`);
   stop();
 }
@@ -77,7 +79,9 @@ console.log(`dds bench: Flux <-> Flux over Cyclone DDS on loopback, domain ${DOM
     await Promise.race([back, new Promise((r) => setTimeout(r, 100))]);
     rtt.push((performance.now() - t0) * 1000);
   }
-  console.log(`round trip, 64 B reliable: p50 ${pct(rtt, 0.5).toFixed(0)} us, p90 ${pct(rtt, 0.9).toFixed(0)} us, p99 ${pct(rtt, 0.99).toFixed(0)} us (${rtt.length} round trips)`);
+  console.log(
+    `round trip, 64 B reliable: p50 ${pct(rtt, 0.5).toFixed(0)} us, p90 ${pct(rtt, 0.9).toFixed(0)} us, p99 ${pct(rtt, 0.99).toFixed(0)} us (${rtt.length} round trips)`,
+  );
   stop();
   ping.close();
   c.proc.kill('SIGTERM');
@@ -98,7 +102,9 @@ console.log(`dds bench: Flux <-> Flux over Cyclone DDS on loopback, domain ${DOM
   await new Promise((r) => setTimeout(r, 200));
   const wall = (performance.now() - started) / 1000;
   const sent = Number(lines.at(-1)?.sent ?? 0);
-  console.log(`spikes across processes: ${(spikes / SECONDS / 1e6).toFixed(2)} M spikes/s received and decoded over ${SECONDS} s of sending (${messages} of ${sent} SpikeTick messages of 1000 spikes, ${(messages / SECONDS).toFixed(0)} ticks/s; the sender outran the receiver, and keep-last ${SPIKE_QOS.depth} drops what a reader has not taken; ${wall.toFixed(1)} s with discovery)`);
+  console.log(
+    `spikes across processes: ${(spikes / SECONDS / 1e6).toFixed(2)} M spikes/s received and decoded over ${SECONDS} s of sending (${messages} of ${sent} SpikeTick messages of 1000 spikes, ${(messages / SECONDS).toFixed(0)} ticks/s; the sender outran the receiver, and keep-last ${SPIKE_QOS.depth} drops what a reader has not taken; ${wall.toFixed(1)} s with discovery)`,
+  );
   stop();
 }
 

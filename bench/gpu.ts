@@ -26,7 +26,14 @@ function check(name: string, ok: boolean, detail: string): void {
   if (!ok) failures.push(name);
 }
 
-async function open(file: string, text: string | undefined, backend: 'cpu' | 'webgpu', ctx: GpuContext, dt?: number, label = file): Promise<{ e: Engine<Backend>; compileS: number }> {
+async function open(
+  file: string,
+  text: string | undefined,
+  backend: 'cpu' | 'webgpu',
+  ctx: GpuContext,
+  dt?: number,
+  label = file,
+): Promise<{ e: Engine<Backend>; compileS: number }> {
   const bar = new ProgressLine(`${label} (${backend}) compiling`);
   const t0 = performance.now();
   const e = await Engine.create(loadFlat(file, text), { backend, gpu: ctx, dt, progress: (f, l) => bar.update(f, l) });
@@ -51,13 +58,19 @@ async function timeSteps(e: Engine<Backend>, steps: number, chunk: number, label
   }
   bar.done();
   lat.sort((x, y) => x - y);
-  return { loopS: (performance.now() - t0) / 1000, p50: lat[Math.floor(lat.length / 2)], p99: lat[Math.min(lat.length - 1, Math.floor(lat.length * 0.99))] };
+  return {
+    loopS: (performance.now() - t0) / 1000,
+    p50: lat[Math.floor(lat.length / 2)],
+    p99: lat[Math.min(lat.length - 1, Math.floor(lat.length * 0.99))],
+  };
 }
 
 async function parity(ctx: GpuContext): Promise<void> {
   console.log('parity with the CPU reference on this adapter:');
   // Izhikevich 2003 patterns, 1000 ms: spike counts equal to Brian2's float32 run and to the CPU.
-  const ref = JSON.parse(readFileSync(join(ROOT, 'tests/reference/izhikevich_brian2.json'), 'utf8')) as { patterns: Record<string, { count_f32: number }> };
+  const ref = JSON.parse(readFileSync(join(ROOT, 'tests/reference/izhikevich_brian2.json'), 'utf8')) as {
+    patterns: Record<string, { count_f32: number }>;
+  };
   const counts: Record<string, Record<string, number>> = {};
   for (const b of ['cpu', 'webgpu'] as const) {
     const { e } = await open(join(ROOT, 'examples/izhikevich-patterns.yaml'), undefined, b, ctx);
@@ -67,7 +80,11 @@ async function parity(ctx: GpuContext): Promise<void> {
     e.dispose();
   }
   const names = Object.keys(ref.patterns);
-  check('Izhikevich patterns', names.every((k) => counts.webgpu[k] === ref.patterns[k].count_f32 && counts.webgpu[k] === counts.cpu[k]), names.map((k) => `${k} ${counts.webgpu[k]}/${ref.patterns[k].count_f32}`).join(', ') + ' (gpu/Brian2 f32)');
+  check(
+    'Izhikevich patterns',
+    names.every((k) => counts.webgpu[k] === ref.patterns[k].count_f32 && counts.webgpu[k] === counts.cpu[k]),
+    names.map((k) => `${k} ${counts.webgpu[k]}/${ref.patterns[k].count_f32}`).join(', ') + ' (gpu/Brian2 f32)',
+  );
   // STDP pairing: the weight after 10 pairings.
   const w: Record<string, number> = {};
   for (const b of ['cpu', 'webgpu'] as const) {
@@ -76,7 +93,11 @@ async function parity(ctx: GpuContext): Promise<void> {
     w[b] = (await e.backend.readWeights('syn'))[0];
     e.dispose();
   }
-  check('STDP pairing weight', Math.abs(w.webgpu - w.cpu) <= 1e-4 * Math.abs(w.cpu), `gpu ${w.webgpu.toFixed(6)} pA, cpu ${w.cpu.toFixed(6)} pA`);
+  check(
+    'STDP pairing weight',
+    Math.abs(w.webgpu - w.cpu) <= 1e-4 * Math.abs(w.cpu),
+    `gpu ${w.webgpu.toFixed(6)} pA, cpu ${w.cpu.toFixed(6)} pA`,
+  );
   // COBA 4000, 1 s: chaotic, so rates (10%) and the step up to which spikes agree exactly.
   const rec: Record<string, { rate: number; steps: number[] }> = {};
   for (const b of ['cpu', 'webgpu'] as const) {
@@ -90,7 +111,11 @@ async function parity(ctx: GpuContext): Promise<void> {
   let same = 0;
   while (same < rec.cpu.steps.length && rec.cpu.steps[same] === rec.webgpu.steps[same]) same++;
   const firstDiff = same < rec.cpu.steps.length ? Math.floor(rec.cpu.steps[same] / 1e5) * 0.1 : 1000;
-  check('COBA rates', Math.abs(rec.webgpu.rate / rec.cpu.rate - 1) < 0.1, `exc ${rec.webgpu.rate.toFixed(2)} Hz (cpu ${rec.cpu.rate.toFixed(2)} Hz); spikes identical up to ${firstDiff.toFixed(1)} ms`);
+  check(
+    'COBA rates',
+    Math.abs(rec.webgpu.rate / rec.cpu.rate - 1) < 0.1,
+    `exc ${rec.webgpu.rate.toFixed(2)} Hz (cpu ${rec.cpu.rate.toFixed(2)} Hz); spikes identical up to ${firstDiff.toFixed(1)} ms`,
+  );
 }
 
 /** Robot-style round trip: one step, outputs back on the host. */
@@ -105,7 +130,9 @@ async function robotRoundTrip(ctx: GpuContext): Promise<void> {
     lat.push((performance.now() - a) * 1000);
   }
   lat.sort((x, y) => x - y);
-  console.log(`robot round trip (braitenberg.yaml: input up, 1 step, outputs back): p50 ${lat[150].toFixed(0)} us, p99 ${lat[296].toFixed(0)} us`);
+  console.log(
+    `robot round trip (braitenberg.yaml: input up, 1 step, outputs back): p50 ${lat[150].toFixed(0)} us, p99 ${lat[296].toFixed(0)} us`,
+  );
   e.dispose();
 }
 
@@ -114,12 +141,21 @@ async function robotRoundTrip(ctx: GpuContext): Promise<void> {
 async function closedLoops(ctx: GpuContext): Promise<void> {
   for (const backend of ['cpu', 'webgpu'] as const) {
     try {
-      const loop = await ClosedLoop.create({ bridge: join(ROOT, 'examples/bridges/braitenberg.yaml'), arena: 'cluttered', backend, threads: 1, gpu: ctx, log: () => undefined });
+      const loop = await ClosedLoop.create({
+        bridge: join(ROOT, 'examples/bridges/braitenberg.yaml'),
+        arena: 'cluttered',
+        backend,
+        threads: 1,
+        gpu: ctx,
+        log: () => undefined,
+      });
       const t0 = performance.now();
       await loop.runFor(10);
       const wall = (performance.now() - t0) / 1000;
       const sm = loop.summary();
-      console.log(`closed loop (${backend}): 10 s simulated in ${wall.toFixed(2)} s (${(10 / wall).toFixed(1)}x real time), ${sm.distance.toFixed(1)} m, ${sm.collisions} collisions`);
+      console.log(
+        `closed loop (${backend}): 10 s simulated in ${wall.toFixed(2)} s (${(10 / wall).toFixed(1)}x real time), ${sm.distance.toFixed(1)} m, ${sm.collisions} collisions`,
+      );
       await loop.close();
     } catch (err) {
       console.log(`closed loop (${backend}): FAILED ${(err as Error).message}`);
@@ -150,7 +186,14 @@ async function scalingSeries(ctx: GpuContext, table: string[][], mode: string): 
 async function microcircuit(ctx: GpuContext, table: string[][], mode: string): Promise<void> {
   if (process.env.FLUX_GPU_BENCH_PD !== '0' && mode === 'full') {
     try {
-      const { e, compileS } = await open(join(ROOT, 'library/microcircuit/potjans-diesmann.yaml'), undefined, 'webgpu', ctx, undefined, 'microcircuit');
+      const { e, compileS } = await open(
+        join(ROOT, 'library/microcircuit/potjans-diesmann.yaml'),
+        undefined,
+        'webgpu',
+        ctx,
+        undefined,
+        'microcircuit',
+      );
       e.backend.configureRecording({ spikes: false, rateBin: 100 });
       await e.step(1000);
       const before = totalSpikes(e);
@@ -158,8 +201,25 @@ async function microcircuit(ctx: GpuContext, table: string[][], mode: string): P
       row(table, 'Potjans-Diesmann', e, compileS, t, totalSpikes(e) - before, 1, 0.1);
       const rec = e.backend.recording().populations;
       console.log('microcircuit rates after 100 ms warm-up (Hz; NEST reference in brackets):');
-      const nest: Record<string, number> = { L23E: 0.971, L23I: 2.868, L4E: 4.746, L4I: 5.396, L5E: 8.142, L5I: 9.078, L6E: 0.991, L6I: 7.523 };
-      console.log('  ' + Object.entries(rec).map(([k, p]) => `${k} ${(p.rateCounts.slice(1).reduce((a, b) => a + b, 0) / p.size / ((p.rateCounts.length - 1) * 0.1)).toFixed(2)} [${nest[k] ?? '-'}]`).join(', '));
+      const nest: Record<string, number> = {
+        L23E: 0.971,
+        L23I: 2.868,
+        L4E: 4.746,
+        L4I: 5.396,
+        L5E: 8.142,
+        L5I: 9.078,
+        L6E: 0.991,
+        L6I: 7.523,
+      };
+      console.log(
+        '  ' +
+          Object.entries(rec)
+            .map(
+              ([k, p]) =>
+                `${k} ${(p.rateCounts.slice(1).reduce((a, b) => a + b, 0) / p.size / ((p.rateCounts.length - 1) * 0.1)).toFixed(2)} [${nest[k] ?? '-'}]`,
+            )
+            .join(', '),
+      );
       e.dispose();
     } catch (err) {
       console.log(`microcircuit: FAILED ${(err as Error).message}`);
@@ -169,7 +229,9 @@ async function microcircuit(ctx: GpuContext, table: string[][], mode: string): P
 
 async function main(): Promise<void> {
   const got = await acquireGpu();
-  console.log(`machine: ${cpus()[0]?.model ?? 'unknown cpu'} x${cpus().length}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ${platform()} ${release()}, node ${process.version}`);
+  console.log(
+    `machine: ${cpus()[0]?.model ?? 'unknown cpu'} x${cpus().length}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ${platform()} ${release()}, node ${process.version}`,
+  );
   if (!got.ok) {
     console.log(`webgpu: no adapter (${got.reason}); nothing to time`);
     process.exitCode = process.env.CI === 'true' ? 1 : 0;
@@ -177,13 +239,33 @@ async function main(): Promise<void> {
   }
   const ctx = got.context;
   const mode = process.env.FLUX_GPU_BENCH ?? (ctx.software ? 'quick' : 'full');
-  console.log(`adapter: ${ctx.description}${ctx.software ? ' -- a SOFTWARE adapter: numbers below check the code path, they are not GPU speed' : ''}`);
-  console.log(`limits: storage binding ${(ctx.device.limits.maxStorageBufferBindingSize / 2 ** 20).toFixed(0)} MiB, buffer ${(ctx.device.limits.maxBufferSize / 2 ** 20).toFixed(0)} MiB`);
+  console.log(
+    `adapter: ${ctx.description}${ctx.software ? ' -- a SOFTWARE adapter: numbers below check the code path, they are not GPU speed' : ''}`,
+  );
+  console.log(
+    `limits: storage binding ${(ctx.device.limits.maxStorageBufferBindingSize / 2 ** 20).toFixed(0)} MiB, buffer ${(ctx.device.limits.maxBufferSize / 2 ** 20).toFixed(0)} MiB`,
+  );
   await parity(ctx);
 
   // COBA 4000 for 1 s on both backends.
   console.log('\nCOBA (examples/coba.yaml), 4000 neurons, dt 0.1 ms, 1 s biological time:');
-  const table: string[][] = [['network', 'backend', 'neurons', 'synapses', 'dt ms', 'compile s', 'loop s', 'RTF', 'rate Hz', 'syn ev/s', 'step p50 us', 'step p99 us', 'GPU MiB']];
+  const table: string[][] = [
+    [
+      'network',
+      'backend',
+      'neurons',
+      'synapses',
+      'dt ms',
+      'compile s',
+      'loop s',
+      'RTF',
+      'rate Hz',
+      'syn ev/s',
+      'step p50 us',
+      'step p99 us',
+      'GPU MiB',
+    ],
+  ];
   const coba = async (backend: 'cpu' | 'webgpu') => {
     const { e, compileS } = await open(join(ROOT, 'examples/coba.yaml'), undefined, backend, ctx);
     e.backend.configureRecording({ spikes: false });
@@ -195,7 +277,9 @@ async function main(): Promise<void> {
     if (e.backend instanceof WebGpuBackend) {
       // Chunks are pipelined, so a run is bound by the larger of host encoding and GPU time per step.
       const us = e.backend.encodingCost();
-      console.log(`host encoding: ${us.toFixed(1)} us per COBA step (an RTF ceiling of ${(100 / us).toFixed(1)} at dt 0.1 ms from the host alone); measured ${((t.loopS / 10000) * 1e6).toFixed(1)} us per step`);
+      console.log(
+        `host encoding: ${us.toFixed(1)} us per COBA step (an RTF ceiling of ${(100 / us).toFixed(1)} at dt 0.1 ms from the host alone); measured ${((t.loopS / 10000) * 1e6).toFixed(1)} us per step`,
+      );
     }
     e.dispose();
     return t.loopS;
@@ -219,7 +303,16 @@ async function main(): Promise<void> {
   ctx.device.destroy();
 }
 
-function row(table: string[][], name: string, e: Engine<Backend>, compileS: number, t: { loopS: number; p50: number; p99: number }, spikes: number, bioS: number, dt: number): void {
+function row(
+  table: string[][],
+  name: string,
+  e: Engine<Backend>,
+  compileS: number,
+  t: { loopS: number; p50: number; p99: number },
+  spikes: number,
+  bioS: number,
+  dt: number,
+): void {
   const net = e.network;
   const gpu = e.backend instanceof WebGpuBackend;
   const m = e.backend.memoryBytes();

@@ -160,12 +160,28 @@ export type SpikeTap = (tick: TickSpikes) => void;
 
 /** What a dashboard shows of the bridge's inputs and outputs. */
 export interface BridgeSnapshot {
-  inputs: { input: string; topic: string; type: string; path: string; value: number | { n: number; min: number; max: number; mean: number } | null; ageMs: number | null; stale: boolean }[];
+  inputs: {
+    input: string;
+    topic: string;
+    type: string;
+    path: string;
+    value: number | { n: number; min: number; max: number; mean: number } | null;
+    ageMs: number | null;
+    stale: boolean;
+  }[];
   outputs: { name: string; topic: string; type: string; values: Record<string, number>; safe: boolean; ageMs: number | null }[];
   /** Serial devices and boards: one line each (kind, port, state). */
   devices: { name: string; status: string }[];
   /** Extension nodes: state, error count and output values (extensions/host.ts). */
-  extensions: { name: string; type: string; kind: string; state: string; errors: number; lastError: string | null; outputs: Record<string, unknown> }[];
+  extensions: {
+    name: string;
+    type: string;
+    kind: string;
+    state: string;
+    errors: number;
+    lastError: string | null;
+    outputs: Record<string, unknown>;
+  }[];
 }
 
 /** Wall-clock time the tick loop spent in ticks (engine step, decoders, taps), cumulative. */
@@ -222,7 +238,20 @@ function saturate(x: number, lo: number, hi: number): number {
 }
 
 export class Bridge {
-  readonly stats: BridgeStats = { received: 0, malformed: 0, superseded: 0, nonFinite: 0, outOfRange: 0, published: 0, safePublished: 0, ticks: 0, overruns: 0, watchdogTrips: 0, guardTrips: 0, errors: 0 };
+  readonly stats: BridgeStats = {
+    received: 0,
+    malformed: 0,
+    superseded: 0,
+    nonFinite: 0,
+    outOfRange: 0,
+    published: 0,
+    safePublished: 0,
+    ticks: 0,
+    overruns: 0,
+    watchdogTrips: 0,
+    guardTrips: 0,
+    errors: 0,
+  };
   private readonly inputs: LiveInput[] = [];
   private readonly outputs: LiveOutput[] = [];
   /** Populations the decoders read, with a scratch buffer each for one step's spike indices. */
@@ -284,8 +313,17 @@ export class Bridge {
     this.clock = () => this.time.now();
     this.periodMs = 1000 / (config.tickHz ?? 1000);
     this.watchdogMs = config.watchdogMs ?? 50;
-    this.channels = new GuardChannels({ transport, definitions: config.definitions, devices: config.devices, report: (m) => this.report(() => m) });
-    this.health = new LoopHealth({ watchdogMs: this.effectiveWatchdogMs(), periodMs: this.periodMs, minRealtimeFactor: config.minRealtimeFactor });
+    this.channels = new GuardChannels({
+      transport,
+      definitions: config.definitions,
+      devices: config.devices,
+      report: (m) => this.report(() => m),
+    });
+    this.health = new LoopHealth({
+      watchdogMs: this.effectiveWatchdogMs(),
+      periodMs: this.periodMs,
+      minRealtimeFactor: config.minRealtimeFactor,
+    });
     const circuit = engine.circuit;
     const deviceOf = (name: string, what: string): Device => {
       const d = config.devices?.get(name);
@@ -295,11 +333,24 @@ export class Bridge {
     for (const b of config.inputs) {
       const where = b.device ? `${b.device}.${b.field}` : b.topic;
       const inp = circuit.inputs.find((i) => i.name === b.input);
-      if (!inp) throw new Error(`bridge input on ${where}: the circuit has no input "${b.input}" (it has ${circuit.inputs.map((i) => i.name).join(', ') || 'none'})`);
-      if (inp.target !== null && !b.encoder) throw new Error(`bridge input on ${where}: "${b.input}" drives population ${inp.target} and needs an encoder`);
+      if (!inp)
+        throw new Error(
+          `bridge input on ${where}: the circuit has no input "${b.input}" (it has ${circuit.inputs.map((i) => i.name).join(', ') || 'none'})`,
+        );
+      if (inp.target !== null && !b.encoder)
+        throw new Error(`bridge input on ${where}: "${b.input}" drives population ${inp.target} and needs an encoder`);
       const size = inp.target === null ? 1 : circuit.populations.find((p) => p.name === inp.target)!.size;
       if (b.device) deviceOf(b.device, `bridge input ${b.input}`);
-      this.inputs.push({ spec: { ...b }, source: b.from ? null : this.inputSource(b), encoder: b.encoder ? createEncoder(b.encoder) : null, size, value: null, at: -Infinity, applied: 'stale', sub: null });
+      this.inputs.push({
+        spec: { ...b },
+        source: b.from ? null : this.inputSource(b),
+        encoder: b.encoder ? createEncoder(b.encoder) : null,
+        size,
+        value: null,
+        at: -Infinity,
+        applied: 'stale',
+        sub: null,
+      });
     }
     for (const o of config.outputs) {
       const values = o.values.map((v) => ({
@@ -316,7 +367,9 @@ export class Bridge {
       this.outputs.push({ spec, type: this.typeOf(spec), values, sink: null, lastAt: -Infinity, dueAt: -Infinity, last: null, device });
     }
     for (const o of this.outputs)
-      for (const v of o.values) for (const t of v.terms) this.decoded.set(t.population, new Uint32Array(circuit.populations.find((p) => p.name === t.population)!.size));
+      for (const v of o.values)
+        for (const t of v.terms)
+          this.decoded.set(t.population, new Uint32Array(circuit.populations.find((p) => p.name === t.population)!.size));
     for (const s of config.spikes?.send ?? []) {
       const pop = circuit.populations.find((p) => p.name === s.population);
       if (!pop) throw new Error(`bridge spikes.send ${s.population}: the circuit has no population "${s.population}"`);
@@ -326,7 +379,9 @@ export class Bridge {
       const inp = circuit.inputs.find((i) => i.name === r.input);
       const relay = inp?.target ? circuit.populations.find((p) => p.name === inp.target) : undefined;
       if (!inp || !relay || inp.mode !== 'rate' || relay.model !== 'poisson')
-        throw new Error(`bridge spikes.receive ${r.input}: needs a rate input of a poisson relay population (rate 0 Hz, the remote population's size); ${!inp ? 'the circuit has no such input' : `it ${inp.mode === 'rate' ? '' : `is a ${inp.mode} input and `}targets ${relay ? `${relay.name} (${relay.model})` : 'no population'}`}`);
+        throw new Error(
+          `bridge spikes.receive ${r.input}: needs a rate input of a poisson relay population (rate 0 Hz, the remote population's size); ${!inp ? 'the circuit has no such input' : `it ${inp.mode === 'rate' ? '' : `is a ${inp.mode} input and `}targets ${relay ? `${relay.name} (${relay.model})` : 'no population'}`}`,
+        );
       this.receivers.push(new SpikeReceiver(r, relay.size));
     }
     if (config.extensions)
@@ -343,7 +398,13 @@ export class Bridge {
         // Node values age on the bridge's clock (simulated time under /clock), as its inputs do.
         now: () => this.clock(),
         // Document nodes of the I/O types reach the bridge's transport and devices as its own bindings do.
-        context: (base): IoContext => ({ ...base, transport: this.transport, devices: config.devices ?? new Map(), definitions: config.definitions, rosTime: () => this.time.rosTime() }),
+        context: (base): IoContext => ({
+          ...base,
+          transport: this.transport,
+          devices: config.devices ?? new Map(),
+          definitions: config.definitions,
+          rosTime: () => this.time.rosTime(),
+        }),
       });
     // The decoders read a tick's spikes in one piece from the engine's recording (one read-back per
     // tick on a GPU, not one per step and population); the bridge takes them out as it goes.
@@ -352,7 +413,10 @@ export class Bridge {
 
   /** Records what the decoders read, or every population while a spike tap is set. */
   private configureRecording(): void {
-    this.engine.backend.configureRecording({ spikes: this.tap ? 'all' : [...new Set([...this.decoded.keys(), ...this.senders.map((s) => s.spec.population)])], rateBin: 0 });
+    this.engine.backend.configureRecording({
+      spikes: this.tap ? 'all' : [...new Set([...this.decoded.keys(), ...this.senders.map((s) => s.spec.population)])],
+      rateBin: 0,
+    });
     this.recordingStale = false;
   }
 
@@ -427,7 +491,15 @@ export class Bridge {
         ageMs: o.last ? now - o.last.at : null,
       })),
       devices: [...(this.config.devices ?? new Map<string, Device>())].map(([name, d]) => ({ name, status: d.describe() })),
-      extensions: (this.host?.status() ?? []).map(({ name, type, kind, state, errors, lastError, outputs }) => ({ name, type, kind, state, errors, lastError, outputs })),
+      extensions: (this.host?.status() ?? []).map(({ name, type, kind, state, errors, lastError, outputs }) => ({
+        name,
+        type,
+        kind,
+        state,
+        errors,
+        lastError,
+        outputs,
+      })),
     };
   }
 
@@ -439,7 +511,15 @@ export class Bridge {
   }
 
   private topicOptions(o: OutputBinding) {
-    return { topic: o.topic, type: o.type, paths: o.values.map((v) => v.path), stamped: o.stamped, frameId: o.frameId, fields: o.fields, qos: o.qos ?? DEFAULT_QOS };
+    return {
+      topic: o.topic,
+      type: o.type,
+      paths: o.values.map((v) => v.path),
+      stamped: o.stamped,
+      frameId: o.frameId,
+      fields: o.fields,
+      qos: o.qos ?? DEFAULT_QOS,
+    };
   }
 
   /**
@@ -475,7 +555,9 @@ export class Bridge {
   private openSink(out: LiveOutput): void {
     // A failed send is recorded on the sink for the send that caused it; sends start after it exists.
     const ctx = this.ioContext(`output ${out.spec.name}`, (e) => (sink.failed = e ?? new Error('failed')));
-    const instance = out.device ? deviceOut.create({ device: out.spec.device!, fields: out.spec.values.map((v) => v.path) }, ctx) : rosTopicOut.create(this.topicOptions(out.spec), ctx);
+    const instance = out.device
+      ? deviceOut.create({ device: out.spec.device!, fields: out.spec.values.map((v) => v.path) }, ctx)
+      : rosTopicOut.create(this.topicOptions(out.spec), ctx);
     const sink: NonNullable<LiveOutput['sink']> = { instance, commands: new Subject<Command>(), failed: null };
     sink.instance.consume({ command: sink.commands });
     void sink.instance.start?.();
@@ -491,7 +573,10 @@ export class Bridge {
     void sink.instance.stop?.();
   }
 
-  /** `inputs.<name>` (latest checked value, undefined while stale) and `outputs.<name>.<path>` (decoded, before limits), for extension nodes. */
+  /**
+   * `inputs.<name>` (latest checked value, undefined while stale) and `outputs.<name>.<path>` (decoded,
+   * before limits), for extension nodes.
+   */
   private externalValue(ref: string): PortValue | undefined {
     const [kind, name, ...rest] = ref.split('.');
     if (kind === 'inputs') {
@@ -512,7 +597,12 @@ export class Bridge {
   }
 
   /** The bridge's current settings, as live reconfiguration left them. */
-  get settings(): { tickHz: number; watchdogMs: number; inputs: { input: string; topic: string }[]; outputs: { name: string; topic: string; type: string; stamped: boolean }[] } {
+  get settings(): {
+    tickHz: number;
+    watchdogMs: number;
+    inputs: { input: string; topic: string }[];
+    outputs: { name: string; topic: string; type: string; stamped: boolean }[];
+  } {
     return {
       tickHz: 1000 / this.periodMs,
       watchdogMs: this.watchdogMs,
@@ -559,7 +649,8 @@ export class Bridge {
     const inp = this.inputs.find((i) => i.spec.input === input);
     if (!inp) throw new Error(`no bridge input "${input}"`);
     if (inp.spec.topic === topic) return;
-    if (inp.spec.device || inp.spec.from) throw new Error(`bridge input ${input} reads ${inp.spec.device ? `device ${inp.spec.device}` : inp.spec.from}, not a topic`);
+    if (inp.spec.device || inp.spec.from)
+      throw new Error(`bridge input ${input} reads ${inp.spec.device ? `device ${inp.spec.device}` : inp.spec.from}, not a topic`);
     const source = this.inputSource({ ...inp.spec, topic }); // throws before anything changes
     inp.sub?.unsubscribe();
     inp.spec.topic = topic;
@@ -613,7 +704,9 @@ export class Bridge {
   private subscribeInput(inp: LiveInput): void {
     // A value read from an extension node is as old as its oldest source (extensions/host.ts), so
     // an input computed from a sensor that stopped goes stale like the sensor itself.
-    inp.sub = this.inputStream(inp).subscribe((v) => ((inp.value = v), (inp.at = inp.spec.from ? Math.min(this.clock(), inp.fromAt ?? this.clock()) : this.clock())));
+    inp.sub = this.inputStream(inp).subscribe(
+      (v) => ((inp.value = v), (inp.at = inp.spec.from ? Math.min(this.clock(), inp.fromAt ?? this.clock()) : this.clock())),
+    );
   }
 
   private startWatchdog(): void {
@@ -679,7 +772,11 @@ export class Bridge {
     void old?.close();
     try {
       // Guard reports are never rate-limited: a trip or a channel that cannot open must be seen.
-      this.guard = new SafetyGuard({ deadlineMs: this.guardDeadline(), channels: this.guardChannels(), onReport: (m) => this.log(`flux bridge: ${m}`) });
+      this.guard = new SafetyGuard({
+        deadlineMs: this.guardDeadline(),
+        channels: this.guardChannels(),
+        onReport: (m) => this.log(`flux bridge: ${m}`),
+      });
       this.guardTripsSeen = 0;
     } catch (e) {
       this.log(`flux bridge: no guard thread: ${(e as Error).message}`);
@@ -778,7 +875,9 @@ export class Bridge {
         if (xs.some((x) => Number.isFinite(x) && (x < lo || x > hi))) return (this.stats.outOfRange++, false);
         return true;
       }),
-      map((v) => (typeof v === 'number' ? saturate(v, lo, hi) : v.some((x) => !Number.isFinite(x)) ? v.map((x) => saturate(x, lo, hi)) : v)),
+      map((v) =>
+        typeof v === 'number' ? saturate(v, lo, hi) : v.some((x) => !Number.isFinite(x)) ? v.map((x) => saturate(x, lo, hi)) : v,
+      ),
     );
   }
 
@@ -881,7 +980,11 @@ export class Bridge {
     for (const pop of this.engine.circuit.populations) {
       if (pop.model === 'poisson') continue;
       const v = await backend.readState(pop.name, 'v');
-      for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i])) throw new Error(`population ${pop.name}: neuron ${i} has v = ${v[i]} (non-finite state; the circuit's parameters or an edit made it diverge)`);
+      for (let i = 0; i < v.length; i++)
+        if (!Number.isFinite(v[i]))
+          throw new Error(
+            `population ${pop.name}: neuron ${i} has v = ${v[i]} (non-finite state; the circuit's parameters or an edit made it diverge)`,
+          );
     }
   }
 
@@ -924,7 +1027,8 @@ export class Bridge {
         while (t.at < t.steps.length && t.steps[t.at] === first + s) buf[n++] = t.indices[t.at++];
         perStep.set(pop, buf.subarray(0, n));
       }
-      for (const out of this.outputs) for (const v of out.values) for (const t of v.terms) t.decoder.step(perStep.get(t.population)!, backend.dt);
+      for (const out of this.outputs)
+        for (const v of out.values) for (const t of v.terms) t.decoder.step(perStep.get(t.population)!, backend.dt);
     }
     for (const s of this.senders) {
       const pop = s.spec.population;
@@ -1060,7 +1164,8 @@ export class Bridge {
     const now = this.clock();
     if (!out.sink) return;
     const needs = out.spec.requires ?? this.inputs.map((i) => i.spec.input);
-    const unsafe = this.tripped || this.health.unsafe !== null || this.inputs.some((i) => needs.includes(i.spec.input) && this.stale(i, now));
+    const unsafe =
+      this.tripped || this.health.unsafe !== null || this.inputs.some((i) => needs.includes(i.spec.input) && this.stale(i, now));
     const dtS = Number.isFinite(out.lastAt) ? (now - out.lastAt) / 1000 : 0;
     out.lastAt = now;
     if (unsafe) return this.sendSafe(out);
@@ -1071,15 +1176,27 @@ export class Bridge {
     if (bad >= 0) {
       // A decoded value from the engine that is not finite is a failed tick, named (never a silent 0).
       const v = out.values[bad];
-      this.failed(new Error(`output ${out.spec.name} ${out.spec.values[bad].path} decoded ${raw[bad]} from ${v.terms.map((t) => t.population).join(', ')}`));
+      this.failed(
+        new Error(
+          `output ${out.spec.name} ${out.spec.values[bad].path} decoded ${raw[bad]} from ${v.terms.map((t) => t.population).join(', ')}`,
+        ),
+      );
       return;
     }
     if (raw.some((x) => !Number.isFinite(x))) return this.sendSafe(out);
-    this.send(out, out.values.map((v, k) => v.limiter.apply(raw[k], dtS)), false);
+    this.send(
+      out,
+      out.values.map((v, k) => v.limiter.apply(raw[k], dtS)),
+      false,
+    );
   }
 
   private sendSafe(out: LiveOutput): void {
-    this.send(out, out.values.map((v) => v.limiter.stop()), true);
+    this.send(
+      out,
+      out.values.map((v) => v.limiter.stop()),
+      true,
+    );
   }
 
   private send(out: LiveOutput, values: number[], safe: boolean): void {
@@ -1090,7 +1207,9 @@ export class Bridge {
     sink.commands.next({ values, safe });
     if (sink.failed !== null) {
       // One output failing (a closed or broken topic, a device that refuses) must not stop the others.
-      const what = out.device ? `writing ${out.spec.name} to device ${out.device.name}` : `publishing ${out.spec.name} on ${out.spec.topic}`;
+      const what = out.device
+        ? `writing ${out.spec.name} to device ${out.device.name}`
+        : `publishing ${out.spec.name} on ${out.spec.topic}`;
       this.report(() => `${what} failed: ${(sink.failed as Error).message ?? String(sink.failed)}`);
       return;
     }

@@ -84,22 +84,27 @@ export class SimClock implements Clock {
   constructor(transport: Transport, topic = '/clock', definitions: DefinitionSource = {}) {
     const codec = createCodec('rosgraph_msgs/msg/Clock', definitions);
     // /clock is published reliable by simulators (gz's bridge, Gazebo classic); keep-last 1 is enough.
-    this.unsubscribe = transport.subscribe(topic, 'rosgraph_msgs/msg/Clock', { reliability: 'best_effort', durability: 'volatile', depth: 1 }, (bytes) => {
-      let ms: number;
-      try {
-        const c = (codec.decode(bytes) as { clock: { sec: number; nanosec: number } }).clock;
-        ms = c.sec * 1000 + c.nanosec / 1e6;
-      } catch {
-        this.malformed++;
-        return;
-      }
-      // Simulated time only moves forward (a reset of the simulation needs a restart of the bridge).
-      if (!(ms > this.t)) return;
-      this.t = ms;
-      const due = this.waiters.filter((w) => w.t <= ms);
-      this.waiters = this.waiters.filter((w) => w.t > ms);
-      for (const w of due) w.r();
-    });
+    this.unsubscribe = transport.subscribe(
+      topic,
+      'rosgraph_msgs/msg/Clock',
+      { reliability: 'best_effort', durability: 'volatile', depth: 1 },
+      (bytes) => {
+        let ms: number;
+        try {
+          const c = (codec.decode(bytes) as { clock: { sec: number; nanosec: number } }).clock;
+          ms = c.sec * 1000 + c.nanosec / 1e6;
+        } catch {
+          this.malformed++;
+          return;
+        }
+        // Simulated time only moves forward (a reset of the simulation needs a restart of the bridge).
+        if (!(ms > this.t)) return;
+        this.t = ms;
+        const due = this.waiters.filter((w) => w.t <= ms);
+        this.waiters = this.waiters.filter((w) => w.t > ms);
+        for (const w of due) w.r();
+      },
+    );
   }
 
   /** Whether any /clock message has arrived. */

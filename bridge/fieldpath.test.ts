@@ -8,7 +8,11 @@ import { createCodec } from './codec/cdr.js';
 import { definitionsFor } from './codec/definitions.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-interface Golden { type: string; value: Record<string, unknown>; hex: string }
+interface Golden {
+  type: string;
+  value: Record<string, unknown>;
+  hex: string;
+}
 const golden = JSON.parse(readFileSync(join(ROOT, 'tests/reference/cdr/golden.json'), 'utf8')) as Golden[];
 const TEST_MSGS = { dir: join(ROOT, 'tests/fixtures/msgs/test_msgs'), package: 'test_msgs' };
 const bytes = (hex: string) => Uint8Array.from(hex.match(/../g)!.map((h) => parseInt(h, 16)));
@@ -74,7 +78,9 @@ describe('field paths', () => {
 
   it('typos and impossible paths are reported at compile time with what exists', () => {
     const defs = definitionsFor('sensor_msgs/msg/LaserScan').definitions;
-    expect(() => compileFieldPath('range', defs)).toThrow(/sensor_msgs\/LaserScan has no field "range"; it has header, angle_min.*ranges, intensities/);
+    expect(() => compileFieldPath('range', defs)).toThrow(
+      /sensor_msgs\/LaserScan has no field "range"; it has header, angle_min.*ranges, intensities/,
+    );
     expect(() => compileFieldPath('header.frame_id', defs)).toThrow(/ends on a string, not a number/);
     expect(() => compileFieldPath('header', defs)).toThrow(/not a message of numbers/);
     expect(() => compileFieldPath('angle_min[0]', defs)).toThrow(/not an array/);

@@ -23,7 +23,13 @@ export interface FieldPath {
 }
 
 /** The shipped definitions give builtin_interfaces Time and Duration as the primitives time/duration. */
-const TIME: MessageDefinition = { name: 'builtin_interfaces/Time', definitions: [{ name: 'sec', type: 'int32' }, { name: 'nanosec', type: 'uint32' }] };
+const TIME: MessageDefinition = {
+  name: 'builtin_interfaces/Time',
+  definitions: [
+    { name: 'sec', type: 'int32' },
+    { name: 'nanosec', type: 'uint32' },
+  ],
+};
 
 const NUMERIC = /^(u?int(8|16|32|64)|float(32|64)|byte|char|bool|time|duration)$/;
 
@@ -70,7 +76,8 @@ function parse(text: string): Step[] {
         const start = num(m[2]);
         const end = num(m[3]);
         // Bounds of the same sign select nothing in any array when start >= end.
-        if (start !== undefined && end !== undefined && (start < 0) === (end < 0) && start >= end) throw new FieldPathError(`field path "${text}": slice ${m[0]} selects nothing`);
+        if (start !== undefined && end !== undefined && start < 0 === end < 0 && start >= end)
+          throw new FieldPathError(`field path "${text}": slice ${m[0]} selects nothing`);
         steps.push({ kind: 'slice', start, end, step });
       }
     }
@@ -94,18 +101,26 @@ export function compileFieldPath(text: string, definitions: MessageDefinition[])
       if (isArray) throw new FieldPathError(`field path "${text}": "${s.name}" follows an array; index it first`);
       if (!def) throw new FieldPathError(`field path "${text}": "${s.name}" follows a ${fieldType}, which has no fields`);
       const f: MessageDefinitionField | undefined = def.definitions.find((d) => d.name === s.name && !d.isConstant);
-      if (!f) throw new FieldPathError(`field path "${text}": ${def.name} has no field "${s.name}"; it has ${def.definitions.filter((d) => !d.isConstant).map((d) => d.name).join(', ')}`);
+      if (!f)
+        throw new FieldPathError(
+          `field path "${text}": ${def.name} has no field "${s.name}"; it has ${def.definitions
+            .filter((d) => !d.isConstant)
+            .map((d) => d.name)
+            .join(', ')}`,
+        );
       fieldType = f.type;
       isArray = f.isArray === true;
       fixedLength = f.arrayLength;
       def = f.isComplex ? byName.get(f.type) : f.type === 'time' || f.type === 'duration' ? TIME : undefined;
     } else {
-      if (!isArray) throw new FieldPathError(`field path "${text}": [${s.kind === 'index' ? s.i : '…'}] applies to a field that is not an array`);
+      if (!isArray)
+        throw new FieldPathError(`field path "${text}": [${s.kind === 'index' ? s.i : '…'}] applies to a field that is not an array`);
       isArray = false;
       if (s.kind === 'slice') vector = true;
       // A fixed-size array's length is known now: a path outside it is a mistake in the document.
       if (fixedLength !== undefined) {
-        if (s.kind === 'index' && (s.i >= fixedLength || s.i < -fixedLength)) throw new FieldPathError(`field path "${text}": index ${s.i} is outside the field's ${fixedLength} elements`);
+        if (s.kind === 'index' && (s.i >= fixedLength || s.i < -fixedLength))
+          throw new FieldPathError(`field path "${text}": index ${s.i} is outside the field's ${fixedLength} elements`);
         if (s.kind === 'slice') fittedSlice(s, fixedLength, text);
       }
     }
@@ -124,7 +139,8 @@ export function compileFieldPath(text: string, definitions: MessageDefinition[])
 
   const toNumber = (x: unknown): number => (typeof x === 'bigint' ? Number(x) : typeof x === 'boolean' ? (x ? 1 : 0) : (x as number));
   const flatten = (x: unknown): number | number[] => {
-    if (leafNames && x && typeof x === 'object' && !ArrayBuffer.isView(x) && !Array.isArray(x)) return leafNames.map((n) => toNumber((x as Record<string, unknown>)[n]));
+    if (leafNames && x && typeof x === 'object' && !ArrayBuffer.isView(x) && !Array.isArray(x))
+      return leafNames.map((n) => toNumber((x as Record<string, unknown>)[n]));
     if (ArrayBuffer.isView(x) || Array.isArray(x)) return Array.from(x as ArrayLike<unknown>, toNumber);
     return toNumber(x);
   };
@@ -150,7 +166,8 @@ export function compileFieldPath(text: string, definitions: MessageDefinition[])
           }
         }
       }
-      if ((ArrayBuffer.isView(cur) || Array.isArray(cur)) && (cur as ArrayLike<unknown>).length === 0) throw new FieldPathError(`field path "${text}": the message's array is empty`);
+      if ((ArrayBuffer.isView(cur) || Array.isArray(cur)) && (cur as ArrayLike<unknown>).length === 0)
+        throw new FieldPathError(`field path "${text}": the message's array is empty`);
       return flatten(cur);
     },
     set(msg, value) {
@@ -181,7 +198,8 @@ export function compileFieldPath(text: string, definitions: MessageDefinition[])
 
 /** An own field of a decoded message (never an inherited property). */
 function own(x: unknown, name: string, text: string): unknown {
-  if (x === null || typeof x !== 'object' || !Object.hasOwn(x, name)) throw new FieldPathError(`field path "${text}": the message has no field "${name}"`);
+  if (x === null || typeof x !== 'object' || !Object.hasOwn(x, name))
+    throw new FieldPathError(`field path "${text}": the message has no field "${name}"`);
   return (x as Record<string, unknown>)[name];
 }
 

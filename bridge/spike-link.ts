@@ -74,7 +74,9 @@ export function decodeSpikeTick(bytes: Uint8Array): SpikeTick {
   if (m !== n) throw new Error(`${n} indices but ${m} offsets`);
   const offset = r.uint16Array(m);
   if (!(dt > 0 && Number.isFinite(dt)) || steps === 0) throw new Error(`bad dt ${dt} or steps ${steps}`);
-  for (let i = 0; i < n; i++) if (index[i] >= size || offset[i] >= steps) throw new Error(`spike ${i} (neuron ${index[i]}, step ${offset[i]}) outside the population or tick`);
+  for (let i = 0; i < n; i++)
+    if (index[i] >= size || offset[i] >= steps)
+      throw new Error(`spike ${i} (neuron ${index[i]}, step ${offset[i]}) outside the population or tick`);
   return { tick, firstStep, dt, steps, size, index: Uint32Array.from(index), offset: Uint16Array.from(offset) };
 }
 
@@ -176,7 +178,8 @@ export class SpikeReceiver {
     /** The relay population's size. */
     readonly size: number,
   ) {
-    if ((spec.delayTicks ?? 1) < 1 || !Number.isInteger(spec.delayTicks ?? 1)) throw new Error(`spike link on ${spec.topic}: delay must be a whole number of ticks, at least 1`);
+    if ((spec.delayTicks ?? 1) < 1 || !Number.isInteger(spec.delayTicks ?? 1))
+      throw new Error(`spike link on ${spec.topic}: delay must be a whole number of ticks, at least 1`);
   }
 
   get delayTicks(): number {

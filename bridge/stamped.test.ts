@@ -13,7 +13,10 @@ describe('stamped variants', () => {
 
   it('publishes the plain type unchanged, and the stamped one with the path under its field', () => {
     expect(publishedAs('geometry_msgs/msg/Twist', 'linear.x', false)).toEqual({ type: 'geometry_msgs/msg/Twist', path: 'linear.x' });
-    expect(publishedAs('geometry_msgs/msg/Twist', 'linear.x', true)).toEqual({ type: 'geometry_msgs/msg/TwistStamped', path: 'twist.linear.x' });
+    expect(publishedAs('geometry_msgs/msg/Twist', 'linear.x', true)).toEqual({
+      type: 'geometry_msgs/msg/TwistStamped',
+      path: 'twist.linear.x',
+    });
     expect(publishedAs('geometry_msgs/Pose', 'position', true)).toEqual({ type: 'geometry_msgs/msg/PoseStamped', path: 'pose.position' });
     // A type with no stamped variant is fine as long as stamping is not asked for.
     expect(publishedAs('sensor_msgs/msg/LaserScan', 'ranges', false).type).toBe('sensor_msgs/msg/LaserScan');

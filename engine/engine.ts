@@ -105,8 +105,11 @@ export class Engine<B extends Backend = CpuBackend> {
     const { circuit, network } = compiled ?? compileCircuit(flat, options);
     this.circuit = circuit;
     this.network = network;
-    if (options.backend === 'webgpu' && !makeBackend) throw new Error('the webgpu backend is opened by Engine.create() (it is asynchronous)');
-    this.backend = makeBackend ? makeBackend(this.network) : new CpuBackend(this.network, { kernels: options.kernels, threads: options.threads });
+    if (options.backend === 'webgpu' && !makeBackend)
+      throw new Error('the webgpu backend is opened by Engine.create() (it is asynchronous)');
+    this.backend = makeBackend
+      ? makeBackend(this.network)
+      : new CpuBackend(this.network, { kernels: options.kernels, threads: options.threads });
   }
 
   static fromFile(file: string, options: EngineOptions = {}): Engine {
@@ -125,7 +128,8 @@ export class Engine<B extends Backend = CpuBackend> {
     }
     const choice = options.backend ?? 'cpu';
     const cpuOptions: EngineOptions = { ...options, backend: 'cpu' };
-    if (choice === 'cpu') return new Engine<Backend>(flat, cpuOptions, (net) => new CpuBackend(net, { kernels: options.kernels, threads: options.threads }));
+    if (choice === 'cpu')
+      return new Engine<Backend>(flat, cpuOptions, (net) => new CpuBackend(net, { kernels: options.kernels, threads: options.threads }));
     // Compile once; the backend is chosen and attached afterwards.
     const compiled = compileCircuit(flat, cpuOptions);
     const backend = await openBackend(choice, compiled.network, options);
@@ -172,7 +176,8 @@ export class Engine<B extends Backend = CpuBackend> {
    * Null when there is nothing to prepare. Throws CircuitError as apply() would.
    */
   async prepare(edit: Edit): Promise<PreparedEdit | null> {
-    if (edit === null || typeof edit !== 'object' || (edit as { op?: unknown }).op !== 'add_projection' || !canCompileOffThread()) return null;
+    if (edit === null || typeof edit !== 'object' || (edit as { op?: unknown }).op !== 'add_projection' || !canCompileOffThread())
+      return null;
     const { circuit, resolved } = this.resolve(edit);
     if (resolved.kind !== 'add_projection') return null;
     const pops = new Map(circuit.populations.map((p) => [p.name, p]));
@@ -187,7 +192,8 @@ export class Engine<B extends Backend = CpuBackend> {
   }
 
   private resolve(edit: Edit): { flat: FlatCircuit; circuit: Circuit; resolved: ResolvedEdit; removed: string[] } {
-    if (edit === null || typeof edit !== 'object' || typeof (edit as { op?: unknown }).op !== 'string') throw editError('/op', 'an edit is an object with an "op"');
+    if (edit === null || typeof edit !== 'object' || typeof (edit as { op?: unknown }).op !== 'string')
+      throw editError('/op', 'an edit is an object with an "op"');
     const draft = draftOf(this.flatDoc);
     const pending = this.draftEdit(edit, draft);
     const flat: FlatCircuit = { ...this.flatDoc, doc: draft.doc, origins: draft.origins };
@@ -224,12 +230,16 @@ export class Engine<B extends Backend = CpuBackend> {
       case 'remove_projection': {
         if (!own(d.projs, edit.name, '/name', 'projection')) throw editError('/name', `no projection ${JSON.stringify(edit.name)}`);
         const users = this.usersOf(edit.name, d.doc).filter(([s]) => s === 'modulators');
-        if (users.length > 0) throw editError('/name', `projection "${edit.name}" is a learning-rate target of ${users.map((u) => u.join(' ')).join(', ')}`);
+        if (users.length > 0)
+          throw editError('/name', `projection "${edit.name}" is a learning-rate target of ${users.map((u) => u.join(' ')).join(', ')}`);
         delete d.projs[edit.name];
         return { kind: 'remove_projection', name: edit.name };
       }
       default:
-        throw editError('/op', `unknown edit op "${(edit as { op: string }).op}"; expected set_param, set_weights, add_population, remove_population, add_projection, remove_projection`);
+        throw editError(
+          '/op',
+          `unknown edit op "${(edit as { op: string }).op}"; expected set_param, set_weights, add_population, remove_population, add_projection, remove_projection`,
+        );
     }
   }
 
@@ -238,7 +248,11 @@ export class Engine<B extends Backend = CpuBackend> {
     if (!pop) throw editError(`/population`, `no population ${JSON.stringify(edit.population)}`);
     const model = own(MODELS, pop.model, '/population', 'model');
     const spec = model ? own(model.params, edit.param, '/param', 'parameter') : undefined;
-    if (!model || !spec) throw editError('/param', `${pop.model} has no parameter ${JSON.stringify(edit.param)}; expected one of: ${Object.keys(model?.params ?? {}).join(', ')}`);
+    if (!model || !spec)
+      throw editError(
+        '/param',
+        `${pop.model} has no parameter ${JSON.stringify(edit.param)}; expected one of: ${Object.keys(model?.params ?? {}).join(', ')}`,
+      );
     pop.params = { ...(pop.params ?? {}), [edit.param]: edit.value };
     // A problem with the new value is the edit's, not the file's: put the edit in front.
     const origin = d.origins.get(`populations:${edit.population}`);
@@ -251,7 +265,10 @@ export class Engine<B extends Backend = CpuBackend> {
         cur = next;
       }
       cur.params = { [edit.param]: edit.value };
-      d.origins.set(`populations:${edit.population}`, { layers: [{ file: EDIT_FILE, prefix: '', raw, locate: () => undefined }, ...origin.layers], local: origin.local });
+      d.origins.set(`populations:${edit.population}`, {
+        layers: [{ file: EDIT_FILE, prefix: '', raw, locate: () => undefined }, ...origin.layers],
+        local: origin.local,
+      });
     }
     return { kind: 'set_params', population: edit.population, params: {} };
   }
@@ -266,7 +283,8 @@ export class Engine<B extends Backend = CpuBackend> {
       const v = checkWeight(q, dim);
       if (typeof v === 'string') throw editError(path, v);
       if (!(v >= 0)) throw editError(path, `weights are magnitudes and must be >= 0 (got ${v})`);
-      if (plastic && (v < plastic.wMin || v > plastic.wMax)) throw editError(path, `${v} is outside the plasticity bounds [${plastic.wMin}, ${plastic.wMax}] of "${edit.projection}"`);
+      if (plastic && (v < plastic.wMin || v > plastic.wMax))
+        throw editError(path, `${v} is outside the plasticity bounds [${plastic.wMin}, ${plastic.wMax}] of "${edit.projection}"`);
       return v;
     };
     const n = this.backend.synapseCount(edit.projection);
@@ -291,7 +309,10 @@ export class Engine<B extends Backend = CpuBackend> {
     if (!own(d.pops, edit.name, '/name', 'population')) throw editError('/name', `no population ${JSON.stringify(edit.name)}`);
     const users = this.usersOf(edit.name, doc);
     if (users.length > 0 && !edit.cascade)
-      throw editError('/name', `population "${edit.name}" is used by ${users.map((u) => u.join(' ')).join(', ')}; remove those first or set cascade: true`);
+      throw editError(
+        '/name',
+        `population "${edit.name}" is used by ${users.map((u) => u.join(' ')).join(', ')}; remove those first or set cascade: true`,
+      );
     // Projections, sources, inputs and outputs of the population go with it; modulators stay and
     // only lose the entries that named it or one of its projections.
     const goneProjections = new Set<string>();
@@ -305,11 +326,15 @@ export class Engine<B extends Backend = CpuBackend> {
     for (const [name, m] of Object.entries(doc.modulators ?? {})) {
       const sources = (m.sources ?? []).filter((s) => !('population' in s) || resolves(s.population) !== edit.name);
       const targets = (m.targets ?? []).filter(
-        (t) => (t.population === undefined || resolves(t.population) !== edit.name) && (t.projection === undefined || !goneProjections.has(t.projection)),
+        (t) =>
+          (t.population === undefined || resolves(t.population) !== edit.name) &&
+          (t.projection === undefined || !goneProjections.has(t.projection)),
       );
       if (sources.length !== (m.sources ?? []).length || targets.length !== (m.targets ?? []).length) {
         doc.modulators![name] = { ...m, sources, targets };
-        removed.push(`modulators.${name} (${(m.sources ?? []).length - sources.length + (m.targets ?? []).length - targets.length} entries)`);
+        removed.push(
+          `modulators.${name} (${(m.sources ?? []).length - sources.length + (m.targets ?? []).length - targets.length} entries)`,
+        );
       }
     }
     delete d.pops[edit.name];
@@ -332,7 +357,10 @@ export class Engine<B extends Backend = CpuBackend> {
     for (const [n, s] of Object.entries(doc.inputs ?? {})) if (is(s.target)) users.push(['inputs', n]);
     for (const [n, s] of Object.entries(doc.outputs ?? {})) if (is(s.source)) users.push(['outputs', n]);
     for (const [n, m] of Object.entries(doc.modulators ?? {})) {
-      const refs = [...(m.sources ?? []).map((s) => ('population' in s ? s.population : undefined)), ...(m.targets ?? []).map((t) => t.population ?? t.projection)];
+      const refs = [
+        ...(m.sources ?? []).map((s) => ('population' in s ? s.population : undefined)),
+        ...(m.targets ?? []).map((t) => t.population ?? t.projection),
+      ];
       if (refs.some(is)) users.push(['modulators', n]);
     }
     return users;
@@ -352,7 +380,9 @@ async function openBackend(choice: 'auto' | 'webgpu', net: Network, options: Eng
   // robot, a read-back. Measured on an H100: COBA 4000 (0.32M synapses) ran at 0.77-0.98x the CPU
   // backend's speed, the Braitenberg robot loop at 0.04x; 1M synapses and up ran faster on the GPU.
   if (choice === 'auto' && !options.gpu && net.synapses < AUTO_GPU_MIN_SYNAPSES)
-    return fallback(`a small network (${net.synapses} synapses; 'auto' takes a GPU from ${AUTO_GPU_MIN_SYNAPSES / 1e6}M, where it starts to beat the CPU)`);
+    return fallback(
+      `a small network (${net.synapses} synapses; 'auto' takes a GPU from ${AUTO_GPU_MIN_SYNAPSES / 1e6}M, where it starts to beat the CPU)`,
+    );
   let ctx = options.gpu;
   if (!ctx) {
     const got = await acquireGpu();
@@ -410,11 +440,15 @@ function draftOf(flat: FlatCircuit): Draft {
 
 /** An element the edit adds is located in the edit itself. */
 function addEditLayer(d: Draft, section: string, name: string, raw: unknown): void {
-  d.origins.set(`${section}:${name}`, { layers: [{ file: EDIT_FILE, prefix: pointer(section, name), raw, locate: () => undefined }], local: '' });
+  d.origins.set(`${section}:${name}`, {
+    layers: [{ file: EDIT_FILE, prefix: pointer(section, name), raw, locate: () => undefined }],
+    local: '',
+  });
 }
 
 /** An edit before the check: added elements are named, their specs come from the checked circuit. */
-type PendingEdit = Exclude<ResolvedEdit, { kind: 'add_population' | 'add_projection' }> | { kind: 'add_population' | 'add_projection'; name: string };
+type PendingEdit =
+  Exclude<ResolvedEdit, { kind: 'add_population' | 'add_projection' }> | { kind: 'add_population' | 'add_projection'; name: string };
 
 function completeEdit(edit: PendingEdit, circuit: Circuit): ResolvedEdit {
   switch (edit.kind) {

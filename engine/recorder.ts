@@ -50,7 +50,8 @@ export class Recorder {
     const rateBin = config.rateBin ?? 10;
     this.binSteps = rateBin > 0 ? Math.max(1, Math.round(rateBin / dt)) : 0;
     this.data = { dt, rateBin: this.binSteps * dt, rateStart: startStep * dt, populations: {} };
-    this.spikePops = config.spikes === false ? null : config.spikes === undefined || config.spikes === 'all' ? 'all' : new Set(config.spikes);
+    this.spikePops =
+      config.spikes === false ? null : config.spikes === undefined || config.spikes === 'all' ? 'all' : new Set(config.spikes);
     for (const [name, size] of sizes) this.addPopulation(name, size);
     this.probes = (config.state ?? []).map((p) => ({
       population: p.population,
@@ -132,9 +133,19 @@ export function toRecordingFile(rec: Recording, meta: { circuit: string; backend
           size: p.size,
           spikes: { times_ms: p.spikeSteps.map((s) => round(s * dt)), indices: p.spikeIndices },
           state: Object.fromEntries(
-            Object.entries(p.state).map(([v, s]) => [v, { indices: s.indices, times_ms: s.steps.map((x) => round((x + 1) * dt)), values: s.values }]),
+            Object.entries(p.state).map(([v, s]) => [
+              v,
+              { indices: s.indices, times_ms: s.steps.map((x) => round((x + 1) * dt)), values: s.values },
+            ]),
           ),
-          rate: rec.rateBin > 0 ? { start_ms: round(rec.rateStart), bin_ms: rec.rateBin, hz: p.rateCounts.map((c) => round((c / p.size / rec.rateBin) * 1000)) } : undefined,
+          rate:
+            rec.rateBin > 0
+              ? {
+                  start_ms: round(rec.rateStart),
+                  bin_ms: rec.rateBin,
+                  hz: p.rateCounts.map((c) => round((c / p.size / rec.rateBin) * 1000)),
+                }
+              : undefined,
         },
       ]),
     ),

@@ -5,15 +5,7 @@
 // Internal units (consistent: pF * mV / ms = pA, nS * mV = pA, mV / pA = GOhm):
 //   time ms, voltage mV, current pA, conductance nS, capacitance pF, resistance GOhm, rate Hz.
 
-export type Dimension =
-  | 'time'
-  | 'voltage'
-  | 'current'
-  | 'conductance'
-  | 'capacitance'
-  | 'resistance'
-  | 'rate'
-  | 'dimensionless';
+export type Dimension = 'time' | 'voltage' | 'current' | 'conductance' | 'capacitance' | 'resistance' | 'rate' | 'dimensionless';
 
 const PREFIX: Record<string, number> = {
   '': 1,
@@ -67,7 +59,8 @@ export interface ParsedQuantity {
 }
 
 export function parseQuantity(text: string): ParsedQuantity | string {
-  if (text.length > MAX_QUANTITY_LENGTH) return `a quantity of ${text.length} characters is not a number with a unit (at most ${MAX_QUANTITY_LENGTH})`;
+  if (text.length > MAX_QUANTITY_LENGTH)
+    return `a quantity of ${text.length} characters is not a number with a unit (at most ${MAX_QUANTITY_LENGTH})`;
   const m = /^\s*([-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*(?:([A-Za-zµΩ]+)\s*)?$/.exec(text);
   if (!m) return `"${text}" is not a number with a unit (e.g. "20 ms", "-65 mV")`;
   const num = Number(m[1]);
@@ -127,10 +120,12 @@ export function quantityProblem(x: number, dimension: Dimension, sign: Sign = 'a
   if (typeof x !== 'number' || !Number.isFinite(x)) return `expected a finite number, got ${String(x)}`;
   const lim = QUANTITY_LIMITS[dimension];
   const what = dimension === 'dimensionless' ? 'plain numbers' : `a ${dimension}`;
-  if (Math.abs(x) > lim.max) return `${show(x, dimension)} is out of the plausible range for ${what} (at most ${show(lim.max, dimension)} in magnitude)`;
+  if (Math.abs(x) > lim.max)
+    return `${show(x, dimension)} is out of the plausible range for ${what} (at most ${show(lim.max, dimension)} in magnitude)`;
   if (sign === 'nonNegative' && x < 0) return `must be >= 0 (got ${show(x, dimension)})`;
   if (sign === 'positive' && !(x > 0)) return `must be > 0 (got ${show(x, dimension)})`;
-  if (sign === 'positive' && x < lim.minPositive) return `${show(x, dimension)} is too small: a positive ${dimension === 'dimensionless' ? 'number' : dimension} here must be at least ${show(lim.minPositive, dimension)}`;
+  if (sign === 'positive' && x < lim.minPositive)
+    return `${show(x, dimension)} is too small: a positive ${dimension === 'dimensionless' ? 'number' : dimension} here must be at least ${show(lim.minPositive, dimension)}`;
   return null;
 }
 
@@ -151,7 +146,8 @@ function convert(value: unknown, expected: Dimension): number | string {
     if (!Number.isFinite(value)) return `expected a finite number, got ${value}`;
     return value;
   }
-  if (typeof value !== 'string') return `expected a number or a quantity string, got ${Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value}`;
+  if (typeof value !== 'string')
+    return `expected a number or a quantity string, got ${Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value}`;
   const q = parseQuantity(value);
   if (typeof q === 'string') return q;
   if (q.dimension === 'dimensionless') return q.value;

@@ -116,9 +116,7 @@ export interface OutputExtension<O = Record<string, unknown>, in C extends Exten
 }
 
 export type Extension<O = Record<string, unknown>, C extends ExtensionContext = ExtensionContext> =
-  | ComputeExtension<O, C>
-  | InputExtension<O, C>
-  | OutputExtension<O, C>;
+  ComputeExtension<O, C> | InputExtension<O, C> | OutputExtension<O, C>;
 
 /** Identity with type checking: the one call an extension module makes. */
 export function defineExtension<O, C extends ExtensionContext = ExtensionContext>(e: ComputeExtension<O, C>): ComputeExtension<O, C>;
@@ -132,7 +130,9 @@ export function defineExtension<O, C extends ExtensionContext = ExtensionContext
  * A compute node as an RxJS operator: a stream of input-port snapshots (with the time since the last)
  * in, a stream of output-port values out. The host drives nodes this way on the engine tick.
  */
-export function asOperator(node: ComputeInstance): (source: Observable<{ inputs: Record<string, PortValue | undefined>; dtMs: number }>) => Observable<Record<string, PortValue>> {
+export function asOperator(
+  node: ComputeInstance,
+): (source: Observable<{ inputs: Record<string, PortValue | undefined>; dtMs: number }>) => Observable<Record<string, PortValue>> {
   return (source) => source.pipe(map(({ inputs, dtMs }) => node.step(inputs, dtMs)));
 }
 

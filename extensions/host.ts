@@ -24,7 +24,8 @@ import type { AnyExtension, ExtensionRegistry } from './registry.js';
 
 // A callback in an RxJS stream that throws would otherwise be rethrown from a timer and end the
 // process (RxJS 7): a robot's controller must not die of one extension's bug. Flux logs it instead.
-rxConfig.onUnhandledError ??= (e: unknown) => process.stderr.write(`flux: a stream callback threw (it was dropped): ${(e as Error)?.stack ?? String(e)}\n`);
+rxConfig.onUnhandledError ??= (e: unknown) =>
+  process.stderr.write(`flux: a stream callback threw (it was dropped): ${(e as Error)?.stack ?? String(e)}\n`);
 
 export interface NodeSpec {
   name: string;
@@ -109,19 +110,28 @@ export class ExtensionHost<C extends ExtensionContext = ExtensionContext> {
   check(spec: NodeSpec, replacing?: string): void {
     const reg = this.registry.get(spec.type);
     if (!reg) throw new Error(`extension node ${spec.name}: no extension type "${spec.type}" (known: ${this.registry.names().join(', ')})`);
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(spec.name) || spec.name === 'inputs' || spec.name === 'outputs') throw new Error(`extension node "${spec.name}": not a usable name (inputs and outputs are reserved)`);
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(spec.name) || spec.name === 'inputs' || spec.name === 'outputs')
+      throw new Error(`extension node "${spec.name}": not a usable name (inputs and outputs are reserved)`);
     if (this.nodes.has(spec.name) && spec.name !== replacing) throw new Error(`extension node ${spec.name} exists already`);
     const problems = this.registry.validate(spec.type, spec.options, `/extensions/nodes/${spec.name}/options`);
-    if (problems.length) throw new Error(`extension node ${spec.name} (${spec.type}): ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`);
+    if (problems.length)
+      throw new Error(`extension node ${spec.name} (${spec.type}): ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`);
     const ext = reg.extension;
     for (const [port, ref] of Object.entries(spec.in)) {
       if (ext.kind === 'input') throw new Error(`extension node ${spec.name}: an input extension takes no inputs (got ${port})`);
-      if (!ext.dynamicInputs && ext.inputs && !(port in ext.inputs)) throw new Error(`extension node ${spec.name}: ${spec.type} has no input port "${port}" (it has ${Object.keys(ext.inputs).join(', ') || 'none'})`);
+      if (!ext.dynamicInputs && ext.inputs && !(port in ext.inputs))
+        throw new Error(
+          `extension node ${spec.name}: ${spec.type} has no input port "${port}" (it has ${Object.keys(ext.inputs).join(', ') || 'none'})`,
+        );
       if (typeof ref === 'string' && !ref.startsWith('inputs.') && !ref.startsWith('outputs.')) {
         const [n, p] = ref.split('.');
         const src = n === spec.name ? undefined : this.nodes.get(n);
-        if (!src) throw new Error(`extension node ${spec.name}: input ${port} reads ${ref}, but there is no node "${n}"${n === spec.name ? ' other than itself' : ''}`);
-        if (src.ext.outputs && !(p in src.ext.outputs)) throw new Error(`extension node ${spec.name}: input ${port} reads ${ref}, but ${n} (${src.spec.type}) has no output port "${p}"`);
+        if (!src)
+          throw new Error(
+            `extension node ${spec.name}: input ${port} reads ${ref}, but there is no node "${n}"${n === spec.name ? ' other than itself' : ''}`,
+          );
+        if (src.ext.outputs && !(p in src.ext.outputs))
+          throw new Error(`extension node ${spec.name}: input ${port} reads ${ref}, but ${n} (${src.spec.type}) has no output port "${p}"`);
       }
     }
   }
@@ -243,7 +253,9 @@ export class ExtensionHost<C extends ExtensionContext = ExtensionContext> {
     const now = this.now();
     if (now - node.lastReport >= 1000) {
       node.lastReport = now;
-      this.o.log(`extension ${node.spec.name} (${node.spec.type}) failed: ${node.lastError}; its outputs are at their safe values (${node.errors} errors so far)`);
+      this.o.log(
+        `extension ${node.spec.name} (${node.spec.type}) failed: ${node.lastError}; its outputs are at their safe values (${node.errors} errors so far)`,
+      );
     }
     this.safeOutputs(node);
     if (node.instance instanceof IsolatedNode && node.instance.dead) {
@@ -390,7 +402,9 @@ export class ExtensionHost<C extends ExtensionContext = ExtensionContext> {
     const node = this.nodes.get(name);
     if (!node) throw new Error(`no extension node "${name}"`);
     const readers = [
-      ...[...this.nodes.values()].filter((n) => Object.values(n.spec.in).some((r) => typeof r === 'string' && r.startsWith(`${name}.`))).map((r) => r.spec.name),
+      ...[...this.nodes.values()]
+        .filter((n) => Object.values(n.spec.in).some((r) => typeof r === 'string' && r.startsWith(`${name}.`)))
+        .map((r) => r.spec.name),
       ...(this.o.externalReaders?.(name) ?? []),
     ];
     if (readers.length) throw new Error(`extension node ${name} is read by ${readers.join(', ')}: remove those first`);

@@ -35,7 +35,13 @@ export class IsolatedNode implements ComputeInstance, InputInstance, OutputInsta
     private readonly hangMs: number,
   ) {}
 
-  static start<C extends ExtensionContext>(reg: RegisteredExtension<C>, name: string, options: Record<string, unknown>, dir: string, hangMs: number): Promise<IsolatedNode> {
+  static start<C extends ExtensionContext>(
+    reg: RegisteredExtension<C>,
+    name: string,
+    options: Record<string, unknown>,
+    dir: string,
+    hangMs: number,
+  ): Promise<IsolatedNode> {
     const worker = new Worker(WORKER, { workerData: { module: reg.module, exportPath: reg.exportPath, name, options, dir } });
     const node = new IsolatedNode(worker, name, hangMs);
     for (const port of Object.keys(reg.extension.outputs ?? {})) {
@@ -48,21 +54,34 @@ export class IsolatedNode implements ComputeInstance, InputInstance, OutputInsta
         void worker.terminate();
         reject(new Error(`did not start within ${hangMs * 5} ms`));
       }, hangMs * 5);
-      worker.on('message', (m: { ready?: boolean; reconfigurable?: boolean; fatal?: string; log?: string; seq?: number; outputs?: Record<string, PortValue>; error?: string; port?: string; value?: PortValue }) => {
-        if (m.ready) {
-          clearTimeout(timer);
-          if (m.reconfigurable)
-            node.reconfigure = (options) => {
-              node.check();
-              node.send({ op: 'reconfigure', options });
-            };
-          resolve(node);
-        } else if (m.fatal) {
-          clearTimeout(timer);
-          void worker.terminate();
-          reject(new Error(m.fatal));
-        } else node.onMessage(m);
-      });
+      worker.on(
+        'message',
+        (m: {
+          ready?: boolean;
+          reconfigurable?: boolean;
+          fatal?: string;
+          log?: string;
+          seq?: number;
+          outputs?: Record<string, PortValue>;
+          error?: string;
+          port?: string;
+          value?: PortValue;
+        }) => {
+          if (m.ready) {
+            clearTimeout(timer);
+            if (m.reconfigurable)
+              node.reconfigure = (options) => {
+                node.check();
+                node.send({ op: 'reconfigure', options });
+              };
+            resolve(node);
+          } else if (m.fatal) {
+            clearTimeout(timer);
+            void worker.terminate();
+            reject(new Error(m.fatal));
+          } else node.onMessage(m);
+        },
+      );
       worker.on('error', (e) => {
         clearTimeout(timer);
         node.die(`crashed: ${e.message}`);
@@ -72,7 +91,14 @@ export class IsolatedNode implements ComputeInstance, InputInstance, OutputInsta
     });
   }
 
-  private onMessage(m: { log?: string; seq?: number; outputs?: Record<string, PortValue>; error?: string; port?: string; value?: PortValue }): void {
+  private onMessage(m: {
+    log?: string;
+    seq?: number;
+    outputs?: Record<string, PortValue>;
+    error?: string;
+    port?: string;
+    value?: PortValue;
+  }): void {
     if (m.log !== undefined) return void process.stderr.write(`extension ${this.name}: ${m.log}\n`);
     if (m.port !== undefined) return void this.subjects.get(m.port)?.next(m.value!);
     if (m.seq !== undefined) this.pending.delete(m.seq);

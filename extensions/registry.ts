@@ -42,7 +42,10 @@ export class ExtensionRegistry<C extends ExtensionContext = ExtensionContext> {
     const where = describe(e, module, exportPath);
     checkShape(e, where);
     const prior = this.types.get(e.name);
-    if (prior) throw new Error(`${where}: the type name "${e.name}" is taken by ${prior.module === 'builtin' ? 'a built-in extension' : prior.module}`);
+    if (prior)
+      throw new Error(
+        `${where}: the type name "${e.name}" is taken by ${prior.module === 'builtin' ? 'a built-in extension' : prior.module}`,
+      );
     let validate: ValidateFunction;
     try {
       validate = ajv.compile({ ...e.options, $id: undefined });
@@ -113,10 +116,18 @@ export function optionsGuard<O, C extends ExtensionContext>(e: Extension<O, C>):
 
 /** A package folder's entry point for import: its exports ('.' with import/default), module or main. */
 export function packageEntry(root: string): string {
-  const p = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { name?: string; exports?: unknown; module?: string; main?: string };
+  const p = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+    name?: string;
+    exports?: unknown;
+    module?: string;
+    main?: string;
+  };
   const ex = p.exports as Record<string, unknown> | string | undefined;
   const dot = typeof ex === 'string' ? ex : ((ex?.['.'] ?? ex) as Record<string, unknown> | string | undefined);
-  const entry = typeof dot === 'string' ? dot : ((dot?.import ?? dot?.default ?? dot?.node) as string | undefined) ?? p.module ?? p.main ?? 'index.js';
+  const entry =
+    typeof dot === 'string'
+      ? dot
+      : (((dot?.import ?? dot?.default ?? dot?.node) as string | undefined) ?? p.module ?? p.main ?? 'index.js');
   const file = join(root, entry);
   if (!existsSync(file)) throw new Error(`extension package ${p.name ?? root}: its entry point ${entry} does not exist`);
   return file;

@@ -17,7 +17,8 @@ export function checkShape(value: unknown, where: string): asserts value is Exte
   if (!value || typeof value !== 'object') throw bad('is not an object (export defineExtension({...}))');
   // Every field as untrusted: a module's export may hold anything under these names.
   const e: { [K in keyof Extension]?: unknown } = value;
-  if (typeof e.name !== 'string' || !/^[a-z][a-z0-9_]*$/.test(e.name)) throw bad(`name must be lower_snake_case, got ${JSON.stringify(e.name)}`);
+  if (typeof e.name !== 'string' || !/^[a-z][a-z0-9_]*$/.test(e.name))
+    throw bad(`name must be lower_snake_case, got ${JSON.stringify(e.name)}`);
   if (!KINDS.includes(e.kind)) throw bad(`kind must be input, output or compute, got ${JSON.stringify(e.kind)}`);
   if (typeof e.create !== 'function') throw bad('has no create(options, ctx) function');
   if (!e.options || typeof e.options !== 'object') throw bad('has no options schema (give {} for none)');
@@ -26,10 +27,14 @@ export function checkShape(value: unknown, where: string): asserts value is Exte
     if (typeof ports !== 'object') throw bad(`${side} must map port names to { type }`);
     return Object.entries(ports);
   };
-  for (const [side, ports] of [['inputs', portsOf('inputs', e.inputs)], ['outputs', portsOf('outputs', e.outputs)]] as const) {
+  for (const [side, ports] of [
+    ['inputs', portsOf('inputs', e.inputs)],
+    ['outputs', portsOf('outputs', e.outputs)],
+  ] as const) {
     for (const [p, s] of ports) {
       if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(p)) throw bad(`${side} port name ${JSON.stringify(p)} is not a name`);
-      if (!(s && typeof s === 'object' && 'type' in s && PORT_TYPES.includes(s.type))) throw bad(`${side}.${p}: type must be scalar, vector, spikes or message`);
+      if (!(s && typeof s === 'object' && 'type' in s && PORT_TYPES.includes(s.type)))
+        throw bad(`${side}.${p}: type must be scalar, vector, spikes or message`);
     }
   }
   if (e.kind === 'input' && portsOf('inputs', e.inputs).length) throw bad('an input extension has no input ports');

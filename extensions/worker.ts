@@ -6,7 +6,13 @@ import { Subject } from 'rxjs';
 import type { ComputeInstance, InputInstance, OutputInstance, PortValue } from './api.js';
 import { checkShape } from './shape.js';
 
-const { module, exportPath, name, options, dir } = workerData as { module: string; exportPath: string; name: string; options: Record<string, unknown>; dir: string };
+const { module, exportPath, name, options, dir } = workerData as {
+  module: string;
+  exportPath: string;
+  name: string;
+  options: Record<string, unknown>;
+  dir: string;
+};
 const port = parentPort!;
 const post = (m: Record<string, unknown>) => port.postMessage(m);
 const message = (e: unknown) => (e as Error)?.message ?? String(e);
@@ -24,36 +30,49 @@ async function main(): Promise<void> {
   if (ext.kind === 'input') {
     const input = inst as InputInstance;
     await input.start?.();
-    for (const [p, s] of Object.entries(input.outputs)) s.subscribe({ next: (v) => post({ port: p, value: v }), error: (e) => post({ error: message(e) }) });
+    for (const [p, s] of Object.entries(input.outputs))
+      s.subscribe({ next: (v) => post({ port: p, value: v }), error: (e) => post({ error: message(e) }) });
   }
-  port.on('message', async (m: { op: string; seq?: number; inputs?: Record<string, PortValue | undefined>; dt?: number; port?: string; value?: PortValue; options?: Record<string, unknown>; ports?: string[] }) => {
-    try {
-      if (m.op === 'step') post({ seq: m.seq, outputs: (inst as ComputeInstance).step(m.inputs!, m.dt!) });
-      else if (m.op === 'consume') {
-        const streams: Record<string, Subject<PortValue>> = {};
-        for (const p of m.ports!) subjects.set(p, (streams[p] = new Subject()));
-        (inst as OutputInstance).consume(streams);
-        await (inst as OutputInstance).start?.();
-        post({ seq: m.seq });
-      } else if (m.op === 'value') {
-        subjects.get(m.port!)?.next(m.value!);
-        post({ seq: m.seq });
-      } else if (m.op === 'safe') {
-        const out = inst as OutputInstance;
-        if (out.safe) out.safe();
-        else for (const [p, s] of subjects) if (ext.inputs?.[p]?.safe !== undefined) s.next(ext.inputs[p].safe!);
-        post({ seq: m.seq });
-      } else if (m.op === 'reconfigure') {
-        (inst as { reconfigure?: (o: Record<string, unknown>) => void }).reconfigure?.(m.options!);
-        post({ seq: m.seq });
-      } else if (m.op === 'stop') {
-        await (inst as { stop?: () => unknown }).stop?.();
-        post({ seq: m.seq, stopped: true });
+  port.on(
+    'message',
+    async (m: {
+      op: string;
+      seq?: number;
+      inputs?: Record<string, PortValue | undefined>;
+      dt?: number;
+      port?: string;
+      value?: PortValue;
+      options?: Record<string, unknown>;
+      ports?: string[];
+    }) => {
+      try {
+        if (m.op === 'step') post({ seq: m.seq, outputs: (inst as ComputeInstance).step(m.inputs!, m.dt!) });
+        else if (m.op === 'consume') {
+          const streams: Record<string, Subject<PortValue>> = {};
+          for (const p of m.ports!) subjects.set(p, (streams[p] = new Subject()));
+          (inst as OutputInstance).consume(streams);
+          await (inst as OutputInstance).start?.();
+          post({ seq: m.seq });
+        } else if (m.op === 'value') {
+          subjects.get(m.port!)?.next(m.value!);
+          post({ seq: m.seq });
+        } else if (m.op === 'safe') {
+          const out = inst as OutputInstance;
+          if (out.safe) out.safe();
+          else for (const [p, s] of subjects) if (ext.inputs?.[p]?.safe !== undefined) s.next(ext.inputs[p].safe!);
+          post({ seq: m.seq });
+        } else if (m.op === 'reconfigure') {
+          (inst as { reconfigure?: (o: Record<string, unknown>) => void }).reconfigure?.(m.options!);
+          post({ seq: m.seq });
+        } else if (m.op === 'stop') {
+          await (inst as { stop?: () => unknown }).stop?.();
+          post({ seq: m.seq, stopped: true });
+        }
+      } catch (e) {
+        post({ seq: m.seq, error: message(e) });
       }
-    } catch (e) {
-      post({ seq: m.seq, error: message(e) });
-    }
-  });
+    },
+  );
   post({ ready: true, kind: ext.kind, reconfigurable: typeof (inst as { reconfigure?: unknown }).reconfigure === 'function' });
 }
 

@@ -31,17 +31,26 @@ export interface PackageInfo {
 }
 
 function readPackage(dir: string): PackageInfo {
-  const p = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name: string; version: string; description?: string; flux?: FluxManifest };
+  const p = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
+    name: string;
+    version: string;
+    description?: string;
+    flux?: FluxManifest;
+  };
   return { name: p.name, version: p.version, dir, description: p.description, flux: p.flux ?? null };
 }
-
 
 /**
  * What a package provides, checked: every circuit it names loads and validates (with its own
  * includes), and its extensions load and pass the extension checks. Problems name the package and the
  * circuit or extension.
  */
-export async function describePackage(dir: string): Promise<{ info: PackageInfo; circuits: { name: string; module: string; populations: number; neurons: number }[]; extensions: { name: string; kind: string; doc: string }[]; problems: string[] }> {
+export async function describePackage(dir: string): Promise<{
+  info: PackageInfo;
+  circuits: { name: string; module: string; populations: number; neurons: number }[];
+  extensions: { name: string; kind: string; doc: string }[];
+  problems: string[];
+}> {
   const info = readPackage(dir);
   const problems: string[] = [];
   const circuits: { name: string; module: string; populations: number; neurons: number }[] = [];
@@ -49,7 +58,12 @@ export async function describePackage(dir: string): Promise<{ info: PackageInfo;
   for (const [name, rel] of Object.entries(info.flux?.circuits ?? {})) {
     try {
       const { circuit } = loadCircuit(resolve(dir, rel));
-      circuits.push({ name, module: `${info.name}/${name}`, populations: circuit.populations.length, neurons: circuit.populations.reduce((a, p) => a + p.size, 0) });
+      circuits.push({
+        name,
+        module: `${info.name}/${name}`,
+        populations: circuit.populations.length,
+        neurons: circuit.populations.reduce((a, p) => a + p.size, 0),
+      });
     } catch (e) {
       problems.push(`${info.name}: circuit ${name} (${rel}): ${(e as Error).message}`);
     }
@@ -62,7 +76,11 @@ export async function describePackage(dir: string): Promise<{ info: PackageInfo;
         const e = registry.get(n)!.extension;
         extensions.push({ name: n, kind: e.kind, doc: e.doc });
       }
-      for (const n of info.flux.extensions) if (!names.includes(n)) problems.push(`${info.name}: its flux.extensions names "${n}", which its module does not export (it exports ${names.join(', ') || 'nothing'})`);
+      for (const n of info.flux.extensions)
+        if (!names.includes(n))
+          problems.push(
+            `${info.name}: its flux.extensions names "${n}", which its module does not export (it exports ${names.join(', ') || 'nothing'})`,
+          );
     } catch (e) {
       problems.push(`${info.name}: ${(e as Error).message}`);
     }
@@ -75,15 +93,33 @@ export async function describePackage(dir: string): Promise<{ info: PackageInfo;
 export async function fluxAdd(specs: string[], cwd = process.cwd()): Promise<number> {
   if (!existsSync(join(cwd, 'package.json'))) {
     // A robot project without a package.json yet: a private one, so npm installs here and not in a parent.
-    writeFileSync(join(cwd, 'package.json'), JSON.stringify({ name: basename(cwd).toLowerCase().replace(/[^a-z0-9-]/g, '-') || 'flux-project', private: true }, null, 2) + '\n');
+    writeFileSync(
+      join(cwd, 'package.json'),
+      JSON.stringify(
+        {
+          name:
+            basename(cwd)
+              .toLowerCase()
+              .replace(/[^a-z0-9-]/g, '-') || 'flux-project',
+          private: true,
+        },
+        null,
+        2,
+      ) + '\n',
+    );
     console.log(`flux add: created ${join(cwd, 'package.json')}`);
   }
-  const r = spawnSync('npm', ['install', '--save', '--no-audit', '--no-fund', ...specs], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const r = spawnSync('npm', ['install', '--save', '--no-audit', '--no-fund', ...specs], {
+    cwd,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   if (r.status !== 0) {
     console.error(`flux add: npm install ${specs.join(' ')} failed:\n${(r.stderr || r.stdout).trim()}`);
     return 1;
   }
-  const deps = (JSON.parse(readFileSync(join(cwd, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> }).dependencies ?? {};
+  const deps =
+    (JSON.parse(readFileSync(join(cwd, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> }).dependencies ?? {};
   let failed = 0;
   for (const spec of specs) {
     // The name npm saved it under: a path or tarball installs under its package.json's name.
@@ -99,7 +135,10 @@ export async function fluxAdd(specs: string[], cwd = process.cwd()): Promise<num
     }
     const d = await describePackage(dir);
     console.log(`${d.info.name}@${d.info.version}${d.info.description ? `: ${d.info.description}` : ''}`);
-    for (const c of d.circuits) console.log(`  circuit ${c.module}  (${c.populations} populations, ${c.neurons} neurons)  include: { module: '${c.module}', version: '^${d.info.version}', prefix: ... }`);
+    for (const c of d.circuits)
+      console.log(
+        `  circuit ${c.module}  (${c.populations} populations, ${c.neurons} neurons)  include: { module: '${c.module}', version: '^${d.info.version}', prefix: ... }`,
+      );
     for (const x of d.extensions) console.log(`  extension ${x.name} (${x.kind}): ${x.doc}  extensions: { load: [${d.info.name}] }`);
     for (const p of d.problems) console.error(`  problem: ${p}`);
     if (d.problems.length) failed++;
@@ -108,12 +147,21 @@ export async function fluxAdd(specs: string[], cwd = process.cwd()): Promise<num
 }
 
 /** The files a circuit needs from its own folder, and the packages it includes (with ranges). */
-function closure(file: string, root: string, files = new Set<string>(), packages = new Map<string, string>()): { files: Set<string>; packages: Map<string, string> } {
+function closure(
+  file: string,
+  root: string,
+  files = new Set<string>(),
+  packages = new Map<string, string>(),
+): { files: Set<string>; packages: Map<string, string> } {
   if (files.has(file)) return { files, packages };
-  if (relative(root, file).startsWith('..')) throw new Error(`${file} is outside ${root}: a package can only carry files under the circuit's folder`);
+  if (relative(root, file).startsWith('..'))
+    throw new Error(`${file} is outside ${root}: a package can only carry files under the circuit's folder`);
   files.add(file);
   const doc = parseFile(file).doc as CircuitDoc;
-  const refs = [...(doc.extends ? [{ module: doc.extends, version: undefined as string | undefined }] : []), ...(doc.include ?? []).map((i) => ({ module: i.module, version: i.version }))];
+  const refs = [
+    ...(doc.extends ? [{ module: doc.extends, version: undefined as string | undefined }] : []),
+    ...(doc.include ?? []).map((i) => ({ module: i.module, version: i.version })),
+  ];
   for (const r of refs) {
     if (isModulePath(r.module)) closure(resolveModulePath(r.module, file), root, files, packages);
     else {
@@ -138,7 +186,8 @@ export function fluxPack(circuitFile: string, o: { name?: string; version?: stri
   const doc = parseFile(file).doc as CircuitDoc;
   const circuitName = (doc.name ?? basename(file).replace(/\.(ya?ml|json)$/i, '')).replace(/[^A-Za-z0-9_-]/g, '-');
   const name = o.name ?? `flux-circuit-${circuitName}`;
-  if (!/^(@[a-z0-9-~][a-z0-9-._~]*\/)?[a-z0-9-~][a-z0-9-._~]*$/.test(name)) throw new Error(`package name "${name}" is not a valid npm name (lower case, e.g. @lab/cpg)`);
+  if (!/^(@[a-z0-9-~][a-z0-9-._~]*\/)?[a-z0-9-~][a-z0-9-._~]*$/.test(name))
+    throw new Error(`package name "${name}" is not a valid npm name (lower case, e.g. @lab/cpg)`);
   const root = dirname(file);
   const { files, packages } = closure(file, root);
   const dir = resolve(o.out, name.replace('/', '__'));
@@ -153,7 +202,9 @@ export function fluxPack(circuitFile: string, o: { name?: string; version?: stri
   const manifest = {
     name,
     version,
-    description: doc.description ?? `Flux circuit ${circuitName}: ${circuit.populations.length} populations, ${circuit.populations.reduce((a, p) => a + p.size, 0)} neurons`,
+    description:
+      doc.description ??
+      `Flux circuit ${circuitName}: ${circuit.populations.length} populations, ${circuit.populations.reduce((a, p) => a + p.size, 0)} neurons`,
     keywords: ['flux-circuit'],
     files: [...[...files].map(rel), 'README.md'],
     flux: { circuits: { [circuitName]: rel(file) } },
@@ -161,8 +212,15 @@ export function fluxPack(circuitFile: string, o: { name?: string; version?: stri
   };
   writeFileSync(join(dir, 'package.json'), JSON.stringify(manifest, null, 2) + '\n');
   if (!existsSync(join(dir, 'README.md')))
-    writeFileSync(join(dir, 'README.md'), `# ${name}\n\n${manifest.description}\n\n\`\`\`yaml\ninclude:\n  - { module: '${name}/${circuitName}', version: '^${version}', prefix: ${circuitName.replace(/-/g, '_')} }\n\`\`\`\n\nMade with \`flux pack\` from ${basename(file)}.\n`);
-  const r = spawnSync('npm', ['pack', '--pack-destination', resolve(o.out)], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    writeFileSync(
+      join(dir, 'README.md'),
+      `# ${name}\n\n${manifest.description}\n\n\`\`\`yaml\ninclude:\n  - { module: '${name}/${circuitName}', version: '^${version}', prefix: ${circuitName.replace(/-/g, '_')} }\n\`\`\`\n\nMade with \`flux pack\` from ${basename(file)}.\n`,
+    );
+  const r = spawnSync('npm', ['pack', '--pack-destination', resolve(o.out)], {
+    cwd: dir,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   if (r.status !== 0) throw new Error(`npm pack failed: ${(r.stderr || r.stdout).trim()}`);
   const tarball = resolve(o.out, r.stdout.trim().split('\n').at(-1)!);
   return { dir, tarball };
@@ -192,7 +250,16 @@ export function installedCircuits(fromDir: string): InstalledCircuit[] {
         if (!info.flux?.circuits) continue;
         seen.add(name);
         for (const [circuit, rel] of Object.entries(info.flux.circuits)) {
-          const entry: InstalledCircuit = { package: info.name, version: info.version, description: info.description, module: `${info.name}/${circuit}`, circuit, populations: 0, neurons: 0, ports: [] };
+          const entry: InstalledCircuit = {
+            package: info.name,
+            version: info.version,
+            description: info.description,
+            module: `${info.name}/${circuit}`,
+            circuit,
+            populations: 0,
+            neurons: 0,
+            ports: [],
+          };
           try {
             const { circuit: c } = loadCircuit(resolve(info.dir, rel));
             entry.populations = c.populations.length;

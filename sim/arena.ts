@@ -20,7 +20,14 @@ export interface Pose2D {
 }
 
 export type Obstacle =
-  | { shape: 'box'; x: number; y: number; yaw: number; /** Full lengths along the box's own x and y. */ size: [number, number]; height: number }
+  | {
+      shape: 'box';
+      x: number;
+      y: number;
+      yaw: number;
+      /** Full lengths along the box's own x and y. */ size: [number, number];
+      height: number;
+    }
   | { shape: 'cylinder'; x: number; y: number; radius: number; height: number };
 
 /** An obstacle as written: a box has size (and yaw), a cylinder radius; height defaults to the walls'. */
@@ -72,7 +79,12 @@ export interface Arena {
 
 const num = { type: 'number' };
 const pos = { type: 'number', exclusiveMinimum: 0 };
-const obj = (properties: Record<string, unknown>, required: string[] = []) => ({ type: 'object', additionalProperties: false, properties, required });
+const obj = (properties: Record<string, unknown>, required: string[] = []) => ({
+  type: 'object',
+  additionalProperties: false,
+  properties,
+  required,
+});
 
 export const ARENA_SCHEMA = {
   $schema: 'http://json-schema.org/draft-07/schema#',
@@ -87,7 +99,18 @@ export const ARENA_SCHEMA = {
       seed: { type: 'integer', minimum: 0, maximum: 4294967295 },
       obstacles: {
         type: 'array',
-        items: obj({ shape: { enum: ['box', 'cylinder'] }, x: num, y: num, yaw: num, size: { type: 'array', items: pos, minItems: 2, maxItems: 2 }, radius: pos, height: pos }, ['shape', 'x', 'y']),
+        items: obj(
+          {
+            shape: { enum: ['box', 'cylinder'] },
+            x: num,
+            y: num,
+            yaw: num,
+            size: { type: 'array', items: pos, minItems: 2, maxItems: 2 },
+            radius: pos,
+            height: pos,
+          },
+          ['shape', 'x', 'y'],
+        ),
       },
       random: obj(
         {
@@ -127,9 +150,13 @@ export function resolveArena(doc: unknown, file = '<arena>', locate?: (path: str
       const p = e.params as Record<string, unknown>;
       if (e.keyword === 'additionalProperties') {
         const extra = String(p.additionalProperty);
-        issues.add(`${e.instancePath}${pointer(extra)}`, `unknown property "${extra}"; expected one of ${Object.keys((e.parentSchema as { properties?: object }).properties ?? {}).join(', ')}`);
+        issues.add(
+          `${e.instancePath}${pointer(extra)}`,
+          `unknown property "${extra}"; expected one of ${Object.keys((e.parentSchema as { properties?: object }).properties ?? {}).join(', ')}`,
+        );
       } else if (e.keyword === 'required') issues.add(e.instancePath, `missing required property "${String(p.missingProperty)}"`);
-      else if (e.keyword === 'enum') issues.add(e.instancePath, `expected one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`);
+      else if (e.keyword === 'enum')
+        issues.add(e.instancePath, `expected one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`);
       else issues.add(e.instancePath, e.message ?? 'invalid');
     }
     throw new CircuitError(issues.issues);
@@ -139,10 +166,14 @@ export function resolveArena(doc: unknown, file = '<arena>', locate?: (path: str
   const wall = { ...DEFAULT_WALL, ...a.wall };
   const start: Pose2D = { x: a.start?.x ?? 0, y: a.start?.y ?? 0, yaw: a.start?.yaw ?? 0 };
   const seed = seedOverride ?? a.seed ?? 0;
-  if (!(Number.isInteger(seed) && seed >= 0 && seed <= 4294967295)) issues.add('/seed', `seed ${seed}: expected an integer from 0 to 4294967295`);
+  if (!(Number.isInteger(seed) && seed >= 0 && seed <= 4294967295))
+    issues.add('/seed', `seed ${seed}: expected an integer from 0 to 4294967295`);
   const r = ROBOT.bodyRadius;
   if (Math.abs(start.x) > half - r || Math.abs(start.y) > half - r) {
-    issues.add('/start', `the robot (radius ${r} m) at (${start.x}, ${start.y}) does not fit inside the walls (x and y within ±${half - r} m)`);
+    issues.add(
+      '/start',
+      `the robot (radius ${r} m) at (${start.x}, ${start.y}) does not fit inside the walls (x and y within ±${half - r} m)`,
+    );
   }
   const obstacles: Obstacle[] = [];
   (a.obstacles ?? []).forEach((raw, i) => {
@@ -161,7 +192,8 @@ export function resolveArena(doc: unknown, file = '<arena>', locate?: (path: str
     }
     if (!o) return;
     const extent = obstacleExtent(o);
-    if (Math.abs(o.x) + extent[0] > half || Math.abs(o.y) + extent[1] > half) issues.add(at, `obstacle ${i} at (${o.x}, ${o.y}) reaches outside the walls (±${half} m)`);
+    if (Math.abs(o.x) + extent[0] > half || Math.abs(o.y) + extent[1] > half)
+      issues.add(at, `obstacle ${i} at (${o.x}, ${o.y}) reaches outside the walls (±${half} m)`);
     if (overlapsRobot(o, start, 0)) issues.add(at, `obstacle ${i} overlaps the robot at its start pose (${start.x}, ${start.y})`);
     obstacles.push(o);
   });
@@ -171,13 +203,21 @@ export function resolveArena(doc: unknown, file = '<arena>', locate?: (path: str
     else obstacles.push(...placed);
   }
   if (!issues.ok) throw new CircuitError(issues.issues);
-  return { name: a.name ?? (file === '<arena>' ? 'arena' : file.replace(/^.*[\\/]/, '').replace(/\.(ya?ml|json)$/i, '')), size: a.size, wall, start, seed, obstacles };
+  return {
+    name: a.name ?? (file === '<arena>' ? 'arena' : file.replace(/^.*[\\/]/, '').replace(/\.(ya?ml|json)$/i, '')),
+    size: a.size,
+    wall,
+    start,
+    seed,
+    obstacles,
+  };
 }
 
 /** Half extents along x and y of an obstacle's axis-aligned bounding box. */
 function obstacleExtent(o: Obstacle): [number, number] {
   if (o.shape === 'cylinder') return [o.radius, o.radius];
-  const c = Math.abs(Math.cos(o.yaw)), s = Math.abs(Math.sin(o.yaw));
+  const c = Math.abs(Math.cos(o.yaw)),
+    s = Math.abs(Math.sin(o.yaw));
   const [a, b] = [o.size[0] / 2, o.size[1] / 2];
   return [a * c + b * s, a * s + b * c];
 }
@@ -185,8 +225,10 @@ function obstacleExtent(o: Obstacle): [number, number] {
 /** Distance from a point to an obstacle's surface (negative inside). */
 export function distanceTo(o: Obstacle, x: number, y: number): number {
   if (o.shape === 'cylinder') return Math.hypot(x - o.x, y - o.y) - o.radius;
-  const c = Math.cos(o.yaw), s = Math.sin(o.yaw);
-  const dx = x - o.x, dy = y - o.y;
+  const c = Math.cos(o.yaw),
+    s = Math.sin(o.yaw);
+  const dx = x - o.x,
+    dy = y - o.y;
   const lx = Math.abs(c * dx + s * dy) - o.size[0] / 2;
   const ly = Math.abs(-s * dx + c * dy) - o.size[1] / 2;
   const outside = Math.hypot(Math.max(lx, 0), Math.max(ly, 0));
@@ -232,7 +274,8 @@ function placeRandom(spec: RandomObstacles, half: number, start: Pose2D, fixed: 
     if ([...fixed, ...out].some((p) => Math.hypot(p.x - o.x, p.y - o.y) < br + boundingRadius(p) + gap)) continue;
     out.push(o);
   }
-  if (out.length < spec.count) return `could place only ${out.length} of ${spec.count} random obstacles in ${2 * half} m with gap ${gap} m and clearance ${clearance} m; lower count, size or gap`;
+  if (out.length < spec.count)
+    return `could place only ${out.length} of ${spec.count} random obstacles in ${2 * half} m with gap ${gap} m and clearance ${clearance} m; lower count, size or gap`;
   return out;
 }
 
@@ -252,7 +295,14 @@ export function parseArena(text: string, file = '<arena>', seed?: number): Arena
   const lineCounter = new LineCounter();
   const ydoc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
   if (ydoc.errors.length > 0) {
-    throw new CircuitError(ydoc.errors.map((e) => ({ file, path: '', line: lineCounter.linePos(e.pos[0]).line, message: `syntax error: ${e.message.split('\n')[0]}` })));
+    throw new CircuitError(
+      ydoc.errors.map((e) => ({
+        file,
+        path: '',
+        line: lineCounter.linePos(e.pos[0]).line,
+        message: `syntax error: ${e.message.split('\n')[0]}`,
+      })),
+    );
   }
   const locate = (ptr: string): number | undefined => {
     const parts: (string | number)[] = splitPointer(ptr).map((p) => (/^\d+$/.test(p) ? Number(p) : p));
@@ -284,6 +334,7 @@ export function arenaDir(): string {
 export function findArena(nameOrFile: string, seed?: number): Arena {
   if (/[\\/]|\.(ya?ml|json)$/i.test(nameOrFile)) return loadArena(nameOrFile, seed);
   const file = join(arenaDir(), `${nameOrFile}.yaml`);
-  if (!existsSync(file)) throw new Error(`no built-in arena "${nameOrFile}" (examples/arenas/${nameOrFile}.yaml); give a path to an arena file`);
+  if (!existsSync(file))
+    throw new Error(`no built-in arena "${nameOrFile}" (examples/arenas/${nameOrFile}.yaml); give a path to an arena file`);
   return loadArena(file, seed);
 }

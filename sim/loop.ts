@@ -34,7 +34,10 @@ export class ClosedLoop {
 
   static async create(options: ClosedLoopOptions): Promise<ClosedLoop> {
     const graph = new MemoryGraph();
-    const arena = typeof options.arena === 'string' || options.arena === undefined ? findArena(options.arena ?? 'default', options.seed) : options.arena;
+    const arena =
+      typeof options.arena === 'string' || options.arena === undefined
+        ? findArena(options.arena ?? 'default', options.seed)
+        : options.arena;
     const sim = await Simulation.create(arena, { ...options.sim, transport: graph, seed: options.seed });
     try {
       const node = await FluxNode.start({ ...options, transport: 'memory', graph, useSimTime: options.useSimTime ?? true });

@@ -129,7 +129,10 @@ function toScan(m: Fields): ScanMsg {
 }
 
 function toOdom(m: Fields): OdomMsg {
-  return { header: { stamp: stampOf(m) }, twist: { twist: { linear: { x: numberAt(field(m, 'twist.twist.linear'), 'x', 'twist.twist.linear.') } } } };
+  return {
+    header: { stamp: stampOf(m) },
+    twist: { twist: { linear: { x: numberAt(field(m, 'twist.twist.linear'), 'x', 'twist.twist.linear.') } } },
+  };
 }
 
 export class ProgressReward {
@@ -140,7 +143,9 @@ export class ProgressReward {
   /** Sum of the reward (not of the published error), for a mean over a run. */
   sum = 0;
 
-  private readonly o: Required<Omit<ProgressRewardOptions, 'weights' | 'onSample'>> & { weights: Required<NonNullable<ProgressRewardOptions['weights']>> };
+  private readonly o: Required<Omit<ProgressRewardOptions, 'weights' | 'onSample'>> & {
+    weights: Required<NonNullable<ProgressRewardOptions['weights']>>;
+  };
   private readonly transport: Transport;
   private readonly owned: boolean;
   private readonly pub: Publisher;

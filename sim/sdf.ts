@@ -55,21 +55,28 @@ export const WORLD_SYSTEMS = {
 const f = (x: number) => (Object.is(x, -0) ? '0' : String(Math.round(x * 1e9) / 1e9));
 const v = (...xs: number[]) => xs.map(f).join(' ');
 /** Text or attribute content. */
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
+const esc = (s: string) =>
+  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
 /** A name Gazebo also uses in topic paths (/world/<name>/...): letters, digits and underscores. */
 const ident = (s: string) => s.replace(/[^A-Za-z0-9_]/g, '_');
 
-const indent = (text: string, n: number) => text.split('\n').map((l) => (l ? ' '.repeat(n) + l : l)).join('\n');
+const indent = (text: string, n: number) =>
+  text
+    .split('\n')
+    .map((l) => (l ? ' '.repeat(n) + l : l))
+    .join('\n');
 
 type Shape = { box: [number, number, number] } | { cylinder: [number, number] } | { sphere: number };
 
 function geometry(s: Shape): string {
   if ('box' in s) return `<geometry><box><size>${v(...s.box)}</size></box></geometry>`;
-  if ('cylinder' in s) return `<geometry><cylinder><radius>${f(s.cylinder[0])}</radius><length>${f(s.cylinder[1])}</length></cylinder></geometry>`;
+  if ('cylinder' in s)
+    return `<geometry><cylinder><radius>${f(s.cylinder[0])}</radius><length>${f(s.cylinder[1])}</length></cylinder></geometry>`;
   return `<geometry><sphere><radius>${f(s.sphere)}</radius></sphere></geometry>`;
 }
 
-const material = (rgba: string) => `<material><ambient>${rgba}</ambient><diffuse>${rgba}</diffuse><specular>0.1 0.1 0.1 1</specular></material>`;
+const material = (rgba: string) =>
+  `<material><ambient>${rgba}</ambient><diffuse>${rgba}</diffuse><specular>0.1 0.1 0.1 1</specular></material>`;
 
 /** A collision named `name` and a visual `<name>_visual` (sibling names must differ) of one shape and pose. */
 function part(name: string, pose: string, shape: Shape, rgba: string, surface = ''): string {
@@ -117,7 +124,8 @@ ${indent(part(`${side}_wheel`, '0 0 0 0 0 0', { cylinder: [r, w] }, '0.1 0.1 0.1
 </joint>`;
   const maxV = robot.maxWheelSpeed * r;
   const maxW = (2 * maxV) / robot.wheelSeparation;
-  const noise = lidar.noiseStddev > 0 ? `\n      <noise><type>gaussian</type><mean>0</mean><stddev>${f(lidar.noiseStddev)}</stddev></noise>` : '';
+  const noise =
+    lidar.noiseStddev > 0 ? `\n      <noise><type>gaussian</type><mean>0</mean><stddev>${f(lidar.noiseStddev)}</stddev></noise>` : '';
   const body = `<link name="${FRAMES.base}">
 ${indent(inertial(robot.mass, [0.004, 0.004, 0.005], v(robot.comX, 0, bodyZ, 0, 0, 0)), 2)}
 ${indent(part('chassis', v(0, 0, bodyZ, 0, 0, 0), { cylinder: [robot.bodyRadius, bodyH] }, '0.2 0.3 0.8 1'), 2)}
@@ -223,7 +231,11 @@ export function arenaToSdf(arena: Arena, robot: RobotSpec = ROBOT, lidar: LidarS
   const floor = v(size + 2, size + 2);
   const comment = options.comment === undefined ? '' : `<!-- ${options.comment.replace(/-(?=-)/g, '- ').replace(/-$/, '- ')} -->\n`;
   const systems = Object.entries(WORLD_SYSTEMS)
-    .map(([file, name]) => (file === 'gz-sim-sensors-system' ? `<plugin filename="${file}" name="${name}">\n  <render_engine>ogre2</render_engine>\n</plugin>` : `<plugin filename="${file}" name="${name}"/>`))
+    .map(([file, name]) =>
+      file === 'gz-sim-sensors-system'
+        ? `<plugin filename="${file}" name="${name}">\n  <render_engine>ogre2</render_engine>\n</plugin>`
+        : `<plugin filename="${file}" name="${name}"/>`,
+    )
     .join('\n');
   const world = `<physics name="1ms" type="ignored">
   <max_step_size>0.001</max_step_size>

@@ -61,7 +61,8 @@ export function rangeReading(dist: number, rangeMin: number, rangeMax: number, n
 export function assembleRanges(dist: ArrayLike<number>, spec: LidarSpec, rng?: Rng): Float32Array {
   const out = new Float32Array(spec.samples);
   const sd = spec.noiseStddev;
-  for (let i = 0; i < spec.samples; i++) out[i] = rangeReading(dist[i], spec.rangeMin, spec.rangeMax, sd > 0 && rng ? sd * rng.normal() : 0);
+  for (let i = 0; i < spec.samples; i++)
+    out[i] = rangeReading(dist[i], spec.rangeMin, spec.rangeMax, sd > 0 && rng ? sd * rng.normal() : 0);
   return out;
 }
 

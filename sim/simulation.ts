@@ -14,7 +14,19 @@ import { findArena, resolveArena, type Arena, type ArenaConfig, type Pose2D } fr
 import { arenaToMjcf, NAMES } from './mjcf.js';
 import { ROBOT, wheelSpeeds, type RobotSpec } from './robot.js';
 import { substream, type Rng } from './rng.js';
-import { angleIncrement, assembleRanges, beamAngles, DEFAULT_LIDAR, laserScanMessage, rangeReading, stamp, WheelOdometry, yawOf, type LidarSpec, type Scan } from './sensors.js';
+import {
+  angleIncrement,
+  assembleRanges,
+  beamAngles,
+  DEFAULT_LIDAR,
+  laserScanMessage,
+  rangeReading,
+  stamp,
+  WheelOdometry,
+  yawOf,
+  type LidarSpec,
+  type Scan,
+} from './sensors.js';
 
 let modulePromise: Promise<MainModule> | undefined;
 
@@ -165,7 +177,10 @@ export class Simulation {
    * arena's seed, which re-places the random obstacles of a file or document.
    */
   static async create(arena: ArenaConfig | string = 'default', options: SimulationOptions = {}): Promise<Simulation> {
-    const a = typeof arena === 'string' ? findArena(arena, options.seed) : resolveArena(options.seed === undefined ? arena : { ...arena, seed: options.seed });
+    const a =
+      typeof arena === 'string'
+        ? findArena(arena, options.seed)
+        : resolveArena(options.seed === undefined ? arena : { ...arena, seed: options.seed });
     return new Simulation(await mujoco(), a, options);
   }
 
@@ -178,7 +193,8 @@ export class Simulation {
     this.timestep = dt;
     this.stepNs = Math.round(dt * 1e9);
     this.lidar = { ...DEFAULT_LIDAR, ...options.lidar };
-    if (!(this.lidar.samples >= 1 && Number.isInteger(this.lidar.samples))) throw new Error(`lidar.samples ${this.lidar.samples}: expected a positive integer`);
+    if (!(this.lidar.samples >= 1 && Number.isInteger(this.lidar.samples)))
+      throw new Error(`lidar.samples ${this.lidar.samples}: expected a positive integer`);
     const rates = options.rates ?? {};
     const per = (hz: number, what: string) => {
       if (!(hz > 0)) throw new Error(`${what} rate ${hz} Hz: expected a positive number`);
@@ -207,7 +223,12 @@ export class Simulation {
     const qadr = model.jnt_qposadr as Int32Array;
     this.wheelQ = [qadr[id('joint', NAMES.leftJoint)], qadr[id('joint', NAMES.rightJoint)]];
     const sadr = model.sensor_adr as Int32Array;
-    this.sensorAdr = { accel: sadr[id('sensor', NAMES.accel)], gyro: sadr[id('sensor', NAMES.gyro)], quat: sadr[id('sensor', NAMES.quat)], bump: sadr[id('sensor', NAMES.bump)] };
+    this.sensorAdr = {
+      accel: sadr[id('sensor', NAMES.accel)],
+      gyro: sadr[id('sensor', NAMES.gyro)],
+      quat: sadr[id('sensor', NAMES.quat)],
+      bump: sadr[id('sensor', NAMES.bump)],
+    };
     const n = this.lidar.samples;
     this.rayGeom = new mj.IntBuffer(n);
     this.rayDist = new mj.DoubleBuffer(n);
@@ -327,17 +348,22 @@ export class Simulation {
     };
     const stamped = this.options.cmdVel?.stamped ?? false;
     const codec = stamped ? this.codecs.twistStamped : this.codecs.twist;
-    const unsubscribe = t.subscribe(this.options.cmdVel?.topic ?? TOPICS.cmdVel, codec.type, { reliability: 'best_effort', durability: 'volatile', depth: 10 }, (bytes) => {
-      let twist: { linear: { x: number }; angular: { z: number } };
-      try {
-        const m = codec.decode(bytes) as { twist?: typeof twist } & typeof twist;
-        twist = stamped ? m.twist! : m;
-      } catch {
-        this.malformedCommands++;
-        return;
-      }
-      this.command(twist.linear.x, twist.angular.z);
-    });
+    const unsubscribe = t.subscribe(
+      this.options.cmdVel?.topic ?? TOPICS.cmdVel,
+      codec.type,
+      { reliability: 'best_effort', durability: 'volatile', depth: 10 },
+      (bytes) => {
+        let twist: { linear: { x: number }; angular: { z: number } };
+        try {
+          const m = codec.decode(bytes) as { twist?: typeof twist } & typeof twist;
+          twist = stamped ? m.twist! : m;
+        } catch {
+          this.malformedCommands++;
+          return;
+        }
+        this.command(twist.linear.x, twist.angular.z);
+      },
+    );
     this.attachment = { transport: t, owned, pubs, unsubscribe };
   }
 
@@ -450,7 +476,8 @@ export class Simulation {
   }
 
   private applyCommand(): void {
-    if (this.stepCount - this.cmd.at > this.cmdTimeoutSteps && (this.cmd.v !== 0 || this.cmd.w !== 0)) this.cmd = { v: 0, w: 0, at: this.cmd.at };
+    if (this.stepCount - this.cmd.at > this.cmdTimeoutSteps && (this.cmd.v !== 0 || this.cmd.w !== 0))
+      this.cmd = { v: 0, w: 0, at: this.cmd.at };
     let [l, r] = wheelSpeeds(this.cmd.v, this.cmd.w, this.robot);
     // Over the motors' limit both wheels slow in proportion: the path's curvature is kept.
     const over = Math.max(Math.abs(l), Math.abs(r)) / this.robot.maxWheelSpeed;
@@ -521,7 +548,10 @@ export class Simulation {
         this.codecs.odom.encode({
           header: { stamp: stamp(ns), frame_id: FRAMES.odom },
           child_frame_id: FRAMES.base,
-          pose: { pose: { position: { x: o.x, y: o.y, z: 0 }, orientation: { x: 0, y: 0, z: Math.sin(o.yaw / 2), w: Math.cos(o.yaw / 2) } }, covariance: ZERO36 },
+          pose: {
+            pose: { position: { x: o.x, y: o.y, z: 0 }, orientation: { x: 0, y: 0, z: Math.sin(o.yaw / 2), w: Math.cos(o.yaw / 2) } },
+            covariance: ZERO36,
+          },
           twist: { twist: { linear: { x: v, y: 0, z: 0 }, angular: { x: 0, y: 0, z: w } }, covariance: ZERO36 },
         }),
       );
@@ -550,9 +580,15 @@ export class Simulation {
     const q = this.v().qpos;
     const [w, x, y, z] = [q[3], q[4], q[5], q[6]];
     const R = [
-      1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y),
-      2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x),
-      2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y),
+      1 - 2 * (y * y + z * z),
+      2 * (x * y - w * z),
+      2 * (x * z + w * y),
+      2 * (x * y + w * z),
+      1 - 2 * (x * x + z * z),
+      2 * (y * z - w * x),
+      2 * (x * z - w * y),
+      2 * (y * z + w * x),
+      1 - 2 * (x * x + y * y),
     ];
     return { p: [q[0], q[1], q[2]], R };
   }
@@ -565,12 +601,26 @@ export class Simulation {
     const origin = [p[0] + R[2] * h, p[1] + R[5] * h, p[2] + R[8] * h];
     const vec: number[] = new Array(3 * n);
     for (let i = 0; i < n; i++) {
-      const c = this.cosA[i], s = this.sinA[i];
+      const c = this.cosA[i],
+        s = this.sinA[i];
       vec[3 * i] = R[0] * c + R[1] * s;
       vec[3 * i + 1] = R[3] * c + R[4] * s;
       vec[3 * i + 2] = R[6] * c + R[7] * s;
     }
-    this.mj.mj_multiRay(this.model!, this.data!, origin, vec, SEE_ARENA, true, this.baseBody, this.rayGeom, this.rayDist, null, n, this.lidar.rangeMax + 1);
+    this.mj.mj_multiRay(
+      this.model!,
+      this.data!,
+      origin,
+      vec,
+      SEE_ARENA,
+      true,
+      this.baseBody,
+      this.rayGeom,
+      this.rayDist,
+      null,
+      n,
+      this.lidar.rangeMax + 1,
+    );
     const ranges = assembleRanges(this.rayDist.GetView() as Float64Array, this.lidar, this.noise);
     this.scan = {
       time: this.time,
@@ -587,8 +637,13 @@ export class Simulation {
   private takeIr(): void {
     const { p, R } = this.baseFrame();
     this.robot.ir.forEach((s, i) => {
-      const o = [p[0] + R[0] * s.x + R[1] * s.y + R[2] * s.z, p[1] + R[3] * s.x + R[4] * s.y + R[5] * s.z, p[2] + R[6] * s.x + R[7] * s.y + R[8] * s.z];
-      const c = Math.cos(s.yaw), sn = Math.sin(s.yaw);
+      const o = [
+        p[0] + R[0] * s.x + R[1] * s.y + R[2] * s.z,
+        p[1] + R[3] * s.x + R[4] * s.y + R[5] * s.z,
+        p[2] + R[6] * s.x + R[7] * s.y + R[8] * s.z,
+      ];
+      const c = Math.cos(s.yaw),
+        sn = Math.sin(s.yaw);
       const dir = [R[0] * c + R[1] * sn, R[3] * c + R[4] * sn, R[6] * c + R[7] * sn];
       const d = this.mj.mj_ray(this.model!, this.data!, o, dir, SEE_ARENA, true, this.baseBody, this.oneGeom, null);
       this.irLast[i] = rangeReading(d, this.ir.minRange, this.ir.maxRange);

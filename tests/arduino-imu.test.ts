@@ -69,7 +69,10 @@ describe('IMU declarations in bridge documents', () => {
         ['{ kind: imu, controller: MPU6050, field: accelW }', /\/tilt\/field: must be equal to one of the allowed values/],
         ['{ kind: imu, controller: BNO055, field: gyroZ }', /\/tilt\/controller: must be equal to one of the allowed values/],
         ['{ kind: imu, controller: MPU6050, field: gyroZ, address: 0x70 }', /\/tilt\/address: must be equal to one of the allowed values/],
-        ['{ kind: imu, controller: MPU6050, field: gyroZ, pin: A4 }', /\/tilt\/pin: unknown property "pin"; expected one of kind, controller, field, address/],
+        [
+          '{ kind: imu, controller: MPU6050, field: gyroZ, pin: A4 }',
+          /\/tilt\/pin: unknown property "pin"; expected one of kind, controller, field, address/,
+        ],
         ['{ kind: imu, field: gyroZ }', /\/tilt: must have required property 'controller'/],
       ];
       for (const [input, what] of cases) {
@@ -103,7 +106,15 @@ describe.skipIf(missing !== null)('an MPU-6050 on an Arduino board (Firmata I2C 
   const BIAS = { gx: 2 * LSB_PER_DPS, gy: -1 * LSB_PER_DPS, gz: 0 };
   const AT_REST: ImuRaw = { ax: 0, ay: 0, az: LSB_PER_G, temp: tempRaw(25), ...BIAS };
 
-  const fields: Record<string, ImuField> = { ax: 'accelX', ay: 'accelY', az: 'accelZ', gx: 'gyroX', gy: 'gyroY', gz: 'gyroZ', temp: 'temperature' };
+  const fields: Record<string, ImuField> = {
+    ax: 'accelX',
+    ay: 'accelY',
+    az: 'accelZ',
+    gx: 'gyroX',
+    gy: 'gyroY',
+    gz: 'gyroZ',
+    temp: 'temperature',
+  };
   const cfg = (): BoardConfig => ({
     id: 'uno',
     port: link,
@@ -112,7 +123,9 @@ describe.skipIf(missing !== null)('an MPU-6050 on an Arduino board (Firmata I2C 
     watchdogMs: 300,
     connectTimeoutMs: 2000,
     inputs: {
-      ...Object.fromEntries(Object.entries(fields).map(([name, field]) => [name, { kind: 'imu' as const, controller: 'MPU6050' as const, field }])),
+      ...Object.fromEntries(
+        Object.entries(fields).map(([name, field]) => [name, { kind: 'imu' as const, controller: 'MPU6050' as const, field }]),
+      ),
       light: { kind: 'analog', pin: 'A0' }, // analog reports and I2C replies share the line
       ir: { kind: 'proximity', pin: 'A1', controller: 'GP2Y0A21YK' },
     },
@@ -247,7 +260,11 @@ describe.skipIf(missing !== null)('an MPU-6050 on an Arduino board (Firmata I2C 
       // Values equal to the last ones before the loss are delivered (a loss ends a run of equal values).
       await uno.waitFor(() => after('az').some((s) => Math.abs(s.v - G) <= ACCEL_TOL), 3000, 'az = 1 g delivered after reconnect');
       // The gyro recalibrates on the new connection (100 readings) and then reads zero at rest.
-      await uno.waitFor(() => ['gx', 'gy', 'gz'].every((n) => after(n).some((s) => Math.abs(s.v) <= GYRO_TOL)), 5000, 'gyro zero after recalibration');
+      await uno.waitFor(
+        () => ['gx', 'gy', 'gz'].every((n) => after(n).some((s) => Math.abs(s.v) <= GYRO_TOL)),
+        5000,
+        'gyro zero after recalibration',
+      );
       expect(board.inputValue('az')).toBeCloseTo(G, 2);
     } finally {
       subs.forEach((s) => s.unsubscribe());

@@ -30,7 +30,11 @@ describe.skipIf(missing !== null)('Arduino board on Firmata firmware in simavr',
     backoffMs: { initial: 50, max: 500 },
     watchdogMs: 300,
     connectTimeoutMs: 2000,
-    inputs: { light: { kind: 'analog', pin: 'A0' }, button: { kind: 'digital', pin: 7 }, ir: { kind: 'proximity', pin: 'A1', controller: 'GP2Y0A21YK' } },
+    inputs: {
+      light: { kind: 'analog', pin: 'A0' },
+      button: { kind: 'digital', pin: 7 },
+      ir: { kind: 'proximity', pin: 'A1', controller: 'GP2Y0A21YK' },
+    },
     outputs: {
       led: { kind: 'digital', pin: 13, safe: 0 },
       pan: SERVO,
@@ -85,7 +89,7 @@ describe.skipIf(missing !== null)('Arduino board on Firmata firmware in simavr',
     }
   });
 
-  it('a Sharp GP2Y0A21YK IR ranger on A1 reads in metres through johnny-five\'s Proximity curve', async () => {
+  it("a Sharp GP2Y0A21YK IR ranger on A1 reads in metres through johnny-five's Proximity curve", async () => {
     // johnny-five's fit for this sensor: cm = 12343.85 * raw^-1.15 (raw: 10-bit reading, 5 V reference).
     const metres = (raw: number) => (12343.85 * raw ** -1.15) / 100;
     for (const volts of [0.8, 1.6]) {
@@ -184,7 +188,11 @@ describe.skipIf(missing !== null)('Arduino board on Firmata firmware in simavr',
       board2.write('tilt', 0);
       board2.write('led', 1);
       await uno.waitFor(pulseNear(2000), 2000, 'board 1 at 2000 us');
-      await uno2.waitFor(() => Math.abs((uno2.servoPulseUs(9) ?? 0) - 1000) <= PULSE_TOL_US && uno2.pin(13) === 1, 2000, 'board 2 at 1000 us, pin 13 high');
+      await uno2.waitFor(
+        () => Math.abs((uno2.servoPulseUs(9) ?? 0) - 1000) <= PULSE_TOL_US && uno2.pin(13) === 1,
+        2000,
+        'board 2 at 1000 us, pin 13 high',
+      );
       expect(Math.abs(uno.servoPulseUs(9)! - 2000)).toBeLessThanOrEqual(PULSE_TOL_US);
     } finally {
       await board2.close();

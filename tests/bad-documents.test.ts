@@ -62,16 +62,7 @@ function single(text: string, path: string, marker: string, message?: RegExp): C
 
 const lines = (...xs: string[]) => xs.join('\n') + '\n';
 
-const POPS = lines(
-  'name: bad',
-  'populations:',
-  '  a:',
-  '    model: lif',
-  '    size: 10',
-  '  b:',
-  '    model: lif',
-  '    size: 20',
-);
+const POPS = lines('name: bad', 'populations:', '  a:', '    model: lif', '    size: 10', '  b:', '    model: lif', '    size: 20');
 
 /** POPS plus one projection p whose fields can be replaced. */
 function withProjection(fields: Record<string, string>): string {
@@ -97,7 +88,13 @@ function withProjection(fields: Record<string, string>): string {
 
 describe('YAML-level errors', () => {
   const SYNTAX = lines('name: x', 'populations:', '  a:', '    model: lif', '   size: 3');
-  const DUPLICATE = lines('name: x', 'populations:', '  a: { model: lif, size: 3 }', '  b: { model: lif, size: 3 }', '  a: { model: lif, size: 4 }');
+  const DUPLICATE = lines(
+    'name: x',
+    'populations:',
+    '  a: { model: lif, size: 3 }',
+    '  b: { model: lif, size: 3 }',
+    '  a: { model: lif, size: 4 }',
+  );
 
   it('a YAML syntax error is a CircuitError naming the file', () => {
     const { file, issues } = problems(SYNTAX);
@@ -161,7 +158,17 @@ describe('schema errors', () => {
   });
 
   it('missing required fields', () => {
-    const text = lines('populations:', '  a:', '    model: lif', 'projections:', '  p:', '    source: a', '    target: a', '    connectivity: { type: all_to_all }', '    weight: 1');
+    const text = lines(
+      'populations:',
+      '  a:',
+      '    model: lif',
+      'projections:',
+      '  p:',
+      '    source: a',
+      '    target: a',
+      '    connectivity: { type: all_to_all }',
+      '    weight: 1',
+    );
     const { file, issues } = problems(text);
     expect(issues).toEqual([
       { file, path: '/populations/a', line: 3, message: 'missing required property "size"' },
@@ -182,7 +189,12 @@ describe('schema errors', () => {
   });
 
   it('reward_stdp without a modulator', () => {
-    single(withProjection({ plasticity: '{ rule: reward_stdp, w_max: 10 pA }' }), '/projections/p/plasticity', 'reward_stdp', /"modulator"/);
+    single(
+      withProjection({ plasticity: '{ rule: reward_stdp, w_max: 10 pA }' }),
+      '/projections/p/plasticity',
+      'reward_stdp',
+      /"modulator"/,
+    );
   });
 });
 
@@ -211,7 +223,12 @@ describe('semantic errors', () => {
   });
 
   it('reward_stdp naming a modulator that does not exist', () => {
-    single(withProjection({ plasticity: '{ rule: reward_stdp, w_max: 10 pA, modulator: dopamine }' }), '/projections/p/plasticity/modulator', 'dopamine', /no modulator "dopamine"/);
+    single(
+      withProjection({ plasticity: '{ rule: reward_stdp, w_max: 10 pA, modulator: dopamine }' }),
+      '/projections/p/plasticity/modulator',
+      'dopamine',
+      /no modulator "dopamine"/,
+    );
   });
 
   it('grid size mismatch', () => {
@@ -219,19 +236,30 @@ describe('semantic errors', () => {
   });
 
   it('one_to_one between populations of different sizes', () => {
-    single(withProjection({ connectivity: '{ type: one_to_one }' }), '/projections/p/connectivity', 'one_to_one', /equal sizes \(source 10, target 20\)/);
+    single(
+      withProjection({ connectivity: '{ type: one_to_one }' }),
+      '/projections/p/connectivity',
+      'one_to_one',
+      /equal sizes \(source 10, target 20\)/,
+    );
   });
 
   it('gaussian without grids', () => {
     const { file, issues } = problems(withProjection({ connectivity: '{ type: gaussian, sigma: 2 }' }));
     expect(issues.length).toBe(2); // source and target
-    for (const i of issues) expect(i).toMatchObject({ file, path: '/projections/p/connectivity', line: lineOf(withProjection({}), 'connectivity') });
+    for (const i of issues)
+      expect(i).toMatchObject({ file, path: '/projections/p/connectivity', line: lineOf(withProjection({}), 'connectivity') });
     expect(issues.map((i) => i.message).join('\n')).toMatch(/grid on source population "a"[^]*grid on target population "b"/);
   });
 
   it('weight unit not matching the synapse type (nS on a current synapse, pA on a conductance synapse)', () => {
     single(withProjection({ weight: '6 nS' }), '/projections/p/weight', '6 nS', /conductance, expected a current/);
-    single(withProjection({ weight: '6 pA', synapse: '{ type: conductance, receptor: excitatory }' }), '/projections/p/weight', '6 pA', /current, expected a conductance/);
+    single(
+      withProjection({ weight: '6 pA', synapse: '{ type: conductance, receptor: excitatory }' }),
+      '/projections/p/weight',
+      '6 pA',
+      /current, expected a conductance/,
+    );
   });
 
   it('weight distribution parts are checked too', () => {
@@ -248,13 +276,20 @@ describe('semantic errors', () => {
   });
 
   it('a distribution with two kinds', () => {
-    single(withProjection({ weight: '{ constant: 5 pA, uniform: { low: 1 pA, high: 2 pA } }' }), '/projections/p/weight', 'weight:', /exactly one of.*got constant, uniform/);
+    single(
+      withProjection({ weight: '{ constant: 5 pA, uniform: { low: 1 pA, high: 2 pA } }' }),
+      '/projections/p/weight',
+      'weight:',
+      /exactly one of.*got constant, uniform/,
+    );
   });
 
   it('JSON documents get lines too', () => {
     const text = JSON.stringify({ populations: { a: { model: 'lif', size: 3, params: { tau_m: '20 mV' } } } }, null, 2);
     const { file, issues } = problems(text, 'circuit.json');
-    expect(issues).toEqual([{ file, path: '/populations/a/params/tau_m', line: lineOf(text, '20 mV'), message: expect.stringMatching(/voltage/) }]);
+    expect(issues).toEqual([
+      { file, path: '/populations/a/params/tau_m', line: lineOf(text, '20 mV'), message: expect.stringMatching(/voltage/) },
+    ]);
   });
 });
 
@@ -294,7 +329,12 @@ describe('all problems at once', () => {
       POPS.replace('size: 20', 'size: 20\n    grid: [3]').replace('    size: 10', '    size: 10\n    params: { tau_m: 5 mV }') +
       lines('inputs:', '  x: { target: a, mode: rate }', 'outputs:', '  y: { source: zzz, measure: rate }');
     const { issues } = problems(text);
-    expect(issues.map((i) => i.path).sort()).toEqual(['/inputs/x/mode', '/outputs/y/source', '/populations/a/params/tau_m', '/populations/b/grid']);
+    expect(issues.map((i) => i.path).sort()).toEqual([
+      '/inputs/x/mode',
+      '/outputs/y/source',
+      '/populations/a/params/tau_m',
+      '/populations/b/grid',
+    ]);
   });
 
   // Contract gap (engine/circuit/resolve.ts loadMerged + loadFlat): the semantic checks of
@@ -303,7 +343,8 @@ describe('all problems at once', () => {
   // throwing, so one run shows them all". Fix: run checkCircuit also when the schema failed, on the
   // elements whose own schema validation passed, and throw the union.
   it('an element the schema rejected is reported once, not again by every reference to it', () => {
-    const text = 'populations:\n  a: { model: lif, size: 10, params: { tau_mm: 20 ms } }\n  b: { model: lif, size: 10 }\n' +
+    const text =
+      'populations:\n  a: { model: lif, size: 10, params: { tau_mm: 20 ms } }\n  b: { model: lif, size: 10 }\n' +
       'projections:\n  p: { source: a, target: b, connectivity: { type: all_to_all }, weight: 1 nS, synapse: { type: conductance, receptor: excitatory } }\n' +
       '  q: { source: b, target: nowhere, connectivity: { type: all_to_all }, weight: 1 nS, synapse: { type: conductance, receptor: excitatory } }\n';
     const { issues } = problems(text);
@@ -318,13 +359,33 @@ describe('all problems at once', () => {
 });
 
 describe('errors in modules', () => {
-  const MODULE = lines('populations:', '  flexor:', '    model: lif', '    size: 4', '    params:', '      tau_m: 20 mV', '  extensor: { model: lif, size: 4 }');
-  const GOOD_MODULE = lines('populations:', '  flexor:', '    model: lif', '    size: 4', '    params:', '      tau_m: 20 ms', '  extensor: { model: lif, size: 4 }');
+  const MODULE = lines(
+    'populations:',
+    '  flexor:',
+    '    model: lif',
+    '    size: 4',
+    '    params:',
+    '      tau_m: 20 mV',
+    '  extensor: { model: lif, size: 4 }',
+  );
+  const GOOD_MODULE = lines(
+    'populations:',
+    '  flexor:',
+    '    model: lif',
+    '    size: 4',
+    '    params:',
+    '      tau_m: 20 ms',
+    '  extensor: { model: lif, size: 4 }',
+  );
 
   it('an error inside an included module names the module file, its path and line', () => {
     const dir = tempDir();
     const mod = write(dir, 'lib/hc.yaml', MODULE);
-    const main = write(dir, 'main.yaml', lines('populations:', '  m: { model: lif, size: 1 }', 'include:', '  - { module: ./lib/hc.yaml, prefix: left }'));
+    const main = write(
+      dir,
+      'main.yaml',
+      lines('populations:', '  m: { model: lif, size: 1 }', 'include:', '  - { module: ./lib/hc.yaml, prefix: left }'),
+    );
     const issues = issuesOf(main);
     expect(issues).toEqual([{ file: mod, path: '/populations/flexor/params/tau_m', line: 6, message: expect.stringMatching(/voltage/) }]);
   });
@@ -359,7 +420,15 @@ describe('errors in modules', () => {
   it('a schema error introduced by an override names the parent file and the override path', () => {
     const dir = tempDir();
     write(dir, 'hc.yaml', GOOD_MODULE);
-    const text = lines('include:', '  - module: ./hc.yaml', '    prefix: right', '    override:', '      populations:', '        extensor:', '          size: -2');
+    const text = lines(
+      'include:',
+      '  - module: ./hc.yaml',
+      '    prefix: right',
+      '    override:',
+      '      populations:',
+      '        extensor:',
+      '          size: -2',
+    );
     const main = write(dir, 'main.yaml', text);
     const issues = issuesOf(main);
     expect(issues).toHaveLength(1);
@@ -379,7 +448,12 @@ describe('errors in modules', () => {
     );
     const main = write(dir, 'main.yaml', text);
     expect(issuesOf(main)).toEqual([
-      { file: main, path: '/include/1/override/populations/flexor/params/tau_syn_inh', line: 5, message: expect.stringMatching(/conductance/) },
+      {
+        file: main,
+        path: '/include/1/override/populations/flexor/params/tau_syn_inh',
+        line: 5,
+        message: expect.stringMatching(/conductance/),
+      },
     ]);
   });
 });
@@ -413,7 +487,8 @@ describe('flux validate', () => {
 });
 
 describe('non-finite and implausible values are refused (issue 16, D5)', () => {
-  const param = (k: string, v: string, model = 'lif') => POPS + lines('  c:', `    model: ${model}`, '    size: 3', '    params:', `      ${k}: ${v}`);
+  const param = (k: string, v: string, model = 'lif') =>
+    POPS + lines('  c:', `    model: ${model}`, '    size: 3', '    params:', `      ${k}: ${v}`);
 
   it('"1e400 ms" is refused as a bare 1e400 is', () => {
     single(param('tau_m', '1e400 ms'), '/populations/c/params/tau_m', '1e400 ms', /finite/);
@@ -439,21 +514,71 @@ describe('non-finite and implausible values are refused (issue 16, D5)', () => {
   it('weights beyond float32 (3.5e38) are refused, as a distribution, a matrix entry or a list entry', () => {
     single(withProjection({ weight: '3.5e38' }), '/projections/p/weight', '3.5e38', /plausible range for a current/);
     single(withProjection({ weight: '"3.5e38 pA"' }), '/projections/p/weight', '3.5e38', /plausible range/);
-    single(withProjection({ weight: '{ normal: { mean: 1 pA, sd: 3.5e38 } }' }), '/projections/p/weight/normal/sd', 'weight', /plausible range/);
-    single(withProjection({ weight: '', connectivity: '{ type: list, pairs: [[0, 0, 3.5e38]] }' }), '/projections/p/connectivity/pairs/0/2', 'connectivity', /3\.5e\+38: weights are magnitudes/);
+    single(
+      withProjection({ weight: '{ normal: { mean: 1 pA, sd: 3.5e38 } }' }),
+      '/projections/p/weight/normal/sd',
+      'weight',
+      /plausible range/,
+    );
+    single(
+      withProjection({ weight: '', connectivity: '{ type: list, pairs: [[0, 0, 3.5e38]] }' }),
+      '/projections/p/connectivity/pairs/0/2',
+      'connectivity',
+      /3\.5e\+38: weights are magnitudes/,
+    );
     const row = `[${Array(10).fill('1e39').join(', ')}]`;
-    single(withProjection({ weight: '', connectivity: `{ type: matrix, weights: [${Array(20).fill(row).join(', ')}] }` }), '/projections/p/connectivity/weights/0/0', 'connectivity', /1e\+39: weights are magnitudes.*and 199 more/);
-    single(withProjection({ plasticity: '{ rule: stdp, w_max: 3.5e38 }' }), '/projections/p/plasticity/w_max', 'plasticity', /plausible range/);
+    single(
+      withProjection({ weight: '', connectivity: `{ type: matrix, weights: [${Array(20).fill(row).join(', ')}] }` }),
+      '/projections/p/connectivity/weights/0/0',
+      'connectivity',
+      /1e\+39: weights are magnitudes.*and 199 more/,
+    );
+    single(
+      withProjection({ plasticity: '{ rule: stdp, w_max: 3.5e38 }' }),
+      '/projections/p/plasticity/w_max',
+      'plasticity',
+      /plausible range/,
+    );
   });
 
   it('.nan, .inf and 1e400 gains, sensitivities and plain numbers are refused', () => {
-    single(POPS + lines('inputs:', '  speed:', '    target: a', '    mode: current', '    gain: .nan'), '/inputs/speed/gain', 'gain', /finite number, got NaN/);
+    single(
+      POPS + lines('inputs:', '  speed:', '    target: a', '    mode: current', '    gain: .nan'),
+      '/inputs/speed/gain',
+      'gain',
+      /finite number, got NaN/,
+    );
     single(POPS + lines('inputs:', '  reward:', '    gain: 1e400'), '/inputs/reward/gain', 'gain', /finite number, got Infinity/);
-    single(POPS + lines('modulators:', '  da:', '    tau: 100 ms', '    sources: [{ population: a, gain: .inf }]'), '/modulators/da/sources/0/gain', 'sources', /finite/);
-    single(POPS + lines('modulators:', '  da:', '    tau: 100 ms', '    targets: [{ population: a, effect: gain, sensitivity: -.inf }]'), '/modulators/da/targets/0/sensitivity', 'targets', /finite/);
-    single(POPS + lines('modulators:', '  da:', '    tau: 100 ms', '    baseline: 1e300'), '/modulators/da/baseline', 'baseline', /plausible range for plain numbers/);
-    single(withProjection({ connectivity: '{ type: fixed_probability, p: .nan }' }), '/projections/p/connectivity/p', 'connectivity', /finite/);
-    single(withProjection({ plasticity: '{ rule: stdp, w_max: 10 pA, a_plus: .nan }' }), '/projections/p/plasticity/a_plus', 'plasticity', /finite/);
+    single(
+      POPS + lines('modulators:', '  da:', '    tau: 100 ms', '    sources: [{ population: a, gain: .inf }]'),
+      '/modulators/da/sources/0/gain',
+      'sources',
+      /finite/,
+    );
+    single(
+      POPS + lines('modulators:', '  da:', '    tau: 100 ms', '    targets: [{ population: a, effect: gain, sensitivity: -.inf }]'),
+      '/modulators/da/targets/0/sensitivity',
+      'targets',
+      /finite/,
+    );
+    single(
+      POPS + lines('modulators:', '  da:', '    tau: 100 ms', '    baseline: 1e300'),
+      '/modulators/da/baseline',
+      'baseline',
+      /plausible range for plain numbers/,
+    );
+    single(
+      withProjection({ connectivity: '{ type: fixed_probability, p: .nan }' }),
+      '/projections/p/connectivity/p',
+      'connectivity',
+      /finite/,
+    );
+    single(
+      withProjection({ plasticity: '{ rule: stdp, w_max: 10 pA, a_plus: .nan }' }),
+      '/projections/p/plasticity/a_plus',
+      'plasticity',
+      /finite/,
+    );
     single(withProjection({ weight: '{ lognormal: { mean: 1e-300, sd: 1e9 } }' }), '/projections/p/weight/lognormal', 'weight', /overflow/);
   });
 
@@ -485,7 +610,13 @@ describe('non-finite and implausible values are refused (issue 16, D5)', () => {
 
 describe('names are own properties, never inherited ones (issue 16, D6/D11 class)', () => {
   it('an element named toString or hasOwnProperty is a name like any other (it was refused as "defined twice")', () => {
-    const text = lines('populations:', '  toString: { model: lif, size: 2 }', '  hasOwnProperty: { model: lif, size: 2 }', 'projections:', '  valueOf: { source: toString, target: hasOwnProperty, connectivity: { type: one_to_one }, weight: 1 pA, synapse: { type: current, receptor: excitatory } }');
+    const text = lines(
+      'populations:',
+      '  toString: { model: lif, size: 2 }',
+      '  hasOwnProperty: { model: lif, size: 2 }',
+      'projections:',
+      '  valueOf: { source: toString, target: hasOwnProperty, connectivity: { type: one_to_one }, weight: 1 pA, synapse: { type: current, receptor: excitatory } }',
+    );
     const file = write(tempDir(), 'circuit.yaml', text);
     const { circuit } = loadCircuit(file);
     expect(circuit.populations.map((p) => p.name)).toEqual(['toString', 'hasOwnProperty']);
@@ -500,7 +631,16 @@ describe('names are own properties, never inherited ones (issue 16, D6/D11 class
   it('an override with a __proto__ key is data for the schema to refuse, not the prototype of the merged document', () => {
     const dir = tempDir();
     write(dir, 'mod.yaml', POPS);
-    const file = write(dir, 'circuit.yaml', lines('include:', '  - module: ./mod.yaml', '    prefix: m', '    override: { "__proto__": { populations: { evil: { model: lif, size: 1 } } } }'));
+    const file = write(
+      dir,
+      'circuit.yaml',
+      lines(
+        'include:',
+        '  - module: ./mod.yaml',
+        '    prefix: m',
+        '    override: { "__proto__": { populations: { evil: { model: lif, size: 1 } } } }',
+      ),
+    );
     const issues = issuesOf(file);
     expect(issues.map((i) => i.path)).toEqual(['/include/0/override/__proto__']);
     expect(issues[0].message).toMatch(/unknown property "__proto__"/);

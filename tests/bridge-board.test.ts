@@ -78,7 +78,9 @@ describe.skipIf(missing !== null)('a circuit on an Arduino board (bridge documen
     await uno.waitFor(() => uno.pin(13) === 1, 3000, 'pin 13 to go high');
     const after = uno.servoPulseUs(9)!;
     expect(after).toBeLessThanOrEqual(2000);
-    console.log(`A0 -> neurons -> servo: ${before} us -> ${after} us; pulse widened by 100 us ${roundTrip.toFixed(0)} ms after A0 changed (decoders filter with tau 100 ms)`);
+    console.log(
+      `A0 -> neurons -> servo: ${before} us -> ${after} us; pulse widened by 100 us ${roundTrip.toFixed(0)} ms after A0 changed (decoders filter with tau 100 ms)`,
+    );
     expect(roundTrip).toBeLessThan(1500);
   }, 30_000);
 

@@ -21,7 +21,11 @@ describe('bridge documents', () => {
     const b = loadBridge(join(ROOT, 'examples/bridges/braitenberg.yaml'));
     expect(b.config.tickHz).toBe(1000);
     expect(b.config.watchdogMs).toBe(50);
-    expect(b.config.inputs.map((i) => [i.input, i.path, i.timeoutMs])).toEqual([['range_left', 'ranges[200:290]', 200], ['range_right', 'ranges[70:160]', 200], ['range_front', 'ranges[150:210]', 200]]);
+    expect(b.config.inputs.map((i) => [i.input, i.path, i.timeoutMs])).toEqual([
+      ['range_left', 'ranges[200:290]', 200],
+      ['range_right', 'ranges[70:160]', 200],
+      ['range_front', 'ranges[150:210]', 200],
+    ]);
     expect(b.config.inputs[0].encoder).toEqual({ kind: 'current', min: 1, max: 0.15, currentMin: 0, currentMax: 1 });
     expect(b.config.outputs[0].rateHz).toBe(50);
     const transport = new MemoryTransport();
@@ -77,7 +81,15 @@ describe('bridge documents', () => {
     }
     expect(err).toBeInstanceOf(CircuitError);
     const byPath = Object.fromEntries(err!.issues.map((i) => [i.path, i]));
-    expect(Object.keys(byPath).sort()).toEqual(['/inputs/drive/path', '/inputs/nothere', '/outputs/cmd/values/linear.q', '/outputs/cmd/values/linear.q/terms/0/population', '/tick'].sort());
+    expect(Object.keys(byPath).sort()).toEqual(
+      [
+        '/inputs/drive/path',
+        '/inputs/nothere',
+        '/outputs/cmd/values/linear.q',
+        '/outputs/cmd/values/linear.q/terms/0/population',
+        '/tick',
+      ].sort(),
+    );
     expect(byPath['/tick'].message).toMatch(/rate/);
     expect(byPath['/tick'].line).toBe(2);
     expect(byPath['/inputs/nothere'].message).toMatch(/no input "nothere"; it has drive/);
@@ -93,14 +105,18 @@ describe('bridge documents', () => {
       'circuit.yaml': 'populations:\n  n: { model: lif, size: 4 }\n',
       'bridge.yaml': 'circuit: circuit.yaml\nticks: 5\noutputs:\n  o: { topic: /x, type: std_msgs/msg/Float32MultiArray, values: {} }\n',
     });
-    expect(() => loadBridge(join(dir, 'bridge.yaml'))).toThrow(/bridge\.yaml:2 at \/ticks: unknown property "ticks"; expected one of \$schema, circuit, tick, watchdog, devices, spikes, extensions, inputs, outputs/);
+    expect(() => loadBridge(join(dir, 'bridge.yaml'))).toThrow(
+      /bridge\.yaml:2 at \/ticks: unknown property "ticks"; expected one of \$schema, circuit, tick, watchdog, devices, spikes, extensions, inputs, outputs/,
+    );
     expect(() => loadBridge(join(dir, 'bridge.yaml'))).toThrow(/at \/outputs\/o: must have required property 'rate'/);
   });
 });
 
 describe('safety values of bridge documents are checked (issue 16, D7)', () => {
   const CIRCUIT = 'populations:\n  n: { model: lif, size: 4 }\ninputs:\n  drive: { target: n, mode: current }\n';
-  const doc = (o: { tick?: string; watchdog?: string; timeout?: string; rate?: string; limits?: string; tau?: string; spikes?: string } = {}) =>
+  const doc = (
+    o: { tick?: string; watchdog?: string; timeout?: string; rate?: string; limits?: string; tau?: string; spikes?: string } = {},
+  ) =>
     [
       'circuit: circuit.yaml',
       `tick: ${o.tick ?? '1 kHz'}`,
@@ -129,7 +145,10 @@ describe('safety values of bridge documents are checked (issue 16, D7)', () => {
     }
     expect(err, text).toBeInstanceOf(CircuitError);
     const issues = (err as CircuitError).issues;
-    expect(issues.map((i) => i.path), text).toEqual([path]);
+    expect(
+      issues.map((i) => i.path),
+      text,
+    ).toEqual([path]);
     expect(issues[0].file).toBe(join(dir, 'bridge.yaml'));
     expect(issues[0].line).toBeGreaterThan(0);
     expect(issues[0].message).toMatch(message);
@@ -187,7 +206,10 @@ describe('safety values of bridge documents are checked (issue 16, D7)', () => {
   });
 
   it('a device name is looked up as an own property: device: constructor names no device', () => {
-    const text = doc().replace('  drive: { topic: /range, type: sensor_msgs/msg/Range, path: range,', '  drive: { device: constructor, field: range,');
+    const text = doc().replace(
+      '  drive: { topic: /range, type: sensor_msgs/msg/Range, path: range,',
+      '  drive: { device: constructor, field: range,',
+    );
     refused(text, '/inputs/drive/device', /no device "constructor"/);
   });
 });

@@ -68,7 +68,9 @@ describe('devices in bridge documents', () => {
   it('device declarations are checked by the schema: a mistake names its file, line and path', () => {
     const dir = mkdtempSync(join(tmpdir(), 'flux-dev-'));
     const file = bridgeDoc(dir, '/dev/null');
-    const text = readFileSync(file, 'utf8').replace('      baudRate: 115200', '      baudRate: 115200\n      parity: none').replace('{ kind: lines }', '{ kind: lines, maxLength: 0 }');
+    const text = readFileSync(file, 'utf8')
+      .replace('      baudRate: 115200', '      baudRate: 115200\n      parity: none')
+      .replace('{ kind: lines }', '{ kind: lines, maxLength: 0 }');
     writeFileSync(file, text);
     let message = '';
     try {
@@ -81,7 +83,7 @@ describe('devices in bridge documents', () => {
     expect(message).toMatch(/at \/devices\/ranger\/serial\/framing/);
   });
 
-  it('flux inspect lists a bridge document\'s devices and bindings, then its circuit', () => {
+  it("flux inspect lists a bridge document's devices and bindings, then its circuit", () => {
     const dir = mkdtempSync(join(tmpdir(), 'flux-dev-'));
     const r = spawnSync('node', [join(ROOT, 'bin/flux.js'), 'inspect', bridgeDoc(dir, '/dev/ttyUSB7')], { encoding: 'utf8' });
     rmSync(dir, { recursive: true, force: true });
@@ -92,35 +94,45 @@ describe('devices in bridge documents', () => {
     expect(r.stdout).toMatch(/circuit braitenberg/);
   });
 
-  it.runIf(haveSocat || process.env.CI === 'true')('a serial device drives the circuit and takes its commands; stopping sends the safe frame', async () => {
-    expect(haveSocat, 'socat (Debian package) is needed; .ci/run installs it').toBe(true);
-    const { dir, dev, peer, close } = await ptyPair('flux-dev-');
-    cleanups.push(close);
-    let text = '';
-    peer.on('data', (d: Buffer) => (text += d.toString()));
+  it.runIf(haveSocat || process.env.CI === 'true')(
+    'a serial device drives the circuit and takes its commands; stopping sends the safe frame',
+    async () => {
+      expect(haveSocat, 'socat (Debian package) is needed; .ci/run installs it').toBe(true);
+      const { dir, dev, peer, close } = await ptyPair('flux-dev-');
+      cleanups.push(close);
+      let text = '';
+      peer.on('data', (d: Buffer) => (text += d.toString()));
 
-    const node = await FluxNode.start({ bridge: bridgeDoc(dir, dev), transport: 'memory', backend: 'cpu', threads: 1, log: () => undefined });
-    let stopped = false;
-    cleanups.push(() => (stopped ? undefined : node.shutdown()));
-    // The device reports an obstacle on the left, nothing ahead or to the right.
-    const feed = setInterval(() => peer.write('left=0.3 right=3 front=3\n'), 20);
-    cleanups.push(() => clearInterval(feed));
-    await sleep(1200);
-    const lines = text.split('\n').filter((l) => l.startsWith('M '));
-    expect(lines.length).toBeGreaterThan(10);
-    const [v, w] = lines.at(-1)!.split(' ').slice(1).map(Number);
-    expect(v).toBeGreaterThan(0.05);
-    expect(w).toBeLessThan(-0.05); // turning right, away from the left obstacle
-    expect(node.bridge.stats.received).toBeGreaterThan(30);
-    expect(node.bridge.staleInputs()).toEqual([]);
-    // The dashboard's input/output view carries the device's state.
-    expect(node.bridge.snapshot().devices).toEqual([{ name: 'ranger', status: expect.stringMatching(/^serial .* connected$/) }]);
-    clearInterval(feed);
-    await node.shutdown();
-    stopped = true;
-    await sleep(100);
-    const last = text.trimEnd().split('\n').at(-1)!;
-    expect(last.startsWith('M ')).toBe(true);
-    expect(last.split(' ').slice(1).map(Number)).toEqual([0, 0]);
-  }, 30_000);
+      const node = await FluxNode.start({
+        bridge: bridgeDoc(dir, dev),
+        transport: 'memory',
+        backend: 'cpu',
+        threads: 1,
+        log: () => undefined,
+      });
+      let stopped = false;
+      cleanups.push(() => (stopped ? undefined : node.shutdown()));
+      // The device reports an obstacle on the left, nothing ahead or to the right.
+      const feed = setInterval(() => peer.write('left=0.3 right=3 front=3\n'), 20);
+      cleanups.push(() => clearInterval(feed));
+      await sleep(1200);
+      const lines = text.split('\n').filter((l) => l.startsWith('M '));
+      expect(lines.length).toBeGreaterThan(10);
+      const [v, w] = lines.at(-1)!.split(' ').slice(1).map(Number);
+      expect(v).toBeGreaterThan(0.05);
+      expect(w).toBeLessThan(-0.05); // turning right, away from the left obstacle
+      expect(node.bridge.stats.received).toBeGreaterThan(30);
+      expect(node.bridge.staleInputs()).toEqual([]);
+      // The dashboard's input/output view carries the device's state.
+      expect(node.bridge.snapshot().devices).toEqual([{ name: 'ranger', status: expect.stringMatching(/^serial .* connected$/) }]);
+      clearInterval(feed);
+      await node.shutdown();
+      stopped = true;
+      await sleep(100);
+      const last = text.trimEnd().split('\n').at(-1)!;
+      expect(last.startsWith('M ')).toBe(true);
+      expect(last.split(' ').slice(1).map(Number)).toEqual([0, 0]);
+    },
+    30_000,
+  );
 });

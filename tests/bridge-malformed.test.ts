@@ -24,11 +24,33 @@ function config(): BridgeConfig {
     watchdogMs: 100,
     inputs: [
       // A fixed slice of 360 beams, and the Braitenberg circuit's two halves of an 8-beam scan.
-      { input: 'range_left', topic: '/scan', type: 'sensor_msgs/msg/LaserScan', path: 'ranges[0:360]', encoder: proximity, timeoutMs: 200, valid: [0, 30] },
-      { input: 'range_right', topic: '/scan8', type: 'sensor_msgs/msg/LaserScan', path: 'ranges[4:8]', encoder: proximity, timeoutMs: 200, valid: [0, 30] },
+      {
+        input: 'range_left',
+        topic: '/scan',
+        type: 'sensor_msgs/msg/LaserScan',
+        path: 'ranges[0:360]',
+        encoder: proximity,
+        timeoutMs: 200,
+        valid: [0, 30],
+      },
+      {
+        input: 'range_right',
+        topic: '/scan8',
+        type: 'sensor_msgs/msg/LaserScan',
+        path: 'ranges[4:8]',
+        encoder: proximity,
+        timeoutMs: 200,
+        valid: [0, 30],
+      },
     ],
     outputs: [
-      { name: 'cmd', topic: '/cmd_vel', type: 'geometry_msgs/msg/Twist', rateHz: 50, values: [{ path: 'linear.x', terms: [{ population: 'motor_left', decoder: rate, weight: 1 }], limits: { min: 0, max: 0.5 } }] },
+      {
+        name: 'cmd',
+        topic: '/cmd_vel',
+        type: 'geometry_msgs/msg/Twist',
+        rateHz: 50,
+        values: [{ path: 'linear.x', terms: [{ population: 'motor_left', decoder: rate, weight: 1 }], limits: { min: 0, max: 0.5 } }],
+      },
     ],
   };
 }
@@ -45,7 +67,10 @@ function rig() {
   const bridge = new Bridge(engine, transport, config());
   const scan = createCodec('sensor_msgs/msg/LaserScan');
   const qos = { ...SENSOR_QOS, reliability: 'reliable' as const };
-  const pubs = { '/scan': transport.advertise('/scan', 'sensor_msgs/msg/LaserScan', qos), '/scan8': transport.advertise('/scan8', 'sensor_msgs/msg/LaserScan', qos) };
+  const pubs = {
+    '/scan': transport.advertise('/scan', 'sensor_msgs/msg/LaserScan', qos),
+    '/scan8': transport.advertise('/scan8', 'sensor_msgs/msg/LaserScan', qos),
+  };
   const send = (topic: keyof typeof pubs, beams: number) => {
     const m = scan.zero();
     m.ranges = Array.from({ length: beams }, () => 1);

@@ -25,8 +25,24 @@ function rig(extra: Partial<BridgeConfig> = {}) {
     watchdogMs: 100,
     onError: (m) => errors.push(m),
     inputs: [
-      { input: 'range_left', topic: '/scan', type: 'sensor_msgs/msg/LaserScan', path: 'ranges[4:8]', encoder: proximity, timeoutMs: 300, valid: [0, 30] },
-      { input: 'range_right', topic: '/scan', type: 'sensor_msgs/msg/LaserScan', path: 'ranges[0:4]', encoder: proximity, timeoutMs: 300, valid: [0, 30] },
+      {
+        input: 'range_left',
+        topic: '/scan',
+        type: 'sensor_msgs/msg/LaserScan',
+        path: 'ranges[4:8]',
+        encoder: proximity,
+        timeoutMs: 300,
+        valid: [0, 30],
+      },
+      {
+        input: 'range_right',
+        topic: '/scan',
+        type: 'sensor_msgs/msg/LaserScan',
+        path: 'ranges[0:4]',
+        encoder: proximity,
+        timeoutMs: 300,
+        valid: [0, 30],
+      },
     ],
     outputs: [
       {
@@ -34,7 +50,16 @@ function rig(extra: Partial<BridgeConfig> = {}) {
         topic: '/cmd_vel',
         type: 'geometry_msgs/msg/Twist',
         rateHz: 50,
-        values: [{ path: 'linear.x', terms: [{ population: 'motor_left', decoder: rate, weight: 0.5 }, { population: 'motor_right', decoder: rate, weight: 0.5 }], limits: { min: 0, max: 0.5 } }],
+        values: [
+          {
+            path: 'linear.x',
+            terms: [
+              { population: 'motor_left', decoder: rate, weight: 0.5 },
+              { population: 'motor_right', decoder: rate, weight: 0.5 },
+            ],
+            limits: { min: 0, max: 0.5 },
+          },
+        ],
       },
     ],
     ...extra,
@@ -43,7 +68,9 @@ function rig(extra: Partial<BridgeConfig> = {}) {
   const twist = createCodec('geometry_msgs/msg/Twist');
   const pub = transport.advertise('/scan', 'sensor_msgs/msg/LaserScan', { ...SENSOR_QOS, reliability: 'reliable' });
   const cmds: { at: number; x: number }[] = [];
-  transport.subscribe('/cmd_vel', 'geometry_msgs/msg/Twist', DEFAULT_QOS, (b) => cmds.push({ at: performance.now(), x: (twist.decode(b) as { linear: { x: number } }).linear.x }));
+  transport.subscribe('/cmd_vel', 'geometry_msgs/msg/Twist', DEFAULT_QOS, (b) =>
+    cmds.push({ at: performance.now(), x: (twist.decode(b) as { linear: { x: number } }).linear.x }),
+  );
   const m = scan.zero();
   m.ranges = [3, 3, 3, 3, 3, 3, 3, 3];
   const bytes = scan.encode(m);

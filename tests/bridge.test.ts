@@ -19,8 +19,24 @@ function config(): BridgeConfig {
     tickHz: 200,
     watchdogMs: 100,
     inputs: [
-      { input: 'range_left', topic: '/scan', type: 'sensor_msgs/msg/LaserScan', path: 'ranges[4:8]', encoder: proximity, timeoutMs: 200, valid: [0, 30] },
-      { input: 'range_right', topic: '/scan', type: 'sensor_msgs/msg/LaserScan', path: 'ranges[0:4]', encoder: proximity, timeoutMs: 200, valid: [0, 30] },
+      {
+        input: 'range_left',
+        topic: '/scan',
+        type: 'sensor_msgs/msg/LaserScan',
+        path: 'ranges[4:8]',
+        encoder: proximity,
+        timeoutMs: 200,
+        valid: [0, 30],
+      },
+      {
+        input: 'range_right',
+        topic: '/scan',
+        type: 'sensor_msgs/msg/LaserScan',
+        path: 'ranges[0:4]',
+        encoder: proximity,
+        timeoutMs: 200,
+        valid: [0, 30],
+      },
     ],
     outputs: [
       {
@@ -29,8 +45,22 @@ function config(): BridgeConfig {
         type: 'geometry_msgs/msg/Twist',
         rateHz: 50,
         values: [
-          { path: 'linear.x', terms: [{ population: 'motor_left', decoder: rate, weight: 0.5 }, { population: 'motor_right', decoder: rate, weight: 0.5 }], limits: { min: 0, max: 0.5 } },
-          { path: 'angular.z', terms: [{ population: 'motor_right', decoder: rate, weight: 4 }, { population: 'motor_left', decoder: rate, weight: -4 }], limits: { min: -1, max: 1, slewRate: 20 } },
+          {
+            path: 'linear.x',
+            terms: [
+              { population: 'motor_left', decoder: rate, weight: 0.5 },
+              { population: 'motor_right', decoder: rate, weight: 0.5 },
+            ],
+            limits: { min: 0, max: 0.5 },
+          },
+          {
+            path: 'angular.z',
+            terms: [
+              { population: 'motor_right', decoder: rate, weight: 4 },
+              { population: 'motor_left', decoder: rate, weight: -4 },
+            ],
+            limits: { min: -1, max: 1, slewRate: 20 },
+          },
         ],
       },
     ],
@@ -88,7 +118,9 @@ describe('bridge (memory transport, Braitenberg circuit)', () => {
     const r = rig();
     cleanup = () => r.bridge.stop();
     r.bridge.start();
-    await driveUntil(r.send, [3, 3, 3, 3, 0.3, 0.3, 0.3, 0.3], () => expect(r.cmds.at(-1)).toMatchObject({ x: expect.toSatisfy((x: number) => x > 0.05), z: expect.toSatisfy((z: number) => z < -0.05) }));
+    await driveUntil(r.send, [3, 3, 3, 3, 0.3, 0.3, 0.3, 0.3], () =>
+      expect(r.cmds.at(-1)).toMatchObject({ x: expect.toSatisfy((x: number) => x > 0.05), z: expect.toSatisfy((z: number) => z < -0.05) }),
+    );
     const left = r.cmds.at(-1)!;
     await driveUntil(r.send, [0.3, 0.3, 0.3, 0.3, 3, 3, 3, 3], () => {
       expect(r.cmds.at(-1)).toMatchObject({ x: expect.toSatisfy((x: number) => x > 0.05), z: expect.toSatisfy((z: number) => z > 0.05) });
@@ -172,7 +204,10 @@ describe('bridge (memory transport, Braitenberg circuit)', () => {
     r.send([3, 3, 3, NaN, 0.3, 0.3, 0.3, 0.3]);
     r.send([3, 3, 3, 3, 0.3, 0.3, 0.3, 99]);
     // One scan feeds two inputs, so each bad scan counts twice (or once, when only one half is bad).
-    await vi.waitFor(() => expect(r.bridge.stats.malformed + r.bridge.stats.nonFinite + r.bridge.stats.outOfRange).toBeGreaterThanOrEqual(4), EVENTUALLY);
+    await vi.waitFor(
+      () => expect(r.bridge.stats.malformed + r.bridge.stats.nonFinite + r.bridge.stats.outOfRange).toBeGreaterThanOrEqual(4),
+      EVENTUALLY,
+    );
     // A few output periods more, in which a bad value that got through would have been published.
     const seen = r.cmds.length;
     await vi.waitFor(() => expect(r.cmds.length).toBeGreaterThan(seen + 3), EVENTUALLY);
@@ -187,7 +222,9 @@ describe('bridge (memory transport, Braitenberg circuit)', () => {
     cleanup = () => r.bridge.stop();
     r.bridge.start();
     // Nothing in range on the right (+inf), something closer than the minimum on the left (-inf).
-    await driveUntil(r.send, [Infinity, Infinity, Infinity, Infinity, -Infinity, -Infinity, -Infinity, -Infinity], () => expect(r.cmds.at(-1)!.z).toBeLessThan(-0.2));
+    await driveUntil(r.send, [Infinity, Infinity, Infinity, Infinity, -Infinity, -Infinity, -Infinity, -Infinity], () =>
+      expect(r.cmds.at(-1)!.z).toBeLessThan(-0.2),
+    );
     expect(r.bridge.stats.nonFinite).toBe(0);
     expect(r.bridge.stats.outOfRange).toBe(0);
     expect(r.bridge.staleInputs()).toEqual([]);
@@ -221,7 +258,8 @@ describe('bridge on simulated time (/clock)', () => {
     const bridge = new Bridge(engine, transport, cfg);
     const clockCodec = createCodec('rosgraph_msgs/msg/Clock');
     const pub = transport.advertise('/clock', 'rosgraph_msgs/msg/Clock', DEFAULT_QOS);
-    const at = (ms: number) => pub.publish(clockCodec.encode({ clock: { sec: Math.floor(ms / 1000), nanosec: Math.round((ms % 1000) * 1e6) } }));
+    const at = (ms: number) =>
+      pub.publish(clockCodec.encode({ clock: { sec: Math.floor(ms / 1000), nanosec: Math.round((ms % 1000) * 1e6) } }));
     bridge.start();
     // caughtUp(t): every tick due by simulated time t has run and its messages are delivered.
     await bridge.caughtUp(0);

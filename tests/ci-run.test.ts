@@ -17,11 +17,14 @@ function runBlock(etc: string): { status: number | null; stderr: string } {
   expect(block, 'the apt sources block of .ci/run').not.toBeNull();
   const body = block![1].replace(/^apt_etc=\/etc\/apt$/m, `apt_etc=${etc}`);
   expect(body).toContain(`apt_etc=${etc}`);
-  const r = spawnSync('bash', ['-euo', 'pipefail', '-c', `SUDO=""\nbackports_packages=(mesa-vulkan-drivers)\n${body}`], { encoding: 'utf8' });
+  const r = spawnSync('bash', ['-euo', 'pipefail', '-c', `SUDO=""\nbackports_packages=(mesa-vulkan-drivers)\n${body}`], {
+    encoding: 'utf8',
+  });
   return { status: r.status, stderr: r.stderr };
 }
 
-const DEB822 = 'Types: deb\nURIs: http://mirror.example/debian\nSuites: bookworm bookworm-updates\nComponents: main\n\nTypes: deb\nURIs: http://mirror.example/debian-security\nSuites: bookworm-security\nComponents: main\n';
+const DEB822 =
+  'Types: deb\nURIs: http://mirror.example/debian\nSuites: bookworm bookworm-updates\nComponents: main\n\nTypes: deb\nURIs: http://mirror.example/debian-security\nSuites: bookworm-security\nComponents: main\n';
 
 describe('.ci/run on a fresh Debian 12 image', () => {
   it('with no /etc/apt/sources.list, adds bookworm-backports on the mirror of the deb822 sources', () => {
@@ -30,7 +33,9 @@ describe('.ci/run on a fresh Debian 12 image', () => {
     writeFileSync(join(etc, 'sources.list.d/debian.sources'), DEB822);
     const r = runBlock(etc);
     expect(r.status, r.stderr).toBe(0);
-    expect(readFileSync(join(etc, 'sources.list.d/flux-backports.sources'), 'utf8')).toMatch(/^URIs: http:\/\/mirror\.example\/debian$\nSuites: bookworm-backports$/m);
+    expect(readFileSync(join(etc, 'sources.list.d/flux-backports.sources'), 'utf8')).toMatch(
+      /^URIs: http:\/\/mirror\.example\/debian$\nSuites: bookworm-backports$/m,
+    );
   });
 
   it('with no sources at all, falls back to deb.debian.org; with backports present, writes nothing', () => {
@@ -64,9 +69,13 @@ describe('the packages the tests need (.ci/packages, one list for .ci/run and th
       { need: 'socat', reason: 'socat not found', file: 'tests/bridge-devices.test.ts' },
       { need: 'cmake', reason: 'cmake not found', file: 'tests/launch.test.ts' },
     ]);
-    expect(text).toContain('  cmake: cmake not found -- tests/launch.test.ts\n  socat: socat not found -- tests/bridge-devices.test.ts, tests/serial.test.ts\n');
+    expect(text).toContain(
+      '  cmake: cmake not found -- tests/launch.test.ts\n  socat: socat not found -- tests/bridge-devices.test.ts, tests/serial.test.ts\n',
+    );
     expect(text).toContain('  sudo apt-get install -y --no-install-recommends cmake ament-cmake socat\n');
     expect(summary([])).toBe('');
-    expect(installCommand(['webgpu'])).toMatch(/^sudo apt-get install -y --no-install-recommends -t bookworm-backports mesa-vulkan-drivers\n# bookworm-backports must be in the apt sources/);
+    expect(installCommand(['webgpu'])).toMatch(
+      /^sudo apt-get install -y --no-install-recommends -t bookworm-backports mesa-vulkan-drivers\n# bookworm-backports must be in the apt sources/,
+    );
   });
 });

@@ -35,7 +35,7 @@ describe('flux schema', () => {
     expect(JSON.parse(readFileSync(join(ROOT, 'schema/circuit.schema.json'), 'utf8'))).toEqual(out);
   });
 
-  it('prints the bridge schema with every built-in extension\'s options; the committed schema/bridge.schema.json is the same', () => {
+  it("prints the bridge schema with every built-in extension's options; the committed schema/bridge.schema.json is the same", () => {
     const out = JSON.parse(execFileSync('node', [join(ROOT, 'bin/flux.js'), 'schema', '--bridge'], { encoding: 'utf8' }));
     expect(JSON.parse(readFileSync(join(ROOT, 'schema/bridge.schema.json'), 'utf8'))).toEqual(out);
     // An editor's validator (plain ajv) checks a node's options against its extension's schema.
@@ -50,8 +50,14 @@ describe('flux schema', () => {
     const validate = new Ajv({ strict: false, allErrors: true }).compile(circuitSchema());
     // The examples and the library packages' circuits.
     const files = [
-      ...readdirSync(join(ROOT, 'examples')).filter((f) => /\.(ya?ml|json)$/.test(f)).map((f) => join(ROOT, 'examples', f)),
-      ...readdirSync(join(ROOT, 'library')).flatMap((p) => readdirSync(join(ROOT, 'library', p)).filter((f) => /\.ya?ml$/.test(f)).map((f) => join(ROOT, 'library', p, f))),
+      ...readdirSync(join(ROOT, 'examples'))
+        .filter((f) => /\.(ya?ml|json)$/.test(f))
+        .map((f) => join(ROOT, 'examples', f)),
+      ...readdirSync(join(ROOT, 'library')).flatMap((p) =>
+        readdirSync(join(ROOT, 'library', p))
+          .filter((f) => /\.ya?ml$/.test(f))
+          .map((f) => join(ROOT, 'library', p, f)),
+      ),
     ];
     expect(files.length).toBeGreaterThanOrEqual(9);
     for (const f of files) {
@@ -63,7 +69,9 @@ describe('flux schema', () => {
 
 describe('flux validate / inspect', () => {
   it('validate accepts every example', () => {
-    const files = readdirSync(join(ROOT, 'examples')).filter((f) => /\.(ya?ml|json)$/.test(f)).map((f) => join('examples', f));
+    const files = readdirSync(join(ROOT, 'examples'))
+      .filter((f) => /\.(ya?ml|json)$/.test(f))
+      .map((f) => join('examples', f));
     const r = flux('validate', ...files);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout.split('\n').filter((l) => l.startsWith('ok ')).length).toBe(files.length);
@@ -87,7 +95,22 @@ describe('flux simulate', () => {
     const dir = tempDir();
     const out = join(dir, 'run.json');
     const svg = join(dir, 'raster.svg');
-    const r = flux('simulate', example('izhikevich-patterns.yaml'), '--duration', '200ms', '--dt', '0.1ms', '--seed', '3', '--record', 'spikes,v', '--out', out, '--raster', svg);
+    const r = flux(
+      'simulate',
+      example('izhikevich-patterns.yaml'),
+      '--duration',
+      '200ms',
+      '--dt',
+      '0.1ms',
+      '--seed',
+      '3',
+      '--record',
+      'spikes,v',
+      '--out',
+      out,
+      '--raster',
+      svg,
+    );
     expect(r.status, r.stderr).toBe(0);
     const rec = JSON.parse(readFileSync(out, 'utf8'));
     expect(rec.format).toBe('flux-recording');
@@ -102,10 +125,14 @@ describe('flux simulate', () => {
     expect(rs.state.v.times_ms[0]).toBeCloseTo(0.1, 9);
     expect(readFileSync(svg, 'utf8')).toMatch(/^<svg[\s\S]*<path d="M/);
     const csv = join(dir, 'run.csv');
-    expect(flux('simulate', example('izhikevich-patterns.yaml'), '--duration', '200ms', '--record', 'spikes,v', '--out', csv).status).toBe(0);
+    expect(flux('simulate', example('izhikevich-patterns.yaml'), '--duration', '200ms', '--record', 'spikes,v', '--out', csv).status).toBe(
+      0,
+    );
     const lines = readFileSync(csv, 'utf8').trim().split('\n');
     expect(lines[0]).toBe('population,index,time_ms');
-    expect(lines.length - 1).toBe(Object.values(rec.populations).reduce((a: number, p) => a + (p as { spikes: { indices: number[] } }).spikes.indices.length, 0));
+    expect(lines.length - 1).toBe(
+      Object.values(rec.populations).reduce((a: number, p) => a + (p as { spikes: { indices: number[] } }).spikes.indices.length, 0),
+    );
     expect(existsSync(join(dir, 'run.state.csv'))).toBe(true);
   });
 

@@ -13,7 +13,8 @@ const runGpu = gpu.ok || process.env.CI === 'true';
 if (!runGpu) requires('webgpu', gpu.ok ? null : gpu.reason);
 
 const BRIDGE = example('bridges/braitenberg.yaml');
-const open = (seed?: number) => ClosedLoop.create({ bridge: BRIDGE, arena: 'cluttered', seed, backend: 'cpu', threads: 1, log: () => undefined });
+const open = (seed?: number) =>
+  ClosedLoop.create({ bridge: BRIDGE, arena: 'cluttered', seed, backend: 'cpu', threads: 1, log: () => undefined });
 
 describe('closed loop: Braitenberg controller on the simulated robot', () => {
   // Margins: no collision, the body never closer than 3 cm to a wall or obstacle, at least 8 m driven
@@ -62,22 +63,26 @@ describe('closed loop: Braitenberg controller on the simulated robot', () => {
   // The same loop on the WebGPU backend (Mesa's software adapter here): the decoders read a tick's
   // spikes in one read-back. Poisson draws differ between backends (same distribution, not the same
   // values), so the runs are compared by what they achieve: no collision, and a distance within 25%.
-  it.runIf(runGpu)('runs on the WebGPU backend too, driving like the CPU reference', async () => {
-    const drive = async (backend: 'cpu' | 'webgpu') => {
-      const loop = await ClosedLoop.create({ bridge: BRIDGE, arena: 'default', backend, threads: 1, log: () => undefined });
-      try {
-        await loop.runFor(5);
-        return { s: loop.summary(), backend: loop.node.engine.backend.name, ticks: loop.node.bridge.stats.ticks };
-      } finally {
-        await loop.close();
-      }
-    };
-    const cpu = await drive('cpu');
-    const web = await drive('webgpu');
-    expect(web.backend).toBe('webgpu');
-    expect(web.ticks).toBeGreaterThanOrEqual(4980);
-    expect(web.s.collisions).toBe(0);
-    expect(cpu.s.distance).toBeGreaterThan(1);
-    expect(Math.abs(web.s.distance - cpu.s.distance) / cpu.s.distance).toBeLessThan(0.25);
-  }, 90_000);
+  it.runIf(runGpu)(
+    'runs on the WebGPU backend too, driving like the CPU reference',
+    async () => {
+      const drive = async (backend: 'cpu' | 'webgpu') => {
+        const loop = await ClosedLoop.create({ bridge: BRIDGE, arena: 'default', backend, threads: 1, log: () => undefined });
+        try {
+          await loop.runFor(5);
+          return { s: loop.summary(), backend: loop.node.engine.backend.name, ticks: loop.node.bridge.stats.ticks };
+        } finally {
+          await loop.close();
+        }
+      };
+      const cpu = await drive('cpu');
+      const web = await drive('webgpu');
+      expect(web.backend).toBe('webgpu');
+      expect(web.ticks).toBeGreaterThanOrEqual(4980);
+      expect(web.s.collisions).toBe(0);
+      expect(cpu.s.distance).toBeGreaterThan(1);
+      expect(Math.abs(web.s.distance - cpu.s.distance) / cpu.s.distance).toBeLessThan(0.25);
+    },
+    90_000,
+  );
 });

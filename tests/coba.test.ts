@@ -20,7 +20,7 @@ describe('COBA network', () => {
   const total = all.reduce((a, p) => a + p.spikeSteps.length, 0);
   const rate = total / 4000;
 
-  it('fires at 15-25 Hz and within 15% of Brian2\'s mean rate', () => {
+  it("fires at 15-25 Hz and within 15% of Brian2's mean rate", () => {
     expect(rate).toBeGreaterThan(15);
     expect(rate).toBeLessThan(25);
     expect(Math.abs(rate - ref.summary.mean_rate_hz.mean) / ref.summary.mean_rate_hz.mean).toBeLessThan(0.15);

@@ -58,7 +58,19 @@ function meanSd(xs: ArrayLike<number>): { mean: number; sd: number } {
 const SYN_CUR = '{ type: current, receptor: excitatory }';
 
 /** A circuit with populations a (size na) and b (size nb) and one projection p. */
-function twoPops(opts: { na: number; nb: number; conn: string; weight?: string; delay?: string; gridA?: string; gridB?: string; self?: boolean; extra?: string; seed?: number; dt?: string }): string {
+function twoPops(opts: {
+  na: number;
+  nb: number;
+  conn: string;
+  weight?: string;
+  delay?: string;
+  gridA?: string;
+  gridB?: string;
+  self?: boolean;
+  extra?: string;
+  seed?: number;
+  dt?: string;
+}): string {
   const tgt = opts.self ? 'a' : 'b';
   return [
     `seed: ${opts.seed ?? 7}`,
@@ -92,7 +104,8 @@ function expectCsrWellFormed(p: CompiledProjection, nSrc: number, nTgt: number):
 /** Number of rows with a repeated target (targets are ascending within a row). */
 function repeatedPairs(p: CompiledProjection): number {
   let n = 0;
-  for (let i = 0; i + 1 < p.rowPtr.length; i++) for (let k = p.rowPtr[i] + 1; k < p.rowPtr[i + 1]; k++) if (p.targets[k] === p.targets[k - 1]) n++;
+  for (let i = 0; i + 1 < p.rowPtr.length; i++)
+    for (let k = p.rowPtr[i] + 1; k < p.rowPtr[i + 1]; k++) if (p.targets[k] === p.targets[k - 1]) n++;
   return n;
 }
 
@@ -117,7 +130,8 @@ describe('all_to_all', () => {
     expectCsrWellFormed(p, 13, 17);
     expect(p.targets.length).toBe(13 * 17);
     for (const d of outDegrees(p)) expect(d).toBe(17);
-    for (let i = 0; i < 13; i++) expect(Array.from(p.targets.subarray(p.rowPtr[i], p.rowPtr[i + 1]))).toEqual(Array.from({ length: 17 }, (_, j) => j));
+    for (let i = 0; i < 13; i++)
+      expect(Array.from(p.targets.subarray(p.rowPtr[i], p.rowPtr[i + 1]))).toEqual(Array.from({ length: 17 }, (_, j) => j));
   });
 
   it('excludes autapses on the same population by default', () => {
@@ -300,12 +314,24 @@ describe('gaussian', () => {
     const N = 3000;
     const sigma = 4;
     const pMax = 0.6;
-    const c = proj(net(twoPops({ na: N, nb: N, gridA: `[${N}]`, gridB: `[${N}]`, conn: `{ type: gaussian, sigma: ${sigma}, p_max: ${pMax}, cutoff: 3 }` })), 'p');
+    const c = proj(
+      net(
+        twoPops({ na: N, nb: N, gridA: `[${N}]`, gridB: `[${N}]`, conn: `{ type: gaussian, sigma: ${sigma}, p_max: ${pMax}, cutoff: 3 }` }),
+      ),
+      'p',
+    );
     expectCsrWellFormed(c, N, N);
     expect(pairs(c).filter(([i, j]) => Math.abs(i - j) > 3 * sigma)).toEqual([]);
     const margin = 3 * sigma + 2;
     const window = (i: number) => Array.from({ length: 2 * margin + 1 }, (_, k) => i - margin + k);
-    const s = byDistance(c, N, N, (i, j) => Math.abs(i - j), (i) => i >= margin && i < N - margin, window);
+    const s = byDistance(
+      c,
+      N,
+      N,
+      (i, j) => Math.abs(i - j),
+      (i) => i >= margin && i < N - margin,
+      window,
+    );
     within(s.prob(0), pMax, s.tried.get(0)!);
     within(s.prob(2 * sigma), pMax * Math.exp(-2), s.tried.get(2 * sigma)!);
     within(s.prob(sigma), pMax * Math.exp(-0.5), s.tried.get(sigma)!);
@@ -330,7 +356,15 @@ describe('gaussian', () => {
     const sigma = 2;
     const pMax = 0.7;
     const c = proj(
-      net(twoPops({ na: W * H, nb: W * H, gridA: `[${W}, ${H}]`, gridB: `[${W}, ${H}]`, conn: `{ type: gaussian, sigma: ${sigma}, p_max: ${pMax}, cutoff: 3 }` })),
+      net(
+        twoPops({
+          na: W * H,
+          nb: W * H,
+          gridA: `[${W}, ${H}]`,
+          gridB: `[${W}, ${H}]`,
+          conn: `{ type: gaussian, sigma: ${sigma}, p_max: ${pMax}, cutoff: 3 }`,
+        }),
+      ),
       'p',
     );
     const xy = (k: number) => [k % W, Math.floor(k / W)];
@@ -377,7 +411,13 @@ describe('gaussian', () => {
     const N = 200;
     const sigma = 3;
     const yaml = (periodic: boolean) =>
-      twoPops({ na: N, nb: N, gridA: `[${N}]`, gridB: `[${N}]`, conn: `{ type: gaussian, sigma: ${sigma}, p_max: 1, cutoff: 3, periodic: ${periodic} }` });
+      twoPops({
+        na: N,
+        nb: N,
+        gridA: `[${N}]`,
+        gridB: `[${N}]`,
+        conn: `{ type: gaussian, sigma: ${sigma}, p_max: 1, cutoff: 3, periodic: ${periodic} }`,
+      });
     const per = proj(net(yaml(true)), 'p');
     const flat = proj(net(yaml(false)), 'p');
     const wrapped = (i: number, j: number) => Math.min(Math.abs(i - j), N - Math.abs(i - j));
@@ -403,7 +443,15 @@ describe('gaussian', () => {
   it('periodic 2-D wraps on both axes', () => {
     const W = 20;
     const c = proj(
-      net(twoPops({ na: W * W, nb: W * W, gridA: `[${W}, ${W}]`, gridB: `[${W}, ${W}]`, conn: '{ type: gaussian, sigma: 1.5, p_max: 1, cutoff: 2, periodic: true }' })),
+      net(
+        twoPops({
+          na: W * W,
+          nb: W * W,
+          gridA: `[${W}, ${W}]`,
+          gridB: `[${W}, ${W}]`,
+          conn: '{ type: gaussian, sigma: 1.5, p_max: 1, cutoff: 2, periodic: true }',
+        }),
+      ),
       'p',
     );
     // neuron (0,0) connects to (W-1, 0) and (0, W-1) with probability exp(-1/4.5) ~ 0.8 each; check over all corners/edges.
@@ -425,7 +473,10 @@ describe('gaussian', () => {
   it('excludes autapses on the same grid population by default', () => {
     const c = proj(net(twoPops({ na: 100, nb: 1, gridA: '[100]', self: true, conn: '{ type: gaussian, sigma: 2, p_max: 1 }' })), 'p');
     for (const [i, j] of pairs(c)) expect(i).not.toBe(j);
-    const withSelf = proj(net(twoPops({ na: 100, nb: 1, gridA: '[100]', self: true, conn: '{ type: gaussian, sigma: 2, p_max: 1, autapses: true }' })), 'p');
+    const withSelf = proj(
+      net(twoPops({ na: 100, nb: 1, gridA: '[100]', self: true, conn: '{ type: gaussian, sigma: 2, p_max: 1, autapses: true }' })),
+      'p',
+    );
     expect(pairs(withSelf).filter(([i, j]) => i === j).length).toBe(100);
   });
 });
@@ -542,7 +593,9 @@ describe('delays', () => {
   });
 
   it('drawn delays are per synapse, each round(delay/dt), within the distribution range', () => {
-    const circuit = circuitOf(twoPops({ na: 40, nb: 40, conn: '{ type: all_to_all }', delay: '{ uniform: { low: 1 ms, high: 5 ms } }', dt: '0.1 ms' }));
+    const circuit = circuitOf(
+      twoPops({ na: 40, nb: 40, conn: '{ type: all_to_all }', delay: '{ uniform: { low: 1 ms, high: 5 ms } }', dt: '0.1 ms' }),
+    );
     const n = compile(circuit);
     const p = proj(n, 'p');
     expect(p.delays).not.toBeNull();
@@ -666,7 +719,15 @@ describe('every generator finishes in work bounded by its output, or refuses (is
       return super.nextU32();
     }
   }
-  const pop = (name: string, size: number, grid?: number[]): PopulationSpec => ({ name, model: 'lif', size, grid, params: {}, init: {}, integration: 'default' });
+  const pop = (name: string, size: number, grid?: number[]): PopulationSpec => ({
+    name,
+    model: 'lif',
+    size,
+    grid,
+    params: {},
+    init: {},
+    integration: 'default',
+  });
   const N = 1000;
 
   for (const p of [1e-17, 1e-300, 5e-324]) {
@@ -679,14 +740,18 @@ describe('every generator finishes in work bounded by its output, or refuses (is
     });
   }
 
-  it('fixed_probability p = 1 - 1e-17 (which is 1) makes every synapse; p = 1 - 1e-16 nearly every one, with one draw per synapse', { timeout: 5000 }, () => {
-    const all = connect({ type: 'fixed_probability', p: 1 - 1e-17, autapses: false }, pop('a', 100), pop('b', 100), new BudgetRng(0));
-    expect(all.targets.length).toBe(100 * 100);
-    const rng = new BudgetRng(3 * 100 * 100);
-    const nearly = connect({ type: 'fixed_probability', p: 1 - 1e-16, autapses: false }, pop('a', 100), pop('b', 100), rng);
-    expect(nearly.targets.length).toBeGreaterThan(100 * 100 - 5);
-    expect(rng.draws).toBeLessThanOrEqual(nearly.targets.length + 2 * 100);
-  });
+  it(
+    'fixed_probability p = 1 - 1e-17 (which is 1) makes every synapse; p = 1 - 1e-16 nearly every one, with one draw per synapse',
+    { timeout: 5000 },
+    () => {
+      const all = connect({ type: 'fixed_probability', p: 1 - 1e-17, autapses: false }, pop('a', 100), pop('b', 100), new BudgetRng(0));
+      expect(all.targets.length).toBe(100 * 100);
+      const rng = new BudgetRng(3 * 100 * 100);
+      const nearly = connect({ type: 'fixed_probability', p: 1 - 1e-16, autapses: false }, pop('a', 100), pop('b', 100), rng);
+      expect(nearly.targets.length).toBeGreaterThan(100 * 100 - 5);
+      expect(rng.draws).toBeLessThanOrEqual(nearly.targets.length + 2 * 100);
+    },
+  );
 
   it('a document with p: 1e-17 validates and compiles (flux validate said ok and the compile never ended)', { timeout: 5000 }, () => {
     const n = net(twoPops({ na: 200, nb: 200, conn: '{ type: fixed_probability, p: 1e-17 }' }));
@@ -695,28 +760,47 @@ describe('every generator finishes in work bounded by its output, or refuses (is
   });
 
   it('fixed_probability with p outside [0, 1] or NaN is refused', { timeout: 5000 }, () => {
-    for (const p of [NaN, -1e-300, 1 + 1e-15, Infinity]) expect(() => connect({ type: 'fixed_probability', p, autapses: false }, pop('a', 10), pop('b', 10), new BudgetRng(1000))).toThrow(/probability/);
+    for (const p of [NaN, -1e-300, 1 + 1e-15, Infinity])
+      expect(() => connect({ type: 'fixed_probability', p, autapses: false }, pop('a', 10), pop('b', 10), new BudgetRng(1000))).toThrow(
+        /probability/,
+      );
   });
 
   it('fixed_indegree / fixed_outdegree without multapses: more partners than exist is refused, not drawn', { timeout: 5000 }, () => {
-    expect(() => connect({ type: 'fixed_indegree', n: 11, autapses: false, multapses: false }, pop('a', 10), pop('b', 3), new BudgetRng(1e5))).toThrow(/only 10 available/);
-    expect(() => connect({ type: 'fixed_outdegree', n: 4, autapses: false, multapses: false }, pop('a', 10), pop('b', 3), new BudgetRng(1e5))).toThrow(/only 3 available/);
-    expect(() => connect({ type: 'fixed_indegree', n: 10, autapses: false, multapses: false }, pop('a', 10), pop('a', 10), new BudgetRng(1e5))).toThrow(/only 9 available/);
-    expect(() => connect({ type: 'fixed_indegree', n: 1e12, autapses: false, multapses: false }, pop('a', 10), pop('b', 3), new BudgetRng(1e5))).toThrow(/available/);
+    expect(() =>
+      connect({ type: 'fixed_indegree', n: 11, autapses: false, multapses: false }, pop('a', 10), pop('b', 3), new BudgetRng(1e5)),
+    ).toThrow(/only 10 available/);
+    expect(() =>
+      connect({ type: 'fixed_outdegree', n: 4, autapses: false, multapses: false }, pop('a', 10), pop('b', 3), new BudgetRng(1e5)),
+    ).toThrow(/only 3 available/);
+    expect(() =>
+      connect({ type: 'fixed_indegree', n: 10, autapses: false, multapses: false }, pop('a', 10), pop('a', 10), new BudgetRng(1e5)),
+    ).toThrow(/only 9 available/);
+    expect(() =>
+      connect({ type: 'fixed_indegree', n: 1e12, autapses: false, multapses: false }, pop('a', 10), pop('b', 3), new BudgetRng(1e5)),
+    ).toThrow(/available/);
   });
 
-  it('with multapses but nobody to draw from (one neuron, no autapses) it is refused instead of wiring neuron 1 of 1', { timeout: 5000 }, () => {
-    expect(() => connect({ type: 'fixed_indegree', n: 3, autapses: false, multapses: true }, pop('a', 1), pop('a', 1), new BudgetRng(1e5))).toThrow(/only 0 available/);
-    expect(() => connect({ type: 'fixed_outdegree', n: 3, autapses: false, multapses: true }, pop('a', 1), pop('a', 1), new BudgetRng(1e5))).toThrow(/only 0 available/);
-    let err: unknown;
-    try {
-      circuitOf(twoPops({ na: 1, nb: 1, conn: '{ type: fixed_indegree, n: 3, multapses: true }', self: true }));
-    } catch (e) {
-      err = e;
-    }
-    expect(err).toBeInstanceOf(CircuitError);
-    expect((err as CircuitError).issues.map((i) => i.path)).toEqual(['/projections/p/connectivity/n']);
-  });
+  it(
+    'with multapses but nobody to draw from (one neuron, no autapses) it is refused instead of wiring neuron 1 of 1',
+    { timeout: 5000 },
+    () => {
+      expect(() =>
+        connect({ type: 'fixed_indegree', n: 3, autapses: false, multapses: true }, pop('a', 1), pop('a', 1), new BudgetRng(1e5)),
+      ).toThrow(/only 0 available/);
+      expect(() =>
+        connect({ type: 'fixed_outdegree', n: 3, autapses: false, multapses: true }, pop('a', 1), pop('a', 1), new BudgetRng(1e5)),
+      ).toThrow(/only 0 available/);
+      let err: unknown;
+      try {
+        circuitOf(twoPops({ na: 1, nb: 1, conn: '{ type: fixed_indegree, n: 3, multapses: true }', self: true }));
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(CircuitError);
+      expect((err as CircuitError).issues.map((i) => i.path)).toEqual(['/projections/p/connectivity/n']);
+    },
+  );
 
   it('one_to_one between different sizes is refused by the generator too', { timeout: 5000 }, () => {
     expect(() => connect({ type: 'one_to_one' }, pop('a', 10), pop('b', 3), new BudgetRng(0))).toThrow(/equal sizes/);
@@ -729,30 +813,39 @@ describe('every generator finishes in work bounded by its output, or refuses (is
     expect(rng.draws).toBe(50 * 20);
   });
 
-  it('rules that would make more synapses than one projection holds are refused by the checker (no endless compile)', { timeout: 5000 }, () => {
-    const refused = (conn: string, gridA?: string, gridB?: string) => {
-      let err: unknown;
-      try {
-        circuitOf(twoPops({ na: 70000, nb: 70000, conn, gridA, gridB }));
-      } catch (e) {
-        err = e;
-      }
-      expect(err, conn).toBeInstanceOf(CircuitError);
-      const issue = (err as CircuitError).issues[0];
-      expect(issue.path).toBe('/projections/p/connectivity');
-      expect(issue.message).toContain(String(MAX_PROJECTION_SYNAPSES));
-    };
-    refused('{ type: all_to_all }');
-    refused('{ type: fixed_probability, p: 0.9 }');
-    refused('{ type: fixed_indegree, n: 70000, multapses: true }');
-    refused('{ type: fixed_outdegree, n: 1000000, multapses: true }');
-    refused('{ type: gaussian, sigma: 1e300, cutoff: 1e300 }', '[70000]', '[70000]');
-    expect(() => connect({ type: 'all_to_all', autapses: false }, pop('a', 70000), pop('b', 70000), new BudgetRng(0))).toThrow(/at most/);
-  });
+  it(
+    'rules that would make more synapses than one projection holds are refused by the checker (no endless compile)',
+    { timeout: 5000 },
+    () => {
+      const refused = (conn: string, gridA?: string, gridB?: string) => {
+        let err: unknown;
+        try {
+          circuitOf(twoPops({ na: 70000, nb: 70000, conn, gridA, gridB }));
+        } catch (e) {
+          err = e;
+        }
+        expect(err, conn).toBeInstanceOf(CircuitError);
+        const issue = (err as CircuitError).issues[0];
+        expect(issue.path).toBe('/projections/p/connectivity');
+        expect(issue.message).toContain(String(MAX_PROJECTION_SYNAPSES));
+      };
+      refused('{ type: all_to_all }');
+      refused('{ type: fixed_probability, p: 0.9 }');
+      refused('{ type: fixed_indegree, n: 70000, multapses: true }');
+      refused('{ type: fixed_outdegree, n: 1000000, multapses: true }');
+      refused('{ type: gaussian, sigma: 1e300, cutoff: 1e300 }', '[70000]', '[70000]');
+      expect(() => connect({ type: 'all_to_all', autapses: false }, pop('a', 70000), pop('b', 70000), new BudgetRng(0))).toThrow(/at most/);
+    },
+  );
 
   it('gaussian with an infinite radius looks at each target cell once per source', { timeout: 5000 }, () => {
     const rng = new BudgetRng(30 * 30);
-    const csr = connect({ type: 'gaussian', sigma: 1e300, cutoff: 1e300, pMax: 1, periodic: false, autapses: false }, pop('a', 30, [30]), pop('b', 30, [30]), rng);
+    const csr = connect(
+      { type: 'gaussian', sigma: 1e300, cutoff: 1e300, pMax: 1, periodic: false, autapses: false },
+      pop('a', 30, [30]),
+      pop('b', 30, [30]),
+      rng,
+    );
     expect(csr.targets.length).toBe(30 * 30);
     expect(rng.draws).toBe(30 * 30);
   });

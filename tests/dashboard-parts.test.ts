@@ -27,7 +27,16 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Circuits equal up to the order of their elements (a live addition comes last; in a file it has its place). */
 function sameNetwork(a: Circuit, b: Circuit): boolean {
-  const sorted = (c: Circuit) => ({ ...c, modules: undefined, ...Object.fromEntries((['populations', 'projections', 'modulators', 'sources', 'inputs', 'outputs'] as const).map((k) => [k, [...c[k]].sort((x, y) => x.name.localeCompare(y.name))])) });
+  const sorted = (c: Circuit) => ({
+    ...c,
+    modules: undefined,
+    ...Object.fromEntries(
+      (['populations', 'projections', 'modulators', 'sources', 'inputs', 'outputs'] as const).map((k) => [
+        k,
+        [...c[k]].sort((x, y) => x.name.localeCompare(y.name)),
+      ]),
+    ),
+  });
   expect(sorted(a)).toEqual(sorted(b));
   return true;
 }
@@ -43,8 +52,26 @@ function bridgeRig() {
   const rate = { kind: 'rate' as const, tau: 100, rateMax: 100, min: 0, max: 1 };
   const config: BridgeConfig = {
     tickHz: 200,
-    inputs: [{ input: 'range_left', topic: '/scan', type: 'sensor_msgs/msg/LaserScan', path: 'ranges[0:4]', encoder: { kind: 'current', min: 2, max: 0.2, currentMax: 1 }, timeoutMs: 300, valid: [0, 30] }],
-    outputs: [{ name: 'cmd', topic: '/cmd_vel', type: 'geometry_msgs/msg/Twist', rateHz: 50, values: [{ path: 'linear.x', terms: [{ population: 'motor_left', decoder: rate, weight: 0.5 }], limits: { min: 0, max: 0.5 } }] }],
+    inputs: [
+      {
+        input: 'range_left',
+        topic: '/scan',
+        type: 'sensor_msgs/msg/LaserScan',
+        path: 'ranges[0:4]',
+        encoder: { kind: 'current', min: 2, max: 0.2, currentMax: 1 },
+        timeoutMs: 300,
+        valid: [0, 30],
+      },
+    ],
+    outputs: [
+      {
+        name: 'cmd',
+        topic: '/cmd_vel',
+        type: 'geometry_msgs/msg/Twist',
+        rateHz: 50,
+        values: [{ path: 'linear.x', terms: [{ population: 'motor_left', decoder: rate, weight: 0.5 }], limits: { min: 0, max: 0.5 } }],
+      },
+    ],
   };
   const bridge = new Bridge(engine, transport, config);
   const scan = createCodec('sensor_msgs/msg/LaserScan');
@@ -156,7 +183,15 @@ describe('spike frames', () => {
     // 10 steps: every neuron of big fires once per step (1M spikes), small 3 times.
     for (let t = 0; t < 10; t++) {
       const big = { steps: new Array<number>(100_000).fill(100 + t), indices: Array.from({ length: 100_000 }, (_, i) => i) };
-      f.add({ first: 100 + t, steps: 1, dt: 0.1, populations: new Map([['big', big], ['small', { steps: [100 + t, 100 + t, 100 + t], indices: [0, 4, 9] }]]) });
+      f.add({
+        first: 100 + t,
+        steps: 1,
+        dt: 0.1,
+        populations: new Map([
+          ['big', big],
+          ['small', { steps: [100 + t, 100 + t, 100 + t], indices: [0, 4, 9] }],
+        ]),
+      });
     }
     const frames = f.take();
     expect(frames).toHaveLength(1);
@@ -179,7 +214,13 @@ describe('spike frames', () => {
     expect(new Set(big.spikes.map((s) => s.step)).size).toBe(10);
     // Nothing new: no frame.
     expect(f.take()).toHaveLength(0);
-    expect(f.takeCounts()).toEqual({ counts: new Map([['big', 1_000_000], ['small', 30]]), steps: 10 });
+    expect(f.takeCounts()).toEqual({
+      counts: new Map([
+        ['big', 1_000_000],
+        ['small', 30],
+      ]),
+      steps: 10,
+    });
   });
 
   it('closes a frame early rather than overflow its 16-bit step offsets, and restarts after a swap', () => {
@@ -291,7 +332,8 @@ describe('edit session: undo and refusals', () => {
   it('undoes each kind of edit, in reverse order, back to the original document', async () => {
     const { node } = await nodeRig({
       populations: '  quiet: { model: lif, size: 10 }\n',
-      projections: '  sl_q: { source: sensor_left, target: quiet, connectivity: { type: fixed_probability, p: 0.5 }, weight: 3 nS, synapse: { type: conductance, receptor: excitatory } }\n',
+      projections:
+        '  sl_q: { source: sensor_left, target: quiet, connectivity: { type: fixed_probability, p: 0.5 }, weight: 3 nS, synapse: { type: conductance, receptor: excitatory } }\n',
       sources: '  qdrive: { type: constant, target: quiet, amplitude: 100 pA }\n',
     });
     const s = new EditSession(node);
@@ -301,7 +343,17 @@ describe('edit session: undo and refusals', () => {
     await s.apply({ op: 'set_param', population: 'brake', param: 'tau_refrac', value: '3 ms' });
     await s.apply({ op: 'set_weights', projection: 'front_brakes', value: '9 nS' });
     await s.apply({ op: 'add_population', name: 'extra', population: { model: 'lif', size: 5 } });
-    await s.apply({ op: 'add_projection', name: 'x2q', projection: { source: 'extra', target: 'quiet', connectivity: { type: 'all_to_all' }, weight: '1 nS', synapse: { type: 'conductance', receptor: 'excitatory' } } });
+    await s.apply({
+      op: 'add_projection',
+      name: 'x2q',
+      projection: {
+        source: 'extra',
+        target: 'quiet',
+        connectivity: { type: 'all_to_all' },
+        weight: '1 nS',
+        synapse: { type: 'conductance', receptor: 'excitatory' },
+      },
+    });
     await s.apply({ op: 'remove_projection', name: 'left_excites_left' });
     const wq = Float32Array.from(await node.engine.backend.readWeights('sl_q'));
     const { notes } = await s.apply({ op: 'remove_population', name: 'quiet', cascade: true });
@@ -341,12 +393,30 @@ describe('edit session: undo and refusals', () => {
     const { node } = await nodeRig();
     const s = new EditSession(node);
     const before = structuredClone(node.engine.flat.doc);
-    await expect(s.apply({ op: 'remove_population', name: 'motor_left', cascade: true })).rejects.toThrow(/used by the bridge \(output cmd_vel/);
+    await expect(s.apply({ op: 'remove_population', name: 'motor_left', cascade: true })).rejects.toThrow(
+      /used by the bridge \(output cmd_vel/,
+    );
     await expect(s.apply({ op: 'remove_population', name: 'sensor_left', cascade: true })).rejects.toThrow(/input range_left/);
-    await expect(s.apply({ op: 'add_population', name: 'huge', population: { model: 'lif', size: 5_000_000 } })).rejects.toBeInstanceOf(RefusedEdit);
-    await expect(s.apply({ op: 'add_projection', name: 'dense', projection: { source: 'motor_left', target: 'motor_right', connectivity: { type: 'all_to_all' }, weight: 1, synapse: { type: 'current', receptor: 'excitatory' } } })).resolves.toBeTruthy();
+    await expect(s.apply({ op: 'add_population', name: 'huge', population: { model: 'lif', size: 5_000_000 } })).rejects.toBeInstanceOf(
+      RefusedEdit,
+    );
+    await expect(
+      s.apply({
+        op: 'add_projection',
+        name: 'dense',
+        projection: {
+          source: 'motor_left',
+          target: 'motor_right',
+          connectivity: { type: 'all_to_all' },
+          weight: 1,
+          synapse: { type: 'current', receptor: 'excitatory' },
+        },
+      }),
+    ).resolves.toBeTruthy();
     await s.undo();
-    await expect(s.apply({ op: 'add_population', name: 'nomodule.x', population: { model: 'lif', size: 5 } })).rejects.toThrow(/module prefix/);
+    await expect(s.apply({ op: 'add_population', name: 'nomodule.x', population: { model: 'lif', size: 5 } })).rejects.toThrow(
+      /module prefix/,
+    );
     await expect(s.apply({ op: 'set_param', population: 'brake', param: 'tau_m', value: '-1 ms' })).rejects.toBeInstanceOf(CircuitError);
     expect(node.engine.flat.doc).toEqual(before);
     expect(s.view().undo.depth).toBe(0);
@@ -374,7 +444,13 @@ describe('hot swap', () => {
     const oldBridge = node.bridge;
     // Another circuit: the same one plus a population, swapped in through the node's parameter.
     const other = join(dir, 'other.yaml');
-    writeFileSync(other, readFileSync(join(dir, 'circuit.yaml'), 'utf8').replace('populations:\n', 'populations:\n  added: { model: lif, size: 5, params: { i_offset: 500 pA } }\n'));
+    writeFileSync(
+      other,
+      readFileSync(join(dir, 'circuit.yaml'), 'utf8').replace(
+        'populations:\n',
+        'populations:\n  added: { model: lif, size: 5, params: { i_offset: 500 pA } }\n',
+      ),
+    );
     expect(node.params.set('circuit', other).successful).toBe(true);
     await node.settled();
     expect(node.bridge).not.toBe(oldBridge);
@@ -431,7 +507,17 @@ projections:
     e.apply({ op: 'add_population', name: 'm.w', population: { model: 'lif', size: 2 } });
     e.apply({ op: 'add_population', name: 'd', population: { model: 'lif', size: 2, params: { i_offset: '10 pA' } } });
     const plan = planSave(file, e.flat);
-    expect(plan.changed.sort()).toEqual(['populations.a', 'populations.d', 'populations.m.w', 'populations.m.x', 'populations.m.y', 'projections.ab', 'projections.m.xy'].sort());
+    expect(plan.changed.sort()).toEqual(
+      [
+        'populations.a',
+        'populations.d',
+        'populations.m.w',
+        'populations.m.x',
+        'populations.m.y',
+        'projections.ab',
+        'projections.m.xy',
+      ].sort(),
+    );
     writeFileSync(file, plan.text);
     expect(sameNetwork(loadCircuit(file).circuit, e.circuit)).toBe(true);
     const text = readFileSync(file, 'utf8');
@@ -457,7 +543,11 @@ projections:
 describe('flux demo / flux run', () => {
   it('print the dashboard URL and serve it while the robot runs (bin/flux.js, from dist)', async () => {
     const out = tempDir('flux-dash-cli-');
-    const child = spawn(process.execPath, [join(ROOT, 'bin', 'flux.js'), 'demo', '--duration', '4s', '--backend', 'cpu', '--out-dir', out, '--dashboard', '127.0.0.1:0'], { cwd: out });
+    const child = spawn(
+      process.execPath,
+      [join(ROOT, 'bin', 'flux.js'), 'demo', '--duration', '4s', '--backend', 'cpu', '--out-dir', out, '--dashboard', '127.0.0.1:0'],
+      { cwd: out },
+    );
     cleanup.push(async () => void child.kill('SIGKILL'));
     let text = '';
     child.stdout.on('data', (d: Buffer) => (text += d.toString()));
@@ -477,7 +567,10 @@ describe('flux demo / flux run', () => {
       expect(((await res.json()) as { step: number }).step).toBeGreaterThan(0);
     }, EVENTUALLY);
     expect((await fetch(`${url}api/status`)).status).toBe(401);
-    const status = (await (await fetch(`${url}api/status`, { headers: { 'X-Flux-Token': token } })).json()) as { step: number; robot: { pose: unknown } };
+    const status = (await (await fetch(`${url}api/status`, { headers: { 'X-Flux-Token': token } })).json()) as {
+      step: number;
+      robot: { pose: unknown };
+    };
     expect(status.step).toBeGreaterThan(0);
     expect(status.robot.pose).toBeTruthy();
     expect((await fetch(`${url}?token=${token}`)).status).toBe(200);

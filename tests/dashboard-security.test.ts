@@ -18,7 +18,10 @@ import { example, tempDir, libraryCircuit } from './helpers.js';
 
 const dir = tempDir('flux-dashboard-sec-');
 const CIRCUIT = join(dir, 'circuit.yaml');
-writeFileSync(CIRCUIT, readFileSync(libraryCircuit('braitenberg/braitenberg'), 'utf8').replace('$schema: ../../schema/circuit.schema.json', ''));
+writeFileSync(
+  CIRCUIT,
+  readFileSync(libraryCircuit('braitenberg/braitenberg'), 'utf8').replace('$schema: ../../schema/circuit.schema.json', ''),
+);
 const BRIDGE = join(dir, 'bridge.yaml');
 writeFileSync(BRIDGE, readFileSync(example('bridges/braitenberg.yaml'), 'utf8').replace(/^circuit: .*$/m, 'circuit: ./circuit.yaml'));
 
@@ -31,7 +34,11 @@ let local: Dashboard;
 let bare: Dashboard;
 
 /** A raw HTTP request (fetch cannot set Host). */
-function http(port: number, path: string, o: { method?: string; headers?: Record<string, string>; body?: string | Buffer } = {}): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
+function http(
+  port: number,
+  path: string,
+  o: { method?: string; headers?: Record<string, string>; body?: string | Buffer } = {},
+): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, path, method: o.method ?? 'GET', headers: o.headers }, (res) => {
       let body = '';
@@ -45,10 +52,18 @@ function http(port: number, path: string, o: { method?: string; headers?: Record
 }
 
 const post = (d: Dashboard, path: string, body: unknown, headers: Record<string, string> = {}) =>
-  http(d.port, path, { method: 'POST', headers: { 'Content-Type': 'application/json', ...(d.token ? { 'X-Flux-Token': d.token } : {}), ...headers }, body: JSON.stringify(body) });
+  http(d.port, path, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', ...(d.token ? { 'X-Flux-Token': d.token } : {}), ...headers },
+    body: JSON.stringify(body),
+  });
 
 /** Opens a WebSocket; resolves with the first message, or with the HTTP status that refused it. */
-function ws(port: number, query: string, headers: Record<string, string> = {}): Promise<{ open: boolean; status?: number; first?: Record<string, unknown> }> {
+function ws(
+  port: number,
+  query: string,
+  headers: Record<string, string> = {},
+): Promise<{ open: boolean; status?: number; first?: Record<string, unknown> }> {
   return new Promise((resolve) => {
     const sock = new WebSocket(`ws://127.0.0.1:${port}/ws${query}`, { headers });
     sock.on('unexpected-response', (_req, res) => {
@@ -89,14 +104,24 @@ describe('dashboard security', () => {
     expect(open.url).toContain(`?token=${open.token}`);
   });
 
-  it('loopback needs the token by default too (Jupyter\'s rule), and its printed URL carries it', async () => {
+  it("loopback needs the token by default too (Jupyter's rule), and its printed URL carries it", async () => {
     expect(local.token).toMatch(/^[A-Za-z0-9_-]{32}$/);
     expect(local.token).not.toBe(open.token);
     expect(local.url).toBe(`http://127.0.0.1:${local.port}/?token=${local.token}`);
     expect((await http(local.port, '/')).status).toBe(401);
     expect((await http(local.port, '/api/circuit')).status).toBe(401);
-    expect((await http(local.port, '/api/edit', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ op: 'set_param', population: 'brake', param: 'tau_m', value: '5 ms' }) })).status).toBe(401);
-    expect((await http(local.port, '/api/save', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' })).status).toBe(401);
+    expect(
+      (
+        await http(local.port, '/api/edit', {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({ op: 'set_param', population: 'brake', param: 'tau_m', value: '5 ms' }),
+        })
+      ).status,
+    ).toBe(401);
+    expect(
+      (await http(local.port, '/api/save', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' })).status,
+    ).toBe(401);
     expect(await ws(local.port, '')).toEqual({ open: false, status: 401 });
     expect(node.engine.flat.doc.populations!.brake.params?.tau_m).toBeUndefined();
     // The page opened from the printed URL works: its scripts through the cookie, its socket with ?token=.
@@ -115,7 +140,10 @@ describe('dashboard security', () => {
     expect((await http(open.port, '/app/main.js')).status).toBe(401);
     expect((await http(open.port, '/api/circuit', { headers: { 'X-Flux-Token': 'wrong' } })).status).toBe(401);
     expect((await http(open.port, '/api/circuit', { headers: { 'X-Flux-Token': open.token!.slice(1) } })).status).toBe(401);
-    expect((await post(open, '/api/edit', { op: 'set_param', population: 'brake', param: 'tau_m', value: '5 ms' }, { 'X-Flux-Token': 'wrong' })).status).toBe(401);
+    expect(
+      (await post(open, '/api/edit', { op: 'set_param', population: 'brake', param: 'tau_m', value: '5 ms' }, { 'X-Flux-Token': 'wrong' }))
+        .status,
+    ).toBe(401);
     expect(node.engine.flat.doc.populations!.brake.params?.tau_m).toBeUndefined();
   });
 
@@ -150,7 +178,10 @@ describe('dashboard security', () => {
     expect((await ws(bare.port, '', { Origin: 'http://evil.example' })).status).toBe(403);
     expect((await ws(bare.port, '')).open).toBe(true);
     // A form post (text/plain, no preflight in a browser) is not an edit.
-    expect((await http(bare.port, '/api/edit', { method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: JSON.stringify(edit) })).status).toBe(415);
+    expect(
+      (await http(bare.port, '/api/edit', { method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: JSON.stringify(edit) }))
+        .status,
+    ).toBe(415);
     expect(node.engine.flat.doc.populations!.brake.params?.tau_m).toBeUndefined();
   });
 
@@ -178,11 +209,22 @@ describe('dashboard security', () => {
     expect(node.engine.circuit.populations.some((p) => p.name === 'big')).toBe(false);
     // Also without a Content-Length (chunked): the body parser's own limit.
     const chunked = await new Promise<number>((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port: open.port, path: '/api/edit', method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Flux-Token': open.token!, 'Transfer-Encoding': 'chunked' } }, (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      });
-      req.on('error', (e) => ((e as NodeJS.ErrnoException).code === 'ECONNRESET' || (e as NodeJS.ErrnoException).code === 'EPIPE' ? resolve(413) : reject(e)));
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port: open.port,
+          path: '/api/edit',
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json', 'X-Flux-Token': open.token!, 'Transfer-Encoding': 'chunked' },
+        },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
+      req.on('error', (e) =>
+        (e as NodeJS.ErrnoException).code === 'ECONNRESET' || (e as NodeJS.ErrnoException).code === 'EPIPE' ? resolve(413) : reject(e),
+      );
       for (let i = 0; i < 10; i++) req.write(JSON.stringify(huge).slice(i * 11000, (i + 1) * 11000));
       req.end();
     });
@@ -194,7 +236,11 @@ describe('dashboard security', () => {
     // Invalid edits (no such population) are cheap and change nothing; they still count.
     // Sent at once, so that the bucket refills little while they arrive, even on a loaded machine.
     const t0 = performance.now();
-    const codes = (await Promise.all(Array.from({ length: 40 }, () => post(local, '/api/edit', { op: 'set_param', population: 'nope', param: 'tau_m', value: 1 })))).map((r) => r.status);
+    const codes = (
+      await Promise.all(
+        Array.from({ length: 40 }, () => post(local, '/api/edit', { op: 'set_param', population: 'nope', param: 'tau_m', value: 1 })),
+      )
+    ).map((r) => r.status);
     const refill = Math.ceil(((performance.now() - t0) / 1000) * 20);
     expect(codes.filter((c) => c === 400).length).toBeGreaterThanOrEqual(20);
     expect(codes.filter((c) => c === 400).length).toBeLessThanOrEqual(20 + refill);
@@ -229,13 +275,22 @@ const upgrade = (target: string, port: number) =>
 // A project of its own: a circuit next to node_modules with one Flux package, and files outside it.
 const project = tempDir('flux-dashboard-hostile-');
 const PCIRCUIT = join(project, 'circuit.yaml');
-writeFileSync(PCIRCUIT, readFileSync(libraryCircuit('braitenberg/braitenberg'), 'utf8').replace('$schema: ../../schema/circuit.schema.json', ''));
+writeFileSync(
+  PCIRCUIT,
+  readFileSync(libraryCircuit('braitenberg/braitenberg'), 'utf8').replace('$schema: ../../schema/circuit.schema.json', ''),
+);
 const PBRIDGE = join(project, 'bridge.yaml');
 writeFileSync(PBRIDGE, readFileSync(example('bridges/braitenberg.yaml'), 'utf8').replace(/^circuit: .*$/m, 'circuit: ./circuit.yaml'));
 const PKG = join(project, 'node_modules', 'flux-fake');
 mkdirSync(PKG, { recursive: true });
-writeFileSync(join(PKG, 'package.json'), JSON.stringify({ name: 'flux-fake', version: '1.2.0', flux: { circuits: { small: 'small.yaml', huge: 'huge.yaml' } } }));
-writeFileSync(join(PKG, 'small.yaml'), 'name: small\npopulations:\n  a: { model: lif, size: 4 }\n  b: { model: lif, size: 4 }\nprojections:\n  ab: { source: a, target: b, connectivity: { type: all_to_all }, weight: 1 nS, synapse: { type: conductance, receptor: excitatory } }\n');
+writeFileSync(
+  join(PKG, 'package.json'),
+  JSON.stringify({ name: 'flux-fake', version: '1.2.0', flux: { circuits: { small: 'small.yaml', huge: 'huge.yaml' } } }),
+);
+writeFileSync(
+  join(PKG, 'small.yaml'),
+  'name: small\npopulations:\n  a: { model: lif, size: 4 }\n  b: { model: lif, size: 4 }\nprojections:\n  ab: { source: a, target: b, connectivity: { type: all_to_all }, weight: 1 nS, synapse: { type: conductance, receptor: excitatory } }\n',
+);
 writeFileSync(join(PKG, 'huge.yaml'), 'name: huge\npopulations:\n  big: { model: lif, size: 5000000 }\n');
 const outside = tempDir('flux-outside-');
 writeFileSync(join(outside, 'secret.yaml'), 'secret_key_xyz: 1\nother_secret_abc: { nested: 2 }\n');
@@ -273,11 +328,22 @@ describe('hostile requests (issue 16)', () => {
   });
 
   it('D4: /api/insert takes only what /api/packages lists, never a path, and tells nothing about files', async () => {
-    const listed = JSON.parse((await http(dash.port, '/api/packages', { headers: { 'X-Flux-Token': dash.token! } })).body) as { module: string }[];
+    const listed = JSON.parse((await http(dash.port, '/api/packages', { headers: { 'X-Flux-Token': dash.token! } })).body) as {
+      module: string;
+    }[];
     expect(listed.map((c) => c.module)).toEqual(['flux-fake/huge', 'flux-fake/small']);
     const before = readFileSync(PCIRCUIT, 'utf8');
     const errors: string[] = [];
-    for (const module of [join(outside, 'secret.yaml'), join(outside, 'missing.yaml'), join(outside, 'mod.yaml'), '/etc/shadow', '/etc/passwd', '../' + join('..', outside, 'mod.yaml'), './node_modules/flux-fake/small.yaml', 'file:///etc/passwd']) {
+    for (const module of [
+      join(outside, 'secret.yaml'),
+      join(outside, 'missing.yaml'),
+      join(outside, 'mod.yaml'),
+      '/etc/shadow',
+      '/etc/passwd',
+      '../' + join('..', outside, 'mod.yaml'),
+      './node_modules/flux-fake/small.yaml',
+      'file:///etc/passwd',
+    ]) {
       const r = await api('/api/insert', { module, prefix: 'x' });
       expect(r.status, r.body).toBe(400);
       expect(r.body).not.toMatch(/secret_key_xyz|other_secret_abc|root:|ENOENT|no such file|does not exist|not found/i);
@@ -322,7 +388,9 @@ describe('hostile requests (issue 16)', () => {
         throw new Error('out of memory');
       },
     };
-    await expect(new EditSession(fake).insertModule('flux-fake/small', 't')).rejects.toThrow(/did not start, the file is as it was: out of memory/);
+    await expect(new EditSession(fake).insertModule('flux-fake/small', 't')).rejects.toThrow(
+      /did not start, the file is as it was: out of memory/,
+    );
     expect(during).toEqual([before]);
     expect(readFileSync(PCIRCUIT, 'utf8')).toBe(before);
     // Through the real node: accepted, written, running.
@@ -337,9 +405,14 @@ describe('hostile requests (issue 16)', () => {
       const r = await api('/api/edit', { op: 'set_param', population: 'brake', param, value: 1 });
       expect(r.status, `${param}: ${r.body}`).toBe(400);
     }
-    for (const population of ['constructor', '__proto__', 'toString']) expect((await api('/api/edit', { op: 'set_param', population, param: 'tau_m', value: '5 ms' })).status).toBe(400);
+    for (const population of ['constructor', '__proto__', 'toString'])
+      expect((await api('/api/edit', { op: 'set_param', population, param: 'tau_m', value: '5 ms' })).status).toBe(400);
     // A JSON body with an own "__proto__" key is data, not a prototype.
-    const proto = await http(dash.port, '/api/edit', { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Flux-Token': dash.token! }, body: '{"op":"set_param","population":"brake","param":"__proto__","value":{"polluted":1}}' });
+    const proto = await http(dash.port, '/api/edit', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'X-Flux-Token': dash.token! },
+      body: '{"op":"set_param","population":"brake","param":"__proto__","value":{"polluted":1}}',
+    });
     expect(proto.status).toBe(400);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect((await api('/api/undo', {})).status).toBe(409); // nothing was recorded
@@ -381,19 +454,47 @@ describe('hostile requests (issue 16)', () => {
     const engineDoc = structuredClone(pnode.engine.flat.doc);
     const refused = s.apply({ op: 'add_population', name: 'p2', population: { model: 'lif', size: 30 } });
     await expect(refused).rejects.toBeInstanceOf(RefusedEdit);
-    await expect(refused).rejects.toThrow(/add_population "p2" would add 30 neurons, more than is left of the dashboard's budget for live additions \(20 of 50 neurons per session/);
+    await expect(refused).rejects.toThrow(
+      /add_population "p2" would add 30 neurons, more than is left of the dashboard's budget for live additions \(20 of 50 neurons per session/,
+    );
     expect(pnode.engine.flat.doc).toEqual(engineDoc);
     // Removing gives nothing back: an add/remove loop would stall the loop again and again.
     await s.apply({ op: 'remove_population', name: 'p1' });
-    await expect(s.apply({ op: 'add_population', name: 'p3', population: { model: 'lif', size: 21 } })).rejects.toThrow(/budget for live additions/);
+    await expect(s.apply({ op: 'add_population', name: 'p3', population: { model: 'lif', size: 21 } })).rejects.toThrow(
+      /budget for live additions/,
+    );
     // Undoing the removal adds again: counted too (30 > 20 left).
     await expect(s.undo()).rejects.toThrow(/undo of remove population p1 would add 30 neurons/);
     await s.apply({ op: 'add_population', name: 'p4', population: { model: 'lif', size: 20 } });
-    await s.apply({ op: 'add_projection', name: 'p4p4', projection: { source: 'p4', target: 'p4', connectivity: { type: 'all_to_all' }, weight: '1 nS', synapse: { type: 'conductance', receptor: 'excitatory' } } });
-    await expect(s.apply({ op: 'add_projection', name: 'more', projection: { source: 'p4', target: 'p4', connectivity: { type: 'fixed_indegree', n: 40 }, weight: '1 nS', synapse: { type: 'conductance', receptor: 'excitatory' } } })).rejects.toThrow(/would add 800 synapses, more than is left .*\(600 of 1,000 synapses/);
+    await s.apply({
+      op: 'add_projection',
+      name: 'p4p4',
+      projection: {
+        source: 'p4',
+        target: 'p4',
+        connectivity: { type: 'all_to_all' },
+        weight: '1 nS',
+        synapse: { type: 'conductance', receptor: 'excitatory' },
+      },
+    });
+    await expect(
+      s.apply({
+        op: 'add_projection',
+        name: 'more',
+        projection: {
+          source: 'p4',
+          target: 'p4',
+          connectivity: { type: 'fixed_indegree', n: 40 },
+          weight: '1 nS',
+          synapse: { type: 'conductance', receptor: 'excitatory' },
+        },
+      }),
+    ).rejects.toThrow(/would add 800 synapses, more than is left .*\(600 of 1,000 synapses/);
     expect(s.budget.spent).toEqual({ neurons: 50, synapses: 400, bytes: 50 * 64 + 400 * 20 });
     const bytes = new EditSession(pnode, { totalBytes: 1000 });
-    await expect(bytes.apply({ op: 'add_population', name: 'p5', population: { model: 'lif', size: 20 } })).rejects.toThrow(/1,280 bytes \(estimated\)/);
+    await expect(bytes.apply({ op: 'add_population', name: 'p5', population: { model: 'lif', size: 20 } })).rejects.toThrow(
+      /1,280 bytes \(estimated\)/,
+    );
     expect(names()).not.toContain('p5');
     expect(CircuitError).toBeDefined();
   });

@@ -23,8 +23,17 @@ function ensureWebBuilt(): void {
   const src = join(ROOT, 'ui', 'web');
   const out = join(ROOT, 'dist', 'ui', 'web');
   const newest = Math.max(...readdirSync(src).map((f) => statSync(join(src, f)).mtimeMs));
-  const built = existsSync(join(out, 'main.js')) ? Math.min(...readdirSync(src).filter((f) => f.endsWith('.ts')).map((f) => (existsSync(join(out, f.replace(/\.ts$/, '.js'))) ? statSync(join(out, f.replace(/\.ts$/, '.js'))).mtimeMs : 0))) : 0;
-  if (built < newest) execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'ui', 'tsconfig.json')], { stdio: 'inherit' });
+  const built = existsSync(join(out, 'main.js'))
+    ? Math.min(
+        ...readdirSync(src)
+          .filter((f) => f.endsWith('.ts'))
+          .map((f) => (existsSync(join(out, f.replace(/\.ts$/, '.js'))) ? statSync(join(out, f.replace(/\.ts$/, '.js'))).mtimeMs : 0)),
+      )
+    : 0;
+  if (built < newest)
+    execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'ui', 'tsconfig.json')], {
+      stdio: 'inherit',
+    });
 }
 
 // The Braitenberg circuit with two additions: `quiet`, a population nothing drives (it never fires
@@ -45,7 +54,10 @@ projections:
 );
 writeFileSync(
   CIRCUIT,
-  readFileSync(libraryCircuit('braitenberg/braitenberg'), 'utf8').replace('$schema: ../../schema/circuit.schema.json', '# the dashboard test circuit\ninclude:\n  - { module: ./osc.yaml, prefix: osc }'),
+  readFileSync(libraryCircuit('braitenberg/braitenberg'), 'utf8').replace(
+    '$schema: ../../schema/circuit.schema.json',
+    '# the dashboard test circuit\ninclude:\n  - { module: ./osc.yaml, prefix: osc }',
+  ),
 );
 // `quiet` goes into the populations section.
 writeFileSync(CIRCUIT, readFileSync(CIRCUIT, 'utf8').replace('populations:\n', 'populations:\n  quiet:        { model: lif, size: 20 }\n'));
@@ -69,7 +81,11 @@ const text = (id: string) => page.getByTestId(id).first().textContent();
 const num = async (id: string) => Number((await text(id))?.replace(/[^0-9.eE+-]/g, ''));
 /** The rate (Hz) the page shows for a population (its legend entry under the rate plot). */
 const rate = async (pop: string) => {
-  const t = (await page.getByTestId(`rate-${pop}`).textContent({ timeout: 2000 }).catch(() => null)) ?? '';
+  const t =
+    (await page
+      .getByTestId(`rate-${pop}`)
+      .textContent({ timeout: 2000 })
+      .catch(() => null)) ?? '';
   const v = parseFloat(t.replace(/k$/, 'e3'));
   return Number.isFinite(v) ? (t.endsWith('k') ? v * 1000 : v) : 0;
 };
@@ -142,7 +158,11 @@ describe.runIf(runBrowser)('dashboard in headless Chromium', () => {
     await page.getByTestId('param-i_offset').fill('600 pA');
     const t0 = performance.now();
     await page.getByTestId('apply-i_offset').click();
-    const seen = await until(() => rate('quiet'), (r) => r > 5, 3000);
+    const seen = await until(
+      () => rate('quiet'),
+      (r) => r > 5,
+      3000,
+    );
     const ms = performance.now() - t0;
     expect(ms).toBeLessThan(1000);
     expect(await num('step')).toBeGreaterThan(step0);
@@ -159,7 +179,11 @@ describe.runIf(runBrowser)('dashboard in headless Chromium', () => {
     await page.getByTestId('add-pop').click();
     await page.getByTestId('node-extra').waitFor({ timeout: 3000 });
     expect(loop.node.engine.circuit.populations.some((p) => p.name === 'extra')).toBe(true);
-    await until(() => rate('extra'), (r) => r > 5, 3000);
+    await until(
+      () => rate('extra'),
+      (r) => r > 5,
+      3000,
+    );
     await shot('population-added');
   });
 

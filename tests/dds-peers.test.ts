@@ -44,7 +44,12 @@ describe('expected values', () => {
     expect(fnv1a(new Uint8Array())).toBe(0x811c9dc5);
     expect(fnv1a(new TextEncoder().encode('a'))).toBe(0xe40c292c);
     expect(fnv1a(new TextEncoder().encode('foobar'))).toBe(0xbf9cf968);
-    expect(expectedLine('LaserScan', 1)).toMatchObject({ n: 360, first: Math.fround(1.5), last: Math.fround(0.5 + 3.59 + 1), intensities: 360 });
+    expect(expectedLine('LaserScan', 1)).toMatchObject({
+      n: 360,
+      first: Math.fround(1.5),
+      last: Math.fround(0.5 + 3.59 + 1),
+      intensities: 360,
+    });
     // summarizeMessage accepts plain arrays as well as typed arrays (decoders differ)
     expect(summarizeMessage('LaserScan', { ...scan, ranges: Array.from(scan.ranges), intensities: Array.from(scan.intensities) })).toEqual(
       expectedLine('LaserScan', 2),
@@ -120,13 +125,15 @@ describe.skipIf(missing !== null)('DDS test peers (Cyclone DDS and Fast DDS from
     // encapsulation options (00 01 00 03); Fast DDS sends options 00 00 and pads the submessage.
     const topic = `rt/peers_odd_${pubKind}`;
     const imageBytes = 4097;
-    const first = pubKind === 'cyclone'
-      ? startPeer('cyclone', { domain: DOMAIN, mode: 'pub', type: 'Image', topic, count: 2, imageBytes, timeoutS: 30, waitForGo: true })
-      : startPeer('cyclone', { domain: DOMAIN, mode: 'sub', type: 'Image', topic, count: 2, timeoutS: 30 });
+    const first =
+      pubKind === 'cyclone'
+        ? startPeer('cyclone', { domain: DOMAIN, mode: 'pub', type: 'Image', topic, count: 2, imageBytes, timeoutS: 30, waitForGo: true })
+        : startPeer('cyclone', { domain: DOMAIN, mode: 'sub', type: 'Image', topic, count: 2, timeoutS: 30 });
     await first.ready;
-    const second = pubKind === 'fastdds'
-      ? startPeer('fastdds', { domain: DOMAIN, mode: 'pub', type: 'Image', topic, count: 2, imageBytes, timeoutS: 30, waitForGo: true })
-      : startPeer('fastdds', { domain: DOMAIN, mode: 'sub', type: 'Image', topic, count: 2, timeoutS: 30 });
+    const second =
+      pubKind === 'fastdds'
+        ? startPeer('fastdds', { domain: DOMAIN, mode: 'pub', type: 'Image', topic, count: 2, imageBytes, timeoutS: 30, waitForGo: true })
+        : startPeer('fastdds', { domain: DOMAIN, mode: 'sub', type: 'Image', topic, count: 2, timeoutS: 30 });
     const [pub, sub] = pubKind === 'cyclone' ? [first, second] : [second, first];
     expect(sub.kind).toBe(subKind);
     await Promise.all([pub.matched, sub.matched]);
@@ -147,7 +154,15 @@ describe.skipIf(missing !== null)('DDS test peers (Cyclone DDS and Fast DDS from
   it('a best-effort writer and a reliable reader do not match, and the reader says why', async () => {
     const sub = startPeer('cyclone', { domain: DOMAIN, mode: 'sub', type: 'Twist', topic: 'rt/peers_qos', count: 1, timeoutS: 2 });
     await sub.ready;
-    const pub = startPeer('fastdds', { domain: DOMAIN, mode: 'pub', type: 'Twist', topic: 'rt/peers_qos', count: 1, reliability: 'best_effort', timeoutS: 2 });
+    const pub = startPeer('fastdds', {
+      domain: DOMAIN,
+      mode: 'pub',
+      type: 'Twist',
+      topic: 'rt/peers_qos',
+      count: 1,
+      reliability: 'best_effort',
+      timeoutS: 2,
+    });
     await sub.waitFor((l) => l.incompatible_qos !== undefined, 10_000, 'an incompatible QoS report');
     expect(sub.lines.find((l) => l.incompatible_qos !== undefined)?.incompatible_qos).toBe('reliability');
     expect((await pub.exit).code).toBe(4); // never matched

@@ -39,10 +39,27 @@ afterEach(() => {
 
 /** Starts the sender (`flux run sender.bridge.yaml --dds`) and resolves once it is waiting for a receiver. */
 function startSender(topic: string): Promise<ChildProcess> {
-  const p = spawn(process.execPath, ['bin/flux.js', 'run', 'examples/distributed/sender.bridge.yaml', '--dds', '--no-dashboard', '--status', '0', '--duration', '30s', '--ros-args', '-r', `/flux/spikes/A:=${topic}`], {
-    env: { ...process.env, ROS_DOMAIN_ID: String(DOMAIN) },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const p = spawn(
+    process.execPath,
+    [
+      'bin/flux.js',
+      'run',
+      'examples/distributed/sender.bridge.yaml',
+      '--dds',
+      '--no-dashboard',
+      '--status',
+      '0',
+      '--duration',
+      '30s',
+      '--ros-args',
+      '-r',
+      `/flux/spikes/A:=${topic}`,
+    ],
+    {
+      env: { ...process.env, ROS_DOMAIN_ID: String(DOMAIN) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   child = p;
   let out = '';
   return new Promise((resolve, reject) => {
@@ -61,7 +78,10 @@ function startSender(topic: string): Promise<ChildProcess> {
 }
 
 /** Runs receiver.bridge.yaml here on `backend` for TICKS ticks; returns every population's spikes. */
-async function runReceiver(backend: 'cpu' | 'webgpu', topic: string): Promise<{ spikes: Map<string, { steps: number[]; indices: number[] }>; links: ReturnType<Bridge['spikeLinks']> }> {
+async function runReceiver(
+  backend: 'cpu' | 'webgpu',
+  topic: string,
+): Promise<{ spikes: Map<string, { steps: number[]; indices: number[] }>; links: ReturnType<Bridge['spikeLinks']> }> {
   const loaded = loadBridge('examples/distributed/receiver.bridge.yaml');
   const engine = await Engine.create(loaded.circuitFile, { backend });
   const dds = DdsTransport.open({ domainId: DOMAIN });
@@ -99,10 +119,13 @@ async function reference(): Promise<Map<string, { steps: number[]; indices: numb
 }
 
 const pairs = (s: { steps: number[]; indices: number[] }, shift = 0, below = Infinity) =>
-  s.steps.map((t, i) => [t + shift, s.indices[i]] as const).filter(([t]) => t < below).map(([t, i]) => `${t}:${i}`);
+  s.steps
+    .map((t, i) => [t + shift, s.indices[i]] as const)
+    .filter(([t]) => t < below)
+    .map(([t, i]) => `${t}:${i}`);
 
 describe.skipIf(why !== null && process.env.CI !== 'true')('distributed circuit over DDS (two processes)', () => {
-  it('the relay fires A\'s spikes one tick late and B fires spike for spike as in one process (CPU)', async () => {
+  it("the relay fires A's spikes one tick late and B fires spike for spike as in one process (CPU)", async () => {
     const topic = `/flux/spikes/A_cpu_${process.pid}`;
     const ref = await reference();
     await startSender(topic);
@@ -121,15 +144,19 @@ describe.skipIf(why !== null && process.env.CI !== 'true')('distributed circuit 
     expect(b).toEqual(pairs(ref.get('B')!));
   }, 60_000);
 
-  it.runIf(runGpu)('on the WebGPU backend the relay is exact and B\'s rate matches the CPU reference within 10%', async () => {
-    const topic = `/flux/spikes/A_gpu_${process.pid}`;
-    const ref = await reference();
-    await startSender(topic);
-    const { spikes, links } = await runReceiver('webgpu', topic);
-    expect(links.find((l) => l.role === 'receive')!.stats.missed).toBe(0);
-    expect(pairs(spikes.get('A_relay')!)).toEqual(pairs(ref.get('A')!, STEPS, TICKS * STEPS));
-    const n = spikes.get('B')!.steps.length;
-    const nRef = ref.get('B')!.steps.length;
-    expect(Math.abs(n - nRef) / nRef).toBeLessThan(0.1);
-  }, 90_000);
+  it.runIf(runGpu)(
+    "on the WebGPU backend the relay is exact and B's rate matches the CPU reference within 10%",
+    async () => {
+      const topic = `/flux/spikes/A_gpu_${process.pid}`;
+      const ref = await reference();
+      await startSender(topic);
+      const { spikes, links } = await runReceiver('webgpu', topic);
+      expect(links.find((l) => l.role === 'receive')!.stats.missed).toBe(0);
+      expect(pairs(spikes.get('A_relay')!)).toEqual(pairs(ref.get('A')!, STEPS, TICKS * STEPS));
+      const n = spikes.get('B')!.steps.length;
+      const nRef = ref.get('B')!.steps.length;
+      expect(Math.abs(n - nRef) / nRef).toBeLessThan(0.1);
+    },
+    90_000,
+  );
 });

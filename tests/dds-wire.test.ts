@@ -98,11 +98,23 @@ describe.runIf(run)('DDS on the wire: Flux and real DDS peers', () => {
       let received = 0;
       const before = said.length;
       const stop = flux.subscribe(topic, ROS_TYPE_NAMES.Twist, DEFAULT_QOS, () => received++);
-      const peer = startPeer(kind, { domain: DOMAIN, mode: 'pub', type: 'Twist', topic: `rt${topic}`, count: 50, reliability: 'best_effort', timeoutS: 20 });
+      const peer = startPeer(kind, {
+        domain: DOMAIN,
+        mode: 'pub',
+        type: 'Twist',
+        topic: `rt${topic}`,
+        count: 50,
+        reliability: 'best_effort',
+        timeoutS: 20,
+      });
       await until(() => flux.diagnostics().some((d) => d.topic === topic && d.incompatibleQos > 0), 15_000, 'the incompatible-QoS status');
       const d = flux.diagnostics().find((x) => x.topic === topic)!;
       expect(d).toMatchObject({ role: 'reader', matched: 0, incompatiblePolicy: 'reliability' });
-      expect(said.slice(before).some((s) => s.topic === topic && /whose reliability QoS does not match: nothing flows between them/.test(s.message))).toBe(true);
+      expect(
+        said
+          .slice(before)
+          .some((s) => s.topic === topic && /whose reliability QoS does not match: nothing flows between them/.test(s.message)),
+      ).toBe(true);
       // A best-effort Flux reader (the sensor profile) on the same topic does get them.
       let fine = 0;
       const stop2 = flux.subscribe(topic, ROS_TYPE_NAMES.Twist, SENSOR_QOS, () => fine++);

@@ -38,8 +38,15 @@ function transport(): DdsTransport {
 }
 
 /** A Flux process running tests/fixtures/dds-node-peer.mjs; `lines` collects its JSON lines. */
-function peer(...args: string[]): { proc: ChildProcess; lines: Record<string, unknown>[]; until: (p: (l: Record<string, unknown>) => boolean, ms?: number) => Promise<void> } {
-  const proc = spawn(process.execPath, ['tests/fixtures/dds-node-peer.mjs', ...args], { env: { ...process.env, ROS_DOMAIN_ID: String(DOMAIN) }, stdio: ['ignore', 'pipe', 'inherit'] });
+function peer(...args: string[]): {
+  proc: ChildProcess;
+  lines: Record<string, unknown>[];
+  until: (p: (l: Record<string, unknown>) => boolean, ms?: number) => Promise<void>;
+} {
+  const proc = spawn(process.execPath, ['tests/fixtures/dds-node-peer.mjs', ...args], {
+    env: { ...process.env, ROS_DOMAIN_ID: String(DOMAIN) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   children.push(proc);
   const lines: Record<string, unknown>[] = [];
   const waiters = new Set<() => void>();
@@ -56,7 +63,10 @@ function peer(...args: string[]): { proc: ChildProcess; lines: Record<string, un
           resolve();
         }
       };
-      const timer = setTimeout(() => (waiters.delete(check), reject(new Error(`peer ${args[0]}: timed out; lines: ${JSON.stringify(lines.slice(-3))}`))), ms);
+      const timer = setTimeout(
+        () => (waiters.delete(check), reject(new Error(`peer ${args[0]}: timed out; lines: ${JSON.stringify(lines.slice(-3))}`))),
+        ms,
+      );
       waiters.add(check);
       check();
     });
@@ -100,7 +110,12 @@ describe.skipIf(why !== null && process.env.CI !== 'true')('DDS transport betwee
     await p.until((l) => l.acked !== undefined);
     await waitFor(() => got.length === 5);
     got.forEach((m, i) => {
-      const s = m as { header: { stamp: { sec: number; nanosec: number }; frame_id: string }; ranges: Float32Array; intensities: Float32Array; angle_increment: number };
+      const s = m as {
+        header: { stamp: { sec: number; nanosec: number }; frame_id: string };
+        ranges: Float32Array;
+        intensities: Float32Array;
+        angle_increment: number;
+      };
       expect(s.header).toEqual({ stamp: { sec: i, nanosec: 1000 * i }, frame_id: 'laser' });
       expect(s.ranges.length).toBe(360);
       expect(s.ranges[359]).toBeCloseTo(0.5 + 3.59 + i, 5);
@@ -143,7 +158,9 @@ describe.skipIf(why !== null && process.env.CI !== 'true')('DDS transport betwee
     await waitFor(() => t2.diagnostics()[0].incompatibleQos > 0);
     const d = t2.diagnostics()[0];
     expect(d).toMatchObject({ role: 'reader', topic: '/dds_test/qos', matched: 0, incompatiblePolicy: 'reliability' });
-    expect(said.some((m) => /reader on \/dds_test\/qos \(reliable, volatile\) found a publisher whose reliability QoS does not match/.test(m))).toBe(true);
+    expect(
+      said.some((m) => /reader on \/dds_test\/qos \(reliable, volatile\) found a publisher whose reliability QoS does not match/.test(m)),
+    ).toBe(true);
     // A best-effort reader on the same topic does match and receive.
     let fine = 0;
     t.subscribe('/dds_test/qos', 'std_msgs/msg/String', SENSOR_QOS, () => fine++);
@@ -161,7 +178,13 @@ describe.skipIf(why !== null && process.env.CI !== 'true')('DDS transport betwee
     const addon = ddsAddon();
     const other = new addon.Participant(DOMAIN);
     const seen: Buffer[] = [];
-    const r = new addon.Reader(other, 'ros_discovery_info', 'rmw_dds_common::msg::dds_::ParticipantEntitiesInfo_', { reliability: 'reliable', durability: 'transient_local', depth: 1 }, (s) => seen.push(...s));
+    const r = new addon.Reader(
+      other,
+      'ros_discovery_info',
+      'rmw_dds_common::msg::dds_::ParticipantEntitiesInfo_',
+      { reliability: 'reliable', durability: 'transient_local', depth: 1 },
+      (s) => seen.push(...s),
+    );
     try {
       const text = [
         'rmw_dds_common/Gid gid',
@@ -177,10 +200,21 @@ describe.skipIf(why !== null && process.env.CI !== 'true')('DDS transport betwee
         'rmw_dds_common/Gid[] writer_gid_seq',
       ].join('\n');
       const reader = new MessageReader(parse(text, { ros2: true }));
-      type Info = { gid: { data: Uint8Array }; node_entities_info_seq: { node_namespace: string; node_name: string; reader_gid_seq: { data: Uint8Array }[]; writer_gid_seq: { data: Uint8Array }[] }[] };
+      type Info = {
+        gid: { data: Uint8Array };
+        node_entities_info_seq: {
+          node_namespace: string;
+          node_name: string;
+          reader_gid_seq: { data: Uint8Array }[];
+          writer_gid_seq: { data: Uint8Array }[];
+        }[];
+      };
       const hex = (g: { data: Uint8Array }) => Buffer.from(g.data).toString('hex');
       const mine = (): Info | undefined =>
-        seen.map((b) => reader.readMessage<Info>(b)).filter((m) => hex(m.gid) === t.guid()!.toString('hex')).at(-1);
+        seen
+          .map((b) => reader.readMessage<Info>(b))
+          .filter((m) => hex(m.gid) === t.guid()!.toString('hex'))
+          .at(-1);
       await waitFor(() => (mine()?.node_entities_info_seq[0]?.writer_gid_seq.length ?? 0) === 1);
       const info = mine()!;
       expect(info.node_entities_info_seq).toHaveLength(1);
@@ -199,7 +233,16 @@ describe.skipIf(why !== null && process.env.CI !== 'true')('DDS transport betwee
     const t = transport();
     const engine = await Engine.create(libraryCircuit('braitenberg/braitenberg'), { backend: 'cpu' });
     const bridge = new Bridge(engine, t, {
-      inputs: [{ input: 'range_left', topic: '/dds_test/left', type: 'sensor_msgs/msg/Range', path: 'range', encoder: { kind: 'current', min: 0, max: 2, currentMin: 0, currentMax: 500 }, qos: DEFAULT_QOS }],
+      inputs: [
+        {
+          input: 'range_left',
+          topic: '/dds_test/left',
+          type: 'sensor_msgs/msg/Range',
+          path: 'range',
+          encoder: { kind: 'current', min: 0, max: 2, currentMin: 0, currentMax: 500 },
+          qos: DEFAULT_QOS,
+        },
+      ],
       outputs: [],
       onError: () => undefined,
     });
@@ -209,10 +252,21 @@ describe.skipIf(why !== null && process.env.CI !== 'true')('DDS transport betwee
       await waitFor(() => raw.matched() > 0);
       raw.publish(new Uint8Array([0, 1, 0, 0, 0xff, 0xff, 0xff, 0x7f])); // a header stamp, then nothing
       raw.publish(new Uint8Array([7, 7, 7, 7]));
-      raw.publish(createCodec('sensor_msgs/msg/Range').encode({ header: { stamp: { sec: 1, nanosec: 0 }, frame_id: 'ir' }, radiation_type: 1, field_of_view: 0.1, min_range: 0, max_range: 2, range: 0.7 }));
+      raw.publish(
+        createCodec('sensor_msgs/msg/Range').encode({
+          header: { stamp: { sec: 1, nanosec: 0 }, frame_id: 'ir' },
+          radiation_type: 1,
+          field_of_view: 0.1,
+          min_range: 0,
+          max_range: 2,
+          range: 0.7,
+        }),
+      );
       await waitFor(() => bridge.stats.received >= 3);
       expect(bridge.stats.malformed).toBe(2);
-      await waitFor(() => bridge.snapshot().inputs[0].value === 0.7 || Math.abs((bridge.snapshot().inputs[0].value as number) - 0.7) < 1e-6);
+      await waitFor(
+        () => bridge.snapshot().inputs[0].value === 0.7 || Math.abs((bridge.snapshot().inputs[0].value as number) - 0.7) < 1e-6,
+      );
       expect(bridge.stats.ticks).toBeGreaterThan(0);
     } finally {
       await bridge.stop();
@@ -239,7 +293,12 @@ describe.skipIf(why !== null && process.env.CI !== 'true')('DDS transport betwee
     const t = transport();
     const run = async (n: number) => {
       let got = 0;
-      const stop = t.subscribe('/dds_test/leak', 'std_msgs/msg/String', { reliability: 'reliable', durability: 'volatile', depth: 1000 }, () => got++);
+      const stop = t.subscribe(
+        '/dds_test/leak',
+        'std_msgs/msg/String',
+        { reliability: 'reliable', durability: 'volatile', depth: 1000 },
+        () => got++,
+      );
       const w = t.advertise('/dds_test/leak', 'std_msgs/msg/String', { reliability: 'reliable', durability: 'volatile', depth: 1000 });
       const b = new Uint8Array(64);
       b[1] = 1;

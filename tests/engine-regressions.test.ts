@@ -33,10 +33,14 @@ populations:
 projections:
   p: { source: a, target: b, connectivity: { type: all_to_all }, weight: 1 nS, delay: { uniform: { low: 0 ms, high: 0.04 ms } }, synapse: { type: conductance, receptor: excitatory } }
 `;
-    const r = both(text, (e) => {
-      e.step(200);
-      return Array.from(e.backend.readState('b', 'ge'));
-    }, 2);
+    const r = both(
+      text,
+      (e) => {
+        e.step(200);
+        return Array.from(e.backend.readState('b', 'ge'));
+      },
+      2,
+    );
     expect((r.js as number[]).some((x) => x > 0)).toBe(true);
     expect(r.wasm).toEqual(r.js);
   });
@@ -92,11 +96,21 @@ projections:
   });
 
   it('a delay longer than the rings allow is a circuit error, and a failed edit leaves the network running', () => {
-    const dir = writeFiles({ 'c.yaml': 'dt: 0.1 ms\npopulations:\n  a: { model: lif, size: 5 }\n  b: { model: lif, size: 5 }\nprojections:\n  p: { source: a, target: b, connectivity: { type: all_to_all }, weight: 1 nS, delay: 1000 s, synapse: { type: conductance, receptor: excitatory } }\n' });
+    const dir = writeFiles({
+      'c.yaml':
+        'dt: 0.1 ms\npopulations:\n  a: { model: lif, size: 5 }\n  b: { model: lif, size: 5 }\nprojections:\n  p: { source: a, target: b, connectivity: { type: all_to_all }, weight: 1 nS, delay: 1000 s, synapse: { type: conductance, receptor: excitatory } }\n',
+    });
     expect(() => loadCircuit(join(dir, 'c.yaml'))).toThrow(/at most 65535 steps/);
     const e = Engine.fromFile(libraryCircuit('braitenberg/braitenberg'));
     e.step(10);
-    const bad = { source: 'sensor_left', target: 'motor_left', connectivity: { type: 'all_to_all' as const }, weight: '1 nS', delay: { normal: { mean: '1e6 ms', sd: '1 ms' } }, synapse: { type: 'conductance' as const, receptor: 'excitatory' as const } };
+    const bad = {
+      source: 'sensor_left',
+      target: 'motor_left',
+      connectivity: { type: 'all_to_all' as const },
+      weight: '1 nS',
+      delay: { normal: { mean: '1e6 ms', sd: '1 ms' } },
+      synapse: { type: 'conductance' as const, receptor: 'excitatory' as const },
+    };
     expect(() => e.apply({ op: 'add_projection', name: 'far', projection: bad })).toThrow(CircuitError);
     expect(e.circuit.projections.map((p) => p.name)).not.toContain('far');
     expect(() => e.backend.readWeights('far')).toThrow();
@@ -119,7 +133,18 @@ projections:
     const e = Engine.fromFile(libraryCircuit('braitenberg/braitenberg'), { kernels: 'wasm' });
     const cycle = (k: number) => {
       e.apply({ op: 'add_population', name: `tmp${k}`, population: { model: 'lif', size: 3000 } });
-      e.apply({ op: 'add_projection', name: `tp${k}`, projection: { source: 'motor_left', target: `tmp${k}`, connectivity: { type: 'all_to_all' }, weight: '1 nS', delay: '2 ms', synapse: { type: 'conductance', receptor: 'excitatory' } } });
+      e.apply({
+        op: 'add_projection',
+        name: `tp${k}`,
+        projection: {
+          source: 'motor_left',
+          target: `tmp${k}`,
+          connectivity: { type: 'all_to_all' },
+          weight: '1 nS',
+          delay: '2 ms',
+          synapse: { type: 'conductance', receptor: 'excitatory' },
+        },
+      });
       e.step(5);
       e.apply({ op: 'remove_population', name: `tmp${k}`, cascade: true });
     };
@@ -163,7 +188,14 @@ modulators:
   });
 
   it('a YAML alias bomb is a circuit error, not a crash', () => {
-    const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]', ...Array.from({ length: 8 }, (_, i) => `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [*${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}]`)].join('\n');
+    const bomb = [
+      'a: &a [x, x, x, x, x, x, x, x, x, x]',
+      ...Array.from(
+        { length: 8 },
+        (_, i) =>
+          `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [*${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}]`,
+      ),
+    ].join('\n');
     const dir = writeFiles({ 'bomb.yaml': bomb });
     expect(() => loadCircuit(join(dir, 'bomb.yaml'))).toThrow(/cannot expand the document/);
   });
@@ -180,10 +212,14 @@ projections:
 sources:
   bias: { type: constant, target: n, amplitude: 250 pA }
 `;
-    const r = both(text, (e) => {
-      e.step(3000);
-      return { v: Array.from(e.backend.readState('n', 'v')), s: e.backend.recording().populations.n.spikeSteps };
-    }, 2);
+    const r = both(
+      text,
+      (e) => {
+        e.step(3000);
+        return { v: Array.from(e.backend.readState('n', 'v')), s: e.backend.recording().populations.n.spikeSteps };
+      },
+      2,
+    );
     expect((r.js as { s: number[] }).s.length).toBeGreaterThan(100);
     expect(r.wasm).toEqual(r.js);
   });

@@ -70,7 +70,12 @@ const GOOD: Record<string, Record<string, unknown>> = {
   pid: { kp: 2, ki: 1, min: -1, max: 1 },
   gain: { gain: 2, max: 3 },
   expression: { expression: 'a + b', inputs: ['a', 'b'] },
-  lookup: { points: [[0, 0], [1, 1]] },
+  lookup: {
+    points: [
+      [0, 0],
+      [1, 1],
+    ],
+  },
   threshold: { on: 1, off: 0 },
   recorder: { path: 'x.csv' },
 };
@@ -80,15 +85,55 @@ const BAD: Record<string, Record<string, unknown>[]> = {
   moving_average: [{ window: 0 }, { window: 2.5 }, { window: '10' }, { samples: 3 }],
   pid: [{ kp: 'high' }, { anti_windup: 'clamp' }, { derivative_cutoff: -1 }, { tracking_tau: 0 }, { kP: 1 }],
   gain: [{ gain: '2' }, { scale: 2 }, { min: null }],
-  expression: [{}, { expression: '' }, { expression: 'x', inputs: ['1a'] }, { expression: 'x', inputs: ['x', 'x'] }, { expression: 1 }, { expression: 'x', vars: [] }],
-  lookup: [{}, { points: [[0, 0]] }, { points: [[0, 0], [1]] }, { points: [[0, 0], [1, 2, 3]] }, { points: [[0, 0], [1, 1]], outside: 'wrap' }],
+  expression: [
+    {},
+    { expression: '' },
+    { expression: 'x', inputs: ['1a'] },
+    { expression: 'x', inputs: ['x', 'x'] },
+    { expression: 1 },
+    { expression: 'x', vars: [] },
+  ],
+  lookup: [
+    {},
+    { points: [[0, 0]] },
+    { points: [[0, 0], [1]] },
+    {
+      points: [
+        [0, 0],
+        [1, 2, 3],
+      ],
+    },
+    {
+      points: [
+        [0, 0],
+        [1, 1],
+      ],
+      outside: 'wrap',
+    },
+  ],
   threshold: [{ on: 1 }, { off: 0 }, { on: 1, off: 0, initial: 'on' }, { on: 1, off: 0, hi: 1 }],
-  recorder: [{}, { path: '' }, { path: 'x.csv', format: 'parquet' }, { path: 'x.csv', flush_interval: 0 }, { path: 'x.csv', max_rows: 1.5 }],
+  recorder: [
+    {},
+    { path: '' },
+    { path: 'x.csv', format: 'parquet' },
+    { path: 'x.csv', flush_interval: 0 },
+    { path: 'x.csv', max_rows: 1.5 },
+  ],
 };
 
 describe('built-in extensions: definitions and options schemas', () => {
   it('are the nine documented nodes, with unique names and the right kinds', () => {
-    expect(BUILTIN_EXTENSIONS.map((e) => e.name)).toEqual(['lowpass', 'highpass', 'moving_average', 'pid', 'gain', 'expression', 'lookup', 'threshold', 'recorder']);
+    expect(BUILTIN_EXTENSIONS.map((e) => e.name)).toEqual([
+      'lowpass',
+      'highpass',
+      'moving_average',
+      'pid',
+      'gain',
+      'expression',
+      'lookup',
+      'threshold',
+      'recorder',
+    ]);
     expect(BUILTIN_EXTENSIONS.filter((e) => e.kind === 'compute').length).toBe(8);
     expect(recorder.kind).toBe('output');
     for (const e of BUILTIN_EXTENSIONS) expect(e.doc.length, e.name).toBeGreaterThan(80);
@@ -110,7 +155,9 @@ describe('built-in extensions: definitions and options schemas', () => {
       const o = validated(e, GOOD[e.name]);
       // Every default the schema documents is filled in, and `defaults` lists exactly them.
       for (const [k, v] of Object.entries(e.defaults ?? {})) if (!(k in GOOD[e.name])) expect(o[k], `${e.name}.${k}`).toEqual(v);
-      const withDefaults = Object.entries(e.options.properties as Record<string, { default?: unknown }>).filter(([, p]) => p.default !== undefined);
+      const withDefaults = Object.entries(e.options.properties as Record<string, { default?: unknown }>).filter(
+        ([, p]) => p.default !== undefined,
+      );
       expect(Object.keys(e.defaults ?? {}).sort(), e.name).toEqual(withDefaults.map(([k]) => k).sort());
       expect(() => e.create(o, ctxOf()), e.name).not.toThrow();
     }
@@ -284,7 +331,10 @@ describe('moving_average', () => {
 // ---------------------------------------------------------------------------------------------
 
 /** A first-order plant dy/dt = (K u - y) / T, exactly discretised; returns the trajectory. */
-function closedLoop(node: ComputeInstance, opts: { setpoint: (t: number) => number; seconds: number; dtMs?: number; K?: number; T?: number; y0?: number }) {
+function closedLoop(
+  node: ComputeInstance,
+  opts: { setpoint: (t: number) => number; seconds: number; dtMs?: number; K?: number; T?: number; y0?: number },
+) {
   const dt = opts.dtMs ?? 1;
   const K = opts.K ?? 1;
   const T = (opts.T ?? 0.5) * 1000;
@@ -448,11 +498,46 @@ describe('lookup', () => {
   });
 
   it('refuses tables whose x does not strictly increase, naming the index', () => {
-    expect(() => make(lookup, { points: [[0, 0], [2, 1], [2, 3]] })).toThrow(/lookup: option "points\[2\]" has x = 2, not greater than points\[1\]'s x = 2/);
-    expect(() => make(lookup, { points: [[0, 0], [1, 1], [0.5, 2], [3, 3]] })).toThrow(/points\[2\]/);
-    expect(() => lookup.create({ points: [[0, 0], [1, NaN]] as [number, number][], outside: 'clamp' }, ctxOf())).toThrow(/points\[1\]" must be \[x, y\] with two finite numbers/);
+    expect(() =>
+      make(lookup, {
+        points: [
+          [0, 0],
+          [2, 1],
+          [2, 3],
+        ],
+      }),
+    ).toThrow(/lookup: option "points\[2\]" has x = 2, not greater than points\[1\]'s x = 2/);
+    expect(() =>
+      make(lookup, {
+        points: [
+          [0, 0],
+          [1, 1],
+          [0.5, 2],
+          [3, 3],
+        ],
+      }),
+    ).toThrow(/points\[2\]/);
+    expect(() =>
+      lookup.create(
+        {
+          points: [
+            [0, 0],
+            [1, NaN],
+          ] as [number, number][],
+          outside: 'clamp',
+        },
+        ctxOf(),
+      ),
+    ).toThrow(/points\[1\]" must be \[x, y\] with two finite numbers/);
     const c = make(lookup, { points });
-    expect(() => c.reconfigure!({ points: [[1, 0], [0, 1]] })).toThrow(/points\[1\]/);
+    expect(() =>
+      c.reconfigure!({
+        points: [
+          [1, 0],
+          [0, 1],
+        ],
+      }),
+    ).toThrow(/points\[1\]/);
     expect(y1(c, 0.5)).toBe(5); // the old table still runs
   });
 });

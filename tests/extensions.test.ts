@@ -65,7 +65,16 @@ function rig(graph: MemoryGraph) {
   t.subscribe('/cmd_vel', 'geometry_msgs/msg/Twist', DEFAULT_QOS, (b) => twists.push(twist.decode(b) as Twist));
   let timer: NodeJS.Timeout | undefined;
   const publish = (r: number) =>
-    front.publish(range.encode({ header: { stamp: { sec: 0, nanosec: 0 }, frame_id: 'ir' }, radiation_type: 1, field_of_view: 0.1, min_range: 0, max_range: 2, range: r }));
+    front.publish(
+      range.encode({
+        header: { stamp: { sec: 0, nanosec: 0 }, frame_id: 'ir' },
+        radiation_type: 1,
+        field_of_view: 0.1,
+        min_range: 0,
+        max_range: 2,
+        range: r,
+      }),
+    );
   return {
     twists,
     /** Publishes one Range (a test on simulated time sends one per step). */
@@ -133,20 +142,28 @@ describe('extension options are checked against their own schemas', () => {
     expect((e as Error).message).toMatch(/bridge\.yaml:8 at \/extensions\/nodes\/front\/options: lowpass: unknown option "cutof"/);
 
     const unknown = loadBridge(doc(FRONT_THROUGH_NODES().replace('type: lowpass', 'type: lowpas')));
-    expect(((await prepareExtensions(unknown).catch((x: unknown) => x)) as Error).message).toMatch(/at \/extensions\/nodes\/front\/type: no extension type "lowpas"; known: .*lowpass/);
+    expect(((await prepareExtensions(unknown).catch((x: unknown) => x)) as Error).message).toMatch(
+      /at \/extensions\/nodes\/front\/type: no extension type "lowpas"; known: .*lowpass/,
+    );
 
     const missing = loadBridge(doc(FRONT_THROUGH_NODES().replace(MISBEHAVING, './nowhere.js')));
-    expect(((await prepareExtensions(missing).catch((x: unknown) => x)) as Error).message).toMatch(/at \/extensions\/load\/0: extension module \.\/nowhere\.js: no file/);
+    expect(((await prepareExtensions(missing).catch((x: unknown) => x)) as Error).message).toMatch(
+      /at \/extensions\/load\/0: extension module \.\/nowhere\.js: no file/,
+    );
 
     // A from: naming no node is refused when the document loads.
-    expect(() => loadBridge(doc(FRONT_THROUGH_NODES().replace('from: front.y', 'from: fornt.y')))).toThrow(/inputs\/range_front\/from: "fornt\.y" is not <node>\.<port>/);
+    expect(() => loadBridge(doc(FRONT_THROUGH_NODES().replace('from: front.y', 'from: fornt.y')))).toThrow(
+      /inputs\/range_front\/from: "fornt\.y" is not <node>\.<port>/,
+    );
   });
 
   it('a module exporting a broken extension is refused with its name', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'flux-ext-'));
     writeFileSync(join(dir, 'broken.js'), `export default { name: 'broken', kind: 'compute', doc: '', options: {} };`);
     const loaded = loadBridge(doc(`circuit: ${CIRCUIT}\nextensions:\n  load: [./broken.js]\n`, dir));
-    expect(((await prepareExtensions(loaded).catch((x: unknown) => x)) as Error).message).toMatch(/extension broken from .*broken\.js: has no create\(options, ctx\) function/);
+    expect(((await prepareExtensions(loaded).catch((x: unknown) => x)) as Error).message).toMatch(
+      /extension broken from .*broken\.js: has no create\(options, ctx\) function/,
+    );
   });
 });
 
@@ -154,7 +171,15 @@ describe.sequential('extension nodes in a running bridge', () => {
   it('a topic read through ros_topic_in and a low-pass node drives the circuit like a topic input', async () => {
     const graph = new MemoryGraph();
     const r = rig(graph);
-    node = await FluxNode.start({ bridge: doc(FRONT_THROUGH_NODES()), transport: 'memory', graph, backend: 'cpu', threads: 1, useSimTime: true, log: () => undefined });
+    node = await FluxNode.start({
+      bridge: doc(FRONT_THROUGH_NODES()),
+      transport: 'memory',
+      graph,
+      backend: 'cpu',
+      threads: 1,
+      useSimTime: true,
+      log: () => undefined,
+    });
     const sim = simTime(graph, () => node!.bridge, r);
     await sim.until(() => node!.bridge.snapshot().inputs[0].stale === false, 1000, 0.5);
     await sim.advance(300, 0.5);
@@ -174,7 +199,14 @@ describe.sequential('extension nodes in a running bridge', () => {
     stuck: { type: blocker, options: { after: 30 }, in: { x: front.y } }
     bad_here: { type: thrower, isolate: false, in: { x: front.y } }`;
     const outputs = `      angular.z: { from: stuck.y, limits: { min: -1, max: 1, safe: 0 } }`;
-    node = await FluxNode.start({ bridge: doc(FRONT_THROUGH_NODES(extra, outputs)), transport: 'memory', graph, backend: 'cpu', threads: 1, log: (l) => log.push(l) });
+    node = await FluxNode.start({
+      bridge: doc(FRONT_THROUGH_NODES(extra, outputs)),
+      transport: 'memory',
+      graph,
+      backend: 'cpu',
+      threads: 1,
+      log: (l) => log.push(l),
+    });
     r.send(0.5);
     // The blocker answers 0.5 at first: the output carries it.
     await until(() => r.twists.some((t) => t.angular.z === 0.5));
@@ -203,7 +235,9 @@ describe.sequential('extension nodes in a running bridge', () => {
     // a quarter), and the linear speed kept coming from the circuit.
     expect(node.bridge.stats.ticks - ticks).toBeGreaterThan(0.25 * (performance.now() - t0));
     expect(r.twists.at(-1)!.linear.x).toBeGreaterThan(0);
-    expect(log.some((l) => /extension bad \(thrower\) failed: thrower always throws; its outputs are at their safe values/.test(l))).toBe(true);
+    expect(log.some((l) => /extension bad \(thrower\) failed: thrower always throws; its outputs are at their safe values/.test(l))).toBe(
+      true,
+    );
     expect(log.some((l) => /extension stuck \(blocker\) failed: did not answer for 1000 ms \(blocked\?\): terminated/.test(l))).toBe(true);
     // Reports are rate-limited: a node failing 1000 times a second is not 1000 lines.
     expect(log.filter((l) => l.includes('extension bad_here')).length).toBeLessThan(10);
@@ -214,7 +248,14 @@ describe.sequential('extension nodes in a running bridge', () => {
     const graph = new MemoryGraph();
     const r = rig(graph);
     const log: string[] = [];
-    node = await FluxNode.start({ bridge: doc(FRONT_THROUGH_NODES(`    sink: { type: stuck_sink, options: { after: 3 }, in: { x: front.y } }`)), transport: 'memory', graph, backend: 'cpu', threads: 1, log: (l) => log.push(l) });
+    node = await FluxNode.start({
+      bridge: doc(FRONT_THROUGH_NODES(`    sink: { type: stuck_sink, options: { after: 3 }, in: { x: front.y } }`)),
+      transport: 'memory',
+      graph,
+      backend: 'cpu',
+      threads: 1,
+      log: (l) => log.push(l),
+    });
     r.send(0.5);
     await until(() => log.some((l) => /extension sink \(stuck_sink\) failed: did not answer for 1000 ms/.test(l)), 8000);
     await until(() => log.some((l) => /extension sink \(stuck_sink\) restarted/.test(l)), 8000);
@@ -227,7 +268,15 @@ describe.sequential('extension nodes in a running bridge', () => {
   it('staleness travels through nodes: when the sensor stops, the input computed from it goes stale and the command goes safe', async () => {
     const graph = new MemoryGraph();
     const r = rig(graph);
-    node = await FluxNode.start({ bridge: doc(FRONT_THROUGH_NODES('', '      angular.z: { from: front.y, limits: { min: -1, max: 1, safe: 0 } }')), transport: 'memory', graph, backend: 'cpu', threads: 1, useSimTime: true, log: () => undefined });
+    node = await FluxNode.start({
+      bridge: doc(FRONT_THROUGH_NODES('', '      angular.z: { from: front.y, limits: { min: -1, max: 1, safe: 0 } }')),
+      transport: 'memory',
+      graph,
+      backend: 'cpu',
+      threads: 1,
+      useSimTime: true,
+      log: () => undefined,
+    });
     const sim = simTime(graph, () => node!.bridge, r);
     await sim.until(() => r.twists.some((t) => Math.abs(t.angular.z - 0.5) < 1e-3), 2000, 0.5);
     // The sensor stops: the steps below publish no Range.
@@ -244,7 +293,15 @@ describe.sequential('extension nodes in a running bridge', () => {
   it('live: a node reconfigured, added and removed while the engine runs; a bad change is refused and changes nothing', async () => {
     const graph = new MemoryGraph();
     const r = rig(graph);
-    node = await FluxNode.start({ bridge: doc(FRONT_THROUGH_NODES()), transport: 'memory', graph, backend: 'cpu', threads: 1, useSimTime: true, log: () => undefined });
+    node = await FluxNode.start({
+      bridge: doc(FRONT_THROUGH_NODES()),
+      transport: 'memory',
+      graph,
+      backend: 'cpu',
+      threads: 1,
+      useSimTime: true,
+      log: () => undefined,
+    });
     const host = node.bridge.host!;
     const sim = simTime(graph, () => node!.bridge, r);
     await sim.advance(200, 0.5);
@@ -256,27 +313,39 @@ describe.sequential('extension nodes in a running bridge', () => {
     const y = host.status().find((n) => n.name === 'front')!.outputs.y as number;
     expect(y).toBeGreaterThan(0.4);
     expect(y).toBeLessThan(0.49);
-    await expect(node.bridge.betweenTicks(() => host.reconfigure('front', { cutoff: -1 }))).rejects.toThrow(/extension node front \(lowpass\): \/extensions\/nodes\/front\/options\/cutoff: lowpass: must be > 0/);
+    await expect(node.bridge.betweenTicks(() => host.reconfigure('front', { cutoff: -1 }))).rejects.toThrow(
+      /extension node front \(lowpass\): \/extensions\/nodes\/front\/options\/cutoff: lowpass: must be > 0/,
+    );
     // Added live: a gain node reading the filter; removing the filter is refused while it is read.
     await node.bridge.betweenTicks(() => host.add({ name: 'double', type: 'gain', options: { gain: 2 }, in: { x: 'front.y' } }));
     await sim.advance(50, 0.3);
     const doubled = host.status().find((n) => n.name === 'double')!.outputs.y as number;
     const front = host.status().find((n) => n.name === 'front')!.outputs.y as number;
     expect(doubled).toBeCloseTo(2 * front, 1);
-    await expect(node.bridge.betweenTicks(() => host.remove('front'))).rejects.toThrow(/read by double, bridge input range_front: remove those first/);
+    await expect(node.bridge.betweenTicks(() => host.remove('front'))).rejects.toThrow(
+      /read by double, bridge input range_front: remove those first/,
+    );
     await node.bridge.betweenTicks(() => host.remove('double'));
     expect(host.has('double')).toBe(false);
     // The engine ticked through all of it (150 ms of simulated time above, at 1 kHz).
     expect(node.bridge.stats.ticks - ticks).toBeGreaterThan(20);
   }, 20_000);
 
-  it('an expression and the recorder in a running bridge: a CSV with the bridge\'s values, row per tick', async () => {
+  it("an expression and the recorder in a running bridge: a CSV with the bridge's values, row per tick", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'flux-ext-'));
     const extra = `    mix: { type: expression, options: { expression: "clamp(a * 2 - 0.25, -1, 1)", inputs: [a] }, in: { a: front.y } }
     rec: { type: recorder, options: { path: log.csv, flush_interval: 50 }, in: { front: front.y, mix: mix.y, speed: outputs.cmd_vel.linear.x } }`;
     const graph = new MemoryGraph();
     const r = rig(graph);
-    node = await FluxNode.start({ bridge: doc(FRONT_THROUGH_NODES(extra), dir), transport: 'memory', graph, backend: 'cpu', threads: 1, useSimTime: true, log: () => undefined });
+    node = await FluxNode.start({
+      bridge: doc(FRONT_THROUGH_NODES(extra), dir),
+      transport: 'memory',
+      graph,
+      backend: 'cpu',
+      threads: 1,
+      useSimTime: true,
+      log: () => undefined,
+    });
     await simTime(graph, () => node!.bridge, r).advance(400, 0.5);
     await node.shutdown();
     node = null;
@@ -292,20 +361,33 @@ describe.sequential('extension nodes in a running bridge', () => {
   it('live through the dashboard: GET and POST /api/extensions add, reconfigure and remove nodes; the bridge snapshot (what the I/O view shows) lists them', async () => {
     const graph = new MemoryGraph();
     const r = rig(graph);
-    node = await FluxNode.start({ bridge: doc(FRONT_THROUGH_NODES()), transport: 'memory', graph, backend: 'cpu', threads: 1, log: () => undefined });
+    node = await FluxNode.start({
+      bridge: doc(FRONT_THROUGH_NODES()),
+      transport: 'memory',
+      graph,
+      backend: 'cpu',
+      threads: 1,
+      log: () => undefined,
+    });
     const dash = await startDashboard({ node, port: 0, noToken: true });
     try {
       r.send(0.5);
-      const post = (body: unknown) => fetch(`${dash.url}api/extensions`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+      const post = (body: unknown) =>
+        fetch(`${dash.url}api/extensions`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
       let res = await post({ op: 'add', node: { name: 'half', type: 'gain', options: { gain: 0.5 }, in: { x: 'front.y' } } });
       expect(res.status).toBe(200);
       // Only compute nodes from the browser: a recorder would write wherever its path says.
-      res = await post({ op: 'add', node: { name: 'rec', type: 'recorder', options: { path: '/tmp/flux-should-not-exist.csv' }, in: { x: 'front.y' } } });
+      res = await post({
+        op: 'add',
+        node: { name: 'rec', type: 'recorder', options: { path: '/tmp/flux-should-not-exist.csv' }, in: { x: 'front.y' } },
+      });
       expect(res.status).toBe(403);
       expect(((await res.json()) as { error: string }).error).toMatch(/compute nodes only; recorder is an output extension/);
       res = await post({ op: 'add', node: { name: 'bad', type: 'gain', options: { gian: 0.5 }, in: { x: 'front.y' } } });
       expect(res.status).toBe(400);
-      expect(((await res.json()) as { error: string }).error).toMatch(/extension node bad \(gain\): \/extensions\/nodes\/bad\/options: gain: unknown option "gian"/);
+      expect(((await res.json()) as { error: string }).error).toMatch(
+        /extension node bad \(gain\): \/extensions\/nodes\/bad\/options: gain: unknown option "gian"/,
+      );
       // The added node's output follows the settled filter within a few ticks.
       await vi.waitFor(() => expect(node!.bridge.host!.value('half.y') as number).toBeCloseTo(0.25, 3), EVENTUALLY);
       const list = (await (await fetch(`${dash.url}api/extensions`)).json()) as { name: string; outputs: { y?: number } }[];
@@ -313,7 +395,10 @@ describe.sequential('extension nodes in a running bridge', () => {
       expect(list[2].outputs.y).toBeCloseTo(0.25, 3);
       expect((await post({ op: 'reconfigure', name: 'half', options: { gain: 2 } })).status).toBe(200);
       // The next tick computes with the new gain.
-      await vi.waitFor(() => expect(node!.bridge.snapshot().extensions.find((n) => n.name === 'half')!.outputs.y as number).toBeCloseTo(1, 3), EVENTUALLY);
+      await vi.waitFor(
+        () => expect(node!.bridge.snapshot().extensions.find((n) => n.name === 'half')!.outputs.y as number).toBeCloseTo(1, 3),
+        EVENTUALLY,
+      );
       expect((await post({ op: 'remove', name: 'half' })).status).toBe(200);
       expect(node.bridge.host!.has('half')).toBe(false);
     } finally {
@@ -325,7 +410,10 @@ describe.sequential('extension nodes in a running bridge', () => {
   it('the example extension package, installed from a local path into a fresh project, runs in a circuit', async () => {
     const project = realpathSync(mkdtempSync(join(tmpdir(), 'flux-fresh-')));
     writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'fresh-robot', version: '1.0.0', private: true }));
-    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', join(ROOT, 'examples/extensions/flux-ext-deadband')], { cwd: project, stdio: 'pipe' });
+    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', join(ROOT, 'examples/extensions/flux-ext-deadband')], {
+      cwd: project,
+      stdio: 'pipe',
+    });
     const bridge = doc(
       `circuit: ${CIRCUIT}
 extensions:

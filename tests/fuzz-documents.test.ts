@@ -56,7 +56,8 @@ const deep = (depth: number): unknown => {
 };
 
 /** An object whose own keys are the names JavaScript objects inherit (JSON.parse makes them own data). */
-const prototypeKeys = () => JSON.parse('{"__proto__": {"polluted": 1}, "constructor": {"prototype": {"polluted": 1}}, "toString": 5, "prototype": null}') as unknown;
+const prototypeKeys = () =>
+  JSON.parse('{"__proto__": {"polluted": 1}, "constructor": {"prototype": {"polluted": 1}}, "toString": 5, "prototype": null}') as unknown;
 
 const HOSTILE: (() => unknown)[] = [
   () => NaN,
@@ -125,7 +126,8 @@ function mutate(doc: unknown, m: Mutation): unknown {
   const value = HOSTILE[m.value % HOSTILE.length]();
   if (path.length === 0) {
     if (m.op === 'replace') return value;
-    if (m.op === 'add' && copy !== null && typeof copy === 'object') put(copy as Record<string, unknown>, NEW_KEYS[m.key % NEW_KEYS.length], value);
+    if (m.op === 'add' && copy !== null && typeof copy === 'object')
+      put(copy as Record<string, unknown>, NEW_KEYS[m.key % NEW_KEYS.length], value);
     return copy;
   }
   let parent = copy as Record<string | number, unknown>;
@@ -164,7 +166,12 @@ function compiledNumbers(c: Circuit): unknown {
     dt: net.dt,
     populations: net.populations.map((p) => ({ params: p.spec.params, init: p.init })),
     projections: net.projections.map((p) => ({ weights: p.weights, plasticity: p.spec.plasticity ?? {} })),
-    modulators: c.modulators.map((m) => ({ tau: m.tau, baseline: m.baseline, gains: m.sources, sens: m.targets.map((t) => t.sensitivity) })),
+    modulators: c.modulators.map((m) => ({
+      tau: m.tau,
+      baseline: m.baseline,
+      gains: m.sources,
+      sens: m.targets.map((t) => t.sensitivity),
+    })),
     sources: c.sources,
     inputs: c.inputs.map((i) => i.gain),
     outputs: c.outputs.map((o) => o.tau),
@@ -184,11 +191,15 @@ function expectNamed(e: CircuitError): void {
 const isRefusal = (e: unknown) => e instanceof CircuitError;
 
 function check(name: string, file: string, kind: 'circuit' | 'bridge', text: string): void {
-  const r = judge(name, () => {
-    if (kind === 'bridge') return loadBridge(file, undefined, text).circuit;
-    const { circuit } = loadCircuit(file, text);
-    return circuit;
-  }, isRefusal);
+  const r = judge(
+    name,
+    () => {
+      if (kind === 'bridge') return loadBridge(file, undefined, text).circuit;
+      const { circuit } = loadCircuit(file, text);
+      return circuit;
+    },
+    isRefusal,
+  );
   expect(r.ms, `${file}: ${r.ms} ms`).toBeLessThan(HANG_MS);
   if (!r.ok) {
     if (!r.refused) throw r.error;
@@ -221,36 +232,76 @@ describe('document fuzzing', () => {
 
   for (const kind of ['circuit', 'bridge'] as const) {
     const docs = DOCS.filter((d) => d.kind === kind);
-    it(`mutated ${kind} documents: only CircuitError, file and path named, finite when accepted, under ${HANG_MS} ms`, () => {
-      fc.assert(
-        fc.property(fc.nat(), fc.array(mutation, { minLength: 1, maxLength: 3 }), (which, ms) => {
-          const d = docs[which % docs.length];
-          let doc = d.doc;
-          for (const m of ms) doc = mutate(doc, m);
-          check(`mutated ${kind}`, d.file, kind, stringify(doc));
-        }),
-        { numRuns: runs(kind === 'circuit' ? 250 : 120, kind === 'circuit' ? 60_000 : 30_000) },
-      );
-    }, PROPERTY_MS);
+    it(
+      `mutated ${kind} documents: only CircuitError, file and path named, finite when accepted, under ${HANG_MS} ms`,
+      () => {
+        fc.assert(
+          fc.property(fc.nat(), fc.array(mutation, { minLength: 1, maxLength: 3 }), (which, ms) => {
+            const d = docs[which % docs.length];
+            let doc = d.doc;
+            for (const m of ms) doc = mutate(doc, m);
+            check(`mutated ${kind}`, d.file, kind, stringify(doc));
+          }),
+          { numRuns: runs(kind === 'circuit' ? 250 : 120, kind === 'circuit' ? 60_000 : 30_000) },
+        );
+      },
+      PROPERTY_MS,
+    );
   }
 
-  it('hostile values at every quantity of a small circuit: refused with the path, or finite', () => {
-    const file = join(ROOT, 'tests', 'fixtures', 'fuzz-small.yaml'); // never written: the text is given
-    const base = {
-      populations: { a: { model: 'lif', size: 10, params: { tau_m: '20 ms', cm: '250 pF' } }, b: { model: 'adex', size: 5 } },
-      projections: { p: { source: 'a', target: 'b', connectivity: { type: 'fixed_probability', p: 0.1 }, weight: '5 nS', delay: '1 ms', synapse: { type: 'conductance', receptor: 'excitatory' } } },
-      inputs: { i: { target: 'a', mode: 'current', gain: 1 } },
-    };
-    fc.assert(
-      fc.property(mutation, (m) => check('small circuit', file, 'circuit', stringify(mutate(base, m)))),
-      { numRuns: runs(200, 20_000) },
-    );
-  }, PROPERTY_MS);
+  it(
+    'hostile values at every quantity of a small circuit: refused with the path, or finite',
+    () => {
+      const file = join(ROOT, 'tests', 'fixtures', 'fuzz-small.yaml'); // never written: the text is given
+      const base = {
+        populations: { a: { model: 'lif', size: 10, params: { tau_m: '20 ms', cm: '250 pF' } }, b: { model: 'adex', size: 5 } },
+        projections: {
+          p: {
+            source: 'a',
+            target: 'b',
+            connectivity: { type: 'fixed_probability', p: 0.1 },
+            weight: '5 nS',
+            delay: '1 ms',
+            synapse: { type: 'conductance', receptor: 'excitatory' },
+          },
+        },
+        inputs: { i: { target: 'a', mode: 'current', gain: 1 } },
+      };
+      fc.assert(
+        fc.property(mutation, (m) => check('small circuit', file, 'circuit', stringify(mutate(base, m)))),
+        { numRuns: runs(200, 20_000) },
+      );
+    },
+    PROPERTY_MS,
+  );
 });
 
 describe('quantity strings', () => {
   const DIMS = Object.keys(QUANTITY_LIMITS) as Dimension[];
-  const units = fc.constantFrom('', ' ', 'ms', ' s', 'us', 'µs', 'mV', 'kV', 'pA', 'nA', 'nS', 'pF', 'F', 'Hz', 'kHz', 'GHz', 'MOhm', 'Ω', 'x', 'constructor', '__proto__', 'e');
+  const units = fc.constantFrom(
+    '',
+    ' ',
+    'ms',
+    ' s',
+    'us',
+    'µs',
+    'mV',
+    'kV',
+    'pA',
+    'nA',
+    'nS',
+    'pF',
+    'F',
+    'Hz',
+    'kHz',
+    'GHz',
+    'MOhm',
+    'Ω',
+    'x',
+    'constructor',
+    '__proto__',
+    'e',
+  );
   const numberText = fc.oneof(
     fc.double().map(String),
     fc.double({ min: -1e-300, max: 1e-300 }).map((x) => x.toExponential()),
@@ -263,22 +314,35 @@ describe('quantity strings', () => {
     fc.string({ unit: fc.constantFrom('1', ' ', '.', 'e', '-', 'm', 's'), maxLength: 3000 }),
   );
 
-  it('parseQuantity and checkQuantity: a finite, plausible value or a message; never an exception; fast', () => {
-    fc.assert(
-      fc.property(quantityText, fc.constantFrom(...DIMS), fc.constantFrom('any', 'nonNegative', 'positive') as fc.Arbitrary<'any' | 'nonNegative' | 'positive'>, (text, dim, sign) => {
-        const r = judge('quantity strings', () => [parseQuantity(text), checkQuantity(text, dim, sign)] as const, () => false);
-        if (!r.ok) throw r.error;
-        expect(r.ms).toBeLessThan(HANG_MS);
-        const [parsed, checked] = r.value;
-        if (typeof parsed !== 'string') expect(Number.isFinite(parsed.value), text).toBe(true);
-        if (typeof checked === 'number') {
-          expect(Number.isFinite(checked), text).toBe(true);
-          expect(Math.abs(checked)).toBeLessThanOrEqual(QUANTITY_LIMITS[dim].max);
-          if (sign === 'positive') expect(checked).toBeGreaterThanOrEqual(QUANTITY_LIMITS[dim].minPositive);
-          if (sign === 'nonNegative') expect(checked).toBeGreaterThanOrEqual(0);
-        } else expect(typeof checked).toBe('string');
-      }),
-      { numRuns: runs(3000, 1_000_000) },
-    );
-  }, PROPERTY_MS);
+  it(
+    'parseQuantity and checkQuantity: a finite, plausible value or a message; never an exception; fast',
+    () => {
+      fc.assert(
+        fc.property(
+          quantityText,
+          fc.constantFrom(...DIMS),
+          fc.constantFrom('any', 'nonNegative', 'positive') as fc.Arbitrary<'any' | 'nonNegative' | 'positive'>,
+          (text, dim, sign) => {
+            const r = judge(
+              'quantity strings',
+              () => [parseQuantity(text), checkQuantity(text, dim, sign)] as const,
+              () => false,
+            );
+            if (!r.ok) throw r.error;
+            expect(r.ms).toBeLessThan(HANG_MS);
+            const [parsed, checked] = r.value;
+            if (typeof parsed !== 'string') expect(Number.isFinite(parsed.value), text).toBe(true);
+            if (typeof checked === 'number') {
+              expect(Number.isFinite(checked), text).toBe(true);
+              expect(Math.abs(checked)).toBeLessThanOrEqual(QUANTITY_LIMITS[dim].max);
+              if (sign === 'positive') expect(checked).toBeGreaterThanOrEqual(QUANTITY_LIMITS[dim].minPositive);
+              if (sign === 'nonNegative') expect(checked).toBeGreaterThanOrEqual(0);
+            } else expect(typeof checked).toBe('string');
+          },
+        ),
+        { numRuns: runs(3000, 1_000_000) },
+      );
+    },
+    PROPERTY_MS,
+  );
 });

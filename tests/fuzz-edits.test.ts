@@ -19,7 +19,21 @@ const PROTO = ['__proto__', 'constructor', 'prototype', 'toString', 'hasOwnPrope
 
 const name = fc.oneof(fc.constantFrom(...POPS, ...PROJS, ...PROTO, ''), fc.string({ maxLength: 12 }));
 const quantity = fc.oneof(
-  fc.constantFrom('20 ms', '-65 mV', '1e400 ms', '1e-320 ms', 'NaN', '.nan', 'Infinity', '1 nS', '3.5e38 pA', '-0', '5 Hz', '10 parsecs', ''),
+  fc.constantFrom(
+    '20 ms',
+    '-65 mV',
+    '1e400 ms',
+    '1e-320 ms',
+    'NaN',
+    '.nan',
+    'Infinity',
+    '1 nS',
+    '3.5e38 pA',
+    '-0',
+    '5 Hz',
+    '10 parsecs',
+    '',
+  ),
   fc.double(),
   fc.integer(),
   fc.constant(null),
@@ -28,10 +42,24 @@ const quantity = fc.oneof(
 );
 const PARAMS = ['cm', 'tau_m', 'v_rest', 'v_thresh', 'v_reset', 'tau_refrac', 'tau_syn_exc', 'tau_syn_inh', 'rate', 'a', 'b', 'c', 'd'];
 const model = fc.constantFrom('lif', 'izhikevich', 'adex', 'poisson', 'hodgkin_huxley', '__proto__');
-const population = fc.record({ model, size: fc.oneof(fc.integer({ min: -2, max: 40 }), fc.constantFrom(1e12, NaN, 2 ** 32)), params: fc.dictionary(fc.constantFrom(...PARAMS, ...PROTO), quantity, { maxKeys: 3 }) }, { requiredKeys: ['model', 'size'] });
+const population = fc.record(
+  {
+    model,
+    size: fc.oneof(fc.integer({ min: -2, max: 40 }), fc.constantFrom(1e12, NaN, 2 ** 32)),
+    params: fc.dictionary(fc.constantFrom(...PARAMS, ...PROTO), quantity, { maxKeys: 3 }),
+  },
+  { requiredKeys: ['model', 'size'] },
+);
 const connectivity = fc.oneof(
-  fc.record({ type: fc.constant('fixed_probability'), p: fc.oneof(fc.double({ min: 0, max: 1 }), fc.constantFrom(1e-17, 5e-324, NaN, 2, -1)) }),
-  fc.record({ type: fc.constantFrom('fixed_indegree', 'fixed_outdegree'), n: fc.oneof(fc.integer({ min: -1, max: 100 }), fc.constant(1e9)), multapses: fc.boolean() }),
+  fc.record({
+    type: fc.constant('fixed_probability'),
+    p: fc.oneof(fc.double({ min: 0, max: 1 }), fc.constantFrom(1e-17, 5e-324, NaN, 2, -1)),
+  }),
+  fc.record({
+    type: fc.constantFrom('fixed_indegree', 'fixed_outdegree'),
+    n: fc.oneof(fc.integer({ min: -1, max: 100 }), fc.constant(1e9)),
+    multapses: fc.boolean(),
+  }),
   fc.record({ type: fc.constantFrom('all_to_all', 'one_to_one', 'gaussian', 'nope') }),
 );
 const projection = fc.record({
@@ -39,12 +67,25 @@ const projection = fc.record({
   target: name,
   connectivity,
   weight: quantity,
-  synapse: fc.oneof(fc.record({ type: fc.constantFrom('current', 'conductance'), receptor: fc.constantFrom('excitatory', 'inhibitory') }), fc.constant({})),
+  synapse: fc.oneof(
+    fc.record({ type: fc.constantFrom('current', 'conductance'), receptor: fc.constantFrom('excitatory', 'inhibitory') }),
+    fc.constant({}),
+  ),
 });
 const edit: fc.Arbitrary<unknown> = fc.oneof(
-  fc.record({ op: fc.constant('set_param'), population: name, param: fc.oneof(fc.constantFrom(...PARAMS, ...PROTO), fc.string({ maxLength: 8 })), value: quantity }),
+  fc.record({
+    op: fc.constant('set_param'),
+    population: name,
+    param: fc.oneof(fc.constantFrom(...PARAMS, ...PROTO), fc.string({ maxLength: 8 })),
+    value: quantity,
+  }),
   fc.record({ op: fc.constant('set_weights'), projection: name, value: quantity }),
-  fc.record({ op: fc.constant('set_weights'), projection: name, indices: fc.array(fc.oneof(fc.integer({ min: -1, max: 50 }), fc.double()), { maxLength: 4 }), values: fc.array(quantity, { maxLength: 4 }) }),
+  fc.record({
+    op: fc.constant('set_weights'),
+    projection: name,
+    indices: fc.array(fc.oneof(fc.integer({ min: -1, max: 50 }), fc.double()), { maxLength: 4 }),
+    values: fc.array(quantity, { maxLength: 4 }),
+  }),
   fc.record({ op: fc.constant('add_population'), name, population }),
   fc.record({ op: fc.constant('remove_population'), name, cascade: fc.boolean() }),
   fc.record({ op: fc.constant('add_projection'), name, projection }),
@@ -56,7 +97,7 @@ afterAll(() => flushTallies('edits'));
 
 describe('live edits, fuzzed against the running engine', () => {
   it('every edit is applied or refused with a CircuitError, fast, and leaves finite state', () => {
-    let engine = new Engine(flat) as unknown as Engine<Backend>;
+    let engine = new Engine<Backend>(flat);
     let applied = 0;
     let sinceReset = 0;
     fc.assert(
@@ -64,10 +105,14 @@ describe('live edits, fuzzed against the running engine', () => {
         // A fresh engine every 100 edits: additions accumulate otherwise.
         if (++sinceReset > 100) {
           engine.dispose();
-          engine = new Engine(flat) as unknown as Engine<Backend>;
+          engine = new Engine<Backend>(flat);
           sinceReset = 0;
         }
-        const r = judge('edits: random and hostile edits', () => engine.apply(e as Edit), (err) => err instanceof CircuitError);
+        const r = judge(
+          'edits: random and hostile edits',
+          () => engine.apply(e as Edit),
+          (err) => err instanceof CircuitError,
+        );
         expect(r.ms).toBeLessThan(HANG_MS);
         if (!r.ok) {
           expect(r.refused, `not a CircuitError: ${(r.error as Error)?.stack}`).toBe(true);

@@ -12,7 +12,7 @@ import { runs, judge, flushTallies, tally, countNonFinite, HANG_MS } from './fuz
 afterAll(() => flushTallies('expression'));
 
 const isRefusal = (e: unknown) => e instanceof ExpressionError || e instanceof OptionError;
-const clean = () => ({} as Record<string, unknown>).polluted === undefined && !Object.hasOwn(Object.prototype, 'polluted');
+const clean = () => (({}) as Record<string, unknown>).polluted === undefined && !Object.hasOwn(Object.prototype, 'polluted');
 const ctx = (): ExtensionContext => ({ name: 'expr', dir: '.', log: () => undefined });
 const node = (o: { expression: string; inputs?: string[] }): ComputeInstance =>
   (expression.create as (o: unknown, c: ExtensionContext) => ComputeInstance)({ inputs: ['x'], ...o }, ctx());
@@ -30,7 +30,13 @@ describe('expression language: regressions (issue 16, D11 and deep nesting)', ()
   });
 
   it('a long chain of operators is refused at once, not evaluated into a stack overflow', () => {
-    for (const src of ['1+'.repeat(200_000) + '1', '-'.repeat(200_000) + '1', '2^'.repeat(100_000) + '2', '('.repeat(100_000) + '1' + ')'.repeat(100_000), 'max(' + '1,'.repeat(200_000) + '1)']) {
+    for (const src of [
+      '1+'.repeat(200_000) + '1',
+      '-'.repeat(200_000) + '1',
+      '2^'.repeat(100_000) + '2',
+      '('.repeat(100_000) + '1' + ')'.repeat(100_000),
+      'max(' + '1,'.repeat(200_000) + '1)',
+    ]) {
       const r = judge('expression: long chains', () => evaluate(parseExpression(src, ['x']).root, [0]), isRefusal);
       expect(r.ok, src.slice(0, 12)).toBe(false);
       expect(!r.ok && r.refused, String(!r.ok && r.error)).toBe(true);
@@ -111,8 +117,53 @@ describe('expression language: fuzzing', () => {
     expect(tally('expression: printed trees').crashes).toBe(0);
   });
 
-  const pieces = ['x', 'y', '1', '0', '2.5e3', '1e400', '.', '(', ')', ',', '+', '-', '*', '/', '%', '^', '**', '!', '<', '<=', '==', '!=', '&&', '||', '?', ':', ' ',
-    'min', 'max', 'clamp', 'sqrt', 'log', 'pi', 'e', '__proto__', 'constructor', 'prototype', 'this', 'process', '[', ']', '"', '=', '\u0000', 'é'];
+  const pieces = [
+    'x',
+    'y',
+    '1',
+    '0',
+    '2.5e3',
+    '1e400',
+    '.',
+    '(',
+    ')',
+    ',',
+    '+',
+    '-',
+    '*',
+    '/',
+    '%',
+    '^',
+    '**',
+    '!',
+    '<',
+    '<=',
+    '==',
+    '!=',
+    '&&',
+    '||',
+    '?',
+    ':',
+    ' ',
+    'min',
+    'max',
+    'clamp',
+    'sqrt',
+    'log',
+    'pi',
+    'e',
+    '__proto__',
+    'constructor',
+    'prototype',
+    'this',
+    'process',
+    '[',
+    ']',
+    '"',
+    '=',
+    '\u0000',
+    'é',
+  ];
   const source = fc.oneof(
     fc.array(fc.constantFrom(...pieces), { maxLength: 40 }).map((a) => a.join('')),
     fc.string({ maxLength: 60 }),
@@ -139,7 +190,10 @@ describe('expression language: fuzzing', () => {
   });
 
   it('random input names: refused when not identifiers or prototype names, never polluting', () => {
-    const name = fc.oneof(fc.constantFrom('__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'valueOf', 'pi', 'min', 'x'), fc.string({ maxLength: 12 }));
+    const name = fc.oneof(
+      fc.constantFrom('__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'valueOf', 'pi', 'min', 'x'),
+      fc.string({ maxLength: 12 }),
+    );
     fc.assert(
       fc.property(fc.uniqueArray(name, { maxLength: 4 }), fc.double(), (names, v) => {
         const src = names.length ? names.join(' + ') : '1';

@@ -20,7 +20,10 @@ import { runs, judgeAsync, hasNonFinite, countNonFinite, flushTallies } from './
 
 const dir = tempDir('flux-fuzz-http-');
 const CIRCUIT = join(dir, 'circuit.yaml');
-writeFileSync(CIRCUIT, readFileSync(libraryCircuit('braitenberg/braitenberg'), 'utf8').replace('$schema: ../../schema/circuit.schema.json', ''));
+writeFileSync(
+  CIRCUIT,
+  readFileSync(libraryCircuit('braitenberg/braitenberg'), 'utf8').replace('$schema: ../../schema/circuit.schema.json', ''),
+);
 const BRIDGE = join(dir, 'bridge.yaml');
 writeFileSync(BRIDGE, readFileSync(example('bridges/braitenberg.yaml'), 'utf8').replace(/^circuit: .*$/m, 'circuit: ./circuit.yaml'));
 
@@ -49,7 +52,8 @@ function rawExchange(text: string | Buffer, ms = 3000): Promise<number | null> {
       if (got === '') return resolve(null);
       const m = FINAL.exec(got);
       if (m) resolve(Number(m[1]));
-      else if (INTERIM.test(got)) resolve(null); // "100 Continue", then closed before the final answer
+      else if (INTERIM.test(got))
+        resolve(null); // "100 Continue", then closed before the final answer
       else reject(new Error(`not an HTTP answer: ${JSON.stringify(got.slice(0, 80))}`));
     };
     s.on('data', (d: Buffer) => {
@@ -64,11 +68,20 @@ function rawExchange(text: string | Buffer, ms = 3000): Promise<number | null> {
 
 function postJson(path: string, body: string): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port: dash.port, path, method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Flux-Token': dash.token!, 'Content-Length': Buffer.byteLength(body) } }, (res) => {
-      let text = '';
-      res.on('data', (d: Buffer) => (text += d.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-    });
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port: dash.port,
+        path,
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', 'X-Flux-Token': dash.token!, 'Content-Length': Buffer.byteLength(body) },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => (text += d.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -97,20 +110,87 @@ async function engineState(): Promise<Float64Array[]> {
   return out;
 }
 
-const NASTY_TARGETS = ['//', '//a:b/ws', 'http://[/ws', '/\\', '/\\\\', '*', '/ws', '/api/edit', '/api/../../etc/passwd', '/app/../../package.json', '/%00', '/%zz', '/?token=%', '/vendor/preact/../../../etc/passwd', 'http://127.0.0.1/api/status', '/api/status?__proto__[x]=1', '/' + 'a'.repeat(9000)];
+const NASTY_TARGETS = [
+  '//',
+  '//a:b/ws',
+  'http://[/ws',
+  '/\\',
+  '/\\\\',
+  '*',
+  '/ws',
+  '/api/edit',
+  '/api/../../etc/passwd',
+  '/app/../../package.json',
+  '/%00',
+  '/%zz',
+  '/?token=%',
+  '/vendor/preact/../../../etc/passwd',
+  'http://127.0.0.1/api/status',
+  '/api/status?__proto__[x]=1',
+  '/' + 'a'.repeat(9000),
+];
 const METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'HEAD', 'OPTIONS', 'PATCH', 'CONNECT', 'TRACE', 'PRI', 'get', ''];
 
 const token = () => dash.token!;
 const headerArb = fc.oneof(
-  fc.tuple(fc.constantFrom('Host', 'Origin', 'Content-Type', 'Content-Length', 'Transfer-Encoding', 'Upgrade', 'Connection', 'Cookie', 'Authorization', 'X-Flux-Token', 'Sec-WebSocket-Key', 'Sec-WebSocket-Version', 'Expect'), fc.oneof(fc.string({ maxLength: 40 }), fc.constantFrom('websocket', 'Upgrade', 'chunked', '-1', '99999999999999999999', 'application/json', '100-continue', 'http://evil.example', '127.0.0.1', 'TOKEN'))),
+  fc.tuple(
+    fc.constantFrom(
+      'Host',
+      'Origin',
+      'Content-Type',
+      'Content-Length',
+      'Transfer-Encoding',
+      'Upgrade',
+      'Connection',
+      'Cookie',
+      'Authorization',
+      'X-Flux-Token',
+      'Sec-WebSocket-Key',
+      'Sec-WebSocket-Version',
+      'Expect',
+    ),
+    fc.oneof(
+      fc.string({ maxLength: 40 }),
+      fc.constantFrom(
+        'websocket',
+        'Upgrade',
+        'chunked',
+        '-1',
+        '99999999999999999999',
+        'application/json',
+        '100-continue',
+        'http://evil.example',
+        '127.0.0.1',
+        'TOKEN',
+      ),
+    ),
+  ),
   fc.tuple(fc.string({ maxLength: 20 }), fc.string({ maxLength: 40 })),
 );
-const PATHS = ['/', '/api/status', '/api/circuit', '/api/packages', '/api/extensions', '/api/edit', '/api/undo', '/api/save', '/api/insert', '/ws', '/app/main.js', '/vendor/htm/dist/htm.mjs', '/api/nope'];
+const PATHS = [
+  '/',
+  '/api/status',
+  '/api/circuit',
+  '/api/packages',
+  '/api/extensions',
+  '/api/edit',
+  '/api/undo',
+  '/api/save',
+  '/api/insert',
+  '/ws',
+  '/app/main.js',
+  '/vendor/htm/dist/htm.mjs',
+  '/api/nope',
+];
 /** Half the requests well formed (a real method, path and version, the right Host), so the handlers behind the parser are reached. */
 const rawRequestArb = fc.oneof(
   fc.record({
     method: fc.oneof(fc.constantFrom(...METHODS), fc.string({ maxLength: 12 })),
-    target: fc.oneof(fc.constantFrom(...NASTY_TARGETS), fc.string({ maxLength: 60 }).map((s) => '/' + s), fc.string({ maxLength: 60 })),
+    target: fc.oneof(
+      fc.constantFrom(...NASTY_TARGETS),
+      fc.string({ maxLength: 60 }).map((s) => '/' + s),
+      fc.string({ maxLength: 60 }),
+    ),
     version: fc.constantFrom('HTTP/1.1', 'HTTP/1.0', 'HTTP/2.0', 'HTTP/1.1 x', ''),
     upgrade: fc.boolean(),
     host: fc.boolean(),
@@ -119,7 +199,10 @@ const rawRequestArb = fc.oneof(
   }),
   fc.record({
     method: fc.constantFrom('GET', 'POST', 'HEAD', 'OPTIONS'),
-    target: fc.oneof(fc.constantFrom(...PATHS), fc.tuple(fc.constantFrom(...PATHS), fc.string({ maxLength: 30 })).map(([p, q]) => `${p}?${encodeURIComponent(q)}`)),
+    target: fc.oneof(
+      fc.constantFrom(...PATHS),
+      fc.tuple(fc.constantFrom(...PATHS), fc.string({ maxLength: 30 })).map(([p, q]) => `${p}?${encodeURIComponent(q)}`),
+    ),
     version: fc.constant('HTTP/1.1'),
     upgrade: fc.boolean(),
     host: fc.constant(true),
@@ -132,26 +215,122 @@ const INHERITED = ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'pr
 const valueArb = fc.oneof(
   fc.double(),
   fc.integer(),
-  fc.constantFrom('1e400 ms', '-1e400 pA', 'NaN', '.nan', 'Infinity', '1e-320 ms', '3.5e38 nS', '5 ms', '10 pA', '2 nS', '', ' ms', '1e308 pF', null, true, [], {}),
+  fc.constantFrom(
+    '1e400 ms',
+    '-1e400 pA',
+    'NaN',
+    '.nan',
+    'Infinity',
+    '1e-320 ms',
+    '3.5e38 nS',
+    '5 ms',
+    '10 pA',
+    '2 nS',
+    '',
+    ' ms',
+    '1e308 pF',
+    null,
+    true,
+    [],
+    {},
+  ),
   fc.string({ maxLength: 20 }),
 );
-const nameArb = fc.oneof(fc.constantFrom('brake', 'sensor_left', 'motor_left', 'front_brakes', 'fresh', 'm.fresh', ...INHERITED), fc.string({ maxLength: 12 }));
+const nameArb = fc.oneof(
+  fc.constantFrom('brake', 'sensor_left', 'motor_left', 'front_brakes', 'fresh', 'm.fresh', ...INHERITED),
+  fc.string({ maxLength: 12 }),
+);
 const hostileEditArb = fc.oneof(
-  fc.record({ op: fc.constant('set_param'), population: nameArb, param: fc.oneof(fc.constantFrom('tau_m', 'i_offset', 'v_thresh', 'cm', ...INHERITED), fc.string({ maxLength: 10 })), value: valueArb }),
+  fc.record({
+    op: fc.constant('set_param'),
+    population: nameArb,
+    param: fc.oneof(fc.constantFrom('tau_m', 'i_offset', 'v_thresh', 'cm', ...INHERITED), fc.string({ maxLength: 10 })),
+    value: valueArb,
+  }),
   fc.record({ op: fc.constant('set_weights'), projection: nameArb, value: valueArb }),
-  fc.record({ op: fc.constant('set_weights'), projection: nameArb, indices: fc.array(fc.oneof(fc.integer(), fc.double(), fc.constant(-1), fc.constant(2 ** 32)), { maxLength: 20 }), values: fc.array(valueArb, { maxLength: 20 }) }),
-  fc.record({ op: fc.constant('add_population'), name: nameArb, population: fc.record({ model: fc.constantFrom('lif', 'izhikevich', 'poisson', '__proto__', 'nope'), size: fc.oneof(fc.constantFrom(1, 5, 0, -1, 1.5, 1e7, 2e9, 1e300), fc.string({ maxLength: 5 })), params: fc.dictionary(fc.oneof(fc.constantFrom('tau_m', 'i_offset', ...INHERITED), fc.string({ maxLength: 6 })), valueArb, { maxKeys: 3 }) }, { requiredKeys: ['model'] }) }),
-  fc.record({ op: fc.constant('add_projection'), name: nameArb, projection: fc.record({ source: nameArb, target: nameArb, connectivity: fc.oneof(fc.constant({ type: 'all_to_all' }), fc.record({ type: fc.constant('fixed_probability'), p: fc.oneof(fc.double(), fc.constantFrom(1e-300, 1e-17, 0.5)) }), fc.record({ type: fc.constantFrom('fixed_indegree', 'fixed_outdegree'), n: fc.oneof(fc.integer(), fc.constantFrom(1e9, 2 ** 31)) }), fc.constant({ type: 'nope' })), weight: valueArb, synapse: fc.record({ type: fc.constantFrom('current', 'conductance', 'x'), receptor: fc.constantFrom('excitatory', 'inhibitory', '__proto__') }) }) }),
+  fc.record({
+    op: fc.constant('set_weights'),
+    projection: nameArb,
+    indices: fc.array(fc.oneof(fc.integer(), fc.double(), fc.constant(-1), fc.constant(2 ** 32)), { maxLength: 20 }),
+    values: fc.array(valueArb, { maxLength: 20 }),
+  }),
+  fc.record({
+    op: fc.constant('add_population'),
+    name: nameArb,
+    population: fc.record(
+      {
+        model: fc.constantFrom('lif', 'izhikevich', 'poisson', '__proto__', 'nope'),
+        size: fc.oneof(fc.constantFrom(1, 5, 0, -1, 1.5, 1e7, 2e9, 1e300), fc.string({ maxLength: 5 })),
+        params: fc.dictionary(fc.oneof(fc.constantFrom('tau_m', 'i_offset', ...INHERITED), fc.string({ maxLength: 6 })), valueArb, {
+          maxKeys: 3,
+        }),
+      },
+      { requiredKeys: ['model'] },
+    ),
+  }),
+  fc.record({
+    op: fc.constant('add_projection'),
+    name: nameArb,
+    projection: fc.record({
+      source: nameArb,
+      target: nameArb,
+      connectivity: fc.oneof(
+        fc.constant({ type: 'all_to_all' }),
+        fc.record({ type: fc.constant('fixed_probability'), p: fc.oneof(fc.double(), fc.constantFrom(1e-300, 1e-17, 0.5)) }),
+        fc.record({ type: fc.constantFrom('fixed_indegree', 'fixed_outdegree'), n: fc.oneof(fc.integer(), fc.constantFrom(1e9, 2 ** 31)) }),
+        fc.constant({ type: 'nope' }),
+      ),
+      weight: valueArb,
+      synapse: fc.record({
+        type: fc.constantFrom('current', 'conductance', 'x'),
+        receptor: fc.constantFrom('excitatory', 'inhibitory', '__proto__'),
+      }),
+    }),
+  }),
   fc.record({ op: fc.constantFrom('remove_population', 'remove_projection'), name: nameArb, cascade: fc.boolean() }),
   fc.record({ op: fc.oneof(fc.constantFrom('bogus', '__proto__', 'constructor', 'apply', ''), fc.string({ maxLength: 10 })) }),
 );
 /** Edits the engine should take (so the properties look at accepted edits too), and their neighbours. */
 const plausibleEditArb = fc.oneof(
-  fc.record({ op: fc.constant('set_param'), population: fc.constantFrom('brake', 'motor_left', 'motor_right'), param: fc.constantFrom('tau_m', 'i_offset', 'tau_refrac', 'v_thresh'), value: fc.oneof(fc.double({ min: 0.5, max: 50, noNaN: true }).map((v) => `${v} ms`), fc.double({ min: -200, max: 200, noNaN: true }).map((v) => `${v} pA`), fc.constantFrom('-50 mV', '-55 mV', '1e400 ms', '0 ms')) }),
-  fc.record({ op: fc.constant('set_weights'), projection: fc.constantFrom('front_brakes'), value: fc.oneof(fc.double({ min: 0, max: 20, noNaN: true }).map((v) => `${v} nS`), fc.constantFrom('-1 nS', '3.5e38 nS')) }),
-  fc.record({ op: fc.constant('add_population'), name: fc.constantFrom('extra_a', 'extra_b', 'toString', 'valueOf'), population: fc.record({ model: fc.constantFrom('lif', 'izhikevich', 'poisson'), size: fc.integer({ min: 1, max: 600 }) }) }),
-  fc.record({ op: fc.constant('add_projection'), name: fc.constantFrom('extra_p', 'hasOwnProperty'), projection: fc.record({ source: fc.constantFrom('brake', 'extra_a', 'toString'), target: fc.constantFrom('motor_left', 'extra_b', 'valueOf'), connectivity: fc.constantFrom({ type: 'all_to_all' }, { type: 'fixed_probability', p: 1e-300 }, { type: 'one_to_one' }), weight: fc.constantFrom('1 nS', '2 pA'), synapse: fc.constantFrom({ type: 'conductance', receptor: 'excitatory' }, { type: 'current', receptor: 'inhibitory' }) }) }),
-  fc.record({ op: fc.constantFrom('remove_population', 'remove_projection'), name: fc.constantFrom('extra_a', 'extra_b', 'extra_p', 'toString', 'valueOf', 'hasOwnProperty', 'brake'), cascade: fc.boolean() }),
+  fc.record({
+    op: fc.constant('set_param'),
+    population: fc.constantFrom('brake', 'motor_left', 'motor_right'),
+    param: fc.constantFrom('tau_m', 'i_offset', 'tau_refrac', 'v_thresh'),
+    value: fc.oneof(
+      fc.double({ min: 0.5, max: 50, noNaN: true }).map((v) => `${v} ms`),
+      fc.double({ min: -200, max: 200, noNaN: true }).map((v) => `${v} pA`),
+      fc.constantFrom('-50 mV', '-55 mV', '1e400 ms', '0 ms'),
+    ),
+  }),
+  fc.record({
+    op: fc.constant('set_weights'),
+    projection: fc.constantFrom('front_brakes'),
+    value: fc.oneof(
+      fc.double({ min: 0, max: 20, noNaN: true }).map((v) => `${v} nS`),
+      fc.constantFrom('-1 nS', '3.5e38 nS'),
+    ),
+  }),
+  fc.record({
+    op: fc.constant('add_population'),
+    name: fc.constantFrom('extra_a', 'extra_b', 'toString', 'valueOf'),
+    population: fc.record({ model: fc.constantFrom('lif', 'izhikevich', 'poisson'), size: fc.integer({ min: 1, max: 600 }) }),
+  }),
+  fc.record({
+    op: fc.constant('add_projection'),
+    name: fc.constantFrom('extra_p', 'hasOwnProperty'),
+    projection: fc.record({
+      source: fc.constantFrom('brake', 'extra_a', 'toString'),
+      target: fc.constantFrom('motor_left', 'extra_b', 'valueOf'),
+      connectivity: fc.constantFrom({ type: 'all_to_all' }, { type: 'fixed_probability', p: 1e-300 }, { type: 'one_to_one' }),
+      weight: fc.constantFrom('1 nS', '2 pA'),
+      synapse: fc.constantFrom({ type: 'conductance', receptor: 'excitatory' }, { type: 'current', receptor: 'inhibitory' }),
+    }),
+  }),
+  fc.record({
+    op: fc.constantFrom('remove_population', 'remove_projection'),
+    name: fc.constantFrom('extra_a', 'extra_b', 'extra_p', 'toString', 'valueOf', 'hasOwnProperty', 'brake'),
+    cascade: fc.boolean(),
+  }),
 );
 /** Bodies as text: plausible and hostile edits, any JSON, a raw "__proto__" key, and broken JSON. */
 const editBodyArb = fc.oneof(
@@ -161,14 +340,26 @@ const editBodyArb = fc.oneof(
   fc.jsonValue({ maxDepth: 4 }).map((v) => JSON.stringify(v)),
   hostileEditArb.map((e) => JSON.stringify(e).replace(/^\{/, '{"__proto__":{"op":"remove_population","name":"brake","cascade":true},')),
   fc.string({ maxLength: 100 }),
-  fc.constantFrom('{"op":"set_param","population":"brake","param":"tau_m","value":1e400}', '{"op":"set_weights","projection":"front_brakes","value":"1e400 nS"}', '[', '{"op":', 'null', '"x"', '{"op":"set_param","population":"brake","param":"tau_m","value":"NaN ms"}'),
+  fc.constantFrom(
+    '{"op":"set_param","population":"brake","param":"tau_m","value":1e400}',
+    '{"op":"set_weights","projection":"front_brakes","value":"1e400 nS"}',
+    '[',
+    '{"op":',
+    'null',
+    '"x"',
+    '{"op":"set_param","population":"brake","param":"tau_m","value":"NaN ms"}',
+  ),
 );
 
 describe('fuzz: the dashboard over HTTP and WebSocket', () => {
   beforeAll(async () => {
     node = await FluxNode.start({ bridge: BRIDGE, transport: 'memory', backend: 'cpu', threads: 1, log: () => undefined });
     // A small budget of live additions, so accepted random additions keep the node small; no rate limit (429 would hide the edits).
-    dash = await startDashboard({ node, port: 0, limits: { editsPerSecond: 1e6, totalNeurons: 2000, totalSynapses: 200_000, maxNeurons: 500 } });
+    dash = await startDashboard({
+      node,
+      port: 0,
+      limits: { editsPerSecond: 1e6, totalNeurons: 2000, totalSynapses: 200_000, maxNeurons: 500 },
+    });
   });
   afterAll(async () => {
     await dash?.close();
@@ -182,10 +373,21 @@ describe('fuzz: the dashboard over HTTP and WebSocket', () => {
         const headers = [...r.headers];
         if (r.host) headers.unshift(['Host', `127.0.0.1:${dash.port}`]);
         if (withToken) headers.push(['X-Flux-Token', token()]);
-        if (r.body && r.method === 'POST') headers.push(['Content-Type', 'application/json'], ['Content-Length', String(Buffer.byteLength(r.body))]);
-        if (r.upgrade) headers.push(['Upgrade', 'websocket'], ['Connection', 'Upgrade'], ['Sec-WebSocket-Key', 'dGhlIHNhbXBsZSBub25jZQ=='], ['Sec-WebSocket-Version', '13']);
+        if (r.body && r.method === 'POST')
+          headers.push(['Content-Type', 'application/json'], ['Content-Length', String(Buffer.byteLength(r.body))]);
+        if (r.upgrade)
+          headers.push(
+            ['Upgrade', 'websocket'],
+            ['Connection', 'Upgrade'],
+            ['Sec-WebSocket-Key', 'dGhlIHNhbXBsZSBub25jZQ=='],
+            ['Sec-WebSocket-Version', '13'],
+          );
         const head = `${r.method} ${r.target} ${r.version}\r\n${headers.map(([k, v]) => `${k}: ${v}`).join('\r\n')}${headers.length ? '\r\n' : ''}\r\n`;
-        const out = await judgeAsync('raw request', () => rawExchange(head + r.body), () => false);
+        const out = await judgeAsync(
+          'raw request',
+          () => rawExchange(head + r.body),
+          () => false,
+        );
         if (!out.ok) throw out.error;
         // 101 only for a well-formed upgrade with the token: then the socket was a WebSocket, closed by us.
         if (out.value !== null && out.value !== 101) {
@@ -203,7 +405,11 @@ describe('fuzz: the dashboard over HTTP and WebSocket', () => {
     let accepted = 0;
     await fc.assert(
       fc.asyncProperty(editBodyArb, async (body) => {
-        const out = await judgeAsync('edit body', () => postJson('/api/edit', body), () => false);
+        const out = await judgeAsync(
+          'edit body',
+          () => postJson('/api/edit', body),
+          () => false,
+        );
         if (!out.ok) throw out.error;
         expect([200, 400, 409, 413, 415, 429], out.value.text).toContain(out.value.status);
         if (out.value.status === 200) {
@@ -233,27 +439,30 @@ describe('fuzz: the dashboard over HTTP and WebSocket', () => {
     watcher.on('message', () => received++);
     await new Promise((r, j) => (watcher.on('open', r), watcher.on('error', j)));
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.oneof(fc.string({ maxLength: 300 }), fc.uint8Array({ maxLength: 6000 }), fc.json()), { minLength: 1, maxLength: 5 }), async (messages) => {
-        const out = await judgeAsync(
-          'websocket messages',
-          () =>
-            new Promise<string>((resolve, reject) => {
-              const sock = new WebSocket(`ws://127.0.0.1:${dash.port}/ws?token=${token()}`);
-              const timer = setTimeout(() => (sock.terminate(), reject(new Error('no hello and no close in 3 s'))), 3000);
-              sock.on('error', () => undefined);
-              sock.on('close', () => (clearTimeout(timer), resolve('closed')));
-              sock.on('open', () => {
-                for (const m of messages) sock.send(m);
-                // The hello was sent on connect; a ping after the messages shows the socket is still served.
-                sock.ping();
-              });
-              sock.on('pong', () => (clearTimeout(timer), sock.close(), resolve('open')));
-            }),
-          () => false,
-        );
-        if (!out.ok) throw out.error;
-        expect(['open', 'closed']).toContain(out.value);
-      }),
+      fc.asyncProperty(
+        fc.array(fc.oneof(fc.string({ maxLength: 300 }), fc.uint8Array({ maxLength: 6000 }), fc.json()), { minLength: 1, maxLength: 5 }),
+        async (messages) => {
+          const out = await judgeAsync(
+            'websocket messages',
+            () =>
+              new Promise<string>((resolve, reject) => {
+                const sock = new WebSocket(`ws://127.0.0.1:${dash.port}/ws?token=${token()}`);
+                const timer = setTimeout(() => (sock.terminate(), reject(new Error('no hello and no close in 3 s'))), 3000);
+                sock.on('error', () => undefined);
+                sock.on('close', () => (clearTimeout(timer), resolve('closed')));
+                sock.on('open', () => {
+                  for (const m of messages) sock.send(m);
+                  // The hello was sent on connect; a ping after the messages shows the socket is still served.
+                  sock.ping();
+                });
+                sock.on('pong', () => (clearTimeout(timer), sock.close(), resolve('open')));
+              }),
+            () => false,
+          );
+          if (!out.ok) throw out.error;
+          expect(['open', 'closed']).toContain(out.value);
+        },
+      ),
       { numRuns: runs(40) },
     );
     const before = received;

@@ -4,11 +4,21 @@
 // Properties: only the importer's own errors (NirFileError, NirConversionError, and the circuit
 // checker's CircuitError for the written document), no input over the bound, no non-finite value in
 // an accepted circuit, and a refusal names the file.
+import { untyped } from './fixtures/hostile.js';
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import fc from 'fast-check';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { importNir, nirToCircuit, writeNirFile, NirConversionError, NirFileError, META, type NirFile, type NirGraph } from '../interop/nir/index.js';
+import {
+  importNir,
+  nirToCircuit,
+  writeNirFile,
+  NirConversionError,
+  NirFileError,
+  META,
+  type NirFile,
+  type NirGraph,
+} from '../interop/nir/index.js';
 import { CircuitError } from '../engine/circuit/errors.js';
 import { HANG_MS, countNonFinite, flushTallies, hasNonFinite, judge, judgeAsync, runs } from './fuzz.js';
 import { tempDir } from './helpers.js';
@@ -25,8 +35,43 @@ function nonFiniteQuantity(v: unknown, depth = 0): boolean {
 
 const NAMES = ['in', 'lin', 'lif', 'out', 'a.b', '0', '', '__proto__', 'constructor', 'toString', 'prototype', 'hasOwnProperty', 'valueOf'];
 const name = fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...NAMES) }, { weight: 1, arbitrary: fc.string({ maxLength: 6 }) });
-const TYPES = ['LIF', 'CubaLIF', 'IF', 'LI', 'CubaLI', 'I', 'Affine', 'Linear', 'Scale', 'Delay', 'Flatten', 'Identity', 'Input', 'Output', 'Conv2d', 'Threshold', 'pass', '__proto__'];
-const PARAMS = ['tau', 'r', 'v_leak', 'v_threshold', 'v_reset', 'tau_mem', 'tau_syn', 'w_in', 'weight', 'bias', 'scale', 'delay', 'shape', '__proto__', 'constructor'];
+const TYPES = [
+  'LIF',
+  'CubaLIF',
+  'IF',
+  'LI',
+  'CubaLI',
+  'I',
+  'Affine',
+  'Linear',
+  'Scale',
+  'Delay',
+  'Flatten',
+  'Identity',
+  'Input',
+  'Output',
+  'Conv2d',
+  'Threshold',
+  'pass',
+  '__proto__',
+];
+const PARAMS = [
+  'tau',
+  'r',
+  'v_leak',
+  'v_threshold',
+  'v_reset',
+  'tau_mem',
+  'tau_syn',
+  'w_in',
+  'weight',
+  'bias',
+  'scale',
+  'delay',
+  'shape',
+  '__proto__',
+  'constructor',
+];
 
 const value = fc.oneof(
   { weight: 30, arbitrary: fc.double({ min: -5, max: 5, noNaN: true }) },
@@ -37,15 +82,36 @@ const value = fc.oneof(
 const data = (n: number) => fc.array(value, { minLength: n, maxLength: n }).map((a) => Float64Array.from(a));
 const array = fc.oneof(
   { weight: 12, arbitrary: fc.integer({ min: 0, max: 5 }).chain((n) => fc.record({ shape: fc.constant([n]), data: data(n) })) },
-  { weight: 9, arbitrary: fc.tuple(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 4 })).chain(([r, c]) => fc.record({ shape: fc.constant([r, c]), data: data(r * c) })) },
+  {
+    weight: 9,
+    arbitrary: fc
+      .tuple(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 4 }))
+      .chain(([r, c]) => fc.record({ shape: fc.constant([r, c]), data: data(r * c) })),
+  },
   // sizes for Input/Output shapes, including ones no importer can build
   { weight: 6, arbitrary: fc.constantFrom(1, 2, 3, 4, 0, -1, 2.5, NaN, 1e5, 1e9).map((n) => ({ shape: [1], data: Float64Array.of(n) })) },
   // inconsistent or missing structure
-  { weight: 1, arbitrary: fc.record({ shape: fc.array(fc.constantFrom(-1, 0, 1, 2, 1.5, NaN, 1e12), { maxLength: 3 }), data: fc.array(value, { maxLength: 6 }) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      shape: fc.array(fc.constantFrom(-1, 0, 1, 2, 1.5, NaN, 1e12), { maxLength: 3 }),
+      data: fc.array(value, { maxLength: 6 }),
+    }),
+  },
   { weight: 1, arbitrary: fc.constantFrom<unknown>(undefined, null, 5, 'x', {}, { shape: [2] }, { data: [1, 2] }) },
 );
 const metadata = fc
-  .array(fc.tuple(fc.constantFrom(...Object.values(META), '__proto__', 'constructor', 'flux_rate_input', 'flux_rate_input_gain'), fc.oneof(fc.string({ maxLength: 8 }), fc.constantFrom('population', 'spikes', 'current', 'voltage', 'projection', 'input', 'output', 'rate'), value)), { maxLength: 4 })
+  .array(
+    fc.tuple(
+      fc.constantFrom(...Object.values(META), '__proto__', 'constructor', 'flux_rate_input', 'flux_rate_input_gain'),
+      fc.oneof(
+        fc.string({ maxLength: 8 }),
+        fc.constantFrom('population', 'spikes', 'current', 'voltage', 'projection', 'input', 'output', 'rate'),
+        value,
+      ),
+    ),
+    { maxLength: 4 },
+  )
   .map((entries) => Object.fromEntries(entries));
 const leafNode = fc.record({
   type: fc.constantFrom(...TYPES),
@@ -56,19 +122,46 @@ const edges = fc.array(fc.tuple(name, name), { maxLength: 10 });
 const graphOf = (node: fc.Arbitrary<unknown>) =>
   fc.record({ nodes: fc.array(fc.tuple(name, node), { minLength: 1, maxLength: 7 }).map((e) => Object.fromEntries(e)), edges, metadata });
 const inner = graphOf(leafNode);
-const anyNode = fc.oneof({ weight: 8, arbitrary: leafNode }, { weight: 1, arbitrary: fc.record({ type: fc.constant('NIRGraph'), params: fc.constant({}), metadata, graph: inner }) });
-const nirFile = fc.record({ version: fc.constantFrom('1.0.7', 'x'), graph: graphOf(anyNode) }) as unknown as fc.Arbitrary<NirFile>;
+const anyNode = fc.oneof(
+  { weight: 8, arbitrary: leafNode },
+  { weight: 1, arbitrary: fc.record({ type: fc.constant('NIRGraph'), params: fc.constant({}), metadata, graph: inner }) },
+);
+// Hostile on purpose: unknown node types and wrong shapes go in where NirFile is typed.
+const nirFile = fc.record({ version: fc.constantFrom('1.0.7', 'x'), graph: graphOf(anyNode) }).map((f) => untyped<NirFile>(f));
 
 /** A graph that maps completely, so the mutations below start from something the importer accepts. */
 function validGraph(): NirGraph {
   const arr = (d: number[], shape = [d.length]) => ({ shape, data: Float64Array.from(d) });
   return {
     metadata: { flux_dt_ms: 0.1 },
-    edges: [['input', 'lin'], ['lin', 'lif'], ['lif', 'output']],
+    edges: [
+      ['input', 'lin'],
+      ['lin', 'lif'],
+      ['lif', 'output'],
+    ],
     nodes: {
       input: { type: 'Input', params: { shape: arr([4]) }, metadata: {} },
-      lin: { type: 'Linear', params: { weight: arr(Array.from({ length: 16 }, (_, i) => (i % 5) / 10), [4, 4]) }, metadata: {} },
-      lif: { type: 'LIF', params: { tau: arr([0.02, 0.02, 0.02, 0.02]), r: arr([1, 1, 1, 1]), v_leak: arr([0, 0, 0, 0]), v_threshold: arr([1, 1, 1, 1]), v_reset: arr([0, 0, 0, 0]) }, metadata: {} },
+      lin: {
+        type: 'Linear',
+        params: {
+          weight: arr(
+            Array.from({ length: 16 }, (_, i) => (i % 5) / 10),
+            [4, 4],
+          ),
+        },
+        metadata: {},
+      },
+      lif: {
+        type: 'LIF',
+        params: {
+          tau: arr([0.02, 0.02, 0.02, 0.02]),
+          r: arr([1, 1, 1, 1]),
+          v_leak: arr([0, 0, 0, 0]),
+          v_threshold: arr([1, 1, 1, 1]),
+          v_reset: arr([0, 0, 0, 0]),
+        },
+        metadata: {},
+      },
       output: { type: 'Output', params: { shape: arr([4]) }, metadata: {} },
     },
   };
@@ -77,7 +170,7 @@ function validGraph(): NirGraph {
 describe('fuzz: NIR import', () => {
   afterAll(() => flushTallies('fuzz-nir'));
 
-  it('random NIR graphs: only the importer\'s errors, each within the bound, no non-finite value in an accepted circuit', () => {
+  it("random NIR graphs: only the importer's errors, each within the bound, no non-finite value in an accepted circuit", () => {
     fc.assert(
       fc.property(nirFile, fc.boolean(), (file, partial) => {
         const r = judge('nir-graph', () => nirToCircuit(file, { partial, fileName: 'fuzz.nir' }), isRefusal);
@@ -117,29 +210,40 @@ describe('fuzz: NIR import', () => {
 
     // Each input starts a reader thread (about 0.1 s, up to the 0.7 s bound): the campaign needs more time.
     const MUTATIONS = runs(12, 1000);
-    it('only the importer\'s errors, the read stopped at its bound, no non-finite value accepted', { timeout: Math.max(120_000, MUTATIONS * 1500) }, async () => {
-      const TIMEOUT = 700;
-      let n = 0;
-      await fc.assert(
-        fc.asyncProperty(fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 4 }), async (mutations) => {
-          const bytes = Buffer.from(base);
-          for (const [at, b] of mutations) bytes[at % bytes.length] = b;
-          const file = join(dir, `m${n++}.nir`);
-          writeFileSync(file, bytes);
-          const r = await judgeAsync('nir-file-mutation', () => importNir(file, `${file}.yaml`, { partial: true, read: { timeoutMs: TIMEOUT } }), isRefusal);
-          // The reader's bound plus starting and stopping its thread on a shared machine.
-          expect(r.ms).toBeLessThan(TIMEOUT + 2000);
-          if (!r.ok) {
-            expect(r.refused, String((r.error as Error)?.stack ?? r.error)).toBe(true);
-            expect((r.error as Error).message).toContain(file);
-            return;
-          }
-          const bad = hasNonFinite(r.value.doc) || nonFiniteQuantity(r.value.doc);
-          if (bad) countNonFinite('nir-file-mutation');
-          expect(bad, r.value.yaml).toBe(false);
-        }),
-        { numRuns: MUTATIONS },
-      );
-    });
+    it(
+      "only the importer's errors, the read stopped at its bound, no non-finite value accepted",
+      { timeout: Math.max(120_000, MUTATIONS * 1500) },
+      async () => {
+        const TIMEOUT = 700;
+        let n = 0;
+        await fc.assert(
+          fc.asyncProperty(
+            fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 4 }),
+            async (mutations) => {
+              const bytes = Buffer.from(base);
+              for (const [at, b] of mutations) bytes[at % bytes.length] = b;
+              const file = join(dir, `m${n++}.nir`);
+              writeFileSync(file, bytes);
+              const r = await judgeAsync(
+                'nir-file-mutation',
+                () => importNir(file, `${file}.yaml`, { partial: true, read: { timeoutMs: TIMEOUT } }),
+                isRefusal,
+              );
+              // The reader's bound plus starting and stopping its thread on a shared machine.
+              expect(r.ms).toBeLessThan(TIMEOUT + 2000);
+              if (!r.ok) {
+                expect(r.refused, String((r.error as Error)?.stack ?? r.error)).toBe(true);
+                expect((r.error as Error).message).toContain(file);
+                return;
+              }
+              const bad = hasNonFinite(r.value.doc) || nonFiniteQuantity(r.value.doc);
+              if (bad) countNonFinite('nir-file-mutation');
+              expect(bad, r.value.yaml).toBe(false);
+            },
+          ),
+          { numRuns: MUTATIONS },
+        );
+      },
+    );
   });
 });

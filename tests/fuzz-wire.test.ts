@@ -30,7 +30,19 @@ afterEach(() => {
 const isCodecError = (e: unknown) => e instanceof CodecError;
 const TEST_MSGS = { dir: join(ROOT, 'tests/fixtures/msgs/test_msgs'), package: 'test_msgs' };
 const TYPES = shippedTypes('jazzy');
-const TEST_TYPES = ['Arrays', 'BasicTypes', 'BoundedPlainSequences', 'BoundedSequences', 'Constants', 'Defaults', 'Empty', 'MultiNested', 'Nested', 'Strings', 'UnboundedSequences'].map((t) => `test_msgs/msg/${t}`);
+const TEST_TYPES = [
+  'Arrays',
+  'BasicTypes',
+  'BoundedPlainSequences',
+  'BoundedSequences',
+  'Constants',
+  'Defaults',
+  'Empty',
+  'MultiNested',
+  'Nested',
+  'Strings',
+  'UnboundedSequences',
+].map((t) => `test_msgs/msg/${t}`);
 
 interface Wire {
   type: string;
@@ -70,27 +82,51 @@ function messageArb(defs: MessageDefinition[]): fc.Arbitrary<Record<string, unkn
 
 function primitive(f: MessageDefinitionField): fc.Arbitrary<unknown> {
   switch (f.type) {
-    case 'bool': return fc.boolean();
-    case 'int8': return fc.integer({ min: -128, max: 127 });
-    case 'uint8': case 'byte': case 'char': return fc.integer({ min: 0, max: 255 });
-    case 'int16': return fc.integer({ min: -32768, max: 32767 });
-    case 'uint16': return fc.integer({ min: 0, max: 65535 });
-    case 'int32': return fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 });
-    case 'uint32': return fc.integer({ min: 0, max: 2 ** 32 - 1 });
-    case 'int64': return fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n });
-    case 'uint64': return fc.bigInt({ min: 0n, max: 2n ** 64n - 1n });
+    case 'bool':
+      return fc.boolean();
+    case 'int8':
+      return fc.integer({ min: -128, max: 127 });
+    case 'uint8':
+    case 'byte':
+    case 'char':
+      return fc.integer({ min: 0, max: 255 });
+    case 'int16':
+      return fc.integer({ min: -32768, max: 32767 });
+    case 'uint16':
+      return fc.integer({ min: 0, max: 65535 });
+    case 'int32':
+      return fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 });
+    case 'uint32':
+      return fc.integer({ min: 0, max: 2 ** 32 - 1 });
+    case 'int64':
+      return fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n });
+    case 'uint64':
+      return fc.bigInt({ min: 0n, max: 2n ** 64n - 1n });
     // Every float32 and float64, NaN and infinities included: decoding keeps them (the input check drops them).
-    case 'float32': return fc.float();
-    case 'float64': return fc.double();
-    case 'string': return f.upperBound !== undefined ? fc.string({ unit: 'grapheme-ascii', maxLength: f.upperBound }) : fc.string({ unit: 'grapheme', maxLength: 12 });
-    case 'time': case 'duration': return fc.record({ sec: fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), nanosec: fc.integer({ min: 0, max: 2 ** 32 - 1 }) });
-    default: throw new Error(`no generator for ${f.type}`);
+    case 'float32':
+      return fc.float();
+    case 'float64':
+      return fc.double();
+    case 'string':
+      return f.upperBound !== undefined
+        ? fc.string({ unit: 'grapheme-ascii', maxLength: f.upperBound })
+        : fc.string({ unit: 'grapheme', maxLength: 12 });
+    case 'time':
+    case 'duration':
+      return fc.record({ sec: fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), nanosec: fc.integer({ min: 0, max: 2 ** 32 - 1 }) });
+    default:
+      throw new Error(`no generator for ${f.type}`);
   }
+}
+
+/** A decoded numeric array: a typed array (not a DataView, which has no elements). */
+function isNumberArray(x: unknown): x is ArrayLike<number> {
+  return ArrayBuffer.isView(x) && !(x instanceof DataView);
 }
 
 /** Decoded numeric arrays are typed arrays; compare them as plain arrays. */
 function plain(x: unknown): unknown {
-  if (ArrayBuffer.isView(x)) return Array.from(x as unknown as ArrayLike<number>);
+  if (isNumberArray(x)) return Array.from(x);
   if (Array.isArray(x)) return x.map(plain);
   if (x && typeof x === 'object') return Object.fromEntries(Object.entries(x).map(([k, v]) => [k, plain(v)]));
   return x;
@@ -98,7 +134,7 @@ function plain(x: unknown): unknown {
 
 /** Elements and strings in a decoded message: each took at least one byte of the message. */
 function elements(x: unknown): number {
-  if (ArrayBuffer.isView(x)) return (x as unknown as ArrayLike<number>).length;
+  if (isNumberArray(x)) return x.length;
   if (Array.isArray(x)) return x.length + x.reduce((n: number, v) => n + elements(v), 0);
   if (x && typeof x === 'object') return Object.values(x).reduce((n: number, v) => n + elements(v), 0);
   return 0;
@@ -112,12 +148,20 @@ function bounded(bytes: Uint8Array, msg: Record<string, unknown>): void {
 // ---------------------------------------------------------------------------------------------------
 // Mutations of a valid encoding
 
-type Mutation = { kind: 'flip'; at: number; xor: number } | { kind: 'truncate'; at: number } | { kind: 'count'; at: number; value: number } | { kind: 'append'; bytes: Uint8Array };
+type Mutation =
+  | { kind: 'flip'; at: number; xor: number }
+  | { kind: 'truncate'; at: number }
+  | { kind: 'count'; at: number; value: number }
+  | { kind: 'append'; bytes: Uint8Array };
 const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
   fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), xor: fc.integer({ min: 1, max: 255 }) }),
   fc.record({ kind: fc.constant('truncate' as const), at: fc.nat() }),
   // Counts and lengths are uint32 at 4-byte boundaries: enlarge one to something the bytes cannot hold.
-  fc.record({ kind: fc.constant('count' as const), at: fc.nat(), value: fc.oneof(fc.constantFrom(2 ** 24, 2 ** 31, 2 ** 32 - 1, 0x7fffffff), fc.integer({ min: 0, max: 2 ** 32 - 1 })) }),
+  fc.record({
+    kind: fc.constant('count' as const),
+    at: fc.nat(),
+    value: fc.oneof(fc.constantFrom(2 ** 24, 2 ** 31, 2 ** 32 - 1, 0x7fffffff), fc.integer({ min: 0, max: 2 ** 32 - 1 })),
+  }),
   fc.record({ kind: fc.constant('append' as const), bytes: fc.uint8Array({ maxLength: 16 }) }),
 );
 
@@ -207,7 +251,9 @@ describe('CDR decoding of every shipped message type', () => {
 
   it('an enlarged count never costs an allocation: 2^24..2^32-1 elements are refused in milliseconds', () => {
     const huge = fc.constantFrom(2 ** 24, 2 ** 28, 2 ** 31, 2 ** 32 - 1);
-    const types = [...TYPES, ...TEST_TYPES].filter((t) => wire(t).defs[0].definitions.some((f) => f.isArray && f.arrayLength === undefined));
+    const types = [...TYPES, ...TEST_TYPES].filter((t) =>
+      wire(t).defs[0].definitions.some((f) => f.isArray && f.arrayLength === undefined),
+    );
     const before = process.memoryUsage();
     let slowest = 0;
     for (const type of types) {
@@ -242,7 +288,11 @@ describe('CDR decoding of every shipped message type', () => {
         expect(r.ok).toBe(true);
         if (!r.ok) return;
         const ranges = Array.from(r.value.ranges as Float32Array);
-        ranges.forEach((x, k) => expect(Object.is(x, v.getFloat32(at + 4 * k, true)) || (Number.isNaN(x) && Number.isNaN(v.getFloat32(at + 4 * k, true)))).toBe(true));
+        ranges.forEach((x, k) =>
+          expect(Object.is(x, v.getFloat32(at + 4 * k, true)) || (Number.isNaN(x) && Number.isNaN(v.getFloat32(at + 4 * k, true)))).toBe(
+            true,
+          ),
+        );
         // And through a field path: the same numbers (the input check below decides what reaches the engine).
         const got = compileFieldPath('ranges[0:4]', wire('sensor_msgs/msg/LaserScan').defs).get(codec.decode(b)) as number[];
         got.forEach((x, k) => expect(Object.is(x, ranges[k]) || (Number.isNaN(x) && Number.isNaN(ranges[k]))).toBe(true));
@@ -255,16 +305,45 @@ describe('CDR decoding of every shipped message type', () => {
 describe("the bridge's input check on decoded readings", () => {
   it('NaN never reaches the engine; infinities saturate to the valid bounds; everything dropped is counted', async () => {
     const transport = new MemoryTransport();
-    const engine = new Engine(loadFlat(libraryCircuit('braitenberg/braitenberg'))) as unknown as Engine<Backend>;
+    const engine = new Engine<Backend>(loadFlat(libraryCircuit('braitenberg/braitenberg')));
     const proximity = { kind: 'current' as const, min: 2, max: 0.2, currentMax: 1 };
     const bridge = new Bridge(engine, transport, {
       tickHz: 200,
       watchdogMs: 100,
       inputs: [
-        { input: 'range_left', topic: '/scan', type: 'sensor_msgs/msg/LaserScan', path: 'ranges[0:4]', encoder: proximity, timeoutMs: 200, valid: [0, 30] },
-        { input: 'range_right', topic: '/scan', type: 'sensor_msgs/msg/LaserScan', path: 'ranges[4:8]', encoder: proximity, timeoutMs: 200 },
+        {
+          input: 'range_left',
+          topic: '/scan',
+          type: 'sensor_msgs/msg/LaserScan',
+          path: 'ranges[0:4]',
+          encoder: proximity,
+          timeoutMs: 200,
+          valid: [0, 30],
+        },
+        {
+          input: 'range_right',
+          topic: '/scan',
+          type: 'sensor_msgs/msg/LaserScan',
+          path: 'ranges[4:8]',
+          encoder: proximity,
+          timeoutMs: 200,
+        },
       ],
-      outputs: [{ name: 'cmd', topic: '/cmd_vel', type: 'geometry_msgs/msg/Twist', rateHz: 50, values: [{ path: 'linear.x', terms: [{ population: 'motor_left', decoder: { kind: 'rate', tau: 100, rateMax: 100, min: 0, max: 1 }, weight: 1 }], limits: { min: 0, max: 0.5 } }] }],
+      outputs: [
+        {
+          name: 'cmd',
+          topic: '/cmd_vel',
+          type: 'geometry_msgs/msg/Twist',
+          rateHz: 50,
+          values: [
+            {
+              path: 'linear.x',
+              terms: [{ population: 'motor_left', decoder: { kind: 'rate', tau: 100, rateMax: 100, min: 0, max: 1 }, weight: 1 }],
+              limits: { min: 0, max: 0.5 },
+            },
+          ],
+        },
+      ],
     });
     const codec = createCodec('sensor_msgs/msg/LaserScan');
     const pub = transport.advertise('/scan', 'sensor_msgs/msg/LaserScan', { ...SENSOR_QOS, reliability: 'reliable' });
@@ -275,7 +354,11 @@ describe("the bridge's input check on decoded readings", () => {
       await fc.assert(
         fc.asyncProperty(fc.array(reading, { minLength: 8, maxLength: 8 }), async (ranges) => {
           const before = { ...bridge.stats };
-          judge('bridge: input check', () => pub.publish(codec.encode({ ...codec.zero(), ranges })), () => false);
+          judge(
+            'bridge: input check',
+            () => pub.publish(codec.encode({ ...codec.zero(), ranges })),
+            () => false,
+          );
           await flush();
           await flush();
           const f32 = ranges.map((x) => Math.fround(x));
@@ -310,10 +393,24 @@ const FRAMINGS: FramingSpec[] = [
   { kind: 'cobs', maxLength: 16 },
 ];
 const INPUTS: Record<FramingSpec['kind'], InputField[]> = {
-  lines: [{ name: 'r', regex: 'v=(\\S+)' }, { name: 'k', key: 'k' }, { name: 'c', column: 1 }],
-  json: [{ name: 'p', path: 'a.b' }, { name: 'q', path: 'v[1]' }, { name: 'len', path: 'a.length' }],
-  binary: [{ name: 'f', offset: 0, type: 'f32le' }, { name: 'i', offset: 4, type: 'i16be' }],
-  slip: [{ name: 'f', offset: 0, type: 'f64be' }, { name: 'u', offset: 8, type: 'u32le' }],
+  lines: [
+    { name: 'r', regex: 'v=(\\S+)' },
+    { name: 'k', key: 'k' },
+    { name: 'c', column: 1 },
+  ],
+  json: [
+    { name: 'p', path: 'a.b' },
+    { name: 'q', path: 'v[1]' },
+    { name: 'len', path: 'a.length' },
+  ],
+  binary: [
+    { name: 'f', offset: 0, type: 'f32le' },
+    { name: 'i', offset: 4, type: 'i16be' },
+  ],
+  slip: [
+    { name: 'f', offset: 0, type: 'f64be' },
+    { name: 'u', offset: 8, type: 'u32le' },
+  ],
   cobs: [{ name: 'f', offset: 2, type: 'f32be' }],
 };
 
@@ -322,15 +419,33 @@ function streamArb(spec: FramingSpec): fc.Arbitrary<Uint8Array> {
   const special = fc.constantFrom(0x0a, 0x0d, 0x00, 0xc0, 0xdb, 0xdc, 0xdd, 0xaa, 0x7b, 0x7d, 0x3a, 0x2c, 0x3d);
   const enc = new TextEncoder();
   const valid: fc.Arbitrary<Uint8Array> =
-    spec.kind === 'lines' ? fc.constantFrom('v=1.5 k:2,3\n', 'v=nan\n', 'v=1e999,k=-0\n').map((s) => enc.encode(s))
-    : spec.kind === 'json' ? fc.constantFrom('{"a":{"b":1e308},"v":[0,2]}\n', '{"a":{"b":"x"},"v":{}}\n', '{"__proto__":{"polluted":1},"a":"s"}\n', '[1,2]\n').map((s) => enc.encode(s))
-    : fc.uint8Array({ minLength: spec.kind === 'binary' ? 6 : 0, maxLength: spec.kind === 'binary' ? 6 : 16 }).map((p) => encodeFrame(spec, p));
-  return fc.array(fc.oneof(fc.uint8Array({ maxLength: 24 }), special.map((b) => Uint8Array.of(b)), valid), { maxLength: 24 }).map((parts) => {
-    const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-    let o = 0;
-    for (const p of parts) (out.set(p, o), (o += p.length));
-    return out;
-  });
+    spec.kind === 'lines'
+      ? fc.constantFrom('v=1.5 k:2,3\n', 'v=nan\n', 'v=1e999,k=-0\n').map((s) => enc.encode(s))
+      : spec.kind === 'json'
+        ? fc
+            .constantFrom('{"a":{"b":1e308},"v":[0,2]}\n', '{"a":{"b":"x"},"v":{}}\n', '{"__proto__":{"polluted":1},"a":"s"}\n', '[1,2]\n')
+            .map((s) => enc.encode(s))
+        : fc
+            .uint8Array({ minLength: spec.kind === 'binary' ? 6 : 0, maxLength: spec.kind === 'binary' ? 6 : 16 })
+            .map((p) => encodeFrame(spec, p));
+  return fc
+    .array(
+      fc.oneof(
+        fc.uint8Array({ maxLength: 24 }),
+        special.map((b) => Uint8Array.of(b)),
+        valid,
+      ),
+      { maxLength: 24 },
+    )
+    .map((parts) => {
+      const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+      let o = 0;
+      for (const p of parts) {
+        out.set(p, o);
+        o += p.length;
+      }
+      return out;
+    });
 }
 
 function run(spec: FramingSpec, data: Uint8Array, cuts: number[]): { frames: unknown[]; garbled: number } {
@@ -350,7 +465,11 @@ describe('serial framers on random byte streams split anywhere', () => {
       const readers = INPUTS[spec.kind].map((f) => compileInput(f, spec));
       fc.assert(
         fc.property(streamArb(spec), fc.array(fc.nat(), { maxLength: 6 }), (data, cuts) => {
-          const r = judge(`serial: ${spec.kind}`, () => run(spec, data, cuts), () => false);
+          const r = judge(
+            `serial: ${spec.kind}`,
+            () => run(spec, data, cuts),
+            () => false,
+          );
           expect(r.ok, String(!r.ok && r.error)).toBe(true);
           if (!r.ok) return;
           // Chunking is the serial port's business, not the device's: the same frames and counts.
@@ -379,17 +498,68 @@ describe('serial framers on random byte streams split anywhere', () => {
 // ---------------------------------------------------------------------------------------------------
 // Field paths from random strings
 
-const pathPieces = ['ranges', 'header', 'stamp', 'sec', 'angle_min', 'a', 'b', '0', '.', '[', ']', ':', '-', '1', '360', '99999999', '__proto__', 'constructor', 'prototype', 'toString', ' ', 'é'];
+const pathPieces = [
+  'ranges',
+  'header',
+  'stamp',
+  'sec',
+  'angle_min',
+  'a',
+  'b',
+  '0',
+  '.',
+  '[',
+  ']',
+  ':',
+  '-',
+  '1',
+  '360',
+  '99999999',
+  '__proto__',
+  'constructor',
+  'prototype',
+  'toString',
+  ' ',
+  'é',
+];
 const index = fc.oneof(fc.integer({ min: -400, max: 400 }), fc.constantFrom(0, -1, 360, 2 ** 20, 2 ** 20 + 1, 1e21)).map(String);
 const bracket = fc.oneof(
   index.map((i) => `[${i}]`),
-  fc.tuple(fc.option(index, { nil: '' }), fc.option(index, { nil: '' }), fc.option(fc.nat({ max: 4 }).map(String), { nil: undefined })).map(([a, b, c]) => `[${a}:${b}${c === undefined ? '' : `:${c}`}]`),
+  fc
+    .tuple(fc.option(index, { nil: '' }), fc.option(index, { nil: '' }), fc.option(fc.nat({ max: 4 }).map(String), { nil: undefined }))
+    .map(([a, b, c]) => `[${a}:${b}${c === undefined ? '' : `:${c}`}]`),
 );
-const name = fc.constantFrom('ranges', 'intensities', 'header', 'stamp', 'sec', 'nanosec', 'frame_id', 'angle_min', 'range_max', 'x', '__proto__', 'constructor', 'prototype', 'toString', 'length');
+const name = fc.constantFrom(
+  'ranges',
+  'intensities',
+  'header',
+  'stamp',
+  'sec',
+  'nanosec',
+  'frame_id',
+  'angle_min',
+  'range_max',
+  'x',
+  '__proto__',
+  'constructor',
+  'prototype',
+  'toString',
+  'length',
+);
 /** Paths that look like paths (names, indices, slices), and random strings. */
 const pathArb = fc.oneof(
-  { arbitrary: fc.array(fc.oneof(name, bracket), { minLength: 1, maxLength: 4 }).map((parts) => parts.reduce((t, p, k) => (k > 0 && !p.startsWith('[') ? `${t}.${p}` : t + p), '')), weight: 6 },
-  { arbitrary: fc.tuple(fc.constantFrom('ranges', 'intensities', 'header.stamp', 'range_max'), fc.option(bracket, { nil: '' })).map(([a, b]) => a + b), weight: 4 },
+  {
+    arbitrary: fc
+      .array(fc.oneof(name, bracket), { minLength: 1, maxLength: 4 })
+      .map((parts) => parts.reduce((t, p, k) => (k > 0 && !p.startsWith('[') ? `${t}.${p}` : t + p), '')),
+    weight: 6,
+  },
+  {
+    arbitrary: fc
+      .tuple(fc.constantFrom('ranges', 'intensities', 'header.stamp', 'range_max'), fc.option(bracket, { nil: '' }))
+      .map(([a, b]) => a + b),
+    weight: 4,
+  },
   { arbitrary: fc.array(fc.constantFrom(...pathPieces), { maxLength: 10 }).map((a) => a.join('')), weight: 2 },
   { arbitrary: fc.string({ maxLength: 24 }), weight: 1 },
 );
@@ -402,14 +572,25 @@ describe('field paths from random strings', () => {
     const scan = codec.decode(codec.encode({ ...codec.zero(), ranges: [1, 2, 3] }));
     fc.assert(
       fc.property(pathArb, (text) => {
-        const r = judge('paths: ros', () => compileFieldPath(text, defs), (e) => e instanceof FieldPathError);
+        const r = judge(
+          'paths: ros',
+          () => compileFieldPath(text, defs),
+          (e) => e instanceof FieldPathError,
+        );
         if (!r.ok) {
           expect(r.refused, `${JSON.stringify(text)}: ${String(r.error)}`).toBe(true);
           expect(String(r.error)).toContain(`field path "${text}"`);
           return;
         }
-        expect(segments(text).some((s) => FORBIDDEN_SEGMENTS.has(s)), text).toBe(false);
-        const got = judge('paths: ros read', () => r.value.get(scan), (e) => e instanceof FieldPathError);
+        expect(
+          segments(text).some((s) => FORBIDDEN_SEGMENTS.has(s)),
+          text,
+        ).toBe(false);
+        const got = judge(
+          'paths: ros read',
+          () => r.value.get(scan),
+          (e) => e instanceof FieldPathError,
+        );
         if (got.ok) expect(typeof got.value === 'number' || Array.isArray(got.value)).toBe(true);
         else expect(got.refused, String(got.error)).toBe(true);
       }),
@@ -422,12 +603,24 @@ describe('field paths from random strings', () => {
     fc.assert(
       fc.property(fc.uniqueArray(pathArb, { minLength: 1, maxLength: 3 }), fc.double(), (texts, v) => {
         for (const t of texts) {
-          const r = judge('paths: serial', () => parsePath(t), (e) => e instanceof FieldError);
-          if (r.ok) expect(r.value.some((s) => typeof s === 'string' && FORBIDDEN_SEGMENTS.has(s)), t).toBe(false);
+          const r = judge(
+            'paths: serial',
+            () => parsePath(t),
+            (e) => e instanceof FieldError,
+          );
+          if (r.ok)
+            expect(
+              r.value.some((s) => typeof s === 'string' && FORBIDDEN_SEGMENTS.has(s)),
+              t,
+            ).toBe(false);
           else expect(r.refused, `${JSON.stringify(t)}: ${String(r.error)}`).toBe(true);
         }
         const json = Object.fromEntries(texts.map((t, k) => [`f${k}`, t]));
-        const out = judge('paths: serial output', () => compileOutput({ json }, { kind: 'json' }), (e) => e instanceof FieldError);
+        const out = judge(
+          'paths: serial output',
+          () => compileOutput({ json }, { kind: 'json' }),
+          (e) => e instanceof FieldError,
+        );
         if (out.ok) {
           const sent = JSON.parse(JSON.stringify(out.value.build(Object.fromEntries(texts.map((_, k) => [`f${k}`, v])))));
           expect(typeof sent).toBe('object');

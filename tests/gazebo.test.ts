@@ -30,7 +30,11 @@ beforeAll(() => {
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 function py(script: string, args: string[] = [], input?: string): string {
-  const r = spawnSync('python3', ['-c', script, ...args], { input, encoding: 'utf8', env: { ...process.env, PYTHONPYCACHEPREFIX: join(tmp, 'pycache') } });
+  const r = spawnSync('python3', ['-c', script, ...args], {
+    input,
+    encoding: 'utf8',
+    env: { ...process.env, PYTHONPYCACHEPREFIX: join(tmp, 'pycache') },
+  });
   if (r.status !== 0) throw new Error(`python3 failed: ${r.stderr}`);
   return r.stdout;
 }
@@ -120,7 +124,13 @@ function expectVisualsMatch(link: X) {
 describe.runIf(python)('arenaToSdf', () => {
   const arenas = BUILTIN.map((name) => findArena(name));
   const posed = resolveArena({ name: 'posed', size: 4, start: { x: 0.5, y: -0.3, yaw: 1 } });
-  beforeAll(() => preparse(...[...arenas, posed].map((a) => arenaToSdf(a)), ...arenas.map((a) => arenaToMjcf(a)), ...BUILTIN.map((n) => readFileSync(join(WORLDS, `${n}.sdf`), 'utf8'))));
+  beforeAll(() =>
+    preparse(
+      ...[...arenas, posed].map((a) => arenaToSdf(a)),
+      ...arenas.map((a) => arenaToMjcf(a)),
+      ...BUILTIN.map((n) => readFileSync(join(WORLDS, `${n}.sdf`), 'utf8')),
+    ),
+  );
 
   it('gives a well-formed SDF 1.9 world with the physics and world systems gz sim 8 needs', () => {
     expect(BUILTIN).toEqual(expect.arrayContaining(['default', 'cluttered']));
@@ -133,10 +143,22 @@ describe.runIf(python)('arenaToSdf', () => {
       expect(num(world, 'physics/real_time_factor')).toBe(1);
       const plugins = Object.fromEntries(kids(world, 'plugin').map((p) => [p.attrs.filename, p]));
       for (const [file, name] of Object.entries(WORLD_SYSTEMS)) expect(plugins[file]?.attrs.name, file).toBe(name);
-      expect(Object.keys(WORLD_SYSTEMS)).toEqual(expect.arrayContaining(['gz-sim-physics-system', 'gz-sim-user-commands-system', 'gz-sim-scene-broadcaster-system', 'gz-sim-sensors-system', 'gz-sim-imu-system']));
+      expect(Object.keys(WORLD_SYSTEMS)).toEqual(
+        expect.arrayContaining([
+          'gz-sim-physics-system',
+          'gz-sim-user-commands-system',
+          'gz-sim-scene-broadcaster-system',
+          'gz-sim-sensors-system',
+          'gz-sim-imu-system',
+        ]),
+      );
       expect(at(plugins['gz-sim-sensors-system'], 'render_engine').text).toBe('ogre2');
       // A ground plane, a light, the arena and the robot.
-      expect(kids(world, 'model').map((m) => m.attrs.name).sort()).toEqual([SDF_NAMES.arena, SDF_NAMES.robot, SDF_NAMES.ground].sort());
+      expect(
+        kids(world, 'model')
+          .map((m) => m.attrs.name)
+          .sort(),
+      ).toEqual([SDF_NAMES.arena, SDF_NAMES.robot, SDF_NAMES.ground].sort());
       expect(at(one(one(world, 'model', SDF_NAMES.ground), 'link'), 'collision/geometry/plane/normal').text).toBe('0 0 1');
       expect(kids(world, 'light')).toHaveLength(1);
       expect(at(one(world, 'model', SDF_NAMES.arena), 'static').text).toBe('true');
@@ -186,7 +208,10 @@ describe.runIf(python)('arenaToSdf', () => {
       expect(kids(base, 'pose')).toHaveLength(0);
       expect(num(base, 'inertial/mass')).toBe(ROBOT.mass);
       close(shapeOf(one(base, 'collision', 'chassis')).values, [ROBOT.bodyRadius, ROBOT.bodyTop - ROBOT.bodyBottom], 'chassis');
-      for (const [side, y] of [['left', ROBOT.wheelSeparation / 2], ['right', -ROBOT.wheelSeparation / 2]] as const) {
+      for (const [side, y] of [
+        ['left', ROBOT.wheelSeparation / 2],
+        ['right', -ROBOT.wheelSeparation / 2],
+      ] as const) {
         const wheel = link(`${side}_wheel`);
         // On the floor, ±separation/2 to the side, its axis along y.
         close(nums(at(wheel, 'pose').text), [0, y, ROBOT.wheelRadius, -Math.PI / 2, 0, 0], `${side} wheel pose`);
@@ -204,7 +229,12 @@ describe.runIf(python)('arenaToSdf', () => {
       const drive = one(robot, 'plugin');
       expect(drive.attrs).toEqual({ filename: 'gz-sim-diff-drive-system', name: 'gz::sim::systems::DiffDrive' });
       const p = Object.fromEntries(drive.children.map((c) => [c.tag, c.text]));
-      expect(p).toMatchObject({ left_joint: SDF_NAMES.leftJoint, right_joint: SDF_NAMES.rightJoint, frame_id: FRAMES.odom, child_frame_id: FRAMES.base });
+      expect(p).toMatchObject({
+        left_joint: SDF_NAMES.leftJoint,
+        right_joint: SDF_NAMES.rightJoint,
+        frame_id: FRAMES.odom,
+        child_frame_id: FRAMES.base,
+      });
       expect(Number(p.wheel_separation)).toBe(ROBOT.wheelSeparation);
       expect(Number(p.wheel_radius)).toBe(ROBOT.wheelRadius);
       expect(Number(p.odom_publish_frequency)).toBe(50);
@@ -230,7 +260,11 @@ describe.runIf(python)('arenaToSdf', () => {
       expect(num(h, 'samples')).toBe(360);
       close([num(h, 'min_angle'), num(h, 'max_angle')], [DEFAULT_LIDAR.angleMin, DEFAULT_LIDAR.angleMax], 'lidar angles');
       expect(num(lidar, 'lidar/scan/vertical/samples')).toBe(1);
-      close([num(lidar, 'lidar/range/min'), num(lidar, 'lidar/range/max')], [DEFAULT_LIDAR.rangeMin, DEFAULT_LIDAR.rangeMax], 'lidar range');
+      close(
+        [num(lidar, 'lidar/range/min'), num(lidar, 'lidar/range/max')],
+        [DEFAULT_LIDAR.rangeMin, DEFAULT_LIDAR.rangeMax],
+        'lidar range',
+      );
       expect(kids(at(lidar, 'lidar'), 'noise')).toHaveLength(DEFAULT_LIDAR.noiseStddev > 0 ? 1 : 0);
 
       // The IMU: 100 Hz on imu_link at the built-in IMU's height.
@@ -247,7 +281,8 @@ describe.runIf(python)('arenaToSdf', () => {
       for (const l of kids(robot, 'link')) expect(num(l, 'inertial/mass'), l.attrs.name).toBeGreaterThan(0);
       // Joints connect links that exist, all to base_link.
       const links = kids(robot, 'link').map((l) => l.attrs.name);
-      for (const j of kids(robot, 'joint')) expect([at(j, 'parent').text, links.includes(at(j, 'child').text)], j.attrs.name).toEqual([FRAMES.base, true]);
+      for (const j of kids(robot, 'joint'))
+        expect([at(j, 'parent').text, links.includes(at(j, 'child').text)], j.attrs.name).toEqual([FRAMES.base, true]);
     }
   });
 
@@ -277,18 +312,25 @@ describe.runIf(python)('committed Gazebo worlds', () => {
       for (const f of readdirSync(WORLDS)) if (f.endsWith('.sdf')) rmSync(join(WORLDS, f));
       for (const name of BUILTIN) writeFileSync(join(WORLDS, `${name}.sdf`), builtinWorldSdf(name));
     }
-    expect(readdirSync(WORLDS).filter((f) => f.endsWith('.sdf')).sort()).toEqual(BUILTIN.map((n) => `${n}.sdf`));
+    expect(
+      readdirSync(WORLDS)
+        .filter((f) => f.endsWith('.sdf'))
+        .sort(),
+    ).toEqual(BUILTIN.map((n) => `${n}.sdf`));
     for (const name of BUILTIN) {
       const text = readFileSync(join(WORLDS, `${name}.sdf`), 'utf8');
       expect(text, `${name}.sdf is stale: FLUX_UPDATE_WORLDS=1 npx vitest run tests/gazebo.test.ts`).toBe(builtinWorldSdf(name));
       expect(text.split('\n')[1]).toContain(`from examples/arenas/${name}.yaml; do not edit`);
     }
     // Installed where the launch file looks (share/flux_ros/worlds).
-    expect(readFileSync(join(PKG, 'CMakeLists.txt'), 'utf8')).toMatch(/^install\(DIRECTORY worlds DESTINATION share\/\$\{PROJECT_NAME\}\)$/m);
+    expect(readFileSync(join(PKG, 'CMakeLists.txt'), 'utf8')).toMatch(
+      /^install\(DIRECTORY worlds DESTINATION share\/\$\{PROJECT_NAME\}\)$/m,
+    );
   });
 });
 
-// Launch files compiled (as py_compile does, without writing bytecode) and read with ast: for each, every DeclareLaunchArgument, SetLaunchConfiguration, Node and
+// Launch files compiled (as py_compile does, without writing bytecode) and read with ast: for each,
+// every DeclareLaunchArgument, SetLaunchConfiguration, Node and
 // IncludeLaunchDescription call, its arguments rendered as JSON (a LaunchConfiguration as {var},
 // any other call as {call, args, ...keywords}, `{...}.items()` as the dict).
 const DESCRIBE_LAUNCH = String.raw`
@@ -353,7 +395,9 @@ describe.runIf(python)('gazebo_diffdrive.launch.py', () => {
   beforeAll(() => {
     let flux: LaunchInfo;
     [info, flux] = JSON.parse(py(DESCRIBE_LAUNCH, [LAUNCH, join(PKG, 'launch/flux.launch.py')])) as LaunchInfo[];
-    fluxArgs = Object.fromEntries(flux.calls.filter((c) => c.call === 'DeclareLaunchArgument').map((c) => [c.args[0] as string, c.default_value]));
+    fluxArgs = Object.fromEntries(
+      flux.calls.filter((c) => c.call === 'DeclareLaunchArgument').map((c) => [c.args[0] as string, c.default_value]),
+    );
   });
   const calls = (kind: string) => info.calls.filter((c) => c.call === kind);
   const declared = () => Object.fromEntries(calls('DeclareLaunchArgument').map((c) => [c.args[0] as string, c.default_value]));
@@ -376,7 +420,9 @@ describe.runIf(python)('gazebo_diffdrive.launch.py', () => {
   });
 
   it('starts gz sim -r on the world through ros_gz_sim, with -s when headless', () => {
-    const gz = calls('IncludeLaunchDescription').filter((c) => evaluate((c.args[0] as Call).args[0], {}) === '$(share ros_gz_sim)/launch/gz_sim.launch.py');
+    const gz = calls('IncludeLaunchDescription').filter(
+      (c) => evaluate((c.args[0] as Call).args[0], {}) === '$(share ros_gz_sim)/launch/gz_sim.launch.py',
+    );
     expect(gz).toHaveLength(1);
     expect((gz[0].args[0] as Call).call).toBe('PythonLaunchDescriptionSource');
     const la = gz[0].launch_arguments as Record<string, V>;
@@ -414,15 +460,33 @@ describe.runIf(python)('gazebo_diffdrive.launch.py', () => {
     const world = xml(readFileSync(join(WORLDS, 'default.sdf'), 'utf8'));
     const robot = one(one(world, 'world'), 'model', SDF_NAMES.robot);
     const drive = one(robot, 'plugin');
-    const gzTopics = [at(drive, 'topic').text, at(drive, 'odom_topic').text, at(one(one(robot, 'link', FRAMES.lidar), 'sensor'), 'topic').text, at(one(one(robot, 'link', FRAMES.imu), 'sensor'), 'topic').text];
-    expect(gzTopics.map((t) => `/${t}`).sort()).toEqual(mappings.filter((m) => m.topic !== TOPICS.clock).map((m) => m.topic).sort());
+    const gzTopics = [
+      at(drive, 'topic').text,
+      at(drive, 'odom_topic').text,
+      at(one(one(robot, 'link', FRAMES.lidar), 'sensor'), 'topic').text,
+      at(one(one(robot, 'link', FRAMES.imu), 'sensor'), 'topic').text,
+    ];
+    expect(gzTopics.map((t) => `/${t}`).sort()).toEqual(
+      mappings
+        .filter((m) => m.topic !== TOPICS.clock)
+        .map((m) => m.topic)
+        .sort(),
+    );
   });
 
   it('includes flux.launch.py with use_sim_time true, a plain Twist, and the bridge, circuit and backend arguments', () => {
-    const flux = calls('IncludeLaunchDescription').filter((c) => evaluate((c.args[0] as Call).args[0], {}) === '$(share flux_ros)/launch/flux.launch.py');
+    const flux = calls('IncludeLaunchDescription').filter(
+      (c) => evaluate((c.args[0] as Call).args[0], {}) === '$(share flux_ros)/launch/flux.launch.py',
+    );
     expect(flux).toHaveLength(1);
     const la = flux[0].launch_arguments as Record<string, V>;
-    expect(la).toEqual({ bridge: { var: 'bridge' }, circuit: { var: 'circuit' }, backend: { var: 'backend' }, use_sim_time: 'true', stamped: 'false' });
+    expect(la).toEqual({
+      bridge: { var: 'bridge' },
+      circuit: { var: 'circuit' },
+      backend: { var: 'backend' },
+      use_sim_time: 'true',
+      stamped: 'false',
+    });
     // Each is an argument flux.launch.py declares.
     for (const name of Object.keys(la)) expect(Object.keys(fluxArgs), name).toContain(name);
   });

@@ -70,7 +70,16 @@ function bridgeWith(device: Device): Bridge {
     devices: new Map([['robot', device]]),
     onError: () => undefined,
     inputs: [],
-    outputs: [{ name: 'drive', device: 'robot', topic: '', type: '', rateHz: 20, values: [{ path: 'v', terms: [{ population: 'motor_left', decoder: rate }], limits: { min: 0, max: 1, safe: 0 } }] }],
+    outputs: [
+      {
+        name: 'drive',
+        device: 'robot',
+        topic: '',
+        type: '',
+        rateHz: 20,
+        values: [{ path: 'v', terms: [{ population: 'motor_left', decoder: rate }], limits: { min: 0, max: 1, safe: 0 } }],
+      },
+    ],
   });
   cleanups.push(() => bridge.stop());
   return bridge;
@@ -110,7 +119,9 @@ describe('the guard thread', () => {
     await bridge.stop();
     // Kept: the frames' rate over real time (one per output period, with nothing else running) is the point.
     await sleep(300);
-    const during = readFileSync(file.path, 'utf8').split('\n').filter((l) => l === 'SAFE 0').length;
+    const during = readFileSync(file.path, 'utf8')
+      .split('\n')
+      .filter((l) => l === 'SAFE 0').length;
     expect(during, 'about one frame per 50 ms').toBeGreaterThanOrEqual(3);
     await held!.close();
     const closed = readFileSync(file.path, 'utf8').length;
@@ -123,7 +134,10 @@ describe('the guard thread', () => {
     const a = tempFile();
     const b = tempFile();
     const st = fstatSync(b.fd);
-    const guard = new SafetyGuard({ deadlineMs: 20, channels: [{ kind: 'fd', name: 'x', fd: a.fd, dev: st.dev, ino: st.ino, bytes: Buffer.from('SAFE\n'), periodMs: 10 }] });
+    const guard = new SafetyGuard({
+      deadlineMs: 20,
+      channels: [{ kind: 'fd', name: 'x', fd: a.fd, dev: st.dev, ino: st.ino, bytes: Buffer.from('SAFE\n'), periodMs: 10 }],
+    });
     cleanups.push(() => guard.close());
     await guard.ready;
     guard.hold();
@@ -134,48 +148,66 @@ describe('the guard thread', () => {
     expect(readFileSync(a.path, 'utf8')).toBe('');
   });
 
-  it.runIf(!noDds || process.env.CI === 'true')('holds an extension output node\'s safe value too (a ros_topic_out with `safe` on DDS)', async () => {
-    expect(noDds).toBeNull();
-    useCycloneUriInThisProcess();
-    const domain = ddsTestDomain('dds-guard');
-    const dir = mkdtempSync(join(tmpdir(), 'flux-guard-ext-'));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    const file = join(dir, 'bridge.yaml');
-    writeFileSync(file, [
-      `circuit: ${libraryCircuit('braitenberg/braitenberg')}`,
-      'tick: 500 Hz',
-      'watchdog: 50 ms',
-      'extensions:',
-      '  nodes:',
-      '    aux: { type: ros_topic_out, options: { topic: /aux, type: std_msgs/msg/Float64, paths: [data], safe: [0.5] } }',
-    ].join('\n'));
-    const loaded = loadBridge(file);
-    const registry = await prepareExtensions(loaded);
-    const transport = DdsTransport.open({ domainId: domain, node: null });
-    const watcher = DdsTransport.open({ domainId: domain, node: null });
-    cleanups.push(() => watcher.close(), () => transport.close());
-    const seen: number[] = [];
-    const f64 = createCodec('std_msgs/msg/Float64');
-    watcher.subscribe('/aux', 'std_msgs/msg/Float64', { reliability: 'reliable', durability: 'volatile', depth: 100 }, (b) => seen.push((f64.decode(b) as { data: number }).data));
-    const engine = new Engine<Backend>(loadFlat(loaded.circuitFile));
-    const bridge = new Bridge(engine, transport, { ...loaded.config, onError: () => undefined, extensions: { registry, nodes: loaded.extensions.nodes, dir } });
-    cleanups.push(() => bridge.stop());
-    await bridge.prepare();
-    bridge.start();
-    await sleep(1500);
-    const before = seen.length;
-    freeze(500);
-    await sleep(100);
-    // The node itself sends its safe value once when the loop's own watchdog trips after the freeze;
-    // the guard thread sent it every 50 ms during it (about 9 times).
-    expect(seen.length - before).toBeGreaterThanOrEqual(5);
-    expect(seen.slice(before).every((x) => x === 0.5)).toBe(true);
-  });
+  it.runIf(!noDds || process.env.CI === 'true')(
+    "holds an extension output node's safe value too (a ros_topic_out with `safe` on DDS)",
+    async () => {
+      expect(noDds).toBeNull();
+      useCycloneUriInThisProcess();
+      const domain = ddsTestDomain('dds-guard');
+      const dir = mkdtempSync(join(tmpdir(), 'flux-guard-ext-'));
+      cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+      const file = join(dir, 'bridge.yaml');
+      writeFileSync(
+        file,
+        [
+          `circuit: ${libraryCircuit('braitenberg/braitenberg')}`,
+          'tick: 500 Hz',
+          'watchdog: 50 ms',
+          'extensions:',
+          '  nodes:',
+          '    aux: { type: ros_topic_out, options: { topic: /aux, type: std_msgs/msg/Float64, paths: [data], safe: [0.5] } }',
+        ].join('\n'),
+      );
+      const loaded = loadBridge(file);
+      const registry = await prepareExtensions(loaded);
+      const transport = DdsTransport.open({ domainId: domain, node: null });
+      const watcher = DdsTransport.open({ domainId: domain, node: null });
+      cleanups.push(
+        () => watcher.close(),
+        () => transport.close(),
+      );
+      const seen: number[] = [];
+      const f64 = createCodec('std_msgs/msg/Float64');
+      watcher.subscribe('/aux', 'std_msgs/msg/Float64', { reliability: 'reliable', durability: 'volatile', depth: 100 }, (b) =>
+        seen.push((f64.decode(b) as { data: number }).data),
+      );
+      const engine = new Engine<Backend>(loadFlat(loaded.circuitFile));
+      const bridge = new Bridge(engine, transport, {
+        ...loaded.config,
+        onError: () => undefined,
+        extensions: { registry, nodes: loaded.extensions.nodes, dir },
+      });
+      cleanups.push(() => bridge.stop());
+      await bridge.prepare();
+      bridge.start();
+      await sleep(1500);
+      const before = seen.length;
+      freeze(500);
+      await sleep(100);
+      // The node itself sends its safe value once when the loop's own watchdog trips after the freeze;
+      // the guard thread sent it every 50 ms during it (about 9 times).
+      expect(seen.length - before).toBeGreaterThanOrEqual(5);
+      expect(seen.slice(before).every((x) => x === 0.5)).toBe(true);
+    },
+  );
 
   it('emitNow (the last resort) writes every descriptor at once, from this thread', async () => {
     const a = tempFile();
     const st = fstatSync(a.fd);
-    const guard = new SafetyGuard({ deadlineMs: 1000, channels: [{ kind: 'fd', name: 'x', fd: a.fd, dev: st.dev, ino: st.ino, bytes: Buffer.from('SAFE\n'), periodMs: 10 }] });
+    const guard = new SafetyGuard({
+      deadlineMs: 1000,
+      channels: [{ kind: 'fd', name: 'x', fd: a.fd, dev: st.dev, ino: st.ino, bytes: Buffer.from('SAFE\n'), periodMs: 10 }],
+    });
     cleanups.push(() => guard.close());
     await guard.ready;
     guard.emitNow();

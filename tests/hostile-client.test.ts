@@ -23,8 +23,14 @@ const strict = process.env.CI === 'true';
 if (noDds && !strict) requires('dds', noDds);
 
 const dir = tempDir('flux-hostile-');
-writeFileSync(join(dir, 'circuit.yaml'), readFileSync(libraryCircuit('braitenberg/braitenberg'), 'utf8').replace('$schema: ../../schema/circuit.schema.json', ''));
-writeFileSync(join(dir, 'bridge.yaml'), readFileSync(example('bridges/braitenberg.yaml'), 'utf8').replace(/^circuit: .*$/m, 'circuit: ./circuit.yaml'));
+writeFileSync(
+  join(dir, 'circuit.yaml'),
+  readFileSync(libraryCircuit('braitenberg/braitenberg'), 'utf8').replace('$schema: ../../schema/circuit.schema.json', ''),
+);
+writeFileSync(
+  join(dir, 'bridge.yaml'),
+  readFileSync(example('bridges/braitenberg.yaml'), 'utf8').replace(/^circuit: .*$/m, 'circuit: ./circuit.yaml'),
+);
 const CIRCUIT_TEXT = readFileSync(join(dir, 'circuit.yaml'), 'utf8');
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -47,7 +53,31 @@ interface Status {
 
 describe('hostile clients against the running demo robot', () => {
   it('keeps ticking at its rate with bounded commands while malformed, hostile, slow and flooding clients hit its dashboard', async () => {
-    child = spawn(process.execPath, [join(ROOT, 'bin', 'flux.js'), 'run', join(dir, 'bridge.yaml'), '--sim', 'default', '--paced', '1', '--backend', 'cpu', '--threads', '1', '--status', '1', '--duration', '60s', '--plot', join(dir, 'trajectory.svg'), '--dashboard', '127.0.0.1:0'], { cwd: dir });
+    child = spawn(
+      process.execPath,
+      [
+        join(ROOT, 'bin', 'flux.js'),
+        'run',
+        join(dir, 'bridge.yaml'),
+        '--sim',
+        'default',
+        '--paced',
+        '1',
+        '--backend',
+        'cpu',
+        '--threads',
+        '1',
+        '--status',
+        '1',
+        '--duration',
+        '60s',
+        '--plot',
+        join(dir, 'trajectory.svg'),
+        '--dashboard',
+        '127.0.0.1:0',
+      ],
+      { cwd: dir },
+    );
     let out = '';
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
@@ -74,7 +104,9 @@ describe('hostile clients against the running demo robot', () => {
         const req = request({ host: '127.0.0.1', port, path: '/api/status', agent, headers: { 'X-Flux-Token': token } }, (res) => {
           let body = '';
           res.on('data', (d: Buffer) => (body += d.toString()));
-          res.on('end', () => (res.statusCode === 200 ? resolve(JSON.parse(body) as Status) : reject(new Error(`status ${res.statusCode}: ${body}`))));
+          res.on('end', () =>
+            res.statusCode === 200 ? resolve(JSON.parse(body) as Status) : reject(new Error(`status ${res.statusCode}: ${body}`)),
+          );
         });
         req.setTimeout(3000, () => req.destroy(new Error('the status request took over 3 s')));
         req.on('error', reject);
@@ -137,52 +169,94 @@ describe('hostile clients against the running demo robot', () => {
   // The robot watches from outside: a DDS robot (this process) feeds /scan and timestamps every
   // /cmd_vel while the attack runs. No moving command may be held longer than the watchdog plus one
   // output period: the next command (moving or safe) always comes within that.
-  it.runIf(!noDds || strict)('a DDS robot watching /cmd_vel from outside never sees a moving command held longer than the watchdog during the attack', async () => {
-    expect(noDds, 'the DDS addon is needed (.ci/run installs cyclonedds-dev)').toBeNull();
-    const DOMAIN = ddsTestDomain('dds-hostile');
-    useCycloneUriInThisProcess();
-    const robot = DdsTransport.open({ domainId: DOMAIN, node: null });
-    const twist = createCodec('geometry_msgs/msg/Twist');
-    const cmds: { at: number; moving: boolean }[] = [];
-    robot.subscribe('/cmd_vel', 'geometry_msgs/msg/Twist', DEFAULT_QOS, (b) => {
-      const m = twist.decode(b) as { linear: { x: number }; angular: { z: number } };
-      cmds.push({ at: performance.now(), moving: m.linear.x !== 0 || m.angular.z !== 0 });
-    });
-    const scanCodec = createCodec('sensor_msgs/msg/LaserScan');
-    const scan = scanCodec.encode({ header: { stamp: { sec: 0, nanosec: 0 }, frame_id: 'laser' }, angle_min: -Math.PI, angle_max: Math.PI, angle_increment: (2 * Math.PI) / 360, time_increment: 0, scan_time: 0.1, range_min: 0.1, range_max: 10, ranges: new Array(360).fill(5), intensities: [] });
-    const pub = robot.advertise('/scan', 'sensor_msgs/msg/LaserScan', SENSOR_QOS);
-    const feed = setInterval(() => pub.publish(scan), 20);
-    const proc = spawn(process.execPath, [join(ROOT, 'bin', 'flux.js'), 'run', join(dir, 'bridge.yaml'), '--dds', '--backend', 'cpu', '--threads', '1', '--status', '1', '--dashboard', '127.0.0.1:0'], { cwd: dir, env: { ...process.env, ROS_DOMAIN_ID: String(DOMAIN) } });
-    let out = '';
-    proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-    const own: Socket[] = [];
-    const ownWs: WebSocket[] = [];
-    try {
-      const deadline = performance.now() + 20_000;
-      let m: RegExpExecArray | null = null;
-      while (!(m = /flux: dashboard: http:\/\/127\.0\.0\.1:(\d+)\/\?token=([A-Za-z0-9_-]+)/.exec(out)) && performance.now() < deadline) await sleep(50);
-      expect(m, out).not.toBeNull();
-      await sleep(1500);
-      const from = performance.now();
-      const tally = await attack(Number(m![1]), m![2], 6000, own, ownWs);
-      const to = performance.now();
-      await sleep(300);
-      const during = cmds.filter((c) => c.at >= from && c.at <= to);
-      console.log(out.split('\n').filter((l) => /ticks|guard|stall/.test(l)).slice(-12).join('\n'));
-      expect(during.filter((c) => c.moving).length, 'the robot drove during the attack').toBeGreaterThan(10);
-      let held = 0;
-      for (let k = 0; k < cmds.length - 1; k++) if (cmds[k].moving && cmds[k].at >= from && cmds[k].at <= to) held = Math.max(held, cmds[k + 1].at - cmds[k].at);
-      console.log(`hostile clients vs a DDS robot: ${tally.sent} requests in ${tally.attackS.toFixed(1)} s, ${during.length} commands (${during.filter((c) => !c.moving).length} safe); longest a moving command was held: ${held.toFixed(0)} ms`);
-      // The watchdog (50 ms) plus one output period (50 Hz), plus scheduling on a loaded two-core machine.
-      expect(held).toBeLessThanOrEqual(50 + 20 + 30);
-      expect(proc.exitCode, out).toBeNull();
-    } finally {
-      for (const sock of own) sock.destroy();
-      for (const w of ownWs) w.terminate();
-      clearInterval(feed);
-      proc.kill('SIGKILL');
-      await robot.close();
-    }
-  }, 60_000);
+  it.runIf(!noDds || strict)(
+    'a DDS robot watching /cmd_vel from outside never sees a moving command held longer than the watchdog during the attack',
+    async () => {
+      expect(noDds, 'the DDS addon is needed (.ci/run installs cyclonedds-dev)').toBeNull();
+      const DOMAIN = ddsTestDomain('dds-hostile');
+      useCycloneUriInThisProcess();
+      const robot = DdsTransport.open({ domainId: DOMAIN, node: null });
+      const twist = createCodec('geometry_msgs/msg/Twist');
+      const cmds: { at: number; moving: boolean }[] = [];
+      robot.subscribe('/cmd_vel', 'geometry_msgs/msg/Twist', DEFAULT_QOS, (b) => {
+        const m = twist.decode(b) as { linear: { x: number }; angular: { z: number } };
+        cmds.push({ at: performance.now(), moving: m.linear.x !== 0 || m.angular.z !== 0 });
+      });
+      const scanCodec = createCodec('sensor_msgs/msg/LaserScan');
+      const scan = scanCodec.encode({
+        header: { stamp: { sec: 0, nanosec: 0 }, frame_id: 'laser' },
+        angle_min: -Math.PI,
+        angle_max: Math.PI,
+        angle_increment: (2 * Math.PI) / 360,
+        time_increment: 0,
+        scan_time: 0.1,
+        range_min: 0.1,
+        range_max: 10,
+        ranges: new Array(360).fill(5),
+        intensities: [],
+      });
+      const pub = robot.advertise('/scan', 'sensor_msgs/msg/LaserScan', SENSOR_QOS);
+      const feed = setInterval(() => pub.publish(scan), 20);
+      const proc = spawn(
+        process.execPath,
+        [
+          join(ROOT, 'bin', 'flux.js'),
+          'run',
+          join(dir, 'bridge.yaml'),
+          '--dds',
+          '--backend',
+          'cpu',
+          '--threads',
+          '1',
+          '--status',
+          '1',
+          '--dashboard',
+          '127.0.0.1:0',
+        ],
+        { cwd: dir, env: { ...process.env, ROS_DOMAIN_ID: String(DOMAIN) } },
+      );
+      let out = '';
+      proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+      proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+      const own: Socket[] = [];
+      const ownWs: WebSocket[] = [];
+      try {
+        const deadline = performance.now() + 20_000;
+        let m: RegExpExecArray | null = null;
+        while (!(m = /flux: dashboard: http:\/\/127\.0\.0\.1:(\d+)\/\?token=([A-Za-z0-9_-]+)/.exec(out)) && performance.now() < deadline)
+          await sleep(50);
+        expect(m, out).not.toBeNull();
+        await sleep(1500);
+        const from = performance.now();
+        const tally = await attack(Number(m![1]), m![2], 6000, own, ownWs);
+        const to = performance.now();
+        await sleep(300);
+        const during = cmds.filter((c) => c.at >= from && c.at <= to);
+        console.log(
+          out
+            .split('\n')
+            .filter((l) => /ticks|guard|stall/.test(l))
+            .slice(-12)
+            .join('\n'),
+        );
+        expect(during.filter((c) => c.moving).length, 'the robot drove during the attack').toBeGreaterThan(10);
+        let held = 0;
+        for (let k = 0; k < cmds.length - 1; k++)
+          if (cmds[k].moving && cmds[k].at >= from && cmds[k].at <= to) held = Math.max(held, cmds[k + 1].at - cmds[k].at);
+        console.log(
+          `hostile clients vs a DDS robot: ${tally.sent} requests in ${tally.attackS.toFixed(1)} s, ${during.length} commands (${during.filter((c) => !c.moving).length} safe); longest a moving command was held: ${held.toFixed(0)} ms`,
+        );
+        // The watchdog (50 ms) plus one output period (50 Hz), plus scheduling on a loaded two-core machine.
+        expect(held).toBeLessThanOrEqual(50 + 20 + 30);
+        expect(proc.exitCode, out).toBeNull();
+      } finally {
+        for (const sock of own) sock.destroy();
+        for (const w of ownWs) w.terminate();
+        clearInterval(feed);
+        proc.kill('SIGKILL');
+        await robot.close();
+      }
+    },
+    60_000,
+  );
 });

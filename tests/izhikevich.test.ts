@@ -6,7 +6,11 @@ import { join } from 'node:path';
 import { Engine } from '../engine/engine.js';
 import { ROOT, example } from './helpers.js';
 
-interface Pattern { count_f64: number; times_ms_f64: number[]; count_f32: number }
+interface Pattern {
+  count_f64: number;
+  times_ms_f64: number[];
+  count_f32: number;
+}
 const ref = JSON.parse(readFileSync(join(ROOT, 'tests/reference/izhikevich_brian2.json'), 'utf8')) as { patterns: Record<string, Pattern> };
 
 describe('Izhikevich 2003 patterns vs Brian2', () => {
@@ -35,7 +39,11 @@ describe('Izhikevich 2003 patterns vs Brian2', () => {
     };
     // Chattering: many ISIs under 10 ms (bursts); regular spiking: none after the onset.
     expect(isi('CH').filter((d) => d < 10).length).toBeGreaterThan(20);
-    expect(isi('RS').slice(3).filter((d) => d < 10).length).toBe(0);
+    expect(
+      isi('RS')
+        .slice(3)
+        .filter((d) => d < 10).length,
+    ).toBe(0);
     // Fast spiking fires faster than regular spiking under the same drive.
     expect(rec.populations.FS.spikeSteps.length).toBeGreaterThan(3 * rec.populations.RS.spikeSteps.length);
   });

@@ -22,7 +22,9 @@ const python = requires('python3');
 const cmake = requires('cmake');
 // Debian's ament-cmake, where installed (apt-get install ament-cmake), builds the package for real;
 // elsewhere a stand-in ament_cmake defines ament_package() as nothing.
-const ament = existsSync('/usr/share/ament_cmake/cmake/ament_cmakeConfig.cmake') && spawnSync('/usr/bin/python3', ['-c', 'import ament_package']).status === 0;
+const ament =
+  existsSync('/usr/share/ament_cmake/cmake/ament_cmakeConfig.cmake') &&
+  spawnSync('/usr/bin/python3', ['-c', 'import ament_package']).status === 0;
 
 let tmp: string;
 beforeAll(() => {
@@ -31,7 +33,10 @@ beforeAll(() => {
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 function py(script: string, ...args: string[]): string {
-  const r = spawnSync('python3', ['-c', script, ...args], { encoding: 'utf8', env: { ...process.env, PYTHONPYCACHEPREFIX: join(tmp, 'pycache') } });
+  const r = spawnSync('python3', ['-c', script, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, PYTHONPYCACHEPREFIX: join(tmp, 'pycache') },
+  });
   if (r.status !== 0) throw new Error(`python3 failed: ${r.stderr}`);
   return r.stdout;
 }
@@ -124,7 +129,13 @@ function paramsOf(file: string): Record<string, unknown> {
 }
 
 /** Runs a command to its end (or kills it after timeoutMs), with stdout and stderr together. */
-function run(cmd: string, args: string[], env: Record<string, string | undefined>, onOutput?: (all: string, child: ChildProcess) => void, timeoutMs = 20_000): Promise<{ code: number | null; out: string }> {
+function run(
+  cmd: string,
+  args: string[],
+  env: Record<string, string | undefined>,
+  onOutput?: (all: string, child: ChildProcess) => void,
+  timeoutMs = 20_000,
+): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve, reject) => {
     const e = { ...process.env };
     for (const k of ['FLUX_HOME', 'FLUX_CIRCUIT', 'FLUX_TRANSPORT', 'FLUX_BACKEND']) delete e[k];
@@ -175,9 +186,15 @@ print(json.dumps({'tag': r.tag, 'format': r.get('format'), 'name': r.findtext('n
 
   it('flux.launch.py compiles, and it and flux.launch.xml declare the same arguments and pass the node the same things', () => {
     const launchPy = join(PKG, 'launch/flux.launch.py');
-    const c = spawnSync('python3', ['-m', 'py_compile', launchPy], { encoding: 'utf8', env: { ...process.env, PYTHONPYCACHEPREFIX: join(tmp, 'pycache') } });
+    const c = spawnSync('python3', ['-m', 'py_compile', launchPy], {
+      encoding: 'utf8',
+      env: { ...process.env, PYTHONPYCACHEPREFIX: join(tmp, 'pycache') },
+    });
     expect(c.status, c.stderr).toBe(0);
-    const { py: p, xml: x } = JSON.parse(py(DESCRIBE_LAUNCH, launchPy, join(PKG, 'launch/flux.launch.xml'))) as { py: LaunchInfo & { functions: string[] }; xml: LaunchInfo & { root: string } };
+    const { py: p, xml: x } = JSON.parse(py(DESCRIBE_LAUNCH, launchPy, join(PKG, 'launch/flux.launch.xml'))) as {
+      py: LaunchInfo & { functions: string[] };
+      xml: LaunchInfo & { root: string };
+    };
     expect(p.functions).toContain('generate_launch_description');
     expect(x.root).toBe('launch');
     expect(Object.keys(p.args).sort()).toEqual([...LAUNCH_ARGS].sort());
@@ -188,13 +205,22 @@ print(json.dumps({'tag': r.tag, 'format': r.get('format'), 'name': r.findtext('n
     expect(p.nodes).toHaveLength(1);
     expect(x.nodes).toEqual(p.nodes);
     const node = p.nodes[0];
-    expect(node).toMatchObject({ package: 'flux_ros', executable: 'flux_node', name: 'flux', namespace: 'namespace', arguments: ['bridge'], param_files: ['params_file'] });
+    expect(node).toMatchObject({
+      package: 'flux_ros',
+      executable: 'flux_node',
+      name: 'flux',
+      namespace: 'namespace',
+      arguments: ['bridge'],
+      param_files: ['params_file'],
+    });
     expect(node.params).toEqual({ use_sim_time: 'use_sim_time', backend: 'backend', 'outputs.cmd_vel.stamped': 'stamped' });
     expect(node.remaps).toEqual({ cmd_vel: 'cmd_vel', scan: 'scan' });
     expect(node.env).toEqual({ FLUX_CIRCUIT: 'circuit' });
     // What the launch files install and name exists in the package.
     expect(p.args.bridge).toBe('');
-    expect(readFileSync(join(PKG, 'CMakeLists.txt'), 'utf8')).toMatch(/install\(DIRECTORY launch config DESTINATION share\/\$\{PROJECT_NAME\}\)/);
+    expect(readFileSync(join(PKG, 'CMakeLists.txt'), 'utf8')).toMatch(
+      /install\(DIRECTORY launch config DESTINATION share\/\$\{PROJECT_NAME\}\)/,
+    );
   });
 
   it('the example params file and the launch files set only parameters Flux declares, with the types it declares', async () => {
@@ -202,9 +228,18 @@ print(json.dumps({'tag': r.tag, 'format': r.get('format'), 'name': r.findtext('n
     expect(Object.keys(set).length).toBeGreaterThanOrEqual(5);
     // rcl refuses an integer for a double, and Flux declares no integer parameters: 1000.0, not 1000.
     for (const [name, v] of Object.entries(set)) expect(typeof v, `${name}: ${v}`).not.toBe('bigint');
-    const { py: p } = JSON.parse(py(DESCRIBE_LAUNCH, join(PKG, 'launch/flux.launch.py'), join(PKG, 'launch/flux.launch.xml'))) as { py: LaunchInfo };
+    const { py: p } = JSON.parse(py(DESCRIBE_LAUNCH, join(PKG, 'launch/flux.launch.py'), join(PKG, 'launch/flux.launch.xml'))) as {
+      py: LaunchInfo;
+    };
     // Loaded as launch_ros passes it: another node name and a namespace, so `/**` must match.
-    const node = await FluxNode.start({ bridge: BRIDGE, transport: 'memory', rosArgs: ['--ros-args', '-r', '__node:=brain', '-r', '__ns:=/robot1', '--params-file', PARAMS], backend: 'cpu', threads: 1, log: () => {} });
+    const node = await FluxNode.start({
+      bridge: BRIDGE,
+      transport: 'memory',
+      rosArgs: ['--ros-args', '-r', '__node:=brain', '-r', '__ns:=/robot1', '--params-file', PARAMS],
+      backend: 'cpu',
+      threads: 1,
+      log: () => {},
+    });
     try {
       const declared = node.params.names();
       for (const name of [...Object.keys(set), ...Object.keys(p.nodes[0].params)]) expect(declared, name).toContain(name);
@@ -245,10 +280,30 @@ describe('flux_node wrapper', () => {
     const circuit = join(dir, 'my-circuit.yaml');
     copyFileSync(libraryCircuit('braitenberg/braitenberg'), circuit);
     const launchParams = join(dir, 'launch_params_x');
-    writeFileSync(launchParams, "/robot1/flux:\n  ros__parameters:\n    backend: cpu\n    outputs.cmd_vel.stamped: true\n    use_sim_time: false\n");
+    writeFileSync(
+      launchParams,
+      '/robot1/flux:\n  ros__parameters:\n    backend: cpu\n    outputs.cmd_vel.stamped: true\n    use_sim_time: false\n',
+    );
     const r = await run(
       'bash',
-      [TEMPLATE, '', ...QUICK, '--ros-args', '-r', '__node:=flux', '-r', '__ns:=/robot1', '--params-file', PARAMS, '--params-file', launchParams, '-r', 'cmd_vel:=/diff_drive_controller/cmd_vel', '-r', 'scan:=/front/scan'],
+      [
+        TEMPLATE,
+        '',
+        ...QUICK,
+        '--ros-args',
+        '-r',
+        '__node:=flux',
+        '-r',
+        '__ns:=/robot1',
+        '--params-file',
+        PARAMS,
+        '--params-file',
+        launchParams,
+        '-r',
+        'cmd_vel:=/diff_drive_controller/cmd_vel',
+        '-r',
+        'scan:=/front/scan',
+      ],
       { FLUX_HOME: ROOT, FLUX_TRANSPORT: 'memory', FLUX_CIRCUIT: circuit },
     );
     expect(r.out).toContain(`flux: node /robot1/flux on the memory transport, circuit ${circuit} (`);
@@ -259,12 +314,18 @@ describe('flux_node wrapper', () => {
 
   it.concurrent('execs node, so the SIGINT that launch sends reaches Flux, which stops safely and exits 0', async () => {
     let sent = 0;
-    const r = await run('bash', [TEMPLATE, BRIDGE, '--status', '0', '--backend', 'cpu', '--threads', '1', '--ros-args', '-r', '__node:=brain'], { FLUX_HOME: ROOT, FLUX_TRANSPORT: 'memory' }, (out, child) => {
-      if (!sent && out.includes('flux: running')) {
-        sent = performance.now();
-        child.kill('SIGINT');
-      }
-    }, 8000);
+    const r = await run(
+      'bash',
+      [TEMPLATE, BRIDGE, '--status', '0', '--backend', 'cpu', '--threads', '1', '--ros-args', '-r', '__node:=brain'],
+      { FLUX_HOME: ROOT, FLUX_TRANSPORT: 'memory' },
+      (out, child) => {
+        if (!sent && out.includes('flux: running')) {
+          sent = performance.now();
+          child.kill('SIGINT');
+        }
+      },
+      8000,
+    );
     expect(sent).toBeGreaterThan(0);
     expect(performance.now() - sent).toBeLessThan(2000);
     expect(r.out).toMatch(/flux: SIGINT: safe command published on \/cmd_vel \([1-9]\d* messages?\)/);
@@ -305,12 +366,19 @@ describe.skipIf(cmake.skip)('flux_node installed by CMake', () => {
       writeFileSync(join(tmp, 'stub/ament_cmakeConfig.cmake'), 'macro(ament_package)\nendmacro()\n');
       withAment = [`-Dament_cmake_DIR=${join(tmp, 'stub')}`];
     }
-    for (const args of [['-S', PKG, '-B', join(tmp, 'build'), ...withAment, `-DCMAKE_INSTALL_PREFIX=${join(tmp, 'install')}`], ['--install', join(tmp, 'build')]]) {
+    for (const args of [
+      ['-S', PKG, '-B', join(tmp, 'build'), ...withAment, `-DCMAKE_INSTALL_PREFIX=${join(tmp, 'install')}`],
+      ['--install', join(tmp, 'build')],
+    ]) {
       const r = spawnSync('cmake', args, { encoding: 'utf8' });
       expect(r.status, r.stdout + r.stderr).toBe(0);
       expect(r.stdout + r.stderr).not.toContain('has no bin/flux.js');
     }
-    const files = ['share/flux_ros/launch/flux.launch.py', 'share/flux_ros/launch/flux.launch.xml', 'share/flux_ros/config/flux_params.yaml'];
+    const files = [
+      'share/flux_ros/launch/flux.launch.py',
+      'share/flux_ros/launch/flux.launch.xml',
+      'share/flux_ros/config/flux_params.yaml',
+    ];
     // What FindPackageShare and `ros2 launch flux_ros ...` look up.
     if (ament) files.push('share/ament_index/resource_index/packages/flux_ros', 'share/flux_ros/package.xml');
     for (const f of files) expect(existsSync(join(tmp, 'install', f)), f).toBe(true);
@@ -348,7 +416,10 @@ describe('Dockerfile', () => {
     expect(instructions.filter((i) => i.op === 'FROM').map((i) => i.args)).toEqual(['ros:jazzy-ros-base']);
     expect(instructions[0].op).toBe('FROM');
     const arg = instructions.find((i) => i.op === 'ARG' && i.args.startsWith('NODE_VERSION='));
-    const version = arg?.args.match(/^NODE_VERSION=(\d+)\.(\d+)\.(\d+)$/)?.slice(1).map(Number);
+    const version = arg?.args
+      .match(/^NODE_VERSION=(\d+)\.(\d+)\.(\d+)$/)
+      ?.slice(1)
+      .map(Number);
     expect(version, 'ARG NODE_VERSION=x.y.z').toBeDefined();
     const [a, b, c] = version!;
     expect(a * 1e6 + b * 1e3 + c).toBeGreaterThanOrEqual(20 * 1e6 + 20 * 1e3 + 2);
@@ -407,6 +478,19 @@ describe('Dockerfile', () => {
       .map((l) => l.trim())
       .filter((l) => l && !l.startsWith('#'));
     expect(ignored).toEqual(expect.arrayContaining(['node_modules', 'dist', '.git']));
-    for (const needed of ['launch', 'package.json', 'package-lock.json', 'bin', 'engine', 'bridge', 'cli', 'examples', 'schema', 'shaders', 'tsconfig.json']) expect(ignored).not.toContain(needed);
+    for (const needed of [
+      'launch',
+      'package.json',
+      'package-lock.json',
+      'bin',
+      'engine',
+      'bridge',
+      'cli',
+      'examples',
+      'schema',
+      'shaders',
+      'tsconfig.json',
+    ])
+      expect(ignored).not.toContain(needed);
   });
 });

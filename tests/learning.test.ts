@@ -95,7 +95,8 @@ async function experiment(seed: number, circuit?: string): Promise<Outcome> {
   }
   const evaluation = await open();
   try {
-    for (const p of PLASTIC) evaluation.node.engine.apply({ op: 'set_weights', projection: p, indices: trained[p].map((_, i) => i), values: trained[p] });
+    for (const p of PLASTIC)
+      evaluation.node.engine.apply({ op: 'set_weights', projection: p, indices: trained[p].map((_, i) => i), values: trained[p] });
     await evaluation.runFor(AFTER);
     const after = windowOf(evaluation, 0, AFTER);
     const all = PLASTIC.flatMap((p) => trained[p]);

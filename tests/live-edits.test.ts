@@ -116,7 +116,11 @@ describe('set_param', () => {
       // quiet projects nowhere: every other population evolves exactly as without the edit
       for (const pop of ['busy', 'target', 'drive']) {
         const vars = pop === 'drive' ? ['drive'] : VARS;
-        for (const v of vars) expect(Buffer.from(e.backend.readState(pop, v).buffer).equals(Buffer.from(control.backend.readState(pop, v).buffer)), `${pop}.${v} step ${s}`).toBe(true);
+        for (const v of vars)
+          expect(
+            Buffer.from(e.backend.readState(pop, v).buffer).equals(Buffer.from(control.backend.readState(pop, v).buffer)),
+            `${pop}.${v} step ${s}`,
+          ).toBe(true);
         expect(Array.from(e.backend.lastSpikes(pop))).toEqual(Array.from(control.backend.lastSpikes(pop)));
       }
     }
@@ -251,7 +255,13 @@ describe('adding and removing', () => {
     e.apply({
       op: 'add_projection',
       name: 'pace',
-      projection: { source: 'pacer', target: 'quiet', connectivity: { type: 'all_to_all' }, weight: '200 pA', synapse: { type: 'current', receptor: 'excitatory' } },
+      projection: {
+        source: 'pacer',
+        target: 'quiet',
+        connectivity: { type: 'all_to_all' },
+        weight: '200 pA',
+        synapse: { type: 'current', receptor: 'excitatory' },
+      },
     });
     expect(e.backend.readStructure('pace').targets.length).toBe(5 * 20);
     expect(e.backend.readWeights('pace').every((w) => w === 200)).toBe(true);
@@ -263,9 +273,12 @@ describe('adding and removing', () => {
 
   it('add_projection with a longer delay keeps in-flight events of existing delayed projections', () => {
     const delayed = CIRCUIT.replace(
-      "b2t: { source: busy, target: target, connectivity: { type: all_to_all }, weight: { uniform: { low: 5 pA, high: 10 pA } },",
-      "b2t: { source: busy, target: target, connectivity: { type: all_to_all }, weight: { uniform: { low: 5 pA, high: 10 pA } }, delay: 2 ms,",
-    ).replace('  d2t: { source: drive, target: target, connectivity: { type: fixed_probability, p: 0.5 }, weight: 30 pA,', '  d2t: { source: drive, target: target, connectivity: { type: fixed_probability, p: 0.5 }, weight: 30 pA, delay: { uniform: { low: 0.5 ms, high: 3 ms } },');
+      'b2t: { source: busy, target: target, connectivity: { type: all_to_all }, weight: { uniform: { low: 5 pA, high: 10 pA } },',
+      'b2t: { source: busy, target: target, connectivity: { type: all_to_all }, weight: { uniform: { low: 5 pA, high: 10 pA } }, delay: 2 ms,',
+    ).replace(
+      '  d2t: { source: drive, target: target, connectivity: { type: fixed_probability, p: 0.5 }, weight: 30 pA,',
+      '  d2t: { source: drive, target: target, connectivity: { type: fixed_probability, p: 0.5 }, weight: 30 pA, delay: { uniform: { low: 0.5 ms, high: 3 ms } },',
+    );
     expect(delayed).toContain('delay: 2 ms');
     expect(delayed).toContain('delay: { uniform');
     const e = engineOf(delayed);
@@ -277,17 +290,34 @@ describe('adding and removing', () => {
     e.apply({
       op: 'add_projection',
       name: 'slow',
-      projection: { source: 'silent', target: 'target', connectivity: { type: 'all_to_all' }, weight: '1 pA', delay: '10 ms', synapse: { type: 'current', receptor: 'inhibitory' } },
+      projection: {
+        source: 'silent',
+        target: 'target',
+        connectivity: { type: 'all_to_all' },
+        weight: '1 pA',
+        delay: '10 ms',
+        synapse: { type: 'current', receptor: 'inhibitory' },
+      },
     });
     e.apply({
       op: 'add_projection',
       name: 'slow_e',
-      projection: { source: 'silent', target: 'target', connectivity: { type: 'all_to_all' }, weight: '1 pA', delay: '7 ms', synapse: { type: 'current', receptor: 'excitatory' } },
+      projection: {
+        source: 'silent',
+        target: 'target',
+        connectivity: { type: 'all_to_all' },
+        weight: '1 pA',
+        delay: '7 ms',
+        synapse: { type: 'current', receptor: 'excitatory' },
+      },
     });
     for (let s = 0; s < 150; s++) {
       e.step(1);
       control.step(1);
-      for (const v of ['v', 'ie', 'ii']) expect(Array.from(e.backend.readState('target', v)), `${v} at step ${333 + s}`).toEqual(Array.from(control.backend.readState('target', v)));
+      for (const v of ['v', 'ie', 'ii'])
+        expect(Array.from(e.backend.readState('target', v)), `${v} at step ${333 + s}`).toEqual(
+          Array.from(control.backend.readState('target', v)),
+        );
     }
   });
 
@@ -352,7 +382,10 @@ describe('adding and removing', () => {
   // resolve references through flat.aliases (as Checker.resolvePop does) before comparing.
   it('remove_population with cascade also removes projections that reach it through a port', () => {
     const dir = mkdtempSync(join(tmpdir(), 'flux-live-port-'));
-    writeFileSync(join(dir, 'hc.yaml'), 'ports: { out: flexor }\npopulations:\n  flexor: { model: lif, size: 4, params: { i_offset: 400 pA } }\n');
+    writeFileSync(
+      join(dir, 'hc.yaml'),
+      'ports: { out: flexor }\npopulations:\n  flexor: { model: lif, size: 4, params: { i_offset: 400 pA } }\n',
+    );
     const main = join(dir, 'main.yaml');
     writeFileSync(
       main,
@@ -376,26 +409,85 @@ describe('invalid edits', () => {
     ['unknown population', { op: 'set_param', population: 'nobody', param: 'i_offset', value: 1 }],
     ['schema-invalid add_population (size)', { op: 'add_population', name: 'x', population: { model: 'lif', size: -1 } }],
     ['schema-invalid add_population (unknown model)', { op: 'add_population', name: 'x', population: { model: 'hh', size: 3 } }],
-    ['schema-invalid add_population (unknown param)', { op: 'add_population', name: 'x', population: { model: 'lif', size: 3, params: { nope: 1 } } }],
-    ['add_population with a bad unit', { op: 'add_population', name: 'x', population: { model: 'lif', size: 3, params: { tau_m: '3 mV' } } }],
+    [
+      'schema-invalid add_population (unknown param)',
+      { op: 'add_population', name: 'x', population: { model: 'lif', size: 3, params: { nope: 1 } } },
+    ],
+    [
+      'add_population with a bad unit',
+      { op: 'add_population', name: 'x', population: { model: 'lif', size: 3, params: { tau_m: '3 mV' } } },
+    ],
     ['add_population with an existing name', { op: 'add_population', name: 'busy', population: { model: 'lif', size: 3 } }],
     [
       'add_projection to a missing population',
-      { op: 'add_projection', name: 'x', projection: { source: 'busy', target: 'ghost', connectivity: { type: 'all_to_all' }, weight: 1, synapse: { type: 'current', receptor: 'excitatory' } } },
+      {
+        op: 'add_projection',
+        name: 'x',
+        projection: {
+          source: 'busy',
+          target: 'ghost',
+          connectivity: { type: 'all_to_all' },
+          weight: 1,
+          synapse: { type: 'current', receptor: 'excitatory' },
+        },
+      },
     ],
     [
       'add_projection with nS on a current synapse',
-      { op: 'add_projection', name: 'x', projection: { source: 'busy', target: 'quiet', connectivity: { type: 'all_to_all' }, weight: '5 nS', synapse: { type: 'current', receptor: 'excitatory' } } },
+      {
+        op: 'add_projection',
+        name: 'x',
+        projection: {
+          source: 'busy',
+          target: 'quiet',
+          connectivity: { type: 'all_to_all' },
+          weight: '5 nS',
+          synapse: { type: 'current', receptor: 'excitatory' },
+        },
+      },
     ],
     [
       'schema-invalid add_projection',
-      { op: 'add_projection', name: 'x', projection: untyped({ source: 'busy', target: 'quiet', connectivity: { type: 'fixed_probability' }, weight: 1, synapse: { type: 'current', receptor: 'excitatory' } }) },
+      {
+        op: 'add_projection',
+        name: 'x',
+        projection: untyped({
+          source: 'busy',
+          target: 'quiet',
+          connectivity: { type: 'fixed_probability' },
+          weight: 1,
+          synapse: { type: 'current', receptor: 'excitatory' },
+        }),
+      },
     ],
     [
       'add_projection onto a Poisson population',
-      { op: 'add_projection', name: 'x', projection: { source: 'busy', target: 'drive', connectivity: { type: 'all_to_all' }, weight: 1, synapse: { type: 'current', receptor: 'excitatory' } } },
+      {
+        op: 'add_projection',
+        name: 'x',
+        projection: {
+          source: 'busy',
+          target: 'drive',
+          connectivity: { type: 'all_to_all' },
+          weight: 1,
+          synapse: { type: 'current', receptor: 'excitatory' },
+        },
+      },
     ],
-    ['add_projection with an existing name', { op: 'add_projection', name: 'd2t', projection: { source: 'busy', target: 'quiet', connectivity: { type: 'one_to_one' }, weight: 1, synapse: { type: 'current', receptor: 'excitatory' } } }],
+    [
+      'add_projection with an existing name',
+      {
+        op: 'add_projection',
+        name: 'd2t',
+        projection: {
+          source: 'busy',
+          target: 'quiet',
+          connectivity: { type: 'one_to_one' },
+          weight: 1,
+          synapse: { type: 'current', receptor: 'excitatory' },
+        },
+      },
+    ],
     ['weight index out of range', { op: 'set_weights', projection: 'b2t', indices: [0, 200], values: [1, 2] }],
     ['negative weight index', { op: 'set_weights', projection: 'b2t', indices: [-1], values: [1] }],
     ['non-integer weight index', { op: 'set_weights', projection: 'b2t', indices: [1.5], values: [1] }],
@@ -445,7 +537,13 @@ describe('invalid edits', () => {
     rejects(a, {
       op: 'add_projection',
       name: '9lives',
-      projection: { source: 'busy', target: 'quiet', connectivity: { type: 'one_to_one' }, weight: 1, synapse: { type: 'current', receptor: 'excitatory' } },
+      projection: {
+        source: 'busy',
+        target: 'quiet',
+        connectivity: { type: 'one_to_one' },
+        weight: 1,
+        synapse: { type: 'current', receptor: 'excitatory' },
+      },
     });
     expectSame(a, b);
   });
@@ -508,7 +606,19 @@ describe('inherited property names (issue 16, D6)', () => {
     // The three names that reach a prototype are reserved (as in every path language Flux parses).
     for (const name of ['__proto__', 'constructor', 'prototype', 'm.__proto__']) {
       expect(() => e.apply({ op: 'add_population', name, population: { model: 'lif', size: 2 } })).toThrow(/reserved|invalid name/);
-      expect(() => e.apply({ op: 'add_projection', name, projection: { source: 'busy', target: 'quiet', connectivity: { type: 'one_to_one' }, weight: '1 pA', synapse: { type: 'current', receptor: 'excitatory' } } })).toThrow(/reserved|invalid name/);
+      expect(() =>
+        e.apply({
+          op: 'add_projection',
+          name,
+          projection: {
+            source: 'busy',
+            target: 'quiet',
+            connectivity: { type: 'one_to_one' },
+            weight: '1 pA',
+            synapse: { type: 'current', receptor: 'excitatory' },
+          },
+        }),
+      ).toThrow(/reserved|invalid name/);
     }
     expect(e.flat.doc).toEqual(before);
     expect(Object.getPrototypeOf(e.flat.doc.populations)).toBe(Object.prototype);

@@ -129,14 +129,18 @@ async function runOn(e: Engine<Backend>) {
 
 function expectClose(got: number[], want: number[], what: string, rel: number, abs: number): void {
   expect(got.length, `${what}: length`).toBe(want.length);
-  for (let i = 0; i < want.length; i++) expect(Math.abs(got[i] - want[i]) - rel * Math.abs(want[i]), `${what}[${i}]: ${got[i]} vs ${want[i]}`).toBeLessThanOrEqual(abs);
+  for (let i = 0; i < want.length; i++)
+    expect(Math.abs(got[i] - want[i]) - rel * Math.abs(want[i]), `${what}[${i}]: ${got[i]} vs ${want[i]}`).toBeLessThanOrEqual(abs);
 }
 
 describe('matrix and list connectivity: the compiled synapses', () => {
   it('are exactly the nonzero matrix entries (CSR by source) and the listed pairs, with their weights (float32)', () => {
     const e = new Engine(flatOf(CIRCUIT), { kernels: 'js' });
     const proj = (name: string) => e.network.projections.find((p) => p.spec.name === name)!;
-    for (const [name, m] of [['m', M], ['rec', R]] as const) {
+    for (const [name, m] of [
+      ['m', M],
+      ['rec', R],
+    ] as const) {
       const want = csrOf(m);
       const p = proj(name);
       expect(Array.from(p.rowPtr), name).toEqual(want.rowPtr);
@@ -188,12 +192,19 @@ inputs:
     const ref = new Engine(flatOf(rules), { kernels: 'js' });
     const sparse = ref.network.projections.find((p) => p.spec.name === 'sparse')!;
     const pairs: [number, number, number][] = [];
-    for (let s = 0; s < 12; s++) for (let k = sparse.rowPtr[s]; k < sparse.rowPtr[s + 1]; k++) pairs.push([s, sparse.targets[k], sparse.weights[k]]);
+    for (let s = 0; s < 12; s++)
+      for (let k = sparse.rowPtr[s]; k < sparse.rowPtr[s + 1]; k++) pairs.push([s, sparse.targets[k], sparse.weights[k]]);
     // shuffled: the order in the document does not matter
     const shuffled = [...pairs].sort((x, y) => ((x[0] * 31 + x[1] * 17) % 13) - ((y[0] * 31 + y[1] * 17) % 13));
     const explicit = rules
-      .replace('connectivity: { type: all_to_all }, weight: 35 pA', `connectivity: { type: matrix, weights: ${JSON.stringify(Array.from({ length: 7 }, () => new Array(12).fill(35)))} }`)
-      .replace(/connectivity: \{ type: fixed_probability, p: 0.3 \}, weight: \{ uniform: \{ low: 1 nS, high: 4 nS \} \}/, `connectivity: { type: list, pairs: ${JSON.stringify(shuffled)} }`);
+      .replace(
+        'connectivity: { type: all_to_all }, weight: 35 pA',
+        `connectivity: { type: matrix, weights: ${JSON.stringify(Array.from({ length: 7 }, () => new Array(12).fill(35)))} }`,
+      )
+      .replace(
+        /connectivity: \{ type: fixed_probability, p: 0.3 \}, weight: \{ uniform: \{ low: 1 nS, high: 4 nS \} \}/,
+        `connectivity: { type: list, pairs: ${JSON.stringify(shuffled)} }`,
+      );
     expect(explicit).not.toBe(rules);
     const exp = new Engine(flatOf(explicit), { kernels: 'js' });
     for (const name of ['full', 'sparse']) {
@@ -207,7 +218,10 @@ inputs:
     }
     const run = (e: Engine<Backend>) => {
       e.backend.configureRecording({ spikes: 'all' });
-      e.backend.setInput('ai', Array.from({ length: 12 }, (_, i) => 250 + 60 * i));
+      e.backend.setInput(
+        'ai',
+        Array.from({ length: 12 }, (_, i) => 250 + 60 * i),
+      );
       e.backend.setInput('bi', 150);
       e.step(5000);
       const p = e.backend.recording().populations.b;
@@ -225,7 +239,9 @@ inputs:
     e.apply({ op: 'set_weights', projection: 'm', indices: [0, 3], values: ['7 pA', 9] });
     const w = e.backend.readWeights('m');
     expect([w[0], w[3]]).toEqual([7, 9]);
-    expect(() => e.apply({ op: 'set_weights', projection: 'm', value: '5 pA' })).toThrow(/\/projections\/m\/weight: must be absent with matrix connectivity/);
+    expect(() => e.apply({ op: 'set_weights', projection: 'm', value: '5 pA' })).toThrow(
+      /\/projections\/m\/weight: must be absent with matrix connectivity/,
+    );
     expect(e.backend.readWeights('m')[0]).toBe(7);
     e.dispose();
   });
@@ -316,23 +332,28 @@ describe('matrix and list connectivity on every backend', () => {
     expect(js.weights.l).toEqual([2.5, 0.5, 0, 0.75, 1.5, 1.25]);
   });
 
-  it.runIf(ctx !== null || process.env.CI === 'true')('WebGPU: the same spikes, v within 0.01 mV, channels within 1e-4, weights read back equal to the matrix', async () => {
-    expect(acquired.ok ? '' : acquired.reason).toBe('');
-    const cpu = await runOn(await Engine.create(flatOf(CIRCUIT), { backend: 'cpu', kernels: 'js' }));
-    const g = await Engine.create(flatOf(CIRCUIT), { backend: 'webgpu', gpu: ctx! });
-    expect(g.backend).toBeInstanceOf(WebGpuBackend);
-    const gpu = await runOn(g);
-    g.dispose();
-    console.log(`matrix circuit on ${ctx!.description.split(':')[0]}: n ${gpu.n.length} spikes (CPU ${cpu.n.length}), drv ${gpu.drv.length} (CPU ${cpu.drv.length})`);
-    expect(gpu.drv).toEqual(cpu.drv);
-    expect(gpu.n).toEqual(cpu.n);
-    expectClose(gpu.v, cpu.v, 'v', REL, V_ABS);
-    for (const ch of ['ie', 'ii', 'gi'] as const) {
-      expect(Math.max(...cpu[ch]), ch).toBeGreaterThan(0);
-      expectClose(gpu[ch], cpu[ch], ch, REL, 1e-4 * Math.max(...cpu[ch]));
-    }
-    expect(gpu.weights.m).toEqual(csrOf(M).weights);
-    expect(gpu.weights.rec).toEqual(csrOf(R).weights);
-    expect(gpu.weights.l).toEqual([2.5, 0.5, 0, 0.75, 1.5, 1.25]);
-  });
+  it.runIf(ctx !== null || process.env.CI === 'true')(
+    'WebGPU: the same spikes, v within 0.01 mV, channels within 1e-4, weights read back equal to the matrix',
+    async () => {
+      expect(acquired.ok ? '' : acquired.reason).toBe('');
+      const cpu = await runOn(await Engine.create(flatOf(CIRCUIT), { backend: 'cpu', kernels: 'js' }));
+      const g = await Engine.create(flatOf(CIRCUIT), { backend: 'webgpu', gpu: ctx! });
+      expect(g.backend).toBeInstanceOf(WebGpuBackend);
+      const gpu = await runOn(g);
+      g.dispose();
+      console.log(
+        `matrix circuit on ${ctx!.description.split(':')[0]}: n ${gpu.n.length} spikes (CPU ${cpu.n.length}), drv ${gpu.drv.length} (CPU ${cpu.drv.length})`,
+      );
+      expect(gpu.drv).toEqual(cpu.drv);
+      expect(gpu.n).toEqual(cpu.n);
+      expectClose(gpu.v, cpu.v, 'v', REL, V_ABS);
+      for (const ch of ['ie', 'ii', 'gi'] as const) {
+        expect(Math.max(...cpu[ch]), ch).toBeGreaterThan(0);
+        expectClose(gpu[ch], cpu[ch], ch, REL, 1e-4 * Math.max(...cpu[ch]));
+      }
+      expect(gpu.weights.m).toEqual(csrOf(M).weights);
+      expect(gpu.weights.rec).toEqual(csrOf(R).weights);
+      expect(gpu.weights.l).toEqual([2.5, 0.5, 0, 0.75, 1.5, 1.25]);
+    },
+  );
 });

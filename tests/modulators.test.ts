@@ -60,7 +60,8 @@ describe('modulator levels', () => {
 describe('modulator effects', () => {
   const steps = 5000;
   it('gain scales synaptic input: more dopamine, more firing; negative gain floors at zero input', () => {
-    const mk = (level: number) => base(`    tau: 1000 s\n    baseline: ${level}\n    targets: [{ population: n, effect: gain, sensitivity: 1 }]`);
+    const mk = (level: number) =>
+      base(`    tau: 1000 s\n    baseline: ${level}\n    targets: [{ population: n, effect: gain, sensitivity: 1 }]`);
     const none = spikes(mk(0), steps);
     const more = spikes(mk(1), steps);
     const off = spikes(mk(-2), steps);
@@ -70,7 +71,8 @@ describe('modulator effects', () => {
   });
 
   it('threshold shifts v_thresh by sensitivity * level mV', () => {
-    const mk = (level: number) => base(`    tau: 1000 s\n    baseline: ${level}\n    targets: [{ population: n, effect: threshold, sensitivity: 2 }]`);
+    const mk = (level: number) =>
+      base(`    tau: 1000 s\n    baseline: ${level}\n    targets: [{ population: n, effect: threshold, sensitivity: 2 }]`);
     const none = spikes(mk(0), steps);
     expect(none).toBeGreaterThan(20);
     expect(spikes(mk(2), steps)).toBeLessThan(none);
@@ -90,10 +92,11 @@ modulators:
   });
 
   it('learning_rate scales STDP weight change (zero level factor 1, level -1 freezes learning)', () => {
-    const mk = (level: number) => base(`    tau: 1000 s\n    baseline: ${level}\n    targets: [{ projection: p, effect: learning_rate, sensitivity: 1 }]`).replace(
-      'synapse: { type: conductance, receptor: excitatory } }',
-      'synapse: { type: conductance, receptor: excitatory }, plasticity: { rule: stdp, w_max: 8 nS, a_plus: 0.01, a_minus: 0.012 } }',
-    );
+    const mk = (level: number) =>
+      base(`    tau: 1000 s\n    baseline: ${level}\n    targets: [{ projection: p, effect: learning_rate, sensitivity: 1 }]`).replace(
+        'synapse: { type: conductance, receptor: excitatory } }',
+        'synapse: { type: conductance, receptor: excitatory }, plasticity: { rule: stdp, w_max: 8 nS, a_plus: 0.01, a_minus: 0.012 } }',
+      );
     const change = (level: number) => {
       const e = engineFromText(mk(level));
       const before = e.backend.readWeights('p').reduce((a, b) => a + b, 0);

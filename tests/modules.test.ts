@@ -275,7 +275,8 @@ populations:
     const dir = files({
       'hc.yaml': HALF_CENTRE,
       'base.yaml': BASE,
-      'main.yaml': 'extends: ./base.yaml\npopulations:\n  a: { size: 20, params: { tau_m: 25 ms } }\nprojections:\n  ab: { weight: 2 pA }\n',
+      'main.yaml':
+        'extends: ./base.yaml\npopulations:\n  a: { size: 20, params: { tau_m: 25 ms } }\nprojections:\n  ab: { weight: 2 pA }\n',
     });
     const c = load(dir);
     expect(pop(c, 'a').size).toBe(20);
@@ -413,7 +414,11 @@ projections:
 describe('package circuits', () => {
   it('include "@lab/cpg/half-centre" resolves through node_modules/@lab/cpg/package.json flux.circuits', () => {
     const dir = files({
-      'node_modules/@lab/cpg/package.json': JSON.stringify({ name: '@lab/cpg', version: '1.0.0', flux: { circuits: { 'half-centre': 'hc.yaml' } } }),
+      'node_modules/@lab/cpg/package.json': JSON.stringify({
+        name: '@lab/cpg',
+        version: '1.0.0',
+        flux: { circuits: { 'half-centre': 'hc.yaml' } },
+      }),
       'node_modules/@lab/cpg/hc.yaml': HALF_CENTRE,
       'main.yaml': `
 include:
@@ -433,7 +438,11 @@ projections:
 
   it('a package that is missing, or lacks the circuit, is reported at the include', () => {
     const dir = files({
-      'node_modules/@lab/cpg/package.json': JSON.stringify({ name: '@lab/cpg', version: '1.0.0', flux: { circuits: { 'half-centre': 'hc.yaml' } } }),
+      'node_modules/@lab/cpg/package.json': JSON.stringify({
+        name: '@lab/cpg',
+        version: '1.0.0',
+        flux: { circuits: { 'half-centre': 'hc.yaml' } },
+      }),
       'node_modules/@lab/cpg/hc.yaml': HALF_CENTRE,
       'main.yaml': `
 include:

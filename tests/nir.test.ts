@@ -7,12 +7,22 @@ import { join } from 'node:path';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { Engine, loadCircuit } from '../engine/engine.js';
 import type { Backend } from '../engine/backends/backend.js';
-import { exportNir, importNir, readNirFile, nirToCircuit, circuitToNir, NirConversionError, FAST_TAU_SYN_MS, MS_PER_S } from '../interop/nir/index.js';
+import {
+  exportNir,
+  importNir,
+  readNirFile,
+  nirToCircuit,
+  circuitToNir,
+  NirConversionError,
+  FAST_TAU_SYN_MS,
+  MS_PER_S,
+} from '../interop/nir/index.js';
 import { nirExport, nirImport } from '../cli/nir.js';
 import { writeFiles, tempDir } from './helpers.js';
 import { writeHandNir, LIF_CONSTANT, CUBA_IF_LI, TWO_LIF, NONUNIFORM, type HandNode } from './fixtures/nir/build.js';
 
-const par = (p: { tau_refrac?: string } = {}) => `{ cm: 200 pF, tau_m: 20 ms, v_rest: -65 mV, v_thresh: -50 mV, v_reset: -65 mV, tau_refrac: ${p.tau_refrac ?? '0 ms'}, tau_syn_exc: 5 ms, tau_syn_inh: 10 ms }`;
+const par = (p: { tau_refrac?: string } = {}) =>
+  `{ cm: 200 pF, tau_m: 20 ms, v_rest: -65 mV, v_thresh: -50 mV, v_reset: -65 mV, tau_refrac: ${p.tau_refrac ?? '0 ms'}, tau_syn_exc: 5 ms, tau_syn_inh: 10 ms }`;
 
 /**
  * A feed-forward network with every mapped feature: a Poisson input population (-> NIR Input), a
@@ -74,8 +84,24 @@ describe('NIR round trip: Flux -> NIR -> Flux', () => {
     const { version, graph } = await readNirFile(join(dir, 'net.nir'));
     expect(version).toMatch(/^1\.0\./);
     const type = (n: string) => graph.nodes[n]?.type;
-    expect([type('drive'), type('exc'), type('exc.syn_exc'), type('exc.syn_inh'), type('inh'), type('mirror'), type('out'), type('out.syn_exc'), type('out.syn_inh')]).toEqual(['Input', 'LIF', 'LI', 'LI', 'CubaLIF', 'CubaLIF', 'LIF', 'LI', 'LI']);
-    expect([type('drive_exc'), type('drive_exc.delay'), type('push'), type('push.gain'), type('activity')]).toEqual(['Linear', 'Delay', 'Input', 'Scale', 'Output']);
+    expect([
+      type('drive'),
+      type('exc'),
+      type('exc.syn_exc'),
+      type('exc.syn_inh'),
+      type('inh'),
+      type('mirror'),
+      type('out'),
+      type('out.syn_exc'),
+      type('out.syn_inh'),
+    ]).toEqual(['Input', 'LIF', 'LI', 'LI', 'CubaLIF', 'CubaLIF', 'LIF', 'LI', 'LI']);
+    expect([type('drive_exc'), type('drive_exc.delay'), type('push'), type('push.gain'), type('activity')]).toEqual([
+      'Linear',
+      'Delay',
+      'Input',
+      'Scale',
+      'Output',
+    ]);
     const inh = graph.nodes.inh.params;
     expect(inh.tau_mem.data[0]).toBe(0.02); // 20 ms -> 0.02 s, not multiplied by dt
     expect(inh.tau_syn.data[0]).toBe(0.005);
@@ -99,7 +125,9 @@ describe('NIR round trip: Flux -> NIR -> Flux', () => {
     expect(pops(b)).toEqual(pops(a));
     const projs = (c: typeof a) => c.projections.map((p) => [p.name, p.source, p.target, p.synapse.receptor, p.connectivity.type]).sort();
     expect(projs(b)).toEqual(projs(a));
-    expect(b.inputs.map((i) => [i.name, i.target, i.mode, i.gain]).sort()).toEqual(a.inputs.map((i) => [i.name, i.target, i.mode, i.gain]).sort());
+    expect(b.inputs.map((i) => [i.name, i.target, i.mode, i.gain]).sort()).toEqual(
+      a.inputs.map((i) => [i.name, i.target, i.mode, i.gain]).sort(),
+    );
     expect(b.outputs).toEqual(a.outputs);
     expect(b.dt).toBe(a.dt);
     expect(b.seed).toBe(a.seed);
@@ -110,7 +138,8 @@ describe('NIR round trip: Flux -> NIR -> Flux', () => {
       expect(Array.from(pb.rowPtr), pa.spec.name).toEqual(Array.from(pa.rowPtr));
       expect(Array.from(pb.targets), pa.spec.name).toEqual(Array.from(pa.targets));
       expect(pb.delaySteps, pa.spec.name).toBe(pa.delaySteps);
-      for (let k = 0; k < pa.weights.length; k++) expect(Math.abs(pb.weights[k] - pa.weights[k]), pa.spec.name).toBeLessThanOrEqual(Math.abs(pa.weights[k]) * 2 ** -23);
+      for (let k = 0; k < pa.weights.length; k++)
+        expect(Math.abs(pb.weights[k] - pa.weights[k]), pa.spec.name).toBeLessThanOrEqual(Math.abs(pa.weights[k]) * 2 ** -23);
     }
     // parameters come back exactly up to float64 rounding (the bias is folded into v_rest)
     const exc = b.populations.find((p) => p.name === 'exc')!.params;
@@ -129,13 +158,16 @@ describe('NIR round trip: Flux -> NIR -> Flux', () => {
     expect(b.counts).toEqual(a.counts);
     // identical spike trains too: the same Poisson stream (same seed and name) and the same arithmetic up to rounding
     let differing = 0;
-    for (const k of Object.keys(a.counts)) if (a.rec.populations[k].spikeSteps.join() !== b.rec.populations[k].spikeSteps.join()) differing++;
+    for (const k of Object.keys(a.counts))
+      if (a.rec.populations[k].spikeSteps.join() !== b.rec.populations[k].spikeSteps.join()) differing++;
     expect(differing).toBe(0);
     expect(b.e.backend.readOutput('activity')).toBeCloseTo(a.e.backend.readOutput('activity') as number, 6);
   });
 
   it('keeps a refractory period only through Flux metadata, and says so', async () => {
-    const d = writeFiles({ 'r.yaml': `dt: 0.1 ms\npopulations:\n  n: { model: lif, size: 2, params: ${par({ tau_refrac: '2 ms' })} }\nsources:\n  i: { type: constant, target: n, amplitude: 800 pA }\n` });
+    const d = writeFiles({
+      'r.yaml': `dt: 0.1 ms\npopulations:\n  n: { model: lif, size: 2, params: ${par({ tau_refrac: '2 ms' })} }\nsources:\n  i: { type: constant, target: n, amplitude: 800 pA }\n`,
+    });
     await expect(exportNir(join(d, 'r.yaml'), join(d, 'r.nir'))).rejects.toThrow(/populations\.n: approximated: tau_refrac 2 ms/);
     const r = await exportNir(join(d, 'r.yaml'), join(d, 'r.nir'), { partial: true });
     expect(r.problems.map((p) => p.element)).toEqual(['populations.n']);
@@ -179,7 +211,9 @@ describe('NIR files written by another tool (built by hand in the reference layo
     const steps = rec.populations[pop].spikeSteps;
     // the spike is stamped at the start of the step in which v crosses: t* lies within that step
     const first = steps[0] * dt;
-    console.log(`LIF (NIR tau 0.0025 s): closed-form first spike ${(tStar * 1000).toFixed(5)} ms, Flux step [${first.toFixed(2)}, ${(first + dt).toFixed(2)}] ms, ${steps.length} spikes in 100 ms`);
+    console.log(
+      `LIF (NIR tau 0.0025 s): closed-form first spike ${(tStar * 1000).toFixed(5)} ms, Flux step [${first.toFixed(2)}, ${(first + dt).toFixed(2)}] ms, ${steps.length} spikes in 100 ms`,
+    );
     expect(tStar * 1000).toBeGreaterThan(first);
     expect(tStar * 1000).toBeLessThanOrEqual(first + dt + 1e-9);
     // reset to 0 restarts the same trajectory: one spike every ceil(t*/dt) steps
@@ -202,7 +236,8 @@ describe('NIR files written by another tool (built by hand in the reference layo
     // CubaLIF: tau_syn dI/dt = -I + w_in b, I(0) = 0; tau_mem dv/dt = -v + r I
     const c = CUBA_IF_LI.cuba;
     const A = c.r * c.wIn * c.bias;
-    const vCuba = (t: number) => A * (1 - (c.tauMem * Math.exp(-t / c.tauMem) - c.tauSyn * Math.exp(-t / c.tauSyn)) / (c.tauMem - c.tauSyn));
+    const vCuba = (t: number) =>
+      A * (1 - (c.tauMem * Math.exp(-t / c.tauMem) - c.tauSyn * Math.exp(-t / c.tauSyn)) / (c.tauMem - c.tauSyn));
     const tCuba = crossing(vCuba, c.threshold, 1) * 1000;
     const cuba = rec.populations.cuba.spikeSteps;
     expect(rec.populations.cuba.spikeIndices.slice(0, 3).sort()).toEqual([0, 1, 2]);
@@ -210,7 +245,9 @@ describe('NIR files written by another tool (built by hand in the reference layo
     // IF: dv/dt = r b -> t* = threshold / (r b) = 5.263 ms
     const tIf = (CUBA_IF_LI.iff.threshold / (CUBA_IF_LI.iff.r * CUBA_IF_LI.iff.bias)) * 1000;
     const ifs = rec.populations.if.spikeSteps;
-    console.log(`CubaLIF: closed form ${tCuba.toFixed(5)} ms, Flux step starts ${(cuba[0] * dt).toFixed(2)} ms; IF: ${tIf.toFixed(5)} ms, Flux step starts ${(ifs[0] * dt).toFixed(2)} ms`);
+    console.log(
+      `CubaLIF: closed form ${tCuba.toFixed(5)} ms, Flux step starts ${(cuba[0] * dt).toFixed(2)} ms; IF: ${tIf.toFixed(5)} ms, Flux step starts ${(ifs[0] * dt).toFixed(2)} ms`,
+    );
     expect(tCuba).toBeGreaterThan(cuba[0] * dt);
     expect(tCuba).toBeLessThanOrEqual(cuba[0] * dt + dt + 1e-9);
     expect(tIf).toBeGreaterThan(ifs[0] * dt);
@@ -248,7 +285,9 @@ describe('NIR files written by another tool (built by hand in the reference layo
     const delaySteps = Math.round((TWO_LIF.delay * 1000) / dt);
     const arrive = s1[0] + delaySteps + 1; // Flux: a delay of d steps is felt from step n + d + 1
     const jump = (1 * TWO_LIF.scale * TWO_LIF.weight) / TWO_LIF.tau; // r W / tau = 1.0
-    console.log(`two-LIF: lif1 spikes at step ${s1[0]} (closed form ${t1.toFixed(4)} ms); lif2 v ${at(arrive - 1)} before, ${at(arrive)} after arrival (expected ${jump * Math.exp(-dt / 10)})`);
+    console.log(
+      `two-LIF: lif1 spikes at step ${s1[0]} (closed form ${t1.toFixed(4)} ms); lif2 v ${at(arrive - 1)} before, ${at(arrive)} after arrival (expected ${jump * Math.exp(-dt / 10)})`,
+    );
     expect(at(arrive - 1)).toBe(0);
     expect(at(arrive)).toBeCloseTo(jump * Math.exp(-dt / (TWO_LIF.tau * 1000)), 9);
     expect(rec.populations.sub_lif2.spikeSteps.length).toBe(0);
@@ -281,7 +320,10 @@ describe('NIR files written by another tool (built by hand in the reference layo
     expect(exc.weight).toBeUndefined();
     expect(exc.connectivity.type).toBe('matrix');
     const m = (exc.connectivity as { weights: number[][] }).weights;
-    expect(m.map((row) => row.map((x) => (x === 0 ? 0 : Math.fround(x / k))))).toEqual([[Math.fround(0.1), 0], [Math.fround(0.3), Math.fround(0.4)]]);
+    expect(m.map((row) => row.map((x) => (x === 0 ? 0 : Math.fround(x / k))))).toEqual([
+      [Math.fround(0.1), 0],
+      [Math.fround(0.3), Math.fround(0.4)],
+    ]);
     expect(inh.connectivity.type).toBe('list');
     const pairs = (inh.connectivity as { pairs: number[][] }).pairs;
     expect(pairs.map(([s, t, w]) => [s, t, Math.fround(w / k)])).toEqual([[1, 0, Math.fround(0.2)]]);
@@ -362,7 +404,9 @@ outputs:
     expect(['list', 'matrix']).toContain(back.doc.projections!.learn.connectivity.type);
     const bdir = writeFiles({ 'back.yaml': back.yaml });
     const a = new Engine(loadCircuit(file).flat, { kernels: 'js' }).network.projections.find((p) => p.spec.name === 'learn')!;
-    const b = new Engine(loadCircuit(join(bdir, 'back.yaml')).flat, { kernels: 'js' }).network.projections.find((p) => p.spec.name === 'learn')!;
+    const b = new Engine(loadCircuit(join(bdir, 'back.yaml')).flat, { kernels: 'js' }).network.projections.find(
+      (p) => p.spec.name === 'learn',
+    )!;
     expect(Array.from(b.rowPtr)).toEqual(Array.from(a.rowPtr));
     expect(Array.from(b.targets)).toEqual(Array.from(a.targets));
     expect(Array.from(b.weights)).toEqual(Array.from(a.weights));
@@ -417,17 +461,40 @@ describe('NIR graphs with trained weight matrices (explicit connectivity)', () =
       hidden: {
         type: 'CubaLIF',
         params: {
-          tau_mem: f32(...new Array(6).fill(H.tauMem)), tau_syn: f32(...new Array(6).fill(H.tauSyn)), r: f32(...new Array(6).fill(H.r)),
-          v_leak: f32(...new Array(6).fill(0)), v_threshold: f32(...new Array(6).fill(H.threshold)), v_reset: f32(...new Array(6).fill(0)), w_in: f32(...new Array(6).fill(H.wIn)),
+          tau_mem: f32(...new Array(6).fill(H.tauMem)),
+          tau_syn: f32(...new Array(6).fill(H.tauSyn)),
+          r: f32(...new Array(6).fill(H.r)),
+          v_leak: f32(...new Array(6).fill(0)),
+          v_threshold: f32(...new Array(6).fill(H.threshold)),
+          v_reset: f32(...new Array(6).fill(0)),
+          w_in: f32(...new Array(6).fill(H.wIn)),
         },
       },
       rec: { type: 'Linear', params: { weight: { f32: WR, shape: [6, 6] } } },
       delay: { type: 'Delay', params: { delay: f32(...new Array(6).fill(O.delay)) } },
       fc2: { type: 'Linear', params: { weight: { f32: W2, shape: [3, 6] } } },
-      out: { type: 'LIF', params: { tau: f32(O.tau, O.tau, O.tau), r: f32(O.r, O.r, O.r), v_leak: f32(0, 0, 0), v_threshold: f32(O.threshold, O.threshold, O.threshold), v_reset: f32(0, 0, 0) } },
+      out: {
+        type: 'LIF',
+        params: {
+          tau: f32(O.tau, O.tau, O.tau),
+          r: f32(O.r, O.r, O.r),
+          v_leak: f32(0, 0, 0),
+          v_threshold: f32(O.threshold, O.threshold, O.threshold),
+          v_reset: f32(0, 0, 0),
+        },
+      },
       output: { type: 'Output', shape: [3] },
     } as Record<string, HandNode>,
-    edges: [['input', 'fc1'], ['fc1', 'hidden'], ['hidden', 'rec'], ['rec', 'hidden'], ['hidden', 'delay'], ['delay', 'fc2'], ['fc2', 'out'], ['out', 'output']] as [string, string][],
+    edges: [
+      ['input', 'fc1'],
+      ['fc1', 'hidden'],
+      ['hidden', 'rec'],
+      ['rec', 'hidden'],
+      ['hidden', 'delay'],
+      ['delay', 'fc2'],
+      ['fc2', 'out'],
+      ['out', 'output'],
+    ] as [string, string][],
   };
   const RATE = 150; // Hz per input train
   const STEPS = 5000; // 0.5 s at dt 0.1 ms
@@ -456,8 +523,14 @@ describe('NIR graphs with trained weight matrices (explicit connectivity)', () =
     const m = (p.fc1_exc.connectivity as { weights: number[][] }).weights;
     const want = part(W1, 6, 8, 1, H.wIn / H.tauSyn);
     expect(m.map((row) => row.length)).toEqual(new Array(6).fill(8));
-    m.forEach((row, i) => row.forEach((x, j) => expect(Math.abs(x - want[i][j]), `fc1_exc[${i}][${j}]`).toBeLessThanOrEqual(1e-14 * want[i][j])));
-    console.log(`trained NIR import: ${Object.entries(p).map(([k, d]) => `${k} ${d.connectivity.type}`).join(', ')}`);
+    m.forEach((row, i) =>
+      row.forEach((x, j) => expect(Math.abs(x - want[i][j]), `fc1_exc[${i}][${j}]`).toBeLessThanOrEqual(1e-14 * want[i][j])),
+    );
+    console.log(
+      `trained NIR import: ${Object.entries(p)
+        .map(([k, d]) => `${k} ${d.connectivity.type}`)
+        .join(', ')}`,
+    );
   });
 
   it('the first input spikes raise every hidden channel by the sum of its row over the spiking inputs (W / tau_syn, closed form)', async () => {
@@ -512,7 +585,9 @@ inputs:
     const drive = (e: Engine<Backend>) => e.backend.setInput('input', RATE);
     const a = await run(join(dir, 'trained.yaml'), STEPS, drive);
     const b = await run(join(refDir, 'ref.yaml'), STEPS, drive);
-    console.log(`trained NIR network, 0.5 s: imported ${JSON.stringify(a.counts)}; hand-written matrix circuit ${JSON.stringify(b.counts)}`);
+    console.log(
+      `trained NIR network, 0.5 s: imported ${JSON.stringify(a.counts)}; hand-written matrix circuit ${JSON.stringify(b.counts)}`,
+    );
     expect(a.counts.input).toBeGreaterThan(300);
     expect(a.counts.hidden).toBeGreaterThan(20);
     expect(a.counts.out).toBeGreaterThan(5);
@@ -569,7 +644,9 @@ inputs:
       expect([pb.delaySteps, pb.delays], pa.spec.name).toEqual([pa.delaySteps, pa.delays]);
       synapses += pa.targets.length;
     }
-    console.log(`fixed_probability round trip: ${synapses} synapses in ${a.network.projections.length} projections come back identical (${b.circuit.projections.map((p) => `${p.name} ${(p.connectivity as { form?: string }).form}`).join(', ')})`);
+    console.log(
+      `fixed_probability round trip: ${synapses} synapses in ${a.network.projections.length} projections come back identical (${b.circuit.projections.map((p) => `${p.name} ${(p.connectivity as { form?: string }).form}`).join(', ')})`,
+    );
     expect(synapses).toBeGreaterThan(300);
     a.dispose();
     b.dispose();
@@ -608,7 +685,11 @@ describe('hostile NIR files (D12)', () => {
       lif: { type: 'LIF', params: { tau: v64(0.02, 0.02), r: v64(1, 1), v_leak: v64(0, 0), v_threshold: v64(1, 1) } },
       output: { type: 'Output', shape: [2] },
     } as Record<string, HandNode>,
-    edges: [['input', 'lin'], ['lin', 'lif'], ['lif', 'output']] as [string, string][],
+    edges: [
+      ['input', 'lin'],
+      ['lin', 'lif'],
+      ['lif', 'output'],
+    ] as [string, string][],
   });
 
   it('a damaged file that hangs the HDF5 reader is stopped at the time bound: "could not read <file>: timed out"', async () => {
@@ -616,7 +697,9 @@ describe('hostile NIR files (D12)', () => {
     await expect(readNirFile(HANG, { timeoutMs: 1500 })).rejects.toThrow(/^could not read .*hangs-h5wasm\.nir: timed out after 1500 ms/);
     expect(performance.now() - start).toBeLessThan(4000);
     const out: string[] = [];
-    expect(await nirImport(HANG, join(dir, 'hang.yaml'), { read: { timeoutMs: 1000 }, log: (l) => out.push(l), error: (l) => out.push(l) })).toBe(false);
+    expect(
+      await nirImport(HANG, join(dir, 'hang.yaml'), { read: { timeoutMs: 1000 }, log: (l) => out.push(l), error: (l) => out.push(l) }),
+    ).toBe(false);
     process.exitCode = 0;
     expect(out.join('\n')).toMatch(/flux nir import: could not read .*hangs-h5wasm\.nir: timed out/);
     expect(existsSync(join(dir, 'hang.yaml'))).toBe(false);
@@ -624,10 +707,14 @@ describe('hostile NIR files (D12)', () => {
 
   it('a file over the size bound is refused before it is read; a missing file is named', async () => {
     const file = await writeHandNir(dir, 'big.nir', twoNeurons([1, 0, 0, 1]));
-    await expect(readNirFile(file, { maxBytes: 1000 })).rejects.toThrow(/^could not read .*big\.nir: \d+ bytes, more than the 1000 accepted$/);
+    await expect(readNirFile(file, { maxBytes: 1000 })).rejects.toThrow(
+      /^could not read .*big\.nir: \d+ bytes, more than the 1000 accepted$/,
+    );
     await expect(readNirFile(join(dir, 'nowhere.nir'))).rejects.toThrow(/^could not read .*nowhere\.nir: no such file$/);
     writeFileSync(join(dir, 'text.nir'), 'not hdf5 at all');
-    await expect(readNirFile(join(dir, 'text.nir'))).rejects.toThrow(/^could not read .*text\.nir: not an HDF5 file \(file signature not found\)$/);
+    await expect(readNirFile(join(dir, 'text.nir'))).rejects.toThrow(
+      /^could not read .*text\.nir: not an HDF5 file \(file signature not found\)$/,
+    );
   });
 
   it('a Linear row with NaN is refused with the node and field, and nothing is written', async () => {
@@ -648,7 +735,9 @@ describe('hostile NIR files (D12)', () => {
     // Finite weights whose charge overflows a double once scaled to pA.
     const huge = structuredClone(g);
     huge.graph.nodes.lin.params.weight.data.fill(1e307);
-    expect(() => nirToCircuit(huge, { fileName: 'x.nir', partial: true })).toThrow(/^x\.nir: node "lif": the weights, delay or time constant of its input from "input" overflow/);
+    expect(() => nirToCircuit(huge, { fileName: 'x.nir', partial: true })).toThrow(
+      /^x\.nir: node "lif": the weights, delay or time constant of its input from "input" overflow/,
+    );
   });
 
   it('nodes named __proto__ and constructor are ordinary nodes (their populations get safe names)', async () => {
@@ -660,7 +749,11 @@ describe('hostile NIR files (D12)', () => {
         ['__proto__']: { type: 'LIF', params: { tau: v64(0.02, 0.02), r: v64(1, 1), v_leak: v64(0, 0), v_threshold: v64(1, 1) } },
         ['toString']: { type: 'Output', shape: [2] },
       } as Record<string, HandNode>,
-      edges: [['input', 'constructor'], ['constructor', '__proto__'], ['__proto__', 'toString']] as [string, string][],
+      edges: [
+        ['input', 'constructor'],
+        ['constructor', '__proto__'],
+        ['__proto__', 'toString'],
+      ] as [string, string][],
     };
     expect(Object.hasOwn(graph.nodes, '__proto__')).toBe(true);
     const file = await writeHandNir(dir, 'proto.nir', graph);
@@ -670,7 +763,9 @@ describe('hostile NIR files (D12)', () => {
     expect(Object.hasOwn(r.populations, '__proto__')).toBe(true);
     expect(r.populations.__proto__).toBe('n___proto__');
     expect(r.doc.populations!.n___proto__).toMatchObject({ model: 'lif', size: 2 });
-    expect(Object.values(r.doc.projections!)).toEqual([expect.objectContaining({ source: 'input', target: 'n___proto__', connectivity: { type: 'one_to_one' } })]);
+    expect(Object.values(r.doc.projections!)).toEqual([
+      expect.objectContaining({ source: 'input', target: 'n___proto__', connectivity: { type: 'one_to_one' } }),
+    ]);
     expect(Object.keys(r.doc.outputs!)).toEqual(['n_toString']);
     expect(Object.getPrototypeOf(r.doc.populations)).toBe(Object.prototype);
   });

@@ -16,7 +16,13 @@ const flat = () => loadFlat(libraryCircuit('braitenberg/braitenberg'));
 const edit: Edit = {
   op: 'add_projection',
   name: 'extra',
-  projection: { source: 'sensor_left', target: 'motor_right', connectivity: { type: 'fixed_probability', p: 0.5 }, weight: { uniform: { low: '1 nS', high: '3 nS' } }, synapse: { type: 'conductance', receptor: 'excitatory' } },
+  projection: {
+    source: 'sensor_left',
+    target: 'motor_right',
+    connectivity: { type: 'fixed_probability', p: 0.5 },
+    weight: { uniform: { low: '1 nS', high: '3 nS' } },
+    synapse: { type: 'conductance', receptor: 'excitatory' },
+  },
 };
 
 /** The longest this thread went without running a 5 ms timer while `work` ran. */
@@ -46,7 +52,10 @@ describe('add_projection wired off the loop thread', () => {
   it('gives exactly the synapses and weights of wiring on the thread', async () => {
     const a = new Engine<Backend>(flat());
     const b = new Engine<Backend>(flat());
-    cleanups.push(() => a.dispose(), () => b.dispose());
+    cleanups.push(
+      () => a.dispose(),
+      () => b.dispose(),
+    );
     a.apply(edit);
     const prepared = await b.prepare(edit);
     expect(prepared).not.toBeNull();
@@ -81,17 +90,35 @@ describe('add_projection wired off the loop thread', () => {
   it('an invalid edit is refused by prepare as by apply, naming the path', async () => {
     const e = new Engine<Backend>(flat());
     cleanups.push(() => e.dispose());
-    await expect(e.prepare({ ...edit, projection: { ...(edit as { projection: object }).projection, source: 'nowhere' } } as Edit)).rejects.toThrow(/nowhere/);
+    await expect(
+      e.prepare({ ...edit, projection: { ...(edit as { projection: object }).projection, source: 'nowhere' } } as Edit),
+    ).rejects.toThrow(/nowhere/);
     expect(e.circuit.projections.some((p) => p.name === 'extra')).toBe(false);
   });
 
   it('the robot loop keeps ticking while the dashboard adds a projection of 3M synapses', async () => {
-    const node = await FluxNode.start({ bridge: example('bridges/braitenberg.yaml'), transport: 'memory', backend: 'cpu', threads: 1, log: () => undefined });
+    const node = await FluxNode.start({
+      bridge: example('bridges/braitenberg.yaml'),
+      transport: 'memory',
+      backend: 'cpu',
+      threads: 1,
+      log: () => undefined,
+    });
     cleanups.push(() => node.shutdown());
     const session = new EditSession(node, { totalSynapses: 5_000_000, totalNeurons: 10_000, totalBytes: 200_000_000 });
     await session.apply({ op: 'add_population', name: 'big_a', population: { model: 'lif', size: 3000 } });
     await session.apply({ op: 'add_population', name: 'big_b', population: { model: 'lif', size: 2000 } });
-    const dense: Edit = { op: 'add_projection', name: 'dense', projection: { source: 'big_a', target: 'big_b', connectivity: { type: 'fixed_probability', p: 0.5 }, weight: { uniform: { low: '0.1 nS', high: '0.2 nS' } }, synapse: { type: 'conductance', receptor: 'excitatory' } } };
+    const dense: Edit = {
+      op: 'add_projection',
+      name: 'dense',
+      projection: {
+        source: 'big_a',
+        target: 'big_b',
+        connectivity: { type: 'fixed_probability', p: 0.5 },
+        weight: { uniform: { low: '0.1 nS', high: '0.2 nS' } },
+        synapse: { type: 'conductance', receptor: 'excitatory' },
+      },
+    };
     // The same wiring on this thread, for comparison: how long the loop would have stood still.
     const here = new Engine<Backend>(node.engine.flat);
     const h0 = performance.now();
@@ -105,7 +132,9 @@ describe('add_projection wired off the loop thread', () => {
     const maxGap = await longestGapWhile(() => session.apply(dense));
     const ms = performance.now() - t0;
     const ticks = node.bridge.stats.ticks - before;
-    console.log(`add_projection of ${node.engine.backend.synapseCount('dense')} synapses: wired on the loop's thread ${onThreadMs.toFixed(0)} ms; off it ${ms.toFixed(0)} ms with ${ticks} ticks meanwhile and this thread's longest gap ${maxGap.toFixed(0)} ms`);
+    console.log(
+      `add_projection of ${node.engine.backend.synapseCount('dense')} synapses: wired on the loop's thread ${onThreadMs.toFixed(0)} ms; off it ${ms.toFixed(0)} ms with ${ticks} ticks meanwhile and this thread's longest gap ${maxGap.toFixed(0)} ms`,
+    );
     expect(node.engine.backend.synapseCount('dense')).toBe(hereSynapses);
     // The thread never stood still for as long as wiring on it takes.
     expect(maxGap).toBeLessThan(onThreadMs / 2);
@@ -119,13 +148,24 @@ describe('add_projection wired off the loop thread', () => {
     const circuit = join(dir, 'circuit.yaml');
     const base = readFileSync(libraryCircuit('braitenberg/braitenberg'), 'utf8').replace(/^\$schema: .*$/m, '');
     writeFileSync(circuit, base);
-    writeFileSync(join(dir, 'bridge.yaml'), readFileSync(example('bridges/braitenberg.yaml'), 'utf8').replace(/^circuit: .*$/m, 'circuit: ./circuit.yaml'));
-    const node = await FluxNode.start({ bridge: join(dir, 'bridge.yaml'), transport: 'memory', backend: 'cpu', threads: 1, log: () => undefined });
-    cleanups.push(() => node.shutdown());
-    const bigger = base.replace(/^populations:\n/m, 'populations:\n  big_a: { model: lif, size: 4000 }\n  big_b: { model: lif, size: 3000 }\n').replace(
-      /^projections:\n/m,
-      "projections:\n  dense: { source: big_a, target: big_b, connectivity: { type: fixed_probability, p: 0.5 }, weight: { uniform: { low: 0.1 nS, high: 0.2 nS } }, synapse: { type: conductance, receptor: excitatory } }\n",
+    writeFileSync(
+      join(dir, 'bridge.yaml'),
+      readFileSync(example('bridges/braitenberg.yaml'), 'utf8').replace(/^circuit: .*$/m, 'circuit: ./circuit.yaml'),
     );
+    const node = await FluxNode.start({
+      bridge: join(dir, 'bridge.yaml'),
+      transport: 'memory',
+      backend: 'cpu',
+      threads: 1,
+      log: () => undefined,
+    });
+    cleanups.push(() => node.shutdown());
+    const bigger = base
+      .replace(/^populations:\n/m, 'populations:\n  big_a: { model: lif, size: 4000 }\n  big_b: { model: lif, size: 3000 }\n')
+      .replace(
+        /^projections:\n/m,
+        'projections:\n  dense: { source: big_a, target: big_b, connectivity: { type: fixed_probability, p: 0.5 }, weight: { uniform: { low: 0.1 nS, high: 0.2 nS } }, synapse: { type: conductance, receptor: excitatory } }\n',
+      );
     // The same circuit wired on this thread, for comparison.
     const h0 = performance.now();
     const here = new Engine<Backend>(loadFlat(circuit, bigger));
@@ -135,7 +175,9 @@ describe('add_projection wired off the loop thread', () => {
     const t0 = performance.now();
     const maxGap = await longestGapWhile(() => node.reloadCircuitFrom(bigger));
     const ms = performance.now() - t0;
-    console.log(`hot swap to ${hereSynapses} more synapses: built on this thread ${onThreadMs.toFixed(0)} ms; swapped in ${ms.toFixed(0)} ms with this thread's longest gap ${maxGap.toFixed(0)} ms`);
+    console.log(
+      `hot swap to ${hereSynapses} more synapses: built on this thread ${onThreadMs.toFixed(0)} ms; swapped in ${ms.toFixed(0)} ms with this thread's longest gap ${maxGap.toFixed(0)} ms`,
+    );
     expect(node.engine.backend.synapseCount('dense')).toBe(hereSynapses);
     expect(maxGap).toBeLessThan(onThreadMs / 2);
   }, 60_000);

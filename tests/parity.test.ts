@@ -87,7 +87,12 @@ const sourceModels = Object.values(MODELS).filter((m) => m.voltage === undefined
 /** The smallest constant current (pA) that makes one CPU neuron of the model fire within 300 ms. */
 function rheobase(model: string): number {
   const fires = (pA: number) => {
-    const e = new Engine(flatOf(`dt: 0.1 ms\npopulations:\n  n: { model: ${model}, size: 1 }\nsources:\n  i: { type: constant, target: n, amplitude: ${pA} pA }\n`), { kernels: 'js' });
+    const e = new Engine(
+      flatOf(
+        `dt: 0.1 ms\npopulations:\n  n: { model: ${model}, size: 1 }\nsources:\n  i: { type: constant, target: n, amplitude: ${pA} pA }\n`,
+      ),
+      { kernels: 'js' },
+    );
     e.backend.configureRecording({});
     e.step(3000);
     return e.backend.recording().populations.n.spikeSteps.length > 0;
@@ -112,7 +117,10 @@ suite('parity: neuron models (every spiking model in the registry)', () => {
       const yaml = `dt: 0.1 ms\npopulations:\n  n: { model: ${m.name}, size: ${DRIVE.length} }\ninputs:\n  drive: { target: n, mode: current }\noutputs:\n  rate: { source: n, measure: rate }\n  volt: { source: n, measure: voltage }\n`;
       const res = await both(yaml, async (e) => {
         e.backend.configureRecording({ state: [{ population: 'n', variable: m.voltage!, every: 100 }] });
-        e.backend.setInput('drive', DRIVE.map((x) => x * r));
+        e.backend.setInput(
+          'drive',
+          DRIVE.map((x) => x * r),
+        );
         await e.step(5000);
         const rec = e.backend.recording().populations.n;
         return {
@@ -154,7 +162,10 @@ inputs:
         const res = await both(yaml, async (e) => {
           e.backend.configureRecording({});
           e.backend.setInput('drv_i', [300, 400, 500, 700, 900, 1200]);
-          e.backend.setInput('n_i', [0.9, 1.2, 1.5, 2].map((x) => x * r));
+          e.backend.setInput(
+            'n_i',
+            [0.9, 1.2, 1.5, 2].map((x) => x * r),
+          );
           await e.step(3000);
           const rec = e.backend.recording().populations;
           return {
@@ -266,8 +277,14 @@ async function forced(e: Engine<Backend>, steps: number, period = steps, every?:
     e.backend.setInput('pre_i', pre(s));
     e.backend.setInput('post_i', post(s));
     await e.step(1);
-    e.backend.setInput('pre_i', pre(-1).map(() => 0));
-    e.backend.setInput('post_i', post(-1).map(() => 0));
+    e.backend.setInput(
+      'pre_i',
+      pre(-1).map(() => 0),
+    );
+    e.backend.setInput(
+      'post_i',
+      post(-1).map(() => 0),
+    );
     s++;
   }
 }
@@ -402,7 +419,18 @@ outputs:
       await e.step(500);
       await snap('set_weights indices');
       e.apply({ op: 'add_population', name: 'pacer', population: { model: 'izhikevich', size: 3, params: { i_offset: 12 } } });
-      e.apply({ op: 'add_projection', name: 'p2t', projection: { source: 'pacer', target: 't', connectivity: { type: 'all_to_all' }, weight: '2 nS', delay: '4 ms', synapse: { type: 'conductance', receptor: 'excitatory' } } });
+      e.apply({
+        op: 'add_projection',
+        name: 'p2t',
+        projection: {
+          source: 'pacer',
+          target: 't',
+          connectivity: { type: 'all_to_all' },
+          weight: '2 nS',
+          delay: '4 ms',
+          synapse: { type: 'conductance', receptor: 'excitatory' },
+        },
+      });
       const before = await snap('before steps after add');
       await e.step(500);
       await snap('add population + projection (ring grows)');
@@ -414,7 +442,16 @@ outputs:
       await e.step(500);
       await snap('end');
       const p = e.backend.recording().populations;
-      return { log, before, after, t: p.t.spikeSteps, pacer: p.pacer.spikeSteps, rate: e.backend.readOutput('t_rate'), v: await e.backend.readState('t', 'v'), ge: await e.backend.readState('t', 'ge') };
+      return {
+        log,
+        before,
+        after,
+        t: p.t.spikeSteps,
+        pacer: p.pacer.spikeSteps,
+        rate: e.backend.readOutput('t_rate'),
+        v: await e.backend.readState('t', 'v'),
+        ge: await e.backend.readState('t', 'ge'),
+      };
     });
     expect(res.gpu.log).toEqual(res.cpu.log);
     expect(res.gpu.t).toEqual(res.cpu.t);
@@ -440,11 +477,24 @@ inputs:
 `;
     const drive = Array.from({ length: 50 }, (_, k) => 250 + 10 * k);
     const run = async (e: Engine<Backend>) => {
-      e.backend.configureRecording({ rateBin: 5, state: [{ population: 'n', variable: 'v', indices: [0, 17, 49], every: 7 }, { population: 'n', variable: 'ie', every: 50 }] });
+      e.backend.configureRecording({
+        rateBin: 5,
+        state: [
+          { population: 'n', variable: 'v', indices: [0, 17, 49], every: 7 },
+          { population: 'n', variable: 'ie', every: 50 },
+        ],
+      });
       e.backend.setInput('i', drive);
       await e.step(1234);
       const r = e.backend.recording().populations.n;
-      return { steps: r.spikeSteps, idx: r.spikeIndices, rates: r.rateCounts, v: r.state.v, ie: r.state.ie, last: Array.from(await e.backend.lastSpikes('n')) };
+      return {
+        steps: r.spikeSteps,
+        idx: r.spikeIndices,
+        rates: r.rateCounts,
+        v: r.state.v,
+        ie: r.state.ie,
+        last: Array.from(await e.backend.lastSpikes('n')),
+      };
     };
     const res = await both(yaml, run);
     expect(res.cpu.steps.length).toBeGreaterThan(100);
@@ -496,7 +546,12 @@ outputs:
   a_volt: { source: a, measure: voltage }
 `;
     const res = await both(yaml, async (e) => {
-      e.backend.configureRecording({ state: [{ population: 'a', variable: 'w', every: 50 }, { population: 'z', variable: 'u', every: 50 }] });
+      e.backend.configureRecording({
+        state: [
+          { population: 'a', variable: 'w', every: 50 },
+          { population: 'z', variable: 'u', every: 50 },
+        ],
+      });
       const before = [e.backend.readOutput('e_spikes'), e.backend.readOutput('a_volt')];
       e.backend.setInput('ei', [300, 400, 500, 600, 800, 1000]);
       e.backend.setInput('ai', [500, 600, 700, 800, 900, 1000]);
@@ -507,7 +562,15 @@ outputs:
         outs.push(e.backend.readOutput('e_spikes'), e.backend.readOutput('a_volt'));
       }
       const p = e.backend.recording().populations;
-      return { before, outs, e: p.e.spikeSteps, a: p.a.spikeSteps, z: p.z.spikeSteps, w: p.a.state.w.values.flat(), u: p.z.state.u.values.flat() };
+      return {
+        before,
+        outs,
+        e: p.e.spikeSteps,
+        a: p.a.spikeSteps,
+        z: p.z.spikeSteps,
+        w: p.a.state.w.values.flat(),
+        u: p.z.state.u.values.flat(),
+      };
     });
     expect(res.gpu.before).toEqual(res.cpu.before);
     expect(res.cpu.a.length).toBeGreaterThan(10);
@@ -547,7 +610,11 @@ modulators:
       await e.step(2000);
       const p = e.backend.recording().populations;
       const sum = (x: number[]) => x.reduce((a, b) => a + b, 0);
-      return { driven: sum(p.driven.rateCounts), seeded: sum(p.seeded.rateCounts), drive: Array.from(await e.backend.readState('seeded', 'drive')).slice(0, 3) };
+      return {
+        driven: sum(p.driven.rateCounts),
+        seeded: sum(p.seeded.rateCounts),
+        drive: Array.from(await e.backend.readState('seeded', 'drive')).slice(0, 3),
+      };
     });
     // (5 + 25) Hz x gain 2, and 40 Hz from the initial drive, over 0.2 s and 500 neurons.
     expect(Math.abs(res.cpu.driven - 6000)).toBeLessThan(5 * Math.sqrt(6000));
@@ -583,7 +650,11 @@ ${means.map((m, k) => `  s${k}: { type: poisson, target: p${k}, rate: ${m * 1000
   });
 
   it('plastic traces, eligibility and weights survive removing an earlier population (layout shifts)', async () => {
-    const yaml = plastic('reward_stdp', ', tau_eligibility: 200 ms, learning_rate: 10, modulator: da').replace('populations:\n', 'populations:\n  first: { model: lif, size: 7 }\n') + 'modulators:\n  da: { tau: 50 ms, baseline: 0.5 }\n';
+    const yaml =
+      plastic('reward_stdp', ', tau_eligibility: 200 ms, learning_rate: 10, modulator: da').replace(
+        'populations:\n',
+        'populations:\n  first: { model: lif, size: 7 }\n',
+      ) + 'modulators:\n  da: { tau: 50 ms, baseline: 0.5 }\n';
     const res = await both(yaml, async (e) => {
       await forced(e, 1500);
       e.apply({ op: 'remove_population', name: 'first' });

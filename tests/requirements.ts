@@ -55,7 +55,10 @@ export function installCommand(needs: Iterable<string>, lines = packageLines()):
   const parts: string[] = [];
   if (main.length) parts.push(`sudo apt-get install -y --no-install-recommends ${main.join(' ')}`);
   for (const l of other) parts.push(`sudo apt-get install -y --no-install-recommends -t ${l.suite} ${l.packages.join(' ')}`);
-  if (other.length) parts.push(`# ${other.map((l) => l.suite).join(', ')} must be in the apt sources: \`sudo bash .ci/run\` adds it and installs everything`);
+  if (other.length)
+    parts.push(
+      `# ${other.map((l) => l.suite).join(', ')} must be in the apt sources: \`sudo bash .ci/run\` adds it and installs everything`,
+    );
   if (wanted.has('dds')) parts.push('npm run build:dds   # rebuilds the DDS addon against the installed Cyclone DDS');
   return parts.join('\n');
 }
@@ -68,7 +71,10 @@ const PROBES: Partial<Record<Need, () => string | null>> = {
   python3: () => (has('python3') ? null : 'python3 not found'),
   cmake: () => (has('cmake') ? null : 'cmake not found'),
   chromium: () => (has('chromium') || has('chromium-browser') ? null : 'chromium not found'),
-  'test-msgs': () => (existsSync('/usr/share/test_interface_files/msg') ? null : "ROS 2's test interface files not found (/usr/share/test_interface_files/msg)"),
+  'test-msgs': () =>
+    existsSync('/usr/share/test_interface_files/msg')
+      ? null
+      : "ROS 2's test interface files not found (/usr/share/test_interface_files/msg)",
 };
 
 /** A test file's path relative to the repository, from the stack of the requires() call. */

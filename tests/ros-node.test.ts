@@ -42,14 +42,45 @@ function robot(graph: MemoryGraph, scanTopic: string) {
 
 describe('ROS command-line arguments', () => {
   it('are split from Flux options and parsed as rcl reads them', () => {
-    const argv = ['node', 'flux', 'run', 'b.yaml', '--ros-args', '-r', '__node:=brain', '--remap', '__ns:=/robot1', '-r', 'scan:=front/scan', '-r', 'other:cmd_vel:=/x', '-p', 'tick_hz:=500.0', '-p', 'outputs.cmd_vel.stamped:=true', '--params-file', 'p.yaml', '--log-level', 'debug', '--', '--status', '0'];
+    const argv = [
+      'node',
+      'flux',
+      'run',
+      'b.yaml',
+      '--ros-args',
+      '-r',
+      '__node:=brain',
+      '--remap',
+      '__ns:=/robot1',
+      '-r',
+      'scan:=front/scan',
+      '-r',
+      'other:cmd_vel:=/x',
+      '-p',
+      'tick_hz:=500.0',
+      '-p',
+      'outputs.cmd_vel.stamped:=true',
+      '--params-file',
+      'p.yaml',
+      '--log-level',
+      'debug',
+      '--',
+      '--status',
+      '0',
+    ];
     const { own, ros } = splitRosArgs(argv);
     expect(own).toEqual(['node', 'flux', 'run', 'b.yaml', '--status', '0']);
     const a = parseRosArgs(ros);
     expect(a.nodeName).toBe('brain');
     expect(a.namespace).toBe('/robot1');
-    expect(a.remaps).toEqual([{ from: 'scan', to: 'front/scan' }, { node: 'other', from: 'cmd_vel', to: '/x' }]);
-    expect(a.params).toEqual([{ name: 'tick_hz', value: 500 }, { name: 'outputs.cmd_vel.stamped', value: true }]);
+    expect(a.remaps).toEqual([
+      { from: 'scan', to: 'front/scan' },
+      { node: 'other', from: 'cmd_vel', to: '/x' },
+    ]);
+    expect(a.params).toEqual([
+      { name: 'tick_hz', value: 500 },
+      { name: 'outputs.cmd_vel.stamped', value: true },
+    ]);
     expect(a.paramsFiles).toEqual(['p.yaml']);
     expect(a.other).toEqual(['--log-level', 'debug']);
     // rcl's expansion: relative names get the namespace, ~ the node's private namespace; remaps match expanded names.
@@ -71,12 +102,30 @@ describe('ROS command-line arguments', () => {
   it('params files: /** and the node name apply, later sections and -p override', () => {
     const dir = tempDir();
     const f = join(dir, 'params.yaml');
-    writeFileSync(f, ['/**:', '  ros__parameters:', '    tick_hz: 250.0', '    backend: cpu', 'other:', '  ros__parameters:', '    tick_hz: 1.0', '/robot1/brain:', '  ros__parameters:', '    outputs:', '      cmd_vel:', '        topic: /base/cmd_vel'].join('\n'));
+    writeFileSync(
+      f,
+      [
+        '/**:',
+        '  ros__parameters:',
+        '    tick_hz: 250.0',
+        '    backend: cpu',
+        'other:',
+        '  ros__parameters:',
+        '    tick_hz: 1.0',
+        '/robot1/brain:',
+        '  ros__parameters:',
+        '    outputs:',
+        '      cmd_vel:',
+        '        topic: /base/cmd_vel',
+      ].join('\n'),
+    );
     expect(paramsForNode(f, 'brain', '/robot1')).toEqual({ tick_hz: 250, backend: 'cpu', 'outputs.cmd_vel.topic': '/base/cmd_vel' });
     const p = new LocalParameters(parseRosArgs(['--ros-args', '--params-file', f, '-p', 'backend:=webgpu']), 'brain', '/robot1');
     expect(p.declare({ name: 'tick_hz', type: 'double', value: 1000, description: '' })).toBe(250);
     expect(p.declare({ name: 'backend', type: 'string', value: 'auto', description: '' })).toBe('webgpu');
-    expect(() => p.declare({ name: 'outputs.cmd_vel.topic', type: 'bool', value: false, description: '' })).toThrow(/is a bool, got "\/base\/cmd_vel"/);
+    expect(() => p.declare({ name: 'outputs.cmd_vel.topic', type: 'bool', value: false, description: '' })).toThrow(
+      /is a bool, got "\/base\/cmd_vel"/,
+    );
   });
 });
 
@@ -85,10 +134,19 @@ describe('Flux node on the memory transport', () => {
     const graph = new MemoryGraph();
     const r = robot(graph, '/robot1/scan');
     r.listen('/robot1/base/cmd_vel', 'geometry_msgs/msg/Twist');
-    node = await FluxNode.start({ bridge: BRIDGE, transport: 'memory', graph, backend: 'cpu', threads: 1, log: () => undefined, rosArgs: ['--ros-args', '-r', '__node:=brain', '-r', '__ns:=/robot1', '-r', 'cmd_vel:=base/cmd_vel', '-p', 'tick_hz:=200.0'] });
+    node = await FluxNode.start({
+      bridge: BRIDGE,
+      transport: 'memory',
+      graph,
+      backend: 'cpu',
+      threads: 1,
+      log: () => undefined,
+      rosArgs: ['--ros-args', '-r', '__node:=brain', '-r', '__ns:=/robot1', '-r', 'cmd_vel:=base/cmd_vel', '-p', 'tick_hz:=200.0'],
+    });
     expect(node.resolve('scan')).toBe('/robot1/scan');
     expect(node.bridge.settings.tickHz).toBe(200);
-    const commands = () => r.got.get('/robot1/base/cmd_vel')!.map((b) => twistCodec.decode(b) as { linear: { x: number }; angular: { z: number } });
+    const commands = () =>
+      r.got.get('/robot1/base/cmd_vel')!.map((b) => twistCodec.decode(b) as { linear: { x: number }; angular: { z: number } });
     await vi.waitFor(() => {
       expect(commands().length).toBeGreaterThan(10);
       expect(commands().at(-1)!.angular.z).toBeLessThan(-0.05);
@@ -106,7 +164,15 @@ describe('Flux node on the memory transport', () => {
     const r = robot(graph, '/scan');
     r.listen('/cmd_vel', 'geometry_msgs/msg/Twist');
     r.listen('/base/cmd_vel', 'geometry_msgs/msg/TwistStamped');
-    node = await FluxNode.start({ bridge: BRIDGE, transport: 'memory', graph, backend: 'cpu', threads: 1, log: () => undefined, rosArgs: ['--ros-args', '-p', 'tick_hz:=200.0'] });
+    node = await FluxNode.start({
+      bridge: BRIDGE,
+      transport: 'memory',
+      graph,
+      backend: 'cpu',
+      threads: 1,
+      log: () => undefined,
+      rosArgs: ['--ros-args', '-p', 'tick_hz:=200.0'],
+    });
     await ticksPass(node.bridge.stats, 50);
     expect(node.params.set('tick_hz', 100)).toEqual({ successful: true, reason: '' });
     expect(node.bridge.settings.tickHz).toBe(100);
@@ -153,7 +219,13 @@ describe('Flux node on the memory transport', () => {
     }, EVENTUALLY);
     r.stop();
     expect(r.got.get('stamped on /cmd_vel')!.length).toBe(oldCount);
-    const stamped = r.got.get('/base/cmd_vel')!.map((b) => stampedCodec.decode(b) as { header: { stamp: { sec: number; nanosec: number }; frame_id: string }; twist: { angular: { z: number } } });
+    const stamped = r.got.get('/base/cmd_vel')!.map(
+      (b) =>
+        stampedCodec.decode(b) as {
+          header: { stamp: { sec: number; nanosec: number }; frame_id: string };
+          twist: { angular: { z: number } };
+        },
+    );
     expect(stamped.length).toBeGreaterThan(5);
     expect(stamped.at(-1)!.header.frame_id).toBe('base_link');
     const stampMs = stamped.at(-1)!.header.stamp.sec * 1000 + stamped.at(-1)!.header.stamp.nanosec / 1e6;
@@ -182,7 +254,15 @@ describe('Flux node on the memory transport', () => {
     const graph = new MemoryGraph();
     const r = robot(graph, '/scan');
     r.listen('/moved', 'geometry_msgs/msg/Twist');
-    node = await FluxNode.start({ bridge: BRIDGE, transport: 'memory', graph, backend: 'cpu', threads: 1, log: () => undefined, rosArgs: ['--ros-args', '-p', 'tick_hz:=200.0', '-p', 'outputs.cmd_vel.topic:=/moved'] });
+    node = await FluxNode.start({
+      bridge: BRIDGE,
+      transport: 'memory',
+      graph,
+      backend: 'cpu',
+      threads: 1,
+      log: () => undefined,
+      rosArgs: ['--ros-args', '-p', 'tick_hz:=200.0', '-p', 'outputs.cmd_vel.topic:=/moved'],
+    });
     await vi.waitFor(() => expect(r.got.get('/moved')!.length).toBeGreaterThan(0), EVENTUALLY);
     const before = node.engine;
     expect(node.params.set('circuit', circuit).successful).toBe(true);
@@ -207,7 +287,24 @@ describe('Flux node on the memory transport', () => {
 describe('Flux node: hot swaps and shutdown keep the robot safe', () => {
   type Stamped = { header: { frame_id: string }; twist: { linear: { x: number }; angular: { z: number } } };
   const start = (graph: MemoryGraph, extra: string[] = []) =>
-    FluxNode.start({ bridge: BRIDGE, transport: 'memory', graph, backend: 'cpu', threads: 1, log: () => undefined, rosArgs: ['--ros-args', '-p', 'tick_hz:=200.0', '-p', 'outputs.cmd_vel.stamped:=true', '-p', 'outputs.cmd_vel.frame_id:=odom', ...extra] });
+    FluxNode.start({
+      bridge: BRIDGE,
+      transport: 'memory',
+      graph,
+      backend: 'cpu',
+      threads: 1,
+      log: () => undefined,
+      rosArgs: [
+        '--ros-args',
+        '-p',
+        'tick_hz:=200.0',
+        '-p',
+        'outputs.cmd_vel.stamped:=true',
+        '-p',
+        'outputs.cmd_vel.frame_id:=odom',
+        ...extra,
+      ],
+    });
 
   it('a swap sends the safe command before it builds (a CPU build holds the event loop), then drives on with the live settings', async () => {
     const graph = new MemoryGraph();
@@ -218,7 +315,11 @@ describe('Flux node: hot swaps and shutdown keep the robot safe', () => {
     const at = r.got.get('/cmd_vel')!.length;
     expect(node.params.set('backend', 'cpu').successful).toBe(true);
     await node.settled();
-    const since = () => r.got.get('/cmd_vel')!.slice(at).map((b) => stampedCodec.decode(b) as Stamped);
+    const since = () =>
+      r.got
+        .get('/cmd_vel')!
+        .slice(at)
+        .map((b) => stampedCodec.decode(b) as Stamped);
     const zero = (m: Stamped) => m.twist.linear.x === 0 && m.twist.angular.z === 0;
     // Wait until it drives again after the safe command (the assertions below, as events).
     await vi.waitFor(() => {
@@ -252,7 +353,10 @@ describe('Flux node: hot swaps and shutdown keep the robot safe', () => {
       expect(swapped.bridge.stats.watchdogTrips).toBeGreaterThanOrEqual(1);
     }, EVENTUALLY);
     r.stop();
-    const after = r.got.get('/cmd_vel')!.slice(at).map((b) => stampedCodec.decode(b) as Stamped);
+    const after = r.got
+      .get('/cmd_vel')!
+      .slice(at)
+      .map((b) => stampedCodec.decode(b) as Stamped);
     expect(after.length).toBeGreaterThanOrEqual(3);
     expect(after.every((m) => m.twist.linear.x === 0 && m.twist.angular.z === 0)).toBe(true);
     expect(node.bridge.stats.watchdogTrips).toBeGreaterThanOrEqual(1);
@@ -284,14 +388,33 @@ describe('Flux node on the ROS transport (FAKE rclnodejs)', () => {
     const { module, graph } = fakeRclnodejs();
     const rosArgs = ['--ros-args', '-r', '__ns:=/robot1', '-p', 'tick_hz:=200.0'];
     const logs: string[] = [];
-    node = await FluxNode.start({ bridge: BRIDGE, transport: 'ros', rclnodejs: module, rosArgs, backend: 'cpu', threads: 1, log: (l) => logs.push(l) });
+    node = await FluxNode.start({
+      bridge: BRIDGE,
+      transport: 'ros',
+      rclnodejs: module,
+      rosArgs,
+      backend: 'cpu',
+      threads: 1,
+      log: (l) => logs.push(l),
+    });
     expect(graph.argv).toEqual([process.argv[0], ...rosArgs]);
     expect(graph.calls.slice(0, 2)).toEqual(['init', 'removeSignalHandlers']);
     const rn = graph.nodes[0];
     const d = rn.descriptors.get('tick_hz') as { type: number; description: string };
     expect(d.type).toBe(3); // PARAMETER_DOUBLE
     expect(d.description).toMatch(/ticks per second/);
-    for (const name of ['bridge', 'circuit', 'backend', 'use_sim_time', 'watchdog_ms', 'inputs.range_left.topic', 'outputs.cmd_vel.topic', 'outputs.cmd_vel.stamped', 'outputs.cmd_vel.frame_id']) expect(rn.hasParameter(name)).toBe(true);
+    for (const name of [
+      'bridge',
+      'circuit',
+      'backend',
+      'use_sim_time',
+      'watchdog_ms',
+      'inputs.range_left.topic',
+      'outputs.cmd_vel.topic',
+      'outputs.cmd_vel.stamped',
+      'outputs.cmd_vel.frame_id',
+    ])
+      expect(rn.hasParameter(name)).toBe(true);
     // The topics go to rcl as the document gives them (relative): rcl resolves and remaps them.
     expect(graph.subs.map((s) => s.topic)).toEqual(['scan', 'scan', 'scan']);
     expect(graph.pubs.map((p) => p.topic)).toEqual(['cmd_vel']);

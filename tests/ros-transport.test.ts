@@ -49,18 +49,21 @@ describe('ROS 2 transport (fake rclnodejs)', () => {
   });
 });
 
-describe.skipIf(rosUnavailable() !== null)(`ROS 2 transport contract (real rclnodejs)${rosUnavailable() ? ` -- skipped: ${rosUnavailable()}` : ''}`, () => {
-  it('a published Twist comes back through a raw subscription byte for byte', async () => {
-    const t = await RosTransport.open({ nodeName: 'flux_contract' });
-    const codec = createCodec('geometry_msgs/msg/Twist');
-    const bytes = codec.encode({ linear: { x: 0.5, y: 0, z: 0 }, angular: { x: 0, y: 0, z: -0.25 } });
-    const got = new Promise<Uint8Array>((r) => t.subscribe('/flux_contract', 'geometry_msgs/msg/Twist', DEFAULT_QOS, r));
-    const pub = t.advertise('/flux_contract', 'geometry_msgs/msg/Twist', DEFAULT_QOS);
-    for (let k = 0; k < 20; k++) {
-      pub.publish(bytes);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    expect(codec.decode(await got)).toEqual(codec.decode(bytes));
-    await t.close();
-  });
-});
+describe.skipIf(rosUnavailable() !== null)(
+  `ROS 2 transport contract (real rclnodejs)${rosUnavailable() ? ` -- skipped: ${rosUnavailable()}` : ''}`,
+  () => {
+    it('a published Twist comes back through a raw subscription byte for byte', async () => {
+      const t = await RosTransport.open({ nodeName: 'flux_contract' });
+      const codec = createCodec('geometry_msgs/msg/Twist');
+      const bytes = codec.encode({ linear: { x: 0.5, y: 0, z: 0 }, angular: { x: 0, y: 0, z: -0.25 } });
+      const got = new Promise<Uint8Array>((r) => t.subscribe('/flux_contract', 'geometry_msgs/msg/Twist', DEFAULT_QOS, r));
+      const pub = t.advertise('/flux_contract', 'geometry_msgs/msg/Twist', DEFAULT_QOS);
+      for (let k = 0; k < 20; k++) {
+        pub.publish(bytes);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(codec.decode(await got)).toEqual(codec.decode(bytes));
+      await t.close();
+    });
+  },
+);

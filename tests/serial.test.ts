@@ -9,7 +9,15 @@ import { join } from 'node:path';
 import { SerialPort } from 'serialport';
 import { firstValueFrom, filter, timeout } from 'rxjs';
 import {
-  LineDeframer, BinaryFrameDeframer, SlipDeframer, CobsDeframer, encodeLine, encodeBinaryFrame, encodeSlip, encodeCobs, type Deframer,
+  LineDeframer,
+  BinaryFrameDeframer,
+  SlipDeframer,
+  CobsDeframer,
+  encodeLine,
+  encodeBinaryFrame,
+  encodeSlip,
+  encodeCobs,
+  type Deframer,
 } from '../drivers/serial/framing.js';
 import { SerialDevice, listSysfs, type SerialStatus } from '../drivers/serial/device.js';
 import { compileInput, compileOutput, parsePath, FieldError } from '../drivers/serial/fields.js';
@@ -43,7 +51,9 @@ interface Socat {
 
 /** socat pty pair with stable symlinks; resolves once socat runs its transfer loop. */
 async function startSocat(linkA: string, linkB: string): Promise<Socat> {
-  const proc = spawn('socat', ['-d', '-d', `pty,raw,echo=0,link=${linkA}`, `pty,raw,echo=0,link=${linkB}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const proc = spawn('socat', ['-d', '-d', `pty,raw,echo=0,link=${linkA}`, `pty,raw,echo=0,link=${linkB}`], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let err = '';
   await new Promise<void>((resolve, reject) => {
     const t = setTimeout(() => reject(new Error(`socat did not start: ${err}`)), 5000);
@@ -79,8 +89,15 @@ async function openPeer(path: string): Promise<SerialPort & { received: Buffer[]
 }
 
 const closePeer = (p: SerialPort) => new Promise<void>((r) => (p.isOpen ? p.close(() => r()) : r()));
-const peerWrite = (p: SerialPort, data: Uint8Array) => new Promise<void>((r, j) => p.write(Buffer.from(data), (e) => (e ? j(e) : p.drain(() => r()))));
-const waitStatus = (d: SerialDevice, s: SerialStatus, ms = 5000) => firstValueFrom(d.status$.pipe(filter((x) => x === s), timeout(ms)));
+const peerWrite = (p: SerialPort, data: Uint8Array) =>
+  new Promise<void>((r, j) => p.write(Buffer.from(data), (e) => (e ? j(e) : p.drain(() => r()))));
+const waitStatus = (d: SerialDevice, s: SerialStatus, ms = 5000) =>
+  firstValueFrom(
+    d.status$.pipe(
+      filter((x) => x === s),
+      timeout(ms),
+    ),
+  );
 async function until(cond: () => boolean, ms = 5000, what = 'condition'): Promise<void> {
   const t0 = Date.now();
   while (!cond()) {
@@ -113,9 +130,13 @@ describe('serial field paths never reach a prototype (D11)', () => {
 
   it('field names that are prototype names are refused (inputs, outputs, templates, layouts)', () => {
     expect(() => compileOutput({ json: { __proto__: 'a' } }, json)).not.toThrow(); // a literal __proto__ sets the prototype: no own key
-    expect(() => compileOutput({ json: JSON.parse('{"__proto__": "a"}') }, json)).toThrow(/output field "__proto__": not allowed as a field name/);
+    expect(() => compileOutput({ json: JSON.parse('{"__proto__": "a"}') }, json)).toThrow(
+      /output field "__proto__": not allowed as a field name/,
+    );
     expect(() => compileOutput({ template: 'M {constructor}' }, { kind: 'lines' })).toThrow(/output field "constructor": not allowed/);
-    expect(() => compileOutput({ layout: { length: 1, fields: [{ name: 'prototype', offset: 0, type: 'u8' }] } }, { kind: 'slip' })).toThrow(/output field "prototype": not allowed/);
+    expect(() =>
+      compileOutput({ layout: { length: 1, fields: [{ name: 'prototype', offset: 0, type: 'u8' }] } }, { kind: 'slip' }),
+    ).toThrow(/output field "prototype": not allowed/);
     expect(() => compileInput({ name: 'constructor', path: 'a' }, json)).toThrow(/input field "constructor": not allowed/);
     expect(() => compileInput({ name: 'x', path: '__proto__' }, json)).toThrow(/input field "x": JSON path "__proto__"/);
   });
@@ -131,14 +152,17 @@ describe('serial field paths never reach a prototype (D11)', () => {
   });
 
   it('two output paths where one is inside the other are refused (one would overwrite or lose the other)', () => {
-    expect(() => compileOutput({ json: { a: 'm.x', b: 'm.x.y' } }, json)).toThrow(/output fields "a" and "b": JSON paths m.x and m.x.y overlap/);
+    expect(() => compileOutput({ json: { a: 'm.x', b: 'm.x.y' } }, json)).toThrow(
+      /output fields "a" and "b": JSON paths m.x and m.x.y overlap/,
+    );
     expect(() => compileOutput({ json: { a: 'm.x', b: 'm.x' } }, json)).toThrow(/overlap/);
     const out = compileOutput({ json: { a: 'm.x', b: 'm.y', c: 'n[0]' } }, json);
     expect(JSON.stringify(out.build({ a: 1, b: 2, c: 3 }))).toBe('{"m":{"x":1,"y":2},"n":{"0":3}}');
   });
 
   it('parsePath refuses prototype names at every position', () => {
-    for (const p of ['__proto__', 'a.__proto__', 'constructor', 'a.b.prototype', '[0].constructor']) expect(() => parsePath(p), p).toThrow(FieldError);
+    for (const p of ['__proto__', 'a.__proto__', 'constructor', 'a.b.prototype', '[0].constructor'])
+      expect(() => parsePath(p), p).toThrow(FieldError);
     expect(parsePath('a.b[2].c')).toEqual(['a', 'b', 2, 'c']);
   });
 });
@@ -176,9 +200,14 @@ describe.skipIf(!haveSocat)('serial devices over socat pseudo-terminals', () => 
     return d;
   }
 
-  it('a frame held back by the rate limit across a freeze of this thread is dropped, not sent after the guard\'s safe frame (issue 16)', async () => {
+  it("a frame held back by the rate limit across a freeze of this thread is dropped, not sent after the guard's safe frame (issue 16)", async () => {
     const { a, peer } = await pair();
-    const dev = device({ path: a, baudRate: 115200, framing: { kind: 'lines' }, output: { template: 'M {v}', maxRateHz: 10, safe: { v: 0 } } });
+    const dev = device({
+      path: a,
+      baudRate: 115200,
+      framing: { kind: 'lines' },
+      output: { template: 'M {v}', maxRateHz: 10, safe: { v: 0 } },
+    });
     await dev.start();
     let text = '';
     peer.on('data', (d: Buffer) => (text += d.toString()));
@@ -206,7 +235,9 @@ describe.skipIf(!haveSocat)('serial devices over socat pseudo-terminals', () => 
   it('text fields (regex, key=value, CSV column) from split chunks with garbage; round trip latency', async () => {
     const { a, peer } = await pair();
     const dev = device({
-      path: a, baudRate: 115200, framing: { kind: 'lines', maxLength: 64 },
+      path: a,
+      baudRate: 115200,
+      framing: { kind: 'lines', maxLength: 64 },
       inputs: [
         { name: 'range', regex: 'R:(-?[\\d.]+)' },
         { name: 'bump', key: 'bump' },
@@ -247,19 +278,29 @@ describe.skipIf(!haveSocat)('serial devices over socat pseudo-terminals', () => 
       trips.push(performance.now() - t0);
     }
     trips.sort((x, y) => x - y);
-    console.log(`serial pty round trip (device -> socat -> peer -> device), 50 trips: median ${trips[25].toFixed(2)} ms, max ${trips[49].toFixed(2)} ms`);
+    console.log(
+      `serial pty round trip (device -> socat -> peer -> device), 50 trips: median ${trips[25].toFixed(2)} ms, max ${trips[49].toFixed(2)} ms`,
+    );
     expect(trips[25]).toBeLessThan(50);
   });
 
   it('JSON lines fields by dotted path; JSON output object', async () => {
     const { a, peer } = await pair();
     const dev = device({
-      path: a, baudRate: 115200, framing: { kind: 'json' },
-      inputs: [{ name: 'yaw', path: 'imu.euler[2]' }, { name: 'ok', path: 'status.ok' }],
+      path: a,
+      baudRate: 115200,
+      framing: { kind: 'json' },
+      inputs: [
+        { name: 'yaw', path: 'imu.euler[2]' },
+        { name: 'ok', path: 'status.ok' },
+      ],
       output: { json: { left: 'cmd.l', right: 'cmd.r' }, maxRateHz: 100, safe: { left: 0, right: 0 } },
     });
     await dev.start();
-    await peerWrite(peer, enc.encode('{"imu":{"euler":[0,0,1.25]},"status":{"ok":true}}\n{"imu": oops}\n[1]\n{"imu":{"euler":[0,0,-0.5]}}\n'));
+    await peerWrite(
+      peer,
+      enc.encode('{"imu":{"euler":[0,0,1.25]},"status":{"ok":true}}\n{"imu": oops}\n[1]\n{"imu":{"euler":[0,0,-0.5]}}\n'),
+    );
     await until(() => dev.latest.yaw === -0.5, 3000, 'yaw');
     expect(dev.latest).toEqual({ yaw: -0.5, ok: 1 });
     expect(dev.counters).toMatchObject({ frames: 3, garbled: 1, unmatched: 1 });
@@ -273,9 +314,25 @@ describe.skipIf(!haveSocat)('serial devices over socat pseudo-terminals', () => 
       const { a, peer } = await pair();
       const framing = kind === 'binary' ? { kind, length: 7, sync: 0xaa } : { kind };
       const dev = device({
-        path: a, baudRate: 115200, framing,
-        inputs: [{ name: 'enc', offset: 0, type: 'i16le' }, { name: 'temp', offset: 2, type: 'f32le' }, { name: 'sw', offset: 6, type: 'u8' }],
-        output: { layout: { length: 7, fields: [{ name: 'pwm', offset: 0, type: 'i16le' }, { name: 'gain', offset: 2, type: 'f32le' }, { name: 'led', offset: 6, type: 'u8' }] }, maxRateHz: 200 },
+        path: a,
+        baudRate: 115200,
+        framing,
+        inputs: [
+          { name: 'enc', offset: 0, type: 'i16le' },
+          { name: 'temp', offset: 2, type: 'f32le' },
+          { name: 'sw', offset: 6, type: 'u8' },
+        ],
+        output: {
+          layout: {
+            length: 7,
+            fields: [
+              { name: 'pwm', offset: 0, type: 'i16le' },
+              { name: 'gain', offset: 2, type: 'f32le' },
+              { name: 'led', offset: 6, type: 'u8' },
+            ],
+          },
+          maxRateHz: 200,
+        },
       });
       await dev.start();
       const payload = (e: number, t: number, s: number) => {
@@ -286,7 +343,8 @@ describe.skipIf(!haveSocat)('serial devices over socat pseudo-terminals', () => 
         v.setUint8(6, s);
         return b;
       };
-      const frame = (p: Uint8Array) => (kind === 'binary' ? encodeBinaryFrame(p, { length: 7, sync: 0xaa }) : kind === 'slip' ? encodeSlip(p) : encodeCobs(p));
+      const frame = (p: Uint8Array) =>
+        kind === 'binary' ? encodeBinaryFrame(p, { length: 7, sync: 0xaa }) : kind === 'slip' ? encodeSlip(p) : encodeCobs(p);
       const junk = kind === 'slip' ? bytes(0xc0, 1, 0xdb, 2, 0xc0) : kind === 'cobs' ? bytes(9, 1, 0) : bytes(0x55, 0x66);
       const stream = cat(junk, frame(payload(-300, 21.5, 1)), junk, frame(payload(1234, -3.25, 0)));
       for (let i = 0; i < stream.length; i += 3) await peerWrite(peer, stream.subarray(i, i + 3));
@@ -295,12 +353,17 @@ describe.skipIf(!haveSocat)('serial devices over socat pseudo-terminals', () => 
       expect(dev.counters.frames).toBe(2);
       expect(dev.counters.garbled).toBe(2);
       dev.write({ pwm: 40000, gain: 1.5, led: 7 }); // pwm saturates at 32767
-      const d: Deframer<Uint8Array> = kind === 'binary' ? new BinaryFrameDeframer({ length: 7, sync: 0xaa }) : kind === 'slip' ? new SlipDeframer() : new CobsDeframer();
+      const d: Deframer<Uint8Array> =
+        kind === 'binary' ? new BinaryFrameDeframer({ length: 7, sync: 0xaa }) : kind === 'slip' ? new SlipDeframer() : new CobsDeframer();
       const got: Uint8Array[] = [];
-      await until(() => {
-        for (const c of peer.received.splice(0)) got.push(...d.push(c));
-        return got.length > 0;
-      }, 3000, 'output frame');
+      await until(
+        () => {
+          for (const c of peer.received.splice(0)) got.push(...d.push(c));
+          return got.length > 0;
+        },
+        3000,
+        'output frame',
+      );
       expect(got[0]).toEqual(payload(32767, 1.5, 7));
     });
   }
@@ -322,14 +385,19 @@ describe.skipIf(!haveSocat)('serial devices over socat pseudo-terminals', () => 
     expect(emitted).toBe(N);
     // A late subscriber gets only the latest value.
     const late: number[] = [];
-    dev.field('v').subscribe((v) => late.push(v)).unsubscribe();
+    dev
+      .field('v')
+      .subscribe((v) => late.push(v))
+      .unsubscribe();
     expect(late).toEqual([N - 1]);
   });
 
   it('writes: at most maxRateHz, newest value wins, bounded queue while the reader stalls', async () => {
     const { a, peer } = await pair();
     const dev = device({
-      path: a, baudRate: 115200, framing: { kind: 'lines' },
+      path: a,
+      baudRate: 115200,
+      framing: { kind: 'lines' },
       output: { template: 'S {seq} ' + 'x'.repeat(200), maxRateHz: 50, safe: { seq: -1 } },
     });
     await dev.start();
@@ -340,7 +408,10 @@ describe.skipIf(!haveSocat)('serial devices over socat pseudo-terminals', () => 
     }
     await sleep(100);
     const lines = new LineDeframer({ maxLength: 512 });
-    const got = peer.received.splice(0).flatMap((c) => lines.push(c)).map((l) => Number(l.split(' ')[1]));
+    const got = peer.received
+      .splice(0)
+      .flatMap((c) => lines.push(c))
+      .map((l) => Number(l.split(' ')[1]));
     expect(got.length).toBeGreaterThanOrEqual(8);
     expect(got.length).toBeLessThanOrEqual(30);
     expect(got[got.length - 1]).toBe(199);
@@ -351,7 +422,9 @@ describe.skipIf(!haveSocat)('serial devices over socat pseudo-terminals', () => 
     peer.received.length = 0;
     peer.pause();
     const fast = device({
-      path: a, baudRate: 115200, framing: { kind: 'lines' },
+      path: a,
+      baudRate: 115200,
+      framing: { kind: 'lines' },
       output: { template: 'F {seq} ' + 'y'.repeat(1000), maxRateHz: 100000 },
     });
     await fast.start();
@@ -363,24 +436,37 @@ describe.skipIf(!haveSocat)('serial devices over socat pseudo-terminals', () => 
       if (i % 20 === 0) await sleep(1);
     }
     const c = fast.counters;
-    console.log(`serial stall: ${c.written} frames accepted before the buffers filled, ${c.droppedWrites} replaced, max queued ${maxQueued} bytes (frame ${frameLen})`);
+    console.log(
+      `serial stall: ${c.written} frames accepted before the buffers filled, ${c.droppedWrites} replaced, max queued ${maxQueued} bytes (frame ${frameLen})`,
+    );
     expect(c.droppedWrites).toBeGreaterThan(1000);
     expect(maxQueued).toBeLessThanOrEqual(2 * frameLen);
     // The reader comes back: the backlog drains and the last frame is the newest value.
     peer.resume();
     const rl = new LineDeframer({ maxLength: 2048 });
     let last = -1;
-    await until(() => {
-      for (const ch of peer.received.splice(0)) for (const l of rl.push(ch)) last = Number(l.split(' ')[1]);
-      return last === 2999;
-    }, 8000, 'newest frame after the stall');
+    await until(
+      () => {
+        for (const ch of peer.received.splice(0)) for (const l of rl.push(ch)) last = Number(l.split(' ')[1]);
+        return last === 2999;
+      },
+      8000,
+      'newest frame after the stall',
+    );
   });
 
   it('vendor/product lookup picks the listed port; sysfs listing works without udevadm', async () => {
     const { a, peer } = await pair();
     const dev = device({
-      vendorId: '0x2341', productId: '0043', baudRate: 115200, framing: { kind: 'lines' }, inputs: [{ name: 'x', key: 'x' }],
-      list: async () => [{ path: '/dev/null-not-this', vendorId: '1a86', productId: '7523' }, { path: a, vendorId: '2341', productId: '0043' }],
+      vendorId: '0x2341',
+      productId: '0043',
+      baudRate: 115200,
+      framing: { kind: 'lines' },
+      inputs: [{ name: 'x', key: 'x' }],
+      list: async () => [
+        { path: '/dev/null-not-this', vendorId: '1a86', productId: '7523' },
+        { path: a, vendorId: '2341', productId: '0043' },
+      ],
     });
     await dev.start();
     expect(dev.path).toBe(a);
@@ -399,9 +485,12 @@ describe.skipIf(!haveSocat)('serial devices over socat pseudo-terminals', () => 
   it('path check: the link vanishes while the pty lives -> loss with the safe frame delivered; link back -> reconnect', async () => {
     const { a, peer, socat } = await pair();
     const dev = device({
-      path: a, baudRate: 115200, framing: { kind: 'lines' },
+      path: a,
+      baudRate: 115200,
+      framing: { kind: 'lines' },
       output: { template: 'M {l}', maxRateHz: 100, safe: { l: 0 } },
-      reconnect: { initialMs: 20, maxMs: 100 }, presenceMs: 50,
+      reconnect: { initialMs: 20, maxMs: 100 },
+      presenceMs: 50,
     });
     await dev.start();
     dev.write({ l: 3 });
@@ -422,7 +511,10 @@ describe.skipIf(!haveSocat)('serial devices over socat pseudo-terminals', () => 
     let socat = await startSocat(a, b);
     let peer = await openPeer(b);
     const dev = device({
-      path: a, baudRate: 115200, framing: { kind: 'lines' }, inputs: [{ name: 'v', key: 'v' }],
+      path: a,
+      baudRate: 115200,
+      framing: { kind: 'lines' },
+      inputs: [{ name: 'v', key: 'v' }],
       output: { template: 'M {l}', maxRateHz: 100, safe: { l: 0 } },
       reconnect: { initialMs: 20, factor: 2, maxMs: 200 },
       presenceMs: 50,
@@ -457,7 +549,9 @@ describe.skipIf(!haveSocat)('serial devices over socat pseudo-terminals', () => 
     const tBack = performance.now();
     await waitStatus(dev, 'connected', 3000);
     const reconnectMs = performance.now() - tBack;
-    console.log(`serial reconnect: ${reconnectMs.toFixed(0)} ms after socat came back (backoff cap 200 ms), ${failures} failed opens while down`);
+    console.log(
+      `serial reconnect: ${reconnectMs.toFixed(0)} ms after socat came back (backoff cap 200 ms), ${failures} failed opens while down`,
+    );
     // About 100 ms here unloaded; 2.1 s was seen once with the whole suite running on two cores. The
     // backoff's growth and cap are checked by the count of failed opens above, so this bound is loose.
     expect(reconnectMs).toBeLessThan(3000);

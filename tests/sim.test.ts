@@ -67,7 +67,12 @@ describe('simulated robot: motion, odometry and the transport', () => {
     const graph = new MemoryGraph();
     const s = await sim({ size: 6 }, { transport: graph });
     const t = new MemoryTransport(graph);
-    const odom = record<{ header: { stamp: Stamp; frame_id: string }; child_frame_id: string; pose: { pose: { position: { x: number; y: number } } }; twist: { twist: { linear: { x: number } } } }>(t, '/odom', 'nav_msgs/msg/Odometry');
+    const odom = record<{
+      header: { stamp: Stamp; frame_id: string };
+      child_frame_id: string;
+      pose: { pose: { position: { x: number; y: number } } };
+      twist: { twist: { linear: { x: number } } };
+    }>(t, '/odom', 'nav_msgs/msg/Odometry');
     const clock = record<{ clock: Stamp }>(t, '/clock', 'rosgraph_msgs/msg/Clock');
     const imu = record<{ linear_acceleration: { z: number }; header: { frame_id: string } }>(t, '/imu', 'sensor_msgs/msg/Imu');
     s.step(100); // settle on the wheels and caster
@@ -125,7 +130,12 @@ describe('simulated robot: motion, odometry and the transport', () => {
     const t = new MemoryTransport(graph);
     const codec = createCodec('geometry_msgs/msg/TwistStamped');
     const pub = t.advertise('/cmd_vel', 'geometry_msgs/msg/TwistStamped', DEFAULT_QOS);
-    pub.publish(codec.encode({ header: { stamp: { sec: 0, nanosec: 0 }, frame_id: 'base_link' }, twist: { linear: { x: 0.3, y: 0, z: 0 }, angular: { x: 0, y: 0, z: 0 } } }));
+    pub.publish(
+      codec.encode({
+        header: { stamp: { sec: 0, nanosec: 0 }, frame_id: 'base_link' },
+        twist: { linear: { x: 0.3, y: 0, z: 0 }, angular: { x: 0, y: 0, z: 0 } },
+      }),
+    );
     await flush();
     s.step(400);
     expect(s.commanded().linear).toBe(0.3);
@@ -141,13 +151,15 @@ describe('simulated robot: motion, odometry and the transport', () => {
 
   it('counts a drive into a wall as one collision; the wall stops the robot', async () => {
     const s = await sim({ size: 2, start: { x: 0, y: 0, yaw: 0 } }); // east wall's face at x = 1
-    for (let k = 0; k < 100; k++) { // 2 s: 0.6 m, still clear
+    for (let k = 0; k < 100; k++) {
+      // 2 s: 0.6 m, still clear
       s.command(0.3, 0);
       s.step(20);
     }
     expect(s.collisions).toBe(0);
     expect(s.collided).toBe(false);
-    for (let k = 0; k < 150; k++) { // 3 s more: it reaches the wall and pushes
+    for (let k = 0; k < 150; k++) {
+      // 3 s more: it reaches the wall and pushes
       s.command(0.3, 0);
       s.step(20);
     }
@@ -188,7 +200,16 @@ describe('simulated robot: lidar and IR', () => {
     const graph = new MemoryGraph();
     const s = await sim(arena, { transport: graph });
     const t = new MemoryTransport(graph);
-    const scans = record<{ header: { stamp: Stamp; frame_id: string }; angle_min: number; angle_max: number; angle_increment: number; range_min: number; range_max: number; ranges: Float32Array; intensities: Float32Array }>(t, '/scan', 'sensor_msgs/msg/LaserScan');
+    const scans = record<{
+      header: { stamp: Stamp; frame_id: string };
+      angle_min: number;
+      angle_max: number;
+      angle_increment: number;
+      range_min: number;
+      range_max: number;
+      ranges: Float32Array;
+      intensities: Float32Array;
+    }>(t, '/scan', 'sensor_msgs/msg/LaserScan');
     s.step(300);
     await flush();
     expect(scans.length).toBe(3); // 10 Hz
@@ -217,11 +238,19 @@ describe('simulated robot: lidar and IR', () => {
 
   it('the scan turns with the robot; nearer than range_min reads -inf; IR ranges on /ir/<name>', async () => {
     // The same scene turned a quarter: the robot faces north, the box is north of it.
-    const turned: ArenaConfig = { size: 10, start: { x: 0, y: 0, yaw: Math.PI / 2 }, obstacles: [{ shape: 'box', x: 0, y: 0.7, size: [0.6, 0.2] }] };
+    const turned: ArenaConfig = {
+      size: 10,
+      start: { x: 0, y: 0, yaw: Math.PI / 2 },
+      obstacles: [{ shape: 'box', x: 0, y: 0.7, size: [0.6, 0.2] }],
+    };
     const graph = new MemoryGraph();
     const s = await sim(turned, { transport: graph, lidar: { rangeMin: 0.7 } });
     const t = new MemoryTransport(graph);
-    const ir = record<{ range: number; radiation_type: number; min_range: number; max_range: number; header: { frame_id: string } }>(t, '/ir/front', 'sensor_msgs/msg/Range');
+    const ir = record<{ range: number; radiation_type: number; min_range: number; max_range: number; header: { frame_id: string } }>(
+      t,
+      '/ir/front',
+      'sensor_msgs/msg/Range',
+    );
     const irLeft = record<{ range: number }>(t, '/ir/front_left', 'sensor_msgs/msg/Range');
     s.step(100);
     await flush();
@@ -250,8 +279,11 @@ describe('simulated robot: lidar and IR', () => {
     const o = new WheelOdometry(0.033, 0.16);
     o.update(0, 0);
     // Right wheel faster: a circle of radius 0.5 m; 100 equal updates.
-    const R = 0.5, L = 0.16, r = 0.033;
-    const dl = (2 * Math.PI * (R - L / 2)) / r, dr = (2 * Math.PI * (R + L / 2)) / r;
+    const R = 0.5,
+      L = 0.16,
+      r = 0.033;
+    const dl = (2 * Math.PI * (R - L / 2)) / r,
+      dr = (2 * Math.PI * (R + L / 2)) / r;
     for (let i = 1; i <= 100; i++) o.update((dl * i) / 100, (dr * i) / 100);
     expect(Math.hypot(o.x, o.y)).toBeLessThan(1e-9);
     expect(Math.abs(o.yaw)).toBeLessThan(1e-9);
@@ -332,7 +364,15 @@ describe('simulated robot: determinism and arenas', () => {
     expect(msg).toContain(`${file}:8 at /walls: unknown property "walls"`);
     expect(msg).toContain(`${file}:7 at /obstacles/3/shape: expected one of "box", "cylinder"`);
     // Geometry problems come once the shape is right.
-    const dir2 = writeFiles({ 'bad.yaml': ['size: 3', 'obstacles:', '  - { shape: box, x: 1, y: 1, radius: 0.2 }', '  - { shape: cylinder, x: 0.05, y: 0, radius: 0.1 }', '  - { shape: cylinder, x: 1.45, y: 0, radius: 0.1 }'].join('\n') });
+    const dir2 = writeFiles({
+      'bad.yaml': [
+        'size: 3',
+        'obstacles:',
+        '  - { shape: box, x: 1, y: 1, radius: 0.2 }',
+        '  - { shape: cylinder, x: 0.05, y: 0, radius: 0.1 }',
+        '  - { shape: cylinder, x: 1.45, y: 0, radius: 0.1 }',
+      ].join('\n'),
+    });
     const file2 = join(dir2, 'bad.yaml');
     expect(() => loadArena(file2)).toThrowError(CircuitError);
     try {
@@ -346,6 +386,8 @@ describe('simulated robot: determinism and arenas', () => {
         '5 /obstacles/2 obstacle 2 at (1.45, 0) reaches outside the walls (±1.5 m)',
       ]);
     }
-    expect(() => resolveArena({ size: 2, random: { count: 50, size: [0.4, 0.5] } })).toThrowError(/<arena> at \/random: could place only \d+ of 50/);
+    expect(() => resolveArena({ size: 2, random: { count: 50, size: [0.4, 0.5] } })).toThrowError(
+      /<arena> at \/random: could place only \d+ of 50/,
+    );
   });
 });

@@ -16,7 +16,18 @@ function rig(delayTicks = 1, timeoutMs = 50) {
   const rx = new SpikeReceiver({ input: 'a', topic: '/spikes', delayTicks, timeoutMs }, 100);
   rx.open(new MemoryTransport(graph));
   /** Sender tick `tick`: neuron `tick % 100` fires at step offset `tick % STEPS`. */
-  const send = (tick: number) => pub.publish(encodeSpikeTick({ tick, firstStep: tick * STEPS, dt: DT, steps: STEPS, size: 100, index: Uint32Array.of(tick % 100), offset: Uint16Array.of(tick % STEPS) }));
+  const send = (tick: number) =>
+    pub.publish(
+      encodeSpikeTick({
+        tick,
+        firstStep: tick * STEPS,
+        dt: DT,
+        steps: STEPS,
+        size: 100,
+        index: Uint32Array.of(tick % 100),
+        offset: Uint16Array.of(tick % STEPS),
+      }),
+    );
   return { rx, send };
 }
 

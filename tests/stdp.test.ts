@@ -7,8 +7,18 @@ import type { PlasticitySpec } from '../engine/circuit/circuit.js';
 import { engineFromText } from './helpers.js';
 
 const base: PlasticitySpec = {
-  rule: 'stdp', tauPlus: 16.8, tauMinus: 33.7, aPlus: 0.9, aMinus: 0.5, wMin: 0, wMax: 1,
-  update: 'additive', bounds: 'hard', pairing: 'all', tauEligibility: 1000, learningRate: 1,
+  rule: 'stdp',
+  tauPlus: 16.8,
+  tauMinus: 33.7,
+  aPlus: 0.9,
+  aMinus: 0.5,
+  wMin: 0,
+  wMax: 1,
+  update: 'additive',
+  bounds: 'hard',
+  pairing: 'all',
+  tauEligibility: 1000,
+  learningRate: 1,
 };
 
 /** One synapse 0 -> 0; pre spikes at step a, post at step b; returns the weight change. */
@@ -72,7 +82,8 @@ describe('pair-based STDP window', () => {
       const weights = Float32Array.of(0);
       const st = createPlasticState(spec, rowPtr, targets, 1, 1);
       const one = Uint32Array.of(0);
-      for (let n = 0; n <= 300; n++) plasticityStep(st, rowPtr, targets, weights, one, n === 100 || n === 200 ? 1 : 0, one, n === 300 ? 1 : 0, 0.1, 1, 0);
+      for (let n = 0; n <= 300; n++)
+        plasticityStep(st, rowPtr, targets, weights, one, n === 100 || n === 200 ? 1 : 0, one, n === 300 ? 1 : 0, 0.1, 1, 0);
       return weights[0];
     };
     const e1 = Math.exp(-10 / base.tauPlus);

@@ -2,7 +2,16 @@
 // document checker and live edits share (issue 16, D5).
 import { describe, it, expect } from 'vitest';
 import { performance } from 'node:perf_hooks';
-import { parseQuantity, toInternal, checkQuantity, checkWeight, quantityProblem, QUANTITY_LIMITS, QUANTITY_PATTERN, FLOAT32_MAX } from '../engine/units.js';
+import {
+  parseQuantity,
+  toInternal,
+  checkQuantity,
+  checkWeight,
+  quantityProblem,
+  QUANTITY_LIMITS,
+  QUANTITY_PATTERN,
+  FLOAT32_MAX,
+} from '../engine/units.js';
 import { untyped } from './fixtures/hostile.js';
 
 describe('parseQuantity', () => {
@@ -28,7 +37,12 @@ describe('parseQuantity', () => {
 
   it('long hostile strings fail in linear time (the old pattern backtracked: 20000 digits took 1.5 s)', () => {
     const pattern = new RegExp(QUANTITY_PATTERN, 'u');
-    for (const text of ['1'.repeat(20000) + '!', '1' + ' '.repeat(20000) + '!', '1 ' + 'm'.repeat(20000) + '1', '1.' + '1'.repeat(20000) + 'e+']) {
+    for (const text of [
+      '1'.repeat(20000) + '!',
+      '1' + ' '.repeat(20000) + '!',
+      '1 ' + 'm'.repeat(20000) + '1',
+      '1.' + '1'.repeat(20000) + 'e+',
+    ]) {
       const t0 = performance.now();
       expect(pattern.test(text)).toBe(false);
       expect(parseQuantity(text)).toMatch(/not a number with a unit|characters/);
@@ -39,13 +53,15 @@ describe('parseQuantity', () => {
   it('the schema pattern and the parser accept the same strings', () => {
     const pattern = new RegExp(QUANTITY_PATTERN, 'u');
     for (const text of ['20 ms', '-65mV', '.5', '5.', '+1e-3 s', ' 3 ', '1 Ohm', '2 µA', '1 2 ms', 'ms', '1e', '--1', '1 m s', '']) {
-      expect(pattern.test(text), text).toBe(typeof parseQuantity(text) !== 'string' || /unknown unit|finite|overflows/.test(parseQuantity(text) as string));
+      expect(pattern.test(text), text).toBe(
+        typeof parseQuantity(text) !== 'string' || /unknown unit|finite|overflows/.test(parseQuantity(text) as string),
+      );
     }
   });
 });
 
 describe('QUANTITY_LIMITS: one table of plausible ranges', () => {
-  it('every quantity is finite and within its dimension\'s range, whether a bare number or a string', () => {
+  it("every quantity is finite and within its dimension's range, whether a bare number or a string", () => {
     expect(toInternal(1e308, 'capacitance')).toMatch(/plausible range for a capacitance/);
     expect(toInternal('1e308 pF', 'capacitance')).toMatch(/plausible range/);
     expect(toInternal('2e4 mV', 'voltage')).toMatch(/plausible range for a voltage/);
@@ -55,7 +71,7 @@ describe('QUANTITY_LIMITS: one table of plausible ranges', () => {
     expect(toInternal(-0, 'voltage')).toBe(-0);
   });
 
-  it('a positive quantity is at least the dimension\'s smallest: no denormal time constant', () => {
+  it("a positive quantity is at least the dimension's smallest: no denormal time constant", () => {
     expect(checkQuantity(1e-320, 'time', 'positive')).toMatch(/too small/);
     expect(checkQuantity('1 ns', 'time', 'positive')).toMatch(/too small/);
     expect(checkQuantity('1 us', 'time', 'positive')).toBeCloseTo(0.001, 12);
@@ -64,7 +80,7 @@ describe('QUANTITY_LIMITS: one table of plausible ranges', () => {
     expect(checkQuantity(1e-320, 'voltage')).toBe(1e-320);
   });
 
-  it('weights fit float32: the current and conductance ranges are far below float32\'s largest', () => {
+  it("weights fit float32: the current and conductance ranges are far below float32's largest", () => {
     expect(QUANTITY_LIMITS.current.max).toBeLessThan(FLOAT32_MAX);
     expect(QUANTITY_LIMITS.conductance.max).toBeLessThan(FLOAT32_MAX);
     expect(checkWeight(3.5e38, 'current')).toMatch(/plausible/);

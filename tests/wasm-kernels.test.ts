@@ -13,10 +13,13 @@ import { ROOT, writeFiles, libraryCircuit } from './helpers.js';
 function run(file: string, kernels: 'wasm' | 'js', steps: number, text?: string, threads = 1) {
   const e = new Engine(loadFlat(file, text), { kernels, threads });
   expect(e.backend.name).toBe('cpu');
-  e.backend.configureRecording({ state: e.circuit.populations.filter((p) => p.model !== 'poisson').map((p) => ({ population: p.name, variable: 'v', every: 50 })) });
+  e.backend.configureRecording({
+    state: e.circuit.populations.filter((p) => p.model !== 'poisson').map((p) => ({ population: p.name, variable: 'v', every: 50 })),
+  });
   e.step(steps);
   const out: Record<string, unknown> = {};
-  for (const [k, p] of Object.entries(e.backend.recording().populations)) out[k] = { steps: p.spikeSteps, idx: p.spikeIndices, v: p.state.v?.values };
+  for (const [k, p] of Object.entries(e.backend.recording().populations))
+    out[k] = { steps: p.spikeSteps, idx: p.spikeIndices, v: p.state.v?.values };
   for (const p of e.circuit.projections) out[`w:${p.name}`] = Array.from(e.backend.readWeights(p.name));
   e.backend.dispose();
   return { e, out };
@@ -43,7 +46,8 @@ describe('WebAssembly kernels', () => {
   it('every model, every synapse kind, per-synapse delays and the euler integrator agree exactly', () => {
     const models = Object.keys(MODELS).filter((m) => m !== 'poisson');
     const pops = models.map((m) => `  ${m}_n: { model: ${m}, size: 33${m === 'lif' ? '' : ''} }`).join('\n');
-    const w = (m: string, type: string) => (type === 'current' ? (m === 'izhikevich' ? '3 pA' : '300 pA') : m === 'izhikevich' ? '0.05 nS' : '3 nS');
+    const w = (m: string, type: string) =>
+      type === 'current' ? (m === 'izhikevich' ? '3 pA' : '300 pA') : m === 'izhikevich' ? '0.05 nS' : '3 nS';
     const projs = models
       .flatMap((m) =>
         ['current', 'conductance'].flatMap((type) =>
@@ -58,7 +62,9 @@ describe('WebAssembly kernels', () => {
     const dir = writeFiles({ 'c.yaml': text });
     const a = run(join(dir, 'c.yaml'), 'js', 4000);
     const b = run(join(dir, 'c.yaml'), 'wasm', 4000);
-    const total = Object.entries(a.out).filter(([k]) => !k.startsWith('w:') && k !== 'drive').reduce((s, [, v]) => s + (v as { steps: number[] }).steps.length, 0);
+    const total = Object.entries(a.out)
+      .filter(([k]) => !k.startsWith('w:') && k !== 'drive')
+      .reduce((s, [, v]) => s + (v as { steps: number[] }).steps.length, 0);
     expect(total).toBeGreaterThan(100);
     expect(b.out).toEqual(a.out);
   });
@@ -72,7 +78,18 @@ describe('WebAssembly kernels', () => {
       e.step(300);
       e.apply({ op: 'set_param', population: 'motor_left', param: 'tau_m', value: '10 ms' });
       e.apply({ op: 'add_population', name: 'extra', population: { model: 'adex', size: 10 } });
-      e.apply({ op: 'add_projection', name: 'to_extra', projection: { source: 'motor_left', target: 'extra', connectivity: { type: 'all_to_all' }, weight: '30 nS', delay: '2 ms', synapse: { type: 'conductance', receptor: 'excitatory' } } });
+      e.apply({
+        op: 'add_projection',
+        name: 'to_extra',
+        projection: {
+          source: 'motor_left',
+          target: 'extra',
+          connectivity: { type: 'all_to_all' },
+          weight: '30 nS',
+          delay: '2 ms',
+          synapse: { type: 'conductance', receptor: 'excitatory' },
+        },
+      });
       e.step(700);
       return e.backend.recording().populations;
     };
@@ -116,10 +133,25 @@ sources:
       e.backend.configureRecording({});
       e.step(1500);
       e.apply({ op: 'add_population', name: 'late', population: { model: 'lif', size: 400 } });
-      e.apply({ op: 'add_projection', name: 'to_late', projection: { source: 'lif_n', target: 'late', connectivity: { type: 'fixed_probability', p: 0.2 }, weight: '20 nS', delay: '3 ms', synapse: { type: 'conductance', receptor: 'excitatory' } } });
+      e.apply({
+        op: 'add_projection',
+        name: 'to_late',
+        projection: {
+          source: 'lif_n',
+          target: 'late',
+          connectivity: { type: 'fixed_probability', p: 0.2 },
+          weight: '20 nS',
+          delay: '3 ms',
+          synapse: { type: 'conductance', receptor: 'excitatory' },
+        },
+      });
       e.apply({ op: 'set_param', population: 'adex_n', param: 'b', value: '20 pA' });
       e.step(1500);
-      const out = { rec: e.backend.recording().populations, w: Array.from(e.backend.readWeights('a')), v: Array.from(e.backend.readState('late', 'v')) };
+      const out = {
+        rec: e.backend.recording().populations,
+        w: Array.from(e.backend.readWeights('a')),
+        v: Array.from(e.backend.readState('late', 'v')),
+      };
       e.backend.dispose();
       return out;
     };
@@ -130,7 +162,7 @@ sources:
 });
 
 describe('expDet (the exp both implementations share)', () => {
-  it('the kernel\'s exp returns the same bits as the TypeScript one', () => {
+  it("the kernel's exp returns the same bits as the TypeScript one", () => {
     const e = new Engine(loadFlat(join(ROOT, 'examples/izhikevich-patterns.yaml')), { kernels: 'wasm', threads: 1 });
     // The backend's private kernel exports: bracket access reads a private member and keeps it type-checked.
     const k = e.backend['k']!;

@@ -85,10 +85,15 @@ suite('WebGPU backend', () => {
   it('a model without a WGSL kernel is refused by name, not run wrongly', async () => {
     const { MODELS } = await import('../engine/models/registry.js');
     const cpu = new Engine(loadFlat(join(writeFiles({ 'c.yaml': small }), 'c.yaml')));
-    const net = { ...cpu.network, populations: cpu.network.populations.map((p, k) => (k === 0 ? { ...p, spec: { ...p.spec, model: 'fake_model' } } : p)) };
+    const net = {
+      ...cpu.network,
+      populations: cpu.network.populations.map((p, k) => (k === 0 ? { ...p, spec: { ...p.spec, model: 'fake_model' } } : p)),
+    };
     MODELS.fake_model = { ...MODELS.lif, name: 'fake_model' };
     try {
-      await expect(WebGpuBackend.create(net, ctx!, { ownsDevice: false })).rejects.toThrow(/model "fake_model" has no WebGPU kernel.*shaders\/models\/fake_model\.wgsl/);
+      await expect(WebGpuBackend.create(net, ctx!, { ownsDevice: false })).rejects.toThrow(
+        /model "fake_model" has no WebGPU kernel.*shaders\/models\/fake_model\.wgsl/,
+      );
     } finally {
       delete MODELS.fake_model;
       cpu.dispose();
@@ -139,8 +144,21 @@ suite('WebGPU backend', () => {
     e.backend.configureRecording({});
     e.backend.setInput('i', 800);
     await e.step(100);
-    const far = { op: 'add_projection' as const, name: 'far', projection: { source: 'a', target: 'b', connectivity: { type: 'one_to_one' as const }, weight: '1 pA', delay: `${slots * 0.1} ms`, synapse: { type: 'current' as const, receptor: 'excitatory' as const } } };
-    expect(() => e.apply({ ...far, projection: { ...far.projection, connectivity: { type: 'all_to_all' } } })).toThrow(/buffer "ring" needs \d+ MiB, more than this adapter binds/);
+    const far = {
+      op: 'add_projection' as const,
+      name: 'far',
+      projection: {
+        source: 'a',
+        target: 'b',
+        connectivity: { type: 'one_to_one' as const },
+        weight: '1 pA',
+        delay: `${slots * 0.1} ms`,
+        synapse: { type: 'current' as const, receptor: 'excitatory' as const },
+      },
+    };
+    expect(() => e.apply({ ...far, projection: { ...far.projection, connectivity: { type: 'all_to_all' } } })).toThrow(
+      /buffer "ring" needs \d+ MiB, more than this adapter binds/,
+    );
     // Still running, and later edits work.
     e.apply({ op: 'add_population', name: 'tiny', population: { model: 'lif', size: 2 } });
     await e.step(100);
@@ -165,7 +183,21 @@ suite('WebGPU backend', () => {
 
   it('the compatibility level (OpenGL ES) computes the same spikes as the CPU, when a GL adapter exists', () => {
     const env = { ...process.env, FLUX_WEBGPU_BACKEND: 'opengles' };
-    const run = (backend: string) => spawnSync(process.execPath, [join(ROOT, 'bin/flux.js'), 'simulate', example('izhikevich-patterns.yaml'), '--duration', '300ms', '--backend', backend, '--quiet'], { encoding: 'utf8', cwd: ROOT, env });
+    const run = (backend: string) =>
+      spawnSync(
+        process.execPath,
+        [
+          join(ROOT, 'bin/flux.js'),
+          'simulate',
+          example('izhikevich-patterns.yaml'),
+          '--duration',
+          '300ms',
+          '--backend',
+          backend,
+          '--quiet',
+        ],
+        { encoding: 'utf8', cwd: ROOT, env },
+      );
     const gl = run('webgpu');
     if (gl.status !== 0 && /no WebGPU adapter/.test(gl.stderr)) {
       // GL is accepted, not required: say so instead of passing silently.

@@ -30,4 +30,6 @@ export interface ImportCheck {
 
 export function checkImports(o?: { cwd?: string; folders?: string[]; config?: string | URL }): Promise<ImportCheck>;
 
-export function findFolderCycles(modules: { source: string; dependencies: { resolved: string; coreModule: boolean; couldNotResolve: boolean }[] }[]): FolderCycle[];
+export function findFolderCycles(
+  modules: { source: string; dependencies: { resolved: string; coreModule: boolean; couldNotResolve: boolean }[] }[],
+): FolderCycle[];

@@ -26,21 +26,37 @@ const TEST_CODE = /^(tests|bench)\/|\.test\.ts$/;
  * Cruises `folders` under `cwd` with the repository's rules (`config`, default the one beside this
  * script's folder). Returns the module-rule violations, the folder cycles and a printable report.
  */
-export async function checkImports({ cwd = process.cwd(), folders = PRODUCT_FOLDERS, config = new URL('../.dependency-cruiser.cjs', import.meta.url) } = {}) {
+export async function checkImports({
+  cwd = process.cwd(),
+  folders = PRODUCT_FOLDERS,
+  config = new URL('../.dependency-cruiser.cjs', import.meta.url),
+} = {}) {
   const started = performance.now();
   const options = await extractDepcruiseOptions(config instanceof URL ? fileURLToPath(config) : config);
   const tsConfigFile = resolve(cwd, options.tsConfig?.fileName ?? 'tsconfig.json');
-  const { output } = await cruise(folders, { ...options, baseDir: cwd, tsConfig: { fileName: tsConfigFile } }, undefined, { tsConfig: extractTSConfig(tsConfigFile) });
+  const { output } = await cruise(folders, { ...options, baseDir: cwd, tsConfig: { fileName: tsConfigFile } }, undefined, {
+    tsConfig: extractTSConfig(tsConfigFile),
+  });
   if (typeof output === 'string') throw new Error(`dependency-cruiser answered with text, not a result: ${output.slice(0, 200)}`);
-  const violations = output.summary.violations.map((v) => ({ rule: v.rule.name, severity: v.rule.severity, from: v.from, to: v.to, cycle: v.cycle?.map((c) => c.name) }));
-  const unresolved = output.modules.flatMap((m) => m.dependencies.filter((d) => d.couldNotResolve).map((d) => ({ from: m.source, module: d.module })));
+  const violations = output.summary.violations.map((v) => ({
+    rule: v.rule.name,
+    severity: v.rule.severity,
+    from: v.from,
+    to: v.to,
+    cycle: v.cycle?.map((c) => c.name),
+  }));
+  const unresolved = output.modules.flatMap((m) =>
+    m.dependencies.filter((d) => d.couldNotResolve).map((d) => ({ from: m.source, module: d.module })),
+  );
   const folderCycles = findFolderCycles(output.modules);
   const errors = violations.filter((v) => v.severity === 'error').length + folderCycles.length + unresolved.length;
   const lines = [];
   if (violations.length) lines.push((await format(output, { outputType: 'err' })).output.trimEnd());
   for (const u of unresolved) lines.push(`  error unresolved-import: ${u.from} → ${u.module} (not found: a rule cannot judge it)`);
   for (const c of folderCycles) {
-    lines.push(`  error no-folder-cycles: ${c.parent === '.' ? 'top-level folders' : `subfolders of ${c.parent}/`} ${c.folders.join(' ⇄ ')}`);
+    lines.push(
+      `  error no-folder-cycles: ${c.parent === '.' ? 'top-level folders' : `subfolders of ${c.parent}/`} ${c.folders.join(' ⇄ ')}`,
+    );
     for (const e of c.edges) lines.push(`      ${e.from} → ${e.to}   (${e.example})`);
   }
   const ms = Math.round(performance.now() - started);
@@ -80,7 +96,9 @@ export function findFolderCycles(modules) {
   for (const [parent, g] of [...graphs].sort(([x], [y]) => x.localeCompare(y))) {
     for (const set of stronglyConnected(g)) {
       const folders = [...set].sort();
-      const edges = folders.flatMap((from) => [...(g.get(from) ?? [])].filter(([to]) => set.has(to)).map(([to, example]) => ({ from, to, example })));
+      const edges = folders.flatMap((from) =>
+        [...(g.get(from) ?? [])].filter(([to]) => set.has(to)).map(([to, example]) => ({ from, to, example })),
+      );
       cycles.push({ parent, folders, edges });
     }
   }

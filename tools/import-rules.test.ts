@@ -43,9 +43,18 @@ describe('import rules', () => {
     planted = mkdtempSync(join(tmpdir(), 'flux-import-rules-'));
     for (const [file, imports] of Object.entries(PLANTED)) {
       mkdirSync(join(planted, dirname(file)), { recursive: true });
-      writeFileSync(join(planted, file), imports.map((i, k) => `import * as m${k} from '${i}';\nexport const x${k} = m${k};\n`).join('') + 'export {};\n');
+      writeFileSync(
+        join(planted, file),
+        imports.map((i, k) => `import * as m${k} from '${i}';\nexport const x${k} = m${k};\n`).join('') + 'export {};\n',
+      );
     }
-    writeFileSync(join(planted, 'tsconfig.check.json'), JSON.stringify({ compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true }, include: ['**/*.ts'] }));
+    writeFileSync(
+      join(planted, 'tsconfig.check.json'),
+      JSON.stringify({
+        compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true },
+        include: ['**/*.ts'],
+      }),
+    );
     result = await checkImports({ cwd: planted, folders: ['bridge', 'cli', 'engine', 'extensions', 'sharing', 'sim', 'ui'] });
   });
 
@@ -61,7 +70,9 @@ describe('import rules', () => {
   });
 
   it('name each planted module violation', () => {
-    const found = result.violations.map((v) => (v.cycle ? `${v.rule}: ${[...v.cycle].sort().join(' ')}` : `${v.rule}: ${v.from} -> ${v.to}`)).sort();
+    const found = result.violations
+      .map((v) => (v.cycle ? `${v.rule}: ${[...v.cycle].sort().join(' ')}` : `${v.rule}: ${v.from} -> ${v.to}`))
+      .sort();
     expect(found).toEqual([
       'browser-code-self-contained: ui/web/page.ts -> ui/panel.ts',
       'engine-self-contained: engine/core.ts -> bridge/io.ts',
@@ -78,7 +89,10 @@ describe('import rules', () => {
       { parent: '.', folders: ['bridge', 'ui'] },
       { parent: 'sim', folders: ['x', 'y'] },
     ]);
-    expect(result.folderCycles[0].edges.map((e) => e.example).sort()).toEqual(['bridge/io.ts → ui/view.ts', 'ui/panel.ts → bridge/link.ts']);
+    expect(result.folderCycles[0].edges.map((e) => e.example).sort()).toEqual([
+      'bridge/io.ts → ui/view.ts',
+      'ui/panel.ts → bridge/link.ts',
+    ]);
     expect(result.errors).toBe(6);
     expect(result.report).toMatch(/error no-folder-cycles: top-level folders bridge ⇄ ui/);
     expect(result.report).toMatch(/error no-folder-cycles: subfolders of sim\/ x ⇄ y/);

@@ -7,7 +7,18 @@
 // anchors and aliases are expanded so an edit to one element cannot leak into another). Before the
 // file is written, the new text is loaded and its flat document compared with the running one: a save
 // that would not reload equal is refused, and nothing is written.
-import { closeSync, constants, fsyncSync, openSync, readFileSync, renameSync, realpathSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fsyncSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  realpathSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
 import { isCollection, isMap, isScalar, isSeq, parseDocument, visit, type Document, type Node as YamlNode } from 'yaml';
@@ -161,7 +172,9 @@ export function planSave(file: string, current: FlatCircuit): SavePlan {
   try {
     onDisk = loadFlat(abs);
   } catch (e) {
-    throw new SaveError(`${abs}: the file on disk does not load (${e instanceof CircuitError ? e.message : (e as Error).message}); not overwriting it`);
+    throw new SaveError(
+      `${abs}: the file on disk does not load (${e instanceof CircuitError ? e.message : (e as Error).message}); not overwriting it`,
+    );
   }
   const base = typeof original.extends === 'string' ? loadFlat(resolveModulePath(original.extends, abs)) : null;
   const mods = prefixes(onDisk.modules).sort((a, b) => b.length - a.length);
@@ -178,7 +191,8 @@ export function planSave(file: string, current: FlatCircuit): SavePlan {
       changed.push(`${s}.${q}`);
       const prefix = mods.find((p) => q.startsWith(p + '.')) ?? '';
       if (prefix === '') {
-        if (q.includes('.')) throw new SaveError(`cannot save ${s}.${q}: a dotted name outside any module cannot be written in a circuit file`);
+        if (q.includes('.'))
+          throw new SaveError(`cannot save ${s}.${q}: a dotted name outside any module cannot be written in a circuit file`);
         const sec = ((desired[s] as Obj | undefined) ?? {}) as Obj;
         desired[s] = sec;
         const inherited = base ? (sectionOf(base, s)[q] as Obj | undefined) : undefined;
@@ -191,12 +205,18 @@ export function planSave(file: string, current: FlatCircuit): SavePlan {
       }
       const inc = ownIncludes.find((i) => i.prefix === prefix);
       const local = q.slice(prefix.length + 1);
-      if (!inc || typeof inc.module !== 'string') throw new SaveError(`cannot save ${s}.${q}: module "${prefix}" is not included by ${basename(abs)} itself (a nested module or one a base document includes); edit that module's file`);
+      if (!inc || typeof inc.module !== 'string')
+        throw new SaveError(
+          `cannot save ${s}.${q}: module "${prefix}" is not included by ${basename(abs)} itself (a nested module or one a base document includes); edit that module's file`,
+        );
       if (local.includes('.')) throw new SaveError(`cannot save ${s}.${q}: "${local}" is not a name module "${prefix}" can hold`);
       let child = childFlats.get(prefix);
       if (!child) childFlats.set(prefix, (child = loadFlat(resolveModulePath(inc.module, abs))));
       const unqualify = (ref: string) => {
-        if (!ref.startsWith(prefix + '.')) throw new SaveError(`cannot save ${s}.${q}: it refers to "${ref}" outside module "${prefix}", which a module's override cannot name`);
+        if (!ref.startsWith(prefix + '.'))
+          throw new SaveError(
+            `cannot save ${s}.${q}: it refers to "${ref}" outside module "${prefix}", which a module's override cannot name`,
+          );
         return ref.slice(prefix.length + 1);
       };
       const override = (isPlainObject(inc.override) ? inc.override : (inc.override = {})) as Obj;
@@ -229,7 +249,8 @@ export function planSave(file: string, current: FlatCircuit): SavePlan {
     throw new SaveError(`the saved document would not load: ${e instanceof CircuitError ? e.message : (e as Error).message}`);
   }
   const diff = flatDifferences(reloaded, current);
-  if (diff.length) throw new SaveError(`the saved document would not reload as the running network (differs in ${diff.join(', ')}); nothing written`);
+  if (diff.length)
+    throw new SaveError(`the saved document would not reload as the running network (differs in ${diff.join(', ')}); nothing written`);
   return { file: abs, text: out, changed };
 }
 
@@ -262,7 +283,7 @@ export function writePlan(plan: SavePlan, tempName: (target: string) => string =
     let open = true;
     try {
       const data = Buffer.from(plan.text, 'utf8');
-      for (let off = 0; off < data.length; ) off += writeSync(fd, data, off, data.length - off);
+      for (let off = 0; off < data.length;) off += writeSync(fd, data, off, data.length - off);
       fsyncSync(fd);
       open = false;
       closeSync(fd);

@@ -120,7 +120,7 @@ describe('isLoopback and the Host check', () => {
 });
 
 describe('sameOrigin', () => {
-  it('takes no Origin (not a browser\'s cross-site request) and the page\'s own', () => {
+  it("takes no Origin (not a browser's cross-site request) and the page's own", () => {
     expect(sameOrigin(undefined, '127.0.0.1:8765')).toBe(true);
     expect(sameOrigin('http://127.0.0.1:8765', '127.0.0.1:8765')).toBe(true);
     expect(sameOrigin('http://localhost:8765', 'localhost:8765')).toBe(true);
@@ -270,7 +270,7 @@ describe('writeRefusal (edit, undo, save, insert, extensions)', () => {
     });
   });
 
-  it('413 over the bound, by Content-Length (a chunked body meets the parser\'s own limit)', () => {
+  it("413 over the bound, by Content-Length (a chunked body meets the parser's own limit)", () => {
     const over = writeRefusal(write({ contentLength: String(64 * 1024 + 1) }), 64 * 1024);
     expect(over).toEqual({ status: 413, error: 'request body over 65536 bytes' });
     expect(writeRefusal(write({ contentLength: '99999999999999999999' }), 64 * 1024)?.status).toBe(413);

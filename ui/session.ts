@@ -77,14 +77,35 @@ export interface CircuitView {
   dt: number;
   stepIndex: number;
   backend: string;
-  populations: { name: string; model: string; size: number; module: string; doc: PopulationDoc; params: Record<string, number>; usedBy: string[] }[];
-  projections: { name: string; source: string; target: string; module: string; doc: ProjectionDoc; synapses: number; receptor: string; kind: string; plastic: boolean }[];
+  populations: {
+    name: string;
+    model: string;
+    size: number;
+    module: string;
+    doc: PopulationDoc;
+    params: Record<string, number>;
+    usedBy: string[];
+  }[];
+  projections: {
+    name: string;
+    source: string;
+    target: string;
+    module: string;
+    doc: ProjectionDoc;
+    synapses: number;
+    receptor: string;
+    kind: string;
+    plastic: boolean;
+  }[];
   sources: { name: string; type: string; target: string }[];
   inputs: { name: string; target: string | null; mode: string }[];
   outputs: { name: string; source: string; measure: string }[];
   modulators: { name: string; targets: string[] }[];
   modules: { prefix: string; name: string; file: string; parent: string | null }[];
-  models: Record<string, { doc: string; params: Record<string, { unit: string; default: number; doc: string; min?: number; exclusiveMin?: number }> }>;
+  models: Record<
+    string,
+    { doc: string; params: Record<string, { unit: string; default: number; doc: string; min?: number; exclusiveMin?: number }> }
+  >;
   bridge: { decoded: string[]; driven: string[] };
   undo: { depth: number; next: string | null };
 }
@@ -145,7 +166,8 @@ export class EditSession {
     const decoded = new Map<string, string[]>();
     const driven = new Map<string, string[]>();
     const add = (m: Map<string, string[]>, k: string, v: string) => m.set(k, [...(m.get(k) ?? []), v]);
-    for (const o of cfg.outputs) for (const v of o.values) for (const t of v.terms) add(decoded, t.population, `output ${o.name} ${v.path}`);
+    for (const o of cfg.outputs)
+      for (const v of o.values) for (const t of v.terms) add(decoded, t.population, `output ${o.name} ${v.path}`);
     for (const i of cfg.inputs) {
       const target = circuit.inputs.find((x) => x.name === i.input)?.target;
       if (target) add(driven, target, `input ${i.input} (${i.topic})`);
@@ -197,7 +219,15 @@ export class EditSession {
       models: Object.fromEntries(
         Object.entries(MODELS).map(([name, m]) => [
           name,
-          { doc: m.doc, params: Object.fromEntries(Object.entries(m.params).map(([k, s]) => [k, { unit: INTERNAL_UNIT[s.dimension], default: s.default, doc: s.doc, min: s.min, exclusiveMin: s.exclusiveMin }])) },
+          {
+            doc: m.doc,
+            params: Object.fromEntries(
+              Object.entries(m.params).map(([k, s]) => [
+                k,
+                { unit: INTERNAL_UNIT[s.dimension], default: s.default, doc: s.doc, min: s.min, exclusiveMin: s.exclusiveMin },
+              ]),
+            ),
+          },
         ]),
       ),
       bridge: { decoded: [...use.decoded.keys()], driven: [...use.driven.keys()] },
@@ -207,29 +237,42 @@ export class EditSession {
 
   /** Dashboard rules on top of the engine's validation: bridge dependencies and size limits. */
   private vet(edit: Edit): void {
-    if (!edit || typeof edit !== 'object' || typeof (edit as { op?: unknown }).op !== 'string') throw new CircuitError([{ file: '<live edit>', path: '/op', message: 'an edit is an object with an "op"' }]);
+    if (!edit || typeof edit !== 'object' || typeof (edit as { op?: unknown }).op !== 'string')
+      throw new CircuitError([{ file: '<live edit>', path: '/op', message: 'an edit is an object with an "op"' }]);
     const e = this.engine;
     const aliases = e.flat.aliases;
     if (edit.op === 'remove_population') {
       const use = this.bridgeUse();
       const name = followPorts(aliases, String(edit.name));
       const uses = [...(use.decoded.get(name) ?? []), ...(use.driven.get(name) ?? [])];
-      if (uses.length) throw new RefusedEdit(`population "${name}" is used by the bridge (${uses.join(', ')}); it cannot be removed while the bridge runs`);
+      if (uses.length)
+        throw new RefusedEdit(
+          `population "${name}" is used by the bridge (${uses.join(', ')}); it cannot be removed while the bridge runs`,
+        );
     }
     if (edit.op === 'add_population' || edit.op === 'add_projection') {
       const name = String(edit.name);
       const prefixes = moduleList(e.flat.modules, null).map((m) => m.prefix);
       const dot = name.lastIndexOf('.');
-      if (dot > 0 && !prefixes.includes(name.slice(0, dot))) throw new RefusedEdit(`name "${name}": a dotted name must start with a module prefix (${prefixes.join(', ') || 'this circuit has no modules'})`, 400);
+      if (dot > 0 && !prefixes.includes(name.slice(0, dot)))
+        throw new RefusedEdit(
+          `name "${name}": a dotted name must start with a module prefix (${prefixes.join(', ') || 'this circuit has no modules'})`,
+          400,
+        );
     }
     const add = this.additionOf(edit);
     if (edit.op === 'add_population') {
       const max = this.limits.maxNeurons ?? 1_000_000;
-      if (!(add.neurons <= max)) throw new RefusedEdit(`population "${edit.name}": ${add.neurons} neurons is more than the dashboard adds at once (${max})`, 400);
+      if (!(add.neurons <= max))
+        throw new RefusedEdit(`population "${edit.name}": ${add.neurons} neurons is more than the dashboard adds at once (${max})`, 400);
     }
     if (edit.op === 'add_projection') {
       const max = this.limits.maxSynapses ?? 20_000_000;
-      if (!(add.synapses <= max)) throw new RefusedEdit(`projection "${edit.name}": about ${Math.round(add.synapses)} synapses is more than the dashboard adds at once (${max})`, 400);
+      if (!(add.synapses <= max))
+        throw new RefusedEdit(
+          `projection "${edit.name}": about ${Math.round(add.synapses)} synapses is more than the dashboard adds at once (${max})`,
+          400,
+        );
     }
     this.checkBudget(`${edit.op} "${String((edit as { name?: unknown }).name)}"`, add);
   }
@@ -244,8 +287,12 @@ export class EditSession {
     }
     if (edit.op === 'add_projection' && edit.projection !== null && typeof edit.projection === 'object') {
       const aliases = e.flat.aliases;
-      const size = (ref: unknown) => (typeof ref === 'string' ? (e.circuit.populations.find((p) => p.name === followPorts(aliases, ref))?.size ?? 0) : 0);
-      return { neurons: 0, synapses: estimateSynapses(edit.projection.connectivity, size(edit.projection.source), size(edit.projection.target)) };
+      const size = (ref: unknown) =>
+        typeof ref === 'string' ? (e.circuit.populations.find((p) => p.name === followPorts(aliases, ref))?.size ?? 0) : 0;
+      return {
+        neurons: 0,
+        synapses: estimateSynapses(edit.projection.connectivity, size(edit.projection.source), size(edit.projection.target)),
+      };
     }
     return { neurons: 0, synapses: 0 };
   }
@@ -299,14 +346,21 @@ export class EditSession {
           const constant = typeof docWeight === 'number' || typeof docWeight === 'string' ? (docWeight as Quantity) : undefined;
           // The weights as they are, for an exact undo: not for huge projections (a copy of each).
           const n = e.backend.synapseCount(edit.projection);
-          const before = n <= (this.limits.undoSynapses ?? 2_000_000) ? Float32Array.from(await e.backend.readWeights(edit.projection)) : null;
+          const before =
+            n <= (this.limits.undoSynapses ?? 2_000_000) ? Float32Array.from(await e.backend.readWeights(edit.projection)) : null;
           if (edit.value !== undefined) {
             if (constant !== undefined) inverse.push({ op: 'set_weights', projection: edit.projection, value: constant });
             else lost.push(`the weight distribution of ${edit.projection} in the document`);
             const dim = proj.synapse?.type === 'conductance' ? 'conductance' : 'current';
             const c = constant === undefined ? NaN : toInternal(constant, dim);
             const f = typeof c === 'number' ? Math.fround(c) : NaN;
-            if (before && !before.every((w) => w === f)) inverse.push({ op: 'set_weights', projection: edit.projection, indices: Array.from(before, (_, k) => k), values: Array.from(before) });
+            if (before && !before.every((w) => w === f))
+              inverse.push({
+                op: 'set_weights',
+                projection: edit.projection,
+                indices: Array.from(before, (_, k) => k),
+                values: Array.from(before),
+              });
             else if (!before) lost.push(`the individual weights of ${edit.projection} (${n} synapses: undo sets the document's weight)`);
           } else if (Array.isArray(edit.indices) && before) {
             const idx = edit.indices.filter((k) => Number.isInteger(k) && k >= 0 && k < before.length);
@@ -327,7 +381,8 @@ export class EditSession {
         label = `remove projection ${edit.name}`;
         const spec = own(doc.projections, edit.name);
         if (spec) inverse.push({ op: 'add_projection', name: edit.name, projection: structuredClone(spec) });
-        if (e.circuit.projections.find((p) => p.name === edit.name)?.plasticity) lost.push(`the learned weights of ${edit.name} (it comes back with its initial weights)`);
+        if (e.circuit.projections.find((p) => p.name === edit.name)?.plasticity)
+          lost.push(`the learned weights of ${edit.name} (it comes back with its initial weights)`);
         break;
       }
       case 'remove_population': {
@@ -371,7 +426,10 @@ export class EditSession {
     if (!entry) return null;
     // Undoing a removal adds again: it takes from the same budget, checked before anything is built.
     const adds = entry.inverse.map((inv) => this.additionOf(inv));
-    const total = adds.reduce((a, x) => ({ neurons: a.neurons + x.neurons, synapses: a.synapses + x.synapses }), { neurons: 0, synapses: 0 });
+    const total = adds.reduce((a, x) => ({ neurons: a.neurons + x.neurons, synapses: a.synapses + x.synapses }), {
+      neurons: 0,
+      synapses: 0,
+    });
     this.checkBudget(`undo of ${entry.label}`, total);
     this.undoStack.pop();
     try {
@@ -409,13 +467,19 @@ export class EditSession {
    */
   async insertModule(module: string, prefix: string, version?: string): Promise<{ file: string }> {
     const file = this.circuitFile;
-    if (!this.node.reloadCircuit && !this.node.reloadCircuitFrom) throw new RefusedEdit('this node cannot rebuild its engine from the file', 409);
+    if (!this.node.reloadCircuit && !this.node.reloadCircuitFrom)
+      throw new RefusedEdit('this node cannot rebuild its engine from the file', 409);
     if (typeof prefix !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(prefix) || FORBIDDEN_SEGMENTS.has(prefix))
-      throw new RefusedEdit('give a module ("<package>/<circuit>", as the component browser lists it) and a prefix (a name: letters, digits, _)', 400);
+      throw new RefusedEdit(
+        'give a module ("<package>/<circuit>", as the component browser lists it) and a prefix (a name: letters, digits, _)',
+        400,
+      );
     const listed = this.listedCircuit(module);
     if (version !== undefined) {
-      if (typeof version !== 'string' || version.length > 64 || semver.validRange(version) === null) throw new RefusedEdit('version: a semver range (e.g. ^1.0.0)', 400);
-      if (!semver.satisfies(listed.version, version)) throw new RefusedEdit(`${listed.package} is installed at ${listed.version}, which is not in ${version}`, 400);
+      if (typeof version !== 'string' || version.length > 64 || semver.validRange(version) === null)
+        throw new RefusedEdit('version: a semver range (e.g. ^1.0.0)', 400);
+      if (!semver.satisfies(listed.version, version))
+        throw new RefusedEdit(`${listed.package} is installed at ${listed.version}, which is not in ${version}`, 400);
     }
     let unsaved: string[];
     try {
@@ -423,21 +487,31 @@ export class EditSession {
     } catch (e) {
       unsaved = [(e as Error).message];
     }
-    if (unsaved.length) throw new RefusedEdit(`the running circuit has live edits that are not in its file (${unsaved.join(', ')}): save or undo them first`, 409);
+    if (unsaved.length)
+      throw new RefusedEdit(
+        `the running circuit has live edits that are not in its file (${unsaved.join(', ')}): save or undo them first`,
+        409,
+      );
     const text = readFileSync(file, 'utf8');
     const next = withInclude(file, text, { module: listed.module, prefix, ...(version ? { version } : {}) });
     const { circuit } = loadCircuit(file, next); // throws CircuitError naming the problem; nothing is built or written
     const added = this.addedBy(circuit);
     const max = { neurons: this.limits.maxNeurons ?? 1_000_000, synapses: this.limits.maxSynapses ?? 20_000_000 };
     if (!(added.neurons <= max.neurons && added.synapses <= max.synapses))
-      throw new RefusedEdit(`${listed.module} as ${prefix}: ${added.neurons} neurons and about ${Math.round(added.synapses)} synapses is more than the dashboard adds at once (${max.neurons} neurons, ${max.synapses} synapses)`, 400);
+      throw new RefusedEdit(
+        `${listed.module} as ${prefix}: ${added.neurons} neurons and about ${Math.round(added.synapses)} synapses is more than the dashboard adds at once (${max.neurons} neurons, ${max.synapses} synapses)`,
+        400,
+      );
     this.checkBudget(`${listed.module} as ${prefix}`, added);
     if (this.node.reloadCircuitFrom) {
       // Built from the new text first: a build that fails (or a process that dies in it) leaves the file as it was.
       try {
         await this.node.reloadCircuitFrom(next);
       } catch (e) {
-        throw new RefusedEdit(`the circuit with ${listed.module} as ${prefix} did not start, the file is as it was: ${(e as Error).message}`, 400);
+        throw new RefusedEdit(
+          `the circuit with ${listed.module} as ${prefix} did not start, the file is as it was: ${(e as Error).message}`,
+          400,
+        );
       }
       this.budget.commit(added);
       writePlan({ file, text: next, changed: [] });
@@ -449,7 +523,10 @@ export class EditSession {
       await this.node.reloadCircuit!();
     } catch (e) {
       writePlan({ file, text, changed: [] });
-      throw new RefusedEdit(`the circuit with ${listed.module} as ${prefix} did not start, the file is as it was: ${(e as Error).message}`, 400);
+      throw new RefusedEdit(
+        `the circuit with ${listed.module} as ${prefix} did not start, the file is as it was: ${(e as Error).message}`,
+        400,
+      );
     }
     this.budget.commit(added);
     return { file };
@@ -458,7 +535,9 @@ export class EditSession {
   /** The installed circuit a request names, or a refusal that tells only what the listing tells. */
   private listedCircuit(module: unknown): InstalledCircuit {
     const all = installedCircuits(dirname(this.circuitFile));
-    const shown = JSON.stringify(typeof module === 'string' ? (module.length > 80 ? module.slice(0, 80) + '...' : module) : module ?? null);
+    const shown = JSON.stringify(
+      typeof module === 'string' ? (module.length > 80 ? module.slice(0, 80) + '...' : module) : (module ?? null),
+    );
     const found = typeof module === 'string' ? all.find((c) => c.module === module) : undefined;
     if (found) {
       if (found.problem) throw new RefusedEdit(`${found.module} does not load: ${found.problem}`, 400);
@@ -467,10 +546,16 @@ export class EditSession {
     const pkg = typeof module === 'string' ? all.find((c) => module.startsWith(c.package + '/')) : undefined;
     if (pkg && typeof module === 'string') {
       const circuits = all.filter((c) => c.package === pkg.package).map((c) => c.circuit);
-      throw new RefusedEdit(`package ${pkg.package} provides no circuit ${JSON.stringify(module.slice(pkg.package.length + 1).slice(0, 80))} (it provides: ${circuits.join(', ')})`, 400);
+      throw new RefusedEdit(
+        `package ${pkg.package} provides no circuit ${JSON.stringify(module.slice(pkg.package.length + 1).slice(0, 80))} (it provides: ${circuits.join(', ')})`,
+        400,
+      );
     }
     const names = [...new Set(all.map((c) => c.package))];
-    throw new RefusedEdit(`${shown} is not a circuit of an installed Flux package; the dashboard inserts only what its component browser lists (${names.length ? names.join(', ') : 'no Flux package is installed next to the circuit file'})`, 400);
+    throw new RefusedEdit(
+      `${shown} is not a circuit of an installed Flux package; the dashboard inserts only what its component browser lists (${names.length ? names.join(', ') : 'no Flux package is installed next to the circuit file'})`,
+      400,
+    );
   }
 
   /** Neurons and estimated synapses a circuit has beyond the running one (what an insert adds). */
@@ -482,7 +567,8 @@ export class EditSession {
     let neurons = 0;
     for (const p of next.populations) if (!pops.has(p.name)) neurons += p.size;
     let synapses = 0;
-    for (const p of next.projections) if (!projs.has(p.name)) synapses += estimateSynapses(p.connectivity, sizes.get(p.source) ?? 0, sizes.get(p.target) ?? 0);
+    for (const p of next.projections)
+      if (!projs.has(p.name)) synapses += estimateSynapses(p.connectivity, sizes.get(p.source) ?? 0, sizes.get(p.target) ?? 0);
     return { neurons, synapses };
   }
 

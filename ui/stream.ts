@@ -165,7 +165,12 @@ export class SpikeFrames {
 }
 
 /** Reads a spike frame (the format above); for tests and tools. */
-export function decodeFrame(buf: Uint8Array): { layoutId: number; steps: number; first: number; populations: { index: number; total: number; spikes: { step: number; row: number }[] }[] } {
+export function decodeFrame(buf: Uint8Array): {
+  layoutId: number;
+  steps: number;
+  first: number;
+  populations: { index: number; total: number; spikes: { step: number; row: number }[] }[];
+} {
   const v = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   if (v.getUint8(0) !== FRAME_KIND_SPIKES) throw new Error(`not a spike frame (kind ${v.getUint8(0)})`);
   const n = v.getUint16(16, true);

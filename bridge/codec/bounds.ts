@@ -17,10 +17,19 @@ export class BoundsError extends Error {}
 
 /** Size and alignment of the fixed-size primitives as the library reads them (plain CDR: 8-byte alignment for 64-bit). */
 const FIXED: ReadonlyMap<string, number> = new Map([
-  ['bool', 1], ['int8', 1], ['uint8', 1], ['byte', 1], ['char', 1],
-  ['int16', 2], ['uint16', 2],
-  ['int32', 4], ['uint32', 4], ['float32', 4],
-  ['int64', 8], ['uint64', 8], ['float64', 8],
+  ['bool', 1],
+  ['int8', 1],
+  ['uint8', 1],
+  ['byte', 1],
+  ['char', 1],
+  ['int16', 2],
+  ['uint16', 2],
+  ['int32', 4],
+  ['uint32', 4],
+  ['float32', 4],
+  ['int64', 8],
+  ['uint64', 8],
+  ['float64', 8],
 ]);
 
 /** Nested messages deeper than this are refused (a recursive .msg would otherwise overflow the stack). */
@@ -95,7 +104,8 @@ export function boundsChecker(definitions: MessageDefinition[]): BoundsChecker {
         if (length > end - offset) fail(`a string of ${length} bytes, ${end - offset} left`);
         // The length counts the terminating NUL; the library drops the last byte unseen.
         if (length > 0 && bytes[offset + length - 1] !== 0) fail('a string without its terminating NUL');
-        if (f.upperBound !== undefined && length - 1 > f.upperBound) fail(`a string of ${length - 1} bytes, longer than its bound ${f.upperBound}`);
+        if (f.upperBound !== undefined && length - 1 > f.upperBound)
+          fail(`a string of ${length - 1} bytes, longer than its bound ${f.upperBound}`);
         offset += length;
       };
       const one = (f: MessageDefinitionField, depth: number) => {
@@ -112,7 +122,8 @@ export function boundsChecker(definitions: MessageDefinition[]): BoundsChecker {
       };
       const array = (f: MessageDefinitionField, depth: number) => {
         const count = f.arrayLength ?? u32('a sequence length');
-        if (f.arrayUpperBound !== undefined && count > f.arrayUpperBound) fail(`${count} elements, more than its bound ${f.arrayUpperBound}`);
+        if (f.arrayUpperBound !== undefined && count > f.arrayUpperBound)
+          fail(`${count} elements, more than its bound ${f.arrayUpperBound}`);
         // The bound that matters: no count the remaining bytes cannot hold reaches an allocation.
         const min = elementMin(f);
         if (count * min > end - offset) fail(`${count} elements need at least ${count * min} bytes, ${end - offset} left`);

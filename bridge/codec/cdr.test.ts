@@ -11,7 +11,11 @@ import { requires } from '../../tests/requirements.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-interface Golden { type: string; value: Record<string, unknown>; hex: string }
+interface Golden {
+  type: string;
+  value: Record<string, unknown>;
+  hex: string;
+}
 const golden = JSON.parse(readFileSync(join(ROOT, 'tests/reference/cdr/golden.json'), 'utf8')) as Golden[];
 /**
  * ROS 2's own test_msgs definitions, shipped in tests/fixtures/msgs (Apache-2.0, copied unchanged from
@@ -40,7 +44,11 @@ function bigints(value: Record<string, unknown>, type: string, defs: Definitions
   for (const f of defs.find((d) => d.name === type)!.definitions) {
     if (f.isConstant || !(f.name in out)) continue;
     const one = (v: unknown): unknown =>
-      f.isComplex ? bigints(v as Record<string, unknown>, f.type, defs) : f.type === 'int64' || f.type === 'uint64' ? BigInt(v as string) : v;
+      f.isComplex
+        ? bigints(v as Record<string, unknown>, f.type, defs)
+        : f.type === 'int64' || f.type === 'uint64'
+          ? BigInt(v as string)
+          : v;
     out[f.name] = f.isArray ? (out[f.name] as unknown[]).map(one) : one(out[f.name]);
   }
   return out;
@@ -56,8 +64,20 @@ function codecOf(g: Golden) {
 describe('CDR codecs vs Cyclone DDS golden bytes', () => {
   it('covers the message types the bridge promises', () => {
     expect(golden.map((g) => g.type.split('@')[0])).toEqual(
-      expect.arrayContaining(['geometry_msgs/msg/Twist', 'geometry_msgs/msg/TwistStamped', 'sensor_msgs/msg/LaserScan', 'sensor_msgs/msg/Imu', 'nav_msgs/msg/Odometry', 'sensor_msgs/msg/JointState', 'sensor_msgs/msg/Range', 'std_msgs/msg/Float32MultiArray', 'test_msgs/msg/Strings',
-        'test_msgs/msg/BoundedPlainSequences', 'test_msgs/msg/BoundedSequences', 'test_msgs/msg/UnboundedSequences']),
+      expect.arrayContaining([
+        'geometry_msgs/msg/Twist',
+        'geometry_msgs/msg/TwistStamped',
+        'sensor_msgs/msg/LaserScan',
+        'sensor_msgs/msg/Imu',
+        'nav_msgs/msg/Odometry',
+        'sensor_msgs/msg/JointState',
+        'sensor_msgs/msg/Range',
+        'std_msgs/msg/Float32MultiArray',
+        'test_msgs/msg/Strings',
+        'test_msgs/msg/BoundedPlainSequences',
+        'test_msgs/msg/BoundedSequences',
+        'test_msgs/msg/UnboundedSequences',
+      ]),
     );
   });
 
@@ -76,10 +96,12 @@ describe('CDR codecs vs Cyclone DDS golden bytes', () => {
     });
   }
 
-  it('sensor_msgs/Range differs between humble and jazzy: each set refuses the other distro\'s bytes', () => {
+  it("sensor_msgs/Range differs between humble and jazzy: each set refuses the other distro's bytes", () => {
     const humble = golden.find((g) => g.type.endsWith('@humble'))!;
     const jazzy = golden.find((g) => g.type.endsWith('@jazzy'))!;
-    expect(() => createCodec('sensor_msgs/msg/Range', { distro: 'humble' }).decode(bytes(jazzy.hex))).toThrow(/bytes left after the message/);
+    expect(() => createCodec('sensor_msgs/msg/Range', { distro: 'humble' }).decode(bytes(jazzy.hex))).toThrow(
+      /bytes left after the message/,
+    );
     expect(() => createCodec('sensor_msgs/msg/Range', { distro: 'jazzy' }).decode(bytes(humble.hex))).toThrow(CodecError);
   });
 
@@ -102,10 +124,20 @@ describe('CDR codecs vs Cyclone DDS golden bytes', () => {
     expect(fromMsg.sources['test_msgs/Strings']).toBe(join(TEST_MSGS.dir, 'Strings.msg'));
     // A field of another type of the same package, named without its package (`BasicTypes[] basic_types_values`).
     const nested = definitionsFor('test_msgs/msg/UnboundedSequences', { msgPaths: [TEST_MSGS] });
-    expect(nested.sources).toEqual(Object.fromEntries(['UnboundedSequences', 'BasicTypes', 'Constants', 'Defaults'].map((t) => [`test_msgs/${t}`, join(TEST_MSGS.dir, `${t}.msg`)])));
-    expect(nested.definitions[0].definitions.find((f) => f.name === 'basic_types_values')).toMatchObject({ type: 'test_msgs/BasicTypes', isComplex: true, isArray: true });
+    expect(nested.sources).toEqual(
+      Object.fromEntries(
+        ['UnboundedSequences', 'BasicTypes', 'Constants', 'Defaults'].map((t) => [`test_msgs/${t}`, join(TEST_MSGS.dir, `${t}.msg`)]),
+      ),
+    );
+    expect(nested.definitions[0].definitions.find((f) => f.name === 'basic_types_values')).toMatchObject({
+      type: 'test_msgs/BasicTypes',
+      isComplex: true,
+      isArray: true,
+    });
     const shipped = definitionsFor('nav_msgs/msg/Odometry', { distro: 'humble', amentPrefixes: [] });
-    expect(Object.keys(shipped.sources)).toEqual(expect.arrayContaining(['nav_msgs/Odometry', 'std_msgs/Header', 'geometry_msgs/PoseWithCovariance', 'geometry_msgs/Quaternion']));
+    expect(Object.keys(shipped.sources)).toEqual(
+      expect.arrayContaining(['nav_msgs/Odometry', 'std_msgs/Header', 'geometry_msgs/PoseWithCovariance', 'geometry_msgs/Quaternion']),
+    );
     expect(shipped.sources['nav_msgs/Odometry']).toBe('shipped humble set');
     expect(() => definitionsFor('no_such_msgs/msg/Thing', { amentPrefixes: [] })).toThrow(/no definition for no_such_msgs\/msg\/Thing/);
   });
@@ -113,7 +145,10 @@ describe('CDR codecs vs Cyclone DDS golden bytes', () => {
   it('zero() gives an encodable all-zero message (the template outputs fill)', () => {
     const codec = createCodec('geometry_msgs/msg/TwistStamped');
     const z = codec.zero();
-    expect(z).toEqual({ header: { stamp: { sec: 0, nanosec: 0 }, frame_id: '' }, twist: { linear: { x: 0, y: 0, z: 0 }, angular: { x: 0, y: 0, z: 0 } } });
+    expect(z).toEqual({
+      header: { stamp: { sec: 0, nanosec: 0 }, frame_id: '' },
+      twist: { linear: { x: 0, y: 0, z: 0 }, angular: { x: 0, y: 0, z: 0 } },
+    });
     expect(plain(codec.decode(codec.encode(z)))).toEqual(z);
   });
 
@@ -135,9 +170,15 @@ describe('CDR codecs vs Cyclone DDS golden bytes', () => {
     expect(Array.from(m.int32_values as Int32Array)).toEqual([]);
   });
 
-  it.skipIf(requires('test-msgs').skip)('the shipped test_msgs are the same files as Debian\'s ros2-test-interface-files', () => {
-    const shipped = readdirSync(TEST_MSGS.dir).filter((f) => f.endsWith('.msg')).sort();
-    expect(shipped).toEqual(readdirSync(SYSTEM_TEST_MSGS).filter((f) => f.endsWith('.msg')).sort());
+  it.skipIf(requires('test-msgs').skip)("the shipped test_msgs are the same files as Debian's ros2-test-interface-files", () => {
+    const shipped = readdirSync(TEST_MSGS.dir)
+      .filter((f) => f.endsWith('.msg'))
+      .sort();
+    expect(shipped).toEqual(
+      readdirSync(SYSTEM_TEST_MSGS)
+        .filter((f) => f.endsWith('.msg'))
+        .sort(),
+    );
     for (const f of shipped) expect(readFileSync(join(TEST_MSGS.dir, f), 'utf8'), f).toBe(readFileSync(join(SYSTEM_TEST_MSGS, f), 'utf8'));
   });
 });
@@ -160,7 +201,9 @@ describe('CDR decoding bounds every count by the bytes left (D10)', () => {
     codec.decode(jointStateAnnouncing(0, 12)); // warm up: the first decode compiles the reader
     const heap = process.memoryUsage().heapUsed;
     const start = performance.now();
-    expect(() => codec.decode(wire)).toThrow(/sensor_msgs\/msg\/JointState: malformed CDR \(name: 16777216 elements need at least 67108864 bytes, 16 left/);
+    expect(() => codec.decode(wire)).toThrow(
+      /sensor_msgs\/msg\/JointState: malformed CDR \(name: 16777216 elements need at least 67108864 bytes, 16 left/,
+    );
     const ms = performance.now() - start;
     const grew = process.memoryUsage().heapUsed - heap;
     // Before the fix: about 400 ms and a 128 MB array before the refusal.

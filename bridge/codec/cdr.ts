@@ -99,7 +99,16 @@ function complete(message: Record<string, unknown>, base: Record<string, unknown
   for (const [k, v] of Object.entries(base)) {
     const m = message[k];
     if (m === undefined) (out ??= { ...message })[k] = v;
-    else if (v && typeof v === 'object' && !Array.isArray(v) && !ArrayBuffer.isView(v) && m && typeof m === 'object' && !Array.isArray(m) && !ArrayBuffer.isView(m)) {
+    else if (
+      v &&
+      typeof v === 'object' &&
+      !Array.isArray(v) &&
+      !ArrayBuffer.isView(v) &&
+      m &&
+      typeof m === 'object' &&
+      !Array.isArray(m) &&
+      !ArrayBuffer.isView(m)
+    ) {
       const c = complete(m as Record<string, unknown>, v as Record<string, unknown>);
       if (c !== m) (out ??= { ...message })[k] = c;
     }
@@ -113,12 +122,17 @@ function zeroOf(type: string, defs: ReturnType<typeof definitionsFor>['definitio
   for (const f of def.definitions) {
     if (f.isConstant) continue;
     const one = () =>
-      f.isComplex ? zeroOf(f.type, defs)
-      : f.type === 'time' || f.type === 'duration' ? { sec: 0, nanosec: 0 } // the shipped sets' builtin_interfaces
-      : f.type === 'string' || f.type === 'wstring' ? ''
-      : f.type === 'bool' ? false
-      : /int64/.test(f.type) ? 0n
-      : 0;
+      f.isComplex
+        ? zeroOf(f.type, defs)
+        : f.type === 'time' || f.type === 'duration'
+          ? { sec: 0, nanosec: 0 } // the shipped sets' builtin_interfaces
+          : f.type === 'string' || f.type === 'wstring'
+            ? ''
+            : f.type === 'bool'
+              ? false
+              : /int64/.test(f.type)
+                ? 0n
+                : 0;
     // Fields with a default in their .msg (test_msgs/Defaults, some ROS types) start at it, as in rclcpp.
     if (f.defaultValue !== undefined) out[f.name] = Array.isArray(f.defaultValue) ? [...f.defaultValue] : f.defaultValue;
     else if (f.isArray) out[f.name] = f.arrayLength !== undefined ? Array.from({ length: f.arrayLength }, one) : [];

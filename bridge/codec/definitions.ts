@@ -54,12 +54,16 @@ function own(type: string, src: DefinitionSource): { def: MessageDefinition; fro
   const distro = src.distro ?? 'jazzy';
   const set = (distro === 'humble' ? common.ros2humble : common.ros2jazzy) as Record<string, MessageDefinition>;
   const def = set[`${pkg}/${name}`];
-  if (!def) throw new Error(`no definition for ${pkg}/msg/${name}: not in the installed ROS 2 packages and not in the shipped ${distro} set`);
+  if (!def)
+    throw new Error(`no definition for ${pkg}/msg/${name}: not in the installed ROS 2 packages and not in the shipped ${distro} set`);
   return { def: structuredClone(def), from: `shipped ${distro} set` };
 }
 
 /** The definitions a reader or writer needs: the root type first, then every type it uses. */
-export function definitionsFor(type: string, src: DefinitionSource = {}): { definitions: MessageDefinition[]; sources: Record<string, string> } {
+export function definitionsFor(
+  type: string,
+  src: DefinitionSource = {},
+): { definitions: MessageDefinition[]; sources: Record<string, string> } {
   const [pkg, name] = splitType(type);
   const root = `${pkg}/${name}`;
   const out = new Map<string, MessageDefinition>();

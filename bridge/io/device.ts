@@ -11,7 +11,12 @@ export const deviceIn = defineExtension<{ device: string; field: string }, IoCon
   name: 'device_in',
   kind: 'input',
   doc: "Streams one input field of a serial device or board declared under the bridge's devices",
-  options: { type: 'object', additionalProperties: false, required: ['device', 'field'], properties: { device: { type: 'string' }, field: { type: 'string' } } },
+  options: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['device', 'field'],
+    properties: { device: { type: 'string' }, field: { type: 'string' } },
+  },
   outputs: { value: { type: 'scalar' } },
   create(o, ctx) {
     const dev = need(ctx.devices, ctx, 'devices').get(o.device);
@@ -35,7 +40,12 @@ export const deviceOut = defineExtension<DeviceOutOptions, IoContext>({
     properties: {
       device: { type: 'string' },
       fields: { type: 'array', items: { type: 'string' }, minItems: 1, description: 'the device output field of each command value' },
-      safe: { type: 'array', items: { type: 'number' }, description: 'one value per field: written when inputs or the engine stall, and at stop (the bridge\'s own device outputs leave it out)' },
+      safe: {
+        type: 'array',
+        items: { type: 'number' },
+        description:
+          "one value per field: written when inputs or the engine stall, and at stop (the bridge's own device outputs leave it out)",
+      },
     },
   },
   inputs: { command: { type: 'message', doc: '{ values: number[] (one per field), safe: boolean }' } },
@@ -64,7 +74,6 @@ export const deviceOut = defineExtension<DeviceOutOptions, IoContext>({
     };
   },
 });
-
 
 /** Whether a node's options are device_out's (the guard thread reads a node's safe values through this). */
 export const isDeviceOutOptions = optionsGuard(deviceOut);

@@ -17,7 +17,11 @@ import { need, type IoContext } from './context.js';
 const qosSchema = {
   type: 'object',
   additionalProperties: false,
-  properties: { reliability: { enum: ['reliable', 'best_effort'] }, durability: { enum: ['volatile', 'transient_local'] }, depth: { type: 'integer', minimum: 1 } },
+  properties: {
+    reliability: { enum: ['reliable', 'best_effort'] },
+    durability: { enum: ['volatile', 'transient_local'] },
+    depth: { type: 'integer', minimum: 1 },
+  },
 };
 
 export type TopicInOptions = {
@@ -35,7 +39,12 @@ export const rosTopicIn = defineExtension<TopicInOptions, IoContext>({
     type: 'object',
     additionalProperties: false,
     required: ['topic', 'type', 'path'],
-    properties: { topic: { type: 'string' }, type: { type: 'string', description: 'e.g. sensor_msgs/msg/LaserScan' }, path: { type: 'string', description: 'field path, e.g. ranges[0:180]' }, qos: qosSchema },
+    properties: {
+      topic: { type: 'string' },
+      type: { type: 'string', description: 'e.g. sensor_msgs/msg/LaserScan' },
+      path: { type: 'string', description: 'field path, e.g. ranges[0:180]' },
+      qos: qosSchema,
+    },
   },
   outputs: { value: { type: 'vector', doc: 'the field: a number, or an array for a slice' } },
   create(o, ctx) {
@@ -191,7 +200,11 @@ export const rosTopicOut = defineExtension<TopicOutOptions, IoContext>({
       topic: { type: 'string' },
       type: { type: 'string' },
       paths: { type: 'array', items: { type: 'string' }, minItems: 1 },
-      safe: { type: 'array', items: { type: 'number' }, description: 'one value per path: the command when inputs or the engine stall, and at stop' },
+      safe: {
+        type: 'array',
+        items: { type: 'number' },
+        description: 'one value per path: the command when inputs or the engine stall, and at stop',
+      },
       stamped: { type: 'boolean' },
       frameId: { type: 'string' },
       fields: { type: 'object' },

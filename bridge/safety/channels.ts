@@ -42,8 +42,9 @@ export class GuardChannels {
   /** Whether any output could ever have a channel (a serial device that connects later included). */
   couldHold(outputs: GuardedOutput[], nodes: readonly NodeSpec[]): boolean {
     return (
-      outputs.some((o) => (o.device ? typeof o.device.guardFrame === 'function' : this.topicChannel(o.key, o.topic!, o.safe, o.name, 1) !== null)) ||
-      nodes.some((n) => this.forNode(n) !== null)
+      outputs.some((o) =>
+        o.device ? typeof o.device.guardFrame === 'function' : this.topicChannel(o.key, o.topic!, o.safe, o.name, 1) !== null,
+      ) || nodes.some((n) => this.forNode(n) !== null)
     );
   }
 
@@ -52,7 +53,9 @@ export class GuardChannels {
     const channels: GuardChannel[] = [];
     for (const o of outputs) {
       const periodMs = 1000 / o.rateHz;
-      const c = o.device ? this.deviceChannel(o.device, Object.fromEntries(o.paths.map((p, k) => [p, o.safe[k]])), o.name, periodMs) : this.topicChannel(o.key, o.topic!, o.safe, o.name, periodMs);
+      const c = o.device
+        ? this.deviceChannel(o.device, Object.fromEntries(o.paths.map((p, k) => [p, o.safe[k]])), o.name, periodMs)
+        : this.topicChannel(o.key, o.topic!, o.safe, o.name, periodMs);
       if (c) channels.push(c);
     }
     for (const n of nodes) {

@@ -38,7 +38,13 @@ function openChannel(spec: GuardChannel): Open {
       participant(spec.domainId),
       spec.ddsTopic,
       spec.ddsType,
-      { reliability: spec.reliability, durability: spec.durability, depth: spec.depth, maxBlockingMs: 1, ...(spec.userData ? { userData: spec.userData } : {}) },
+      {
+        reliability: spec.reliability,
+        durability: spec.durability,
+        depth: spec.depth,
+        maxBlockingMs: 1,
+        ...(spec.userData ? { userData: spec.userData } : {}),
+      },
       () => undefined,
     );
     return { spec, write: () => w.write(spec.bytes), close: () => w.close(), dueAt: 0 };
@@ -79,7 +85,9 @@ function setChannels(channels: GuardChannel[]): void {
 
 /** Channels are the same when they reach the same endpoint (the safe bytes may change). */
 function key(s: GuardChannel): string {
-  return s.kind === 'dds' ? `dds ${s.domainId} ${s.ddsTopic} ${s.ddsType} ${s.reliability} ${s.durability} ${s.depth}` : `fd ${s.fd} ${s.dev} ${s.ino}`;
+  return s.kind === 'dds'
+    ? `dds ${s.domainId} ${s.ddsTopic} ${s.ddsType} ${s.reliability} ${s.durability} ${s.depth}`
+    : `fd ${s.fd} ${s.dev} ${s.ino}`;
 }
 
 function writeAll(now: number, force: boolean): void {

@@ -39,7 +39,9 @@ export class SafetyGuard {
     if (!path) throw new Error('the guard thread script (guard-worker.js) is not built: run `npm run build`');
     this.channels = options.channels;
     this.channelKey = channelKey(options.channels);
-    this.worker = new Worker(path, { workerData: { heartbeat: this.beat.buffer, deadlineMs: options.deadlineMs, channels: options.channels } });
+    this.worker = new Worker(path, {
+      workerData: { heartbeat: this.beat.buffer, deadlineMs: options.deadlineMs, channels: options.channels },
+    });
     // The guard must never keep a finished process alive.
     this.worker.unref();
     let first: (() => void) | null = null;
@@ -48,12 +50,20 @@ export class SafetyGuard {
       if (m.type === 'ready') {
         first?.();
         first = null;
-        for (const c of m.channels) if (c.error) options.onReport?.(`guard: cannot open the safe channel of ${c.name} (${c.kind}): ${c.error}`);
+        for (const c of m.channels)
+          if (c.error) options.onReport?.(`guard: cannot open the safe channel of ${c.name} (${c.kind}): ${c.error}`);
         // Said once per change, so that a robot's log shows what the guard thread can stop.
-        const held = m.channels.filter((c) => !c.error).map((c) => `${c.name} (${c.kind === 'fd' ? 'serial' : c.kind})`).join(', ');
-        if (held !== this.announced) options.onReport?.(held ? `guard thread: holds the safe command of ${held}` : 'guard thread: no output to hold yet');
+        const held = m.channels
+          .filter((c) => !c.error)
+          .map((c) => `${c.name} (${c.kind === 'fd' ? 'serial' : c.kind})`)
+          .join(', ');
+        if (held !== this.announced)
+          options.onReport?.(held ? `guard thread: holds the safe command of ${held}` : 'guard thread: no output to hold yet');
         this.announced = held;
-      } else if (m.type === 'tripped') options.onReport?.(`guard: the control loop missed its deadline (${Math.round(m.silentMs)} ms without a tick): the guard thread published ${m.written} safe command(s) and holds them until the loop catches up`);
+      } else if (m.type === 'tripped')
+        options.onReport?.(
+          `guard: the control loop missed its deadline (${Math.round(m.silentMs)} ms without a tick): the guard thread published ${m.written} safe command(s) and holds them until the loop catches up`,
+        );
       else options.onReport?.(m.message);
     });
     this.worker.on('error', (e) => options.onReport?.(`guard thread failed: ${e.message}`));

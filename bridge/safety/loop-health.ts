@@ -66,7 +66,8 @@ export class LoopHealth {
     if (end - this.measuredSince >= this.windowMs) {
       const factor = (this.ends.length * periodMs) / this.windowMs;
       const min = this.options.minRealtimeFactor ?? 0.5;
-      if (factor < min) this.slow = `the loop runs at ${factor.toFixed(2)}x real time over the last ${Math.round(this.windowMs)} ms (below ${min})`;
+      if (factor < min)
+        this.slow = `the loop runs at ${factor.toFixed(2)}x real time over the last ${Math.round(this.windowMs)} ms (below ${min})`;
       if (this.recovering !== null && this.slow === null && this.onTimeSince !== null && end - this.onTimeSince >= watchdogMs) {
         this.recovering = null;
         this.onTimeSince = null;

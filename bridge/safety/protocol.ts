@@ -38,10 +38,7 @@ export type GuardChannel =
     };
 
 /** Messages from the loop's thread to the guard. */
-export type ToGuard =
-  | { type: 'channels'; channels: GuardChannel[] }
-  | { type: 'deadline'; ms: number }
-  | { type: 'stop' };
+export type ToGuard = { type: 'channels'; channels: GuardChannel[] } | { type: 'deadline'; ms: number } | { type: 'stop' };
 
 /** Messages from the guard to the loop's thread (reports only: the guard acts without an answer). */
 export type FromGuard =

@@ -17,7 +17,13 @@ export interface DdsQos {
 
 /** A status change Cyclone reported on an endpoint. */
 export interface DdsEvent {
-  kind: 'subscription_matched' | 'publication_matched' | 'requested_incompatible_qos' | 'offered_incompatible_qos' | 'sample_lost' | 'sample_rejected';
+  kind:
+    | 'subscription_matched'
+    | 'publication_matched'
+    | 'requested_incompatible_qos'
+    | 'offered_incompatible_qos'
+    | 'sample_lost'
+    | 'sample_rejected';
   /** Cumulative count of this status. */
   total: number;
   /** Matched peers now (matched statuses). */
@@ -62,7 +68,10 @@ export interface DdsAddon {
 
 const here = dirname(fileURLToPath(import.meta.url));
 // From dist/bridge/transport (built) or bridge/transport (sources run by vitest).
-const candidates = [join(here, '../../../native/dds/build/Release/flux_dds.node'), join(here, '../../native/dds/build/Release/flux_dds.node')];
+const candidates = [
+  join(here, '../../../native/dds/build/Release/flux_dds.node'),
+  join(here, '../../native/dds/build/Release/flux_dds.node'),
+];
 
 let cached: { addon: DdsAddon | null; why: string | null } | undefined;
 
@@ -70,7 +79,10 @@ function load(): { addon: DdsAddon | null; why: string | null } {
   if (cached) return cached;
   const path = candidates.find((p) => existsSync(p));
   if (!path) {
-    cached = { addon: null, why: 'the DDS addon is not built: install Cyclone DDS (apt-get install cyclonedds-dev g++ pkg-config, or source a ROS 2 setup.bash), then npm run build:dds' };
+    cached = {
+      addon: null,
+      why: 'the DDS addon is not built: install Cyclone DDS (apt-get install cyclonedds-dev g++ pkg-config, or source a ROS 2 setup.bash), then npm run build:dds',
+    };
     return cached;
   }
   try {

@@ -25,7 +25,8 @@ export function ddsTopicName(topic: string): string {
 function typeParts(type: string): [string, string, string] {
   const parts = type.split('/');
   if (parts.length === 2) parts.splice(1, 0, 'msg');
-  if (parts.length !== 3 || parts.some((p) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(p))) throw new Error(`not a ROS 2 message type: ${type} (expected package/msg/Type)`);
+  if (parts.length !== 3 || parts.some((p) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(p)))
+    throw new Error(`not a ROS 2 message type: ${type} (expected package/msg/Type)`);
   return parts as [string, string, string];
 }
 
@@ -134,8 +135,19 @@ export class DdsTransport implements Transport {
     this.participant = new (ddsAddon().Participant)(this.domainId, 'enclave=/;');
     const node = options.node === undefined ? { name: 'flux', namespace: '/' } : options.node;
     if (node) {
-      const gidBytes = options.gidBytes ?? (env.FLUX_ROS_GID_BYTES === '24' ? 24 : env.FLUX_ROS_GID_BYTES === '16' ? 16 : gidBytesFor(env.ROS_DISTRO));
-      this.graph = { node, gidBytes, writer: new (ddsAddon().Writer)(this.participant, ROS_DISCOVERY_TOPIC, ROS_DISCOVERY_TYPE, { reliability: 'reliable', durability: 'transient_local', depth: 1, maxBlockingMs: 5 }, () => undefined) };
+      const gidBytes =
+        options.gidBytes ?? (env.FLUX_ROS_GID_BYTES === '24' ? 24 : env.FLUX_ROS_GID_BYTES === '16' ? 16 : gidBytesFor(env.ROS_DISTRO));
+      this.graph = {
+        node,
+        gidBytes,
+        writer: new (ddsAddon().Writer)(
+          this.participant,
+          ROS_DISCOVERY_TOPIC,
+          ROS_DISCOVERY_TYPE,
+          { reliability: 'reliable', durability: 'transient_local', depth: 1, maxBlockingMs: 5 },
+          () => undefined,
+        ),
+      };
       this.announce();
     }
   }
@@ -157,7 +169,13 @@ export class DdsTransport implements Transport {
       const gids = (role: 'reader' | 'writer') => eps.filter((e) => e.status.role === role && e.gid).map((e) => e.gid!);
       const self = this.participant.guid();
       if (!self) return;
-      this.graph.writer.write(encodeParticipantEntitiesInfo(self, [{ namespace: this.graph.node.namespace, name: this.graph.node.name, readers: gids('reader'), writers: gids('writer') }], this.graph.gidBytes));
+      this.graph.writer.write(
+        encodeParticipantEntitiesInfo(
+          self,
+          [{ namespace: this.graph.node.namespace, name: this.graph.node.name, readers: gids('reader'), writers: gids('writer') }],
+          this.graph.gidBytes,
+        ),
+      );
     });
   }
 
@@ -171,7 +189,22 @@ export class DdsTransport implements Transport {
   }
 
   private track(role: 'reader' | 'writer', topic: string, type: string, qos: QoS): DdsEndpointStatus {
-    return { role, topic, type, ddsTopic: ddsTopicName(topic), ddsType: ddsTypeName(type), qos: { ...qos }, matched: 0, incompatibleQos: 0, lost: 0, rejected: 0, dropped: 0, writeTimeouts: 0, samples: 0, gid: null };
+    return {
+      role,
+      topic,
+      type,
+      ddsTopic: ddsTopicName(topic),
+      ddsType: ddsTypeName(type),
+      qos: { ...qos },
+      matched: 0,
+      incompatibleQos: 0,
+      lost: 0,
+      rejected: 0,
+      dropped: 0,
+      writeTimeouts: 0,
+      samples: 0,
+      gid: null,
+    };
   }
 
   private onEvents(s: DdsEndpointStatus, events: DdsEvent[], dropped: number): void {
@@ -182,7 +215,9 @@ export class DdsTransport implements Transport {
         s.incompatibleQos = e.total;
         s.incompatiblePolicy = e.policy;
         const other = s.role === 'reader' ? 'a publisher' : 'a subscriber';
-        say(`${s.role} on ${s.topic} (${s.qos.reliability}, ${s.qos.durability}) found ${other} whose ${e.policy} QoS does not match: nothing flows between them (${e.total} so far)`);
+        say(
+          `${s.role} on ${s.topic} (${s.qos.reliability}, ${s.qos.durability}) found ${other} whose ${e.policy} QoS does not match: nothing flows between them (${e.total} so far)`,
+        );
       } else if (e.kind === 'sample_lost') {
         s.lost = e.total;
         say(`reader on ${s.topic} lost samples on the wire (${e.total} so far)`);
@@ -200,13 +235,19 @@ export class DdsTransport implements Transport {
   subscribe(topic: string, type: string, qos: QoS, onMessage: (bytes: Uint8Array) => void): () => void {
     if (this.closed) throw new Error('the DDS transport is closed');
     const status = this.track('reader', topic, type, qos);
-    const reader = new (ddsAddon().Reader)(this.participant, status.ddsTopic, status.ddsType, this.qos(qos, type), (samples, events, dropped) => {
-      this.onEvents(status, events, dropped);
-      for (const b of samples) {
-        status.samples++;
-        onMessage(new Uint8Array(b.buffer, b.byteOffset, b.byteLength));
-      }
-    });
+    const reader = new (ddsAddon().Reader)(
+      this.participant,
+      status.ddsTopic,
+      status.ddsType,
+      this.qos(qos, type),
+      (samples, events, dropped) => {
+        this.onEvents(status, events, dropped);
+        for (const b of samples) {
+          status.samples++;
+          onMessage(new Uint8Array(b.buffer, b.byteOffset, b.byteLength));
+        }
+      },
+    );
     const ep: Endpoint = { status, handle: reader, gid: reader.guid() };
     status.gid = ep.gid?.toString('hex') ?? null;
     this.endpoints.add(ep);
@@ -221,7 +262,9 @@ export class DdsTransport implements Transport {
   advertise(topic: string, type: string, qos: QoS): DdsPublisher {
     if (this.closed) throw new Error('the DDS transport is closed');
     const status = this.track('writer', topic, type, qos);
-    const writer = new (ddsAddon().Writer)(this.participant, status.ddsTopic, status.ddsType, this.qos(qos, type), (_s, events) => this.onEvents(status, events, 0));
+    const writer = new (ddsAddon().Writer)(this.participant, status.ddsTopic, status.ddsType, this.qos(qos, type), (_s, events) =>
+      this.onEvents(status, events, 0),
+    );
     const ep: Endpoint = { status, handle: writer, gid: writer.guid() };
     status.gid = ep.gid?.toString('hex') ?? null;
     this.endpoints.add(ep);
@@ -253,7 +296,16 @@ export class DdsTransport implements Transport {
   /** The same topic, type and QoS for the guard thread's own writer (bridge/safety). */
   guardEndpoint(topic: string, type: string, qos: QoS): GuardEndpoint {
     const q = this.qos(qos, type);
-    return { kind: 'dds', domainId: this.domainId, ddsTopic: ddsTopicName(topic), ddsType: ddsTypeName(type), reliability: q.reliability, durability: q.durability, depth: q.depth, ...(q.userData ? { userData: q.userData } : {}) };
+    return {
+      kind: 'dds',
+      domainId: this.domainId,
+      ddsTopic: ddsTopicName(topic),
+      ddsType: ddsTypeName(type),
+      reliability: q.reliability,
+      durability: q.durability,
+      depth: q.depth,
+      ...(q.userData ? { userData: q.userData } : {}),
+    };
   }
 
   /** The participant's GUID (16 bytes), for matching Flux in a DDS tool's participant list. */

@@ -38,7 +38,12 @@ export interface RclnodejsModule {
 }
 
 export interface RclNode {
-  createSubscription(typeClass: string, topic: string, options: { isRaw?: boolean; qos?: unknown }, callback: (message: Buffer) => void): object;
+  createSubscription(
+    typeClass: string,
+    topic: string,
+    options: { isRaw?: boolean; qos?: unknown },
+    callback: (message: Buffer) => void,
+  ): object;
   createPublisher(typeClass: string, topic: string, options?: { qos?: unknown }): { publish(message: Buffer): void };
   destroySubscription(subscription: object): void;
   destroyPublisher(publisher: object): void;
@@ -78,7 +83,10 @@ async function loadRclnodejs(): Promise<RclnodejsModule> {
     const m = (await import(name)) as { default?: RclnodejsModule } & RclnodejsModule;
     return m.default ?? m;
   } catch (e) {
-    throw new Error(`the ROS 2 transport needs rclnodejs, which installs only with ROS 2 sourced (npm install rclnodejs after sourcing setup.bash)${why ? `; ${why}` : ''}: ${(e as Error).message}`);
+    throw new Error(
+      `the ROS 2 transport needs rclnodejs, which installs only with ROS 2 sourced (npm install rclnodejs after sourcing setup.bash)${why ? `; ${why}` : ''}: ${(e as Error).message}`,
+      { cause: e },
+    );
   }
 }
 
@@ -108,13 +116,19 @@ export class RosTransport implements Transport {
     return new Q(
       Q.HistoryPolicy.RMW_QOS_POLICY_HISTORY_KEEP_LAST,
       q.depth,
-      q.reliability === 'reliable' ? Q.ReliabilityPolicy.RMW_QOS_POLICY_RELIABILITY_RELIABLE : Q.ReliabilityPolicy.RMW_QOS_POLICY_RELIABILITY_BEST_EFFORT,
-      q.durability === 'transient_local' ? Q.DurabilityPolicy.RMW_QOS_POLICY_DURABILITY_TRANSIENT_LOCAL : Q.DurabilityPolicy.RMW_QOS_POLICY_DURABILITY_VOLATILE,
+      q.reliability === 'reliable'
+        ? Q.ReliabilityPolicy.RMW_QOS_POLICY_RELIABILITY_RELIABLE
+        : Q.ReliabilityPolicy.RMW_QOS_POLICY_RELIABILITY_BEST_EFFORT,
+      q.durability === 'transient_local'
+        ? Q.DurabilityPolicy.RMW_QOS_POLICY_DURABILITY_TRANSIENT_LOCAL
+        : Q.DurabilityPolicy.RMW_QOS_POLICY_DURABILITY_VOLATILE,
     );
   }
 
   subscribe(topic: string, type: string, qos: QoS, onMessage: (bytes: Uint8Array) => void): () => void {
-    const sub = this.node.createSubscription(type, topic, { isRaw: true, qos: this.qos(qos) }, (buf) => onMessage(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength)));
+    const sub = this.node.createSubscription(type, topic, { isRaw: true, qos: this.qos(qos) }, (buf) =>
+      onMessage(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength)),
+    );
     return () => {
       if (!this.closed) this.node.destroySubscription(sub);
     };

@@ -243,7 +243,8 @@ function checkConfig(cfg: BoardConfig): void {
     const controller: string = c.controller;
     if (controller !== 'MPU6050') throw new Error(`${where}: IMU controller "${controller}" is not supported (MPU6050)`);
     if (!IMU_FIELDS.includes(c.field)) throw new Error(`${where}: no IMU field "${String(c.field)}" (${IMU_FIELDS.join(', ')})`);
-    if (c.address !== undefined && c.address !== 0x68 && c.address !== 0x69) throw new Error(`${where}: an MPU6050 answers at 0x68 or 0x69, not ${c.address}`);
+    if (c.address !== undefined && c.address !== 0x68 && c.address !== 0x69)
+      throw new Error(`${where}: an MPU6050 answers at 0x68 or 0x69, not ${c.address}`);
   }
 }
 
@@ -493,7 +494,10 @@ export class ArduinoBoard {
       this.statusS.next({ board: this.id, state: 'lost', connections: this.connections, error: why });
       this.scheduleRetry();
     };
-    const timeout = setTimeout(() => fail(`no Firmata answer within ${this.cfg.connectTimeoutMs ?? 5000} ms`), this.cfg.connectTimeoutMs ?? 5000);
+    const timeout = setTimeout(
+      () => fail(`no Firmata answer within ${this.cfg.connectTimeoutMs ?? 5000} ms`),
+      this.cfg.connectTimeoutMs ?? 5000,
+    );
     port.open((err) => {
       if (err) return fail(err.message);
       if (settled || this.closed) return void port.close(() => {});
@@ -677,7 +681,11 @@ export function openBoard(cfg: BoardConfig): ArduinoBoard {
 }
 
 /** Convenience for several boards: opens them all; `ready()` waits for every one. */
-export function openBoards(cfgs: BoardConfig[]): { boards: Map<string, ArduinoBoard>; ready(ms?: number): Promise<void>; close(): Promise<void> } {
+export function openBoards(cfgs: BoardConfig[]): {
+  boards: Map<string, ArduinoBoard>;
+  ready(ms?: number): Promise<void>;
+  close(): Promise<void>;
+} {
   const boards = new Map(cfgs.map((c) => [c.id, openBoard(c)] as const));
   return {
     boards,
@@ -690,7 +698,12 @@ export function openBoards(cfgs: BoardConfig[]): { boards: Map<string, ArduinoBo
 export function inputEvents(board: ArduinoBoard): Observable<{ board: string; input: string; value: number }> {
   const names = board.inputNames;
   return new Observable((sub) => {
-    const subs = names.map((n) => board.input(n).pipe(map((value) => ({ board: board.id, input: n, value }))).subscribe(sub));
+    const subs = names.map((n) =>
+      board
+        .input(n)
+        .pipe(map((value) => ({ board: board.id, input: n, value })))
+        .subscribe(sub),
+    );
     return () => subs.forEach((s) => s.unsubscribe());
   });
 }

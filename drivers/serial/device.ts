@@ -104,7 +104,10 @@ export async function listSysfs(): Promise<PortInfoLike[]> {
       try {
         const vendorId = (await fsp.readFile(`${d}/idVendor`, 'utf8')).trim();
         const productId = (await fsp.readFile(`${d}/idProduct`, 'utf8')).trim();
-        const serialNumber = await fsp.readFile(`${d}/serial`, 'utf8').then((s) => s.trim(), () => undefined);
+        const serialNumber = await fsp.readFile(`${d}/serial`, 'utf8').then(
+          (s) => s.trim(),
+          () => undefined,
+        );
         out.push({ path: `/dev/${name}`, vendorId, productId, serialNumber });
         break;
       } catch {
@@ -136,8 +139,17 @@ export class SerialDevice {
   private readonly statusSubject = new BehaviorSubject<SerialStatus>('disconnected');
   private readonly frameSubject = new Subject<unknown>();
   private readonly counts: SerialCounters = {
-    frames: 0, garbled: 0, unmatched: 0, written: 0, droppedWrites: 0, coalesced: 0,
-    reconnects: 0, openFailures: 0, losses: 0, safeAttempts: 0, safeWritten: 0,
+    frames: 0,
+    garbled: 0,
+    unmatched: 0,
+    written: 0,
+    droppedWrites: 0,
+    coalesced: 0,
+    reconnects: 0,
+    openFailures: 0,
+    losses: 0,
+    safeAttempts: 0,
+    safeWritten: 0,
   };
 
   private port: SerialPort | null = null;
@@ -193,7 +205,8 @@ export class SerialDevice {
   /** Latest value of an input field; replays the latest on subscribe. No queue: a flood only updates it. */
   field(name: string): Observable<number> {
     const s = this.subjects.get(name);
-    if (!s) throw new FieldError(`serial device ${this.name}: no input field "${name}" (have ${[...this.subjects.keys()].join(', ') || 'none'})`);
+    if (!s)
+      throw new FieldError(`serial device ${this.name}: no input field "${name}" (have ${[...this.subjects.keys()].join(', ') || 'none'})`);
     return s.asObservable();
   }
   /** Latest value of every input field received so far. */

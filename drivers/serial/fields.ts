@@ -3,7 +3,8 @@
 // offset or type is reported when the device is created, not at the first frame.
 import type { FramingSpec } from './framing.js';
 
-export type BinType = 'u8' | 'i8' | 'u16le' | 'u16be' | 'i16le' | 'i16be' | 'u32le' | 'u32be' | 'i32le' | 'i32be' | 'f32le' | 'f32be' | 'f64le' | 'f64be';
+export type BinType =
+  'u8' | 'i8' | 'u16le' | 'u16be' | 'i16le' | 'i16be' | 'u32le' | 'u32be' | 'i32le' | 'i32be' | 'f32le' | 'f32be' | 'f64le' | 'f64be';
 
 const BIN: Record<BinType, { size: number; int?: [number, number] }> = {
   u8: { size: 1, int: [0, 0xff] },
@@ -30,20 +31,34 @@ export function binSize(type: BinType): number {
 
 export function readBin(view: DataView, offset: number, type: BinType): number {
   switch (type) {
-    case 'u8': return view.getUint8(offset);
-    case 'i8': return view.getInt8(offset);
-    case 'u16le': return view.getUint16(offset, true);
-    case 'u16be': return view.getUint16(offset, false);
-    case 'i16le': return view.getInt16(offset, true);
-    case 'i16be': return view.getInt16(offset, false);
-    case 'u32le': return view.getUint32(offset, true);
-    case 'u32be': return view.getUint32(offset, false);
-    case 'i32le': return view.getInt32(offset, true);
-    case 'i32be': return view.getInt32(offset, false);
-    case 'f32le': return view.getFloat32(offset, true);
-    case 'f32be': return view.getFloat32(offset, false);
-    case 'f64le': return view.getFloat64(offset, true);
-    case 'f64be': return view.getFloat64(offset, false);
+    case 'u8':
+      return view.getUint8(offset);
+    case 'i8':
+      return view.getInt8(offset);
+    case 'u16le':
+      return view.getUint16(offset, true);
+    case 'u16be':
+      return view.getUint16(offset, false);
+    case 'i16le':
+      return view.getInt16(offset, true);
+    case 'i16be':
+      return view.getInt16(offset, false);
+    case 'u32le':
+      return view.getUint32(offset, true);
+    case 'u32be':
+      return view.getUint32(offset, false);
+    case 'i32le':
+      return view.getInt32(offset, true);
+    case 'i32be':
+      return view.getInt32(offset, false);
+    case 'f32le':
+      return view.getFloat32(offset, true);
+    case 'f32be':
+      return view.getFloat32(offset, false);
+    case 'f64le':
+      return view.getFloat64(offset, true);
+    case 'f64be':
+      return view.getFloat64(offset, false);
   }
 }
 
@@ -52,20 +67,34 @@ export function writeBin(view: DataView, offset: number, type: BinType, v: numbe
   const int = BIN[type].int;
   if (int) v = Number.isFinite(v) ? Math.min(int[1], Math.max(int[0], Math.round(v))) : 0;
   switch (type) {
-    case 'u8': return view.setUint8(offset, v);
-    case 'i8': return view.setInt8(offset, v);
-    case 'u16le': return view.setUint16(offset, v, true);
-    case 'u16be': return view.setUint16(offset, v, false);
-    case 'i16le': return view.setInt16(offset, v, true);
-    case 'i16be': return view.setInt16(offset, v, false);
-    case 'u32le': return view.setUint32(offset, v, true);
-    case 'u32be': return view.setUint32(offset, v, false);
-    case 'i32le': return view.setInt32(offset, v, true);
-    case 'i32be': return view.setInt32(offset, v, false);
-    case 'f32le': return view.setFloat32(offset, v, true);
-    case 'f32be': return view.setFloat32(offset, v, false);
-    case 'f64le': return view.setFloat64(offset, v, true);
-    case 'f64be': return view.setFloat64(offset, v, false);
+    case 'u8':
+      return view.setUint8(offset, v);
+    case 'i8':
+      return view.setInt8(offset, v);
+    case 'u16le':
+      return view.setUint16(offset, v, true);
+    case 'u16be':
+      return view.setUint16(offset, v, false);
+    case 'i16le':
+      return view.setInt16(offset, v, true);
+    case 'i16be':
+      return view.setInt16(offset, v, false);
+    case 'u32le':
+      return view.setUint32(offset, v, true);
+    case 'u32be':
+      return view.setUint32(offset, v, false);
+    case 'i32le':
+      return view.setInt32(offset, v, true);
+    case 'i32be':
+      return view.setInt32(offset, v, false);
+    case 'f32le':
+      return view.setFloat32(offset, v, true);
+    case 'f32be':
+      return view.setFloat32(offset, v, false);
+    case 'f64le':
+      return view.setFloat64(offset, v, true);
+    case 'f64be':
+      return view.setFloat64(offset, v, false);
   }
 }
 
@@ -78,11 +107,7 @@ export class FieldError extends Error {}
  * `offset` and `type`. The number read is `value * scale + bias` (defaults 1 and 0).
  */
 export type InputField = { name: string; scale?: number; bias?: number } & (
-  | { regex: string }
-  | { key: string }
-  | { column: number; separator?: string }
-  | { path: string }
-  | { offset: number; type: BinType }
+  { regex: string } | { key: string } | { column: number; separator?: string } | { path: string } | { offset: number; type: BinType }
 );
 
 /** Reads one field out of one frame; undefined when the frame does not carry it. */

@@ -1,9 +1,22 @@
 // The serial framers on their own: every stream split at every position gives the same frames.
 import { describe, it, expect } from 'vitest';
 import {
-  crc16CcittFalse, LineDeframer, JsonLinesDeframer, BinaryFrameDeframer, SlipDeframer, CobsDeframer,
-  encodeLine, encodeJsonLine, encodeBinaryFrame, encodeSlip, encodeCobs, decodeCobs, createDeframer, encodeFrame,
-  type Deframer, type FramingSpec,
+  crc16CcittFalse,
+  LineDeframer,
+  JsonLinesDeframer,
+  BinaryFrameDeframer,
+  SlipDeframer,
+  CobsDeframer,
+  encodeLine,
+  encodeJsonLine,
+  encodeBinaryFrame,
+  encodeSlip,
+  encodeCobs,
+  decodeCobs,
+  createDeframer,
+  encodeFrame,
+  type Deframer,
+  type FramingSpec,
 } from './framing.js';
 
 const enc = new TextEncoder();
@@ -91,7 +104,13 @@ describe('serial framing', () => {
       expect(decodeCobs(e.subarray(0, -1))).toEqual(p);
     }
     const malformed = bytes(5, 1, 2, 0); // code 5 runs past the end
-    const data = cat(encodeCobs(bytes(1, 0, 2)), malformed, bytes(0, 0), encodeCobs(new Uint8Array(50).fill(9)), encodeCobs(bytes(0, 0xff)));
+    const data = cat(
+      encodeCobs(bytes(1, 0, 2)),
+      malformed,
+      bytes(0, 0),
+      encodeCobs(new Uint8Array(50).fill(9)),
+      encodeCobs(bytes(0, 0xff)),
+    );
     splitEverywhere(() => new CobsDeframer({ maxLength: 40 }), data, [bytes(1, 0, 2), bytes(0, 0xff)], 2);
   });
 

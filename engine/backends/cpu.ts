@@ -13,7 +13,14 @@
 //   8. modulator levels advance (decay towards their drive, plus this step's spikes);
 //   9. outputs update and state probes sample (their time is t+dt).
 import type { Circuit, PopulationSpec, ModulatorSpec, OutputSpec, SourceSpec, InputSpec } from '../circuit/circuit.js';
-import { compilePopulation, compileProjection, synapseBytes, type CompiledPopulation, type CompiledProjection, type Network } from '../compile/compiler.js';
+import {
+  compilePopulation,
+  compileProjection,
+  synapseBytes,
+  type CompiledPopulation,
+  type CompiledProjection,
+  type Network,
+} from '../compile/compiler.js';
 import type { NeuronModel, PopulationState } from '../models/model.js';
 import { Rng } from '../rng.js';
 import { Recorder, type Recording, type RecordingConfig } from '../recorder.js';
@@ -86,7 +93,13 @@ interface PopRuntime {
   /** Kernel and argument lists (whole, lower and upper part), rebuilt when the constants change. */
   kargs: KernelArgs | null;
   /** Per-step kernel constants, recomputed only when parameters or modulation change. */
-  constants: { params: Record<string, number>; gain: number; shift: number; excitability: number; values: LifConstants | ChannelConstants } | null;
+  constants: {
+    params: Record<string, number>;
+    gain: number;
+    shift: number;
+    excitability: number;
+    values: LifConstants | ChannelConstants;
+  } | null;
 }
 
 interface ProjRuntime {
@@ -160,11 +173,17 @@ export class CpuBackend implements Backend {
       }
     }
     this.kernels = this.k ? 'wasm' : 'js';
-    if (options.threads !== undefined && options.threads !== 1 && options.threads !== 2) throw new Error(`threads must be 1 or 2 (got ${options.threads})`);
+    if (options.threads !== undefined && options.threads !== 1 && options.threads !== 2)
+      throw new Error(`threads must be 1 or 2 (got ${options.threads})`);
     if (options.threads === 2 && !this.k) throw new Error('threads: 2 needs the WebAssembly kernels (npm run build, and kernels: "wasm")');
     const conductanceTargets = new Set(net.projections.filter((p) => p.spec.synapse.type === 'conductance').map((p) => p.spec.target));
-    const work = net.populations.reduce((a, p) => a + p.spec.size * updateCost(p.spec.model, p.spec.integration, conductanceTargets.has(p.spec.name)), 0);
-    this.splitting = options.threads === 2 || (options.threads === undefined && this.k !== null && availableParallelism() >= 2 && work >= MIN_THREADED_WORK);
+    const work = net.populations.reduce(
+      (a, p) => a + p.spec.size * updateCost(p.spec.model, p.spec.integration, conductanceTargets.has(p.spec.name)),
+      0,
+    );
+    this.splitting =
+      options.threads === 2 ||
+      (options.threads === undefined && this.k !== null && availableParallelism() >= 2 && work >= MIN_THREADED_WORK);
     this.dt = net.dt;
     this.circuit = net.circuit;
     this.seed = net.circuit.seed;
@@ -238,7 +257,19 @@ export class CpuBackend implements Backend {
   private releasePopulation(pop: PopRuntime): void {
     if (!this.arena) return;
     const st = pop.state;
-    for (const arr of [...Object.values(st.vars), st.ie, st.ii, st.ge, st.gi, st.iext, st.refrac, pop.spikes, pop.spikesHi, ...Object.values(pop.rings)]) if (arr) this.arena.release(arr);
+    for (const arr of [
+      ...Object.values(st.vars),
+      st.ie,
+      st.ii,
+      st.ge,
+      st.gi,
+      st.iext,
+      st.refrac,
+      pop.spikes,
+      pop.spikesHi,
+      ...Object.values(pop.rings),
+    ])
+      if (arr) this.arena.release(arr);
   }
 
   private addProjection(c: CompiledProjection): void {
@@ -265,7 +296,8 @@ export class CpuBackend implements Backend {
         let lo = c.rowPtr[i];
         let hi = c.rowPtr[i + 1];
         // The split relies on rows sorted by target (every generator builds them so).
-        for (let k = lo + 1; k < hi; k++) if (c.targets[k] < c.targets[k - 1]) throw new Error(`projection ${c.spec.name}: row ${i} is not sorted by target`);
+        for (let k = lo + 1; k < hi; k++)
+          if (c.targets[k] < c.targets[k - 1]) throw new Error(`projection ${c.spec.name}: row ${i} is not sorted by target`);
         while (lo < hi) {
           const mid = (lo + hi) >>> 1;
           if (c.targets[mid] < h) lo = mid + 1;
@@ -273,10 +305,15 @@ export class CpuBackend implements Backend {
         }
         cut[i] = lo;
       }
-      split = this.arena!.alloc(Uint32Array, cut.length, (x) => {
-        const r = this.projs.find((q) => q.c === c);
-        if (r) r.split = x;
-      }, cut);
+      split = this.arena!.alloc(
+        Uint32Array,
+        cut.length,
+        (x) => {
+          const r = this.projs.find((q) => q.c === c);
+          if (r) r.split = x;
+        },
+        cut,
+      );
     }
     this.projs.push({ c, src, tgt, channel, plastic, split });
   }
@@ -296,7 +333,7 @@ export class CpuBackend implements Backend {
         const next = new Float64Array(len * n);
         for (let k = 0; k < pop.ringLen; k++) {
           const abs = this.stepIndex + k;
-          next.set(old.subarray((abs % pop.ringLen) * n, (abs % pop.ringLen + 1) * n), (abs % len) * n);
+          next.set(old.subarray((abs % pop.ringLen) * n, ((abs % pop.ringLen) + 1) * n), (abs % len) * n);
         }
         this.setRing(pop, ch, next);
       }
@@ -416,7 +453,8 @@ export class CpuBackend implements Backend {
     const s = pop.state;
     const m = s.mod;
     const cache = pop.constants;
-    if (cache && cache.params === p && cache.gain === m.gain && cache.shift === m.thresholdShift && cache.excitability === m.excitability) return cache;
+    if (cache && cache.params === p && cache.gain === m.gain && cache.shift === m.thresholdShift && cache.excitability === m.excitability)
+      return cache;
     const values = pop.model.name === 'lif' ? lifConstants(p, s, this.dt) : channelConstants(p, s, this.dt);
     return (pop.constants = { params: p, gain: m.gain, shift: m.thresholdShift, excitability: m.excitability, values });
   }
@@ -438,13 +476,73 @@ export class CpuBackend implements Backend {
         if (!isLifConstants(c)) throw new Error(`internal: population "${pop.spec.name}" has no LIF constants`);
         const common = [count, f(s.vars.v), f(s.ie), f(s.ii), f(s.ge), f(s.gi), f(s.iext), refrac, spikesPtr];
         if (s.integration === 'euler' || s.conductance)
-          return [s.integration === 'euler' ? 'lifEuler' : 'lifConductance', [...common, c.gain, c.gL, c.el, c.ee, c.ei, c.vth, c.vreset, c.bias, c.de, c.di, c.refracSteps, c.dtOverCm, s.inputs]];
+          return [
+            s.integration === 'euler' ? 'lifEuler' : 'lifConductance',
+            [...common, c.gain, c.gL, c.el, c.ee, c.ei, c.vth, c.vreset, c.bias, c.de, c.di, c.refracSteps, c.dtOverCm, s.inputs],
+          ];
         return ['lifCurrent', [...common, c.el, c.vth, c.vreset, c.bias, c.pm, c.pc, c.pe, c.pi, c.de, c.di, c.refracSteps]];
       }
       case 'izhikevich':
-        return ['izhikevich', [count, f(s.vars.v), f(s.vars.u), f(s.ie), f(s.ii), f(s.ge), f(s.gi), f(s.iext), spikesPtr, c.gain, p.a, p.b, p.c, p.d, p.v_peak + m.thresholdShift, p.e_rev_exc, p.e_rev_inh, c.bias, dt, c.de, c.di]];
+        return [
+          'izhikevich',
+          [
+            count,
+            f(s.vars.v),
+            f(s.vars.u),
+            f(s.ie),
+            f(s.ii),
+            f(s.ge),
+            f(s.gi),
+            f(s.iext),
+            spikesPtr,
+            c.gain,
+            p.a,
+            p.b,
+            p.c,
+            p.d,
+            p.v_peak + m.thresholdShift,
+            p.e_rev_exc,
+            p.e_rev_inh,
+            c.bias,
+            dt,
+            c.de,
+            c.di,
+          ],
+        ];
       case 'adex':
-        return ['adex', [count, f(s.vars.v), f(s.vars.w), f(s.ie), f(s.ii), f(s.ge), f(s.gi), f(s.iext), refrac, spikesPtr, c.gain, p.cm, p.g_l, p.e_l, p.v_t, p.delta_t, p.a, p.b, p.tau_w, p.v_reset, p.v_peak + m.thresholdShift, p.e_rev_exc, p.e_rev_inh, c.bias, dt, c.de, c.di, Math.round(p.tau_refrac / dt)]];
+        return [
+          'adex',
+          [
+            count,
+            f(s.vars.v),
+            f(s.vars.w),
+            f(s.ie),
+            f(s.ii),
+            f(s.ge),
+            f(s.gi),
+            f(s.iext),
+            refrac,
+            spikesPtr,
+            c.gain,
+            p.cm,
+            p.g_l,
+            p.e_l,
+            p.v_t,
+            p.delta_t,
+            p.a,
+            p.b,
+            p.tau_w,
+            p.v_reset,
+            p.v_peak + m.thresholdShift,
+            p.e_rev_exc,
+            p.e_rev_inh,
+            c.bias,
+            dt,
+            c.de,
+            c.di,
+            Math.round(p.tau_refrac / dt),
+          ],
+        ];
       default:
         return null;
     }
@@ -481,9 +579,14 @@ export class CpuBackend implements Backend {
     const thread = this.thread!;
     for (const p of this.projs) {
       if (p.src.nSpikes === 0 || !p.split) continue;
-      thread.call(p.c.delays ? 'propagateDelayed' : 'propagate', -1, this.propagateArgs(p, n, p.split.byteOffset, p.c.rowPtr.byteOffset + 4));
+      thread.call(
+        p.c.delays ? 'propagateDelayed' : 'propagate',
+        -1,
+        this.propagateArgs(p, n, p.split.byteOffset, p.c.rowPtr.byteOffset + 4),
+      );
     }
-    for (const pop of this.popList) if (pop.splitAt > 0) for (const a of this.drainArgs(pop, n, pop.splitAt, pop.state.n)) thread.call('drain', -1, a);
+    for (const pop of this.popList)
+      if (pop.splitAt > 0) for (const a of this.drainArgs(pop, n, pop.splitAt, pop.state.n)) thread.call('drain', -1, a);
     thread.run(() => {
       for (const p of this.projs) {
         if (p.src.nSpikes === 0) continue;
@@ -492,7 +595,8 @@ export class CpuBackend implements Backend {
         if (p.c.delays) this.k!.propagateDelayed(...args);
         else this.k!.propagate(...args);
       }
-      for (const pop of this.popList) for (const a of this.drainArgs(pop, n, 0, pop.splitAt || pop.state.n)) this.k!.drain(a[0], a[1], a[2], a[3]);
+      for (const pop of this.popList)
+        for (const a of this.drainArgs(pop, n, 0, pop.splitAt || pop.state.n)) this.k!.drain(a[0], a[1], a[2], a[3]);
     });
   }
 
@@ -501,10 +605,26 @@ export class CpuBackend implements Backend {
     const tgt = p.tgt;
     const size = tgt.spec.size;
     if (delays === null) {
-      const dest = delaySteps === 0 ? tgt.state[p.channel].byteOffset : tgt.rings[p.channel]!.byteOffset + ((n + delaySteps) % tgt.ringLen) * size * 8;
+      const dest =
+        delaySteps === 0 ? tgt.state[p.channel].byteOffset : tgt.rings[p.channel]!.byteOffset + ((n + delaySteps) % tgt.ringLen) * size * 8;
       return [p.src.spikes.byteOffset, p.src.nSpikes, start, end, targets.byteOffset, targets.BYTES_PER_ELEMENT, weights.byteOffset, dest];
     }
-    return [p.src.spikes.byteOffset, p.src.nSpikes, start, end, targets.byteOffset, targets.BYTES_PER_ELEMENT, weights.byteOffset, delays.byteOffset, delays.BYTES_PER_ELEMENT, tgt.rings[p.channel]!.byteOffset, size, tgt.ringLen, n % tgt.ringLen, tgt.state[p.channel].byteOffset];
+    return [
+      p.src.spikes.byteOffset,
+      p.src.nSpikes,
+      start,
+      end,
+      targets.byteOffset,
+      targets.BYTES_PER_ELEMENT,
+      weights.byteOffset,
+      delays.byteOffset,
+      delays.BYTES_PER_ELEMENT,
+      tgt.rings[p.channel]!.byteOffset,
+      size,
+      tgt.ringLen,
+      n % tgt.ringLen,
+      tgt.state[p.channel].byteOffset,
+    ];
   }
 
   /** drain() arguments for neurons [from, to) of a population's delay rings at step n. */
@@ -580,7 +700,10 @@ export class CpuBackend implements Backend {
     const tgt = p.tgt;
     if (delays === null) {
       const size = tgt.spec.size;
-      const dest = delaySteps === 0 ? tgt.state[p.channel] : tgt.rings[p.channel]!.subarray(((n + delaySteps) % tgt.ringLen) * size, ((n + delaySteps) % tgt.ringLen + 1) * size);
+      const dest =
+        delaySteps === 0
+          ? tgt.state[p.channel]
+          : tgt.rings[p.channel]!.subarray(((n + delaySteps) % tgt.ringLen) * size, (((n + delaySteps) % tgt.ringLen) + 1) * size);
       for (let s = 0; s < count; s++) {
         const i = spikes[s];
         const end = rowPtr[i + 1];
@@ -608,10 +731,23 @@ export class CpuBackend implements Backend {
     let lrScale = 1;
     let level = 0;
     for (const m of this.mods) {
-      for (const t of m.spec.targets) if (t.effect === 'learning_rate' && t.projection === p.c.spec.name) lrScale += t.sensitivity * m.level;
+      for (const t of m.spec.targets)
+        if (t.effect === 'learning_rate' && t.projection === p.c.spec.name) lrScale += t.sensitivity * m.level;
       if (spec.modulator === m.spec.name) level = m.level;
     }
-    plasticityStep(p.plastic!, p.c.rowPtr, p.c.targets, p.c.weights, p.src.spikes, p.src.nSpikes, p.tgt.spikes, p.tgt.nSpikes, this.dt, Math.max(0, lrScale), level);
+    plasticityStep(
+      p.plastic!,
+      p.c.rowPtr,
+      p.c.targets,
+      p.c.weights,
+      p.src.spikes,
+      p.src.nSpikes,
+      p.tgt.spikes,
+      p.tgt.nSpikes,
+      this.dt,
+      Math.max(0, lrScale),
+      level,
+    );
   }
 
   private drainRings(pop: PopRuntime, n: number): void {
@@ -656,7 +792,10 @@ export class CpuBackend implements Backend {
   // ----- inputs and reads -----
 
   setInput(name: string, value: number | ArrayLike<number>): void {
-    this.inputValues.set(name, checkInput(this.circuit, name, value, (p) => this.pops.get(p)!.spec.size));
+    this.inputValues.set(
+      name,
+      checkInput(this.circuit, name, value, (p) => this.pops.get(p)!.spec.size),
+    );
   }
 
   pulseModulator(name: string, amount: number): void {

@@ -5,7 +5,12 @@ import type { Circuit, ModulatorSpec } from '../circuit/circuit.js';
 export type InputValue = number | Float64Array;
 
 /** One number, or one finite value per neuron of the input's target population. */
-export function checkInput(circuit: Circuit, name: string, value: number | ArrayLike<number>, sizeOf: (population: string) => number): InputValue {
+export function checkInput(
+  circuit: Circuit,
+  name: string,
+  value: number | ArrayLike<number>,
+  sizeOf: (population: string) => number,
+): InputValue {
   const spec = circuit.inputs.find((i) => i.name === name);
   if (!spec) throw new Error(`no input "${name}"; known: ${circuit.inputs.map((i) => i.name).join(', ') || '(none)'}`);
   if (typeof value === 'number') {
@@ -14,7 +19,8 @@ export function checkInput(circuit: Circuit, name: string, value: number | Array
   }
   if (spec.target === null) throw new Error(`input "${name}" is a signal (no target population): give one number`);
   const size = sizeOf(spec.target);
-  if (value.length !== size) throw new Error(`input "${name}": expected ${size} values (one per neuron of ${spec.target}), got ${value.length}`);
+  if (value.length !== size)
+    throw new Error(`input "${name}": expected ${size} values (one per neuron of ${spec.target}), got ${value.length}`);
   const arr = Float64Array.from(value);
   if (arr.some((x) => !Number.isFinite(x))) throw new Error(`input "${name}": values must be finite`);
   return arr;

@@ -17,7 +17,18 @@ import type {
   InputSpec,
   OutputSpec,
 } from './circuit.js';
-import type { ConnectivityDoc, DistributionDoc, PopulationDoc, ProjectionDoc, ModulatorDoc, SourceDoc, InputDoc, OutputDoc, ValueDoc, Quantity } from './document.js';
+import type {
+  ConnectivityDoc,
+  DistributionDoc,
+  PopulationDoc,
+  ProjectionDoc,
+  ModulatorDoc,
+  SourceDoc,
+  InputDoc,
+  OutputDoc,
+  ValueDoc,
+  Quantity,
+} from './document.js';
 import { isPlainObject } from './merge.js';
 
 const STATE_CHANNELS: Record<string, Dimension> = { ie: 'current', ii: 'current', ge: 'conductance', gi: 'conductance' };
@@ -39,7 +50,15 @@ class Checker {
   }
 
   /** A quantity in internal units, checked by the shared rule (units.ts QUANTITY_LIMITS). */
-  quantity(section: Section, name: string, sub: string, v: Quantity | undefined, dim: Dimension, fallback: number, sign: Sign = 'any'): number {
+  quantity(
+    section: Section,
+    name: string,
+    sub: string,
+    v: Quantity | undefined,
+    dim: Dimension,
+    fallback: number,
+    sign: Sign = 'any',
+  ): number {
     if (v === undefined) return fallback;
     const r = checkQuantity(v, dim, sign);
     if (typeof r === 'string') {
@@ -60,7 +79,12 @@ class Checker {
     const d = v as DistributionDoc;
     const kinds = (['constant', 'uniform', 'normal', 'lognormal'] as const).filter((k) => d[k] !== undefined);
     if (kinds.length !== 1) {
-      this.report(section, name, sub, `expected exactly one of constant, uniform, normal, lognormal (got ${kinds.length ? kinds.join(', ') : 'none'})`);
+      this.report(
+        section,
+        name,
+        sub,
+        `expected exactly one of constant, uniform, normal, lognormal (got ${kinds.length ? kinds.join(', ') : 'none'})`,
+      );
       return { kind: 'constant', value: fallback };
     }
     const q = (key: string, x: Quantity) => this.quantity(section, name, `${sub}/${key}`, x, dim, fallback);
@@ -120,15 +144,24 @@ export function populationSpec(c: Checker, name: string, p: PopulationDoc): Popu
     const sign: Sign = spec.exclusiveMin === 0 ? 'positive' : spec.min === 0 ? 'nonNegative' : 'any';
     const given = Object.hasOwn(p.params ?? {}, k) ? p.params![k] : undefined;
     const v = c.quantity('populations', name, `/params/${k}`, given, spec.dimension, spec.default, sign);
-    if (spec.min !== undefined && spec.min !== 0 && v < spec.min) c.report('populations', name, `/params/${k}`, `must be >= ${spec.min} (got ${v})`);
-    if (spec.exclusiveMin !== undefined && spec.exclusiveMin !== 0 && !(v > spec.exclusiveMin)) c.report('populations', name, `/params/${k}`, `must be > ${spec.exclusiveMin} (got ${v})`);
+    if (spec.min !== undefined && spec.min !== 0 && v < spec.min)
+      c.report('populations', name, `/params/${k}`, `must be >= ${spec.min} (got ${v})`);
+    if (spec.exclusiveMin !== undefined && spec.exclusiveMin !== 0 && !(v > spec.exclusiveMin))
+      c.report('populations', name, `/params/${k}`, `must be > ${spec.exclusiveMin} (got ${v})`);
     params[k] = v;
   }
   if (!(Number.isSafeInteger(p.size) && p.size <= MAX_POPULATION_SIZE))
-    c.report('populations', name, '/size', `${p.size} neurons: a population holds at most ${MAX_POPULATION_SIZE} (neuron indices are 32-bit)`);
+    c.report(
+      'populations',
+      name,
+      '/size',
+      `${p.size} neurons: a population holds at most ${MAX_POPULATION_SIZE} (neuron indices are 32-bit)`,
+    );
   const init: Record<string, Distribution> = {};
   for (const [k, v] of Object.entries(p.init ?? {})) {
-    const dim = (Object.hasOwn(model.state, k) ? model.state[k].dimension : undefined) ?? (Object.hasOwn(STATE_CHANNELS, k) ? STATE_CHANNELS[k] : 'dimensionless');
+    const dim =
+      (Object.hasOwn(model.state, k) ? model.state[k].dimension : undefined) ??
+      (Object.hasOwn(STATE_CHANNELS, k) ? STATE_CHANNELS[k] : 'dimensionless');
     init[k] = c.distribution('populations', name, `/init/${k}`, v, dim, 0);
   }
   if (p.grid) {
@@ -175,30 +208,57 @@ const LIST_KEYS = new Set(['type', 'pairs']);
  * Matrix and list connectivity: shapes and indices against the population sizes, entries finite and
  * >= 0, no weight beside them. Returns the synapses in the compiled order (by source, then target).
  */
-function explicitConnectivity(c: Checker, name: string, d: ProjectionDoc, conn: ExplicitDoc, src: PopulationSpec | undefined, tgt: PopulationSpec | undefined): Connectivity {
+function explicitConnectivity(
+  c: Checker,
+  name: string,
+  d: ProjectionDoc,
+  conn: ExplicitDoc,
+  src: PopulationSpec | undefined,
+  tgt: PopulationSpec | undefined,
+): Connectivity {
   const form = conn.type;
   const unit = d.synapse.type === 'conductance' ? 'nS' : 'pA';
   if (d.weight !== undefined)
-    c.report('projections', name, '/weight', `must be absent with ${form} connectivity: the ${form === 'matrix' ? 'matrix entries' : 'third element of each pair'} are the weights (in ${unit} for ${d.synapse.type} synapses)`);
+    c.report(
+      'projections',
+      name,
+      '/weight',
+      `must be absent with ${form} connectivity: the ${form === 'matrix' ? 'matrix entries' : 'third element of each pair'} are the weights (in ${unit} for ${d.synapse.type} synapses)`,
+    );
   const allowed = form === 'matrix' ? MATRIX_KEYS : LIST_KEYS;
   for (const k of Object.keys(conn))
     if (!allowed.has(k))
-      c.report('projections', name, `/connectivity/${k}`, `${form} connectivity takes only ${[...allowed].join(' and ')} (the ${form} gives every synapse, autapses and repeated pairs included)`);
+      c.report(
+        'projections',
+        name,
+        `/connectivity/${k}`,
+        `${form} connectivity takes only ${[...allowed].join(' and ')} (the ${form} gives every synapse, autapses and repeated pairs included)`,
+      );
   const out = { type: 'explicit' as const, form, sources: [] as number[], targets: [] as number[], weights: [] as number[] };
   const wdim: Dimension = d.synapse.type === 'conductance' ? 'conductance' : 'current';
   const bad = (w: number) => quantityProblem(w, wdim, 'nonNegative') !== null;
   const badWeight = (w: number) =>
-    !Number.isFinite(w) || w < 0 ? `weights are magnitudes in ${unit} and must be finite and >= 0 (the receptor gives the sign)` : `weights are magnitudes in ${unit}; ${quantityProblem(w, wdim)}`;
+    !Number.isFinite(w) || w < 0
+      ? `weights are magnitudes in ${unit} and must be finite and >= 0 (the receptor gives the sign)`
+      : `weights are magnitudes in ${unit}; ${quantityProblem(w, wdim)}`;
   if (conn.type === 'matrix') {
     const m = conn.weights;
     if (tgt && m.length !== tgt.size)
-      c.report('projections', name, '/connectivity/weights', `the matrix has ${m.length} rows but target population "${tgt.name}" has ${tgt.size} neurons (one row per target neuron, one column per source neuron)`);
+      c.report(
+        'projections',
+        name,
+        '/connectivity/weights',
+        `the matrix has ${m.length} rows but target population "${tgt.name}" has ${tgt.size} neurons (one row per target neuron, one column per source neuron)`,
+      );
     const nS = src ? src.size : m.reduce((a, r) => Math.max(a, r.length), 0);
     const rows: { sub: string; message: string }[] = [];
     const entries: { sub: string; message: string }[] = [];
     m.forEach((row, i) => {
       if (src && row.length !== src.size)
-        rows.push({ sub: `/connectivity/weights/${i}`, message: `row ${i} has ${row.length} entries but source population "${src.name}" has ${src.size} neurons (one column per source neuron)` });
+        rows.push({
+          sub: `/connectivity/weights/${i}`,
+          message: `row ${i} has ${row.length} entries but source population "${src.name}" has ${src.size} neurons (one column per source neuron)`,
+        });
       row.forEach((w, j) => {
         if (bad(w)) entries.push({ sub: `/connectivity/weights/${i}/${j}`, message: `${w}: ${badWeight(w)}` });
       });
@@ -218,8 +278,16 @@ function explicitConnectivity(c: Checker, name: string, d: ProjectionDoc, conn: 
   const pairs = conn.pairs;
   const problems: { sub: string; message: string }[][] = [[], [], []];
   pairs.forEach(([s, t, w], k) => {
-    if (src && s >= src.size) problems[0].push({ sub: `/connectivity/pairs/${k}/0`, message: `source index ${s} is out of range: population "${src.name}" has ${src.size} neurons (0..${src.size - 1})` });
-    if (tgt && t >= tgt.size) problems[1].push({ sub: `/connectivity/pairs/${k}/1`, message: `target index ${t} is out of range: population "${tgt.name}" has ${tgt.size} neurons (0..${tgt.size - 1})` });
+    if (src && s >= src.size)
+      problems[0].push({
+        sub: `/connectivity/pairs/${k}/0`,
+        message: `source index ${s} is out of range: population "${src.name}" has ${src.size} neurons (0..${src.size - 1})`,
+      });
+    if (tgt && t >= tgt.size)
+      problems[1].push({
+        sub: `/connectivity/pairs/${k}/1`,
+        message: `target index ${t} is out of range: population "${tgt.name}" has ${tgt.size} neurons (0..${tgt.size - 1})`,
+      });
     if (bad(w)) problems[2].push({ sub: `/connectivity/pairs/${k}/2`, message: `${w}: ${badWeight(w)}` });
   });
   for (const p of problems) firstOf(c, name, p);
@@ -233,20 +301,45 @@ function explicitConnectivity(c: Checker, name: string, d: ProjectionDoc, conn: 
   return out;
 }
 
-function projectionSpec(c: Checker, name: string, d: ProjectionDoc, pops: Map<string, PopulationSpec>, modulators: Set<string>, dt: number): ProjectionSpec {
+function projectionSpec(
+  c: Checker,
+  name: string,
+  d: ProjectionDoc,
+  pops: Map<string, PopulationSpec>,
+  modulators: Set<string>,
+  dt: number,
+): ProjectionSpec {
   const source = c.resolvePop(d.source);
   const target = c.resolvePop(d.target);
   const src = pops.get(source);
   const tgt = pops.get(target);
-  if (!src && !c.broken(d.source)) c.report('projections', name, '/source', `no population "${d.source}"${source !== d.source ? ` (port resolves to "${source}")` : ''}; known: ${[...pops.keys()].join(', ')}`);
-  if (!tgt && !c.broken(d.target)) c.report('projections', name, '/target', `no population "${d.target}"${target !== d.target ? ` (port resolves to "${target}")` : ''}; known: ${[...pops.keys()].join(', ')}`);
-  if (tgt && tgt.model === 'poisson') c.report('projections', name, '/target', `population "${target}" is a Poisson source and cannot receive synapses`);
+  if (!src && !c.broken(d.source))
+    c.report(
+      'projections',
+      name,
+      '/source',
+      `no population "${d.source}"${source !== d.source ? ` (port resolves to "${source}")` : ''}; known: ${[...pops.keys()].join(', ')}`,
+    );
+  if (!tgt && !c.broken(d.target))
+    c.report(
+      'projections',
+      name,
+      '/target',
+      `no population "${d.target}"${target !== d.target ? ` (port resolves to "${target}")` : ''}; known: ${[...pops.keys()].join(', ')}`,
+    );
+  if (tgt && tgt.model === 'poisson')
+    c.report('projections', name, '/target', `population "${target}" is a Poisson source and cannot receive synapses`);
   const explicit = isExplicit(d.connectivity);
   const conn = isExplicit(d.connectivity) ? explicitConnectivity(c, name, d, d.connectivity, src, tgt) : connectivity(d.connectivity);
   if (!explicit)
     for (const k of ['weights', 'pairs'])
       if (k in d.connectivity)
-        c.report('projections', name, `/connectivity/${k}`, `${k} belongs to connectivity type ${k === 'weights' ? 'matrix' : 'list'}; the ${d.connectivity.type} rule draws its synapses and takes their weights from weight`);
+        c.report(
+          'projections',
+          name,
+          `/connectivity/${k}`,
+          `${k} belongs to connectivity type ${k === 'weights' ? 'matrix' : 'list'}; the ${d.connectivity.type} rule draws its synapses and takes their weights from weight`,
+        );
   if (src && tgt) {
     const self = source === target;
     if (conn.type === 'one_to_one' && src.size !== tgt.size)
@@ -254,13 +347,30 @@ function projectionSpec(c: Checker, name: string, d: ProjectionDoc, pops: Map<st
     if (conn.type === 'fixed_indegree' || conn.type === 'fixed_outdegree') {
       const pool = conn.type === 'fixed_indegree' ? src.size : tgt.size;
       const avail = self && !conn.autapses ? pool - 1 : pool;
-      if (!conn.multapses && conn.n > avail) c.report('projections', name, '/connectivity/n', `${conn.n} distinct partners needed but only ${avail} available (set multapses: true or lower n)`);
-      else if (conn.multapses && conn.n > 0 && avail <= 0) c.report('projections', name, '/connectivity/n', `${conn.n} partners needed but only ${avail} available (the only neuron is the neuron itself: set autapses: true)`);
+      if (!conn.multapses && conn.n > avail)
+        c.report(
+          'projections',
+          name,
+          '/connectivity/n',
+          `${conn.n} distinct partners needed but only ${avail} available (set multapses: true or lower n)`,
+        );
+      else if (conn.multapses && conn.n > 0 && avail <= 0)
+        c.report(
+          'projections',
+          name,
+          '/connectivity/n',
+          `${conn.n} partners needed but only ${avail} available (the only neuron is the neuron itself: set autapses: true)`,
+        );
     }
     // The generators' work is bounded by their synapses; a projection holds at most 2^32 - 1 of them.
     const bound = synapseBound(conn, src.size, tgt.size);
     if (!(bound <= MAX_PROJECTION_SYNAPSES))
-      c.report('projections', name, '/connectivity', `${d.connectivity.type} ${conn.type === 'gaussian' ? 'looks at' : 'makes'} about ${bound} synapses; one projection holds at most ${MAX_PROJECTION_SYNAPSES}`);
+      c.report(
+        'projections',
+        name,
+        '/connectivity',
+        `${d.connectivity.type} ${conn.type === 'gaussian' ? 'looks at' : 'makes'} about ${bound} synapses; one projection holds at most ${MAX_PROJECTION_SYNAPSES}`,
+      );
     if (conn.type === 'gaussian') {
       if (!src.grid) c.report('projections', name, '/connectivity', `gaussian wiring needs a grid on source population "${source}"`);
       if (!tgt.grid) c.report('projections', name, '/connectivity', `gaussian wiring needs a grid on target population "${target}"`);
@@ -270,49 +380,80 @@ function projectionSpec(c: Checker, name: string, d: ProjectionDoc, pops: Map<st
   }
   const wdim: Dimension = d.synapse.type === 'conductance' ? 'conductance' : 'current';
   // Explicit connectivity carries its weights; the distribution stays unused (reported above if given).
-  const weight = explicit ? ({ kind: 'constant', value: 0 } as Distribution) : c.distribution('projections', name, '/weight', d.weight, wdim, 0);
+  const weight = explicit
+    ? ({ kind: 'constant', value: 0 } as Distribution)
+    : c.distribution('projections', name, '/weight', d.weight, wdim, 0);
   const delay = c.distribution('projections', name, '/delay', d.delay, 'time', 0);
   checkNonNegative(c, 'projections', name, '/delay', delay, 'delays');
   const longest = delay.clip ? delay.clip[1] : delay.kind === 'constant' ? delay.value : delay.kind === 'uniform' ? delay.high : 0;
   if (longest / dt > MAX_DELAY_STEPS)
-    c.report('projections', name, '/delay', `a delay of ${longest} ms is ${Math.round(longest / dt)} steps at dt ${dt} ms; at most ${MAX_DELAY_STEPS} steps are supported`);
-  let plasticity: PlasticitySpec | undefined;
-  if (d.plasticity) {
-    const pl = d.plasticity;
-    const q = (k: string, v: Quantity | undefined, dim: Dimension, def: number, sign: Sign = 'any') => c.quantity('projections', name, `/plasticity/${k}`, v, dim, def, sign);
-    plasticity = {
-      rule: pl.rule,
-      tauPlus: q('tau_plus', pl.tau_plus, 'time', 20, 'positive'),
-      tauMinus: q('tau_minus', pl.tau_minus, 'time', 20, 'positive'),
-      aPlus: q('a_plus', pl.a_plus, 'dimensionless', 0.01, 'nonNegative'),
-      aMinus: q('a_minus', pl.a_minus, 'dimensionless', 0.0105, 'nonNegative'),
-      wMin: q('w_min', pl.w_min, wdim, 0),
-      wMax: q('w_max', pl.w_max, wdim, 0),
-      update: pl.update ?? 'additive',
-      bounds: pl.bounds ?? 'hard',
-      pairing: pl.pairing ?? 'all',
-      tauEligibility: q('tau_eligibility', pl.tau_eligibility, 'time', 1000, 'positive'),
-      learningRate: q('learning_rate', pl.learning_rate, 'dimensionless', 1, 'nonNegative'),
-      modulator: pl.modulator,
-    };
-    if (plasticity.wMax < plasticity.wMin) c.report('projections', name, '/plasticity/w_max', `w_max (${plasticity.wMax}) is below w_min (${plasticity.wMin})`);
-    if (pl.rule === 'reward_stdp' && pl.modulator && !modulators.has(pl.modulator) && !c.broken(pl.modulator))
-      c.report('projections', name, '/plasticity/modulator', `no modulator "${pl.modulator}"; known: ${[...modulators].join(', ') || '(none)'}`);
-    if (pl.rule === 'stdp' && pl.modulator)
-      c.report('projections', name, '/plasticity/modulator', 'a modulator gates only reward_stdp; use a learning_rate target on the modulator to scale plain stdp');
-  }
+    c.report(
+      'projections',
+      name,
+      '/delay',
+      `a delay of ${longest} ms is ${Math.round(longest / dt)} steps at dt ${dt} ms; at most ${MAX_DELAY_STEPS} steps are supported`,
+    );
+  const plasticity = d.plasticity ? plasticitySpec(c, name, d.plasticity, wdim, modulators) : undefined;
   return { name, source, target, connectivity: conn, weight, delay, synapse: { ...d.synapse }, plasticity };
 }
 
+/** A projection's plasticity rule with its quantities in internal units (weights in the synapse's dimension). */
+function plasticitySpec(
+  c: Checker,
+  name: string,
+  pl: NonNullable<ProjectionDoc['plasticity']>,
+  wdim: Dimension,
+  modulators: Set<string>,
+): PlasticitySpec {
+  const q = (k: string, v: Quantity | undefined, dim: Dimension, def: number, sign: Sign = 'any') =>
+    c.quantity('projections', name, `/plasticity/${k}`, v, dim, def, sign);
+  const plasticity: PlasticitySpec = {
+    rule: pl.rule,
+    tauPlus: q('tau_plus', pl.tau_plus, 'time', 20, 'positive'),
+    tauMinus: q('tau_minus', pl.tau_minus, 'time', 20, 'positive'),
+    aPlus: q('a_plus', pl.a_plus, 'dimensionless', 0.01, 'nonNegative'),
+    aMinus: q('a_minus', pl.a_minus, 'dimensionless', 0.0105, 'nonNegative'),
+    wMin: q('w_min', pl.w_min, wdim, 0),
+    wMax: q('w_max', pl.w_max, wdim, 0),
+    update: pl.update ?? 'additive',
+    bounds: pl.bounds ?? 'hard',
+    pairing: pl.pairing ?? 'all',
+    tauEligibility: q('tau_eligibility', pl.tau_eligibility, 'time', 1000, 'positive'),
+    learningRate: q('learning_rate', pl.learning_rate, 'dimensionless', 1, 'nonNegative'),
+    modulator: pl.modulator,
+  };
+  if (plasticity.wMax < plasticity.wMin)
+    c.report('projections', name, '/plasticity/w_max', `w_max (${plasticity.wMax}) is below w_min (${plasticity.wMin})`);
+  if (pl.rule === 'reward_stdp' && pl.modulator && !modulators.has(pl.modulator) && !c.broken(pl.modulator))
+    c.report(
+      'projections',
+      name,
+      '/plasticity/modulator',
+      `no modulator "${pl.modulator}"; known: ${[...modulators].join(', ') || '(none)'}`,
+    );
+  if (pl.rule === 'stdp' && pl.modulator)
+    c.report(
+      'projections',
+      name,
+      '/plasticity/modulator',
+      'a modulator gates only reward_stdp; use a learning_rate target on the modulator to scale plain stdp',
+    );
+  return plasticity;
+}
+
 function checkNonNegative(c: Checker, section: Section, name: string, sub: string, d: Distribution, what: string): void {
-  const neg =
-    (d.kind === 'constant' && d.value < 0) ||
-    (d.kind === 'uniform' && d.low < 0) ||
-    (d.kind === 'normal' && d.mean < 0);
+  const neg = (d.kind === 'constant' && d.value < 0) || (d.kind === 'uniform' && d.low < 0) || (d.kind === 'normal' && d.mean < 0);
   if (neg) c.report(section, name, sub, `${what} must be >= 0`);
 }
 
-function modulatorSpec(c: Checker, name: string, d: ModulatorDoc, pops: Map<string, PopulationSpec>, projs: Set<string>, inputs: Set<string>): ModulatorSpec {
+function modulatorSpec(
+  c: Checker,
+  name: string,
+  d: ModulatorDoc,
+  pops: Map<string, PopulationSpec>,
+  projs: Set<string>,
+  inputs: Set<string>,
+): ModulatorSpec {
   const tau = c.quantity('modulators', name, '/tau', d.tau, 'time', 1, 'positive');
   const sources = (d.sources ?? []).map((s, i) => {
     const keys = ['population', 'input', 'constant'].filter((k) => k in s);
@@ -323,22 +464,33 @@ function modulatorSpec(c: Checker, name: string, d: ModulatorDoc, pops: Map<stri
       return { kind: 'population' as const, population: pop, gain: c.number('modulators', name, `/sources/${i}/gain`, s.gain, 1) };
     }
     if ('input' in s) {
-      if (!inputs.has(s.input) && !c.broken(s.input)) c.report('modulators', name, `/sources/${i}/input`, `no input "${s.input}"; declare it under inputs`);
+      if (!inputs.has(s.input) && !c.broken(s.input))
+        c.report('modulators', name, `/sources/${i}/input`, `no input "${s.input}"; declare it under inputs`);
       return { kind: 'input' as const, input: s.input, gain: c.number('modulators', name, `/sources/${i}/gain`, s.gain, 1) };
     }
-    return { kind: 'constant' as const, value: c.number('modulators', name, `/sources/${i}/constant`, (s as { constant?: number }).constant, 0) };
+    return {
+      kind: 'constant' as const,
+      value: c.number('modulators', name, `/sources/${i}/constant`, (s as { constant?: number }).constant, 0),
+    };
   });
   const targets = (d.targets ?? []).map((t, i) => {
-    const out = { effect: t.effect, sensitivity: c.number('modulators', name, `/targets/${i}/sensitivity`, t.sensitivity, 1) } as ModulatorSpec['targets'][number];
+    const out = {
+      effect: t.effect,
+      sensitivity: c.number('modulators', name, `/targets/${i}/sensitivity`, t.sensitivity, 1),
+    } as ModulatorSpec['targets'][number];
     if (t.effect === 'learning_rate') {
-      if (!t.projection || t.population) c.report('modulators', name, `/targets/${i}`, 'learning_rate acts on a projection: give "projection" (and no "population")');
-      else if (!projs.has(t.projection) && !c.broken(t.projection)) c.report('modulators', name, `/targets/${i}/projection`, `no projection "${t.projection}"`);
+      if (!t.projection || t.population)
+        c.report('modulators', name, `/targets/${i}`, 'learning_rate acts on a projection: give "projection" (and no "population")');
+      else if (!projs.has(t.projection) && !c.broken(t.projection))
+        c.report('modulators', name, `/targets/${i}/projection`, `no projection "${t.projection}"`);
       out.projection = t.projection;
     } else {
-      if (!t.population || t.projection) c.report('modulators', name, `/targets/${i}`, `${t.effect} acts on a population: give "population" (and no "projection")`);
+      if (!t.population || t.projection)
+        c.report('modulators', name, `/targets/${i}`, `${t.effect} acts on a population: give "population" (and no "projection")`);
       else {
         out.population = c.resolvePop(t.population);
-        if (!pops.has(out.population) && !c.broken(out.population)) c.report('modulators', name, `/targets/${i}/population`, `no population "${t.population}"`);
+        if (!pops.has(out.population) && !c.broken(out.population))
+          c.report('modulators', name, `/targets/${i}/population`, `no population "${t.population}"`);
       }
     }
     return out;
@@ -351,20 +503,31 @@ function sourceSpec(c: Checker, name: string, d: SourceDoc, pops: Map<string, Po
   const pop = pops.get(target);
   if (!pop) {
     if (!c.broken(d.target)) c.report('sources', name, '/target', `no population "${d.target}"`);
-  } else if (pop.model === 'poisson') c.report('sources', name, '/target', `population "${target}" is a Poisson source and takes no input current`);
+  } else if (pop.model === 'poisson')
+    c.report('sources', name, '/target', `population "${target}" is a Poisson source and takes no input current`);
   switch (d.type) {
     case 'poisson': {
       const wdim: Dimension = d.synapse.type === 'conductance' ? 'conductance' : 'current';
       const rate = c.quantity('sources', name, '/rate', d.rate, 'rate', 0, 'nonNegative');
-      return { name, type: 'poisson', target, rate, count: c.number('sources', name, '/count', d.count, 1, 'positive'), weight: c.quantity('sources', name, '/weight', d.weight, wdim, 0), synapse: d.synapse };
+      return {
+        name,
+        type: 'poisson',
+        target,
+        rate,
+        count: c.number('sources', name, '/count', d.count, 1, 'positive'),
+        weight: c.quantity('sources', name, '/weight', d.weight, wdim, 0),
+        synapse: d.synapse,
+      };
     }
     case 'constant':
       return { name, type: 'constant', target, amplitude: c.quantity('sources', name, '/amplitude', d.amplitude, 'current', 0) };
     case 'step': {
       const times = d.times.map((t, i) => c.quantity('sources', name, `/times/${i}`, t, 'time', 0));
       const amplitudes = d.amplitudes.map((a, i) => c.quantity('sources', name, `/amplitudes/${i}`, a, 'current', 0));
-      if (times.length !== amplitudes.length) c.report('sources', name, '/amplitudes', `${amplitudes.length} amplitudes for ${times.length} times`);
-      for (let i = 1; i < times.length; i++) if (times[i] < times[i - 1]) c.report('sources', name, `/times/${i}`, 'times must be in increasing order');
+      if (times.length !== amplitudes.length)
+        c.report('sources', name, '/amplitudes', `${amplitudes.length} amplitudes for ${times.length} times`);
+      for (let i = 1; i < times.length; i++)
+        if (times[i] < times[i - 1]) c.report('sources', name, `/times/${i}`, 'times must be in increasing order');
       return { name, type: 'step', target, times, amplitudes };
     }
   }
@@ -377,8 +540,10 @@ function inputSpec(c: Checker, name: string, d: InputDoc, pops: Map<string, Popu
   const pop = pops.get(target);
   if (!pop) {
     if (!c.broken(d.target)) c.report('inputs', name, '/target', `no population "${d.target}"`);
-  } else if (d.mode === 'rate' && pop.model !== 'poisson') c.report('inputs', name, '/mode', `rate inputs drive Poisson populations; "${target}" is ${pop.model} (use mode: current)`);
-  else if (d.mode === 'current' && pop.model === 'poisson') c.report('inputs', name, '/mode', `"${target}" is a Poisson population: use mode: rate`);
+  } else if (d.mode === 'rate' && pop.model !== 'poisson')
+    c.report('inputs', name, '/mode', `rate inputs drive Poisson populations; "${target}" is ${pop.model} (use mode: current)`);
+  else if (d.mode === 'current' && pop.model === 'poisson')
+    c.report('inputs', name, '/mode', `"${target}" is a Poisson population: use mode: rate`);
   return { name, target, mode: d.mode ?? 'current', gain };
 }
 
@@ -387,8 +552,8 @@ function outputSpec(c: Checker, name: string, d: OutputDoc, pops: Map<string, Po
   const pop = pops.get(source);
   if (!pop) {
     if (!c.broken(d.source)) c.report('outputs', name, '/source', `no population "${d.source}"`);
-  }
-  else if (d.measure === 'voltage' && !MODELS[pop.model].voltage) c.report('outputs', name, '/measure', `${pop.model} neurons have no membrane potential`);
+  } else if (d.measure === 'voltage' && !MODELS[pop.model].voltage)
+    c.report('outputs', name, '/measure', `${pop.model} neurons have no membrane potential`);
   const tau = c.quantity('outputs', name, '/tau', d.tau, 'time', 50, 'positive');
   return { name, source, measure: d.measure, tau };
 }
@@ -401,8 +566,11 @@ export function checkCircuit(flat: FlatCircuit): Circuit {
   const pops = new Map(populations.map((p) => [p.name, p]));
   const modulatorNames = new Set(Object.keys(doc.modulators ?? {}));
   const dt = doc.dt === undefined ? 1 : checkQuantity(doc.dt, 'time', 'positive');
-  if (typeof dt === 'string') c.issues.push({ ...(flat.rootLayers ? locateIn(flat.rootLayers, '/dt') : { file: flat.rootFile, path: '/dt' }), message: `dt ${dt}` });
-  const projections = Object.entries(doc.projections ?? {}).map(([n, p]) => projectionSpec(c, n, p, pops, modulatorNames, typeof dt === 'number' && dt > 0 ? dt : 1));
+  if (typeof dt === 'string')
+    c.issues.push({ ...(flat.rootLayers ? locateIn(flat.rootLayers, '/dt') : { file: flat.rootFile, path: '/dt' }), message: `dt ${dt}` });
+  const projections = Object.entries(doc.projections ?? {}).map(([n, p]) =>
+    projectionSpec(c, n, p, pops, modulatorNames, typeof dt === 'number' && dt > 0 ? dt : 1),
+  );
   const inputs = Object.entries(doc.inputs ?? {}).map(([n, d]) => inputSpec(c, n, d, pops));
   const modulators = Object.entries(doc.modulators ?? {}).map(([n, m]) =>
     modulatorSpec(c, n, m, pops, new Set(projections.map((p) => p.name)), new Set(inputs.map((i) => i.name))),

@@ -76,10 +76,7 @@ export interface ProjectionDoc {
   description?: string;
 }
 
-export type ModulatorSourceDoc =
-  | { population: string; gain?: number }
-  | { input: string; gain?: number }
-  | { constant: number };
+export type ModulatorSourceDoc = { population: string; gain?: number } | { input: string; gain?: number } | { constant: number };
 
 export interface ModulatorTargetDoc {
   population?: string;

@@ -18,9 +18,7 @@ export class CircuitError extends Error {
   readonly issues: CircuitIssue[];
   constructor(issues: CircuitIssue[]) {
     super(
-      issues.length === 1
-        ? formatIssue(issues[0])
-        : `${issues.length} problems:\n` + issues.map((i) => '  ' + formatIssue(i)).join('\n'),
+      issues.length === 1 ? formatIssue(issues[0]) : `${issues.length} problems:\n` + issues.map((i) => '  ' + formatIssue(i)).join('\n'),
     );
     this.name = 'CircuitError';
     this.issues = issues;

@@ -54,7 +54,9 @@ export function parseText(text: string, file: string): ParsedFile {
     }
   };
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc) || !isCollection(ydoc.contents)) {
-    throw new CircuitError([{ file, path: '', line: 1, message: 'expected a circuit document (an object with populations, projections, ...)' }]);
+    throw new CircuitError([
+      { file, path: '', line: 1, message: 'expected a circuit document (an object with populations, projections, ...)' },
+    ]);
   }
   return { file, doc: doc as CircuitDoc, locate };
 }
@@ -138,19 +140,28 @@ function describe(e: ErrorObject, value: unknown): { path: string; message: stri
     case 'required':
       return { path: e.instancePath, message: `missing required property "${String(p.missingProperty)}"` };
     case 'enum':
-      return { path: e.instancePath, message: `expected one of: ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}` };
+      return {
+        path: e.instancePath,
+        message: `expected one of: ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`,
+      };
     case 'const':
       return { path: e.instancePath, message: `expected ${JSON.stringify(p.allowedValue)}` };
     case 'pattern':
-      if (p.pattern === QUANTITY_PATTERN) return { path: e.instancePath, message: 'expected a number or a quantity with a unit, e.g. "20 ms", "-65 mV", "6 nS"' };
-      if (p.pattern === NAME_PATTERN) return { path: e.instancePath, message: 'expected a name of letters, digits and _ (not starting with a digit)' };
+      if (p.pattern === QUANTITY_PATTERN)
+        return { path: e.instancePath, message: 'expected a number or a quantity with a unit, e.g. "20 ms", "-65 mV", "6 nS"' };
+      if (p.pattern === NAME_PATTERN)
+        return { path: e.instancePath, message: 'expected a name of letters, digits and _ (not starting with a digit)' };
       return { path: e.instancePath, message: `expected a name like "pop" or "module.pop" (pattern ${String(p.pattern)})` };
     case 'propertyNames':
-      return { path: `${e.instancePath}/${String(p.propertyName)}`, message: `invalid name "${String(p.propertyName)}": use letters, digits and _, not starting with a digit` };
+      return {
+        path: `${e.instancePath}/${String(p.propertyName)}`,
+        message: `invalid name "${String(p.propertyName)}": use letters, digits and _, not starting with a digit`,
+      };
     case 'dependencies':
       return { path: e.instancePath, message: `"${String(p.missingProperty)}" is required when "${String(p.property)}" is given` };
     case 'type':
-      if (typeof value === 'number' && !Number.isFinite(value)) return { path: e.instancePath, message: `expected a finite number, got ${value}` };
+      if (typeof value === 'number' && !Number.isFinite(value))
+        return { path: e.instancePath, message: `expected a finite number, got ${value}` };
       return { path: e.instancePath, message: `expected ${Array.isArray(p.type) ? p.type.join(' or ') : String(p.type)}` };
     case 'minItems':
     case 'maxItems':

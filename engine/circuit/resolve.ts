@@ -72,10 +72,14 @@ export function resolveModulePath(spec: string, fromFile: string): string {
   const rel = circuits[circuit];
   if (!rel) {
     const known = Object.keys(circuits);
-    throw new Error(`package "${pkgName}" provides no circuit "${circuit}"` + (known.length ? ` (it provides: ${known.join(', ')})` : ' (its package.json has no flux.circuits)'));
+    throw new Error(
+      `package "${pkgName}" provides no circuit "${circuit}"` +
+        (known.length ? ` (it provides: ${known.join(', ')})` : ' (its package.json has no flux.circuits)'),
+    );
   }
   const file = resolvePath(pkgDir, rel);
-  if (!file.startsWith(resolvePath(pkgDir) + '/')) throw new Error(`package "${pkgName}" names circuit "${circuit}" outside the package (${rel})`);
+  if (!file.startsWith(resolvePath(pkgDir) + '/'))
+    throw new Error(`package "${pkgName}" names circuit "${circuit}" outside the package (${rel})`);
   return file;
 }
 
@@ -134,7 +138,10 @@ function loadMerged(file: string, stack: string[], issues: CircuitIssue[], text?
     schemaIssues(parsed.doc, list);
     issues.push(...list.issues);
     if (!list.ok) {
-      const pruned = pruneRejected(parsed.doc, list.issues.map((i) => i.path));
+      const pruned = pruneRejected(
+        parsed.doc,
+        list.issues.map((i) => i.path),
+      );
       if (!pruned) return undefined;
       own = pruned.doc;
       broken = pruned.broken;
@@ -162,7 +169,10 @@ function loadMerged(file: string, stack: string[], issues: CircuitIssue[], text?
   for (const i of list.issues) issues.push({ ...locateIn(layers, i.path), message: i.message });
   broken = [...base.broken];
   if (!list.ok) {
-    const pruned = pruneRejected(doc, list.issues.map((i) => i.path));
+    const pruned = pruneRejected(
+      doc,
+      list.issues.map((i) => i.path),
+    );
     if (!pruned) return undefined;
     doc = pruned.doc;
     broken.push(...pruned.broken);
@@ -219,7 +229,10 @@ function flatten(
     for (const [name, el] of Object.entries(entries)) {
       const qn = q(name);
       if (RESERVED_NAMES.has(name)) {
-        issues.push({ ...locateIn(merged.layers, pointer(section, name)), message: `"${name}" is reserved (it names a property of every JavaScript object); choose another name` });
+        issues.push({
+          ...locateIn(merged.layers, pointer(section, name)),
+          message: `"${name}" is reserved (it names a property of every JavaScript object); choose another name`,
+        });
         continue;
       }
       if (Object.hasOwn(target, qn)) {
@@ -245,7 +258,12 @@ function flatten(
     if (inc.spec.version !== undefined) {
       const problem = versionProblem(inc.spec.module, inc.spec.version, inc.layer.file);
       if (problem) {
-        issues.push({ ...where, path: where.path + '/version', line: inc.layer.locate(where.path + '/version') ?? where.line, message: problem });
+        issues.push({
+          ...where,
+          path: where.path + '/version',
+          line: inc.layer.locate(where.path + '/version') ?? where.line,
+          message: problem,
+        });
         continue;
       }
     }
@@ -266,7 +284,10 @@ function flatten(
       schemaIssues(doc, list);
       for (const i of list.issues) issues.push({ ...locateIn(layers, i.path), message: i.message + ' (after override)' });
       if (!list.ok) {
-        const pruned = pruneRejected(doc, list.issues.map((i) => i.path));
+        const pruned = pruneRejected(
+          doc,
+          list.issues.map((i) => i.path),
+        );
         if (!pruned) continue;
         doc = pruned.doc;
         child.broken.push(...pruned.broken);

@@ -64,7 +64,7 @@ const synapse: Schema = {
   required: ['type', 'receptor'],
   properties: {
     type: { enum: ['current', 'conductance'], description: 'exponential current (weight in pA) or conductance (weight in nS)' },
-    receptor: { enum: ['excitatory', 'inhibitory'], description: 'channel; its time constant is the target\'s tau_syn_exc / tau_syn_inh' },
+    receptor: { enum: ['excitatory', 'inhibitory'], description: "channel; its time constant is the target's tau_syn_exc / tau_syn_inh" },
   },
 };
 
@@ -73,23 +73,30 @@ function modelBranches(): Schema[] {
     if: { properties: { model: { const: m.name } }, required: ['model'] },
     then: {
       properties: {
-        integration: { enum: ['default', ...Object.keys(m.alternatives ?? {})], description: `default: ${m.integration}; ` + Object.entries(m.alternatives ?? {}).map(([k, d]) => `${k}: ${d}`).join('; ') },
+        integration: {
+          enum: ['default', ...Object.keys(m.alternatives ?? {})],
+          description:
+            `default: ${m.integration}; ` +
+            Object.entries(m.alternatives ?? {})
+              .map(([k, d]) => `${k}: ${d}`)
+              .join('; '),
+        },
         params: {
           type: 'object',
           additionalProperties: false,
           properties: Object.fromEntries(
             Object.entries(m.params).map(([k, spec]) => [
               k,
-              quantity(`${spec.doc} (${spec.dimension}${INTERNAL_UNIT[spec.dimension] ? ', number in ' + INTERNAL_UNIT[spec.dimension] : ''}; default ${spec.default})`),
+              quantity(
+                `${spec.doc} (${spec.dimension}${INTERNAL_UNIT[spec.dimension] ? ', number in ' + INTERNAL_UNIT[spec.dimension] : ''}; default ${spec.default})`,
+              ),
             ]),
           ),
         },
         init: {
           type: 'object',
           additionalProperties: false,
-          properties: Object.fromEntries(
-            [...Object.keys(m.state), 'ie', 'ii', 'ge', 'gi'].map((k) => [k, value(`initial ${k}`)]),
-          ),
+          properties: Object.fromEntries([...Object.keys(m.state), 'ie', 'ii', 'ge', 'gi'].map((k) => [k, value(`initial ${k}`)])),
         },
       },
     },
@@ -112,7 +119,7 @@ const population: Schema = {
     },
     params: { type: 'object', description: 'model parameters; numbers are in internal units' },
     init: { type: 'object', description: 'initial state per variable: a value or a distribution' },
-    integration: { type: 'string', description: 'integration scheme other than the model\'s default (lif: euler)' },
+    integration: { type: 'string', description: "integration scheme other than the model's default (lif: euler)" },
     description: { type: 'string' },
   },
   allOf: modelBranches(),
@@ -125,7 +132,8 @@ const connectivity: Schema = {
   properties: {
     type: {
       enum: ['one_to_one', 'all_to_all', 'fixed_probability', 'fixed_indegree', 'fixed_outdegree', 'gaussian', 'matrix', 'list'],
-      description: 'a rule (the synapses are drawn, weight gives their weights), or explicit synapses: matrix (dense) or list (sparse), whose entries are the weights (no weight property then)',
+      description:
+        'a rule (the synapses are drawn, weight gives their weights), or explicit synapses: matrix (dense) or list (sparse), whose entries are the weights (no weight property then)',
     },
     p: { type: 'number', minimum: 0, maximum: 1, description: 'connection probability (fixed_probability)' },
     n: { type: 'integer', minimum: 0, description: 'synapses per target (fixed_indegree) or per source (fixed_outdegree)' },
@@ -137,7 +145,7 @@ const connectivity: Schema = {
     multapses: { type: 'boolean', description: 'allow repeated pairs (fixed_indegree/outdegree, default false)' },
     weights: {
       description:
-        'matrix: weights[target][source], one row per target neuron with one entry per source neuron (as NIR\'s Linear); each entry is a weight magnitude in the projection\'s weight unit (pA for current, nS for conductance synapses; the receptor gives the sign), 0 = no synapse',
+        "matrix: weights[target][source], one row per target neuron with one entry per source neuron (as NIR's Linear); each entry is a weight magnitude in the projection's weight unit (pA for current, nS for conductance synapses; the receptor gives the sign), 0 = no synapse",
       type: 'array',
       items: { type: 'array', items: { type: 'number' } },
     },
@@ -172,7 +180,10 @@ const plasticity: Schema = {
   additionalProperties: false,
   required: ['rule', 'w_max'],
   properties: {
-    rule: { enum: ['stdp', 'reward_stdp'], description: 'pair-based STDP, or STDP into an eligibility trace turned into weight change by a modulator' },
+    rule: {
+      enum: ['stdp', 'reward_stdp'],
+      description: 'pair-based STDP, or STDP into an eligibility trace turned into weight change by a modulator',
+    },
     tau_plus: quantity('pre-synaptic trace time constant (default 20 ms)'),
     tau_minus: quantity('post-synaptic trace time constant (default 20 ms)'),
     a_plus: { type: 'number', minimum: 0, description: 'potentiation amplitude as a fraction of w_max (default 0.01)' },
@@ -183,7 +194,11 @@ const plasticity: Schema = {
     bounds: { enum: ['hard', 'soft'], description: 'soft: changes shrink near the bounds; hard: clip (default hard)' },
     pairing: { enum: ['all', 'nearest'], description: 'all-to-all trace accumulation or nearest-spike (default all)' },
     tau_eligibility: quantity('eligibility trace time constant (reward_stdp, default 1000 ms)'),
-    learning_rate: { type: 'number', minimum: 0, description: 'dw/dt = learning_rate * modulator * eligibility, per second (reward_stdp, default 1)' },
+    learning_rate: {
+      type: 'number',
+      minimum: 0,
+      description: 'dw/dt = learning_rate * modulator * eligibility, per second (reward_stdp, default 1)',
+    },
     modulator: { type: 'string', pattern: REF_PATTERN, description: 'the modulator that gates learning (reward_stdp)' },
   },
   allOf: [{ if: { properties: { rule: { const: 'reward_stdp' } } }, then: { required: ['modulator'] } }],
@@ -197,14 +212,19 @@ const projection: Schema = {
     source: ref('source population (or module.port)'),
     target: ref('target population (or module.port)'),
     connectivity,
-    weight: value('synaptic weight magnitude: nS for conductance, pA for current synapses (required with a rule connectivity; absent with matrix and list, whose entries are the weights)'),
+    weight: value(
+      'synaptic weight magnitude: nS for conductance, pA for current synapses (required with a rule connectivity; absent with matrix and list, whose entries are the weights)',
+    ),
     delay: value('transmission delay (default 0 ms: felt from the next step on)'),
     synapse,
     plasticity,
     description: { type: 'string' },
   },
   // Rules need a weight; matrix and list carry theirs (check.ts reports a weight given with them).
-  if: { required: ['connectivity'], properties: { connectivity: { required: ['type'], properties: { type: { enum: ['matrix', 'list'] } } } } },
+  if: {
+    required: ['connectivity'],
+    properties: { connectivity: { required: ['type'], properties: { type: { enum: ['matrix', 'list'] } } } },
+  },
   else: { required: ['weight'] },
 };
 
@@ -292,7 +312,12 @@ export function circuitSchema(): Schema {
       description: { type: 'string' },
       extends: { type: 'string', description: 'base circuit (path or package circuit) this document is merged over' },
       dt: quantity('default integration step (default 1 ms)'),
-      seed: { type: 'integer', minimum: 0, maximum: 4294967295, description: 'seed (32-bit) for connectivity, initial state and Poisson draws' },
+      seed: {
+        type: 'integer',
+        minimum: 0,
+        maximum: 4294967295,
+        description: 'seed (32-bit) for connectivity, initial state and Poisson draws',
+      },
       include: {
         type: 'array',
         items: {
@@ -303,7 +328,12 @@ export function circuitSchema(): Schema {
             module: { type: 'string', minLength: 1, description: 'file path or package circuit name' },
             prefix: { type: 'string', pattern: NAME_PATTERN, description: 'names of the module become prefix.name' },
             override: { type: 'object', description: 'JSON merge patch applied to the module document' },
-            version: { type: 'string', minLength: 1, description: "package circuits: the package versions this circuit works with, a semver range (e.g. ^1.2.0); the installed one must satisfy it" },
+            version: {
+              type: 'string',
+              minLength: 1,
+              description:
+                'package circuits: the package versions this circuit works with, a semver range (e.g. ^1.2.0); the installed one must satisfy it',
+            },
           },
         },
       },
@@ -318,7 +348,10 @@ export function circuitSchema(): Schema {
           additionalProperties: false,
           properties: {
             target: ref('population driven by the input (omit for a signal that only drives modulators, e.g. reward)'),
-            mode: { enum: ['current', 'rate'], description: 'current (pA) into neurons, or rate (Hz) added to a Poisson population (required with target)' },
+            mode: {
+              enum: ['current', 'rate'],
+              description: 'current (pA) into neurons, or rate (Hz) added to a Poisson population (required with target)',
+            },
             gain: { type: 'number', description: 'multiplies the input value (default 1)' },
             description: { type: 'string' },
           },
@@ -333,7 +366,10 @@ export function circuitSchema(): Schema {
           required: ['source', 'measure'],
           properties: {
             source: ref('population read by the output'),
-            measure: { enum: ['rate', 'spikes', 'voltage'], description: 'filtered rate (Hz), spike count per step, or mean membrane potential' },
+            measure: {
+              enum: ['rate', 'spikes', 'voltage'],
+              description: 'filtered rate (Hz), spike count per step, or mean membrane potential',
+            },
             tau: quantity('rate filter time constant (default 50 ms)'),
             description: { type: 'string' },
           },

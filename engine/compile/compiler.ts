@@ -61,7 +61,14 @@ export function compilePopulation(spec: PopulationSpec, seed: number, offset: nu
   return { spec, model, offset, init };
 }
 
-export function compileProjection(spec: ProjectionSpec, pops: Map<string, PopulationSpec>, seed: number, dt: number, progress?: (f: number) => void, file = '<circuit>'): CompiledProjection {
+export function compileProjection(
+  spec: ProjectionSpec,
+  pops: Map<string, PopulationSpec>,
+  seed: number,
+  dt: number,
+  progress?: (f: number) => void,
+  file = '<circuit>',
+): CompiledProjection {
   const src = pops.get(spec.source)!;
   const tgt = pops.get(spec.target)!;
   const csr = wire(spec, src, tgt, seed, progress, file);
@@ -91,22 +98,39 @@ export function compileProjection(spec: ProjectionSpec, pops: Map<string, Popula
     }
   }
   if (maxDelay > MAX_DELAY_STEPS)
-    throw new CircuitError([{ file, path: `/projections/${spec.name}/delay`, message: `delays up to ${maxDelay} steps (${maxDelay * dt} ms at dt ${dt} ms); at most ${MAX_DELAY_STEPS} steps are supported` }]);
+    throw new CircuitError([
+      {
+        file,
+        path: `/projections/${spec.name}/delay`,
+        message: `delays up to ${maxDelay} steps (${maxDelay * dt} ms at dt ${dt} ms); at most ${MAX_DELAY_STEPS} steps are supported`,
+      },
+    ]);
   return { spec, rowPtr, targets, weights, delays, delaySteps, maxDelay };
 }
 
 /** connect() with its refusal turned into the document's error (file and path of the projection). */
-function wire(spec: ProjectionSpec, src: PopulationSpec, tgt: PopulationSpec, seed: number, progress: ((f: number) => void) | undefined, file: string): Csr {
+function wire(
+  spec: ProjectionSpec,
+  src: PopulationSpec,
+  tgt: PopulationSpec,
+  seed: number,
+  progress: ((f: number) => void) | undefined,
+  file: string,
+): Csr {
   try {
     return connect(spec.connectivity, src, tgt, Rng.forName(seed, `connect:${spec.name}`), progress);
   } catch (e) {
-    if (e instanceof ConnectivityRefusal) throw new CircuitError([{ file, path: pointer('projections', spec.name, 'connectivity'), message: e.message }]);
+    if (e instanceof ConnectivityRefusal)
+      throw new CircuitError([{ file, path: pointer('projections', spec.name, 'connectivity'), message: e.message }]);
     throw e;
   }
 }
 
 /** `wired`: projections wired already (off the loop's thread, engine/compile/off-thread.ts), by name. */
-export function compile(circuit: Circuit, options: { dt?: number; seed?: number; progress?: Progress; wired?: ReadonlyMap<string, CompiledProjection> } = {}): Network {
+export function compile(
+  circuit: Circuit,
+  options: { dt?: number; seed?: number; progress?: Progress; wired?: ReadonlyMap<string, CompiledProjection> } = {},
+): Network {
   const dt = options.dt ?? circuit.dt;
   const seed = options.seed ?? circuit.seed;
   const pops = new Map(circuit.populations.map((p) => [p.name, p]));
@@ -117,7 +141,16 @@ export function compile(circuit: Circuit, options: { dt?: number; seed?: number;
     return cp;
   });
   const projections = circuit.projections.map(
-    (p, k) => options.wired?.get(p.name) ?? compileProjection(p, pops, seed, dt, options.progress && ((f) => options.progress!((k + f) / circuit.projections.length, `wiring ${p.name}`)), circuit.file),
+    (p, k) =>
+      options.wired?.get(p.name) ??
+      compileProjection(
+        p,
+        pops,
+        seed,
+        dt,
+        options.progress && ((f) => options.progress!((k + f) / circuit.projections.length, `wiring ${p.name}`)),
+        circuit.file,
+      ),
   );
   options.progress?.(1, 'wired');
   return {

@@ -29,7 +29,8 @@ class GrowableU32 {
   push(x: number): void {
     if (this.length === this.data.length) {
       // A random rule can overshoot its expected count; the cap holds whatever the draws were.
-      if (this.length >= MAX_PROJECTION_SYNAPSES) throw new ConnectivityRefusal(`more than ${MAX_PROJECTION_SYNAPSES} synapses in one projection`);
+      if (this.length >= MAX_PROJECTION_SYNAPSES)
+        throw new ConnectivityRefusal(`more than ${MAX_PROJECTION_SYNAPSES} synapses in one projection`);
       const next = new Uint32Array(Math.min(this.data.length * 2, MAX_PROJECTION_SYNAPSES));
       next.set(this.data);
       this.data = next;
@@ -72,8 +73,10 @@ export function connectivityProblem(conn: Connectivity, src: PopulationSpec, tgt
       break;
     }
     case 'gaussian':
-      if (!src.grid || !tgt.grid || src.grid.length !== tgt.grid.length) return 'gaussian wiring needs grids of the same dimension on both populations';
-      if (!(conn.sigma > 0) || !(conn.cutoff > 0) || !isProbability(conn.pMax)) return `gaussian needs sigma > 0, cutoff > 0 and p_max in [0, 1] (got ${conn.sigma}, ${conn.cutoff}, ${conn.pMax})`;
+      if (!src.grid || !tgt.grid || src.grid.length !== tgt.grid.length)
+        return 'gaussian wiring needs grids of the same dimension on both populations';
+      if (!(conn.sigma > 0) || !(conn.cutoff > 0) || !isProbability(conn.pMax))
+        return `gaussian needs sigma > 0, cutoff > 0 and p_max in [0, 1] (got ${conn.sigma}, ${conn.cutoff}, ${conn.pMax})`;
       break;
     default:
       break;
@@ -151,24 +154,32 @@ export function connect(conn: Connectivity, src: PopulationSpec, tgt: Population
     case 'one_to_one':
       return fromRows(nS, (i, out) => out.push(i), progress);
     case 'all_to_all':
-      return fromRows(nS, (i, out) => {
-        for (let j = 0; j < nT; j++) if (conn.autapses || !self || i !== j) out.push(j);
-      }, progress);
+      return fromRows(
+        nS,
+        (i, out) => {
+          for (let j = 0; j < nT; j++) if (conn.autapses || !self || i !== j) out.push(j);
+        },
+        progress,
+      );
     case 'fixed_probability': {
       if (conn.p <= 0) return fromRows(nS, () => undefined);
       // log1p keeps tiny p negative (log(1 - 1e-17) is 0, which made every skip -Infinity: no progress).
       const logq = Math.log1p(-conn.p);
-      return fromRows(nS, (i, out) => {
-        if (conn.p >= 1) {
-          for (let j = 0; j < nT; j++) if (conn.autapses || !self || i !== j) out.push(j);
-          return;
-        }
-        // Geometric skipping: cost proportional to the synapses made, not to nS * nT. logq < 0, so
-        // every skip is >= 0 (or +Infinity, or NaN, which end the row) and j grows by at least 1.
-        for (let j = rng.geometric(logq); j < nT; j += 1 + rng.geometric(logq)) {
-          if (conn.autapses || !self || i !== j) out.push(j);
-        }
-      }, progress);
+      return fromRows(
+        nS,
+        (i, out) => {
+          if (conn.p >= 1) {
+            for (let j = 0; j < nT; j++) if (conn.autapses || !self || i !== j) out.push(j);
+            return;
+          }
+          // Geometric skipping: cost proportional to the synapses made, not to nS * nT. logq < 0, so
+          // every skip is >= 0 (or +Infinity, or NaN, which end the row) and j grows by at least 1.
+          for (let j = rng.geometric(logq); j < nT; j += 1 + rng.geometric(logq)) {
+            if (conn.autapses || !self || i !== j) out.push(j);
+          }
+        },
+        progress,
+      );
     }
     case 'fixed_indegree': {
       const draw = conn.multapses ? withReplacement : distinct;
@@ -176,9 +187,13 @@ export function connect(conn: Connectivity, src: PopulationSpec, tgt: Population
     }
     case 'fixed_outdegree': {
       const draw = conn.multapses ? withReplacement : distinct;
-      return fromRows(nS, (i, out) => {
-        for (const j of draw(conn.n, nT, self && !conn.autapses ? i : -1, rng)) out.push(j);
-      }, progress);
+      return fromRows(
+        nS,
+        (i, out) => {
+          for (const j of draw(conn.n, nT, self && !conn.autapses ? i : -1, rng)) out.push(j);
+        },
+        progress,
+      );
     }
     case 'gaussian':
       return gaussian(conn, src, tgt, self, rng, progress);
@@ -193,7 +208,8 @@ export function connect(conn: Connectivity, src: PopulationSpec, tgt: Population
  */
 function explicit(conn: Extract<Connectivity, { type: 'explicit' }>, nS: number, nT: number): Csr {
   const n = conn.sources.length;
-  if (conn.targets.length !== n || conn.weights.length !== n) throw new Error(`explicit connectivity: ${n} sources, ${conn.targets.length} targets and ${conn.weights.length} weights`);
+  if (conn.targets.length !== n || conn.weights.length !== n)
+    throw new Error(`explicit connectivity: ${n} sources, ${conn.targets.length} targets and ${conn.weights.length} weights`);
   const rowPtr = new Uint32Array(nS + 1);
   const targets = new Uint32Array(n);
   for (let k = 0; k < n; k++) {
@@ -210,7 +226,14 @@ function explicit(conn: Extract<Connectivity, { type: 'explicit' }>, nS: number,
   return { rowPtr, targets };
 }
 
-function gaussian(conn: Extract<Connectivity, { type: 'gaussian' }>, src: PopulationSpec, tgt: PopulationSpec, self: boolean, rng: Rng, progress?: (f: number) => void): Csr {
+function gaussian(
+  conn: Extract<Connectivity, { type: 'gaussian' }>,
+  src: PopulationSpec,
+  tgt: PopulationSpec,
+  self: boolean,
+  rng: Rng,
+  progress?: (f: number) => void,
+): Csr {
   const [ws, hs = 1] = src.grid!;
   const [wt, ht = 1] = tgt.grid!;
   const radius = conn.cutoff * conn.sigma;
@@ -234,21 +257,25 @@ function gaussian(conn: Extract<Connectivity, { type: 'gaussian' }>, src: Popula
     const d = Math.abs(a - b);
     return conn.periodic ? Math.min(d, size - d) : d;
   };
-  return fromRows(ws * hs, (i, out) => {
-    const xm = ((i % ws) + 0.5) * sx - 0.5;
-    const ym = (Math.floor(i / ws) + 0.5) * sy - 0.5;
-    const xs = axis(xm, wt);
-    const ys = ht === 1 ? [0] : axis(ym, ht);
-    for (const y of ys) {
-      const dy = ht === 1 ? 0 : dist(y, ym, ht);
-      for (const x of xs) {
-        const dx = dist(x, xm, wt);
-        const d2 = dx * dx + dy * dy;
-        if (d2 > radius * radius) continue;
-        const j = y * wt + x;
-        if (self && !conn.autapses && i === j) continue;
-        if (rng.uniform() < conn.pMax * Math.exp(-d2 / twoSigma2)) out.push(j);
+  return fromRows(
+    ws * hs,
+    (i, out) => {
+      const xm = ((i % ws) + 0.5) * sx - 0.5;
+      const ym = (Math.floor(i / ws) + 0.5) * sy - 0.5;
+      const xs = axis(xm, wt);
+      const ys = ht === 1 ? [0] : axis(ym, ht);
+      for (const y of ys) {
+        const dy = ht === 1 ? 0 : dist(y, ym, ht);
+        for (const x of xs) {
+          const dx = dist(x, xm, wt);
+          const d2 = dx * dx + dy * dy;
+          if (d2 > radius * radius) continue;
+          const j = y * wt + x;
+          if (self && !conn.autapses && i === j) continue;
+          if (rng.uniform() < conn.pMax * Math.exp(-d2 / twoSigma2)) out.push(j);
+        }
       }
-    }
-  }, progress);
+    },
+    progress,
+  );
 }

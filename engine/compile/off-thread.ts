@@ -26,7 +26,13 @@ type FromWorker =
   | { type: 'error'; message: string; issues: CircuitIssue[] | null };
 
 /** compileProjection for each spec, in a worker thread; rejects as it would throw (a CircuitError stays one). */
-export function wireOffThread(specs: ProjectionSpec[], pops: Map<string, PopulationSpec>, seed: number, dt: number, options: { progress?: Progress; file?: string } = {}): Promise<Map<string, CompiledProjection>> {
+export function wireOffThread(
+  specs: ProjectionSpec[],
+  pops: Map<string, PopulationSpec>,
+  seed: number,
+  dt: number,
+  options: { progress?: Progress; file?: string } = {},
+): Promise<Map<string, CompiledProjection>> {
   const path = CANDIDATES.find((p) => existsSync(p));
   if (!path) return Promise.reject(new Error('the projection worker (projection-worker.js) is not built: run `npm run build`'));
   const used = new Set(specs.flatMap((s) => [s.source, s.target]));
@@ -53,11 +59,19 @@ export function wireOffThread(specs: ProjectionSpec[], pops: Map<string, Populat
 }
 
 /** One projection wired in a worker (a live add_projection). */
-export async function compileProjectionOffThread(spec: ProjectionSpec, pops: Map<string, PopulationSpec>, seed: number, dt: number): Promise<CompiledProjection> {
+export async function compileProjectionOffThread(
+  spec: ProjectionSpec,
+  pops: Map<string, PopulationSpec>,
+  seed: number,
+  dt: number,
+): Promise<CompiledProjection> {
   return (await wireOffThread([spec], pops, seed, dt)).get(spec.name)!;
 }
 
 /** Every projection of a circuit wired in a worker (a hot swap's build). */
 export function wireCircuitOffThread(circuit: Circuit, progress?: Progress): Promise<Map<string, CompiledProjection>> {
-  return wireOffThread(circuit.projections, new Map(circuit.populations.map((p) => [p.name, p])), circuit.seed, circuit.dt, { progress, file: circuit.file });
+  return wireOffThread(circuit.projections, new Map(circuit.populations.map((p) => [p.name, p])), circuit.seed, circuit.dt, {
+    progress,
+    file: circuit.file,
+  });
 }

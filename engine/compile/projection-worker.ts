@@ -5,18 +5,33 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { compileProjection } from './compiler.js';
 import type { PopulationSpec, ProjectionSpec } from '../circuit/circuit.js';
 
-const { specs, pops, seed, dt, file } = workerData as { specs: ProjectionSpec[]; pops: [string, PopulationSpec][]; seed: number; dt: number; file: string };
+const { specs, pops, seed, dt, file } = workerData as {
+  specs: ProjectionSpec[];
+  pops: [string, PopulationSpec][];
+  seed: number;
+  dt: number;
+  file: string;
+};
 const byName = new Map(pops);
 try {
   specs.forEach((spec, k) => {
     let last = 0;
-    const compiled = compileProjection(spec, byName, seed, dt, (f) => {
-      // At most a hundred progress messages per projection.
-      if (f - last < 0.01) return;
-      last = f;
-      parentPort!.postMessage({ type: 'progress', fraction: (k + f) / specs.length, label: `wiring ${spec.name}` });
-    }, file);
-    const buffers = [compiled.rowPtr, compiled.targets, compiled.weights, compiled.delays].filter((a): a is NonNullable<typeof a> => a !== null).map((a) => a.buffer as ArrayBuffer);
+    const compiled = compileProjection(
+      spec,
+      byName,
+      seed,
+      dt,
+      (f) => {
+        // At most a hundred progress messages per projection.
+        if (f - last < 0.01) return;
+        last = f;
+        parentPort!.postMessage({ type: 'progress', fraction: (k + f) / specs.length, label: `wiring ${spec.name}` });
+      },
+      file,
+    );
+    const buffers = [compiled.rowPtr, compiled.targets, compiled.weights, compiled.delays]
+      .filter((a): a is NonNullable<typeof a> => a !== null)
+      .map((a) => a.buffer as ArrayBuffer);
     parentPort!.postMessage({ type: 'wired', compiled }, [...new Set(buffers)]);
   });
   parentPort!.postMessage({ type: 'done' });

@@ -8,7 +8,7 @@
 // engine/backends/wasm/kernels.as.ts holds the same arithmetic: change both together.
 
 /** ln2/64 split so that k * LN2_64_HI is exact for |k| < 2^21. */
-const LN2_64_HI = 6.93147180369123816490e-1 / 64;
+const LN2_64_HI = 6.9314718036912381649e-1 / 64;
 const LN2_64_LO = 1.90821492927058770002e-10 / 64;
 const INV_LN2_64 = 64 / Math.LN2;
 

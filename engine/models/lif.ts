@@ -14,8 +14,7 @@ function currentPropagator(dt: number, tauM: number, tauS: number, c: number): n
 export const lif: NeuronModel = {
   name: 'lif',
   doc: 'Leaky integrate-and-fire neuron with refractory period',
-  integration:
-    'exact (propagator) with current synapses; exponential Euler with conductance synapses; channels decay exactly',
+  integration: 'exact (propagator) with current synapses; exponential Euler with conductance synapses; channels decay exactly',
   params: {
     cm: { dimension: 'capacitance', default: 250, exclusiveMin: 0, doc: 'membrane capacitance' },
     tau_m: { dimension: 'time', default: 20, exclusiveMin: 0, doc: 'membrane time constant' },
@@ -29,7 +28,7 @@ export const lif: NeuronModel = {
     v: { dimension: 'voltage', doc: 'membrane potential', init: (p) => p.v_rest },
   },
   alternatives: {
-    euler: 'forward Euler on v for any synapse kind (what Brian2\'s COBA example uses; cheaper, needs dt << C/g_total)',
+    euler: "forward Euler on v for any synapse kind (what Brian2's COBA example uses; cheaper, needs dt << C/g_total)",
   },
   voltage: 'v',
   step(p, s: PopulationState, dt, spikes) {

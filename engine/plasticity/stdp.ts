@@ -19,7 +19,11 @@ export interface PlasticState {
   eligibility: Float32Array | null;
 }
 
-export function buildPostIndex(rowPtr: Uint32Array, targets: Uint32Array | Uint16Array, nPost: number): { postPtr: Uint32Array; postSyn: Uint32Array } {
+export function buildPostIndex(
+  rowPtr: Uint32Array,
+  targets: Uint32Array | Uint16Array,
+  nPost: number,
+): { postPtr: Uint32Array; postSyn: Uint32Array } {
   const postPtr = new Uint32Array(nPost + 1);
   for (let k = 0; k < targets.length; k++) postPtr[targets[k] + 1]++;
   for (let j = 0; j < nPost; j++) postPtr[j + 1] += postPtr[j];
@@ -29,7 +33,13 @@ export function buildPostIndex(rowPtr: Uint32Array, targets: Uint32Array | Uint1
   return { postPtr, postSyn };
 }
 
-export function createPlasticState(spec: PlasticitySpec, rowPtr: Uint32Array, targets: Uint32Array | Uint16Array, nPre: number, nPost: number): PlasticState {
+export function createPlasticState(
+  spec: PlasticitySpec,
+  rowPtr: Uint32Array,
+  targets: Uint32Array | Uint16Array,
+  nPre: number,
+  nPost: number,
+): PlasticState {
   const { postPtr, postSyn } = buildPostIndex(rowPtr, targets, nPost);
   return {
     spec,

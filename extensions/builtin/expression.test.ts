@@ -140,7 +140,23 @@ describe('expression', () => {
   });
 
   it('reaches no JavaScript names: constructor, process, this, __proto__ and the like are unknown', () => {
-    for (const name of ['constructor', 'process', 'this', '__proto__', 'prototype', 'globalThis', 'eval', 'Function', 'require', 'toString', 'hasOwnProperty', 'valueOf', 'Math', 'window', 'import']) {
+    for (const name of [
+      'constructor',
+      'process',
+      'this',
+      '__proto__',
+      'prototype',
+      'globalThis',
+      'eval',
+      'Function',
+      'require',
+      'toString',
+      'hasOwnProperty',
+      'valueOf',
+      'Math',
+      'window',
+      'import',
+    ]) {
       const e = parseError(`${name} + 1`);
       expect(e.column).toBe(1);
       expect(e.problem, name).toMatch(new RegExp(`unknown name "${name}"`));

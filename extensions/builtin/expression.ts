@@ -79,7 +79,11 @@ export class ExpressionError extends OptionError {
     readonly column: number,
     readonly problem: string,
   ) {
-    super('expression', 'expression', `at column ${column}: ${problem} (in ${JSON.stringify(source.length > 200 ? `${source.slice(0, 200)}…` : source)})`);
+    super(
+      'expression',
+      'expression',
+      `at column ${column}: ${problem} (in ${JSON.stringify(source.length > 200 ? `${source.slice(0, 200)}…` : source)})`,
+    );
     this.name = 'ExpressionError';
   }
 }
@@ -87,7 +91,11 @@ export class ExpressionError extends OptionError {
 // ---------------------------------------------------------------------------------------------
 // Tokens
 
-type Tok = { t: 'num'; v: number; pos: number; text: string } | { t: 'name'; v: string; pos: number; text: string } | { t: 'op'; v: string; pos: number; text: string } | { t: 'end'; pos: number; text: string };
+type Tok =
+  | { t: 'num'; v: number; pos: number; text: string }
+  | { t: 'name'; v: string; pos: number; text: string }
+  | { t: 'op'; v: string; pos: number; text: string }
+  | { t: 'end'; pos: number; text: string };
 
 const OPS2 = ['**', '<=', '>=', '==', '!=', '&&', '||'];
 const OPS1 = '+-*/%^(),?:<>!';
@@ -128,7 +136,14 @@ function tokenize(src: string): Tok[] {
       i++;
       continue;
     }
-    const hint = c === '=' ? ' (compare with ==)' : c === '&' || c === '|' ? ` (logical operators are && and ||)` : c === '.' ? ' (there is no property access)' : '';
+    const hint =
+      c === '='
+        ? ' (compare with ==)'
+        : c === '&' || c === '|'
+          ? ` (logical operators are && and ||)`
+          : c === '.'
+            ? ' (there is no property access)'
+            : '';
     throw new ExpressionError(src, i + 1, `unexpected character ${JSON.stringify(c)}${hint}`);
   }
   out.push({ t: 'end', pos: src.length, text: '' });
@@ -188,7 +203,8 @@ class Parser {
     if (this.peek().t === 'end') this.fail(this.peek(), 'expected an expression, found nothing');
     const root = this.expr();
     if (this.peek().t !== 'end') this.fail(this.peek(), `expected an operator or the end of the expression, found ${found(this.peek())}`);
-    if (treeDepth(root) > MAX_TREE_DEPTH) this.fail(this.toks[0], `nested more than ${MAX_TREE_DEPTH} operations deep; split it over several nodes`);
+    if (treeDepth(root) > MAX_TREE_DEPTH)
+      this.fail(this.toks[0], `nested more than ${MAX_TREE_DEPTH} operations deep; split it over several nodes`);
     return { root, uses: [...this.uses].sort((a, b) => a - b) };
   }
 
@@ -413,7 +429,8 @@ const expressionSchema = Type.Object(
     inputs: withDefault(
       Type.Array(Type.String({ pattern: IDENT }), {
         uniqueItems: true,
-        description: 'The input port names, which are also the expression\'s variables (identifiers; not a function or constant name). Default ["x"].',
+        description:
+          'The input port names, which are also the expression\'s variables (identifiers; not a function or constant name). Default ["x"].',
       }),
       ['x'],
     ),
@@ -431,10 +448,12 @@ function compile(options: ExpressionOptions): { names: string[]; parsed: Parsed 
   if (!Array.isArray(names)) throw new OptionError('expression', 'inputs', `must be a list of port names, got ${show(names)}`);
   const re = new RegExp(IDENT);
   names.forEach((n, i) => {
-    if (typeof n !== 'string' || !re.test(n)) throw new OptionError('expression', `inputs[${i}]`, `must be an identifier (letters, digits, _), got ${show(n)}`);
+    if (typeof n !== 'string' || !re.test(n))
+      throw new OptionError('expression', `inputs[${i}]`, `must be an identifier (letters, digits, _), got ${show(n)}`);
     // Port names become keys of the inputs object a step reads.
     if (FORBIDDEN_SEGMENTS.has(n)) throw new OptionError('expression', `inputs[${i}]`, `"${n}" is not allowed as an input name`);
-    if (FUNCTIONS.has(n) || CONSTANTS.has(n)) throw new OptionError('expression', `inputs[${i}]`, `"${n}" is a function or constant name; choose another port name`);
+    if (FUNCTIONS.has(n) || CONSTANTS.has(n))
+      throw new OptionError('expression', `inputs[${i}]`, `"${n}" is a function or constant name; choose another port name`);
     if (names.indexOf(n) !== i) throw new OptionError('expression', `inputs[${i}]`, `"${n}" is declared twice`);
   });
   return { names: [...names], parsed: parseExpression(o.expression, names) };

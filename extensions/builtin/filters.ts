@@ -20,7 +20,8 @@ const cutoffSchema = (what: string) =>
 
 export type CutoffOptions = OptionsOf<ReturnType<typeof cutoffSchema>>;
 
-const checkCutoff = (type: string, o: CutoffOptions) => positive(type, 'cutoff', o.cutoff, 'the filter coefficient 1 - exp(-2π·cutoff·dt) needs a positive finite frequency (Hz)');
+const checkCutoff = (type: string, o: CutoffOptions) =>
+  positive(type, 'cutoff', o.cutoff, 'the filter coefficient 1 - exp(-2π·cutoff·dt) needs a positive finite frequency (Hz)');
 
 function firstOrder(type: 'lowpass' | 'highpass', options: CutoffOptions): ComputeInstance {
   let fc = checkCutoff(type, options);
@@ -87,7 +88,8 @@ const movingAverageSchema = Type.Object(
     window: withDefault(
       Type.Integer({
         minimum: 1,
-        description: 'Window length in samples (calls of the node, whatever their dt). Default 10. Until the window has filled, the mean of the samples so far.',
+        description:
+          'Window length in samples (calls of the node, whatever their dt). Default 10. Until the window has filled, the mean of the samples so far.',
       }),
       10,
     ),
@@ -131,7 +133,12 @@ class Window {
 }
 
 const checkWindow = (o: MovingAverageOptions) => {
-  const n = positive('moving_average', 'window', withDefaults(movingAverageSchema, o).window, 'the mean divides by the window length (samples)');
+  const n = positive(
+    'moving_average',
+    'window',
+    withDefaults(movingAverageSchema, o).window,
+    'the mean divides by the window length (samples)',
+  );
   if (!Number.isInteger(n)) throw new OptionError('moving_average', 'window', `must be a whole number of samples, got ${n}`);
   return n;
 };

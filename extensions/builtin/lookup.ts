@@ -14,7 +14,9 @@ const lookupSchema = Type.Object(
       description: 'The table: [x, y] pairs (input units, output units), x strictly increasing, at least two. Required.',
     }),
     outside: withDefault(
-      stringEnum(['clamp', 'extrapolate'], { description: 'Beyond the first or last x: clamp (default) holds the end y; extrapolate extends the end segment.' }),
+      stringEnum(['clamp', 'extrapolate'], {
+        description: 'Beyond the first or last x: clamp (default) holds the end y; extrapolate extends the end segment.',
+      }),
       'clamp',
     ),
   },
@@ -33,7 +35,8 @@ export interface Table {
 export function tableOf(options: LookupOptions): Table {
   const o = withDefaults(lookupSchema, options);
   const pts = o.points;
-  if (!Array.isArray(pts) || pts.length < 2) throw new OptionError('lookup', 'points', `must list at least two [x, y] points, got ${show(pts)}: interpolation needs a segment`);
+  if (!Array.isArray(pts) || pts.length < 2)
+    throw new OptionError('lookup', 'points', `must list at least two [x, y] points, got ${show(pts)}: interpolation needs a segment`);
   const xs = new Float64Array(pts.length);
   const ys = new Float64Array(pts.length);
   pts.forEach((p, i) => {
@@ -42,7 +45,11 @@ export function tableOf(options: LookupOptions): Table {
     }
     [xs[i], ys[i]] = p;
     if (i > 0 && !(xs[i] > xs[i - 1])) {
-      throw new OptionError('lookup', `points[${i}]`, `has x = ${xs[i]}, not greater than points[${i - 1}]'s x = ${xs[i - 1]}: x must be strictly increasing (a segment of zero or negative width would divide by zero)`);
+      throw new OptionError(
+        'lookup',
+        `points[${i}]`,
+        `has x = ${xs[i]}, not greater than points[${i - 1}]'s x = ${xs[i - 1]}: x must be strictly increasing (a segment of zero or negative width would divide by zero)`,
+      );
     }
   });
   return { xs, ys, extrapolate: o.outside === 'extrapolate' };

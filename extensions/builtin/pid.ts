@@ -3,14 +3,30 @@
 // conditional integration.
 import { defineExtension, scalar, type PortValue } from '../api.js';
 import { Type } from '@sinclair/typebox';
-import { bounds, clamp, defaultsOf, dtOf, finite, lowpassAlpha, nonNegative, positive, stringEnum, withDefault, withDefaults, type OptionsOf } from './util.js';
+import {
+  bounds,
+  clamp,
+  defaultsOf,
+  dtOf,
+  finite,
+  lowpassAlpha,
+  nonNegative,
+  positive,
+  stringEnum,
+  withDefault,
+  withDefaults,
+  type OptionsOf,
+} from './util.js';
 
 const pidSchema = Type.Object(
   {
     kp: withDefault(Type.Number({ description: 'Proportional gain: output units per unit of error. Default 1.' }), 1),
     ki: withDefault(Type.Number({ description: 'Integral gain: output units per (unit of error × second). Default 0 (no integral).' }), 0),
     kd: withDefault(
-      Type.Number({ description: 'Derivative gain: output units per (unit of error / second), applied to the measurement (-kd·d measured/dt), not the error. Default 0.' }),
+      Type.Number({
+        description:
+          'Derivative gain: output units per (unit of error / second), applied to the measurement (-kd·d measured/dt), not the error. Default 0.',
+      }),
       0,
     ),
     min: Type.Optional(Type.Number({ description: 'Lower output limit (output units). Default: none.' })),
@@ -33,7 +49,10 @@ const pidSchema = Type.Object(
       }),
     ),
     derivative_cutoff: withDefault(
-      Type.Number({ minimum: 0, description: 'Cut-off frequency in Hz of a first-order low-pass on the derivative term. Default 0: no filter.' }),
+      Type.Number({
+        minimum: 0,
+        description: 'Cut-off frequency in Hz of a first-order low-pass on the derivative term. Default 0: no filter.',
+      }),
       0,
     ),
   },
@@ -72,7 +91,12 @@ function gainsOf(options: PidOptions): Gains {
     const td = Math.abs(kd / kp) * 1000;
     tt = td > 0 ? Math.sqrt(ti * td) : ti;
   } else tt = 100;
-  const dfc = nonNegative('pid', 'derivative_cutoff', o.derivative_cutoff, 'the derivative filter coefficient needs a frequency >= 0 (Hz; 0 is no filter)');
+  const dfc = nonNegative(
+    'pid',
+    'derivative_cutoff',
+    o.derivative_cutoff,
+    'the derivative filter coefficient needs a frequency >= 0 (Hz; 0 is no filter)',
+  );
   return { kp, ki, kd, lo, hi, mode, tt, dfc };
 }
 

@@ -14,7 +14,11 @@ type Format = (typeof FORMATS)[number];
 
 const recorderSchema = Type.Object(
   {
-    path: Type.String({ minLength: 1, description: "File to write (replaced if it exists), relative to the document's directory; missing directories are created. Required." }),
+    path: Type.String({
+      minLength: 1,
+      description:
+        "File to write (replaced if it exists), relative to the document's directory; missing directories are created. Required.",
+    }),
     format: Type.Optional(
       stringEnum(FORMATS, {
         description:
@@ -23,8 +27,14 @@ const recorderSchema = Type.Object(
           'extension of path (.csv; .json, .jsonl or .ndjson).',
       }),
     ),
-    flush_interval: withDefault(Type.Number({ minimum: 1, description: 'Longest time in ms a sample stays buffered in memory before it is written. Default 1000.' }), 1000),
-    max_rows: withDefault(Type.Integer({ minimum: 1, description: 'Rows buffered before an early flush (bounds memory at high rates). Default 10000.' }), 10000),
+    flush_interval: withDefault(
+      Type.Number({ minimum: 1, description: 'Longest time in ms a sample stays buffered in memory before it is written. Default 1000.' }),
+      1000,
+    ),
+    max_rows: withDefault(
+      Type.Integer({ minimum: 1, description: 'Rows buffered before an early flush (bounds memory at high rates). Default 10000.' }),
+      10000,
+    ),
   },
   { additionalProperties: false },
 );
@@ -39,7 +49,11 @@ function formatOf(o: RecorderOptions): Format {
   const ext = extname(String(o.path)).toLowerCase();
   if (ext === '.csv') return 'csv';
   if (ext === '.json' || ext === '.jsonl' || ext === '.ndjson') return 'columnar_json';
-  throw new OptionError('recorder', 'format', `is not given and the extension of path ${JSON.stringify(o.path)} is neither .csv nor .json/.jsonl/.ndjson: say csv or columnar_json`);
+  throw new OptionError(
+    'recorder',
+    'format',
+    `is not given and the extension of path ${JSON.stringify(o.path)} is neither .csv nor .json/.jsonl/.ndjson: say csv or columnar_json`,
+  );
 }
 
 /** The options as the recorder uses them; the checks are for a create that was not validated (a JS caller). */
@@ -146,7 +160,7 @@ export const recorder = defineExtension<RecorderOptions>({
     'Writes its input ports (whatever ports are wired to it, in wiring order) to a file. A row per sample ' +
     'time: the values that arrive in one synchronous burst (one engine tick) form one row, with t the time ' +
     'in ms since the recorder subscribed; a port that emits twice in a burst starts a new row. Scalars and ' +
-    'vectors are sampled and held (a row shows each port\'s latest value, empty/null before its first); ' +
+    "vectors are sampled and held (a row shows each port's latest value, empty/null before its first); " +
     'spike trains and messages appear only in the row that carried them. CSV: header "t,<ports>", vectors, ' +
     'spike trains and messages as quoted JSON. columnar_json: JSON Lines of chunks {"columns": {...}} ' +
     '(concatenate the columns of every line; readColumnar does). Buffered and written by one asynchronous ' +
@@ -216,7 +230,8 @@ export const recorder = defineExtension<RecorderOptions>({
       consume(inputs) {
         if (consumed) throw new Error('recorder: consume called twice');
         ports = Object.keys(inputs);
-        if (ports.includes(TIME_COLUMN)) throw new Error(`recorder: an input port named "${TIME_COLUMN}" clashes with the time column; rename the port`);
+        if (ports.includes(TIME_COLUMN))
+          throw new Error(`recorder: an input port named "${TIME_COLUMN}" clashes with the time column; rename the port`);
         consumed = true;
         held = ports.map(() => undefined);
         cols = ports.map(() => []);

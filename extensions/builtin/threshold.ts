@@ -10,7 +10,10 @@ const thresholdSchema = Type.Object(
     off: Type.Number({ description: 'Switch low when the input falls below this (input units; strictly below). Required, < on.' }),
     high: withDefault(Type.Number({ description: 'Output value in the high state. Default 1.' }), 1),
     low: withDefault(Type.Number({ description: 'Output value in the low state. Default 0.' }), 0),
-    initial: withDefault(stringEnum(['low', 'high'], { description: 'State before the first input (and after reset). Default low.' }), 'low'),
+    initial: withDefault(
+      stringEnum(['low', 'high'], { description: 'State before the first input (and after reset). Default low.' }),
+      'low',
+    ),
   },
   { additionalProperties: false },
 );
@@ -23,7 +26,8 @@ function paramsOf(options: ThresholdOptions) {
   const why = 'the comparison would never switch';
   const on = finite('threshold', 'on', o.on, why);
   const off = finite('threshold', 'off', o.off, why);
-  if (!(on > off)) throw new OptionError('threshold', 'on', `(${on}) must be greater than "off" (${off}): the hysteresis band would be empty or inverted`);
+  if (!(on > off))
+    throw new OptionError('threshold', 'on', `(${on}) must be greater than "off" (${off}): the hysteresis band would be empty or inverted`);
   const high = finite('threshold', 'high', o.high, 'it is the output value');
   const low = finite('threshold', 'low', o.low, 'it is the output value');
   return { on, off, high, low, initialHigh: o.initial === 'high' };

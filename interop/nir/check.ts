@@ -26,7 +26,8 @@ function record<T>(): Record<string, T> {
   return Object.create(null) as Record<string, T>;
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v) && !ArrayBuffer.isView(v);
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) && !ArrayBuffer.isView(v);
 
 /** Flat index -> [i][j] for the error message. */
 function indexOf(flat: number, shape: number[]): string {
@@ -52,12 +53,15 @@ class Checker {
     if (!Array.isArray(shape) || shape.length > NIR_IMPORT_LIMITS.dims || !shape.every((s) => Number.isSafeInteger(s) && s >= 0))
       this.fail(element, `${field} has no valid shape (a list of at most ${NIR_IMPORT_LIMITS.dims} non-negative integers)`);
     const raw = a.data;
-    const ok = raw instanceof Float64Array || raw instanceof Float32Array || (Array.isArray(raw) && raw.every((x) => typeof x === 'number'));
+    const ok =
+      raw instanceof Float64Array || raw instanceof Float32Array || (Array.isArray(raw) && raw.every((x) => typeof x === 'number'));
     if (!ok) this.fail(element, `${field} has no numeric data`);
     const data = Float64Array.from(raw as ArrayLike<number>);
     const count = (shape as number[]).reduce((x, y) => x * y, 1);
     if (count !== data.length) this.fail(element, `${field} has shape [${shape.join(', ')}] (${count} values) but ${data.length} values`);
-    for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i])) this.fail(element, `${field}${indexOf(i, shape as number[])} is ${data[i]} (every value must be finite)`);
+    for (let i = 0; i < data.length; i++)
+      if (!Number.isFinite(data[i]))
+        this.fail(element, `${field}${indexOf(i, shape as number[])} is ${data[i]} (every value must be finite)`);
     return { shape: [...(shape as number[])], data };
   }
 
@@ -99,7 +103,8 @@ class Checker {
     if (g.edges !== undefined) {
       if (!Array.isArray(g.edges)) this.fail(element, 'edges is not a list');
       for (const e of g.edges) {
-        if (!Array.isArray(e) || e.length !== 2 || typeof e[0] !== 'string' || typeof e[1] !== 'string') this.fail(element, 'an edge is not a (source, target) pair of names');
+        if (!Array.isArray(e) || e.length !== 2 || typeof e[0] !== 'string' || typeof e[1] !== 'string')
+          this.fail(element, 'an edge is not a (source, target) pair of names');
         edges.push([e[0], e[1]]);
       }
     }

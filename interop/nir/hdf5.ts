@@ -44,7 +44,18 @@ function record<T>(): Record<string, T> {
   return Object.create(null) as Record<string, T>;
 }
 
-type TypedArray = Int8Array | Uint8Array | Uint8ClampedArray | Int16Array | Uint16Array | Int32Array | Uint32Array | Float32Array | Float64Array | BigInt64Array | BigUint64Array;
+type TypedArray =
+  | Int8Array
+  | Uint8Array
+  | Uint8ClampedArray
+  | Int16Array
+  | Uint16Array
+  | Int32Array
+  | Uint32Array
+  | Float32Array
+  | Float64Array
+  | BigInt64Array
+  | BigUint64Array;
 
 /** Every view of an ArrayBuffer but a DataView is one of the typed arrays. */
 const isTypedArray = (v: unknown): v is TypedArray => ArrayBuffer.isView(v) && !(v instanceof DataView);
@@ -60,7 +71,8 @@ function toNumbers(v: unknown): Float64Array | null {
   }
   // A DataView has no elements of its own: it reads as no values.
   if (ArrayBuffer.isView(v)) return new Float64Array(0);
-  if (Array.isArray(v) && v.every((x) => typeof x === 'number' || typeof x === 'bigint' || typeof x === 'boolean')) return Float64Array.from(v, (x) => Number(x));
+  if (Array.isArray(v) && v.every((x) => typeof x === 'number' || typeof x === 'bigint' || typeof x === 'boolean'))
+    return Float64Array.from(v, (x) => Number(x));
   return null;
 }
 
@@ -83,12 +95,14 @@ class Budget {
     for (const x of shape) n *= x;
     if (!Number.isSafeInteger(n) || n < 0) throw new NirFileError(this.file, `${path}: shape [${shape.join(', ')}] is not a valid size`);
     this.values += n;
-    if (this.values > NIR_READ_LIMITS.values) throw new NirFileError(this.file, `${path}: more than ${NIR_READ_LIMITS.values} values in the file`);
+    if (this.values > NIR_READ_LIMITS.values)
+      throw new NirFileError(this.file, `${path}: more than ${NIR_READ_LIMITS.values} values in the file`);
   }
 
   node(path: string, depth: number): void {
     if (++this.nodes > NIR_READ_LIMITS.nodes) throw new NirFileError(this.file, `${path}: more than ${NIR_READ_LIMITS.nodes} nodes`);
-    if (depth > NIR_READ_LIMITS.depth) throw new NirFileError(this.file, `${path}: NIRGraph nodes nested deeper than ${NIR_READ_LIMITS.depth}`);
+    if (depth > NIR_READ_LIMITS.depth)
+      throw new NirFileError(this.file, `${path}: NIRGraph nodes nested deeper than ${NIR_READ_LIMITS.depth}`);
   }
 }
 
@@ -149,8 +163,10 @@ function readGraph(g: H5Group, H: typeof h5wasm, path: string, budget: Budget, d
   if (e instanceof H.Dataset) {
     const v = readValue(e, budget, `${path}/edges`);
     const flat = (Array.isArray(v) ? v.flat(2) : v === null ? [] : [v]).map((x) => asString(x));
-    if (flat.some((x) => x === null) || flat.length % 2 !== 0) throw new NirFileError(budget.file, `${path}/edges is not a list of (source, target) names`);
-    if (flat.length / 2 > NIR_READ_LIMITS.edges) throw new NirFileError(budget.file, `${path}/edges: more than ${NIR_READ_LIMITS.edges} edges`);
+    if (flat.some((x) => x === null) || flat.length % 2 !== 0)
+      throw new NirFileError(budget.file, `${path}/edges is not a list of (source, target) names`);
+    if (flat.length / 2 > NIR_READ_LIMITS.edges)
+      throw new NirFileError(budget.file, `${path}/edges: more than ${NIR_READ_LIMITS.edges} edges`);
     for (let i = 0; i < flat.length; i += 2) edges.push([flat[i]!, flat[i + 1]!]);
   }
   return { nodes, edges, metadata: readMetadata(g, H, budget, path) };
@@ -234,7 +250,14 @@ function inWorker(script: string, file: string, timeoutMs: number): Promise<Work
       void worker.terminate();
       resolve(a);
     };
-    const timer = setTimeout(() => settle({ ok: false, message: `timed out after ${timeoutMs} ms (the HDF5 reader was stopped; the file is damaged or not a NIR file)` }), timeoutMs);
+    const timer = setTimeout(
+      () =>
+        settle({
+          ok: false,
+          message: `timed out after ${timeoutMs} ms (the HDF5 reader was stopped; the file is damaged or not a NIR file)`,
+        }),
+      timeoutMs,
+    );
     worker.on('message', (m: WorkerAnswer) => settle(m));
     worker.on('error', (e) => settle({ ok: false, message: `the reader failed: ${e.message}` }));
     worker.on('exit', (code) => settle({ ok: false, message: `the reader stopped (exit code ${code})` }));
@@ -245,7 +268,13 @@ function inWorker(script: string, file: string, timeoutMs: number): Promise<Work
 function adopt(nir: NirFile): NirFile {
   const graph = (g: NirGraph): NirGraph => {
     const nodes = record<NirNode>();
-    for (const [k, n] of Object.entries(g.nodes)) nodes[k] = { type: n.type, params: Object.assign(record<NirArray>(), n.params), metadata: Object.assign(record<string | number>(), n.metadata), ...(n.graph ? { graph: graph(n.graph) } : {}) };
+    for (const [k, n] of Object.entries(g.nodes))
+      nodes[k] = {
+        type: n.type,
+        params: Object.assign(record<NirArray>(), n.params),
+        metadata: Object.assign(record<string | number>(), n.metadata),
+        ...(n.graph ? { graph: graph(n.graph) } : {}),
+      };
     return { nodes, edges: g.edges, metadata: Object.assign(record<string | number>(), g.metadata) };
   };
   return { version: nir.version, graph: graph(nir.graph) };

@@ -30,16 +30,24 @@ if (!flags) give('Cyclone DDS is not installed (apt-get install pkg-config cyclo
 if (spawnSync('c++', ['--version'], { env }).status !== 0) give('no C++ compiler (apt-get install g++)');
 
 // node-gyp: npm's own (npm hands its path to lifecycle scripts), else the one beside npm.
-const gyp = process.env.npm_config_node_gyp ?? join(dirname(process.execPath), '../lib/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js');
+const gyp =
+  process.env.npm_config_node_gyp ?? join(dirname(process.execPath), '../lib/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js');
 if (!existsSync(gyp)) give(`node-gyp not found (looked at ${gyp}); run this through npm: npm run build:dds`);
 
 // Node's headers must come from this machine: node-gyp would download them, and on robots and in
 // CI only the npm registry may be reachable.
-const nodedir = [process.env.npm_config_nodedir, join(dirname(process.execPath), '..'), '/usr'].find((d) => d && existsSync(join(d, 'include/node/node_api.h')));
+const nodedir = [process.env.npm_config_nodedir, join(dirname(process.execPath), '..'), '/usr'].find(
+  (d) => d && existsSync(join(d, 'include/node/node_api.h')),
+);
 if (!nodedir) give(`Node.js headers not found (apt-get install libnode-dev, or a Node.js tarball's include/)`);
 
 const started = Date.now();
-const r = spawnSync(process.execPath, [gyp, 'rebuild', `--nodedir=${nodedir}`, '--jobs=2'], { cwd: here, env, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
+const r = spawnSync(process.execPath, [gyp, 'rebuild', `--nodedir=${nodedir}`, '--jobs=2'], {
+  cwd: here,
+  env,
+  stdio: ['ignore', 'pipe', 'pipe'],
+  encoding: 'utf8',
+});
 if (r.status !== 0) {
   process.stderr.write(r.stdout + r.stderr);
   give(`the compile failed (output above); Cyclone DDS ${flags.version}`);

@@ -8,7 +8,9 @@ import { join } from 'node:path';
 
 export function ddsEnv() {
   const prefixes = [process.env.CYCLONEDDS_HOME, process.env.ROS_DISTRO && `/opt/ros/${process.env.ROS_DISTRO}`].filter(Boolean);
-  const pc = prefixes.flatMap((p) => [join(p, 'lib/pkgconfig'), join(p, 'lib/x86_64-linux-gnu/pkgconfig'), join(p, 'lib/aarch64-linux-gnu/pkgconfig')]).filter((p) => existsSync(p));
+  const pc = prefixes
+    .flatMap((p) => [join(p, 'lib/pkgconfig'), join(p, 'lib/x86_64-linux-gnu/pkgconfig'), join(p, 'lib/aarch64-linux-gnu/pkgconfig')])
+    .filter((p) => existsSync(p));
   return { prefixes, env: { ...process.env, PKG_CONFIG_PATH: [...pc, process.env.PKG_CONFIG_PATH].filter(Boolean).join(':') } };
 }
 
@@ -16,10 +18,20 @@ export function ddsFlags() {
   const { prefixes, env } = ddsEnv();
   const pk = (...a) => spawnSync('pkg-config', a, { env, encoding: 'utf8' });
   if (pk('--exists', 'CycloneDDS').status === 0)
-    return { cflags: pk('--cflags', 'CycloneDDS').stdout.trim(), libs: pk('--libs', 'CycloneDDS').stdout.trim(), libdir: pk('--variable=libdir', 'CycloneDDS').stdout.trim(), version: pk('--modversion', 'CycloneDDS').stdout.trim() };
+    return {
+      cflags: pk('--cflags', 'CycloneDDS').stdout.trim(),
+      libs: pk('--libs', 'CycloneDDS').stdout.trim(),
+      libdir: pk('--variable=libdir', 'CycloneDDS').stdout.trim(),
+      version: pk('--modversion', 'CycloneDDS').stdout.trim(),
+    };
   for (const p of prefixes) {
     if (!existsSync(join(p, 'include/dds/dds.h')) || !existsSync(join(p, 'lib/libddsc.so'))) continue;
-    return { cflags: `-I${join(p, 'include')} -DDDS_NDEBUG`, libs: `-L${join(p, 'lib')} -lddsc`, libdir: join(p, 'lib'), version: `at ${p}` };
+    return {
+      cflags: `-I${join(p, 'include')} -DDDS_NDEBUG`,
+      libs: `-L${join(p, 'lib')} -lddsc`,
+      libdir: join(p, 'lib'),
+      version: `at ${p}`,
+    };
   }
   return null;
 }

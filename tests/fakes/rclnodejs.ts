@@ -31,9 +31,21 @@ class FakeParameterDescriptor {
 }
 
 class FakeQoS {
-  static HistoryPolicy = { RMW_QOS_POLICY_HISTORY_SYSTEM_DEFAULT: 0, RMW_QOS_POLICY_HISTORY_KEEP_LAST: 1, RMW_QOS_POLICY_HISTORY_KEEP_ALL: 2 };
-  static ReliabilityPolicy = { RMW_QOS_POLICY_RELIABILITY_SYSTEM_DEFAULT: 0, RMW_QOS_POLICY_RELIABILITY_RELIABLE: 1, RMW_QOS_POLICY_RELIABILITY_BEST_EFFORT: 2 };
-  static DurabilityPolicy = { RMW_QOS_POLICY_DURABILITY_SYSTEM_DEFAULT: 0, RMW_QOS_POLICY_DURABILITY_TRANSIENT_LOCAL: 1, RMW_QOS_POLICY_DURABILITY_VOLATILE: 2 };
+  static HistoryPolicy = {
+    RMW_QOS_POLICY_HISTORY_SYSTEM_DEFAULT: 0,
+    RMW_QOS_POLICY_HISTORY_KEEP_LAST: 1,
+    RMW_QOS_POLICY_HISTORY_KEEP_ALL: 2,
+  };
+  static ReliabilityPolicy = {
+    RMW_QOS_POLICY_RELIABILITY_SYSTEM_DEFAULT: 0,
+    RMW_QOS_POLICY_RELIABILITY_RELIABLE: 1,
+    RMW_QOS_POLICY_RELIABILITY_BEST_EFFORT: 2,
+  };
+  static DurabilityPolicy = {
+    RMW_QOS_POLICY_DURABILITY_SYSTEM_DEFAULT: 0,
+    RMW_QOS_POLICY_DURABILITY_TRANSIENT_LOCAL: 1,
+    RMW_QOS_POLICY_DURABILITY_VOLATILE: 2,
+  };
   constructor(
     public history = 0,
     public depth = 0,
@@ -118,7 +130,12 @@ export function fakeRclnodejs(): { module: RclnodejsModule; graph: FakeGraph } {
       for (const p of ps) this.params.set(p.name, p);
       return { successful: true, reason: '' };
     }
-    createSubscription(typeClass: string, topic: string, options: { isRaw?: boolean; qos?: unknown }, callback: (message: Buffer) => void): object {
+    createSubscription(
+      typeClass: string,
+      topic: string,
+      options: { isRaw?: boolean; qos?: unknown },
+      callback: (message: Buffer) => void,
+    ): object {
       const s = { node: this.nodeName, type: typeClass, topic, options, callback };
       graph.subs.push(s);
       return s;

@@ -35,8 +35,15 @@ export function summary(skips: Skip[]): string {
     byNeed.set(s.need, e);
   }
   const lines = ['', 'Skipped because this machine lacks what they need (CI=true makes these failures):'];
-  for (const [need, e] of [...byNeed].sort(([a], [b]) => a.localeCompare(b))) lines.push(`  ${need}: ${e.reason} -- ${[...e.files].sort().join(', ')}`);
-  lines.push('Install all of it with:', ...installCommand(byNeed.keys()).split('\n').map((l) => `  ${l}`), '');
+  for (const [need, e] of [...byNeed].sort(([a], [b]) => a.localeCompare(b)))
+    lines.push(`  ${need}: ${e.reason} -- ${[...e.files].sort().join(', ')}`);
+  lines.push(
+    'Install all of it with:',
+    ...installCommand(byNeed.keys())
+      .split('\n')
+      .map((l) => `  ${l}`),
+    '',
+  );
   return lines.join('\n');
 }
 

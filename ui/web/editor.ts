@@ -16,8 +16,26 @@ export interface CircuitView {
   name: string;
   dt: number;
   backend: string;
-  populations: { name: string; model: string; size: number; module: string; doc: { model: string; size: number; params?: Record<string, Quantity>; description?: string }; params: Record<string, number>; usedBy: string[] }[];
-  projections: { name: string; source: string; target: string; module: string; doc: Record<string, unknown> & { weight?: unknown; connectivity?: unknown }; synapses: number; receptor: string; kind: string; plastic: boolean }[];
+  populations: {
+    name: string;
+    model: string;
+    size: number;
+    module: string;
+    doc: { model: string; size: number; params?: Record<string, Quantity>; description?: string };
+    params: Record<string, number>;
+    usedBy: string[];
+  }[];
+  projections: {
+    name: string;
+    source: string;
+    target: string;
+    module: string;
+    doc: Record<string, unknown> & { weight?: unknown; connectivity?: unknown };
+    synapses: number;
+    receptor: string;
+    kind: string;
+    plastic: boolean;
+  }[];
   sources: { name: string; type: string; target: string }[];
   inputs: { name: string; target: string | null; mode: string }[];
   outputs: { name: string; source: string; measure: string }[];
@@ -113,7 +131,12 @@ interface GGroup {
 }
 
 /** Boxes around expanded modules that have visible members, outermost first (drawn under the inner ones). */
-function moduleBoxes(modules: CircuitView['modules'], collapsed: Set<string>, chain: (module: string) => string[], nodes: GNode[]): GGroup[] {
+function moduleBoxes(
+  modules: CircuitView['modules'],
+  collapsed: Set<string>,
+  chain: (module: string) => string[],
+  nodes: GNode[],
+): GGroup[] {
   const groups: GGroup[] = [];
   for (const m of modules) {
     if (collapsed.has(m.prefix) || chain(m.prefix).some((c) => c !== m.prefix && collapsed.has(c))) continue;
@@ -149,8 +172,29 @@ function layoutGraph(view: CircuitView, collapsed: Set<string>) {
     if (id.startsWith('module:')) {
       const m = id.slice(7);
       const n = view.populations.filter((q) => chain(q.module).includes(m)).length;
-      nodes.set(id, { id, label: `▸ ${m}`, sub: `module, ${n} populations`, kind: 'module', name: m, x: 0, y: 0, groups: chain(m).slice(0, -1).filter((g) => !collapsed.has(g)) });
-    } else nodes.set(id, { id, label: p.name, sub: `${p.model} × ${p.size}`, kind: 'population', name: p.name, x: 0, y: 0, groups: chain(p.module) });
+      nodes.set(id, {
+        id,
+        label: `▸ ${m}`,
+        sub: `module, ${n} populations`,
+        kind: 'module',
+        name: m,
+        x: 0,
+        y: 0,
+        groups: chain(m)
+          .slice(0, -1)
+          .filter((g) => !collapsed.has(g)),
+      });
+    } else
+      nodes.set(id, {
+        id,
+        label: p.name,
+        sub: `${p.model} × ${p.size}`,
+        kind: 'population',
+        name: p.name,
+        x: 0,
+        y: 0,
+        groups: chain(p.module),
+      });
   }
   const edges = new Map<string, GEdge>();
   for (const pr of view.projections) {
@@ -168,7 +212,8 @@ function layoutGraph(view: CircuitView, collapsed: Set<string>) {
   // module's box holds its members and nothing else. Columns: the layers.
   const ROW = NH + 30;
   const bandOf = (n: GNode) => n.groups.at(-1) ?? '';
-  const childBands = (band: string) => view.modules.filter((m) => (m.parent ?? '') === band && !collapsed.has(m.prefix)).map((m) => m.prefix);
+  const childBands = (band: string) =>
+    view.modules.filter((m) => (m.parent ?? '') === band && !collapsed.has(m.prefix)).map((m) => m.prefix);
   const place = (band: string, y0: number): number => {
     let y = y0;
     const direct = [...nodes.values()].filter((n) => bandOf(n) === band);
@@ -280,7 +325,17 @@ function Graph({ view, live, selection, select }: { view: CircuitView; live: Liv
 
 // ---- inspector --------------------------------------------------------------------------------------
 
-function PopulationPanel({ view, name, edit, live }: { view: CircuitView; name: string; edit: (label: string, body: unknown) => Promise<boolean>; live: Live }) {
+function PopulationPanel({
+  view,
+  name,
+  edit,
+  live,
+}: {
+  view: CircuitView;
+  name: string;
+  edit: (label: string, body: unknown) => Promise<boolean>;
+  live: Live;
+}) {
   const p = view.populations.find((x) => x.name === name);
   // A parameter without a draft shows the document's value; an applied draft is cleared to undefined.
   const [draft, setDraft] = useState<Record<string, string | undefined>>({});
@@ -298,7 +353,8 @@ function PopulationPanel({ view, name, edit, live }: { view: CircuitView; name: 
   const apply = async (param: string) => {
     const text = draft[param];
     if (text === undefined || text.trim() === '') return;
-    if (await edit(`${name}.${param} = ${text}`, { op: 'set_param', population: name, param, value: parseValue(text) })) setDraft({ ...draft, [param]: undefined });
+    if (await edit(`${name}.${param} = ${text}`, { op: 'set_param', population: name, param, value: parseValue(text) }))
+      setDraft({ ...draft, [param]: undefined });
   };
   const rate = live.telemetry?.rates[name];
   return html`<div data-testid="inspector-population">
@@ -324,7 +380,15 @@ function PopulationPanel({ view, name, edit, live }: { view: CircuitView; name: 
   </div>`;
 }
 
-function ProjectionPanel({ view, name, edit }: { view: CircuitView; name: string; edit: (label: string, body: unknown) => Promise<boolean> }) {
+function ProjectionPanel({
+  view,
+  name,
+  edit,
+}: {
+  view: CircuitView;
+  name: string;
+  edit: (label: string, body: unknown) => Promise<boolean>;
+}) {
   const p = view.projections.find((x) => x.name === name);
   const [weight, setWeight] = useState<string | null>(null);
   // Dropped during the render that sees another projection or circuit version (see PopulationPanel).
@@ -374,13 +438,29 @@ function AddPopulation({ view, edit }: { view: CircuitView; edit: (label: string
 
 function AddProjection({ view, edit }: { view: CircuitView; edit: (label: string, body: unknown) => Promise<boolean> }) {
   const first = view.populations[0]?.name ?? '';
-  const [f, setF] = useState({ name: '', source: first, target: first, conn: 'fixed_probability', k: '0.1', weight: '1 nS', synapse: 'conductance', receptor: 'excitatory', delay: '' });
+  const [f, setF] = useState({
+    name: '',
+    source: first,
+    target: first,
+    conn: 'fixed_probability',
+    k: '0.1',
+    weight: '1 nS',
+    synapse: 'conductance',
+    receptor: 'excitatory',
+    delay: '',
+  });
   const set = (k: keyof typeof f) => (e: Event) => setF({ ...f, [k]: (e.target as HTMLInputElement).value });
   const submit = async () => {
     const connectivity: Record<string, unknown> = { type: f.conn };
     if (f.conn === 'fixed_probability') connectivity.p = Number(f.k);
     if (f.conn === 'fixed_indegree' || f.conn === 'fixed_outdegree') connectivity.n = Number(f.k);
-    const projection: Record<string, unknown> = { source: f.source, target: f.target, connectivity, weight: parseValue(f.weight), synapse: { type: f.synapse, receptor: f.receptor } };
+    const projection: Record<string, unknown> = {
+      source: f.source,
+      target: f.target,
+      connectivity,
+      weight: parseValue(f.weight),
+      synapse: { type: f.synapse, receptor: f.receptor },
+    };
     if (f.delay.trim()) projection.delay = parseValue(f.delay);
     if (await edit(`add projection ${f.name}`, { op: 'add_projection', name: f.name.trim(), projection })) setF({ ...f, name: '' });
   };
@@ -504,7 +584,8 @@ export function Editor({ live }: { live: Live }) {
       setError((e as Error).message);
     }
   };
-  if (!view) return html`<section><h2>Circuit</h2>${error ? html`<div class="error" role="alert" data-testid="edit-error">${error}</div>` : 'Loading…'}</section>`;
+  if (!view)
+    return html`<section><h2>Circuit</h2>${error ? html`<div class="error" role="alert" data-testid="edit-error">${error}</div>` : 'Loading…'}</section>`;
   return html`<section>
     <h2><span class="grow">Circuit <span style="text-transform:none;color:var(--ink)">${view.name}</span> <span class="muted" style="text-transform:none">${view.file}</span></span></h2>
     <div class="toolbar">
@@ -516,11 +597,13 @@ export function Editor({ live }: { live: Live }) {
     ${error ? html`<div class="error" role="alert" data-testid="edit-error">${error}</div>` : null}
     <${Graph} view=${view} live=${live} selection=${selection} select=${setSelection} />
     <div style="margin-top:8px">
-      ${selection?.kind === 'population'
-        ? html`<${PopulationPanel} view=${view} name=${selection.name} edit=${edit} live=${live} />`
-        : selection?.kind === 'projection'
-          ? html`<${ProjectionPanel} view=${view} name=${selection.name} edit=${edit} />`
-          : html`<p class="muted">Select a population or a projection in the graph to see and edit it. Click a module's name to collapse or expand it.</p>`}
+      ${
+        selection?.kind === 'population'
+          ? html`<${PopulationPanel} view=${view} name=${selection.name} edit=${edit} live=${live} />`
+          : selection?.kind === 'projection'
+            ? html`<${ProjectionPanel} view=${view} name=${selection.name} edit=${edit} />`
+            : html`<p class="muted">Select a population or a projection in the graph to see and edit it. Click a module's name to collapse or expand it.</p>`
+      }
     </div>
     <${AddPopulation} view=${view} edit=${edit} />
     <${AddProjection} view=${view} edit=${edit} />

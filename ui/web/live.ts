@@ -49,8 +49,28 @@ export interface Telemetry {
   stats: Record<string, number>;
   rates: Record<string, number>;
   modulators: Record<string, number>;
-  io: { inputs: IoInput[]; outputs: IoOutput[]; devices?: { name: string; status: string }[]; extensions?: { name: string; type: string; kind: string; state: string; errors: number; lastError: string | null; outputs: Record<string, unknown> }[] };
-  robot: { time: number; pose: { x: number; y: number; yaw: number }; commanded: { linear: number; angular: number }; collisions: number; touching: boolean; lidar: Lidar | null } | null;
+  io: {
+    inputs: IoInput[];
+    outputs: IoOutput[];
+    devices?: { name: string; status: string }[];
+    extensions?: {
+      name: string;
+      type: string;
+      kind: string;
+      state: string;
+      errors: number;
+      lastError: string | null;
+      outputs: Record<string, unknown>;
+    }[];
+  };
+  robot: {
+    time: number;
+    pose: { x: number; y: number; yaw: number };
+    commanded: { linear: number; angular: number };
+    collisions: number;
+    touching: boolean;
+    lidar: Lidar | null;
+  } | null;
   stream?: { bytesSent: number; droppedFrames: number; boundBytesPerSecond: number };
   trail?: [number, number, number][];
 }
@@ -93,7 +113,11 @@ export async function api<T = Record<string, unknown>>(path: string, body?: unkn
   const headers: Record<string, string> = {};
   if (token) headers['X-Flux-Token'] = token;
   if (body !== undefined) headers['Content-Type'] = 'application/json';
-  const res = await fetch(path, { method: body === undefined ? 'GET' : 'POST', headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(path, {
+    method: body === undefined ? 'GET' : 'POST',
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   const data = (await res.json().catch(() => ({ error: `${res.status} ${res.statusText}` }))) as T & { error?: string };
   if (!res.ok) throw new Error(data.error ?? `${res.status} ${res.statusText}`);
   return data;
@@ -224,7 +248,20 @@ export class Live {
 }
 
 /** Colours by index, for populations and series. */
-export const PALETTE = ['#1e6fd9', '#e4572e', '#2e9e5b', '#9c27b0', '#f2a900', '#00838f', '#6d4c41', '#d81b60', '#5c6bc0', '#7cb342', '#8d6e63', '#26a69a'];
+export const PALETTE = [
+  '#1e6fd9',
+  '#e4572e',
+  '#2e9e5b',
+  '#9c27b0',
+  '#f2a900',
+  '#00838f',
+  '#6d4c41',
+  '#d81b60',
+  '#5c6bc0',
+  '#7cb342',
+  '#8d6e63',
+  '#26a69a',
+];
 
 export function colorOf(i: number): string {
   return PALETTE[i % PALETTE.length];

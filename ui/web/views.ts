@@ -131,13 +131,32 @@ export function Raster({ live }: { live: Live }) {
     </h2>
     <canvas ref=${ref} data-testid="raster"></canvas>
     <div class="muted" style="font-size:11px;margin-top:3px">
-      ${live.layout.populations.filter((p) => p.stride > 1).map((p) => `${p.name}: every ${p.stride}th neuron`).join(', ') || 'every neuron shown'}
+      ${
+        live.layout.populations
+          .filter((p) => p.stride > 1)
+          .map((p) => `${p.name}: every ${p.stride}th neuron`)
+          .join(', ') || 'every neuron shown'
+      }
     </div>
   </section>`;
 }
 
 /** Line chart of named series over time (the last 60 s of telemetry). */
-function Series({ live, pick, names, unit, height = 130, testid }: { live: Live; pick: (s: Live['history'][number]) => Record<string, number>; names: string[]; unit: string; height?: number; testid: string }) {
+function Series({
+  live,
+  pick,
+  names,
+  unit,
+  height = 130,
+  testid,
+}: {
+  live: Live;
+  pick: (s: Live['history'][number]) => Record<string, number>;
+  names: string[];
+  unit: string;
+  height?: number;
+  testid: string;
+}) {
   const ref = useRef<HTMLCanvasElement>(null);
   useEffect(() => {
     const canvas = ref.current;
@@ -192,10 +211,12 @@ export function Plots({ live }: { live: Live }) {
   return html`<section>
     <h2>Population rates (Hz)</h2>
     <${Series} live=${live} pick=${(s: Live['history'][number]) => s.rates} names=${pops} unit="Hz" testid="rate" />
-    ${mods.length
-      ? html`<h2 style="margin-top:8px">Modulator levels</h2>
+    ${
+      mods.length
+        ? html`<h2 style="margin-top:8px">Modulator levels</h2>
           <${Series} live=${live} pick=${(s: Live['history'][number]) => s.modulators} names=${mods} unit="" height=${90} testid="mod" />`
-      : null}
+        : null
+    }
   </section>`;
 }
 
@@ -203,7 +224,8 @@ export function Stats({ live }: { live: Live }) {
   const t = live.telemetry;
   const s = t?.stats ?? {};
   const stream = t?.stream;
-  const item = (label: string, value: string, testid?: string, title?: string) => html`<div title=${title}><b data-testid=${testid}>${value}</b><span>${label}</span></div>`;
+  const item = (label: string, value: string, testid?: string, title?: string) =>
+    html`<div title=${title}><b data-testid=${testid}>${value}</b><span>${label}</span></div>`;
   return html`<section>
     <h2>Engine</h2>
     <div class="stats">
@@ -342,9 +364,11 @@ export function Arena({ live }: { live: Live }) {
     <h2>Simulated robot <span class="muted" style="text-transform:none">${a.name}, ${a.size} m</span></h2>
     <canvas ref=${ref} data-testid="arena"></canvas>
     <div class="muted" data-testid="robot">
-      ${r
-        ? `t = ${r.time.toFixed(1)} s, pose (${r.pose.x.toFixed(2)}, ${r.pose.y.toFixed(2)}, ${((r.pose.yaw * 180) / Math.PI).toFixed(0)}°), command ${r.commanded.linear.toFixed(2)} m/s ${r.commanded.angular.toFixed(2)} rad/s, collisions ${r.collisions}`
-        : ''}
+      ${
+        r
+          ? `t = ${r.time.toFixed(1)} s, pose (${r.pose.x.toFixed(2)}, ${r.pose.y.toFixed(2)}, ${((r.pose.yaw * 180) / Math.PI).toFixed(0)}°), command ${r.commanded.linear.toFixed(2)} m/s ${r.commanded.angular.toFixed(2)} rad/s, collisions ${r.collisions}`
+          : ''
+      }
     </div>
   </section>`;
 }

@@ -78,7 +78,9 @@ export class WasmArena {
     const have = this.memory.buffer.byteLength;
     // Grow by at least half again so a run of allocations does not re-bind every time.
     if (needed > MAX_BYTES)
-      throw new Error(`the network needs ${(needed / 2 ** 30).toFixed(2)} GiB of WebAssembly memory, more than its 4 GiB address space: use kernels: "js" (flux simulate --kernels js) or the webgpu backend`);
+      throw new Error(
+        `the network needs ${(needed / 2 ** 30).toFixed(2)} GiB of WebAssembly memory, more than its 4 GiB address space: use kernels: "js" (flux simulate --kernels js) or the webgpu backend`,
+      );
     const want = Math.min(MAX_BYTES, Math.max(needed, Math.floor(have * 1.5)));
     this.memory.grow(Math.ceil((want - have) / PAGE));
     const buffer = this.memory.buffer;

@@ -46,7 +46,11 @@ function kernelExports(exports: WebAssembly.Exports): KernelExports {
 
 const here = dirname(fileURLToPath(import.meta.url));
 // From dist/engine/backends/wasm (built) or engine/backends/wasm (sources run by vitest).
-const CANDIDATES = [join(here, 'kernels.wasm'), join(here, '..', '..', '..', 'dist', 'engine', 'backends', 'wasm', 'kernels.wasm'), join(here, '..', '..', '..', '..', 'dist', 'engine', 'backends', 'wasm', 'kernels.wasm')];
+const CANDIDATES = [
+  join(here, 'kernels.wasm'),
+  join(here, '..', '..', '..', 'dist', 'engine', 'backends', 'wasm', 'kernels.wasm'),
+  join(here, '..', '..', '..', '..', 'dist', 'engine', 'backends', 'wasm', 'kernels.wasm'),
+];
 
 let compiled: WebAssembly.Module | null | undefined;
 
@@ -78,7 +82,10 @@ export function instantiateKernels(memory: WebAssembly.Memory): KernelExports | 
 }
 
 /** Gives the kernels the exp table the JavaScript models use (written at the start of the arena). */
-export function shareExpTable(k: KernelExports, arena: { alloc: (c: Float64ArrayConstructor, n: number, set: (v: Float64Array) => void, init?: ArrayLike<number>) => Float64Array }): [string, number[]][] {
+export function shareExpTable(
+  k: KernelExports,
+  arena: { alloc: (c: Float64ArrayConstructor, n: number, set: (v: Float64Array) => void, init?: ArrayLike<number>) => Float64Array },
+): [string, number[]][] {
   const table = arena.alloc(Float64Array, EXP_TABLE.length, (v) => k.setExpTable(v.byteOffset), EXP_TABLE);
   // The same call, for other instances of the kernels (kernel threads).
   return [['setExpTable', [table.byteOffset]]];

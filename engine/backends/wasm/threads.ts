@@ -27,7 +27,9 @@ export class KernelThread {
     this.commands = new Float64Array(new SharedArrayBuffer(capacity * 8));
     this.results = new Int32Array(new SharedArrayBuffer(4096 * 4));
     this.fnIndex = new Map(names.map((n, i) => [n, i]));
-    this.worker = new Worker(path, { workerData: { module, memory, control: this.control, commands: this.commands, results: this.results, names, setup } });
+    this.worker = new Worker(path, {
+      workerData: { module, memory, control: this.control, commands: this.commands, results: this.results, names, setup },
+    });
     // The engine decides when the process ends, not an idle kernel thread.
     this.worker.unref();
     this.worker.on('error', (e) => {

@@ -64,7 +64,40 @@ while (Atomics.load(control, FAILED) === 0) {
       const c_ = commands;
       const b = at + 3;
       // A fixed list of arguments (WebAssembly ignores the extra ones): no array per call.
-      const r = fn(c_[b], c_[b + 1], c_[b + 2], c_[b + 3], c_[b + 4], c_[b + 5], c_[b + 6], c_[b + 7], c_[b + 8], c_[b + 9], c_[b + 10], c_[b + 11], c_[b + 12], c_[b + 13], c_[b + 14], c_[b + 15], c_[b + 16], c_[b + 17], c_[b + 18], c_[b + 19], c_[b + 20], c_[b + 21], c_[b + 22], c_[b + 23], c_[b + 24], c_[b + 25], c_[b + 26], c_[b + 27], c_[b + 28], c_[b + 29], c_[b + 30], c_[b + 31]);
+      const r = fn(
+        c_[b],
+        c_[b + 1],
+        c_[b + 2],
+        c_[b + 3],
+        c_[b + 4],
+        c_[b + 5],
+        c_[b + 6],
+        c_[b + 7],
+        c_[b + 8],
+        c_[b + 9],
+        c_[b + 10],
+        c_[b + 11],
+        c_[b + 12],
+        c_[b + 13],
+        c_[b + 14],
+        c_[b + 15],
+        c_[b + 16],
+        c_[b + 17],
+        c_[b + 18],
+        c_[b + 19],
+        c_[b + 20],
+        c_[b + 21],
+        c_[b + 22],
+        c_[b + 23],
+        c_[b + 24],
+        c_[b + 25],
+        c_[b + 26],
+        c_[b + 27],
+        c_[b + 28],
+        c_[b + 29],
+        c_[b + 30],
+        c_[b + 31],
+      );
       if (slot >= 0) results[slot] = r;
       at += 3 + nargs;
     }

@@ -36,7 +36,14 @@ async function loadDawn(): Promise<DawnModule | null> {
 }
 
 /** Limits Flux asks for: the adapter's own maxima for the few that matter (defaults are too small). */
-const WANTED_LIMITS = ['maxStorageBuffersPerShaderStage', 'maxStorageBufferBindingSize', 'maxBufferSize', 'maxComputeWorkgroupsPerDimension', 'maxComputeWorkgroupSizeX', 'maxComputeInvocationsPerWorkgroup'] as const;
+const WANTED_LIMITS = [
+  'maxStorageBuffersPerShaderStage',
+  'maxStorageBufferBindingSize',
+  'maxBufferSize',
+  'maxComputeWorkgroupsPerDimension',
+  'maxComputeWorkgroupSizeX',
+  'maxComputeInvocationsPerWorkgroup',
+] as const;
 
 /** Storage buffers one Flux pipeline layout binds. */
 export const STORAGE_BUFFERS = 16;
@@ -58,8 +65,12 @@ async function tryBackend(d: DawnModule, flags: string[], featureLevel: 'core' |
   for (const k of WANTED_LIMITS) requiredLimits[k] = adapter.limits[k];
   const device = await adapter.requestDevice({ requiredLimits });
   const info = adapter.info;
-  const description = [info.vendor, info.architecture, info.description || info.device].filter(Boolean).join(' ') + ` (${flags.find((f) => f.startsWith('backend='))?.slice(8) ?? 'default backend'}, ${featureLevel})`;
-  const software = (info as GPUAdapterInfo & { isFallbackAdapter?: boolean }).isFallbackAdapter === true || /llvmpipe|lavapipe|swiftshader|softpipe/i.test(description);
+  const description =
+    [info.vendor, info.architecture, info.description || info.device].filter(Boolean).join(' ') +
+    ` (${flags.find((f) => f.startsWith('backend='))?.slice(8) ?? 'default backend'}, ${featureLevel})`;
+  const software =
+    (info as GPUAdapterInfo & { isFallbackAdapter?: boolean }).isFallbackAdapter === true ||
+    /llvmpipe|lavapipe|swiftshader|softpipe/i.test(description);
   return { gpu, adapter, device, description, featureLevel, software };
 }
 

@@ -5,24 +5,97 @@ import { lifConstants } from '../../models/lif.js';
 export const NONE = 0xffffffff;
 export const HEADER = 32;
 export const H = {
-  NPOPS: 0, NPROJ: 1, NMODS: 2, NOUTS: 3, NPLASTIC: 4, POP0: 5, PROJ0: 6, MOD0: 7, OUT0: 8, PLAST0: 9, FAM0: 10, SRC0: 11,
-  PROBE0: 12, NPROBE: 13, STARTS0: 14, NEURONS: 15, RECCAP: 16, SEED: 17, DT: 18, NFAM: 20,
-  F_LEVEL: 21, F_DRIVE: 22, F_PULSE: 23, F_EFF: 24, F_LR: 25, F_GATE: 26, F_OUT: 27,
+  NPOPS: 0,
+  NPROJ: 1,
+  NMODS: 2,
+  NOUTS: 3,
+  NPLASTIC: 4,
+  POP0: 5,
+  PROJ0: 6,
+  MOD0: 7,
+  OUT0: 8,
+  PLAST0: 9,
+  FAM0: 10,
+  SRC0: 11,
+  PROBE0: 12,
+  NPROBE: 13,
+  STARTS0: 14,
+  NEURONS: 15,
+  RECCAP: 16,
+  SEED: 17,
+  DT: 18,
+  NFAM: 20,
+  F_LEVEL: 21,
+  F_DRIVE: 22,
+  F_PULSE: 23,
+  F_EFF: 24,
+  F_LR: 25,
+  F_GATE: 26,
+  F_OUT: 27,
 } as const;
 export const PSTRIDE = 48;
-export const P = { OFFSET: 0, SIZE: 1, STATE: 2, NVARS: 3, FLAGS: 4, RING: 5, RINGLEN: 9, SRC: 10, NSRC: 11, RNG: 12, DE: 13, DI: 14, MODEL: 15, K: 16 } as const;
+export const P = {
+  OFFSET: 0,
+  SIZE: 1,
+  STATE: 2,
+  NVARS: 3,
+  FLAGS: 4,
+  RING: 5,
+  RINGLEN: 9,
+  SRC: 10,
+  NSRC: 11,
+  RNG: 12,
+  DE: 13,
+  DI: 14,
+  MODEL: 15,
+  K: 16,
+} as const;
 export const MODEL_WORDS = PSTRIDE - P.K;
 export const PRSTRIDE = 16;
 export const R = { SRC: 0, TGT: 1, ROWBASE: 2, MAXROW: 3, RING: 4, DMODE: 5, DCONST: 6, DLY: 7, SYN: 8 } as const;
 export const LSTRIDE = 24;
 export const L = {
-  PROJ: 0, X: 1, Y: 2, COLPTR: 3, MAXCOL: 4, ELIG: 5, FLAGS: 6, APLUS: 7, AMINUS: 8, WMAX: 9, WMIN: 10, DPLUS: 11, DMINUS: 12,
-  EDECAY: 13, LRDT: 14, MOD: 15, NPRE: 16, NPOST: 17, NSYN: 18,
+  PROJ: 0,
+  X: 1,
+  Y: 2,
+  COLPTR: 3,
+  MAXCOL: 4,
+  ELIG: 5,
+  FLAGS: 6,
+  APLUS: 7,
+  AMINUS: 8,
+  WMAX: 9,
+  WMIN: 10,
+  DPLUS: 11,
+  DMINUS: 12,
+  EDECAY: 13,
+  LRDT: 14,
+  MOD: 15,
+  NPRE: 16,
+  NPOST: 17,
+  NSYN: 18,
 } as const;
 export const C = { STEP: 0, CHUNK: 1, REC: 2, ERROR: 3, COUNTS: 16 } as const;
 export const W_PFX = 16;
 /** Binding numbers of the one bind group every kernel shares (16 storage buffers). */
-export const BIND = { prm: 0, ctl: 1, st: 2, refrac: 3, spikes: 4, fl: 5, rec: 6, rowPtr: 7, syn: 8, wt: 9, dly: 10, ring: 11, work: 12, pl: 13, col: 14, out: 15 } as const;
+export const BIND = {
+  prm: 0,
+  ctl: 1,
+  st: 2,
+  refrac: 3,
+  spikes: 4,
+  fl: 5,
+  rec: 6,
+  rowPtr: 7,
+  syn: 8,
+  wt: 9,
+  dly: 10,
+  ring: 11,
+  work: 12,
+  pl: 13,
+  col: 14,
+  out: 15,
+} as const;
 export type BufferName = keyof typeof BIND;
 
 export type Channel = 'ie' | 'ii' | 'ge' | 'gi';
@@ -90,7 +163,23 @@ export const GPU_MODELS: Record<string, Pack> = {
     for (const x of [p.a, p.b, p.c, p.d, p.v_peak, p.e_rev_exc, p.e_rev_inh, p.i_offset, dt]) w.f(x);
   },
   adex: (p, dt, w) => {
-    for (const x of [p.cm, p.g_l, p.e_l, p.v_t, p.delta_t, p.a, p.b, p.tau_w, p.v_reset, p.v_peak, p.e_rev_exc, p.e_rev_inh, p.i_offset, dt]) w.f(x);
+    for (const x of [
+      p.cm,
+      p.g_l,
+      p.e_l,
+      p.v_t,
+      p.delta_t,
+      p.a,
+      p.b,
+      p.tau_w,
+      p.v_reset,
+      p.v_peak,
+      p.e_rev_exc,
+      p.e_rev_inh,
+      p.i_offset,
+      dt,
+    ])
+      w.f(x);
     w.u(refracSteps(p, dt));
   },
   poisson: (p, dt, w) => {
@@ -105,4 +194,3 @@ export function streamKey(seed: number, name: string): number {
   for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193) >>> 0;
   return h;
 }
-

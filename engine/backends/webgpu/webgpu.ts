@@ -12,7 +12,13 @@
 // counter-based generator (statistically equal, not the same numbers); spike order within a step is
 // arbitrary on the GPU and sorted when read back.
 import type { Circuit, PopulationSpec } from '../../circuit/circuit.js';
-import { compilePopulation, compileProjection, type CompiledPopulation, type CompiledProjection, type Network } from '../../compile/compiler.js';
+import {
+  compilePopulation,
+  compileProjection,
+  type CompiledPopulation,
+  type CompiledProjection,
+  type Network,
+} from '../../compile/compiler.js';
 import type { NeuronModel } from '../../models/model.js';
 import { MODELS } from '../../models/registry.js';
 import { buildPostIndex } from '../../plasticity/stdp.js';
@@ -24,8 +30,25 @@ import type { GpuContext } from './gpu.js';
 import { STORAGE_BUFFERS } from './gpu.js';
 import { kernelSource, neuronSource } from './shaders.js';
 import {
-  BIND, C, CHANNELS, GPU_MODELS, H, HEADER, L, LSTRIDE, NONE, P, PRSTRIDE, PSTRIDE, R, W_PFX, MODEL_WORDS, Words,
-  streamKey, type BufferName, type Channel,
+  BIND,
+  C,
+  CHANNELS,
+  GPU_MODELS,
+  H,
+  HEADER,
+  L,
+  LSTRIDE,
+  NONE,
+  P,
+  PRSTRIDE,
+  PSTRIDE,
+  R,
+  W_PFX,
+  MODEL_WORDS,
+  Words,
+  streamKey,
+  type BufferName,
+  type Channel,
 } from './layout.js';
 
 export interface WebGpuOptions {
@@ -232,7 +255,9 @@ export class WebGpuBackend implements Backend {
 
   private addPop(cp: CompiledPopulation): void {
     if (!GPU_MODELS[cp.spec.model] || !neuronSource(cp.spec.model))
-      throw new Error(`model "${cp.spec.model}" has no WebGPU kernel (shaders/models/${cp.spec.model}.wgsl and GPU_MODELS in engine/backends/webgpu/layout.ts); use the cpu backend`);
+      throw new Error(
+        `model "${cp.spec.model}" has no WebGPU kernel (shaders/models/${cp.spec.model}.wgsl and GPU_MODELS in engine/backends/webgpu/layout.ts); use the cpu backend`,
+      );
     this.pops.push({
       spec: cp.spec,
       model: cp.model,
@@ -539,7 +564,9 @@ export class WebGpuBackend implements Backend {
         w.u(this.pop(s.population).index);
         w.f(s.gain);
       }
-      const targets = m.targets.filter((t) => (t.population ? this.pops.some((p) => p.spec.name === t.population) : this.projs.some((q) => q.c.spec.name === t.projection)));
+      const targets = m.targets.filter((t) =>
+        t.population ? this.pops.some((p) => p.spec.name === t.population) : this.projs.some((q) => q.c.spec.name === t.projection),
+      );
       w.setU(r + 3, w.length);
       w.setU(r + 4, targets.length);
       for (const t of targets) {
@@ -653,12 +680,19 @@ export class WebGpuBackend implements Backend {
     // Every size is checked before anything is allocated: a refused layout leaves nothing behind.
     for (const [label, n] of Object.entries(words))
       if (n * 4 > limit)
-        throw new Error(`webgpu backend: buffer "${label}" needs ${((n * 4) / 2 ** 20).toFixed(0)} MiB, more than this adapter binds (${(limit / 2 ** 20).toFixed(0)} MiB): use the cpu backend or a smaller circuit`);
+        throw new Error(
+          `webgpu backend: buffer "${label}" needs ${((n * 4) / 2 ** 20).toFixed(0)} MiB, more than this adapter binds (${(limit / 2 ** 20).toFixed(0)} MiB): use the cpu backend or a smaller circuit`,
+        );
     const groups = Math.ceil(Math.max(l.neurons, l.traceTotal, l.eligTotal) / 64);
     if (groups > 65535 * this.device.limits.maxComputeWorkgroupsPerDimension)
       throw new Error(`webgpu backend: ${l.neurons} neurons (or plasticity traces) exceed one dispatch of this adapter`);
     const S = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
-    const mk = (label: BufferName | 'rec2') => this.device.createBuffer({ label, size: Math.max(16, Math.ceil(words[label]) * 4), usage: S | (label === 'work' ? GPUBufferUsage.INDIRECT : 0) });
+    const mk = (label: BufferName | 'rec2') =>
+      this.device.createBuffer({
+        label,
+        size: Math.max(16, Math.ceil(words[label]) * 4),
+        usage: S | (label === 'work' ? GPUBufferUsage.INDIRECT : 0),
+      });
     return Object.fromEntries((Object.keys(words) as (BufferName | 'rec2')[]).map((k) => [k, mk(k)])) as Bufs;
   }
 
@@ -716,7 +750,13 @@ export class WebGpuBackend implements Backend {
         if (prev.ringBase[ch] === NONE || p.ringBase[ch] === NONE) continue;
         for (let k = 0; k < prev.ringLen; k++) {
           const abs = this.stepIndex + k;
-          copy(old.bufs.ring, prev.ringBase[ch] + 2 * (abs % prev.ringLen) * p.n, b.ring, p.ringBase[ch] + 2 * (abs % p.ringLen) * p.n, 2 * p.n);
+          copy(
+            old.bufs.ring,
+            prev.ringBase[ch] + 2 * (abs % prev.ringLen) * p.n,
+            b.ring,
+            p.ringBase[ch] + 2 * (abs % p.ringLen) * p.n,
+            2 * p.n,
+          );
         }
       }
     }
@@ -753,7 +793,32 @@ export class WebGpuBackend implements Backend {
         }
       }
     }
-    // Modulator levels and output values by name; drives from the inputs; pulses pending.
+    this.uploadFloats(l, b, old, oldLevels, oldOuts, copy);
+    this.device.queue.submit([enc.finish()]);
+    if (old) for (const buf of Object.values(old.bufs)) buf.destroy();
+    this.bufs = b;
+    this.layout = l;
+    this.markPlaced();
+    this.bindGroups = [b.rec, b.rec2].map((rec) =>
+      this.device.createBindGroup({
+        layout: this.bindLayout,
+        entries: (Object.keys(BIND) as BufferName[]).map((k) => ({ binding: BIND[k], resource: { buffer: k === 'rec' ? rec : b[k] } })),
+      }),
+    );
+  }
+
+  /**
+   * Modulator levels and output values by name (carried over from the old layout on the GPU when it
+   * had them); drives from the inputs; pulses pending.
+   */
+  private uploadFloats(
+    l: Layout,
+    b: Bufs,
+    old: { bufs: Bufs; layout: Layout } | null,
+    oldLevels: Map<string, number>,
+    oldOuts: Map<string, number>,
+    copy: (from: GPUBuffer, fromWord: number, to: GPUBuffer, toWord: number, words: number) => void,
+  ): void {
     const f = new Float32Array(Math.max(l.fWords, 1));
     this.circuit.modulators.forEach((m, i) => {
       f[l.fLevel + i] = this.levels.get(m.name) ?? m.baseline;
@@ -762,28 +827,29 @@ export class WebGpuBackend implements Backend {
     });
     this.circuit.outputs.forEach((o, i) => (f[l.fOut + i] = this.outputs.get(o.name) ?? 0));
     this.write(b.fl, 0, f);
-    if (old) {
-      this.circuit.modulators.forEach((m, i) => {
-        const j = oldLevels.get(m.name);
-        if (j !== undefined) copy(old.bufs.fl, old.layout.fLevel + j, b.fl, l.fLevel + i, 1);
-      });
-      this.circuit.outputs.forEach((o, i) => {
-        const j = oldOuts.get(o.name);
-        if (j !== undefined) copy(old.bufs.fl, old.layout.fOut + j, b.fl, l.fOut + i, 1);
-      });
-    }
-    this.device.queue.submit([enc.finish()]);
-    if (old) for (const buf of Object.values(old.bufs)) buf.destroy();
-    this.bufs = b;
-    this.layout = l;
-    for (const p of this.pops) p.placed = { index: p.index, offset: p.offset, stateBase: p.stateBase, ringLen: p.ringChannels.size ? p.ringLen : 0, ringBase: { ...p.ringBase } };
-    for (const q of this.projs) q.placed = { syn: q.synBase, x: q.plastic?.x ?? NONE, y: q.plastic?.y ?? NONE, elig: q.plastic?.elig ?? NONE };
-    this.bindGroups = [b.rec, b.rec2].map((rec) =>
-      this.device.createBindGroup({
-        layout: this.bindLayout,
-        entries: (Object.keys(BIND) as BufferName[]).map((k) => ({ binding: BIND[k], resource: { buffer: k === 'rec' ? rec : b[k] } })),
-      }),
-    );
+    if (!old) return;
+    this.circuit.modulators.forEach((m, i) => {
+      const j = oldLevels.get(m.name);
+      if (j !== undefined) copy(old.bufs.fl, old.layout.fLevel + j, b.fl, l.fLevel + i, 1);
+    });
+    this.circuit.outputs.forEach((o, i) => {
+      const j = oldOuts.get(o.name);
+      if (j !== undefined) copy(old.bufs.fl, old.layout.fOut + j, b.fl, l.fOut + i, 1);
+    });
+  }
+
+  /** Records where every population and projection now lives, for the next relayout's copies. */
+  private markPlaced(): void {
+    for (const p of this.pops)
+      p.placed = {
+        index: p.index,
+        offset: p.offset,
+        stateBase: p.stateBase,
+        ringLen: p.ringChannels.size ? p.ringLen : 0,
+        ringBase: { ...p.ringBase },
+      };
+    for (const q of this.projs)
+      q.placed = { syn: q.synBase, x: q.plastic?.x ?? NONE, y: q.plastic?.y ?? NONE, elig: q.plastic?.elig ?? NONE };
   }
 
   /** Modulator and output names of the layout now on the GPU (indices into fl). */
@@ -825,7 +891,10 @@ export class WebGpuBackend implements Backend {
   }
 
   setInput(name: string, value: number | ArrayLike<number>): void {
-    this.inputValues.set(name, checkInput(this.circuit, name, value, (p) => this.pop(p).n));
+    this.inputValues.set(
+      name,
+      checkInput(this.circuit, name, value, (p) => this.pop(p).n),
+    );
     const spec = this.circuit.inputs.find((i) => i.name === name)!;
     // Only the changed ranges go up: the target's input slot, the drives of modulators reading it.
     if (spec.target !== null) {
@@ -833,7 +902,8 @@ export class WebGpuBackend implements Backend {
       this.write(this.bufs.st, p.stateBase + (p.vars.length + 4) * p.n, this.inputSum(p));
     }
     this.circuit.modulators.forEach((m, i) => {
-      if (m.sources.some((s) => s.kind === 'input' && s.input === name)) this.write(this.bufs.fl, this.layout.fDrive + i, Float32Array.of(modulatorDrive(m, this.inputValues)));
+      if (m.sources.some((s) => s.kind === 'input' && s.input === name))
+        this.write(this.bufs.fl, this.layout.fDrive + i, Float32Array.of(modulatorDrive(m, this.inputValues)));
     });
   }
 
@@ -884,7 +954,7 @@ export class WebGpuBackend implements Backend {
       if (pending) await pending;
       if (this.deviceError) throw new Error(this.deviceError);
     } catch (e) {
-      const why = this.disposed ? 'disposed during step()' : this.deviceError ?? (e as Error).message;
+      const why = this.disposed ? 'disposed during step()' : (this.deviceError ?? (e as Error).message);
       throw new Error(`webgpu backend: ${why || String(e)}`, { cause: e });
     } finally {
       this.busy = false;
@@ -900,7 +970,9 @@ export class WebGpuBackend implements Backend {
       propagate: this.kernel('propagate.wgsl', 'propagate'),
       drain: this.kernel('drain.wgsl', 'drain'),
       advance: this.kernel('advance.wgsl', 'advance', 'modulators.wgsl'),
-      families: l.families.map((m, f) => [l.familyNeurons[f] > 0 ? this.neuronKernel(f, m) : null, Math.ceil(l.familyNeurons[f] / 64)] as const).filter((x) => x[0] !== null),
+      families: l.families
+        .map((m, f) => [l.familyNeurons[f] > 0 ? this.neuronKernel(f, m) : null, Math.ceil(l.familyNeurons[f] / 64)] as const)
+        .filter((x) => x[0] !== null),
       stdp: ['decay', 'pre', 'post', 'eligibility'].map((e) => this.kernel('stdp.wgsl', e)),
     };
   }
@@ -988,7 +1060,8 @@ export class WebGpuBackend implements Backend {
     enc.copyBufferToBuffer(this.bufs.ctl, 0, staging, 0, ctlWords * 4);
     if (l.fWords > 0) enc.copyBufferToBuffer(this.bufs.fl, 0, staging, ctlWords * 4, l.fWords * 4);
     if (rowWords > 0) enc.copyBufferToBuffer(this.bufs.out, rowFrom * 4, staging, (ctlWords + l.fWords) * 4, rowWords * 4);
-    if (recCopied > 0) enc.copyBufferToBuffer(parity ? this.bufs.rec2 : this.bufs.rec, 0, staging, (ctlWords + l.fWords + rowWords) * 4, recCopied * 8);
+    if (recCopied > 0)
+      enc.copyBufferToBuffer(parity ? this.bufs.rec2 : this.bufs.rec, 0, staging, (ctlWords + l.fWords + rowWords) * 4, recCopied * 8);
     this.device.queue.submit([enc.finish()]);
     const firstStep = this.stepIndex;
     this.stepIndex += steps;
@@ -1012,7 +1085,8 @@ export class WebGpuBackend implements Backend {
     const rowsAt = ctlWords + l.fWords;
     const lastRow = rowsAt + (this.recorder ? (c.steps - 1) * rowWords : 0);
     this.pops.forEach((p, q) => this.lastCounts.set(p.spec.name, words[lastRow + q]));
-    if (words[C.ERROR]) this.deviceError ??= 'spike propagation work of one step exceeded 2^32 (spikes x longest row); results are incomplete';
+    if (words[C.ERROR])
+      this.deviceError ??= 'spike propagation work of one step exceeded 2^32 (spikes x longest row); results are incomplete';
     this.circuit.modulators.forEach((m, i) => {
       // A pulse given while this chunk ran is not in the GPU's number yet.
       this.levels.set(m.name, floats[ctlWords + l.fLevel + i] + (this.pendingPulse.get(m.name) ?? 0));
@@ -1128,7 +1202,8 @@ export class WebGpuBackend implements Backend {
       this.outputs = maps.outputs;
       this.inputValues.clear();
       for (const [k, v] of maps.inputs) this.inputValues.set(k, v);
-      if (this.recorder && recorded) for (const k of Object.keys(this.recorder.data.populations)) if (!recorded.has(k)) delete this.recorder.data.populations[k];
+      if (this.recorder && recorded)
+        for (const k of Object.keys(this.recorder.data.populations)) if (!recorded.has(k)) delete this.recorder.data.populations[k];
       this.prevModulators = prev.modulators;
       this.prevOutputs = prev.outputs;
     };
@@ -1239,7 +1314,8 @@ export class WebGpuBackend implements Backend {
       neurons: size('st') + size('refrac'),
       synapsesStatic: size('rowPtr') + size('syn') + size('wt') + size('dly'),
       synapsesPlastic: size('pl') + size('col'),
-      buffers: size('ring') + size('spikes') + size('rec') + size('rec2') + size('out') + size('prm') + size('fl') + size('ctl') + size('work'),
+      buffers:
+        size('ring') + size('spikes') + size('rec') + size('rec2') + size('out') + size('prm') + size('fl') + size('ctl') + size('work'),
     };
   }
 
