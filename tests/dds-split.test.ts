@@ -13,7 +13,7 @@ import { DdsTransport, ddsUnavailable } from '../bridge/transport/dds.js';
 import { RemapTransport } from '../bridge/transport/remap.js';
 import { Engine } from '../engine/engine.js';
 import { acquireGpu } from '../engine/backends/webgpu/gpu.js';
-import { useCycloneUriInThisProcess } from './fixtures/dds-peers.js';
+import { ddsTestDomain, useCycloneUriInThisProcess } from './fixtures/dds-peers.js';
 import { requires } from './requirements.js';
 
 // Under CI=true (where .ci/run installs Cyclone DDS) a missing addon fails instead of skipping.
@@ -29,7 +29,7 @@ const runGpu = gpu.ok || process.env.CI === 'true';
 if (!runGpu) requires('webgpu', gpu.ok ? null : gpu.reason);
 const TICKS = 1200; // receiver ticks compared (1.2 s of network time)
 const STEPS = 10; // 1 ms ticks of 0.1 ms steps
-const DOMAIN = 61;
+const DOMAIN = ddsTestDomain('dds-split');
 
 let child: ChildProcess | null = null;
 afterEach(() => {

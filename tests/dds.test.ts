@@ -14,7 +14,7 @@ import { ddsAddon } from '../bridge/transport/dds-addon.js';
 import { parse } from '@foxglove/rosmsg';
 import { MessageReader } from '@foxglove/rosmsg2-serialization';
 import { libraryCircuit } from './helpers.js';
-import { useCycloneUriInThisProcess } from './fixtures/dds-peers.js';
+import { ddsTestDomain, useCycloneUriInThisProcess } from './fixtures/dds-peers.js';
 import { requires } from './requirements.js';
 
 // Under CI=true (where .ci/run installs Cyclone DDS) a missing addon fails instead of skipping.
@@ -23,7 +23,7 @@ if (why !== null && process.env.CI !== 'true') requires('dds', why);
 // Unicast discovery on loopback (tests/fixtures/dds-peers.ts), for this process and the ones it
 // starts: machines without multicast on their interfaces discover the same way.
 useCycloneUriInThisProcess();
-const DOMAIN = 62;
+const DOMAIN = ddsTestDomain('dds');
 const children: ChildProcess[] = [];
 const open: DdsTransport[] = [];
 afterEach(async () => {
