@@ -138,11 +138,13 @@ describe('hostile clients against the running demo robot', () => {
     const last = samples.at(-1)!;
     const rtf = (last.s.timeMs - first.s.timeMs) / (last.wall - first.wall);
     expect(rtf, JSON.stringify(samples.map((x) => x.s.tick.perSecond))).toBeGreaterThan(0.6);
-    // Never stuck: every half-second sample saw the simulation move on.
+    // Never stuck: every half-second sample saw the simulation move on. (At least 10% of real time: the
+    // attack's opening burst, with the other test worker busy on the same two cores, was measured at
+    // 21% once, so 25% failed without the robot ever stalling; a stall moves 0.)
     for (let k = 1; k < samples.length; k++) {
       const dt = samples[k].wall - samples[k - 1].wall;
       const moved = samples[k].s.timeMs - samples[k - 1].s.timeMs;
-      expect(moved, `sample ${k}: ${moved} ms simulated in ${dt.toFixed(0)} ms`).toBeGreaterThan(0.25 * dt);
+      expect(moved, `sample ${k}: ${moved} ms simulated in ${dt.toFixed(0)} ms`).toBeGreaterThan(0.1 * dt);
     }
     // Commands finite and within the output limits of the bridge document.
     for (const { s } of samples) {
