@@ -2,21 +2,19 @@
 // field of a device, `device_out` writes its command's values to the device's output fields. The
 // bridge's device bindings are nodes of these two types.
 import { map } from 'rxjs';
+import { Type, type Static } from '@sinclair/typebox';
 import { defineExtension, type PortValue } from '../../extensions/api.js';
 import { optionsGuard } from '../../extensions/registry.js';
 import { need, type IoContext } from './context.js';
 import { commandOf } from './ros-topic.js';
 
-export const deviceIn = defineExtension<{ device: string; field: string }, IoContext>({
+const deviceInSchema = Type.Object({ device: Type.String(), field: Type.String() }, { additionalProperties: false });
+
+export const deviceIn = defineExtension<Static<typeof deviceInSchema>, IoContext>({
   name: 'device_in',
   kind: 'input',
   doc: "Streams one input field of a serial device or board declared under the bridge's devices",
-  options: {
-    type: 'object',
-    additionalProperties: false,
-    required: ['device', 'field'],
-    properties: { device: { type: 'string' }, field: { type: 'string' } },
-  },
+  options: deviceInSchema,
   outputs: { value: { type: 'scalar' } },
   create(o, ctx) {
     const dev = need(ctx.devices, ctx, 'devices').get(o.device);
@@ -25,29 +23,26 @@ export const deviceIn = defineExtension<{ device: string; field: string }, IoCon
   },
 });
 
-// Options types are type literals, not interfaces: the registry holds every extension with its options
-// as a record (checked against the schema), which an interface is not assignable to.
-export type DeviceOutOptions = { device: string; fields: string[]; safe?: number[] };
+const deviceOutSchema = Type.Object(
+  {
+    device: Type.String(),
+    fields: Type.Array(Type.String(), { minItems: 1, description: 'the device output field of each command value' }),
+    safe: Type.Array(Type.Number(), {
+      description:
+        "one value per field: written when inputs or the engine stall, and at stop (the bridge's own device outputs leave it out)",
+    }),
+  },
+  { additionalProperties: false },
+);
+
+/** The options as documents give them; `safe` is optional here because the bridge's own device outputs leave it out. */
+export type DeviceOutOptions = Omit<Static<typeof deviceOutSchema>, 'safe'> & { safe?: number[] };
 
 export const deviceOut = defineExtension<DeviceOutOptions, IoContext>({
   name: 'device_out',
   kind: 'output',
   doc: "Writes its command's values to output fields of a serial device or board",
-  options: {
-    type: 'object',
-    additionalProperties: false,
-    required: ['device', 'fields', 'safe'],
-    properties: {
-      device: { type: 'string' },
-      fields: { type: 'array', items: { type: 'string' }, minItems: 1, description: 'the device output field of each command value' },
-      safe: {
-        type: 'array',
-        items: { type: 'number' },
-        description:
-          "one value per field: written when inputs or the engine stall, and at stop (the bridge's own device outputs leave it out)",
-      },
-    },
-  },
+  options: deviceOutSchema,
   inputs: { command: { type: 'message', doc: '{ values: number[] (one per field), safe: boolean }' } },
   create(o, ctx) {
     const dev = need(ctx.devices, ctx, 'devices').get(o.device);

@@ -3,6 +3,7 @@
 // `command` port ({ values, safe }: one number per value path). The bridge's topic bindings are nodes
 // of these two types, created through the same API as any other extension.
 import { Observable } from 'rxjs';
+import { Type, type Static } from '@sinclair/typebox';
 import { defineExtension, type PortValue } from '../../extensions/api.js';
 import { optionsGuard } from '../../extensions/registry.js';
 import { createCodec, type Codec } from '../codec/cdr.js';
@@ -13,39 +14,40 @@ import { mergePatch } from '../../engine/circuit/merge.js';
 import { publishedAs } from '../stamped.js';
 import { DEFAULT_QOS, SENSOR_QOS, type Publisher, type QoS } from '../transport/transport.js';
 import { need, type IoContext } from './context.js';
+import { stringEnum } from '../../extensions/builtin/util.js';
 
-const qosSchema = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    reliability: { enum: ['reliable', 'best_effort'] },
-    durability: { enum: ['volatile', 'transient_local'] },
-    depth: { type: 'integer', minimum: 1 },
+// A document may give part of a QoS; what it leaves out comes from the profile of the node's kind.
+const qosSchema = Type.Object(
+  {
+    reliability: Type.Optional(stringEnum(['reliable', 'best_effort'])),
+    durability: Type.Optional(stringEnum(['volatile', 'transient_local'])),
+    depth: Type.Optional(Type.Integer({ minimum: 1 })),
   },
-};
+  { additionalProperties: false },
+);
 
-export type TopicInOptions = {
-  topic: string;
-  type: string;
-  path: string;
-  qos?: QoS;
-};
+/** A node's QoS: the document's fields over the profile's (a partial QoS must not reach a transport). */
+export function qosOf(given: Partial<QoS> | undefined, profile: QoS): QoS {
+  return { ...profile, ...given };
+}
+
+const topicInSchema = Type.Object(
+  {
+    topic: Type.String(),
+    type: Type.String({ description: 'e.g. sensor_msgs/msg/LaserScan' }),
+    path: Type.String({ description: 'field path, e.g. ranges[0:180]' }),
+    qos: Type.Optional(qosSchema),
+  },
+  { additionalProperties: false },
+);
+
+export type TopicInOptions = Static<typeof topicInSchema>;
 
 export const rosTopicIn = defineExtension<TopicInOptions, IoContext>({
   name: 'ros_topic_in',
   kind: 'input',
   doc: 'Subscribes to a ROS 2 topic and streams one field of each message (bridge inputs bound to topics are nodes of this type)',
-  options: {
-    type: 'object',
-    additionalProperties: false,
-    required: ['topic', 'type', 'path'],
-    properties: {
-      topic: { type: 'string' },
-      type: { type: 'string', description: 'e.g. sensor_msgs/msg/LaserScan' },
-      path: { type: 'string', description: 'field path, e.g. ranges[0:180]' },
-      qos: qosSchema,
-    },
-  },
+  options: topicInSchema,
   outputs: { value: { type: 'vector', doc: 'the field: a number, or an array for a slice' } },
   create(o, ctx) {
     const transport = need(ctx.transport, ctx, 'a transport');
@@ -66,7 +68,7 @@ export const rosTopicIn = defineExtension<TopicInOptions, IoContext>({
             sub.next(v);
           };
           const latest = latestPerTurn(decode, () => ctx.count?.('superseded'));
-          const unsubscribe = transport.subscribe(o.topic, o.type, o.qos ?? SENSOR_QOS, (bytes) => {
+          const unsubscribe = transport.subscribe(o.topic, o.type, qosOf(o.qos, SENSOR_QOS), (bytes) => {
             ctx.count?.('received');
             latest.offer(bytes);
           });
@@ -123,21 +125,27 @@ function latestPerTurn(decode: (bytes: Uint8Array) => void, superseded: () => vo
   };
 }
 
-export type TopicOutOptions = {
-  topic: string;
-  type: string;
-  /** The value paths, in the order of the command's values. */
-  paths: string[];
-  stamped?: boolean;
-  frameId?: string;
-  fields?: Record<string, unknown>;
-  qos?: QoS;
-  /**
-   * The command sent when the host sends it safe (a stall, a stale input, stop). Documents must give
-   * it; the bridge's own outputs leave it out, because the bridge sends their limits' safe values.
-   */
-  safe?: number[];
-};
+const topicOutSchema = Type.Object(
+  {
+    topic: Type.String(),
+    type: Type.String(),
+    paths: Type.Array(Type.String(), { minItems: 1 }),
+    safe: Type.Array(Type.Number(), { description: 'one value per path: the command when inputs or the engine stall, and at stop' }),
+    stamped: Type.Optional(Type.Boolean()),
+    frameId: Type.Optional(Type.String()),
+    // Fixed fields of the message (any shape its type allows; checked by encoding a first message).
+    fields: Type.Optional(Type.Unsafe<Record<string, unknown>>({ type: 'object' })),
+    qos: Type.Optional(qosSchema),
+  },
+  { additionalProperties: false },
+);
+
+/**
+ * The options as documents give them, except `safe` (the command sent when the host sends the node
+ * safe: a stall, a stale input, stop): documents must give it; the bridge's own outputs leave it out,
+ * because the bridge sends their limits' safe values.
+ */
+export type TopicOutOptions = Omit<Static<typeof topicOutSchema>, 'safe'> & { safe?: number[] };
 
 /** A command for an output: one number per value path, and whether they are the safe values. */
 export type Command = { values: number[]; safe: boolean };
@@ -192,25 +200,7 @@ export const rosTopicOut = defineExtension<TopicOutOptions, IoContext>({
   name: 'ros_topic_out',
   kind: 'output',
   doc: 'Publishes a ROS 2 message whose value paths come from the command port (bridge outputs bound to topics are nodes of this type)',
-  options: {
-    type: 'object',
-    additionalProperties: false,
-    required: ['topic', 'type', 'paths', 'safe'],
-    properties: {
-      topic: { type: 'string' },
-      type: { type: 'string' },
-      paths: { type: 'array', items: { type: 'string' }, minItems: 1 },
-      safe: {
-        type: 'array',
-        items: { type: 'number' },
-        description: 'one value per path: the command when inputs or the engine stall, and at stop',
-      },
-      stamped: { type: 'boolean' },
-      frameId: { type: 'string' },
-      fields: { type: 'object' },
-      qos: qosSchema,
-    },
-  },
+  options: topicOutSchema,
   inputs: { command: { type: 'message', doc: '{ values: number[] (one per path), safe: boolean }' } },
   create(o, ctx) {
     const transport = need(ctx.transport, ctx, 'a transport');
@@ -239,7 +229,7 @@ export const rosTopicOut = defineExtension<TopicOutOptions, IoContext>({
         inputs.command?.subscribe(publish);
       },
       start() {
-        pub = transport.advertise(o.topic, wire.type, o.qos ?? DEFAULT_QOS);
+        pub = transport.advertise(o.topic, wire.type, qosOf(o.qos, DEFAULT_QOS));
       },
       safe() {
         if (o.safe) publish({ values: o.safe, safe: true });

@@ -6,7 +6,7 @@ import { fstatSync } from 'node:fs';
 import type { Device } from '../devices.js';
 import type { DefinitionSource } from '../codec/definitions.js';
 import { DEFAULT_QOS, type GuardEndpoint, type QoS, type Transport } from '../transport/transport.js';
-import { isTopicOutOptions, topicWire, type TopicOutOptions } from '../io/ros-topic.js';
+import { isTopicOutOptions, qosOf, topicWire, type TopicOutOptions } from '../io/ros-topic.js';
 import { isDeviceOutOptions } from '../io/device.js';
 import type { NodeSpec } from '../../extensions/host.js';
 import type { GuardChannel } from './protocol.js';
@@ -96,7 +96,7 @@ export class GuardChannels {
     if (!cached) {
       try {
         const wire = topicWire(options, this.ctx.definitions);
-        const qos: QoS = options.qos ?? DEFAULT_QOS;
+        const qos: QoS = qosOf(options.qos, DEFAULT_QOS);
         const endpoint = this.ctx.transport.guardEndpoint?.(options.topic, wire.type, qos) ?? null;
         wire.paths.forEach((p, k) => p.set(wire.template, safe[k] ?? 0));
         // A zero stamp: ros2_control's diff_drive_controller takes it as "now" rather than as an old command.
