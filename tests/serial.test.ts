@@ -23,17 +23,8 @@ import { SerialDevice, listSysfs, type SerialStatus } from '../drivers/serial/de
 import { compileInput, compileOutput, parsePath, FieldError } from '../drivers/serial/fields.js';
 import { requires } from './requirements.js';
 
+import { bytes, cat } from './fixtures/bytes.js';
 const enc = new TextEncoder();
-const bytes = (...b: number[]) => Uint8Array.from(b);
-const cat = (...parts: Uint8Array[]) => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-};
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // ------------------------------------------------------------------------------------------------

@@ -19,17 +19,8 @@ import {
   type FramingSpec,
 } from './framing.js';
 
+import { bytes, cat } from '../../tests/fixtures/bytes.js';
 const enc = new TextEncoder();
-const bytes = (...b: number[]) => Uint8Array.from(b);
-const cat = (...parts: Uint8Array[]) => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-};
 
 /** Feeds `data` split at every position into fresh deframers and checks each gives `expected`. */
 function splitEverywhere<T>(make: () => Deframer<T>, data: Uint8Array, expected: T[], garbled: number) {
