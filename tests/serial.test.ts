@@ -22,8 +22,8 @@ import {
 import { SerialDevice, listSysfs, type SerialStatus } from '../drivers/serial/device.js';
 import { compileInput, compileOutput, parsePath, FieldError } from '../drivers/serial/fields.js';
 import { requires } from './requirements.js';
-
 import { bytes, cat } from './fixtures/bytes.js';
+
 const enc = new TextEncoder();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

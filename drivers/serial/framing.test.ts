@@ -18,8 +18,8 @@ import {
   type Deframer,
   type FramingSpec,
 } from './framing.js';
-
 import { bytes, cat } from '../../tests/fixtures/bytes.js';
+
 const enc = new TextEncoder();
 
 /** Feeds `data` split at every position into fresh deframers and checks each gives `expected`. */
