@@ -17,6 +17,7 @@
 // Live reconfiguration (ROS parameters, the dashboard): the tick rate, the watchdog, topic names and
 // stamped/unstamped outputs change between ticks without stopping the loop; decoders and limiters keep
 // their state, so a renamed or retyped output continues smoothly.
+import { BRIDGE_DEFAULTS, tickHzProblem, watchdogMsProblem } from './loop-limits.js';
 import { Observable, Subject, Subscription, filter, interval, map } from 'rxjs';
 import { scalar, type InputInstance, type OutputInstance, type PortValue } from '../extensions/api.js';
 import { ExtensionHost, type NodeSpec } from '../extensions/host.js';
@@ -311,8 +312,8 @@ export class Bridge {
   ) {
     this.time = config.clock ?? new WallClock();
     this.clock = () => this.time.now();
-    this.periodMs = 1000 / (config.tickHz ?? 1000);
-    this.watchdogMs = config.watchdogMs ?? 50;
+    this.periodMs = 1000 / (config.tickHz ?? BRIDGE_DEFAULTS.tickHz);
+    this.watchdogMs = config.watchdogMs ?? BRIDGE_DEFAULTS.watchdogMs;
     this.channels = new GuardChannels({
       transport,
       definitions: config.definitions,
@@ -630,14 +631,16 @@ export class Bridge {
 
   /** Ticks per second from the next tick on. */
   setTickHz(hz: number): void {
-    if (!(hz > 0 && hz <= 100_000)) throw new Error(`tick rate ${hz} Hz: give a rate in (0, 100000]`);
+    const problem = tickHzProblem(hz);
+    if (problem) throw new Error(problem);
     this.periodMs = 1000 / hz;
     this.health.configure({ periodMs: this.periodMs, watchdogMs: this.effectiveWatchdogMs() });
     this.guard?.setDeadline(this.guardDeadline());
   }
 
   setWatchdogMs(ms: number): void {
-    if (!(ms > 0)) throw new Error(`watchdog ${ms} ms: give a positive time`);
+    const problem = watchdogMsProblem(ms);
+    if (problem) throw new Error(problem);
     this.watchdogMs = ms;
     this.health.configure({ watchdogMs: this.effectiveWatchdogMs() });
     this.guard?.setDeadline(this.guardDeadline());

@@ -4,6 +4,7 @@
 // against the circuit and the message definitions; every problem with its file, line and JSON path.
 // The schema is declared once, with TypeBox: the types of the document the readers below take are
 // its Static types; encoders and decoders bring their own options (bridge/encoders.ts, decoders.ts).
+import { BRIDGE_DEFAULTS, TICK_HZ, WATCHDOG_MS } from './loop-limits.js';
 import { dirname } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { Type, type SchemaOptions, type Static, type TSchema } from '@sinclair/typebox';
@@ -264,13 +265,13 @@ let validate: ValidateFunction<BridgeDoc> | undefined;
  */
 export const BRIDGE_LIMITS = {
   /** Engine ticks per second. */
-  tickHz: { min: 1, max: 10_000 },
+  tickHz: TICK_HZ,
   /** Messages per second of an output (its safe value is repeated at this rate too). */
   outputRateHz: { min: 1, max: 10_000 },
   /** Compute nodes' rate. */
   nodeRateHz: { min: 1e-3, max: 10_000 },
   /** No finished tick for this long sends the safe values. */
-  watchdogMs: { min: 0, max: 10_000 },
+  watchdogMs: WATCHDOG_MS,
   /** Input staleness and spike-link waits. */
   timeoutMs: { min: 0, max: 3_600_000 },
   /** A count decoder keeps one slot per engine step of its window (bridge/decoders/count.ts). */
@@ -278,7 +279,6 @@ export const BRIDGE_LIMITS = {
 } as const;
 
 /** What a document that does not say gets (the `tick` and `watchdog` schema descriptions say the same). */
-export const BRIDGE_DEFAULTS = { tickHz: 1000, watchdogMs: 50 } as const;
 
 /**
  * Reads and checks a bridge document and its circuit (or `circuitFile` in place of the one it names,

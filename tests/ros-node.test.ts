@@ -159,6 +159,23 @@ describe('Flux node on the memory transport', () => {
     expect(graph.topics.get('/cmd_vel')?.pubs.size ?? 0).toBe(0);
   });
 
+  it('a parameter out of its range at start (-p, a params file) is refused like a live set, and no node starts', async () => {
+    for (const arg of ['tick_hz:=0.0', 'tick_hz:=200000.0', 'watchdog_ms:=0.0']) {
+      const start = FluxNode.start({
+        bridge: BRIDGE,
+        transport: 'memory',
+        graph: new MemoryGraph(),
+        backend: 'cpu',
+        threads: 1,
+        log: () => undefined,
+        rosArgs: ['--ros-args', '-p', arg],
+      });
+      await expect(start, arg).rejects.toThrow(
+        arg.startsWith('tick') ? /give a rate in \[1, 10000\]/ : /give a positive time|give a time in/,
+      );
+    }
+  });
+
   it('parameters apply live: tick rate, topic, stamped output; bad values are refused and change nothing', async () => {
     const graph = new MemoryGraph();
     const r = robot(graph, '/scan');
@@ -234,6 +251,7 @@ describe('Flux node on the memory transport', () => {
 
     for (const [name, value, why] of [
       ['tick_hz', -5, /tick_hz -5/],
+      ['tick_hz', 20_000, /tick_hz 20000: give a rate in \[1, 10000\]/],
       ['backend', 'tpu', /expected auto, cpu or webgpu/],
       ['circuit', '/nonexistent/circuit.yaml', /nonexistent\/circuit\.yaml/],
       ['tick_hz', 'fast', /tick_hz is a double/],

@@ -4,6 +4,7 @@
 // TypeScript types of the values all come from this table.
 import type { Parameters, ParamDecl, ParamSpec, ParamType, ParamValue } from './parameters.js';
 import { checkValue } from './parameters.js';
+import { TICK_HZ, WATCHDOG_MS } from '../loop-limits.js';
 
 /** The value type a ParamType holds. */
 export type ValueOf<T extends ParamType> = T extends 'string' ? string : T extends 'bool' ? boolean : number;
@@ -29,12 +30,12 @@ export const NODE_PARAMS = {
   use_sim_time: { type: 'bool', swap: true, description: 'follow /clock instead of the wall clock' },
   tick_hz: {
     type: 'double',
-    range: { min: 0, minExclusive: true, max: 100_000, what: 'rate' },
+    range: { min: TICK_HZ.min, max: TICK_HZ.max, what: 'rate' },
     description: 'engine ticks per second (live)',
   },
   watchdog_ms: {
     type: 'double',
-    range: { min: 0, minExclusive: true, what: 'time' },
+    range: { min: WATCHDOG_MS.min, minExclusive: true, max: WATCHDOG_MS.max, what: 'time' },
     description: 'no finished tick for this long sends every output to its safe value (live)',
   },
 } as const satisfies Record<string, NodeParam>;

@@ -92,7 +92,9 @@ export function defaultsOf<T extends TObject>(schema: T): Partial<OptionsOf<T>> 
  * validation (a test, a JS caller): the fallbacks are the schema's, never restated in code.
  */
 export function withDefaults<T extends TObject>(schema: T, options: OptionsOf<T>): OptionsOf<T> {
-  return { ...defaultsOf(schema), ...options };
+  // An option given as undefined is an option not given (as ajv's useDefaults treats it).
+  const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
+  return { ...defaultsOf(schema), ...given } as OptionsOf<T>;
 }
 
 /**
