@@ -5,7 +5,7 @@
 // registered once in DECODERS below: the document schema's `decoder` object, DecoderSpec, the checks
 // of a term's decoder and createDecoder all come from this table.
 import type { Static, TObject } from '@sinclair/typebox';
-import { checkNumbers, isKindOf, kindsSchema, type DocChecks } from './encoders/kinds.js';
+import { isKindOf, kindsSchema, readKind, type DocChecks } from './encoders/kinds.js';
 import type { Decoder, DecoderKernel } from './decoders/decoder.js';
 import { rate } from './decoders/rate.js';
 import { populationVector } from './decoders/population-vector.js';
@@ -47,7 +47,5 @@ export function readDecoder(ck: DocChecks, at: string[], doc: DecoderDoc): Decod
 }
 
 function readAs<K extends DecoderKind>(ck: DocChecks, at: string[], kind: K, options: OptionsOf<K>): DecoderSpec<K> {
-  const kernel = DECODERS[kind];
-  checkNumbers(ck, at, kernel, options);
-  return { kind, ...kernel.read(options, ck, at) };
+  return readKind(ck, at, kind, DECODERS[kind], options);
 }

@@ -8,7 +8,7 @@
 // of a binding's encoder and createEncoder all come from this table (as TensorFlow.js registers one
 // kernel per op).
 import type { Static, TObject } from '@sinclair/typebox';
-import { checkNumbers, isKindOf, kindsSchema, type DocChecks } from './encoders/kinds.js';
+import { isKindOf, kindsSchema, readKind, type DocChecks } from './encoders/kinds.js';
 import type { Encoder, EncoderKernel } from './encoders/encoder.js';
 import { rate } from './encoders/rate.js';
 import { current } from './encoders/current.js';
@@ -48,7 +48,5 @@ export function readEncoder(ck: DocChecks, at: string[], doc: EncoderDoc | undef
 }
 
 function readAs<K extends EncoderKind>(ck: DocChecks, at: string[], kind: K, options: OptionsOf<K>): EncoderSpec<K> {
-  const kernel = ENCODERS[kind];
-  checkNumbers(ck, at, kernel, options);
-  return { kind, ...kernel.read(options, ck, at) };
+  return readKind(ck, at, kind, ENCODERS[kind], options);
 }

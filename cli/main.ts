@@ -9,7 +9,7 @@ import { CpuBackend } from '../engine/backends/cpu.js';
 import { CircuitError } from '../engine/circuit/errors.js';
 import { circuitSchema } from '../engine/circuit/schema.js';
 import { parseQuantity } from '../engine/units.js';
-import { simulate } from './simulate.js';
+import { simulate, type SimulateOptions } from './simulate.js';
 import { inspect, isBridge } from './inspect.js';
 import { fluxAdd, fluxPack } from '../sharing/packages.js';
 import { nirExport, nirImport } from './nir.js';
@@ -44,20 +44,12 @@ function seed(text: string): number {
   return n;
 }
 
-/** Options of `flux simulate`, as commander parses them. */
-interface SimulateFlags {
+/** Options of `flux simulate`, as commander parses them: simulate()'s, before the duration and the record list are read. */
+type SimulateFlags = Omit<SimulateOptions, 'durationMs' | 'record' | 'backend'> & {
   duration?: number;
-  dt?: number;
-  seed?: number;
   record: string;
-  out?: string;
-  format?: 'json' | 'csv';
-  raster?: string;
-  quiet?: boolean;
-  threads?: number;
-  kernels?: 'wasm' | 'js';
   backend: BackendChoice;
-}
+};
 
 /** Options of `flux run`, as commander parses them. */
 interface RunFlags {

@@ -210,22 +210,12 @@ export class Engine<B extends Backend = CpuBackend> {
       case 'set_weights':
         return this.draftSetWeights(edit, d);
       case 'add_population':
-        checkName(edit.name);
-        if (Object.hasOwn(d.pops, edit.name)) throw editError('/name', `population "${edit.name}" already exists`);
-        schemaIssues(edit.population, d.issues, '/population', '#/properties/populations/additionalProperties');
-        if (!d.issues.ok) throw new CircuitError(d.issues.issues);
-        d.pops[edit.name] = edit.population;
-        addEditLayer(d, 'populations', edit.name, edit.population);
+        d.pops[edit.name] = draftAddition(d, d.pops, 'population', edit.name, edit.population);
         return { kind: 'add_population', name: edit.name };
       case 'remove_population':
         return this.draftRemovePopulation(edit, d);
       case 'add_projection':
-        checkName(edit.name);
-        if (Object.hasOwn(d.projs, edit.name)) throw editError('/name', `projection "${edit.name}" already exists`);
-        schemaIssues(edit.projection, d.issues, '/projection', '#/properties/projections/additionalProperties');
-        if (!d.issues.ok) throw new CircuitError(d.issues.issues);
-        d.projs[edit.name] = edit.projection;
-        addEditLayer(d, 'projections', edit.name, edit.projection);
+        d.projs[edit.name] = draftAddition(d, d.projs, 'projection', edit.name, edit.projection);
         return { kind: 'add_projection', name: edit.name };
       case 'remove_projection': {
         if (!own(d.projs, edit.name, '/name', 'projection')) throw editError('/name', `no projection ${JSON.stringify(edit.name)}`);
@@ -444,6 +434,19 @@ function addEditLayer(d: Draft, section: string, name: string, raw: unknown): vo
     layers: [{ file: EDIT_FILE, prefix: pointer(section, name), raw, locate: () => undefined }],
     local: '',
   });
+}
+
+/**
+ * An added population or projection, once its name is free and its document passes the schema (as a
+ * file's would), recorded as coming from the edit; the caller puts the returned document in place.
+ */
+function draftAddition<T>(d: Draft, existing: Record<string, T>, what: 'population' | 'projection', name: string, doc: T): T {
+  checkName(name);
+  if (Object.hasOwn(existing, name)) throw editError('/name', `${what} "${name}" already exists`);
+  schemaIssues(doc, d.issues, `/${what}`, `#/properties/${what}s/additionalProperties`);
+  if (!d.issues.ok) throw new CircuitError(d.issues.issues);
+  addEditLayer(d, `${what}s`, name, doc);
+  return doc;
 }
 
 /** An edit before the check: added elements are named, their specs come from the checked circuit. */

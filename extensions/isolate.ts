@@ -15,6 +15,19 @@ import type { RegisteredExtension } from './registry.js';
 const here = dirname(fileURLToPath(import.meta.url));
 const WORKER = existsSync(join(here, 'worker.js')) ? join(here, 'worker.js') : join(here, '../dist/extensions/worker.js');
 
+/** What an extension's worker (extensions/worker.ts) posts: its start, its log lines, results and failures. */
+interface WorkerMessage {
+  ready?: boolean;
+  reconfigurable?: boolean;
+  fatal?: string;
+  log?: string;
+  seq?: number;
+  outputs?: Record<string, PortValue>;
+  error?: string;
+  port?: string;
+  value?: PortValue;
+}
+
 export class IsolatedNode implements ComputeInstance, InputInstance, OutputInstance {
   readonly outputs: Record<string, Observable<PortValue>> = {};
   private readonly subjects = new Map<string, Subject<PortValue>>();
@@ -54,34 +67,21 @@ export class IsolatedNode implements ComputeInstance, InputInstance, OutputInsta
         void worker.terminate();
         reject(new Error(`did not start within ${hangMs * 5} ms`));
       }, hangMs * 5);
-      worker.on(
-        'message',
-        (m: {
-          ready?: boolean;
-          reconfigurable?: boolean;
-          fatal?: string;
-          log?: string;
-          seq?: number;
-          outputs?: Record<string, PortValue>;
-          error?: string;
-          port?: string;
-          value?: PortValue;
-        }) => {
-          if (m.ready) {
-            clearTimeout(timer);
-            if (m.reconfigurable)
-              node.reconfigure = (options) => {
-                node.check();
-                node.send({ op: 'reconfigure', options });
-              };
-            resolve(node);
-          } else if (m.fatal) {
-            clearTimeout(timer);
-            void worker.terminate();
-            reject(new Error(m.fatal));
-          } else node.onMessage(m);
-        },
-      );
+      worker.on('message', (m: WorkerMessage) => {
+        if (m.ready) {
+          clearTimeout(timer);
+          if (m.reconfigurable)
+            node.reconfigure = (options) => {
+              node.check();
+              node.send({ op: 'reconfigure', options });
+            };
+          resolve(node);
+        } else if (m.fatal) {
+          clearTimeout(timer);
+          void worker.terminate();
+          reject(new Error(m.fatal));
+        } else node.onMessage(m);
+      });
       worker.on('error', (e) => {
         clearTimeout(timer);
         node.die(`crashed: ${e.message}`);
@@ -91,14 +91,7 @@ export class IsolatedNode implements ComputeInstance, InputInstance, OutputInsta
     });
   }
 
-  private onMessage(m: {
-    log?: string;
-    seq?: number;
-    outputs?: Record<string, PortValue>;
-    error?: string;
-    port?: string;
-    value?: PortValue;
-  }): void {
+  private onMessage(m: WorkerMessage): void {
     if (m.log !== undefined) return void process.stderr.write(`extension ${this.name}: ${m.log}\n`);
     if (m.port !== undefined) return void this.subjects.get(m.port)?.next(m.value!);
     if (m.seq !== undefined) this.pending.delete(m.seq);

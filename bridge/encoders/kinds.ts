@@ -74,6 +74,18 @@ export function checkNumbers<O extends TObject>(ck: DocChecks, at: string[], kin
 }
 
 /** The kinds a registry holds (a type guard: a document key is one of them). */
+/** A kind's options, its numbers checked, read into internal units and tagged with the kind's name. */
+export function readKind<N extends string, O extends TObject, S extends object>(
+  ck: DocChecks,
+  at: string[],
+  name: N,
+  kind: Kind<O, S>,
+  options: Static<O>,
+): { kind: N } & S {
+  checkNumbers(ck, at, kind, options);
+  return { kind: name, ...kind.read(options, ck, at) };
+}
+
 export const isKindOf =
   <R extends object>(registry: R) =>
   (name: string): name is Extract<keyof R, string> =>
