@@ -33,10 +33,6 @@ const TIME: MessageDefinition = {
 
 const NUMERIC = /^(u?int(8|16|32|64)|float(32|64)|byte|char|bool|time|duration)$/;
 
-// One set for field paths and the expression language's input names (extensions/names.ts); callers
-// of field paths keep importing it from here.
-export { FORBIDDEN_SEGMENTS };
-
 /** Largest index or slice bound a path may name (bounds what writing a slice allocates). */
 export const MAX_INDEX = 1 << 20;
 

@@ -12,7 +12,7 @@ import { parse, stringify } from 'yaml';
 import { loadCircuit } from '../engine/engine.js';
 import { loadBridge } from '../bridge/config.js';
 import { compile } from '../engine/compile/compiler.js';
-import { synapseBound } from '../engine/compile/connectivity.js';
+import { synapseBound } from '../engine/circuit/limits.js';
 import { CircuitError } from '../engine/circuit/errors.js';
 import { parseQuantity, checkQuantity, QUANTITY_LIMITS, type Dimension } from '../engine/units.js';
 import type { Circuit } from '../engine/circuit/circuit.js';

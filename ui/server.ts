@@ -22,8 +22,6 @@ import { EditSession, type RunningNode, type SessionLimits } from './session.js'
 import { createApp } from './routes.js';
 import { DashboardStream, type StreamLimits } from './ws.js';
 
-export { isLoopback } from './security.js';
-
 export const DEFAULT_PORT = 8765;
 
 export interface DashboardLimits extends SessionLimits {

@@ -5,9 +5,6 @@ import type { Connectivity, PopulationSpec } from '../circuit/circuit.js';
 import type { Rng } from '../rng.js';
 import { MAX_PROJECTION_SYNAPSES, isCount, isProbability, synapseBound } from '../circuit/limits.js';
 
-// The limits are the checker's too; tests and tools that know them from here keep finding them.
-export { MAX_PROJECTION_SYNAPSES, synapseBound };
-
 export interface Csr {
   /** rowPtr[i]..rowPtr[i+1] are the synapses of source neuron i */
   rowPtr: Uint32Array;
