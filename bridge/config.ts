@@ -23,6 +23,7 @@ import type { Extension } from '../extensions/api.js';
 import { BUILTIN_EXTENSIONS } from '../extensions/builtin/index.js';
 import { stringEnum } from '../extensions/builtin/util.js';
 import { IO_EXTENSIONS } from './io/index.js';
+import { qosOf, qosSchema } from './io/ros-topic.js';
 import type { NodeSpec } from '../extensions/host.js';
 import { ExtensionRegistry } from '../extensions/registry.js';
 import { DEVICES_SCHEMA } from './device-schema.js';
@@ -32,17 +33,7 @@ import { ENCODER_SCHEMA, readEncoder } from './encoders.js';
 import { COUNT_WINDOW_MS, DECODER_SCHEMA, readDecoder, type DecoderSpec } from './decoders.js';
 import { DEFAULT_QOS, SENSOR_QOS, type QoS } from './transport/transport.js';
 
-const QOS_SCHEMA = Type.Union([
-  stringEnum(['sensor', 'default']),
-  Type.Object(
-    {
-      reliability: Type.Optional(stringEnum(['reliable', 'best_effort'])),
-      durability: Type.Optional(stringEnum(['volatile', 'transient_local'])),
-      depth: Type.Optional(Type.Integer({ minimum: 1 })),
-    },
-    { additionalProperties: false },
-  ),
-]);
+const QOS_SCHEMA = Type.Union([stringEnum(['sensor', 'default']), qosSchema]);
 
 /** An object with only the properties it declares (an all-optional one keeps the `required: []` it is published with). */
 const closed = <P extends Record<string, TSchema>>(properties: P, options: Record<string, unknown> = {}) =>
@@ -447,8 +438,9 @@ class DocumentChecks implements DocChecks {
 }
 
 type MessageDefinitions = ReturnType<typeof definitionsFor>['definitions'];
-const qosOf = (v: Static<typeof QOS_SCHEMA> | undefined, fallback: QoS): QoS =>
-  v === 'sensor' ? SENSOR_QOS : v === 'default' || v === undefined ? fallback : { ...fallback, ...v };
+/** A binding's QoS: a named profile, or the fields given over the binding kind's profile. */
+const bindingQos = (v: Static<typeof QOS_SCHEMA> | undefined, fallback: QoS): QoS =>
+  v === 'sensor' ? SENSOR_QOS : v === 'default' ? fallback : qosOf(v, fallback);
 
 /** One input binding: its circuit input, source (topic, device or node output), encoder and timeout. */
 function readInput(
@@ -471,7 +463,14 @@ function readInput(
     if (lo > hi) ck.add([...at, 'valid'], `the valid range [${lo}, ${hi}] is reversed`);
   }
   const timeoutMs = ck.within([...at, 'timeout'], raw.timeout, 'time', 500, BRIDGE_LIMITS.timeoutMs);
-  return { input: name, ...source, qos: qosOf(raw.qos, SENSOR_QOS), encoder, timeoutMs, valid: raw.valid && [raw.valid[0], raw.valid[1]] };
+  return {
+    input: name,
+    ...source,
+    qos: bindingQos(raw.qos, SENSOR_QOS),
+    encoder,
+    timeoutMs,
+    valid: raw.valid && [raw.valid[0], raw.valid[1]],
+  };
 }
 
 /** Where an input's value comes from: a node output, a device field, or a topic's field (its type and path checked). */
@@ -524,7 +523,7 @@ function readOutput(
     name,
     ...destination,
     rateHz,
-    qos: qosOf(raw.qos, DEFAULT_QOS),
+    qos: bindingQos(raw.qos, DEFAULT_QOS),
     requires: raw.requires,
     fields: raw.fields,
     values,

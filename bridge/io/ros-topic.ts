@@ -17,7 +17,7 @@ import { need, type IoContext } from './context.js';
 import { stringEnum } from '../../extensions/builtin/util.js';
 
 // A document may give part of a QoS; what it leaves out comes from the profile of the node's kind.
-const qosSchema = Type.Object(
+export const qosSchema = Type.Object(
   {
     reliability: Type.Optional(stringEnum(['reliable', 'best_effort'])),
     durability: Type.Optional(stringEnum(['volatile', 'transient_local'])),
