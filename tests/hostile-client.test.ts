@@ -3,6 +3,7 @@
 // malformed and hostile requests hits the dashboard's port: the D1-D6 classes, slow clients (a header
 // sent one byte per 100 ms, WebSockets that never read) and floods (hundreds of requests per second).
 // The robot must keep ticking at its rate and its commands stay finite and within the output limits.
+import { openSpaceScan } from './fixtures/scan.js';
 import { describe, it, expect, afterAll } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -184,19 +185,7 @@ describe('hostile clients against the running demo robot', () => {
         const m = twist.decode(b) as { linear: { x: number }; angular: { z: number } };
         cmds.push({ at: performance.now(), moving: m.linear.x !== 0 || m.angular.z !== 0 });
       });
-      const scanCodec = createCodec('sensor_msgs/msg/LaserScan');
-      const scan = scanCodec.encode({
-        header: { stamp: { sec: 0, nanosec: 0 }, frame_id: 'laser' },
-        angle_min: -Math.PI,
-        angle_max: Math.PI,
-        angle_increment: (2 * Math.PI) / 360,
-        time_increment: 0,
-        scan_time: 0.1,
-        range_min: 0.1,
-        range_max: 10,
-        ranges: new Array(360).fill(5),
-        intensities: [],
-      });
+      const scan = openSpaceScan();
       const pub = robot.advertise('/scan', 'sensor_msgs/msg/LaserScan', SENSOR_QOS);
       const feed = setInterval(() => pub.publish(scan), 20);
       const proc = spawn(

@@ -5,6 +5,7 @@
 // after the freeze. The guard thread (bridge/safety) must publish the safe command within the watchdog
 // plus one output period, repeat it during the freeze, and the loop's commands must come back only
 // after it has caught up.
+import { openSpaceScan } from './fixtures/scan.js';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -120,19 +121,7 @@ describe('a frozen control loop: the robot gets the safe command from the guard 
         samples.push({ at: Date.now(), safe: m.linear.x === 0 && m.angular.z === 0 });
       });
       // Open space all around: the circuit drives forward.
-      const scanCodec = createCodec('sensor_msgs/msg/LaserScan');
-      const scan = scanCodec.encode({
-        header: { stamp: { sec: 0, nanosec: 0 }, frame_id: 'laser' },
-        angle_min: -Math.PI,
-        angle_max: Math.PI,
-        angle_increment: (2 * Math.PI) / 360,
-        time_increment: 0,
-        scan_time: 0.1,
-        range_min: 0.1,
-        range_max: 10,
-        ranges: new Array(360).fill(5),
-        intensities: [],
-      });
+      const scan = openSpaceScan();
       const pub = t.advertise('/scan', 'sensor_msgs/msg/LaserScan', SENSOR_QOS);
       const feed = setInterval(() => pub.publish(scan), 20);
       cleanups.push(() => clearInterval(feed));
