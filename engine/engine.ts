@@ -14,7 +14,7 @@ import { CpuBackend } from './backends/cpu.js';
 import { WebGpuBackend } from './backends/webgpu/webgpu.js';
 import { acquireGpu, type GpuContext } from './backends/webgpu/gpu.js';
 import type { Backend, ResolvedEdit } from './backends/backend.js';
-import { MODELS } from './models/registry.js';
+import { modelOf } from './models/registry.js';
 import { REF_PATTERN } from './circuit/schema.js';
 import { checkWeight } from './units.js';
 
@@ -22,7 +22,8 @@ import { checkWeight } from './units.js';
 export const AUTO_GPU_MIN_SYNAPSES = 1_000_000;
 
 export type Edit =
-  | { op: 'set_param'; population: string; param: string; value: Quantity }
+  /** value: a quantity; for a model defined by equations also a distribution or one value per neuron. */
+  | { op: 'set_param'; population: string; param: string; value: NonNullable<PopulationDoc['params']>[string] }
   | { op: 'set_weights'; projection: string; value?: Quantity; indices?: number[]; values?: Quantity[] }
   | { op: 'add_population'; name: string; population: PopulationDoc }
   | { op: 'remove_population'; name: string; cascade?: boolean }
@@ -236,7 +237,7 @@ export class Engine<B extends Backend = CpuBackend> {
   private draftSetParam(edit: Extract<Edit, { op: 'set_param' }>, d: Draft): PendingEdit {
     const pop = own(d.pops, edit.population, '/population', 'population');
     if (!pop) throw editError(`/population`, `no population ${JSON.stringify(edit.population)}`);
-    const model = own(MODELS, pop.model, '/population', 'model');
+    const model = modelOf(pop.model, this.circuit.models);
     const spec = model ? own(model.params, edit.param, '/param', 'parameter') : undefined;
     if (!model || !spec)
       throw editError(

@@ -14,7 +14,7 @@ import type { Circuit } from '../engine/circuit/circuit.js';
 import { followPorts } from '../engine/circuit/resolve.js';
 import type { PopulationDoc, ProjectionDoc, Quantity } from '../engine/circuit/document.js';
 import { CircuitError } from '../engine/circuit/errors.js';
-import { MODELS } from '../engine/models/registry.js';
+import { MODELS, modelOf } from '../engine/models/registry.js';
 import { INTERNAL_UNIT, toInternal } from '../engine/units.js';
 import { planSave, writePlan, SaveError, type SavePlan } from './save.js';
 import { installedCircuits, type InstalledCircuit } from '../sharing/packages.js';
@@ -333,7 +333,7 @@ export class EditSession {
       case 'set_param': {
         const pop = own(doc.populations, edit.population);
         const prev = own(pop?.params, edit.param);
-        const spec = pop ? own(own(MODELS, pop.model)?.params, edit.param) : undefined;
+        const spec = pop ? own(modelOf(pop.model, e.circuit.models)?.params, edit.param) : undefined;
         label = `set ${edit.population}.${edit.param} = ${edit.value}`;
         if (pop && spec) inverse.push({ op: 'set_param', population: edit.population, param: edit.param, value: prev ?? spec.default });
         break;

@@ -16,6 +16,7 @@ import type { Circuit, PopulationSpec, ModulatorSpec, OutputSpec, SourceSpec, In
 import {
   compilePopulation,
   compileProjection,
+  perNeuronParams,
   synapseBytes,
   type CompiledPopulation,
   type CompiledProjection,
@@ -203,6 +204,8 @@ export class CpuBackend implements Backend {
     const n = cp.spec.size;
     const vars: Record<string, Float64Array> = {};
     for (const v of Object.keys(cp.model.state)) vars[v] = cp.init[v];
+    // Parameters that vary per neuron live beside the state, where generated step functions read them.
+    for (const k of Object.keys(cp.spec.perNeuron ?? {})) vars[k] = cp.init[k];
     const state: PopulationState = {
       n,
       vars,
@@ -212,6 +215,7 @@ export class CpuBackend implements Backend {
       gi: cp.init.gi,
       iext: new Float64Array(n),
       refrac: new Int32Array(n),
+      time: 0,
       mod: { gain: 1, thresholdShift: 0, excitability: 0 },
       rng: Rng.forName(this.seed, `spikes:${cp.spec.name}`),
       conductance: false,
@@ -350,11 +354,24 @@ export class CpuBackend implements Backend {
     } else pop.rings[ch] = ring;
   }
 
+  /** A live edit of parameters that vary per neuron: their arrays are drawn again (the same draws for the same values). */
+  private refreshPerNeuron(pop: PopRuntime, next: PopulationSpec): void {
+    const arrays = perNeuronParams(next, this.seed);
+    for (const k of Object.keys(pop.spec.perNeuron ?? {})) if (!Object.hasOwn(arrays, k)) delete pop.state.vars[k];
+    for (const [k, a] of Object.entries(arrays)) {
+      const cur = Object.hasOwn(pop.state.vars, k) ? pop.state.vars[k] : undefined;
+      if (cur) cur.set(a);
+      else pop.state.vars[k] = a;
+    }
+  }
+
   /** Refreshes everything derived from the circuit's modulators, sources, inputs and outputs. */
   private rebuildLinks(circuit: Circuit): void {
     this.circuit = circuit;
     for (const pop of this.pops.values()) {
-      pop.spec = circuit.populations.find((p) => p.name === pop.spec.name) ?? pop.spec;
+      const next = circuit.populations.find((p) => p.name === pop.spec.name) ?? pop.spec;
+      if (next.perNeuron !== pop.spec.perNeuron) this.refreshPerNeuron(pop, next);
+      pop.spec = next;
       pop.sources = circuit.sources.filter((s) => s.target === pop.spec.name);
       pop.inputs = circuit.inputs.filter((i) => i.target === pop.spec.name);
       // Events still queued in a ring or left in a channel after their projection was removed keep
@@ -393,7 +410,10 @@ export class CpuBackend implements Backend {
   private stepOnce(): void {
     const n = this.stepIndex;
     const dt = this.dt;
-    for (const pop of this.popList) this.externalInput(pop);
+    for (const pop of this.popList) {
+      this.externalInput(pop);
+      pop.state.time = n * dt;
+    }
     this.applyModulatorEffects();
     if (this.anySplit) {
       // Propagation and ring draining touch neither weights nor traces, so running them before
@@ -871,7 +891,7 @@ export class CpuBackend implements Backend {
         break;
       }
       case 'add_population': {
-        this.addPopulation(compilePopulation(edit.spec, this.seed, 0));
+        this.addPopulation(compilePopulation(edit.spec, this.seed, 0, circuit.models));
         this.recorder?.addPopulation(edit.spec.name, edit.spec.size);
         break;
       }

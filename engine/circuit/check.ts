@@ -1,6 +1,9 @@
 // Checks that need more than the schema: references, units, parameter ranges, sizes that must
 // agree. Converts every quantity to internal units on the way. All problems are collected first.
-import { MODELS } from '../models/registry.js';
+import { MODELS, modelOf } from '../models/registry.js';
+import { Checker } from './checker.js';
+import { modelDefinitions, userPopulationSpec } from './check-models.js';
+import type { ModelDefinition } from '../equations/model-definition.js';
 import { checkQuantity, quantityProblem, type Dimension, type Sign } from '../units.js';
 import { MAX_DELAY_STEPS, MAX_PROJECTION_SYNAPSES, synapseBound } from './limits.js';
 import { CircuitError, type CircuitIssue } from './errors.js';
@@ -36,120 +39,8 @@ const STATE_CHANNELS: Record<string, Dimension> = { ie: 'current', ii: 'current'
 /** Most neurons in one population: neuron and synapse indices are 32-bit. */
 export const MAX_POPULATION_SIZE = 2 ** 32 - 1;
 
-class Checker {
-  readonly issues: CircuitIssue[] = [];
-  constructor(private readonly flat: FlatCircuit) {}
-
-  report(section: Section, name: string, sub: string, message: string): void {
-    const origin = this.flat.origins.get(`${section}:${name}`);
-    if (!origin) {
-      this.issues.push({ file: this.flat.rootFile, path: `/${section}/${name}${sub}`, message });
-      return;
-    }
-    this.issues.push({ ...locateIn(origin.layers, origin.local + sub), message });
-  }
-
-  /** A quantity in internal units, checked by the shared rule (units.ts QUANTITY_LIMITS). */
-  quantity(
-    section: Section,
-    name: string,
-    sub: string,
-    v: Quantity | undefined,
-    dim: Dimension,
-    fallback: number,
-    sign: Sign = 'any',
-  ): number {
-    if (v === undefined) return fallback;
-    const r = checkQuantity(v, dim, sign);
-    if (typeof r === 'string') {
-      this.report(section, name, sub, r);
-      return fallback;
-    }
-    return r;
-  }
-
-  /** A plain number of the document (a gain, a sensitivity, an amplitude): finite and plausible. */
-  number(section: Section, name: string, sub: string, v: number | undefined, fallback: number, sign: Sign = 'any'): number {
-    return this.quantity(section, name, sub, v, 'dimensionless', fallback, sign);
-  }
-
-  distribution(section: Section, name: string, sub: string, v: ValueDoc | undefined, dim: Dimension, fallback: number): Distribution {
-    if (v === undefined) return { kind: 'constant', value: fallback };
-    if (!isPlainObject(v)) return { kind: 'constant', value: this.quantity(section, name, sub, v as Quantity, dim, fallback) };
-    const d = v as DistributionDoc;
-    const kinds = (['constant', 'uniform', 'normal', 'lognormal'] as const).filter((k) => d[k] !== undefined);
-    if (kinds.length !== 1) {
-      this.report(
-        section,
-        name,
-        sub,
-        `expected exactly one of constant, uniform, normal, lognormal (got ${kinds.length ? kinds.join(', ') : 'none'})`,
-      );
-      return { kind: 'constant', value: fallback };
-    }
-    const q = (key: string, x: Quantity) => this.quantity(section, name, `${sub}/${key}`, x, dim, fallback);
-    let clip: [number, number] | undefined;
-    if (d.clip) {
-      clip = [q('clip/0', d.clip[0]), q('clip/1', d.clip[1])];
-      if (clip[0] > clip[1]) this.report(section, name, `${sub}/clip`, `clip bounds are reversed: ${clip[0]} > ${clip[1]}`);
-    }
-    switch (kinds[0]) {
-      case 'constant':
-        return { kind: 'constant', value: q('constant', d.constant!), clip };
-      case 'uniform': {
-        const low = q('uniform/low', d.uniform!.low);
-        const high = q('uniform/high', d.uniform!.high);
-        if (low > high) this.report(section, name, `${sub}/uniform`, `low (${low}) must not exceed high (${high})`);
-        return { kind: 'uniform', low, high, clip };
-      }
-      case 'normal': {
-        const sd = q('normal/sd', d.normal!.sd);
-        if (sd < 0) this.report(section, name, `${sub}/normal/sd`, 'standard deviation must be >= 0');
-        return { kind: 'normal', mean: q('normal/mean', d.normal!.mean), sd, clip };
-      }
-      case 'lognormal': {
-        const mean = q('lognormal/mean', d.lognormal!.mean);
-        const sd = q('lognormal/sd', d.lognormal!.sd);
-        if (!(mean > 0) || sd < 0) {
-          this.report(section, name, `${sub}/lognormal`, 'lognormal needs mean > 0 and sd >= 0');
-          return { kind: 'constant', value: fallback };
-        }
-        // Parameters of the underlying normal from the mean and sd of the values themselves.
-        const sigma2 = Math.log(1 + (sd * sd) / (mean * mean));
-        // sd / mean beyond ~1e150 overflows: the draws would be 0 or Infinity.
-        if (!Number.isFinite(sigma2) || !Number.isFinite(Math.log(mean) - sigma2 / 2)) {
-          this.report(section, name, `${sub}/lognormal`, `sd (${sd}) is too large for the mean (${mean}): the values would overflow`);
-          return { kind: 'constant', value: fallback };
-        }
-        return { kind: 'lognormal', mu: Math.log(mean) - sigma2 / 2, sigma: Math.sqrt(sigma2), clip };
-      }
-    }
-  }
-
-  /** A reference to an element the schema already rejected: not reported a second time. */
-  broken(ref: string): boolean {
-    return this.flat.broken.has(ref) || this.flat.broken.has(this.resolvePop(ref));
-  }
-
-  resolvePop(ref: string): string {
-    return followPorts(this.flat.aliases, ref);
-  }
-}
-
-export function populationSpec(c: Checker, name: string, p: PopulationDoc): PopulationSpec {
-  const model = MODELS[p.model];
-  const params: Record<string, number> = {};
-  for (const [k, spec] of Object.entries(model.params)) {
-    // A bound of 0 is the shared sign rule (which also refuses a denormal time constant); others are the model's own.
-    const sign: Sign = spec.exclusiveMin === 0 ? 'positive' : spec.min === 0 ? 'nonNegative' : 'any';
-    const given = Object.hasOwn(p.params ?? {}, k) ? p.params![k] : undefined;
-    const v = c.quantity('populations', name, `/params/${k}`, given, spec.dimension, spec.default, sign);
-    if (spec.min !== undefined && spec.min !== 0 && v < spec.min)
-      c.report('populations', name, `/params/${k}`, `must be >= ${spec.min} (got ${v})`);
-    if (spec.exclusiveMin !== undefined && spec.exclusiveMin !== 0 && !(v > spec.exclusiveMin))
-      c.report('populations', name, `/params/${k}`, `must be > ${spec.exclusiveMin} (got ${v})`);
-    params[k] = v;
-  }
+/** A population's size and grid, whatever its model. */
+function checkShape(c: Checker, name: string, p: PopulationDoc): void {
   if (!(Number.isSafeInteger(p.size) && p.size <= MAX_POPULATION_SIZE))
     c.report(
       'populations',
@@ -157,6 +48,47 @@ export function populationSpec(c: Checker, name: string, p: PopulationDoc): Popu
       '/size',
       `${p.size} neurons: a population holds at most ${MAX_POPULATION_SIZE} (neuron indices are 32-bit)`,
     );
+  if (p.grid) {
+    const cells = p.grid.reduce((a, b) => a * b, 1);
+    if (cells !== p.size) c.report('populations', name, '/grid', `grid ${p.grid.join('x')} has ${cells} cells but size is ${p.size}`);
+  }
+}
+
+export function populationSpec(
+  c: Checker,
+  name: string,
+  p: PopulationDoc,
+  models: Record<string, ModelDefinition> = {},
+  failed: ReadonlySet<string> = new Set(),
+): PopulationSpec {
+  if (Object.hasOwn(models, p.model)) {
+    const base = { name, model: p.model, size: p.size, grid: p.grid, params: {}, init: {}, integration: 'default' };
+    checkShape(c, name, p);
+    return userPopulationSpec(c, name, p, models[p.model], base);
+  }
+  if (!Object.hasOwn(MODELS, p.model)) {
+    if (!failed.has(p.model) && !c.broken(p.model))
+      c.report(
+        'populations',
+        name,
+        '/model',
+        `unknown model "${p.model}": a built-in one (${Object.keys(MODELS).join(', ')}) or one defined under models`,
+      );
+    return { name, model: p.model, size: p.size, params: {}, init: {}, integration: 'default' };
+  }
+  const model = MODELS[p.model];
+  const params: Record<string, number> = {};
+  for (const [k, spec] of Object.entries(model.params)) {
+    // A bound of 0 is the shared sign rule (which also refuses a denormal time constant); others are the model's own.
+    const sign: Sign = spec.exclusiveMin === 0 ? 'positive' : spec.min === 0 ? 'nonNegative' : 'any';
+    const given = Object.hasOwn(p.params ?? {}, k) ? (p.params![k] as Quantity) : undefined;
+    const v = c.quantity('populations', name, `/params/${k}`, given, spec.dimension, spec.default, sign);
+    if (spec.min !== undefined && spec.min !== 0 && v < spec.min)
+      c.report('populations', name, `/params/${k}`, `must be >= ${spec.min} (got ${v})`);
+    if (spec.exclusiveMin !== undefined && spec.exclusiveMin !== 0 && !(v > spec.exclusiveMin))
+      c.report('populations', name, `/params/${k}`, `must be > ${spec.exclusiveMin} (got ${v})`);
+    params[k] = v;
+  }
   const init: Record<string, Distribution> = {};
   for (const [k, v] of Object.entries(p.init ?? {})) {
     const dim =
@@ -164,10 +96,7 @@ export function populationSpec(c: Checker, name: string, p: PopulationDoc): Popu
       (Object.hasOwn(STATE_CHANNELS, k) ? STATE_CHANNELS[k] : 'dimensionless');
     init[k] = c.distribution('populations', name, `/init/${k}`, v, dim, 0);
   }
-  if (p.grid) {
-    const cells = p.grid.reduce((a, b) => a * b, 1);
-    if (cells !== p.size) c.report('populations', name, '/grid', `grid ${p.grid.join('x')} has ${cells} cells but size is ${p.size}`);
-  }
+  checkShape(c, name, p);
   return { name, model: p.model, size: p.size, grid: p.grid, params, init, integration: p.integration ?? 'default' };
 }
 
@@ -547,12 +476,18 @@ function inputSpec(c: Checker, name: string, d: InputDoc, pops: Map<string, Popu
   return { name, target, mode: d.mode ?? 'current', gain };
 }
 
-function outputSpec(c: Checker, name: string, d: OutputDoc, pops: Map<string, PopulationSpec>): OutputSpec {
+function outputSpec(
+  c: Checker,
+  name: string,
+  d: OutputDoc,
+  pops: Map<string, PopulationSpec>,
+  models: Record<string, ModelDefinition>,
+): OutputSpec {
   const source = c.resolvePop(d.source);
   const pop = pops.get(source);
   if (!pop) {
     if (!c.broken(d.source)) c.report('outputs', name, '/source', `no population "${d.source}"`);
-  } else if (d.measure === 'voltage' && !MODELS[pop.model].voltage)
+  } else if (d.measure === 'voltage' && !modelOf(pop.model, models)?.voltage)
     c.report('outputs', name, '/measure', `${pop.model} neurons have no membrane potential`);
   const tau = c.quantity('outputs', name, '/tau', d.tau, 'time', 50, 'positive');
   return { name, source, measure: d.measure, tau };
@@ -562,7 +497,8 @@ function outputSpec(c: Checker, name: string, d: OutputDoc, pops: Map<string, Po
 export function checkCircuit(flat: FlatCircuit): Circuit {
   const c = new Checker(flat);
   const doc = flat.doc;
-  const populations = Object.entries(doc.populations ?? {}).map(([n, p]) => populationSpec(c, n, p));
+  const { models, failed } = modelDefinitions(c, doc.models);
+  const populations = Object.entries(doc.populations ?? {}).map(([n, p]) => populationSpec(c, n, p, models, failed));
   const pops = new Map(populations.map((p) => [p.name, p]));
   const modulatorNames = new Set(Object.keys(doc.modulators ?? {}));
   const dt = doc.dt === undefined ? 1 : checkQuantity(doc.dt, 'time', 'positive');
@@ -578,7 +514,7 @@ export function checkCircuit(flat: FlatCircuit): Circuit {
   const sources = Object.entries(doc.sources ?? {})
     .map(([n, s]) => sourceSpec(c, n, s, pops))
     .filter((s): s is SourceSpec => s !== undefined);
-  const outputs = Object.entries(doc.outputs ?? {}).map(([n, d]) => outputSpec(c, n, d, pops));
+  const outputs = Object.entries(doc.outputs ?? {}).map(([n, d]) => outputSpec(c, n, d, pops, models));
   if (c.issues.length > 0) throw new CircuitError(c.issues);
   return {
     name: doc.name ?? 'circuit',
@@ -592,5 +528,6 @@ export function checkCircuit(flat: FlatCircuit): Circuit {
     inputs,
     outputs,
     modules: flat.modules,
+    ...(Object.keys(models).length ? { models } : {}),
   };
 }

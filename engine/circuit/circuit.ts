@@ -1,6 +1,7 @@
 // The resolved circuit: qualified names, every quantity in internal units (ms, mV, pA, nS, pF, Hz),
 // every reference checked. This is what the compiler and the live-edit machinery work from.
 import type { ModuleNode } from './flat.js';
+import type { ModelDefinition } from '../equations/model-definition.js';
 
 export type Distribution =
   | { kind: 'constant'; value: number; clip?: [number, number] }
@@ -17,6 +18,8 @@ export interface PopulationSpec {
   init: Record<string, Distribution>;
   /** 'default' or one of the model's alternatives */
   integration: string;
+  /** Models defined by equations: parameters that vary per neuron (a distribution, or one value per neuron). */
+  perNeuron?: Record<string, Distribution | number[]>;
 }
 
 export type Connectivity =
@@ -119,4 +122,6 @@ export interface Circuit {
   inputs: InputSpec[];
   outputs: OutputSpec[];
   modules: ModuleNode;
+  /** Models defined by equations in the documents, by (qualified) name; absent when there are none. */
+  models?: Record<string, ModelDefinition>;
 }

@@ -1,5 +1,6 @@
 // Types of a circuit document as written by people (before units are converted and modules are
 // resolved). The JSON Schema in schema.ts describes the same shapes for editors and validation.
+import type { ModelDoc } from '../equations/model-definition.js';
 
 /** A number in internal units or a string with a unit: "20 ms", "-65 mV", "6 nS". */
 export type Quantity = number | string;
@@ -19,7 +20,8 @@ export interface PopulationDoc {
   size: number;
   /** 1-D [width] or 2-D [width, height] layout, row-major, for distance-dependent wiring. */
   grid?: number[];
-  params?: Record<string, Quantity>;
+  /** Built-in models: one quantity each. Models defined under `models`: also per neuron, a distribution or `size` values. */
+  params?: Record<string, Quantity | DistributionDoc | Quantity[]>;
   /** Initial state per variable (v, u, w, ge, gi, ie, ii, drive): a value or a distribution. */
   init?: Record<string, ValueDoc>;
   /** Integration scheme other than the model's default (lif: euler). */
@@ -134,6 +136,7 @@ export interface CircuitDoc {
   seed?: number;
   include?: IncludeDoc[];
   ports?: Record<string, string>;
+  models?: Record<string, ModelDoc>;
   populations?: Record<string, PopulationDoc>;
   projections?: Record<string, ProjectionDoc>;
   modulators?: Record<string, ModulatorDoc>;

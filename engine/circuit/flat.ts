@@ -27,8 +27,8 @@ export interface Origin {
   local: string;
 }
 
-export type Section = 'populations' | 'projections' | 'modulators' | 'sources' | 'inputs' | 'outputs';
-export const SECTIONS: Section[] = ['populations', 'projections', 'modulators', 'sources', 'inputs', 'outputs'];
+export type Section = 'models' | 'populations' | 'projections' | 'modulators' | 'sources' | 'inputs' | 'outputs';
+export const SECTIONS: Section[] = ['models', 'populations', 'projections', 'modulators', 'sources', 'inputs', 'outputs'];
 
 export interface FlatCircuit {
   rootFile: string;

@@ -186,12 +186,15 @@ const qualify = (prefix: string, name: string): string => (prefix ? `${prefix}.$
 /** Names that would be read as (or write to) every object's own machinery rather than as data. */
 const RESERVED_NAMES = new Set(['__proto__', 'constructor', 'prototype']);
 
-function qualifyRefs(section: Section, el: Record<string, unknown>, q: (n: string) => string): Record<string, unknown> {
+function qualifyRefs(section: Section, el: Record<string, unknown>, q: (n: string) => string, models: object): Record<string, unknown> {
   const out = structuredClone(el);
   const re = (obj: Record<string, unknown>, key: string) => {
     if (typeof obj[key] === 'string') obj[key] = q(obj[key] as string);
   };
-  if (section === 'projections') {
+  if (section === 'populations') {
+    // A model the module defines itself is the module's (qualified like its populations); others are built-in.
+    if (typeof out.model === 'string' && Object.hasOwn(models, out.model)) re(out, 'model');
+  } else if (section === 'projections') {
     re(out, 'source');
     re(out, 'target');
     if (isPlainObject(out.plasticity)) re(out.plasticity, 'modulator');
@@ -240,7 +243,7 @@ function flatten(
         issues.push({ ...where, message: `${section.slice(0, -1)} "${qn}" is defined twice (a module prefix collides with a name)` });
         continue;
       }
-      target[qn] = qualifyRefs(section, el, q);
+      target[qn] = qualifyRefs(section, el, q, isPlainObject(merged.doc.models) ? merged.doc.models : {});
       flat.origins.set(`${section}:${qn}`, { layers: merged.layers, local: pointer(section, name) });
     }
   }

@@ -3,6 +3,7 @@
 // schema/circuit.schema.json is the committed copy (a test keeps the two equal).
 import { MODELS } from '../models/registry.js';
 import { QUANTITY_PATTERN, INTERNAL_UNIT } from '../units.js';
+import { METHODS } from '../equations/integrate.js';
 
 type Schema = Record<string, unknown>;
 
@@ -108,7 +109,11 @@ const population: Schema = {
   additionalProperties: false,
   required: ['model', 'size'],
   properties: {
-    model: { enum: Object.keys(MODELS), description: 'neuron model family' },
+    model: {
+      type: 'string',
+      pattern: REF_PATTERN,
+      description: `neuron model: a built-in family (${Object.keys(MODELS).join(', ')}) or a model defined under models`,
+    },
     size: { type: 'integer', minimum: 1, description: 'number of neurons' },
     grid: {
       description: '[width] or [width, height], row-major; width*height must equal size',
@@ -117,12 +122,48 @@ const population: Schema = {
       maxItems: 2,
       items: { type: 'integer', minimum: 1 },
     },
-    params: { type: 'object', description: 'model parameters; numbers are in internal units' },
+    params: {
+      type: 'object',
+      description:
+        'model parameters; numbers are in internal units. For models defined under models, a value may also vary per neuron: a distribution or a list of size values',
+      propertyNames: { pattern: NAME_PATTERN },
+      additionalProperties: { anyOf: [{ type: ['number', 'string'] }, distribution, { type: 'array', items: { type: ['number', 'string'] } }] },
+    },
     init: { type: 'object', description: 'initial state per variable: a value or a distribution' },
     integration: { type: 'string', description: "integration scheme other than the model's default (lif: euler)" },
     description: { type: 'string' },
   },
   allOf: modelBranches(),
+};
+
+const expressionText = (doc: string, maxLength = 2000): Schema => ({ type: 'string', minLength: 1, maxLength, description: doc });
+
+/** A neuron model defined by equations in Brian2's syntax (engine/equations). */
+const model: Schema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['equations'],
+  properties: {
+    description: { type: 'string' },
+    parameters: {
+      type: 'object',
+      description: 'parameter defaults: a number (internal units) or a quantity in Brian2 unit syntax ("281 pF", "0.7 pA/mV**2", "0.02/ms")',
+      propertyNames: { pattern: NAME_PATTERN },
+      additionalProperties: { type: ['number', 'string'], maxLength: 200 },
+    },
+    equations: expressionText('Brian2 Equations: `dv/dt = ... : volt (unless refractory)`, `I = ... : amp`, `C : farad`, one a line', 20000),
+    threshold: expressionText('spike condition, e.g. `v > v_t`'),
+    reset: expressionText('statements run at a spike, e.g. `v = v_r; w += b`'),
+    refractory: { type: ['number', 'string'], maxLength: 2000, description: 'a time (`2 ms`, an expression of parameters) or a condition (`v > -20*mV`)' },
+    method: { enum: [...METHODS], description: 'integration method (default: exact when the equations are linear, else euler)' },
+    initial: {
+      type: 'object',
+      description: 'initial value per state variable: a quantity or an expression of parameters (default 0)',
+      propertyNames: { pattern: NAME_PATTERN },
+      additionalProperties: { type: ['number', 'string'], maxLength: 2000 },
+    },
+    voltage: { type: 'string', pattern: NAME_PATTERN, description: 'the state variable that voltage outputs read (default v)' },
+  },
 };
 
 const connectivity: Schema = {
@@ -338,6 +379,7 @@ export function circuitSchema(): Schema {
         },
       },
       ports: named({ type: 'string', pattern: REF_PATTERN }, 'names exposing populations to circuits that include this one'),
+      models: named(model, 'neuron models defined by equations (Brian2 syntax), used by populations as model: <name>'),
       populations: named(population, 'neuron populations by name'),
       projections: named(projection, 'synaptic projections by name'),
       modulators: named(modulator, 'neuromodulator signals by name'),

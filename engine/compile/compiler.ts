@@ -2,7 +2,10 @@
 // projection, delays in steps, initial state drawn. Deterministic for a seed: every projection and
 // population draws from its own stream named after it.
 import type { Circuit, PopulationSpec, ProjectionSpec } from '../circuit/circuit.js';
-import { MODELS } from '../models/registry.js';
+import { modelOf } from '../models/registry.js';
+import type { ModelDefinition } from '../equations/model-definition.js';
+import { evaluate } from '../equations/evaluate.js';
+import { valueOf } from '../models/generated.js';
 import type { NeuronModel } from '../models/model.js';
 import { Rng } from '../rng.js';
 import { connect, ConnectivityRefusal, type Csr } from './connectivity.js';
@@ -42,15 +45,26 @@ export interface Network {
 
 export type Progress = (fraction: number, label: string) => void;
 
-export function compilePopulation(spec: PopulationSpec, seed: number, offset: number): CompiledPopulation {
-  const model = MODELS[spec.model];
+export function compilePopulation(
+  spec: PopulationSpec,
+  seed: number,
+  offset: number,
+  models?: Readonly<Record<string, ModelDefinition>>,
+): CompiledPopulation {
+  const model = modelOf(spec.model, models);
+  if (!model) throw new Error(`population ${spec.name}: unknown model "${spec.model}"`);
+  const init: Record<string, Float64Array> = perNeuronParams(spec, seed);
   const rng = Rng.forName(seed, `init:${spec.name}`);
-  const init: Record<string, Float64Array> = {};
+  const def = models && Object.hasOwn(models, spec.model) ? models[spec.model] : undefined;
   for (const [name, st] of Object.entries(model.state)) {
     const arr = new Float64Array(spec.size);
     const d = spec.init[name];
     if (d) fill(arr, d, rng);
-    else arr.fill(st.init(spec.params));
+    else if (def && Object.keys(init).length) {
+      // An initial value may depend on parameters that vary per neuron (v: E_L with E_L per neuron).
+      for (let i = 0; i < arr.length; i++)
+        arr[i] = evaluate(def.states[name].initial, valueOf(def, (k) => (Object.hasOwn(init, k) ? init[k][i] : Object.hasOwn(spec.params, k) ? spec.params[k] : undefined)));
+    } else arr.fill(st.init(spec.params));
     init[name] = arr;
   }
   for (const ch of ['ie', 'ii', 'ge', 'gi']) {
@@ -59,6 +73,18 @@ export function compilePopulation(spec: PopulationSpec, seed: number, offset: nu
     init[ch] = arr;
   }
   return { spec, model, offset, init };
+}
+
+/** The arrays of parameters that vary per neuron, drawn from their own stream so adding one changes no other draw. */
+export function perNeuronParams(spec: PopulationSpec, seed: number): Record<string, Float64Array> {
+  const out: Record<string, Float64Array> = {};
+  for (const [k, d] of Object.entries(spec.perNeuron ?? {})) {
+    const arr = new Float64Array(spec.size);
+    if (Array.isArray(d)) arr.set(d);
+    else fill(arr, d, Rng.forName(seed, `param:${spec.name}:${k}`));
+    out[k] = arr;
+  }
+  return out;
 }
 
 export function compileProjection(
@@ -136,7 +162,7 @@ export function compile(
   const pops = new Map(circuit.populations.map((p) => [p.name, p]));
   let offset = 0;
   const populations = circuit.populations.map((p) => {
-    const cp = compilePopulation(p, seed, offset);
+    const cp = compilePopulation(p, seed, offset, circuit.models);
     offset += p.size;
     return cp;
   });

@@ -2,6 +2,7 @@
 // population: parameters and state arrays in, state arrays updated in place and spike indices out.
 // Nothing else is read or written, so a backend (WebGPU) can be checked against it feature by feature.
 import type { Dimension } from '../units.js';
+import type { Dim } from '../equations/dimension.js';
 import type { Rng } from '../rng.js';
 
 export interface ParamSpec {
@@ -12,6 +13,9 @@ export interface ParamSpec {
   min?: number;
   /** Strict lower bound (time constants must be > 0). */
   exclusiveMin?: number;
+  /** Models defined by equations: the parameter's exact dimension and unit (`dimension` is only the nearest built-in name). */
+  dim?: Dim;
+  unit?: string;
 }
 
 export interface StateSpec {
@@ -38,6 +42,8 @@ export interface PopulationState {
   iext: Float64Array;
   /** Remaining refractory steps per neuron. */
   refrac: Int32Array;
+  /** Time at the start of the step (ms), for models whose equations read t. */
+  time: number;
   /** Neuromodulatory effects, refreshed by the engine before each step. */
   mod: { gain: number; thresholdShift: number; excitability: number };
   /** Per-population random stream (Poisson models). */

@@ -1,0 +1,131 @@
+// Checks for models defined by equations (the `models:` section) and for populations that use them:
+// every equation's units, per-neuron parameter values (a distribution or one value per neuron) and
+// initial state in the units the model declares.
+import { defineModel, type ModelDefinition, type ModelDoc } from '../equations/model-definition.js';
+import { parseQuantity } from '../equations/quantity.js';
+import { dimEqual, formatDim, isDimensionless, type Dim } from '../equations/dimension.js';
+import { symbolsOf } from '../equations/symbolic.js';
+import { MODELS } from '../models/registry.js';
+import type { Checker, Converter } from './checker.js';
+import type { Distribution, PopulationSpec } from './circuit.js';
+import type { PopulationDoc, Quantity, ValueDoc } from './document.js';
+import { isPlainObject } from './merge.js';
+
+/** Largest magnitude of a value of a model defined by equations, in internal units (finite and float32-safe with room). */
+const MAX_MAGNITUDE = 1e15;
+
+/** The models that check out, and the names of those that do not (their populations are not reported again). */
+export function modelDefinitions(
+  c: Checker,
+  docs: Record<string, ModelDoc> | undefined,
+): { models: Record<string, ModelDefinition>; failed: Set<string> } {
+  const out: Record<string, ModelDefinition> = {};
+  const failed = new Set<string>();
+  for (const [name, doc] of Object.entries(docs ?? {})) {
+    if (Object.hasOwn(MODELS, name.split('.').pop()!)) {
+      c.report('models', name, '', `"${name}" is a built-in model; give the new model another name`);
+      failed.add(name);
+      continue;
+    }
+    const r = defineModel(name, doc);
+    if (!Array.isArray(r)) {
+      out[name] = r;
+      continue;
+    }
+    failed.add(name);
+    for (const p of r) {
+      const text = p.line !== undefined ? lineOf(doc, p.sub, p.line) : undefined;
+      const where =
+        p.line !== undefined && multiline(doc, p.sub) ? ` (line ${p.line} of ${p.sub.slice(1)}: "${text}")` : text ? ` ("${text}")` : '';
+      const symbol = p.symbol !== undefined ? ` [symbol ${p.symbol}]` : '';
+      c.report('models', name, p.sub, `${p.message}${where}${symbol}`, p.line !== undefined && multiline(doc, p.sub) ? p.line : undefined);
+    }
+  }
+  return { models: out, failed };
+}
+
+function textAt(doc: ModelDoc, sub: string): string | undefined {
+  const key = sub.split('/')[1] as keyof ModelDoc;
+  const v = Object.hasOwn(doc, key) ? doc[key] : undefined;
+  return typeof v === 'string' ? v : undefined;
+}
+const multiline = (doc: ModelDoc, sub: string): boolean => (textAt(doc, sub) ?? '').includes('\n');
+const lineOf = (doc: ModelDoc, sub: string, line: number): string | undefined => textAt(doc, sub)?.split('\n')[line - 1]?.trim();
+
+/** A converter for one dimension of a model: a number is in internal units, a string a quantity that must have that dimension. */
+export function converterFor(dim: Dim): Converter {
+  return (v) => {
+    const q = parseQuantity(v);
+    if (typeof q === 'string') return q;
+    if (!dimEqual(q.dim, dim) && !(typeof v === 'number' || isDimensionless(q.dim)))
+      return `${JSON.stringify(v)} has units of ${formatDim(q.dim)}, expected ${formatDim(dim)}`;
+    if (!(Math.abs(q.value) <= MAX_MAGNITUDE))
+      return `${JSON.stringify(v)} is out of the plausible range (at most ${MAX_MAGNITUDE} in magnitude)`;
+    return q.value;
+  };
+}
+
+/** A population of a model defined by equations. */
+export function userPopulationSpec(c: Checker, name: string, p: PopulationDoc, def: ModelDefinition, base: PopulationSpec): PopulationSpec {
+  const params: Record<string, number> = {};
+  const perNeuron: Record<string, Distribution | number[]> = {};
+  const given = p.params ?? {};
+  for (const k of Object.keys(given))
+    if (!Object.hasOwn(def.parameters, k))
+      c.report(
+        'populations',
+        name,
+        `/params/${k}`,
+        `${def.name} has no parameter "${k}"; it has ${Object.keys(def.parameters).join(', ')}`,
+      );
+  for (const [k, spec] of Object.entries(def.parameters)) {
+    const sub = `/params/${k}`;
+    const conv = converterFor(spec.dim);
+    const v = Object.hasOwn(given, k) ? given[k] : undefined;
+    params[k] = spec.default;
+    if (v === undefined) continue;
+    if (Array.isArray(v)) {
+      if (v.length !== p.size) {
+        c.report('populations', name, sub, `${v.length} values for ${p.size} neurons: give one value per neuron`);
+        continue;
+      }
+      perNeuron[k] = v.map((x, i) => c.quantity('populations', name, `${sub}/${i}`, x, conv, spec.default));
+    } else if (isPlainObject(v)) perNeuron[k] = c.distribution('populations', name, sub, v as ValueDoc, conv, spec.default);
+    else params[k] = c.quantity('populations', name, sub, v as Quantity, conv, spec.default);
+  }
+  const coefficients = new Set<string>();
+  for (const row of def.plan.linear?.matrix ?? []) for (const a of row) symbolsOf(a, coefficients);
+  for (const k of Object.keys(perNeuron))
+    if (coefficients.has(k))
+      c.report(
+        'populations',
+        name,
+        `/params/${k}`,
+        `${def.name} is integrated exactly, so ${k} (a coefficient of the linear system) must be the same for every neuron`,
+      );
+  for (const k of ['tau_syn_exc', 'tau_syn_inh'])
+    if (!(params[k] >= 1e-3)) c.report('populations', name, `/params/${k}`, `must be a time of at least 1 µs (got ${params[k]} ms)`);
+  const init: Record<string, Distribution> = {};
+  const channels: Record<string, Dim> = {
+    ie: [0, 0, 0, 1, 0, 0, 0],
+    ii: [0, 0, 0, 1, 0, 0, 0],
+    ge: [-2, -1, 3, 2, 0, 0, 0],
+    gi: [-2, -1, 3, 2, 0, 0, 0],
+  };
+  for (const [k, v] of Object.entries(p.init ?? {})) {
+    const dim = Object.hasOwn(def.states, k) ? def.states[k].dim : Object.hasOwn(channels, k) ? channels[k] : null;
+    if (!dim) {
+      c.report(
+        'populations',
+        name,
+        `/init/${k}`,
+        `${def.name} has no state variable "${k}"; it has ${[...Object.keys(def.states), 'ie', 'ii', 'ge', 'gi'].join(', ')}`,
+      );
+      continue;
+    }
+    init[k] = c.distribution('populations', name, `/init/${k}`, v, converterFor(dim), 0);
+  }
+  if (p.integration !== undefined && p.integration !== 'default')
+    c.report('populations', name, '/integration', `${def.name} sets its method in its definition (method: ${def.method})`);
+  return { ...base, params, init, integration: 'default', ...(Object.keys(perNeuron).length ? { perNeuron } : {}) };
+}

@@ -1,0 +1,177 @@
+// JavaScript for a model definition: the CPU reference backend's step function for one population,
+// generated once per population variant (which parameters vary per neuron) and compiled with
+// new Function. Units, constants and population-wide parameters become plain numbers and locals, so
+// the loop body is what a person would write by hand for this model.
+import type { Expr, Statement } from './ast.js';
+import type { ModelDefinition } from './model-definition.js';
+import { ENGINE_SYMBOLS } from './model-definition.js';
+import { UNITS, toInternal } from './dimension.js';
+import { symbolsOf } from './symbolic.js';
+
+/** Which of a population's parameters are arrays (one value per neuron) rather than one number. */
+export interface Variant {
+  def: ModelDefinition;
+  perNeuron: ReadonlySet<string>;
+}
+
+const CONSTANTS: Record<string, number> = { pi: Math.PI, e: Math.E, inf: Infinity, True: 1, False: 0 };
+
+const JS_FUNCTIONS: Record<string, string> = {
+  exp: 'Math.exp',
+  log: 'Math.log',
+  log10: 'Math.log10',
+  sin: 'Math.sin',
+  cos: 'Math.cos',
+  tan: 'Math.tan',
+  sinh: 'Math.sinh',
+  cosh: 'Math.cosh',
+  tanh: 'Math.tanh',
+  arcsin: 'Math.asin',
+  arccos: 'Math.acos',
+  arctan: 'Math.atan',
+  sqrt: 'Math.sqrt',
+  abs: 'Math.abs',
+  floor: 'Math.floor',
+  ceil: 'Math.ceil',
+  sign: 'Math.sign',
+  int: 'Math.trunc',
+  exprel: 'H.exprel',
+  clip: 'H.clip',
+};
+
+/** Runtime helpers the generated code calls (Brian2's definitions). */
+export const JS_HELPERS = {
+  /** (exp(x) - 1) / x, 1 at 0, without the cancellation near 0. */
+  exprel: (x: number): number => (x === 0 ? 1 : Math.expm1(x) / x),
+  clip: (x: number, lo: number, hi: number): number => Math.min(Math.max(x, lo), hi),
+};
+
+/** The name a model symbol has in generated code: user names get a prefix so they cannot be keywords. */
+export const local = (name: string): string => (name.startsWith('_') ? `t${name}` : `u_${name}`);
+
+export function literal(v: number): string {
+  if (Number.isNaN(v)) return 'NaN';
+  if (v === Infinity) return 'Infinity';
+  if (v === -Infinity) return '(-Infinity)';
+  return v < 0 || Object.is(v, -0) ? `(${String(v)})` : String(v);
+}
+
+/** A symbol's value when it is a unit or a constant (the model's own names shadow both). */
+export function constantOf(name: string, def: ModelDefinition): number | null {
+  if (Object.hasOwn(def.parameters, name) || Object.hasOwn(def.states, name) || Object.hasOwn(ENGINE_SYMBOLS, name)) return null;
+  if (Object.hasOwn(CONSTANTS, name)) return CONSTANTS[name];
+  if (Object.hasOwn(UNITS, name)) return toInternal(UNITS[name].si, UNITS[name].dim);
+  return null;
+}
+
+export function jsExpr(e: Expr, def: ModelDefinition): string {
+  switch (e.kind) {
+    case 'num':
+      return literal(e.value);
+    case 'sym': {
+      const c = constantOf(e.name, def);
+      return c === null ? local(e.name) : literal(c);
+    }
+    case 'unary':
+      return e.op === 'not' ? `(!${jsExpr(e.arg, def)})` : `(${e.op}${jsExpr(e.arg, def)})`;
+    case 'binary': {
+      const l = jsExpr(e.left, def);
+      const r = jsExpr(e.right, def);
+      if (e.op === '**') return power(l, e.right, def);
+      const op = e.op === 'and' ? '&&' : e.op === 'or' ? '||' : e.op === '==' ? '===' : e.op === '!=' ? '!==' : e.op;
+      return `(${l} ${op} ${r})`;
+    }
+    case 'call': {
+      const args = e.args.map((a) => jsExpr(a, def));
+      if (e.fn === 'rand') return 'rng.uniform()';
+      if (e.fn === 'randn') return 'rng.normal()';
+      if (!Object.hasOwn(JS_FUNCTIONS, e.fn)) throw new Error(`no JavaScript for function ${e.fn}`);
+      return `${JS_FUNCTIONS[e.fn]}(${args.join(', ')})`;
+    }
+  }
+}
+
+/** Small integer powers as products (what Brian2's C++ target emits too): faster and exact. */
+function power(base: string, exponent: Expr, def: ModelDefinition): string {
+  if (exponent.kind === 'num' && Number.isInteger(exponent.value) && exponent.value >= 2 && exponent.value <= 4)
+    return `(${Array(exponent.value).fill(base).join(' * ')})`;
+  return `Math.pow(${base}, ${jsExpr(exponent, def)})`;
+}
+
+function statement(s: Statement, def: ModelDefinition): string {
+  const rhs = jsExpr(s.expr, def);
+  return s.op === '=' ? `${local(s.target)} = ${rhs};` : `${local(s.target)} ${s.op} ${rhs};`;
+}
+
+/**
+ * The body of `function (p, s, dt, spikes, H)` that advances every neuron of the population one
+ * step, in the engine's order: refractoriness, state update, threshold, reset, channel decay.
+ */
+export function jsStepSource(v: Variant): string {
+  const { def, perNeuron } = v;
+  const p = def.plan;
+  const used = usedSymbols(def);
+  const states = Object.keys(def.states);
+  const params = Object.keys(def.parameters).filter((k) => used.has(k));
+  const out: string[] = [];
+  out.push('const n = s.n, vars = s.vars, refrac = s.refrac, ie = s.ie, ii = s.ii, ge = s.ge, gi = s.gi, iext = s.iext, rng = s.rng;');
+  out.push('const gain = s.mod.gain, excitability = s.mod.excitability;');
+  out.push(`const ${local('threshold_shift')} = s.mod.thresholdShift, ${local('t')} = s.time, ${local('dt')} = dt;`);
+  out.push('const de = Math.exp(-dt / p.tau_syn_exc), di = Math.exp(-dt / p.tau_syn_inh);');
+  for (const x of states) out.push(`const S_${x} = vars[${JSON.stringify(x)}];`);
+  for (const k of params)
+    out.push(perNeuron.has(k) ? `const P_${k} = vars[${JSON.stringify(k)}];` : `const ${local(k)} = p[${JSON.stringify(k)}];`);
+  if (p.linear) {
+    out.push('const L = H.linear(p, dt);');
+    p.linear.phi.forEach((row, i) => row.forEach((name, j) => out.push(`const ${local(name)} = L.phi[${i}][${j}], ${local(p.linear!.psi[i][j])} = L.psi[${i}][${j}];`)));
+  }
+  const refr = def.refractory;
+  const refrConst = refr?.kind === 'time' && ![...symbolsOf(refr.expr)].some((s) => perNeuron.has(s));
+  if (refr?.kind === 'time' && refrConst) out.push(`const R = Math.floor(${jsExpr(refr.expr, def)} / dt + 1e-3);`);
+  out.push('let count = 0;', 'for (let i = 0; i < n; i++) {');
+  const body: string[] = [];
+  for (const x of states) body.push(`let ${local(x)} = S_${x}[i];`);
+  for (const k of params) if (perNeuron.has(k)) body.push(`const ${local(k)} = P_${k}[i];`);
+  const inputs: Record<string, string> = {
+    I_ext: 'iext[i] + excitability',
+    I_exc: 'gain * ie[i]',
+    I_inh: 'gain * ii[i]',
+    g_exc: 'gain * ge[i]',
+    g_inh: 'gain * gi[i]',
+  };
+  for (const [k, code] of Object.entries(inputs)) if (used.has(k)) body.push(`const ${local(k)} = ${code};`);
+  if (refr?.kind === 'time') body.push('let active = true;', 'if (refrac[i] > 0) { refrac[i]--; active = false; }');
+  // A condition holds the neuron refractory from its spike until the condition is false (Brian2's
+  // not_refractory = not_refractory or not cond), judged on the state at the start of the step.
+  else if (refr?.kind === 'condition') body.push(`if (refrac[i] > 0 && !${jsExpr(refr.expr, def)}) refrac[i] = 0;`, 'const active = refrac[i] === 0;');
+  else body.push('const active = true;');
+  for (const x of p.noise) body.push(`const ${local(x)} = rng.normal();`);
+  for (const l of p.lets) body.push(`const ${local(l.name)} = ${jsExpr(l.expr, def)};`);
+  for (const u of p.updates) body.push(`const N_${u.name} = ${jsExpr(u.expr, def)};`);
+  for (const u of p.updates) body.push(u.unlessRefractory ? `if (active) ${local(u.name)} = N_${u.name};` : `${local(u.name)} = N_${u.name};`);
+  if (def.threshold) {
+    body.push(`if (active && ${jsExpr(def.threshold, def)}) {`, '  spikes[count++] = i;');
+    for (const s of def.reset) body.push('  ' + statement(s, def));
+    // Brian2: frozen while timestep(t - lastspike) < timestep(refractory), i.e. for R - 1 steps after the spike.
+    if (refr?.kind === 'time') body.push(`  refrac[i] = ${refrConst ? 'R' : `Math.floor(${jsExpr(refr.expr, def)} / dt + 1e-3)`} - 1;`);
+    else if (refr?.kind === 'condition') body.push('  refrac[i] = 1;');
+    body.push('}');
+  }
+  for (const x of states) body.push(`S_${x}[i] = ${local(x)};`);
+  body.push('ie[i] *= de;', 'ii[i] *= di;', 'ge[i] *= de;', 'gi[i] *= di;');
+  out.push(...body.map((l) => '  ' + l), '}', 'return count;');
+  return out.join('\n');
+}
+
+/** Every symbol the generated code reads. */
+function usedSymbols(def: ModelDefinition): Set<string> {
+  const out = new Set<string>();
+  const add = (e: Expr) => symbolsOf(e, out);
+  for (const l of def.plan.lets) add(l.expr);
+  for (const u of def.plan.updates) add(u.expr);
+  for (const row of def.plan.linear?.matrix ?? []) row.forEach(add);
+  if (def.threshold) add(def.threshold);
+  for (const s of def.reset) add(s.expr);
+  if (def.refractory) add(def.refractory.expr);
+  return out;
+}

@@ -1,0 +1,198 @@
+// State updaters: from a system of differential equations to the statements that advance it by one
+// step dt, named and behaving as Brian2's (brian2/stateupdaters): euler (Euler–Maruyama with noise),
+// rk2, rk4, exponential_euler and exact (linear systems, propagator computed numerically per
+// population, see propagator.ts). Every backend generates its code from the plan returned here, so the
+// backends cannot disagree about the method.
+import type { Expr } from './ast.js';
+import { bin, derivative, dependsOn, num, simplify, substitute, sym, symbolsOf } from './symbolic.js';
+
+export const METHODS = ['exact', 'exponential_euler', 'euler', 'rk2', 'rk4'] as const;
+export type Method = (typeof METHODS)[number];
+
+export interface Derivative {
+  name: string;
+  /** Right-hand side with subexpressions already substituted. */
+  rhs: Expr;
+  unlessRefractory: boolean;
+}
+
+export interface UpdatePlan {
+  method: Method;
+  /** Temporaries, computed in this order from the state at the start of the step. */
+  lets: { name: string; expr: Expr }[];
+  /** The new value of each state variable, assigned after every temporary is computed. */
+  updates: { name: string; expr: Expr; unlessRefractory: boolean }[];
+  /** Symbols bound to independent standard normal draws, one per neuron and step. */
+  noise: string[];
+  /**
+   * exact only: the coefficient matrix (expressions of parameters) whose propagators the backends
+   * compute per population and bind to the symbols named in `phi` (exp(M dt)) and `psi` (its integral).
+   */
+  linear?: { vars: string[]; matrix: Expr[][]; phi: string[][]; psi: string[][] };
+}
+
+/** Why a method does not apply to these equations (Brian2's UnsupportedEquationsException). */
+export class MethodError extends Error {
+  constructor(
+    message: string,
+    readonly variable?: string,
+  ) {
+    super(message);
+    this.name = 'MethodError';
+  }
+}
+
+const isNoise = (name: string): boolean => name === 'xi' || name.startsWith('xi_');
+
+/** Splits each right-hand side into a deterministic part and the factor of each noise symbol. */
+function splitNoise(eqs: Derivative[]): { f: Map<string, Expr>; g: Map<string, Map<string, Expr>>; noise: string[] } {
+  const noise = [...new Set(eqs.flatMap((e) => [...symbolsOf(e.rhs)].filter(isNoise)))].sort();
+  const zero = new Map(noise.map((n) => [n, num(0)]));
+  const f = new Map<string, Expr>();
+  const g = new Map<string, Map<string, Expr>>();
+  for (const e of eqs) {
+    f.set(e.name, simplify(substitute(e.rhs, zero)));
+    const factors = new Map<string, Expr>();
+    for (const n of noise) {
+      if (!dependsOn(e.rhs, n)) continue;
+      const d = derivative(e.rhs, n);
+      if (!d || dependsOn(d, new Set(noise)))
+        throw new MethodError(`the noise term of d${e.name}/dt must be linear in ${n} (a factor times ${n})`, e.name);
+      factors.set(n, d);
+    }
+    g.set(e.name, factors);
+  }
+  return { f, g, noise };
+}
+
+export function plan(eqs: Derivative[], method: Method): UpdatePlan {
+  const { f, g, noise } = splitNoise(eqs);
+  if (noise.length && method !== 'euler')
+    throw new MethodError(`equations with ${noise.join(', ')} need method euler (Euler–Maruyama); ${method} is deterministic only`);
+  switch (method) {
+    case 'euler':
+      return euler(eqs, f, g, noise);
+    case 'rk2':
+      return rungeKutta(eqs, f, 2);
+    case 'rk4':
+      return rungeKutta(eqs, f, 4);
+    case 'exponential_euler':
+      return exponentialEuler(eqs, f);
+    case 'exact':
+      return exact(eqs, f);
+  }
+}
+
+const DT = sym('dt');
+
+function euler(eqs: Derivative[], f: Map<string, Expr>, g: Map<string, Map<string, Expr>>, noise: string[]): UpdatePlan {
+  const updates = eqs.map((e) => {
+    let expr = bin('+', sym(e.name), bin('*', DT, f.get(e.name)!));
+    for (const [n, factor] of g.get(e.name)!) expr = bin('+', expr, bin('*', bin('*', factor, sym(n)), call1('sqrt', DT)));
+    return { name: e.name, expr: simplify(expr), unlessRefractory: e.unlessRefractory };
+  });
+  return { method: 'euler', lets: [], updates, noise };
+}
+
+function call1(fn: string, arg: Expr): Expr {
+  return { kind: 'call', fn, args: [arg] };
+}
+
+/** Classic Runge–Kutta: rk2 is the midpoint method, rk4 the four-stage scheme, as Brian2 defines them. */
+function rungeKutta(eqs: Derivative[], f: Map<string, Expr>, order: 2 | 4): UpdatePlan {
+  const lets: { name: string; expr: Expr }[] = [];
+  const stage = (k: string, shift: (name: string) => Expr | null, tShift: Expr | null) => {
+    const map = new Map<string, Expr>();
+    for (const e of eqs) {
+      const s = shift(e.name);
+      if (s) map.set(e.name, s);
+    }
+    if (tShift) map.set('t', bin('+', sym('t'), tShift));
+    for (const e of eqs) lets.push({ name: `_${k}_${e.name}`, expr: simplify(bin('*', DT, substitute(f.get(e.name)!, map))) });
+  };
+  const half = (k: string) => (name: string) => bin('+', sym(name), bin('/', sym(`_${k}_${name}`), num(2)));
+  stage('k1', () => null, null);
+  if (order === 2) {
+    stage('k2', half('k1'), bin('/', DT, num(2)));
+    const updates = eqs.map((e) => ({ name: e.name, expr: bin('+', sym(e.name), sym(`_k2_${e.name}`)), unlessRefractory: e.unlessRefractory }));
+    return { method: 'rk2', lets, updates, noise: [] };
+  }
+  stage('k2', half('k1'), bin('/', DT, num(2)));
+  stage('k3', half('k2'), bin('/', DT, num(2)));
+  stage('k4', (name) => bin('+', sym(name), sym(`_k3_${name}`)), DT);
+  const updates = eqs.map((e) => {
+    const k = (i: number) => sym(`_k${i}_${e.name}`);
+    const sum = bin('+', bin('+', bin('+', k(1), bin('*', num(2), k(2))), bin('*', num(2), k(3))), k(4));
+    return { name: e.name, expr: bin('+', sym(e.name), bin('/', sum, num(6))), unlessRefractory: e.unlessRefractory };
+  });
+  return { method: 'rk4', lets, updates, noise: [] };
+}
+
+/** f = A*x + B with A and B free of x, or a MethodError naming the variable. */
+export function linearSplit(rhs: Expr, x: string): { a: Expr; b: Expr } {
+  const a = derivative(rhs, x);
+  if (!a || dependsOn(a, x)) throw new MethodError(`d${x}/dt is not linear in ${x}`, x);
+  return { a, b: simplify(substitute(rhs, new Map([[x, num(0)]]))) };
+}
+
+/**
+ * Brian2's exponential Euler: each variable x with f = A x + B (A and B may depend on the other
+ * variables, taken at the start of the step) advances as x(dt) = -B/A + (x + B/A) exp(A dt), the exact
+ * solution with A and B held constant. A variable whose A is identically zero advances by Euler.
+ */
+function exponentialEuler(eqs: Derivative[], f: Map<string, Expr>): UpdatePlan {
+  const lets: { name: string; expr: Expr }[] = [];
+  const updates = eqs.map((e) => {
+    const { a, b } = linearSplit(f.get(e.name)!, e.name);
+    const x = sym(e.name);
+    if (a.kind === 'num' && a.value === 0)
+      return { name: e.name, expr: simplify(bin('+', x, bin('*', DT, b))), unlessRefractory: e.unlessRefractory };
+    const ba = `_BA_${e.name}`;
+    lets.push({ name: ba, expr: simplify(bin('/', b, a)) });
+    const expr = bin('+', { kind: 'unary', op: '-', arg: sym(ba) }, bin('*', bin('+', sym(ba), x), call1('exp', simplify(bin('*', a, DT)))));
+    return { name: e.name, expr, unlessRefractory: e.unlessRefractory };
+  });
+  return { method: 'exponential_euler', lets, updates, noise: [] };
+}
+
+/**
+ * Exact integration of a linear system x' = M x + b: M may depend only on parameters (it is turned
+ * into propagators once per population), b on anything but the state (inputs are held over the step).
+ */
+function exact(eqs: Derivative[], f: Map<string, Expr>): UpdatePlan {
+  const vars = eqs.map((e) => e.name);
+  const stateSet = new Set(vars);
+  if (eqs.some((e) => dependsOn(f.get(e.name)!, 't')))
+    throw new MethodError('exact integration needs equations that do not depend on t explicitly; use exponential_euler or rk4');
+  const matrix = eqs.map((e) =>
+    vars.map((x) => {
+      const a = derivative(f.get(e.name)!, x);
+      if (!a || dependsOn(a, stateSet)) throw new MethodError(`the equations are not linear (d${e.name}/dt in ${x}); use exponential_euler`, e.name);
+      return a;
+    }),
+  );
+  const zero = new Map(vars.map((x) => [x, num(0)]));
+  const lets = eqs.map((e) => ({ name: `_b_${e.name}`, expr: simplify(substitute(f.get(e.name)!, zero)) }));
+  const phi = vars.map((_, i) => vars.map((__, j) => `_phi_${i}_${j}`));
+  const psi = vars.map((_, i) => vars.map((__, j) => `_psi_${i}_${j}`));
+  const updates = eqs.map((e, i) => {
+    let expr: Expr = num(0);
+    vars.forEach((x, j) => {
+      expr = bin('+', expr, bin('*', sym(phi[i][j]), sym(x)));
+      expr = bin('+', expr, bin('*', sym(psi[i][j]), sym(`_b_${x}`)));
+    });
+    return { name: e.name, expr: simplify(expr), unlessRefractory: e.unlessRefractory };
+  });
+  return { method: 'exact', lets, updates, noise: [], linear: { vars, matrix, phi, psi } };
+}
+
+/** Brian2's default: exact when the system is linear with constant coefficients, else euler. */
+export function defaultMethod(eqs: Derivative[], isConstant: (name: string) => boolean): Method {
+  try {
+    const p = plan(eqs, 'exact');
+    const ok = p.linear!.matrix.every((row) => row.every((a) => [...symbolsOf(a)].every(isConstant)));
+    return ok ? 'exact' : 'euler';
+  } catch {
+    return 'euler';
+  }
+}

@@ -1,0 +1,106 @@
+// A model defined by equations in a document, as a NeuronModel the engine runs like a built-in one.
+// The step function is JavaScript generated from the definition (engine/equations/codegen-js.ts), once
+// per variant of the population (which parameters vary per neuron) and reused afterwards.
+import type { NeuronModel, ParamSpec, PopulationState, StateSpec } from './model.js';
+import type { ModelDefinition } from '../equations/model-definition.js';
+import { JS_HELPERS, constantOf, jsStepSource } from '../equations/codegen-js.js';
+import { evaluate } from '../equations/evaluate.js';
+import { propagators } from '../equations/propagator.js';
+import { dimEqual, formatDim, type Dim } from '../equations/dimension.js';
+import type { Dimension } from '../units.js';
+
+type Step = (p: Record<string, number>, s: PopulationState, dt: number, spikes: Uint32Array, h: Helpers) => number;
+interface Helpers {
+  exprel: (x: number) => number;
+  clip: (x: number, lo: number, hi: number) => number;
+  linear: (p: Record<string, number>, dt: number) => { phi: number[][]; psi: number[][] };
+}
+
+/** The built-in dimensions whose internal unit is also the equations' internal unit (rates are not: Hz vs 1/ms). */
+const NAMED: [Dimension, Dim][] = [
+  ['time', [0, 0, 1, 0, 0, 0, 0]],
+  ['voltage', [2, 1, -3, -1, 0, 0, 0]],
+  ['current', [0, 0, 0, 1, 0, 0, 0]],
+  ['conductance', [-2, -1, 3, 2, 0, 0, 0]],
+  ['capacitance', [-2, -1, 4, 2, 0, 0, 0]],
+  ['resistance', [2, 1, -3, -2, 0, 0, 0]],
+  ['dimensionless', [0, 0, 0, 0, 0, 0, 0]],
+];
+
+export function namedDimension(d: Dim): Dimension | undefined {
+  return NAMED.find(([, x]) => dimEqual(x, d))?.[0];
+}
+
+/** A parameter's or state's value given the population's (or one neuron's) parameters. */
+export function valueOf(def: ModelDefinition, lookup: (name: string) => number | undefined): (name: string) => number {
+  return (name) => {
+    const v = lookup(name);
+    if (v !== undefined) return v;
+    const c = constantOf(name, def);
+    if (c === null) throw new Error(`${name} has no value here`);
+    return c;
+  };
+}
+
+const cache = new WeakMap<ModelDefinition, GeneratedModel>();
+
+export interface GeneratedModel extends NeuronModel {
+  definition: ModelDefinition;
+  /** The generated JavaScript of a population whose parameters in `perNeuron` vary per neuron. */
+  source(perNeuron: ReadonlySet<string>): string;
+}
+
+export function generatedModel(def: ModelDefinition): GeneratedModel {
+  const hit = cache.get(def);
+  if (hit) return hit;
+  const params: Record<string, ParamSpec> = {};
+  for (const [k, p] of Object.entries(def.parameters))
+    params[k] = { dimension: namedDimension(p.dim) ?? 'dimensionless', dim: p.dim, unit: p.unit, default: p.default, doc: formatDim(p.dim) };
+  const state: Record<string, StateSpec> = {};
+  for (const [k, s] of Object.entries(def.states))
+    state[k] = {
+      dimension: namedDimension(s.dim) ?? 'dimensionless',
+      doc: s.unit,
+      init: (p) => evaluate(s.initial, valueOf(def, (n) => (Object.hasOwn(p, n) ? p[n] : undefined))),
+    };
+  const compiled = new Map<string, Step>();
+  const linearCache = new WeakMap<object, { dt: number; value: { phi: number[][]; psi: number[][] } }>();
+  const helpers: Helpers = {
+    ...JS_HELPERS,
+    linear(p, dt) {
+      const hit = linearCache.get(p);
+      if (hit && hit.dt === dt) return hit.value;
+      const look = valueOf(def, (n) => (Object.hasOwn(p, n) ? p[n] : undefined));
+      const value = propagators(
+        def.plan.linear!.matrix.map((row) => row.map((a) => evaluate(a, look))),
+        dt,
+      );
+      linearCache.set(p, { dt, value });
+      return value;
+    },
+  };
+  const variantOf = (s: PopulationState) => new Set(Object.keys(def.parameters).filter((k) => Object.hasOwn(s.vars, k)));
+  const model: GeneratedModel = {
+    name: def.name,
+    doc: def.description || `user model ${def.name}`,
+    integration: `${def.method} (code generated from the equations)`,
+    params,
+    state,
+    voltage: def.voltage ?? undefined,
+    definition: def,
+    source: (perNeuron) => jsStepSource({ def, perNeuron }),
+    step(p, s, dt, spikes) {
+      const perNeuron = variantOf(s);
+      const key = [...perNeuron].join(',');
+      let fn = compiled.get(key);
+      if (!fn) {
+        // The source is built from checked syntax trees only: every name in it is a mangled identifier.
+        fn = new Function('p', 's', 'dt', 'spikes', 'H', jsStepSource({ def, perNeuron })) as Step;
+        compiled.set(key, fn);
+      }
+      return fn(p, s, dt, spikes, helpers);
+    },
+  };
+  cache.set(def, model);
+  return model;
+}
