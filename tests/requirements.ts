@@ -15,7 +15,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { it } from 'vitest';
 
-export type Need = 'webgpu' | 'test-msgs' | 'python3' | 'cmake' | 'socat' | 'chromium' | 'simavr' | 'dds' | 'dds-peers';
+export type Need = 'webgpu' | 'test-msgs' | 'python3' | 'brian2' | 'cmake' | 'socat' | 'chromium' | 'simavr' | 'dds' | 'dds-peers';
 
 export interface Requirement {
   /** Skip what depends on it (missing, and not a CI run). */
@@ -70,6 +70,11 @@ const PROBES: Partial<Record<Need, () => string | null>> = {
   socat: () => (has('socat') ? null : 'socat not found'),
   python3: () => (has('python3') ? null : 'python3 not found'),
   cmake: () => (has('cmake') ? null : 'cmake not found'),
+  // Debian's Brian2 for Debian's Python (a python3 earlier on the PATH, e.g. pyenv's, may lack it).
+  brian2: () =>
+    spawnSync('/usr/bin/python3', ['-c', 'import brian2'], { stdio: 'ignore' }).status === 0
+      ? null
+      : 'Brian2 not importable by /usr/bin/python3 (Debian package python3-brian)',
   chromium: () => (has('chromium') || has('chromium-browser') ? null : 'chromium not found'),
   'test-msgs': () =>
     existsSync('/usr/share/test_interface_files/msg')

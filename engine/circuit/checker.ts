@@ -54,7 +54,14 @@ export class Checker {
     return this.quantity(section, name, sub, v, 'dimensionless', fallback, sign);
   }
 
-  distribution(section: Section, name: string, sub: string, v: ValueDoc | undefined, dim: Dimension | Converter, fallback: number): Distribution {
+  distribution(
+    section: Section,
+    name: string,
+    sub: string,
+    v: ValueDoc | undefined,
+    dim: Dimension | Converter,
+    fallback: number,
+  ): Distribution {
     if (v === undefined) return { kind: 'constant', value: fallback };
     if (!isPlainObject(v)) return { kind: 'constant', value: this.quantity(section, name, sub, v as Quantity, dim, fallback) };
     const d = v as DistributionDoc;

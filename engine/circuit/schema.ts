@@ -127,7 +127,9 @@ const population: Schema = {
       description:
         'model parameters; numbers are in internal units. For models defined under models, a value may also vary per neuron: a distribution or a list of size values',
       propertyNames: { pattern: NAME_PATTERN },
-      additionalProperties: { anyOf: [{ type: ['number', 'string'] }, distribution, { type: 'array', items: { type: ['number', 'string'] } }] },
+      additionalProperties: {
+        anyOf: [{ type: ['number', 'string'] }, distribution, { type: 'array', items: { type: ['number', 'string'] } }],
+      },
     },
     init: { type: 'object', description: 'initial state per variable: a value or a distribution' },
     integration: { type: 'string', description: "integration scheme other than the model's default (lif: euler)" },
@@ -147,14 +149,22 @@ const model: Schema = {
     description: { type: 'string' },
     parameters: {
       type: 'object',
-      description: 'parameter defaults: a number (internal units) or a quantity in Brian2 unit syntax ("281 pF", "0.7 pA/mV**2", "0.02/ms")',
+      description:
+        'parameter defaults: a number (internal units) or a quantity in Brian2 unit syntax ("281 pF", "0.7 pA/mV**2", "0.02/ms")',
       propertyNames: { pattern: NAME_PATTERN },
       additionalProperties: { type: ['number', 'string'], maxLength: 200 },
     },
-    equations: expressionText('Brian2 Equations: `dv/dt = ... : volt (unless refractory)`, `I = ... : amp`, `C : farad`, one a line', 20000),
+    equations: expressionText(
+      'Brian2 Equations: `dv/dt = ... : volt (unless refractory)`, `I = ... : amp`, `C : farad`, one a line',
+      20000,
+    ),
     threshold: expressionText('spike condition, e.g. `v > v_t`'),
     reset: expressionText('statements run at a spike, e.g. `v = v_r; w += b`'),
-    refractory: { type: ['number', 'string'], maxLength: 2000, description: 'a time (`2 ms`, an expression of parameters) or a condition (`v > -20*mV`)' },
+    refractory: {
+      type: ['number', 'string'],
+      maxLength: 2000,
+      description: 'a time (`2 ms`, an expression of parameters) or a condition (`v > -20*mV`)',
+    },
     method: { enum: [...METHODS], description: 'integration method (default: exact when the equations are linear, else euler)' },
     initial: {
       type: 'object',

@@ -123,7 +123,9 @@ export function jsStepSource(v: Variant): string {
     out.push(perNeuron.has(k) ? `const P_${k} = vars[${JSON.stringify(k)}];` : `const ${local(k)} = p[${JSON.stringify(k)}];`);
   if (p.linear) {
     out.push('const L = H.linear(p, dt);');
-    p.linear.phi.forEach((row, i) => row.forEach((name, j) => out.push(`const ${local(name)} = L.phi[${i}][${j}], ${local(p.linear!.psi[i][j])} = L.psi[${i}][${j}];`)));
+    p.linear.phi.forEach((row, i) =>
+      row.forEach((name, j) => out.push(`const ${local(name)} = L.phi[${i}][${j}], ${local(p.linear!.psi[i][j])} = L.psi[${i}][${j}];`)),
+    );
   }
   const refr = def.refractory;
   const refrConst = refr?.kind === 'time' && ![...symbolsOf(refr.expr)].some((s) => perNeuron.has(s));
@@ -143,12 +145,14 @@ export function jsStepSource(v: Variant): string {
   if (refr?.kind === 'time') body.push('let active = true;', 'if (refrac[i] > 0) { refrac[i]--; active = false; }');
   // A condition holds the neuron refractory from its spike until the condition is false (Brian2's
   // not_refractory = not_refractory or not cond), judged on the state at the start of the step.
-  else if (refr?.kind === 'condition') body.push(`if (refrac[i] > 0 && !${jsExpr(refr.expr, def)}) refrac[i] = 0;`, 'const active = refrac[i] === 0;');
+  else if (refr?.kind === 'condition')
+    body.push(`if (refrac[i] > 0 && !${jsExpr(refr.expr, def)}) refrac[i] = 0;`, 'const active = refrac[i] === 0;');
   else body.push('const active = true;');
   for (const x of p.noise) body.push(`const ${local(x)} = rng.normal();`);
   for (const l of p.lets) body.push(`const ${local(l.name)} = ${jsExpr(l.expr, def)};`);
   for (const u of p.updates) body.push(`const N_${u.name} = ${jsExpr(u.expr, def)};`);
-  for (const u of p.updates) body.push(u.unlessRefractory ? `if (active) ${local(u.name)} = N_${u.name};` : `${local(u.name)} = N_${u.name};`);
+  for (const u of p.updates)
+    body.push(u.unlessRefractory ? `if (active) ${local(u.name)} = N_${u.name};` : `${local(u.name)} = N_${u.name};`);
   if (def.threshold) {
     body.push(`if (active && ${jsExpr(def.threshold, def)}) {`, '  spikes[count++] = i;');
     for (const s of def.reset) body.push('  ' + statement(s, def));

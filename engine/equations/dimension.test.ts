@@ -65,7 +65,8 @@ describe('dimension algebra', () => {
 describe('formatDim', () => {
   it('uses Brian2 names where one matches', () => {
     expect(formatDim(DIMENSIONLESS)).toBe('1');
-    for (const name of ['volt', 'amp', 'siemens', 'farad', 'ohm', 'coulomb', 'second', 'hertz', 'metre', 'mole']) expect(formatDim(d(name))).toBe(name);
+    for (const name of ['volt', 'amp', 'siemens', 'farad', 'ohm', 'coulomb', 'second', 'hertz', 'metre', 'mole'])
+      expect(formatDim(d(name))).toBe(name);
     expect(formatDim(dimDiv(d('volt'), d('second')))).toBe('volt/second');
     expect(formatDim(dimDiv(d('amp'), d('metre2')))).toBe('amp/metre**2');
     expect(formatDim(dimDiv(d('siemens'), d('cm2')))).toBe('siemens/metre**2');

@@ -202,6 +202,7 @@ const FORMS: [(n: string) => string, (d: Dim) => Dim][] = [
   [(n) => `${n}**2`, (d) => dimPow(d, 2)],
   [(n) => `${n}*second`, (d) => dimMul(d, SECOND)],
   [(n) => `1/${n}`, (d) => dimPow(d, -1)],
+  [(n) => `1/${n}**2`, (d) => dimPow(d, -2)],
 ];
 
 export function formatDim(d: Dim): string {

@@ -4,7 +4,7 @@
 // population, see propagator.ts). Every backend generates its code from the plan returned here, so the
 // backends cannot disagree about the method.
 import type { Expr } from './ast.js';
-import { bin, derivative, dependsOn, num, simplify, substitute, sym, symbolsOf } from './symbolic.js';
+import { bin, derivative, dependsOn, linearPart, num, simplify, substitute, sym, symbolsOf } from './symbolic.js';
 
 export const METHODS = ['exact', 'exponential_euler', 'euler', 'rk2', 'rk4'] as const;
 export type Method = (typeof METHODS)[number];
@@ -114,7 +114,11 @@ function rungeKutta(eqs: Derivative[], f: Map<string, Expr>, order: 2 | 4): Upda
   stage('k1', () => null, null);
   if (order === 2) {
     stage('k2', half('k1'), bin('/', DT, num(2)));
-    const updates = eqs.map((e) => ({ name: e.name, expr: bin('+', sym(e.name), sym(`_k2_${e.name}`)), unlessRefractory: e.unlessRefractory }));
+    const updates = eqs.map((e) => ({
+      name: e.name,
+      expr: bin('+', sym(e.name), sym(`_k2_${e.name}`)),
+      unlessRefractory: e.unlessRefractory,
+    }));
     return { method: 'rk2', lets, updates, noise: [] };
   }
   stage('k2', half('k1'), bin('/', DT, num(2)));
@@ -128,28 +132,26 @@ function rungeKutta(eqs: Derivative[], f: Map<string, Expr>, order: 2 | 4): Upda
   return { method: 'rk4', lets, updates, noise: [] };
 }
 
-/** f = A*x + B with A and B free of x, or a MethodError naming the variable. */
-export function linearSplit(rhs: Expr, x: string): { a: Expr; b: Expr } {
-  const a = derivative(rhs, x);
-  if (!a || dependsOn(a, x)) throw new MethodError(`d${x}/dt is not linear in ${x}`, x);
-  return { a, b: simplify(substitute(rhs, new Map([[x, num(0)]]))) };
-}
-
 /**
- * Brian2's exponential Euler: each variable x with f = A x + B (A and B may depend on the other
- * variables, taken at the start of the step) advances as x(dt) = -B/A + (x + B/A) exp(A dt), the exact
- * solution with A and B held constant. A variable whose A is identically zero advances by Euler.
+ * Brian2's exponential Euler: each variable x with f = A x + B, where A (free of x) collects the terms
+ * linear in x and B the rest (see linearPart; both may depend on the other variables, and B on x
+ * itself, all taken at the start of the step), advances as x(dt) = -B/A + (x + B/A) exp(A dt), the
+ * exact solution with A and B held constant. A variable whose A is identically zero advances by Euler.
  */
 function exponentialEuler(eqs: Derivative[], f: Map<string, Expr>): UpdatePlan {
   const lets: { name: string; expr: Expr }[] = [];
   const updates = eqs.map((e) => {
-    const { a, b } = linearSplit(f.get(e.name)!, e.name);
+    const { a, b } = linearPart(f.get(e.name)!, e.name);
     const x = sym(e.name);
     if (a.kind === 'num' && a.value === 0)
       return { name: e.name, expr: simplify(bin('+', x, bin('*', DT, b))), unlessRefractory: e.unlessRefractory };
     const ba = `_BA_${e.name}`;
     lets.push({ name: ba, expr: simplify(bin('/', b, a)) });
-    const expr = bin('+', { kind: 'unary', op: '-', arg: sym(ba) }, bin('*', bin('+', sym(ba), x), call1('exp', simplify(bin('*', a, DT)))));
+    const expr = bin(
+      '+',
+      { kind: 'unary', op: '-', arg: sym(ba) },
+      bin('*', bin('+', sym(ba), x), call1('exp', simplify(bin('*', a, DT)))),
+    );
     return { name: e.name, expr, unlessRefractory: e.unlessRefractory };
   });
   return { method: 'exponential_euler', lets, updates, noise: [] };
@@ -167,7 +169,8 @@ function exact(eqs: Derivative[], f: Map<string, Expr>): UpdatePlan {
   const matrix = eqs.map((e) =>
     vars.map((x) => {
       const a = derivative(f.get(e.name)!, x);
-      if (!a || dependsOn(a, stateSet)) throw new MethodError(`the equations are not linear (d${e.name}/dt in ${x}); use exponential_euler`, e.name);
+      if (!a || dependsOn(a, stateSet))
+        throw new MethodError(`the equations are not linear (d${e.name}/dt in ${x}); use exponential_euler`, e.name);
       return a;
     }),
   );

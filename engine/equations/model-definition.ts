@@ -126,11 +126,22 @@ export function defineModel(name: string, doc: ModelDoc): ModelDefinition | Mode
   for (const eq of derivs) {
     try {
       const bad = eq.flags.filter((f) => f !== 'unless refractory');
-      if (bad.length) throw new EquationError(`unsupported flag "${bad[0]}" (a differential equation may be "unless refractory")`, eq.line, eq.text, eq.name);
+      if (bad.length)
+        throw new EquationError(
+          `unsupported flag "${bad[0]}" (a differential equation may be "unless refractory")`,
+          eq.line,
+          eq.text,
+          eq.name,
+        );
       const dim = dimensionOf(eq.expr, table, eq);
       const want = dimDiv(unitDim(eq.unitExpr, eq), SECOND);
       if (!dimEqual(dim, want))
-        throw new EquationError(`d${eq.name}/dt has units of ${formatDim(dim)}, expected ${formatDim(want)} (${eq.unit}/second)`, eq.line, eq.text, eq.name);
+        throw new EquationError(
+          `d${eq.name}/dt has units of ${formatDim(dim)}, expected ${formatDim(want)} (${eq.unit}/second)`,
+          eq.line,
+          eq.text,
+          eq.name,
+        );
     } catch (e) {
       fail('/equations', e);
     }
@@ -146,13 +157,18 @@ export function defineModel(name: string, doc: ModelDoc): ModelDefinition | Mode
     }
   }
   const inline = inliner(subexpressions, problems);
-  const derivatives = derivs.map((eq) => ({ name: eq.name, rhs: inline(eq.expr), unlessRefractory: eq.flags.includes('unless refractory') }));
+  const derivatives = derivs.map((eq) => ({
+    name: eq.name,
+    rhs: inline(eq.expr),
+    unlessRefractory: eq.flags.includes('unless refractory'),
+  }));
   const threshold = doc.threshold === undefined ? null : condition('/threshold', doc.threshold, table, inline, fail);
   const reset = doc.reset === undefined ? [] : resetStatements(doc.reset, states, table, inline, fail);
   const refractory = doc.refractory === undefined ? null : refractoriness(doc.refractory, table, inline, fail);
   readInitial(doc, states, table, fail);
   const voltage = doc.voltage ?? (Object.hasOwn(states, 'v') ? 'v' : null);
-  if (voltage !== null && !Object.hasOwn(states, voltage)) problems.push({ sub: '/voltage', message: `no state variable "${voltage}"`, symbol: voltage });
+  if (voltage !== null && !Object.hasOwn(states, voltage))
+    problems.push({ sub: '/voltage', message: `no state variable "${voltage}"`, symbol: voltage });
   const method = chooseMethod(doc, derivatives, parameters, problems);
   if (problems.length) return problems;
   let p: UpdatePlan;
@@ -162,7 +178,20 @@ export function defineModel(name: string, doc: ModelDoc): ModelDefinition | Mode
     fail('/method', e);
     return problems;
   }
-  return { name, description: doc.description ?? '', parameters, states, derivatives, threshold, reset, refractory, method, plan: p, voltage, source: doc };
+  return {
+    name,
+    description: doc.description ?? '',
+    parameters,
+    states,
+    derivatives,
+    threshold,
+    reset,
+    refractory,
+    method,
+    plan: p,
+    voltage,
+    source: doc,
+  };
 }
 
 function safeUnitDim(eq: Equation): Dim {
@@ -197,7 +226,11 @@ function readParameters(doc: ModelDoc, equations: Equation[], problems: ModelPro
       continue;
     }
     if (!nameAllowed(k, { line: 0, text: '' }, [])) {
-      problems.push({ sub, message: `"${k}" cannot be a parameter: it names a unit, a function or something the engine provides`, symbol: k });
+      problems.push({
+        sub,
+        message: `"${k}" cannot be a parameter: it names a unit, a function or something the engine provides`,
+        symbol: k,
+      });
       continue;
     }
     const q = parseQuantity(v);
@@ -208,9 +241,19 @@ function readParameters(doc: ModelDoc, equations: Equation[], problems: ModelPro
     if (eq.kind !== 'parameter') continue;
     const declared = safeUnitDim(eq);
     const p = Object.hasOwn(out, eq.name) ? out[eq.name] : undefined;
-    if (!p) problems.push({ sub: '/equations', message: `parameter ${eq.name} has no default value: give one under parameters`, line: eq.line, symbol: eq.name });
+    if (!p)
+      problems.push({
+        sub: '/equations',
+        message: `parameter ${eq.name} has no default value: give one under parameters`,
+        line: eq.line,
+        symbol: eq.name,
+      });
     else if (!dimEqual(p.dim, declared) && !(p.default === 0 && dimEqual(p.dim, DIMENSIONLESS)))
-      problems.push({ sub: `/parameters/${eq.name}`, message: `${eq.name} is declared ${eq.unit} but its default has units of ${formatDim(p.dim)}`, symbol: eq.name });
+      problems.push({
+        sub: `/parameters/${eq.name}`,
+        message: `${eq.name} is declared ${eq.unit} but its default has units of ${formatDim(p.dim)}`,
+        symbol: eq.name,
+      });
     else out[eq.name] = { ...p, dim: declared, unit: eq.unit };
   }
   return out;
@@ -273,7 +316,13 @@ function condition(sub: string, text: string, table: SymbolTable, inline: (e: Ex
 const isBoolean = (e: Expr): boolean =>
   (e.kind === 'binary' && ['<', '<=', '>', '>=', '==', '!=', 'and', 'or'].includes(e.op)) || (e.kind === 'unary' && e.op === 'not');
 
-function resetStatements(text: string, states: Record<string, StateDef>, table: SymbolTable, inline: (e: Expr) => Expr, fail: Fail): Statement[] {
+function resetStatements(
+  text: string,
+  states: Record<string, StateDef>,
+  table: SymbolTable,
+  inline: (e: Expr) => Expr,
+  fail: Fail,
+): Statement[] {
   try {
     return parseStatements(text).map((s) => {
       if (!Object.hasOwn(states, s.target))
@@ -281,7 +330,12 @@ function resetStatements(text: string, states: Record<string, StateDef>, table: 
       const dim = dimensionOf(s.expr, table, s);
       const want = s.op === '*=' || s.op === '/=' ? DIMENSIONLESS : states[s.target].dim;
       if (!dimEqual(dim, want))
-        throw new EquationError(`"${s.text.trim()}" assigns ${formatDim(dim)} to ${s.target} (${formatDim(want)})`, s.line, s.text, s.target);
+        throw new EquationError(
+          `"${s.text.trim()}" assigns ${formatDim(dim)} to ${s.target} (${formatDim(want)})`,
+          s.line,
+          s.text,
+          s.target,
+        );
       return { ...s, expr: inline(s.expr) };
     });
   } catch (e) {
@@ -302,7 +356,8 @@ function refractoriness(v: number | string, table: SymbolTable, inline: (e: Expr
     const e = parseExpression(text, 1, text);
     const dim = dimensionOf(e, table, where);
     if (isBoolean(e)) return { kind: 'condition', expr: inline(e) };
-    if (!dimEqual(dim, SECOND)) throw new EquationError(`refractory "${text}" has units of ${formatDim(dim)}: give a time or a condition`, 1, text);
+    if (!dimEqual(dim, SECOND))
+      throw new EquationError(`refractory "${text}" has units of ${formatDim(dim)}: give a time or a condition`, 1, text);
     for (const s of symbolsOf(e)) {
       const info = table(s);
       if (info && info.kind !== 'parameter' && info.kind !== 'unit' && info.kind !== 'constant')
@@ -321,6 +376,14 @@ function readInitial(doc: ModelDoc, states: Record<string, StateDef>, table: Sym
     const text = typeof v === 'number' ? String(v) : v;
     try {
       if (!Object.hasOwn(states, k)) throw new EquationError(`"${k}" is not a state variable`, 1, text, k);
+      // A quantity ("0 pA") first, else an expression of parameters ("E_L", "b*v_init").
+      const q = parseQuantity(v);
+      if (typeof q !== 'string') {
+        if (!dimEqual(q.dim, states[k].dim) && !dimEqual(q.dim, DIMENSIONLESS))
+          throw new EquationError(`initial ${k} has units of ${formatDim(q.dim)}, expected ${formatDim(states[k].dim)}`, 1, text, k);
+        states[k].initial = { kind: 'num', value: q.value };
+        continue;
+      }
       const e = parseExpression(text, 1, text);
       const dim = dimensionOf(e, table, { line: 1, text });
       for (const s of symbolsOf(e)) {
@@ -338,7 +401,12 @@ function readInitial(doc: ModelDoc, states: Record<string, StateDef>, table: Sym
   }
 }
 
-function chooseMethod(doc: ModelDoc, derivatives: Derivative[], parameters: Record<string, ParameterDef>, problems: ModelProblem[]): Method {
+function chooseMethod(
+  doc: ModelDoc,
+  derivatives: Derivative[],
+  parameters: Record<string, ParameterDef>,
+  problems: ModelProblem[],
+): Method {
   if (doc.method === undefined) return defaultMethod(derivatives, (s) => Object.hasOwn(parameters, s) || Object.hasOwn(UNITS, s));
   if ((METHODS as readonly string[]).includes(doc.method)) return doc.method as Method;
   problems.push({ sub: '/method', message: `unknown method "${doc.method}"; expected one of ${METHODS.join(', ')}` });

@@ -116,8 +116,7 @@ function simplifyBinary(op: Extract<Expr, { kind: 'binary' }>['op'], l: Expr, r:
 }
 
 function foldNumbers(op: string, a: number, b: number): number | null {
-  const v =
-    op === '+' ? a + b : op === '-' ? a - b : op === '*' ? a * b : op === '/' ? a / b : op === '**' ? Math.pow(a, b) : Number.NaN;
+  const v = op === '+' ? a + b : op === '-' ? a - b : op === '*' ? a * b : op === '/' ? a / b : op === '**' ? Math.pow(a, b) : Number.NaN;
   return Number.isFinite(v) ? v : null;
 }
 
@@ -204,4 +203,42 @@ export function sameExpr(a: Expr, b: Expr): boolean {
       return a.fn === o.fn && a.args.length === o.args.length && a.args.every((x, i) => sameExpr(x, o.args[i]));
     }
   }
+}
+
+/**
+ * Splits f into a*x + b where a is free of x and b holds every term that is not a constant times x
+ * (b may still depend on x, non-linearly). Brian2's exponential Euler reads equations this way
+ * (sympy's collect on x): the linear part is integrated exactly, the rest is held at its start-of-step
+ * value. Products and quotients by factors free of x are distributed; anything else stays in b.
+ */
+export function linearPart(f: Expr, x: string): { a: Expr; b: Expr } {
+  const zero = num(0);
+  if (!dependsOn(f, x)) return { a: zero, b: f };
+  switch (f.kind) {
+    case 'sym':
+      return { a: num(1), b: zero };
+    case 'unary': {
+      if (f.op === 'not') break;
+      const { a, b } = linearPart(f.arg, x);
+      return f.op === '-' ? { a: simplify(neg(a)), b: simplify(neg(b)) } : { a, b };
+    }
+    case 'binary': {
+      const { op, left, right } = f;
+      if (op === '+' || op === '-') {
+        const l = linearPart(left, x);
+        const r = linearPart(right, x);
+        return { a: simplify(bin(op, l.a, r.a)), b: simplify(bin(op, l.b, r.b)) };
+      }
+      if (op === '*' && !dependsOn(left, x)) {
+        const r = linearPart(right, x);
+        return { a: simplify(bin('*', left, r.a)), b: simplify(bin('*', left, r.b)) };
+      }
+      if ((op === '*' || op === '/') && !dependsOn(right, x)) {
+        const l = linearPart(left, x);
+        return { a: simplify(bin(op, l.a, right)), b: simplify(bin(op, l.b, right)) };
+      }
+      break;
+    }
+  }
+  return { a: zero, b: f };
 }

@@ -55,13 +55,23 @@ export function generatedModel(def: ModelDefinition): GeneratedModel {
   if (hit) return hit;
   const params: Record<string, ParamSpec> = {};
   for (const [k, p] of Object.entries(def.parameters))
-    params[k] = { dimension: namedDimension(p.dim) ?? 'dimensionless', dim: p.dim, unit: p.unit, default: p.default, doc: formatDim(p.dim) };
+    params[k] = {
+      dimension: namedDimension(p.dim) ?? 'dimensionless',
+      dim: p.dim,
+      unit: p.unit,
+      default: p.default,
+      doc: formatDim(p.dim),
+    };
   const state: Record<string, StateSpec> = {};
   for (const [k, s] of Object.entries(def.states))
     state[k] = {
       dimension: namedDimension(s.dim) ?? 'dimensionless',
       doc: s.unit,
-      init: (p) => evaluate(s.initial, valueOf(def, (n) => (Object.hasOwn(p, n) ? p[n] : undefined))),
+      init: (p) =>
+        evaluate(
+          s.initial,
+          valueOf(def, (n) => (Object.hasOwn(p, n) ? p[n] : undefined)),
+        ),
     };
   const compiled = new Map<string, Step>();
   const linearCache = new WeakMap<object, { dt: number; value: { phi: number[][]; psi: number[][] } }>();
