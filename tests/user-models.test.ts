@@ -103,7 +103,6 @@ describe('white noise (xi) vs Brian2: statistics within the spread between seeds
   const runs = seeds.map((seed) => {
     const e = Engine.fromFile(join(DIR, 'ou_noise.yaml'), { seed });
     const stats: { mean: number; sd: number }[] = [];
-    let spikes = 0;
     e.backend.configureRecording({ spikes: ['noisy_lif'] });
     for (const t of c.sample_ms) {
       e.step(Math.round((t - (stats.length ? c.sample_ms[stats.length - 1] : 0)) / e.circuit.dt));
@@ -112,7 +111,7 @@ describe('white noise (xi) vs Brian2: statistics within the spread between seeds
       const sd = Math.sqrt(v.reduce((a, x) => a + (x - m) ** 2, 0) / (v.length - 1));
       stats.push({ mean: m, sd });
     }
-    spikes = e.backend.recording().populations.noisy_lif.spikeSteps.length;
+    const spikes = e.backend.recording().populations.noisy_lif.spikeSteps.length;
     e.backend.dispose();
     return { stats, rate: spikes / (2000 * 0.5) };
   });

@@ -6,8 +6,8 @@ import { modelDefinitions, userPopulationSpec } from './check-models.js';
 import type { ModelDefinition } from '../equations/model-definition.js';
 import { checkQuantity, quantityProblem, type Dimension, type Sign } from '../units.js';
 import { MAX_DELAY_STEPS, MAX_PROJECTION_SYNAPSES, synapseBound } from './limits.js';
-import { CircuitError, type CircuitIssue } from './errors.js';
-import { locateIn, followPorts, type FlatCircuit, type Section } from './flat.js';
+import { CircuitError } from './errors.js';
+import { locateIn, type FlatCircuit, type Section } from './flat.js';
 import type {
   Circuit,
   Connectivity,
@@ -20,19 +20,7 @@ import type {
   InputSpec,
   OutputSpec,
 } from './circuit.js';
-import type {
-  ConnectivityDoc,
-  DistributionDoc,
-  PopulationDoc,
-  ProjectionDoc,
-  ModulatorDoc,
-  SourceDoc,
-  InputDoc,
-  OutputDoc,
-  ValueDoc,
-  Quantity,
-} from './document.js';
-import { isPlainObject } from './merge.js';
+import type { ConnectivityDoc, PopulationDoc, ProjectionDoc, ModulatorDoc, SourceDoc, InputDoc, OutputDoc, Quantity } from './document.js';
 
 const STATE_CHANNELS: Record<string, Dimension> = { ie: 'current', ii: 'current', ge: 'conductance', gi: 'conductance' };
 

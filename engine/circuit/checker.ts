@@ -1,7 +1,7 @@
 // The checker's state: the flat circuit it reads, the problems found so far, and the shared rules for
 // reading a quantity or a distribution and reporting a problem where it was written.
 import { checkQuantity, type Dimension, type Sign } from '../units.js';
-import { CircuitError, type CircuitIssue } from './errors.js';
+import type { CircuitIssue } from './errors.js';
 import { locateIn, followPorts, type FlatCircuit, type Section } from './flat.js';
 import type { Distribution } from './circuit.js';
 import type { DistributionDoc, ValueDoc, Quantity } from './document.js';

@@ -106,7 +106,7 @@ export function defineModel(name: string, doc: ModelDoc): ModelDefinition | Mode
     else if (e instanceof MethodError) problems.push({ sub: '/method', message: e.message, symbol: e.variable });
     else throw e;
   };
-  let equations: Equation[] = [];
+  let equations: Equation[];
   try {
     equations = parseEquations(doc.equations);
   } catch (e) {
