@@ -31,6 +31,8 @@ import { checkInput, modulatorDrive, mean } from './inputs.js';
 import { WasmArena } from './wasm/arena.js';
 import { instantiateKernels, shareExpTable, kernelModule, type KernelExports, type NeuronKernel } from './wasm/kernels.js';
 import { KernelThread } from './wasm/threads.js';
+import { createSynapseRuntime, neuronView, synapseFunctions, type SynapseContext, type SynapseRuntime } from './synapses.js';
+import { CHANNEL_TARGETS } from '../equations/synapse-definition.js';
 import { availableParallelism } from 'node:os';
 import { isLifConstants, lifConstants, type LifConstants } from '../models/lif.js';
 import { channelConstants, type ChannelConstants } from '../models/model.js';
@@ -105,6 +107,8 @@ interface PopRuntime {
 
 interface ProjRuntime {
   c: CompiledProjection;
+  /** A synapse model's arrays and generated code (null: a built-in synapse). */
+  syn: SynapseRuntime | null;
   src: PopRuntime;
   tgt: PopRuntime;
   channel: Channel;
@@ -182,9 +186,14 @@ export class CpuBackend implements Backend {
       (a, p) => a + p.spec.size * updateCost(p.spec.model, p.spec.integration, conductanceTargets.has(p.spec.name)),
       0,
     );
+    // Synapse models run their generated JavaScript on the main thread: no kernel thread then.
+    const modelled = net.projections.some((p) => p.spec.synapse.model !== undefined);
+    if (modelled && options.threads === 2)
+      throw new Error('threads: 2 is not available with synapse models defined by equations (they run on one thread)');
     this.splitting =
-      options.threads === 2 ||
-      (options.threads === undefined && this.k !== null && availableParallelism() >= 2 && work >= MIN_THREADED_WORK);
+      !modelled &&
+      (options.threads === 2 ||
+        (options.threads === undefined && this.k !== null && availableParallelism() >= 2 && work >= MIN_THREADED_WORK));
     this.dt = net.dt;
     this.circuit = net.circuit;
     this.seed = net.circuit.seed;
@@ -319,7 +328,14 @@ export class CpuBackend implements Backend {
         cut,
       );
     }
-    this.projs.push({ c, src, tgt, channel, plastic, split });
+    const model = c.spec.synapse.model;
+    const syn = model
+      ? createSynapseRuntime(this.circuit.synapseModels![model], c, c.spec.synapse.params ?? {}, this.seed, tgt.spec.size)
+      : null;
+    if (syn && c.maxDelay > 0)
+      for (const s of [...syn.def.onPre, ...syn.def.onPost])
+        if (Object.hasOwn(CHANNEL_TARGETS, s.target)) this.ensureRing(tgt, CHANNEL_TARGETS[s.target].channel, c.maxDelay + 1);
+    this.projs.push({ c, syn, src, tgt, channel, plastic, split });
   }
 
   private releaseProjection(p: ProjRuntime): void {
@@ -414,6 +430,7 @@ export class CpuBackend implements Backend {
       this.externalInput(pop);
       pop.state.time = n * dt;
     }
+    for (const p of this.projs) if (p.syn?.def.summed.length) this.synapseCall(p, n, 'summed');
     this.applyModulatorEffects();
     if (this.anySplit) {
       // Propagation and ring draining touch neither weights nor traces, so running them before
@@ -427,8 +444,10 @@ export class CpuBackend implements Backend {
         pop.nSpikes = this.k ? this.kernelStep(pop) : pop.model.step(pop.spec.params, pop.state, dt, pop.spikes);
         this.recorder?.spikes(n, pop.spec.name, pop.spikes, pop.nSpikes);
       }
+      for (const p of this.projs) if (p.syn?.def.clock) this.synapseCall(p, n, 'clock');
       for (const p of this.projs) if (p.src.nSpikes > 0) this.propagate(p, n);
       for (const p of this.projs) if (p.plastic) this.plasticity(p);
+      for (const p of this.projs) if (p.syn?.def.onPost.length && p.tgt.nSpikes > 0) this.synapseCall(p, n, 'onPost');
       for (const pop of this.popList) this.drainRings(pop, n);
     }
     this.advanceModulators();
@@ -708,6 +727,7 @@ export class CpuBackend implements Backend {
   }
 
   private propagate(p: ProjRuntime, n: number): void {
+    if (p.syn) return this.synapseCall(p, n, 'onPre');
     const { rowPtr, targets, weights, delays, delaySteps } = p.c;
     if (this.k) {
       const args = this.propagateArgs(p, n, rowPtr.byteOffset, rowPtr.byteOffset + 4);
@@ -744,6 +764,42 @@ export class CpuBackend implements Backend {
         else ring[((n + d) % len) * size + targets[k]] += weights[k];
       }
     }
+  }
+
+  /** Runs a synapse model's generated code for one phase of step n (engine/backends/synapses.ts). */
+  private synapseCall(p: ProjRuntime, n: number, phase: 'onPre' | 'onPost' | 'clock' | 'summed'): void {
+    const rt = p.syn!;
+    const { src, tgt, c } = p;
+    const channel = (ch: Channel) => ({ direct: tgt.state[ch], ring: tgt.rings[ch], len: tgt.ringLen, size: tgt.spec.size });
+    const summedTargets: Record<string, Float64Array> = {};
+    for (const sm of rt.def.summed) {
+      if (sm.target === 'I_ext') summedTargets.I_ext = tgt.state.iext;
+      else summedTargets[sm.target] = tgt.state.vars[sm.target] ??= new Float64Array(tgt.spec.size);
+    }
+    const ctx: SynapseContext = {
+      rowPtr: c.rowPtr,
+      targets: c.targets,
+      weights: c.weights,
+      delays: c.delays,
+      delaySteps: c.delaySteps,
+      preIdx: rt.preIdx,
+      postPtr: rt.postPtr,
+      postSyn: rt.postSyn,
+      last: rt.last,
+      S: rt.S,
+      p: c.spec.synapse.params ?? {},
+      dt: this.dt,
+      pre: neuronView(src.state, src.spec.params),
+      post: neuronView(tgt.state, tgt.spec.params),
+      chan: { ie: channel('ie'), ii: channel('ii'), ge: channel('ge'), gi: channel('gi') },
+      mod: Object.fromEntries(this.mods.map((m) => [m.spec.name, m.level])),
+      summedTargets,
+      rng: rt.rng,
+    };
+    const fns = synapseFunctions(rt, ctx, new Set(this.mods.map((m) => m.spec.name)));
+    if (phase === 'onPre') fns.onPre(ctx, src.spikes, src.nSpikes, n);
+    else if (phase === 'onPost') fns.onPost(ctx, tgt.spikes, tgt.nSpikes, n);
+    else fns[phase](ctx, n);
   }
 
   private plasticity(p: ProjRuntime): void {

@@ -2,12 +2,15 @@
 // every equation's units, per-neuron parameter values (a distribution or one value per neuron) and
 // initial state in the units the model declares.
 import { defineModel, type ModelDefinition, type ModelDoc } from '../equations/model-definition.js';
+import { bindSynapse, CHANNEL_TARGETS, defineSynapse, type SynapseDefinition, type SynapseDoc } from '../equations/synapse-definition.js';
 import { parseQuantity } from '../equations/quantity.js';
 import { dimEqual, formatDim, isDimensionless, type Dim } from '../equations/dimension.js';
 import { symbolsOf } from '../equations/symbolic.js';
 import { MODELS } from '../models/registry.js';
 import type { Checker, Converter } from './checker.js';
-import type { Distribution, PopulationSpec } from './circuit.js';
+import type { Distribution, PopulationSpec, SynapseSpec } from './circuit.js';
+import type { Dimension } from '../units.js';
+import { dimOfNamed } from '../models/generated.js';
 import type { PopulationDoc, Quantity, ValueDoc } from './document.js';
 import { isPlainObject } from './merge.js';
 
@@ -15,11 +18,15 @@ import { isPlainObject } from './merge.js';
 const MAX_MAGNITUDE = 1e15;
 
 /** The models that check out, and the names of those that do not (their populations are not reported again). */
-export function modelDefinitions(
-  c: Checker,
-  docs: Record<string, ModelDoc> | undefined,
-): { models: Record<string, ModelDefinition>; failed: Set<string> } {
+export interface ModelContext {
+  models: Record<string, ModelDefinition>;
+  synapses: Record<string, SynapseDefinition>;
+  failed: Set<string>;
+}
+
+export function modelDefinitions(c: Checker, docs: Record<string, ModelDoc | SynapseDoc> | undefined): ModelContext {
   const out: Record<string, ModelDefinition> = {};
+  const synapses: Record<string, SynapseDefinition> = {};
   const failed = new Set<string>();
   for (const [name, doc] of Object.entries(docs ?? {})) {
     if (Object.hasOwn(MODELS, name.split('.').pop()!)) {
@@ -27,9 +34,10 @@ export function modelDefinitions(
       failed.add(name);
       continue;
     }
-    const r = defineModel(name, doc);
+    const r = doc.kind === 'synapse' ? defineSynapse(name, doc) : defineModel(name, doc);
     if (!Array.isArray(r)) {
-      out[name] = r;
+      if ('weight' in r) synapses[name] = r;
+      else out[name] = r;
       continue;
     }
     failed.add(name);
@@ -41,16 +49,17 @@ export function modelDefinitions(
       c.report('models', name, p.sub, `${p.message}${where}${symbol}`, p.line !== undefined && multiline(doc, p.sub) ? p.line : undefined);
     }
   }
-  return { models: out, failed };
+  return { models: out, synapses, failed };
 }
 
-function textAt(doc: ModelDoc, sub: string): string | undefined {
-  const key = sub.split('/')[1] as keyof ModelDoc;
-  const v = Object.hasOwn(doc, key) ? doc[key] : undefined;
+type AnyModelDoc = ModelDoc | SynapseDoc;
+function textAt(doc: AnyModelDoc, sub: string): string | undefined {
+  const key = sub.split('/')[1];
+  const v: unknown = Object.hasOwn(doc, key) ? Object.getOwnPropertyDescriptor(doc, key)?.value : undefined;
   return typeof v === 'string' ? v : undefined;
 }
-const multiline = (doc: ModelDoc, sub: string): boolean => (textAt(doc, sub) ?? '').includes('\n');
-const lineOf = (doc: ModelDoc, sub: string, line: number): string | undefined => textAt(doc, sub)?.split('\n')[line - 1]?.trim();
+const multiline = (doc: AnyModelDoc, sub: string): boolean => (textAt(doc, sub) ?? '').includes('\n');
+const lineOf = (doc: AnyModelDoc, sub: string, line: number): string | undefined => textAt(doc, sub)?.split('\n')[line - 1]?.trim();
 
 /** A converter for one dimension of a model: a number is in internal units, a string a quantity that must have that dimension. */
 export function converterFor(dim: Dim): Converter {
@@ -128,4 +137,89 @@ export function userPopulationSpec(c: Checker, name: string, p: PopulationDoc, d
   if (p.integration !== undefined && p.integration !== 'default')
     c.report('populations', name, '/integration', `${def.name} sets its method in its definition (method: ${def.method})`);
   return { ...base, params, init, integration: 'default', ...(Object.keys(perNeuron).length ? { perNeuron } : {}) };
+}
+
+/** The dimensions of a neuron model's variables and parameters, for the synapse statements that read them. */
+function neuronDims(
+  model: string,
+  mc: ModelContext,
+): { read: (n: string) => Dim | undefined; state: (n: string) => boolean; param: (n: string) => Dim | undefined } {
+  if (Object.hasOwn(mc.models, model)) {
+    const def = mc.models[model];
+    return {
+      read: (n) =>
+        Object.hasOwn(def.states, n) ? def.states[n].dim : Object.hasOwn(def.parameters, n) ? def.parameters[n].dim : undefined,
+      state: (n) => Object.hasOwn(def.states, n),
+      param: (n) => (Object.hasOwn(def.parameters, n) ? def.parameters[n].dim : undefined),
+    };
+  }
+  const m = Object.hasOwn(MODELS, model) ? MODELS[model] : undefined;
+  const dimOf = (d: Dimension | undefined) => (d === undefined ? undefined : dimOfNamed(d));
+  return {
+    read: (n) =>
+      dimOf(m && Object.hasOwn(m.state, n) ? m.state[n].dimension : m && Object.hasOwn(m.params, n) ? m.params[n].dimension : undefined),
+    state: (n) => !!m && Object.hasOwn(m.state, n),
+    param: () => undefined,
+  };
+}
+
+/**
+ * A projection whose synapses are a synapse model: its parameters for this projection, the units of
+ * every statement checked against the two populations' models, and the channel it drives (which
+ * selects the target's integrator as a built-in synapse's type and receptor do).
+ */
+export function synapseModelSpec(
+  c: Checker,
+  name: string,
+  d: { model: string; params?: Record<string, Quantity> },
+  pre: PopulationSpec | undefined,
+  post: PopulationSpec | undefined,
+  mc: ModelContext,
+  modulators: ReadonlySet<string>,
+): { synapse: SynapseSpec; weight: Converter } | null {
+  if (!Object.hasOwn(mc.synapses, d.model)) {
+    if (!mc.failed.has(d.model))
+      c.report('projections', name, '/synapse/model', `no synapse model "${d.model}" (define one under models with kind: synapse)`);
+    return null;
+  }
+  const def = mc.synapses[d.model];
+  const params: Record<string, number> = {};
+  for (const [k, p] of Object.entries(def.parameters)) params[k] = p.default;
+  for (const [k, v] of Object.entries(d.params ?? {})) {
+    if (!Object.hasOwn(def.parameters, k)) c.report('projections', name, `/synapse/params/${k}`, `${d.model} has no parameter "${k}"`);
+    else
+      params[k] = c.quantity(
+        'projections',
+        name,
+        `/synapse/params/${k}`,
+        v,
+        converterFor(def.parameters[k].dim),
+        def.parameters[k].default,
+      );
+  }
+  if (pre && post) {
+    const a = neuronDims(pre.model, mc);
+    const b = neuronDims(post.model, mc);
+    const env = { pre: a.read, post: b.read, postWritable: b.state, summedTarget: b.param, modulators };
+    for (const p of bindSynapse(def, env)) {
+      const text = p.line !== undefined ? lineOf(def.source, p.sub, p.line) : undefined;
+      c.report(
+        'projections',
+        name,
+        '/synapse/model',
+        `synapse model ${d.model}, ${p.sub.slice(1)}${p.line !== undefined ? ` line ${p.line}` : ''}${text ? ` ("${text}")` : ''}: ${p.message}${p.symbol ? ` [symbol ${p.symbol}]` : ''}`,
+      );
+    }
+  }
+  const written = [...def.onPre, ...def.onPost].map((s) => s.target).filter((t) => Object.hasOwn(CHANNEL_TARGETS, t));
+  const first = written[0] ?? 'I_exc_post';
+  return {
+    synapse: {
+      type: written.some((t) => t.startsWith('g_')) ? 'conductance' : 'current',
+      receptor: first.includes('_inh') ? 'inhibitory' : 'excitatory',
+      model: d.model,
+      params,
+    },
+    weight: converterFor(def.weight.dim),
+  };
 }

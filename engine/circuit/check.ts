@@ -2,7 +2,7 @@
 // agree. Converts every quantity to internal units on the way. All problems are collected first.
 import { MODELS, modelOf } from '../models/registry.js';
 import { Checker } from './checker.js';
-import { modelDefinitions, userPopulationSpec } from './check-models.js';
+import { modelDefinitions, synapseModelSpec, userPopulationSpec, type ModelContext } from './check-models.js';
 import type { ModelDefinition } from '../equations/model-definition.js';
 import { checkQuantity, quantityProblem, type Dimension, type Sign } from '../units.js';
 import { MAX_DELAY_STEPS, MAX_PROJECTION_SYNAPSES, synapseBound } from './limits.js';
@@ -17,6 +17,7 @@ import type {
   PopulationSpec,
   ProjectionSpec,
   SourceSpec,
+  SynapseSpec,
   InputSpec,
   OutputSpec,
 } from './circuit.js';
@@ -28,6 +29,11 @@ const STATE_CHANNELS: Record<string, Dimension> = { ie: 'current', ii: 'current'
 export const MAX_POPULATION_SIZE = 2 ** 32 - 1;
 
 /** A population's size and grid, whatever its model. */
+/** Modulators whose names are identifiers: synapse models read their levels by name. */
+function identifierNames(names: Set<string>): Set<string> {
+  return new Set([...names].filter((n) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(n)));
+}
+
 function checkShape(c: Checker, name: string, p: PopulationDoc): void {
   if (!(Number.isSafeInteger(p.size) && p.size <= MAX_POPULATION_SIZE))
     c.report(
@@ -225,6 +231,7 @@ function projectionSpec(
   pops: Map<string, PopulationSpec>,
   modulators: Set<string>,
   dt: number,
+  mc: ModelContext,
 ): ProjectionSpec {
   const source = c.resolvePop(d.source);
   const target = c.resolvePop(d.target);
@@ -295,11 +302,20 @@ function projectionSpec(
         c.report('projections', name, '/connectivity', `source grid is ${src.grid.length}-D but target grid is ${tgt.grid.length}-D`);
     }
   }
+  const modelled =
+    d.synapse.model !== undefined ? synapseModelSpec(c, name, d.synapse, src, tgt, mc, identifierNames(modulators)) : undefined;
+  if (d.synapse.model !== undefined && d.plasticity)
+    c.report(
+      'projections',
+      name,
+      '/plasticity',
+      `a synapse model (${d.synapse.model}) brings its own learning (on_pre, on_post): remove plasticity`,
+    );
   const wdim: Dimension = d.synapse.type === 'conductance' ? 'conductance' : 'current';
   // Explicit connectivity carries its weights; the distribution stays unused (reported above if given).
   const weight = explicit
     ? ({ kind: 'constant', value: 0 } as Distribution)
-    : c.distribution('projections', name, '/weight', d.weight, wdim, 0);
+    : c.distribution('projections', name, '/weight', d.weight, modelled ? modelled.weight : wdim, 0);
   const delay = c.distribution('projections', name, '/delay', d.delay, 'time', 0);
   checkNonNegative(c, 'projections', name, '/delay', delay, 'delays');
   const longest = delay.clip ? delay.clip[1] : delay.kind === 'constant' ? delay.value : delay.kind === 'uniform' ? delay.high : 0;
@@ -310,8 +326,11 @@ function projectionSpec(
       '/delay',
       `a delay of ${longest} ms is ${Math.round(longest / dt)} steps at dt ${dt} ms; at most ${MAX_DELAY_STEPS} steps are supported`,
     );
-  const plasticity = d.plasticity ? plasticitySpec(c, name, d.plasticity, wdim, modulators) : undefined;
-  return { name, source, target, connectivity: conn, weight, delay, synapse: { ...d.synapse }, plasticity };
+  const plasticity = d.plasticity && !modelled ? plasticitySpec(c, name, d.plasticity, wdim, modulators) : undefined;
+  const synapse: SynapseSpec = modelled
+    ? modelled.synapse
+    : { type: d.synapse.type ?? 'current', receptor: d.synapse.receptor ?? 'excitatory' };
+  return { name, source, target, connectivity: conn, weight, delay, synapse, plasticity };
 }
 
 /** A projection's plasticity rule with its quantities in internal units (weights in the synapse's dimension). */
@@ -485,7 +504,8 @@ function outputSpec(
 export function checkCircuit(flat: FlatCircuit): Circuit {
   const c = new Checker(flat);
   const doc = flat.doc;
-  const { models, failed } = modelDefinitions(c, doc.models);
+  const mc = modelDefinitions(c, doc.models);
+  const { models, failed } = mc;
   const populations = Object.entries(doc.populations ?? {}).map(([n, p]) => populationSpec(c, n, p, models, failed));
   const pops = new Map(populations.map((p) => [p.name, p]));
   const modulatorNames = new Set(Object.keys(doc.modulators ?? {}));
@@ -493,7 +513,7 @@ export function checkCircuit(flat: FlatCircuit): Circuit {
   if (typeof dt === 'string')
     c.issues.push({ ...(flat.rootLayers ? locateIn(flat.rootLayers, '/dt') : { file: flat.rootFile, path: '/dt' }), message: `dt ${dt}` });
   const projections = Object.entries(doc.projections ?? {}).map(([n, p]) =>
-    projectionSpec(c, n, p, pops, modulatorNames, typeof dt === 'number' && dt > 0 ? dt : 1),
+    projectionSpec(c, n, p, pops, modulatorNames, typeof dt === 'number' && dt > 0 ? dt : 1, mc),
   );
   const inputs = Object.entries(doc.inputs ?? {}).map(([n, d]) => inputSpec(c, n, d, pops));
   const modulators = Object.entries(doc.modulators ?? {}).map(([n, m]) =>
@@ -517,5 +537,6 @@ export function checkCircuit(flat: FlatCircuit): Circuit {
     outputs,
     modules: flat.modules,
     ...(Object.keys(models).length ? { models } : {}),
+    ...(Object.keys(mc.synapses).length ? { synapseModels: mc.synapses } : {}),
   };
 }

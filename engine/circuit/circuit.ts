@@ -2,6 +2,7 @@
 // every reference checked. This is what the compiler and the live-edit machinery work from.
 import type { ModuleNode } from './flat.js';
 import type { ModelDefinition } from '../equations/model-definition.js';
+import type { SynapseDefinition } from '../equations/synapse-definition.js';
 
 export type Distribution =
   | { kind: 'constant'; value: number; clip?: [number, number] }
@@ -38,6 +39,10 @@ export type Connectivity =
 export interface SynapseSpec {
   type: 'current' | 'conductance';
   receptor: 'excitatory' | 'inhibitory';
+  /** A synapse model defined by equations (then type and receptor name the first channel its on_pre writes). */
+  model?: string;
+  /** The model's shared parameters for this projection, in internal units. */
+  params?: Record<string, number>;
 }
 
 export interface PlasticitySpec {
@@ -124,4 +129,6 @@ export interface Circuit {
   modules: ModuleNode;
   /** Models defined by equations in the documents, by (qualified) name; absent when there are none. */
   models?: Record<string, ModelDefinition>;
+  /** Synapse models defined by equations, by (qualified) name; absent when there are none. */
+  synapseModels?: Record<string, SynapseDefinition>;
 }

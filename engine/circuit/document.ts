@@ -1,6 +1,7 @@
 // Types of a circuit document as written by people (before units are converted and modules are
 // resolved). The JSON Schema in schema.ts describes the same shapes for editors and validation.
 import type { ModelDoc } from '../equations/model-definition.js';
+import type { SynapseDoc as SynapseModelDoc } from '../equations/synapse-definition.js';
 
 /** A number in internal units or a string with a unit: "20 ms", "-65 mV", "6 nS". */
 export type Quantity = number | string;
@@ -47,7 +48,12 @@ export type ConnectivityDoc =
 export interface SynapseDoc {
   type: 'current' | 'conductance';
   receptor: 'excitatory' | 'inhibitory';
+  model?: undefined;
 }
+
+/** A projection's synapse: a built-in kind (type, receptor), or a synapse model defined under models, with parameter overrides. */
+export type ProjectionSynapseDoc =
+  SynapseDoc | { model: string; params?: Record<string, Quantity>; type?: undefined; receptor?: undefined };
 
 export interface PlasticityDoc {
   rule: 'stdp' | 'reward_stdp';
@@ -73,7 +79,7 @@ export interface ProjectionDoc {
   /** Required for rule connectivities; absent for matrix and list, whose entries are the weights. */
   weight?: ValueDoc;
   delay?: ValueDoc;
-  synapse: SynapseDoc;
+  synapse: ProjectionSynapseDoc;
   plasticity?: PlasticityDoc;
   description?: string;
 }
@@ -136,7 +142,7 @@ export interface CircuitDoc {
   seed?: number;
   include?: IncludeDoc[];
   ports?: Record<string, string>;
-  models?: Record<string, ModelDoc>;
+  models?: Record<string, ModelDoc | SynapseModelDoc>;
   populations?: Record<string, PopulationDoc>;
   projections?: Record<string, ProjectionDoc>;
   modulators?: Record<string, ModulatorDoc>;

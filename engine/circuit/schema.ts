@@ -146,6 +146,7 @@ const model: Schema = {
   additionalProperties: false,
   required: ['equations'],
   properties: {
+    kind: { enum: ['neuron', 'synapse'], description: 'a neuron model (default) or a synapse/learning model used by projections' },
     description: { type: 'string' },
     parameters: {
       type: 'object',
@@ -160,6 +161,8 @@ const model: Schema = {
     ),
     threshold: expressionText('spike condition, e.g. `v > v_t`'),
     reset: expressionText('statements run at a spike, e.g. `v = v_r; w += b`'),
+    on_pre: expressionText('synapse models: statements run for each synapse of a presynaptic spike, e.g. `g_exc_post += w`'),
+    on_post: expressionText('synapse models: statements run for each synapse onto a postsynaptic spike'),
     refractory: {
       type: ['number', 'string'],
       maxLength: 2000,
@@ -267,7 +270,21 @@ const projection: Schema = {
       'synaptic weight magnitude: nS for conductance, pA for current synapses (required with a rule connectivity; absent with matrix and list, whose entries are the weights)',
     ),
     delay: value('transmission delay (default 0 ms: felt from the next step on)'),
-    synapse,
+    synapse: {
+      description: 'a built-in synapse (type and receptor) or a synapse model defined under models ({ model, params })',
+      oneOf: [
+        synapse,
+        {
+          type: 'object',
+          additionalProperties: false,
+          required: ['model'],
+          properties: {
+            model: ref('a synapse model defined under models (kind: synapse)'),
+            params: { type: 'object', propertyNames: { pattern: NAME_PATTERN }, additionalProperties: quantity('parameter value') },
+          },
+        },
+      ],
+    },
     plasticity,
     description: { type: 'string' },
   },

@@ -64,38 +64,47 @@ export function constantOf(name: string, def: ModelDefinition): number | null {
   return null;
 }
 
+/** How generated code names a symbol: its code, e.g. a local variable or an array element. */
+export type SymbolCode = (name: string) => string;
+
+/** The value of a unit or constant as a literal, else the symbol's local variable. */
+const modelSymbols =
+  (def: ModelDefinition): SymbolCode =>
+  (name) => {
+    const c = constantOf(name, def);
+    return c === null ? local(name) : literal(c);
+  };
+
 export function jsExpr(e: Expr, def: ModelDefinition): string {
+  return jsExprWith(e, modelSymbols(def));
+}
+
+export function jsExprWith(e: Expr, code: SymbolCode): string {
+  const js = (x: Expr) => jsExprWith(x, code);
   switch (e.kind) {
     case 'num':
       return literal(e.value);
-    case 'sym': {
-      const c = constantOf(e.name, def);
-      return c === null ? local(e.name) : literal(c);
-    }
+    case 'sym':
+      return code(e.name);
     case 'unary':
-      return e.op === 'not' ? `(!${jsExpr(e.arg, def)})` : `(${e.op}${jsExpr(e.arg, def)})`;
+      return e.op === 'not' ? `(!${js(e.arg)})` : `(${e.op}${js(e.arg)})`;
     case 'binary': {
-      const l = jsExpr(e.left, def);
-      const r = jsExpr(e.right, def);
-      if (e.op === '**') return power(l, e.right, def);
+      const l = js(e.left);
+      if (e.op === '**') {
+        // Small integer powers as products (what Brian2's C++ target emits too): faster and exact.
+        const k = e.right.kind === 'num' ? e.right.value : NaN;
+        return Number.isInteger(k) && k >= 2 && k <= 4 ? `(${Array(k).fill(l).join(' * ')})` : `Math.pow(${l}, ${js(e.right)})`;
+      }
       const op = e.op === 'and' ? '&&' : e.op === 'or' ? '||' : e.op === '==' ? '===' : e.op === '!=' ? '!==' : e.op;
-      return `(${l} ${op} ${r})`;
+      return `(${l} ${op} ${js(e.right)})`;
     }
     case 'call': {
-      const args = e.args.map((a) => jsExpr(a, def));
       if (e.fn === 'rand') return 'rng.uniform()';
       if (e.fn === 'randn') return 'rng.normal()';
       if (!Object.hasOwn(JS_FUNCTIONS, e.fn)) throw new Error(`no JavaScript for function ${e.fn}`);
-      return `${JS_FUNCTIONS[e.fn]}(${args.join(', ')})`;
+      return `${JS_FUNCTIONS[e.fn]}(${e.args.map(js).join(', ')})`;
     }
   }
-}
-
-/** Small integer powers as products (what Brian2's C++ target emits too): faster and exact. */
-function power(base: string, exponent: Expr, def: ModelDefinition): string {
-  if (exponent.kind === 'num' && Number.isInteger(exponent.value) && exponent.value >= 2 && exponent.value <= 4)
-    return `(${Array(exponent.value).fill(base).join(' * ')})`;
-  return `Math.pow(${base}, ${jsExpr(exponent, def)})`;
 }
 
 function statement(s: Statement, def: ModelDefinition): string {

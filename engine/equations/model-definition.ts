@@ -14,6 +14,7 @@ import { substitute, symbolsOf } from './symbolic.js';
 
 /** A `models:` entry as written in a document. */
 export interface ModelDoc {
+  kind?: 'neuron';
   description?: string;
   parameters?: Record<string, number | string>;
   equations: string;

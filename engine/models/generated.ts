@@ -27,6 +27,11 @@ const NAMED: [Dimension, Dim][] = [
   ['dimensionless', [0, 0, 0, 0, 0, 0, 0]],
 ];
 
+/** The exact dimension of a built-in dimension name whose internal unit the equations share (not rate). */
+export function dimOfNamed(d: Dimension): Dim | undefined {
+  return NAMED.find(([n]) => n === d)?.[1];
+}
+
 export function namedDimension(d: Dim): Dimension | undefined {
   return NAMED.find(([, x]) => dimEqual(x, d))?.[0];
 }

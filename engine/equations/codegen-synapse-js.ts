@@ -1,0 +1,170 @@
+// JavaScript for a synapse model on one projection: on_pre for each synapse of a presynaptic spike,
+// on_post for each synapse onto a postsynaptic spike, the clock-driven variables every step and the
+// summed variables. Event-driven variables are brought up to the current step (exactly, from their
+// linear equations) just before a statement reads them, as Brian2 does.
+import type { Expr, Statement } from './ast.js';
+import { CONSTANTS } from './check-units.js';
+import { UNITS, toInternal } from './dimension.js';
+import { jsExprWith, literal } from './codegen-js.js';
+import { CHANNEL_TARGETS, type SynapseDefinition } from './synapse-definition.js';
+import { symbolsOf } from './symbolic.js';
+
+/** How the projection's neurons hold a variable: per neuron (an array) or one number for the population. */
+export type Holding = 'array' | 'scalar';
+
+export interface SynapseVariant {
+  def: SynapseDefinition;
+  pre: (name: string) => Holding | undefined;
+  post: (name: string) => Holding | undefined;
+  modulators: ReadonlySet<string>;
+}
+
+const ident = (name: string) => name.replace(/[^A-Za-z0-9_]/g, '_');
+
+function symbolCode(v: SynapseVariant): (name: string) => string {
+  const { def } = v;
+  return (name) => {
+    if (name === 'w' || Object.hasOwn(def.variables, name) || Object.hasOwn(def.parameters, name)) return `u_${name}`;
+    if (name === 't') return 't';
+    if (name === 'dt') return 'dt';
+    if (name.endsWith('_pre')) return v.pre(name.slice(0, -4)) === 'array' ? `PRE_${name.slice(0, -4)}[i]` : `PRE_${name.slice(0, -4)}`;
+    if (name.endsWith('_post')) return v.post(name.slice(0, -5)) === 'array' ? `POST_${name.slice(0, -5)}[j]` : `POST_${name.slice(0, -5)}`;
+    if (v.modulators.has(name)) return `M_${ident(name)}`;
+    if (Object.hasOwn(CONSTANTS, name)) return literal(CONSTANTS[name]);
+    if (Object.hasOwn(UNITS, name)) return literal(toInternal(UNITS[name].si, UNITS[name].dim));
+    throw new Error(`no code for symbol ${name}`);
+  };
+}
+
+/** Every symbol the model's code reads or writes. */
+function usedSymbols(def: SynapseDefinition): Set<string> {
+  const out = new Set<string>();
+  for (const s of [...def.onPre, ...def.onPost]) {
+    symbolsOf(s.expr, out);
+    out.add(s.target);
+  }
+  for (const x of def.eventDriven) {
+    symbolsOf(x.a, out);
+    symbolsOf(x.b, out);
+  }
+  for (const l of def.clock?.lets ?? []) symbolsOf(l.expr, out);
+  for (const u of def.clock?.updates ?? []) symbolsOf(u.expr, out);
+  for (const sm of def.summed) symbolsOf(sm.expr, out);
+  return out;
+}
+
+function prologue(v: SynapseVariant): string[] {
+  const { def } = v;
+  const used = usedSymbols(def);
+  const code = symbolCode(v);
+  const out = [
+    'const { rowPtr, targets, weights, delays, delaySteps, preIdx, last, S, p, pre, post, chan, mod } = ctx;',
+    'const dt = ctx.dt, t = n * dt;',
+  ];
+  for (const k of Object.keys(def.parameters)) if (used.has(k)) out.push(`const u_${k} = p[${JSON.stringify(k)}];`);
+  for (const x of Object.keys(def.variables)) out.push(`const S_${x} = S[${JSON.stringify(x)}];`);
+  for (const s of used) {
+    if (s.endsWith('_pre')) out.push(`const PRE_${s.slice(0, -4)} = pre[${JSON.stringify(s.slice(0, -4))}];`);
+    else if (s.endsWith('_post') && !Object.hasOwn(CHANNEL_TARGETS, s))
+      out.push(`const POST_${s.slice(0, -5)} = post[${JSON.stringify(s.slice(0, -5))}];`);
+    else if (Object.hasOwn(CHANNEL_TARGETS, s)) out.push(`const CH_${s} = chan[${JSON.stringify(CHANNEL_TARGETS[s].channel)}];`);
+    else if (v.modulators.has(s)) out.push(`const M_${ident(s)} = mod[${JSON.stringify(s)}];`);
+  }
+  for (const x of def.eventDriven) {
+    out.push(`const EA_${x.name} = ${jsExprWith(x.a, code)}, EB_${x.name} = ${jsExprWith(x.b, code)};`);
+  }
+  return out;
+}
+
+/** Statements run for synapse k (pre neuron i, post neuron j) at step n. */
+function body(v: SynapseVariant, statements: Statement[], withEvents: boolean): string[] {
+  const { def } = v;
+  const code = symbolCode(v);
+  const out: string[] = ['let u_w = weights[k];'];
+  for (const x of Object.keys(def.variables)) out.push(`let u_${x} = S_${x}[k];`);
+  if (withEvents && def.eventDriven.length) {
+    out.push('const T = (n - last[k]) * dt;', 'last[k] = n;');
+    for (const x of def.eventDriven)
+      out.push(
+        `if (EA_${x.name} === 0) u_${x.name} += EB_${x.name} * T; else { const ba = EB_${x.name} / EA_${x.name}; u_${x.name} = -ba + (u_${x.name} + ba) * Math.exp(EA_${x.name} * T); }`,
+      );
+  }
+  for (const s of statements) out.push(statement(s, code, v));
+  out.push('weights[k] = u_w;');
+  for (const x of Object.keys(def.variables)) out.push(`S_${x}[k] = u_${x};`);
+  return out;
+}
+
+function statement(s: Statement, code: (n: string) => string, v: SynapseVariant): string {
+  const rhs = jsExprWith(s.expr, code);
+  if (Object.hasOwn(CHANNEL_TARGETS, s.target)) {
+    const sign = s.op === '-=' ? '-' : '';
+    // Arrives after the synapse's delay, as the built-in synapses' weights do (d = 0: felt from the next step).
+    return `{ const val = ${sign}(${rhs}); const d = delays === null ? delaySteps : delays[k]; if (d === 0) CH_${s.target}.direct[j] += val; else CH_${s.target}.ring[((n + d) % CH_${s.target}.len) * CH_${s.target}.size + j] += val; }`;
+  }
+  const target =
+    s.target.endsWith('_post') && !Object.hasOwn(v.def.variables, s.target) ? `POST_${s.target.slice(0, -5)}[j]` : `u_${s.target}`;
+  return s.op === '=' ? `${target} = ${rhs};` : `${target} ${s.op} ${rhs};`;
+}
+
+/**
+ * The body of a function of `ctx` returning { onPre(spikes, count, n), onPost(spikes, count, n),
+ * clock(n), summed(n) } for one projection. `ctx` holds the projection's arrays (see the CPU backend).
+ */
+export function synapseSource(v: SynapseVariant): string {
+  const { def } = v;
+  const pre = prologue(v);
+  const indent = (lines: string[], k: number) => lines.map((l) => ' '.repeat(k) + l);
+  const out: string[] = ['return {'];
+  out.push('onPre(ctx, spikes, count, n) {', ...indent(pre, 2));
+  out.push(
+    '  for (let s = 0; s < count; s++) {',
+    '    const i = spikes[s];',
+    '    for (let k = rowPtr[i], end = rowPtr[i + 1]; k < end; k++) {',
+    '      const j = targets[k];',
+  );
+  out.push(...indent(body(v, def.onPre, true), 6), '    }', '  }', '},');
+  out.push('onPost(ctx, spikes, count, n) {', ...indent(pre, 2), '  const { postPtr, postSyn } = ctx;');
+  out.push(
+    '  for (let s = 0; s < count; s++) {',
+    '    const j = spikes[s];',
+    '    for (let q = postPtr[j], end = postPtr[j + 1]; q < end; q++) {',
+    '      const k = postSyn[q];',
+    '      const i = preIdx[k];',
+  );
+  out.push(...indent(body(v, def.onPost, true), 6), '    }', '  }', '},');
+  out.push('clock(ctx, n) {');
+  if (def.clock) {
+    const code = symbolCode(v);
+    const c = def.clock;
+    const inner: string[] = [];
+    for (const x of c.noise) inner.push(`const u_${x} = ctx.rng.normal();`);
+    for (const l of c.lets) inner.push(`const u_${l.name} = ${jsExprWith(l.expr, code)};`);
+    for (const u of c.updates) inner.push(`const N_${u.name} = ${jsExprWith(u.expr, code)};`);
+    for (const u of c.updates) inner.push(`u_${u.name} = N_${u.name};`);
+    out.push(...indent(pre, 2), '  for (let k = 0, end = targets.length; k < end; k++) {', '    const i = preIdx[k], j = targets[k];');
+    out.push(...indent(body(v, [], false).slice(0, -1 - Object.keys(def.variables).length), 4));
+    out.push(...indent(inner, 4), '    weights[k] = u_w;', ...Object.keys(def.variables).map((x) => `    S_${x}[k] = u_${x};`), '  }');
+  }
+  out.push('},', 'summed(ctx, n) {');
+  if (def.summed.length) {
+    const code = symbolCode(v);
+    out.push(...indent(pre, 2), '  const out = ctx.summedTargets;');
+    for (const sm of def.summed) if (sm.target !== 'I_ext') out.push(`  out[${JSON.stringify(sm.target)}].fill(0);`);
+    out.push(
+      '  for (let k = 0, end = targets.length; k < end; k++) {',
+      '    const i = preIdx[k], j = targets[k];',
+      '    const u_w = weights[k];',
+    );
+    for (const x of Object.keys(def.variables)) out.push(`    const u_${x} = S_${x}[k];`);
+    for (const sm of def.summed) out.push(`    out[${JSON.stringify(sm.target)}][j] += ${jsExprWith(sm.expr, code)};`);
+    out.push('  }');
+  }
+  out.push('},', '};');
+  return out.join('\n');
+}
+
+/** The initial value of each per-synapse variable, as an expression of the projection's parameters. */
+export function initialValues(def: SynapseDefinition): Record<string, Expr> {
+  return Object.fromEntries(Object.entries(def.variables).map(([k, x]) => [k, x.initial]));
+}
