@@ -66,7 +66,7 @@ export function populationSpec(
         'populations',
         name,
         '/model',
-        `unknown model "${p.model}": a built-in one (${Object.keys(MODELS).join(', ')}) or one defined under models`,
+        `unknown model "${p.model}": expected one of ${Object.keys(MODELS).join(', ')}, or a model defined under models`,
       );
     return { name, model: p.model, size: p.size, params: {}, init: {}, integration: 'default' };
   }

@@ -86,8 +86,12 @@ export function schemaIssues(data: unknown, issues: IssueList, basePath = '', fr
   const validate = getAjv().getSchema('circuit' + (fragment ? fragment : ''));
   if (!validate) throw new Error(`no schema fragment ${fragment}`);
   if (validate(data)) return;
+  // Two branches (a model's parameter schema and the generic one) may say the same about one value.
+  const said = new Set<string>();
   for (const e of usefulErrors(validate.errors ?? [], data)) {
     const { path, message } = describe(e, valueAt(data, e.instancePath));
+    if (said.has(path + '\n' + message)) continue;
+    said.add(path + '\n' + message);
     issues.add(basePath + path, message);
   }
 }

@@ -1,0 +1,233 @@
+// Models defined by equations in circuit documents: every problem names the file, the line, the JSON
+// path, the equation and the symbol; per-neuron parameters; live edits; modules; hostile text.
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Engine, loadCircuit } from '../engine/engine.js';
+import { CircuitError, type CircuitIssue } from '../engine/circuit/errors.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'flux-models-'));
+let count = 0;
+function write(text: string, name = `c${count++}.yaml`): string {
+  const file = join(dir, name);
+  writeFileSync(file, text);
+  return file;
+}
+function issues(text: string): { file: string; issues: CircuitIssue[] } {
+  const file = write(text);
+  try {
+    loadCircuit(file);
+  } catch (e) {
+    if (e instanceof CircuitError) return { file, issues: e.issues };
+    throw e;
+  }
+  throw new Error('expected a CircuitError');
+}
+const lineOf = (text: string, marker: string) => text.split('\n').findIndex((l) => l.includes(marker)) + 1;
+
+const EIF = `dt: 0.1 ms
+models:
+  eif:
+    parameters:
+      C: 281 pF
+      g_L: 30 nS
+      E_L: -70.6 mV
+      V_T: -50.4 mV
+      Delta_T: 2 mV
+      I_b: 0 pA
+    equations: |
+      dv/dt = (g_L*(E_L - v) + g_L*Delta_T*exp((v - V_T)/Delta_T) + I_b + I_ext)/C : volt (unless refractory)
+    threshold: v > V_T + 5*Delta_T
+    reset: v = E_L
+    refractory: 2 ms
+    method: euler
+    initial:
+      v: E_L
+`;
+
+describe('problems in a model name the file, line, path, equation and symbol', () => {
+  it('a unit error inside a YAML equations block points at its own line', () => {
+    const text = EIF.replace('+ I_b + I_ext)/C', '+ I_b + I_ext + E_L)/C') + 'populations:\n  a: { model: eif, size: 1 }\n';
+    const { file, issues: found } = issues(text);
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatchObject({ file, path: '/models/eif/equations', line: lineOf(text, 'dv/dt') });
+    expect(found[0].message).toMatch(/cannot add amp and volt/);
+    expect(found[0].message).toContain('dv/dt = (g_L*(E_L - v)');
+    expect(found[0].message).toContain('[symbol E_L]');
+  });
+
+  it('an unknown symbol, a reset of a parameter and a threshold that is no condition are all reported', () => {
+    const text =
+      EIF.replace('I_b + I_ext)/C', 'I_b + I_ext + I_typo)/C')
+        .replace('reset: v = E_L', 'reset: E_L = v')
+        .replace('threshold: v > V_T + 5*Delta_T', 'threshold: v + V_T') + 'populations:\n  a: { model: eif, size: 1 }\n';
+    const found = issues(text).issues;
+    const msgs = found.map((i) => `${i.path} ${i.message}`).join('\n');
+    expect(msgs).toMatch(/\/models\/eif\/equations .*unknown symbol "I_typo"/);
+    expect(msgs).toMatch(/\/models\/eif\/reset .*can only change state variables/);
+    expect(msgs).toMatch(/\/models\/eif\/threshold .*not a condition/);
+    // The population of a broken model is not reported a second time.
+    expect(found.filter((i) => i.path.startsWith('/populations'))).toHaveLength(0);
+  });
+
+  it('names the engine provides, units and functions cannot be redefined', () => {
+    for (const bad of ['dt/dt = 1/ms : 1', 'dmV/dt = 1/ms : 1', 'dexp/dt = 1/ms : 1', 'd_x/dt = 1/ms : 1'])
+      expect(issues(`models:\n  m:\n    equations: "${bad}"\npopulations:\n  a: { model: m, size: 1 }\n`).issues[0].message).toMatch(
+        /cannot be defined/,
+      );
+  });
+
+  it('a method that does not apply says why', () => {
+    const text = EIF.replace('method: euler', 'method: exact') + 'populations:\n  a: { model: eif, size: 1 }\n';
+    expect(issues(text).issues[0]).toMatchObject({ path: '/models/eif/method' });
+    expect(issues(text).issues[0].message).toMatch(/not linear/);
+  });
+
+  it('per-neuron values: a list of the wrong length, a value of the wrong unit', () => {
+    const text =
+      EIF +
+      'populations:\n  a:\n    model: eif\n    size: 3\n    params:\n      I_b: [1 nA, 2 nA]\n      V_T: { uniform: { low: -51 mV, high: 2 nS } }\n';
+    const msgs = issues(text).issues.map((i) => `${i.path} ${i.message}`);
+    expect(msgs).toContainEqual(expect.stringMatching(/\/populations\/a\/params\/I_b 2 values for 3 neurons/));
+    expect(msgs).toContainEqual(expect.stringMatching(/\/populations\/a\/params\/V_T\/uniform\/high .*units of siemens, expected volt/));
+  });
+
+  it('a synapse statement with the wrong units is reported at the projection, naming the model line', () => {
+    const text =
+      EIF +
+      `  syn:
+    kind: synapse
+    equations: |
+      w : siemens
+    on_pre: I_exc_post += w
+populations:
+  a: { model: eif, size: 2 }
+projections:
+  p: { source: a, target: a, connectivity: { type: one_to_one }, weight: 1 nS, synapse: { model: syn } }
+`;
+    const found = issues(text).issues;
+    expect(found).toHaveLength(1);
+    expect(found[0].path).toBe('/projections/p/synapse/model');
+    expect(found[0].message).toMatch(/on_pre line 1 \("I_exc_post \+= w"\).*assigns siemens to I_exc_post/);
+  });
+
+  it('an event-driven equation must be linear with constant coefficients', () => {
+    const text = `models:\n  s:\n    kind: synapse\n    equations: |\n      w : 1\n      dx/dt = -x**2/ms : 1 (event-driven)\n`;
+    expect(issues(text).issues[0].message).toMatch(/event-driven.*linear/);
+  });
+});
+
+describe('per-neuron parameters', () => {
+  it('a list gives each neuron its value, and more drive fires faster', () => {
+    const file = write(EIF + 'populations:\n  a:\n    model: eif\n    size: 4\n    params:\n      I_b: [0.4 nA, 0.8 nA, 1.2 nA, 2 nA]\n');
+    const e = Engine.fromFile(file);
+    expect(Array.from(e.backend.readState('a', 'I_b') as Float64Array)).toEqual([400, 800, 1200, 2000]);
+    e.backend.configureRecording({});
+    e.step(5000);
+    const rec = e.backend.recording().populations.a;
+    const counts = [0, 1, 2, 3].map((i) => rec.spikeIndices.filter((x) => x === i).length);
+    expect(counts[0]).toBe(0);
+    expect(counts[1]).toBeGreaterThan(0);
+    expect(counts[2]).toBeGreaterThan(counts[1]);
+    expect(counts[3]).toBeGreaterThan(counts[2]);
+  });
+
+  it('a distribution is drawn from its own seeded stream: the same seed, the same values', () => {
+    const text =
+      EIF + 'populations:\n  a:\n    model: eif\n    size: 100\n    params:\n      V_T: { normal: { mean: -50 mV, sd: 1 mV } }\n';
+    const a = Engine.fromFile(write(text)).backend.readState('a', 'V_T') as Float64Array;
+    const b = Engine.fromFile(write(text)).backend.readState('a', 'V_T') as Float64Array;
+    const c = Engine.fromFile(write(text), { seed: 7 }).backend.readState('a', 'V_T') as Float64Array;
+    expect(Array.from(a)).toEqual(Array.from(b));
+    expect(Array.from(a)).not.toEqual(Array.from(c));
+    const mean = a.reduce((s, x) => s + x, 0) / a.length;
+    expect(Math.abs(mean + 50)).toBeLessThan(0.4);
+  });
+
+  it('an initial value may depend on a parameter that varies per neuron', () => {
+    const text = EIF + 'populations:\n  a:\n    model: eif\n    size: 2\n    params:\n      E_L: [-70 mV, -60 mV]\n';
+    expect(Array.from(Engine.fromFile(write(text)).backend.readState('a', 'v') as Float64Array)).toEqual([-70, -60]);
+  });
+});
+
+describe('live edits of a model defined by equations', () => {
+  it('set_param changes a parameter (one value or one per neuron) and the run follows it', () => {
+    const file = write(EIF + 'populations:\n  a:\n    model: eif\n    size: 2\n');
+    const e = Engine.fromFile(file);
+    e.backend.configureRecording({});
+    e.step(2000);
+    expect(e.backend.recording().populations.a.spikeSteps).toHaveLength(0);
+    expect(e.apply({ op: 'set_param', population: 'a', param: 'I_b', value: '1.5 nA' })).toMatchObject({ applied: true });
+    e.step(2000);
+    const both = e.backend.recording().populations.a.spikeIndices;
+    expect(both.filter((i) => i === 0).length).toBeGreaterThan(5);
+    expect(both.filter((i) => i === 1).length).toBe(both.filter((i) => i === 0).length);
+    e.apply({ op: 'set_param', population: 'a', param: 'I_b', value: ['0 nA', '1.5 nA'] });
+    e.backend.configureRecording({});
+    e.step(2000);
+    const split = e.backend.recording().populations.a.spikeIndices;
+    expect(split.filter((i) => i === 0)).toHaveLength(0);
+    expect(split.filter((i) => i === 1).length).toBeGreaterThan(5);
+  });
+
+  it('an edit with the wrong unit is refused and changes nothing', () => {
+    const e = Engine.fromFile(write(EIF + 'populations:\n  a: { model: eif, size: 1 }\n'));
+    expect(() => e.apply({ op: 'set_param', population: 'a', param: 'I_b', value: '3 mV' })).toThrow(/units of volt, expected amp/);
+    expect(() => e.apply({ op: 'set_param', population: 'a', param: 'nope', value: 1 })).toThrow(/no parameter/);
+    expect(e.circuit.populations[0].params.I_b).toBe(0);
+  });
+});
+
+describe('models in modules', () => {
+  it("an included module's own model is qualified by its prefix and does not collide with the includer's", () => {
+    const mod = write(EIF + 'populations:\n  cell: { model: eif, size: 1, params: { I_b: 2 nA } }\n', 'module-eif.yaml');
+    const root = write(
+      `models:\n  eif:\n    equations: "dv/dt = -v/(10*ms) : volt"\npopulations:\n  own: { model: eif, size: 1 }\ninclude:\n  - { module: ./${mod.split('/').pop()}, prefix: left }\n`,
+    );
+    const c = loadCircuit(root).circuit;
+    expect(Object.keys(c.models!).sort()).toEqual(['eif', 'left.eif']);
+    expect(c.populations.find((p) => p.name === 'left.cell')!.model).toBe('left.eif');
+    expect(c.populations.find((p) => p.name === 'own')!.model).toBe('eif');
+  });
+});
+
+describe('hostile equation text', () => {
+  it('any text in a model is a CircuitError or a model, never a crash', () => {
+    const pieces = fc.constantFrom(
+      'dv/dt',
+      '=',
+      ':',
+      'volt',
+      '(',
+      ')',
+      'v',
+      'exp',
+      '*',
+      '/',
+      '**',
+      'mV',
+      '\n',
+      ' ',
+      '1e308',
+      'xi',
+      '#',
+      'unless refractory',
+      '__proto__',
+    );
+    fc.assert(
+      fc.property(fc.array(pieces, { maxLength: 40 }), fc.string({ maxLength: 30 }), (parts, noise) => {
+        const text = `models:\n  m:\n    equations: ${JSON.stringify(parts.join(' ') + noise)}\n    threshold: ${JSON.stringify(noise || 'v > 1')}\npopulations:\n  a: { model: m, size: 2 }\n`;
+        try {
+          const e = Engine.fromFile(write(text, 'fuzz.yaml'));
+          e.step(5);
+          e.backend.dispose();
+        } catch (err) {
+          expect(err).toBeInstanceOf(CircuitError);
+        }
+      }),
+      { numRuns: 150 },
+    );
+  });
+});
