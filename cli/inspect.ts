@@ -1,7 +1,8 @@
 // `flux inspect`: what a circuit compiles to, without running it.
 import { Engine } from '../engine/engine.js';
 import type { ModuleNode } from '../engine/circuit/resolve.js';
-import { MODELS } from '../engine/models/registry.js';
+import { modelOf } from '../engine/models/registry.js';
+import { generatedCode } from './inspect-code.js';
 import { relative } from 'node:path';
 import { ProgressLine } from './progress.js';
 import { parseFile } from '../engine/circuit/parse.js';
@@ -87,11 +88,15 @@ function inspectBridge(file: string, opts: { seed?: number; dt?: number; json?: 
   return out.join('\n') + '\n\n' + inspect(b.circuitFile, opts);
 }
 
-export function inspect(file: string, opts: { seed?: number; dt?: number; json?: boolean; quiet?: boolean }): string {
+export function inspect(file: string, opts: { seed?: number; dt?: number; json?: boolean; quiet?: boolean; code?: boolean }): string {
   if (isBridge(file)) return inspectBridge(file, opts);
   const bar = new ProgressLine('compiling', opts.quiet);
   const engine = Engine.fromFile(file, { seed: opts.seed, dt: opts.dt, progress: (f, l) => bar.update(f, l) });
   bar.done();
+  if (opts.code) {
+    engine.backend.dispose();
+    return generatedCode(engine.circuit);
+  }
   const net = engine.network;
   const mem = engine.backend.memoryBytes();
   // Engine.fromFile runs on the CPU backend, which says which kernels and how many threads it uses.
@@ -146,7 +151,7 @@ export function inspect(file: string, opts: { seed?: number; dt?: number; json?:
   out.push('', 'populations:');
   for (const p of summary.populations)
     out.push(
-      `  ${p.name.padEnd(24)} ${p.model.padEnd(11)} ${String(p.size).padStart(8)}  [${p.offset}, ${p.offset + p.size})${p.grid ? `  grid ${p.grid.join('x')}` : ''}  ${MODELS[p.model].integration}`,
+      `  ${p.name.padEnd(24)} ${p.model.padEnd(11)} ${String(p.size).padStart(8)}  [${p.offset}, ${p.offset + p.size})${p.grid ? `  grid ${p.grid.join('x')}` : ''}  ${modelOf(p.model, engine.circuit.models)?.integration ?? ''}`,
     );
   if (rows.length) out.push('', 'projections:');
   for (const r of rows)

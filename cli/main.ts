@@ -146,7 +146,8 @@ function addInspect(program: Command): void {
     .option('--seed <n>', "seed (default: the circuit's)", seed)
     .option('--dt <time>', 'integration step, e.g. 0.1ms', time)
     .option('--json', 'machine-readable output')
-    .action((file: string, o: { seed?: number; dt?: number; json?: boolean }) => {
+    .option('--code', 'print the code generated for each model defined by equations, per backend')
+    .action((file: string, o: { seed?: number; dt?: number; json?: boolean; code?: boolean }) => {
       console.log(inspect(file, o));
     });
 }

@@ -18,6 +18,8 @@ import type { InstalledCircuit } from './catalog.js';
 
 export interface FluxManifest {
   circuits?: Record<string, string>;
+  /** Models defined by equations (one model document each), used as `models: { eif: "<package>/eif" }`. */
+  models?: Record<string, string>;
   /** Names of the extensions the package's main module exports (documentation; the module is what loads). */
   extensions?: string[];
 }
@@ -48,11 +50,24 @@ function readPackage(dir: string): PackageInfo {
 export async function describePackage(dir: string): Promise<{
   info: PackageInfo;
   circuits: { name: string; module: string; populations: number; neurons: number }[];
+  models: { name: string; module: string; kind: string }[];
   extensions: { name: string; kind: string; doc: string }[];
   problems: string[];
 }> {
   const info = readPackage(dir);
   const problems: string[] = [];
+  const models: { name: string; module: string; kind: string }[] = [];
+  for (const [name, rel] of Object.entries(info.flux?.models ?? {})) {
+    // A model is checked as a circuit that defines only it would be: schema, units, method.
+    try {
+      const file = resolve(dir, rel);
+      loadCircuit(join(dir, 'package.json'), `models:\n  ${name}: ${JSON.stringify(file)}\n`);
+      const kind = (parseFile(file).doc as { kind?: string }).kind ?? 'neuron';
+      models.push({ name, module: `${info.name}/${name}`, kind });
+    } catch (e) {
+      problems.push(`${info.name}: model ${name} (${rel}): ${(e as Error).message}`);
+    }
+  }
   const circuits: { name: string; module: string; populations: number; neurons: number }[] = [];
   const extensions: { name: string; kind: string; doc: string }[] = [];
   for (const [name, rel] of Object.entries(info.flux?.circuits ?? {})) {
@@ -86,7 +101,7 @@ export async function describePackage(dir: string): Promise<{
     }
   }
   if (!info.flux) problems.push(`${info.name} is not a Flux package: its package.json has no "flux" field`);
-  return { info, circuits, extensions, problems };
+  return { info, circuits, models, extensions, problems };
 }
 
 /** `flux add <spec...>`: npm install into the project here, then what each package provides. */
@@ -139,6 +154,7 @@ export async function fluxAdd(specs: string[], cwd = process.cwd()): Promise<num
       console.log(
         `  circuit ${c.module}  (${c.populations} populations, ${c.neurons} neurons)  include: { module: '${c.module}', version: '^${d.info.version}', prefix: ... }`,
       );
+    for (const m of d.models) console.log(`  ${m.kind} model ${m.module}  models: { ${m.name}: '${m.module}' }`);
     for (const x of d.extensions) console.log(`  extension ${x.name} (${x.kind}): ${x.doc}  extensions: { load: [${d.info.name}] }`);
     for (const p of d.problems) console.error(`  problem: ${p}`);
     if (d.problems.length) failed++;
@@ -162,6 +178,16 @@ function closure(
     ...(doc.extends ? [{ module: doc.extends, version: undefined as string | undefined }] : []),
     ...(doc.include ?? []).map((i) => ({ module: i.module, version: i.version })),
   ];
+  // Models given by reference travel too: a file as part of the package, a package model as a dependency.
+  const modelRefs = Object.values(doc.models ?? {}).filter((m): m is string => typeof m === 'string');
+  for (const m of modelRefs) {
+    if (isModulePath(m)) {
+      const f = resolveModulePath(m, file, 'models');
+      if (relative(root, f).startsWith('..'))
+        throw new Error(`${f} is outside ${root}: a package can only carry files under the circuit's folder`);
+      files.add(f);
+    } else refs.push({ module: m, version: undefined });
+  }
   for (const r of refs) {
     if (isModulePath(r.module)) closure(resolveModulePath(r.module, file), root, files, packages);
     else {

@@ -1003,6 +1003,12 @@ export class CpuBackend implements Backend {
       synapsesStatic += b.static;
       synapsesPlastic += b.plastic;
       if (p.plastic) buffers += p.plastic.xPre.byteLength + p.plastic.yPost.byteLength + p.plastic.postPtr.byteLength;
+      // A synapse model's own per-synapse arrays: its variables, event steps and indices.
+      if (p.syn) {
+        const rt = p.syn;
+        synapsesPlastic += Object.values(rt.S).reduce((a, v) => a + v.byteLength, 0) + rt.last.byteLength + rt.preIdx.byteLength + rt.postSyn.byteLength;
+        buffers += rt.postPtr.byteLength;
+      }
     }
     return { neurons, synapsesStatic, synapsesPlastic, buffers };
   }

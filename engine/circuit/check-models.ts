@@ -24,11 +24,16 @@ export interface ModelContext {
   failed: Set<string>;
 }
 
-export function modelDefinitions(c: Checker, docs: Record<string, ModelDoc | SynapseDoc> | undefined): ModelContext {
+export function modelDefinitions(c: Checker, docs: Record<string, ModelDoc | SynapseDoc | string> | undefined): ModelContext {
   const out: Record<string, ModelDefinition> = {};
   const synapses: Record<string, SynapseDefinition> = {};
   const failed = new Set<string>();
   for (const [name, doc] of Object.entries(docs ?? {})) {
+    // A reference the resolver could not load is reported there already.
+    if (typeof doc === 'string') {
+      failed.add(name);
+      continue;
+    }
     if (Object.hasOwn(MODELS, name.split('.').pop()!)) {
       c.report('models', name, '', `"${name}" is a built-in model; give the new model another name`);
       failed.add(name);

@@ -142,7 +142,8 @@ export interface CircuitDoc {
   seed?: number;
   include?: IncludeDoc[];
   ports?: Record<string, string>;
-  models?: Record<string, ModelDoc | SynapseModelDoc>;
+  /** A model's definition, or a reference to a model file: a package model ("@lab/neurons/eif") or a path. */
+  models?: Record<string, ModelDoc | SynapseModelDoc | string>;
   populations?: Record<string, PopulationDoc>;
   projections?: Record<string, ProjectionDoc>;
   modulators?: Record<string, ModulatorDoc>;

@@ -61,26 +61,49 @@ export function packageNameOf(spec: string): string {
 }
 
 /** Resolves an include/extends reference: a path relative to the including file, or "<package>/<circuit>". */
-export function resolveModulePath(spec: string, fromFile: string): string {
+/** A package circuit or model (`@lab/cpg/half-centre`), or a file path, as a file; `kind` is the package.json table. */
+export function resolveModulePath(spec: string, fromFile: string, kind: 'circuits' | 'models' = 'circuits'): string {
   if (isModulePath(spec)) return resolvePath(dirname(fromFile), spec);
+  const what = kind === 'circuits' ? 'circuit' : 'model';
   const pkgName = packageNameOf(spec);
-  const circuit = spec.slice(pkgName.length + 1);
+  const entry = spec.slice(pkgName.length + 1);
   const pkgDir = findPackageDir(pkgName, fromFile);
   if (!pkgDir) throw new Error(`package "${pkgName}" is not installed (looked from ${dirname(fromFile)}); install it with npm`);
-  const manifest = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')) as { flux?: { circuits?: Record<string, string> } };
-  const circuits = manifest.flux?.circuits ?? {};
-  const rel = circuits[circuit];
-  if (!rel) {
-    const known = Object.keys(circuits);
+  const manifest = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')) as { flux?: Record<string, unknown> };
+  const table = manifest.flux?.[kind];
+  const entries: Record<string, unknown> = isPlainObject(table) ? table : {};
+  const rel = Object.hasOwn(entries, entry) ? entries[entry] : undefined;
+  if (typeof rel !== 'string') {
+    const known = Object.keys(entries);
     throw new Error(
-      `package "${pkgName}" provides no circuit "${circuit}"` +
-        (known.length ? ` (it provides: ${known.join(', ')})` : ' (its package.json has no flux.circuits)'),
+      `package "${pkgName}" provides no ${what} "${entry}"` +
+        (known.length ? ` (it provides: ${known.join(', ')})` : ` (its package.json has no flux.${kind})`),
     );
   }
   const file = resolvePath(pkgDir, rel);
   if (!file.startsWith(resolvePath(pkgDir) + '/'))
-    throw new Error(`package "${pkgName}" names circuit "${circuit}" outside the package (${rel})`);
+    throw new Error(`package "${pkgName}" names ${what} "${entry}" outside the package (${rel})`);
   return file;
+}
+
+/**
+ * A model given by reference (`models: { eif: "@lab/neurons/eif" }` or `"./eif.yaml"`): the model
+ * file, checked against the model schema, with a layer so problems point into that file.
+ */
+function importModel(ref: string, name: string, layers: Layer[], issues: CircuitIssue[]): { doc: unknown; layer: Layer } | null {
+  const where = locateIn(layers, pointer('models', name));
+  try {
+    const file = resolveModulePath(ref, where.file, 'models');
+    const parsed = parseFile(file);
+    const list = new IssueList(file, parsed.locate);
+    schemaIssues(parsed.doc, list, '', '#/properties/models/additionalProperties/anyOf/0');
+    issues.push(...list.issues);
+    return list.ok ? { doc: parsed.doc, layer: { file, prefix: '', raw: parsed.doc, locate: parsed.locate } } : null;
+  } catch (e) {
+    if (e instanceof CircuitError) issues.push(...e.issues);
+    else issues.push({ ...where, message: (e as Error).message });
+    return null;
+  }
 }
 
 /**
@@ -241,6 +264,14 @@ function flatten(
       if (Object.hasOwn(target, qn)) {
         const where = locateIn(merged.layers, pointer(section, name));
         issues.push({ ...where, message: `${section.slice(0, -1)} "${qn}" is defined twice (a module prefix collides with a name)` });
+        continue;
+      }
+      if (section === 'models' && typeof el === 'string') {
+        const imported = importModel(el, name, merged.layers, issues);
+        if (imported) {
+          target[qn] = imported.doc;
+          flat.origins.set(`models:${qn}`, { layers: [imported.layer], local: '' });
+        } else flat.broken.add(qn);
         continue;
       }
       target[qn] = qualifyRefs(section, el, q, isPlainObject(merged.doc.models) ? merged.doc.models : {});

@@ -406,7 +406,19 @@ export function circuitSchema(): Schema {
         },
       },
       ports: named({ type: 'string', pattern: REF_PATTERN }, 'names exposing populations to circuits that include this one'),
-      models: named(model, 'neuron models defined by equations (Brian2 syntax), used by populations as model: <name>'),
+      models: named(
+        {
+          anyOf: [
+            model,
+            {
+              type: 'string',
+              minLength: 1,
+              description: 'a model from a package ("@lab/neurons/eif", its package.json flux.models) or a file ("./eif.yaml")',
+            },
+          ],
+        },
+        'neuron and synapse models defined by equations (Brian2 syntax), used as model: <name> by populations and projections',
+      ),
       populations: named(population, 'neuron populations by name'),
       projections: named(projection, 'synaptic projections by name'),
       modulators: named(modulator, 'neuromodulator signals by name'),

@@ -8,6 +8,10 @@
 // what outputs and recordings need (spike counts, recorded spike indices, probe values, outputs and
 // modulator levels) into a staging buffer, mapped while the next chunk already runs.
 //
+// Models defined by equations (the circuit's `models:`) are one more family each, after the built-ins:
+// their modelStep is generated from the definition (engine/equations/codegen-wgsl.ts), their parameters
+// that vary per neuron live in state slots after the model's variables.
+//
 // Differences from the CPU reference, by design: float32 state; Poisson draws come from a
 // counter-based generator (statistically equal, not the same numbers); spike order within a step is
 // arbitrary on the GPU and sorted when read back.
@@ -15,6 +19,7 @@ import type { Circuit, PopulationSpec } from '../../circuit/circuit.js';
 import {
   compilePopulation,
   compileProjection,
+  perNeuronParams,
   type CompiledPopulation,
   type CompiledProjection,
   type Network,
@@ -28,7 +33,9 @@ import { channelOf } from '../cpu.js';
 import { checkInput, modulatorDrive } from '../inputs.js';
 import type { GpuContext } from './gpu.js';
 import { STORAGE_BUFFERS } from './gpu.js';
-import { kernelSource, neuronSource } from './shaders.js';
+import { generatedNeuronSource, kernelSource, neuronSource } from './shaders.js';
+import type { ModelDefinition } from '../../equations/model-definition.js';
+import { checkFits, wgslModel, type WgslModel } from '../../equations/codegen-wgsl.js';
 import {
   BIND,
   C,
@@ -66,10 +73,15 @@ const REC_PREFIX = 1 << 14;
 interface PopHost {
   spec: PopulationSpec;
   model: NeuronModel;
+  /** A model defined by equations: its kernel and constants (null for a built-in family). */
+  gm: WgslModel | null;
+  /** Index of the population's model family (built-ins, then the circuit's models). */
+  family: number;
   n: number;
   index: number;
   offset: number;
   stateBase: number;
+  /** State slots: the model's variables, then (models defined by equations) its parameters that vary per neuron. */
   vars: string[];
   ringLen: number;
   ringChannels: Set<Channel>;
@@ -80,7 +92,22 @@ interface PopHost {
   /** First source record in prm and how many. */
   sources: readonly [number, number];
   /** Where the population's data lies in the buffers now on the GPU (null before its first upload). */
-  placed: { index: number; offset: number; stateBase: number; ringLen: number; ringBase: Record<Channel, number> } | null;
+  placed: {
+    index: number;
+    offset: number;
+    stateBase: number;
+    ringLen: number;
+    ringBase: Record<Channel, number>;
+    vars: string[];
+    /** The per-neuron parameters whose values the slots hold. */
+    perNeuron: PopulationSpec['perNeuron'];
+  } | null;
+}
+
+/** A model family: one neuron kernel (a built-in's WGSL file, or generated from a model's equations). */
+interface Family {
+  name: string;
+  def: ModelDefinition | null;
 }
 
 interface PlasticHost {
@@ -138,7 +165,7 @@ interface Layout {
   fPulse: number;
   fOut: number;
   probes: Probe[];
-  families: string[];
+  families: Family[];
   familyNeurons: number[];
   eligTotal: number;
   traceTotal: number;
@@ -254,18 +281,21 @@ export class WebGpuBackend implements Backend {
   // ----- host model of the network -----
 
   private addPop(cp: CompiledPopulation): void {
-    if (!GPU_MODELS[cp.spec.model] || !neuronSource(cp.spec.model))
+    const gm = this.generated(cp.spec.model);
+    if (!gm && (!GPU_MODELS[cp.spec.model] || !neuronSource(cp.spec.model)))
       throw new Error(
         `model "${cp.spec.model}" has no WebGPU kernel (shaders/models/${cp.spec.model}.wgsl and GPU_MODELS in engine/backends/webgpu/layout.ts); use the cpu backend`,
       );
     this.pops.push({
       spec: cp.spec,
       model: cp.model,
+      gm,
+      family: -1,
       n: cp.spec.size,
       index: -1,
       offset: 0,
       stateBase: 0,
-      vars: Object.keys(cp.model.state),
+      vars: varsOf(cp.spec, cp.model, gm),
       ringLen: 0,
       ringChannels: new Set(),
       ringBase: { ie: NONE, ii: NONE, ge: NONE, gi: NONE },
@@ -276,7 +306,36 @@ export class WebGpuBackend implements Backend {
     });
   }
 
+  /** The circuit's model of that name defined by equations (it shadows a built-in of the same name). */
+  private userModel(name: string): ModelDefinition | null {
+    const models = this.circuit.models;
+    return models && Object.hasOwn(models, name) ? models[name] : null;
+  }
+
+  /** The GPU side of a model defined by equations; refused here (naming the model) when it cannot run on the GPU. */
+  private generated(name: string): WgslModel | null {
+    const def = this.userModel(name);
+    if (!def) return null;
+    const gm = wgslModel(def);
+    checkFits(gm, MODEL_WORDS);
+    gm.source();
+    return gm;
+  }
+
+  /** Built-in families, then the circuit's models defined by equations. */
+  private families(): Family[] {
+    return [
+      ...Object.keys(MODELS).map((name) => ({ name, def: null })),
+      ...Object.entries(this.circuit.models ?? {}).map(([name, def]) => ({ name, def })),
+    ];
+  }
+
   private addProj(c: CompiledProjection): void {
+    // Refused rather than run as a plain synapse: the GPU has no code for synapse models yet.
+    if (c.spec.synapse.model !== undefined)
+      throw new Error(
+        `projection "${c.spec.name}" uses the synapse model "${c.spec.synapse.model}" (defined by equations), which has no WebGPU kernel; use the cpu backend`,
+      );
     const src = this.pop(c.spec.source);
     const tgt = this.pop(c.spec.target);
     const channel = channelOf(c.spec.synapse);
@@ -437,8 +496,11 @@ export class WebGpuBackend implements Backend {
   }
 
   /** Population records, their starts, their sources, and the model families with cumulative starts. */
-  private writePopulations(w: Words): { families: string[]; familyNeurons: number[] } {
+  private writePopulations(w: Words): { families: Family[]; familyNeurons: number[] } {
     const dt = this.dt;
+    const families = this.families();
+    for (const p of this.pops)
+      p.family = p.gm ? families.findIndex((f) => f.def !== null && f.name === p.spec.model) : Object.keys(MODELS).indexOf(p.spec.model);
     w.setU(H.NPOPS, this.pops.length);
     w.setU(H.POP0, w.length);
     const popRec = this.pops.map(() => w.reserve(PSTRIDE));
@@ -481,11 +543,10 @@ export class WebGpuBackend implements Backend {
     });
     // Model families: the populations of each, with cumulative starts.
     w.setU(H.FAM0, w.length);
-    const families = Object.keys(MODELS);
     const famRec = w.reserve(4 * families.length);
     w.setU(H.NFAM, families.length);
-    const familyNeurons = families.map((name, f) => {
-      const members = this.pops.filter((p) => p.spec.model === name);
+    const familyNeurons = families.map((_, f) => {
+      const members = this.pops.filter((p) => p.family === f);
       w.setU(famRec + 4 * f, w.length);
       w.setU(famRec + 4 * f + 1, members.length);
       let total = 0;
@@ -637,13 +698,21 @@ export class WebGpuBackend implements Backend {
     w.setU(P.RNG, streamKey(this.seed, p.spec.name));
     w.setF(P.DE, sp.tau_syn_exc ? Math.exp(-dt / sp.tau_syn_exc) : 1);
     w.setF(P.DI, sp.tau_syn_inh ? Math.exp(-dt / sp.tau_syn_inh) : 1);
-    w.setU(P.MODEL, Object.keys(MODELS).indexOf(p.spec.model));
-    const mw = new Words();
-    GPU_MODELS[p.spec.model](sp, dt, mw, { conductance: p.conductance, integration: p.spec.integration });
-    if (mw.length > MODEL_WORDS) throw new Error(`internal: ${p.spec.model} packs ${mw.length} constants, at most ${MODEL_WORDS} fit`);
-    const model = mw.finish();
-    for (let k = 0; k < mw.length; k++) w.setU(P.K + k, model[k]);
+    w.setU(P.MODEL, p.family);
+    const model = this.modelConstants(p);
+    if (model.length > MODEL_WORDS)
+      throw new Error(`internal: ${p.spec.model} packs ${model.length} constants, at most ${MODEL_WORDS} fit`);
+    for (let k = 0; k < model.length; k++) w.setU(P.K + k, model[k]);
     return w.finish().subarray(0, PSTRIDE);
+  }
+
+  /** The model's constants of a population (computed in float64, stored as f32 or integer words). */
+  private modelConstants(p: PopHost): Uint32Array {
+    const sp = p.spec.params;
+    if (p.gm) return p.gm.pack(sp, new Set(Object.keys(p.spec.perNeuron ?? {})), this.dt);
+    const mw = new Words();
+    GPU_MODELS[p.spec.model](sp, this.dt, mw, { conductance: p.conductance, integration: p.spec.integration });
+    return mw.finish().subarray(0, mw.length);
   }
 
   /** Slot of a state variable in a population's state region: model variables, then ie, ii, ge, gi. */
@@ -741,7 +810,7 @@ export class WebGpuBackend implements Backend {
         p.init = null;
         continue;
       }
-      copy(old.bufs.st, prev.stateBase, b.st, p.stateBase, (p.vars.length + 5) * p.n);
+      this.carryState(p, prev, old.bufs.st, b.st, copy);
       copy(old.bufs.refrac, prev.offset, b.refrac, p.offset, p.n);
       copy(old.bufs.spikes, prev.offset, b.spikes, p.offset, p.n);
       copy(old.bufs.ctl, C.COUNTS + prev.index, b.ctl, C.COUNTS + p.index, 1);
@@ -808,6 +877,33 @@ export class WebGpuBackend implements Backend {
   }
 
   /**
+   * A population's state slots into the new buffers: copied on the GPU, except parameters that vary per
+   * neuron when their values may have changed (a set_param), which go up drawn again as the CPU draws them.
+   */
+  private carryState(p: PopHost, prev: NonNullable<PopHost['placed']>, from: GPUBuffer, to: GPUBuffer, copy: Copy): void {
+    if (prev.perNeuron === p.spec.perNeuron && sameList(prev.vars, p.vars)) {
+      copy(from, prev.stateBase, to, p.stateBase, (p.vars.length + 5) * p.n);
+      return;
+    }
+    const fresh = perNeuronParams(p.spec, this.seed);
+    p.vars.forEach((v, k) => {
+      const j = prev.vars.indexOf(v);
+      if (Object.hasOwn(fresh, v)) this.write(to, p.stateBase + k * p.n, Float32Array.from(fresh[v]));
+      else if (j >= 0) copy(from, prev.stateBase + j * p.n, to, p.stateBase + k * p.n, p.n);
+    });
+    // Channels and the input slot follow the variables.
+    copy(from, prev.stateBase + prev.vars.length * p.n, to, p.stateBase + p.vars.length * p.n, 5 * p.n);
+  }
+
+  /** Fresh values of a population's parameters that vary per neuron into their slots (a set_param). */
+  private uploadPerNeuron(p: PopHost): void {
+    const fresh = perNeuronParams(p.spec, this.seed);
+    p.vars.forEach((v, k) => {
+      if (Object.hasOwn(fresh, v)) this.write(this.bufs.st, p.stateBase + k * p.n, Float32Array.from(fresh[v]));
+    });
+  }
+
+  /**
    * Modulator levels and output values by name (carried over from the old layout on the GPU when it
    * had them); drives from the inputs; pulses pending.
    */
@@ -817,7 +913,7 @@ export class WebGpuBackend implements Backend {
     old: { bufs: Bufs; layout: Layout } | null,
     oldLevels: Map<string, number>,
     oldOuts: Map<string, number>,
-    copy: (from: GPUBuffer, fromWord: number, to: GPUBuffer, toWord: number, words: number) => void,
+    copy: Copy,
   ): void {
     const f = new Float32Array(Math.max(l.fWords, 1));
     this.circuit.modulators.forEach((m, i) => {
@@ -847,6 +943,8 @@ export class WebGpuBackend implements Backend {
         stateBase: p.stateBase,
         ringLen: p.ringChannels.size ? p.ringLen : 0,
         ringBase: { ...p.ringBase },
+        vars: p.vars,
+        perNeuron: p.spec.perNeuron,
       };
     for (const q of this.projs)
       q.placed = { syn: q.synBase, x: q.plastic?.x ?? NONE, y: q.plastic?.y ?? NONE, elig: q.plastic?.elig ?? NONE };
@@ -871,8 +969,16 @@ export class WebGpuBackend implements Backend {
     return this.pipeline(`${file}:${entry}`, () => ({ code: kernelSource(file, ...shared), entry }));
   }
 
-  private neuronKernel(family: number, model: string): GPUComputePipeline {
-    return this.pipeline(`neuron:${model}`, () => ({ code: neuronSource(model)!, entry: 'update', constants: { FAMILY: family } }));
+  private neuronKernel(family: number, f: Family): GPUComputePipeline {
+    if (!f.def)
+      return this.pipeline(`neuron:${f.name}`, () => ({ code: neuronSource(f.name)!, entry: 'update', constants: { FAMILY: family } }));
+    // Keyed by the generated text: a circuit checked again after an edit gives equal definitions, not the same objects.
+    const code = wgslModel(f.def).source();
+    return this.pipeline(`generated:${family}:${code}`, () => ({
+      code: generatedNeuronSource(code),
+      entry: 'update',
+      constants: { FAMILY: family },
+    }));
   }
 
   // ----- inputs -----
@@ -1227,11 +1333,23 @@ export class WebGpuBackend implements Backend {
     this.prevModulators = this.circuit.modulators.map((m) => m.name);
     this.prevOutputs = this.circuit.outputs.map((o) => o.name);
     this.circuit = circuit;
-    for (const p of this.pops) p.spec = circuit.populations.find((s) => s.name === p.spec.name) ?? p.spec;
+    for (const p of this.pops) {
+      p.spec = circuit.populations.find((s) => s.name === p.spec.name) ?? p.spec;
+      if (!p.gm) continue;
+      p.gm = this.generated(p.spec.model);
+      p.vars = varsOf(p.spec, p.model, p.gm);
+    }
     switch (edit.kind) {
       case 'set_params': {
-        // Only the population's record goes up (its PSTRIDE words in prm).
-        this.uploadPopRecord(this.pop(edit.population));
+        const p = this.pop(edit.population);
+        // A parameter that starts or stops varying per neuron changes the population's slots: new buffers.
+        if (!p.placed || !sameList(p.placed.vars, p.vars)) break;
+        // Else only the population's record goes up (its PSTRIDE words in prm), and its per-neuron values.
+        if (p.placed.perNeuron !== p.spec.perNeuron) {
+          this.uploadPerNeuron(p);
+          p.placed.perNeuron = p.spec.perNeuron;
+        }
+        this.uploadPopRecord(p);
         return;
       }
       case 'set_weights': {
@@ -1253,7 +1371,7 @@ export class WebGpuBackend implements Backend {
         return;
       }
       case 'add_population':
-        this.addPop(compilePopulation(edit.spec, this.seed, 0));
+        this.addPop(compilePopulation(edit.spec, this.seed, 0, circuit.models));
         this.recorder?.addPopulation(edit.spec.name, edit.spec.size);
         break;
       case 'remove_population':
@@ -1329,6 +1447,16 @@ export class WebGpuBackend implements Backend {
     void this.ctx.gpu;
   }
 }
+
+type Copy = (from: GPUBuffer, fromWord: number, to: GPUBuffer, toWord: number, words: number) => void;
+
+/** A population's state slots: the model's variables, then the parameters its generated kernel reads from slots. */
+function varsOf(spec: PopulationSpec, model: NeuronModel, gm: WgslModel | null): string[] {
+  const states = Object.keys(model.state);
+  return gm ? [...states, ...gm.slots(Object.keys(spec.perNeuron ?? {}))] : states;
+}
+
+const sameList = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
 
 function popAt(offsets: number[], g: number): number {
   let lo = 0;

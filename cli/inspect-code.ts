@@ -1,0 +1,57 @@
+// `flux inspect --code`: the code Flux generates for each model defined by equations, per backend,
+// for each population (a population's per-neuron parameters select its variant) and projection.
+import type { Circuit } from '../engine/circuit/circuit.js';
+import { jsStepSource } from '../engine/equations/codegen-js.js';
+import { synapseSource, type Holding } from '../engine/equations/codegen-synapse-js.js';
+import { modelOf } from '../engine/models/registry.js';
+import { formatExpr } from '../engine/equations/parse-expression.js';
+import { wgslModel } from '../engine/equations/codegen-wgsl.js';
+
+function section(title: string, body: string): string {
+  return `// ===== ${title}\n${body}\n`;
+}
+
+/** Every generated source of the circuit's models defined by equations, as text. */
+export function generatedCode(circuit: Circuit): string {
+  const out: string[] = [];
+  const models = circuit.models ?? {};
+  for (const p of circuit.populations) {
+    if (!Object.hasOwn(models, p.model)) continue;
+    const def = models[p.model];
+    const perNeuron = new Set(Object.keys(p.perNeuron ?? {}));
+    const plan = def.plan;
+    const head = [
+      `model ${def.name}, population ${p.name}: method ${def.method}${perNeuron.size ? `, per neuron: ${[...perNeuron].join(', ')}` : ''}`,
+      ...plan.lets.map((l) => `//   ${l.name} = ${formatExpr(l.expr)}`),
+      ...plan.updates.map((u) => `//   ${u.name} <- ${formatExpr(u.expr)}${u.unlessRefractory ? '   (unless refractory)' : ''}`),
+    ].join('\n');
+    out.push(section(`${head}\n// ----- CPU (JavaScript): function (p, s, dt, spikes, H)`, jsStepSource({ def, perNeuron })));
+    // One WGSL kernel serves every population of the model; its constants say which parameters are per neuron.
+    const gpu = wgslModel(def);
+    out.push(`// ----- WebGPU (WGSL): modelStep; ${gpu.words} constant words (${gpu.wordsDoc})\n${gpu.source()}\n`);
+  }
+  const synapses = circuit.synapseModels ?? {};
+  for (const pr of circuit.projections) {
+    const model = pr.synapse.model;
+    if (model === undefined || !Object.hasOwn(synapses, model)) continue;
+    const holding = (pop: string) => {
+      const spec = circuit.populations.find((x) => x.name === pop)!;
+      const m = modelOf(spec.model, circuit.models);
+      const arrays = new Set([...Object.keys(m?.state ?? {}), ...Object.keys(spec.perNeuron ?? {})]);
+      return (name: string): Holding | undefined => (arrays.has(name) ? 'array' : Object.hasOwn(spec.params, name) ? 'scalar' : undefined);
+    };
+    const code = synapseSource({
+      def: synapses[model],
+      pre: holding(pr.source),
+      post: holding(pr.target),
+      modulators: new Set(circuit.modulators.map((m) => m.name)),
+    });
+    out.push(
+      section(
+        `synapse model ${model}, projection ${pr.name} (${pr.source} -> ${pr.target})\n// ----- CPU (JavaScript): function (H) returning onPre, onPost, clock, summed`,
+        code,
+      ),
+    );
+  }
+  return out.length ? out.join('\n') : '// no models defined by equations in this circuit\n';
+}
