@@ -231,3 +231,64 @@ describe('hostile equation text', () => {
     );
   });
 });
+
+describe('models given by reference: a file, or a package model (flux.models)', () => {
+  const eifModel = EIF.split('\n')
+    .slice(3)
+    .map((l) => l.slice(4))
+    .join('\n');
+
+  it('a package model loads, runs, and its problems point into the model file', async () => {
+    const { mkdirSync } = await import('node:fs');
+    const root = mkdtempSync(join(tmpdir(), 'flux-pkg-models-'));
+    const pkg = join(root, 'node_modules', '@lab', 'neurons');
+    mkdirSync(join(pkg, 'models'), { recursive: true });
+    writeFileSync(
+      join(pkg, 'package.json'),
+      JSON.stringify({ name: '@lab/neurons', version: '1.0.0', flux: { models: { eif: 'models/eif.yaml', bad: 'models/bad.yaml' } } }),
+    );
+    writeFileSync(join(pkg, 'models', 'eif.yaml'), eifModel);
+    writeFileSync(join(pkg, 'models', 'bad.yaml'), 'equations: |\n  dv/dt = v : volt\n');
+    const circuit = join(root, 'c.yaml');
+    writeFileSync(
+      circuit,
+      'dt: 0.1 ms\nmodels:\n  eif: "@lab/neurons/eif"\npopulations:\n  a: { model: eif, size: 1, params: { I_b: 1 nA } }\n',
+    );
+    const e = Engine.fromFile(circuit);
+    e.backend.configureRecording({});
+    e.step(2000);
+    expect(e.backend.recording().populations.a.spikeSteps.length).toBeGreaterThan(3);
+    writeFileSync(circuit, 'models:\n  bad: "@lab/neurons/bad"\n  gone: "@lab/neurons/nope"\npopulations:\n  a: { model: bad, size: 1 }\n');
+    try {
+      loadCircuit(circuit);
+      throw new Error('expected a CircuitError');
+    } catch (err) {
+      const found = (err as CircuitError).issues;
+      expect(found).toContainEqual(expect.objectContaining({ file: join(pkg, 'models', 'bad.yaml'), path: '/equations', line: 2 }));
+      expect(found.find((i) => i.path === '/models/gone')?.message).toMatch(/provides no model "nope" \(it provides: eif, bad\)/);
+    }
+  });
+
+  it('a model file next to the circuit', () => {
+    const model = write(eifModel, 'eif-model.yaml');
+    const c = loadCircuit(write(`models:\n  eif: ./${model.split('/').pop()}\npopulations:\n  a: { model: eif, size: 2 }\n`)).circuit;
+    expect(c.models!.eif.method).toBe('euler');
+  });
+});
+
+describe('flux inspect --code', () => {
+  it('prints the generated JavaScript and WGSL of each model defined by equations', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { ROOT } = await import('./helpers.js');
+    const out = execFileSync(
+      'node',
+      [join(ROOT, 'bin/flux.js'), 'inspect', '--code', join(ROOT, 'tests/reference/models/hodgkin_huxley.yaml')],
+      { encoding: 'utf8' },
+    );
+    expect(out).toMatch(/model hodgkin_huxley, population cells: method exponential_euler, per neuron: I_b/);
+    expect(out).toMatch(/CPU \(JavaScript\)/);
+    expect(out).toMatch(/const t_BA_m = /);
+    expect(out).toMatch(/WebGPU \(WGSL\)/);
+    expect(out).toMatch(/fn modelStep\(/);
+  });
+});
