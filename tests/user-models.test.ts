@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { Engine } from '../engine/engine.js';
+import { acquireGpu } from '../engine/backends/webgpu/gpu.js';
+import { loadFlat } from '../engine/circuit/resolve.js';
 import { ROOT } from './helpers.js';
 import { requires } from './requirements.js';
 
@@ -158,6 +160,53 @@ describe.skipIf(brian2.skip)('the committed Brian2 results are what Brian2 produ
       expect((fresh.cases.ou_noise as NoiseCase).results).toEqual((ref.cases.ou_noise as NoiseCase).results);
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+// The same documents on the WebGPU backend (float32, lavapipe here). Tolerances: float32 rounding moves
+// a threshold crossing now and then, and chaotic runs (AdEx bursts, chattering) accumulate it, so each
+// neuron's count is within max(1, 3%) of Brian2's and its first spike within 2 steps of Brian2's.
+const acquired = await acquireGpu();
+const gpu = acquired.ok ? acquired.context : null;
+requires('webgpu', gpu ? null : `no WebGPU adapter (${acquired.ok ? '' : acquired.reason})`);
+describe.skipIf(!gpu)('models defined by equations vs Brian2 2.5.1 (WebGPU backend)', () => {
+  for (const [name, c] of deterministic) {
+    it(`${name}: spike counts and first spikes as Brian2's (${c.spike_counts.join(', ')})`, async () => {
+      const e = await Engine.create(loadFlat(join(DIR, `${name}.yaml`)), { backend: 'webgpu', gpu: gpu! });
+      try {
+        e.backend.configureRecording({});
+        await e.step(Math.round(parseFloat(c.duration) / e.circuit.dt));
+        const rec = e.backend.recording().populations.cells;
+        const perNeuron: number[][] = Array.from({ length: c.size }, () => []);
+        rec.spikeSteps.forEach((s, k) => perNeuron[rec.spikeIndices[k]].push(s));
+        perNeuron.forEach((s, i) => {
+          expect(Math.abs(s.length - c.spike_counts[i]), `neuron ${i}`).toBeLessThanOrEqual(Math.max(1, 0.03 * c.spike_counts[i]));
+          if (c.spike_steps[i].length) expect(Math.abs(s[0] - c.spike_steps[i][0]), `neuron ${i}`).toBeLessThanOrEqual(2);
+        });
+      } finally {
+        e.dispose();
+      }
+    });
+  }
+
+  it("white noise: the OU membrane and the noisy LIF have Brian2's statistics (within 4 seed spreads)", async () => {
+    const c = ref.cases.ou_noise as NoiseCase;
+    const b = c.results.ou.across_seeds_and_samples;
+    const lif = c.results.noisy_lif.across_seeds;
+    const e = await Engine.create(loadFlat(join(DIR, 'ou_noise.yaml')), { backend: 'webgpu', gpu: gpu! });
+    try {
+      e.backend.configureRecording({ spikes: ['noisy_lif'] });
+      await e.step(5000);
+      const v = await e.backend.readState('ou', 'v');
+      const m = v.reduce((a, x) => a + x, 0) / v.length;
+      const sd = Math.sqrt(v.reduce((a, x) => a + (x - m) ** 2, 0) / (v.length - 1));
+      expect(Math.abs(m + 65)).toBeLessThanOrEqual(4 * b.sd_of_means_mV);
+      expect(Math.abs(sd - b.mean_of_sds_mV)).toBeLessThanOrEqual(4 * b.sd_of_sds_mV);
+      const rate = e.backend.recording().populations.noisy_lif.spikeSteps.length / (2000 * 0.5);
+      expect(Math.abs(rate - lif.mean_Hz)).toBeLessThanOrEqual(4 * lif.sd_Hz);
+    } finally {
+      e.dispose();
     }
   });
 });
