@@ -31,7 +31,7 @@ import { checkInput, modulatorDrive, mean } from './inputs.js';
 import { WasmArena } from './wasm/arena.js';
 import { instantiateKernels, shareExpTable, kernelModule, type KernelExports, type NeuronKernel } from './wasm/kernels.js';
 import { KernelThread } from './wasm/threads.js';
-import { createSynapseRuntime, neuronView, synapseFunctions, type SynapseContext, type SynapseRuntime } from './synapses.js';
+import { createSynapseRuntime, neuronView, synapseFunctions, synapseLinear, type SynapseContext, type SynapseRuntime } from './synapses.js';
 import { CHANNEL_TARGETS } from '../equations/synapse-definition.js';
 import { availableParallelism } from 'node:os';
 import { isLifConstants, lifConstants, type LifConstants } from '../models/lif.js';
@@ -160,6 +160,8 @@ export class CpuBackend implements Backend {
   private popList: PopRuntime[] = [];
   private projs: ProjRuntime[] = [];
   private mods: ModRuntime[] = [];
+  /** Whether some projection's synapse model has summed variables (externalInput then checks its targets). */
+  private anySummed = false;
   private outs: OutRuntime[] = [];
   private readonly inputValues = new Map<string, number | Float64Array>();
   private recorder: Recorder | null = null;
@@ -336,6 +338,7 @@ export class CpuBackend implements Backend {
       for (const s of [...syn.def.onPre, ...syn.def.onPost])
         if (Object.hasOwn(CHANNEL_TARGETS, s.target)) this.ensureRing(tgt, CHANNEL_TARGETS[s.target].channel, c.maxDelay + 1);
     this.projs.push({ c, syn, src, tgt, channel, plastic, split });
+    if (syn?.def.summed.length) this.anySummed = true;
   }
 
   private releaseProjection(p: ProjRuntime): void {
@@ -397,7 +400,10 @@ export class CpuBackend implements Backend {
       pop.constants = null;
       pop.kargs = null;
       pop.state.conductance = integratesConductance(pop.spec, circuit, pop.state.conductance);
+      // A synapse model may write any channel and sum into the external current: the kernels skip neither.
+      const modelled = this.projs.some((p) => p.tgt === pop && p.syn !== null);
       const currentSyn =
+        modelled ||
         this.projs.some((p) => p.tgt === pop && p.c.spec.synapse.type === 'current') ||
         pop.sources.some((s) => s.type === 'poisson' && s.synapse.type === 'current') ||
         pop.spec.init.ie !== undefined ||
@@ -406,7 +412,8 @@ export class CpuBackend implements Backend {
         pop.rings.ii !== undefined ||
         st.ie.some((x) => x !== 0) ||
         st.ii.some((x) => x !== 0);
-      const external = pop.sources.some((s) => s.type !== 'poisson') || pop.inputs.length > 0 || pop.state.iext.some((x) => x !== 0);
+      const external =
+        modelled || pop.sources.some((s) => s.type !== 'poisson') || pop.inputs.length > 0 || pop.state.iext.some((x) => x !== 0);
       pop.state.inputs = (currentSyn ? 1 : 0) | (external ? 2 : 0);
     }
     this.anySplit = this.thread !== null && this.popList.some((p) => p.splitAt > 0);
@@ -679,7 +686,9 @@ export class CpuBackend implements Backend {
   }
 
   private externalInput(pop: PopRuntime): void {
-    if (pop.sources.length === 0 && pop.inputs.length === 0) return;
+    // A synapse model summing into I_ext adds to this step's external current, which must start afresh.
+    const summed = this.anySummed && this.projs.some((p) => p.tgt === pop && p.syn?.def.summed.some((x) => x.target === 'I_ext'));
+    if (pop.sources.length === 0 && pop.inputs.length === 0 && !summed) return;
     const st = pop.state;
     let base = 0;
     for (const s of pop.sources) {
@@ -795,6 +804,7 @@ export class CpuBackend implements Backend {
       mod: Object.fromEntries(this.mods.map((m) => [m.spec.name, m.level])),
       summedTargets,
       rng: rt.rng,
+      linear: synapseLinear(rt.def, c.spec.synapse.params ?? {}, this.dt),
     };
     const fns = synapseFunctions(rt, ctx, new Set(this.mods.map((m) => m.spec.name)));
     if (phase === 'onPre') fns.onPre(ctx, src.spikes, src.nSpikes, n);
@@ -1006,7 +1016,8 @@ export class CpuBackend implements Backend {
       // A synapse model's own per-synapse arrays: its variables, event steps and indices.
       if (p.syn) {
         const rt = p.syn;
-        synapsesPlastic += Object.values(rt.S).reduce((a, v) => a + v.byteLength, 0) + rt.last.byteLength + rt.preIdx.byteLength + rt.postSyn.byteLength;
+        synapsesPlastic +=
+          Object.values(rt.S).reduce((a, v) => a + v.byteLength, 0) + rt.last.byteLength + rt.preIdx.byteLength + rt.postSyn.byteLength;
         buffers += rt.postPtr.byteLength;
       }
     }

@@ -11,6 +11,7 @@ import { buildPostIndex } from '../plasticity/stdp.js';
 import type { CompiledProjection } from '../compile/compiler.js';
 import type { PopulationState } from '../models/model.js';
 import { Rng } from '../rng.js';
+import { propagators } from '../equations/propagator.js';
 
 interface Functions {
   onPre(ctx: SynapseContext, spikes: Uint32Array, count: number, n: number): void;
@@ -45,6 +46,8 @@ export interface SynapseContext {
   mod: Record<string, number>;
   summedTargets: Record<string, Float64Array>;
   rng: Rng;
+  /** exact clock-driven equations: their propagators for this projection's parameters. */
+  linear: { phi: number[][]; psi: number[][] } | null;
 }
 
 export interface SynapseRuntime {
@@ -116,6 +119,30 @@ export function synapseFunctions(rt: SynapseRuntime, ctx: SynapseContext, modula
 }
 
 /** Bytes per synapse a synapse model costs on the CPU: weight, target, row share, its variables, event step, indices. */
+/** Propagators of an exactly integrated clock-driven system, cached per parameter object (a live edit makes a new one). */
+const linearCache = new WeakMap<object, { dt: number; value: { phi: number[][]; psi: number[][] } }>();
+export function synapseLinear(
+  def: SynapseDefinition,
+  params: Record<string, number>,
+  dt: number,
+): { phi: number[][]; psi: number[][] } | null {
+  const lin = def.clock?.linear;
+  if (!lin) return null;
+  const hit = linearCache.get(params);
+  if (hit && hit.dt === dt) return hit.value;
+  const look = (name: string): number => {
+    if (Object.hasOwn(params, name)) return params[name];
+    if (Object.hasOwn(UNITS, name)) return toInternal(UNITS[name].si, UNITS[name].dim);
+    throw new Error(`${name} has no value in a coefficient of ${def.name}`);
+  };
+  const value = propagators(
+    lin.matrix.map((row) => row.map((a) => evaluate(a, look))),
+    dt,
+  );
+  linearCache.set(params, { dt, value });
+  return value;
+}
+
 export function bytesPerSynapse(def: SynapseDefinition): number {
   const vars = Object.keys(def.variables).length;
   return 4 + 4 + 8 * vars + (def.eventDriven.length ? 4 : 0) + 4 + (def.onPost.length ? 4 : 0);

@@ -24,6 +24,8 @@ const ident = (name: string) => name.replace(/[^A-Za-z0-9_]/g, '_');
 function symbolCode(v: SynapseVariant): (name: string) => string {
   const { def } = v;
   return (name) => {
+    // Temporaries of the integration plan and exact's propagator entries (never user names: those cannot start with _).
+    if (name.startsWith('_')) return `t${name}`;
     if (name === 'w' || Object.hasOwn(def.variables, name) || Object.hasOwn(def.parameters, name)) return `u_${name}`;
     if (name === 't') return 't';
     if (name === 'dt') return 'dt';
@@ -139,11 +141,20 @@ export function synapseSource(v: SynapseVariant): string {
     const c = def.clock;
     const inner: string[] = [];
     for (const x of c.noise) inner.push(`const u_${x} = ctx.rng.normal();`);
-    for (const l of c.lets) inner.push(`const u_${l.name} = ${jsExprWith(l.expr, code)};`);
+    for (const l of c.lets) inner.push(`const t${l.name} = ${jsExprWith(l.expr, code)};`);
     for (const u of c.updates) inner.push(`const N_${u.name} = ${jsExprWith(u.expr, code)};`);
     for (const u of c.updates) inner.push(`u_${u.name} = N_${u.name};`);
-    out.push(...indent(pre, 2), '  for (let k = 0, end = targets.length; k < end; k++) {', '    const i = preIdx[k], j = targets[k];');
-    out.push(...indent(body(v, [], false).slice(0, -1 - Object.keys(def.variables).length), 4));
+    out.push(...indent(pre, 2));
+    // exact: the propagators of the linear system, computed by the runtime from this projection's parameters.
+    if (c.linear)
+      c.linear.phi.forEach((row, i) =>
+        row.forEach((name, j) =>
+          out.push(`  const t${name} = ctx.linear.phi[${i}][${j}], t${c.linear!.psi[i][j]} = ctx.linear.psi[${i}][${j}];`),
+        ),
+      );
+    out.push('  for (let k = 0, end = targets.length; k < end; k++) {', '    const i = preIdx[k], j = targets[k];');
+    // Event-driven variables the equations read are brought up to this step first.
+    out.push(...indent(body(v, [], true).slice(0, -1 - Object.keys(def.variables).length), 4));
     out.push(...indent(inner, 4), '    weights[k] = u_w;', ...Object.keys(def.variables).map((x) => `    S_${x}[k] = u_${x};`), '  }');
   }
   out.push('},', 'summed(ctx, n) {');

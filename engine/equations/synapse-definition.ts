@@ -44,6 +44,8 @@ export interface SynapseDefinition {
   /** Per-synapse variables besides w, with their dimensions and initial values (expressions of parameters). */
   variables: Record<string, { dim: Dim; unit: string; initial: Expr }>;
   eventDriven: EventDriven[];
+  /** Clock-driven equations as written (their units are checked per projection) and their integration plan. */
+  clockEquations: { name: string; rhs: Expr; line: number; text: string }[];
   clock: UpdatePlan | null;
   summed: { target: string; expr: Expr; dim: Dim; line: number; text: string }[];
   onPre: Statement[];
@@ -168,7 +170,9 @@ export function defineSynapse(name: string, doc: SynapseDoc): SynapseDefinition 
       fail('/method', e);
     }
   if (problems.length || !weight) return problems;
+  const clockEquations = clock.map((eq) => ({ name: eq.name, rhs: (eq as { expr: Expr }).expr, line: eq.line, text: eq.text }));
   return {
+    clockEquations,
     kind: 'synapse',
     name,
     description: doc.description ?? '',
@@ -346,12 +350,12 @@ export function bindSynapse(def: SynapseDefinition, env: SynapseEnvironment): Mo
       else throw e;
     }
   }
-  for (const u of def.clock?.updates ?? []) {
+  for (const eq of def.clockEquations) {
     try {
-      const eq = { line: 1, text: `d${u.name}/dt` };
-      const dim = dimensionOf(u.expr, table, eq);
-      if (!dimEqual(dim, u.name === 'w' ? def.weight.dim : def.variables[u.name].dim))
-        throw new EquationError(`d${u.name}/dt has the wrong units (${formatDim(dimDiv(dim, SECOND))})`, 1, eq.text, u.name);
+      const dim = dimensionOf(eq.rhs, table, eq);
+      const want = dimDiv(eq.name === 'w' ? def.weight.dim : def.variables[eq.name].dim, SECOND);
+      if (!dimEqual(dim, want))
+        throw new EquationError(`d${eq.name}/dt has units of ${formatDim(dim)}, expected ${formatDim(want)}`, eq.line, eq.text, eq.name);
     } catch (e) {
       if (e instanceof EquationError) problems.push({ sub: '/equations', message: e.message, line: e.line, symbol: e.symbol });
       else throw e;

@@ -1,0 +1,172 @@
+// The synapse and learning models shipped as definitions (library/models, "@flux-library/models/..."):
+// each against its closed form, and pair STDP against the built-in rule it re-expresses.
+import { afterAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Engine } from '../engine/engine.js';
+import { ROOT } from './helpers.js';
+
+// Circuits live in the repository so that "@flux-library/models" resolves through its node_modules.
+const dir = mkdtempSync(join(ROOT, 'tests', '.library-models-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let count = 0;
+const file = (text: string) => {
+  const f = join(dir, `c${count++}.yaml`);
+  writeFileSync(f, text);
+  return f;
+};
+
+/** A presynaptic neuron that fires once, at step `at`, and a target whose v is clamped at v0 and whose q integrates I_ext. */
+const probe = (model: string, at: number, v0: string, params = '') => `dt: 0.1 ms
+models:
+  syn: "@flux-library/models/${model}"
+  once:
+    parameters: { t_spike: ${at / 10} ms }
+    equations: |
+      dz/dt = 0/ms : 1
+    threshold: t >= t_spike and z < 1
+    reset: z = 1
+  clamp:
+    parameters: { v0: ${v0}, C0: 1 pF }
+    equations: |
+      dv/dt = 0*mV/ms : volt
+      dq/dt = I_ext/C0 : volt
+    method: euler
+    initial: { v: v0 }
+populations:
+  pre: { model: once, size: 1 }
+  post: { model: clamp, size: 1 }
+projections:
+  p: { source: pre, target: post, connectivity: { type: one_to_one }, weight: 2 nS, synapse: { model: syn${params} } }
+`;
+
+/** I_ext of every step (pA), recovered from q's Euler increments (q += dt * I_ext / C0, C0 = 1 pF). */
+function currents(text: string, steps: number): number[] {
+  const e = Engine.fromFile(file(text));
+  e.backend.configureRecording({ state: [{ population: 'post', variable: 'q', every: 1 }] });
+  e.step(steps);
+  const q = e.backend.recording().populations.post.state.q.values.map((x) => x[0]);
+  e.backend.dispose();
+  return q.map((x, k) => (x - (k ? q[k - 1] : 0)) / e.circuit.dt);
+}
+
+describe('alpha and double-exponential synapses: peak w at the published time', () => {
+  it('alpha: g(t) = w (t/tau) e^(1 - t/tau), peak 2 nS at tau = 2 ms', () => {
+    // v clamped at -70 mV, E = 0: I_ext = g * 70 mV, so g = I / 70 (nS, with I in pA).
+    const g = currents(probe('alpha', 10, '-70 mV'), 200).map((i) => i / 70);
+    const peak = Math.max(...g);
+    expect(peak).toBeGreaterThan(2 * 0.999);
+    expect(peak).toBeLessThanOrEqual(2 * (1 + 1e-9));
+    // on_pre at the spike step s; the exact update of step s + 1 gives g(dt), summed into I_ext of step s + 2.
+    const s0 = g.findIndex((x) => x > 0) - 1; // index of t = 0
+    for (const k of [5, 20, 40, 80]) {
+      const t = k * 0.1;
+      expect(g[s0 + k]).toBeCloseTo(2 * (t / 2) * Math.exp(1 - t / 2), 9);
+    }
+    expect(g.indexOf(peak) - s0).toBe(20);
+  });
+
+  it('double exponential: peak w at t_p = tau_d tau_r / (tau_d - tau_r) ln(tau_d / tau_r)', () => {
+    const g = currents(probe('double_exponential', 10, '-70 mV'), 300).map((i) => i / 70);
+    const s0 = g.findIndex((x) => x > 0) - 1; // index of t = 0
+    const [tr, td] = [1, 5];
+    const tp = ((td * tr) / (td - tr)) * Math.log(td / tr);
+    const closed = (t: number) => (2 * (Math.exp(-t / td) - Math.exp(-t / tr))) / (Math.exp(-tp / td) - Math.exp(-tp / tr));
+    for (const k of [3, 20, 50, 150]) expect(g[s0 + k]).toBeCloseTo(closed(k * 0.1), 9);
+    expect(Math.abs((g.indexOf(Math.max(...g)) - s0) * 0.1 - tp)).toBeLessThanOrEqual(0.1);
+  });
+});
+
+describe('NMDA: the magnesium block of Jahr & Stevens (1990)', () => {
+  it('the current at -70 mV and -20 mV scales with B(v) = 1 / (1 + Mg / 3.57 mM e^(-0.062 v/mV))', () => {
+    const B = (v: number) => 1 / (1 + Math.exp(-0.062 * v) / 3.57);
+    const i70 = currents(probe('nmda', 10, '-70 mV'), 400);
+    const i20 = currents(probe('nmda', 10, '-20 mV'), 400);
+    const k = i70.findIndex((x) => x !== 0) + 100;
+    // Same conductance at step k in both runs: I = g (E - v) B(v), E = 0.
+    expect(i70[k] / (-70 * B(-70)) / (i20[k] / (-20 * B(-20)))).toBeCloseTo(1, 12);
+    expect(i20[k] / i70[k]).toBeGreaterThan(1.4);
+  });
+});
+
+describe('Tsodyks–Markram: the release of each spike follows the model', () => {
+  it('a 20 Hz train depresses as u x predicts, and recovers with tau_d', () => {
+    const text = `dt: 0.1 ms
+models:
+  tm: "@flux-library/models/tsodyks_markram"
+  clock:
+    parameters: { rate: 20 Hz }
+    equations: |
+      dphase/dt = rate : 1
+    threshold: phase >= 1
+    reset: phase -= 1
+    initial: { phase: 0.999 }
+  sink:
+    equations: |
+      dv/dt = 0*mV/ms : volt
+populations:
+  pre: { model: clock, size: 1 }
+  post: { model: sink, size: 1, params: { tau_syn_exc: 1e9 ms } }
+projections:
+  p: { source: pre, target: post, connectivity: { type: one_to_one }, weight: 1 nS, synapse: { model: tm } }
+`;
+    const e = Engine.fromFile(file(text));
+    e.backend.configureRecording({});
+    const ge: number[] = [];
+    for (let s = 0; s < 5000; s++) {
+      e.step(1);
+      ge.push((e.backend.readState('post', 'ge') as Float64Array)[0]);
+    }
+    const steps = e.backend.recording().populations.pre.spikeSteps;
+    e.backend.dispose();
+    // ge never decays (tau_syn_exc 1e9 ms): each spike adds w u x.
+    const released = steps.map((s) => ge[s] - (s ? ge[s - 1] : 0));
+    let [u, x, last] = [0, 1, steps[0]];
+    const [U, td, tf] = [0.5, 200, 50];
+    steps.forEach((s, k) => {
+      const T = (s - last) * 0.1;
+      x = 1 + (x - 1) * Math.exp(-T / td);
+      u *= Math.exp(-T / tf);
+      u += U * (1 - u);
+      expect(released[k]).toBeCloseTo(u * x, 9);
+      x -= u * x;
+      last = s;
+    });
+    expect(released[4]).toBeLessThan(0.5 * released[0]);
+  });
+});
+
+describe('pair STDP as a definition gives the built-in rule its results', () => {
+  const net = (synapse: string) => `dt: 0.1 ms
+seed: 3
+populations:
+  inp: { model: poisson, size: 40, params: { rate: 20 Hz } }
+  out: { model: lif, size: 8, params: { i_offset: 300 pA } }
+${synapse.includes('model:') ? 'models:\n  stdp: "@flux-library/models/stdp"\n' : ''}projections:
+  p:
+    source: inp
+    target: out
+    connectivity: { type: all_to_all }
+    weight: { uniform: { low: 0.2 nS, high: 0.8 nS } }
+    ${synapse}
+`;
+  it('the same weights (to rounding: exact trace decay instead of a per-step factor) and the same spikes', () => {
+    const builtin = Engine.fromFile(
+      file(
+        net(
+          'synapse: { type: conductance, receptor: excitatory }\n    plasticity: { rule: stdp, w_max: 1 nS, a_plus: 0.01, a_minus: 0.0105, tau_plus: 20 ms, tau_minus: 20 ms }',
+        ),
+      ),
+    );
+    const defined = Engine.fromFile(file(net('synapse: { model: stdp }')));
+    for (const e of [builtin, defined]) {
+      e.backend.configureRecording({});
+      e.step(10000);
+    }
+    const a = builtin.backend.readWeights('p') as Float32Array;
+    const b = defined.backend.readWeights('p') as Float32Array;
+    expect(a.length).toBe(320);
+    for (let k = 0; k < a.length; k++) expect(Math.abs(a[k] - b[k])).toBeLessThanOrEqual(1e-6 * Math.max(1e-3, Math.abs(a[k])));
+    expect(builtin.backend.recording().populations.out.spikeSteps).toEqual(defined.backend.recording().populations.out.spikeSteps);
+  });
+});
