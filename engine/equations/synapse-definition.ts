@@ -79,14 +79,7 @@ export function defineSynapse(name: string, doc: SynapseDoc): SynapseDefinition 
     fail('/equations', e);
     return problems;
   }
-  const parameters: Record<string, ParameterDef> = {};
-  for (const [k, v] of Object.entries(doc.parameters ?? {})) {
-    const q = parseQuantity(v);
-    if (!nameOk(k) || Object.hasOwn(UNITS, k))
-      problems.push({ sub: `/parameters/${k}`, message: `"${k}" cannot be a parameter name`, symbol: k });
-    else if (typeof q === 'string') problems.push({ sub: `/parameters/${k}`, message: q, symbol: k });
-    else parameters[k] = { dim: q.dim, default: q.value, unit: formatDim(q.dim) };
-  }
+  const parameters = readParameters(doc, problems);
   let weight: SynapseDefinition['weight'] | null = null;
   const variables: SynapseDefinition['variables'] = {};
   const event: Equation[] = [];
@@ -186,6 +179,18 @@ export function defineSynapse(name: string, doc: SynapseDoc): SynapseDefinition 
     onPost,
     source: doc,
   };
+}
+
+function readParameters(doc: SynapseDoc, problems: ModelProblem[]): Record<string, ParameterDef> {
+  const parameters: Record<string, ParameterDef> = {};
+  for (const [k, v] of Object.entries(doc.parameters ?? {})) {
+    const q = parseQuantity(v);
+    if (!nameOk(k) || Object.hasOwn(UNITS, k))
+      problems.push({ sub: `/parameters/${k}`, message: `"${k}" cannot be a parameter name`, symbol: k });
+    else if (typeof q === 'string') problems.push({ sub: `/parameters/${k}`, message: q, symbol: k });
+    else parameters[k] = { dim: q.dim, default: q.value, unit: formatDim(q.dim) };
+  }
+  return parameters;
 }
 
 function safeDim(eq: Equation): Dim {
