@@ -307,12 +307,12 @@ describe('NIR files written by another tool (built by hand in the reference layo
     expect(circuit.populations.map((p) => p.name).sort()).toEqual(['in', 'lif1', 'sub_lif2']);
   });
 
-  it('what Flux documents cannot hold (per-neuron thresholds) is reported by name; the non-uniform weight matrix imports as matrix and list', async () => {
+  it('per-neuron thresholds import as lif_per_neuron (tests/nir-per-neuron.test.ts), nothing approximated; the non-uniform weight matrix imports as matrix and list', async () => {
     const file = await writeHandNir(dir, 'trained.nir', NONUNIFORM.graph);
-    await expect(importNir(file, join(dir, 'trained.yaml'))).rejects.toThrow(NirConversionError);
+    await importNir(file, join(dir, 'trained.yaml'));
     const r = nirToCircuit(await readNirFile(file), { partial: true });
-    expect(r.problems.map((p) => `${p.element}: ${p.kind}`)).toEqual(['node lif: approximated']);
-    expect(r.problems[0].message).toMatch(/v_threshold differs between neurons \(1 \.\. 1\.5\)/);
+    expect(r.problems).toEqual([]);
+    expect(r.doc.populations!.lif).toMatchObject({ model: 'lif_per_neuron', params: { v_thresh: ['1 mV', '1.5 mV'] } });
     // [[0.1, -0.2], [0.3, 0.4]]: the positive part (3 of 4 entries) as a matrix, the negative one (1 of 4) as a list
     const k = (MS_PER_S * (10 - FAST_TAU_SYN_MS)) / (FAST_TAU_SYN_MS * 10); // a Dirac charge into a LIF (tau 10 ms), pA per pA*s
     const exc = r.doc.projections!.fc1_exc;

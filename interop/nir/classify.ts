@@ -16,20 +16,21 @@ export interface Membrane {
   pop: string;
   size: number;
   spiking: boolean;
-  /** ms; IF_TAU_M_MS for IF and I */
-  tauM: number;
-  cm: number;
-  vRest: number;
-  vThresh: number;
-  vReset: number;
+  /** Per neuron (`size` values each), in Flux's units. tau_m in ms, IF_TAU_M_MS for IF and I. */
+  tauM: Float64Array;
+  cm: Float64Array;
+  vRest: Float64Array;
+  vThresh: Float64Array;
+  vReset: Float64Array;
   offset: number;
   /** CubaLIF / CubaLI: the synapse inside the node */
   intrinsic: { tauMs: number; wIn: Float64Array } | null;
   tauExc?: number;
   tauInh?: number;
-  iOffset: number;
-  initIe: number;
-  initIi: number;
+  /** Per neuron: the bias current (pA) and the synaptic channels' initial values (pA; a filtered bias rises from them). */
+  iOffset: Float64Array;
+  initIe: Float64Array;
+  initIi: Float64Array;
 }
 
 /** An Input node: spikes (a poisson population `pop`) or a current. */
@@ -139,19 +140,14 @@ function findFilters(graph: FlatGraph): Set<string> {
   return filters;
 }
 
-/** One value of a per-neuron parameter (Flux parameters are per population); NaN, reported, when there is none. */
-function param(report: ImportReport, n: Node, key: string, fallback?: number): number {
+/** One value of a parameter that must be the same for every neuron (CubaLIF's tau_syn); NaN, reported, when there is none. */
+function param(report: ImportReport, n: Node, key: string): number {
   const a = n.params[key];
-  if (!a) {
-    if (fallback !== undefined) return fallback;
-    report.problem(`node ${n.name}`, 'unsupported', `${n.type} without ${key}`);
+  if (!a || a.data.length === 0) {
+    report.problem(`node ${n.name}`, 'unsupported', a ? `${key} has no values` : `${n.type} without ${key}`);
     return NaN;
   }
   const u = uniformValue(a.data);
-  if (a.data.length === 0) {
-    report.problem(`node ${n.name}`, 'unsupported', `${key} has no values`);
-    return NaN;
-  }
   if (u === null) {
     let lo = Infinity;
     let hi = -Infinity;
@@ -162,11 +158,31 @@ function param(report: ImportReport, n: Node, key: string, fallback?: number): n
     report.problem(
       `node ${n.name}`,
       'approximated',
-      `${key} differs between neurons (${lo} .. ${hi}); a Flux population has one value per parameter: used ${a.data[0]}`,
+      `${key} differs between neurons (${lo} .. ${hi}); the synaptic channels of a Flux population decay with one time constant: used ${a.data[0]}`,
     );
     return a.data[0];
   }
   return u;
+}
+
+/**
+ * A parameter's value for each of `size` neurons (one value, or one per neuron). Missing without a
+ * fallback, or with another number of values: reported, and NaN for every neuron, which the range
+ * checks then refuse (as a missing value always was).
+ */
+function perNeuron(report: ImportReport, n: Node, key: string, size: number, fallback?: number): Float64Array {
+  const a = n.params[key];
+  if (!a && fallback !== undefined) return new Float64Array(size).fill(fallback);
+  if (a && a.data.length === size) return Float64Array.from(a.data);
+  const u = a ? uniformValue(a.data) : null;
+  if (u !== null) return new Float64Array(size).fill(u);
+  const why = !a
+    ? `${n.type} without ${key}`
+    : a.data.length
+      ? `${key} has ${a.data.length} values for ${size} neurons`
+      : `${key} has no values`;
+  report.problem(`node ${n.name}`, 'unsupported', why);
+  return new Float64Array(size).fill(NaN);
 }
 
 /** The population name a node asks for: Flux's own name when Flux exported it, else the NIR name. */
@@ -175,42 +191,67 @@ function fluxName(n: Node): string {
   return n.metadata[META.role] === 'population' && typeof name === 'string' ? name : n.name;
 }
 
-/** A membrane node as an LIF population; null (reported) when it cannot be one. */
-function membraneOf(n: Node, size: number, report: ImportReport, name: (raw: string) => string): Membrane | null {
+/** The membrane's per-neuron values in Flux's units; null (reported) when a parameter is missing or out of range. */
+function membraneValues(n: Node, size: number, offset: number, report: ImportReport) {
   const spiking = SPIKING.has(n.type);
   const leaky = n.type !== 'IF' && n.type !== 'I';
   const cuba = n.type === 'CubaLIF' || n.type === 'CubaLI';
-  const r = param(report, n, 'r');
-  const tauS = leaky ? param(report, n, cuba ? 'tau_mem' : 'tau') : 0;
-  if (!(r > 0) || (leaky && !(tauS > 0))) {
-    report.problem(`node ${n.name}`, 'unsupported', `needs r > 0${leaky ? ' and tau > 0' : ''} (r ${r}${leaky ? `, tau ${tauS}` : ''})`);
+  const r = perNeuron(report, n, 'r', size);
+  const tauS = leaky ? perNeuron(report, n, cuba ? 'tau_mem' : 'tau', size) : null;
+  const bad = r.findIndex((x, i) => !(x > 0) || (tauS !== null && !(tauS[i] > 0)));
+  if (bad >= 0) {
+    const which = size > 1 ? ` of neuron ${bad}` : '';
+    report.problem(
+      `node ${n.name}`,
+      'unsupported',
+      `needs r > 0${tauS ? ' and tau > 0' : ''} (r${which} ${r[bad]}${tauS ? `, tau ${tauS[bad]}` : ''})`,
+    );
     return null;
   }
+  const tauM = tauS ? tauS.map((x) => x * MS_PER_S) : new Float64Array(size).fill(IF_TAU_M_MS);
+  const values = {
+    cm: tauS ? tauM.map((x, i) => x / r[i]) : r.map((x) => MS_PER_S / x),
+    tau_m: tauM,
+    v_rest: tauS ? perNeuron(report, n, 'v_leak', size, 0).map((x) => x + offset) : new Float64Array(size).fill(offset),
+    v_threshold: spiking
+      ? perNeuron(report, n, 'v_threshold', size).map((x) => x + offset)
+      : new Float64Array(size).fill(NONSPIKING_THRESHOLD_MV),
+    v_reset: (spiking ? perNeuron(report, n, 'v_reset', size, 0) : new Float64Array(size)).map((x) => x + offset),
+  };
+  for (const [k, a] of Object.entries(values)) {
+    const i = a.findIndex((x) => !Number.isFinite(x));
+    if (i >= 0) {
+      report.problem(`node ${n.name}`, 'unsupported', `${k} would be ${a[i]} (a parameter is missing or too large)`);
+      return null;
+    }
+  }
+  return values;
+}
+
+/** A membrane node as an LIF population (per-neuron values where the node's differ); null (reported) when it cannot be one. */
+function membraneOf(n: Node, size: number, report: ImportReport, name: (raw: string) => string): Membrane | null {
+  const spiking = SPIKING.has(n.type);
+  const cuba = n.type === 'CubaLIF' || n.type === 'CubaLI';
   const vOffset = n.metadata[META.vOffset];
   const offset = typeof vOffset === 'number' ? vOffset : 0;
-  const tauM = leaky ? tauS * MS_PER_S : IF_TAU_M_MS;
+  const v = membraneValues(n, size, offset, report);
+  if (!v) return null;
   const m: Membrane = {
     node: n,
     pop: name(fluxName(n)),
     size,
     spiking,
-    tauM,
-    cm: leaky ? tauM / r : MS_PER_S / r,
-    vRest: (leaky ? param(report, n, 'v_leak', 0) : 0) + offset,
-    vThresh: spiking ? param(report, n, 'v_threshold') + offset : NONSPIKING_THRESHOLD_MV,
-    vReset: (spiking ? param(report, n, 'v_reset', 0) : 0) + offset,
+    tauM: v.tau_m,
+    cm: v.cm,
+    vRest: v.v_rest,
+    vThresh: v.v_threshold,
+    vReset: v.v_reset,
     offset,
     intrinsic: null,
-    iOffset: 0,
-    initIe: 0,
-    initIi: 0,
+    iOffset: new Float64Array(size),
+    initIe: new Float64Array(size),
+    initIi: new Float64Array(size),
   };
-  const computed = { cm: m.cm, tau_m: m.tauM, v_rest: m.vRest, v_threshold: m.vThresh, v_reset: m.vReset };
-  const bad = Object.entries(computed).find(([, x]) => !Number.isFinite(x));
-  if (bad) {
-    report.problem(`node ${n.name}`, 'unsupported', `${bad[0]} would be ${bad[1]} (a parameter is missing or too large)`);
-    return null;
-  }
   if (cuba) {
     const ts = param(report, n, 'tau_syn');
     if (!(ts > 0) || !Number.isFinite(ts * MS_PER_S)) {

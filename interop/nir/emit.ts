@@ -5,10 +5,12 @@ import YAML from 'yaml';
 import type { CircuitDoc, OutputDoc, PopulationDoc, ProjectionDoc } from '../../engine/circuit/document.js';
 import { FAST_TAU_SYN_MS, META, MS_PER_S } from './conventions.js';
 import { close, diagonalValue, scaleRows, uniformValue } from './matrix.js';
-import { nameAllocator, type Classified } from './classify.js';
+import { nameAllocator, type Classified, type Membrane } from './classify.js';
 import { reserved } from './flatten.js';
 import type { Path } from './paths.js';
 import type { ImportReport } from './report.js';
+import { LIF_PER_NEURON, lifPerNeuronModel, perNeuronPopulation, varyingOf } from './per-neuron.js';
+import type { ModelDoc } from '../../engine/equations/model-definition.js';
 
 /** A spike path into a membrane: weights in pA with the channel's tau. */
 interface Part {
@@ -86,8 +88,8 @@ function splitSpikePaths(
     } else {
       // A Dirac input into the membrane: charge Q = W (pA*s) through a fast synapse (conventions.ts).
       const ts = FAST_TAU_SYN_MS;
-      const k = (MS_PER_S * spikeIntegral * (t.tauM - ts)) / (ts * t.tauM);
-      w = p.m.map((x) => x * k);
+      const k = Array.from(t.tauM, (tauM) => (MS_PER_S * spikeIntegral * (tauM - ts)) / (ts * tauM));
+      w = scaleRows(p.m, p.cols, k);
       tau = ts;
     }
     if (!Number.isFinite(tau) || !w.every(Number.isFinite) || !Number.isFinite(p.delay * MS_PER_S))
@@ -138,23 +140,15 @@ function applyBiases(g: Classified, constPaths: Path[], report: ImportReport): v
       v = scaleRows(v, 1, t.intrinsic.wIn);
       tau = t.intrinsic.tauMs;
     }
-    let amp = uniformValue(v);
-    if (amp === null) {
-      amp = v.reduce((a, b) => a + b, 0) / v.length;
-      report.problem(
-        `node ${c.source}`,
-        'approximated',
-        `its bias differs between the neurons of "${c.sink}"; a Flux population has one bias current: used the mean ${amp} pA`,
-      );
-    }
-    t.iOffset += amp;
+    // A bias that differs between the neurons is one per neuron (lif_per_neuron's i_offset, i_exc0, i_inh0).
+    v.forEach((amp, i) => (t.iOffset[i] += amp));
     if (tau !== null) {
       if (t.tauExc === undefined || close(t.tauExc, tau)) {
         t.tauExc = tau;
-        t.initIe -= amp;
+        v.forEach((amp, i) => (t.initIe[i] -= amp));
       } else if (t.tauInh === undefined || close(t.tauInh, tau)) {
         t.tauInh = tau;
-        t.initIi += amp;
+        v.forEach((amp, i) => (t.initIi[i] += amp));
       } else
         report.problem(
           `node ${c.sink}`,
@@ -165,39 +159,51 @@ function applyBiases(g: Classified, constPaths: Path[], report: ImportReport): v
   }
 }
 
-/** Membranes as lif populations; spiking Inputs as poisson populations with their rate inputs. */
-function emitPopulations(g: Classified, doc: CircuitDoc, report: ImportReport): void {
+/** A membrane as a built-in lif population (its neurons alike), as it always was. */
+function lifPopulation(m: Membrane, tauRefrac: number, report: ImportReport): PopulationDoc {
   const fmt = (x: number) => report.fmt(x);
+  const one = (a: Float64Array) => uniformValue(a)!;
+  const params: Record<string, string> = {
+    cm: `${fmt(one(m.cm))} pF`,
+    tau_m: `${fmt(one(m.tauM))} ms`,
+    v_rest: `${fmt(one(m.vRest))} mV`,
+    v_thresh: `${fmt(one(m.vThresh))} mV`,
+    v_reset: `${fmt(one(m.vReset))} mV`,
+    tau_refrac: `${fmt(tauRefrac)} ms`,
+  };
+  if (m.tauExc !== undefined) params.tau_syn_exc = `${fmt(m.tauExc)} ms`;
+  if (m.tauInh !== undefined) params.tau_syn_inh = `${fmt(m.tauInh)} ms`;
+  if (one(m.iOffset) !== 0) params.i_offset = `${fmt(one(m.iOffset))} pA`;
+  const init: Record<string, string> = { v: `${fmt(m.offset)} mV` };
+  const pd: PopulationDoc = { model: 'lif', size: m.size, params, init, description: `NIR ${m.node.type} "${m.node.name}"` };
+  if (one(m.initIe) !== 0) init.ie = `${fmt(one(m.initIe))} pA`;
+  if (one(m.initIi) !== 0) init.ii = `${fmt(one(m.initIi))} pA`;
+  const integration = metaString(m.node.metadata, META.integration);
+  if (integration !== undefined) pd.integration = integration;
+  return pd;
+}
+
+/** Membranes as lif populations (lif_per_neuron where their neurons differ); spiking Inputs as poisson populations with rate inputs. */
+function emitPopulations(g: Classified, doc: CircuitDoc, dt: number, report: ImportReport): void {
+  const fmt = (x: number) => report.fmt(x);
+  let rising: boolean | null = null;
   for (const m of g.membranes.values()) {
     const n = m.node;
-    for (const [k, x] of Object.entries({
-      i_offset: m.iOffset,
-      ie: m.initIe,
-      ii: m.initIi,
-      tau_syn_exc: m.tauExc ?? 0,
-      tau_syn_inh: m.tauInh ?? 0,
-    }))
+    for (const [k, a] of Object.entries({ i_offset: m.iOffset, ie: m.initIe, ii: m.initIi }))
+      if (!a.every(Number.isFinite))
+        report.refuse(`node "${n.name}"`, `${k} would be ${a.find((x) => !Number.isFinite(x))} (values too large)`);
+    for (const [k, x] of Object.entries({ tau_syn_exc: m.tauExc ?? 0, tau_syn_inh: m.tauInh ?? 0 }))
       if (!Number.isFinite(x)) report.refuse(`node "${n.name}"`, `${k} would be ${x} (values too large)`);
     const tr = metaNumber(n.metadata, META.tauRefrac) ?? 0;
-    const params: Record<string, string> = {
-      cm: `${fmt(m.cm)} pF`,
-      tau_m: `${fmt(m.tauM)} ms`,
-      v_rest: `${fmt(m.vRest)} mV`,
-      v_thresh: `${fmt(m.vThresh)} mV`,
-      v_reset: `${fmt(m.vReset)} mV`,
-      tau_refrac: `${fmt(tr)} ms`,
-    };
-    if (m.tauExc !== undefined) params.tau_syn_exc = `${fmt(m.tauExc)} ms`;
-    if (m.tauInh !== undefined) params.tau_syn_inh = `${fmt(m.tauInh)} ms`;
-    if (m.iOffset !== 0) params.i_offset = `${fmt(m.iOffset)} pA`;
-    const init: Record<string, string> = { v: `${fmt(m.offset)} mV` };
-    const pd: PopulationDoc = { model: 'lif', size: m.size, params, init, description: `NIR ${n.type} "${n.name}"` };
-    if (m.initIe !== 0) init.ie = `${fmt(m.initIe)} pA`;
-    if (m.initIi !== 0) init.ii = `${fmt(m.initIi)} pA`;
-    const integration = metaString(n.metadata, META.integration);
-    if (integration !== undefined) pd.integration = integration;
-    doc.populations![m.pop] = pd;
+    const varying = varyingOf(m);
+    if (varying.length === 0) {
+      doc.populations![m.pop] = lifPopulation(m, tr, report);
+      continue;
+    }
+    doc.populations![m.pop] = perNeuronPopulation(m, tr, dt, varying, report);
+    rising = (rising ?? false) || varying.includes('i_exc0') || varying.includes('i_inh0');
   }
+  if (rising !== null) addModel(doc, lifPerNeuronModel(rising));
   for (const info of g.inputs.values()) {
     if (info.current || info.pop === undefined) continue;
     const n = info.node;
@@ -333,6 +339,13 @@ function emitOutputs(g: Classified, doc: CircuitDoc, outputs: Path[], report: Im
   }
 }
 
+/** The model in the document's `models:`, which comes before its populations. */
+function addModel(doc: CircuitDoc, model: ModelDoc): void {
+  const { populations, projections, inputs, outputs } = doc;
+  for (const k of ['populations', 'projections', 'inputs', 'outputs'] as const) delete doc[k];
+  Object.assign(doc, { models: { [LIF_PER_NEURON]: model }, populations, projections, inputs, outputs });
+}
+
 /** Sections with nothing in them are left out of the document. */
 function finishDoc(doc: CircuitDoc): void {
   for (const k of ['projections', 'inputs', 'outputs'] as const) if (Object.keys(doc[k]!).length === 0) delete doc[k];
@@ -347,6 +360,11 @@ export function toYaml(doc: CircuitDoc, spikeIntegral: number): string {
   ];
   const ydoc = new YAML.Document(doc);
   ydoc.commentBefore = header.map((l) => ` ${l}`).join('\n');
+  for (const [name, pd] of Object.entries(doc.populations ?? {}))
+    for (const k of Object.keys(pd.params ?? {})) {
+      const seq = ydoc.getIn(['populations', name, 'params', k], true);
+      if (YAML.isSeq(seq)) seq.flow = true;
+    }
   for (const [name, pd] of Object.entries(doc.projections ?? {})) {
     const key = pd.connectivity.type === 'matrix' ? 'weights' : pd.connectivity.type === 'list' ? 'pairs' : null;
     if (!key) continue;
@@ -397,12 +415,13 @@ export function emit(
   paths: { spikePaths: Path[]; constPaths: Path[] },
   doc: CircuitDoc,
   spikeIntegral: number,
+  dt: number,
   report: ImportReport,
 ): void {
   const { parts, inputCurrents, outputs } = splitSpikePaths(g, paths.spikePaths, spikeIntegral, report);
   assignChannelTaus(g, parts, report);
   applyBiases(g, paths.constPaths, report);
-  emitPopulations(g, doc, report);
+  emitPopulations(g, doc, dt, report);
   emitCurrentInputs(g, doc, inputCurrents, report);
   emitProjections(g, doc, parts, report);
   emitOutputs(g, doc, outputs, report);

@@ -17,7 +17,8 @@
 //   output                                  Output "<output>" fed by the population's node
 //   i_offset, constant sources              folded into v_leak (exact)
 //
-// Reported by name, never dropped silently (NirProblem): izhikevich/adex populations and every
+// Reported by name, never dropped silently (NirProblem): izhikevich/adex populations, models defined
+// by equations (the import's lif_per_neuron included) and every
 // projection, input and output that touches them; conductance synapses; plasticity (exported frozen
 // at its initial weights: approximated); modulators; Poisson and step sources; signal inputs;
 // refractory periods; random initial states; voltage outputs (NIR outputs of LIF nodes are spikes).
@@ -38,6 +39,7 @@ import {
 } from './graph.js';
 import { IF_TAU_M_MS, META, MS_PER_S } from './conventions.js';
 import { writeNirFile } from './hdf5.js';
+import { LIF_PER_NEURON } from './per-neuron.js';
 
 export interface NirExportOptions {
   /** Write what maps and return the problems instead of failing on the first list (default false). */
@@ -267,6 +269,15 @@ function writePopulations(b: NirBuilder, inflow: Inflow): void {
       };
       b.notes.push(
         `${el}: poisson population -> Input "${p.name}" (its spikes are data fed to the graph; rate ${p.params.rate} Hz kept as metadata)`,
+      );
+      continue;
+    }
+    if (p.model === LIF_PER_NEURON) {
+      b.problem(
+        el,
+        'unsupported',
+        `${LIF_PER_NEURON} (the LIF with per-neuron parameters that the NIR import writes) is not exported: ` +
+          'export writes built-in lif populations only; the population is not exported',
       );
       continue;
     }

@@ -4,8 +4,8 @@
 //
 // The graph is read as spike sources, membranes and the linear paths between them:
 //   - membranes (populations): LIF, CubaLIF, IF (spiking); LI, CubaLI, I (non-spiking, unless an LI
-//     is a synapse, below). Each becomes a Flux `lif` population; its parameters must be the same
-//     for every neuron of the node (Flux parameters are per population).
+//     is a synapse, below). Each becomes a Flux `lif` population, or, where its neurons' parameters or
+//     biases differ, a population of `lif_per_neuron` (the lif as equations, per-neuron.ts).
 //   - spike sources: the spiking membranes, and the graph's Input nodes, which become `poisson`
 //     populations driven by a rate input of the same name (inputs: current reads an Input as a
 //     current instead; Flux's own exports say which in metadata).
@@ -24,7 +24,7 @@
 // one value off the diagonal of a self-projection (all_to_all, autapses false), one value on the
 // diagonal (one_to_one). Any other matrix (trained, randomly wired) is written as it is: connectivity
 // `matrix` (rows = targets, as the Linear) or, when under a third of its entries are nonzero, `list`
-// ([source, target, weight] per synapse); no `weight` then. Per-neuron parameters, per-element
+// ([source, target, weight] per synapse); no `weight` then. A CubaLIF's per-neuron tau_syn, per-element
 // delays, analog (non-spike) couplings between nodes, two filters in a row, Conv/Pool/Threshold
 // nodes and readouts through weights are reported by name (NirProblem). Without `partial` any
 // problem fails the import with the whole list.
@@ -93,7 +93,7 @@ export function nirToCircuit(input: NirFile, options: NirImportOptions & { fileN
     inputs: {},
     outputs: {},
   };
-  emit(classified, paths, doc, spikeIntegral, report);
+  emit(classified, paths, doc, spikeIntegral, dt, report);
   const problems: NirProblem[] = report.problems;
   if (problems.length && !options.partial) throw new NirConversionError('import', problems);
   return { doc, yaml: toYaml(doc, spikeIntegral), problems, notes: report.notes, populations: Object.fromEntries(classified.populationOf) };
