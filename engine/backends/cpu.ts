@@ -33,6 +33,7 @@ import { instantiateKernels, shareExpTable, kernelModule, type KernelExports, ty
 import { KernelThread } from './wasm/threads.js';
 import { createSynapseRuntime, neuronView, synapseFunctions, synapseLinear, type SynapseContext, type SynapseRuntime } from './synapses.js';
 import { CHANNEL_TARGETS } from '../equations/synapse-definition.js';
+import { isGenerated } from '../models/generated.js';
 import { availableParallelism } from 'node:os';
 import { isLifConstants, lifConstants, type LifConstants } from '../models/lif.js';
 import { channelConstants, type ChannelConstants } from '../models/model.js';
@@ -162,6 +163,8 @@ export class CpuBackend implements Backend {
   private mods: ModRuntime[] = [];
   /** Whether some projection's synapse model has summed variables (externalInput then checks its targets). */
   private anySummed = false;
+  /** Whether some projection has a synapse model: steps then follow Brian2's order (synapseModelStep). */
+  private anySynapseModel = false;
   private outs: OutRuntime[] = [];
   private readonly inputValues = new Map<string, number | Float64Array>();
   private recorder: Recorder | null = null;
@@ -339,6 +342,7 @@ export class CpuBackend implements Backend {
         if (Object.hasOwn(CHANNEL_TARGETS, s.target)) this.ensureRing(tgt, CHANNEL_TARGETS[s.target].channel, c.maxDelay + 1);
     this.projs.push({ c, syn, src, tgt, channel, plastic, split });
     if (syn?.def.summed.length) this.anySummed = true;
+    if (syn) this.anySynapseModel = true;
   }
 
   private releaseProjection(p: ProjRuntime): void {
@@ -446,15 +450,15 @@ export class CpuBackend implements Backend {
       if (this.recorder) for (const pop of this.popList) this.recorder.spikes(n, pop.spec.name, pop.spikes, pop.nSpikes);
       this.threadedPropagate(n);
       for (const p of this.projs) if (p.plastic) this.plasticity(p);
+    } else if (this.anySynapseModel) {
+      this.synapseModelStep(n);
     } else {
       for (const pop of this.popList) {
         pop.nSpikes = this.k ? this.kernelStep(pop) : pop.model.step(pop.spec.params, pop.state, dt, pop.spikes);
         this.recorder?.spikes(n, pop.spec.name, pop.spikes, pop.nSpikes);
       }
-      for (const p of this.projs) if (p.syn?.def.clock) this.synapseCall(p, n, 'clock');
       for (const p of this.projs) if (p.src.nSpikes > 0) this.propagate(p, n);
       for (const p of this.projs) if (p.plastic) this.plasticity(p);
-      for (const p of this.projs) if (p.syn?.def.onPost.length && p.tgt.nSpikes > 0) this.synapseCall(p, n, 'onPost');
       for (const pop of this.popList) this.drainRings(pop, n);
     }
     this.advanceModulators();
@@ -775,6 +779,32 @@ export class CpuBackend implements Backend {
     }
   }
 
+  /**
+   * A step with synapse models, in Brian2's order for the models defined by equations: state updates,
+   * then the synapses' clock-driven variables, thresholds, on_pre and on_post (which so see the
+   * potentials before any reset), and the resets. Built-in models keep their one-piece step.
+   */
+  private synapseModelStep(n: number): void {
+    const dt = this.dt;
+    const phased = (pop: PopRuntime) => (isGenerated(pop.model) ? pop.model : null);
+    for (const pop of this.popList) {
+      const g = phased(pop);
+      if (g) g.stepPhase('update', pop.spec.params, pop.state, dt, pop.spikes, 0);
+      else pop.nSpikes = this.k ? this.kernelStep(pop) : pop.model.step(pop.spec.params, pop.state, dt, pop.spikes);
+    }
+    for (const p of this.projs) if (p.syn?.def.clock) this.synapseCall(p, n, 'clock');
+    for (const pop of this.popList) {
+      const g = phased(pop);
+      if (g) pop.nSpikes = g.stepPhase('threshold', pop.spec.params, pop.state, dt, pop.spikes, 0);
+      this.recorder?.spikes(n, pop.spec.name, pop.spikes, pop.nSpikes);
+    }
+    for (const p of this.projs) if (p.src.nSpikes > 0) this.propagate(p, n);
+    for (const p of this.projs) if (p.plastic) this.plasticity(p);
+    for (const p of this.projs) if (p.syn?.def.onPost.length && p.tgt.nSpikes > 0) this.synapseCall(p, n, 'onPost');
+    for (const pop of this.popList) phased(pop)?.stepPhase('reset', pop.spec.params, pop.state, dt, pop.spikes, pop.nSpikes);
+    for (const pop of this.popList) this.drainRings(pop, n);
+  }
+
   /** Runs a synapse model's generated code for one phase of step n (engine/backends/synapses.ts). */
   private synapseCall(p: ProjRuntime, n: number, phase: 'onPre' | 'onPost' | 'clock' | 'summed'): void {
     const rt = p.syn!;
@@ -951,9 +981,12 @@ export class CpuBackend implements Backend {
         // rebuildLinks below takes the new parameters from the circuit.
         break;
       case 'set_weights': {
-        const w = this.proj(edit.projection).c.weights;
-        if (edit.indices === null) w.set(edit.values);
-        else for (let k = 0; k < edit.indices.length; k++) w[edit.indices[k]] = edit.values[k];
+        const p = this.proj(edit.projection);
+        // A synapse model whose weight has dynamics keeps a float64 master copy: set both.
+        for (const w of [p.c.weights, p.syn?.S.w].filter((x) => x !== undefined)) {
+          if (edit.indices === null) w.set(edit.values);
+          else for (let k = 0; k < edit.indices.length; k++) w[edit.indices[k]] = edit.values[k];
+        }
         break;
       }
       case 'add_population': {

@@ -3,7 +3,7 @@
 // generated functions, and the context those functions read each call. Arrays of the neurons are
 // looked up at every call because the WebAssembly arena may move them.
 import type { SynapseDefinition } from '../equations/synapse-definition.js';
-import { synapseSource, type Holding } from '../equations/codegen-synapse-js.js';
+import { synapseSource, weightIsFloat64, type Holding } from '../equations/codegen-synapse-js.js';
 import { JS_HELPERS } from '../equations/codegen-js.js';
 import { evaluate } from '../equations/evaluate.js';
 import { UNITS, toInternal } from '../equations/dimension.js';
@@ -87,6 +87,7 @@ export function createSynapseRuntime(
     throw new Error(`${name} has no value for an initial synaptic value`);
   };
   for (const [k, v] of Object.entries(def.variables)) S[k] = new Float64Array(n).fill(evaluate(v.initial, look));
+  if (weightIsFloat64(def)) S.w = Float64Array.from(c.weights);
   return {
     def,
     S,

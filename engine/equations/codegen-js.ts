@@ -113,10 +113,15 @@ function statement(s: Statement, def: ModelDefinition): string {
 }
 
 /**
- * The body of `function (p, s, dt, spikes, H)` that advances every neuron of the population one
- * step, in the engine's order: refractoriness, state update, threshold, reset, channel decay.
+ * What one generated function does: `all` advances every neuron one step in the engine's order
+ * (refractoriness, state update, threshold, reset, channel decay). With synapse models the engine
+ * keeps Brian2's order instead, in three calls: `update` (integration, channel decay; who is frozen is
+ * kept in s.frozen), `threshold` (the spike list) and, after the synapses ran, `reset`.
  */
-export function jsStepSource(v: Variant): string {
+export type Phase = 'all' | 'update' | 'threshold' | 'reset';
+
+/** The body of `function (p, s, dt, spikes, H, nGiven)` for one phase of a population's step (nGiven: the spike count, for reset). */
+export function jsStepSource(v: Variant, phase: Phase = 'all'): string {
   const { def, perNeuron } = v;
   const p = def.plan;
   const used = usedSymbols(def);
@@ -124,13 +129,13 @@ export function jsStepSource(v: Variant): string {
   const params = Object.keys(def.parameters).filter((k) => used.has(k));
   const out: string[] = [];
   out.push('const n = s.n, vars = s.vars, refrac = s.refrac, ie = s.ie, ii = s.ii, ge = s.ge, gi = s.gi, iext = s.iext, rng = s.rng;');
-  out.push('const gain = s.mod.gain, excitability = s.mod.excitability;');
+  out.push('const gain = s.mod.gain, excitability = s.mod.excitability, frozen = s.frozen;');
   out.push(`const ${local('threshold_shift')} = s.mod.thresholdShift, ${local('t')} = s.time, ${local('dt')} = dt;`);
   out.push('const de = Math.exp(-dt / p.tau_syn_exc), di = Math.exp(-dt / p.tau_syn_inh);');
   for (const x of states) out.push(`const S_${x} = vars[${JSON.stringify(x)}];`);
   for (const k of params)
     out.push(perNeuron.has(k) ? `const P_${k} = vars[${JSON.stringify(k)}];` : `const ${local(k)} = p[${JSON.stringify(k)}];`);
-  if (p.linear) {
+  if (p.linear && (phase === 'all' || phase === 'update')) {
     out.push('const L = H.linear(p, dt);');
     p.linear.phi.forEach((row, i) =>
       row.forEach((name, j) => out.push(`const ${local(name)} = L.phi[${i}][${j}], ${local(p.linear!.psi[i][j])} = L.psi[${i}][${j}];`)),
@@ -139,7 +144,6 @@ export function jsStepSource(v: Variant): string {
   const refr = def.refractory;
   const refrConst = refr?.kind === 'time' && ![...symbolsOf(refr.expr)].some((s) => perNeuron.has(s));
   if (refr?.kind === 'time' && refrConst) out.push(`const R = Math.floor(${jsExpr(refr.expr, def)} / dt + 1e-3);`);
-  out.push('let count = 0;', 'for (let i = 0; i < n; i++) {');
   const body: string[] = [];
   for (const x of states) body.push(`let ${local(x)} = S_${x}[i];`);
   for (const k of params) if (perNeuron.has(k)) body.push(`const ${local(k)} = P_${k}[i];`);
@@ -151,6 +155,30 @@ export function jsStepSource(v: Variant): string {
     g_inh: 'gain * gi[i]',
   };
   for (const [k, code] of Object.entries(inputs)) if (used.has(k)) body.push(`const ${local(k)} = ${code};`);
+  if (phase === 'all' || phase === 'update') body.push(...updateBody(def, refr));
+  if (phase === 'update') body.push('frozen[i] = active ? 0 : 1;');
+  if (def.threshold && phase !== 'update' && phase !== 'reset') {
+    const active = phase === 'all' ? 'active' : 'frozen[i] === 0';
+    body.push(`if (${active} && ${jsExpr(def.threshold, def)}) {`, '  spikes[count++] = i;');
+    if (phase === 'all') for (const s of def.reset) body.push('  ' + statement(s, def));
+    // Brian2: frozen while timestep(t - lastspike) < timestep(refractory), i.e. for R - 1 steps after the spike.
+    if (refr?.kind === 'time') body.push(`  refrac[i] = ${refrConst ? 'R' : `Math.floor(${jsExpr(refr.expr, def)} / dt + 1e-3)`} - 1;`);
+    else if (refr?.kind === 'condition') body.push('  refrac[i] = 1;');
+    body.push('}');
+  }
+  if (phase === 'reset') for (const s of def.reset) body.push(statement(s, def));
+  if (phase !== 'threshold') for (const x of states) body.push(`S_${x}[i] = ${local(x)};`);
+  if (phase === 'all' || phase === 'update') body.push('ie[i] *= de;', 'ii[i] *= di;', 'ge[i] *= de;', 'gi[i] *= di;');
+  if (phase === 'reset') out.push('const count = nGiven;', 'for (let c = 0; c < count; c++) {', '  const i = spikes[c];');
+  else out.push('let count = 0;', 'for (let i = 0; i < n; i++) {');
+  out.push(...body.map((l) => '  ' + l), '}', 'return count;');
+  return out.join('\n');
+}
+
+/** Refractoriness, noise and the integration plan: the part of a step before the threshold. */
+function updateBody(def: ModelDefinition, refr: ModelDefinition['refractory']): string[] {
+  const p = def.plan;
+  const body: string[] = [];
   if (refr?.kind === 'time') body.push('let active = true;', 'if (refrac[i] > 0) { refrac[i]--; active = false; }');
   // A condition holds the neuron refractory from its spike until the condition is false (Brian2's
   // not_refractory = not_refractory or not cond), judged on the state at the start of the step.
@@ -162,18 +190,7 @@ export function jsStepSource(v: Variant): string {
   for (const u of p.updates) body.push(`const N_${u.name} = ${jsExpr(u.expr, def)};`);
   for (const u of p.updates)
     body.push(u.unlessRefractory ? `if (active) ${local(u.name)} = N_${u.name};` : `${local(u.name)} = N_${u.name};`);
-  if (def.threshold) {
-    body.push(`if (active && ${jsExpr(def.threshold, def)}) {`, '  spikes[count++] = i;');
-    for (const s of def.reset) body.push('  ' + statement(s, def));
-    // Brian2: frozen while timestep(t - lastspike) < timestep(refractory), i.e. for R - 1 steps after the spike.
-    if (refr?.kind === 'time') body.push(`  refrac[i] = ${refrConst ? 'R' : `Math.floor(${jsExpr(refr.expr, def)} / dt + 1e-3)`} - 1;`);
-    else if (refr?.kind === 'condition') body.push('  refrac[i] = 1;');
-    body.push('}');
-  }
-  for (const x of states) body.push(`S_${x}[i] = ${local(x)};`);
-  body.push('ie[i] *= de;', 'ii[i] *= di;', 'ge[i] *= de;', 'gi[i] *= di;');
-  out.push(...body.map((l) => '  ' + l), '}', 'return count;');
-  return out.join('\n');
+  return body;
 }
 
 /** Every symbol the generated code reads. */

@@ -78,11 +78,21 @@ function prologue(v: SynapseVariant): string[] {
   return out;
 }
 
+/**
+ * A learning rule changes a weight by tiny amounts (the triplet rule's A2+ is 5e-10; a clock-driven
+ * dw/dt changes it every step), which float32 would round away near 1: a weight the model changes has
+ * a float64 master copy (S.w), and the float32 weights that transmission and readWeights use follow it.
+ */
+export const weightIsFloat64 = (def: SynapseDefinition): boolean =>
+  def.clockEquations.some((eq) => eq.name === 'w') || [...def.onPre, ...def.onPost].some((s) => s.target === 'w');
+const weightRead = (def: SynapseDefinition) => (weightIsFloat64(def) ? 'S.w[k]' : 'weights[k]');
+const weightWrite = (def: SynapseDefinition) => (weightIsFloat64(def) ? ['S.w[k] = u_w;', 'weights[k] = u_w;'] : ['weights[k] = u_w;']);
+
 /** Statements run for synapse k (pre neuron i, post neuron j) at step n. */
 function body(v: SynapseVariant, statements: Statement[], withEvents: boolean): string[] {
   const { def } = v;
   const code = symbolCode(v);
-  const out: string[] = ['let u_w = weights[k];'];
+  const out: string[] = [`let u_w = ${weightRead(def)};`];
   for (const x of Object.keys(def.variables)) out.push(`let u_${x} = S_${x}[k];`);
   if (withEvents && def.eventDriven.length) {
     out.push('const T = (n - last[k]) * dt;', 'last[k] = n;');
@@ -92,7 +102,7 @@ function body(v: SynapseVariant, statements: Statement[], withEvents: boolean): 
       );
   }
   for (const s of statements) out.push(statement(s, code, v));
-  out.push('weights[k] = u_w;');
+  out.push(...weightWrite(def));
   for (const x of Object.keys(def.variables)) out.push(`S_${x}[k] = u_${x};`);
   return out;
 }
@@ -155,7 +165,12 @@ export function synapseSource(v: SynapseVariant): string {
     out.push('  for (let k = 0, end = targets.length; k < end; k++) {', '    const i = preIdx[k], j = targets[k];');
     // Event-driven variables the equations read are brought up to this step first.
     out.push(...indent(body(v, [], true).slice(0, -1 - Object.keys(def.variables).length), 4));
-    out.push(...indent(inner, 4), '    weights[k] = u_w;', ...Object.keys(def.variables).map((x) => `    S_${x}[k] = u_${x};`), '  }');
+    out.push(
+      ...indent(inner, 4),
+      ...weightWrite(def).map((l) => '    ' + l),
+      ...Object.keys(def.variables).map((x) => `    S_${x}[k] = u_${x};`),
+      '  }',
+    );
   }
   out.push('},', 'summed(ctx, n) {');
   if (def.summed.length) {
@@ -165,7 +180,7 @@ export function synapseSource(v: SynapseVariant): string {
     out.push(
       '  for (let k = 0, end = targets.length; k < end; k++) {',
       '    const i = preIdx[k], j = targets[k];',
-      '    const u_w = weights[k];',
+      `    const u_w = ${weightRead(def)};`,
     );
     for (const x of Object.keys(def.variables)) out.push(`    const u_${x} = S_${x}[k];`);
     for (const sm of def.summed) out.push(`    out[${JSON.stringify(sm.target)}][j] += ${jsExprWith(sm.expr, code)};`);

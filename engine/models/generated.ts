@@ -3,13 +3,13 @@
 // per variant of the population (which parameters vary per neuron) and reused afterwards.
 import type { NeuronModel, ParamSpec, PopulationState, StateSpec } from './model.js';
 import type { ModelDefinition } from '../equations/model-definition.js';
-import { JS_HELPERS, constantOf, jsStepSource } from '../equations/codegen-js.js';
+import { JS_HELPERS, constantOf, jsStepSource, type Phase } from '../equations/codegen-js.js';
 import { evaluate } from '../equations/evaluate.js';
 import { propagators } from '../equations/propagator.js';
 import { dimEqual, formatDim, type Dim } from '../equations/dimension.js';
 import type { Dimension } from '../units.js';
 
-type Step = (p: Record<string, number>, s: PopulationState, dt: number, spikes: Uint32Array, h: Helpers) => number;
+type Step = (p: Record<string, number>, s: PopulationState, dt: number, spikes: Uint32Array, h: Helpers, count: number) => number;
 interface Helpers {
   exprel: (x: number) => number;
   clip: (x: number, lo: number, hi: number) => number;
@@ -49,8 +49,22 @@ export function valueOf(def: ModelDefinition, lookup: (name: string) => number |
 
 const cache = new WeakMap<ModelDefinition, GeneratedModel>();
 
+export const isGenerated = (m: NeuronModel): m is GeneratedModel => 'stepPhase' in m;
+
 export interface GeneratedModel extends NeuronModel {
   definition: ModelDefinition;
+  /**
+   * One phase of a step in Brian2's order (update, threshold, then after the synapses reset), used
+   * when synapse models run; returns the spike count (threshold) or the count it was given.
+   */
+  stepPhase(
+    phase: Exclude<Phase, 'all'>,
+    p: Record<string, number>,
+    s: PopulationState,
+    dt: number,
+    spikes: Uint32Array,
+    count: number,
+  ): number;
   /** The generated JavaScript of a population whose parameters in `perNeuron` vary per neuron. */
   source(perNeuron: ReadonlySet<string>): string;
 }
@@ -95,6 +109,17 @@ export function generatedModel(def: ModelDefinition): GeneratedModel {
     },
   };
   const variantOf = (s: PopulationState) => new Set(Object.keys(def.parameters).filter((k) => Object.hasOwn(s.vars, k)));
+  const compile = (s: PopulationState, phase: Phase): Step => {
+    const perNeuron = variantOf(s);
+    const key = `${phase}:${[...perNeuron].join(',')}`;
+    let fn = compiled.get(key);
+    if (!fn) {
+      // The source is built from checked syntax trees only: every name in it is a mangled identifier.
+      fn = new Function('p', 's', 'dt', 'spikes', 'H', 'nGiven', jsStepSource({ def, perNeuron }, phase)) as Step;
+      compiled.set(key, fn);
+    }
+    return fn;
+  };
   const model: GeneratedModel = {
     name: def.name,
     doc: def.description || `user model ${def.name}`,
@@ -105,15 +130,11 @@ export function generatedModel(def: ModelDefinition): GeneratedModel {
     definition: def,
     source: (perNeuron) => jsStepSource({ def, perNeuron }),
     step(p, s, dt, spikes) {
-      const perNeuron = variantOf(s);
-      const key = [...perNeuron].join(',');
-      let fn = compiled.get(key);
-      if (!fn) {
-        // The source is built from checked syntax trees only: every name in it is a mangled identifier.
-        fn = new Function('p', 's', 'dt', 'spikes', 'H', jsStepSource({ def, perNeuron })) as Step;
-        compiled.set(key, fn);
-      }
-      return fn(p, s, dt, spikes, helpers);
+      return compile(s, 'all')(p, s, dt, spikes, helpers, 0);
+    },
+    stepPhase(phase, p, s, dt, spikes, count) {
+      s.frozen ??= new Uint8Array(s.n);
+      return compile(s, phase)(p, s, dt, spikes, helpers, count);
     },
   };
   cache.set(def, model);

@@ -44,6 +44,8 @@ export interface PopulationState {
   refrac: Int32Array;
   /** Time at the start of the step (ms), for models whose equations read t. */
   time: number;
+  /** Models defined by equations stepped in phases: which neurons are refractory this step. */
+  frozen?: Uint8Array;
   /** Neuromodulatory effects, refreshed by the engine before each step. */
   mod: { gain: number; thresholdShift: number; excitability: number };
   /** Per-population random stream (Poisson models). */
