@@ -170,3 +170,65 @@ ${synapse.includes('model:') ? 'models:\n  stdp: "@flux-library/models/stdp"\n' 
     expect(builtin.backend.recording().populations.out.spikeSteps).toEqual(defined.backend.recording().populations.out.spikeSteps);
   });
 });
+
+describe('triplet STDP and the BCM-like rule from the library', () => {
+  it("triplet_stdp: each pairing protocol changes w by w_max times Brian2's Δw for the minimal model", async () => {
+    const { readFileSync } = await import('node:fs');
+    const refDir = join(ROOT, 'tests/reference/models');
+    const want = JSON.parse(readFileSync(join(refDir, 'synapses_brian2.json'), 'utf8')).cases.syn_triplet_stdp.results.dw.minimal;
+    // The reference document's spike trains, its projection using the library model (w_max 10 nS, starting at 4 nS).
+    const doc = readFileSync(join(refDir, 'syn_triplet_stdp.yaml'), 'utf8')
+      .replace(/\n {2}triplet:\n[\s\S]*?\npopulations:/, '\n  triplet: "@flux-library/models/triplet_stdp"\npopulations:')
+      .replace(/\n {2}full:[\s\S]*$/, '\n')
+      .replace(
+        '    weight: 1\n    synapse: { model: triplet }',
+        '    weight: 4 nS\n    synapse: { model: triplet, params: { w_max: 10 nS } }',
+      );
+    const e = Engine.fromFile(file(doc));
+    e.step(Math.round(59050 / e.circuit.dt));
+    const w = e.backend.readWeights('minimal') as Float32Array;
+    e.backend.dispose();
+    // From 4 nS with w_max 10 nS every protocol stays inside [0, w_max] except the two at 50 Hz, which reach the bound.
+    want.w_end.forEach((end: number, k: number) => {
+      const free = 4 + 10 * (end - 1);
+      if (free < 10) expect(Math.abs(w[k] - free)).toBeLessThanOrEqual(1e-4);
+      else expect(w[k]).toBeLessThanOrEqual(10); // bounded, then depressed again by the next pairings
+    });
+    expect(want.w_end.filter((end: number) => 4 + 10 * (end - 1) >= 10)).toHaveLength(2);
+  });
+
+  it('bcm: the sliding threshold turns growth into decay for a fast neuron and decay into growth for a slow one', () => {
+    const text = `dt: 0.1 ms
+models:
+  bcm: "@flux-library/models/bcm"
+  train:
+    parameters: { rate: 10 Hz }
+    equations: |
+      dphase/dt = rate : 1
+    threshold: phase >= 1
+    reset: phase -= 1
+    initial: { phase: 0.5 }
+populations:
+  pre: { model: train, size: 1, params: { rate: 20 Hz } }
+  post: { model: train, size: 2, params: { rate: [5 Hz, 30 Hz] } }
+projections:
+  p: { source: pre, target: post, connectivity: { type: all_to_all }, weight: 0.5 nS, synapse: { model: bcm, params: { eta: 0.002 Hz } } }
+`;
+    const e = Engine.fromFile(file(text));
+    const series: number[][] = [];
+    for (let k = 0; k < 20; k++) {
+      e.step(10000);
+      series.push(Array.from(e.backend.readWeights('p') as Float32Array));
+    }
+    e.backend.dispose();
+    // theta starts at nu_0 = 10 Hz and slides towards rate_out^2 / nu_0: 2.5 Hz for the 5 Hz neuron, 90 Hz
+    // for the 30 Hz one. So the 30 Hz synapse first grows (rate above theta) and then decays to its
+    // lower bound, while the 5 Hz one first shrinks and then grows once theta has fallen below 5 Hz.
+    const w5 = series.map((x) => x[0]);
+    const w30 = series.map((x) => x[1]);
+    expect(w30[0]).toBeGreaterThan(0.5);
+    expect(w30.at(-1)!).toBeLessThan(0.01);
+    expect(Math.min(...w5)).toBeLessThan(0.5);
+    expect(w5.at(-1)!).toBeGreaterThan(0.505);
+  });
+});

@@ -312,10 +312,11 @@ function projectionSpec(
       `a synapse model (${d.synapse.model}) brings its own learning (on_pre, on_post): remove plasticity`,
     );
   const wdim: Dimension = d.synapse.type === 'conductance' ? 'conductance' : 'current';
-  // Explicit connectivity carries its weights; the distribution stays unused (reported above if given).
-  const weight = explicit
-    ? ({ kind: 'constant', value: 0 } as Distribution)
-    : c.distribution('projections', name, '/weight', d.weight, modelled ? modelled.weight : wdim, 0);
+  // Explicit connectivity carries its weights; a synapse model that failed its checks has no weight unit to check against.
+  const weight =
+    explicit || (d.synapse.model !== undefined && !modelled)
+      ? ({ kind: 'constant', value: 0 } as Distribution)
+      : c.distribution('projections', name, '/weight', d.weight, modelled ? modelled.weight : wdim, 0);
   const delay = c.distribution('projections', name, '/delay', d.delay, 'time', 0);
   checkNonNegative(c, 'projections', name, '/delay', delay, 'delays');
   const longest = delay.clip ? delay.clip[1] : delay.kind === 'constant' ? delay.value : delay.kind === 'uniform' ? delay.high : 0;
