@@ -216,19 +216,23 @@ export class EditSession {
       outputs: c.outputs.map((o) => ({ name: o.name, source: o.source, measure: o.measure })),
       modulators: c.modulators.map((m) => ({ name: m.name, targets: m.targets.map((t) => t.population ?? t.projection ?? '') })),
       modules,
+      // Built-in families and the circuit's models defined by equations (their parameters in their own units).
       models: Object.fromEntries(
-        Object.entries(MODELS).map(([name, m]) => [
-          name,
-          {
-            doc: m.doc,
-            params: Object.fromEntries(
-              Object.entries(m.params).map(([k, s]) => [
-                k,
-                { unit: INTERNAL_UNIT[s.dimension], default: s.default, doc: s.doc, min: s.min, exclusiveMin: s.exclusiveMin },
-              ]),
-            ),
-          },
-        ]),
+        [...Object.keys(MODELS), ...Object.keys(c.models ?? {})].map((name) => {
+          const m = modelOf(name, c.models)!;
+          return [
+            name,
+            {
+              doc: m.doc,
+              params: Object.fromEntries(
+                Object.entries(m.params).map(([k, s]) => [
+                  k,
+                  { unit: s.unit ?? INTERNAL_UNIT[s.dimension], default: s.default, doc: s.doc, min: s.min, exclusiveMin: s.exclusiveMin },
+                ]),
+              ),
+            },
+          ];
+        }),
       ),
       bridge: { decoded: [...use.decoded.keys()], driven: [...use.driven.keys()] },
       undo: { depth: this.undoStack.length, next: top?.label ?? null },

@@ -7,7 +7,7 @@ import { JS_HELPERS, constantOf, jsStepSource, type Phase } from '../equations/c
 import { evaluate } from '../equations/evaluate.js';
 import { propagators } from '../equations/propagator.js';
 import { dimEqual, formatDim, type Dim } from '../equations/dimension.js';
-import type { Dimension } from '../units.js';
+import { INTERNAL_UNIT, type Dimension } from '../units.js';
 
 type Step = (p: Record<string, number>, s: PopulationState, dt: number, spikes: Uint32Array, h: Helpers, count: number) => number;
 interface Helpers {
@@ -30,6 +30,13 @@ const NAMED: [Dimension, Dim][] = [
 /** The exact dimension of a built-in dimension name whose internal unit the equations share (not rate). */
 export function dimOfNamed(d: Dimension): Dim | undefined {
   return NAMED.find(([n]) => n === d)?.[1];
+}
+
+/** The unit a parameter's number is in (Flux's internal units: mV, pA, nS, pF, ms, µm, ...). */
+export function internalUnit(d: Dim): string {
+  const named = namedDimension(d);
+  if (named) return INTERNAL_UNIT[named];
+  return `${formatDim(d)} in Flux's internal scale (ms, mV, pA, nS, pF, µm)`;
 }
 
 export function namedDimension(d: Dim): Dimension | undefined {
@@ -77,7 +84,7 @@ export function generatedModel(def: ModelDefinition): GeneratedModel {
     params[k] = {
       dimension: namedDimension(p.dim) ?? 'dimensionless',
       dim: p.dim,
-      unit: p.unit,
+      unit: internalUnit(p.dim),
       default: p.default,
       doc: formatDim(p.dim),
     };
