@@ -73,10 +73,19 @@ describe('problems in a model name the file, line, path, equation and symbol', (
   });
 
   it('names the engine provides, units and functions cannot be redefined', () => {
-    for (const bad of ['dt/dt = 1/ms : 1', 'dmV/dt = 1/ms : 1', 'dexp/dt = 1/ms : 1', 'd_x/dt = 1/ms : 1'])
+    for (const bad of ['dt/dt = 1/ms : 1', 'dxi/dt = 1/ms : 1', 'dexp/dt = 1/ms : 1', 'd_x/dt = 1/ms : 1'])
       expect(issues(`models:\n  m:\n    equations: "${bad}"\npopulations:\n  a: { model: m, size: 1 }\n`).issues[0].message).toMatch(
         /cannot be defined/,
       );
+  });
+
+  it("a model's own name shadows a unit of the same name (cm: a capacitance, not the centimetre)", () => {
+    const c = loadCircuit(
+      write(
+        'models:\n  m:\n    parameters: { cm: 250 pF, tau: 20 ms }\n    equations: "dv/dt = -v/tau + 1*pA/cm : volt"\npopulations:\n  a: { model: m, size: 1 }\n',
+      ),
+    ).circuit;
+    expect(c.models!.m.parameters.cm.default).toBe(250);
   });
 
   it('a method that does not apply says why', () => {

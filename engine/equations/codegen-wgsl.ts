@@ -71,7 +71,7 @@ const WGSL_FUNCTIONS: Readonly<Record<string, string>> = Object.freeze({
 });
 
 /** Helpers the generated code calls; names start with fx_, which no mangled user name does. */
-const HELPERS = `
+export const MATH_HELPERS = `
 fn fx_log10(x: f32) -> f32 { return log(x) * 0.4342944819032518; }
 // Below |x| = 0.1 the series (error < x^6/5040) instead of exp(x) - 1, which cancels in float32.
 fn fx_exprel(x: f32) -> f32 {
@@ -96,7 +96,10 @@ fn fx_normal(key: u32, step: u32, i: u32, purpose: u32) -> f32 {
   let u2 = uniformAt(key, step, i, purpose + 1u);
   return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
 }
-// A parameter the kernel reads: from the population's constants, or from its slot when the mask says
+`;
+
+/** MATH_HELPERS and the per-neuron parameter lookup of neuron kernels (which reads `st` as f32). */
+const HELPERS = `${MATH_HELPERS}// A parameter the kernel reads: from the population's constants, or from its slot when the mask says
 // it varies per neuron (slots follow the state variables, in the order of the mask's bits).
 fn fx_param(k: u32, mask: u32, j: u32, first: u32, sb: u32, n: u32, i: u32) -> f32 {
   if (((mask >> j) & 1u) == 0u) { return pf(k + 1u + j); }
@@ -141,11 +144,19 @@ const BOOL_OPS = new Set(['<', '<=', '>', '>=', '==', '!=', 'and', 'or']);
  */
 const MAX_DEPTH = 16;
 
-class Emitter {
+/**
+ * WGSL of expressions and statements of one model: `what` names it in errors, `constantOf` gives the
+ * value of a symbol that is a unit or a constant (null: a local of the generated code, named by local()).
+ * Shared by neuron kernels and synapse kernels (codegen-synapse-wgsl.ts).
+ */
+export class Emitter {
   private calls = 0;
   private hoisted = 0;
   private pre: string[] = [];
-  constructor(private readonly def: ModelDefinition) {}
+  constructor(
+    private readonly what: string,
+    private readonly constantOf: (name: string) => number | null,
+  ) {}
 
   private asF32(c: Code): string {
     return c.bool ? `select(0.0f, 1.0f, ${c.code})` : c.code;
@@ -166,11 +177,11 @@ class Emitter {
   private constant(e: Expr, value: number): Code {
     const bool = (e.kind === 'binary' && BOOL_OPS.has(e.op)) || (e.kind === 'unary' && e.op === 'not');
     if (bool) return { code: value ? 'true' : 'false', bool: true, prec: 0, value, depth: 0 };
-    if (Number.isNaN(value)) throw new WgslError(`model "${this.def.name}": a constant expression has no value (NaN)`);
+    if (Number.isNaN(value)) throw new WgslError(`${this.what}: a constant expression has no value (NaN)`);
     try {
       return { code: f32Literal(value), bool: false, prec: 0, value, depth: 1 };
     } catch (err) {
-      throw new WgslError(`model "${this.def.name}": ${(err as Error).message}`);
+      throw new WgslError(`${this.what}: ${(err as Error).message}`);
     }
   }
 
@@ -179,7 +190,7 @@ class Emitter {
       case 'num':
         return this.constant(e, e.value);
       case 'sym': {
-        const c = constantOf(e.name, this.def);
+        const c = this.constantOf(e.name);
         return c === null ? { code: local(e.name), bool: false, prec: 0, value: null, depth: 0 } : this.constant(e, c);
       }
       case 'unary': {
@@ -237,7 +248,7 @@ class Emitter {
       const purpose = CALL_PURPOSE + 2 * this.calls++;
       return this.make(`fx_${e.fn === 'rand' ? 'uniform' : 'normal'}(key, step, i, ${purpose}u)`, false, 0, 1);
     }
-    if (!Object.hasOwn(WGSL_FUNCTIONS, e.fn)) throw new WgslError(`model "${this.def.name}": no WGSL for function ${e.fn}`);
+    if (!Object.hasOwn(WGSL_FUNCTIONS, e.fn)) throw new WgslError(`${this.what}: no WGSL for function ${e.fn}`);
     const args = e.args.map((a) => this.expr(a));
     if (args.every((a) => a.value !== null))
       return this.constant(
@@ -377,7 +388,7 @@ function pack(
   });
   out[0] = mask >>> 0;
   if (plan.refrWord >= 0) {
-    const r = Math.floor(evaluate(def.refractory!.expr, look) / dt + 1e-3);
+    const r = Math.floor(evaluate(def.refractory!.expr, (name) => (name === 'dt' ? dt : look(name))) / dt + 1e-3);
     // Stored as an i32; beyond its range the neuron is refractory for as long as a counter can say.
     out[plan.refrWord] = (Number.isNaN(r) ? 0 : Math.min(Math.max(r, -(2 ** 31)), 2 ** 31 - 1)) >>> 0;
   }
@@ -393,7 +404,7 @@ function pack(
 function generate(def: ModelDefinition, used: Set<string>, plan: Plan): string {
   if (plan.params.length > 31)
     throw new WgslError(`model "${def.name}" reads ${plan.params.length} parameters; at most 31 fit the GPU's mask`);
-  const em = new Emitter(def);
+  const em = new Emitter(`model "${def.name}"`, (name) => constantOf(name, def));
   const p = def.plan;
   const states = Object.keys(def.states);
   const body: string[] = [

@@ -203,6 +203,10 @@ function safeUnitDim(eq: Equation): Dim {
   }
 }
 
+/**
+ * A model's own names may shadow unit names (the built-in lif's `cm` is a capacitance, not the
+ * centimetre): within that model the name is the model's. Names of the engine and functions may not.
+ */
 function nameAllowed(name: string, where: SourceLine, problems: ModelProblem[]): boolean {
   const why = name.startsWith('_')
     ? 'names starting with "_" are reserved for generated code'
@@ -210,9 +214,7 @@ function nameAllowed(name: string, where: SourceLine, problems: ModelProblem[]):
       ? 'the name is provided by the engine'
       : FUNCTION_NAMES.has(name)
         ? 'the name is a function'
-        : Object.hasOwn(UNITS, name)
-          ? 'the name is a unit'
-          : null;
+        : null;
   if (why) problems.push({ sub: '/equations', message: `"${name}" cannot be defined: ${why}`, line: where.line, symbol: name });
   return why === null;
 }
@@ -361,8 +363,9 @@ function refractoriness(v: number | string, table: SymbolTable, inline: (e: Expr
       throw new EquationError(`refractory "${text}" has units of ${formatDim(dim)}: give a time or a condition`, 1, text);
     for (const s of symbolsOf(e)) {
       const info = table(s);
-      if (info && info.kind !== 'parameter' && info.kind !== 'unit' && info.kind !== 'constant')
-        throw new EquationError(`a refractory time may depend on parameters only, not on ${s}`, 1, text, s);
+      // dt is allowed: a period of whole steps (tau_refrac + dt keeps a neuron frozen round(tau_refrac/dt) steps).
+      if (info && info.kind !== 'parameter' && info.kind !== 'unit' && info.kind !== 'constant' && s !== 'dt')
+        throw new EquationError(`a refractory time may depend on parameters and dt only, not on ${s}`, 1, text, s);
     }
     return { kind: 'time', expr: e };
   } catch (e) {

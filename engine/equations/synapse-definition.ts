@@ -185,8 +185,7 @@ function readParameters(doc: SynapseDoc, problems: ModelProblem[]): Record<strin
   const parameters: Record<string, ParameterDef> = {};
   for (const [k, v] of Object.entries(doc.parameters ?? {})) {
     const q = parseQuantity(v);
-    if (!nameOk(k) || Object.hasOwn(UNITS, k))
-      problems.push({ sub: `/parameters/${k}`, message: `"${k}" cannot be a parameter name`, symbol: k });
+    if (!nameOk(k)) problems.push({ sub: `/parameters/${k}`, message: `"${k}" cannot be a parameter name`, symbol: k });
     else if (typeof q === 'string') problems.push({ sub: `/parameters/${k}`, message: q, symbol: k });
     else parameters[k] = { dim: q.dim, default: q.value, unit: formatDim(q.dim) };
   }
