@@ -141,7 +141,7 @@ function variants(pop: Population): { list: Variant[]; emitMs: number; compileMs
     const t0 = performance.now();
     const w = new WasmStep({ def: pop.def, perNeuron: pop.perNeuron }, { simd });
     const t1 = performance.now();
-    const fn = w.instantiate(mem.memory, table);
+    const fn = w.instantiate(mem.memory, table).step;
     const t2 = performance.now();
     if (simd) [emitMs, compileMs, bytes] = [t1 - t0, t2 - t1, w.bytes.length];
     const s = state(pop, f64, (n) => mem.alloc(Int32Array, n));

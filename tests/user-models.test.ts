@@ -99,6 +99,28 @@ describe('models defined by equations vs Brian2 2.5.1 (CPU backend)', () => {
   }
 });
 
+describe('the generated WebAssembly kernels give the generated JavaScript its bits', () => {
+  for (const [name, c] of deterministic) {
+    it(`${name}: the same spikes and the same state, bit for bit`, () => {
+      const run = (kernels: 'js' | 'wasm') => {
+        const e = Engine.fromFile(join(DIR, `${name}.yaml`), { kernels });
+        e.backend.configureRecording({});
+        e.step(Math.round(Math.min(200, parseFloat(c.duration)) / e.circuit.dt));
+        const out = {
+          spikes: e.backend.recording().populations.cells.spikeSteps,
+          v: Array.from(e.backend.readState('cells', 'v') as Float64Array),
+        };
+        e.backend.dispose();
+        return out;
+      };
+      const js = run('js');
+      const wasm = run('wasm');
+      expect(wasm.spikes).toEqual(js.spikes);
+      expect(wasm.v).toEqual(js.v);
+    });
+  }
+});
+
 describe('white noise (xi) vs Brian2: statistics within the spread between seeds', () => {
   const c = ref.cases.ou_noise as NoiseCase;
   const seeds = [1, 2, 3];

@@ -33,7 +33,8 @@ import { instantiateKernels, shareExpTable, kernelModule, type KernelExports, ty
 import { KernelThread } from './wasm/threads.js';
 import { createSynapseRuntime, neuronView, synapseFunctions, synapseLinear, type SynapseContext, type SynapseRuntime } from './synapses.js';
 import { CHANNEL_TARGETS } from '../equations/synapse-definition.js';
-import { isGenerated } from '../models/generated.js';
+import { isGenerated, type GeneratedModel } from '../models/generated.js';
+import { WasmStep } from '../equations/codegen-wasm.js';
 import { availableParallelism } from 'node:os';
 import { isLifConstants, lifConstants, type LifConstants } from '../models/lif.js';
 import { channelConstants, type ChannelConstants } from '../models/model.js';
@@ -152,6 +153,8 @@ export class CpuBackend implements Backend {
   /** Threads running kernels (1, or 2 with a kernel thread). */
   threadCount = 1;
   private kernelSetup: [string, number[]][] = [];
+  /** WebAssembly kernels generated for populations of models defined by equations, by population. */
+  private readonly generated = new WeakMap<PopRuntime, { key: string; w: WasmStep; fn: (...a: number[]) => number }>();
   readonly dt: number;
   stepIndex = 0;
   private circuit: Circuit;
@@ -469,9 +472,37 @@ export class CpuBackend implements Backend {
 
   /** The WebAssembly version of the population's model step (same constants, same arithmetic). */
   private kernelStep(pop: PopRuntime, part: 'whole' | 'lo' = 'whole'): number {
+    if (isGenerated(pop.model)) return this.generatedKernelStep(pop, pop.model);
     const ka = this.kernelArgs(pop);
     if (!ka) return pop.model.step(pop.spec.params, pop.state, this.dt, pop.spikes);
     return ka.fn.apply(null, ka[part]);
+  }
+
+  /**
+   * A model defined by equations: its WebAssembly kernel, generated at load time for the population's
+   * variant (engine/equations/codegen-wasm.ts) and bit-identical to its generated JavaScript. The
+   * arrays must all live in the arena (an array added later, e.g. by a live edit that makes a
+   * parameter vary per neuron, is not): otherwise the JavaScript step runs.
+   */
+  private generatedKernelStep(pop: PopRuntime, model: GeneratedModel): number {
+    const st = pop.state;
+    const buffer = this.arena!.memory.buffer;
+    const arrays = [...Object.values(st.vars), st.ie, st.ii, st.ge, st.gi, st.iext, st.refrac, pop.spikes];
+    if (!arrays.every((a) => a.buffer === buffer)) return model.step(pop.spec.params, st, this.dt, pop.spikes);
+    const perNeuron = Object.keys(model.definition.parameters).filter((k) => Object.hasOwn(st.vars, k));
+    const key = perNeuron.join(',');
+    let g = this.generated.get(pop);
+    if (!g || g.key !== key) {
+      const w = new WasmStep({ def: model.definition, perNeuron: new Set(perNeuron) });
+      g = { key, w, fn: w.instantiate(this.arena!.memory, this.expTableOffset(), st.rng).step };
+      this.generated.set(pop, g);
+    }
+    return g.fn(...g.w.args(pop.spec.params, st, this.dt, pop.spikes.byteOffset));
+  }
+
+  /** Byte offset of the exp table the kernels share (shareExpTable put it in the arena). */
+  private expTableOffset(): number {
+    return this.kernelSetup.find(([name]) => name === 'setExpTable')![1][0];
   }
 
   /**

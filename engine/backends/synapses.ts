@@ -12,6 +12,7 @@ import type { CompiledProjection } from '../compile/compiler.js';
 import type { PopulationState } from '../models/model.js';
 import { Rng } from '../rng.js';
 import { propagators } from '../equations/propagator.js';
+import { expDet } from '../models/exp.js';
 
 interface Functions {
   onPre(ctx: SynapseContext, spikes: Uint32Array, count: number, n: number): void;
@@ -112,8 +113,10 @@ export function synapseFunctions(rt: SynapseRuntime, ctx: SynapseContext, modula
   let fns = rt.compiled.get(key);
   if (!fns) {
     // The source is built from checked syntax trees only: every name in it is a generated identifier.
-    const make = new Function('H', synapseSource({ def: rt.def, pre, post, modulators })) as (h: typeof JS_HELPERS) => Functions;
-    fns = make(JS_HELPERS);
+    const make = new Function('H', synapseSource({ def: rt.def, pre, post, modulators })) as (
+      h: typeof JS_HELPERS & { expDet: typeof expDet },
+    ) => Functions;
+    fns = make({ ...JS_HELPERS, expDet });
     rt.compiled.set(key, fns);
   }
   return fns;

@@ -17,7 +17,9 @@ export interface Variant {
 const CONSTANTS: Record<string, number> = { pi: Math.PI, e: Math.E, inf: Infinity, True: 1, False: 0 };
 
 const JS_FUNCTIONS: Record<string, string> = {
-  exp: 'Math.exp',
+  // expDet (engine/models/exp.ts, passed in by the caller as H.expDet): the exp the WebAssembly
+  // kernels compute too, so both give the same bits.
+  exp: 'H.expDet',
   log: 'Math.log',
   log10: 'Math.log10',
   sin: 'Math.sin',
@@ -95,7 +97,9 @@ export function jsExprWith(e: Expr, code: SymbolCode): string {
         const k = e.right.kind === 'num' ? e.right.value : NaN;
         return Number.isInteger(k) && k >= 2 && k <= 4 ? `(${Array(k).fill(l).join(' * ')})` : `Math.pow(${l}, ${js(e.right)})`;
       }
-      const op = e.op === 'and' ? '&&' : e.op === 'or' ? '||' : e.op === '==' ? '===' : e.op === '!=' ? '!==' : e.op;
+      // == and != compare as Python (Brian2) does: a boolean is 0 or 1, so (v > x) == True holds when v > x.
+      if (e.op === '==' || e.op === '!=') return `(+${l} ${e.op === '==' ? '===' : '!=='} +${js(e.right)})`;
+      const op = e.op === 'and' ? '&&' : e.op === 'or' ? '||' : e.op;
       return `(${l} ${op} ${js(e.right)})`;
     }
     case 'call': {

@@ -6,11 +6,13 @@ import type { ModelDefinition } from '../equations/model-definition.js';
 import { JS_HELPERS, constantOf, jsStepSource, type Phase } from '../equations/codegen-js.js';
 import { evaluate } from '../equations/evaluate.js';
 import { propagators } from '../equations/propagator.js';
+import { expDet } from './exp.js';
 import { dimEqual, formatDim, type Dim } from '../equations/dimension.js';
 import { INTERNAL_UNIT, type Dimension } from '../units.js';
 
 type Step = (p: Record<string, number>, s: PopulationState, dt: number, spikes: Uint32Array, h: Helpers, count: number) => number;
 interface Helpers {
+  expDet: (x: number) => number;
   exprel: (x: number) => number;
   clip: (x: number, lo: number, hi: number) => number;
   linear: (p: Record<string, number>, dt: number) => { phi: number[][]; psi: number[][] };
@@ -103,6 +105,7 @@ export function generatedModel(def: ModelDefinition): GeneratedModel {
   const linearCache = new WeakMap<object, { dt: number; value: { phi: number[][]; psi: number[][] } }>();
   const helpers: Helpers = {
     ...JS_HELPERS,
+    expDet,
     linear(p, dt) {
       const hit = linearCache.get(p);
       if (hit && hit.dt === dt) return hit.value;
