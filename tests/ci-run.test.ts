@@ -52,7 +52,7 @@ describe('.ci/run on a fresh Debian 12 image', () => {
 });
 
 describe('the packages the tests need (.ci/packages, one list for .ci/run and the skip summary)', () => {
-  const NEEDS: Need[] = ['webgpu', 'test-msgs', 'python3', 'cmake', 'socat', 'chromium', 'simavr', 'dds', 'dds-peers'];
+  const NEEDS: Need[] = ['webgpu', 'test-msgs', 'python3', 'brian2', 'cmake', 'socat', 'chromium', 'simavr', 'dds', 'dds-peers'];
 
   it('names every requirement a suite can declare, each with packages; .ci/run installs the same list', () => {
     const lines = packageLines();

@@ -52,7 +52,11 @@ export const P = {
 } as const;
 export const MODEL_WORDS = PSTRIDE - P.K;
 export const PRSTRIDE = 16;
-export const R = { SRC: 0, TGT: 1, ROWBASE: 2, MAXROW: 3, RING: 4, DMODE: 5, DCONST: 6, DLY: 7, SYN: 8 } as const;
+/**
+ * SM: prm index of the projection's synapse-model record (engine/equations/codegen-synapse-wgsl.ts
+ * SYN_HEADER); its generated kernels define R_SM themselves, the built-in shaders never read it.
+ */
+export const R = { SRC: 0, TGT: 1, ROWBASE: 2, MAXROW: 3, RING: 4, DMODE: 5, DCONST: 6, DLY: 7, SYN: 8, SM: 9 } as const;
 export const LSTRIDE = 24;
 export const L = {
   PROJ: 0,

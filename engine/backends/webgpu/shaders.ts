@@ -37,6 +37,16 @@ export function neuronSource(model: string): string | null {
   return `${read('common.wgsl')}\n${read('neuron.wgsl')}\n${read(`models/${model}.wgsl`)}`;
 }
 
+/** The module of a synapse model's kernels (engine/equations/codegen-synapse-wgsl.ts), with the record word it reads. */
+export function synapseModuleSource(module: string, recordWord: number): string {
+  return `${read('common.wgsl')}\nconst R_SM: u32 = ${recordWord}u;\n${module}`;
+}
+
+/** The reset kernel of a model defined by equations (shaders/reset.wgsl), given its generated modelReset. */
+export function generatedResetSource(modelReset: string): string {
+  return `${read('common.wgsl')}\n${read('reset.wgsl')}\n${modelReset}`;
+}
+
 /** The neuron update kernel of a model defined by equations, given its generated modelStep. */
 export function generatedNeuronSource(modelStep: string): string {
   return `${read('common.wgsl')}\n${read('neuron.wgsl')}\n${modelStep}`;

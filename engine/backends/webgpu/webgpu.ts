@@ -12,6 +12,14 @@
 // their modelStep is generated from the definition (engine/equations/codegen-wgsl.ts), their parameters
 // that vary per neuron live in state slots after the model's variables.
 //
+// Synapse models defined by equations (kind: synapse) run their generated kernels (engine/equations/
+// codegen-synapse-wgsl.ts, one module per projection): summed before the neuron updates, clock after
+// them, on_pre after propagation (which skips their projections: their row pointers there are empty),
+// on_post after the STDP passes, all before drain, as on the CPU. With synapse models the CPU steps
+// models defined by equations in Brian2's order (reset after the synapses), so here their modelStep
+// leaves the reset to a reset kernel (shaders/reset.wgsl) that runs after on_post. Their per-synapse variables live in
+// pl, their index arrays and event steps in col, their records in prm (see synapse-models.ts).
+//
 // Differences from the CPU reference, by design: float32 state; Poisson draws come from a
 // counter-based generator (statistically equal, not the same numbers); spike order within a step is
 // arbitrary on the GPU and sorted when read back.
@@ -33,7 +41,18 @@ import { channelOf } from '../cpu.js';
 import { checkInput, modulatorDrive } from '../inputs.js';
 import type { GpuContext } from './gpu.js';
 import { STORAGE_BUFFERS } from './gpu.js';
-import { generatedNeuronSource, kernelSource, neuronSource } from './shaders.js';
+import { generatedNeuronSource, generatedResetSource, kernelSource, neuronSource, synapseModuleSource } from './shaders.js';
+import type { SynapseDefinition } from '../../equations/synapse-definition.js';
+import { initialValues, plBlocks } from '../../equations/codegen-synapse-wgsl.js';
+import {
+  createSynHost,
+  summedParameters,
+  synapseCode,
+  synapseRecord,
+  writtenChannels,
+  type SynHost,
+  type SynPop,
+} from './synapse-models.js';
 import type { ModelDefinition } from '../../equations/model-definition.js';
 import { checkFits, wgslModel, type WgslModel } from '../../equations/codegen-wgsl.js';
 import {
@@ -91,6 +110,8 @@ interface PopHost {
   init: CompiledPopulation['init'] | null;
   /** First source record in prm and how many. */
   sources: readonly [number, number];
+  /** pl index of the external current of sources and inputs when a synapse model sums into I_ext, else NONE. */
+  iextBase: number;
   /** Where the population's data lies in the buffers now on the GPU (null before its first upload). */
   placed: {
     index: number;
@@ -133,11 +154,13 @@ interface ProjHost {
   synBase: number;
   dlyBase: number;
   plastic: PlasticHost | null;
+  /** A synapse model defined by equations (null: a built-in synapse). */
+  sm: SynHost | null;
   /**
    * Where the projection's weights (and plastic traces) lie in the buffers now on the GPU, as
    * PopHost.placed does for populations; null before its first upload.
    */
-  placed: { syn: number; x: number; y: number; elig: number } | null;
+  placed: { syn: number; x: number; y: number; elig: number; smVars: number; smLast: number } | null;
 }
 
 interface Probe {
@@ -156,6 +179,8 @@ interface Layout {
   dlyWords: number;
   plWords: number;
   colWords: number;
+  /** rowPtr index of a region of zeros (src.n + 1 at least): the rows propagate.wgsl sees for synapse-model projections. */
+  emptyRows: number;
   workWords: number;
   recCap: number;
   chunkMax: number;
@@ -302,6 +327,7 @@ export class WebGpuBackend implements Backend {
       conductance: false,
       init: cp.init,
       sources: [0, 0],
+      iextBase: NONE,
       placed: null,
     });
   }
@@ -331,18 +357,16 @@ export class WebGpuBackend implements Backend {
   }
 
   private addProj(c: CompiledProjection): void {
-    // Refused rather than run as a plain synapse: the GPU has no code for synapse models yet.
-    if (c.spec.synapse.model !== undefined)
-      throw new Error(
-        `projection "${c.spec.name}" uses the synapse model "${c.spec.synapse.model}" (defined by equations), which has no WebGPU kernel; use the cpu backend`,
-      );
     const src = this.pop(c.spec.source);
     const tgt = this.pop(c.spec.target);
     const channel = channelOf(c.spec.synapse);
     let maxRow = 0;
     for (let i = 0; i < src.n; i++) maxRow = Math.max(maxRow, c.rowPtr[i + 1] - c.rowPtr[i]);
+    const sm = c.spec.synapse.model !== undefined ? createSynHost(this.synapseModel(c.spec.synapse.model), c, src.n, tgt.n, maxRow) : null;
     tgt.ringLen = Math.max(tgt.ringLen, c.maxDelay + 1);
     tgt.ringChannels.add(channel);
+    // Every channel a synapse model adds to arrives through the target's ring, as propagated weights do.
+    for (const ch of sm ? writtenChannels(sm.def) : []) tgt.ringChannels.add(ch);
     let plastic: PlasticHost | null = null;
     if (c.spec.plasticity) {
       const { postPtr, postSyn } = buildPostIndex(c.rowPtr, c.targets, tgt.n);
@@ -358,7 +382,24 @@ export class WebGpuBackend implements Backend {
       for (let j = 0; j < tgt.n; j++) maxCol = Math.max(maxCol, postPtr[j + 1] - postPtr[j]);
       plastic = { index: -1, x: 0, y: 0, elig: NONE, pairBase: 0, colPtrBase: 0, maxCol, postPtr, pairs };
     }
-    this.projs.push({ c, index: -1, src, tgt, channel, maxRow, rowBase: 0, synBase: 0, dlyBase: NONE, plastic, placed: null });
+    this.projs.push({ c, index: -1, src, tgt, channel, maxRow, rowBase: 0, synBase: 0, dlyBase: NONE, plastic, sm, placed: null });
+  }
+
+  private synapseModel(name: string): SynapseDefinition {
+    const models = this.circuit.synapseModels;
+    if (!models || !Object.hasOwn(models, name)) throw new Error(`no synapse model "${name}"`);
+    return models[name];
+  }
+
+  /** State slots of a population: its model's, its per-neuron parameters', and the parameters synapse models sum into. */
+  private varsFor(p: PopHost): string[] {
+    const summed = summedParameters(this.projs.filter((q) => q.tgt === p && q.sm).map((q) => q.sm!.def));
+    return varsOf(p.spec, p.model, p.gm, summed);
+  }
+
+  /** A population as the synapse-model records see it. */
+  private synPop(p: PopHost): SynPop {
+    return { spec: p.spec, n: p.n, stateBase: p.stateBase, vars: p.vars, def: p.gm?.def ?? null };
   }
 
   private pop(name: string): PopHost {
@@ -380,12 +421,25 @@ export class WebGpuBackend implements Backend {
    * output and probe records) and the sizes of every buffer, for the populations and projections now.
    */
   private buildLayout(): Layout {
+    // Slots follow the projections too (parameters that synapse models sum into).
+    for (const p of this.pops) if (p.gm) p.vars = this.varsFor(p);
     const sizes = { ...this.placePopulations(), ...this.placeProjections() };
+    // With synapse models, resets run apart: a model whose reset the GPU cannot run so is refused here.
+    if (this.phased()) for (const p of this.pops) p.gm?.resetSource();
+    // Generated for how both populations hold what the model reads: a refusal names model and reason.
+    for (const q of this.projs)
+      if (q.sm)
+        q.sm.code = synapseCode(
+          q.sm,
+          this.synPop(q.src),
+          this.synPop(q.tgt),
+          this.circuit.modulators.map((m) => m.name),
+        );
     const recording = this.planRecording();
     const w = new Words();
     w.reserve(HEADER);
     const { families, familyNeurons } = this.writePopulations(w);
-    this.writeProjections(w, sizes.plastic);
+    this.writeProjections(w, sizes.plastic, sizes.emptyRows);
     this.writeModulators(w);
     this.writeOutputsAndProbes(w, recording.probes);
     const f = this.writeFloatGlobals(w);
@@ -478,7 +532,46 @@ export class WebGpuBackend implements Backend {
       q.plastic.colPtrBase = colWords;
       colWords += q.tgt.n + 1;
     }
-    return { rows, synapses, dly16, plWords, plastic, eligTotal, traceTotal, colWords };
+    const sm = this.placeSynapseModels(plWords, colWords);
+    const emptyRows = rows;
+    rows += sm.emptyRows;
+    return { rows, synapses, dly16, plWords: sm.plWords, plastic, eligTotal, traceTotal, colWords: sm.colWords, emptyRows };
+  }
+
+  /**
+   * Synapse models: variables in pl, then each summed-into target's external current; presynaptic
+   * neurons, event steps and the index by target in col. Returns the new ends and the empty rows needed.
+   */
+  private placeSynapseModels(plWords: number, colWords: number): { plWords: number; colWords: number; emptyRows: number } {
+    let emptyRows = 0;
+    for (const p of this.pops) p.iextBase = NONE;
+    for (const q of this.projs) {
+      const h = q.sm;
+      if (!h) continue;
+      const nsyn = q.c.targets.length;
+      emptyRows = Math.max(emptyRows, q.src.n + 1);
+      h.vars = plWords;
+      plWords += plBlocks(h.def) * nsyn;
+      h.firstIext = false;
+      h.iext = NONE;
+      if (h.def.summed.some((x) => x.target === 'I_ext')) {
+        if (q.tgt.iextBase === NONE) {
+          q.tgt.iextBase = plWords;
+          plWords += q.tgt.n;
+          h.firstIext = true;
+        }
+        h.iext = q.tgt.iextBase;
+      }
+      h.pre = colWords;
+      colWords += nsyn;
+      h.last = h.def.eventDriven.length ? colWords : NONE;
+      if (h.def.eventDriven.length) colWords += nsyn;
+      h.postPtrAt = h.postPtr.length ? colWords : NONE;
+      colWords += h.postPtr.length;
+      h.postSynAt = h.postPtr.length ? colWords : NONE;
+      colWords += h.postSyn.length;
+    }
+    return { plWords, colWords, emptyRows };
   }
 
   /** Readback rows and recording: the probes sampled, and the chunk length the spike records allow. */
@@ -562,16 +655,19 @@ export class WebGpuBackend implements Backend {
   }
 
   /** Projection records, then the plasticity records of the plastic ones. */
-  private writeProjections(w: Words, plastic: number): void {
+  private writeProjections(w: Words, plastic: number, emptyRows: number): void {
     const dt = this.dt;
     w.setU(H.NPROJ, this.projs.length);
     w.setU(H.PROJ0, w.length);
+    const records = this.projs.map(() => w.reserve(PRSTRIDE));
     for (const q of this.projs) {
-      const r = w.reserve(PRSTRIDE);
+      const r = records[q.index];
       w.setU(r + R.SRC, q.src.index);
       w.setU(r + R.TGT, q.tgt.index);
-      w.setU(r + R.ROWBASE, q.rowBase);
-      w.setU(r + R.MAXROW, q.maxRow);
+      // A synapse model's spikes are its on_pre kernel's: propagate.wgsl finds only empty rows (one thread per spike).
+      w.setU(r + R.ROWBASE, q.sm ? emptyRows : q.rowBase);
+      w.setU(r + R.MAXROW, q.sm ? 0 : q.maxRow);
+      w.setU(r + R.SM, NONE);
       w.setU(r + R.RING, q.tgt.ringBase[q.channel]);
       w.setU(r + R.DMODE, q.c.delays ? 1 : 0);
       w.setU(r + R.DCONST, q.c.delaySteps);
@@ -605,6 +701,38 @@ export class WebGpuBackend implements Backend {
       w.setU(r + L.NPRE, q.src.n);
       w.setU(r + L.NPOST, q.tgt.n);
       w.setU(r + L.NSYN, q.c.targets.length);
+    }
+    for (const q of this.projs) {
+      if (!q.sm) continue;
+      const rec = this.synapseRecord(q);
+      q.sm.rec = w.length;
+      w.setU(records[q.index] + R.SM, q.sm.rec);
+      for (const x of rec) w.u(x);
+    }
+  }
+
+  /** The words of a synapse-model projection's record (where its data lie, its parameters, what it reads). */
+  private synapseRecord(q: ProjHost): Uint32Array {
+    return synapseRecord(q.sm!, {
+      src: this.synPop(q.src),
+      tgt: this.synPop(q.tgt),
+      params: q.c.spec.synapse.params ?? {},
+      dt: this.dt,
+      modulators: this.circuit.modulators.map((m) => m.name),
+      nsyn: q.c.targets.length,
+      rowBase: q.rowBase,
+      maxRow: q.maxRow,
+      rng: streamKey(this.seed, `synapses:${q.c.spec.name}`),
+    });
+  }
+
+  /** Rewrites the records of the synapse models that read a population (its parameters changed). */
+  private uploadSynapseRecords(p: PopHost): void {
+    for (const q of this.projs) {
+      if (!q.sm || (q.src !== p && q.tgt !== p)) continue;
+      const rec = this.synapseRecord(q);
+      this.layout.words.set(rec, q.sm.rec);
+      this.write(this.bufs.prm, q.sm.rec, rec);
     }
   }
 
@@ -689,7 +817,10 @@ export class WebGpuBackend implements Backend {
     w.setU(P.SIZE, p.n);
     w.setU(P.STATE, p.stateBase);
     w.setU(P.NVARS, p.vars.length);
-    const driven = this.circuit.inputs.some((i) => i.target === p.spec.name) || this.circuit.sources.some((x) => x.target === p.spec.name);
+    const driven =
+      p.iextBase !== NONE ||
+      this.circuit.inputs.some((i) => i.target === p.spec.name) ||
+      this.circuit.sources.some((x) => x.target === p.spec.name);
     w.setU(P.FLAGS, (this.recorder && this.recordSpikes(p.spec.name) ? 1 : 0) | (driven ? 2 : 0));
     CHANNELS.forEach((ch, k) => w.setU(P.RING + k, p.ringBase[ch]));
     w.setU(P.RINGLEN, p.ringChannels.size ? p.ringLen : 0);
@@ -709,7 +840,7 @@ export class WebGpuBackend implements Backend {
   /** The model's constants of a population (computed in float64, stored as f32 or integer words). */
   private modelConstants(p: PopHost): Uint32Array {
     const sp = p.spec.params;
-    if (p.gm) return p.gm.pack(sp, new Set(Object.keys(p.spec.perNeuron ?? {})), this.dt);
+    if (p.gm) return p.gm.pack(sp, new Set(p.vars), this.dt);
     const mw = new Words();
     GPU_MODELS[p.spec.model](sp, this.dt, mw, { conductance: p.conductance, integration: p.spec.integration });
     return mw.finish().subarray(0, mw.length);
@@ -803,7 +934,10 @@ export class WebGpuBackend implements Backend {
       const prev = p.placed;
       if (!prev || !old) {
         const data = new Float32Array((p.vars.length + 5) * p.n);
-        p.vars.forEach((v, k) => data.set(p.init![v], k * p.n));
+        // Slots of parameters that synapse models sum into have no initial values: their kernel fills them first.
+        p.vars.forEach((v, k) => {
+          if (Object.hasOwn(p.init!, v)) data.set(p.init![v], k * p.n);
+        });
         CHANNELS.forEach((ch, k) => data.set(p.init![ch], (p.vars.length + k) * p.n));
         data.set(this.inputSum(p), (p.vars.length + 4) * p.n);
         this.write(b.st, p.stateBase, data);
@@ -861,7 +995,11 @@ export class WebGpuBackend implements Backend {
           if (pl.elig !== NONE && prev.elig !== NONE) copy(old!.bufs.pl, prev.elig, b.pl, pl.elig, c.targets.length);
         }
       }
+      if (q.sm) this.uploadSynapseModel(q, b, prev ? { from: old!.bufs, ...prev } : null, copy);
     }
+    // External current of sources and inputs of the populations a synapse model sums into I_ext (from the host's values).
+    for (const p of this.pops) if (p.iextBase !== NONE) this.write(b.pl, p.iextBase, this.inputSum(p));
+    if (l.emptyRows < l.rows) this.write(b.rowPtr, l.emptyRows, new Uint32Array(l.rows - l.emptyRows));
     this.uploadFloats(l, b, old, oldLevels, oldOuts, copy);
     this.device.queue.submit([enc.finish()]);
     if (old) for (const buf of Object.values(old.bufs)) buf.destroy();
@@ -874,6 +1012,30 @@ export class WebGpuBackend implements Backend {
         entries: (Object.keys(BIND) as BufferName[]).map((k) => ({ binding: BIND[k], resource: { buffer: k === 'rec' ? rec : b[k] } })),
       }),
     );
+  }
+
+  /**
+   * A synapse-model projection's arrays into the new buffers: its index arrays from the host; its
+   * variables and event steps copied on the GPU when it existed before, else their initial values.
+   */
+  private uploadSynapseModel(q: ProjHost, b: Bufs, prev: { from: Bufs; smVars: number; smLast: number } | null, copy: Copy): void {
+    const h = q.sm!;
+    const nsyn = q.c.targets.length;
+    this.write(b.col, h.pre, h.preIdx);
+    if (h.postPtrAt !== NONE) {
+      this.write(b.col, h.postPtrAt, h.postPtr);
+      this.write(b.col, h.postSynAt, h.postSyn);
+    }
+    const names = Object.keys(h.def.variables);
+    if (prev && prev.smVars !== NONE) {
+      copy(prev.from.pl, prev.smVars, b.pl, h.vars, plBlocks(h.def) * nsyn);
+      if (h.last !== NONE && prev.smLast !== NONE) copy(prev.from.col, prev.smLast, b.col, h.last, nsyn);
+      return;
+    }
+    // As the CPU: each variable's initial value for the projection's parameters; event steps and the
+    // weight's residual 0 (a new buffer's zeros).
+    const init = initialValues(h.def, q.c.spec.synapse.params ?? {});
+    names.forEach((x, v) => this.write(b.pl, h.vars + v * nsyn, new Float32Array(nsyn).fill(init[x])));
   }
 
   /**
@@ -947,7 +1109,14 @@ export class WebGpuBackend implements Backend {
         perNeuron: p.spec.perNeuron,
       };
     for (const q of this.projs)
-      q.placed = { syn: q.synBase, x: q.plastic?.x ?? NONE, y: q.plastic?.y ?? NONE, elig: q.plastic?.elig ?? NONE };
+      q.placed = {
+        syn: q.synBase,
+        x: q.plastic?.x ?? NONE,
+        y: q.plastic?.y ?? NONE,
+        elig: q.plastic?.elig ?? NONE,
+        smVars: q.sm?.vars ?? NONE,
+        smLast: q.sm?.last ?? NONE,
+      };
   }
 
   /** Modulator and output names of the layout now on the GPU (indices into fl). */
@@ -973,10 +1142,25 @@ export class WebGpuBackend implements Backend {
     if (!f.def)
       return this.pipeline(`neuron:${f.name}`, () => ({ code: neuronSource(f.name)!, entry: 'update', constants: { FAMILY: family } }));
     // Keyed by the generated text: a circuit checked again after an edit gives equal definitions, not the same objects.
-    const code = wgslModel(f.def).source();
+    const code = wgslModel(f.def).source(this.phased());
     return this.pipeline(`generated:${family}:${code}`, () => ({
       code: generatedNeuronSource(code),
       entry: 'update',
+      constants: { FAMILY: family },
+    }));
+  }
+
+  /** Whether models defined by equations reset after the synapses (as the CPU steps them when synapse models run). */
+  private phased(): boolean {
+    return this.projs.some((q) => q.sm);
+  }
+
+  /** The reset kernel of a family of a model defined by equations (phased steps only). */
+  private resetKernel(family: number, def: ModelDefinition): GPUComputePipeline {
+    const code = wgslModel(def).resetSource();
+    return this.pipeline(`reset:${family}:${code}`, () => ({
+      code: generatedResetSource(code),
+      entry: 'reset',
       constants: { FAMILY: family },
     }));
   }
@@ -1005,7 +1189,10 @@ export class WebGpuBackend implements Backend {
     // Only the changed ranges go up: the target's input slot, the drives of modulators reading it.
     if (spec.target !== null) {
       const p = this.pop(spec.target);
-      this.write(this.bufs.st, p.stateBase + (p.vars.length + 4) * p.n, this.inputSum(p));
+      const sum = this.inputSum(p);
+      this.write(this.bufs.st, p.stateBase + (p.vars.length + 4) * p.n, sum);
+      // Where a synapse model sums into I_ext, its kernel starts each step's sum from this copy.
+      if (p.iextBase !== NONE) this.write(this.bufs.pl, p.iextBase, sum);
     }
     this.circuit.modulators.forEach((m, i) => {
       if (m.sources.some((s) => s.kind === 'input' && s.input === name))
@@ -1080,7 +1267,39 @@ export class WebGpuBackend implements Backend {
         .map((m, f) => [l.familyNeurons[f] > 0 ? this.neuronKernel(f, m) : null, Math.ceil(l.familyNeurons[f] / 64)] as const)
         .filter((x) => x[0] !== null),
       stdp: ['decay', 'pre', 'post', 'eligibility'].map((e) => this.kernel('stdp.wgsl', e)),
+      synapses: this.synapseKernels(),
+      resets: this.phased()
+        ? l.families.flatMap((m, f) =>
+            m.def && l.familyNeurons[f] > 0
+              ? [{ pipe: this.resetKernel(f, m.def), groups: Math.ceil(l.familyNeurons[f] / 64), strided: false }]
+              : [],
+          )
+        : [],
     };
+  }
+
+  /** Each synapse-model projection's kernels with their grid sizes, by phase, in projection order. */
+  private synapseKernels() {
+    const out = { summed: [] as Dispatch[], clock: [] as Dispatch[], onPre: [] as Dispatch[], onPost: [] as Dispatch[] };
+    const groups = (n: number, size: number) => Math.max(1, Math.ceil(n / size));
+    for (const q of this.projs) {
+      const code = q.sm?.code;
+      if (!code) continue;
+      const pipe = (entry: string) =>
+        // Keyed by the generated text and the projection's index (its record is found through PROJ).
+        this.pipeline(`synapse:${q.index}:${entry}:${code.source}`, () => ({
+          code: synapseModuleSource(code.source, R.SM),
+          entry,
+          constants: { PROJ: q.index },
+        }));
+      const nsyn = q.c.targets.length;
+      if (code.entries.summed) out.summed.push({ pipe: pipe('summed'), groups: groups(q.tgt.n, 64), strided: false });
+      if (code.entries.clock && nsyn > 0) out.clock.push({ pipe: pipe('clock'), groups: groups(nsyn, 64), strided: false });
+      if (code.entries.onPre) out.onPre.push({ pipe: pipe('on_pre'), groups: groups(q.src.n * Math.max(q.maxRow, 1), 256), strided: true });
+      if (code.entries.onPost)
+        out.onPost.push({ pipe: pipe('on_post'), groups: groups(q.tgt.n * Math.max(q.sm!.maxCol, 1), 256), strided: true });
+    }
+    return out;
   }
 
   /**
@@ -1101,26 +1320,37 @@ export class WebGpuBackend implements Backend {
   private encodeSteps(pass: GPUComputePassEncoder, steps: number, parity: number): void {
     const l = this.layout;
     pass.setBindGroup(0, this.bindGroups[parity]);
-    const { begin, args, propagate, drain, advance, families, stdp } = this.kernels();
+    const { begin, args, propagate, drain, advance, families, stdp, synapses, resets } = this.kernels();
     const plastic = this.projs.some((q) => q.plastic);
     const wg = (n: number, size: number) => Math.max(1, Math.ceil(n / size));
     const grid = (upper: number) => Math.min(this.gridMax, wg(upper, 256));
     // More than 65535 workgroups go in rows of 65535 (the kernels index x + y * rows).
     const dispatch = (groups: number) => pass.dispatchWorkgroups(Math.min(groups, 65535), Math.ceil(groups / 65535));
+    // Spike-driven kernels stride over their work with a bounded grid; the others take one thread per item.
+    const run = (list: Dispatch[]) => {
+      for (const d of list) {
+        pass.setPipeline(d.pipe);
+        if (d.strided) pass.dispatchWorkgroups(Math.min(this.gridMax, d.groups));
+        else dispatch(d.groups);
+      }
+    };
     // Later steps get their start (counts cleared, modulator effects) from the previous advance.
     pass.setPipeline(begin);
     pass.dispatchWorkgroups(1);
     for (let s = 0; s < steps; s++) {
+      run(synapses.summed);
       for (const [pipe, groups] of families) {
         pass.setPipeline(pipe!);
         dispatch(groups);
       }
+      run(synapses.clock);
       if (this.projs.length > 0) {
         pass.setPipeline(args);
         pass.dispatchWorkgroups(1);
         pass.setPipeline(propagate);
         pass.dispatchWorkgroups(grid(l.workUpper.propagate));
       }
+      run(synapses.onPre);
       if (plastic) {
         pass.setPipeline(stdp[0]);
         dispatch(wg(l.traceTotal, 256));
@@ -1133,6 +1363,8 @@ export class WebGpuBackend implements Backend {
           dispatch(wg(l.eligTotal, 256));
         }
       }
+      run(synapses.onPost);
+      run(resets);
       if (l.ringWords > 0) {
         pass.setPipeline(drain);
         dispatch(wg(l.neurons, 64));
@@ -1290,16 +1522,17 @@ export class WebGpuBackend implements Backend {
   /** Saves the host model of the network; the returned function puts it back (a refused edit). */
   private snapshot(): () => void {
     const pops = this.pops.map((p) => [p, { ...p, ringBase: { ...p.ringBase }, ringChannels: new Set(p.ringChannels) }] as const);
-    const projs = this.projs.map((q) => [q, { ...q }, q.plastic ? { ...q.plastic } : null] as const);
+    const projs = this.projs.map((q) => [q, { ...q }, q.plastic ? { ...q.plastic } : null, q.sm ? { ...q.sm } : null] as const);
     const lists = { pops: [...this.pops], projs: [...this.projs], circuit: this.circuit };
     const maps = { levels: new Map(this.levels), outputs: new Map(this.outputs), inputs: new Map(this.inputValues) };
     const recorded = this.recorder ? new Set(Object.keys(this.recorder.data.populations)) : null;
     const prev = { modulators: this.prevModulators, outputs: this.prevOutputs };
     return () => {
       for (const [p, v] of pops) Object.assign(p, v);
-      for (const [q, v, pl] of projs) {
+      for (const [q, v, pl, sm] of projs) {
         Object.assign(q, v);
         if (pl) Object.assign(q.plastic!, pl);
+        if (sm) Object.assign(q.sm!, sm);
       }
       this.pops = lists.pops;
       this.projs = lists.projs;
@@ -1337,7 +1570,7 @@ export class WebGpuBackend implements Backend {
       p.spec = circuit.populations.find((s) => s.name === p.spec.name) ?? p.spec;
       if (!p.gm) continue;
       p.gm = this.generated(p.spec.model);
-      p.vars = varsOf(p.spec, p.model, p.gm);
+      p.vars = this.varsFor(p);
     }
     switch (edit.kind) {
       case 'set_params': {
@@ -1350,12 +1583,19 @@ export class WebGpuBackend implements Backend {
           p.placed.perNeuron = p.spec.perNeuron;
         }
         this.uploadPopRecord(p);
+        this.uploadSynapseRecords(p);
         return;
       }
       case 'set_weights': {
         const q = this.proj(edit.projection);
+        // A synapse model's weight residual (the float32 pair's low part) starts again from 0, as the CPU's float64 copy is set.
+        const lo =
+          q.sm && plBlocks(q.sm.def) > Object.keys(q.sm.def.variables).length
+            ? q.sm.vars + Object.keys(q.sm.def.variables).length * q.c.targets.length
+            : NONE;
         if (edit.indices === null) {
           this.write(this.bufs.wt, q.synBase, edit.values);
+          if (lo !== NONE) this.write(this.bufs.pl, lo, new Float32Array(q.c.targets.length));
           return;
         }
         // Consecutive indices go up as one range.
@@ -1366,6 +1606,7 @@ export class WebGpuBackend implements Backend {
           while (e < order.length && edit.indices[order[e]] === edit.indices[order[e - 1]] + 1) e++;
           const run = Float32Array.from(order.slice(k, e), (j) => edit.values[j]);
           this.write(this.bufs.wt, q.synBase + edit.indices[order[k]], run);
+          if (lo !== NONE) this.write(this.bufs.pl, lo + edit.indices[order[k]], new Float32Array(run.length));
           k = e;
         }
         return;
@@ -1448,12 +1689,22 @@ export class WebGpuBackend implements Backend {
   }
 }
 
+/** One generated kernel's dispatch: its workgroups, striding over spike-driven work (bounded grid) or one thread per item. */
+interface Dispatch {
+  pipe: GPUComputePipeline;
+  groups: number;
+  strided: boolean;
+}
+
 type Copy = (from: GPUBuffer, fromWord: number, to: GPUBuffer, toWord: number, words: number) => void;
 
-/** A population's state slots: the model's variables, then the parameters its generated kernel reads from slots. */
-function varsOf(spec: PopulationSpec, model: NeuronModel, gm: WgslModel | null): string[] {
+/**
+ * A population's state slots: the model's variables, then the parameters its generated kernel reads
+ * from slots (those that vary per neuron, and those synapse models sum into every step).
+ */
+function varsOf(spec: PopulationSpec, model: NeuronModel, gm: WgslModel | null, summed: readonly string[] = []): string[] {
   const states = Object.keys(model.state);
-  return gm ? [...states, ...gm.slots(Object.keys(spec.perNeuron ?? {}))] : states;
+  return gm ? [...states, ...gm.slots([...Object.keys(spec.perNeuron ?? {}), ...summed])] : states;
 }
 
 const sameList = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
