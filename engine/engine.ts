@@ -16,7 +16,8 @@ import { acquireGpu, type GpuContext } from './backends/webgpu/gpu.js';
 import type { Backend, ResolvedEdit } from './backends/backend.js';
 import { modelOf } from './models/registry.js';
 import { REF_PATTERN } from './circuit/schema.js';
-import { checkWeight } from './units.js';
+import { FLOAT32_MAX, checkWeight } from './units.js';
+import { converterFor } from './circuit/check-models.js';
 
 /** 'auto' runs networks with fewer synapses than this on the CPU (see Engine.create). */
 export const AUTO_GPU_MIN_SYNAPSES = 1_000_000;
@@ -269,7 +270,15 @@ export class Engine<B extends Backend = CpuBackend> {
     if (!proj) throw editError('/projection', `no projection ${JSON.stringify(edit.projection)}`);
     const dim = proj.synapse.type === 'conductance' ? 'conductance' : 'current';
     const plastic = this.circuit.projections.find((p) => p.name === edit.projection)?.plasticity;
+    // A synapse model declares its weight's unit (w : siemens, w : amp, w : 1); its weights may have either sign.
+    const model = proj.synapse.model !== undefined ? this.circuit.synapseModels?.[proj.synapse.model] : undefined;
     const conv = (q: Quantity, path: string): number => {
+      if (model) {
+        const v = converterFor(model.weight.dim)(q);
+        if (typeof v === 'string') throw editError(path, v);
+        if (Math.abs(v) > FLOAT32_MAX) throw editError(path, `${v} does not fit a float32 weight`);
+        return v;
+      }
       // The document checker's rule for weights (finite, plausible, within float32).
       const v = checkWeight(q, dim);
       if (typeof v === 'string') throw editError(path, v);

@@ -301,3 +301,65 @@ describe('flux inspect --code', () => {
     expect(out).toMatch(/fn modelStep\(/);
   });
 });
+
+describe('synapse models: what statements may do', () => {
+  const base = (syn: string, extra = '') => `dt: 0.1 ms
+models:
+  cell:
+    parameters: { tau: 10 ms, g_syn: 0 nS }
+    equations: |
+      dv/dt = -v/tau + g_syn*(0*mV - v)/(100*pF) : volt
+  syn:
+    kind: synapse
+${syn}
+populations:
+  a: { model: cell, size: 3 }
+  b: { model: cell, size: 3 }
+projections:
+  p: { source: a, target: b, connectivity: { type: one_to_one }, weight: 1 nS, synapse: { model: syn } }
+${extra}`;
+
+  it('a channel is added to, not read', () => {
+    const found = issues(base('    equations: "w : siemens"\n    on_pre: g_exc_post += w + g_exc_post')).issues;
+    expect(found.map((i) => i.message).join('\n')).toMatch(/g_exc_post can be added to \(g_exc_post \+= \.\.\.\), not read/);
+  });
+
+  it('two projections cannot fill one summed parameter', () => {
+    const syn = '    equations: |\n      w : siemens\n      g_syn_post = w : siemens (summed)';
+    const found = issues(
+      base(syn, '  q: { source: a, target: b, connectivity: { type: all_to_all }, weight: 1 nS, synapse: { model: syn } }\n'),
+    ).issues;
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatchObject({ path: '/projections/q/synapse/model' });
+    expect(found[0].message).toMatch(/b\.g_syn is already the sum of projection p/);
+  });
+
+  it('rand() in a statement and xi in a clock-driven equation run (seeded per projection)', () => {
+    const syn = `    equations: |
+      w : siemens
+      dz/dt = -z/(10*ms) + xi/sqrt(10*ms) : 1 (clock-driven)
+    on_pre: w = clip(w + 0.1*nS*(rand() - 0.5) + 0*nS*z, 0*nS, 2*nS)
+    method: euler`;
+    const text = base(syn)
+      .replace('dv/dt = -v/tau', 'dv/dt = 1*mV/ms - v/tau')
+      .replace('cell:\n    parameters', 'cell:\n    threshold: v > 5*mV\n    reset: v = 0*mV\n    parameters');
+    const run = () => {
+      const e = Engine.fromFile(write(text));
+      e.step(3000);
+      const w = Array.from(e.backend.readWeights('p') as Float32Array);
+      e.backend.dispose();
+      return w;
+    };
+    const a = run();
+    expect(a.some((x) => x !== 1)).toBe(true);
+    expect(run()).toEqual(a);
+  });
+
+  it('set_weights on a synapse model takes the weight in the unit the model declares', () => {
+    const e = Engine.fromFile(write(base('    equations: "w : siemens"\n    on_pre: g_exc_post += w')));
+    expect(e.apply({ op: 'set_weights', projection: 'p', value: '4 nS' })).toMatchObject({ applied: true });
+    expect(Array.from(e.backend.readWeights('p') as Float32Array)).toEqual([4, 4, 4]);
+    expect(() => e.apply({ op: 'set_weights', projection: 'p', value: '4 pA' })).toThrow(/units of amp, expected siemens/);
+    e.backend.dispose();
+  });
+});

@@ -8,7 +8,7 @@ import { dimEqual, formatDim, isDimensionless, type Dim } from '../equations/dim
 import { symbolsOf } from '../equations/symbolic.js';
 import { MODELS } from '../models/registry.js';
 import type { Checker, Converter } from './checker.js';
-import type { Distribution, PopulationSpec, SynapseSpec } from './circuit.js';
+import type { Distribution, PopulationSpec, ProjectionSpec, SynapseSpec } from './circuit.js';
 import type { Dimension } from '../units.js';
 import { dimOfNamed } from '../models/generated.js';
 import type { PopulationDoc, Quantity, ValueDoc } from './document.js';
@@ -227,4 +227,29 @@ export function synapseModelSpec(
     },
     weight: converterFor(def.weight.dim),
   };
+}
+
+/**
+ * Two projections summing into the same parameter of a population would overwrite each other (each
+ * sets it afresh every step): refused, as Brian2 refuses it. Summing into I_ext adds up and is fine.
+ */
+export function checkSummedTargets(c: Checker, projections: ProjectionSpec[], mc: ModelContext): void {
+  const seen = new Map<string, string>();
+  for (const p of projections) {
+    const model = p.synapse.model;
+    if (model === undefined || !Object.hasOwn(mc.synapses, model)) continue;
+    for (const sm of mc.synapses[model].summed) {
+      if (sm.target === 'I_ext') continue;
+      const key = `${p.target}\u0000${sm.target}`;
+      const first = seen.get(key);
+      if (first !== undefined)
+        c.report(
+          'projections',
+          p.name,
+          '/synapse/model',
+          `${p.target}.${sm.target} is already the sum of projection ${first}: two projections cannot fill one summed parameter`,
+        );
+      else seen.set(key, p.name);
+    }
+  }
 }

@@ -2,7 +2,7 @@
 // agree. Converts every quantity to internal units on the way. All problems are collected first.
 import { MODELS, modelOf } from '../models/registry.js';
 import { Checker } from './checker.js';
-import { modelDefinitions, synapseModelSpec, userPopulationSpec, type ModelContext } from './check-models.js';
+import { checkSummedTargets, modelDefinitions, synapseModelSpec, userPopulationSpec, type ModelContext } from './check-models.js';
 import type { ModelDefinition } from '../equations/model-definition.js';
 import { checkQuantity, quantityProblem, type Dimension, type Sign } from '../units.js';
 import { MAX_DELAY_STEPS, MAX_PROJECTION_SYNAPSES, synapseBound } from './limits.js';
@@ -516,6 +516,7 @@ export function checkCircuit(flat: FlatCircuit): Circuit {
   const projections = Object.entries(doc.projections ?? {}).map(([n, p]) =>
     projectionSpec(c, n, p, pops, modulatorNames, typeof dt === 'number' && dt > 0 ? dt : 1, mc),
   );
+  checkSummedTargets(c, projections, mc);
   const inputs = Object.entries(doc.inputs ?? {}).map(([n, d]) => inputSpec(c, n, d, pops));
   const modulators = Object.entries(doc.modulators ?? {}).map(([n, m]) =>
     modulatorSpec(c, n, m, pops, new Set(projections.map((p) => p.name)), new Set(inputs.map((i) => i.name))),

@@ -27,6 +27,7 @@ function symbolCode(v: SynapseVariant): (name: string) => string {
     // Temporaries of the integration plan and exact's propagator entries (never user names: those cannot start with _).
     if (name.startsWith('_')) return `t${name}`;
     if (name === 'w' || Object.hasOwn(def.variables, name) || Object.hasOwn(def.parameters, name)) return `u_${name}`;
+    if (name === 'xi' || /^xi_[A-Za-z0-9_]+$/.test(name)) return `u_${name}`;
     if (name === 't') return 't';
     if (name === 'dt') return 'dt';
     if (name.endsWith('_pre')) return v.pre(name.slice(0, -4)) === 'array' ? `PRE_${name.slice(0, -4)}[i]` : `PRE_${name.slice(0, -4)}`;
@@ -60,7 +61,7 @@ function prologue(v: SynapseVariant): string[] {
   const used = usedSymbols(def);
   const code = symbolCode(v);
   const out = [
-    'const { rowPtr, targets, weights, delays, delaySteps, preIdx, last, S, p, pre, post, chan, mod } = ctx;',
+    'const { rowPtr, targets, weights, delays, delaySteps, preIdx, last, S, p, pre, post, chan, mod, rng } = ctx;',
     'const dt = ctx.dt, t = n * dt;',
   ];
   for (const k of Object.keys(def.parameters)) if (used.has(k)) out.push(`const u_${k} = p[${JSON.stringify(k)}];`);
@@ -150,7 +151,7 @@ export function synapseSource(v: SynapseVariant): string {
     const code = symbolCode(v);
     const c = def.clock;
     const inner: string[] = [];
-    for (const x of c.noise) inner.push(`const u_${x} = ctx.rng.normal();`);
+    for (const x of c.noise) inner.push(`const u_${x} = rng.normal();`);
     for (const l of c.lets) inner.push(`const t${l.name} = ${jsExprWith(l.expr, code)};`);
     for (const u of c.updates) inner.push(`const N_${u.name} = ${jsExprWith(u.expr, code)};`);
     for (const u of c.updates) inner.push(`u_${u.name} = N_${u.name};`);

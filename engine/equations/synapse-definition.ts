@@ -54,6 +54,7 @@ export interface SynapseDefinition {
 }
 
 const SECOND: Dim = [0, 0, 1, 0, 0, 0, 0];
+const NOISE: Dim = [0, 0, -0.5, 0, 0, 0, 0];
 
 /** The postsynaptic channels a synapse may add to, with their units and the engine's channel names. */
 export const CHANNEL_TARGETS: Readonly<Record<string, { dim: Dim; channel: 'ie' | 'ii' | 'ge' | 'gi' }>> = Object.freeze({
@@ -313,6 +314,20 @@ export function bindSynapse(def: SynapseDefinition, env: SynapseEnvironment): Mo
       }
     }
   };
+  // A channel is an accumulator the engine decays and drains: statements add to it but cannot read it.
+  const readsChannel = (e: Expr) => [...symbolsOf(e)].find((n) => Object.hasOwn(CHANNEL_TARGETS, n));
+  for (const [sub, list] of [
+    ['/on_pre', def.onPre],
+    ['/on_post', def.onPost],
+  ] as const)
+    for (const st of list) {
+      const ch = readsChannel(st.expr);
+      if (ch) problems.push({ sub, message: `${ch} can be added to (${ch} += ...), not read`, line: st.line, symbol: ch });
+    }
+  for (const sm of def.summed) {
+    const ch = readsChannel(sm.expr);
+    if (ch) problems.push({ sub: '/equations', message: `${ch} can be added to (${ch} += ...), not read`, line: sm.line, symbol: ch });
+  }
   check('/on_pre', def.onPre, 'pre');
   check('/on_post', def.onPost, 'post');
   for (const sm of def.summed) {
@@ -354,9 +369,12 @@ export function bindSynapse(def: SynapseDefinition, env: SynapseEnvironment): Mo
       else throw e;
     }
   }
+  // White noise (xi, xi_<name>) is one draw per synapse and step: clock-driven equations only.
+  const clockTable: SymbolTable = (name) =>
+    table(name) ?? (name === 'xi' || /^xi_[A-Za-z0-9_]+$/.test(name) ? { dim: NOISE, kind: 'engine' } : undefined);
   for (const eq of def.clockEquations) {
     try {
-      const dim = dimensionOf(eq.rhs, table, eq);
+      const dim = dimensionOf(eq.rhs, clockTable, eq);
       const want = dimDiv(eq.name === 'w' ? def.weight.dim : def.variables[eq.name].dim, SECOND);
       if (!dimEqual(dim, want))
         throw new EquationError(`d${eq.name}/dt has units of ${formatDim(dim)}, expected ${formatDim(want)}`, eq.line, eq.text, eq.name);
