@@ -6,6 +6,7 @@ import { synapseSource, type Holding } from '../engine/equations/codegen-synapse
 import { modelOf } from '../engine/models/registry.js';
 import { formatExpr } from '../engine/equations/parse-expression.js';
 import { wgslModel } from '../engine/equations/codegen-wgsl.js';
+import { WasmStep } from '../engine/equations/codegen-wasm.js';
 
 function section(title: string, body: string): string {
   return `// ===== ${title}\n${body}\n`;
@@ -26,6 +27,14 @@ export function generatedCode(circuit: Circuit): string {
       ...plan.updates.map((u) => `//   ${u.name} <- ${formatExpr(u.expr)}${u.unlessRefractory ? '   (unless refractory)' : ''}`),
     ].join('\n');
     out.push(section(`${head}\n// ----- CPU (JavaScript): function (p, s, dt, spikes, H)`, jsStepSource({ def, perNeuron })));
+    // The WebAssembly module is binary: its size and calling convention (what the CPU backend passes).
+    const wasm = new WasmStep({ def, perNeuron });
+    const l = wasm.layout;
+    out.push(
+      `// ----- CPU (WebAssembly, ${l.simd ? 'f64x2 SIMD' : 'scalar'}): a ${wasm.bytes.length}-byte module exporting\n` +
+        `// step(n, ${l.arrays.map((a) => `&${a.name}`).join(', ')}, ${l.scalars.map((x) => x.name).join(', ')}${l.refracSteps ? ', refracSteps' : ''})` +
+        `${l.draws ? "\n// (draws random numbers from the population's stream)" : ''}\n`,
+    );
     // One WGSL kernel serves every population of the model; its constants say which parameters are per neuron.
     const gpu = wgslModel(def);
     out.push(`// ----- WebGPU (WGSL): modelStep; ${gpu.words} constant words (${gpu.wordsDoc})\n${gpu.source()}\n`);

@@ -297,6 +297,7 @@ describe('flux inspect --code', () => {
     expect(out).toMatch(/model hodgkin_huxley, population cells: method exponential_euler, per neuron: I_b/);
     expect(out).toMatch(/CPU \(JavaScript\)/);
     expect(out).toMatch(/const t_BA_m = /);
+    expect(out).toMatch(/CPU \(WebAssembly, f64x2 SIMD\): a \d+-byte module exporting\n\/\/ step\(n, &v, &m, &h, &n, &I_b/);
     expect(out).toMatch(/WebGPU \(WGSL\)/);
     expect(out).toMatch(/fn modelStep\(/);
   });
