@@ -63,7 +63,10 @@ export function compilePopulation(
     else if (def && Object.keys(init).length) {
       // An initial value may depend on parameters that vary per neuron (v: E_L with E_L per neuron).
       for (let i = 0; i < arr.length; i++)
-        arr[i] = evaluate(def.states[name].initial, valueOf(def, (k) => (Object.hasOwn(init, k) ? init[k][i] : Object.hasOwn(spec.params, k) ? spec.params[k] : undefined)));
+        arr[i] = evaluate(
+          def.states[name].initial,
+          valueOf(def, (k) => (Object.hasOwn(init, k) ? init[k][i] : Object.hasOwn(spec.params, k) ? spec.params[k] : undefined)),
+        );
     } else arr.fill(st.init(spec.params));
     init[name] = arr;
   }
