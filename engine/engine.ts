@@ -216,9 +216,17 @@ export class Engine<B extends Backend = CpuBackend> {
         return { kind: 'add_population', name: edit.name };
       case 'remove_population':
         return this.draftRemovePopulation(edit, d);
-      case 'add_projection':
+      case 'add_projection': {
         d.projs[edit.name] = draftAddition(d, d.projs, 'projection', edit.name, edit.projection);
+        // Synapse models run on the CPU's main thread; a backend that split its work across threads cannot take one live.
+        const threads = (this.backend as { threadCount?: number }).threadCount ?? 1;
+        if (d.projs[edit.name].synapse?.model !== undefined && threads > 1)
+          throw editError(
+            '/projection/synapse/model',
+            `synapse models need the CPU backend on one thread (it runs on ${threads}); start it with threads: 1`,
+          );
         return { kind: 'add_projection', name: edit.name };
+      }
       case 'remove_projection': {
         if (!own(d.projs, edit.name, '/name', 'projection')) throw editError('/name', `no projection ${JSON.stringify(edit.name)}`);
         const users = this.usersOf(edit.name, d.doc).filter(([s]) => s === 'modulators');

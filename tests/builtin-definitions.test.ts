@@ -96,22 +96,25 @@ const CASES: { family: string; variant: string; params: Record<string, string | 
 ];
 
 describe('built-in models as definitions reproduce the hand-written models', () => {
-  for (const { family, variant, params } of CASES) {
-    it(`${family} (${variant}): the same spikes and potentials over 1 s`, () => {
-      const def = BUILTIN_DEFINITIONS[family][variant];
-      const file = join(dir, `${family}-${variant}.yaml`);
-      writeFileSync(file, circuit(family, variant, def, params));
-      const e = Engine.fromFile(file, { kernels: 'js' });
-      e.backend.configureRecording({ state: ['builtin', 'defined'].map((population) => ({ population, variable: 'v', every: 100 })) });
-      e.step(10000);
-      const rec = e.backend.recording().populations;
-      e.backend.dispose();
-      expect(rec.builtin.spikeSteps.length).toBeGreaterThan(10);
-      expect(rec.defined.spikeSteps).toEqual(rec.builtin.spikeSteps);
-      expect(rec.defined.spikeIndices).toEqual(rec.builtin.spikeIndices);
-      rec.builtin.state.v.values.forEach((row, k) =>
-        row.forEach((v, i) => expect(Math.abs(rec.defined.state.v.values[k][i] - v)).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(v)))),
-      );
-    });
-  }
+  for (const { family, variant, params } of CASES)
+    for (const kernels of ['js', 'wasm'] as const)
+      it(`${family} (${variant}), ${kernels} kernels: the same spikes and potentials over 1 s`, () => {
+        const def = BUILTIN_DEFINITIONS[family][variant];
+        const file = join(dir, `${family}-${variant}.yaml`);
+        writeFileSync(file, circuit(family, variant, def, params));
+        // (the wasm case also runs the generated WebAssembly, whose refractory period reads dt)
+        const e = Engine.fromFile(file, { kernels });
+        e.backend.configureRecording({ state: ['builtin', 'defined'].map((population) => ({ population, variable: 'v', every: 100 })) });
+        e.step(10000);
+        const rec = e.backend.recording().populations;
+        e.backend.dispose();
+        expect(rec.builtin.spikeSteps.length).toBeGreaterThan(10);
+        expect(rec.defined.spikeSteps).toEqual(rec.builtin.spikeSteps);
+        expect(rec.defined.spikeIndices).toEqual(rec.builtin.spikeIndices);
+        rec.builtin.state.v.values.forEach((row, k) =>
+          row.forEach((v, i) =>
+            expect(Math.abs(rec.defined.state.v.values[k][i] - v)).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(v))),
+          ),
+        );
+      });
 });

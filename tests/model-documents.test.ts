@@ -310,6 +310,7 @@ models:
     parameters: { tau: 10 ms, g_syn: 0 nS }
     equations: |
       dv/dt = -v/tau + g_syn*(0*mV - v)/(100*pF) : volt
+    method: euler
   syn:
     kind: synapse
 ${syn}
@@ -362,5 +363,105 @@ ${extra}`;
     expect(Array.from(e.backend.readWeights('p') as Float32Array)).toEqual([4, 4, 4]);
     expect(() => e.apply({ op: 'set_weights', projection: 'p', value: '4 pA' })).toThrow(/units of amp, expected siemens/);
     e.backend.dispose();
+  });
+});
+
+describe('review fixes: bounds and consistency', () => {
+  it('a chain of subexpressions that doubles per line is refused quickly, naming the line', () => {
+    const lines = ['dv/dt = -v/ms + x30/ms : volt', 'x1 = v + v : volt'];
+    for (let k = 2; k <= 30; k++) lines.push(`x${k} = x${k - 1} + x${k - 1} : volt`);
+    const t0 = performance.now();
+    const found = issues(
+      `models:\n  m:\n    equations: |\n${lines.map((l) => '      ' + l).join('\n')}\npopulations:\n  a: { model: m, size: 1 }\n`,
+    ).issues;
+    expect(performance.now() - t0).toBeLessThan(5000);
+    expect(found[0].message).toMatch(/expands to \d+ terms .* \(at most 20000\)/);
+    expect(found[0].message).toContain('line 1 of equations');
+  });
+
+  it('nested powers generate code linear in their size', () => {
+    const e = Engine.fromFile(
+      write(
+        `models:\n  m:\n    equations: "dv/dt = -(((((((((((v/mV)**4)**4)**4)**4)**4)**4)**4)**4)**4)**4)*0*mV/ms : volt"\npopulations:\n  a: { model: m, size: 1 }\n`,
+      ),
+    );
+    e.step(2);
+    expect((e.backend.readState('a', 'v') as Float64Array)[0]).toBe(0);
+    e.backend.dispose();
+  });
+
+  it('the channel time constants are one per population', () => {
+    const found = issues(EIF + 'populations:\n  a:\n    model: eif\n    size: 2\n    params:\n      tau_syn_exc: [1 ms, 100 ms]\n').issues;
+    expect(found[0]).toMatchObject({ path: '/populations/a/params/tau_syn_exc' });
+    expect(found[0].message).toMatch(/one time constant per population/);
+  });
+
+  it('a parameter summed every step cannot be a coefficient of an exactly integrated target', () => {
+    const text = `models:
+  cell:
+    parameters: { g_syn: 0 nS, C: 100 pF }
+    equations: "dv/dt = g_syn*(0*mV - v)/C : volt"
+    method: exact
+  syn:
+    kind: synapse
+    equations: |
+      w : siemens
+      g_syn_post = w : siemens (summed)
+populations:
+  a: { model: cell, size: 2 }
+projections:
+  p: { source: a, target: a, connectivity: { type: one_to_one }, weight: 1 nS, synapse: { model: syn } }
+`;
+    expect(issues(text).issues[0].message).toMatch(/a\.g_syn is summed every step, but cell is integrated exactly/);
+  });
+
+  it("a module's own synapse model is the module's, not the includer's of the same name", () => {
+    const mod = write(
+      'models:\n  tm:\n    kind: synapse\n    equations: "w : siemens"\n    on_pre: g_exc_post += 2*w\n  cell:\n    equations: "dv/dt = -v/(10*ms) : volt"\npopulations:\n  a: { model: cell, size: 1 }\nprojections:\n  p: { source: a, target: a, connectivity: { type: one_to_one }, weight: 1 nS, synapse: { model: tm } }\n',
+      'module-syn.yaml',
+    );
+    const root = write(
+      `models:\n  tm:\n    kind: synapse\n    equations: "w : siemens"\n    on_pre: g_exc_post += w\ninclude:\n  - { module: ./${mod.split('/').pop()}, prefix: left }\n`,
+    );
+    const c = loadCircuit(root).circuit;
+    expect(c.projections.find((p) => p.name === 'left.p')!.synapse.model).toBe('left.tm');
+    expect(Object.keys(c.synapseModels!).sort()).toEqual(['left.tm', 'tm']);
+  });
+
+  it('a summed parameter named like an Object method works, and goes back to its value when the projection is removed', () => {
+    const text = `models:
+  cell:
+    parameters: { toString: 0 nS, C: 100 pF }
+    equations: "dv/dt = toString*(10*mV - v)/C : volt"
+    method: euler
+  syn:
+    kind: synapse
+    equations: |
+      w : siemens
+      toString_post = w : siemens (summed)
+populations:
+  a: { model: cell, size: 1 }
+projections:
+  p: { source: a, target: a, connectivity: { type: one_to_one }, weight: 2 nS, synapse: { model: syn } }
+`;
+    const e = Engine.fromFile(write(text));
+    e.step(100);
+    const moved = (e.backend.readState('a', 'v') as Float64Array)[0];
+    expect(moved).toBeGreaterThan(0.5);
+    e.apply({ op: 'remove_projection', name: 'p' });
+    e.step(100);
+    expect((e.backend.readState('a', 'v') as Float64Array)[0]).toBe(moved);
+    e.backend.dispose();
+  });
+
+  it('synapse parameters and variables cannot take the names the engine gives statements', () => {
+    for (const eq of ['w : siemens\\n      dt : second', 'w : siemens\\n      dI_exc_post/dt = 0/ms : 1 (event-driven)'])
+      expect(
+        issues(`models:\n  s:\n    kind: synapse\n    parameters: { dt: 1 second }\n    equations: "${eq}"\n`).issues.length,
+      ).toBeGreaterThan(0);
+    const unitVar = issues(
+      `models:\n  s:\n    kind: synapse\n    equations: |\n      w : siemens\n      dcm/dt = -cm**2/ms : 1 (event-driven)\n`,
+    ).issues;
+    expect(unitVar[0].message).toMatch(/linear in cm with constant coefficients/);
   });
 });

@@ -62,10 +62,15 @@ function mapRefs(section: Section, el: Obj, f: (ref: string) => string): Obj {
   const re = (o: Obj, k: string) => {
     if (typeof o[k] === 'string') o[k] = f(o[k] as string);
   };
-  if (section === 'projections') {
+  // A model a module defines is qualified like its populations (left.eif); built-in models are not.
+  const qualifiedModel = (o: Obj) => typeof o.model === 'string' && o.model.includes('.');
+  if (section === 'populations') {
+    if (qualifiedModel(out)) re(out, 'model');
+  } else if (section === 'projections') {
     re(out, 'source');
     re(out, 'target');
     if (isPlainObject(out.plasticity)) re(out.plasticity, 'modulator');
+    if (isPlainObject(out.synapse) && qualifiedModel(out.synapse)) re(out.synapse, 'model');
   } else if (section === 'modulators') {
     for (const s of (out.sources as Obj[] | undefined) ?? []) {
       re(s, 'population');

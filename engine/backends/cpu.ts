@@ -219,7 +219,8 @@ export class CpuBackend implements Backend {
 
   private addPopulation(cp: CompiledPopulation): void {
     const n = cp.spec.size;
-    const vars: Record<string, Float64Array> = {};
+    // No prototype: keys are the model's names, which may be any identifier (constructor, toString).
+    const vars: Record<string, Float64Array> = Object.create(null) as Record<string, Float64Array>;
     for (const v of Object.keys(cp.model.state)) vars[v] = cp.init[v];
     // Parameters that vary per neuron live beside the state, where generated step functions read them.
     for (const k of Object.keys(cp.spec.perNeuron ?? {})) vars[k] = cp.init[k];
@@ -844,7 +845,11 @@ export class CpuBackend implements Backend {
     const summedTargets: Record<string, Float64Array> = {};
     for (const sm of rt.def.summed) {
       if (sm.target === 'I_ext') summedTargets.I_ext = tgt.state.iext;
-      else summedTargets[sm.target] = tgt.state.vars[sm.target] ??= new Float64Array(tgt.spec.size);
+      else {
+        // Own properties only: a parameter may be called toString or constructor.
+        if (!Object.hasOwn(tgt.state.vars, sm.target)) tgt.state.vars[sm.target] = new Float64Array(tgt.spec.size);
+        summedTargets[sm.target] = tgt.state.vars[sm.target];
+      }
     }
     const ctx: SynapseContext = {
       rowPtr: c.rowPtr,
@@ -1044,6 +1049,10 @@ export class CpuBackend implements Backend {
         const gone = this.proj(edit.name);
         this.releaseProjection(gone);
         this.projs = this.projs.filter((p) => p !== gone);
+        // A parameter it summed into goes back to the population's value (unless another projection fills it).
+        for (const sm of gone.syn?.def.summed ?? [])
+          if (sm.target !== 'I_ext' && !this.projs.some((p) => p.tgt === gone.tgt && p.syn?.def.summed.some((x) => x.target === sm.target)))
+            if (!Object.hasOwn(gone.tgt.spec.perNeuron ?? {}, sm.target)) delete gone.tgt.state.vars[sm.target];
         break;
       }
     }

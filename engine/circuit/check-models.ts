@@ -117,8 +117,19 @@ export function userPopulationSpec(c: Checker, name: string, p: PopulationDoc, d
         `/params/${k}`,
         `${def.name} is integrated exactly, so ${k} (a coefficient of the linear system) must be the same for every neuron`,
       );
-  for (const k of ['tau_syn_exc', 'tau_syn_inh'])
+  for (const k of ['tau_syn_exc', 'tau_syn_inh']) {
     if (!(params[k] >= 1e-3)) c.report('populations', name, `/params/${k}`, `must be a time of at least 1 µs (got ${params[k]} ms)`);
+    // The engine decays a population's channels with one time constant each.
+    if (Object.hasOwn(perNeuron, k)) {
+      c.report(
+        'populations',
+        name,
+        `/params/${k}`,
+        `the synaptic channels decay with one time constant per population: give ${k} one value`,
+      );
+      delete perNeuron[k];
+    }
+  }
   const init: Record<string, Distribution> = {};
   const channels: Record<string, Dim> = {
     ie: [0, 0, 0, 1, 0, 0, 0],
@@ -233,13 +244,25 @@ export function synapseModelSpec(
  * Two projections summing into the same parameter of a population would overwrite each other (each
  * sets it afresh every step): refused, as Brian2 refuses it. Summing into I_ext adds up and is fine.
  */
-export function checkSummedTargets(c: Checker, projections: ProjectionSpec[], mc: ModelContext): void {
+export function checkSummedTargets(c: Checker, projections: ProjectionSpec[], pops: Map<string, PopulationSpec>, mc: ModelContext): void {
   const seen = new Map<string, string>();
   for (const p of projections) {
     const model = p.synapse.model;
     if (model === undefined || !Object.hasOwn(mc.synapses, model)) continue;
     for (const sm of mc.synapses[model].summed) {
       if (sm.target === 'I_ext') continue;
+      // A summed parameter changes every step: an exactly integrated target cannot fold it into its propagators.
+      const post = pops.get(p.target);
+      const def = post && Object.hasOwn(mc.models, post.model) ? mc.models[post.model] : undefined;
+      const coefficients = new Set<string>();
+      for (const row of def?.plan.linear?.matrix ?? []) for (const a of row) symbolsOf(a, coefficients);
+      if (def && coefficients.has(sm.target))
+        c.report(
+          'projections',
+          p.name,
+          '/synapse/model',
+          `${p.target}.${sm.target} is summed every step, but ${def.name} is integrated exactly with ${sm.target} in its coefficients: give ${def.name} method: exponential_euler (or euler)`,
+        );
       const key = `${p.target}\u0000${sm.target}`;
       const first = seen.get(key);
       if (first !== undefined)

@@ -516,7 +516,7 @@ export function checkCircuit(flat: FlatCircuit): Circuit {
   const projections = Object.entries(doc.projections ?? {}).map(([n, p]) =>
     projectionSpec(c, n, p, pops, modulatorNames, typeof dt === 'number' && dt > 0 ? dt : 1, mc),
   );
-  checkSummedTargets(c, projections, mc);
+  checkSummedTargets(c, projections, pops, mc);
   const inputs = Object.entries(doc.inputs ?? {}).map(([n, d]) => inputSpec(c, n, d, pops));
   const modulators = Object.entries(doc.modulators ?? {}).map(([n, m]) =>
     modulatorSpec(c, n, m, pops, new Set(projections.map((p) => p.name)), new Set(inputs.map((i) => i.name))),

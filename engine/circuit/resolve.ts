@@ -220,6 +220,9 @@ function qualifyRefs(section: Section, el: Record<string, unknown>, q: (n: strin
   } else if (section === 'projections') {
     re(out, 'source');
     re(out, 'target');
+    // A synapse model the module defines is the module's, as for a population's model.
+    if (isPlainObject(out.synapse) && typeof out.synapse.model === 'string' && Object.hasOwn(models, out.synapse.model))
+      re(out.synapse, 'model');
     if (isPlainObject(out.plasticity)) re(out.plasticity, 'modulator');
   } else if (section === 'modulators') {
     for (const s of (out.sources as Record<string, unknown>[] | undefined) ?? []) {

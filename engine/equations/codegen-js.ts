@@ -43,6 +43,9 @@ const JS_FUNCTIONS: Record<string, string> = {
 
 /** Runtime helpers the generated code calls (Brian2's definitions). */
 export const JS_HELPERS = {
+  p2: (x: number): number => x * x,
+  p3: (x: number): number => x * x * x,
+  p4: (x: number): number => x * x * x * x,
   /** (exp(x) - 1) / x, 1 at 0, without the cancellation near 0. */
   exprel: (x: number): number => (x === 0 ? 1 : Math.expm1(x) / x),
   clip: (x: number, lo: number, hi: number): number => Math.min(Math.max(x, lo), hi),
@@ -94,8 +97,14 @@ export function jsExprWith(e: Expr, code: SymbolCode): string {
       const l = js(e.left);
       if (e.op === '**') {
         // Small integer powers as products (what Brian2's C++ target emits too): faster and exact.
+        // A name or a number is repeated (what V8 compiles best); anything else is evaluated once by
+        // H.p2..p4 (the same products, so the same bits): nested powers stay linear in size and
+        // rand()**2 draws once.
         const k = e.right.kind === 'num' ? e.right.value : NaN;
-        return Number.isInteger(k) && k >= 2 && k <= 4 ? `(${Array(k).fill(l).join(' * ')})` : `Math.pow(${l}, ${js(e.right)})`;
+        if (!(Number.isInteger(k) && k >= 2 && k <= 4)) return `Math.pow(${l}, ${js(e.right)})`;
+        return /^[\w.()-]+$/.test(l) && (e.left.kind === 'sym' || e.left.kind === 'num')
+          ? `(${Array(k).fill(l).join(' * ')})`
+          : `H.p${k}(${l})`;
       }
       // == and != compare as Python (Brian2) does: a boolean is 0 or 1, so (v > x) == True holds when v > x.
       if (e.op === '==' || e.op === '!=') return `(+${l} ${e.op === '==' ? '===' : '!=='} +${js(e.right)})`;

@@ -178,14 +178,13 @@ export function synapseSource(v: SynapseVariant): string {
     const code = symbolCode(v);
     out.push(...indent(pre, 2), '  const out = ctx.summedTargets;');
     for (const sm of def.summed) if (sm.target !== 'I_ext') out.push(`  out[${JSON.stringify(sm.target)}].fill(0);`);
-    out.push(
-      '  for (let k = 0, end = targets.length; k < end; k++) {',
-      '    const i = preIdx[k], j = targets[k];',
-      `    const u_w = ${weightRead(def)};`,
-    );
-    for (const x of Object.keys(def.variables)) out.push(`    const u_${x} = S_${x}[k];`);
+    out.push('  for (let k = 0, end = targets.length; k < end; k++) {', '    const i = preIdx[k], j = targets[k];');
+    // Loads, event-driven variables brought up to this step, the sums, then the stores.
+    const lines = body(v, [], true);
+    const stores = weightWrite(def).length + Object.keys(def.variables).length;
+    out.push(...indent(lines.slice(0, lines.length - stores), 4));
     for (const sm of def.summed) out.push(`    out[${JSON.stringify(sm.target)}][j] += ${jsExprWith(sm.expr, code)};`);
-    out.push('  }');
+    out.push(...indent(lines.slice(lines.length - stores), 4), '  }');
   }
   out.push('},', '};');
   return out.join('\n');

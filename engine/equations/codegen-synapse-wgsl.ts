@@ -419,6 +419,8 @@ function summedKernel(g: Gen): string[] {
   const targets = new Set(def.summed.map((sm) => sm.target).filter((t) => t !== 'I_ext'));
   for (const name of used)
     if (name.endsWith('_post') && targets.has(name.slice(0, -5))) g.fail(`the summed variable ${name} cannot be read while it is summed`);
+  // The CPU brings event-driven variables up to the step before summing them; this kernel does not yet.
+  for (const x of def.eventDriven) if (used.has(x.name)) g.fail(`a summed variable reads the event-driven ${x.name}`);
   const reads = [...used].filter((n) => n !== 'w' && !g.vars.includes(n));
   const loads = [
     ...(used.has('w') ? ['let u_w = wt[k];'] : []),

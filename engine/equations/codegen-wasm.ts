@@ -167,6 +167,8 @@ export interface StepState {
 /** codegen-js's `const R = Math.floor(refractory / dt + 1e-3)`, written by the same expression generator; returns R - 1. */
 function refracStepsFunction(def: ModelDefinition): (p: Record<string, number>, dt: number) => number {
   const code = (name: string): string => {
+    // dt may appear in a refractory period (tau_refrac + dt): it is this function's own argument.
+    if (name === 'dt') return 'dt';
     const c = constantOf(name, def);
     return c === null ? `p[${JSON.stringify(name)}]` : literal(c);
   };

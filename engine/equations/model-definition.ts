@@ -160,7 +160,7 @@ export function defineModel(name: string, doc: ModelDoc): ModelDefinition | Mode
   const inline = inliner(subexpressions, problems);
   const derivatives = derivs.map((eq) => ({
     name: eq.name,
-    rhs: inline(eq.expr),
+    rhs: inline(eq.expr, eq),
     unlessRefractory: eq.flags.includes('unless refractory'),
   }));
   const threshold = doc.threshold === undefined ? null : condition('/threshold', doc.threshold, table, inline, fail);
@@ -276,9 +276,41 @@ function symbolTable(parameters: Record<string, ParameterDef>, equations: Equati
 }
 
 /** Substitutes subexpressions (in any order of definition) into an expression; a cycle is a problem. */
-function inliner(subs: Map<string, Equation & { kind: 'subexpression' }>, problems: ModelProblem[]): (e: Expr) => Expr {
+/**
+ * Most terms an equation may have once its subexpressions are substituted. Each subexpression is
+ * pasted wherever it is used, so a chain `x2 = x1 + x1`, `x3 = x2 + x2`, ... doubles per line: without
+ * a bound 30 short lines would take hours to check and gigabytes of generated code.
+ */
+export const MAX_INLINED_TERMS = 20_000;
+
+function inliner(subs: Map<string, Equation & { kind: 'subexpression' }>, problems: ModelProblem[]): (e: Expr, where?: SourceLine) => Expr {
   const done = new Map<string, Expr>();
   const visiting = new Set<string>();
+  const sizes = new Map<string, number>();
+  /** Terms of an expression with its subexpressions substituted, counted without substituting (Infinity for a cycle). */
+  const sizeOf = (e: Expr, stack: Set<string>): number => {
+    switch (e.kind) {
+      case 'num':
+        return 1;
+      case 'sym': {
+        if (!subs.has(e.name)) return 1;
+        if (stack.has(e.name)) return Infinity;
+        const hit = sizes.get(e.name);
+        if (hit !== undefined) return hit;
+        stack.add(e.name);
+        const n = Math.min(sizeOf(subs.get(e.name)!.expr, stack), Number.MAX_SAFE_INTEGER);
+        stack.delete(e.name);
+        sizes.set(e.name, n);
+        return n;
+      }
+      case 'unary':
+        return 1 + sizeOf(e.arg, stack);
+      case 'binary':
+        return 1 + sizeOf(e.left, stack) + sizeOf(e.right, stack);
+      case 'call':
+        return e.args.reduce((a, x) => a + sizeOf(x, stack), 1);
+    }
+  };
   const resolve = (name: string): Expr => {
     const hit = done.get(name);
     if (hit) return hit;
@@ -287,13 +319,33 @@ function inliner(subs: Map<string, Equation & { kind: 'subexpression' }>, proble
       problems.push({ sub: '/equations', message: `subexpression ${name} refers to itself`, line: eq.line, symbol: name });
       return { kind: 'num', value: 0 };
     }
+    const size = sizeOf(eq.expr, new Set([name]));
+    if (Number.isFinite(size) && size > MAX_INLINED_TERMS) {
+      problems.push({
+        sub: '/equations',
+        message: `subexpression ${name} expands to ${size} terms once the subexpressions it uses are substituted (at most ${MAX_INLINED_TERMS})`,
+        line: eq.line,
+        symbol: name,
+      });
+      done.set(name, { kind: 'num', value: 0 });
+      return done.get(name)!;
+    }
     visiting.add(name);
     const out = expand(eq.expr);
     visiting.delete(name);
     done.set(name, out);
     return out;
   };
-  const expand = (e: Expr): Expr => {
+  const expand = (e: Expr, where?: SourceLine): Expr => {
+    const size = sizeOf(e, new Set());
+    if (Number.isFinite(size) && size > MAX_INLINED_TERMS) {
+      problems.push({
+        sub: '/equations',
+        message: `the expression expands to ${size} terms once its subexpressions are substituted (at most ${MAX_INLINED_TERMS})`,
+        line: where?.line,
+      });
+      return { kind: 'num', value: 0 };
+    }
     const used = [...symbolsOf(e)].filter((s) => subs.has(s));
     if (!used.length) return e;
     return substitute(e, new Map(used.map((s) => [s, resolve(s)])));

@@ -64,7 +64,19 @@ export const CHANNEL_TARGETS: Readonly<Record<string, { dim: Dim; channel: 'ie' 
   g_inh_post: { dim: [-2, -1, 3, 2, 0, 0, 0], channel: 'gi' },
 });
 
-const nameOk = (name: string) => /^[A-Za-z][A-Za-z0-9_]*$/.test(name) && !name.endsWith('_pre') && !name.endsWith('_post');
+/** Names the engine gives synapse statements, or that Brian2 reserves: not for a model's own parameters and variables. */
+const SYNAPSE_RESERVED = new Set(['t', 'dt', 'i', 'j', 'N', 'lastupdate', 'pi', 'e', 'inf', 'True', 'False', 'and', 'or', 'not', 'w']);
+const FUNCTION_NAMES = new Set(['exp', 'log', 'log10', 'sin', 'cos', 'tan', 'sinh', 'cosh', 'tanh', 'arcsin', 'arccos', 'arctan']);
+for (const f of ['exprel', 'sqrt', 'abs', 'floor', 'ceil', 'sign', 'clip', 'int', 'rand', 'randn']) FUNCTION_NAMES.add(f);
+const nameOk = (name: string) =>
+  /^[A-Za-z][A-Za-z0-9_]*$/.test(name) &&
+  !name.endsWith('_pre') &&
+  !name.endsWith('_post') &&
+  !SYNAPSE_RESERVED.has(name) &&
+  !FUNCTION_NAMES.has(name) &&
+  name !== 'xi' &&
+  !name.startsWith('xi_') &&
+  !Object.hasOwn(CHANNEL_TARGETS, name);
 
 export function defineSynapse(name: string, doc: SynapseDoc): SynapseDefinition | ModelProblem[] {
   const problems: ModelProblem[] = [];
@@ -146,7 +158,8 @@ export function defineSynapse(name: string, doc: SynapseDoc): SynapseDefinition 
       message: 'a synapse model declares its weight and unit: add a line `w : siemens` (or amp, or 1)',
       symbol: 'w',
     });
-  const eventDriven = event.map((eq) => eventUpdate(eq, parameters, problems)).filter((x): x is EventDriven => x !== null);
+  const variableNames = new Set(['w', ...Object.keys(variables)]);
+  const eventDriven = event.map((eq) => eventUpdate(eq, parameters, variableNames, problems)).filter((x): x is EventDriven => x !== null);
   readInitial(doc, variables, parameters, fail);
   const onPre = statements(doc.on_pre, '/on_pre', fail);
   const onPost = statements(doc.on_post, '/on_post', fail);
@@ -202,11 +215,17 @@ function safeDim(eq: Equation): Dim {
 }
 
 /** An event-driven equation must be x' = a x + b with a and b made of parameters and units only. */
-function eventUpdate(eq: Equation, parameters: Record<string, ParameterDef>, problems: ModelProblem[]): EventDriven | null {
+function eventUpdate(
+  eq: Equation,
+  parameters: Record<string, ParameterDef>,
+  variables: ReadonlySet<string>,
+  problems: ModelProblem[],
+): EventDriven | null {
   if (eq.kind !== 'differential') return null;
   const { a, b } = linearPart(eq.expr, eq.name);
+  // A synapse variable is never a constant, even one named like a unit.
   const bad = [...symbolsOf(a), ...symbolsOf(b)].find(
-    (s) => !Object.hasOwn(parameters, s) && !Object.hasOwn(UNITS, s) && !['pi', 'e'].includes(s),
+    (s) => variables.has(s) || (!Object.hasOwn(parameters, s) && !Object.hasOwn(UNITS, s) && !['pi', 'e'].includes(s)),
   );
   if (bad !== undefined) {
     problems.push({

@@ -273,15 +273,7 @@ export class ExprEmitter {
   private power(l: Expr, r: Expr): Ty {
     const k = r.kind === 'num' ? r.value : NaN;
     if (Number.isInteger(k) && k >= 2 && k <= 4) {
-      if (draws(l)) {
-        // JavaScript evaluates the repeated operand k times
-        this.num(l);
-        for (let i = 1; i < k; i++) {
-          this.num(l);
-          this.pick(ARITH['*']);
-        }
-        return 'num';
-      }
+      // The operand is evaluated once (one draw for rand()**2), as codegen-js's H.p2..p4 and Brian2 do.
       const t = this.temp();
       this.num(l);
       this.f.tee(t);
