@@ -65,7 +65,7 @@ export const CHANNEL_TARGETS: Readonly<Record<string, { dim: Dim; channel: 'ie' 
 });
 
 /** Names the engine gives synapse statements, or that Brian2 reserves: not for a model's own parameters and variables. */
-const SYNAPSE_RESERVED = new Set(['t', 'dt', 'i', 'j', 'N', 'lastupdate', 'pi', 'e', 'inf', 'True', 'False', 'and', 'or', 'not', 'w']);
+const SYNAPSE_RESERVED = new Set(['t', 'dt', 'i', 'j', 'N', 'lastupdate', 'True', 'False', 'and', 'or', 'not', 'w']);
 const FUNCTION_NAMES = new Set(['exp', 'log', 'log10', 'sin', 'cos', 'tan', 'sinh', 'cosh', 'tanh', 'arcsin', 'arccos', 'arctan']);
 for (const f of ['exprel', 'sqrt', 'abs', 'floor', 'ceil', 'sign', 'clip', 'int', 'rand', 'randn']) FUNCTION_NAMES.add(f);
 const nameOk = (name: string) =>

@@ -31,7 +31,7 @@ const pop = (name: string, n: number, vars: string[], params: Record<string, num
 describe('synapse models on the WebGPU backend: host side', () => {
   const stdp = synapse({
     parameters: { tau: '20 ms', A: 0.01 },
-    equations: 'w : 1\ndx/dt = -x/tau : 1 (event-driven)\nI_ext_post = w*x*nA : amp (summed)\ng_syn_post = w*nS : siemens (summed)',
+    equations: 'w : 1\ndx/dt = -x/tau : 1 (clock-driven)\nI_ext_post = w*x*nA : amp (summed)\ng_syn_post = w*nS : siemens (summed)',
     on_pre: 'x += A\nI_exc_post += w*pA\ns_post += w',
     on_post: 'w += x*E_post/mV\ng_inh_post += w*nS',
   });
