@@ -16,9 +16,7 @@ import { readFileSync } from 'node:fs';
 import { Engine } from '../engine/engine.js';
 import type { Backend } from '../engine/backends/backend.js';
 import { acquireGpu } from '../engine/backends/webgpu/gpu.js';
-import { WebGpuBackend } from '../engine/backends/webgpu/webgpu.js';
-import { loadFlat } from '../engine/circuit/resolve.js';
-import { writeFiles } from './helpers.js';
+import { bothBackends } from './fixtures/both-backends.js';
 import { requires } from './requirements.js';
 
 const acquired = await acquireGpu();
@@ -31,23 +29,7 @@ const TRACE_REL = 1e-4;
 const COUNT_REL = 0.02;
 const FIRST_STEPS = 2;
 
-async function open(yaml: string, backend: 'cpu' | 'webgpu'): Promise<Engine<Backend>> {
-  const flat = loadFlat(join(writeFiles({ 'circuit.yaml': yaml }), 'circuit.yaml'));
-  return Engine.create(flat, { backend, gpu: ctx ?? undefined, kernels: 'js' });
-}
-
-/** Runs the same script on both backends. */
-async function both<T>(yaml: string, script: (e: Engine<Backend>) => Promise<T>): Promise<{ cpu: T; gpu: T }> {
-  const c = await open(yaml, 'cpu');
-  const g = await open(yaml, 'webgpu');
-  expect(g.backend).toBeInstanceOf(WebGpuBackend);
-  try {
-    return { cpu: await script(c), gpu: await script(g) };
-  } finally {
-    c.dispose();
-    g.dispose();
-  }
-}
+const { open, both } = bothBackends(ctx);
 
 /** A reference document of tests/reference/models (the $schema line names a path relative to it). */
 const reference = (name: string) =>

@@ -12,13 +12,11 @@
 //     statistics compare: mean and sd of v across 1000 neurons within 5 standard errors.
 // Under CI=true a missing adapter fails the run (tests/requirements.ts); elsewhere the suite is skipped.
 import { describe, it, expect } from 'vitest';
-import { join } from 'node:path';
 import { Engine } from '../engine/engine.js';
 import type { Backend } from '../engine/backends/backend.js';
 import { acquireGpu } from '../engine/backends/webgpu/gpu.js';
 import { WebGpuBackend } from '../engine/backends/webgpu/webgpu.js';
-import { loadFlat } from '../engine/circuit/resolve.js';
-import { writeFiles } from './helpers.js';
+import { bothBackends } from './fixtures/both-backends.js';
 import { requires } from './requirements.js';
 
 const acquired = await acquireGpu();
@@ -26,23 +24,7 @@ const ctx = acquired.ok ? acquired.context : null;
 requires('webgpu', ctx ? null : `no WebGPU adapter (${acquired.ok ? '' : acquired.reason})`);
 const suite = ctx ? describe : describe.skip;
 
-async function open(yaml: string, backend: 'cpu' | 'webgpu'): Promise<Engine<Backend>> {
-  const flat = loadFlat(join(writeFiles({ 'circuit.yaml': yaml }), 'circuit.yaml'));
-  return Engine.create(flat, { backend, gpu: ctx ?? undefined, kernels: 'js' });
-}
-
-/** Runs the same script on both backends. */
-async function both<T>(yaml: string, script: (e: Engine<Backend>) => Promise<T>): Promise<{ cpu: T; gpu: T }> {
-  const c = await open(yaml, 'cpu');
-  const g = await open(yaml, 'webgpu');
-  expect(g.backend).toBeInstanceOf(WebGpuBackend);
-  try {
-    return { cpu: await script(c), gpu: await script(g) };
-  } finally {
-    c.dispose();
-    g.dispose();
-  }
-}
+const { open, both } = bothBackends(ctx);
 
 interface Trains {
   counts: number[];
