@@ -72,7 +72,9 @@ const PROBES: Partial<Record<Need, () => string | null>> = {
   cmake: () => (has('cmake') ? null : 'cmake not found'),
   // Debian's Brian2 for Debian's Python (a python3 earlier on the PATH, e.g. pyenv's, may lack it).
   brian2: () =>
-    spawnSync('/usr/bin/python3', ['-c', 'import brian2'], { stdio: 'ignore' }).status === 0
+    // What the scripts use, not just `import brian2` (an empty brian2 folder imports as a namespace package).
+    spawnSync('/usr/bin/python3', ['-c', 'from brian2 import NeuronGroup, Synapses; import brian2.units.allunits'], { stdio: 'ignore' })
+      .status === 0
       ? null
       : 'Brian2 not importable by /usr/bin/python3 (Debian package python3-brian)',
   chromium: () => (has('chromium') || has('chromium-browser') ? null : 'chromium not found'),
