@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import { Engine, type BackendChoice } from '../engine/engine.js';
 import type { Backend } from '../engine/backends/backend.js';
 import { toRecordingFile, type StateProbe } from '../engine/recorder.js';
-import { MODELS } from '../engine/models/registry.js';
+import { modelOf } from '../engine/models/registry.js';
 import { ProgressLine } from './progress.js';
 import { rasterSvg } from './raster.js';
 
@@ -45,9 +45,10 @@ export async function simulate(file: string, o: SimulateOptions): Promise<Simula
   const stateVars = o.record.filter((r) => r !== 'spikes');
   const probes: StateProbe[] = [];
   for (const pop of engine.circuit.populations) {
-    const model = MODELS[pop.model];
+    const model = modelOf(pop.model, engine.circuit.models);
     for (const v of stateVars)
-      if (v in model.state || ['ie', 'ii', 'ge', 'gi'].includes(v)) probes.push({ population: pop.name, variable: v });
+      if ((model && Object.hasOwn(model.state, v)) || ['ie', 'ii', 'ge', 'gi'].includes(v))
+        probes.push({ population: pop.name, variable: v });
   }
   engine.backend.configureRecording({ spikes: o.record.includes('spikes') ? 'all' : false, state: probes });
   const dt = engine.backend.dt;

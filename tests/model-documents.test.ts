@@ -285,6 +285,33 @@ describe('models given by reference: a file, or a package model (flux.models)', 
   });
 });
 
+describe('flux simulate', () => {
+  it("records a model's own state variables", async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { readFileSync } = await import('node:fs');
+    const { ROOT } = await import('./helpers.js');
+    const out = join(dir, 'hh.json');
+    execFileSync(
+      'node',
+      [
+        join(ROOT, 'bin/flux.js'),
+        'simulate',
+        join(ROOT, 'tests/reference/models/hodgkin_huxley.yaml'),
+        '--duration',
+        '5ms',
+        '--record',
+        'spikes,v,m',
+        '--out',
+        out,
+        '--quiet',
+      ],
+      { encoding: 'utf8' },
+    );
+    const rec = JSON.parse(readFileSync(out, 'utf8')) as { populations: { cells: { state: Record<string, unknown> } } };
+    expect(Object.keys(rec.populations.cells.state).sort()).toEqual(['m', 'v']);
+  });
+});
+
 describe('flux inspect --code', () => {
   it('prints the generated JavaScript and WGSL of each model defined by equations', async () => {
     const { execFileSync } = await import('node:child_process');
