@@ -88,6 +88,30 @@ describe('synapse models vs Brian2 2.5.1 (CPU backend)', () => {
   });
 });
 
+describe('with synapse models, the generated WebAssembly phases give the JavaScript phases their bits', () => {
+  for (const name of ['syn_alpha', 'syn_bcm', 'syn_tm_facilitation'])
+    it(name, () => {
+      const run = (kernels: 'js' | 'wasm') => {
+        const e = Engine.fromFile(join(DIR, `${name}.yaml`), { kernels });
+        e.backend.configureRecording({});
+        e.step(3000);
+        const rec = e.backend.recording().populations;
+        const out = {
+          spikes: Object.fromEntries(Object.entries(rec).map(([k, p]) => [k, p.spikeSteps])),
+          v: Object.keys(rec).flatMap((k) =>
+            e.circuit.populations.find((p) => p.name === k)!.model === 'passive'
+              ? Array.from(e.backend.readState(k, 'v') as Float64Array)
+              : [],
+          ),
+          w: Array.from(e.backend.readWeights(e.circuit.projections[0].name) as Float32Array),
+        };
+        e.backend.dispose();
+        return out;
+      };
+      expect(run('wasm')).toEqual(run('js'));
+    });
+});
+
 const brian2 = requires('brian2');
 describe.skipIf(brian2.skip)('the committed Brian2 synapse results are what Brian2 produces', () => {
   it('re-running brian2_synapses.py gives the same results', { timeout: 240_000 }, () => {

@@ -34,7 +34,7 @@ import { KernelThread } from './wasm/threads.js';
 import { createSynapseRuntime, neuronView, synapseFunctions, synapseLinear, type SynapseContext, type SynapseRuntime } from './synapses.js';
 import { CHANNEL_TARGETS } from '../equations/synapse-definition.js';
 import { isGenerated, type GeneratedModel } from '../models/generated.js';
-import { WasmStep } from '../equations/codegen-wasm.js';
+import { WasmStep, type StepExports } from '../equations/codegen-wasm.js';
 import { availableParallelism } from 'node:os';
 import { isLifConstants, lifConstants, type LifConstants } from '../models/lif.js';
 import { channelConstants, type ChannelConstants } from '../models/model.js';
@@ -154,7 +154,7 @@ export class CpuBackend implements Backend {
   threadCount = 1;
   private kernelSetup: [string, number[]][] = [];
   /** WebAssembly kernels generated for populations of models defined by equations, by population. */
-  private readonly generated = new WeakMap<PopRuntime, { key: string; w: WasmStep; fn: (...a: number[]) => number }>();
+  private readonly generated = new WeakMap<PopRuntime, { key: string; w: WasmStep; exports: StepExports }>();
   readonly dt: number;
   stepIndex = 0;
   private circuit: Circuit;
@@ -289,6 +289,7 @@ export class CpuBackend implements Backend {
       st.refrac,
       pop.spikes,
       pop.spikesHi,
+      st.frozen,
       ...Object.values(pop.rings),
     ])
       if (arr) this.arena.release(arr);
@@ -381,14 +382,24 @@ export class CpuBackend implements Backend {
     } else pop.rings[ch] = ring;
   }
 
+  /** A per-neuron array added after the population: in the arena too, where the generated kernels can read it. */
+  private addVariable(pop: PopRuntime, name: string, values: Float64Array): void {
+    if (this.arena) this.arena.alloc(Float64Array, pop.state.n, (x) => (pop.state.vars[name] = x), values);
+    else pop.state.vars[name] = values;
+  }
+
   /** A live edit of parameters that vary per neuron: their arrays are drawn again (the same draws for the same values). */
   private refreshPerNeuron(pop: PopRuntime, next: PopulationSpec): void {
     const arrays = perNeuronParams(next, this.seed);
-    for (const k of Object.keys(pop.spec.perNeuron ?? {})) if (!Object.hasOwn(arrays, k)) delete pop.state.vars[k];
+    for (const k of Object.keys(pop.spec.perNeuron ?? {}))
+      if (!Object.hasOwn(arrays, k)) {
+        this.arena?.release(pop.state.vars[k]);
+        delete pop.state.vars[k];
+      }
     for (const [k, a] of Object.entries(arrays)) {
       const cur = Object.hasOwn(pop.state.vars, k) ? pop.state.vars[k] : undefined;
       if (cur) cur.set(a);
-      else pop.state.vars[k] = a;
+      else this.addVariable(pop, k, a);
     }
   }
 
@@ -485,20 +496,38 @@ export class CpuBackend implements Backend {
    * arrays must all live in the arena (an array added later, e.g. by a live edit that makes a
    * parameter vary per neuron, is not): otherwise the JavaScript step runs.
    */
-  private generatedKernelStep(pop: PopRuntime, model: GeneratedModel): number {
+  private generatedKernelStep(pop: PopRuntime, model: GeneratedModel, phase: 'step' | 'update' | 'threshold' | 'reset' = 'step'): number {
     const st = pop.state;
+    const run = this.generatedKernel(pop, model, phase !== 'step');
+    if (!run) {
+      if (phase === 'step') return model.step(pop.spec.params, st, this.dt, pop.spikes);
+      return model.stepPhase(phase, pop.spec.params, st, this.dt, pop.spikes, pop.nSpikes);
+    }
+    const args = run.w.args(pop.spec.params, st, this.dt, pop.spikes.byteOffset);
+    if (phase === 'reset') return run.exports.reset!(...args, pop.nSpikes);
+    return run.exports[phase]!(...args);
+  }
+
+  /**
+   * The population's generated module (with the phases when synapse models run), or null when some
+   * array it would read is outside the arena (added by a live edit): the JavaScript runs then.
+   */
+  private generatedKernel(pop: PopRuntime, model: GeneratedModel, phased: boolean): { w: WasmStep; exports: StepExports } | null {
+    const st = pop.state;
+    if (phased && !st.frozen) this.arena!.alloc(Uint8Array, st.n, (x) => (st.frozen = x));
     const buffer = this.arena!.memory.buffer;
-    const arrays = [...Object.values(st.vars), st.ie, st.ii, st.ge, st.gi, st.iext, st.refrac, pop.spikes];
-    if (!arrays.every((a) => a.buffer === buffer)) return model.step(pop.spec.params, st, this.dt, pop.spikes);
+    const arrays: ArrayBufferView[] = [...Object.values(st.vars), st.ie, st.ii, st.ge, st.gi, st.iext, st.refrac, pop.spikes];
+    if (phased) arrays.push(st.frozen!);
+    if (!arrays.every((a) => a.buffer === buffer)) return null;
     const perNeuron = Object.keys(model.definition.parameters).filter((k) => Object.hasOwn(st.vars, k));
-    const key = perNeuron.join(',');
+    const key = `${phased}:${perNeuron.join(',')}`;
     let g = this.generated.get(pop);
     if (!g || g.key !== key) {
-      const w = new WasmStep({ def: model.definition, perNeuron: new Set(perNeuron) });
-      g = { key, w, fn: w.instantiate(this.arena!.memory, this.expTableOffset(), st.rng).step };
+      const w = new WasmStep({ def: model.definition, perNeuron: new Set(perNeuron) }, { phases: phased });
+      g = { key, w, exports: w.instantiate(this.arena!.memory, this.expTableOffset(), st.rng) };
       this.generated.set(pop, g);
     }
-    return g.fn(...g.w.args(pop.spec.params, st, this.dt, pop.spikes.byteOffset));
+    return g;
   }
 
   /** Byte offset of the exp table the kernels share (shareExpTable put it in the arena). */
@@ -819,21 +848,27 @@ export class CpuBackend implements Backend {
   private synapseModelStep(n: number): void {
     const dt = this.dt;
     const phased = (pop: PopRuntime) => (isGenerated(pop.model) ? pop.model : null);
+    // With the WebAssembly kernels, the generated modules' phases (bit-identical to the JavaScript ones).
+    const phase = (pop: PopRuntime, g: GeneratedModel, which: 'update' | 'threshold' | 'reset'): number =>
+      this.k ? this.generatedKernelStep(pop, g, which) : g.stepPhase(which, pop.spec.params, pop.state, dt, pop.spikes, pop.nSpikes);
     for (const pop of this.popList) {
       const g = phased(pop);
-      if (g) g.stepPhase('update', pop.spec.params, pop.state, dt, pop.spikes, 0);
+      if (g) phase(pop, g, 'update');
       else pop.nSpikes = this.k ? this.kernelStep(pop) : pop.model.step(pop.spec.params, pop.state, dt, pop.spikes);
     }
     for (const p of this.projs) if (p.syn?.def.clock) this.synapseCall(p, n, 'clock');
     for (const pop of this.popList) {
       const g = phased(pop);
-      if (g) pop.nSpikes = g.stepPhase('threshold', pop.spec.params, pop.state, dt, pop.spikes, 0);
+      if (g) pop.nSpikes = phase(pop, g, 'threshold');
       this.recorder?.spikes(n, pop.spec.name, pop.spikes, pop.nSpikes);
     }
     for (const p of this.projs) if (p.src.nSpikes > 0) this.propagate(p, n);
     for (const p of this.projs) if (p.plastic) this.plasticity(p);
     for (const p of this.projs) if (p.syn?.def.onPost.length && p.tgt.nSpikes > 0) this.synapseCall(p, n, 'onPost');
-    for (const pop of this.popList) phased(pop)?.stepPhase('reset', pop.spec.params, pop.state, dt, pop.spikes, pop.nSpikes);
+    for (const pop of this.popList) {
+      const g = phased(pop);
+      if (g) phase(pop, g, 'reset');
+    }
     for (const pop of this.popList) this.drainRings(pop, n);
   }
 
@@ -847,7 +882,7 @@ export class CpuBackend implements Backend {
       if (sm.target === 'I_ext') summedTargets.I_ext = tgt.state.iext;
       else {
         // Own properties only: a parameter may be called toString or constructor.
-        if (!Object.hasOwn(tgt.state.vars, sm.target)) tgt.state.vars[sm.target] = new Float64Array(tgt.spec.size);
+        if (!Object.hasOwn(tgt.state.vars, sm.target)) this.addVariable(tgt, sm.target, new Float64Array(tgt.spec.size));
         summedTargets[sm.target] = tgt.state.vars[sm.target];
       }
     }
@@ -1052,7 +1087,10 @@ export class CpuBackend implements Backend {
         // A parameter it summed into goes back to the population's value (unless another projection fills it).
         for (const sm of gone.syn?.def.summed ?? [])
           if (sm.target !== 'I_ext' && !this.projs.some((p) => p.tgt === gone.tgt && p.syn?.def.summed.some((x) => x.target === sm.target)))
-            if (!Object.hasOwn(gone.tgt.spec.perNeuron ?? {}, sm.target)) delete gone.tgt.state.vars[sm.target];
+            if (!Object.hasOwn(gone.tgt.spec.perNeuron ?? {}, sm.target)) {
+              this.arena?.release(gone.tgt.state.vars[sm.target]);
+              delete gone.tgt.state.vars[sm.target];
+            }
         break;
       }
     }
