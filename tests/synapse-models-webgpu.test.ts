@@ -16,7 +16,7 @@ import { readFileSync } from 'node:fs';
 import { Engine } from '../engine/engine.js';
 import type { Backend } from '../engine/backends/backend.js';
 import { acquireGpu } from '../engine/backends/webgpu/gpu.js';
-import { bothBackends } from './fixtures/both-backends.js';
+import { bothBackends, expectTrainsClose, trains } from './fixtures/both-backends.js';
 import { requires } from './requirements.js';
 
 const acquired = await acquireGpu();
@@ -26,39 +26,12 @@ const suite = ctx ? describe : describe.skip;
 
 const WEIGHT_REL = 1e-4;
 const TRACE_REL = 1e-4;
-const COUNT_REL = 0.02;
-const FIRST_STEPS = 2;
 
 const { open, both } = bothBackends(ctx);
 
 /** A reference document of tests/reference/models (the $schema line names a path relative to it). */
 const reference = (name: string) =>
   readFileSync(join(import.meta.dirname, 'reference/models', `${name}.yaml`), 'utf8').replace(/^\$schema:.*$/m, '');
-
-interface Trains {
-  counts: number[];
-  first: number[];
-}
-
-function trains(e: Engine<Backend>, pop: string, size: number): Trains {
-  const r = e.backend.recording().populations[pop];
-  const counts = new Array<number>(size).fill(0);
-  const first = new Array<number>(size).fill(-1);
-  r.spikeIndices.forEach((i, k) => {
-    counts[i]++;
-    if (first[i] < 0) first[i] = r.spikeSteps[k];
-  });
-  return { counts, first };
-}
-
-function expectTrainsClose(gpu: Trains, cpu: Trains, what: string): void {
-  cpu.counts.forEach((c, i) => {
-    expect(Math.abs(gpu.counts[i] - c), `${what}: neuron ${i} count gpu ${gpu.counts[i]} cpu ${c}`).toBeLessThanOrEqual(
-      Math.max(1, COUNT_REL * c),
-    );
-    expect(Math.abs(gpu.first[i] - cpu.first[i]), `${what}: neuron ${i} first spike`).toBeLessThanOrEqual(FIRST_STEPS);
-  });
-}
 
 /** The recorded trace of a variable, one row per neuron. */
 function trace(e: Engine<Backend>, pop: string, variable: string): number[][] {

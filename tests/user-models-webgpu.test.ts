@@ -16,7 +16,7 @@ import { Engine } from '../engine/engine.js';
 import type { Backend } from '../engine/backends/backend.js';
 import { acquireGpu } from '../engine/backends/webgpu/gpu.js';
 import { WebGpuBackend } from '../engine/backends/webgpu/webgpu.js';
-import { bothBackends } from './fixtures/both-backends.js';
+import { bothBackends, expectTrainsClose, trains, type Trains } from './fixtures/both-backends.js';
 import { requires } from './requirements.js';
 
 const acquired = await acquireGpu();
@@ -25,36 +25,6 @@ requires('webgpu', ctx ? null : `no WebGPU adapter (${acquired.ok ? '' : acquire
 const suite = ctx ? describe : describe.skip;
 
 const { open, both } = bothBackends(ctx);
-
-interface Trains {
-  counts: number[];
-  first: number[];
-}
-
-/** Spike count and first spike step (-1: none) of every neuron of a population. */
-function trains(e: Engine<Backend>, pop: string, size: number): Trains {
-  const r = e.backend.recording().populations[pop];
-  const counts = new Array<number>(size).fill(0);
-  const first = new Array<number>(size).fill(-1);
-  r.spikeIndices.forEach((i, k) => {
-    counts[i]++;
-    if (first[i] < 0) first[i] = r.spikeSteps[k];
-  });
-  return { counts, first };
-}
-
-const COUNT_REL = 0.02;
-const FIRST_STEPS = 2;
-
-function expectTrainsClose(gpu: Trains, cpu: Trains, what: string): void {
-  cpu.counts.forEach((c, i) => {
-    expect(Math.abs(gpu.counts[i] - c), `${what}: neuron ${i} count gpu ${gpu.counts[i]} cpu ${c}`).toBeLessThanOrEqual(
-      Math.max(1, COUNT_REL * c),
-    );
-    expect(gpu.first[i] < 0, `${what}: neuron ${i} fires on one backend only`).toBe(cpu.first[i] < 0);
-    expect(Math.abs(gpu.first[i] - cpu.first[i]), `${what}: neuron ${i} first spike`).toBeLessThanOrEqual(FIRST_STEPS);
-  });
-}
 
 /** Runs `steps` steps with spikes recorded and returns the trains of each population named. */
 async function trainsAfter(yaml: string, steps: number, pops: Record<string, number>): Promise<{ cpu: Trains[]; gpu: Trains[] }> {

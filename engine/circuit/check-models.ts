@@ -131,12 +131,8 @@ export function userPopulationSpec(c: Checker, name: string, p: PopulationDoc, d
     }
   }
   const init: Record<string, Distribution> = {};
-  const channels: Record<string, Dim> = {
-    ie: [0, 0, 0, 1, 0, 0, 0],
-    ii: [0, 0, 0, 1, 0, 0, 0],
-    ge: [-2, -1, 3, 2, 0, 0, 0],
-    gi: [-2, -1, 3, 2, 0, 0, 0],
-  };
+  // The engine's channels (ie, ii, ge, gi) in the units synapse statements write them.
+  const channels: Record<string, Dim> = Object.fromEntries(Object.values(CHANNEL_TARGETS).map((t) => [t.channel, t.dim]));
   for (const [k, v] of Object.entries(p.init ?? {})) {
     const dim = Object.hasOwn(def.states, k) ? def.states[k].dim : Object.hasOwn(channels, k) ? channels[k] : null;
     if (!dim) {

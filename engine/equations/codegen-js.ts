@@ -6,6 +6,7 @@ import type { Expr, Statement } from './ast.js';
 import type { ModelDefinition } from './model-definition.js';
 import { ENGINE_SYMBOLS } from './model-definition.js';
 import { UNITS, toInternal } from './dimension.js';
+import { CONSTANTS } from './check-units.js';
 import { symbolsOf } from './symbolic.js';
 
 /** Which of a population's parameters are arrays (one value per neuron) rather than one number. */
@@ -13,8 +14,6 @@ export interface Variant {
   def: ModelDefinition;
   perNeuron: ReadonlySet<string>;
 }
-
-const CONSTANTS: Record<string, number> = { pi: Math.PI, e: Math.E, inf: Infinity, True: 1, False: 0 };
 
 const JS_FUNCTIONS: Record<string, string> = {
   // expDet (engine/models/exp.ts, passed in by the caller as H.expDet): the exp the WebAssembly

@@ -8,6 +8,7 @@ import { UNITS, toInternal } from './dimension.js';
 import { jsExprWith, literal } from './codegen-js.js';
 import { CHANNEL_TARGETS, type SynapseDefinition } from './synapse-definition.js';
 import { symbolsOf } from './symbolic.js';
+import { isNoise } from './integrate.js';
 
 /** How the projection's neurons hold a variable: per neuron (an array) or one number for the population. */
 export type Holding = 'array' | 'scalar';
@@ -27,7 +28,7 @@ function symbolCode(v: SynapseVariant): (name: string) => string {
     // Temporaries of the integration plan and exact's propagator entries (never user names: those cannot start with _).
     if (name.startsWith('_')) return `t${name}`;
     if (name === 'w' || Object.hasOwn(def.variables, name) || Object.hasOwn(def.parameters, name)) return `u_${name}`;
-    if (name === 'xi' || /^xi_[A-Za-z0-9_]+$/.test(name)) return `u_${name}`;
+    if (isNoise(name)) return `u_${name}`;
     if (name === 't') return 't';
     if (name === 'dt') return 'dt';
     if (name.endsWith('_pre')) return v.pre(name.slice(0, -4)) === 'array' ? `PRE_${name.slice(0, -4)}[i]` : `PRE_${name.slice(0, -4)}`;

@@ -1,30 +1,7 @@
 // Numeric evaluation of an expression once, outside generated code: initial values, refractory times,
 // the coefficient matrix of an exactly integrated system. Same function semantics as the generated code.
 import type { Expr } from './ast.js';
-import { JS_HELPERS } from './codegen-js.js';
-
-const FUNCTIONS: Record<string, (...a: number[]) => number> = {
-  exp: Math.exp,
-  log: Math.log,
-  log10: Math.log10,
-  sin: Math.sin,
-  cos: Math.cos,
-  tan: Math.tan,
-  sinh: Math.sinh,
-  cosh: Math.cosh,
-  tanh: Math.tanh,
-  arcsin: Math.asin,
-  arccos: Math.acos,
-  arctan: Math.atan,
-  sqrt: Math.sqrt,
-  abs: Math.abs,
-  floor: Math.floor,
-  ceil: Math.ceil,
-  sign: Math.sign,
-  int: Math.trunc,
-  exprel: JS_HELPERS.exprel,
-  clip: JS_HELPERS.clip,
-};
+import { FUNCTIONS } from './check-units.js';
 
 /** The value of `e`, with `lookup` giving each symbol's value (a unit's internal size, a parameter's value). */
 export function evaluate(e: Expr, lookup: (name: string) => number): number {
@@ -71,8 +48,9 @@ export function evaluate(e: Expr, lookup: (name: string) => number): number {
       break;
     }
     case 'call': {
-      if (!Object.hasOwn(FUNCTIONS, e.fn)) throw new Error(`${e.fn}() has no value outside the simulation loop`);
-      return FUNCTIONS[e.fn](...e.args.map((a) => evaluate(a, lookup)));
+      const f = Object.hasOwn(FUNCTIONS, e.fn) ? FUNCTIONS[e.fn].evaluate : undefined;
+      if (!f) throw new Error(`${e.fn}() has no value outside the simulation loop`);
+      return f(...e.args.map((a) => evaluate(a, lookup)));
     }
   }
   throw new Error('unreachable');

@@ -42,7 +42,8 @@ export class MethodError extends Error {
   }
 }
 
-const isNoise = (name: string): boolean => name === 'xi' || name.startsWith('xi_');
+/** White-noise symbols: `xi` and `xi_<name>` (Brian2's names), one independent draw each. */
+export const isNoise = (name: string): boolean => name === 'xi' || /^xi_[A-Za-z0-9_]+$/.test(name);
 
 /** Splits each right-hand side into a deterministic part and the factor of each noise symbol. */
 function splitNoise(eqs: Derivative[]): { f: Map<string, Expr>; g: Map<string, Map<string, Expr>>; noise: string[] } {

@@ -7,9 +7,9 @@ import { parseEquations } from './parse-equations.js';
 import { parseExpression } from './parse-expression.js';
 import { parseStatements } from './parse-statements.js';
 import { parseQuantity } from './quantity.js';
-import { constantValue, dimensionOf, unitDim, type SymbolInfo, type SymbolTable } from './check-units.js';
-import { DIMENSIONLESS, UNITS, dimDiv, dimEqual, formatDim, type Dim } from './dimension.js';
-import { METHODS, MethodError, defaultMethod, plan, type Derivative, type Method, type UpdatePlan } from './integrate.js';
+import { FUNCTIONS, constantValue, dimensionOf, unitDim, type SymbolInfo, type SymbolTable } from './check-units.js';
+import { DIMENSIONLESS, UNITS, dimDiv, dimEqual, dimPow, formatDim, type Dim } from './dimension.js';
+import { METHODS, MethodError, defaultMethod, isNoise, plan, type Derivative, type Method, type UpdatePlan } from './integrate.js';
 import { substitute, symbolsOf } from './symbolic.js';
 
 /** A `models:` entry as written in a document. */
@@ -66,11 +66,12 @@ export interface ModelProblem {
   symbol?: string;
 }
 
-const SECOND: Dim = [0, 0, 1, 0, 0, 0, 0];
-const VOLT: Dim = [2, 1, -3, -1, 0, 0, 0];
-const AMP: Dim = [0, 0, 0, 1, 0, 0, 0];
-const SIEMENS: Dim = [-2, -1, 3, 2, 0, 0, 0];
-const NOISE: Dim = [0, 0, -0.5, 0, 0, 0, 0];
+const SECOND = UNITS.second.dim;
+const VOLT = UNITS.volt.dim;
+const AMP = UNITS.amp.dim;
+const SIEMENS = UNITS.siemens.dim;
+/** White noise: second**-0.5. */
+export const NOISE: Dim = dimPow(SECOND, -0.5);
 
 /**
  * What the engine gives every model's equations (documented in the README): the channels Flux's
@@ -93,20 +94,21 @@ export const CHANNEL_PARAMETERS: Readonly<Record<string, ParameterDef>> = Object
   tau_syn_inh: { dim: SECOND, default: 10, unit: 'ms' },
 });
 
-const FUNCTION_NAMES = new Set(['exp', 'log', 'log10', 'sin', 'cos', 'tan', 'sinh', 'cosh', 'tanh', 'arcsin', 'arccos', 'arctan']);
-FUNCTION_NAMES.add('exprel').add('sqrt').add('abs').add('floor').add('ceil').add('sign').add('clip').add('int').add('rand').add('randn');
 const RESERVED = new Set(['t', 'dt', 'i', 'N', 'not_refractory', 'lastspike', 'pi', 'e', 'inf', 'True', 'False', 'and', 'or', 'not']);
 
-const isNoise = (name: string): boolean => name === 'xi' || /^xi_[A-Za-z0-9_]+$/.test(name);
-
-/** Checks a model document; returns the definition or every problem found. */
-export function defineModel(name: string, doc: ModelDoc): ModelDefinition | ModelProblem[] {
-  const problems: ModelProblem[] = [];
-  const fail = (sub: string, e: unknown): void => {
+/** Records an equation or method problem under `sub` (anything else is a bug and is thrown on). */
+export function problemRecorder(problems: ModelProblem[]): (sub: string, e: unknown) => void {
+  return (sub, e) => {
     if (e instanceof EquationError) problems.push({ sub, message: e.message, line: e.line, symbol: e.symbol });
     else if (e instanceof MethodError) problems.push({ sub: '/method', message: e.message, symbol: e.variable });
     else throw e;
   };
+}
+
+/** Checks a model document; returns the definition or every problem found. */
+export function defineModel(name: string, doc: ModelDoc): ModelDefinition | ModelProblem[] {
+  const problems: ModelProblem[] = [];
+  const fail = problemRecorder(problems);
   let equations: Equation[];
   try {
     equations = parseEquations(doc.equations);
@@ -212,7 +214,7 @@ function nameAllowed(name: string, where: SourceLine, problems: ModelProblem[]):
     ? 'names starting with "_" are reserved for generated code'
     : RESERVED.has(name) || Object.hasOwn(ENGINE_SYMBOLS, name) || isNoise(name)
       ? 'the name is provided by the engine'
-      : FUNCTION_NAMES.has(name)
+      : Object.hasOwn(FUNCTIONS, name)
         ? 'the name is a function'
         : null;
   if (why) problems.push({ sub: '/equations', message: `"${name}" cannot be defined: ${why}`, line: where.line, symbol: name });

@@ -9,11 +9,11 @@ import { parseEquations } from './parse-equations.js';
 import { parseStatements } from './parse-statements.js';
 import { parseExpression } from './parse-expression.js';
 import { parseQuantity } from './quantity.js';
-import { dimensionOf, unitDim, type SymbolInfo, type SymbolTable } from './check-units.js';
+import { FUNCTIONS, dimensionOf, unitDim, type SymbolInfo, type SymbolTable } from './check-units.js';
 import { DIMENSIONLESS, UNITS, dimDiv, dimEqual, formatDim, type Dim } from './dimension.js';
-import { METHODS, MethodError, plan, type Method, type UpdatePlan } from './integrate.js';
+import { METHODS, isNoise, plan, type Method, type UpdatePlan } from './integrate.js';
 import { linearPart, symbolsOf } from './symbolic.js';
-import type { ModelProblem, ParameterDef } from './model-definition.js';
+import { NOISE, problemRecorder, type ModelProblem, type ParameterDef } from './model-definition.js';
 
 export interface SynapseDoc {
   kind: 'synapse';
@@ -53,38 +53,30 @@ export interface SynapseDefinition {
   source: SynapseDoc;
 }
 
-const SECOND: Dim = [0, 0, 1, 0, 0, 0, 0];
-const NOISE: Dim = [0, 0, -0.5, 0, 0, 0, 0];
+const SECOND = UNITS.second.dim;
 
 /** The postsynaptic channels a synapse may add to, with their units and the engine's channel names. */
 export const CHANNEL_TARGETS: Readonly<Record<string, { dim: Dim; channel: 'ie' | 'ii' | 'ge' | 'gi' }>> = Object.freeze({
-  I_exc_post: { dim: [0, 0, 0, 1, 0, 0, 0], channel: 'ie' },
-  I_inh_post: { dim: [0, 0, 0, 1, 0, 0, 0], channel: 'ii' },
-  g_exc_post: { dim: [-2, -1, 3, 2, 0, 0, 0], channel: 'ge' },
-  g_inh_post: { dim: [-2, -1, 3, 2, 0, 0, 0], channel: 'gi' },
+  I_exc_post: { dim: UNITS.amp.dim, channel: 'ie' },
+  I_inh_post: { dim: UNITS.amp.dim, channel: 'ii' },
+  g_exc_post: { dim: UNITS.siemens.dim, channel: 'ge' },
+  g_inh_post: { dim: UNITS.siemens.dim, channel: 'gi' },
 });
 
 /** Names the engine gives synapse statements, or that Brian2 reserves: not for a model's own parameters and variables. */
 const SYNAPSE_RESERVED = new Set(['t', 'dt', 'i', 'j', 'N', 'lastupdate', 'True', 'False', 'and', 'or', 'not', 'w']);
-const FUNCTION_NAMES = new Set(['exp', 'log', 'log10', 'sin', 'cos', 'tan', 'sinh', 'cosh', 'tanh', 'arcsin', 'arccos', 'arctan']);
-for (const f of ['exprel', 'sqrt', 'abs', 'floor', 'ceil', 'sign', 'clip', 'int', 'rand', 'randn']) FUNCTION_NAMES.add(f);
 const nameOk = (name: string) =>
   /^[A-Za-z][A-Za-z0-9_]*$/.test(name) &&
   !name.endsWith('_pre') &&
   !name.endsWith('_post') &&
   !SYNAPSE_RESERVED.has(name) &&
-  !FUNCTION_NAMES.has(name) &&
-  name !== 'xi' &&
-  !name.startsWith('xi_') &&
+  !Object.hasOwn(FUNCTIONS, name) &&
+  !isNoise(name) &&
   !Object.hasOwn(CHANNEL_TARGETS, name);
 
 export function defineSynapse(name: string, doc: SynapseDoc): SynapseDefinition | ModelProblem[] {
   const problems: ModelProblem[] = [];
-  const fail = (sub: string, e: unknown) => {
-    if (e instanceof EquationError) problems.push({ sub, message: e.message, line: e.line, symbol: e.symbol });
-    else if (e instanceof MethodError) problems.push({ sub: '/method', message: e.message, symbol: e.variable });
-    else throw e;
-  };
+  const fail = problemRecorder(problems);
   let equations: Equation[];
   try {
     equations = parseEquations(doc.equations);
@@ -389,8 +381,7 @@ export function bindSynapse(def: SynapseDefinition, env: SynapseEnvironment): Mo
     }
   }
   // White noise (xi, xi_<name>) is one draw per synapse and step: clock-driven equations only.
-  const clockTable: SymbolTable = (name) =>
-    table(name) ?? (name === 'xi' || /^xi_[A-Za-z0-9_]+$/.test(name) ? { dim: NOISE, kind: 'engine' } : undefined);
+  const clockTable: SymbolTable = (name) => table(name) ?? (isNoise(name) ? { dim: NOISE, kind: 'engine' } : undefined);
   for (const eq of def.clockEquations) {
     try {
       const dim = dimensionOf(eq.rhs, clockTable, eq);

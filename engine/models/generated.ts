@@ -7,7 +7,7 @@ import { JS_HELPERS, constantOf, jsStepSource, type Phase } from '../equations/c
 import { evaluate } from '../equations/evaluate.js';
 import { propagators } from '../equations/propagator.js';
 import { expDet } from './exp.js';
-import { dimEqual, formatDim, type Dim } from '../equations/dimension.js';
+import { DIMENSIONLESS, UNITS, dimEqual, formatDim, type Dim } from '../equations/dimension.js';
 import { INTERNAL_UNIT, type Dimension } from '../units.js';
 
 type Step = (p: Record<string, number>, s: PopulationState, dt: number, spikes: Uint32Array, h: Helpers, count: number) => number;
@@ -20,13 +20,13 @@ interface Helpers {
 
 /** The built-in dimensions whose internal unit is also the equations' internal unit (rates are not: Hz vs 1/ms). */
 const NAMED: [Dimension, Dim][] = [
-  ['time', [0, 0, 1, 0, 0, 0, 0]],
-  ['voltage', [2, 1, -3, -1, 0, 0, 0]],
-  ['current', [0, 0, 0, 1, 0, 0, 0]],
-  ['conductance', [-2, -1, 3, 2, 0, 0, 0]],
-  ['capacitance', [-2, -1, 4, 2, 0, 0, 0]],
-  ['resistance', [2, 1, -3, -2, 0, 0, 0]],
-  ['dimensionless', [0, 0, 0, 0, 0, 0, 0]],
+  ['time', UNITS.second.dim],
+  ['voltage', UNITS.volt.dim],
+  ['current', UNITS.amp.dim],
+  ['conductance', UNITS.siemens.dim],
+  ['capacitance', UNITS.farad.dim],
+  ['resistance', UNITS.ohm.dim],
+  ['dimensionless', DIMENSIONLESS],
 ];
 
 /** The exact dimension of a built-in dimension name whose internal unit the equations share (not rate). */
