@@ -12,10 +12,11 @@ import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
 import { Engine } from '../engine/engine.js';
 import { loadFlat } from '../engine/circuit/resolve.js';
-import { EXP_TABLE } from '../engine/models/exp.js';
+import { EXP_TABLE } from '../engine/equations/exp.js';
 import { generatedModel } from '../engine/models/generated.js';
 import type { PopulationState } from '../engine/models/model.js';
 import { Rng } from '../engine/rng.js';
+import { optimize } from '../engine/equations/optimize.js';
 import { WasmStep } from '../engine/equations/codegen-wasm.js';
 import type { ModelDefinition } from '../engine/equations/model-definition.js';
 
@@ -139,7 +140,7 @@ function variants(pop: Population): { list: Variant[]; emitMs: number; compileMs
   let bytes = 0;
   for (const simd of [false, true]) {
     const t0 = performance.now();
-    const w = new WasmStep({ def: pop.def, perNeuron: pop.perNeuron }, { simd });
+    const w = new WasmStep(optimize({ def: pop.def, perNeuron: pop.perNeuron }), { simd });
     const t1 = performance.now();
     const fn = w.instantiate(mem.memory, table).step;
     const t2 = performance.now();

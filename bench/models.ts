@@ -17,6 +17,7 @@ import type { FlatCircuit } from '../engine/circuit/resolve.js';
 import { ProgressLine } from '../cli/progress.js';
 import { defineModel, type ModelDoc } from '../engine/equations/model-definition.js';
 import { defineSynapse, type SynapseDoc } from '../engine/equations/synapse-definition.js';
+import { optimize } from '../engine/equations/optimize.js';
 import { jsStepSource } from '../engine/equations/codegen-js.js';
 import { synapseSource } from '../engine/equations/codegen-synapse-js.js';
 import { wgslModel } from '../engine/equations/codegen-wgsl.js';
@@ -264,7 +265,7 @@ function stagesOnce(e: ModelEntry, withWgsl: boolean): [number, number, number, 
   const def = defineModel(e.name, e.doc);
   const b = performance.now();
   if (Array.isArray(def)) throw failed(e, def);
-  const src = jsStepSource({ def, perNeuron: new Set() });
+  const src = jsStepSource(optimize({ def, perNeuron: new Set() }));
   new Function('p', 's', 'dt', 'spikes', 'H', src);
   const c = performance.now();
   if (!withWgsl) return [b - a, c - b, NaN, src.length];

@@ -6,6 +6,7 @@ import { synapseSource, type Holding } from '../engine/equations/codegen-synapse
 import { modelOf } from '../engine/models/registry.js';
 import { formatExpr } from '../engine/equations/parse-expression.js';
 import { wgslModel } from '../engine/equations/codegen-wgsl.js';
+import { optimize } from '../engine/equations/optimize.js';
 import { WasmStep } from '../engine/equations/codegen-wasm.js';
 
 function section(title: string, body: string): string {
@@ -26,9 +27,9 @@ export function generatedCode(circuit: Circuit): string {
       ...plan.lets.map((l) => `//   ${l.name} = ${formatExpr(l.expr)}`),
       ...plan.updates.map((u) => `//   ${u.name} <- ${formatExpr(u.expr)}${u.unlessRefractory ? '   (unless refractory)' : ''}`),
     ].join('\n');
-    out.push(section(`${head}\n// ----- CPU (JavaScript): function (p, s, dt, spikes, H)`, jsStepSource({ def, perNeuron })));
+    out.push(section(`${head}\n// ----- CPU (JavaScript): function (p, s, dt, spikes, H)`, jsStepSource(optimize({ def, perNeuron }))));
     // The WebAssembly module is binary: its size and calling convention (what the CPU backend passes).
-    const wasm = new WasmStep({ def, perNeuron });
+    const wasm = new WasmStep(optimize({ def, perNeuron }));
     const l = wasm.layout;
     out.push(
       `// ----- CPU (WebAssembly, ${l.simd ? 'f64x2 SIMD' : 'scalar'}): a ${wasm.bytes.length}-byte module exporting\n` +

@@ -5,7 +5,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Engine } from '../engine/engine.js';
 import { loadFlat } from '../engine/circuit/resolve.js';
-import { expDet } from '../engine/models/exp.js';
+import { expDet } from '../engine/equations/exp.js';
 import { MODELS } from '../engine/models/registry.js';
 import { kernelModule } from '../engine/backends/wasm/kernels.js';
 import { ROOT, writeFiles, libraryCircuit } from './helpers.js';

@@ -34,6 +34,7 @@ import { KernelThread } from './wasm/threads.js';
 import { createSynapseRuntime, neuronView, synapseFunctions, synapseLinear, type SynapseContext, type SynapseRuntime } from './synapses.js';
 import { CHANNEL_TARGETS } from '../equations/synapse-definition.js';
 import { isGenerated, type GeneratedModel } from '../models/generated.js';
+import { optimize } from '../equations/optimize.js';
 import { WasmStep, type StepExports } from '../equations/codegen-wasm.js';
 import { availableParallelism } from 'node:os';
 import { isLifConstants, lifConstants, type LifConstants } from '../models/lif.js';
@@ -79,6 +80,15 @@ export function channelOf(synapse: { type: 'current' | 'conductance'; receptor: 
   return synapse.receptor === 'excitatory' ? 'ge' : 'gi';
 }
 
+interface GeneratedArgs {
+  constants: NonNullable<PopRuntime['constants']>;
+  phased: boolean;
+  readsTime: boolean;
+  time: number;
+  exports: StepExports;
+  args: number[];
+}
+
 interface PopRuntime {
   spec: PopulationSpec;
   model: NeuronModel;
@@ -97,6 +107,8 @@ interface PopRuntime {
   spikesHi: Uint32Array | null;
   /** Kernel and argument lists (whole, lower and upper part), rebuilt when the constants change. */
   kargs: KernelArgs | null;
+  /** A model defined by equations: its generated module's functions and arguments, rebuilt when the constants (or t, when read) change. */
+  gargs: GeneratedArgs | null;
   /** Per-step kernel constants, recomputed only when parameters or modulation change. */
   constants: {
     params: Record<string, number>;
@@ -255,6 +267,7 @@ export class CpuBackend implements Backend {
       splitAt: 0,
       spikesHi: null,
       kargs: null,
+      gargs: null,
     });
     this.popList = [...this.pops.values()];
     const pop = this.pops.get(cp.spec.name)!;
@@ -418,6 +431,7 @@ export class CpuBackend implements Backend {
       // Kernel arguments depend on the flags below: rebuild them after any edit.
       pop.constants = null;
       pop.kargs = null;
+      pop.gargs = null;
       pop.state.conductance = integratesConductance(pop.spec, circuit, pop.state.conductance);
       // A synapse model may write any channel and sum into the external current: the kernels skip neither.
       const modelled = this.projs.some((p) => p.tgt === pop && p.syn !== null);
@@ -498,14 +512,26 @@ export class CpuBackend implements Backend {
    */
   private generatedKernelStep(pop: PopRuntime, model: GeneratedModel, phase: 'step' | 'update' | 'threshold' | 'reset' = 'step'): number {
     const st = pop.state;
-    const run = this.generatedKernel(pop, model, phase !== 'step');
-    if (!run) {
+    const phased = phase !== 'step';
+    const constants = this.constantsOf(pop);
+    let g = pop.gargs;
+    if (!g || g.constants !== constants || g.phased !== phased || (g.readsTime && g.time !== st.time)) {
+      const run = this.generatedKernel(pop, model, phased);
+      pop.gargs = g = run && {
+        constants,
+        phased,
+        readsTime: run.w.layout.readsTime,
+        time: st.time,
+        exports: run.exports,
+        args: run.w.args(pop.spec.params, st, this.dt, pop.spikes.byteOffset),
+      };
+    }
+    if (!g) {
       if (phase === 'step') return model.step(pop.spec.params, st, this.dt, pop.spikes);
       return model.stepPhase(phase, pop.spec.params, st, this.dt, pop.spikes, pop.nSpikes);
     }
-    const args = run.w.args(pop.spec.params, st, this.dt, pop.spikes.byteOffset);
-    if (phase === 'reset') return run.exports.reset!(...args, pop.nSpikes);
-    return run.exports[phase]!(...args);
+    if (phase === 'reset') return g.exports.reset!(...g.args, pop.nSpikes);
+    return g.exports[phase]!(...g.args);
   }
 
   /**
@@ -523,7 +549,7 @@ export class CpuBackend implements Backend {
     const key = `${phased}:${perNeuron.join(',')}`;
     let g = this.generated.get(pop);
     if (!g || g.key !== key) {
-      const w = new WasmStep({ def: model.definition, perNeuron: new Set(perNeuron) }, { phases: phased });
+      const w = new WasmStep(optimize({ def: model.definition, perNeuron: new Set(perNeuron) }), { phases: phased });
       g = { key, w, exports: w.instantiate(this.arena!.memory, this.expTableOffset(), st.rng) };
       this.generated.set(pop, g);
     }

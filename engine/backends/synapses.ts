@@ -12,7 +12,7 @@ import type { CompiledProjection } from '../compile/compiler.js';
 import type { PopulationState } from '../models/model.js';
 import { Rng } from '../rng.js';
 import { propagators } from '../equations/propagator.js';
-import { expDet } from '../models/exp.js';
+import { expDet } from '../equations/exp.js';
 
 interface Functions {
   onPre(ctx: SynapseContext, spikes: Uint32Array, count: number, n: number): void;

@@ -16,7 +16,7 @@ export interface Variant {
 }
 
 const JS_FUNCTIONS: Record<string, string> = {
-  // expDet (engine/models/exp.ts, passed in by the caller as H.expDet): the exp the WebAssembly
+  // expDet (engine/equations/exp.ts, passed in by the caller as H.expDet): the exp the WebAssembly
   // kernels compute too, so both give the same bits.
   exp: 'H.expDet',
   log: 'Math.log',
@@ -147,12 +147,13 @@ export function jsStepSource(v: Variant, phase: Phase = 'all'): string {
   for (const x of states) out.push(`const S_${x} = vars[${JSON.stringify(x)}];`);
   for (const k of params)
     out.push(perNeuron.has(k) ? `const P_${k} = vars[${JSON.stringify(k)}];` : `const ${local(k)} = p[${JSON.stringify(k)}];`);
-  if (p.linear && (phase === 'all' || phase === 'update')) {
+  if (p.linear) {
     out.push('const L = H.linear(p, dt);');
     p.linear.phi.forEach((row, i) =>
       row.forEach((name, j) => out.push(`const ${local(name)} = L.phi[${i}][${j}], ${local(p.linear!.psi[i][j])} = L.psi[${i}][${j}];`)),
     );
   }
+  for (const u of p.uniforms ?? []) out.push(`const ${local(u.name)} = ${jsExpr(u.expr, def)};`);
   const refr = def.refractory;
   const refrConst = refr?.kind === 'time' && ![...symbolsOf(refr.expr)].some((s) => perNeuron.has(s));
   if (refr?.kind === 'time' && refrConst) out.push(`const R = Math.floor(${jsExpr(refr.expr, def)} / dt + 1e-3);`);
@@ -212,6 +213,7 @@ function usedSymbols(def: ModelDefinition): Set<string> {
   for (const l of def.plan.lets) add(l.expr);
   for (const u of def.plan.updates) add(u.expr);
   for (const row of def.plan.linear?.matrix ?? []) row.forEach(add);
+  for (const u of def.plan.uniforms ?? []) add(u.expr);
   if (def.threshold) add(def.threshold);
   for (const s of def.reset) add(s.expr);
   if (def.refractory) add(def.refractory.expr);

@@ -8,11 +8,12 @@ import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { Engine } from '../engine.js';
 import { loadFlat } from '../circuit/resolve.js';
-import { EXP_TABLE, expDet } from '../models/exp.js';
+import { EXP_TABLE, expDet } from './exp.js';
 import { generatedModel } from '../models/generated.js';
 import { Rng } from '../rng.js';
 import type { PopulationState } from '../models/model.js';
 import { JS_HELPERS, constantOf, jsStepSource } from './codegen-js.js';
+import { optimize } from './optimize.js';
 import { evaluate } from './evaluate.js';
 import { propagators } from './propagator.js';
 import { WasmStep, type WasmOptions } from './codegen-wasm.js';
@@ -72,6 +73,9 @@ function population(text: string, file = join(REF, 'x.yaml')): Population {
   return { def, params: cp.spec.params, init: cp.init, perNeuron, n: cp.spec.size, dt: e.network.dt };
 }
 
+/** The population's variant as the engine generates it (optimize.ts: hoisted uniforms, shared subexpressions). */
+const variant = (pop: Population) => optimize({ def: pop.def, perNeuron: pop.perNeuron });
+
 /** The reference document resized to n neurons, per-neuron parameter lists replaced by an even spread over their range. */
 function referenceText(name: string, n: number): string {
   const doc = parse(readFileSync(join(REF, `${name}.yaml`), 'utf8')) as {
@@ -118,7 +122,7 @@ type JsStep = (p: Record<string, number>, s: PopulationState, dt: number, spikes
 
 /** codegen-js's step with exp() as Math.exp (what it emitted before it called expDet). */
 function jsWithMathExp(pop: Population): JsStep {
-  const src = jsStepSource({ def: pop.def, perNeuron: pop.perNeuron }).replaceAll('H.expDet(', 'Math.exp(');
+  const src = jsStepSource(variant(pop)).replaceAll('H.expDet(', 'Math.exp(');
   const fn = new Function('p', 's', 'dt', 'spikes', 'H', src) as (...a: unknown[]) => number;
   const h = { ...JS_HELPERS, expDet, linear: (p: Record<string, number>, dt: number) => linearOf(pop.def, p, dt) };
   return (p, s, dt, spikes) => fn(p, s, dt, spikes, h);
@@ -126,7 +130,7 @@ function jsWithMathExp(pop: Population): JsStep {
 
 /** codegen-js's step with exp() as expDet (what codegen-js emits). */
 function jsWithExpDet(pop: Population): JsStep {
-  const body = jsStepSource({ def: pop.def, perNeuron: pop.perNeuron }).replaceAll('Math.exp(', 'H.expDet(');
+  const body = jsStepSource(variant(pop)).replaceAll('Math.exp(', 'H.expDet(');
   // de and di stay Math.exp, as the engine computes them
   const src = body.replace(
     'H.expDet(-dt / p.tau_syn_exc), di = H.expDet(-dt / p.tau_syn_inh)',
@@ -176,7 +180,7 @@ function compare(
     (n) => heap.alloc(Int32Array, n),
     new Rng(seed),
   );
-  const wasm = new WasmStep({ def: pop.def, perNeuron: pop.perNeuron }, options);
+  const wasm = new WasmStep(variant(pop), options);
   const step = wasm.instantiate(heap.memory, heap.expTable, sw.rng).step;
   const spJ = new Uint32Array(pop.n);
   const spW = heap.alloc(Uint32Array, pop.n);
@@ -324,7 +328,7 @@ describe('generated WebAssembly vs generated JavaScript: every construct', () =>
 
   it('lays out its arguments as the kernels do: n, byte offsets, constants; spike indices relative to the first neuron', () => {
     const pop = population(docText(KITCHEN, 8, { I_b: [100, 200, 300, 400, 500, 600, 700, 800].map((x) => `${x * 3} pA`) }));
-    const w = new WasmStep({ def: pop.def, perNeuron: pop.perNeuron });
+    const w = new WasmStep(variant(pop));
     expect(w.layout.arrays.map((a) => `${a.kind}:${a.name}`)).toEqual([
       'state:v',
       'state:w',
@@ -349,7 +353,11 @@ describe('generated WebAssembly vs generated JavaScript: every construct', () =>
       'di',
     ]);
     expect(w.layout).toMatchObject({ refracSteps: true, readsTime: true, draws: false, simd: true });
-    expect(w.layout.imports).toEqual(['arctan', 'cos', 'cosh', 'log', 'log10', 'pow', 'sinh', 'tanh']);
+    // cos() reads only t and parameters here: computed once per call (a uniform argument), not imported.
+    expect(w.layout.imports).toEqual(['arctan', 'cosh', 'log', 'log10', 'pow', 'sinh', 'tanh']);
+    const uniforms = variant(pop).def.plan.uniforms ?? [];
+    expect(uniforms.some((u) => JSON.stringify(u.expr).includes('"fn":"cos"'))).toBe(true);
+    expect(w.layout.scalars.filter((s) => s.kind === 'uniform').map((s) => s.name)).toEqual(uniforms.map((u) => u.name));
     // the upper half alone, from offset 4: same spikes as the whole population's upper half
     const heap = new Heap();
     const whole = stateOf(
@@ -407,7 +415,7 @@ describe('generated WebAssembly vs generated JavaScript: every construct', () =>
         );
         sj.frozen = new Uint8Array(pop.n);
         sw.frozen = heap.alloc(Uint8Array, pop.n);
-        const w = new WasmStep({ def: pop.def, perNeuron: pop.perNeuron }, { simd, exp: 'det', phases: true });
+        const w = new WasmStep(variant(pop), { simd, exp: 'det', phases: true });
         const k = w.instantiate(heap.memory, heap.expTable);
         const spJ = new Uint32Array(pop.n);
         const spW = heap.alloc(Uint32Array, pop.n);

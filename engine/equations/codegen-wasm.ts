@@ -2,7 +2,7 @@
 // models defined by equations, with the semantics of the generated JavaScript (codegen-js.ts
 // jsStepSource) operation for operation: refractoriness, state update, threshold, reset, channel
 // decay, in that order. It plugs in as the hand-written neuron kernels do (kernels.as.ts): the module
-// imports the arena's memory, and `step(n, arrays..., scalars..., [refracSteps])` takes the byte
+// imports the arena's memory, and `step(n, arrays..., scalars..., [refracSteps], inputs)` takes the byte
 // offsets of the population's arrays in it, the count, and the per-step constants (StepLayout says
 // which, in order; WasmStep.args builds the list). Spike indices are written relative to the first
 // neuron, so a population can be split between threads by offsetting the arrays.
@@ -20,6 +20,7 @@ import type { ModelDefinition } from './model-definition.js';
 import type { Variant } from './codegen-js.js';
 import { JS_HELPERS, constantOf, jsExprWith, literal } from './codegen-js.js';
 import { evaluate } from './evaluate.js';
+import { expDet } from './exp.js';
 import { propagators } from './propagator.js';
 import { symbolsOf } from './symbolic.js';
 import { IMPORTED_MATH, draws, type Callees } from './wasm-expr.js';
@@ -33,7 +34,7 @@ export interface WasmOptions {
   /** Two neurons per f64x2 (default true). Models that draw random numbers run one neuron at a time regardless. */
   simd?: boolean;
   /**
-   * exp(): 'det' (default) is engine/models/exp.ts expDet, as the built-in kernels compute it (the
+   * exp(): 'det' (default) is engine/equations/exp.ts expDet, as the built-in kernels compute it (the
    * table is read from memory at `expTable`); 'js' imports Math.exp, bit-identical to today's
    * generated JavaScript but a call into JavaScript per use.
    */
@@ -64,6 +65,7 @@ export class WasmStep {
   private compiled: WebAssembly.Module | undefined;
   private readonly refracSteps: ((p: Record<string, number>, dt: number) => number) | null;
   private readonly linearCache = new WeakMap<object, { dt: number; values: number[] }>();
+  private readonly uniforms: UniformsFunction | null;
 
   constructor(
     readonly variant: Variant,
@@ -73,13 +75,14 @@ export class WasmStep {
     this.layout = m.layout;
     this.bytes = emitModule(m, options);
     this.refracSteps = m.refrConst ? refracStepsFunction(variant.def) : null;
+    this.uniforms = variant.def.plan.uniforms?.length ? uniformsFunction(variant.def, options.exp === 'js' ? Math.exp : expDet) : null;
   }
 
   get module(): WebAssembly.Module {
     return (this.compiled ??= new WebAssembly.Module(this.bytes));
   }
 
-  /** The step function over `memory`; `expTable` is the byte offset of engine/models/exp.ts EXP_TABLE in it. */
+  /** The step function over `memory`; `expTable` is the byte offset of engine/equations/exp.ts EXP_TABLE in it. */
   instantiate(memory: WebAssembly.Memory, expTable: number, rng?: { normal(): number; uniform(): number }): StepExports {
     const math = { ...IMPORTED_MATH, exp: Math.exp, pow: Math.pow };
     const r = rng ?? { normal: () => NaN, uniform: () => NaN };
@@ -120,10 +123,21 @@ export class WasmStep {
       di: Math.exp(-dt / p.tau_syn_inh),
     };
     const linear = this.layout.scalars.some((x) => x.kind === 'linear') ? this.linear(p, dt) : [];
+    const uniforms = this.uniforms ? this.uniforms(p, s, dt, linear) : [];
     let k = 0;
+    let h = 0;
     for (const x of this.layout.scalars)
-      out.push(x.kind === 'param' ? p[x.name] : x.kind === 'engine' ? engine[x.name as keyof typeof engine] : linear[k++]);
+      out.push(
+        x.kind === 'param'
+          ? p[x.name]
+          : x.kind === 'engine'
+            ? engine[x.name as keyof typeof engine]
+            : x.kind === 'linear'
+              ? linear[k++]
+              : uniforms[h++],
+      );
     if (this.refracSteps) out.push(this.refracSteps(p, dt));
+    out.push(s.inputs ?? ALL_INPUTS);
     return out;
   }
 
@@ -158,6 +172,8 @@ export interface StepState {
   gi: Float64Array;
   iext: Float64Array;
   refrac: Int32Array;
+  /** PopulationState.inputs: which input arrays can be non-zero (all when absent). */
+  inputs?: number;
   /** Phases only: which neurons are refractory this step. */
   frozen?: Uint8Array;
   time: number;
@@ -179,6 +195,44 @@ function refracStepsFunction(def: ModelDefinition): (p: Record<string, number>, 
     h: typeof JS_HELPERS,
   ) => number;
   return (p, dt) => fn(p, dt, JS_HELPERS);
+}
+
+const ALL_INPUTS = 3;
+
+type UniformsFunction = (p: Record<string, number>, s: StepState, dt: number, linear: number[]) => number[];
+
+/**
+ * The plan's uniforms (optimize.ts), computed by JavaScript with the expressions codegen-js writes
+ * before its loop, so the module gets the generated JavaScript's values bit for bit.
+ */
+function uniformsFunction(def: ModelDefinition, exp: (x: number) => number): UniformsFunction {
+  const linear = def.plan.linear;
+  const at = new Map<string, number>(
+    (linear?.phi.flatMap((row, i) => row.flatMap((name, j) => [name, linear.psi[i][j]])) ?? []).map((name, k) => [name, k]),
+  );
+  const uniforms = def.plan.uniforms ?? [];
+  const code = (name: string): string => {
+    const c = constantOf(name, def);
+    if (c !== null) return literal(c);
+    if (name === 'dt') return 'dt';
+    if (name === 't') return 's.time';
+    if (name === 'threshold_shift') return 's.mod.thresholdShift';
+    if (at.has(name)) return `L[${at.get(name)}]`;
+    const h = uniforms.findIndex((u) => u.name === name);
+    if (h >= 0) return `U[${h}]`;
+    return `p[${JSON.stringify(name)}]`;
+  };
+  // Built from checked syntax trees only: every name in it is a quoted key, an index or a literal.
+  const body = ['const U = [];', ...uniforms.map((u) => `U.push(${jsExprWith(u.expr, code)});`), 'return U;'].join('\n');
+  const fn = new Function('p', 's', 'dt', 'L', 'H', body) as (
+    p: Record<string, number>,
+    s: StepState,
+    dt: number,
+    l: number[],
+    h: typeof helpers,
+  ) => number[];
+  const helpers = { ...JS_HELPERS, expDet: exp };
+  return (p, s, dt, l) => fn(p, s, dt, l, helpers);
 }
 
 /** Every expression the step evaluates. */
@@ -225,9 +279,10 @@ function analyse(v: Variant, options: WasmOptions): Model {
         kind: 'linear' as const,
         name,
       })),
+      ...(def.plan.uniforms ?? []).map((u) => ({ kind: 'uniform' as const, name: u.name })),
     ],
     refracSteps: refrConst,
-    readsTime: used.has('t'),
+    readsTime: used.has('t') || (def.plan.uniforms ?? []).some((u) => symbolsOf(u.expr).has('t')),
     draws: random,
     simd: (options.simd ?? true) && !random,
     imports: imports.sort(),
@@ -299,6 +354,7 @@ function emitModule(m: Model, options: WasmOptions): Uint8Array<ArrayBuffer> {
   const { imports, callees, helpers } = moduleFunctions(m, options);
   const params: ValType[] = [I32, ...m.layout.arrays.map((): ValType => I32), ...m.layout.scalars.map((): ValType => F64)];
   if (m.refrConst) params.push(I32);
+  params.push(I32);
   const fn = (phase: 'all' | 'update' | 'threshold' | 'reset'): ModuleFunction => {
     const ps: ValType[] = phase === 'reset' ? [...params, I32] : params;
     const body = new StepCodegen(m, callees, new FunctionBody(ps), phase).emit();

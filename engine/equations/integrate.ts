@@ -29,6 +29,11 @@ export interface UpdatePlan {
    * compute per population and bind to the symbols named in `phi` (exp(M dt)) and `psi` (its integral).
    */
   linear?: { vars: string[]; matrix: Expr[][]; phi: string[][]; psi: string[][] };
+  /**
+   * Values that are the same for every neuron of a population, computed in this order once per call
+   * before the loop (optimize.ts hoists them out of the CPU's code; other plans have none).
+   */
+  uniforms?: { name: string; expr: Expr }[];
 }
 
 /** Why a method does not apply to these equations (Brian2's UnsupportedEquationsException). */

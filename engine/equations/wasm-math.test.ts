@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { EXP_TABLE, expDet } from '../models/exp.js';
+import { EXP_TABLE, expDet } from './exp.js';
 import { JS_HELPERS } from './codegen-js.js';
 import { F64, FunctionBody, I32, Simd, V128, encodeModule, type FuncType } from './wasm-emit.js';
 import { expDetBody, expDetVBody, expm1Body, exprelBody, exprelVBody } from './wasm-math.js';
@@ -79,7 +79,7 @@ const SPECIAL = [
 ];
 
 describe('expDet in WebAssembly', () => {
-  it('is bit-identical to engine/models/exp.ts expDet, scalar and on both lanes of an f64x2', () => {
+  it('is bit-identical to engine/equations/exp.ts expDet, scalar and on both lanes of an f64x2', () => {
     const check = (x: number, y: number) => {
       expect(same(w.expDet(x), expDet(x))).toBe(true);
       expect(same(w.pair(x, y, 0), expDet(x))).toBe(true);

@@ -1,14 +1,14 @@
 // The math functions generated WebAssembly calls that WebAssembly has no instruction for, written as
 // module functions so that results are bit-identical to the JavaScript side:
-//   expDet   engine/models/exp.ts expDet (same table, passed in memory; same polynomial, same order),
+//   expDet   engine/equations/exp.ts expDet (same table, passed in memory; same polynomial, same order),
 //   expDetV  the same on both lanes of an f64x2 (as kernels.as.ts expDetV), lanes out of range scalar,
 //   expm1    fdlibm's s_expm1.c as V8 compiles it for Math.expm1 (base/ieee754.cc), so that exprel is
 //            identical to codegen-js.ts's Math.expm1(x) / x,
 //   exprel   (exp(x) - 1) / x, 1 at 0 (JS_HELPERS.exprel).
-// engine/models/exp.ts and engine/backends/wasm/kernels.as.ts hold the same expDet: change all three together.
+// engine/equations/exp.ts and engine/backends/wasm/kernels.as.ts hold the same expDet: change all three together.
 import { F64, FunctionBody, I32, Op, Simd, V128 } from './wasm-emit.js';
 
-/** ln2/64 split so that k * LN2_64_HI is exact for |k| < 2^21 (engine/models/exp.ts). */
+/** ln2/64 split so that k * LN2_64_HI is exact for |k| < 2^21 (engine/equations/exp.ts). */
 const LN2_64_HI = 6.9314718036912381649e-1 / 64;
 const LN2_64_LO = 1.90821492927058770002e-10 / 64;
 const INV_LN2_64 = 64 / Math.LN2;

@@ -13,9 +13,12 @@ export interface ArrayArg {
   name: string;
 }
 
-/** An f64 argument: a population-wide parameter, an engine constant, or an exact-integration propagator entry. */
+/**
+ * An f64 argument: a population-wide parameter, an engine constant, an exact-integration propagator
+ * entry, or a value hoisted out of the loop (optimize.ts).
+ */
 export interface ScalarArg {
-  kind: 'param' | 'engine' | 'linear';
+  kind: 'param' | 'engine' | 'linear' | 'uniform';
   name: string;
 }
 
@@ -24,9 +27,13 @@ export interface StepLayout {
   arrays: ArrayArg[];
   /** Then these f64 values. */
   scalars: ScalarArg[];
-  /** Last, an i32: the refractory steps a spike sets (refractory period constant over the population). */
+  /** Then an i32: the refractory steps a spike sets (refractory period constant over the population). */
   refracSteps: boolean;
-  /** The constants change every step (the equations read t). */
+  /**
+   * Last, an i32: PopulationState.inputs (bit 0: current synapses can be non-zero, bit 1: external
+   * current can). Arrays known to hold zeros are not read: their decay is skipped, iext reads as 0.
+   */
+  /** The constants change every step (the equations, or the uniforms computed for them, read t). */
   readsTime: boolean;
   /** The model draws random numbers (from the Rng given at instantiation). */
   draws: boolean;
@@ -99,7 +106,8 @@ export class StepCodegen {
     let k = 1;
     for (const a of m.layout.arrays) this.arg.set(`${a.kind}:${a.name}`, k++);
     for (const s of m.layout.scalars) this.arg.set(`${s.kind}:${s.name}`, k++);
-    if (m.refrConst) this.arg.set('refracSteps', k);
+    if (m.refrConst) this.arg.set('refracSteps', k++);
+    this.arg.set('inputs', k);
     this.i = f.local(I32);
     this.o = f.local(I32);
     this.end = f.local(I32);
@@ -121,6 +129,8 @@ export class StepCodegen {
     const names = [...this.m.states, ...this.m.perNeuronParams, ...this.m.inputs, ...p.lets.map((l) => l.name)];
     if (!vector) names.push(...p.noise);
     for (const n of names) locals.set(n, this.f.local(t));
+    // The channels as loaded, for their decay at the end of the neuron (nothing writes them in between).
+    for (const k of this.m.inputs) if (k !== 'I_ext') locals.set(`raw:${INPUTS[k].array}`, this.f.local(t));
     // Vector code reads the scalars as both lanes of a local set before the loop.
     if (vector) for (const s of this.m.layout.scalars) locals.set(`${s.kind}:${s.name}`, this.f.local(V128));
     const next = new Map(p.updates.map((u) => [u.name, this.f.local(t)]));
@@ -144,7 +154,9 @@ export class StepCodegen {
       local: (name) => {
         const where = form.vector ? form.locals : this.arg;
         const l = form.locals.get(name);
-        return l ?? where.get(`param:${name}`) ?? where.get(`engine:${name}`) ?? where.get(`linear:${name}`);
+        return (
+          l ?? where.get(`param:${name}`) ?? where.get(`engine:${name}`) ?? where.get(`linear:${name}`) ?? where.get(`uniform:${name}`)
+        );
       },
       shared: shared ? form.shared : undefined,
     };
@@ -164,7 +176,11 @@ export class StepCodegen {
     // depth: 0 the block (run [i, end) one neuron at a time), 1 the loop over pairs
     if (this.vector) {
       f.get(0).get(this.i).op(Op.i32_sub).i32(2).op(Op.i32_lt_s).if().get(0).set(this.end).br(1).end();
-      this.pair(this.vector);
+      // Two pairs per iteration where four neurons remain: the CPU overlaps their independent chains.
+      f.get(0).get(this.i).op(Op.i32_sub).i32(4).op(Op.i32_ge_s).if();
+      this.pair(this.vector, 1, false);
+      f.end();
+      this.pair(this.vector, 0, true);
     } else f.get(0).set(this.end);
     f.end();
     f.block().loop();
@@ -221,11 +237,21 @@ export class StepCodegen {
     for (const k of this.m.inputs) {
       const { array, scale } = INPUTS[k];
       const s = form.vector ? form.locals.get(`engine:${scale}`)! : this.a(`engine:${scale}`);
-      // codegen-js: iext[i] + excitability, gain * ie[i]
-      if (k === 'I_ext') ld(this.a(`engine:${array}`)).get(s);
-      else {
-        f.get(s);
+      // codegen-js: iext[i] + excitability, gain * ie[i]. Without external current iext holds zeros:
+      // 0 + excitability then, without the load.
+      if (k === 'I_ext') {
+        f.get(this.a('inputs'))
+          .i32(2)
+          .op(Op.i32_and)
+          .if(form.vector ? V128 : F64);
         ld(this.a(`engine:${array}`));
+        f.else();
+        if (form.vector) f.vconst(0);
+        else f.const64(0);
+        f.end().get(s);
+      } else {
+        f.get(s);
+        ld(this.a(`engine:${array}`)).tee(form.locals.get(`raw:${array}`)!);
       }
       if (form.vector) f.simd(k === 'I_ext' ? Simd.f64x2_add : Simd.f64x2_mul);
       else f.op(k === 'I_ext' ? Op.f64_add : Op.f64_mul);
@@ -261,7 +287,7 @@ export class StepCodegen {
     }
   }
 
-  /** codegen-js: ie[i] *= de; ii[i] *= di; ge[i] *= de; gi[i] *= di. */
+  /** codegen-js: ie[i] *= de; ii[i] *= di; ge[i] *= de; gi[i] *= di (ie and ii only where they can be non-zero). */
   private decay(form: Form): void {
     const f = this.f;
     const channels = [
@@ -271,19 +297,21 @@ export class StepCodegen {
       ['gi', 'di'],
     ] as const;
     for (const [ch, c] of channels) {
+      if (ch === 'ie') f.get(this.a('inputs')).i32(1).op(Op.i32_and).if();
+      if (ch === 'ge') f.end();
+      const raw = form.locals.get(`raw:${ch}`);
       f.get(this.a(`engine:${ch}`))
         .get(this.o)
-        .op(Op.i32_add)
-        .tee(this.ra)
-        .get(this.ra);
+        .op(Op.i32_add);
+      if (raw !== undefined) f.get(raw);
+      else if (form.vector) f.tee(this.ra).get(this.ra).vmem(Simd.v128_load);
+      else f.tee(this.ra).get(this.ra).mem(Op.f64_load);
       if (form.vector)
-        f.vmem(Simd.v128_load)
-          .get(form.locals.get(`engine:${c}`)!)
+        f.get(form.locals.get(`engine:${c}`)!)
           .simd(Simd.f64x2_mul)
           .vmem(Simd.v128_store);
       else
-        f.mem(Op.f64_load)
-          .get(this.a(`engine:${c}`))
+        f.get(this.a(`engine:${c}`))
           .op(Op.f64_mul)
           .mem(Op.f64_store);
     }
@@ -378,11 +406,19 @@ export class StepCodegen {
    * holds either, nothing is stored and the pair is redone one neuron at a time (branch to the
    * enclosing block with end = i + 2); otherwise the pair's state is stored and i advances by 2.
    */
-  private pair(form: Form): void {
+  private pair(form: Form, depth: number, loop: boolean): void {
     const f = this.f;
     const def = this.m.def;
     const refr = def.refractory;
-    const redo = () => f.if().get(this.i).i32(2).op(Op.i32_add).set(this.end).br(1).end();
+    const redo = () =>
+      f
+        .if()
+        .get(this.i)
+        .i32(2)
+        .op(Op.i32_add)
+        .set(this.end)
+        .br(1 + depth)
+        .end();
     if (refr) {
       f.get(this.a('engine:refrac')).get(this.i).i32(2).op(Op.i32_shl).op(Op.i32_add).tee(this.ra).vmem(Simd.v128_load64_zero);
       f.tee(this.vr).vconst(0).simd(Simd.i32x4_gt_s);
@@ -412,7 +448,8 @@ export class StepCodegen {
     if (this.phase === 'update') this.frozenPair(masked);
     this.storeStates(form);
     this.decay(form);
-    f.get(this.i).i32(2).op(Op.i32_add).set(this.i).br(1);
+    f.get(this.i).i32(2).op(Op.i32_add).set(this.i);
+    if (loop) f.br(1 + depth);
   }
 
   /** frozen[i], frozen[i + 1] = 1 where refractory (lanes of the refractory mask), else 0. */

@@ -2,7 +2,7 @@
 // (the exponential term has no closed form); the exponent is capped so a spike in progress cannot
 // overflow to Infinity before it is detected. Defaults are the paper's regular-spiking set.
 import { type NeuronModel, SYNAPTIC_PARAMS, channelConstants } from './model.js';
-import { expDet } from './exp.js';
+import { expDet } from '../equations/exp.js';
 
 export const adex: NeuronModel = {
   name: 'adex',

@@ -5,8 +5,9 @@ import type { NeuronModel, ParamSpec, PopulationState, StateSpec } from './model
 import type { ModelDefinition } from '../equations/model-definition.js';
 import { JS_HELPERS, constantOf, jsStepSource, type Phase } from '../equations/codegen-js.js';
 import { evaluate } from '../equations/evaluate.js';
+import { optimize } from '../equations/optimize.js';
 import { propagators } from '../equations/propagator.js';
-import { expDet } from './exp.js';
+import { expDet } from '../equations/exp.js';
 import { DIMENSIONLESS, UNITS, dimEqual, formatDim, type Dim } from '../equations/dimension.js';
 import { INTERNAL_UNIT, type Dimension } from '../units.js';
 
@@ -125,7 +126,7 @@ export function generatedModel(def: ModelDefinition): GeneratedModel {
     let fn = compiled.get(key);
     if (!fn) {
       // The source is built from checked syntax trees only: every name in it is a mangled identifier.
-      fn = new Function('p', 's', 'dt', 'spikes', 'H', 'nGiven', jsStepSource({ def, perNeuron }, phase)) as Step;
+      fn = new Function('p', 's', 'dt', 'spikes', 'H', 'nGiven', jsStepSource(optimize({ def, perNeuron }), phase)) as Step;
       compiled.set(key, fn);
     }
     return fn;
@@ -138,7 +139,7 @@ export function generatedModel(def: ModelDefinition): GeneratedModel {
     state,
     voltage: def.voltage ?? undefined,
     definition: def,
-    source: (perNeuron) => jsStepSource({ def, perNeuron }),
+    source: (perNeuron) => jsStepSource(optimize({ def, perNeuron })),
     step(p, s, dt, spikes) {
       return compile(s, 'all')(p, s, dt, spikes, helpers, 0);
     },

@@ -3,7 +3,7 @@
 // exponentially decaying synaptic currents. With conductances: exponential Euler (exact for the
 // conductances held at their start-of-step value), the scheme Brian2 calls exponential_euler.
 import { type ChannelConstants, type NeuronModel, type PopulationState, SYNAPTIC_PARAMS, channelConstants } from './model.js';
-import { expDet } from './exp.js';
+import { expDet } from '../equations/exp.js';
 
 /** Propagator of a synaptic current decaying with tau_s into a membrane with tau_m, capacitance c. */
 function currentPropagator(dt: number, tauM: number, tauS: number, c: number): number {

@@ -5,7 +5,7 @@
 // checks that. Arrays are passed as byte offsets into the memory the backend owns.
 // Built by `npm run build` (asc) into dist/engine/backends/wasm/kernels.wasm.
 
-// ---- exp, identical to engine/models/exp.ts (the table is written by JavaScript: setExpTable) ----
+// ---- exp, identical to engine/equations/exp.ts (the table is written by JavaScript: setExpTable) ----
 const LN2_64_HI: f64 = 6.93147180369123816490e-1 / 64;
 const LN2_64_LO: f64 = 1.90821492927058770002e-10 / 64;
 const INV_LN2_64: f64 = 64 / 0.6931471805599453;

@@ -2,7 +2,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-import { EXP_TABLE } from '../../models/exp.js';
+import { EXP_TABLE } from '../../equations/exp.js';
 
 /** The neuron update kernels, called with the argument lists CpuBackend.kernelCall packs. */
 export const NEURON_KERNELS = ['lifConductance', 'lifCurrent', 'lifEuler', 'izhikevich', 'adex'] as const;
