@@ -36,16 +36,21 @@ function circuit(family: string, variant: string, def: ModelDoc, params: Record<
     },
     projections: Object.fromEntries(
       ['builtin', 'defined'].flatMap((t) => [
-        [
-          `exc_${t}`,
-          {
-            source: 'drive',
-            target: t,
-            connectivity: { type: 'all_to_all' },
-            weight: '3 nS',
-            synapse: { type: 'conductance', receptor: 'excitatory' },
-          },
-        ],
+        // lif integrates current synapses alone exactly: no conductance for that variant
+        ...(variant === 'current'
+          ? []
+          : [
+              [
+                `exc_${t}`,
+                {
+                  source: 'drive',
+                  target: t,
+                  connectivity: { type: 'all_to_all' },
+                  weight: '3 nS',
+                  synapse: { type: 'conductance', receptor: 'excitatory' },
+                },
+              ],
+            ]),
         [
           `inh_${t}`,
           {
@@ -91,6 +96,7 @@ function circuit(family: string, variant: string, def: ModelDoc, params: Record<
 const CASES: { family: string; variant: string; params: Record<string, string | number> }[] = [
   { family: 'lif', variant: 'euler', params: { tau_refrac: '2 ms', cm: '200 pF' } },
   { family: 'lif', variant: 'conductance', params: { tau_refrac: '3 ms', v_thresh: '-52 mV' } },
+  { family: 'lif', variant: 'current', params: { tau_refrac: '2 ms', tau_syn_exc: '4 ms', tau_syn_inh: '8 ms' } },
   { family: 'izhikevich', variant: 'default', params: { a: 0.02, b: 0.2, c: '-50 mV', d: 2 } },
   { family: 'adex', variant: 'default', params: { tau_refrac: '1 ms', a: '2 nS', b: '60 pA', i_offset: '500 pA' } },
 ];

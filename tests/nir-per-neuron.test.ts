@@ -211,8 +211,10 @@ describe('per-neuron parameters run as the built-in lif does, one node per neuro
     });
     expect(driverSpikes).toBeGreaterThan(20);
     expect(rows.every((x) => x.spikes > 5)).toBe(true);
-    // Equal up to rounding: the held channel times k_exc / k_inh moves v as the decaying one does.
-    for (const x of rows) expect(x.rel).toBeLessThan(1e-12);
+    // Equal up to rounding: the held channel times k_exc / k_inh moves v as the decaying one does. The
+    // built-in's propagators are a numerical matrix exponential (engine/equations/propagator.ts, eight
+    // squarings for the 1 µs synapse), the per-neuron model's a closed form: measured 1.4e-12.
+    for (const x of rows) expect(x.rel).toBeLessThan(5e-12);
     const p = joint.doc.populations!.target;
     expect(p.params).toMatchObject({ tau_m: ['5 ms', '10 ms', '20 ms', '10 ms', '30 ms'], tau_refrac: '2.1 ms', tau_syn_exc: '5 ms' });
     expect(p.params!.v_thresh).toEqual(['1 mV', '1.2 mV', '0.8 mV', '1 mV', '1.5 mV']);

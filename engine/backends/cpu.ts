@@ -29,16 +29,17 @@ import { createPlasticState, plasticityStep, type PlasticState } from '../plasti
 import { integratesConductance, type Backend, type ResolvedEdit } from './backend.js';
 import { checkInput, modulatorDrive, mean } from './inputs.js';
 import { WasmArena } from './wasm/arena.js';
-import { instantiateKernels, shareExpTable, kernelModule, type KernelExports, type NeuronKernel } from './wasm/kernels.js';
+import { instantiateKernels, shareExpTable, kernelModule, type KernelExports } from './wasm/kernels.js';
 import { KernelThread } from './wasm/threads.js';
+import { MAX_ARGS } from './wasm/protocol.js';
 import { createSynapseRuntime, neuronView, synapseFunctions, synapseLinear, type SynapseContext, type SynapseRuntime } from './synapses.js';
 import { CHANNEL_TARGETS } from '../equations/synapse-definition.js';
-import { isGenerated, type GeneratedModel } from '../models/generated.js';
+import type { GeneratedModel } from '../models/generated.js';
+import { definedModel } from '../models/family.js';
+import type { ModelDefinition } from '../equations/model-definition.js';
 import { optimize } from '../equations/optimize.js';
 import { WasmStep, type StepExports } from '../equations/codegen-wasm.js';
 import { availableParallelism } from 'node:os';
-import { isLifConstants, lifConstants, type LifConstants } from '../models/lif.js';
-import { channelConstants, type ChannelConstants } from '../models/model.js';
 
 export interface CpuOptions {
   /**
@@ -70,7 +71,7 @@ function updateCost(model: string, integration: string, conductance: boolean): n
 }
 /** Populations smaller than this stay on the main thread. */
 const MIN_SPLIT = 256;
-const KERNEL_NAMES = ['lifConductance', 'lifEuler', 'lifCurrent', 'izhikevich', 'adex', 'propagate', 'propagateDelayed', 'drain'];
+const KERNEL_NAMES = ['propagate', 'propagateDelayed', 'drain'];
 
 type Channel = 'ie' | 'ii' | 'ge' | 'gi';
 const CHANNELS: Channel[] = ['ie', 'ii', 'ge', 'gi'];
@@ -78,15 +79,6 @@ const CHANNELS: Channel[] = ['ie', 'ii', 'ge', 'gi'];
 export function channelOf(synapse: { type: 'current' | 'conductance'; receptor: 'excitatory' | 'inhibitory' }): Channel {
   if (synapse.type === 'current') return synapse.receptor === 'excitatory' ? 'ie' : 'ii';
   return synapse.receptor === 'excitatory' ? 'ge' : 'gi';
-}
-
-interface GeneratedArgs {
-  constants: NonNullable<PopRuntime['constants']>;
-  phased: boolean;
-  readsTime: boolean;
-  time: number;
-  exports: StepExports;
-  args: number[];
 }
 
 interface PopRuntime {
@@ -105,18 +97,12 @@ interface PopRuntime {
   splitAt: number;
   /** The kernel thread's spikes (indices relative to splitAt), merged after each update. */
   spikesHi: Uint32Array | null;
-  /** Kernel and argument lists (whole, lower and upper part), rebuilt when the constants change. */
-  kargs: KernelArgs | null;
-  /** A model defined by equations: its generated module's functions and arguments, rebuilt when the constants (or t, when read) change. */
+  /** Its generated module's functions and arguments, rebuilt when the constants (or t, when read) change. */
   gargs: GeneratedArgs | null;
-  /** Per-step kernel constants, recomputed only when parameters or modulation change. */
-  constants: {
-    params: Record<string, number>;
-    gain: number;
-    shift: number;
-    excitability: number;
-    values: LifConstants | ChannelConstants;
-  } | null;
+  /** Parameters and modulation the arguments were built for. */
+  constants: ConstantsKey | null;
+  /** This step's upper part runs on the kernel thread. */
+  threaded: boolean;
 }
 
 interface ProjRuntime {
@@ -131,13 +117,36 @@ interface ProjRuntime {
   split: Uint32Array | null;
 }
 
-interface KernelArgs {
-  key: object;
-  fn: (...a: number[]) => number;
-  name: string;
+/** What a population's generated arguments were computed for (CpuBackend.constantsOf). */
+interface ConstantsKey {
+  params: Record<string, number>;
+  gain: number;
+  shift: number;
+  excitability: number;
+}
+
+/** A population's generated module, here and (split populations) on the kernel thread. */
+interface GeneratedKernel {
+  key: string;
+  def: ModelDefinition;
+  w: WasmStep;
+  exports: StepExports;
+  /** Its step on the kernel thread (KernelThread.load), or null. */
+  threadFn: string | null;
+}
+
+interface GeneratedArgs {
+  key: ConstantsKey;
+  def: ModelDefinition;
+  phased: boolean;
+  readsTime: boolean;
+  time: number;
+  exports: StepExports;
   whole: number[];
+  /** Split between the threads: neurons [0, splitAt) here and [splitAt, n) on the thread (empty when not). */
   lo: number[];
   hi: number[];
+  threadFn: string | null;
 }
 
 interface ModRuntime {
@@ -166,7 +175,7 @@ export class CpuBackend implements Backend {
   threadCount = 1;
   private kernelSetup: [string, number[]][] = [];
   /** WebAssembly kernels generated for populations of models defined by equations, by population. */
-  private readonly generated = new WeakMap<PopRuntime, { key: string; w: WasmStep; exports: StepExports }>();
+  private readonly generated = new WeakMap<PopRuntime, GeneratedKernel>();
   readonly dt: number;
   stepIndex = 0;
   private circuit: Circuit;
@@ -266,13 +275,13 @@ export class CpuBackend implements Backend {
       constants: null,
       splitAt: 0,
       spikesHi: null,
-      kargs: null,
       gargs: null,
+      threaded: false,
     });
     this.popList = [...this.pops.values()];
     const pop = this.pops.get(cp.spec.name)!;
     if (this.arena) this.moveToArena(pop);
-    if (this.splitting && n >= MIN_SPLIT && this.kernelCall(pop, 0, n, 0) !== null && this.popList.length < 4096) {
+    if (this.splitting && n >= MIN_SPLIT && definedModel(pop.model, pop.state) !== null && this.popList.length < 4096) {
       // An even split keeps the upper half's f64 pairs 16-byte aligned for the SIMD kernels.
       pop.splitAt = (n >> 1) & ~1;
       this.arena!.alloc(Uint32Array, n - pop.splitAt, (x) => (pop.spikesHi = x));
@@ -430,7 +439,6 @@ export class CpuBackend implements Backend {
       const st = pop.state;
       // Kernel arguments depend on the flags below: rebuild them after any edit.
       pop.constants = null;
-      pop.kargs = null;
       pop.gargs = null;
       pop.state.conductance = integratesConductance(pop.spec, circuit, pop.state.conductance);
       // A synapse model may write any channel and sum into the external current: the kernels skip neither.
@@ -496,61 +504,92 @@ export class CpuBackend implements Backend {
     if (this.recorder?.wantsState(n)) this.recorder.sample(n, (p, v) => this.stateView(p, v));
   }
 
-  /** The WebAssembly version of the population's model step (same constants, same arithmetic). */
+  /**
+   * The population's model step with the WebAssembly kernels: the generated module of the definition
+   * that advances it (a model defined by equations, or a built-in family's variant), bit-identical to
+   * its generated JavaScript; `lo` is this thread's share of a split population. Models without a
+   * definition (poisson) run their JavaScript step.
+   */
   private kernelStep(pop: PopRuntime, part: 'whole' | 'lo' = 'whole'): number {
-    if (isGenerated(pop.model)) return this.generatedKernelStep(pop, pop.model);
-    const ka = this.kernelArgs(pop);
-    if (!ka) return pop.model.step(pop.spec.params, pop.state, this.dt, pop.spikes);
-    return ka.fn.apply(null, ka[part]);
+    const g = definedModel(pop.model, pop.state);
+    if (g) return this.generatedKernelStep(pop, g, 'step', part);
+    return pop.model.step(pop.spec.params, pop.state, this.dt, pop.spikes);
   }
 
   /**
-   * A model defined by equations: its WebAssembly kernel, generated at load time for the population's
-   * variant (engine/equations/codegen-wasm.ts) and bit-identical to its generated JavaScript. The
+   * A step (or one phase) of a population advanced by generated code: its WebAssembly module,
+   * generated at load time for the population's variant (engine/equations/codegen-wasm.ts). The
    * arrays must all live in the arena (an array added later, e.g. by a live edit that makes a
    * parameter vary per neuron, is not): otherwise the JavaScript step runs.
    */
-  private generatedKernelStep(pop: PopRuntime, model: GeneratedModel, phase: 'step' | 'update' | 'threshold' | 'reset' = 'step'): number {
-    const st = pop.state;
-    const phased = phase !== 'step';
-    const constants = this.constantsOf(pop);
-    let g = pop.gargs;
-    if (!g || g.constants !== constants || g.phased !== phased || (g.readsTime && g.time !== st.time)) {
-      const run = this.generatedKernel(pop, model, phased);
-      pop.gargs = g = run && {
-        constants,
-        phased,
-        readsTime: run.w.layout.readsTime,
-        time: st.time,
-        exports: run.exports,
-        args: run.w.args(pop.spec.params, st, this.dt, pop.spikes.byteOffset),
-      };
-    }
+  private generatedKernelStep(
+    pop: PopRuntime,
+    model: GeneratedModel,
+    phase: 'step' | 'update' | 'threshold' | 'reset' = 'step',
+    part: 'whole' | 'lo' = 'whole',
+  ): number {
+    const g = this.generatedArgs(pop, model, phase !== 'step');
     if (!g) {
-      if (phase === 'step') return model.step(pop.spec.params, st, this.dt, pop.spikes);
-      return model.stepPhase(phase, pop.spec.params, st, this.dt, pop.spikes, pop.nSpikes);
+      if (phase === 'step') return model.step(pop.spec.params, pop.state, this.dt, pop.spikes);
+      return model.stepPhase(phase, pop.spec.params, pop.state, this.dt, pop.spikes, pop.nSpikes);
     }
-    if (phase === 'reset') return g.exports.reset!(...g.args, pop.nSpikes);
-    return g.exports[phase]!(...g.args);
+    if (phase === 'reset') return g.exports.reset!(...g.whole, pop.nSpikes);
+    return g.exports[phase]!(...(part === 'lo' ? g.lo : g.whole));
+  }
+
+  /**
+   * The population's generated functions and their arguments (whole population; with a kernel thread,
+   * the lower part here and the upper part there), rebuilt when the definition, the parameters, the
+   * modulation or (for models that read it) t changed.
+   */
+  private generatedArgs(pop: PopRuntime, model: GeneratedModel, phased: boolean): GeneratedArgs | null {
+    const st = pop.state;
+    const key = this.constantsOf(pop);
+    const g = pop.gargs;
+    if (g && g.key === key && g.def === model.definition && g.phased === phased && (!g.readsTime || g.time === st.time)) return g;
+    const run = this.generatedKernel(pop, model, phased);
+    if (!run) return (pop.gargs = null);
+    const p = pop.spec.params;
+    const h = pop.splitAt;
+    const args = (spikes: number, start?: number, count?: number) => run.w.args(p, st, this.dt, spikes, start, count);
+    const hi = h > 0 && run.threadFn ? args(pop.spikesHi!.byteOffset, h, st.n - h) : [];
+    return (pop.gargs = {
+      key,
+      def: model.definition,
+      phased,
+      readsTime: run.w.layout.readsTime,
+      time: st.time,
+      exports: run.exports,
+      whole: args(pop.spikes.byteOffset),
+      lo: hi.length ? args(pop.spikes.byteOffset, 0, h) : [],
+      hi,
+      threadFn: hi.length ? run.threadFn : null,
+    });
   }
 
   /**
    * The population's generated module (with the phases when synapse models run), or null when some
-   * array it would read is outside the arena (added by a live edit): the JavaScript runs then.
+   * array it would read is outside the arena (added by a live edit): the JavaScript runs then. A split
+   * population's module is also sent to the kernel thread, when it draws no random numbers (the Rng
+   * is this thread's) and its arguments fit a kernel call.
    */
-  private generatedKernel(pop: PopRuntime, model: GeneratedModel, phased: boolean): { w: WasmStep; exports: StepExports } | null {
+  private generatedKernel(pop: PopRuntime, model: GeneratedModel, phased: boolean): GeneratedKernel | null {
     const st = pop.state;
     if (phased && !st.frozen) this.arena!.alloc(Uint8Array, st.n, (x) => (st.frozen = x));
     const buffer = this.arena!.memory.buffer;
     const arrays: ArrayBufferView[] = [...Object.values(st.vars), st.ie, st.ii, st.ge, st.gi, st.iext, st.refrac, pop.spikes];
     if (phased) arrays.push(st.frozen!);
     if (!arrays.every((a) => a.buffer === buffer)) return null;
-    const perNeuron = Object.keys(model.definition.parameters).filter((k) => Object.hasOwn(st.vars, k));
-    const key = `${phased}:${perNeuron.join(',')}`;
+    const def = model.definition;
+    const perNeuron = Object.keys(def.parameters).filter((k) => Object.hasOwn(st.vars, k));
+    const key = `${def.name}:${phased}:${perNeuron.join(',')}`;
     let g = this.generated.get(pop);
-    if (!g || g.key !== key) {
-      const w = new WasmStep(optimize({ def: model.definition, perNeuron: new Set(perNeuron) }), { phases: phased });
-      g = { key, w, exports: w.instantiate(this.arena!.memory, this.expTableOffset(), st.rng) };
+    if (!g || g.key !== key || g.def !== def) {
+      const w = new WasmStep(optimize({ def, perNeuron: new Set(perNeuron) }), { phases: phased });
+      const fits = w.args(pop.spec.params, st, this.dt, 0).length <= MAX_ARGS;
+      const threadFn =
+        this.thread && pop.splitAt > 0 && !phased && !w.layout.draws && fits ? this.thread.load(w.module, this.expTableOffset()) : null;
+      g = { key, def, w, exports: w.instantiate(this.arena!.memory, this.expTableOffset(), st.rng), threadFn };
       this.generated.set(pop, g);
     }
     return g;
@@ -561,128 +600,14 @@ export class CpuBackend implements Backend {
     return this.kernelSetup.find(([name]) => name === 'setExpTable')![1][0];
   }
 
-  /**
-   * Cached kernel calls of a population. Array addresses never change (the shared memory does not
-   * move when it grows), so the lists only follow the per-step constants; reusing them keeps the
-   * step loop free of allocations.
-   */
-  private kernelArgs(pop: PopRuntime): KernelArgs | null {
-    const key = this.constantsOf(pop);
-    if (pop.kargs && pop.kargs.key === key) return pop.kargs;
-    const whole = this.kernelCall(pop, 0, pop.state.n, pop.spikes.byteOffset);
-    if (!whole || !this.k) return null;
-    const n = pop.state.n;
-    const h = pop.splitAt;
-    pop.kargs = {
-      key,
-      name: whole[0],
-      fn: this.k[whole[0]],
-      whole: whole[1],
-      lo: h ? this.kernelCall(pop, 0, h, pop.spikes.byteOffset)![1] : whole[1],
-      hi: h ? this.kernelCall(pop, h, n - h, pop.spikesHi!.byteOffset)![1] : [],
-    };
-    return pop.kargs;
-  }
-
-  /** The population's per-step constants, recomputed only when parameters or modulation changed. */
-  private constantsOf(pop: PopRuntime): NonNullable<PopRuntime['constants']> {
+  /** What the generated arguments depend on besides the definition: parameters and modulation (one object while they hold). */
+  private constantsOf(pop: PopRuntime): ConstantsKey {
     const p = pop.spec.params;
-    const s = pop.state;
-    const m = s.mod;
+    const m = pop.state.mod;
     const cache = pop.constants;
     if (cache && cache.params === p && cache.gain === m.gain && cache.shift === m.thresholdShift && cache.excitability === m.excitability)
       return cache;
-    const values = pop.model.name === 'lif' ? lifConstants(p, s, this.dt) : channelConstants(p, s, this.dt);
-    return (pop.constants = { params: p, gain: m.gain, shift: m.thresholdShift, excitability: m.excitability, values });
-  }
-
-  /**
-   * The kernel and its arguments that update neurons [start, start + count) of a population, writing
-   * spike indices relative to start at spikesPtr; null for models without a kernel (poisson).
-   */
-  private kernelCall(pop: PopRuntime, start: number, count: number, spikesPtr: number): [NeuronKernel, number[]] | null {
-    const p = pop.spec.params;
-    const s = pop.state;
-    const dt = this.dt;
-    const m = s.mod;
-    const c = this.constantsOf(pop).values;
-    const f = (x: Float64Array) => x.byteOffset + start * 8;
-    const refrac = s.refrac.byteOffset + start * 4;
-    switch (pop.model.name) {
-      case 'lif': {
-        if (!isLifConstants(c)) throw new Error(`internal: population "${pop.spec.name}" has no LIF constants`);
-        const common = [count, f(s.vars.v), f(s.ie), f(s.ii), f(s.ge), f(s.gi), f(s.iext), refrac, spikesPtr];
-        if (s.integration === 'euler' || s.conductance)
-          return [
-            s.integration === 'euler' ? 'lifEuler' : 'lifConductance',
-            [...common, c.gain, c.gL, c.el, c.ee, c.ei, c.vth, c.vreset, c.bias, c.de, c.di, c.refracSteps, c.dtOverCm, s.inputs],
-          ];
-        return ['lifCurrent', [...common, c.el, c.vth, c.vreset, c.bias, c.pm, c.pc, c.pe, c.pi, c.de, c.di, c.refracSteps]];
-      }
-      case 'izhikevich':
-        return [
-          'izhikevich',
-          [
-            count,
-            f(s.vars.v),
-            f(s.vars.u),
-            f(s.ie),
-            f(s.ii),
-            f(s.ge),
-            f(s.gi),
-            f(s.iext),
-            spikesPtr,
-            c.gain,
-            p.a,
-            p.b,
-            p.c,
-            p.d,
-            p.v_peak + m.thresholdShift,
-            p.e_rev_exc,
-            p.e_rev_inh,
-            c.bias,
-            dt,
-            c.de,
-            c.di,
-          ],
-        ];
-      case 'adex':
-        return [
-          'adex',
-          [
-            count,
-            f(s.vars.v),
-            f(s.vars.w),
-            f(s.ie),
-            f(s.ii),
-            f(s.ge),
-            f(s.gi),
-            f(s.iext),
-            refrac,
-            spikesPtr,
-            c.gain,
-            p.cm,
-            p.g_l,
-            p.e_l,
-            p.v_t,
-            p.delta_t,
-            p.a,
-            p.b,
-            p.tau_w,
-            p.v_reset,
-            p.v_peak + m.thresholdShift,
-            p.e_rev_exc,
-            p.e_rev_inh,
-            c.bias,
-            dt,
-            c.de,
-            c.di,
-            Math.round(p.tau_refrac / dt),
-          ],
-        ];
-      default:
-        return null;
-    }
+    return (pop.constants = { params: p, gain: m.gain, shift: m.thresholdShift, excitability: m.excitability });
   }
 
   /** Step phases 3 and 5-7 split between this thread and the kernel thread (same results). */
@@ -691,14 +616,18 @@ export class CpuBackend implements Backend {
     const pops = this.popList;
     for (let q = 0; q < pops.length; q++) {
       const pop = pops[q];
+      pop.threaded = false;
       if (pop.splitAt === 0) continue;
-      const ka = this.kernelArgs(pop)!;
-      thread.call(ka.name, q, ka.hi);
+      const g = definedModel(pop.model, pop.state);
+      const ga = g && this.generatedArgs(pop, g, false);
+      if (!ga?.threadFn) continue;
+      thread.call(ga.threadFn, q, ga.hi);
+      pop.threaded = true;
     }
     thread.run(this.updateLocal);
     for (let q = 0; q < pops.length; q++) {
       const pop = pops[q];
-      if (pop.splitAt === 0) continue;
+      if (!pop.threaded) continue;
       const hi = thread.results[q];
       const from = pop.spikesHi!;
       const to = pop.spikes;
@@ -709,7 +638,7 @@ export class CpuBackend implements Backend {
 
   /** This thread's share of the neuron updates (a bound method: no closure per step). */
   private readonly updateLocal = (): void => {
-    for (const pop of this.popList) pop.nSpikes = this.kernelStep(pop, pop.splitAt > 0 ? 'lo' : 'whole');
+    for (const pop of this.popList) pop.nSpikes = this.kernelStep(pop, pop.threaded ? 'lo' : 'whole');
   };
 
   private threadedPropagate(n: number): void {
@@ -873,7 +802,7 @@ export class CpuBackend implements Backend {
    */
   private synapseModelStep(n: number): void {
     const dt = this.dt;
-    const phased = (pop: PopRuntime) => (isGenerated(pop.model) ? pop.model : null);
+    const phased = (pop: PopRuntime) => definedModel(pop.model, pop.state);
     // With the WebAssembly kernels, the generated modules' phases (bit-identical to the JavaScript ones).
     const phase = (pop: PopRuntime, g: GeneratedModel, which: 'update' | 'threshold' | 'reset'): number =>
       this.k ? this.generatedKernelStep(pop, g, which) : g.stepPhase(which, pop.spec.params, pop.state, dt, pop.spikes, pop.nSpikes);

@@ -84,20 +84,7 @@ export class WasmStep {
 
   /** The step function over `memory`; `expTable` is the byte offset of engine/equations/exp.ts EXP_TABLE in it. */
   instantiate(memory: WebAssembly.Memory, expTable: number, rng?: { normal(): number; uniform(): number }): StepExports {
-    const math = { ...IMPORTED_MATH, exp: Math.exp, pow: Math.pow };
-    const r = rng ?? { normal: () => NaN, uniform: () => NaN };
-    const instance = new WebAssembly.Instance(this.module, {
-      env: { memory, expTable },
-      math,
-      rng: { normal: () => r.normal(), uniform: () => r.uniform() },
-    });
-    const fn = (name: string): Kernel | undefined => {
-      const f = instance.exports[name];
-      return typeof f === 'function' ? (f as Kernel) : undefined;
-    };
-    const step = fn('step');
-    if (!step) throw new Error('internal: the generated module exports no step');
-    return { step, update: fn('update'), threshold: fn('threshold'), reset: fn('reset') };
+    return instantiateStep(this.module, memory, expTable, rng);
   }
 
   /**
@@ -160,6 +147,32 @@ export class WasmStep {
     this.linearCache.set(p, { dt, values });
     return values;
   }
+}
+
+/**
+ * A generated module's functions over `memory` (any thread's instance: a kernel thread instantiates the
+ * module it is sent). Without an Rng, a draw gives NaN: models that draw run where their Rng is.
+ */
+export function instantiateStep(
+  module: WebAssembly.Module,
+  memory: WebAssembly.Memory,
+  expTable: number,
+  rng?: { normal(): number; uniform(): number },
+): StepExports {
+  const math = { ...IMPORTED_MATH, exp: Math.exp, pow: Math.pow };
+  const r = rng ?? { normal: () => NaN, uniform: () => NaN };
+  const instance = new WebAssembly.Instance(module, {
+    env: { memory, expTable },
+    math,
+    rng: { normal: () => r.normal(), uniform: () => r.uniform() },
+  });
+  const fn = (name: string): Kernel | undefined => {
+    const f = instance.exports[name];
+    return typeof f === 'function' ? (f as Kernel) : undefined;
+  };
+  const step = fn('step');
+  if (!step) throw new Error('internal: the generated module exports no step');
+  return { step, update: fn('update'), threshold: fn('threshold'), reset: fn('reset') };
 }
 
 /** The part of a PopulationState the step reads (engine/models/model.ts); arrays must live in the module's memory. */

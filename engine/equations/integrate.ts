@@ -71,7 +71,18 @@ function splitNoise(eqs: Derivative[]): { f: Map<string, Expr>; g: Map<string, M
   return { f, g, noise };
 }
 
-export function plan(eqs: Derivative[], method: Method): UpdatePlan {
+/**
+ * An input that decays exponentially within the step, with the given rate (1/time constant), after
+ * the state variables read it: the engine's current channels. Exact integration treats it as part
+ * of the linear system (the current-based LIF's propagators, Rotter & Diesmann 1999); the other
+ * methods hold every input at its start-of-step value, as Brian2 holds an external variable.
+ */
+export interface DecayingInput {
+  name: string;
+  rate: Expr;
+}
+
+export function plan(eqs: Derivative[], method: Method, decaying: readonly DecayingInput[] = []): UpdatePlan {
   const { f, g, noise } = splitNoise(eqs);
   if (noise.length && method !== 'euler')
     throw new MethodError(`equations with ${noise.join(', ')} need method euler (Euler–Maruyama); ${method} is deterministic only`);
@@ -85,7 +96,7 @@ export function plan(eqs: Derivative[], method: Method): UpdatePlan {
     case 'exponential_euler':
       return exponentialEuler(eqs, f);
     case 'exact':
-      return exact(eqs, f);
+      return exact(eqs, f, decaying);
   }
 }
 
@@ -167,19 +178,25 @@ function exponentialEuler(eqs: Derivative[], f: Map<string, Expr>): UpdatePlan {
  * Exact integration of a linear system x' = M x + b: M may depend only on parameters (it is turned
  * into propagators once per population), b on anything but the state (inputs are held over the step).
  */
-function exact(eqs: Derivative[], f: Map<string, Expr>): UpdatePlan {
-  const vars = eqs.map((e) => e.name);
-  const stateSet = new Set(vars);
+function exact(eqs: Derivative[], f: Map<string, Expr>, decaying: readonly DecayingInput[]): UpdatePlan {
+  const states = eqs.map((e) => e.name);
+  const inputs = decaying.filter((d) => eqs.some((e) => dependsOn(f.get(e.name)!, d.name)));
+  // The decaying inputs the equations read join the system as variables the backends do not update.
+  const vars = [...states, ...inputs.map((d) => d.name)];
+  const varSet = new Set(vars);
   if (eqs.some((e) => dependsOn(f.get(e.name)!, 't')))
     throw new MethodError('exact integration needs equations that do not depend on t explicitly; use exponential_euler or rk4');
-  const matrix = eqs.map((e) =>
-    vars.map((x) => {
-      const a = derivative(f.get(e.name)!, x);
-      if (!a || dependsOn(a, stateSet))
-        throw new MethodError(`the equations are not linear (d${e.name}/dt in ${x}); use exponential_euler`, e.name);
-      return a;
-    }),
-  );
+  const matrix = [
+    ...eqs.map((e) =>
+      vars.map((x) => {
+        const a = derivative(f.get(e.name)!, x);
+        if (!a || dependsOn(a, varSet))
+          throw new MethodError(`the equations are not linear (d${e.name}/dt in ${x}); use exponential_euler`, e.name);
+        return a;
+      }),
+    ),
+    ...inputs.map((d) => vars.map((x) => (x === d.name ? simplify({ kind: 'unary', op: '-', arg: d.rate }) : num(0)))),
+  ];
   const zero = new Map(vars.map((x) => [x, num(0)]));
   const lets = eqs.map((e) => ({ name: `_b_${e.name}`, expr: simplify(substitute(f.get(e.name)!, zero)) }));
   const phi = vars.map((_, i) => vars.map((__, j) => `_phi_${i}_${j}`));
@@ -188,7 +205,8 @@ function exact(eqs: Derivative[], f: Map<string, Expr>): UpdatePlan {
     let expr: Expr = num(0);
     vars.forEach((x, j) => {
       expr = bin('+', expr, bin('*', sym(phi[i][j]), sym(x)));
-      expr = bin('+', expr, bin('*', sym(psi[i][j]), sym(`_b_${x}`)));
+      // A decaying input has no constant part.
+      if (j < states.length) expr = bin('+', expr, bin('*', sym(psi[i][j]), sym(`_b_${x}`)));
     });
     return { name: e.name, expr: simplify(expr), unlessRefractory: e.unlessRefractory };
   });
@@ -196,9 +214,9 @@ function exact(eqs: Derivative[], f: Map<string, Expr>): UpdatePlan {
 }
 
 /** Brian2's default: exact when the system is linear with constant coefficients, else euler. */
-export function defaultMethod(eqs: Derivative[], isConstant: (name: string) => boolean): Method {
+export function defaultMethod(eqs: Derivative[], isConstant: (name: string) => boolean, decaying: readonly DecayingInput[] = []): Method {
   try {
-    const p = plan(eqs, 'exact');
+    const p = plan(eqs, 'exact', decaying);
     const ok = p.linear!.matrix.every((row) => row.every((a) => [...symbolsOf(a)].every(isConstant)));
     return ok ? 'exact' : 'euler';
   } catch {

@@ -9,8 +9,18 @@ import { parseStatements } from './parse-statements.js';
 import { parseQuantity } from './quantity.js';
 import { FUNCTIONS, constantValue, dimensionOf, unitDim, type SymbolInfo, type SymbolTable } from './check-units.js';
 import { DIMENSIONLESS, UNITS, dimDiv, dimEqual, dimPow, formatDim, type Dim } from './dimension.js';
-import { METHODS, MethodError, defaultMethod, isNoise, plan, type Derivative, type Method, type UpdatePlan } from './integrate.js';
-import { substitute, symbolsOf } from './symbolic.js';
+import {
+  METHODS,
+  MethodError,
+  defaultMethod,
+  isNoise,
+  plan,
+  type DecayingInput,
+  type Derivative,
+  type Method,
+  type UpdatePlan,
+} from './integrate.js';
+import { bin, num, substitute, sym, symbolsOf } from './symbolic.js';
 
 /** A `models:` entry as written in a document. */
 export interface ModelDoc {
@@ -87,6 +97,16 @@ export const ENGINE_SYMBOLS: Readonly<Record<string, { dim: Dim; doc: string }>>
   t: { dim: SECOND, doc: 'time at the start of the step' },
   dt: { dim: SECOND, doc: 'the circuit time step' },
 });
+
+/**
+ * The current channels decay exponentially within each step (with the target's tau_syn_exc and
+ * tau_syn_inh, after the model's update): exact integration includes that decay, so a current-based
+ * LIF written with method exact gets the exact propagators (Rotter & Diesmann 1999, NEST's iaf_psc_exp).
+ */
+const DECAYING_CHANNELS: readonly DecayingInput[] = [
+  { name: 'I_exc', rate: bin('/', num(1), sym('tau_syn_exc')) },
+  { name: 'I_inh', rate: bin('/', num(1), sym('tau_syn_inh')) },
+];
 
 /** Parameters every model has: the decay of the synaptic channels (as the built-in models' tau_syn_*). */
 export const CHANNEL_PARAMETERS: Readonly<Record<string, ParameterDef>> = Object.freeze({
@@ -176,7 +196,7 @@ export function defineModel(name: string, doc: ModelDoc): ModelDefinition | Mode
   if (problems.length) return problems;
   let p: UpdatePlan;
   try {
-    p = plan(derivatives, method);
+    p = plan(derivatives, method, DECAYING_CHANNELS);
   } catch (e) {
     fail('/method', e);
     return problems;
@@ -465,7 +485,8 @@ function chooseMethod(
   parameters: Record<string, ParameterDef>,
   problems: ModelProblem[],
 ): Method {
-  if (doc.method === undefined) return defaultMethod(derivatives, (s) => Object.hasOwn(parameters, s) || Object.hasOwn(UNITS, s));
+  if (doc.method === undefined)
+    return defaultMethod(derivatives, (s) => Object.hasOwn(parameters, s) || Object.hasOwn(UNITS, s), DECAYING_CHANNELS);
   if ((METHODS as readonly string[]).includes(doc.method)) return doc.method as Method;
   problems.push({ sub: '/method', message: `unknown method "${doc.method}"; expected one of ${METHODS.join(', ')}` });
   return 'euler';

@@ -1,10 +1,10 @@
 // Adaptive exponential integrate-and-fire (Brette & Gerstner 2005). Forward Euler on v and w
 // (the exponential term has no closed form); the exponent is capped so a spike in progress cannot
 // overflow to Infinity before it is detected. Defaults are the paper's regular-spiking set.
-import { type NeuronModel, SYNAPTIC_PARAMS, channelConstants } from './model.js';
-import { expDet } from '../equations/exp.js';
+import { SYNAPTIC_PARAMS } from './model.js';
+import { builtinFamily, type FamilyModel } from './family.js';
 
-export const adex: NeuronModel = {
+export const adex: FamilyModel = builtinFamily({
   name: 'adex',
   doc: 'Adaptive exponential integrate-and-fire (Brette & Gerstner 2005)',
   integration: 'forward Euler on v and w simultaneously; channels decay exactly',
@@ -27,42 +27,21 @@ export const adex: NeuronModel = {
     w: { dimension: 'current', doc: 'adaptation current', init: () => 0 },
   },
   voltage: 'v',
-  step(p, s, dt, spikes) {
-    const v = s.vars.v;
-    const w = s.vars.w;
-    const { ie, ii, ge, gi, iext, refrac, n } = s;
-    const { gain, bias, de, di } = channelConstants(p, s, dt);
-    const { cm, g_l, e_l, v_t, delta_t, a, b, tau_w, v_reset } = p;
-    const peak = p.v_peak + s.mod.thresholdShift;
-    const ee = p.e_rev_exc;
-    const ei = p.e_rev_inh;
-    const refracSteps = Math.round(p.tau_refrac / dt);
-    let count = 0;
-    for (let i = 0; i < n; i++) {
-      const vi = v[i];
-      const wi = w[i];
-      let wn = wi + (dt / tau_w) * (a * (vi - e_l) - wi);
-      if (refrac[i] > 0) {
-        refrac[i]--;
-      } else {
-        const current = bias + iext[i] + gain * (ie[i] - ii[i] + ge[i] * (ee - vi) + gi[i] * (ei - vi));
-        const expo = expDet(Math.min((vi - v_t) / delta_t, 30));
-        const vn = vi + (dt / cm) * (-g_l * (vi - e_l) + g_l * delta_t * expo - wi + current);
-        if (vn >= peak) {
-          v[i] = v_reset;
-          wn += b;
-          refrac[i] = refracSteps;
-          spikes[count++] = i;
-        } else {
-          v[i] = vn;
-        }
-      }
-      w[i] = wn;
-      ie[i] *= de;
-      ii[i] *= di;
-      ge[i] *= de;
-      gi[i] *= di;
-    }
-    return count;
+  variants: {
+    default: {
+      description: 'adaptive exponential integrate-and-fire (Brette & Gerstner 2005), forward Euler, exponent capped at 30',
+      equations: [
+        'dv/dt = (-g_l*(v - e_l) + g_l*delta_t*exp(clip((v - v_t)/delta_t, -1e9, 30)) - w + i_offset + I_ext + I_exc - I_inh + g_exc*(e_rev_exc - v) + g_inh*(e_rev_inh - v))/cm : volt (unless refractory)',
+        'dw/dt = (a*(v - e_l) - w)/tau_w : amp',
+        '',
+      ].join('\n'),
+      threshold: 'v >= v_peak + threshold_shift',
+      reset: 'v = v_reset; w += b',
+      // frozen round(tau_refrac/dt) steps after a spike (Brian2 freezes for one step less than its period)
+      refractory: 'tau_refrac + dt',
+      method: 'euler',
+      initial: { v: 'e_l', w: '0 pA' },
+    },
   },
-};
+  variantFor: () => 'default',
+});

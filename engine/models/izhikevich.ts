@@ -2,9 +2,10 @@
 // spike when v >= v_peak, then v = c, u += d. Forward Euler with v and u advanced from their
 // start-of-step values (as Brian2's 'euler' does), which the published pattern counts are checked against.
 // Currents are in the model's own units (I = 10 gives the published patterns); synaptic channels add to I.
-import { type NeuronModel, SYNAPTIC_PARAMS, channelConstants } from './model.js';
+import { SYNAPTIC_PARAMS } from './model.js';
+import { builtinFamily, type FamilyModel } from './family.js';
 
-export const izhikevich: NeuronModel = {
+export const izhikevich: FamilyModel = builtinFamily({
   name: 'izhikevich',
   doc: 'Izhikevich (2003) simple spiking model; a, b, c, d select the firing pattern',
   integration: 'forward Euler on v and u simultaneously; channels decay exactly',
@@ -21,34 +22,21 @@ export const izhikevich: NeuronModel = {
     u: { dimension: 'dimensionless', doc: 'recovery variable', init: (p) => p.b * -65 },
   },
   voltage: 'v',
-  step(p, s, dt, spikes) {
-    const v = s.vars.v;
-    const u = s.vars.u;
-    const { ie, ii, ge, gi, iext, n } = s;
-    const { gain, bias, de, di } = channelConstants(p, s, dt);
-    const { a, b, c, d } = p;
-    const peak = p.v_peak + s.mod.thresholdShift;
-    const ee = p.e_rev_exc;
-    const ei = p.e_rev_inh;
-    let count = 0;
-    for (let i = 0; i < n; i++) {
-      const vi = v[i];
-      const ui = u[i];
-      const current = bias + iext[i] + gain * (ie[i] - ii[i] + ge[i] * (ee - vi) + gi[i] * (ei - vi));
-      let vn = vi + dt * (0.04 * vi * vi + 5 * vi + 140 - ui + current);
-      let un = ui + dt * (a * (b * vi - ui));
-      if (vn >= peak) {
-        vn = c;
-        un += d;
-        spikes[count++] = i;
-      }
-      v[i] = vn;
-      u[i] = un;
-      ie[i] *= de;
-      ii[i] *= di;
-      ge[i] *= de;
-      gi[i] *= di;
-    }
-    return count;
+  // Currents are in the model's own units (I = 10 gives the published patterns): n pA adds n mV/ms.
+  units: { a: '1/ms', d: 'mV/ms' },
+  variants: {
+    default: {
+      description: 'Izhikevich (2003) simple model, forward Euler on v and u from their start-of-step values',
+      equations: [
+        'dv/dt = (0.04/mV*v**2 + 5*v + 140*mV)/ms - u + (i_offset + I_ext + I_exc - I_inh + g_exc*(e_rev_exc - v) + g_inh*(e_rev_inh - v))/pF : volt',
+        'du/dt = a*(b*v/ms - u) : volt/second',
+        '',
+      ].join('\n'),
+      threshold: 'v >= v_peak + threshold_shift',
+      reset: 'v = c; u += d',
+      method: 'euler',
+      initial: { v: '-65 mV', u: 'b*(-65*mV)/ms' },
+    },
   },
-};
+  variantFor: () => 'default',
+});

@@ -1,9 +1,10 @@
-// Leaky integrate-and-fire with exponential current- or conductance-based synapses.
-// Current-based input only: exact integration (Rotter & Diesmann 1999 propagators) of v given the
-// exponentially decaying synaptic currents. With conductances: exponential Euler (exact for the
-// conductances held at their start-of-step value), the scheme Brian2 calls exponential_euler.
-import { type ChannelConstants, type NeuronModel, type PopulationState, SYNAPTIC_PARAMS, channelConstants } from './model.js';
-import { expDet } from '../equations/exp.js';
+// Leaky integrate-and-fire with exponential current- or conductance-based synapses, as equations
+// the backends generate code from (family.ts). Current-based input only: exact integration (Rotter &
+// Diesmann 1999 propagators) of v given the exponentially decaying synaptic currents. With
+// conductances: exponential Euler (exact for the conductances held at their start-of-step value), the
+// scheme Brian2 calls exponential_euler. lifConstants are the WebGPU kernel's (shaders/models/lif.wgsl).
+import { type ChannelConstants, type PopulationState, SYNAPTIC_PARAMS, channelConstants } from './model.js';
+import { builtinFamily, type FamilyModel } from './family.js';
 
 /** Propagator of a synaptic current decaying with tau_s into a membrane with tau_m, capacitance c. */
 function currentPropagator(dt: number, tauM: number, tauS: number, c: number): number {
@@ -11,7 +12,19 @@ function currentPropagator(dt: number, tauM: number, tauS: number, c: number): n
   return ((tauM * tauS) / (c * (tauS - tauM))) * (Math.exp(-dt / tauS) - Math.exp(-dt / tauM));
 }
 
-export const lif: NeuronModel = {
+/** dv/dt of every variant; the current variant has no conductances (none reach the population then). */
+const LEAK = 'cm/tau_m*(v_rest - v) + i_offset + I_ext + I_exc - I_inh';
+const CONDUCTANCES = ' + g_exc*(e_rev_exc - v) + g_inh*(e_rev_inh - v)';
+// Refractoriness: the neuron is frozen round(tau_refrac/dt) steps after a spike, Brian2's count for a
+// period one step longer (it freezes for refractory/dt - 1 steps).
+const COMMON = {
+  threshold: 'v >= v_thresh + threshold_shift',
+  reset: 'v = v_reset',
+  refractory: 'tau_refrac + dt',
+  initial: { v: 'v_rest' },
+};
+
+export const lif: FamilyModel = builtinFamily({
   name: 'lif',
   doc: 'Leaky integrate-and-fire neuron with refractory period',
   integration: 'exact (propagator) with current synapses; exponential Euler with conductance synapses; channels decay exactly',
@@ -31,85 +44,28 @@ export const lif: NeuronModel = {
     euler: "forward Euler on v for any synapse kind (what Brian2's COBA example uses; cheaper, needs dt << C/g_total)",
   },
   voltage: 'v',
-  step(p, s: PopulationState, dt, spikes) {
-    const v = s.vars.v;
-    const { ie, ii, ge, gi, iext, refrac, n } = s;
-    const k = lifConstants(p, s, dt);
-    const { gain, gL, el, ee, ei, vth, vreset, bias, de, di, refracSteps } = k;
-    let count = 0;
-    if (s.integration === 'euler') {
-      const k2 = k.dtOverCm;
-      for (let i = 0; i < n; i++) {
-        if (refrac[i] > 0) {
-          refrac[i]--;
-        } else {
-          const vv = v[i];
-          const current = bias + iext[i] + gain * (ie[i] - ii[i]);
-          const vi = vv + k2 * (gL * (el - vv) + ge[i] * gain * (ee - vv) + gi[i] * gain * (ei - vv) + current);
-          if (vi >= vth) {
-            v[i] = vreset;
-            refrac[i] = refracSteps;
-            spikes[count++] = i;
-          } else {
-            v[i] = vi;
-          }
-        }
-        ie[i] *= de;
-        ii[i] *= di;
-        ge[i] *= de;
-        gi[i] *= di;
-      }
-      return count;
-    }
-    if (s.conductance) {
-      const dtOverCm = k.dtOverCm;
-      for (let i = 0; i < n; i++) {
-        const gei = ge[i] * gain;
-        const gii = gi[i] * gain;
-        if (refrac[i] > 0) {
-          refrac[i]--;
-        } else {
-          const current = bias + iext[i] + gain * (ie[i] - ii[i]);
-          const gtot = gL + gei + gii;
-          const vinf = (gL * el + gei * ee + gii * ei + current) / gtot;
-          const vi = vinf + (v[i] - vinf) * expDet(-dtOverCm * gtot);
-          if (vi >= vth) {
-            v[i] = vreset;
-            refrac[i] = refracSteps;
-            spikes[count++] = i;
-          } else {
-            v[i] = vi;
-          }
-        }
-        ie[i] *= de;
-        ii[i] *= di;
-        ge[i] *= de;
-        gi[i] *= di;
-      }
-      return count;
-    }
-    const { pm, pc, pe, pi } = k;
-    for (let i = 0; i < n; i++) {
-      if (refrac[i] > 0) {
-        refrac[i]--;
-      } else {
-        const vi = el + (v[i] - el) * pm + (bias + iext[i]) * pc + ie[i] * pe - ii[i] * pi;
-        if (vi >= vth) {
-          v[i] = vreset;
-          refrac[i] = refracSteps;
-          spikes[count++] = i;
-        } else {
-          v[i] = vi;
-        }
-      }
-      ie[i] *= de;
-      ii[i] *= di;
-      ge[i] *= de;
-      gi[i] *= di;
-    }
-    return count;
+  variants: {
+    euler: {
+      description: 'leaky integrate-and-fire, forward Euler (integration: euler), any synapse kind',
+      equations: `dv/dt = (${LEAK}${CONDUCTANCES})/cm : volt (unless refractory)\n`,
+      method: 'euler',
+      ...COMMON,
+    },
+    conductance: {
+      description: 'leaky integrate-and-fire, exponential Euler: exact for the conductances held over the step',
+      equations: `dv/dt = (${LEAK}${CONDUCTANCES})/cm : volt (unless refractory)\n`,
+      method: 'exponential_euler',
+      ...COMMON,
+    },
+    current: {
+      description: 'leaky integrate-and-fire, exact integration with the exponentially decaying synaptic currents',
+      equations: `dv/dt = (${LEAK})/cm : volt (unless refractory)\n`,
+      method: 'exact',
+      ...COMMON,
+    },
   },
-};
+  variantFor: (s) => (s.integration === 'euler' ? 'euler' : s.conductance ? 'conductance' : 'current'),
+});
 
 /** Per-step constants of a LIF population (shared with the WebAssembly kernel so both compute the same). */
 export function lifConstants(p: Record<string, number>, s: Pick<PopulationState, 'mod'>, dt: number) {

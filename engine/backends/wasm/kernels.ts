@@ -1,16 +1,13 @@
-// Loads the AssemblyScript kernels (kernels.as.ts, compiled to kernels.wasm by `npm run build`).
+// Loads the AssemblyScript kernels (kernels.as.ts, compiled to kernels.wasm by `npm run build`): spike
+// propagation and delay rings. Neuron updates are generated per model (engine/equations/codegen-wasm.ts).
 import { readFileSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { EXP_TABLE } from '../../equations/exp.js';
 
-/** The neuron update kernels, called with the argument lists CpuBackend.kernelCall packs. */
-export const NEURON_KERNELS = ['lifConductance', 'lifCurrent', 'lifEuler', 'izhikevich', 'adex'] as const;
-export type NeuronKernel = (typeof NEURON_KERNELS)[number];
-
 type Kernel = (...args: number[]) => number;
 
-export interface KernelExports extends Record<NeuronKernel, Kernel> {
+export interface KernelExports {
   expKernel(x: number): number;
   setExpTable(ptr: number): void;
   /** (spikes, count, start, end, targets, targetBytes, weights, dest) */
@@ -31,11 +28,6 @@ function kernelExports(exports: WebAssembly.Exports): KernelExports {
     return f;
   };
   return {
-    lifConductance: fn('lifConductance'),
-    lifCurrent: fn('lifCurrent'),
-    lifEuler: fn('lifEuler'),
-    izhikevich: fn('izhikevich'),
-    adex: fn('adex'),
     expKernel: fn('expKernel'),
     setExpTable: fn('setExpTable'),
     propagate: fn('propagate'),

@@ -13,7 +13,11 @@ export const STOP = 3;
  */
 export const WORKER_SLEEPS = 4;
 export const MAIN_SLEEPS = 5;
-export const CONTROL_SLOTS = 6;
+/** How many generated modules the main thread has sent (the kernel thread instantiates them before its next batch). */
+export const MODULES = 6;
+export const CONTROL_SLOTS = 7;
+/** The most arguments one kernel call takes. */
+export const MAX_ARGS = 48;
 /**
  * How long a side busy-waits for the other before sleeping in Atomics.wait. Hand-overs within a
  * step take microseconds; between calls to step() (a robot loop waiting for its next tick) the

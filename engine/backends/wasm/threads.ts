@@ -2,11 +2,11 @@
 // memory, the thread runs them while the main thread runs its own share, then both meet.
 // One step needs two such meetings (neuron updates; propagation and delay rings), so the
 // hand-over is a busy-wait of a few microseconds rather than a message.
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-import { SEQ, DONE, FAILED, STOP, CONTROL_SLOTS, SPIN_MS, WORKER_SLEEPS, MAIN_SLEEPS } from './protocol.js';
+import { SEQ, DONE, FAILED, STOP, CONTROL_SLOTS, SPIN_MS, WORKER_SLEEPS, MAIN_SLEEPS, MODULES, MAX_ARGS } from './protocol.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const WORKER_CANDIDATES = [join(here, 'worker.js'), join(here, '..', '..', '..', 'dist', 'engine', 'backends', 'wasm', 'worker.js')];
@@ -17,6 +17,8 @@ export class KernelThread {
   private readonly commands: Float64Array;
   readonly results: Int32Array;
   private readonly fnIndex: Map<string, number>;
+  /** Carries generated modules to the thread (read there synchronously: the thread never returns to its event loop). */
+  private readonly port: MessagePort;
   private at = 1;
   private count = 0;
   private seq = 0;
@@ -27,8 +29,20 @@ export class KernelThread {
     this.commands = new Float64Array(new SharedArrayBuffer(capacity * 8));
     this.results = new Int32Array(new SharedArrayBuffer(4096 * 4));
     this.fnIndex = new Map(names.map((n, i) => [n, i]));
+    const channel = new MessageChannel();
+    this.port = channel.port1;
     this.worker = new Worker(path, {
-      workerData: { module, memory, control: this.control, commands: this.commands, results: this.results, names, setup },
+      workerData: {
+        module,
+        memory,
+        control: this.control,
+        commands: this.commands,
+        results: this.results,
+        names,
+        setup,
+        port: channel.port2,
+      },
+      transferList: [channel.port2],
     });
     // The engine decides when the process ends, not an idle kernel thread.
     this.worker.unref();
@@ -38,9 +52,22 @@ export class KernelThread {
     });
   }
 
+  /**
+   * Sends a generated neuron module (codegen-wasm.ts) to the thread, which instantiates it over the
+   * shared memory before its next batch; its step is then called by the returned name.
+   */
+  load(module: WebAssembly.Module, expTable: number): string {
+    const index = this.fnIndex.size;
+    const name = `generated:${index}`;
+    this.port.postMessage({ module, expTable, index });
+    this.fnIndex.set(name, index);
+    Atomics.add(this.control, MODULES, 1);
+    return name;
+  }
+
   /** Queues a kernel call; its return value lands in results[slot] (slot -1: discarded). */
   call(name: string, slot: number, args: number[]): void {
-    if (args.length > 32) throw new Error(`kernel ${name}: at most 32 arguments`);
+    if (args.length > MAX_ARGS) throw new Error(`kernel ${name}: at most ${MAX_ARGS} arguments`);
     const c = this.commands;
     // A full buffer is run now: the queued calls are independent of this thread's share.
     if (this.at + 3 + args.length > c.length) this.run(() => undefined);
@@ -90,6 +117,7 @@ export class KernelThread {
     this.seq = (this.seq + 1) | 0;
     Atomics.store(this.control, SEQ, this.seq);
     Atomics.notify(this.control, SEQ);
+    this.port.close();
     void this.worker.terminate();
   }
 }

@@ -1,10 +1,11 @@
 // A kernel thread: runs the WebAssembly kernels it is told to, on the shared memory, in lockstep
 // with the main thread (see threads.ts for the protocol). It holds no state of its own.
-import { workerData } from 'node:worker_threads';
+import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
-import { SEQ, DONE, FAILED, STOP, SPIN_MS, WORKER_SLEEPS, MAIN_SLEEPS } from './protocol.js';
+import { SEQ, DONE, FAILED, STOP, SPIN_MS, WORKER_SLEEPS, MAIN_SLEEPS, MODULES } from './protocol.js';
+import { instantiateStep } from '../../equations/codegen-wasm.js';
 
-const { module, memory, control, commands, results, names, setup } = workerData as {
+const { module, memory, control, commands, results, names, setup, port } = workerData as {
   module: WebAssembly.Module;
   memory: WebAssembly.Memory;
   control: Int32Array;
@@ -12,7 +13,27 @@ const { module, memory, control, commands, results, names, setup } = workerData 
   results: Int32Array;
   names: string[];
   setup: [string, number[]][];
+  port: MessagePort;
 };
+
+let loaded = 0;
+
+/** Instantiates the generated modules the main thread sent (threads.ts load) before this batch. */
+function loadModules(): void {
+  const sent = Atomics.load(control, MODULES);
+  const since = performance.now();
+  while (loaded < sent) {
+    // The message was posted before MODULES was raised; it is in the port's queue or about to be.
+    const m = receiveMessageOnPort(port) as { message: { module: WebAssembly.Module; expTable: number; index: number } } | undefined;
+    if (!m) {
+      if (performance.now() - since > 10_000) throw new Error('a generated module announced to the kernel thread never arrived');
+      continue;
+    }
+    const { module: generated, expTable, index } = m.message;
+    fns[index] = instantiateStep(generated, memory, expTable).step;
+    loaded++;
+  }
+}
 
 function fail(e: unknown): void {
   console.error('flux kernel thread:', e);
@@ -55,6 +76,7 @@ while (Atomics.load(control, FAILED) === 0) {
   seen = Atomics.load(control, SEQ);
   if (Atomics.load(control, STOP) !== 0) break;
   try {
+    if (Atomics.load(control, MODULES) !== loaded) loadModules();
     const count = commands[0];
     let at = 1;
     for (let c = 0; c < count; c++) {
@@ -97,6 +119,22 @@ while (Atomics.load(control, FAILED) === 0) {
         c_[b + 29],
         c_[b + 30],
         c_[b + 31],
+        c_[b + 32],
+        c_[b + 33],
+        c_[b + 34],
+        c_[b + 35],
+        c_[b + 36],
+        c_[b + 37],
+        c_[b + 38],
+        c_[b + 39],
+        c_[b + 40],
+        c_[b + 41],
+        c_[b + 42],
+        c_[b + 43],
+        c_[b + 44],
+        c_[b + 45],
+        c_[b + 46],
+        c_[b + 47],
       );
       if (slot >= 0) results[slot] = r;
       at += 3 + nargs;
