@@ -582,10 +582,10 @@ export class CpuBackend implements Backend {
     if (!arrays.every((a) => a.buffer === buffer)) return null;
     const def = model.definition;
     const perNeuron = Object.keys(def.parameters).filter((k) => Object.hasOwn(st.vars, k));
-    const key = `${def.name}:${phased}:${perNeuron.join(',')}`;
+    const key = `${def.name}:${phased}:${st.inputs}:${perNeuron.join(',')}`;
     let g = this.generated.get(pop);
     if (!g || g.key !== key || g.def !== def) {
-      const w = new WasmStep(optimize({ def, perNeuron: new Set(perNeuron) }), { phases: phased });
+      const w = new WasmStep(optimize({ def, perNeuron: new Set(perNeuron), inputs: st.inputs }), { phases: phased });
       const fits = w.args(pop.spec.params, st, this.dt, 0).length <= MAX_ARGS;
       const threadFn =
         this.thread && pop.splitAt > 0 && !phased && !w.layout.draws && fits ? this.thread.load(w.module, this.expTableOffset()) : null;

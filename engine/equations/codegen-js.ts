@@ -10,9 +10,17 @@ import { CONSTANTS } from './check-units.js';
 import { symbolsOf } from './symbolic.js';
 
 /** Which of a population's parameters are arrays (one value per neuron) rather than one number. */
+/**
+ * The excitability modulator's effect, what I_ext is for a population without external current
+ * (iext holds zeros: I_ext = 0 + excitability, optimize.ts). The backends bind it before the loop.
+ */
+export const EXCITABILITY = '_excitability';
+
 export interface Variant {
   def: ModelDefinition;
   perNeuron: ReadonlySet<string>;
+  /** PopulationState.inputs, when the code is specialised for it (optimize.ts: inputs that cannot arrive are constants). */
+  inputs?: number;
 }
 
 const JS_FUNCTIONS: Record<string, string> = {
@@ -153,6 +161,7 @@ export function jsStepSource(v: Variant, phase: Phase = 'all'): string {
       row.forEach((name, j) => out.push(`const ${local(name)} = L.phi[${i}][${j}], ${local(p.linear!.psi[i][j])} = L.psi[${i}][${j}];`)),
     );
   }
+  if (used.has(EXCITABILITY)) out.push(`const ${local(EXCITABILITY)} = excitability;`);
   for (const u of p.uniforms ?? []) out.push(`const ${local(u.name)} = ${jsExpr(u.expr, def)};`);
   const refr = def.refractory;
   const refrConst = refr?.kind === 'time' && ![...symbolsOf(refr.expr)].some((s) => perNeuron.has(s));

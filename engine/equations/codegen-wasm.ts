@@ -18,7 +18,7 @@
 import type { Expr } from './ast.js';
 import type { ModelDefinition } from './model-definition.js';
 import type { Variant } from './codegen-js.js';
-import { JS_HELPERS, constantOf, jsExprWith, literal } from './codegen-js.js';
+import { EXCITABILITY, JS_HELPERS, constantOf, jsExprWith, literal } from './codegen-js.js';
 import { evaluate } from './evaluate.js';
 import { expDet } from './exp.js';
 import { propagators } from './propagator.js';
@@ -230,6 +230,7 @@ function uniformsFunction(def: ModelDefinition, exp: (x: number) => number): Uni
     if (name === 'dt') return 'dt';
     if (name === 't') return 's.time';
     if (name === 'threshold_shift') return 's.mod.thresholdShift';
+    if (name === EXCITABILITY) return 's.mod.excitability';
     if (at.has(name)) return `L[${at.get(name)}]`;
     const h = uniforms.findIndex((u) => u.name === name);
     if (h >= 0) return `U[${h}]`;

@@ -13,14 +13,18 @@
 // every backend. Nothing that draws random numbers is moved or shared (each draw must happen exactly
 // as often as written), and nothing under `and`/`or` is shared (it may not run).
 import type { Expr, Statement } from './ast.js';
-import type { Variant } from './codegen-js.js';
+import { EXCITABILITY, type Variant } from './codegen-js.js';
 import type { UpdatePlan } from './integrate.js';
 import type { ModelDefinition } from './model-definition.js';
 import { ENGINE_SYMBOLS } from './model-definition.js';
-import { bin, num, sym } from './symbolic.js';
+import { bin, num, simplify, substitute, sym } from './symbolic.js';
 
 /** Engine symbols with one value per population and step. */
 const UNIFORM_ENGINE = new Set(['dt', 't', 'threshold_shift']);
+
+/** PopulationState.inputs: current synapses (I_exc, I_inh) and external current can be non-zero. */
+const CURRENT_SYNAPSES = 1;
+const EXTERNAL_CURRENT = 2;
 
 const BOOLEAN_OPS = new Set(['<', '<=', '>', '>=', '==', '!=', 'and', 'or']);
 
@@ -34,7 +38,7 @@ function uniformSymbol(name: string, def: ModelDefinition, perNeuron: ReadonlySe
   if (Object.hasOwn(def.parameters, name)) return !perNeuron.has(name);
   if (Object.hasOwn(ENGINE_SYMBOLS, name)) return UNIFORM_ENGINE.has(name);
   // Propagator entries of exact integration are per population; other generated names are per neuron.
-  if (name.startsWith('_')) return /^_(phi|psi)_\d+_\d+$/.test(name);
+  if (name.startsWith('_')) return name === EXCITABILITY || /^_(phi|psi)_\d+_\d+$/.test(name);
   // Units and constants (noise symbols xi, xi_* are per neuron and are not units).
   return !/^xi(_|$)/.test(name);
 }
@@ -66,7 +70,8 @@ class Optimizer {
 
   /** A uniform value as a symbol computed once per call (the same expression gets the same symbol). */
   private hoist(e: Expr): Expr {
-    if (e.kind === 'num' || e.kind === 'sym') return e;
+    // A parameter or engine value is an argument already; the excitability needs binding.
+    if (e.kind === 'num' || (e.kind === 'sym' && e.name !== EXCITABILITY)) return e;
     const key = keyOf(e);
     let name = this.hoisted.get(key);
     if (!name) {
@@ -101,6 +106,7 @@ class Optimizer {
    */
   private regroup(e: Expr): Expr {
     if (e.kind !== 'binary') return e;
+    if (e.op === '+' || e.op === '-') return this.regroupSum(e);
     if (e.op === '/') {
       const l = this.factor(e.left);
       const r = this.factor(e.right);
@@ -119,8 +125,34 @@ class Optimizer {
     return e;
   }
 
+  /**
+   * A chain of additions and subtractions with two or more uniform terms: the others in their order,
+   * then the uniform ones summed once (i_offset + I_ext when I_ext is the excitability alone).
+   */
+  private regroupSum(e: Expr): Expr {
+    const terms: { sign: 1 | -1; e: Expr }[] = [];
+    const walk = (x: Expr, sign: 1 | -1): void => {
+      if (x.kind === 'binary' && (x.op === '+' || x.op === '-')) {
+        walk(x.left, sign);
+        walk(x.right, x.op === '+' ? sign : (-sign as 1 | -1));
+      } else terms.push({ sign, e: x });
+    };
+    walk(e, 1);
+    const uniform = terms.filter((t) => this.uniform(t.e) && !isBoolean(t.e));
+    const rest = terms.filter((t) => !uniform.includes(t));
+    if (uniform.length < 2 || rest.length === 0) return e;
+    const chain = (ts: typeof terms): Expr =>
+      ts.slice(1).reduce<Expr>((a, t) => bin(t.sign === 1 ? '+' : '-', a, t.e), ts[0].sign === 1 ? ts[0].e : negate(ts[0].e));
+    return bin('+', chain(rest), chain(uniform));
+  }
+
   private hoistIn(e: Expr): Expr {
     e = this.regroup(e);
+    // -(X * u) = X * (-u), the negation computed once (exact)
+    if (isNeg(e) && !this.uniform(e)) {
+      const f = this.factor(e.arg);
+      if (f?.op === '*') return this.hoistIn(bin('*', f.rest, negate(f.u)));
+    }
     if (!isBoolean(e) && this.uniform(e)) return this.hoist(e);
     switch (e.kind) {
       case 'num':
@@ -185,6 +217,56 @@ function foldNegations(e: Expr): Expr {
       return { ...e, left: l, right: r };
     }
   }
+}
+
+const countSym = (e: Expr, name: string): number =>
+  e.kind === 'sym'
+    ? +(e.name === name)
+    : e.kind === 'unary'
+      ? countSym(e.arg, name)
+      : e.kind === 'binary'
+        ? countSym(e.left, name) + countSym(e.right, name)
+        : e.kind === 'call'
+          ? e.args.reduce((a, x) => a + countSym(x, name), 0)
+          : 0;
+
+/**
+ * Temporaries read once are written into their reader (the same operations, so exact): exact
+ * integration's constant part b then meets its propagator entry, and the two uniform factors regroup.
+ */
+function inlineSingleUse(plan: UpdatePlan): UpdatePlan {
+  let lets = plan.lets;
+  let updates = plan.updates;
+  for (const { name } of plan.lets) {
+    // The temporary as it is now (earlier ones may have been written into it).
+    const k = lets.findIndex((x) => x.name === name);
+    const l = lets[k];
+    if (drawsIn(l.expr)) continue;
+    const later = [...lets.slice(k + 1).map((x) => x.expr), ...updates.map((u) => u.expr)];
+    if (later.reduce((a, e) => a + countSym(e, name), 0) !== 1) continue;
+    const map = new Map([[name, l.expr]]);
+    lets = lets.filter((x) => x.name !== name).map((x) => ({ ...x, expr: substitute(x.expr, map) }));
+    updates = updates.map((u) => ({ ...u, expr: substitute(u.expr, map) }));
+  }
+  return { ...plan, lets, updates };
+}
+
+/**
+ * A temporary that is a negation holds the value without it, its readers negate (and fold the
+ * negation away, exactly): exponential Euler's -B/A + (B/A + x) e becomes (x - Q) e + Q.
+ */
+function positiveLets(plan: UpdatePlan): UpdatePlan {
+  let lets = plan.lets;
+  let updates = plan.updates;
+  for (let k = 0; k < lets.length; k++) {
+    const l = lets[k];
+    if (!isNeg(l.expr)) continue;
+    const map = new Map([[l.name, negate(sym(l.name))]]);
+    const fix = (e: Expr): Expr => foldNegations(substitute(e, map));
+    lets = lets.map((x, j) => (j === k ? { ...x, expr: (l.expr as { arg: Expr }).arg } : j > k ? { ...x, expr: fix(x.expr) } : x));
+    updates = updates.map((u) => ({ ...u, expr: fix(u.expr) }));
+  }
+  return { ...plan, lets, updates };
 }
 
 /** Non-trivial numeric subtrees that occur more than once in these expressions, outermost first. */
@@ -255,16 +337,43 @@ function shareRepeated(plan: UpdatePlan): Pick<UpdatePlan, 'lets' | 'updates'> {
   return { lets, updates };
 }
 
+/**
+ * The inputs a population cannot receive, as values: I_exc and I_inh are 0 without current synapses,
+ * I_ext is the excitability alone without external current (as the arrays hold zeros; a zero's sign aside).
+ */
+function knownInputs(def: ModelDefinition, inputs: number | undefined): Map<string, Expr> {
+  const out = new Map<string, Expr>();
+  if (inputs === undefined) return out;
+  if (!(inputs & CURRENT_SYNAPSES)) for (const k of ['I_exc', 'I_inh']) out.set(k, num(0));
+  if (!(inputs & EXTERNAL_CURRENT)) out.set('I_ext', sym(EXCITABILITY));
+  // A decaying input of exact integration stays: its propagator entries are laid out already.
+  for (const x of def.plan.linear?.vars ?? []) out.delete(x);
+  return out;
+}
+
 /** The variant as the CPU runs it: the same model, with per-population work hoisted and repeats shared. */
 export function optimize(v: Variant): Variant {
-  const { def, perNeuron } = v;
+  const { perNeuron } = v;
+  const known = knownInputs(v.def, v.inputs);
+  const fix = (e: Expr): Expr => (known.size ? simplify(substitute(e, known)) : e);
+  const def: ModelDefinition = {
+    ...v.def,
+    threshold: v.def.threshold && fix(v.def.threshold),
+    reset: v.def.reset.map((st) => ({ ...st, expr: fix(st.expr) })),
+    refractory: v.def.refractory?.kind === 'condition' ? { ...v.def.refractory, expr: fix(v.def.refractory.expr) } : v.def.refractory,
+    plan: {
+      ...v.def.plan,
+      lets: v.def.plan.lets.map((l) => ({ ...l, expr: fix(l.expr) })),
+      updates: v.def.plan.updates.map((u) => ({ ...u, expr: fix(u.expr) })),
+    },
+  };
   const o = new Optimizer(def, perNeuron);
-  const plan = def.plan;
-  const rewritten: UpdatePlan = {
+  const plan = inlineSingleUse(def.plan);
+  const rewritten: UpdatePlan = positiveLets({
     ...plan,
     lets: plan.lets.map((l) => ({ name: l.name, expr: o.rewrite(l.expr) })),
     updates: plan.updates.map((u) => ({ ...u, expr: o.rewrite(u.expr) })),
-  };
+  });
   const threshold = def.threshold && o.rewrite(def.threshold);
   const reset: Statement[] = def.reset.map((s) => ({ ...s, expr: o.rewrite(s.expr) }));
   // A refractory time is turned into steps from the population's values by its own code; a condition runs per neuron.
@@ -277,5 +386,5 @@ export function optimize(v: Variant): Variant {
     refractory,
     plan: { ...rewritten, ...shared, uniforms: o.uniforms },
   };
-  return { def: out, perNeuron };
+  return { def: out, perNeuron, inputs: v.inputs };
 }

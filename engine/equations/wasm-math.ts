@@ -87,6 +87,9 @@ export function expDetBody(table: number): FunctionBody {
   return f;
 }
 
+/** The i64 1023 (the exponent bias) as the f64 with the same bits: a v128 constant of two i64 lanes, not a splat per call. */
+const EXPONENT_BIAS = new Float64Array(new BigInt64Array([1023n]).buffer)[0];
+
 /**
  * expDet on both lanes of the f64x2 on the stack, inline (as kernels.as.ts expDetV); when a lane is
  * out of the fast range both lanes call expDet, the function `scalar`.
@@ -114,7 +117,7 @@ export function expDetVInline(f: FunctionBody, table: number, scalar: number): v
   f.get(r2).get(r2).simd(Simd.f64x2_mul).vconst(C4).get(r).vconst(C5).simd(Simd.f64x2_mul).simd(Simd.f64x2_add).simd(Simd.f64x2_mul);
   f.simd(Simd.f64x2_add).set(q);
   f.get(t).get(t).get(q).simd(Simd.f64x2_mul).simd(Simd.f64x2_add);
-  f.get(m).simd(Simd.i64x2_extend_low_i32x4_s).i64(1023).simd(Simd.i64x2_splat).simd(Simd.i64x2_add).i32(52).simd(Simd.i64x2_shl);
+  f.get(m).simd(Simd.i64x2_extend_low_i32x4_s).vconst(EXPONENT_BIAS, EXPONENT_BIAS).simd(Simd.i64x2_add).i32(52).simd(Simd.i64x2_shl);
   f.simd(Simd.f64x2_mul).end();
 }
 

@@ -122,11 +122,19 @@ export function generatedModel(def: ModelDefinition): GeneratedModel {
   const variantOf = (s: PopulationState) => new Set(Object.keys(def.parameters).filter((k) => Object.hasOwn(s.vars, k)));
   const compile = (s: PopulationState, phase: Phase): Step => {
     const perNeuron = variantOf(s);
-    const key = `${phase}:${[...perNeuron].join(',')}`;
+    const key = `${phase}:${s.inputs}:${[...perNeuron].join(',')}`;
     let fn = compiled.get(key);
     if (!fn) {
       // The source is built from checked syntax trees only: every name in it is a mangled identifier.
-      fn = new Function('p', 's', 'dt', 'spikes', 'H', 'nGiven', jsStepSource(optimize({ def, perNeuron }), phase)) as Step;
+      fn = new Function(
+        'p',
+        's',
+        'dt',
+        'spikes',
+        'H',
+        'nGiven',
+        jsStepSource(optimize({ def, perNeuron, inputs: s.inputs }), phase),
+      ) as Step;
       compiled.set(key, fn);
     }
     return fn;
