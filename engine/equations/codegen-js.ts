@@ -160,6 +160,7 @@ export function jsStepSource(v: Variant, phase: Phase = 'all'): string {
     p.linear.phi.forEach((row, i) =>
       row.forEach((name, j) => out.push(`const ${local(name)} = L.phi[${i}][${j}], ${local(p.linear!.psi[i][j])} = L.psi[${i}][${j}];`)),
     );
+    p.linear.dphi?.forEach((name, i) => out.push(`const ${local(name)} = L.phi[${i}][${i}] - 1;`));
   }
   if (used.has(EXCITABILITY)) out.push(`const ${local(EXCITABILITY)} = excitability;`);
   for (const u of p.uniforms ?? []) out.push(`const ${local(u.name)} = ${jsExpr(u.expr, def)};`);

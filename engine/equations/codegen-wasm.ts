@@ -143,7 +143,10 @@ export class WasmStep {
       def.plan.linear!.matrix.map((row) => row.map((a) => evaluate(a, look))),
       dt,
     );
-    const values = phi.flatMap((row, i) => row.flatMap((v, j) => [v, psi[i][j]]));
+    const values = [
+      ...phi.flatMap((row, i) => row.flatMap((v, j) => [v, psi[i][j]])),
+      ...(def.plan.linear!.dphi ?? []).map((_, i) => phi[i][i] - 1),
+    ];
     this.linearCache.set(p, { dt, values });
     return values;
   }
@@ -212,6 +215,13 @@ function refracStepsFunction(def: ModelDefinition): (p: Record<string, number>, 
 
 const ALL_INPUTS = 3;
 
+/** The propagator entries as arguments, in WasmStep.linear's order: phi and psi interleaved, then the increments. */
+function linearNames(def: ModelDefinition): string[] {
+  const l = def.plan.linear;
+  if (!l) return [];
+  return [...l.phi.flatMap((row, i) => row.flatMap((name, j) => [name, l.psi[i][j]])), ...(l.dphi ?? [])];
+}
+
 type UniformsFunction = (p: Record<string, number>, s: StepState, dt: number, linear: number[]) => number[];
 
 /**
@@ -219,10 +229,7 @@ type UniformsFunction = (p: Record<string, number>, s: StepState, dt: number, li
  * before its loop, so the module gets the generated JavaScript's values bit for bit.
  */
 function uniformsFunction(def: ModelDefinition, exp: (x: number) => number): UniformsFunction {
-  const linear = def.plan.linear;
-  const at = new Map<string, number>(
-    (linear?.phi.flatMap((row, i) => row.flatMap((name, j) => [name, linear.psi[i][j]])) ?? []).map((name, k) => [name, k]),
-  );
+  const at = new Map<string, number>(linearNames(def).map((name, k) => [name, k]));
   const uniforms = def.plan.uniforms ?? [];
   const code = (name: string): string => {
     const c = constantOf(name, def);
@@ -279,7 +286,6 @@ function analyse(v: Variant, options: WasmOptions): Model {
   const params = all.filter((k) => !perNeuron.has(k));
   const calls = callsOf(def);
   const imports = [...calls].filter((c) => Object.hasOwn(IMPORTED_MATH, c) || c === 'pow' || (c === 'exp' && options.exp === 'js'));
-  const linear = def.plan.linear;
   const layout: StepLayout = {
     arrays: [
       ...states.map((name) => ({ kind: 'state' as const, name })),
@@ -289,10 +295,7 @@ function analyse(v: Variant, options: WasmOptions): Model {
     scalars: [
       ...params.map((name) => ({ kind: 'param' as const, name })),
       ...ENGINE_SCALARS.map((name) => ({ kind: 'engine' as const, name })),
-      ...(linear?.phi.flatMap((row, i) => row.flatMap((name, j) => [name, linear.psi[i][j]])) ?? []).map((name) => ({
-        kind: 'linear' as const,
-        name,
-      })),
+      ...linearNames(def).map((name) => ({ kind: 'linear' as const, name })),
       ...(def.plan.uniforms ?? []).map((u) => ({ kind: 'uniform' as const, name: u.name })),
     ],
     refracSteps: refrConst,

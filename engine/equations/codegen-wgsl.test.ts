@@ -113,10 +113,12 @@ describe('wgslModel', () => {
     );
     const src = m.source();
     const word = (name: string) => Number(new RegExp(`let ${name} = pf\\(k \\+ (\\d+)u\\);`).exec(src)![1]);
-    expect(f32(w, word('t_phi_0_0'))).toBe(Math.fround(phi[0][0]));
+    // Each variable advances by an increment: the diagonal is phi - 1, taken in float64 before float32.
+    expect(f32(w, word('t_dphi_0'))).toBe(Math.fround(phi[0][0] - 1));
     expect(f32(w, word('t_phi_0_1'))).toBe(Math.fround(phi[0][1]));
     expect(f32(w, word('t_psi_0_0'))).toBe(Math.fround(psi[0][0]));
-    expect(f32(w, word('t_phi_1_1'))).toBe(Math.fround(phi[1][1]));
+    expect(f32(w, word('t_dphi_1'))).toBe(Math.fround(phi[1][1] - 1));
+    expect(src).not.toContain('t_phi_0_0');
     expect(m.words).toBe(1 + 6 + 1 + 8);
     expect(i32(w, 7)).toBe(20);
     // tau is bit 1 of the mask: per neuron, the kernel computes floor(tau/10 / dt + 1e-3) itself.

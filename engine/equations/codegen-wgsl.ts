@@ -319,7 +319,7 @@ function kernelSymbols(def: ModelDefinition): Set<string> {
 interface Plan {
   params: string[];
   refrWord: number;
-  linear: { name: string; row: number; col: number; which: 'phi' | 'psi'; word: number }[];
+  linear: { name: string; row: number; col: number; which: 'phi' | 'psi' | 'dphi'; word: number }[];
   words: number;
 }
 
@@ -336,6 +336,9 @@ function constantPlan(def: ModelDefinition, used: Set<string>): Plan {
           if (used.has(name)) linear.push({ name, row: i, col: j, which, word: words++ });
         }),
       );
+  lin?.dphi?.forEach((name, i) => {
+    if (used.has(name)) linear.push({ name, row: i, col: i, which: 'dphi', word: words++ });
+  });
   return { params, refrWord, linear, words };
 }
 
@@ -404,7 +407,8 @@ function pack(
   if (plan.linear.length) {
     const m = def.plan.linear!.matrix.map((row) => row.map((a) => evaluate(a, look)));
     const p = propagators(m, dt);
-    for (const x of plan.linear) f[x.word] = p[x.which][x.row][x.col];
+    // phi_ii - 1 in float64 (exact: phi_ii is in [0.5, 2]), then float32
+    for (const x of plan.linear) f[x.word] = x.which === 'dphi' ? p.phi[x.row][x.col] - 1 : p[x.which][x.row][x.col];
   }
   return out;
 }

@@ -196,7 +196,7 @@ export function defineModel(name: string, doc: ModelDoc): ModelDefinition | Mode
   if (problems.length) return problems;
   let p: UpdatePlan;
   try {
-    p = plan(derivatives, method, DECAYING_CHANNELS);
+    p = plan(derivatives, method, DECAYING_CHANNELS, true);
   } catch (e) {
     fail('/method', e);
     return problems;

@@ -38,7 +38,7 @@ function uniformSymbol(name: string, def: ModelDefinition, perNeuron: ReadonlySe
   if (Object.hasOwn(def.parameters, name)) return !perNeuron.has(name);
   if (Object.hasOwn(ENGINE_SYMBOLS, name)) return UNIFORM_ENGINE.has(name);
   // Propagator entries of exact integration are per population; other generated names are per neuron.
-  if (name.startsWith('_')) return name === EXCITABILITY || /^_(phi|psi)_\d+_\d+$/.test(name);
+  if (name.startsWith('_')) return name === EXCITABILITY || /^_(phi|psi)_\d+_\d+$/.test(name) || /^_dphi_\d+$/.test(name);
   // Units and constants (noise symbols xi, xi_* are per neuron and are not units).
   return !/^xi(_|$)/.test(name);
 }

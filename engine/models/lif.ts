@@ -2,15 +2,9 @@
 // the backends generate code from (family.ts). Current-based input only: exact integration (Rotter &
 // Diesmann 1999 propagators) of v given the exponentially decaying synaptic currents. With
 // conductances: exponential Euler (exact for the conductances held at their start-of-step value), the
-// scheme Brian2 calls exponential_euler. lifConstants are the WebGPU kernel's (shaders/models/lif.wgsl).
-import { type ChannelConstants, type PopulationState, SYNAPTIC_PARAMS, channelConstants } from './model.js';
+// scheme Brian2 calls exponential_euler.
+import { SYNAPTIC_PARAMS } from './model.js';
 import { builtinFamily, type FamilyModel } from './family.js';
-
-/** Propagator of a synaptic current decaying with tau_s into a membrane with tau_m, capacitance c. */
-function currentPropagator(dt: number, tauM: number, tauS: number, c: number): number {
-  if (Math.abs(tauM - tauS) < 1e-9 * tauM) return (dt / c) * Math.exp(-dt / tauM);
-  return ((tauM * tauS) / (c * (tauS - tauM))) * (Math.exp(-dt / tauS) - Math.exp(-dt / tauM));
-}
 
 /** dv/dt of every variant; the current variant has no conductances (none reach the population then). */
 const LEAK = 'cm/tau_m*(v_rest - v) + i_offset + I_ext + I_exc - I_inh';
@@ -66,36 +60,3 @@ export const lif: FamilyModel = builtinFamily({
   },
   variantFor: (s) => (s.integration === 'euler' ? 'euler' : s.conductance ? 'conductance' : 'current'),
 });
-
-/** Per-step constants of a LIF population (shared with the WebAssembly kernel so both compute the same). */
-export function lifConstants(p: Record<string, number>, s: Pick<PopulationState, 'mod'>, dt: number) {
-  const { gain, bias, de, di } = channelConstants(p, s, dt);
-  const cm = p.cm;
-  const gL = cm / p.tau_m;
-  const pm = Math.exp(-dt / p.tau_m);
-  return {
-    gain,
-    gL,
-    el: p.v_rest,
-    ee: p.e_rev_exc,
-    ei: p.e_rev_inh,
-    vth: p.v_thresh + s.mod.thresholdShift,
-    vreset: p.v_reset,
-    bias,
-    de,
-    di,
-    refracSteps: Math.round(p.tau_refrac / dt),
-    dtOverCm: dt / cm,
-    pm,
-    pc: (1 - pm) / gL,
-    pe: currentPropagator(dt, p.tau_m, p.tau_syn_exc, cm) * gain,
-    pi: currentPropagator(dt, p.tau_m, p.tau_syn_inh, cm) * gain,
-  };
-}
-
-export type LifConstants = ReturnType<typeof lifConstants>;
-
-/** Whether per-step constants are a LIF population's (the other models carry only the channel constants). */
-export function isLifConstants(c: LifConstants | ChannelConstants): c is LifConstants {
-  return 'gL' in c;
-}

@@ -87,15 +87,3 @@ export const SYNAPTIC_PARAMS: Record<string, ParamSpec> = {
   e_rev_inh: { dimension: 'voltage', default: -80, doc: 'reversal potential of inhibitory conductance' },
   i_offset: { dimension: 'current', default: 0, doc: 'constant bias current' },
 };
-
-/** Per-step constants every synaptic model uses (shared with the WebAssembly kernels). */
-export function channelConstants(p: Record<string, number>, s: Pick<PopulationState, 'mod'>, dt: number) {
-  return {
-    gain: s.mod.gain,
-    bias: p.i_offset + s.mod.excitability,
-    de: Math.exp(-dt / p.tau_syn_exc),
-    di: Math.exp(-dt / p.tau_syn_inh),
-  };
-}
-
-export type ChannelConstants = ReturnType<typeof channelConstants>;

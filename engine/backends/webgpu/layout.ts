@@ -1,6 +1,5 @@
 // Word layout of the parameter buffer and the other GPU buffers. shaders/common.wgsl holds the same
 // numbers: change both together. Everything here is pure packing, no GPU calls.
-import { lifConstants } from '../../models/lif.js';
 
 export const NONE = 0xffffffff;
 export const HEADER = 32;
@@ -148,44 +147,12 @@ export class Words {
 /** Model constants of a population (MODEL_WORDS at most), computed in float64 and stored as f32. */
 type Pack = (p: Record<string, number>, dt: number, w: Words, o: { conductance: boolean; integration: string }) => void;
 
-const refracSteps = (p: Record<string, number>, dt: number) => Math.round(p.tau_refrac / dt);
-
 /**
- * The GPU side of each model family: its constants. The kernel itself is shaders/models/<name>.wgsl.
- * A model registered in engine/models without an entry here runs on the CPU only (the parity suite fails).
+ * The GPU side of the models without a definition: their constants. The kernel itself is
+ * shaders/models/<name>.wgsl. The built-in families and the models defined by equations get both
+ * from their definitions (engine/equations/codegen-wgsl.ts).
  */
 export const GPU_MODELS: Record<string, Pack> = {
-  lif: (p, dt, w, o) => {
-    const s = { mod: { gain: 1, thresholdShift: 0, excitability: 0 } };
-    const k = lifConstants(p, s, dt);
-    w.u(o.integration === 'euler' ? 2 : o.conductance ? 1 : 0);
-    for (const x of [k.gL, k.el, k.ee, k.ei, k.vth, k.vreset, k.bias]) w.f(x);
-    w.u(k.refracSteps);
-    for (const x of [k.dtOverCm, k.pm, k.pc, k.pe, k.pi]) w.f(x);
-  },
-  izhikevich: (p, dt, w) => {
-    for (const x of [p.a, p.b, p.c, p.d, p.v_peak, p.e_rev_exc, p.e_rev_inh, p.i_offset, dt]) w.f(x);
-  },
-  adex: (p, dt, w) => {
-    for (const x of [
-      p.cm,
-      p.g_l,
-      p.e_l,
-      p.v_t,
-      p.delta_t,
-      p.a,
-      p.b,
-      p.tau_w,
-      p.v_reset,
-      p.v_peak,
-      p.e_rev_exc,
-      p.e_rev_inh,
-      p.i_offset,
-      dt,
-    ])
-      w.f(x);
-    w.u(refracSteps(p, dt));
-  },
   poisson: (p, dt, w) => {
     w.f(p.rate);
     w.f(dt / 1000);

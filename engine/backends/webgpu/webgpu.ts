@@ -34,6 +34,7 @@ import {
 } from '../../compile/compiler.js';
 import type { NeuronModel } from '../../models/model.js';
 import { MODELS } from '../../models/registry.js';
+import { isFamily } from '../../models/family.js';
 import { buildPostIndex } from '../../plasticity/stdp.js';
 import { Recorder, type Recording, type RecordingConfig } from '../../recorder.js';
 import { integratesConductance, type Backend, type ResolvedEdit } from '../backend.js';
@@ -306,7 +307,7 @@ export class WebGpuBackend implements Backend {
   // ----- host model of the network -----
 
   private addPop(cp: CompiledPopulation): void {
-    const gm = this.generated(cp.spec.model);
+    const gm = this.generated(cp.spec, false);
     if (!gm && (!GPU_MODELS[cp.spec.model] || !neuronSource(cp.spec.model)))
       throw new Error(
         `model "${cp.spec.model}" has no WebGPU kernel (shaders/models/${cp.spec.model}.wgsl and GPU_MODELS in engine/backends/webgpu/layout.ts); use the cpu backend`,
@@ -338,9 +339,17 @@ export class WebGpuBackend implements Backend {
     return models && Object.hasOwn(models, name) ? models[name] : null;
   }
 
-  /** The GPU side of a model defined by equations; refused here (naming the model) when it cannot run on the GPU. */
-  private generated(name: string): WgslModel | null {
-    const def = this.userModel(name);
+  /**
+   * The GPU side of a population's definition: a model defined by equations, or the variant of a
+   * built-in family its synapse kinds and integration choose; refused here (naming the model) when it
+   * cannot run on the GPU. Null for a model without a definition (poisson).
+   */
+  private generated(spec: PopulationSpec, conductance: boolean): WgslModel | null {
+    // By name, as the kernels of models without a definition are found (GPU_MODELS, shaders/models).
+    const family = Object.hasOwn(MODELS, spec.model) ? MODELS[spec.model] : null;
+    const variant =
+      family && isFamily(family) ? family.definitions[family.variantFor({ integration: spec.integration, conductance })] : null;
+    const def = this.userModel(spec.model) ?? variant;
     if (!def) return null;
     const gm = wgslModel(def);
     checkFits(gm, MODEL_WORDS);
@@ -348,12 +357,23 @@ export class WebGpuBackend implements Backend {
     return gm;
   }
 
-  /** Built-in families, then the circuit's models defined by equations. */
+  /**
+   * Built-in models without a definition (their WGSL files), the built-in variants in use, then the
+   * circuit's models defined by equations.
+   */
   private families(): Family[] {
+    const builtins = [...new Set(this.pops.map((p) => p.gm?.def).filter((d) => d !== undefined && !this.isUserModel(d)))];
     return [
-      ...Object.keys(MODELS).map((name) => ({ name, def: null })),
+      ...Object.keys(MODELS)
+        .filter((name) => !isFamily(MODELS[name]))
+        .map((name) => ({ name, def: null })),
+      ...builtins.map((def) => ({ name: def!.name, def: def! })),
       ...Object.entries(this.circuit.models ?? {}).map(([name, def]) => ({ name, def })),
     ];
+  }
+
+  private isUserModel(def: ModelDefinition): boolean {
+    return Object.values(this.circuit.models ?? {}).includes(def);
   }
 
   private addProj(c: CompiledProjection): void {
@@ -421,8 +441,13 @@ export class WebGpuBackend implements Backend {
    * output and probe records) and the sizes of every buffer, for the populations and projections now.
    */
   private buildLayout(): Layout {
-    // Slots follow the projections too (parameters that synapse models sum into).
-    for (const p of this.pops) if (p.gm) p.vars = this.varsFor(p);
+    // A built-in family's variant follows the synapse kinds that reach the population; slots follow the
+    // projections too (parameters that synapse models sum into).
+    for (const p of this.pops) {
+      p.conductance = integratesConductance(p.spec, this.circuit, p.conductance);
+      p.gm = this.generated(p.spec, p.conductance);
+      if (p.gm) p.vars = this.varsFor(p);
+    }
     const sizes = { ...this.placePopulations(), ...this.placeProjections() };
     // With synapse models, resets run apart: a model whose reset the GPU cannot run so is refused here.
     if (this.phased()) for (const p of this.pops) p.gm?.resetSource();
@@ -593,7 +618,9 @@ export class WebGpuBackend implements Backend {
     const dt = this.dt;
     const families = this.families();
     for (const p of this.pops)
-      p.family = p.gm ? families.findIndex((f) => f.def !== null && f.name === p.spec.model) : Object.keys(MODELS).indexOf(p.spec.model);
+      p.family = p.gm
+        ? families.findIndex((f) => f.def === p.gm!.def)
+        : families.findIndex((f) => f.def === null && f.name === p.spec.model);
     w.setU(H.NPOPS, this.pops.length);
     w.setU(H.POP0, w.length);
     const popRec = this.pops.map(() => w.reserve(PSTRIDE));
@@ -1569,7 +1596,7 @@ export class WebGpuBackend implements Backend {
     for (const p of this.pops) {
       p.spec = circuit.populations.find((s) => s.name === p.spec.name) ?? p.spec;
       if (!p.gm) continue;
-      p.gm = this.generated(p.spec.model);
+      p.gm = this.generated(p.spec, p.conductance);
       p.vars = this.varsFor(p);
     }
     switch (edit.kind) {
