@@ -1,0 +1,65 @@
+// Two builds of Flux on the same network in one process, alternating: how a change moved the speed.
+// Issue 18 replaced the hand-written neuron kernels by generated ones; the hand-written code is gone
+// from the tree, so the comparison runs an earlier commit's build beside this one:
+//   git worktree add /tmp/flux-base <commit> && (cd /tmp/flux-base && npm ci && npm run build)
+//   npm run build && node bench/compare-builds.mjs /tmp/flux-base [exponential_euler|euler] [1|2|default] [steps]
+// Both sides build COBA 4000 (80 synapses per neuron) from their own examples/coba.yaml, run 200
+// warm-up steps, then time `steps` steps (default 5000 = 0.5 s of biological time); best of
+// FLUX_BENCH_REPEATS (default 5) each. Spike counts are printed: equal counts say the two builds
+// compute the same network.
+import { cpus, loadavg, platform, release, totalmem } from 'node:os';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { dirname } from 'node:path';
+
+const [base, method = 'exponential_euler', threadsArg = '1', stepsArg = '5000'] = process.argv.slice(2);
+if (!base) {
+  console.error('usage: node bench/compare-builds.mjs <root of another built checkout> [method] [threads] [steps]');
+  process.exit(2);
+}
+const here = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const threads = threadsArg === 'default' ? undefined : Number(threadsArg);
+const steps = Number(stepsArg);
+const repeats = Number(process.env.FLUX_BENCH_REPEATS ?? 5);
+
+/** A side: the build under `root`, running COBA 4000 once and returning its loop time and counts. */
+async function side(root) {
+  const { Engine } = await import(resolve(root, 'dist/engine/engine.js'));
+  const { loadFlat } = await import(resolve(root, 'dist/engine/circuit/resolve.js'));
+  const { cobaText } = await import(resolve(root, 'dist/bench/networks.js'));
+  return () => {
+    const e = new Engine(loadFlat(resolve(root, 'examples/coba.yaml'), cobaText(4000, 80, method)), { threads });
+    try {
+      e.backend.configureRecording({ spikes: false, rateBin: 10 });
+      e.step(200);
+      const t = performance.now();
+      e.step(steps);
+      const ms = performance.now() - t;
+      const spikes = Object.values(e.backend.recording().populations).reduce((a, p) => a + p.rateCounts.reduce((x, y) => x + y, 0), 0);
+      return { ms, spikes, threads: e.backend.threadCount };
+    } finally {
+      e.backend.dispose();
+    }
+  };
+}
+
+const sides = { base: await side(resolve(base)), this: await side(here) };
+const best = {};
+for (let r = 0; r < repeats; r++)
+  for (const [k, run] of Object.entries(sides)) {
+    const x = run();
+    if (!best[k] || x.ms < best[k].ms) best[k] = x;
+    process.stderr.write(`\r${method}: round ${r + 1}/${repeats}`);
+  }
+process.stderr.write('\n');
+const [l1, l5] = loadavg();
+console.log(
+  `machine: ${cpus()[0]?.model ?? 'unknown'} x${cpus().length}, ${Math.round(totalmem() / 2 ** 30)} GiB, ${platform()} ${release()}, node ${process.version}; load ${l1.toFixed(1)} (1 min) ${l5.toFixed(1)} (5 min)`,
+);
+for (const [k, x] of Object.entries(best))
+  console.log(
+    `${k.padEnd(5)} ${k === 'base' ? resolve(base) : here}: ${x.ms.toFixed(1)} ms for ${steps} steps, ${x.threads} thread(s), ${x.spikes} spikes`,
+  );
+console.log(
+  `COBA 4000 ${method}, threads ${threadsArg}: base/this = ${(best.base.ms / best.this.ms).toFixed(2)} (> 1: this build is faster)`,
+);
