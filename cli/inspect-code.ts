@@ -1,9 +1,12 @@
-// `flux inspect --code`: the code Flux generates for each model defined by equations, per backend,
-// for each population (a population's per-neuron parameters select its variant) and projection.
+// `flux inspect --code`: the code Flux generates for each model defined by equations (the circuit's
+// own, and the built-in families' definitions), per backend, for each population (a population's
+// per-neuron parameters, and for a built-in its synapse kinds, select its variant) and projection.
 import type { Circuit } from '../engine/circuit/circuit.js';
 import { jsStepSource } from '../engine/equations/codegen-js.js';
 import { synapseSource, type Holding } from '../engine/equations/codegen-synapse-js.js';
-import { modelOf } from '../engine/models/registry.js';
+import { MODELS, modelOf } from '../engine/models/registry.js';
+import { isFamily } from '../engine/models/family.js';
+import type { ModelDefinition } from '../engine/equations/model-definition.js';
 import { formatExpr } from '../engine/equations/parse-expression.js';
 import { wgslModel } from '../engine/equations/codegen-wgsl.js';
 import { optimize } from '../engine/equations/optimize.js';
@@ -13,17 +16,30 @@ function section(title: string, body: string): string {
   return `// ===== ${title}\n${body}\n`;
 }
 
+/**
+ * The definition a population runs: the circuit's model of that name, or the variant of a built-in
+ * family its synapse kinds and integration choose (as the backends choose it when the circuit starts).
+ */
+function definitionOf(circuit: Circuit, p: Circuit['populations'][number]): ModelDefinition | null {
+  const models = circuit.models ?? {};
+  if (Object.hasOwn(models, p.model)) return models[p.model];
+  const family = Object.hasOwn(MODELS, p.model) ? MODELS[p.model] : null;
+  if (!family || !isFamily(family)) return null;
+  const conductance = circuit.projections.some((q) => q.target === p.name && q.synapse.type === 'conductance');
+  return family.definitions[family.variantFor({ integration: p.integration, conductance })];
+}
+
 /** Every generated source of the circuit's models defined by equations, as text. */
 export function generatedCode(circuit: Circuit): string {
   const out: string[] = [];
-  const models = circuit.models ?? {};
   for (const p of circuit.populations) {
-    if (!Object.hasOwn(models, p.model)) continue;
-    const def = models[p.model];
+    const def = definitionOf(circuit, p);
+    if (!def) continue;
     const perNeuron = new Set(Object.keys(p.perNeuron ?? {}));
     const plan = def.plan;
+    const builtin = def.name === p.model ? '' : ` (built-in ${p.model})`;
     const head = [
-      `model ${def.name}, population ${p.name}: method ${def.method}${perNeuron.size ? `, per neuron: ${[...perNeuron].join(', ')}` : ''}`,
+      `model ${def.name}${builtin}, population ${p.name}: method ${def.method}${perNeuron.size ? `, per neuron: ${[...perNeuron].join(', ')}` : ''}`,
       ...plan.lets.map((l) => `//   ${l.name} = ${formatExpr(l.expr)}`),
       ...plan.updates.map((u) => `//   ${u.name} <- ${formatExpr(u.expr)}${u.unlessRefractory ? '   (unless refractory)' : ''}`),
     ].join('\n');
@@ -33,7 +49,7 @@ export function generatedCode(circuit: Circuit): string {
     const l = wasm.layout;
     out.push(
       `// ----- CPU (WebAssembly, ${l.simd ? 'f64x2 SIMD' : 'scalar'}): a ${wasm.bytes.length}-byte module exporting\n` +
-        `// step(n, ${l.arrays.map((a) => `&${a.name}`).join(', ')}, ${l.scalars.map((x) => x.name).join(', ')}${l.refracSteps ? ', refracSteps' : ''})` +
+        `// step(n, ${l.arrays.map((a) => `&${a.name}`).join(', ')}, ${l.scalars.map((x) => x.name).join(', ')}${l.refracSteps ? ', refracSteps' : ''}, inputs)` +
         `${l.draws ? "\n// (draws random numbers from the population's stream)" : ''}\n`,
     );
     // One WGSL kernel serves every population of the model; its constants say which parameters are per neuron.

@@ -328,6 +328,18 @@ describe('flux inspect --code', () => {
     expect(out).toMatch(/WebGPU \(WGSL\)/);
     expect(out).toMatch(/fn modelStep\(/);
   });
+
+  it('prints the code of the built-in models too: the variant each population runs', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { ROOT } = await import('./helpers.js');
+    const out = execFileSync('node', [join(ROOT, 'bin/flux.js'), 'inspect', '--code', join(ROOT, 'examples/coba.yaml')], {
+      encoding: 'utf8',
+    });
+    // COBA's populations receive conductances: lif's exponential-Euler variant, on both backends.
+    expect(out).toMatch(/model lif_conductance \(built-in lif\), population exc: method exponential_euler/);
+    expect(out).toMatch(/const t_BA_v = /);
+    expect(out).toMatch(/fn modelStep\(/);
+  });
 });
 
 describe('synapse models: what statements may do', () => {
