@@ -365,6 +365,28 @@ ${extra}`;
     expect(found.map((i) => i.message).join('\n')).toMatch(/g_exc_post can be added to \(g_exc_post \+= \.\.\.\), not read/);
   });
 
+  it('on_step changes only the synapse: a channel or a target variable is refused, naming on_step', () => {
+    for (const target of ['g_exc_post += w', 'v_post += 1*mV']) {
+      const found = issues(
+        base(`    equations: |\n      w : siemens\n      e : siemens\n    on_step: |\n      e = e*0.5\n      ${target}`),
+      ).issues;
+      expect(found.map((i) => i.message).join('\n')).toMatch(
+        /on_step cannot write (g_exc_post|v_post): it may change w and the synapse's own variables/,
+      );
+    }
+    // A declared variable without a default is per synapse (as in Brian2), and on_step may change it.
+    const e = Engine.fromFile(
+      write(
+        base(
+          '    equations: |\n      w : siemens\n      e : siemens\n    on_pre: e += w\n    on_step: |\n      w = clip(w + e, 0*nS, 2*nS)\n      e = e*0.5',
+        ),
+      ),
+    );
+    e.step(10);
+    expect(e.circuit.synapseModels!.syn.variables.e).toMatchObject({ unit: 'siemens' });
+    e.backend.dispose();
+  });
+
   it('two projections cannot fill one summed parameter', () => {
     const syn = '    equations: |\n      w : siemens\n      g_syn_post = w : siemens (summed)';
     const found = issues(

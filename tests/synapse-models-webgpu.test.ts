@@ -33,6 +33,14 @@ const { open, both } = bothBackends(ctx);
 const reference = (name: string) =>
   readFileSync(join(import.meta.dirname, 'reference/models', `${name}.yaml`), 'utf8').replace(/^\$schema:.*$/m, '');
 
+/** A model file of library/models (the package @flux-library/models), indented as an entry of `models:`. */
+const libraryModel = (file: string) =>
+  readFileSync(join(import.meta.dirname, '..', 'library/models/models', `${file}.yaml`), 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '' && !l.startsWith('#'))
+    .map((l) => `    ${l}`)
+    .join('\n');
+
 /** The recorded trace of a variable, one row per neuron. */
 function trace(e: Engine<Backend>, pop: string, variable: string): number[][] {
   const s = e.backend.recording().populations[pop].state[variable];
@@ -298,6 +306,31 @@ modulators:
     });
     expect(res.cpu.some((w) => Math.abs(w - 0.5) > 1e-3)).toBe(true);
     expectWeightsClose(res.gpu, res.cpu, 'three-factor', 1e-6);
+  });
+
+  it('reward-modulated STDP from the library: on_step turns the eligibility into weight change after the pairings', async () => {
+    // The eligibility and its decay factor exp(-dt/tau_eligibility) are float32 on the GPU: the factor's
+    // rounding compounds over 10^4 steps (with learning_rate 20, the weights ended 1.2e-4 relative apart).
+    // The weight itself accumulates compensated (clip(w + d, ...) as w += d, then the bounds).
+    const yaml = `dt: 0.1 ms
+models:
+${TRAIN}  rstdp:
+${libraryModel('reward-stdp')}
+populations:
+  pre: { model: train, size: 5, params: { rate: ${rates([1250, 770, 480, 300, 180])}, t_first: ${firsts([0, 3, 7, 12, 5])} } }
+  post: { model: train, size: 4, params: { rate: ${rates([1100, 650, 400, 250])}, t_first: ${firsts([4, 9, 2, 6])} } }
+  reward: { model: train, size: 1, params: { rate: ${10000 / 3000} Hz, t_first: 150.05 ms } }
+projections:
+  r: { source: pre, target: post, connectivity: { type: all_to_all }, weight: 0.5 nS, synapse: { model: rstdp, params: { learning_rate: 5 } } }
+modulators:
+  dopamine: { tau: 200 ms, sources: [{ population: reward, gain: 1 }] }
+`;
+    const res = await both(yaml, async (e) => {
+      await e.step(10000);
+      return e.backend.readWeights('r');
+    });
+    expect(res.cpu.some((w) => Math.abs(w - 0.5) > 1e-3)).toBe(true);
+    expectWeightsClose(res.gpu, res.cpu, 'reward_stdp', 1e-6);
   });
 
   it('learning steps far below a float32 ulp of the weight accumulate as with the CPU float64 weight', async () => {

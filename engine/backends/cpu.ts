@@ -796,9 +796,10 @@ export class CpuBackend implements Backend {
   }
 
   /**
-   * A step with synapse models, in Brian2's order for the models defined by equations: state updates,
-   * then the synapses' clock-driven variables, thresholds, on_pre and on_post (which so see the
-   * potentials before any reset), and the resets. Built-in models keep their one-piece step.
+   * A step with synapse models, in Brian2's order for the neuron models with a definition (all but
+   * poisson, which keeps its one-piece step): state updates, then the synapses' clock-driven
+   * variables, thresholds, on_pre and on_post (which so see the potentials before any reset), the
+   * synapses' on_step statements, and the resets.
    */
   private synapseModelStep(n: number): void {
     const dt = this.dt;
@@ -820,6 +821,7 @@ export class CpuBackend implements Backend {
     for (const p of this.projs) if (p.src.nSpikes > 0) this.propagate(p, n);
     for (const p of this.projs) if (p.plastic) this.plasticity(p);
     for (const p of this.projs) if (p.syn?.def.onPost.length && p.tgt.nSpikes > 0) this.synapseCall(p, n, 'onPost');
+    for (const p of this.projs) if (p.syn?.def.onStep.length) this.synapseCall(p, n, 'onStep');
     for (const pop of this.popList) {
       const g = phased(pop);
       if (g) phase(pop, g, 'reset');
@@ -828,7 +830,7 @@ export class CpuBackend implements Backend {
   }
 
   /** Runs a synapse model's generated code for one phase of step n (engine/backends/synapses.ts). */
-  private synapseCall(p: ProjRuntime, n: number, phase: 'onPre' | 'onPost' | 'clock' | 'summed'): void {
+  private synapseCall(p: ProjRuntime, n: number, phase: 'onPre' | 'onPost' | 'clock' | 'summed' | 'onStep'): void {
     const rt = p.syn!;
     const { src, tgt, c } = p;
     const channel = (ch: Channel) => ({ direct: tgt.state[ch], ring: tgt.rings[ch], len: tgt.ringLen, size: tgt.spec.size });

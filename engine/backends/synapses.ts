@@ -19,6 +19,7 @@ interface Functions {
   onPost(ctx: SynapseContext, spikes: Uint32Array, count: number, n: number): void;
   clock(ctx: SynapseContext, n: number): void;
   summed(ctx: SynapseContext, n: number): void;
+  onStep(ctx: SynapseContext, n: number): void;
 }
 
 export interface Channel {

@@ -163,6 +163,9 @@ const model: Schema = {
     reset: expressionText('statements run at a spike, e.g. `v = v_r; w += b`'),
     on_pre: expressionText('synapse models: statements run for each synapse of a presynaptic spike, e.g. `g_exc_post += w`'),
     on_post: expressionText('synapse models: statements run for each synapse onto a postsynaptic spike'),
+    on_step: expressionText(
+      "synapse models: statements every synapse runs each step after on_pre and on_post (Brian2's run_regularly), changing w and the synapse's own variables",
+    ),
     refractory: {
       type: ['number', 'string'],
       maxLength: 2000,

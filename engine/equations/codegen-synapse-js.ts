@@ -43,7 +43,7 @@ function symbolCode(v: SynapseVariant): (name: string) => string {
 /** Every symbol the model's code reads or writes. */
 function usedSymbols(def: SynapseDefinition): Set<string> {
   const out = new Set<string>();
-  for (const s of [...def.onPre, ...def.onPost]) {
+  for (const s of [...def.onPre, ...def.onPost, ...def.onStep]) {
     symbolsOf(s.expr, out);
     out.add(s.target);
   }
@@ -86,7 +86,7 @@ function prologue(v: SynapseVariant): string[] {
  * a float64 master copy (S.w), and the float32 weights that transmission and readWeights use follow it.
  */
 export const weightIsFloat64 = (def: SynapseDefinition): boolean =>
-  def.clockEquations.some((eq) => eq.name === 'w') || [...def.onPre, ...def.onPost].some((s) => s.target === 'w');
+  def.clockEquations.some((eq) => eq.name === 'w') || [...def.onPre, ...def.onPost, ...def.onStep].some((s) => s.target === 'w');
 const weightRead = (def: SynapseDefinition) => (weightIsFloat64(def) ? 'S.w[k]' : 'weights[k]');
 const weightWrite = (def: SynapseDefinition) => (weightIsFloat64(def) ? ['S.w[k] = u_w;', 'weights[k] = u_w;'] : ['weights[k] = u_w;']);
 
@@ -123,7 +123,7 @@ function statement(s: Statement, code: (n: string) => string, v: SynapseVariant)
 
 /**
  * The body of a function of `ctx` returning { onPre(spikes, count, n), onPost(spikes, count, n),
- * clock(n), summed(n) } for one projection. `ctx` holds the projection's arrays (see the CPU backend).
+ * clock(n), summed(n), onStep(n) } for one projection. `ctx` holds the projection's arrays (see the CPU backend).
  */
 export function synapseSource(v: SynapseVariant): string {
   const { def } = v;
@@ -186,6 +186,11 @@ export function synapseSource(v: SynapseVariant): string {
     out.push(...indent(lines.slice(0, lines.length - stores), 4));
     for (const sm of def.summed) out.push(`    out[${JSON.stringify(sm.target)}][j] += ${jsExprWith(sm.expr, code)};`);
     out.push(...indent(lines.slice(lines.length - stores), 4), '  }');
+  }
+  out.push('},', 'onStep(ctx, n) {');
+  if (def.onStep.length) {
+    out.push(...indent(pre, 2), '  for (let k = 0, end = targets.length; k < end; k++) {', '    const i = preIdx[k], j = targets[k];');
+    out.push(...indent(body(v, def.onStep, true), 4), '  }');
   }
   out.push('},', '};');
   return out.join('\n');

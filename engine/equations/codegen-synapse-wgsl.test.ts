@@ -50,7 +50,7 @@ describe('codegen-synapse-wgsl', () => {
 
   it('generates on_pre only for Tsodyks-Markram: event-driven updates from the record, a channel write into the ring', () => {
     const m = wgslSynapse(variant(synapse('tm', TM)), 'a');
-    expect(m.entries).toEqual({ onPre: true, onPost: false, clock: false, summed: false });
+    expect(m.entries).toEqual({ onPre: true, onPost: false, clock: false, summed: false, onStep: false });
     expect(m.source).toContain('fn on_pre(');
     expect(m.source).not.toContain('fn on_post(');
     expect(m.source).toContain('fx_channel(2u, j, k, u_w * u_u * u_x);');
@@ -94,7 +94,7 @@ describe('codegen-synapse-wgsl', () => {
     a.words.forEach((w, n) => {
       if (w.kind === 'propagator') expect(words[n]).toBe(Math.fround(p[w.which][w.row][w.col]));
     });
-    expect(a.entries).toEqual({ onPre: true, onPost: false, clock: true, summed: true });
+    expect(a.entries).toEqual({ onPre: true, onPost: false, clock: true, summed: true, onStep: false });
     expect(a.source).toMatch(/fx_set\(pu\(rec \+ \d+u\) \+ j, acc_0\);/);
   });
 
@@ -136,9 +136,11 @@ describe('codegen-synapse-wgsl', () => {
     });
     const m = wgslSynapse(variant(def), 'g');
     expect(m.source).toContain('var w_lo = pl[vb + 1u * nsyn + kl];');
-    // on_pre: an increment; on_post: clip, plain float32 (the residual dropped); clock: euler's dt*dw/dt.
+    // on_pre: an increment; on_post: clip(w + d, ...), the compensated sum then the bounds (the residual
+    // dropped where they clip); clock: euler's dt*dw/dt.
     expect(m.source).toMatch(/fx_add2\(&u_w, &w_lo, u_A \* u_x\);/);
-    expect(m.source).toContain('u_w = fx_clip(u_w - u_A, 0.0f, u_wmax);\n    w_lo = 0.0f;');
+    expect(m.source).toMatch(/fx_add2\(&u_w, &w_lo, \(?-u_A\)?\);/);
+    expect(m.source).toContain('if (w_sum_ < w_min_ || w_sum_ > w_max_) { u_w = fx_clip(w_sum_, w_min_, w_max_); w_lo = 0.0f; }');
     expect(m.source).toContain('let nx_0 = u_dt * ((-u_eta) * u_w);\n  fx_add2(&u_w, &w_lo, nx_0);');
     expect(plBlocks(def)).toBe(2);
     expect(plBlocks(synapse('tm', TM))).toBe(2);

@@ -94,7 +94,7 @@ export interface WgslSynapse {
   /** The module: bindings, helpers and the entry points (common.wgsl, R_SM and PROJ come from the backend). */
   source: string;
   words: SynWord[];
-  entries: { onPre: boolean; onPost: boolean; clock: boolean; summed: boolean };
+  entries: { onPre: boolean; onPost: boolean; clock: boolean; summed: boolean; onStep: boolean };
 }
 
 /** shaders/propagate.wgsl's ringAdd and delayOf, verbatim (a test checks): channel writes land as propagation's do. */
@@ -242,6 +242,20 @@ class Gen {
   weight(s: Statement): string[] {
     const inc = s.op === '+=' || s.op === '-=' ? s.expr : s.op === '=' ? increment(s.expr) : null;
     if (inc) return this.em.f32(inc, (code) => `fx_add2(&u_w, &w_lo, ${s.op === '-=' ? `-(${code})` : code});`);
+    // w = clip(w + d, lo, hi), a bounded learning step (reward_stdp's every step): the compensated sum,
+    // then the bounds where it crosses them (min(max(.)) as the CPU's clip, lo > hi included).
+    const clip = s.op === '=' && s.expr.kind === 'call' && s.expr.fn === 'clip' && s.expr.args.length === 3 ? s.expr.args : null;
+    const clipped = clip && increment(clip[0]);
+    if (clip && clipped)
+      return [
+        '{',
+        ...this.em.f32(clipped, (code) => `fx_add2(&u_w, &w_lo, ${code});`),
+        ...this.em.f32(clip[1], (code) => `let w_min_ = ${code};`),
+        ...this.em.f32(clip[2], (code) => `let w_max_ = ${code};`),
+        'let w_sum_ = u_w + w_lo;',
+        'if (w_sum_ < w_min_ || w_sum_ > w_max_) { u_w = fx_clip(w_sum_, w_min_, w_max_); w_lo = 0.0f; }',
+        '}',
+      ];
     if (s.op === '*=' || s.op === '/=') return this.em.f32(s.expr, (code) => `{ let m = ${code}; u_w ${s.op} m; w_lo ${s.op} m; }`);
     return [...this.em.statement(s), 'w_lo = 0.0f;'];
   }
@@ -407,6 +421,26 @@ function clockKernel(g: Gen): string[] {
   ];
 }
 
+/** on_step: one thread per synapse, after on_pre and on_post; it writes only the synapse's own variables. */
+function stepKernel(g: Gen, list: Statement[]): string[] {
+  const used = new Set<string>();
+  for (const s of list) symbolsOf(s.expr, used);
+  const reads = [...used].filter((n) => n !== 'w' && !g.vars.includes(n));
+  const body = [...g.load(), ...g.events(), ...g.bind(reads, new Set()), ...list.flatMap((s) => g.statement(s)), ...g.store()];
+  return [
+    '@compute @workgroup_size(64)',
+    'fn on_step(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {',
+    ...indent(HEADER_LINES, 2),
+    '  let kl = linearId(gid, nwg, 64u);',
+    '  if (kl >= nsyn) { return; }',
+    '  let k = pu(r + R_SYN) + kl;',
+    `  let i = col[${H('PRE')} + kl];`,
+    '  let j = syn[k];',
+    ...indent(body, 2),
+    '}',
+  ];
+}
+
 /**
  * Summed variables: one thread per target neuron adds its synapses in synapse order, then fills the
  * target: I_ext starts from the sources' and inputs' current (the first projection summing into it;
@@ -544,6 +578,7 @@ export function wgslSynapse(v: SynapseWgslVariant, variantKey: string): WgslSyna
   noRandom(g, [
     ...def.onPre.map((s) => s.expr),
     ...def.onPost.map((s) => s.expr),
+    ...def.onStep.map((s) => s.expr),
     ...def.summed.map((s) => s.expr),
     ...(clock?.lets.map((l) => l.expr) ?? []),
     ...(clock?.updates.map((u) => u.expr) ?? []),
@@ -551,11 +586,18 @@ export function wgslSynapse(v: SynapseWgslVariant, variantKey: string): WgslSyna
   const writesPre = postWrites(def, def.onPre);
   const writesPost = postWrites(def, def.onPost);
   const kernels: string[] = [];
-  const entries = { onPre: def.onPre.length > 0, onPost: def.onPost.length > 0, clock: clock !== null, summed: def.summed.length > 0 };
+  const entries = {
+    onPre: def.onPre.length > 0,
+    onPost: def.onPost.length > 0,
+    clock: clock !== null,
+    summed: def.summed.length > 0,
+    onStep: def.onStep.length > 0,
+  };
   if (entries.onPre) kernels.push(...eventKernel(g, 'on_pre', def.onPre, writesPre), '');
   if (entries.onPost) kernels.push(...eventKernel(g, 'on_post', def.onPost, writesPost), '');
   if (entries.clock) kernels.push(...clockKernel(g), '');
   if (entries.summed) kernels.push(...summedKernel(g), '');
+  if (entries.onStep) kernels.push(...stepKernel(g, def.onStep), '');
   const atomicState = writesPre.size + writesPost.size > 0;
   const source = [
     // The name is the document's text: only name characters go into the comment (a line break would end it).

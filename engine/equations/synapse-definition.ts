@@ -22,6 +22,12 @@ export interface SynapseDoc {
   equations: string;
   on_pre?: string;
   on_post?: string;
+  /**
+   * Statements every synapse runs each step, after on_pre and on_post (Brian2's run_regularly,
+   * scheduled after the synapses' events): a reward-modulated rule turns its eligibility into weight
+   * change here. They may change w and the synapse's own variables.
+   */
+  on_step?: string;
   method?: string;
   initial?: Record<string, number | string>;
 }
@@ -50,6 +56,7 @@ export interface SynapseDefinition {
   summed: { target: string; expr: Expr; dim: Dim; line: number; text: string }[];
   onPre: Statement[];
   onPost: Statement[];
+  onStep: Statement[];
   source: SynapseDoc;
 }
 
@@ -101,13 +108,13 @@ export function defineSynapse(name: string, doc: SynapseDoc): SynapseDefinition 
           line: eq.line,
           symbol: eq.name,
         });
-      else if (!Object.hasOwn(parameters, eq.name))
-        problems.push({
-          sub: '/equations',
-          message: `parameter ${eq.name} has no default value: give one under parameters`,
-          line: eq.line,
-          symbol: eq.name,
-        });
+      else if (!Object.hasOwn(parameters, eq.name)) {
+        // As in Brian2's Synapses: a declared variable is per synapse (0 unless `initial` says), changed
+        // only by statements (an eligibility trace that on_step decays). Under `parameters` it is a parameter.
+        if (nameOk(eq.name)) variables[eq.name] = { dim, unit: eq.unit, initial: { kind: 'num', value: 0 } };
+        else
+          problems.push({ sub: '/equations', message: `"${eq.name}" cannot be a synaptic variable name`, line: eq.line, symbol: eq.name });
+      }
       continue;
     }
     if (eq.kind === 'subexpression') {
@@ -155,6 +162,7 @@ export function defineSynapse(name: string, doc: SynapseDoc): SynapseDefinition 
   readInitial(doc, variables, parameters, fail);
   const onPre = statements(doc.on_pre, '/on_pre', fail);
   const onPost = statements(doc.on_post, '/on_post', fail);
+  const onStep = statements(doc.on_step, '/on_step', fail);
   const method = (doc.method ?? 'euler') as Method;
   if (!(METHODS as readonly string[]).includes(method))
     problems.push({ sub: '/method', message: `unknown method "${doc.method}"; expected one of ${METHODS.join(', ')}` });
@@ -183,6 +191,7 @@ export function defineSynapse(name: string, doc: SynapseDoc): SynapseDefinition 
     summed,
     onPre,
     onPost,
+    onStep,
     source: doc,
   };
 }
@@ -293,17 +302,20 @@ export function bindSynapse(def: SynapseDefinition, env: SynapseEnvironment): Mo
     if (env.modulators.has(name)) return { dim: DIMENSIONLESS, kind: 'engine' };
     return undefined;
   };
-  const check = (sub: string, list: Statement[], event: 'pre' | 'post') => {
+  const check = (sub: string, list: Statement[], event: 'pre' | 'post' | 'step') => {
     for (const s of list) {
       try {
+        const own = s.target === 'w' || Object.hasOwn(def.variables, s.target);
         const writable =
-          s.target === 'w' ||
-          Object.hasOwn(def.variables, s.target) ||
-          (Object.hasOwn(CHANNEL_TARGETS, s.target) && (s.op === '+=' || s.op === '-=')) ||
-          (s.target.endsWith('_post') && env.postWritable(s.target.slice(0, -5)));
+          own ||
+          (event !== 'step' &&
+            ((Object.hasOwn(CHANNEL_TARGETS, s.target) && (s.op === '+=' || s.op === '-=')) ||
+              (s.target.endsWith('_post') && env.postWritable(s.target.slice(0, -5)))));
         if (!writable)
           throw new EquationError(
-            `${event === 'pre' ? 'on_pre' : 'on_post'} cannot write ${s.target}: a statement may change w, the synapse's variables, a channel of the target (I_exc_post += ...) or a state variable of a target defined by equations`,
+            event === 'step'
+              ? `on_step cannot write ${s.target}: it may change w and the synapse's own variables (every synapse runs it every step)`
+              : `${event === 'pre' ? 'on_pre' : 'on_post'} cannot write ${s.target}: a statement may change w, the synapse's variables, a channel of the target (I_exc_post += ...) or a state variable of a target defined by equations`,
             s.line,
             s.text,
             s.target,
@@ -330,6 +342,7 @@ export function bindSynapse(def: SynapseDefinition, env: SynapseEnvironment): Mo
   for (const [sub, list] of [
     ['/on_pre', def.onPre],
     ['/on_post', def.onPost],
+    ['/on_step', def.onStep],
   ] as const)
     for (const st of list) {
       const ch = readsChannel(st.expr);
@@ -341,6 +354,7 @@ export function bindSynapse(def: SynapseDefinition, env: SynapseEnvironment): Mo
   }
   check('/on_pre', def.onPre, 'pre');
   check('/on_post', def.onPost, 'post');
+  check('/on_step', def.onStep, 'step');
   for (const sm of def.summed) {
     try {
       const target = sm.target === 'I_ext' ? ([0, 0, 0, 1, 0, 0, 0] as Dim) : env.summedTarget(sm.target);

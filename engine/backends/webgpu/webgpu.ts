@@ -1307,7 +1307,13 @@ export class WebGpuBackend implements Backend {
 
   /** Each synapse-model projection's kernels with their grid sizes, by phase, in projection order. */
   private synapseKernels() {
-    const out = { summed: [] as Dispatch[], clock: [] as Dispatch[], onPre: [] as Dispatch[], onPost: [] as Dispatch[] };
+    const out = {
+      summed: [] as Dispatch[],
+      clock: [] as Dispatch[],
+      onPre: [] as Dispatch[],
+      onPost: [] as Dispatch[],
+      onStep: [] as Dispatch[],
+    };
     const groups = (n: number, size: number) => Math.max(1, Math.ceil(n / size));
     for (const q of this.projs) {
       const code = q.sm?.code;
@@ -1325,6 +1331,7 @@ export class WebGpuBackend implements Backend {
       if (code.entries.onPre) out.onPre.push({ pipe: pipe('on_pre'), groups: groups(q.src.n * Math.max(q.maxRow, 1), 256), strided: true });
       if (code.entries.onPost)
         out.onPost.push({ pipe: pipe('on_post'), groups: groups(q.tgt.n * Math.max(q.sm!.maxCol, 1), 256), strided: true });
+      if (code.entries.onStep && nsyn > 0) out.onStep.push({ pipe: pipe('on_step'), groups: groups(nsyn, 64), strided: false });
     }
     return out;
   }
@@ -1391,6 +1398,7 @@ export class WebGpuBackend implements Backend {
         }
       }
       run(synapses.onPost);
+      run(synapses.onStep);
       run(resets);
       if (l.ringWords > 0) {
         pass.setPipeline(drain);
