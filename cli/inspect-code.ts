@@ -6,6 +6,7 @@ import { jsStepSource } from '../engine/equations/codegen-js.js';
 import { synapseSource, type Holding } from '../engine/equations/codegen-synapse-js.js';
 import { MODELS, modelOf } from '../engine/models/registry.js';
 import { isFamily } from '../engine/models/family.js';
+import { integratesConductance } from '../engine/backends/backend.js';
 import type { ModelDefinition } from '../engine/equations/model-definition.js';
 import { formatExpr } from '../engine/equations/parse-expression.js';
 import { wgslModel } from '../engine/equations/codegen-wgsl.js';
@@ -25,8 +26,7 @@ function definitionOf(circuit: Circuit, p: Circuit['populations'][number]): Mode
   if (Object.hasOwn(models, p.model)) return models[p.model];
   const family = Object.hasOwn(MODELS, p.model) ? MODELS[p.model] : null;
   if (!family || !isFamily(family)) return null;
-  const conductance = circuit.projections.some((q) => q.target === p.name && q.synapse.type === 'conductance');
-  return family.definitions[family.variantFor({ integration: p.integration, conductance })];
+  return family.definitions[family.variantFor({ integration: p.integration, conductance: integratesConductance(p, circuit, false) })];
 }
 
 /** Every generated source of the circuit's models defined by equations, as text. */

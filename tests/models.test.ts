@@ -117,6 +117,27 @@ sources:
     // With overwhelming drive the neuron fires on the first step after the refractory period.
     for (let k = 1; k < s.length; k++) expect(s[k] - s[k - 1]).toBe(51);
   });
+
+  it('a refractory period between whole steps freezes round(tau_refrac/dt) steps (lif and adex)', () => {
+    for (const [model, tau, frozen] of [
+      ['lif', 0.25, 3],
+      ['lif', 0.24, 2],
+      ['adex', 0.25, 3],
+    ] as const) {
+      const e = engineFromText(`
+dt: 0.1 ms
+populations:
+  n: { model: ${model}, size: 1, params: { tau_refrac: ${tau} ms } }
+sources:
+  i: { type: constant, target: n, amplitude: 1000000 pA }
+`);
+      e.backend.configureRecording({});
+      e.step(200);
+      const s = e.backend.recording().populations.n.spikeSteps;
+      expect(s.length).toBeGreaterThan(10);
+      for (let k = 1; k < s.length; k++) expect(s[k] - s[k - 1], `${model} tau_refrac ${tau} ms`).toBe(frozen + 1);
+    }
+  });
 });
 
 describe('AdEx', () => {

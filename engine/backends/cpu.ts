@@ -38,6 +38,7 @@ import type { GeneratedModel } from '../models/generated.js';
 import { definedModel } from '../models/family.js';
 import type { ModelDefinition } from '../equations/model-definition.js';
 import { optimize } from '../equations/optimize.js';
+import { ALL_INPUTS, INPUT_CURRENT_SYNAPSES, INPUT_EXTERNAL_CURRENT } from '../equations/codegen-js.js';
 import { WasmStep, type StepExports } from '../equations/codegen-wasm.js';
 import { availableParallelism } from 'node:os';
 
@@ -259,7 +260,7 @@ export class CpuBackend implements Backend {
       rng: Rng.forName(this.seed, `spikes:${cp.spec.name}`),
       conductance: false,
       integration: cp.spec.integration,
-      inputs: 3,
+      inputs: ALL_INPUTS,
     };
     this.pops.set(cp.spec.name, {
       spec: cp.spec,
@@ -299,6 +300,9 @@ export class CpuBackend implements Backend {
   }
 
   private releasePopulation(pop: PopRuntime): void {
+    const g = this.generated.get(pop);
+    if (g?.threadFn) this.thread?.unload(g.threadFn);
+    this.generated.delete(pop);
     if (!this.arena) return;
     const st = pop.state;
     for (const arr of [
@@ -455,7 +459,7 @@ export class CpuBackend implements Backend {
         st.ii.some((x) => x !== 0);
       const external =
         modelled || pop.sources.some((s) => s.type !== 'poisson') || pop.inputs.length > 0 || pop.state.iext.some((x) => x !== 0);
-      pop.state.inputs = (currentSyn ? 1 : 0) | (external ? 2 : 0);
+      pop.state.inputs = (currentSyn ? INPUT_CURRENT_SYNAPSES : 0) | (external ? INPUT_EXTERNAL_CURRENT : 0);
     }
     this.anySplit = this.thread !== null && this.popList.some((p) => p.splitAt > 0);
     const levels = new Map(this.mods.map((m) => [m.spec.name, m.level]));
@@ -587,6 +591,7 @@ export class CpuBackend implements Backend {
     if (!g || g.key !== key || g.def !== def) {
       const w = new WasmStep(optimize({ def, perNeuron: new Set(perNeuron), inputs: st.inputs }), { phases: phased });
       const fits = w.args(pop.spec.params, st, this.dt, 0).length <= MAX_ARGS;
+      if (g?.threadFn) this.thread!.unload(g.threadFn);
       const threadFn =
         this.thread && pop.splitAt > 0 && !phased && !w.layout.draws && fits ? this.thread.load(w.module, this.expTableOffset()) : null;
       g = { key, def, w, exports: w.instantiate(this.arena!.memory, this.expTableOffset(), st.rng), threadFn };

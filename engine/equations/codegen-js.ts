@@ -9,13 +9,18 @@ import { UNITS, toInternal } from './dimension.js';
 import { CONSTANTS } from './check-units.js';
 import { symbolsOf } from './symbolic.js';
 
-/** Which of a population's parameters are arrays (one value per neuron) rather than one number. */
+/** PopulationState.inputs: which input arrays can be non-zero (the backends skip or fold the others). */
+export const INPUT_CURRENT_SYNAPSES = 1;
+export const INPUT_EXTERNAL_CURRENT = 2;
+export const ALL_INPUTS = INPUT_CURRENT_SYNAPSES | INPUT_EXTERNAL_CURRENT;
+
 /**
  * The excitability modulator's effect, what I_ext is for a population without external current
  * (iext holds zeros: I_ext = 0 + excitability, optimize.ts). The backends bind it before the loop.
  */
 export const EXCITABILITY = '_excitability';
 
+/** Which of a population's parameters are arrays (one value per neuron) rather than one number. */
 export interface Variant {
   def: ModelDefinition;
   perNeuron: ReadonlySet<string>;

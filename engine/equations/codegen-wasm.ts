@@ -18,7 +18,7 @@
 import type { Expr } from './ast.js';
 import type { ModelDefinition } from './model-definition.js';
 import type { Variant } from './codegen-js.js';
-import { EXCITABILITY, JS_HELPERS, constantOf, jsExprWith, literal } from './codegen-js.js';
+import { ALL_INPUTS, EXCITABILITY, JS_HELPERS, constantOf, jsExprWith, literal } from './codegen-js.js';
 import { evaluate } from './evaluate.js';
 import { expDet } from './exp.js';
 import { propagators } from './propagator.js';
@@ -66,6 +66,8 @@ export class WasmStep {
   private readonly refracSteps: ((p: Record<string, number>, dt: number) => number) | null;
   private readonly linearCache = new WeakMap<object, { dt: number; values: number[] }>();
   private readonly uniforms: UniformsFunction | null;
+  /** Where each propagator entry is in WasmStep.linear's values. */
+  private readonly linearIndex: Map<string, number>;
 
   constructor(
     readonly variant: Variant,
@@ -75,6 +77,7 @@ export class WasmStep {
     this.layout = m.layout;
     this.bytes = emitModule(m, options);
     this.refracSteps = m.refrConst ? refracStepsFunction(variant.def) : null;
+    this.linearIndex = new Map(linearNames(variant.def).map((name, k) => [name, k]));
     this.uniforms = variant.def.plan.uniforms?.length ? uniformsFunction(variant.def, options.exp === 'js' ? Math.exp : expDet) : null;
   }
 
@@ -111,7 +114,6 @@ export class WasmStep {
     };
     const linear = this.layout.scalars.some((x) => x.kind === 'linear') ? this.linear(p, dt) : [];
     const uniforms = this.uniforms ? this.uniforms(p, s, dt, linear) : [];
-    let k = 0;
     let h = 0;
     for (const x of this.layout.scalars)
       out.push(
@@ -120,7 +122,7 @@ export class WasmStep {
           : x.kind === 'engine'
             ? engine[x.name as keyof typeof engine]
             : x.kind === 'linear'
-              ? linear[k++]
+              ? linear[this.linearIndex.get(x.name)!]
               : uniforms[h++],
       );
     if (this.refracSteps) out.push(this.refracSteps(p, dt));
@@ -213,8 +215,6 @@ function refracStepsFunction(def: ModelDefinition): (p: Record<string, number>, 
   return (p, dt) => fn(p, dt, JS_HELPERS);
 }
 
-const ALL_INPUTS = 3;
-
 /** The propagator entries as arguments, in WasmStep.linear's order: phi and psi interleaved, then the increments. */
 function linearNames(def: ModelDefinition): string[] {
   const l = def.plan.linear;
@@ -295,7 +295,10 @@ function analyse(v: Variant, options: WasmOptions): Model {
     scalars: [
       ...params.map((name) => ({ kind: 'param' as const, name })),
       ...ENGINE_SCALARS.map((name) => ({ kind: 'engine' as const, name })),
-      ...linearNames(def).map((name) => ({ kind: 'linear' as const, name })),
+      // Only the entries the loop reads (uniforms read theirs in JavaScript): fewer arguments per call.
+      ...linearNames(def)
+        .filter((name) => used.has(name))
+        .map((name) => ({ kind: 'linear' as const, name })),
       ...(def.plan.uniforms ?? []).map((u) => ({ kind: 'uniform' as const, name: u.name })),
     ],
     refracSteps: refrConst,

@@ -437,7 +437,7 @@ function refractoriness(v: number | string, table: SymbolTable, inline: (e: Expr
       throw new EquationError(`refractory "${text}" has units of ${formatDim(dim)}: give a time or a condition`, 1, text);
     for (const s of symbolsOf(e)) {
       const info = table(s);
-      // dt is allowed: a period of whole steps (tau_refrac + dt keeps a neuron frozen round(tau_refrac/dt) steps).
+      // dt is allowed: a period of whole steps (tau_refrac + dt keeps a neuron frozen floor(tau_refrac/dt) steps).
       if (info && info.kind !== 'parameter' && info.kind !== 'unit' && info.kind !== 'constant' && s !== 'dt')
         throw new EquationError(`a refractory time may depend on parameters and dt only, not on ${s}`, 1, text, s);
     }

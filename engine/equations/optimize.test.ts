@@ -104,6 +104,18 @@ describe('optimize: the CPU form of a model step', () => {
     expect(o.plan.lets).toEqual([]);
   });
 
+  it('specialised for a population without current synapses, I_exc is 0 in sums only: a product keeps its draws', () => {
+    const def = define({
+      parameters: { tau: '10 ms', R: '100 Mohm' },
+      equations: 'dv/dt = (R*I_exc*(1 + rand()) + R*I_inh - v)/tau : volt\n',
+      method: 'euler',
+    });
+    const o = optimize({ def, perNeuron: new Set(), inputs: 2 }).def;
+    const src = jsStepSource({ def: o, perNeuron: new Set() });
+    expect(src.match(/rng\.uniform\(\)/g)).toHaveLength(1);
+    expect(src).not.toContain('u_I_inh');
+  });
+
   it('leaves t-dependent values to each call (they are recomputed every step)', () => {
     const def = define({ parameters: { f: '10 Hz' }, equations: 'dv/dt = sin(2*pi*f*t)/ms : 1\n', method: 'euler' });
     const o = optimize({ def, perNeuron: new Set() }).def;

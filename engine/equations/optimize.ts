@@ -3,28 +3,27 @@
 //   - Subexpressions that are the same for every neuron of a population (parameters that do not vary
 //     per neuron, dt, t, threshold_shift, units and constants, exact-integration propagators) are
 //     computed once per call instead of once per neuron: `uniforms` in the plan.
-//   - A division by such a value becomes a multiplication by its reciprocal (computed once). This is
-//     the one change of rounding (below 1 ulp per division), the trade every fast simulator makes
-//     (Brian2's C++ is compiled with -ffast-math, NEST and GeNN precompute 1/C_m).
-//   - Negations are folded into the operations around them (exact identities, see foldNegations).
+//   - A division by such a value becomes a multiplication by its reciprocal (computed once), and
+//     uniform factors and addends are grouped ((P u)/(Q u) = P/Q, (X u1) u2 = X (u1 u2)). These change
+//     rounding (by an ulp or so per operation), the trade every fast simulator makes (Brian2's C++ is
+//     compiled with -ffast-math, NEST and GeNN precompute 1/C_m); they assume the uniform values are
+//     finite and non-zero (with u = 0, (P u)/(Q u) is NaN where P/Q is not).
+//   - Negations are folded into the operations around them (exact identities up to the sign of a
+//     zero, see foldNegations).
 //   - A subexpression repeated in the temporaries and new values (exponential Euler's A appears in B/A
 //     and in exp(A*dt)) is computed once per neuron, as a temporary.
 // Boolean subexpressions (comparisons, and/or/not) are left in place: their values are not numbers in
 // every backend. Nothing that draws random numbers is moved or shared (each draw must happen exactly
 // as often as written), and nothing under `and`/`or` is shared (it may not run).
 import type { Expr, Statement } from './ast.js';
-import { EXCITABILITY, type Variant } from './codegen-js.js';
+import { EXCITABILITY, INPUT_CURRENT_SYNAPSES, INPUT_EXTERNAL_CURRENT, type Variant } from './codegen-js.js';
 import type { UpdatePlan } from './integrate.js';
 import type { ModelDefinition } from './model-definition.js';
 import { ENGINE_SYMBOLS } from './model-definition.js';
-import { bin, num, simplify, substitute, sym } from './symbolic.js';
+import { bin, num, substitute, sym } from './symbolic.js';
 
 /** Engine symbols with one value per population and step. */
 const UNIFORM_ENGINE = new Set(['dt', 't', 'threshold_shift']);
-
-/** PopulationState.inputs: current synapses (I_exc, I_inh) and external current can be non-zero. */
-const CURRENT_SYNAPSES = 1;
-const EXTERNAL_CURRENT = 2;
 
 const BOOLEAN_OPS = new Set(['<', '<=', '>', '>=', '==', '!=', 'and', 'or']);
 
@@ -201,7 +200,8 @@ function foldNegations(e: Expr): Expr {
       switch (e.op) {
         case '+':
           if (isNeg(r)) return bin('-', l, r.arg);
-          if (isNeg(l)) return bin('-', r, l.arg);
+          // b - a evaluates b first: not when both draw (the draws would change order).
+          if (isNeg(l) && !(drawsIn(l) && drawsIn(r))) return bin('-', r, l.arg);
           break;
         case '-':
           if (isNeg(r)) return bin('+', l, r.arg);
@@ -337,6 +337,33 @@ function shareRepeated(plan: UpdatePlan): Pick<UpdatePlan, 'lets' | 'updates'> {
   return { lets, updates };
 }
 
+const isZero = (e: Expr): boolean => e.kind === 'num' && e.value === 0;
+
+/**
+ * Drops the terms that are exactly 0 from sums (x + 0 = x, x - 0 = x, 0 - x = -x, the sign of a zero
+ * aside). Products with 0 stay: 0 * x is NaN for an infinite x, and dropping x would skip its draws.
+ */
+function withoutZeroTerms(e: Expr): Expr {
+  switch (e.kind) {
+    case 'num':
+    case 'sym':
+      return e;
+    case 'unary':
+      return { ...e, arg: withoutZeroTerms(e.arg) };
+    case 'call':
+      return { ...e, args: e.args.map(withoutZeroTerms) };
+    case 'binary': {
+      const l = withoutZeroTerms(e.left);
+      const r = withoutZeroTerms(e.right);
+      if (e.op === '+' && isZero(r)) return l;
+      if (e.op === '+' && isZero(l)) return r;
+      if (e.op === '-' && isZero(r)) return l;
+      if (e.op === '-' && isZero(l)) return negate(r);
+      return { ...e, left: l, right: r };
+    }
+  }
+}
+
 /**
  * The inputs a population cannot receive, as values: I_exc and I_inh are 0 without current synapses,
  * I_ext is the excitability alone without external current (as the arrays hold zeros; a zero's sign aside).
@@ -344,8 +371,8 @@ function shareRepeated(plan: UpdatePlan): Pick<UpdatePlan, 'lets' | 'updates'> {
 function knownInputs(def: ModelDefinition, inputs: number | undefined): Map<string, Expr> {
   const out = new Map<string, Expr>();
   if (inputs === undefined) return out;
-  if (!(inputs & CURRENT_SYNAPSES)) for (const k of ['I_exc', 'I_inh']) out.set(k, num(0));
-  if (!(inputs & EXTERNAL_CURRENT)) out.set('I_ext', sym(EXCITABILITY));
+  if (!(inputs & INPUT_CURRENT_SYNAPSES)) for (const k of ['I_exc', 'I_inh']) out.set(k, num(0));
+  if (!(inputs & INPUT_EXTERNAL_CURRENT)) out.set('I_ext', sym(EXCITABILITY));
   // A decaying input of exact integration stays: its propagator entries are laid out already.
   for (const x of def.plan.linear?.vars ?? []) out.delete(x);
   return out;
@@ -355,7 +382,7 @@ function knownInputs(def: ModelDefinition, inputs: number | undefined): Map<stri
 export function optimize(v: Variant): Variant {
   const { perNeuron } = v;
   const known = knownInputs(v.def, v.inputs);
-  const fix = (e: Expr): Expr => (known.size ? simplify(substitute(e, known)) : e);
+  const fix = (e: Expr): Expr => (known.size ? withoutZeroTerms(substitute(e, known)) : e);
   const def: ModelDefinition = {
     ...v.def,
     threshold: v.def.threshold && fix(v.def.threshold),

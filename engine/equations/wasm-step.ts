@@ -3,7 +3,7 @@
 // (codegen-js phases of the same names), each the generated JavaScript's loop operation for operation.
 import type { ModelDefinition } from './model-definition.js';
 import type { Phase } from './codegen-js.js';
-import { constantOf } from './codegen-js.js';
+import { INPUT_CURRENT_SYNAPSES, INPUT_EXTERNAL_CURRENT, constantOf } from './codegen-js.js';
 import { ExprEmitter, commonCalls, type Callees, type ExprScope } from './wasm-expr.js';
 import { F64, FunctionBody, I32, Op, Simd, V128 } from './wasm-emit.js';
 
@@ -27,12 +27,12 @@ export interface StepLayout {
   arrays: ArrayArg[];
   /** Then these f64 values. */
   scalars: ScalarArg[];
-  /** Then an i32: the refractory steps a spike sets (refractory period constant over the population). */
-  refracSteps: boolean;
   /**
-   * Last, an i32: PopulationState.inputs (bit 0: current synapses can be non-zero, bit 1: external
-   * current can). Arrays known to hold zeros are not read: their decay is skipped, iext reads as 0.
+   * Then an i32: the refractory steps a spike sets (refractory period constant over the population).
+   * Last, always, an i32: PopulationState.inputs (INPUT_CURRENT_SYNAPSES, INPUT_EXTERNAL_CURRENT).
+   * Arrays known to hold zeros are not read: their decay is skipped, iext reads as 0.
    */
+  refracSteps: boolean;
   /** The constants change every step (the equations, or the uniforms computed for them, read t). */
   readsTime: boolean;
   /** The model draws random numbers (from the Rng given at instantiation). */
@@ -241,7 +241,7 @@ export class StepCodegen {
       // 0 + excitability then, without the load.
       if (k === 'I_ext') {
         f.get(this.a('inputs'))
-          .i32(2)
+          .i32(INPUT_EXTERNAL_CURRENT)
           .op(Op.i32_and)
           .if(form.vector ? V128 : F64);
         ld(this.a(`engine:${array}`));
@@ -297,7 +297,7 @@ export class StepCodegen {
       ['gi', 'di'],
     ] as const;
     for (const [ch, c] of channels) {
-      if (ch === 'ie') f.get(this.a('inputs')).i32(1).op(Op.i32_and).if();
+      if (ch === 'ie') f.get(this.a('inputs')).i32(INPUT_CURRENT_SYNAPSES).op(Op.i32_and).if();
       if (ch === 'ge') f.end();
       const raw = form.locals.get(`raw:${ch}`);
       f.get(this.a(`engine:${ch}`))

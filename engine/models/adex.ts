@@ -3,6 +3,7 @@
 // overflow to Infinity before it is detected. Defaults are the paper's regular-spiking set.
 import { SYNAPTIC_PARAMS } from './model.js';
 import { builtinFamily, type FamilyModel } from './family.js';
+import { ROUNDED_REFRACTORY } from './lif.js';
 
 export const adex: FamilyModel = builtinFamily({
   name: 'adex',
@@ -37,8 +38,7 @@ export const adex: FamilyModel = builtinFamily({
       ].join('\n'),
       threshold: 'v >= v_peak + threshold_shift',
       reset: 'v = v_reset; w += b',
-      // frozen round(tau_refrac/dt) steps after a spike (Brian2 freezes for one step less than its period)
-      refractory: 'tau_refrac + dt',
+      refractory: ROUNDED_REFRACTORY,
       method: 'euler',
       initial: { v: 'e_l', w: '0 pA' },
     },

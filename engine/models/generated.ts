@@ -59,8 +59,6 @@ export function valueOf(def: ModelDefinition, lookup: (name: string) => number |
 
 const cache = new WeakMap<ModelDefinition, GeneratedModel>();
 
-export const isGenerated = (m: NeuronModel): m is GeneratedModel => 'stepPhase' in m;
-
 export interface GeneratedModel extends NeuronModel {
   definition: ModelDefinition;
   /**

@@ -9,12 +9,15 @@ import { builtinFamily, type FamilyModel } from './family.js';
 /** dv/dt of every variant; the current variant has no conductances (none reach the population then). */
 const LEAK = 'cm/tau_m*(v_rest - v) + i_offset + I_ext + I_exc - I_inh';
 const CONDUCTANCES = ' + g_exc*(e_rev_exc - v) + g_inh*(e_rev_inh - v)';
-// Refractoriness: the neuron is frozen round(tau_refrac/dt) steps after a spike, Brian2's count for a
-// period one step longer (it freezes for refractory/dt - 1 steps).
+/**
+ * Refractoriness: frozen round(tau_refrac/dt) steps after a spike, as lif always was (tau_refrac + dt
+ * would give floor(tau_refrac/dt): Brian2 freezes a neuron refractory/dt - 1 steps).
+ */
+export const ROUNDED_REFRACTORY = 'dt*(floor(tau_refrac/dt + 0.5) + 1)';
 const COMMON = {
   threshold: 'v >= v_thresh + threshold_shift',
   reset: 'v = v_reset',
-  refractory: 'tau_refrac + dt',
+  refractory: ROUNDED_REFRACTORY,
   initial: { v: 'v_rest' },
 };
 

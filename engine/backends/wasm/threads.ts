@@ -19,6 +19,8 @@ export class KernelThread {
   private readonly fnIndex: Map<string, number>;
   /** Carries generated modules to the thread (read there synchronously: the thread never returns to its event loop). */
   private readonly port: MessagePort;
+  private nextSlot: number;
+  private readonly freeSlots: number[] = [];
   private at = 1;
   private count = 0;
   private seq = 0;
@@ -29,6 +31,7 @@ export class KernelThread {
     this.commands = new Float64Array(new SharedArrayBuffer(capacity * 8));
     this.results = new Int32Array(new SharedArrayBuffer(4096 * 4));
     this.fnIndex = new Map(names.map((n, i) => [n, i]));
+    this.nextSlot = names.length;
     const channel = new MessageChannel();
     this.port = channel.port1;
     this.worker = new Worker(path, {
@@ -57,12 +60,23 @@ export class KernelThread {
    * shared memory before its next batch; its step is then called by the returned name.
    */
   load(module: WebAssembly.Module, expTable: number): string {
-    const index = this.fnIndex.size;
+    // A slot a released module left, else a new one: a long run of edits does not grow the tables.
+    const index = this.freeSlots.pop() ?? this.nextSlot++;
     const name = `generated:${index}`;
     this.port.postMessage({ module, expTable, index });
     this.fnIndex.set(name, index);
     Atomics.add(this.control, MODULES, 1);
     return name;
+  }
+
+  /** Releases a module sent with `load` (the population it served was rebuilt or removed). */
+  unload(name: string): void {
+    const index = this.fnIndex.get(name);
+    if (index === undefined || !name.startsWith('generated:')) return;
+    this.fnIndex.delete(name);
+    this.port.postMessage({ index });
+    Atomics.add(this.control, MODULES, 1);
+    this.freeSlots.push(index);
   }
 
   /** Queues a kernel call; its return value lands in results[slot] (slot -1: discarded). */

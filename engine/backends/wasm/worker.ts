@@ -17,20 +17,23 @@ const { module, memory, control, commands, results, names, setup, port } = worke
 };
 
 let loaded = 0;
+const released = (): number => {
+  throw new Error('internal: a released generated module was called');
+};
 
-/** Instantiates the generated modules the main thread sent (threads.ts load) before this batch. */
+/** Instantiates the generated modules the main thread sent (threads.ts load), and drops released ones, before this batch. */
 function loadModules(): void {
   const sent = Atomics.load(control, MODULES);
   const since = performance.now();
   while (loaded < sent) {
     // The message was posted before MODULES was raised; it is in the port's queue or about to be.
-    const m = receiveMessageOnPort(port) as { message: { module: WebAssembly.Module; expTable: number; index: number } } | undefined;
+    const m = receiveMessageOnPort(port) as { message: { module?: WebAssembly.Module; expTable?: number; index: number } } | undefined;
     if (!m) {
       if (performance.now() - since > 10_000) throw new Error('a generated module announced to the kernel thread never arrived');
       continue;
     }
     const { module: generated, expTable, index } = m.message;
-    fns[index] = instantiateStep(generated, memory, expTable).step;
+    fns[index] = generated && expTable !== undefined ? instantiateStep(generated, memory, expTable).step : released;
     loaded++;
   }
 }
