@@ -407,29 +407,14 @@ function clockKernel(g: Gen): string[] {
     if (incs[n]) body.push(`fx_add2(&u_w, &w_lo, nx_${n});`);
     else body.push(`${local(u.name)} = nx_${n};`, ...(u.name === 'w' && g.compensated ? ['w_lo = 0.0f;'] : []));
   });
-  return [
-    '@compute @workgroup_size(64)',
-    'fn clock(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {',
-    ...indent(HEADER_LINES, 2),
-    '  let kl = linearId(gid, nwg, 64u);',
-    '  if (kl >= nsyn) { return; }',
-    '  let k = pu(r + R_SYN) + kl;',
-    `  let i = col[${H('PRE')} + kl];`,
-    '  let j = syn[k];',
-    ...indent([...body, ...g.store()], 2),
-    '}',
-  ];
+  return perSynapse('clock', [...body, ...g.store()]);
 }
 
-/** on_step: one thread per synapse, after on_pre and on_post; it writes only the synapse's own variables. */
-function stepKernel(g: Gen, list: Statement[]): string[] {
-  const used = new Set<string>();
-  for (const s of list) symbolsOf(s.expr, used);
-  const reads = [...used].filter((n) => n !== 'w' && !g.vars.includes(n));
-  const body = [...g.load(), ...g.events(), ...g.bind(reads, new Set()), ...list.flatMap((s) => g.statement(s)), ...g.store()];
+/** A kernel with one thread per synapse of the projection (kl: its index in the projection; i, j: its neurons). */
+function perSynapse(entry: string, body: string[]): string[] {
   return [
     '@compute @workgroup_size(64)',
-    'fn on_step(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {',
+    `fn ${entry}(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {`,
     ...indent(HEADER_LINES, 2),
     '  let kl = linearId(gid, nwg, 64u);',
     '  if (kl >= nsyn) { return; }',
@@ -439,6 +424,20 @@ function stepKernel(g: Gen, list: Statement[]): string[] {
     ...indent(body, 2),
     '}',
   ];
+}
+
+/** on_step: one thread per synapse, after on_pre and on_post; it writes only the synapse's own variables. */
+function stepKernel(g: Gen, list: Statement[]): string[] {
+  const used = new Set<string>();
+  for (const s of list) symbolsOf(s.expr, used);
+  const reads = [...used].filter((n) => n !== 'w' && !g.vars.includes(n));
+  return perSynapse('on_step', [
+    ...g.load(),
+    ...g.events(),
+    ...g.bind(reads, new Set()),
+    ...list.flatMap((s) => g.statement(s)),
+    ...g.store(),
+  ]);
 }
 
 /**
