@@ -1,7 +1,7 @@
 // Neuron update, step phases 1-4 for every population of one model family (the pipeline's FAMILY):
 // external current from sources and inputs, Poisson source events into the channels, the model's
-// step (from shaders/models/<model>.wgsl, which defines modelStep), spike list and recording, and the
-// exact decay of the synaptic channels.
+// step (modelStep, generated from the model's definition by engine/equations/codegen-wgsl.ts), spike
+// list and recording, and the exact decay of the synaptic channels.
 
 @group(0) @binding(0) var<storage, read> prm: array<f32>;
 @group(0) @binding(2) var<storage, read_write> st: array<f32>;

@@ -155,7 +155,9 @@ export function jsStepSource(v: Variant, phase: Phase = 'all'): string {
   const out: string[] = [];
   out.push('const n = s.n, vars = s.vars, refrac = s.refrac, ie = s.ie, ii = s.ii, ge = s.ge, gi = s.gi, iext = s.iext, rng = s.rng;');
   out.push('const gain = s.mod.gain, excitability = s.mod.excitability, frozen = s.frozen;');
-  out.push(`const ${local('threshold_shift')} = s.mod.thresholdShift, ${local('t')} = s.time, ${local('dt')} = dt;`);
+  out.push(
+    `const ${local('threshold_shift')} = s.mod.thresholdShift, ${local('t')} = s.time, ${local('dt')} = dt, ${local('gain')} = gain;`,
+  );
   out.push('const de = Math.exp(-dt / p.tau_syn_exc), di = Math.exp(-dt / p.tau_syn_inh);');
   for (const x of states) out.push(`const S_${x} = vars[${JSON.stringify(x)}];`);
   for (const k of params)

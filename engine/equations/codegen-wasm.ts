@@ -238,6 +238,7 @@ function uniformsFunction(def: ModelDefinition, exp: (x: number) => number): Uni
     if (name === 't') return 's.time';
     if (name === 'threshold_shift') return 's.mod.thresholdShift';
     if (name === EXCITABILITY) return 's.mod.excitability';
+    if (name === 'gain') return 's.mod.gain';
     if (at.has(name)) return `L[${at.get(name)}]`;
     const h = uniforms.findIndex((u) => u.name === name);
     if (h >= 0) return `U[${h}]`;

@@ -107,7 +107,10 @@ fn fx_param(k: u32, mask: u32, j: u32, first: u32, sb: u32, n: u32, i: u32) -> f
 }
 `;
 
-/** Random-stream purposes: Poisson sources use 1 + k (and that ^ 0x55555555), the poisson model 0. */
+/** The state variable that rate-mode inputs set (poisson's per-neuron rate). */
+export const RATE_INPUT_STATE = 'drive';
+
+/** Random-stream purposes: Poisson sources use 1 + k (and that ^ 0x55555555). */
 const NOISE_PURPOSE = 0x40000000;
 const CALL_PURPOSE = 0x60000000;
 
@@ -119,6 +122,7 @@ const ENGINE_WGSL: Readonly<Record<string, string>> = Object.freeze({
   g_exc: 'm.gain * st[chan(sb, nv, n, CH_GE, i)]',
   g_inh: 'm.gain * st[chan(sb, nv, n, CH_GI, i)]',
   threshold_shift: 'm.shift',
+  gain: 'm.gain',
   dt: 'pf(H_DT)',
   t: 'f32(step) * pf(H_DT)',
 });
@@ -428,6 +432,9 @@ function generate(def: ModelDefinition, used: Set<string>, plan: Plan, phased: b
     'let key = pu(pb + P_RNG);',
   ];
   states.forEach((x, j) => body.push(`var ${local(x)} = st[sb + ${j}u * n + i];`));
+  // A poisson population driven by rate inputs gets their sum as its `drive` (flag 4, set by the host;
+  // the CPU writes it there before the step).
+  if (Object.hasOwn(def.states, RATE_INPUT_STATE)) body.push(`if ((pu(pb + P_FLAGS) & 4u) != 0u) { ${local(RATE_INPUT_STATE)} = iext; }`);
   plan.params.forEach((k, j) => body.push(`let ${local(k)} = fx_param(k, mask, ${j}u, ${states.length}u, sb, n, i);`));
   for (const [name, code] of Object.entries(ENGINE_WGSL)) if (used.has(name)) body.push(`let ${local(name)} = ${code};`);
   for (const x of plan.linear) body.push(`let ${local(x.name)} = pf(k + ${x.word}u);`);

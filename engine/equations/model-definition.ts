@@ -94,6 +94,10 @@ export const ENGINE_SYMBOLS: Readonly<Record<string, { dim: Dim; doc: string }>>
   g_exc: { dim: SIEMENS, doc: 'excitatory conductance channel (scaled by gain)' },
   g_inh: { dim: SIEMENS, doc: 'inhibitory conductance channel (scaled by gain)' },
   threshold_shift: { dim: VOLT, doc: 'the threshold modulator effect, for the threshold condition to add' },
+  gain: {
+    dim: DIMENSIONLESS,
+    doc: 'the gain modulator effect (1 unmodulated): it scales the channels above; a spike source scales its rate',
+  },
   t: { dim: SECOND, doc: 'time at the start of the step' },
   dt: { dim: SECOND, doc: 'the circuit time step' },
 });

@@ -23,7 +23,7 @@ import { ENGINE_SYMBOLS } from './model-definition.js';
 import { bin, num, substitute, sym } from './symbolic.js';
 
 /** Engine symbols with one value per population and step. */
-const UNIFORM_ENGINE = new Set(['dt', 't', 'threshold_shift']);
+const UNIFORM_ENGINE = new Set(['dt', 't', 'threshold_shift', 'gain']);
 
 const BOOLEAN_OPS = new Set(['<', '<=', '>', '>=', '==', '!=', 'and', 'or']);
 

@@ -144,21 +144,6 @@ export class Words {
   }
 }
 
-/** Model constants of a population (MODEL_WORDS at most), computed in float64 and stored as f32. */
-type Pack = (p: Record<string, number>, dt: number, w: Words, o: { conductance: boolean; integration: string }) => void;
-
-/**
- * The GPU side of the models without a definition: their constants. The kernel itself is
- * shaders/models/<name>.wgsl. The built-in families and the models defined by equations get both
- * from their definitions (engine/equations/codegen-wgsl.ts).
- */
-export const GPU_MODELS: Record<string, Pack> = {
-  poisson: (p, dt, w) => {
-    w.f(p.rate);
-    w.f(dt / 1000);
-  },
-};
-
 /** Stable random stream key of a population (FNV-1a of seed and name): the same after any edit. */
 export function streamKey(seed: number, name: string): number {
   let h = (0x811c9dc5 ^ seed) >>> 0;

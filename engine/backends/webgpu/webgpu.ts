@@ -42,7 +42,7 @@ import { channelOf } from '../cpu.js';
 import { checkInput, modulatorDrive } from '../inputs.js';
 import type { GpuContext } from './gpu.js';
 import { STORAGE_BUFFERS } from './gpu.js';
-import { generatedNeuronSource, generatedResetSource, kernelSource, neuronSource, synapseModuleSource } from './shaders.js';
+import { generatedNeuronSource, generatedResetSource, kernelSource, synapseModuleSource } from './shaders.js';
 import type { SynapseDefinition } from '../../equations/synapse-definition.js';
 import { initialValues, plBlocks } from '../../equations/codegen-synapse-wgsl.js';
 import {
@@ -60,7 +60,6 @@ import {
   BIND,
   C,
   CHANNELS,
-  GPU_MODELS,
   H,
   HEADER,
   L,
@@ -126,10 +125,10 @@ interface PopHost {
   } | null;
 }
 
-/** A model family: one neuron kernel (a built-in's WGSL file, or generated from a model's equations). */
+/** A model family: one neuron kernel, generated from a definition (a built-in variant or the circuit's model). */
 interface Family {
   name: string;
-  def: ModelDefinition | null;
+  def: ModelDefinition;
 }
 
 interface PlasticHost {
@@ -308,9 +307,9 @@ export class WebGpuBackend implements Backend {
 
   private addPop(cp: CompiledPopulation): void {
     const gm = this.generated(cp.spec, false);
-    if (!gm && (!GPU_MODELS[cp.spec.model] || !neuronSource(cp.spec.model)))
+    if (!gm)
       throw new Error(
-        `model "${cp.spec.model}" has no WebGPU kernel (shaders/models/${cp.spec.model}.wgsl and GPU_MODELS in engine/backends/webgpu/layout.ts); use the cpu backend`,
+        `model "${cp.spec.model}" has no WebGPU kernel: it has no definition to generate one from (engine/models/family.ts); use the cpu backend`,
       );
     this.pops.push({
       spec: cp.spec,
@@ -345,7 +344,7 @@ export class WebGpuBackend implements Backend {
    * cannot run on the GPU. Null for a model without a definition (poisson).
    */
   private generated(spec: PopulationSpec, conductance: boolean): WgslModel | null {
-    // By name, as the kernels of models without a definition are found (GPU_MODELS, shaders/models).
+    // By name: the circuit's model of that name, else the built-in family.
     const family = Object.hasOwn(MODELS, spec.model) ? MODELS[spec.model] : null;
     const variant =
       family && isFamily(family) ? family.definitions[family.variantFor({ integration: spec.integration, conductance })] : null;
@@ -357,17 +356,11 @@ export class WebGpuBackend implements Backend {
     return gm;
   }
 
-  /**
-   * Built-in models without a definition (their WGSL files), the built-in variants in use, then the
-   * circuit's models defined by equations.
-   */
+  /** The built-in variants in use, then the circuit's models defined by equations. */
   private families(): Family[] {
-    const builtins = [...new Set(this.pops.map((p) => p.gm?.def).filter((d) => d !== undefined && !this.isUserModel(d)))];
+    const builtins = [...new Set(this.pops.map((p) => p.gm!.def).filter((d) => !this.isUserModel(d)))];
     return [
-      ...Object.keys(MODELS)
-        .filter((name) => !isFamily(MODELS[name]))
-        .map((name) => ({ name, def: null })),
-      ...builtins.map((def) => ({ name: def!.name, def: def! })),
+      ...builtins.map((def) => ({ name: def.name, def })),
       ...Object.entries(this.circuit.models ?? {}).map(([name, def]) => ({ name, def })),
     ];
   }
@@ -617,10 +610,7 @@ export class WebGpuBackend implements Backend {
   private writePopulations(w: Words): { families: Family[]; familyNeurons: number[] } {
     const dt = this.dt;
     const families = this.families();
-    for (const p of this.pops)
-      p.family = p.gm
-        ? families.findIndex((f) => f.def === p.gm!.def)
-        : families.findIndex((f) => f.def === null && f.name === p.spec.model);
+    for (const p of this.pops) p.family = families.findIndex((f) => f.def === p.gm!.def);
     w.setU(H.NPOPS, this.pops.length);
     w.setU(H.POP0, w.length);
     const popRec = this.pops.map(() => w.reserve(PSTRIDE));
@@ -848,7 +838,10 @@ export class WebGpuBackend implements Backend {
       p.iextBase !== NONE ||
       this.circuit.inputs.some((i) => i.target === p.spec.name) ||
       this.circuit.sources.some((x) => x.target === p.spec.name);
-    w.setU(P.FLAGS, (this.recorder && this.recordSpikes(p.spec.name) ? 1 : 0) | (driven ? 2 : 0));
+    // Bit 2: inputs and sources reach the population; bit 4: they are its rate-mode inputs, which set
+    // its `drive` (poisson's, as the CPU writes them there).
+    const rateDriven = driven && p.model.name === 'poisson';
+    w.setU(P.FLAGS, (this.recorder && this.recordSpikes(p.spec.name) ? 1 : 0) | (driven ? 2 : 0) | (rateDriven ? 4 : 0));
     CHANNELS.forEach((ch, k) => w.setU(P.RING + k, p.ringBase[ch]));
     w.setU(P.RINGLEN, p.ringChannels.size ? p.ringLen : 0);
     w.setU(P.SRC, p.sources[0]);
@@ -866,11 +859,7 @@ export class WebGpuBackend implements Backend {
 
   /** The model's constants of a population (computed in float64, stored as f32 or integer words). */
   private modelConstants(p: PopHost): Uint32Array {
-    const sp = p.spec.params;
-    if (p.gm) return p.gm.pack(sp, new Set(p.vars), this.dt);
-    const mw = new Words();
-    GPU_MODELS[p.spec.model](sp, this.dt, mw, { conductance: p.conductance, integration: p.spec.integration });
-    return mw.finish().subarray(0, mw.length);
+    return p.gm!.pack(p.spec.params, new Set(p.vars), this.dt);
   }
 
   /** Slot of a state variable in a population's state region: model variables, then ie, ii, ge, gi. */
@@ -1166,8 +1155,6 @@ export class WebGpuBackend implements Backend {
   }
 
   private neuronKernel(family: number, f: Family): GPUComputePipeline {
-    if (!f.def)
-      return this.pipeline(`neuron:${f.name}`, () => ({ code: neuronSource(f.name)!, entry: 'update', constants: { FAMILY: family } }));
     // Keyed by the generated text: a circuit checked again after an edit gives equal definitions, not the same objects.
     const code = wgslModel(f.def).source(this.phased());
     return this.pipeline(`generated:${family}:${code}`, () => ({
