@@ -16,6 +16,16 @@ const file = (text: string) => {
   return f;
 };
 
+/** A `models:` entry: a regular spike train at `rate`, its phase starting at `phase` (1 fires). */
+const spikeTrain = (name: string, rate: string, phase: number) => `  ${name}:
+    parameters: { rate: ${rate} }
+    equations: |
+      dphase/dt = rate : 1
+    threshold: phase >= 1
+    reset: phase -= 1
+    initial: { phase: ${phase} }
+`;
+
 /** A presynaptic neuron that fires once, at step `at`, and a target whose v is clamped at v0 and whose q integrates I_ext. */
 const probe = (model: string, at: number, v0: string, params = '') => `dt: 0.1 ms
 models:
@@ -94,14 +104,7 @@ describe('Tsodyks–Markram: the release of each spike follows the model', () =>
     const text = `dt: 0.1 ms
 models:
   tm: "@flux-library/models/tsodyks_markram"
-  clock:
-    parameters: { rate: 20 Hz }
-    equations: |
-      dphase/dt = rate : 1
-    threshold: phase >= 1
-    reset: phase -= 1
-    initial: { phase: 0.999 }
-  sink:
+${spikeTrain('clock', '20 Hz', 0.999)}  sink:
     equations: |
       dv/dt = 0*mV/ms : volt
 populations:
@@ -177,14 +180,7 @@ describe('reward-modulated STDP as a definition gives the built-in rule its resu
   const net = (synapse: string) => `dt: 0.1 ms
 seed: 5
 models:
-  train:
-    parameters: { rate: 10 Hz }
-    equations: |
-      dphase/dt = rate : 1
-    threshold: phase >= 1
-    reset: phase -= 1
-    initial: { phase: 0.5 }
-${synapse.includes('model:') ? '  rstdp: "@flux-library/models/reward_stdp"\n' : ''}populations:
+${spikeTrain('train', '10 Hz', 0.5)}${synapse.includes('model:') ? '  rstdp: "@flux-library/models/reward_stdp"\n' : ''}populations:
   inp: { model: poisson, size: 30, params: { rate: 25 Hz } }
   out: { model: train, size: 6, params: { rate: [7 Hz, 8 Hz, 9 Hz, 11 Hz, 12 Hz, 13 Hz] } }
 modulators:
@@ -294,14 +290,7 @@ describe('triplet STDP and the BCM-like rule from the library', () => {
     const text = `dt: 0.1 ms
 models:
   bcm: "@flux-library/models/bcm"
-  train:
-    parameters: { rate: 10 Hz }
-    equations: |
-      dphase/dt = rate : 1
-    threshold: phase >= 1
-    reset: phase -= 1
-    initial: { phase: 0.5 }
-populations:
+${spikeTrain('train', '10 Hz', 0.5)}populations:
   pre: { model: train, size: 1, params: { rate: 20 Hz } }
   post: { model: train, size: 2, params: { rate: [5 Hz, 30 Hz] } }
 projections:

@@ -590,7 +590,7 @@ export class CpuBackend implements Backend {
     let g = this.generated.get(pop);
     if (!g || g.key !== key || g.def !== def) {
       const w = new WasmStep(optimize({ def, perNeuron: new Set(perNeuron), inputs: st.inputs }), { phases: phased });
-      const fits = w.args(pop.spec.params, st, this.dt, 0).length <= MAX_ARGS;
+      const fits = w.argCount <= MAX_ARGS;
       if (g?.threadFn) this.thread!.unload(g.threadFn);
       const threadFn =
         this.thread && pop.splitAt > 0 && !phased && !w.layout.draws && fits ? this.thread.load(w.module, this.expTableOffset()) : null;

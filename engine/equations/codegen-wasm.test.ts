@@ -353,6 +353,19 @@ describe('generated WebAssembly vs generated JavaScript: every construct', () =>
       'di',
     ]);
     expect(w.layout).toMatchObject({ refracSteps: true, readsTime: true, draws: false, simd: true });
+    expect(
+      w.args(
+        pop.params,
+        stateOf(
+          pop,
+          (a) => a,
+          (n) => new Int32Array(n),
+          new Rng(1),
+        ),
+        pop.dt,
+        0,
+      ),
+    ).toHaveLength(w.argCount);
     // cos() reads only t and parameters here: computed once per call (a uniform argument), not imported.
     expect(w.layout.imports).toEqual(['arctan', 'cosh', 'log', 'log10', 'pow', 'sinh', 'tanh']);
     const uniforms = variant(pop).def.plan.uniforms ?? [];

@@ -22,8 +22,8 @@ import { ALL_INPUTS, EXCITABILITY, JS_HELPERS, constantOf, jsExprWith, literal }
 import { evaluate } from './evaluate.js';
 import { expDet } from './exp.js';
 import { propagators } from './propagator.js';
-import { symbolsOf } from './symbolic.js';
-import { IMPORTED_MATH, draws, type Callees } from './wasm-expr.js';
+import { draws, symbolsOf } from './symbolic.js';
+import { IMPORTED_MATH, type Callees } from './wasm-expr.js';
 import { expDetBody, expm1Body, exprelBody, exprelVBody } from './wasm-math.js';
 import { F64, FunctionBody, I32, V128, encodeModule, type FuncType, type Import, type ModuleFunction, type ValType } from './wasm-emit.js';
 import { ENGINE_ARRAYS, ENGINE_SCALARS, INPUTS, StepCodegen, type Input, type Model, type StepLayout } from './wasm-step.js';
@@ -79,6 +79,11 @@ export class WasmStep {
     this.refracSteps = m.refrConst ? refracStepsFunction(variant.def) : null;
     this.linearIndex = new Map(linearNames(variant.def).map((name, k) => [name, k]));
     this.uniforms = variant.def.plan.uniforms?.length ? uniformsFunction(variant.def, options.exp === 'js' ? Math.exp : expDet) : null;
+  }
+
+  /** How many arguments `step` takes (n, the arrays, the scalars, refracSteps when constant, inputs). */
+  get argCount(): number {
+    return 1 + this.layout.arrays.length + this.layout.scalars.length + (this.layout.refracSteps ? 1 : 0) + 1;
   }
 
   get module(): WebAssembly.Module {

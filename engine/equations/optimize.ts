@@ -20,7 +20,7 @@ import { EXCITABILITY, INPUT_CURRENT_SYNAPSES, INPUT_EXTERNAL_CURRENT, type Vari
 import type { UpdatePlan } from './integrate.js';
 import type { ModelDefinition } from './model-definition.js';
 import { ENGINE_SYMBOLS } from './model-definition.js';
-import { bin, num, substitute, sym } from './symbolic.js';
+import { bin, draws, num, substitute, sym } from './symbolic.js';
 
 /** Engine symbols with one value per population and step. */
 const UNIFORM_ENGINE = new Set(['dt', 't', 'threshold_shift', 'gain']);
@@ -201,7 +201,7 @@ function foldNegations(e: Expr): Expr {
         case '+':
           if (isNeg(r)) return bin('-', l, r.arg);
           // b - a evaluates b first: not when both draw (the draws would change order).
-          if (isNeg(l) && !(drawsIn(l) && drawsIn(r))) return bin('-', r, l.arg);
+          if (isNeg(l) && !(draws(l) && draws(r))) return bin('-', r, l.arg);
           break;
         case '-':
           if (isNeg(r)) return bin('+', l, r.arg);
@@ -241,7 +241,7 @@ function inlineSingleUse(plan: UpdatePlan): UpdatePlan {
     // The temporary as it is now (earlier ones may have been written into it).
     const k = lets.findIndex((x) => x.name === name);
     const l = lets[k];
-    if (drawsIn(l.expr)) continue;
+    if (draws(l.expr)) continue;
     const later = [...lets.slice(k + 1).map((x) => x.expr), ...updates.map((u) => u.expr)];
     if (later.reduce((a, e) => a + countSym(e, name), 0) !== 1) continue;
     const map = new Map([[name, l.expr]]);
@@ -275,7 +275,7 @@ function repeated(exprs: readonly Expr[]): Set<string> {
   const walk = (e: Expr): void => {
     if (e.kind === 'num' || e.kind === 'sym') return;
     if (e.kind === 'binary' && (e.op === 'and' || e.op === 'or')) return;
-    if (!isBoolean(e) && !drawsIn(e)) {
+    if (!isBoolean(e) && !draws(e)) {
       const k = keyOf(e);
       const n = (seen.get(k) ?? 0) + 1;
       seen.set(k, n);
@@ -290,13 +290,6 @@ function repeated(exprs: readonly Expr[]): Set<string> {
   };
   exprs.forEach(walk);
   return new Set([...seen].filter(([, n]) => n > 1).map(([k]) => k));
-}
-
-function drawsIn(e: Expr): boolean {
-  if (e.kind === 'call' && (e.fn === 'rand' || e.fn === 'randn')) return true;
-  if (e.kind === 'unary') return drawsIn(e.arg);
-  if (e.kind === 'binary') return drawsIn(e.left) || drawsIn(e.right);
-  return e.kind === 'call' && e.args.some(drawsIn);
 }
 
 /**

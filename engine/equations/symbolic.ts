@@ -34,6 +34,24 @@ export function symbolsOf(e: Expr, out = new Set<string>()): Set<string> {
   return out;
 }
 
+/**
+ * Whether evaluating the expression draws random numbers (rand, randn): it must then be evaluated
+ * exactly as often, and in the same order, as written.
+ */
+export function draws(e: Expr): boolean {
+  switch (e.kind) {
+    case 'num':
+    case 'sym':
+      return false;
+    case 'unary':
+      return draws(e.arg);
+    case 'binary':
+      return draws(e.left) || draws(e.right);
+    case 'call':
+      return e.fn === 'rand' || e.fn === 'randn' || e.args.some(draws);
+  }
+}
+
 export function dependsOn(e: Expr, names: ReadonlySet<string> | string): boolean {
   const set = typeof names === 'string' ? new Set([names]) : names;
   for (const s of symbolsOf(e)) if (set.has(s)) return true;

@@ -6,6 +6,7 @@
 import type { Expr } from './ast.js';
 import { F64, FunctionBody, I32, Op, Simd, V128 } from './wasm-emit.js';
 import { expDetInline, expDetVInline } from './wasm-math.js';
+import { draws } from './symbolic.js';
 
 /** Functions JavaScript's Math provides and the module imports (WebAssembly has no instruction for them). */
 export const IMPORTED_MATH: Readonly<Record<string, (x: number) => number>> = Object.freeze({
@@ -79,21 +80,6 @@ export interface ExprScope {
 }
 
 type Ty = 'num' | 'bool';
-
-/** Whether evaluating the expression draws random numbers (it must then be evaluated exactly as often as in JavaScript). */
-export function draws(e: Expr): boolean {
-  switch (e.kind) {
-    case 'num':
-    case 'sym':
-      return false;
-    case 'unary':
-      return draws(e.arg);
-    case 'binary':
-      return draws(e.left) || draws(e.right);
-    case 'call':
-      return e.fn === 'rand' || e.fn === 'randn' || e.args.some(draws);
-  }
-}
 
 const callKey = (e: Expr): string => JSON.stringify(e);
 
