@@ -31,6 +31,7 @@ import { checkInput, modulatorDrive, mean } from './inputs.js';
 import { WasmArena } from './wasm/arena.js';
 import { instantiateKernels, shareExpTable, kernelModule, type KernelExports } from './wasm/kernels.js';
 import { KernelThread } from './wasm/threads.js';
+import { boundCall, boundCallWithLast } from './wasm/bound-call.js';
 import { MAX_ARGS } from './wasm/protocol.js';
 import { createSynapseRuntime, neuronView, synapseFunctions, synapseLinear, type SynapseContext, type SynapseRuntime } from './synapses.js';
 import { CHANNEL_TARGETS } from '../equations/synapse-definition.js';
@@ -136,16 +137,33 @@ interface GeneratedKernel {
   threadFn: string | null;
 }
 
+/** A generated module's functions with their arguments bound (bound-call.ts). */
+interface BoundPhases {
+  step: () => number;
+  update?: () => number;
+  threshold?: () => number;
+  reset?: (count: number) => number;
+}
+
+function bindPhases(e: StepExports, args: readonly number[]): BoundPhases {
+  return {
+    step: boundCall(e.step, args),
+    update: e.update && boundCall(e.update, args),
+    threshold: e.threshold && boundCall(e.threshold, args),
+    reset: e.reset && boundCallWithLast(e.reset, args),
+  };
+}
+
 interface GeneratedArgs {
   key: ConstantsKey;
   def: ModelDefinition;
   phased: boolean;
   readsTime: boolean;
   time: number;
-  exports: StepExports;
-  whole: number[];
-  /** Split between the threads: neurons [0, splitAt) here and [splitAt, n) on the thread (empty when not). */
-  lo: number[];
+  /** The module's functions bound to the whole population's arguments (reset takes the spike count). */
+  whole: BoundPhases;
+  /** Split between the threads: neurons [0, splitAt) here and [splitAt, n) on the thread (null and empty when not). */
+  lo: (() => number) | null;
   hi: number[];
   threadFn: string | null;
 }
@@ -537,8 +555,8 @@ export class CpuBackend implements Backend {
       if (phase === 'step') return model.step(pop.spec.params, pop.state, this.dt, pop.spikes);
       return model.stepPhase(phase, pop.spec.params, pop.state, this.dt, pop.spikes, pop.nSpikes);
     }
-    if (phase === 'reset') return g.exports.reset!(...g.whole, pop.nSpikes);
-    return g.exports[phase]!(...(part === 'lo' ? g.lo : g.whole));
+    if (phase === 'reset') return g.whole.reset!(pop.nSpikes);
+    return part === 'lo' ? g.lo!() : g.whole[phase]!();
   }
 
   /**
@@ -563,9 +581,8 @@ export class CpuBackend implements Backend {
       phased,
       readsTime: run.w.layout.readsTime,
       time: st.time,
-      exports: run.exports,
-      whole: args(pop.spikes.byteOffset),
-      lo: hi.length ? args(pop.spikes.byteOffset, 0, h) : [],
+      whole: bindPhases(run.exports, args(pop.spikes.byteOffset)),
+      lo: hi.length ? boundCall(run.exports.step, args(pop.spikes.byteOffset, 0, h)) : null,
       hi,
       threadFn: hi.length ? run.threadFn : null,
     });

@@ -141,6 +141,7 @@ export const Simd = {
   i32x4_shr_s: 0xac,
   i32x4_add: 0xae,
   i32x4_sub: 0xb1,
+  i64x2_all_true: 0xc3,
   i64x2_extend_low_i32x4_s: 0xc7,
   i64x2_shl: 0xcb,
   i64x2_add: 0xce,
@@ -354,6 +355,12 @@ export class FunctionBody extends ByteWriter {
   /** v128.const of two f64 lanes. */
   vconst(a: number, b = a): this {
     return this.simd(Simd.v128_const).f64(a).f64(b);
+  }
+
+  /** i8x16.shuffle: the 16 byte indices into the two v128 operands (0-15 the first, 16-31 the second). */
+  shuffle(lanes: readonly number[]): this {
+    if (lanes.length !== 16) throw new Error('internal: i8x16.shuffle takes 16 lane indices');
+    return this.simd(0x0d).raw(lanes);
   }
 
   /** The locals declaration and the code, as the code section holds them. */

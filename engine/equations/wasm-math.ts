@@ -87,6 +87,9 @@ export function expDetBody(table: number): FunctionBody {
   return f;
 }
 
+/** 1.5 * 2^52: x + ROUND_TO_INT holds the integer x (|x| < 2^51) in the low bits of its mantissa. */
+const ROUND_TO_INT = 1.5 * 2 ** 52;
+
 /** The i64 1023 (the exponent bias) as the f64 with the same bits: a v128 constant of two i64 lanes, not a splat per call. */
 const EXPONENT_BIAS = new Float64Array(new BigInt64Array([1023n]).buffer)[0];
 
@@ -97,15 +100,18 @@ const EXPONENT_BIAS = new Float64Array(new BigInt64Array([1023n]).buffer)[0];
 export function expDetVInline(f: FunctionBody, table: number, scalar: number): void {
   const { x, k, r, r2, q, t, ki, m, j } = scratch(f, true);
   f.set(x);
-  f.get(x).vconst(-708).simd(Simd.f64x2_lt).get(x).vconst(709).simd(Simd.f64x2_gt).simd(Simd.v128_or);
-  f.get(x).get(x).simd(Simd.f64x2_ne).simd(Simd.v128_or).simd(Simd.v128_any_true).if(V128);
+  // Both lanes in [-708, 708] (false for NaN) take the fast path; any other lane, both call expDet,
+  // whose own tests (and the lanes in (708, 709]) give the same values as its fast path would.
+  f.get(x).simd(Simd.f64x2_abs).vconst(708).simd(Simd.f64x2_le).simd(Simd.i64x2_all_true).op(Op.i32_eqz).if(V128);
   f.get(x).lane(Simd.f64x2_extract_lane, 0).call(scalar).simd(Simd.f64x2_splat);
   f.get(x).lane(Simd.f64x2_extract_lane, 1).call(scalar).lane(Simd.f64x2_replace_lane, 1);
   f.else();
   f.get(x).vconst(INV_LN2_64).simd(Simd.f64x2_mul).vconst(0.5).simd(Simd.f64x2_add).simd(Simd.f64x2_floor).set(k);
   f.get(x).get(k).vconst(LN2_64_HI).simd(Simd.f64x2_mul).simd(Simd.f64x2_sub);
   f.get(k).vconst(LN2_64_LO).simd(Simd.f64x2_mul).simd(Simd.f64x2_sub).set(r);
-  f.get(k).simd(Simd.i32x4_trunc_sat_f64x2_s_zero).set(ki);
+  // k (an integer, |k| < 2^16) to i32 lanes 0 and 1: adding 1.5 * 2^52 puts k in the low 32 bits of
+  // each lane's bits, exactly (two instructions where the saturating conversion takes four).
+  f.get(k).vconst(ROUND_TO_INT).simd(Simd.f64x2_add).get(k).shuffle([0, 1, 2, 3, 8, 9, 10, 11, 0, 1, 2, 3, 8, 9, 10, 11]).set(ki);
   f.get(ki).i32(6).simd(Simd.i32x4_shr_s).set(m);
   f.get(ki).get(m).i32(6).simd(Simd.i32x4_shl).simd(Simd.i32x4_sub).set(j);
   f.get(r).get(r).simd(Simd.f64x2_mul).set(r2);

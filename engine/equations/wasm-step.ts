@@ -173,14 +173,21 @@ export class StepCodegen {
       }
     f.loop();
     f.block();
-    // depth: 0 the block (run [i, end) one neuron at a time), 1 the loop over pairs
     if (this.vector) {
+      // The pairs in a loop of their own, tested at the bottom. TurboFan hoists a loop-invariant value
+      // (the splatted constants) only when its first use is in a block that dominates every exit of
+      // the loop; testing at the top put the uses after an exit, and they were recomputed and spilled
+      // on every iteration.
       f.get(0).get(this.i).op(Op.i32_sub).i32(2).op(Op.i32_lt_s).if().get(0).set(this.end).br(1).end();
+      // depth: 0 this loop, 1 the block (run [i, end) one neuron at a time), 2 the outer loop
+      f.loop();
       // Two pairs per iteration where four neurons remain: the CPU overlaps their independent chains.
       f.get(0).get(this.i).op(Op.i32_sub).i32(4).op(Op.i32_ge_s).if();
       this.pair(this.vector, 1, false);
       f.end();
       this.pair(this.vector, 0, true);
+      f.end();
+      f.get(0).set(this.end);
     } else f.get(0).set(this.end);
     f.end();
     f.block().loop();
@@ -404,7 +411,8 @@ export class StepCodegen {
   /**
    * Neurons i and i + 1 in the lanes of f64x2 values. When either spikes, or a refractory condition
    * holds either, nothing is stored and the pair is redone one neuron at a time (branch to the
-   * enclosing block with end = i + 2); otherwise the pair's state is stored and i advances by 2.
+   * enclosing block with end = i + 2); otherwise the pair's state is stored, i advances by 2 and, with
+   * `loop`, the pair loop continues. `depth`: blocks between the code and the pair loop.
    */
   private pair(form: Form, depth: number, loop: boolean): void {
     const f = this.f;
@@ -417,7 +425,7 @@ export class StepCodegen {
         .i32(2)
         .op(Op.i32_add)
         .set(this.end)
-        .br(1 + depth)
+        .br(2 + depth)
         .end();
     if (refr) {
       f.get(this.a('engine:refrac')).get(this.i).i32(2).op(Op.i32_shl).op(Op.i32_add).tee(this.ra).vmem(Simd.v128_load64_zero);
@@ -449,7 +457,7 @@ export class StepCodegen {
     this.storeStates(form);
     this.decay(form);
     f.get(this.i).i32(2).op(Op.i32_add).set(this.i);
-    if (loop) f.br(1 + depth);
+    if (loop) f.get(0).get(this.i).op(Op.i32_sub).i32(2).op(Op.i32_ge_s).brIf(depth);
   }
 
   /** frozen[i], frozen[i + 1] = 1 where refractory (lanes of the refractory mask), else 0. */

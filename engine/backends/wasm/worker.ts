@@ -4,6 +4,7 @@ import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_
 import { performance } from 'node:perf_hooks';
 import { SEQ, DONE, FAILED, STOP, SPIN_MS, WORKER_SLEEPS, MAIN_SLEEPS, MODULES } from './protocol.js';
 import { instantiateStep } from '../../equations/codegen-wasm.js';
+import { callReading } from './bound-call.js';
 
 const { module, memory, control, commands, results, names, setup, port } = workerData as {
   module: WebAssembly.Module;
@@ -86,59 +87,8 @@ while (Atomics.load(control, FAILED) === 0) {
       const fn = fns[commands[at]];
       const slot = commands[at + 1];
       const nargs = commands[at + 2];
-      const c_ = commands;
-      const b = at + 3;
-      // A fixed list of arguments (WebAssembly ignores the extra ones): no array per call.
-      const r = fn(
-        c_[b],
-        c_[b + 1],
-        c_[b + 2],
-        c_[b + 3],
-        c_[b + 4],
-        c_[b + 5],
-        c_[b + 6],
-        c_[b + 7],
-        c_[b + 8],
-        c_[b + 9],
-        c_[b + 10],
-        c_[b + 11],
-        c_[b + 12],
-        c_[b + 13],
-        c_[b + 14],
-        c_[b + 15],
-        c_[b + 16],
-        c_[b + 17],
-        c_[b + 18],
-        c_[b + 19],
-        c_[b + 20],
-        c_[b + 21],
-        c_[b + 22],
-        c_[b + 23],
-        c_[b + 24],
-        c_[b + 25],
-        c_[b + 26],
-        c_[b + 27],
-        c_[b + 28],
-        c_[b + 29],
-        c_[b + 30],
-        c_[b + 31],
-        c_[b + 32],
-        c_[b + 33],
-        c_[b + 34],
-        c_[b + 35],
-        c_[b + 36],
-        c_[b + 37],
-        c_[b + 38],
-        c_[b + 39],
-        c_[b + 40],
-        c_[b + 41],
-        c_[b + 42],
-        c_[b + 43],
-        c_[b + 44],
-        c_[b + 45],
-        c_[b + 46],
-        c_[b + 47],
-      );
+      // Exactly the kernel's arguments, written out (bound-call.ts): no array, no spread per call.
+      const r = callReading(nargs)(fn, commands, at + 3);
       if (slot >= 0) results[slot] = r;
       at += 3 + nargs;
     }
