@@ -53,6 +53,24 @@ export class Rng {
     return result;
   }
 
+  /**
+   * Writes the generator's four state words (for generated WebAssembly, which draws from them:
+   * engine/equations/wasm-rng.ts); loadState takes them back. A pending second normal stays here.
+   */
+  saveState(words: Int32Array): void {
+    words[0] = this.a;
+    words[1] = this.b;
+    words[2] = this.c;
+    words[3] = this.d;
+  }
+
+  loadState(words: Int32Array): void {
+    this.a = words[0];
+    this.b = words[1];
+    this.c = words[2];
+    this.d = words[3];
+  }
+
   /** Uniform in [0, 1) with 32 bits of resolution. */
   uniform(): number {
     return this.nextU32() / 4294967296;

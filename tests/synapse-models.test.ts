@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Engine } from '../engine/engine.js';
+import { loadFlat } from '../engine/circuit/resolve.js';
 import { ROOT } from './helpers.js';
 import { requires } from './requirements.js';
 
@@ -109,6 +110,57 @@ describe('with synapse models, the generated WebAssembly phases give the JavaScr
         return out;
       };
       expect(run('wasm')).toEqual(run('js'));
+    });
+});
+
+describe('a synapse model sees what a live edit changed', () => {
+  // on_pre reads a parameter of the target population: the CPU backend keeps the synapse code's
+  // context between steps and must rebuild it after the edit.
+  const text = (k: number) => `
+dt: 0.1 ms
+models:
+  ticker:
+    parameters: { rate: 1000 Hz }
+    equations: |
+      dphase/dt = rate : 1
+    threshold: phase >= 1 - 1e-9
+    reset: phase = 0
+    method: euler
+  passive:
+    parameters: { tau_m: 20 ms, k: ${k} }
+    equations: |
+      dv/dt = -v/tau_m : volt
+    method: euler
+  scaled:
+    kind: synapse
+    equations: |
+      w : amp
+    on_pre: |
+      I_exc_post += w*k_post
+populations:
+  pre: { model: ticker, size: 1 }
+  cell: { model: passive, size: 1, params: { k: ${k} } }
+projections:
+  p: { source: pre, target: cell, connectivity: { type: all_to_all }, weight: 10 pA, synapse: { model: scaled } }
+`;
+  for (const kernels of ['wasm', 'js'] as const)
+    it(`kernels: ${kernels}`, () => {
+      const e = new Engine(loadFlat(join(DIR, 'edit-scaled.yaml'), text(1)), { kernels });
+      const de = Math.exp(-e.circuit.dt / 5); // lif's default tau_syn_exc: the channel decays with it
+      const jumps: number[] = [];
+      let before = 0;
+      for (let s = 0; s < 60; s++) {
+        if (s === 30) expect(e.apply({ op: 'set_param', population: 'cell', param: 'k', value: 3 }).applied).toBe(true);
+        e.step(1);
+        const ie = (e.backend.readState('cell', 'ie') as Float64Array)[0];
+        const jump = ie - before * de;
+        if (Math.abs(jump) > 1e-9) jumps.push(jump);
+        before = ie;
+      }
+      e.backend.dispose();
+      // A spike every 10 steps: three before the edit at k = 1, three after at k = 3.
+      expect(jumps.length).toBe(6);
+      jumps.forEach((j, n) => expect(j).toBeCloseTo(n < 3 ? 10 : 30, 6));
     });
 });
 

@@ -33,7 +33,15 @@ import { instantiateKernels, shareExpTable, kernelModule, type KernelExports } f
 import { KernelThread } from './wasm/threads.js';
 import { boundCall, boundCallWithLast } from './wasm/bound-call.js';
 import { MAX_ARGS } from './wasm/protocol.js';
-import { createSynapseRuntime, neuronView, synapseFunctions, synapseLinear, type SynapseContext, type SynapseRuntime } from './synapses.js';
+import {
+  createSynapseRuntime,
+  neuronView,
+  synapseFunctions,
+  synapseLinear,
+  type SynapseContext,
+  type SynapseFunctions,
+  type SynapseRuntime,
+} from './synapses.js';
 import { CHANNEL_TARGETS } from '../equations/synapse-definition.js';
 import type { GeneratedModel } from '../models/generated.js';
 import { definedModel } from '../models/family.js';
@@ -99,6 +107,8 @@ interface PopRuntime {
   splitAt: number;
   /** The kernel thread's spikes (indices relative to splitAt), merged after each update. */
   spikesHi: Uint32Array | null;
+  /** In the arena: the state of the population's Rng while its generated module draws (codegen-wasm StepRng). */
+  rngWords: Int32Array | null;
   /** Its generated module's functions and arguments, rebuilt when the constants (or t, when read) change. */
   gargs: GeneratedArgs | null;
   /** Parameters and modulation the arguments were built for. */
@@ -117,6 +127,8 @@ interface ProjRuntime {
   plastic: PlasticState | null;
   /** With a split target: split[i] is the first synapse of row i onto the kernel thread's half. */
   split: Uint32Array | null;
+  /** A synapse model's context and functions, kept while no edit, new variable or memory growth changed what they hold. */
+  synCall: { ctx: SynapseContext; fns: SynapseFunctions; epoch: number; generation: number } | null;
 }
 
 /** What a population's generated arguments were computed for (CpuBackend.constantsOf). */
@@ -159,6 +171,8 @@ interface GeneratedArgs {
   def: ModelDefinition;
   phased: boolean;
   readsTime: boolean;
+  /** The module draws random numbers (its calls then carry the Rng's state in and out). */
+  draws: boolean;
   time: number;
   /** The module's functions bound to the whole population's arguments (reset takes the spike count). */
   whole: BoundPhases;
@@ -208,6 +222,8 @@ export class CpuBackend implements Backend {
   private anySummed = false;
   /** Whether some projection has a synapse model: steps then follow Brian2's order (synapseModelStep). */
   private anySynapseModel = false;
+  /** Moves with every edit, added variable and new delay ring: what a cached synapse context holds may have changed. */
+  private epoch = 0;
   private outs: OutRuntime[] = [];
   private readonly inputValues = new Map<string, number | Float64Array>();
   private recorder: Recorder | null = null;
@@ -294,6 +310,7 @@ export class CpuBackend implements Backend {
       constants: null,
       splitAt: 0,
       spikesHi: null,
+      rngWords: null,
       gargs: null,
       threaded: false,
     });
@@ -334,6 +351,7 @@ export class CpuBackend implements Backend {
       pop.spikes,
       pop.spikesHi,
       st.frozen,
+      pop.rngWords,
       ...Object.values(pop.rings),
     ])
       if (arr) this.arena.release(arr);
@@ -389,7 +407,7 @@ export class CpuBackend implements Backend {
     if (syn && c.maxDelay > 0)
       for (const s of [...syn.def.onPre, ...syn.def.onPost])
         if (Object.hasOwn(CHANNEL_TARGETS, s.target)) this.ensureRing(tgt, CHANNEL_TARGETS[s.target].channel, c.maxDelay + 1);
-    this.projs.push({ c, syn, src, tgt, channel, plastic, split });
+    this.projs.push({ c, syn, src, tgt, channel, plastic, split, synCall: null });
     if (syn?.def.summed.length) this.anySummed = true;
     if (syn) this.anySynapseModel = true;
   }
@@ -419,6 +437,7 @@ export class CpuBackend implements Backend {
   }
 
   private setRing(pop: PopRuntime, ch: Channel, ring: Float64Array): void {
+    this.epoch++;
     const old = pop.rings[ch];
     if (this.arena) {
       if (old) this.arena.release(old);
@@ -428,6 +447,7 @@ export class CpuBackend implements Backend {
 
   /** A per-neuron array added after the population: in the arena too, where the generated kernels can read it. */
   private addVariable(pop: PopRuntime, name: string, values: Float64Array): void {
+    this.epoch++;
     if (this.arena) this.arena.alloc(Float64Array, pop.state.n, (x) => (pop.state.vars[name] = x), values);
     else pop.state.vars[name] = values;
   }
@@ -449,6 +469,7 @@ export class CpuBackend implements Backend {
 
   /** Refreshes everything derived from the circuit's modulators, sources, inputs and outputs. */
   private rebuildLinks(circuit: Circuit): void {
+    this.epoch++;
     this.circuit = circuit;
     for (const pop of this.pops.values()) {
       const next = circuit.populations.find((p) => p.name === pop.spec.name) ?? pop.spec;
@@ -555,8 +576,12 @@ export class CpuBackend implements Backend {
       if (phase === 'step') return model.step(pop.spec.params, pop.state, this.dt, pop.spikes);
       return model.stepPhase(phase, pop.spec.params, pop.state, this.dt, pop.spikes, pop.nSpikes);
     }
-    if (phase === 'reset') return g.whole.reset!(pop.nSpikes);
-    return part === 'lo' ? g.lo!() : g.whole[phase]!();
+    const words = g.draws ? pop.rngWords : null;
+    // The module draws from the state words: the Rng's state goes there for the call and comes back.
+    if (words) pop.state.rng.saveState(words);
+    const r = phase === 'reset' ? g.whole.reset!(pop.nSpikes) : part === 'lo' ? g.lo!() : g.whole[phase]!();
+    if (words) pop.state.rng.loadState(words);
+    return r;
   }
 
   /**
@@ -580,6 +605,7 @@ export class CpuBackend implements Backend {
       def: model.definition,
       phased,
       readsTime: run.w.layout.readsTime,
+      draws: run.w.layout.draws,
       time: st.time,
       whole: bindPhases(run.exports, args(pop.spikes.byteOffset)),
       lo: hi.length ? boundCall(run.exports.step, args(pop.spikes.byteOffset, 0, h)) : null,
@@ -611,7 +637,9 @@ export class CpuBackend implements Backend {
       if (g?.threadFn) this.thread!.unload(g.threadFn);
       const threadFn =
         this.thread && pop.splitAt > 0 && !phased && !w.layout.draws && fits ? this.thread.load(w.module, this.expTableOffset()) : null;
-      g = { key, def, w, exports: w.instantiate(this.arena!.memory, this.expTableOffset(), st.rng), threadFn };
+      if (w.layout.draws && !pop.rngWords) this.arena!.alloc(Int32Array, 4, (x) => (pop.rngWords = x));
+      const rng = pop.rngWords ? { rng: st.rng, state: pop.rngWords.byteOffset } : undefined;
+      g = { key, def, w, exports: w.instantiate(this.arena!.memory, this.expTableOffset(), rng), threadFn };
       this.generated.set(pop, g);
     }
     return g;
@@ -853,6 +881,24 @@ export class CpuBackend implements Backend {
 
   /** Runs a synapse model's generated code for one phase of step n (engine/backends/synapses.ts). */
   private synapseCall(p: ProjRuntime, n: number, phase: 'onPre' | 'onPost' | 'clock' | 'summed' | 'onStep'): void {
+    const { src, tgt } = p;
+    let call = p.synCall;
+    if (!call || call.epoch !== this.epoch || call.generation !== (this.arena?.generation ?? 0)) call = p.synCall = this.synapseContext(p);
+    // Modulator levels change every step; which modulators exist, only with an edit.
+    const mod = call.ctx.mod;
+    for (const m of this.mods) mod[m.spec.name] = m.level;
+    const fns = call.fns;
+    if (phase === 'onPre') fns.onPre(call.ctx, src.spikes, src.nSpikes, n);
+    else if (phase === 'onPost') fns.onPost(call.ctx, tgt.spikes, tgt.nSpikes, n);
+    else fns[phase](call.ctx, n);
+  }
+
+  /**
+   * What a synapse model's generated code reads: the projection's and the neurons' arrays (views that
+   * an edit or the arena's growth replaces), parameters and propagators, and its functions for how
+   * the populations hold their variables. Built again when `epoch` or the arena's generation moved.
+   */
+  private synapseContext(p: ProjRuntime): NonNullable<ProjRuntime['synCall']> {
     const rt = p.syn!;
     const { src, tgt, c } = p;
     const channel = (ch: Channel) => ({ direct: tgt.state[ch], ring: tgt.rings[ch], len: tgt.ringLen, size: tgt.spec.size });
@@ -887,9 +933,8 @@ export class CpuBackend implements Backend {
       linear: synapseLinear(rt.def, c.spec.synapse.params ?? {}, this.dt),
     };
     const fns = synapseFunctions(rt, ctx, new Set(this.mods.map((m) => m.spec.name)));
-    if (phase === 'onPre') fns.onPre(ctx, src.spikes, src.nSpikes, n);
-    else if (phase === 'onPost') fns.onPost(ctx, tgt.spikes, tgt.nSpikes, n);
-    else fns[phase](ctx, n);
+    // Read after addVariable, which moves the epoch (and may grow the arena).
+    return { ctx, fns, epoch: this.epoch, generation: this.arena?.generation ?? 0 };
   }
 
   private plasticity(p: ProjRuntime): void {

@@ -14,7 +14,7 @@ import { Rng } from '../rng.js';
 import { propagators } from '../equations/propagator.js';
 import { expDet } from '../equations/exp.js';
 
-interface Functions {
+export interface SynapseFunctions {
   onPre(ctx: SynapseContext, spikes: Uint32Array, count: number, n: number): void;
   onPost(ctx: SynapseContext, spikes: Uint32Array, count: number, n: number): void;
   clock(ctx: SynapseContext, n: number): void;
@@ -61,7 +61,7 @@ export interface SynapseRuntime {
   postSyn: Uint32Array;
   rng: Rng;
   /** Generated functions by variant (how the two populations hold the variables the model reads). */
-  compiled: Map<string, Functions>;
+  compiled: Map<string, SynapseFunctions>;
 }
 
 /** A neuron population's variables as synapse statements see them: per-neuron arrays, else the population's number. */
@@ -103,7 +103,7 @@ export function createSynapseRuntime(
 }
 
 /** The generated functions for how the populations hold the variables (an array or one number). */
-export function synapseFunctions(rt: SynapseRuntime, ctx: SynapseContext, modulators: ReadonlySet<string>): Functions {
+export function synapseFunctions(rt: SynapseRuntime, ctx: SynapseContext, modulators: ReadonlySet<string>): SynapseFunctions {
   const holding =
     (view: Record<string, Float64Array | number>) =>
     (name: string): Holding | undefined =>
@@ -116,7 +116,7 @@ export function synapseFunctions(rt: SynapseRuntime, ctx: SynapseContext, modula
     // The source is built from checked syntax trees only: every name in it is a generated identifier.
     const make = new Function('H', synapseSource({ def: rt.def, pre, post, modulators })) as (
       h: typeof JS_HELPERS & { expDet: typeof expDet },
-    ) => Functions;
+    ) => SynapseFunctions;
     fns = make({ ...JS_HELPERS, expDet });
     rt.compiled.set(key, fns);
   }

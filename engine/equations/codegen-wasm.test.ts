@@ -181,7 +181,9 @@ function compare(
     new Rng(seed),
   );
   const wasm = new WasmStep(variant(pop), options);
-  const step = wasm.instantiate(heap.memory, heap.expTable, sw.rng).step;
+  // The Rng's state words, in the module's memory: copied in before each call and back after it, as the CPU backend does.
+  const words = heap.alloc(Int32Array, 4);
+  const step = wasm.instantiate(heap.memory, heap.expTable, { rng: sw.rng, state: words.byteOffset }).step;
   const spJ = new Uint32Array(pop.n);
   const spW = heap.alloc(Uint32Array, pop.n);
   let total = 0;
@@ -190,7 +192,9 @@ function compare(
     sj.time = sw.time = k * pop.dt;
     for (let i = 0; i < pop.n; i++) sj.iext[i] = sw.iext[i] = inputs(k, i);
     const a = js(pop.params, sj, pop.dt, spJ);
+    sw.rng.saveState(words);
     const b = step(...wasm.args(pop.params, sw, pop.dt, spW.byteOffset));
+    sw.rng.loadState(words);
     total += a;
     if (mismatch === null && (a !== b || spJ.subarray(0, a).some((x, j) => x !== spW[j])))
       mismatch = `step ${k}: js [${[...spJ.subarray(0, a)]}] wasm [${[...spW.subarray(0, b)]}]`;

@@ -25,6 +25,8 @@ import { propagators } from './propagator.js';
 import { draws, symbolsOf } from './symbolic.js';
 import { IMPORTED_MATH, type Callees } from './wasm-expr.js';
 import { expDetBody, expm1Body, exprelBody, exprelVBody } from './wasm-math.js';
+import { uniformBody } from './wasm-rng.js';
+import type { Rng } from '../rng.js';
 import { F64, FunctionBody, I32, V128, encodeModule, type FuncType, type Import, type ModuleFunction, type ValType } from './wasm-emit.js';
 import { ENGINE_ARRAYS, ENGINE_SCALARS, INPUTS, StepCodegen, type Input, type Model, type StepLayout } from './wasm-step.js';
 
@@ -91,7 +93,7 @@ export class WasmStep {
   }
 
   /** The step function over `memory`; `expTable` is the byte offset of engine/equations/exp.ts EXP_TABLE in it. */
-  instantiate(memory: WebAssembly.Memory, expTable: number, rng?: { normal(): number; uniform(): number }): StepExports {
+  instantiate(memory: WebAssembly.Memory, expTable: number, rng?: StepRng): StepExports {
     return instantiateStep(this.module, memory, expTable, rng);
   }
 
@@ -160,21 +162,37 @@ export class WasmStep {
 }
 
 /**
+ * The Rng a module's draws come from, and the byte offset of four 32-bit words in the module's memory
+ * that hold its state while a generated function runs: the caller copies the state in before the call
+ * (Rng.saveState) and back after it (Rng.loadState).
+ */
+export interface StepRng {
+  rng: Pick<Rng, 'normal' | 'saveState' | 'loadState'>;
+  state: number;
+}
+
+/**
  * A generated module's functions over `memory` (any thread's instance: a kernel thread instantiates the
  * module it is sent). Without an Rng, a draw gives NaN: models that draw run where their Rng is.
  */
-export function instantiateStep(
-  module: WebAssembly.Module,
-  memory: WebAssembly.Memory,
-  expTable: number,
-  rng?: { normal(): number; uniform(): number },
-): StepExports {
+export function instantiateStep(module: WebAssembly.Module, memory: WebAssembly.Memory, expTable: number, rng?: StepRng): StepExports {
   const math = { ...IMPORTED_MATH, exp: Math.exp, pow: Math.pow };
-  const r = rng ?? { normal: () => NaN, uniform: () => NaN };
+  let normal = (): number => NaN;
+  if (rng) {
+    // The state is in memory while a generated function runs (the caller copies it in and out):
+    // a draw in JavaScript takes it from there and puts it back.
+    const words = new Int32Array(memory.buffer, rng.state, 4);
+    normal = () => {
+      rng.rng.loadState(words);
+      const x = rng.rng.normal();
+      rng.rng.saveState(words);
+      return x;
+    };
+  }
   const instance = new WebAssembly.Instance(module, {
-    env: { memory, expTable },
+    env: { memory, expTable, rngState: rng?.state ?? 0 },
     math,
-    rng: { normal: () => r.normal(), uniform: () => r.uniform() },
+    rng: { normal },
   });
   const fn = (name: string): Kernel | undefined => {
     const f = instance.exports[name];
@@ -355,7 +373,8 @@ function moduleFunctions(m: Model, options: WasmOptions): { imports: Import[]; c
   if (calls.has('pow')) callees.pow = importFn('math', 'pow', { params: [F64, F64], results: [F64] });
   if (calls.has('exp') && options.exp === 'js') callees.exp = importFn('math', 'exp', F64_F64);
   if (calls.has('randn')) callees.normal = importFn('rng', 'normal', { params: [], results: [F64] });
-  if (calls.has('rand')) callees.uniform = importFn('rng', 'uniform', { params: [], results: [F64] });
+  // rand() runs in the module (wasm-rng.ts) on the Rng's state at the byte offset env.rngState.
+  if (calls.has('rand')) imports.push({ module: 'env', name: 'rngState', kind: 'global', type: I32 });
   // Defined functions: step (and the phases) first, then the helpers.
   const helpers: ModuleFunction[] = [];
   next += options.phases ? 4 : 1;
@@ -368,6 +387,7 @@ function moduleFunctions(m: Model, options: WasmOptions): { imports: Import[]; c
     callees.exp = define(expDetBody(table), F64_F64);
     callees.expTable = table;
   }
+  if (calls.has('rand')) callees.uniform = define(uniformBody(RNG_STATE_GLOBAL), { params: [], results: [F64] });
   if (calls.has('exprel')) {
     const expm1 = define(expm1Body(), F64_F64);
     callees.exprel = define(exprelBody(expm1), F64_F64);
@@ -375,6 +395,9 @@ function moduleFunctions(m: Model, options: WasmOptions): { imports: Import[]; c
   }
   return { imports, callees, helpers };
 }
+
+/** The global index of env.rngState: the imported globals are expTable, then it. */
+const RNG_STATE_GLOBAL = 1;
 
 function emitModule(m: Model, options: WasmOptions): Uint8Array<ArrayBuffer> {
   const { imports, callees, helpers } = moduleFunctions(m, options);

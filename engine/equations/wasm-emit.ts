@@ -73,6 +73,7 @@ export const Op = {
   i32_shl: 0x74,
   i32_shr_s: 0x75,
   i32_shr_u: 0x76,
+  i32_rotl: 0x77,
   i64_add: 0x7c,
   i64_sub: 0x7d,
   i64_and: 0x83,

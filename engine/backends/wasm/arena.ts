@@ -30,6 +30,8 @@ export class WasmArena {
   readonly memory: WebAssembly.Memory;
   private top: number;
   private bindings: Binding[] = [];
+  /** Counts the times memory grew: every view made before was made again (callers caching views compare it). */
+  generation = 0;
   private free: Block[] = [];
 
   constructor(initialBytes = 16 * PAGE) {
@@ -85,6 +87,7 @@ export class WasmArena {
     this.memory.grow(Math.ceil((want - have) / PAGE));
     const buffer = this.memory.buffer;
     for (const b of this.bindings) b.rebind(buffer);
+    this.generation++;
   }
 }
 
