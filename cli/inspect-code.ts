@@ -12,6 +12,8 @@ import { formatExpr } from '../engine/equations/parse-expression.js';
 import { wgslModel } from '../engine/equations/codegen-wgsl.js';
 import { optimize } from '../engine/equations/optimize.js';
 import { WasmStep } from '../engine/equations/codegen-wasm.js';
+import { SynapseWasm, synapseWasmRefusal, type SynapseWasmVariant } from '../engine/equations/codegen-synapse-wasm.js';
+import { wgslSynapse } from '../engine/equations/codegen-synapse-wgsl.js';
 
 function section(title: string, body: string): string {
   return `// ===== ${title}\n${body}\n`;
@@ -66,18 +68,45 @@ export function generatedCode(circuit: Circuit): string {
       const arrays = new Set([...Object.keys(m?.state ?? {}), ...Object.keys(spec.perNeuron ?? {})]);
       return (name: string): Holding | undefined => (arrays.has(name) ? 'array' : Object.hasOwn(spec.params, name) ? 'scalar' : undefined);
     };
-    const code = synapseSource({
+    const variant = {
       def: synapses[model],
       pre: holding(pr.source),
       post: holding(pr.target),
       modulators: new Set(circuit.modulators.map((m) => m.name)),
-    });
+    };
     out.push(
       section(
-        `synapse model ${model}, projection ${pr.name} (${pr.source} -> ${pr.target})\n// ----- CPU (JavaScript): function (H) returning onPre, onPost, clock, summed`,
-        code,
+        `synapse model ${model}, projection ${pr.name} (${pr.source} -> ${pr.target})\n// ----- CPU (JavaScript): function (H) returning onPre, onPost, clock, summed, onStep`,
+        synapseSource(variant),
       ),
     );
+    // The WebAssembly the CPU backend runs by default (its width of target and delay loads is chosen when the projection is built).
+    const target = circuit.populations.find((x) => x.name === pr.target)!;
+    const wasmVariant: SynapseWasmVariant = {
+      ...variant,
+      targetBytes: target.size <= 65536 ? 2 : 4,
+      delayBytes: typeof pr.delay === 'number' ? 0 : 1,
+      samePopulation: pr.source === pr.target,
+    };
+    const refusal = synapseWasmRefusal(wasmVariant);
+    if (refusal) out.push(`// ----- CPU (WebAssembly): none, the JavaScript runs: ${refusal}\n`);
+    else {
+      const w = new SynapseWasm(wasmVariant);
+      const args = w.args.map((a) => a.key).join(', ');
+      out.push(
+        `// ----- CPU (WebAssembly, scalar): a ${w.bytes.length}-byte module exporting onPre, onPost, clock, summed, onStep, each\n` +
+          `// (a, b, n${w.modulators.map((m) => `, ${m}`).join('')}, ${args})\n`,
+      );
+    }
+    try {
+      const gpu = wgslSynapse({ ...variant, recurrent: pr.source === pr.target }, pr.name);
+      const entries = Object.entries(gpu.entries)
+        .filter(([, on]) => on)
+        .map(([k]) => k);
+      out.push(`// ----- WebGPU (WGSL): ${entries.join(', ')}\n${gpu.source}\n`);
+    } catch (e) {
+      out.push(`// ----- WebGPU (WGSL): none: ${e instanceof Error ? e.message : String(e)}\n`);
+    }
   }
   return out.length ? out.join('\n') : '// no models defined by equations in this circuit\n';
 }

@@ -340,6 +340,22 @@ describe('flux inspect --code', () => {
     expect(out).toMatch(/const t_BA_v = /);
     expect(out).toMatch(/fn modelStep\(/);
   });
+
+  it("prints a synapse model's code for each backend", async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { ROOT } = await import('./helpers.js');
+    const out = execFileSync(
+      'node',
+      [join(ROOT, 'bin/flux.js'), 'inspect', '--code', join(ROOT, 'tests/reference/models/syn_triplet_stdp.yaml')],
+      { encoding: 'utf8' },
+    );
+    expect(out).toMatch(/synapse model triplet, projection minimal \(pre -> post\)/);
+    expect(out).toMatch(/onPost\(ctx, spikes, count, n\) \{/);
+    expect(out).toMatch(
+      /CPU \(WebAssembly, scalar\): a \d+-byte module exporting onPre, onPost, clock, summed, onStep, each\n\/\/ \(a, b, n, array:rowPtr/,
+    );
+    expect(out).toMatch(/WebGPU \(WGSL\): onPre, onPost\n\/\/ Synapse model "triplet"/);
+  });
 });
 
 describe('synapse models: what statements may do', () => {

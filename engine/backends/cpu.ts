@@ -31,7 +31,9 @@ import { checkInput, modulatorDrive, mean } from './inputs.js';
 import { WasmArena } from './wasm/arena.js';
 import { instantiateKernels, shareExpTable, kernelModule, type KernelExports } from './wasm/kernels.js';
 import { KernelThread } from './wasm/threads.js';
-import { boundCall, boundCallWithLast } from './wasm/bound-call.js';
+import { boundCall, boundCallAfter, boundCallWithLast } from './wasm/bound-call.js';
+import { SynapseWasm, synapseWasmRefusal, type SynapseWasmVariant } from '../equations/codegen-synapse-wasm.js';
+import type { Holding } from '../equations/codegen-synapse-js.js';
 import { MAX_ARGS } from './wasm/protocol.js';
 import {
   createSynapseRuntime,
@@ -128,7 +130,7 @@ interface ProjRuntime {
   /** With a split target: split[i] is the first synapse of row i onto the kernel thread's half. */
   split: Uint32Array | null;
   /** A synapse model's context and functions, kept while no edit, new variable or memory growth changed what they hold. */
-  synCall: { ctx: SynapseContext; fns: SynapseFunctions; epoch: number; generation: number } | null;
+  synCall: { ctx: SynapseContext; fns: SynapseFunctions; epoch: number; generation: number; wasm: boolean; why?: string } | null;
 }
 
 /** What a population's generated arguments were computed for (CpuBackend.constantsOf). */
@@ -404,6 +406,15 @@ export class CpuBackend implements Backend {
     const syn = model
       ? createSynapseRuntime(this.circuit.synapseModels![model], c, c.spec.synapse.params ?? {}, this.seed, tgt.spec.size)
       : null;
+    // The generated WebAssembly reads and writes the synapse model's arrays: they live in the arena.
+    if (syn && this.arena) {
+      const a = this.arena;
+      a.alloc(Uint32Array, syn.preIdx.length, (x) => (syn.preIdx = x), syn.preIdx);
+      a.alloc(Uint32Array, syn.postPtr.length, (x) => (syn.postPtr = x), syn.postPtr);
+      a.alloc(Uint32Array, syn.postSyn.length, (x) => (syn.postSyn = x), syn.postSyn);
+      a.alloc(Int32Array, syn.last.length, (x) => (syn.last = x), syn.last);
+      for (const k of Object.keys(syn.S)) a.alloc(Float64Array, syn.S[k].length, (x) => (syn.S[k] = x), syn.S[k]);
+    }
     if (syn && c.maxDelay > 0)
       for (const s of [...syn.def.onPre, ...syn.def.onPost])
         if (Object.hasOwn(CHANNEL_TARGETS, s.target)) this.ensureRing(tgt, CHANNEL_TARGETS[s.target].channel, c.maxDelay + 1);
@@ -415,6 +426,8 @@ export class CpuBackend implements Backend {
   private releaseProjection(p: ProjRuntime): void {
     if (!this.arena) return;
     for (const arr of [p.c.rowPtr, p.c.targets, p.c.weights, p.c.delays, p.split]) if (arr) this.arena.release(arr);
+    const syn = p.syn;
+    if (syn) for (const arr of [syn.preIdx, syn.postPtr, syn.postSyn, syn.last, ...Object.values(syn.S)]) this.arena.release(arr);
   }
 
   /** Grows a delay ring keeping pending events in their absolute step slots. */
@@ -932,9 +945,72 @@ export class CpuBackend implements Backend {
       rng: rt.rng,
       linear: synapseLinear(rt.def, c.spec.synapse.params ?? {}, this.dt),
     };
-    const fns = synapseFunctions(rt, ctx, new Set(this.mods.map((m) => m.spec.name)));
+    const modulators = new Set(this.mods.map((m) => m.spec.name));
+    const kernels = this.k ? this.synapseKernels(p, ctx, modulators) : null;
+    const fns = kernels && 'onPre' in kernels ? kernels : synapseFunctions(rt, ctx, modulators);
     // Read after addVariable, which moves the epoch (and may grow the arena).
-    return { ctx, fns, epoch: this.epoch, generation: this.arena?.generation ?? 0 };
+    return {
+      ctx,
+      fns,
+      epoch: this.epoch,
+      generation: this.arena?.generation ?? 0,
+      wasm: fns === kernels,
+      why: kernels && 'why' in kernels ? kernels.why : undefined,
+    };
+  }
+
+  /**
+   * The synapse model's generated WebAssembly (codegen-synapse-wasm.ts), bit-identical to its generated
+   * JavaScript, as the functions the step calls; or why not: the model cannot have a module (it draws
+   * random numbers, ...: synapseWasmRefusal) or an array it reads is outside the arena.
+   */
+  private synapseKernels(p: ProjRuntime, ctx: SynapseContext, modulators: ReadonlySet<string>): SynapseFunctions | { why: string } {
+    const rt = p.syn!;
+    const holding =
+      (view: Record<string, Float64Array | number>) =>
+      (name: string): Holding | undefined =>
+        Object.hasOwn(view, name) ? (typeof view[name] === 'number' ? 'scalar' : 'array') : undefined;
+    const variant: SynapseWasmVariant = {
+      def: rt.def,
+      pre: holding(ctx.pre),
+      post: holding(ctx.post),
+      modulators,
+      targetBytes: ctx.targets.BYTES_PER_ELEMENT === 2 ? 2 : 4,
+      delayBytes: ctx.delays === null ? 0 : ctx.delays.BYTES_PER_ELEMENT === 1 ? 1 : 2,
+      samePopulation: p.src === p.tgt,
+    };
+    const refusal = synapseWasmRefusal(variant);
+    if (refusal !== null) return { why: refusal };
+    const key = [
+      variant.targetBytes,
+      variant.delayBytes,
+      variant.samePopulation,
+      [...modulators].sort().join(','),
+      ...Object.keys(ctx.pre).map((k) => `<${k}:${variant.pre(k)}`),
+      ...Object.keys(ctx.post).map((k) => `>${k}:${variant.post(k)}`),
+    ].join('|');
+    let w = rt.wasm.get(key);
+    if (!w) rt.wasm.set(key, (w = new SynapseWasm(variant)));
+    const args = w.argsOf(ctx, this.arena!.memory.buffer);
+    if (!args) return { why: 'an array it reads is outside the WebAssembly memory' };
+    const e = w.instantiate(this.arena!.memory, this.expTableOffset());
+    const levels = new Float64Array(w.modulators.length);
+    const names = w.modulators;
+    const bind = (f: (...a: number[]) => number) => {
+      const call = boundCallAfter(f, args, names.length);
+      return (c: SynapseContext, a: number, b: number, n: number) => {
+        for (let m = 0; m < names.length; m++) levels[m] = c.mod[names[m]];
+        call(a, b, n, levels);
+      };
+    };
+    const [pre, post, clock, summed, step] = [e.onPre, e.onPost, e.clock, e.summed, e.onStep].map(bind);
+    return {
+      onPre: (c, spikes, count, n) => pre(c, spikes.byteOffset, count, n),
+      onPost: (c, spikes, count, n) => post(c, spikes.byteOffset, count, n),
+      clock: (c, n) => clock(c, 0, 0, n),
+      summed: (c, n) => summed(c, 0, 0, n),
+      onStep: (c, n) => step(c, 0, 0, n),
+    };
   }
 
   private plasticity(p: ProjRuntime): void {
@@ -1055,6 +1131,18 @@ export class CpuBackend implements Backend {
 
   synapseCount(projection: string): number {
     return this.proj(projection).c.targets.length;
+  }
+
+  /**
+   * What runs a projection's synapse model now: its generated WebAssembly, its generated JavaScript
+   * (with the reason when the kernels are WebAssembly), or null for a built-in synapse or before its
+   * first step.
+   */
+  synapseCode(projection: string): { code: 'wasm' | 'js'; why?: string } | null {
+    const p = this.proj(projection);
+    if (!p.syn || !p.synCall) return null;
+    if (p.synCall.wasm) return { code: 'wasm' };
+    return { code: 'js', why: this.k ? (p.synCall.why ?? 'an array it reads is outside the WebAssembly memory') : 'kernels: js' };
   }
 
   readStructure(projection: string): { rowPtr: Uint32Array; targets: Uint32Array } {

@@ -13,6 +13,7 @@ import type { PopulationState } from '../models/model.js';
 import { Rng } from '../rng.js';
 import { propagators } from '../equations/propagator.js';
 import { expDet } from '../equations/exp.js';
+import type { SynapseWasm } from '../equations/codegen-synapse-wasm.js';
 
 export interface SynapseFunctions {
   onPre(ctx: SynapseContext, spikes: Uint32Array, count: number, n: number): void;
@@ -62,6 +63,8 @@ export interface SynapseRuntime {
   rng: Rng;
   /** Generated functions by variant (how the two populations hold the variables the model reads). */
   compiled: Map<string, SynapseFunctions>;
+  /** Generated WebAssembly modules by variant (codegen-synapse-wasm.ts), compiled once. */
+  wasm: Map<string, SynapseWasm>;
 }
 
 /** A neuron population's variables as synapse statements see them: per-neuron arrays, else the population's number. */
@@ -99,6 +102,7 @@ export function createSynapseRuntime(
     postSyn,
     rng: Rng.forName(seed, `synapses:${c.spec.name}`),
     compiled: new Map(),
+    wasm: new Map(),
   };
 }
 

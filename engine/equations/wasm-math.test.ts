@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { EXP_TABLE, expDet } from './exp.js';
 import { JS_HELPERS } from './codegen-js.js';
 import { F64, FunctionBody, I32, Simd, V128, encodeModule, type FuncType } from './wasm-emit.js';
-import { expDetBody, expDetVBody, expm1Body, exprelBody, exprelVBody } from './wasm-math.js';
+import { expDetBody, expDetVBody, expm1Body, exprelBody, exprelVBody, mathExpBody } from './wasm-math.js';
 
 /** The four functions in one module, with expDetV exported through a scalar pair wrapper. */
 function functions() {
@@ -32,11 +32,12 @@ function functions() {
       { type: F, body: exprelBody(3), export: 'exprel' },
       { type: V, body: exprelVBody(3) },
       { type: PAIR, body: pairOf(5), export: 'exprelPair' },
+      { type: F, body: mathExpBody(), export: 'mathExp' },
     ],
   );
   const e = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory, expTable: 1024 } }).exports;
   type Pair = (a: number, b: number, lane: number) => number;
-  return e as Record<'expDet' | 'expm1' | 'exprel', (x: number) => number> & { pair: Pair; exprelPair: Pair };
+  return e as Record<'expDet' | 'expm1' | 'exprel' | 'mathExp', (x: number) => number> & { pair: Pair; exprelPair: Pair };
 }
 
 const w = functions();
@@ -88,6 +89,26 @@ describe('expDet in WebAssembly', () => {
     for (const x of SPECIAL) for (const y of [0, -3, 800, NaN]) check(x, y);
     fc.assert(fc.property(fc.double({ min: -750, max: 750 }), fc.double({ min: -750, max: 750 }), check), { numRuns: 20000 });
     fc.assert(fc.property(fc.double(), fc.double(), check), { numRuns: 2000 });
+  });
+});
+
+describe('Math.exp in WebAssembly', () => {
+  it('is bit-identical to V8 Math.exp (fdlibm) over every branch: tiny, primary range, 0.5-1.5 ln2, 2^k, subnormal results', () => {
+    const check = (x: number) => {
+      expect(same(w.mathExp(x), Math.exp(x))).toBe(true);
+    };
+    for (const x of [...SPECIAL, 1, -1, 0.5 * Math.LN2, 1.5 * Math.LN2, 709.782712893384, -708.3964185322641, -745.1332191019411, 2 ** -28])
+      check(x);
+    for (const [min, max] of [
+      [-4e-9, 4e-9],
+      [-0.35, 0.35],
+      [-1.04, 1.04],
+      [-50, 50],
+      [700, 709.8],
+      [-745.2, -700],
+    ])
+      fc.assert(fc.property(fc.double({ min, max, noNaN: true }), check), { numRuns: 10000 });
+    fc.assert(fc.property(fc.double(), check), { numRuns: 5000 });
   });
 });
 

@@ -273,6 +273,103 @@ function expm1Scale(f: FunctionBody, x: number, l: Expm1Locals): void {
   f.end();
 }
 
+// fdlibm e_exp.c constants (as V8's base/ieee754.cc exp holds them)
+const EXP_O_THRESHOLD = 7.09782712893383973096e2;
+const EXP_U_THRESHOLD = -7.4513321910194110842e2;
+const EXP_P = [1.66666666666666019037e-1, -2.77777777770155933842e-3, 6.61375632143793436117e-5, -1.6533902205465251539e-6];
+const EXP_P5 = 4.13813679705723846039e-8;
+const TWO_M1000 = 9.3326361850321887899e-302;
+const TWO_1023 = 8.988465674311579539e307;
+
+/**
+ * Math.exp as V8 computes it (fdlibm's e_exp.c with FreeBSD's 2^k scaling and V8's exp(1) = E), so
+ * that generated WebAssembly gives the generated JavaScript's bits without a call into JavaScript
+ * per exp (codegen-synapse-js.ts decays event-driven variables with Math.exp).
+ */
+export function mathExpBody(): FunctionBody {
+  const f = new FunctionBody([F64]);
+  const x = 0;
+  const [hx, xsb, k] = [f.local(I32), f.local(I32), f.local(I32)];
+  const [hi, lo, c, t, y, twopk] = [f.local(F64), f.local(F64), f.local(F64), f.local(F64), f.local(F64), f.local(F64)];
+  f.get(x).op(Op.i64_reinterpret_f64).i64(32).op(Op.i64_shr_u).op(Op.i32_wrap_i64).tee(hx);
+  f.i32(31).op(Op.i32_shr_u).set(xsb);
+  f.get(hx).i32(0x7fffffff).op(Op.i32_and).set(hx);
+  // |x| >= 709.78...: NaN, infinities, overflow, underflow
+  f.get(hx).i32(0x40862e42).op(Op.i32_ge_u).if();
+  {
+    f.get(hx).i32(0x7ff00000).op(Op.i32_ge_u).if();
+    f.get(hx).i32(0xfffff).op(Op.i32_and).get(x).op(Op.i64_reinterpret_f64).op(Op.i32_wrap_i64).op(Op.i32_or);
+    f.if().get(x).get(x).op(Op.f64_add).op(Op.return).end();
+    f.get(xsb).op(Op.i32_eqz).if().get(x).op(Op.return).end();
+    f.const64(0).op(Op.return).end();
+    f.get(x).const64(EXP_O_THRESHOLD).op(Op.f64_gt).if().const64(Infinity).op(Op.return).end();
+    f.get(x).const64(EXP_U_THRESHOLD).op(Op.f64_lt).if().const64(0).op(Op.return).end();
+  }
+  f.end();
+  // argument reduction: x = k ln2 + r, |r| <= 0.5 ln2
+  f.get(hx).i32(0x3fd62e42).op(Op.i32_gt_u).if();
+  {
+    f.get(hx).i32(0x3ff0a2b2).op(Op.i32_lt_u).if();
+    f.get(x).const64(1).op(Op.f64_eq).if().const64(Math.E).op(Op.return).end();
+    // select(a, b, c) is c ? a : b: ln2HI[xsb], ln2LO[xsb]
+    f.get(x).const64(LN2_HI).const64(-LN2_HI).get(xsb).op(Op.i32_eqz).op(Op.select).op(Op.f64_sub).set(hi);
+    f.const64(LN2_LO).const64(-LN2_LO).get(xsb).op(Op.i32_eqz).op(Op.select).set(lo);
+    f.i32(1).get(xsb).op(Op.i32_sub).get(xsb).op(Op.i32_sub).set(k);
+    f.else();
+    // k = (int)(invln2*x + halF[xsb]); |k| <= 1075 here
+    f.const64(INVLN2).get(x).op(Op.f64_mul).const64(0.5).const64(-0.5).get(xsb).op(Op.i32_eqz).op(Op.select).op(Op.f64_add);
+    f.op(Op.i32_trunc_f64_s).tee(k).op(Op.f64_convert_i32_s).set(t);
+    f.get(x).get(t).const64(LN2_HI).op(Op.f64_mul).op(Op.f64_sub).set(hi);
+    f.get(t).const64(LN2_LO).op(Op.f64_mul).set(lo);
+    f.end();
+    f.get(hi).get(lo).op(Op.f64_sub).set(x);
+  }
+  f.else();
+  // |x| < 2^-28: 1 + x; else k = 0
+  f.get(hx).i32(0x3e300000).op(Op.i32_lt_u).if().const64(1).get(x).op(Op.f64_add).op(Op.return).end();
+  f.i32(0).set(k);
+  f.end();
+  // x is now in the primary range
+  f.get(x).get(x).op(Op.f64_mul).set(t);
+  // twopk = 2^k (k >= -1021), else 2^(k + 1000)
+  f.i32(0x3ff00000).get(k).get(k).i32(1000).op(Op.i32_add).get(k).i32(-1021).op(Op.i32_ge_s).op(Op.select);
+  f.i32(20).op(Op.i32_shl).op(Op.i32_add).op(Op.i64_extend_i32_u).i64(32).op(Op.i64_shl).op(Op.f64_reinterpret_i64).set(twopk);
+  // c = x - t*(P1 + t*(P2 + t*(P3 + t*(P4 + t*P5))))
+  f.get(x).get(t);
+  for (const p of EXP_P) f.const64(p).get(t);
+  f.const64(EXP_P5).op(Op.f64_mul);
+  for (let i = 0; i < EXP_P.length; i++) f.op(Op.f64_add).op(Op.f64_mul);
+  f.op(Op.f64_sub).set(c);
+  // k == 0: one - ((x*c)/(c - 2.0) - x)
+  f.get(k).op(Op.i32_eqz).if();
+  f.const64(1)
+    .get(x)
+    .get(c)
+    .op(Op.f64_mul)
+    .get(c)
+    .const64(2)
+    .op(Op.f64_sub)
+    .op(Op.f64_div)
+    .get(x)
+    .op(Op.f64_sub)
+    .op(Op.f64_sub)
+    .op(Op.return);
+  f.end();
+  // y = one - ((lo - (x*c)/(2.0 - c)) - hi)
+  f.const64(1).get(lo).get(x).get(c).op(Op.f64_mul).const64(2).get(c).op(Op.f64_sub).op(Op.f64_div).op(Op.f64_sub);
+  f.get(hi).op(Op.f64_sub).op(Op.f64_sub).set(y);
+  f.get(k).i32(-1021).op(Op.i32_ge_s).if(F64);
+  {
+    f.get(k).i32(1024).op(Op.i32_eq).if(F64);
+    f.get(y).const64(2).op(Op.f64_mul).const64(TWO_1023).op(Op.f64_mul);
+    f.else().get(y).get(twopk).op(Op.f64_mul).end();
+  }
+  f.else();
+  f.get(y).get(twopk).op(Op.f64_mul).const64(TWO_M1000).op(Op.f64_mul);
+  f.end();
+  return f;
+}
+
 /** exprel(x) = x === 0 ? 1 : expm1(x) / x; `expm1` is that function's index. */
 export function exprelBody(expm1: number): FunctionBody {
   const f = new FunctionBody([F64]);

@@ -1,0 +1,175 @@
+// Synapse models in generated WebAssembly (engine/equations/codegen-synapse-wasm.ts) against their
+// generated JavaScript (kernels: js), which the Brian2 comparisons check: every library model at once
+// (event-driven traces, clock-driven and exact systems, summed currents, on_post, on_step, a modulator),
+// per-synapse delays of one and two bytes, a projection within one population, a rule that writes a
+// variable of its target. The same seed must give the same spikes, weights and state to the bit, and
+// each projection must say which code ran it.
+import { afterAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Engine } from '../engine/engine.js';
+import { CpuBackend } from '../engine/backends/cpu.js';
+import { ROOT } from './helpers.js';
+
+const dir = mkdtempSync(join(ROOT, 'tests', '.synapse-wasm-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const CIRCUIT = `dt: 0.1 ms
+seed: 3
+models:
+  stdp: "@flux-library/models/stdp"
+  triplet: "@flux-library/models/triplet_stdp"
+  nmda: "@flux-library/models/nmda"
+  tm: "@flux-library/models/tsodyks_markram"
+  bcm: "@flux-library/models/bcm"
+  alpha: "@flux-library/models/alpha"
+  double: "@flux-library/models/double_exponential"
+  rstdp: "@flux-library/models/reward_stdp"
+  tracer:
+    kind: synapse
+    parameters: { k: 0.5 }
+    equations: |
+      w : siemens
+    on_pre: |
+      g_exc_post += w
+      x_post += k*w/nS
+    on_step: |
+      w = clip(w*(1 - 1e-5*dopamine), 0*nS, 5*nS)
+  noisy:
+    kind: synapse
+    equations: |
+      w : siemens
+    on_pre: |
+      g_exc_post += w*rand()
+  marker:
+    parameters: { C: 200 pF }
+    equations: |
+      dv/dt = (-70*mV - v)/(20*ms) + (g_exc*(0*mV - v) + I_ext)/C : volt
+      dx/dt = -x/(50*ms) : 1
+    threshold: v > -50*mV
+    reset: v = -65*mV
+    refractory: 2 ms
+    method: euler
+    initial: { v: -70 mV }
+populations:
+  drive: { model: poisson, size: 80, params: { rate: 30 Hz } }
+  cells: { model: lif, size: 40, params: { i_offset: 250 pA } }
+  marked: { model: marker, size: 25 }
+modulators:
+  dopamine: { tau: 200 ms, baseline: 0.3 }
+projections:
+  a: { source: drive, target: cells, connectivity: { type: fixed_probability, p: 0.3 }, weight: 1 nS, delay: { uniform: { low: 0 ms, high: 3 ms } }, synapse: { model: stdp } }
+  b: { source: drive, target: cells, connectivity: { type: fixed_probability, p: 0.2 }, weight: 0.5 nS, delay: 1 ms, synapse: { model: triplet } }
+  c: { source: drive, target: marked, connectivity: { type: fixed_probability, p: 0.2 }, weight: 1 nS, delay: { uniform: { low: 0.1 ms, high: 30 ms } }, synapse: { model: tracer } }
+  d: { source: cells, target: marked, connectivity: { type: fixed_probability, p: 0.3 }, weight: 0.3 nS, synapse: { model: nmda } }
+  e: { source: drive, target: cells, connectivity: { type: fixed_probability, p: 0.2 }, weight: 2 nS, delay: { uniform: { low: 0 ms, high: 2 ms } }, synapse: { model: tm } }
+  f: { source: cells, target: cells, connectivity: { type: fixed_probability, p: 0.2 }, weight: 0.2 nS, synapse: { model: bcm } }
+  g: { source: drive, target: marked, connectivity: { type: fixed_probability, p: 0.1 }, weight: 0.5 nS, synapse: { model: alpha } }
+  h: { source: drive, target: cells, connectivity: { type: fixed_probability, p: 0.2 }, weight: 0.5 nS, synapse: { model: rstdp } }
+  i: { source: cells, target: marked, connectivity: { type: fixed_probability, p: 0.2 }, weight: 0.5 nS, delay: 0.5 ms, synapse: { model: double } }
+  j: { source: drive, target: cells, connectivity: { type: fixed_probability, p: 0.1 }, weight: 1 nS, synapse: { model: noisy } }
+`;
+
+function run(kernels: 'js' | 'wasm') {
+  const file = join(dir, 'circuit.yaml');
+  writeFileSync(file, CIRCUIT);
+  const e = Engine.fromFile(file, { kernels });
+  try {
+    const before = Object.fromEntries(
+      e.circuit.projections.map((p) => [p.name, Array.from(e.backend.readWeights(p.name) as Float32Array)]),
+    );
+    e.backend.configureRecording({});
+    for (let k = 0; k < 12; k++) {
+      e.step(250);
+      e.backend.pulseModulator('dopamine', 0.5);
+    }
+    const b = e.backend as CpuBackend;
+    const projections = e.circuit.projections.map((p) => p.name);
+    return {
+      spikes: Object.fromEntries(Object.entries(b.recording().populations).map(([k, p]) => [k, [p.spikeSteps, p.spikeIndices]])),
+      weights: Object.fromEntries(projections.map((p) => [p, Array.from(b.readWeights(p) as Float32Array)])),
+      state: ['v', 'x'].map((v) => Array.from(b.readState('marked', v))),
+      code: Object.fromEntries(projections.map((p) => [p, b.synapseCode(p)?.code])),
+      before,
+    };
+  } finally {
+    e.backend.dispose();
+  }
+}
+
+describe('synapse models in WebAssembly', () => {
+  it('give the generated JavaScript its bits: spikes, weights and state, every library model, delays, a modulator', () => {
+    const wasm = run('wasm');
+    const js = run('js');
+    // Everything but the rule that draws random numbers runs in WebAssembly.
+    expect(wasm.code).toEqual({
+      a: 'wasm',
+      b: 'wasm',
+      c: 'wasm',
+      d: 'wasm',
+      e: 'wasm',
+      f: 'wasm',
+      g: 'wasm',
+      h: 'wasm',
+      i: 'wasm',
+      j: 'js',
+    });
+    expect(Object.values(js.code).every((c) => c === 'js')).toBe(true);
+    // The network is busy: every population fires and the rules moved weights.
+    for (const [name, [steps]] of Object.entries(wasm.spikes)) expect(steps.length, name).toBeGreaterThan(20);
+    for (const p of ['a', 'b', 'c', 'f', 'h']) expect(wasm.weights[p], p).not.toEqual(wasm.before[p]);
+    expect(wasm.spikes).toEqual(js.spikes);
+    expect(wasm.weights).toEqual(js.weights);
+    expect(wasm.state).toEqual(js.state);
+  });
+
+  it('read four-byte target indices (a target population above 65 536 neurons)', () => {
+    const big = (kernels: 'js' | 'wasm') => {
+      const file = join(dir, 'big.yaml');
+      writeFileSync(
+        file,
+        `dt: 0.1 ms
+seed: 9
+models:
+  tm: "@flux-library/models/tsodyks_markram"
+  stdp: "@flux-library/models/stdp"
+populations:
+  drive: { model: poisson, size: 50, params: { rate: 200 Hz } }
+  many: { model: lif, size: 70000, params: { i_offset: 360 pA } }
+projections:
+  p: { source: drive, target: many, connectivity: { type: fixed_probability, p: 0.002 }, weight: 2 nS, delay: { uniform: { low: 0 ms, high: 2 ms } }, synapse: { model: tm } }
+  q: { source: drive, target: many, connectivity: { type: fixed_probability, p: 0.002 }, weight: 1 nS, synapse: { model: stdp } }
+`,
+      );
+      const e = Engine.fromFile(file, { kernels });
+      try {
+        e.step(400);
+        const b = e.backend as CpuBackend;
+        return {
+          code: [b.synapseCode('p')?.code, b.synapseCode('q')?.code],
+          w: [...b.readWeights('p'), ...b.readWeights('q')],
+          v: Array.from(b.readState('many', 'v')),
+          ge: Array.from(b.readState('many', 'ge')),
+        };
+      } finally {
+        e.backend.dispose();
+      }
+    };
+    const wasm = big('wasm');
+    const js = big('js');
+    expect(wasm.code).toEqual(['wasm', 'wasm']);
+    expect(wasm.ge.some((g) => g > 0)).toBe(true);
+    expect(wasm).toEqual({ ...js, code: ['wasm', 'wasm'] });
+  });
+
+  it('says why a model runs its JavaScript', () => {
+    const file = join(dir, 'why.yaml');
+    writeFileSync(file, CIRCUIT);
+    const e = Engine.fromFile(file);
+    e.step(1);
+    const b = e.backend as CpuBackend;
+    expect(b.synapseCode('j')).toEqual({ code: 'js', why: 'it draws random numbers (the Rng is JavaScript)' });
+    expect(b.synapseCode('a')).toEqual({ code: 'wasm' });
+    b.dispose();
+  });
+});
