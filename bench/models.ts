@@ -3,7 +3,7 @@
 //    equations (generated code) and Brian2 cpp_standalone, with exponential Euler and with Euler.
 // 2. COBAHH (Brette et al. 2007 benchmark 3, bench/documents/cobahh.yaml) against Brian2.
 // 3. Triplet STDP, 1000 Poisson inputs onto 100 neurons (bench/documents/triplet-stdp.yaml), against Brian2.
-// 4. Time to define (parse, check units, plan), generate JavaScript + new Function, generate WGSL per model.
+// 4. Time to define (parse, check units, plan), generate JavaScript + new Function, emit and compile WebAssembly, generate WGSL per model.
 // 5. Bytes per synapse of synapse models with 0, 1, 2, 4 per-synapse variables.
 // Flux and Brian2 (bench/brian2_models.py, bench/brian2_coba.py) alternate, best of FLUX_BENCH_REPEATS each.
 import { spawnSync } from 'node:child_process';
@@ -21,6 +21,9 @@ import { optimize } from '../engine/equations/optimize.js';
 import { jsStepSource } from '../engine/equations/codegen-js.js';
 import { synapseSource } from '../engine/equations/codegen-synapse-js.js';
 import { wgslModel } from '../engine/equations/codegen-wgsl.js';
+import { wgslSynapse } from '../engine/equations/codegen-synapse-wgsl.js';
+import { WasmStep } from '../engine/equations/codegen-wasm.js';
+import { SynapseWasm, synapseWasmRefusal } from '../engine/equations/codegen-synapse-wasm.js';
 import { ROOT, cobaText } from './networks.js';
 
 type Method = 'exponential_euler' | 'euler';
@@ -251,16 +254,36 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 type Problems = { message: string }[];
 const failed = (e: ModelEntry, p: Problems) => new Error(`${e.file} ${e.name}: ${p.map((x) => x.message).join('; ')}`);
 
-/** One pass: [define ms, JavaScript + new Function ms, WGSL ms (NaN: none), JavaScript characters]. */
-function stagesOnce(e: ModelEntry, withWgsl: boolean): [number, number, number, number] {
+/** One pass, in ms: define, JavaScript + new Function, WebAssembly (emit + compile), WGSL (NaN: none); and the JavaScript's characters. */
+type Stages = [define: number, js: number, wasm: number, wgsl: number, jsChars: number];
+
+/** Times `f` in ms; NaN when it throws (the model has no such code: refused on that backend). */
+function timed(f: () => void): number {
+  const t = performance.now();
+  try {
+    f();
+  } catch {
+    return NaN;
+  }
+  return performance.now() - t;
+}
+
+function stagesOnce(e: ModelEntry): Stages {
   const a = performance.now();
   if (e.doc.kind === 'synapse') {
     const def = defineSynapse(e.name, e.doc);
     const b = performance.now();
     if (Array.isArray(def)) throw failed(e, def);
-    const src = synapseSource({ def, pre: () => 'array', post: () => 'array', modulators: new Set() });
+    const variant = { def, pre: () => 'array' as const, post: () => 'array' as const, modulators: new Set<string>() };
+    const src = synapseSource(variant);
     new Function('H', src);
-    return [b - a, performance.now() - b, NaN, src.length];
+    const c = performance.now();
+    const wasm = timed(() => {
+      if (synapseWasmRefusal({ ...variant, targetBytes: 2, delayBytes: 1, samePopulation: false })) throw new Error('refused');
+      void new SynapseWasm({ ...variant, targetBytes: 2, delayBytes: 1, samePopulation: false }).module;
+    });
+    const wgsl = timed(() => void wgslSynapse({ ...variant, recurrent: false }, 'bench').source);
+    return [b - a, c - b, wasm, wgsl, src.length];
   }
   const def = defineModel(e.name, e.doc);
   const b = performance.now();
@@ -268,29 +291,20 @@ function stagesOnce(e: ModelEntry, withWgsl: boolean): [number, number, number, 
   const src = jsStepSource(optimize({ def, perNeuron: new Set() }));
   new Function('p', 's', 'dt', 'spikes', 'H', src);
   const c = performance.now();
-  if (!withWgsl) return [b - a, c - b, NaN, src.length];
-  try {
-    // wgslModel caches by definition: every pass has a fresh one.
-    wgslModel(def).source();
-  } catch {
-    return [b - a, c - b, NaN, src.length];
-  }
-  return [b - a, c - b, performance.now() - c, src.length];
+  const wasm = timed(() => void new WasmStep(optimize({ def, perNeuron: new Set() })).module);
+  // wgslModel caches by definition: every pass has a fresh one.
+  const wgsl = timed(() => void wgslModel(def).source());
+  return [b - a, c - b, wasm, wgsl, src.length];
 }
 
 /** Median milliseconds of each stage over repeated passes; the first pass warms the JIT and is not counted. */
-function timeStages(e: ModelEntry): { define: number; js: number; wgsl: number; jsChars: number } {
-  const runs: [number, number, number, number][] = [];
-  let withWgsl = e.doc.kind !== 'synapse';
-  stagesOnce(e, withWgsl);
+function timeStages(e: ModelEntry): { define: number; js: number; wasm: number; wgsl: number; jsChars: number } {
+  const runs: Stages[] = [];
+  stagesOnce(e);
   const start = performance.now();
-  while (runs.length < 200 && (runs.length < 5 || performance.now() - start < 150)) {
-    const r = stagesOnce(e, withWgsl);
-    withWgsl = !Number.isNaN(r[2]);
-    runs.push(r);
-  }
+  while (runs.length < 200 && (runs.length < 5 || performance.now() - start < 150)) runs.push(stagesOnce(e));
   const col = (i: number) => median(runs.map((r) => r[i]));
-  return { define: col(0), js: col(1), wgsl: withWgsl ? col(2) : NaN, jsChars: runs[0][3] };
+  return { define: col(0), js: col(1), wasm: col(2), wgsl: col(3), jsChars: runs[0][4] };
 }
 
 function generationSection(): void {
@@ -305,12 +319,15 @@ function generationSection(): void {
       kind,
       s.define.toFixed(3),
       s.js.toFixed(3),
+      Number.isNaN(s.wasm) ? '-' : s.wasm.toFixed(3),
       Number.isNaN(s.wgsl) ? '-' : s.wgsl.toFixed(3),
       String(s.jsChars),
     ]);
   }
-  table(['model', 'from', 'kind', 'define', 'JS + new Function', 'WGSL', 'JS chars'], rows);
-  console.log('define: parse + unit check + integration plan; WGSL: wgslModel(def).source() (synapse models have no WGSL yet).');
+  table(['model', 'from', 'kind', 'define', 'JS + new Function', 'WebAssembly', 'WGSL', 'JS chars'], rows);
+  console.log(
+    'define: parse + unit check + integration plan; WebAssembly: emit the module and compile it (WebAssembly.Module); WGSL: the source (- where that backend refuses the model).',
+  );
   console.log('new Function parses the source; V8 compiles the body at its first call (in the untimed warm-up steps of sections 1-3).');
 }
 
