@@ -23,7 +23,7 @@ import { synapseSource } from '../engine/equations/codegen-synapse-js.js';
 import { wgslModel } from '../engine/equations/codegen-wgsl.js';
 import { wgslSynapse } from '../engine/equations/codegen-synapse-wgsl.js';
 import { WasmStep } from '../engine/equations/codegen-wasm.js';
-import { SynapseWasm, synapseWasmRefusal } from '../engine/equations/codegen-synapse-wasm.js';
+import { SynapseWasm } from '../engine/equations/codegen-synapse-wasm.js';
 import { ROOT, cobaText } from './networks.js';
 
 type Method = 'exponential_euler' | 'euler';
@@ -278,10 +278,8 @@ function stagesOnce(e: ModelEntry): Stages {
     const src = synapseSource(variant);
     new Function('H', src);
     const c = performance.now();
-    const wasm = timed(() => {
-      if (synapseWasmRefusal({ ...variant, targetBytes: 2, delayBytes: 1, samePopulation: false })) throw new Error('refused');
-      void new SynapseWasm({ ...variant, targetBytes: 2, delayBytes: 1, samePopulation: false }).module;
-    });
+    // The constructor throws where the model has no WebAssembly (synapseWasmRefusal).
+    const wasm = timed(() => void new SynapseWasm({ ...variant, targetBytes: 2, delayBytes: 1, samePopulation: false }).module);
     const wgsl = timed(() => void wgslSynapse({ ...variant, recurrent: false }, 'bench').source);
     return [b - a, c - b, wasm, wgsl, src.length];
   }

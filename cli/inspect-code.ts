@@ -14,6 +14,7 @@ import { optimize } from '../engine/equations/optimize.js';
 import { WasmStep } from '../engine/equations/codegen-wasm.js';
 import { SynapseWasm, synapseWasmRefusal, type SynapseWasmVariant } from '../engine/equations/codegen-synapse-wasm.js';
 import { wgslSynapse } from '../engine/equations/codegen-synapse-wgsl.js';
+import { delayIndexBytes, targetIndexBytes } from '../engine/compile/compiler.js';
 
 function section(title: string, body: string): string {
   return `// ===== ${title}\n${body}\n`;
@@ -80,12 +81,16 @@ export function generatedCode(circuit: Circuit): string {
         synapseSource(variant),
       ),
     );
-    // The WebAssembly the CPU backend runs by default (its width of target and delay loads is chosen when the projection is built).
+    // The WebAssembly the CPU backend runs by default. Per-synapse delays are read as one byte, or two
+    // when the distribution's upper bound (its high, or mean + 10 sd) reaches 256 steps; the drawn delays
+    // decide when the projection is built.
     const target = circuit.populations.find((x) => x.name === pr.target)!;
+    const d = pr.delay;
+    const bound = d.kind === 'uniform' ? d.high : d.kind === 'normal' ? d.mean + 10 * d.sd : d.kind === 'lognormal' ? Infinity : d.value;
     const wasmVariant: SynapseWasmVariant = {
       ...variant,
-      targetBytes: target.size <= 65536 ? 2 : 4,
-      delayBytes: typeof pr.delay === 'number' ? 0 : 1,
+      targetBytes: targetIndexBytes(target.size),
+      delayBytes: d.kind === 'constant' ? 0 : delayIndexBytes(Math.round(Math.min(bound, d.clip?.[1] ?? Infinity) / circuit.dt)),
       samePopulation: pr.source === pr.target,
     };
     const refusal = synapseWasmRefusal(wasmVariant);
@@ -94,7 +99,8 @@ export function generatedCode(circuit: Circuit): string {
       const w = new SynapseWasm(wasmVariant);
       const args = w.args.map((a) => a.key).join(', ');
       out.push(
-        `// ----- CPU (WebAssembly, scalar): a ${w.bytes.length}-byte module exporting onPre, onPost, clock, summed, onStep, each\n` +
+        `// ----- CPU (WebAssembly, scalar; ${w.variant.targetBytes}-byte targets, ${w.variant.delayBytes ? `${w.variant.delayBytes}-byte delays per synapse` : 'one delay'}): ` +
+          `a ${w.bytes.length}-byte module exporting onPre, onPost, clock, summed, onStep, each\n` +
           `// (a, b, n${w.modulators.map((m) => `, ${m}`).join('')}, ${args})\n`,
       );
     }

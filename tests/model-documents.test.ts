@@ -352,7 +352,7 @@ describe('flux inspect --code', () => {
     expect(out).toMatch(/synapse model triplet, projection minimal \(pre -> post\)/);
     expect(out).toMatch(/onPost\(ctx, spikes, count, n\) \{/);
     expect(out).toMatch(
-      /CPU \(WebAssembly, scalar\): a \d+-byte module exporting onPre, onPost, clock, summed, onStep, each\n\/\/ \(a, b, n, array:rowPtr/,
+      /CPU \(WebAssembly, scalar; 2-byte targets, one delay\): a \d+-byte module exporting onPre, onPost, clock, summed, onStep, each\n\/\/ \(a, b, n, array:rowPtr/,
     );
     expect(out).toMatch(/WebGPU \(WGSL\): onPre, onPost\n\/\/ Synapse model "triplet"/);
   });

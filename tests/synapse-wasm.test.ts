@@ -2,7 +2,8 @@
 // generated JavaScript (kernels: js), which the Brian2 comparisons check: every library model at once
 // (event-driven traces, clock-driven and exact systems, summed currents, on_post, on_step, a modulator),
 // per-synapse delays of one and two bytes, a projection within one population, a rule that writes a
-// variable of its target. The same seed must give the same spikes, weights and state to the bit, and
+// variable of its target, channel writes in on_post, an event-driven weight, a summed variable that
+// reads another. The same seed must give the same spikes, weights and state to the bit, and
 // each projection must say which code ran it.
 import { afterAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -41,6 +42,36 @@ models:
       w : siemens
     on_pre: |
       g_exc_post += w*rand()
+  backprop:
+    kind: synapse
+    parameters: { tau: 10 ms }
+    equations: |
+      w : siemens
+      dapost/dt = -apost/tau : 1 (event-driven)
+    on_pre: |
+      g_exc_post += w*(1 + apost)
+    on_post: |
+      apost += 1
+      g_inh_post += 0.1*w
+  decaying:
+    kind: synapse
+    parameters: { tau: 10 ms }
+    equations: |
+      dw/dt = (1*nS - w)/tau : siemens (event-driven)
+    on_pre: |
+      g_exc_post += w
+      w -= 0.2*w
+  chained:
+    kind: synapse
+    equations: |
+      w : amp
+      Ia_post = w : amp (summed)
+      Ib_post = 0.5*Ia_post + w : amp (summed)
+  summing:
+    parameters: { tau: 10 ms, C: 100 pF, Ia: 0 pA, Ib: 0 pA }
+    equations: |
+      dv/dt = -v/tau + (Ia + Ib)/C : volt
+    method: euler
   marker:
     parameters: { C: 200 pF }
     equations: |
@@ -55,6 +86,7 @@ populations:
   drive: { model: poisson, size: 80, params: { rate: 30 Hz } }
   cells: { model: lif, size: 40, params: { i_offset: 250 pA } }
   marked: { model: marker, size: 25 }
+  sums: { model: summing, size: 6 }
 modulators:
   dopamine: { tau: 200 ms, baseline: 0.3 }
 projections:
@@ -68,6 +100,10 @@ projections:
   h: { source: drive, target: cells, connectivity: { type: fixed_probability, p: 0.2 }, weight: 0.5 nS, synapse: { model: rstdp } }
   i: { source: cells, target: marked, connectivity: { type: fixed_probability, p: 0.2 }, weight: 0.5 nS, delay: 0.5 ms, synapse: { model: double } }
   j: { source: drive, target: cells, connectivity: { type: fixed_probability, p: 0.1 }, weight: 1 nS, synapse: { model: noisy } }
+  k: { source: drive, target: cells, connectivity: { type: fixed_probability, p: 0.3 }, weight: 0.3 nS, synapse: { model: backprop } }
+  l: { source: drive, target: cells, connectivity: { type: fixed_probability, p: 0.2 }, weight: 0.5 nS, delay: 0.5 ms, synapse: { model: decaying } }
+  m: { source: drive, target: sums, connectivity: { type: fixed_probability, p: 0.5 }, weight: 10 pA, synapse: { model: chained } }
+  n: { source: marked, target: marked, connectivity: { type: fixed_probability, p: 0.1 }, weight: 0.2 nS, synapse: { model: tracer } }
 `;
 
 function run(kernels: 'js' | 'wasm') {
@@ -88,7 +124,11 @@ function run(kernels: 'js' | 'wasm') {
     return {
       spikes: Object.fromEntries(Object.entries(b.recording().populations).map(([k, p]) => [k, [p.spikeSteps, p.spikeIndices]])),
       weights: Object.fromEntries(projections.map((p) => [p, Array.from(b.readWeights(p) as Float32Array)])),
-      state: ['v', 'x'].map((v) => Array.from(b.readState('marked', v))),
+      state: [
+        ...['v', 'x'].map((v) => Array.from(b.readState('marked', v))),
+        ...['Ia', 'Ib'].map((v) => Array.from(b.readState('sums', v))),
+      ],
+      channels: ['ge', 'gi'].map((c) => Array.from(b.readState('cells', c))),
       code: Object.fromEntries(projections.map((p) => [p, b.synapseCode(p)?.code])),
       before,
     };
@@ -101,26 +141,18 @@ describe('synapse models in WebAssembly', () => {
   it('give the generated JavaScript its bits: spikes, weights and state, every library model, delays, a modulator', () => {
     const wasm = run('wasm');
     const js = run('js');
-    // Everything but the rule that draws random numbers runs in WebAssembly.
-    expect(wasm.code).toEqual({
-      a: 'wasm',
-      b: 'wasm',
-      c: 'wasm',
-      d: 'wasm',
-      e: 'wasm',
-      f: 'wasm',
-      g: 'wasm',
-      h: 'wasm',
-      i: 'wasm',
-      j: 'js',
-    });
+    // Everything runs in WebAssembly but the rule that draws random numbers and a rule writing its
+    // target's variable on a projection within one population.
+    expect(wasm.code).toEqual({ ...Object.fromEntries([...'abcdefghiklm'].map((p) => [p, 'wasm'])), j: 'js', n: 'js' });
     expect(Object.values(js.code).every((c) => c === 'js')).toBe(true);
     // The network is busy: every population fires and the rules moved weights.
-    for (const [name, [steps]] of Object.entries(wasm.spikes)) expect(steps.length, name).toBeGreaterThan(20);
-    for (const p of ['a', 'b', 'c', 'f', 'h']) expect(wasm.weights[p], p).not.toEqual(wasm.before[p]);
+    for (const name of ['drive', 'cells', 'marked']) expect(wasm.spikes[name][0].length, name).toBeGreaterThan(20);
+    for (const p of ['a', 'b', 'c', 'f', 'h', 'l']) expect(wasm.weights[p], p).not.toEqual(wasm.before[p]);
+    expect(wasm.state[3].some((ib) => ib !== 0)).toBe(true);
     expect(wasm.spikes).toEqual(js.spikes);
     expect(wasm.weights).toEqual(js.weights);
     expect(wasm.state).toEqual(js.state);
+    expect(wasm.channels).toEqual(js.channels);
   });
 
   it('read four-byte target indices (a target population above 65 536 neurons)', () => {
@@ -169,6 +201,7 @@ projections:
     e.step(1);
     const b = e.backend as CpuBackend;
     expect(b.synapseCode('j')).toEqual({ code: 'js', why: 'it draws random numbers (the Rng is JavaScript)' });
+    expect(b.synapseCode('n')).toEqual({ code: 'js', why: 'it writes a variable of a population that is also its source' });
     expect(b.synapseCode('a')).toEqual({ code: 'wasm' });
     b.dispose();
   });

@@ -31,14 +31,13 @@ import { checkInput, modulatorDrive, mean } from './inputs.js';
 import { WasmArena } from './wasm/arena.js';
 import { instantiateKernels, shareExpTable, kernelModule, type KernelExports } from './wasm/kernels.js';
 import { KernelThread } from './wasm/threads.js';
-import { boundCall, boundCallAfter, boundCallWithLast } from './wasm/bound-call.js';
-import { SynapseWasm, synapseWasmRefusal, type SynapseWasmVariant } from '../equations/codegen-synapse-wasm.js';
-import type { Holding } from '../equations/codegen-synapse-js.js';
+import { boundCall, boundCallWithLast } from './wasm/bound-call.js';
 import { MAX_ARGS } from './wasm/protocol.js';
 import {
   createSynapseRuntime,
   neuronView,
   synapseFunctions,
+  synapseKernels,
   synapseLinear,
   type SynapseContext,
   type SynapseFunctions,
@@ -130,7 +129,7 @@ interface ProjRuntime {
   /** With a split target: split[i] is the first synapse of row i onto the kernel thread's half. */
   split: Uint32Array | null;
   /** A synapse model's context and functions, kept while no edit, new variable or memory growth changed what they hold. */
-  synCall: { ctx: SynapseContext; fns: SynapseFunctions; epoch: number; generation: number; wasm: boolean; why?: string } | null;
+  synCall: { ctx: SynapseContext; fns: SynapseFunctions; epoch: number; generation: number; wasm: boolean; why: string } | null;
 }
 
 /** What a population's generated arguments were computed for (CpuBackend.constantsOf). */
@@ -252,7 +251,7 @@ export class CpuBackend implements Backend {
       (a, p) => a + p.spec.size * updateCost(p.spec.model, p.spec.integration, conductanceTargets.has(p.spec.name)),
       0,
     );
-    // Synapse models run their generated JavaScript on the main thread: no kernel thread then.
+    // Synapse models run on the main thread (their WebAssembly is not split): no kernel thread then.
     const modelled = net.projections.some((p) => p.spec.synapse.model !== undefined);
     if (modelled && options.threads === 2)
       throw new Error('threads: 2 is not available with synapse models defined by equations (they run on one thread)');
@@ -946,7 +945,9 @@ export class CpuBackend implements Backend {
       linear: synapseLinear(rt.def, c.spec.synapse.params ?? {}, this.dt),
     };
     const modulators = new Set(this.mods.map((m) => m.spec.name));
-    const kernels = this.k ? this.synapseKernels(p, ctx, modulators) : null;
+    const kernels = this.k
+      ? synapseKernels(rt, ctx, modulators, { samePopulation: src === tgt, memory: this.arena!.memory, expTable: this.expTableOffset() })
+      : null;
     const fns = kernels && 'onPre' in kernels ? kernels : synapseFunctions(rt, ctx, modulators);
     // Read after addVariable, which moves the epoch (and may grow the arena).
     return {
@@ -955,61 +956,7 @@ export class CpuBackend implements Backend {
       epoch: this.epoch,
       generation: this.arena?.generation ?? 0,
       wasm: fns === kernels,
-      why: kernels && 'why' in kernels ? kernels.why : undefined,
-    };
-  }
-
-  /**
-   * The synapse model's generated WebAssembly (codegen-synapse-wasm.ts), bit-identical to its generated
-   * JavaScript, as the functions the step calls; or why not: the model cannot have a module (it draws
-   * random numbers, ...: synapseWasmRefusal) or an array it reads is outside the arena.
-   */
-  private synapseKernels(p: ProjRuntime, ctx: SynapseContext, modulators: ReadonlySet<string>): SynapseFunctions | { why: string } {
-    const rt = p.syn!;
-    const holding =
-      (view: Record<string, Float64Array | number>) =>
-      (name: string): Holding | undefined =>
-        Object.hasOwn(view, name) ? (typeof view[name] === 'number' ? 'scalar' : 'array') : undefined;
-    const variant: SynapseWasmVariant = {
-      def: rt.def,
-      pre: holding(ctx.pre),
-      post: holding(ctx.post),
-      modulators,
-      targetBytes: ctx.targets.BYTES_PER_ELEMENT === 2 ? 2 : 4,
-      delayBytes: ctx.delays === null ? 0 : ctx.delays.BYTES_PER_ELEMENT === 1 ? 1 : 2,
-      samePopulation: p.src === p.tgt,
-    };
-    const refusal = synapseWasmRefusal(variant);
-    if (refusal !== null) return { why: refusal };
-    const key = [
-      variant.targetBytes,
-      variant.delayBytes,
-      variant.samePopulation,
-      [...modulators].sort().join(','),
-      ...Object.keys(ctx.pre).map((k) => `<${k}:${variant.pre(k)}`),
-      ...Object.keys(ctx.post).map((k) => `>${k}:${variant.post(k)}`),
-    ].join('|');
-    let w = rt.wasm.get(key);
-    if (!w) rt.wasm.set(key, (w = new SynapseWasm(variant)));
-    const args = w.argsOf(ctx, this.arena!.memory.buffer);
-    if (!args) return { why: 'an array it reads is outside the WebAssembly memory' };
-    const e = w.instantiate(this.arena!.memory, this.expTableOffset());
-    const levels = new Float64Array(w.modulators.length);
-    const names = w.modulators;
-    const bind = (f: (...a: number[]) => number) => {
-      const call = boundCallAfter(f, args, names.length);
-      return (c: SynapseContext, a: number, b: number, n: number) => {
-        for (let m = 0; m < names.length; m++) levels[m] = c.mod[names[m]];
-        call(a, b, n, levels);
-      };
-    };
-    const [pre, post, clock, summed, step] = [e.onPre, e.onPost, e.clock, e.summed, e.onStep].map(bind);
-    return {
-      onPre: (c, spikes, count, n) => pre(c, spikes.byteOffset, count, n),
-      onPost: (c, spikes, count, n) => post(c, spikes.byteOffset, count, n),
-      clock: (c, n) => clock(c, 0, 0, n),
-      summed: (c, n) => summed(c, 0, 0, n),
-      onStep: (c, n) => step(c, 0, 0, n),
+      why: kernels && 'why' in kernels ? kernels.why : '',
     };
   }
 
@@ -1142,7 +1089,7 @@ export class CpuBackend implements Backend {
     const p = this.proj(projection);
     if (!p.syn || !p.synCall) return null;
     if (p.synCall.wasm) return { code: 'wasm' };
-    return { code: 'js', why: this.k ? (p.synCall.why ?? 'an array it reads is outside the WebAssembly memory') : 'kernels: js' };
+    return { code: 'js', why: this.k ? p.synCall.why : 'kernels: js' };
   }
 
   readStructure(projection: string): { rowPtr: Uint32Array; targets: Uint32Array } {

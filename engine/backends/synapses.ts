@@ -1,9 +1,12 @@
 // The CPU backend's side of synapse models defined by equations: per-synapse arrays (the model's
 // variables, the step of each synapse's last event, its presynaptic neuron, the index by target), the
-// generated functions, and the context those functions read each call. Arrays of the neurons are
-// looked up at every call because the WebAssembly arena may move them.
+// generated functions (WebAssembly, else JavaScript), and the context those functions read. The
+// backend builds the context again after an edit or when the WebAssembly memory grows (views of the
+// neurons' arrays are made again then).
 import type { SynapseDefinition } from '../equations/synapse-definition.js';
-import { synapseSource, weightIsFloat64, type Holding } from '../equations/codegen-synapse-js.js';
+import { synapseSource, weightIsFloat64, type Holding, type SynapseContext } from '../equations/codegen-synapse-js.js';
+
+export type { SynapseContext } from '../equations/codegen-synapse-js.js';
 import { JS_HELPERS } from '../equations/codegen-js.js';
 import { evaluate } from '../equations/evaluate.js';
 import { UNITS, toInternal } from '../equations/dimension.js';
@@ -13,7 +16,8 @@ import type { PopulationState } from '../models/model.js';
 import { Rng } from '../rng.js';
 import { propagators } from '../equations/propagator.js';
 import { expDet } from '../equations/exp.js';
-import type { SynapseWasm } from '../equations/codegen-synapse-wasm.js';
+import { SynapseWasm, synapseWasmRefusal, type SynapseWasmVariant } from '../equations/codegen-synapse-wasm.js';
+import { boundCallAfter } from './wasm/bound-call.js';
 
 export interface SynapseFunctions {
   onPre(ctx: SynapseContext, spikes: Uint32Array, count: number, n: number): void;
@@ -21,36 +25,6 @@ export interface SynapseFunctions {
   clock(ctx: SynapseContext, n: number): void;
   summed(ctx: SynapseContext, n: number): void;
   onStep(ctx: SynapseContext, n: number): void;
-}
-
-export interface Channel {
-  direct: Float64Array;
-  ring: Float64Array | undefined;
-  len: number;
-  size: number;
-}
-
-export interface SynapseContext {
-  rowPtr: Uint32Array;
-  targets: Uint32Array | Uint16Array;
-  weights: Float32Array;
-  delays: Uint8Array | Uint16Array | null;
-  delaySteps: number;
-  preIdx: Uint32Array;
-  postPtr: Uint32Array;
-  postSyn: Uint32Array;
-  last: Int32Array;
-  S: Record<string, Float64Array>;
-  p: Record<string, number>;
-  dt: number;
-  pre: Record<string, Float64Array | number>;
-  post: Record<string, Float64Array | number>;
-  chan: Record<'ie' | 'ii' | 'ge' | 'gi', Channel>;
-  mod: Record<string, number>;
-  summedTargets: Record<string, Float64Array>;
-  rng: Rng;
-  /** exact clock-driven equations: their propagators for this projection's parameters. */
-  linear: { phi: number[][]; psi: number[][] } | null;
 }
 
 export interface SynapseRuntime {
@@ -106,15 +80,24 @@ export function createSynapseRuntime(
   };
 }
 
+/** How a population holds each variable a synapse statement may read: an array per neuron, or one number. */
+const holdingOf =
+  (view: Record<string, Float64Array | number>) =>
+  (name: string): Holding | undefined =>
+    Object.hasOwn(view, name) ? (typeof view[name] === 'number' ? 'scalar' : 'array') : undefined;
+
+/** The populations' holdings as a key: generated code is specific to them. */
+const holdingKey = (ctx: SynapseContext): string =>
+  [
+    ...Object.keys(ctx.pre).map((k) => `<${k}:${holdingOf(ctx.pre)(k)}`),
+    ...Object.keys(ctx.post).map((k) => `>${k}:${holdingOf(ctx.post)(k)}`),
+  ].join(',');
+
 /** The generated functions for how the populations hold the variables (an array or one number). */
 export function synapseFunctions(rt: SynapseRuntime, ctx: SynapseContext, modulators: ReadonlySet<string>): SynapseFunctions {
-  const holding =
-    (view: Record<string, Float64Array | number>) =>
-    (name: string): Holding | undefined =>
-      Object.hasOwn(view, name) ? (typeof view[name] === 'number' ? 'scalar' : 'array') : undefined;
-  const pre = holding(ctx.pre);
-  const post = holding(ctx.post);
-  const key = [...Object.keys(ctx.pre).map((k) => `<${k}:${pre(k)}`), ...Object.keys(ctx.post).map((k) => `>${k}:${post(k)}`)].join(',');
+  const pre = holdingOf(ctx.pre);
+  const post = holdingOf(ctx.post);
+  const key = holdingKey(ctx);
   let fns = rt.compiled.get(key);
   if (!fns) {
     // The source is built from checked syntax trees only: every name in it is a generated identifier.
@@ -127,7 +110,56 @@ export function synapseFunctions(rt: SynapseRuntime, ctx: SynapseContext, modula
   return fns;
 }
 
-/** Bytes per synapse a synapse model costs on the CPU: weight, target, row share, its variables, event step, indices. */
+/**
+ * The synapse model's generated WebAssembly (codegen-synapse-wasm.ts), bit-identical to its generated
+ * JavaScript, as the functions the step calls; or why not: the model cannot have a module (it draws
+ * random numbers, ...: synapseWasmRefusal) or an array it reads is outside `memory`.
+ */
+export function synapseKernels(
+  rt: SynapseRuntime,
+  ctx: SynapseContext,
+  modulators: ReadonlySet<string>,
+  where: { samePopulation: boolean; memory: WebAssembly.Memory; expTable: number },
+): SynapseFunctions | { why: string } {
+  const variant: SynapseWasmVariant = {
+    def: rt.def,
+    pre: holdingOf(ctx.pre),
+    post: holdingOf(ctx.post),
+    modulators,
+    targetBytes: ctx.targets.BYTES_PER_ELEMENT === 2 ? 2 : 4,
+    delayBytes: ctx.delays === null ? 0 : ctx.delays.BYTES_PER_ELEMENT === 1 ? 1 : 2,
+    samePopulation: where.samePopulation,
+  };
+  const refusal = synapseWasmRefusal(variant);
+  if (refusal !== null) return { why: refusal };
+  const key = [variant.targetBytes, variant.delayBytes, variant.samePopulation, [...modulators].sort().join(','), holdingKey(ctx)].join(
+    '|',
+  );
+  let w = rt.wasm.get(key);
+  if (!w) rt.wasm.set(key, (w = new SynapseWasm(variant)));
+  const args = w.argsOf(ctx, where.memory.buffer);
+  if (!args) return { why: 'an array it reads is outside the WebAssembly memory' };
+  const e = w.instantiate(where.memory, where.expTable);
+  // The levels of the modulators the model reads, in the order of their arguments, filled each call.
+  const levels = new Float64Array(w.modulators.length);
+  const names = w.modulators;
+  const bind = (f: (...a: number[]) => number) => {
+    const call = boundCallAfter(f, args, names.length);
+    return (c: SynapseContext, a: number, b: number, n: number) => {
+      for (let m = 0; m < names.length; m++) levels[m] = c.mod[names[m]];
+      call(a, b, n, levels);
+    };
+  };
+  const [pre, post, clock, summed, step] = [e.onPre, e.onPost, e.clock, e.summed, e.onStep].map(bind);
+  return {
+    onPre: (c, spikes, count, n) => pre(c, spikes.byteOffset, count, n),
+    onPost: (c, spikes, count, n) => post(c, spikes.byteOffset, count, n),
+    clock: (c, n) => clock(c, 0, 0, n),
+    summed: (c, n) => summed(c, 0, 0, n),
+    onStep: (c, n) => step(c, 0, 0, n),
+  };
+}
+
 /** Propagators of an exactly integrated clock-driven system, cached per parameter object (a live edit makes a new one). */
 const linearCache = new WeakMap<object, { dt: number; value: { phi: number[][]; psi: number[][] } }>();
 export function synapseLinear(
@@ -152,6 +184,7 @@ export function synapseLinear(
   return value;
 }
 
+/** Bytes per synapse a synapse model costs on the CPU: weight, target, row share, its variables, event step, indices. */
 export function bytesPerSynapse(def: SynapseDefinition): number {
   const vars = Object.keys(def.variables).length;
   return 4 + 4 + 8 * vars + (def.eventDriven.length ? 4 : 0) + 4 + (def.onPost.length ? 4 : 0);

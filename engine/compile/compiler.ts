@@ -78,6 +78,12 @@ export function compilePopulation(
   return { spec, model, offset, init };
 }
 
+/** Bytes per target index: two (saved for every synapse) for target populations up to 65536 neurons, the usual case. */
+export const targetIndexBytes = (targetSize: number): 2 | 4 => (targetSize <= 65536 ? 2 : 4);
+
+/** Bytes per per-synapse delay (in steps): one below 256 steps. */
+export const delayIndexBytes = (maxDelaySteps: number): 1 | 2 => (maxDelaySteps < 256 ? 1 : 2);
+
 /** The arrays of parameters that vary per neuron, drawn from their own stream so adding one changes no other draw. */
 export function perNeuronParams(spec: PopulationSpec, seed: number): Record<string, Float64Array> {
   const out: Record<string, Float64Array> = {};
@@ -102,8 +108,7 @@ export function compileProjection(
   const tgt = pops.get(spec.target)!;
   const csr = wire(spec, src, tgt, seed, progress, file);
   const rowPtr = csr.rowPtr;
-  // Two bytes per synapse saved for every target population up to 65536 neurons (the usual case).
-  const targets = tgt.size <= 65536 ? Uint16Array.from(csr.targets) : csr.targets;
+  const targets = targetIndexBytes(tgt.size) === 2 ? Uint16Array.from(csr.targets) : csr.targets;
   const n = targets.length;
   const weights = new Float32Array(n);
   // Matrix and list connectivity give every synapse its weight, in the order connect() laid them out.
@@ -122,7 +127,7 @@ export function compileProjection(
     for (let k = 0; k < n; k++) maxDelay = Math.max(maxDelay, Math.round(ms[k] / dt));
     // All delays rounding to zero steps: the same as a constant delay of 0.
     if (maxDelay > 0) {
-      delays = maxDelay < 256 ? new Uint8Array(n) : new Uint16Array(n);
+      delays = delayIndexBytes(maxDelay) === 1 ? new Uint8Array(n) : new Uint16Array(n);
       for (let k = 0; k < n; k++) delays[k] = Math.round(ms[k] / dt);
     }
   }

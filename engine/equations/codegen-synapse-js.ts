@@ -9,6 +9,7 @@ import { jsExprWith, literal } from './codegen-js.js';
 import { CHANNEL_TARGETS, type SynapseDefinition } from './synapse-definition.js';
 import { symbolsOf } from './symbolic.js';
 import { isNoise } from './integrate.js';
+import type { Rng } from '../rng.js';
 
 /** How the projection's neurons hold a variable: per neuron (an array) or one number for the population. */
 export type Holding = 'array' | 'scalar';
@@ -18,6 +19,38 @@ export interface SynapseVariant {
   pre: (name: string) => Holding | undefined;
   post: (name: string) => Holding | undefined;
   modulators: ReadonlySet<string>;
+}
+
+/** A target channel as generated code writes it: the value now, or its delay ring (len slots of size). */
+export interface Channel {
+  direct: Float64Array;
+  ring: Float64Array | undefined;
+  len: number;
+  size: number;
+}
+
+/** What a synapse model's generated code (JavaScript or WebAssembly) reads: the projection's and the neurons' arrays and values. */
+export interface SynapseContext {
+  rowPtr: Uint32Array;
+  targets: Uint32Array | Uint16Array;
+  weights: Float32Array;
+  delays: Uint8Array | Uint16Array | null;
+  delaySteps: number;
+  preIdx: Uint32Array;
+  postPtr: Uint32Array;
+  postSyn: Uint32Array;
+  last: Int32Array;
+  S: Record<string, Float64Array>;
+  p: Record<string, number>;
+  dt: number;
+  pre: Record<string, Float64Array | number>;
+  post: Record<string, Float64Array | number>;
+  chan: Record<'ie' | 'ii' | 'ge' | 'gi', Channel>;
+  mod: Record<string, number>;
+  summedTargets: Record<string, Float64Array>;
+  rng: Rng;
+  /** exact clock-driven equations: their propagators for this projection's parameters. */
+  linear: { phi: number[][]; psi: number[][] } | null;
 }
 
 const ident = (name: string) => name.replace(/[^A-Za-z0-9_]/g, '_');
@@ -41,7 +74,7 @@ function symbolCode(v: SynapseVariant): (name: string) => string {
 }
 
 /** Every symbol the model's code reads or writes. */
-function usedSymbols(def: SynapseDefinition): Set<string> {
+export function usedSymbols(def: SynapseDefinition): Set<string> {
   const out = new Set<string>();
   for (const s of [...def.onPre, ...def.onPost, ...def.onStep]) {
     symbolsOf(s.expr, out);

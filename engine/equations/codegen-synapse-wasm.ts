@@ -15,11 +15,11 @@ import type { Expr, Statement } from './ast.js';
 import { CONSTANTS } from './check-units.js';
 import { UNITS, toInternal } from './dimension.js';
 import { CHANNEL_TARGETS, type SynapseDefinition } from './synapse-definition.js';
-import { weightIsFloat64, type SynapseVariant } from './codegen-synapse-js.js';
-import { draws, symbolsOf } from './symbolic.js';
+import { usedSymbols, weightIsFloat64, type SynapseContext, type SynapseVariant } from './codegen-synapse-js.js';
+import { draws } from './symbolic.js';
 import { isNoise } from './integrate.js';
-import { ExprEmitter, IMPORTED_MATH, type Callees } from './wasm-expr.js';
-import { expDetBody, mathExpBody } from './wasm-math.js';
+import { ExprEmitter, IMPORTED_MATH, emitAssignment, type Callees } from './wasm-expr.js';
+import { mathExpBody } from './wasm-math.js';
 import { F64, FunctionBody, I32, Op, encodeModule, type Import, type ModuleFunction, type ValType } from './wasm-emit.js';
 
 export interface SynapseWasmVariant extends SynapseVariant {
@@ -38,27 +38,6 @@ export interface SynapseArg {
    * value), 'chan:<channel>.<part>', 'summed:<target>', 'linear:<symbol>', or an engine value.
    */
   key: string;
-}
-
-/** The arrays and values a SynapseWasm's functions read, as the backend's SynapseContext holds them. */
-export interface SynapseArgsSource {
-  rowPtr: ArrayBufferView;
-  targets: ArrayBufferView;
-  weights: ArrayBufferView;
-  delays: ArrayBufferView | null;
-  delaySteps: number;
-  preIdx: ArrayBufferView;
-  postPtr: ArrayBufferView;
-  postSyn: ArrayBufferView;
-  last: ArrayBufferView;
-  S: Record<string, ArrayBufferView>;
-  p: Record<string, number>;
-  dt: number;
-  pre: Record<string, ArrayBufferView | number>;
-  post: Record<string, ArrayBufferView | number>;
-  chan: Record<'ie' | 'ii' | 'ge' | 'gi', { direct: ArrayBufferView; ring: ArrayBufferView | undefined; len: number; size: number }>;
-  summedTargets: Record<string, ArrayBufferView>;
-  linear: { phi: number[][]; psi: number[][] } | null;
 }
 
 type Kernel = (...args: number[]) => number;
@@ -94,17 +73,6 @@ function allExpressions(def: SynapseDefinition): Expr[] {
     ...(def.clock?.updates ?? []).map((u) => u.expr),
     ...def.summed.map((s) => s.expr),
   ];
-}
-
-/** Every symbol the model's code reads or writes (codegen-synapse-js usedSymbols). */
-function usedSymbols(def: SynapseDefinition): Set<string> {
-  const out = new Set<string>();
-  for (const s of [...def.onPre, ...def.onPost, ...def.onStep]) {
-    symbolsOf(s.expr, out);
-    out.add(s.target);
-  }
-  for (const e of allExpressions(def)) symbolsOf(e, out);
-  return out;
 }
 
 /** A statement's target that is a neuron variable of the target population (not a channel, not the synapse's own). */
@@ -144,7 +112,7 @@ export class SynapseWasm {
   }
 
   /** The arguments after (a, b, n) and the modulator levels; null when an array is not in `buffer` (the module's memory). */
-  argsOf(ctx: SynapseArgsSource, buffer: ArrayBufferLike): number[] | null {
+  argsOf(ctx: SynapseContext, buffer: ArrayBufferLike): number[] | null {
     const out: number[] = [];
     const at = (a: ArrayBufferView | undefined | null): number | null => (a ? (a.buffer === buffer ? a.byteOffset : null) : 0);
     for (const { key } of this.args) {
@@ -163,8 +131,8 @@ export class SynapseWasm {
       } else if (kind === 'summed') x = at(ctx.summedTargets[name]);
       else if (key === 'dt') x = ctx.dt;
       else if (key === 'delaySteps') x = ctx.delaySteps;
-      else if (key === 'nSyn') x = elements(ctx.targets);
-      else if (key === 'summedSize') x = elements(Object.values(ctx.summedTargets)[0]);
+      else if (key === 'nSyn') x = ctx.targets.length;
+      else if (key === 'summedSize') x = Object.values(ctx.summedTargets)[0]?.length ?? null;
       else throw new Error(`internal: synapse argument ${key}`);
       if (x === null || x === undefined) return null;
       out.push(x);
@@ -173,16 +141,12 @@ export class SynapseWasm {
   }
 }
 
-/** The element count of a typed array. */
-const elements = (a: ArrayBufferView | undefined): number | null =>
-  a ? a.byteLength / ((a as { BYTES_PER_ELEMENT?: number }).BYTES_PER_ELEMENT ?? 1) : null;
-
 const splitKey = (key: string): [string, string] => {
   const c = key.indexOf(':');
   return c < 0 ? [key, ''] : [key.slice(0, c), key.slice(c + 1)];
 };
 
-function arrayOf(ctx: SynapseArgsSource, name: string): ArrayBufferView | null {
+function arrayOf(ctx: SynapseContext, name: string): ArrayBufferView | null {
   switch (name) {
     case 'rowPtr':
     case 'targets':
@@ -199,7 +163,7 @@ function arrayOf(ctx: SynapseArgsSource, name: string): ArrayBufferView | null {
   }
 }
 
-function linearValue(ctx: SynapseArgsSource, def: SynapseDefinition, symbol: string): number | null {
+function linearValue(ctx: SynapseContext, def: SynapseDefinition, symbol: string): number | null {
   const lin = def.clock?.linear;
   if (!lin || !ctx.linear) return null;
   for (let i = 0; i < lin.phi.length; i++)
@@ -233,7 +197,11 @@ interface Locals {
   s: number;
   q: number;
   end: number;
+  /** A channel write's delay and byte address, and its value (locals of their own: q and k are loop counters). */
   d: number;
+  addr: number;
+  val: number;
+  /** T of the event-driven update. */
   x: number;
 }
 
@@ -315,11 +283,8 @@ class Generator {
     next += 5; // onPre, onPost, clock, summed, onStep
     this.helpers.push({ type: { params: [F64], results: [F64] }, body: mathExpBody() });
     this.mathExp = next++;
-    if (calls.has('exp')) {
-      this.helpers.push({ type: { params: [F64], results: [F64] }, body: expDetBody(0) });
-      this.callees.exp = next++;
-      this.callees.expTable = 0;
-    }
+    // exp() in an expression is expDet, inlined (the table's byte offset is the global env.expTable), as codegen-js's H.expDet.
+    if (calls.has('exp')) this.callees.expTable = 0;
     if (calls.has('exprel')) throw new Error(`internal: exprel in synapse model ${def.name}`);
   }
 
@@ -360,6 +325,8 @@ class Generator {
       q: f.local(I32),
       end: f.local(I32),
       d: f.local(I32),
+      addr: f.local(I32),
+      val: f.local(F64),
       x: f.local(F64),
     };
     for (const s of this.used)
@@ -486,10 +453,14 @@ class Generator {
             .i32(3)
             .op(Op.i32_shl)
             .op(Op.i32_add)
-            .tee(l.d);
-          f.get(l.d).mem(Op.f64_load);
+            .tee(l.addr);
+          f.get(l.addr).mem(Op.f64_load);
           e.num(sm.expr);
-          f.op(Op.f64_add).mem(Op.f64_store);
+          f.op(Op.f64_add);
+          // A later sum may read this target (T_post): the JavaScript reads the array there, after this write.
+          const read = l.neuron.get(`${sm.target}_post`);
+          if (read !== undefined) f.tee(read);
+          f.mem(Op.f64_store);
         }
         this.stores(f, l);
       });
@@ -570,15 +541,14 @@ class Generator {
       f.op(Op.i32_sub).tee(l.dn).op(Op.f64_convert_i32_s).get(this.a('dt')).op(Op.f64_mul).set(l.x);
       last().get(2).mem(Op.i32_store);
       // The exps depend on T alone: when it is the previous synapse's, so are they (the same inputs give the same bits).
-      const fresh = def.eventDriven.length > 0;
-      if (fresh) f.get(l.dn).get(l.memoDn).op(Op.i32_ne).if();
+      f.get(l.dn).get(l.memoDn).op(Op.i32_ne).if();
       for (const x of def.eventDriven) {
         const ea = l.ea.get(x.name)!;
         f.get(ea).get(l.x).op(Op.f64_mul).call(this.mathExp).set(l.memoE.get(x.name)!);
       }
-      if (fresh) f.get(l.dn).set(l.memoDn).end();
+      f.get(l.dn).set(l.memoDn).end();
       for (const x of def.eventDriven) {
-        const u = l.vars.get(x.name)!;
+        const u = this.valueLocal(l, x.name);
         const ea = l.ea.get(x.name)!;
         const eb = l.eb.get(x.name)!;
         const ba = l.ba.get(x.name)!;
@@ -596,13 +566,12 @@ class Generator {
   }
 
   private statement(f: FunctionBody, e: ExprEmitter, l: Locals, s: Statement): void {
-    const ops = { '+=': Op.f64_add, '-=': Op.f64_sub, '*=': Op.f64_mul, '/=': Op.f64_div } as const;
     if (Object.hasOwn(CHANNEL_TARGETS, s.target)) {
       const ch = CHANNEL_TARGETS[s.target].channel;
       // val = (-)rhs; d = delays === null ? delaySteps : delays[k]; d === 0: direct[j] += val, else the ring's slot
       e.num(s.expr);
       if (s.op === '-=') f.op(Op.f64_neg);
-      f.set(l.x);
+      f.set(l.val);
       if (this.v.delayBytes === 0) f.get(this.a('delaySteps'));
       else if (this.v.delayBytes === 1) f.get(this.a('array:delays')).get(l.k).op(Op.i32_add).mem(Op.i32_load8_u);
       else f.get(this.a('array:delays')).get(l.k).i32(1).op(Op.i32_shl).op(Op.i32_add).mem(Op.i32_load16_u);
@@ -612,7 +581,7 @@ class Generator {
         .i32(3)
         .op(Op.i32_shl)
         .op(Op.i32_add)
-        .set(l.q);
+        .set(l.addr);
       f.else();
       // ring + (((n + d) % len) * size + j) * 8
       f.get(this.a(`chan:${ch}.ring`));
@@ -623,17 +592,14 @@ class Generator {
         .op(Op.i32_rem_u)
         .get(this.a(`chan:${ch}.size`))
         .op(Op.i32_mul);
-      f.get(l.j).op(Op.i32_add).i32(3).op(Op.i32_shl).op(Op.i32_add).set(l.q);
+      f.get(l.j).op(Op.i32_add).i32(3).op(Op.i32_shl).op(Op.i32_add).set(l.addr);
       f.end();
-      f.get(l.q).get(l.q).mem(Op.f64_load).get(l.x).op(Op.f64_add).mem(Op.f64_store);
+      f.get(l.addr).get(l.addr).mem(Op.f64_load).get(l.val).op(Op.f64_add).mem(Op.f64_store);
       return;
     }
     const target = neuronTarget(this.def, s.target) ? l.neuron.get(s.target) : this.valueLocal(l, s.target);
     if (target === undefined) throw new Error(`internal: no local for ${s.target}`);
-    if (s.op !== '=') f.get(target);
-    e.num(s.expr);
-    if (s.op !== '=') f.op(ops[s.op]);
-    f.set(target);
+    emitAssignment(f, e, target, s);
   }
 
   /** The weight (float64 master and float32 copy), the synapse's variables and the neuron variables written. */

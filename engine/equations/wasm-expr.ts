@@ -3,7 +3,7 @@
 // the generated JavaScript where both call the same functions. Two forms: scalar (f64, booleans as
 // i32 0/1) and vector (two neurons per f64x2, booleans as lane masks); each lane of the vector form
 // performs exactly the scalar form's operations.
-import type { Expr } from './ast.js';
+import type { Expr, Statement } from './ast.js';
 import { F64, FunctionBody, I32, Op, Simd, V128 } from './wasm-emit.js';
 import { expDetInline, expDetVInline } from './wasm-math.js';
 import { draws } from './symbolic.js';
@@ -473,4 +473,14 @@ export class ExprEmitter {
     lane(1);
     f.lane(Simd.f64x2_replace_lane, 1);
   }
+}
+
+const ASSIGN_OPS = { '+=': Op.f64_add, '-=': Op.f64_sub, '*=': Op.f64_mul, '/=': Op.f64_div } as const;
+
+/** A statement `target op expr` on the f64 local `target` (=, +=, -=, *=, /=: x = x op expr, as JavaScript's). */
+export function emitAssignment(f: FunctionBody, e: ExprEmitter, target: number, s: Pick<Statement, 'op' | 'expr'>): void {
+  if (s.op !== '=') f.get(target);
+  e.num(s.expr);
+  if (s.op !== '=') f.op(ASSIGN_OPS[s.op]);
+  f.set(target);
 }

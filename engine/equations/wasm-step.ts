@@ -4,7 +4,7 @@
 import type { ModelDefinition } from './model-definition.js';
 import type { Phase } from './codegen-js.js';
 import { INPUT_CURRENT_SYNAPSES, INPUT_EXTERNAL_CURRENT, constantOf } from './codegen-js.js';
-import { ExprEmitter, commonCalls, type Callees, type ExprScope } from './wasm-expr.js';
+import { ExprEmitter, commonCalls, emitAssignment, type Callees, type ExprScope } from './wasm-expr.js';
 import { F64, FunctionBody, I32, Op, Simd, V128 } from './wasm-emit.js';
 
 /** An array argument: a state variable, a parameter that varies per neuron, or one of the engine's. */
@@ -368,14 +368,10 @@ export class StepCodegen {
   private reset(form: Form): void {
     const f = this.f;
     const e = this.emitter(form, false);
-    const ops = { '+=': Op.f64_add, '-=': Op.f64_sub, '*=': Op.f64_mul, '/=': Op.f64_div } as const;
     for (const s of this.m.def.reset) {
       const target = form.locals.get(s.target);
       if (target === undefined) throw new Error(`the reset can only change state variables; "${s.target}" is not one`);
-      if (s.op !== '=') f.get(target);
-      e.num(s.expr);
-      if (s.op !== '=') f.op(ops[s.op]);
-      f.set(target);
+      emitAssignment(f, e, target, s);
     }
   }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { boundCall, boundCallWithLast, callReading } from './bound-call.js';
+import { boundCall, boundCallAfter, boundCallWithLast, callReading } from './bound-call.js';
 
 /** Records what it was called with; returns the count of arguments. */
 function recorder() {
@@ -26,6 +26,28 @@ describe('bound calls', () => {
         expect(calls[0]).toEqual(args);
         expect(calls[1]).toEqual([...args, last]);
       }),
+    );
+  });
+
+  it('put three leading arguments and the list before the bound ones', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.double(), { maxLength: 40 }),
+        fc.array(fc.double(), { maxLength: 8 }),
+        fc.tuple(fc.double(), fc.double(), fc.double()),
+        (args, list, [a, b, c]) => {
+          const { f, calls } = recorder();
+          const bound = [...args];
+          const call = boundCallAfter(f, bound, list.length);
+          bound.push(1); // a later change to the bound list is not seen
+          const levels = Float64Array.from(list);
+          expect(call(a, b, c, levels)).toBe(3 + list.length + args.length);
+          levels.fill(7); // the list is read at each call
+          call(a, b, c, levels);
+          expect(calls[0]).toEqual([a, b, c, ...Float64Array.from(list), ...args]);
+          expect(calls[1]).toEqual([a, b, c, ...list.map(() => 7), ...args]);
+        },
+      ),
     );
   });
 
