@@ -6,6 +6,7 @@
 // reads another. The same seed must give the same spikes, weights and state to the bit, and
 // each projection must say which code ran it.
 import { afterAll, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Engine } from '../engine/engine.js';
@@ -204,5 +205,111 @@ projections:
     expect(b.synapseCode('n')).toEqual({ code: 'js', why: 'it writes a variable of a population that is also its source' });
     expect(b.synapseCode('a')).toEqual({ code: 'wasm' });
     b.dispose();
+  });
+});
+
+describe('random synapse models', () => {
+  // Dimensionless expressions over the synapse's values, its parameters, the target's potential, a
+  // modulator and time; statements of every kind the WebAssembly emits. Each model runs both ways.
+  const leaf = fc.constantFrom('w', 'x1', 'x2', 'k1', 'k2', '(v_post/mV + 60)/10', 'dopamine', 't/second', '0.5', '2', '0.1');
+  const expr: fc.Arbitrary<string> = fc.letrec<{ e: string }>((tie) => ({
+    e: fc.oneof(
+      { depthSize: 'small', withCrossShrink: true },
+      leaf,
+      fc.tuple(tie('e'), fc.constantFrom('+', '-', '*'), tie('e')).map(([a, op, b]) => `(${a} ${op} ${b})`),
+      fc.tuple(tie('e'), tie('e')).map(([a, b]) => `${a}/(1 + abs(${b}))`),
+      tie('e').map((a) => `exp(clip(${a}, -3, 3))`),
+      tie('e').map((a) => `sqrt(abs(${a}))`),
+      tie('e').map((a) => `-${a}`),
+      fc.tuple(tie('e'), tie('e')).map(([a, b]) => `int(${a} > ${b})`),
+    ),
+  })).e;
+  const onPre = fc.constantFrom(
+    (e: string) => `x1 += ${e}`,
+    (e: string) => `x2 = clip(${e}, -5, 5)`,
+    (e: string) => `w = clip(w + 0.001*(${e}), 0, 2)`,
+    (e: string) => `w *= 1 + 0.001*clip(${e}, -1, 1)`,
+    (e: string) => `g_exc_post += w*nS*clip(${e}, 0, 1)`,
+    (e: string) => `I_inh_post -= 10*pA*clip(${e}, -1, 0)`,
+  );
+  const onPost = fc.constantFrom(
+    (e: string) => `x2 += clip(${e}, -1, 1)`,
+    (e: string) => `w = clip(w - 0.001*(${e}), 0, 2)`,
+    (e: string) => `g_inh_post += 0.1*nS*clip(${e}, 0, 1)`,
+  );
+  const statements = (kinds: fc.Arbitrary<(e: string) => string>, min: number, max: number) =>
+    fc.array(fc.tuple(kinds, expr), { minLength: min, maxLength: max }).map((xs) => xs.map(([s, e]) => s(e)));
+  const model = fc.record({
+    pre: statements(onPre, 1, 3),
+    post: statements(onPost, 0, 2),
+    step: statements(
+      fc.constant((e: string) => `w = clip(w*(1 - 1e-6*clip(${e}, -1, 1)), 0, 2)`),
+      0,
+      1,
+    ),
+    clock: fc.option(expr, { nil: undefined }),
+    summed: fc.option(expr, { nil: undefined }),
+    delay: fc.constantFrom('0 ms', '0.5 ms', '{ uniform: { low: 0 ms, high: 2 ms } }'),
+  });
+
+  type Model = typeof model extends fc.Arbitrary<infer T> ? T : never;
+  const circuit = (m: Model) => {
+    const block = (lines: string[]) => `|\n${lines.map((l) => `      ${l}`).join('\n')}`;
+    const entry = (key: string, lines: string[]) => (lines.length ? `    ${key}: ${block(lines)}\n` : '');
+    const equations = [
+      'w : 1',
+      'dx1/dt = -x1/tau1 : 1 (event-driven)',
+      'dx2/dt = (k1 - x2)/tau2 : 1 (event-driven)',
+      ...(m.clock ? [`dx3/dt = (clip(${m.clock}, -5, 5) - x3)/tau3 : 1 (clock-driven)`] : []),
+      ...(m.summed ? [`I_ext_post = w*pA*clip(${m.summed}, -1, 1) : amp (summed)`] : []),
+    ];
+    return `dt: 0.1 ms
+seed: 2
+models:
+  rule:
+    kind: synapse
+    parameters: { tau1: 10 ms, tau2: 25 ms, tau3: 5 ms, k1: 0.3, k2: 1.7 }
+${entry('equations', equations)}${entry('on_pre', m.pre)}${entry('on_post', m.post)}${entry('on_step', m.step)}populations:
+  drive: { model: poisson, size: 30, params: { rate: 60 Hz } }
+  cells: { model: lif, size: 12, params: { i_offset: 300 pA } }
+modulators:
+  dopamine: { tau: 100 ms, baseline: 0.3 }
+projections:
+  p: { source: drive, target: cells, connectivity: { type: fixed_probability, p: 0.5 }, weight: 0.5, delay: ${m.delay}, synapse: { model: rule } }
+`;
+  };
+
+  it('give the same bits on both paths (fast-check)', { timeout: 120_000 }, () => {
+    let n = 0;
+    fc.assert(
+      fc.property(model, (m) => {
+        const file = join(dir, `random-${n++}.yaml`);
+        writeFileSync(file, circuit(m));
+        const run = (kernels: 'js' | 'wasm') => {
+          const e = Engine.fromFile(file, { kernels });
+          try {
+            e.backend.configureRecording({});
+            for (let k = 0; k < 3; k++) {
+              e.step(100);
+              e.backend.pulseModulator('dopamine', 0.4);
+            }
+            const b = e.backend as CpuBackend;
+            return {
+              code: b.synapseCode('p')?.code,
+              spikes: b.recording().populations.cells.spikeSteps,
+              w: Array.from(b.readWeights('p')),
+              cells: ['v', 'ge', 'gi', 'ie', 'ii'].map((v) => Array.from(b.readState('cells', v))),
+            };
+          } finally {
+            e.backend.dispose();
+          }
+        };
+        const wasm = run('wasm');
+        const js = run('js');
+        expect(wasm.code).toBe('wasm');
+        expect(wasm).toEqual({ ...js, code: 'wasm' });
+      }),
+      { numRuns: 40 },
+    );
   });
 });
