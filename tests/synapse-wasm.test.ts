@@ -195,6 +195,63 @@ projections:
     expect(wasm).toEqual({ ...js, code: ['wasm', 'wasm'] });
   });
 
+  it('follow live edits: a population that grows the memory, a synapse-model projection added with a longer delay, one removed', () => {
+    const file = join(dir, 'edits.yaml');
+    writeFileSync(
+      file,
+      `dt: 0.1 ms
+seed: 6
+models:
+  stdp: "@flux-library/models/stdp"
+  tm: "@flux-library/models/tsodyks_markram"
+populations:
+  drive: { model: poisson, size: 40, params: { rate: 80 Hz } }
+  cells: { model: lif, size: 30, params: { i_offset: 300 pA } }
+projections:
+  a: { source: drive, target: cells, connectivity: { type: fixed_probability, p: 0.3 }, weight: 1 nS, delay: { uniform: { low: 0 ms, high: 2 ms } }, synapse: { model: stdp } }
+  b: { source: drive, target: cells, connectivity: { type: fixed_probability, p: 0.3 }, weight: 1 nS, synapse: { model: tm } }
+`,
+    );
+    const run = (kernels: 'js' | 'wasm') => {
+      const e = Engine.fromFile(file, { kernels });
+      try {
+        e.backend.configureRecording({});
+        e.step(150);
+        // 300 000 neurons: the WebAssembly memory grows and every view is made again.
+        e.apply({ op: 'add_population', name: 'big', population: { model: 'lif', size: 300_000 } });
+        e.apply({
+          op: 'add_projection',
+          name: 'c',
+          projection: {
+            source: 'drive',
+            target: 'cells',
+            connectivity: { type: 'fixed_probability', p: 0.3 },
+            weight: '1 nS',
+            delay: '10 ms',
+            synapse: { model: 'tm' },
+          },
+        });
+        e.step(150);
+        e.apply({ op: 'remove_projection', name: 'b' });
+        e.step(150);
+        const b = e.backend as CpuBackend;
+        return {
+          code: ['a', 'c'].map((p) => b.synapseCode(p)?.code),
+          spikes: b.recording().populations.cells.spikeSteps,
+          w: ['a', 'c'].map((p) => Array.from(b.readWeights(p))),
+          cells: ['v', 'ge'].map((v) => Array.from(b.readState('cells', v))),
+        };
+      } finally {
+        e.backend.dispose();
+      }
+    };
+    const wasm = run('wasm');
+    const js = run('js');
+    expect(wasm.code).toEqual(['wasm', 'wasm']);
+    expect(wasm.spikes.length).toBeGreaterThan(50);
+    expect(wasm).toEqual({ ...js, code: ['wasm', 'wasm'] });
+  });
+
   it('says why a model runs its JavaScript', () => {
     const file = join(dir, 'why.yaml');
     writeFileSync(file, CIRCUIT);
