@@ -67,8 +67,11 @@ describe.skipIf(missing !== null)('a circuit on an Arduino board (bridge documen
     await uno.waitFor(() => uno.servoPulseUs(9) !== null && node.bridge.stats.received > 0, 15_000, 'the board to connect and report A0');
     await new Promise((r) => setTimeout(r, 1500));
     const before = uno.servoPulseUs(9)!;
-    expect(before).toBeGreaterThanOrEqual(1000);
-    expect(before).toBeLessThanOrEqual(2000);
+    // The Servo library starts and ends each pulse in a timer interrupt, whose latency varies by a few
+    // cycles (0.0625 us each at 16 MHz): a 2000 us command measured 2000.3 us once.
+    const ISR_US = 2;
+    expect(before).toBeGreaterThanOrEqual(1000 - ISR_US);
+    expect(before).toBeLessThanOrEqual(2000 + ISR_US);
     expect(uno.pin(13)).toBe(0);
     // Something close in front (A0 at 5 V = proximity 1): the front sensor excites motor_left and the brake.
     const t0 = performance.now();
@@ -77,7 +80,7 @@ describe.skipIf(missing !== null)('a circuit on an Arduino board (bridge documen
     const roundTrip = performance.now() - t0;
     await uno.waitFor(() => uno.pin(13) === 1, 3000, 'pin 13 to go high');
     const after = uno.servoPulseUs(9)!;
-    expect(after).toBeLessThanOrEqual(2000);
+    expect(after).toBeLessThanOrEqual(2000 + ISR_US);
     console.log(
       `A0 -> neurons -> servo: ${before} us -> ${after} us; pulse widened by 100 us ${roundTrip.toFixed(0)} ms after A0 changed (decoders filter with tau 100 ms)`,
     );
