@@ -266,9 +266,23 @@ projections:
 });
 
 describe('random synapse models', () => {
-  // Dimensionless expressions over the synapse's values, its parameters, the target's potential, a
-  // modulator and time; statements of every kind the WebAssembly emits. Each model runs both ways.
-  const leaf = fc.constantFrom('w', 'x1', 'x2', 'k1', 'k2', '(v_post/mV + 60)/10', 'dopamine', 't/second', '0.5', '2', '0.1');
+  // Dimensionless expressions over the synapse's values, its parameters, both neurons' potentials, a
+  // modulator and time; statements of every kind the WebAssembly emits (channels of both kinds, the
+  // target's potential, the weight, the synapse's variables). Each model runs both ways.
+  const leaf = fc.constantFrom(
+    'w',
+    'x1',
+    'x2',
+    'k1',
+    'k2',
+    '(v_post/mV + 60)/10',
+    '(v_pre/mV + 60)/10',
+    'dopamine',
+    't/second',
+    '0.5',
+    '2',
+    '0.1',
+  );
   const expr: fc.Arbitrary<string> = fc.letrec<{ e: string }>((tie) => ({
     e: fc.oneof(
       { depthSize: 'small', withCrossShrink: true },
@@ -288,11 +302,14 @@ describe('random synapse models', () => {
     (e: string) => `w *= 1 + 0.001*clip(${e}, -1, 1)`,
     (e: string) => `g_exc_post += w*nS*clip(${e}, 0, 1)`,
     (e: string) => `I_inh_post -= 10*pA*clip(${e}, -1, 0)`,
+    (e: string) => `I_exc_post += 10*pA*clip(${e}, 0, 1)`,
+    (e: string) => `v_post += 0.01*mV*clip(${e}, -1, 1)`,
   );
   const onPost = fc.constantFrom(
     (e: string) => `x2 += clip(${e}, -1, 1)`,
     (e: string) => `w = clip(w - 0.001*(${e}), 0, 2)`,
     (e: string) => `g_inh_post += 0.1*nS*clip(${e}, 0, 1)`,
+    (e: string) => `v_post -= 0.01*mV*clip(${e}, 0, 1)`,
   );
   const statements = (kinds: fc.Arbitrary<(e: string) => string>, min: number, max: number) =>
     fc.array(fc.tuple(kinds, expr), { minLength: min, maxLength: max }).map((xs) => xs.map(([s, e]) => s(e)));
@@ -327,7 +344,7 @@ models:
     kind: synapse
     parameters: { tau1: 10 ms, tau2: 25 ms, tau3: 5 ms, k1: 0.3, k2: 1.7 }
 ${entry('equations', equations)}${entry('on_pre', m.pre)}${entry('on_post', m.post)}${entry('on_step', m.step)}populations:
-  drive: { model: poisson, size: 30, params: { rate: 60 Hz } }
+  drive: { model: lif, size: 30, params: { i_offset: 400 pA }, init: { v: { uniform: { low: -70 mV, high: -50 mV } } } }
   cells: { model: lif, size: 12, params: { i_offset: 300 pA } }
 modulators:
   dopamine: { tau: 100 ms, baseline: 0.3 }
