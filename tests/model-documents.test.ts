@@ -542,3 +542,41 @@ projections:
     expect(unitVar[0].message).toMatch(/linear in cm with constant coefficients/);
   });
 });
+
+describe('rate inputs to a model defined by equations', () => {
+  const RATE_CELL = `dt: 0.1 ms
+seed: 4
+models:
+  rate_cell:
+    equations: |
+      ddrive/dt = 0/second : 1
+    threshold: rand() < drive*Hz*dt
+populations:
+  cells: { model: rate_cell, size: 1000 }
+  lif_cells: { model: lif, size: 3 }
+`;
+
+  it('a model that declares drive receives its rate inputs there (CPU)', () => {
+    const e = Engine.fromFile(write(`${RATE_CELL}inputs:\n  r: { target: cells, mode: rate, gain: 2 }\n`));
+    e.backend.configureRecording({});
+    e.backend.setInput('r', 100); // 200 Hz with the gain
+    e.step(1000);
+    const spikes = e.backend.recording().populations.cells.spikeSteps.length;
+    e.backend.dispose();
+    // 1000 neurons x 200 Hz x 0.1 s = 20 000 spikes (Poisson: sd 141)
+    expect(Math.abs(spikes - 20_000)).toBeLessThan(5 * 141);
+  });
+
+  it('the checker keeps current away from it and rate inputs away from models without drive', () => {
+    const current = issues(`${RATE_CELL}inputs:\n  r: { target: cells, mode: current, gain: 2 }\n`);
+    expect(current.issues.map((i) => `${i.path}: ${i.message}`)).toEqual([
+      '/inputs/r/mode: "cells" is driven by rate (its model rate_cell declares drive): use mode: rate',
+    ]);
+    const source = issues(`${RATE_CELL}sources:\n  s: { type: constant, target: cells, amplitude: 10 pA }\n`);
+    expect(source.issues.map((i) => i.message)).toEqual([
+      'population "cells" is driven by rate (its model declares drive) and takes no input current',
+    ]);
+    const rate = issues(`${RATE_CELL}inputs:\n  r: { target: lif_cells, mode: rate }\n`);
+    expect(rate.issues.map((i) => i.message)[0]).toMatch(/rate inputs set a model's drive .* "lif_cells" is lif \(use mode: current\)/);
+  });
+});

@@ -294,6 +294,36 @@ ${EIF}${LIF_EXACT}populations:
 });
 
 suite('user models on WebGPU: noise', () => {
+  it('a model that declares drive takes rate inputs there, on both backends', async () => {
+    const yaml = `dt: 0.1 ms
+seed: 4
+models:
+  rate_cell:
+    equations: |
+      ddrive/dt = 0/second : 1
+    threshold: rand() < drive*Hz*dt
+populations:
+  cells: { model: rate_cell, size: 2000 }
+inputs:
+  r: { target: cells, mode: rate, gain: 1.5 }
+`;
+    const counts = await both(yaml, async (e) => {
+      e.backend.configureRecording({});
+      e.backend.setInput('r', 100); // 150 Hz with the gain
+      await e.step(1000);
+      e.backend.setInput('r', 0);
+      await e.step(1000);
+      const rec = await e.backend.recording();
+      const steps = rec.populations.cells.spikeSteps;
+      return [steps.filter((s) => s < 1000).length, steps.filter((s) => s >= 1000).length];
+    });
+    // 2000 neurons x 150 Hz x 0.1 s = 30 000 spikes (Poisson: sd 173), then none once the input is 0.
+    for (const [on, off] of [counts.cpu, counts.gpu]) {
+      expect(Math.abs(on - 30_000)).toBeLessThan(5 * 173);
+      expect(off).toBe(0);
+    }
+  });
+
   it('xi (Euler-Maruyama) and rand(): mean and sd of v across 1000 neurons as on the CPU', async () => {
     // OU membrane: stationary sd sigma/sqrt(1 - dt/(2 tau)) = 5.01 mV, reached after a few tau.
     const yaml = `dt: 0.1 ms

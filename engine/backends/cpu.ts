@@ -22,7 +22,8 @@ import {
   type CompiledProjection,
   type Network,
 } from '../compile/compiler.js';
-import type { NeuronModel, PopulationState } from '../models/model.js';
+import { takesRateInputs, type NeuronModel, type PopulationState } from '../models/model.js';
+import { RATE_INPUT_STATE } from '../equations/model-definition.js';
 import { Rng } from '../rng.js';
 import { Recorder, type Recording, type RecordingConfig } from '../recorder.js';
 import { createPlasticState, plasticityStep, type PlasticState } from '../plasticity/stdp.js';
@@ -789,8 +790,10 @@ export class CpuBackend implements Backend {
         }
       }
     }
-    if (pop.model.name === 'poisson') {
-      const drive = st.vars.drive;
+    // A model that declares `drive` (poisson's, or one defined by equations) takes its rate inputs
+    // there, in Hz; the checker lets no current reach it.
+    if (takesRateInputs(pop.model)) {
+      const drive = st.vars[RATE_INPUT_STATE];
       drive.fill(0);
       for (const inp of pop.inputs) addInput(drive, this.inputValues.get(inp.name), inp.gain);
       return;

@@ -1,6 +1,7 @@
 // Checks that need more than the schema: references, units, parameter ranges, sizes that must
 // agree. Converts every quantity to internal units on the way. All problems are collected first.
 import { MODELS, modelOf } from '../models/registry.js';
+import { takesRateInputs } from '../models/model.js';
 import { Checker } from './checker.js';
 import { checkSummedTargets, modelDefinitions, synapseModelSpec, userPopulationSpec, type ModelContext } from './check-models.js';
 import type { ModelDefinition } from '../equations/model-definition.js';
@@ -435,13 +436,27 @@ function modulatorSpec(
   return { name, tau, baseline: c.number('modulators', name, '/baseline', d.baseline, 0), sources, targets };
 }
 
-function sourceSpec(c: Checker, name: string, d: SourceDoc, pops: Map<string, PopulationSpec>): SourceSpec | undefined {
+/** The population's model takes rate inputs (it declares `drive`: poisson, or a model defined by equations). */
+function rateDriven(pop: PopulationSpec, models: Record<string, ModelDefinition>): boolean {
+  const m = modelOf(pop.model, models);
+  return m !== undefined && m !== null && takesRateInputs(m);
+}
+
+function sourceSpec(
+  c: Checker,
+  name: string,
+  d: SourceDoc,
+  pops: Map<string, PopulationSpec>,
+  models: Record<string, ModelDefinition>,
+): SourceSpec | undefined {
   const target = c.resolvePop(d.target);
   const pop = pops.get(target);
   if (!pop) {
     if (!c.broken(d.target)) c.report('sources', name, '/target', `no population "${d.target}"`);
   } else if (pop.model === 'poisson')
     c.report('sources', name, '/target', `population "${target}" is a Poisson source and takes no input current`);
+  else if (d.type !== 'poisson' && rateDriven(pop, models))
+    c.report('sources', name, '/target', `population "${target}" is driven by rate (its model declares drive) and takes no input current`);
   switch (d.type) {
     case 'poisson': {
       const wdim: Dimension = d.synapse.type === 'conductance' ? 'conductance' : 'current';
@@ -470,17 +485,29 @@ function sourceSpec(c: Checker, name: string, d: SourceDoc, pops: Map<string, Po
   }
 }
 
-function inputSpec(c: Checker, name: string, d: InputDoc, pops: Map<string, PopulationSpec>): InputSpec {
+function inputSpec(
+  c: Checker,
+  name: string,
+  d: InputDoc,
+  pops: Map<string, PopulationSpec>,
+  models: Record<string, ModelDefinition>,
+): InputSpec {
   const gain = c.number('inputs', name, '/gain', d.gain, 1);
   if (d.target === undefined) return { name, target: null, mode: 'signal', gain };
   const target = c.resolvePop(d.target);
   const pop = pops.get(target);
+  const rate = pop !== undefined && rateDriven(pop, models);
   if (!pop) {
     if (!c.broken(d.target)) c.report('inputs', name, '/target', `no population "${d.target}"`);
-  } else if (d.mode === 'rate' && pop.model !== 'poisson')
-    c.report('inputs', name, '/mode', `rate inputs drive Poisson populations; "${target}" is ${pop.model} (use mode: current)`);
-  else if (d.mode === 'current' && pop.model === 'poisson')
-    c.report('inputs', name, '/mode', `"${target}" is a Poisson population: use mode: rate`);
+  } else if (d.mode === 'rate' && !rate)
+    c.report(
+      'inputs',
+      name,
+      '/mode',
+      `rate inputs set a model's drive (poisson's, or a model that declares "ddrive/dt = 0/second : 1"); "${target}" is ${pop.model} (use mode: current)`,
+    );
+  else if (d.mode !== 'rate' && rate)
+    c.report('inputs', name, '/mode', `"${target}" is driven by rate (its model ${pop.model} declares drive): use mode: rate`);
   return { name, target, mode: d.mode ?? 'current', gain };
 }
 
@@ -517,12 +544,12 @@ export function checkCircuit(flat: FlatCircuit): Circuit {
     projectionSpec(c, n, p, pops, modulatorNames, typeof dt === 'number' && dt > 0 ? dt : 1, mc),
   );
   checkSummedTargets(c, projections, pops, mc);
-  const inputs = Object.entries(doc.inputs ?? {}).map(([n, d]) => inputSpec(c, n, d, pops));
+  const inputs = Object.entries(doc.inputs ?? {}).map(([n, d]) => inputSpec(c, n, d, pops, models));
   const modulators = Object.entries(doc.modulators ?? {}).map(([n, m]) =>
     modulatorSpec(c, n, m, pops, new Set(projections.map((p) => p.name)), new Set(inputs.map((i) => i.name))),
   );
   const sources = Object.entries(doc.sources ?? {})
-    .map(([n, s]) => sourceSpec(c, n, s, pops))
+    .map(([n, s]) => sourceSpec(c, n, s, pops, models))
     .filter((s): s is SourceSpec => s !== undefined);
   const outputs = Object.entries(doc.outputs ?? {}).map(([n, d]) => outputSpec(c, n, d, pops, models));
   if (c.issues.length > 0) throw new CircuitError(c.issues);

@@ -12,7 +12,7 @@
 // the JavaScript engine folds them, so the WGSL never holds a constant expression the shader compiler
 // would have to evaluate (and refuse on overflow).
 import type { Expr, Statement } from './ast.js';
-import type { ModelDefinition } from './model-definition.js';
+import { RATE_INPUT_STATE, type ModelDefinition } from './model-definition.js';
 import { constantOf, local } from './codegen-js.js';
 import { evaluate } from './evaluate.js';
 import { propagators } from './propagator.js';
@@ -106,9 +106,6 @@ fn fx_param(k: u32, mask: u32, j: u32, first: u32, sb: u32, n: u32, i: u32) -> f
   return st[sb + (first + countOneBits(mask & ((1u << j) - 1u))) * n + i];
 }
 `;
-
-/** The state variable that rate-mode inputs set (poisson's per-neuron rate). */
-export const RATE_INPUT_STATE = 'drive';
 
 /** Random-stream purposes: Poisson sources use 1 + k (and that ^ 0x55555555). */
 const NOISE_PURPOSE = 0x40000000;
@@ -432,8 +429,8 @@ function generate(def: ModelDefinition, used: Set<string>, plan: Plan, phased: b
     'let key = pu(pb + P_RNG);',
   ];
   states.forEach((x, j) => body.push(`var ${local(x)} = st[sb + ${j}u * n + i];`));
-  // A poisson population driven by rate inputs gets their sum as its `drive` (flag 4, set by the host;
-  // the CPU writes it there before the step).
+  // A population driven by rate inputs gets their sum as its `drive` (flag 4, set by the host; the
+  // CPU writes it there before the step).
   if (Object.hasOwn(def.states, RATE_INPUT_STATE)) body.push(`if ((pu(pb + P_FLAGS) & 4u) != 0u) { ${local(RATE_INPUT_STATE)} = iext; }`);
   plan.params.forEach((k, j) => body.push(`let ${local(k)} = fx_param(k, mask, ${j}u, ${states.length}u, sb, n, i);`));
   for (const [name, code] of Object.entries(ENGINE_WGSL)) if (used.has(name)) body.push(`let ${local(name)} = ${code};`);

@@ -84,6 +84,14 @@ const SIEMENS = UNITS.siemens.dim;
 export const NOISE: Dim = dimPow(SECOND, -0.5);
 
 /**
+ * The state variable rate-mode inputs set: each step, the sum of the population's rate inputs (a
+ * number in Hz), as I_ext is the sum of its current. A model that declares it (poisson, or a model
+ * defined by equations with `ddrive/dt = 0/second : 1`) is driven by rate, not by current: its inputs
+ * are rate inputs and it takes no current sources.
+ */
+export const RATE_INPUT_STATE = 'drive';
+
+/**
  * What the engine gives every model's equations (documented in the README): the channels Flux's
  * projections, sources and inputs drive, the modulators' threshold effect, time and the step.
  */

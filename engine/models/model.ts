@@ -3,6 +3,7 @@
 // Nothing else is read or written, so a backend (WebGPU) can be checked against it feature by feature.
 import type { Dimension } from '../units.js';
 import type { Dim } from '../equations/dimension.js';
+import { RATE_INPUT_STATE } from '../equations/model-definition.js';
 import type { Rng } from '../rng.js';
 
 export interface ParamSpec {
@@ -78,6 +79,9 @@ export interface NeuronModel {
    */
   step(p: Record<string, number>, s: PopulationState, dt: number, spikes: Uint32Array): number;
 }
+
+/** The model takes rate inputs (it declares RATE_INPUT_STATE, engine/equations/model-definition.ts). */
+export const takesRateInputs = (m: Pick<NeuronModel, 'state'>): boolean => Object.hasOwn(m.state, RATE_INPUT_STATE);
 
 /** Parameters shared by every model that receives synapses (PyNN's names and defaults). */
 export const SYNAPTIC_PARAMS: Record<string, ParamSpec> = {

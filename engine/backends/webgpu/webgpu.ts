@@ -32,7 +32,7 @@ import {
   type CompiledProjection,
   type Network,
 } from '../../compile/compiler.js';
-import type { NeuronModel } from '../../models/model.js';
+import { takesRateInputs, type NeuronModel } from '../../models/model.js';
 import { MODELS } from '../../models/registry.js';
 import { isFamily } from '../../models/family.js';
 import { buildPostIndex } from '../../plasticity/stdp.js';
@@ -839,8 +839,9 @@ export class WebGpuBackend implements Backend {
       this.circuit.inputs.some((i) => i.target === p.spec.name) ||
       this.circuit.sources.some((x) => x.target === p.spec.name);
     // Bit 2: inputs and sources reach the population; bit 4: they are its rate-mode inputs, which set
-    // its `drive` (poisson's, as the CPU writes them there).
-    const rateDriven = driven && p.model.name === 'poisson';
+    // its `drive` (a model that declares one: poisson's, or one defined by equations; the CPU writes
+    // them there).
+    const rateDriven = driven && takesRateInputs(p.model);
     w.setU(P.FLAGS, (this.recorder && this.recordSpikes(p.spec.name) ? 1 : 0) | (driven ? 2 : 0) | (rateDriven ? 4 : 0));
     CHANNELS.forEach((ch, k) => w.setU(P.RING + k, p.ringBase[ch]));
     w.setU(P.RINGLEN, p.ringChannels.size ? p.ringLen : 0);
