@@ -577,6 +577,8 @@ populations:
       'population "cells" is driven by rate (its model declares drive) and takes no input current',
     ]);
     const rate = issues(`${RATE_CELL}inputs:\n  r: { target: lif_cells, mode: rate }\n`);
-    expect(rate.issues.map((i) => i.message)[0]).toMatch(/rate inputs set a model's drive .* "lif_cells" is lif \(use mode: current\)/);
+    expect(rate.issues.map((i) => i.message)[0]).toMatch(
+      /rate inputs drive Poisson populations and models that declare drive .* "lif_cells" is lif \(use mode: current\)/,
+    );
   });
 });

@@ -504,7 +504,7 @@ function inputSpec(
       'inputs',
       name,
       '/mode',
-      `rate inputs set a model's drive (poisson's, or a model that declares "ddrive/dt = 0/second : 1"); "${target}" is ${pop.model} (use mode: current)`,
+      `rate inputs drive Poisson populations and models that declare drive ("ddrive/dt = 0/second : 1"); "${target}" is ${pop.model} (use mode: current)`,
     );
   else if (d.mode !== 'rate' && rate)
     c.report('inputs', name, '/mode', `"${target}" is driven by rate (its model ${pop.model} declares drive): use mode: rate`);
