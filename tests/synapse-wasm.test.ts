@@ -68,6 +68,12 @@ models:
       w : amp
       Ia_post = w : amp (summed)
       Ib_post = 0.5*Ia_post + w : amp (summed)
+  chainedSelf:
+    kind: synapse
+    equations: |
+      w : amp
+      Ia_post = w : amp (summed)
+      Ib_post = Ia_pre + w : amp (summed)
   summing:
     parameters: { tau: 10 ms, C: 100 pF, Ia: 0 pA, Ib: 0 pA }
     equations: |
@@ -88,6 +94,7 @@ populations:
   cells: { model: lif, size: 40, params: { i_offset: 250 pA } }
   marked: { model: marker, size: 25 }
   sums: { model: summing, size: 6 }
+  selfsums: { model: summing, size: 6 }
 modulators:
   dopamine: { tau: 200 ms, baseline: 0.3 }
 projections:
@@ -105,6 +112,7 @@ projections:
   l: { source: drive, target: cells, connectivity: { type: fixed_probability, p: 0.2 }, weight: 0.5 nS, delay: 0.5 ms, synapse: { model: decaying } }
   m: { source: drive, target: sums, connectivity: { type: fixed_probability, p: 0.5 }, weight: 10 pA, synapse: { model: chained } }
   n: { source: marked, target: marked, connectivity: { type: fixed_probability, p: 0.1 }, weight: 0.2 nS, synapse: { model: tracer } }
+  o: { source: selfsums, target: selfsums, connectivity: { type: one_to_one }, weight: 10 pA, synapse: { model: chainedSelf } }
 `;
 
 function run(kernels: 'js' | 'wasm') {
@@ -128,6 +136,7 @@ function run(kernels: 'js' | 'wasm') {
       state: [
         ...['v', 'x'].map((v) => Array.from(b.readState('marked', v))),
         ...['Ia', 'Ib'].map((v) => Array.from(b.readState('sums', v))),
+        ...['Ia', 'Ib'].map((v) => Array.from(b.readState('selfsums', v))),
       ],
       channels: ['ge', 'gi'].map((c) => Array.from(b.readState('cells', c))),
       code: Object.fromEntries(projections.map((p) => [p, b.synapseCode(p)?.code])),
@@ -144,12 +153,14 @@ describe('synapse models in WebAssembly', () => {
     const js = run('js');
     // Everything runs in WebAssembly but the rule that draws random numbers and a rule writing its
     // target's variable on a projection within one population.
-    expect(wasm.code).toEqual({ ...Object.fromEntries([...'abcdefghiklm'].map((p) => [p, 'wasm'])), j: 'js', n: 'js' });
+    expect(wasm.code).toEqual({ ...Object.fromEntries([...'abcdefghiklmo'].map((p) => [p, 'wasm'])), j: 'js', n: 'js' });
     expect(Object.values(js.code).every((c) => c === 'js')).toBe(true);
     // The network is busy: every population fires and the rules moved weights.
     for (const name of ['drive', 'cells', 'marked']) expect(wasm.spikes[name][0].length, name).toBeGreaterThan(20);
     for (const p of ['a', 'b', 'c', 'f', 'h', 'l']) expect(wasm.weights[p], p).not.toEqual(wasm.before[p]);
     expect(wasm.state[3].some((ib) => ib !== 0)).toBe(true);
+    // selfsums: Ib reads Ia_pre, which each neuron's own synapse has just added to (10 + 10 pA).
+    expect(wasm.state[5]).toEqual(new Array(6).fill(20));
     expect(wasm.spikes).toEqual(js.spikes);
     expect(wasm.weights).toEqual(js.weights);
     expect(wasm.state).toEqual(js.state);
@@ -250,6 +261,37 @@ projections:
     expect(wasm.code).toEqual(['wasm', 'wasm']);
     expect(wasm.spikes.length).toBeGreaterThan(50);
     expect(wasm).toEqual({ ...js, code: ['wasm', 'wasm'] });
+  });
+
+  it('keep the WebAssembly when the summed variables they add grow the memory', () => {
+    const targets = Array.from({ length: 10 }, (_, k) => `I${k}`);
+    const file = join(dir, 'many-sums.yaml');
+    writeFileSync(
+      file,
+      `dt: 0.1 ms
+models:
+  many:
+    kind: synapse
+    equations: |
+${targets.map((t) => `      ${t}_post = w : amp (summed)`).join('\n')}
+      w : amp
+  summing:
+    parameters: { C: 100 pF, ${targets.map((t) => `${t}: 0 pA`).join(', ')} }
+    equations: |
+      dv/dt = (${targets.join(' + ')})/C : volt
+    method: euler
+populations:
+  drive: { model: poisson, size: 10, params: { rate: 30 Hz } }
+  sums: { model: summing, size: 60000 }
+projections:
+  m: { source: drive, target: sums, connectivity: { type: fixed_probability, p: 0.01 }, weight: 10 pA, synapse: { model: many } }
+`,
+    );
+    const e = Engine.fromFile(file);
+    e.step(1);
+    // Ten 480 kB arrays added in a row: the memory grows between them.
+    expect((e.backend as CpuBackend).synapseCode('m')).toEqual({ code: 'wasm' });
+    e.backend.dispose();
   });
 
   it('says why a model runs its JavaScript', () => {

@@ -917,15 +917,13 @@ export class CpuBackend implements Backend {
     const rt = p.syn!;
     const { src, tgt, c } = p;
     const channel = (ch: Channel) => ({ direct: tgt.state[ch], ring: tgt.rings[ch], len: tgt.ringLen, size: tgt.spec.size });
+    // Own properties only: a parameter may be called toString or constructor.
+    for (const sm of rt.def.summed)
+      if (sm.target !== 'I_ext' && !Object.hasOwn(tgt.state.vars, sm.target))
+        this.addVariable(tgt, sm.target, new Float64Array(tgt.spec.size));
+    // Views taken after every addVariable: a later one may grow the memory and make the earlier views again.
     const summedTargets: Record<string, Float64Array> = {};
-    for (const sm of rt.def.summed) {
-      if (sm.target === 'I_ext') summedTargets.I_ext = tgt.state.iext;
-      else {
-        // Own properties only: a parameter may be called toString or constructor.
-        if (!Object.hasOwn(tgt.state.vars, sm.target)) this.addVariable(tgt, sm.target, new Float64Array(tgt.spec.size));
-        summedTargets[sm.target] = tgt.state.vars[sm.target];
-      }
-    }
+    for (const sm of rt.def.summed) summedTargets[sm.target] = sm.target === 'I_ext' ? tgt.state.iext : tgt.state.vars[sm.target];
     const ctx: SynapseContext = {
       rowPtr: c.rowPtr,
       targets: c.targets,

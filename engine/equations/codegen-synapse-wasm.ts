@@ -456,11 +456,13 @@ class Generator {
             .tee(l.addr);
           f.get(l.addr).mem(Op.f64_load);
           e.num(sm.expr);
-          f.op(Op.f64_add);
-          // A later sum may read this target (T_post): the JavaScript reads the array there, after this write.
-          const read = l.neuron.get(`${sm.target}_post`);
-          if (read !== undefined) f.tee(read);
-          f.mem(Op.f64_store);
+          f.op(Op.f64_add).tee(l.val).mem(Op.f64_store);
+          // A later sum may read this target: the JavaScript reads the array there, after this write.
+          // As T_post always; as T_pre when the projection is within one population and i is j.
+          const post = l.neuron.get(`${sm.target}_post`);
+          if (post !== undefined) f.get(l.val).set(post);
+          const pre = this.v.samePopulation ? l.neuron.get(`${sm.target}_pre`) : undefined;
+          if (pre !== undefined) f.get(l.i).get(l.j).op(Op.i32_eq).if().get(l.val).set(pre).end();
         }
         this.stores(f, l);
       });
