@@ -115,11 +115,23 @@ projections:
   o: { source: selfsums, target: selfsums, connectivity: { type: one_to_one }, weight: 10 pA, synapse: { model: chainedSelf } }
 `;
 
-function run(kernels: 'js' | 'wasm') {
+/** `body` on the document run with WebAssembly, then with JavaScript kernels; each engine disposed after. */
+function onBothPaths<T>(file: string, body: (e: Engine, b: CpuBackend) => T): { wasm: T; js: T } {
+  const one = (kernels: 'js' | 'wasm') => {
+    const e = Engine.fromFile(file, { kernels });
+    try {
+      return body(e, e.backend as CpuBackend);
+    } finally {
+      e.backend.dispose();
+    }
+  };
+  return { wasm: one('wasm'), js: one('js') };
+}
+
+function runCircuit() {
   const file = join(dir, 'circuit.yaml');
   writeFileSync(file, CIRCUIT);
-  const e = Engine.fromFile(file, { kernels });
-  try {
+  return onBothPaths(file, (e, b) => {
     const before = Object.fromEntries(
       e.circuit.projections.map((p) => [p.name, Array.from(e.backend.readWeights(p.name) as Float32Array)]),
     );
@@ -128,7 +140,6 @@ function run(kernels: 'js' | 'wasm') {
       e.step(250);
       e.backend.pulseModulator('dopamine', 0.5);
     }
-    const b = e.backend as CpuBackend;
     const projections = e.circuit.projections.map((p) => p.name);
     return {
       spikes: Object.fromEntries(Object.entries(b.recording().populations).map(([k, p]) => [k, [p.spikeSteps, p.spikeIndices]])),
@@ -142,15 +153,12 @@ function run(kernels: 'js' | 'wasm') {
       code: Object.fromEntries(projections.map((p) => [p, b.synapseCode(p)?.code])),
       before,
     };
-  } finally {
-    e.backend.dispose();
-  }
+  });
 }
 
 describe('synapse models in WebAssembly', () => {
   it('give the generated JavaScript its bits: spikes, weights and state, every library model, delays, a modulator', () => {
-    const wasm = run('wasm');
-    const js = run('js');
+    const { wasm, js } = runCircuit();
     // Everything runs in WebAssembly but the rule that draws random numbers and a rule writing its
     // target's variable on a projection within one population.
     expect(wasm.code).toEqual({ ...Object.fromEntries([...'abcdefghiklmo'].map((p) => [p, 'wasm'])), j: 'js', n: 'js' });
@@ -168,11 +176,10 @@ describe('synapse models in WebAssembly', () => {
   });
 
   it('read four-byte target indices (a target population above 65 536 neurons)', () => {
-    const big = (kernels: 'js' | 'wasm') => {
-      const file = join(dir, 'big.yaml');
-      writeFileSync(
-        file,
-        `dt: 0.1 ms
+    const file = join(dir, 'big.yaml');
+    writeFileSync(
+      file,
+      `dt: 0.1 ms
 seed: 9
 models:
   tm: "@flux-library/models/tsodyks_markram"
@@ -184,23 +191,16 @@ projections:
   p: { source: drive, target: many, connectivity: { type: fixed_probability, p: 0.002 }, weight: 2 nS, delay: { uniform: { low: 0 ms, high: 2 ms } }, synapse: { model: tm } }
   q: { source: drive, target: many, connectivity: { type: fixed_probability, p: 0.002 }, weight: 1 nS, synapse: { model: stdp } }
 `,
-      );
-      const e = Engine.fromFile(file, { kernels });
-      try {
-        e.step(400);
-        const b = e.backend as CpuBackend;
-        return {
-          code: [b.synapseCode('p')?.code, b.synapseCode('q')?.code],
-          w: [...b.readWeights('p'), ...b.readWeights('q')],
-          v: Array.from(b.readState('many', 'v')),
-          ge: Array.from(b.readState('many', 'ge')),
-        };
-      } finally {
-        e.backend.dispose();
-      }
-    };
-    const wasm = big('wasm');
-    const js = big('js');
+    );
+    const { wasm, js } = onBothPaths(file, (e, b) => {
+      e.step(400);
+      return {
+        code: [b.synapseCode('p')?.code, b.synapseCode('q')?.code],
+        w: [...b.readWeights('p'), ...b.readWeights('q')],
+        v: Array.from(b.readState('many', 'v')),
+        ge: Array.from(b.readState('many', 'ge')),
+      };
+    });
     expect(wasm.code).toEqual(['wasm', 'wasm']);
     expect(wasm.ge.some((g) => g > 0)).toBe(true);
     expect(wasm).toEqual({ ...js, code: ['wasm', 'wasm'] });
@@ -223,41 +223,33 @@ projections:
   b: { source: drive, target: cells, connectivity: { type: fixed_probability, p: 0.3 }, weight: 1 nS, synapse: { model: tm } }
 `,
     );
-    const run = (kernels: 'js' | 'wasm') => {
-      const e = Engine.fromFile(file, { kernels });
-      try {
-        e.backend.configureRecording({});
-        e.step(150);
-        // 300 000 neurons: the WebAssembly memory grows and every view is made again.
-        e.apply({ op: 'add_population', name: 'big', population: { model: 'lif', size: 300_000 } });
-        e.apply({
-          op: 'add_projection',
-          name: 'c',
-          projection: {
-            source: 'drive',
-            target: 'cells',
-            connectivity: { type: 'fixed_probability', p: 0.3 },
-            weight: '1 nS',
-            delay: '10 ms',
-            synapse: { model: 'tm' },
-          },
-        });
-        e.step(150);
-        e.apply({ op: 'remove_projection', name: 'b' });
-        e.step(150);
-        const b = e.backend as CpuBackend;
-        return {
-          code: ['a', 'c'].map((p) => b.synapseCode(p)?.code),
-          spikes: b.recording().populations.cells.spikeSteps,
-          w: ['a', 'c'].map((p) => Array.from(b.readWeights(p))),
-          cells: ['v', 'ge'].map((v) => Array.from(b.readState('cells', v))),
-        };
-      } finally {
-        e.backend.dispose();
-      }
-    };
-    const wasm = run('wasm');
-    const js = run('js');
+    const { wasm, js } = onBothPaths(file, (e, b) => {
+      e.backend.configureRecording({});
+      e.step(150);
+      // 300 000 neurons: the WebAssembly memory grows and every view is made again.
+      e.apply({ op: 'add_population', name: 'big', population: { model: 'lif', size: 300_000 } });
+      e.apply({
+        op: 'add_projection',
+        name: 'c',
+        projection: {
+          source: 'drive',
+          target: 'cells',
+          connectivity: { type: 'fixed_probability', p: 0.3 },
+          weight: '1 nS',
+          delay: '10 ms',
+          synapse: { model: 'tm' },
+        },
+      });
+      e.step(150);
+      e.apply({ op: 'remove_projection', name: 'b' });
+      e.step(150);
+      return {
+        code: ['a', 'c'].map((p) => b.synapseCode(p)?.code),
+        spikes: b.recording().populations.cells.spikeSteps,
+        w: ['a', 'c'].map((p) => Array.from(b.readWeights(p))),
+        cells: ['v', 'ge'].map((v) => Array.from(b.readState('cells', v))),
+      };
+    });
     expect(wasm.code).toEqual(['wasm', 'wasm']);
     expect(wasm.spikes.length).toBeGreaterThan(50);
     expect(wasm).toEqual({ ...js, code: ['wasm', 'wasm'] });
@@ -401,27 +393,19 @@ projections:
       fc.property(model, (m) => {
         const file = join(dir, `random-${n++}.yaml`);
         writeFileSync(file, circuit(m));
-        const run = (kernels: 'js' | 'wasm') => {
-          const e = Engine.fromFile(file, { kernels });
-          try {
-            e.backend.configureRecording({});
-            for (let k = 0; k < 3; k++) {
-              e.step(100);
-              e.backend.pulseModulator('dopamine', 0.4);
-            }
-            const b = e.backend as CpuBackend;
-            return {
-              code: b.synapseCode('p')?.code,
-              spikes: b.recording().populations.cells.spikeSteps,
-              w: Array.from(b.readWeights('p')),
-              cells: ['v', 'ge', 'gi', 'ie', 'ii'].map((v) => Array.from(b.readState('cells', v))),
-            };
-          } finally {
-            e.backend.dispose();
+        const { wasm, js } = onBothPaths(file, (e, b) => {
+          e.backend.configureRecording({});
+          for (let k = 0; k < 3; k++) {
+            e.step(100);
+            e.backend.pulseModulator('dopamine', 0.4);
           }
-        };
-        const wasm = run('wasm');
-        const js = run('js');
+          return {
+            code: b.synapseCode('p')?.code,
+            spikes: b.recording().populations.cells.spikeSteps,
+            w: Array.from(b.readWeights('p')),
+            cells: ['v', 'ge', 'gi', 'ie', 'ii'].map((v) => Array.from(b.readState('cells', v))),
+          };
+        });
         expect(wasm.code).toBe('wasm');
         expect(wasm).toEqual({ ...js, code: 'wasm' });
       }),
