@@ -48,12 +48,10 @@ export function synapseWasmRefusal(v: SynapseWasmVariant): string | null {
   const { def } = v;
   const exprs = allExpressions(def);
   if ((def.clock?.noise.length ?? 0) > 0 || exprs.some(draws)) return 'it draws random numbers (the Rng is JavaScript)';
-  if (def.clock?.linear?.dphi) return 'its exact integration uses increments';
+  // A value written through j could be read back through i in the same synapse. (The checker lets
+  // statements write only the target's state variables, always arrays.)
   const writesNeuron = [...def.onPre, ...def.onPost, ...def.onStep].some((s) => neuronTarget(def, s.target));
-  // A value written through j could be read back through i in the same synapse.
   if (writesNeuron && v.samePopulation) return 'it writes a variable of a population that is also its source';
-  const written = [...def.onPre, ...def.onPost, ...def.onStep].filter((s) => neuronTarget(def, s.target));
-  if (written.some((s) => v.post(s.target.slice(0, -5)) !== 'array')) return 'it writes a value the target population holds as one number';
   if (exprs.some((e) => callsExprel(e))) return 'it calls exprel';
   return null;
 }
