@@ -413,6 +413,8 @@ export class CpuBackend implements Backend {
       a.alloc(Uint32Array, syn.postPtr.length, (x) => (syn.postPtr = x), syn.postPtr);
       a.alloc(Uint32Array, syn.postSyn.length, (x) => (syn.postSyn = x), syn.postSyn);
       a.alloc(Int32Array, syn.last.length, (x) => (syn.last = x), syn.last);
+      a.alloc(Uint32Array, syn.byDelay.length, (x) => (syn.byDelay = x), syn.byDelay);
+      a.alloc(Uint32Array, syn.history.length, (x) => (syn.history = x), syn.history);
       for (const k of Object.keys(syn.S)) a.alloc(Float64Array, syn.S[k].length, (x) => (syn.S[k] = x), syn.S[k]);
     }
     if (syn && c.maxDelay > 0)
@@ -427,7 +429,9 @@ export class CpuBackend implements Backend {
     if (!this.arena) return;
     for (const arr of [p.c.rowPtr, p.c.targets, p.c.weights, p.c.delays, p.split]) if (arr) this.arena.release(arr);
     const syn = p.syn;
-    if (syn) for (const arr of [syn.preIdx, syn.postPtr, syn.postSyn, syn.last, ...Object.values(syn.S)]) this.arena.release(arr);
+    if (syn)
+      for (const arr of [syn.preIdx, syn.postPtr, syn.postSyn, syn.last, syn.byDelay, syn.history, ...Object.values(syn.S)])
+        this.arena.release(arr);
   }
 
   /** Grows a delay ring keeping pending events in their absolute step slots. */
@@ -821,7 +825,6 @@ export class CpuBackend implements Backend {
   }
 
   private propagate(p: ProjRuntime, n: number): void {
-    if (p.syn) return this.synapseCall(p, n, 'onPre');
     const { rowPtr, targets, weights, delays, delaySteps } = p.c;
     if (this.k) {
       const args = this.propagateArgs(p, n, rowPtr.byteOffset, rowPtr.byteOffset + 4);
@@ -883,7 +886,10 @@ export class CpuBackend implements Backend {
       if (g) pop.nSpikes = phase(pop, g, 'threshold');
       this.recorder?.spikes(n, pop.spec.name, pop.spikes, pop.nSpikes);
     }
-    for (const p of this.projs) if (p.src.nSpikes > 0) this.propagate(p, n);
+    for (const p of this.projs) {
+      if (p.syn) this.arrivals(p, n);
+      else if (p.src.nSpikes > 0) this.propagate(p, n);
+    }
     for (const p of this.projs) if (p.plastic) this.plasticity(p);
     for (const p of this.projs) if (p.syn?.def.onPost.length && p.tgt.nSpikes > 0) this.synapseCall(p, n, 'onPost');
     for (const p of this.projs) if (p.syn?.def.onStep.length) this.synapseCall(p, n, 'onStep');
@@ -894,17 +900,53 @@ export class CpuBackend implements Backend {
     for (const pop of this.popList) this.drainRings(pop, n);
   }
 
+  /**
+   * A synapse model's on_pre for the spikes that arrive at step n, as Brian2 runs it: when the delay
+   * has passed (t, the event-driven variables and the _post values it reads are those of the arrival
+   * step). Without a delay, this step's spikes; else this step's spikes go into the projection's
+   * history and those sent d steps ago run on their synapses of delay d, the earliest sent first.
+   */
+  private arrivals(p: ProjRuntime, n: number): void {
+    const rt = p.syn!;
+    const { src } = p;
+    const L = rt.historyLen;
+    if (L === 0) {
+      if (src.nSpikes > 0) this.synapseCall(p, n, 'onPre', src.spikes, 0, src.nSpikes, 0);
+      return;
+    }
+    const h = rt.history;
+    const stride = src.spec.size + 1;
+    const at = (n % L) * stride;
+    h[at] = src.nSpikes;
+    for (let s = 0; s < src.nSpikes; s++) h[at + 1 + s] = src.spikes[s];
+    const { delays, delaySteps, maxDelay } = p.c;
+    const [first, last] = delays === null ? [delaySteps, delaySteps] : [maxDelay, 0];
+    for (let d = first; d >= last; d--) {
+      if (d > n) continue;
+      const slot = ((n - d) % L) * stride;
+      if (h[slot] > 0) this.synapseCall(p, n, 'onPre', h, slot + 1, h[slot], d);
+    }
+  }
+
   /** Runs a synapse model's generated code for one phase of step n (engine/backends/synapses.ts). */
-  private synapseCall(p: ProjRuntime, n: number, phase: 'onPre' | 'onPost' | 'clock' | 'summed' | 'onStep'): void {
-    const { src, tgt } = p;
+  private synapseCall(
+    p: ProjRuntime,
+    n: number,
+    phase: 'onPre' | 'onPost' | 'clock' | 'summed' | 'onStep',
+    spikes?: Uint32Array,
+    from = 0,
+    count = 0,
+    d = 0,
+  ): void {
+    const { tgt } = p;
     let call = p.synCall;
     if (!call || call.epoch !== this.epoch || call.generation !== (this.arena?.generation ?? 0)) call = p.synCall = this.synapseContext(p);
     // Modulator levels change every step; which modulators exist, only with an edit.
     const mod = call.ctx.mod;
     for (const m of this.mods) mod[m.spec.name] = m.level;
     const fns = call.fns;
-    if (phase === 'onPre') fns.onPre(call.ctx, src.spikes, src.nSpikes, n);
-    else if (phase === 'onPost') fns.onPost(call.ctx, tgt.spikes, tgt.nSpikes, n);
+    if (phase === 'onPre') fns.onPre(call.ctx, spikes!, from, count, n, d);
+    else if (phase === 'onPost') fns.onPost(call.ctx, tgt.spikes, 0, tgt.nSpikes, n);
     else fns[phase](call.ctx, n);
   }
 
@@ -933,6 +975,7 @@ export class CpuBackend implements Backend {
       preIdx: rt.preIdx,
       postPtr: rt.postPtr,
       postSyn: rt.postSyn,
+      byDelay: rt.byDelay,
       last: rt.last,
       S: rt.S,
       p: c.spec.synapse.params ?? {},
@@ -1188,8 +1231,12 @@ export class CpuBackend implements Backend {
       if (p.syn) {
         const rt = p.syn;
         synapsesPlastic +=
-          Object.values(rt.S).reduce((a, v) => a + v.byteLength, 0) + rt.last.byteLength + rt.preIdx.byteLength + rt.postSyn.byteLength;
-        buffers += rt.postPtr.byteLength;
+          Object.values(rt.S).reduce((a, v) => a + v.byteLength, 0) +
+          rt.last.byteLength +
+          rt.preIdx.byteLength +
+          rt.postSyn.byteLength +
+          rt.byDelay.byteLength;
+        buffers += rt.postPtr.byteLength + rt.history.byteLength;
       }
     }
     return { neurons, synapsesStatic, synapsesPlastic, buffers };

@@ -20,8 +20,9 @@ import { SynapseWasm, synapseWasmRefusal, type SynapseWasmVariant } from '../equ
 import { boundCallAfter } from './wasm/bound-call.js';
 
 export interface SynapseFunctions {
-  onPre(ctx: SynapseContext, spikes: Uint32Array, count: number, n: number): void;
-  onPost(ctx: SynapseContext, spikes: Uint32Array, count: number, n: number): void;
+  /** on_pre at step n for the spikes spikes[from .. from + count), sent at step n - d (codegen-synapse-js.ts). */
+  onPre(ctx: SynapseContext, spikes: Uint32Array, from: number, count: number, n: number, d: number): void;
+  onPost(ctx: SynapseContext, spikes: Uint32Array, from: number, count: number, n: number): void;
   clock(ctx: SynapseContext, n: number): void;
   summed(ctx: SynapseContext, n: number): void;
   onStep(ctx: SynapseContext, n: number): void;
@@ -34,6 +35,14 @@ export interface SynapseRuntime {
   preIdx: Uint32Array;
   postPtr: Uint32Array;
   postSyn: Uint32Array;
+  /** Each row's synapses in order of delay (per-synapse delays and on_pre), else empty. */
+  byDelay: Uint32Array;
+  /**
+   * The source's spikes of the last `historyLen` steps (delayed projections with on_pre, else empty):
+   * slot n % historyLen holds step n's count, then its spikes (nPre + 1 words a slot).
+   */
+  history: Uint32Array;
+  historyLen: number;
   rng: Rng;
   /** Generated functions by variant (how the two populations hold the variables the model reads). */
   compiled: Map<string, SynapseFunctions>;
@@ -67,6 +76,9 @@ export function createSynapseRuntime(
   };
   for (const [k, v] of Object.entries(def.variables)) S[k] = new Float64Array(n).fill(evaluate(v.initial, look));
   if (weightIsFloat64(def)) S.w = Float64Array.from(c.weights);
+  const arrivals = def.onPre.length > 0 && c.maxDelay > 0;
+  const nPre = c.rowPtr.length - 1;
+  const historyLen = arrivals ? c.maxDelay + 1 : 0;
   return {
     def,
     S,
@@ -74,10 +86,26 @@ export function createSynapseRuntime(
     preIdx,
     postPtr,
     postSyn,
+    byDelay: arrivals && c.delays ? delayOrder(c.rowPtr, c.delays) : new Uint32Array(0),
+    history: new Uint32Array(historyLen * (nPre + 1)),
+    historyLen,
     rng: Rng.forName(seed, `synapses:${c.spec.name}`),
     compiled: new Map(),
     wasm: new Map(),
   };
+}
+
+/** Each row's synapse indices sorted by delay (stable: by index within one delay). */
+export function delayOrder(rowPtr: Uint32Array, delays: Uint8Array | Uint16Array): Uint32Array {
+  const out = new Uint32Array(delays.length);
+  for (let i = 0; i + 1 < rowPtr.length; i++) {
+    const lo = rowPtr[i];
+    const hi = rowPtr[i + 1];
+    const row = Array.from({ length: hi - lo }, (_, x) => lo + x);
+    row.sort((a, b) => delays[a] - delays[b] || a - b);
+    out.set(row, lo);
+  }
+  return out;
 }
 
 /** How a population holds each variable a synapse statement may read: an array per neuron, or one number. */
@@ -145,18 +173,18 @@ export function synapseKernels(
   const names = w.modulators;
   const bind = (f: (...a: number[]) => number) => {
     const call = boundCallAfter(f, args, names.length);
-    return (c: SynapseContext, a: number, b: number, n: number) => {
+    return (c: SynapseContext, a: number, b: number, n: number, d: number) => {
       for (let m = 0; m < names.length; m++) levels[m] = c.mod[names[m]];
-      call(a, b, n, levels);
+      call(a, b, n, d, levels);
     };
   };
   const [pre, post, clock, summed, step] = [e.onPre, e.onPost, e.clock, e.summed, e.onStep].map(bind);
   return {
-    onPre: (c, spikes, count, n) => pre(c, spikes.byteOffset, count, n),
-    onPost: (c, spikes, count, n) => post(c, spikes.byteOffset, count, n),
-    clock: (c, n) => clock(c, 0, 0, n),
-    summed: (c, n) => summed(c, 0, 0, n),
-    onStep: (c, n) => step(c, 0, 0, n),
+    onPre: (c, spikes, from, count, n, d) => pre(c, spikes.byteOffset + 4 * from, count, n, d),
+    onPost: (c, spikes, from, count, n) => post(c, spikes.byteOffset + 4 * from, count, n, 0),
+    clock: (c, n) => clock(c, 0, 0, n, 0),
+    summed: (c, n) => summed(c, 0, 0, n, 0),
+    onStep: (c, n) => step(c, 0, 0, n, 0),
   };
 }
 
@@ -182,10 +210,4 @@ export function synapseLinear(
   );
   linearCache.set(params, { dt, value });
   return value;
-}
-
-/** Bytes per synapse a synapse model costs on the CPU: weight, target, row share, its variables, event step, indices. */
-export function bytesPerSynapse(def: SynapseDefinition): number {
-  const vars = Object.keys(def.variables).length;
-  return 4 + 4 + 8 * vars + (def.eventDriven.length ? 4 : 0) + 4 + (def.onPost.length ? 4 : 0);
 }

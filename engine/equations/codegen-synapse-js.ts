@@ -39,6 +39,11 @@ export interface SynapseContext {
   preIdx: Uint32Array;
   postPtr: Uint32Array;
   postSyn: Uint32Array;
+  /**
+   * With per-synapse delays, each row's synapses in order of delay (then index): on_pre finds the
+   * synapses of a spike that arrive now by a binary search in its row. Empty otherwise.
+   */
+  byDelay: Uint32Array;
   last: Int32Array;
   S: Record<string, Float64Array>;
   p: Record<string, number>;
@@ -123,8 +128,11 @@ export const weightIsFloat64 = (def: SynapseDefinition): boolean =>
 const weightRead = (def: SynapseDefinition) => (weightIsFloat64(def) ? 'S.w[k]' : 'weights[k]');
 const weightWrite = (def: SynapseDefinition) => (weightIsFloat64(def) ? ['S.w[k] = u_w;', 'weights[k] = u_w;'] : ['weights[k] = u_w;']);
 
-/** Statements run for synapse k (pre neuron i, post neuron j) at step n. */
-function body(v: SynapseVariant, statements: Statement[], withEvents: boolean): string[] {
+/**
+ * Statements run for synapse k (pre neuron i, post neuron j) at step n. `arrival`: on_pre, which runs
+ * when the spike arrives (its delay has passed), so what it adds to a channel is felt from the next step.
+ */
+function body(v: SynapseVariant, statements: Statement[], withEvents: boolean, arrival = false): string[] {
   const { def } = v;
   const code = symbolCode(v);
   const out: string[] = [`let u_w = ${weightRead(def)};`];
@@ -136,17 +144,18 @@ function body(v: SynapseVariant, statements: Statement[], withEvents: boolean): 
         `if (EA_${x.name} === 0) u_${x.name} += EB_${x.name} * T; else { const ba = EB_${x.name} / EA_${x.name}; u_${x.name} = -ba + (u_${x.name} + ba) * Math.exp(EA_${x.name} * T); }`,
       );
   }
-  for (const s of statements) out.push(statement(s, code, v));
+  for (const s of statements) out.push(statement(s, code, v, arrival));
   out.push(...weightWrite(def));
   for (const x of Object.keys(def.variables)) out.push(`S_${x}[k] = u_${x};`);
   return out;
 }
 
-function statement(s: Statement, code: (n: string) => string, v: SynapseVariant): string {
+function statement(s: Statement, code: (n: string) => string, v: SynapseVariant, arrival: boolean): string {
   const rhs = jsExprWith(s.expr, code);
   if (Object.hasOwn(CHANNEL_TARGETS, s.target)) {
     const sign = s.op === '-=' ? '-' : '';
-    // Arrives after the synapse's delay, as the built-in synapses' weights do (d = 0: felt from the next step).
+    if (arrival) return `CH_${s.target}.direct[j] += ${sign}(${rhs});`;
+    // on_post's writes arrive after the synapse's delay, as the built-in synapses' weights do (d = 0: felt from the next step).
     return `{ const val = ${sign}(${rhs}); const d = delays === null ? delaySteps : delays[k]; if (d === 0) CH_${s.target}.direct[j] += val; else CH_${s.target}.ring[((n + d) % CH_${s.target}.len) * CH_${s.target}.size + j] += val; }`;
   }
   const target =
@@ -155,25 +164,37 @@ function statement(s: Statement, code: (n: string) => string, v: SynapseVariant)
 }
 
 /**
- * The body of a function of `ctx` returning { onPre(spikes, count, n), onPost(spikes, count, n),
- * clock(n), summed(n), onStep(n) } for one projection. `ctx` holds the projection's arrays (see the CPU backend).
+ * The body of a function returning { onPre(ctx, spikes, from, count, n, d), onPost(ctx, spikes, from,
+ * count, n), clock(ctx, n), summed(ctx, n), onStep(ctx, n) } for one projection. `ctx` holds the
+ * projection's arrays (see the CPU backend). on_pre runs as Brian2 runs it, when a spike arrives: at
+ * step n for the spikes spikes[from .. from + count) sent at step n - d, on their synapses whose delay
+ * is d (with one delay for the projection, every synapse of their rows).
  */
 export function synapseSource(v: SynapseVariant): string {
   const { def } = v;
   const pre = prologue(v);
   const indent = (lines: string[], k: number) => lines.map((l) => ' '.repeat(k) + l);
   const out: string[] = ['return {'];
-  out.push('onPre(ctx, spikes, count, n) {', ...indent(pre, 2));
+  out.push('onPre(ctx, spikes, from, count, n, d) {', ...indent(pre, 2), '  const byDelay = ctx.byDelay;');
   out.push(
-    '  for (let s = 0; s < count; s++) {',
+    '  for (let s = from; s < from + count; s++) {',
     '    const i = spikes[s];',
-    '    for (let k = rowPtr[i], end = rowPtr[i + 1]; k < end; k++) {',
+    '    let q = rowPtr[i];',
+    '    const end = rowPtr[i + 1];',
+    '    if (delays !== null) {',
+    // The first synapse of the row (in order of delay) whose delay is at least d.
+    '      let hi = end;',
+    '      while (q < hi) { const mid = (q + hi) >>> 1; if (delays[byDelay[mid]] < d) q = mid + 1; else hi = mid; }',
+    '    }',
+    '    for (; q < end; q++) {',
+    '      const k = delays === null ? q : byDelay[q];',
+    '      if (delays !== null && delays[k] !== d) break;',
     '      const j = targets[k];',
   );
-  out.push(...indent(body(v, def.onPre, true), 6), '    }', '  }', '},');
-  out.push('onPost(ctx, spikes, count, n) {', ...indent(pre, 2), '  const { postPtr, postSyn } = ctx;');
+  out.push(...indent(body(v, def.onPre, true, true), 6), '    }', '  }', '},');
+  out.push('onPost(ctx, spikes, from, count, n) {', ...indent(pre, 2), '  const { postPtr, postSyn } = ctx;');
   out.push(
-    '  for (let s = 0; s < count; s++) {',
+    '  for (let s = from; s < from + count; s++) {',
     '    const j = spikes[s];',
     '    for (let q = postPtr[j], end = postPtr[j + 1]; q < end; q++) {',
     '      const k = postSyn[q];',

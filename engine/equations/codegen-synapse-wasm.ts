@@ -1,13 +1,13 @@
 // WebAssembly for a synapse model on one projection: the CPU backend's fast path for codegen-synapse-js.ts,
 // with its semantics operation for operation (the same loops over the same arrays, the same order of
 // statements and of evaluation), so weights, variables and channels come out bit-identical. The module
-// imports the arena's memory; each function takes (a, b, n), the modulator levels the model reads, then
-// the projection's arguments (SynapseWasm.args builds them from the backend's SynapseContext):
-//   onPre(spikes, count, n)   on_pre for every synapse of each presynaptic spike
-//   onPost(spikes, count, n)  on_post for every synapse onto each postsynaptic spike
-//   clock(0, 0, n)            the clock-driven variables of every synapse
-//   summed(0, 0, n)           the summed variables into the target's arrays
-//   onStep(0, 0, n)           on_step for every synapse
+// imports the arena's memory; each function takes (a, b, n, d), the modulator levels the model reads,
+// then the projection's arguments (SynapseWasm.args builds them from the backend's SynapseContext):
+//   onPre(spikes, count, n, d)   on_pre at step n for each spike sent at n - d, on its synapses of delay d
+//   onPost(spikes, count, n, 0)  on_post for every synapse onto each postsynaptic spike
+//   clock(0, 0, n, 0)            the clock-driven variables of every synapse
+//   summed(0, 0, n, 0)           the summed variables into the target's arrays
+//   onStep(0, 0, n, 0)           on_step for every synapse
 // Statements keep the variables of the synapse, and the neurons' values they read, in locals: loaded
 // when the synapse's turn comes, written back after its statements (what the JavaScript reads from the
 // arrays at each use is the same value, since only these statements write them in between).
@@ -30,7 +30,7 @@ export interface SynapseWasmVariant extends SynapseVariant {
   samePopulation: boolean;
 }
 
-/** An argument after (a, b, n) and the modulator levels: its type and what it holds. */
+/** An argument after (a, b, n, d) and the modulator levels: its type and what it holds. */
 export interface SynapseArg {
   type: 'i32' | 'f64';
   /**
@@ -109,7 +109,7 @@ export class SynapseWasm {
     return { onPre: e.onPre, onPost: e.onPost, clock: e.clock, summed: e.summed, onStep: e.onStep };
   }
 
-  /** The arguments after (a, b, n) and the modulator levels; null when an array is not in `buffer` (the module's memory). */
+  /** The arguments after (a, b, n, d) and the modulator levels; null when an array is not in `buffer` (the module's memory). */
   argsOf(ctx: SynapseContext, buffer: ArrayBufferLike): number[] | null {
     const out: number[] = [];
     const at = (a: ArrayBufferView | undefined | null): number | null => (a ? (a.buffer === buffer ? a.byteOffset : null) : 0);
@@ -152,6 +152,7 @@ function arrayOf(ctx: SynapseContext, name: string): ArrayBufferView | null {
     case 'preIdx':
     case 'postPtr':
     case 'postSyn':
+    case 'byDelay':
     case 'last':
       return ctx[name];
     case 'delays':
@@ -195,6 +196,9 @@ interface Locals {
   s: number;
   q: number;
   end: number;
+  /** The binary search for the synapses of delay d in a row. */
+  hi: number;
+  mid: number;
   /** A channel write's delay and byte address, and its value (locals of their own: q and k are loop counters). */
   d: number;
   addr: number;
@@ -221,10 +225,10 @@ class Generator {
     const used = (this.used = usedSymbols(def));
     this.modulators = [...used].filter((s) => v.modulators.has(s)).sort();
     const arg = (type: 'i32' | 'f64', key: string) => {
-      this.argIndex.set(key, 3 + this.modulators.length + this.args.length);
+      this.argIndex.set(key, 4 + this.modulators.length + this.args.length);
       this.args.push({ type, key });
     };
-    for (const a of ['rowPtr', 'targets', 'weights', 'delays', 'preIdx', 'postPtr', 'postSyn', 'last']) arg('i32', `array:${a}`);
+    for (const a of ['rowPtr', 'targets', 'weights', 'delays', 'byDelay', 'preIdx', 'postPtr', 'postSyn', 'last']) arg('i32', `array:${a}`);
     arg('i32', 'delaySteps');
     arg('i32', 'nSyn');
     arg('f64', 'dt');
@@ -245,6 +249,7 @@ class Generator {
     const lin = def.clock?.linear;
     if (lin) lin.phi.forEach((row, i) => row.forEach((name, j) => (arg('f64', `linear:${name}`), arg('f64', `linear:${lin.psi[i][j]}`))));
     this.params = [
+      I32,
       I32,
       I32,
       I32,
@@ -322,6 +327,8 @@ class Generator {
       s: f.local(I32),
       q: f.local(I32),
       end: f.local(I32),
+      hi: f.local(I32),
+      mid: f.local(I32),
       d: f.local(I32),
       addr: f.local(I32),
       val: f.local(F64),
@@ -337,7 +344,7 @@ class Generator {
 
   private emitter(f: FunctionBody, l: Locals): ExprEmitter {
     const def = this.def;
-    const mods = new Map(this.modulators.map((m, k) => [m, 3 + k]));
+    const mods = new Map(this.modulators.map((m, k) => [m, 4 + k]));
     return new ExprEmitter({
       f,
       vector: false,
@@ -389,14 +396,35 @@ class Generator {
     }
     f.i32(-1).set(l.memoDn);
     if (name === 'onPre') {
-      // for each spike s: i = spikes[s]; for k in row i: j = targets[k]
+      // for each spike s: i = spikes[s]; for k in row i whose delay is d (argument 3): j = targets[k]
+      const perSynapse = this.v.delayBytes !== 0;
       this.forCount(f, l.s, () => {
         f.get(0).get(l.s).i32(2).op(Op.i32_shl).op(Op.i32_add).mem(Op.i32_load).set(l.i);
-        this.loadU32(f, this.a('array:rowPtr'), l.i, 0).set(l.k);
+        this.loadU32(f, this.a('array:rowPtr'), l.i, 0).set(l.q);
         this.loadU32(f, this.a('array:rowPtr'), l.i, 4).set(l.end);
-        this.range(f, l.k, l.end, () => {
+        if (perSynapse) {
+          // hi = end; while (q < hi) { mid = (q + hi) >>> 1; if (delays[byDelay[mid]] < d) q = mid + 1; else hi = mid; }
+          f.get(l.end).set(l.hi);
+          f.block().loop();
+          f.get(l.q).get(l.hi).op(Op.i32_ge_u).brIf(1);
+          f.get(l.q).get(l.hi).op(Op.i32_add).i32(1).op(Op.i32_shr_u).set(l.mid);
+          this.loadU32(f, this.a('array:byDelay'), l.mid, 0).set(l.k);
+          this.delayOf(f, l.k).get(3).op(Op.i32_lt_u).if();
+          f.get(l.mid).i32(1).op(Op.i32_add).set(l.q);
+          f.else();
+          f.get(l.mid).set(l.hi);
+          f.end();
+          f.br(0);
+          f.end().end();
+        }
+        this.range(f, l.q, l.end, () => {
+          if (perSynapse) {
+            // k = byDelay[q]; the row's synapses of delay d end where another delay starts
+            this.loadU32(f, this.a('array:byDelay'), l.q, 0).set(l.k);
+            this.delayOf(f, l.k).get(3).op(Op.i32_ne).brIf(1);
+          } else f.get(l.q).set(l.k);
           this.targetOf(f, l.k).set(l.j);
-          this.body(f, e, l, def.onPre, true, true);
+          this.body(f, e, l, def.onPre, true, true, true);
         });
       });
     } else if (name === 'onPost') {
@@ -516,8 +544,25 @@ class Generator {
     return x;
   }
 
-  /** Loads (w, variables, neuron values), the event-driven update, the statements and, with `store`, the stores. */
-  private body(f: FunctionBody, e: ExprEmitter, l: Locals, statements: Statement[], withEvents: boolean, store: boolean): void {
+  /** The delay in steps of synapse k (per-synapse delays). */
+  private delayOf(f: FunctionBody, k: number): FunctionBody {
+    if (this.v.delayBytes === 1) return f.get(this.a('array:delays')).get(k).op(Op.i32_add).mem(Op.i32_load8_u);
+    return f.get(this.a('array:delays')).get(k).i32(1).op(Op.i32_shl).op(Op.i32_add).mem(Op.i32_load16_u);
+  }
+
+  /**
+   * Loads (w, variables, neuron values), the event-driven update, the statements and, with `store`,
+   * the stores. `arrival`: on_pre, whose channel writes are felt from the next step (the delay has passed).
+   */
+  private body(
+    f: FunctionBody,
+    e: ExprEmitter,
+    l: Locals,
+    statements: Statement[],
+    withEvents: boolean,
+    store: boolean,
+    arrival = false,
+  ): void {
     const def = this.def;
     const addr = (array: number, index: number) => f.get(array).get(index).i32(3).op(Op.i32_shl).op(Op.i32_add);
     if (weightIsFloat64(def)) addr(this.a('array:S.w'), l.k).mem(Op.f64_load).set(l.w);
@@ -561,27 +606,34 @@ class Generator {
         f.end();
       }
     }
-    for (const s of statements) this.statement(f, e, l, s);
+    for (const s of statements) this.statement(f, e, l, s, arrival);
     if (store) this.stores(f, l);
   }
 
-  private statement(f: FunctionBody, e: ExprEmitter, l: Locals, s: Statement): void {
+  private statement(f: FunctionBody, e: ExprEmitter, l: Locals, s: Statement, arrival: boolean): void {
     if (Object.hasOwn(CHANNEL_TARGETS, s.target)) {
       const ch = CHANNEL_TARGETS[s.target].channel;
-      // val = (-)rhs; d = delays === null ? delaySteps : delays[k]; d === 0: direct[j] += val, else the ring's slot
+      // val = (-)rhs; on arrival, or with d === 0 (d = delays === null ? delaySteps : delays[k]): direct[j] += val, else the ring's slot
       e.num(s.expr);
       if (s.op === '-=') f.op(Op.f64_neg);
       f.set(l.val);
+      const direct = () =>
+        f
+          .get(this.a(`chan:${ch}.direct`))
+          .get(l.j)
+          .i32(3)
+          .op(Op.i32_shl)
+          .op(Op.i32_add)
+          .set(l.addr);
+      if (arrival) {
+        direct();
+        f.get(l.addr).get(l.addr).mem(Op.f64_load).get(l.val).op(Op.f64_add).mem(Op.f64_store);
+        return;
+      }
       if (this.v.delayBytes === 0) f.get(this.a('delaySteps'));
-      else if (this.v.delayBytes === 1) f.get(this.a('array:delays')).get(l.k).op(Op.i32_add).mem(Op.i32_load8_u);
-      else f.get(this.a('array:delays')).get(l.k).i32(1).op(Op.i32_shl).op(Op.i32_add).mem(Op.i32_load16_u);
+      else this.delayOf(f, l.k);
       f.tee(l.d).op(Op.i32_eqz).if();
-      f.get(this.a(`chan:${ch}.direct`))
-        .get(l.j)
-        .i32(3)
-        .op(Op.i32_shl)
-        .op(Op.i32_add)
-        .set(l.addr);
+      direct();
       f.else();
       // ring + (((n + d) % len) * size + j) * 8
       f.get(this.a(`chan:${ch}.ring`));

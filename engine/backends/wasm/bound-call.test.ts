@@ -29,23 +29,23 @@ describe('bound calls', () => {
     );
   });
 
-  it('put three leading arguments and the list before the bound ones', () => {
+  it('put four leading arguments and the list before the bound ones', () => {
     fc.assert(
       fc.property(
         fc.array(fc.double(), { maxLength: 40 }),
         fc.array(fc.double(), { maxLength: 8 }),
-        fc.tuple(fc.double(), fc.double(), fc.double()),
-        (args, list, [a, b, c]) => {
+        fc.tuple(fc.double(), fc.double(), fc.double(), fc.double()),
+        (args, list, [a, b, c, d]) => {
           const { f, calls } = recorder();
           const bound = [...args];
           const call = boundCallAfter(f, bound, list.length);
           bound.push(1); // a later change to the bound list is not seen
           const levels = Float64Array.from(list);
-          expect(call(a, b, c, levels)).toBe(3 + list.length + args.length);
+          expect(call(a, b, c, d, levels)).toBe(4 + list.length + args.length);
           levels.fill(7); // the list is read at each call
-          call(a, b, c, levels);
-          expect(calls[0]).toEqual([a, b, c, ...Float64Array.from(list), ...args]);
-          expect(calls[1]).toEqual([a, b, c, ...list.map(() => 7), ...args]);
+          call(a, b, c, d, levels);
+          expect(calls[0]).toEqual([a, b, c, d, ...Float64Array.from(list), ...args]);
+          expect(calls[1]).toEqual([a, b, c, d, ...list.map(() => 7), ...args]);
         },
       ),
     );

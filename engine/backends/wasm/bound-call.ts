@@ -52,19 +52,16 @@ export function callReading(count: number): Reader {
   return r;
 }
 
-type LeadMaker = (f: Kernel, args: readonly number[]) => (a: number, b: number, c: number, list: ArrayLike<number>) => number;
+type Lead = (a: number, b: number, c: number, d: number, list: ArrayLike<number>) => number;
+type LeadMaker = (f: Kernel, args: readonly number[]) => Lead;
 const leadMakers = new Map<string, LeadMaker>();
 
 /**
- * (a, b, c, list) => f(a, b, c, list[0], ..., list[listed - 1], ...args), with args copied now: three
- * arguments that change per call, a short list that changes per step (modulator levels), then the
+ * (a, b, c, d, list) => f(a, b, c, d, list[0], ..., list[listed - 1], ...args), with args copied now:
+ * four arguments that change per call, a short list that changes per step (modulator levels), then the
  * fixed ones.
  */
-export function boundCallAfter(
-  f: Kernel,
-  args: readonly number[],
-  listed: number,
-): (a: number, b: number, c: number, list: ArrayLike<number>) => number {
+export function boundCallAfter(f: Kernel, args: readonly number[], listed: number): Lead {
   if (!args.every((x) => typeof x === 'number')) throw new Error('internal: a kernel argument is not a number');
   const key = `${args.length}:${listed}`;
   let m = leadMakers.get(key);
@@ -72,7 +69,7 @@ export function boundCallAfter(
     const names = Array.from({ length: args.length }, (_, k) => `a${k}`);
     const fromList = Array.from({ length: listed }, (_, k) => `list[${k}]`);
     const locals = names.map((n, k) => `${n} = args[${k}]`).join(', ');
-    const body = `${names.length ? `const ${locals};\n` : ''}return (a, b, c, list) => f(${['a', 'b', 'c', ...fromList, ...names].join(', ')});`;
+    const body = `${names.length ? `const ${locals};\n` : ''}return (a, b, c, d, list) => f(${['a', 'b', 'c', 'd', ...fromList, ...names].join(', ')});`;
     m = new Function('f', 'args', body) as LeadMaker;
     leadMakers.set(key, m);
   }
