@@ -411,6 +411,45 @@ projections:
     expectWeightsClose(res.gpu.w, res.cpu.w, 'voltage rule', 1e-6);
   });
 
+  it('on_pre when the spike arrives: pair traces and v_post through one delay for all and through per-synapse delays', async () => {
+    // Measured: spike trains equal, weights within 2.4e-7 relative (on_pre at emission on the GPU: 0.30, first spikes 32 steps apart).
+    const yaml = `dt: 0.1 ms
+models:
+${TRAIN}${CELL}  arrival_rule:
+    kind: synapse
+    parameters: { taupre: 10 ms, taupost: 10 ms, Apre: 2 pA, Apost: -2.2 pA, eta: 0.05 }
+    equations: |
+      w : amp
+      dapre/dt = -apre/taupre : amp (event-driven)
+      dapost/dt = -apost/taupost : amp (event-driven)
+    on_pre: |
+      I_exc_post += w
+      apre += Apre
+      w = clip(w + apost + eta*pA*(v_post + 60*mV)/mV, 0*pA, 400*pA)
+    on_post: |
+      apost += Apost
+      w = clip(w + apre, 0*pA, 400*pA)
+populations:
+  pre: { model: train, size: 8, params: { rate: ${rates([500, 400, 320, 250, 200, 160, 125, 100])}, t_first: ${firsts([0, 3, 6, 9, 12, 15, 18, 21])} } }
+  post: { model: cell, size: 4, params: { tau_syn_exc: 5 ms } }
+projections:
+  one: { source: pre, target: post, connectivity: { type: all_to_all }, weight: 150 pA, delay: 2.5 ms, synapse: { model: arrival_rule } }
+  each: { source: pre, target: post, connectivity: { type: all_to_all }, weight: 150 pA, delay: { uniform: { low: 0.5 ms, high: 5 ms } }, synapse: { model: arrival_rule } }
+`;
+    const res = await both(yaml, async (e) => {
+      e.backend.configureRecording({});
+      await e.step(8000);
+      return { t: trains(e, 'post', 4), one: await e.backend.readWeights('one'), each: await e.backend.readWeights('each') };
+    });
+    expect(res.cpu.t.counts.reduce((a, b) => a + b)).toBeGreaterThan(20);
+    expectTrainsClose(res.gpu.t, res.cpu.t, 'arrival rule');
+    expectWeightsClose(res.gpu.one, res.cpu.one, 'one delay', 1e-6);
+    expectWeightsClose(res.gpu.each, res.cpu.each, 'per-synapse delays', 1e-6);
+    // The rule moved the weights (both ways) away from where they started.
+    const moved = [...res.cpu.each].filter((w) => Math.abs(w - 150) > 1);
+    expect(moved.length).toBeGreaterThan(res.cpu.each.length / 2);
+  });
+
   it('on_pre adding into a state variable of the target (many synapses onto one neuron)', async () => {
     // Measured: spike trains equal, s within 2.4e-7 of its range.
     const yaml = `dt: 0.1 ms

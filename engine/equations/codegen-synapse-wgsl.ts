@@ -1,7 +1,9 @@
 // WGSL for a synapse model on one projection: the WebGPU backend's kernels on_pre, on_post, clock and
 // summed, generated from the same definition as the CPU's JavaScript (codegen-synapse-js.ts, the
 // reference semantics: same statements in the same order, event-driven variables brought up to the
-// step exactly before a statement reads them, the same delays and ring slots for channel writes).
+// step exactly before a statement reads them, on_pre when a spike arrives, the same ring slots for
+// channel writes). A delayed projection keeps its source's spikes of the last HISTLEN steps in col
+// (pre_hist writes this step's); on_pre walks those sent d steps ago over their synapses of delay d.
 //
 // One module per projection. Its data lie in the backend's shared buffers: per-synapse variables in
 // `pl` (f32, one block of nsyn per variable), the step of each synapse's last event, its presynaptic
@@ -71,8 +73,14 @@ export const SYN_HEADER = {
   FLAGS: 10,
   /** random stream key of the projection (clock-driven noise). */
   RNG: 11,
+  /**
+   * col index of the source's spikes of the last HISTLEN steps (slot n % HISTLEN: step n's count,
+   * then its spikes; NPRE + 1 words a slot), NONE when on_pre runs on this step's spikes (no delay).
+   */
+  HIST: 12,
+  HISTLEN: 13,
   /** first of `words`. */
-  K: 12,
+  K: 14,
 } as const;
 
 /** A word of the record after the header: what the backend puts there. */
@@ -94,6 +102,7 @@ export interface WgslSynapse {
   /** The module: bindings, helpers and the entry points (common.wgsl, R_SM and PROJ come from the backend). */
   source: string;
   words: SynWord[];
+  /** onPre: the module has on_pre and pre_hist (dispatched before it when the projection keeps a history). */
   entries: { onPre: boolean; onPost: boolean; clock: boolean; summed: boolean; onStep: boolean };
 }
 
@@ -260,11 +269,15 @@ class Gen {
     return [...this.em.statement(s), 'w_lo = 0.0f;'];
   }
 
-  statement(s: Statement): string[] {
+  /** `arrival`: on_pre, whose channel writes go into this step's ring slot (felt from the next step: the delay has passed). */
+  statement(s: Statement, arrival = false): string[] {
     const { def } = this.v;
     if (Object.hasOwn(CHANNEL_TARGETS, s.target)) {
       const c = CHANNEL_INDEX[CHANNEL_TARGETS[s.target].channel];
-      return this.em.f32(s.expr, (code) => `fx_channel(${c}u, j, k, ${s.op === '-=' ? `-(${code})` : code});`);
+      const value = (code: string) => (s.op === '-=' ? `-(${code})` : code);
+      return this.em.f32(s.expr, (code) =>
+        arrival ? `fx_channel_now(${c}u, j, ${value(code)});` : `fx_channel(${c}u, j, k, ${value(code)});`,
+      );
     }
     if (s.target.endsWith('_post') && !Object.hasOwn(def.variables, s.target)) {
       const at = this.word({ kind: 'post', name: s.target.slice(0, -5), holding: 'array' });
@@ -322,7 +335,7 @@ const HEADER_LINES = [
 
 const indent = (lines: string[], k: number) => lines.map((l) => ' '.repeat(k) + l);
 
-/** on_pre and on_post: one thread per (spike, position in its row or column), striding over the work. */
+/** on_pre (onPreKernel) and on_post: one thread per (spike, position in its row or column), striding over the work. */
 function eventKernel(g: Gen, phase: 'on_pre' | 'on_post', list: Statement[], written: Set<string>): string[] {
   const pre = phase === 'on_pre';
   const used = new Set<string>();
@@ -331,36 +344,98 @@ function eventKernel(g: Gen, phase: 'on_pre' | 'on_post', list: Statement[], wri
     [...used].filter((n) => n !== 'w' && !g.vars.includes(n)),
     written,
   );
-  const lines = [...g.load(), ...g.events(), ...bindings, ...list.flatMap((s) => g.statement(s)), ...g.store()];
-  const find = pre
-    ? [
-        'let i = spikes[pu(popBase(pu(r + R_SRC)) + P_OFFSET) + x / width];',
-        `let row = ${H('ROWS')} + i;`,
-        'let k = rowPtr[row] + x % width;',
-        'if (k >= rowPtr[row + 1u]) { continue; }',
-        'let kl = k - pu(r + R_SYN);',
-        'let j = syn[k];',
-      ]
-    : [
-        'let j = spikes[pu(popBase(pu(r + R_TGT)) + P_OFFSET) + x / width];',
-        `let c = ${H('POSTPTR')} + j;`,
-        'let q = col[c] + x % width;',
-        'if (q >= col[c + 1u]) { continue; }',
-        `let kl = col[${H('POSTSYN')} + q];`,
-        'let k = pu(r + R_SYN) + kl;',
-        `let i = col[${H('PRE')} + kl];`,
-      ];
+  const lines = [...g.load(), ...g.events(), ...bindings, ...list.flatMap((s) => g.statement(s, pre)), ...g.store()];
+  if (pre) return onPreKernel(lines);
+  const find = [
+    'let j = spikes[pu(popBase(pu(r + R_TGT)) + P_OFFSET) + x / width];',
+    `let c = ${H('POSTPTR')} + j;`,
+    'let q = col[c] + x % width;',
+    'if (q >= col[c + 1u]) { continue; }',
+    `let kl = col[${H('POSTSYN')} + q];`,
+    'let k = pu(r + R_SYN) + kl;',
+    `let i = col[${H('PRE')} + kl];`,
+  ];
   return [
     '@compute @workgroup_size(256)',
-    `fn ${phase}(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {`,
+    'fn on_post(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {',
     ...indent(HEADER_LINES, 2),
-    `  let width = max(${H(pre ? 'MAXROW' : 'MAXCOL')}, 1u);`,
+    `  let width = max(${H('MAXCOL')}, 1u);`,
     // The host refuses a projection whose every neuron spiking would overflow this product.
-    `  let total = ctl[C_COUNTS + pu(r + ${pre ? 'R_SRC' : 'R_TGT'})] * width;`,
+    '  let total = ctl[C_COUNTS + pu(r + R_TGT)] * width;',
     '  for (var x = gid.x; x < total; x += nwg.x * 256u) {',
     ...indent(find, 4),
     ...indent(lines, 4),
     '  }',
+    '}',
+  ];
+}
+
+/**
+ * on_pre, when spikes arrive: without a history (no delay), this step's spikes over their rows; with
+ * one, the spikes sent d steps ago (d the projection's delay, or every d up to HISTLEN - 1 with
+ * per-synapse delays) over their synapses of delay d, one thread per (spike, position in its row).
+ */
+function onPreKernel(lines: string[]): string[] {
+  return [
+    '@compute @workgroup_size(256)',
+    'fn on_pre(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {',
+    ...indent(HEADER_LINES, 2),
+    `  let width = max(${H('MAXROW')}, 1u);`,
+    `  let hist = ${H('HIST')};`,
+    `  let L = ${H('HISTLEN')};`,
+    '  let src = pu(r + R_SRC);',
+    '  let stride = pu(popBase(src) + P_SIZE) + 1u;',
+    '  var dlo = 0u;',
+    '  var dhi = 0u;',
+    // The host refuses a projection whose every neuron spiking in every slot would overflow these products.
+    '  var total = 0u;',
+    '  if (L == 0u) {',
+    '    total = ctl[C_COUNTS + src] * width;',
+    '  } else {',
+    '    if (pu(r + R_DMODE) == 0u) { dlo = pu(r + R_DCONST); dhi = dlo; } else { dhi = L - 1u; }',
+    '    for (var d = dlo; d <= dhi; d++) {',
+    '      if (d <= step) { total += col[hist + ((step - d) % L) * stride] * width; }',
+    '    }',
+    '  }',
+    '  for (var x = gid.x; x < total; x += nwg.x * 256u) {',
+    '    var i = 0u;',
+    '    var rem = x;',
+    '    var d = dlo;',
+    '    if (L == 0u) {',
+    '      i = spikes[pu(popBase(src) + P_OFFSET) + x / width];',
+    '    } else {',
+    // Which slot x falls in: the slots of d = dlo, dlo + 1, ... in turn.
+    '      loop {',
+    '        let at = hist + ((step - d) % L) * stride;',
+    '        var c = 0u;',
+    '        if (d <= step) { c = col[at] * width; }',
+    '        if (rem < c) { i = col[at + 1u + rem / width]; break; }',
+    '        rem -= c;',
+    '        d++;',
+    '      }',
+    '    }',
+    `    let row = ${H('ROWS')} + i;`,
+    '    let k = rowPtr[row] + rem % width;',
+    '    if (k >= rowPtr[row + 1u]) { continue; }',
+    '    if (L != 0u && delayOf(r, k) != d) { continue; }',
+    '    let kl = k - pu(r + R_SYN);',
+    '    let j = syn[k];',
+    ...indent(lines, 4),
+    '  }',
+    '}',
+    '',
+    // This step's spikes of the source into its slot of the history (count first).
+    '@compute @workgroup_size(256)',
+    'fn pre_hist(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {',
+    ...indent(HEADER_LINES, 2),
+    `  let L = ${H('HISTLEN')};`,
+    '  if (L == 0u) { return; }',
+    '  let src = pu(r + R_SRC);',
+    '  let base = popBase(src);',
+    `  let at = ${H('HIST')} + (step % L) * (pu(base + P_SIZE) + 1u);`,
+    '  let count = ctl[C_COUNTS + src];',
+    '  if (gid.x == 0u) { col[at] = count; }',
+    '  for (var x = gid.x; x < count; x += nwg.x * 256u) { col[at + 1u + x] = spikes[pu(base + P_OFFSET) + x]; }',
     '}',
   ];
 }
@@ -533,6 +608,13 @@ function prelude(atomicState: boolean): string[] {
     '  let r = pu(H_PROJ0) + PRSTRIDE * PROJ;',
     '  let tgt = popBase(pu(r + R_TGT));',
     '  let slot = (ctl[C_STEP] + delayOf(r, k)) % pu(tgt + P_RINGLEN);',
+    '  ringAdd(pu(tgt + P_RING + c) + 2u * (slot * pu(tgt + P_SIZE) + j), val);',
+    '}',
+    "// on_pre's write, on arrival: into this step's slot, drained at its end (felt from the next step).",
+    'fn fx_channel_now(c: u32, j: u32, val: f32) {',
+    '  let r = pu(H_PROJ0) + PRSTRIDE * PROJ;',
+    '  let tgt = popBase(pu(r + R_TGT));',
+    '  let slot = ctl[C_STEP] % pu(tgt + P_RINGLEN);',
     '  ringAdd(pu(tgt + P_RING + c) + 2u * (slot * pu(tgt + P_SIZE) + j), val);',
     '}',
   ];

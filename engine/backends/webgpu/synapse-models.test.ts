@@ -51,6 +51,19 @@ describe('synapse models on the WebGPU backend: host side', () => {
     expect(() => createSynHost(stdp, c, 2 ** 20, 1, 2 ** 13)).toThrow(/more than 2\^32 synapse events in one step .*use the cpu backend/);
   });
 
+  it('keeps the spikes of maxDelay + 1 steps for a delayed on_pre, and counts every slot against the 32-bit bound', () => {
+    const one = { ...allToAll(3, 2), delaySteps: 4, maxDelay: 4 };
+    expect(createSynHost(stdp, one, 3, 2, 2).histLen).toBe(5);
+    expect(createSynHost(stdp, allToAll(3, 2), 3, 2, 2).histLen).toBe(0);
+    const noPre = synapse({ parameters: {}, equations: 'w : 1', on_post: 'w += 1' });
+    expect(createSynHost(noPre, one, 3, 2, 2).histLen).toBe(0);
+    // Per-synapse delays: on_pre walks every slot, so the bound is 2^20 * 2^10 * 5 slots > 2^32.
+    const each = { ...allToAll(1, 1), delays: new Uint8Array([4]), maxDelay: 4 };
+    expect(() => createSynHost(stdp, each, 2 ** 20, 1, 2 ** 10)).toThrow(/more than 2\^32 synapse events in one step/);
+    // One delay for all: one slot a step, within the bound.
+    expect(createSynHost(stdp, { ...allToAll(1, 1), delaySteps: 4, maxDelay: 4 }, 2 ** 20, 1, 2 ** 10).histLen).toBe(5);
+  });
+
   it('fills the record: header, parameters, neuron slots or values, summed targets', () => {
     const h = createSynHost(stdp, allToAll(3, 2), 3, 2, 2);
     Object.assign(h, { rec: 0, vars: 10, pre: 20, last: 30, postPtrAt: 40, postSynAt: 50, iext: 60, firstIext: true });
@@ -68,7 +81,8 @@ describe('synapse models on the WebGPU backend: host side', () => {
       maxRow: 2,
       rng: 99,
     });
-    expect([...rec.subarray(0, SYN_HEADER.K)]).toEqual([10, 20, 30, 40, 50, 6, 7, 2, 3, 60, 1, 99]);
+    // No delay: no history (NONE, 0 steps).
+    expect([...rec.subarray(0, SYN_HEADER.K)]).toEqual([10, 20, 30, 40, 50, 6, 7, 2, 3, 60, 1, 99, NONE, 0]);
     h.code.words.forEach((w, n) => {
       const x = rec[SYN_HEADER.K + n];
       if (w.kind === 'param' && w.name === 'A') expect(x).toBe(fbits(0.01));

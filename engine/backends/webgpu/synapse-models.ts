@@ -39,6 +39,9 @@ export interface SynHost {
   last: number;
   postPtrAt: number;
   postSynAt: number;
+  /** Steps of the source's spikes on_pre keeps (maxDelay + 1 for a delayed projection with on_pre, else 0), and their col index. */
+  histLen: number;
+  hist: number;
   /** pl index of the target's external current (sources and inputs) when this projection sums into I_ext, else NONE. */
   iext: number;
   /** This projection starts its target's I_ext sum afresh (the first to sum into it). */
@@ -59,7 +62,10 @@ export function createSynHost(def: SynapseDefinition, c: CompiledProjection, nPr
       : { postPtr: new Uint32Array(0), postSyn: new Uint32Array(0) };
   let maxCol = 0;
   for (let j = 0; j + 1 < postPtr.length; j++) maxCol = Math.max(maxCol, postPtr[j + 1] - postPtr[j]);
-  if (nPre * Math.max(maxRow, 1) > MAX_WORK || nPost * Math.max(maxCol, 1) > MAX_WORK)
+  const histLen = def.onPre.length > 0 && c.maxDelay > 0 ? c.maxDelay + 1 : 0;
+  // on_pre walks the spikes of every step a synapse's delay may reach back to (one, with one delay for all).
+  const slots = c.delays ? Math.max(histLen, 1) : 1;
+  if (nPre * Math.max(maxRow, 1) * slots > MAX_WORK || nPost * Math.max(maxCol, 1) > MAX_WORK)
     throw new Error(`${name}: every neuron spiking would be more than 2^32 synapse events in one step on the GPU; use the cpu backend`);
   return {
     def,
@@ -74,6 +80,8 @@ export function createSynHost(def: SynapseDefinition, c: CompiledProjection, nPr
     last: 0,
     postPtrAt: 0,
     postSynAt: 0,
+    histLen,
+    hist: NONE,
     iext: NONE,
     firstIext: false,
   };
@@ -167,6 +175,8 @@ export function synapseRecord(h: SynHost, x: RecordContext): Uint32Array {
   out[SYN_HEADER.IEXT] = h.iext;
   out[SYN_HEADER.FLAGS] = h.firstIext ? 1 : 0;
   out[SYN_HEADER.RNG] = x.rng >>> 0;
+  out[SYN_HEADER.HIST] = h.hist;
+  out[SYN_HEADER.HISTLEN] = h.histLen;
   out.set(wordValues(h.def, code.words, x.params, x.dt, other), SYN_HEADER.K);
   return out;
 }

@@ -14,11 +14,13 @@
 //
 // Synapse models defined by equations (kind: synapse) run their generated kernels (engine/equations/
 // codegen-synapse-wgsl.ts, one module per projection): summed before the neuron updates, clock after
-// them, on_pre after propagation (which skips their projections: their row pointers there are empty),
+// them, on_pre after propagation (which skips their projections: their row pointers there are empty;
+// a delayed projection's pre_hist first keeps this step's spikes, on_pre runs on those arriving),
 // on_post after the STDP passes, all before drain, as on the CPU. With synapse models the CPU steps
 // models defined by equations in Brian2's order (reset after the synapses), so here their modelStep
-// leaves the reset to a reset kernel (shaders/reset.wgsl) that runs after on_post. Their per-synapse variables live in
-// pl, their index arrays and event steps in col, their records in prm (see synapse-models.ts).
+// leaves the reset to a reset kernel (shaders/reset.wgsl) that runs after on_post. Their per-synapse
+// variables live in pl, their index arrays, event steps and spike history in col, their records in
+// prm (see synapse-models.ts).
 //
 // Differences from the CPU reference, by design: float32 state; Poisson draws come from a
 // counter-based generator (statistically equal, not the same numbers); spike order within a step is
@@ -160,7 +162,7 @@ interface ProjHost {
    * Where the projection's weights (and plastic traces) lie in the buffers now on the GPU, as
    * PopHost.placed does for populations; null before its first upload.
    */
-  placed: { syn: number; x: number; y: number; elig: number; smVars: number; smLast: number } | null;
+  placed: { syn: number; x: number; y: number; elig: number; smVars: number; smLast: number; smHist: number; smHistWords: number } | null;
 }
 
 interface Probe {
@@ -588,6 +590,8 @@ export class WebGpuBackend implements Backend {
       colWords += h.postPtr.length;
       h.postSynAt = h.postPtr.length ? colWords : NONE;
       colWords += h.postSyn.length;
+      h.hist = h.histLen ? colWords : NONE;
+      colWords += h.histLen * (q.src.n + 1);
     }
     return { plWords, colWords, emptyRows };
   }
@@ -1035,7 +1039,12 @@ export class WebGpuBackend implements Backend {
    * A synapse-model projection's arrays into the new buffers: its index arrays from the host; its
    * variables and event steps copied on the GPU when it existed before, else their initial values.
    */
-  private uploadSynapseModel(q: ProjHost, b: Bufs, prev: { from: Bufs; smVars: number; smLast: number } | null, copy: Copy): void {
+  private uploadSynapseModel(
+    q: ProjHost,
+    b: Bufs,
+    prev: { from: Bufs; smVars: number; smLast: number; smHist: number; smHistWords: number } | null,
+    copy: Copy,
+  ): void {
     const h = q.sm!;
     const nsyn = q.c.targets.length;
     this.write(b.col, h.pre, h.preIdx);
@@ -1047,6 +1056,9 @@ export class WebGpuBackend implements Backend {
     if (prev && prev.smVars !== NONE) {
       copy(prev.from.pl, prev.smVars, b.pl, h.vars, plBlocks(h.def) * nsyn);
       if (h.last !== NONE && prev.smLast !== NONE) copy(prev.from.col, prev.smLast, b.col, h.last, nsyn);
+      // Spikes on their way keep arriving (the history's slots are by absolute step, as the rings').
+      const words = h.histLen * (q.src.n + 1);
+      if (h.hist !== NONE && prev.smHist !== NONE && prev.smHistWords === words) copy(prev.from.col, prev.smHist, b.col, h.hist, words);
       return;
     }
     // As the CPU: each variable's initial value for the projection's parameters; event steps and the
@@ -1133,6 +1145,8 @@ export class WebGpuBackend implements Backend {
         elig: q.plastic?.elig ?? NONE,
         smVars: q.sm?.vars ?? NONE,
         smLast: q.sm?.last ?? NONE,
+        smHist: q.sm?.hist ?? NONE,
+        smHistWords: q.sm ? q.sm.histLen * (q.src.n + 1) : 0,
       };
   }
 
@@ -1316,6 +1330,7 @@ export class WebGpuBackend implements Backend {
       const nsyn = q.c.targets.length;
       if (code.entries.summed) out.summed.push({ pipe: pipe('summed'), groups: groups(q.tgt.n, 64), strided: false });
       if (code.entries.clock && nsyn > 0) out.clock.push({ pipe: pipe('clock'), groups: groups(nsyn, 64), strided: false });
+      if (code.entries.onPre && q.sm!.histLen > 0) out.onPre.push({ pipe: pipe('pre_hist'), groups: groups(q.src.n, 256), strided: true });
       if (code.entries.onPre) out.onPre.push({ pipe: pipe('on_pre'), groups: groups(q.src.n * Math.max(q.maxRow, 1), 256), strided: true });
       if (code.entries.onPost)
         out.onPost.push({ pipe: pipe('on_post'), groups: groups(q.tgt.n * Math.max(q.sm!.maxCol, 1), 256), strided: true });
