@@ -98,12 +98,17 @@ export function createSynapseRuntime(
 /** Each row's synapse indices sorted by delay (stable: by index within one delay). */
 export function delayOrder(rowPtr: Uint32Array, delays: Uint8Array | Uint16Array): Uint32Array {
   const out = new Uint32Array(delays.length);
+  let longest = 0;
+  for (let i = 0; i + 1 < rowPtr.length; i++) longest = Math.max(longest, rowPtr[i + 1] - rowPtr[i]);
+  // Keys delay * len + position (below 2^48: exact in a double) sort numerically, without a comparator.
+  const keys = new Float64Array(longest);
   for (let i = 0; i + 1 < rowPtr.length; i++) {
     const lo = rowPtr[i];
-    const hi = rowPtr[i + 1];
-    const row = Array.from({ length: hi - lo }, (_, x) => lo + x);
-    row.sort((a, b) => delays[a] - delays[b] || a - b);
-    out.set(row, lo);
+    const len = rowPtr[i + 1] - lo;
+    const row = keys.subarray(0, len);
+    for (let x = 0; x < len; x++) row[x] = delays[lo + x] * len + x;
+    row.sort();
+    for (let x = 0; x < len; x++) out[lo + x] = lo + (row[x] % len);
   }
   return out;
 }
