@@ -10,9 +10,17 @@ Each case has a Flux circuit document beside this script, syn_<case>.yaml, whose
 models (neuron and `kind: synapse`), populations and projections are the strings
 used here; the script loads every YAML and stops if any string differs. A Flux
 test runs each document for `duration` and compares with the JSON. Every
-projection has delay 0: on_pre runs in the step of the presynaptic spike.
+projection but those of syn_delayed_stdp has delay 0: on_pre runs in the step of
+the presynaptic spike. syn_delayed_stdp's projections have one constant delay D
+each (Synapses(..., delay=D); Flux draws per-synapse delays with its own RNG, so
+only constant delays can be reproduced): on_pre runs when the spike ARRIVES, in
+step n + D/dt for a spike of step n (its t, the event-driven variables' advance,
+the _post values it reads and writes and its change of w are those of step
+n + D/dt; what it adds to I_exc is felt from the step after); on_post runs in the
+step of the postsynaptic spike (the post pathway has no delay).
 
-Presynaptic (and, for the STDP cases, postsynaptic) spikes come from the model
+Presynaptic (and, for the STDP cases but syn_delayed_stdp, whose cells are
+leaky integrate-and-fire, postsynaptic) spikes come from the model
 `spike_train`: dphase/dt = rate (paused while t_off <= t < t_on), a spike when
 phase >= 1, reset phase -= 1, phase starting at 1 - rate*t_first. t_first,
 t_off and t_on are always half-way through a step (x.x5 ms) and every period is
@@ -57,6 +65,21 @@ Cases and sources:
                        Abbott 2000): taupre = taupost = 20 ms, wmax 0.01, Apre =
                        0.01*wmax, Apost = -1.05*Apre; one pairing per synapse,
                        dt_pair = t_post - t_pre from -50 to +50 ms in 2 ms steps.
+  syn_delayed_stdp     on_pre at arrival: pair STDP (taupre = taupost = 20 ms, Apre
+                       0.02, Apost -0.021, wmax 1, w from 0.5) whose on_pre also adds
+                       eta*(v_post - v_rest)/v_scale to w (eta 0.002, v_rest -70 mV,
+                       v_scale 10 mV; cf. the voltage dependence of Clopath et al.
+                       2010) and then I_exc_post += w*I_0 (I_0 100 pA). 4 regular
+                       trains (16, 25, 40, 50 Hz) onto 4 leaky integrate-and-fire
+                       cells (C 250 pF, tau_m 20 ms, E_L = V_r -70 mV, V_th -50 mV,
+                       bias I_b 260..350 pA: they fire on their own, every 16-23 ms
+                       with the input), all to all, through 3 projections with
+                       delays 1, 2.5 and 5 ms (named d1, d2_5, d5: Brian2 runs the
+                       pathways by name, Flux in document order, so the I_exc sums
+                       are added in the same order). Many post spikes fall between
+                       a pre spike and its arrival, where running on_pre at emission
+                       would give other weights. Checked here against an event
+                       replica (w, and the I_exc jumps at spike step + delay).
 
 Order of work within a step, as Brian2 schedules it (and as the JSON records):
   1. summed variables: target parameter = sum over its synapses of the expression,
@@ -68,9 +91,11 @@ Order of work within a step, as Brian2 schedules it (and as the JSON records):
   4. the engine's channel decay (I_exc *= exp(-dt/tau_syn_exc); emulated with a
      run_regularly before the synapses, as Flux decays after the neuron step and
      before it adds this step's spikes);
-  5. on_pre of every projection, then on_post (Brian2 pathway order -1 / +1): a
-     pre and a post spike in the same step run on_pre first; event-driven
-     variables are advanced exactly from the synapse's last event to t = n*dt;
+  5. on_pre of every projection for the spikes arriving in this step (sent in
+     this step with delay 0, D/dt steps ago with delay D), then on_post (Brian2
+     pathway order -1 / +1; projections by name): a pre arrival and a post spike
+     in the same step run on_pre first; event-driven variables are advanced
+     exactly from the synapse's last event to t = n*dt;
   6. resets.
   Traces are StateMonitor samples at the start of a step (value at t = n*dt).
 """
@@ -215,6 +240,26 @@ PAIR_STDP = dict(
     on_post="apost += Apost\nw = clip(w + apre, 0, wmax)\n", method=None, initial={},
 )
 
+LIF_BIAS = dict(
+    description="leaky integrate-and-fire with a constant bias current I_b, driven by the engine's excitatory current "
+                "channel I_exc",
+    parameters={"C": "250 pF", "tau_m": "20 ms", "E_L": "-70 mV", "V_th": "-50 mV", "V_r": "-70 mV", "I_b": "0 pA"},
+    equations="dv/dt = (E_L - v)/tau_m + (I_b + I_exc)/C : volt\n",
+    threshold="v > V_th", reset="v = V_r", refractory=None, method="euler", initial={"v": "E_L"},
+)
+
+DELAYED_STDP = dict(
+    kind="synapse",
+    description="pair STDP whose on_pre also reads the target's v and drives its current channel with w",
+    parameters={"taupre": "20 ms", "taupost": "20 ms", "wmax": "1", "Apre": "0.02", "Apost": "-0.021",
+                "eta": "0.002", "v_rest": "-70 mV", "v_scale": "10 mV", "I_0": "100 pA"},
+    equations=("w : 1\n"
+               "dapre/dt = -apre/taupre : 1 (event-driven)\n"
+               "dapost/dt = -apost/taupost : 1 (event-driven)\n"),
+    on_pre="apre += Apre\nw = clip(w + apost + eta*(v_post - v_rest)/v_scale, 0, wmax)\nI_exc_post += w*I_0\n",
+    on_post="apost += Apost\nw = clip(w + apre, 0, wmax)\n", method=None, initial={},
+)
+
 # ----- cases -----
 
 ALPHA_CASE = dict(
@@ -333,8 +378,29 @@ PAIR_CASE = dict(
                           "weight": "0.005", "synapse": {"model": "pair_stdp"}}},
 )
 
+DELAYS = {"d1": "1 ms", "d2_5": "2.5 ms", "d5": "5 ms"}  # projection names sort as Brian2 runs them (by name)
+DELAYED_CASE = dict(
+    description="on_pre at the arrival of delayed spikes: pair STDP reading v_post and driving I_exc, 4 spike trains "
+                "onto 4 self-firing LIF cells through 3 projections with delays 1, 2.5 and 5 ms",
+    source="pair STDP of Song, Miller & Abbott (2000) Nat Neurosci 3:919 with a v_post-dependent term on_pre "
+           "(Clopath et al. 2010 Nat Neurosci 13:344 make potentiation depend on the membrane potential); Brian2 "
+           "runs a Synapses object's on_pre when the spike arrives, after its delay (Brian2 user guide, 'Synapses', "
+           "'Delays'), and on_post without delay",
+    dt=DT, duration="1000 ms",
+    models={"spike_train": SPIKE_TRAIN, "lif_bias": LIF_BIAS, "delayed_stdp": DELAYED_STDP},
+    populations={"pre": {"model": "spike_train", "size": 4,
+                         "params": {"rate": ["16 Hz", "25 Hz", "40 Hz", "50 Hz"],
+                                    "t_first": ["3.05 ms", "7.05 ms", "11.05 ms", "5.05 ms"]}},
+                 "cell": {"model": "lif_bias", "size": 4,
+                          "params": {"I_b": ["260 pA", "290 pA", "320 pA", "350 pA"]}}},
+    projections={name: {"source": "pre", "target": "cell", "connectivity": {"type": "all_to_all"},
+                        "weight": "0.5", "delay": delay, "synapse": {"model": "delayed_stdp"}}
+                 for name, delay in DELAYS.items()},
+)
+
 CASES = {"syn_alpha": ALPHA_CASE, "syn_tm_depression": TM_DEP, "syn_tm_facilitation": TM_FAC,
-         "syn_triplet_stdp": TRIPLET_CASE, "syn_bcm": BCM_CASE, "syn_pair_stdp": PAIR_CASE}
+         "syn_triplet_stdp": TRIPLET_CASE, "syn_bcm": BCM_CASE, "syn_pair_stdp": PAIR_CASE,
+         "syn_delayed_stdp": DELAYED_CASE}
 
 
 # ----- building a Brian2 network from a case -----
@@ -387,6 +453,8 @@ def build_projection(case, name, proj, groups):
     kwargs = {k: model[k] for k in ("on_pre", "on_post") if model.get(k)}
     if model.get("method"):
         kwargs["method"] = model["method"]
+    if "delay" in proj:
+        kwargs["delay"] = quantity(proj["delay"])  # one delay for every synapse: on_pre runs when the spike arrives
     syn = Synapses(groups[proj["source"]], groups[proj["target"]], model["equations"],
                    namespace={k: quantity(v) for k, v in params.items()}, name=name, order=1, **kwargs)
     conn = proj["connectivity"]["type"]
@@ -729,8 +797,123 @@ def run_pair(case):
     return res, decls, {"stdp": generated_code(syn["stdp"])}
 
 
+def delayed_replica(case, pre, post, v_upd, n_steps, arrival=True):
+    """Event replica of one delayed_stdp projection per name: on_pre at step s + D (arrival=True, as Brian2) or at the
+    spike's step s (arrival=False: the emission-time semantics), reading v_post after the neuron update of that step;
+    on_post at the post spike; a pre and a post event in one step: on_pre first. Returns the final w per synapse (k =
+    i*N_post + j) and, per cell and step, what the arrivals add to I_exc (sum of w*I_0 after on_pre)."""
+    q = {k: float(quantity(v)) for k, v in DELAYED_STDP["parameters"].items()}
+    dt = float(quantity(case["dt"]))
+    n_post = len(post)
+    w_end, jump = {}, np.zeros((n_post, n_steps))
+    for pname, proj in case["projections"].items():
+        d = int(round(float(quantity(proj["delay"])) / dt))
+        w0 = float(quantity(proj["weight"]))
+        ws = []
+        for i, spikes in enumerate(pre):
+            for j in range(n_post):
+                at = [s + d if arrival else s for s in spikes]
+                events = sorted([(n, 0) for n in at if n < n_steps] + [(n, 1) for n in post[j]])
+                apre, apost, w, last = 0.0, 0.0, w0, None
+                for n, kind in events:
+                    if last is not None:
+                        apre *= math.exp(-(n - last) * dt / q["taupre"])
+                        apost *= math.exp(-(n - last) * dt / q["taupost"])
+                    if kind == 0:
+                        apre += q["Apre"]
+                        w = min(max(w + apost + q["eta"] * (v_upd[j][n] - q["v_rest"]) / q["v_scale"], 0.0), q["wmax"])
+                        jump[j][n] += w * q["I_0"]
+                    else:
+                        apost += q["Apost"]
+                        w = min(max(w + apre, 0.0), q["wmax"])
+                    last = n
+                ws.append(w)
+        w_end[pname] = np.array(ws)
+    return w_end, jump
+
+
+def run_delayed(case):
+    groups, syn, spikes, objects, decls = build(case)
+    mon = StateMonitor(groups["cell"], ["v", "I_exc"], record=True)
+    net = Network(*objects, mon)
+    net.run(quantity(case["duration"]), namespace={})
+    trains = check_trains(case, spikes)
+    dt = float(quantity(case["dt"]))
+    n_steps = int(round(float(quantity(case["duration"])) / dt))
+    cells = case["populations"]["cell"]
+    size = cells["size"]
+    trains["cell"] = spike_steps(spikes["cell"], size, dt)
+    pre, post = trains["pre"], trains["cell"]
+    v, i_exc = np.asarray(mon.v_), np.asarray(mon.I_exc_)
+    # v after the neuron update of step n (what on_pre and the threshold see), from the samples at the start of step n
+    # (I_exc decays after the update, so the sample is the current the update used).
+    p = {k: float(quantity(x)) for k, x in LIF_BIAS["parameters"].items()}
+    i_b = np.array([float(quantity(x)) for x in cells["params"]["I_b"]])[:, None]
+    v_upd = v + dt * ((p["E_L"] - v) / p["tau_m"] + (i_b + i_exc) / p["C"])
+    # Spike steps exact: no update lands within 1e-9 mV of the threshold, and the reconstruction finds Brian2's spikes.
+    margin_mV = float(np.min(np.abs(v_upd - p["V_th"]))) / 1e-3
+    if margin_mV < 1e-9:
+        sys.exit(f"delayed STDP: a membrane potential passes within {margin_mV} mV of the threshold")
+    if [list(np.nonzero(row > p["V_th"])[0]) for row in v_upd] != post:
+        sys.exit("delayed STDP: the post spikes are not the steps where v passes the threshold")
+    w = {k: np.asarray(s.w[:]) for k, s in syn.items()}
+    w_rep, jump_rep = delayed_replica(case, pre, post, v_upd, n_steps, arrival=True)
+    w_emit, _ = delayed_replica(case, pre, post, v_upd, n_steps, arrival=False)
+    w_diff = max(float(np.max(np.abs(w_rep[k] - w[k]))) for k in w)
+    if w_diff > 1e-12:
+        sys.exit(f"delayed STDP: Brian2's w and the on_pre-at-arrival replica differ by {w_diff}")
+    # What each step's on_pre added to I_exc: the sample at n + 1 less the decayed sample at n. It must be the replica's
+    # w*I_0 of the spikes ARRIVING at n (sent at n - D), per cell and step, zero at every other step.
+    de = math.exp(-dt / float(quantity("5 ms")))
+    jump = i_exc[:, 1:] - de * i_exc[:, :-1]
+    i_0 = float(quantity(DELAYED_STDP["parameters"]["I_0"]))
+    jump_diff = float(np.max(np.abs(jump - jump_rep[:, :-1]))) / i_0
+    if jump_diff > 1e-9:
+        sys.exit(f"delayed STDP: the I_exc jumps are not the replica's arrivals (differ by {jump_diff} of I_0)")
+    arrivals = {k: sorted({s + int(round(float(quantity(pr["delay"])) / dt)) for row in pre for s in row})
+                for k, pr in case["projections"].items()}
+    jump_steps = sorted({int(n) for n in np.nonzero(np.abs(jump[0]) > 1e-6 * i_0)[0]})
+    if jump_steps != sorted({n for a in arrivals.values() for n in a if n < n_steps - 1}):
+        sys.exit("delayed STDP: I_exc jumps at steps other than spike step + delay")
+    emit_diff = max(float(np.max(np.abs(w_emit[k] - w[k]))) for k in w)
+    if emit_diff < 1e-2:
+        sys.exit(f"delayed STDP: the emission-time semantics would give nearly the same w ({emit_diff})")
+    # Post spikes at or after a pre spike's step and before its arrival: there the two semantics order on_pre and
+    # on_post differently.
+    between = {}
+    for k, pr in case["projections"].items():
+        d = int(round(float(quantity(pr["delay"])) / dt))
+        between[k] = sum(1 for row in pre for s in row for cell in post for t in cell if s <= t < s + d)
+        if between[k] < 20:
+            sys.exit(f"delayed STDP: only {between[k]} post spikes between emission and arrival in {k}")
+    n_syn = len(pre) * size
+    res = {
+        "spike_steps": trains,
+        "delay_steps": {k: int(round(float(quantity(pr["delay"])) / dt)) for k, pr in case["projections"].items()},
+        "synapses": {"pre": [k // size for k in range(n_syn)], "post": [k % size for k in range(n_syn)],
+                     "order": "synapse k = pre*N_post + post, in every projection (all_to_all)"},
+        "w_start": float(quantity(case["projections"]["d1"]["weight"])),
+        "w_end": {k: [float(x) for x in w[k]] for k in w},
+        "traces": {"cell_v_mV": {"every_ms": 1, "digits": 15,
+                                 "values": [[float(f"{x / 1e-3:.15g}") for x in row[::10]] for row in v]}},
+        "checks": {
+            "replica_w_max_abs_diff": w_diff,
+            "I_exc_jump_vs_arrivals_max_diff_over_I_0": jump_diff,
+            "threshold_margin_mV": sig6(margin_mV),
+            "emission_semantics_w_max_abs_diff": sig6(emit_diff),
+            "post_spikes_between_emission_and_arrival": between,
+        },
+        "replica": "per synapse, events at pre spike step + delay (on_pre, reading v after the neuron update of that "
+                   "step) and post spike steps (on_post), on_pre first in one step, traces decayed exactly between "
+                   "events; the I_exc jump at step n (sample n+1 less the decayed sample n) is the replica's sum of "
+                   "w*I_0 over the spikes arriving at n and 0 at every other step",
+    }
+    return res, decls, {k: generated_code(s) for k, s in syn.items()}
+
+
 RUNNERS = {"syn_alpha": run_alpha, "syn_tm_depression": run_tm, "syn_tm_facilitation": run_tm,
-           "syn_triplet_stdp": run_triplet, "syn_bcm": run_bcm, "syn_pair_stdp": run_pair}
+           "syn_triplet_stdp": run_triplet, "syn_bcm": run_bcm, "syn_pair_stdp": run_pair,
+           "syn_delayed_stdp": run_delayed}
 MODEL_KEYS = ("kind", "equations", "threshold", "reset", "refractory", "method", "on_pre", "on_post")
 
 
@@ -770,6 +953,7 @@ def check_documents():
             syn = got.get("synapse", {})
             same = (got.get("source") == proj["source"] and got.get("target") == proj["target"]
                     and got.get("connectivity") == proj["connectivity"] and text(got.get("weight")) == proj["weight"]
+                    and text(got.get("delay")) == proj.get("delay")
                     and syn.get("model") == proj["synapse"]["model"]
                     and {k: text(v) for k, v in (syn.get("params") or {}).items()} == proj["synapse"].get("params", {}))
             if not same:
@@ -797,6 +981,12 @@ def summary(name, res):
         return "; ".join(f"{k}: +10 {v['dw_plus10']}, -10 {v['dw_minus10']}" for k, v in res["dw"].items())
     if name == "syn_bcm":
         return f"w end {res['w_end']}, theta end {res['theta_end_Hz']} Hz"
+    if name == "syn_delayed_stdp":
+        ch = res["checks"]
+        return (f"post spikes {[len(x) for x in res['spike_steps']['cell']]}, w end range "
+                f"{min(min(v) for v in res['w_end'].values()):.4f}..{max(max(v) for v in res['w_end'].values()):.4f}, "
+                f"post spikes between emission and arrival {ch['post_spikes_between_emission_and_arrival']}, "
+                f"on_pre at emission would move w by up to {ch['emission_semantics_w_max_abs_diff']}")
     return f"dw/Apre {res['dw_over_Apre']}"
 
 
@@ -819,10 +1009,14 @@ def main():
                        "on_pre of every projection (event-driven variables first advanced exactly to t = n*dt from "
                        "the synapse's last pre or post event), then on_post",
                        "resets"],
-        "delays": "0 for every projection: on_pre runs in the step of the presynaptic spike; what it adds to I_exc "
-                  "is felt from step n+1",
+        "delays": "0 for every projection except those of syn_delayed_stdp: on_pre runs in the step of the "
+                  "presynaptic spike; what it adds to I_exc is felt from step n+1. syn_delayed_stdp: each projection "
+                  "has one constant delay D (1, 2.5, 5 ms); on_pre runs when the spike arrives, in step n+D/dt for a "
+                  "spike of step n (t, the event-driven variables' advance, the _post values it reads and writes and "
+                  "its change of w all at step n+D/dt), what it adds to I_exc is felt from step n+D/dt+1; on_post runs "
+                  "in the step of the postsynaptic spike (no delay)",
         "trace_convention": "StateMonitor at the start of the step (value at t = n*dt, after the previous step's "
-                            "reset); rounded to 6 significant digits",
+                            "reset); rounded to 6 significant digits, or to the trace's `digits`",
         "weight": "the projection's weight is the initial value of the synapse variable w",
         "cases": {},
     }
