@@ -101,7 +101,7 @@ export function generatedCode(circuit: Circuit): string {
       out.push(
         `// ----- CPU (WebAssembly, scalar; ${w.variant.targetBytes}-byte targets, ${w.variant.delayBytes ? `${w.variant.delayBytes}-byte delays per synapse` : 'one delay'}): ` +
           `a ${w.bytes.length}-byte module exporting onPre, onPost, clock, summed, onStep, each\n` +
-          `// (a, b, n${w.modulators.map((m) => `, ${m}`).join('')}, ${args})\n`,
+          `// (a, b, n, d${w.modulators.map((m) => `, ${m}`).join('')}, ${args})\n`,
       );
     }
     try {

@@ -350,9 +350,10 @@ describe('flux inspect --code', () => {
       { encoding: 'utf8' },
     );
     expect(out).toMatch(/synapse model triplet, projection minimal \(pre -> post\)/);
-    expect(out).toMatch(/onPost\(ctx, spikes, count, n\) \{/);
+    expect(out).toMatch(/onPre\(ctx, spikes, from, count, n, d\) \{/);
+    expect(out).toMatch(/onPost\(ctx, spikes, from, count, n\) \{/);
     expect(out).toMatch(
-      /CPU \(WebAssembly, scalar; 2-byte targets, one delay\): a \d+-byte module exporting onPre, onPost, clock, summed, onStep, each\n\/\/ \(a, b, n, array:rowPtr/,
+      /CPU \(WebAssembly, scalar; 2-byte targets, one delay\): a \d+-byte module exporting onPre, onPost, clock, summed, onStep, each\n\/\/ \(a, b, n, d, array:rowPtr/,
     );
     expect(out).toMatch(/WebGPU \(WGSL\): onPre, onPost\n\/\/ Synapse model "triplet"/);
   });

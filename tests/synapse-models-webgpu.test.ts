@@ -411,7 +411,7 @@ projections:
     expectWeightsClose(res.gpu.w, res.cpu.w, 'voltage rule', 1e-6);
   });
 
-  it('on_pre when the spike arrives: pair traces and v_post through one delay for all and through per-synapse delays', async () => {
+  it('on_pre when the spike arrives: pair traces and v_post through one delay for all and through per-synapse delays; on_post writing a channel at once', async () => {
     // Measured: spike trains equal, weights within 2.4e-7 relative (on_pre at emission on the GPU: 0.30, first spikes 32 steps apart).
     const yaml = `dt: 0.1 ms
 models:
@@ -429,6 +429,7 @@ ${TRAIN}${CELL}  arrival_rule:
     on_post: |
       apost += Apost
       w = clip(w + apre, 0*pA, 400*pA)
+      I_exc_post -= 0.2*w
 populations:
   pre: { model: train, size: 8, params: { rate: ${rates([500, 400, 320, 250, 200, 160, 125, 100])}, t_first: ${firsts([0, 3, 6, 9, 12, 15, 18, 21])} } }
   post: { model: cell, size: 4, params: { tau_syn_exc: 5 ms } }

@@ -44,7 +44,6 @@ import {
   type SynapseFunctions,
   type SynapseRuntime,
 } from './synapses.js';
-import { CHANNEL_TARGETS } from '../equations/synapse-definition.js';
 import type { GeneratedModel } from '../models/generated.js';
 import { definedModel } from '../models/family.js';
 import type { ModelDefinition } from '../equations/model-definition.js';
@@ -365,7 +364,8 @@ export class CpuBackend implements Backend {
     const channel = channelOf(c.spec.synapse);
     const plastic = c.spec.plasticity ? createPlasticState(c.spec.plasticity, c.rowPtr, c.targets, src.spec.size, tgt.spec.size) : null;
     // The ring first: if it cannot be allocated, nothing of the projection exists yet.
-    if (c.maxDelay > 0) this.ensureRing(tgt, channel, c.maxDelay + 1);
+    // (A synapse model's statements add to the channels directly: on_pre runs when the spike arrives.)
+    if (c.maxDelay > 0 && !c.spec.synapse.model) this.ensureRing(tgt, channel, c.maxDelay + 1);
     if (this.arena) {
       const a = this.arena;
       a.alloc(Uint32Array, c.rowPtr.length, (x) => (c.rowPtr = x), c.rowPtr);
@@ -417,9 +417,6 @@ export class CpuBackend implements Backend {
       a.alloc(Uint32Array, syn.history.length, (x) => (syn.history = x), syn.history);
       for (const k of Object.keys(syn.S)) a.alloc(Float64Array, syn.S[k].length, (x) => (syn.S[k] = x), syn.S[k]);
     }
-    if (syn && c.maxDelay > 0)
-      for (const s of [...syn.def.onPre, ...syn.def.onPost])
-        if (Object.hasOwn(CHANNEL_TARGETS, s.target)) this.ensureRing(tgt, CHANNEL_TARGETS[s.target].channel, c.maxDelay + 1);
     this.projs.push({ c, syn, src, tgt, channel, plastic, split, synCall: null });
     if (syn?.def.summed.length) this.anySummed = true;
     if (syn) this.anySynapseModel = true;
@@ -958,7 +955,6 @@ export class CpuBackend implements Backend {
   private synapseContext(p: ProjRuntime): NonNullable<ProjRuntime['synCall']> {
     const rt = p.syn!;
     const { src, tgt, c } = p;
-    const channel = (ch: Channel) => ({ direct: tgt.state[ch], ring: tgt.rings[ch], len: tgt.ringLen, size: tgt.spec.size });
     // Own properties only: a parameter may be called toString or constructor.
     for (const sm of rt.def.summed)
       if (sm.target !== 'I_ext' && !Object.hasOwn(tgt.state.vars, sm.target))
@@ -982,7 +978,7 @@ export class CpuBackend implements Backend {
       dt: this.dt,
       pre: neuronView(src.state, src.spec.params),
       post: neuronView(tgt.state, tgt.spec.params),
-      chan: { ie: channel('ie'), ii: channel('ii'), ge: channel('ge'), gi: channel('gi') },
+      chan: { ie: tgt.state.ie, ii: tgt.state.ii, ge: tgt.state.ge, gi: tgt.state.gi },
       mod: Object.fromEntries(this.mods.map((m) => [m.spec.name, m.level])),
       summedTargets,
       rng: rt.rng,

@@ -21,14 +21,6 @@ export interface SynapseVariant {
   modulators: ReadonlySet<string>;
 }
 
-/** A target channel as generated code writes it: the value now, or its delay ring (len slots of size). */
-export interface Channel {
-  direct: Float64Array;
-  ring: Float64Array | undefined;
-  len: number;
-  size: number;
-}
-
 /** What a synapse model's generated code (JavaScript or WebAssembly) reads: the projection's and the neurons' arrays and values. */
 export interface SynapseContext {
   rowPtr: Uint32Array;
@@ -50,7 +42,8 @@ export interface SynapseContext {
   dt: number;
   pre: Record<string, Float64Array | number>;
   post: Record<string, Float64Array | number>;
-  chan: Record<'ie' | 'ii' | 'ge' | 'gi', Channel>;
+  /** The target's channels: what on_pre and on_post add is felt from the next step (Brian2's pathways add at once). */
+  chan: Record<'ie' | 'ii' | 'ge' | 'gi', Float64Array>;
   mod: Record<string, number>;
   summedTargets: Record<string, Float64Array>;
   rng: Rng;
@@ -128,11 +121,8 @@ export const weightIsFloat64 = (def: SynapseDefinition): boolean =>
 const weightRead = (def: SynapseDefinition) => (weightIsFloat64(def) ? 'S.w[k]' : 'weights[k]');
 const weightWrite = (def: SynapseDefinition) => (weightIsFloat64(def) ? ['S.w[k] = u_w;', 'weights[k] = u_w;'] : ['weights[k] = u_w;']);
 
-/**
- * Statements run for synapse k (pre neuron i, post neuron j) at step n. `arrival`: on_pre, which runs
- * when the spike arrives (its delay has passed), so what it adds to a channel is felt from the next step.
- */
-function body(v: SynapseVariant, statements: Statement[], withEvents: boolean, arrival = false): string[] {
+/** Statements run for synapse k (pre neuron i, post neuron j) at step n. */
+function body(v: SynapseVariant, statements: Statement[], withEvents: boolean): string[] {
   const { def } = v;
   const code = symbolCode(v);
   const out: string[] = [`let u_w = ${weightRead(def)};`];
@@ -144,20 +134,16 @@ function body(v: SynapseVariant, statements: Statement[], withEvents: boolean, a
         `if (EA_${x.name} === 0) u_${x.name} += EB_${x.name} * T; else { const ba = EB_${x.name} / EA_${x.name}; u_${x.name} = -ba + (u_${x.name} + ba) * Math.exp(EA_${x.name} * T); }`,
       );
   }
-  for (const s of statements) out.push(statement(s, code, v, arrival));
+  for (const s of statements) out.push(statement(s, code, v));
   out.push(...weightWrite(def));
   for (const x of Object.keys(def.variables)) out.push(`S_${x}[k] = u_${x};`);
   return out;
 }
 
-function statement(s: Statement, code: (n: string) => string, v: SynapseVariant, arrival: boolean): string {
+function statement(s: Statement, code: (n: string) => string, v: SynapseVariant): string {
   const rhs = jsExprWith(s.expr, code);
-  if (Object.hasOwn(CHANNEL_TARGETS, s.target)) {
-    const sign = s.op === '-=' ? '-' : '';
-    if (arrival) return `CH_${s.target}.direct[j] += ${sign}(${rhs});`;
-    // on_post's writes arrive after the synapse's delay, as the built-in synapses' weights do (d = 0: felt from the next step).
-    return `{ const val = ${sign}(${rhs}); const d = delays === null ? delaySteps : delays[k]; if (d === 0) CH_${s.target}.direct[j] += val; else CH_${s.target}.ring[((n + d) % CH_${s.target}.len) * CH_${s.target}.size + j] += val; }`;
-  }
+  // on_pre runs when the spike arrives and on_post at the postsynaptic spike: a channel write is felt from the next step.
+  if (Object.hasOwn(CHANNEL_TARGETS, s.target)) return `CH_${s.target}[j] += ${s.op === '-=' ? '-' : ''}(${rhs});`;
   const target =
     s.target.endsWith('_post') && !Object.hasOwn(v.def.variables, s.target) ? `POST_${s.target.slice(0, -5)}[j]` : `u_${s.target}`;
   return s.op === '=' ? `${target} = ${rhs};` : `${target} ${s.op} ${rhs};`;
@@ -191,7 +177,7 @@ export function synapseSource(v: SynapseVariant): string {
     '      if (delays !== null && delays[k] !== d) break;',
     '      const j = targets[k];',
   );
-  out.push(...indent(body(v, def.onPre, true, true), 6), '    }', '  }', '},');
+  out.push(...indent(body(v, def.onPre, true), 6), '    }', '  }', '},');
   out.push('onPost(ctx, spikes, from, count, n) {', ...indent(pre, 2), '  const { postPtr, postSyn } = ctx;');
   out.push(
     '  for (let s = from; s < from + count; s++) {',

@@ -35,7 +35,7 @@ export interface SynapseArg {
   type: 'i32' | 'f64';
   /**
    * 'array:<name>' (a byte offset), 'param:<name>', 'pre:<name>' / 'post:<name>' (a neuron array or
-   * value), 'chan:<channel>.<part>', 'summed:<target>', 'linear:<symbol>', or an engine value.
+   * value), 'chan:<channel>' (its array), 'summed:<target>', 'linear:<symbol>', or an engine value.
    */
   key: string;
 }
@@ -122,11 +122,8 @@ export class SynapseWasm {
         const v = (kind === 'pre' ? ctx.pre : ctx.post)[name];
         x = typeof v === 'number' ? v : at(v);
       } else if (kind === 'linear') x = linearValue(ctx, this.variant.def, name);
-      else if (kind === 'chan') {
-        const [ch, part] = name.split('.') as [(typeof CHANNELS)[number], 'direct' | 'ring' | 'len' | 'size'];
-        const c = ctx.chan[ch];
-        x = part === 'direct' ? at(c.direct) : part === 'ring' ? at(c.ring) : c[part];
-      } else if (kind === 'summed') x = at(ctx.summedTargets[name]);
+      else if (kind === 'chan') x = at(ctx.chan[name as (typeof CHANNELS)[number]]);
+      else if (kind === 'summed') x = at(ctx.summedTargets[name]);
       else if (key === 'dt') x = ctx.dt;
       else if (key === 'delaySteps') x = ctx.delaySteps;
       else if (key === 'nSyn') x = ctx.targets.length;
@@ -199,8 +196,7 @@ interface Locals {
   /** The binary search for the synapses of delay d in a row. */
   hi: number;
   mid: number;
-  /** A channel write's delay and byte address, and its value (locals of their own: q and k are loop counters). */
-  d: number;
+  /** A byte address and a value (summed variables). */
   addr: number;
   val: number;
   /** T of the event-driven update. */
@@ -242,8 +238,7 @@ class Generator {
         arg(v.post(s.slice(0, -5)) === 'array' ? 'i32' : 'f64', `post:${s.slice(0, -5)}`);
     }
     for (const ch of CHANNELS)
-      if ([...used].some((s) => Object.hasOwn(CHANNEL_TARGETS, s) && CHANNEL_TARGETS[s].channel === ch))
-        for (const part of ['direct', 'ring', 'len', 'size']) arg('i32', `chan:${ch}.${part}`);
+      if ([...used].some((s) => Object.hasOwn(CHANNEL_TARGETS, s) && CHANNEL_TARGETS[s].channel === ch)) arg('i32', `chan:${ch}`);
     for (const sm of def.summed) if (!this.argIndex.has(`summed:${sm.target}`)) arg('i32', `summed:${sm.target}`);
     if (def.summed.length) arg('i32', 'summedSize');
     const lin = def.clock?.linear;
@@ -329,7 +324,6 @@ class Generator {
       end: f.local(I32),
       hi: f.local(I32),
       mid: f.local(I32),
-      d: f.local(I32),
       addr: f.local(I32),
       val: f.local(F64),
       x: f.local(F64),
@@ -424,7 +418,7 @@ class Generator {
             this.delayOf(f, l.k).get(3).op(Op.i32_ne).brIf(1);
           } else f.get(l.q).set(l.k);
           this.targetOf(f, l.k).set(l.j);
-          this.body(f, e, l, def.onPre, true, true, true);
+          this.body(f, e, l, def.onPre, true, true);
         });
       });
     } else if (name === 'onPost') {
@@ -550,19 +544,8 @@ class Generator {
     return f.get(this.a('array:delays')).get(k).i32(1).op(Op.i32_shl).op(Op.i32_add).mem(Op.i32_load16_u);
   }
 
-  /**
-   * Loads (w, variables, neuron values), the event-driven update, the statements and, with `store`,
-   * the stores. `arrival`: on_pre, whose channel writes are felt from the next step (the delay has passed).
-   */
-  private body(
-    f: FunctionBody,
-    e: ExprEmitter,
-    l: Locals,
-    statements: Statement[],
-    withEvents: boolean,
-    store: boolean,
-    arrival = false,
-  ): void {
+  /** Loads (w, variables, neuron values), the event-driven update, the statements and, with `store`, the stores. */
+  private body(f: FunctionBody, e: ExprEmitter, l: Locals, statements: Statement[], withEvents: boolean, store: boolean): void {
     const def = this.def;
     const addr = (array: number, index: number) => f.get(array).get(index).i32(3).op(Op.i32_shl).op(Op.i32_add);
     if (weightIsFloat64(def)) addr(this.a('array:S.w'), l.k).mem(Op.f64_load).set(l.w);
@@ -606,47 +589,22 @@ class Generator {
         f.end();
       }
     }
-    for (const s of statements) this.statement(f, e, l, s, arrival);
+    for (const s of statements) this.statement(f, e, l, s);
     if (store) this.stores(f, l);
   }
 
-  private statement(f: FunctionBody, e: ExprEmitter, l: Locals, s: Statement, arrival: boolean): void {
+  private statement(f: FunctionBody, e: ExprEmitter, l: Locals, s: Statement): void {
     if (Object.hasOwn(CHANNEL_TARGETS, s.target)) {
-      const ch = CHANNEL_TARGETS[s.target].channel;
-      // val = (-)rhs; on arrival, or with d === 0 (d = delays === null ? delaySteps : delays[k]): direct[j] += val, else the ring's slot
-      e.num(s.expr);
-      if (s.op === '-=') f.op(Op.f64_neg);
-      f.set(l.val);
-      const direct = () =>
-        f
-          .get(this.a(`chan:${ch}.direct`))
-          .get(l.j)
-          .i32(3)
-          .op(Op.i32_shl)
-          .op(Op.i32_add)
-          .set(l.addr);
-      if (arrival) {
-        direct();
-        f.get(l.addr).get(l.addr).mem(Op.f64_load).get(l.val).op(Op.f64_add).mem(Op.f64_store);
-        return;
-      }
-      if (this.v.delayBytes === 0) f.get(this.a('delaySteps'));
-      else this.delayOf(f, l.k);
-      f.tee(l.d).op(Op.i32_eqz).if();
-      direct();
-      f.else();
-      // ring + (((n + d) % len) * size + j) * 8
-      f.get(this.a(`chan:${ch}.ring`));
-      f.get(2)
-        .get(l.d)
+      // chan[j] += (-)rhs: felt from the next step (on_pre runs when the spike arrives, on_post at the post spike)
+      f.get(this.a(`chan:${CHANNEL_TARGETS[s.target].channel}`))
+        .get(l.j)
+        .i32(3)
+        .op(Op.i32_shl)
         .op(Op.i32_add)
-        .get(this.a(`chan:${ch}.len`))
-        .op(Op.i32_rem_u)
-        .get(this.a(`chan:${ch}.size`))
-        .op(Op.i32_mul);
-      f.get(l.j).op(Op.i32_add).i32(3).op(Op.i32_shl).op(Op.i32_add).set(l.addr);
-      f.end();
-      f.get(l.addr).get(l.addr).mem(Op.f64_load).get(l.val).op(Op.f64_add).mem(Op.f64_store);
+        .tee(l.addr);
+      f.get(l.addr).mem(Op.f64_load);
+      e.num(s.expr);
+      f.op(s.op === '-=' ? Op.f64_sub : Op.f64_add).mem(Op.f64_store);
       return;
     }
     const target = neuronTarget(this.def, s.target) ? l.neuron.get(s.target) : this.valueLocal(l, s.target);

@@ -55,8 +55,8 @@ describe('codegen-synapse-wgsl', () => {
     expect(m.source).not.toContain('fn on_post(');
     expect(m.source).toContain('fn pre_hist(');
     // on_pre runs when the spike arrives: its write goes into this step's slot, not one a delay ahead.
-    expect(m.source).toContain('fx_channel_now(2u, j, u_w * u_u * u_x);');
-    expect(m.source).not.toContain('fx_channel(2u');
+    expect(m.source).toContain('fx_channel(2u, j, u_w * u_u * u_x);');
+    expect(m.source).not.toContain('delayOf(r, k)) %');
     // No writes into target variables: the state buffer stays a plain f32 array.
     expect(m.source).toContain('var<storage, read_write> st: array<f32>;');
     expect(m.words.filter((w) => w.kind === 'event')).toHaveLength(6);

@@ -1,8 +1,8 @@
 // WGSL for a synapse model on one projection: the WebGPU backend's kernels on_pre, on_post, clock and
 // summed, generated from the same definition as the CPU's JavaScript (codegen-synapse-js.ts, the
 // reference semantics: same statements in the same order, event-driven variables brought up to the
-// step exactly before a statement reads them, on_pre when a spike arrives, the same ring slots for
-// channel writes). A delayed projection keeps its source's spikes of the last HISTLEN steps in col
+// step exactly before a statement reads them, on_pre when a spike arrives, channel writes felt from
+// the next step). A delayed projection keeps its source's spikes of the last HISTLEN steps in col
 // (pre_hist writes this step's); on_pre walks those sent d steps ago over their synapses of delay d.
 //
 // One module per projection. Its data lie in the backend's shared buffers: per-synapse variables in
@@ -12,7 +12,7 @@
 // coefficients, propagators, where the neuron variables the code reads lie, modulator indices, summed
 // targets), which the backend fills (wordValues computes the ones that depend on the parameters only).
 //
-// Accumulation mirrors the built-in propagation: channel writes go into the target's delay ring as
+// Accumulation mirrors the built-in propagation: channel writes go into this step's slot of the target's ring as
 // 64-bit fixed point with two u32 atomics (shaders/propagate.wgsl's ringAdd, copied verbatim), so
 // their sum is exact and order-free; writes to a target's state variables (s_post += ...) are float32
 // compare-and-swap loops (their rounding depends on the order, as any float sum does). A sum over a
@@ -269,15 +269,11 @@ class Gen {
     return [...this.em.statement(s), 'w_lo = 0.0f;'];
   }
 
-  /** `arrival`: on_pre, whose channel writes go into this step's ring slot (felt from the next step: the delay has passed). */
-  statement(s: Statement, arrival = false): string[] {
+  statement(s: Statement): string[] {
     const { def } = this.v;
     if (Object.hasOwn(CHANNEL_TARGETS, s.target)) {
       const c = CHANNEL_INDEX[CHANNEL_TARGETS[s.target].channel];
-      const value = (code: string) => (s.op === '-=' ? `-(${code})` : code);
-      return this.em.f32(s.expr, (code) =>
-        arrival ? `fx_channel_now(${c}u, j, ${value(code)});` : `fx_channel(${c}u, j, k, ${value(code)});`,
-      );
+      return this.em.f32(s.expr, (code) => `fx_channel(${c}u, j, ${s.op === '-=' ? `-(${code})` : code});`);
     }
     if (s.target.endsWith('_post') && !Object.hasOwn(def.variables, s.target)) {
       const at = this.word({ kind: 'post', name: s.target.slice(0, -5), holding: 'array' });
@@ -344,7 +340,7 @@ function eventKernel(g: Gen, phase: 'on_pre' | 'on_post', list: Statement[], wri
     [...used].filter((n) => n !== 'w' && !g.vars.includes(n)),
     written,
   );
-  const lines = [...g.load(), ...g.events(), ...bindings, ...list.flatMap((s) => g.statement(s, pre)), ...g.store()];
+  const lines = [...g.load(), ...g.events(), ...bindings, ...list.flatMap((s) => g.statement(s)), ...g.store()];
   if (pre) return onPreKernel(lines);
   const find = [
     'let j = spikes[pu(popBase(pu(r + R_TGT)) + P_OFFSET) + x / width];',
@@ -603,15 +599,9 @@ function prelude(atomicState: boolean): string[] {
     '  *lo = l - n * u;',
     '}',
     '',
-    "// A write into a channel of the target: into its ring slot after the synapse's delay, as propagation does.",
-    'fn fx_channel(c: u32, j: u32, k: u32, val: f32) {',
-    '  let r = pu(H_PROJ0) + PRSTRIDE * PROJ;',
-    '  let tgt = popBase(pu(r + R_TGT));',
-    '  let slot = (ctl[C_STEP] + delayOf(r, k)) % pu(tgt + P_RINGLEN);',
-    '  ringAdd(pu(tgt + P_RING + c) + 2u * (slot * pu(tgt + P_SIZE) + j), val);',
-    '}',
-    "// on_pre's write, on arrival: into this step's slot, drained at its end (felt from the next step).",
-    'fn fx_channel_now(c: u32, j: u32, val: f32) {',
+    // on_pre runs when the spike arrives, on_post at the post spike: felt from the next step, as on the CPU.
+    "// A write into a channel of the target: into this step's ring slot, drained at the step's end.",
+    'fn fx_channel(c: u32, j: u32, val: f32) {',
     '  let r = pu(H_PROJ0) + PRSTRIDE * PROJ;',
     '  let tgt = popBase(pu(r + R_TGT));',
     '  let slot = ctl[C_STEP] % pu(tgt + P_RINGLEN);',
