@@ -1,7 +1,8 @@
 // The bridge's clocks: WallClock on real time (its waits are what the tick rate rests on, so they are
-// measured, with bounds loose enough for a loaded machine), SimClock driven by /clock messages alone.
-import { describe, it, expect } from 'vitest';
-import { WallClock, SimClock } from './clock.js';
+// measured, with bounds loose enough for a loaded machine), SimClock driven by /clock messages alone,
+// ControlledClock (the IDE's run control) on fake timers.
+import { afterEach, beforeEach, describe, it, expect, vi } from 'vitest';
+import { ControlledClock, WallClock, SimClock } from './clock.js';
 import { createCodec } from './codec/cdr.js';
 import { MemoryTransport } from './transport/memory.js';
 import { DEFAULT_QOS } from './transport/transport.js';
@@ -108,5 +109,62 @@ describe('SimClock', () => {
     // Unsubscribed: later messages no longer move it.
     await at(6000);
     expect(clock.now()).toBe(5000);
+  });
+});
+
+/** Whether `p` has settled once pending timers and immediates up to `ms` from now have run. */
+async function settledAfter(p: Promise<void>, ms: number): Promise<boolean> {
+  let done = false;
+  void p.then(() => (done = true));
+  await vi.advanceTimersByTimeAsync(ms);
+  return done;
+}
+
+describe('ControlledClock (the IDE run control)', () => {
+  beforeEach(() => void vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'performance'] }));
+  afterEach(() => void vi.useRealTimers());
+
+  it('runs in real time: a wait for clock time 5 ms ends after 5 ms of wall time, not before', async () => {
+    const c = new ControlledClock();
+    const w = c.waitUntil(5);
+    expect(await settledAfter(w, 4)).toBe(false);
+    expect(await settledAfter(w, 2)).toBe(true);
+    expect(c.now()).toBe(5);
+  });
+
+  it('runs as fast as possible without wall time passing', async () => {
+    const c = new ControlledClock();
+    c.setSpeed('fast');
+    for (let t = 1; t <= 100; t++) expect(await settledAfter(c.waitUntil(t), 0)).toBe(true);
+    expect(c.now()).toBe(100);
+  });
+
+  it('holds time while paused, grants exactly one tick per step, and runs on from there', async () => {
+    const c = new ControlledClock();
+    c.pause();
+    const first = c.waitUntil(1);
+    expect(await settledAfter(first, 1000)).toBe(false);
+    expect(c.now()).toBe(0);
+    c.step();
+    expect(await settledAfter(first, 0)).toBe(true);
+    const second = c.waitUntil(2);
+    expect(await settledAfter(second, 1000)).toBe(false);
+    expect(c.now()).toBe(1);
+    c.run();
+    // Real time counts from the moment it runs again, not from the start.
+    expect(await settledAfter(second, 0)).toBe(false);
+    expect(await settledAfter(second, 1)).toBe(true);
+    expect(c.now()).toBe(2);
+  });
+
+  it('a pause during a real-time wait holds it; close releases every wait', async () => {
+    const c = new ControlledClock();
+    const w = c.waitUntil(10);
+    await vi.advanceTimersByTimeAsync(3);
+    c.pause();
+    expect(await settledAfter(w, 100)).toBe(false);
+    c.close();
+    expect(await settledAfter(w, 0)).toBe(true);
+    expect(c.now()).toBe(0);
   });
 });

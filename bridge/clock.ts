@@ -136,3 +136,105 @@ export class SimClock implements Clock {
     this.waiters = [];
   }
 }
+
+/**
+ * Time under the IDE's run control (`flux edit`: a circuit without a robot): running in real time or
+ * as fast as the engine goes, paused, or advanced one tick at a time. Time moves only when the tick
+ * loop's wait is granted, so a paused clock stops the engine without tripping the watchdog (catchUp,
+ * as simulated time: missed ticks run, so engine time follows the wall clock when it falls behind).
+ */
+export class ControlledClock implements Clock {
+  readonly catchUp = true;
+  private t = 0;
+  private state: 'running' | 'paused' = 'running';
+  private pace: 'realtime' | 'fast' = 'realtime';
+  /** Wall time at which clock time `t` was last mapped to it (real time runs from there). */
+  private anchor = { wall: performance.now(), t: 0 };
+  private steps = 0;
+  private wake: (() => void) | null = null;
+  private closed = false;
+
+  now(): number {
+    return this.t;
+  }
+
+  rosTime(): number {
+    return this.t;
+  }
+
+  ready(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  get running(): boolean {
+    return this.state === 'running';
+  }
+
+  get speed(): 'realtime' | 'fast' {
+    return this.pace;
+  }
+
+  run(): void {
+    this.state = 'running';
+    this.reanchor();
+  }
+
+  pause(): void {
+    this.state = 'paused';
+    this.reanchor();
+  }
+
+  /** While paused: lets one more tick run. */
+  step(): void {
+    this.steps++;
+    this.reanchor();
+  }
+
+  setSpeed(speed: 'realtime' | 'fast'): void {
+    this.pace = speed;
+    this.reanchor();
+  }
+
+  private reanchor(): void {
+    this.anchor = { wall: performance.now(), t: this.t };
+    const w = this.wake;
+    this.wake = null;
+    w?.();
+  }
+
+  async waitUntil(due: number): Promise<void> {
+    for (;;) {
+      if (this.closed || due <= this.t) return;
+      if (this.state === 'paused' && this.steps === 0) {
+        await new Promise<void>((r) => (this.wake = r));
+        continue;
+      }
+      if (this.state === 'running' && this.pace === 'realtime') {
+        const wait = this.anchor.wall + (due - this.anchor.t) - performance.now();
+        if (wait > 0) {
+          // Woken early by a change of state (pause, speed): the loop looks again.
+          const woken = await new Promise<boolean>((r) => {
+            const timer = setTimeout(() => r(false), wait);
+            this.wake = () => (clearTimeout(timer), r(true));
+          });
+          this.wake = null;
+          if (woken) continue;
+        }
+      } else await new Promise<void>((r) => setImmediate(r));
+      if (this.closed) return;
+      if (this.state === 'paused') {
+        if (this.steps === 0) continue;
+        this.steps--;
+      }
+      this.t = Math.max(this.t, due);
+      return;
+    }
+  }
+
+  close(): void {
+    this.closed = true;
+    const w = this.wake;
+    this.wake = null;
+    w?.();
+  }
+}

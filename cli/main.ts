@@ -16,6 +16,7 @@ import { nirExport, nirImport } from './nir.js';
 import { bridgeSchemaWith, loadBridge, prepareExtensions, STANDARD_EXTENSIONS } from '../bridge/config.js';
 import { ExtensionRegistry } from '../extensions/registry.js';
 import { run } from './run.js';
+import { edit } from './edit.js';
 import { splitRosArgs } from '../bridge/node/rosargs.js';
 import { TRANSPORTS, TRANSPORT_NAMES, type TransportName } from '../bridge/node/transports.js';
 import { writeFileSync } from 'node:fs';
@@ -95,6 +96,7 @@ export function buildCli(rosArgs: string[] = []): Command {
   addInspect(program);
   addSimulate(program);
   addRun(program, rosArgs);
+  addEdit(program);
   addGazeboWorld(program);
   addNir(program);
   addPackages(program);
@@ -343,6 +345,31 @@ function addSchema(program: Command): void {
         typeof o.bridge === 'string' ? await prepareExtensions(loadBridge(o.bridge)) : new ExtensionRegistry(STANDARD_EXTENSIONS);
       console.log(JSON.stringify(bridgeSchemaWith(registry), null, 2));
     });
+}
+
+function addEdit(program: Command): void {
+  program
+    .command('edit')
+    .description(
+      'open the IDE on a circuit file (an empty circuit when it does not exist) with the engine running it live, no robot; prints the URL',
+    )
+    .argument('<circuit>', 'circuit document (YAML or JSON)')
+    .option(
+      '--dashboard <address>',
+      "the IDE's host:port (default 127.0.0.1:8765, a free port if taken; any host but loopback needs the token)",
+    )
+    .option('--dashboard-no-token', 'serve on loopback without a token (any local process can then edit and save)')
+    .addOption(
+      new Option('--speed <speed>', 'run in real time or as fast as the engine goes').choices(['realtime', 'fast']).default('realtime'),
+    )
+    .option('--threads <n>', 'CPU kernel threads (1 or 2)', threads)
+    .addOption(backendOption())
+    .action(
+      (
+        file: string,
+        o: { dashboard?: string; dashboardNoToken?: boolean; speed: 'realtime' | 'fast'; threads?: number; backend: BackendChoice },
+      ) => edit(file, o),
+    );
 }
 
 function addDemo(program: Command): void {

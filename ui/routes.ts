@@ -12,12 +12,15 @@ import { installedCircuits } from '../sharing/packages.js';
 import { EditBucket, requestRefusal, requestTarget, tokenCookie, writeRefusal, type Bind } from './security.js';
 import { RefusedEdit, SaveError, type EditSession, type RunningNode } from './session.js';
 import { CSP, pageHtml } from './page.js';
+import { parseRunRequest, type RunControl } from './run-control.js';
 
 /** What the routes serve and how writes are bounded. */
 export interface RoutesContext {
   bind: Bind;
   node: RunningNode;
   session: EditSession;
+  /** Run control (flux edit: a circuit without a robot); absent next to a robot. */
+  run?: RunControl;
   /** The compiled browser code (dist/ui/web). */
   web: string;
   /** GET /api/status. */
@@ -142,6 +145,29 @@ function mountCircuitApi(app: Express, ctx: RoutesContext, w: Writes): void {
       res.json({ ok: true, ...r, version: session.version });
     } catch (e) {
       res.status(409).json({ error: e instanceof CircuitError ? e.message : (e as Error).message });
+    }
+  });
+
+  app.post('/api/redo', w.guard, w.json, async (_req, res) => {
+    try {
+      const r = await w.serial(() => session.redo());
+      if (!r) return void res.status(409).json({ error: 'nothing to redo' });
+      res.json({ ok: true, ...r, version: session.version });
+    } catch (e) {
+      res.status(409).json({ error: e instanceof CircuitError ? e.message : (e as Error).message });
+    }
+  });
+
+  // Run control: only for a circuit without a robot (flux edit), where pausing stops nothing that moves.
+  app.post('/api/run', w.guard, w.json, async (req, res) => {
+    const run = ctx.run;
+    if (!run) return void res.status(409).json({ error: 'run control is for a circuit without a robot (flux edit)' });
+    const r = parseRunRequest(req.body);
+    if (typeof r === 'string') return void res.status(400).json({ error: r });
+    try {
+      res.json({ ok: true, ...(await w.serial(() => run.perform(r))) });
+    } catch (e) {
+      res.status(409).json({ error: e instanceof CircuitError || e instanceof SaveError ? e.message : (e as Error).message });
     }
   });
 

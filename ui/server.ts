@@ -11,6 +11,8 @@
 // Requests over 64 KiB are refused (413), edits beyond 20 per second too (429), a request whose target
 // is not a URL gets 400 (it never reaches a handler), and saving writes only the circuit file the node
 // opened. Connections, WebSocket clients and the time to send headers are bounded.
+import type { ControlledClock } from '../bridge/clock.js';
+import { RunControl } from './run-control.js';
 import { createServer, type Server } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -63,6 +65,8 @@ export interface DashboardOptions {
   /** @deprecated the token is required by default now; kept so older callers still compile. */
   requireToken?: boolean;
   limits?: DashboardLimits;
+  /** The clock the node ticks on when the page controls the run (flux edit: no robot): run, pause, step, reset, speed. */
+  run?: ControlledClock;
 }
 
 export interface Dashboard {
@@ -155,11 +159,13 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   const web = webDir();
   if (!existsSync(join(web, 'main.js')))
     throw new Error(`dashboard: the browser code is not built (${web}/main.js is missing): run npm run build`);
-  const stream = new DashboardStream(node, session, sim, bind, streamLimits(limits));
+  const run = options.run ? new RunControl(options.run, node, () => session.circuitFile) : undefined;
+  const stream = new DashboardStream(node, session, sim, bind, streamLimits(limits), run);
   const app = createApp({
     bind,
     node,
     session,
+    run,
     web,
     status: () => stream.status(),
     bodyBytes: limits.bodyBytes ?? 64 * 1024,

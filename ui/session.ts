@@ -57,6 +57,8 @@ interface UndoEntry {
   inverse: Edit[];
   /** What the inverse cannot bring back (live edits cannot add sources, inputs, outputs or modulator entries). */
   lost: string[];
+  /** The edit itself: redo applies it again. */
+  edit: Edit;
 }
 
 export interface SessionLimits extends BudgetLimits {
@@ -108,6 +110,7 @@ export interface CircuitView {
   >;
   bridge: { decoded: string[]; driven: string[] };
   undo: { depth: number; next: string | null };
+  redo: { depth: number; next: string | null };
 }
 
 function moduleList(m: ModuleNode, parent: string | null, out: CircuitView['modules'] = []): CircuitView['modules'] {
@@ -123,6 +126,8 @@ function own<T>(table: Record<string, T> | undefined, name: unknown): T | undefi
 
 export class EditSession {
   private undoStack: UndoEntry[] = [];
+  /** Undone edits, the last undone on top; a new edit empties it. */
+  private redoStack: UndoEntry[] = [];
   private engineSeen: Engine<Backend>;
   /** Neurons, synapses and bytes live additions may still take (over the whole session). */
   readonly budget: LiveBudget;
@@ -144,6 +149,7 @@ export class EditSession {
     if (this.node.engine !== this.engineSeen) {
       this.engineSeen = this.node.engine;
       this.undoStack = [];
+      this.redoStack = [];
       this.version++;
       this.onChange('swap');
     }
@@ -236,6 +242,7 @@ export class EditSession {
       ),
       bridge: { decoded: [...use.decoded.keys()], driven: [...use.driven.keys()] },
       undo: { depth: this.undoStack.length, next: top?.label ?? null },
+      redo: { depth: this.redoStack.length, next: this.redoStack.at(-1)?.label ?? null },
     };
   }
 
@@ -317,12 +324,15 @@ export class EditSession {
       prepared = await this.engine.prepare(edit);
     }
     // Between two ticks: never during an engine step (a GPU backend refuses edits then).
-    return this.node.bridge.betweenTicks(() => {
+    const done = await this.node.bridge.betweenTicks(() => {
       // A structural edit that still compiles on the loop's thread may outlast a tick: the robot stops
       // first and stays stopped until the loop has caught up (the guard thread covers the compile itself).
       if (isStructuralEdit(edit) && !prepared) this.node.bridge.holdSafe(`live edit ${edit.op}`);
       return this.applyNow(edit, prepared);
     });
+    // A new edit starts a new history: what was undone before it cannot be redone.
+    this.redoStack = [];
+    return done;
   }
 
   private async applyNow(edit: Edit, prepared: PreparedEdit | null = null): Promise<{ result: EditResult; notes: string[] }> {
@@ -411,7 +421,7 @@ export class EditSession {
       }
     }
     if (inverse.length) {
-      this.undoStack.push({ label, inverse, lost });
+      this.undoStack.push({ label, inverse, lost, edit });
       if (this.undoStack.length > (this.limits.undoDepth ?? 100)) this.undoStack.shift();
     }
     this.version++;
@@ -436,6 +446,7 @@ export class EditSession {
     });
     this.checkBudget(`undo of ${entry.label}`, total);
     this.undoStack.pop();
+    this.redoStack.push(entry);
     try {
       entry.inverse.forEach((inv, i) => {
         e.apply(inv);
@@ -446,6 +457,21 @@ export class EditSession {
       this.onChange('undo');
     }
     return { undone: entry.label, lost: entry.lost };
+  }
+
+  /** Applies the last undone edit again (checked as any edit). Returns its label, or null when there is none. */
+  redo(): Promise<{ redone: string } | null> {
+    return this.node.bridge.betweenTicks(async () => {
+      const entry = this.redoStack.pop();
+      if (!entry) return null;
+      try {
+        await this.applyNow(entry.edit);
+      } catch (e) {
+        this.redoStack.push(entry);
+        throw e;
+      }
+      return { redone: entry.label };
+    });
   }
 
   /** Whether `path` names the opened circuit file (saving writes nothing else). */

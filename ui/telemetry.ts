@@ -1,6 +1,7 @@
 // The dashboard's telemetry (JSON, ~10 Hz): what every client gets (the engine's rates, the bridge's
 // stats and I/O, the simulated robot) computed once per period, and what each gets of its own (its
 // stream budget and the robot's trail since its last message).
+import type { RunControl } from './run-control.js';
 import type { Simulation } from '../sim/simulation.js';
 import type { EditSession, RunningNode } from './session.js';
 import type { ClientBudget, SpikeFrames } from './stream.js';
@@ -38,6 +39,7 @@ export class Telemetry {
     private readonly frames: SpikeFrames,
     private readonly sim: Simulation | undefined,
     private readonly boundBytesPerSecond: number,
+    private readonly run?: RunControl,
   ) {}
 
   /** The telemetry common to every client (the caller has polled the session and refreshed the layout and tap). */
@@ -64,6 +66,8 @@ export class Telemetry {
       modulators: Object.fromEntries(e.circuit.modulators.map((m) => [m.name, e.backend.modulatorLevel(m.name)])),
       io: b.snapshot(),
       robot: this.sim ? robotOf(this.sim) : null,
+      // Run control (flux edit): running or paused, real time or as fast as possible; null with a robot.
+      run: this.run?.state ?? null,
     };
   }
 

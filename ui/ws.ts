@@ -5,6 +5,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Bridge } from '../bridge/bridge.js';
+import type { RunControl } from './run-control.js';
 import type { Simulation } from '../sim/simulation.js';
 import { requestTarget, upgradeRefusal, type Bind } from './security.js';
 import type { EditSession, RunningNode } from './session.js';
@@ -54,11 +55,12 @@ export class DashboardStream {
     private readonly sim: Simulation | undefined,
     private readonly bind: Bind,
     private readonly limits: StreamLimits,
+    run?: RunControl,
   ) {
     // A frame must fit a client's share of the bound (with a quarter left for telemetry), or it could never be sent.
     const fitting = Math.floor(((limits.clientBytesPerSecond * 0.75) / limits.frameHz - 20 - 12 * 64) / 4);
     this.frames = new SpikeFrames(limits.rowsPerPopulation, Math.max(64, Math.min(limits.spikesPerFrame, fitting)));
-    this.telemetry = new Telemetry(node, session, this.frames, sim, limits.clientBytesPerSecond);
+    this.telemetry = new Telemetry(node, session, this.frames, sim, limits.clientBytesPerSecond, run);
     this.wss.on('connection', (ws: WebSocket) => this.connected(ws));
   }
 

@@ -15,7 +15,7 @@ import { loadFlat } from '../../engine/circuit/resolve.js';
 import { Bridge, type BridgeConfig } from '../bridge.js';
 import { loadBridge, prepareExtensions, type LoadedBridge } from '../config.js';
 import { BRIDGE_DEFAULTS } from '../loop-limits.js';
-import { SimClock, WallClock, type Clock } from '../clock.js';
+import { ControlledClock, SimClock, WallClock, type Clock } from '../clock.js';
 import { stampedVariant } from '../stamped.js';
 import { createDevice, type Device } from '../devices.js';
 import type { Transport } from '../transport/transport.js';
@@ -27,6 +27,10 @@ import { findTransport, type TransportName, type TransportOptions } from './tran
 export interface FluxNodeOptions extends TransportOptions {
   /** The bridge document (the `bridge` parameter's default). */
   bridge: string;
+  /** The bridge document's text, read in place of the file `bridge` (which need not exist): `flux edit`'s bridge without topics. */
+  bridgeText?: string;
+  /** The clock every engine of this node ticks on (kept across hot swaps), instead of the wall clock or /clock. */
+  clock?: Clock;
   /** An entry of the transport table (transports.ts): ros, dds, memory. */
   transport: TransportName;
   /** ROS arguments, with their --ros-args markers (see splitRosArgs). */
@@ -188,7 +192,7 @@ export class FluxNode {
       loaded = loadBridge(
         bridgeFile,
         circuit === before.circuit && bridgeFile !== before.bridge ? undefined : circuit,
-        undefined,
+        bridgeTextOf(this.options, bridgeFile),
         circuitText,
       );
     } catch (e) {
@@ -333,9 +337,10 @@ function declareParams(
   options: FluxNodeOptions,
 ): { loaded: LoadedBridge; backend: BackendChoice; useSimTime: boolean } {
   const bridgeFile = declareNodeParam(params, 'bridge', options.bridge);
-  let loaded = loadBridge(bridgeFile);
+  const text = bridgeTextOf(options, bridgeFile);
+  let loaded = loadBridge(bridgeFile, undefined, text);
   const circuitFile = declareNodeParam(params, 'circuit', loaded.circuitFile);
-  if (circuitFile !== loaded.circuitFile) loaded = loadBridge(bridgeFile, circuitFile);
+  if (circuitFile !== loaded.circuitFile) loaded = loadBridge(bridgeFile, circuitFile, text);
   const backend = declareNodeParam(params, 'backend', options.backend ?? 'auto');
   const useSimTime = declareNodeParam(params, 'use_sim_time', options.useSimTime ?? false);
   const c = loaded.config;
@@ -370,7 +375,7 @@ async function build(
     log,
     wireOffThread: true,
   });
-  const clock: Clock = useSimTime ? new SimClock(transport) : new WallClock();
+  const clock: Clock = options.clock ?? (useSimTime ? new SimClock(transport) : new WallClock());
   let devices = new Map<string, Device>();
   let bridge: Bridge | undefined;
   try {
@@ -392,10 +397,16 @@ async function build(
   } catch (e) {
     await bridge?.host?.stop();
     await closeDevices(devices);
-    clock.close();
+    // A clock of the node's own (options.clock) goes on with the engine that stays.
+    if (clock !== options.clock) clock.close();
     engine.dispose();
     throw e;
   }
+}
+
+/** The text given for the node's own bridge document; a bridge parameter naming another file reads that file. */
+function bridgeTextOf(options: FluxNodeOptions, file: string): string | undefined {
+  return file === options.bridge ? options.bridgeText : undefined;
 }
 
 /** Closes devices (each writes its safe values first); one that fails to close does not stop the others. */
@@ -407,7 +418,7 @@ function describe(r: Running, resolve: (topic: string) => string): string {
   const s = r.bridge.settings;
   const net = r.engine.network;
   return [
-    `circuit ${r.loaded.circuitFile} (${net.neurons} neurons, ${net.synapses} synapses), tick ${s.tickHz} Hz, ${r.clock instanceof SimClock ? 'simulated time (/clock)' : 'wall clock'}`,
+    `circuit ${r.loaded.circuitFile} (${net.neurons} neurons, ${net.synapses} synapses), tick ${s.tickHz} Hz, ${r.clock instanceof SimClock ? 'simulated time (/clock)' : r.clock instanceof ControlledClock ? 'run control (flux edit)' : 'wall clock'}`,
     ...s.inputs.map((i) => `  in  ${resolve(i.topic)} -> ${i.input}`),
     ...s.outputs.map((o) =>
       o.type.startsWith('device ') ? `  out ${o.name} -> ${o.type}` : `  out ${o.name} -> ${resolve(o.topic)} (${o.type})`,
