@@ -157,6 +157,19 @@ describe('ControlledClock (the IDE run control)', () => {
     expect(c.now()).toBe(2);
   });
 
+  it('yields to the event loop before every tick, also behind real time', async () => {
+    const c = new ControlledClock();
+    await vi.advanceTimersByTimeAsync(50);
+    // Due long ago: granted, but only after a turn of the event loop (a request waiting there gets in).
+    let granted = false;
+    void c.waitUntil(1).then(() => (granted = true));
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(granted).toBe(false);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(granted).toBe(true);
+  });
+
   it('a pause during a real-time wait holds it; close releases every wait', async () => {
     const c = new ControlledClock();
     const w = c.waitUntil(10);

@@ -209,6 +209,9 @@ export class ControlledClock implements Clock {
         await new Promise<void>((r) => (this.wake = r));
         continue;
       }
+      // Every grant goes through the event loop at least once: a loop behind real time (or running as
+      // fast as it goes) must still let requests, timers and workers' messages in between ticks.
+      await new Promise<void>((r) => setImmediate(r));
       if (this.state === 'running' && this.pace === 'realtime') {
         const wait = this.anchor.wall + (due - this.anchor.t) - performance.now();
         if (wait > 0) {
@@ -220,7 +223,7 @@ export class ControlledClock implements Clock {
           this.wake = null;
           if (woken) continue;
         }
-      } else await new Promise<void>((r) => setImmediate(r));
+      }
       if (this.closed) return;
       if (this.state === 'paused') {
         if (this.steps === 0) continue;

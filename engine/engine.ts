@@ -177,6 +177,11 @@ export class Engine<B extends Backend = CpuBackend> {
    * add_projection's connectivity is what takes long), while the loop keeps stepping the old network.
    * Null when there is nothing to prepare. Throws CircuitError as apply() would.
    */
+  /** Checks an edit against the circuit as it is, as apply() would, and changes nothing. Throws CircuitError. */
+  validate(edit: Edit): void {
+    this.resolve(edit);
+  }
+
   async prepare(edit: Edit): Promise<PreparedEdit | null> {
     if (edit === null || typeof edit !== 'object' || (edit as { op?: unknown }).op !== 'add_projection' || !canCompileOffThread())
       return null;

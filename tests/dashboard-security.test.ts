@@ -485,7 +485,8 @@ describe('hostile requests (issue 16)', () => {
         projection: {
           source: 'p4',
           target: 'p4',
-          connectivity: { type: 'fixed_indegree', n: 40 },
+          // (multapses: 40 from 20 sources is a valid rule; the checker runs before the budget)
+          connectivity: { type: 'fixed_indegree', n: 40, multapses: true },
           weight: '1 nS',
           synapse: { type: 'conductance', receptor: 'excitatory' },
         },

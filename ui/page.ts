@@ -1,4 +1,4 @@
-// The dashboard's one page: an import map for Preact and htm (served from node_modules under
+// The dashboard's one page: an import map for Preact, htm and yaml (served from node_modules under
 // /vendor/, no bundler), the styles, and the compiled browser code (dist/ui/web, from ui/web/*.ts).
 import { createHash } from 'node:crypto';
 
@@ -7,6 +7,7 @@ const IMPORT_MAP = JSON.stringify({
     preact: '/vendor/preact/dist/preact.mjs',
     'preact/hooks': '/vendor/preact/hooks/dist/hooks.mjs',
     htm: '/vendor/htm/dist/htm.mjs',
+    yaml: '/vendor/yaml/index.js',
   },
 });
 
@@ -74,6 +75,7 @@ details { margin: 6px 0; }
 summary { cursor: pointer; font-weight: 600; }
 .form { display: grid; grid-template-columns: 110px 1fr; gap: 4px 8px; align-items: center; margin: 6px 0; }
 .form textarea { min-height: 44px; }
+.form .field-error { grid-column: 2; color: var(--bad); font-size: 12px; margin-top: -2px; }
 `;
 
 export function pageHtml(): string {

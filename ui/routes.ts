@@ -104,7 +104,7 @@ function serialQueue(): <T>(fn: () => Promise<T>) => Promise<T> {
   };
 }
 
-/** The page, its compiled scripts and the two libraries it imports (Preact and htm, as ES modules). */
+/** The page, its compiled scripts and the libraries it imports (Preact, htm and yaml, as ES modules). */
 function mountPage(app: Express, web: string): void {
   app.get('/', (_req, res) => {
     res.setHeader('Cache-Control', 'no-store');
@@ -114,6 +114,8 @@ function mountPage(app: Express, web: string): void {
   app.use('/app', express.static(web, { index: false, fallthrough: false }));
   app.use('/vendor/preact', express.static(packageDir('preact'), { index: false, fallthrough: false }));
   app.use('/vendor/htm', express.static(packageDir('htm'), { index: false, fallthrough: false }));
+  // The yaml package's browser build: the IDE's fields take YAML values (a distribution, a quantity).
+  app.use('/vendor/yaml', express.static(join(packageDir('yaml'), 'browser', 'dist'), { index: false, fallthrough: false }));
 }
 
 /** A refused edit's answer: the circuit's issues (400), the session's own status, or 400. */

@@ -320,6 +320,8 @@ export class EditSession {
     // running the old network; only handing the arrays over happens between two ticks.
     let prepared: PreparedEdit | null = null;
     if (edit !== null && typeof edit === 'object' && edit.op === 'add_projection') {
+      // The checker first: a value out of range (p = 1.5) gets its message at its path, not a size estimate from it.
+      this.engine.validate(edit);
       this.vet(edit);
       prepared = await this.engine.prepare(edit);
     }

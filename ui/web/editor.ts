@@ -4,7 +4,8 @@
 // server, which applies it through the engine's live-edit API between two ticks; a refused edit comes
 // back with the engine's message (file, JSON path, what was expected), shown as it is.
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import { api, colorOf, fmt, type Live } from './live.js';
+import { parse as parseYaml } from 'yaml';
+import { ApiError, api, colorOf, fmt, type Live } from './live.js';
 import { html } from './views.js';
 import type { InstalledCircuit } from './protocol.js';
 
@@ -44,6 +45,7 @@ export interface CircuitView {
   models: Record<string, { doc: string; params: Record<string, { unit: string; default: number; doc: string }> }>;
   bridge: { decoded: string[]; driven: string[] };
   undo: { depth: number; next: string | null };
+  redo: { depth: number; next: string | null };
 }
 
 type Selection = { kind: 'population' | 'projection'; name: string } | null;
@@ -409,81 +411,192 @@ function ProjectionPanel({
   </div>`;
 }
 
-function AddPopulation({ view, edit }: { view: CircuitView; edit: (label: string, body: unknown) => Promise<boolean> }) {
-  const [f, setF] = useState({ name: '', model: 'lif', size: '20', params: '' });
+/** A field's value as YAML: "6 nS" stays a string, "0.02" is a number, "{ normal: { mean: -65 mV, sd: 5 mV } }" a distribution. */
+export function parseField(name: string, text: string): unknown {
+  try {
+    return parseYaml(text);
+  } catch (e) {
+    throw new Error(`${name}: cannot read "${text.trim()}" (${(e as Error).message.split('\n')[0]})`);
+  }
+}
+
+/** A field for a mapping ("v: { normal: ... }" on lines of their own): an object, or nothing when empty. */
+export function parseMapping(name: string, text: string): Record<string, unknown> | undefined {
+  if (!text.trim()) return undefined;
+  // "i_offset: 400 pA, tau_m: 10 ms": plain values may also be separated by commas (not YAML).
+  if (!/[{}[\]]/.test(text)) return parseParams(text);
+  const v = parseField(name, text);
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new Error(`${name}: expected "name: value" lines`);
+  return v as Record<string, unknown>;
+}
+
+/** The checker's issues of the last refused edit, by JSON path (`/projections/ee/connectivity/p`). */
+export type Issues = { path: string; message: string }[];
+
+/** The messages of the issues at one of `paths` or under it. */
+export function issuesAt(issues: Issues, ...paths: string[]): string[] {
+  return issues.filter((i) => paths.some((p) => i.path === p || i.path.startsWith(`${p}/`))).map((i) => i.message);
+}
+
+/**
+ * A labelled field of a form: the label is the document's own field name (what scripts and screen
+ * readers find); the checker's message for it, when the last edit was refused there, right under it.
+ */
+function Field({ id, label, problems = [], children }: { id: string; label: string; problems?: string[]; children: unknown }) {
+  return html`<label for=${id}>${label}</label>${children}${
+    problems.length
+      ? html`<div class="field-error" role="alert" aria-label=${`${label}: problem`} id=${`${id}-problem`}>${problems.join('; ')}</div>`
+      : null
+  }`;
+}
+
+function AddPopulation({
+  view,
+  edit,
+  issues,
+}: {
+  view: CircuitView;
+  edit: (label: string, body: unknown) => Promise<boolean>;
+  issues: Issues;
+}) {
+  const [f, setF] = useState({ name: '', model: 'lif', size: '20', params: '', init: '' });
+  // Open at first on an empty circuit; after that the user opens and closes it (a prop that changed would close it).
+  const [openAtFirst] = useState(view.populations.length === 0);
   const set = (k: keyof typeof f) => (e: Event) => setF({ ...f, [k]: (e.target as HTMLInputElement).value });
   const submit = async () => {
-    let params: Record<string, Quantity>;
+    const population: Record<string, unknown> = { model: f.model, size: Number(f.size) };
     try {
-      params = parseParams(f.params);
+      const params = parseMapping('params', f.params);
+      const init = parseMapping('init', f.init);
+      if (params && Object.keys(params).length) population.params = params;
+      if (init && Object.keys(init).length) population.init = init;
     } catch (e) {
       await edit('', { error: (e as Error).message });
       return;
     }
-    const population: Record<string, unknown> = { model: f.model, size: Number(f.size) };
-    if (Object.keys(params).length) population.params = params;
-    if (await edit(`add population ${f.name}`, { op: 'add_population', name: f.name.trim(), population })) setF({ ...f, name: '' });
+    const name = f.name;
+    // Cleared once added, unless a new name was typed meanwhile (the status shows before this returns).
+    if (await edit(`add population ${name}`, { op: 'add_population', name: name.trim(), population }))
+      setF((now) => (now.name === name ? { ...now, name: '' } : now));
   };
-  return html`<details data-testid="add-population">
-    <summary>Add a population</summary>
-    <div class="form">
-      <label>name</label><input data-testid="add-pop-name" value=${f.name} onInput=${set('name')} placeholder="e.g. extra" />
-      <label>model</label><select data-testid="add-pop-model" value=${f.model} onChange=${set('model')}>${Object.keys(view.models).map((m) => html`<option key=${m} value=${m}>${m}</option>`)}</select>
-      <label>size</label><input data-testid="add-pop-size" value=${f.size} onInput=${set('size')} />
-      <label>parameters</label><textarea data-testid="add-pop-params" value=${f.params} onInput=${set('params')} placeholder="i_offset: 400 pA, tau_m: 10 ms"></textarea>
+  // An add_population edit's issues are at /population/...; the circuit's at /populations/<name>/...
+  const at = (field: string) => issuesAt(issues, `/population${field}`, `/populations/${f.name.trim()}${field}`);
+  return html`<details data-testid="add-population" open=${openAtFirst}>
+    <summary>New population</summary>
+    <div class="form" role="group" aria-label="population">
+      <${Field} id="add-pop-name" label="name"><input id="add-pop-name" data-testid="add-pop-name" value=${f.name} onInput=${set('name')} placeholder="e.g. exc" /><//>
+      <${Field} id="add-pop-model" label="model" problems=${at('/model')}><select id="add-pop-model" data-testid="add-pop-model" value=${f.model} onChange=${set('model')}>${Object.keys(view.models).map((m) => html`<option key=${m} value=${m}>${m}</option>`)}</select><//>
+      <${Field} id="add-pop-size" label="size" problems=${at('/size')}><input id="add-pop-size" data-testid="add-pop-size" inputmode="numeric" value=${f.size} onInput=${set('size')} /><//>
+      <${Field} id="add-pop-params" label="params" problems=${at('/params')}><textarea id="add-pop-params" data-testid="add-pop-params" value=${f.params} onInput=${set('params')} placeholder=${'one per line, e.g.\ntau_m: 20 ms\ni_offset: 400 pA'}></textarea><//>
+      <${Field} id="add-pop-init" label="init" problems=${at('/init')}><textarea id="add-pop-init" data-testid="add-pop-init" value=${f.init} onInput=${set('init')} placeholder=${'one per line, e.g.\nv: { normal: { mean: -65 mV, sd: 5 mV } }'}></textarea><//>
     </div>
     <button data-testid="add-pop" onClick=${submit}>Add population</button>
   </details>`;
 }
 
-function AddProjection({ view, edit }: { view: CircuitView; edit: (label: string, body: unknown) => Promise<boolean> }) {
+const RULES = ['one_to_one', 'all_to_all', 'fixed_probability', 'fixed_indegree', 'fixed_outdegree'] as const;
+
+function AddProjection({
+  view,
+  edit,
+  issues,
+}: {
+  view: CircuitView;
+  edit: (label: string, body: unknown) => Promise<boolean>;
+  issues: Issues;
+}) {
   const first = view.populations[0]?.name ?? '';
   const [f, setF] = useState({
     name: '',
-    source: first,
-    target: first,
-    conn: 'fixed_probability',
-    k: '0.1',
+    source: '',
+    target: '',
+    type: 'fixed_probability',
+    p: '0.1',
+    n: '10',
     weight: '1 nS',
     synapse: 'conductance',
     receptor: 'excitatory',
     delay: '',
   });
   const set = (k: keyof typeof f) => (e: Event) => setF({ ...f, [k]: (e.target as HTMLInputElement).value });
+  const [openAtFirst] = useState(view.populations.length > 0 && view.projections.length === 0);
   const submit = async () => {
-    const connectivity: Record<string, unknown> = { type: f.conn };
-    if (f.conn === 'fixed_probability') connectivity.p = Number(f.k);
-    if (f.conn === 'fixed_indegree' || f.conn === 'fixed_outdegree') connectivity.n = Number(f.k);
+    const connectivity: Record<string, unknown> = { type: f.type };
+    let weight: unknown;
+    let delay: unknown;
+    try {
+      if (f.type === 'fixed_probability') connectivity.p = parseField('p', f.p);
+      if (f.type === 'fixed_indegree' || f.type === 'fixed_outdegree') connectivity.n = parseField('n', f.n);
+      weight = parseField('weight', f.weight);
+      delay = f.delay.trim() ? parseField('delay', f.delay) : undefined;
+    } catch (e) {
+      await edit('', { error: (e as Error).message });
+      return;
+    }
     const projection: Record<string, unknown> = {
-      source: f.source,
-      target: f.target,
+      source: f.source || first,
+      target: f.target || first,
       connectivity,
-      weight: parseValue(f.weight),
+      weight,
       synapse: { type: f.synapse, receptor: f.receptor },
     };
-    if (f.delay.trim()) projection.delay = parseValue(f.delay);
-    if (await edit(`add projection ${f.name}`, { op: 'add_projection', name: f.name.trim(), projection })) setF({ ...f, name: '' });
+    if (delay !== undefined) projection.delay = delay;
+    const name = f.name;
+    if (await edit(`add projection ${name}`, { op: 'add_projection', name: name.trim(), projection }))
+      setF((now) => (now.name === name ? { ...now, name: '' } : now));
   };
+  const at = (field: string) => issuesAt(issues, `/projection${field}`, `/projections/${f.name.trim()}${field}`);
   const pops = view.populations.map((p) => html`<option key=${p.name} value=${p.name}>${p.name}</option>`);
-  return html`<details data-testid="add-projection">
-    <summary>Add a projection</summary>
-    <div class="form">
-      <label>name</label><input data-testid="add-proj-name" value=${f.name} onInput=${set('name')} placeholder="e.g. a_to_b" />
-      <label>source</label><select data-testid="add-proj-source" value=${f.source} onChange=${set('source')}>${pops}</select>
-      <label>target</label><select data-testid="add-proj-target" value=${f.target} onChange=${set('target')}>${pops}</select>
-      <label>connectivity</label>
-      <span><select data-testid="add-proj-conn" value=${f.conn} onChange=${set('conn')}>
-        ${['one_to_one', 'all_to_all', 'fixed_probability', 'fixed_indegree', 'fixed_outdegree'].map((c) => html`<option key=${c} value=${c}>${c}</option>`)}
-      </select>
-      ${f.conn.startsWith('fixed') ? html` ${f.conn === 'fixed_probability' ? 'p' : 'n'} <input data-testid="add-proj-k" style="width:60px" value=${f.k} onInput=${set('k')} />` : null}</span>
-      <label>weight</label><input data-testid="add-proj-weight" value=${f.weight} onInput=${set('weight')} />
-      <label>synapse</label>
-      <span><select data-testid="add-proj-synapse" value=${f.synapse} onChange=${set('synapse')}><option value="conductance">conductance</option><option value="current">current</option></select>
-        <select data-testid="add-proj-receptor" value=${f.receptor} onChange=${set('receptor')}><option value="excitatory">excitatory</option><option value="inhibitory">inhibitory</option></select></span>
-      <label>delay</label><input data-testid="add-proj-delay" value=${f.delay} onInput=${set('delay')} placeholder="default: one step" />
+  return html`<details data-testid="add-projection" open=${openAtFirst}>
+    <summary>New projection</summary>
+    <div class="form" role="group" aria-label="projection">
+      <${Field} id="add-proj-name" label="name"><input id="add-proj-name" data-testid="add-proj-name" value=${f.name} onInput=${set('name')} placeholder="e.g. exc_to_inh" /><//>
+      <${Field} id="add-proj-source" label="source" problems=${at('/source')}><select id="add-proj-source" data-testid="add-proj-source" value=${f.source || first} onChange=${set('source')}>${pops}</select><//>
+      <${Field} id="add-proj-target" label="target" problems=${at('/target')}><select id="add-proj-target" data-testid="add-proj-target" value=${f.target || first} onChange=${set('target')}>${pops}</select><//>
     </div>
+    <fieldset class="form" aria-label="connectivity"><legend>connectivity</legend>
+      <${Field} id="add-proj-conn" label="type" problems=${at('/connectivity/type')}><select id="add-proj-conn" data-testid="add-proj-conn" value=${f.type} onChange=${set('type')}>
+        ${RULES.map((c) => html`<option key=${c} value=${c}>${c}</option>`)}
+      </select><//>
+      ${f.type === 'fixed_probability' ? html`<${Field} id="add-proj-p" label="p" problems=${at('/connectivity/p')}><input id="add-proj-p" data-testid="add-proj-k" value=${f.p} onInput=${set('p')} /><//>` : null}
+      ${f.type === 'fixed_indegree' || f.type === 'fixed_outdegree' ? html`<${Field} id="add-proj-n" label="n" problems=${at('/connectivity/n')}><input id="add-proj-n" data-testid="add-proj-n" value=${f.n} onInput=${set('n')} /><//>` : null}
+    </fieldset>
+    <div class="form" role="group" aria-label="transmission">
+      <${Field} id="add-proj-weight" label="weight" problems=${at('/weight')}><input id="add-proj-weight" data-testid="add-proj-weight" value=${f.weight} onInput=${set('weight')} placeholder="6 nS, or { normal: { mean: 6 nS, sd: 1 nS } }" /><//>
+      <${Field} id="add-proj-delay" label="delay" problems=${at('/delay')}><input id="add-proj-delay" data-testid="add-proj-delay" value=${f.delay} onInput=${set('delay')} placeholder="default: felt from the next step" /><//>
+    </div>
+    <fieldset class="form" aria-label="synapse"><legend>synapse</legend>
+      <${Field} id="add-proj-synapse" label="type" problems=${at('/synapse')}><select id="add-proj-synapse" data-testid="add-proj-synapse" value=${f.synapse} onChange=${set('synapse')}><option value="conductance">conductance</option><option value="current">current</option></select><//>
+      <${Field} id="add-proj-receptor" label="receptor"><select id="add-proj-receptor" data-testid="add-proj-receptor" value=${f.receptor} onChange=${set('receptor')}><option value="excitatory">excitatory</option><option value="inhibitory">inhibitory</option></select><//>
+    </fieldset>
     <button data-testid="add-proj" onClick=${submit}>Add projection</button>
   </details>`;
+}
+
+/** Run, pause, step, reset and speed, for a circuit without a robot (flux edit); nothing next to a robot. */
+function RunControls({ live, done }: { live: Live; done: (text: string, ok: boolean) => void }) {
+  const run = live.telemetry?.run;
+  if (!run) return null;
+  const act = async (body: Record<string, string>, what: string) => {
+    try {
+      await api('/api/run', body);
+      done(what, true);
+    } catch (e) {
+      done((e as Error).message, false);
+    }
+  };
+  return html`<div class="toolbar" role="toolbar" aria-label="run control" data-testid="run-control">
+    <button disabled=${run.running} onClick=${() => act({ action: 'run' }, 'running')}>Run</button>
+    <button disabled=${!run.running} onClick=${() => act({ action: 'pause' }, 'paused')}>Pause</button>
+    <button title="advance one tick (paused)" onClick=${() => act({ action: 'step' }, 'stepped one tick')}>Step</button>
+    <button title="build the circuit again from its initial state (live edits kept, undo history cleared)" onClick=${() => act({ action: 'reset' }, 'reset to the initial state')}>Reset</button>
+    <label for="run-speed">speed</label>
+    <select id="run-speed" value=${run.speed} onChange=${(e: Event) => act({ speed: (e.target as HTMLSelectElement).value }, 'speed changed')}>
+      <option value="realtime">real time</option>
+      <option value="fast">as fast as possible</option>
+    </select>
+    <span class="muted" data-testid="run-state" role="status" aria-label="run state">${run.running ? 'running' : 'paused'}</span>
+  </div>`;
 }
 
 /** The component browser: circuits of installed Flux packages, each insertable as a module. */
@@ -528,6 +641,7 @@ export function Editor({ live }: { live: Live }) {
   const [view, setView] = useState<CircuitView | null>(null);
   const [selection, setSelection] = useState<Selection>(null);
   const [error, setError] = useState<string | null>(null);
+  const [issues, setIssues] = useState<Issues>([]);
   const [status, setStatusText] = useState({ text: '', ok: true });
   const setStatus = (text: string, ok = true) => setStatusText({ text, ok });
   const reload = async () => {
@@ -556,11 +670,13 @@ export function Editor({ live }: { live: Live }) {
     try {
       const r = await api<{ notes?: string[] }>('/api/edit', body);
       setError(null);
+      setIssues([]);
       setStatus(`applied: ${label}${r.notes?.length ? ` (${r.notes.join('; ')})` : ''}`);
       await reload();
       return true;
     } catch (e) {
       setError((e as Error).message);
+      setIssues(e instanceof ApiError ? e.issues : []);
       setStatus(`refused: ${label}`, false);
       return false;
     }
@@ -570,6 +686,16 @@ export function Editor({ live }: { live: Live }) {
       const r = await api<{ undone: string; lost: string[] }>('/api/undo', {});
       setError(null);
       setStatus(`undone: ${r.undone}${r.lost.length ? ` (not restored: ${r.lost.join(', ')})` : ''}`);
+      await reload();
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  };
+  const redo = async () => {
+    try {
+      const r = await api<{ redone: string }>('/api/redo', {});
+      setError(null);
+      setStatus(`redone: ${r.redone}`);
       await reload();
     } catch (e) {
       setError((e as Error).message);
@@ -589,11 +715,13 @@ export function Editor({ live }: { live: Live }) {
   return html`<section>
     <h2><span class="grow">Circuit <span style="text-transform:none;color:var(--ink)">${view.name}</span> <span class="muted" style="text-transform:none">${view.file}</span></span></h2>
     <div class="toolbar">
-      <button data-testid="undo" disabled=${view.undo.depth === 0} title=${view.undo.next ?? 'nothing to undo'} onClick=${undo}>Undo${view.undo.next ? `: ${view.undo.next}` : ''}</button>
+      <button data-testid="undo" aria-label="Undo" disabled=${view.undo.depth === 0} title=${view.undo.next ?? 'nothing to undo'} onClick=${undo}>Undo${view.undo.next ? `: ${view.undo.next}` : ''}</button>
+      <button data-testid="redo" aria-label="Redo" disabled=${view.redo.depth === 0} title=${view.redo.next ?? 'nothing to redo'} onClick=${redo}>Redo${view.redo.next ? `: ${view.redo.next}` : ''}</button>
       <button data-testid="save" onClick=${save} title="write the running circuit back to its file">Save</button>
       <span class="muted" data-testid="summary">${view.populations.length} populations, ${view.projections.length} projections, ${view.populations.reduce((a, p) => a + p.size, 0)} neurons</span>
     </div>
-    <div class=${status.ok ? 'note' : 'note bad'} data-testid="edit-status">${status.text}</div>
+    <${RunControls} live=${live} done=${(text: string, ok: boolean) => (ok ? (setError(null), setStatus(text)) : (setError(text), setStatus('refused: run control', false)))} />
+    <div class=${status.ok ? 'note' : 'note bad'} data-testid="edit-status" role="status" aria-label="edit status">${status.text}</div>
     ${error ? html`<div class="error" role="alert" data-testid="edit-error">${error}</div>` : null}
     <${Graph} view=${view} live=${live} selection=${selection} select=${setSelection} />
     <div style="margin-top:8px">
@@ -605,8 +733,8 @@ export function Editor({ live }: { live: Live }) {
             : html`<p class="muted">Select a population or a projection in the graph to see and edit it. Click a module's name to collapse or expand it.</p>`
       }
     </div>
-    <${AddPopulation} view=${view} edit=${edit} />
-    <${AddProjection} view=${view} edit=${edit} />
+    <${AddPopulation} view=${view} edit=${edit} issues=${issues} />
+    <${AddProjection} view=${view} edit=${edit} issues=${issues} />
     <${Components} done=${(text: string, ok: boolean) => (ok ? (setError(null), setStatus(text)) : (setError(text), setStatus('refused: insert', false)), void reload())} />
   </section>`;
 }

@@ -73,6 +73,8 @@ export interface Telemetry {
   } | null;
   stream?: { bytesSent: number; droppedFrames: number; boundBytesPerSecond: number };
   trail?: [number, number, number][];
+  /** Run control (flux edit, no robot): null next to a robot. */
+  run?: { running: boolean; speed: 'realtime' | 'fast' } | null;
 }
 
 export interface Obstacle {
@@ -109,6 +111,16 @@ export interface Sample {
 const token = new URLSearchParams(location.search).get('token');
 
 /** Calls the JSON API; resolves with the body, or rejects with the server's error message. */
+/** A refused request: the server's message and, for a circuit the checker refused, its issues (JSON path, message). */
+export class ApiError extends Error {
+  constructor(
+    message: string,
+    readonly issues: { path: string; message: string }[],
+  ) {
+    super(message);
+  }
+}
+
 export async function api<T = Record<string, unknown>>(path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = {};
   if (token) headers['X-Flux-Token'] = token;
@@ -118,8 +130,16 @@ export async function api<T = Record<string, unknown>>(path: string, body?: unkn
     headers,
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  const data = (await res.json().catch(() => ({ error: `${res.status} ${res.statusText}` }))) as T & { error?: string };
-  if (!res.ok) throw new Error(data.error ?? `${res.status} ${res.statusText}`);
+  const data = (await res.json().catch(() => ({ error: `${res.status} ${res.statusText}` }))) as T & { error?: string; issues?: unknown };
+  if (!res.ok) {
+    const issues = Array.isArray(data.issues)
+      ? data.issues.flatMap((i: unknown) => {
+          const x = i as { path?: unknown; message?: unknown };
+          return typeof x.path === 'string' && typeof x.message === 'string' ? [{ path: x.path, message: x.message }] : [];
+        })
+      : [];
+    throw new ApiError(data.error ?? `${res.status} ${res.statusText}`, issues);
+  }
   return data;
 }
 

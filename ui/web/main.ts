@@ -2,7 +2,7 @@
 // on the right. Data comes from one WebSocket (see live.ts); edits go through the JSON API.
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { Live } from './live.js';
+import { Live, fmt } from './live.js';
 import { Arena, BridgeIo, Plots, Raster, Stats, html } from './views.js';
 import { Editor } from './editor.js';
 
@@ -11,6 +11,20 @@ declare global {
     // For tests and the curious: the live store.
     flux?: Live;
   }
+}
+
+/** Spikes per neuron per second over the whole circuit (each population's rate weighted by its size). */
+function meanRate(live: Live): number | null {
+  const rates = live.telemetry?.rates;
+  if (!rates) return null;
+  let spikes = 0;
+  let neurons = 0;
+  for (const p of live.layout.populations)
+    if (Object.hasOwn(rates, p.name)) {
+      spikes += rates[p.name] * p.size;
+      neurons += p.size;
+    }
+  return neurons > 0 ? spikes / neurons : null;
 }
 
 function App({ live }: { live: Live }) {
@@ -22,6 +36,7 @@ function App({ live }: { live: Live }) {
       <h1>Flux</h1>
       <span>step <b data-testid="header-step">${t?.step ?? '–'}</b></span>
       <span>${t ? `${(t.timeMs / 1000).toFixed(1)} s, ${t.rtf.toFixed(2)}× real time` : ''}</span>
+      <span>mean rate <output aria-label="mean rate" data-testid="mean-rate">${fmt(meanRate(live))} Hz</output></span>
       <span class=${`conn ${live.connected ? '' : 'off'}`} data-testid="connection">${live.connected ? 'live' : 'disconnected, retrying…'}</span>
     </header>
     <main>

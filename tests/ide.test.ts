@@ -1,0 +1,243 @@
+// The IDE from an empty page: `flux edit` on a circuit file that does not exist yet, Debian's Chromium
+// (headless, playwright-core) driven only by roles and accessible names, as a screen reader or a
+// script would. It builds the Vogels–Abbott COBA network (two LIF populations with parameters and
+// initial-value distributions, four fixed-probability conductance projections), resets it to its
+// initial state, runs it, reads the mean rate in the page, undoes and redoes an edit, saves, and
+// checks that `flux validate` accepts the file and `flux simulate` runs it at the same rate.
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import { parse } from 'yaml';
+import { ROOT, tempDir } from './helpers.js';
+import { requires } from './requirements.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ARTIFACTS = join(ROOT, 'test-artifacts');
+const runBrowser = existsSync(CHROMIUM) || process.env.CI === 'true';
+if (!runBrowser) requires('chromium', `${CHROMIUM} not found`);
+
+const FLUX = join(ROOT, 'bin/flux.js');
+const dir = tempDir('flux-ide-');
+const FILE = join(dir, 'coba.yaml');
+
+// examples/coba.yaml's cells, as a user types them: one parameter per line, distributions in YAML.
+const PARAMS = `cm: 200 pF
+tau_m: 20 ms
+v_rest: -60 mV
+v_thresh: -50 mV
+v_reset: -60 mV
+tau_refrac: 5 ms
+tau_syn_exc: 5 ms
+tau_syn_inh: 10 ms
+e_rev_exc: 0 mV
+e_rev_inh: -80 mV`;
+const INIT = `v: { normal: { mean: -65 mV, sd: 5 mV } }
+ge: { normal: { mean: 40 nS, sd: 15 nS } }
+gi: { normal: { mean: 200 nS, sd: 120 nS } }`;
+
+let flux: ChildProcess;
+let browser: Browser;
+let page: Page;
+const pageErrors: string[] = [];
+let url = '';
+/** What flux edit printed (shown when a test fails). */
+const fluxOut: string[] = [];
+
+/** Starts `flux edit` and resolves with the URL it prints. */
+function startEdit(): Promise<string> {
+  flux = spawn(process.execPath, [FLUX, 'edit', FILE, '--dashboard', '127.0.0.1:0', '--backend', 'cpu'], {
+    cwd: dir,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`flux edit printed no URL in 30 s:\n${out}`)), 30_000);
+    const take = (b: Buffer) => {
+      out += b.toString();
+      fluxOut.push(b.toString());
+      const m = /flux: IDE: (http:\/\/\S+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    };
+    flux.stdout!.on('data', take);
+    flux.stderr!.on('data', take);
+    flux.on('exit', (code) => reject(new Error(`flux edit exited (${code}):\n${out}`)));
+  });
+}
+
+const group = (name: string) => page.getByRole('group', { name, exact: true });
+const button = (name: string) => page.getByRole('button', { name, exact: true });
+const status = () => page.getByRole('status', { name: 'edit status' });
+
+/** Fills a field or chooses an option, found by its label inside `scope`. */
+async function set(scope: Locator, label: string, value: string): Promise<void> {
+  const field = scope.getByLabel(label, { exact: true });
+  if ((await field.evaluate((el) => el.tagName)) === 'SELECT') await field.selectOption(value);
+  else await field.fill(value);
+}
+
+async function addPopulation(name: string, size: number): Promise<void> {
+  const pop = group('population');
+  await set(pop, 'name', name);
+  await set(pop, 'model', 'lif');
+  await set(pop, 'size', String(size));
+  await set(pop, 'params', PARAMS);
+  await set(pop, 'init', INIT);
+  await button('Add population').click();
+  await expect.poll(() => status().textContent(), { timeout: 15_000 }).toBe(`applied: add population ${name}`);
+}
+
+async function addProjection(name: string, source: string, target: string, weight: string, receptor: string): Promise<void> {
+  await set(group('projection'), 'name', name);
+  await set(group('projection'), 'source', source);
+  await set(group('projection'), 'target', target);
+  await set(group('connectivity'), 'type', 'fixed_probability');
+  await set(group('connectivity'), 'p', '0.02');
+  await set(group('transmission'), 'weight', weight);
+  await set(group('synapse'), 'type', 'conductance');
+  await set(group('synapse'), 'receptor', receptor);
+  await button('Add projection').click();
+  await expect.poll(() => status().textContent(), { timeout: 30_000 }).toBe(`applied: add projection ${name}`);
+}
+
+/** The mean rate the page shows (Hz), or NaN while it shows none. */
+async function meanRate(): Promise<number> {
+  return parseFloat((await page.getByRole('status', { name: 'mean rate' }).textContent()) ?? '');
+}
+
+/** The median of `n` readings of the page's mean rate, `ms` apart (each is over a short window). */
+async function medianRate(n: number, ms: number): Promise<number> {
+  const xs: number[] = [];
+  for (let k = 0; k < n; k++) {
+    await new Promise((r) => setTimeout(r, ms));
+    xs.push(await meanRate());
+  }
+  xs.sort((a, b) => a - b);
+  return xs[Math.floor(n / 2)];
+}
+
+async function shot(name: string): Promise<void> {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: join(ARTIFACTS, `ide-${name}.png`), fullPage: true });
+}
+
+describe.runIf(runBrowser)('the IDE in headless Chromium, from an empty page', () => {
+  beforeAll(async () => {
+    url = await startEdit();
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    page = await browser.newPage({ viewport: { width: 1400, height: 1100 } });
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+  }, 60_000);
+
+  afterAll(async () => {
+    if (process.env.FLUX_IDE_LOG) console.log(fluxOut.join(''), pageErrors);
+    await browser?.close();
+    if (flux && flux.exitCode === null) {
+      const exited = new Promise((r) => flux.once('exit', r));
+      flux.kill('SIGTERM');
+      await exited;
+    }
+  });
+
+  it('flux edit creates the missing file as an empty circuit and serves the page with a token', async () => {
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=[A-Za-z0-9_-]{32}$/);
+    expect(parse(readFileSync(FILE, 'utf8'))).toEqual({ name: 'coba', dt: '0.1 ms', populations: {} });
+    await page.goto(url);
+    await expect.poll(() => page.getByTestId('connection').textContent(), { timeout: 10_000 }).toBe('live');
+    await expect.poll(() => page.getByRole('status', { name: 'run state' }).textContent(), { timeout: 10_000 }).toBe('running');
+  });
+
+  it('builds COBA with the forms alone: two populations, four projections', async () => {
+    await addPopulation('exc', 3200);
+    await addPopulation('inh', 800);
+    await page.getByText('New projection', { exact: true }).click();
+    await addProjection('ee', 'exc', 'exc', '6 nS', 'excitatory');
+    await addProjection('ei', 'exc', 'inh', '6 nS', 'excitatory');
+    await addProjection('ie', 'inh', 'exc', '67 nS', 'inhibitory');
+    await addProjection('ii', 'inh', 'inh', '67 nS', 'inhibitory');
+    await expect.poll(() => page.getByTestId('summary').textContent()).toBe('2 populations, 4 projections, 4000 neurons');
+    await shot('built');
+  }, 120_000);
+
+  it('an invalid value shows the checker message and changes nothing', async () => {
+    await set(group('projection'), 'name', 'bad');
+    await set(group('connectivity'), 'p', '1.5');
+    await button('Add projection').click();
+    // The checker's message, at the field it is about.
+    const problem = group('connectivity').getByRole('alert', { name: 'p: problem' });
+    await expect.poll(() => problem.textContent(), { timeout: 10_000 }).toMatch(/1\.5|probability|<= 1|at most 1/);
+    console.log(`IDE: p = 1.5 refused at the field: ${await problem.textContent()}`);
+    expect(await page.getByTestId('summary').textContent()).toBe('2 populations, 4 projections, 4000 neurons');
+    await set(group('connectivity'), 'p', '0.02');
+  });
+
+  it('undo removes the last projection and redo brings it back', async () => {
+    await button('Undo').click();
+    await expect.poll(() => page.getByTestId('summary').textContent()).toBe('2 populations, 3 projections, 4000 neurons');
+    await button('Redo').click();
+    await expect
+      .poll(() => page.getByTestId('summary').textContent(), { timeout: 30_000 })
+      .toBe('2 populations, 4 projections, 4000 neurons');
+  }, 60_000);
+
+  it('reset starts the network from its initial state; it runs at 15-25 Hz; pause stops the clock and step advances it', async () => {
+    await page.getByRole('combobox', { name: 'speed' }).selectOption('fast');
+    await button('Reset').click();
+    await expect.poll(() => status().textContent(), { timeout: 60_000 }).toBe('reset to the initial state');
+    // Self-sustained activity from the random initial state (Vogels & Abbott 2005; Brian2's COBA: ~20 Hz).
+    await expect.poll(meanRate, { timeout: 30_000 }).toBeGreaterThan(5);
+    // Past the start (the first 2 s of simulated time), readings of the settled network.
+    const t0 = Number(await page.getByTestId('header-step').textContent());
+    await expect
+      .poll(async () => Number(await page.getByTestId('header-step').textContent()), { timeout: 30_000 })
+      .toBeGreaterThan(t0 + 20_000);
+    const rate = await medianRate(9, 300);
+    console.log(`IDE: COBA built in the page runs at ${rate.toFixed(1)} Hz (median of 9 readings)`);
+    expect(rate).toBeGreaterThanOrEqual(15);
+    expect(rate).toBeLessThanOrEqual(25);
+    await shot('running');
+    await button('Pause').click();
+    await expect.poll(() => page.getByRole('status', { name: 'run state' }).textContent()).toBe('paused');
+    const step = async () => Number(await page.getByTestId('header-step').textContent());
+    await new Promise((r) => setTimeout(r, 600));
+    const held = await step();
+    await new Promise((r) => setTimeout(r, 600));
+    expect(await step()).toBe(held);
+    await button('Step').click();
+    // One tick of 1 ms: 10 steps of 0.1 ms.
+    await expect.poll(step, { timeout: 5000 }).toBe(held + 10);
+    await button('Run').click();
+    await expect.poll(step, { timeout: 5000 }).toBeGreaterThan(held + 10);
+    (globalThis as { ideRate?: number }).ideRate = rate;
+  }, 120_000);
+
+  it('saves a file that flux validate accepts and flux simulate runs at the same rate', async () => {
+    await button('Save').click();
+    await expect.poll(() => status().textContent(), { timeout: 15_000 }).toMatch(/^saved /);
+    const doc = parse(readFileSync(FILE, 'utf8')) as { populations: Record<string, unknown>; projections: Record<string, unknown> };
+    expect(Object.keys(doc.populations)).toEqual(['exc', 'inh']);
+    expect(Object.keys(doc.projections)).toEqual(['ee', 'ei', 'ie', 'ii']);
+    expect(execFileSync(process.execPath, [FLUX, 'validate', FILE], { encoding: 'utf8' })).toMatch(
+      /^ok .*2 populations \(4000 neurons\), 4 projections/,
+    );
+    const out = execFileSync(
+      process.execPath,
+      [FLUX, 'simulate', FILE, '--duration', '1s', '--quiet', '--backend', 'cpu', '--out', join(dir, 'rec.json')],
+      {
+        encoding: 'utf8',
+      },
+    );
+    const hz = (pop: string) => Number(new RegExp(`^${pop}\\s+\\d+ spikes\\s+([\\d.]+) Hz`, 'm').exec(out)![1]);
+    const simulated = (hz('exc') * 3200 + hz('inh') * 800) / 4000;
+    const ideRate = (globalThis as { ideRate?: number }).ideRate!;
+    console.log(`flux simulate on the saved file: ${simulated.toFixed(1)} Hz; in the IDE ${ideRate.toFixed(1)} Hz`);
+    expect(simulated).toBeGreaterThanOrEqual(15);
+    expect(simulated).toBeLessThanOrEqual(25);
+    expect(Math.abs(simulated - ideRate) / simulated).toBeLessThan(0.2);
+    expect(pageErrors).toEqual([]);
+  }, 60_000);
+});
