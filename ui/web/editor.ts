@@ -416,7 +416,7 @@ export function parseField(name: string, text: string): unknown {
   try {
     return parseYaml(text);
   } catch (e) {
-    throw new Error(`${name}: cannot read "${text.trim()}" (${(e as Error).message.split('\n')[0]})`);
+    throw new Error(`${name}: cannot read "${text.trim()}" (${(e as Error).message.split('\n')[0]})`, { cause: e });
   }
 }
 
