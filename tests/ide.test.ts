@@ -240,4 +240,62 @@ describe.runIf(runBrowser)('the IDE in headless Chromium, from an empty page', (
     expect(Math.abs(simulated - ideRate) / simulated).toBeLessThan(0.2);
     expect(pageErrors).toEqual([]);
   }, 60_000);
+
+  it('a model defined in the page: a unit error shown at the value, fixed, then a population of it fires; a Poisson source added', async () => {
+    await page.getByText('Models, modulators, sources, inputs, outputs', { exact: true }).click();
+    const el = group('element');
+    await set(el, 'section', 'models');
+    await set(el, 'name', 'leaky');
+    // I_b is a current: added to a voltage rate without /C, the units do not match.
+    const model = (rhs: string) => `parameters: { E_L: -70 mV, V_t: -50 mV, tau: 10 ms, I_b: 300 pA, C: 100 pF }
+equations: |
+  dv/dt = ${rhs} : volt
+threshold: v > V_t
+reset: v = E_L
+initial: { v: E_L }`;
+    await set(el, 'value', model('(E_L - v)/tau + I_b'));
+    await button('Add model').click();
+    const problem = el.getByRole('alert', { name: 'value: problem' });
+    await expect.poll(() => problem.textContent(), { timeout: 15_000 }).toMatch(/cannot add volt\/second and amp/);
+    console.log(`IDE: unit error shown at the field: ${await problem.textContent()}`);
+    expect(await page.getByRole('combobox', { name: 'model' }).locator('option', { hasText: 'leaky' }).count()).toBe(0);
+    await set(el, 'value', model('(E_L - v)/tau + I_b/C'));
+    await button('Add model').click();
+    await expect.poll(() => status().textContent(), { timeout: 60_000 }).toBe('model leaky: done');
+    expect(await problem.count()).toBe(0);
+    // The model is one more choice of the population form.
+    await expect.poll(() => page.getByRole('combobox', { name: 'model' }).locator('option', { hasText: 'leaky' }).count()).toBe(1);
+    const pop = group('population');
+    await set(pop, 'name', 'probe');
+    await set(pop, 'model', 'leaky');
+    await set(pop, 'size', '10');
+    await set(pop, 'params', '');
+    await set(pop, 'init', '');
+    await button('Add population').click();
+    await expect.poll(() => status().textContent(), { timeout: 15_000 }).toBe('applied: add population probe');
+    // 300 pA into 100 pF with tau 10 ms: v settles at -40 mV, above V_t, so it fires regularly.
+    await expect
+      .poll(async () => parseFloat((await page.getByTestId('node-rate-probe').textContent()) ?? ''), { timeout: 15_000 })
+      .toBeGreaterThan(10);
+    await set(el, 'section', 'sources');
+    await set(el, 'name', 'drive');
+    await set(el, 'value', 'type: poisson\ntarget: exc\nrate: 5 Hz\nweight: 1 nS\nsynapse: { type: conductance, receptor: excitatory }');
+    await button('Add source').click();
+    await expect.poll(() => status().textContent(), { timeout: 60_000 }).toBe('source drive: done');
+    await button('Save').click();
+    await expect.poll(() => status().textContent(), { timeout: 15_000 }).toMatch(/^saved /);
+    const doc = parse(readFileSync(FILE, 'utf8')) as {
+      models: Record<string, unknown>;
+      sources: Record<string, unknown>;
+      populations: Record<string, unknown>;
+    };
+    expect(Object.keys(doc.models)).toEqual(['leaky']);
+    expect(Object.keys(doc.sources)).toEqual(['drive']);
+    expect(Object.keys(doc.populations)).toEqual(['exc', 'inh', 'probe']);
+    expect(execFileSync(process.execPath, [FLUX, 'validate', FILE], { encoding: 'utf8' })).toMatch(
+      /^ok .*3 populations \(4010 neurons\), 4 projections/,
+    );
+    await shot('model');
+    expect(pageErrors).toEqual([]);
+  }, 180_000);
 });

@@ -160,6 +160,18 @@ function mountCircuitApi(app: Express, ctx: RoutesContext, w: Writes): void {
     }
   });
 
+  // A model, modulator, source, input or output set or removed: the engine is built again (see EditSession.setElement).
+  app.post('/api/element', w.guard, w.json, async (req, res) => {
+    const body = (req.body ?? {}) as { section?: unknown; name?: unknown; value?: unknown };
+    try {
+      const r = await w.serial(() => session.setElement(body.section, body.name, body.value));
+      res.json({ ok: true, ...r, version: session.version });
+    } catch (e) {
+      if (e instanceof SaveError) return void res.status(409).json({ error: e.message });
+      editError(res, e);
+    }
+  });
+
   // Run control: only for a circuit without a robot (flux edit), where pausing stops nothing that moves.
   app.post('/api/run', w.guard, w.json, async (req, res) => {
     const run = ctx.run;

@@ -4,7 +4,7 @@
 // and bridge: a hot swap (a ROS parameter) replaces both, and then the undo stack no longer applies.
 import { basename, dirname } from 'node:path';
 import { readFileSync, realpathSync } from 'node:fs';
-import { parseDocument } from 'yaml';
+import { isMap, parseDocument } from 'yaml';
 import semver from 'semver';
 import type { Bridge, BridgeConfig } from '../bridge/bridge.js';
 import { loadCircuit, type Edit, type EditResult, type Engine, type PreparedEdit } from '../engine/engine.js';
@@ -14,6 +14,7 @@ import type { Circuit } from '../engine/circuit/circuit.js';
 import { followPorts } from '../engine/circuit/resolve.js';
 import type { PopulationDoc, ProjectionDoc, Quantity } from '../engine/circuit/document.js';
 import { CircuitError } from '../engine/circuit/errors.js';
+import { isPlainObject } from '../engine/circuit/merge.js';
 import { MODELS, modelOf } from '../engine/models/registry.js';
 import { INTERNAL_UNIT, toInternal } from '../engine/units.js';
 import { planSave, writePlan, SaveError, type SavePlan } from './save.js';
@@ -476,6 +477,38 @@ export class EditSession {
     });
   }
 
+  /**
+   * Sets one element of the circuit's document (or removes it, value null): a model, modulator, source,
+   * input or output, what live edits cannot add. The engine is built again from the running circuit's
+   * document with that change, the robot's safe command first, as a module insert does (live edits are
+   * kept; the undo history starts afresh). The file is not written: Save writes it. Checked before
+   * anything is built: the section and name, the document (a CircuitError whose issues name the
+   * element's paths: /models/<name>/equations ...), the budget.
+   */
+  async setElement(section: unknown, name: unknown, value: unknown): Promise<{ rebuilt: string }> {
+    if (!this.node.reloadCircuitFrom) throw new RefusedEdit('this node cannot rebuild its engine from a document', 409);
+    if (typeof section !== 'string' || !(ELEMENT_SECTIONS as readonly string[]).includes(section))
+      throw new RefusedEdit(`section: one of ${ELEMENT_SECTIONS.join(', ')}`, 400);
+    if (typeof name !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(name) || FORBIDDEN_SEGMENTS.has(name))
+      throw new RefusedEdit('name: letters, digits and _, starting with a letter or _ (at most 64)', 400);
+    if (value !== null && !isPlainObject(value))
+      throw new RefusedEdit('value: the element as an object, as in a document (or null to remove it)', 400);
+    const file = this.circuitFile;
+    const { text } = planSave(file, this.engine.flat);
+    const next = withElement(file, text, section, name, value);
+    // Throws CircuitError naming the file, the element's path and what was expected; nothing is built.
+    const { circuit } = loadCircuit(file, next);
+    const added = this.addedBy(circuit);
+    this.checkBudget(`${section}.${name}`, added);
+    try {
+      await this.node.reloadCircuitFrom(next);
+    } catch (e) {
+      throw new RefusedEdit(`the circuit with ${section}.${name} did not start; the running one goes on: ${(e as Error).message}`, 400);
+    }
+    this.budget.commit(added);
+    return { rebuilt: `${section}.${name}` };
+  }
+
   /** Whether `path` names the opened circuit file (saving writes nothing else). */
   isCircuitFile(path: string): boolean {
     const real = (p: string) => {
@@ -616,6 +649,27 @@ export class EditSession {
 export { SaveError };
 
 /** The circuit file's text with one more include (YAML edited in place: comments and layout kept). */
+/** The sections whose elements the page sets by rebuilding (populations and projections have live edits). */
+export const ELEMENT_SECTIONS = ['models', 'modulators', 'sources', 'inputs', 'outputs'] as const;
+
+/** `text` with `section.name` set to `value` (null: removed), comments and layout of the rest kept. */
+function withElement(file: string, text: string, section: string, name: string, value: unknown): string {
+  if (/\.json$/i.test(file)) {
+    const d = JSON.parse(text) as Record<string, Record<string, unknown> | undefined>;
+    const table = (d[section] = isPlainObject(d[section]) ? d[section] : {});
+    if (value === null) delete table[name];
+    else table[name] = value;
+    return JSON.stringify(d, null, 2) + '\n';
+  }
+  const doc = parseDocument(text);
+  if (value === null) doc.deleteIn([section, name]);
+  else {
+    if (!isMap(doc.get(section))) doc.set(section, doc.createNode({}));
+    doc.setIn([section, name], doc.createNode(value));
+  }
+  return doc.toString({ lineWidth: 0 });
+}
+
 function withInclude(file: string, text: string, entry: Record<string, string>): string {
   if (/\.json$/i.test(file)) {
     const d = JSON.parse(text) as { include?: unknown[] };
