@@ -177,6 +177,9 @@ const PATHS = [
   '/api/undo',
   '/api/save',
   '/api/insert',
+  '/api/redo',
+  '/api/run',
+  '/api/element',
   '/ws',
   '/app/main.js',
   '/vendor/htm/dist/htm.mjs',
@@ -351,6 +354,78 @@ const editBodyArb = fc.oneof(
   ),
 );
 
+const quantityArb = fc.oneof(
+  fc.constantFrom('5 Hz', '1 nS', '200 pA', '-1 Hz', '1e400 Hz', 'NaN nS', '10 volt', '3'),
+  fc.double(),
+  fc.string({ maxLength: 12 }),
+);
+/** Elements the page sets by rebuilding: plausible ones (some accepted), hostile and random ones. */
+const elementBodyArb = fc
+  .oneof(
+    fc.constantFrom(
+      {
+        section: 'sources',
+        name: 'drive',
+        value: { type: 'poisson', target: 'brake', rate: '5 Hz', weight: '1 nS', synapse: { type: 'conductance', receptor: 'excitatory' } },
+      },
+      {
+        section: 'models',
+        name: 'leaky',
+        value: {
+          parameters: { tau: '10 ms', E_L: '-70 mV' },
+          equations: 'dv/dt = (E_L - v)/tau : volt',
+          threshold: 'v > -50*mV',
+          reset: 'v = E_L',
+        },
+      },
+      { section: 'sources', name: 'drive', value: null },
+    ),
+    fc.record(
+      {
+        section: fc.constant('sources'),
+        name: fc.constantFrom('drive', 'tonic_left', '__proto__', 'toString', 'x'),
+        value: fc.record(
+          {
+            type: fc.constantFrom('poisson', 'constant', 'step', 'nope'),
+            target: fc.constantFrom('brake', 'motor_left', 'nope', '__proto__'),
+            rate: quantityArb,
+            weight: quantityArb,
+            amplitude: quantityArb,
+            synapse: fc.constant({ type: 'conductance', receptor: 'excitatory' }),
+          },
+          { requiredKeys: ['type', 'target'] },
+        ),
+      },
+      { requiredKeys: ['section', 'name', 'value'] },
+    ),
+    fc.record({
+      section: fc.constant('models'),
+      name: fc.constantFrom('leaky', 'lif', 'constructor', 'm'),
+      value: fc.record(
+        {
+          parameters: fc.dictionary(fc.constantFrom('tau', 'E_L', 'I_b', 'C'), quantityArb, { maxKeys: 4 }),
+          equations: fc.constantFrom(
+            'dv/dt = (E_L - v)/tau : volt',
+            'dv/dt = (E_L - v)/tau + I_b : volt',
+            'dv/dt = v**1e9/tau : 1',
+            'x',
+            '',
+          ),
+          threshold: fc.constantFrom('v > -50*mV', 'v > 1', 'v'),
+          reset: fc.constantFrom('v = E_L', 'v = 1/0', 'w += 1'),
+        },
+        { requiredKeys: ['equations'] },
+      ),
+    }),
+    fc.record({
+      section: fc.constantFrom('outputs', 'modulators', 'inputs', 'populations', '__proto__', 'constructor'),
+      name: fc.constantFrom('wheel_left', 'range_left', 'extra', '', 'a.b', 'x'.repeat(80)),
+      value: fc.oneof(fc.constant(null), fc.jsonValue({ maxDepth: 3 })),
+    }),
+    fc.jsonValue({ maxDepth: 4 }),
+  )
+  .map((b) => JSON.stringify(b));
+
 describe('fuzz: the dashboard over HTTP and WebSocket', () => {
   beforeAll(async () => {
     node = await FluxNode.start({ bridge: BRIDGE, transport: 'memory', backend: 'cpu', threads: 1, log: () => undefined });
@@ -432,6 +507,38 @@ describe('fuzz: the dashboard over HTTP and WebSocket', () => {
     expect(saved.status, saved.text).toBe(200);
     expect(hasNonFinite(await engineState())).toBe(false);
   }, 60_000);
+
+  it('/api/element, /api/run, /api/redo: arbitrary and hostile bodies are answered 200/4xx; a rebuild keeps the state finite and the document savable', async () => {
+    let accepted = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        elementBodyArb,
+        fc.constantFrom('/api/element', '/api/element', '/api/element', '/api/run', '/api/redo'),
+        async (body, path) => {
+          const out = await judgeAsync(
+            'element body',
+            () => postJson(path, body),
+            () => false,
+          );
+          if (!out.ok) throw out.error;
+          expect([200, 400, 409, 413, 415, 429], out.value.text).toContain(out.value.status);
+          // This node runs a robot: no run control (pausing it would leave the bridge's outputs to the watchdog).
+          if (path === '/api/run') expect(out.value.status).not.toBe(200);
+          if (out.value.status === 200 && path === '/api/element') {
+            accepted++;
+            expect(hasNonFinite(await engineState())).toBe(false);
+            expect(() => planSave(CIRCUIT, node.engine.flat)).not.toThrow();
+          }
+        },
+      ),
+      { numRuns: runs(60) },
+    );
+    expect(accepted).toBeGreaterThan(0);
+    expect(({} as Record<string, unknown>).section).toBeUndefined();
+    expect(await alive()).toBe(true);
+    const saved = await postJson('/api/save', '{}');
+    expect(saved.status, saved.text).toBe(200);
+  }, 120_000);
 
   it('WebSocket: arbitrary messages are ignored or close that socket; the server goes on streaming to others', async () => {
     const watcher = new WebSocket(`ws://127.0.0.1:${dash.port}/ws?token=${token()}`);

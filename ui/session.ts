@@ -493,6 +493,8 @@ export class EditSession {
       throw new RefusedEdit('name: letters, digits and _, starting with a letter or _ (at most 64)', 400);
     if (value !== null && !isPlainObject(value))
       throw new RefusedEdit('value: the element as an object, as in a document (or null to remove it)', 400);
+    const table = (this.engine.flat.doc as Record<string, Record<string, unknown> | undefined>)[section];
+    if (value === null && own(table, name) === undefined) throw new RefusedEdit(`${section}.${name} does not exist`, 409);
     const file = this.circuitFile;
     const { text } = planSave(file, this.engine.flat);
     const next = withElement(file, text, section, name, value);
