@@ -11,6 +11,7 @@ import { startDashboard, type Dashboard } from '../ui/server.js';
 import { loadCircuit } from '../engine/engine.js';
 import { ROOT, example, tempDir, libraryCircuit } from './helpers.js';
 import { requires } from './requirements.js';
+import { exclusive } from './fixtures/exclusive.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(ROOT, 'test-artifacts');
@@ -103,7 +104,10 @@ async function until<T>(probe: () => Promise<T>, ok: (v: T) => boolean, timeoutM
 }
 
 describe.runIf(runBrowser)('dashboard in headless Chromium', () => {
+  let unlock: (() => void) | null = null;
   beforeAll(async () => {
+    // Not beside the suites that measure the loop's timing (tests/fixtures/exclusive.ts).
+    unlock = await exclusive('busy');
     ensureWebBuilt();
     loop = await ClosedLoop.create({ bridge: BRIDGE, arena: 'default', backend: 'cpu', threads: 1, log: () => undefined });
     running = loop.start({ paced: 1 });
@@ -111,13 +115,14 @@ describe.runIf(runBrowser)('dashboard in headless Chromium', () => {
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
     page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
     page.on('pageerror', (e) => pageErrors.push(e.message));
-  }, 60_000);
+  }, 660_000);
 
   afterAll(async () => {
     await browser?.close();
     await dash?.close();
     await loop?.close();
     await running;
+    unlock?.();
   });
 
   it('loads: the page, the live connection, the graph, and a step counter that advances', async () => {

@@ -450,15 +450,14 @@ function Field({ id, label, problems = [], children }: { id: string; label: stri
   }`;
 }
 
-function AddPopulation({
-  view,
-  edit,
-  issues,
-}: {
+/** What the forms that add to the circuit take: the view, the edit sender, the issues of the last refusal. */
+interface AddFormProps {
   view: CircuitView;
   edit: (label: string, body: unknown) => Promise<boolean>;
   issues: Issues;
-}) {
+}
+
+function AddPopulation({ view, edit, issues }: AddFormProps) {
   const [f, setF] = useState({ name: '', model: 'lif', size: '20', params: '', init: '' });
   // Open at first on an empty circuit; after that the user opens and closes it (a prop that changed would close it).
   const [openAtFirst] = useState(view.populations.length === 0);
@@ -496,15 +495,7 @@ function AddPopulation({
 
 const RULES = ['one_to_one', 'all_to_all', 'fixed_probability', 'fixed_indegree', 'fixed_outdegree'] as const;
 
-function AddProjection({
-  view,
-  edit,
-  issues,
-}: {
-  view: CircuitView;
-  edit: (label: string, body: unknown) => Promise<boolean>;
-  issues: Issues;
-}) {
+function AddProjection({ view, edit, issues }: AddFormProps) {
   const first = view.populations[0]?.name ?? '';
   const [f, setF] = useState({
     name: '',
