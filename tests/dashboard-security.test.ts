@@ -500,4 +500,28 @@ describe('hostile requests (issue 16)', () => {
     expect(names()).not.toContain('p5');
     expect(CircuitError).toBeDefined();
   });
+
+  it('D10: the page rebuilds the engine at most once a second; a refused element costs no rebuild; no run control next to a robot', async () => {
+    const drive = (target: string) => ({
+      type: 'poisson',
+      target,
+      rate: '5 Hz',
+      weight: '1 nS',
+      synapse: { type: 'conductance', receptor: 'excitatory' },
+    });
+    await new Promise((r) => setTimeout(r, 1100));
+    const bad = await api('/api/element', { section: 'sources', name: 'drive', value: drive('nowhere') });
+    expect(bad.status, bad.body).toBe(400);
+    const ok = await api('/api/element', { section: 'sources', name: 'drive', value: drive('brake') });
+    expect(ok.status, ok.body).toBe(200);
+    expect(pnode.engine.circuit.sources.map((x) => x.name)).toContain('drive');
+    const again = await api('/api/element', { section: 'sources', name: 'drive', value: null });
+    expect(again.status, again.body).toBe(429);
+    expect(again.body).toMatch(/built again less than 1000 ms ago/);
+    expect((await api('/api/run', { action: 'pause' })).status).toBe(409);
+    await new Promise((r) => setTimeout(r, 1100));
+    const removed = await api('/api/element', { section: 'sources', name: 'drive', value: null });
+    expect(removed.status, removed.body).toBe(200);
+    expect(pnode.engine.circuit.sources.map((x) => x.name)).not.toContain('drive');
+  });
 });

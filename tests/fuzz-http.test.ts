@@ -433,7 +433,7 @@ describe('fuzz: the dashboard over HTTP and WebSocket', () => {
     dash = await startDashboard({
       node,
       port: 0,
-      limits: { editsPerSecond: 1e6, totalNeurons: 2000, totalSynapses: 200_000, maxNeurons: 500 },
+      limits: { editsPerSecond: 1e6, rebuildIntervalMs: 0, totalNeurons: 2000, totalSynapses: 200_000, maxNeurons: 500 },
     });
   });
   afterAll(async () => {

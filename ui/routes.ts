@@ -27,6 +27,8 @@ export interface RoutesContext {
   status: () => Record<string, unknown>;
   bodyBytes: number;
   editsPerSecond: number;
+  /** Least time between two rebuilds (POST /api/element, a reset), ms. */
+  rebuildIntervalMs: number;
 }
 
 /** The express app: guards, page, API, and an error handler that answers in JSON. */
@@ -125,7 +127,27 @@ function editError(res: Response, e: unknown): void {
   res.status(400).json({ error: (e as Error).message });
 }
 
+/**
+ * Rebuilds at most once per `ms`: each holds a robot in its safe command while the engine is built, so
+ * a client with the token must not keep it there by rebuilding again and again. Only rebuilds that
+ * happened count (a refused element costs a check, not a rebuild).
+ */
+function rebuildGate(ms: number): { wait: () => number; done: () => void } {
+  let last = -Infinity;
+  return { wait: () => Math.max(0, last + ms - performance.now()), done: () => void (last = performance.now()) };
+}
+
 function mountCircuitApi(app: Express, ctx: RoutesContext, w: Writes): void {
+  const rebuilds = rebuildGate(ctx.rebuildIntervalMs);
+  const tooSoon = (res: Response): boolean => {
+    const wait = rebuilds.wait();
+    if (wait <= 0) return false;
+    res.setHeader('Retry-After', String(Math.ceil(wait / 1000)));
+    res
+      .status(429)
+      .json({ error: `the engine was built again less than ${ctx.rebuildIntervalMs} ms ago; try again in ${Math.ceil(wait)} ms` });
+    return true;
+  };
   const { session } = ctx;
   app.get('/api/circuit', (_req, res) => void res.json(session.view()));
   app.get('/api/status', (_req, res) => void res.json(ctx.status()));
@@ -163,8 +185,10 @@ function mountCircuitApi(app: Express, ctx: RoutesContext, w: Writes): void {
   // A model, modulator, source, input or output set or removed: the engine is built again (see EditSession.setElement).
   app.post('/api/element', w.guard, w.json, async (req, res) => {
     const body = (req.body ?? {}) as { section?: unknown; name?: unknown; value?: unknown };
+    if (tooSoon(res)) return;
     try {
       const r = await w.serial(() => session.setElement(body.section, body.name, body.value));
+      rebuilds.done();
       res.json({ ok: true, ...r, version: session.version });
     } catch (e) {
       if (e instanceof SaveError) return void res.status(409).json({ error: e.message });
@@ -178,8 +202,11 @@ function mountCircuitApi(app: Express, ctx: RoutesContext, w: Writes): void {
     if (!run) return void res.status(409).json({ error: 'run control is for a circuit without a robot (flux edit)' });
     const r = parseRunRequest(req.body);
     if (typeof r === 'string') return void res.status(400).json({ error: r });
+    if (r.action === 'reset' && tooSoon(res)) return;
     try {
-      res.json({ ok: true, ...(await w.serial(() => run.perform(r))) });
+      const state = await w.serial(() => run.perform(r));
+      if (r.action === 'reset') rebuilds.done();
+      res.json({ ok: true, ...state });
     } catch (e) {
       res.status(409).json({ error: e instanceof CircuitError || e instanceof SaveError ? e.message : (e as Error).message });
     }

@@ -31,6 +31,8 @@ export interface DashboardLimits extends SessionLimits {
   bodyBytes?: number;
   /** Edits (edit, undo, save) per second, with a burst of as many (default 20): beyond, 429. */
   editsPerSecond?: number;
+  /** Least time between two rebuilds from the page (an element set, a reset), ms (default 1000): each sends a robot its safe command. */
+  rebuildIntervalMs?: number;
   /** Bandwidth bound per client (bytes/s, default 256 KiB/s): spike frames beyond it are dropped. */
   clientBytesPerSecond?: number;
   /** A client with more than this queued (bytes, default 1 MiB) gets no frames until it drains. */
@@ -170,6 +172,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     status: () => stream.status(),
     bodyBytes: limits.bodyBytes ?? 64 * 1024,
     editsPerSecond: limits.editsPerSecond ?? 20,
+    rebuildIntervalMs: limits.rebuildIntervalMs ?? 1000,
   });
 
   // Slow clients (a byte every so often) are cut after 10 s, checked every second, not Node's 30.
