@@ -608,7 +608,13 @@ function ElementEditor({
     setBusy(true);
     done(`${what}… (the engine is built again; the robot gets its safe command meanwhile)`, true);
     try {
-      await api('/api/element', { section: f.section, name: f.name.trim(), value });
+      const body = { section: f.section, name: f.name.trim(), value };
+      await api('/api/element', body).catch(async (e: unknown) => {
+        // Another rebuild a moment ago (at most one a second): once more when the server says.
+        if (!(e instanceof ApiError) || e.status !== 429 || e.retryAfter === null || e.retryAfter > 5) throw e;
+        await new Promise((r) => setTimeout(r, e.retryAfter! * 1000));
+        return api('/api/element', body);
+      });
       setIssues([]);
       done(`${what}: done`, true);
     } catch (e) {

@@ -116,6 +116,9 @@ export class ApiError extends Error {
   constructor(
     message: string,
     readonly issues: { path: string; message: string }[],
+    readonly status = 0,
+    /** Retry-After (seconds), when the server gave one. */
+    readonly retryAfter: number | null = null,
   ) {
     super(message);
   }
@@ -138,7 +141,13 @@ export async function api<T = Record<string, unknown>>(path: string, body?: unkn
           return typeof x.path === 'string' && typeof x.message === 'string' ? [{ path: x.path, message: x.message }] : [];
         })
       : [];
-    throw new ApiError(data.error ?? `${res.status} ${res.statusText}`, issues);
+    const after = Number(res.headers.get('Retry-After'));
+    throw new ApiError(
+      data.error ?? `${res.status} ${res.statusText}`,
+      issues,
+      res.status,
+      Number.isFinite(after) && after > 0 ? after : null,
+    );
   }
   return data;
 }
