@@ -170,6 +170,30 @@ describe('ControlledClock (the IDE run control)', () => {
     expect(granted).toBe(true);
   });
 
+  it("wakes every pending wait on a change: a stopped loop's wait left behind does not strand the next one", async () => {
+    const c = new ControlledClock();
+    const old = c.waitUntil(10);
+    const next = c.waitUntil(10);
+    await vi.advanceTimersByTimeAsync(3);
+    c.pause();
+    // The old wait's timer would have fired here; both stay held.
+    expect(await settledAfter(old, 20)).toBe(false);
+    expect(await settledAfter(next, 0)).toBe(false);
+    c.run();
+    expect(await settledAfter(next, 10)).toBe(true);
+    expect(await settledAfter(old, 0)).toBe(true);
+  });
+
+  it('a step asked for while paused and not taken does not carry over to the next pause', async () => {
+    const c = new ControlledClock();
+    c.pause();
+    c.step();
+    c.run();
+    expect(await settledAfter(c.waitUntil(1), 1)).toBe(true);
+    c.pause();
+    expect(await settledAfter(c.waitUntil(2), 100)).toBe(false);
+  });
+
   it('a pause during a real-time wait holds it; close releases every wait', async () => {
     const c = new ControlledClock();
     const w = c.waitUntil(10);

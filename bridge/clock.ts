@@ -151,7 +151,8 @@ export class ControlledClock implements Clock {
   /** Wall time at which clock time `t` was last mapped to it (real time runs from there). */
   private anchor = { wall: performance.now(), t: 0 };
   private steps = 0;
-  private wake: (() => void) | null = null;
+  /** Every pending wait's wake-up: a change of state wakes them all, and each looks again (a stopped bridge's wait may still be pending). */
+  private readonly wakers = new Set<() => void>();
   private closed = false;
 
   now(): number {
@@ -176,6 +177,8 @@ export class ControlledClock implements Clock {
 
   run(): void {
     this.state = 'running';
+    // Steps asked for while paused and not taken do not carry over to the next pause.
+    this.steps = 0;
     this.reanchor();
   }
 
@@ -197,16 +200,29 @@ export class ControlledClock implements Clock {
 
   private reanchor(): void {
     this.anchor = { wall: performance.now(), t: this.t };
-    const w = this.wake;
-    this.wake = null;
-    w?.();
+    this.wakeAll();
+  }
+
+  private wakeAll(): void {
+    const all = [...this.wakers];
+    this.wakers.clear();
+    for (const w of all) w();
+  }
+
+  /** Sleeps until `ms` have passed (or forever, with ms = Infinity) or the state changes; true when woken by a change. */
+  private sleep(ms: number): Promise<boolean> {
+    return new Promise<boolean>((r) => {
+      const timer = Number.isFinite(ms) ? setTimeout(() => (this.wakers.delete(wake), r(false)), ms) : undefined;
+      const wake = () => (clearTimeout(timer), r(true));
+      this.wakers.add(wake);
+    });
   }
 
   async waitUntil(due: number): Promise<void> {
     for (;;) {
       if (this.closed || due <= this.t) return;
       if (this.state === 'paused' && this.steps === 0) {
-        await new Promise<void>((r) => (this.wake = r));
+        await this.sleep(Infinity);
         continue;
       }
       // Every grant goes through the event loop at least once: a loop behind real time (or running as
@@ -214,17 +230,10 @@ export class ControlledClock implements Clock {
       await new Promise<void>((r) => setImmediate(r));
       if (this.state === 'running' && this.pace === 'realtime') {
         const wait = this.anchor.wall + (due - this.anchor.t) - performance.now();
-        if (wait > 0) {
-          // Woken early by a change of state (pause, speed): the loop looks again.
-          const woken = await new Promise<boolean>((r) => {
-            const timer = setTimeout(() => r(false), wait);
-            this.wake = () => (clearTimeout(timer), r(true));
-          });
-          this.wake = null;
-          if (woken) continue;
-        }
+        // Woken early by a change of state (pause, speed): the loop looks again.
+        if (wait > 0 && (await this.sleep(wait))) continue;
       }
-      if (this.closed) return;
+      if (this.closed || due <= this.t) return;
       if (this.state === 'paused') {
         if (this.steps === 0) continue;
         this.steps--;
@@ -236,8 +245,6 @@ export class ControlledClock implements Clock {
 
   close(): void {
     this.closed = true;
-    const w = this.wake;
-    this.wake = null;
-    w?.();
+    this.wakeAll();
   }
 }

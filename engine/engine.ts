@@ -172,16 +172,16 @@ export class Engine<B extends Backend = CpuBackend> {
     return { applied: true, removed: removed.length ? removed : undefined, step: this.backend.stepIndex };
   }
 
-  /**
-   * Validates an edit against the circuit as it is and wires what it adds in a worker thread (an
-   * add_projection's connectivity is what takes long), while the loop keeps stepping the old network.
-   * Null when there is nothing to prepare. Throws CircuitError as apply() would.
-   */
   /** Checks an edit against the circuit as it is, as apply() would, and changes nothing. Throws CircuitError. */
   validate(edit: Edit): void {
     this.resolve(edit);
   }
 
+  /**
+   * Validates an edit against the circuit as it is and wires what it adds in a worker thread (an
+   * add_projection's connectivity is what takes long), while the loop keeps stepping the old network.
+   * Null when there is nothing to prepare. Throws CircuitError as apply() would.
+   */
   async prepare(edit: Edit): Promise<PreparedEdit | null> {
     if (edit === null || typeof edit !== 'object' || (edit as { op?: unknown }).op !== 'add_projection' || !canCompileOffThread())
       return null;

@@ -308,7 +308,8 @@ describe('hostile requests (issue 16)', () => {
   beforeAll(async () => {
     pnode = await FluxNode.start({ bridge: PBRIDGE, transport: 'memory', backend: 'cpu', threads: 1, log: () => undefined });
     // These tests send many edits in a row; the rate limit (20 per second) has its own test.
-    dash = await startDashboard({ node: pnode, port: 0, limits: { editsPerSecond: 1000 } });
+    // Rebuilds are not spaced here (D10 checks the spacing on a dashboard of its own).
+    dash = await startDashboard({ node: pnode, port: 0, limits: { editsPerSecond: 1000, rebuildIntervalMs: 0 } });
   });
   afterAll(async () => {
     await dash?.close();
@@ -509,7 +510,8 @@ describe('hostile requests (issue 16)', () => {
       weight: '1 nS',
       synapse: { type: 'conductance', receptor: 'excitatory' },
     });
-    await new Promise((r) => setTimeout(r, 1100));
+    const spaced = await startDashboard({ node: pnode, port: 0, limits: { editsPerSecond: 1000 } });
+    const api = (path: string, body: unknown) => post(spaced, path, body);
     const bad = await api('/api/element', { section: 'sources', name: 'drive', value: drive('nowhere') });
     expect(bad.status, bad.body).toBe(400);
     const ok = await api('/api/element', { section: 'sources', name: 'drive', value: drive('brake') });
@@ -523,5 +525,14 @@ describe('hostile requests (issue 16)', () => {
     const removed = await api('/api/element', { section: 'sources', name: 'drive', value: null });
     expect(removed.status, removed.body).toBe(200);
     expect(pnode.engine.circuit.sources.map((x) => x.name)).not.toContain('drive');
+    // Requests at once: one is admitted, the others get 429 (no queue of builds).
+    await new Promise((r) => setTimeout(r, 1100));
+    const burst = await Promise.all(
+      ['d1', 'd2', 'd3'].map((name) => api('/api/element', { section: 'sources', name, value: drive('brake') })),
+    );
+    expect(burst.map((b) => b.status).sort()).toEqual([200, 429, 429]);
+    // An insert is a rebuild too.
+    expect((await api('/api/insert', { module: 'flux-fake/small', prefix: 'later' })).status).toBe(429);
+    await spaced.close();
   });
 });

@@ -193,9 +193,14 @@ describe.runIf(runBrowser)('the IDE in headless Chromium, from an empty page', (
   }, 60_000);
 
   it('reset starts the network from its initial state; it runs at 15-25 Hz; pause stops the clock and step advances it', async () => {
+    const stepNow = async () => Number(await page.getByTestId('header-step').textContent());
+    const before = await stepNow();
+    expect(before).toBeGreaterThan(0);
     // Real time: as fast as possible would take a whole core from the suites running beside this one.
     await button('Reset').click();
     await expect.poll(() => status().textContent(), { timeout: 60_000 }).toBe('reset to the initial state');
+    // A new engine from the initial state: its step count starts again.
+    await expect.poll(stepNow, { timeout: 10_000 }).toBeLessThan(before);
     // Self-sustained activity from the random initial state (Vogels & Abbott 2005; Brian2's COBA: ~20 Hz).
     await expect.poll(meanRate, { timeout: 30_000 }).toBeGreaterThan(5);
     // Past the start (the first 2 s of simulated time), readings of the settled network.

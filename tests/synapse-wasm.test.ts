@@ -175,6 +175,40 @@ describe('synapse models in WebAssembly', () => {
     expect(wasm.channels).toEqual(js.channels);
   });
 
+  it('a model with on_post only, through per-synapse delays: nothing runs on arrival, the same bits on both paths', () => {
+    const file = join(dir, 'post-only.yaml');
+    writeFileSync(
+      file,
+      `dt: 0.1 ms
+seed: 4
+models:
+  post_only:
+    kind: synapse
+    parameters: { tau: 20 ms, A: 0.01 }
+    equations: |
+      w : 1
+      dtrace/dt = -trace/tau : 1 (event-driven)
+    on_post: |
+      trace += A
+      w = clip(w + trace, 0, 2)
+populations:
+  drive: { model: poisson, size: 40, params: { rate: 100 Hz } }
+  cells: { model: lif, size: 30, params: { i_offset: 380 pA } }
+projections:
+  p: { source: drive, target: cells, connectivity: { type: fixed_probability, p: 0.3 }, weight: 0.5, delay: { uniform: { low: 0.5 ms, high: 3 ms } }, synapse: { model: post_only } }
+`,
+    );
+    const { wasm, js } = onBothPaths(file, (e, b) => {
+      const w0 = [...b.readWeights('p')];
+      e.step(2000);
+      return { code: b.synapseCode('p')?.code, w0, w: [...b.readWeights('p')] };
+    });
+    expect(wasm.code).toBe('wasm');
+    // The cells fire: on_post moved the weights.
+    expect(wasm.w.filter((w, k) => w !== wasm.w0[k]).length).toBeGreaterThan(wasm.w.length / 2);
+    expect(wasm).toEqual({ ...js, code: 'wasm' });
+  });
+
   it('read four-byte target indices (a target population above 65 536 neurons)', () => {
     const file = join(dir, 'big.yaml');
     writeFileSync(

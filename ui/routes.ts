@@ -10,7 +10,7 @@ import { CircuitError } from '../engine/circuit/errors.js';
 import type { NodeSpec } from '../extensions/host.js';
 import { installedCircuits } from '../sharing/packages.js';
 import { EditBucket, requestRefusal, requestTarget, tokenCookie, writeRefusal, type Bind } from './security.js';
-import { RefusedEdit, SaveError, type EditSession, type RunningNode } from './session.js';
+import { RebuildFailed, RefusedEdit, SaveError, type EditSession, type RunningNode } from './session.js';
 import { CSP, pageHtml } from './page.js';
 import { parseRunRequest, type RunControl } from './run-control.js';
 
@@ -43,6 +43,7 @@ export function createApp(ctx: RoutesContext): Express {
     guard: writeGuard(ctx.bodyBytes, ctx.editsPerSecond),
     json: express.json({ limit: ctx.bodyBytes, type: 'application/json' }),
     serial: serialQueue(),
+    rebuild: rebuildGate(ctx.rebuildIntervalMs),
   };
   mountCircuitApi(app, ctx, writes);
   mountExtensionsApi(app, ctx.node, writes);
@@ -56,6 +57,29 @@ interface Writes {
   guard: RequestHandler;
   json: RequestHandler;
   serial: <T>(fn: () => Promise<T>) => Promise<T>;
+  /** Admits a rebuild (or answers 429 and returns null); the release gives the turn back when nothing was built. */
+  rebuild: (res: Response) => (() => void) | null;
+}
+
+/**
+ * Rebuilds (an element set, a reset, a module insert) at most once per `ms`: each holds a robot in its
+ * safe command while the engine is built, so a client with the token must not keep it there by
+ * rebuilding again and again. The turn is taken when a request is admitted (requests at once get 429,
+ * not a queue of builds) and given back when it was refused before anything was built.
+ */
+function rebuildGate(ms: number): (res: Response) => (() => void) | null {
+  let last = -Infinity;
+  return (res) => {
+    const wait = last + ms - performance.now();
+    if (wait > 0) {
+      res.setHeader('Retry-After', String(Math.ceil(wait / 1000)));
+      res.status(429).json({ error: `the engine was built again less than ${ms} ms ago; try again in ${Math.ceil(wait)} ms` });
+      return null;
+    }
+    const before = last;
+    last = performance.now();
+    return () => void (last = before);
+  };
 }
 
 /** Every request: a target that is a path, the right Host, the token (see requestRefusal). */
@@ -127,27 +151,7 @@ function editError(res: Response, e: unknown): void {
   res.status(400).json({ error: (e as Error).message });
 }
 
-/**
- * Rebuilds at most once per `ms`: each holds a robot in its safe command while the engine is built, so
- * a client with the token must not keep it there by rebuilding again and again. Only rebuilds that
- * happened count (a refused element costs a check, not a rebuild).
- */
-function rebuildGate(ms: number): { wait: () => number; done: () => void } {
-  let last = -Infinity;
-  return { wait: () => Math.max(0, last + ms - performance.now()), done: () => void (last = performance.now()) };
-}
-
 function mountCircuitApi(app: Express, ctx: RoutesContext, w: Writes): void {
-  const rebuilds = rebuildGate(ctx.rebuildIntervalMs);
-  const tooSoon = (res: Response): boolean => {
-    const wait = rebuilds.wait();
-    if (wait <= 0) return false;
-    res.setHeader('Retry-After', String(Math.ceil(wait / 1000)));
-    res
-      .status(429)
-      .json({ error: `the engine was built again less than ${ctx.rebuildIntervalMs} ms ago; try again in ${Math.ceil(wait)} ms` });
-    return true;
-  };
   const { session } = ctx;
   app.get('/api/circuit', (_req, res) => void res.json(session.view()));
   app.get('/api/status', (_req, res) => void res.json(ctx.status()));
@@ -185,12 +189,14 @@ function mountCircuitApi(app: Express, ctx: RoutesContext, w: Writes): void {
   // A model, modulator, source, input or output set or removed: the engine is built again (see EditSession.setElement).
   app.post('/api/element', w.guard, w.json, async (req, res) => {
     const body = (req.body ?? {}) as { section?: unknown; name?: unknown; value?: unknown };
-    if (tooSoon(res)) return;
+    const release = w.rebuild(res);
+    if (!release) return;
     try {
       const r = await w.serial(() => session.setElement(body.section, body.name, body.value));
-      rebuilds.done();
       res.json({ ok: true, ...r, version: session.version });
     } catch (e) {
+      // Refused before anything was built: it takes no turn from the next rebuild.
+      if (!(e instanceof RebuildFailed)) release();
       if (e instanceof SaveError) return void res.status(409).json({ error: e.message });
       editError(res, e);
     }
@@ -202,12 +208,13 @@ function mountCircuitApi(app: Express, ctx: RoutesContext, w: Writes): void {
     if (!run) return void res.status(409).json({ error: 'run control is for a circuit without a robot (flux edit)' });
     const r = parseRunRequest(req.body);
     if (typeof r === 'string') return void res.status(400).json({ error: r });
-    if (r.action === 'reset' && tooSoon(res)) return;
+    const release = r.action === 'reset' ? w.rebuild(res) : () => undefined;
+    if (!release) return;
     try {
-      const state = await w.serial(() => run.perform(r));
-      if (r.action === 'reset') rebuilds.done();
-      res.json({ ok: true, ...state });
+      res.json({ ok: true, ...(await w.serial(() => run.perform(r))) });
     } catch (e) {
+      // The running circuit could not be written as a document: nothing was built.
+      if (e instanceof SaveError) release();
       res.status(409).json({ error: e instanceof CircuitError || e instanceof SaveError ? e.message : (e as Error).message });
     }
   });
@@ -288,11 +295,14 @@ function mountPackagesApi(app: Express, session: EditSession, w: Writes): void {
     const b = (req.body ?? {}) as { module?: unknown; package?: unknown; circuit?: unknown; prefix?: unknown; version?: unknown };
     // By the listing's id: "<package>/<circuit>", or the two apart. Never a path.
     const module = b.module ?? (typeof b.package === 'string' && typeof b.circuit === 'string' ? `${b.package}/${b.circuit}` : undefined);
+    const release = w.rebuild(res);
+    if (!release) return;
     try {
       // insertModule checks what it is given at run time (a request's fields may be anything).
       const r = await w.serial(() => session.insertModule(module as string, b.prefix as string, b.version as string | undefined));
       res.json({ ok: true, ...r });
     } catch (e) {
+      if (!(e instanceof RebuildFailed)) release();
       editError(res, e);
     }
   });

@@ -52,6 +52,9 @@ export class RefusedEdit extends Error {
   }
 }
 
+/** A new engine was being built (the robot already got its safe command) and failed; the old one runs on. */
+export class RebuildFailed extends RefusedEdit {}
+
 interface UndoEntry {
   label: string;
   /** Applied in order to undo the edit. */
@@ -317,6 +320,13 @@ export class EditSession {
 
   /** Validates and applies an edit, keeping its inverse for undo. Throws CircuitError or RefusedEdit (nothing changed). */
   async apply(edit: Edit): Promise<{ result: EditResult; notes: string[] }> {
+    const done = await this.applyEdit(edit);
+    // A new edit starts a new history: what was undone before it cannot be redone.
+    this.redoStack = [];
+    return done;
+  }
+
+  private async applyEdit(edit: Edit): Promise<{ result: EditResult; notes: string[] }> {
     // A new projection is wired in a worker first (budgets checked before), while the loop keeps
     // running the old network; only handing the arrays over happens between two ticks.
     let prepared: PreparedEdit | null = null;
@@ -327,15 +337,12 @@ export class EditSession {
       prepared = await this.engine.prepare(edit);
     }
     // Between two ticks: never during an engine step (a GPU backend refuses edits then).
-    const done = await this.node.bridge.betweenTicks(() => {
+    return this.node.bridge.betweenTicks(() => {
       // A structural edit that still compiles on the loop's thread may outlast a tick: the robot stops
       // first and stays stopped until the loop has caught up (the guard thread covers the compile itself).
       if (isStructuralEdit(edit) && !prepared) this.node.bridge.holdSafe(`live edit ${edit.op}`);
       return this.applyNow(edit, prepared);
     });
-    // A new edit starts a new history: what was undone before it cannot be redone.
-    this.redoStack = [];
-    return done;
   }
 
   private async applyNow(edit: Edit, prepared: PreparedEdit | null = null): Promise<{ result: EditResult; notes: string[] }> {
@@ -462,19 +469,22 @@ export class EditSession {
     return { undone: entry.label, lost: entry.lost };
   }
 
-  /** Applies the last undone edit again (checked as any edit). Returns its label, or null when there is none. */
-  redo(): Promise<{ redone: string } | null> {
-    return this.node.bridge.betweenTicks(async () => {
-      const entry = this.redoStack.pop();
-      if (!entry) return null;
-      try {
-        await this.applyNow(entry.edit);
-      } catch (e) {
-        this.redoStack.push(entry);
-        throw e;
-      }
-      return { redone: entry.label };
-    });
+  /**
+   * Applies the last undone edit again, as any edit is applied (checked, wired off the loop's thread,
+   * the robot's safe command first for a structural one). Returns its label, or null when there is none.
+   */
+  async redo(): Promise<{ redone: string } | null> {
+    // First: a hot swap since the undo empties the redo list (its edits were for the old network).
+    void this.engine;
+    const entry = this.redoStack.pop();
+    if (!entry) return null;
+    try {
+      await this.applyEdit(entry.edit);
+    } catch (e) {
+      this.redoStack.push(entry);
+      throw e;
+    }
+    return { redone: entry.label };
   }
 
   /**
@@ -505,7 +515,7 @@ export class EditSession {
     try {
       await this.node.reloadCircuitFrom(next);
     } catch (e) {
-      throw new RefusedEdit(`the circuit with ${section}.${name} did not start; the running one goes on: ${(e as Error).message}`, 400);
+      throw new RebuildFailed(`the circuit with ${section}.${name} did not start; the running one goes on: ${(e as Error).message}`, 400);
     }
     this.budget.commit(added);
     return { rebuilt: `${section}.${name}` };
@@ -575,7 +585,7 @@ export class EditSession {
       try {
         await this.node.reloadCircuitFrom(next);
       } catch (e) {
-        throw new RefusedEdit(
+        throw new RebuildFailed(
           `the circuit with ${listed.module} as ${prefix} did not start, the file is as it was: ${(e as Error).message}`,
           400,
         );
@@ -590,7 +600,7 @@ export class EditSession {
       await this.node.reloadCircuit!();
     } catch (e) {
       writePlan({ file, text, changed: [] });
-      throw new RefusedEdit(
+      throw new RebuildFailed(
         `the circuit with ${listed.module} as ${prefix} did not start, the file is as it was: ${(e as Error).message}`,
         400,
       );

@@ -905,6 +905,8 @@ export class CpuBackend implements Backend {
    */
   private arrivals(p: ProjRuntime, n: number): void {
     const rt = p.syn!;
+    // No on_pre: nothing runs when spikes arrive (and no history or delay order was kept for it).
+    if (rt.def.onPre.length === 0) return;
     const { src } = p;
     const L = rt.historyLen;
     if (L === 0) {
@@ -1179,7 +1181,8 @@ export class CpuBackend implements Backend {
         break;
       }
       case 'remove_projection': {
-        // Spikes already in its delay ring are still delivered, as on an axon that is cut after they left.
+        // Spikes already in its delay ring are still delivered, as on an axon that is cut after they left
+        // (a synapse model's spikes on their way are in its own history, which goes with it: their on_pre does not run).
         const gone = this.proj(edit.name);
         this.releaseProjection(gone);
         this.projs = this.projs.filter((p) => p !== gone);

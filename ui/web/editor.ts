@@ -3,6 +3,7 @@
 // projection's weight, forms to add populations and projections, undo and save. Every edit goes to the
 // server, which applies it through the engine's live-edit API between two ticks; a refused edit comes
 // back with the engine's message (file, JSON path, what was expected), shown as it is.
+import { cloneElement, isValidElement } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { parse as parseYaml } from 'yaml';
 import { ApiError, api, colorOf, fmt, type Live } from './live.js';
@@ -300,8 +301,9 @@ function Graph({ view, live, selection, select }: { view: CircuitView; live: Liv
       const sel = selection?.kind === 'projection' && e.names.includes(selection.name);
       return html`<path key=${e.id} class=${`edge ${e.inhibitory && !e.excitatory ? 'inh' : 'exc'} ${sel ? 'selected' : ''}`} d=${edgePath(a, b)}
         marker-end=${e.inhibitory && !e.excitatory ? 'url(#arr-inh)' : 'url(#arr-exc)'}
-        data-testid=${single ? `edge-${single}` : `edges-${e.id}`}
-        onClick=${() => select({ kind: 'projection', name: e.names[0] })}><title>${e.names.join(', ')}</title></path>`;
+        data-testid=${single ? `edge-${single}` : `edges-${e.id}`} role="button" tabindex="0" aria-label=${`projection ${e.names.join(', ')}`}
+        onClick=${() => select({ kind: 'projection', name: e.names[0] })}
+        onKeyDown=${(ev: KeyboardEvent) => (ev.key === 'Enter' || ev.key === ' ') && (ev.preventDefault(), select({ kind: 'projection', name: e.names[0] }))}><title>${e.names.join(', ')}</title></path>`;
     })}
     ${[...g.nodes.values()].map((n) => {
       if (n.kind === 'module')
@@ -314,7 +316,9 @@ function Graph({ view, live, selection, select }: { view: CircuitView; live: Liv
       const heat = Math.min(1, (rate ?? 0) / 80);
       const sel = selection?.kind === 'population' && selection.name === n.name;
       const i = popIndex.get(n.name) ?? 0;
-      return html`<g key=${n.id} class=${`node ${sel ? 'selected' : ''}`} data-testid=${`node-${n.name}`} onClick=${() => select({ kind: 'population', name: n.name })}>
+      const pick = () => select({ kind: 'population', name: n.name });
+      return html`<g key=${n.id} class=${`node ${sel ? 'selected' : ''}`} data-testid=${`node-${n.name}`} role="button" tabindex="0" aria-label=${`population ${n.name}`} aria-pressed=${sel}
+        onClick=${pick} onKeyDown=${(e: KeyboardEvent) => (e.key === 'Enter' || e.key === ' ') && (e.preventDefault(), pick())}>
         <rect x=${n.x} y=${n.y} width=${NW} height=${NH} rx="6" style=${`fill: rgba(255, 140, 60, ${(0.08 + 0.5 * heat).toFixed(3)})`} />
         <rect x=${n.x} y=${n.y} width="5" height=${NH} rx="2" style=${`fill:${colorOf(i)};stroke:none`} />
         <text x=${n.x + 10} y=${n.y + 16}>${n.label.length > 20 ? '…' + n.label.slice(-19) : n.label}</text>
@@ -370,7 +374,7 @@ function PopulationPanel({
         const value = draft[k] ?? (docValue === undefined ? '' : String(docValue));
         return html`<tr key=${k} title=${spec.doc}>
           <td>${k}</td>
-          <td><input class="param" data-testid=${`param-${k}`} value=${value} placeholder=${`${spec.default} ${spec.unit}`}
+          <td><input class="param" aria-label=${k} data-testid=${`param-${k}`} value=${value} placeholder=${`${spec.default} ${spec.unit}`}
             onInput=${(e: Event) => setDraft({ ...draft, [k]: (e.target as HTMLInputElement).value })}
             onKeyDown=${(e: KeyboardEvent) => e.key === 'Enter' && apply(k)} /></td>
           <td class="num muted">${fmt(p.params[k])} ${spec.unit}</td>
@@ -405,7 +409,7 @@ function ProjectionPanel({
   return html`<div data-testid="inspector-projection">
     <p><b>${p.name}</b>: ${p.source} → ${p.target} <span class="muted">(${p.kind}, ${p.receptor}, ${p.synapses} synapses${p.plastic ? ', plastic' : ''})</span></p>
     <pre class="muted" style="white-space:pre-wrap;margin:4px 0">${JSON.stringify(p.doc.connectivity)}</pre>
-    <p>weight <input class="param" data-testid="weight" value=${weight ?? docWeight} onInput=${(e: Event) => setWeight((e.target as HTMLInputElement).value)} />
+    <p><label for="projection-weight">weight</label> <input id="projection-weight" class="param" data-testid="weight" value=${weight ?? docWeight} onInput=${(e: Event) => setWeight((e.target as HTMLInputElement).value)} />
       <button data-testid="apply-weight" disabled=${weight === null} onClick=${() => weight !== null && edit(`${name} weight = ${weight}`, { op: 'set_weights', projection: name, value: parseValue(weight) })}>Set all weights</button></p>
     <p><button class="danger" data-testid="remove-projection" onClick=${() => edit(`remove ${name}`, { op: 'remove_projection', name })}>Remove projection</button></p>
   </div>`;
@@ -443,8 +447,12 @@ export function issuesAt(issues: Issues, ...paths: string[]): string[] {
  * readers find); the checker's message for it, when the last edit was refused there, right under it.
  */
 function Field({ id, label, problems = [], children }: { id: string; label: string; problems?: string[]; children: unknown }) {
-  return html`<label for=${id}>${label}</label>${children}${
-    problems.length
+  const bad = problems.length > 0;
+  // The field says it is invalid and where the message is (screen readers read it with the field).
+  const field =
+    bad && isValidElement(children) ? cloneElement(children, { 'aria-invalid': 'true', 'aria-describedby': `${id}-problem` }) : children;
+  return html`<label for=${id}>${label}</label>${field}${
+    bad
       ? html`<div class="field-error" role="alert" aria-label=${`${label}: problem`} id=${`${id}-problem`}>${problems.join('; ')}</div>`
       : null
   }`;
@@ -627,7 +635,10 @@ function ElementEditor({
   const submit = async () => {
     let value: unknown;
     try {
-      value = parseMapping('value', f.value) ?? {};
+      // Plain YAML (an equations block keeps its lines and commas).
+      value = f.value.trim() ? parseField('value', f.value) : {};
+      if (value === null || typeof value !== 'object' || Array.isArray(value))
+        throw new Error('value: expected "name: value" lines (the element as in a document)');
     } catch (e) {
       done((e as Error).message, false);
       return;
@@ -706,7 +717,7 @@ function Components({ done }: { done: (text: string, ok: boolean) => void }) {
           <td><b>${c.module}</b> <small class="muted">${c.version}</small></td>
           <td class="num">${c.populations} pop, ${c.neurons} n</td>
           <td class="muted">${c.ports.join(', ')}</td>
-          <td><input size="8" data-testid=${`prefix-${c.module}`} value=${prefixes[c.module] ?? c.circuit.replace(/[^A-Za-z0-9_]/g, '_')} onInput=${(e: Event) => setPrefixes({ ...prefixes, [c.module]: (e.target as HTMLInputElement).value })} /></td>
+          <td><input size="8" aria-label=${`prefix for ${c.module}`} data-testid=${`prefix-${c.module}`} value=${prefixes[c.module] ?? c.circuit.replace(/[^A-Za-z0-9_]/g, '_')} onInput=${(e: Event) => setPrefixes({ ...prefixes, [c.module]: (e.target as HTMLInputElement).value })} /></td>
           <td><button data-testid=${`insert-${c.module}`} disabled=${busy || !!c.problem} onClick=${() => insert(c)}>Insert</button></td>
         </tr>`,
       )}

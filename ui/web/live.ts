@@ -110,7 +110,6 @@ export interface Sample {
 
 const token = new URLSearchParams(location.search).get('token');
 
-/** Calls the JSON API; resolves with the body, or rejects with the server's error message. */
 /** A refused request: the server's message and, for a circuit the checker refused, its issues (JSON path, message). */
 export class ApiError extends Error {
   constructor(
@@ -124,6 +123,7 @@ export class ApiError extends Error {
   }
 }
 
+/** Calls the JSON API; resolves with the body, or rejects with an ApiError (the server's message, issues, status). */
 export async function api<T = Record<string, unknown>>(path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = {};
   if (token) headers['X-Flux-Token'] = token;
