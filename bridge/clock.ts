@@ -151,7 +151,7 @@ export class ControlledClock implements Clock {
   /** Wall time at which clock time `t` was last mapped to it (real time runs from there). */
   private anchor = { wall: performance.now(), t: 0 };
   private steps = 0;
-  /** Every pending wait's wake-up: a change of state wakes them all, and each looks again (a stopped bridge's wait may still be pending). */
+  /** Every pending wait's wake-up: a change wakes them all and each looks again (a stopped bridge's wait may still be pending). */
   private readonly wakers = new Set<() => void>();
   private closed = false;
 
