@@ -272,6 +272,13 @@ function edgePath(a: GNode, b: GNode): string {
   return `M ${sx} ${sy} Q ${mx} ${my} ${tx} ${ty}`;
 }
 
+/** Enter or Space on an element that acts as a button (the graph's nodes, edges and module names). */
+const keyed = (act: () => void) => (e: KeyboardEvent) => {
+  if (e.key !== 'Enter' && e.key !== ' ') return;
+  e.preventDefault();
+  act();
+};
+
 function Graph({ view, live, selection, select }: { view: CircuitView; live: Live; selection: Selection; select: (s: Selection) => void }) {
   const [collapsed, setCollapsed] = useState<Set<string>>(new Set());
   const g = useMemo(() => layoutGraph(view, collapsed), [view, collapsed]);
@@ -291,7 +298,8 @@ function Graph({ view, live, selection, select }: { view: CircuitView; live: Liv
     ${g.groups.map(
       (gr) => html`<g class="group" key=${'g' + gr.prefix}>
         <rect x=${gr.x} y=${gr.y} width=${gr.w} height=${gr.h} rx="8" />
-        <text x=${gr.x + 8} y=${gr.y + 13} data-testid=${`module-${gr.prefix}`} onClick=${() => toggle(gr.prefix)}>▾ ${gr.prefix}</text>
+        <text x=${gr.x + 8} y=${gr.y + 13} data-testid=${`module-${gr.prefix}`} role="button" tabindex="0" aria-label=${`collapse module ${gr.prefix}`} aria-expanded="true"
+          onClick=${() => toggle(gr.prefix)} onKeyDown=${keyed(() => toggle(gr.prefix))}>▾ ${gr.prefix}</text>
       </g>`,
     )}
     ${g.edges.map((e) => {
@@ -303,11 +311,12 @@ function Graph({ view, live, selection, select }: { view: CircuitView; live: Liv
         marker-end=${e.inhibitory && !e.excitatory ? 'url(#arr-inh)' : 'url(#arr-exc)'}
         data-testid=${single ? `edge-${single}` : `edges-${e.id}`} role="button" tabindex="0" aria-label=${`projection ${e.names.join(', ')}`}
         onClick=${() => select({ kind: 'projection', name: e.names[0] })}
-        onKeyDown=${(ev: KeyboardEvent) => (ev.key === 'Enter' || ev.key === ' ') && (ev.preventDefault(), select({ kind: 'projection', name: e.names[0] }))}><title>${e.names.join(', ')}</title></path>`;
+        onKeyDown=${keyed(() => select({ kind: 'projection', name: e.names[0] }))}><title>${e.names.join(', ')}</title></path>`;
     })}
     ${[...g.nodes.values()].map((n) => {
       if (n.kind === 'module')
-        return html`<g key=${n.id} class="module" data-testid=${`module-${n.name}`} onClick=${() => toggle(n.name)}>
+        return html`<g key=${n.id} class="module" data-testid=${`module-${n.name}`} role="button" tabindex="0" aria-label=${`expand module ${n.name}`} aria-expanded="false"
+          onClick=${() => toggle(n.name)} onKeyDown=${keyed(() => toggle(n.name))}>
           <rect x=${n.x} y=${n.y} width=${NW} height=${NH} rx="6" fill="#eef3fa" stroke="#6e8bb0" stroke-dasharray="4 3" />
           <text x=${n.x + 8} y=${n.y + 18} font-size="11" font-weight="600" fill="#3b5675">${n.label}</text>
           <text x=${n.x + 8} y=${n.y + 34} font-size="10" fill="#6b7480">${n.sub}</text>
@@ -318,7 +327,7 @@ function Graph({ view, live, selection, select }: { view: CircuitView; live: Liv
       const i = popIndex.get(n.name) ?? 0;
       const pick = () => select({ kind: 'population', name: n.name });
       return html`<g key=${n.id} class=${`node ${sel ? 'selected' : ''}`} data-testid=${`node-${n.name}`} role="button" tabindex="0" aria-label=${`population ${n.name}`} aria-pressed=${sel}
-        onClick=${pick} onKeyDown=${(e: KeyboardEvent) => (e.key === 'Enter' || e.key === ' ') && (e.preventDefault(), pick())}>
+        onClick=${pick} onKeyDown=${keyed(pick)}>
         <rect x=${n.x} y=${n.y} width=${NW} height=${NH} rx="6" style=${`fill: rgba(255, 140, 60, ${(0.08 + 0.5 * heat).toFixed(3)})`} />
         <rect x=${n.x} y=${n.y} width="5" height=${NH} rx="2" style=${`fill:${colorOf(i)};stroke:none`} />
         <text x=${n.x + 10} y=${n.y + 16}>${n.label.length > 20 ? '…' + n.label.slice(-19) : n.label}</text>
