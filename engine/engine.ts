@@ -94,6 +94,13 @@ function compileCircuit(flat: FlatCircuit, options: EngineOptions): CompiledCirc
 }
 
 /** The engine over a backend; `new Engine()` runs on the CPU, `Engine.create()` may open a GPU. */
+/** An edit checked against the circuit as it was (Engine.validate), for prepare() to wire without checking it again. */
+export interface CheckedEdit {
+  readonly edit: Edit;
+  readonly circuit: Circuit;
+  readonly resolved: ResolvedEdit;
+}
+
 export class Engine<B extends Backend = CpuBackend> {
   /** What the engine runs on: the backend makeBackend gave, or the CPU reference when none was given. */
   readonly backend: B | CpuBackend;
@@ -172,20 +179,24 @@ export class Engine<B extends Backend = CpuBackend> {
     return { applied: true, removed: removed.length ? removed : undefined, step: this.backend.stepIndex };
   }
 
-  /** Checks an edit against the circuit as it is, as apply() would, and changes nothing. Throws CircuitError. */
-  validate(edit: Edit): void {
-    this.resolve(edit);
+  /**
+   * Checks an edit against the circuit as it is, as apply() would, and changes nothing. Throws
+   * CircuitError. What it returns lets prepare() skip checking the same edit again.
+   */
+  validate(edit: Edit): CheckedEdit {
+    return { edit, ...this.resolve(edit) };
   }
 
   /**
-   * Validates an edit against the circuit as it is and wires what it adds in a worker thread (an
-   * add_projection's connectivity is what takes long), while the loop keeps stepping the old network.
-   * Null when there is nothing to prepare. Throws CircuitError as apply() would.
+   * Validates an edit against the circuit as it is (or takes what validate() found for it) and wires
+   * what it adds in a worker thread (an add_projection's connectivity is what takes long), while the
+   * loop keeps stepping the old network. Null when there is nothing to prepare. Throws CircuitError as
+   * apply() would.
    */
-  async prepare(edit: Edit): Promise<PreparedEdit | null> {
+  async prepare(edit: Edit, checked?: CheckedEdit): Promise<PreparedEdit | null> {
     if (edit === null || typeof edit !== 'object' || (edit as { op?: unknown }).op !== 'add_projection' || !canCompileOffThread())
       return null;
-    const { circuit, resolved } = this.resolve(edit);
+    const { circuit, resolved } = checked?.edit === edit ? checked : this.resolve(edit);
     if (resolved.kind !== 'add_projection') return null;
     const pops = new Map(circuit.populations.map((p) => [p.name, p]));
     const compiled = await compileProjectionOffThread(resolved.spec, pops, this.circuit.seed, this.backend.dt);

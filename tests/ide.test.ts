@@ -105,6 +105,9 @@ async function addProjection(name: string, source: string, target: string, weigh
   await expect.poll(() => status().textContent(), { timeout: 30_000 }).toBe(`applied: add projection ${name}`);
 }
 
+/** The engine's step the page shows. */
+const stepCount = async () => Number(await page.getByTestId('header-step').textContent());
+
 /** The mean rate the page shows (Hz), or NaN while it shows none. */
 async function meanRate(): Promise<number> {
   return parseFloat((await page.getByRole('status', { name: 'mean rate' }).textContent()) ?? '');
@@ -193,21 +196,18 @@ describe.runIf(runBrowser)('the IDE in headless Chromium, from an empty page', (
   }, 60_000);
 
   it('reset starts the network from its initial state; it runs at 15-25 Hz; pause stops the clock and step advances it', async () => {
-    const stepNow = async () => Number(await page.getByTestId('header-step').textContent());
-    const before = await stepNow();
+    const before = await stepCount();
     expect(before).toBeGreaterThan(0);
     // Real time: as fast as possible would take a whole core from the suites running beside this one.
     await button('Reset').click();
     await expect.poll(() => status().textContent(), { timeout: 60_000 }).toBe('reset to the initial state');
     // A new engine from the initial state: its step count starts again.
-    await expect.poll(stepNow, { timeout: 10_000 }).toBeLessThan(before);
+    await expect.poll(stepCount, { timeout: 10_000 }).toBeLessThan(before);
     // Self-sustained activity from the random initial state (Vogels & Abbott 2005; Brian2's COBA: ~20 Hz).
     await expect.poll(meanRate, { timeout: 30_000 }).toBeGreaterThan(5);
     // Past the start (the first 2 s of simulated time), readings of the settled network.
-    const t0 = Number(await page.getByTestId('header-step').textContent());
-    await expect
-      .poll(async () => Number(await page.getByTestId('header-step').textContent()), { timeout: 30_000 })
-      .toBeGreaterThan(t0 + 20_000);
+    const t0 = await stepCount();
+    await expect.poll(stepCount, { timeout: 30_000 }).toBeGreaterThan(t0 + 20_000);
     const rate = await medianRate(9, 300);
     console.log(`IDE: COBA built in the page runs at ${rate.toFixed(1)} Hz (median of 9 readings)`);
     expect(rate).toBeGreaterThanOrEqual(15);
@@ -215,16 +215,15 @@ describe.runIf(runBrowser)('the IDE in headless Chromium, from an empty page', (
     await shot('running');
     await button('Pause').click();
     await expect.poll(() => page.getByRole('status', { name: 'run state' }).textContent()).toBe('paused');
-    const step = async () => Number(await page.getByTestId('header-step').textContent());
     await new Promise((r) => setTimeout(r, 600));
-    const held = await step();
+    const held = await stepCount();
     await new Promise((r) => setTimeout(r, 600));
-    expect(await step()).toBe(held);
+    expect(await stepCount()).toBe(held);
     await button('Step').click();
     // One tick of 1 ms: 10 steps of 0.1 ms.
-    await expect.poll(step, { timeout: 5000 }).toBe(held + 10);
+    await expect.poll(stepCount, { timeout: 5000 }).toBe(held + 10);
     await button('Run').click();
-    await expect.poll(step, { timeout: 5000 }).toBeGreaterThan(held + 10);
+    await expect.poll(stepCount, { timeout: 5000 }).toBeGreaterThan(held + 10);
     // The speed goes to the server and comes back in the telemetry the select shows.
     const speed = page.getByRole('combobox', { name: 'speed' });
     await speed.selectOption('fast');

@@ -116,7 +116,9 @@ projections:
 `;
 
 /** `body` on the document run with WebAssembly, then with JavaScript kernels; each engine disposed after. */
-function onBothPaths<T>(file: string, body: (e: Engine, b: CpuBackend) => T): { wasm: T; js: T } {
+function onBothPaths<T>(name: string, text: string, body: (e: Engine, b: CpuBackend) => T): { wasm: T; js: T } {
+  const file = join(dir, name);
+  writeFileSync(file, text);
   const one = (kernels: 'js' | 'wasm') => {
     const e = Engine.fromFile(file, { kernels });
     try {
@@ -129,9 +131,7 @@ function onBothPaths<T>(file: string, body: (e: Engine, b: CpuBackend) => T): { 
 }
 
 function runCircuit() {
-  const file = join(dir, 'circuit.yaml');
-  writeFileSync(file, CIRCUIT);
-  return onBothPaths(file, (e, b) => {
+  return onBothPaths('circuit.yaml', CIRCUIT, (e, b) => {
     const before = Object.fromEntries(
       e.circuit.projections.map((p) => [p.name, Array.from(e.backend.readWeights(p.name) as Float32Array)]),
     );
@@ -176,9 +176,8 @@ describe('synapse models in WebAssembly', () => {
   });
 
   it('a model with on_post only, through per-synapse delays: nothing runs on arrival, the same bits on both paths', () => {
-    const file = join(dir, 'post-only.yaml');
-    writeFileSync(
-      file,
+    const { wasm, js } = onBothPaths(
+      'post-only.yaml',
       `dt: 0.1 ms
 seed: 4
 models:
@@ -197,12 +196,12 @@ populations:
 projections:
   p: { source: drive, target: cells, connectivity: { type: fixed_probability, p: 0.3 }, weight: 0.5, delay: { uniform: { low: 0.5 ms, high: 3 ms } }, synapse: { model: post_only } }
 `,
+      (e, b) => {
+        const w0 = [...b.readWeights('p')];
+        e.step(2000);
+        return { code: b.synapseCode('p')?.code, w0, w: [...b.readWeights('p')] };
+      },
     );
-    const { wasm, js } = onBothPaths(file, (e, b) => {
-      const w0 = [...b.readWeights('p')];
-      e.step(2000);
-      return { code: b.synapseCode('p')?.code, w0, w: [...b.readWeights('p')] };
-    });
     expect(wasm.code).toBe('wasm');
     // The cells fire: on_post moved the weights.
     expect(wasm.w.filter((w, k) => w !== wasm.w0[k]).length).toBeGreaterThan(wasm.w.length / 2);
@@ -210,9 +209,8 @@ projections:
   });
 
   it('read four-byte target indices (a target population above 65 536 neurons)', () => {
-    const file = join(dir, 'big.yaml');
-    writeFileSync(
-      file,
+    const { wasm, js } = onBothPaths(
+      'big.yaml',
       `dt: 0.1 ms
 seed: 9
 models:
@@ -225,25 +223,24 @@ projections:
   p: { source: drive, target: many, connectivity: { type: fixed_probability, p: 0.002 }, weight: 2 nS, delay: { uniform: { low: 0 ms, high: 2 ms } }, synapse: { model: tm } }
   q: { source: drive, target: many, connectivity: { type: fixed_probability, p: 0.002 }, weight: 1 nS, synapse: { model: stdp } }
 `,
+      (e, b) => {
+        e.step(400);
+        return {
+          code: [b.synapseCode('p')?.code, b.synapseCode('q')?.code],
+          w: [...b.readWeights('p'), ...b.readWeights('q')],
+          v: Array.from(b.readState('many', 'v')),
+          ge: Array.from(b.readState('many', 'ge')),
+        };
+      },
     );
-    const { wasm, js } = onBothPaths(file, (e, b) => {
-      e.step(400);
-      return {
-        code: [b.synapseCode('p')?.code, b.synapseCode('q')?.code],
-        w: [...b.readWeights('p'), ...b.readWeights('q')],
-        v: Array.from(b.readState('many', 'v')),
-        ge: Array.from(b.readState('many', 'ge')),
-      };
-    });
     expect(wasm.code).toEqual(['wasm', 'wasm']);
     expect(wasm.ge.some((g) => g > 0)).toBe(true);
     expect(wasm).toEqual({ ...js, code: ['wasm', 'wasm'] });
   });
 
   it('follow live edits: a population that grows the memory, a synapse-model projection added with a longer delay, one removed', () => {
-    const file = join(dir, 'edits.yaml');
-    writeFileSync(
-      file,
+    const { wasm, js } = onBothPaths(
+      'edits.yaml',
       `dt: 0.1 ms
 seed: 6
 models:
@@ -256,34 +253,34 @@ projections:
   a: { source: drive, target: cells, connectivity: { type: fixed_probability, p: 0.3 }, weight: 1 nS, delay: { uniform: { low: 0 ms, high: 2 ms } }, synapse: { model: stdp } }
   b: { source: drive, target: cells, connectivity: { type: fixed_probability, p: 0.3 }, weight: 1 nS, synapse: { model: tm } }
 `,
+      (e, b) => {
+        e.backend.configureRecording({});
+        e.step(150);
+        // 300 000 neurons: the WebAssembly memory grows and every view is made again.
+        e.apply({ op: 'add_population', name: 'big', population: { model: 'lif', size: 300_000 } });
+        e.apply({
+          op: 'add_projection',
+          name: 'c',
+          projection: {
+            source: 'drive',
+            target: 'cells',
+            connectivity: { type: 'fixed_probability', p: 0.3 },
+            weight: '1 nS',
+            delay: '10 ms',
+            synapse: { model: 'tm' },
+          },
+        });
+        e.step(150);
+        e.apply({ op: 'remove_projection', name: 'b' });
+        e.step(150);
+        return {
+          code: ['a', 'c'].map((p) => b.synapseCode(p)?.code),
+          spikes: b.recording().populations.cells.spikeSteps,
+          w: ['a', 'c'].map((p) => Array.from(b.readWeights(p))),
+          cells: ['v', 'ge'].map((v) => Array.from(b.readState('cells', v))),
+        };
+      },
     );
-    const { wasm, js } = onBothPaths(file, (e, b) => {
-      e.backend.configureRecording({});
-      e.step(150);
-      // 300 000 neurons: the WebAssembly memory grows and every view is made again.
-      e.apply({ op: 'add_population', name: 'big', population: { model: 'lif', size: 300_000 } });
-      e.apply({
-        op: 'add_projection',
-        name: 'c',
-        projection: {
-          source: 'drive',
-          target: 'cells',
-          connectivity: { type: 'fixed_probability', p: 0.3 },
-          weight: '1 nS',
-          delay: '10 ms',
-          synapse: { model: 'tm' },
-        },
-      });
-      e.step(150);
-      e.apply({ op: 'remove_projection', name: 'b' });
-      e.step(150);
-      return {
-        code: ['a', 'c'].map((p) => b.synapseCode(p)?.code),
-        spikes: b.recording().populations.cells.spikeSteps,
-        w: ['a', 'c'].map((p) => Array.from(b.readWeights(p))),
-        cells: ['v', 'ge'].map((v) => Array.from(b.readState('cells', v))),
-      };
-    });
     expect(wasm.code).toEqual(['wasm', 'wasm']);
     expect(wasm.spikes.length).toBeGreaterThan(50);
     expect(wasm).toEqual({ ...js, code: ['wasm', 'wasm'] });
@@ -425,9 +422,7 @@ projections:
     let n = 0;
     fc.assert(
       fc.property(model, (m) => {
-        const file = join(dir, `random-${n++}.yaml`);
-        writeFileSync(file, circuit(m));
-        const { wasm, js } = onBothPaths(file, (e, b) => {
+        const { wasm, js } = onBothPaths(`random-${n++}.yaml`, circuit(m), (e, b) => {
           e.backend.configureRecording({});
           for (let k = 0; k < 3; k++) {
             e.step(100);

@@ -166,25 +166,20 @@ function mountCircuitApi(app: Express, ctx: RoutesContext, w: Writes): void {
     }
   });
 
-  app.post('/api/undo', w.guard, w.json, async (_req, res) => {
-    try {
-      const r = await w.serial(() => session.undo());
-      if (!r) return void res.status(409).json({ error: 'nothing to undo' });
-      res.json({ ok: true, ...r, version: session.version });
-    } catch (e) {
-      res.status(409).json({ error: e instanceof CircuitError ? e.message : (e as Error).message });
-    }
-  });
-
-  app.post('/api/redo', w.guard, w.json, async (_req, res) => {
-    try {
-      const r = await w.serial(() => session.redo());
-      if (!r) return void res.status(409).json({ error: 'nothing to redo' });
-      res.json({ ok: true, ...r, version: session.version });
-    } catch (e) {
-      res.status(409).json({ error: e instanceof CircuitError ? e.message : (e as Error).message });
-    }
-  });
+  // Undo and redo: the session's history, one step back or forward (409 when there is none).
+  for (const [path, step] of [
+    ['undo', () => session.undo()],
+    ['redo', () => session.redo()],
+  ] as const)
+    app.post(`/api/${path}`, w.guard, w.json, async (_req, res) => {
+      try {
+        const r = await w.serial<object | null>(step);
+        if (!r) return void res.status(409).json({ error: `nothing to ${path}` });
+        res.json({ ok: true, ...r, version: session.version });
+      } catch (e) {
+        res.status(409).json({ error: e instanceof CircuitError ? e.message : (e as Error).message });
+      }
+    });
 
   // A model, modulator, source, input or output set or removed: the engine is built again (see EditSession.setElement).
   app.post('/api/element', w.guard, w.json, async (req, res) => {

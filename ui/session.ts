@@ -332,9 +332,9 @@ export class EditSession {
     let prepared: PreparedEdit | null = null;
     if (edit !== null && typeof edit === 'object' && edit.op === 'add_projection') {
       // The checker first: a value out of range (p = 1.5) gets its message at its path, not a size estimate from it.
-      this.engine.validate(edit);
+      const checked = this.engine.validate(edit);
       this.vet(edit);
-      prepared = await this.engine.prepare(edit);
+      prepared = await this.engine.prepare(edit, checked);
     }
     // Between two ticks: never during an engine step (a GPU backend refuses edits then).
     return this.node.bridge.betweenTicks(() => {

@@ -788,6 +788,17 @@ export function Editor({ live }: { live: Live }) {
       setError((e as Error).message);
     }
   };
+  /** A panel's result: shown as the status, or as the error with "refused: <what>"; `reloadAfter` refetches the circuit. */
+  const report = (what: string, reloadAfter: boolean) => (text: string, ok: boolean) => {
+    if (ok) {
+      setError(null);
+      setStatus(text);
+    } else {
+      setError(text);
+      setStatus(what ? `refused: ${what}` : 'refused', false);
+    }
+    if (reloadAfter) void reload();
+  };
   const redo = async () => {
     try {
       const r = await api<{ redone: string }>('/api/redo', {});
@@ -817,7 +828,7 @@ export function Editor({ live }: { live: Live }) {
       <button data-testid="save" onClick=${save} title="write the running circuit back to its file">Save</button>
       <span class="muted" data-testid="summary">${view.populations.length} populations, ${view.projections.length} projections, ${view.populations.reduce((a, p) => a + p.size, 0)} neurons</span>
     </div>
-    <${RunControls} live=${live} done=${(text: string, ok: boolean) => (ok ? (setError(null), setStatus(text)) : (setError(text), setStatus('refused: run control', false)))} />
+    <${RunControls} live=${live} done=${report('run control', false)} />
     <div class=${status.ok ? 'note' : 'note bad'} data-testid="edit-status" role="status" aria-label="edit status">${status.text}</div>
     ${error ? html`<div class="error" role="alert" data-testid="edit-error">${error}</div>` : null}
     <${Graph} view=${view} live=${live} selection=${selection} select=${setSelection} />
@@ -832,7 +843,7 @@ export function Editor({ live }: { live: Live }) {
     </div>
     <${AddPopulation} view=${view} edit=${edit} issues=${issues} />
     <${AddProjection} view=${view} edit=${edit} issues=${issues} />
-    <${ElementEditor} view=${view} issues=${issues} setIssues=${setIssues} done=${(text: string, ok: boolean) => (ok ? (setError(null), setStatus(text)) : (setError(text), setStatus('refused', false)), void reload())} />
-    <${Components} done=${(text: string, ok: boolean) => (ok ? (setError(null), setStatus(text)) : (setError(text), setStatus('refused: insert', false)), void reload())} />
+    <${ElementEditor} view=${view} issues=${issues} setIssues=${setIssues} done=${report('', true)} />
+    <${Components} done=${report('insert', true)} />
   </section>`;
 }
