@@ -16,7 +16,7 @@ import { nirExport, nirImport } from './nir.js';
 import { bridgeSchemaWith, loadBridge, prepareExtensions, STANDARD_EXTENSIONS } from '../bridge/config.js';
 import { ExtensionRegistry } from '../extensions/registry.js';
 import { run } from './run.js';
-import { edit } from './edit.js';
+import { edit, type EditOptions } from './edit.js';
 import { splitRosArgs } from '../bridge/node/rosargs.js';
 import { TRANSPORTS, TRANSPORT_NAMES, type TransportName } from '../bridge/node/transports.js';
 import { writeFileSync } from 'node:fs';
@@ -351,7 +351,7 @@ function addEdit(program: Command): void {
   program
     .command('edit')
     .description(
-      'open the IDE on a circuit file (an empty circuit when it does not exist) with the engine running it live, no robot; prints the URL',
+      'open the IDE on a circuit file (an empty circuit when it does not exist) with the engine running it live (no robot, or the simulated robot with --sim); prints the URL',
     )
     .argument('<circuit>', 'circuit document (YAML or JSON)')
     .option(
@@ -363,12 +363,16 @@ function addEdit(program: Command): void {
       new Option('--speed <speed>', 'run in real time or as fast as the engine goes').choices(['realtime', 'fast']).default('realtime'),
     )
     .option('--threads <n>', 'CPU kernel threads (1 or 2)', threads)
+    .option(
+      '--bridge <file>',
+      "the bridge document binding the circuit to a robot's topics (default: <name>.bridge.yaml beside it, written by Save once something is bound)",
+    )
+    .option('--sim [arena]', 'edit next to the built-in simulated robot: an arena name (default, cluttered) or file')
+    .option('--paced <factor>', 'with --sim: real-time factor to pace at, 0 for as fast as it runs', Number, 1)
+    .option('--seed <n>', "with --sim: re-place the arena's random obstacles", seed)
     .addOption(backendOption())
-    .action(
-      (
-        file: string,
-        o: { dashboard?: string; dashboardNoToken?: boolean; speed: 'realtime' | 'fast'; threads?: number; backend: BackendChoice },
-      ) => edit(file, o),
+    .action((file: string, o: Omit<EditOptions, 'sim'> & { sim?: string | true }) =>
+      edit(file, { ...o, sim: o.sim === true ? 'default' : o.sim }),
     );
 }
 

@@ -167,6 +167,7 @@ export class Simulation {
   private touchingNow = false;
   private readonly collisionLog: Collision[] = [];
   private readonly trailPoints: TrailPoint[] = [];
+  private drivenM = 0;
   private attachment: Attachment | null = null;
   private running: { stop: boolean; done: Promise<void> } | null = null;
 
@@ -303,6 +304,11 @@ export class Simulation {
   }
 
   /** Ground-truth poses at the trail rate (oldest dropped beyond the trail length). */
+  /** Path length of the whole ground-truth trail so far (m), also of the part the bounded trail dropped. */
+  get driven(): number {
+    return this.drivenM;
+  }
+
   trail(): readonly TrailPoint[] {
     return this.trailPoints;
   }
@@ -509,7 +515,10 @@ export class Simulation {
     this.touchingNow = touching;
 
     if (s % this.every.trail === 0) {
-      this.trailPoints.push({ time: this.time, ...this.pose() });
+      const point = { time: this.time, ...this.pose() };
+      const last = this.trailPoints[this.trailPoints.length - 1];
+      if (last) this.drivenM += Math.hypot(point.x - last.x, point.y - last.y);
+      this.trailPoints.push(point);
       if (this.trailPoints.length > this.trailLength) this.trailPoints.splice(0, this.trailPoints.length - this.trailLength);
     }
     const ns = s * this.stepNs;

@@ -14,6 +14,7 @@ import { WebSocket } from 'ws';
 import { FluxNode } from '../bridge/node/node.js';
 import { startDashboard, type Dashboard } from '../ui/server.js';
 import { planSave } from '../ui/save.js';
+import { loadBridge } from '../bridge/config.js';
 import { MODELS } from '../engine/models/registry.js';
 import { example, tempDir, libraryCircuit } from './helpers.js';
 import { runs, judgeAsync, hasNonFinite, countNonFinite, flushTallies } from './fuzz.js';
@@ -85,6 +86,13 @@ function postJson(path: string, body: string): Promise<{ status: number; text: s
     req.on('error', reject);
     req.end(body);
   });
+}
+
+/** Paths of the numbers in `x` that are not finite (a limit of Infinity would hold nothing). */
+function nonFiniteIn(x: unknown, path = '', out: string[] = []): string[] {
+  if (typeof x === 'number' && !Number.isFinite(x)) out.push(path);
+  else if (x && typeof x === 'object') for (const [k, v] of Object.entries(x)) nonFiniteIn(v, `${path}/${k}`, out);
+  return out;
 }
 
 async function alive(): Promise<boolean> {
@@ -426,6 +434,89 @@ const elementBodyArb = fc
   )
   .map((b) => JSON.stringify(b));
 
+/** Bindings the bridge editor sends: plausible ones (some accepted), hostile and random ones. */
+const bindingBodyArb = fc
+  .oneof(
+    fc.constantFrom(
+      {
+        section: 'inputs',
+        name: 'range_front',
+        value: {
+          topic: 'scan',
+          type: 'sensor_msgs/msg/LaserScan',
+          path: 'ranges[140:220]',
+          qos: 'sensor',
+          encoder: { current: { min: 0.8, max: 0.2, current_max: 1 } },
+          timeout: '200 ms',
+        },
+      },
+      {
+        section: 'outputs',
+        name: 'extra',
+        value: {
+          topic: 'extra',
+          type: 'std_msgs/msg/Float32',
+          rate: '10 Hz',
+          values: {
+            data: {
+              terms: [{ population: 'brake', decoder: { rate: { tau: '50 ms', rate_max: '100 Hz' } } }],
+              limits: { min: 0, max: 1, safe: 0 },
+            },
+          },
+        },
+      },
+      { section: 'outputs', name: 'extra', value: null },
+    ),
+    fc.record({
+      section: fc.constant('inputs'),
+      name: fc.constantFrom('range_front', 'range_left', 'reward', '__proto__', 'constructor'),
+      value: fc.record(
+        {
+          topic: fc.constantFrom('scan', '/scan', '', 'a b', '~/x', 'rt/../x'),
+          type: fc.constantFrom('sensor_msgs/msg/LaserScan', 'std_msgs/msg/Float32', 'nope/msg/X', '../../etc/passwd', ''),
+          path: fc.constantFrom('ranges[150:210]', 'ranges[0:1048577]', 'ranges[-1]', 'rangs[0:2]', 'data', '__proto__', ''),
+          qos: fc.constantFrom('sensor', 'default', 'x'),
+          encoder: fc.oneof(fc.constant({ current: { min: 0.8, max: 0.2, current_max: 1 } }), fc.jsonValue({ maxDepth: 3 })),
+          timeout: quantityArb,
+          valid: fc.oneof(fc.constant([0, 100]), fc.jsonValue({ maxDepth: 2 })),
+        },
+        { requiredKeys: ['topic', 'type', 'path'] },
+      ),
+    }),
+    fc.record({
+      section: fc.constant('outputs'),
+      name: fc.constantFrom('cmd_vel', 'extra', 'toString'),
+      value: fc.record(
+        {
+          topic: fc.constantFrom('cmd_vel', 'other'),
+          type: fc.constantFrom('geometry_msgs/msg/Twist', 'std_msgs/msg/Float32', 'x'),
+          rate: quantityArb,
+          values: fc.dictionary(
+            fc.constantFrom('linear.x', 'angular.z', 'data', 'linear', '__proto__'),
+            fc.record({
+              terms: fc.oneof(
+                fc.constant([
+                  { population: 'motor_left', decoder: { rate: { tau: '100 ms', rate_max: '100 Hz', min: 0, max: 1 } }, weight: 0.3 },
+                ]),
+                fc.jsonValue({ maxDepth: 3 }),
+              ),
+              limits: fc.record({ min: fc.double(), max: fc.double(), slew_rate: fc.double(), safe: fc.oneof(fc.double(), quantityArb) }),
+            }),
+            { maxKeys: 3 },
+          ),
+        },
+        { requiredKeys: ['topic', 'type', 'values'] },
+      ),
+    }),
+    fc.record({
+      section: fc.constantFrom('inputs', 'outputs', 'devices', '__proto__', 'circuit'),
+      name: fc.constantFrom('range_left', 'cmd_vel', '', 'a.b', 'x'.repeat(80)),
+      value: fc.oneof(fc.constant(null), fc.jsonValue({ maxDepth: 3 })),
+    }),
+    fc.jsonValue({ maxDepth: 4 }),
+  )
+  .map((b) => JSON.stringify(b));
+
 describe('fuzz: the dashboard over HTTP and WebSocket', () => {
   beforeAll(async () => {
     node = await FluxNode.start({ bridge: BRIDGE, transport: 'memory', backend: 'cpu', threads: 1, log: () => undefined });
@@ -539,6 +630,44 @@ describe('fuzz: the dashboard over HTTP and WebSocket', () => {
     const saved = await postJson('/api/save', '{}');
     expect(saved.status, saved.text).toBe(200);
   }, 120_000);
+
+  it('/api/binding, /api/fields: arbitrary and hostile bindings are answered 200/4xx; a refused one changes nothing; every running bridge has finite limits', async () => {
+    let accepted = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        bindingBodyArb,
+        fc.oneof(fc.string({ maxLength: 40 }), fc.constantFrom('geometry_msgs/msg/Twist', '../x')),
+        async (body, type) => {
+          const before = node.bridgeDocument().text;
+          const out = await judgeAsync(
+            'binding body',
+            () => postJson('/api/binding', body),
+            () => false,
+          );
+          if (!out.ok) throw out.error;
+          expect([200, 400, 409, 413, 415, 429], out.value.text).toContain(out.value.status);
+          if (out.value.status === 200) {
+            accepted++;
+            // What runs is a document that passes every check, with limits a robot can be held to.
+            expect(() => loadBridge(BRIDGE, CIRCUIT, node.bridgeDocument().text)).not.toThrow();
+            expect(nonFiniteIn(node.loaded.config.outputs), JSON.stringify(node.loaded.config.outputs)).toEqual([]);
+          } else expect(node.bridgeDocument().text).toBe(before);
+          const fields = await fetch(`http://127.0.0.1:${dash.port}/api/fields?type=${encodeURIComponent(type)}`, {
+            headers: { 'X-Flux-Token': dash.token! },
+          });
+          expect([200, 400, 404]).toContain(fields.status);
+        },
+      ),
+      { numRuns: runs(40) },
+    );
+    expect(accepted).toBeGreaterThan(0);
+    expect(await alive()).toBe(true);
+    // Save writes the bindings the node runs (when any was accepted), and the file passes the checks.
+    const saved = await postJson('/api/save', '{}');
+    expect(saved.status, saved.text).toBe(200);
+    expect(() => loadBridge(BRIDGE)).not.toThrow();
+    expect(node.bridgeDocument().saved).toBe(true);
+  }, 180_000);
 
   it('WebSocket: arbitrary messages are ignored or close that socket; the server goes on streaming to others', async () => {
     const watcher = new WebSocket(`ws://127.0.0.1:${dash.port}/ws?token=${token()}`);

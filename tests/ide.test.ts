@@ -5,21 +5,19 @@
 // initial state, runs it, reads the mean rate in the page, undoes and redoes an edit, saves, and
 // checks that `flux validate` accepts the file and `flux simulate` runs it at the same rate.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { parse } from 'yaml';
-import { ROOT, tempDir } from './helpers.js';
+import { tempDir } from './helpers.js';
 import { requires } from './requirements.js';
 import { exclusive } from './fixtures/exclusive.js';
+import { CHROMIUM, FLUX, controls, set, shot, startEdit, type FluxEdit } from './fixtures/ide-page.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARTIFACTS = join(ROOT, 'test-artifacts');
 const runBrowser = existsSync(CHROMIUM) || process.env.CI === 'true';
 if (!runBrowser) requires('chromium', `${CHROMIUM} not found`);
 
-const FLUX = join(ROOT, 'bin/flux.js');
 const dir = tempDir('flux-ide-');
 const FILE = join(dir, 'coba.yaml');
 
@@ -38,48 +36,15 @@ const INIT = `v: { normal: { mean: -65 mV, sd: 5 mV } }
 ge: { normal: { mean: 40 nS, sd: 15 nS } }
 gi: { normal: { mean: 200 nS, sd: 120 nS } }`;
 
-let flux: ChildProcess;
+let flux: FluxEdit;
 let browser: Browser;
 let page: Page;
 const pageErrors: string[] = [];
 let url = '';
-/** What flux edit printed (shown when a test fails). */
-const fluxOut: string[] = [];
 
-/** Starts `flux edit` and resolves with the URL it prints. */
-function startEdit(): Promise<string> {
-  flux = spawn(process.execPath, [FLUX, 'edit', FILE, '--dashboard', '127.0.0.1:0', '--backend', 'cpu'], {
-    cwd: dir,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`flux edit printed no URL in 30 s:\n${out}`)), 30_000);
-    const take = (b: Buffer) => {
-      out += b.toString();
-      fluxOut.push(b.toString());
-      const m = /flux: IDE: (http:\/\/\S+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]);
-      }
-    };
-    flux.stdout!.on('data', take);
-    flux.stderr!.on('data', take);
-    flux.on('exit', (code) => reject(new Error(`flux edit exited (${code}):\n${out}`)));
-  });
-}
-
-const group = (name: string) => page.getByRole('group', { name, exact: true });
-const button = (name: string) => page.getByRole('button', { name, exact: true });
-const status = () => page.getByRole('status', { name: 'edit status' });
-
-/** Fills a field or chooses an option, found by its label inside `scope`. */
-async function set(scope: Locator, label: string, value: string): Promise<void> {
-  const field = scope.getByLabel(label, { exact: true });
-  if ((await field.evaluate((el) => el.tagName)) === 'SELECT') await field.selectOption(value);
-  else await field.fill(value);
-}
+const group = (name: string) => controls(page).group(name);
+const button = (name: string) => controls(page).button(name);
+const status = () => controls(page).status();
 
 async function addPopulation(name: string, size: number): Promise<void> {
   const pop = group('population');
@@ -124,33 +89,22 @@ async function medianRate(n: number, ms: number): Promise<number> {
   return xs[Math.floor(n / 2)];
 }
 
-async function shot(name: string): Promise<void> {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  await page.screenshot({ path: join(ARTIFACTS, `ide-${name}.png`), fullPage: true });
-}
-
 describe.runIf(runBrowser)('the IDE in headless Chromium, from an empty page', () => {
   let unlock: (() => void) | null = null;
   beforeAll(async () => {
     // Not beside the suites that measure the loop's timing (tests/fixtures/exclusive.ts).
     unlock = await exclusive('busy');
-    url = await startEdit();
+    flux = await startEdit([FILE, '--dashboard', '127.0.0.1:0', '--backend', 'cpu'], dir);
+    url = flux.url;
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
     page = await browser.newPage({ viewport: { width: 1400, height: 1100 } });
     page.on('pageerror', (e) => pageErrors.push(e.message));
   }, 660_000);
 
   afterAll(async () => {
-    if (process.env.FLUX_IDE_LOG) console.log(fluxOut.join(''), pageErrors);
+    if (process.env.FLUX_IDE_LOG) console.log(flux?.out.join(''), pageErrors);
     await browser?.close();
-    if (flux && flux.exitCode === null) {
-      const exited = new Promise((r) => flux.once('exit', r));
-      flux.kill('SIGTERM');
-      // A process that does not stop within 5 s is killed: it must not outlive the suite.
-      const timer = setTimeout(() => flux.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
-    }
+    await flux?.stop();
     unlock?.();
   });
 
@@ -171,7 +125,7 @@ describe.runIf(runBrowser)('the IDE in headless Chromium, from an empty page', (
     await addProjection('ie', 'inh', 'exc', '67 nS', 'inhibitory');
     await addProjection('ii', 'inh', 'inh', '67 nS', 'inhibitory');
     await expect.poll(() => page.getByTestId('summary').textContent()).toBe('2 populations, 4 projections, 4000 neurons');
-    await shot('built');
+    await shot(page, 'built');
   }, 120_000);
 
   it('an invalid value shows the checker message and changes nothing', async () => {
@@ -212,7 +166,7 @@ describe.runIf(runBrowser)('the IDE in headless Chromium, from an empty page', (
     console.log(`IDE: COBA built in the page runs at ${rate.toFixed(1)} Hz (median of 9 readings)`);
     expect(rate).toBeGreaterThanOrEqual(15);
     expect(rate).toBeLessThanOrEqual(25);
-    await shot('running');
+    await shot(page, 'running');
     await button('Pause').click();
     await expect.poll(() => page.getByRole('status', { name: 'run state' }).textContent()).toBe('paused');
     await new Promise((r) => setTimeout(r, 600));
@@ -313,7 +267,7 @@ initial: { v: E_L }`;
     expect(execFileSync(process.execPath, [FLUX, 'validate', FILE], { encoding: 'utf8' })).toMatch(
       /^ok .*3 populations \(4010 neurons\), 4 projections/,
     );
-    await shot('model');
+    await shot(page, 'model');
     expect(pageErrors).toEqual([]);
   }, 180_000);
 });

@@ -17,6 +17,8 @@ describe('ROS 2 transport (fake rclnodejs)', () => {
     expect(graph.subs[0].options.qos).toMatchObject({ history: 1, depth: 5, reliability: 2, durability: 2 });
     const pub = t.advertise('scan', 'sensor_msgs/msg/LaserScan', { ...DEFAULT_QOS, durability: 'transient_local' });
     expect(graph.pubs[0].qos).toMatchObject({ depth: 10, reliability: 1, durability: 1 });
+    // The IDE's topic picker: the graph's topics with their types.
+    expect(t.topics()).toEqual([{ name: 'scan', types: ['sensor_msgs/msg/LaserScan'] }]);
     const codec = createCodec('sensor_msgs/msg/LaserScan');
     const m = codec.zero();
     m.ranges = [1, 2, 3];

@@ -13,6 +13,7 @@ import { EditBucket, requestRefusal, requestTarget, tokenCookie, writeRefusal, t
 import { RebuildFailed, RefusedEdit, SaveError, type EditSession, type RunningNode } from './session.js';
 import { CSP, pageHtml } from './page.js';
 import { parseRunRequest, type RunControl } from './run-control.js';
+import { bridgeView, fieldPaths, graphTopics, knownTypes, setBinding, type BridgeHost } from './bridge-edit.js';
 
 /** What the routes serve and how writes are bounded. */
 export interface RoutesContext {
@@ -48,6 +49,7 @@ export function createApp(ctx: RoutesContext): Express {
   mountCircuitApi(app, ctx, writes);
   mountExtensionsApi(app, ctx.node, writes);
   mountPackagesApi(app, ctx.session, writes);
+  mountBridgeApi(app, ctx, writes);
   app.use('/api', (_req, res) => void res.status(404).json({ error: 'no such API' }));
   app.use(errorHandler(ctx.bodyBytes));
   return app;
@@ -220,7 +222,7 @@ function mountCircuitApi(app: Express, ctx: RoutesContext, w: Writes): void {
       return void res.status(403).json({ error: `the dashboard saves only the opened circuit file (${session.circuitFile})` });
     try {
       const plan = await w.serial(async () => session.save());
-      res.json({ ok: true, file: plan.file, changed: plan.changed });
+      res.json({ ok: true, file: plan.file, changed: plan.changed, bridge: plan.bridge });
     } catch (e) {
       if (e instanceof SaveError) return void res.status(409).json({ error: e.message });
       throw e;
@@ -295,6 +297,60 @@ function mountPackagesApi(app: Express, session: EditSession, w: Writes): void {
     try {
       // insertModule checks what it is given at run time (a request's fields may be anything).
       const r = await w.serial(() => session.insertModule(module as string, b.prefix as string, b.version as string | undefined));
+      res.json({ ok: true, ...r });
+    } catch (e) {
+      if (!(e instanceof RebuildFailed)) release();
+      editError(res, e);
+    }
+  });
+}
+
+// Bridge editing: the node's bridge document, the live graph's topics, a type's field paths, and
+// binding an input to a topic or an output to message fields (a rebuild: see ui/bridge-edit.ts).
+function mountBridgeApi(app: Express, ctx: RoutesContext, w: Writes): void {
+  const { node, session } = ctx;
+  const host = (): BridgeHost | null => {
+    const { bridgeDocument, reloadBridgeFrom, transport } = node;
+    if (!bridgeDocument || !reloadBridgeFrom || !transport) return null;
+    return {
+      bridgeDocument: () => bridgeDocument.call(node),
+      reloadBridgeFrom: (text, circuitText) => reloadBridgeFrom.call(node, text, circuitText),
+      transport,
+      // Read anew: a hot swap replaces what the node loaded.
+      get loaded() {
+        return node.loaded;
+      },
+    };
+  };
+  app.get('/api/bridge', (_req, res) => {
+    const h = host();
+    if (!h) return void res.status(409).json({ error: 'this node cannot edit its bridge document' });
+    const circuit = node.engine.circuit;
+    res.json({
+      ...bridgeView(h),
+      topics: graphTopics(h),
+      types: knownTypes(),
+      circuitInputs: circuit.inputs.map((i) => i.name),
+      populations: circuit.populations.map((p) => p.name),
+    });
+  });
+  app.get('/api/fields', (req, res) => {
+    const h = host();
+    if (!h) return void res.status(409).json({ error: 'this node cannot edit its bridge document' });
+    try {
+      res.json(fieldPaths(req.query.type, h.loaded.config.definitions));
+    } catch (e) {
+      editError(res, e);
+    }
+  });
+  app.post('/api/binding', w.guard, w.json, async (req, res) => {
+    const h = host();
+    if (!h) return void res.status(409).json({ error: 'this node cannot edit its bridge document' });
+    const body = (req.body ?? {}) as { section?: unknown; name?: unknown; value?: unknown };
+    const release = w.rebuild(res);
+    if (!release) return;
+    try {
+      const r = await w.serial(() => setBinding(h, body.section, body.name, body.value, session.runningCircuitText()));
       res.json({ ok: true, ...r });
     } catch (e) {
       if (!(e instanceof RebuildFailed)) release();

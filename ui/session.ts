@@ -3,7 +3,7 @@
 // nothing), an undo stack of inverse edits, and save. It always asks the node for its current engine
 // and bridge: a hot swap (a ROS parameter) replaces both, and then the undo stack no longer applies.
 import { basename, dirname } from 'node:path';
-import { readFileSync, realpathSync } from 'node:fs';
+import { readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { isMap, parseDocument } from 'yaml';
 import semver from 'semver';
 import type { Bridge, BridgeConfig } from '../bridge/bridge.js';
@@ -40,6 +40,12 @@ export interface RunningNode {
    * writes the file only after the build succeeded (with reloadCircuit alone: before, restored on failure).
    */
   reloadCircuitFrom?(text: string): Promise<void>;
+  /** The node's bridge document and a rebuild from its next text (bridge editing: ui/bridge-edit.ts). */
+  bridgeDocument?(): { file: string; text: string; saved: boolean };
+  reloadBridgeFrom?(text: string, circuitText?: string): Promise<void>;
+  bridgeSaved?(text: string): void;
+  /** Lists the live graph's topics where the transport can. */
+  readonly transport?: { topics?(): { name: string; types: string[] }[] };
 }
 
 /** An edit the dashboard refuses before it reaches the engine (a bridge dependency, a size limit). */
@@ -521,6 +527,19 @@ export class EditSession {
     return { rebuilt: `${section}.${name}` };
   }
 
+  /**
+   * The circuit file's text with the running circuit's live edits in it (what a rebuild starts from,
+   * so that it keeps them); undefined when there are none or they cannot be written as the file's.
+   */
+  runningCircuitText(): string | undefined {
+    try {
+      const plan = planSave(this.circuitFile, this.engine.flat);
+      return plan.changed.length ? plan.text : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
   /** Whether `path` names the opened circuit file (saving writes nothing else). */
   isCircuitFile(path: string): boolean {
     const real = (p: string) => {
@@ -650,22 +669,30 @@ export class EditSession {
   }
 
   /** Writes the running network back to its circuit file; throws SaveError when it cannot reload equal. */
-  save(): SavePlan {
+  /**
+   * Writes the running circuit to its file (only when it differs), and the bridge document the node
+   * runs when bindings were edited in the page: the two are saved together, so the bridge never names
+   * inputs or populations the circuit file does not have yet.
+   */
+  save(): SavePlan & { bridge: string | null } {
     const plan = planSave(this.circuitFile, this.engine.flat);
     // The file already loads as the running network: leave it (and its formatting) alone.
     if (plan.changed.length > 0) writePlan(plan);
-    return plan;
+    const b = this.node.bridgeDocument?.();
+    if (!b || b.saved) return { ...plan, bridge: null };
+    writeFileSync(b.file, b.text);
+    this.node.bridgeSaved?.(b.text);
+    return { ...plan, bridge: b.file };
   }
 }
 
 export { SaveError };
 
-/** The circuit file's text with one more include (YAML edited in place: comments and layout kept). */
 /** The sections whose elements the page sets by rebuilding (populations and projections have live edits). */
 export const ELEMENT_SECTIONS = ['models', 'modulators', 'sources', 'inputs', 'outputs'] as const;
 
 /** `text` with `section.name` set to `value` (null: removed), comments and layout of the rest kept. */
-function withElement(file: string, text: string, section: string, name: string, value: unknown): string {
+export function withElement(file: string, text: string, section: string, name: string, value: unknown): string {
   if (/\.json$/i.test(file)) {
     const d = JSON.parse(text) as Record<string, Record<string, unknown> | undefined>;
     const table = (d[section] = isPlainObject(d[section]) ? d[section] : {});
@@ -682,6 +709,7 @@ function withElement(file: string, text: string, section: string, name: string, 
   return doc.toString({ lineWidth: 0 });
 }
 
+/** The circuit file's text with one more include (YAML edited in place: comments and layout kept). */
 function withInclude(file: string, text: string, entry: Record<string, string>): string {
   if (/\.json$/i.test(file)) {
     const d = JSON.parse(text) as { include?: unknown[] };

@@ -137,5 +137,5 @@ function robotOf(sim: Simulation): unknown {
     lidar = { time, angleMin, angleIncrement: scan.angleIncrement * every, rangeMax, ranges, pose };
   }
   const commanded = { linear: c.linear, angular: c.angular };
-  return { time: sim.time, pose: p, commanded, collisions: sim.collisions, touching: sim.touching, lidar };
+  return { time: sim.time, pose: p, commanded, collisions: sim.collisions, touching: sim.touching, driven: sim.driven, lidar };
 }

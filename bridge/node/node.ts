@@ -6,7 +6,7 @@
 // one keeps driving the robot, then swapped in between two ticks (a hot swap; the new network starts
 // from its initial state). If the new one cannot be built, the old one keeps running and the
 // parameter goes back to its old value.
-import { writeSync } from 'node:fs';
+import { readFileSync, writeSync } from 'node:fs';
 import { Engine, type BackendChoice } from '../../engine/engine.js';
 import type { Backend } from '../../engine/backends/backend.js';
 import type { GpuContext } from '../../engine/backends/webgpu/gpu.js';
@@ -19,8 +19,8 @@ import { ControlledClock, SimClock, WallClock, type Clock } from '../clock.js';
 import { stampedVariant } from '../stamped.js';
 import { createDevice, type Device } from '../devices.js';
 import type { Transport } from '../transport/transport.js';
-import type { ParamValue, Parameters, SetParametersResult } from './parameters.js';
-import { BINDING_PARAMS, SWAP_PARAMS, declareBindingParam, declareNodeParam, nodeParam } from './flux-params.js';
+import type { ParamDecl, ParamType, ParamValue, Parameters, SetParametersResult } from './parameters.js';
+import { BINDING_PARAMS, SWAP_PARAMS, declareBindingParam, declareNodeParam, nodeParam, type ValueOf } from './flux-params.js';
 import { parseRosArgs } from './rosargs.js';
 import { findTransport, type TransportName, type TransportOptions } from './transports.js';
 
@@ -61,6 +61,10 @@ export class FluxNode {
   /** Set while a failed swap puts a parameter back, so that the reset does not swap again. */
   private reverting = false;
   private closed = false;
+  /** Set while the node adopts a page-edited bridge document's bindings as its parameters: accepted, nothing re-applied. */
+  private adopting = false;
+  /** A bridge document's text the node runs that is not in its file (yet): flux edit's start, a binding edited in the page. */
+  private bridgeMemory: { file: string; text: string; edited: boolean } | null;
 
   private constructor(
     readonly params: Parameters,
@@ -72,6 +76,7 @@ export class FluxNode {
     running: Running,
   ) {
     this.running = running;
+    this.bridgeMemory = options.bridgeText === undefined ? null : { file: options.bridge, text: options.bridgeText, edited: false };
   }
 
   get bridge(): Bridge {
@@ -94,6 +99,16 @@ export class FluxNode {
   /** A topic's name on the wire: rcl's resolution on ROS, Flux's own (same rules) elsewhere. */
   resolve(topic: string): string {
     return this.resolveName(topic);
+  }
+
+  /**
+   * The bridge document the node runs: its file, its text, and whether there is nothing to save (the
+   * text is the file's, or flux edit's starting document, which binds nothing and is not worth a file).
+   */
+  bridgeDocument(): { file: string; text: string; saved: boolean } {
+    const file = nodeParam(this.params, 'bridge');
+    const m = file === this.bridgeMemory?.file ? this.bridgeMemory : null;
+    return { file, text: m?.text ?? readFileSync(file, 'utf8'), saved: !m?.edited };
   }
 
   /** Resolves when the last requested hot swap has finished (or failed and been undone). */
@@ -124,6 +139,7 @@ export class FluxNode {
 
   private onParams(changes: { name: string; value: ParamValue }[]): SetParametersResult {
     if (this.closed) return { successful: false, reason: 'the node is shutting down' };
+    if (this.adopting) return { successful: true, reason: '' };
     try {
       // Vet every change first: a batch applies whole or not at all.
       for (const { name, value } of changes) {
@@ -180,7 +196,7 @@ export class FluxNode {
     return swap;
   }
 
-  private async hotSwap(before: Record<string, ParamValue>, circuitText?: string): Promise<void> {
+  private async hotSwap(before: Record<string, ParamValue>, circuitText?: string, bridgeText?: string): Promise<void> {
     if (this.closed) return;
     const log = this.options.log ?? ((l: string) => console.log(l));
     const old = this.running;
@@ -192,7 +208,7 @@ export class FluxNode {
       loaded = loadBridge(
         bridgeFile,
         circuit === before.circuit && bridgeFile !== before.bridge ? undefined : circuit,
-        bridgeTextOf(this.options, bridgeFile),
+        bridgeText ?? (bridgeFile === this.bridgeMemory?.file ? this.bridgeMemory.text : undefined),
         circuitText,
       );
     } catch (e) {
@@ -236,6 +252,8 @@ export class FluxNode {
       await held?.close();
       return;
     }
+    // A bridge document edited in the page wins over the topics its parameters had.
+    if (bridgeText !== undefined) this.adoptBindings(next.loaded.config);
     // Live settings follow the parameters as they are now (one may have changed during the build).
     for (const name of this.params.names())
       if (!SWAP_PARAMS.has(name)) applySetting(next.bridge, name, this.params.get(name), (n) => this.params.get(n));
@@ -279,6 +297,55 @@ export class FluxNode {
   }
 
   private lastSwapError: string | null = null;
+
+  /**
+   * Builds the engine and bridge again from `text`, the node's bridge document's next content (the
+   * page edited a binding), with `circuitText` in place of the circuit file's (the running circuit's
+   * live edits): safe command, build, swap. The node then runs `text`, kept in memory until the page
+   * saves it (bridgeSaved). Throws, with the old engine running on, when the build fails.
+   */
+  async reloadBridgeFrom(text: string, circuitText?: string): Promise<void> {
+    const before = {
+      bridge: this.params.get('bridge'),
+      circuit: this.params.get('circuit'),
+      backend: this.params.get('backend'),
+      use_sim_time: this.params.get('use_sim_time'),
+    };
+    const old = this.running;
+    this.lastSwapError = null;
+    const file = nodeParam(this.params, 'bridge');
+    this.swapping = this.swapping.then(() => this.hotSwap(before, circuitText, text));
+    await this.swapping;
+    if (this.running === old) throw new Error(this.lastSwapError ?? 'the node is shutting down');
+    this.bridgeMemory = { file, text, edited: true };
+  }
+
+  /** The page wrote the bridge document the node runs: from now on the node reads its file. */
+  bridgeSaved(text: string): void {
+    if (this.bridgeMemory?.text === text) this.bridgeMemory = null;
+  }
+
+  /** Declares or sets the per-binding parameters to a new bridge document's values, without applying them again. */
+  private adoptBindings(c: BridgeConfig): void {
+    this.adopting = true;
+    try {
+      const adopt = <T extends ParamType>(decl: ParamDecl & { name: string; type: T }, value: ValueOf<T>) => {
+        if (!this.params.names().includes(decl.name)) declareBindingParam(this.params, decl, value);
+        else if (this.params.get(decl.name) !== value) this.params.set(decl.name, value);
+      };
+      for (const i of c.inputs) adopt(BINDING_PARAMS.inputTopic(i.input), i.topic);
+      for (const o of c.outputs) {
+        adopt(BINDING_PARAMS.outputTopic(o.name), o.topic);
+        const variant = stampedVariant(o.type);
+        if (variant) {
+          adopt(BINDING_PARAMS.outputStamped(o.name, variant.type, o.type), o.stamped ?? false);
+          adopt(BINDING_PARAMS.outputFrameId(o.name), o.frameId ?? 'base_link');
+        }
+      }
+    } finally {
+      this.adopting = false;
+    }
+  }
 
   private undoSwap(before: Record<string, ParamValue>, e: unknown, log: (l: string) => void): void {
     this.lastSwapError = e instanceof CircuitError ? e.message : (e as Error).message;

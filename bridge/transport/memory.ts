@@ -1,7 +1,7 @@
 // An in-process topic graph with ROS 2's matching rules (same type, compatible reliability, transient
 // local late-joiners get the last sample) and asynchronous delivery like a real middleware. Used by the
 // tests and by the simulated robot; it is not a fake of ROS (nothing pretends to be rclnodejs).
-import { qosCompatible, type Publisher, type QoS, type Transport } from './transport.js';
+import { qosCompatible, type Publisher, type QoS, type TopicInfo, type Transport } from './transport.js';
 
 interface Sub {
   type: string;
@@ -48,6 +48,16 @@ export class MemoryTransport implements Transport {
     };
     this.closers.add(close);
     return close;
+  }
+
+  topics(): TopicInfo[] {
+    const out: TopicInfo[] = [];
+    for (const [name, t] of this.graph.topics) {
+      // A topic's type is its publishers'; one with subscribers only shows the types they ask for.
+      const types = t.type !== null ? [t.type] : [...new Set([...t.subs].map((s) => s.type))];
+      if (types.length) out.push({ name, types });
+    }
+    return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
   advertise(topic: string, type: string, qos: QoS): Publisher {

@@ -1,16 +1,19 @@
 // Topic name resolution for transports that have no rcl to do it (memory, the simulated robot): the
 // node's namespace and the --ros-args remaps apply here exactly as rcl applies them on the ROS
 // transport, so one launch line means the same topics everywhere.
-import type { GuardEndpoint, Publisher, QoS, Transport } from './transport.js';
+import type { GuardEndpoint, Publisher, QoS, TopicInfo, Transport } from './transport.js';
 
 export class RemapTransport implements Transport {
   readonly name: string;
+  /** The graph's topics (resolved names, as the graph has them), where the inner transport lists them. */
+  readonly topics?: () => TopicInfo[];
 
   constructor(
     private readonly inner: Transport,
     private readonly resolve: (topic: string) => string,
   ) {
     this.name = inner.name;
+    if (inner.topics) this.topics = () => inner.topics!();
   }
 
   subscribe(topic: string, type: string, qos: QoS, onMessage: (bytes: Uint8Array) => void): () => void {

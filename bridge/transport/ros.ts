@@ -3,7 +3,7 @@
 // ROS sourced (see the Dockerfile issue). Bytes cross as serialized CDR both ways: raw subscriptions
 // (options.isRaw) hand over a Buffer, and Publisher.publish accepts a Buffer, so rclnodejs's own
 // message classes are never generated or used.
-import { type Publisher, type QoS, type Transport } from './transport.js';
+import { type Publisher, type QoS, type TopicInfo, type Transport } from './transport.js';
 
 /** rclnodejs's ParameterType enum (types/parameter.d.ts). */
 export const PARAMETER_TYPE = { NOT_SET: 0, BOOL: 1, INTEGER: 2, DOUBLE: 3, STRING: 4 } as const;
@@ -51,6 +51,8 @@ export interface RclNode {
   destroy(): void;
   name(): string;
   namespace(): string;
+  /** Every topic of the ROS graph with its types (rcl_get_topic_names_and_types). */
+  getTopicNamesAndTypes(): { name: string; types: string[] }[];
   /** The fully qualified name after rcl's expansion and remapping. */
   resolveTopicName(topic: string): string;
   declareParameter(parameter: RclParameter, descriptor?: unknown, ignoreOverride?: boolean): RclParameter;
@@ -123,6 +125,10 @@ export class RosTransport implements Transport {
         ? Q.DurabilityPolicy.RMW_QOS_POLICY_DURABILITY_TRANSIENT_LOCAL
         : Q.DurabilityPolicy.RMW_QOS_POLICY_DURABILITY_VOLATILE,
     );
+  }
+
+  topics(): TopicInfo[] {
+    return this.node.getTopicNamesAndTypes().map((t) => ({ name: t.name, types: [...t.types] }));
   }
 
   subscribe(topic: string, type: string, qos: QoS, onMessage: (bytes: Uint8Array) => void): () => void {

@@ -14,6 +14,11 @@ export const SENSOR_QOS: QoS = { reliability: 'best_effort', durability: 'volati
 /** Commands and other state: reliable, depth 10 (ROS 2's default profile). */
 export const DEFAULT_QOS: QoS = { reliability: 'reliable', durability: 'volatile', depth: 10 };
 
+export interface TopicInfo {
+  name: string;
+  types: string[];
+}
+
 export interface Publisher {
   publish(bytes: Uint8Array): void;
   close(): void;
@@ -44,6 +49,11 @@ export interface Transport {
   /** Calls `onMessage` for every sample received; returns the unsubscribe function. */
   subscribe(topic: string, type: string, qos: QoS, onMessage: (bytes: Uint8Array) => void): () => void;
   advertise(topic: string, type: string, qos: QoS): Publisher;
+  /**
+   * The topics the graph has now, with their types (what `ros2 topic list -t` prints), for the IDE's
+   * topic picker; absent where the transport cannot list them.
+   */
+  topics?(): TopicInfo[];
   close(): Promise<void>;
 }
 

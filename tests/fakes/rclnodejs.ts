@@ -88,6 +88,12 @@ export function fakeRclnodejs(): { module: RclnodejsModule; graph: FakeGraph } {
     namespace(): string {
       return this.ns || '/';
     }
+    getTopicNamesAndTypes(): { name: string; types: string[] }[] {
+      // rcl lists every topic some node publishes or subscribes, with the types seen there.
+      const seen = new Map<string, Set<string>>();
+      for (const e of [...graph.subs, ...graph.pubs]) (seen.get(e.topic) ?? seen.set(e.topic, new Set()).get(e.topic)!).add(e.type);
+      return [...seen].map(([name, types]) => ({ name, types: [...types] }));
+    }
     resolveTopicName(topic: string): string {
       if (topic.startsWith('/')) return topic;
       const ns = this.namespace() === '/' ? '' : this.namespace();

@@ -3,12 +3,12 @@
 // projection's weight, forms to add populations and projections, undo and save. Every edit goes to the
 // server, which applies it through the engine's live-edit API between two ticks; a refused edit comes
 // back with the engine's message (file, JSON path, what was expected), shown as it is.
-import { cloneElement, isValidElement } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import { parse as parseYaml } from 'yaml';
-import { ApiError, api, colorOf, fmt, type Live } from './live.js';
+import { ApiError, api, colorOf, fmt, rebuildApi, type Live } from './live.js';
 import { html } from './views.js';
 import type { InstalledCircuit } from './protocol.js';
+import { Field, issuesAt, parseField, parseMapping, parseValue, type Issues } from './form.js';
+import { BridgeEditor } from './bridge-editor.js';
 
 type Quantity = number | string;
 
@@ -50,23 +50,6 @@ export interface CircuitView {
 }
 
 type Selection = { kind: 'population' | 'projection'; name: string } | null;
-
-/** "400 pA" stays a string (a quantity with a unit), "0.5" becomes a number. */
-export function parseValue(text: string): Quantity {
-  const t = text.trim();
-  return /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(t) ? Number(t) : t;
-}
-
-/** "i_offset: 400 pA, tau_m = 10 ms" (commas or new lines) -> { i_offset: '400 pA', tau_m: '10 ms' }. */
-export function parseParams(text: string): Record<string, Quantity> {
-  const out: Record<string, Quantity> = {};
-  for (const part of text.split(/[\n,;]+/)) {
-    const m = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*[:=]\s*(.+?)\s*$/.exec(part);
-    if (m) out[m[1]] = parseValue(m[2]);
-    else if (part.trim()) throw new Error(`cannot read "${part.trim()}": write name: value (e.g. i_offset: 400 pA)`);
-  }
-  return out;
-}
 
 // ---- graph layout ---------------------------------------------------------------------------------
 
@@ -424,49 +407,6 @@ function ProjectionPanel({
   </div>`;
 }
 
-/** A field's value as YAML: "6 nS" stays a string, "0.02" is a number, "{ normal: { mean: -65 mV, sd: 5 mV } }" a distribution. */
-export function parseField(name: string, text: string): unknown {
-  try {
-    return parseYaml(text);
-  } catch (e) {
-    throw new Error(`${name}: cannot read "${text.trim()}" (${(e as Error).message.split('\n')[0]})`, { cause: e });
-  }
-}
-
-/** A field for a mapping ("v: { normal: ... }" on lines of their own): an object, or nothing when empty. */
-export function parseMapping(name: string, text: string): Record<string, unknown> | undefined {
-  if (!text.trim()) return undefined;
-  // "i_offset: 400 pA, tau_m: 10 ms": plain values may also be separated by commas (not YAML).
-  if (!/[{}[\]]/.test(text)) return parseParams(text);
-  const v = parseField(name, text);
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new Error(`${name}: expected "name: value" lines`);
-  return v as Record<string, unknown>;
-}
-
-/** The checker's issues of the last refused edit, by JSON path (`/projections/ee/connectivity/p`). */
-export type Issues = { path: string; message: string }[];
-
-/** The messages of the issues at one of `paths` or under it. */
-export function issuesAt(issues: Issues, ...paths: string[]): string[] {
-  return issues.filter((i) => paths.some((p) => i.path === p || i.path.startsWith(`${p}/`))).map((i) => i.message);
-}
-
-/**
- * A labelled field of a form: the label is the document's own field name (what scripts and screen
- * readers find); the checker's message for it, when the last edit was refused there, right under it.
- */
-function Field({ id, label, problems = [], children }: { id: string; label: string; problems?: string[]; children: unknown }) {
-  const bad = problems.length > 0;
-  // The field says it is invalid and where the message is (screen readers read it with the field).
-  const field =
-    bad && isValidElement(children) ? cloneElement(children, { 'aria-invalid': 'true', 'aria-describedby': `${id}-problem` }) : children;
-  return html`<label for=${id}>${label}</label>${field}${
-    bad
-      ? html`<div class="field-error" role="alert" aria-label=${`${label}: problem`} id=${`${id}-problem`}>${problems.join('; ')}</div>`
-      : null
-  }`;
-}
-
 /** What the forms that add to the circuit take: the view, the edit sender, the issues of the last refusal. */
 interface AddFormProps {
   view: CircuitView;
@@ -626,12 +566,7 @@ function ElementEditor({
     done(`${what}… (the engine is built again; the robot gets its safe command meanwhile)`, true);
     try {
       const body = { section: f.section, name: f.name.trim(), value };
-      await api('/api/element', body).catch(async (e: unknown) => {
-        // Another rebuild a moment ago (at most one a second): once more when the server says.
-        if (!(e instanceof ApiError) || e.status !== 429 || e.retryAfter === null || e.retryAfter > 5) throw e;
-        await new Promise((r) => setTimeout(r, e.retryAfter! * 1000));
-        return api('/api/element', body);
-      });
+      await rebuildApi('/api/element', body);
       setIssues([]);
       done(`${what}: done`, true);
     } catch (e) {
@@ -811,9 +746,11 @@ export function Editor({ live }: { live: Live }) {
   };
   const save = async () => {
     try {
-      const r = await api<{ file: string; changed: string[] }>('/api/save', {});
+      const r = await api<{ file: string; changed: string[]; bridge: string | null }>('/api/save', {});
       setError(null);
-      setStatus(`saved ${r.file}${r.changed.length ? ` (${r.changed.length} changed: ${r.changed.join(', ')})` : ' (no changes)'}`);
+      setStatus(
+        `saved ${r.file}${r.changed.length ? ` (${r.changed.length} changed: ${r.changed.join(', ')})` : ' (no changes)'}${r.bridge ? ` and the bindings to ${r.bridge}` : ''}`,
+      );
     } catch (e) {
       setError((e as Error).message);
     }
@@ -845,5 +782,6 @@ export function Editor({ live }: { live: Live }) {
     <${AddProjection} view=${view} edit=${edit} issues=${issues} />
     <${ElementEditor} view=${view} issues=${issues} setIssues=${setIssues} done=${report('', true)} />
     <${Components} done=${report('insert', true)} />
+    <${BridgeEditor} live=${live} done=${report('binding', false)} />
   </section>`;
 }

@@ -68,6 +68,8 @@ export interface Telemetry {
     pose: { x: number; y: number; yaw: number };
     commanded: { linear: number; angular: number };
     collisions: number;
+    /** Path length driven so far (m). */
+    driven: number;
     touching: boolean;
     lidar: Lidar | null;
   } | null;
@@ -150,6 +152,18 @@ export async function api<T = Record<string, unknown>>(path: string, body?: unkn
     );
   }
   return data;
+}
+
+/**
+ * A request that builds the engine again (an element, a binding): the server spaces builds (at most one
+ * a second), so one that came too soon is sent once more when the server says.
+ */
+export async function rebuildApi<T = Record<string, unknown>>(path: string, body: unknown): Promise<T> {
+  return api<T>(path, body).catch(async (e: unknown) => {
+    if (!(e instanceof ApiError) || e.status !== 429 || e.retryAfter === null || e.retryAfter > 5) throw e;
+    await new Promise((r) => setTimeout(r, e.retryAfter! * 1000));
+    return api<T>(path, body);
+  });
 }
 
 export function decodeFrame(buf: ArrayBuffer): SpikeFrame | null {

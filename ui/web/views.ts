@@ -363,10 +363,10 @@ export function Arena({ live }: { live: Live }) {
   return html`<section>
     <h2>Simulated robot <span class="muted" style="text-transform:none">${a.name}, ${a.size} m</span></h2>
     <canvas ref=${ref} data-testid="arena"></canvas>
-    <div class="muted" data-testid="robot">
+    <div class="muted" data-testid="robot" role="status" aria-label="robot">
       ${
         r
-          ? `t = ${r.time.toFixed(1)} s, pose (${r.pose.x.toFixed(2)}, ${r.pose.y.toFixed(2)}, ${((r.pose.yaw * 180) / Math.PI).toFixed(0)}°), command ${r.commanded.linear.toFixed(2)} m/s ${r.commanded.angular.toFixed(2)} rad/s, collisions ${r.collisions}`
+          ? `t = ${r.time.toFixed(1)} s, pose (${r.pose.x.toFixed(2)}, ${r.pose.y.toFixed(2)}, ${((r.pose.yaw * 180) / Math.PI).toFixed(0)}°), command ${r.commanded.linear.toFixed(2)} m/s ${r.commanded.angular.toFixed(2)} rad/s, driven ${r.driven.toFixed(2)} m, collisions ${r.collisions}`
           : ''
       }
     </div>

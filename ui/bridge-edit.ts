@@ -1,0 +1,150 @@
+// The IDE's side of bridge editing: the running node's bridge document (its inputs bound to topics,
+// its outputs to message fields), the topics the live graph has, the field paths a message type
+// offers, and setting or removing one binding. A binding set from the page is checked as a whole
+// document (loadBridge: the circuit's inputs and populations, the message definition, every limit),
+// built and swapped in (the robot's safe command first); Save writes it with the circuit.
+import type { MessageDefinition } from '@foxglove/message-definition';
+import { parse as parseYaml } from 'yaml';
+import { loadBridge } from '../bridge/config.js';
+import { definitionsFor, shippedTypes, type DefinitionSource } from '../bridge/codec/definitions.js';
+import type { TopicInfo } from '../bridge/transport/transport.js';
+import { isPlainObject } from '../engine/circuit/merge.js';
+import { FORBIDDEN_SEGMENTS } from '../extensions/names.js';
+import { RebuildFailed, RefusedEdit, withElement } from './session.js';
+
+/** What the IDE needs of a node to edit its bridge (FluxNode has it). */
+export interface BridgeHost {
+  /** The node's bridge document: its file, its text, and whether that is the file's (edits stay in memory until Save). */
+  bridgeDocument(): { file: string; text: string; saved: boolean };
+  reloadBridgeFrom(text: string, circuitText?: string): Promise<void>;
+  readonly transport: { topics?(): TopicInfo[] };
+  readonly loaded: { circuitFile: string; config: { definitions?: DefinitionSource } };
+}
+
+export const BINDING_SECTIONS = ['inputs', 'outputs'] as const;
+
+export interface BridgeView {
+  file: string;
+  /** Whether the file holds what runs (bindings edited in the page are written by Save). */
+  saved: boolean;
+  inputs: Record<string, unknown>;
+  outputs: Record<string, unknown>;
+}
+
+/** The bindings as the document writes them (YAML or JSON), for the page's forms. */
+export function bridgeView(host: BridgeHost): BridgeView {
+  const d = host.bridgeDocument();
+  const doc = parseLoose(d.file, d.text);
+  const table = (k: string): Record<string, unknown> => (isPlainObject(doc[k]) ? (doc[k] as Record<string, unknown>) : {});
+  return { file: d.file, saved: d.saved, inputs: table('inputs'), outputs: table('outputs') };
+}
+
+/** The node's own document (it passed the checks when the node started); nothing from a request. */
+function parseLoose(file: string, text: string): Record<string, unknown> {
+  try {
+    const doc = /\.json$/i.test(file) ? (JSON.parse(text) as unknown) : (parseYaml(text) as unknown);
+    return isPlainObject(doc) ? doc : {};
+  } catch {
+    return {};
+  }
+}
+
+/** The live graph's topics with their types; null where the transport cannot list them. */
+export function graphTopics(host: BridgeHost): TopicInfo[] | null {
+  return host.transport.topics ? host.transport.topics() : null;
+}
+
+/** Every message type a binding can name without ROS installed, for the type field's completion. */
+export function knownTypes(): string[] {
+  return shippedTypes();
+}
+
+export interface FieldInfo {
+  /** A field path as bindings write it (`linear.x`, `ranges[0:10]`). */
+  path: string;
+  /** The field's ROS type (`float32[]`, `geometry_msgs/Vector3`). */
+  type: string;
+  /** Whether reading it gives numbers (a number field, an array of them, or a message of numbers). */
+  numeric: boolean;
+}
+
+const NUMERIC = /^(u?int(8|16|32|64)|float(32|64)|byte|char|bool|time|duration)$/;
+const TYPE_TEXT = /^[A-Za-z][A-Za-z0-9_]{0,99}\/(msg\/)?[A-Za-z][A-Za-z0-9_]{0,99}$/;
+/** Bounds on the completion list: nested messages deeper than this, or more paths, are left out. */
+const MAX_DEPTH = 6;
+const MAX_FIELDS = 400;
+
+/**
+ * The field paths of a message type, for completion: every field, nested messages by their dotted
+ * path, arrays of numbers as a slice (`ranges[0:10]`: the page edits the bounds). Throws RefusedEdit
+ * for a type that is not a message type or has no definition.
+ */
+export function fieldPaths(type: unknown, src: DefinitionSource = {}): FieldInfo[] {
+  if (typeof type !== 'string' || !TYPE_TEXT.test(type)) throw new RefusedEdit('type: a ROS 2 message type (package/msg/Type)', 400);
+  let defs: MessageDefinition[];
+  try {
+    defs = definitionsFor(type, src).definitions;
+  } catch (e) {
+    throw new RefusedEdit((e as Error).message, 404);
+  }
+  const byName = new Map(defs.map((d) => [d.name ?? '', d]));
+  const out: FieldInfo[] = [];
+  const walk = (def: MessageDefinition, prefix: string, depth: number): boolean => {
+    for (const f of def.definitions) {
+      if (f.isConstant) continue;
+      if (out.length >= MAX_FIELDS) return false;
+      const path = prefix ? `${prefix}.${f.name}` : f.name;
+      const arr = f.isArray ? `[${f.arrayLength ?? ''}]` : '';
+      const nested = f.isComplex ? byName.get(f.type) : undefined;
+      const numeric = NUMERIC.test(f.type) || (nested !== undefined && isNumericMessage(nested));
+      if (f.isArray) {
+        out.push({ path: `${path}[0:${Math.min(f.arrayLength ?? 10, 10)}]`, type: `${f.type}${arr}`, numeric: NUMERIC.test(f.type) });
+        continue;
+      }
+      out.push({ path, type: f.type, numeric });
+      if (nested && depth < MAX_DEPTH && !walk(nested, path, depth + 1)) return false;
+    }
+    return true;
+  };
+  const root = defs[0];
+  if (root) walk(root, '', 0);
+  return out;
+}
+
+/** A message whose fields are all plain numbers (Vector3, Quaternion): a path may end on it (read as a vector). */
+function isNumericMessage(def: MessageDefinition): boolean {
+  return def.definitions.every((f) => f.isConstant || (!f.isArray && !f.isComplex && NUMERIC.test(f.type)));
+}
+
+/**
+ * Sets (or, with null, removes) the input or output binding `name` of the node's bridge document.
+ * Refused before anything is built when the section, name or value is malformed, or when the
+ * document with it fails its checks (CircuitError, naming the document and the path). `circuitText`
+ * carries the running circuit's live edits into the new engine.
+ */
+export async function setBinding(
+  host: BridgeHost,
+  section: unknown,
+  name: unknown,
+  value: unknown,
+  circuitText: string | undefined,
+): Promise<{ bound: string; file: string }> {
+  if (typeof section !== 'string' || !(BINDING_SECTIONS as readonly string[]).includes(section))
+    throw new RefusedEdit(`section: one of ${BINDING_SECTIONS.join(', ')}`, 400);
+  if (typeof name !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(name) || FORBIDDEN_SEGMENTS.has(name))
+    throw new RefusedEdit('name: letters, digits and _, starting with a letter or _ (at most 64)', 400);
+  if (value !== null && !isPlainObject(value))
+    throw new RefusedEdit('value: the binding as an object, as in a bridge document (or null to remove it)', 400);
+  const d = host.bridgeDocument();
+  const current = bridgeView(host)[section as 'inputs' | 'outputs'];
+  if (value === null && !Object.hasOwn(current, name)) throw new RefusedEdit(`${section}.${name} does not exist`, 409);
+  const next = withElement(d.file, d.text, section, name, value);
+  // Throws CircuitError naming the document, the binding's path and what was expected; nothing is built.
+  loadBridge(d.file, host.loaded.circuitFile, next, circuitText);
+  try {
+    await host.reloadBridgeFrom(next, circuitText);
+  } catch (e) {
+    throw new RebuildFailed(`the bridge with ${section}.${name} did not start; the running one goes on: ${(e as Error).message}`, 400);
+  }
+  return { bound: `${section}.${name}`, file: d.file };
+}
