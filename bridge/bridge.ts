@@ -27,7 +27,7 @@ import { deviceIn, deviceOut } from './io/device.js';
 import { rosTopicIn, rosTopicOut, topicWire, type Command } from './io/ros-topic.js';
 import type { Device } from './devices.js';
 import type { Engine } from '../engine/engine.js';
-import { takeSpikes } from '../engine/recorder.js';
+import { takeSpikes, takeState, type StateProbe } from '../engine/recorder.js';
 import type { Backend } from '../engine/backends/backend.js';
 import type { DefinitionSource } from './codec/definitions.js';
 import { createEncoder, type Encoder, type EncoderSpec } from './encoders.js';
@@ -159,6 +159,11 @@ export interface TickSpikes {
 
 export type SpikeTap = (tick: TickSpikes) => void;
 
+/** A tick's samples of traced state: one entry per probe (population and variable), in the probes' order. */
+export type StateTap = (
+  samples: { population: string; variable: string; indices: number[]; steps: number[]; values: number[][] }[],
+) => void;
+
 /** What a dashboard shows of the bridge's inputs and outputs. */
 export interface BridgeSnapshot {
   inputs: {
@@ -278,6 +283,7 @@ export class Bridge {
   private waiting = false;
   /** The dashboard's spike tap; while set, every population's spikes are recorded (see setSpikeTap). */
   private tap: SpikeTap | null = null;
+  private stateTap: { probes: StateProbe[]; tap: StateTap } | null = null;
   /** The recording needs reconfiguring before the next tick (a tap was set or cleared). */
   private recordingStale = false;
   readonly timing: TickTiming = { ticks: 0, busyMs: 0, maxMs: 0 };
@@ -414,9 +420,12 @@ export class Bridge {
 
   /** Records what the decoders read, or every population while a spike tap is set. */
   private configureRecording(): void {
+    const populations = new Set(this.engine.circuit.populations.map((p) => p.name));
     this.engine.backend.configureRecording({
       spikes: this.tap ? 'all' : [...new Set([...this.decoded.keys(), ...this.senders.map((s) => s.spec.population)])],
       rateBin: 0,
+      // A probe of a population a live edit removed is dropped (the recorder would refuse it).
+      state: this.stateTap?.probes.filter((p) => populations.has(p.population)),
     });
     this.recordingStale = false;
   }
@@ -430,6 +439,16 @@ export class Bridge {
   setSpikeTap(tap: SpikeTap | null): void {
     if ((tap === null) !== (this.tap === null)) this.recordingStale = true;
     this.tap = tap;
+  }
+
+  /**
+   * Hands every tick's samples of `probes` (state variables of chosen neurons, e.g. a membrane trace) to
+   * `tap`, or stops with null; what is recorded changes before the next tick, as for setSpikeTap. The
+   * caller bounds the probes (each sample is kept until the tick ends). A tap that throws is removed.
+   */
+  setStateTap(probes: StateProbe[] | null, tap: StateTap | null): void {
+    this.stateTap = probes && tap && probes.length ? { probes, tap } : null;
+    this.recordingStale = true;
   }
 
   /**
@@ -1039,6 +1058,16 @@ export class Bridge {
       s.send(first, steps, backend.dt, t.steps, t.indices);
     }
     this.stats.ticks++;
+    const traced = this.stateTap;
+    if (traced) {
+      try {
+        traced.tap(
+          traced.probes.map((p) => ({ population: p.population, variable: p.variable, ...takeState(rec, p.population, p.variable) })),
+        );
+      } catch {
+        this.setStateTap(null, null);
+      }
+    }
     if (tap && all) {
       try {
         tap({ first, steps, dt: backend.dt, populations: all });

@@ -6,7 +6,7 @@
 // on a ControlledClock (the page runs, pauses, steps and resets it). With --sim the simulated robot
 // runs beside it in lockstep, and the page binds the circuit to its topics.
 import { existsSync, mkdirSync, realpathSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { FluxNode, exitOnFatal, exitOnSignals, shutdownSummary } from '../bridge/node/node.js';
 import { ControlledClock } from '../bridge/clock.js';
 import { loadBridge } from '../bridge/config.js';
@@ -42,12 +42,21 @@ export function defaultBridgeFile(circuit: string): string {
  * The bridge document's text while it has no file: the circuit and nothing bound. A document that
  * exists must name this circuit (flux edit edits one circuit; a bridge for another would run that one).
  */
-function bridgeStart(bridge: string, circuit: string): string | undefined {
-  if (!existsSync(bridge))
-    return `# The bindings of ${basename(circuit)} to a robot's topics (written by flux edit)\ncircuit: ${JSON.stringify(`./${basename(circuit)}`)}\n`;
-  const named = loadBridge(bridge).circuitFile;
-  if (realpathSync(named) !== realpathSync(circuit))
-    throw new Error(`${bridge} binds ${named}, not ${circuit}: give --bridge another file`);
+function bridgeStart(bridge: string, circuit: string, robot: boolean): string | undefined {
+  if (!existsSync(bridge)) {
+    // Relative to the bridge document, where loadBridge resolves it (--bridge may sit elsewhere).
+    const rel = relative(dirname(bridge), circuit).split(sep).join('/');
+    return `# The bindings of ${basename(circuit)} to a robot's topics (written by flux edit)\ncircuit: ${JSON.stringify(rel.startsWith('.') ? rel : `./${rel}`)}\n`;
+  }
+  const loaded = loadBridge(bridge);
+  if (realpathSync(loaded.circuitFile) !== realpathSync(circuit))
+    throw new Error(`${bridge} binds ${loaded.circuitFile}, not ${circuit}: give --bridge another file`);
+  // Without a robot the page pauses and steps the clock, which would leave a real actuator holding
+  // its last command: devices are driven by flux run, not here.
+  if (!robot && Object.keys(loaded.devices).length)
+    throw new Error(
+      `${bridge} declares devices (${Object.keys(loaded.devices).join(', ')}): flux edit without --sim drives no hardware; use flux run ${bridge}, or --bridge another file`,
+    );
   return undefined;
 }
 
@@ -66,7 +75,7 @@ export async function edit(file: string, o: EditOptions): Promise<void> {
     console.log(`flux: created ${circuit} (an empty circuit)`);
   }
   const bridge = resolve(o.bridge ?? defaultBridgeFile(circuit));
-  const bridgeText = bridgeStart(bridge, circuit);
+  const bridgeText = bridgeStart(bridge, circuit, o.sim !== undefined);
   if (o.sim !== undefined) return editWithRobot(circuit, bridge, bridgeText, o);
   const clock = new ControlledClock();
   clock.setSpeed(o.speed);

@@ -114,6 +114,23 @@ export function takeSpikes(rec: Recording, population: string): { steps: number[
   return out;
 }
 
+/**
+ * The samples of `population`'s `variable` recorded since the last take, removed from the recording
+ * (as takeSpikes): a live view that reads them once per tick keeps memory bounded.
+ */
+export function takeState(
+  rec: Recording,
+  population: string,
+  variable: string,
+): { indices: number[]; steps: number[]; values: number[][] } {
+  const s = rec.populations[population]?.state[variable];
+  if (!s) return { indices: [], steps: [], values: [] };
+  const out = { indices: s.indices, steps: s.steps, values: s.values };
+  s.steps = [];
+  s.values = [];
+  return out;
+}
+
 /** The public recording file (JSON). Times in ms, indices within the population. */
 export function toRecordingFile(rec: Recording, meta: { circuit: string; backend: string; seed: number; durationMs: number }): object {
   const dt = rec.dt;

@@ -17,7 +17,7 @@ export interface ClosedLoopOptions extends Omit<FluxNodeOptions, 'transport' | '
 
 export interface LoopSummary {
   simSeconds: number;
-  /** Path length of the ground-truth trail (m). */
+  /** Path length driven since the start (m). */
   distance: number;
   collisions: number;
   /** Smallest free distance between the robot's body and any wall or obstacle along the trail (m). */
@@ -68,7 +68,8 @@ export class ClosedLoop {
     const body = this.sim.robot.bodyRadius;
     let minClearance = Infinity;
     for (const p of trail) minClearance = Math.min(minClearance, clearance(this.sim.arena, p.x, p.y) - body);
-    return { simSeconds: this.sim.time, distance: pathLength(trail), collisions: this.sim.collisions, minClearance, pose: this.sim.pose() };
+    // The whole run's distance: the trail is bounded and drops its oldest points on long runs.
+    return { simSeconds: this.sim.time, distance: this.sim.driven, collisions: this.sim.collisions, minClearance, pose: this.sim.pose() };
   }
 
   /** Stops the simulation, then the node (which publishes its safe command), and frees both. */

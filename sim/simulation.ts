@@ -303,12 +303,12 @@ export class Simulation {
     return this.collisionLog;
   }
 
-  /** Ground-truth poses at the trail rate (oldest dropped beyond the trail length). */
   /** Path length of the whole ground-truth trail so far (m), also of the part the bounded trail dropped. */
   get driven(): number {
     return this.drivenM;
   }
 
+  /** Ground-truth poses at the trail rate (oldest dropped beyond the trail length). */
   trail(): readonly TrailPoint[] {
     return this.trailPoints;
   }

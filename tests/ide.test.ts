@@ -187,6 +187,65 @@ describe.runIf(runBrowser)('the IDE in headless Chromium, from an empty page', (
     (globalThis as { ideRate?: number }).ideRate = rate;
   }, 120_000);
 
+  it("traces a neuron's v, shows a projection's weights, and every plot exports SVG, PNG and CSV", async () => {
+    /** Clicks an export button and returns the downloaded file's bytes. */
+    const exported = async (name: string): Promise<Buffer> => {
+      const download = page.waitForEvent('download');
+      await button(name).click();
+      return readFileSync((await (await download).path())!);
+    };
+    await page.getByRole('button', { name: 'population exc', exact: true }).click();
+    await set(group('trace'), 'neuron', '3');
+    await set(group('trace'), 'variable', 'v');
+    await button('Trace neuron').click();
+    await expect.poll(() => status().textContent(), { timeout: 10_000 }).toBe('tracing exc[3].v');
+    const trace = page.getByRole('img', { name: 'traces of exc[3].v', exact: true });
+    await expect.poll(() => trace.count(), { timeout: 10_000 }).toBe(1);
+    // A second of samples (one a millisecond of simulated time) before reading them out.
+    await new Promise((r) => setTimeout(r, 1500));
+    const csv = (await exported('Export traces as CSV')).toString().trim().split('\n');
+    expect(csv[0]).toBe('time_ms,exc[3].v');
+    const rows = csv.slice(1).map((l) => l.split(',').map(Number));
+    expect(rows.length).toBeGreaterThan(300);
+    // Sampled every millisecond; v of a COBA cell stays between its reversal potentials (-80 and 0 mV)
+    // and below its threshold (-50 mV), reset to -60 mV after a spike.
+    for (let i = 1; i < rows.length; i++) expect(rows[i][0] - rows[i - 1][0]).toBeCloseTo(1, 6);
+    for (const [, v] of rows) expect(v > -80 && v <= -50).toBe(true);
+    expect(new Set(rows.map(([, v]) => v.toFixed(2))).size).toBeGreaterThan(50);
+    expect((await exported('Export traces as SVG')).toString()).toMatch(/^<svg[^]*<polyline[^]*exc\[3\]\.v/);
+    expect((await exported('Export traces as PNG')).subarray(0, 8).toString('hex')).toBe('89504e470d0a1a0a');
+    const rates = (await exported('Export rates as CSV')).toString().split('\n');
+    expect(rates[0]).toBe('time_s,exc,inh');
+    expect(rates.length).toBeGreaterThan(20);
+    const raster = (await exported('Export raster as CSV')).toString().trim().split('\n');
+    expect(raster[0]).toBe('time_ms,population,neuron');
+    expect(raster.length).toBeGreaterThan(1000);
+    expect(raster.slice(1).every((l) => /^[\d.]+,(exc|inh),\d+$/.test(l))).toBe(true);
+    expect((await exported('Export raster as SVG')).toString()).toMatch(/^<svg[^]*<rect/);
+    expect((await exported('Export raster as PNG')).subarray(0, 4).toString('hex')).toBe('89504e47');
+
+    // The self-loop's thin path: chosen with the keyboard, as the graph's buttons allow.
+    await page.getByRole('button', { name: 'projection ee', exact: true }).focus();
+    await page.keyboard.press('Enter');
+    const stats = page.getByTestId('weight-stats');
+    await expect
+      .poll(() => stats.textContent(), { timeout: 10_000 })
+      .toMatch(/^\d+ synapses: min 6(\.0+)?, mean 6(\.0+)?, max 6(\.0+)? \(nS\)$/);
+    const synapses = Number(/^(\d+)/.exec((await stats.textContent())!)![1]);
+    // About p · N² = 0.02 · 3200² synapses.
+    expect(Math.abs(synapses - 204_800) / 204_800).toBeLessThan(0.05);
+    const hist = (await exported('Export weight histogram as CSV')).toString().trim().split('\n');
+    expect(hist[0]).toBe('weight_from,weight_to,synapses');
+    expect(hist.slice(1).reduce((a, l) => a + Number(l.split(',')[2]), 0)).toBe(synapses);
+    const matrix = (await exported('Export weight matrix as CSV')).toString().trim().split('\n');
+    expect(matrix.length - 1).toBe(48 * 48);
+    expect(matrix.slice(1).every((l) => l.endsWith(',6'))).toBe(true);
+    await shot(page, 'views');
+    await button('Clear traces').click();
+    await expect.poll(() => trace.count(), { timeout: 10_000 }).toBe(0);
+    expect(pageErrors).toEqual([]);
+  }, 120_000);
+
   it('saves a file that flux validate accepts and flux simulate runs at the same rate', async () => {
     await button('Save').click();
     await expect.poll(() => status().textContent(), { timeout: 15_000 }).toMatch(/^saved /);

@@ -483,3 +483,60 @@ describe('signals', () => {
 it('the example bridge uses relative topic names', () => {
   expect(readFileSync(BRIDGE, 'utf8')).not.toMatch(/topic: \//);
 });
+
+describe('Flux node: a bridge document edited in the dashboard (reloadBridgeFrom)', () => {
+  const start = (graph: MemoryGraph) =>
+    FluxNode.start({
+      bridge: BRIDGE,
+      transport: 'memory',
+      graph,
+      backend: 'cpu',
+      threads: 1,
+      log: () => undefined,
+      rosArgs: ['--ros-args', '-p', 'tick_hz:=200.0', '-p', 'outputs.cmd_vel.stamped:=true', '-p', 'inputs.range_left.topic:=/left_scan'],
+    });
+  /** The example's text with one binding changed, as the page's setBinding writes it. */
+  const edited = (from: string, to: string) => {
+    const text = readFileSync(BRIDGE, 'utf8');
+    expect(text).toContain(from);
+    return text.replace(from, to);
+  };
+
+  it('the edited binding follows the document; the others keep their -p overrides; the text runs from memory until saved', async () => {
+    const graph = new MemoryGraph();
+    node = await start(graph);
+    expect(node.bridgeDocument().saved).toBe(true);
+    const text = edited("path: 'ranges[150:210]'\n", "path: 'ranges[150:210]'\n").replace(/(range_front:\n\s+topic: )scan/, '$1front_scan');
+    expect(text).toContain('topic: front_scan');
+    await node.reloadBridgeFrom(text, undefined, { section: 'inputs', name: 'range_front' });
+    expect(node.params.get('inputs.range_front.topic')).toBe('front_scan');
+    expect(node.params.get('inputs.range_left.topic')).toBe('/left_scan');
+    expect(node.params.get('outputs.cmd_vel.stamped')).toBe(true);
+    const topics = Object.fromEntries(node.bridge.settings.inputs.map((i) => [i.input, i.topic]));
+    expect(topics).toEqual({ range_left: '/left_scan', range_right: 'scan', range_front: 'front_scan' });
+    expect(node.bridgeDocument()).toMatchObject({ file: BRIDGE, text, saved: false });
+    // Moving to another document would drop the unsaved bindings: refused until they are saved.
+    expect(node.params.set('bridge', example('bridges/braitenberg-learning.yaml')).successful).toBe(false);
+    node.bridgeSaved(text);
+    expect(node.bridgeDocument().saved).toBe(true);
+  });
+
+  it('rebinding a stamped output to a type without a stamped variant clears the flag and runs; a document that fails leaves the old one running', async () => {
+    const graph = new MemoryGraph();
+    node = await start(graph);
+    const plain = edited('type: geometry_msgs/msg/Twist', 'type: std_msgs/msg/Float64')
+      .replace(/values:\n\s+linear\.x:/, 'values:\n      data:')
+      .replace(/\n {6}angular\.z:[^]*$/, '\n');
+    await node.reloadBridgeFrom(plain, undefined, { section: 'outputs', name: 'cmd_vel' });
+    expect(node.params.get('outputs.cmd_vel.stamped')).toBe(false);
+    expect(node.bridge.settings.outputs[0]).toMatchObject({ name: 'cmd_vel', type: 'std_msgs/msg/Float64', stamped: false });
+    await ticksPass(node.bridge.stats, 5);
+    const running = node.bridge;
+    await expect(
+      node.reloadBridgeFrom(plain.replace('range_left:', 'nope:'), undefined, { section: 'inputs', name: 'nope' }),
+    ).rejects.toThrow(/no input "nope"/);
+    expect(node.bridge).toBe(running);
+    expect(node.bridgeDocument().text).toBe(plain);
+    await ticksPass(node.bridge.stats, 5);
+  });
+});

@@ -9,14 +9,13 @@ import { loadBridge } from '../bridge/config.js';
 import { definitionsFor, shippedTypes, type DefinitionSource } from '../bridge/codec/definitions.js';
 import type { TopicInfo } from '../bridge/transport/transport.js';
 import { isPlainObject } from '../engine/circuit/merge.js';
-import { FORBIDDEN_SEGMENTS } from '../extensions/names.js';
-import { RebuildFailed, RefusedEdit, withElement } from './session.js';
+import { RebuildFailed, RefusedEdit, checkName, withElement } from './session.js';
 
 /** What the IDE needs of a node to edit its bridge (FluxNode has it). */
 export interface BridgeHost {
   /** The node's bridge document: its file, its text, and whether that is the file's (edits stay in memory until Save). */
   bridgeDocument(): { file: string; text: string; saved: boolean };
-  reloadBridgeFrom(text: string, circuitText?: string): Promise<void>;
+  reloadBridgeFrom(text: string, circuitText?: string, binding?: { section: 'inputs' | 'outputs'; name: string }): Promise<void>;
   readonly transport: { topics?(): TopicInfo[] };
   readonly loaded: { circuitFile: string; config: { definitions?: DefinitionSource } };
 }
@@ -131,18 +130,23 @@ export async function setBinding(
 ): Promise<{ bound: string; file: string }> {
   if (typeof section !== 'string' || !(BINDING_SECTIONS as readonly string[]).includes(section))
     throw new RefusedEdit(`section: one of ${BINDING_SECTIONS.join(', ')}`, 400);
-  if (typeof name !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(name) || FORBIDDEN_SEGMENTS.has(name))
-    throw new RefusedEdit('name: letters, digits and _, starting with a letter or _ (at most 64)', 400);
+  checkName(name);
   if (value !== null && !isPlainObject(value))
     throw new RefusedEdit('value: the binding as an object, as in a bridge document (or null to remove it)', 400);
+  // Devices and links to other processes reach hardware and other machines: they belong in the
+  // document, written by hand, not in a request (as /api/extensions refuses I/O nodes).
+  for (const key of ['device', 'from'])
+    if (value !== null && Object.hasOwn(value, key))
+      throw new RefusedEdit(`${section}.${name}.${key}: write devices and links in the bridge document itself`, 400);
   const d = host.bridgeDocument();
-  const current = bridgeView(host)[section as 'inputs' | 'outputs'];
-  if (value === null && !Object.hasOwn(current, name)) throw new RefusedEdit(`${section}.${name} does not exist`, 409);
+  const current = parseLoose(d.file, d.text)[section];
+  if (value === null && !(isPlainObject(current) && Object.hasOwn(current, name)))
+    throw new RefusedEdit(`${section}.${name} does not exist`, 409);
   const next = withElement(d.file, d.text, section, name, value);
   // Throws CircuitError naming the document, the binding's path and what was expected; nothing is built.
   loadBridge(d.file, host.loaded.circuitFile, next, circuitText);
   try {
-    await host.reloadBridgeFrom(next, circuitText);
+    await host.reloadBridgeFrom(next, circuitText, { section: section as 'inputs' | 'outputs', name });
   } catch (e) {
     throw new RebuildFailed(`the bridge with ${section}.${name} did not start; the running one goes on: ${(e as Error).message}`, 400);
   }

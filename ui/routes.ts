@@ -13,6 +13,8 @@ import { EditBucket, requestRefusal, requestTarget, tokenCookie, writeRefusal, t
 import { RebuildFailed, RefusedEdit, SaveError, type EditSession, type RunningNode } from './session.js';
 import { CSP, pageHtml } from './page.js';
 import { parseRunRequest, type RunControl } from './run-control.js';
+import { MAX_PROBES, parseProbes, traceableVariables, type Traces } from './traces.js';
+import { weightView } from './weights.js';
 import { bridgeView, fieldPaths, graphTopics, knownTypes, setBinding, type BridgeHost } from './bridge-edit.js';
 
 /** What the routes serve and how writes are bounded. */
@@ -20,6 +22,8 @@ export interface RoutesContext {
   bind: Bind;
   node: RunningNode;
   session: EditSession;
+  /** The traced neurons (membrane traces in the page). */
+  traces: Traces;
   /** Run control (flux edit: a circuit without a robot); absent next to a robot. */
   run?: RunControl;
   /** The compiled browser code (dist/ui/web). */
@@ -50,6 +54,7 @@ export function createApp(ctx: RoutesContext): Express {
   mountExtensionsApi(app, ctx.node, writes);
   mountPackagesApi(app, ctx.session, writes);
   mountBridgeApi(app, ctx, writes);
+  mountViewsApi(app, ctx, writes);
   app.use('/api', (_req, res) => void res.status(404).json({ error: 'no such API' }));
   app.use(errorHandler(ctx.bodyBytes));
   return app;
@@ -305,6 +310,35 @@ function mountPackagesApi(app: Express, session: EditSession, w: Writes): void {
   });
 }
 
+// What the page plots besides the telemetry: traced neurons (their samples come with the telemetry) and
+// a projection's weights (a histogram, and a matrix of block means), read between two ticks.
+function mountViewsApi(app: Express, ctx: RoutesContext, w: Writes): void {
+  const { node, traces } = ctx;
+  app.get('/api/traces', (_req, res) => {
+    const c = node.engine.circuit;
+    res.json({
+      probes: traces.current,
+      max: MAX_PROBES,
+      variables: Object.fromEntries(c.populations.map((p) => [p.name, traceableVariables(c, p.name)])),
+    });
+  });
+  app.post('/api/traces', w.guard, w.json, (req, res) => {
+    try {
+      traces.set(parseProbes(req.body, node.engine.circuit));
+      res.json({ ok: true, probes: traces.current });
+    } catch (e) {
+      editError(res, e);
+    }
+  });
+  app.get('/api/weights', async (req, res) => {
+    try {
+      res.json(await node.bridge.betweenTicks(() => weightView(node.engine, req.query.projection)));
+    } catch (e) {
+      editError(res, e);
+    }
+  });
+}
+
 // Bridge editing: the node's bridge document, the live graph's topics, a type's field paths, and
 // binding an input to a topic or an output to message fields (a rebuild: see ui/bridge-edit.ts).
 function mountBridgeApi(app: Express, ctx: RoutesContext, w: Writes): void {
@@ -314,7 +348,7 @@ function mountBridgeApi(app: Express, ctx: RoutesContext, w: Writes): void {
     if (!bridgeDocument || !reloadBridgeFrom || !transport) return null;
     return {
       bridgeDocument: () => bridgeDocument.call(node),
-      reloadBridgeFrom: (text, circuitText) => reloadBridgeFrom.call(node, text, circuitText),
+      reloadBridgeFrom: (text, circuitText, binding) => reloadBridgeFrom.call(node, text, circuitText, binding),
       transport,
       // Read anew: a hot swap replaces what the node loaded.
       get loaded() {

@@ -269,11 +269,30 @@ export function randomTempName(target: string): string {
  * temporary file is created exclusively (O_CREAT|O_EXCL|O_NOFOLLOW): whatever already sits at its name,
  * a symbolic link planted by someone else included, is never opened or followed; another name is tried.
  */
-export function writePlan(plan: SavePlan, tempName: (target: string) => string = randomTempName): void {
+export function writePlan(plan: { file: string; text: string }, tempName: (target: string) => string = randomTempName): void {
+  stagePlan(plan, tempName).commit();
+}
+
+/**
+ * The first half of writePlan: the text written and synced to its temporary file. Committing renames
+ * it onto the file; aborting removes it. Two files saved together are both staged before either is
+ * renamed, so a failure to write one leaves both as they were.
+ */
+export function stagePlan(
+  plan: { file: string; text: string },
+  tempName: (target: string) => string = randomTempName,
+): { commit(): void; abort(): void } {
   // Through a symbolic link (a colcon --symlink-install share folder) the file it points to is the one
-  // to update, keeping its mode; renaming onto the link would replace the link with a copy.
-  const target = realpathSync(plan.file);
-  const mode = statSync(target).mode & 0o7777;
+  // to update, keeping its mode; renaming onto the link would replace the link with a copy. A file that
+  // does not exist yet (a bridge document flux edit started in memory) is created with the usual mode.
+  let target = plan.file;
+  let mode = 0o644;
+  try {
+    target = realpathSync(plan.file);
+    mode = statSync(target).mode & 0o7777;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new SaveError(`${plan.file}: ${(e as Error).message}`);
+  }
   const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0);
   for (let attempt = 0; attempt < 8; attempt++) {
     const tmp = tempName(target);
@@ -285,6 +304,13 @@ export function writePlan(plan: SavePlan, tempName: (target: string) => string =
       if (code === 'EEXIST' || code === 'ELOOP') continue;
       throw new SaveError(`${plan.file}: cannot create a temporary file next to it: ${(e as Error).message}`);
     }
+    const remove = () => {
+      try {
+        unlinkSync(tmp);
+      } catch {
+        // gone already
+      }
+    };
     let open = true;
     try {
       const data = Buffer.from(plan.text, 'utf8');
@@ -292,18 +318,23 @@ export function writePlan(plan: SavePlan, tempName: (target: string) => string =
       fsyncSync(fd);
       open = false;
       closeSync(fd);
-      renameSync(tmp, target);
     } catch (e) {
       // Closed once only: a number closed twice may by then be another file's.
       if (open) closeSync(fd);
-      try {
-        unlinkSync(tmp);
-      } catch {
-        // gone already
-      }
+      remove();
       throw new SaveError(`${plan.file}: cannot write it: ${(e as Error).message}`);
     }
-    return;
+    return {
+      commit: () => {
+        try {
+          renameSync(tmp, target);
+        } catch (e) {
+          remove();
+          throw new SaveError(`${plan.file}: cannot write it: ${(e as Error).message}`);
+        }
+      },
+      abort: remove,
+    };
   }
   throw new SaveError(`${plan.file}: every temporary name tried next to it was taken; nothing written`);
 }

@@ -12,6 +12,7 @@
 // is not a URL gets 400 (it never reaches a handler), and saving writes only the circuit file the node
 // opened. Connections, WebSocket clients and the time to send headers are bounded.
 import type { ControlledClock } from '../bridge/clock.js';
+import { Traces } from './traces.js';
 import { RunControl } from './run-control.js';
 import { createServer, type Server } from 'node:http';
 import { randomBytes } from 'node:crypto';
@@ -162,12 +163,14 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   if (!existsSync(join(web, 'main.js')))
     throw new Error(`dashboard: the browser code is not built (${web}/main.js is missing): run npm run build`);
   const run = options.run ? new RunControl(options.run, node, () => session.circuitFile) : undefined;
-  const stream = new DashboardStream(node, session, sim, bind, streamLimits(limits), run);
+  const traces = new Traces(node);
+  const stream = new DashboardStream(node, session, sim, bind, streamLimits(limits), run, traces);
   const app = createApp({
     bind,
     node,
     session,
     run,
+    traces,
     web,
     status: () => stream.status(),
     bodyBytes: limits.bodyBytes ?? 64 * 1024,

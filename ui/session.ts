@@ -3,7 +3,7 @@
 // nothing), an undo stack of inverse edits, and save. It always asks the node for its current engine
 // and bridge: a hot swap (a ROS parameter) replaces both, and then the undo stack no longer applies.
 import { basename, dirname } from 'node:path';
-import { readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { isMap, parseDocument } from 'yaml';
 import semver from 'semver';
 import type { Bridge, BridgeConfig } from '../bridge/bridge.js';
@@ -17,7 +17,7 @@ import { CircuitError } from '../engine/circuit/errors.js';
 import { isPlainObject } from '../engine/circuit/merge.js';
 import { MODELS, modelOf } from '../engine/models/registry.js';
 import { INTERNAL_UNIT, toInternal } from '../engine/units.js';
-import { planSave, writePlan, SaveError, type SavePlan } from './save.js';
+import { planSave, stagePlan, writePlan, SaveError, type SavePlan } from './save.js';
 import { installedCircuits, type InstalledCircuit } from '../sharing/packages.js';
 import { FORBIDDEN_SEGMENTS } from '../extensions/names.js';
 import { LiveBudget, estimateSynapses, isStructuralEdit, type Addition, type BudgetLimits } from './security.js';
@@ -42,7 +42,7 @@ export interface RunningNode {
   reloadCircuitFrom?(text: string): Promise<void>;
   /** The node's bridge document and a rebuild from its next text (bridge editing: ui/bridge-edit.ts). */
   bridgeDocument?(): { file: string; text: string; saved: boolean };
-  reloadBridgeFrom?(text: string, circuitText?: string): Promise<void>;
+  reloadBridgeFrom?(text: string, circuitText?: string, binding?: { section: 'inputs' | 'outputs'; name: string }): Promise<void>;
   bridgeSaved?(text: string): void;
   /** Lists the live graph's topics where the transport can. */
   readonly transport?: { topics?(): { name: string; types: string[] }[] };
@@ -505,8 +505,7 @@ export class EditSession {
     if (!this.node.reloadCircuitFrom) throw new RefusedEdit('this node cannot rebuild its engine from a document', 409);
     if (typeof section !== 'string' || !(ELEMENT_SECTIONS as readonly string[]).includes(section))
       throw new RefusedEdit(`section: one of ${ELEMENT_SECTIONS.join(', ')}`, 400);
-    if (typeof name !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(name) || FORBIDDEN_SEGMENTS.has(name))
-      throw new RefusedEdit('name: letters, digits and _, starting with a letter or _ (at most 64)', 400);
+    checkName(name);
     if (value !== null && !isPlainObject(value))
       throw new RefusedEdit('value: the element as an object, as in a document (or null to remove it)', 400);
     const table = (this.engine.flat.doc as Record<string, Record<string, unknown> | undefined>)[section];
@@ -529,15 +528,17 @@ export class EditSession {
 
   /**
    * The circuit file's text with the running circuit's live edits in it (what a rebuild starts from,
-   * so that it keeps them); undefined when there are none or they cannot be written as the file's.
+   * so that it keeps them); undefined when there are none. Refused (409) when the edits cannot be
+   * written as the file's text: a rebuild would drop them.
    */
   runningCircuitText(): string | undefined {
+    let plan: SavePlan;
     try {
-      const plan = planSave(this.circuitFile, this.engine.flat);
-      return plan.changed.length ? plan.text : undefined;
-    } catch {
-      return undefined;
+      plan = planSave(this.circuitFile, this.engine.flat);
+    } catch (e) {
+      throw new RefusedEdit(`the running circuit's live edits cannot be kept through a rebuild: ${(e as Error).message}`, 409);
     }
+    return plan.changed.length ? plan.text : undefined;
   }
 
   /** Whether `path` names the opened circuit file (saving writes nothing else). */
@@ -610,15 +611,15 @@ export class EditSession {
         );
       }
       this.budget.commit(added);
-      writePlan({ file, text: next, changed: [] });
+      writePlan({ file, text: next });
       return { file };
     }
     // A node that rebuilds only from its file: written first, and put back when the build fails.
-    writePlan({ file, text: next, changed: [] });
+    writePlan({ file, text: next });
     try {
       await this.node.reloadCircuit!();
     } catch (e) {
-      writePlan({ file, text, changed: [] });
+      writePlan({ file, text });
       throw new RebuildFailed(
         `the circuit with ${listed.module} as ${prefix} did not start, the file is as it was: ${(e as Error).message}`,
         400,
@@ -668,25 +669,38 @@ export class EditSession {
     return { neurons, synapses };
   }
 
-  /** Writes the running network back to its circuit file; throws SaveError when it cannot reload equal. */
   /**
-   * Writes the running circuit to its file (only when it differs), and the bridge document the node
-   * runs when bindings were edited in the page: the two are saved together, so the bridge never names
-   * inputs or populations the circuit file does not have yet.
+   * Writes the running circuit to its file (only when it differs; SaveError when it would not reload
+   * equal), and the bridge document the node runs when bindings were edited in the page: the two are
+   * staged first and renamed together, so the bridge never names inputs or populations the circuit
+   * file does not have.
    */
   save(): SavePlan & { bridge: string | null } {
     const plan = planSave(this.circuitFile, this.engine.flat);
-    // The file already loads as the running network: leave it (and its formatting) alone.
-    if (plan.changed.length > 0) writePlan(plan);
     const b = this.node.bridgeDocument?.();
-    if (!b || b.saved) return { ...plan, bridge: null };
-    writeFileSync(b.file, b.text);
-    this.node.bridgeSaved?.(b.text);
-    return { ...plan, bridge: b.file };
+    const bridge = b && !b.saved ? b : null;
+    const staged: { commit(): void; abort(): void }[] = [];
+    try {
+      // The file already loads as the running network: leave it (and its formatting) alone.
+      if (plan.changed.length > 0) staged.push(stagePlan(plan));
+      if (bridge) staged.push(stagePlan(bridge));
+    } catch (e) {
+      for (const s of staged) s.abort();
+      throw e;
+    }
+    for (const s of staged) s.commit();
+    if (bridge) this.node.bridgeSaved?.(bridge.text);
+    return { ...plan, bridge: bridge?.file ?? null };
   }
 }
 
 export { SaveError };
+
+/** A name the page gives an element or a binding: a document key, never a path or a prototype's. */
+export function checkName(name: unknown): asserts name is string {
+  if (typeof name !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(name) || FORBIDDEN_SEGMENTS.has(name))
+    throw new RefusedEdit('name: letters, digits and _, starting with a letter or _ (at most 64)', 400);
+}
 
 /** The sections whose elements the page sets by rebuilding (populations and projections have live edits). */
 export const ELEMENT_SECTIONS = ['models', 'modulators', 'sources', 'inputs', 'outputs'] as const;

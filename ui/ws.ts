@@ -11,6 +11,7 @@ import { requestTarget, upgradeRefusal, type Bind } from './security.js';
 import type { EditSession, RunningNode } from './session.js';
 import { ClientBudget, SpikeFrames } from './stream.js';
 import { Telemetry, arenaOf, type TrailClient } from './telemetry.js';
+import type { Traces } from './traces.js';
 
 /** The stream's bounds, resolved from DashboardLimits. */
 export interface StreamLimits {
@@ -56,11 +57,12 @@ export class DashboardStream {
     private readonly bind: Bind,
     private readonly limits: StreamLimits,
     run?: RunControl,
+    private readonly traces?: Traces,
   ) {
     // A frame must fit a client's share of the bound (with a quarter left for telemetry), or it could never be sent.
     const fitting = Math.floor(((limits.clientBytesPerSecond * 0.75) / limits.frameHz - 20 - 12 * 64) / 4);
     this.frames = new SpikeFrames(limits.rowsPerPopulation, Math.max(64, Math.min(limits.spikesPerFrame, fitting)));
-    this.telemetry = new Telemetry(node, session, this.frames, sim, limits.clientBytesPerSecond, run);
+    this.telemetry = new Telemetry(node, session, this.frames, sim, limits.clientBytesPerSecond, run, traces);
     this.wss.on('connection', (ws: WebSocket) => this.connected(ws));
   }
 
@@ -113,6 +115,7 @@ export class DashboardStream {
 
   close(): void {
     this.stopTimers();
+    this.traces?.stop();
     this.tapped?.setSpikeTap(null);
     this.tapped = null;
     for (const c of this.clients) c.ws.terminate();

@@ -145,8 +145,17 @@ export class FluxNode {
       for (const { name, value } of changes) {
         // A new bridge document brings the circuit it names (see hotSwap).
         // Types, ranges and choices were checked against the declarations (flux-params.ts) before this.
-        if (name === 'bridge') loadBridge(String(value));
-        else if (name === 'circuit') loadBridge(nodeParam(this.params, 'bridge'), String(value));
+        if (name === 'bridge') {
+          // Its edits live only in memory: moving to another document would drop them unseen.
+          if (this.bridgeMemory?.edited && String(value) !== this.bridgeMemory.file)
+            return refuse(
+              `the bridge document ${this.bridgeMemory.file} has bindings edited in the dashboard that are not saved: save them first`,
+            );
+          loadBridge(String(value));
+        } else if (name === 'circuit') {
+          const file = nodeParam(this.params, 'bridge');
+          loadBridge(file, String(value), file === this.bridgeMemory?.file ? this.bridgeMemory.text : undefined);
+        }
       }
     } catch (e) {
       return refuse(e instanceof CircuitError ? e.message : (e as Error).message);
@@ -160,13 +169,10 @@ export class FluxNode {
     }
     if (swap) {
       // The callback answers now; the new engine is built after the parameter is stored.
-      const before = {
-        bridge: this.params.get('bridge'),
-        circuit: this.params.get('circuit'),
-        backend: this.params.get('backend'),
-        use_sim_time: this.params.get('use_sim_time'),
-      };
-      this.swapping = this.swapping.then(() => new Promise<void>((r) => setImmediate(r))).then(() => this.hotSwap(before));
+      const before = this.swapParams();
+      this.swapping = this.swapping
+        .then(() => new Promise<void>((r) => setImmediate(r)))
+        .then(async () => void (await this.hotSwap(before)));
     }
     return { successful: true, reason: '' };
   }
@@ -196,23 +202,38 @@ export class FluxNode {
     return swap;
   }
 
-  private async hotSwap(before: Record<string, ParamValue>, circuitText?: string, bridgeText?: string): Promise<void> {
-    if (this.closed) return;
+  /** The parameters a hot swap reads, as they are now (what a failed swap puts back). */
+  private swapParams(): Record<string, ParamValue> {
+    return Object.fromEntries([...SWAP_PARAMS].map((k) => [k, this.params.get(k)]));
+  }
+
+  /**
+   * Builds a new engine and bridge from the parameters (and `o`: the circuit's or the bridge
+   * document's next text, which the page supplies), then swaps them in between two ticks. Resolves
+   * with whether the new one runs; on failure the old one runs on and the parameters go back.
+   */
+  private async hotSwap(before: Record<string, ParamValue>, o: SwapOverride = {}): Promise<boolean> {
+    if (this.closed) return false;
     const log = this.options.log ?? ((l: string) => console.log(l));
     const old = this.running;
     let loaded: LoadedBridge;
+    let bridgeFile: string;
     try {
-      const bridgeFile = nodeParam(this.params, 'bridge');
+      bridgeFile = nodeParam(this.params, 'bridge');
+      // The page edited the document it saw; the parameter moved to another one meanwhile.
+      if (o.bridge && o.bridge.file !== bridgeFile)
+        throw new Error(`the bridge parameter changed to ${bridgeFile} while ${o.bridge.file} was being edited`);
       const circuit = nodeParam(this.params, 'circuit');
       // A new bridge document brings its own circuit unless the circuit parameter changed with it.
       loaded = loadBridge(
         bridgeFile,
         circuit === before.circuit && bridgeFile !== before.bridge ? undefined : circuit,
-        bridgeText ?? (bridgeFile === this.bridgeMemory?.file ? this.bridgeMemory.text : undefined),
-        circuitText,
+        o.bridge?.text ?? (bridgeFile === this.bridgeMemory?.file ? this.bridgeMemory.text : undefined),
+        o.circuitText,
       );
     } catch (e) {
-      return this.undoSwap(before, e, log);
+      this.undoSwap(before, e, log);
+      return false;
     }
     // The robot stops while the new engine is built: compiling on the CPU holds the event loop (no
     // ticks, no watchdog) for as long as it takes, so the old bridge sends its safe command first, and
@@ -224,8 +245,16 @@ export class FluxNode {
         await new Promise((r) => setTimeout(r, 5));
       await held?.close();
     };
+    const resume = async () => {
+      if (!this.closed) {
+        // Its extension nodes stopped with it: start them again, then the loop.
+        await old.bridge.prepare().catch((err: unknown) => log(`flux: ${(err as Error).message}`));
+        old.bridge.start();
+      }
+      void release(old.bridge);
+    };
     await old.bridge.stop();
-    if (this.closed) return void (await held?.close());
+    if (this.closed) return (void (await held?.close()), false);
     let next: Running;
     try {
       next = await build(
@@ -235,29 +264,35 @@ export class FluxNode {
         this.transport,
         this.options,
         log,
-        circuitText,
+        o.circuitText,
       );
     } catch (e) {
-      if (!this.closed) {
-        // Its extension nodes stopped with it: start them again, then the loop.
-        await old.bridge.prepare().catch((err: unknown) => log(`flux: ${(err as Error).message}`));
-        old.bridge.start();
-      }
-      void release(old.bridge);
-      return this.undoSwap(before, e, log);
+      await resume();
+      this.undoSwap(before, e, log);
+      return false;
     }
     if (this.closed) {
-      next.clock.close();
-      next.engine.dispose();
+      await discard(next, this.options);
       await held?.close();
-      return;
+      return false;
     }
-    // A bridge document edited in the page wins over the topics its parameters had.
-    if (bridgeText !== undefined) this.adoptBindings(next.loaded.config);
-    // Live settings follow the parameters as they are now (one may have changed during the build).
-    for (const name of this.params.names())
-      if (!SWAP_PARAMS.has(name)) applySetting(next.bridge, name, this.params.get(name), (n) => this.params.get(n));
+    try {
+      // The binding the page edited wins over the parameters its topic had; the others keep theirs
+      // (a launch file's -p overrides among them).
+      if (o.bridge?.binding) this.adoptBinding(next.loaded.config, o.bridge.binding);
+      // Live settings follow the parameters as they are now (one may have changed during the build).
+      for (const name of this.params.names())
+        if (!SWAP_PARAMS.has(name)) applySetting(next.bridge, name, this.params.get(name), (n) => this.params.get(n));
+    } catch (e) {
+      // A parameter the new bridge cannot take (a stamped flag on a type that has no stamped variant):
+      // the old one goes on, as when the build fails.
+      await discard(next, this.options);
+      await resume();
+      this.undoSwap(before, e, log);
+      return false;
+    }
     this.running = next;
+    if (o.bridge) this.bridgeMemory = { file: bridgeFile, text: o.bridge.text, edited: true };
     next.bridge.start();
     void release(next.bridge);
     if (old.clock !== next.clock) old.clock.close();
@@ -266,6 +301,7 @@ export class FluxNode {
     await closeDevices(old.devices);
     old.engine.dispose();
     log(`flux: swapped in ${describe(next, (t) => this.resolve(t))}`);
+    return true;
   }
 
   /**
@@ -283,68 +319,35 @@ export class FluxNode {
    * built never reaches the file (and a restart finds the file as it was).
    */
   async reloadCircuitFrom(text?: string): Promise<void> {
-    const before = {
-      bridge: this.params.get('bridge'),
-      circuit: this.params.get('circuit'),
-      backend: this.params.get('backend'),
-      use_sim_time: this.params.get('use_sim_time'),
-    };
-    const old = this.running;
+    await this.swapNow({ circuitText: text });
+  }
+
+  /** Queues a hot swap behind any pending one; throws with the reason when it did not swap in. */
+  private async swapNow(o: SwapOverride): Promise<void> {
+    const before = this.swapParams();
     this.lastSwapError = null;
-    this.swapping = this.swapping.then(() => this.hotSwap(before, text));
+    let ok = false;
+    this.swapping = this.swapping.then(async () => void (ok = await this.hotSwap(before, o)));
     await this.swapping;
-    if (this.running === old) throw new Error(this.lastSwapError ?? 'the node is shutting down');
+    if (!ok) throw new Error(this.lastSwapError ?? 'the node is shutting down');
   }
 
   private lastSwapError: string | null = null;
 
   /**
    * Builds the engine and bridge again from `text`, the node's bridge document's next content (the
-   * page edited a binding), with `circuitText` in place of the circuit file's (the running circuit's
-   * live edits): safe command, build, swap. The node then runs `text`, kept in memory until the page
-   * saves it (bridgeSaved). Throws, with the old engine running on, when the build fails.
+   * page set `binding`), with `circuitText` in place of the circuit file's (the running circuit's live
+   * edits): safe command, build, swap. The node then runs `text`, kept in memory until the page saves
+   * it (bridgeSaved). Throws, with the old engine running on, when the build fails.
    */
-  async reloadBridgeFrom(text: string, circuitText?: string): Promise<void> {
-    const before = {
-      bridge: this.params.get('bridge'),
-      circuit: this.params.get('circuit'),
-      backend: this.params.get('backend'),
-      use_sim_time: this.params.get('use_sim_time'),
-    };
-    const old = this.running;
-    this.lastSwapError = null;
+  async reloadBridgeFrom(text: string, circuitText?: string, binding?: { section: 'inputs' | 'outputs'; name: string }): Promise<void> {
     const file = nodeParam(this.params, 'bridge');
-    this.swapping = this.swapping.then(() => this.hotSwap(before, circuitText, text));
-    await this.swapping;
-    if (this.running === old) throw new Error(this.lastSwapError ?? 'the node is shutting down');
-    this.bridgeMemory = { file, text, edited: true };
+    await this.swapNow({ circuitText, bridge: { file, text, binding } });
   }
 
   /** The page wrote the bridge document the node runs: from now on the node reads its file. */
   bridgeSaved(text: string): void {
     if (this.bridgeMemory?.text === text) this.bridgeMemory = null;
-  }
-
-  /** Declares or sets the per-binding parameters to a new bridge document's values, without applying them again. */
-  private adoptBindings(c: BridgeConfig): void {
-    this.adopting = true;
-    try {
-      const adopt = <T extends ParamType>(decl: ParamDecl & { name: string; type: T }, value: ValueOf<T>) => {
-        if (!this.params.names().includes(decl.name)) declareBindingParam(this.params, decl, value);
-        else if (this.params.get(decl.name) !== value) this.params.set(decl.name, value);
-      };
-      for (const i of c.inputs) adopt(BINDING_PARAMS.inputTopic(i.input), i.topic);
-      for (const o of c.outputs) {
-        adopt(BINDING_PARAMS.outputTopic(o.name), o.topic);
-        const variant = stampedVariant(o.type);
-        if (variant) {
-          adopt(BINDING_PARAMS.outputStamped(o.name, variant.type, o.type), o.stamped ?? false);
-          adopt(BINDING_PARAMS.outputFrameId(o.name), o.frameId ?? 'base_link');
-        }
-      }
-    } finally {
-      this.adopting = false;
-    }
   }
 
   private undoSwap(before: Record<string, ParamValue>, e: unknown, log: (l: string) => void): void {
@@ -355,6 +358,39 @@ export class FluxNode {
       for (const [k, v] of Object.entries(before)) if (this.params.get(k) !== v) this.params.set(k, v);
     } finally {
       this.reverting = false;
+    }
+  }
+
+  /** Declares or sets one binding's parameters to a new bridge document's values, without applying them again. */
+  private adoptBinding(c: BridgeConfig, binding: { section: 'inputs' | 'outputs'; name: string }): void {
+    this.adopting = true;
+    try {
+      const adopt = <T extends ParamType>(decl: ParamDecl & { name: string; type: T }, value: ValueOf<T>) => {
+        if (!this.params.names().includes(decl.name)) declareBindingParam(this.params, decl, value);
+        else if (this.params.get(decl.name) !== value) {
+          const r = this.params.set(decl.name, value);
+          if (!r.successful) throw new Error(`${decl.name}: ${r.reason}`);
+        }
+      };
+      if (binding.section === 'inputs') {
+        const i = c.inputs.find((x) => x.input === binding.name);
+        if (i) adopt(BINDING_PARAMS.inputTopic(i.input), i.topic);
+      } else {
+        const o = c.outputs.find((x) => x.name === binding.name);
+        if (!o) return;
+        adopt(BINDING_PARAMS.outputTopic(o.name), o.topic);
+        const variant = stampedVariant(o.type);
+        if (variant) {
+          adopt(BINDING_PARAMS.outputStamped(o.name, variant.type, o.type), o.stamped ?? false);
+          adopt(BINDING_PARAMS.outputFrameId(o.name), o.frameId ?? 'base_link');
+        } else if (this.params.names().includes(`outputs.${o.name}.stamped`) && this.params.get(`outputs.${o.name}.stamped`) === true) {
+          // Rebound to a type with no stamped variant: the flag of the old type no longer applies.
+          const r = this.params.set(`outputs.${o.name}.stamped`, false);
+          if (!r.successful) throw new Error(`outputs.${o.name}.stamped: ${r.reason}`);
+        }
+      }
+    } finally {
+      this.adopting = false;
     }
   }
 
@@ -474,6 +510,21 @@ async function build(
 /** The text given for the node's own bridge document; a bridge parameter naming another file reads that file. */
 function bridgeTextOf(options: FluxNodeOptions, file: string): string | undefined {
   return file === options.bridge ? options.bridgeText : undefined;
+}
+
+/** Frees an engine and bridge that were built but will not run. */
+async function discard(r: Running, options: FluxNodeOptions): Promise<void> {
+  await r.bridge.host?.stop();
+  await closeDevices(r.devices);
+  if (r.clock !== options.clock) r.clock.close();
+  r.engine.dispose();
+}
+
+interface SwapOverride {
+  /** The circuit file's next content (the page's live edits, an element, a module insert). */
+  circuitText?: string;
+  /** The bridge document's next content, for the file it was edited as, and the binding the page set. */
+  bridge?: { file: string; text: string; binding?: { section: 'inputs' | 'outputs'; name: string } };
 }
 
 /** Closes devices (each writes its safe values first); one that fails to close does not stop the others. */

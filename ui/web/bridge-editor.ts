@@ -88,6 +88,16 @@ function exactly(issues: Issues, path: string): string[] {
   return issues.filter((i) => i.path === path).map((i) => i.message);
 }
 
+/** The messages about a value's field path itself: those not under its terms or limits. */
+function fieldOnly(issues: Issues, path: string): string[] {
+  return issues
+    .filter(
+      (i) =>
+        (i.path === path || i.path.startsWith(`${path}/`)) && !i.path.startsWith(`${path}/terms`) && !i.path.startsWith(`${path}/limits`),
+    )
+    .map((i) => i.message);
+}
+
 /** YAML of a field, or undefined when it is empty; an error names the field. */
 function optional(name: string, text: string): unknown {
   return text.trim() ? parseField(name, text) : undefined;
@@ -222,11 +232,11 @@ function BindOutput({ view, done, reload }: { view: BridgeView; done: Done; relo
     </div>
     ${rows.map(
       (r, i) => html`<div key=${i} class="form" role="group" aria-label=${`value ${i + 1}`}>
-        <${Field} id=${`bind-out-field-${i}`} label="field" problems=${r.field.trim() ? at(`/values/${r.field.trim()}`) : []}><input id=${`bind-out-field-${i}`} list="bind-out-fields" value=${r.field} onInput=${setRow(i, 'field')} placeholder="e.g. linear.x" /><//>
-        <${Field} id=${`bind-out-terms-${i}`} label="terms"><textarea id=${`bind-out-terms-${i}`} rows="3" value=${r.terms} onInput=${setRow(i, 'terms')} placeholder=${'- { population: motor_left, decoder: { rate: { tau: 100 ms, rate_max: 100 Hz, min: 0, max: 1 } }, weight: 0.3 }'}></textarea><//>
+        <${Field} id=${`bind-out-field-${i}`} label="field" problems=${r.field.trim() ? fieldOnly(issues, `${base}/values/${r.field.trim()}`) : []}><input id=${`bind-out-field-${i}`} list="bind-out-fields" value=${r.field} onInput=${setRow(i, 'field')} placeholder="e.g. linear.x" /><//>
+        <${Field} id=${`bind-out-terms-${i}`} label="terms" problems=${r.field.trim() ? at(`/values/${r.field.trim()}/terms`) : []}><textarea id=${`bind-out-terms-${i}`} rows="3" value=${r.terms} onInput=${setRow(i, 'terms')} placeholder=${'- { population: motor_left, decoder: { rate: { tau: 100 ms, rate_max: 100 Hz, min: 0, max: 1 } }, weight: 0.3 }'}></textarea><//>
         ${(['min', 'max', 'slew_rate', 'safe'] as const).map(
           (k) =>
-            html`<${Field} key=${k} id=${`bind-out-${k}-${i}`} label=${k}><input id=${`bind-out-${k}-${i}`} value=${r[k]} onInput=${setRow(i, k)} /><//>`,
+            html`<${Field} key=${k} id=${`bind-out-${k}-${i}`} label=${k} problems=${r.field.trim() ? at(`/values/${r.field.trim()}/limits/${k}`) : []}><input id=${`bind-out-${k}-${i}`} value=${r[k]} onInput=${setRow(i, k)} /><//>`,
         )}
       </div>`,
     )}
@@ -240,7 +250,7 @@ function BindOutput({ view, done, reload }: { view: BridgeView; done: Done; relo
 }
 
 /** The bridge section of the editor: what is bound now, and the two binding forms. */
-export function BridgeEditor({ live, done }: { live: Live; done: Done }) {
+export function BridgeEditor({ live, done, saved }: { live: Live; done: Done; saved: number }) {
   const [view, setView] = useState<BridgeView | null>(null);
   const [error, setError] = useState<string | null>(null);
   const reload = () =>
@@ -254,6 +264,8 @@ export function BridgeEditor({ live, done }: { live: Live; done: Done }) {
     reload();
     return live.onCircuit(() => reload());
   }, [live]);
+  // Save changes no circuit version: it tells this view to read whether the bindings are saved now.
+  useEffect(() => void (saved && reload()), [saved]);
   if (error) return html`<p class="muted" data-testid="bridge-editor">Bridge: ${error}</p>`;
   if (!view) return null;
   const inputs = Object.entries(view.inputs);

@@ -9,6 +9,7 @@ import { html } from './views.js';
 import type { InstalledCircuit } from './protocol.js';
 import { Field, issuesAt, parseField, parseMapping, parseValue, type Issues } from './form.js';
 import { BridgeEditor } from './bridge-editor.js';
+import { TraceForm, WeightsView } from './inspect-views.js';
 
 type Quantity = number | string;
 
@@ -328,11 +329,13 @@ function PopulationPanel({
   name,
   edit,
   live,
+  done,
 }: {
   view: CircuitView;
   name: string;
   edit: (label: string, body: unknown) => Promise<boolean>;
   live: Live;
+  done: (text: string, ok: boolean) => void;
 }) {
   const p = view.populations.find((x) => x.name === name);
   // A parameter without a draft shows the document's value; an applied draft is cleared to undefined.
@@ -374,6 +377,7 @@ function PopulationPanel({
         </tr>`;
       })}
     </table>
+    <${TraceForm} population=${name} size=${p.size} live=${live} done=${done} />
     <p><button class="danger" data-testid="remove-population" onClick=${() => edit(`remove ${name}`, { op: 'remove_population', name, cascade: true })}>Remove population (and its projections)</button></p>
   </div>`;
 }
@@ -404,6 +408,7 @@ function ProjectionPanel({
     <p><label for="projection-weight">weight</label> <input id="projection-weight" class="param" data-testid="weight" value=${weight ?? docWeight} onInput=${(e: Event) => setWeight((e.target as HTMLInputElement).value)} />
       <button data-testid="apply-weight" disabled=${weight === null} onClick=${() => weight !== null && edit(`${name} weight = ${weight}`, { op: 'set_weights', projection: name, value: parseValue(weight) })}>Set all weights</button></p>
     <p><button class="danger" data-testid="remove-projection" onClick=${() => edit(`remove ${name}`, { op: 'remove_projection', name })}>Remove projection</button></p>
+    <${WeightsView} projection=${name} />
   </div>`;
 }
 
@@ -675,6 +680,8 @@ export function Editor({ live }: { live: Live }) {
   const [error, setError] = useState<string | null>(null);
   const [issues, setIssues] = useState<Issues>([]);
   const [status, setStatusText] = useState({ text: '', ok: true });
+  /** Saves done: the bridge view rereads whether its bindings are saved. */
+  const [saves, setSaves] = useState(0);
   const setStatus = (text: string, ok = true) => setStatusText({ text, ok });
   const reload = async () => {
     try {
@@ -747,6 +754,7 @@ export function Editor({ live }: { live: Live }) {
   const save = async () => {
     try {
       const r = await api<{ file: string; changed: string[]; bridge: string | null }>('/api/save', {});
+      setSaves((n) => n + 1);
       setError(null);
       setStatus(
         `saved ${r.file}${r.changed.length ? ` (${r.changed.length} changed: ${r.changed.join(', ')})` : ' (no changes)'}${r.bridge ? ` and the bindings to ${r.bridge}` : ''}`,
@@ -772,7 +780,7 @@ export function Editor({ live }: { live: Live }) {
     <div style="margin-top:8px">
       ${
         selection?.kind === 'population'
-          ? html`<${PopulationPanel} view=${view} name=${selection.name} edit=${edit} live=${live} />`
+          ? html`<${PopulationPanel} view=${view} name=${selection.name} edit=${edit} live=${live} done=${report('trace', false)} />`
           : selection?.kind === 'projection'
             ? html`<${ProjectionPanel} view=${view} name=${selection.name} edit=${edit} />`
             : html`<p class="muted">Select a population or a projection in the graph to see and edit it. Click a module's name to collapse or expand it.</p>`
@@ -782,6 +790,6 @@ export function Editor({ live }: { live: Live }) {
     <${AddProjection} view=${view} edit=${edit} issues=${issues} />
     <${ElementEditor} view=${view} issues=${issues} setIssues=${setIssues} done=${report('', true)} />
     <${Components} done=${report('insert', true)} />
-    <${BridgeEditor} live=${live} done=${report('binding', false)} />
+    <${BridgeEditor} live=${live} done=${report('binding', false)} saved=${saves} />
   </section>`;
 }

@@ -75,6 +75,8 @@ export interface Telemetry {
   } | null;
   stream?: { bytesSent: number; droppedFrames: number; boundBytesPerSecond: number };
   trail?: [number, number, number][];
+  /** Samples of the traced neurons since the last message. */
+  traces?: { probes: TraceProbe[]; series: { t: number[]; v: number[] }[] };
   /** Run control (flux edit, no robot): null next to a robot. */
   run?: { running: boolean; speed: 'realtime' | 'fast' } | null;
 }
@@ -187,6 +189,16 @@ export function decodeFrame(buf: ArrayBuffer): SpikeFrame | null {
 
 type Listener = () => void;
 
+export interface TraceProbe {
+  population: string;
+  neuron: number;
+  variable: string;
+}
+
+/** Samples kept per traced neuron (2 s at one a millisecond) and spikes kept for the raster's export. */
+const TRACE_KEEP = 2000;
+const SPIKES_KEEP = 100_000;
+
 /** Everything live, in one place; views subscribe to what they draw. */
 export class Live {
   layout: Layout = { id: 0, dt: 1, populations: [] };
@@ -201,6 +213,10 @@ export class Live {
   spikesTotal = 0;
   framesReceived = 0;
   bytesReceived = 0;
+  /** The traced neurons and their recent samples (ms, value). */
+  traces: { probes: TraceProbe[]; t: number[][]; v: number[][] } = { probes: [], t: [], v: [] };
+  /** The most recent spikes the raster drew, for its export: time (ms), population index, neuron. */
+  spikes: { t: number[]; pop: number[]; neuron: number[] } = { t: [], pop: [], neuron: [] };
   private frameListeners = new Set<(f: SpikeFrame) => void>();
   private listeners = new Set<Listener>();
   private circuitListeners = new Set<(version: number) => void>();
@@ -235,6 +251,7 @@ export class Live {
           this.spikesDrawn += p.packed.length;
           this.spikesTotal += p.total;
         }
+        this.keepSpikes(f);
         for (const l of this.frameListeners) l(f);
         return;
       }
@@ -258,10 +275,59 @@ export class Live {
         if (last && t.timeMs < last.timeMs) this.history = [];
         this.history.push({ timeMs: t.timeMs, rates: t.rates, modulators: t.modulators });
         if (this.history.length > 600) this.history.shift();
+        if (t.traces) this.keepTraces(t.traces);
         if (t.version !== this.circuitVersion) this.noteCircuit(t.version);
       }
       this.emit();
     };
+  }
+
+  private keepTraces(x: NonNullable<Telemetry['traces']>): void {
+    const same =
+      x.probes.length === this.traces.probes.length &&
+      x.probes.every(
+        (p, k) =>
+          p.population === this.traces.probes[k].population &&
+          p.neuron === this.traces.probes[k].neuron &&
+          p.variable === this.traces.probes[k].variable,
+      );
+    if (!same) this.traces = { probes: x.probes, t: x.probes.map(() => []), v: x.probes.map(() => []) };
+    x.series.forEach((s, k) => {
+      const t = this.traces.t[k];
+      const v = this.traces.v[k];
+      // A rebuild starts the clock again: its samples start a new trace.
+      if (t.length && s.t.length && s.t[0] < t[t.length - 1]) {
+        t.length = 0;
+        v.length = 0;
+      }
+      t.push(...s.t);
+      v.push(...s.v);
+      if (t.length > TRACE_KEEP) {
+        t.splice(0, t.length - TRACE_KEEP);
+        v.splice(0, v.length - TRACE_KEEP);
+      }
+    });
+  }
+
+  private keepSpikes(f: SpikeFrame): void {
+    const s = this.spikes;
+    const dt = this.layout.dt;
+    for (const p of f.populations) {
+      const pop = this.layout.populations[p.index];
+      if (!pop) continue;
+      for (const packed of p.packed) {
+        // Packed: the step within the frame in the high bits, the drawn row in the low 16 (stream.ts).
+        s.t.push((f.first + (packed >>> 16)) * dt);
+        s.pop.push(p.index);
+        s.neuron.push((packed & 0xffff) * pop.stride);
+      }
+    }
+    if (s.t.length > SPIKES_KEEP) {
+      const cut = s.t.length - SPIKES_KEEP;
+      s.t.splice(0, cut);
+      s.pop.splice(0, cut);
+      s.neuron.splice(0, cut);
+    }
   }
 
   private noteCircuit(version: number): void {

@@ -3,7 +3,7 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { Live, fmt } from './live.js';
-import { Arena, BridgeIo, Plots, Raster, Stats, html } from './views.js';
+import { Arena, BridgeIo, Plots, Raster, Stats, Traces, html } from './views.js';
 import { Editor } from './editor.js';
 
 declare global {
@@ -43,6 +43,7 @@ function App({ live }: { live: Live }) {
       <div>
         <${Raster} live=${live} />
         <${Plots} live=${live} />
+        <${Traces} live=${live} />
         <${Stats} live=${live} />
         <${BridgeIo} live=${live} />
         <${Arena} live=${live} />

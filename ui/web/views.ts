@@ -4,7 +4,8 @@
 import { h } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import htm from 'htm';
-import { colorOf, fmt, type Live, type SpikeFrame } from './live.js';
+import { colorOf, fmt, api, type Live, type SpikeFrame } from './live.js';
+import { ExportButtons, csvText, linesSvg, rasterSvg } from './export.js';
 
 export const html = htm.bind(h);
 
@@ -137,6 +138,11 @@ export function Raster({ live }: { live: Live }) {
           .map((p) => `${p.name}: every ${p.stride}th neuron`)
           .join(', ') || 'every neuron shown'
       }
+      <${ExportButtons} what="raster" file="raster" png=${() => ref.current} svg=${() => rasterSvg('Spike raster', live.layout.populations, live.spikes.t, live.spikes.pop, live.spikes.neuron)} csv=${() =>
+        csvText(
+          ['time_ms', 'population', 'neuron'],
+          live.spikes.t.map((t, k) => [t, live.layout.populations[live.spikes.pop[k]]?.name ?? '', live.spikes.neuron[k]]),
+        )} />
     </div>
   </section>`;
 }
@@ -149,6 +155,7 @@ function Series({
   unit,
   height = 130,
   testid,
+  what,
 }: {
   live: Live;
   pick: (s: Live['history'][number]) => Record<string, number>;
@@ -156,6 +163,8 @@ function Series({
   unit: string;
   height?: number;
   testid: string;
+  /** What the plot shows, for its export buttons' names. */
+  what: string;
 }) {
   const ref = useRef<HTMLCanvasElement>(null);
   useEffect(() => {
@@ -197,8 +206,15 @@ function Series({
     });
   });
   const now = live.history.at(-1);
+  const lines = () =>
+    names.map((n) => ({ name: n, x: live.history.map((h) => h.timeMs / 1000), y: live.history.map((h) => pick(h)[n] ?? NaN) }));
   return html`<div>
     <canvas ref=${ref} data-testid=${testid}></canvas>
+    <${ExportButtons} what=${what} file=${testid} png=${() => ref.current} svg=${() => linesSvg(what, 'time (s)', unit, lines())} csv=${() =>
+      csvText(
+        ['time_s', ...names],
+        live.history.map((h) => [h.timeMs / 1000, ...names.map((n) => pick(h)[n] ?? '')]),
+      )} />
     <div class="legend">
       ${names.map((n, i) => html`<span key=${n}><i style=${`background:${colorOf(i)}`}></i>${n} <b data-testid=${`${testid}-${n}`}>${fmt(now ? pick(now)[n] : null)}</b> ${unit}</span>`)}
     </div>
@@ -210,13 +226,41 @@ export function Plots({ live }: { live: Live }) {
   const mods = Object.keys(live.telemetry?.modulators ?? {});
   return html`<section>
     <h2>Population rates (Hz)</h2>
-    <${Series} live=${live} pick=${(s: Live['history'][number]) => s.rates} names=${pops} unit="Hz" testid="rate" />
+    <${Series} live=${live} pick=${(s: Live['history'][number]) => s.rates} names=${pops} unit="Hz" testid="rate" what="rates" />
     ${
       mods.length
         ? html`<h2 style="margin-top:8px">Modulator levels</h2>
-          <${Series} live=${live} pick=${(s: Live['history'][number]) => s.modulators} names=${mods} unit="" height=${90} testid="mod" />`
+          <${Series} live=${live} pick=${(s: Live['history'][number]) => s.modulators} names=${mods} unit="" height=${90} testid="mod" what="modulator levels" />`
         : null
     }
+  </section>`;
+}
+
+/** Traces of the neurons chosen in the editor (a population's panel): the last 2 s, one line each. */
+export function Traces({ live }: { live: Live }) {
+  const tr = live.traces;
+  if (!tr.probes.length) return null;
+  const names = tr.probes.map((p) => `${p.population}[${p.neuron}].${p.variable}`);
+  const svg = () =>
+    linesSvg(
+      'Traces',
+      'time (ms)',
+      'value',
+      tr.probes.map((_, k) => ({ name: names[k], x: tr.t[k], y: tr.v[k] })),
+    );
+  const csv = () => {
+    // One row per sample time of the first trace (every trace is sampled at the same steps).
+    const t = tr.t[0] ?? [];
+    return csvText(
+      ['time_ms', ...names],
+      t.map((x, i) => [x, ...tr.v.map((v, k) => (tr.t[k][i] === x ? v[i] : ''))]),
+    );
+  };
+  return html`<section data-testid="traces" aria-label="traces">
+    <h2><span class="grow">Traces</span><button onClick=${() => void api('/api/traces', { probes: [] })}>Clear traces</button></h2>
+    <div class="plot" role="img" aria-label=${`traces of ${names.join(', ')}`} dangerouslySetInnerHTML=${{ __html: svg() }}></div>
+    <div class="legend">${names.map((n, k) => html`<span key=${n}><i style=${`background:${colorOf(k)}`}></i>${n} <b data-testid=${`trace-${k}`}>${fmt(tr.v[k].at(-1) ?? null)}</b></span>`)}</div>
+    <${ExportButtons} what="traces" file="traces" svg=${svg} csv=${csv} />
   </section>`;
 }
 

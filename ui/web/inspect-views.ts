@@ -1,0 +1,150 @@
+// What the inspector shows of the selected element besides its parameters: a form that traces one of a
+// population's neurons (the traces plot under the rates), and a projection's weights (histogram, matrix
+// of block means, and the histogram over time: how plasticity moves them), each exportable.
+import { useEffect, useState } from 'preact/hooks';
+import { ApiError, api, fmt, type Live } from './live.js';
+import { ExportButtons, barsSvg, csvText, heatSvg } from './export.js';
+import { Field } from './form.js';
+import { html } from './views.js';
+
+type Done = (text: string, ok: boolean) => void;
+
+/** Trace one of `population`'s neurons: its index and which state variable. */
+export function TraceForm({ population, size, live, done }: { population: string; size: number; live: Live; done: Done }) {
+  const [vars, setVars] = useState<string[]>([]);
+  const [f, setF] = useState({ neuron: '0', variable: '' });
+  useEffect(() => {
+    api<{ variables: Record<string, string[]> }>('/api/traces')
+      .then((r) => setVars(Object.hasOwn(r.variables, population) ? r.variables[population] : []))
+      .catch(() => setVars([]));
+  }, [population, live.circuitVersion]);
+  const variable = f.variable || vars[0] || '';
+  const add = async () => {
+    const probe = { population, neuron: Number(f.neuron), variable };
+    try {
+      const now = await api<{ probes: unknown[]; max: number }>('/api/traces');
+      // The newest replaces the oldest once the server's limit is reached.
+      const probes = [...now.probes, probe].slice(-now.max);
+      await api('/api/traces', { probes });
+      done(`tracing ${population}[${probe.neuron}].${variable}`, true);
+    } catch (e) {
+      done(e instanceof ApiError ? e.message : String(e), false);
+    }
+  };
+  return html`<div class="form" role="group" aria-label="trace">
+    <${Field} id="trace-neuron" label="neuron"><input id="trace-neuron" inputmode="numeric" value=${f.neuron} onInput=${(e: Event) => setF({ ...f, neuron: (e.target as HTMLInputElement).value })} placeholder=${`0 to ${size - 1}`} /><//>
+    <${Field} id="trace-variable" label="variable"><select id="trace-variable" value=${variable} onChange=${(e: Event) => setF({ ...f, variable: (e.target as HTMLSelectElement).value })}>
+      ${vars.map((v) => html`<option key=${v} value=${v}>${v}</option>`)}
+    </select><//>
+    <button onClick=${add}>Trace neuron</button>
+  </div>`;
+}
+
+interface WeightView {
+  projection: string;
+  plastic: boolean;
+  unit: string;
+  synapses: number;
+  sampled: number;
+  min: number;
+  max: number;
+  mean: number;
+  histogram: { lo: number; hi: number; counts: number[] };
+  matrix: { rows: number; cols: number; sources: number; targets: number; values: (number | null)[] };
+}
+
+/** Snapshots kept for the histogram over time (one a second: the last minute). */
+const HISTORY = 60;
+const OVER_TIME_BINS = 30;
+
+/** The snapshots' histograms re-binned onto one common range: rows are weight bins (high on top), columns snapshots. */
+function overTime(history: WeightView[]): { lo: number; hi: number; values: number[] } {
+  const lo = Math.min(...history.map((h) => h.histogram.lo));
+  const hi = Math.max(...history.map((h) => h.histogram.hi));
+  const values = new Array<number>(OVER_TIME_BINS * history.length).fill(0);
+  history.forEach((h, c) => {
+    const { lo: l, hi: u, counts } = h.histogram;
+    const total = counts.reduce((a, b) => a + b, 0) || 1;
+    counts.forEach((n, i) => {
+      const mid = l + ((i + 0.5) * (u - l)) / counts.length;
+      const row = OVER_TIME_BINS - 1 - Math.min(OVER_TIME_BINS - 1, Math.floor(((mid - lo) / (hi - lo || 1)) * OVER_TIME_BINS));
+      values[row * history.length + c] += n / total;
+    });
+  });
+  return { lo, hi, values };
+}
+
+export function WeightsView({ projection }: { projection: string }) {
+  const [history, setHistory] = useState<WeightView[]>([]);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    setHistory([]);
+    let live = true;
+    const poll = async () => {
+      try {
+        const w = await api<WeightView>(`/api/weights?projection=${encodeURIComponent(projection)}`);
+        if (live) setHistory((h) => [...h, w].slice(-HISTORY));
+        setError(null);
+      } catch (e) {
+        if (live) setError((e as Error).message);
+      }
+    };
+    void poll();
+    const timer = setInterval(() => void poll(), 1000);
+    return () => {
+      live = false;
+      clearInterval(timer);
+    };
+  }, [projection]);
+  const w = history.at(-1);
+  if (error) return html`<p class="muted">weights: ${error}</p>`;
+  if (!w) return null;
+  const unit = w.unit ? ` (${w.unit})` : '';
+  const m = w.matrix;
+  const hist = () => barsSvg(`${projection}: weights`, `weight${unit}`, 'synapses', w.histogram.lo, w.histogram.hi, w.histogram.counts);
+  const matrix = () =>
+    heatSvg(
+      `${projection}: mean weight, sources × targets`,
+      `target (${m.targets} in ${m.cols} blocks)`,
+      `source (${m.sources} in ${m.rows} blocks)`,
+      m.rows,
+      m.cols,
+      m.values,
+    );
+  const over = overTime(history);
+  const time = () =>
+    heatSvg(
+      `${projection}: weights over the last ${history.length} s (${fmt(over.lo)} to ${fmt(over.hi)}${unit}, bottom to top)`,
+      'time (s)',
+      'weight',
+      OVER_TIME_BINS,
+      history.length,
+      over.values,
+    );
+  const binEdge = (i: number) => w.histogram.lo + (i * (w.histogram.hi - w.histogram.lo)) / w.histogram.counts.length;
+  return html`<div data-testid="weights" aria-label="weights">
+    <p class="muted" data-testid="weight-stats">${w.synapses} synapses${w.sampled < w.synapses ? ` (${w.sampled} shown)` : ''}: min ${fmt(w.min)}, mean ${fmt(w.mean)}, max ${fmt(w.max)}${unit}${w.plastic ? ', plastic' : ''}</p>
+    <div class="plot" role="img" aria-label="weight histogram" dangerouslySetInnerHTML=${{ __html: hist() }}></div>
+    <${ExportButtons} what="weight histogram" file=${`${projection}-weights`} svg=${hist} csv=${() =>
+      csvText(
+        ['weight_from', 'weight_to', 'synapses'],
+        w.histogram.counts.map((n, i) => [binEdge(i), binEdge(i + 1), n]),
+      )} />
+    <div class="plot" role="img" aria-label="weight matrix" dangerouslySetInnerHTML=${{ __html: matrix() }}></div>
+    <${ExportButtons} what="weight matrix" file=${`${projection}-matrix`} svg=${matrix} csv=${() =>
+      csvText(
+        ['source_block', 'target_block', 'mean_weight'],
+        m.values.flatMap((v, j) => (v === null ? [] : [[Math.floor(j / m.cols), j % m.cols, v]])),
+      )} />
+    ${
+      history.length > 1
+        ? html`<div class="plot" role="img" aria-label="weights over time" dangerouslySetInnerHTML=${{ __html: time() }}></div>
+          <${ExportButtons} what="weights over time" file=${`${projection}-over-time`} svg=${time} csv=${() =>
+            csvText(
+              ['snapshot', 'min', 'mean', 'max'],
+              history.map((h, i) => [i, h.min, h.mean, h.max]),
+            )} />`
+        : null
+    }
+  </div>`;
+}
