@@ -6,13 +6,14 @@
 // on a ControlledClock (the page runs, pauses, steps and resets it). With --sim the simulated robot
 // runs beside it in lockstep, and the page binds the circuit to its topics.
 import { existsSync, mkdirSync, realpathSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { FluxNode, exitOnFatal, exitOnSignals, shutdownSummary } from '../bridge/node/node.js';
 import { ControlledClock } from '../bridge/clock.js';
 import { loadBridge } from '../bridge/config.js';
 import type { BackendChoice } from '../engine/engine.js';
 import { ClosedLoop } from '../sim/loop.js';
 import { startDashboard, type Dashboard } from '../ui/server.js';
+import { defaultBridgeFile, emptyCircuit, startingBridge } from '../ui/new-circuit.js';
 import { parseAddress } from './run.js';
 import { installTestHooks } from './test-hooks.js';
 
@@ -33,21 +34,12 @@ export interface EditOptions {
   seed?: number;
 }
 
-/** The bridge document flux edit uses for `circuit` unless told: `<name>.bridge.yaml` beside it. */
-export function defaultBridgeFile(circuit: string): string {
-  return join(dirname(circuit), `${basename(circuit).replace(/\.(ya?ml|json)$/i, '')}.bridge.yaml`);
-}
-
 /**
  * The bridge document's text while it has no file: the circuit and nothing bound. A document that
  * exists must name this circuit (flux edit edits one circuit; a bridge for another would run that one).
  */
 function bridgeStart(bridge: string, circuit: string, robot: boolean): string | undefined {
-  if (!existsSync(bridge)) {
-    // Relative to the bridge document, where loadBridge resolves it (--bridge may sit elsewhere).
-    const rel = relative(dirname(bridge), circuit).split(sep).join('/');
-    return `# The bindings of ${basename(circuit)} to a robot's topics (written by flux edit)\ncircuit: ${JSON.stringify(rel.startsWith('.') ? rel : `./${rel}`)}\n`;
-  }
+  if (!existsSync(bridge)) return startingBridge(bridge, circuit);
   const loaded = loadBridge(bridge);
   if (realpathSync(loaded.circuitFile) !== realpathSync(circuit))
     throw new Error(`${bridge} binds ${loaded.circuitFile}, not ${circuit}: give --bridge another file`);
@@ -58,13 +50,6 @@ function bridgeStart(bridge: string, circuit: string, robot: boolean): string | 
       `${bridge} declares devices (${Object.keys(loaded.devices).join(', ')}): flux edit without --sim drives no hardware; use flux run ${bridge}, or --bridge another file`,
     );
   return undefined;
-}
-
-/** The document an absent circuit file starts as: a name and a step, nothing else. */
-export function emptyCircuit(file: string): string {
-  const name = basename(file).replace(/\.(ya?ml|json)$/i, '') || 'circuit';
-  if (/\.json$/i.test(file)) return `${JSON.stringify({ name, dt: '0.1 ms', populations: {} }, null, 2)}\n`;
-  return `# A circuit made in the Flux IDE (flux edit)\nname: ${JSON.stringify(name)}\ndt: 0.1 ms\npopulations: {}\n`;
 }
 
 export async function edit(file: string, o: EditOptions): Promise<void> {

@@ -6,7 +6,7 @@
 // running document stays savable.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import fc from 'fast-check';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
@@ -25,6 +25,7 @@ writeFileSync(
   CIRCUIT,
   readFileSync(libraryCircuit('braitenberg/braitenberg'), 'utf8').replace('$schema: ../../schema/circuit.schema.json', ''),
 );
+const ORIGINAL = readFileSync(CIRCUIT, 'utf8');
 const BRIDGE = join(dir, 'bridge.yaml');
 writeFileSync(BRIDGE, readFileSync(example('bridges/braitenberg.yaml'), 'utf8').replace(/^circuit: .*$/m, 'circuit: ./circuit.yaml'));
 
@@ -86,6 +87,15 @@ function postJson(path: string, body: string): Promise<{ status: number; text: s
     req.on('error', reject);
     req.end(body);
   });
+}
+
+/**
+ * The circuit as it was at the start, in its file and running: the edit fuzz before may have removed
+ * the populations the plausible elements and bindings name, which would leave none of them accepted.
+ */
+async function restoreCircuit(): Promise<void> {
+  writeFileSync(CIRCUIT, ORIGINAL);
+  await node.reloadCircuit();
 }
 
 /** Paths of the numbers in `x` that are not finite (a limit of Infinity would hold nothing). */
@@ -437,36 +447,39 @@ const elementBodyArb = fc
 /** Bindings the bridge editor sends: plausible ones (some accepted), hostile and random ones. */
 const bindingBodyArb = fc
   .oneof(
-    fc.constantFrom(
-      {
-        section: 'inputs',
-        name: 'range_front',
-        value: {
-          topic: 'scan',
-          type: 'sensor_msgs/msg/LaserScan',
-          path: 'ranges[140:220]',
-          qos: 'sensor',
-          encoder: { current: { min: 0.8, max: 0.2, current_max: 1 } },
-          timeout: '200 ms',
+    {
+      weight: 3,
+      arbitrary: fc.constantFrom(
+        {
+          section: 'inputs',
+          name: 'range_front',
+          value: {
+            topic: 'scan',
+            type: 'sensor_msgs/msg/LaserScan',
+            path: 'ranges[140:220]',
+            qos: 'sensor',
+            encoder: { current: { min: 0.8, max: 0.2, current_max: 1 } },
+            timeout: '200 ms',
+          },
         },
-      },
-      {
-        section: 'outputs',
-        name: 'extra',
-        value: {
-          topic: 'extra',
-          type: 'std_msgs/msg/Float32',
-          rate: '10 Hz',
-          values: {
-            data: {
-              terms: [{ population: 'brake', decoder: { rate: { tau: '50 ms', rate_max: '100 Hz' } } }],
-              limits: { min: 0, max: 1, safe: 0 },
+        {
+          section: 'outputs',
+          name: 'extra',
+          value: {
+            topic: 'extra',
+            type: 'std_msgs/msg/Float32',
+            rate: '10 Hz',
+            values: {
+              data: {
+                terms: [{ population: 'brake', decoder: { rate: { tau: '50 ms', rate_max: '100 Hz' } } }],
+                limits: { min: 0, max: 1, safe: 0 },
+              },
             },
           },
         },
-      },
-      { section: 'outputs', name: 'extra', value: null },
-    ),
+        { section: 'outputs', name: 'extra', value: null },
+      ),
+    },
     fc.record({
       section: fc.constant('inputs'),
       name: fc.constantFrom('range_front', 'range_left', 'reward', '__proto__', 'constructor'),
@@ -600,6 +613,7 @@ describe('fuzz: the dashboard over HTTP and WebSocket', () => {
   }, 60_000);
 
   it('/api/element, /api/run, /api/redo: arbitrary and hostile bodies are answered 200/4xx; a rebuild keeps the state finite and the document savable', async () => {
+    await restoreCircuit();
     let accepted = 0;
     await fc.assert(
       fc.asyncProperty(
@@ -632,7 +646,10 @@ describe('fuzz: the dashboard over HTTP and WebSocket', () => {
   }, 120_000);
 
   it('/api/binding, /api/fields: arbitrary and hostile bindings are answered 200/4xx; a refused one changes nothing; every running bridge has finite limits', async () => {
+    await restoreCircuit();
     let accepted = 0;
+    /** Why the plausible bindings were refused, shown if none was accepted. */
+    const refused: string[] = [];
     await fc.assert(
       fc.asyncProperty(
         bindingBodyArb,
@@ -660,7 +677,7 @@ describe('fuzz: the dashboard over HTTP and WebSocket', () => {
       ),
       { numRuns: runs(40) },
     );
-    expect(accepted).toBeGreaterThan(0);
+    expect(accepted, refused.join('\n')).toBeGreaterThan(0);
     expect(await alive()).toBe(true);
     // Save writes the bindings the node runs (when any was accepted), and the file passes the checks.
     const saved = await postJson('/api/save', '{}');
@@ -668,6 +685,40 @@ describe('fuzz: the dashboard over HTTP and WebSocket', () => {
     expect(() => loadBridge(BRIDGE)).not.toThrow();
     expect(node.bridgeDocument().saved).toBe(true);
   }, 180_000);
+
+  it('/api/new: a name that is not a plain document key (paths, prototypes, non-strings) is refused and creates no file', async () => {
+    const before = readdirSync(dir).sort();
+    const circuit = node.loaded.circuitFile;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          fc.constantFrom(
+            '../x',
+            'a/b',
+            '/etc/passwd',
+            '..',
+            '.',
+            '',
+            'x'.repeat(65),
+            '__proto__',
+            'constructor',
+            'a.b',
+            'c:x',
+            'a\u0000b',
+          ),
+          fc.string({ maxLength: 70 }).filter((n) => !/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(n)),
+          fc.oneof(fc.integer(), fc.constant(null), fc.array(fc.string(), { maxLength: 2 }), fc.object({ maxDepth: 1 })),
+        ),
+        async (name) => {
+          const r = await postJson('/api/new', JSON.stringify({ name }));
+          expect(r.status, r.text).toBe(400);
+        },
+      ),
+      { numRuns: runs(100) },
+    );
+    expect(readdirSync(dir).sort()).toEqual(before);
+    expect(node.loaded.circuitFile).toBe(circuit);
+  });
 
   it('WebSocket: arbitrary messages are ignored or close that socket; the server goes on streaming to others', async () => {
     const watcher = new WebSocket(`ws://127.0.0.1:${dash.port}/ws?token=${token()}`);

@@ -329,4 +329,27 @@ initial: { v: E_L }`;
     await shot(page, 'model');
     expect(pageErrors).toEqual([]);
   }, 180_000);
+
+  it('New circuit makes an empty circuit beside the open one and switches to it; a path or a taken name is refused', async () => {
+    const name = page.getByRole('textbox', { name: 'new circuit name', exact: true });
+    await name.fill('../outside');
+    await button('New circuit').click();
+    await expect.poll(() => page.getByTestId('edit-error').textContent(), { timeout: 10_000 }).toMatch(/^name: letters, digits and _/);
+    await name.fill('coba');
+    await button('New circuit').click();
+    await expect.poll(() => page.getByTestId('edit-error').textContent(), { timeout: 10_000 }).toMatch(/coba\.yaml exists already/);
+    await name.fill('second');
+    await button('New circuit').click();
+    const second = join(dir, 'second.yaml');
+    await expect.poll(() => status().textContent(), { timeout: 60_000 }).toBe(`new circuit ${second}`);
+    await expect.poll(() => page.getByTestId('summary').textContent(), { timeout: 10_000 }).toBe('0 populations, 0 projections, 0 neurons');
+    expect(parse(readFileSync(second, 'utf8'))).toEqual({ name: 'second', dt: '0.1 ms', populations: {} });
+    // The first circuit stays as it was saved.
+    expect(Object.keys((parse(readFileSync(FILE, 'utf8')) as { populations: object }).populations)).toEqual(['exc', 'inh', 'probe']);
+    await addPopulation('solo', 10);
+    await button('Save').click();
+    await expect.poll(() => status().textContent(), { timeout: 15_000 }).toMatch(/^saved .*second\.yaml/);
+    expect(Object.keys((parse(readFileSync(second, 'utf8')) as { populations: object }).populations)).toEqual(['solo']);
+    expect(pageErrors).toEqual([]);
+  }, 120_000);
 });

@@ -15,6 +15,7 @@ import { CSP, pageHtml } from './page.js';
 import { parseRunRequest, type RunControl } from './run-control.js';
 import { MAX_PROBES, parseProbes, traceableVariables, type Traces } from './traces.js';
 import { weightView } from './weights.js';
+import { newCircuit } from './new-circuit.js';
 import { bridgeView, fieldPaths, graphTopics, knownTypes, setBinding, type BridgeHost } from './bridge-edit.js';
 
 /** What the routes serve and how writes are bounded. */
@@ -200,6 +201,24 @@ function mountCircuitApi(app: Express, ctx: RoutesContext, w: Writes): void {
       // Refused before anything was built: it takes no turn from the next rebuild.
       if (!(e instanceof RebuildFailed)) release();
       if (e instanceof SaveError) return void res.status(409).json({ error: e.message });
+      editError(res, e);
+    }
+  });
+
+  // New circuit: an empty one beside the open circuit, which the node switches to (ui/new-circuit.ts).
+  app.post('/api/new', w.guard, w.json, async (req, res) => {
+    const node = ctx.node;
+    if (!node.openCircuit) return void res.status(409).json({ error: 'this node cannot switch circuits' });
+    const release = w.rebuild(res);
+    if (!release) return;
+    try {
+      const opener = { openCircuit: (b: string, t: string) => node.openCircuit!.call(node, b, t) };
+      const r = await w.serial(() =>
+        newCircuit(opener, session.circuitFile, (req.body as { name?: unknown } | undefined)?.name, session.unsaved()),
+      );
+      res.json({ ok: true, ...r });
+    } catch (e) {
+      if (!(e instanceof RebuildFailed)) release();
       editError(res, e);
     }
   });

@@ -44,6 +44,8 @@ export interface RunningNode {
   bridgeDocument?(): { file: string; text: string; saved: boolean };
   reloadBridgeFrom?(text: string, circuitText?: string, binding?: { section: 'inputs' | 'outputs'; name: string }): Promise<void>;
   bridgeSaved?(text: string): void;
+  /** Switches to another circuit and its bridge document (New circuit: ui/new-circuit.ts). */
+  openCircuit?(bridgeFile: string, bridgeText: string): Promise<void>;
   /** Lists the live graph's topics where the transport can. */
   readonly transport?: { topics?(): { name: string; types: string[] }[] };
 }
@@ -539,6 +541,18 @@ export class EditSession {
       throw new RefusedEdit(`the running circuit's live edits cannot be kept through a rebuild: ${(e as Error).message}`, 409);
     }
     return plan.changed.length ? plan.text : undefined;
+  }
+
+  /** What a switch to another circuit would lose: live edits not in the file, bindings not saved. */
+  unsaved(): string[] {
+    const out: string[] = [];
+    try {
+      out.push(...planSave(this.circuitFile, this.engine.flat).changed);
+    } catch (e) {
+      out.push((e as Error).message);
+    }
+    if (this.node.bridgeDocument && !this.node.bridgeDocument().saved) out.push('the bindings');
+    return out;
   }
 
   /** Whether `path` names the opened circuit file (saving writes nothing else). */

@@ -219,18 +219,24 @@ export class FluxNode {
     let loaded: LoadedBridge;
     let bridgeFile: string;
     try {
-      bridgeFile = nodeParam(this.params, 'bridge');
-      // The page edited the document it saw; the parameter moved to another one meanwhile.
-      if (o.bridge && o.bridge.file !== bridgeFile)
-        throw new Error(`the bridge parameter changed to ${bridgeFile} while ${o.bridge.file} was being edited`);
-      const circuit = nodeParam(this.params, 'circuit');
-      // A new bridge document brings its own circuit unless the circuit parameter changed with it.
-      loaded = loadBridge(
-        bridgeFile,
-        circuit === before.circuit && bridgeFile !== before.bridge ? undefined : circuit,
-        o.bridge?.text ?? (bridgeFile === this.bridgeMemory?.file ? this.bridgeMemory.text : undefined),
-        o.circuitText,
-      );
+      if (o.open) {
+        // Another circuit with its own bridge document (the page's New circuit): it names its circuit.
+        bridgeFile = o.open.bridgeFile;
+        loaded = loadBridge(bridgeFile, undefined, o.open.bridgeText);
+      } else {
+        bridgeFile = nodeParam(this.params, 'bridge');
+        // The page edited the document it saw; the parameter moved to another one meanwhile.
+        if (o.bridge && o.bridge.file !== bridgeFile)
+          throw new Error(`the bridge parameter changed to ${bridgeFile} while ${o.bridge.file} was being edited`);
+        const circuit = nodeParam(this.params, 'circuit');
+        // A new bridge document brings its own circuit unless the circuit parameter changed with it.
+        loaded = loadBridge(
+          bridgeFile,
+          circuit === before.circuit && bridgeFile !== before.bridge ? undefined : circuit,
+          o.bridge?.text ?? (bridgeFile === this.bridgeMemory?.file ? this.bridgeMemory.text : undefined),
+          o.circuitText,
+        );
+      }
     } catch (e) {
       this.undoSwap(before, e, log);
       return false;
@@ -293,6 +299,17 @@ export class FluxNode {
     }
     this.running = next;
     if (o.bridge) this.bridgeMemory = { file: bridgeFile, text: o.bridge.text, edited: true };
+    if (o.open) {
+      // The parameters name what runs now; nothing to apply again.
+      this.adopting = true;
+      try {
+        this.params.set('bridge', bridgeFile);
+        this.params.set('circuit', loaded.circuitFile);
+      } finally {
+        this.adopting = false;
+      }
+      this.bridgeMemory = { file: bridgeFile, text: o.open.bridgeText, edited: false };
+    }
     next.bridge.start();
     void release(next.bridge);
     if (old.clock !== next.clock) old.clock.close();
@@ -343,6 +360,19 @@ export class FluxNode {
   async reloadBridgeFrom(text: string, circuitText?: string, binding?: { section: 'inputs' | 'outputs'; name: string }): Promise<void> {
     const file = nodeParam(this.params, 'bridge');
     await this.swapNow({ circuitText, bridge: { file, text, binding } });
+  }
+
+  /**
+   * Switches to another circuit through a bridge document that names it (`bridgeText`, kept in memory
+   * for `bridgeFile` until bindings are saved): the page's New circuit. Refused while the bindings
+   * edited in the page are not saved; throws, with the old engine running on, when the build fails.
+   */
+  async openCircuit(bridgeFile: string, bridgeText: string): Promise<void> {
+    if (this.bridgeMemory?.edited)
+      throw new Error(
+        `the bridge document ${this.bridgeMemory.file} has bindings edited in the dashboard that are not saved: save them first`,
+      );
+    await this.swapNow({ open: { bridgeFile, bridgeText } });
   }
 
   /** The page wrote the bridge document the node runs: from now on the node reads its file. */
@@ -525,6 +555,8 @@ interface SwapOverride {
   circuitText?: string;
   /** The bridge document's next content, for the file it was edited as, and the binding the page set. */
   bridge?: { file: string; text: string; binding?: { section: 'inputs' | 'outputs'; name: string } };
+  /** Another bridge document (and the circuit it names) in place of the parameters' (New circuit). */
+  open?: { bridgeFile: string; bridgeText: string };
 }
 
 /** Closes devices (each writes its safe values first); one that fails to close does not stop the others. */

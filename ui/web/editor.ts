@@ -610,6 +610,24 @@ function ElementEditor({
   </details>`;
 }
 
+/** New circuit: an empty one beside the open circuit (a name, no path); the node switches to it. */
+function NewCircuit({ done }: { done: (text: string, ok: boolean) => void }) {
+  const [name, setName] = useState('');
+  const create = async () => {
+    try {
+      const r = await rebuildApi<{ file: string }>('/api/new', { name: name.trim() });
+      setName('');
+      done(`new circuit ${r.file}`, true);
+    } catch (e) {
+      done((e as Error).message, false);
+    }
+  };
+  return html`<span role="group" aria-label="new circuit">
+    <input aria-label="new circuit name" size="12" placeholder="new circuit name" value=${name} onInput=${(e: Event) => setName((e.target as HTMLInputElement).value)} />
+    <button disabled=${!name.trim()} onClick=${create}>New circuit</button>
+  </span>`;
+}
+
 /** Run, pause, step, reset and speed, for a circuit without a robot (flux edit); nothing next to a robot. */
 function RunControls({ live, done }: { live: Live; done: (text: string, ok: boolean) => void }) {
   const run = live.telemetry?.run;
@@ -667,7 +685,7 @@ function Components({ done }: { done: (text: string, ok: boolean) => void }) {
           <td class="num">${c.populations} pop, ${c.neurons} n</td>
           <td class="muted">${c.ports.join(', ')}</td>
           <td><input size="8" aria-label=${`prefix for ${c.module}`} data-testid=${`prefix-${c.module}`} value=${prefixes[c.module] ?? c.circuit.replace(/[^A-Za-z0-9_]/g, '_')} onInput=${(e: Event) => setPrefixes({ ...prefixes, [c.module]: (e.target as HTMLInputElement).value })} /></td>
-          <td><button data-testid=${`insert-${c.module}`} disabled=${busy || !!c.problem} onClick=${() => insert(c)}>Insert</button></td>
+          <td><button data-testid=${`insert-${c.module}`} disabled=${busy || !!c.problem} aria-label=${`Include module ${c.module}`} onClick=${() => insert(c)}>Include module</button></td>
         </tr>`,
       )}
     </table>
@@ -771,6 +789,7 @@ export function Editor({ live }: { live: Live }) {
       <button data-testid="undo" aria-label="Undo" disabled=${view.undo.depth === 0} title=${view.undo.next ?? 'nothing to undo'} onClick=${undo}>Undo${view.undo.next ? `: ${view.undo.next}` : ''}</button>
       <button data-testid="redo" aria-label="Redo" disabled=${view.redo.depth === 0} title=${view.redo.next ?? 'nothing to redo'} onClick=${redo}>Redo${view.redo.next ? `: ${view.redo.next}` : ''}</button>
       <button data-testid="save" onClick=${save} title="write the running circuit back to its file">Save</button>
+      <${NewCircuit} done=${report('new circuit', true)} />
       <span class="muted" data-testid="summary">${view.populations.length} populations, ${view.projections.length} projections, ${view.populations.reduce((a, p) => a + p.size, 0)} neurons</span>
     </div>
     <${RunControls} live=${live} done=${report('run control', false)} />
