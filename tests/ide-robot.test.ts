@@ -117,18 +117,20 @@ describe.runIf(runBrowser)('the IDE binds a circuit built from scratch to the si
     for (const side of ['left', 'right']) {
       await set(el, 'section', 'sources');
       await set(el, 'name', `tonic_${side}`);
-      await set(
-        el,
-        'value',
-        `type: poisson\ntarget: motor_${side}\nrate: 1000 Hz\nweight: 2 nS\nsynapse: { type: conductance, receptor: excitatory }`,
-      );
+      await set(el, 'type', 'poisson');
+      await set(el, 'target', `motor_${side}`);
+      await set(el, 'rate', '1000 Hz');
+      await set(el, 'weight', '2 nS');
+      await set(el, 'synapse', '{ type: conductance, receptor: excitatory }');
       await button('Add source').click();
       await statusIs(page, `source tonic_${side}: done`, 60_000);
     }
     for (const side of ['left', 'right', 'front']) {
       await set(el, 'section', 'inputs');
       await set(el, 'name', `range_${side}`);
-      await set(el, 'value', `target: sensor_${side}\nmode: current\ngain: 1000`);
+      await set(el, 'target', `sensor_${side}`);
+      await set(el, 'mode', 'current');
+      await set(el, 'gain', '1000');
       await button('Add input').click();
       await statusIs(page, `input range_${side}: done`, 60_000);
     }

@@ -10,12 +10,13 @@ import { CircuitError } from '../engine/circuit/errors.js';
 import type { NodeSpec } from '../extensions/host.js';
 import { installedCircuits } from '../sharing/packages.js';
 import { EditBucket, requestRefusal, requestTarget, tokenCookie, writeRefusal, type Bind } from './security.js';
-import { RebuildFailed, RefusedEdit, SaveError, type EditSession, type RunningNode } from './session.js';
+import { ELEMENT_SECTIONS, RebuildFailed, RefusedEdit, SaveError, type EditSession, type RunningNode } from './session.js';
 import { CSP, pageHtml } from './page.js';
 import { parseRunRequest, type RunControl } from './run-control.js';
 import { MAX_PROBES, parseProbes, traceableVariables, type Traces } from './traces.js';
 import { weightView } from './weights.js';
 import { newCircuit } from './new-circuit.js';
+import { circuitSchema } from '../engine/circuit/schema.js';
 import { bridgeView, fieldPaths, graphTopics, knownTypes, setBinding, type BridgeHost } from './bridge-edit.js';
 
 /** What the routes serve and how writes are bounded. */
@@ -188,6 +189,21 @@ function mountCircuitApi(app: Express, ctx: RoutesContext, w: Writes): void {
         res.status(409).json({ error: e instanceof CircuitError ? e.message : (e as Error).message });
       }
     });
+
+  // The element forms: each section's element schema (from the circuit schema, its one definition),
+  // and one element as the running document has it, to edit.
+  app.get('/api/schema/elements', (_req, res) => void res.json(elementSchemas()));
+  app.get('/api/element', (req, res) => {
+    const { section, name } = req.query;
+    const table =
+      typeof section === 'string' && (ELEMENT_SECTIONS as readonly string[]).includes(section)
+        ? (session.documentSection(section) ?? {})
+        : null;
+    if (!table) return void res.status(400).json({ error: `section: one of ${ELEMENT_SECTIONS.join(', ')}` });
+    if (typeof name !== 'string' || !Object.hasOwn(table, name))
+      return void res.status(404).json({ error: `${String(section)}.${String(name)} does not exist` });
+    res.json({ section, name, value: table[name] });
+  });
 
   // A model, modulator, source, input or output set or removed: the engine is built again (see EditSession.setElement).
   app.post('/api/element', w.guard, w.json, async (req, res) => {
@@ -410,6 +426,17 @@ function mountBridgeApi(app: Express, ctx: RoutesContext, w: Writes): void {
       editError(res, e);
     }
   });
+}
+
+/** One element's schema per section the element form edits (a model: its equations form). */
+function elementSchemas(): Record<string, unknown> {
+  const props = (circuitSchema() as { properties: Record<string, { additionalProperties?: { anyOf?: unknown[] } }> }).properties;
+  return Object.fromEntries(
+    ELEMENT_SECTIONS.map((s) => {
+      const item = props[s]?.additionalProperties;
+      return [s, item?.anyOf ? item.anyOf[0] : item];
+    }),
+  );
 }
 
 /** Errors of the body parser and the static files, and anything thrown, as JSON. */

@@ -543,6 +543,13 @@ export class EditSession {
     return plan.changed.length ? plan.text : undefined;
   }
 
+  /** A section of the running circuit's document (its elements by name, as the document writes them). */
+  documentSection(section: string): Record<string, unknown> | undefined {
+    const doc = this.engine.flat.doc as Record<string, unknown>;
+    const table = Object.hasOwn(doc, section) ? doc[section] : undefined;
+    return isPlainObject(table) ? table : undefined;
+  }
+
   /** What a switch to another circuit would lose: live edits not in the file, bindings not saved. */
   unsaved(): string[] {
     const out: string[] = [];

@@ -10,6 +10,7 @@ import type { InstalledCircuit } from './protocol.js';
 import { Field, issuesAt, parseField, parseMapping, parseValue, type Issues } from './form.js';
 import { BridgeEditor } from './bridge-editor.js';
 import { TraceForm, WeightsView } from './inspect-views.js';
+import { ElementForm } from './element-form.js';
 
 type Quantity = number | string;
 
@@ -526,90 +527,6 @@ function AddProjection({ view, edit, issues }: AddFormProps) {
   </details>`;
 }
 
-const ELEMENTS = [
-  {
-    section: 'models',
-    one: 'model',
-    hint: 'equations: |\n  dv/dt = (E_L - v)/tau : volt\nthreshold: v > V_t\nreset: v = E_L\nparameters: { E_L: -70 mV, V_t: -50 mV, tau: 10 ms }',
-  },
-  {
-    section: 'modulators',
-    one: 'modulator',
-    hint: 'baseline: 0\ntau: 200 ms\nsources: [{ population: exc, gain: 0.01 }]\ntargets: [{ population: inh, effect: gain, sensitivity: 0.5 }]',
-  },
-  {
-    section: 'sources',
-    one: 'source',
-    hint: 'type: poisson\ntarget: exc\nrate: 10 Hz\nweight: 1 nS\nsynapse: { type: conductance, receptor: excitatory }',
-  },
-  { section: 'inputs', one: 'input', hint: 'target: exc\nmode: current\ngain: 100' },
-  { section: 'outputs', one: 'output', hint: 'source: exc\nmeasure: rate' },
-] as const;
-
-/**
- * A model, modulator, source, input or output, written as in a document (YAML): the engine is built
- * again with it (the robot's safe command first), live edits kept. The checker's messages show under
- * the value. What live edits cannot add goes this way.
- */
-function ElementEditor({
-  view,
-  done,
-  issues,
-  setIssues,
-}: {
-  view: CircuitView;
-  done: (text: string, ok: boolean) => void;
-  issues: Issues;
-  setIssues: (i: Issues) => void;
-}) {
-  const [f, setF] = useState({ section: 'models', name: '', value: '' });
-  const [busy, setBusy] = useState(false);
-  const kind = ELEMENTS.find((e) => e.section === f.section) ?? ELEMENTS[0];
-  const set = (k: keyof typeof f) => (e: Event) => setF({ ...f, [k]: (e.target as HTMLInputElement).value });
-  const send = async (value: unknown, what: string) => {
-    setBusy(true);
-    done(`${what}… (the engine is built again; the robot gets its safe command meanwhile)`, true);
-    try {
-      const body = { section: f.section, name: f.name.trim(), value };
-      await rebuildApi('/api/element', body);
-      setIssues([]);
-      done(`${what}: done`, true);
-    } catch (e) {
-      setIssues(e instanceof ApiError ? e.issues : []);
-      done((e as Error).message, false);
-    } finally {
-      setBusy(false);
-    }
-  };
-  const submit = async () => {
-    let value: unknown;
-    try {
-      // Plain YAML (an equations block keeps its lines and commas).
-      value = f.value.trim() ? parseField('value', f.value) : {};
-      if (value === null || typeof value !== 'object' || Array.isArray(value))
-        throw new Error('value: expected "name: value" lines (the element as in a document)');
-    } catch (e) {
-      done((e as Error).message, false);
-      return;
-    }
-    await send(value, `${kind.one} ${f.name.trim()}`);
-  };
-  const problems = issuesAt(issues, `/${f.section}/${f.name.trim()}`);
-  return html`<details data-testid="element-editor">
-    <summary>Models, modulators, sources, inputs, outputs</summary>
-    <div class="form" role="group" aria-label="element">
-      <${Field} id="element-section" label="section"><select id="element-section" value=${f.section} onChange=${set('section')}>
-        ${ELEMENTS.map((e) => html`<option key=${e.section} value=${e.section}>${e.section}</option>`)}
-      </select><//>
-      <${Field} id="element-name" label="name"><input id="element-name" value=${f.name} onInput=${set('name')} placeholder=${`e.g. my_${kind.one}`} /><//>
-      <${Field} id="element-value" label="value" problems=${problems}><textarea id="element-value" rows="7" value=${f.value} onInput=${set('value')} placeholder=${kind.hint}></textarea><//>
-    </div>
-    <button disabled=${busy} onClick=${submit}>Add ${kind.one}</button>
-    <button class="danger" disabled=${busy} onClick=${() => send(null, `remove ${kind.one} ${f.name.trim()}`)}>Remove ${kind.one}</button>
-    <span class="muted"> ${view.models ? `${Object.keys(view.models).length} models` : ''}</span>
-  </details>`;
-}
-
 /** New circuit: an empty one beside the open circuit (a name, no path); the node switches to it. */
 function NewCircuit({ done }: { done: (text: string, ok: boolean) => void }) {
   const [name, setName] = useState('');
@@ -807,7 +724,7 @@ export function Editor({ live }: { live: Live }) {
     </div>
     <${AddPopulation} view=${view} edit=${edit} issues=${issues} />
     <${AddProjection} view=${view} edit=${edit} issues=${issues} />
-    <${ElementEditor} view=${view} issues=${issues} setIssues=${setIssues} done=${report('', true)} />
+    <${ElementForm} issues=${issues} setIssues=${setIssues} done=${report('', true)} />
     <${Components} done=${report('insert', true)} />
     <${BridgeEditor} live=${live} done=${report('binding', false)} saved=${saves} />
   </section>`;
