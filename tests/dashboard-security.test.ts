@@ -502,6 +502,20 @@ describe('hostile requests (issue 16)', () => {
     expect(CircuitError).toBeDefined();
   });
 
+  it('D11: setting an existing projection or population whole counts its growth against the budget, before anything is built', async () => {
+    const s = new EditSession(pnode, { totalSynapses: 150, totalNeurons: 10 });
+    const engine = pnode.engine;
+    const doc = s.documentSection('projections')!.left_excites_left as Record<string, unknown>;
+    // fixed_indegree 10 onto 20 targets is 200 synapses; all to all from 20 sources is 400: 200 more.
+    await expect(s.setElement('projections', 'left_excites_left', { ...doc, connectivity: { type: 'all_to_all' } })).rejects.toThrow(
+      /would add 200 synapses/,
+    );
+    const pop = s.documentSection('populations')!.motor_left as Record<string, unknown>;
+    await expect(s.setElement('populations', 'motor_left', { ...pop, size: 40 })).rejects.toThrow(/would add 20 neurons/);
+    expect(pnode.engine).toBe(engine);
+    expect(s.budget.spent).toEqual({ neurons: 0, synapses: 0, bytes: 0 });
+  });
+
   it('D10: the page rebuilds the engine at most once a second; a refused element costs no rebuild; no run control next to a robot', async () => {
     const drive = (target: string) => ({
       type: 'poisson',

@@ -361,4 +361,52 @@ describe.runIf(runBrowser)('the IDE in headless Chromium, from an empty page', (
     expect(Object.keys((parse(readFileSync(second, 'utf8')) as { populations: object }).populations)).toEqual(['solo']);
     expect(pageErrors).toEqual([]);
   }, 120_000);
+
+  it("sets a projection's rule, weight distribution and plasticity, then edits its rule and a population's size, by the element form", async () => {
+    const el = group('element');
+    await set(el, 'section', 'projections');
+    await set(el, 'name', 'loop');
+    await set(el, 'source', 'solo');
+    await set(el, 'target', 'solo');
+    await set(el, 'connectivity', '{ type: fixed_probability, p: 0.5 }');
+    await set(el, 'weight', '{ normal: { mean: 2 nS, sd: 0.5 nS } }');
+    await set(el, 'synapse', '{ type: conductance, receptor: excitatory }');
+    await set(el, 'plasticity', '{ rule: stdp, w_max: 5 nS, a_plus: 0.01, a_minus: 0.0105, tau_plus: 20 ms, tau_minus: 20 ms }');
+    await button('Set projection').click();
+    await expect.poll(() => status().textContent(), { timeout: 60_000 }).toBe('projection loop: done');
+    await expect
+      .poll(() => page.getByTestId('summary').textContent(), { timeout: 10_000 })
+      .toBe('1 populations, 1 projections, 10 neurons');
+    await page.getByRole('button', { name: 'projection loop', exact: true }).focus();
+    await page.keyboard.press('Enter');
+    const stats = page.getByTestId('weight-stats');
+    await expect.poll(() => stats.textContent(), { timeout: 10_000 }).toMatch(/ synapses: .*\(nS\), plastic$/);
+    const count = async () => Number(/^(\d+) synapses/.exec((await stats.textContent()) ?? '')?.[1]);
+    const half = await count();
+    // p = 0.5 over 10 × 10 pairs.
+    expect(half).toBeGreaterThan(25);
+    expect(half).toBeLessThan(75);
+    // Edit the rule: load the projection, make it all-to-all, set it again.
+    await set(el, 'connectivity', '');
+    await button('Load projection').click();
+    await expect.poll(() => el.getByLabel('connectivity', { exact: true }).inputValue()).toMatch(/fixed_probability/);
+    await set(el, 'connectivity', '{ type: all_to_all }');
+    await button('Set projection').click();
+    await expect.poll(() => status().textContent(), { timeout: 60_000 }).toBe('projection loop: done');
+    await page.getByRole('button', { name: 'projection loop', exact: true }).focus();
+    await page.keyboard.press('Enter');
+    // All to all within one population: every pair but a neuron with itself, 10 × 9.
+    await expect.poll(count, { timeout: 10_000 }).toBe(90);
+    await set(el, 'section', 'populations');
+    await set(el, 'name', 'solo');
+    await button('Load population').click();
+    await expect.poll(() => el.getByLabel('size', { exact: true }).inputValue()).toBe('10');
+    await set(el, 'size', '20');
+    await button('Set population').click();
+    await expect.poll(() => status().textContent(), { timeout: 60_000 }).toBe('population solo: done');
+    await expect
+      .poll(() => page.getByTestId('summary').textContent(), { timeout: 10_000 })
+      .toBe('1 populations, 1 projections, 20 neurons');
+    expect(pageErrors).toEqual([]);
+  }, 180_000);
 });

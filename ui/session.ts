@@ -497,7 +497,8 @@ export class EditSession {
 
   /**
    * Sets one element of the circuit's document (or removes it, value null): a model, modulator, source,
-   * input or output, what live edits cannot add. The engine is built again from the running circuit's
+   * input or output, what live edits cannot add, or a population or projection as a whole (a rule, a
+   * distribution or plasticity that live edits cannot change). The engine is built again from the running circuit's
    * document with that change, the robot's safe command first, as a module insert does (live edits are
    * kept; the undo history starts afresh). The file is not written: Save writes it. Checked before
    * anything is built: the section and name, the document (a CircuitError whose issues name the
@@ -677,16 +678,25 @@ export class EditSession {
   }
 
   /** Neurons and estimated synapses a circuit has beyond the running one (what an insert adds). */
+  /**
+   * What `next` adds to the running network: new populations and projections, and the growth of
+   * existing ones (a population made larger, a projection's rule made denser), so that setting an
+   * element cannot pass the budget that adding one would not.
+   */
   private addedBy(next: Circuit): Addition {
     const running = this.engine.circuit;
-    const pops = new Set(running.populations.map((p) => p.name));
-    const projs = new Set(running.projections.map((p) => p.name));
+    const runSizes = new Map(running.populations.map((p) => [p.name, p.size]));
+    const runProjs = new Map(running.projections.map((p) => [p.name, p]));
     const sizes = new Map(next.populations.map((p) => [p.name, p.size]));
     let neurons = 0;
-    for (const p of next.populations) if (!pops.has(p.name)) neurons += p.size;
+    for (const p of next.populations) neurons += Math.max(0, p.size - (runSizes.get(p.name) ?? 0));
     let synapses = 0;
-    for (const p of next.projections)
-      if (!projs.has(p.name)) synapses += estimateSynapses(p.connectivity, sizes.get(p.source) ?? 0, sizes.get(p.target) ?? 0);
+    for (const p of next.projections) {
+      const now = estimateSynapses(p.connectivity, sizes.get(p.source) ?? 0, sizes.get(p.target) ?? 0);
+      const was = runProjs.get(p.name);
+      const before = was ? estimateSynapses(was.connectivity, runSizes.get(was.source) ?? 0, runSizes.get(was.target) ?? 0) : 0;
+      synapses += Math.max(0, now - before);
+    }
     return { neurons, synapses };
   }
 
@@ -724,7 +734,7 @@ export function checkName(name: unknown): asserts name is string {
 }
 
 /** The sections whose elements the page sets by rebuilding (populations and projections have live edits). */
-export const ELEMENT_SECTIONS = ['models', 'modulators', 'sources', 'inputs', 'outputs'] as const;
+export const ELEMENT_SECTIONS = ['populations', 'projections', 'models', 'modulators', 'sources', 'inputs', 'outputs'] as const;
 
 /** `text` with `section.name` set to `value` (null: removed), comments and layout of the rest kept. */
 export function withElement(file: string, text: string, section: string, name: string, value: unknown): string {

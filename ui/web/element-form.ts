@@ -23,6 +23,8 @@ interface ElementSchema {
 }
 
 const SECTIONS = [
+  { section: 'populations', one: 'population' },
+  { section: 'projections', one: 'projection' },
   { section: 'models', one: 'model' },
   { section: 'modulators', one: 'modulator' },
   { section: 'sources', one: 'source' },
@@ -51,10 +53,10 @@ function valueOf(kind: Kind, name: string, text: string): unknown {
 }
 
 /** A document value as a field's text. */
-function textOf(kind: Kind, v: unknown): string {
+function textOf(v: unknown): string {
   if (v === undefined || v === null) return '';
-  if (kind === 'yaml') return JSON.stringify(v);
-  return String(v);
+  // An object or list (a distribution where a quantity may also stand) as flow YAML, which JSON is.
+  return typeof v === 'object' ? JSON.stringify(v) : String(v);
 }
 
 export function ElementForm({
@@ -79,10 +81,12 @@ export function ElementForm({
   const schema = schemas?.[section];
   const props = Object.entries(schema?.properties ?? {});
   const one = SECTIONS.find((s) => s.section === section)!.one;
+  // "Add population" and "Add projection" are the New forms' (live edits); here a whole one is set by a rebuild.
+  const verb = section === 'populations' || section === 'projections' ? 'Set' : 'Add';
   const load = async () => {
     try {
       const r = await api<{ value: Record<string, unknown> }>(`/api/element?section=${section}&name=${encodeURIComponent(name.trim())}`);
-      setFields(Object.fromEntries(props.map(([k, p]) => [k, textOf(kindOf(p), r.value[k])])));
+      setFields(Object.fromEntries(props.map(([k]) => [k, textOf(r.value[k])])));
       done(`loaded ${one} ${name.trim()}`, true);
     } catch (e) {
       done((e as Error).message, false);
@@ -129,6 +133,7 @@ export function ElementForm({
   };
   return html`<details data-testid="element-editor">
     <summary>Models, modulators, sources, inputs, outputs</summary>
+    <p class="muted">Any element of the document by its fields; Load fills them from the running circuit. Populations and projections set here are built again whole (their state and weights start afresh).</p>
     <div class="form" role="group" aria-label="element">
       <${Field} id="element-section" label="section"><select id="element-section" value=${section} onChange=${(e: Event) => {
         setSection((e.target as HTMLSelectElement).value as typeof section);
@@ -139,7 +144,7 @@ export function ElementForm({
       <${Field} id="element-name" label="name" problems=${issues.filter((i) => i.path === base).map((i) => i.message)}><input id="element-name" value=${name} onInput=${(e: Event) => setName((e.target as HTMLInputElement).value)} placeholder=${`e.g. my_${one}`} /><//>
       ${props.map(([k, p]) => field(k, p))}
     </div>
-    <button disabled=${busy} onClick=${submit}>Add ${one}</button>
+    <button disabled=${busy} onClick=${submit}>${verb} ${one}</button>
     <button disabled=${busy || !name.trim()} onClick=${load} aria-label=${`Load ${one}`}>Load ${one}</button>
     <button class="danger" disabled=${busy} onClick=${() => send(null, `remove ${one} ${name.trim()}`)}>Remove ${one}</button>
   </details>`;
