@@ -223,7 +223,17 @@ describe.runIf(runBrowser)('the IDE binds a circuit built from scratch to the si
 
   it('saves the circuit and the bindings together; flux validate accepts them and flux run drives them again', async () => {
     expect(existsSync(BRIDGE)).toBe(false);
-    await controls(page).button('Save').click();
+    const { group, button } = controls(page);
+    // A bound output loads back into its form; changed and bound again, the rest of it is kept.
+    await set(group('output binding'), 'name', 'cmd_vel');
+    await set(group('value 1'), 'max', '');
+    await button('Load output').click();
+    await expect.poll(() => group('value 1').getByLabel('max', { exact: true }).inputValue()).toBe('0.35');
+    expect(await group('value 2').getByLabel('field', { exact: true }).inputValue()).toBe('angular.z');
+    await set(group('value 1'), 'max', '0.3');
+    await button('Bind output').click();
+    await statusIs(page, 'bind output cmd_vel: done', 60_000);
+    await button('Save').click();
     await statusIs(page, /^saved .* and the bindings to .*avoider\.bridge\.yaml$/, 15_000);
     const bridge = parse(readFileSync(BRIDGE, 'utf8')) as {
       circuit: string;
@@ -233,6 +243,10 @@ describe.runIf(runBrowser)('the IDE binds a circuit built from scratch to the si
     expect(bridge.circuit).toBe('./avoider.yaml');
     expect(Object.keys(bridge.inputs)).toEqual(['range_left', 'range_right', 'range_front']);
     expect(Object.keys(bridge.outputs)).toEqual(['cmd_vel']);
+    const cmd = bridge.outputs.cmd_vel as { rate: string; values: Record<string, { limits: { max: number; slew_rate: number } }> };
+    expect(cmd.rate).toBe('50 Hz');
+    expect(cmd.values['linear.x'].limits).toMatchObject({ max: 0.3, slew_rate: 2 });
+    expect(cmd.values['angular.z'].limits).toMatchObject({ max: 1.5, slew_rate: 10 });
     expect(execFileSync(process.execPath, [FLUX, 'validate', FILE, BRIDGE], { encoding: 'utf8' })).toMatch(
       /^ok .*6 populations \(120 neurons\), 7 projections/,
     );

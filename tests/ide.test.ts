@@ -211,7 +211,10 @@ describe.runIf(runBrowser)('the IDE in headless Chromium, from an empty page', (
     expect(rows.length).toBeGreaterThan(250);
     // Sampled every millisecond; v of a COBA cell stays between its reversal potentials (-80 and 0 mV)
     // and below its threshold (-50 mV), reset to -60 mV after a spike.
-    for (let i = 1; i < rows.length; i++) expect(rows[i][0] - rows[i - 1][0]).toBeCloseTo(1, 6);
+    // (A telemetry message that came late carries more than 300 and is thinned: a whole number of ms apart.)
+    const gaps = rows.slice(1).map((r, i) => r[0] - rows[i][0]);
+    for (const g of gaps) expect(Math.abs(g - Math.round(g)) < 1e-6 && g >= 1).toBe(true);
+    expect(gaps.filter((g) => Math.round(g) === 1).length).toBeGreaterThan(gaps.length / 2);
     for (const [, v] of rows) expect(v > -80 && v <= -50).toBe(true);
     expect(new Set(rows.map(([, v]) => v.toFixed(2))).size).toBeGreaterThan(50);
     expect((await exported('Export traces as SVG')).toString()).toMatch(/^<svg[^]*<polyline[^]*exc\[3\]\.v/);
@@ -406,6 +409,16 @@ describe.runIf(runBrowser)('the IDE in headless Chromium, from an empty page', (
     await expect.poll(() => status().textContent(), { timeout: 60_000 }).toBe('population solo: done');
     await expect
       .poll(() => page.getByTestId('summary').textContent(), { timeout: 10_000 })
+      .toBe('1 populations, 1 projections, 20 neurons');
+    // Undo builds the document before the step back; redo the one after it.
+    await button('Undo').click();
+    await expect
+      .poll(() => page.getByTestId('summary').textContent(), { timeout: 60_000 })
+      .toBe('1 populations, 1 projections, 10 neurons');
+    await expect.poll(() => status().textContent()).toBe('undone: populations.solo');
+    await button('Redo').click();
+    await expect
+      .poll(() => page.getByTestId('summary').textContent(), { timeout: 60_000 })
       .toBe('1 populations, 1 projections, 20 neurons');
     expect(pageErrors).toEqual([]);
   }, 180_000);

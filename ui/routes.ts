@@ -14,7 +14,7 @@ import { ELEMENT_SECTIONS, RebuildFailed, RefusedEdit, SaveError, type EditSessi
 import { CSP, pageHtml } from './page.js';
 import { parseRunRequest, type RunControl } from './run-control.js';
 import { MAX_PROBES, parseProbes, traceableVariables, type Traces } from './traces.js';
-import { weightView } from './weights.js';
+import { WeightReads } from './weights.js';
 import { newCircuit } from './new-circuit.js';
 import { circuitSchema } from '../engine/circuit/schema.js';
 import { bridgeView, fieldPaths, graphTopics, knownTypes, setBinding, type BridgeHost } from './bridge-edit.js';
@@ -181,11 +181,15 @@ function mountCircuitApi(app: Express, ctx: RoutesContext, w: Writes): void {
     ['redo', () => session.redo()],
   ] as const)
     app.post(`/api/${path}`, w.guard, w.json, async (_req, res) => {
+      // Undoing or redoing an element builds the engine again: spaced as any rebuild.
+      const release = session.nextIsRebuild(path) ? w.rebuild(res) : () => undefined;
+      if (!release) return;
       try {
         const r = await w.serial<object | null>(step);
         if (!r) return void res.status(409).json({ error: `nothing to ${path}` });
         res.json({ ok: true, ...r, version: session.version });
       } catch (e) {
+        if (!(e instanceof RebuildFailed)) release();
         res.status(409).json({ error: e instanceof CircuitError ? e.message : (e as Error).message });
       }
     });
@@ -365,10 +369,12 @@ function mountViewsApi(app: Express, ctx: RoutesContext, w: Writes): void {
       editError(res, e);
     }
   });
+  const weights = new WeightReads();
   app.get('/api/weights', async (req, res) => {
     try {
-      res.json(await node.bridge.betweenTicks(() => weightView(node.engine, req.query.projection)));
+      res.json(await weights.read(node, req.query.projection));
     } catch (e) {
+      if (e instanceof RefusedEdit && e.status === 429) res.setHeader('Retry-After', '1');
       editError(res, e);
     }
   });

@@ -70,7 +70,12 @@ interface UndoEntry {
   /** What the inverse cannot bring back (live edits cannot add sources, inputs, outputs or modulator entries). */
   lost: string[];
   /** The edit itself: redo applies it again. */
-  edit: Edit;
+  edit?: Edit;
+  /**
+   * An element set by a rebuild: the running circuit's document before and after it. Undo and redo
+   * build the engine again from the one or the other (the robot's safe command first).
+   */
+  rebuild?: { before: string; after: string };
 }
 
 export interface SessionLimits extends BudgetLimits {
@@ -448,8 +453,42 @@ export class EditSession {
   }
 
   /** Applies the inverse of the last edit. Returns its label and what it could not restore. */
-  undo(): Promise<{ undone: string; lost: string[] } | null> {
+  async undo(): Promise<{ undone: string; lost: string[] } | null> {
+    // First: a hot swap since the last edit empties the history (its edits were for the old network).
+    void this.engine;
+    const top = this.undoStack.at(-1);
+    if (top?.rebuild) {
+      await this.rebuildTo(top.rebuild.before, `undo of ${top.label}`);
+      this.redoStack.push(this.undoStack.pop()!);
+      this.version++;
+      this.onChange('undo');
+      return { undone: top.label, lost: [] };
+    }
     return this.node.bridge.betweenTicks(() => this.undoNow());
+  }
+
+  /** Whether the next undo or redo builds the engine again (the page's rebuild spacing applies to it). */
+  nextIsRebuild(step: 'undo' | 'redo'): boolean {
+    void this.engine;
+    return !!(step === 'undo' ? this.undoStack.at(-1) : this.redoStack.at(-1))?.rebuild;
+  }
+
+  /**
+   * Builds the engine again from `text` (the circuit file's content as it would be), checked and
+   * counted against the budget first; the undo history is kept (this is its own step).
+   */
+  private async rebuildTo(text: string, label: string): Promise<void> {
+    if (!this.node.reloadCircuitFrom) throw new RefusedEdit('this node cannot rebuild its engine from a document', 409);
+    const { circuit } = loadCircuit(this.circuitFile, text);
+    const added = this.addedBy(circuit);
+    this.checkBudget(label, added);
+    try {
+      await this.node.reloadCircuitFrom(text);
+    } catch (e) {
+      throw new RebuildFailed(`${label} did not start; the running circuit goes on: ${(e as Error).message}`, 400);
+    }
+    this.engineSeen = this.node.engine;
+    this.budget.commit(added);
   }
 
   private undoNow(): { undone: string; lost: string[] } | null {
@@ -487,7 +526,12 @@ export class EditSession {
     const entry = this.redoStack.pop();
     if (!entry) return null;
     try {
-      await this.applyEdit(entry.edit);
+      if (entry.rebuild) {
+        await this.rebuildTo(entry.rebuild.after, `redo of ${entry.label}`);
+        this.undoStack.push(entry);
+        this.version++;
+        this.onChange('redo');
+      } else await this.applyEdit(entry.edit!);
     } catch (e) {
       this.redoStack.push(entry);
       throw e;
@@ -500,7 +544,7 @@ export class EditSession {
    * input or output, what live edits cannot add, or a population or projection as a whole (a rule, a
    * distribution or plasticity that live edits cannot change). The engine is built again from the running circuit's
    * document with that change, the robot's safe command first, as a module insert does (live edits are
-   * kept; the undo history starts afresh). The file is not written: Save writes it. Checked before
+   * kept; the undo history starts again with this step, which undo builds back). The file is not written: Save writes it. Checked before
    * anything is built: the section and name, the document (a CircuitError whose issues name the
    * element's paths: /models/<name>/equations ...), the budget.
    */
@@ -526,6 +570,15 @@ export class EditSession {
       throw new RebuildFailed(`the circuit with ${section}.${name} did not start; the running one goes on: ${(e as Error).message}`, 400);
     }
     this.budget.commit(added);
+    // The live edits before are now part of the document the new engine started from: the history
+    // starts again with this step, which undo builds back.
+    this.engineSeen = this.node.engine;
+    this.undoStack = [
+      { label: `${value === null ? 'remove ' : ''}${section}.${name}`, inverse: [], lost: [], rebuild: { before: text, after: next } },
+    ];
+    this.redoStack = [];
+    this.version++;
+    this.onChange('element');
     return { rebuilt: `${section}.${name}` };
   }
 
@@ -703,8 +756,8 @@ export class EditSession {
   /**
    * Writes the running circuit to its file (only when it differs; SaveError when it would not reload
    * equal), and the bridge document the node runs when bindings were edited in the page: the two are
-   * staged first and renamed together, so the bridge never names inputs or populations the circuit
-   * file does not have.
+   * staged (written and synced) first and renamed one after the other, so a failure to write either
+   * leaves both files as they were.
    */
   save(): SavePlan & { bridge: string | null } {
     const plan = planSave(this.circuitFile, this.engine.flat);
@@ -719,7 +772,15 @@ export class EditSession {
       for (const s of staged) s.abort();
       throw e;
     }
-    for (const s of staged) s.commit();
+    // Renames rarely fail (same folder); one that does leaves no temporary file behind.
+    staged.forEach((s, i) => {
+      try {
+        s.commit();
+      } catch (e) {
+        for (const rest of staged.slice(i + 1)) rest.abort();
+        throw e;
+      }
+    });
     if (bridge) this.node.bridgeSaved?.(bridge.text);
     return { ...plan, bridge: bridge?.file ?? null };
   }
@@ -733,7 +794,7 @@ export function checkName(name: unknown): asserts name is string {
     throw new RefusedEdit('name: letters, digits and _, starting with a letter or _ (at most 64)', 400);
 }
 
-/** The sections whose elements the page sets by rebuilding (populations and projections have live edits). */
+/** The sections whose elements the page sets by rebuilding (populations and projections also have live edits, for what they change). */
 export const ELEMENT_SECTIONS = ['populations', 'projections', 'models', 'modulators', 'sources', 'inputs', 'outputs'] as const;
 
 /** `text` with `section.name` set to `value` (null: removed), comments and layout of the rest kept. */

@@ -3,7 +3,6 @@
 // stream budget and the robot's trail since its last message).
 import type { RunControl } from './run-control.js';
 import type { Simulation } from '../sim/simulation.js';
-import type { Traces } from './traces.js';
 import type { EditSession, RunningNode } from './session.js';
 import type { ClientBudget, SpikeFrames } from './stream.js';
 
@@ -41,7 +40,6 @@ export class Telemetry {
     private readonly sim: Simulation | undefined,
     private readonly boundBytesPerSecond: number,
     private readonly run?: RunControl,
-    private readonly traces?: Traces,
   ) {}
 
   /** The telemetry common to every client (the caller has polled the session and refreshed the layout and tap). */
@@ -70,8 +68,6 @@ export class Telemetry {
       robot: this.sim ? robotOf(this.sim) : null,
       // Run control (flux edit): running or paused, real time or as fast as possible; null with a robot.
       run: this.run?.state ?? null,
-      // Samples of the traced neurons since the last message (empty lists when none is traced).
-      traces: this.traces?.take() ?? { probes: [], series: [] },
     };
   }
 

@@ -11,8 +11,14 @@ import { RefusedEdit } from './session.js';
 
 /** Most traced neurons at once: each adds a sample per ms to every telemetry message. */
 export const MAX_PROBES = 8;
-/** Samples kept per probe between two telemetry messages (a stalled timer must not grow them). */
+/** Samples kept per probe between two telemetry messages: the newest, a stalled timer must not grow them. */
 const MAX_PENDING = 2000;
+/**
+ * Samples in one telemetry message (10 a second), all traces together: about 6 KB, a quarter of a
+ * client's default byte bound. One trace in real time (100 samples a message) travels whole; eight,
+ * or a run faster than real time, are thinned evenly.
+ */
+const PER_MESSAGE = 300;
 /** Sampling period in simulated time (ms): fine enough to show a reset, coarse enough for the wire. */
 const SAMPLE_MS = 1;
 /** Conductances and synaptic currents every LIF-family population has besides its model's state. */
@@ -61,6 +67,7 @@ export class Traces {
   private probes: TraceProbe[] = [];
   private pending: { t: number[]; v: number[] }[] = [];
   private tapped: Bridge | null = null;
+  private circuit: Circuit | null = null;
 
   constructor(private readonly node: Pick<RunningNode, 'bridge' | 'engine'>) {}
 
@@ -73,13 +80,27 @@ export class Traces {
     this.pending = probes.map(() => ({ t: [], v: [] }));
     this.tapped?.setStateTap(null, null);
     this.tapped = null;
+    this.circuit = null;
     this.follow();
   }
 
-  /** The samples since the last take; also moves the tap to a bridge a hot swap brought. */
+  /**
+   * The samples since the last take (at most PER_MESSAGE in all, evenly thinned; times to the
+   * microsecond, values to 6 significant digits: the wire's size, not the plot's precision); also
+   * moves the tap to a bridge a hot swap brought, and drops probes a live edit made invalid.
+   */
   take(): TraceSamples {
     this.follow();
-    const series = this.pending;
+    const each = Math.floor(PER_MESSAGE / Math.max(1, this.pending.length));
+    const series = this.pending.map(({ t, v }) => {
+      const every = Math.max(1, Math.ceil(t.length / each));
+      const out = { t: [] as number[], v: [] as number[] };
+      for (let i = t.length - 1 - Math.floor((t.length - 1) / every) * every; i < t.length; i += every) {
+        out.t.push(Math.round(t[i] * 1e6) / 1e6);
+        out.v.push(Number(v[i].toPrecision(6)));
+      }
+      return out;
+    });
     this.pending = this.probes.map(() => ({ t: [], v: [] }));
     return { probes: this.probes, series };
   }
@@ -91,13 +112,20 @@ export class Traces {
 
   private follow(): void {
     const bridge = this.probes.length ? this.node.bridge : null;
-    if (bridge === this.tapped) return;
+    const circuit = this.node.engine.circuit;
+    // Every edit gives the engine a new circuit: a live edit may have removed or resized a population.
+    if (bridge === this.tapped && circuit === this.circuit) return;
     this.tapped?.setStateTap(null, null);
     this.tapped = bridge;
+    this.circuit = circuit;
     if (!bridge) return;
-    // Probes of populations a rebuild removed, or past a population's new size, are dropped.
-    const circuit = this.node.engine.circuit;
-    this.probes = this.probes.filter((p) => (circuit.populations.find((q) => q.name === p.population)?.size ?? 0) > p.neuron);
+    // Probes of populations that are gone, past a population's new size, or of a variable its model
+    // no longer has, are dropped.
+    this.probes = this.probes.filter(
+      (p) =>
+        (circuit.populations.find((q) => q.name === p.population)?.size ?? 0) > p.neuron &&
+        traceableVariables(circuit, p.population).includes(p.variable),
+    );
     this.pending = this.probes.map(() => ({ t: [], v: [] }));
     const dt = this.node.engine.backend.dt;
     const every = Math.max(1, Math.round(SAMPLE_MS / dt));
@@ -115,9 +143,15 @@ export class Traces {
           if (p.population !== s.population || p.variable !== s.variable) return;
           const col = s.indices.indexOf(p.neuron);
           const out = this.pending[k];
-          for (let j = 0; j < s.steps.length && out.t.length < MAX_PENDING; j++) {
+          for (let j = 0; j < s.steps.length; j++) {
+            // A sample is the state after its step, at the step's end (as recording files time it).
             out.t.push((s.steps[j] + 1) * dt);
             out.v.push(s.values[j][col]);
+          }
+          // Behind (a stalled telemetry timer): the newest are kept.
+          if (out.t.length > MAX_PENDING) {
+            out.t.splice(0, out.t.length - MAX_PENDING);
+            out.v.splice(0, out.v.length - MAX_PENDING);
           }
         });
       });

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { engineFromText } from '../tests/helpers.js';
-import { weightView } from './weights.js';
+import { WeightReads, weightView, type WeightSource } from './weights.js';
 import { RefusedEdit } from './session.js';
 
 const CIRCUIT = `name: w
@@ -56,6 +56,34 @@ describe('weightView', () => {
     expect(v.histogram.counts.reduce((a, b) => a + b, 0)).toBe(v.sampled);
     await expect(weightView(e, 'nope')).rejects.toBeInstanceOf(RefusedEdit);
     await expect(weightView(e, { projection: 'pp' })).rejects.toBeInstanceOf(RefusedEdit);
+    e.dispose();
+  });
+
+  it('WeightReads: one read at a time for all clients, at most 4 a second, an answer shared for a second', async () => {
+    const e = engineFromText(CIRCUIT, { backend: 'cpu', threads: 1 });
+    let reads = 0;
+    const node: WeightSource = {
+      engine: e,
+      bridge: {
+        betweenTicks: async <T>(fn: () => T | Promise<T>) => {
+          reads++;
+          return fn();
+        },
+      },
+    };
+    let now = 0;
+    const r = new WeightReads(() => now);
+    const first = await r.read(node, 'pp');
+    expect(await r.read(node, 'pp')).toBe(first);
+    expect(reads).toBe(1);
+    // Another projection (or an unknown one) within 250 ms: refused with 429, nothing read.
+    await expect(r.read(node, 'nope')).rejects.toMatchObject({ status: 429 });
+    now = 300;
+    await expect(r.read(node, 'nope')).rejects.toMatchObject({ status: 400 });
+    now = 1100;
+    expect(await r.read(node, 'pp')).not.toBe(first);
+    expect(reads).toBe(3);
+    await expect(r.read(node, ['pp'])).rejects.toMatchObject({ status: 400 });
     e.dispose();
   });
 });

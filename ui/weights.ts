@@ -1,6 +1,8 @@
 // A projection's weights as the page plots them: a histogram and a matrix of block means (source rows
-// by target columns, at most MATRIX_CELLS a side). Computed on the loop's thread between two ticks, so
-// the work is bounded: beyond MAX_READ synapses an even stride of them stands for the whole.
+// by target columns, at most MATRIX_CELLS a side). Computed on the loop's thread between two ticks:
+// beyond MAX_READ synapses an even stride of them stands for the whole in the sums, but the backend's
+// read copies every weight, so reads are spaced (WeightReads): one at a time, at most 4 a second for
+// all clients together, each answer shared for a second.
 import type { Engine } from '../engine/engine.js';
 import type { Backend } from '../engine/backends/backend.js';
 import { RefusedEdit } from './session.js';
@@ -77,4 +79,39 @@ export async function weightView(engine: Engine<Backend>, projection: unknown, m
       values: Array.from(sum, (s, j) => (count[j] ? s / count[j] : null)),
     },
   };
+}
+
+/** Least time between two weight reads (all clients and projections together), and how long an answer is shared. */
+const READ_SPACING_MS = 250;
+const SHARED_MS = 1000;
+
+/** What a read needs of the node: its engine, and a turn between two ticks (Bridge.betweenTicks). */
+export interface WeightSource {
+  readonly engine: Engine<Backend>;
+  readonly bridge: { betweenTicks<T>(fn: () => T | Promise<T>): Promise<T> };
+}
+
+/** The weight reads of one dashboard: spaced and shared (see the top of this file). */
+export class WeightReads {
+  private lastStart = -Infinity;
+  private readonly answers = new Map<string, { at: number; engine: unknown; view: Promise<WeightView> }>();
+
+  constructor(private readonly now: () => number = () => performance.now()) {}
+
+  read(node: WeightSource, projection: unknown): Promise<WeightView> {
+    if (typeof projection !== 'string') return Promise.reject(new RefusedEdit("projection: one of the circuit's projections", 400));
+    // The bridge and engine of one moment (a hot swap replaces both).
+    const { bridge, engine } = node;
+    const t = this.now();
+    const shared = this.answers.get(projection);
+    if (shared && shared.engine === engine && t - shared.at < SHARED_MS) return shared.view;
+    if (t - this.lastStart < READ_SPACING_MS)
+      return Promise.reject(new RefusedEdit(`weights were read less than ${READ_SPACING_MS} ms ago; try again`, 429));
+    this.lastStart = t;
+    for (const [k, a] of this.answers) if (t - a.at >= SHARED_MS) this.answers.delete(k);
+    const view = bridge.betweenTicks(() => weightView(engine, projection));
+    this.answers.set(projection, { at: t, engine, view });
+    view.catch(() => this.answers.delete(projection));
+    return view;
+  }
 }

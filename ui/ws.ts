@@ -62,7 +62,7 @@ export class DashboardStream {
     // A frame must fit a client's share of the bound (with a quarter left for telemetry), or it could never be sent.
     const fitting = Math.floor(((limits.clientBytesPerSecond * 0.75) / limits.frameHz - 20 - 12 * 64) / 4);
     this.frames = new SpikeFrames(limits.rowsPerPopulation, Math.max(64, Math.min(limits.spikesPerFrame, fitting)));
-    this.telemetry = new Telemetry(node, session, this.frames, sim, limits.clientBytesPerSecond, run, traces);
+    this.telemetry = new Telemetry(node, session, this.frames, sim, limits.clientBytesPerSecond, run);
     this.wss.on('connection', (ws: WebSocket) => this.connected(ws));
   }
 
@@ -177,6 +177,9 @@ export class DashboardStream {
     if (this.clients.size === 0) return;
     this.shared = this.lastSample = this.sample();
     this.lastSampleAt = performance.now();
+    // The traced samples since the last message go to every client, in the periodic message only (the
+    // status and a newcomer's first message do not take them from the others).
+    if (this.traces) this.shared = { ...this.shared, traces: this.traces.take() };
     for (const c of this.clients) this.sendJson(c, this.telemetry.forClient(this.shared, c));
     this.shared = null;
     this.totals.telemetrySent++;

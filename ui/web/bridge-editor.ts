@@ -10,8 +10,8 @@ import { html } from './views.js';
 interface BridgeView {
   file: string;
   saved: boolean;
-  inputs: Record<string, { topic?: string; type?: string; path?: string }>;
-  outputs: Record<string, { topic?: string; type?: string; values?: Record<string, unknown> }>;
+  inputs: Record<string, Record<string, unknown> & { topic?: string; type?: string; path?: string }>;
+  outputs: Record<string, Record<string, unknown> & { topic?: string; type?: string; values?: Record<string, unknown> }>;
   topics: { name: string; types: string[] }[] | null;
   types: string[];
   circuitInputs: string[];
@@ -98,6 +98,21 @@ function fieldOnly(issues: Issues, path: string): string[] {
     .map((i) => i.message);
 }
 
+/** A document value as a field's text (objects and lists as flow YAML, which JSON is). */
+function text(v: unknown): string {
+  if (v === undefined || v === null) return '';
+  return typeof v === 'object' ? JSON.stringify(v) : String(v);
+}
+
+/** `doc` without `keys`: what a form does not edit, kept when the binding is set again. */
+function rest(doc: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(doc).filter(([k]) => !keys.includes(k)));
+}
+
+const INPUT_KEYS = ['topic', 'type', 'path', 'qos', 'encoder', 'timeout', 'valid'] as const;
+const OUTPUT_KEYS = ['topic', 'type', 'rate', 'requires', 'values'] as const;
+const LIMIT_KEYS = ['min', 'max', 'slew_rate', 'safe'] as const;
+
 /** YAML of a field, or undefined when it is empty; an error names the field. */
 function optional(name: string, text: string): unknown {
   return text.trim() ? parseField(name, text) : undefined;
@@ -109,23 +124,42 @@ function withoutEmpty(o: Record<string, unknown>): Record<string, unknown> {
 
 function BindInput({ view, done, reload }: { view: BridgeView; done: Done; reload: () => void }) {
   const [f, setF] = useState({ name: '', topic: '', type: '', path: '', qos: 'sensor', encoder: '', timeout: '', valid: '' });
+  const [kept, setKept] = useState<Record<string, unknown>>({});
   const [issues, setIssues] = useState<Issues>([]);
   const fields = useFields(f.type);
+  const bound = Object.hasOwn(view.inputs, f.name) ? view.inputs[f.name] : null;
+  const load = () => {
+    if (!bound) return;
+    setF({
+      name: f.name,
+      topic: text(bound.topic),
+      type: text(bound.type),
+      path: text(bound.path),
+      qos: typeof bound.qos === 'string' ? bound.qos : 'sensor',
+      encoder: text(bound.encoder),
+      timeout: text(bound.timeout),
+      valid: text(bound.valid),
+    });
+    // What the form does not edit (an object qos, fields, ...) is kept when it is bound again.
+    setKept({ ...rest(bound, INPUT_KEYS), ...(typeof bound.qos === 'object' ? { qos: bound.qos } : {}) });
+  };
   const set = (k: keyof typeof f) => (e: Event) => {
     const v = (e.target as HTMLInputElement).value;
     // A topic the graph knows brings its type.
     if (k === 'topic') setF({ ...f, topic: v, type: typeOfTopic(view, v) ?? f.type });
     else setF({ ...f, [k]: v });
+    if (k === 'name') setKept({});
   };
   const at = (field: string) => issuesAt(issues, `/inputs/${f.name.trim()}${field}`);
   const submit = async () => {
     let value: Record<string, unknown>;
     try {
       value = withoutEmpty({
+        ...kept,
         topic: f.topic.trim(),
         type: f.type.trim(),
         path: f.path.trim(),
-        qos: f.qos,
+        qos: typeof kept.qos === 'object' ? kept.qos : f.qos,
         encoder: optional('encoder', f.encoder),
         timeout: f.timeout.trim(),
         valid: optional('valid', f.valid),
@@ -157,6 +191,7 @@ function BindInput({ view, done, reload }: { view: BridgeView; done: Done; reloa
     <${TypeList} id="bind-types" view=${view} />
     <${FieldList} id="bind-in-fields" fields=${fields} numericOnly=${true} />
     <button onClick=${submit}>Bind input</button>
+    <button disabled=${!bound} onClick=${load}>Load input</button>
     <button class="danger" onClick=${remove}>Unbind input</button>
   </details>`;
 }
@@ -172,19 +207,59 @@ interface ValueRow {
 
 const EMPTY_ROW: ValueRow = { field: '', terms: '', min: '', max: '', slew_rate: '', safe: '0' };
 
+/** A bound output as the form shows it, and what the form does not edit (kept when it is bound again). */
+function outputForm(bound: Record<string, unknown>) {
+  const values = (bound.values ?? {}) as Record<string, Record<string, unknown>>;
+  const limitsOf = (v: Record<string, unknown>) => (v.limits ?? {}) as Record<string, unknown>;
+  return {
+    form: {
+      topic: text(bound.topic),
+      type: text(bound.type),
+      rate: text(bound.rate),
+      requires: Array.isArray(bound.requires) ? bound.requires.join(', ') : '',
+    },
+    rows: Object.entries(values).map(([field, v]) => {
+      const l = limitsOf(v);
+      return { field, terms: text(v.terms), min: text(l.min), max: text(l.max), slew_rate: text(l.slew_rate), safe: text(l.safe) };
+    }),
+    // Keys the form does not edit (stamped, frame_id, a value's own extras and other limits).
+    kept: {
+      output: rest(bound, OUTPUT_KEYS),
+      values: Object.fromEntries(
+        Object.entries(values).map(([field, v]) => [field, { ...rest(v, ['terms', 'limits']), limits: rest(limitsOf(v), LIMIT_KEYS) }]),
+      ),
+    },
+  };
+}
+
 function BindOutput({ view, done, reload }: { view: BridgeView; done: Done; reload: () => void }) {
   const [f, setF] = useState({ name: '', topic: '', type: '', rate: '50 Hz', requires: '' });
   const [rows, setRows] = useState<ValueRow[]>([{ ...EMPTY_ROW }]);
+  const [kept, setKept] = useState<{ output: Record<string, unknown>; values: Record<string, Record<string, unknown>> }>({
+    output: {},
+    values: {},
+  });
   const [issues, setIssues] = useState<Issues>([]);
   const fields = useFields(f.type);
   const set = (k: keyof typeof f) => (e: Event) => {
     const v = (e.target as HTMLInputElement).value;
     if (k === 'topic') setF({ ...f, topic: v, type: typeOfTopic(view, v) ?? f.type });
     else setF({ ...f, [k]: v });
+    if (k === 'name') setKept({ output: {}, values: {} });
   };
+  const name = f.name.trim();
+  const bound = Object.hasOwn(view.outputs, name) ? view.outputs[name] : null;
+  const load = () => {
+    if (!bound) return;
+    const l = outputForm(bound);
+    setF({ name: f.name, ...l.form });
+    setRows(l.rows);
+    setKept(l.kept);
+  };
+
   const setRow = (i: number, k: keyof ValueRow) => (e: Event) =>
     setRows(rows.map((r, j) => (j === i ? { ...r, [k]: (e.target as HTMLInputElement).value } : r)));
-  const base = `/outputs/${f.name.trim()}`;
+  const base = `/outputs/${name}`;
   const at = (field: string) => issuesAt(issues, `${base}${field}`);
   const submit = async () => {
     let value: Record<string, unknown>;
@@ -192,13 +267,16 @@ function BindOutput({ view, done, reload }: { view: BridgeView; done: Done; relo
       const values: Record<string, unknown> = {};
       for (const r of rows) {
         if (!r.field.trim()) continue;
+        const extra = kept.values[r.field.trim()] ?? {};
         const limits = withoutEmpty({
+          ...((extra.limits ?? {}) as Record<string, unknown>),
           min: optional('min', r.min),
           max: optional('max', r.max),
           slew_rate: optional('slew_rate', r.slew_rate),
           safe: optional('safe', r.safe),
         });
         values[r.field.trim()] = withoutEmpty({
+          ...rest(extra, ['limits']),
           terms: optional('terms', r.terms),
           limits: Object.keys(limits).length ? limits : undefined,
         });
@@ -208,6 +286,7 @@ function BindOutput({ view, done, reload }: { view: BridgeView; done: Done; relo
         .map((x) => x.trim())
         .filter(Boolean);
       value = withoutEmpty({
+        ...kept.output,
         topic: f.topic.trim(),
         type: f.type.trim(),
         rate: f.rate.trim(),
@@ -245,6 +324,7 @@ function BindOutput({ view, done, reload }: { view: BridgeView; done: Done; relo
     <${FieldList} id="bind-out-fields" fields=${fields} numericOnly=${true} />
     <button onClick=${() => setRows([...rows, { ...EMPTY_ROW }])}>Add value</button>
     <button onClick=${submit}>Bind output</button>
+    <button disabled=${!bound} onClick=${load}>Load output</button>
     <button class="danger" onClick=${remove}>Unbind output</button>
   </details>`;
 }

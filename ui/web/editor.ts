@@ -657,7 +657,8 @@ export function Editor({ live }: { live: Live }) {
   };
   const undo = async () => {
     try {
-      const r = await api<{ undone: string; lost: string[] }>('/api/undo', {});
+      // Undoing an element builds the engine again: spaced as any rebuild, retried once.
+      const r = await rebuildApi<{ undone: string; lost: string[] }>('/api/undo', {});
       setError(null);
       setStatus(`undone: ${r.undone}${r.lost.length ? ` (not restored: ${r.lost.join(', ')})` : ''}`);
       await reload();
@@ -678,7 +679,7 @@ export function Editor({ live }: { live: Live }) {
   };
   const redo = async () => {
     try {
-      const r = await api<{ redone: string }>('/api/redo', {});
+      const r = await rebuildApi<{ redone: string }>('/api/redo', {});
       setError(null);
       setStatus(`redone: ${r.redone}`);
       await reload();

@@ -133,7 +133,7 @@ export function ElementForm({
   };
   return html`<details data-testid="element-editor">
     <summary>Models, modulators, sources, inputs, outputs</summary>
-    <p class="muted">Any element of the document by its fields; Load fills them from the running circuit. Populations and projections set here are built again whole (their state and weights start afresh).</p>
+    <p class="muted">Any element of the document by its fields; Load fills them from the running circuit. Setting one builds the whole network again from its document: every population's state and every learnt weight start afresh.</p>
     <div class="form" role="group" aria-label="element">
       <${Field} id="element-section" label="section"><select id="element-section" value=${section} onChange=${(e: Event) => {
         setSection((e.target as HTMLSelectElement).value as typeof section);

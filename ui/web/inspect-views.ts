@@ -80,20 +80,23 @@ export function WeightsView({ projection }: { projection: string }) {
   useEffect(() => {
     setHistory([]);
     let live = true;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    // Once a second, the next only after the last answer (a slow read on a GPU does not pile up).
     const poll = async () => {
       try {
         const w = await api<WeightView>(`/api/weights?projection=${encodeURIComponent(projection)}`);
         if (live) setHistory((h) => [...h, w].slice(-HISTORY));
         setError(null);
       } catch (e) {
-        if (live) setError((e as Error).message);
+        // Spaced by the server (another client read a moment ago): the next poll gets it.
+        if (live && !(e instanceof ApiError && e.status === 429)) setError((e as Error).message);
       }
+      if (live) timer = setTimeout(() => void poll(), 1000);
     };
     void poll();
-    const timer = setInterval(() => void poll(), 1000);
     return () => {
       live = false;
-      clearInterval(timer);
+      clearTimeout(timer);
     };
   }, [projection]);
   const w = history.at(-1);

@@ -262,8 +262,11 @@ export class Live {
         this.arena = msg.arena;
         this.trail = [];
         this.noteCircuit(msg.version);
-      } else if (msg.type === 'layout') this.layout = msg.layout;
-      else if (msg.type === 'circuit') this.noteCircuit(msg.version);
+      } else if (msg.type === 'layout') {
+        this.layout = msg.layout;
+        // The kept spikes index the old layout's populations (a raster export must not mix them).
+        this.spikes = { t: [], pop: [], neuron: [] };
+      } else if (msg.type === 'circuit') this.noteCircuit(msg.version);
       else if (msg.type === 'telemetry') {
         const t = msg;
         this.telemetry = t;
