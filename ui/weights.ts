@@ -6,25 +6,13 @@
 import type { Engine } from '../engine/engine.js';
 import type { Backend } from '../engine/backends/backend.js';
 import { RefusedEdit } from './session.js';
+import type { WeightView } from './web/protocol.js';
+
+export type { WeightView };
 
 export const MAX_READ = 1_000_000;
 const BINS = 40;
 const MATRIX_CELLS = 48;
-
-export interface WeightView {
-  projection: string;
-  plastic: boolean;
-  unit: string;
-  synapses: number;
-  /** Synapses the view was computed from (all of them up to MAX_READ). */
-  sampled: number;
-  min: number;
-  max: number;
-  mean: number;
-  histogram: { lo: number; hi: number; counts: number[] };
-  /** Mean weight per block; null where a block has no synapse. Row-major, rows × cols. */
-  matrix: { rows: number; cols: number; sources: number; targets: number; values: (number | null)[] };
-}
 
 export async function weightView(engine: Engine<Backend>, projection: unknown, maxRead = MAX_READ): Promise<WeightView> {
   const spec = typeof projection === 'string' ? engine.circuit.projections.find((p) => p.name === projection) : undefined;

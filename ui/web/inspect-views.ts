@@ -6,6 +6,7 @@ import { ApiError, api, fmt, type Live } from './live.js';
 import { ExportButtons, barsSvg, csvText, heatSvg } from './export.js';
 import { Field } from './form.js';
 import { html } from './views.js';
+import type { WeightView } from './protocol.js';
 
 type Done = (text: string, ok: boolean) => void;
 
@@ -38,19 +39,6 @@ export function TraceForm({ population, size, live, done }: { population: string
     </select><//>
     <button onClick=${add}>Trace neuron</button>
   </div>`;
-}
-
-interface WeightView {
-  projection: string;
-  plastic: boolean;
-  unit: string;
-  synapses: number;
-  sampled: number;
-  min: number;
-  max: number;
-  mean: number;
-  histogram: { lo: number; hi: number; counts: number[] };
-  matrix: { rows: number; cols: number; sources: number; targets: number; values: (number | null)[] };
 }
 
 /** Snapshots kept for the histogram over time (one a second: the last minute). */

@@ -19,3 +19,19 @@ export interface Layout {
   dt: number;
   populations: LayoutPopulation[];
 }
+
+/** A projection's weights as the page plots them (GET /api/weights; made by ui/weights.ts). */
+export interface WeightView {
+  projection: string;
+  plastic: boolean;
+  unit: string;
+  synapses: number;
+  /** Synapses the view was computed from (all of them up to the server's read bound). */
+  sampled: number;
+  min: number;
+  max: number;
+  mean: number;
+  histogram: { lo: number; hi: number; counts: number[] };
+  /** Mean weight per block; null where a block has no synapse. Row-major, rows × cols. */
+  matrix: { rows: number; cols: number; sources: number; targets: number; values: (number | null)[] };
+}
