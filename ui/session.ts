@@ -606,14 +606,18 @@ export class EditSession {
 
   /** What a switch to another circuit would lose: live edits not in the file, bindings not saved. */
   unsaved(): string[] {
-    const out: string[] = [];
-    try {
-      out.push(...planSave(this.circuitFile, this.engine.flat).changed);
-    } catch (e) {
-      out.push((e as Error).message);
-    }
+    const out = this.unsavedEdits();
     if (this.node.bridgeDocument && !this.node.bridgeDocument().saved) out.push('the bindings');
     return out;
+  }
+
+  /** The running circuit's live edits not in its file (or why they cannot be written there). */
+  private unsavedEdits(): string[] {
+    try {
+      return planSave(this.circuitFile, this.engine.flat).changed;
+    } catch (e) {
+      return [(e as Error).message];
+    }
   }
 
   /** Whether `path` names the opened circuit file (saving writes nothing else). */
@@ -653,12 +657,7 @@ export class EditSession {
       if (!semver.satisfies(listed.version, version))
         throw new RefusedEdit(`${listed.package} is installed at ${listed.version}, which is not in ${version}`, 400);
     }
-    let unsaved: string[];
-    try {
-      unsaved = planSave(file, this.engine.flat).changed;
-    } catch (e) {
-      unsaved = [(e as Error).message];
-    }
+    const unsaved = this.unsavedEdits();
     if (unsaved.length)
       throw new RefusedEdit(
         `the running circuit has live edits that are not in its file (${unsaved.join(', ')}): save or undo them first`,

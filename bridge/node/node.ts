@@ -107,7 +107,7 @@ export class FluxNode {
    */
   bridgeDocument(): { file: string; text: string; saved: boolean } {
     const file = nodeParam(this.params, 'bridge');
-    const m = file === this.bridgeMemory?.file ? this.bridgeMemory : null;
+    const m = this.bridgeMemory?.file === file ? this.bridgeMemory : null;
     return { file, text: m?.text ?? readFileSync(file, 'utf8'), saved: !m?.edited };
   }
 
@@ -147,14 +147,12 @@ export class FluxNode {
         // Types, ranges and choices were checked against the declarations (flux-params.ts) before this.
         if (name === 'bridge') {
           // Its edits live only in memory: moving to another document would drop them unseen.
-          if (this.bridgeMemory?.edited && String(value) !== this.bridgeMemory.file)
-            return refuse(
-              `the bridge document ${this.bridgeMemory.file} has bindings edited in the dashboard that are not saved: save them first`,
-            );
+          const unsaved = this.unsavedBindings();
+          if (unsaved && String(value) !== this.bridgeMemory?.file) return refuse(unsaved);
           loadBridge(String(value));
         } else if (name === 'circuit') {
           const file = nodeParam(this.params, 'bridge');
-          loadBridge(file, String(value), file === this.bridgeMemory?.file ? this.bridgeMemory.text : undefined);
+          loadBridge(file, String(value), memoryText(this.bridgeMemory, file));
         }
       }
     } catch (e) {
@@ -233,7 +231,7 @@ export class FluxNode {
         loaded = loadBridge(
           bridgeFile,
           circuit === before.circuit && bridgeFile !== before.bridge ? undefined : circuit,
-          o.bridge?.text ?? (bridgeFile === this.bridgeMemory?.file ? this.bridgeMemory.text : undefined),
+          o.bridge?.text ?? memoryText(this.bridgeMemory, bridgeFile),
           o.circuitText,
         );
       }
@@ -368,11 +366,15 @@ export class FluxNode {
    * edited in the page are not saved; throws, with the old engine running on, when the build fails.
    */
   async openCircuit(bridgeFile: string, bridgeText: string): Promise<void> {
-    if (this.bridgeMemory?.edited)
-      throw new Error(
-        `the bridge document ${this.bridgeMemory.file} has bindings edited in the dashboard that are not saved: save them first`,
-      );
+    const unsaved = this.unsavedBindings();
+    if (unsaved) throw new Error(unsaved);
     await this.swapNow({ open: { bridgeFile, bridgeText } });
+  }
+
+  /** Why the node may not leave its bridge document: bindings edited in the dashboard not saved yet (else null). */
+  private unsavedBindings(): string | null {
+    const m = this.bridgeMemory;
+    return m?.edited ? `the bridge document ${m.file} has bindings edited in the dashboard that are not saved: save them first` : null;
   }
 
   /** The page wrote the bridge document the node runs: from now on the node reads its file. */
@@ -470,7 +472,7 @@ function declareParams(
   options: FluxNodeOptions,
 ): { loaded: LoadedBridge; backend: BackendChoice; useSimTime: boolean } {
   const bridgeFile = declareNodeParam(params, 'bridge', options.bridge);
-  const text = bridgeTextOf(options, bridgeFile);
+  const text = memoryText(options.bridgeText === undefined ? null : { file: options.bridge, text: options.bridgeText }, bridgeFile);
   let loaded = loadBridge(bridgeFile, undefined, text);
   const circuitFile = declareNodeParam(params, 'circuit', loaded.circuitFile);
   if (circuitFile !== loaded.circuitFile) loaded = loadBridge(bridgeFile, circuitFile, text);
@@ -537,9 +539,9 @@ async function build(
   }
 }
 
-/** The text given for the node's own bridge document; a bridge parameter naming another file reads that file. */
-function bridgeTextOf(options: FluxNodeOptions, file: string): string | undefined {
-  return file === options.bridge ? options.bridgeText : undefined;
+/** The text kept in memory for `file` (flux edit's start, bindings edited in the page), if any: another file is read from disk. */
+function memoryText(memory: { file: string; text: string } | null, file: string): string | undefined {
+  return memory && memory.file === file ? memory.text : undefined;
 }
 
 /** Frees an engine and bridge that were built but will not run. */

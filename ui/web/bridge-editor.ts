@@ -4,7 +4,7 @@
 // swapped in (the robot's safe command first); Save writes the bridge document with the circuit.
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, api, rebuildApi, type Live } from './live.js';
-import { Field, issuesAt, parseField, type Issues } from './form.js';
+import { Field, fieldText, issuesAt, issuesExactlyAt, parseField, type Issues } from './form.js';
 import { html } from './views.js';
 
 interface BridgeView {
@@ -83,11 +83,6 @@ async function bind(
   }
 }
 
-/** The messages about the binding itself (not one of its fields): no such circuit input, say. */
-function exactly(issues: Issues, path: string): string[] {
-  return issues.filter((i) => i.path === path).map((i) => i.message);
-}
-
 /** The messages about a value's field path itself: those not under its terms or limits. */
 function fieldOnly(issues: Issues, path: string): string[] {
   return issues
@@ -96,12 +91,6 @@ function fieldOnly(issues: Issues, path: string): string[] {
         (i.path === path || i.path.startsWith(`${path}/`)) && !i.path.startsWith(`${path}/terms`) && !i.path.startsWith(`${path}/limits`),
     )
     .map((i) => i.message);
-}
-
-/** A document value as a field's text (objects and lists as flow YAML, which JSON is). */
-function text(v: unknown): string {
-  if (v === undefined || v === null) return '';
-  return typeof v === 'object' ? JSON.stringify(v) : String(v);
 }
 
 /** `doc` without `keys`: what a form does not edit, kept when the binding is set again. */
@@ -132,13 +121,13 @@ function BindInput({ view, done, reload }: { view: BridgeView; done: Done; reloa
     if (!bound) return;
     setF({
       name: f.name,
-      topic: text(bound.topic),
-      type: text(bound.type),
-      path: text(bound.path),
+      topic: fieldText(bound.topic),
+      type: fieldText(bound.type),
+      path: fieldText(bound.path),
       qos: typeof bound.qos === 'string' ? bound.qos : 'sensor',
-      encoder: text(bound.encoder),
-      timeout: text(bound.timeout),
-      valid: text(bound.valid),
+      encoder: fieldText(bound.encoder),
+      timeout: fieldText(bound.timeout),
+      valid: fieldText(bound.valid),
     });
     // What the form does not edit (an object qos, fields, ...) is kept when it is bound again.
     setKept({ ...rest(bound, INPUT_KEYS), ...(typeof bound.qos === 'object' ? { qos: bound.qos } : {}) });
@@ -174,7 +163,7 @@ function BindInput({ view, done, reload }: { view: BridgeView; done: Done; reloa
   return html`<details data-testid="bind-input">
     <summary>Bind an input to a topic</summary>
     <div class="form" role="group" aria-label="input binding">
-      <${Field} id="bind-in-name" label="name" problems=${exactly(issues, `/inputs/${f.name.trim()}`)}>
+      <${Field} id="bind-in-name" label="name" problems=${issuesExactlyAt(issues, `/inputs/${f.name.trim()}`)}>
         <select id="bind-in-name" value=${f.name} onChange=${set('name')}>
           <option value="">(a circuit input)</option>
           ${view.circuitInputs.map((n) => html`<option key=${n} value=${n}>${n}</option>`)}
@@ -213,14 +202,21 @@ function outputForm(bound: Record<string, unknown>) {
   const limitsOf = (v: Record<string, unknown>) => (v.limits ?? {}) as Record<string, unknown>;
   return {
     form: {
-      topic: text(bound.topic),
-      type: text(bound.type),
-      rate: text(bound.rate),
+      topic: fieldText(bound.topic),
+      type: fieldText(bound.type),
+      rate: fieldText(bound.rate),
       requires: Array.isArray(bound.requires) ? bound.requires.join(', ') : '',
     },
     rows: Object.entries(values).map(([field, v]) => {
       const l = limitsOf(v);
-      return { field, terms: text(v.terms), min: text(l.min), max: text(l.max), slew_rate: text(l.slew_rate), safe: text(l.safe) };
+      return {
+        field,
+        terms: fieldText(v.terms),
+        min: fieldText(l.min),
+        max: fieldText(l.max),
+        slew_rate: fieldText(l.slew_rate),
+        safe: fieldText(l.safe),
+      };
     }),
     // Keys the form does not edit (stamped, frame_id, a value's own extras and other limits).
     kept: {
@@ -303,7 +299,7 @@ function BindOutput({ view, done, reload }: { view: BridgeView; done: Done; relo
   return html`<details data-testid="bind-output">
     <summary>Bind an output to message fields</summary>
     <div class="form" role="group" aria-label="output binding">
-      <${Field} id="bind-out-name" label="name" problems=${exactly(issues, base)}><input id="bind-out-name" value=${f.name} onInput=${set('name')} placeholder="e.g. cmd_vel" /><//>
+      <${Field} id="bind-out-name" label="name" problems=${issuesExactlyAt(issues, base)}><input id="bind-out-name" value=${f.name} onInput=${set('name')} placeholder="e.g. cmd_vel" /><//>
       <${Field} id="bind-out-topic" label="topic" problems=${at('/topic')}><input id="bind-out-topic" list="bind-topics-out" value=${f.topic} onInput=${set('topic')} placeholder="e.g. cmd_vel" /><//>
       <${Field} id="bind-out-type" label="type" problems=${at('/type')}><input id="bind-out-type" list="bind-types-out" value=${f.type} onInput=${set('type')} placeholder="e.g. geometry_msgs/msg/Twist" /><//>
       <${Field} id="bind-out-rate" label="rate" problems=${at('/rate')}><input id="bind-out-rate" value=${f.rate} onInput=${set('rate')} /><//>

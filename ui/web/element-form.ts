@@ -6,7 +6,7 @@
 // messages show at the field they are about.
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, api, rebuildApi } from './live.js';
-import { Field, issuesAt, parseField, type Issues } from './form.js';
+import { Field, fieldText, issuesAt, issuesExactlyAt, parseField, type Issues } from './form.js';
 import { html } from './views.js';
 
 interface PropSchema {
@@ -52,13 +52,6 @@ function valueOf(kind: Kind, name: string, text: string): unknown {
   return parseField(name, text);
 }
 
-/** A document value as a field's text. */
-function textOf(v: unknown): string {
-  if (v === undefined || v === null) return '';
-  // An object or list (a distribution where a quantity may also stand) as flow YAML, which JSON is.
-  return typeof v === 'object' ? JSON.stringify(v) : String(v);
-}
-
 export function ElementForm({
   done,
   issues,
@@ -86,7 +79,7 @@ export function ElementForm({
   const load = async () => {
     try {
       const r = await api<{ value: Record<string, unknown> }>(`/api/element?section=${section}&name=${encodeURIComponent(name.trim())}`);
-      setFields(Object.fromEntries(props.map(([k]) => [k, textOf(r.value[k])])));
+      setFields(Object.fromEntries(props.map(([k]) => [k, fieldText(r.value[k])])));
       done(`loaded ${one} ${name.trim()}`, true);
     } catch (e) {
       done((e as Error).message, false);
@@ -141,7 +134,7 @@ export function ElementForm({
       }}>
         ${SECTIONS.map((s) => html`<option key=${s.section} value=${s.section}>${s.section}</option>`)}
       </select><//>
-      <${Field} id="element-name" label="name" problems=${issues.filter((i) => i.path === base).map((i) => i.message)}><input id="element-name" value=${name} onInput=${(e: Event) => setName((e.target as HTMLInputElement).value)} placeholder=${`e.g. my_${one}`} /><//>
+      <${Field} id="element-name" label="name" problems=${issuesExactlyAt(issues, base)}><input id="element-name" value=${name} onInput=${(e: Event) => setName((e.target as HTMLInputElement).value)} placeholder=${`e.g. my_${one}`} /><//>
       ${props.map(([k, p]) => field(k, p))}
     </div>
     <button disabled=${busy} onClick=${submit}>${verb} ${one}</button>

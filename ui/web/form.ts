@@ -65,3 +65,14 @@ export function Field({ id, label, problems = [], children }: { id: string; labe
       : null
   }`;
 }
+
+/** The messages about the element at `path` itself, not one of its fields (no such input, say). */
+export function issuesExactlyAt(issues: Issues, path: string): string[] {
+  return issues.filter((i) => i.path === path).map((i) => i.message);
+}
+
+/** A document value as a field's text: objects and lists as flow YAML (which JSON is), nothing as empty. */
+export function fieldText(v: unknown): string {
+  if (v === undefined || v === null) return '';
+  return typeof v === 'object' ? JSON.stringify(v) : String(v);
+}
