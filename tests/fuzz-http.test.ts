@@ -6,10 +6,11 @@
 // running document stays savable.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import fc from 'fast-check';
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { connect } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { WebSocket } from 'ws';
 import { FluxNode } from '../bridge/node/node.js';
 import { startDashboard, type Dashboard } from '../ui/server.js';
@@ -28,6 +29,24 @@ writeFileSync(
 const ORIGINAL = readFileSync(CIRCUIT, 'utf8');
 const BRIDGE = join(dir, 'bridge.yaml');
 writeFileSync(BRIDGE, readFileSync(example('bridges/braitenberg.yaml'), 'utf8').replace(/^circuit: .*$/m, 'circuit: ./circuit.yaml'));
+// A module the page may include (beside the circuit), and files it must not reach: one outside the
+// circuit's folder and a link inside it that points there.
+writeFileSync(join(dir, 'part.yaml'), 'name: part\npopulations:\n  cells: { model: lif, size: 4 }\n');
+const outside = tempDir('flux-fuzz-outside-');
+writeFileSync(join(outside, 'secret.yaml'), 'name: secret\npopulations:\n  cells: { model: lif, size: 4 }\n');
+symlinkSync(join(outside, 'secret.yaml'), join(dir, 'link.yaml'));
+const MODULE_SPECS = [
+  './part.yaml',
+  'part.yaml',
+  './link.yaml',
+  `../${relative(dirname(dir), outside)}/secret.yaml`,
+  join(outside, 'secret.yaml'),
+  'nope/x',
+  '@nope/x/y',
+  '.',
+  '..',
+  '',
+];
 
 let node: FluxNode;
 let dash: Dashboard;
@@ -440,9 +459,34 @@ const elementBodyArb = fc
       name: fc.constantFrom('wheel_left', 'range_left', 'extra', '', 'a.b', 'x'.repeat(80)),
       value: fc.oneof(fc.constant(null), fc.jsonValue({ maxDepth: 3 })),
     }),
+    fc.record({
+      section: fc.constantFrom('modules', 'ports'),
+      name: fc.constantFrom('m', 'extra', '__proto__', 'a.b'),
+      value: fc.oneof(
+        fc.constant(null),
+        fc.record(
+          {
+            module: fc.constantFrom(...MODULE_SPECS),
+            override: fc.oneof(fc.constant({ populations: { cells: { size: 3 } } }), fc.jsonValue({ maxDepth: 2 })),
+            version: fc.constantFrom('^1.0.0', 'x'),
+            prefix: fc.constant('other'),
+          },
+          { requiredKeys: ['module'] },
+        ),
+        fc.record({ population: fc.constantFrom('brake', 'nope', '../x', 'm.cells', 3) }, { requiredKeys: [] }),
+      ),
+    }),
     fc.jsonValue({ maxDepth: 4 }),
   )
   .map((b) => JSON.stringify(b));
+
+/** The circuit's modules that are files: each must lie in the circuit's folder (a link followed). */
+function modulesOutside(text: string): string[] {
+  const doc = parseYaml(text) as { include?: { module?: unknown }[] } | null;
+  const files = (doc?.include ?? []).map((i) => i.module).filter((m): m is string => typeof m === 'string' && /\.(ya?ml|json)$/.test(m));
+  const folder = realpathSync(dir);
+  return files.filter((m) => relative(folder, realpathSync(resolve(folder, m))).startsWith('..'));
+}
 
 /** Bindings the bridge editor sends: plausible ones (some accepted), hostile and random ones. */
 const bindingBodyArb = fc
@@ -631,6 +675,8 @@ describe('fuzz: the dashboard over HTTP and WebSocket', () => {
           if (path === '/api/run') expect(out.value.status).not.toBe(200);
           if (out.value.status === 200 && path === '/api/element') {
             accepted++;
+            // A module the page names is a file in the circuit's folder (or a package circuit), never one elsewhere.
+            expect(modulesOutside(planSave(CIRCUIT, node.engine.flat).text)).toEqual([]);
             expect(hasNonFinite(await engineState())).toBe(false);
             expect(() => planSave(CIRCUIT, node.engine.flat)).not.toThrow();
           }

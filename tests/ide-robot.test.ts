@@ -112,7 +112,7 @@ describe.runIf(runBrowser)('the IDE binds a circuit built from scratch to the si
       await button('Add projection').click();
       await statusIs(page, `applied: add projection ${name}`);
     }
-    await page.getByText('Models, modulators, sources, inputs, outputs', { exact: true }).click();
+    await page.getByText('Every element: models, modulators, sources, inputs, outputs, modules, ports', { exact: true }).click();
     const el = group('element');
     for (const side of ['left', 'right']) {
       await set(el, 'section', 'sources');
@@ -121,7 +121,8 @@ describe.runIf(runBrowser)('the IDE binds a circuit built from scratch to the si
       await set(el, 'target', `motor_${side}`);
       await set(el, 'rate', '1000 Hz');
       await set(el, 'weight', '2 nS');
-      await set(el, 'synapse', '{ type: conductance, receptor: excitatory }');
+      await set(el, 'synapse type', 'conductance');
+      await set(el, 'synapse receptor', 'excitatory');
       await button('Add source').click();
       await statusIs(page, `source tonic_${side}: done`, 60_000);
     }
@@ -173,6 +174,16 @@ describe.runIf(runBrowser)('the IDE binds a circuit built from scratch to the si
       await statusIs(page, `bind input ${name}: done`, 60_000);
     }
     expect(await problem.count()).toBe(0);
+    // A binding is a step of the history: undo builds the bridge without it, redo with it again.
+    const bindings = page.getByRole('list', { name: 'bindings' });
+    const front = bindings.getByText('range_front', { exact: true });
+    expect(await front.count()).toBe(1);
+    await expect.poll(() => button('Undo').textContent(), { timeout: 10_000 }).toBe('Undo: bind inputs.range_front');
+    await button('Undo').click();
+    await statusIs(page, 'undone: bind inputs.range_front', 60_000);
+    await expect.poll(() => front.count(), { timeout: 10_000 }).toBe(0);
+    await button('Redo').click();
+    await expect.poll(() => front.count(), { timeout: 60_000 }).toBe(1);
   }, 240_000);
 
   it('binds the motors to /cmd_vel; the robot drives 30 s of simulated time without a collision', async () => {
@@ -217,6 +228,22 @@ describe.runIf(runBrowser)('the IDE binds a circuit built from scratch to the si
     );
     expect(end.collisions).toBe(0);
     expect(end.driven - start.driven).toBeGreaterThan(2);
+    // The robot view exports as the others do: its SVG from the data, its trail as CSV.
+    const exported = async (name: string): Promise<Buffer> => {
+      const download = page.waitForEvent('download');
+      await button(name).click();
+      return readFileSync((await (await download).path())!);
+    };
+    const svg = (await exported('Export robot view as SVG')).toString();
+    expect(svg).toMatch(/^<svg[^]*<polyline points="[^"]+"[^]*<circle /);
+    const trail = (await exported('Export robot view as CSV')).toString().trim().split('\n');
+    expect(trail[0]).toBe('t_s,x_m,y_m');
+    // 30 s of driving leaves a trail of many rows, each a finite time and position.
+    expect(trail.length).toBeGreaterThan(30);
+    expect(trail.slice(1).every((row) => row.split(',').length === 3 && row.split(',').every((x) => Number.isFinite(Number(x))))).toBe(
+      true,
+    );
+    expect((await exported('Export robot view as PNG')).subarray(0, 8).toString('hex')).toBe('89504e470d0a1a0a');
     await shot(page, 'robot');
     expect(pageErrors).toEqual([]);
   }, 300_000);

@@ -5,7 +5,7 @@
 // initial state, runs it, reads the mean rate in the page, undoes and redoes an edit, saves, and
 // checks that `flux validate` accepts the file and `flux simulate` runs it at the same rate.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -278,7 +278,7 @@ describe.runIf(runBrowser)('the IDE in headless Chromium, from an empty page', (
   }, 60_000);
 
   it('a model defined in the page: a unit error shown at the value, fixed, then a population of it fires; a Poisson source added', async () => {
-    await page.getByText('Models, modulators, sources, inputs, outputs', { exact: true }).click();
+    await page.getByText('Every element: models, modulators, sources, inputs, outputs, modules, ports', { exact: true }).click();
     const el = group('element');
     await set(el, 'section', 'models');
     await set(el, 'name', 'leaky');
@@ -322,7 +322,9 @@ describe.runIf(runBrowser)('the IDE in headless Chromium, from an empty page', (
     await set(el, 'target', 'exc');
     await set(el, 'rate', '5 Hz');
     await set(el, 'weight', '1 nS');
-    await set(el, 'synapse', '{ type: conductance, receptor: excitatory }');
+    // The source's synapse is a sub-form: its fields are named by their path.
+    await set(el, 'synapse type', 'conductance');
+    await set(el, 'synapse receptor', 'excitatory');
     await button('Add source').click();
     await expect.poll(() => status().textContent(), { timeout: 60_000 }).toBe('source drive: done');
     await button('Save').click();
@@ -365,16 +367,36 @@ describe.runIf(runBrowser)('the IDE in headless Chromium, from an empty page', (
     expect(pageErrors).toEqual([]);
   }, 120_000);
 
-  it("sets a projection's rule, weight distribution and plasticity, then edits its rule and a population's size, by the element form", async () => {
+  it("sets a projection's rule, weight distribution and plasticity by sub-forms, edits its rule and a population's size, and adds a modulator with sources and targets", async () => {
     const el = group('element');
     await set(el, 'section', 'projections');
     await set(el, 'name', 'loop');
     await set(el, 'source', 'solo');
     await set(el, 'target', 'solo');
-    await set(el, 'connectivity', '{ type: fixed_probability, p: 0.5 }');
-    await set(el, 'weight', '{ normal: { mean: 2 nS, sd: 0.5 nS } }');
-    await set(el, 'synapse', '{ type: conductance, receptor: excitatory }');
-    await set(el, 'plasticity', '{ rule: stdp, w_max: 5 nS, a_plus: 0.01, a_minus: 0.0105, tau_plus: 20 ms, tau_minus: 20 ms }');
+    // Every part of a projection is a sub-form of the schema's fields: the rule and its parameter, the
+    // weight as a distribution, the synapse, the plasticity rule.
+    await set(el, 'connectivity type', 'fixed_probability');
+    await set(el, 'connectivity p', '0.5');
+    await set(el, 'weight as', 'distribution');
+    await set(el, 'weight normal mean', '2 nS');
+    await set(el, 'weight normal sd', '0.5 nS');
+    await set(el, 'synapse as', 'type, receptor');
+    await set(el, 'synapse type', 'conductance');
+    await set(el, 'synapse receptor', 'excitatory');
+    for (const [k, v] of Object.entries({
+      rule: 'stdp',
+      w_max: '5 nS',
+      a_plus: '0.01',
+      a_minus: '0.0105',
+      tau_plus: '20 ms',
+      tau_minus: '20 ms',
+    }))
+      await set(el, `plasticity ${k}`, v);
+    // A rule without its parameter: the checker's message at the sub-form, nothing built.
+    await set(el, 'connectivity p', '');
+    await button('Set projection').click();
+    await expect.poll(() => el.getByRole('alert', { name: 'connectivity: problem' }).textContent(), { timeout: 15_000 }).toMatch(/\bp\b/);
+    await set(el, 'connectivity p', '0.5');
     await button('Set projection').click();
     await expect.poll(() => status().textContent(), { timeout: 60_000 }).toBe('projection loop: done');
     await expect
@@ -390,10 +412,13 @@ describe.runIf(runBrowser)('the IDE in headless Chromium, from an empty page', (
     expect(half).toBeGreaterThan(25);
     expect(half).toBeLessThan(75);
     // Edit the rule: load the projection, make it all-to-all, set it again.
-    await set(el, 'connectivity', '');
+    await set(el, 'connectivity type', '');
     await button('Load projection').click();
-    await expect.poll(() => el.getByLabel('connectivity', { exact: true }).inputValue()).toMatch(/fixed_probability/);
-    await set(el, 'connectivity', '{ type: all_to_all }');
+    await expect.poll(() => el.getByLabel('connectivity type', { exact: true }).inputValue()).toBe('fixed_probability');
+    expect(await el.getByLabel('weight normal sd', { exact: true }).inputValue()).toBe('0.5 nS');
+    expect(await el.getByLabel('plasticity rule', { exact: true }).inputValue()).toBe('stdp');
+    await set(el, 'connectivity type', 'all_to_all');
+    await set(el, 'connectivity p', '');
     await button('Set projection').click();
     await expect.poll(() => status().textContent(), { timeout: 60_000 }).toBe('projection loop: done');
     await page.getByRole('button', { name: 'projection loop', exact: true }).focus();
@@ -420,6 +445,107 @@ describe.runIf(runBrowser)('the IDE in headless Chromium, from an empty page', (
     await expect
       .poll(() => page.getByTestId('summary').textContent(), { timeout: 60_000 })
       .toBe('1 populations, 1 projections, 20 neurons');
+    // A modulator's sources and targets are lists of sub-forms, an item added by a button each.
+    await set(el, 'section', 'modulators');
+    await set(el, 'name', 'arousal');
+    await set(el, 'tau', '100 ms');
+    await button('Add to sources').click();
+    await set(el, 'sources 1 population', 'solo');
+    await set(el, 'sources 1 gain', '0.5');
+    await button('Add to targets').click();
+    await set(el, 'targets 1 population', 'solo');
+    await set(el, 'targets 1 effect', 'excitability');
+    await set(el, 'targets 1 sensitivity', '10');
+    await button('Add modulator').click();
+    await expect.poll(() => status().textContent(), { timeout: 60_000 }).toBe('modulator arousal: done');
+    await set(el, 'tau', '');
+    await button('Remove sources 1').click();
+    expect(await el.getByLabel('sources 1 population', { exact: true }).count()).toBe(0);
+    await button('Load modulator').click();
+    await expect.poll(() => el.getByLabel('sources 1 population', { exact: true }).inputValue()).toBe('solo');
+    expect(await el.getByLabel('targets 1 effect', { exact: true }).inputValue()).toBe('excitability');
+    expect(await el.getByLabel('tau', { exact: true }).inputValue()).toBe('100 ms');
+    await shot(page, 'subforms');
+    await button('Save').click();
+    await expect.poll(() => status().textContent(), { timeout: 15_000 }).toMatch(/^saved .*second\.yaml/);
+    const saved = parse(readFileSync(join(dir, 'second.yaml'), 'utf8')) as {
+      projections: Record<string, unknown>;
+      modulators: Record<string, unknown>;
+    };
+    expect(saved.modulators.arousal).toEqual({
+      tau: '100 ms',
+      sources: [{ population: 'solo', gain: 0.5 }],
+      targets: [{ population: 'solo', effect: 'excitability', sensitivity: 10 }],
+    });
+    expect(saved.projections.loop).toMatchObject({
+      connectivity: { type: 'all_to_all' },
+      weight: { normal: { mean: '2 nS', sd: '0.5 nS' } },
+    });
+    expect(pageErrors).toEqual([]);
+  }, 240_000);
+
+  it('includes a circuit file as a module with an override, edits it and one of its elements, names a port; a file outside the folder is refused', async () => {
+    const el = group('element');
+    const outside = tempDir('flux-ide-outside-');
+    writeFileSync(join(outside, 'secret.yaml'), 'name: secret\npopulations:\n  cells: { model: lif, size: 4 }\n');
+    writeFileSync(join(dir, 'leg.yaml'), '# a leg\nname: leg\npopulations:\n  cells: { model: lif, size: 4 }\nports:\n  motor: cells\n');
+    await set(el, 'section', 'modules');
+    await set(el, 'name', 'leg');
+    await set(el, 'module', join(outside, 'secret.yaml'));
+    await button('Set module').click();
+    await expect
+      .poll(() => page.getByTestId('edit-error').textContent(), { timeout: 15_000 })
+      .toMatch(/is no circuit file in this circuit's folder/);
+    await set(el, 'module', './leg.yaml');
+    // The override is the module document's merge patch, as YAML.
+    await set(el, 'override', '{ populations: { cells: { size: 6 } } }');
+    await button('Set module').click();
+    await expect.poll(() => status().textContent(), { timeout: 60_000 }).toBe('module leg: done');
+    await expect
+      .poll(() => page.getByTestId('summary').textContent(), { timeout: 10_000 })
+      .toBe('2 populations, 1 projections, 26 neurons');
+    await set(el, 'override', '');
+    await button('Load module').click();
+    await expect.poll(() => el.getByLabel('override', { exact: true }).inputValue()).toBe('{"populations":{"cells":{"size":6}}}');
+    await set(el, 'override', '{ populations: { cells: { size: 8 } } }');
+    await button('Set module').click();
+    await expect
+      .poll(() => page.getByTestId('summary').textContent(), { timeout: 60_000 })
+      .toBe('2 populations, 1 projections, 28 neurons');
+    await set(el, 'section', 'ports');
+    await set(el, 'name', 'drive');
+    await set(el, 'population', 'leg.motor');
+    await button('Add port').click();
+    await expect.poll(() => status().textContent(), { timeout: 60_000 }).toBe('port drive: done');
+    // Modules and ports are written to the file at once; undo writes it back, redo again.
+    const ports = () => (parse(readFileSync(join(dir, 'second.yaml'), 'utf8')) as { ports?: unknown }).ports;
+    expect(ports()).toEqual({ drive: 'leg.motor' });
+    await button('Undo').click();
+    await expect.poll(() => status().textContent(), { timeout: 60_000 }).toBe('undone: ports.drive');
+    expect(ports()).toBeUndefined();
+    await button('Redo').click();
+    await expect.poll(ports, { timeout: 60_000 }).toEqual({ drive: 'leg.motor' });
+    // An element of the module, by its qualified name: saved as the include's override.
+    await set(el, 'section', 'populations');
+    await set(el, 'name', 'leg.cells');
+    await button('Load population').click();
+    await expect.poll(() => el.getByLabel('size', { exact: true }).inputValue()).toBe('8');
+    await set(el, 'size', '10');
+    await button('Set population').click();
+    await expect.poll(() => status().textContent(), { timeout: 60_000 }).toBe('population leg.cells: done');
+    await expect
+      .poll(() => page.getByTestId('summary').textContent(), { timeout: 10_000 })
+      .toBe('2 populations, 1 projections, 30 neurons');
+    await button('Save').click();
+    await expect.poll(() => status().textContent(), { timeout: 15_000 }).toMatch(/^saved .*second\.yaml/);
+    const saved = parse(readFileSync(join(dir, 'second.yaml'), 'utf8')) as { include: unknown[]; ports: Record<string, string> };
+    expect(saved.include).toEqual([{ module: './leg.yaml', prefix: 'leg', override: { populations: { cells: { size: 10 } } } }]);
+    expect(saved.ports).toEqual({ drive: 'leg.motor' });
+    expect(execFileSync(process.execPath, [FLUX, 'validate', join(dir, 'second.yaml')], { encoding: 'utf8' })).toMatch(
+      /^ok .*2 populations \(30 neurons\)/,
+    );
+    // The module's file is untouched: the override lives in the circuit that includes it.
+    expect(readFileSync(join(dir, 'leg.yaml'), 'utf8')).toMatch(/^# a leg\n/);
     expect(pageErrors).toEqual([]);
   }, 180_000);
 });

@@ -9,7 +9,8 @@ import { loadBridge } from '../bridge/config.js';
 import { definitionsFor, shippedTypes, type DefinitionSource } from '../bridge/codec/definitions.js';
 import type { TopicInfo } from '../bridge/transport/transport.js';
 import { isPlainObject } from '../engine/circuit/merge.js';
-import { RebuildFailed, RefusedEdit, checkName, withElement } from './session.js';
+import { RebuildFailed, RefusedEdit, checkName } from './session.js';
+import { withElement } from './document-sections.js';
 
 /** What the IDE needs of a node to edit its bridge (FluxNode has it). */
 export interface BridgeHost {

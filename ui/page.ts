@@ -36,6 +36,7 @@ section { background: var(--panel); border: 1px solid var(--line); border-radius
 section h2 { font-size: 12px; text-transform: uppercase; letter-spacing: .04em; color: var(--muted); margin: 0 0 6px; display: flex; gap: 8px; align-items: center; }
 section h2 .grow { flex: 1; }
 canvas { display: block; width: 100%; }
+.arena svg { display: block; width: 100%; max-width: 420px; height: auto; }
 table { border-collapse: collapse; width: 100%; }
 td, th { padding: 2px 6px; text-align: left; border-bottom: 1px solid #eef0f3; vertical-align: top; }
 th { font-weight: 600; color: var(--muted); font-size: 11px; }
@@ -76,6 +77,9 @@ summary { cursor: pointer; font-weight: 600; }
 .form { display: grid; grid-template-columns: 110px 1fr; gap: 4px 8px; align-items: center; margin: 6px 0; }
 .form textarea { min-height: 44px; }
 .form .field-error { grid-column: 2; color: var(--bad); font-size: 12px; margin-top: -2px; }
+.form fieldset.sub { grid-column: 1 / -1; margin: 2px 0; padding: 4px 8px 6px; border: 1px solid var(--line); border-radius: 4px; }
+.form fieldset.sub > legend { font-size: 12px; color: var(--muted); }
+.form fieldset.sub > button { grid-column: 2; justify-self: start; }
 `;
 
 export function pageHtml(): string {

@@ -425,8 +425,15 @@ function mountBridgeApi(app: Express, ctx: RoutesContext, w: Writes): void {
     const release = w.rebuild(res);
     if (!release) return;
     try {
-      const r = await w.serial(() => setBinding(h, body.section, body.name, body.value, session.runningCircuitText()));
-      res.json({ ok: true, ...r });
+      const r = await w.serial(async () => {
+        const before = h.bridgeDocument().text;
+        const bound = await setBinding(h, body.section, body.name, body.value, session.runningCircuitText());
+        // Checked by setBinding: a binding section and a name.
+        const binding = { section: body.section as 'inputs' | 'outputs', name: body.name as string };
+        session.boundBinding(`${body.value === null ? 'unbind' : 'bind'} ${bound.bound}`, binding, before, h.bridgeDocument().text);
+        return bound;
+      });
+      res.json({ ok: true, ...r, version: session.version });
     } catch (e) {
       if (!(e instanceof RebuildFailed)) release();
       editError(res, e);
@@ -434,11 +441,22 @@ function mountBridgeApi(app: Express, ctx: RoutesContext, w: Writes): void {
   });
 }
 
-/** One element's schema per section the element form edits (a model: its equations form). */
+/**
+ * One element's schema per section the element form edits (a model: its equations form). A module is
+ * an include entry without its prefix (the form's name is the prefix); a port, its population.
+ */
 function elementSchemas(): Record<string, unknown> {
-  const props = (circuitSchema() as { properties: Record<string, { additionalProperties?: { anyOf?: unknown[] } }> }).properties;
+  type S = { additionalProperties?: { anyOf?: unknown[] }; items?: { properties: Record<string, unknown>; required?: string[] } };
+  const props = (circuitSchema() as { properties: Record<string, S> }).properties;
+  const include = props.include.items!;
+  const { prefix: _prefix, ...moduleProps } = include.properties;
+  const named = {
+    modules: { ...include, properties: moduleProps, required: (include.required ?? []).filter((k) => k !== 'prefix') },
+    ports: { type: 'object', required: ['population'], properties: { population: props.ports.additionalProperties } },
+  };
   return Object.fromEntries(
     ELEMENT_SECTIONS.map((s) => {
+      if (s === 'modules' || s === 'ports') return [s, named[s]];
       const item = props[s]?.additionalProperties;
       return [s, item?.anyOf ? item.anyOf[0] : item];
     }),

@@ -4,7 +4,6 @@
 // and bridge: a hot swap (a ROS parameter) replaces both, and then the undo stack no longer applies.
 import { basename, dirname } from 'node:path';
 import { readFileSync, realpathSync } from 'node:fs';
-import { isMap, parseDocument } from 'yaml';
 import semver from 'semver';
 import type { Bridge, BridgeConfig } from '../bridge/bridge.js';
 import { loadCircuit, type Edit, type EditResult, type Engine, type PreparedEdit } from '../engine/engine.js';
@@ -18,6 +17,7 @@ import { isPlainObject } from '../engine/circuit/merge.js';
 import { MODELS, modelOf } from '../engine/models/registry.js';
 import { INTERNAL_UNIT, toInternal } from '../engine/units.js';
 import { planSave, stagePlan, writePlan, SaveError, type SavePlan } from './save.js';
+import { SectionRefusal, checkedInclude, rootTables, withElement, withModule } from './document-sections.js';
 import { installedCircuits, type InstalledCircuit } from '../sharing/packages.js';
 import { FORBIDDEN_SEGMENTS } from '../extensions/names.js';
 import { LiveBudget, estimateSynapses, isStructuralEdit, type Addition, type BudgetLimits } from './security.js';
@@ -73,9 +73,12 @@ interface UndoEntry {
   edit?: Edit;
   /**
    * An element set by a rebuild: the running circuit's document before and after it. Undo and redo
-   * build the engine again from the one or the other (the robot's safe command first).
+   * build the engine again from the one or the other (the robot's safe command first). `written`: the
+   * step wrote the file (a module or port), so undo and redo write it too.
    */
-  rebuild?: { before: string; after: string };
+  rebuild?: { before: string; after: string; written?: boolean };
+  /** A binding set in the page: the bridge document before and after it, built again by undo and redo. */
+  rebind?: { before: string; after: string; binding: { section: 'inputs' | 'outputs'; name: string } };
 }
 
 export interface SessionLimits extends BudgetLimits {
@@ -457,8 +460,10 @@ export class EditSession {
     // First: a hot swap since the last edit empties the history (its edits were for the old network).
     void this.engine;
     const top = this.undoStack.at(-1);
-    if (top?.rebuild) {
-      await this.rebuildTo(top.rebuild.before, `undo of ${top.label}`);
+    if (top?.rebuild || top?.rebind) {
+      if (top.rebind) await this.rebindTo(top.rebind.before, top.rebind.binding, `undo of ${top.label}`);
+      else await this.rebuildTo(top.rebuild!.before, `undo of ${top.label}`);
+      if (top.rebuild?.written) writePlan({ file: this.circuitFile, text: top.rebuild.before });
       this.redoStack.push(this.undoStack.pop()!);
       this.version++;
       this.onChange('undo');
@@ -470,7 +475,33 @@ export class EditSession {
   /** Whether the next undo or redo builds the engine again (the page's rebuild spacing applies to it). */
   nextIsRebuild(step: 'undo' | 'redo'): boolean {
     void this.engine;
-    return !!(step === 'undo' ? this.undoStack.at(-1) : this.redoStack.at(-1))?.rebuild;
+    const entry = step === 'undo' ? this.undoStack.at(-1) : this.redoStack.at(-1);
+    return !!(entry?.rebuild || entry?.rebind);
+  }
+
+  /**
+   * Records a binding the page set (ui/bridge-edit.ts setBinding, which built the engine and bridge
+   * again): one step of the history, which undo and redo build back from the bridge document's text.
+   */
+  boundBinding(label: string, binding: { section: 'inputs' | 'outputs'; name: string }, before: string, after: string): void {
+    // The engine built for the binding started from the running document, live edits in it: the history
+    // starts again with this step (as an element set does).
+    this.engineSeen = this.node.engine;
+    this.undoStack = [{ label, inverse: [], lost: [], rebind: { before, after, binding } }];
+    this.redoStack = [];
+    this.version++;
+    this.onChange('binding');
+  }
+
+  /** Builds the engine and bridge again from the bridge document `text` (the running circuit's live edits kept). */
+  private async rebindTo(text: string, binding: { section: 'inputs' | 'outputs'; name: string }, label: string): Promise<void> {
+    if (!this.node.reloadBridgeFrom) throw new RefusedEdit('this node cannot rebuild its bridge from a document', 409);
+    try {
+      await this.node.reloadBridgeFrom(text, this.runningCircuitText(), binding);
+    } catch (e) {
+      throw new RebuildFailed(`${label} did not start; the running bridge goes on: ${(e as Error).message}`, 400);
+    }
+    this.engineSeen = this.node.engine;
   }
 
   /**
@@ -526,8 +557,14 @@ export class EditSession {
     const entry = this.redoStack.pop();
     if (!entry) return null;
     try {
-      if (entry.rebuild) {
+      if (entry.rebind) {
+        await this.rebindTo(entry.rebind.after, entry.rebind.binding, `redo of ${entry.label}`);
+        this.undoStack.push(entry);
+        this.version++;
+        this.onChange('redo');
+      } else if (entry.rebuild) {
         await this.rebuildTo(entry.rebuild.after, `redo of ${entry.label}`);
+        if (entry.rebuild.written) writePlan({ file: this.circuitFile, text: entry.rebuild.after });
         this.undoStack.push(entry);
         this.version++;
         this.onChange('redo');
@@ -544,22 +581,38 @@ export class EditSession {
    * input or output, what live edits cannot add, or a population or projection as a whole (a rule, a
    * distribution or plasticity that live edits cannot change). The engine is built again from the running circuit's
    * document with that change, the robot's safe command first, as a module insert does (live edits are
-   * kept; the undo history starts again with this step, which undo builds back). The file is not written: Save writes it. Checked before
-   * anything is built: the section and name, the document (a CircuitError whose issues name the
-   * element's paths: /models/<name>/equations ...), the budget.
+   * kept; the undo history starts again with this step, which undo builds back). The file is not
+   * written: Save writes it; but a module (an include entry, by prefix: its file or package circuit,
+   * override and version) or a port is written at once, after the build (undo writes it back).
+   * Checked before anything is built: the section and name, the document (a CircuitError whose issues
+   * name the element's paths: /models/<name>/equations ...), a module's file (in the circuit's folder)
+   * or package (listed), the budget.
    */
   async setElement(section: unknown, name: unknown, value: unknown): Promise<{ rebuilt: string }> {
     if (!this.node.reloadCircuitFrom) throw new RefusedEdit('this node cannot rebuild its engine from a document', 409);
     if (typeof section !== 'string' || !(ELEMENT_SECTIONS as readonly string[]).includes(section))
       throw new RefusedEdit(`section: one of ${ELEMENT_SECTIONS.join(', ')}`, 400);
-    checkName(name);
+    // "leg.cells": an element of the module included as leg, set through that include's override.
+    const dotted = typeof name === 'string' && name.includes('.') && section !== 'modules' && section !== 'ports';
+    if (dotted) (name as string).split('.').forEach((part) => checkName(part));
+    else checkName(name);
     if (value !== null && !isPlainObject(value))
       throw new RefusedEdit('value: the element as an object, as in a document (or null to remove it)', 400);
-    const table = (this.engine.flat.doc as Record<string, Record<string, unknown> | undefined>)[section];
+    const table = this.documentSection(section);
     if (value === null && own(table, name) === undefined) throw new RefusedEdit(`${section}.${name} does not exist`, 409);
     const file = this.circuitFile;
-    const { text } = planSave(file, this.engine.flat);
-    const next = withElement(file, text, section, name, value);
+    // Modules and ports are no section of the running network the file is saved from (ui/save.ts): they
+    // are written to the file at once, which must then hold every live edit (or the write would drop them).
+    const written = section === 'modules' || section === 'ports';
+    if (written) {
+      const unsaved = this.unsavedEdits();
+      if (unsaved.length)
+        throw new RefusedEdit(`${section} are written to the file at once: save or undo the live edits first (${unsaved.join(', ')})`, 409);
+    }
+    const text = written ? readFileSync(file, 'utf8') : planSave(file, this.engine.flat).text;
+    const next = dotted
+      ? this.withModuleElement(section, name as string, value)
+      : this.withSectionElement(text, section, name as string, value, own(table, name));
     // Throws CircuitError naming the file, the element's path and what was expected; nothing is built.
     const { circuit } = loadCircuit(file, next);
     const added = this.addedBy(circuit);
@@ -570,11 +623,17 @@ export class EditSession {
       throw new RebuildFailed(`the circuit with ${section}.${name} did not start; the running one goes on: ${(e as Error).message}`, 400);
     }
     this.budget.commit(added);
+    if (written) writePlan({ file, text: next });
     // The live edits before are now part of the document the new engine started from: the history
     // starts again with this step, which undo builds back.
     this.engineSeen = this.node.engine;
     this.undoStack = [
-      { label: `${value === null ? 'remove ' : ''}${section}.${name}`, inverse: [], lost: [], rebuild: { before: text, after: next } },
+      {
+        label: `${value === null ? 'remove ' : ''}${section}.${name}`,
+        inverse: [],
+        lost: [],
+        rebuild: { before: text, after: next, written },
+      },
     ];
     this.redoStack = [];
     this.version++;
@@ -597,8 +656,48 @@ export class EditSession {
     return plan.changed.length ? plan.text : undefined;
   }
 
-  /** A section of the running circuit's document (its elements by name, as the document writes them). */
+  /**
+   * The circuit text with an element of an included module set (null: removed): the running network
+   * with that element, saved as the file would be (ui/save.ts writes it as the include's override, a
+   * merge patch against the module's own document, its names local to the module). Refused with the
+   * reason when it cannot be written so: a nested module, a name outside the module.
+   */
+  private withModuleElement(section: string, name: string, value: Record<string, unknown> | null): string {
+    const flat = this.engine.flat;
+    const doc = flat.doc as Record<string, unknown>;
+    const table = { ...(isPlainObject(doc[section]) ? doc[section] : {}) };
+    if (value === null) delete table[name];
+    else table[name] = value;
+    try {
+      return planSave(this.circuitFile, { ...flat, doc: { ...doc, [section]: table } as typeof flat.doc }).text;
+    } catch (e) {
+      if (e instanceof SaveError) throw new RefusedEdit(`${section}.${name}: ${e.message}`, 400);
+      throw e;
+    }
+  }
+
+  /** The circuit text with one element of a section set (null: removed); a module or port checked first. */
+  private withSectionElement(text: string, section: string, name: string, value: Record<string, unknown> | null, current: unknown): string {
+    const file = this.circuitFile;
+    try {
+      if (section === 'modules')
+        return withModule(file, text, name, value && checkedInclude(file, name, value, current, (m) => this.listedCircuit(m)));
+      if (section === 'ports') {
+        if (value !== null && (typeof value.population !== 'string' || Object.keys(value).length !== 1))
+          throw new SectionRefusal('population: the population (or module.port) the port names');
+        return withElement(file, text, section, name, value && value.population);
+      }
+    } catch (e) {
+      if (e instanceof SectionRefusal) throw new RefusedEdit(e.message, 400);
+      throw e;
+    }
+    return withElement(file, text, section, name, value);
+  }
+
+  /** A section of the running document: its elements by name as the document writes them (a module or port as the form edits it). */
   documentSection(section: string): Record<string, unknown> | undefined {
+    // Written to the file at once (setElement): the file has them as they run.
+    if (section === 'modules' || section === 'ports') return rootTables(this.circuitFile, readFileSync(this.circuitFile, 'utf8'))[section];
     const doc = this.engine.flat.doc as Record<string, unknown>;
     const table = Object.hasOwn(doc, section) ? doc[section] : undefined;
     return isPlainObject(table) ? table : undefined;
@@ -664,7 +763,12 @@ export class EditSession {
         409,
       );
     const text = readFileSync(file, 'utf8');
-    const next = withInclude(file, text, { module: listed.module, prefix, ...(version ? { version } : {}) });
+    if (Object.hasOwn(rootTables(file, text).modules, prefix))
+      throw new RefusedEdit(
+        `prefix ${prefix} is taken by a module of the circuit: choose another (or set that module in the element form)`,
+        409,
+      );
+    const next = withModule(file, text, prefix, { module: listed.module, prefix, ...(version ? { version } : {}) });
     const { circuit } = loadCircuit(file, next); // throws CircuitError naming the problem; nothing is built or written
     const added = this.addedBy(circuit);
     const max = { neurons: this.limits.maxNeurons ?? 1_000_000, synapses: this.limits.maxSynapses ?? 20_000_000 };
@@ -793,36 +897,18 @@ export function checkName(name: unknown): asserts name is string {
     throw new RefusedEdit('name: letters, digits and _, starting with a letter or _ (at most 64)', 400);
 }
 
-/** The sections whose elements the page sets by rebuilding (populations and projections also have live edits, for what they change). */
-export const ELEMENT_SECTIONS = ['populations', 'projections', 'models', 'modulators', 'sources', 'inputs', 'outputs'] as const;
-
-/** `text` with `section.name` set to `value` (null: removed), comments and layout of the rest kept. */
-export function withElement(file: string, text: string, section: string, name: string, value: unknown): string {
-  if (/\.json$/i.test(file)) {
-    const d = JSON.parse(text) as Record<string, Record<string, unknown> | undefined>;
-    const table = (d[section] = isPlainObject(d[section]) ? d[section] : {});
-    if (value === null) delete table[name];
-    else table[name] = value;
-    return JSON.stringify(d, null, 2) + '\n';
-  }
-  const doc = parseDocument(text);
-  if (value === null) doc.deleteIn([section, name]);
-  else {
-    if (!isMap(doc.get(section))) doc.set(section, doc.createNode({}));
-    doc.setIn([section, name], doc.createNode(value));
-  }
-  return doc.toString({ lineWidth: 0 });
-}
-
-/** The circuit file's text with one more include (YAML edited in place: comments and layout kept). */
-function withInclude(file: string, text: string, entry: Record<string, string>): string {
-  if (/\.json$/i.test(file)) {
-    const d = JSON.parse(text) as { include?: unknown[] };
-    (d.include ??= []).push(entry);
-    return JSON.stringify(d, null, 2) + '\n';
-  }
-  const doc = parseDocument(text);
-  if (!doc.has('include')) doc.set('include', doc.createNode([]));
-  (doc.get('include') as { add(v: unknown): void }).add(doc.createNode(entry, { flow: true }));
-  return doc.toString({ lineWidth: 0 });
-}
+/**
+ * The sections whose elements the page sets by rebuilding (populations and projections also have live
+ * edits, for what they change); modules are the include entries by prefix, ports the root's.
+ */
+export const ELEMENT_SECTIONS = [
+  'populations',
+  'projections',
+  'models',
+  'modulators',
+  'sources',
+  'inputs',
+  'outputs',
+  'modules',
+  'ports',
+] as const;

@@ -20,6 +20,8 @@ const quantity = (doc: string): Schema => ({
 const ref = (doc: string): Schema => ({ description: doc, type: 'string', pattern: REF_PATTERN });
 
 const distribution: Schema = {
+  // The name the element form gives this form of a value (a weight: a value or a distribution).
+  title: 'distribution',
   description: 'A value drawn per element: exactly one of constant/uniform/normal/lognormal, optionally clipped',
   type: 'object',
   additionalProperties: false,

@@ -1,26 +1,17 @@
-// Models, modulators, sources, inputs and outputs, each as a form generated from the circuit schema's
-// element (one definition: the fields, their names, choices and descriptions are the schema's): an
-// enumeration is a choice, a multi-line text (equations, on_pre) a text area, a number or quantity a
-// field, a nested object or list a YAML field. Choosing an existing name loads it to edit. The engine
-// is built again with the element (the robot's safe command first), live edits kept; the checker's
+// Every element of a document (a population, projection, model, modulator, source, input, output,
+// module or port)
+// as a form generated from the circuit schema's element (one definition: the fields, their names,
+// choices and descriptions are the schema's; ui/web/schema-fields.ts draws them): a connectivity rule,
+// a plasticity rule or a synapse a sub-form, a modulator's sources and targets lists of sub-forms, a
+// weight or delay a value or a distribution. Choosing an existing name loads it to edit. The engine is
+// built again with the element (the robot's safe command first), live edits kept; the checker's
 // messages show at the field they are about.
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, api, rebuildApi } from './live.js';
-import { Field, fieldText, issuesAt, issuesExactlyAt, parseField, type Issues } from './form.js';
+import { Field, issuesExactlyAt, type Issues } from './form.js';
+import { draftOf, valueOfDraft, type Draft, type PropSchema } from './schema-draft.js';
+import { SchemaFields } from './schema-fields.js';
 import { html } from './views.js';
-
-interface PropSchema {
-  type?: string | string[];
-  enum?: unknown[];
-  description?: string;
-  maxLength?: number;
-  properties?: Record<string, PropSchema>;
-  items?: PropSchema;
-}
-interface ElementSchema {
-  properties?: Record<string, PropSchema>;
-  required?: string[];
-}
 
 const SECTIONS = [
   { section: 'populations', one: 'population' },
@@ -30,27 +21,9 @@ const SECTIONS = [
   { section: 'sources', one: 'source' },
   { section: 'inputs', one: 'input' },
   { section: 'outputs', one: 'output' },
+  { section: 'modules', one: 'module' },
+  { section: 'ports', one: 'port' },
 ] as const;
-
-type Kind = 'choice' | 'string' | 'text' | 'lines' | 'yaml';
-
-/** How a property is edited: its schema decides. */
-function kindOf(p: PropSchema): Kind {
-  if (p.enum) return 'choice';
-  const types = Array.isArray(p.type) ? p.type : [p.type];
-  if (types.includes('object') || types.includes('array')) return 'yaml';
-  // Long texts (equations, statements) keep their lines.
-  if (types.includes('string') && !types.includes('number') && (p.maxLength ?? 0) >= 2000) return 'lines';
-  // Names and descriptions are text as typed; numbers and quantities are read as YAML.
-  if (types.length === 1 && types[0] === 'string') return 'string';
-  return 'text';
-}
-
-/** A field's text as the document's value: choices, texts and lines as written, the rest read as YAML ("5 Hz" a string, 3 a number). */
-function valueOf(kind: Kind, name: string, text: string): unknown {
-  if (kind === 'choice' || kind === 'lines' || kind === 'string') return text;
-  return parseField(name, text);
-}
 
 export function ElementForm({
   done,
@@ -61,25 +34,27 @@ export function ElementForm({
   issues: Issues;
   setIssues: (i: Issues) => void;
 }) {
-  const [schemas, setSchemas] = useState<Record<string, ElementSchema> | null>(null);
+  const [schemas, setSchemas] = useState<Record<string, PropSchema> | null>(null);
   const [section, setSection] = useState<(typeof SECTIONS)[number]['section']>('models');
   const [name, setName] = useState('');
-  const [fields, setFields] = useState<Record<string, string>>({});
+  const [draft, setDraft] = useState<Draft | null>(null);
   const [busy, setBusy] = useState(false);
   useEffect(() => {
-    api<Record<string, ElementSchema>>('/api/schema/elements')
+    api<Record<string, PropSchema>>('/api/schema/elements')
       .then(setSchemas)
       .catch((e: unknown) => done(`cannot read the element schemas: ${(e as Error).message}`, false));
   }, []);
   const schema = schemas?.[section];
-  const props = Object.entries(schema?.properties ?? {});
+  // The form's state: the text of every field, the items of every list, the chosen form of every either-or.
+  const form = draft ?? (schema ? draftOf(schema, undefined) : null);
   const one = SECTIONS.find((s) => s.section === section)!.one;
   // "Add population" and "Add projection" are the New forms' (live edits); here a whole one is set by a rebuild.
-  const verb = section === 'populations' || section === 'projections' ? 'Set' : 'Add';
+  // A module is "Include module"'s (a package circuit); here one is set whole: its file, override, version.
+  const verb = section === 'populations' || section === 'projections' || section === 'modules' ? 'Set' : 'Add';
   const load = async () => {
     try {
       const r = await api<{ value: Record<string, unknown> }>(`/api/element?section=${section}&name=${encodeURIComponent(name.trim())}`);
-      setFields(Object.fromEntries(props.map(([k]) => [k, fieldText(r.value[k])])));
+      if (schema) setDraft(draftOf(schema, r.value));
       done(`loaded ${one} ${name.trim()}`, true);
     } catch (e) {
       done((e as Error).message, false);
@@ -100,9 +75,10 @@ export function ElementForm({
     }
   };
   const submit = async () => {
-    const value: Record<string, unknown> = {};
+    if (!schema || !form) return;
+    let value: unknown;
     try {
-      for (const [k, p] of props) if ((fields[k] ?? '').trim()) value[k] = valueOf(kindOf(p), k, fields[k]);
+      value = valueOfDraft(schema, form, '') ?? {};
     } catch (e) {
       done((e as Error).message, false);
       return;
@@ -110,32 +86,18 @@ export function ElementForm({
     await send(value, `${one} ${name.trim()}`);
   };
   const base = `/${section}/${name.trim()}`;
-  const field = (k: string, p: PropSchema) => {
-    const id = `element-${k}`;
-    const kind = kindOf(p);
-    const v = fields[k] ?? '';
-    const on = (e: Event) => setFields({ ...fields, [k]: (e.target as HTMLInputElement).value });
-    const problems = issuesAt(issues, `${base}/${k}`);
-    const control =
-      kind === 'choice'
-        ? html`<select id=${id} value=${v} onChange=${on}><option value="">(none)</option>${p.enum!.map((x) => html`<option key=${String(x)} value=${String(x)}>${String(x)}</option>`)}</select>`
-        : kind === 'text' || kind === 'string'
-          ? html`<input id=${id} value=${v} onInput=${on} title=${p.description ?? ''} />`
-          : html`<textarea id=${id} rows=${kind === 'lines' ? 4 : 2} value=${v} onInput=${on} title=${p.description ?? ''} placeholder=${kind === 'yaml' ? `YAML${p.description ? `: ${p.description}` : ''}` : (p.description ?? '')}></textarea>`;
-    return html`<${Field} key=${k} id=${id} label=${k} problems=${problems}>${control}<//>`;
-  };
   return html`<details data-testid="element-editor">
-    <summary>Models, modulators, sources, inputs, outputs</summary>
+    <summary>Every element: models, modulators, sources, inputs, outputs, modules, ports</summary>
     <p class="muted">Any element of the document by its fields; Load fills them from the running circuit. Setting one builds the whole network again from its document: every population's state and every learnt weight start afresh.</p>
     <div class="form" role="group" aria-label="element">
       <${Field} id="element-section" label="section"><select id="element-section" value=${section} onChange=${(e: Event) => {
         setSection((e.target as HTMLSelectElement).value as typeof section);
-        setFields({});
+        setDraft(null);
       }}>
         ${SECTIONS.map((s) => html`<option key=${s.section} value=${s.section}>${s.section}</option>`)}
       </select><//>
       <${Field} id="element-name" label="name" problems=${issuesExactlyAt(issues, base)}><input id="element-name" value=${name} onInput=${(e: Event) => setName((e.target as HTMLInputElement).value)} placeholder=${`e.g. my_${one}`} /><//>
-      ${props.map(([k, p]) => field(k, p))}
+      ${schema && form ? html`<${SchemaFields} schema=${schema} draft=${form} onChange=${setDraft} at=${[]} base=${base} one=${one} issues=${issues} depth=${0} />` : null}
     </div>
     <button disabled=${busy} onClick=${submit}>${verb} ${one}</button>
     <button disabled=${busy || !name.trim()} onClick=${load} aria-label=${`Load ${one}`}>Load ${one}</button>

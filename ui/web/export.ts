@@ -147,8 +147,11 @@ async function svgToPng(svg: string): Promise<Blob> {
   img.src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(svg)}`;
   await img.decode();
   const c = document.createElement('canvas');
-  c.width = W * 2;
-  c.height = H * 2;
+  // Its own size (the robot view is square), the plots' when it says none.
+  const size = /<svg[^>]*\swidth="(\d+)"[^>]*\sheight="(\d+)"/.exec(svg);
+  const [w, hgt] = size ? [Number(size[1]), Number(size[2])] : [W, H];
+  c.width = w * 2;
+  c.height = hgt * 2;
   const ctx = c.getContext('2d')!;
   ctx.scale(2, 2);
   ctx.drawImage(img, 0, 0);

@@ -1,8 +1,9 @@
 // Form pieces every editor panel uses: fields labelled with the document's own field names, with the
 // checker's message for the field under it; values read as YAML, as a document writes them.
 import { cloneElement, isValidElement } from 'preact';
-import { parse as parseYaml } from 'yaml';
 import { html } from './views.js';
+import { parseField } from './schema-draft.js';
+export { fieldText, parseField } from './schema-draft.js';
 
 type Quantity = number | string;
 
@@ -21,15 +22,6 @@ export function parseParams(text: string): Record<string, Quantity> {
     else if (part.trim()) throw new Error(`cannot read "${part.trim()}": write name: value (e.g. i_offset: 400 pA)`);
   }
   return out;
-}
-
-/** A field's value as YAML: "6 nS" stays a string, "0.02" is a number, "{ normal: { mean: -65 mV, sd: 5 mV } }" a distribution. */
-export function parseField(name: string, text: string): unknown {
-  try {
-    return parseYaml(text);
-  } catch (e) {
-    throw new Error(`${name}: cannot read "${text.trim()}" (${(e as Error).message.split('\n')[0]})`, { cause: e });
-  }
 }
 
 /** A field for a mapping ("v: { normal: ... }" on lines of their own): an object, or nothing when empty. */
@@ -53,15 +45,33 @@ export function issuesAt(issues: Issues, ...paths: string[]): string[] {
 /**
  * A labelled field of a form: the label is the document's own field name (what scripts and screen
  * readers find); the checker's message for it, when the last edit was refused there, right under it.
+ * A field inside a sub-form shows its own name but is named by its path (`name`, "connectivity p"),
+ * so that two fields called `type` on one form stay two names.
  */
-export function Field({ id, label, problems = [], children }: { id: string; label: string; problems?: string[]; children: unknown }) {
+export function Field({
+  id,
+  label,
+  name,
+  problems = [],
+  children,
+}: {
+  id: string;
+  label: string;
+  name?: string;
+  problems?: string[];
+  children: unknown;
+}) {
   const bad = problems.length > 0;
+  const attrs: Record<string, string> = {};
+  if (name) attrs['aria-label'] = name;
   // The field says it is invalid and where the message is (screen readers read it with the field).
-  const field =
-    bad && isValidElement(children) ? cloneElement(children, { 'aria-invalid': 'true', 'aria-describedby': `${id}-problem` }) : children;
-  return html`<label for=${id}>${label}</label>${field}${
+  if (bad) Object.assign(attrs, { 'aria-invalid': 'true', 'aria-describedby': `${id}-problem` });
+  const field = Object.keys(attrs).length && isValidElement(children) ? cloneElement(children, attrs) : children;
+  // With a path name the visible name is no <label>: a label's text would name the field too.
+  const shown = name ? html`<span class="field-name">${label}</span>` : html`<label for=${id}>${label}</label>`;
+  return html`${shown}${field}${
     bad
-      ? html`<div class="field-error" role="alert" aria-label=${`${label}: problem`} id=${`${id}-problem`}>${problems.join('; ')}</div>`
+      ? html`<div class="field-error" role="alert" aria-label=${`${name ?? label}: problem`} id=${`${id}-problem`}>${problems.join('; ')}</div>`
       : null
   }`;
 }
@@ -69,10 +79,4 @@ export function Field({ id, label, problems = [], children }: { id: string; labe
 /** The messages about the element at `path` itself, not one of its fields (no such input, say). */
 export function issuesExactlyAt(issues: Issues, path: string): string[] {
   return issues.filter((i) => i.path === path).map((i) => i.message);
-}
-
-/** A document value as a field's text: objects and lists as flow YAML (which JSON is), nothing as empty. */
-export function fieldText(v: unknown): string {
-  if (v === undefined || v === null) return '';
-  return typeof v === 'object' ? JSON.stringify(v) : String(v);
 }

@@ -6,6 +6,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import htm from 'htm';
 import { colorOf, fmt, api, type Live, type SpikeFrame } from './live.js';
 import { ExportButtons, csvText, linesSvg, rasterSvg } from './export.js';
+import { arenaSvg } from './arena-svg.js';
 
 export const html = htm.bind(h);
 
@@ -337,76 +338,16 @@ export function BridgeIo({ live }: { live: Live }) {
   </section>`;
 }
 
-/** The simulated robot from above: walls, obstacles, the trail, the robot and its lidar. */
+/** The simulated robot from above: walls, obstacles, the trail, the robot and its lidar (ui/web/arena-svg.ts). */
 export function Arena({ live }: { live: Live }) {
-  const ref = useRef<HTMLCanvasElement>(null);
   const a = live.arena;
-  const r = live.telemetry?.robot;
-  useEffect(() => {
-    const canvas = ref.current;
-    if (!canvas || !a) return;
-    const size = Math.min(canvas.clientWidth || 360, 420);
-    const ctx = fit(canvas, size);
-    const half = a.size / 2 + a.wall.thickness;
-    const k = Math.min(canvas.width, canvas.height) / (2 * half);
-    const ox = (canvas.width - 2 * half * k) / 2;
-    const X = (x: number) => ox + (x + half) * k;
-    const Y = (y: number) => (half - y) * k;
-    ctx.fillStyle = '#555';
-    ctx.fillRect(0, 0, canvas.width, canvas.height);
-    ctx.fillStyle = '#f7f7f2';
-    const inner = a.size / 2;
-    ctx.fillRect(X(-inner), Y(inner), 2 * inner * k, 2 * inner * k);
-    ctx.fillStyle = '#8a8f96';
-    for (const o of a.obstacles) {
-      if (o.shape === 'cylinder') {
-        ctx.beginPath();
-        ctx.arc(X(o.x), Y(o.y), (o.radius ?? 0.1) * k, 0, 2 * Math.PI);
-        ctx.fill();
-      } else {
-        ctx.save();
-        ctx.translate(X(o.x), Y(o.y));
-        ctx.rotate(-(o.yaw ?? 0));
-        const [sx, sy] = o.size ?? [0.2, 0.2];
-        ctx.fillRect((-sx * k) / 2, (-sy * k) / 2, sx * k, sy * k);
-        ctx.restore();
-      }
-    }
-    const trail = live.trail;
-    if (trail.length > 1) {
-      ctx.strokeStyle = '#1e6fd9';
-      ctx.lineWidth = 2;
-      ctx.beginPath();
-      trail.forEach(([, x, y], i) => (i ? ctx.lineTo(X(x), Y(y)) : ctx.moveTo(X(x), Y(y))));
-      ctx.stroke();
-    }
-    if (r?.lidar) {
-      const l = r.lidar;
-      ctx.fillStyle = 'rgba(228,87,46,0.85)';
-      l.ranges.forEach((d, i) => {
-        if (d === null) return;
-        const ang = l.pose.yaw + l.angleMin + i * l.angleIncrement;
-        ctx.fillRect(X(l.pose.x + d * Math.cos(ang)) - 1.5, Y(l.pose.y + d * Math.sin(ang)) - 1.5, 3, 3);
-      });
-    }
-    if (r) {
-      const p = r.pose;
-      ctx.fillStyle = r.touching ? '#c62828' : '#18202b';
-      ctx.beginPath();
-      ctx.arc(X(p.x), Y(p.y), Math.max(3, a.robot.radius * k), 0, 2 * Math.PI);
-      ctx.fill();
-      ctx.strokeStyle = '#fff';
-      ctx.lineWidth = 2;
-      ctx.beginPath();
-      ctx.moveTo(X(p.x), Y(p.y));
-      ctx.lineTo(X(p.x + a.robot.radius * Math.cos(p.yaw)), Y(p.y + a.robot.radius * Math.sin(p.yaw)));
-      ctx.stroke();
-    }
-  });
+  const r = live.telemetry?.robot ?? null;
   if (!a) return null;
   return html`<section>
     <h2>Simulated robot <span class="muted" style="text-transform:none">${a.name}, ${a.size} m</span></h2>
-    <canvas ref=${ref} data-testid="arena"></canvas>
+    <div class="arena" data-testid="arena" role="img" aria-label="robot view" dangerouslySetInnerHTML=${{ __html: arenaSvg(a, live.trail, r) }}></div>
+    <${ExportButtons} what="robot view" file="robot" svg=${() => arenaSvg(a, live.trail, r)} csv=${() =>
+      csvText(['t_s', 'x_m', 'y_m'], live.trail)} />
     <div class="muted" data-testid="robot" role="status" aria-label="robot">
       ${
         r
