@@ -243,8 +243,36 @@ describe.runIf(runBrowser)('the IDE in headless Chromium, from an empty page', (
     expect(hist[0]).toBe('weight_from,weight_to,synapses');
     expect(hist.slice(1).reduce((a, l) => a + Number(l.split(',')[2]), 0)).toBe(synapses);
     const matrix = (await exported('Export weight matrix as CSV')).toString().trim().split('\n');
+    expect(matrix[0]).toBe('source_from,source_to,target_from,target_to,mean_weight');
     expect(matrix.length - 1).toBe(48 * 48);
     expect(matrix.slice(1).every((l) => l.endsWith(',6'))).toBe(true);
+    // A window of 40 × 40 neurons shows single synapses: each row of the CSV is one source and one target.
+    const win = group('weight matrix window');
+    await set(win, 'sources', '100:140');
+    await set(win, 'targets', '0:40');
+    await button('Zoom weight matrix').click();
+    const matrixPlot = page.getByRole('img', { name: 'weight matrix' });
+    await expect.poll(() => matrixPlot.textContent(), { timeout: 10_000 }).toMatch(/weight of each synapse/);
+    const single = (await exported('Export weight matrix as CSV')).toString().trim().split('\n').slice(1);
+    // p = 0.02 over 1600 pairs: about 32 synapses, each a cell from:from+1.
+    expect(single.length).toBeGreaterThan(10);
+    expect(
+      single.every(
+        (l) =>
+          /^(\d+),(\d+),(\d+),(\d+),6$/.test(l) &&
+          l
+            .split(',')
+            .map(Number)
+            .every((x, i, a) => i % 2 === 0 || i === 4 || x === a[i - 1] + 1),
+      ),
+    ).toBe(true);
+    await set(win, 'sources', '0:4000');
+    await button('Zoom weight matrix').click();
+    await expect
+      .poll(() => page.getByRole('alert', { name: 'weights: problem' }).textContent(), { timeout: 10_000 })
+      .toMatch(/0 <= from < to <= 3200/);
+    await button('Whole weight matrix').click();
+    await expect.poll(() => matrixPlot.textContent(), { timeout: 10_000 }).toMatch(/mean weight, sources × targets/);
     await shot(page, 'views');
     await button('Clear traces').click();
     await expect.poll(() => trace.count(), { timeout: 10_000 }).toBe(0);
@@ -293,6 +321,12 @@ describe.runIf(runBrowser)('the IDE in headless Chromium, from an empty page', (
     const problem = el.getByRole('alert', { name: 'equations: problem' });
     await expect.poll(() => problem.textContent(), { timeout: 15_000 }).toMatch(/cannot add volt\/second and amp/);
     console.log(`IDE: unit error shown at the field: ${await problem.textContent()}`);
+    // The syntax help lists what the checker takes: the engine's symbols, functions and units.
+    await page.getByText('Equations syntax', { exact: true }).click();
+    const help = page.getByTestId('equations-help');
+    await expect.poll(() => help.textContent(), { timeout: 10_000 }).toMatch(/exprel\(x\)/);
+    expect(await help.textContent()).toMatch(/I_ext .*external current/);
+    expect(await help.textContent()).toMatch(/Units: metre, meter, .*pA/);
     expect(await page.getByRole('combobox', { name: 'model' }).locator('option', { hasText: 'leaky' }).count()).toBe(0);
     await set(el, 'equations', 'dv/dt = (E_L - v)/tau + I_b/C : volt');
     await button('Add model').click();

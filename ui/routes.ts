@@ -10,6 +10,7 @@ import { CircuitError } from '../engine/circuit/errors.js';
 import type { NodeSpec } from '../extensions/host.js';
 import { installedCircuits } from '../sharing/packages.js';
 import { EditBucket, requestRefusal, requestTarget, tokenCookie, writeRefusal, type Bind } from './security.js';
+import { equationsHelp } from './equations-help.js';
 import { ELEMENT_SECTIONS, RebuildFailed, RefusedEdit, SaveError, type EditSession, type RunningNode } from './session.js';
 import { CSP, pageHtml } from './page.js';
 import { parseRunRequest, type RunControl } from './run-control.js';
@@ -197,6 +198,7 @@ function mountCircuitApi(app: Express, ctx: RoutesContext, w: Writes): void {
   // The element forms: each section's element schema (from the circuit schema, its one definition),
   // and one element as the running document has it, to edit.
   app.get('/api/schema/elements', (_req, res) => void res.json(elementSchemas()));
+  app.get('/api/equations-help', (_req, res) => void res.json(equationsHelp()));
   app.get('/api/element', (req, res) => {
     const { section, name } = req.query;
     const table =
@@ -372,7 +374,7 @@ function mountViewsApi(app: Express, ctx: RoutesContext, w: Writes): void {
   const weights = new WeightReads();
   app.get('/api/weights', async (req, res) => {
     try {
-      res.json(await weights.read(node, req.query.projection));
+      res.json(await weights.read(node, req.query.projection, { sources: req.query.sources, targets: req.query.targets }));
     } catch (e) {
       if (e instanceof RefusedEdit && e.status === 429) res.setHeader('Retry-After', '1');
       editError(res, e);

@@ -59,6 +59,28 @@ describe('weightView', () => {
     e.dispose();
   });
 
+  it('a window of at most 48 neurons a side shows single synapses; statistics stay those of the whole projection', async () => {
+    const e = engineFromText(CIRCUIT, { backend: 'cpu', threads: 1 });
+    const w = await e.backend.readWeights('pp');
+    const { rowPtr, targets } = e.backend.readStructure('pp');
+    const whole = await weightView(e, 'pp');
+    const v = await weightView(e, 'pp', undefined, { sources: '10:30', targets: '5:25' });
+    expect([v.matrix.rows, v.matrix.cols]).toEqual([20, 20]);
+    expect(v.matrix.window).toEqual({ sources: [10, 30], targets: [5, 25] });
+    expect([v.synapses, v.min, v.max, v.mean]).toEqual([whole.synapses, whole.min, whole.max, whole.mean]);
+    const expected = new Array<number | null>(400).fill(null);
+    for (let i = 10; i < 30; i++)
+      for (let k = rowPtr[i]; k < rowPtr[i + 1]; k++)
+        if (targets[k] >= 5 && targets[k] < 25) expected[(i - 10) * 20 + targets[k] - 5] = w[k];
+    // fixed_probability without multapses: each cell is one synapse or none.
+    expect(v.matrix.values).toEqual(expected);
+    expect(expected.filter((x) => x !== null).length).toBeGreaterThan(50);
+    for (const bad of ['5:5', '0:101', 'a:b', '-1:3', '3', '1:2:3'])
+      await expect(weightView(e, 'pp', undefined, { sources: bad }), bad).rejects.toMatchObject({ status: 400 });
+    await expect(weightView(e, 'pp', undefined, { targets: '0:61' })).rejects.toMatchObject({ status: 400 });
+    e.dispose();
+  });
+
   it('WeightReads: one read at a time for all clients, at most 4 a second, an answer shared for a second', async () => {
     const e = engineFromText(CIRCUIT, { backend: 'cpu', threads: 1 });
     let reads = 0;
@@ -84,6 +106,12 @@ describe('weightView', () => {
     expect(await r.read(node, 'pp')).not.toBe(first);
     expect(reads).toBe(3);
     await expect(r.read(node, ['pp'])).rejects.toMatchObject({ status: 400 });
+    // A window is its own answer, shared as the whole one is; a window that is no text is refused.
+    now = 2200;
+    const zoomed = await r.read(node, 'pp', { sources: '0:10' });
+    expect(zoomed.matrix.rows).toBe(10);
+    expect(await r.read(node, 'pp', { sources: '0:10' })).toBe(zoomed);
+    await expect(r.read(node, 'pp', { sources: ['0:10'] })).rejects.toMatchObject({ status: 400 });
     e.dispose();
   });
 });

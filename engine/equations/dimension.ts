@@ -70,6 +70,9 @@ const BASES: Base[] = [
   { names: ['litre', 'liter'], dim: dim(3), siExp: -3, prefixed: true, powered: false },
 ];
 
+/** The names of the units every other is made of (a prefix and a power added: mvolt, metre2). */
+export const BASE_UNIT_NAMES: readonly string[] = Object.freeze(BASES.flatMap((b) => b.names));
+
 /** Brian2's SI prefixes and their powers of ten. */
 export const PREFIXES: Readonly<Record<string, number>> = Object.freeze({
   y: -24,
@@ -95,7 +98,7 @@ export const PREFIXES: Readonly<Record<string, number>> = Object.freeze({
 });
 
 /** brian2/units/stdunits.py: the short names (mV = mvolt, ...). */
-const SHORT_NAMES: Readonly<Record<string, string>> = {
+export const SHORT_NAMES: Readonly<Record<string, string>> = {
   mV: 'mvolt',
   mA: 'mamp',
   uA: 'uamp',

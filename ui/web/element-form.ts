@@ -11,6 +11,7 @@ import { ApiError, api, rebuildApi } from './live.js';
 import { Field, issuesExactlyAt, type Issues } from './form.js';
 import { draftOf, valueOfDraft, type Draft, type PropSchema } from './schema-draft.js';
 import { SchemaFields } from './schema-fields.js';
+import { EquationsHelp } from './equations-help.js';
 import { html } from './views.js';
 
 const SECTIONS = [
@@ -99,6 +100,7 @@ export function ElementForm({
       <${Field} id="element-name" label="name" problems=${issuesExactlyAt(issues, base)}><input id="element-name" value=${name} onInput=${(e: Event) => setName((e.target as HTMLInputElement).value)} placeholder=${`e.g. my_${one}`} /><//>
       ${schema && form ? html`<${SchemaFields} schema=${schema} draft=${form} onChange=${setDraft} at=${[]} base=${base} one=${one} issues=${issues} depth=${0} />` : null}
     </div>
+    ${section === 'models' ? html`<${EquationsHelp} />` : null}
     <button disabled=${busy} onClick=${submit}>${verb} ${one}</button>
     <button disabled=${busy || !name.trim()} onClick=${load} aria-label=${`Load ${one}`}>Load ${one}</button>
     <button class="danger" disabled=${busy} onClick=${() => send(null, `remove ${one} ${name.trim()}`)}>Remove ${one}</button>

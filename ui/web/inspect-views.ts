@@ -1,7 +1,7 @@
 // What the inspector shows of the selected element besides its parameters: a form that traces one of a
 // population's neurons (the traces plot under the rates), and a projection's weights (histogram, matrix
 // of block means, and the histogram over time: how plasticity moves them), each exportable.
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, api, fmt, type Live } from './live.js';
 import { ExportButtons, barsSvg, csvText, heatSvg } from './export.js';
 import { Field } from './form.js';
@@ -65,14 +65,23 @@ function overTime(history: WeightView[]): { lo: number; hi: number; values: numb
 export function WeightsView({ projection }: { projection: string }) {
   const [history, setHistory] = useState<WeightView[]>([]);
   const [error, setError] = useState<string | null>(null);
+  // The matrix's window as typed ("from:to" each) and as the polls ask for it (a ref: a new window keeps the history).
+  const [typed, setTyped] = useState({ sources: '', targets: '' });
+  const win = useRef({ sources: '', targets: '' });
+  const zoom = (next: { sources: string; targets: string }) => {
+    win.current = next;
+    setTyped(next);
+  };
   useEffect(() => {
+    zoom({ sources: '', targets: '' });
     setHistory([]);
     let live = true;
     let timer: ReturnType<typeof setTimeout> | undefined;
     // Once a second, the next only after the last answer (a slow read on a GPU does not pile up).
     const poll = async () => {
       try {
-        const w = await api<WeightView>(`/api/weights?projection=${encodeURIComponent(projection)}`);
+        const q = new URLSearchParams({ projection, ...Object.fromEntries(Object.entries(win.current).filter(([, v]) => v.trim())) });
+        const w = await api<WeightView>(`/api/weights?${q.toString()}`);
         if (live) setHistory((h) => [...h, w].slice(-HISTORY));
         setError(null);
       } catch (e) {
@@ -88,16 +97,20 @@ export function WeightsView({ projection }: { projection: string }) {
     };
   }, [projection]);
   const w = history.at(-1);
-  if (error) return html`<p class="muted">weights: ${error}</p>`;
-  if (!w) return null;
+  if (!w) return error ? html`<p class="muted">weights: ${error}</p>` : null;
   const unit = w.unit ? ` (${w.unit})` : '';
   const m = w.matrix;
+  const [s0, s1] = m.window.sources;
+  const [t0, t1] = m.window.targets;
+  const single = s1 - s0 === m.rows && t1 - t0 === m.cols;
+  // The neurons of block r of n neurons in `blocks` blocks, from `first` (weights.ts: floor((i - first) * blocks / n)).
+  const blockStart = (first: number, n: number, blocks: number, r: number) => first + Math.ceil((r * n) / blocks);
   const hist = () => barsSvg(`${projection}: weights`, `weight${unit}`, 'synapses', w.histogram.lo, w.histogram.hi, w.histogram.counts);
   const matrix = () =>
     heatSvg(
-      `${projection}: mean weight, sources × targets`,
-      `target (${m.targets} in ${m.cols} blocks)`,
-      `source (${m.sources} in ${m.rows} blocks)`,
+      single ? `${projection}: weight of each synapse, sources × targets` : `${projection}: mean weight, sources × targets`,
+      `target ${t0}–${t1 - 1}${single ? '' : ` (${t1 - t0} in ${m.cols} blocks)`}`,
+      `source ${s0}–${s1 - 1}${single ? '' : ` (${s1 - s0} in ${m.rows} blocks)`}`,
       m.rows,
       m.cols,
       m.values,
@@ -124,9 +137,21 @@ export function WeightsView({ projection }: { projection: string }) {
     <div class="plot" role="img" aria-label="weight matrix" dangerouslySetInnerHTML=${{ __html: matrix() }}></div>
     <${ExportButtons} what="weight matrix" file=${`${projection}-matrix`} svg=${matrix} csv=${() =>
       csvText(
-        ['source_block', 'target_block', 'mean_weight'],
-        m.values.flatMap((v, j) => (v === null ? [] : [[Math.floor(j / m.cols), j % m.cols, v]])),
+        ['source_from', 'source_to', 'target_from', 'target_to', 'mean_weight'],
+        m.values.flatMap((v, j) => {
+          const [r, c] = [Math.floor(j / m.cols), j % m.cols];
+          const rows = [blockStart(s0, s1 - s0, m.rows, r), blockStart(s0, s1 - s0, m.rows, r + 1)];
+          const cols = [blockStart(t0, t1 - t0, m.cols, c), blockStart(t0, t1 - t0, m.cols, c + 1)];
+          return v === null ? [] : [[rows[0], rows[1], cols[0], cols[1], v]];
+        }),
       )} />
+    <div class="form" role="group" aria-label="weight matrix window">
+      <label for="window-sources">sources</label><input id="window-sources" placeholder=${`from:to of 0:${m.sources}`} value=${typed.sources} onInput=${(e: Event) => setTyped({ ...typed, sources: (e.target as HTMLInputElement).value })} />
+      <label for="window-targets">targets</label><input id="window-targets" placeholder=${`from:to of 0:${m.targets}`} value=${typed.targets} onInput=${(e: Event) => setTyped({ ...typed, targets: (e.target as HTMLInputElement).value })} />
+    </div>
+    ${error ? html`<div class="field-error" role="alert" aria-label="weights: problem">${error}</div>` : null}
+    <button onClick=${() => zoom(typed)} title="at most 48 neurons a side shows single synapses">Zoom weight matrix</button>
+    <button onClick=${() => zoom({ sources: '', targets: '' })}>Whole weight matrix</button>
     ${
       history.length > 1
         ? html`<div class="plot" role="img" aria-label="weights over time" dangerouslySetInnerHTML=${{ __html: time() }}></div>

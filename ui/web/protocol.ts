@@ -32,6 +32,28 @@ export interface WeightView {
   max: number;
   mean: number;
   histogram: { lo: number; hi: number; counts: number[] };
-  /** Mean weight per block; null where a block has no synapse. Row-major, rows × cols. */
-  matrix: { rows: number; cols: number; sources: number; targets: number; values: (number | null)[] };
+  /**
+   * Mean weight per block of the window's sources (rows) and targets (columns), [from, to) each; null
+   * where a block has no synapse. Row-major, rows × cols. A block is one neuron a side when the window is
+   * at most 48 neurons a side: then a cell is one synapse (the mean of repeated pairs).
+   */
+  matrix: {
+    rows: number;
+    cols: number;
+    sources: number;
+    targets: number;
+    window: { sources: [number, number]; targets: [number, number] };
+    values: (number | null)[];
+  };
+}
+
+/** What a model's equations may use (GET /api/equations-help; made by ui/equations-help.ts from the engine's tables). */
+export interface EquationsHelp {
+  /** Names a neuron model's statements may read: what the engine provides, with its unit and meaning. */
+  neuron: { name: string; unit: string; doc: string }[];
+  /** What a synapse model's on_pre may add to: the target's channels. */
+  synapse: { name: string; unit: string }[];
+  functions: { name: string; arity: number }[];
+  constants: string[];
+  units: { base: string[]; short: string[]; prefixes: string[] };
 }
