@@ -35,6 +35,18 @@ writeFileSync(join(dir, 'part.yaml'), 'name: part\npopulations:\n  cells: { mode
 const outside = tempDir('flux-fuzz-outside-');
 writeFileSync(join(outside, 'secret.yaml'), 'name: secret\npopulations:\n  cells: { model: lif, size: 4 }\n');
 symlinkSync(join(outside, 'secret.yaml'), join(dir, 'link.yaml'));
+// Ports a request may name for a device: files that are no serial device (directly, through a link,
+// a character device that is no serial port), a relative path, and a serial node that is not there.
+symlinkSync('/etc/hostname', join(dir, 'ttyFAKE'));
+const DEVICE_PATHS = [
+  '/etc/hostname',
+  join(dir, 'ttyFAKE'),
+  '/dev/null',
+  '/dev/zero',
+  'dev/ttyS0',
+  '/dev/../etc/hostname',
+  '/dev/ttyFLUXNONE0',
+];
 const MODULE_SPECS = [
   './part.yaml',
   'part.yaml',
@@ -480,6 +492,22 @@ const elementBodyArb = fc
   )
   .map((b) => JSON.stringify(b));
 
+/** The ports of the bridge document's devices that are not serial device nodes under /dev (after links). */
+function devicePortsOutsideDev(text: string): string[] {
+  const doc = parseYaml(text) as { devices?: Record<string, { serial?: { path?: string }; board?: { port?: string } }> } | null;
+  const ports = Object.values(doc?.devices ?? {}).flatMap((d) =>
+    [d.serial?.path, d.board?.port].filter((p): p is string => typeof p === 'string'),
+  );
+  const real = (p: string) => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return p;
+    }
+  };
+  return ports.filter((p) => !/^\/dev\/(tty|serial\/|pts\/|cu\.)/.test(real(p)) || real(p).includes('..'));
+}
+
 /** The circuit's modules that are files: each must lie in the circuit's folder (a link followed). */
 function modulesOutside(text: string): string[] {
   const doc = parseYaml(text) as { include?: { module?: unknown }[] } | null;
@@ -563,6 +591,25 @@ const bindingBodyArb = fc
           ),
         },
         { requiredKeys: ['topic', 'type', 'values'] },
+      ),
+    }),
+    fc.record({
+      section: fc.constant('devices'),
+      name: fc.constantFrom('ranger', 'board', '__proto__'),
+      value: fc.oneof(
+        fc.record({
+          serial: fc.record(
+            {
+              path: fc.constantFrom(...DEVICE_PATHS),
+              baudRate: fc.constantFrom(115200, 0, -1, 1e12),
+              framing: fc.oneof(fc.constant({ kind: 'lines' }), fc.jsonValue({ maxDepth: 2 })),
+              inputs: fc.constant([{ name: 'front', key: 'front' }]),
+            },
+            { requiredKeys: ['path'] },
+          ),
+        }),
+        fc.record({ board: fc.record({ port: fc.constantFrom(...DEVICE_PATHS) }) }),
+        fc.constant(null),
       ),
     }),
     fc.record({
@@ -711,6 +758,8 @@ describe('fuzz: the dashboard over HTTP and WebSocket', () => {
           expect([200, 400, 409, 413, 415, 429], out.value.text).toContain(out.value.status);
           if (out.value.status === 200) {
             accepted++;
+            // A device the node opens is a serial device node (or one not there yet), never another file.
+            expect(devicePortsOutsideDev(node.bridgeDocument().text)).toEqual([]);
             // What runs is a document that passes every check, with limits a robot can be held to.
             expect(() => loadBridge(BRIDGE, CIRCUIT, node.bridgeDocument().text)).not.toThrow();
             expect(nonFiniteIn(node.loaded.config.outputs), JSON.stringify(node.loaded.config.outputs)).toEqual([]);

@@ -2,7 +2,10 @@ import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { definitionsFor, shippedTypes } from '../bridge/codec/definitions.js';
 import { compileFieldPath } from '../bridge/fieldpath.js';
-import { fieldPaths } from './bridge-edit.js';
+import { symlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { fieldPaths, setBinding, type BridgeHost } from './bridge-edit.js';
+import { tempDir } from '../tests/helpers.js';
 import { RefusedEdit } from './session.js';
 
 describe('fieldPaths: completion for a binding', () => {
@@ -60,5 +63,39 @@ describe('fieldPaths: completion for a binding', () => {
     );
     expect(() => fieldPaths('../../etc/passwd')).toThrow(/package\/msg\/Type/);
     expect(() => fieldPaths('std_msgs/msg/Nope')).toThrow(/no definition/);
+  });
+});
+
+describe('setBinding: devices', () => {
+  // A host whose every rebuild would be a failure of the test: each refusal here comes before one.
+  const host = (devices: boolean): BridgeHost => ({
+    bridgeDocument: () => ({ file: '/tmp/b.yaml', text: 'circuit: ./c.yaml\ninputs: {}\n', saved: true }),
+    reloadBridgeFrom: () => Promise.reject(new Error('built: the request should have been refused before')),
+    transport: {},
+    loaded: { circuitFile: '/tmp/c.yaml', config: {} },
+    devices,
+  });
+  const serial = (path: string) => ({ serial: { path, baudRate: 115200, framing: { kind: 'lines' } } });
+
+  it('a node that drives no hardware (flux edit, next to the simulator) refuses devices and bindings to them', async () => {
+    await expect(setBinding(host(false), 'devices', 'ranger', serial('/dev/ttyUSB0'), undefined)).rejects.toThrow(/drives no hardware/);
+    await expect(setBinding(host(false), 'inputs', 'range_front', { device: 'ranger', field: 'front' }, undefined)).rejects.toThrow(
+      /drives no hardware/,
+    );
+  });
+
+  it('a port is a serial device node (after links) or a serial node not there yet; links to other processes stay refused', async () => {
+    const dir = tempDir('flux-bridge-edit-');
+    symlinkSync('/etc/hostname', join(dir, 'ttyUSB0'));
+    for (const path of ['/etc/hostname', join(dir, 'ttyUSB0'), '/dev/null', 'dev/ttyUSB0', '/dev/tty../x'])
+      await expect(setBinding(host(true), 'devices', 'ranger', serial(path), undefined), path).rejects.toThrow(/not another file/);
+    await expect(setBinding(host(true), 'devices', 'board', { board: { port: '/dev/zero' } }, undefined)).rejects.toThrow(
+      /devices\.board\.board\.port: a serial device/,
+    );
+    // Past the port check, the document's checks run (here: the circuit file does not exist).
+    await expect(setBinding(host(true), 'devices', 'ranger', serial('/dev/ttyFLUXNONE0'), undefined)).rejects.not.toThrow(
+      /not another file/,
+    );
+    await expect(setBinding(host(true), 'inputs', 'x', { from: 'n.out' }, undefined)).rejects.toThrow(/links to other processes/);
   });
 });

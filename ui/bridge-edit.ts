@@ -1,9 +1,12 @@
-// The IDE's side of bridge editing: the running node's bridge document (its inputs bound to topics,
-// its outputs to message fields), the topics the live graph has, the field paths a message type
-// offers, and setting or removing one binding. A binding set from the page is checked as a whole
-// document (loadBridge: the circuit's inputs and populations, the message definition, every limit),
-// built and swapped in (the robot's safe command first); Save writes it with the circuit.
+// The IDE's side of bridge editing: the running node's bridge document (its inputs bound to topics
+// or device fields, its outputs to message fields, its serial devices and boards), the topics the live
+// graph has, the field paths a message type offers, and setting or removing one binding. A binding set
+// from the page is checked as a whole document (loadBridge: the circuit's inputs and populations, the
+// message definition, every limit), built and swapped in (the robot's safe command first); Save writes
+// it with the circuit.
 import type { MessageDefinition } from '@foxglove/message-definition';
+import { realpathSync, statSync } from 'node:fs';
+import { isAbsolute } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { loadBridge } from '../bridge/config.js';
 import { definitionsFor, shippedTypes, type DefinitionSource } from '../bridge/codec/definitions.js';
@@ -18,10 +21,48 @@ export interface BridgeHost {
   bridgeDocument(): { file: string; text: string; saved: boolean };
   reloadBridgeFrom(text: string, circuitText?: string, binding?: { section: 'inputs' | 'outputs'; name: string }): Promise<void>;
   readonly transport: { topics?(): TopicInfo[] };
+  /** Whether this node drives hardware, so that the page may declare and bind devices (flux run; not flux edit, nor next to the sim). */
+  readonly devices: boolean;
   readonly loaded: { circuitFile: string; config: { definitions?: DefinitionSource } };
 }
 
-export const BINDING_SECTIONS = ['inputs', 'outputs'] as const;
+export const BINDING_SECTIONS = ['inputs', 'outputs', 'devices'] as const;
+export type BindingSection = (typeof BINDING_SECTIONS)[number];
+
+/**
+ * A serial device node a page may name: a USB or on-board serial port, a by-id or by-path link, a
+ * pseudo-terminal. Checked on the path a link leads to, which must also be a character device: a
+ * request must not make the node open (and write to) any other file.
+ */
+const SERIAL_NODE =
+  /^\/dev\/(tty[A-Za-z0-9_.-]{0,32}|serial\/by-(id|path)\/[A-Za-z0-9_.:+-]{1,200}|pts\/\d{1,6}|cu\.[A-Za-z0-9_.-]{1,64})$/;
+
+function checkDevicePath(where: string, path: unknown): void {
+  if (path === undefined) return;
+  const refuse = () =>
+    new RefusedEdit(
+      `${where}: a serial device (/dev/ttyUSB0, /dev/ttyACM0, /dev/serial/by-id/..., or a link to one), not another file`,
+      400,
+    );
+  if (typeof path !== 'string' || path.length > 400 || !isAbsolute(path)) throw refuse();
+  let real: string;
+  try {
+    real = realpathSync(path);
+  } catch {
+    // Not there now (a board unplugged): the node retries until it appears, so the name itself must be a serial node's.
+    if (!SERIAL_NODE.test(path)) throw refuse();
+    return;
+  }
+  if (!SERIAL_NODE.test(real) || !statSync(real).isCharacterDevice()) throw refuse();
+}
+
+/** The ports a device declaration names (a serial device's path, a board's port), checked. */
+function checkDevice(name: string, value: Record<string, unknown>): void {
+  const serial = isPlainObject(value.serial) ? value.serial : undefined;
+  const board = isPlainObject(value.board) ? value.board : undefined;
+  checkDevicePath(`devices.${name}.serial.path`, serial?.path);
+  checkDevicePath(`devices.${name}.board.port`, board?.port);
+}
 
 export interface BridgeView {
   file: string;
@@ -29,6 +70,9 @@ export interface BridgeView {
   saved: boolean;
   inputs: Record<string, unknown>;
   outputs: Record<string, unknown>;
+  devices: Record<string, unknown>;
+  /** Whether the page may declare devices here (see BridgeHost.devices). */
+  devicesAllowed: boolean;
 }
 
 /** The bindings as the document writes them (YAML or JSON), for the page's forms. */
@@ -36,7 +80,14 @@ export function bridgeView(host: BridgeHost): BridgeView {
   const d = host.bridgeDocument();
   const doc = parseLoose(d.file, d.text);
   const table = (k: string): Record<string, unknown> => (isPlainObject(doc[k]) ? (doc[k] as Record<string, unknown>) : {});
-  return { file: d.file, saved: d.saved, inputs: table('inputs'), outputs: table('outputs') };
+  return {
+    file: d.file,
+    saved: d.saved,
+    inputs: table('inputs'),
+    outputs: table('outputs'),
+    devices: table('devices'),
+    devicesAllowed: host.devices,
+  };
 }
 
 /** The node's own document (it passed the checks when the node started); nothing from a request. */
@@ -134,11 +185,17 @@ export async function setBinding(
   checkName(name);
   if (value !== null && !isPlainObject(value))
     throw new RefusedEdit('value: the binding as an object, as in a bridge document (or null to remove it)', 400);
-  // Devices and links to other processes reach hardware and other machines: they belong in the
-  // document, written by hand, not in a request (as /api/extensions refuses I/O nodes).
-  for (const key of ['device', 'from'])
-    if (value !== null && Object.hasOwn(value, key))
-      throw new RefusedEdit(`${section}.${name}.${key}: write devices and links in the bridge document itself`, 400);
+  // Links to other processes reach other machines: they belong in the document, written by hand, not
+  // in a request (as /api/extensions refuses I/O nodes). Devices reach hardware: only where the node
+  // drives it, on serial device nodes.
+  if (value !== null && section !== 'devices' && Object.hasOwn(value, 'from'))
+    throw new RefusedEdit(`${section}.${name}.from: write links to other processes in the bridge document itself`, 400);
+  if (value !== null && (section === 'devices' || Object.hasOwn(value, 'device')) && !host.devices)
+    throw new RefusedEdit(
+      `${section}.${name}: this node drives no hardware (flux edit, or beside the simulated robot): declare devices where flux run drives them`,
+      400,
+    );
+  if (value !== null && section === 'devices') checkDevice(name, value);
   const d = host.bridgeDocument();
   const current = parseLoose(d.file, d.text)[section];
   if (value === null && !(isPlainObject(current) && Object.hasOwn(current, name)))
@@ -147,7 +204,7 @@ export async function setBinding(
   // Throws CircuitError naming the document, the binding's path and what was expected; nothing is built.
   loadBridge(d.file, host.loaded.circuitFile, next, circuitText);
   try {
-    await host.reloadBridgeFrom(next, circuitText, { section: section as 'inputs' | 'outputs', name });
+    await host.reloadBridgeFrom(next, circuitText, section === 'devices' ? undefined : { section: section as 'inputs' | 'outputs', name });
   } catch (e) {
     throw new RebuildFailed(`the bridge with ${section}.${name} did not start; the running one goes on: ${(e as Error).message}`, 400);
   }

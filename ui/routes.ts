@@ -11,6 +11,7 @@ import type { NodeSpec } from '../extensions/host.js';
 import { installedCircuits } from '../sharing/packages.js';
 import { EditBucket, requestRefusal, requestTarget, tokenCookie, writeRefusal, type Bind } from './security.js';
 import { equationsHelp } from './equations-help.js';
+import { BRIDGE_SCHEMA } from '../bridge/config.js';
 import { ELEMENT_SECTIONS, RebuildFailed, RefusedEdit, SaveError, type EditSession, type RunningNode } from './session.js';
 import { CSP, pageHtml } from './page.js';
 import { parseRunRequest, type RunControl } from './run-control.js';
@@ -18,7 +19,7 @@ import { MAX_PROBES, parseProbes, traceableVariables, type Traces } from './trac
 import { WeightReads } from './weights.js';
 import { newCircuit } from './new-circuit.js';
 import { circuitSchema } from '../engine/circuit/schema.js';
-import { bridgeView, fieldPaths, graphTopics, knownTypes, setBinding, type BridgeHost } from './bridge-edit.js';
+import { bridgeView, fieldPaths, graphTopics, knownTypes, setBinding, type BindingSection, type BridgeHost } from './bridge-edit.js';
 
 /** What the routes serve and how writes are bounded. */
 export interface RoutesContext {
@@ -29,6 +30,8 @@ export interface RoutesContext {
   traces: Traces;
   /** Run control (flux edit: a circuit without a robot); absent next to a robot. */
   run?: RunControl;
+  /** Whether the node drives hardware, so that the page may declare devices (ui/bridge-edit.ts). */
+  devices: boolean;
   /** The compiled browser code (dist/ui/web). */
   web: string;
   /** GET /api/status. */
@@ -199,6 +202,8 @@ function mountCircuitApi(app: Express, ctx: RoutesContext, w: Writes): void {
   // and one element as the running document has it, to edit.
   app.get('/api/schema/elements', (_req, res) => void res.json(elementSchemas()));
   app.get('/api/equations-help', (_req, res) => void res.json(equationsHelp()));
+  // A device's form is the bridge schema's (one definition).
+  app.get('/api/schema/bridge-devices', (_req, res) => void res.json(BRIDGE_SCHEMA.properties.devices.additionalProperties));
   app.get('/api/element', (req, res) => {
     const { section, name } = req.query;
     const table =
@@ -393,6 +398,7 @@ function mountBridgeApi(app: Express, ctx: RoutesContext, w: Writes): void {
       bridgeDocument: () => bridgeDocument.call(node),
       reloadBridgeFrom: (text, circuitText, binding) => reloadBridgeFrom.call(node, text, circuitText, binding),
       transport,
+      devices: ctx.devices,
       // Read anew: a hot swap replaces what the node loaded.
       get loaded() {
         return node.loaded;
@@ -431,7 +437,7 @@ function mountBridgeApi(app: Express, ctx: RoutesContext, w: Writes): void {
         const before = h.bridgeDocument().text;
         const bound = await setBinding(h, body.section, body.name, body.value, session.runningCircuitText());
         // Checked by setBinding: a binding section and a name.
-        const binding = { section: body.section as 'inputs' | 'outputs', name: body.name as string };
+        const binding = { section: body.section as BindingSection, name: body.name as string };
         session.boundBinding(`${body.value === null ? 'unbind' : 'bind'} ${bound.bound}`, binding, before, h.bridgeDocument().text);
         return bound;
       });

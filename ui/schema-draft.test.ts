@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { parse } from 'yaml';
 import { circuitSchema } from '../engine/circuit/schema.js';
+import { BRIDGE_SCHEMA } from '../bridge/config.js';
 import { draftOf, shapeOf, valueOfDraft, type Draft, type PropSchema } from './web/schema-draft.js';
 
 const SECTIONS = ['populations', 'projections', 'models', 'modulators', 'sources', 'inputs', 'outputs'];
@@ -104,6 +105,27 @@ describe('element drafts (the schema-driven form)', () => {
     expect(() => valueOfDraft(p, bad, '')).toThrow(/^connectivity\.p: cannot read "\[0\.1"/);
   });
 
+  it("a bridge document's device is sub-forms too: its framing's forms named by their kind, any device back unchanged (fast-check)", () => {
+    // As the page gets it: JSON (GET /api/schema/bridge-devices).
+    const device = (JSON.parse(JSON.stringify(BRIDGE_SCHEMA.properties.devices)) as { additionalProperties: PropSchema })
+      .additionalProperties;
+    const serial = shapeOf(device.properties!.serial, 1);
+    if (serial.k !== 'object') throw new Error(`a serial device is an object form, got ${serial.k}`);
+    const framing = shapeOf(device.properties!.serial.properties!.framing, 2);
+    expect(framing.k === 'either' && framing.forms.map((f) => f.label)).toEqual([
+      'kind: lines or json',
+      'kind, length',
+      'kind: slip or cobs',
+    ]);
+    expect(shapeOf(device.properties!.serial.properties!.inputs, 2).k).toBe('list');
+    fc.assert(
+      fc.property(arbitraryOf(device, 0), (v) => {
+        expect(valueOfDraft(device, draftOf(device, v), '') ?? {}).toEqual(pruned(v) ?? {});
+      }),
+      { numRuns: 150 },
+    );
+  });
+
   it('any value the schema describes comes back from its form unchanged (fast-check)', () => {
     // Values drawn from the element's own schema: the form must neither lose nor change one, so that
     // Load then Set leaves an element as it was. Empty objects and lists are left out by the form.
@@ -131,8 +153,11 @@ const QUANTITY = fc
 /** Values a schema describes (its required keys present; strings as the schema's kind of field reads them). */
 function arbitraryOf(p: PropSchema, depth: number): fc.Arbitrary<unknown> {
   if (p.enum) return fc.constantFrom(...p.enum);
+  if (p.const !== undefined) return fc.constant(p.const);
+  // Alternatives that only require keys constrain an object; they are no forms of it.
   const alternatives = p.anyOf ?? p.oneOf;
-  if (alternatives) return fc.oneof(...alternatives.map((a) => arbitraryOf(a, depth + 1)));
+  if (alternatives?.some((a) => a.type || a.properties || a.enum || a.const !== undefined))
+    return fc.oneof(...alternatives.map((a) => arbitraryOf(a, depth + 1)));
   const types = Array.isArray(p.type) ? p.type : [p.type];
   if (types.includes('object')) {
     if (!p.properties || depth > 3) return fc.dictionary(NAME, fc.oneof(NUMBER, QUANTITY), { minKeys: 1, maxKeys: 3 });

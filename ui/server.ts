@@ -172,6 +172,8 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     run,
     traces,
     web,
+    // Hardware is driven by flux run, not by flux edit (run control) nor beside the simulated robot.
+    devices: !run && !sim,
     status: () => stream.status(),
     bodyBytes: limits.bodyBytes ?? 64 * 1024,
     editsPerSecond: limits.editsPerSecond ?? 20,

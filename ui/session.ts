@@ -78,7 +78,7 @@ interface UndoEntry {
    */
   rebuild?: { before: string; after: string; written?: boolean };
   /** A binding set in the page: the bridge document before and after it, built again by undo and redo. */
-  rebind?: { before: string; after: string; binding: { section: 'inputs' | 'outputs'; name: string } };
+  rebind?: { before: string; after: string; binding: { section: 'inputs' | 'outputs' | 'devices'; name: string } };
 }
 
 export interface SessionLimits extends BudgetLimits {
@@ -483,7 +483,7 @@ export class EditSession {
    * Records a binding the page set (ui/bridge-edit.ts setBinding, which built the engine and bridge
    * again): one step of the history, which undo and redo build back from the bridge document's text.
    */
-  boundBinding(label: string, binding: { section: 'inputs' | 'outputs'; name: string }, before: string, after: string): void {
+  boundBinding(label: string, binding: { section: 'inputs' | 'outputs' | 'devices'; name: string }, before: string, after: string): void {
     // The engine built for the binding started from the running document, live edits in it: the history
     // starts again with this step (as an element set does).
     this.engineSeen = this.node.engine;
@@ -494,10 +494,15 @@ export class EditSession {
   }
 
   /** Builds the engine and bridge again from the bridge document `text` (the running circuit's live edits kept). */
-  private async rebindTo(text: string, binding: { section: 'inputs' | 'outputs'; name: string }, label: string): Promise<void> {
+  private async rebindTo(text: string, binding: { section: 'inputs' | 'outputs' | 'devices'; name: string }, label: string): Promise<void> {
     if (!this.node.reloadBridgeFrom) throw new RefusedEdit('this node cannot rebuild its bridge from a document', 409);
     try {
-      await this.node.reloadBridgeFrom(text, this.runningCircuitText(), binding);
+      // A binding's parameters are adopted from the document; a device has none.
+      await this.node.reloadBridgeFrom(
+        text,
+        this.runningCircuitText(),
+        binding.section === 'devices' ? undefined : { section: binding.section, name: binding.name },
+      );
     } catch (e) {
       throw new RebuildFailed(`${label} did not start; the running bridge goes on: ${(e as Error).message}`, 400);
     }

@@ -1,17 +1,23 @@
 // The bridge editor: binds the circuit's inputs to topics of the live graph (topic list with types,
 // field-path completion from the message definition) and its outputs to message fields (decoder terms,
-// limits, safe values). Each binding is checked by the server as a whole bridge document, built and
+// limits, safe values), or either to a serial device or board it declares (where the node drives
+// hardware). Each binding is checked by the server as a whole bridge document, built and
 // swapped in (the robot's safe command first); Save writes the bridge document with the circuit.
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, api, rebuildApi, type Live } from './live.js';
 import { Field, fieldText, issuesAt, issuesExactlyAt, parseField, type Issues } from './form.js';
 import { html } from './views.js';
+import { draftOf, valueOfDraft, type Draft, type PropSchema } from './schema-draft.js';
+import { SchemaFields } from './schema-fields.js';
 
 interface BridgeView {
   file: string;
   saved: boolean;
   inputs: Record<string, Record<string, unknown> & { topic?: string; type?: string; path?: string }>;
   outputs: Record<string, Record<string, unknown> & { topic?: string; type?: string; values?: Record<string, unknown> }>;
+  devices: Record<string, Record<string, unknown>>;
+  /** Whether this node drives hardware (flux run), so that devices may be declared and bound. */
+  devicesAllowed: boolean;
   topics: { name: string; types: string[] }[] | null;
   types: string[];
   circuitInputs: string[];
@@ -63,13 +69,13 @@ function FieldList({ id, fields, numericOnly }: { id: string; fields: FieldInfo[
 
 /** Sends one binding; the checker's issues come back for the fields. */
 async function bind(
-  section: 'inputs' | 'outputs',
+  section: 'inputs' | 'outputs' | 'devices',
   name: string,
   value: unknown,
   done: Done,
   setIssues: (i: Issues) => void,
 ): Promise<boolean> {
-  const what = `${value === null ? 'unbind' : 'bind'} ${section === 'inputs' ? 'input' : 'output'} ${name}`;
+  const what = `${value === null ? 'unbind' : 'bind'} ${{ inputs: 'input', outputs: 'output', devices: 'device' }[section]} ${name}`;
   done(`${what}… (the engine is built again; the robot gets its safe command meanwhile)`, true);
   try {
     await rebuildApi('/api/binding', { section, name, value });
@@ -98,8 +104,8 @@ function rest(doc: Record<string, unknown>, keys: readonly string[]): Record<str
   return Object.fromEntries(Object.entries(doc).filter(([k]) => !keys.includes(k)));
 }
 
-const INPUT_KEYS = ['topic', 'type', 'path', 'qos', 'encoder', 'timeout', 'valid'] as const;
-const OUTPUT_KEYS = ['topic', 'type', 'rate', 'requires', 'values'] as const;
+const INPUT_KEYS = ['topic', 'type', 'path', 'qos', 'device', 'field', 'encoder', 'timeout', 'valid'] as const;
+const OUTPUT_KEYS = ['device', 'topic', 'type', 'rate', 'requires', 'values'] as const;
 const LIMIT_KEYS = ['min', 'max', 'slew_rate', 'safe'] as const;
 
 /** YAML of a field, or undefined when it is empty; an error names the field. */
@@ -112,7 +118,18 @@ function withoutEmpty(o: Record<string, unknown>): Record<string, unknown> {
 }
 
 function BindInput({ view, done, reload }: { view: BridgeView; done: Done; reload: () => void }) {
-  const [f, setF] = useState({ name: '', topic: '', type: '', path: '', qos: 'sensor', encoder: '', timeout: '', valid: '' });
+  const [f, setF] = useState({
+    name: '',
+    topic: '',
+    type: '',
+    path: '',
+    qos: 'sensor',
+    device: '',
+    field: '',
+    encoder: '',
+    timeout: '',
+    valid: '',
+  });
   const [kept, setKept] = useState<Record<string, unknown>>({});
   const [issues, setIssues] = useState<Issues>([]);
   const fields = useFields(f.type);
@@ -125,6 +142,8 @@ function BindInput({ view, done, reload }: { view: BridgeView; done: Done; reloa
       type: fieldText(bound.type),
       path: fieldText(bound.path),
       qos: typeof bound.qos === 'string' ? bound.qos : 'sensor',
+      device: fieldText(bound.device),
+      field: fieldText(bound.field),
       encoder: fieldText(bound.encoder),
       timeout: fieldText(bound.timeout),
       valid: fieldText(bound.valid),
@@ -143,12 +162,13 @@ function BindInput({ view, done, reload }: { view: BridgeView; done: Done; reloa
   const submit = async () => {
     let value: Record<string, unknown>;
     try {
+      // A device's field, or a topic's message field.
+      const source = f.device
+        ? { device: f.device, field: f.field.trim() }
+        : { topic: f.topic.trim(), type: f.type.trim(), path: f.path.trim(), qos: typeof kept.qos === 'object' ? kept.qos : f.qos };
       value = withoutEmpty({
         ...kept,
-        topic: f.topic.trim(),
-        type: f.type.trim(),
-        path: f.path.trim(),
-        qos: typeof kept.qos === 'object' ? kept.qos : f.qos,
+        ...source,
         encoder: optional('encoder', f.encoder),
         timeout: f.timeout.trim(),
         valid: optional('valid', f.valid),
@@ -168,10 +188,23 @@ function BindInput({ view, done, reload }: { view: BridgeView; done: Done; reloa
           <option value="">(a circuit input)</option>
           ${view.circuitInputs.map((n) => html`<option key=${n} value=${n}>${n}</option>`)}
         </select><//>
-      <${Field} id="bind-in-topic" label="topic" problems=${at('/topic')}><input id="bind-in-topic" list="bind-topics" value=${f.topic} onInput=${set('topic')} placeholder=${view.topics ? 'a topic of the graph' : 'e.g. scan'} /><//>
-      <${Field} id="bind-in-type" label="type" problems=${at('/type')}><input id="bind-in-type" list="bind-types" value=${f.type} onInput=${set('type')} placeholder="e.g. sensor_msgs/msg/LaserScan" /><//>
-      <${Field} id="bind-in-path" label="path" problems=${at('/path')}><input id="bind-in-path" list="bind-in-fields" value=${f.path} onInput=${set('path')} placeholder="e.g. ranges[80:280]" /><//>
-      <${Field} id="bind-in-qos" label="qos" problems=${at('/qos')}><select id="bind-in-qos" value=${f.qos} onChange=${set('qos')}><option value="sensor">sensor</option><option value="default">default</option></select><//>
+      ${
+        view.devicesAllowed
+          ? html`<${Field} id="bind-in-device" label="device" problems=${at('/device')}><select id="bind-in-device" value=${f.device} onChange=${set('device')}>
+                <option value="">(none: a topic)</option>${Object.keys(view.devices).map((d) => html`<option key=${d} value=${d}>${d}</option>`)}
+              </select><//>
+              <${Field} id="bind-in-field" label="field" problems=${at('/field')}><input id="bind-in-field" value=${f.field} onInput=${set('field')} placeholder="one of the device's inputs" /><//>`
+          : null
+      }
+      ${
+        // A device's field takes the place of a topic's message field.
+        f.device
+          ? null
+          : html`<${Field} id="bind-in-topic" label="topic" problems=${at('/topic')}><input id="bind-in-topic" list="bind-topics" value=${f.topic} onInput=${set('topic')} placeholder=${view.topics ? 'a topic of the graph' : 'e.g. scan'} /><//>
+            <${Field} id="bind-in-type" label="type" problems=${at('/type')}><input id="bind-in-type" list="bind-types" value=${f.type} onInput=${set('type')} placeholder="e.g. sensor_msgs/msg/LaserScan" /><//>
+            <${Field} id="bind-in-path" label="path" problems=${at('/path')}><input id="bind-in-path" list="bind-in-fields" value=${f.path} onInput=${set('path')} placeholder="e.g. ranges[80:280]" /><//>
+            <${Field} id="bind-in-qos" label="qos" problems=${at('/qos')}><select id="bind-in-qos" value=${f.qos} onChange=${set('qos')}><option value="sensor">sensor</option><option value="default">default</option></select><//>`
+      }
       <${Field} id="bind-in-encoder" label="encoder" problems=${at('/encoder')}><textarea id="bind-in-encoder" rows="2" value=${f.encoder} onInput=${set('encoder')} placeholder="e.g. { current: { min: 1.0, max: 0.15, current_max: 1 } }"></textarea><//>
       <${Field} id="bind-in-timeout" label="timeout" problems=${at('/timeout')}><input id="bind-in-timeout" value=${f.timeout} onInput=${set('timeout')} placeholder="e.g. 200 ms" /><//>
       <${Field} id="bind-in-valid" label="valid" problems=${at('/valid')}><input id="bind-in-valid" value=${f.valid} onInput=${set('valid')} placeholder="e.g. [0, 100]" /><//>
@@ -202,6 +235,7 @@ function outputForm(bound: Record<string, unknown>) {
   const limitsOf = (v: Record<string, unknown>) => (v.limits ?? {}) as Record<string, unknown>;
   return {
     form: {
+      device: fieldText(bound.device),
       topic: fieldText(bound.topic),
       type: fieldText(bound.type),
       rate: fieldText(bound.rate),
@@ -229,7 +263,7 @@ function outputForm(bound: Record<string, unknown>) {
 }
 
 function BindOutput({ view, done, reload }: { view: BridgeView; done: Done; reload: () => void }) {
-  const [f, setF] = useState({ name: '', topic: '', type: '', rate: '50 Hz', requires: '' });
+  const [f, setF] = useState({ name: '', device: '', topic: '', type: '', rate: '50 Hz', requires: '' });
   const [rows, setRows] = useState<ValueRow[]>([{ ...EMPTY_ROW }]);
   const [kept, setKept] = useState<{ output: Record<string, unknown>; values: Record<string, Record<string, unknown>> }>({
     output: {},
@@ -283,8 +317,7 @@ function BindOutput({ view, done, reload }: { view: BridgeView; done: Done; relo
         .filter(Boolean);
       value = withoutEmpty({
         ...kept.output,
-        topic: f.topic.trim(),
-        type: f.type.trim(),
+        ...(f.device ? { device: f.device } : { topic: f.topic.trim(), type: f.type.trim() }),
         rate: f.rate.trim(),
         requires: requires.length ? requires : undefined,
         values,
@@ -300,8 +333,19 @@ function BindOutput({ view, done, reload }: { view: BridgeView; done: Done; relo
     <summary>Bind an output to message fields</summary>
     <div class="form" role="group" aria-label="output binding">
       <${Field} id="bind-out-name" label="name" problems=${issuesExactlyAt(issues, base)}><input id="bind-out-name" value=${f.name} onInput=${set('name')} placeholder="e.g. cmd_vel" /><//>
-      <${Field} id="bind-out-topic" label="topic" problems=${at('/topic')}><input id="bind-out-topic" list="bind-topics-out" value=${f.topic} onInput=${set('topic')} placeholder="e.g. cmd_vel" /><//>
-      <${Field} id="bind-out-type" label="type" problems=${at('/type')}><input id="bind-out-type" list="bind-types-out" value=${f.type} onInput=${set('type')} placeholder="e.g. geometry_msgs/msg/Twist" /><//>
+      ${
+        view.devicesAllowed
+          ? html`<${Field} id="bind-out-device" label="device" problems=${at('/device')}><select id="bind-out-device" value=${f.device} onChange=${set('device')}>
+              <option value="">(none: a topic)</option>${Object.keys(view.devices).map((d) => html`<option key=${d} value=${d}>${d}</option>`)}
+            </select><//>`
+          : null
+      }
+      ${
+        f.device
+          ? null
+          : html`<${Field} id="bind-out-topic" label="topic" problems=${at('/topic')}><input id="bind-out-topic" list="bind-topics-out" value=${f.topic} onInput=${set('topic')} placeholder="e.g. cmd_vel" /><//>
+            <${Field} id="bind-out-type" label="type" problems=${at('/type')}><input id="bind-out-type" list="bind-types-out" value=${f.type} onInput=${set('type')} placeholder="e.g. geometry_msgs/msg/Twist" /><//>`
+      }
       <${Field} id="bind-out-rate" label="rate" problems=${at('/rate')}><input id="bind-out-rate" value=${f.rate} onInput=${set('rate')} /><//>
       <${Field} id="bind-out-requires" label="requires" problems=${at('/requires')}><input id="bind-out-requires" value=${f.requires} onInput=${set('requires')} placeholder="bound inputs, comma-separated: stale ones send the safe values" /><//>
     </div>
@@ -322,6 +366,48 @@ function BindOutput({ view, done, reload }: { view: BridgeView; done: Done; relo
     <button onClick=${submit}>Bind output</button>
     <button disabled=${!bound} onClick=${load}>Load output</button>
     <button class="danger" onClick=${remove}>Unbind output</button>
+  </details>`;
+}
+
+/**
+ * A serial device or Arduino board, declared by the bridge schema's own form of a device (ui/web/
+ * schema-fields.ts): its port (a serial device node only, checked by the server), framing, the fields
+ * it reads and the frame it writes. Bindings then name it as their device.
+ */
+function DeclareDevice({ view, done, reload }: { view: BridgeView; done: Done; reload: () => void }) {
+  const [schema, setSchema] = useState<PropSchema | null>(null);
+  const [name, setName] = useState('');
+  const [draft, setDraft] = useState<Draft | null>(null);
+  const [issues, setIssues] = useState<Issues>([]);
+  useEffect(() => {
+    api<PropSchema>('/api/schema/bridge-devices')
+      .then(setSchema)
+      .catch((e: unknown) => done(`cannot read the device schema: ${(e as Error).message}`, false));
+  }, []);
+  if (!schema) return null;
+  const form = draft ?? draftOf(schema, undefined);
+  const id = name.trim();
+  const load = () => Object.hasOwn(view.devices, id) && setDraft(draftOf(schema, view.devices[id]));
+  const submit = async () => {
+    let value: unknown;
+    try {
+      value = valueOfDraft(schema, form, '') ?? {};
+    } catch (e) {
+      done((e as Error).message, false);
+      return;
+    }
+    if (await bind('devices', id, value, done, setIssues)) reload();
+  };
+  const remove = async () => void ((await bind('devices', id, null, done, setIssues)) && reload());
+  return html`<details data-testid="declare-device">
+    <summary>Declare a device</summary>
+    <div class="form" role="group" aria-label="device">
+      <${Field} id="device-name" label="name" problems=${issuesExactlyAt(issues, `/devices/${id}`)}><input id="device-name" value=${name} onInput=${(e: Event) => setName((e.target as HTMLInputElement).value)} placeholder="e.g. ranger" /><//>
+      <${SchemaFields} schema=${schema} draft=${form} onChange=${setDraft} at=${[]} base=${`/devices/${id}`} one="device" issues=${issues} depth=${0} idPrefix="device" />
+    </div>
+    <button onClick=${submit}>Declare device</button>
+    <button disabled=${!Object.hasOwn(view.devices, id)} onClick=${load}>Load device</button>
+    <button class="danger" onClick=${remove}>Remove device</button>
   </details>`;
 }
 
@@ -349,11 +435,17 @@ export function BridgeEditor({ live, done, saved }: { live: Live; done: Done; sa
   return html`<section data-testid="bridge-editor" aria-label="bridge">
     <h3>Bridge <span class="muted" style="text-transform:none">${view.file}${view.saved ? '' : ' (bindings not saved yet: Save writes them)'}</span></h3>
     <ul class="bindings" aria-label="bindings">
-      ${inputs.map(([n, b]) => html`<li key=${`i-${n}`}>input <b>${n}</b> ← ${b.topic} <span class="muted">${b.type} ${b.path ?? ''}</span></li>`)}
-      ${outputs.map(([n, b]) => html`<li key=${`o-${n}`}>output <b>${n}</b> → ${b.topic} <span class="muted">${b.type} ${Object.keys(b.values ?? {}).join(', ')}</span></li>`)}
+      ${inputs.map(([n, b]) => html`<li key=${`i-${n}`}>input <b>${n}</b> ← ${b.topic ?? `device ${String(b.device)}`} <span class="muted">${b.type ?? ''} ${b.path ?? b.field ?? ''}</span></li>`)}
+      ${outputs.map(([n, b]) => html`<li key=${`o-${n}`}>output <b>${n}</b> → ${b.topic ?? `device ${String(b.device)}`} <span class="muted">${b.type ?? ''} ${Object.keys(b.values ?? {}).join(', ')}</span></li>`)}
+      ${Object.entries(view.devices).map(([n, d]) => html`<li key=${`d-${n}`}>device <b>${n}</b> <span class="muted">${Object.keys(d).join(', ')}</span></li>`)}
       ${inputs.length + outputs.length === 0 ? html`<li class="muted">nothing bound yet</li>` : null}
     </ul>
     ${view.topics === null ? html`<p class="muted">This transport does not list its topics: type the topic's name.</p>` : null}
+    ${
+      view.devicesAllowed
+        ? html`<${DeclareDevice} view=${view} done=${done} reload=${reload} />`
+        : html`<p class="muted">Devices: this node drives no hardware (flux edit, or beside the simulated robot); flux run drives the devices of its bridge document.</p>`
+    }
     <${BindInput} view=${view} done=${done} reload=${reload} />
     <${BindOutput} view=${view} done=${done} reload=${reload} />
   </section>`;

@@ -9,6 +9,7 @@ import { parse as parseYaml } from 'yaml';
 export interface PropSchema {
   type?: string | string[];
   enum?: unknown[];
+  const?: unknown;
   title?: string;
   description?: string;
   maxLength?: number;
@@ -51,12 +52,19 @@ const isSubForm = (s: Shape) => s.k === 'object' || s.k === 'list' || s.k === 'e
 /** How a property is edited: its schema decides. */
 export function shapeOf(p: PropSchema, depth = 0): Shape {
   if (p.enum) return { k: 'choice', options: p.enum.map(String) };
-  const alternatives = p.anyOf ?? p.oneOf;
+  if (p.const !== undefined) return { k: 'choice', options: [String(p.const)] };
+  // Alternatives that only require keys (a path or a vendorId) constrain the object; they are no forms.
+  const alternatives = (p.anyOf ?? p.oneOf)?.some((a) => a.type || a.properties || a.enum || a.const !== undefined)
+    ? (p.anyOf ?? p.oneOf)
+    : undefined;
   if (alternatives) {
     if (depth >= MAX_DEPTH || !alternatives.some((a) => isSubForm(shapeOf(a, depth + 1)))) {
       return alternatives.every((a) => isScalar(shapeOf(a, depth + 1))) ? { k: 'text' } : { k: 'yaml' };
     }
-    return { k: 'either', forms: alternatives.map((a, i) => ({ label: formLabel(a, i), schema: a })) };
+    const labels = alternatives.map((a, i) => formLabel(a, i));
+    // Forms that would share a name are told apart by a field's value (a framing's kind: lines or json, binary, slip or cobs).
+    const named = labels.map((l, i) => (labels.indexOf(l) !== labels.lastIndexOf(l) ? (tagLabel(alternatives[i]) ?? l) : l));
+    return { k: 'either', forms: alternatives.map((a, i) => ({ label: named[i], schema: a })) };
   }
   const types = typesOf(p);
   if (types.includes('object')) {
@@ -80,7 +88,7 @@ function isScalar(s: Shape): boolean {
   return s.k === 'choice' || s.k === 'bool' || s.k === 'string' || s.k === 'lines' || s.k === 'text';
 }
 
-/** A form's name in the either-or choice: "value", its title, its required fields, or its description's head. */
+/** A form's name in the either-or choice: "value", its title, its tag field's values, its required fields, or its description's head. */
 function formLabel(a: PropSchema, i: number): string {
   const s = shapeOf(a, MAX_DEPTH - 1);
   if (isScalar(s)) return 'value';
@@ -88,6 +96,12 @@ function formLabel(a: PropSchema, i: number): string {
   if (a.required?.length) return a.required.join(', ');
   const head = a.description?.split(/[:;,(]/)[0].trim();
   return head || (a.properties ? Object.keys(a.properties).join(' / ') : `form ${i + 1}`);
+}
+
+/** "kind: lines or json": a required field whose values tell this form from the others, if it has one. */
+function tagLabel(a: PropSchema): string | undefined {
+  const tag = Object.entries(a.properties ?? {}).find(([k, q]) => a.required?.includes(k) && (q.enum || q.const !== undefined));
+  return tag && `${tag[0]}: ${(tag[1].enum ?? [tag[1].const]).map(String).join(' or ')}`;
 }
 
 /** A document value as a field's text: objects and lists as flow YAML (which JSON is), nothing as empty. */

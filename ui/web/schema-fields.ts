@@ -21,6 +21,8 @@ interface Props {
   depth: number;
   /** An object's fields without a group of their own (a list item, which is its group). */
   bare?: boolean;
+  /** What the fields' ids start with (unique on the page: two forms may have a field of one name). */
+  idPrefix?: string;
 }
 
 /** A path as words: ["sources", 0, "population"] -> "sources 1 population". */
@@ -31,7 +33,7 @@ export function SchemaFields(props: Props): unknown {
   const shape = shapeOf(schema, depth);
   const name = words(at);
   const key = at.length ? String(at[at.length - 1]) : one;
-  const id = `element-${at.join('-')}`;
+  const id = `${props.idPrefix ?? 'element'}-${at.join('-')}`;
   if (shape.k === 'object' && draft.t === 'object') {
     const fields = shape.props.map(
       ([k, p]) =>
