@@ -463,6 +463,17 @@ describe.runIf(runBrowser)('the IDE in headless Chromium, from an empty page', (
     await set(el, 'name', 'solo');
     await button('Load population').click();
     await expect.poll(() => el.getByLabel('size', { exact: true }).inputValue()).toBe('10');
+    // Per-neuron values are a map of sub-forms, each named by its key: here tau_m, and a distribution of it.
+    expect(await el.getByLabel('params tau_m', { exact: true }).inputValue()).toBe('20 ms');
+    await button('Add to params').click();
+    await set(el, 'params 11 as', 'distribution');
+    await set(el, 'params 11 normal mean', '-50 mV');
+    await set(el, 'params 11 normal sd', '1 mV');
+    await set(el, 'params 11 name', 'v_thresh');
+    await button('Set population').click();
+    // v_thresh is there twice now: refused, named, nothing built.
+    await expect.poll(() => page.getByTestId('edit-error').textContent(), { timeout: 15_000 }).toMatch(/params: "v_thresh" is named twice/);
+    await button('Remove params 11').click();
     await set(el, 'size', '20');
     await button('Set population').click();
     await expect.poll(() => status().textContent(), { timeout: 60_000 }).toBe('population solo: done');

@@ -58,6 +58,15 @@ describe('element drafts (the schema-driven form)', () => {
       synapse: 'either',
       plasticity: 'object',
     });
+    // A population's per-neuron values are a map of sub-forms (a value, a distribution or a list each); a model's parameters stay "name: value" text.
+    const pop = shapeOf(element('populations'));
+    const popKinds = pop.k === 'object' ? Object.fromEntries(pop.props.map(([k, q]) => [k, shapeOf(q, 1).k])) : {};
+    expect(popKinds).toMatchObject({ params: 'map', init: 'yaml', grid: 'yaml' });
+    const params = pop.k === 'object' ? shapeOf(pop.props.find(([k]) => k === 'params')![1], 1) : null;
+    const valueForms = params?.k === 'map' ? shapeOf(params.value, 2) : null;
+    expect(valueForms?.k === 'either' && valueForms.forms.map((f) => f.label)).toEqual(['value', 'distribution', 'list']);
+    const model = shapeOf(element('models'));
+    expect(model.k === 'object' && shapeOf(model.props.find(([k]) => k === 'parameters')![1], 1).k).toBe('yaml');
     const d = draftOf(p, {
       source: 'a',
       target: 'b',
@@ -160,7 +169,13 @@ function arbitraryOf(p: PropSchema, depth: number): fc.Arbitrary<unknown> {
     return fc.oneof(...alternatives.map((a) => arbitraryOf(a, depth + 1)));
   const types = Array.isArray(p.type) ? p.type : [p.type];
   if (types.includes('object')) {
-    if (!p.properties || depth > 3) return fc.dictionary(NAME, fc.oneof(NUMBER, QUANTITY), { minKeys: 1, maxKeys: 3 });
+    if (!p.properties) {
+      const value =
+        p.additionalProperties && typeof p.additionalProperties === 'object' && depth <= 3
+          ? arbitraryOf(p.additionalProperties as PropSchema, depth + 1)
+          : fc.oneof(NUMBER, QUANTITY);
+      return fc.dictionary(NAME, value, { minKeys: 1, maxKeys: 3 });
+    }
     const model = Object.fromEntries(Object.entries(p.properties).map(([k, q]) => [k, arbitraryOf(q, depth + 1)]));
     return fc.record(model, { requiredKeys: (p.required ?? []).filter((k) => k in model) });
   }

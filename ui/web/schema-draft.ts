@@ -34,12 +34,15 @@ export type Shape =
   | { k: 'yaml' }
   | { k: 'object'; props: [string, PropSchema][] }
   | { k: 'list'; item: PropSchema }
+  /** Names to values that may be sub-forms (a population's params: a value or a distribution each). */
+  | { k: 'map'; value: PropSchema }
   | { k: 'either'; forms: { label: string; schema: PropSchema }[] };
 
 export type Draft =
   | { t: 'text'; text: string }
   | { t: 'object'; fields: Record<string, Draft> }
   | { t: 'list'; items: Draft[] }
+  | { t: 'map'; entries: { key: string; value: Draft }[] }
   /** One draft per form, so that switching back keeps what was typed. */
   | { t: 'either'; pick: number; drafts: Draft[] };
 
@@ -68,9 +71,11 @@ export function shapeOf(p: PropSchema, depth = 0): Shape {
   }
   const types = typesOf(p);
   if (types.includes('object')) {
-    return p.properties && depth < MAX_DEPTH && !p.additionalProperties
-      ? { k: 'object', props: Object.entries(p.properties) }
-      : { k: 'yaml' };
+    if (p.properties && depth < MAX_DEPTH && !p.additionalProperties) return { k: 'object', props: Object.entries(p.properties) };
+    // A map whose values may be sub-forms; a map of plain values stays "name: value" text, which says it shorter.
+    const value = isPlainObject(p.additionalProperties) ? (p.additionalProperties as PropSchema) : undefined;
+    if (!p.properties && value && depth < MAX_DEPTH && isSubForm(shapeOf(value, depth + 1))) return { k: 'map', value };
+    return { k: 'yaml' };
   }
   if (types.includes('array')) {
     const item = p.items;
@@ -93,6 +98,7 @@ function formLabel(a: PropSchema, i: number): string {
   const s = shapeOf(a, MAX_DEPTH - 1);
   if (isScalar(s)) return 'value';
   if (a.title) return a.title;
+  if (typesOf(a).includes('array')) return 'list';
   if (a.required?.length) return a.required.join(', ');
   const head = a.description?.split(/[:;,(]/)[0].trim();
   return head || (a.properties ? Object.keys(a.properties).join(' / ') : `form ${i + 1}`);
@@ -123,6 +129,11 @@ export function draftOf(p: PropSchema, value: unknown, depth = 0): Draft {
     }
     case 'list':
       return { t: 'list', items: Array.isArray(value) ? value.map((x) => draftOf(s.item, x, depth + 1)) : [] };
+    case 'map':
+      return {
+        t: 'map',
+        entries: isPlainObject(value) ? Object.entries(value).map(([key, x]) => ({ key, value: draftOf(s.value, x, depth + 1) })) : [],
+      };
     case 'either': {
       const pick =
         value === undefined
@@ -147,7 +158,7 @@ function fits(p: PropSchema, value: unknown, depth: number): boolean {
     return keys.every((k) => s.props.some(([n]) => n === k)) && (p.required ?? []).every((k) => keys.includes(k));
   }
   if (s.k === 'list' || (s.k === 'yaml' && typesOf(p).includes('array'))) return Array.isArray(value);
-  if (s.k === 'yaml') return isPlainObject(value);
+  if (s.k === 'yaml' || s.k === 'map') return isPlainObject(value);
   if (s.k === 'either') return s.forms.some((f) => fits(f.schema, value, depth + 1));
   return !isPlainObject(value) && !Array.isArray(value);
 }
@@ -179,6 +190,17 @@ export function valueOfDraft(p: PropSchema, d: Draft, path: string, depth = 0): 
   if (s.k === 'list' && d.t === 'list') {
     const items = d.items.map((x, i) => valueOfDraft(s.item, x, `${path}[${i}]`, depth + 1)).filter((v) => v !== undefined);
     return items.length ? items : undefined;
+  }
+  if (s.k === 'map' && d.t === 'map') {
+    const out: Record<string, unknown> = {};
+    for (const [i, e] of d.entries.entries()) {
+      const key = e.key.trim();
+      if (!key) continue;
+      if (Object.hasOwn(out, key)) throw new Error(`${path}: "${key}" is named twice (entry ${i + 1})`);
+      const v = valueOfDraft(s.value, e.value, path ? `${path}.${key}` : key, depth + 1);
+      if (v !== undefined) out[key] = v;
+    }
+    return Object.keys(out).length ? out : undefined;
   }
   if (s.k === 'either' && d.t === 'either') {
     const form = s.forms[d.pick] ?? s.forms[0];

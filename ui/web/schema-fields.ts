@@ -65,6 +65,29 @@ export function SchemaFields(props: Props): unknown {
       <button aria-label=${`Add to ${name}`} title=${schema.description ?? ''} onClick=${() => onChange({ t: 'list', items: [...draft.items, draftOf(shape.item, undefined, depth + 1)] })}>Add to ${name}</button>
     </fieldset>`;
   }
+  if (shape.k === 'map' && draft.t === 'map') {
+    const entries = draft.entries;
+    const put = (i: number, e: { key: string; value: Draft }) => onChange({ t: 'map', entries: entries.map((x, j) => (j === i ? e : x)) });
+    const items = entries.map((e, i) => {
+      // The value is named by its key once it has one ("params tau_m", "init v normal mean"), where the checker's issues are too.
+      const valueAt = [...at, e.key.trim() || String(i + 1)];
+      const keyId = `${id}-${i}-name`;
+      return html`<fieldset key=${i} class="form sub" aria-label=${`${one} ${name} ${i + 1}`}>
+        <legend>${key} ${i + 1}</legend>
+        <${Field} id=${keyId} label="name" name=${`${name} ${i + 1} name`}>
+          <input id=${keyId} value=${e.key} onInput=${(ev: Event) => put(i, { ...e, key: (ev.target as HTMLInputElement).value })} /><//>
+        <${SchemaFields} ...${props} schema=${shape.value} draft=${e.value} at=${valueAt} depth=${depth + 1} bare=${false}
+          onChange=${(x: Draft) => put(i, { ...e, value: x })} />
+        <button class="danger" aria-label=${`Remove ${name} ${i + 1}`} onClick=${() => onChange({ t: 'map', entries: entries.filter((_, j) => j !== i) })}>Remove</button>
+      </fieldset>`;
+    });
+    const whole = issuesExactlyAt(issues, [base, ...at].join('/'));
+    return html`<fieldset class="form sub" aria-label=${`${one} ${name}`}><legend>${key}</legend>
+      ${whole.length ? html`<div class="field-error" role="alert" aria-label=${`${name}: problem`}>${whole.join('; ')}</div>` : null}
+      ${items}
+      <button aria-label=${`Add to ${name}`} title=${schema.description ?? ''} onClick=${() => onChange({ t: 'map', entries: [...entries, { key: '', value: draftOf(shape.value, undefined, depth + 1) }] })}>Add to ${name}</button>
+    </fieldset>`;
+  }
   if (shape.k === 'either' && draft.t === 'either') {
     const form = shape.forms[draft.pick] ?? shape.forms[0];
     const choose = (e: Event) => onChange({ ...draft, pick: Number((e.target as HTMLSelectElement).value) });
