@@ -58,7 +58,8 @@ describe('element drafts (the schema-driven form)', () => {
       synapse: 'either',
       plasticity: 'object',
     });
-    // A population's per-neuron values are a map of sub-forms (a value, a distribution or a list each); a model's parameters stay "name: value" text.
+    // A population's per-neuron values are a map of sub-forms (a value, a distribution or a list each);
+    // a model's parameters stay "name: value" text.
     const pop = shapeOf(element('populations'));
     const popKinds = pop.k === 'object' ? Object.fromEntries(pop.props.map(([k, q]) => [k, shapeOf(q, 1).k])) : {};
     expect(popKinds).toMatchObject({ params: 'map', init: 'yaml', grid: 'yaml' });
