@@ -479,7 +479,15 @@ const elementBodyArb = fc
         fc.record(
           {
             module: fc.constantFrom(...MODULE_SPECS),
-            override: fc.oneof(fc.constant({ populations: { cells: { size: 3 } } }), fc.jsonValue({ maxDepth: 2 })),
+            override: fc.oneof(
+              fc.constant({ populations: { cells: { size: 3 } } }),
+              fc.constantFrom(
+                { models: { x: join(outside, 'secret.yaml') } },
+                { include: [{ module: join(outside, 'secret.yaml'), prefix: 's' }] },
+                { extends: join(outside, 'secret.yaml') },
+              ),
+              fc.jsonValue({ maxDepth: 2 }),
+            ),
             version: fc.constantFrom('^1.0.0', 'x'),
             prefix: fc.constant('other'),
           },
@@ -508,9 +516,18 @@ function devicePortsOutsideDev(text: string): string[] {
   return ports.filter((p) => !/^\/dev\/(tty|serial\/|pts\/|cu\.)/.test(real(p)) || real(p).includes('..'));
 }
 
-/** The circuit's modules that are files: each must lie in the circuit's folder (a link followed). */
+/**
+ * The circuit's modules that are files and lie outside the circuit's folder (a link followed), and any
+ * file an include's override names (its base, includes, models by reference: the circuit has none).
+ */
 function modulesOutside(text: string): string[] {
-  const doc = parseYaml(text) as { include?: { module?: unknown }[] } | null;
+  const doc = parseYaml(text) as { include?: { module?: unknown; override?: Record<string, unknown> }[] } | null;
+  const named = (doc?.include ?? []).flatMap((i) => {
+    const o = i.override ?? {};
+    const models = o.models && typeof o.models === 'object' ? Object.values(o.models).filter((m) => typeof m === 'string') : [];
+    return [...(o.extends !== undefined ? ['extends'] : []), ...(o.include !== undefined ? ['include'] : []), ...models.map(String)];
+  });
+  if (named.length) return named;
   const files = (doc?.include ?? []).map((i) => i.module).filter((m): m is string => typeof m === 'string' && /\.(ya?ml|json)$/.test(m));
   const folder = realpathSync(dir);
   return files.filter((m) => relative(folder, realpathSync(resolve(folder, m))).startsWith('..'));

@@ -87,7 +87,15 @@ describe('setBinding: devices', () => {
   it('a port is a serial device node (after links) or a serial node not there yet; links to other processes stay refused', async () => {
     const dir = tempDir('flux-bridge-edit-');
     symlinkSync('/etc/hostname', join(dir, 'ttyUSB0'));
-    for (const path of ['/etc/hostname', join(dir, 'ttyUSB0'), '/dev/null', 'dev/ttyUSB0', '/dev/tty../x'])
+    for (const path of [
+      '/etc/hostname',
+      join(dir, 'ttyUSB0'),
+      '/dev/null',
+      'dev/ttyUSB0',
+      '/dev/tty../x',
+      '/dev/tty',
+      '/dev/serial/by-id/..',
+    ])
       await expect(setBinding(host(true), 'devices', 'ranger', serial(path), undefined), path).rejects.toThrow(/not another file/);
     await expect(setBinding(host(true), 'devices', 'board', { board: { port: '/dev/zero' } }, undefined)).rejects.toThrow(
       /devices\.board\.board\.port: a serial device/,

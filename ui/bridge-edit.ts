@@ -12,7 +12,8 @@ import { loadBridge } from '../bridge/config.js';
 import { definitionsFor, shippedTypes, type DefinitionSource } from '../bridge/codec/definitions.js';
 import type { TopicInfo } from '../bridge/transport/transport.js';
 import { isPlainObject } from '../engine/circuit/merge.js';
-import { RebuildFailed, RefusedEdit, checkName } from './session.js';
+import { BINDING_SECTIONS, RebuildFailed, RefusedEdit, checkName } from './session.js';
+export { BINDING_SECTIONS, type BindingSection } from './session.js';
 import { withElement } from './document-sections.js';
 
 /** What the IDE needs of a node to edit its bridge (FluxNode has it). */
@@ -26,16 +27,14 @@ export interface BridgeHost {
   readonly loaded: { circuitFile: string; config: { definitions?: DefinitionSource } };
 }
 
-export const BINDING_SECTIONS = ['inputs', 'outputs', 'devices'] as const;
-export type BindingSection = (typeof BINDING_SECTIONS)[number];
-
 /**
  * A serial device node a page may name: a USB or on-board serial port, a by-id or by-path link, a
  * pseudo-terminal. Checked on the path a link leads to, which must also be a character device: a
  * request must not make the node open (and write to) any other file.
  */
+// Not /dev/tty itself (the process's own terminal); no "." or ".." segment (a name not there yet is taken as written).
 const SERIAL_NODE =
-  /^\/dev\/(tty[A-Za-z0-9_.-]{0,32}|serial\/by-(id|path)\/[A-Za-z0-9_.:+-]{1,200}|pts\/\d{1,6}|cu\.[A-Za-z0-9_.-]{1,64})$/;
+  /^\/dev\/(tty[A-Za-z0-9_-][A-Za-z0-9_.-]{0,31}|serial\/by-(id|path)\/(?!\.\.?$)[A-Za-z0-9_.:+-]{1,200}|pts\/\d{1,6}|cu\.[A-Za-z0-9_.-]{1,64})$/;
 
 function checkDevicePath(where: string, path: unknown): void {
   if (path === undefined) return;

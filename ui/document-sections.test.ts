@@ -85,6 +85,25 @@ describe('document sections: modules and ports', () => {
     expect(() => checkedInclude(circuit, 'leg', { module: './parts/leg.yaml', override: [1] }, undefined, none)).toThrow(/^override:/);
   });
 
+  it("refuses an override that names files (a base, includes, a model by reference), unless the file's override has it already", () => {
+    const dir = tempDir('flux-sections-');
+    writeFileSync(join(dir, 'leg.yaml'), 'name: leg\n');
+    const circuit = join(dir, 'arm.yaml');
+    const none = (): InstalledCircuit => {
+      throw new SectionRefusal('not listed');
+    };
+    const take = (override: Record<string, unknown>, current?: unknown) =>
+      checkedInclude(circuit, 'leg', { module: './leg.yaml', override }, current, none);
+    expect(() => take({ models: { x: '/etc/shadow' } })).toThrow(/^override\.models\.x: a model by reference/);
+    expect(() => take({ include: [{ module: '/etc/x.yaml', prefix: 'x' }] })).toThrow(/^override\.include: names files/);
+    expect(() => take({ extends: '../../x.yaml' })).toThrow(/^override\.extends: names files/);
+    // A model written out (no reference) is fine; so is what the file's override had already.
+    expect(take({ models: { x: { equations: 'dv/dt = -v/(10*ms) : volt' } } }).override).toBeDefined();
+    const had = { module: './leg.yaml', override: { models: { x: './eif.yaml' } } };
+    expect(take({ models: { x: './eif.yaml' } }, had).override).toEqual({ models: { x: './eif.yaml' } });
+    expect(() => take({ models: { x: './other.yaml' } }, had)).toThrow(/override\.models\.x/);
+  });
+
   it('asks the listing for a package circuit, and checks the installed version against the range', () => {
     const circuit = join(tempDir('flux-sections-'), 'arm.yaml');
     const asked: string[] = [];

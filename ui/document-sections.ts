@@ -110,18 +110,46 @@ export function checkedInclude(
     throw new SectionRefusal('module: a package circuit ("<package>/<circuit>") or a circuit file beside this one');
   if (override !== undefined && !isPlainObject(override))
     throw new SectionRefusal('override: a merge patch (an object) of the module document');
-  if (version !== undefined && (typeof version !== 'string' || version.length > 64 || semver.validRange(version) === null))
-    throw new SectionRefusal('version: a semver range (e.g. ^1.0.0)');
+  checkVersionRange(version);
   const kept = isPlainObject(current) && current.module === module;
+  if (override !== undefined) checkOverrideFiles(override, isPlainObject(current) ? current.override : undefined);
   if (isModulePath(module)) {
     if (!kept) confinedFile(circuitFile, module);
     if (version !== undefined) throw new SectionRefusal('version: only a package circuit has a version to check');
   } else if (!kept || version !== undefined) {
     const found = listed(module);
-    if (version !== undefined && !semver.satisfies(found.version, version))
-      throw new SectionRefusal(`version: ${found.package} is installed at ${found.version}, which is not in ${version}`);
+    if (version !== undefined) checkInstalledVersion(found, version);
   }
   return { module, prefix, ...(override !== undefined ? { override } : {}), ...(version !== undefined ? { version } : {}) };
+}
+
+/** A version range as a request gives it, or a refusal. */
+export function checkVersionRange(version: unknown): asserts version is string | undefined {
+  if (version !== undefined && (typeof version !== 'string' || version.length > 64 || semver.validRange(version) === null))
+    throw new SectionRefusal('version: a semver range (e.g. ^1.0.0)');
+}
+
+/** That the installed package is in the range, or a refusal. */
+export function checkInstalledVersion(found: InstalledCircuit, version: string): void {
+  if (!semver.satisfies(found.version, version))
+    throw new SectionRefusal(`version: ${found.package} is installed at ${found.version}, which is not in ${version}`);
+}
+
+/**
+ * The fields of a module document that name files (its base, its own includes, a model by reference):
+ * an override from a request may not set them, or it would make the loader read any file (and tell
+ * which exist) past the module check. What the file's override has already is kept as it is.
+ */
+function checkOverrideFiles(override: Record<string, unknown>, current: unknown): void {
+  const before = isPlainObject(current) ? current : {};
+  const same = (k: string) => JSON.stringify(override[k]) === JSON.stringify(before[k]);
+  for (const k of ['extends', 'include'])
+    if (Object.hasOwn(override, k) && !same(k)) throw new SectionRefusal(`override.${k}: names files; write it in the module's own file`);
+  const models = isPlainObject(override.models) ? override.models : {};
+  const had = isPlainObject(before.models) ? before.models : {};
+  for (const [name, m] of Object.entries(models))
+    if (typeof m === 'string' && !(Object.hasOwn(had, name) && had[name] === m))
+      throw new SectionRefusal(`override.models.${name}: a model by reference names a file or package; write it in the module's own file`);
 }
 
 /** A circuit file named relative to the circuit, in its folder or below (refused otherwise, naming no other file). */

@@ -1,7 +1,7 @@
 // What the equations field of a model may use, for the page's syntax help: read from the engine's own
 // tables (the symbols it provides, the functions, constants and units the checker knows), so the help
 // names exactly what the checker accepts.
-import { BASE_UNIT_NAMES, PREFIXES, SHORT_NAMES, formatDim } from '../engine/equations/dimension.js';
+import { BASE_UNITS, PREFIXES, SHORT_NAMES, formatDim } from '../engine/equations/dimension.js';
 import { CONSTANTS, FUNCTIONS } from '../engine/equations/check-units.js';
 import { ENGINE_SYMBOLS } from '../engine/equations/model-definition.js';
 import { CHANNEL_TARGETS } from '../engine/equations/synapse-definition.js';
@@ -13,6 +13,6 @@ export function equationsHelp(): EquationsHelp {
     synapse: Object.entries(CHANNEL_TARGETS).map(([name, s]) => ({ name, unit: formatDim(s.dim) })),
     functions: Object.entries(FUNCTIONS).map(([name, f]) => ({ name, arity: f.arity })),
     constants: Object.keys(CONSTANTS),
-    units: { base: [...BASE_UNIT_NAMES], short: Object.keys(SHORT_NAMES), prefixes: Object.keys(PREFIXES) },
+    units: { base: BASE_UNITS.map((u) => ({ ...u })), short: Object.keys(SHORT_NAMES), prefixes: Object.keys(PREFIXES) },
   };
 }

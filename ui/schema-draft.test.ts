@@ -128,6 +128,12 @@ describe('element drafts (the schema-driven form)', () => {
       'kind: slip or cobs',
     ]);
     expect(shapeOf(device.properties!.serial.properties!.inputs, 2).k).toBe('list');
+    // A board's inputs have fields only some kinds take (if/then: a pin, an address): YAML, not a form that would drop them.
+    expect(shapeOf(device.properties!.board.properties!.inputs, 2).k).toBe('yaml');
+    const imu = { inputs: { accel: { kind: 'imu', address: 104, controller: 'MPU6050' } } };
+    expect(valueOfDraft(device.properties!.board, draftOf(device.properties!.board, imu, 1), 'board', 1)).toEqual(imu);
+    // A choice gives the schema's own value back: a number stays a number.
+    expect(valueOfDraft({ enum: [104, 105] }, { t: 'text', text: '105' }, 'address')).toBe(105);
     fc.assert(
       fc.property(arbitraryOf(device, 0), (v) => {
         expect(valueOfDraft(device, draftOf(device, v), '') ?? {}).toEqual(pruned(v) ?? {});

@@ -4,7 +4,6 @@
 // and bridge: a hot swap (a ROS parameter) replaces both, and then the undo stack no longer applies.
 import { basename, dirname } from 'node:path';
 import { readFileSync, realpathSync } from 'node:fs';
-import semver from 'semver';
 import type { Bridge, BridgeConfig } from '../bridge/bridge.js';
 import { loadCircuit, type Edit, type EditResult, type Engine, type PreparedEdit } from '../engine/engine.js';
 import type { Backend } from '../engine/backends/backend.js';
@@ -17,7 +16,15 @@ import { isPlainObject } from '../engine/circuit/merge.js';
 import { MODELS, modelOf } from '../engine/models/registry.js';
 import { INTERNAL_UNIT, toInternal } from '../engine/units.js';
 import { planSave, stagePlan, writePlan, SaveError, type SavePlan } from './save.js';
-import { SectionRefusal, checkedInclude, rootTables, withElement, withModule } from './document-sections.js';
+import {
+  SectionRefusal,
+  checkInstalledVersion,
+  checkVersionRange,
+  checkedInclude,
+  rootTables,
+  withElement,
+  withModule,
+} from './document-sections.js';
 import { installedCircuits, type InstalledCircuit } from '../sharing/packages.js';
 import { FORBIDDEN_SEGMENTS } from '../extensions/names.js';
 import { LiveBudget, estimateSynapses, isStructuralEdit, type Addition, type BudgetLimits } from './security.js';
@@ -78,7 +85,7 @@ interface UndoEntry {
    */
   rebuild?: { before: string; after: string; written?: boolean };
   /** A binding set in the page: the bridge document before and after it, built again by undo and redo. */
-  rebind?: { before: string; after: string; binding: { section: 'inputs' | 'outputs' | 'devices'; name: string } };
+  rebind?: { before: string; after: string; binding: { section: BindingSection; name: string } };
 }
 
 export interface SessionLimits extends BudgetLimits {
@@ -461,6 +468,7 @@ export class EditSession {
     void this.engine;
     const top = this.undoStack.at(-1);
     if (top?.rebuild || top?.rebind) {
+      if (top.rebuild?.written) this.checkFileIs(top.rebuild.after, `undo of ${top.label}`);
       if (top.rebind) await this.rebindTo(top.rebind.before, top.rebind.binding, `undo of ${top.label}`);
       else await this.rebuildTo(top.rebuild!.before, `undo of ${top.label}`);
       if (top.rebuild?.written) writePlan({ file: this.circuitFile, text: top.rebuild.before });
@@ -470,6 +478,20 @@ export class EditSession {
       return { undone: top.label, lost: [] };
     }
     return this.node.bridge.betweenTicks(() => this.undoNow());
+  }
+
+  /**
+   * A step that wrote the file (a module or port) is undone or redone by writing it again: refused when
+   * the file is no longer what the step left (saved since) or live edits are not in it, which the write
+   * would lose.
+   */
+  private checkFileIs(text: string, label: string): void {
+    const unsaved = this.unsavedEdits();
+    if (readFileSync(this.circuitFile, 'utf8') !== text || unsaved.length)
+      throw new RefusedEdit(
+        `${label} writes the circuit file, which has changed since${unsaved.length ? ` (live edits not in it: ${unsaved.join(', ')})` : ''}: nothing done`,
+        409,
+      );
   }
 
   /** Whether the next undo or redo builds the engine again (the page's rebuild spacing applies to it). */
@@ -483,7 +505,7 @@ export class EditSession {
    * Records a binding the page set (ui/bridge-edit.ts setBinding, which built the engine and bridge
    * again): one step of the history, which undo and redo build back from the bridge document's text.
    */
-  boundBinding(label: string, binding: { section: 'inputs' | 'outputs' | 'devices'; name: string }, before: string, after: string): void {
+  boundBinding(label: string, binding: { section: BindingSection; name: string }, before: string, after: string): void {
     // The engine built for the binding started from the running document, live edits in it: the history
     // starts again with this step (as an element set does).
     this.engineSeen = this.node.engine;
@@ -494,7 +516,7 @@ export class EditSession {
   }
 
   /** Builds the engine and bridge again from the bridge document `text` (the running circuit's live edits kept). */
-  private async rebindTo(text: string, binding: { section: 'inputs' | 'outputs' | 'devices'; name: string }, label: string): Promise<void> {
+  private async rebindTo(text: string, binding: { section: BindingSection; name: string }, label: string): Promise<void> {
     if (!this.node.reloadBridgeFrom) throw new RefusedEdit('this node cannot rebuild its bridge from a document', 409);
     try {
       // A binding's parameters are adopted from the document; a device has none.
@@ -568,6 +590,7 @@ export class EditSession {
         this.version++;
         this.onChange('redo');
       } else if (entry.rebuild) {
+        if (entry.rebuild.written) this.checkFileIs(entry.rebuild.before, `redo of ${entry.label}`);
         await this.rebuildTo(entry.rebuild.after, `redo of ${entry.label}`);
         if (entry.rebuild.written) writePlan({ file: this.circuitFile, text: entry.rebuild.after });
         this.undoStack.push(entry);
@@ -598,7 +621,7 @@ export class EditSession {
     if (typeof section !== 'string' || !(ELEMENT_SECTIONS as readonly string[]).includes(section))
       throw new RefusedEdit(`section: one of ${ELEMENT_SECTIONS.join(', ')}`, 400);
     // "leg.cells": an element of the module included as leg, set through that include's override.
-    const dotted = typeof name === 'string' && name.includes('.') && section !== 'modules' && section !== 'ports';
+    const dotted = typeof name === 'string' && name.includes('.') && !WRITTEN_SECTIONS.has(section);
     if (dotted) (name as string).split('.').forEach((part) => checkName(part));
     else checkName(name);
     if (value !== null && !isPlainObject(value))
@@ -608,7 +631,7 @@ export class EditSession {
     const file = this.circuitFile;
     // Modules and ports are no section of the running network the file is saved from (ui/save.ts): they
     // are written to the file at once, which must then hold every live edit (or the write would drop them).
-    const written = section === 'modules' || section === 'ports';
+    const written = WRITTEN_SECTIONS.has(section);
     if (written) {
       const unsaved = this.unsavedEdits();
       if (unsaved.length)
@@ -701,8 +724,10 @@ export class EditSession {
 
   /** A section of the running document: its elements by name as the document writes them (a module or port as the form edits it). */
   documentSection(section: string): Record<string, unknown> | undefined {
-    // Written to the file at once (setElement): the file has them as they run.
-    if (section === 'modules' || section === 'ports') return rootTables(this.circuitFile, readFileSync(this.circuitFile, 'utf8'))[section];
+    // Written to the file at once (setElement), so read from it. An element of a module set by its
+    // qualified name since is not in the file's override until Save (the running network has it).
+    if (WRITTEN_SECTIONS.has(section))
+      return rootTables(this.circuitFile, readFileSync(this.circuitFile, 'utf8'))[section as 'modules' | 'ports'];
     const doc = this.engine.flat.doc as Record<string, unknown>;
     const table = Object.hasOwn(doc, section) ? doc[section] : undefined;
     return isPlainObject(table) ? table : undefined;
@@ -755,11 +780,12 @@ export class EditSession {
         400,
       );
     const listed = this.listedCircuit(module);
-    if (version !== undefined) {
-      if (typeof version !== 'string' || version.length > 64 || semver.validRange(version) === null)
-        throw new RefusedEdit('version: a semver range (e.g. ^1.0.0)', 400);
-      if (!semver.satisfies(listed.version, version))
-        throw new RefusedEdit(`${listed.package} is installed at ${listed.version}, which is not in ${version}`, 400);
+    try {
+      checkVersionRange(version);
+      if (version !== undefined) checkInstalledVersion(listed, version);
+    } catch (e) {
+      if (e instanceof SectionRefusal) throw new RefusedEdit(e.message, 400);
+      throw e;
     }
     const unsaved = this.unsavedEdits();
     if (unsaved.length)
@@ -906,6 +932,13 @@ export function checkName(name: unknown): asserts name is string {
  * The sections whose elements the page sets by rebuilding (populations and projections also have live
  * edits, for what they change); modules are the include entries by prefix, ports the root's.
  */
+/** The sections of a bridge document the page sets (ui/bridge-edit.ts). */
+export const BINDING_SECTIONS = ['inputs', 'outputs', 'devices'] as const;
+export type BindingSection = (typeof BINDING_SECTIONS)[number];
+
+/** Sections written to the circuit file when set (not sections of the running network, which Save writes from). */
+const WRITTEN_SECTIONS: ReadonlySet<string> = new Set(['modules', 'ports']);
+
 export const ELEMENT_SECTIONS = [
   'populations',
   'projections',

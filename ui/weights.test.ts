@@ -74,6 +74,17 @@ describe('weightView', () => {
         if (targets[k] >= 5 && targets[k] < 25) expected[(i - 10) * 20 + targets[k] - 5] = w[k];
     // fixed_probability without multapses: each cell is one synapse or none.
     expect(v.matrix.values).toEqual(expected);
+    expect(v.matrix.single).toBe(true);
+    expect(v.matrix.rowStarts).toEqual(Array.from({ length: 21 }, (_, r) => 10 + r));
+    // Past maxRead the statistics stride over the whole projection, but the window's own rows are read whole.
+    const strided = await weightView(e, 'pp', 400, { sources: '10:30', targets: '5:25' });
+    expect(strided.sampled).toBeLessThan(w.length);
+    expect(strided.matrix.values).toEqual(expected);
+    expect(strided.matrix.single).toBe(true);
+    // The whole projection past maxRead: sampled, so no cell claims to be one synapse.
+    const whole100 = await weightView(e, 'pp', 100);
+    expect(whole100.matrix.single).toBe(false);
+    expect(whole100.matrix.rowStarts.at(-1)).toBe(100);
     expect(expected.filter((x) => x !== null).length).toBeGreaterThan(50);
     for (const bad of ['5:5', '0:101', 'a:b', '-1:3', '3', '1:2:3'])
       await expect(weightView(e, 'pp', undefined, { sources: bad }), bad).rejects.toMatchObject({ status: 400 });

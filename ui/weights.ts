@@ -52,32 +52,39 @@ export async function weightView(
   const [t0, t1] = spanOf(window.targets, nPost, 'targets');
   const w = await backend.readWeights(spec.name);
   const stride = Math.max(1, Math.ceil(w.length / maxRead));
-  const rows = Math.max(1, Math.min(s1 - s0, MATRIX_CELLS));
-  const cols = Math.max(1, Math.min(t1 - t0, MATRIX_CELLS));
-  const sum = new Float64Array(rows * cols);
-  const count = new Uint32Array(rows * cols);
   let min = Infinity;
   let max = -Infinity;
   let total = 0;
   let sampled = 0;
   for (let i = 0; i < nPre; i++) {
-    const inRows = i >= s0 && i < s1;
-    const r = Math.floor(((i - s0) * rows) / (s1 - s0));
     // The first synapse of this row on the stride's grid.
     for (let k = rowPtr[i] + ((stride - (rowPtr[i] % stride)) % stride); k < rowPtr[i + 1]; k += stride) {
       const x = w[k];
-      const j = targets[k];
-      if (inRows && j >= t0 && j < t1) {
-        const c = Math.floor(((j - t0) * cols) / (t1 - t0));
-        sum[r * cols + c] += x;
-        count[r * cols + c]++;
-      }
       if (x < min) min = x;
       if (x > max) max = x;
       total += x;
       sampled++;
     }
   }
+  // The matrix strides only over the window's own rows: a small window of a big projection reads every synapse it shows.
+  const rows = Math.max(1, Math.min(s1 - s0, MATRIX_CELLS));
+  const cols = Math.max(1, Math.min(t1 - t0, MATRIX_CELLS));
+  const sum = new Float64Array(rows * cols);
+  const count = new Uint32Array(rows * cols);
+  const matrixStride = Math.max(1, Math.ceil((rowPtr[s1] - rowPtr[s0]) / maxRead));
+  for (let i = s0; i < s1; i++) {
+    const r = Math.floor(((i - s0) * rows) / (s1 - s0));
+    for (let k = rowPtr[i] + ((matrixStride - (rowPtr[i] % matrixStride)) % matrixStride); k < rowPtr[i + 1]; k += matrixStride) {
+      const j = targets[k];
+      if (j < t0 || j >= t1) continue;
+      const c = Math.floor(((j - t0) * cols) / (t1 - t0));
+      sum[r * cols + c] += w[k];
+      count[r * cols + c]++;
+    }
+  }
+  // The neurons each block holds: block r has those i with floor((i - s0) * rows / n) = r, from s0 + ceil(r * n / rows).
+  const starts = (first: number, n: number, blocks: number) =>
+    Array.from({ length: blocks + 1 }, (_, r) => first + Math.ceil((r * n) / blocks));
   const lo = sampled ? (min === max ? min - 0.5 : min) : 0;
   const hi = sampled ? (min === max ? max + 0.5 : max) : 1;
   const counts = new Array<number>(BINS).fill(0);
@@ -98,6 +105,10 @@ export async function weightView(
       sources: nPre,
       targets: nPost,
       window: { sources: [s0, s1], targets: [t0, t1] },
+      rowStarts: starts(s0, s1 - s0, rows),
+      colStarts: starts(t0, t1 - t0, cols),
+      single: rows === s1 - s0 && cols === t1 - t0 && matrixStride === 1,
+      maxCells: MATRIX_CELLS,
       values: Array.from(sum, (s, j) => (count[j] ? s / count[j] : null)),
     },
   };

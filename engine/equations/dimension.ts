@@ -70,8 +70,10 @@ const BASES: Base[] = [
   { names: ['litre', 'liter'], dim: dim(3), siExp: -3, prefixed: true, powered: false },
 ];
 
-/** The names of the units every other is made of (a prefix and a power added: mvolt, metre2). */
-export const BASE_UNIT_NAMES: readonly string[] = Object.freeze(BASES.flatMap((b) => b.names));
+/** The units every other is made of, and whether each takes a prefix (mvolt) and a power 2 or 3 (metre2). */
+export const BASE_UNITS: readonly { name: string; prefixed: boolean; powered: boolean }[] = Object.freeze(
+  BASES.flatMap((b) => b.names.map((name) => ({ name, prefixed: b.prefixed, powered: b.powered }))),
+);
 
 /** Brian2's SI prefixes and their powers of ten. */
 export const PREFIXES: Readonly<Record<string, number>> = Object.freeze({

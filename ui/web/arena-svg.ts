@@ -2,12 +2,12 @@
 // robot and its lidar returns. The page shows this same SVG, so an exported robot view is what is shown
 // (and vector); its CSV is the trail.
 import type { ArenaInfo, Telemetry } from './live.js';
+import { esc } from './export.js';
 
 type Robot = NonNullable<Telemetry['robot']>;
 
 const SIZE = 420;
 const n = (x: number) => (Number.isFinite(x) ? Math.round(x * 10) / 10 : 0);
-const esc = (s: string) => s.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /** The robot view: `trail` is [t, x, y] rows (s, m), thinned to what a pixel shows. */
 export function arenaSvg(a: ArenaInfo, trail: readonly [number, number, number][], r: Robot | null): string {

@@ -14,17 +14,8 @@ import { SchemaFields } from './schema-fields.js';
 import { EquationsHelp } from './equations-help.js';
 import { html } from './views.js';
 
-const SECTIONS = [
-  { section: 'populations', one: 'population' },
-  { section: 'projections', one: 'projection' },
-  { section: 'models', one: 'model' },
-  { section: 'modulators', one: 'modulator' },
-  { section: 'sources', one: 'source' },
-  { section: 'inputs', one: 'input' },
-  { section: 'outputs', one: 'output' },
-  { section: 'modules', one: 'module' },
-  { section: 'ports', one: 'port' },
-] as const;
+/** One element of a section: "populations" -> "population" (every section's name is its plural with s). */
+const oneOf = (section: string) => section.slice(0, -1);
 
 export function ElementForm({
   done,
@@ -36,7 +27,7 @@ export function ElementForm({
   setIssues: (i: Issues) => void;
 }) {
   const [schemas, setSchemas] = useState<Record<string, PropSchema> | null>(null);
-  const [section, setSection] = useState<(typeof SECTIONS)[number]['section']>('models');
+  const [section, setSection] = useState('models');
   const [name, setName] = useState('');
   const [draft, setDraft] = useState<Draft | null>(null);
   const [busy, setBusy] = useState(false);
@@ -48,7 +39,7 @@ export function ElementForm({
   const schema = schemas?.[section];
   // The form's state: the text of every field, the items of every list, the chosen form of every either-or.
   const form = draft ?? (schema ? draftOf(schema, undefined) : null);
-  const one = SECTIONS.find((s) => s.section === section)!.one;
+  const one = oneOf(section);
   // "Add population" and "Add projection" are the New forms' (live edits); here a whole one is set by a rebuild.
   // A module is "Include module"'s (a package circuit); here one is set whole: its file, override, version.
   const verb = section === 'populations' || section === 'projections' || section === 'modules' ? 'Set' : 'Add';
@@ -92,10 +83,10 @@ export function ElementForm({
     <p class="muted">Any element of the document by its fields; Load fills them from the running circuit. Setting one builds the whole network again from its document: every population's state and every learnt weight start afresh.</p>
     <div class="form" role="group" aria-label="element">
       <${Field} id="element-section" label="section"><select id="element-section" value=${section} onChange=${(e: Event) => {
-        setSection((e.target as HTMLSelectElement).value as typeof section);
+        setSection((e.target as HTMLSelectElement).value);
         setDraft(null);
       }}>
-        ${SECTIONS.map((s) => html`<option key=${s.section} value=${s.section}>${s.section}</option>`)}
+        ${Object.keys(schemas ?? {}).map((s) => html`<option key=${s} value=${s}>${s}</option>`)}
       </select><//>
       <${Field} id="element-name" label="name" problems=${issuesExactlyAt(issues, base)}><input id="element-name" value=${name} onInput=${(e: Event) => setName((e.target as HTMLInputElement).value)} placeholder=${`e.g. my_${one}`} /><//>
       ${schema && form ? html`<${SchemaFields} schema=${schema} draft=${form} onChange=${setDraft} at=${[]} base=${base} one=${one} issues=${issues} depth=${0} />` : null}

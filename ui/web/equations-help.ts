@@ -38,7 +38,7 @@ export function EquationsHelp() {
           <p><b>A synapse model's on_pre adds to</b> ${list(help.synapse.map((s) => `${s.name} (${s.unit})`))}; it reads a neuron's variables as ${code('v_pre')}, ${code('v_post')}.</p>
           <p><b>Functions</b>: ${list(help.functions.map((f) => `${f.name}(${['x', 'lo', 'hi'].slice(0, f.arity).join(', ')})`))}.</p>
           <p><b>Constants</b>: ${list(help.constants)}.</p>
-          <p><b>Units</b>: ${list(help.units.base)}, each with a prefix (${list(help.units.prefixes)}) and a power 2 or 3 (${code('mvolt')}, ${code('metre2')}); short names ${list(help.units.short)}.</p>`
+          <p><b>Units</b>: ${list(help.units.base.map((u) => `${u.name}${u.prefixed || u.powered ? ` (${[u.prefixed ? 'prefix' : '', u.powered ? 'power' : ''].filter(Boolean).join(', ')})` : ''}`))}; a prefix is one of ${list(help.units.prefixes)} (${code('mvolt')}), a power 2 or 3 (${code('metre2')}); short names ${list(help.units.short)}.</p>`
         : null
     }
   </details>`;

@@ -102,9 +102,7 @@ export function WeightsView({ projection }: { projection: string }) {
   const m = w.matrix;
   const [s0, s1] = m.window.sources;
   const [t0, t1] = m.window.targets;
-  const single = s1 - s0 === m.rows && t1 - t0 === m.cols;
-  // The neurons of block r of n neurons in `blocks` blocks, from `first` (weights.ts: floor((i - first) * blocks / n)).
-  const blockStart = (first: number, n: number, blocks: number, r: number) => first + Math.ceil((r * n) / blocks);
+  const single = m.single;
   const hist = () => barsSvg(`${projection}: weights`, `weight${unit}`, 'synapses', w.histogram.lo, w.histogram.hi, w.histogram.counts);
   const matrix = () =>
     heatSvg(
@@ -137,12 +135,11 @@ export function WeightsView({ projection }: { projection: string }) {
     <div class="plot" role="img" aria-label="weight matrix" dangerouslySetInnerHTML=${{ __html: matrix() }}></div>
     <${ExportButtons} what="weight matrix" file=${`${projection}-matrix`} svg=${matrix} csv=${() =>
       csvText(
-        ['source_from', 'source_to', 'target_from', 'target_to', 'mean_weight'],
+        // Each block's neurons, first and last (inclusive, as the axes say); one synapse's weight, or a block's mean.
+        ['source_first', 'source_last', 'target_first', 'target_last', single ? 'weight' : 'mean_weight'],
         m.values.flatMap((v, j) => {
           const [r, c] = [Math.floor(j / m.cols), j % m.cols];
-          const rows = [blockStart(s0, s1 - s0, m.rows, r), blockStart(s0, s1 - s0, m.rows, r + 1)];
-          const cols = [blockStart(t0, t1 - t0, m.cols, c), blockStart(t0, t1 - t0, m.cols, c + 1)];
-          return v === null ? [] : [[rows[0], rows[1], cols[0], cols[1], v]];
+          return v === null ? [] : [[m.rowStarts[r], m.rowStarts[r + 1] - 1, m.colStarts[c], m.colStarts[c + 1] - 1, v]];
         }),
       )} />
     <div class="form" role="group" aria-label="weight matrix window">
@@ -150,7 +147,7 @@ export function WeightsView({ projection }: { projection: string }) {
       <label for="window-targets">targets</label><input id="window-targets" placeholder=${`from:to of 0:${m.targets}`} value=${typed.targets} onInput=${(e: Event) => setTyped({ ...typed, targets: (e.target as HTMLInputElement).value })} />
     </div>
     ${error ? html`<div class="field-error" role="alert" aria-label="weights: problem">${error}</div>` : null}
-    <button onClick=${() => zoom(typed)} title="at most 48 neurons a side shows single synapses">Zoom weight matrix</button>
+    <button onClick=${() => zoom(typed)} title=${`at most ${m.maxCells} neurons a side shows single synapses`}>Zoom weight matrix</button>
     <button onClick=${() => zoom({ sources: '', targets: '' })}>Whole weight matrix</button>
     ${
       history.length > 1

@@ -43,6 +43,13 @@ export interface WeightView {
     sources: number;
     targets: number;
     window: { sources: [number, number]; targets: [number, number] };
+    /** The first source (target) neuron of each row (column) of blocks, and the window's end last: rows + 1 (cols + 1) of them. */
+    rowStarts: number[];
+    colStarts: number[];
+    /** Each cell is one source and one target, every synapse of the window read (no stride over it). */
+    single: boolean;
+    /** The most blocks a side: a window of at most this many neurons a side shows single synapses. */
+    maxCells: number;
     values: (number | null)[];
   };
 }
@@ -55,5 +62,6 @@ export interface EquationsHelp {
   synapse: { name: string; unit: string }[];
   functions: { name: string; arity: number }[];
   constants: string[];
-  units: { base: string[]; short: string[]; prefixes: string[] };
+  /** The base units (each with whether it takes a prefix and a power 2 or 3), Brian2's short names, the SI prefixes. */
+  units: { base: { name: string; prefixed: boolean; powered: boolean }[]; short: string[]; prefixes: string[] };
 }

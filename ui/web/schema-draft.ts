@@ -18,6 +18,7 @@ export interface PropSchema {
   items?: PropSchema | PropSchema[];
   anyOf?: PropSchema[];
   oneOf?: PropSchema[];
+  allOf?: { properties?: unknown; then?: { properties?: unknown }; else?: { properties?: unknown } }[];
   additionalProperties?: unknown;
 }
 
@@ -71,7 +72,12 @@ export function shapeOf(p: PropSchema, depth = 0): Shape {
   }
   const types = typesOf(p);
   if (types.includes('object')) {
-    if (p.properties && depth < MAX_DEPTH && !p.additionalProperties) return { k: 'object', props: Object.entries(p.properties) };
+    // Fields that only some forms have (if/then: a board input's pin for one kind, its address for another)
+    // are not in `properties`: such an object is YAML, or its form would drop them.
+    const known = (q: unknown) => Object.keys(isPlainObject(q) ? q : {}).every((k) => Object.hasOwn(p.properties ?? {}, k));
+    const conditional = p.allOf?.some((a) => !known(a.properties) || !known(a.then?.properties) || !known(a.else?.properties));
+    if (p.properties && depth < MAX_DEPTH && !p.additionalProperties && !conditional)
+      return { k: 'object', props: Object.entries(p.properties) };
     // A map whose values may be sub-forms; a map of plain values stays "name: value" text, which says it shorter.
     const value = isPlainObject(p.additionalProperties) ? (p.additionalProperties as PropSchema) : undefined;
     if (!p.properties && value && depth < MAX_DEPTH && isSubForm(shapeOf(value, depth + 1))) return { k: 'map', value };
@@ -198,7 +204,8 @@ export function valueOfDraft(p: PropSchema, d: Draft, path: string, depth = 0): 
       if (!key) continue;
       if (Object.hasOwn(out, key)) throw new Error(`${path}: "${key}" is named twice (entry ${i + 1})`);
       const v = valueOfDraft(s.value, e.value, path ? `${path}.${key}` : key, depth + 1);
-      if (v !== undefined) out[key] = v;
+      // Defined, not assigned: a key typed as "__proto__" stays a key (the server's checker refuses it by name).
+      if (v !== undefined) Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
     }
     return Object.keys(out).length ? out : undefined;
   }
@@ -210,7 +217,12 @@ export function valueOfDraft(p: PropSchema, d: Draft, path: string, depth = 0): 
   const text = d.text;
   if (!text.trim()) return undefined;
   switch (s.k) {
-    case 'choice':
+    case 'choice': {
+      // The schema's own value (a number stays a number: an IMU address 104), as the option shows it.
+      const options = p.enum ?? (p.const !== undefined ? [p.const] : []);
+      const chosen = options.find((x) => String(x) === text);
+      return chosen === undefined ? text : chosen;
+    }
     case 'string':
     case 'lines':
       return text;
