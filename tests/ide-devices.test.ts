@@ -7,14 +7,14 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { FluxNode } from '../bridge/node/node.js';
 import { startDashboard, type Dashboard } from '../ui/server.js';
 import { example, libraryCircuit, tempDir } from './helpers.js';
 import { requires } from './requirements.js';
 import { exclusive } from './fixtures/exclusive.js';
 import { ptyPair, type PtyPair } from './fixtures/pty.js';
-import { CHROMIUM, controls, set, shot, statusIs } from './fixtures/ide-page.js';
+import { CHROMIUM, openPage, controls, set, shot, statusIs } from './fixtures/ide-page.js';
 
 const CI = process.env.CI === 'true';
 const haveSocat = spawnSync('socat', ['-V']).status === 0;
@@ -43,9 +43,7 @@ describe.runIf(runIt)('the bridge editor declares a serial device and binds an i
     pty = await ptyPair('flux-ide-dev-');
     node = await FluxNode.start({ bridge: BRIDGE, transport: 'memory', backend: 'cpu', threads: 1, log: () => undefined });
     dash = await startDashboard({ node, port: 0 });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
-    page = await browser.newPage({ viewport: { width: 1400, height: 1300 } });
-    page.on('pageerror', (e) => pageErrors.push(e.message));
+    ({ browser, page } = await openPage(1300, pageErrors));
   }, 120_000);
 
   afterAll(async () => {

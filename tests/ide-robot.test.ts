@@ -10,12 +10,23 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { parse } from 'yaml';
 import { tempDir } from './helpers.js';
 import { requires } from './requirements.js';
 import { exclusive } from './fixtures/exclusive.js';
-import { CHROMIUM, FLUX, controls, set, shot, startEdit, statusIs, type FluxEdit } from './fixtures/ide-page.js';
+import {
+  CHROMIUM,
+  openPage,
+  exported as exportedFrom,
+  FLUX,
+  controls,
+  set,
+  shot,
+  startEdit,
+  statusIs,
+  type FluxEdit,
+} from './fixtures/ide-page.js';
 
 const runBrowser = existsSync(CHROMIUM) || process.env.CI === 'true';
 if (!runBrowser) requires('chromium', `${CHROMIUM} not found`);
@@ -63,9 +74,7 @@ describe.runIf(runBrowser)('the IDE binds a circuit built from scratch to the si
   beforeAll(async () => {
     unlock = await exclusive('busy');
     flux = await startEdit([FILE, '--sim', 'default', '--dashboard', '127.0.0.1:0', '--backend', 'cpu', '--threads', '1'], dir);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
-    page = await browser.newPage({ viewport: { width: 1400, height: 1300 } });
-    page.on('pageerror', (e) => pageErrors.push(e.message));
+    ({ browser, page } = await openPage(1300, pageErrors));
   }, 660_000);
 
   afterAll(async () => {
@@ -229,11 +238,7 @@ describe.runIf(runBrowser)('the IDE binds a circuit built from scratch to the si
     expect(end.collisions).toBe(0);
     expect(end.driven - start.driven).toBeGreaterThan(2);
     // The robot view exports as the others do: its SVG from the data, its trail as CSV.
-    const exported = async (name: string): Promise<Buffer> => {
-      const download = page.waitForEvent('download');
-      await button(name).click();
-      return readFileSync((await (await download).path())!);
-    };
+    const exported = (name: string) => exportedFrom(page, name);
     const svg = (await exported('Export robot view as SVG')).toString();
     expect(svg).toMatch(/^<svg[^]*<polyline points="[^"]+"[^]*<circle /);
     const trail = (await exported('Export robot view as CSV')).toString().trim().split('\n');

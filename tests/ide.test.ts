@@ -8,12 +8,12 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { parse } from 'yaml';
 import { tempDir } from './helpers.js';
 import { requires } from './requirements.js';
 import { exclusive } from './fixtures/exclusive.js';
-import { CHROMIUM, FLUX, controls, set, shot, startEdit, type FluxEdit } from './fixtures/ide-page.js';
+import { CHROMIUM, openPage, exported as exportedFrom, FLUX, controls, set, shot, startEdit, type FluxEdit } from './fixtures/ide-page.js';
 
 const runBrowser = existsSync(CHROMIUM) || process.env.CI === 'true';
 if (!runBrowser) requires('chromium', `${CHROMIUM} not found`);
@@ -96,9 +96,7 @@ describe.runIf(runBrowser)('the IDE in headless Chromium, from an empty page', (
     unlock = await exclusive('busy');
     flux = await startEdit([FILE, '--dashboard', '127.0.0.1:0', '--backend', 'cpu'], dir);
     url = flux.url;
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
-    page = await browser.newPage({ viewport: { width: 1400, height: 1100 } });
-    page.on('pageerror', (e) => pageErrors.push(e.message));
+    ({ browser, page } = await openPage(1100, pageErrors));
   }, 660_000);
 
   afterAll(async () => {
@@ -188,12 +186,7 @@ describe.runIf(runBrowser)('the IDE in headless Chromium, from an empty page', (
   }, 120_000);
 
   it("traces a neuron's v, shows a projection's weights, and every plot exports SVG, PNG and CSV", async () => {
-    /** Clicks an export button and returns the downloaded file's bytes. */
-    const exported = async (name: string): Promise<Buffer> => {
-      const download = page.waitForEvent('download');
-      await button(name).click();
-      return readFileSync((await (await download).path())!);
-    };
+    const exported = (name: string) => exportedFrom(page, name);
     await page.getByRole('button', { name: 'population exc', exact: true }).click();
     await set(group('trace'), 'neuron', '3');
     await set(group('trace'), 'variable', 'v');

@@ -7,7 +7,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { ApiError, api, rebuildApi, type Live } from './live.js';
 import { Field, fieldText, issuesAt, issuesExactlyAt, parseField, type Issues } from './form.js';
 import { html } from './views.js';
-import { draftOf, valueOfDraft, type Draft, type PropSchema } from './schema-draft.js';
+import { draftOf, formValue, type Draft, type PropSchema } from './schema-draft.js';
 import { SchemaFields } from './schema-fields.js';
 
 interface BridgeView {
@@ -389,14 +389,9 @@ function DeclareDevice({ view, done, reload }: { view: BridgeView; done: Done; r
   const id = name.trim();
   const load = () => Object.hasOwn(view.devices, id) && setDraft(draftOf(schema, view.devices[id]));
   const submit = async () => {
-    let value: unknown;
-    try {
-      value = valueOfDraft(schema, form, '') ?? {};
-    } catch (e) {
-      done((e as Error).message, false);
-      return;
-    }
-    if (await bind('devices', id, value, done, setIssues)) reload();
+    const r = formValue(schema, form);
+    if ('error' in r) return done(r.error, false);
+    if (await bind('devices', id, r.value, done, setIssues)) reload();
   };
   const remove = async () => void ((await bind('devices', id, null, done, setIssues)) && reload());
   return html`<details data-testid="declare-device">

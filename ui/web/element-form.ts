@@ -9,7 +9,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, api, rebuildApi } from './live.js';
 import { Field, issuesExactlyAt, type Issues } from './form.js';
-import { draftOf, valueOfDraft, type Draft, type PropSchema } from './schema-draft.js';
+import { draftOf, formValue, type Draft, type PropSchema } from './schema-draft.js';
 import { SchemaFields } from './schema-fields.js';
 import { EquationsHelp } from './equations-help.js';
 import { html } from './views.js';
@@ -68,14 +68,9 @@ export function ElementForm({
   };
   const submit = async () => {
     if (!schema || !form) return;
-    let value: unknown;
-    try {
-      value = valueOfDraft(schema, form, '') ?? {};
-    } catch (e) {
-      done((e as Error).message, false);
-      return;
-    }
-    await send(value, `${one} ${name.trim()}`);
+    const r = formValue(schema, form);
+    if ('error' in r) return done(r.error, false);
+    await send(r.value, `${one} ${name.trim()}`);
   };
   const base = `/${section}/${name.trim()}`;
   return html`<details data-testid="element-editor">

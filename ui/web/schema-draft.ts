@@ -232,3 +232,12 @@ export function valueOfDraft(p: PropSchema, d: Draft, path: string, depth = 0): 
       return parseField(path, text);
   }
 }
+
+/** The value a whole form stands for (an empty form: an empty element), or why a field cannot be read. */
+export function formValue(schema: PropSchema, draft: Draft): { value: unknown } | { error: string } {
+  try {
+    return { value: valueOfDraft(schema, draft, '') ?? {} };
+  } catch (e) {
+    return { error: (e as Error).message };
+  }
+}
