@@ -38,16 +38,18 @@ function runFluxOnce(
   kernels: 'wasm' | 'js',
   threads: number | undefined,
   label: string,
-): Result & { threads: number } {
+): Result & { threads: number; choice: { threads: number; oneUs: number; twoUs: number } | null } {
   const file = join(ROOT, 'examples', `coba-bench-${n}.yaml`);
   const bar = new ProgressLine(`flux N=${n} ${method} ${label} compiling`);
   const engine = new Engine(loadFlat(file, cobaText(n, 80, method)), { progress: (f, l) => bar.update(f, l), kernels, threads });
   bar.done();
-  const used = engine.backend.threadCount;
   engine.backend.configureRecording({ spikes: false, rateBin: 10 });
   // Warm the JIT so V8's background compiler is not timed with the loop, and collect the garbage of
-  // compiling and of the previous run now rather than inside the timed loop.
-  engine.step(200);
+  // compiling and of the previous run now rather than inside the timed loop. The default thread choice
+  // is made in these steps (ThreadChoice: 300 to warm up, then 6 blocks of 50), so the loop runs on what it chose.
+  engine.step(800);
+  const used = engine.backend.threadCount;
+  const choice = (engine.backend as { threadChoice?: { threads: number; oneUs: number; twoUs: number } | null }).threadChoice ?? null;
   (globalThis as { gc?: () => void }).gc?.();
   const steps = Math.round((durationS * 1000) / engine.backend.dt);
   const lat: number[] = [];
@@ -84,6 +86,7 @@ function runFluxOnce(
     stepP50us: lat[Math.floor(lat.length * 0.5)],
     stepP99us: lat[Math.min(lat.length - 1, Math.floor(lat.length * 0.99))],
     threads: used,
+    choice,
   };
 }
 
@@ -131,7 +134,7 @@ function runBrianOnce(dir: string): number {
  * shared machines changes over seconds, and alternating exposes both sides to the same conditions.
  */
 function compare(n: number, method: Method, kernels: 'wasm' | 'js', threads: number | undefined, brianDir: string | null) {
-  let flux: (Result & { threads: number }) | null = null;
+  let flux: ReturnType<typeof runFluxOnce> | null = null;
   let brian = Infinity;
   for (let r = 0; r < REPEATS; r++) {
     if (brianDir) brian = Math.min(brian, runBrianOnce(brianDir));
@@ -173,12 +176,20 @@ const header = [
   'brian2/flux',
 ];
 const rows: string[][] = [];
-const row = (f: Result & { threads: number }, method: string, kernels: string, b: { loop_time_s: number } | null) =>
+/** The default thread choice of each network, as measured in its fastest run. */
+const choices: string[] = [];
+const row = (
+  f: ReturnType<typeof runFluxOnce>,
+  method: string,
+  kernels: string,
+  given: number | undefined,
+  b: { loop_time_s: number } | null,
+) =>
   rows.push([
     String(f.n),
     method,
     kernels,
-    String(f.threads),
+    given === undefined ? `${f.threads} (chosen)` : String(f.threads),
     String(f.synapses),
     f.rateHz.toFixed(1),
     f.loopS.toFixed(3),
@@ -195,19 +206,21 @@ for (const n of sizes) {
   for (const method of methods) {
     const dir = withBrian ? buildBrian(n, 1, method) : null;
     try {
-      // The default thread choice; on the smallest network both thread counts, and the TypeScript
-      // reference models for scale.
-      const variants: ['wasm' | 'js', number | undefined][] =
-        n === sizes[0]
-          ? [
-              ['wasm', 2],
-              ['wasm', 1],
-            ]
-          : [['wasm', undefined]];
+      // The default (the thread choice measured at start); on the smallest network also both thread
+      // counts given, and the TypeScript reference models for scale.
+      const variants: ['wasm' | 'js', number | undefined][] = [['wasm', undefined]];
+      if (n === sizes[0]) variants.push(['wasm', 2], ['wasm', 1]);
       if (n === sizes[0] && method === methods[0]) variants.push(['js', 1]);
       for (const [kernels, threads] of variants) {
         const c = compare(n, method, kernels, threads, dir);
-        row(c.flux, method, kernels, c.brian);
+        row(c.flux, method, kernels, threads, c.brian);
+        const ch = c.flux.choice;
+        if (threads === undefined)
+          choices.push(
+            ch
+              ? `N=${n} ${method}: one thread ${ch.oneUs.toFixed(1)} us/step, two ${ch.twoUs.toFixed(1)} us/step (median of 3 blocks of 50 steps each) -> ${ch.threads}`
+              : `N=${n} ${method}: ${c.flux.threads} thread (too little work per step to try two)`,
+          );
       }
     } finally {
       if (dir) rmSync(dir, { recursive: true, force: true });
@@ -220,6 +233,8 @@ for (const r of rows) console.log(r.map((c, i) => c.padStart(widths[i])).join(' 
 console.log(
   'brian2/flux > 1 means Flux is faster. Targets (issue 2): >= 1, aiming for 2; <= 10 B per static synapse, <= 16 with plasticity.',
 );
+console.log('default thread choice, measured in the first 600 steps of each run (engine/backends/thread-choice.ts):');
+for (const c of choices) console.log(`  ${c}`);
 
 // Memory with plasticity: the same 4000-neuron network with STDP, then reward-modulated STDP, on every projection.
 for (const rule of ['stdp', 'reward_stdp']) {

@@ -68,7 +68,7 @@ export interface EngineOptions {
   chunkSteps?: number;
   /** CPU hot loops: WebAssembly (default when built) or the TypeScript models; results are bit-identical. */
   kernels?: 'wasm' | 'js';
-  /** Threads for the CPU kernels (1 or 2; default: 2 on a multi-core machine when a step has enough work). */
+  /** Threads for the CPU kernels (1 or 2; default: measured in the first steps on a multi-core machine when a step has enough work). */
   threads?: number;
   dt?: number;
   seed?: number;

@@ -2,12 +2,14 @@
 // circuit, seed and inputs must give bit-identical spikes and state (tolerance: exact).
 import { describe, it, expect } from 'vitest';
 import { readdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Engine } from '../engine/engine.js';
 import { loadFlat } from '../engine/circuit/resolve.js';
 import { expDet } from '../engine/equations/exp.js';
 import { MODELS } from '../engine/models/registry.js';
 import { kernelModule } from '../engine/backends/wasm/kernels.js';
+import { CpuBackend } from '../engine/backends/cpu.js';
 import { ROOT, writeFiles, libraryCircuit } from './helpers.js';
 
 function run(file: string, kernels: 'wasm' | 'js', steps: number, text?: string, threads = 1) {
@@ -100,6 +102,41 @@ describe('WebAssembly kernels', () => {
 });
 
 describe('two kernel threads', () => {
+  it.runIf(availableParallelism() >= 2)(
+    'by default the faster of one and two threads is measured and kept, with results bit-identical to either',
+    () => {
+      const file = join(ROOT, 'examples/coba.yaml');
+      const one = run(file, 'wasm', 3000, undefined, 1);
+      for (const faster of [1, 2] as const) {
+        // A manual clock: each step takes 100 µs on the faster side, 150 on the other.
+        let t = 0;
+        let backend: CpuBackend | null = null;
+        const now = () => {
+          return (t += backend?.threadsInUse === faster ? 0.05 : 0.075);
+        };
+        const e = new Engine<CpuBackend>(
+          loadFlat(file),
+          { kernels: 'wasm' },
+          (net) => (backend = new CpuBackend(net, { kernels: 'wasm', now })),
+        );
+        e.backend.configureRecording({
+          state: e.circuit.populations.filter((p) => p.model !== 'poisson').map((p) => ({ population: p.name, variable: 'v', every: 50 })),
+        });
+        expect(e.backend.threadCount).toBe(2);
+        expect(e.backend.threadChoice).toBeNull();
+        e.step(3000);
+        expect(e.backend.threadChoice).toMatchObject({ threads: faster });
+        expect(e.backend.threadCount).toBe(faster);
+        const out: Record<string, unknown> = {};
+        for (const [k, p] of Object.entries(e.backend.recording().populations))
+          out[k] = { steps: p.spikeSteps, idx: p.spikeIndices, v: p.state.v?.values };
+        for (const p of e.circuit.projections) out[`w:${p.name}`] = Array.from(e.backend.readWeights(p.name));
+        e.backend.dispose();
+        expect(out).toEqual(one.out);
+      }
+    },
+  );
+
   it('COBA gives bit-identical spikes, potentials and weights with one and two threads', () => {
     const file = join(ROOT, 'examples/coba.yaml');
     const one = run(file, 'wasm', 3000, undefined, 1);

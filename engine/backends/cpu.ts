@@ -32,6 +32,7 @@ import { checkInput, modulatorDrive, mean } from './inputs.js';
 import { WasmArena } from './wasm/arena.js';
 import { instantiateKernels, shareExpTable, kernelModule, type KernelExports } from './wasm/kernels.js';
 import { KernelThread } from './wasm/threads.js';
+import { ThreadChoice } from './thread-choice.js';
 import { boundCall, boundCallWithLast } from './wasm/bound-call.js';
 import { MAX_ARGS } from './wasm/protocol.js';
 import {
@@ -60,16 +61,20 @@ export interface CpuOptions {
   kernels?: 'wasm' | 'js';
   /**
    * Threads running the WebAssembly kernels: 1, or 2 (a kernel thread takes the upper half of every
-   * large population and the synapses onto it; results stay bit-identical). Default: 2 when the
-   * machine has two cores and enough work per step (see MIN_THREADED_WORK).
+   * large population and the synapses onto it; results stay bit-identical). Default: measured on this
+   * machine (ThreadChoice: the first few hundred steps alternate between two threads and one, and the
+   * faster stays) when it has two cores and enough work per step to try (see MIN_THREADED_WORK).
    */
   threads?: number;
+  /** The clock the default thread choice times its blocks with (ms; tests give a manual one). */
+  now?: () => number;
 }
 
 /**
- * Work per step, in LIF-Euler neuron updates, below which the hand-over between threads (about
- * 1.5 us per step) costs more than it saves. Measured on COBA: 4000 Euler neurons gained nothing,
- * 4000 exponential-Euler neurons (about 3 units each) gained 10-30%.
+ * Work per step, in LIF-Euler neuron updates, below which a second thread is not even tried (its
+ * hand-over costs about 1.5 us per step). Above it the default measures both (ThreadChoice): whether
+ * two threads pay off depends on the CPU (COBA with 4000 exponential-Euler neurons gained 10-30% on
+ * one machine and lost on a 2-core EPYC VM).
  */
 export const MIN_THREADED_WORK = 8000;
 
@@ -207,6 +212,14 @@ export class CpuBackend implements Backend {
   private anySplit = false;
   /** Threads running kernels (1, or 2 with a kernel thread). */
   threadCount = 1;
+  /** Whether the split populations run on the kernel thread now (the default choice times both). */
+  private useThread = true;
+  /** The default thread choice while it measures (null once made, or when threads were given). */
+  private choice: ThreadChoice | null = null;
+  private choiceMade: { threads: 1 | 2; oneUs: number; twoUs: number } | null = null;
+  private readonly now: () => number;
+  /** The block of steps being timed: its threads, the steps left in it, its time so far (ms). */
+  private block = { threads: 2 as 1 | 2, left: 0, ms: 0 };
   private kernelSetup: [string, number[]][] = [];
   /** WebAssembly kernels generated for populations of models defined by equations, by population. */
   private readonly generated = new WeakMap<PopRuntime, GeneratedKernel>();
@@ -230,6 +243,7 @@ export class CpuBackend implements Backend {
   private recorder: Recorder | null = null;
 
   constructor(net: Network, options: CpuOptions = {}) {
+    this.now = options.now ?? (() => performance.now());
     if (options.kernels !== 'js') {
       const bytes = net.neurons * 120 + net.synapses * 10 + (1 << 20);
       const arena = new WasmArena(bytes);
@@ -267,6 +281,7 @@ export class CpuBackend implements Backend {
     if (this.splitting && (options.threads === 2 || this.popList.some((p) => p.splitAt > 0))) {
       this.thread = new KernelThread(kernelModule()!, this.arena!.memory, KERNEL_NAMES, this.kernelSetup);
       this.threadCount = 2;
+      if (options.threads === undefined) this.choice = new ThreadChoice();
     } else this.splitting = false;
     for (const p of net.projections) this.addProjection(p);
     this.rebuildLinks(net.circuit);
@@ -514,7 +529,7 @@ export class CpuBackend implements Backend {
         modelled || pop.sources.some((s) => s.type !== 'poisson') || pop.inputs.length > 0 || pop.state.iext.some((x) => x !== 0);
       pop.state.inputs = (currentSyn ? INPUT_CURRENT_SYNAPSES : 0) | (external ? INPUT_EXTERNAL_CURRENT : 0);
     }
-    this.anySplit = this.thread !== null && this.popList.some((p) => p.splitAt > 0);
+    this.anySplit = this.thread !== null && this.useThread && this.popList.some((p) => p.splitAt > 0);
     const levels = new Map(this.mods.map((m) => [m.spec.name, m.level]));
     this.mods = circuit.modulators.map((spec) => ({ spec, level: levels.get(spec.name) ?? spec.baseline }));
     const rates = new Map(this.outs.map((o) => [o.spec.name, o.rate]));
@@ -525,7 +540,59 @@ export class CpuBackend implements Backend {
   // ----- stepping -----
 
   step(nSteps: number): void {
-    for (let s = 0; s < nSteps; s++) this.stepOnce();
+    if (this.choice === null) {
+      for (let s = 0; s < nSteps; s++) this.stepOnce();
+      return;
+    }
+    for (let s = 0; s < nSteps; s++) {
+      if (this.choice) this.timedStep(this.choice);
+      else this.stepOnce();
+    }
+  }
+
+  /** Threads the steps run on now (two only while the kernel thread has a share of them). */
+  get threadsInUse(): 1 | 2 {
+    return this.anySplit ? 2 : 1;
+  }
+
+  /** The default thread choice made, with the median step time measured on each (µs); null before (or when threads were given). */
+  get threadChoice(): { threads: 1 | 2; oneUs: number; twoUs: number } | null {
+    return this.choiceMade;
+  }
+
+  /**
+   * One step of a block the thread choice times: only the steps themselves are timed (a robot loop
+   * waits between its calls). The same results on either side: split populations run whole here
+   * when the kernel thread is not used.
+   */
+  private timedStep(choice: ThreadChoice): void {
+    const b = this.block;
+    if (b.left === 0) {
+      b.threads = choice.next();
+      b.left = choice.nextSteps();
+      b.ms = 0;
+      this.useThread = b.threads === 2;
+      this.anySplit = this.thread !== null && this.useThread && this.popList.some((p) => p.splitAt > 0);
+    }
+    const t0 = this.now();
+    this.stepOnce();
+    b.ms += this.now() - t0;
+    if (--b.left > 0) return;
+    choice.record(b.threads, b.ms);
+    const made = choice.decision;
+    if (made === null) return;
+    this.choice = null;
+    const { one, two } = choice.summary();
+    this.choiceMade = { threads: made, oneUs: one, twoUs: two };
+    this.useThread = made === 2;
+    if (made === 1) {
+      // One thread is faster here: the kernel thread goes, and new populations are not split.
+      this.thread?.dispose();
+      this.thread = null;
+      this.splitting = false;
+      this.threadCount = 1;
+    }
+    this.anySplit = this.thread !== null && this.useThread && this.popList.some((p) => p.splitAt > 0);
   }
 
   private stepOnce(): void {

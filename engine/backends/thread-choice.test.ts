@@ -1,0 +1,49 @@
+import { describe, it, expect } from 'vitest';
+import { ThreadChoice } from './thread-choice.js';
+
+describe('ThreadChoice', () => {
+  it('warms up on two threads, then alternates one and two, and keeps two only when clearly faster', () => {
+    const c = new ThreadChoice({ blockSteps: 10, blocks: 3, margin: 0.05 });
+    const seen: number[] = [];
+    // Two threads take 9 ms a block, one 10 ms: 10% faster, past the 5% margin.
+    while (c.decision === null) {
+      const t = c.next();
+      seen.push(t);
+      c.record(t, t === 2 ? 9 : 10);
+    }
+    expect(seen).toEqual([2, 1, 2, 1, 2, 1, 2]);
+    expect(c.totalSteps).toBe(300 + 6 * 10);
+    expect(c.decision).toBe(2);
+    expect(c.next()).toBe(2);
+    expect(c.summary()).toEqual({ one: 1000, two: 900 });
+  });
+
+  it('keeps one thread when two gain less than the margin, or lose; the warm-up block is not counted', () => {
+    const close = new ThreadChoice({ blockSteps: 10, warmupSteps: 40 });
+    expect([close.nextSteps(), close.next()]).toEqual([40, 2]);
+    let first = true;
+    while (close.decision === null) {
+      const t = close.next();
+      // A slow first block (JIT, caches) on two threads would count against them if it were measured.
+      close.record(t, first ? 1000 : t === 2 ? 9.8 : 10);
+      first = false;
+    }
+    expect(close.decision).toBe(1);
+    const worse = new ThreadChoice({ blockSteps: 10 });
+    while (worse.decision === null) worse.record(worse.next(), worse.next() === 2 ? 20 : 10);
+    expect(worse.decision).toBe(1);
+    expect(worse.next()).toBe(1);
+  });
+
+  it('uses the median block: one slow block (another process) does not decide', () => {
+    const c = new ThreadChoice({ blockSteps: 10, blocks: 3 });
+    let k = 0;
+    while (c.decision === null) {
+      const t = c.next();
+      // The second one-thread block is disturbed: 100 ms.
+      c.record(t, t === 1 ? (k++ === 1 ? 100 : 10) : 8);
+    }
+    expect(c.decision).toBe(2);
+    expect(c.summary().one).toBe(1000);
+  });
+});
