@@ -444,7 +444,10 @@ function backendOption(): Option {
 function describeBackend(b: Backend): string {
   if (b instanceof WebGpuBackend) return `webgpu on ${b.adapter}`;
   if (!(b instanceof CpuBackend)) return b.name;
-  return `cpu (${b.kernels === 'wasm' ? 'WebAssembly' : 'TypeScript'} kernels, ${b.threadCount} thread${b.threadCount > 1 ? 's' : ''})`;
+  const c = b.threadChoice;
+  // The default thread count is measured in the first steps: say what was measured.
+  const why = c ? `, chosen: ${c.oneUs.toFixed(1)} µs a step on one, ${c.twoUs.toFixed(1)} on two` : '';
+  return `cpu (${b.kernels === 'wasm' ? 'WebAssembly' : 'TypeScript'} kernels, ${b.threadCount} thread${b.threadCount > 1 ? 's' : ''}${why})`;
 }
 
 export async function main(argv: string[]): Promise<void> {
