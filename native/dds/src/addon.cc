@@ -9,6 +9,8 @@
 #include <napi.h>
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <deque>
 #include <memory>
 #include <mutex>
@@ -204,6 +206,31 @@ void deliver_unguarded(Napi::Env env, Napi::Function callback, Inbox *in) {
 
 class Participant;
 
+// Writers being deleted on a worker thread (Writer::DeleteWorker). Cyclone deadlocks when an entity
+// is deleted while its participant's delete takes it too (both wait in dds_handle_close_wait for the
+// other's pin), so a participant waits for these before it is deleted.
+struct PendingDeletes {
+  std::mutex mu;
+  std::condition_variable cv;
+  int n = 0;
+  void begin() {
+    std::lock_guard<std::mutex> lock(mu);
+    n++;
+  }
+  void end() {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      n--;
+    }
+    cv.notify_all();
+  }
+  // A writer's delete waits at most Cyclone's linger (1 s by default) for acknowledgements: 10 s is ample.
+  void wait() {
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait_for(lock, std::chrono::seconds(10), [this] { return n == 0; });
+  }
+};
+
 // Shared by Writer and Reader: a topic plus an endpoint, deleted together.
 class Endpoint {
  public:
@@ -239,6 +266,7 @@ class Participant : public Napi::ObjectWrap<Participant> {
 
   static void AtExit(void *self) {
     auto *p = static_cast<Participant *>(self);
+    p->pending_->wait();
     if (p->handle_ > 0) dds_delete(p->handle_);
     p->handle_ = 0;
     p->hooked_ = false;
@@ -247,6 +275,7 @@ class Participant : public Napi::ObjectWrap<Participant> {
   ~Participant() override { CloseAll(); }
 
   dds_entity_t handle() const { return handle_; }
+  std::shared_ptr<PendingDeletes> pending() const { return pending_; }
   void Adopt(Endpoint *e) { children_.insert(e); }
   void Forget(Endpoint *e) { children_.erase(e); }
 
@@ -258,6 +287,7 @@ class Participant : public Napi::ObjectWrap<Participant> {
     auto children = children_;
     for (Endpoint *e : children) e->Shutdown();
     children_.clear();
+    pending_->wait();
     if (handle_ > 0) dds_delete(handle_);
     handle_ = 0;
   }
@@ -273,6 +303,7 @@ class Participant : public Napi::ObjectWrap<Participant> {
   }
 
   dds_entity_t handle_ = 0;
+  std::shared_ptr<PendingDeletes> pending_ = std::make_shared<PendingDeletes>();
   std::set<Endpoint *> children_;
   napi_env env_ = nullptr;
   bool hooked_ = true;
@@ -401,16 +432,21 @@ class Writer : public EndpointBase<Writer> {
   // never freezes the tick loop. The listener's inbox stays alive until the writer is gone.
   class DeleteWorker : public Napi::AsyncWorker {
    public:
-    DeleteWorker(Napi::Env env, dds_entity_t w, dds_entity_t t, std::shared_ptr<Inbox> keep) : Napi::AsyncWorker(env), w_(w), t_(t), keep_(std::move(keep)) {}
+    DeleteWorker(Napi::Env env, dds_entity_t w, dds_entity_t t, std::shared_ptr<Inbox> keep, std::shared_ptr<PendingDeletes> pending)
+        : Napi::AsyncWorker(env), w_(w), t_(t), keep_(std::move(keep)), pending_(std::move(pending)) {
+      if (pending_) pending_->begin();
+    }
     void Execute() override {
       if (w_ > 0) dds_delete(w_);
       if (t_ > 0) dds_delete(t_);
+      if (pending_) pending_->end();
     }
     void OnOK() override {}
 
    private:
     dds_entity_t w_, t_;
     std::shared_ptr<Inbox> keep_;
+    std::shared_ptr<PendingDeletes> pending_;
   };
 
   Napi::Value CloseWriter(const Napi::CallbackInfo &info) {
@@ -418,8 +454,9 @@ class Writer : public EndpointBase<Writer> {
     entity_ = 0;
     topic_ = 0;
     std::shared_ptr<Inbox> keep = inbox_;
+    std::shared_ptr<PendingDeletes> pending = participant_ ? participant_->pending() : nullptr;
     Shutdown();
-    if (w > 0) (new DeleteWorker(info.Env(), w, t, keep))->Queue();
+    if (w > 0) (new DeleteWorker(info.Env(), w, t, keep, pending))->Queue();
     return info.Env().Undefined();
   }
 
