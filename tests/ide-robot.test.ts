@@ -186,7 +186,8 @@ describe.runIf(runBrowser)('the IDE binds a circuit built from scratch to the si
     // A binding is a step of the history: undo builds the bridge without it, redo with it again.
     const bindings = page.getByRole('list', { name: 'bindings' });
     const front = bindings.getByText('range_front', { exact: true });
-    expect(await front.count()).toBe(1);
+    // The list reads the bridge document again after the binding: it may still be on its way.
+    await expect.poll(() => front.count(), { timeout: 10_000 }).toBe(1);
     await expect.poll(() => button('Undo').textContent(), { timeout: 10_000 }).toBe('Undo: bind inputs.range_front');
     await button('Undo').click();
     await statusIs(page, 'undone: bind inputs.range_front', 60_000);

@@ -493,7 +493,7 @@ describe.runIf(runBrowser)('the IDE in headless Chromium, from an empty page', (
     await expect.poll(() => status().textContent(), { timeout: 60_000 }).toBe('modulator arousal: done');
     await set(el, 'tau', '');
     await button('Remove sources 1').click();
-    expect(await el.getByLabel('sources 1 population', { exact: true }).count()).toBe(0);
+    await expect.poll(() => el.getByLabel('sources 1 population', { exact: true }).count()).toBe(0);
     await button('Load modulator').click();
     await expect.poll(() => el.getByLabel('sources 1 population', { exact: true }).inputValue()).toBe('solo');
     expect(await el.getByLabel('targets 1 effect', { exact: true }).inputValue()).toBe('excitability');
