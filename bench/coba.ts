@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { readFileSync, rmSync } from 'node:fs';
 import { Engine } from '../engine/engine.js';
 import { loadFlat } from '../engine/circuit/resolve.js';
+import type { ThreadChoiceMade } from '../engine/backends/thread-choice.js';
 import { ProgressLine } from '../cli/progress.js';
 import { ROOT, cobaText } from './networks.js';
 
@@ -38,7 +39,7 @@ function runFluxOnce(
   kernels: 'wasm' | 'js',
   threads: number | undefined,
   label: string,
-): Result & { threads: number; choice: { threads: number; oneUs: number; twoUs: number } | null } {
+): Result & { threads: number; choice: ThreadChoiceMade | null } {
   const file = join(ROOT, 'examples', `coba-bench-${n}.yaml`);
   const bar = new ProgressLine(`flux N=${n} ${method} ${label} compiling`);
   const engine = new Engine(loadFlat(file, cobaText(n, 80, method)), { progress: (f, l) => bar.update(f, l), kernels, threads });
@@ -49,7 +50,7 @@ function runFluxOnce(
   // is made in these steps (ThreadChoice: 300 to warm up, then 6 blocks of 50), so the loop runs on what it chose.
   engine.step(800);
   const used = engine.backend.threadCount;
-  const choice = (engine.backend as { threadChoice?: { threads: number; oneUs: number; twoUs: number } | null }).threadChoice ?? null;
+  const choice = (engine.backend as { threadChoice?: ThreadChoiceMade | null }).threadChoice ?? null;
   (globalThis as { gc?: () => void }).gc?.();
   const steps = Math.round((durationS * 1000) / engine.backend.dt);
   const lat: number[] = [];

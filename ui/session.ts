@@ -85,7 +85,7 @@ interface UndoEntry {
    */
   rebuild?: { before: string; after: string; written?: boolean };
   /** A binding set in the page: the bridge document before and after it, built again by undo and redo. */
-  rebind?: { before: string; after: string; binding: { section: BindingSection; name: string } };
+  rebind?: { before: string; after: string; binding: BindingRef };
 }
 
 export interface SessionLimits extends BudgetLimits {
@@ -468,16 +468,26 @@ export class EditSession {
     void this.engine;
     const top = this.undoStack.at(-1);
     if (top?.rebuild || top?.rebind) {
-      if (top.rebuild?.written) this.checkFileIs(top.rebuild.after, `undo of ${top.label}`);
-      if (top.rebind) await this.rebindTo(top.rebind.before, top.rebind.binding, `undo of ${top.label}`);
-      else await this.rebuildTo(top.rebuild!.before, `undo of ${top.label}`);
-      if (top.rebuild?.written) writePlan({ file: this.circuitFile, text: top.rebuild.before });
+      await this.buildBack(top, 'before', `undo of ${top.label}`);
       this.redoStack.push(this.undoStack.pop()!);
       this.version++;
       this.onChange('undo');
       return { undone: top.label, lost: [] };
     }
     return this.node.bridge.betweenTicks(() => this.undoNow());
+  }
+
+  /**
+   * Builds the document of a rebuild or binding step from `side` of it (undo: before, redo: after):
+   * the bridge document for a binding, else the circuit's, which a module or port step also writes to
+   * the file (checked first to be what the other side left).
+   */
+  private async buildBack(entry: UndoEntry, side: 'before' | 'after', label: string): Promise<void> {
+    if (entry.rebind) return this.rebindTo(entry.rebind[side], entry.rebind.binding, label);
+    const r = entry.rebuild!;
+    if (r.written) this.checkFileIs(side === 'before' ? r.after : r.before, label);
+    await this.rebuildTo(r[side], label);
+    if (r.written) writePlan({ file: this.circuitFile, text: r[side] });
   }
 
   /**
@@ -505,18 +515,24 @@ export class EditSession {
    * Records a binding the page set (ui/bridge-edit.ts setBinding, which built the engine and bridge
    * again): one step of the history, which undo and redo build back from the bridge document's text.
    */
-  boundBinding(label: string, binding: { section: BindingSection; name: string }, before: string, after: string): void {
-    // The engine built for the binding started from the running document, live edits in it: the history
-    // starts again with this step (as an element set does).
+  boundBinding(label: string, binding: BindingRef, before: string, after: string): void {
+    this.restartHistory({ label, inverse: [], lost: [], rebind: { before, after, binding } }, 'binding');
+  }
+
+  /**
+   * The engine was just built again from the running document, live edits in it: the history starts
+   * again with `entry`, the step that built it, which undo builds back.
+   */
+  private restartHistory(entry: UndoEntry, change: string): void {
     this.engineSeen = this.node.engine;
-    this.undoStack = [{ label, inverse: [], lost: [], rebind: { before, after, binding } }];
+    this.undoStack = [entry];
     this.redoStack = [];
     this.version++;
-    this.onChange('binding');
+    this.onChange(change);
   }
 
   /** Builds the engine and bridge again from the bridge document `text` (the running circuit's live edits kept). */
-  private async rebindTo(text: string, binding: { section: BindingSection; name: string }, label: string): Promise<void> {
+  private async rebindTo(text: string, binding: BindingRef, label: string): Promise<void> {
     if (!this.node.reloadBridgeFrom) throw new RefusedEdit('this node cannot rebuild its bridge from a document', 409);
     try {
       // A binding's parameters are adopted from the document; a device has none.
@@ -584,15 +600,8 @@ export class EditSession {
     const entry = this.redoStack.pop();
     if (!entry) return null;
     try {
-      if (entry.rebind) {
-        await this.rebindTo(entry.rebind.after, entry.rebind.binding, `redo of ${entry.label}`);
-        this.undoStack.push(entry);
-        this.version++;
-        this.onChange('redo');
-      } else if (entry.rebuild) {
-        if (entry.rebuild.written) this.checkFileIs(entry.rebuild.before, `redo of ${entry.label}`);
-        await this.rebuildTo(entry.rebuild.after, `redo of ${entry.label}`);
-        if (entry.rebuild.written) writePlan({ file: this.circuitFile, text: entry.rebuild.after });
+      if (entry.rebind || entry.rebuild) {
+        await this.buildBack(entry, 'after', `redo of ${entry.label}`);
         this.undoStack.push(entry);
         this.version++;
         this.onChange('redo');
@@ -652,20 +661,15 @@ export class EditSession {
     }
     this.budget.commit(added);
     if (written) writePlan({ file, text: next });
-    // The live edits before are now part of the document the new engine started from: the history
-    // starts again with this step, which undo builds back.
-    this.engineSeen = this.node.engine;
-    this.undoStack = [
+    this.restartHistory(
       {
         label: `${value === null ? 'remove ' : ''}${section}.${name}`,
         inverse: [],
         lost: [],
         rebuild: { before: text, after: next, written },
       },
-    ];
-    this.redoStack = [];
-    this.version++;
-    this.onChange('element');
+      'element',
+    );
     return { rebuilt: `${section}.${name}` };
   }
 
@@ -707,17 +711,17 @@ export class EditSession {
   /** The circuit text with one element of a section set (null: removed); a module or port checked first. */
   private withSectionElement(text: string, section: string, name: string, value: Record<string, unknown> | null, current: unknown): string {
     const file = this.circuitFile;
-    try {
-      if (section === 'modules')
-        return withModule(file, text, name, value && checkedInclude(file, name, value, current, (m) => this.listedCircuit(m)));
-      if (section === 'ports') {
-        if (value !== null && (typeof value.population !== 'string' || Object.keys(value).length !== 1))
-          throw new SectionRefusal('population: the population (or module.port) the port names');
-        return withElement(file, text, section, name, value && value.population);
-      }
-    } catch (e) {
-      if (e instanceof SectionRefusal) throw new RefusedEdit(e.message, 400);
-      throw e;
+    if (section === 'modules')
+      return withModule(
+        file,
+        text,
+        name,
+        value && refusing(() => checkedInclude(file, name, value, current, (m) => this.listedCircuit(m))),
+      );
+    if (section === 'ports') {
+      if (value !== null && (typeof value.population !== 'string' || Object.keys(value).length !== 1))
+        throw new RefusedEdit('population: the population (or module.port) the port names', 400);
+      return withElement(file, text, section, name, value && value.population);
     }
     return withElement(file, text, section, name, value);
   }
@@ -780,13 +784,10 @@ export class EditSession {
         400,
       );
     const listed = this.listedCircuit(module);
-    try {
+    refusing(() => {
       checkVersionRange(version);
       if (version !== undefined) checkInstalledVersion(listed, version);
-    } catch (e) {
-      if (e instanceof SectionRefusal) throw new RefusedEdit(e.message, 400);
-      throw e;
-    }
+    });
     const unsaved = this.unsavedEdits();
     if (unsaved.length)
       throw new RefusedEdit(
@@ -922,6 +923,16 @@ export class EditSession {
 
 export { SaveError };
 
+/** Runs a check of ui/document-sections.ts, whose refusal is the page's (400). */
+function refusing<T>(check: () => T): T {
+  try {
+    return check();
+  } catch (e) {
+    if (e instanceof SectionRefusal) throw new RefusedEdit(e.message, 400);
+    throw e;
+  }
+}
+
 /** A name the page gives an element or a binding: a document key, never a path or a prototype's. */
 export function checkName(name: unknown): asserts name is string {
   if (typeof name !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(name) || FORBIDDEN_SEGMENTS.has(name))
@@ -935,6 +946,8 @@ export function checkName(name: unknown): asserts name is string {
 /** The sections of a bridge document the page sets (ui/bridge-edit.ts). */
 export const BINDING_SECTIONS = ['inputs', 'outputs', 'devices'] as const;
 export type BindingSection = (typeof BINDING_SECTIONS)[number];
+/** One binding of the bridge document: its section and name. */
+export type BindingRef = { section: BindingSection; name: string };
 
 /** Sections written to the circuit file when set (not sections of the running network, which Save writes from). */
 const WRITTEN_SECTIONS: ReadonlySet<string> = new Set(['modules', 'ports']);

@@ -57,8 +57,7 @@ export async function weightView(
   let total = 0;
   let sampled = 0;
   for (let i = 0; i < nPre; i++) {
-    // The first synapse of this row on the stride's grid.
-    for (let k = rowPtr[i] + ((stride - (rowPtr[i] % stride)) % stride); k < rowPtr[i + 1]; k += stride) {
+    for (let k = firstOnGrid(rowPtr[i], stride); k < rowPtr[i + 1]; k += stride) {
       const x = w[k];
       if (x < min) min = x;
       if (x > max) max = x;
@@ -74,7 +73,7 @@ export async function weightView(
   const matrixStride = Math.max(1, Math.ceil((rowPtr[s1] - rowPtr[s0]) / maxRead));
   for (let i = s0; i < s1; i++) {
     const r = Math.floor(((i - s0) * rows) / (s1 - s0));
-    for (let k = rowPtr[i] + ((matrixStride - (rowPtr[i] % matrixStride)) % matrixStride); k < rowPtr[i + 1]; k += matrixStride) {
+    for (let k = firstOnGrid(rowPtr[i], matrixStride); k < rowPtr[i + 1]; k += matrixStride) {
       const j = targets[k];
       if (j < t0 || j >= t1) continue;
       const c = Math.floor(((j - t0) * cols) / (t1 - t0));
@@ -112,6 +111,11 @@ export async function weightView(
       values: Array.from(sum, (s, j) => (count[j] ? s / count[j] : null)),
     },
   };
+}
+
+/** The first synapse index from `start` on the grid of every `stride`-th synapse (a row's first one read). */
+function firstOnGrid(start: number, stride: number): number {
+  return start + ((stride - (start % stride)) % stride);
 }
 
 /** Least time between two weight reads (all clients and projections together), and how long an answer is shared. */

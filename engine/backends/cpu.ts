@@ -32,7 +32,7 @@ import { checkInput, modulatorDrive, mean } from './inputs.js';
 import { WasmArena } from './wasm/arena.js';
 import { instantiateKernels, shareExpTable, kernelModule, type KernelExports } from './wasm/kernels.js';
 import { KernelThread } from './wasm/threads.js';
-import { ThreadChoice } from './thread-choice.js';
+import { ThreadChoice, type ThreadChoiceMade } from './thread-choice.js';
 import { boundCall, boundCallWithLast } from './wasm/bound-call.js';
 import { MAX_ARGS } from './wasm/protocol.js';
 import {
@@ -216,7 +216,7 @@ export class CpuBackend implements Backend {
   private useThread = true;
   /** The default thread choice while it measures (null once made, or when threads were given). */
   private choice: ThreadChoice | null = null;
-  private choiceMade: { threads: 1 | 2; oneUs: number; twoUs: number } | null = null;
+  private choiceMade: ThreadChoiceMade | null = null;
   private readonly now: () => number;
   /** The block of steps being timed: its threads, the steps left in it, its time so far (ms). */
   private block = { threads: 2 as 1 | 2, left: 0, ms: 0 };
@@ -529,7 +529,7 @@ export class CpuBackend implements Backend {
         modelled || pop.sources.some((s) => s.type !== 'poisson') || pop.inputs.length > 0 || pop.state.iext.some((x) => x !== 0);
       pop.state.inputs = (currentSyn ? INPUT_CURRENT_SYNAPSES : 0) | (external ? INPUT_EXTERNAL_CURRENT : 0);
     }
-    this.anySplit = this.thread !== null && this.useThread && this.popList.some((p) => p.splitAt > 0);
+    this.updateAnySplit();
     const levels = new Map(this.mods.map((m) => [m.spec.name, m.level]));
     this.mods = circuit.modulators.map((spec) => ({ spec, level: levels.get(spec.name) ?? spec.baseline }));
     const rates = new Map(this.outs.map((o) => [o.spec.name, o.rate]));
@@ -540,10 +540,6 @@ export class CpuBackend implements Backend {
   // ----- stepping -----
 
   step(nSteps: number): void {
-    if (this.choice === null) {
-      for (let s = 0; s < nSteps; s++) this.stepOnce();
-      return;
-    }
     for (let s = 0; s < nSteps; s++) {
       if (this.choice) this.timedStep(this.choice);
       else this.stepOnce();
@@ -556,7 +552,7 @@ export class CpuBackend implements Backend {
   }
 
   /** The default thread choice made, with the median step time measured on each (µs); null before (or when threads were given). */
-  get threadChoice(): { threads: 1 | 2; oneUs: number; twoUs: number } | null {
+  get threadChoice(): ThreadChoiceMade | null {
     return this.choiceMade;
   }
 
@@ -572,7 +568,7 @@ export class CpuBackend implements Backend {
       b.left = choice.nextSteps();
       b.ms = 0;
       this.useThread = b.threads === 2;
-      this.anySplit = this.thread !== null && this.useThread && this.popList.some((p) => p.splitAt > 0);
+      this.updateAnySplit();
     }
     const t0 = this.now();
     this.stepOnce();
@@ -592,6 +588,11 @@ export class CpuBackend implements Backend {
       this.splitting = false;
       this.threadCount = 1;
     }
+    this.updateAnySplit();
+  }
+
+  /** Whether the step splits work with the kernel thread: it runs, is used now, and has a population's share. */
+  private updateAnySplit(): void {
     this.anySplit = this.thread !== null && this.useThread && this.popList.some((p) => p.splitAt > 0);
   }
 

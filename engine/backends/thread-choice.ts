@@ -17,6 +17,13 @@ export interface ThreadChoiceOptions {
   margin?: number;
 }
 
+/** The choice made, with the median step time measured on each side (µs). */
+export interface ThreadChoiceMade {
+  threads: 1 | 2;
+  oneUs: number;
+  twoUs: number;
+}
+
 export class ThreadChoice {
   readonly blockSteps: number;
   readonly warmupSteps: number;

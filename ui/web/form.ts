@@ -69,11 +69,14 @@ export function Field({
   const field = Object.keys(attrs).length && isValidElement(children) ? cloneElement(children, attrs) : children;
   // With a path name the visible name is no <label>: a label's text would name the field too.
   const shown = name ? html`<span class="field-name">${label}</span>` : html`<label for=${id}>${label}</label>`;
-  return html`${shown}${field}${
-    bad
-      ? html`<div class="field-error" role="alert" aria-label=${`${name ?? label}: problem`} id=${`${id}-problem`}>${problems.join('; ')}</div>`
-      : null
-  }`;
+  return html`${shown}${field}<${Problems} name=${name ?? label} messages=${problems} id=${`${id}-problem`} />`;
+}
+
+/** The checker's messages about `name`, where the form shows it (a screen reader announces them); nothing without any. */
+export function Problems({ name, messages, id }: { name: string; messages: string[]; id?: string }) {
+  return messages.length
+    ? html`<div class="field-error" role="alert" aria-label=${`${name}: problem`} id=${id}>${messages.join('; ')}</div>`
+    : null;
 }
 
 /** The messages about the element at `path` itself, not one of its fields (no such input, say). */

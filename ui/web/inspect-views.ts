@@ -4,7 +4,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, api, fmt, type Live } from './live.js';
 import { ExportButtons, barsSvg, csvText, heatSvg } from './export.js';
-import { Field } from './form.js';
+import { Field, Problems } from './form.js';
 import { html } from './views.js';
 import type { WeightView } from './protocol.js';
 
@@ -146,7 +146,7 @@ export function WeightsView({ projection }: { projection: string }) {
       <label for="window-sources">sources</label><input id="window-sources" placeholder=${`from:to of 0:${m.sources}`} value=${typed.sources} onInput=${(e: Event) => setTyped({ ...typed, sources: (e.target as HTMLInputElement).value })} />
       <label for="window-targets">targets</label><input id="window-targets" placeholder=${`from:to of 0:${m.targets}`} value=${typed.targets} onInput=${(e: Event) => setTyped({ ...typed, targets: (e.target as HTMLInputElement).value })} />
     </div>
-    ${error ? html`<div class="field-error" role="alert" aria-label="weights: problem">${error}</div>` : null}
+    <${Problems} name="weights" messages=${error ? [error] : []} />
     <button onClick=${() => zoom(typed)} title=${`at most ${m.maxCells} neurons a side shows single synapses`}>Zoom weight matrix</button>
     <button onClick=${() => zoom({ sources: '', targets: '' })}>Whole weight matrix</button>
     ${

@@ -3,7 +3,7 @@
 // with their number and a Remove button, an either-or a choice of its forms. Each field shows its own
 // name and is named by its path ("connectivity p", "sources 1 population"), the checker's message for
 // that path under it.
-import { Field, issuesAt, issuesExactlyAt, type Issues } from './form.js';
+import { Field, Problems, issuesAt, issuesExactlyAt, type Issues } from './form.js';
 import { draftOf, shapeOf, type Draft, type PropSchema } from './schema-draft.js';
 import { html } from './views.js';
 
@@ -44,7 +44,7 @@ export function SchemaFields(props: Props): unknown {
     // What the checker says of the sub-form as a whole (a rule without its parameter, say).
     const whole = issuesExactlyAt(issues, [base, ...at].join('/'));
     return html`<fieldset class="form sub" aria-label=${`${one} ${name}`}><legend>${key}</legend>
-      ${whole.length ? html`<div class="field-error" role="alert" aria-label=${`${name}: problem`}>${whole.join('; ')}</div>` : null}
+      <${Problems} name=${name} messages=${whole} />
       ${fields}</fieldset>`;
   }
   if (shape.k === 'list' && draft.t === 'list') {
@@ -53,14 +53,14 @@ export function SchemaFields(props: Props): unknown {
       const whole = issuesExactlyAt(issues, [base, ...at, i].join('/'));
       return html`<fieldset key=${i} class="form sub" aria-label=${`${one} ${name} ${i + 1}`}>
         <legend>${key} ${i + 1}</legend>
-        ${whole.length ? html`<div class="field-error" role="alert" aria-label=${`${name} ${i + 1}: problem`}>${whole.join('; ')}</div>` : null}
+        <${Problems} name=${`${name} ${i + 1}`} messages=${whole} />
         <${SchemaFields} ...${props} schema=${shape.item} draft=${d} at=${[...at, i]} depth=${depth + 1} bare=${true}
           onChange=${(x: Draft) => onChange({ t: 'list', items: draft.items.map((y, j) => (j === i ? x : y)) })} />
         <button class="danger" aria-label=${`Remove ${name} ${i + 1}`} onClick=${() => onChange({ t: 'list', items: draft.items.filter((_, j) => j !== i) })}>Remove</button>
       </fieldset>`;
     });
     return html`<fieldset class="form sub" aria-label=${`${one} ${name}`}><legend>${key}</legend>
-      ${problems.length ? html`<div class="field-error" role="alert" aria-label=${`${name}: problem`}>${problems.join('; ')}</div>` : null}
+      <${Problems} name=${name} messages=${problems} />
       ${items}
       <button aria-label=${`Add to ${name}`} title=${schema.description ?? ''} onClick=${() => onChange({ t: 'list', items: [...draft.items, draftOf(shape.item, undefined, depth + 1)] })}>Add to ${name}</button>
     </fieldset>`;
@@ -83,7 +83,7 @@ export function SchemaFields(props: Props): unknown {
     });
     const whole = issuesExactlyAt(issues, [base, ...at].join('/'));
     return html`<fieldset class="form sub" aria-label=${`${one} ${name}`}><legend>${key}</legend>
-      ${whole.length ? html`<div class="field-error" role="alert" aria-label=${`${name}: problem`}>${whole.join('; ')}</div>` : null}
+      <${Problems} name=${name} messages=${whole} />
       ${items}
       <button aria-label=${`Add to ${name}`} title=${schema.description ?? ''} onClick=${() => onChange({ t: 'map', entries: [...entries, { key: '', value: draftOf(shape.value, undefined, depth + 1) }] })}>Add to ${name}</button>
     </fieldset>`;
