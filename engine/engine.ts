@@ -9,8 +9,16 @@ import type { Circuit, ProjectionSpec } from './circuit/circuit.js';
 import type { Origin } from './circuit/flat.js';
 import type { CircuitDoc, PopulationDoc, ProjectionDoc, Quantity } from './circuit/document.js';
 import { compile, type CompiledProjection, type Network, type Progress } from './compile/compiler.js';
-import { canCompileOffThread, compileProjectionOffThread, wireCircuitOffThread } from './compile/off-thread.js';
-import { CpuBackend } from './backends/cpu.js';
+import {
+  canWireInWorkers,
+  circuitSynapseBound,
+  compileProjectionOffThread,
+  defaultWiringWorkers,
+  wireCircuitInWorkers,
+  WORKERS_WORTH_IT,
+} from './compile/wiring-pool.js';
+import { CpuBackend, kernelArena } from './backends/cpu.js';
+import { wiringMemoryIn, type WasmArena } from './backends/wasm/arena.js';
 import { WebGpuBackend } from './backends/webgpu/webgpu.js';
 import { acquireGpu, type GpuContext } from './backends/webgpu/gpu.js';
 import type { Backend, ResolvedEdit } from './backends/backend.js';
@@ -74,11 +82,18 @@ export interface EngineOptions {
   seed?: number;
   progress?: Progress;
   /**
-   * Engine.create(): wire the projections in a worker thread, so that this thread (a robot's control
-   * loop, its transports, its dashboard) stays free while a big circuit is built. Same result.
+   * Engine.create(): wire the projections in worker threads even when the circuit is small, so that
+   * this thread (a robot's control loop, its transports, its dashboard) stays free, on one core fewer
+   * than there are (at least one). Same result.
    */
   wireOffThread?: boolean;
-  /** Projections wired already (by Engine.create with wireOffThread), by name. */
+  /**
+   * Engine.create(): worker threads that wire the projections (default: one per core, up to 8, when
+   * the circuit has a million synapses or more, else none). 0 wires on this thread. Same network for
+   * any count: every block of rows, columns and synapses draws from its own stream.
+   */
+  wiringWorkers?: number;
+  /** Projections wired already (by Engine.create in workers), by name. */
   wired?: ReadonlyMap<string, CompiledProjection>;
 }
 
@@ -131,14 +146,36 @@ export class Engine<B extends Backend = CpuBackend> {
    */
   static async create(source: string | FlatCircuit, options: EngineOptions = {}): Promise<Engine<Backend>> {
     const flat = typeof source === 'string' ? loadFlat(source) : source;
-    if (options.wireOffThread && !options.wired && canCompileOffThread()) {
-      const circuit = checkedCircuit(flat, options);
-      options = { ...options, wired: await wireCircuitOffThread(circuit, options.progress) };
-    }
     const choice = options.backend ?? 'cpu';
+    let arena: WasmArena | undefined;
+    if (!options.wired && canWireInWorkers()) {
+      const circuit = checkedCircuit(flat, options);
+      const synapses = circuitSynapseBound(circuit);
+      // A process that runs a robot keeps a core for its loop while it wires (a hot swap).
+      const workers =
+        options.wiringWorkers ??
+        (options.wireOffThread ? Math.max(1, defaultWiringWorkers() - 1) : synapses >= WORKERS_WORTH_IT ? defaultWiringWorkers() : 0);
+      if (workers > 0) {
+        // On the CPU the synapses are wired straight into the kernels' memory: nothing is copied after.
+        arena =
+          (choice === 'cpu' &&
+            options.kernels !== 'js' &&
+            kernelArena(
+              circuit.populations.reduce((a, p) => a + p.size, 0),
+              synapses,
+            )) ||
+          undefined;
+        const memory = arena ? wiringMemoryIn(arena) : undefined;
+        options = { ...options, wired: await wireCircuitInWorkers(circuit, { workers, progress: options.progress, memory }) };
+      }
+    }
     const cpuOptions: EngineOptions = { ...options, backend: 'cpu' };
     if (choice === 'cpu')
-      return new Engine<Backend>(flat, cpuOptions, (net) => new CpuBackend(net, { kernels: options.kernels, threads: options.threads }));
+      return new Engine<Backend>(
+        flat,
+        cpuOptions,
+        (net) => new CpuBackend(net, { kernels: options.kernels, threads: options.threads, arena }),
+      );
     // Compile once; the backend is chosen and attached afterwards.
     const compiled = compileCircuit(flat, cpuOptions);
     const backend = await openBackend(choice, compiled.network, options);
@@ -194,8 +231,7 @@ export class Engine<B extends Backend = CpuBackend> {
    * apply() would.
    */
   async prepare(edit: Edit, checked?: CheckedEdit): Promise<PreparedEdit | null> {
-    if (edit === null || typeof edit !== 'object' || (edit as { op?: unknown }).op !== 'add_projection' || !canCompileOffThread())
-      return null;
+    if (edit === null || typeof edit !== 'object' || (edit as { op?: unknown }).op !== 'add_projection' || !canWireInWorkers()) return null;
     const { circuit, resolved } = checked?.edit === edit ? checked : this.resolve(edit);
     if (resolved.kind !== 'add_projection') return null;
     const pops = new Map(circuit.populations.map((p) => [p.name, p]));

@@ -41,6 +41,15 @@ export class Rng {
     return new Rng(seed, hashString(name));
   }
 
+  /**
+   * The stream of one block of a named purpose (rows 256k..256k+255 of a projection's wiring): keyed
+   * by the block's index, not by what was drawn before it, so blocks can be drawn in any order, on
+   * any number of threads, and give the same network.
+   */
+  static forBlock(seed: number, name: string, block: number): Rng {
+    return new Rng(seed, hashString(`${name}#${block}`));
+  }
+
   nextU32(): number {
     const result = Math.imul(rotl(Math.imul(this.b, 5), 7), 9) >>> 0;
     const t = this.b << 9;

@@ -617,7 +617,8 @@ describe('delays', () => {
     expect(Math.abs(mean - 30)).toBeLessThan(1);
     // Reproduce the millisecond draws from the projection's own stream: every step count is round(ms/dt).
     const ms = new Float64Array(d.length);
-    fill(ms, circuit.projections[0].delay, Rng.forName(circuit.seed, 'delay:p'), 0);
+    // (1600 synapses: one block of the stream.)
+    fill(ms, circuit.projections[0].delay, Rng.forBlock(circuit.seed, 'delay:p', 0), 0);
     for (let k = 0; k < d.length; k++) expect(d[k]).toBe(Math.round(ms[k] / 0.1));
   });
 
@@ -698,9 +699,9 @@ describe('determinism', () => {
     const c = circuitOf(base(3));
     const pops = new Map<string, PopulationSpec>(c.populations.map((p) => [p.name, p]));
     const spec = c.projections.find((p) => p.name === 'fp')!;
-    const r1 = connect(spec.connectivity, pops.get('a')!, pops.get('b')!, Rng.forName(3, 'connect:fp'));
-    const r2 = connect(spec.connectivity, pops.get('a')!, pops.get('b')!, Rng.forName(3, 'connect:fp'));
-    const r3 = connect(spec.connectivity, pops.get('a')!, pops.get('b')!, Rng.forName(3, 'connect:other'));
+    const r1 = connect(spec.connectivity, pops.get('a')!, pops.get('b')!, { seed: 3, name: 'fp' });
+    const r2 = connect(spec.connectivity, pops.get('a')!, pops.get('b')!, { seed: 3, name: 'fp' });
+    const r3 = connect(spec.connectivity, pops.get('a')!, pops.get('b')!, { seed: 3, name: 'other' });
     expect(Array.from(r1.targets)).toEqual(Array.from(r2.targets));
     expect(Array.from(r1.targets)).not.toEqual(Array.from(r3.targets));
     // compile() uses exactly this stream
@@ -709,16 +710,19 @@ describe('determinism', () => {
 });
 
 describe('every generator finishes in work bounded by its output, or refuses (issue 16, D2)', () => {
-  /** An Rng that fails the test (instead of hanging it) once a generator draws more than `budget` numbers. */
-  class BudgetRng extends Rng {
+  /** Block streams that fail the test (instead of hanging it) once a generator draws more than `budget` numbers in all. */
+  class BudgetRng {
     draws = 0;
-    constructor(private readonly budget: number) {
-      super(1);
-    }
-    override nextU32(): number {
-      if (++this.draws > this.budget) throw new Error(`more than ${this.budget} random draws: the generator does not finish`);
-      return super.nextU32();
-    }
+    constructor(private readonly budget: number) {}
+    readonly rngFor = (_stream: unknown, block: number): Rng => {
+      const counter = this as BudgetRng;
+      return new (class extends Rng {
+        override nextU32(): number {
+          if (++counter.draws > counter.budget) throw new Error(`more than ${counter.budget} random draws: the generator does not finish`);
+          return super.nextU32();
+        }
+      })(1, block);
+    };
   }
   const pop = (name: string, size: number, grid?: number[]): PopulationSpec => ({
     name,

@@ -11,6 +11,7 @@ function train(rewardLeft: boolean, seconds: number) {
   const before = { left: mean('cue_left'), right: mean('cue_right') };
   const count = (p: string) => e.backend.recording().populations[p].spikeSteps.length;
   const early = { left: 0, right: 0 };
+  let leftWonEarly = 0;
   for (let trial = 0; trial < seconds * 10; trial++) {
     const l0 = count('left');
     const r0 = count('right');
@@ -20,6 +21,7 @@ function train(rewardLeft: boolean, seconds: number) {
     if (trial < 20) {
       early.left += dl;
       early.right += dr;
+      if (dl > dr) leftWonEarly++;
     }
     // Reward (a dopamine pulse, the reward input held for 50 ms) when the left action dominated the trial.
     if (rewardLeft && dl > dr) {
@@ -34,12 +36,22 @@ function train(rewardLeft: boolean, seconds: number) {
   e.step(2000);
   late.left = count('left') - l0;
   late.right = count('right') - r0;
-  return { before, after: { left: mean('cue_left'), right: mean('cue_right') }, early, late, level: e.backend.modulatorLevel('dopamine') };
+  return {
+    before,
+    after: { left: mean('cue_left'), right: mean('cue_right') },
+    early,
+    leftWonEarly,
+    late,
+    level: e.backend.modulatorLevel('dopamine'),
+  };
 }
 
 describe('reward-modulated STDP', () => {
   it('rewarding the left action strengthens cue->left and makes left fire more than right', () => {
     const r = train(true, 20);
+    // Before learning both actions win trials (else there is nothing to learn from, or nothing to learn).
+    expect(r.leftWonEarly).toBeGreaterThan(0);
+    expect(r.leftWonEarly).toBeLessThan(15);
     expect(r.after.left).toBeGreaterThan(r.before.left * 1.2);
     expect(r.after.left - r.before.left).toBeGreaterThan(2 * Math.abs(r.after.right - r.before.right));
     expect(r.late.left).toBeGreaterThan(1.3 * r.late.right);

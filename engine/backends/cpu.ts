@@ -68,6 +68,18 @@ export interface CpuOptions {
   threads?: number;
   /** The clock the default thread choice times its blocks with (ms; tests give a manual one). */
   now?: () => number;
+  /** The WebAssembly memory the network was wired into (kernelArena; Engine.create): its synapses are adopted, not copied. */
+  arena?: WasmArena;
+}
+
+/**
+ * The WebAssembly memory for a network of about this size, or null when the kernels are not built.
+ * Made before wiring, so that the wiring workers write the synapses where the kernels read them.
+ */
+export function kernelArena(neurons: number, synapses: number): WasmArena | null {
+  if (!kernelModule()) return null;
+  // Address space is reserved, not memory used: pages count once they are written.
+  return new WasmArena(Math.min(neurons * 120 + synapses * 10 + (1 << 20), 3 * 2 ** 30));
 }
 
 /**
@@ -245,8 +257,7 @@ export class CpuBackend implements Backend {
   constructor(net: Network, options: CpuOptions = {}) {
     this.now = options.now ?? (() => performance.now());
     if (options.kernels !== 'js') {
-      const bytes = net.neurons * 120 + net.synapses * 10 + (1 << 20);
-      const arena = new WasmArena(bytes);
+      const arena = options.arena ?? kernelArena(net.neurons, net.synapses) ?? new WasmArena();
       const k = instantiateKernels(arena.memory);
       if (k) {
         this.arena = arena;
@@ -383,12 +394,17 @@ export class CpuBackend implements Backend {
     if (c.maxDelay > 0 && !c.spec.synapse.model) this.ensureRing(tgt, channel, c.maxDelay + 1);
     if (this.arena) {
       const a = this.arena;
+      // Wired into this memory already (Engine.create): adopted; otherwise copied in.
       a.alloc(Uint32Array, c.rowPtr.length, (x) => (c.rowPtr = x), c.rowPtr);
-      if (c.targets instanceof Uint16Array) a.alloc(Uint16Array, c.targets.length, (x) => (c.targets = x), c.targets);
-      else a.alloc(Uint32Array, c.targets.length, (x) => (c.targets = x), c.targets);
-      a.alloc(Float32Array, c.weights.length, (x) => (c.weights = x), c.weights);
-      if (c.delays instanceof Uint8Array) a.alloc(Uint8Array, c.delays.length, (x) => (c.delays = x), c.delays);
-      else if (c.delays instanceof Uint16Array) a.alloc(Uint16Array, c.delays.length, (x) => (c.delays = x), c.delays);
+      if (!a.adopt(c.targets, (x) => (c.targets = x))) {
+        if (c.targets instanceof Uint16Array) a.alloc(Uint16Array, c.targets.length, (x) => (c.targets = x), c.targets);
+        else a.alloc(Uint32Array, c.targets.length, (x) => (c.targets = x), c.targets);
+      }
+      if (!a.adopt(c.weights, (x) => (c.weights = x))) a.alloc(Float32Array, c.weights.length, (x) => (c.weights = x), c.weights);
+      if (c.delays && !a.adopt(c.delays, (x) => (c.delays = x))) {
+        if (c.delays instanceof Uint8Array) a.alloc(Uint8Array, c.delays.length, (x) => (c.delays = x), c.delays);
+        else a.alloc(Uint16Array, c.delays.length, (x) => (c.delays = x), c.delays);
+      }
     }
     let split: Uint32Array | null = null;
     if (tgt.splitAt > 0) {

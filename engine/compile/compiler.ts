@@ -1,6 +1,7 @@
 // Circuit -> flat network: contiguous index ranges per population, compressed sparse rows per
-// projection, delays in steps, initial state drawn. Deterministic for a seed: every projection and
-// population draws from its own stream named after it.
+// projection, delays in steps, initial state drawn. Deterministic for a seed: every population draws
+// from its own stream named after it, every block of a projection's rows, columns or synapses from
+// its own stream named after the projection and the block (so any number of threads wire the same).
 import type { Circuit, PopulationSpec, ProjectionSpec } from '../circuit/circuit.js';
 import { modelOf } from '../models/registry.js';
 import type { ModelDefinition } from '../equations/model-definition.js';
@@ -8,8 +9,10 @@ import { evaluate } from '../equations/evaluate.js';
 import { valueOf } from '../models/generated.js';
 import type { NeuronModel } from '../models/model.js';
 import { Rng } from '../rng.js';
-import { connect, ConnectivityRefusal, type Csr } from './connectivity.js';
+import { ConnectivityRefusal, wireCsr, type Csr } from './connectivity.js';
 import { fill } from './distributions.js';
+import { PLAIN_MEMORY, runPlan, within, type Plan, type WiringMemory } from './phases.js';
+import { VALUE_BLOCK, type Side } from './wiring-tasks.js';
 import { CircuitError, pointer } from '../circuit/errors.js';
 import { MAX_DELAY_STEPS } from '../circuit/limits.js';
 
@@ -78,8 +81,7 @@ export function compilePopulation(
   return { spec, model, offset, init };
 }
 
-/** Bytes per target index: two (saved for every synapse) for target populations up to 65536 neurons, the usual case. */
-export const targetIndexBytes = (targetSize: number): 2 | 4 => (targetSize <= 65536 ? 2 : 4);
+export { targetIndexBytes } from './connectivity.js';
 
 /** Bytes per per-synapse delay (in steps): one below 256 steps. */
 export const delayIndexBytes = (maxDelaySteps: number): 1 | 2 => (maxDelaySteps < 256 ? 1 : 2);
@@ -96,25 +98,38 @@ export function perNeuronParams(spec: PopulationSpec, seed: number): Record<stri
   return out;
 }
 
-export function compileProjection(
+/** The plan that wires a projection: its synapses, then their weights and delays (phases.ts runs it). */
+export function* wireProjection(
   spec: ProjectionSpec,
   pops: Map<string, PopulationSpec>,
   seed: number,
   dt: number,
-  progress?: (f: number) => void,
-  file = '<circuit>',
-): CompiledProjection {
+  file: string,
+  memory: WiringMemory,
+): Plan<CompiledProjection> {
   const src = pops.get(spec.source)!;
   const tgt = pops.get(spec.target)!;
-  const csr = wire(spec, src, tgt, seed, progress, file);
-  const rowPtr = csr.rowPtr;
-  const targets = targetIndexBytes(tgt.size) === 2 ? Uint16Array.from(csr.targets) : csr.targets;
+  let csr: Csr;
+  try {
+    csr = yield* within(wireCsr(spec.connectivity, side(src), side(tgt), seed, spec.name, memory), 0, 0.6);
+  } catch (e) {
+    if (e instanceof ConnectivityRefusal)
+      throw new CircuitError([{ file, path: pointer('projections', spec.name, 'connectivity'), message: e.message }]);
+    throw e;
+  }
+  const { rowPtr, targets } = csr;
   const n = targets.length;
-  const weights = new Float32Array(n);
-  // Matrix and list connectivity give every synapse its weight, in the order connect() laid them out.
+  const values = Math.ceil(n / VALUE_BLOCK);
+  const weights = memory.result(Float32Array, n);
+  // Matrix and list connectivity give every synapse its weight, in the order the plan laid them out.
   if (spec.connectivity.type === 'explicit') weights.set(spec.connectivity.weights);
   // Weights are magnitudes (the receptor gives the sign): draws below zero become zero.
-  else fill(weights, spec.weight, Rng.forName(seed, `weight:${spec.name}`), 0);
+  else
+    yield {
+      units: values,
+      span: [0.6, 0.8],
+      task: () => ({ kind: 'weights', dist: spec.weight, stream: { seed, name: `weight:${spec.name}` }, out: weights }),
+    };
   let delays: Uint8Array | Uint16Array | null = null;
   let delaySteps = 0;
   let maxDelay = 0;
@@ -122,13 +137,23 @@ export function compileProjection(
     delaySteps = Math.max(0, Math.round(spec.delay.value / dt));
     maxDelay = delaySteps;
   } else {
-    const ms = new Float64Array(n);
-    fill(ms, spec.delay, Rng.forName(seed, `delay:${spec.name}`), 0);
-    for (let k = 0; k < n; k++) maxDelay = Math.max(maxDelay, Math.round(ms[k] / dt));
+    // One byte per delay unless one is 256 steps or longer; then they are drawn again, two bytes each.
+    for (const ctor of [Uint8Array, Uint16Array] as const) {
+      if (delays) memory.release(delays);
+      const out = memory.result<Uint8Array | Uint16Array>(ctor, n);
+      const drawn = yield {
+        units: values,
+        span: [0.8, 1],
+        task: () => ({ kind: 'delays', dist: spec.delay, stream: { seed, name: `delay:${spec.name}` }, dt, out }),
+      };
+      maxDelay = drawn.reduce((m, r) => Math.max(m, r.value as number), 0);
+      delays = out;
+      if (delayIndexBytes(maxDelay) === out.BYTES_PER_ELEMENT || maxDelay > MAX_DELAY_STEPS) break;
+    }
     // All delays rounding to zero steps: the same as a constant delay of 0.
-    if (maxDelay > 0) {
-      delays = delayIndexBytes(maxDelay) === 1 ? new Uint8Array(n) : new Uint16Array(n);
-      for (let k = 0; k < n; k++) delays[k] = Math.round(ms[k] / dt);
+    if (maxDelay === 0 && delays) {
+      memory.release(delays);
+      delays = null;
     }
   }
   if (maxDelay > MAX_DELAY_STEPS)
@@ -142,22 +167,18 @@ export function compileProjection(
   return { spec, rowPtr, targets, weights, delays, delaySteps, maxDelay };
 }
 
-/** connect() with its refusal turned into the document's error (file and path of the projection). */
-function wire(
+const side = (p: PopulationSpec): Side => ({ name: p.name, size: p.size, grid: p.grid });
+
+/** Wires a projection on this thread (wiring-pool.ts wires the same in workers). */
+export function compileProjection(
   spec: ProjectionSpec,
-  src: PopulationSpec,
-  tgt: PopulationSpec,
+  pops: Map<string, PopulationSpec>,
   seed: number,
-  progress: ((f: number) => void) | undefined,
-  file: string,
-): Csr {
-  try {
-    return connect(spec.connectivity, src, tgt, Rng.forName(seed, `connect:${spec.name}`), progress);
-  } catch (e) {
-    if (e instanceof ConnectivityRefusal)
-      throw new CircuitError([{ file, path: pointer('projections', spec.name, 'connectivity'), message: e.message }]);
-    throw e;
-  }
+  dt: number,
+  progress?: (f: number) => void,
+  file = '<circuit>',
+): CompiledProjection {
+  return runPlan(wireProjection(spec, pops, seed, dt, file, PLAIN_MEMORY), { progress });
 }
 
 /** `wired`: projections wired already (off the loop's thread, engine/compile/off-thread.ts), by name. */

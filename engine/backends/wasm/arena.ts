@@ -4,6 +4,8 @@
 // edits go to a free list and are reused first-fit (hand-written: no allocator for a caller-owned
 // WebAssembly memory exists on npm that fits in less code than this).
 
+import { SHARED_MEMORY, type WiringMemory } from '../../compile/phases.js';
+
 type AnyArray = Float64Array | Float32Array | Int32Array | Uint32Array | Uint16Array | Uint8Array;
 
 /** A typed-array constructor over (part of) the arena's memory. */
@@ -17,6 +19,18 @@ interface Binding {
   bytes: number;
   /** Makes the view again over the memory's current buffer and hands it to the owner. */
   rebind: (buffer: ArrayBufferLike) => void;
+}
+
+/**
+ * Wiring straight into an arena (engine/compile/phases.ts): the plan's synapse arrays are allocated
+ * here, the wiring workers write them through the shared memory, and the backend adopts them.
+ */
+export function wiringMemoryIn(arena: WasmArena): WiringMemory {
+  return {
+    result: (ctor, length) => arena.allocUnowned(ctor, length),
+    scratch: SHARED_MEMORY.scratch,
+    release: (view) => arena.release(view),
+  };
 }
 
 interface Block {
@@ -33,6 +47,8 @@ export class WasmArena {
   /** Counts the times memory grew: every view made before was made again (callers caching views compare it). */
   generation = 0;
   private free: Block[] = [];
+  /** Arrays from allocUnowned not adopted yet. */
+  private readonly unowned = new WeakSet<AnyArray>();
 
   constructor(initialBytes = 16 * PAGE) {
     // Shared so that worker threads run kernels on the same state (kernels.wasm imports a shared
@@ -65,6 +81,29 @@ export class WasmArena {
     if (init) view.set(init);
     set(view);
     return view;
+  }
+
+  /** Allocates a block whose owner comes later (a wiring plan's result): adopt() hands it over. */
+  allocUnowned<T extends AnyArray>(ctor: ArrayCtor<T>, length: number): T {
+    const view = this.alloc(ctor, length, () => undefined);
+    this.unowned.add(view);
+    return view;
+  }
+
+  /**
+   * Makes `set` the owner of an array from allocUnowned (re-bound through it when memory grows) and
+   * hands it the current view; false for an array that is not one (the caller copies it in).
+   */
+  adopt<T extends AnyArray>(view: T, set: (view: T) => void): boolean {
+    if (!this.unowned.has(view)) return false;
+    const b = this.bindings.find((x) => x.offset === view.byteOffset);
+    if (!b) return false;
+    this.unowned.delete(view);
+    const ctor = view.constructor as ArrayCtor<T>;
+    const length = view.length;
+    b.rebind = (buffer) => set(new ctor(buffer, b.offset, length));
+    b.rebind(this.memory.buffer);
+    return true;
   }
 
   /** Returns a view's block for reuse; the view must no longer be used. */

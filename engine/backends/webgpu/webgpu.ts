@@ -211,6 +211,9 @@ interface Chunk {
   recCopied: number;
 }
 
+/** Bytes staged per writeBuffer when uploading shared memory (a multiple of 4). */
+const STAGING_BYTES = 16 * 2 ** 20;
+
 export class WebGpuBackend implements Backend {
   readonly name = 'webgpu';
   readonly dt: number;
@@ -920,7 +923,18 @@ export class WebGpuBackend implements Backend {
   private write(buf: GPUBuffer, wordOffset: number, data: ArrayBufferView & { length: number }): void {
     if (data.byteLength === 0) return;
     // writeBuffer takes sizes in multiples of 4 bytes: every array here has 4-byte elements.
-    this.device.queue.writeBuffer(buf, wordOffset * 4, data.buffer, data.byteOffset, data.byteLength);
+    if (!(data.buffer instanceof SharedArrayBuffer)) {
+      this.device.queue.writeBuffer(buf, wordOffset * 4, data.buffer, data.byteOffset, data.byteLength);
+      return;
+    }
+    // Dawn takes no shared memory (the wiring workers' arrays): staged through a bounded plain copy.
+    const src = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    const stage = new Uint8Array(Math.min(STAGING_BYTES, src.byteLength));
+    for (let at = 0; at < src.byteLength; at += stage.byteLength) {
+      const part = Math.min(stage.byteLength, src.byteLength - at);
+      stage.set(src.subarray(at, at + part));
+      this.device.queue.writeBuffer(buf, wordOffset * 4 + at, stage.buffer, 0, part);
+    }
   }
 
   /**
