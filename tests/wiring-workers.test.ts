@@ -7,7 +7,11 @@ import { tmpdir } from 'node:os';
 import { loadCircuit } from '../engine/engine.js';
 import { compile, type CompiledProjection, type Network } from '../engine/compile/compiler.js';
 import { canWireInWorkers, rangesOf, wireCircuitInWorkers } from '../engine/compile/wiring-pool.js';
-import { COLUMN_BLOCK, ROW_BLOCK, VALUE_BLOCK } from '../engine/compile/wiring-tasks.js';
+import { blockStream, COLUMN_BLOCK, ROW_BLOCK, runTask, VALUE_BLOCK } from '../engine/compile/wiring-tasks.js';
+import { PLAIN_MEMORY, runPlan, type Plan, type RangeResult } from '../engine/compile/phases.js';
+import { wireCsr } from '../engine/compile/connectivity.js';
+import type { Connectivity } from '../engine/circuit/circuit.js';
+import fc from 'fast-check';
 import { CircuitError } from '../engine/circuit/errors.js';
 import { Engine } from '../engine/engine.js';
 import type { Backend } from '../engine/backends/backend.js';
@@ -103,6 +107,63 @@ describe.runIf(canWireInWorkers())('wiring in workers gives the network wired on
     expect(there).toBeInstanceOf(CircuitError);
     expect((there as CircuitError).issues).toEqual((here as CircuitError).issues);
     expect((there as CircuitError).issues[0].path).toBe('/projections/p/delay');
+  });
+});
+
+describe('any split of the blocks, run in any order, wires the same (fast-check)', () => {
+  /** runPlan's driver, each phase's blocks cut at random points into ranges run in a random order, each with its own store. */
+  function runSplit<T>(plan: Plan<T>, cuts: number[], order: number[]): T {
+    const stores = new Map<string, Map<string, unknown>>();
+    const rangesFor = (units: number): [number, number][] => {
+      const points = [...new Set(cuts.map((c) => Math.floor(c * units)).filter((p) => p > 0 && p < units))].sort((a, b) => a - b);
+      const edges = [0, ...points, units];
+      return edges.slice(1).map((hi, k) => [edges[k], hi]);
+    };
+    let r = plan.next();
+    while (!r.done) {
+      const { units, task } = r.value;
+      const ranges = units > 0 ? rangesFor(units) : [];
+      const results: RangeResult[] = [];
+      for (const k of [...ranges.keys()].sort((a, b) => order[a % order.length] - order[b % order.length] || a - b)) {
+        const [lo, hi] = ranges[k];
+        const key = `${units}:${lo}`;
+        if (!stores.has(key)) stores.set(key, new Map());
+        results.push({ lo, hi, value: runTask(task(lo, hi), lo, hi, { store: stores.get(key)!, rngFor: blockStream }) });
+      }
+      r = plan.next(results.sort((a, b) => a.lo - b.lo));
+    }
+    return r.value;
+  }
+
+  const RULES: Connectivity[] = [
+    { type: 'one_to_one' },
+    { type: 'all_to_all', autapses: false },
+    { type: 'fixed_probability', p: 0.05, autapses: true },
+    { type: 'fixed_indegree', n: 7, autapses: false, multapses: false },
+    { type: 'fixed_indegree', n: 9, autapses: true, multapses: true },
+    { type: 'fixed_outdegree', n: 5, autapses: false, multapses: false },
+    { type: 'fixed_outdegree', n: 5, autapses: true, multapses: true },
+    { type: 'gaussian', sigma: 2, pMax: 0.9, cutoff: 2, periodic: true, autapses: false },
+  ];
+
+  it('every rule, sizes across block edges, 1 to 6 ranges', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...RULES),
+        fc.integer({ min: 10, max: 700 }),
+        fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+        fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 5 }),
+        fc.array(fc.integer({ min: 0, max: 100 }), { minLength: 1, maxLength: 6 }),
+        (conn, size, seed, cuts, order) => {
+          const side = { name: 'a', size, grid: [size] };
+          const whole = runPlan(wireCsr(conn, side, side, seed, 'p', PLAIN_MEMORY));
+          const split = runSplit(wireCsr(conn, side, side, seed, 'p', PLAIN_MEMORY), cuts, order);
+          expect(Array.from(split.rowPtr)).toEqual(Array.from(whole.rowPtr));
+          expect(Array.from(split.targets)).toEqual(Array.from(whole.targets));
+        },
+      ),
+      { numRuns: 60 },
+    );
   });
 });
 
