@@ -38,6 +38,12 @@ function threads(text: string): number {
   return Number(text);
 }
 
+function wiringWorkers(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0 || n > 64) throw new InvalidArgumentError(`"${text}" is not a worker count (0 to 64)`);
+  return n;
+}
+
 function seed(text: string): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n < 0 || n > 4294967295)
@@ -169,7 +175,16 @@ function addSimulate(program: Command): void {
     .addOption(new Option('--format <fmt>', 'recording format (default: from the file extension)').choices(['json', 'csv']))
     .option('--raster <file>', 'write a raster and rate plot (SVG)')
     .option('--quiet', 'no progress lines')
-    .option('--threads <n>', 'CPU kernel threads, 1 or 2 (default: 2 on a multi-core machine when a step has enough work)', threads)
+    .option(
+      '--threads <n>',
+      'CPU kernel threads, 1 or 2 (default: measured in the first steps on a multi-core machine when a step has enough work)',
+      threads,
+    )
+    .option(
+      '--wiring-workers <n>',
+      'threads that wire the projections, the same network for any count (default: one per core from a million synapses; 0: this thread)',
+      wiringWorkers,
+    )
     .addOption(new Option('--kernels <kind>', KERNELS_HELP).choices(['wasm', 'js']))
     .addOption(backendOption())
     .action(async (file: string, o: SimulateFlags) => {
@@ -186,6 +201,7 @@ function addSimulate(program: Command): void {
         raster: o.raster,
         quiet: o.quiet,
         threads: o.threads,
+        wiringWorkers: o.wiringWorkers,
         kernels: o.kernels,
         backend: o.backend,
       });

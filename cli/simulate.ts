@@ -19,6 +19,8 @@ export interface SimulateOptions {
   raster?: string;
   quiet?: boolean;
   threads?: number;
+  /** Threads that wire the projections (Engine.create's wiringWorkers). */
+  wiringWorkers?: number;
   kernels?: 'wasm' | 'js';
   backend?: BackendChoice;
 }
@@ -32,16 +34,20 @@ export interface SimulateResult {
 
 export async function simulate(file: string, o: SimulateOptions): Promise<SimulateResult> {
   const compileBar = new ProgressLine('compiling', o.quiet);
+  const built = performance.now();
   const engine = await Engine.create(file, {
     backend: o.backend ?? 'cpu',
     dt: o.dt,
     seed: o.seed,
     threads: o.threads,
+    wiringWorkers: o.wiringWorkers,
     kernels: o.kernels,
     progress: (f, label) => compileBar.update(f, label),
     log: (line) => compileBar.note(line),
   });
-  compileBar.done(`${engine.network.neurons} neurons, ${engine.network.synapses} synapses`);
+  compileBar.done(
+    `${engine.network.neurons} neurons, ${engine.network.synapses} synapses in ${((performance.now() - built) / 1000).toFixed(1)} s`,
+  );
   const stateVars = o.record.filter((r) => r !== 'spikes');
   const probes: StateProbe[] = [];
   for (const pop of engine.circuit.populations) {

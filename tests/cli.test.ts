@@ -148,6 +148,22 @@ describe('flux simulate', () => {
     expect(run('6', 'c.json')).not.toEqual(a);
   });
 
+  it('--wiring-workers: the same recording wired on this thread and on 2 workers; a bad count is refused', () => {
+    const dir = tempDir();
+    const run = (workers: string, name: string) => {
+      const out = join(dir, name);
+      const r = flux('simulate', example('coba.yaml'), '--duration', '50ms', '--wiring-workers', workers, '--out', out, '--quiet');
+      expect(r.status, r.stderr).toBe(0);
+      return JSON.parse(readFileSync(out, 'utf8')).populations;
+    };
+    const here = run('0', 'a.json');
+    expect(here.exc.spikes.indices.length).toBeGreaterThan(100);
+    expect(run('2', 'b.json')).toEqual(here);
+    const bad = flux('simulate', example('coba.yaml'), '--wiring-workers', '-1');
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toContain('is not a worker count');
+  });
+
   it('a bad circuit exits 1 with the file, line and path', () => {
     const dir = tempDir();
     const bad = join(dir, 'bad.yaml');
