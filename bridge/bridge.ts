@@ -952,7 +952,7 @@ export class Bridge {
       this.lastTickWall = performance.now();
       if (this.tripped) this.tripped = false;
       this.afterTick(due, this.lastTickDone);
-      this.publishDue(this.lastTickDone);
+      this.publishDue(due);
       this.config.onTick?.(start, this.lastTickDone);
       // Behind real time: skip the missed ticks (running them in a burst only adds latency). Behind
       // simulated time: run them, so that engine time keeps up with the simulation.
@@ -1118,13 +1118,17 @@ export class Bridge {
    * Outputs are published from the tick loop when due, on the bridge's clock: a command leaves as soon
    * as the tick that computed it ends (no timer to wait for), and under simulated time outputs keep
    * their rates in simulated time. A stalled loop publishes nothing; the watchdog covers that.
+   * `tick` is the time the tick was due, not when it ended: an output due at that tick goes out with
+   * it (within half a tick), so an output at the tick rate leaves every tick. Timed by the end of the
+   * tick, one that ended a little early left its output to the next, a tick later.
    */
-  private publishDue(now: number): void {
+  private publishDue(tick: number): void {
+    const slack = this.periodMs / 2;
     for (const out of this.outputs) {
-      if (now < out.dueAt) continue;
+      if (tick + slack < out.dueAt) continue;
       const period = 1000 / out.spec.rateHz;
       // Keep the rate's phase; after a stall start afresh instead of publishing a burst.
-      out.dueAt = now - out.dueAt > period ? now + period : out.dueAt + period;
+      out.dueAt = tick - out.dueAt > period ? tick + period : out.dueAt + period;
       this.publish(out);
     }
   }

@@ -8,6 +8,7 @@ import { Bridge, type BridgeConfig } from '../bridge/bridge.js';
 import { MemoryTransport } from '../bridge/transport/memory.js';
 import { SENSOR_QOS, DEFAULT_QOS } from '../bridge/transport/transport.js';
 import { createCodec } from '../bridge/codec/cdr.js';
+import type { Clock } from '../bridge/clock.js';
 import { libraryCircuit, EVENTUALLY } from './helpers.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -296,6 +297,57 @@ describe('bridge on simulated time (/clock)', () => {
     expect(bridge.stats.watchdogTrips).toBe(trips);
     await bridge.stop();
     clock.close();
+    engine.dispose();
+  });
+});
+
+describe('outputs leave with the tick they are due at', () => {
+  it('an output at the tick rate leaves every tick, however long each tick took (a clock that reads its end late or early)', async () => {
+    // Time granted tick by tick, catching up; every third tick ends 1.2 ms after it was due, the two after
+    // it 0.05 ms (a slow tick, then fast ones).
+    class UnevenClock implements Clock {
+      readonly catchUp = true;
+      private t = 0;
+      private late = 0;
+      private ticks = 0;
+      now(): number {
+        return this.t + this.late;
+      }
+      rosTime(): number {
+        return this.now();
+      }
+      ready(): Promise<void> {
+        return Promise.resolve();
+      }
+      async waitUntil(t: number): Promise<void> {
+        await new Promise<void>((r) => setImmediate(r));
+        this.t = Math.max(this.t, t);
+        this.late = this.ticks++ % 3 === 0 ? 1.2 : 0.05;
+      }
+      close(): void {}
+    }
+    const transport = new MemoryTransport();
+    const engine = new Engine<Backend>(loadFlat(libraryCircuit('braitenberg/braitenberg')));
+    const clock = new UnevenClock();
+    const base = config();
+    const bridge = new Bridge(engine, transport, {
+      ...base,
+      tickHz: 1000,
+      clock,
+      watchdogMs: 1e6,
+      outputs: base.outputs.map((o) => ({ ...o, rateHz: 1000 })),
+    });
+    let twists = 0;
+    transport.subscribe('/cmd_vel', 'geometry_msgs/msg/Twist', DEFAULT_QOS, () => twists++);
+    bridge.start();
+    await vi.waitFor(() => expect(engine.backend.stepIndex).toBeGreaterThanOrEqual(200), EVENTUALLY);
+    await bridge.stop();
+    await new Promise<void>((r) => setImmediate(r));
+    const ticks = engine.backend.stepIndex;
+    // One Twist per tick (the last may still be on its way), and the safe command stop() sends. Timed
+    // by the tick's end, two ticks in three sent none.
+    expect(twists).toBeGreaterThanOrEqual(ticks - 1);
+    expect(twists).toBeLessThanOrEqual(ticks + 2);
     engine.dispose();
   });
 });
