@@ -156,15 +156,10 @@ export class Engine<B extends Backend = CpuBackend> {
         options.wiringWorkers ??
         (options.wireOffThread ? Math.max(1, defaultWiringWorkers() - 1) : synapses >= WORKERS_WORTH_IT ? defaultWiringWorkers() : 0);
       if (workers > 0) {
-        // On the CPU the synapses are wired straight into the kernels' memory: nothing is copied after.
-        arena =
-          (choice === 'cpu' &&
-            options.kernels !== 'js' &&
-            kernelArena(
-              circuit.populations.reduce((a, p) => a + p.size, 0),
-              synapses,
-            )) ||
-          undefined;
+        // Where the CPU may run it ('auto' falls back to it without a hardware GPU), the synapses are
+        // wired straight into the kernels' memory: nothing is copied after. A GPU uploads them from there.
+        const neurons = circuit.populations.reduce((a, p) => a + p.size, 0);
+        arena = (choice !== 'webgpu' && options.kernels !== 'js' && kernelArena(neurons, synapses)) || undefined;
         const memory = arena ? wiringMemoryIn(arena) : undefined;
         options = { ...options, wired: await wireCircuitInWorkers(circuit, { workers, progress: options.progress, memory }) };
       }
@@ -178,7 +173,7 @@ export class Engine<B extends Backend = CpuBackend> {
       );
     // Compile once; the backend is chosen and attached afterwards.
     const compiled = compileCircuit(flat, cpuOptions);
-    const backend = await openBackend(choice, compiled.network, options);
+    const backend = await openBackend(choice, compiled.network, options, arena);
     return new Engine<Backend>(flat, cpuOptions, () => backend, compiled);
   }
 
@@ -431,10 +426,11 @@ export class Engine<B extends Backend = CpuBackend> {
  * The backend 'auto' or 'webgpu' runs a compiled network on: a GPU, or (auto, and said in one line) the
  * CPU when there is none worth taking. 'webgpu' throws instead of falling back.
  */
-async function openBackend(choice: 'auto' | 'webgpu', net: Network, options: EngineOptions): Promise<Backend> {
+/** `arena`: the WebAssembly memory the network was wired into, for the CPU backend to adopt if it falls back to it. */
+async function openBackend(choice: 'auto' | 'webgpu', net: Network, options: EngineOptions, arena?: WasmArena): Promise<Backend> {
   const fallback = (why: string): Backend => {
     (options.log ?? ((l) => process.stderr.write(l + '\n')))(`flux: running on the CPU backend: ${why}`);
-    return new CpuBackend(net, { kernels: options.kernels, threads: options.threads });
+    return new CpuBackend(net, { kernels: options.kernels, threads: options.threads, arena });
   };
   // Below this size a GPU loses to the CPU: every step costs a fixed round of dispatches and, for a
   // robot, a read-back. Measured on an H100: COBA 4000 (0.32M synapses) ran at 0.77-0.98x the CPU

@@ -1,7 +1,7 @@
 // Wiring in worker threads (engine/compile/wiring-pool.ts): the same network, bit for bit, on this
 // thread and on 1, 2 or 3 workers, for every connectivity rule and value distribution, with rules big
 // enough to span many blocks of rows, columns and synapses. The workers run the build (dist/).
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { loadCircuit } from '../engine/engine.js';
@@ -16,7 +16,7 @@ import { CircuitError } from '../engine/circuit/errors.js';
 import { Engine } from '../engine/engine.js';
 import type { Backend } from '../engine/backends/backend.js';
 import { CpuBackend, kernelArena } from '../engine/backends/cpu.js';
-import { wiringMemoryIn } from '../engine/backends/wasm/arena.js';
+import { WasmArena, wiringMemoryIn } from '../engine/backends/wasm/arena.js';
 import { acquireGpu, type GpuContext } from '../engine/backends/webgpu/gpu.js';
 import { WebGpuBackend } from '../engine/backends/webgpu/webgpu.js';
 import { loadFlat } from '../engine/circuit/resolve.js';
@@ -252,6 +252,19 @@ describe.runIf(canWireInWorkers())('an engine wired by workers runs as one wired
     expect(net.projections.map(where)).toEqual(wiredAt);
     expect(net.projections.every((p) => p.targets.buffer === arena.memory.buffer)).toBe(true);
     backend.dispose();
+  });
+
+  it("'auto' falling back to the CPU adopts the synapses wired into the kernels' memory too", { timeout: 30_000 }, async () => {
+    const lines: string[] = [];
+    const adopt = vi.spyOn(WasmArena.prototype, 'adopt');
+    const e = await Engine.create(flat(), { backend: 'auto', wiringWorkers: 2, log: (l) => lines.push(l) });
+    expect(e.backend).toBeInstanceOf(CpuBackend);
+    expect(lines.join('\n')).toContain('running on the CPU backend');
+    // Every projection's targets and weights were adopted, not copied.
+    const adopted = adopt.mock.results.filter((r) => r.type === 'return' && r.value === true).length;
+    adopt.mockRestore();
+    expect(adopted).toBeGreaterThanOrEqual(2 * e.network.projections.length);
+    e.dispose();
   });
 
   it.runIf(gpu !== null || process.env.CI === 'true')(
