@@ -278,7 +278,7 @@ async function main(): Promise<void> {
       // Chunks are pipelined, so a run is bound by the larger of host encoding and GPU time per step.
       const us = e.backend.encodingCost();
       console.log(
-        `host encoding: ${us.toFixed(1)} us per COBA step (an RTF ceiling of ${(100 / us).toFixed(1)} at dt 0.1 ms from the host alone); measured ${((t.loopS / 10000) * 1e6).toFixed(1)} us per step`,
+        `host encoding: ${us.toFixed(1)} us per COBA step, ${e.backend.dispatchesPerStep()} dispatches (an RTF ceiling of ${(100 / us).toFixed(1)} at dt 0.1 ms from the host alone); measured ${((t.loopS / 10000) * 1e6).toFixed(1)} us per step`,
       );
     }
     e.dispose();

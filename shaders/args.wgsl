@@ -1,27 +1,11 @@
 // Work sizes of the spike-driven kernels of this step, computed on the GPU so the host never waits
 // for a spike count: for each projection (spikes of its source) x (longest row), and prefix sums
-// over projections. propagate.wgsl and stdp.wgsl run a fixed grid that strides over this work.
+// over projections (shaders/work.wgsl). propagate.wgsl and stdp.wgsl run a fixed grid that strides over
+// this work. Without plasticity propagate.wgsl sums its own (LOCAL_ARGS), and this dispatch is left out.
 
 @group(0) @binding(0) var<storage, read> prm: array<f32>;
 @group(0) @binding(1) var<storage, read_write> ctl: array<u32>;
 @group(0) @binding(12) var<storage, read_write> work: array<u32>;
-
-/** a * b, or the error flag and 0 when it does not fit in u32. */
-fn mulChecked(a: u32, b: u32) -> u32 {
-  if (b != 0u && a > 0xffffffffu / b) {
-    ctl[C_ERROR] = 1u;
-    return 0u;
-  }
-  return a * b;
-}
-
-fn addChecked(a: u32, b: u32) -> u32 {
-  if (a > 0xffffffffu - b) {
-    ctl[C_ERROR] = 1u;
-    return a;
-  }
-  return a + b;
-}
 
 @compute @workgroup_size(1)
 fn args() {
@@ -29,8 +13,7 @@ fn args() {
   var total = 0u;
   for (var q = 0u; q < nproj; q += 1u) {
     work[W_PFX + q] = total;
-    let r = pu(H_PROJ0) + PRSTRIDE * q;
-    total = addChecked(total, mulChecked(ctl[C_COUNTS + pu(r + R_SRC)], max(pu(r + R_MAXROW), 1u)));
+    total = addChecked(total, projectionWork(q));
   }
   work[W_PFX + nproj] = total;
   let np = pu(H_NPLASTIC);

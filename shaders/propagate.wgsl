@@ -15,6 +15,21 @@
 @group(0) @binding(11) var<storage, read_write> ring: array<atomic<u32>>;
 @group(0) @binding(12) var<storage, read_write> work: array<u32>;
 
+/**
+ * Whether each workgroup sums the projections' work itself (work.wgsl) instead of reading what args.wgsl
+ * wrote: one dispatch fewer per step. Set where no plasticity needs args.wgsl's other sums and the
+ * projections fit LOCAL_PROJ.
+ */
+override LOCAL_ARGS: bool = false;
+const LOCAL_PROJ: u32 = 256u;
+var<workgroup> localPfx: array<u32, 257>;
+
+/** Prefix sum of the work of the projections before q (q = nproj: the total). */
+fn prefix(q: u32) -> u32 {
+  if (LOCAL_ARGS) { return localPfx[q]; }
+  return work[W_PFX + q];
+}
+
 fn ringAdd(idx: u32, w: f32) {
   let whole = floor(w);
   let hi = bitcast<u32>(i32(whole));
@@ -33,9 +48,20 @@ fn delayOf(r: u32, k: u32) -> u32 {
 }
 
 @compute @workgroup_size(256)
-fn propagate(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+fn propagate(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
   let nproj = pu(H_NPROJ);
-  let total = work[W_PFX + nproj];
+  if (LOCAL_ARGS) {
+    if (li == 0u) {
+      var sum = 0u;
+      for (var q = 0u; q < nproj; q += 1u) {
+        localPfx[q] = sum;
+        sum = addChecked(sum, projectionWork(q));
+      }
+      localPfx[nproj] = sum;
+    }
+    workgroupBarrier();
+  }
+  let total = prefix(nproj);
   let stride = nwg.x * 256u;
   let step = ctl[C_STEP];
   for (var t = gid.x; t < total; t += stride) {
@@ -43,11 +69,11 @@ fn propagate(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups)
     var hi = nproj - 1u;
     while (lo < hi) {
       let mid = (lo + hi + 1u) / 2u;
-      if (work[W_PFX + mid] <= t) { lo = mid; } else { hi = mid - 1u; }
+      if (prefix(mid) <= t) { lo = mid; } else { hi = mid - 1u; }
     }
     let r = pu(H_PROJ0) + PRSTRIDE * lo;
     let maxRow = max(pu(r + R_MAXROW), 1u);
-    let local = t - work[W_PFX + lo];
+    let local = t - prefix(lo);
     let s = local / maxRow;
     let src = popBase(pu(r + R_SRC));
     let i = spikes[pu(src + P_OFFSET) + s];

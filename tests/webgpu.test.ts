@@ -50,6 +50,24 @@ suite('WebGPU backend', () => {
     expect(await run()).toEqual(first);
   });
 
+  it('dispatches per step: propagation sums its own work without plasticity (4 for COBA); with STDP the sums stay a dispatch of their own', async () => {
+    const dispatches = (e: Engine<Backend>): number => {
+      if (!(e.backend instanceof WebGpuBackend)) throw new Error('not on the WebGPU backend');
+      return e.backend.dispatchesPerStep();
+    };
+    const coba = await gpuEngine(example('coba.yaml'));
+    const stdp = await gpuEngine(example('stdp-pairing.yaml'));
+    try {
+      // The neuron family, propagation, the ring drain, the end of the step (5 before: the sums were args.wgsl's).
+      expect(dispatches(coba)).toBe(4);
+      // As before this change: the sums, which the STDP passes read too, are args.wgsl's.
+      expect(dispatches(stdp)).toBe(8);
+    } finally {
+      coba.dispose();
+      stdp.dispose();
+    }
+  });
+
   it('set_param and set_weights upload ranges into the same buffers; structural edits build new ones', async () => {
     const e = await gpuEngine(small);
     const b = e.backend as WebGpuBackend;

@@ -211,6 +211,12 @@ interface Chunk {
   recCopied: number;
 }
 
+/** Most projections whose work sums propagate.wgsl adds up itself (its LOCAL_PROJ). */
+const LOCAL_PROJ = 256;
+
+/** What encoding steps uses of a compute pass (a counting one stands in for it in dispatchesPerStep). */
+type StepEncoder = Pick<GPUComputePassEncoder, 'setPipeline' | 'setBindGroup' | 'dispatchWorkgroups'>;
+
 /** Bytes staged per writeBuffer when uploading shared memory (a multiple of 4). */
 const STAGING_BYTES = 16 * 2 ** 20;
 
@@ -1302,8 +1308,13 @@ export class WebGpuBackend implements Backend {
     const l = this.layout;
     return {
       begin: this.kernel('begin.wgsl', 'begin', 'modulators.wgsl'),
-      args: this.kernel('args.wgsl', 'args'),
-      propagate: this.kernel('propagate.wgsl', 'propagate'),
+      args: this.kernel('args.wgsl', 'args', 'work.wgsl'),
+      propagate: this.kernel('propagate.wgsl', 'propagate', 'work.wgsl'),
+      propagateSumming: this.pipeline('propagate.wgsl:propagate:LOCAL_ARGS', () => ({
+        code: kernelSource('propagate.wgsl', 'work.wgsl'),
+        entry: 'propagate',
+        constants: { LOCAL_ARGS: 1 },
+      })),
       drain: this.kernel('drain.wgsl', 'drain'),
       advance: this.kernel('advance.wgsl', 'advance', 'modulators.wgsl'),
       families: l.families
@@ -1367,12 +1378,29 @@ export class WebGpuBackend implements Backend {
     return ((performance.now() - t0) / steps) * 1000;
   }
 
+  /** Dispatches per step (the first step's start left out): what the per-step floor on a GPU scales with. */
+  dispatchesPerStep(): number {
+    let n = 0;
+    const counting: StepEncoder = {
+      setPipeline: () => undefined,
+      setBindGroup: () => undefined,
+      dispatchWorkgroups: () => void n++,
+    };
+    this.encodeSteps(counting, 1, 0);
+    const one = n;
+    n = 0;
+    this.encodeSteps(counting, 11, 0);
+    return (n - one) / 10;
+  }
+
   /** The commands of `steps` steps (no readback), into an open compute pass. */
-  private encodeSteps(pass: GPUComputePassEncoder, steps: number, parity: number): void {
+  private encodeSteps(pass: StepEncoder, steps: number, parity: number): void {
     const l = this.layout;
     pass.setBindGroup(0, this.bindGroups[parity]);
-    const { begin, args, propagate, drain, advance, families, stdp, synapses, resets } = this.kernels();
+    const { begin, args, propagate, propagateSumming, drain, advance, families, stdp, synapses, resets } = this.kernels();
     const plastic = this.projs.some((q) => q.plastic);
+    // Without plasticity only propagation reads the work sums: it adds them up itself (shaders/propagate.wgsl LOCAL_ARGS).
+    const summing = !plastic && this.projs.length <= LOCAL_PROJ;
     const wg = (n: number, size: number) => Math.max(1, Math.ceil(n / size));
     const grid = (upper: number) => Math.min(this.gridMax, wg(upper, 256));
     // More than 65535 workgroups go in rows of 65535 (the kernels index x + y * rows).
@@ -1396,9 +1424,11 @@ export class WebGpuBackend implements Backend {
       }
       run(synapses.clock);
       if (this.projs.length > 0) {
-        pass.setPipeline(args);
-        pass.dispatchWorkgroups(1);
-        pass.setPipeline(propagate);
+        if (!summing) {
+          pass.setPipeline(args);
+          pass.dispatchWorkgroups(1);
+        }
+        pass.setPipeline(summing ? propagateSumming : propagate);
         pass.dispatchWorkgroups(grid(l.workUpper.propagate));
       }
       run(synapses.onPre);
