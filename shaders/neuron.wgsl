@@ -1,7 +1,8 @@
 // Neuron update, step phases 1-4 for every population of one model family (the pipeline's FAMILY):
 // external current from sources and inputs, Poisson source events into the channels, the model's
 // step (modelStep, generated from the model's definition by engine/equations/codegen-wgsl.ts), spike
-// list and recording, and the exact decay of the synaptic channels.
+// list and recording, and the exact decay of the synaptic channels; with FUSED_DRAIN also the ring
+// slot of this step (phase 7).
 
 @group(0) @binding(0) var<storage, read> prm: array<f32>;
 @group(0) @binding(2) var<storage, read_write> st: array<f32>;
@@ -10,8 +11,14 @@
 @group(0) @binding(1) var<storage, read_write> ctl: array<atomic<u32>>;
 @group(0) @binding(5) var<storage, read_write> fl: array<f32>;
 @group(0) @binding(6) var<storage, read_write> rec: array<u32>;
+@group(0) @binding(11) var<storage, read_write> ring: array<u32>;
 
 override FAMILY: u32;
+/**
+ * Drain this step's ring slot here (ring.wgsl) instead of in drain.wgsl's dispatch: set where no
+ * event can reach the slot after the update (every delay at least one step, no synapse models).
+ */
+override FUSED_DRAIN: bool = false;
 
 struct Mod { gain: f32, shift: f32, excitability: f32 }
 
@@ -86,4 +93,7 @@ fn update(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nw
   st[chan(sb, nvars, n, CH_II, i)] *= di;
   st[chan(sb, nvars, n, CH_GE, i)] *= de;
   st[chan(sb, nvars, n, CH_GI, i)] *= di;
+
+  // Phase 7, where it is this kernel's (propagation writes only later slots).
+  if (FUSED_DRAIN) { drainNeuron(pb, i, step); }
 }

@@ -50,21 +50,26 @@ suite('WebGPU backend', () => {
     expect(await run()).toEqual(first);
   });
 
-  it('dispatches per step: propagation sums its own work without plasticity (4 for COBA); with STDP the sums stay a dispatch of their own', async () => {
+  it('dispatches per step: propagation sums its own work without plasticity, the neuron update drains the rings when every delay is a step or more', async () => {
     const dispatches = (e: Engine<Backend>): number => {
       if (!(e.backend instanceof WebGpuBackend)) throw new Error('not on the WebGPU backend');
       return e.backend.dispatchesPerStep();
     };
     const coba = await gpuEngine(example('coba.yaml'));
     const stdp = await gpuEngine(example('stdp-pairing.yaml'));
+    const delayed = await gpuEngine(small);
+    const zero = await gpuEngine(small.replace('delay: 1 ms', 'delay: 0 ms'));
     try {
-      // The neuron family, propagation, the ring drain, the end of the step (5 before: the sums were args.wgsl's).
+      // COBA's delays are 0: the neuron family, propagation, the ring drain, the end of the step (5 before:
+      // the sums were args.wgsl's).
       expect(dispatches(coba)).toBe(4);
-      // As before this change: the sums, which the STDP passes read too, are args.wgsl's.
+      // As before: the sums, which the STDP passes read too, are args.wgsl's.
       expect(dispatches(stdp)).toBe(8);
+      // Delays of 1 ms: the neuron family (draining the rings), propagation, the end of the step.
+      expect(dispatches(delayed)).toBe(3);
+      expect(dispatches(zero)).toBe(4);
     } finally {
-      coba.dispose();
-      stdp.dispose();
+      for (const e of [coba, stdp, delayed, zero]) e.dispose();
     }
   });
 

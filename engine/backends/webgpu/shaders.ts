@@ -42,5 +42,5 @@ export function generatedResetSource(modelReset: string): string {
 
 /** The neuron update kernel of a model defined by equations, given its generated modelStep. */
 export function generatedNeuronSource(modelStep: string): string {
-  return `${read('common.wgsl')}\n${read('neuron.wgsl')}\n${modelStep}`;
+  return `${read('common.wgsl')}\n${read('ring.wgsl')}\n${read('neuron.wgsl')}\n${modelStep}`;
 }

@@ -152,6 +152,8 @@ interface ProjHost {
   tgt: PopHost;
   channel: Channel;
   maxRow: number;
+  /** The shortest delay of its synapses, in steps (Infinity without synapses). */
+  minDelay: number;
   rowBase: number;
   synBase: number;
   dlyBase: number;
@@ -406,7 +408,13 @@ export class WebGpuBackend implements Backend {
       for (let j = 0; j < tgt.n; j++) maxCol = Math.max(maxCol, postPtr[j + 1] - postPtr[j]);
       plastic = { index: -1, x: 0, y: 0, elig: NONE, pairBase: 0, colPtrBase: 0, maxCol, postPtr, pairs };
     }
-    this.projs.push({ c, index: -1, src, tgt, channel, maxRow, rowBase: 0, synBase: 0, dlyBase: NONE, plastic, sm, placed: null });
+    let minDelay = c.targets.length > 0 ? c.delaySteps : Infinity;
+    if (c.delays) {
+      minDelay = Infinity;
+      for (let k = 0; k < c.delays.length && minDelay > 0; k++) minDelay = Math.min(minDelay, c.delays[k]);
+    }
+    const placed = null;
+    this.projs.push({ c, index: -1, src, tgt, channel, maxRow, minDelay, rowBase: 0, synBase: 0, dlyBase: NONE, plastic, sm, placed });
   }
 
   private synapseModel(name: string): SynapseDefinition {
@@ -1189,14 +1197,23 @@ export class WebGpuBackend implements Backend {
     return this.pipeline(`${file}:${entry}`, () => ({ code: kernelSource(file, ...shared), entry }));
   }
 
-  private neuronKernel(family: number, f: Family): GPUComputePipeline {
+  private neuronKernel(family: number, f: Family, fusedDrain: boolean): GPUComputePipeline {
     // Keyed by the generated text: a circuit checked again after an edit gives equal definitions, not the same objects.
     const code = wgslModel(f.def).source(this.phased());
-    return this.pipeline(`generated:${family}:${code}`, () => ({
+    return this.pipeline(`generated:${family}:${fusedDrain}:${code}`, () => ({
       code: generatedNeuronSource(code),
       entry: 'update',
-      constants: { FAMILY: family },
+      constants: { FAMILY: family, FUSED_DRAIN: fusedDrain ? 1 : 0 },
     }));
+  }
+
+  /**
+   * Whether the neuron update drains the rings (shaders/neuron.wgsl FUSED_DRAIN), one dispatch fewer per
+   * step: when nothing reaches this step's ring slot after the update, i.e. every synapse's delay is at
+   * least one step, and no synapse model writes into the rings.
+   */
+  private fusedDrain(): boolean {
+    return this.projs.every((q) => q.minDelay >= 1 && !q.sm);
   }
 
   /** Whether models defined by equations reset after the synapses (as the CPU steps them when synapse models run). */
@@ -1306,7 +1323,9 @@ export class WebGpuBackend implements Backend {
   /** Every pipeline the current layout needs (built once, then cached). */
   private kernels() {
     const l = this.layout;
+    const fused = this.fusedDrain();
     return {
+      fusedDrain: fused,
       begin: this.kernel('begin.wgsl', 'begin', 'modulators.wgsl'),
       args: this.kernel('args.wgsl', 'args', 'work.wgsl'),
       propagate: this.kernel('propagate.wgsl', 'propagate', 'work.wgsl'),
@@ -1315,10 +1334,10 @@ export class WebGpuBackend implements Backend {
         entry: 'propagate',
         constants: { LOCAL_ARGS: 1 },
       })),
-      drain: this.kernel('drain.wgsl', 'drain'),
+      drain: this.kernel('drain.wgsl', 'drain', 'ring.wgsl'),
       advance: this.kernel('advance.wgsl', 'advance', 'modulators.wgsl'),
       families: l.families
-        .map((m, f) => [l.familyNeurons[f] > 0 ? this.neuronKernel(f, m) : null, Math.ceil(l.familyNeurons[f] / 64)] as const)
+        .map((m, f) => [l.familyNeurons[f] > 0 ? this.neuronKernel(f, m, fused) : null, Math.ceil(l.familyNeurons[f] / 64)] as const)
         .filter((x) => x[0] !== null),
       stdp: ['decay', 'pre', 'post', 'eligibility'].map((e) => this.kernel('stdp.wgsl', e)),
       synapses: this.synapseKernels(),
@@ -1397,7 +1416,7 @@ export class WebGpuBackend implements Backend {
   private encodeSteps(pass: StepEncoder, steps: number, parity: number): void {
     const l = this.layout;
     pass.setBindGroup(0, this.bindGroups[parity]);
-    const { begin, args, propagate, propagateSumming, drain, advance, families, stdp, synapses, resets } = this.kernels();
+    const { begin, args, propagate, propagateSumming, drain, fusedDrain, advance, families, stdp, synapses, resets } = this.kernels();
     const plastic = this.projs.some((q) => q.plastic);
     // Without plasticity only propagation reads the work sums: it adds them up itself (shaders/propagate.wgsl LOCAL_ARGS).
     const summing = !plastic && this.projs.length <= LOCAL_PROJ;
@@ -1447,7 +1466,7 @@ export class WebGpuBackend implements Backend {
       run(synapses.onPost);
       run(synapses.onStep);
       run(resets);
-      if (l.ringWords > 0) {
+      if (l.ringWords > 0 && !fusedDrain) {
         pass.setPipeline(drain);
         dispatch(wg(l.neurons, 64));
       }
