@@ -149,14 +149,19 @@ export interface BridgeStats {
  * read theirs. Steps are absolute step indices in ascending order; indices are within the population.
  * The arrays belong to the tap once handed over (the bridge keeps no reference).
  */
+/** Spike steps or indices: a number[] or a typed view. */
+export type SpikeList = ArrayLike<number> & Iterable<number>;
+
 export interface TickSpikes {
   /** Step index of the tick's first step. */
   first: number;
   steps: number;
   dt: number;
-  populations: Map<string, { steps: number[]; indices: number[] }>;
+  /** Views of the recorder's memory: read them in the tap, before the engine steps again. */
+  populations: Map<string, { steps: SpikeList; indices: SpikeList }>;
 }
 
+/** Called once per tick; the tick's arrays are reused by the next tick: copy what is kept. */
 export type SpikeTap = (tick: TickSpikes) => void;
 
 /** A tick's samples of traced state: one entry per probe (population and variable), in the probes' order. */

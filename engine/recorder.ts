@@ -20,8 +20,9 @@ export interface RecordingConfig {
 
 export interface PopulationRecording {
   size: number;
-  spikeSteps: number[];
-  spikeIndices: number[];
+  /** Read-only views of the recorded spikes (kept typed underneath: SpikeStore). */
+  readonly spikeSteps: number[];
+  readonly spikeIndices: number[];
   state: Record<string, { indices: number[]; steps: number[]; values: number[][] }>;
   rateCounts: number[];
 }
@@ -67,7 +68,14 @@ export class Recorder {
   }
 
   addPopulation(name: string, size: number): void {
-    this.data.populations[name] ??= { size, spikeSteps: [], spikeIndices: [], state: {}, rateCounts: [] };
+    if (Object.hasOwn(this.data.populations, name)) return;
+    const store = new SpikeStore();
+    const pop = { size, state: {}, rateCounts: [] } as Omit<PopulationRecording, 'spikeSteps' | 'spikeIndices'>;
+    // Enumerable getters of the object itself: spreads and JSON see the arrays as before.
+    Object.defineProperty(pop, 'spikeSteps', { enumerable: true, get: () => store.list('steps') });
+    Object.defineProperty(pop, 'spikeIndices', { enumerable: true, get: () => store.list('indices') });
+    stores.set(pop as PopulationRecording, store);
+    this.data.populations[name] = pop as PopulationRecording;
   }
 
   spikes(step: number, population: string, spikes: Uint32Array, count: number): void {
@@ -79,10 +87,7 @@ export class Recorder {
       pop.rateCounts[bin] += count;
     }
     if (this.spikePops === null || (this.spikePops !== 'all' && !this.spikePops.has(population))) return;
-    for (let k = 0; k < count; k++) {
-      pop.spikeSteps.push(step);
-      pop.spikeIndices.push(spikes[k]);
-    }
+    stores.get(pop)?.add(step, spikes, count);
   }
 
   wantsState(step: number): boolean {
@@ -102,16 +107,60 @@ export class Recorder {
 }
 
 /**
- * The spikes of `population` recorded since the last take (steps ascending), removed from the
- * recording: a consumer that reads as it goes (the bridge, once per tick) keeps memory bounded.
+ * A population's recorded spikes in typed arrays grown by doubling, with the number[] views the
+ * Recording shows made as they are read. A consumer that takes the spikes every tick (the bridge at
+ * 1 kHz) reuses the same memory: fresh arrays per tick were the largest garbage of the robot loop,
+ * whose collections (1-2 ms each, several a second) showed in its latency.
  */
-export function takeSpikes(rec: Recording, population: string): { steps: number[]; indices: number[] } {
+class SpikeStore {
+  private steps = new Uint32Array(64);
+  private indices = new Uint32Array(64);
+  private n = 0;
+  private lists: { steps: number[]; indices: number[] } = { steps: [], indices: [] };
+
+  add(step: number, spikes: ArrayLike<number>, count: number): void {
+    if (this.n + count > this.steps.length) {
+      const size = Math.max(this.n + count, 2 * this.steps.length);
+      const steps = new Uint32Array(size);
+      const indices = new Uint32Array(size);
+      steps.set(this.steps.subarray(0, this.n));
+      indices.set(this.indices.subarray(0, this.n));
+      this.steps = steps;
+      this.indices = indices;
+    }
+    this.steps.fill(step, this.n, this.n + count);
+    for (let k = 0; k < count; k++) this.indices[this.n + k] = spikes[k];
+    this.n += count;
+  }
+
+  /** The recorded spikes as a number[] (the same array, extended, until the next take). */
+  list(which: 'steps' | 'indices'): number[] {
+    const out = this.lists[which];
+    const from = which === 'steps' ? this.steps : this.indices;
+    for (let k = out.length; k < this.n; k++) out.push(from[k]);
+    return out;
+  }
+
+  /** The spikes since the last take, as views valid until the next spike is recorded; then none are kept. */
+  take(): { steps: Uint32Array; indices: Uint32Array } {
+    const out = { steps: this.steps.subarray(0, this.n), indices: this.indices.subarray(0, this.n) };
+    this.n = 0;
+    if (this.lists.steps.length || this.lists.indices.length) this.lists = { steps: [], indices: [] };
+    return out;
+  }
+}
+
+const stores = new WeakMap<PopulationRecording, SpikeStore>();
+
+/**
+ * The spikes of `population` recorded since the last take (steps ascending), removed from the
+ * recording: a consumer that reads as it goes (the bridge, once per tick) keeps memory bounded. The
+ * arrays are views of the recorder's memory: read them before the engine steps again.
+ */
+export function takeSpikes(rec: Recording, population: string): { steps: Uint32Array; indices: Uint32Array } {
   const p = rec.populations[population];
-  if (!p) return { steps: [], indices: [] };
-  const out = { steps: p.spikeSteps, indices: p.spikeIndices };
-  p.spikeSteps = [];
-  p.spikeIndices = [];
-  return out;
+  const store = p && stores.get(p);
+  return store ? store.take() : { steps: new Uint32Array(0), indices: new Uint32Array(0) };
 }
 
 /**

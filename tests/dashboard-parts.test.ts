@@ -91,7 +91,10 @@ describe('bridge spike tap and snapshot', () => {
     // A population nothing decodes, firing on its own.
     engine.apply({ op: 'add_population', name: 'extra', population: { model: 'lif', size: 10, params: { i_offset: '500 pA' } } });
     const ticks: TickSpikes[] = [];
-    bridge.setSpikeTap((t) => ticks.push(t));
+    // The tick's arrays are views of the recorder's memory, valid during the call: kept, they are copied.
+    bridge.setSpikeTap((t) =>
+      ticks.push({ ...t, populations: new Map([...t.populations].map(([k, v]) => [k, { steps: [...v.steps], indices: [...v.indices] }])) }),
+    );
     bridge.start();
     // 60 ticks of 5 ms: 300 ms of engine time, however long the machine takes to run them.
     await ticksPass(bridge.stats, 60);

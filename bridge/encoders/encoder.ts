@@ -44,7 +44,13 @@ export function resample(v: ArrayLike<number>, size: number): Float64Array {
 
 /** A per-value map applied to a scalar, or to a vector resampled to the population size. */
 export function pointwise(f: (x: number) => number) {
-  return (value: number | ArrayLike<number>, size: number) => (typeof value === 'number' ? f(value) : resample(value, size).map(f));
+  return (value: number | ArrayLike<number>, size: number): number | Float64Array => {
+    if (typeof value === 'number') return f(value);
+    // In place, not .map(f): one array per message instead of two (the robot loop's garbage).
+    const out = resample(value, size);
+    for (let k = 0; k < out.length; k++) out[k] = f(out[k]);
+    return out;
+  };
 }
 
 /** Preferred value of neuron `k` of `size`, spread evenly over [min, max] (the middle for one neuron). */

@@ -22,7 +22,8 @@ export function checkInput(
   if (value.length !== size)
     throw new Error(`input "${name}": expected ${size} values (one per neuron of ${spec.target}), got ${value.length}`);
   const arr = Float64Array.from(value);
-  if (arr.some((x) => !Number.isFinite(x))) throw new Error(`input "${name}": values must be finite`);
+  // A loop, not arr.some(): a callback per value boxed each one (the robot loop's garbage, 50 times a second).
+  for (let i = 0; i < arr.length; i++) if (!Number.isFinite(arr[i])) throw new Error(`input "${name}": values must be finite`);
   return arr;
 }
 
