@@ -144,14 +144,13 @@ export interface BridgeStats {
   errors: number;
 }
 
-/**
- * One tick's spikes of every population, handed to a spike tap (the dashboard) after the decoders have
- * read theirs. Steps are absolute step indices in ascending order; indices are within the population.
- * The arrays belong to the tap once handed over (the bridge keeps no reference).
- */
 /** Spike steps or indices: a number[] or a typed view. */
 export type SpikeList = ArrayLike<number> & Iterable<number>;
 
+/**
+ * One tick's spikes of every population, handed to a spike tap (the dashboard) after the decoders have
+ * read theirs. Steps are absolute step indices in ascending order; indices are within the population.
+ */
 export interface TickSpikes {
   /** Step index of the tick's first step. */
   first: number;

@@ -17,7 +17,7 @@ import {
   wireCircuitInWorkers,
   WORKERS_WORTH_IT,
 } from './compile/wiring-pool.js';
-import { CpuBackend, kernelArena } from './backends/cpu.js';
+import { CpuBackend, kernelArena, kernelArenaBytes, KERNEL_ARENA_MAX_START } from './backends/cpu.js';
 import { wiringMemoryIn, type WasmArena } from './backends/wasm/arena.js';
 import { WebGpuBackend } from './backends/webgpu/webgpu.js';
 import { acquireGpu, type GpuContext } from './backends/webgpu/gpu.js';
@@ -151,15 +151,19 @@ export class Engine<B extends Backend = CpuBackend> {
     if (!options.wired && canWireInWorkers()) {
       const circuit = checkedCircuit(flat, options);
       const synapses = circuitSynapseBound(circuit);
-      // A process that runs a robot keeps a core for its loop while it wires (a hot swap).
+      const big = synapses >= WORKERS_WORTH_IT;
+      // A process that runs a robot keeps a core for its loop while it wires (a hot swap); a small
+      // circuit gets one worker, which starts faster than several.
       const workers =
         options.wiringWorkers ??
-        (options.wireOffThread ? Math.max(1, defaultWiringWorkers() - 1) : synapses >= WORKERS_WORTH_IT ? defaultWiringWorkers() : 0);
+        (options.wireOffThread ? (big ? Math.max(1, defaultWiringWorkers() - 1) : 1) : big ? defaultWiringWorkers() : 0);
       if (workers > 0) {
         // Where the CPU may run it ('auto' falls back to it without a hardware GPU), the synapses are
-        // wired straight into the kernels' memory: nothing is copied after. A GPU uploads them from there.
+        // wired straight into the kernels' memory: nothing is copied after. A GPU uploads them from
+        // there. Not a network that would not fit that memory's 4 GiB: 'auto' may still take a GPU.
         const neurons = circuit.populations.reduce((a, p) => a + p.size, 0);
-        arena = (choice !== 'webgpu' && options.kernels !== 'js' && kernelArena(neurons, synapses)) || undefined;
+        const fits = kernelArenaBytes(neurons, synapses) <= KERNEL_ARENA_MAX_START;
+        arena = (choice !== 'webgpu' && options.kernels !== 'js' && fits && kernelArena(neurons, synapses)) || undefined;
         const memory = arena ? wiringMemoryIn(arena) : undefined;
         options = { ...options, wired: await wireCircuitInWorkers(circuit, { workers, progress: options.progress, memory }) };
       }

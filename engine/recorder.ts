@@ -113,7 +113,8 @@ export class Recorder {
  * whose collections (1-2 ms each, several a second) showed in its latency.
  */
 class SpikeStore {
-  private steps = new Uint32Array(64);
+  // Steps in float64: a step index passes 2^32 after 119 h at dt 0.1 ms, and a robot runs that long.
+  private steps = new Float64Array(64);
   private indices = new Uint32Array(64);
   private n = 0;
   private lists: { steps: number[]; indices: number[] } = { steps: [], indices: [] };
@@ -121,7 +122,7 @@ class SpikeStore {
   add(step: number, spikes: ArrayLike<number>, count: number): void {
     if (this.n + count > this.steps.length) {
       const size = Math.max(this.n + count, 2 * this.steps.length);
-      const steps = new Uint32Array(size);
+      const steps = new Float64Array(size);
       const indices = new Uint32Array(size);
       steps.set(this.steps.subarray(0, this.n));
       indices.set(this.indices.subarray(0, this.n));
@@ -142,7 +143,7 @@ class SpikeStore {
   }
 
   /** The spikes since the last take, as views valid until the next spike is recorded; then none are kept. */
-  take(): { steps: Uint32Array; indices: Uint32Array } {
+  take(): { steps: Float64Array; indices: Uint32Array } {
     const out = { steps: this.steps.subarray(0, this.n), indices: this.indices.subarray(0, this.n) };
     this.n = 0;
     if (this.lists.steps.length || this.lists.indices.length) this.lists = { steps: [], indices: [] };
@@ -157,10 +158,10 @@ const stores = new WeakMap<PopulationRecording, SpikeStore>();
  * recording: a consumer that reads as it goes (the bridge, once per tick) keeps memory bounded. The
  * arrays are views of the recorder's memory: read them before the engine steps again.
  */
-export function takeSpikes(rec: Recording, population: string): { steps: Uint32Array; indices: Uint32Array } {
+export function takeSpikes(rec: Recording, population: string): { steps: Float64Array; indices: Uint32Array } {
   const p = rec.populations[population];
   const store = p && stores.get(p);
-  return store ? store.take() : { steps: new Uint32Array(0), indices: new Uint32Array(0) };
+  return store ? store.take() : { steps: new Float64Array(0), indices: new Uint32Array(0) };
 }
 
 /**

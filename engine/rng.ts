@@ -42,7 +42,7 @@ export class Rng {
   }
 
   /**
-   * The stream of one block of a named purpose (rows 256k..256k+255 of a projection's wiring): keyed
+   * The stream of one block of a named purpose (rows 128k..128k+127 of a projection's wiring): keyed
    * by the block's index, not by what was drawn before it, so blocks can be drawn in any order, on
    * any number of threads, and give the same network.
    */

@@ -1,4 +1,4 @@
-// Live add_projection wired off the control loop's thread (engine/compile/off-thread.ts): the same
+// Live add_projection wired off the control loop's thread (engine/compile/wiring-pool.ts): the same
 // synapses as wiring on the thread, the prepared wiring used only while the circuit still gives the
 // same inputs, and a running robot loop that keeps ticking (and driving) while a big projection is wired.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

@@ -79,8 +79,14 @@ export interface CpuOptions {
 export function kernelArena(neurons: number, synapses: number): WasmArena | null {
   if (!kernelModule()) return null;
   // Address space is reserved, not memory used: pages count once they are written.
-  return new WasmArena(Math.min(neurons * 120 + synapses * 10 + (1 << 20), 3 * 2 ** 30));
+  return new WasmArena(Math.min(kernelArenaBytes(neurons, synapses), KERNEL_ARENA_MAX_START));
 }
+
+/** The memory a network of this size is expected to take in the kernels' arena (an upper estimate). */
+export const kernelArenaBytes = (neurons: number, synapses: number): number => neurons * 120 + synapses * 10 + (1 << 20);
+
+/** The most an arena starts with (WebAssembly memory ends at 4 GiB; it grows from there when needed). */
+export const KERNEL_ARENA_MAX_START = 3 * 2 ** 30;
 
 /**
  * Work per step, in LIF-Euler neuron updates, below which a second thread is not even tried (its

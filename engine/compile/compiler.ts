@@ -181,7 +181,7 @@ export function compileProjection(
   return runPlan(wireProjection(spec, pops, seed, dt, file, PLAIN_MEMORY), { progress });
 }
 
-/** `wired`: projections wired already (off the loop's thread, engine/compile/off-thread.ts), by name. */
+/** `wired`: projections wired already (in worker threads, engine/compile/wiring-pool.ts), by name. */
 export function compile(
   circuit: Circuit,
   options: { dt?: number; seed?: number; progress?: Progress; wired?: ReadonlyMap<string, CompiledProjection> } = {},

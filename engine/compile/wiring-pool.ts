@@ -68,13 +68,20 @@ export class WiringPool {
   constructor(count: number) {
     const path = CANDIDATES.find((p) => existsSync(p));
     if (!path) throw new Error('the wiring worker (wiring-worker.js) is not built: run `npm run build`');
-    this.workers = Array.from({ length: Math.max(1, count) }, () => {
-      const w = new Worker(path);
-      w.on('message', (m: FromWorker) => this.receive(m));
-      w.once('error', (e) => this.fail(e));
-      w.once('exit', (code) => this.fail(new Error(`a wiring worker exited (code ${code}) before it finished`)));
-      return w;
-    });
+    this.workers = [];
+    try {
+      for (let k = 0; k < Math.max(1, count); k++) {
+        const w = new Worker(path);
+        w.on('message', (m: FromWorker) => this.receive(m));
+        w.once('error', (e) => this.fail(e));
+        w.once('exit', (code) => this.fail(new Error(`a wiring worker exited (code ${code}) before it finished`)));
+        this.workers.push(w);
+      }
+    } catch (e) {
+      // A worker that could not start (out of memory, too many threads): the ones started go too.
+      for (const w of this.workers) void w.terminate();
+      throw e;
+    }
   }
 
   get size(): number {
