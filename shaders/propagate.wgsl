@@ -51,11 +51,16 @@ fn delayOf(r: u32, k: u32) -> u32 {
 fn propagate(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
   let nproj = pu(H_NPROJ);
   if (LOCAL_ARGS) {
+    // Each thread reads one projection's work (one round of global reads, not nproj in a row), then
+    // thread 0 turns them into prefix sums in workgroup memory: work(q) sits at q + 1 until then.
+    if (li < nproj) { localPfx[li + 1u] = projectionWork(li); }
+    workgroupBarrier();
     if (li == 0u) {
       var sum = 0u;
       for (var q = 0u; q < nproj; q += 1u) {
+        let w = localPfx[q + 1u];
         localPfx[q] = sum;
-        sum = addChecked(sum, projectionWork(q));
+        sum = addChecked(sum, w);
       }
       localPfx[nproj] = sum;
     }
