@@ -225,6 +225,16 @@ async function runFor(e: Engine<Backend>): Promise<{ counts: number[]; weights: 
   return { counts, weights };
 }
 
+/** Runs both engines for 300 ms, disposes them, and expects the same spikes and weights (and some spikes). */
+async function expectSameRun(here: Engine<Backend>, there: Engine<Backend>): Promise<void> {
+  const a = await runFor(here);
+  const b = await runFor(there);
+  here.dispose();
+  there.dispose();
+  expect(a.counts.reduce((x, y) => x + y, 0)).toBeGreaterThan(600);
+  expect(b).toEqual(a);
+}
+
 describe.runIf(canWireInWorkers())('an engine wired by workers runs as one wired on this thread', () => {
   const flat = () => loadFlat(join(writeFiles({ 'circuit.yaml': RUNNING }), 'circuit.yaml'));
 
@@ -232,12 +242,7 @@ describe.runIf(canWireInWorkers())('an engine wired by workers runs as one wired
     const here = await Engine.create(flat(), { backend: 'cpu', kernels: 'wasm', wiringWorkers: 0, threads: 1 });
     const there = await Engine.create(flat(), { backend: 'cpu', kernels: 'wasm', wiringWorkers: 2, threads: 1 });
     expect(there.backend).toBeInstanceOf(CpuBackend);
-    const a = await runFor(here);
-    const b = await runFor(there);
-    here.dispose();
-    there.dispose();
-    expect(a.counts.reduce((x, y) => x + y, 0)).toBeGreaterThan(600);
-    expect(b).toEqual(a);
+    await expectSameRun(here, there);
   });
 
   it('CPU: the backend adopts the arrays wired into its memory instead of copying them', { timeout: 30_000 }, async () => {
@@ -275,12 +280,7 @@ describe.runIf(canWireInWorkers())('an engine wired by workers runs as one wired
       const there = await Engine.create(flat(), { backend: 'webgpu', gpu: gpu!, wiringWorkers: 2 });
       expect(there.backend).toBeInstanceOf(WebGpuBackend);
       expect(there.network.projections[0].targets.buffer).toBeInstanceOf(SharedArrayBuffer);
-      const a = await runFor(here);
-      const b = await runFor(there);
-      here.dispose();
-      there.dispose();
-      expect(a.counts.reduce((x, y) => x + y, 0)).toBeGreaterThan(600);
-      expect(b).toEqual(a);
+      await expectSameRun(here, there);
     },
   );
 });
