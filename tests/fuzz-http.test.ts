@@ -780,7 +780,10 @@ describe('fuzz: the dashboard over HTTP and WebSocket', () => {
             // What runs is a document that passes every check, with limits a robot can be held to.
             expect(() => loadBridge(BRIDGE, CIRCUIT, node.bridgeDocument().text)).not.toThrow();
             expect(nonFiniteIn(node.loaded.config.outputs), JSON.stringify(node.loaded.config.outputs)).toEqual([]);
-          } else expect(node.bridgeDocument().text).toBe(before);
+          } else {
+            expect(node.bridgeDocument().text).toBe(before);
+            if (refused.length < 20) refused.push(`${out.value.status} ${out.value.text.slice(0, 200)}`);
+          }
           const fields = await fetch(`http://127.0.0.1:${dash.port}/api/fields?type=${encodeURIComponent(type)}`, {
             headers: { 'X-Flux-Token': dash.token! },
           });
@@ -789,7 +792,22 @@ describe('fuzz: the dashboard over HTTP and WebSocket', () => {
       ),
       { numRuns: runs(40) },
     );
-    expect(accepted, refused.join('\n')).toBeGreaterThan(0);
+    // After all of that, a plain binding is still taken (the fuzz's own plausible ones are accepted in
+    // about one run in six here; in one CI run none of forty was, and nothing said why: now it does).
+    const plain = await postJson(
+      '/api/binding',
+      JSON.stringify({
+        section: 'inputs',
+        name: 'range_front',
+        value: {
+          topic: 'scan',
+          type: 'sensor_msgs/msg/LaserScan',
+          path: 'ranges[140:220]',
+          encoder: { current: { min: 0.8, max: 0.2, current_max: 1 } },
+        },
+      }),
+    );
+    expect(plain.status, `${plain.text}\nthe fuzz's refusals (${accepted} accepted):\n${refused.join('\n')}`).toBe(200);
     expect(await alive()).toBe(true);
     // Save writes the bindings the node runs (when any was accepted), and the file passes the checks.
     const saved = await postJson('/api/save', '{}');
