@@ -83,8 +83,8 @@ export interface EngineOptions {
   progress?: Progress;
   /**
    * Engine.create(): wire the projections in worker threads even when the circuit is small, so that
-   * this thread (a robot's control loop, its transports, its dashboard) stays free, on one core fewer
-   * than there are (at least one). Same result.
+   * this thread (a robot's control loop, its transports, its dashboard) stays free: one worker for a
+   * small circuit, one core fewer than there are for a big one. Same result.
    */
   wireOffThread?: boolean;
   /**
@@ -147,9 +147,11 @@ export class Engine<B extends Backend = CpuBackend> {
   static async create(source: string | FlatCircuit, options: EngineOptions = {}): Promise<Engine<Backend>> {
     const flat = typeof source === 'string' ? loadFlat(source) : source;
     const choice = options.backend ?? 'cpu';
+    // Checked once: the wiring and the compile below both take this circuit.
+    const circuit = checkedCircuit(flat, options);
     let arena: WasmArena | undefined;
-    if (!options.wired && canWireInWorkers()) {
-      const circuit = checkedCircuit(flat, options);
+    let wired = options.wired;
+    if (!wired && canWireInWorkers()) {
       const synapses = circuitSynapseBound(circuit);
       const big = synapses >= WORKERS_WORTH_IT;
       // A process that runs a robot keeps a core for its loop while it wires (a hot swap); a small
@@ -165,18 +167,19 @@ export class Engine<B extends Backend = CpuBackend> {
         const fits = kernelArenaBytes(neurons, synapses) <= KERNEL_ARENA_MAX_START;
         arena = (choice !== 'webgpu' && options.kernels !== 'js' && fits && kernelArena(neurons, synapses)) || undefined;
         const memory = arena ? wiringMemoryIn(arena) : undefined;
-        options = { ...options, wired: await wireCircuitInWorkers(circuit, { workers, progress: options.progress, memory }) };
+        wired = await wireCircuitInWorkers(circuit, { workers, progress: options.progress, memory });
       }
     }
     const cpuOptions: EngineOptions = { ...options, backend: 'cpu' };
+    const compiled: CompiledCircuit = { circuit, network: compile(circuit, { progress: options.progress, wired }) };
     if (choice === 'cpu')
       return new Engine<Backend>(
         flat,
         cpuOptions,
         (net) => new CpuBackend(net, { kernels: options.kernels, threads: options.threads, arena }),
+        compiled,
       );
-    // Compile once; the backend is chosen and attached afterwards.
-    const compiled = compileCircuit(flat, cpuOptions);
+    // The backend is chosen and attached after the compile (Engine.create may open a GPU).
     const backend = await openBackend(choice, compiled.network, options, arena);
     return new Engine<Backend>(flat, cpuOptions, () => backend, compiled);
   }
@@ -428,9 +431,9 @@ export class Engine<B extends Backend = CpuBackend> {
 
 /**
  * The backend 'auto' or 'webgpu' runs a compiled network on: a GPU, or (auto, and said in one line) the
- * CPU when there is none worth taking. 'webgpu' throws instead of falling back.
+ * CPU when there is none worth taking. 'webgpu' throws instead of falling back. `arena`: the
+ * WebAssembly memory the network was wired into, for the CPU backend to adopt if it falls back to it.
  */
-/** `arena`: the WebAssembly memory the network was wired into, for the CPU backend to adopt if it falls back to it. */
 async function openBackend(choice: 'auto' | 'webgpu', net: Network, options: EngineOptions, arena?: WasmArena): Promise<Backend> {
   const fallback = (why: string): Backend => {
     (options.log ?? ((l) => process.stderr.write(l + '\n')))(`flux: running on the CPU backend: ${why}`);

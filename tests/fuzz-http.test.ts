@@ -533,24 +533,27 @@ function modulesOutside(text: string): string[] {
   return files.filter((m) => relative(folder, realpathSync(resolve(folder, m))).startsWith('..'));
 }
 
+/** A binding the bridge editor sends that the node takes. */
+const RANGE_FRONT_BINDING = {
+  section: 'inputs',
+  name: 'range_front',
+  value: {
+    topic: 'scan',
+    type: 'sensor_msgs/msg/LaserScan',
+    path: 'ranges[140:220]',
+    qos: 'sensor',
+    encoder: { current: { min: 0.8, max: 0.2, current_max: 1 } },
+    timeout: '200 ms',
+  },
+};
+
 /** Bindings the bridge editor sends: plausible ones (some accepted), hostile and random ones. */
 const bindingBodyArb = fc
   .oneof(
     {
       weight: 3,
       arbitrary: fc.constantFrom(
-        {
-          section: 'inputs',
-          name: 'range_front',
-          value: {
-            topic: 'scan',
-            type: 'sensor_msgs/msg/LaserScan',
-            path: 'ranges[140:220]',
-            qos: 'sensor',
-            encoder: { current: { min: 0.8, max: 0.2, current_max: 1 } },
-            timeout: '200 ms',
-          },
-        },
+        RANGE_FRONT_BINDING,
         {
           section: 'outputs',
           name: 'extra',
@@ -794,19 +797,7 @@ describe('fuzz: the dashboard over HTTP and WebSocket', () => {
     );
     // After all of that, a plain binding is still taken (the fuzz's own plausible ones are accepted in
     // about one run in six here; in one CI run none of forty was, and nothing said why: now it does).
-    const plain = await postJson(
-      '/api/binding',
-      JSON.stringify({
-        section: 'inputs',
-        name: 'range_front',
-        value: {
-          topic: 'scan',
-          type: 'sensor_msgs/msg/LaserScan',
-          path: 'ranges[140:220]',
-          encoder: { current: { min: 0.8, max: 0.2, current_max: 1 } },
-        },
-      }),
-    );
+    const plain = await postJson('/api/binding', JSON.stringify(RANGE_FRONT_BINDING));
     expect(plain.status, `${plain.text}\nthe fuzz's refusals (${accepted} accepted):\n${refused.join('\n')}`).toBe(200);
     expect(await alive()).toBe(true);
     // Save writes the bindings the node runs (when any was accepted), and the file passes the checks.

@@ -22,14 +22,9 @@ export function sample(d: Distribution, rng: Rng): number {
   return x;
 }
 
-/** A constant distribution's value, within its clip. */
-export function constantOf(d: Extract<Distribution, { kind: 'constant' }>): number {
-  return d.clip ? Math.min(d.clip[1], Math.max(d.clip[0], d.value)) : d.value;
-}
-
 export function fill(out: { length: number; [i: number]: number }, d: Distribution, rng: Rng, lowerBound = -Infinity): void {
   if (d.kind === 'constant') {
-    const v = Math.max(lowerBound, constantOf(d));
+    const v = Math.max(lowerBound, d.clip ? Math.min(d.clip[1], Math.max(d.clip[0], d.value)) : d.value);
     for (let i = 0; i < out.length; i++) out[i] = v;
     return;
   }

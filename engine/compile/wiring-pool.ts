@@ -29,10 +29,14 @@ export const defaultWiringWorkers = (): number => Math.max(1, Math.min(8, availa
 /** Synapses (an upper bound) below which wiring on the caller's thread beats starting workers. */
 export const WORKERS_WORTH_IT = 1_000_000;
 
+/** The synapses a projection's rule makes at most, given the populations' sizes. */
+const projectionBound = (p: ProjectionSpec, sizeOf: (population: string) => number): number =>
+  synapseBound(p.connectivity, sizeOf(p.source), sizeOf(p.target));
+
 /** The synapses a circuit's rules make at most (what decides whether workers are worth starting). */
 export const circuitSynapseBound = (circuit: Circuit): number => {
   const size = new Map(circuit.populations.map((p) => [p.name, p.size]));
-  return circuit.projections.reduce((a, p) => a + synapseBound(p.connectivity, size.get(p.source) ?? 0, size.get(p.target) ?? 0), 0);
+  return circuit.projections.reduce((a, p) => a + projectionBound(p, (name) => size.get(name) ?? 0), 0);
 };
 
 export interface ToWorker {
@@ -82,10 +86,6 @@ export class WiringPool {
       for (const w of this.workers) void w.terminate();
       throw e;
     }
-  }
-
-  get size(): number {
-    return this.workers.length;
   }
 
   private receive(m: FromWorker): void {
@@ -165,7 +165,7 @@ export async function wireInWorkers(
   const pool = new WiringPool(options.workers ?? defaultWiringWorkers());
   const size = (name: string) => pops.get(name)?.size ?? 0;
   // Each projection's share of the work: its synapses (at least one, so empty ones still move the line).
-  const shares = specs.map((s) => Math.max(1, Math.min(synapseBound(s.connectivity, size(s.source), size(s.target)), 2 ** 32)));
+  const shares = specs.map((s) => Math.max(1, Math.min(projectionBound(s, size), 2 ** 32)));
   const total = shares.reduce((a, b) => a + b, 0);
   const wired = new Map<string, CompiledProjection>();
   try {

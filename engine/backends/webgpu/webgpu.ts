@@ -413,8 +413,21 @@ export class WebGpuBackend implements Backend {
       minDelay = Infinity;
       for (let k = 0; k < c.delays.length && minDelay > 0; k++) minDelay = Math.min(minDelay, c.delays[k]);
     }
-    const placed = null;
-    this.projs.push({ c, index: -1, src, tgt, channel, maxRow, minDelay, rowBase: 0, synBase: 0, dlyBase: NONE, plastic, sm, placed });
+    this.projs.push({
+      c,
+      index: -1,
+      src,
+      tgt,
+      channel,
+      maxRow,
+      minDelay,
+      rowBase: 0,
+      synBase: 0,
+      dlyBase: NONE,
+      plastic,
+      sm,
+      placed: null,
+    });
   }
 
   private synapseModel(name: string): SynapseDefinition {
