@@ -53,8 +53,14 @@ describe('dimension algebra', () => {
   });
 
   it('internal scales multiply as dimensions do', () => {
+    // Exponents within ±2 keep every product's scale inside float64 (|exponent| ≤ 204); with ±4 a
+    // product such as 1e144 × 1e165 overflows to Infinity, which says nothing about the algebra.
+    const arbUnitDim = fc.array(
+      fc.integer({ min: -4, max: 4 }).map((x) => x / 2),
+      { minLength: 7, maxLength: 7 },
+    );
     fc.assert(
-      fc.property(arbDim, arbDim, (a, b) => {
+      fc.property(arbUnitDim, arbUnitDim, (a, b) => {
         const s = internalScale(dimMul(a, b));
         return Math.abs(s - internalScale(a) * internalScale(b)) <= 1e-12 * s;
       }),
