@@ -14,6 +14,7 @@ import { Engine } from '../engine/engine.js';
 import type { Backend } from '../engine/backends/backend.js';
 import { acquireGpu, type GpuContext } from '../engine/backends/webgpu/gpu.js';
 import { WebGpuBackend } from '../engine/backends/webgpu/webgpu.js';
+import type { GpuStepping } from '../engine/backends/webgpu/stepping.js';
 import { loadFlat } from '../engine/circuit/resolve.js';
 import { ProgressLine } from '../cli/progress.js';
 import { ClosedLoop } from '../sim/loop.js';
@@ -33,10 +34,11 @@ async function open(
   ctx: GpuContext,
   dt?: number,
   label = file,
+  gpuStepping: GpuStepping = 'auto',
 ): Promise<{ e: Engine<Backend>; compileS: number }> {
   const bar = new ProgressLine(`${label} (${backend}) compiling`);
   const t0 = performance.now();
-  const e = await Engine.create(loadFlat(file, text), { backend, gpu: ctx, dt, progress: (f, l) => bar.update(f, l) });
+  const e = await Engine.create(loadFlat(file, text), { backend, gpu: ctx, dt, gpuStepping, progress: (f, l) => bar.update(f, l) });
   bar.done();
   return { e, compileS: (performance.now() - t0) / 1000 };
 }
@@ -72,8 +74,20 @@ async function parity(ctx: GpuContext): Promise<void> {
     patterns: Record<string, { count_f32: number }>;
   };
   const counts: Record<string, Record<string, number>> = {};
-  for (const b of ['cpu', 'webgpu'] as const) {
-    const { e } = await open(join(ROOT, 'examples/izhikevich-patterns.yaml'), undefined, b, ctx);
+  for (const [b, stepping] of [
+    ['cpu', 'auto'],
+    ['webgpu', 'dispatch'],
+    ['resident', 'resident'],
+  ] as const) {
+    const { e } = await open(
+      join(ROOT, 'examples/izhikevich-patterns.yaml'),
+      undefined,
+      b === 'cpu' ? 'cpu' : 'webgpu',
+      ctx,
+      undefined,
+      b,
+      stepping,
+    );
     e.backend.configureRecording({});
     await e.step(10000);
     counts[b] = Object.fromEntries(Object.entries(e.backend.recording().populations).map(([k, p]) => [k, p.spikeSteps.length]));
@@ -82,8 +96,12 @@ async function parity(ctx: GpuContext): Promise<void> {
   const names = Object.keys(ref.patterns);
   check(
     'Izhikevich patterns',
-    names.every((k) => counts.webgpu[k] === ref.patterns[k].count_f32 && counts.webgpu[k] === counts.cpu[k]),
-    names.map((k) => `${k} ${counts.webgpu[k]}/${ref.patterns[k].count_f32}`).join(', ') + ' (gpu/Brian2 f32)',
+    names.every(
+      (k) =>
+        counts.webgpu[k] === ref.patterns[k].count_f32 && counts.webgpu[k] === counts.cpu[k] && counts.resident[k] === counts.webgpu[k],
+    ),
+    names.map((k) => `${k} ${counts.webgpu[k]}/${counts.resident[k]}/${ref.patterns[k].count_f32}`).join(', ') +
+      ' (gpu dispatch/resident/Brian2 f32)',
   );
   // STDP pairing: the weight after 10 pairings.
   const w: Record<string, number> = {};
@@ -100,14 +118,21 @@ async function parity(ctx: GpuContext): Promise<void> {
   );
   // COBA 4000, 1 s: chaotic, so rates (10%) and the step up to which spikes agree exactly.
   const rec: Record<string, { rate: number; steps: number[] }> = {};
-  for (const b of ['cpu', 'webgpu'] as const) {
-    const { e } = await open(join(ROOT, 'examples/coba.yaml'), undefined, b, ctx);
+  for (const [b, stepping] of [
+    ['cpu', 'auto'],
+    ['webgpu', 'dispatch'],
+    ['resident', 'resident'],
+  ] as const) {
+    const { e } = await open(join(ROOT, 'examples/coba.yaml'), undefined, b === 'cpu' ? 'cpu' : 'webgpu', ctx, undefined, b, stepping);
     e.backend.configureRecording({ spikes: ['exc'] });
     await e.step(10000);
     const p = e.backend.recording().populations.exc;
     rec[b] = { rate: p.spikeSteps.length / p.size, steps: p.spikeSteps.map((s, k) => s * 1e5 + p.spikeIndices[k]) };
     e.dispose();
   }
+  // The same functions in the same order: resident stepping must give the dispatches' spikes exactly.
+  const sameSpikes = rec.resident.steps.length === rec.webgpu.steps.length && rec.resident.steps.every((x, k) => x === rec.webgpu.steps[k]);
+  check('COBA resident = dispatch', sameSpikes, `${rec.resident.steps.length} and ${rec.webgpu.steps.length} exc spikes in 1 s`);
   let same = 0;
   while (same < rec.cpu.steps.length && rec.cpu.steps[same] === rec.webgpu.steps[same]) same++;
   const firstDiff = same < rec.cpu.steps.length ? Math.floor(rec.cpu.steps[same] / 1e5) * 0.1 : 1000;
@@ -119,8 +144,16 @@ async function parity(ctx: GpuContext): Promise<void> {
 }
 
 /** Robot-style round trip: one step, outputs back on the host. */
-async function robotRoundTrip(ctx: GpuContext): Promise<void> {
-  const { e } = await open(join(ROOT, 'library/braitenberg/braitenberg.yaml'), undefined, 'webgpu', ctx);
+async function robotRoundTrip(ctx: GpuContext, stepping: GpuStepping): Promise<void> {
+  const { e } = await open(
+    join(ROOT, 'library/braitenberg/braitenberg.yaml'),
+    undefined,
+    'webgpu',
+    ctx,
+    undefined,
+    'braitenberg',
+    stepping,
+  );
   const lat: number[] = [];
   for (let k = 0; k < 300; k++) {
     e.backend.setInput('range_left', (k % 10) / 10);
@@ -131,7 +164,7 @@ async function robotRoundTrip(ctx: GpuContext): Promise<void> {
   }
   lat.sort((x, y) => x - y);
   console.log(
-    `robot round trip (braitenberg.yaml: input up, 1 step, outputs back): p50 ${lat[150].toFixed(0)} us, p99 ${lat[296].toFixed(0)} us`,
+    `robot round trip (braitenberg.yaml, ${(e.backend as WebGpuBackend).stepMode()}: input up, 1 step, outputs back): p50 ${lat[150].toFixed(0)} us, p99 ${lat[296].toFixed(0)} us`,
   );
   e.dispose();
 }
@@ -166,10 +199,13 @@ async function closedLoops(ctx: GpuContext): Promise<void> {
 // Scaling series: LIF (COBA-style, conductance synapses) with 100 synapses per neuron, dt 1 ms.
 async function scalingSeries(ctx: GpuContext, table: string[][], mode: string): Promise<void> {
   const sizes = (process.env.FLUX_GPU_BENCH_SIZES ?? (mode === 'full' ? '10000,100000,1000000' : '10000')).split(',').map(Number);
-  for (const n of sizes) {
+  // Sizes that 'auto' may run resident are timed both ways.
+  const runs = sizes.flatMap((n) => (n <= 16384 ? (['dispatch', 'resident'] as const) : (['auto'] as const)).map((m) => [n, m] as const));
+  for (const [n, stepping] of runs) {
     // One size that does not fit (binding limits, memory) must not cost the rows that did.
     try {
-      const { e, compileS } = await open(join(ROOT, 'examples', `lif-scale-${n}.yaml`), cobaText(n, 100), 'webgpu', ctx, 1, `LIF ${n}`);
+      const file = join(ROOT, 'examples', `lif-scale-${n}.yaml`);
+      const { e, compileS } = await open(file, cobaText(n, 100), 'webgpu', ctx, 1, `LIF ${n}`, stepping);
       e.backend.configureRecording({ spikes: false });
       await e.step(20);
       const before = totalSpikes(e);
@@ -266,27 +302,29 @@ async function main(): Promise<void> {
       'GPU MiB',
     ],
   ];
-  const coba = async (backend: 'cpu' | 'webgpu') => {
-    const { e, compileS } = await open(join(ROOT, 'examples/coba.yaml'), undefined, backend, ctx);
+  const coba = async (backend: 'cpu' | 'webgpu', stepping: GpuStepping = 'auto') => {
+    const { e, compileS } = await open(join(ROOT, 'examples/coba.yaml'), undefined, backend, ctx, undefined, 'coba', stepping);
     e.backend.configureRecording({ spikes: false });
     await e.step(200);
     const before = totalSpikes(e);
-    const t = await timeSteps(e, 10000, 1000, `coba ${backend}`);
+    const t = await timeSteps(e, 10000, 1000, `coba ${backend} ${stepping}`);
     const spikes = totalSpikes(e) - before;
     row(table, 'COBA 4000', e, compileS, t, spikes, 1, 0.1);
     if (e.backend instanceof WebGpuBackend) {
       // Chunks are pipelined, so a run is bound by the larger of host encoding and GPU time per step.
       const us = e.backend.encodingCost();
       console.log(
-        `host encoding: ${us.toFixed(1)} us per COBA step, ${e.backend.dispatchesPerStep()} dispatches (an RTF ceiling of ${(100 / us).toFixed(1)} at dt 0.1 ms from the host alone); measured ${((t.loopS / 10000) * 1e6).toFixed(1)} us per step`,
+        `host encoding (${e.backend.stepMode()}): ${us.toFixed(2)} us per COBA step, ${e.backend.dispatchesPerStep()} dispatches (an RTF ceiling of ${(100 / us).toFixed(1)} at dt 0.1 ms from the host alone); measured ${((t.loopS / 10000) * 1e6).toFixed(1)} us per step`,
       );
     }
     e.dispose();
     return t.loopS;
   };
   const cpuS = await coba('cpu');
-  const gpuS = await coba('webgpu');
-  await robotRoundTrip(ctx);
+  const gpuS = await coba('webgpu', 'dispatch');
+  const residentS = await coba('webgpu', 'resident');
+  await robotRoundTrip(ctx, 'dispatch');
+  await robotRoundTrip(ctx, 'resident');
   await closedLoops(ctx);
   await scalingSeries(ctx, table, mode);
   await microcircuit(ctx, table, mode);
@@ -294,8 +332,12 @@ async function main(): Promise<void> {
   console.log('');
   const widths = table[0].map((_, i) => Math.max(...table.map((r) => r[i].length)));
   for (const r of table) console.log(r.map((c, i) => c.padStart(widths[i])).join('  '));
-  console.log(`COBA 4000: webgpu/cpu speed ${(cpuS / gpuS).toFixed(2)}x (same run). RTF = biological time / wall time.`);
-  console.log('Targets on an H100-class GPU (issue 3): microcircuit RTF >= 1; COBA 4000 RTF >= 20; LIF 1M x100 syn at dt 1 ms RTF >= 1.');
+  console.log(
+    `COBA 4000: webgpu/cpu speed ${(cpuS / gpuS).toFixed(2)}x with dispatches, ${(cpuS / residentS).toFixed(2)}x resident; resident/dispatch ${(gpuS / residentS).toFixed(2)}x (same run). RTF = biological time / wall time.`,
+  );
+  console.log(
+    'Targets on an H100-class GPU (issue 20): COBA 4000 RTF >= 30 (resident); robot round trip well below 100 us; microcircuit RTF >= 4 (GeNN, RTX 4090: 3.7).',
+  );
   if (failures.length) {
     console.log(`parity FAILED: ${failures.join(', ')}`);
     process.exitCode = 1;
@@ -318,7 +360,7 @@ function row(
   const m = e.backend.memoryBytes();
   const cells = [
     name,
-    gpu ? 'webgpu' : 'cpu',
+    e.backend instanceof WebGpuBackend ? `webgpu ${e.backend.stepMode()}` : 'cpu',
     String(net.neurons),
     String(net.synapses),
     String(dt),

@@ -20,6 +20,7 @@ import {
 import { CpuBackend, kernelArena, kernelArenaBytes, KERNEL_ARENA_MAX_START } from './backends/cpu.js';
 import { wiringMemoryIn, type WasmArena } from './backends/wasm/arena.js';
 import { WebGpuBackend } from './backends/webgpu/webgpu.js';
+import type { GpuStepping } from './backends/webgpu/stepping.js';
 import { acquireGpu, type GpuContext } from './backends/webgpu/gpu.js';
 import type { Backend, ResolvedEdit } from './backends/backend.js';
 import { modelOf } from './models/registry.js';
@@ -74,6 +75,8 @@ export interface EngineOptions {
   gpu?: GpuContext;
   /** WebGPU: most steps per readback chunk. */
   chunkSteps?: number;
+  /** WebGPU: one dispatch per chunk ('resident') or a few per step ('dispatch'); default 'auto' (WebGpuOptions.stepping). */
+  gpuStepping?: GpuStepping;
   /** CPU hot loops: WebAssembly (default when built) or the TypeScript models; results are bit-identical. */
   kernels?: 'wasm' | 'js';
   /** Threads for the CPU kernels (1 or 2; default: measured in the first steps on a multi-core machine when a step has enough work). */
@@ -462,7 +465,11 @@ async function openBackend(choice: 'auto' | 'webgpu', net: Network, options: Eng
   }
   const gpu = ctx;
   try {
-    return await WebGpuBackend.create(net, gpu, { chunkSteps: options.chunkSteps, ownsDevice: !options.gpu });
+    return await WebGpuBackend.create(net, gpu, {
+      chunkSteps: options.chunkSteps,
+      stepping: options.gpuStepping,
+      ownsDevice: !options.gpu,
+    });
   } catch (e) {
     // A device opened here is ours to close (a caller's device stays the caller's).
     if (!options.gpu) gpu.device.destroy();

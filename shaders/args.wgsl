@@ -4,7 +4,7 @@
 // this work. Without plasticity propagate.wgsl sums its own (LOCAL_ARGS), and this dispatch is left out.
 
 @group(0) @binding(0) var<storage, read> prm: array<f32>;
-@group(0) @binding(1) var<storage, read_write> ctl: array<u32>;
+@group(0) @binding(1) var<storage, read_write> ctl: array<atomic<u32>>;
 @group(0) @binding(12) var<storage, read_write> work: array<u32>;
 
 @compute @workgroup_size(1)
@@ -26,8 +26,8 @@ fn args() {
     let r = pu(H_PROJ0) + PRSTRIDE * pu(s + L_PROJ);
     work[pre0 + p] = tpre;
     work[post0 + p] = tpost;
-    tpre = addChecked(tpre, mulChecked(ctl[C_COUNTS + pu(r + R_SRC)], max(pu(r + R_MAXROW), 1u)));
-    tpost = addChecked(tpost, mulChecked(ctl[C_COUNTS + pu(r + R_TGT)], max(pu(s + L_MAXCOL), 1u)));
+    tpre = addChecked(tpre, mulChecked(atomicLoad(&ctl[C_COUNTS + pu(r + R_SRC)]), max(pu(r + R_MAXROW), 1u)));
+    tpost = addChecked(tpost, mulChecked(atomicLoad(&ctl[C_COUNTS + pu(r + R_TGT)]), max(pu(s + L_MAXCOL), 1u)));
   }
   work[pre0 + np] = tpre;
   work[post0 + np] = tpost;

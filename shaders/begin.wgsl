@@ -3,11 +3,10 @@
 // chunk get theirs from advance.wgsl, which saves a dispatch per step.
 
 @group(0) @binding(0) var<storage, read> prm: array<f32>;
-@group(0) @binding(1) var<storage, read_write> ctl: array<u32>;
+@group(0) @binding(1) var<storage, read_write> ctl: array<atomic<u32>>;
 @group(0) @binding(5) var<storage, read_write> fl: array<f32>;
+@group(0) @binding(2) var<storage, read_write> st: array<f32>;
+@group(0) @binding(15) var<storage, read_write> out: array<u32>;
 
 @compute @workgroup_size(64)
-fn begin(@builtin(local_invocation_index) t: u32) {
-  for (var p = t; p < pu(H_NPOPS); p += 64u) { ctl[C_COUNTS + p] = 0u; }
-  if (t == 0u) { modulatorEffects(); }
-}
+fn begin(@builtin(local_invocation_index) t: u32) { startChunk(t, 64u); }

@@ -55,6 +55,7 @@ const C_STEP: u32 = 0u;
 const C_CHUNK: u32 = 1u;    // step within the current readback chunk
 const C_REC: u32 = 2u;      // spike records written this chunk
 const C_ERROR: u32 = 3u;    // nonzero: a kernel met a size it cannot handle (1: propagation work over 2^32)
+const C_STEPS: u32 = 4u;    // steps of this chunk (the resident kernel's loop, resident.wgsl)
 const C_COUNTS: u32 = 16u;  // spikes this step, per population
 
 // Channels: ie, ii, ge, gi.

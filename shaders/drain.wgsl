@@ -2,15 +2,13 @@
 // (ring.wgsl), for every neuron. Left out where the neuron update does it (neuron.wgsl FUSED_DRAIN).
 
 @group(0) @binding(0) var<storage, read> prm: array<f32>;
-@group(0) @binding(1) var<storage, read_write> ctl: array<u32>;
+@group(0) @binding(1) var<storage, read_write> ctl: array<atomic<u32>>;
 @group(0) @binding(2) var<storage, read_write> st: array<f32>;
-@group(0) @binding(11) var<storage, read_write> ring: array<u32>;
+@group(0) @binding(11) var<storage, read_write> ring: array<atomic<u32>>;
 
 @compute @workgroup_size(64)
 fn drain(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let g = linearId(gid, nwg, 64u);
   if (g >= pu(H_NEURONS)) { return; }
-  let pop = popOfNeuron(g);
-  let pb = popBase(pop);
-  drainNeuron(pb, g - pu(pb + P_OFFSET), ctl[C_STEP]);
+  drainGlobal(g, atomicLoad(&ctl[C_STEP]));
 }

@@ -1,7 +1,7 @@
 // Phase 7 for one neuron: the ring slot of this step is added into its synaptic channels and cleared.
 // drain.wgsl runs it over every neuron as a dispatch of its own; neuron.wgsl at the end of the update
 // (FUSED_DRAIN) where no event can reach this step's slot after the update: every delay at least one step.
-// The including kernel binds st and ring.
+// The including kernel binds st and ring (atomic: propagation adds into it in the same module in resident.wgsl).
 
 fn drainNeuron(pb: u32, i: u32, step: u32) {
   let len = pu(pb + P_RINGLEN);
@@ -14,12 +14,18 @@ fn drainNeuron(pb: u32, i: u32, step: u32) {
     let base = pu(pb + P_RING + c);
     if (base == NONE) { continue; }
     let idx = base + 2u * (slot * n + i);
-    let hi = ring[idx];
-    let lo = ring[idx + 1u];
+    let hi = atomicLoad(&ring[idx]);
+    let lo = atomicLoad(&ring[idx + 1u]);
     if ((hi | lo) != 0u) {
       st[sb + (nv + c) * n + i] += f32(bitcast<i32>(hi)) + f32(lo) * 2.3283064365386963e-10;
-      ring[idx] = 0u;
-      ring[idx + 1u] = 0u;
+      atomicStore(&ring[idx], 0u);
+      atomicStore(&ring[idx + 1u], 0u);
     }
   }
+}
+
+/** drainNeuron for global neuron g (drain.wgsl's thread, resident.wgsl's loop over neurons). */
+fn drainGlobal(g: u32, step: u32) {
+  let pb = popBase(popOfNeuron(g));
+  drainNeuron(pb, g - pu(pb + P_OFFSET), step);
 }

@@ -73,6 +73,28 @@ suite('WebGPU backend', () => {
     }
   });
 
+  it('resident stepping: one dispatch per chunk where the circuit allows it; with plasticity the per-step dispatches', async () => {
+    const open = (source: string) => Engine.create(loadFlat(source), { backend: 'webgpu', gpu: ctx!, gpuStepping: 'resident' });
+    const coba = await open(example('coba.yaml'));
+    const stdp = await open(example('stdp-pairing.yaml'));
+    try {
+      const [c, s] = [coba.backend, stdp.backend];
+      if (!(c instanceof WebGpuBackend && s instanceof WebGpuBackend)) throw new Error('not on the WebGPU backend');
+      expect(c.stepMode()).toBe('resident');
+      // COBA records nothing here: the chunk is the default 256 steps.
+      expect(c.dispatchesPerStep()).toBe(1 / 256);
+      expect(s.stepMode()).toBe('dispatch');
+      expect(s.dispatchesPerStep()).toBe(8);
+      // 'auto' on this software adapter: dispatches (one workgroup would run on one CPU thread).
+      const auto = await gpuEngine(example('coba.yaml'));
+      expect((auto.backend as WebGpuBackend).stepMode()).toBe(ctx!.software ? 'dispatch' : 'resident');
+      auto.dispose();
+    } finally {
+      coba.dispose();
+      stdp.dispose();
+    }
+  });
+
   it('set_param and set_weights upload ranges into the same buffers; structural edits build new ones', async () => {
     const e = await gpuEngine(small);
     const b = e.backend as WebGpuBackend;

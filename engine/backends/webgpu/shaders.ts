@@ -40,7 +40,33 @@ export function generatedResetSource(modelReset: string): string {
   return `${read('common.wgsl')}\n${read('reset.wgsl')}\n${modelReset}`;
 }
 
-/** The neuron update kernel of a model defined by equations, given its generated modelStep. */
+/** The signature of familyStep, which neuron-step.wgsl calls for the model of the neuron's family. */
+const FAMILY_STEP = 'fn familyStep(family: u32, pb: u32, pop: u32, i: u32, g: u32, sb: u32, n: u32, iext: f32, step: u32) -> bool';
+
+/** The neuron update kernel of one family (shaders/neuron.wgsl), given its generated modelStep. */
 export function generatedNeuronSource(modelStep: string): string {
-  return `${read('common.wgsl')}\n${read('ring.wgsl')}\n${read('neuron.wgsl')}\n${modelStep}`;
+  const familyStep = `${FAMILY_STEP} { return modelStep(pb, pop, i, g, sb, n, iext, step); }`;
+  return [read('common.wgsl'), read('ring.wgsl'), read('neuron-step.wgsl'), read('neuron.wgsl'), modelStep, familyStep].join('\n');
+}
+
+/**
+ * The resident kernel (shaders/resident.wgsl), given each family's step function as NEURON_HELPERS
+ * and `modelStep_<family>` (null for a family without neurons, which the loop never calls).
+ */
+export function residentSource(helpers: string, steps: (string | null)[]): string {
+  const cases = steps.flatMap((f, k) =>
+    f === null ? [] : [`    case ${k}u: { return modelStep_${k}(pb, pop, i, g, sb, n, iext, step); }`],
+  );
+  const familyStep = [`${FAMILY_STEP} {`, '  switch (family) {', ...cases, '    default: { return false; }', '  }', '}'].join('\n');
+  const files = [
+    'common.wgsl',
+    'ring.wgsl',
+    'modulators.wgsl',
+    'work.wgsl',
+    'neuron-step.wgsl',
+    'propagate-step.wgsl',
+    'end-step.wgsl',
+    'resident.wgsl',
+  ];
+  return [...files.map(read), helpers, ...steps.filter((f) => f !== null), familyStep].join('\n');
 }

@@ -44,7 +44,8 @@ import { channelOf } from '../cpu.js';
 import { checkInput, modulatorDrive } from '../inputs.js';
 import type { GpuContext } from './gpu.js';
 import { STORAGE_BUFFERS } from './gpu.js';
-import { generatedNeuronSource, generatedResetSource, kernelSource, synapseModuleSource } from './shaders.js';
+import { chooseStepping, residentThreads, type GpuStepping } from './stepping.js';
+import { generatedNeuronSource, generatedResetSource, kernelSource, residentSource, synapseModuleSource } from './shaders.js';
 import type { SynapseDefinition } from '../../equations/synapse-definition.js';
 import { initialValues, plBlocks } from '../../equations/codegen-synapse-wgsl.js';
 import {
@@ -57,7 +58,7 @@ import {
   type SynPop,
 } from './synapse-models.js';
 import type { ModelDefinition } from '../../equations/model-definition.js';
-import { checkFits, wgslModel, type WgslModel } from '../../equations/codegen-wgsl.js';
+import { NEURON_HELPERS, checkFits, wgslModel, type WgslModel } from '../../equations/codegen-wgsl.js';
 import {
   BIND,
   C,
@@ -84,6 +85,8 @@ export interface WebGpuOptions {
   chunkSteps?: number;
   /** Destroy the device on dispose (default true; false when the device is shared, as in tests). */
   ownsDevice?: boolean;
+  /** How steps reach the GPU (stepping.ts): default 'auto'. */
+  stepping?: GpuStepping;
 }
 
 /** Spike records (pairs) one chunk may hold at most, per rec buffer: bounds the chunk length when recording. */
@@ -243,6 +246,8 @@ export class WebGpuBackend implements Backend {
   private readonly gridMax: number;
   private readonly pipelines = new Map<string, GPUComputePipeline>();
   private readonly chunkSteps: number;
+  private readonly stepping: GpuStepping;
+  private readonly residentThreads: number;
   private readonly ownsDevice: boolean;
   private readonly onError: (e: Event) => void;
   private parity = 0;
@@ -288,6 +293,8 @@ export class WebGpuBackend implements Backend {
     this.circuit = net.circuit;
     this.seed = net.circuit.seed;
     this.chunkSteps = options.chunkSteps ?? 256;
+    this.stepping = options.stepping ?? 'auto';
+    this.residentThreads = residentThreads(this.device.limits);
     this.ownsDevice = options.ownsDevice ?? true;
     this.onError = (e: Event) => (this.deviceError ??= (e as GPUUncapturedErrorEvent).error.message);
     this.device.addEventListener('uncapturederror', this.onError);
@@ -1229,6 +1236,37 @@ export class WebGpuBackend implements Backend {
     return this.projs.every((q) => q.minDelay >= 1 && !q.sm);
   }
 
+  /** Whether the circuit can run resident (shaders/resident.wgsl): its loop has no plasticity or synapse-model kernels. */
+  private residentAllowed(): boolean {
+    return this.projs.length <= LOCAL_PROJ && this.projs.every((q) => !q.plastic && !q.sm);
+  }
+
+  /** How the steps of the current circuit reach the GPU (the `stepping` option, resolved). */
+  stepMode(): 'resident' | 'dispatch' {
+    const allowed = this.residentAllowed();
+    return chooseStepping({
+      stepping: this.stepping,
+      allowed,
+      neurons: this.layout.neurons,
+      threads: this.residentThreads,
+      software: this.ctx.software,
+    });
+  }
+
+  private resident: { layout: Layout; pipe: GPUComputePipeline } | null = null;
+
+  /** The resident kernel of the current circuit's families (kept per layout: a chunk must not regenerate it). */
+  private residentKernel(): GPUComputePipeline {
+    const l = this.layout;
+    if (this.resident?.layout === l) return this.resident.pipe;
+    const steps = l.families.map((f, k) => (l.familyNeurons[k] > 0 ? wgslModel(f.def).stepFunction(`modelStep_${k}`) : null));
+    const code = residentSource(NEURON_HELPERS, steps);
+    const constants = { WG: this.residentThreads, FAMILIES: l.families.length, FUSED_DRAIN: this.fusedDrain() ? 1 : 0, LOCAL_ARGS: 1 };
+    const pipe = this.pipeline(`resident:${JSON.stringify(constants)}:${code}`, () => ({ code, entry: 'resident', constants }));
+    this.resident = { layout: l, pipe };
+    return pipe;
+  }
+
   /** Whether models defined by equations reset after the synapses (as the CPU steps them when synapse models run). */
   private phased(): boolean {
     return this.projs.some((q) => q.sm);
@@ -1339,16 +1377,16 @@ export class WebGpuBackend implements Backend {
     const fused = this.fusedDrain();
     return {
       fusedDrain: fused,
-      begin: this.kernel('begin.wgsl', 'begin', 'modulators.wgsl'),
+      begin: this.kernel('begin.wgsl', 'begin', 'modulators.wgsl', 'end-step.wgsl'),
       args: this.kernel('args.wgsl', 'args', 'work.wgsl'),
-      propagate: this.kernel('propagate.wgsl', 'propagate', 'work.wgsl'),
+      propagate: this.kernel('propagate.wgsl', 'propagate', 'work.wgsl', 'propagate-step.wgsl'),
       propagateSumming: this.pipeline('propagate.wgsl:propagate:LOCAL_ARGS', () => ({
-        code: kernelSource('propagate.wgsl', 'work.wgsl'),
+        code: kernelSource('propagate.wgsl', 'work.wgsl', 'propagate-step.wgsl'),
         entry: 'propagate',
         constants: { LOCAL_ARGS: 1 },
       })),
       drain: this.kernel('drain.wgsl', 'drain', 'ring.wgsl'),
-      advance: this.kernel('advance.wgsl', 'advance', 'modulators.wgsl'),
+      advance: this.kernel('advance.wgsl', 'advance', 'modulators.wgsl', 'end-step.wgsl'),
       families: l.families
         .map((m, f) => [l.familyNeurons[f] > 0 ? this.neuronKernel(f, m, fused) : null, Math.ceil(l.familyNeurons[f] / 64)] as const)
         .filter((x) => x[0] !== null),
@@ -1410,8 +1448,12 @@ export class WebGpuBackend implements Backend {
     return ((performance.now() - t0) / steps) * 1000;
   }
 
-  /** Dispatches per step (the first step's start left out): what the per-step floor on a GPU scales with. */
+  /**
+   * Dispatches per step (the first step's start left out): what the per-step floor on a GPU scales with.
+   * Resident: one per chunk, so a fraction (1 / the chunk length).
+   */
   dispatchesPerStep(): number {
+    if (this.stepMode() === 'resident') return 1 / this.layout.chunkMax;
     let n = 0;
     const counting: StepEncoder = {
       setPipeline: () => undefined,
@@ -1429,6 +1471,12 @@ export class WebGpuBackend implements Backend {
   private encodeSteps(pass: StepEncoder, steps: number, parity: number): void {
     const l = this.layout;
     pass.setBindGroup(0, this.bindGroups[parity]);
+    if (this.stepMode() === 'resident') {
+      // The step count is in ctl (encodeChunk writes it): one workgroup loops over the chunk's steps.
+      pass.setPipeline(this.residentKernel());
+      pass.dispatchWorkgroups(1);
+      return;
+    }
     const { begin, args, propagate, propagateSumming, drain, fusedDrain, advance, families, stdp, synapses, resets } = this.kernels();
     const plastic = this.projs.some((q) => q.plastic);
     // Without plasticity only propagation reads the work sums: it adds them up itself (shaders/propagate.wgsl LOCAL_ARGS).
@@ -1493,6 +1541,7 @@ export class WebGpuBackend implements Backend {
     const parity = this.parity;
     this.parity ^= 1;
     this.write(this.bufs.ctl, C.CHUNK, new Uint32Array([0, 0]));
+    this.write(this.bufs.ctl, C.STEPS, new Uint32Array([steps]));
     // Pulses written since the last chunk are consumed by its first step.
     this.pendingPulse.clear();
     const enc = this.device.createCommandEncoder({ label: 'steps' });

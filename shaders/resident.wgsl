@@ -1,0 +1,56 @@
+// Resident stepping: one dispatch of one workgroup runs a whole chunk of steps, for networks small
+// enough that one workgroup's threads update every neuron in a few passes. The loop over steps calls
+// the same functions as the per-step dispatches (neuron-step.wgsl, propagate-step.wgsl with LOCAL_ARGS,
+// ring.wgsl, end-step.wgsl), with storage barriers where those dispatches ended. Dispatches of a queue
+// are ordered but each costs the host a few microseconds and the GPU a launch; here a step costs
+// neither. Used without plasticity and synapse models (their kernels are not in the loop); the host
+// appends familyStep, which calls each family's generated modelStep.
+
+@group(0) @binding(0) var<storage, read> prm: array<f32>;
+@group(0) @binding(1) var<storage, read_write> ctl: array<atomic<u32>>;
+@group(0) @binding(2) var<storage, read_write> st: array<f32>;
+@group(0) @binding(3) var<storage, read_write> refrac: array<i32>;
+@group(0) @binding(4) var<storage, read_write> spikes: array<u32>;
+@group(0) @binding(5) var<storage, read_write> fl: array<f32>;
+@group(0) @binding(6) var<storage, read_write> rec: array<u32>;
+@group(0) @binding(7) var<storage, read_write> rowPtr: array<u32>;
+@group(0) @binding(8) var<storage, read_write> syn: array<u32>;
+@group(0) @binding(9) var<storage, read_write> wt: array<f32>;
+@group(0) @binding(10) var<storage, read_write> dly: array<u32>;
+@group(0) @binding(11) var<storage, read_write> ring: array<atomic<u32>>;
+@group(0) @binding(12) var<storage, read_write> work: array<u32>;
+@group(0) @binding(15) var<storage, read_write> out: array<u32>;
+
+/** Threads of the one workgroup: a power of two from 256 (LOCAL_PROJ) to PARTIAL, the device's most. */
+override WG: u32 = 256u;
+/** Model families with neurons (their records in prm from H_FAM0). */
+override FAMILIES: u32;
+
+var<workgroup> chunkSteps: u32;
+
+@compute @workgroup_size(WG)
+fn resident(@builtin(local_invocation_index) t: u32) {
+  if (t == 0u) { chunkSteps = atomicLoad(&ctl[C_STEPS]); }
+  let steps = workgroupUniformLoad(&chunkSteps);
+  startChunk(t, WG);
+  storageBarrier();
+  for (var s = 0u; s < steps; s += 1u) {
+    let step = atomicLoad(&ctl[C_STEP]);
+    for (var f = 0u; f < FAMILIES; f += 1u) {
+      let neurons = pu(pu(H_FAM0) + 4u * f + 2u);
+      for (var i = t; i < neurons; i += WG) { updateNeuron(f, i, step); }
+    }
+    storageBarrier();
+    if (pu(H_NPROJ) > 0u) {
+      sumWorkLocally(t);
+      propagateItems(t, WG, step);
+      storageBarrier();
+    }
+    if (!FUSED_DRAIN) {
+      for (var g = t; g < pu(H_NEURONS); g += WG) { drainGlobal(g, step); }
+      storageBarrier();
+    }
+    endStep(t, WG);
+    storageBarrier();
+  }
+}
