@@ -187,6 +187,12 @@ function addSimulate(program: Command): void {
     )
     .addOption(new Option('--kernels <kind>', KERNELS_HELP).choices(['wasm', 'js']))
     .addOption(backendOption())
+    .addOption(
+      new Option(
+        '--gpu-stepping <mode>',
+        'WebGPU: resident (one dispatch runs a chunk of steps, for small networks), dispatch (a few per step), or auto',
+      ).choices(['auto', 'resident', 'dispatch']),
+    )
     .action(async (file: string, o: SimulateFlags) => {
       const r = await simulate(file, {
         durationMs: o.duration ?? 1000,
@@ -204,6 +210,7 @@ function addSimulate(program: Command): void {
         wiringWorkers: o.wiringWorkers,
         kernels: o.kernels,
         backend: o.backend,
+        gpuStepping: o.gpuStepping,
       });
       console.log(`backend: ${describeBackend(r.engine.backend)}`);
       const secs = (r.steps * r.engine.backend.dt) / 1000;
@@ -458,7 +465,7 @@ function backendOption(): Option {
 }
 
 function describeBackend(b: Backend): string {
-  if (b instanceof WebGpuBackend) return `webgpu on ${b.adapter}`;
+  if (b instanceof WebGpuBackend) return `webgpu on ${b.adapter}, ${b.stepMode()} stepping`;
   if (!(b instanceof CpuBackend)) return b.name;
   const c = b.threadChoice;
   // The default thread count is measured in the first steps: say what was measured.

@@ -3,6 +3,7 @@ import { writeFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Engine, type BackendChoice } from '../engine/engine.js';
 import type { Backend } from '../engine/backends/backend.js';
+import type { GpuStepping } from '../engine/backends/webgpu/stepping.js';
 import { toRecordingFile, type StateProbe } from '../engine/recorder.js';
 import { modelOf } from '../engine/models/registry.js';
 import { ProgressLine } from './progress.js';
@@ -23,6 +24,8 @@ export interface SimulateOptions {
   wiringWorkers?: number;
   kernels?: 'wasm' | 'js';
   backend?: BackendChoice;
+  /** WebGPU: Engine.create's gpuStepping. */
+  gpuStepping?: GpuStepping;
 }
 
 export interface SimulateResult {
@@ -42,6 +45,7 @@ export async function simulate(file: string, o: SimulateOptions): Promise<Simula
     threads: o.threads,
     wiringWorkers: o.wiringWorkers,
     kernels: o.kernels,
+    gpuStepping: o.gpuStepping,
     progress: (f, label) => compileBar.update(f, label),
     log: (line) => compileBar.note(line),
   });

@@ -152,11 +152,24 @@ suite('WebGPU backend', () => {
   it('flux simulate --backend webgpu runs on the adapter and names it; auto falls back to the CPU with one line when the adapter is software', () => {
     const gpu = flux('simulate', example('izhikevich-patterns.yaml'), '--duration', '200ms', '--backend', 'webgpu', '--quiet');
     expect(gpu.status, gpu.stderr).toBe(0);
-    expect(gpu.stdout).toContain(`backend: webgpu on ${ctx!.description}`);
+    expect(gpu.stdout).toContain(`backend: webgpu on ${ctx!.description}, ${ctx!.software ? 'dispatch' : 'resident'} stepping`);
     const cpu = flux('simulate', example('izhikevich-patterns.yaml'), '--duration', '200ms', '--backend', 'cpu', '--quiet');
     // Same spike counts per pattern on both backends.
     const counts = (out: string) => out.split('\n').filter((l) => /spikes/.test(l));
     expect(counts(gpu.stdout)).toEqual(counts(cpu.stdout));
+    const resident = flux(
+      'simulate',
+      example('izhikevich-patterns.yaml'),
+      '--duration',
+      '200ms',
+      '--backend',
+      'webgpu',
+      '--gpu-stepping',
+      'resident',
+      '--quiet',
+    );
+    expect(resident.stdout).toContain('resident stepping');
+    expect(counts(resident.stdout)).toEqual(counts(cpu.stdout));
     // 'auto' keeps a small network on the CPU (a GPU's per-step round trip loses there), saying why.
     const auto = flux('simulate', example('izhikevich-patterns.yaml'), '--duration', '10ms', '--backend', 'auto', '--quiet');
     expect(auto.status, auto.stderr).toBe(0);
