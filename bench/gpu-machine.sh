@@ -23,3 +23,10 @@ if [ -x node_modules/.bin/tsc ]; then npm run build >/dev/null; fi
 command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | sed 's/^/gpu: /'
 node --version | sed 's/^/node: /'
 FLUX_GPU_BENCH=${FLUX_GPU_BENCH:-full} node --max-old-space-size=16384 dist/bench/gpu.js 2>&1 | tee "${OUT:-/tmp}/gpu-bench.txt"
+# Where the dev dependencies are installed (not in gpu-bundle.sh's production bundle): the parity
+# suite on this GPU, where resident stepping must equal the per-step dispatches exactly too (the
+# bench above checks COBA's spikes either way). FLUX_GPU_PARITY=0 skips it; its result is reported,
+# not fatal: the timings above stand.
+if [ "${FLUX_GPU_PARITY:-1}" != 0 ] && [ -x node_modules/.bin/vitest ]; then
+  CI=true node_modules/.bin/vitest run tests/parity.test.ts tests/webgpu.test.ts 2>&1 | tail -40 | tee "${OUT:-/tmp}/gpu-parity.txt" || true
+fi

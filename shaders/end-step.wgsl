@@ -1,9 +1,10 @@
 // The end of a step (phases 8-9) and the start of the next, shared by advance.wgsl and begin.wgsl
 // (one dispatch each) and resident.wgsl (inside its loop over steps). The including kernel binds prm,
 // ctl (atomic), fl, st and out, and includes modulators.wgsl. `wg` is the workgroup's size (a power of
-// two, at most PARTIAL); both functions hold barriers and are called in uniform control flow.
+// two, from SUM_LANES to PARTIAL); both functions hold barriers and are called in uniform control flow.
 
 const PARTIAL: u32 = 1024u;
+const SUM_LANES: u32 = 256u;
 var<workgroup> partial: array<f32, PARTIAL>;
 
 /**
@@ -30,10 +31,14 @@ fn endStep(t: u32, wg: u32) {
     let fo = pu(H_F_OUT) + o;
     let measure = pu(r);
     if (measure == 2u) {
-      // Mean membrane potential: a workgroup reduction over the population.
+      // Mean membrane potential: a workgroup reduction over the population. Always 256 partial sums,
+      // whatever the workgroup's size, so that a float sum is grouped alike in every kernel (the rest
+      // of the tree adds zeros).
       var sum = 0.0;
       let sb = pu(pb + P_STATE) + pu(r + 3u) * n;
-      for (var i = t; i < n; i += wg) { sum += st[sb + i]; }
+      if (t < SUM_LANES) {
+        for (var i = t; i < n; i += SUM_LANES) { sum += st[sb + i]; }
+      }
       partial[t] = sum;
       workgroupBarrier();
       for (var w = wg / 2u; w > 0u; w /= 2u) {
@@ -63,7 +68,7 @@ fn endStep(t: u32, wg: u32) {
     }
   }
   // Every thread has read the counts and ctl[C_CHUNK] before they change.
-  workgroupBarrier();
+  storageBarrier();
   for (var p = t; p < npops; p += wg) { atomicStore(&ctl[C_COUNTS + p], 0u); }
   if (t == 0u) {
     modulatorEffects();

@@ -47,6 +47,8 @@ fn delayOf(r: u32, k: u32) -> u32 {
  */
 fn sumWorkLocally(li: u32) {
   let nproj = pu(H_NPROJ);
+  // In resident.wgsl's loop the last step's propagation may still read localPfx.
+  workgroupBarrier();
   if (li < nproj) { localPfx[li + 1u] = projectionWork(li); }
   workgroupBarrier();
   if (li == 0u) {

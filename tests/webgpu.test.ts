@@ -9,6 +9,7 @@ import { Engine, AUTO_GPU_MIN_SYNAPSES } from '../engine/engine.js';
 import type { Backend } from '../engine/backends/backend.js';
 import { acquireGpu } from '../engine/backends/webgpu/gpu.js';
 import { WebGpuBackend } from '../engine/backends/webgpu/webgpu.js';
+import type { GpuStepping } from '../engine/backends/webgpu/stepping.js';
 import { loadFlat } from '../engine/circuit/resolve.js';
 import { ROOT, example, writeFiles } from './helpers.js';
 
@@ -16,9 +17,9 @@ const acquired = await acquireGpu();
 const ctx = acquired.ok ? acquired.context : null;
 const suite = ctx || process.env.CI === 'true' ? describe : describe.skip;
 
-async function gpuEngine(source: string): Promise<Engine<Backend>> {
+async function gpuEngine(source: string, gpuStepping: GpuStepping = 'auto'): Promise<Engine<Backend>> {
   const flat = source.includes('\n') ? loadFlat(join(writeFiles({ 'c.yaml': source }), 'c.yaml')) : loadFlat(source);
-  return Engine.create(flat, { backend: 'webgpu', gpu: ctx! });
+  return Engine.create(flat, { backend: 'webgpu', gpu: ctx!, gpuStepping });
 }
 
 function flux(...args: string[]) {
@@ -55,10 +56,11 @@ suite('WebGPU backend', () => {
       if (!(e.backend instanceof WebGpuBackend)) throw new Error('not on the WebGPU backend');
       return e.backend.dispatchesPerStep();
     };
-    const coba = await gpuEngine(example('coba.yaml'));
-    const stdp = await gpuEngine(example('stdp-pairing.yaml'));
-    const delayed = await gpuEngine(small);
-    const zero = await gpuEngine(small.replace('delay: 1 ms', 'delay: 0 ms'));
+    // Per-step dispatches ('auto' runs these circuits resident on a hardware adapter).
+    const coba = await gpuEngine(example('coba.yaml'), 'dispatch');
+    const stdp = await gpuEngine(example('stdp-pairing.yaml'), 'dispatch');
+    const delayed = await gpuEngine(small, 'dispatch');
+    const zero = await gpuEngine(small.replace('delay: 1 ms', 'delay: 0 ms'), 'dispatch');
     try {
       // COBA's delays are 0: the neuron family, propagation, the ring drain, the end of the step (5 before:
       // the sums were args.wgsl's).
@@ -70,6 +72,62 @@ suite('WebGPU backend', () => {
       expect(dispatches(zero)).toBe(4);
     } finally {
       for (const e of [coba, stdp, delayed, zero]) e.dispose();
+    }
+  });
+
+  it("resident stepping gives the dispatches' results exactly with 1024 and 256 threads: voltage output over 2000 neurons, delays of 0, modulator effects", async () => {
+    const yaml = `dt: 0.1 ms
+populations:
+  a: { model: lif, size: 2000 }
+  b: { model: izhikevich, size: 300 }
+projections:
+  aa: { source: a, target: a, connectivity: { type: fixed_probability, p: 0.02 }, weight: 30 pA, delay: 0 ms, synapse: { type: current, receptor: excitatory } }
+  ab: { source: a, target: b, connectivity: { type: fixed_probability, p: 0.1 }, weight: 2 nS, delay: { uniform: { low: 0.1 ms, high: 2 ms } }, synapse: { type: conductance, receptor: excitatory } }
+inputs:
+  drive: { target: a, mode: current }
+  signal: { target: b, mode: current }
+outputs:
+  va: { source: a, measure: voltage }
+  ra: { source: a, measure: rate }
+  nb: { source: b, measure: spikes }
+modulators:
+  arousal:
+    tau: 20 ms
+    baseline: 0.2
+    sources: [{ population: a, gain: 0.01 }, { input: signal, gain: 0.001 }]
+    targets: [{ population: a, effect: threshold, sensitivity: -2 }, { population: b, effect: excitability, sensitivity: 3 }]
+`;
+    const cpu = new Engine(loadFlat(join(writeFiles({ 'c.yaml': yaml }), 'c.yaml')));
+    const run = async (stepping: GpuStepping, residentThreads?: number) => {
+      const b = await WebGpuBackend.create(cpu.network, ctx!, { ownsDevice: false, stepping, residentThreads, chunkSteps: 50 });
+      try {
+        expect(b.stepMode()).toBe(stepping);
+        b.configureRecording({ spikes: ['a', 'b'], state: [{ population: 'b', variable: 'v', every: 10 }] });
+        const outputs: number[] = [];
+        for (let k = 0; k < 8; k++) {
+          b.setInput('drive', 300 + 60 * k);
+          b.setInput('signal', 5 + k);
+          await b.step(37);
+          outputs.push(b.readOutput('ra'), b.readOutput('nb'), b.modulatorLevel('arousal'));
+          // The mean over 2000 neurons, summed in 256 lanes in every kernel (else it differs in the last bits).
+          for (let j = 0; j < 8; j++) {
+            await b.step(1);
+            outputs.push(b.readOutput('va'));
+          }
+        }
+        const rec = b.recording().populations;
+        return { outputs, spikes: [rec.a.spikeSteps, rec.a.spikeIndices, rec.b.spikeSteps], v: Array.from(await b.readState('a', 'v')) };
+      } finally {
+        b.dispose();
+      }
+    };
+    try {
+      const dispatch = await run('dispatch');
+      expect(dispatch.spikes[0].length).toBeGreaterThan(100);
+      expect(await run('resident')).toEqual(dispatch);
+      expect(await run('resident', 256)).toEqual(dispatch);
+    } finally {
+      cpu.dispose();
     }
   });
 
@@ -236,7 +294,8 @@ suite('WebGPU backend', () => {
   });
 
   it('dispose during a step rejects that step instead of crashing the process', async () => {
-    const e = await gpuEngine(example('coba.yaml'));
+    // Dispatches: 2000 resident steps might end within the 20 ms on a hardware adapter.
+    const e = await gpuEngine(example('coba.yaml'), 'dispatch');
     const running = e.step(2000);
     await new Promise((r) => setTimeout(r, 20));
     e.dispose();

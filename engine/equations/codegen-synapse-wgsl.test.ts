@@ -42,8 +42,8 @@ const variant = (def: SynapseDefinition, over: Partial<SynapseWgslVariant> = {})
 const f32 = (words: Uint32Array) => new Float32Array(words.buffer, words.byteOffset, words.length);
 
 describe('codegen-synapse-wgsl', () => {
-  it("copies propagate.wgsl's ringAdd and delayOf verbatim, so channel writes land as propagated weights do", () => {
-    const propagate = readFileSync(join(import.meta.dirname, '../../shaders/propagate.wgsl'), 'utf8');
+  it("copies propagate-step.wgsl's ringAdd and delayOf verbatim, so channel writes land as propagated weights do", () => {
+    const propagate = readFileSync(join(import.meta.dirname, '../../shaders/propagate-step.wgsl'), 'utf8');
     expect(propagate).toContain(RING_ADD);
     expect(propagate).toContain(DELAY_OF);
   });

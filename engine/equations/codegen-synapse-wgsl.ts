@@ -13,7 +13,7 @@
 // targets), which the backend fills (wordValues computes the ones that depend on the parameters only).
 //
 // Accumulation mirrors the built-in propagation: channel writes go into this step's slot of the target's ring as
-// 64-bit fixed point with two u32 atomics (shaders/propagate.wgsl's ringAdd, copied verbatim), so
+// 64-bit fixed point with two u32 atomics (shaders/propagate-step.wgsl's ringAdd, copied verbatim), so
 // their sum is exact and order-free; writes to a target's state variables (s_post += ...) are float32
 // compare-and-swap loops (their rounding depends on the order, as any float sum does). A sum over a
 // target's synapses (summed variables) is one thread per target neuron walking its column in synapse
@@ -106,7 +106,7 @@ export interface WgslSynapse {
   entries: { onPre: boolean; onPost: boolean; clock: boolean; summed: boolean; onStep: boolean };
 }
 
-/** shaders/propagate.wgsl's ringAdd and delayOf, verbatim (a test checks): channel writes land as propagation's do. */
+/** shaders/propagate-step.wgsl's ringAdd and delayOf, verbatim (a test checks): channel writes land as propagation's do. */
 export const RING_ADD = `fn ringAdd(idx: u32, w: f32) {
   let whole = floor(w);
   let hi = bitcast<u32>(i32(whole));

@@ -1,10 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { RESIDENT_NEURONS_PER_THREAD, chooseStepping, residentThreads, type SteppingFacts } from './stepping.js';
+import {
+  RESIDENT_NEURONS_PER_THREAD,
+  RESIDENT_SYNAPSES_PER_THREAD,
+  chooseStepping,
+  residentThreads,
+  type SteppingFacts,
+} from './stepping.js';
 
 const facts = (over: Partial<SteppingFacts>): SteppingFacts => ({
   stepping: 'auto',
   allowed: true,
   neurons: 4000,
+  synapses: 320_000,
   threads: 1024,
   software: false,
   ...over,
@@ -16,6 +23,8 @@ describe('GPU stepping choice', () => {
     expect(chooseStepping(facts({ neurons: RESIDENT_NEURONS_PER_THREAD * 1024 }))).toBe('resident');
     expect(chooseStepping(facts({ neurons: RESIDENT_NEURONS_PER_THREAD * 1024 + 1 }))).toBe('dispatch');
     expect(chooseStepping(facts({ neurons: 5000, threads: 256 }))).toBe('dispatch');
+    expect(chooseStepping(facts({ synapses: RESIDENT_SYNAPSES_PER_THREAD * 1024 }))).toBe('resident');
+    expect(chooseStepping(facts({ synapses: RESIDENT_SYNAPSES_PER_THREAD * 1024 + 1 }))).toBe('dispatch');
     expect(chooseStepping(facts({ software: true }))).toBe('dispatch');
   });
 

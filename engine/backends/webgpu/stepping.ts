@@ -10,6 +10,12 @@ export type GpuStepping = 'auto' | 'resident' | 'dispatch';
  * 1024 threads). A guess until measured on a GPU: above some size the whole GPU's dispatches win.
  */
 export const RESIDENT_NEURONS_PER_THREAD = 16;
+/**
+ * And in synapses per thread (about 1M with 1024 threads): one multiprocessor propagates every
+ * event, so a dense network keeps its dispatches short this way (a long dispatch can trip a display
+ * driver's watchdog).
+ */
+export const RESIDENT_SYNAPSES_PER_THREAD = 1024;
 
 /** Threads of the resident workgroup: the device's most, as a power of two from 256 to 1024. */
 export function residentThreads(
@@ -25,15 +31,20 @@ export interface SteppingFacts {
   /** Whether the resident loop covers the circuit: no plasticity, no synapse models, at most 256 projections. */
   allowed: boolean;
   neurons: number;
+  synapses: number;
   /** Threads of the resident workgroup. */
   threads: number;
   /** A CPU implementation of WebGPU, where a workgroup runs on one CPU thread: never resident by choice. */
   software: boolean;
 }
 
-/** 'resident' where asked for or, with 'auto', where the network is small on a hardware adapter; only where allowed. */
+/**
+ * 'resident' where asked for or, with 'auto', where the network is small on a hardware adapter; only
+ * where allowed ('resident' is a request: a circuit the loop does not cover runs with dispatches).
+ */
 export function chooseStepping(f: SteppingFacts): 'resident' | 'dispatch' {
   if (f.stepping === 'dispatch' || !f.allowed) return 'dispatch';
   if (f.stepping === 'resident') return 'resident';
-  return !f.software && f.neurons <= RESIDENT_NEURONS_PER_THREAD * f.threads ? 'resident' : 'dispatch';
+  const small = f.neurons <= RESIDENT_NEURONS_PER_THREAD * f.threads && f.synapses <= RESIDENT_SYNAPSES_PER_THREAD * f.threads;
+  return !f.software && small ? 'resident' : 'dispatch';
 }

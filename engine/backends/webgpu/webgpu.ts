@@ -87,6 +87,8 @@ export interface WebGpuOptions {
   ownsDevice?: boolean;
   /** How steps reach the GPU (stepping.ts): default 'auto'. */
   stepping?: GpuStepping;
+  /** Threads of the resident workgroup (a power of two, 256 to the device's most; default the most). */
+  residentThreads?: number;
 }
 
 /** Spike records (pairs) one chunk may hold at most, per rec buffer: bounds the chunk length when recording. */
@@ -246,7 +248,7 @@ export class WebGpuBackend implements Backend {
   private readonly gridMax: number;
   private readonly pipelines = new Map<string, GPUComputePipeline>();
   private readonly chunkSteps: number;
-  private readonly stepping: GpuStepping;
+  private stepping: GpuStepping;
   private readonly residentThreads: number;
   private readonly ownsDevice: boolean;
   private readonly onError: (e: Event) => void;
@@ -276,6 +278,7 @@ export class WebGpuBackend implements Backend {
     } catch (e) {
       failure = e;
     }
+    if (b && !failure && b.stepMode() === 'resident') await b.checkResident();
     const err = await ctx.device.popErrorScope();
     if (failure || err) {
       b?.dispose();
@@ -294,7 +297,11 @@ export class WebGpuBackend implements Backend {
     this.seed = net.circuit.seed;
     this.chunkSteps = options.chunkSteps ?? 256;
     this.stepping = options.stepping ?? 'auto';
-    this.residentThreads = residentThreads(this.device.limits);
+    const most = residentThreads(this.device.limits);
+    const asked = options.residentThreads ?? most;
+    if (!(asked >= 256 && asked <= most && Number.isInteger(Math.log2(asked))))
+      throw new Error(`webgpu backend: residentThreads ${asked} is not a power of two from 256 to ${most}`);
+    this.residentThreads = asked;
     this.ownsDevice = options.ownsDevice ?? true;
     this.onError = (e: Event) => (this.deviceError ??= (e as GPUUncapturedErrorEvent).error.message);
     this.device.addEventListener('uncapturederror', this.onError);
@@ -1248,12 +1255,34 @@ export class WebGpuBackend implements Backend {
       stepping: this.stepping,
       allowed,
       neurons: this.layout.neurons,
+      synapses: this.layout.synapses,
       threads: this.residentThreads,
       software: this.ctx.software,
     });
   }
 
   private resident: { layout: Layout; pipe: GPUComputePipeline } | null = null;
+
+  /**
+   * Builds the resident kernel in an error scope of its own. One module holds every phase, which a
+   * device may refuse at this workgroup size: with 'auto' the backend then steps with dispatches; a
+   * circuit that asked for 'resident' gets the device's message.
+   */
+  private async checkResident(): Promise<void> {
+    this.device.pushErrorScope('validation');
+    let thrown: unknown = null;
+    try {
+      this.residentKernel();
+    } catch (e) {
+      thrown = e;
+    }
+    const err = await this.device.popErrorScope();
+    if (!thrown && !err) return;
+    const why = err?.message ?? (thrown as Error).message;
+    if (this.stepping === 'resident') throw new Error(`webgpu backend: the resident kernel was refused: ${why}`);
+    this.resident = null;
+    this.stepping = 'dispatch';
+  }
 
   /** The resident kernel of the current circuit's families (kept per layout: a chunk must not regenerate it). */
   private residentKernel(): GPUComputePipeline {
@@ -1442,7 +1471,8 @@ export class WebGpuBackend implements Backend {
     const enc = this.device.createCommandEncoder();
     const pass = enc.beginComputePass();
     const t0 = performance.now();
-    this.encodeSteps(pass, steps, 0);
+    // In chunks, as step() encodes them (each begins with its start; resident: one dispatch each).
+    for (let done = 0; done < steps; done += this.layout.chunkMax) this.encodeSteps(pass, Math.min(this.layout.chunkMax, steps - done), 0);
     pass.end();
     enc.finish();
     return ((performance.now() - t0) / steps) * 1000;
