@@ -7,4 +7,4 @@
 @group(0) @binding(15) var<storage, read_write> out: array<u32>;
 
 @compute @workgroup_size(256)
-fn advance(@builtin(local_invocation_index) t: u32) { endStep(t, 256u); }
+fn advance(@builtin(local_invocation_index) t: u32) { endStep(t, 256u, 0u, 0u); }

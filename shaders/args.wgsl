@@ -13,7 +13,7 @@ fn args() {
   var total = 0u;
   for (var q = 0u; q < nproj; q += 1u) {
     work[W_PFX + q] = total;
-    total = addChecked(total, projectionWork(q));
+    total = addChecked(total, projectionWork(q, 0u));
   }
   work[W_PFX + nproj] = total;
   let np = pu(H_NPLASTIC);

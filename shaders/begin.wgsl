@@ -8,5 +8,8 @@
 @group(0) @binding(2) var<storage, read_write> st: array<f32>;
 @group(0) @binding(15) var<storage, read_write> out: array<u32>;
 
+/** The first step's parity where the end of a step runs in propagation (propagate.wgsl END_STEP); else 0. */
+override PARITY: u32 = 0u;
+
 @compute @workgroup_size(64)
-fn begin(@builtin(local_invocation_index) t: u32) { startChunk(t, 64u); }
+fn begin(@builtin(local_invocation_index) t: u32) { startChunk(t, 64u, PARITY); }

@@ -50,13 +50,16 @@ const P_DI: u32 = 14u;      // exp(-dt/tau_syn_inh)
 const P_MODEL: u32 = 15u;
 const P_K: u32 = 16u;       // model constants start here (32 words)
 
-// ctl words (u32).
+// ctl words (u32). Where the end of a step runs inside the propagation dispatch (propagate.wgsl
+// END_STEP), the step counter and the spike counts come in two copies, one per step parity: every
+// workgroup reads this step's while one writes the next step's.
 const C_STEP: u32 = 0u;
 const C_CHUNK: u32 = 1u;    // step within the current readback chunk
 const C_REC: u32 = 2u;      // spike records written this chunk
 const C_ERROR: u32 = 3u;    // nonzero: a kernel met a size it cannot handle (1: propagation work over 2^32)
 const C_STEPS: u32 = 4u;    // steps of this chunk (the resident kernel's loop, resident.wgsl)
-const C_COUNTS: u32 = 16u;  // spikes this step, per population
+const C_STEP1: u32 = 5u;    // the step counter of odd steps (END_STEP)
+const C_COUNTS: u32 = 16u;  // spikes this step, per population (even steps; then odd ones with END_STEP)
 
 // Channels: ie, ii, ge, gi.
 const CH_IE: u32 = 0u;
@@ -65,6 +68,10 @@ const CH_GE: u32 = 2u;
 const CH_GI: u32 = 3u;
 
 fn pu(i: u32) -> u32 { return bitcast<u32>(prm[i]); }
+/** The ctl word of the step counter of parity p (0 unless the end of a step runs in propagation). */
+fn stepWord(p: u32) -> u32 { return select(C_STEP, C_STEP1, p == 1u); }
+/** The ctl word of population pop's spike count of parity p. */
+fn countWord(p: u32, pop: u32) -> u32 { return C_COUNTS + p * pu(H_NPOPS) + pop; }
 fn pf(i: u32) -> f32 { return prm[i]; }
 fn popBase(pop: u32) -> u32 { return pu(H_POP0) + pop * PSTRIDE; }
 

@@ -8,18 +8,20 @@ const SUM_LANES: u32 = 256u;
 var<workgroup> partial: array<f32, PARTIAL>;
 
 /**
+ * The end of a step of parity cur, with the next step's counts and counter at parity next (the same
+ * parity, but where it runs in the propagation dispatch, whose other workgroups still read this step's).
  * Modulator levels decay towards their drive and take this step's spikes, outputs update (rate EMA,
  * spike count, mean membrane potential), per-step spike counts and state probes go to the readback
  * rows, and the step counters advance. Then the next step's start: spike counts cleared and modulator
  * effects computed (modulators.wgsl).
  */
-fn endStep(t: u32, wg: u32) {
+fn endStep(t: u32, wg: u32, cur: u32, next: u32) {
   let npops = pu(H_NPOPS);
   let chunk = atomicLoad(&ctl[C_CHUNK]);
   // Readback rows: spike counts per population, then probe values (f32 bits), one row per step of the chunk.
   let np = pu(H_NPROBE);
   let row = chunk * (npops + np);
-  for (var p = t; p < npops; p += wg) { out[row + p] = atomicLoad(&ctl[C_COUNTS + p]); }
+  for (var p = t; p < npops; p += wg) { out[row + p] = atomicLoad(&ctl[countWord(cur, p)]); }
   let p0 = pu(H_PROBE0);
   for (var j = t; j < np; j += wg) { out[row + npops + j] = bitcast<u32>(st[pu(p0 + j)]); }
   let dt = pf(H_DT);
@@ -48,7 +50,7 @@ fn endStep(t: u32, wg: u32) {
       if (t == 0u) { fl[fo] = partial[0] / f32(n); }
       workgroupBarrier();
     } else if (t == 0u) {
-      let count = f32(atomicLoad(&ctl[C_COUNTS + pop]));
+      let count = f32(atomicLoad(&ctl[countWord(cur, pop)]));
       if (measure == 1u) {
         fl[fo] = count;
       } else {
@@ -63,22 +65,22 @@ fn endStep(t: u32, wg: u32) {
       let drive = fl[pu(H_F_DRIVE) + m];
       var kick = 0.0;
       let k0 = pu(r + 1u);
-      for (var k = 0u; k < pu(r + 2u); k += 1u) { kick += pf(k0 + 2u * k + 1u) * f32(atomicLoad(&ctl[C_COUNTS + pu(k0 + 2u * k)])); }
+      for (var k = 0u; k < pu(r + 2u); k += 1u) { kick += pf(k0 + 2u * k + 1u) * f32(atomicLoad(&ctl[countWord(cur, pu(k0 + 2u * k))])); }
       fl[lv + m] = drive + (fl[lv + m] - drive) * pf(r) + kick;
     }
   }
   // Every thread has read the counts and ctl[C_CHUNK] before they change.
   storageBarrier();
-  for (var p = t; p < npops; p += wg) { atomicStore(&ctl[C_COUNTS + p], 0u); }
+  for (var p = t; p < npops; p += wg) { atomicStore(&ctl[countWord(next, p)], 0u); }
   if (t == 0u) {
     modulatorEffects();
-    atomicAdd(&ctl[C_STEP], 1u);
+    atomicStore(&ctl[stepWord(next)], atomicLoad(&ctl[stepWord(cur)]) + 1u);
     atomicStore(&ctl[C_CHUNK], chunk + 1u);
   }
 }
 
-/** The start of a chunk's first step: spike counts cleared and modulator effects, with the host's reward pulses. */
-fn startChunk(t: u32, wg: u32) {
-  for (var p = t; p < pu(H_NPOPS); p += wg) { atomicStore(&ctl[C_COUNTS + p], 0u); }
+/** The start of a chunk's first step (parity cur): spike counts cleared and modulator effects, with the host's reward pulses. */
+fn startChunk(t: u32, wg: u32, cur: u32) {
+  for (var p = t; p < pu(H_NPOPS); p += wg) { atomicStore(&ctl[countWord(cur, p)], 0u); }
   if (t == 0u) { modulatorEffects(); }
 }

@@ -20,8 +20,8 @@ fn modOf(pop: u32) -> Mod {
 
 fn chan(sb: u32, nvars: u32, n: u32, c: u32, i: u32) -> u32 { return sb + (nvars + c) * n + i; }
 
-/** Thread t of the family's update (t below the family's neuron count) at this step. */
-fn updateNeuron(family: u32, t: u32, step: u32) {
+/** Thread t of the family's update (t below the family's neuron count) at this step, of parity p. */
+fn updateNeuron(family: u32, t: u32, step: u32, p: u32) {
   let fam = pu(H_FAM0) + 4u * family;
   let list = pu(fam);
   let count = pu(fam + 1u);
@@ -63,7 +63,7 @@ fn updateNeuron(family: u32, t: u32, step: u32) {
 
   // Phase 4: spike list and recording.
   if (spiked) {
-    let k = atomicAdd(&ctl[C_COUNTS + pop], 1u);
+    let k = atomicAdd(&ctl[countWord(p, pop)], 1u);
     spikes[pu(pb + P_OFFSET) + k] = i;
     if ((pu(pb + P_FLAGS) & 1u) != 0u) {
       let r = atomicAdd(&ctl[C_REC], 1u);

@@ -45,11 +45,11 @@ fn delayOf(r: u32, k: u32) -> u32 {
  * nproj in a row), then thread 0 turns them into prefix sums in workgroup memory: work(q) sits at q + 1
  * until then. Called in uniform control flow (it holds barriers).
  */
-fn sumWorkLocally(li: u32) {
+fn sumWorkLocally(li: u32, p: u32) {
   let nproj = pu(H_NPROJ);
   // In resident.wgsl's loop the last step's propagation may still read localPfx.
   workgroupBarrier();
-  if (li < nproj) { localPfx[li + 1u] = projectionWork(li); }
+  if (li < nproj) { localPfx[li + 1u] = projectionWork(li, p); }
   workgroupBarrier();
   if (li == 0u) {
     var sum = 0u;

@@ -32,17 +32,17 @@ var<workgroup> chunkSteps: u32;
 fn resident(@builtin(local_invocation_index) t: u32) {
   if (t == 0u) { chunkSteps = atomicLoad(&ctl[C_STEPS]); }
   let steps = workgroupUniformLoad(&chunkSteps);
-  startChunk(t, WG);
+  startChunk(t, WG, 0u);
   storageBarrier();
   for (var s = 0u; s < steps; s += 1u) {
     let step = atomicLoad(&ctl[C_STEP]);
     for (var f = 0u; f < FAMILIES; f += 1u) {
       let neurons = pu(pu(H_FAM0) + 4u * f + 2u);
-      for (var i = t; i < neurons; i += WG) { updateNeuron(f, i, step); }
+      for (var i = t; i < neurons; i += WG) { updateNeuron(f, i, step, 0u); }
     }
     storageBarrier();
     if (pu(H_NPROJ) > 0u) {
-      sumWorkLocally(t);
+      sumWorkLocally(t, 0u);
       propagateItems(t, WG, step);
       storageBarrier();
     }
@@ -50,7 +50,7 @@ fn resident(@builtin(local_invocation_index) t: u32) {
       for (var g = t; g < pu(H_NEURONS); g += WG) { drainGlobal(g, step); }
       storageBarrier();
     }
-    endStep(t, WG);
+    endStep(t, WG, 0u, 0u);
     storageBarrier();
   }
 }

@@ -19,8 +19,8 @@ fn addChecked(a: u32, b: u32) -> u32 {
   return a + b;
 }
 
-/** Propagation work of projection q: one item per (spike of its source, position in the longest row). */
-fn projectionWork(q: u32) -> u32 {
+/** Propagation work of projection q: one item per (spike of its source, position in the longest row), counts of parity p. */
+fn projectionWork(q: u32, p: u32) -> u32 {
   let r = pu(H_PROJ0) + PRSTRIDE * q;
-  return mulChecked(atomicLoad(&ctl[C_COUNTS + pu(r + R_SRC)]), max(pu(r + R_MAXROW), 1u));
+  return mulChecked(atomicLoad(&ctl[countWord(p, pu(r + R_SRC))]), max(pu(r + R_MAXROW), 1u));
 }

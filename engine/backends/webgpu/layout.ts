@@ -78,7 +78,7 @@ export const L = {
   NPOST: 17,
   NSYN: 18,
 } as const;
-export const C = { STEP: 0, CHUNK: 1, REC: 2, ERROR: 3, STEPS: 4, COUNTS: 16 } as const;
+export const C = { STEP: 0, CHUNK: 1, REC: 2, ERROR: 3, STEPS: 4, STEP1: 5, COUNTS: 16 } as const;
 export const W_PFX = 16;
 /** Binding numbers of the one bind group every kernel shares (16 storage buffers). */
 export const BIND = {

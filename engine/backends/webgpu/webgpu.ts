@@ -925,7 +925,8 @@ export class WebGpuBackend implements Backend {
     const limit = Math.min(this.device.limits.maxStorageBufferBindingSize, this.device.limits.maxBufferSize);
     const words: Record<BufferName | 'rec2', number> = {
       prm: l.words.length,
-      ctl: C.COUNTS + this.pops.length,
+      // Spike counts in two copies, one per step parity (shaders/common.wgsl countWord).
+      ctl: C.COUNTS + 2 * this.pops.length,
       st: l.stWords,
       refrac: l.neurons,
       spikes: l.neurons,
@@ -1002,9 +1003,9 @@ export class WebGpuBackend implements Backend {
     const copy = (from: GPUBuffer, fromWord: number, to: GPUBuffer, toWord: number, words: number) => {
       if (words > 0) enc.copyBufferToBuffer(from, fromWord * 4, to, toWord * 4, words * 4);
     };
-    // Control words: step counter and this step's spike counts.
-    const ctl = new Uint32Array(C.COUNTS + this.pops.length);
-    ctl[C.STEP] = this.stepIndex;
+    // Control words: the step counters (of either parity) and the spike counts.
+    const ctl = new Uint32Array(C.COUNTS + 2 * this.pops.length);
+    ctl[C.STEP] = ctl[C.STEP1] = this.stepIndex;
     this.write(b.ctl, 0, ctl);
     for (const p of this.pops) {
       const prev = p.placed;
@@ -1023,7 +1024,10 @@ export class WebGpuBackend implements Backend {
       this.carryState(p, prev, old.bufs.st, b.st, copy);
       copy(old.bufs.refrac, prev.offset, b.refrac, p.offset, p.n);
       copy(old.bufs.spikes, prev.offset, b.spikes, p.offset, p.n);
-      copy(old.bufs.ctl, C.COUNTS + prev.index, b.ctl, C.COUNTS + p.index, 1);
+      for (const parity of [0, 1]) {
+        const from = C.COUNTS + parity * old.layout.words[H.NPOPS] + prev.index;
+        copy(old.bufs.ctl, from, b.ctl, C.COUNTS + parity * this.pops.length + p.index, 1);
+      }
       // Pending events keep their absolute step: slot (step + k) % len moves to (step + k) % newLen.
       for (const ch of CHANNELS) {
         if (prev.ringBase[ch] === NONE || p.ringBase[ch] === NONE) continue;
@@ -1224,14 +1228,23 @@ export class WebGpuBackend implements Backend {
     return this.pipeline(`${file}:${entry}`, () => ({ code: kernelSource(file, ...shared), entry }));
   }
 
-  private neuronKernel(family: number, f: Family, fusedDrain: boolean): GPUComputePipeline {
+  private neuronKernel(family: number, f: Family, fusedDrain: boolean, parity: number): GPUComputePipeline {
     // Keyed by the generated text: a circuit checked again after an edit gives equal definitions, not the same objects.
     const code = wgslModel(f.def).source(this.phased());
-    return this.pipeline(`generated:${family}:${fusedDrain}:${code}`, () => ({
+    return this.pipeline(`generated:${family}:${fusedDrain}:${parity}:${code}`, () => ({
       code: generatedNeuronSource(code),
       entry: 'update',
-      constants: { FAMILY: family, FUSED_DRAIN: fusedDrain ? 1 : 0 },
+      constants: { FAMILY: family, FUSED_DRAIN: fusedDrain ? 1 : 0, PARITY: parity },
     }));
+  }
+
+  /**
+   * Whether the end of each step runs in the propagation dispatch (shaders/propagate.wgsl END_STEP):
+   * two dispatches a step. Where the neuron update drains the rings, propagation sums its own work
+   * (no plasticity) and there is a propagation dispatch to hold it.
+   */
+  private endInPropagation(): boolean {
+    return this.fusedDrain() && this.projs.length > 0 && this.projs.length <= LOCAL_PROJ && this.projs.every((q) => !q.plastic);
   }
 
   /**
@@ -1404,20 +1417,35 @@ export class WebGpuBackend implements Backend {
   private kernels() {
     const l = this.layout;
     const fused = this.fusedDrain();
+    const ending = this.endInPropagation();
+    // With the end of the step in propagation, kernels that read the counts come in one variant per step parity.
+    const parities = ending ? [0, 1] : [0, 0];
+    const propagateSource = () => kernelSource('propagate.wgsl', 'work.wgsl', 'propagate-step.wgsl', 'modulators.wgsl', 'end-step.wgsl');
+    const propagateWith = (constants: Record<string, number>) =>
+      this.pipeline(`propagate.wgsl:${JSON.stringify(constants)}`, () => ({ code: propagateSource(), entry: 'propagate', constants }));
     return {
       fusedDrain: fused,
-      begin: this.kernel('begin.wgsl', 'begin', 'modulators.wgsl', 'end-step.wgsl'),
+      ending,
+      begin: parities.map((p) =>
+        this.pipeline(`begin.wgsl:${p}`, () => ({
+          code: kernelSource('begin.wgsl', 'modulators.wgsl', 'end-step.wgsl'),
+          entry: 'begin',
+          constants: { PARITY: p },
+        })),
+      ),
       args: this.kernel('args.wgsl', 'args', 'work.wgsl'),
-      propagate: this.kernel('propagate.wgsl', 'propagate', 'work.wgsl', 'propagate-step.wgsl'),
-      propagateSumming: this.pipeline('propagate.wgsl:propagate:LOCAL_ARGS', () => ({
-        code: kernelSource('propagate.wgsl', 'work.wgsl', 'propagate-step.wgsl'),
-        entry: 'propagate',
-        constants: { LOCAL_ARGS: 1 },
-      })),
+      propagate: propagateWith({}),
+      propagateSumming: parities.map((p) => propagateWith(ending ? { LOCAL_ARGS: 1, END_STEP: 1, PARITY: p } : { LOCAL_ARGS: 1 })),
       drain: this.kernel('drain.wgsl', 'drain', 'ring.wgsl'),
       advance: this.kernel('advance.wgsl', 'advance', 'modulators.wgsl', 'end-step.wgsl'),
       families: l.families
-        .map((m, f) => [l.familyNeurons[f] > 0 ? this.neuronKernel(f, m, fused) : null, Math.ceil(l.familyNeurons[f] / 64)] as const)
+        .map(
+          (m, f) =>
+            [
+              l.familyNeurons[f] > 0 ? parities.map((p) => this.neuronKernel(f, m, fused, p)) : null,
+              Math.ceil(l.familyNeurons[f] / 64),
+            ] as const,
+        )
         .filter((x) => x[0] !== null),
       stdp: ['decay', 'pre', 'post', 'eligibility'].map((e) => this.kernel('stdp.wgsl', e)),
       synapses: this.synapseKernels(),
@@ -1507,7 +1535,10 @@ export class WebGpuBackend implements Backend {
       pass.dispatchWorkgroups(1);
       return;
     }
-    const { begin, args, propagate, propagateSumming, drain, fusedDrain, advance, families, stdp, synapses, resets } = this.kernels();
+    const k = this.kernels();
+    const { begin, args, propagate, propagateSumming, drain, fusedDrain, ending, advance, families, stdp, synapses, resets } = k;
+    // The parity of each step, where the end of a step runs in propagation (its counts and counter alternate).
+    const parityOf = (s: number) => (ending ? (this.stepIndex + s) % 2 : 0);
     const plastic = this.projs.some((q) => q.plastic);
     // Without plasticity only propagation reads the work sums: it adds them up itself (shaders/propagate.wgsl LOCAL_ARGS).
     const summing = !plastic && this.projs.length <= LOCAL_PROJ;
@@ -1523,13 +1554,14 @@ export class WebGpuBackend implements Backend {
         else dispatch(d.groups);
       }
     };
-    // Later steps get their start (counts cleared, modulator effects) from the previous advance.
-    pass.setPipeline(begin);
+    // Later steps get their start (counts cleared, modulator effects) from the previous step's end.
+    pass.setPipeline(begin[parityOf(0)]);
     pass.dispatchWorkgroups(1);
     for (let s = 0; s < steps; s++) {
+      const sp = parityOf(s);
       run(synapses.summed);
-      for (const [pipe, groups] of families) {
-        pass.setPipeline(pipe!);
+      for (const [pipes, groups] of families) {
+        pass.setPipeline(pipes![sp]);
         dispatch(groups);
       }
       run(synapses.clock);
@@ -1538,7 +1570,7 @@ export class WebGpuBackend implements Backend {
           pass.setPipeline(args);
           pass.dispatchWorkgroups(1);
         }
-        pass.setPipeline(summing ? propagateSumming : propagate);
+        pass.setPipeline(summing ? propagateSumming[sp] : propagate);
         pass.dispatchWorkgroups(grid(l.workUpper.propagate));
       }
       run(synapses.onPre);
@@ -1561,8 +1593,11 @@ export class WebGpuBackend implements Backend {
         pass.setPipeline(drain);
         dispatch(wg(l.neurons, 64));
       }
-      pass.setPipeline(advance);
-      pass.dispatchWorkgroups(1);
+      // Else the propagation dispatch ended the step (nothing of the above runs in such a circuit).
+      if (!ending) {
+        pass.setPipeline(advance);
+        pass.dispatchWorkgroups(1);
+      }
     }
   }
 
