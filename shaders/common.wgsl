@@ -52,7 +52,8 @@ const P_K: u32 = 16u;       // model constants start here (32 words)
 
 // ctl words (u32). Where the end of a step runs inside the propagation dispatch (propagate.wgsl
 // END_STEP), the step counter and the spike counts come in two copies, one per step parity: every
-// workgroup reads this step's while one writes the next step's.
+// workgroup reads this step's while one writes the next step's. Kernels that never run in such a
+// circuit (args, drain, reset, stdp, synapse models) read the parity-0 words.
 const C_STEP: u32 = 0u;
 const C_CHUNK: u32 = 1u;    // step within the current readback chunk
 const C_REC: u32 = 2u;      // spike records written this chunk
