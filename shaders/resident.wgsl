@@ -1,10 +1,10 @@
 // Resident stepping: one dispatch of one workgroup runs a whole chunk of steps, for networks small
 // enough that one workgroup's threads update every neuron in a few passes. The loop over steps calls
-// the same functions as the per-step dispatches (neuron-step.wgsl, propagate-step.wgsl with LOCAL_ARGS,
-// ring.wgsl, end-step.wgsl), with storage barriers where those dispatches ended. Dispatches of a queue
-// are ordered but each costs the host a few microseconds and the GPU a launch; here a step costs
-// neither. Used without plasticity and synapse models (their kernels are not in the loop); the host
-// appends familyStep, which calls each family's generated modelStep.
+// the same functions as the per-step dispatches (neuron-step.wgsl, work.wgsl, propagate-step.wgsl,
+// stdp-step.wgsl, ring.wgsl, end-step.wgsl), with storage barriers where those dispatches ended.
+// Dispatches of a queue are ordered but each costs the host a few microseconds and the GPU a launch;
+// here a step costs neither. Used without synapse models (their kernels are not in the loop); the
+// host appends familyStep, which calls each family's generated modelStep.
 
 @group(0) @binding(0) var<storage, read> prm: array<f32>;
 @group(0) @binding(1) var<storage, read_write> ctl: array<atomic<u32>>;
@@ -19,12 +19,16 @@
 @group(0) @binding(10) var<storage, read_write> dly: array<u32>;
 @group(0) @binding(11) var<storage, read_write> ring: array<atomic<u32>>;
 @group(0) @binding(12) var<storage, read_write> work: array<u32>;
+@group(0) @binding(13) var<storage, read_write> pl: array<f32>;
+@group(0) @binding(14) var<storage, read_write> col: array<u32>;
 @group(0) @binding(15) var<storage, read_write> out: array<u32>;
 
 /** Threads of the one workgroup: a power of two from 256 (LOCAL_PROJ) to PARTIAL, the device's most. */
 override WG: u32 = 256u;
 /** Model families with neurons (their records in prm from H_FAM0). */
 override FAMILIES: u32;
+/** STDP's passes (stdp-step.wgsl) after propagation, whose work sums are then sumAllWork's (LOCAL_ARGS off). */
+override PLASTIC: bool = false;
 
 var<workgroup> chunkSteps: u32;
 
@@ -42,8 +46,25 @@ fn resident(@builtin(local_invocation_index) t: u32) {
     }
     storageBarrier();
     if (pu(H_NPROJ) > 0u) {
-      sumWorkLocally(t, 0u);
+      if (PLASTIC) {
+        if (t == 0u) { sumAllWork(); }
+        storageBarrier();
+      } else {
+        sumWorkLocally(t, 0u);
+      }
       propagateItems(t, WG, step);
+      storageBarrier();
+    }
+    if (PLASTIC) {
+      let traces = traceCount();
+      for (var i = t; i < traces; i += WG) { decayTrace(i); }
+      storageBarrier();
+      preItems(t, WG);
+      storageBarrier();
+      postItems(t, WG);
+      storageBarrier();
+      let eligible = eligibilityCount();
+      for (var i = t; i < eligible; i += WG) { eligibilityItem(i); }
       storageBarrier();
     }
     if (!FUSED_DRAIN) {

@@ -1,9 +1,4 @@
-// Plasticity (step phase 6), engine/plasticity/stdp.ts on the GPU. Per step: `decay` the traces; `pre`:
-// for each presynaptic spike depress its row by the postsynaptic traces, then set the presynaptic
-// trace; `post`: for each postsynaptic spike potentiate its column by the presynaptic traces (this
-// step's included), then set the postsynaptic trace; `eligibility` (reward STDP) turns eligibility
-// into weight change with the gating modulator's level and decays it. Each synapse is written by one
-// thread per pass, so no atomics are needed.
+// Plasticity (step phase 6) as four dispatches (stdp-step.wgsl): decay, pre, post, eligibility.
 
 @group(0) @binding(0) var<storage, read> prm: array<f32>;
 @group(0) @binding(1) var<storage, read_write> ctl: array<u32>;
@@ -16,134 +11,14 @@
 @group(0) @binding(5) var<storage, read_write> fl: array<f32>;
 @group(0) @binding(12) var<storage, read_write> work: array<u32>;
 
-fn rec(p: u32) -> u32 { return pu(H_PLAST0) + LSTRIDE * p; }
-fn projRec(s: u32) -> u32 { return pu(H_PROJ0) + PRSTRIDE * pu(s + L_PROJ); }
-fn lrScale(s: u32) -> f32 { return max(fl[pu(H_F_LR) + pu(s + L_PROJ)], 0.0); }
-
-/** Finds the plastic projection whose work range [pfx[p], pfx[p+1]) holds t. */
-fn findRange(base: u32, n: u32, t: u32) -> u32 {
-  var lo = 0u;
-  var hi = n - 1u;
-  while (lo < hi) {
-    let mid = (lo + hi + 1u) / 2u;
-    if (work[base + mid] <= t) { lo = mid; } else { hi = mid - 1u; }
-  }
-  return lo;
-}
+@compute @workgroup_size(256)
+fn decay(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) { decayTrace(linearId(gid, nwg, 256u)); }
 
 @compute @workgroup_size(256)
-fn decay(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  var t = linearId(gid, nwg, 256u);
-  for (var p = 0u; p < pu(H_NPLASTIC); p += 1u) {
-    let s = rec(p);
-    let npre = pu(s + L_NPRE);
-    let npost = pu(s + L_NPOST);
-    if (t < npre) { pl[pu(s + L_X) + t] *= pf(s + L_DPLUS); return; }
-    t -= npre;
-    if (t < npost) { pl[pu(s + L_Y) + t] *= pf(s + L_DMINUS); return; }
-    t -= npost;
-  }
-}
+fn pre(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) { preItems(gid.x, nwg.x * 256u); }
 
 @compute @workgroup_size(256)
-fn pre(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let np = pu(H_NPLASTIC);
-  let base = W_PFX + pu(H_NPROJ) + 1u;
-  let total = work[base + np];
-  for (var t = gid.x; t < total; t += nwg.x * 256u) {
-    let p = findRange(base, np, t);
-    let s = rec(p);
-    let r = projRec(s);
-    let maxRow = max(pu(r + R_MAXROW), 1u);
-    let local = t - work[base + p];
-    let i = spikes[pu(popBase(pu(r + R_SRC)) + P_OFFSET) + local / maxRow];
-    let pos = local % maxRow;
-    let row = pu(r + R_ROWBASE) + i;
-    let k = rowPtr[row] + pos;
-    if (k < rowPtr[row + 1u]) {
-      let y = pl[pu(s + L_Y) + syn[k]];
-      if (y != 0.0) {
-        let flags = pu(s + L_FLAGS);
-        let w = wt[k];
-        let wmax = pf(s + L_WMAX);
-        let wmin = pf(s + L_WMIN);
-        var dw = pf(s + L_AMINUS) * y;
-        if ((flags & 2u) != 0u) { dw *= w; } else { dw *= wmax; }
-        if ((flags & 1u) != 0u) { dw *= (w - wmin) / select(wmax - wmin, 1.0, wmax == wmin); }
-        let e = pu(s + L_ELIG);
-        if (e != NONE) {
-          pl[e + k - pu(r + R_SYN)] -= dw;
-        } else {
-          wt[k] = clamp(w - lrScale(s) * dw, wmin, wmax);
-        }
-      }
-    }
-    if (pos == 0u) {
-      let x = pu(s + L_X) + i;
-      if ((pu(s + L_FLAGS) & 4u) != 0u) { pl[x] += 1.0; } else { pl[x] = 1.0; }
-    }
-  }
-}
+fn post(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) { postItems(gid.x, nwg.x * 256u); }
 
 @compute @workgroup_size(256)
-fn post(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let np = pu(H_NPLASTIC);
-  let base = W_PFX + pu(H_NPROJ) + 1u + np + 1u;
-  let total = work[base + np];
-  for (var t = gid.x; t < total; t += nwg.x * 256u) {
-    let p = findRange(base, np, t);
-    let s = rec(p);
-    let r = projRec(s);
-    let maxCol = max(pu(s + L_MAXCOL), 1u);
-    let local = t - work[base + p];
-    let j = spikes[pu(popBase(pu(r + R_TGT)) + P_OFFSET) + local / maxCol];
-    let pos = local % maxCol;
-    let c = pu(s + L_COLPTR) + j;
-    let q = col[c] + pos;
-    if (q < col[c + 1u]) {
-      let k = col[2u * q];
-      let x = pl[pu(s + L_X) + col[2u * q + 1u]];
-      if (x != 0.0) {
-        let w = wt[k];
-        let wmax = pf(s + L_WMAX);
-        let wmin = pf(s + L_WMIN);
-        var dw = pf(s + L_APLUS) * x;
-        if ((pu(s + L_FLAGS) & 1u) != 0u) { dw *= (wmax - w) / select(wmax - wmin, 1.0, wmax == wmin); }
-        let e = pu(s + L_ELIG);
-        if (e != NONE) {
-          pl[e + k - pu(r + R_SYN)] += dw;
-        } else {
-          wt[k] = clamp(w + lrScale(s) * dw, wmin, wmax);
-        }
-      }
-    }
-    if (pos == 0u) {
-      let y = pu(s + L_Y) + j;
-      if ((pu(s + L_FLAGS) & 4u) != 0u) { pl[y] += 1.0; } else { pl[y] = 1.0; }
-    }
-  }
-}
-
-@compute @workgroup_size(256)
-fn eligibility(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  var t = linearId(gid, nwg, 256u);
-  for (var p = 0u; p < pu(H_NPLASTIC); p += 1u) {
-    let s = rec(p);
-    let e = pu(s + L_ELIG);
-    if (e == NONE) { continue; }
-    let n = pu(s + L_NSYN);
-    if (t >= n) { t -= n; continue; }
-    let ei = e + t;
-    let x = pl[ei];
-    let m = pu(s + L_MOD);
-    var level = 0.0;
-    if (m != NONE) { level = fl[pu(H_F_LEVEL) + m]; }
-    let gain = pf(s + L_LRDT) * lrScale(s) * level;
-    if (x != 0.0 && gain != 0.0) {
-      let k = pu(projRec(s) + R_SYN) + t;
-      wt[k] = clamp(wt[k] + gain * x, pf(s + L_WMIN), pf(s + L_WMAX));
-    }
-    pl[ei] = x * pf(s + L_EDECAY);
-    return;
-  }
-}
+fn eligibility(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) { eligibilityItem(linearId(gid, nwg, 256u)); }

@@ -24,3 +24,33 @@ fn projectionWork(q: u32, p: u32) -> u32 {
   let r = pu(H_PROJ0) + PRSTRIDE * q;
   return mulChecked(atomicLoad(&ctl[countWord(p, pu(r + R_SRC))]), max(pu(r + R_MAXROW), 1u));
 }
+
+/**
+ * Prefix sums over projections of this step's propagation work, then of the plastic projections'
+ * pre and post work (parity-0 counts: never in an END_STEP circuit). args.wgsl runs it as a dispatch
+ * of one thread; resident.wgsl on its thread 0. The including kernel binds work.
+ */
+fn sumAllWork() {
+  let nproj = pu(H_NPROJ);
+  var total = 0u;
+  for (var q = 0u; q < nproj; q += 1u) {
+    work[W_PFX + q] = total;
+    total = addChecked(total, projectionWork(q, 0u));
+  }
+  work[W_PFX + nproj] = total;
+  let np = pu(H_NPLASTIC);
+  let pre0 = W_PFX + nproj + 1u;
+  let post0 = pre0 + np + 1u;
+  var tpre = 0u;
+  var tpost = 0u;
+  for (var p = 0u; p < np; p += 1u) {
+    let s = pu(H_PLAST0) + LSTRIDE * p;
+    let r = pu(H_PROJ0) + PRSTRIDE * pu(s + L_PROJ);
+    work[pre0 + p] = tpre;
+    work[post0 + p] = tpost;
+    tpre = addChecked(tpre, mulChecked(atomicLoad(&ctl[C_COUNTS + pu(r + R_SRC)]), max(pu(r + R_MAXROW), 1u)));
+    tpost = addChecked(tpost, mulChecked(atomicLoad(&ctl[C_COUNTS + pu(r + R_TGT)]), max(pu(s + L_MAXCOL), 1u)));
+  }
+  work[pre0 + np] = tpre;
+  work[post0 + np] = tpost;
+}

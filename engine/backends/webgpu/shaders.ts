@@ -65,6 +65,7 @@ export function residentSource(helpers: string, steps: (string | null)[]): strin
     'work.wgsl',
     'neuron-step.wgsl',
     'propagate-step.wgsl',
+    'stdp-step.wgsl',
     'end-step.wgsl',
     'resident.wgsl',
   ];

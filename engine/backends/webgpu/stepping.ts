@@ -28,7 +28,7 @@ export function residentThreads(
 export interface SteppingFacts {
   /** The option the user gave. */
   stepping: GpuStepping;
-  /** Whether the resident loop covers the circuit: no plasticity, no synapse models, at most 256 projections. */
+  /** Whether the resident loop covers the circuit: no synapse models, at most 256 projections. */
   allowed: boolean;
   neurons: number;
   synapses: number;

@@ -1256,9 +1256,9 @@ export class WebGpuBackend implements Backend {
     return this.projs.every((q) => q.minDelay >= 1 && !q.sm);
   }
 
-  /** Whether the circuit can run resident (shaders/resident.wgsl): its loop has no plasticity or synapse-model kernels. */
+  /** Whether the circuit can run resident (shaders/resident.wgsl): its loop has no synapse-model kernels. */
   private residentAllowed(): boolean {
-    return this.projs.length <= LOCAL_PROJ && this.projs.every((q) => !q.plastic && !q.sm);
+    return this.projs.length <= LOCAL_PROJ && this.projs.every((q) => !q.sm);
   }
 
   /** How the steps of the current circuit reach the GPU (the `stepping` option, resolved). */
@@ -1303,7 +1303,14 @@ export class WebGpuBackend implements Backend {
     if (this.resident?.layout === l) return this.resident.pipe;
     const steps = l.families.map((f, k) => (l.familyNeurons[k] > 0 ? wgslModel(f.def).stepFunction(`modelStep_${k}`) : null));
     const code = residentSource(NEURON_HELPERS, steps);
-    const constants = { WG: this.residentThreads, FAMILIES: l.families.length, FUSED_DRAIN: this.fusedDrain() ? 1 : 0, LOCAL_ARGS: 1 };
+    const plastic = this.projs.some((q) => q.plastic);
+    const constants = {
+      WG: this.residentThreads,
+      FAMILIES: l.families.length,
+      FUSED_DRAIN: this.fusedDrain() ? 1 : 0,
+      LOCAL_ARGS: plastic ? 0 : 1,
+      PLASTIC: plastic ? 1 : 0,
+    };
     const pipe = this.pipeline(`resident:${JSON.stringify(constants)}:${code}`, () => ({ code, entry: 'resident', constants }));
     this.resident = { layout: l, pipe };
     return pipe;
@@ -1447,7 +1454,7 @@ export class WebGpuBackend implements Backend {
             ] as const,
         )
         .filter((x) => x[0] !== null),
-      stdp: ['decay', 'pre', 'post', 'eligibility'].map((e) => this.kernel('stdp.wgsl', e)),
+      stdp: ['decay', 'pre', 'post', 'eligibility'].map((e) => this.kernel('stdp.wgsl', e, 'stdp-step.wgsl')),
       synapses: this.synapseKernels(),
       resets: this.phased()
         ? l.families.flatMap((m, f) =>
