@@ -66,15 +66,21 @@ suite('WebGPU backend', () => {
     const delayed = await gpuEngine(small, 'dispatch');
     const zero = await gpuEngine(small.replace('delay: 1 ms', 'delay: 0 ms'), 'dispatch');
     try {
-      // COBA's delays are 0: the neuron family, propagation, the ring drain, the end of the step (5 before:
-      // the sums were args.wgsl's).
-      expect(dispatches(coba)).toBe(4);
+      // COBA's delays are 0: the neuron family, propagation, then the ring drain, whose first workgroup
+      // ends the step (5 before the sums were propagation's, 4 before the drain ended the step).
+      expect(dispatches(coba)).toBe(3);
       // As before: the sums, which the STDP passes read too, are args.wgsl's.
       expect(dispatches(stdp)).toBe(8);
       // Delays of 1 ms: the neuron family (draining the rings), then propagation, whose first workgroup
       // ends the step (3 before: the end of the step was a dispatch of its own).
       expect(dispatches(delayed)).toBe(2);
+      expect(dispatches(zero)).toBe(3);
+      // A probe of a channel, which the drain writes, keeps the end of the step a dispatch of its own.
+      await zero.step(1);
+      zero.backend.configureRecording({ state: [{ population: 'b', variable: 'ie', every: 1 }] });
       expect(dispatches(zero)).toBe(4);
+      zero.backend.configureRecording({ state: [{ population: 'b', variable: 'v', every: 1 }] });
+      expect(dispatches(zero)).toBe(3);
     } finally {
       for (const e of [coba, stdp, delayed, zero]) e.dispose();
     }

@@ -1239,12 +1239,19 @@ export class WebGpuBackend implements Backend {
   }
 
   /**
-   * Whether the end of each step runs in the propagation dispatch (shaders/propagate.wgsl END_STEP):
-   * two dispatches a step. Where the neuron update drains the rings, propagation sums its own work
-   * (no plasticity) and there is a propagation dispatch to hold it.
+   * Where each step ends (shaders/end-step.wgsl): in a dispatch of its own ('advance'), or in the
+   * first workgroup of the last dispatch of the step, which saves one. That dispatch is propagation
+   * where the neuron update drains the rings, else the drain, and it needs propagation to sum its own
+   * work (no plasticity: nothing after it reads the counts), no synapse models, and for the drain no
+   * probe of a channel (the other workgroups are writing them). The step counter and spike counts then
+   * alternate by step parity.
    */
-  private endInPropagation(): boolean {
-    return this.fusedDrain() && this.projs.length > 0 && this.projs.length <= LOCAL_PROJ && this.projs.every((q) => !q.plastic);
+  private stepEnd(): 'advance' | 'propagate' | 'drain' {
+    const summing = this.projs.length > 0 && this.projs.length <= LOCAL_PROJ && this.projs.every((q) => !q.plastic && !q.sm);
+    if (!summing) return 'advance';
+    if (this.fusedDrain()) return 'propagate';
+    const channels = new Set<string>(CHANNELS);
+    return this.layout.ringWords > 0 && !this.layout.probes.some((p) => channels.has(p.variable)) ? 'drain' : 'advance';
   }
 
   /**
@@ -1424,8 +1431,9 @@ export class WebGpuBackend implements Backend {
   private kernels() {
     const l = this.layout;
     const fused = this.fusedDrain();
-    const ending = this.endInPropagation();
-    // With the end of the step in propagation, kernels that read the counts come in one variant per step parity.
+    const end = this.stepEnd();
+    const ending = end !== 'advance';
+    // With the end of the step in another dispatch, kernels that read the counts come in one variant per step parity.
     const parities = ending ? [0, 1] : [0, 0];
     const propagateSource = () => kernelSource('propagate.wgsl', 'work.wgsl', 'propagate-step.wgsl', 'modulators.wgsl', 'end-step.wgsl');
     const propagateWith = (constants: Record<string, number>) =>
@@ -1442,8 +1450,17 @@ export class WebGpuBackend implements Backend {
       ),
       args: this.kernel('args.wgsl', 'args', 'work.wgsl'),
       propagate: propagateWith({}),
-      propagateSumming: parities.map((p) => propagateWith(ending ? { LOCAL_ARGS: 1, END_STEP: 1, PARITY: p } : { LOCAL_ARGS: 1 })),
-      drain: this.kernel('drain.wgsl', 'drain', 'ring.wgsl'),
+      propagateSumming: parities.map((p) =>
+        propagateWith(ending ? { LOCAL_ARGS: 1, END_STEP: end === 'propagate' ? 1 : 0, PARITY: p } : { LOCAL_ARGS: 1 }),
+      ),
+      drain: parities.map((p) => {
+        const constants = { END_STEP: end === 'drain' ? 1 : 0, PARITY: p };
+        return this.pipeline(`drain.wgsl:${JSON.stringify(constants)}`, () => ({
+          code: kernelSource('drain.wgsl', 'ring.wgsl', 'modulators.wgsl', 'end-step.wgsl'),
+          entry: 'drain',
+          constants,
+        }));
+      }),
       advance: this.kernel('advance.wgsl', 'advance', 'modulators.wgsl', 'end-step.wgsl'),
       families: l.families
         .map(
@@ -1597,10 +1614,10 @@ export class WebGpuBackend implements Backend {
       run(synapses.onStep);
       run(resets);
       if (l.ringWords > 0 && !fusedDrain) {
-        pass.setPipeline(drain);
-        dispatch(wg(l.neurons, 64));
+        pass.setPipeline(drain[sp]);
+        dispatch(wg(l.neurons, 256));
       }
-      // Else the propagation dispatch ended the step (nothing of the above runs in such a circuit).
+      // Else the propagation or drain dispatch ended the step (nothing else above runs in such a circuit).
       if (!ending) {
         pass.setPipeline(advance);
         pass.dispatchWorkgroups(1);
