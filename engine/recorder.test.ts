@@ -42,3 +42,13 @@ describe('Recorder spike store', () => {
     expect(takeSpikes(r.data, 'nope').indices.length).toBe(0);
   });
 });
+
+describe('Recorder state probes', () => {
+  it('refuses a neuron index outside the population (not an integer, negative, or past its size)', () => {
+    const sizes = new Map([['n', 5]]);
+    const probe = (indices: number[]) => () => new Recorder({ state: [{ population: 'n', variable: 'v', indices }] }, 0.1, sizes);
+    expect(probe([0, 4])).not.toThrow();
+    for (const bad of [[5], [-1], [1.5], [0, Number.NaN]])
+      expect(probe(bad)).toThrow(/recording: neuron .* of "n" is not one of its 5 neurons/);
+  });
+});

@@ -63,6 +63,9 @@ export class Recorder {
     for (const p of this.probes) {
       const pop = this.data.populations[p.population];
       if (!pop) throw new Error(`recording: no population "${p.population}"`);
+      // An index past the population would read another population's (or a channel's) memory on the GPU.
+      const bad = p.indices.find((i) => !Number.isInteger(i) || i < 0 || i >= pop.size);
+      if (bad !== undefined) throw new Error(`recording: neuron ${bad} of "${p.population}" is not one of its ${pop.size} neurons`);
       pop.state[p.variable] = { indices: p.indices, steps: [], values: [] };
     }
   }

@@ -1,6 +1,6 @@
 // Start of a chunk of steps: spike counts cleared and the first step's modulator effects, including
 // the reward pulses the host gave since the last chunk (shaders/modulators.wgsl). Later steps of the
-// chunk get theirs from advance.wgsl, which saves a dispatch per step.
+// chunk get theirs from the end of the step before (end-step.wgsl), which saves a dispatch per step.
 
 @group(0) @binding(0) var<storage, read> prm: array<f32>;
 @group(0) @binding(1) var<storage, read_write> ctl: array<atomic<u32>>;
@@ -8,7 +8,7 @@
 @group(0) @binding(2) var<storage, read_write> st: array<f32>;
 @group(0) @binding(15) var<storage, read_write> out: array<u32>;
 
-/** The first step's parity where the end of a step runs in propagation (propagate.wgsl END_STEP); else 0. */
+/** The first step's parity where the end of a step runs in propagation or the drain (END_STEP); else 0. */
 override PARITY: u32 = 0u;
 
 @compute @workgroup_size(64)

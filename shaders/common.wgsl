@@ -50,10 +50,10 @@ const P_DI: u32 = 14u;      // exp(-dt/tau_syn_inh)
 const P_MODEL: u32 = 15u;
 const P_K: u32 = 16u;       // model constants start here (32 words)
 
-// ctl words (u32). Where the end of a step runs inside the propagation dispatch (propagate.wgsl
-// END_STEP), the step counter and the spike counts come in two copies, one per step parity: every
-// workgroup reads this step's while one writes the next step's. Kernels that never run in such a
-// circuit (args, drain, reset, stdp, synapse models) read the parity-0 words.
+// ctl words (u32). Where the end of a step runs inside the propagation or drain dispatch (END_STEP),
+// the step counter and the spike counts come in two copies, one per step parity: every workgroup
+// reads this step's while one writes the next step's. Kernels that never run in such a circuit
+// (args, reset, stdp, synapse models, advance, resident) read the parity-0 words.
 const C_STEP: u32 = 0u;
 const C_CHUNK: u32 = 1u;    // step within the current readback chunk
 const C_REC: u32 = 2u;      // spike records written this chunk
@@ -69,7 +69,7 @@ const CH_GE: u32 = 2u;
 const CH_GI: u32 = 3u;
 
 fn pu(i: u32) -> u32 { return bitcast<u32>(prm[i]); }
-/** The ctl word of the step counter of parity p (0 unless the end of a step runs in propagation). */
+/** The ctl word of the step counter of parity p (0 unless the end of a step runs in propagation or the drain). */
 fn stepWord(p: u32) -> u32 { return select(C_STEP, C_STEP1, p == 1u); }
 /** The ctl word of population pop's spike count of parity p. */
 fn countWord(p: u32, pop: u32) -> u32 { return C_COUNTS + p * pu(H_NPOPS) + pop; }

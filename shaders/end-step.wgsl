@@ -1,5 +1,6 @@
 // The end of a step (phases 8-9) and the start of the next, shared by advance.wgsl and begin.wgsl
-// (one dispatch each) and resident.wgsl (inside its loop over steps). The including kernel binds prm,
+// (one dispatch each), the first workgroup of propagate.wgsl or drain.wgsl (END_STEP) and
+// resident.wgsl (inside its loop over steps). The including kernel binds prm,
 // ctl (atomic), fl, st and out, and includes modulators.wgsl. `wg` is the workgroup's size (a power of
 // two, from SUM_LANES to PARTIAL); both functions hold barriers and are called in uniform control flow.
 
@@ -9,7 +10,7 @@ var<workgroup> partial: array<f32, PARTIAL>;
 
 /**
  * The end of a step of parity cur, with the next step's counts and counter at parity next (the same
- * parity, but where it runs in the propagation dispatch, whose other workgroups still read this step's).
+ * parity, but where it runs in the propagation or drain dispatch, whose other workgroups still read this step's).
  * Modulator levels decay towards their drive and take this step's spikes, outputs update (rate EMA,
  * spike count, mean membrane potential), per-step spike counts and state probes go to the readback
  * rows, and the step counters advance. Then the next step's start: spike counts cleared and modulator

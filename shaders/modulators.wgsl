@@ -1,5 +1,5 @@
 // Modulator effects (step phase 2), shared by begin.wgsl (first step of a chunk, after the host's
-// reward pulses) and advance.wgsl (the next step, computed at the end of this one). Runs on one thread.
+// reward pulses) and end-step.wgsl (the next step, computed at the end of this one). Runs on one thread.
 
 fn modulatorEffects() {
   let npops = pu(H_NPOPS);

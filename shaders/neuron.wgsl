@@ -11,7 +11,7 @@
 @group(0) @binding(11) var<storage, read_write> ring: array<atomic<u32>>;
 
 override FAMILY: u32;
-/** This step's parity where the end of a step runs in propagation (propagate.wgsl END_STEP); else 0. */
+/** This step's parity where the end of a step runs in propagation or the drain (END_STEP); else 0. */
 override PARITY: u32 = 0u;
 
 @compute @workgroup_size(64)

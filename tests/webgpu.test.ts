@@ -142,6 +142,95 @@ modulators:
     }
   });
 
+  it('where the step ends moves with edits and probes at odd steps (drain, advance, propagation); every placement equals resident exactly', async () => {
+    // Delays of 0 (the drain ends the step), a probe of a channel (the advance dispatch), delays of a
+    // step only (propagation ends it), STDP (advance), and back: each switch lands on an odd step, where
+    // the step counter and counts of the other parity are the live ones.
+    const yaml = `dt: 0.1 ms
+populations:
+  a: { model: lif, size: 40 }
+  b: { model: lif, size: 30 }
+projections:
+  ab: { source: a, target: b, connectivity: { type: all_to_all }, weight: 30 pA, delay: 0 ms, synapse: { type: current, receptor: excitatory } }
+sources:
+  bga: { type: poisson, target: a, rate: 20 Hz, count: 400, weight: 80 pA, synapse: { type: current, receptor: excitatory } }
+  bgb: { type: poisson, target: b, rate: 20 Hz, count: 200, weight: 60 pA, synapse: { type: current, receptor: excitatory } }
+modulators:
+  m: { tau: 5 ms, baseline: 0, sources: [{ population: b, gain: 0.1 }], targets: [{ population: a, effect: gain, sensitivity: 0.5 }] }
+outputs:
+  brate: { source: b, measure: rate }
+  av: { source: a, measure: voltage }
+`;
+    const current = (delay: string) => ({
+      connectivity: { type: 'all_to_all' as const },
+      delay,
+      synapse: { type: 'current' as const, receptor: 'excitatory' as const },
+    });
+    const run = async (stepping: GpuStepping, chunkSteps: number) => {
+      const e = await Engine.create(flatOf(yaml), { backend: 'webgpu', gpu: ctx!, gpuStepping: stepping, chunkSteps });
+      const b = e.backend as WebGpuBackend;
+      const results: unknown[] = [];
+      const dispatches: number[] = [];
+      const mark = async () => {
+        const p = b.recording().populations;
+        dispatches.push(b.dispatchesPerStep());
+        results.push({
+          step: b.stepIndex,
+          spikes: [[...p.a.spikeSteps], [...p.a.spikeIndices], [...p.b.spikeSteps], [...p.b.spikeIndices]],
+          state: p.b.state,
+          v: Array.from(await b.readState('b', 'v')),
+          ie: Array.from(await b.readState('b', 'ie')),
+          level: b.modulatorLevel('m'),
+          outputs: [b.readOutput('brate'), b.readOutput('av')],
+        });
+      };
+      const v = { population: 'b', variable: 'v', every: 1 };
+      try {
+        b.configureRecording({ state: [v] });
+        await e.step(101);
+        await mark();
+        b.configureRecording({ state: [v, { population: 'b', variable: 'ie', every: 1 }] });
+        await e.step(51);
+        await mark();
+        b.configureRecording({ state: [v] });
+        await e.step(33);
+        await mark();
+        e.apply({ op: 'add_projection', name: 'ba', projection: { source: 'b', target: 'a', weight: '5 pA', ...current('1 ms') } });
+        await e.step(21);
+        await mark();
+        e.apply({ op: 'remove_projection', name: 'ab' });
+        await e.step(77);
+        await mark();
+        const stdp = { rule: 'stdp' as const, w_max: '100 pA', a_plus: 0.01, a_minus: 0.012 };
+        e.apply({
+          op: 'add_projection',
+          name: 'pl',
+          projection: { source: 'a', target: 'b', weight: '20 pA', ...current('1 ms'), plasticity: stdp },
+        });
+        await e.step(45);
+        await mark();
+        e.apply({ op: 'remove_projection', name: 'pl' });
+        await e.step(63);
+        await mark();
+        e.apply({ op: 'add_projection', name: 'ab0', projection: { source: 'a', target: 'b', weight: '30 pA', ...current('0 ms') } });
+        await e.step(29);
+        await mark();
+        return { results, dispatches };
+      } finally {
+        e.dispose();
+      }
+    };
+    const small = await run('dispatch', 7);
+    // Where the step ended after each stretch: drain, advance (a probed channel), drain, drain, propagation,
+    // advance (STDP: neurons, sums, propagation, three passes, advance), propagation, drain.
+    expect(small.dispatches).toEqual([3, 4, 3, 3, 2, 7, 2, 3]);
+    const spikesA = (small.results[7] as { spikes: number[][] }).spikes[0];
+    expect(spikesA.length).toBeGreaterThan(50);
+    expect((await run('dispatch', 256)).results).toEqual(small.results);
+    expect((await run('resident', 5)).results).toEqual(small.results);
+    expect((await run('resident', 256)).results).toEqual(small.results);
+  });
+
   it('resident stepping: one dispatch per chunk where the circuit allows it (STDP too); with a synapse model the per-step dispatches', async () => {
     const open = (source: string) => Engine.create(flatOf(source), { backend: 'webgpu', gpu: ctx!, gpuStepping: 'resident' });
     const synapseModel = `${small.replace('synapse: { type: current, receptor: excitatory }', 'synapse: { model: kick }')}models:

@@ -12,6 +12,7 @@ const facts = (over: Partial<SteppingFacts>): SteppingFacts => ({
   allowed: true,
   neurons: 4000,
   synapses: 320_000,
+  everyStep: 0,
   threads: 1024,
   software: false,
   ...over,
@@ -26,6 +27,9 @@ describe('GPU stepping choice', () => {
     expect(chooseStepping(facts({ synapses: RESIDENT_SYNAPSES_PER_THREAD * 1024 }))).toBe('resident');
     expect(chooseStepping(facts({ synapses: RESIDENT_SYNAPSES_PER_THREAD * 1024 + 1 }))).toBe('dispatch');
     expect(chooseStepping(facts({ software: true }))).toBe('dispatch');
+    // Reward STDP's eligibility traces change every step, as neurons do: they count against the same bound.
+    expect(chooseStepping(facts({ everyStep: RESIDENT_NEURONS_PER_THREAD * 1024 - 4000 }))).toBe('resident');
+    expect(chooseStepping(facts({ everyStep: RESIDENT_NEURONS_PER_THREAD * 1024 - 3999 }))).toBe('dispatch');
   });
 
   it('a circuit the resident loop does not cover runs with dispatches whatever was asked; dispatch is always honoured', () => {

@@ -32,6 +32,8 @@ export interface SteppingFacts {
   allowed: boolean;
   neurons: number;
   synapses: number;
+  /** Synapses updated every step whether or not a spike arrives (reward STDP's eligibility traces): counted as neurons. */
+  everyStep: number;
   /** Threads of the resident workgroup. */
   threads: number;
   /** A CPU implementation of WebGPU, where a workgroup runs on one CPU thread: never resident by choice. */
@@ -45,6 +47,7 @@ export interface SteppingFacts {
 export function chooseStepping(f: SteppingFacts): 'resident' | 'dispatch' {
   if (f.stepping === 'dispatch' || !f.allowed) return 'dispatch';
   if (f.stepping === 'resident') return 'resident';
-  const small = f.neurons <= RESIDENT_NEURONS_PER_THREAD * f.threads && f.synapses <= RESIDENT_SYNAPSES_PER_THREAD * f.threads;
+  const perStep = f.neurons + f.everyStep;
+  const small = perStep <= RESIDENT_NEURONS_PER_THREAD * f.threads && f.synapses <= RESIDENT_SYNAPSES_PER_THREAD * f.threads;
   return !f.software && small ? 'resident' : 'dispatch';
 }

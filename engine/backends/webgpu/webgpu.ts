@@ -1276,6 +1276,7 @@ export class WebGpuBackend implements Backend {
       allowed,
       neurons: this.layout.neurons,
       synapses: this.layout.synapses,
+      everyStep: this.layout.eligTotal,
       threads: this.residentThreads,
       software: this.ctx.software,
     });
@@ -1561,7 +1562,7 @@ export class WebGpuBackend implements Backend {
     }
     const k = this.kernels();
     const { begin, args, propagate, propagateSumming, drain, fusedDrain, ending, advance, families, stdp, synapses, resets } = k;
-    // The parity of each step, where the end of a step runs in propagation (its counts and counter alternate).
+    // The parity of each step, where the end of a step runs in propagation or the drain (its counts and counter alternate).
     const parityOf = (s: number) => (ending ? (this.stepIndex + s) % 2 : 0);
     const plastic = this.projs.some((q) => q.plastic);
     // Without plasticity only propagation reads the work sums: it adds them up itself (shaders/propagate.wgsl LOCAL_ARGS).
