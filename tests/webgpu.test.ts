@@ -263,6 +263,33 @@ outputs:
     }
   });
 
+  it('a resident kernel the device refuses after an edit: auto steps with dispatches, resident says why', async () => {
+    const refuse = (e: Engine<Backend>) =>
+      Reflect.set(e.backend, 'residentKernel', () => {
+        throw new Error('refused on purpose');
+      });
+    const grow = { op: 'add_population', name: 'c', population: { model: 'lif', size: 5 } } as const;
+    // 'auto' as on a hardware adapter (this one is software, where auto never runs resident).
+    const hardware = { ...ctx!, software: false };
+    const auto = await Engine.create(flatOf(small), { backend: 'webgpu', gpu: hardware });
+    const forced = await gpuEngine(small, 'resident');
+    try {
+      const a = auto.backend as WebGpuBackend;
+      expect(a.stepMode()).toBe('resident');
+      await auto.step(10);
+      refuse(auto);
+      auto.apply(grow);
+      await auto.step(10);
+      expect(a.stepMode()).toBe('dispatch');
+      refuse(forced);
+      forced.apply(grow);
+      await expect(forced.step(10)).rejects.toThrow(/webgpu backend: the resident kernel was refused: refused on purpose/);
+    } finally {
+      auto.dispose();
+      forced.dispose();
+    }
+  });
+
   it('set_param and set_weights upload ranges into the same buffers; structural edits build new ones', async () => {
     const e = await gpuEngine(small);
     const b = e.backend as WebGpuBackend;

@@ -278,7 +278,8 @@ export class WebGpuBackend implements Backend {
     } catch (e) {
       failure = e;
     }
-    if (b && !failure && b.stepMode() === 'resident') await b.checkResident();
+    if (b && !failure && b.stepMode() === 'resident')
+      await b.checkResident().catch((e: unknown) => (failure = new Error(`webgpu backend: ${(e as Error).message}`)));
     const err = await ctx.device.popErrorScope();
     if (failure || err) {
       b?.dispose();
@@ -1285,9 +1286,10 @@ export class WebGpuBackend implements Backend {
   private resident: { layout: Layout; pipe: GPUComputePipeline } | null = null;
 
   /**
-   * Builds the resident kernel in an error scope of its own. One module holds every phase, which a
-   * device may refuse at this workgroup size: with 'auto' the backend then steps with dispatches; a
-   * circuit that asked for 'resident' gets the device's message.
+   * Builds the resident kernel in an error scope of its own, at create() and at the first step after
+   * an edit changed the layout. One module holds every phase, which a device may refuse at this
+   * workgroup size: with 'auto' the backend then steps with dispatches; a circuit that asked for
+   * 'resident' gets the device's message.
    */
   private async checkResident(): Promise<void> {
     this.device.pushErrorScope('validation');
@@ -1300,7 +1302,8 @@ export class WebGpuBackend implements Backend {
     const err = await this.device.popErrorScope();
     if (!thrown && !err) return;
     const why = err?.message ?? (thrown as Error).message;
-    if (this.stepping === 'resident') throw new Error(`webgpu backend: the resident kernel was refused: ${why}`);
+    if (this.stepping === 'resident') throw new Error(`the resident kernel was refused: ${why}`);
+    // 'auto' from here on: a layout whose resident kernel the device refused runs with dispatches.
     this.resident = null;
     this.stepping = 'dispatch';
   }
@@ -1408,6 +1411,7 @@ export class WebGpuBackend implements Backend {
     this.busy = true;
     let pending: Promise<void> | null = null;
     try {
+      if (this.stepMode() === 'resident' && this.resident?.layout !== this.layout) await this.checkResident();
       let done = 0;
       while (done < n) {
         if (this.disposed) throw new Error('disposed during step()');
