@@ -465,7 +465,10 @@ function backendOption(): Option {
 }
 
 function describeBackend(b: Backend): string {
-  if (b instanceof WebGpuBackend) return `webgpu on ${b.adapter}, ${b.stepMode()} stepping`;
+  if (b instanceof WebGpuBackend) {
+    const mode = b.stepMode();
+    return `webgpu on ${b.adapter}, ${mode} stepping${mode === 'dispatch' ? ` (${b.dispatchesPerStep()} dispatches a step)` : ''}`;
+  }
   if (!(b instanceof CpuBackend)) return b.name;
   const c = b.threadChoice;
   // The default thread count is measured in the first steps: say what was measured.

@@ -364,6 +364,7 @@ outputs:
       '--quiet',
     );
     expect(resident.stdout).toContain('resident stepping');
+    if (ctx!.software) expect(gpu.stdout).toMatch(/dispatch stepping \(\d dispatches a step\)/);
     expect(counts(resident.stdout)).toEqual(counts(cpu.stdout));
     // 'auto' keeps a small network on the CPU (a GPU's per-step round trip loses there), saying why.
     const auto = flux('simulate', example('izhikevich-patterns.yaml'), '--duration', '10ms', '--backend', 'auto', '--quiet');
