@@ -3,9 +3,5 @@
 // over projections (shaders/work.wgsl). propagate.wgsl and stdp.wgsl run a fixed grid that strides over
 // this work. Without plasticity propagate.wgsl sums its own (LOCAL_ARGS), and this dispatch is left out.
 
-@group(0) @binding(0) var<storage, read> prm: array<f32>;
-@group(0) @binding(1) var<storage, read_write> ctl: array<atomic<u32>>;
-@group(0) @binding(12) var<storage, read_write> work: array<u32>;
-
 @compute @workgroup_size(1)
 fn args() { sumAllWork(); }

@@ -2,12 +2,6 @@
 // the reward pulses the host gave since the last chunk (shaders/modulators.wgsl). Later steps of the
 // chunk get theirs from the end of the step before (end-step.wgsl), which saves a dispatch per step.
 
-@group(0) @binding(0) var<storage, read> prm: array<f32>;
-@group(0) @binding(1) var<storage, read_write> ctl: array<atomic<u32>>;
-@group(0) @binding(5) var<storage, read_write> fl: array<f32>;
-@group(0) @binding(2) var<storage, read_write> st: array<f32>;
-@group(0) @binding(15) var<storage, read_write> out: array<u32>;
-
 /** The first step's parity where the end of a step runs in propagation or the drain (END_STEP); else 0. */
 override PARITY: u32 = 0u;
 

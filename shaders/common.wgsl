@@ -1,6 +1,6 @@
 // Shared by every Flux kernel: the word layout of the parameter buffer `prm` (written by
 // engine/backends/webgpu/layout.ts, which holds the same numbers: change both together) and small helpers.
-// Every shader that includes this file declares `prm` as binding 0 of group 0.
+// Every kernel gets shaders/bindings.wgsl after this file (prm is binding 0 of group 0).
 
 const NONE: u32 = 0xffffffffu;
 

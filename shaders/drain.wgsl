@@ -5,13 +5,6 @@
 // models) and no state probe reads a channel, which the other workgroups are still writing. As with
 // propagate.wgsl's END_STEP, the step counter and counts alternate by step parity.
 
-@group(0) @binding(0) var<storage, read> prm: array<f32>;
-@group(0) @binding(1) var<storage, read_write> ctl: array<atomic<u32>>;
-@group(0) @binding(2) var<storage, read_write> st: array<f32>;
-@group(0) @binding(11) var<storage, read_write> ring: array<atomic<u32>>;
-@group(0) @binding(5) var<storage, read_write> fl: array<f32>;
-@group(0) @binding(15) var<storage, read_write> out: array<u32>;
-
 override END_STEP: bool = false;
 /** This step's parity where the end of a step runs in propagation or here; else 0. */
 override PARITY: u32 = 0u;

@@ -1,15 +1,6 @@
 // Neuron update, one dispatch per model family (the pipeline's FAMILY): updateNeuron (neuron-step.wgsl)
 // for each neuron of the family's populations.
 
-@group(0) @binding(0) var<storage, read> prm: array<f32>;
-@group(0) @binding(2) var<storage, read_write> st: array<f32>;
-@group(0) @binding(3) var<storage, read_write> refrac: array<i32>;
-@group(0) @binding(4) var<storage, read_write> spikes: array<u32>;
-@group(0) @binding(1) var<storage, read_write> ctl: array<atomic<u32>>;
-@group(0) @binding(5) var<storage, read_write> fl: array<f32>;
-@group(0) @binding(6) var<storage, read_write> rec: array<u32>;
-@group(0) @binding(11) var<storage, read_write> ring: array<atomic<u32>>;
-
 override FAMILY: u32;
 /** This step's parity where the end of a step runs in propagation or the drain (END_STEP); else 0. */
 override PARITY: u32 = 0u;

@@ -5,19 +5,6 @@
 // Its other workgroups still read this step's counts and counter, so the end of the step writes the
 // next step's into the other parity's words (PARITY alternates, in the neuron update too).
 
-@group(0) @binding(0) var<storage, read> prm: array<f32>;
-@group(0) @binding(1) var<storage, read_write> ctl: array<atomic<u32>>;
-@group(0) @binding(4) var<storage, read_write> spikes: array<u32>;
-@group(0) @binding(7) var<storage, read_write> rowPtr: array<u32>;
-@group(0) @binding(8) var<storage, read_write> syn: array<u32>;
-@group(0) @binding(9) var<storage, read_write> wt: array<f32>;
-@group(0) @binding(10) var<storage, read_write> dly: array<u32>;
-@group(0) @binding(11) var<storage, read_write> ring: array<atomic<u32>>;
-@group(0) @binding(12) var<storage, read_write> work: array<u32>;
-@group(0) @binding(2) var<storage, read_write> st: array<f32>;
-@group(0) @binding(5) var<storage, read_write> fl: array<f32>;
-@group(0) @binding(15) var<storage, read_write> out: array<u32>;
-
 override END_STEP: bool = false;
 /** This step's parity with END_STEP; else 0. */
 override PARITY: u32 = 0u;

@@ -6,23 +6,6 @@
 // here a step costs neither. Used without synapse models (their kernels are not in the loop); the
 // host appends familyStep, which calls each family's generated modelStep.
 
-@group(0) @binding(0) var<storage, read> prm: array<f32>;
-@group(0) @binding(1) var<storage, read_write> ctl: array<atomic<u32>>;
-@group(0) @binding(2) var<storage, read_write> st: array<f32>;
-@group(0) @binding(3) var<storage, read_write> refrac: array<i32>;
-@group(0) @binding(4) var<storage, read_write> spikes: array<u32>;
-@group(0) @binding(5) var<storage, read_write> fl: array<f32>;
-@group(0) @binding(6) var<storage, read_write> rec: array<u32>;
-@group(0) @binding(7) var<storage, read_write> rowPtr: array<u32>;
-@group(0) @binding(8) var<storage, read_write> syn: array<u32>;
-@group(0) @binding(9) var<storage, read_write> wt: array<f32>;
-@group(0) @binding(10) var<storage, read_write> dly: array<u32>;
-@group(0) @binding(11) var<storage, read_write> ring: array<atomic<u32>>;
-@group(0) @binding(12) var<storage, read_write> work: array<u32>;
-@group(0) @binding(13) var<storage, read_write> pl: array<f32>;
-@group(0) @binding(14) var<storage, read_write> col: array<u32>;
-@group(0) @binding(15) var<storage, read_write> out: array<u32>;
-
 /** Threads of the one workgroup: a power of two from 256 (LOCAL_PROJ) to PARTIAL, the device's most. */
 override WG: u32 = 256u;
 /** Model families with neurons (their records in prm from H_FAM0). */

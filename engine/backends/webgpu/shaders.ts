@@ -1,6 +1,7 @@
-// Loads the WGSL kernels from shaders/ (next to package.json). Every kernel gets shaders/common.wgsl,
-// the word layout shared with layout.ts, in front of it; a neuron update kernel is neuron.wgsl plus
-// the modelStep generated from the model's definition by engine/equations/codegen-wgsl.ts.
+// Loads the WGSL kernels from shaders/ (next to package.json). Every kernel gets shaders/common.wgsl
+// (the word layout shared with layout.ts) and shaders/bindings.wgsl (the bind group) in front of it;
+// a neuron update kernel is neuron.wgsl plus the modelStep generated from the model's definition by
+// engine/equations/codegen-wgsl.ts.
 import { readFileSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,9 +26,15 @@ function read(name: string): string {
   return text;
 }
 
+/** common.wgsl and bindings.wgsl: what every Flux kernel starts with. */
+const prelude = (): string[] => [read('common.wgsl'), read('bindings.wgsl')];
+
+/** The bind group's declarations (shaders/bindings.wgsl), for the check against layout.ts. */
+export const bindingsSource = (): string => read('bindings.wgsl');
+
 /** Source of a kernel file with the common definitions (and any shared files it names) in front. */
 export function kernelSource(file: string, ...shared: string[]): string {
-  return [read('common.wgsl'), ...shared.map(read), read(file)].join('\n');
+  return [...prelude(), ...shared.map(read), read(file)].join('\n');
 }
 
 /** The module of a synapse model's kernels (engine/equations/codegen-synapse-wgsl.ts), with the record word it reads. */
@@ -37,7 +44,7 @@ export function synapseModuleSource(module: string, recordWord: number): string 
 
 /** The reset kernel of a model defined by equations (shaders/reset.wgsl), given its generated modelReset. */
 export function generatedResetSource(modelReset: string): string {
-  return `${read('common.wgsl')}\n${read('reset.wgsl')}\n${modelReset}`;
+  return [...prelude(), read('reset.wgsl'), modelReset].join('\n');
 }
 
 /** The signature of familyStep, which neuron-step.wgsl calls for the model of the neuron's family. */
@@ -46,7 +53,7 @@ const FAMILY_STEP = 'fn familyStep(family: u32, pb: u32, pop: u32, i: u32, g: u3
 /** The neuron update kernel of one family (shaders/neuron.wgsl), given its generated modelStep. */
 export function generatedNeuronSource(modelStep: string): string {
   const familyStep = `${FAMILY_STEP} { return modelStep(pb, pop, i, g, sb, n, iext, step); }`;
-  return [read('common.wgsl'), read('ring.wgsl'), read('neuron-step.wgsl'), read('neuron.wgsl'), modelStep, familyStep].join('\n');
+  return [...prelude(), read('ring.wgsl'), read('neuron-step.wgsl'), read('neuron.wgsl'), modelStep, familyStep].join('\n');
 }
 
 /**
@@ -59,7 +66,6 @@ export function residentSource(helpers: string, steps: (string | null)[]): strin
   );
   const familyStep = [`${FAMILY_STEP} {`, '  switch (family) {', ...cases, '    default: { return false; }', '  }', '}'].join('\n');
   const files = [
-    'common.wgsl',
     'ring.wgsl',
     'modulators.wgsl',
     'work.wgsl',
@@ -69,5 +75,5 @@ export function residentSource(helpers: string, steps: (string | null)[]): strin
     'end-step.wgsl',
     'resident.wgsl',
   ];
-  return [...files.map(read), helpers, ...steps.filter((f) => f !== null), familyStep].join('\n');
+  return [...prelude(), ...files.map(read), helpers, ...steps.filter((f) => f !== null), familyStep].join('\n');
 }
