@@ -345,6 +345,11 @@ async function main(): Promise<void> {
   ctx.device.destroy();
 }
 
+/** 'webgpu resident', or 'webgpu dispatch (n/step)': what the per-step floor scales with. */
+function gpuLabel(b: WebGpuBackend): string {
+  return b.stepMode() === 'resident' ? 'webgpu resident' : `webgpu dispatch (${b.dispatchesPerStep()}/step)`;
+}
+
 function row(
   table: string[][],
   name: string,
@@ -360,7 +365,7 @@ function row(
   const m = e.backend.memoryBytes();
   const cells = [
     name,
-    e.backend instanceof WebGpuBackend ? `webgpu ${e.backend.stepMode()}` : 'cpu',
+    e.backend instanceof WebGpuBackend ? gpuLabel(e.backend) : 'cpu',
     String(net.neurons),
     String(net.synapses),
     String(dt),
