@@ -19,6 +19,9 @@ var<workgroup> chunkSteps: u32;
 fn resident(@builtin(local_invocation_index) t: u32) {
   if (t == 0u) { chunkSteps = atomicLoad(&ctl[C_STEPS]); }
   let steps = workgroupUniformLoad(&chunkSteps);
+  // The plasticity passes' sizes, fixed for the layout (prm).
+  let traces = traceCount();
+  let eligible = eligibilityCount();
   startChunk(t, WG, 0u);
   storageBarrier();
   for (var s = 0u; s < steps; s += 1u) {
@@ -39,14 +42,12 @@ fn resident(@builtin(local_invocation_index) t: u32) {
       storageBarrier();
     }
     if (PLASTIC) {
-      let traces = traceCount();
       for (var i = t; i < traces; i += WG) { decayTrace(i); }
       storageBarrier();
       preItems(t, WG);
       storageBarrier();
       postItems(t, WG);
       storageBarrier();
-      let eligible = eligibilityCount();
       for (var i = t; i < eligible; i += WG) { eligibilityItem(i); }
       storageBarrier();
     }

@@ -48,8 +48,9 @@ fn sumAllWork() {
     let r = pu(H_PROJ0) + PRSTRIDE * pu(s + L_PROJ);
     work[pre0 + p] = tpre;
     work[post0 + p] = tpost;
-    tpre = addChecked(tpre, mulChecked(atomicLoad(&ctl[C_COUNTS + pu(r + R_SRC)]), max(pu(r + R_MAXROW), 1u)));
-    tpost = addChecked(tpost, mulChecked(atomicLoad(&ctl[C_COUNTS + pu(r + R_TGT)]), max(pu(s + L_MAXCOL), 1u)));
+    // The pre pass has the projection's propagation work: one item per (spike, position in the longest row).
+    tpre = addChecked(tpre, projectionWork(pu(s + L_PROJ), 0u));
+    tpost = addChecked(tpost, mulChecked(atomicLoad(&ctl[countWord(0u, pu(r + R_TGT))]), max(pu(s + L_MAXCOL), 1u)));
   }
   work[pre0 + np] = tpre;
   work[post0 + np] = tpost;

@@ -1004,7 +1004,8 @@ export class WebGpuBackend implements Backend {
     const copy = (from: GPUBuffer, fromWord: number, to: GPUBuffer, toWord: number, words: number) => {
       if (words > 0) enc.copyBufferToBuffer(from, fromWord * 4, to, toWord * 4, words * 4);
     };
-    // Control words: the step counters (of either parity) and the spike counts.
+    // Control words: the step counters (of either parity) and the spike counts, zero: the start of each
+    // chunk clears the counts its first step adds to, and the end of each step those of the next.
     const ctl = new Uint32Array(C.COUNTS + 2 * this.pops.length);
     ctl[C.STEP] = ctl[C.STEP1] = this.stepIndex;
     this.write(b.ctl, 0, ctl);
@@ -1025,10 +1026,6 @@ export class WebGpuBackend implements Backend {
       this.carryState(p, prev, old.bufs.st, b.st, copy);
       copy(old.bufs.refrac, prev.offset, b.refrac, p.offset, p.n);
       copy(old.bufs.spikes, prev.offset, b.spikes, p.offset, p.n);
-      for (const parity of [0, 1]) {
-        const from = C.COUNTS + parity * old.layout.words[H.NPOPS] + prev.index;
-        copy(old.bufs.ctl, from, b.ctl, C.COUNTS + parity * this.pops.length + p.index, 1);
-      }
       // Pending events keep their absolute step: slot (step + k) % len moves to (step + k) % newLen.
       for (const ch of CHANNELS) {
         if (prev.ringBase[ch] === NONE || p.ringBase[ch] === NONE) continue;
@@ -1248,8 +1245,7 @@ export class WebGpuBackend implements Backend {
    * alternate by step parity.
    */
   private stepEnd(): 'advance' | 'propagate' | 'drain' {
-    const summing = this.projs.length > 0 && this.projs.length <= LOCAL_PROJ && this.projs.every((q) => !q.plastic && !q.sm);
-    if (!summing) return 'advance';
+    if (this.projs.length === 0 || !this.sumsWorkLocally() || this.projs.some((q) => q.sm)) return 'advance';
     if (this.fusedDrain()) return 'propagate';
     const channels = new Set<string>(CHANNELS);
     return this.layout.ringWords > 0 && !this.layout.probes.some((p) => channels.has(p.variable)) ? 'drain' : 'advance';
@@ -1262,6 +1258,11 @@ export class WebGpuBackend implements Backend {
    */
   private fusedDrain(): boolean {
     return this.projs.every((q) => q.minDelay >= 1 && !q.sm);
+  }
+
+  /** Whether propagation adds up its own work (shaders/propagate.wgsl LOCAL_ARGS): without plasticity, whose passes read the sums too. */
+  private sumsWorkLocally(): boolean {
+    return this.projs.length <= LOCAL_PROJ && this.projs.every((q) => !q.plastic);
   }
 
   /** Whether the circuit can run resident (shaders/resident.wgsl): its loop has no synapse-model kernels. */
@@ -1564,13 +1565,12 @@ export class WebGpuBackend implements Backend {
       pass.dispatchWorkgroups(1);
       return;
     }
-    const k = this.kernels();
-    const { begin, args, propagate, propagateSumming, drain, fusedDrain, ending, advance, families, stdp, synapses, resets } = k;
+    const { begin, args, propagate, propagateSumming, drain, fusedDrain, ending, advance, families, stdp, synapses, resets } =
+      this.kernels();
     // The parity of each step, where the end of a step runs in propagation or the drain (its counts and counter alternate).
     const parityOf = (s: number) => (ending ? (this.stepIndex + s) % 2 : 0);
     const plastic = this.projs.some((q) => q.plastic);
-    // Without plasticity only propagation reads the work sums: it adds them up itself (shaders/propagate.wgsl LOCAL_ARGS).
-    const summing = !plastic && this.projs.length <= LOCAL_PROJ;
+    const summing = this.sumsWorkLocally();
     const wg = (n: number, size: number) => Math.max(1, Math.ceil(n / size));
     const grid = (upper: number) => Math.min(this.gridMax, wg(upper, 256));
     // More than 65535 workgroups go in rows of 65535 (the kernels index x + y * rows).
