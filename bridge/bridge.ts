@@ -234,6 +234,17 @@ interface LiveOutput {
 }
 
 /** An output value as its populations decode it: the weighted sum of its terms (before limits). */
+/** A decoded population's spikes taken this tick (views, valid during the tick) and how far the steps have read them. */
+interface SpikeCursor {
+  steps: Float64Array;
+  indices: Uint32Array;
+  at: number;
+  /** The spikes of the step being decoded. */
+  current: Uint32Array;
+}
+const NO_STEPS = new Float64Array(0);
+const NO_SPIKES = new Uint32Array(0);
+
 function decoded(v: LiveOutput['values'][number]): number {
   return v.terms.reduce((a, t) => a + t.weight * t.decoder.value(), 0);
 }
@@ -264,8 +275,8 @@ export class Bridge {
   };
   private readonly inputs: LiveInput[] = [];
   private readonly outputs: LiveOutput[] = [];
-  /** Populations the decoders read, with a scratch buffer each for one step's spike indices. */
-  private readonly decoded = new Map<string, Uint32Array>();
+  /** Populations the decoders read, each with its spikes of this tick and the current step's run of them. */
+  private readonly decoded = new Map<string, SpikeCursor>();
   private readonly time: Clock;
   private readonly clock: () => number;
   private periodMs: number;
@@ -379,8 +390,7 @@ export class Bridge {
     }
     for (const o of this.outputs)
       for (const v of o.values)
-        for (const t of v.terms)
-          this.decoded.set(t.population, new Uint32Array(circuit.populations.find((p) => p.name === t.population)!.size));
+        for (const t of v.terms) this.decoded.set(t.population, { steps: NO_STEPS, indices: NO_SPIKES, at: 0, current: NO_SPIKES });
     for (const s of config.spikes?.send ?? []) {
       const pop = circuit.populations.find((p) => p.name === s.population);
       if (!pop) throw new Error(`bridge spikes.send ${s.population}: the circuit has no population "${s.population}"`);
@@ -917,7 +927,7 @@ export class Bridge {
     // Nothing is due before the clock starts (caughtUp must not hold a simulator that has not begun).
     this.nextDue = Infinity;
     this.waiting = true;
-    await Promise.race([this.time.ready(), new Promise<void>((r) => (this.wakeLoop = r))]);
+    await this.untilStopped(this.time.ready());
     // Lockstep spike links: the first tick waits for the receivers that must see every tick.
     await Promise.race([Promise.all(this.senders.map((s) => s.ready(() => !this.running))), new Promise<void>((r) => (this.wakeLoop = r))]);
     this.waiting = false;
@@ -927,7 +937,7 @@ export class Bridge {
       due += this.periodMs;
       this.nextDue = due;
       this.waiting = true;
-      await Promise.race([this.time.waitUntil(due), new Promise<void>((r) => (this.wakeLoop = r))]);
+      await this.untilStopped(this.time.waitUntil(due));
       this.waiting = false;
       if (!this.running) break;
       while (this.held) await this.held;
@@ -941,7 +951,7 @@ export class Bridge {
         // A failed step (a lost GPU rejects its read-back) must not end the loop silently, nor the
         // process: the outputs go safe, the watchdog keeps them there, and the loop tries again.
         this.failed(e);
-        await Promise.race([this.time.waitUntil(this.clock() + 100), new Promise<void>((r) => (this.wakeLoop = r))]);
+        await this.untilStopped(this.time.waitUntil(this.clock() + 100));
         due = this.clock();
         continue;
       } finally {
@@ -967,6 +977,15 @@ export class Bridge {
         due = this.clock() - this.periodMs;
       }
     }
+  }
+
+  /**
+   * `wait`, or sooner once stop() is called. stop() closes a clock the bridge made, which releases its
+   * waits; a clock from outside (simulated time, the IDE's run control) is not the bridge's to close, so
+   * its waits race a wake-up. Only those: a promise more per tick is garbage the real-time loop avoids.
+   */
+  private untilStopped(wait: Promise<void>): Promise<void> {
+    return this.config.clock ? Promise.race([wait, new Promise<void>((r) => (this.wakeLoop = r))]) : wait;
   }
 
   /** Kicks the guard thread and takes its trips into the loop's health. */
@@ -1040,25 +1059,31 @@ export class Bridge {
     else await this.engine.step(steps);
     this.linkTick++;
     // A failed check throws after the step: the outputs go safe and the next tick checks again.
-    await this.checkState(now);
+    if (now >= this.nextStateCheck) await this.checkState(now);
     const rec = backend.recording();
     const all = tap ? new Map(Object.keys(rec.populations).map((pop) => [pop, takeSpikes(rec, pop)])) : null;
-    const taken = new Map([...this.decoded.keys()].map((pop) => [pop, { ...(all?.get(pop) ?? takeSpikes(rec, pop)), at: 0 }]));
-    const perStep = new Map<string, Uint32Array>();
+    // Rewritten in place every tick: a robot's loop makes no garbage of its own for each tick (its
+    // young-generation collections are what stall it).
+    for (const [pop, c] of this.decoded) {
+      const t = all?.get(pop) ?? takeSpikes(rec, pop);
+      c.steps = t.steps;
+      c.indices = t.indices;
+      c.at = 0;
+    }
     for (let s = 0; s < steps; s++) {
-      // This step's spikes of each decoded population (recorded in step order).
-      for (const [pop, t] of taken) {
-        const buf = this.decoded.get(pop)!;
-        let n = 0;
-        while (t.at < t.steps.length && t.steps[t.at] === first + s) buf[n++] = t.indices[t.at++];
-        perStep.set(pop, buf.subarray(0, n));
+      // This step's spikes of each decoded population: recorded in step order, so a run of them.
+      for (const c of this.decoded.values()) {
+        const from = c.at;
+        while (c.at < c.steps.length && c.steps[c.at] === first + s) c.at++;
+        // One step a tick (the usual case): the run is everything taken, the view itself.
+        c.current = from === 0 && c.at === c.indices.length ? c.indices : c.indices.subarray(from, c.at);
       }
       for (const out of this.outputs)
-        for (const v of out.values) for (const t of v.terms) t.decoder.step(perStep.get(t.population)!, backend.dt);
+        for (const v of out.values) for (const t of v.terms) t.decoder.step(this.decoded.get(t.population)!.current, backend.dt);
     }
     for (const s of this.senders) {
       const pop = s.spec.population;
-      const t = taken.get(pop) ?? all?.get(pop) ?? takeSpikes(rec, pop);
+      const t = this.decoded.get(pop) ?? all?.get(pop) ?? takeSpikes(rec, pop);
       s.send(first, steps, backend.dt, t.steps, t.indices);
     }
     this.stats.ticks++;

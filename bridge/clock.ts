@@ -19,19 +19,16 @@ export interface Clock {
   ready(): Promise<void>;
 }
 
-/**
- * Real time. Node's timers fire on whole milliseconds at best, too coarse for a 1 kHz tick. Spinning
- * on setImmediate for the last stretch kept a core busy and made ~400 MB/s of garbage (a promise per
- * turn), whose collections stalled ticks; blocking until the tick is due (Atomics.wait) held back I/O
- * for up to a period. So the last stretch alternates short blocking sleeps (at most 0.1 ms, futex
- * precision) with one turn of the event loop for I/O: ~10 turns per millisecond, little garbage, an
- * idle core, and messages delivered within 0.1 ms.
- */
+/** The longest blocking sleep between two turns of the event loop (what a message may wait). */
+const TURN_MS = 0.1;
+
 export class WallClock implements Clock {
   readonly catchUp = false;
   private closed = false;
   private timers = new Set<{ t: NodeJS.Timeout; r: () => void }>();
   private readonly cell = new Int32Array(new SharedArrayBuffer(4));
+  /** How late a short sleep ends, ms: a running average of the last sleeps before a due time. */
+  private overshoot = 0.05;
 
   now(): number {
     return performance.now();
@@ -45,21 +42,31 @@ export class WallClock implements Clock {
     return Promise.resolve();
   }
 
-  async waitUntil(t: number): Promise<void> {
-    const coarse = t - this.now() - 1.5;
-    if (coarse > 0 && !this.closed) {
-      await new Promise<void>((r) => {
-        const entry = { t: setTimeout(() => (this.timers.delete(entry), r()), coarse), r };
+  waitUntil(t: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const turn = (): void => {
+        const now = this.now();
+        const rest = t - now;
+        if (rest <= 0 || this.closed) return resolve();
+        if (rest > TURN_MS + this.overshoot) Atomics.wait(this.cell, 0, 0, TURN_MS);
+        else if (rest > this.overshoot) {
+          const asked = rest - this.overshoot;
+          Atomics.wait(this.cell, 0, 0, asked);
+          const late = this.now() - now - asked;
+          // A sleep the machine stalled (ms late) says nothing about the slack; the bounds keep it out.
+          this.overshoot += 0.1 * (Math.min(Math.max(late, 0), TURN_MS) - this.overshoot);
+        }
+        setImmediate(turn);
+      };
+      const coarse = t - this.now() - 1.5;
+      if (coarse > 0 && !this.closed) {
+        const entry = {
+          t: setTimeout(() => (this.timers.delete(entry), setImmediate(turn)), coarse),
+          r: () => setImmediate(turn),
+        };
         this.timers.add(entry);
-      });
-    }
-    for (;;) {
-      await new Promise<void>((r) => setImmediate(r));
-      const rest = t - this.now();
-      if (rest <= 0 || this.closed) return;
-      Atomics.wait(this.cell, 0, 0, Math.min(rest, 0.1));
-      if (this.now() >= t) return;
-    }
+      } else setImmediate(turn);
+    });
   }
 
   close(): void {
