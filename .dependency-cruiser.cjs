@@ -18,6 +18,24 @@ module.exports = {
       to: { pathNot: '^(engine/|node_modules/)', dependencyTypesNot: ['core'] },
     },
     {
+      name: 'engine-core-isomorphic',
+      severity: 'error',
+      comment:
+        'The engine runs in Node and in a browser tab (issue 21): its core reaches files, assets, cores and threads ' +
+        "through engine/platform/host.ts. Node built-ins only in Node's host (engine/platform/default-host.ts) and " +
+        "Node's worker scripts (engine/backends/wasm/worker.ts, engine/compile/wiring-worker.ts).",
+      from: {
+        path: '^engine/',
+        pathNot: [
+          TEST_CODE,
+          '^engine/platform/default-host[.]ts$',
+          '^engine/backends/wasm/worker[.]ts$',
+          '^engine/compile/wiring-worker[.]ts$',
+        ],
+      },
+      to: { dependencyTypes: ['core'] },
+    },
+    {
       name: 'browser-code-self-contained',
       severity: 'error',
       comment:

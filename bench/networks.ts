@@ -1,9 +1,11 @@
 // Networks the benchmarks build from the examples.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const here = dirname(fileURLToPath(import.meta.url));
+/** The repository: above dist/bench (the built benchmarks), or above bench/ (the sources, which tests import). */
+export const ROOT = existsSync(join(here, '..', 'package.json')) ? join(here, '..') : join(here, '..', '..');
 
 /**
  * examples/coba.yaml scaled to n neurons (80% excitatory) with about synPerNeuron synapses each;

@@ -432,6 +432,9 @@ export class Engine<B extends Backend = CpuBackend> {
   }
 }
 
+/** Standard error in Node; the console in a page, which has no process. */
+const defaultLog = (line: string): void => void (globalThis.process?.stderr ? process.stderr.write(line + '\n') : console.warn(line));
+
 /**
  * The backend 'auto' or 'webgpu' runs a compiled network on: a GPU, or (auto, and said in one line) the
  * CPU when there is none worth taking. 'webgpu' throws instead of falling back. `arena`: the
@@ -439,7 +442,7 @@ export class Engine<B extends Backend = CpuBackend> {
  */
 async function openBackend(choice: 'auto' | 'webgpu', net: Network, options: EngineOptions, arena?: WasmArena): Promise<Backend> {
   const fallback = (why: string): Backend => {
-    (options.log ?? ((l) => process.stderr.write(l + '\n')))(`flux: running on the CPU backend: ${why}`);
+    (options.log ?? defaultLog)(`flux: running on the CPU backend: ${why}`);
     return new CpuBackend(net, { kernels: options.kernels, threads: options.threads, arena });
   };
   // Below this size a GPU loses to the CPU: every step costs a fixed round of dispatches and, for a

@@ -51,7 +51,7 @@ import type { ModelDefinition } from '../equations/model-definition.js';
 import { optimize } from '../equations/optimize.js';
 import { ALL_INPUTS, INPUT_CURRENT_SYNAPSES, INPUT_EXTERNAL_CURRENT } from '../equations/codegen-js.js';
 import { WasmStep, type StepExports } from '../equations/codegen-wasm.js';
-import { availableParallelism } from 'node:os';
+import { host } from '../platform/host.js';
 
 export interface CpuOptions {
   /**
@@ -289,7 +289,11 @@ export class CpuBackend implements Backend {
     this.splitting =
       !modelled &&
       (options.threads === 2 ||
-        (options.threads === undefined && this.k !== null && availableParallelism() >= 2 && work >= MIN_THREADED_WORK));
+        (options.threads === undefined &&
+          this.k !== null &&
+          host().cores() >= 2 &&
+          host().canStart('kernel-thread') &&
+          work >= MIN_THREADED_WORK));
     this.dt = net.dt;
     this.circuit = net.circuit;
     this.seed = net.circuit.seed;

@@ -1,12 +1,12 @@
 // Reading circuit files: JSON or YAML (JSON is read by the YAML parser too, which keeps line
 // positions for error messages) and checking them against the JSON Schema with ajv.
-import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument, isCollection } from 'yaml';
 import { Ajv, type ErrorObject } from 'ajv';
 import { circuitSchema, NAME_PATTERN } from './schema.js';
 import { CircuitError, IssueList } from './errors.js';
 import type { CircuitDoc } from './document.js';
 import { QUANTITY_PATTERN } from '../units.js';
+import { host } from '../platform/host.js';
 
 export interface ParsedFile {
   file: string;
@@ -64,7 +64,7 @@ export function parseText(text: string, file: string): ParsedFile {
 export function parseFile(file: string): ParsedFile {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = host().readText(file);
   } catch (e) {
     throw new CircuitError([{ file, path: '', message: `cannot read file: ${(e as Error).message}` }]);
   }

@@ -2,9 +2,6 @@
 // prefix, with a merge-patch override) and `ports` (aliases a module exposes). The result is one flat
 // document with qualified names ("left.flexor") plus, for every element, where it was written, so
 // later checks can point at the right file and line.
-import { dirname, resolve as resolvePath, isAbsolute, join } from 'node:path';
-import { readFileSync, existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import semver from 'semver';
 import { parseFile, parseText, schemaIssues, splitPointer, type ParsedFile } from './parse.js';
 import { SECTIONS, locateIn, type FlatCircuit, type Layer, type ModuleNode, type Section } from './flat.js';
@@ -12,6 +9,12 @@ import { CircuitError, IssueList, pointer, type CircuitIssue } from './errors.js
 import { mergePatch, isPlainObject } from './merge.js';
 import { checkCircuit } from './check.js';
 import type { CircuitDoc, IncludeDoc } from './document.js';
+import { host } from '../platform/host.js';
+
+const dirname = (path: string): string => host().dirname(path);
+const join = (...segments: string[]): string => host().join(...segments);
+const resolvePath = (...segments: string[]): string => host().resolve(...segments);
+const isAbsolute = (path: string): boolean => host().isAbsolute(path);
 
 // Callers that load a flat circuit also read its shape and follow its ports: one import for both.
 export { SECTIONS, followPorts, type FlatCircuit, type Layer, type ModuleNode, type Origin, type Section } from './flat.js';
@@ -69,7 +72,7 @@ export function resolveModulePath(spec: string, fromFile: string, kind: 'circuit
   const entry = spec.slice(pkgName.length + 1);
   const pkgDir = findPackageDir(pkgName, fromFile);
   if (!pkgDir) throw new Error(`package "${pkgName}" is not installed (looked from ${dirname(fromFile)}); install it with npm`);
-  const manifest = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')) as { flux?: Record<string, unknown> };
+  const manifest = JSON.parse(host().readText(join(pkgDir, 'package.json'))) as { flux?: Record<string, unknown> };
   const table = manifest.flux?.[kind];
   const entries: Record<string, unknown> = isPlainObject(table) ? table : {};
   const rel = Object.hasOwn(entries, entry) ? entries[entry] : undefined;
@@ -115,7 +118,7 @@ export function versionProblem(spec: string, range: string, fromFile: string): s
   if (semver.validRange(range) === null) return `"${range}" is not a semver range (e.g. ^1.2.0, ~1.2, >=1.0.0 <3)`;
   const pkgName = packageNameOf(spec);
   const dir = findPackageDir(pkgName, fromFile)!;
-  const installed = (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version?: string }).version ?? '(no version)';
+  const installed = (JSON.parse(host().readText(join(dir, 'package.json'))) as { version?: string }).version ?? '(no version)';
   // A prerelease (1.3.0-beta.1) installed on purpose satisfies the range it is meant for.
   if (semver.valid(installed) && semver.satisfies(installed, range, { includePrerelease: true })) return null;
   return `package "${pkgName}" is ${installed}, which does not satisfy ${range}; install a matching version: npm install "${pkgName}@${range}"`;
@@ -123,19 +126,7 @@ export function versionProblem(spec: string, range: string, fromFile: string): s
 
 /** The folder of an installed package, found as Node finds it from `fromFile` (node_modules upwards). */
 export function findPackageDir(pkgName: string, fromFile: string): string | undefined {
-  try {
-    return dirname(createRequire(fromFile).resolve(`${pkgName}/package.json`));
-  } catch {
-    // Packages with an "exports" map may hide package.json; walk node_modules folders instead.
-    let dir = dirname(fromFile);
-    while (true) {
-      const candidate = join(dir, 'node_modules', pkgName);
-      if (existsSync(join(candidate, 'package.json'))) return candidate;
-      const up = dirname(dir);
-      if (up === dir) return undefined;
-      dir = up;
-    }
-  }
+  return host().packageDir(pkgName, fromFile);
 }
 
 function loadMerged(file: string, stack: string[], issues: CircuitIssue[], text?: string): MergedModule | undefined {

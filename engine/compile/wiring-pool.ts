@@ -3,28 +3,20 @@
 // workers and the network is the same bit for bit as on one thread. The workers write into shared
 // memory, so nothing is copied back; this thread only adds up row lengths. It also keeps the control
 // loop's thread free while a big circuit is built (a live add_projection, a hot swap).
-import { existsSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import type { Circuit, PopulationSpec, ProjectionSpec } from '../circuit/circuit.js';
 import { synapseBound } from '../circuit/limits.js';
 import { wireProjection, type CompiledProjection, type Progress } from './compiler.js';
 import { SHARED_MEMORY, type Phase, type Plan, type RangeResult, type WiringMemory } from './phases.js';
 import { ConnectivityRefusal, type Task } from './wiring-tasks.js';
+import { host, type HostWorker } from '../platform/host.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
-// From dist/engine/compile (built) or engine/compile (sources run by vitest: the worker runs the build).
-const CANDIDATES = [join(here, 'wiring-worker.js'), join(here, '..', '..', 'dist', 'engine', 'compile', 'wiring-worker.js')];
-
-/** Whether workers can wire projections here (the compiled worker script exists). */
+/** Whether workers can wire projections here (the worker script is built; under vitest the workers run the build). */
 export function canWireInWorkers(): boolean {
-  return CANDIDATES.some((p) => existsSync(p));
+  return host().canStart('wiring');
 }
 
 /** Workers a build uses by default: one per core (a build waits for them; nothing else runs yet). */
-export const defaultWiringWorkers = (): number => Math.max(1, Math.min(8, availableParallelism()));
+export const defaultWiringWorkers = (): number => Math.max(1, Math.min(8, host().cores()));
 
 /** Synapses (an upper bound) below which wiring on the caller's thread beats starting workers. */
 export const WORKERS_WORTH_IT = 1_000_000;
@@ -64,21 +56,19 @@ export function rangesOf(units: number, workers: number): [number, number][] {
 }
 
 export class WiringPool {
-  private readonly workers: Worker[];
+  private readonly workers: HostWorker[];
   private readonly pending = new Map<number, Pending>();
   private nextId = 0;
   private broken: Error | null = null;
 
   constructor(count: number) {
-    const path = CANDIDATES.find((p) => existsSync(p));
-    if (!path) throw new Error('the wiring worker (wiring-worker.js) is not built: run `npm run build`');
     this.workers = [];
     try {
       for (let k = 0; k < Math.max(1, count); k++) {
-        const w = new Worker(path);
-        w.on('message', (m: FromWorker) => this.receive(m));
-        w.once('error', (e) => this.fail(e));
-        w.once('exit', (code) => this.fail(new Error(`a wiring worker exited (code ${code}) before it finished`)));
+        const w = host().startWorker('wiring');
+        w.onMessage((m) => this.receive(m as FromWorker));
+        w.onError((e) => this.fail(e));
+        w.onExit((code) => this.fail(new Error(`a wiring worker exited (code ${code}) before it finished`)));
         this.workers.push(w);
       }
     } catch (e) {

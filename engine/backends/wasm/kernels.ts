@@ -1,9 +1,7 @@
 // Loads the AssemblyScript kernels (kernels.as.ts, compiled to kernels.wasm by `npm run build`): spike
 // propagation and delay rings. Neuron updates are generated per model (engine/equations/codegen-wasm.ts).
-import { readFileSync, existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { dirname, join } from 'node:path';
 import { EXP_TABLE } from '../../equations/exp.js';
+import { host } from '../../platform/host.js';
 
 type Kernel = (...args: number[]) => number;
 
@@ -36,25 +34,13 @@ function kernelExports(exports: WebAssembly.Exports): KernelExports {
   };
 }
 
-const here = dirname(fileURLToPath(import.meta.url));
-// From dist/engine/backends/wasm (built) or engine/backends/wasm (sources run by vitest).
-const CANDIDATES = [
-  join(here, 'kernels.wasm'),
-  join(here, '..', '..', '..', 'dist', 'engine', 'backends', 'wasm', 'kernels.wasm'),
-  join(here, '..', '..', '..', '..', 'dist', 'engine', 'backends', 'wasm', 'kernels.wasm'),
-];
-
 let compiled: WebAssembly.Module | null | undefined;
-
-export function kernelsPath(): string | undefined {
-  return CANDIDATES.find((p) => existsSync(p));
-}
 
 /** The compiled module, or null when kernels.wasm has not been built (the backend then runs the JS models). */
 export function kernelModule(): WebAssembly.Module | null {
   if (compiled === undefined) {
-    const path = kernelsPath();
-    compiled = path ? new WebAssembly.Module(readFileSync(path)) : null;
+    const bytes = host().kernelsWasm();
+    compiled = bytes ? new WebAssembly.Module(bytes) : null;
   }
   return compiled;
 }

@@ -2,17 +2,11 @@
 // memory, the thread runs them while the main thread runs its own share, then both meet.
 // One step needs two such meetings (neuron updates; propagation and delay rings), so the
 // hand-over is a busy-wait of a few microseconds rather than a message.
-import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { dirname, join } from 'node:path';
+import { host, type HostWorker } from '../../platform/host.js';
 import { SEQ, DONE, FAILED, STOP, CONTROL_SLOTS, SPIN_MS, WORKER_SLEEPS, MAIN_SLEEPS, MODULES, MAX_ARGS } from './protocol.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const WORKER_CANDIDATES = [join(here, 'worker.js'), join(here, '..', '..', '..', 'dist', 'engine', 'backends', 'wasm', 'worker.js')];
-
 export class KernelThread {
-  private readonly worker: Worker;
+  private readonly worker: HostWorker;
   private readonly control = new Int32Array(new SharedArrayBuffer(CONTROL_SLOTS * 4));
   private readonly commands: Float64Array;
   readonly results: Int32Array;
@@ -26,16 +20,15 @@ export class KernelThread {
   private seq = 0;
 
   constructor(module: WebAssembly.Module, memory: WebAssembly.Memory, names: string[], setup: [string, number[]][], capacity = 1 << 16) {
-    const path = WORKER_CANDIDATES.find((p) => existsSync(p));
-    if (!path) throw new Error('kernel thread script (worker.js) is not built: run `npm run build`');
     this.commands = new Float64Array(new SharedArrayBuffer(capacity * 8));
     this.results = new Int32Array(new SharedArrayBuffer(4096 * 4));
     this.fnIndex = new Map(names.map((n, i) => [n, i]));
     this.nextSlot = names.length;
     const channel = new MessageChannel();
     this.port = channel.port1;
-    this.worker = new Worker(path, {
-      workerData: {
+    this.worker = host().startWorker(
+      'kernel-thread',
+      {
         module,
         memory,
         control: this.control,
@@ -45,11 +38,11 @@ export class KernelThread {
         setup,
         port: channel.port2,
       },
-      transferList: [channel.port2],
-    });
+      [channel.port2],
+    );
     // The engine decides when the process ends, not an idle kernel thread.
     this.worker.unref();
-    this.worker.on('error', (e) => {
+    this.worker.onError((e) => {
       Atomics.store(this.control, FAILED, 1);
       console.error('flux kernel thread failed:', e);
     });

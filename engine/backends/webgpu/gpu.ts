@@ -55,8 +55,13 @@ async function tryBackend(d: DawnModule, flags: string[], featureLevel: 'core' |
   } catch (e) {
     return `create(${flags.join(',')}) failed: ${(e as Error).message}`;
   }
+  return withAdapter(gpu, flags.find((f) => f.startsWith('backend='))?.slice(8) ?? 'default backend', featureLevel);
+}
+
+/** A device of `gpu`'s adapter with the limits Flux asks for, or why there is none; `backend` names where it came from. */
+async function withAdapter(gpu: GPU, backend: string, featureLevel: 'core' | 'compatibility'): Promise<GpuContext | string> {
   const adapter = await gpu.requestAdapter({ featureLevel, powerPreference: 'high-performance' } as GPURequestAdapterOptions);
-  if (!adapter) return `no ${featureLevel} adapter (${flags.join(',') || 'default backend'})`;
+  if (!adapter) return `no ${featureLevel} adapter (${backend})`;
   if (adapter.limits.maxStorageBuffersPerShaderStage < STORAGE_BUFFERS)
     return `adapter has ${adapter.limits.maxStorageBuffersPerShaderStage} storage buffers per shader stage, Flux needs ${STORAGE_BUFFERS}`;
   if (adapter.limits.maxComputeWorkgroupSizeX < 256 || adapter.limits.maxComputeInvocationsPerWorkgroup < 256)
@@ -66,8 +71,7 @@ async function tryBackend(d: DawnModule, flags: string[], featureLevel: 'core' |
   const device = await adapter.requestDevice({ requiredLimits });
   const info = adapter.info;
   const description =
-    [info.vendor, info.architecture, info.description || info.device].filter(Boolean).join(' ') +
-    ` (${flags.find((f) => f.startsWith('backend='))?.slice(8) ?? 'default backend'}, ${featureLevel})`;
+    [info.vendor, info.architecture, info.description || info.device].filter(Boolean).join(' ') + ` (${backend}, ${featureLevel})`;
   const software =
     (info as GPUAdapterInfo & { isFallbackAdapter?: boolean }).isFallbackAdapter === true ||
     /llvmpipe|lavapipe|swiftshader|softpipe/i.test(description);
@@ -78,11 +82,17 @@ export type GpuResult = { ok: true; context: GpuContext } | { ok: false; reason:
 
 /** Finds a WebGPU adapter, or says why there is none (every backend tried, in one line). */
 export async function acquireGpu(): Promise<GpuResult> {
+  // In a page, the browser's own WebGPU (issue 21); in Node, Dawn.
+  const inPage = (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
+  if (inPage) {
+    const r = await withAdapter(inPage, 'the browser', 'core');
+    return typeof r === 'string' ? { ok: false, reason: r } : { ok: true, context: r };
+  }
   const d = await loadDawn();
   if (!d) return { ok: false, reason: 'the `webgpu` package (Dawn) could not be loaded' };
   const reasons: string[] = [];
   // FLUX_WEBGPU_BACKEND=opengles skips the native backend (to check the compatibility path).
-  const only = process.env.FLUX_WEBGPU_BACKEND;
+  const only = globalThis.process?.env.FLUX_WEBGPU_BACKEND;
   const all: [string[], 'core' | 'compatibility'][] = [
     [[], 'core'],
     [['backend=opengles'], 'compatibility'],

@@ -2,25 +2,14 @@
 // (the word layout shared with layout.ts) and shaders/bindings.wgsl (the bind group) in front of it;
 // a neuron update kernel is neuron.wgsl plus the modelStep generated from the model's definition by
 // engine/equations/codegen-wgsl.ts.
-import { readFileSync, existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-function shaderDir(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    if (existsSync(join(dir, 'shaders', 'common.wgsl'))) return join(dir, 'shaders');
-    dir = dirname(dir);
-  }
-  throw new Error('shaders/ not found next to the package (is the package installed completely?)');
-}
+import { host } from '../../platform/host.js';
 
 const cache = new Map<string, string>();
 
 function read(name: string): string {
   let text = cache.get(name);
   if (text === undefined) {
-    text = readFileSync(join(shaderDir(), name), 'utf8');
+    text = host().shader(name);
     cache.set(name, text);
   }
   return text;

@@ -1,0 +1,92 @@
+// Node's host (host.ts): files through node:fs, assets next to this module in dist/ (or in dist/ beside
+// the sources, where vitest runs them), worker_threads. A browser build replaces this module
+// (package.json "browser").
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { MessagePort as NodePort, Worker, type TransferListItem } from 'node:worker_threads';
+import type { Host, HostWorker, Transfer, WorkerScript } from './host-api.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+/** A built file of dist/engine, from dist/engine/platform (built) or engine/platform (sources run by vitest). */
+const built = (...rel: string[]): string[] => [join(here, '..', ...rel), join(here, '..', '..', 'dist', 'engine', ...rel)];
+
+const SCRIPTS: Record<WorkerScript, string[]> = {
+  'kernel-thread': built('backends', 'wasm', 'worker.js'),
+  wiring: built('compile', 'wiring-worker.js'),
+};
+
+const find = (candidates: string[]): string | undefined => candidates.find((p) => existsSync(p));
+
+let kernels: Uint8Array<ArrayBuffer> | null | undefined;
+let shaders: string | undefined;
+
+function shaderDir(): string {
+  let dir = here;
+  for (let i = 0; i < 6; i++) {
+    if (existsSync(join(dir, 'shaders', 'common.wgsl'))) return join(dir, 'shaders');
+    dir = dirname(dir);
+  }
+  throw new Error('shaders/ not found next to the package (is the package installed completely?)');
+}
+
+/** The items handed over, as Node's workers take them. */
+function transferList(items: readonly Transfer[] | undefined): TransferListItem[] | undefined {
+  return items?.map((x) => {
+    if (x instanceof ArrayBuffer || x instanceof NodePort) return x;
+    throw new TypeError('only message ports and ArrayBuffers are handed over to a worker');
+  });
+}
+
+function nodeWorker(w: Worker): HostWorker {
+  return {
+    postMessage: (m, transfer) => w.postMessage(m, transferList(transfer)),
+    onMessage: (f) => void w.on('message', f),
+    onError: (f) => void w.on('error', f),
+    onExit: (f) => void w.on('exit', f),
+    unref: () => w.unref(),
+    terminate: async () => void (await w.terminate()),
+  };
+}
+
+export const defaultHost: Host = {
+  cores: () => availableParallelism(),
+  kernelsWasm() {
+    if (kernels === undefined) {
+      const path = find(built('backends', 'wasm', 'kernels.wasm'));
+      kernels = path ? new Uint8Array(readFileSync(path)) : null;
+    }
+    return kernels;
+  },
+  shader: (name) => readFileSync(join((shaders ??= shaderDir()), name), 'utf8'),
+  canStart: (script) => find(SCRIPTS[script]) !== undefined,
+  startWorker(script, data, transfer) {
+    const path = find(SCRIPTS[script]);
+    if (!path) throw new Error(`the ${script} worker script is not built: run \`npm run build\``);
+    return nodeWorker(new Worker(path, { workerData: data, transferList: transferList(transfer) }));
+  },
+  readText: (path) => readFileSync(path, 'utf8'),
+  exists: (path) => existsSync(path),
+  resolve: (...segments) => resolve(...segments),
+  dirname: (path) => dirname(path),
+  join: (...segments) => join(...segments),
+  isAbsolute: (path) => isAbsolute(path),
+  packageDir(name, fromFile) {
+    try {
+      return dirname(createRequire(fromFile).resolve(`${name}/package.json`));
+    } catch {
+      // Packages with an "exports" map may hide package.json; walk node_modules folders instead.
+      let dir = dirname(fromFile);
+      while (true) {
+        const candidate = join(dir, 'node_modules', name);
+        if (existsSync(join(candidate, 'package.json'))) return candidate;
+        const up = dirname(dir);
+        if (up === dir) return undefined;
+        dir = up;
+      }
+    }
+  },
+};

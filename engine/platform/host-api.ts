@@ -1,0 +1,42 @@
+// The interface of host.ts: what the engine needs from the program it runs in (Node, a browser tab).
+
+/** What a message may hand over to a worker (moved, not copied): message ports and ArrayBuffers. */
+export type Transfer = object;
+
+/** A worker thread as the engine uses one. */
+export interface HostWorker {
+  postMessage(message: unknown, transfer?: readonly Transfer[]): void;
+  onMessage(listener: (message: unknown) => void): void;
+  onError(listener: (error: Error) => void): void;
+  /** The worker ended (with its exit code, where the host has one). */
+  onExit(listener: (code: number) => void): void;
+  /** An idle worker does not keep the program alive. */
+  unref(): void;
+  terminate(): Promise<void>;
+}
+
+/** The worker scripts of the engine: the CPU backend's kernel thread, and a wiring worker. */
+export type WorkerScript = 'kernel-thread' | 'wiring';
+
+export interface Host {
+  /** Logical cores the program may use (threads are started only where there are two or more). */
+  cores(): number;
+  /** The built AssemblyScript kernels (kernels.wasm), or null where they are not built. */
+  kernelsWasm(): Uint8Array<ArrayBuffer> | null;
+  /** The text of a WGSL file of shaders/. */
+  shader(name: string): string;
+  /** Whether a worker script can be started here. */
+  canStart(script: WorkerScript): boolean;
+  /** Starts a worker script with its data (what the script reads as workerData). */
+  startWorker(script: WorkerScript, data?: unknown, transfer?: readonly Transfer[]): HostWorker;
+  /** Documents: the text of a file (throws with the reason when it cannot be read). */
+  readText(path: string): string;
+  exists(path: string): boolean;
+  /** Paths as the host names files: absolute, with '/' separators. */
+  resolve(...segments: string[]): string;
+  dirname(path: string): string;
+  join(...segments: string[]): string;
+  isAbsolute(path: string): boolean;
+  /** The folder of an installed package as seen from `fromFile`, or undefined. */
+  packageDir(name: string, fromFile: string): string | undefined;
+}

@@ -1,0 +1,146 @@
+// The engine in a browser tab (issue 21, item 1): the engine's sources bundled by Vite for the browser,
+// with Node's host replaced by the browser's (engine/platform/browser-host.ts), served by a plain static
+// server on loopback and run in headless Chromium. The page builds a circuit from documents it is
+// handed, on the WebAssembly kernels, and must give the spikes Node gives, step for step.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServer, type Server } from 'node:http';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { extname, join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { build } from 'vite';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { Engine } from '../engine/engine.js';
+import { loadFlat } from '../engine/circuit/resolve.js';
+import { STORAGE_BUFFERS } from '../engine/backends/webgpu/gpu.js';
+import { ROOT } from './helpers.js';
+import { requires } from './requirements.js';
+import { cobaText } from '../bench/networks.js';
+import type { PageRun } from './fixtures/browser-engine/main.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+// Without Debian's chromium the browser tests are skipped, except under CI=true, where they fail.
+const runBrowser = existsSync(CHROMIUM) || process.env.CI === 'true';
+if (!runBrowser) requires('chromium', `${CHROMIUM} not found`);
+
+const KERNELS = join(ROOT, 'dist/engine/backends/wasm/kernels.wasm');
+const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm' };
+
+/** What Node gives for the same documents: each population's spike steps. */
+function nodeRun(file: string, text: string, steps: number): Record<string, number[]> {
+  const engine = new Engine(loadFlat(file, text), { kernels: 'wasm', threads: 1 });
+  engine.backend.configureRecording({});
+  engine.step(steps);
+  const rec = engine.backend.recording();
+  const out = Object.fromEntries(Object.entries(rec.populations).map(([name, p]) => [name, Array.from(p.spikeSteps)]));
+  engine.dispose();
+  return out;
+}
+
+describe.runIf(runBrowser)('the engine in a browser tab', () => {
+  let dir: string;
+  let server: Server;
+  let browser: Browser;
+  let page: Page;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'flux-browser-engine-'));
+    await build({
+      root: ROOT,
+      configFile: false,
+      logLevel: 'warn',
+      resolve: {
+        // What package.json "browser" says for the built package, for the sources Vite bundles here.
+        alias: [{ find: /^\.\/default-host\.js$/, replacement: join(ROOT, 'engine/platform/browser-host.ts') }],
+      },
+      build: {
+        outDir: dir,
+        emptyOutDir: true,
+        minify: false,
+        lib: { entry: join(ROOT, 'tests/fixtures/browser-engine/main.ts'), formats: ['es'], fileName: () => 'engine.js' },
+        // Dawn's Node addon, imported only when a WebGPU backend is asked for (not here).
+        rollupOptions: { external: ['webgpu'] },
+      },
+    });
+    writeFileSync(join(dir, 'index.html'), '<!doctype html><body><script type="module" src="./engine.js"></script></body>\n');
+    copyFileSync(KERNELS, join(dir, 'kernels.wasm'));
+    server = createServer((req, res) => {
+      const name = (req.url ?? '/').split('?')[0].replace(/^\/+/, '') || 'index.html';
+      const file = join(dir, name);
+      if (name.includes('..') || !existsSync(file)) return void res.writeHead(404).end();
+      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' }).end(readFileSync(file));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    // WebGPU is behind a flag in Chromium on Linux; with it, headless Chromium offers SwiftShader's adapter.
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--enable-unsafe-webgpu'] });
+    page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+    await page.waitForSelector('body[data-ready="true"]', { state: 'attached', timeout: 30_000 }).catch(() => {
+      throw new Error(`the page did not start: ${errors.join('; ') || 'no error reported'}`);
+    });
+  }, 180_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await new Promise((r) => server?.close(r));
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const pageAdapter = () => page.evaluate(() => globalThis.fluxAdapter());
+  const inPage = (documents: Record<string, string>, file: string, steps: number, backend: 'cpu' | 'webgpu' = 'cpu'): Promise<PageRun> =>
+    page.evaluate(([d, f, s, b]) => globalThis.fluxRun(d, f, s, b), [documents, file, steps, backend] as const);
+
+  it('runs the Izhikevich patterns on the WebAssembly kernels with the spikes Node gives', async () => {
+    const text = readFileSync(join(ROOT, 'examples/izhikevich-patterns.yaml'), 'utf8');
+    const run = await inPage({ '/izhikevich-patterns.yaml': text }, '/izhikevich-patterns.yaml', 10_000);
+    expect(run.backend).toBe('cpu');
+    expect(run.kernels).toBe('wasm');
+    const node = nodeRun(join(ROOT, 'examples/izhikevich-patterns.yaml'), text, 10_000);
+    expect(Object.keys(run.spikeSteps).sort()).toEqual(['CH', 'FS', 'IB', 'LTS', 'RS', 'RZ', 'TC']);
+    for (const [name, steps] of Object.entries(node)) {
+      expect(steps.length, name).toBeGreaterThan(5);
+      expect(run.spikeSteps[name], name).toEqual(steps);
+    }
+  });
+
+  it('builds and runs COBA (4000 neurons, 1 s) with every spike Node gives, for the same seed', async () => {
+    const text = cobaText(4000, 80);
+    const run = await inPage({ '/coba.yaml': text }, '/coba.yaml', 10_000);
+    const node = nodeRun(join(ROOT, 'examples/coba.yaml'), text, 10_000);
+    const total = (r: Record<string, number[]>) => Object.values(r).reduce((a, s) => a + s.length, 0);
+    // Self-sustained activity at about 17 Hz: some 68,000 spikes.
+    expect(total(node)).toBeGreaterThan(40_000);
+    expect(run.spikeSteps).toEqual(node);
+  });
+
+  it("runs the Izhikevich patterns on the page's WebGPU, the counts of Node's CPU within one spike", async (ctx) => {
+    const gpu = await pageAdapter();
+    // The WebAssembly path above is required; WebGPU only where this Chromium has an adapter Flux can use.
+    if (gpu.name === null) return ctx.skip(`no WebGPU adapter in this Chromium: ${gpu.why}`);
+    if (gpu.storageBuffers < STORAGE_BUFFERS)
+      return ctx.skip(`${gpu.name}: ${gpu.storageBuffers} storage buffers per shader stage, Flux's kernels bind ${STORAGE_BUFFERS}`);
+    const text = readFileSync(join(ROOT, 'examples/izhikevich-patterns.yaml'), 'utf8');
+    const run = await inPage({ '/izhikevich-patterns.yaml': text }, '/izhikevich-patterns.yaml', 10_000, 'webgpu');
+    expect(run.backend).toBe('webgpu');
+    const node = nodeRun(join(ROOT, 'examples/izhikevich-patterns.yaml'), text, 10_000);
+    // float32 on the GPU: the parity suite's rule for these patterns (Brian2's float32 counts agree too).
+    for (const [name, steps] of Object.entries(node))
+      expect(Math.abs(run.spikeSteps[name].length - steps.length), name).toBeLessThanOrEqual(1);
+  });
+
+  it("refuses a page's adapter that binds too few storage buffers, saying so", async (ctx) => {
+    const gpu = await pageAdapter();
+    if (gpu.name === null || gpu.storageBuffers >= STORAGE_BUFFERS) return ctx.skip(`the page's adapter: ${gpu.name ?? gpu.why}`);
+    const text = readFileSync(join(ROOT, 'examples/izhikevich-patterns.yaml'), 'utf8');
+    await expect(inPage({ '/i.yaml': text }, '/i.yaml', 10, 'webgpu')).rejects.toThrow(
+      new RegExp(`adapter has ${gpu.storageBuffers} storage buffers per shader stage, Flux needs ${STORAGE_BUFFERS}`),
+    );
+  });
+
+  it('names a document the page was not given, with its path', async () => {
+    const text = 'name: x\ndt: 0.1 ms\ninclude: [{ module: ./missing.yaml, prefix: m }]\n';
+    await expect(inPage({ '/x.yaml': text }, '/x.yaml', 1)).rejects.toThrow(/missing\.yaml/);
+  });
+});
