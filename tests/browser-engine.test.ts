@@ -3,12 +3,9 @@
 // server on loopback and run in headless Chromium. The page builds a circuit from documents it is
 // handed, on the WebAssembly kernels, and must give the spikes Node gives, step for step.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServer, type Server } from 'node:http';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { extname, join } from 'node:path';
-import type { AddressInfo } from 'node:net';
-import { build } from 'vite';
+import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { Engine } from '../engine/engine.js';
 import { loadFlat } from '../engine/circuit/resolve.js';
@@ -16,15 +13,12 @@ import { STORAGE_BUFFERS } from '../engine/backends/webgpu/gpu.js';
 import { ROOT } from './helpers.js';
 import { requires } from './requirements.js';
 import { cobaText } from '../bench/networks.js';
+import { CHROMIUM, buildEnginePage, serveDir } from '../bench/browser-page.js';
 import type { PageRun } from './fixtures/browser-engine/main.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 // Without Debian's chromium the browser tests are skipped, except under CI=true, where they fail.
 const runBrowser = existsSync(CHROMIUM) || process.env.CI === 'true';
 if (!runBrowser) requires('chromium', `${CHROMIUM} not found`);
-
-const KERNELS = join(ROOT, 'dist/engine/backends/wasm/kernels.wasm');
-const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm' };
 
 /** What Node gives for the same documents: each population's spike steps. */
 function nodeRun(file: string, text: string, steps: number): Record<string, number[]> {
@@ -39,44 +33,20 @@ function nodeRun(file: string, text: string, steps: number): Record<string, numb
 
 describe.runIf(runBrowser)('the engine in a browser tab', () => {
   let dir: string;
-  let server: Server;
+  let server: Awaited<ReturnType<typeof serveDir>>;
   let browser: Browser;
   let page: Page;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'flux-browser-engine-'));
-    await build({
-      root: ROOT,
-      configFile: false,
-      logLevel: 'warn',
-      resolve: {
-        // What package.json "browser" says for the built package, for the sources Vite bundles here.
-        alias: [{ find: /^\.\/default-host\.js$/, replacement: join(ROOT, 'engine/platform/browser-host.ts') }],
-      },
-      build: {
-        outDir: dir,
-        emptyOutDir: true,
-        minify: false,
-        lib: { entry: join(ROOT, 'tests/fixtures/browser-engine/main.ts'), formats: ['es'], fileName: () => 'engine.js' },
-        // Dawn's Node addon, imported only when a WebGPU backend is asked for (not here).
-        rollupOptions: { external: ['webgpu'] },
-      },
-    });
-    writeFileSync(join(dir, 'index.html'), '<!doctype html><body><script type="module" src="./engine.js"></script></body>\n');
-    copyFileSync(KERNELS, join(dir, 'kernels.wasm'));
-    server = createServer((req, res) => {
-      const name = (req.url ?? '/').split('?')[0].replace(/^\/+/, '') || 'index.html';
-      const file = join(dir, name);
-      if (name.includes('..') || !existsSync(file)) return void res.writeHead(404).end();
-      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' }).end(readFileSync(file));
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    await buildEnginePage(dir);
+    server = await serveDir(dir);
     // WebGPU is behind a flag in Chromium on Linux; with it, headless Chromium offers SwiftShader's adapter.
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--enable-unsafe-webgpu'] });
     page = await browser.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+    await page.goto(server.url);
     await page.waitForSelector('body[data-ready="true"]', { state: 'attached', timeout: 30_000 }).catch(() => {
       throw new Error(`the page did not start: ${errors.join('; ') || 'no error reported'}`);
     });
@@ -84,7 +54,7 @@ describe.runIf(runBrowser)('the engine in a browser tab', () => {
 
   afterAll(async () => {
     await browser?.close();
-    await new Promise((r) => server?.close(r));
+    await server?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -110,7 +80,7 @@ describe.runIf(runBrowser)('the engine in a browser tab', () => {
     const run = await inPage({ '/coba.yaml': text }, '/coba.yaml', 10_000);
     const node = nodeRun(join(ROOT, 'examples/coba.yaml'), text, 10_000);
     const total = (r: Record<string, number[]>) => Object.values(r).reduce((a, s) => a + s.length, 0);
-    // Self-sustained activity at about 17 Hz: some 68,000 spikes.
+    // Self-sustained activity at about 17 Hz: some 67,000 spikes.
     expect(total(node)).toBeGreaterThan(40_000);
     expect(run.spikeSteps).toEqual(node);
   });

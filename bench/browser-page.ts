@@ -1,0 +1,49 @@
+// The engine as a page (issue 21), for tests/browser-engine.test.ts and bench/browser.ts: the engine's
+// sources bundled by Vite for the browser around tests/fixtures/browser-engine/main.ts, with Node's host
+// replaced by the browser's as package.json "browser" asks, and a plain static server on loopback.
+import { createServer } from 'node:http';
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { extname, join, relative, resolve } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { build } from 'vite';
+import { ROOT } from './networks.js';
+
+export const CHROMIUM = '/usr/bin/chromium';
+const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm' };
+
+/** Writes the page into `dir`: index.html, engine.js (the bundle) and kernels.wasm (from the build). */
+export async function buildEnginePage(dir: string): Promise<void> {
+  await build({
+    root: ROOT,
+    configFile: false,
+    logLevel: 'warn',
+    resolve: {
+      // What package.json "browser" says for the built package, for the sources Vite bundles here.
+      alias: [{ find: /^\.\/default-host\.js$/, replacement: join(ROOT, 'engine/platform/browser-host.ts') }],
+    },
+    build: {
+      outDir: dir,
+      emptyOutDir: true,
+      minify: false,
+      lib: { entry: join(ROOT, 'tests/fixtures/browser-engine/main.ts'), formats: ['es'], fileName: () => 'engine.js' },
+      // Dawn's Node addon: a page has navigator.gpu instead.
+      rollupOptions: { external: ['webgpu'] },
+    },
+  });
+  writeFileSync(join(dir, 'index.html'), '<!doctype html><body><script type="module" src="./engine.js"></script></body>\n');
+  copyFileSync(join(ROOT, 'dist/engine/backends/wasm/kernels.wasm'), join(dir, 'kernels.wasm'));
+}
+
+/** Serves the files of `dir` (nothing outside it) on a loopback port. */
+export async function serveDir(dir: string): Promise<{ url: string; close: () => Promise<void> }> {
+  const server = createServer((req, res) => {
+    const file = resolve(dir, '.' + decodeURIComponent((req.url ?? '/').split('?')[0]).replace(/\/$/, '/index.html'));
+    if (relative(dir, file).startsWith('..') || !existsSync(file)) return void res.writeHead(404).end();
+    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' }).end(readFileSync(file));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
