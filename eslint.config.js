@@ -87,6 +87,22 @@ export default defineConfig(
     },
   },
   {
+    // The engine runs in a page too (issue 21): Node's globals only behind globalThis (a guard that
+    // reads `globalThis.process?.…`), in Node's host and in Node's worker scripts. The import rules
+    // catch Node's modules; this catches its globals.
+    files: ['engine/**/*.ts'],
+    ignores: ['**/*.test.ts', 'engine/platform/default-host.ts', 'engine/backends/wasm/worker.ts', 'engine/compile/wiring-worker.ts'],
+    rules: {
+      'no-restricted-globals': [
+        'error',
+        ...['process', 'Buffer', 'require', '__dirname', '__filename', 'setImmediate', 'clearImmediate'].map((name) => ({
+          name,
+          message: `${name} is Node's: a page has none (reach it through engine/platform/host.ts, or guard it as globalThis.${name})`,
+        })),
+      ],
+    },
+  },
+  {
     // A describe block holds a suite's cases and is long by nature; the cases inside it are what should be short.
     files: ['**/*.test.ts', 'tests/**'],
     rules: { 'max-lines-per-function': 'off' },

@@ -37,7 +37,12 @@ export async function buildEnginePage(dir: string): Promise<void> {
 /** Serves the files of `dir` (nothing outside it) on a loopback port. */
 export async function serveDir(dir: string): Promise<{ url: string; close: () => Promise<void> }> {
   const server = createServer((req, res) => {
-    const file = resolve(dir, '.' + decodeURIComponent((req.url ?? '/').split('?')[0]).replace(/\/$/, '/index.html'));
+    let file: string;
+    try {
+      file = resolve(dir, '.' + decodeURIComponent((req.url ?? '/').split('?')[0]).replace(/\/$/, '/index.html'));
+    } catch {
+      return void res.writeHead(400).end();
+    }
     if (relative(dir, file).startsWith('..') || !existsSync(file)) return void res.writeHead(404).end();
     res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' }).end(readFileSync(file));
   });

@@ -60,6 +60,8 @@ for (let k = 0; k < RUNS; k++) {
   pageTimes.push(r.loopMs);
   nodeTimes.push(n.loopMs);
   counts = `${spikes(r.spikeSteps)} spikes in the page, ${n.spikes} in Node`;
+  // The same document and seed: a page that differs from Node is a bug, not a speed.
+  if (spikes(r.spikeSteps) !== n.spikes) throw new Error(`the page and Node disagree: ${counts}`);
   process.stdout.write(`\rbrowser bench: run ${k + 1}/${RUNS}`);
 }
 process.stdout.write('\n');

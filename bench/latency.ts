@@ -76,7 +76,9 @@ export function jitter(starts: ArrayLike<number>, periodMs: number): number[] {
   return out;
 }
 
+/** The p-quantile of `xs` (NaN for none). */
 export function percentile(xs: ArrayLike<number>, p: number): number {
+  if (xs.length === 0) return NaN;
   const s = Float64Array.from(xs).sort();
   return s[Math.min(s.length - 1, Math.floor(s.length * p))];
 }

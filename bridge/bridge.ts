@@ -233,7 +233,6 @@ interface LiveOutput {
   last: { values: number[]; safe: boolean; at: number } | null;
 }
 
-/** An output value as its populations decode it: the weighted sum of its terms (before limits). */
 /** A decoded population's spikes taken this tick (views, valid during the tick) and how far the steps have read them. */
 interface SpikeCursor {
   steps: Float64Array;
@@ -245,6 +244,7 @@ interface SpikeCursor {
 const NO_STEPS = new Float64Array(0);
 const NO_SPIKES = new Uint32Array(0);
 
+/** An output value as its populations decode it: the weighted sum of its terms (before limits). */
 function decoded(v: LiveOutput['values'][number]): number {
   return v.terms.reduce((a, t) => a + t.weight * t.decoder.value(), 0);
 }
@@ -277,7 +277,8 @@ export class Bridge {
   private readonly outputs: LiveOutput[] = [];
   /** Populations the decoders read, each with its spikes of this tick and the current step's run of them. */
   private readonly decoded = new Map<string, SpikeCursor>();
-  private readonly time: Clock;
+  /** The tick's time: the config's clock, or a wall clock of the bridge's own (a fresh one each start: stop() closes it). */
+  private time: Clock;
   private readonly clock: () => number;
   private periodMs: number;
   private watchdogMs: number;
@@ -292,6 +293,7 @@ export class Bridge {
   private lastErrorReport = -Infinity;
   /** Ends the loop's wait on a caller's clock (stop), which is not ours to close. */
   private wakeLoop: (() => void) | null = null;
+  private startedOnce = false;
   private loop: Promise<void> | null = null;
   /** The clock time of the next tick, and whether the loop is waiting for it (for caughtUp). */
   private nextDue = -Infinity;
@@ -754,6 +756,9 @@ export class Bridge {
   /** Subscribes, advertises, and starts the tick, the output timers and the watchdog. */
   start(): void {
     if (this.running) return;
+    // A wall clock of the bridge's own was closed by stop(), which released its waits; a closed one resolves every wait at once.
+    if (!this.config.clock && this.startedOnce) this.time = new WallClock();
+    this.startedOnce = true;
     this.running = true;
     for (const inp of this.inputs) this.subscribeInput(inp);
     for (const out of this.outputs) this.openSink(out);
@@ -1059,6 +1064,7 @@ export class Bridge {
     else await this.engine.step(steps);
     this.linkTick++;
     // A failed check throws after the step: the outputs go safe and the next tick checks again.
+    // Tested here as well as in checkState: an async call a tick is a promise a tick of garbage.
     if (now >= this.nextStateCheck) await this.checkState(now);
     const rec = backend.recording();
     const all = tap ? new Map(Object.keys(rec.populations).map((pop) => [pop, takeSpikes(rec, pop)])) : null;

@@ -433,7 +433,11 @@ export class Engine<B extends Backend = CpuBackend> {
 }
 
 /** Standard error in Node; the console in a page, which has no process. */
-const defaultLog = (line: string): void => void (globalThis.process?.stderr ? process.stderr.write(line + '\n') : console.warn(line));
+const defaultLog = (line: string): void => {
+  const stderr = globalThis.process?.stderr;
+  if (stderr) stderr.write(line + '\n');
+  else console.warn(line);
+};
 
 /**
  * The backend 'auto' or 'webgpu' runs a compiled network on: a GPU, or (auto, and said in one line) the

@@ -247,6 +247,23 @@ describe('bridge (memory transport, Braitenberg circuit)', () => {
     await sleep(100);
     expect(r.cmds.length).toBe(n);
   });
+
+  it('stops at once and, started again, ticks at its rate on a fresh wall clock (stop closed the old one)', async () => {
+    const r = rig();
+    r.bridge.start();
+    await sleep(50);
+    const t0 = performance.now();
+    await r.bridge.stop();
+    // stop() closes the bridge's own clock, which releases the loop's wait: no 500 ms cap reached.
+    expect(performance.now() - t0).toBeLessThan(400);
+    r.bridge.start();
+    const before = r.bridge.stats.ticks;
+    await sleep(300);
+    await r.bridge.stop();
+    // 200 Hz for 0.3 s is 60 ticks; a loop on the closed clock would run unpaced (thousands).
+    expect(r.bridge.stats.ticks - before).toBeGreaterThan(5);
+    expect(r.bridge.stats.ticks - before).toBeLessThan(120);
+  });
 });
 
 describe('bridge on simulated time (/clock)', () => {

@@ -521,7 +521,9 @@ async function build(
     const registry = await prepareExtensions(loaded);
     const config: BridgeConfig = {
       ...loaded.config,
-      clock,
+      // Wall time for this bridge alone: the bridge keeps a wall clock of its own, which stop() closes to
+      // release its wait (a clock from outside costs the loop a promise a tick to race a wake-up).
+      clock: clock instanceof WallClock && clock !== options.clock ? undefined : clock,
       onError: log,
       devices,
       extensions: { registry, nodes: loaded.extensions.nodes, dir: loaded.extensions.dir },

@@ -38,7 +38,6 @@ export const defaultHost: Host = {
     if (text === undefined) throw new Error(`no such document in this page: ${path}`);
     return text;
   },
-  exists: (path) => files.has(resolve('/', path)),
   resolve: (...segments) => resolve('/', ...segments),
   dirname: (path) => dirname(path),
   join: (...segments) => join(...segments),

@@ -21,7 +21,6 @@ const SCRIPTS: Record<WorkerScript, string[]> = {
 
 const find = (candidates: string[]): string | undefined => candidates.find((p) => existsSync(p));
 
-let kernels: Uint8Array<ArrayBuffer> | null | undefined;
 let shaders: string | undefined;
 
 function shaderDir(): string {
@@ -55,11 +54,9 @@ function nodeWorker(w: Worker): HostWorker {
 export const defaultHost: Host = {
   cores: () => availableParallelism(),
   kernelsWasm() {
-    if (kernels === undefined) {
-      const path = find(built('backends', 'wasm', 'kernels.wasm'));
-      kernels = path ? new Uint8Array(readFileSync(path)) : null;
-    }
-    return kernels;
+    // Not kept: the engine keeps the compiled module (kernels.ts).
+    const path = find(built('backends', 'wasm', 'kernels.wasm'));
+    return path ? new Uint8Array(readFileSync(path)) : null;
   },
   shader: (name) => readFileSync(join((shaders ??= shaderDir()), name), 'utf8'),
   canStart: (script) => find(SCRIPTS[script]) !== undefined,
@@ -69,7 +66,6 @@ export const defaultHost: Host = {
     return nodeWorker(new Worker(path, { workerData: data, transferList: transferList(transfer) }));
   },
   readText: (path) => readFileSync(path, 'utf8'),
-  exists: (path) => existsSync(path),
   resolve: (...segments) => resolve(...segments),
   dirname: (path) => dirname(path),
   join: (...segments) => join(...segments),

@@ -31,8 +31,7 @@ export interface Host {
   startWorker(script: WorkerScript, data?: unknown, transfer?: readonly Transfer[]): HostWorker;
   /** Documents: the text of a file (throws with the reason when it cannot be read). */
   readText(path: string): string;
-  exists(path: string): boolean;
-  /** Paths as the host names files: absolute, with '/' separators. */
+  /** Paths as the host names files (Node's: the platform's; a page's: POSIX paths in its own namespace). */
   resolve(...segments: string[]): string;
   dirname(path: string): string;
   join(...segments: string[]): string;

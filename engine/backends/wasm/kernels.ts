@@ -34,13 +34,14 @@ function kernelExports(exports: WebAssembly.Exports): KernelExports {
   };
 }
 
-let compiled: WebAssembly.Module | null | undefined;
+/** Compiled once; not built is asked again (a page may give the engine its kernels after loading it). */
+let compiled: WebAssembly.Module | null = null;
 
 /** The compiled module, or null when kernels.wasm has not been built (the backend then runs the JS models). */
 export function kernelModule(): WebAssembly.Module | null {
-  if (compiled === undefined) {
+  if (compiled === null) {
     const bytes = host().kernelsWasm();
-    compiled = bytes ? new WebAssembly.Module(bytes) : null;
+    if (bytes) compiled = new WebAssembly.Module(bytes);
   }
   return compiled;
 }

@@ -83,7 +83,8 @@ export type GpuResult = { ok: true; context: GpuContext } | { ok: false; reason:
 /** Finds a WebGPU adapter, or says why there is none (every backend tried, in one line). */
 export async function acquireGpu(): Promise<GpuResult> {
   // In a page, the browser's own WebGPU (issue 21); in Node, Dawn.
-  const inPage = (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
+  // (A Node program may set navigator.gpu to Dawn's itself, as the webgpu package suggests: Node takes Dawn's way.)
+  const inPage = globalThis.process?.versions?.node ? undefined : (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
   if (inPage) {
     const r = await withAdapter(inPage, 'the browser', 'core');
     return typeof r === 'string' ? { ok: false, reason: r } : { ok: true, context: r };
@@ -99,7 +100,8 @@ export async function acquireGpu(): Promise<GpuResult> {
   ];
   const attempts = all.filter(([flags]) => !only || (only === 'opengles') === flags.length > 0);
   for (const [flags, level] of attempts) {
-    if (flags.includes('backend=opengles')) process.env.EGL_PLATFORM ??= 'surfaceless';
+    const env = globalThis.process?.env;
+    if (env && flags.includes('backend=opengles')) env.EGL_PLATFORM ??= 'surfaceless';
     const r = await tryBackend(d, flags, level);
     if (typeof r !== 'string') return { ok: true, context: r };
     reasons.push(r);

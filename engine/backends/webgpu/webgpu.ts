@@ -966,7 +966,8 @@ export class WebGpuBackend implements Backend {
   private write(buf: GPUBuffer, wordOffset: number, data: ArrayBufferView & { length: number }): void {
     if (data.byteLength === 0) return;
     // writeBuffer takes sizes in multiples of 4 bytes: every array here has 4-byte elements.
-    if (!(data.buffer instanceof SharedArrayBuffer)) {
+    // A page that is not cross-origin isolated has no SharedArrayBuffer global at all.
+    if (typeof SharedArrayBuffer === 'undefined' || !(data.buffer instanceof SharedArrayBuffer)) {
       this.device.queue.writeBuffer(buf, wordOffset * 4, data.buffer, data.byteOffset, data.byteLength);
       return;
     }
