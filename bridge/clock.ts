@@ -71,6 +71,8 @@ export class WallClock implements Clock {
           // A sleep the machine stalled (ms late) says little about the slack: the bound limits its weight.
           this.overshoot += 0.1 * (Math.min(Math.max(late, 0), TURN_MS) - this.overshoot);
         }
+        // Due after the sleep: resolve now, not a turn later (a turn of a busy loop can take a millisecond).
+        if (this.now() >= t) return resolve();
         setImmediate(turn);
       };
       const coarse = t - this.now() - 1.5;
