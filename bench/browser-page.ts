@@ -6,7 +6,11 @@ import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { extname, join, relative, resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { build } from 'vite';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { ROOT } from './networks.js';
+import { Engine } from '../engine/engine.js';
+import { loadFlat } from '../engine/circuit/resolve.js';
+import { recordRun, type RecordedRun } from './record-run.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm' };
@@ -51,4 +55,28 @@ export async function serveDir(dir: string): Promise<{ url: string; close: () =>
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
     close: () => new Promise<void>((r) => server.close(() => r())),
   };
+}
+
+/** Opens the page at `url` in headless Chromium and waits until its engine is loaded (throws with the page's errors). */
+export async function openEnginePage(url: string, args: string[] = []): Promise<{ browser: Browser; page: Page }> {
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', ...args] });
+  const page = await browser.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(url);
+  await page.waitForSelector('body[data-ready="true"]', { state: 'attached', timeout: 30_000 }).catch(async () => {
+    await browser.close();
+    throw new Error(`the page did not start: ${errors.join('; ') || 'no error reported'}`);
+  });
+  return { browser, page };
+}
+
+/** The same document run in Node, as the page runs it: one thread, the WebAssembly kernels. */
+export async function nodeRun(file: string, text: string, steps: number): Promise<RecordedRun> {
+  const engine = new Engine(loadFlat(file, text), { kernels: 'wasm', threads: 1 });
+  try {
+    return await recordRun(engine, steps);
+  } finally {
+    engine.dispose();
+  }
 }

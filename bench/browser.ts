@@ -5,18 +5,9 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
-import { Engine } from '../engine/engine.js';
-import { loadFlat } from '../engine/circuit/resolve.js';
 import { ROOT, cobaText } from './networks.js';
-import { CHROMIUM, buildEnginePage, serveDir } from './browser-page.js';
-
-/** What the page's fluxRun (tests/fixtures/browser-engine/main.ts) answers, as far as the bench reads it. */
-interface PageRun {
-  spikeSteps: Record<string, number[]>;
-  loopMs: number;
-}
-type FluxRun = (documents: Record<string, string>, file: string, steps: number, backend: 'cpu') => Promise<PageRun>;
+import { CHROMIUM, buildEnginePage, nodeRun, openEnginePage, serveDir } from './browser-page.js';
+import type { FluxRun, PageRun } from './record-run.js';
 
 const RUNS = Number(process.env.FLUX_BENCH_REPEATS ?? 5);
 const STEPS = 10_000;
@@ -27,26 +18,12 @@ if (!existsSync(CHROMIUM)) {
 }
 
 const text = cobaText(4000, 80);
-const spikes = (r: Record<string, ArrayLike<number>>) => Object.values(r).reduce((a, s) => a + s.length, 0);
-
-function nodeRun(): { loopMs: number; spikes: number } {
-  const engine = new Engine(loadFlat(join(ROOT, 'examples/coba.yaml'), text), { kernels: 'wasm', threads: 1 });
-  engine.backend.configureRecording({});
-  const t0 = performance.now();
-  engine.step(STEPS);
-  const loopMs = performance.now() - t0;
-  const n = spikes(Object.fromEntries(Object.entries(engine.backend.recording().populations).map(([k, p]) => [k, p.spikeSteps])));
-  engine.dispose();
-  return { loopMs, spikes: n };
-}
+const spikes = (r: Record<string, number[]>) => Object.values(r).reduce((a, s) => a + s.length, 0);
 
 const dir = mkdtempSync(join(tmpdir(), 'flux-browser-bench-'));
 await buildEnginePage(dir);
 const server = await serveDir(dir);
-const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
-const page = await browser.newPage();
-await page.goto(server.url);
-await page.waitForSelector('body[data-ready="true"]', { state: 'attached', timeout: 30_000 });
+const { browser, page } = await openEnginePage(server.url);
 
 const pageTimes: number[] = [];
 const nodeTimes: number[] = [];
@@ -56,12 +33,12 @@ for (let k = 0; k < RUNS; k++) {
     { '/coba.yaml': text },
     STEPS,
   ] as const);
-  const n = nodeRun();
+  const n = await nodeRun(join(ROOT, 'examples/coba.yaml'), text, STEPS);
   pageTimes.push(r.loopMs);
   nodeTimes.push(n.loopMs);
-  counts = `${spikes(r.spikeSteps)} spikes in the page, ${n.spikes} in Node`;
+  counts = `${spikes(r.spikeSteps)} spikes in the page, ${spikes(n.spikeSteps)} in Node`;
   // The same document and seed: a page that differs from Node is a bug, not a speed.
-  if (spikes(r.spikeSteps) !== n.spikes) throw new Error(`the page and Node disagree: ${counts}`);
+  if (spikes(r.spikeSteps) !== spikes(n.spikeSteps)) throw new Error(`the page and Node disagree: ${counts}`);
   process.stdout.write(`\rbrowser bench: run ${k + 1}/${RUNS}`);
 }
 process.stdout.write('\n');

@@ -934,7 +934,7 @@ export class Bridge {
     this.waiting = true;
     await this.untilStopped(this.time.ready());
     // Lockstep spike links: the first tick waits for the receivers that must see every tick.
-    await Promise.race([Promise.all(this.senders.map((s) => s.ready(() => !this.running))), new Promise<void>((r) => (this.wakeLoop = r))]);
+    await Promise.race([Promise.all(this.senders.map((s) => s.ready(() => !this.running))), this.stopCalled()]);
     this.waiting = false;
     let due = this.clock();
     this.lastTickDone = due;
@@ -990,7 +990,12 @@ export class Bridge {
    * its waits race a wake-up. Only those: a promise more per tick is garbage the real-time loop avoids.
    */
   private untilStopped(wait: Promise<void>): Promise<void> {
-    return this.config.clock ? Promise.race([wait, new Promise<void>((r) => (this.wakeLoop = r))]) : wait;
+    return this.config.clock ? Promise.race([wait, this.stopCalled()]) : wait;
+  }
+
+  /** Resolves when stop() is called (it calls wakeLoop). */
+  private stopCalled(): Promise<void> {
+    return new Promise<void>((r) => (this.wakeLoop = r));
   }
 
   /** Kicks the guard thread and takes its trips into the loop's health. */

@@ -6,30 +6,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { Engine } from '../engine/engine.js';
-import { loadFlat } from '../engine/circuit/resolve.js';
+import type { Browser, Page } from 'playwright-core';
 import { STORAGE_BUFFERS } from '../engine/backends/webgpu/gpu.js';
 import { ROOT } from './helpers.js';
 import { requires } from './requirements.js';
 import { cobaText } from '../bench/networks.js';
-import { CHROMIUM, buildEnginePage, serveDir } from '../bench/browser-page.js';
-import type { PageRun } from './fixtures/browser-engine/main.js';
+import { CHROMIUM, buildEnginePage, nodeRun, openEnginePage, serveDir } from '../bench/browser-page.js';
+import type { PageRun } from '../bench/record-run.js';
 
 // Without Debian's chromium the browser tests are skipped, except under CI=true, where they fail.
 const runBrowser = existsSync(CHROMIUM) || process.env.CI === 'true';
 if (!runBrowser) requires('chromium', `${CHROMIUM} not found`);
-
-/** What Node gives for the same documents: each population's spike steps. */
-function nodeRun(file: string, text: string, steps: number): Record<string, number[]> {
-  const engine = new Engine(loadFlat(file, text), { kernels: 'wasm', threads: 1 });
-  engine.backend.configureRecording({});
-  engine.step(steps);
-  const rec = engine.backend.recording();
-  const out = Object.fromEntries(Object.entries(rec.populations).map(([name, p]) => [name, Array.from(p.spikeSteps)]));
-  engine.dispose();
-  return out;
-}
 
 describe.runIf(runBrowser)('the engine in a browser tab', () => {
   let dir: string;
@@ -42,14 +29,7 @@ describe.runIf(runBrowser)('the engine in a browser tab', () => {
     await buildEnginePage(dir);
     server = await serveDir(dir);
     // WebGPU is behind a flag in Chromium on Linux; with it, headless Chromium offers SwiftShader's adapter.
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--enable-unsafe-webgpu'] });
-    page = await browser.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(server.url);
-    await page.waitForSelector('body[data-ready="true"]', { state: 'attached', timeout: 30_000 }).catch(() => {
-      throw new Error(`the page did not start: ${errors.join('; ') || 'no error reported'}`);
-    });
+    ({ browser, page } = await openEnginePage(server.url, ['--enable-unsafe-webgpu']));
   }, 180_000);
 
   afterAll(async () => {
@@ -67,7 +47,7 @@ describe.runIf(runBrowser)('the engine in a browser tab', () => {
     const run = await inPage({ '/izhikevich-patterns.yaml': text }, '/izhikevich-patterns.yaml', 10_000);
     expect(run.backend).toBe('cpu');
     expect(run.kernels).toBe('wasm');
-    const node = nodeRun(join(ROOT, 'examples/izhikevich-patterns.yaml'), text, 10_000);
+    const node = (await nodeRun(join(ROOT, 'examples/izhikevich-patterns.yaml'), text, 10_000)).spikeSteps;
     expect(Object.keys(run.spikeSteps).sort()).toEqual(['CH', 'FS', 'IB', 'LTS', 'RS', 'RZ', 'TC']);
     for (const [name, steps] of Object.entries(node)) {
       expect(steps.length, name).toBeGreaterThan(5);
@@ -78,7 +58,7 @@ describe.runIf(runBrowser)('the engine in a browser tab', () => {
   it('builds and runs COBA (4000 neurons, 1 s) with every spike Node gives, for the same seed', async () => {
     const text = cobaText(4000, 80);
     const run = await inPage({ '/coba.yaml': text }, '/coba.yaml', 10_000);
-    const node = nodeRun(join(ROOT, 'examples/coba.yaml'), text, 10_000);
+    const node = (await nodeRun(join(ROOT, 'examples/coba.yaml'), text, 10_000)).spikeSteps;
     const total = (r: Record<string, number[]>) => Object.values(r).reduce((a, s) => a + s.length, 0);
     // Self-sustained activity at about 17 Hz: some 67,000 spikes.
     expect(total(node)).toBeGreaterThan(40_000);
@@ -94,7 +74,7 @@ describe.runIf(runBrowser)('the engine in a browser tab', () => {
     const text = readFileSync(join(ROOT, 'examples/izhikevich-patterns.yaml'), 'utf8');
     const run = await inPage({ '/izhikevich-patterns.yaml': text }, '/izhikevich-patterns.yaml', 10_000, 'webgpu');
     expect(run.backend).toBe('webgpu');
-    const node = nodeRun(join(ROOT, 'examples/izhikevich-patterns.yaml'), text, 10_000);
+    const node = (await nodeRun(join(ROOT, 'examples/izhikevich-patterns.yaml'), text, 10_000)).spikeSteps;
     // float32 on the GPU: the parity suite's rule for these patterns (Brian2's float32 counts agree too).
     for (const [name, steps] of Object.entries(node))
       expect(Math.abs(run.spikeSteps[name].length - steps.length), name).toBeLessThanOrEqual(1);

@@ -1,7 +1,7 @@
 // What the engine needs from the program it runs in (issue 21: the same engine in Node and in a
 // browser tab): the core (compiler, CPU and WebGPU backends, generated models) reaches files, built
 // assets, cores and threads only through this interface. default-host.ts is Node's; a browser build
-// maps that one module to its own (package.json "browser"), and a page may install another with useHost.
+// maps that one module to its own (package.json "browser").
 // tools/import-rules.mjs refuses a Node built-in anywhere else in engine/ (the worker scripts aside,
 // which are Node's own entry points).
 import { defaultHost } from './default-host.js';
@@ -9,14 +9,5 @@ import type { Host } from './host-api.js';
 
 export type { Host, HostWorker, WorkerScript } from './host-api.js';
 
-let current: Host = defaultHost;
-
 /** The host the engine runs in. */
-export const host = (): Host => current;
-
-/** Installs another host (a page that serves the engine's assets its own way); returns the previous one. */
-export function useHost(h: Host): Host {
-  const previous = current;
-  current = h;
-  return previous;
-}
+export const host = (): Host => defaultHost;
