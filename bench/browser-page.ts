@@ -11,6 +11,7 @@ import { ROOT } from './networks.js';
 import { Engine } from '../engine/engine.js';
 import { loadFlat } from '../engine/circuit/resolve.js';
 import { recordRun, type RecordedRun } from './record-run.js';
+import { browserField } from '../tools/vite-browser-field.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm' };
@@ -21,10 +22,8 @@ export async function buildEnginePage(dir: string): Promise<void> {
     root: ROOT,
     configFile: false,
     logLevel: 'warn',
-    resolve: {
-      // What package.json "browser" says for the built package, for the sources Vite bundles here.
-      alias: [{ find: /^\.\/default-host\.js$/, replacement: join(ROOT, 'engine/platform/browser-host.ts') }],
-    },
+    // What package.json "browser" says for the built package, for the sources Vite bundles here.
+    plugins: [browserField(ROOT)],
     build: {
       outDir: dir,
       emptyOutDir: true,
@@ -36,6 +35,11 @@ export async function buildEnginePage(dir: string): Promise<void> {
   });
   writeFileSync(join(dir, 'index.html'), '<!doctype html><body><script type="module" src="./engine.js"></script></body>\n');
   copyFileSync(join(ROOT, 'dist/engine/backends/wasm/kernels.wasm'), join(dir, 'kernels.wasm'));
+}
+
+/** Writes what `npm run build:web` writes (web/vite.config.ts) into `dir` instead of dist/web. */
+export async function buildWebPage(dir: string): Promise<void> {
+  await build({ configFile: join(ROOT, 'web/vite.config.ts'), logLevel: 'error', build: { outDir: dir, emptyOutDir: true } });
 }
 
 /** Serves the files of `dir` (nothing outside it) on a loopback port. */

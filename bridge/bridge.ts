@@ -40,6 +40,8 @@ import { SafetyGuard } from './safety/guard.js';
 import { LoopHealth } from './safety/loop-health.js';
 import type { GuardChannel } from './safety/protocol.js';
 import { GuardChannels, type GuardedOutput } from './safety/channels.js';
+import { turn } from '../engine/platform/turn.js';
+import { host } from '../engine/platform/host.js';
 
 export interface InputBinding {
   /** The circuit input it drives (a population input, or a signal input feeding a modulator). */
@@ -565,7 +567,7 @@ export class Bridge {
   private ioContext(name: string, onFail?: (e: unknown) => void): IoContext {
     return {
       name,
-      dir: this.config.extensions?.dir ?? process.cwd(),
+      dir: this.config.extensions?.dir ?? host().resolve('.'),
       log: (line) => this.report(() => `${name}: ${line}`),
       transport: this.transport,
       devices: this.config.devices ?? new Map(),
@@ -653,9 +655,9 @@ export class Bridge {
    * controller (lockstep), which makes a simulated run reproducible.
    */
   async caughtUp(t: number): Promise<void> {
-    while (this.running && !(this.waiting && this.nextDue > t)) await new Promise<void>((r) => setImmediate(r));
+    while (this.running && !(this.waiting && this.nextDue > t)) await turn();
     // Messages published by the last tick are delivered on the next turn of the event loop.
-    await new Promise<void>((r) => setImmediate(r));
+    await turn();
   }
 
   /** Inputs with no value younger than their timeout. */
@@ -825,7 +827,7 @@ export class Bridge {
   }
 
   private log(line: string): void {
-    (this.config.onError ?? ((m: string) => process.stderr.write(m + '\n')))(line);
+    (this.config.onError ?? ((m: string) => console.error(m)))(line);
   }
 
   /** The watchdog as the loop can meet it: at least two tick periods (a 10 Hz loop cannot tick every 50 ms). */

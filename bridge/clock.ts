@@ -4,6 +4,7 @@
 import { createCodec } from './codec/cdr.js';
 import type { DefinitionSource } from './codec/definitions.js';
 import type { Transport } from './transport/transport.js';
+import { nextTurn } from '../engine/platform/turn.js';
 
 export interface Clock {
   /** Milliseconds. */
@@ -73,16 +74,16 @@ export class WallClock implements Clock {
         }
         // Due after the sleep: resolve now, not a turn later (a turn of a busy loop can take a millisecond).
         if (this.now() >= t) return resolve();
-        setImmediate(turn);
+        nextTurn(turn);
       };
       const coarse = t - this.now() - 1.5;
       if (coarse > 0 && !this.closed) {
         const entry = {
-          t: setTimeout(() => (this.timers.delete(entry), setImmediate(turn)), coarse),
-          r: () => setImmediate(turn),
+          t: setTimeout(() => (this.timers.delete(entry), nextTurn(turn)), coarse),
+          r: () => nextTurn(turn),
         };
         this.timers.add(entry);
-      } else setImmediate(turn);
+      } else nextTurn(turn);
     });
   }
 
@@ -251,7 +252,7 @@ export class ControlledClock implements Clock {
       }
       // Every grant goes through the event loop at least once: a loop behind real time (or running as
       // fast as it goes) must still let requests, timers and workers' messages in between ticks.
-      await new Promise<void>((r) => setImmediate(r));
+      await new Promise<void>((r) => nextTurn(r));
       if (this.state === 'running' && this.pace === 'realtime') {
         const wait = this.anchor.wall + (due - this.anchor.t) - performance.now();
         // Woken early by a change of state (pause, speed): the loop looks again.

@@ -5,7 +5,7 @@
 // The schema is declared once, with TypeBox: the types of the document the readers below take are
 // its Static types; encoders and decoders bring their own options (bridge/encoders.ts, decoders.ts).
 import { BRIDGE_DEFAULTS, TICK_HZ, WATCHDOG_MS } from './loop-limits.js';
-import { dirname } from 'node:path';
+import { host } from '../engine/platform/host.js';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { Type, type SchemaOptions, type Static, type TSchema } from '@sinclair/typebox';
 import { parseFile, parseText } from '../engine/circuit/parse.js';
@@ -320,7 +320,7 @@ export function loadBridge(file: string, circuitFile?: string, text?: string, ci
     circuit,
     config: { inputs, outputs, tickHz, watchdogMs, ...(spikes.send.length || spikes.receive.length ? { spikes } : {}) },
     devices,
-    extensions: { load: ex.load ?? [], nodes, dir: dirname(file), file, locate: parsed.locate },
+    extensions: { load: ex.load ?? [], nodes, dir: host().dirname(file), file, locate: parsed.locate },
   };
 }
 

@@ -3,8 +3,10 @@
 // device field to a circuit input (through the same encoders, checks and staleness) and decoded
 // populations to device fields (through the same limits, safe values and watchdog) as for topics.
 import type { Observable } from 'rxjs';
-import { SerialDevice, type SerialDeviceConfig } from '../drivers/serial/device.js';
-import { openBoard, type ArduinoBoard, type BoardConfig } from '../drivers/johnny-five/board.js';
+// Types only: the drivers load when a document declares a device (serialport's native addon and
+// johnny-five load on import, and a page has neither).
+import type { SerialDevice, SerialDeviceConfig } from '../drivers/serial/device.js';
+import type { ArduinoBoard, BoardConfig } from '../drivers/johnny-five/board.js';
 
 export interface Device {
   readonly name: string;
@@ -29,13 +31,10 @@ export interface Device {
 export type DeviceSpec = { serial: SerialDeviceConfig } | { board: Omit<BoardConfig, 'id'> };
 
 class SerialAdapter implements Device {
-  private readonly dev: SerialDevice;
   constructor(
     readonly name: string,
-    cfg: SerialDeviceConfig,
-  ) {
-    this.dev = new SerialDevice({ ...cfg, name });
-  }
+    private readonly dev: SerialDevice,
+  ) {}
   input(field: string): Observable<number> {
     return this.dev.field(field);
   }
@@ -57,13 +56,11 @@ class SerialAdapter implements Device {
 }
 
 class BoardAdapter implements Device {
-  private readonly board: ArduinoBoard;
   constructor(
     readonly name: string,
     private readonly cfg: BoardConfig,
-  ) {
-    this.board = openBoard(cfg);
-  }
+    private readonly board: ArduinoBoard,
+  ) {}
   input(field: string): Observable<number> {
     return this.board.input(field);
   }
@@ -87,7 +84,12 @@ class BoardAdapter implements Device {
 }
 
 /** Builds (does not yet open) the device a bridge document declares. Throws on a bad declaration. */
-export function createDevice(name: string, spec: DeviceSpec): Device {
-  if ('serial' in spec) return new SerialAdapter(name, spec.serial);
-  return new BoardAdapter(name, { ...spec.board, id: name } as BoardConfig);
+export async function createDevice(name: string, spec: DeviceSpec): Promise<Device> {
+  if ('serial' in spec) {
+    const { SerialDevice } = await import('../drivers/serial/device.js');
+    return new SerialAdapter(name, new SerialDevice({ ...spec.serial, name }));
+  }
+  const { openBoard } = await import('../drivers/johnny-five/board.js');
+  const cfg = { ...spec.board, id: name } as BoardConfig;
+  return new BoardAdapter(name, cfg, openBoard(cfg));
 }

@@ -25,7 +25,7 @@ import type { AnyExtension, ExtensionRegistry } from './registry.js';
 // A callback in an RxJS stream that throws would otherwise be rethrown from a timer and end the
 // process (RxJS 7): a robot's controller must not die of one extension's bug. Flux logs it instead.
 rxConfig.onUnhandledError ??= (e: unknown) =>
-  process.stderr.write(`flux: a stream callback threw (it was dropped): ${(e as Error)?.stack ?? String(e)}\n`);
+  console.error(`flux: a stream callback threw (it was dropped): ${(e as Error)?.stack ?? String(e)}`);
 
 export interface NodeSpec {
   name: string;

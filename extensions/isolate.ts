@@ -11,9 +11,12 @@ import { Subject, type Observable } from 'rxjs';
 import type { ComputeInstance, ExtensionContext, InputInstance, OutputInstance, PortValue } from './api.js';
 import type { RegisteredExtension } from './registry.js';
 
-// The compiled worker next to this file; from the sources (vitest), the build's copy.
-const here = dirname(fileURLToPath(import.meta.url));
-const WORKER = existsSync(join(here, 'worker.js')) ? join(here, 'worker.js') : join(here, '../dist/extensions/worker.js');
+// The compiled worker next to this file; from the sources (vitest), the build's copy. Found when first
+// asked, not on import: a page bundles this module and has no file URLs.
+function workerScript(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  return existsSync(join(here, 'worker.js')) ? join(here, 'worker.js') : join(here, '../dist/extensions/worker.js');
+}
 
 /** What an extension's worker (extensions/worker.ts) posts: its start, its log lines, results and failures. */
 interface WorkerMessage {
@@ -55,7 +58,7 @@ export class IsolatedNode implements ComputeInstance, InputInstance, OutputInsta
     dir: string,
     hangMs: number,
   ): Promise<IsolatedNode> {
-    const worker = new Worker(WORKER, { workerData: { module: reg.module, exportPath: reg.exportPath, name, options, dir } });
+    const worker = new Worker(workerScript(), { workerData: { module: reg.module, exportPath: reg.exportPath, name, options, dir } });
     const node = new IsolatedNode(worker, name, hangMs);
     for (const port of Object.keys(reg.extension.outputs ?? {})) {
       const s = new Subject<PortValue>();

@@ -3,13 +3,14 @@
 // (ajv) and then for geometry (inside the walls, clear of the start pose); every problem names the
 // file, the line and the JSON path, like a circuit or a bridge document. Lengths in metres, angles in
 // radians, x east, y north, yaw counter-clockwise from x.
-import { readFileSync, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
 import { LineCounter, parseDocument } from 'yaml';
 import { CircuitError, IssueList, pointer } from '../engine/circuit/errors.js';
 import { splitPointer } from '../engine/circuit/parse.js';
+import { host } from '../engine/platform/host.js';
 import { ROBOT } from './robot.js';
 import { substream } from './rng.js';
 
@@ -283,7 +284,7 @@ function placeRandom(spec: RandomObstacles, half: number, start: Pose2D, fixed: 
 export function loadArena(file: string, seed?: number): Arena {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = host().readText(file);
   } catch (e) {
     throw new CircuitError([{ file, path: '', message: `cannot read file: ${(e as Error).message}` }]);
   }

@@ -27,6 +27,7 @@ import {
   type LidarSpec,
   type Scan,
 } from './sensors.js';
+import { turn } from '../engine/platform/turn.js';
 
 let modulePromise: Promise<MainModule> | undefined;
 
@@ -445,7 +446,7 @@ export class Simulation {
               continue;
             }
           }
-          await new Promise((r) => setImmediate(r));
+          await turn();
         }
       } finally {
         this.running = null;

@@ -17,7 +17,7 @@ import { cruise, format } from 'dependency-cruiser';
 import extractDepcruiseOptions from 'dependency-cruiser/config-utl/extract-depcruise-options';
 import extractTSConfig from 'dependency-cruiser/config-utl/extract-ts-config';
 
-export const PRODUCT_FOLDERS = ['bin', 'bridge', 'cli', 'drivers', 'engine', 'extensions', 'interop', 'sharing', 'sim', 'ui'];
+export const PRODUCT_FOLDERS = ['bin', 'bridge', 'cli', 'drivers', 'engine', 'extensions', 'interop', 'sharing', 'sim', 'ui', 'web'];
 
 /** Test code (the suites, the benchmarks, unit tests beside modules): it may import anything and is no folder's dependency. */
 const TEST_CODE = /^(tests|bench)\/|\.test\.ts$/;

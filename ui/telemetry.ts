@@ -123,7 +123,7 @@ export function arenaOf(sim: Simulation): unknown {
   return { name: a.name, size: a.size, wall: a.wall, start: a.start, obstacles: a.obstacles, robot: { radius: sim.robot.bodyRadius } };
 }
 
-function robotOf(sim: Simulation): unknown {
+export function robotOf(sim: Simulation): unknown {
   const p = sim.pose();
   const c = sim.commanded();
   const scan = sim.lastScan();

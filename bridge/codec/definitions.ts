@@ -31,7 +31,9 @@ function msgFile(pkg: string, name: string, src: DefinitionSource): string | nul
     const f = p.package ? (p.package === pkg ? join(p.dir, `${name}.msg`) : null) : join(p.dir, pkg, 'msg', `${name}.msg`);
     if (f && existsSync(f)) return f;
   }
-  const prefixes = src.amentPrefixes ?? (process.env.AMENT_PREFIX_PATH ? process.env.AMENT_PREFIX_PATH.split(':') : []);
+  // A page has no process, no environment and no ROS install: the shipped sets only.
+  const sourced = typeof process === 'undefined' ? undefined : process.env.AMENT_PREFIX_PATH;
+  const prefixes = src.amentPrefixes ?? (sourced ? sourced.split(':') : []);
   for (const prefix of prefixes) {
     const f = join(prefix, 'share', pkg, 'msg', `${name}.msg`);
     if (existsSync(f)) return f;

@@ -15,6 +15,7 @@ import { publishedAs } from '../stamped.js';
 import { DEFAULT_QOS, SENSOR_QOS, type Publisher, type QoS } from '../transport/transport.js';
 import { need, type IoContext } from './context.js';
 import { stringEnum } from '../../extensions/builtin/util.js';
+import { nextTurn } from '../../engine/platform/turn.js';
 
 // A document may give part of a QoS; what it leaves out comes from the profile of the node's kind.
 export const qosSchema = Type.Object(
@@ -98,9 +99,11 @@ const DECODES_PER_TURN = 4;
 function latestPerTurn(decode: (bytes: Uint8Array) => void, superseded: () => void): { offer(bytes: Uint8Array): void; close(): void } {
   let pending: Uint8Array | null = null;
   let decoded = 0;
-  let turn: NodeJS.Immediate | null = null;
-  const nextTurn = () => {
-    turn = null;
+  let scheduled = false;
+  let closed = false;
+  const onTurn = () => {
+    scheduled = false;
+    if (closed) return;
     decoded = 0;
     const bytes = pending;
     pending = null;
@@ -108,7 +111,10 @@ function latestPerTurn(decode: (bytes: Uint8Array) => void, superseded: () => vo
   };
   const run = (bytes: Uint8Array) => {
     decoded++;
-    turn ??= setImmediate(nextTurn);
+    if (!scheduled) {
+      scheduled = true;
+      nextTurn(onTurn);
+    }
     decode(bytes);
   };
   return {
@@ -118,8 +124,7 @@ function latestPerTurn(decode: (bytes: Uint8Array) => void, superseded: () => vo
       pending = bytes;
     },
     close() {
-      if (turn) clearImmediate(turn);
-      turn = null;
+      closed = true;
       pending = null;
     },
   };

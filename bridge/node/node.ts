@@ -6,7 +6,7 @@
 // one keeps driving the robot, then swapped in between two ticks (a hot swap; the new network starts
 // from its initial state). If the new one cannot be built, the old one keeps running and the
 // parameter goes back to its old value.
-import { readFileSync, writeSync } from 'node:fs';
+import { writeSync } from 'node:fs';
 import { Engine, type BackendChoice } from '../../engine/engine.js';
 import type { Backend } from '../../engine/backends/backend.js';
 import type { GpuContext } from '../../engine/backends/webgpu/gpu.js';
@@ -23,6 +23,8 @@ import type { ParamDecl, ParamType, ParamValue, Parameters, SetParametersResult 
 import { BINDING_PARAMS, SWAP_PARAMS, declareBindingParam, declareNodeParam, nodeParam, type ValueOf } from './flux-params.js';
 import { parseRosArgs } from './rosargs.js';
 import { findTransport, type TransportName, type TransportOptions } from './transports.js';
+import { turn } from '../../engine/platform/turn.js';
+import { host } from '../../engine/platform/host.js';
 
 export interface FluxNodeOptions extends TransportOptions {
   /** The bridge document (the `bridge` parameter's default). */
@@ -108,7 +110,7 @@ export class FluxNode {
   bridgeDocument(): { file: string; text: string; saved: boolean } {
     const file = nodeParam(this.params, 'bridge');
     const m = this.bridgeMemory?.file === file ? this.bridgeMemory : null;
-    return { file, text: m?.text ?? readFileSync(file, 'utf8'), saved: !m?.edited };
+    return { file, text: m?.text ?? host().readText(file), saved: !m?.edited };
   }
 
   /** Resolves when the last requested hot swap has finished (or failed and been undone). */
@@ -168,9 +170,7 @@ export class FluxNode {
     if (swap) {
       // The callback answers now; the new engine is built after the parameter is stored.
       const before = this.swapParams();
-      this.swapping = this.swapping
-        .then(() => new Promise<void>((r) => setImmediate(r)))
-        .then(async () => void (await this.hotSwap(before)));
+      this.swapping = this.swapping.then(turn).then(async () => void (await this.hotSwap(before)));
     }
     return { successful: true, reason: '' };
   }
@@ -514,7 +514,9 @@ async function build(
   let devices = new Map<string, Device>();
   let bridge: Bridge | undefined;
   try {
-    devices = new Map(Object.entries(loaded.devices).map(([name, spec]) => [name, createDevice(name, spec)]));
+    devices = new Map(
+      await Promise.all(Object.entries(loaded.devices).map(async ([name, spec]) => [name, await createDevice(name, spec)] as const)),
+    );
     // A device that is absent keeps retrying in the background; its inputs stay stale meanwhile.
     await Promise.all([...devices.values()].map((d) => d.open()));
     // Extension modules load and every node's options are checked (naming file, line and path) before anything starts.

@@ -9,9 +9,12 @@ import { Worker } from 'node:worker_threads';
 import { SLOT, SLOTS, type FromGuard, type GuardChannel, type ToGuard } from './protocol.js';
 import { writeSafeFrame } from './descriptor.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
 // From dist/bridge/safety (built) or bridge/safety (sources run by vitest: the worker runs the build).
-const WORKER_CANDIDATES = [join(here, 'guard-worker.js'), join(here, '..', '..', 'dist', 'bridge', 'safety', 'guard-worker.js')];
+// Found when a guard starts, not on import: a page bundles this module and has no file URLs.
+function workerCandidates(): string[] {
+  const here = dirname(fileURLToPath(import.meta.url));
+  return [join(here, 'guard-worker.js'), join(here, '..', '..', 'dist', 'bridge', 'safety', 'guard-worker.js')];
+}
 
 export interface GuardOptions {
   /** No kick for this long (ms, wall time) trips the guard. */
@@ -35,7 +38,7 @@ export class SafetyGuard {
   readonly ready: Promise<void>;
 
   constructor(private readonly options: GuardOptions) {
-    const path = WORKER_CANDIDATES.find((p) => existsSync(p));
+    const path = workerCandidates().find((p) => existsSync(p));
     if (!path) throw new Error('the guard thread script (guard-worker.js) is not built: run `npm run build`');
     this.channels = options.channels;
     this.channelKey = channelKey(options.channels);

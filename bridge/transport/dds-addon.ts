@@ -66,18 +66,18 @@ export interface DdsAddon {
   Reader: new (participant: AddonParticipant, topic: string, type: string, qos: DdsQos, onBatch: OnBatch) => AddonReader;
 }
 
-const here = dirname(fileURLToPath(import.meta.url));
-// From dist/bridge/transport (built) or bridge/transport (sources run by vitest).
-const candidates = [
-  join(here, '../../../native/dds/build/Release/flux_dds.node'),
-  join(here, '../../native/dds/build/Release/flux_dds.node'),
-];
+// From dist/bridge/transport (built) or bridge/transport (sources run by vitest). Found when first
+// asked, not on import: a page bundles this module and has no file URLs.
+function candidates(): string[] {
+  const here = dirname(fileURLToPath(import.meta.url));
+  return [join(here, '../../../native/dds/build/Release/flux_dds.node'), join(here, '../../native/dds/build/Release/flux_dds.node')];
+}
 
 let cached: { addon: DdsAddon | null; why: string | null } | undefined;
 
 function load(): { addon: DdsAddon | null; why: string | null } {
   if (cached) return cached;
-  const path = candidates.find((p) => existsSync(p));
+  const path = candidates().find((p) => existsSync(p));
   if (!path) {
     cached = {
       addon: null,

@@ -2,6 +2,7 @@
 // local late-joiners get the last sample) and asynchronous delivery like a real middleware. Used by the
 // tests and by the simulated robot; it is not a fake of ROS (nothing pretends to be rclnodejs).
 import { qosCompatible, type Publisher, type QoS, type TopicInfo, type Transport } from './transport.js';
+import { nextTurn } from '../../engine/platform/turn.js';
 
 interface Sub {
   type: string;
@@ -40,7 +41,7 @@ export class MemoryTransport implements Transport {
     t.subs.add(sub);
     if (t.latched && t.type === type && qos.durability === 'transient_local') {
       const last = t.latched;
-      setImmediate(() => t.subs.has(sub) && onMessage(last));
+      nextTurn(() => t.subs.has(sub) && onMessage(last));
     }
     const close = () => {
       t.subs.delete(sub);
@@ -88,7 +89,7 @@ export class MemoryTransport implements Transport {
             this.graph.unmatched++;
             continue;
           }
-          setImmediate(() => t.subs.has(s) && s.onMessage(copy));
+          nextTurn(() => t.subs.has(s) && s.onMessage(copy));
         }
       },
       close,

@@ -1,7 +1,8 @@
 // A browser tab's host (host.ts), which a browser build puts in place of default-host.ts (package.json
 // "browser"). A page has no files: it gives the engine its built assets (kernels.wasm, the WGSL files)
 // and its documents (a circuit with the files it includes) before it builds a circuit, with
-// provideAssets and provideFiles. Paths are POSIX paths in the page's own namespace ('/circuit.yaml').
+// provideAssets and provideFiles. Paths are POSIX paths in the page's own namespace ('/circuit.yaml');
+// packages are documents under a node_modules folder there, found as Node finds them.
 // One thread for now: the kernel thread and the wiring workers are Node worker scripts.
 import { dirname, isAbsolute, join, resolve } from 'pathe';
 import type { Host } from './host-api.js';
@@ -9,6 +10,8 @@ import type { Host } from './host-api.js';
 let kernels: Uint8Array<ArrayBuffer> | null = null;
 const shaders = new Map<string, string>();
 const files = new Map<string, string>();
+/** Documents the engine has read, for a page that shares what it runs (sharing/link.ts). */
+const read = new Set<string>();
 
 /** The engine's built assets, as the page fetched or bundled them. */
 export function provideAssets(assets: { kernelsWasm: Uint8Array<ArrayBuffer> | null; shaders: Record<string, string> }): void {
@@ -19,6 +22,13 @@ export function provideAssets(assets: { kernelsWasm: Uint8Array<ArrayBuffer> | n
 /** Documents the engine may read, by path (a circuit, the files it includes and the models it names). */
 export function provideFiles(documents: Record<string, string>): void {
   for (const [path, text] of Object.entries(documents)) files.set(resolve('/', path), text);
+}
+
+/** Every document read since the page started (or since the last call with `clear`), by path. */
+export function documentsRead(clear = false): Record<string, string> {
+  const out = Object.fromEntries([...read].map((path) => [path, files.get(path)!]));
+  if (clear) read.clear();
+  return out;
 }
 
 export const defaultHost: Host = {
@@ -34,14 +44,23 @@ export const defaultHost: Host = {
     throw new Error(`the ${script} worker does not run in a browser yet`);
   },
   readText(path) {
-    const text = files.get(resolve('/', path));
+    const at = resolve('/', path);
+    const text = files.get(at);
     if (text === undefined) throw new Error(`no such document in this page: ${path}`);
+    read.add(at);
     return text;
   },
   resolve: (...segments) => resolve('/', ...segments),
   dirname: (path) => dirname(path),
   join: (...segments) => join(...segments),
   isAbsolute: (path) => isAbsolute(path),
-  // npm packages are not installed in a page; a package circuit comes with the page's documents.
-  packageDir: () => undefined,
+  // As Node looks: node_modules/<name> in the document's folder and each one above it, among the
+  // documents the page was given (a package's package.json and files, under /…/node_modules/<name>/).
+  packageDir(name, fromFile) {
+    for (let dir = dirname(resolve('/', fromFile)); ; dir = dirname(dir)) {
+      const candidate = join(dir, 'node_modules', name);
+      if (files.has(join(candidate, 'package.json'))) return candidate;
+      if (dir === '/') return undefined;
+    }
+  },
 };

@@ -2,7 +2,7 @@
 // robot and its lidar returns. The page shows this same SVG, so an exported robot view is what is shown
 // (and vector); its CSV is the trail.
 import type { ArenaInfo, Telemetry } from './live.js';
-import { esc } from './export.js';
+import { esc } from './esc.js';
 
 type Robot = NonNullable<Telemetry['robot']>;
 

@@ -4,6 +4,7 @@
 import { h } from 'preact';
 import htm from 'htm';
 import { colorOf, fmt } from './live.js';
+import { esc } from './esc.js';
 
 const html = htm.bind(h);
 
@@ -11,7 +12,6 @@ const W = 560;
 const H = 200;
 const PAD = { l: 52, r: 10, t: 18, b: 28 };
 
-export const esc = (s: string) => s.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const num = (x: number) => (Number.isFinite(x) ? Math.round(x * 100) / 100 : 0);
 
 function frame(title: string, xLabel: string, yLabel: string, x: [number, number], y: [number, number], body: string): string {

@@ -1,0 +1,173 @@
+// Share links (issue 21): a run's documents carried in the URL fragment, which the browser never sends
+// to a server, so a link that runs needs no server that could see (or lose) the circuit. The fragment
+// is `flux=1.<base64url of deflate-raw of JSON>`. Everything in it is hostile until checked: sizes are
+// bounded before anything is allocated for them (a few hundred bytes of deflate can expand to
+// gigabytes), the JSON's shape is checked field by field on own properties, and paths are confined to
+// the page's namespace. Isomorphic: CompressionStream and atob/btoa exist in Node >= 18 and in browsers.
+
+/** What a link runs: documents by path in the page's namespace, and which of them to run how. */
+export interface SharedRun {
+  /** The bridge document to run (a path in the page; among `documents` or shipped with the page). */
+  bridge: string;
+  /** The arena: a path in the page, or a built-in arena's name. */
+  arena: string;
+  /** Places the arena's random obstacles and seeds sensor noise. */
+  seed?: number;
+  /** Documents that replace or add to the page's own, by absolute POSIX path. */
+  documents: Record<string, string>;
+}
+
+export class ShareLinkError extends Error {
+  constructor(message: string) {
+    super(`share link: ${message}`);
+  }
+}
+
+const PREFIX = 'flux=1.';
+/** Longer fragments are refused before decoding (Chromium takes URLs up to 2 MB). */
+export const MAX_FRAGMENT = 1_500_000;
+/** The JSON inflated from a link may not exceed this (bytes). */
+export const MAX_INFLATED = 8 * 1024 * 1024;
+export const MAX_DOCUMENTS = 256;
+const MAX_PATH = 512;
+
+/** The fragment (without '#') that carries `run`. */
+export async function encodeShareLink(run: SharedRun): Promise<string> {
+  check(run);
+  const json = new TextEncoder().encode(JSON.stringify(run));
+  const packed = await pipe(json, new CompressionStream('deflate-raw'), Infinity);
+  const text = `${PREFIX}${toBase64Url(packed)}`;
+  if (text.length > MAX_FRAGMENT)
+    throw new ShareLinkError(`the documents are too large for a link (${text.length} characters, at most ${MAX_FRAGMENT})`);
+  return text;
+}
+
+/** Whether a fragment (with or without '#') claims to be a share link. */
+export function isShareLink(fragment: string): boolean {
+  return fragment.replace(/^#/, '').startsWith(PREFIX);
+}
+
+/** The run a fragment carries; throws ShareLinkError saying what is wrong with it. */
+export async function decodeShareLink(fragment: string): Promise<SharedRun> {
+  const text = fragment.replace(/^#/, '');
+  if (!text.startsWith(PREFIX)) throw new ShareLinkError(`expected a fragment starting "${PREFIX}"`);
+  if (text.length > MAX_FRAGMENT) throw new ShareLinkError(`${text.length} characters, at most ${MAX_FRAGMENT}`);
+  const body = text.slice(PREFIX.length);
+  if (!/^[A-Za-z0-9_-]*$/.test(body)) throw new ShareLinkError('it is not base64url (was it cut or altered?)');
+  let packed: Uint8Array;
+  try {
+    packed = fromBase64Url(body);
+  } catch {
+    throw new ShareLinkError('it is not base64url (was it cut or altered?)');
+  }
+  let json: Uint8Array;
+  try {
+    json = await pipe(packed, new DecompressionStream('deflate-raw'), MAX_INFLATED);
+  } catch (e) {
+    if (e instanceof ShareLinkError) throw e;
+    throw new ShareLinkError('its data does not inflate (was it cut or altered?)');
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(json));
+  } catch {
+    throw new ShareLinkError('its data is not JSON text');
+  }
+  return check(value);
+}
+
+/** `value` as a SharedRun, checked on own properties; throws naming the first problem. */
+function check(value: unknown): SharedRun {
+  if (!isRecord(value)) throw new ShareLinkError('expected an object');
+  for (const key of Object.keys(value))
+    if (!['bridge', 'arena', 'seed', 'documents'].includes(key)) throw new ShareLinkError(`unknown field "${key}"`);
+  const bridge = own(value, 'bridge');
+  const arena = own(value, 'arena');
+  const seed = own(value, 'seed');
+  const documents = own(value, 'documents');
+  if (typeof bridge !== 'string') throw new ShareLinkError('bridge: expected a path');
+  pathProblem('bridge', bridge);
+  if (typeof arena !== 'string' || arena === '') throw new ShareLinkError('arena: expected a path or a built-in arena name');
+  if (arena.startsWith('/')) pathProblem('arena', arena);
+  else if (!/^[a-z][a-z0-9_-]{0,63}$/.test(arena))
+    throw new ShareLinkError(`arena: "${arena.slice(0, 80)}" is neither a path nor an arena name`);
+  if (seed !== undefined && !(Number.isInteger(seed) && (seed as number) >= 0 && (seed as number) <= 0xffffffff))
+    throw new ShareLinkError('seed: expected an integer from 0 to 4294967295');
+  if (!isRecord(documents)) throw new ShareLinkError('documents: expected an object of path: text');
+  const paths = Object.keys(documents);
+  if (paths.length > MAX_DOCUMENTS) throw new ShareLinkError(`documents: ${paths.length} documents, at most ${MAX_DOCUMENTS}`);
+  const docs: Record<string, string> = {};
+  for (const path of paths) {
+    pathProblem(`documents["${path.slice(0, 80)}"]`, path);
+    const text = own(documents, path);
+    if (typeof text !== 'string') throw new ShareLinkError(`documents["${path}"]: expected text`);
+    docs[path] = text;
+  }
+  const run: SharedRun = { bridge, arena, documents: docs };
+  if (seed !== undefined) run.seed = seed as number;
+  return run;
+}
+
+/** Absolute, normalised POSIX paths of printable characters only: the page's namespace, nothing above it. */
+function pathProblem(where: string, path: string): void {
+  const ok =
+    path.length <= MAX_PATH &&
+    path.startsWith('/') &&
+    ![...path].some((c) => c < ' ' || c === '\u007f' || c === '\\') &&
+    path
+      .slice(1)
+      .split('/')
+      .every((s) => s !== '' && s !== '.' && s !== '..');
+  if (!ok)
+    throw new ShareLinkError(`${where}: expected an absolute path like /flux/examples/coba.yaml (no "..", at most ${MAX_PATH} characters)`);
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function own(o: Record<string, unknown>, key: string): unknown {
+  return Object.prototype.hasOwnProperty.call(o, key) ? o[key] : undefined;
+}
+
+/** Runs bytes through a (de)compression stream, refusing output beyond `limit` bytes as it arrives. */
+async function pipe(bytes: Uint8Array, stream: CompressionStream | DecompressionStream, limit: number): Promise<Uint8Array> {
+  const writer = stream.writable.getWriter();
+  // Errors surface on the reading side; the writer's promises are only let settle.
+  writer.write(bytes as Uint8Array<ArrayBuffer>).catch(() => undefined);
+  writer.close().catch(() => undefined);
+  const reader = stream.readable.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.length;
+    if (total > limit) {
+      await reader.cancel().catch(() => undefined);
+      throw new ShareLinkError(`its data inflates to more than ${limit} bytes`);
+    }
+    chunks.push(value);
+  }
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
+function toBase64Url(bytes: Uint8Array): string {
+  let binary = '';
+  // In slices: String.fromCharCode takes its arguments on the stack.
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+function fromBase64Url(text: string): Uint8Array {
+  const binary = atob(text.replace(/-/g, '+').replace(/_/g, '/'));
+  const out = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
+  return out;
+}
