@@ -58,6 +58,20 @@ async function tryBackend(d: DawnModule, flags: string[], featureLevel: 'core' |
   return withAdapter(gpu, flags.find((f) => f.startsWith('backend='))?.slice(8) ?? 'default backend', featureLevel);
 }
 
+/**
+ * Whether an adapter is a CPU implementation. Dawn flags Vulkan's lavapipe as a fallback adapter, but
+ * not its OpenGL ES adapter on Mesa's llvmpipe, which names llvmpipe only in `device` (`description`
+ * is the GL version string: "OpenGL version OpenGL ES 3.2 Mesa ..."): every field is looked at.
+ */
+export function isSoftwareAdapter(
+  info: Partial<Pick<GPUAdapterInfo, 'vendor' | 'architecture' | 'device' | 'description'>> & { isFallbackAdapter?: boolean },
+): boolean {
+  return (
+    info.isFallbackAdapter === true ||
+    /llvmpipe|lavapipe|swiftshader|softpipe/i.test([info.vendor, info.architecture, info.device, info.description].join(' '))
+  );
+}
+
 /** A device of `gpu`'s adapter with the limits Flux asks for, or why there is none; `backend` names where it came from. */
 async function withAdapter(gpu: GPU, backend: string, featureLevel: 'core' | 'compatibility'): Promise<GpuContext | string> {
   const adapter = await gpu.requestAdapter({ featureLevel, powerPreference: 'high-performance' } as GPURequestAdapterOptions);
@@ -72,9 +86,7 @@ async function withAdapter(gpu: GPU, backend: string, featureLevel: 'core' | 'co
   const info = adapter.info;
   const description =
     [info.vendor, info.architecture, info.description || info.device].filter(Boolean).join(' ') + ` (${backend}, ${featureLevel})`;
-  const software =
-    (info as GPUAdapterInfo & { isFallbackAdapter?: boolean }).isFallbackAdapter === true ||
-    /llvmpipe|lavapipe|swiftshader|softpipe/i.test(description);
+  const software = isSoftwareAdapter(info);
   return { gpu, adapter, device, description, featureLevel, software };
 }
 
