@@ -42,8 +42,8 @@ export async function buildWebPage(dir: string): Promise<void> {
   await build({ configFile: join(ROOT, 'web/vite.config.ts'), logLevel: 'error', build: { outDir: dir, emptyOutDir: true } });
 }
 
-/** Serves the files of `dir` (nothing outside it) on a loopback port. */
-export async function serveDir(dir: string): Promise<{ url: string; close: () => Promise<void> }> {
+/** Serves the files of `dir` (nothing outside it) on a loopback port, with `headers` on every answer. */
+export async function serveDir(dir: string, headers: Record<string, string> = {}): Promise<{ url: string; close: () => Promise<void> }> {
   const server = createServer((req, res) => {
     let file: string;
     try {
@@ -52,7 +52,7 @@ export async function serveDir(dir: string): Promise<{ url: string; close: () =>
       return void res.writeHead(400).end();
     }
     if (relative(dir, file).startsWith('..') || !existsSync(file)) return void res.writeHead(404).end();
-    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' }).end(readFileSync(file));
+    res.writeHead(200, { ...headers, 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' }).end(readFileSync(file));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {

@@ -6,12 +6,12 @@ const segment = fc.stringMatching(/^[A-Za-z0-9_.-]{1,12}$/).filter((s) => s !== 
 const path = fc.array(segment, { minLength: 1, maxLength: 4 }).map((s) => `/${s.join('/')}`);
 const run: fc.Arbitrary<SharedRun> = fc.record(
   {
-    bridge: path,
+    document: path,
     arena: fc.oneof(path, fc.constantFrom('default', 'cluttered')),
     seed: fc.integer({ min: 0, max: 0xffffffff }),
     documents: fc.dictionary(path, fc.string({ unit: 'grapheme', maxLength: 200 }), { maxKeys: 6 }),
   },
-  { requiredKeys: ['bridge', 'arena', 'documents'] },
+  { requiredKeys: ['document', 'documents'] },
 );
 
 /** A fragment carrying `value` as it is (no check on the way in), as a forged link would. */
@@ -52,7 +52,7 @@ describe('share links', () => {
         ),
         async (text) => {
           await decodeShareLink(text).then(
-            (r) => expect(typeof r.bridge).toBe('string'),
+            (r) => expect(typeof r.document).toBe('string'),
             (e: unknown) => expect(e).toBeInstanceOf(ShareLinkError),
           );
         },
@@ -69,7 +69,7 @@ describe('share links', () => {
         const c = good[i] === 'A' ? 'B' : 'A';
         const bad = how === 'cut' ? good.slice(0, i) : good.slice(0, i) + c + good.slice(i + 1);
         await decodeShareLink(bad).then(
-          (back) => expect(typeof back.bridge).toBe('string'),
+          (back) => expect(typeof back.document).toBe('string'),
           (e: unknown) => expect(e).toBeInstanceOf(ShareLinkError),
         );
       }),
@@ -78,15 +78,16 @@ describe('share links', () => {
   });
 
   it('refuse data that inflates beyond the limit before holding it all (a deflate bomb)', async () => {
-    const bomb = await forge({ bridge: '/b.yaml', arena: 'default', documents: { '/x': 'a'.repeat(MAX_INFLATED + 10) } });
+    const bomb = await forge({ document: '/b.yaml', arena: 'default', documents: { '/x': 'a'.repeat(MAX_INFLATED + 10) } });
     expect(bomb.length).toBeLessThan(20_000);
     expect(await refusal(bomb)).toContain(`inflates to more than ${MAX_INFLATED} bytes`);
   });
 
   it('refuse paths outside the page, wrong types, unknown fields and too many documents, naming the field', async () => {
-    const base = { bridge: '/flux/b.yaml', arena: 'default', documents: {} };
-    expect(await refusal(await forge({ ...base, bridge: '/flux/../etc/passwd' }))).toContain('bridge: expected an absolute path');
-    expect(await refusal(await forge({ ...base, bridge: 'b.yaml' }))).toContain('bridge: expected an absolute path');
+    const base = { document: '/flux/b.yaml', arena: 'default', documents: {} };
+    expect(await refusal(await forge({ ...base, document: '/flux/../etc/passwd' }))).toContain('document: expected an absolute path');
+    expect(await refusal(await forge({ ...base, document: 'b.yaml' }))).toContain('document: expected an absolute path');
+    expect(await refusal(await forge({ ...base, arena: 7 }))).toContain('arena: expected a path');
     expect(await refusal(await forge({ ...base, documents: { '/a\\b': 'x' } }))).toContain('documents["/a\\b"]');
     expect(await refusal(await forge({ ...base, documents: { '/a': 1 } }))).toContain('documents["/a"]: expected text');
     expect(await refusal(await forge({ ...base, arena: '<script>' }))).toContain('is neither a path nor an arena name');
@@ -97,7 +98,7 @@ describe('share links', () => {
     const many = Object.fromEntries(Array.from({ length: MAX_DOCUMENTS + 1 }, (_, i) => [`/d${i}`, '']));
     expect(await refusal(await forge({ ...base, documents: many }))).toContain(`at most ${MAX_DOCUMENTS}`);
     // JSON.parse makes "__proto__" an own property: it is a field like any other, refused by name.
-    expect(await refusal(`flux=1.${Buffer.from(await deflate('{"__proto__":{"bridge":"/x"}}')).toString('base64url')}`)).toContain(
+    expect(await refusal(`flux=1.${Buffer.from(await deflate('{"__proto__":{"document":"/x"}}')).toString('base64url')}`)).toContain(
       'unknown field "__proto__"',
     );
     expect(await refusal('flux=1.%%%')).toContain('not base64url');

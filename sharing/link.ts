@@ -7,11 +7,11 @@
 
 /** What a link runs: documents by path in the page's namespace, and which of them to run how. */
 export interface SharedRun {
-  /** The bridge document to run (a path in the page; among `documents` or shipped with the page). */
-  bridge: string;
-  /** The arena: a path in the page, or a built-in arena's name. */
-  arena: string;
-  /** Places the arena's random obstacles and seeds sensor noise. */
+  /** The document to run, a circuit or a bridge document (a path in the page; among `documents` or shipped with the page). */
+  document: string;
+  /** A bridge document's arena: a path in the page, or a built-in arena's name (default: the default arena). */
+  arena?: string;
+  /** Places the arena's random obstacles and seeds sensor noise (a circuit's own seed is in its document). */
   seed?: number;
   /** Documents that replace or add to the page's own, by absolute POSIX path. */
   documents: Record<string, string>;
@@ -80,17 +80,19 @@ export async function decodeShareLink(fragment: string): Promise<SharedRun> {
 function check(value: unknown): SharedRun {
   if (!isRecord(value)) throw new ShareLinkError('expected an object');
   for (const key of Object.keys(value))
-    if (!['bridge', 'arena', 'seed', 'documents'].includes(key)) throw new ShareLinkError(`unknown field "${key}"`);
-  const bridge = own(value, 'bridge');
+    if (!['document', 'arena', 'seed', 'documents'].includes(key)) throw new ShareLinkError(`unknown field "${key}"`);
+  const document = own(value, 'document');
   const arena = own(value, 'arena');
   const seed = own(value, 'seed');
   const documents = own(value, 'documents');
-  if (typeof bridge !== 'string') throw new ShareLinkError('bridge: expected a path');
-  pathProblem('bridge', bridge);
-  if (typeof arena !== 'string' || arena === '') throw new ShareLinkError('arena: expected a path or a built-in arena name');
-  if (arena.startsWith('/')) pathProblem('arena', arena);
-  else if (!/^[a-z][a-z0-9_-]{0,63}$/.test(arena))
-    throw new ShareLinkError(`arena: "${arena.slice(0, 80)}" is neither a path nor an arena name`);
+  if (typeof document !== 'string') throw new ShareLinkError('document: expected a path');
+  pathProblem('document', document);
+  if (arena !== undefined) {
+    if (typeof arena !== 'string' || arena === '') throw new ShareLinkError('arena: expected a path or a built-in arena name');
+    if (arena.startsWith('/')) pathProblem('arena', arena);
+    else if (!/^[a-z][a-z0-9_-]{0,63}$/.test(arena))
+      throw new ShareLinkError(`arena: "${arena.slice(0, 80)}" is neither a path nor an arena name`);
+  }
   if (seed !== undefined && !(Number.isInteger(seed) && (seed as number) >= 0 && (seed as number) <= 0xffffffff))
     throw new ShareLinkError('seed: expected an integer from 0 to 4294967295');
   if (!isRecord(documents)) throw new ShareLinkError('documents: expected an object of path: text');
@@ -103,7 +105,8 @@ function check(value: unknown): SharedRun {
     if (typeof text !== 'string') throw new ShareLinkError(`documents["${path}"]: expected text`);
     docs[path] = text;
   }
-  const run: SharedRun = { bridge, arena, documents: docs };
+  const run: SharedRun = { document, documents: docs };
+  if (arena !== undefined) run.arena = arena;
   if (seed !== undefined) run.seed = seed as number;
   return run;
 }

@@ -2,10 +2,12 @@
 // served by a plain static server on loopback and opened in headless Chromium. The Braitenberg bridge
 // drives the simulated robot in the page (the engine on WebAssembly, MuJoCo's WebAssembly build, the
 // bridge's in-process transport) and must drive as Node drives it: the same trajectory and the same
-// spikes, to the last bit. Share links carry the documents in the URL fragment and reproduce a run in
-// a fresh page; a link that does not decode, or documents that do not validate, run nothing.
+// spikes, to the last bit; circuits run on their own (from the page's documents, a package, a raw file
+// URL or a local file) give Node's spike counts. Share links carry the documents in the URL fragment
+// and reproduce a run in a fresh page; a link that does not decode, or documents that do not
+// validate, run nothing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
@@ -15,7 +17,11 @@ import { CHROMIUM, buildWebPage, serveDir } from '../bench/browser-page.js';
 import { ClosedLoop } from '../sim/loop.js';
 import type { TickSpikes } from '../bridge/bridge.js';
 import { encodeShareLink } from '../sharing/link.js';
+import { ISOLATION_HEADERS } from '../web/vite.config.js';
 import type { RunSummary } from '../web/robot-run.js';
+import type { CircuitSummary } from '../web/circuit-run.js';
+import { Engine } from '../engine/engine.js';
+import { takeSpikes } from '../engine/recorder.js';
 
 const runBrowser = existsSync(CHROMIUM) || process.env.CI === 'true';
 if (!runBrowser) requires('chromium', `${CHROMIUM} not found`);
@@ -45,7 +51,20 @@ async function nodeRun(seconds: number, o: { bridgeText?: string; seed?: number 
   }
 }
 
-describe.runIf(runBrowser)('Flux in a browser tab: the robot, share links', () => {
+/** A circuit run in Node as the page runs it: one thread, every population's spikes counted. */
+async function nodeCircuit(file: string, seconds: number): Promise<Record<string, number>> {
+  const engine = await Engine.create(file, { backend: 'auto', threads: 1, log: () => undefined });
+  try {
+    engine.backend.configureRecording({});
+    await engine.step(Math.round((seconds * 1000) / engine.circuit.dt));
+    const rec = engine.backend.recording();
+    return Object.fromEntries(engine.circuit.populations.map((p) => [p.name, takeSpikes(rec, p.name).steps.length]));
+  } finally {
+    engine.dispose();
+  }
+}
+
+describe.runIf(runBrowser)('Flux in a browser tab: the robot, circuits, share links', () => {
   let dir: string;
   let server: Awaited<ReturnType<typeof serveDir>>;
   let browser: Browser;
@@ -64,7 +83,7 @@ describe.runIf(runBrowser)('Flux in a browser tab: the robot, share links', () =
   });
 
   /** Opens the page at `path` (query and fragment) in a fresh page and waits for the run's end. */
-  async function open(path: string) {
+  async function open<S = RunSummary>(path: string) {
     const page = await browser.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
@@ -77,8 +96,18 @@ describe.runIf(runBrowser)('Flux in a browser tab: the robot, share links', () =
       status,
       errors,
       problems: (await page.textContent('#errors')) ?? '',
-      summary: summary ? (JSON.parse(summary) as RunSummary) : null,
+      summary: summary ? (JSON.parse(summary) as S) : null,
     };
+  }
+
+  /** Opens a circuit run that must end well; its summary. */
+  async function openCircuit(path: string): Promise<CircuitSummary> {
+    const opened = await open<CircuitSummary>(path);
+    expect(opened.errors).toEqual([]);
+    expect(opened.problems).toBe('');
+    expect(opened.status).toBe('done');
+    await opened.page.close();
+    return opened.summary!;
   }
 
   it('drives the robot for 30 s of simulated time without a collision, as Node does to the last bit', async () => {
@@ -103,7 +132,7 @@ describe.runIf(runBrowser)('Flux in a browser tab: the robot, share links', () =
       'encoder: { current: { min: 0.5, max: 0.2, current_max: 1 } }',
     );
     expect(edited).not.toBe(original);
-    const fragment = await encodeShareLink({ bridge: PAGE_BRIDGE, arena: 'default', seed: 3, documents: { [PAGE_BRIDGE]: edited } });
+    const fragment = await encodeShareLink({ document: PAGE_BRIDGE, arena: 'default', seed: 3, documents: { [PAGE_BRIDGE]: edited } });
     const first = await open(`?seconds=5&fast#${fragment}`);
     expect(first.errors).toEqual([]);
     expect(first.status).toBe('done');
@@ -131,12 +160,80 @@ describe.runIf(runBrowser)('Flux in a browser tab: the robot, share links', () =
     await cut.page.close();
 
     const broken = readFileSync(join(ROOT, BRIDGE), 'utf8').replace('tick: 1 kHz', 'tick: fast');
-    const fragment = await encodeShareLink({ bridge: PAGE_BRIDGE, arena: 'default', documents: { [PAGE_BRIDGE]: broken } });
+    const fragment = await encodeShareLink({ document: PAGE_BRIDGE, arena: 'default', documents: { [PAGE_BRIDGE]: broken } });
     const invalid = await open(`?seconds=1&fast#${fragment}`);
     expect(invalid.status).toBe('error');
     expect(invalid.problems).toContain(PAGE_BRIDGE);
     expect(invalid.problems).toContain('/tick');
     expect(invalid.summary).toBeNull();
     await invalid.page.close();
+  }, 60_000);
+
+  it('runs COBA (4000 neurons) at 15-25 Hz with the spike counts Node gives, and the Izhikevich patterns likewise', async () => {
+    const coba = await openCircuit('?circuit=/flux/examples/coba.yaml&seconds=1&fast');
+    expect(coba.simSeconds).toBe(1);
+    for (const [population, hz] of Object.entries(coba.rates)) {
+      expect(hz, population).toBeGreaterThan(15);
+      expect(hz, population).toBeLessThan(25);
+    }
+    expect(coba.spikes).toEqual(await nodeCircuit(join(ROOT, 'examples/coba.yaml'), 1));
+    const izh = await openCircuit('?circuit=/flux/examples/izhikevich-patterns.yaml&seconds=1&fast');
+    expect(Object.keys(izh.spikes).sort()).toEqual(['CH', 'FS', 'IB', 'LTS', 'RS', 'RZ', 'TC']);
+    expect(izh.spikes).toEqual(await nodeCircuit(join(ROOT, 'examples/izhikevich-patterns.yaml'), 1));
+  }, 120_000);
+
+  it('runs a package circuit, a raw file URL and a local file, each with the counts Node gives', async () => {
+    // The half-centre oscillator: two populations that take turns, with no input.
+    const cpg = await openCircuit('?circuit=@flux-library/cpg/half-centre&seconds=0.5&fast');
+    expect(Object.keys(cpg.spikes).sort()).toEqual(['extensor', 'flexor']);
+    expect(cpg.spikes.flexor).toBeGreaterThan(0);
+    expect(cpg.spikes).toEqual(await nodeCircuit(join(ROOT, 'library/cpg/half-centre.yaml'), 0.5));
+
+    const text = readFileSync(join(ROOT, 'examples/izhikevich-patterns.yaml'), 'utf8');
+    const node = await nodeCircuit(join(ROOT, 'examples/izhikevich-patterns.yaml'), 0.5);
+    writeFileSync(join(dir, 'raw-circuit.yaml'), text);
+    const fromUrl = await openCircuit(`?circuit=${encodeURIComponent(server.url + 'raw-circuit.yaml')}&seconds=0.5&fast`);
+    expect(fromUrl.spikes).toEqual(node);
+
+    const page = await browser.newPage();
+    await page.goto(server.url + '?circuit=/flux/examples/coba.yaml&seconds=0.05&fast');
+    await page.waitForSelector('body[data-status="done"]', { state: 'attached', timeout: 60_000 });
+    await page.setInputFiles('#open', { name: 'my circuit.yaml', mimeType: 'text/yaml', buffer: Buffer.from(text) });
+    // The file runs through a share link: the page reloads with the document in its fragment.
+    await page.waitForURL(/#flux=1\./);
+    await page.waitForSelector('body[data-status="done"]', { state: 'attached', timeout: 60_000 });
+    expect(await page.textContent('#errors')).toBe('');
+    const local = JSON.parse((await page.textContent('#summary'))!) as CircuitSummary;
+    expect(await page.textContent('#what')).toContain('/local/my_circuit.yaml');
+    await page.close();
+    // The query still asked for 0.05 s of COBA's: the local file ran for that long instead.
+    expect(local.spikes).toEqual(await nodeCircuit(join(ROOT, 'examples/izhikevich-patterns.yaml'), 0.05));
+  }, 120_000);
+
+  it('says what is wrong with a circuit it cannot find or fetch, and runs nothing', async () => {
+    const missing = await open('?circuit=@flux-library/nothing/here&seconds=0.1&fast');
+    expect(missing.status).toBe('error');
+    expect(missing.problems).toContain('package "@flux-library/nothing" is not installed');
+    await missing.page.close();
+    const gone = await open(`?circuit=${encodeURIComponent(server.url + 'no-such.yaml')}&seconds=0.1&fast`);
+    expect(gone.status).toBe('error');
+    expect(gone.problems).toContain('no-such.yaml: 404');
+    await gone.page.close();
+  }, 60_000);
+
+  it('runs the same under cross-origin isolation (the headers web/vite.config.ts names)', async () => {
+    const isolated = await serveDir(dir, ISOLATION_HEADERS);
+    try {
+      const page = await browser.newPage();
+      await page.goto(isolated.url + '?seconds=3&fast');
+      await page.waitForSelector('body[data-status="done"], body[data-status="error"]', { state: 'attached', timeout: 60_000 });
+      expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+      expect(await page.textContent('#errors')).toBe('');
+      const summary = JSON.parse((await page.textContent('#summary'))!) as RunSummary;
+      expect(summary).toEqual(await nodeRun(3));
+      await page.close();
+    } finally {
+      await isolated.close();
+    }
   }, 60_000);
 });

@@ -16,7 +16,6 @@ export const ISOLATION_HEADERS = { 'Cross-Origin-Opener-Policy': 'same-origin', 
 export default defineConfig({
   root: join(root, 'web'),
   base: './',
-  logLevel: 'warn',
   plugins: [browserField(root)],
   build: {
     outDir: join(root, 'dist', 'web'),

@@ -1,0 +1,91 @@
+// What the page was opened to run: a share link's documents (#flux=1.…), a circuit named by the query
+// (?circuit= a raw file URL, a path in the page, or a package circuit such as @flux-library/wta/wta),
+// a bridge document (?bridge=), or by default the Braitenberg bridge driving the robot. Whatever comes
+// from outside is checked before use: a fetched file's size is bounded while it arrives.
+import { resolveModulePath } from '../engine/circuit/resolve.js';
+import { parseFile } from '../engine/circuit/parse.js';
+import { decodeShareLink, isShareLink, type SharedRun } from '../sharing/link.js';
+import { FLUX } from './documents.js';
+
+/** A fetched or opened document may not be larger than this (bytes). */
+export const MAX_DOCUMENT = 4 * 1024 * 1024;
+
+export const DEFAULT_BRIDGE = `${FLUX}/examples/bridges/braitenberg.yaml`;
+
+/** A problem with what the page was asked to run, said to the person who asked. */
+export class RequestError extends Error {}
+
+export async function requested(location: { search: string; hash: string }): Promise<SharedRun> {
+  if (isShareLink(location.hash)) return decodeShareLink(location.hash);
+  const q = new URLSearchParams(location.search);
+  const seedText = q.get('seed');
+  if (seedText !== null && !/^\d{1,10}$/.test(seedText)) throw new RequestError(`?seed=${seedText.slice(0, 40)}: expected a whole number`);
+  const seed = seedText === null ? undefined : Number(seedText);
+  const circuit = q.get('circuit');
+  if (circuit !== null) return { ...(await circuitDocument(circuit)), ...(seed === undefined ? {} : { seed }) };
+  const arena = q.get('arena');
+  return {
+    document: q.get('bridge') ?? DEFAULT_BRIDGE,
+    ...(arena === null ? {} : { arena }),
+    ...(seed === undefined ? {} : { seed }),
+    documents: {},
+  };
+}
+
+async function circuitDocument(spec: string): Promise<{ document: string; documents: Record<string, string> }> {
+  if (/^https?:\/\//i.test(spec)) {
+    let url: URL;
+    try {
+      url = new URL(spec);
+    } catch {
+      throw new RequestError(`?circuit=${spec.slice(0, 200)}: not a URL`);
+    }
+    const text = await fetchText(url);
+    // The file keeps its name; what it includes by relative path is not fetched (a share link carries everything).
+    const name = decodeURIComponent(url.pathname.split('/').pop() ?? '').replace(/[^A-Za-z0-9_.-]/g, '_') || 'circuit.yaml';
+    const path = `/url/${name.replace(/^\.+/, '_')}`;
+    return { document: path, documents: { [path]: text } };
+  }
+  if (spec.startsWith('/')) return { document: spec, documents: {} };
+  // A package circuit, found as an include in the page's own folder finds it.
+  try {
+    return { document: resolveModulePath(spec, `${FLUX}/page.yaml`), documents: {} };
+  } catch (e) {
+    throw new RequestError(`?circuit=${spec.slice(0, 200)}: ${(e as Error).message}`);
+  }
+}
+
+async function fetchText(url: URL): Promise<string> {
+  let res: Response;
+  try {
+    res = await fetch(url);
+  } catch (e) {
+    throw new RequestError(`${url.href}: ${(e as Error).message} (a file on another site must allow this page to read it: CORS)`);
+  }
+  if (!res.ok || !res.body) throw new RequestError(`${url.href}: ${res.status} ${res.statusText}`);
+  return boundedText(res.body, url.href);
+}
+
+/** The text of a stream of bytes, refused once it passes MAX_DOCUMENT (before it is all held). */
+export async function boundedText(body: ReadableStream<Uint8Array>, name: string): Promise<string> {
+  const reader = body.getReader();
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.length;
+    if (total > MAX_DOCUMENT) {
+      await reader.cancel();
+      throw new RequestError(`${name}: larger than ${MAX_DOCUMENT} bytes`);
+    }
+    parts.push(value);
+  }
+  return new TextDecoder().decode(await new Blob(parts as BlobPart[]).arrayBuffer());
+}
+
+/** Whether a document is a bridge document (it names the circuit it drives) rather than a circuit. */
+export function isBridgeDocument(path: string): boolean {
+  const doc = parseFile(path).doc as unknown;
+  return typeof doc === 'object' && doc !== null && typeof (doc as { circuit?: unknown }).circuit === 'string';
+}
