@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { decodeShareLink, encodeShareLink, isShareLink, MAX_DOCUMENTS, MAX_INFLATED, ShareLinkError, type SharedRun } from './link.js';
+import {
+  decodeShareLink,
+  encodeShareLink,
+  isShareLink,
+  MAX_DOCUMENTS,
+  MAX_INFLATED,
+  pipeBounded,
+  ShareLinkError,
+  type SharedRun,
+} from './link.js';
 
 const segment = fc.stringMatching(/^[A-Za-z0-9_.-]{1,12}$/).filter((s) => s !== '.' && s !== '..');
 const path = fc.array(segment, { minLength: 1, maxLength: 4 }).map((s) => `/${s.join('/')}`);
@@ -111,3 +120,33 @@ async function deflate(text: string): Promise<Uint8Array> {
   const stream = new Blob([text]).stream().pipeThrough(new CompressionStream('deflate-raw'));
   return new Uint8Array(await new Response(stream).arrayBuffer());
 }
+
+describe('pipeBounded', () => {
+  // A transform that, like Chromium's inflate, emits all the output of a written chunk at once (1000 bytes per input byte).
+  const greedy = () => {
+    let written = 0;
+    const stream = new TransformStream<BufferSource, Uint8Array>({
+      transform(chunk, out) {
+        const n = chunk.byteLength;
+        written += n;
+        out.enqueue(new Uint8Array(n * 1000));
+      },
+    });
+    return { stream, written: () => written };
+  };
+
+  it('stops feeding input once the output passes the limit, so a greedy inflater never holds the whole bomb', async () => {
+    const g = greedy();
+    const input = new Uint8Array(1_000_000);
+    await expect(pipeBounded(input, g.stream, 8 * 1024 * 1024)).rejects.toThrow('inflates to more than 8388608 bytes');
+    // At most a few slices beyond the ~8 KB of input whose output passes 8 MB; never the megabyte.
+    expect(g.written()).toBeLessThan(16 * 1024);
+  });
+
+  it('passes everything through below the limit', async () => {
+    const g = greedy();
+    const out = await pipeBounded(new Uint8Array(5000), g.stream, 10_000_000);
+    expect(out.length).toBe(5_000_000);
+    expect(g.written()).toBe(5000);
+  });
+});

@@ -18,8 +18,9 @@ export interface SharedRun {
 }
 
 export class ShareLinkError extends Error {
-  constructor(message: string) {
-    super(`share link: ${message}`);
+  /** `where`: what carried the run (a share link, the page's address). */
+  constructor(message: string, where = 'share link') {
+    super(`${where}: ${message}`);
   }
 }
 
@@ -33,9 +34,9 @@ const MAX_PATH = 512;
 
 /** The fragment (without '#') that carries `run`. */
 export async function encodeShareLink(run: SharedRun): Promise<string> {
-  check(run);
+  checkSharedRun(run);
   const json = new TextEncoder().encode(JSON.stringify(run));
-  const packed = await pipe(json, new CompressionStream('deflate-raw'), Infinity);
+  const packed = await pipeBounded(json, new CompressionStream('deflate-raw'), Infinity);
   const text = `${PREFIX}${toBase64Url(packed)}`;
   if (text.length > MAX_FRAGMENT)
     throw new ShareLinkError(`the documents are too large for a link (${text.length} characters, at most ${MAX_FRAGMENT})`);
@@ -62,7 +63,7 @@ export async function decodeShareLink(fragment: string): Promise<SharedRun> {
   }
   let json: Uint8Array;
   try {
-    json = await pipe(packed, new DecompressionStream('deflate-raw'), MAX_INFLATED);
+    json = await pipeBounded(packed, new DecompressionStream('deflate-raw'), MAX_INFLATED);
   } catch (e) {
     if (e instanceof ShareLinkError) throw e;
     throw new ShareLinkError('its data does not inflate (was it cut or altered?)');
@@ -73,36 +74,38 @@ export async function decodeShareLink(fragment: string): Promise<SharedRun> {
   } catch {
     throw new ShareLinkError('its data is not JSON text');
   }
-  return check(value);
+  return checkSharedRun(value);
 }
 
-/** `value` as a SharedRun, checked on own properties; throws naming the first problem. */
-function check(value: unknown): SharedRun {
-  if (!isRecord(value)) throw new ShareLinkError('expected an object');
-  for (const key of Object.keys(value))
-    if (!['document', 'arena', 'seed', 'documents'].includes(key)) throw new ShareLinkError(`unknown field "${key}"`);
+/**
+ * `value` as a SharedRun, checked on own properties; throws naming the first problem. The same rules
+ * for a run asked for in another way (the page's address): `where` says which.
+ */
+export function checkSharedRun(value: unknown, where = 'share link'): SharedRun {
+  const bad = (message: string) => new ShareLinkError(message, where);
+  if (!isRecord(value)) throw bad('expected an object');
+  for (const key of Object.keys(value)) if (!['document', 'arena', 'seed', 'documents'].includes(key)) throw bad(`unknown field "${key}"`);
   const document = own(value, 'document');
   const arena = own(value, 'arena');
   const seed = own(value, 'seed');
   const documents = own(value, 'documents');
-  if (typeof document !== 'string') throw new ShareLinkError('document: expected a path');
-  pathProblem('document', document);
+  if (typeof document !== 'string') throw bad('document: expected a path');
+  pathProblem('document', document, bad);
   if (arena !== undefined) {
-    if (typeof arena !== 'string' || arena === '') throw new ShareLinkError('arena: expected a path or a built-in arena name');
-    if (arena.startsWith('/')) pathProblem('arena', arena);
-    else if (!/^[a-z][a-z0-9_-]{0,63}$/.test(arena))
-      throw new ShareLinkError(`arena: "${arena.slice(0, 80)}" is neither a path nor an arena name`);
+    if (typeof arena !== 'string' || arena === '') throw bad('arena: expected a path or a built-in arena name');
+    if (arena.startsWith('/')) pathProblem('arena', arena, bad);
+    else if (!/^[a-z][a-z0-9_-]{0,63}$/.test(arena)) throw bad(`arena: "${arena.slice(0, 80)}" is neither a path nor an arena name`);
   }
   if (seed !== undefined && !(Number.isInteger(seed) && (seed as number) >= 0 && (seed as number) <= 0xffffffff))
-    throw new ShareLinkError('seed: expected an integer from 0 to 4294967295');
-  if (!isRecord(documents)) throw new ShareLinkError('documents: expected an object of path: text');
+    throw bad('seed: expected an integer from 0 to 4294967295');
+  if (!isRecord(documents)) throw bad('documents: expected an object of path: text');
   const paths = Object.keys(documents);
-  if (paths.length > MAX_DOCUMENTS) throw new ShareLinkError(`documents: ${paths.length} documents, at most ${MAX_DOCUMENTS}`);
+  if (paths.length > MAX_DOCUMENTS) throw bad(`documents: ${paths.length} documents, at most ${MAX_DOCUMENTS}`);
   const docs: Record<string, string> = {};
   for (const path of paths) {
-    pathProblem(`documents["${path.slice(0, 80)}"]`, path);
+    pathProblem(`documents["${path.slice(0, 80)}"]`, path, bad);
     const text = own(documents, path);
-    if (typeof text !== 'string') throw new ShareLinkError(`documents["${path}"]: expected text`);
+    if (typeof text !== 'string') throw bad(`documents["${path}"]: expected text`);
     docs[path] = text;
   }
   const run: SharedRun = { document, documents: docs };
@@ -112,7 +115,7 @@ function check(value: unknown): SharedRun {
 }
 
 /** Absolute, normalised POSIX paths of printable characters only: the page's namespace, nothing above it. */
-function pathProblem(where: string, path: string): void {
+function pathProblem(where: string, path: string, bad: (message: string) => Error): void {
   const ok =
     path.length <= MAX_PATH &&
     path.startsWith('/') &&
@@ -121,8 +124,7 @@ function pathProblem(where: string, path: string): void {
       .slice(1)
       .split('/')
       .every((s) => s !== '' && s !== '.' && s !== '..');
-  if (!ok)
-    throw new ShareLinkError(`${where}: expected an absolute path like /flux/examples/coba.yaml (no "..", at most ${MAX_PATH} characters)`);
+  if (!ok) throw bad(`${where}: expected an absolute path like /flux/examples/coba.yaml (no "..", at most ${MAX_PATH} characters)`);
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -133,13 +135,32 @@ function own(o: Record<string, unknown>, key: string): unknown {
   return Object.prototype.hasOwnProperty.call(o, key) ? o[key] : undefined;
 }
 
-/** Runs bytes through a (de)compression stream, refusing output beyond `limit` bytes as it arrives. */
-async function pipe(bytes: Uint8Array, stream: CompressionStream | DecompressionStream, limit: number): Promise<Uint8Array> {
+/** Input is written in slices this long: deflate expands at most ~1032:1, so one slice gives at most ~1 MB. */
+const SLICE = 1024;
+
+/**
+ * Runs bytes through a (de)compression stream, refusing output beyond `limit` bytes as it arrives.
+ * The input goes in slices, each written only once the output of the ones before it has been read:
+ * Chromium inflates a whole written chunk before it hands any of it on (Node inflates as it is read),
+ * so a bomb written at once would be held whole before any bound could be checked.
+ */
+export async function pipeBounded(
+  bytes: Uint8Array,
+  stream: { writable: WritableStream<BufferSource>; readable: ReadableStream<Uint8Array> },
+  limit: number,
+): Promise<Uint8Array> {
   const writer = stream.writable.getWriter();
-  // Errors surface on the reading side; the writer's promises are only let settle.
-  writer.write(bytes as Uint8Array<ArrayBuffer>).catch(() => undefined);
-  writer.close().catch(() => undefined);
   const reader = stream.readable.getReader();
+  let refused = false;
+  const feed = (async () => {
+    for (let at = 0; at < bytes.length && !refused; at += SLICE) {
+      await writer.ready;
+      await writer.write(bytes.slice(at, at + SLICE));
+    }
+    if (!refused) await writer.close();
+  })();
+  // Errors surface on the reading side; the feeding side's are only let settle.
+  feed.catch(() => undefined);
   const chunks: Uint8Array[] = [];
   let total = 0;
   for (;;) {
@@ -147,6 +168,7 @@ async function pipe(bytes: Uint8Array, stream: CompressionStream | Decompression
     if (done) break;
     total += value.length;
     if (total > limit) {
+      refused = true;
       await reader.cancel().catch(() => undefined);
       throw new ShareLinkError(`its data inflates to more than ${limit} bytes`);
     }

@@ -16,7 +16,8 @@ import { requires } from './requirements.js';
 import { CHROMIUM, buildWebPage, serveDir } from '../bench/browser-page.js';
 import { ClosedLoop } from '../sim/loop.js';
 import type { TickSpikes } from '../bridge/bridge.js';
-import { encodeShareLink } from '../sharing/link.js';
+import { decodeShareLink, encodeShareLink } from '../sharing/link.js';
+import { createDeflateRaw } from 'node:zlib';
 import { ISOLATION_HEADERS } from '../web/vite.config.js';
 import type { RunSummary } from '../web/robot-run.js';
 import type { CircuitSummary } from '../web/circuit-run.js';
@@ -35,7 +36,7 @@ async function nodeRun(seconds: number, o: { bridgeText?: string; seed?: number 
     bridge: join(ROOT, BRIDGE),
     ...o,
     arena: 'default',
-    backend: 'auto',
+    backend: 'cpu',
     threads: 1,
     log: () => undefined,
   });
@@ -53,7 +54,7 @@ async function nodeRun(seconds: number, o: { bridgeText?: string; seed?: number 
 
 /** A circuit run in Node as the page runs it: one thread, every population's spikes counted. */
 async function nodeCircuit(file: string, seconds: number): Promise<Record<string, number>> {
-  const engine = await Engine.create(file, { backend: 'auto', threads: 1, log: () => undefined });
+  const engine = await Engine.create(file, { backend: 'cpu', threads: 1, log: () => undefined });
   try {
     engine.backend.configureRecording({});
     await engine.step(Math.round((seconds * 1000) / engine.circuit.dt));
@@ -142,9 +143,20 @@ describe.runIf(runBrowser)('Flux in a browser tab: the robot, circuits, share li
     expect(node.spikes).not.toEqual((await nodeRun(5)).spikes);
 
     await first.page.click('#share');
+    await first.page.waitForFunction(() => (document.getElementById('share-link') as HTMLInputElement).value !== '');
     const link = await first.page.inputValue('#share-link');
     expect(link.startsWith(server.url)).toBe(true);
     const shared = link.slice(link.indexOf('#'));
+    // It carries every document the run read, not only the edited one: a page with other shipped documents runs it the same.
+    const carried = await decodeShareLink(shared);
+    expect(Object.keys(carried.documents).sort()).toEqual([
+      '/flux/examples/arenas/default.yaml',
+      PAGE_BRIDGE,
+      '/flux/node_modules/@flux-library/braitenberg/braitenberg.yaml',
+      '/flux/node_modules/@flux-library/braitenberg/package.json',
+    ]);
+    expect(carried.documents[PAGE_BRIDGE]).toBe(edited);
+    expect(carried.seed).toBe(3);
     const again = await open(`?seconds=5&fast${shared}`);
     expect(again.status).toBe('done');
     expect(again.summary).toEqual(first.summary);
@@ -198,9 +210,12 @@ describe.runIf(runBrowser)('Flux in a browser tab: the robot, circuits, share li
     const page = await browser.newPage();
     await page.goto(server.url + '?circuit=/flux/examples/coba.yaml&seconds=0.05&fast');
     await page.waitForSelector('body[data-status="done"]', { state: 'attached', timeout: 60_000 });
-    await page.setInputFiles('#open', { name: 'my circuit.yaml', mimeType: 'text/yaml', buffer: Buffer.from(text) });
     // The file runs through a share link: the page reloads with the document in its fragment.
-    await page.waitForURL(/#flux=1\./);
+    await Promise.all([
+      page.waitForEvent('load'),
+      page.setInputFiles('#open', { name: 'my circuit.yaml', mimeType: 'text/yaml', buffer: Buffer.from(text) }),
+    ]);
+    expect(page.url()).toMatch(/#flux=1\./);
     await page.waitForSelector('body[data-status="done"]', { state: 'attached', timeout: 60_000 });
     expect(await page.textContent('#errors')).toBe('');
     const local = JSON.parse((await page.textContent('#summary'))!) as CircuitSummary;
@@ -236,4 +251,34 @@ describe.runIf(runBrowser)('Flux in a browser tab: the robot, circuits, share li
       await isolated.close();
     }
   }, 60_000);
+
+  it('refuses what a tab cannot reach or hold, and an address a link could not carry, before building anything', async () => {
+    const refused = async (path: string, ...expected: string[]) => {
+      const r = await open(path);
+      expect(r.status, path).toBe('error');
+      for (const e of expected) expect(r.problems, path).toContain(e);
+      expect(r.summary).toBeNull();
+      await r.page.close();
+    };
+    // A deflate bomb: 64 MB of zeros in 64 KB of link; refused while it inflates (at most 8 MB).
+    const bomb = await new Promise<Buffer>((resolve) => {
+      const z = createDeflateRaw({ level: 9 });
+      const parts: Buffer[] = [];
+      z.on('data', (b: Buffer) => parts.push(b));
+      z.on('end', () => resolve(Buffer.concat(parts)));
+      const zeros = Buffer.alloc(1 << 20);
+      for (let i = 0; i < 64; i++) z.write(zeros);
+      z.end();
+    });
+    await refused(`?seconds=1&fast#flux=1.${bomb.toString('base64url')}`, 'share link: its data inflates to more than 8388608 bytes');
+    const big = `dt: 0.1 ms\npopulations:\n  huge: { model: lif, size: 2000000 }\n`;
+    const hugeLink = await encodeShareLink({ document: '/local/huge.yaml', documents: { '/local/huge.yaml': big } });
+    await refused(`?seconds=1&fast#${hugeLink}`, '/local/huge.yaml', 'too large for a browser tab: 2,000,000 neurons');
+    const withBoard = readFileSync(join(ROOT, BRIDGE), 'utf8') + '\ndevices:\n  arm: { board: { port: /dev/ttyACM0 } }\n';
+    const boardLink = await encodeShareLink({ document: PAGE_BRIDGE, documents: { [PAGE_BRIDGE]: withBoard } });
+    await refused(`?seconds=1&fast#${boardLink}`, PAGE_BRIDGE, '/devices/arm', 'not reachable from a browser tab');
+    await refused('?seed=abc', 'the page address: seed: expected an integer');
+    await refused('?seconds=soon', '?seconds=soon: expected simulated seconds');
+    await refused('?bridge=/flux/examples/../../etc/passwd', 'the page address: document: expected an absolute path');
+  }, 90_000);
 });

@@ -32,7 +32,8 @@ export class CircuitRun {
   }
 
   static async start(file: string, log: (line: string) => void): Promise<CircuitRun> {
-    return new CircuitRun(await Engine.create(loadFlat(file), { backend: 'auto', log }));
+    // The CPU (WebAssembly), as for the robot (robot-run.ts says why).
+    return new CircuitRun(await Engine.create(loadFlat(file), { backend: 'cpu', log }));
   }
 
   get dt(): number {

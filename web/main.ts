@@ -15,7 +15,8 @@ import { shippedDocuments } from './documents.js';
 import { RobotRun, arenaPath } from './robot-run.js';
 import { CircuitRun } from './circuit-run.js';
 import { drawRaster } from './raster.js';
-import { boundedText, isBridgeDocument, requested, RequestError } from './request.js';
+import { boundedText, fileName, isBridgeDocument, requested, requestedSeconds, RequestError } from './request.js';
+import { checkBridgeForPage, checkCircuitSize } from './page-limits.js';
 
 const wgsl = import.meta.glob<string>('../shaders/*.wgsl', { query: '?raw', import: 'default', eager: true });
 const $ = (id: string) => document.getElementById(id)!;
@@ -25,8 +26,18 @@ function log(line: string): void {
   $('log').textContent += line + '\n';
 }
 
+/** Status rows as text, never markup: population names come from documents, which may come from anyone. */
 function showStatus(rows: [string, string][]): void {
-  $('status').innerHTML = rows.map(([k, v]) => `<dt>${k}</dt><dd data-key="${k}">${v}</dd>`).join('');
+  $('status').replaceChildren(
+    ...rows.flatMap(([k, v]) => {
+      const dt = document.createElement('dt');
+      const dd = document.createElement('dd');
+      dt.textContent = k;
+      dd.textContent = v;
+      dd.dataset.key = k;
+      return [dt, dd];
+    }),
+  );
 }
 
 /** What a run shows and how it ends, whichever kind it is. */
@@ -108,48 +119,77 @@ async function main(): Promise<void> {
   provideFiles(shippedDocuments());
   $('open').onchange = () => void openLocal(($('open') as HTMLInputElement).files?.[0]);
   const asked = await requested(location);
+  const seconds = requestedSeconds(location.search);
+  const paced = !new URLSearchParams(location.search).has('fast');
   // A link's (or a fetched file's) documents replace the page's own at the same paths.
   provideFiles(asked.documents);
   documentsRead(true);
-  const q = new URLSearchParams(location.search);
-  const seconds = Number(q.get('seconds') ?? Infinity);
-  const paced = !q.has('fast');
-
-  const running = isBridgeDocument(asked.document) ? await robot(asked) : await circuit(asked);
+  const bridge = isBridgeDocument(asked.document);
+  // Refused before anything is built: what a tab cannot reach, and what it should not try to hold.
+  if (bridge) checkBridgeForPage(asked.document);
+  else checkCircuitSize(asked.document);
+  const running = bridge ? await robot(asked) : await circuit(asked);
   // What this run read (documents, packages, arena): what a share link must carry.
   const documents = documentsRead();
   $('what').textContent = `${running.what}, ${paced ? 'in real time' : 'as fast as it goes'}.`;
-  const timer = setInterval(() => running.draw(), 100);
-  let stopped = false;
-  const stop = async () => {
-    if (stopped) return;
-    stopped = true;
-    clearInterval(timer);
-    running.draw();
-    button('stop').disabled = true;
-    $('summary').textContent = JSON.stringify(await running.finish());
-    document.body.dataset.status = 'done';
-  };
-  button('stop').onclick = () => {
-    running.stop();
-    void stop();
-  };
-  button('stop').disabled = false;
-  button('share').onclick = async () => {
-    const arena = asked.arena === undefined ? {} : { arena: asked.arena.startsWith('/') ? asked.arena : arenaPath(asked.arena) };
-    const fragment = await encodeShareLink({ document: asked.document, ...arena, seed: asked.seed, documents });
-    const link = `${location.origin}${location.pathname}#${fragment}`;
-    const field = $('share-link') as HTMLInputElement;
-    field.value = link;
-    field.hidden = false;
-    field.select();
-    await navigator.clipboard?.writeText(link).catch(() => undefined);
-  };
+  button('share').onclick = () => void share(asked, documents);
   button('share').disabled = false;
+  await runToEnd(running, seconds, paced);
+}
+
+/**
+ * Runs until the time asked for, Stop, or a failure anywhere in the page (also one thrown on a later
+ * turn of the event loop); then ends the run, which closes the loop (the node publishes its safe
+ * command) and frees the engine, and shows the summary or the failure.
+ */
+async function runToEnd(running: Running, seconds: number, paced: boolean): Promise<void> {
+  let failure: unknown = null;
+  const onFailure = (e: ErrorEvent | PromiseRejectionEvent) => {
+    failure ??= 'reason' in e ? e.reason : e.error;
+    running.stop();
+  };
+  addEventListener('error', onFailure);
+  addEventListener('unhandledrejection', onFailure);
+  button('stop').onclick = () => running.stop();
+  button('stop').disabled = false;
   document.body.dataset.status = 'running';
   running.draw();
-  await running.run(seconds, paced);
-  await stop();
+  const timer = setInterval(() => running.draw(), 100);
+  const t0 = performance.now();
+  try {
+    await running.run(seconds, paced);
+    // The run alone, not the page's load or the build (bench/browser.ts compares it with Node's).
+    document.body.dataset.runMs = String(performance.now() - t0);
+  } catch (e) {
+    failure ??= e;
+  }
+  clearInterval(timer);
+  button('stop').disabled = true;
+  running.draw();
+  const summary = await running.finish().catch((e: unknown) => void (failure ??= e));
+  removeEventListener('error', onFailure);
+  removeEventListener('unhandledrejection', onFailure);
+  if (failure !== null) return fail(failure, true);
+  $('summary').textContent = JSON.stringify(summary);
+  document.body.dataset.status = 'done';
+}
+
+/** Share: a link carrying the run's documents, shown (and copied where the page may). */
+async function share(asked: SharedRun, documents: Record<string, string>): Promise<void> {
+  const field = $('share-link') as HTMLInputElement;
+  try {
+    const arena = asked.arena === undefined ? {} : { arena: asked.arena.startsWith('/') ? asked.arena : arenaPath(asked.arena) };
+    const fragment = await encodeShareLink({ document: asked.document, ...arena, seed: asked.seed, documents });
+    field.value = `${location.origin}${location.pathname}#${fragment}`;
+    $('share-problem').textContent = '';
+  } catch (e) {
+    field.value = '';
+    $('share-problem').textContent = (e as Error).message;
+    return;
+  }
+  field.hidden = false;
+  field.select();
+  await navigator.clipboard?.writeText(field.value).catch(() => undefined);
 }
 
 /** Runs a local file: it goes into a share link, so that the run it starts can be shared as it is. */
@@ -157,7 +197,7 @@ async function openLocal(file: File | undefined): Promise<void> {
   if (!file) return;
   try {
     const text = await boundedText(file.stream(), file.name);
-    const path = `/local/${file.name.replace(/[^A-Za-z0-9_.-]/g, '_').replace(/^\.+/, '_') || 'document.yaml'}`;
+    const path = `/local/${fileName(file.name, 'document.yaml')}`;
     history.replaceState(null, '', `#${await encodeShareLink({ document: path, documents: { [path]: text } })}`);
     location.reload();
   } catch (e) {
@@ -165,11 +205,11 @@ async function openLocal(file: File | undefined): Promise<void> {
   }
 }
 
-function fail(e: unknown): void {
+function fail(e: unknown, ran = false): void {
   const known = e instanceof CircuitError || e instanceof ShareLinkError || e instanceof RequestError;
   $('errors').textContent = known ? (e as Error).message : String((e as Error)?.stack ?? e);
   $('errors').hidden = false;
-  $('what').textContent = 'Nothing runs: see the problems below.';
+  $('what').textContent = ran ? 'The run stopped: see the problem below.' : 'Nothing runs: see the problems below.';
   document.body.dataset.status = 'error';
 }
 

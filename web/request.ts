@@ -4,11 +4,13 @@
 // from outside is checked before use: a fetched file's size is bounded while it arrives.
 import { resolveModulePath } from '../engine/circuit/resolve.js';
 import { parseFile } from '../engine/circuit/parse.js';
-import { decodeShareLink, isShareLink, type SharedRun } from '../sharing/link.js';
+import { checkSharedRun, decodeShareLink, isShareLink, type SharedRun } from '../sharing/link.js';
 import { FLUX } from './documents.js';
 
 /** A fetched or opened document may not be larger than this (bytes). */
 export const MAX_DOCUMENT = 4 * 1024 * 1024;
+/** A fetch that has not answered in this long is given up (ms). */
+const FETCH_TIMEOUT_MS = 30_000;
 
 export const DEFAULT_BRIDGE = `${FLUX}/examples/bridges/braitenberg.yaml`;
 
@@ -19,17 +21,27 @@ export async function requested(location: { search: string; hash: string }): Pro
   if (isShareLink(location.hash)) return decodeShareLink(location.hash);
   const q = new URLSearchParams(location.search);
   const seedText = q.get('seed');
-  if (seedText !== null && !/^\d{1,10}$/.test(seedText)) throw new RequestError(`?seed=${seedText.slice(0, 40)}: expected a whole number`);
-  const seed = seedText === null ? undefined : Number(seedText);
+  // Checked as a link's seed is (checkSharedRun); a number from text only when it is all digits.
+  const seed = seedText === null ? undefined : /^\d{1,10}$/.test(seedText) ? Number(seedText) : seedText;
   const circuit = q.get('circuit');
-  if (circuit !== null) return { ...(await circuitDocument(circuit)), ...(seed === undefined ? {} : { seed }) };
   const arena = q.get('arena');
-  return {
-    document: q.get('bridge') ?? DEFAULT_BRIDGE,
+  const run = {
+    ...(circuit !== null ? await circuitDocument(circuit) : { document: q.get('bridge') ?? DEFAULT_BRIDGE, documents: {} }),
     ...(arena === null ? {} : { arena }),
     ...(seed === undefined ? {} : { seed }),
-    documents: {},
   };
+  // What the address asks for obeys a link's rules: whatever runs can be shared.
+  return checkSharedRun(run, 'the page address');
+}
+
+/** ?seconds=: how long to run (simulated s), or until stopped. */
+export function requestedSeconds(search: string): number {
+  const text = new URLSearchParams(search).get('seconds');
+  if (text === null) return Infinity;
+  const s = Number(text);
+  if (text.trim() === '' || !(s > 0 && s <= 1e6))
+    throw new RequestError(`?seconds=${text.slice(0, 40)}: expected simulated seconds, more than 0 and at most 1000000`);
+  return s;
 }
 
 async function circuitDocument(spec: string): Promise<{ document: string; documents: Record<string, string> }> {
@@ -42,8 +54,8 @@ async function circuitDocument(spec: string): Promise<{ document: string; docume
     }
     const text = await fetchText(url);
     // The file keeps its name; what it includes by relative path is not fetched (a share link carries everything).
-    const name = decodeURIComponent(url.pathname.split('/').pop() ?? '').replace(/[^A-Za-z0-9_.-]/g, '_') || 'circuit.yaml';
-    const path = `/url/${name.replace(/^\.+/, '_')}`;
+    const name = fileName(url.pathname.split('/').pop() ?? '', 'circuit.yaml');
+    const path = `/url/${name}`;
     return { document: path, documents: { [path]: text } };
   }
   if (spec.startsWith('/')) return { document: spec, documents: {} };
@@ -58,8 +70,9 @@ async function circuitDocument(spec: string): Promise<{ document: string; docume
 async function fetchText(url: URL): Promise<string> {
   let res: Response;
   try {
-    res = await fetch(url);
+    res = await fetch(url, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
   } catch (e) {
+    if ((e as Error).name === 'TimeoutError') throw new RequestError(`${url.href}: no answer in ${FETCH_TIMEOUT_MS / 1000} s`);
     throw new RequestError(`${url.href}: ${(e as Error).message} (a file on another site must allow this page to read it: CORS)`);
   }
   if (!res.ok || !res.body) throw new RequestError(`${url.href}: ${res.status} ${res.statusText}`);
@@ -84,8 +97,26 @@ export async function boundedText(body: ReadableStream<Uint8Array>, name: string
   return new TextDecoder().decode(await new Blob(parts as BlobPart[]).arrayBuffer());
 }
 
+/** A file name for the page's namespace: letters, digits, `_ . -` only, not hidden, at most 100 characters. */
+export function fileName(raw: string, fallback: string): string {
+  let name: string;
+  try {
+    name = decodeURIComponent(raw);
+  } catch {
+    name = raw;
+  }
+  return (
+    name
+      .replace(/[^A-Za-z0-9_.-]/g, '_')
+      .replace(/^\.+/, '_')
+      .slice(-100) || fallback
+  );
+}
+
 /** Whether a document is a bridge document (it names the circuit it drives) rather than a circuit. */
 export function isBridgeDocument(path: string): boolean {
   const doc = parseFile(path).doc as unknown;
-  return typeof doc === 'object' && doc !== null && typeof (doc as { circuit?: unknown }).circuit === 'string';
+  return (
+    typeof doc === 'object' && doc !== null && Object.hasOwn(doc, 'circuit') && typeof (doc as { circuit?: unknown }).circuit === 'string'
+  );
 }

@@ -28,7 +28,9 @@ export class RobotRun {
   private constructor(readonly loop: ClosedLoop) {}
 
   static async start(o: RobotRunOptions): Promise<RobotRun> {
-    const loop = await ClosedLoop.create({ bridge: o.bridge, arena: arenaPath(o.arena), seed: o.seed, backend: 'auto', log: o.log });
+    // The CPU (WebAssembly): WebGPU in a page is not there yet (Flux's kernels bind more storage buffers
+    // than browsers' adapters offer), and a GPU path nobody has run in a page is not one to drive a robot.
+    const loop = await ClosedLoop.create({ bridge: o.bridge, arena: arenaPath(o.arena), seed: o.seed, backend: 'cpu', log: o.log });
     const run = new RobotRun(loop);
     // Set before the simulator publishes its first clock: no tick has run yet.
     loop.node.bridge.setSpikeTap((t: TickSpikes) => {

@@ -511,12 +511,11 @@ async function build(
     wireOffThread: true,
   });
   const clock: Clock = options.clock ?? (useSimTime ? new SimClock(transport) : new WallClock());
-  let devices = new Map<string, Device>();
+  const devices = new Map<string, Device>();
   let bridge: Bridge | undefined;
   try {
-    devices = new Map(
-      await Promise.all(Object.entries(loaded.devices).map(async ([name, spec]) => [name, await createDevice(name, spec)] as const)),
-    );
+    // One after another into the map: when one fails, the catch below closes those made before it.
+    for (const [name, spec] of Object.entries(loaded.devices)) devices.set(name, await createDevice(name, spec));
     // A device that is absent keeps retrying in the background; its inputs stay stale meanwhile.
     await Promise.all([...devices.values()].map((d) => d.open()));
     // Extension modules load and every node's options are checked (naming file, line and path) before anything starts.

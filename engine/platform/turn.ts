@@ -8,7 +8,9 @@ function pageTurn(): Turn {
   const queue: (() => void)[] = [];
   const channel = new MessageChannel();
   channel.port1.onmessage = () => {
-    // One task per callback, in order, as setImmediate does.
+    // One task per callback, in order, as setImmediate does: promise continuations a callback starts
+    // run before the next callback, as in Node. (All queued callbacks in one task would run the next
+    // callback first: tried, and the robot then drove differently from Node.)
     const run = queue.shift();
     run?.();
   };
