@@ -150,7 +150,6 @@ export async function pipeBounded(
   limit: number,
 ): Promise<Uint8Array> {
   const writer = stream.writable.getWriter();
-  const reader = stream.readable.getReader();
   let refused = false;
   const feed = (async () => {
     for (let at = 0; at < bytes.length && !refused; at += SLICE) {
@@ -161,6 +160,15 @@ export async function pipeBounded(
   })();
   // Errors surface on the reading side; the feeding side's are only let settle.
   feed.catch(() => undefined);
+  return readBounded(stream.readable, limit, () => {
+    refused = true;
+    return new ShareLinkError(`its data inflates to more than ${limit} bytes`);
+  });
+}
+
+/** The bytes of a stream, refused with `refusal()` as soon as they pass `limit` (before they are all held). */
+export async function readBounded(readable: ReadableStream<Uint8Array>, limit: number, refusal: () => Error): Promise<Uint8Array> {
+  const reader = readable.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
   for (;;) {
@@ -168,9 +176,9 @@ export async function pipeBounded(
     if (done) break;
     total += value.length;
     if (total > limit) {
-      refused = true;
+      const error = refusal();
       await reader.cancel().catch(() => undefined);
-      throw new ShareLinkError(`its data inflates to more than ${limit} bytes`);
+      throw error;
     }
     chunks.push(value);
   }

@@ -4,7 +4,7 @@
 // from outside is checked before use: a fetched file's size is bounded while it arrives.
 import { resolveModulePath } from '../engine/circuit/resolve.js';
 import { parseFile } from '../engine/circuit/parse.js';
-import { checkSharedRun, decodeShareLink, isShareLink, type SharedRun } from '../sharing/link.js';
+import { checkSharedRun, decodeShareLink, isShareLink, readBounded, type SharedRun } from '../sharing/link.js';
 import { FLUX } from './documents.js';
 
 /** A fetched or opened document may not be larger than this (bytes). */
@@ -81,20 +81,9 @@ async function fetchText(url: URL): Promise<string> {
 
 /** The text of a stream of bytes, refused once it passes MAX_DOCUMENT (before it is all held). */
 export async function boundedText(body: ReadableStream<Uint8Array>, name: string): Promise<string> {
-  const reader = body.getReader();
-  const parts: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.length;
-    if (total > MAX_DOCUMENT) {
-      await reader.cancel();
-      throw new RequestError(`${name}: larger than ${MAX_DOCUMENT} bytes`);
-    }
-    parts.push(value);
-  }
-  return new TextDecoder().decode(await new Blob(parts as BlobPart[]).arrayBuffer());
+  return new TextDecoder().decode(
+    await readBounded(body, MAX_DOCUMENT, () => new RequestError(`${name}: larger than ${MAX_DOCUMENT} bytes`)),
+  );
 }
 
 /** A file name for the page's namespace: letters, digits, `_ . -` only, not hidden, at most 100 characters. */
