@@ -281,4 +281,15 @@ describe.runIf(runBrowser)('Flux in a browser tab: the robot, circuits, share li
     await refused('?seconds=soon', '?seconds=soon: expected simulated seconds');
     await refused('?bridge=/flux/examples/../../etc/passwd', 'the page address: document: expected an absolute path');
   }, 90_000);
+
+  it('drives the same where the browser has no scheduler.postTask (turns as MessageChannel messages)', async () => {
+    const page = await browser.newPage();
+    await page.addInitScript(() => Reflect.deleteProperty(globalThis, 'scheduler'));
+    await page.goto(server.url + '?seconds=3&fast');
+    await page.waitForSelector('body[data-status="done"], body[data-status="error"]', { state: 'attached', timeout: 60_000 });
+    expect(await page.evaluate(() => 'scheduler' in globalThis)).toBe(false);
+    expect(await page.textContent('#errors')).toBe('');
+    expect(JSON.parse((await page.textContent('#summary'))!)).toEqual(await nodeRun(3));
+    await page.close();
+  }, 60_000);
 });
