@@ -5,7 +5,7 @@ import { createServer } from 'node:http';
 import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { extname, join, relative, resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { build } from 'vite';
+import { build, createLogger } from 'vite';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { ROOT } from './networks.js';
 import { Engine } from '../engine/engine.js';
@@ -39,7 +39,11 @@ export async function buildEnginePage(dir: string): Promise<void> {
 
 /** Writes what `npm run build:web` writes (web/vite.config.ts) into `dir` instead of dist/web. */
 export async function buildWebPage(dir: string): Promise<void> {
-  await build({ configFile: join(ROOT, 'web/vite.config.ts'), logLevel: 'error', build: { outDir: dir, emptyOutDir: true } });
+  await build({
+    configFile: join(ROOT, 'web/vite.config.ts'),
+    customLogger: createLogger('error'),
+    build: { outDir: dir, emptyOutDir: true },
+  });
 }
 
 /** Serves the files of `dir` (nothing outside it) on a loopback port, with `headers` on every answer. */
