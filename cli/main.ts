@@ -11,6 +11,7 @@ import { circuitSchema } from '../engine/circuit/schema.js';
 import { parseQuantity } from '../engine/units.js';
 import { simulate, type SimulateOptions } from './simulate.js';
 import { inspect, isBridge } from './inspect.js';
+import { shareLink } from './share.js';
 import { fluxAdd, fluxPack } from '../sharing/packages.js';
 import { nirExport, nirImport } from './nir.js';
 import { bridgeSchemaWith, loadBridge, prepareExtensions, STANDARD_EXTENSIONS } from '../bridge/config.js';
@@ -100,6 +101,7 @@ export function buildCli(rosArgs: string[] = []): Command {
   const program = new Command('flux').description('Flux: spiking neural circuits for robots').showHelpAfterError();
   addValidate(program);
   addInspect(program);
+  addShare(program);
   addSimulate(program);
   addRun(program, rosArgs);
   addEdit(program);
@@ -157,6 +159,23 @@ function addInspect(program: Command): void {
     .option('--code', 'print the code generated for each model defined by equations, per backend')
     .action((file: string, o: { seed?: number; dt?: number; json?: boolean; code?: boolean }) => {
       console.log(inspect(file, o));
+    });
+}
+
+function addShare(program: Command): void {
+  program
+    .command('share')
+    .description(
+      "print a link that opens a circuit or a bridge document in Flux's page (npm run build:web), carrying the documents it reads",
+    )
+    .argument('<document>', 'a circuit, or a bridge document (which then drives the simulated robot)')
+    .option('--page <url>', 'where the page is served', 'http://localhost:4173/')
+    .option('--arena <name|file>', "a bridge document's arena: default, cluttered or a file", 'default')
+    .option('--seed <n>', "the arena's seed (random obstacles, sensor noise)", seed)
+    .action(async (file: string, o: { page: string; arena: string; seed?: number }) => {
+      const { link, documents } = await shareLink(file, o);
+      console.error(`flux share: ${Object.keys(documents).length} documents: ${Object.keys(documents).join(', ')}`);
+      console.log(link);
     });
 }
 

@@ -17,6 +17,7 @@ import { CHROMIUM, buildWebPage, serveDir } from '../bench/browser-page.js';
 import { ClosedLoop } from '../sim/loop.js';
 import type { TickSpikes } from '../bridge/bridge.js';
 import { decodeShareLink, encodeShareLink } from '../sharing/link.js';
+import { shareLink } from '../cli/share.js';
 import { createDeflateRaw } from 'node:zlib';
 import { ISOLATION_HEADERS } from '../web/vite.config.js';
 import type { RunSummary } from '../web/robot-run.js';
@@ -291,5 +292,26 @@ describe.runIf(runBrowser)('Flux in a browser tab: the robot, circuits, share li
     expect(await page.textContent('#errors')).toBe('');
     expect(JSON.parse((await page.textContent('#summary'))!)).toEqual(await nodeRun(3));
     await page.close();
+  }, 60_000);
+
+  it('opens what `flux share` links from the Node process: the same documents, the same run', async () => {
+    const robot = await shareLink(join(ROOT, BRIDGE), { page: server.url, seed: 3 });
+    // Under /shared/, relative to the folder the documents share (examples/), packages in node_modules/.
+    expect(Object.keys(robot.documents).sort()).toEqual([
+      '/shared/arenas/default.yaml',
+      '/shared/bridges/braitenberg.yaml',
+      '/shared/node_modules/@flux-library/braitenberg/braitenberg.yaml',
+      '/shared/node_modules/@flux-library/braitenberg/package.json',
+    ]);
+    expect(robot.link.startsWith(server.url + '#flux=1.')).toBe(true);
+    const inPage = await open(`?seconds=3&fast${robot.link.slice(robot.link.indexOf('#'))}`);
+    expect(inPage.problems).toBe('');
+    expect(inPage.summary).toEqual(await nodeRun(3, { seed: 3 }));
+    await inPage.page.close();
+
+    const coba = await shareLink(join(ROOT, 'examples/coba.yaml'), { page: server.url });
+    expect(Object.keys(coba.documents)).toEqual(['/shared/coba.yaml']);
+    const run = await openCircuit(`?seconds=0.2&fast${coba.link.slice(coba.link.indexOf('#'))}`);
+    expect(run.spikes).toEqual(await nodeCircuit(join(ROOT, 'examples/coba.yaml'), 0.2));
   }, 60_000);
 });

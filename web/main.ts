@@ -5,7 +5,8 @@
 // s> stops after that long, &fast runs as fast as it goes instead of in real time. Share makes a link
 // that carries the documents the run read; Open runs a local file (through such a link).
 import kernelsUrl from '../dist/engine/backends/wasm/kernels.wasm?url';
-import { documentsRead, provideAssets, provideFiles } from '../engine/platform/browser-host.js';
+import { provideAssets, provideFiles } from '../engine/platform/browser-host.js';
+import { recordDocuments } from '../engine/platform/host.js';
 import { CircuitError } from '../engine/circuit/errors.js';
 import { encodeShareLink, ShareLinkError, type SharedRun } from '../sharing/link.js';
 import { arenaOf, robotOf } from '../ui/telemetry.js';
@@ -123,14 +124,19 @@ async function main(): Promise<void> {
   const paced = !new URLSearchParams(location.search).has('fast');
   // A link's (or a fetched file's) documents replace the page's own at the same paths.
   provideFiles(asked.documents);
-  documentsRead(true);
-  const bridge = isBridgeDocument(asked.document);
-  // Refused before anything is built: what a tab cannot reach, and what it should not try to hold.
-  if (bridge) checkBridgeForPage(asked.document);
-  else checkCircuitSize(asked.document);
-  const running = bridge ? await robot(asked) : await circuit(asked);
-  // What this run read (documents, packages, arena): what a share link must carry.
-  const documents = documentsRead();
+  // What this run reads (documents, packages, arena): what a share link must carry.
+  const stopRecording = recordDocuments();
+  let running: Running;
+  let documents: Record<string, string>;
+  try {
+    const bridge = isBridgeDocument(asked.document);
+    // Refused before anything is built: what a tab cannot reach, and what it should not try to hold.
+    if (bridge) checkBridgeForPage(asked.document);
+    else checkCircuitSize(asked.document);
+    running = bridge ? await robot(asked) : await circuit(asked);
+  } finally {
+    documents = Object.fromEntries(stopRecording().documents);
+  }
   $('what').textContent = `${running.what}, ${paced ? 'in real time' : 'as fast as it goes'}.`;
   button('share').onclick = () => void share(asked, documents);
   button('share').disabled = false;

@@ -10,8 +10,6 @@ import type { Host } from './host-api.js';
 let kernels: Uint8Array<ArrayBuffer> | null = null;
 const shaders = new Map<string, string>();
 const files = new Map<string, string>();
-/** Documents the engine has read, for a page that shares what it runs (sharing/link.ts). */
-const read = new Set<string>();
 
 /** The engine's built assets, as the page fetched or bundled them. */
 export function provideAssets(assets: { kernelsWasm: Uint8Array<ArrayBuffer> | null; shaders: Record<string, string> }): void {
@@ -22,13 +20,6 @@ export function provideAssets(assets: { kernelsWasm: Uint8Array<ArrayBuffer> | n
 /** Documents the engine may read, by path (a circuit, the files it includes and the models it names). */
 export function provideFiles(documents: Record<string, string>): void {
   for (const [path, text] of Object.entries(documents)) files.set(resolve('/', path), text);
-}
-
-/** Every document read since the page started (or since the last call with `clear`), by path. */
-export function documentsRead(clear = false): Record<string, string> {
-  const out = Object.fromEntries([...read].map((path) => [path, files.get(path)!]));
-  if (clear) read.clear();
-  return out;
 }
 
 export const defaultHost: Host = {
@@ -44,10 +35,8 @@ export const defaultHost: Host = {
     throw new Error(`the ${script} worker does not run in a browser yet`);
   },
   readText(path) {
-    const at = resolve('/', path);
-    const text = files.get(at);
+    const text = files.get(resolve('/', path));
     if (text === undefined) throw new Error(`no such document in this page: ${path}`);
-    read.add(at);
     return text;
   },
   resolve: (...segments) => resolve('/', ...segments),

@@ -11,3 +11,36 @@ export type { Host, HostWorker, WorkerScript } from './host-api.js';
 
 /** The host the engine runs in. */
 export const host = (): Host => defaultHost;
+
+/** What a run read through the host, for a share link that must carry it (sharing/link.ts). */
+export interface DocumentsRead {
+  /** Every document read, by its path as the host resolves it. */
+  documents: Map<string, string>;
+  /** Every package found, by name: its folder. */
+  packages: Map<string, string>;
+}
+
+/**
+ * Records the documents and packages read through the host from now until the returned function is
+ * called (which stops recording and gives them). One recording at a time.
+ */
+export function recordDocuments(): () => DocumentsRead {
+  const h = host();
+  const { readText, packageDir } = h;
+  const seen: DocumentsRead = { documents: new Map(), packages: new Map() };
+  h.readText = (path) => {
+    const text = readText(path);
+    seen.documents.set(h.resolve(path), text);
+    return text;
+  };
+  h.packageDir = (name, fromFile) => {
+    const dir = packageDir(name, fromFile);
+    if (dir !== undefined) seen.packages.set(name, h.resolve(dir));
+    return dir;
+  };
+  return () => {
+    h.readText = readText;
+    h.packageDir = packageDir;
+    return seen;
+  };
+}
