@@ -5,7 +5,7 @@ import { createServer } from 'node:http';
 import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { extname, join, relative, resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { build, createLogger } from 'vite';
+import { build } from 'vite';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { ROOT } from './networks.js';
 import { Engine } from '../engine/engine.js';
@@ -41,7 +41,7 @@ export async function buildEnginePage(dir: string): Promise<void> {
 export async function buildWebPage(dir: string): Promise<void> {
   await build({
     configFile: join(ROOT, 'web/vite.config.ts'),
-    customLogger: createLogger('error'),
+    logLevel: 'error',
     build: { outDir: dir, emptyOutDir: true },
   });
 }

@@ -36,6 +36,9 @@ const MAX_PATH = 512;
 export async function encodeShareLink(run: SharedRun): Promise<string> {
   checkSharedRun(run);
   const json = new TextEncoder().encode(JSON.stringify(run));
+  // What a page would refuse to inflate is refused here, with the size.
+  if (json.length > MAX_INFLATED)
+    throw new ShareLinkError(`the documents are too large for a link (${json.length} bytes, at most ${MAX_INFLATED})`);
   const packed = await pipeBounded(json, new CompressionStream('deflate-raw'), Infinity);
   const text = `${PREFIX}${toBase64Url(packed)}`;
   if (text.length > MAX_FRAGMENT)

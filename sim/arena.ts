@@ -333,9 +333,14 @@ export function arenaDir(): string {
  * Anything with a slash or an extension is a path.
  */
 export function findArena(nameOrFile: string, seed?: number): Arena {
-  if (/[\\/]|\.(ya?ml|json)$/i.test(nameOrFile)) return loadArena(nameOrFile, seed);
-  const file = join(arenaDir(), `${nameOrFile}.yaml`);
-  if (!existsSync(file))
+  const { file, builtIn } = arenaFile(nameOrFile);
+  if (builtIn && !existsSync(file))
     throw new Error(`no built-in arena "${nameOrFile}" (examples/arenas/${nameOrFile}.yaml); give a path to an arena file`);
   return loadArena(file, seed);
+}
+
+/** The file of an arena given by path, or by the name of a built-in one. */
+export function arenaFile(nameOrFile: string): { file: string; builtIn: boolean } {
+  if (/[\\/]|\.(ya?ml|json)$/i.test(nameOrFile)) return { file: nameOrFile, builtIn: false };
+  return { file: join(arenaDir(), `${nameOrFile}.yaml`), builtIn: true };
 }

@@ -115,6 +115,8 @@ describe.runIf(runBrowser)('Flux in a browser tab: the robot, circuits, share li
   it('drives the robot for 30 s of simulated time without a collision, as Node does to the last bit', async () => {
     const { page, status, errors, summary } = await open('?seconds=30&fast');
     expect(errors).toEqual([]);
+    // Its turns are scheduler.postTask tasks (the case without it is below).
+    expect(await page.evaluate(() => typeof Reflect.get(Reflect.get(globalThis, 'scheduler') ?? {}, 'postTask'))).toBe('function');
     expect(status).toBe('done');
     expect(summary!.simSeconds).toBe(30);
     expect(summary!.collisions).toBe(0);
@@ -296,10 +298,10 @@ describe.runIf(runBrowser)('Flux in a browser tab: the robot, circuits, share li
 
   it('opens what `flux share` links from the Node process: the same documents, the same run', async () => {
     const robot = await shareLink(join(ROOT, BRIDGE), { page: server.url, seed: 3 });
-    // Under /shared/, relative to the folder the documents share (examples/), packages in node_modules/.
+    // Under /shared/, relative to the folder the documents share, packages in node_modules/, a built-in arena apart.
     expect(Object.keys(robot.documents).sort()).toEqual([
-      '/shared/arenas/default.yaml',
-      '/shared/bridges/braitenberg.yaml',
+      '/flux-arenas/default.yaml',
+      '/shared/braitenberg.yaml',
       '/shared/node_modules/@flux-library/braitenberg/braitenberg.yaml',
       '/shared/node_modules/@flux-library/braitenberg/package.json',
     ]);

@@ -17,7 +17,7 @@ import { RobotRun, arenaPath } from './robot-run.js';
 import { CircuitRun } from './circuit-run.js';
 import { drawRaster } from './raster.js';
 import { boundedText, fileName, isBridgeDocument, requested, requestedSeconds, RequestError } from './request.js';
-import { checkBridgeForPage, checkCircuitSize } from './page-limits.js';
+import { checkBridgeForPage, checkCircuitSize } from '../sharing/page-limits.js';
 
 const wgsl = import.meta.glob<string>('../shaders/*.wgsl', { query: '?raw', import: 'default', eager: true });
 const $ = (id: string) => document.getElementById(id)!;

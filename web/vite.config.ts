@@ -4,7 +4,7 @@
 // "browser" says (tools/vite-browser-field.ts).
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createLogger, defineConfig } from 'vite';
+import { defineConfig, type Plugin } from 'vite';
 import { browserField } from '../tools/vite-browser-field.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -13,31 +13,31 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 // the README); `vite preview` sends them too. Without them the engine runs on one thread, as it does now.
 export const ISOLATION_HEADERS = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
 
-// Vite warns once per Node built-in a bundled module imports (~50: the guard thread, DDS, serial
-// devices, extension workers, MuJoCo's Node branch). Expected: those modules touch them only where a
-// page never goes (README, Flux in a browser tab). Counted here and said once, so that a new warning
-// of another kind stands out.
-const logger = createLogger();
-const warn = logger.warn.bind(logger);
+// Vite warns once per Node built-in a bundled module imports (the guard thread, DDS, serial devices,
+// extension workers, MuJoCo's Node branch: about fifty lines). These modules are meant to touch them
+// only where a page never goes, which tests/browser-page.test.ts checks by running the page. Said
+// once with the importers' count, so that a warning of another kind stands out; --logLevel still holds.
 const externalized = new Set<string>();
-logger.warn = (message, options) => {
-  const m = /Module "([^"]+)" has been externalized for browser compatibility, imported by "([^"]+)"/.exec(message);
-  if (m) externalized.add(m[2]);
-  else warn(message, options);
-};
-const summary = {
+const quietExternals: Plugin = {
   name: 'flux-externalized-summary',
+  configResolved(config) {
+    const warn = config.logger.warn.bind(config.logger);
+    config.logger.warn = (message, options) => {
+      const m = /Module "([^"]+)" has been externalized for browser compatibility, imported by "([^"]+)"/.exec(message);
+      if (m) externalized.add(m[2]);
+      else warn(message, options);
+    };
+  },
   closeBundle() {
     if (externalized.size)
-      logger.info(`${externalized.size} bundled modules import Node built-ins (empty in a page; used only where a page never goes)`);
+      this.warn?.(`${externalized.size} bundled modules import Node built-ins, bundled empty (see README: Flux in a browser tab)`);
   },
 };
 
 export default defineConfig({
-  customLogger: logger,
   root: join(root, 'web'),
   base: './',
-  plugins: [browserField(root), summary],
+  plugins: [browserField(root), quietExternals],
   build: {
     outDir: join(root, 'dist', 'web'),
     emptyOutDir: true,

@@ -75,7 +75,7 @@ export const defaultHost: Host = {
       return dirname(createRequire(fromFile).resolve(`${name}/package.json`));
     } catch {
       // Packages with an "exports" map may hide package.json; walk node_modules folders instead.
-      let dir = dirname(fromFile);
+      let dir = dirname(resolve(fromFile));
       while (true) {
         const candidate = join(dir, 'node_modules', name);
         if (existsSync(join(candidate, 'package.json'))) return candidate;

@@ -16,31 +16,41 @@ export const host = (): Host => defaultHost;
 export interface DocumentsRead {
   /** Every document read, by its path as the host resolves it. */
   documents: Map<string, string>;
-  /** Every package found, by name: its folder. */
+  /** Every package found: its folder (as the host resolves it) and its name. */
   packages: Map<string, string>;
 }
 
+let recording = false;
+
 /**
  * Records the documents and packages read through the host from now until the returned function is
- * called (which stops recording and gives them). One recording at a time.
+ * called, which stops recording and gives them. One recording at a time (a second one throws): the
+ * host's functions are wrapped while it lasts.
  */
 export function recordDocuments(): () => DocumentsRead {
+  if (recording) throw new Error('internal: documents are already being recorded');
+  recording = true;
   const h = host();
   const { readText, packageDir } = h;
   const seen: DocumentsRead = { documents: new Map(), packages: new Map() };
   h.readText = (path) => {
-    const text = readText(path);
+    const text = readText.call(h, path);
     seen.documents.set(h.resolve(path), text);
     return text;
   };
   h.packageDir = (name, fromFile) => {
-    const dir = packageDir(name, fromFile);
-    if (dir !== undefined) seen.packages.set(name, h.resolve(dir));
+    const dir = packageDir.call(h, name, fromFile);
+    if (dir !== undefined) seen.packages.set(h.resolve(dir), name);
     return dir;
   };
+  let stopped = false;
   return () => {
-    h.readText = readText;
-    h.packageDir = packageDir;
+    if (!stopped) {
+      stopped = true;
+      h.readText = readText;
+      h.packageDir = packageDir;
+      recording = false;
+    }
     return seen;
   };
 }
