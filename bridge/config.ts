@@ -574,3 +574,11 @@ function readSpikes(ck: DocumentChecks, sp: SpikesDoc): { send: SpikeSendSpec[];
   }
   return spikes;
 }
+
+/** Whether a document is a bridge document (it names the circuit it drives, an own property) rather than a circuit. */
+export function isBridgeDocument(file: string): boolean {
+  const doc = parseFile(file).doc as unknown;
+  return (
+    typeof doc === 'object' && doc !== null && Object.hasOwn(doc, 'circuit') && typeof (doc as { circuit?: unknown }).circuit === 'string'
+  );
+}

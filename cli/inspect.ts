@@ -5,8 +5,7 @@ import { modelOf } from '../engine/models/registry.js';
 import { generatedCode } from './inspect-code.js';
 import { relative } from 'node:path';
 import { ProgressLine } from './progress.js';
-import { parseFile } from '../engine/circuit/parse.js';
-import { loadBridge } from '../bridge/config.js';
+import { isBridgeDocument, loadBridge } from '../bridge/config.js';
 
 function mib(b: number): string {
   return b >= 1 << 20 ? `${(b / (1 << 20)).toFixed(2)} MiB` : `${(b / 1024).toFixed(1)} KiB`;
@@ -18,11 +17,8 @@ function tree(node: ModuleNode, indent: string, out: string[], root: string): vo
   for (const c of node.children) tree(c, indent + '  ', out, root);
 }
 
-/** Whether a document is a bridge document (it names its circuit) rather than a circuit. */
-export function isBridge(file: string): boolean {
-  const doc = parseFile(file).doc as unknown;
-  return !!doc && typeof doc === 'object' && typeof (doc as { circuit?: unknown }).circuit === 'string';
-}
+/** Whether a document is a bridge document rather than a circuit (bridge/config.ts has the one definition). */
+export const isBridge = isBridgeDocument;
 
 /** A bridge document: its bindings and devices, then the circuit it drives. */
 function inspectBridge(file: string, opts: { seed?: number; dt?: number; json?: boolean; quiet?: boolean }): string {

@@ -27,8 +27,17 @@ export class CircuitRun {
   /** Recent spikes: time (ms) and row (neuron, populations stacked in document order). */
   private recent: { t: number[]; row: number[] } = { t: [], row: [] };
 
+  /** Populations in document order, with the first raster row of each (a page's circuit is not edited). */
+  private readonly layout: { name: string; size: number; first: number }[];
+
   private constructor(readonly engine: Engine<Backend>) {
     engine.backend.configureRecording({});
+    let first = 0;
+    this.layout = engine.circuit.populations.map((p) => {
+      const r = { name: p.name, size: p.size, first };
+      first += p.size;
+      return r;
+    });
   }
 
   static async start(file: string, log: (line: string) => void): Promise<CircuitRun> {
@@ -41,13 +50,8 @@ export class CircuitRun {
   }
 
   /** Populations in document order, with the first raster row of each. */
-  rows(): { name: string; size: number; first: number }[] {
-    let first = 0;
-    return this.engine.circuit.populations.map((p) => {
-      const r = { name: p.name, size: p.size, first };
-      first += p.size;
-      return r;
-    });
+  rows(): readonly { name: string; size: number; first: number }[] {
+    return this.layout;
   }
 
   /** Runs `seconds` of simulated time (Infinity: until stop()), in chunks of 10 ms, paced to the wall clock unless `paced` is false. */

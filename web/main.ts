@@ -16,7 +16,8 @@ import { shippedDocuments } from './documents.js';
 import { RobotRun, arenaPath } from './robot-run.js';
 import { CircuitRun } from './circuit-run.js';
 import { drawRaster } from './raster.js';
-import { boundedText, fileName, isBridgeDocument, requested, requestedSeconds, RequestError } from './request.js';
+import { boundedText, fileName, requested, requestedSeconds, RequestError } from './request.js';
+import { isBridgeDocument } from '../bridge/config.js';
 import { checkBridgeForPage, checkCircuitSize } from '../sharing/page-limits.js';
 
 const wgsl = import.meta.glob<string>('../shaders/*.wgsl', { query: '?raw', import: 'default', eager: true });

@@ -3,7 +3,6 @@
 // a bridge document (?bridge=), or by default the Braitenberg bridge driving the robot. Whatever comes
 // from outside is checked before use: a fetched file's size is bounded while it arrives.
 import { resolveModulePath } from '../engine/circuit/resolve.js';
-import { parseFile } from '../engine/circuit/parse.js';
 import { checkSharedRun, decodeShareLink, isShareLink, readBounded, type SharedRun } from '../sharing/link.js';
 import { FLUX } from './documents.js';
 
@@ -99,13 +98,5 @@ export function fileName(raw: string, fallback: string): string {
       .replace(/[^A-Za-z0-9_.-]/g, '_')
       .replace(/^\.+/, '_')
       .slice(-100) || fallback
-  );
-}
-
-/** Whether a document is a bridge document (it names the circuit it drives) rather than a circuit. */
-export function isBridgeDocument(path: string): boolean {
-  const doc = parseFile(path).doc as unknown;
-  return (
-    typeof doc === 'object' && doc !== null && Object.hasOwn(doc, 'circuit') && typeof (doc as { circuit?: unknown }).circuit === 'string'
   );
 }
