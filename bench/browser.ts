@@ -75,7 +75,7 @@ const robotNode: number[] = [];
 let driven = '';
 for (let k = 0; k < RUNS; k++) {
   const tab = await browser.newPage();
-  await tab.goto(`${webServer.url}?seconds=${ROBOT_SECONDS}&fast`);
+  await tab.goto(`${webServer.url}run.html?seconds=${ROBOT_SECONDS}&fast`);
   await tab.waitForSelector('body[data-status="done"], body[data-status="error"]', { state: 'attached', timeout: 120_000 });
   const inPage = JSON.parse((await tab.textContent('#summary')) || 'null') as { pose: unknown; distance: number } | null;
   if (!inPage) throw new Error(`the robot page failed: ${await tab.textContent('#errors')}`);

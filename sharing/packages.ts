@@ -32,8 +32,8 @@ export interface PackageInfo {
   flux: FluxManifest | null;
 }
 
-function readPackage(dir: string): PackageInfo {
-  const p = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
+function readPackage(dir: string, readText = (path: string) => readFileSync(path, 'utf8')): PackageInfo {
+  const p = JSON.parse(readText(join(dir, 'package.json'))) as {
     name: string;
     version: string;
     description?: string;
@@ -254,22 +254,37 @@ export function fluxPack(circuitFile: string, o: { name?: string; version?: stri
 
 export type { InstalledCircuit } from './catalog.js';
 
+/** How installedCircuits looks into folders: the machine's by default, the page's documents in a tab (ui/files.ts). */
+export interface PackageFolders {
+  exists(path: string): boolean;
+  /** The names in a folder. */
+  list(path: string): string[];
+  readText(path: string): string;
+}
+
+const MACHINE_FOLDERS: PackageFolders = {
+  exists: (path) => existsSync(path),
+  list: (path) => readdirSync(path),
+  readText: (path) => readFileSync(path, 'utf8'),
+};
+
 /**
  * The circuits of every Flux package installed where `fromDir` can see them (node_modules folders
  * from there up, as Node resolves packages), for the dashboard's component browser.
  */
-export function installedCircuits(fromDir: string): InstalledCircuit[] {
+export function installedCircuits(fromDir: string, folders: PackageFolders = MACHINE_FOLDERS): InstalledCircuit[] {
+  const { exists, list } = folders;
   const out: InstalledCircuit[] = [];
   const seen = new Set<string>();
   for (let dir = resolve(fromDir); ; dir = dirname(dir)) {
     const nm = join(dir, 'node_modules');
-    if (existsSync(nm)) {
-      const names = readdirSync(nm).flatMap((n) => (n.startsWith('@') ? readdirSync(join(nm, n)).map((m) => `${n}/${m}`) : [n]));
+    if (exists(nm)) {
+      const names = list(nm).flatMap((n) => (n.startsWith('@') ? list(join(nm, n)).map((m) => `${n}/${m}`) : [n]));
       for (const name of names) {
-        if (seen.has(name) || !existsSync(join(nm, name, 'package.json'))) continue;
+        if (seen.has(name) || !exists(join(nm, name, 'package.json'))) continue;
         let info: PackageInfo;
         try {
-          info = readPackage(join(nm, name));
+          info = readPackage(join(nm, name), folders.readText);
         } catch {
           continue;
         }

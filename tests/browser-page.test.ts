@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { ROOT } from './helpers.js';
+import { exclusive } from './fixtures/exclusive.js';
 import { requires } from './requirements.js';
 import { CHROMIUM, buildWebPage, serveDir } from '../bench/browser-page.js';
 import { ClosedLoop } from '../sim/loop.js';
@@ -71,25 +72,31 @@ describe.runIf(runBrowser)('Flux in a browser tab: the robot, circuits, share li
   let server: Awaited<ReturnType<typeof serveDir>>;
   let browser: Browser;
 
+  let unlock: (() => void) | null = null;
+
   beforeAll(async () => {
+    // Not beside the suites that measure the loop's timing: Chromium running a network takes a core
+    // (tests/fixtures/exclusive.ts).
+    unlock = await exclusive('busy');
     dir = mkdtempSync(join(tmpdir(), 'flux-web-'));
     await buildWebPage(dir);
     server = await serveDir(dir);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
-  }, 180_000);
+  }, 660_000);
 
   afterAll(async () => {
     await browser?.close();
     await server?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
+    unlock?.();
   });
 
-  /** Opens the page at `path` (query and fragment) in a fresh page and waits for the run's end. */
+  /** Opens the run page at `path` (query and fragment) in a fresh page and waits for the run's end. */
   async function open<S = RunSummary>(path: string) {
     const page = await browser.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(server.url + path);
+    await page.goto(server.url + 'run.html' + path);
     await page.waitForSelector('body[data-status="done"], body[data-status="error"]', { state: 'attached', timeout: 120_000 });
     const status = await page.evaluate(() => document.body.dataset.status);
     const summary = (await page.textContent('#summary')) ?? '';
@@ -211,7 +218,7 @@ describe.runIf(runBrowser)('Flux in a browser tab: the robot, circuits, share li
     expect(fromUrl.spikes).toEqual(node);
 
     const page = await browser.newPage();
-    await page.goto(server.url + '?circuit=/flux/examples/coba.yaml&seconds=0.05&fast');
+    await page.goto(server.url + 'run.html?circuit=/flux/examples/coba.yaml&seconds=0.05&fast');
     await page.waitForSelector('body[data-status="done"]', { state: 'attached', timeout: 60_000 });
     // The file runs through a share link: the page reloads with the document in its fragment.
     await Promise.all([
@@ -243,7 +250,7 @@ describe.runIf(runBrowser)('Flux in a browser tab: the robot, circuits, share li
     const isolated = await serveDir(dir, ISOLATION_HEADERS);
     try {
       const page = await browser.newPage();
-      await page.goto(isolated.url + '?seconds=3&fast');
+      await page.goto(isolated.url + 'run.html?seconds=3&fast');
       await page.waitForSelector('body[data-status="done"], body[data-status="error"]', { state: 'attached', timeout: 60_000 });
       expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
       expect(await page.textContent('#errors')).toBe('');
@@ -288,7 +295,7 @@ describe.runIf(runBrowser)('Flux in a browser tab: the robot, circuits, share li
   it('drives the same where the browser has no scheduler.postTask (turns as MessageChannel messages)', async () => {
     const page = await browser.newPage();
     await page.addInitScript(() => Reflect.deleteProperty(globalThis, 'scheduler'));
-    await page.goto(server.url + '?seconds=3&fast');
+    await page.goto(server.url + 'run.html?seconds=3&fast');
     await page.waitForSelector('body[data-status="done"], body[data-status="error"]', { state: 'attached', timeout: 60_000 });
     expect(await page.evaluate(() => 'scheduler' in globalThis)).toBe(false);
     expect(await page.textContent('#errors')).toBe('');

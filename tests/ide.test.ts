@@ -14,27 +14,13 @@ import { tempDir } from './helpers.js';
 import { requires } from './requirements.js';
 import { exclusive } from './fixtures/exclusive.js';
 import { CHROMIUM, openPage, exported as exportedFrom, FLUX, controls, set, shot, startEdit, type FluxEdit } from './fixtures/ide-page.js';
+import { ideSteps } from './fixtures/ide-steps.js';
 
 const runBrowser = existsSync(CHROMIUM) || process.env.CI === 'true';
 if (!runBrowser) requires('chromium', `${CHROMIUM} not found`);
 
 const dir = tempDir('flux-ide-');
 const FILE = join(dir, 'coba.yaml');
-
-// examples/coba.yaml's cells, as a user types them: one parameter per line, distributions in YAML.
-const PARAMS = `cm: 200 pF
-tau_m: 20 ms
-v_rest: -60 mV
-v_thresh: -50 mV
-v_reset: -60 mV
-tau_refrac: 5 ms
-tau_syn_exc: 5 ms
-tau_syn_inh: 10 ms
-e_rev_exc: 0 mV
-e_rev_inh: -80 mV`;
-const INIT = `v: { normal: { mean: -65 mV, sd: 5 mV } }
-ge: { normal: { mean: 40 nS, sd: 15 nS } }
-gi: { normal: { mean: 200 nS, sd: 120 nS } }`;
 
 let flux: FluxEdit;
 let browser: Browser;
@@ -45,49 +31,9 @@ let url = '';
 const group = (name: string) => controls(page).group(name);
 const button = (name: string) => controls(page).button(name);
 const status = () => controls(page).status();
-
-async function addPopulation(name: string, size: number): Promise<void> {
-  const pop = group('population');
-  await set(pop, 'name', name);
-  await set(pop, 'model', 'lif');
-  await set(pop, 'size', String(size));
-  await set(pop, 'params', PARAMS);
-  await set(pop, 'init', INIT);
-  await button('Add population').click();
-  await expect.poll(() => status().textContent(), { timeout: 15_000 }).toBe(`applied: add population ${name}`);
-}
-
-async function addProjection(name: string, source: string, target: string, weight: string, receptor: string): Promise<void> {
-  await set(group('projection'), 'name', name);
-  await set(group('projection'), 'source', source);
-  await set(group('projection'), 'target', target);
-  await set(group('connectivity'), 'type', 'fixed_probability');
-  await set(group('connectivity'), 'p', '0.02');
-  await set(group('transmission'), 'weight', weight);
-  await set(group('synapse'), 'type', 'conductance');
-  await set(group('synapse'), 'receptor', receptor);
-  await button('Add projection').click();
-  await expect.poll(() => status().textContent(), { timeout: 30_000 }).toBe(`applied: add projection ${name}`);
-}
-
-/** The engine's step the page shows. */
-const stepCount = async () => Number(await page.getByTestId('header-step').textContent());
-
-/** The mean rate the page shows (Hz), or NaN while it shows none. */
-async function meanRate(): Promise<number> {
-  return parseFloat((await page.getByRole('status', { name: 'mean rate' }).textContent()) ?? '');
-}
-
-/** The median of `n` readings of the page's mean rate, `ms` apart (each is over a short window). */
-async function medianRate(n: number, ms: number): Promise<number> {
-  const xs: number[] = [];
-  for (let k = 0; k < n; k++) {
-    await new Promise((r) => setTimeout(r, ms));
-    xs.push(await meanRate());
-  }
-  xs.sort((a, b) => a - b);
-  return xs[Math.floor(n / 2)];
-}
+/** The shared steps (tests/fixtures/ide-steps.ts), on this suite's page once it is open. */
+let steps: ReturnType<typeof ideSteps>;
+const stepCount = () => steps.stepCount();
 
 describe.runIf(runBrowser)('the IDE in headless Chromium, from an empty page', () => {
   let unlock: (() => void) | null = null;
@@ -97,6 +43,7 @@ describe.runIf(runBrowser)('the IDE in headless Chromium, from an empty page', (
     flux = await startEdit([FILE, '--dashboard', '127.0.0.1:0', '--backend', 'cpu'], dir);
     url = flux.url;
     ({ browser, page } = await openPage(1100, pageErrors));
+    steps = ideSteps(page, 'process');
   }, 660_000);
 
   afterAll(async () => {
@@ -114,75 +61,14 @@ describe.runIf(runBrowser)('the IDE in headless Chromium, from an empty page', (
     await expect.poll(() => page.getByRole('status', { name: 'run state' }).textContent(), { timeout: 10_000 }).toBe('running');
   });
 
-  it('builds COBA with the forms alone: two populations, four projections', async () => {
-    await addPopulation('exc', 3200);
-    await addPopulation('inh', 800);
-    await page.getByText('New projection', { exact: true }).click();
-    await addProjection('ee', 'exc', 'exc', '6 nS', 'excitatory');
-    await addProjection('ei', 'exc', 'inh', '6 nS', 'excitatory');
-    await addProjection('ie', 'inh', 'exc', '67 nS', 'inhibitory');
-    await addProjection('ii', 'inh', 'inh', '67 nS', 'inhibitory');
-    await expect.poll(() => page.getByTestId('summary').textContent()).toBe('2 populations, 4 projections, 4000 neurons');
-    await shot(page, 'built');
-  }, 120_000);
+  it('builds COBA with the forms alone: two populations, four projections', () => steps.buildCoba(), 120_000);
 
-  it('an invalid value shows the checker message and changes nothing', async () => {
-    await set(group('projection'), 'name', 'bad');
-    await set(group('connectivity'), 'p', '1.5');
-    await button('Add projection').click();
-    // The checker's message, at the field it is about.
-    const problem = group('connectivity').getByRole('alert', { name: 'p: problem' });
-    await expect.poll(() => problem.textContent(), { timeout: 10_000 }).toMatch(/1\.5|probability|<= 1|at most 1/);
-    console.log(`IDE: p = 1.5 refused at the field: ${await problem.textContent()}`);
-    expect(await page.getByTestId('summary').textContent()).toBe('2 populations, 4 projections, 4000 neurons');
-    await set(group('connectivity'), 'p', '0.02');
-  });
+  it('an invalid value shows the checker message and changes nothing', () => steps.refuseInvalid());
 
-  it('undo removes the last projection and redo brings it back', async () => {
-    await button('Undo').click();
-    await expect.poll(() => page.getByTestId('summary').textContent()).toBe('2 populations, 3 projections, 4000 neurons');
-    await button('Redo').click();
-    await expect
-      .poll(() => page.getByTestId('summary').textContent(), { timeout: 30_000 })
-      .toBe('2 populations, 4 projections, 4000 neurons');
-  }, 60_000);
+  it('undo removes the last projection and redo brings it back', () => steps.undoRedo(), 60_000);
 
   it('reset starts the network from its initial state; it runs at 15-25 Hz; pause stops the clock and step advances it', async () => {
-    const before = await stepCount();
-    expect(before).toBeGreaterThan(0);
-    // Real time: as fast as possible would take a whole core from the suites running beside this one.
-    await button('Reset').click();
-    await expect.poll(() => status().textContent(), { timeout: 60_000 }).toBe('reset to the initial state');
-    // A new engine from the initial state: its step count starts again.
-    await expect.poll(stepCount, { timeout: 10_000 }).toBeLessThan(before);
-    // Self-sustained activity from the random initial state (Vogels & Abbott 2005; Brian2's COBA: ~20 Hz).
-    await expect.poll(meanRate, { timeout: 30_000 }).toBeGreaterThan(5);
-    // Past the start (the first 2 s of simulated time), readings of the settled network.
-    const t0 = await stepCount();
-    await expect.poll(stepCount, { timeout: 30_000 }).toBeGreaterThan(t0 + 20_000);
-    const rate = await medianRate(9, 300);
-    console.log(`IDE: COBA built in the page runs at ${rate.toFixed(1)} Hz (median of 9 readings)`);
-    expect(rate).toBeGreaterThanOrEqual(15);
-    expect(rate).toBeLessThanOrEqual(25);
-    await shot(page, 'running');
-    await button('Pause').click();
-    await expect.poll(() => page.getByRole('status', { name: 'run state' }).textContent()).toBe('paused');
-    await new Promise((r) => setTimeout(r, 600));
-    const held = await stepCount();
-    await new Promise((r) => setTimeout(r, 600));
-    expect(await stepCount()).toBe(held);
-    await button('Step').click();
-    // One tick of 1 ms: 10 steps of 0.1 ms.
-    await expect.poll(stepCount, { timeout: 5000 }).toBe(held + 10);
-    await button('Run').click();
-    await expect.poll(stepCount, { timeout: 5000 }).toBeGreaterThan(held + 10);
-    // The speed goes to the server and comes back in the telemetry the select shows.
-    const speed = page.getByRole('combobox', { name: 'speed' });
-    await speed.selectOption('fast');
-    await expect.poll(() => speed.inputValue()).toBe('fast');
-    await speed.selectOption('realtime');
-    await expect.poll(() => speed.inputValue()).toBe('realtime');
-    (globalThis as { ideRate?: number }).ideRate = rate;
+    (globalThis as { ideRate?: number }).ideRate = await steps.resetRunPauseStep();
   }, 120_000);
 
   it("traces a neuron's v, shows a projection's weights, and every plot exports SVG, PNG and CSV", async () => {
@@ -382,7 +268,7 @@ describe.runIf(runBrowser)('the IDE in headless Chromium, from an empty page', (
     expect(parse(readFileSync(second, 'utf8'))).toEqual({ name: 'second', dt: '0.1 ms', populations: {} });
     // The first circuit stays as it was saved.
     expect(Object.keys((parse(readFileSync(FILE, 'utf8')) as { populations: object }).populations)).toEqual(['exc', 'inh', 'probe']);
-    await addPopulation('solo', 10);
+    await steps.addPopulation('solo', 10);
     await button('Save').click();
     await expect.poll(() => status().textContent(), { timeout: 15_000 }).toMatch(/^saved .*second\.yaml/);
     expect(Object.keys((parse(readFileSync(second, 'utf8')) as { populations: object }).populations)).toEqual(['solo']);

@@ -5,7 +5,6 @@
 // message definition, every limit), built and swapped in (the robot's safe command first); Save writes
 // it with the circuit.
 import type { MessageDefinition } from '@foxglove/message-definition';
-import { realpathSync, statSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { loadBridge } from '../bridge/config.js';
@@ -15,6 +14,7 @@ import { isPlainObject } from '../engine/circuit/merge.js';
 import { BINDING_SECTIONS, RebuildFailed, RefusedEdit, checkName } from './session.js';
 export { BINDING_SECTIONS, type BindingSection } from './session.js';
 import { withElement } from './document-sections.js';
+import { ideFiles } from './files.js';
 
 /** What the IDE needs of a node to edit its bridge (FluxNode has it). */
 export interface BridgeHost {
@@ -46,13 +46,13 @@ function checkDevicePath(where: string, path: unknown): void {
   if (typeof path !== 'string' || path.length > 400 || !isAbsolute(path)) throw refuse();
   let real: string;
   try {
-    real = realpathSync(path);
+    real = ideFiles().realpath(path);
   } catch {
     // Not there now (a board unplugged): the node retries until it appears, so the name itself must be a serial node's.
     if (!SERIAL_NODE.test(path)) throw refuse();
     return;
   }
-  if (!SERIAL_NODE.test(real) || !statSync(real).isCharacterDevice()) throw refuse();
+  if (!SERIAL_NODE.test(real) || !ideFiles().isCharacterDevice(real)) throw refuse();
 }
 
 /** The ports a device declaration names (a serial device's path, a board's port), checked. */

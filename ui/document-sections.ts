@@ -4,11 +4,11 @@
 // form loads them, and the check of a module the page names (a listed package circuit or a file in
 // the circuit's folder, never a path outside it).
 import { dirname, relative, isAbsolute, resolve } from 'node:path';
-import { existsSync, realpathSync } from 'node:fs';
 import { isMap, isSeq, parse as parseYaml, parseDocument } from 'yaml';
 import semver from 'semver';
 import { isModulePath } from '../engine/circuit/resolve.js';
 import { isPlainObject } from '../engine/circuit/merge.js';
+import { ideFiles } from './files.js';
 import type { InstalledCircuit } from '../sharing/packages.js';
 
 /** A refusal with the HTTP status it gets (the session's RefusedEdit, which this module must not import). */
@@ -154,7 +154,8 @@ function checkOverrideFiles(override: Record<string, unknown>, current: unknown)
 
 /** A circuit file named relative to the circuit, in its folder or below (refused otherwise, naming no other file). */
 function confinedFile(circuitFile: string, spec: string): void {
-  const folder = realpathSync(dirname(circuitFile));
+  const files = ideFiles();
+  const folder = files.realpath(dirname(circuitFile));
   const refuse = () => new SectionRefusal(`module: "${spec}" is no circuit file in this circuit's folder (${folder}) or below it`);
   if (isAbsolute(spec) || !/\.(ya?ml|json)$/i.test(spec)) throw refuse();
   const path = resolve(folder, spec);
@@ -162,5 +163,5 @@ function confinedFile(circuitFile: string, spec: string): void {
     const r = relative(folder, p);
     return r !== '' && !r.startsWith('..') && !isAbsolute(r);
   };
-  if (!inside(path) || !existsSync(path) || !inside(realpathSync(path))) throw refuse();
+  if (!inside(path) || !files.exists(path) || !inside(files.realpath(path))) throw refuse();
 }

@@ -1,9 +1,9 @@
 // New circuits from the IDE: the documents an empty circuit and its bridge start as (flux edit uses
 // them for a file that does not exist), and "New circuit" in the page, which creates one beside the
 // open circuit and switches the node to it.
-import { existsSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import { RebuildFailed, RefusedEdit, checkName } from './session.js';
+import { ideFiles } from './files.js';
 
 /** The document an absent circuit file starts as: a name and a step, nothing else. */
 export function emptyCircuit(file: string): string {
@@ -39,16 +39,17 @@ export async function newCircuit(node: CircuitOpener, current: string, name: unk
   if (unsaved.length) throw new RefusedEdit(`not saved yet: ${unsaved.join(', ')}: save or undo first`, 409);
   const file = join(dirname(current), `${name}.yaml`);
   const bridge = defaultBridgeFile(file);
-  for (const f of [file, bridge]) if (existsSync(f)) throw new RefusedEdit(`${f} exists already: choose another name`, 409);
+  const files = ideFiles();
+  for (const f of [file, bridge]) if (files.exists(f)) throw new RefusedEdit(`${f} exists already: choose another name`, 409);
   try {
-    writeFileSync(file, emptyCircuit(file), { flag: 'wx' });
+    files.create(file, emptyCircuit(file));
   } catch (e) {
     throw new RefusedEdit(`${file}: ${(e as Error).message}`, 409);
   }
   try {
     await node.openCircuit(bridge, startingBridge(bridge, file));
   } catch (e) {
-    unlinkSync(file);
+    files.remove(file);
     throw new RebuildFailed(`the new circuit did not start; the open one goes on: ${(e as Error).message}`, 400);
   }
   return { file };

@@ -7,24 +7,13 @@
 // anchors and aliases are expanded so an edit to one element cannot leak into another). Before the
 // file is written, the new text is loaded and its flat document compared with the running one: a save
 // that would not reload equal is refused, and nothing is written.
-import {
-  closeSync,
-  constants,
-  fsyncSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  realpathSync,
-  statSync,
-  unlinkSync,
-  writeSync,
-} from 'node:fs';
-import { randomBytes } from 'node:crypto';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { isCollection, isMap, isScalar, isSeq, parseDocument, visit, type Document, type Node as YamlNode } from 'yaml';
 import { loadFlat, resolveModulePath, SECTIONS, type FlatCircuit, type ModuleNode, type Section } from '../engine/circuit/resolve.js';
 import { isPlainObject } from '../engine/circuit/merge.js';
 import { CircuitError } from '../engine/circuit/errors.js';
+import { host } from '../engine/platform/host.js';
+import { ideFiles, type StagedWrite } from './files.js';
 
 export class SaveError extends Error {}
 
@@ -166,7 +155,7 @@ export interface SavePlan {
  */
 export function planSave(file: string, current: FlatCircuit): SavePlan {
   const abs = resolve(file);
-  const text = readFileSync(abs, 'utf8');
+  const text = host().readText(abs);
   const json = /\.json$/i.test(abs);
   const ydoc = parseDocument(text, { merge: true, uniqueKeys: true });
   if (ydoc.errors.length) throw new SaveError(`${abs}: cannot parse the file on disk: ${ydoc.errors[0].message.split('\n')[0]}`);
@@ -259,82 +248,28 @@ export function planSave(file: string, current: FlatCircuit): SavePlan {
   return { file: abs, text: out, changed };
 }
 
-/** A temporary file's name next to `target`: random, so nobody can plant a link at it in advance. */
-export function randomTempName(target: string): string {
-  return join(dirname(target), `.${basename(target)}.${randomBytes(12).toString('hex')}.tmp`);
-}
-
 /**
- * Writes the plan's text (a temporary file in the same folder, then a rename: never half a file). The
- * temporary file is created exclusively (O_CREAT|O_EXCL|O_NOFOLLOW): whatever already sits at its name,
- * a symbolic link planted by someone else included, is never opened or followed; another name is tried.
+ * Writes the plan's text (staged beside the file, then put in its place whole: never half a file; see
+ * ui/files.ts). `tempName` names the staging file (Node).
  */
-export function writePlan(plan: { file: string; text: string }, tempName: (target: string) => string = randomTempName): void {
+export function writePlan(plan: { file: string; text: string }, tempName?: (target: string) => string): void {
   stagePlan(plan, tempName).commit();
 }
 
 /**
- * The first half of writePlan: the text written and synced to its temporary file. Committing renames
- * it onto the file; aborting removes it. Two files saved together are both staged before either is
- * renamed, so a failure to write one leaves both as they were.
+ * The first half of writePlan: the text staged. Committing puts it in place; aborting drops it. Two
+ * files saved together are both staged before either is committed, so a failure to write one leaves
+ * both as they were.
  */
-export function stagePlan(
-  plan: { file: string; text: string },
-  tempName: (target: string) => string = randomTempName,
-): { commit(): void; abort(): void } {
-  // Through a symbolic link (a colcon --symlink-install share folder) the file it points to is the one
-  // to update, keeping its mode; renaming onto the link would replace the link with a copy. A file that
-  // does not exist yet (a bridge document flux edit started in memory) is created with the usual mode.
-  let target = plan.file;
-  let mode = 0o644;
+export function stagePlan(plan: { file: string; text: string }, tempName?: (target: string) => string): StagedWrite {
+  const staged = asSaveError(() => ideFiles().stage(plan, tempName));
+  return { commit: () => asSaveError(() => staged.commit()), abort: () => staged.abort() };
+}
+
+function asSaveError<T>(write: () => T): T {
   try {
-    target = realpathSync(plan.file);
-    mode = statSync(target).mode & 0o7777;
+    return write();
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new SaveError(`${plan.file}: ${(e as Error).message}`);
+    throw e instanceof SaveError ? e : new SaveError((e as Error).message, { cause: e });
   }
-  const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0);
-  for (let attempt = 0; attempt < 8; attempt++) {
-    const tmp = tempName(target);
-    let fd: number;
-    try {
-      fd = openSync(tmp, flags, mode);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'EEXIST' || code === 'ELOOP') continue;
-      throw new SaveError(`${plan.file}: cannot create a temporary file next to it: ${(e as Error).message}`);
-    }
-    const remove = () => {
-      try {
-        unlinkSync(tmp);
-      } catch {
-        // gone already
-      }
-    };
-    let open = true;
-    try {
-      const data = Buffer.from(plan.text, 'utf8');
-      for (let off = 0; off < data.length;) off += writeSync(fd, data, off, data.length - off);
-      fsyncSync(fd);
-      open = false;
-      closeSync(fd);
-    } catch (e) {
-      // Closed once only: a number closed twice may by then be another file's.
-      if (open) closeSync(fd);
-      remove();
-      throw new SaveError(`${plan.file}: cannot write it: ${(e as Error).message}`);
-    }
-    return {
-      commit: () => {
-        try {
-          renameSync(tmp, target);
-        } catch (e) {
-          remove();
-          throw new SaveError(`${plan.file}: cannot write it: ${(e as Error).message}`);
-        }
-      },
-      abort: remove,
-    };
-  }
-  throw new SaveError(`${plan.file}: every temporary name tried next to it was taken; nothing written`);
 }

@@ -23,7 +23,8 @@ import type { Simulation } from '../sim/simulation.js';
 import { isLoopback, type Bind } from './security.js';
 import { EditSession, type RunningNode, type SessionLimits } from './session.js';
 import { createApp } from './routes.js';
-import { DashboardStream, type StreamLimits } from './ws.js';
+import { DashboardStream, type StreamLimits } from './dashboard-stream.js';
+import { WebSocketUpgrade } from './ws.js';
 
 export const DEFAULT_PORT = 8765;
 
@@ -164,7 +165,9 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     throw new Error(`dashboard: the browser code is not built (${web}/main.js is missing): run npm run build`);
   const run = options.run ? new RunControl(options.run, node, () => session.circuitFile) : undefined;
   const traces = new Traces(node);
-  const stream = new DashboardStream(node, session, sim, bind, streamLimits(limits), run, traces);
+  const streaming = streamLimits(limits);
+  const stream = new DashboardStream(node, session, sim, streaming, run, traces);
+  const sockets = new WebSocketUpgrade(stream, bind, streaming.webSocketClients);
   const app = createApp({
     bind,
     node,
@@ -184,7 +187,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   const server = createServer({ connectionsCheckingInterval: 1000, headersTimeout: 10_000, requestTimeout: 10_000 }, app);
   server.maxConnections = limits.connections ?? 256;
   server.keepAliveTimeout = 5000;
-  server.on('upgrade', (req, socket, head: Buffer) => stream.upgrade(req, socket, head));
+  server.on('upgrade', (req, socket, head: Buffer) => sockets.upgrade(req, socket, head));
   stream.start();
 
   let port: number;
@@ -209,6 +212,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       if (closed) return;
       closed = true;
       stream.close();
+      sockets.close();
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
     },

@@ -3,7 +3,6 @@
 // nothing), an undo stack of inverse edits, and save. It always asks the node for its current engine
 // and bridge: a hot swap (a ROS parameter) replaces both, and then the undo stack no longer applies.
 import { basename, dirname } from 'node:path';
-import { readFileSync, realpathSync } from 'node:fs';
 import type { Bridge, BridgeConfig } from '../bridge/bridge.js';
 import { loadCircuit, type Edit, type EditResult, type Engine, type PreparedEdit } from '../engine/engine.js';
 import type { Backend } from '../engine/backends/backend.js';
@@ -26,6 +25,8 @@ import {
   withModule,
 } from './document-sections.js';
 import { installedCircuits, type InstalledCircuit } from '../sharing/packages.js';
+import { host } from '../engine/platform/host.js';
+import { ideFiles } from './files.js';
 import { FORBIDDEN_SEGMENTS } from '../extensions/names.js';
 import { LiveBudget, estimateSynapses, isStructuralEdit, type Addition, type BudgetLimits } from './security.js';
 
@@ -497,7 +498,7 @@ export class EditSession {
    */
   private checkFileIs(text: string, label: string): void {
     const unsaved = this.unsavedEdits();
-    if (readFileSync(this.circuitFile, 'utf8') !== text || unsaved.length)
+    if (host().readText(this.circuitFile) !== text || unsaved.length)
       throw new RefusedEdit(
         `${label} writes the circuit file, which has changed since${unsaved.length ? ` (live edits not in it: ${unsaved.join(', ')})` : ''}: nothing done`,
         409,
@@ -646,7 +647,7 @@ export class EditSession {
       if (unsaved.length)
         throw new RefusedEdit(`${section} are written to the file at once: save or undo the live edits first (${unsaved.join(', ')})`, 409);
     }
-    const text = written ? readFileSync(file, 'utf8') : planSave(file, this.engine.flat).text;
+    const text = written ? host().readText(file) : planSave(file, this.engine.flat).text;
     const next = dotted
       ? this.withModuleElement(section, name as string, value)
       : this.withSectionElement(text, section, name as string, value, own(table, name));
@@ -731,7 +732,7 @@ export class EditSession {
     // Written to the file at once (setElement), so read from it. An element of a module set by its
     // qualified name since is not in the file's override until Save (the running network has it).
     if (WRITTEN_SECTIONS.has(section))
-      return rootTables(this.circuitFile, readFileSync(this.circuitFile, 'utf8'))[section as 'modules' | 'ports'];
+      return rootTables(this.circuitFile, host().readText(this.circuitFile))[section as 'modules' | 'ports'];
     const doc = this.engine.flat.doc as Record<string, unknown>;
     const table = Object.hasOwn(doc, section) ? doc[section] : undefined;
     return isPlainObject(table) ? table : undefined;
@@ -757,7 +758,7 @@ export class EditSession {
   isCircuitFile(path: string): boolean {
     const real = (p: string) => {
       try {
-        return realpathSync(p);
+        return ideFiles().realpath(p);
       } catch {
         return p;
       }
@@ -794,7 +795,7 @@ export class EditSession {
         `the running circuit has live edits that are not in its file (${unsaved.join(', ')}): save or undo them first`,
         409,
       );
-    const text = readFileSync(file, 'utf8');
+    const text = host().readText(file);
     if (Object.hasOwn(rootTables(file, text).modules, prefix))
       throw new RefusedEdit(
         `prefix ${prefix} is taken by a module of the circuit: choose another (or set that module in the element form)`,
@@ -839,9 +840,14 @@ export class EditSession {
     return { file };
   }
 
+  /** The circuits of the Flux packages installed where the circuit file can see them: the component browser's listing. */
+  installed(): InstalledCircuit[] {
+    return installedCircuits(dirname(this.circuitFile), { ...ideFiles(), readText: (path) => host().readText(path) });
+  }
+
   /** The installed circuit a request names, or a refusal that tells only what the listing tells. */
   private listedCircuit(module: unknown): InstalledCircuit {
-    const all = installedCircuits(dirname(this.circuitFile));
+    const all = this.installed();
     const shown = JSON.stringify(
       typeof module === 'string' ? (module.length > 80 ? module.slice(0, 80) + '...' : module) : (module ?? null),
     );

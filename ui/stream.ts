@@ -39,7 +39,7 @@ export class SpikeFrames {
   private first = -1;
   private last = -1;
   /** Finished frames waiting for the next take (a frame closes early when its step offsets would overflow). */
-  private ready: Buffer[] = [];
+  private ready: Uint8Array[] = [];
   /** Spike counts per population and steps since the last takeCounts (for rates: all spikes, not the decimated ones). */
   private counts = new Map<string, number>();
   private countedSteps = 0;
@@ -107,7 +107,7 @@ export class SpikeFrames {
   }
 
   /** Frames finished since the last take (usually one; none when no step ran). */
-  take(): Buffer[] {
+  take(): Uint8Array[] {
     this.flushInto();
     const out = this.ready;
     this.ready = [];
@@ -137,21 +137,23 @@ export class SpikeFrames {
       }
     }
     const kept = entries.reduce((a, p) => a + (alloc.get(p) ?? 0), 0);
-    const out = Buffer.alloc(HEADER + ENTRY * entries.length + 4 * kept);
-    out.writeUInt8(FRAME_KIND_SPIKES, 0);
-    out.writeUInt8(FRAME_VERSION, 1);
-    out.writeUInt16LE(this.layout.id, 2);
-    out.writeUInt32LE(this.last - this.first, 4);
-    out.writeDoubleLE(this.first, 8);
-    out.writeUInt16LE(entries.length, 16);
+    // Bytes, not a Node Buffer: a page builds frames too (web/ide.ts).
+    const out = new Uint8Array(HEADER + ENTRY * entries.length + 4 * kept);
+    const v = new DataView(out.buffer);
+    v.setUint8(0, FRAME_KIND_SPIKES);
+    v.setUint8(1, FRAME_VERSION);
+    v.setUint16(2, this.layout.id, true);
+    v.setUint32(4, this.last - this.first, true);
+    v.setFloat64(8, this.first, true);
+    v.setUint16(16, entries.length, true);
     let o = HEADER;
     for (const p of entries) {
       const a = Math.min(alloc.get(p) ?? 0, p.n);
-      out.writeUInt16LE(p.index, o);
-      out.writeUInt32LE(a, o + 4);
-      out.writeUInt32LE(p.total, o + 8);
+      v.setUint16(o, p.index, true);
+      v.setUint32(o + 4, a, true);
+      v.setUint32(o + 8, p.total, true);
       o += ENTRY;
-      for (let j = 0; j < a; j++, o += 4) out.writeUInt32LE(p.buf[Math.floor((j * p.n) / a)] >>> 0, o);
+      for (let j = 0; j < a; j++, o += 4) v.setUint32(o, p.buf[Math.floor((j * p.n) / a)] >>> 0, true);
     }
     for (const p of this.pops.values()) {
       p.n = 0;

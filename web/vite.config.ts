@@ -38,6 +38,8 @@ export default defineConfig({
   root: join(root, 'web'),
   base: './',
   plugins: [browserField(root), quietExternals],
+  // Node's path module is POSIX paths in a page (its documents' namespace): pathe is that module for browsers.
+  resolve: { alias: { 'node:path': 'pathe', path: 'pathe' } },
   build: {
     outDir: join(root, 'dist', 'web'),
     emptyOutDir: true,
@@ -45,7 +47,8 @@ export default defineConfig({
     // The page is one program: the simulator (10 MB of WebAssembly) and the engine load together.
     chunkSizeWarningLimit: 20_000,
     // Dawn's Node addon: a page has navigator.gpu instead.
-    rollupOptions: { external: ['webgpu'] },
+    // Two pages: the IDE (index.html, web/ide.ts) and the plain run (run.html, web/run.ts).
+    rollupOptions: { external: ['webgpu'], input: { index: join(root, 'web', 'index.html'), run: join(root, 'web', 'run.html') } },
   },
   preview: { headers: ISOLATION_HEADERS },
   server: { headers: ISOLATION_HEADERS },

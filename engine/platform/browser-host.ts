@@ -22,6 +22,14 @@ export function provideFiles(documents: Record<string, string>): void {
   for (const [path, text] of Object.entries(documents)) files.set(resolve('/', path), text);
 }
 
+/**
+ * The page's documents as the IDE edits them (ui/files-page.ts): what the engine reads is what Save
+ * wrote. The map itself, by resolved path: the page has one namespace of documents.
+ */
+export function pageDocuments(): Map<string, string> {
+  return files;
+}
+
 export const defaultHost: Host = {
   cores: () => 1,
   kernelsWasm: () => kernels,

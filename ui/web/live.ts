@@ -112,7 +112,65 @@ export interface Sample {
   modulators: Record<string, number>;
 }
 
-const token = new URLSearchParams(location.search).get('token');
+/** A request's answer as the page reads it: the status, the JSON body, and Retry-After (seconds) where given. */
+export interface Answer {
+  status: number;
+  body: unknown;
+  retryAfter: number | null;
+}
+
+/** What the live stream delivers: JSON messages as text, spike frames as bytes. */
+export interface StreamHandlers {
+  open(): void;
+  message(data: string | ArrayBuffer): void;
+  close(): void;
+}
+
+/**
+ * How the IDE reaches its engine: a Flux process over HTTP and a WebSocket (remote, the default), or
+ * an engine running in this page (web/ide.ts). The IDE is the same either way.
+ */
+export interface Connection {
+  request(method: 'GET' | 'POST', path: string, body?: unknown): Promise<Answer>;
+  openStream(handlers: StreamHandlers): void;
+}
+
+/** The Flux process that served this page, with the token the page was opened with. */
+function remoteConnection(): Connection {
+  const token = new URLSearchParams(location.search).get('token');
+  return {
+    async request(method, path, body) {
+      const headers: Record<string, string> = {};
+      if (token) headers['X-Flux-Token'] = token;
+      if (body !== undefined) headers['Content-Type'] = 'application/json';
+      const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+      const data: unknown = await res.json().catch(() => ({ error: `${res.status} ${res.statusText}` }));
+      const after = Number(res.headers.get('Retry-After'));
+      return { status: res.status, body: data, retryAfter: Number.isFinite(after) && after > 0 ? after : null };
+    },
+    openStream(h) {
+      const url = new URL('/ws', location.href);
+      url.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
+      url.search = token ? `?token=${encodeURIComponent(token)}` : '';
+      const ws = new WebSocket(url);
+      ws.binaryType = 'arraybuffer';
+      ws.onopen = () => h.open();
+      ws.onclose = () => h.close();
+      ws.onmessage = (ev: MessageEvent) => h.message(ev.data as string | ArrayBuffer);
+    },
+  };
+}
+
+let connection: Connection | null = null;
+
+/** The IDE's connection: set once, before the page mounts the IDE; the remote one otherwise. */
+export function useConnection(c: Connection): void {
+  connection = c;
+}
+
+function current(): Connection {
+  return (connection ??= remoteConnection());
+}
 
 /** A refused request: the server's message and, for a circuit the checker refused, its issues (JSON path, message). */
 export class ApiError extends Error {
@@ -129,29 +187,16 @@ export class ApiError extends Error {
 
 /** Calls the JSON API; resolves with the body, or rejects with an ApiError (the server's message, issues, status). */
 export async function api<T = Record<string, unknown>>(path: string, body?: unknown): Promise<T> {
-  const headers: Record<string, string> = {};
-  if (token) headers['X-Flux-Token'] = token;
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
-  const res = await fetch(path, {
-    method: body === undefined ? 'GET' : 'POST',
-    headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const data = (await res.json().catch(() => ({ error: `${res.status} ${res.statusText}` }))) as T & { error?: string; issues?: unknown };
-  if (!res.ok) {
+  const answer = await current().request(body === undefined ? 'GET' : 'POST', path, body);
+  const data = answer.body as T & { error?: string; issues?: unknown };
+  if (answer.status < 200 || answer.status >= 300) {
     const issues = Array.isArray(data.issues)
       ? data.issues.flatMap((i: unknown) => {
           const x = i as { path?: unknown; message?: unknown };
           return typeof x.path === 'string' && typeof x.message === 'string' ? [{ path: x.path, message: x.message }] : [];
         })
       : [];
-    const after = Number(res.headers.get('Retry-After'));
-    throw new ApiError(
-      data.error ?? `${res.status} ${res.statusText}`,
-      issues,
-      res.status,
-      Number.isFinite(after) && after > 0 ? after : null,
-    );
+    throw new ApiError(data.error ?? `${answer.status}`, issues, answer.status, answer.retryAfter);
   }
   return data;
 }
@@ -220,69 +265,66 @@ export class Live {
   private frameListeners = new Set<(f: SpikeFrame) => void>();
   private listeners = new Set<Listener>();
   private circuitListeners = new Set<(version: number) => void>();
-  private ws: WebSocket | null = null;
   private retry = 500;
 
   connect(): void {
-    const url = new URL('/ws', location.href);
-    url.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
-    url.search = token ? `?token=${encodeURIComponent(token)}` : '';
-    const ws = new WebSocket(url);
-    ws.binaryType = 'arraybuffer';
-    this.ws = ws;
-    ws.onopen = () => {
-      this.connected = true;
-      this.retry = 500;
-      this.emit();
-    };
-    ws.onclose = () => {
-      this.connected = false;
-      this.emit();
-      setTimeout(() => this.connect(), this.retry);
-      this.retry = Math.min(5000, this.retry * 2);
-    };
-    ws.onmessage = (ev: MessageEvent) => {
-      if (ev.data instanceof ArrayBuffer) {
-        this.bytesReceived += ev.data.byteLength;
-        const f = decodeFrame(ev.data);
-        if (!f || f.layoutId !== this.layout.id) return;
-        this.framesReceived++;
-        for (const p of f.populations) {
-          this.spikesDrawn += p.packed.length;
-          this.spikesTotal += p.total;
-        }
-        this.keepSpikes(f);
-        for (const l of this.frameListeners) l(f);
-        return;
+    current().openStream({
+      open: () => {
+        this.connected = true;
+        this.retry = 500;
+        this.emit();
+      },
+      close: () => {
+        this.connected = false;
+        this.emit();
+        setTimeout(() => this.connect(), this.retry);
+        this.retry = Math.min(5000, this.retry * 2);
+      },
+      message: (data) => this.receive(data),
+    });
+  }
+
+  private receive(data: string | ArrayBuffer): void {
+    if (data instanceof ArrayBuffer) {
+      this.bytesReceived += data.byteLength;
+      const f = decodeFrame(data);
+      if (!f || f.layoutId !== this.layout.id) return;
+      this.framesReceived++;
+      for (const p of f.populations) {
+        this.spikesDrawn += p.packed.length;
+        this.spikesTotal += p.total;
       }
-      this.bytesReceived += (ev.data as string).length;
-      const msg: ServerMessage = JSON.parse(ev.data as string);
-      if (msg.type === 'hello') {
-        this.layout = msg.layout;
-        this.arena = msg.arena;
-        this.trail = [];
-        this.noteCircuit(msg.version);
-      } else if (msg.type === 'layout') {
-        this.layout = msg.layout;
-        // The kept spikes index the old layout's populations (a raster export must not mix them).
-        this.spikes = { t: [], pop: [], neuron: [] };
-      } else if (msg.type === 'circuit') this.noteCircuit(msg.version);
-      else if (msg.type === 'telemetry') {
-        const t = msg;
-        this.telemetry = t;
-        if (t.trail?.length) {
-          this.trail.push(...t.trail);
-          if (this.trail.length > 6000) this.trail.splice(0, this.trail.length - 6000);
-        }
-        const last = this.history.at(-1);
-        if (last && t.timeMs < last.timeMs) this.history = [];
-        this.history.push({ timeMs: t.timeMs, rates: t.rates, modulators: t.modulators });
-        if (this.history.length > 600) this.history.shift();
-        if (t.traces) this.keepTraces(t.traces);
-        if (t.version !== this.circuitVersion) this.noteCircuit(t.version);
+      this.keepSpikes(f);
+      for (const l of this.frameListeners) l(f);
+      return;
+    }
+    this.bytesReceived += data.length;
+    const msg: ServerMessage = JSON.parse(data);
+    if (msg.type === 'hello') {
+      this.layout = msg.layout;
+      this.arena = msg.arena;
+      this.trail = [];
+      this.noteCircuit(msg.version);
+    } else if (msg.type === 'layout') {
+      this.layout = msg.layout;
+      // The kept spikes index the old layout's populations (a raster export must not mix them).
+      this.spikes = { t: [], pop: [], neuron: [] };
+    } else if (msg.type === 'circuit') this.noteCircuit(msg.version);
+    else if (msg.type === 'telemetry') {
+      const t = msg;
+      this.telemetry = t;
+      if (t.trail?.length) {
+        this.trail.push(...t.trail);
+        if (this.trail.length > 6000) this.trail.splice(0, this.trail.length - 6000);
       }
-      this.emit();
-    };
+      const last = this.history.at(-1);
+      if (last && t.timeMs < last.timeMs) this.history = [];
+      this.history.push({ timeMs: t.timeMs, rates: t.rates, modulators: t.modulators });
+      if (this.history.length > 600) this.history.shift();
+      if (t.traces) this.keepTraces(t.traces);
+      if (t.version !== this.circuitVersion) this.noteCircuit(t.version);
+    }
+    this.emit();
   }
 
   private keepTraces(x: NonNullable<Telemetry['traces']>): void {

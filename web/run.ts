@@ -5,22 +5,22 @@
 // s> stops after that long, &fast runs as fast as it goes instead of in real time. Share makes a link
 // that carries the documents the run read; Open runs a local file (through such a link).
 import kernelsUrl from '../dist/engine/backends/wasm/kernels.wasm?url';
-import { provideAssets, provideFiles } from '../engine/platform/browser-host.js';
+import { provideFiles } from '../engine/platform/browser-host.js';
+import { provideEngineAssets } from './assets.js';
 import { recordDocuments } from '../engine/platform/host.js';
-import { CircuitError } from '../engine/circuit/errors.js';
-import { encodeShareLink, ShareLinkError, type SharedRun } from '../sharing/link.js';
+import { encodeShareLink, type SharedRun } from '../sharing/link.js';
 import { arenaOf, robotOf } from '../ui/telemetry.js';
 import { arenaSvg } from '../ui/web/arena-svg.js';
 import type { ArenaInfo, Telemetry } from '../ui/web/live.js';
 import { shippedDocuments } from './documents.js';
-import { RobotRun, arenaPath } from './robot-run.js';
+import { RobotRun } from './robot-run.js';
 import { CircuitRun } from './circuit-run.js';
 import { drawRaster } from './raster.js';
-import { boundedText, fileName, requested, requestedSeconds, RequestError } from './request.js';
+import { showProblem, showShareLink } from './page-ui.js';
+import { boundedText, fileName, requested, requestedSeconds } from './request.js';
 import { isBridgeDocument } from '../bridge/config.js';
 import { checkBridgeForPage, checkCircuitSize } from '../sharing/page-limits.js';
 
-const wgsl = import.meta.glob<string>('../shaders/*.wgsl', { query: '?raw', import: 'default', eager: true });
 const $ = (id: string) => document.getElementById(id)!;
 const button = (id: string) => $(id) as HTMLButtonElement;
 
@@ -113,11 +113,7 @@ async function circuit(asked: SharedRun): Promise<Running> {
 }
 
 async function main(): Promise<void> {
-  const wasm = await fetch(kernelsUrl);
-  provideAssets({
-    kernelsWasm: wasm.ok ? new Uint8Array(await wasm.arrayBuffer()) : null,
-    shaders: Object.fromEntries(Object.entries(wgsl).map(([path, text]) => [path.slice(path.lastIndexOf('/') + 1), text])),
-  });
+  await provideEngineAssets(kernelsUrl);
   provideFiles(shippedDocuments());
   $('open').onchange = () => void openLocal(($('open') as HTMLInputElement).files?.[0]);
   const asked = await requested(location);
@@ -139,7 +135,7 @@ async function main(): Promise<void> {
     documents = Object.fromEntries(stopRecording().documents);
   }
   $('what').textContent = `${running.what}, ${paced ? 'in real time' : 'as fast as it goes'}.`;
-  button('share').onclick = () => void share(asked, documents);
+  button('share').onclick = () => void showShareLink(asked, documents);
   button('share').disabled = false;
   await runToEnd(running, seconds, paced);
 }
@@ -181,24 +177,6 @@ async function runToEnd(running: Running, seconds: number, paced: boolean): Prom
   document.body.dataset.status = 'done';
 }
 
-/** Share: a link carrying the run's documents, shown (and copied where the page may). */
-async function share(asked: SharedRun, documents: Record<string, string>): Promise<void> {
-  const field = $('share-link') as HTMLInputElement;
-  try {
-    const arena = asked.arena === undefined ? {} : { arena: asked.arena.startsWith('/') ? asked.arena : arenaPath(asked.arena) };
-    const fragment = await encodeShareLink({ document: asked.document, ...arena, seed: asked.seed, documents });
-    field.value = `${location.origin}${location.pathname}#${fragment}`;
-    $('share-problem').textContent = '';
-  } catch (e) {
-    field.value = '';
-    $('share-problem').textContent = (e as Error).message;
-    return;
-  }
-  field.hidden = false;
-  field.select();
-  await navigator.clipboard?.writeText(field.value).catch(() => undefined);
-}
-
 /** Runs a local file: it goes into a share link, so that the run it starts can be shared as it is. */
 async function openLocal(file: File | undefined): Promise<void> {
   if (!file) return;
@@ -212,12 +190,6 @@ async function openLocal(file: File | undefined): Promise<void> {
   }
 }
 
-function fail(e: unknown, ran = false): void {
-  const known = e instanceof CircuitError || e instanceof ShareLinkError || e instanceof RequestError;
-  $('errors').textContent = known ? (e as Error).message : String((e as Error)?.stack ?? e);
-  $('errors').hidden = false;
-  $('what').textContent = ran ? 'The run stopped: see the problem below.' : 'Nothing runs: see the problems below.';
-  document.body.dataset.status = 'error';
-}
+const fail = showProblem;
 
 main().catch(fail);
