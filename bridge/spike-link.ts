@@ -292,3 +292,16 @@ export class SpikeReceiver {
     this.waiter?.resolve();
   }
 }
+
+/** Bytes of one SpikeTick message carrying `spikes` spikes, from the encoder itself (CDR payload; RTPS, UDP and IP headers not counted). */
+export function spikeTickBytes(spikes: number): number {
+  return encodeSpikeTick({
+    tick: 0,
+    firstStep: 0,
+    dt: 0,
+    steps: 1,
+    size: 0,
+    index: new Uint32Array(spikes),
+    offset: new Uint16Array(spikes),
+  }).length;
+}

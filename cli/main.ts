@@ -11,6 +11,7 @@ import { circuitSchema } from '../engine/circuit/schema.js';
 import { parseQuantity } from '../engine/units.js';
 import { simulate, type SimulateOptions } from './simulate.js';
 import { inspect, isBridge } from './inspect.js';
+import { inspectPartition } from './inspect-partition.js';
 import { shareLink } from './share.js';
 import { fluxAdd, fluxPack } from '../sharing/packages.js';
 import { nirExport, nirImport } from './nir.js';
@@ -148,6 +149,17 @@ async function validated(file: string): Promise<string> {
   return `ok ${file}: ${circuit.populations.length} populations (${n} neurons), ${circuit.projections.length} projections`;
 }
 
+/** `name=hz,name=hz`: rates by population (checked as numbers here, as rates by the plan). */
+function rateList(text: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const item of text.split(',')) {
+    const m = /^\s*([A-Za-z_][\w.]*)\s*=\s*([^\s]+)\s*$/.exec(item);
+    if (!m || !Number.isFinite(Number(m[2]))) throw new InvalidArgumentError(`expected name=Hz pairs separated by commas, not "${item}"`);
+    Object.defineProperty(out, m[1], { value: Number(m[2]), enumerable: true });
+  }
+  return out;
+}
+
 function addInspect(program: Command): void {
   program
     .command('inspect')
@@ -157,9 +169,23 @@ function addInspect(program: Command): void {
     .option('--dt <time>', 'integration step, e.g. 0.1ms', time)
     .option('--json', 'machine-readable output')
     .option('--code', 'print the code generated for each model defined by equations, per backend')
-    .action((file: string, o: { seed?: number; dt?: number; json?: boolean; code?: boolean }) => {
-      console.log(inspect(file, o));
-    });
+    .option(
+      '--partition <n>',
+      'how the circuit would run on n processes (from the document, nothing built): partitions, exchange period, spikes and bytes between them',
+      Number,
+    )
+    .option('--rate <hz>', 'with --partition: the firing rate to assume for every population (Hz)', Number, 10)
+    .option('--rates <list>', 'with --partition: rates by population, e.g. L23E=0.97,L4E=4.7 (Hz)', rateList)
+    .action(
+      (
+        file: string,
+        o: { seed?: number; dt?: number; json?: boolean; code?: boolean; partition?: number; rate: number; rates?: Record<string, number> },
+      ) => {
+        if (o.partition !== undefined)
+          return void console.log(inspectPartition(file, { partitions: o.partition, rateHz: o.rate, rates: o.rates, json: o.json }));
+        console.log(inspect(file, o));
+      },
+    );
 }
 
 function addShare(program: Command): void {

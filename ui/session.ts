@@ -28,7 +28,8 @@ import { installedCircuits, type InstalledCircuit } from '../sharing/packages.js
 import { host } from '../engine/platform/host.js';
 import { ideFiles } from './files.js';
 import { FORBIDDEN_SEGMENTS } from '../extensions/names.js';
-import { LiveBudget, estimateSynapses, isStructuralEdit, type Addition, type BudgetLimits } from './security.js';
+import { LiveBudget, isStructuralEdit, type Addition, type BudgetLimits } from './security.js';
+import { estimateSynapses } from '../engine/circuit/estimate.js';
 
 export { isStructuralEdit };
 
