@@ -32,6 +32,8 @@ export interface PartitionOptions {
   rates?: Readonly<Record<string, number>>;
   /** How far a partition's load may exceed the mean share (0.05: 5 %) before the next partition takes a unit. */
   imbalance?: number;
+  /** Place whole populations only (what a run needs for now: split.ts). */
+  wholePopulations?: boolean;
 }
 
 export const MAX_PARTITIONS = 4096;
@@ -174,7 +176,9 @@ export function partitionCircuit(circuit: Circuit, o: PartitionOptions): Partiti
     // Cut only what does not fit a share with its allowed imbalance: a whole population crosses less.
     const fit = share * (1 + imbalance);
     const pieces =
-      group.length > 1 || fit === 0 ? 1 : Math.min(size.get(group[0])!, Math.max(1, Math.ceil(popLoad(group[0]) / fit - 1e-9)));
+      group.length > 1 || fit === 0 || o.wholePopulations
+        ? 1
+        : Math.min(size.get(group[0])!, Math.max(1, Math.ceil(popLoad(group[0]) / fit - 1e-9)));
     if (pieces === 1) units.push(unit(whole));
     else
       for (let k = 0; k < pieces; k++) {
