@@ -12,6 +12,7 @@ import { parseQuantity } from '../engine/units.js';
 import { simulate, type SimulateOptions } from './simulate.js';
 import { inspect, isBridge } from './inspect.js';
 import { inspectPartition } from './inspect-partition.js';
+import { runPartitioned } from './partition-run.js';
 import { shareLink } from './share.js';
 import { fluxAdd, fluxPack } from '../sharing/packages.js';
 import { nirExport, nirImport } from './nir.js';
@@ -76,6 +77,8 @@ interface RunFlags {
   backend: BackendChoice;
   dashboard?: string | false;
   dashboardNoToken?: boolean;
+  spikes?: string;
+  partition?: number;
 }
 
 /** Options of `flux nir import`, as commander parses them. */
@@ -294,8 +297,29 @@ function addRun(program: Command, rosArgs: string[]): void {
       '--dashboard-no-token',
       'serve the dashboard on loopback without a token (any local process can then edit, save or stop the robot)',
     )
+    .option('--spikes <file>', "write every population's spikes to this CSV file (step,population,neuron) when the node stops")
+    .option(
+      '--partition <n>',
+      'run a circuit (not a bridge document) on n processes on this machine, linked over DDS (see flux inspect --partition)',
+      Number,
+    )
     .addOption(backendOption())
-    .action((file: string, o: RunFlags) => {
+    .action(async (file: string, o: RunFlags) => {
+      if (o.partition !== undefined) {
+        if (o.sim !== undefined || o.ros || o.transport !== undefined)
+          throw new InvalidArgumentError('--partition runs its processes over DDS: no --sim, --ros or --transport');
+        if (isBridge(file))
+          throw new InvalidArgumentError("--partition takes a circuit; a bridge document's bindings are not split across processes yet");
+        process.exitCode = await runPartitioned(file, {
+          partitions: o.partition,
+          backend: o.backend,
+          threads: o.threads,
+          durationMs: o.duration,
+          rateHz: 10,
+          spikes: o.spikes,
+        });
+        return;
+      }
       if ([o.transport !== undefined, o.ros, o.dds, o.sim !== undefined].filter(Boolean).length > 1)
         throw new InvalidArgumentError(`choose one of ${o.transport === undefined ? '' : '--transport, '}--ros, --dds and --sim`);
       if (o.reward && !o.sim) throw new InvalidArgumentError('--reward needs --sim');
@@ -312,6 +336,7 @@ function addRun(program: Command, rosArgs: string[]): void {
         backend: o.backend,
         dashboard: o.dashboard,
         dashboardNoToken: o.dashboardNoToken,
+        spikes: o.spikes,
       });
     });
 }

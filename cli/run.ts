@@ -40,6 +40,8 @@ export interface RunOptions {
    * if that one is taken), and not on an in-process graph.
    */
   dashboard?: string | false;
+  /** Every population's spikes, written to this CSV file (step,population,neuron) when the node stops; kept in memory until then. */
+  spikes?: string;
 }
 
 /** "host:port", "[v6]:port", "host" or "port". */
@@ -87,9 +89,15 @@ export async function run(bridgeFile: string, rosArgs: string[], o: RunOptions):
     threads: o.threads,
   });
   const dash = await openDashboard(node, undefined, o, o.transport !== undefined && !TRANSPORTS[o.transport].inProcess);
+  const spikes = o.spikes ? recordSpikes(node) : null;
   const stop = async () => {
     await dash?.close();
-    return shutdownSummary(node);
+    const summary = await shutdownSummary(node);
+    if (spikes && o.spikes) {
+      mkdirSync(dirname(o.spikes), { recursive: true });
+      writeFileSync(o.spikes, spikes());
+    }
+    return summary;
   };
   const release = exitOnSignals(stop);
   exitOnFatal(() => node.bridge);
@@ -147,6 +155,16 @@ async function runSim(bridgeFile: string, rosArgs: string[], o: RunOptions): Pro
     if (status) clearInterval(status);
     console.log(`flux: done: ${await finish()}`);
   } else await loop.start({ paced: pace > 0 ? pace : false });
+}
+
+/** Every population's spikes from now on (the bridge's spike tap), as CSV text when asked. */
+function recordSpikes(node: FluxNode): () => string {
+  const rows: string[] = ['step,population,neuron'];
+  node.bridge.setSpikeTap((t) => {
+    for (const [population, s] of t.populations)
+      for (let i = 0; i < s.steps.length; i++) rows.push(`${s.steps[i]},${population},${s.indices[i]}`);
+  });
+  return () => rows.join('\n') + '\n';
 }
 
 function statusLines(node: FluxNode, seconds: number, prefix: () => string): NodeJS.Timeout | null {

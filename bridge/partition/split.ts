@@ -34,8 +34,9 @@ export const RELAY = '__relay';
 const INPUT = '__spikes';
 
 /** A topic name for a population's spikes (ROS names: letters, digits, _ and /). */
-const topicOf = (circuit: string, population: string): string =>
-  `/flux/partition/${circuit.replace(/[^A-Za-z0-9_]/g, '_')}/${population.replace(/[^A-Za-z0-9_]/g, '_')}`;
+const ros = (name: string) => name.replace(/[^A-Za-z0-9_]/g, '_');
+const topicOf = (circuit: string, population: string, run: string | undefined): string =>
+  `/flux/partition/${ros(circuit)}/${run ? `${ros(run)}/` : ''}${ros(population)}`;
 
 /** A delay distribution shortened by `ms`, as a document writes it (internal ms as numbers). */
 function shortened(d: Distribution, ms: number, where: string): ValueDoc {
@@ -54,8 +55,17 @@ function shortened(d: Distribution, ms: number, where: string): ValueDoc {
   }
 }
 
-/** Documents for every partition of `plan`, which must place whole populations. */
-export function partitionDocuments(flat: FlatCircuit, circuit: Circuit, plan: PartitionPlan, base: string): PartitionDocuments[] {
+/**
+ * Documents for every partition of `plan`, which must place whole populations. `base` is the files'
+ * path without extension; `run` keeps two runs of one circuit on one DDS domain apart (in the topics).
+ */
+export function partitionDocuments(
+  flat: FlatCircuit,
+  circuit: Circuit,
+  plan: PartitionPlan,
+  base: string,
+  run?: string,
+): PartitionDocuments[] {
   const doc = flat.doc;
   const home = new Map<string, number>();
   for (const p of plan.partitions)
@@ -109,14 +119,15 @@ export function partitionDocuments(flat: FlatCircuit, circuit: Circuit, plan: Pa
           mode: 'rate',
           description: `the spikes of ${pr.source}, from partition ${home.get(pr.source)}`,
         };
-        receive[`${pr.source}${INPUT}`] = { topic: topicOf(name, pr.source), delay: 1, sync: 'lockstep', timeout: '10 s' };
+        // A sender silent for a second is reported (its link goes free, the tick counted missed).
+        receive[`${pr.source}${INPUT}`] = { topic: topicOf(name, pr.source, run), delay: 1, sync: 'lockstep', timeout: '1 s' };
       }
       if (minDelayMs(pr.delay) + 1e-9 < tickMs)
         throw new PartitionError(`internal: projection ${pr.name} crosses with delays under the exchange period`);
       projections[pr.name] = { ...written, source: relay, delay: shortened(pr.delay, tickMs, `projection ${pr.name}`) };
     }
     const send: Record<string, unknown> = {};
-    for (const [popName, to] of readers) if (mine(popName)) send[popName] = { topic: topicOf(name, popName), wait_for: to.size };
+    for (const [popName, to] of readers) if (mine(popName)) send[popName] = { topic: topicOf(name, popName, run), wait_for: to.size };
     const sections = <T>(all: Record<string, T> | undefined, keep: (x: T) => boolean) =>
       Object.fromEntries(Object.entries(all ?? {}).filter(([, x]) => keep(x)));
     const circuitFile = `${base}.part${part.index}.json`;

@@ -1,0 +1,115 @@
+// `flux run <circuit> --partition N`: one circuit over N Flux processes on this machine (issue 22). The
+// plan places whole populations (bridge/partition/plan.ts), the documents each process runs are written
+// to a folder (bridge/partition/split.ts), and each runs as `flux run <its bridge document> --dds`: they
+// find each other by DDS discovery in the ROS domain and exchange spikes in lockstep. A process that
+// ends before the others is reported at once and the others are stopped (each publishes its safe
+// outputs as it stops); a signal to this one stops them all.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadCircuit, type BackendChoice } from '../engine/engine.js';
+import { loadFlat } from '../engine/circuit/resolve.js';
+import { partitionCircuit } from '../bridge/partition/plan.js';
+import { partitionDocuments } from '../bridge/partition/split.js';
+import { ddsUnavailable } from '../bridge/transport/dds.js';
+
+export interface PartitionRunOptions {
+  partitions: number;
+  backend: BackendChoice;
+  threads?: number;
+  durationMs?: number;
+  /** Where the documents go (default: a new temporary folder). */
+  dir?: string;
+  /** Firing rate assumed for the plan's balance (Hz). */
+  rateHz: number;
+  /** Every partition's spikes, to <spikes without .csv>.part<k>.csv. */
+  spikes?: string;
+}
+
+const FLUX = fileURLToPath(new URL('../../bin/flux.js', import.meta.url));
+
+/** Runs until every partition has ended; resolves with the exit code this command should give. */
+export async function runPartitioned(file: string, o: PartitionRunOptions): Promise<number> {
+  const why = ddsUnavailable();
+  if (why !== null) throw new Error(`--partition runs its processes over DDS, which is not available here: ${why}`);
+  const { circuit } = loadCircuit(file);
+  const plan = partitionCircuit(circuit, { partitions: o.partitions, rateHz: o.rateHz, wholePopulations: true });
+  const dir = o.dir ? resolve(o.dir) : mkdtempSync(join(tmpdir(), 'flux-partition-'));
+  mkdirSync(dir, { recursive: true });
+  const docs = partitionDocuments(
+    loadFlat(file),
+    circuit,
+    plan,
+    join(dir, circuit.name.replace(/[^A-Za-z0-9_.-]/g, '_')),
+    `r${process.pid}`,
+  );
+  for (const d of docs) {
+    writeFileSync(d.circuitFile, JSON.stringify(d.circuit, null, 2));
+    writeFileSync(d.bridgeFile, JSON.stringify(d.bridge, null, 2));
+  }
+  console.log(
+    `flux: ${circuit.name} on ${o.partitions} processes (documents in ${dir}), exchanging spikes ${plan.exchangeSteps === null ? 'never (nothing crosses)' : `every ${plan.exchangeSteps * plan.dt} ms`}:`,
+  );
+  for (const p of plan.partitions) console.log(`  partition ${p.index}: ${p.slices.map((s) => s.population).join(' ') || '(nothing)'}`);
+
+  const children = docs.map((d) => {
+    const args = [FLUX, 'run', d.bridgeFile, '--dds', '--no-dashboard', '--status', '0', '--backend', o.backend];
+    if (o.threads) args.push('--threads', String(o.threads));
+    if (o.durationMs !== undefined) args.push('--duration', `${o.durationMs}ms`);
+    if (o.spikes) args.push('--spikes', `${o.spikes.replace(/\.csv$/i, '')}.part${d.index}.csv`);
+    // A node name of its own on the ROS graph.
+    args.push('--ros-args', '-r', `__node:=flux_${circuit.name.replace(/[^A-Za-z0-9_]/g, '_')}_part${d.index}`);
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    console.log(`flux: partition ${d.index}: pid ${child.pid}`);
+    prefixLines(child, `[partition ${d.index}] `);
+    return child;
+  });
+  let stopping = false;
+  let failed = false;
+  const stopAll = () => {
+    stopping = true;
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
+  };
+  const onSignal = () => stopAll();
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  await Promise.all(
+    children.map(
+      (c, k) =>
+        new Promise<void>((done) =>
+          c.on('exit', (code, signal) => {
+            // Ending by itself is normal only with --duration and exit code 0; anything else stops the rest.
+            const normal = code === 0 && o.durationMs !== undefined;
+            if (!stopping && !normal) {
+              failed = true;
+              const how = signal ?? `exit code ${code}`;
+              console.log(
+                `flux: partition ${k} (pid ${c.pid}) ended (${how}) while the others ran: stopping them (each publishes its safe outputs)`,
+              );
+              stopAll();
+            }
+            done();
+          }),
+        ),
+    ),
+  );
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+  console.log(`flux: ${failed ? 'a partition failed' : 'every partition ended'}`);
+  return failed ? 1 : 0;
+}
+
+/** A child's output, line by line, with `prefix`. */
+function prefixLines(child: ChildProcess, prefix: string): void {
+  for (const stream of [child.stdout!, child.stderr!]) {
+    let rest = '';
+    stream.on('data', (b: Buffer) => {
+      const lines = (rest + b.toString()).split('\n');
+      rest = lines.pop()!;
+      for (const l of lines) console.log(prefix + l);
+    });
+    stream.on('end', () => rest && console.log(prefix + rest));
+  }
+}

@@ -1,0 +1,126 @@
+// `flux run <circuit> --partition N` (issue 22): the partitions as processes on this machine, found by
+// DDS discovery, in lockstep. Their spikes (--spikes) equal one engine's, population by population;
+// a partition killed mid-run is reported within a second and the others are stopped.
+import { afterAll, describe, expect, it } from 'vitest';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ddsUnavailable } from '../bridge/transport/dds.js';
+import { Engine } from '../engine/engine.js';
+import { takeSpikes } from '../engine/recorder.js';
+import { RELAY } from '../bridge/partition/split.js';
+import { ROOT } from './helpers.js';
+import { cycloneUri, ddsTestDomain } from './fixtures/dds-peers.js';
+import { requires } from './requirements.js';
+
+const why = ddsUnavailable();
+if (why !== null && process.env.CI !== 'true') requires('dds', why);
+
+const dir = mkdtempSync(join(tmpdir(), 'flux-partition-launch-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+// The loop of tests/partition-run.test.ts: four populations, cut delays of 1 ms and more.
+const CIRCUIT = /const CIRCUIT = `([\s\S]*?)`;/.exec(readFileSync(join(ROOT, 'tests/partition-run.test.ts'), 'utf8'))![1];
+const FILE = join(dir, 'loop4.yaml');
+writeFileSync(FILE, CIRCUIT);
+
+const env = { ...process.env, ROS_DOMAIN_ID: String(ddsTestDomain('dds-partition')), CYCLONEDDS_URI: cycloneUri() };
+
+/** Starts `flux run <FILE> --partition ...`; collects its output lines. */
+function launch(args: string[]): { proc: ChildProcess; lines: { at: number; text: string }[]; exited: Promise<number | null> } {
+  const proc = spawn(process.execPath, [join(ROOT, 'bin/flux.js'), 'run', FILE, ...args], {
+    cwd: dir,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: { at: number; text: string }[] = [];
+  let rest = '';
+  const take = (b: Buffer) => {
+    const parts = (rest + b.toString()).split('\n');
+    rest = parts.pop()!;
+    for (const text of parts) lines.push({ at: performance.now(), text });
+  };
+  proc.stdout!.on('data', take);
+  proc.stderr!.on('data', take);
+  const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
+  return { proc, lines, exited };
+}
+
+/** step:neuron strings by population, from the partitions' CSV files (relays left out), and the last step each reached. */
+function readSpikes(base: string, n: number): { spikes: Map<string, string[]>; horizon: number } {
+  const spikes = new Map<string, string[]>();
+  let horizon = Infinity;
+  for (let k = 0; k < n; k++) {
+    const rows = readFileSync(`${base}.part${k}.csv`, 'utf8').trim().split('\n').slice(1);
+    let last = 0;
+    for (const row of rows) {
+      const [step, population, neuron] = row.split(',');
+      last = Math.max(last, Number(step));
+      if (population.endsWith(RELAY)) continue;
+      spikes.set(population, [...(spikes.get(population) ?? []), `${step}:${neuron}`]);
+    }
+    horizon = Math.min(horizon, last);
+  }
+  return { spikes, horizon };
+}
+
+describe.skipIf(why !== null && process.env.CI !== 'true')('flux run --partition: processes over DDS', () => {
+  it('2 and 3 processes fire spike for spike as one engine', async () => {
+    for (const n of [2, 3]) {
+      const base = join(dir, `spikes-${n}`);
+      const run = launch([
+        '--partition',
+        String(n),
+        '--duration',
+        '1500ms',
+        '--threads',
+        '1',
+        '--backend',
+        'cpu',
+        '--spikes',
+        `${base}.csv`,
+      ]);
+      const code = await run.exited;
+      expect(code, run.lines.map((l) => l.text).join('\n')).toBe(0);
+      expect(run.lines.filter((l) => /^flux: partition \d: pid \d+$/.test(l.text))).toHaveLength(n);
+      const { spikes, horizon } = readSpikes(base, n);
+      // At least 0.5 s of network time in every process (they start a little apart).
+      expect(horizon).toBeGreaterThan(5000);
+      const below = horizon - 20;
+      const engine = await Engine.create(FILE, { backend: 'cpu', threads: 1, log: () => undefined });
+      engine.backend.configureRecording({});
+      await engine.step(below);
+      const rec = engine.backend.recording();
+      for (const p of engine.circuit.populations) {
+        const s = takeSpikes(rec, p.name);
+        const reference = Array.from(s.steps, (t, i) => `${t}:${s.indices[i]}`);
+        expect(reference.length, `${p.name} fires`).toBeGreaterThan(100);
+        const got = (spikes.get(p.name) ?? []).filter((x) => Number(x.split(':')[0]) < below);
+        expect(got, `${p.name} on ${n} processes`).toEqual(reference);
+      }
+      engine.dispose();
+    }
+  }, 120_000);
+
+  it('a partition killed mid-run is reported within a second, and the others are stopped', async () => {
+    const run = launch(['--partition', '2', '--threads', '1', '--backend', 'cpu']);
+    await expect.poll(() => run.lines.filter((l) => /^\[partition \d\] flux: running/.test(l.text)).length, { timeout: 30_000 }).toBe(2);
+    const pids = run.lines
+      .flatMap((l) => /^flux: partition (\d): pid (\d+)$/.exec(l.text) ?? [])
+      .filter((_, i) => i % 3 === 2)
+      .map(Number);
+    expect(pids).toHaveLength(2);
+    await new Promise((r) => setTimeout(r, 500));
+    const killedAt = performance.now();
+    process.kill(pids[1], 'SIGKILL');
+    const code = await run.exited;
+    const report = run.lines.find((l) => l.text.startsWith('flux: partition 1 ('));
+    expect(report?.text).toMatch(/ended \(SIGKILL\) while the others ran: stopping them/);
+    expect(report!.at - killedAt).toBeLessThan(1000);
+    expect(code).toBe(1);
+    // The other partition stopped too (its shutdown line), and is gone.
+    expect(run.lines.some((l) => /^\[partition 0\] flux: SIGTERM: safe command published/.test(l.text))).toBe(true);
+    expect(existsSync(`/proc/${pids[0]}`)).toBe(false);
+  }, 60_000);
+});
