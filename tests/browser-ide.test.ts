@@ -156,6 +156,8 @@ describe.runIf(runBrowser)('the IDE in a browser tab, with the engine in the pag
     };
     expect(commanded).toMatchObject({ linear: 0, angular: 0 });
     expect(errors).toEqual(['forced failure in the page']);
+    // The IDE says the run ended and its requests are refused: nothing acts on the stopped node.
+    await expect.poll(() => robot.getByTestId('connection').textContent(), { timeout: 5000 }).toBe('stopped');
     await robot.close();
   }, 120_000);
 });

@@ -19,7 +19,6 @@ export interface StreamLimits {
   rowsPerPopulation: number;
   /** Asked for; fewer when a frame would not fit a client's share of the bound. */
   spikesPerFrame: number;
-  webSocketClients: number;
 }
 
 /** A client's end of the stream: what a WebSocket offers a server, in a few words. */

@@ -94,8 +94,10 @@ export const ideFiles: IdeFiles = {
   list(path) {
     try {
       return readdirSync(path);
-    } catch {
-      return [];
+    } catch (e) {
+      // No folder there: nothing in it. Anything else (no permission) is a failure to say.
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return [];
+      throw e;
     }
   },
   create: (path, text) => writeFileSync(path, text, { flag: 'wx' }),

@@ -126,7 +126,6 @@ function streamLimits(limits: DashboardLimits): StreamLimits {
     telemetryHz: limits.telemetryHz ?? 10,
     rowsPerPopulation: limits.rowsPerPopulation ?? 128,
     spikesPerFrame: limits.spikesPerFrame ?? 4000,
-    webSocketClients: limits.webSocketClients ?? 16,
   };
 }
 
@@ -167,7 +166,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   const traces = new Traces(node);
   const streaming = streamLimits(limits);
   const stream = new DashboardStream(node, session, sim, streaming, run, traces);
-  const sockets = new WebSocketUpgrade(stream, bind, streaming.webSocketClients);
+  const sockets = new WebSocketUpgrade(stream, bind, limits.webSocketClients ?? 16);
   const app = createApp({
     bind,
     node,

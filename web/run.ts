@@ -115,6 +115,8 @@ async function circuit(asked: SharedRun): Promise<Running> {
 async function main(): Promise<void> {
   await provideEngineAssets(kernelsUrl);
   provideFiles(shippedDocuments());
+  // The IDE on what this page runs.
+  ($('ide') as HTMLAnchorElement).href = `./${location.search}${location.hash}`;
   $('open').onchange = () => void openLocal(($('open') as HTMLInputElement).files?.[0]);
   const asked = await requested(location);
   const seconds = requestedSeconds(location.search);

@@ -38,7 +38,9 @@ function App({ live }: { live: Live }) {
       <span>step <b data-testid="header-step">${t?.step ?? '–'}</b></span>
       <span>${t ? `${(t.timeMs / 1000).toFixed(1)} s, ${t.rtf.toFixed(2)}× real time` : ''}</span>
       <span>mean rate <output aria-label="mean rate" data-testid="mean-rate">${fmt(meanRate(live))} Hz</output></span>
-      <span class=${`conn ${live.connected ? '' : 'off'}`} data-testid="connection">${live.connected ? 'live' : 'disconnected, retrying…'}</span>
+      <span class=${`conn ${live.connected ? '' : 'off'}`} data-testid="connection"
+        >${live.connected ? 'live' : live.ended ? 'stopped' : 'disconnected, retrying…'}</span
+      >
     </header>
     <main>
       <div>

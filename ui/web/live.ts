@@ -123,7 +123,8 @@ export interface Answer {
 export interface StreamHandlers {
   open(): void;
   message(data: string | ArrayBuffer): void;
-  close(): void;
+  /** The stream closed; `ended`: for good (the engine in the page stopped), so there is nothing to reconnect to. */
+  close(ended?: boolean): void;
 }
 
 /**
@@ -252,6 +253,8 @@ export class Live {
   trail: [number, number, number][] = [];
   history: Sample[] = [];
   connected = false;
+  /** The engine ended for good (in the page): no reconnecting. */
+  ended = false;
   circuitVersion = 0;
   /** Spikes drawn (after decimation) and counted (all, as the server reports them). */
   spikesDrawn = 0;
@@ -274,9 +277,11 @@ export class Live {
         this.retry = 500;
         this.emit();
       },
-      close: () => {
+      close: (ended) => {
         this.connected = false;
+        this.ended ||= ended === true;
         this.emit();
+        if (this.ended) return;
         setTimeout(() => this.connect(), this.retry);
         this.retry = Math.min(5000, this.retry * 2);
       },

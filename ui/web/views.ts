@@ -258,7 +258,7 @@ export function Traces({ live }: { live: Live }) {
     );
   };
   return html`<section data-testid="traces" aria-label="traces">
-    <h2><span class="grow">Traces</span><button onClick=${() => void api('/api/traces', { probes: [] })}>Clear traces</button></h2>
+    <h2><span class="grow">Traces</span><button onClick=${() => void api('/api/traces', { probes: [] }).catch(() => undefined)}>Clear traces</button></h2>
     <div class="plot" role="img" aria-label=${`traces of ${names.join(', ')}`} dangerouslySetInnerHTML=${{ __html: svg() }}></div>
     <div class="legend">${names.map((n, k) => html`<span key=${n}><i style=${`background:${colorOf(k)}`}></i>${n} <b data-testid=${`trace-${k}`}>${fmt(tr.v[k].at(-1) ?? null)}</b></span>`)}</div>
     <${ExportButtons} what="traces" file="traces" svg=${svg} csv=${csv} />
