@@ -2,6 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** The repository: above dist/bench (the built benchmarks), or above bench/ (the sources, which tests import). */
@@ -19,4 +20,25 @@ export function cobaText(n: number, synPerNeuron: number, method: 'exponential_e
     .replace(/size: 800\b/, `size: ${n - ne}${integration}`)
     .replace(/size: 3200\b/, `size: ${ne}${integration}`)
     .replace(/p: 0\.02/g, `p: ${synPerNeuron / n}`);
+}
+
+/**
+ * The Potjans-Diesmann microcircuit (library/microcircuit) at `scale` of its neurons: every population
+ * and every fixed in-degree scaled (at least one synapse), the background and the weights as they are
+ * (so its rates are not the full model's; NEST's downscaling adds a compensating current, this does not).
+ * A document (JSON text) with the full model's structure: 8 populations, the same projections and delays.
+ */
+export function microcircuitText(scale: number): string {
+  const doc = parse(readFileSync(join(ROOT, 'library/microcircuit/potjans-diesmann.yaml'), 'utf8'), { merge: true, maxAliasCount: -1 }) as {
+    name: string;
+    $schema?: string;
+    populations: Record<string, { size: number }>;
+    projections: Record<string, { connectivity: { type: string; n?: number } }>;
+  };
+  delete doc.$schema;
+  doc.name = `potjans-diesmann-${Math.round(scale * 100)}pct`;
+  for (const p of Object.values(doc.populations)) p.size = Math.max(1, Math.round(p.size * scale));
+  for (const p of Object.values(doc.projections))
+    if (p.connectivity.type === 'fixed_indegree') p.connectivity.n = Math.max(1, Math.round(p.connectivity.n! * scale));
+  return JSON.stringify(doc);
 }

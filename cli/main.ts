@@ -79,6 +79,8 @@ interface RunFlags {
   dashboardNoToken?: boolean;
   spikes?: string;
   partition?: number;
+  rate: number;
+  rates?: Record<string, number>;
 }
 
 /** Options of `flux nir import`, as commander parses them. */
@@ -280,7 +282,7 @@ function addRun(program: Command, rosArgs: string[]): void {
     .option('--dds', "join the ROS 2 graph over DDS with Flux's own Cyclone DDS participant (no ROS install; domain from ROS_DOMAIN_ID)")
     .addOption(new Option('--transport <name>', transportHelp()).choices(TRANSPORT_NAMES))
     .option('--sim <arena>', 'drive the built-in simulated robot: an arena name (default, cluttered) or file')
-    .option('--paced <factor>', 'with --sim: real-time factor to pace at, 0 for as fast as it runs', Number, 1)
+    .option('--paced <factor>', 'real-time factor to pace at (without --sim: 1), 0 for as fast as it runs', Number, 1)
     .option('--seed <n>', "with --sim: re-place the arena's random obstacles", seed)
     .option('--plot <file>', 'with --sim: the trajectory plot written at the end', 'out/trajectory.svg')
     .option('--reward', 'with --sim: publish a reward for progress without collision on /reward (sim/reward.ts), for circuits that learn')
@@ -303,6 +305,13 @@ function addRun(program: Command, rosArgs: string[]): void {
       'run a circuit (not a bridge document) on n processes on this machine, linked over DDS (see flux inspect --partition)',
       Number,
     )
+    .option(
+      '--rate <hz>',
+      'with --partition: the firing rate the plan assumes for every population, to balance the processes (Hz)',
+      Number,
+      10,
+    )
+    .option('--rates <list>', 'with --partition: rates by population, e.g. L23E=0.97,L4E=4.7 (Hz)', rateList)
     .addOption(backendOption())
     .action(async (file: string, o: RunFlags) => {
       if (o.partition !== undefined) {
@@ -315,8 +324,10 @@ function addRun(program: Command, rosArgs: string[]): void {
           backend: o.backend,
           threads: o.threads,
           durationMs: o.duration,
-          rateHz: 10,
+          rateHz: o.rate,
+          rates: o.rates,
           spikes: o.spikes,
+          fast: o.paced === 0,
         });
         return;
       }

@@ -22,10 +22,13 @@ export interface PartitionRunOptions {
   durationMs?: number;
   /** Where the documents go (default: a new temporary folder). */
   dir?: string;
-  /** Firing rate assumed for the plan's balance (Hz). */
+  /** Firing rate assumed for the plan's balance (Hz), and by population. */
   rateHz: number;
+  rates?: Record<string, number>;
   /** Every partition's spikes, to <spikes without .csv>.part<k>.csv. */
   spikes?: string;
+  /** Ticks as fast as the processes run (lockstep keeps them together) instead of in real time. */
+  fast?: boolean;
 }
 
 const FLUX = fileURLToPath(new URL('../../bin/flux.js', import.meta.url));
@@ -35,7 +38,7 @@ export async function runPartitioned(file: string, o: PartitionRunOptions): Prom
   const why = ddsUnavailable();
   if (why !== null) throw new Error(`--partition runs its processes over DDS, which is not available here: ${why}`);
   const { circuit } = loadCircuit(file);
-  const plan = partitionCircuit(circuit, { partitions: o.partitions, rateHz: o.rateHz, wholePopulations: true });
+  const plan = partitionCircuit(circuit, { partitions: o.partitions, rateHz: o.rateHz, rates: o.rates, wholePopulations: true });
   const dir = o.dir ? resolve(o.dir) : mkdtempSync(join(tmpdir(), 'flux-partition-'));
   mkdirSync(dir, { recursive: true });
   const docs = partitionDocuments(
@@ -57,6 +60,7 @@ export async function runPartitioned(file: string, o: PartitionRunOptions): Prom
   const children = docs.map((d) => {
     const args = [FLUX, 'run', d.bridgeFile, '--dds', '--no-dashboard', '--status', '0', '--backend', o.backend];
     if (o.threads) args.push('--threads', String(o.threads));
+    if (o.fast) args.push('--paced', '0');
     if (o.durationMs !== undefined) args.push('--duration', `${o.durationMs}ms`);
     if (o.spikes) args.push('--spikes', `${o.spikes.replace(/\.csv$/i, '')}.part${d.index}.csv`);
     // A node name of its own on the ROS graph.

@@ -4,6 +4,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { FluxNode, exitOnFatal, exitOnSignals, shutdownSummary } from '../bridge/node/node.js';
+import { ControlledClock } from '../bridge/clock.js';
 import { TRANSPORTS, type TransportName } from '../bridge/node/transports.js';
 import { installTestHooks } from './test-hooks.js';
 import type { BackendChoice } from '../engine/engine.js';
@@ -20,7 +21,7 @@ export interface RunOptions {
   transport?: TransportName;
   /** An arena name or file: drive the simulated robot. */
   sim?: string;
-  /** With --sim: pace to the wall clock at this real-time factor (0: as fast as possible). */
+  /** With --sim: pace to the wall clock at this real-time factor (0: as fast as possible); without: 1 or 0 only. */
   paced?: number;
   /** With --sim: re-place the arena's random obstacles. */
   seed?: number;
@@ -81,12 +82,18 @@ export async function run(bridgeFile: string, rosArgs: string[], o: RunOptions):
     console.log(
       'flux: no transport chosen (--ros for ROS 2, --dds for ROS 2 over DDS without a ROS install, --sim <arena> for the simulated robot): running on an empty in-process graph, so inputs stay stale and outputs publish their safe values',
     );
+  // --paced 0: ticks as fast as they run (a benchmark, a partition of a circuit); the wall clock otherwise.
+  if (o.paced !== undefined && o.paced !== 0 && o.paced !== 1)
+    throw new Error(`--paced ${o.paced}: without --sim a node runs in real time (1) or as fast as it runs (0)`);
+  const clock = o.paced === 0 ? new ControlledClock() : undefined;
+  clock?.setSpeed('fast');
   const node = await FluxNode.start({
     bridge: bridgeFile,
     transport: o.transport ?? 'memory',
     rosArgs,
     backend: o.backend,
     threads: o.threads,
+    clock,
   });
   const dash = await openDashboard(node, undefined, o, o.transport !== undefined && !TRANSPORTS[o.transport].inProcess);
   const spikes = o.spikes ? recordSpikes(node) : null;

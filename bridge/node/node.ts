@@ -656,5 +656,9 @@ export async function shutdownSummary(node: FluxNode): Promise<string> {
   const st = node.bridge.stats;
   // Counted, not assumed: the line says how many safe messages the shutdown itself sent.
   const sent = st.safePublished - safeBefore;
-  return `safe command published on ${node.bridge.settings.outputs.map((o) => node.resolve(o.topic)).join(', ')} (${sent} message${sent === 1 ? '' : 's'}); ${st.ticks} ticks, ${st.published} messages published`;
+  const sentLinks = node.bridge.spikeLinks().filter((l) => l.role === 'send');
+  const links = sentLinks.length
+    ? `; spike links: sent ${sentLinks.reduce((a, l) => a + l.stats.messages, 0)} messages with ${sentLinks.reduce((a, l) => a + l.stats.spikes, 0)} spikes`
+    : '';
+  return `safe command published on ${node.bridge.settings.outputs.map((o) => node.resolve(o.topic)).join(', ')} (${sent} message${sent === 1 ? '' : 's'}); ${st.ticks} ticks, ${st.published} messages published${links}`;
 }

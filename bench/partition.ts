@@ -1,0 +1,139 @@
+// `npm run bench`: one circuit over 1, 2 and 4 processes on this machine (issue 22), with `flux run
+// --partition N --paced 0` (processes over DDS in lockstep, as fast as they run): the time per
+// biological second, the bytes the spike links sent per step, and the partition model's prediction
+// beside it (bridge/partition: the plan's traffic at the rates the one-process run measured).
+// The circuit is the Potjans-Diesmann microcircuit at 10% (bench/networks.ts microcircuitText), so
+// every cut exchanges every 0.1 ms step. On a 2-core machine 4 processes share 2 cores: the figures
+// say what the exchange costs, not what 4 machines would give.
+import { spawn } from 'node:child_process';
+import { cpus, tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT, microcircuitText } from './networks.js';
+import { ddsUnavailable } from '../bridge/transport/dds.js';
+import { loadCircuit } from '../engine/engine.js';
+import { partitionCircuit } from '../bridge/partition/plan.js';
+import { trafficModel } from '../bridge/partition/traffic.js';
+import { spikeTickBytes } from '../bridge/spike-link.js';
+
+const SECONDS = Number(process.env.FLUX_BENCH_PARTITION_SECONDS ?? 8);
+const COUNTS = [1, 2, 4];
+
+const why = ddsUnavailable();
+if (why !== null) {
+  console.log(`partition bench skipped: DDS is not available here (${why})`);
+  process.exit(0);
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'flux-partition-bench-'));
+const file = join(dir, 'microcircuit-10pct.json');
+writeFileSync(file, microcircuitText(0.1));
+const { circuit } = loadCircuit(file);
+const neurons = circuit.populations.reduce((a, p) => a + p.size, 0);
+console.log(
+  `partition bench: ${circuit.name} (${neurons} neurons, dt ${circuit.dt} ms) on 1, 2 and 4 processes over DDS, ${SECONDS} s each as fast as they run; ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores`,
+);
+
+interface Run {
+  ticks: number;
+  tickMs: number;
+  messages: number;
+  spikes: number;
+  rates: Map<string, number>;
+}
+
+/** `flux run --partition n` for SECONDS of wall time; what its processes said at the end. */
+async function run(n: number, given: Map<string, number> | null): Promise<Run> {
+  const base = join(dir, `spikes-${n}`);
+  const out: string[] = [];
+  const args = ['bin/flux.js', 'run', file, '--partition', String(n), '--paced', '0', '--duration', `${SECONDS * 1000}ms`];
+  args.push('--threads', '1', '--backend', 'cpu', '--spikes', `${base}.csv`);
+  // The plan balances on the rates the one-process run measured, as the model below does: the same placement.
+  if (given) args.push('--rates', [...given].map(([p, hz]) => `${p}=${hz}`).join(','));
+  const code = await new Promise<number | null>((resolve) => {
+    const p = spawn(process.execPath, args, {
+      cwd: ROOT,
+      env: { ...process.env, ROS_DOMAIN_ID: String(90 + n) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    p.stdout.on('data', (b: Buffer) => out.push(b.toString()));
+    p.stderr.on('data', (b: Buffer) => out.push(b.toString()));
+    p.on('exit', resolve);
+  });
+  const text = out.join('');
+  if (code !== 0) throw new Error(`flux run --partition ${n} failed (${code}):\n${text}`);
+  const done = [
+    ...text.matchAll(
+      /\[partition \d+\] flux: done after [\d.]+ s: .*?; (\d+) ticks, \d+ messages published(?:; spike links: sent (\d+) messages with (\d+) spikes)?/g,
+    ),
+  ];
+  if (done.length !== n) throw new Error(`expected ${n} processes to report, got ${done.length}:\n${text}`);
+  const tickHz = Number(/tick (\d+(?:\.\d+)?) Hz/.exec(text)?.[1] ?? 1000);
+  // The processes run the same ticks in lockstep; the slowest stopped first.
+  const ticks = Math.min(...done.map((m) => Number(m[1])));
+  const rates = new Map<string, number>();
+  for (let k = 0; k < n; k++) {
+    const rows = readFileSync(`${base}.part${k}.csv`, 'utf8').trim().split('\n').slice(1);
+    for (const row of rows) {
+      const population = row.split(',')[1];
+      rates.set(population, (rates.get(population) ?? 0) + 1);
+    }
+  }
+  const seconds = (ticks * 1000) / tickHz / 1000;
+  for (const p of circuit.populations) rates.set(p.name, (rates.get(p.name) ?? 0) / p.size / seconds);
+  return {
+    ticks,
+    tickMs: 1000 / tickHz,
+    messages: done.reduce((a, m) => a + Number(m[2] ?? 0), 0),
+    spikes: done.reduce((a, m) => a + Number(m[3] ?? 0), 0),
+    rates,
+  };
+}
+
+const rows: string[][] = [];
+let measuredRates: Map<string, number> | null = null;
+for (const n of COUNTS) {
+  const r = await run(n, measuredRates);
+  measuredRates ??= r.rates;
+  const bio = (r.ticks * r.tickMs) / 1000;
+  const steps = Math.round((r.ticks * r.tickMs) / circuit.dt);
+  // Bytes the senders published (one copy per message; DDS sends it to each reader).
+  const sent = r.messages * spikeTickBytes(0) + r.spikes * (spikeTickBytes(1) - spikeTickBytes(0));
+  const plan = partitionCircuit(circuit, { partitions: n, rateHz: 0, rates: Object.fromEntries(measuredRates), wholePopulations: true });
+  const model = trafficModel(plan);
+  // What the senders publish, predicted from the plan: one message per exchange for each population
+  // another partition reads, with its expected spikes.
+  const home = new Map(plan.partitions.flatMap((p) => p.slices.map((sl) => [sl.population, p.index] as const)));
+  const sentPops = new Set(circuit.projections.filter((p) => home.get(p.source) !== home.get(p.target)).map((p) => p.source));
+  const exchangeS = ((plan.exchangeSteps ?? 1) * circuit.dt) / 1000;
+  const predicted =
+    [...sentPops].reduce(
+      (a, name) =>
+        a +
+        model.framingBytes +
+        model.bytesPerSpike * circuit.populations.find((p) => p.name === name)!.size * measuredRates!.get(name)! * exchangeS,
+      0,
+    ) / (plan.exchangeSteps ?? 1);
+  // The model's pairs: each message once per reader (what DDS unicast carries to them).
+  const toReaders = model.bytesPerSecond / (1000 / circuit.dt);
+  const published = sentPops.size;
+  rows.push([
+    String(n),
+    (SECONDS / bio).toFixed(2),
+    bio.toFixed(3),
+    (sent / steps).toFixed(0),
+    predicted.toFixed(0),
+    toReaders.toFixed(0),
+    String(published),
+  ]);
+  console.log(
+    `  ${n} process${n > 1 ? 'es' : ''}: ${bio.toFixed(3)} s of network time in ${SECONDS} s (${(SECONDS / bio).toFixed(2)} s per biological second); spike links published ${r.messages} messages with ${r.spikes} spikes (${(sent / steps).toFixed(0)} B per step; the model predicts ${predicted.toFixed(0)}, and ${toReaders.toFixed(0)} B per step to its readers), ${published} populations sent`,
+  );
+}
+console.log(
+  '\n| processes | s per biological s | biological s run | bytes published per step | model: published | model: to readers | populations sent |',
+);
+console.log('| --- | --- | --- | --- | --- | --- | --- |');
+for (const r of rows) console.log(`| ${r.join(' | ')} |`);
+console.log(`measured rates (1 process, Hz): ${[...measuredRates!].map(([p, hz]) => `${p} ${hz.toFixed(2)}`).join(', ')}`);
+rmSync(dir, { recursive: true, force: true });
