@@ -81,6 +81,8 @@ interface RunFlags {
   partition?: number;
   rate: number;
   rates?: Record<string, number>;
+  node?: number;
+  runId?: string;
 }
 
 /** Options of `flux nir import`, as commander parses them. */
@@ -312,6 +314,8 @@ function addRun(program: Command, rosArgs: string[]): void {
       10,
     )
     .option('--rates <list>', 'with --partition: rates by population, e.g. L23E=0.97,L4E=4.7 (Hz)', rateList)
+    .option('--node <k>', 'with --partition: run only partition k here; the others run on other machines with the same --run-id', Number)
+    .option('--run-id <id>', 'with --partition: keeps runs on one DDS domain apart (default: one per launch; with --node: "shared")')
     .addOption(backendOption())
     .action(async (file: string, o: RunFlags) => {
       if (o.partition !== undefined) {
@@ -328,6 +332,8 @@ function addRun(program: Command, rosArgs: string[]): void {
           rates: o.rates,
           spikes: o.spikes,
           fast: o.paced === 0,
+          node: o.node,
+          runId: o.runId,
         });
         return;
       }

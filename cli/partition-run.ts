@@ -29,6 +29,10 @@ export interface PartitionRunOptions {
   spikes?: string;
   /** Ticks as fast as the processes run (lockstep keeps them together) instead of in real time. */
   fast?: boolean;
+  /** Run only this partition here (the others run on other machines, with the same plan and run id). */
+  node?: number;
+  /** Keeps runs on one DDS domain apart, in the topics: the same on every machine of one run. */
+  runId?: string;
 }
 
 const FLUX = fileURLToPath(new URL('../../bin/flux.js', import.meta.url));
@@ -41,13 +45,12 @@ export async function runPartitioned(file: string, o: PartitionRunOptions): Prom
   const plan = partitionCircuit(circuit, { partitions: o.partitions, rateHz: o.rateHz, rates: o.rates, wholePopulations: true });
   const dir = o.dir ? resolve(o.dir) : mkdtempSync(join(tmpdir(), 'flux-partition-'));
   mkdirSync(dir, { recursive: true });
-  const docs = partitionDocuments(
-    loadFlat(file),
-    circuit,
-    plan,
-    join(dir, circuit.name.replace(/[^A-Za-z0-9_.-]/g, '_')),
-    `r${process.pid}`,
-  );
+  if (o.node !== undefined && !(Number.isInteger(o.node) && o.node >= 0 && o.node < o.partitions))
+    throw new Error(`--node ${o.node}: a partition of this run, from 0 to ${o.partitions - 1}`);
+  // One machine of several: every machine makes the same plan (it is deterministic) and must use the same run id.
+  const runId = o.runId ?? (o.node === undefined ? `r${process.pid}` : 'shared');
+  const all = partitionDocuments(loadFlat(file), circuit, plan, join(dir, circuit.name.replace(/[^A-Za-z0-9_.-]/g, '_')), runId);
+  const docs = o.node === undefined ? all : all.filter((d) => d.index === o.node);
   for (const d of docs) {
     writeFileSync(d.circuitFile, JSON.stringify(d.circuit, null, 2));
     writeFileSync(d.bridgeFile, JSON.stringify(d.bridge, null, 2));
@@ -55,7 +58,10 @@ export async function runPartitioned(file: string, o: PartitionRunOptions): Prom
   console.log(
     `flux: ${circuit.name} on ${o.partitions} processes (documents in ${dir}), exchanging spikes ${plan.exchangeSteps === null ? 'never (nothing crosses)' : `every ${plan.exchangeSteps * plan.dt} ms`}:`,
   );
-  for (const p of plan.partitions) console.log(`  partition ${p.index}: ${p.slices.map((s) => s.population).join(' ') || '(nothing)'}`);
+  for (const p of plan.partitions)
+    console.log(
+      `  partition ${p.index}: ${p.slices.map((s) => s.population).join(' ') || '(nothing)'}${o.node === undefined || o.node === p.index ? '' : ' (on another machine)'}`,
+    );
 
   const children = docs.map((d) => {
     const args = [FLUX, 'run', d.bridgeFile, '--dds', '--no-dashboard', '--status', '0', '--backend', o.backend];

@@ -57,11 +57,11 @@ function launch(
 }
 
 /** step:neuron strings by population, from the partitions' CSV files (relays left out), and the last step each reached. */
-function readSpikes(base: string, n: number): { spikes: Map<string, string[]>; horizon: number } {
+function readSpikes(files: string[]): { spikes: Map<string, string[]>; horizon: number } {
   const spikes = new Map<string, string[]>();
   let horizon = Infinity;
-  for (let k = 0; k < n; k++) {
-    const rows = readFileSync(`${base}.part${k}.csv`, 'utf8').trim().split('\n').slice(1);
+  for (const f of files) {
+    const rows = readFileSync(f, 'utf8').trim().split('\n').slice(1);
     let last = 0;
     for (const row of rows) {
       const [step, population, neuron] = row.split(',');
@@ -94,7 +94,11 @@ describe.skipIf(why !== null && process.env.CI !== 'true')('flux run --partition
     const code = await run.exited;
     expect(code, run.lines.map((l) => l.text).join('\n')).toBe(0);
     expect(run.lines.filter((l) => /^flux: partition \d: pid \d+$/.test(l.text))).toHaveLength(n);
-    const { spikes, horizon } = readSpikes(base, n);
+    await expectOneEngine(file, readSpikes(Array.from({ length: n }, (_, k) => `${base}.part${k}.csv`)), minSteps, `${n} processes`);
+  }
+
+  /** Every population's spikes below the steps every process ran, against one engine's. */
+  async function expectOneEngine(file: string, { spikes, horizon }: ReturnType<typeof readSpikes>, minSteps: number, what: string) {
     expect(horizon, 'steps every process ran').toBeGreaterThan(minSteps);
     const below = horizon - 20;
     const engine = await Engine.create(file, { backend: 'cpu', threads: 1, log: () => undefined });
@@ -106,7 +110,7 @@ describe.skipIf(why !== null && process.env.CI !== 'true')('flux run --partition
       const reference = Array.from(s.steps, (t, i) => `${t}:${s.indices[i]}`);
       expect(reference.length, `${p.name} fires`).toBeGreaterThan(10);
       const got = (spikes.get(p.name) ?? []).filter((x) => Number(x.split(':')[0]) < below);
-      expect(got, `${p.name} on ${n} processes`).toEqual(reference);
+      expect(got, `${p.name} on ${what}`).toEqual(reference);
     }
     engine.dispose();
   }
@@ -118,6 +122,39 @@ describe.skipIf(why !== null && process.env.CI !== 'true')('flux run --partition
   it('the microcircuit at 10% on 2, 3 and 4 processes, exchanging every 0.1 ms step: spike for spike as one engine', async () => {
     for (const n of [2, 3, 4]) await sameAsOneEngine(MICRO, n, 300);
   }, 180_000);
+
+  it('two machines, each running its partition with --node (here both on this one): spike for spike as one engine', async () => {
+    const base = join(dir, 'spikes-nodes');
+    const runs = [0, 1].map((k) =>
+      launch([
+        '--partition',
+        '2',
+        '--node',
+        String(k),
+        '--run-id',
+        `nodes${process.pid}`,
+        '--paced',
+        '0',
+        '--duration',
+        '3s',
+        '--threads',
+        '1',
+        '--backend',
+        'cpu',
+        '--spikes',
+        `${base}-${k}.csv`,
+      ]),
+    );
+    for (const r of runs) expect(await r.exited, r.lines.map((l) => l.text).join('\n')).toBe(0);
+    // Each launch ran one process: its own partition, the other one's documents unused.
+    for (const [k, r] of runs.entries()) {
+      expect(r.lines.filter((l) => /^flux: partition \d: pid \d+$/.test(l.text)).map((l) => l.text.split(':')[1])).toEqual([
+        ` partition ${k}`,
+      ]);
+      expect(r.lines.some((l) => l.text.endsWith('(on another machine)'))).toBe(true);
+    }
+    await expectOneEngine(FILE, readSpikes([`${base}-0.part0.csv`, `${base}-1.part1.csv`]), 5000, 'two machines');
+  }, 60_000);
 
   it('a partition killed mid-run is reported within a second, and the others are stopped', async () => {
     const run = launch(['--partition', '2', '--threads', '1', '--backend', 'cpu']);
