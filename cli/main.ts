@@ -279,7 +279,7 @@ function addRun(program: Command, rosArgs: string[]): void {
   program
     .command('run')
     .description('run a bridge document (topics <-> circuit) as a robot node until SIGINT/SIGTERM; ROS arguments follow --ros-args')
-    .argument('<bridge>', 'bridge document (YAML or JSON) naming its circuit')
+    .argument('<bridge>', 'bridge document (YAML or JSON) naming its circuit; with --partition, a circuit')
     .option('--ros', 'use ROS 2 through rclnodejs (needs a sourced ROS 2)')
     .option('--dds', "join the ROS 2 graph over DDS with Flux's own Cyclone DDS participant (no ROS install; domain from ROS_DOMAIN_ID)")
     .addOption(new Option('--transport <name>', transportHelp()).choices(TRANSPORT_NAMES))
