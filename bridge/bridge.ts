@@ -407,7 +407,7 @@ export class Bridge {
         throw new Error(
           `bridge spikes.receive ${r.input}: needs a rate input of a poisson relay population (rate 0 Hz, the remote population's size); ${!inp ? 'the circuit has no such input' : `it ${inp.mode === 'rate' ? '' : `is a ${inp.mode} input and `}targets ${relay ? `${relay.name} (${relay.model})` : 'no population'}`}`,
         );
-      this.receivers.push(new SpikeReceiver(r, relay.size));
+      this.receivers.push(new SpikeReceiver(r, relay.size, (m) => this.log(`flux bridge: ${m}`)));
     }
     if (config.extensions)
       this.host = new ExtensionHost(config.extensions.registry, {

@@ -177,6 +177,8 @@ export class SpikeReceiver {
     readonly spec: SpikeReceiveSpec,
     /** The relay population's size. */
     readonly size: number,
+    /** Told once when a lockstep link loses its sender (it fell behind or stopped): the link goes free. */
+    private readonly onLost: (message: string) => void = () => undefined,
   ) {
     if ((spec.delayTicks ?? 1) < 1 || !Number.isInteger(spec.delayTicks ?? 1))
       throw new Error(`spike link on ${spec.topic}: delay must be a whole number of ticks, at least 1`);
@@ -278,6 +280,9 @@ export class SpikeReceiver {
       // The sender stopped or fell behind: count it and stop waiting on it (see the header).
       this.stats.missed++;
       this.stats.lockstep = false;
+      this.onLost(
+        `spike link ${this.spec.input} (${this.spec.topic}): no tick ${k} from the sender within ${this.spec.timeoutMs ?? 1000} ms: it fell behind or stopped; the link runs free (not in lockstep) from now on`,
+      );
       for (const [t, later] of [...this.byTick].sort((a, b) => a[0] - b[0])) if (t > k) this.queue.push(later);
       this.byTick.clear();
       return out;

@@ -13,7 +13,8 @@ const flush = () => new Promise((r) => setImmediate(r));
 function rig(delayTicks = 1, timeoutMs = 50) {
   const graph = new MemoryGraph();
   const pub = new MemoryTransport(graph).advertise('/spikes', SPIKE_TICK_TYPE, SPIKE_QOS);
-  const rx = new SpikeReceiver({ input: 'a', topic: '/spikes', delayTicks, timeoutMs }, 100);
+  const lost: string[] = [];
+  const rx = new SpikeReceiver({ input: 'a', topic: '/spikes', delayTicks, timeoutMs }, 100, (m) => lost.push(m));
   rx.open(new MemoryTransport(graph));
   /** Sender tick `tick`: neuron `tick % 100` fires at step offset `tick % STEPS`. */
   const send = (tick: number) =>
@@ -28,7 +29,7 @@ function rig(delayTicks = 1, timeoutMs = 50) {
         offset: Uint16Array.of(tick % STEPS),
       }),
     );
-  return { rx, send };
+  return { rx, send, lost };
 }
 
 describe('spike links', () => {
@@ -50,7 +51,7 @@ describe('spike links', () => {
   });
 
   it('a sender that stops drops the link to free after its timeout; one that restarts is taken up in lockstep again', async () => {
-    const { rx, send } = rig(1, 50);
+    const { rx, send, lost } = rig(1, 50);
     for (let t = 0; t < 3; t++) send(t);
     await flush();
     for (let r = 0; r < 4; r++) await rx.forTick(r, STEPS, DT);
@@ -59,6 +60,10 @@ describe('spike links', () => {
     expect((await rx.forTick(4, STEPS, DT)).size).toBe(0);
     expect(performance.now() - t0).toBeGreaterThanOrEqual(45);
     expect(rx.stats).toMatchObject({ missed: 1, lockstep: false });
+    // Said once, naming the link: a partition that fell behind or stopped is reported.
+    expect(lost).toEqual([
+      'spike link a (/spikes): no tick 3 from the sender within 50 ms: it fell behind or stopped; the link runs free (not in lockstep) from now on',
+    ]);
     // The sender restarts: its tick 0 arrives while the receiver is at tick 4. The next receiver tick
     // (5) maps to the new stream's tick 0 - delay, so tick 6 carries its tick 0, tick 7 its tick 1.
     send(0);
