@@ -88,7 +88,7 @@ describe.skipIf(why !== null && process.env.CI !== 'true')('flux run --partition
   async function sameAsOneEngine(file: string, n: number, minSteps: number): Promise<void> {
     const base = join(dir, `spikes-${n}-${file.split('/').pop()}`);
     const run = launch(
-      ['--partition', String(n), '--paced', '0', '--duration', '3s', '--threads', '1', '--backend', 'cpu', '--spikes', `${base}.csv`],
+      ['--partition', String(n), '--paced', '0', '--duration', '5s', '--threads', '1', '--backend', 'cpu', '--spikes', `${base}.csv`],
       file,
     );
     const code = await run.exited;
@@ -120,7 +120,7 @@ describe.skipIf(why !== null && process.env.CI !== 'true')('flux run --partition
   }, 120_000);
 
   it('the microcircuit at 10% on 2, 3 and 4 processes, exchanging every 0.1 ms step: spike for spike as one engine', async () => {
-    for (const n of [2, 3, 4]) await sameAsOneEngine(MICRO, n, 300);
+    for (const n of [2, 3, 4]) await sameAsOneEngine(MICRO, n, 150);
   }, 180_000);
 
   it('two machines, each running its partition with --node (here both on this one): spike for spike as one engine', async () => {
