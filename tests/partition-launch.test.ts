@@ -12,6 +12,7 @@ import { takeSpikes } from '../engine/recorder.js';
 import { RELAY } from '../bridge/partition/split.js';
 import { ROOT } from './helpers.js';
 import { microcircuitText } from '../bench/networks.js';
+import { LOOP4 } from './fixtures/loop4.js';
 import { cycloneUri, ddsTestDomain } from './fixtures/dds-peers.js';
 import { requires } from './requirements.js';
 import { exclusive } from './fixtures/exclusive.js';
@@ -23,9 +24,9 @@ const dir = mkdtempSync(join(tmpdir(), 'flux-partition-launch-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 // The loop of tests/partition-run.test.ts: four populations, cut delays of 1 ms and more.
-const CIRCUIT = /const CIRCUIT = `([\s\S]*?)`;/.exec(readFileSync(join(ROOT, 'tests/partition-run.test.ts'), 'utf8'))![1];
+
 const FILE = join(dir, 'loop4.yaml');
-writeFileSync(FILE, CIRCUIT);
+writeFileSync(FILE, LOOP4);
 // The Potjans-Diesmann microcircuit at 10% (bench/networks.ts): 8 populations, delays from 0.1 ms, so
 // its partitions exchange every step.
 const MICRO = join(dir, 'microcircuit-10pct.json');

@@ -14,34 +14,13 @@ import { loadFlat } from '../engine/circuit/resolve.js';
 import { takeSpikes } from '../engine/recorder.js';
 import { PartitionError, partitionCircuit } from '../bridge/partition/plan.js';
 import { RELAY, partitionDocuments } from '../bridge/partition/split.js';
+import { LOOP4 } from './fixtures/loop4.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'flux-partition-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-// Four populations, a loop through them and recurrent synapses, delays of 1 ms and more (so the
-// partitions exchange every 1 ms: ten steps of 0.1 ms), one delay drawn from a clipped normal.
-const CIRCUIT = `name: loop4
-dt: 0.1 ms
-seed: 7
-populations:
-  A: { model: lif, size: 200, params: { tau_refrac: 2 ms } }
-  B: { model: lif, size: 150, params: { tau_refrac: 2 ms } }
-  C: { model: lif, size: 120, params: { tau_refrac: 2 ms } }
-  D: { model: izhikevich, size: 80 }
-projections:
-  a_b: { source: A, target: B, connectivity: { type: fixed_probability, p: 0.2 }, weight: 40 pA, delay: { normal: { mean: 2 ms, sd: 0.5 ms }, clip: [1 ms, 5 ms] }, synapse: { type: current, receptor: excitatory } }
-  b_c: { source: B, target: C, connectivity: { type: fixed_indegree, n: 20 }, weight: 30 pA, delay: 1.5 ms, synapse: { type: current, receptor: excitatory } }
-  c_a: { source: C, target: A, connectivity: { type: fixed_probability, p: 0.1 }, weight: 60 pA, delay: 1 ms, synapse: { type: current, receptor: inhibitory } }
-  b_b: { source: B, target: B, connectivity: { type: fixed_probability, p: 0.05 }, weight: 10 pA, delay: 1 ms, synapse: { type: current, receptor: excitatory } }
-  c_d: { source: C, target: D, connectivity: { type: fixed_indegree, n: 10 }, weight: 5 pA, delay: { uniform: { low: 1 ms, high: 3 ms } }, synapse: { type: current, receptor: excitatory } }
-sources:
-  drive_a: { type: poisson, target: A, rate: 2000 Hz, weight: 28 pA, synapse: { type: current, receptor: excitatory } }
-  drive_b: { type: poisson, target: B, rate: 1000 Hz, weight: 15 pA, synapse: { type: current, receptor: excitatory } }
-  drive_c: { type: poisson, target: C, rate: 1000 Hz, weight: 15 pA, synapse: { type: current, receptor: excitatory } }
-  drive_d: { type: poisson, target: D, rate: 500 Hz, weight: 4 pA, synapse: { type: current, receptor: excitatory } }
-`;
 const FILE = join(dir, 'loop4.yaml');
-writeFileSync(FILE, CIRCUIT);
+writeFileSync(FILE, LOOP4);
 const TICKS = 400; // 0.4 s of network time at 1 ms ticks
 const STEPS = TICKS * 10;
 
@@ -122,7 +101,7 @@ describe('a circuit over several bridges from an automatic partition plan', () =
   }, 120_000);
 
   it('refuses what it cannot split yet, with the reason', () => {
-    const plastic = CIRCUIT.replace(
+    const plastic = LOOP4.replace(
       'b_c: { source: B, target: C, connectivity: { type: fixed_indegree, n: 20 }, weight: 30 pA, delay: 1.5 ms, synapse: { type: current, receptor: excitatory } }',
       'b_c: { source: B, target: C, connectivity: { type: fixed_indegree, n: 20 }, weight: 30 pA, delay: 1.5 ms, synapse: { type: current, receptor: excitatory }, plasticity: { rule: stdp, w_max: 100 pA } }',
     );

@@ -100,7 +100,8 @@ export function minDelayMs(d: Distribution): number {
 /** Delay steps of a projection's shortest delay, as the compiler rounds them. */
 const minDelaySteps = (p: ProjectionSpec, dt: number): number => Math.max(0, Math.round(minDelayMs(p.delay) / dt));
 
-function checkOptions(circuit: Circuit, o: PartitionOptions): Map<string, number> {
+/** The options checked: every population's rate, and the allowed imbalance with its default. */
+function checkOptions(circuit: Circuit, o: PartitionOptions): { rates: Map<string, number>; imbalance: number } {
   if (!Number.isInteger(o.partitions) || o.partitions < 1 || o.partitions > MAX_PARTITIONS)
     throw new PartitionError(`partitions: a whole number from 1 to ${MAX_PARTITIONS}, not ${o.partitions}`);
   const rate = (name: string, hz: unknown): number => {
@@ -116,7 +117,7 @@ function checkOptions(circuit: Circuit, o: PartitionOptions): Map<string, number
   }
   const imbalance = o.imbalance ?? 0.05;
   if (!(imbalance >= 0 && imbalance <= 1)) throw new PartitionError(`imbalance: from 0 to 1, not ${imbalance}`);
-  return rates;
+  return { rates, imbalance };
 }
 
 /** Populations that must share a partition: joined by a projection whose delay can round to 0 steps. */
@@ -140,8 +141,7 @@ function bound(circuit: Circuit): Map<string, string[]> {
 }
 
 export function partitionCircuit(circuit: Circuit, o: PartitionOptions): PartitionPlan {
-  const rates = checkOptions(circuit, o);
-  const imbalance = o.imbalance ?? 0.05;
+  const { rates, imbalance } = checkOptions(circuit, o);
   const n = o.partitions;
   const dt = circuit.dt;
   const stepsPerSecond = 1000 / dt;
