@@ -32,6 +32,15 @@ const H_F_LR: u32 = 25u;
 const H_F_GATE: u32 = 26u;
 const H_F_OUT: u32 = 27u;
 const H_NFAM: u32 = 20u;
+// Where each array that shares a binding with others begins in it (shaders/bindings.wgsl).
+const H_RING_AT: u32 = 19u;    // the delay rings, in ctl
+const H_PL_AT: u32 = 28u;      // plasticity traces and synapse-model variables, in fl
+const H_WT_AT: u32 = 29u;      // weights, in fl
+const H_DLY_AT: u32 = 30u;     // per-synapse delays (two u16 per word), in conn
+const H_COL_AT: u32 = 31u;     // STDP columns and synapse-model indices, in conn
+const H_SPIKES_AT: u32 = 32u;  // this step's spiking neurons, in work
+const H_OUT_AT: u32 = 33u;     // the readback rows (spike counts, probes), in work
+const H_REFRAC_AT: u32 = 34u;  // refractory steps left per neuron (i32 bits), in work
 
 // Population record (PSTRIDE words from prm[H_POP0] + pop * PSTRIDE).
 const PSTRIDE: u32 = 48u;

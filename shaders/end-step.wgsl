@@ -1,7 +1,7 @@
 // The end of a step (phases 8-9) and the start of the next, shared by advance.wgsl and begin.wgsl
 // (one dispatch each), the first workgroup of propagate.wgsl or drain.wgsl (END_STEP) and
-// resident.wgsl (inside its loop over steps). The including kernel binds prm,
-// ctl (atomic), fl, st and out, and includes modulators.wgsl. `wg` is the workgroup's size (a power of
+// resident.wgsl (inside its loop over steps). It uses prm,
+// ctl, fl, st and out (shaders/bindings.wgsl), and the including kernel includes modulators.wgsl. `wg` is the workgroup's size (a power of
 // two, from SUM_LANES to PARTIAL); both functions hold barriers and are called in uniform control flow.
 
 const PARTIAL: u32 = 1024u;
@@ -22,9 +22,9 @@ fn endStep(t: u32, wg: u32, cur: u32, next: u32) {
   // Readback rows: spike counts per population, then probe values (f32 bits), one row per step of the chunk.
   let np = pu(H_NPROBE);
   let row = chunk * (npops + np);
-  for (var p = t; p < npops; p += wg) { out[row + p] = atomicLoad(&ctl[countWord(cur, p)]); }
+  for (var p = t; p < npops; p += wg) { work[pu(H_OUT_AT) + row + p] = atomicLoad(&ctl[countWord(cur, p)]); }
   let p0 = pu(H_PROBE0);
-  for (var j = t; j < np; j += wg) { out[row + npops + j] = bitcast<u32>(st[pu(p0 + j)]); }
+  for (var j = t; j < np; j += wg) { work[pu(H_OUT_AT) + row + npops + j] = bitcast<u32>(st[pu(p0 + j)]); }
   let dt = pf(H_DT);
   for (var o = 0u; o < pu(H_NOUTS); o += 1u) {
     let r = pu(H_OUT0) + 4u * o;

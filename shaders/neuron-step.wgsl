@@ -3,7 +3,7 @@
 // model's step (familyStep, which calls the modelStep generated for the family by
 // engine/equations/codegen-wgsl.ts), spike list and recording, and the exact decay of the synaptic
 // channels. neuron.wgsl runs it as a dispatch per family; resident.wgsl inside its loop over steps.
-// The including kernel binds prm, ctl (atomic), st, refrac, spikes, fl, rec and ring (atomic).
+// It uses prm, ctl, st, refrac, spikes, fl, rec and ring (shaders/bindings.wgsl places them).
 
 /**
  * Drain this step's ring slot here (ring.wgsl) instead of in drain.wgsl's dispatch: set where no
@@ -64,7 +64,7 @@ fn updateNeuron(family: u32, t: u32, step: u32, p: u32) {
   // Phase 4: spike list and recording.
   if (spiked) {
     let k = atomicAdd(&ctl[countWord(p, pop)], 1u);
-    spikes[pu(pb + P_OFFSET) + k] = i;
+    work[pu(H_SPIKES_AT) + pu(pb + P_OFFSET) + k] = i;
     if ((pu(pb + P_FLAGS) & 1u) != 0u) {
       let r = atomicAdd(&ctl[C_REC], 1u);
       if (r < pu(H_RECCAP)) {

@@ -5,7 +5,7 @@
 // w_min < 0) added with two u32 atomics: the sum is exact and the same in any order, so a GPU run is
 // reproducible.
 // propagate.wgsl runs the items as one dispatch; resident.wgsl inside its loop over steps. The
-// including kernel binds prm, ctl (atomic), spikes, rowPtr, syn, wt, dly, ring (atomic) and work.
+// kernels use prm, ctl, spikes, rowPtr, syn, wt, dly, ring and work (shaders/bindings.wgsl places them).
 
 /**
  * Whether each workgroup sums the projections' work itself (work.wgsl) instead of reading what args.wgsl
@@ -26,17 +26,17 @@ fn ringAdd(idx: u32, w: f32) {
   let whole = floor(w);
   let hi = bitcast<u32>(i32(whole));
   let lo = u32((w - whole) * 4294967296.0);
-  let old = atomicAdd(&ring[idx + 1u], lo);
+  let old = atomicAdd(&ctl[pu(H_RING_AT) + idx + 1u], lo);
   var carry = 0u;
   if (old + lo < old) { carry = 1u; }
-  if (hi + carry != 0u) { atomicAdd(&ring[idx], hi + carry); }
+  if (hi + carry != 0u) { atomicAdd(&ctl[pu(H_RING_AT) + idx], hi + carry); }
 }
 
 /** Delay of synapse k (global index) of projection record r, in steps. */
 fn delayOf(r: u32, k: u32) -> u32 {
   if (pu(r + R_DMODE) == 0u) { return pu(r + R_DCONST); }
   let j = pu(r + R_DLY) + k - pu(r + R_SYN);
-  return (dly[j >> 1u] >> (16u * (j & 1u))) & 0xffffu;
+  return (conn[pu(H_DLY_AT) + (j >> 1u)] >> (16u * (j & 1u))) & 0xffffu;
 }
 
 /**
@@ -79,11 +79,11 @@ fn propagateItems(first: u32, stride: u32, step: u32) {
     let local = t - prefix(lo);
     let s = local / maxRow;
     let src = popBase(pu(r + R_SRC));
-    let i = spikes[pu(src + P_OFFSET) + s];
-    let k = rowPtr[pu(r + R_ROWBASE) + i] + local % maxRow;
-    if (k >= rowPtr[pu(r + R_ROWBASE) + i + 1u]) { continue; }
+    let i = work[pu(H_SPIKES_AT) + pu(src + P_OFFSET) + s];
+    let k = conn[pu(r + R_ROWBASE) + i] + local % maxRow;
+    if (k >= conn[pu(r + R_ROWBASE) + i + 1u]) { continue; }
     let tgt = popBase(pu(r + R_TGT));
     let slot = (step + delayOf(r, k)) % pu(tgt + P_RINGLEN);
-    ringAdd(pu(r + R_RING) + 2u * (slot * pu(tgt + P_SIZE) + syn[k]), wt[k]);
+    ringAdd(pu(r + R_RING) + 2u * (slot * pu(tgt + P_SIZE) + syn[k]), fl[pu(H_WT_AT) + k]);
   }
 }

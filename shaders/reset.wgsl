@@ -20,6 +20,6 @@ fn reset(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg
   let s = t - pu(list + 2u * q + 1u);
   if (s >= atomicLoad(&ctl[C_COUNTS + pop])) { return; }
   let pb = popBase(pop);
-  let i = spikes[pu(pb + P_OFFSET) + s];
+  let i = work[pu(H_SPIKES_AT) + pu(pb + P_OFFSET) + s];
   modelReset(pb, i, pu(pb + P_STATE), pu(pb + P_SIZE), atomicLoad(&ctl[C_STEP]));
 }

@@ -5,7 +5,7 @@
 // step's included), then set the postsynaptic trace; `eligibility` (reward STDP) turns eligibility
 // into weight change with the gating modulator's level and decays it. Each synapse is written by one
 // thread per pass, so no atomics are needed.
-// The including kernel binds prm, spikes, rowPtr, syn, wt, pl, col, fl and work.
+// It uses prm, spikes, rowPtr, syn, wt, pl, col, fl and work (shaders/bindings.wgsl places them).
 
 fn plastRec(p: u32) -> u32 { return pu(H_PLAST0) + LSTRIDE * p; }
 fn projRec(s: u32) -> u32 { return pu(H_PROJ0) + PRSTRIDE * pu(s + L_PROJ); }
@@ -29,9 +29,9 @@ fn decayTrace(t0: u32) {
     let s = plastRec(p);
     let npre = pu(s + L_NPRE);
     let npost = pu(s + L_NPOST);
-    if (t < npre) { pl[pu(s + L_X) + t] *= pf(s + L_DPLUS); return; }
+    if (t < npre) { fl[pu(H_PL_AT) + pu(s + L_X) + t] *= pf(s + L_DPLUS); return; }
     t -= npre;
-    if (t < npost) { pl[pu(s + L_Y) + t] *= pf(s + L_DMINUS); return; }
+    if (t < npost) { fl[pu(H_PL_AT) + pu(s + L_Y) + t] *= pf(s + L_DMINUS); return; }
     t -= npost;
   }
 }
@@ -48,15 +48,15 @@ fn preItems(first: u32, stride: u32) {
     let r = projRec(s);
     let maxRow = max(pu(r + R_MAXROW), 1u);
     let local = t - work[base + p];
-    let i = spikes[pu(popBase(pu(r + R_SRC)) + P_OFFSET) + local / maxRow];
+    let i = work[pu(H_SPIKES_AT) + pu(popBase(pu(r + R_SRC)) + P_OFFSET) + local / maxRow];
     let pos = local % maxRow;
     let row = pu(r + R_ROWBASE) + i;
-    let k = rowPtr[row] + pos;
-    if (k < rowPtr[row + 1u]) {
-      let y = pl[pu(s + L_Y) + syn[k]];
+    let k = conn[row] + pos;
+    if (k < conn[row + 1u]) {
+      let y = fl[pu(H_PL_AT) + pu(s + L_Y) + syn[k]];
       if (y != 0.0) {
         let flags = pu(s + L_FLAGS);
-        let w = wt[k];
+        let w = fl[pu(H_WT_AT) + k];
         let wmax = pf(s + L_WMAX);
         let wmin = pf(s + L_WMIN);
         var dw = pf(s + L_AMINUS) * y;
@@ -64,15 +64,15 @@ fn preItems(first: u32, stride: u32) {
         if ((flags & 1u) != 0u) { dw *= (w - wmin) / select(wmax - wmin, 1.0, wmax == wmin); }
         let e = pu(s + L_ELIG);
         if (e != NONE) {
-          pl[e + k - pu(r + R_SYN)] -= dw;
+          fl[pu(H_PL_AT) + e + k - pu(r + R_SYN)] -= dw;
         } else {
-          wt[k] = clamp(w - lrScale(s) * dw, wmin, wmax);
+          fl[pu(H_WT_AT) + k] = clamp(w - lrScale(s) * dw, wmin, wmax);
         }
       }
     }
     if (pos == 0u) {
       let x = pu(s + L_X) + i;
-      if ((pu(s + L_FLAGS) & 4u) != 0u) { pl[x] += 1.0; } else { pl[x] = 1.0; }
+      if ((pu(s + L_FLAGS) & 4u) != 0u) { fl[pu(H_PL_AT) + x] += 1.0; } else { fl[pu(H_PL_AT) + x] = 1.0; }
     }
   }
 }
@@ -89,30 +89,30 @@ fn postItems(first: u32, stride: u32) {
     let r = projRec(s);
     let maxCol = max(pu(s + L_MAXCOL), 1u);
     let local = t - work[base + p];
-    let j = spikes[pu(popBase(pu(r + R_TGT)) + P_OFFSET) + local / maxCol];
+    let j = work[pu(H_SPIKES_AT) + pu(popBase(pu(r + R_TGT)) + P_OFFSET) + local / maxCol];
     let pos = local % maxCol;
     let c = pu(s + L_COLPTR) + j;
-    let q = col[c] + pos;
-    if (q < col[c + 1u]) {
-      let k = col[2u * q];
-      let x = pl[pu(s + L_X) + col[2u * q + 1u]];
+    let q = conn[pu(H_COL_AT) + c] + pos;
+    if (q < conn[pu(H_COL_AT) + c + 1u]) {
+      let k = conn[pu(H_COL_AT) + 2u * q];
+      let x = fl[pu(H_PL_AT) + pu(s + L_X) + conn[pu(H_COL_AT) + 2u * q + 1u]];
       if (x != 0.0) {
-        let w = wt[k];
+        let w = fl[pu(H_WT_AT) + k];
         let wmax = pf(s + L_WMAX);
         let wmin = pf(s + L_WMIN);
         var dw = pf(s + L_APLUS) * x;
         if ((pu(s + L_FLAGS) & 1u) != 0u) { dw *= (wmax - w) / select(wmax - wmin, 1.0, wmax == wmin); }
         let e = pu(s + L_ELIG);
         if (e != NONE) {
-          pl[e + k - pu(r + R_SYN)] += dw;
+          fl[pu(H_PL_AT) + e + k - pu(r + R_SYN)] += dw;
         } else {
-          wt[k] = clamp(w + lrScale(s) * dw, wmin, wmax);
+          fl[pu(H_WT_AT) + k] = clamp(w + lrScale(s) * dw, wmin, wmax);
         }
       }
     }
     if (pos == 0u) {
       let y = pu(s + L_Y) + j;
-      if ((pu(s + L_FLAGS) & 4u) != 0u) { pl[y] += 1.0; } else { pl[y] = 1.0; }
+      if ((pu(s + L_FLAGS) & 4u) != 0u) { fl[pu(H_PL_AT) + y] += 1.0; } else { fl[pu(H_PL_AT) + y] = 1.0; }
     }
   }
 }
@@ -128,16 +128,16 @@ fn eligibilityItem(t0: u32) {
     let n = pu(s + L_NSYN);
     if (t >= n) { t -= n; continue; }
     let ei = e + t;
-    let x = pl[ei];
+    let x = fl[pu(H_PL_AT) + ei];
     let m = pu(s + L_MOD);
     var level = 0.0;
     if (m != NONE) { level = fl[pu(H_F_LEVEL) + m]; }
     let gain = pf(s + L_LRDT) * lrScale(s) * level;
     if (x != 0.0 && gain != 0.0) {
       let k = pu(projRec(s) + R_SYN) + t;
-      wt[k] = clamp(wt[k] + gain * x, pf(s + L_WMIN), pf(s + L_WMAX));
+      fl[pu(H_WT_AT) + k] = clamp(fl[pu(H_WT_AT) + k] + gain * x, pf(s + L_WMIN), pf(s + L_WMAX));
     }
-    pl[ei] = x * pf(s + L_EDECAY);
+    fl[pu(H_PL_AT) + ei] = x * pf(s + L_EDECAY);
     return;
   }
 }

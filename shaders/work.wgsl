@@ -1,6 +1,6 @@
 // The spike-driven work of a projection this step: (spikes of its source) x (longest row), with the
 // overflow checks of the prefix sums over projections (args.wgsl; propagate.wgsl when it sums them
-// itself). Reads the counts in ctl, which the including kernel binds (atomic).
+// itself). Reads the counts in ctl (atomic).
 
 /** a * b, or the error flag and 0 when it does not fit in u32. */
 fn mulChecked(a: u32, b: u32) -> u32 {

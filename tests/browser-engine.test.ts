@@ -76,8 +76,8 @@ describe.runIf(runBrowser)('the engine in a browser tab', () => {
     const gpu = await pageAdapter();
     // The WebAssembly path above is required; WebGPU only where this Chromium has an adapter Flux can use.
     if (gpu.name === null) return ctx.skip(`no WebGPU adapter in this Chromium: ${gpu.why}`);
-    if (gpu.storageBuffers < STORAGE_BUFFERS)
-      return ctx.skip(`${gpu.name}: ${gpu.storageBuffers} storage buffers per shader stage, Flux's kernels bind ${STORAGE_BUFFERS}`);
+    // The kernels bind WebGPU's default of storage buffers, which every adapter offers (SwiftShader here: 10).
+    expect(gpu.storageBuffers).toBeGreaterThanOrEqual(STORAGE_BUFFERS);
     const text = readFileSync(join(ROOT, 'examples/izhikevich-patterns.yaml'), 'utf8');
     const run = await inPage({ '/izhikevich-patterns.yaml': text }, '/izhikevich-patterns.yaml', 10_000, 'webgpu');
     expect(run.backend).toBe('webgpu');
@@ -85,15 +85,6 @@ describe.runIf(runBrowser)('the engine in a browser tab', () => {
     // float32 on the GPU: the parity suite's rule for these patterns (Brian2's float32 counts agree too).
     for (const [name, steps] of Object.entries(node))
       expect(Math.abs(run.spikeSteps[name].length - steps.length), name).toBeLessThanOrEqual(1);
-  });
-
-  it("refuses a page's adapter that binds too few storage buffers, saying so", async (ctx) => {
-    const gpu = await pageAdapter();
-    if (gpu.name === null || gpu.storageBuffers >= STORAGE_BUFFERS) return ctx.skip(`the page's adapter: ${gpu.name ?? gpu.why}`);
-    const text = readFileSync(join(ROOT, 'examples/izhikevich-patterns.yaml'), 'utf8');
-    await expect(inPage({ '/i.yaml': text }, '/i.yaml', 10, 'webgpu')).rejects.toThrow(
-      new RegExp(`adapter has ${gpu.storageBuffers} storage buffers per shader stage, Flux needs ${STORAGE_BUFFERS}`),
-    );
   });
 
   it('names a document the page was not given, with its path', async () => {

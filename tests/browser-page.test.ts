@@ -81,7 +81,8 @@ describe.runIf(runBrowser)('Flux in a browser tab: the robot, circuits, share li
     dir = mkdtempSync(join(tmpdir(), 'flux-web-'));
     await buildWebPage(dir);
     server = await serveDir(dir);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    // WebGPU is behind a flag in Chromium on Linux: with it, the page may ask for the browser's adapter.
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--enable-unsafe-webgpu'] });
   }, 660_000);
 
   afterAll(async () => {
@@ -234,6 +235,33 @@ describe.runIf(runBrowser)('Flux in a browser tab: the robot, circuits, share li
     // The query still asked for 0.05 s of COBA's: the local file ran for that long instead.
     expect(local.spikes).toEqual(await nodeCircuit(join(ROOT, 'examples/izhikevich-patterns.yaml'), 0.05));
   }, 120_000);
+
+  it("runs COBA on the browser's WebGPU with &backend=webgpu, within 10% of the CPU's spikes; auto keeps the CPU on a software adapter", async (ctx) => {
+    const probe = await browser.newPage();
+    await probe.goto(server.url + 'run.html?circuit=/flux/examples/coba.yaml&seconds=0.01&fast');
+    const adapter = await probe.evaluate(async () => {
+      const gpu = (navigator as Navigator & { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
+      return gpu ? (await gpu.requestAdapter()) !== null : false;
+    });
+    await probe.close();
+    if (!adapter) return ctx.skip('no WebGPU adapter in this Chromium');
+    // SwiftShader runs about 250 steps a second here: a short run (the CPU case above checks the 15-25 Hz at 1 s).
+    const seconds = 0.1;
+    const gpu = await openCircuit(`?circuit=/flux/examples/coba.yaml&seconds=${seconds}&fast&backend=webgpu`);
+    expect(gpu.backend).toBe('webgpu');
+    const cpu = await openCircuit(`?circuit=/flux/examples/coba.yaml&seconds=${seconds}&fast`);
+    // 'auto' takes no software adapter (Chromium's here is SwiftShader): the CPU runs it.
+    expect(cpu.backend).toBe('cpu');
+    const total = (r: Record<string, number>) => Object.values(r).reduce((a, n) => a + n, 0);
+    // float32 on the GPU, float64 on the CPU: a chaotic network keeps its rate, not its spikes.
+    expect(total(gpu.spikes)).toBeGreaterThan(0.9 * total(cpu.spikes));
+    expect(total(gpu.spikes)).toBeLessThan(1.1 * total(cpu.spikes));
+    expect(total(cpu.spikes)).toBeGreaterThan(2000);
+    const wrong = await open('?circuit=/flux/examples/coba.yaml&seconds=0.01&fast&backend=gpu');
+    expect(wrong.status).toBe('error');
+    expect(wrong.problems).toContain('?backend=gpu: expected auto, cpu or webgpu');
+    await wrong.page.close();
+  }, 180_000);
 
   it('says what is wrong with a circuit it cannot find or fetch, and runs nothing', async () => {
     const missing = await open('?circuit=@flux-library/nothing/here&seconds=0.1&fast');

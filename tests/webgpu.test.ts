@@ -415,7 +415,7 @@ outputs:
       },
     };
     expect(() => e.apply({ ...far, projection: { ...far.projection, connectivity: { type: 'all_to_all' } } })).toThrow(
-      /buffer "ring" needs \d+ MiB, more than this adapter binds/,
+      /buffer "ctl" \(ring \d+ MiB, ctl 0 MiB\) needs \d+ MiB, more than this adapter binds/,
     );
     // Still running, and later edits work.
     e.apply({ op: 'add_population', name: 'tiny', population: { model: 'lif', size: 2 } });

@@ -1,6 +1,6 @@
 // A circuit run on its own in the page (no robot): stepped in chunks of simulated time, in real time
 // or as fast as it goes, with each population's spikes counted and the last second kept for a raster.
-import { Engine } from '../engine/engine.js';
+import { Engine, type BackendChoice } from '../engine/engine.js';
 import type { Backend } from '../engine/backends/backend.js';
 import { loadFlat } from '../engine/circuit/resolve.js';
 import { takeSpikes } from '../engine/recorder.js';
@@ -40,9 +40,8 @@ export class CircuitRun {
     });
   }
 
-  static async start(file: string, log: (line: string) => void): Promise<CircuitRun> {
-    // The CPU (WebAssembly), as for the robot (robot-run.ts says why).
-    return new CircuitRun(await Engine.create(loadFlat(file), { backend: 'cpu', log }));
+  static async start(file: string, backend: BackendChoice, log: (line: string) => void): Promise<CircuitRun> {
+    return new CircuitRun(await Engine.create(loadFlat(file), { backend, log }));
   }
 
   get dt(): number {

@@ -28,7 +28,7 @@ import { provideEngineAssets } from './assets.js';
 import { shippedDocuments } from './documents.js';
 import { pageConnection } from './page-connection.js';
 import { showProblem, showShareLink } from './page-ui.js';
-import { requested } from './request.js';
+import { requested, requestedBackend } from './request.js';
 import { arenaPath } from './robot-run.js';
 
 const $ = (id: string) => document.getElementById(id)!;
@@ -46,12 +46,11 @@ interface Opened {
 /** A bridge document: its circuit drives the simulated robot in lockstep, paced to real time (flux edit --sim). */
 async function withRobot(asked: SharedRun): Promise<Opened> {
   checkBridgeForPage(asked.document);
-  // The CPU (WebAssembly): see web/robot-run.ts.
   const loop = await ClosedLoop.create({
     bridge: asked.document,
     arena: arenaPath(asked.arena ?? 'default'),
     seed: asked.seed,
-    backend: 'cpu',
+    backend: requestedBackend(location.search),
     log: (l) => console.log(l),
   });
   return { node: loop.node, loop, close: () => loop.close() };
@@ -75,7 +74,14 @@ async function circuitAlone(asked: SharedRun): Promise<Opened> {
       throw new CircuitError([{ file: bridge, path: '/circuit', message: `binds ${names}, not ${asked.document}` }]);
   }
   const bridgeText = held ? undefined : startingBridge(bridge, asked.document);
-  const node = await FluxNode.start({ bridge, bridgeText, transport: 'memory', backend: 'cpu', clock, log: (l) => console.log(l) });
+  const node = await FluxNode.start({
+    bridge,
+    bridgeText,
+    transport: 'memory',
+    backend: requestedBackend(location.search),
+    clock,
+    log: (l) => console.log(l),
+  });
   const run = new RunControl(clock, node, () => node.loaded.circuitFile);
   return { node, run, close: () => node.shutdown() };
 }

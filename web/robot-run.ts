@@ -4,12 +4,14 @@
 import { ClosedLoop, type LoopSummary } from '../sim/loop.js';
 import type { TickSpikes } from '../bridge/bridge.js';
 import { FLUX } from './documents.js';
+import type { BackendChoice } from '../engine/engine.js';
 
 export interface RobotRunOptions {
   bridge: string;
   /** A path in the page, or a built-in arena's name. */
   arena: string;
   seed?: number;
+  backend: BackendChoice;
   log: (line: string) => void;
 }
 
@@ -28,9 +30,7 @@ export class RobotRun {
   private constructor(readonly loop: ClosedLoop) {}
 
   static async start(o: RobotRunOptions): Promise<RobotRun> {
-    // The CPU (WebAssembly): WebGPU in a page is not there yet (Flux's kernels bind more storage buffers
-    // than browsers' adapters offer), and a GPU path nobody has run in a page is not one to drive a robot.
-    const loop = await ClosedLoop.create({ bridge: o.bridge, arena: arenaPath(o.arena), seed: o.seed, backend: 'cpu', log: o.log });
+    const loop = await ClosedLoop.create({ bridge: o.bridge, arena: arenaPath(o.arena), seed: o.seed, backend: o.backend, log: o.log });
     const run = new RobotRun(loop);
     // Set before the simulator publishes its first clock: no tick has run yet.
     loop.node.bridge.setSpikeTap((t: TickSpikes) => {

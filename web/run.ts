@@ -1,9 +1,10 @@
 /// <reference types="vite/client" />
 // Flux in a browser tab (issue 21): a circuit, or a bridge document's circuit driving the simulated
-// robot, run in this page (the engine on WebAssembly, MuJoCo's WebAssembly build, the bridge on its
-// in-process transport) with nothing installed. What it runs: see request.ts. Query: &seconds=<simulated
-// s> stops after that long, &fast runs as fast as it goes instead of in real time. Share makes a link
-// that carries the documents the run read; Open runs a local file (through such a link).
+// robot, run in this page (the engine on WebAssembly or the browser's WebGPU, MuJoCo's WebAssembly
+// build, the bridge on its in-process transport) with nothing installed. What it runs: see request.ts.
+// Query: &seconds=<simulated s> stops after that long, &fast runs as fast as it goes instead of in real
+// time, &backend=cpu|webgpu picks the engine's backend (default auto, as flux run's). Share makes a
+// link that carries the documents the run read; Open runs a local file (through such a link).
 import kernelsUrl from '../dist/engine/backends/wasm/kernels.wasm?url';
 import { provideFiles } from '../engine/platform/browser-host.js';
 import { provideEngineAssets } from './assets.js';
@@ -17,7 +18,7 @@ import { RobotRun } from './robot-run.js';
 import { CircuitRun } from './circuit-run.js';
 import { drawRaster } from './raster.js';
 import { showProblem, showShareLink } from './page-ui.js';
-import { boundedText, fileName, requested, requestedSeconds } from './request.js';
+import { boundedText, fileName, requested, requestedBackend, requestedSeconds } from './request.js';
 import { isBridgeDocument } from '../bridge/config.js';
 import { checkBridgeForPage, checkCircuitSize } from '../sharing/page-limits.js';
 
@@ -53,7 +54,13 @@ interface Running {
 }
 
 async function robot(asked: SharedRun): Promise<Running> {
-  const run = await RobotRun.start({ bridge: asked.document, arena: asked.arena ?? 'default', seed: asked.seed, log });
+  const run = await RobotRun.start({
+    bridge: asked.document,
+    arena: asked.arena ?? 'default',
+    seed: asked.seed,
+    backend: requestedBackend(location.search),
+    log,
+  });
   const { sim } = run.loop;
   const arena = arenaOf(sim) as ArenaInfo;
   $('view').innerHTML = '';
@@ -87,7 +94,7 @@ async function robot(asked: SharedRun): Promise<Running> {
 }
 
 async function circuit(asked: SharedRun): Promise<Running> {
-  const run = await CircuitRun.start(asked.document, log);
+  const run = await CircuitRun.start(asked.document, requestedBackend(location.search), log);
   const canvas = document.createElement('canvas');
   canvas.width = 560;
   canvas.height = 320;

@@ -138,7 +138,7 @@ describe('codegen-synapse-wgsl', () => {
       method: 'euler',
     });
     const m = wgslSynapse(variant(def), 'g');
-    expect(m.source).toContain('var w_lo = pl[vb + 1u * nsyn + kl];');
+    expect(m.source).toContain('var w_lo = fl[pu(H_PL_AT) + vb + 1u * nsyn + kl];');
     // on_pre: an increment; on_post: clip(w + d, ...), the compensated sum then the bounds (the residual
     // dropped where they clip); clock: euler's dt*dw/dt.
     expect(m.source).toMatch(/fx_add2\(&u_w, &w_lo, u_A \* u_x\);/);

@@ -111,16 +111,16 @@ export const RING_ADD = `fn ringAdd(idx: u32, w: f32) {
   let whole = floor(w);
   let hi = bitcast<u32>(i32(whole));
   let lo = u32((w - whole) * 4294967296.0);
-  let old = atomicAdd(&ring[idx + 1u], lo);
+  let old = atomicAdd(&ctl[pu(H_RING_AT) + idx + 1u], lo);
   var carry = 0u;
   if (old + lo < old) { carry = 1u; }
-  if (hi + carry != 0u) { atomicAdd(&ring[idx], hi + carry); }
+  if (hi + carry != 0u) { atomicAdd(&ctl[pu(H_RING_AT) + idx], hi + carry); }
 }`;
 
 export const DELAY_OF = `fn delayOf(r: u32, k: u32) -> u32 {
   if (pu(r + R_DMODE) == 0u) { return pu(r + R_DCONST); }
   let j = pu(r + R_DLY) + k - pu(r + R_SYN);
-  return (dly[j >> 1u] >> (16u * (j & 1u))) & 0xffffu;
+  return (conn[pu(H_DLY_AT) + (j >> 1u)] >> (16u * (j & 1u))) & 0xffffu;
 }`;
 
 /** A header word of the record, as WGSL. */
@@ -215,7 +215,10 @@ class Gen {
   events(): string[] {
     const { def } = this.v;
     if (!def.eventDriven.length) return [];
-    const out = [`let T = f32(step - col[${H('LAST')} + kl]) * pf(H_DT);`, `col[${H('LAST')} + kl] = step;`];
+    const out = [
+      `let T = f32(step - conn[pu(H_COL_AT) + ${H('LAST')} + kl]) * pf(H_DT);`,
+      `conn[pu(H_COL_AT) + ${H('LAST')} + kl] = step;`,
+    ];
     for (const x of def.eventDriven) {
       const [a, b, ba] = (['a', 'b', 'ba'] as const).map((part) => this.word({ kind: 'event', name: x.name, part }));
       const id = local(x.name);
@@ -228,22 +231,22 @@ class Gen {
 
   /** pl index of the weight's residual (the block after the variables). */
   private get lo(): string {
-    return `pl[vb + ${this.vars.length}u * nsyn + kl]`;
+    return `fl[pu(H_PL_AT) + vb + ${this.vars.length}u * nsyn + kl]`;
   }
 
   load(): string[] {
     return [
-      'var u_w = wt[k];',
+      'var u_w = fl[pu(H_WT_AT) + k];',
       ...(this.compensated ? [`var w_lo = ${this.lo};`] : []),
-      ...this.vars.map((x, v) => `var ${local(x)} = pl[vb + ${v}u * nsyn + kl];`),
+      ...this.vars.map((x, v) => `var ${local(x)} = fl[pu(H_PL_AT) + vb + ${v}u * nsyn + kl];`),
     ];
   }
 
   store(): string[] {
     return [
-      'wt[k] = u_w;',
+      'fl[pu(H_WT_AT) + k] = u_w;',
       ...(this.compensated ? [`${this.lo} = w_lo;`] : []),
-      ...this.vars.map((x, v) => `pl[vb + ${v}u * nsyn + kl] = ${local(x)};`),
+      ...this.vars.map((x, v) => `fl[pu(H_PL_AT) + vb + ${v}u * nsyn + kl] = ${local(x)};`),
     ];
   }
 
@@ -326,7 +329,7 @@ const HEADER_LINES = [
   'let rec = pu(r + R_SM);',
   `let nsyn = ${H('NSYN')};`,
   `let vb = ${H('VARS')};`,
-  'let step = ctl[C_STEP];',
+  'let step = atomicLoad(&ctl[C_STEP]);',
 ];
 
 const indent = (lines: string[], k: number) => lines.map((l) => ' '.repeat(k) + l);
@@ -343,13 +346,13 @@ function eventKernel(g: Gen, phase: 'on_pre' | 'on_post', list: Statement[], wri
   const lines = [...g.load(), ...g.events(), ...bindings, ...list.flatMap((s) => g.statement(s)), ...g.store()];
   if (pre) return onPreKernel(lines);
   const find = [
-    'let j = spikes[pu(popBase(pu(r + R_TGT)) + P_OFFSET) + x / width];',
+    'let j = work[pu(H_SPIKES_AT) + pu(popBase(pu(r + R_TGT)) + P_OFFSET) + x / width];',
     `let c = ${H('POSTPTR')} + j;`,
-    'let q = col[c] + x % width;',
-    'if (q >= col[c + 1u]) { continue; }',
-    `let kl = col[${H('POSTSYN')} + q];`,
+    'let q = conn[pu(H_COL_AT) + c] + x % width;',
+    'if (q >= conn[pu(H_COL_AT) + c + 1u]) { continue; }',
+    `let kl = conn[pu(H_COL_AT) + ${H('POSTSYN')} + q];`,
     'let k = pu(r + R_SYN) + kl;',
-    `let i = col[${H('PRE')} + kl];`,
+    `let i = conn[pu(H_COL_AT) + ${H('PRE')} + kl];`,
   ];
   return [
     '@compute @workgroup_size(256)',
@@ -357,7 +360,7 @@ function eventKernel(g: Gen, phase: 'on_pre' | 'on_post', list: Statement[], wri
     ...indent(HEADER_LINES, 2),
     `  let width = max(${H('MAXCOL')}, 1u);`,
     // The host refuses a projection whose every neuron spiking would overflow this product.
-    '  let total = ctl[C_COUNTS + pu(r + R_TGT)] * width;',
+    '  let total = atomicLoad(&ctl[C_COUNTS + pu(r + R_TGT)]) * width;',
     '  for (var x = gid.x; x < total; x += nwg.x * 256u) {',
     ...indent(find, 4),
     ...indent(lines, 4),
@@ -386,11 +389,11 @@ function onPreKernel(lines: string[]): string[] {
     // The host refuses a projection whose every neuron spiking in every slot would overflow these products.
     '  var total = 0u;',
     '  if (L == 0u) {',
-    '    total = ctl[C_COUNTS + src] * width;',
+    '    total = atomicLoad(&ctl[C_COUNTS + src]) * width;',
     '  } else {',
     '    if (pu(r + R_DMODE) == 0u) { dlo = pu(r + R_DCONST); dhi = dlo; } else { dhi = L - 1u; }',
     '    for (var d = dlo; d <= dhi; d++) {',
-    '      if (d <= step) { total += col[hist + ((step - d) % L) * stride] * width; }',
+    '      if (d <= step) { total += conn[pu(H_COL_AT) + hist + ((step - d) % L) * stride] * width; }',
     '    }',
     '  }',
     '  for (var x = gid.x; x < total; x += nwg.x * 256u) {',
@@ -398,21 +401,21 @@ function onPreKernel(lines: string[]): string[] {
     '    var rem = x;',
     '    var d = dlo;',
     '    if (L == 0u) {',
-    '      i = spikes[pu(popBase(src) + P_OFFSET) + x / width];',
+    '      i = work[pu(H_SPIKES_AT) + pu(popBase(src) + P_OFFSET) + x / width];',
     '    } else {',
     // Which slot x falls in: the slots of d = dlo, dlo + 1, ... in turn.
     '      loop {',
     '        let at = hist + ((step - d) % L) * stride;',
     '        var c = 0u;',
-    '        if (d <= step) { c = col[at] * width; }',
-    '        if (rem < c) { i = col[at + 1u + rem / width]; break; }',
+    '        if (d <= step) { c = conn[pu(H_COL_AT) + at] * width; }',
+    '        if (rem < c) { i = conn[pu(H_COL_AT) + at + 1u + rem / width]; break; }',
     '        rem -= c;',
     '        d++;',
     '      }',
     '    }',
     `    let row = ${H('ROWS')} + i;`,
-    '    let k = rowPtr[row] + rem % width;',
-    '    if (k >= rowPtr[row + 1u]) { continue; }',
+    '    let k = conn[row] + rem % width;',
+    '    if (k >= conn[row + 1u]) { continue; }',
     '    if (L != 0u && delayOf(r, k) != d) { continue; }',
     '    let kl = k - pu(r + R_SYN);',
     '    let j = syn[k];',
@@ -429,9 +432,9 @@ function onPreKernel(lines: string[]): string[] {
     '  let src = pu(r + R_SRC);',
     '  let base = popBase(src);',
     `  let at = ${H('HIST')} + (step % L) * (pu(base + P_SIZE) + 1u);`,
-    '  let count = ctl[C_COUNTS + src];',
-    '  if (gid.x == 0u) { col[at] = count; }',
-    '  for (var x = gid.x; x < count; x += nwg.x * 256u) { col[at + 1u + x] = spikes[pu(base + P_OFFSET) + x]; }',
+    '  let count = atomicLoad(&ctl[C_COUNTS + src]);',
+    '  if (gid.x == 0u) { conn[pu(H_COL_AT) + at] = count; }',
+    '  for (var x = gid.x; x < count; x += nwg.x * 256u) { conn[pu(H_COL_AT) + at + 1u + x] = work[pu(H_SPIKES_AT) + pu(base + P_OFFSET) + x]; }',
     '}',
   ];
 }
@@ -490,7 +493,7 @@ function perSynapse(entry: string, body: string[]): string[] {
     '  let kl = linearId(gid, nwg, 64u);',
     '  if (kl >= nsyn) { return; }',
     '  let k = pu(r + R_SYN) + kl;',
-    `  let i = col[${H('PRE')} + kl];`,
+    `  let i = conn[pu(H_COL_AT) + ${H('PRE')} + kl];`,
     '  let j = syn[k];',
     ...indent(body, 2),
     '}',
@@ -527,8 +530,8 @@ function summedKernel(g: Gen): string[] {
   for (const x of def.eventDriven) if (used.has(x.name)) g.fail(`a summed variable reads the event-driven ${x.name}`);
   const reads = [...used].filter((n) => n !== 'w' && !g.vars.includes(n));
   const loads = [
-    ...(used.has('w') ? ['let u_w = wt[k];'] : []),
-    ...g.vars.flatMap((x, v) => (used.has(x) ? [`let ${local(x)} = pl[vb + ${v}u * nsyn + kl];`] : [])),
+    ...(used.has('w') ? ['let u_w = fl[pu(H_WT_AT) + k];'] : []),
+    ...g.vars.flatMap((x, v) => (used.has(x) ? [`let ${local(x)} = fl[pu(H_PL_AT) + vb + ${v}u * nsyn + kl];`] : [])),
   ];
   const body = [...loads, ...g.bind(reads, new Set())];
   def.summed.forEach((sm, n) => body.push(...g.em.f32(sm.expr, (code) => `acc_${n} += ${code};`)));
@@ -540,7 +543,7 @@ function summedKernel(g: Gen): string[] {
     seen.add(sm.target);
     if (sm.target === 'I_ext' && first)
       fill.push(
-        `if ((${H('FLAGS')} & 1u) != 0u) { fx_set(${at}, pl[${H('IEXT')} + j] + acc_${n}); } else { fx_set(${at}, fx_ld(${at}) + acc_${n}); }`,
+        `if ((${H('FLAGS')} & 1u) != 0u) { fx_set(${at}, fl[pu(H_PL_AT) + ${H('IEXT')} + j] + acc_${n}); } else { fx_set(${at}, fx_ld(${at}) + acc_${n}); }`,
       );
     else fill.push(first ? `fx_set(${at}, acc_${n});` : `fx_set(${at}, fx_ld(${at}) + acc_${n});`);
   });
@@ -552,10 +555,10 @@ function summedKernel(g: Gen): string[] {
     '  if (j >= pu(popBase(pu(r + R_TGT)) + P_SIZE)) { return; }',
     ...def.summed.map((_, n) => `  var acc_${n} = 0.0f;`),
     `  let c = ${H('POSTPTR')} + j;`,
-    '  for (var q = col[c]; q < col[c + 1u]; q += 1u) {',
-    `    let kl = col[${H('POSTSYN')} + q];`,
+    '  for (var q = conn[pu(H_COL_AT) + c]; q < conn[pu(H_COL_AT) + c + 1u]; q += 1u) {',
+    `    let kl = conn[pu(H_COL_AT) + ${H('POSTSYN')} + q];`,
     '    let k = pu(r + R_SYN) + kl;',
-    `    let i = col[${H('PRE')} + kl];`,
+    `    let i = conn[pu(H_COL_AT) + ${H('PRE')} + kl];`,
     ...indent(body, 4),
     '  }',
     ...indent(fill, 2),
@@ -567,17 +570,12 @@ function summedKernel(g: Gen): string[] {
 function prelude(atomicState: boolean): string[] {
   const out = [
     '@group(0) @binding(0) var<storage, read> prm: array<f32>;',
-    '@group(0) @binding(1) var<storage, read_write> ctl: array<u32>;',
+    '@group(0) @binding(1) var<storage, read_write> ctl: array<atomic<u32>>;',
     `@group(0) @binding(2) var<storage, read_write> st: array<${atomicState ? 'atomic<u32>' : 'f32'}>;`,
-    '@group(0) @binding(4) var<storage, read_write> spikes: array<u32>;',
-    '@group(0) @binding(5) var<storage, read_write> fl: array<f32>;',
-    '@group(0) @binding(7) var<storage, read_write> rowPtr: array<u32>;',
-    '@group(0) @binding(8) var<storage, read_write> syn: array<u32>;',
-    '@group(0) @binding(9) var<storage, read_write> wt: array<f32>;',
-    '@group(0) @binding(10) var<storage, read_write> dly: array<u32>;',
-    '@group(0) @binding(11) var<storage, read_write> ring: array<atomic<u32>>;',
-    '@group(0) @binding(13) var<storage, read_write> pl: array<f32>;',
-    '@group(0) @binding(14) var<storage, read_write> col: array<u32>;',
+    '@group(0) @binding(3) var<storage, read_write> fl: array<f32>;',
+    '@group(0) @binding(5) var<storage, read_write> conn: array<u32>;',
+    '@group(0) @binding(6) var<storage, read_write> syn: array<u32>;',
+    '@group(0) @binding(7) var<storage, read_write> work: array<u32>;',
     '',
     'override PROJ: u32;',
     MATH_HELPERS,
@@ -604,7 +602,7 @@ function prelude(atomicState: boolean): string[] {
     'fn fx_channel(c: u32, j: u32, val: f32) {',
     '  let r = pu(H_PROJ0) + PRSTRIDE * PROJ;',
     '  let tgt = popBase(pu(r + R_TGT));',
-    '  let slot = ctl[C_STEP] % pu(tgt + P_RINGLEN);',
+    '  let slot = atomicLoad(&ctl[C_STEP]) % pu(tgt + P_RINGLEN);',
     '  ringAdd(pu(tgt + P_RING + c) + 2u * (slot * pu(tgt + P_SIZE) + j), val);',
     '}',
   ];

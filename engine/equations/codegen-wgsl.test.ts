@@ -73,7 +73,7 @@ describe('wgslModel', () => {
     expect(src).toContain('let u_I_ext = iext + m.excitability;');
     // Units and the threshold's constant are folded to one literal: -30*mV is -30 in internal units.
     expect(src).toContain('if (awake && (u_v > (-30.0f))) {');
-    expect(src).toContain('refrac[g] = refr - 1;');
+    expect(src).toContain('setRefrac(g, refr - 1);');
     expect(src).not.toMatch(/\b(tau_syn_exc|unused)\b/);
     expect(wgslModel(model('eif', EIF))).not.toBe(m);
     // A model's name is document text: nothing in it reaches the code outside the comment.
@@ -137,11 +137,11 @@ describe('wgslModel', () => {
       }),
     );
     const src = m.source();
-    expect(src).toContain('if (refrac[g] > 0 && !(u_v > 0.0f)) { refrac[g] = 0; }');
+    expect(src).toContain('if (refracOf(g) > 0 && !(u_v > 0.0f)) { setRefrac(g, 0); }');
     expect(src).toContain('let u_xi = fx_normal(key, step, i, 1073741824u);');
     expect(src).toMatch(/fx_uniform\(key, step, i, 1610612736u\)/);
     expect(src).toMatch(/fx_normal\(key, step, i, 1610612738u\)/);
-    expect(src).toContain('refrac[g] = 1;');
+    expect(src).toContain('setRefrac(g, 1);');
     expect(m.words).toBe(3);
   });
 

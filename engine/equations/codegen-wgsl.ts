@@ -442,10 +442,10 @@ function generate(def: ModelDefinition, used: Set<string>, plan: Plan, phased: b
   for (const [name, code] of Object.entries(ENGINE_WGSL)) if (used.has(name)) body.push(`let ${local(name)} = ${code};`);
   for (const x of plan.linear) body.push(`let ${local(x.name)} = pf(k + ${x.word}u);`);
   const refr = def.refractory;
-  if (refr?.kind === 'time') body.push('var awake = true;', 'if (refrac[g] > 0) { refrac[g] -= 1; awake = false; }');
+  if (refr?.kind === 'time') body.push('var awake = true;', 'if (refracOf(g) > 0) { setRefrac(g, refracOf(g) - 1); awake = false; }');
   // Held refractory from the spike until the condition is false, judged at the start of the step (as codegen-js).
   else if (refr?.kind === 'condition')
-    body.push(...em.cond(refr.expr, (c) => `if (refrac[g] > 0 && !${c}) { refrac[g] = 0; }`), 'let awake = refrac[g] == 0;');
+    body.push(...em.cond(refr.expr, (c) => `if (refracOf(g) > 0 && !${c}) { setRefrac(g, 0); }`), 'let awake = refracOf(g) == 0;');
   else body.push('let awake = true;');
   p.noise.forEach((x, j) => body.push(`let ${local(x)} = fx_normal(key, step, i, ${NOISE_PURPOSE + 2 * j}u);`));
   for (const l of p.lets) body.push(...em.f32(l.expr, (c) => `let ${local(l.name)} = ${c};`));
@@ -456,7 +456,7 @@ function generate(def: ModelDefinition, used: Set<string>, plan: Plan, phased: b
     body.push(...em.cond(def.threshold, (c) => `if (awake && ${c}) {`), '  spiked = true;');
     if (!phased) for (const s of def.reset) body.push(...em.statement(s).map((l) => '  ' + l));
     if (refr?.kind === 'time') body.push(...refractorySteps(def, plan, em).map((l) => '  ' + l));
-    else if (refr?.kind === 'condition') body.push('  refrac[g] = 1;');
+    else if (refr?.kind === 'condition') body.push('  setRefrac(g, 1);');
     body.push('}');
   }
   states.forEach((x, j) => body.push(`st[sb + ${j}u * n + i] = ${local(x)};`));
@@ -522,6 +522,6 @@ function refractorySteps(def: ModelDefinition, plan: Plan, em: Emitter): string[
   const out = [`var refr = i32(pu(k + ${plan.refrWord}u));`];
   if (bits !== 0)
     out.push(`if ((mask & ${bits >>> 0}u) != 0u) {`, ...em.f32(expr, (c) => `  refr = i32(floor(${c} / pf(H_DT) + 1e-3));`), '}');
-  out.push('refrac[g] = refr - 1;');
+  out.push('setRefrac(g, refr - 1);');
   return out;
 }

@@ -3,6 +3,8 @@
 // referenced for as long as anything from it is used: V8 otherwise collects it and Dawn crashes at
 // a later submit (see shared DESIGN notes). GpuContext holds it for the backend's lifetime.
 
+import { BIND } from './layout.js';
+
 export interface GpuContext {
   gpu: GPU;
   adapter: GPUAdapter;
@@ -35,9 +37,12 @@ async function loadDawn(): Promise<DawnModule | null> {
   return dawn;
 }
 
-/** Limits Flux asks for: the adapter's own maxima for the few that matter (defaults are too small). */
+/**
+ * Limits Flux asks for: the adapter's own maxima for the few that matter (defaults are too small). Not
+ * storage buffers per stage: the kernels bind WebGPU's default (8), and a device left at the default
+ * enforces it, so every run here checks that they fit what any browser offers.
+ */
 const WANTED_LIMITS = [
-  'maxStorageBuffersPerShaderStage',
   'maxStorageBufferBindingSize',
   'maxBufferSize',
   'maxComputeWorkgroupsPerDimension',
@@ -46,7 +51,7 @@ const WANTED_LIMITS = [
 ] as const;
 
 /** Storage buffers one Flux pipeline layout binds. */
-export const STORAGE_BUFFERS = 16;
+export const STORAGE_BUFFERS = Object.keys(BIND).length;
 
 async function tryBackend(d: DawnModule, flags: string[], featureLevel: 'core' | 'compatibility'): Promise<GpuContext | string> {
   let gpu: GPU;

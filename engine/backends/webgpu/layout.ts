@@ -2,7 +2,7 @@
 // numbers: change both together. Everything here is pure packing, no GPU calls.
 
 export const NONE = 0xffffffff;
-export const HEADER = 32;
+export const HEADER = 40;
 export const H = {
   NPOPS: 0,
   NPROJ: 1,
@@ -31,6 +31,15 @@ export const H = {
   F_LR: 25,
   F_GATE: 26,
   F_OUT: 27,
+  // The first word of each array that shares a binding and does not start it (ARRAYS).
+  RING_AT: 19,
+  PL_AT: 28,
+  WT_AT: 29,
+  DLY_AT: 30,
+  COL_AT: 31,
+  SPIKES_AT: 32,
+  OUT_AT: 33,
+  REFRAC_AT: 34,
 } as const;
 export const PSTRIDE = 48;
 export const P = {
@@ -80,26 +89,64 @@ export const L = {
 } as const;
 export const C = { STEP: 0, CHUNK: 1, REC: 2, ERROR: 3, STEPS: 4, STEP1: 5, COUNTS: 16 } as const;
 export const W_PFX = 16;
-/** Binding numbers of the one bind group every kernel shares (16 storage buffers). */
-export const BIND = {
-  prm: 0,
-  ctl: 1,
-  st: 2,
-  refrac: 3,
-  spikes: 4,
-  fl: 5,
-  rec: 6,
-  rowPtr: 7,
-  syn: 8,
-  wt: 9,
-  dly: 10,
-  ring: 11,
-  work: 12,
-  pl: 13,
-  col: 14,
-  out: 15,
-} as const;
-export type BufferName = keyof typeof BIND;
+/**
+ * The one bind group every kernel shares: 8 storage buffers, the most WebGPU promises on every device
+ * (a browser may offer no more: Chromium's SwiftShader offers 10, its lower tiers 8).
+ */
+export const BIND = { prm: 0, ctl: 1, st: 2, fl: 3, rec: 4, conn: 5, syn: 6, work: 7 } as const;
+export type BindingName = keyof typeof BIND;
+
+/**
+ * The arrays the kernels index and the binding each lies in, in order within it: the first array of a
+ * binding starts at its word 0, each other one at the word its header word in prm holds (ARRAY_AT),
+ * which kernels add (`ctl[pu(H_RING_AT) + i]` is ring[i]). Indices the host writes into records stay
+ * relative to their array.
+ */
+export const ARRAYS = {
+  prm: 'prm',
+  ctl: 'ctl',
+  ring: 'ctl',
+  st: 'st',
+  fl: 'fl',
+  pl: 'fl',
+  wt: 'fl',
+  rec: 'rec',
+  rowPtr: 'conn',
+  dly: 'conn',
+  col: 'conn',
+  syn: 'syn',
+  work: 'work',
+  spikes: 'work',
+  out: 'work',
+  refrac: 'work',
+} as const satisfies Record<string, BindingName>;
+export type ArrayName = keyof typeof ARRAYS;
+
+/** The header word holding where each array that does not start its binding begins. */
+export const ARRAY_AT: Partial<Record<ArrayName, number>> = {
+  ring: H.RING_AT,
+  pl: H.PL_AT,
+  wt: H.WT_AT,
+  dly: H.DLY_AT,
+  col: H.COL_AT,
+  spikes: H.SPIKES_AT,
+  out: H.OUT_AT,
+  refrac: H.REFRAC_AT,
+};
+
+/** Where each array begins in its binding and each binding's words, given every array's words. */
+export function placeArrays(words: Readonly<Record<ArrayName, number>>): {
+  at: Record<ArrayName, number>;
+  size: Record<BindingName, number>;
+} {
+  const size = Object.fromEntries(Object.keys(BIND).map((b) => [b, 0])) as Record<BindingName, number>;
+  const at = {} as Record<ArrayName, number>;
+  for (const a of Object.keys(ARRAYS) as ArrayName[]) {
+    at[a] = size[ARRAYS[a]];
+    size[ARRAYS[a]] += Math.ceil(words[a]);
+  }
+  return { at, size };
+}
 
 export type Channel = 'ie' | 'ii' | 'ge' | 'gi';
 export const CHANNELS: Channel[] = ['ie', 'ii', 'ge', 'gi'];

@@ -60,6 +60,8 @@ import {
 import type { ModelDefinition } from '../../equations/model-definition.js';
 import { NEURON_HELPERS, checkFits, wgslModel, type WgslModel } from '../../equations/codegen-wgsl.js';
 import {
+  ARRAYS,
+  ARRAY_AT,
   BIND,
   C,
   CHANNELS,
@@ -75,8 +77,10 @@ import {
   W_PFX,
   MODEL_WORDS,
   Words,
+  placeArrays,
   streamKey,
-  type BufferName,
+  type ArrayName,
+  type BindingName,
   type Channel,
 } from './layout.js';
 
@@ -207,7 +211,15 @@ interface Layout {
   workUpper: { propagate: number; pre: number; post: number };
 }
 
-type Bufs = Record<BufferName, GPUBuffer> & { rec2: GPUBuffer };
+/** An array the kernels index (layout.ts ARRAYS): the buffer of its binding, where it starts there, its words. */
+interface Region {
+  buf: GPUBuffer;
+  at: number;
+  words: number;
+}
+
+/** Every array's region, the buffers of the bindings, and the second spike-record buffer (chunks alternate). */
+type Bufs = Record<ArrayName, Region> & { bindings: Record<BindingName, GPUBuffer>; rec2: Region };
 
 interface Chunk {
   steps: number;
@@ -513,7 +525,7 @@ export class WebGpuBackend implements Backend {
     w.setU(H.SEED, this.seed);
     w.setF(H.DT, this.dt);
     const { dly16, plastic, ...placed } = sizes;
-    return {
+    const layout: Layout = {
       ...placed,
       ...recording,
       ...f,
@@ -528,6 +540,8 @@ export class WebGpuBackend implements Backend {
         post: this.projs.reduce((a, q) => a + (q.plastic ? q.tgt.n * Math.max(q.plastic.maxCol, 1) : 0), 0),
       },
     };
+    this.writeArrayStarts(layout);
+    return layout;
   }
 
   /** Storage order: populations by index, each owning [offset, offset + n) and its state and ring regions. */
@@ -922,49 +936,76 @@ export class WebGpuBackend implements Backend {
 
   // ----- buffers -----
 
-  private createBuffers(l: Layout): Bufs {
-    const limit = Math.min(this.device.limits.maxStorageBufferBindingSize, this.device.limits.maxBufferSize);
-    const words: Record<BufferName | 'rec2', number> = {
+  /** The words of every array for a layout (layout.ts ARRAYS). */
+  private arrayWords(l: Layout): Record<ArrayName, number> {
+    return {
       prm: l.words.length,
       // Spike counts in two copies, one per step parity (shaders/common.wgsl countWord).
       ctl: C.COUNTS + 2 * this.pops.length,
-      st: l.stWords,
-      refrac: l.neurons,
-      spikes: l.neurons,
-      fl: l.fWords,
-      rec: 2 * l.recCap,
-      rec2: 2 * l.recCap,
-      rowPtr: l.rows,
-      syn: l.synapses,
-      wt: l.synapses,
-      dly: l.dlyWords,
       ring: l.ringWords,
-      work: l.workWords,
+      st: l.stWords,
+      fl: l.fWords,
       pl: l.plWords,
+      wt: l.synapses,
+      rec: 2 * l.recCap,
+      rowPtr: l.rows,
+      dly: l.dlyWords,
       col: l.colWords,
+      syn: l.synapses,
+      work: l.workWords,
+      spikes: l.neurons,
       out: l.chunkMax * (this.pops.length + l.probes.length),
+      refrac: l.neurons,
     };
+  }
+
+  private createBuffers(l: Layout): Bufs {
+    const limit = Math.min(this.device.limits.maxStorageBufferBindingSize, this.device.limits.maxBufferSize);
+    const words = this.arrayWords(l);
+    const { at, size } = placeArrays(words);
     // Every size is checked before anything is allocated: a refused layout leaves nothing behind.
-    for (const [label, n] of Object.entries(words))
-      if (n * 4 > limit)
-        throw new Error(
-          `webgpu backend: buffer "${label}" needs ${((n * 4) / 2 ** 20).toFixed(0)} MiB, more than this adapter binds (${(limit / 2 ** 20).toFixed(0)} MiB): use the cpu backend or a smaller circuit`,
-        );
+    const mib = (n: number) => `${((n * 4) / 2 ** 20).toFixed(0)} MiB`;
+    for (const [label, n] of Object.entries(size)) {
+      if (n * 4 <= limit) continue;
+      // What fills it, largest first: the arrays that share the binding (layout.ts ARRAYS).
+      const parts = (Object.keys(words) as ArrayName[])
+        .filter((a) => ARRAYS[a] === label)
+        .sort((a, b) => words[b] - words[a])
+        .map((a) => `${a} ${mib(words[a])}`);
+      throw new Error(
+        `webgpu backend: buffer "${label}" (${parts.join(', ')}) needs ${mib(n)}, more than this adapter binds (${mib(limit / 4)}): use the cpu backend or a smaller circuit`,
+      );
+    }
     const groups = Math.ceil(Math.max(l.neurons, l.traceTotal, l.eligTotal) / 64);
     if (groups > 65535 * this.device.limits.maxComputeWorkgroupsPerDimension)
       throw new Error(`webgpu backend: ${l.neurons} neurons (or plasticity traces) exceed one dispatch of this adapter`);
     const S = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
-    const mk = (label: BufferName | 'rec2') =>
+    const mk = (label: string, n: number) =>
       this.device.createBuffer({
         label,
-        size: Math.max(16, Math.ceil(words[label]) * 4),
+        size: Math.max(16, Math.ceil(n) * 4),
         usage: S | (label === 'work' ? GPUBufferUsage.INDIRECT : 0),
       });
-    return Object.fromEntries((Object.keys(words) as (BufferName | 'rec2')[]).map((k) => [k, mk(k)])) as Bufs;
+    const bindings = Object.fromEntries((Object.keys(size) as BindingName[]).map((k) => [k, mk(k, size[k])])) as Record<
+      BindingName,
+      GPUBuffer
+    >;
+    const regions = Object.fromEntries(
+      (Object.keys(words) as ArrayName[]).map((a) => [a, { buf: bindings[ARRAYS[a]], at: at[a], words: Math.ceil(words[a]) }]),
+    ) as Record<ArrayName, Region>;
+    return { ...regions, bindings, rec2: { buf: mk('rec2', size.rec), at: 0, words: size.rec } };
   }
 
-  private write(buf: GPUBuffer, wordOffset: number, data: ArrayBufferView & { length: number }): void {
+  /** Where each array that shares a binding begins, into the header words the kernels add (layout.ts ARRAY_AT). */
+  private writeArrayStarts(l: Layout): void {
+    const { at } = placeArrays(this.arrayWords(l));
+    for (const [a, word] of Object.entries(ARRAY_AT) as [ArrayName, number][]) l.words[word] = at[a];
+  }
+
+  private write(region: Region, wordOffset: number, data: ArrayBufferView & { length: number }): void {
     if (data.byteLength === 0) return;
+    const buf = region.buf;
+    wordOffset += region.at;
     // writeBuffer takes sizes in multiples of 4 bytes: every array here has 4-byte elements.
     // A page that is not cross-origin isolated has no SharedArrayBuffer global at all.
     if (typeof SharedArrayBuffer === 'undefined' || !(data.buffer instanceof SharedArrayBuffer)) {
@@ -1002,8 +1043,8 @@ export class WebGpuBackend implements Backend {
     }
     this.write(b.prm, 0, l.words);
     const enc = this.device.createCommandEncoder({ label: 'relayout' });
-    const copy = (from: GPUBuffer, fromWord: number, to: GPUBuffer, toWord: number, words: number) => {
-      if (words > 0) enc.copyBufferToBuffer(from, fromWord * 4, to, toWord * 4, words * 4);
+    const copy = (from: Region, fromWord: number, to: Region, toWord: number, words: number) => {
+      if (words > 0) enc.copyBufferToBuffer(from.buf, (from.at + fromWord) * 4, to.buf, (to.at + toWord) * 4, words * 4);
     };
     // Control words: the step counters (of either parity) and the spike counts, zero: the start of each
     // chunk clears the counts its first step adds to, and the end of each step those of the next.
@@ -1081,14 +1122,17 @@ export class WebGpuBackend implements Backend {
     if (l.emptyRows < l.rows) this.write(b.rowPtr, l.emptyRows, new Uint32Array(l.rows - l.emptyRows));
     this.uploadFloats(l, b, old, oldLevels, oldOuts, copy);
     this.device.queue.submit([enc.finish()]);
-    if (old) for (const buf of Object.values(old.bufs)) buf.destroy();
+    if (old) for (const buf of [...Object.values(old.bufs.bindings), old.bufs.rec2.buf]) buf.destroy();
     this.bufs = b;
     this.layout = l;
     this.markPlaced();
     this.bindGroups = [b.rec, b.rec2].map((rec) =>
       this.device.createBindGroup({
         layout: this.bindLayout,
-        entries: (Object.keys(BIND) as BufferName[]).map((k) => ({ binding: BIND[k], resource: { buffer: k === 'rec' ? rec : b[k] } })),
+        entries: (Object.keys(BIND) as BindingName[]).map((k) => ({
+          binding: BIND[k],
+          resource: { buffer: k === 'rec' ? rec.buf : b.bindings[k] },
+        })),
       }),
     );
   }
@@ -1129,7 +1173,7 @@ export class WebGpuBackend implements Backend {
    * A population's state slots into the new buffers: copied on the GPU, except parameters that vary per
    * neuron when their values may have changed (a set_param), which go up drawn again as the CPU draws them.
    */
-  private carryState(p: PopHost, prev: NonNullable<PopHost['placed']>, from: GPUBuffer, to: GPUBuffer, copy: Copy): void {
+  private carryState(p: PopHost, prev: NonNullable<PopHost['placed']>, from: Region, to: Region, copy: Copy): void {
     if (prev.perNeuron === p.spec.perNeuron && sameList(prev.vars, p.vars)) {
       copy(from, prev.stateBase, to, p.stateBase, (p.vars.length + 5) * p.n);
       return;
@@ -1653,11 +1697,12 @@ export class WebGpuBackend implements Backend {
     const recCopied = this.recorder ? Math.min(l.recCap, REC_PREFIX) : 0;
     const total = ctlWords + l.fWords + rowWords + 2 * recCopied;
     const staging = this.device.createBuffer({ size: Math.max(16, total * 4), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-    enc.copyBufferToBuffer(this.bufs.ctl, 0, staging, 0, ctlWords * 4);
-    if (l.fWords > 0) enc.copyBufferToBuffer(this.bufs.fl, 0, staging, ctlWords * 4, l.fWords * 4);
-    if (rowWords > 0) enc.copyBufferToBuffer(this.bufs.out, rowFrom * 4, staging, (ctlWords + l.fWords) * 4, rowWords * 4);
+    const b = this.bufs;
+    enc.copyBufferToBuffer(b.ctl.buf, b.ctl.at * 4, staging, 0, ctlWords * 4);
+    if (l.fWords > 0) enc.copyBufferToBuffer(b.fl.buf, b.fl.at * 4, staging, ctlWords * 4, l.fWords * 4);
+    if (rowWords > 0) enc.copyBufferToBuffer(b.out.buf, (b.out.at + rowFrom) * 4, staging, (ctlWords + l.fWords) * 4, rowWords * 4);
     if (recCopied > 0)
-      enc.copyBufferToBuffer(parity ? this.bufs.rec2 : this.bufs.rec, 0, staging, (ctlWords + l.fWords + rowWords) * 4, recCopied * 8);
+      enc.copyBufferToBuffer((parity ? b.rec2 : b.rec).buf, 0, staging, (ctlWords + l.fWords + rowWords) * 4, recCopied * 8);
     this.device.queue.submit([enc.finish()]);
     const firstStep = this.stepIndex;
     this.stepIndex += steps;
@@ -1697,7 +1742,7 @@ export class WebGpuBackend implements Backend {
       const extra = nRec - c.recCopied;
       const st = this.device.createBuffer({ size: extra * 8, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
       const enc = this.device.createCommandEncoder();
-      enc.copyBufferToBuffer(c.parity ? this.bufs.rec2 : this.bufs.rec, c.recCopied * 8, st, 0, extra * 8);
+      enc.copyBufferToBuffer((c.parity ? this.bufs.rec2 : this.bufs.rec).buf, c.recCopied * 8, st, 0, extra * 8);
       this.device.queue.submit([enc.finish()]);
       await st.mapAsync(GPUMapMode.READ);
       const all = new Uint32Array(2 * nRec);
@@ -1737,10 +1782,10 @@ export class WebGpuBackend implements Backend {
 
   // ----- reads -----
 
-  private async readWords(buf: GPUBuffer, wordOffset: number, words: number): Promise<ArrayBuffer> {
+  private async readWords(region: Region, wordOffset: number, words: number): Promise<ArrayBuffer> {
     const st = this.device.createBuffer({ size: Math.max(16, words * 4), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
     const enc = this.device.createCommandEncoder();
-    if (words > 0) enc.copyBufferToBuffer(buf, wordOffset * 4, st, 0, words * 4);
+    if (words > 0) enc.copyBufferToBuffer(region.buf, (region.at + wordOffset) * 4, st, 0, words * 4);
     this.device.queue.submit([enc.finish()]);
     await st.mapAsync(GPUMapMode.READ);
     const out = st.getMappedRange().slice(0, words * 4);
@@ -1926,20 +1971,19 @@ export class WebGpuBackend implements Backend {
   }
 
   memoryBytes(): { neurons: number; synapsesStatic: number; synapsesPlastic: number; buffers: number } {
-    const size = (k: BufferName | 'rec2') => this.bufs[k].size;
+    const size = (...arrays: (ArrayName | 'rec2')[]) => arrays.reduce((a, k) => a + 4 * this.bufs[k].words, 0);
     return {
-      neurons: size('st') + size('refrac'),
-      synapsesStatic: size('rowPtr') + size('syn') + size('wt') + size('dly'),
-      synapsesPlastic: size('pl') + size('col'),
-      buffers:
-        size('ring') + size('spikes') + size('rec') + size('rec2') + size('out') + size('prm') + size('fl') + size('ctl') + size('work'),
+      neurons: size('st', 'refrac'),
+      synapsesStatic: size('rowPtr', 'syn', 'wt', 'dly'),
+      synapsesPlastic: size('pl', 'col'),
+      buffers: size('ring', 'spikes', 'rec', 'rec2', 'out', 'prm', 'fl', 'ctl', 'work'),
     };
   }
 
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    for (const b of Object.values(this.bufs ?? {})) b.destroy();
+    if (this.bufs) for (const b of [...Object.values(this.bufs.bindings), this.bufs.rec2.buf]) b.destroy();
     this.device.removeEventListener('uncapturederror', this.onError);
     if (this.ownsDevice) this.device.destroy();
     // The GPU object (ctx.gpu) was referenced until here; now it may go.
@@ -1954,7 +1998,7 @@ interface Dispatch {
   strided: boolean;
 }
 
-type Copy = (from: GPUBuffer, fromWord: number, to: GPUBuffer, toWord: number, words: number) => void;
+type Copy = (from: Region, fromWord: number, to: Region, toWord: number, words: number) => void;
 
 /**
  * A population's state slots: the model's variables, then the parameters its generated kernel reads
