@@ -14,6 +14,7 @@ import { ddsUnavailable } from '../bridge/transport/dds.js';
 import { loadCircuit } from '../engine/engine.js';
 import { partitionCircuit } from '../bridge/partition/plan.js';
 import { trafficModel } from '../bridge/partition/traffic.js';
+import { sentPopulations } from '../bridge/partition/split.js';
 import { spikeTickBytes } from '../bridge/spike-link.js';
 
 const SECONDS = Number(process.env.FLUX_BENCH_PARTITION_SECONDS ?? 8);
@@ -103,8 +104,7 @@ for (const n of COUNTS) {
   const model = trafficModel(plan);
   // What the senders publish, predicted from the plan: one message per exchange for each population
   // another partition reads, with its expected spikes.
-  const home = new Map(plan.partitions.flatMap((p) => p.slices.map((sl) => [sl.population, p.index] as const)));
-  const sentPops = new Set(circuit.projections.filter((p) => home.get(p.source) !== home.get(p.target)).map((p) => p.source));
+  const sentPops = new Set(sentPopulations(circuit, plan).keys());
   const exchangeS = ((plan.exchangeSteps ?? 1) * circuit.dt) / 1000;
   const predicted =
     [...sentPops].reduce(

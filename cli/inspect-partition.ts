@@ -4,6 +4,7 @@
 // from the connectivity rules, firing rates assumed or given).
 import { loadCircuit } from '../engine/engine.js';
 import { partitionCircuit, type PartitionPlan } from '../bridge/partition/plan.js';
+import { planOf } from './partition-run.js';
 import { trafficModel, type TrafficModel } from '../bridge/partition/traffic.js';
 
 export interface PartitionInspectOptions {
@@ -27,7 +28,10 @@ function bytes(b: number): string {
 
 export function inspectPartition(file: string, o: PartitionInspectOptions): string {
   const { circuit } = loadCircuit(file);
-  const plan = partitionCircuit(circuit, { partitions: o.partitions, rateHz: o.rateHz, rates: o.rates });
+  // A placement section decides (and the count must be its node count); else the plan may cut populations.
+  const plan = circuit.placement
+    ? planOf(circuit, o)
+    : partitionCircuit(circuit, { partitions: o.partitions, rateHz: o.rateHz, rates: o.rates });
   const model = trafficModel(plan);
   if (o.json)
     return JSON.stringify(
@@ -45,12 +49,12 @@ function report(name: string, plan: PartitionPlan, model: TrafficModel, o: Parti
     ? 'given for every population'
     : `${given.length ? `given for ${given.join(', ')}, ` : ''}${o.rateHz} Hz assumed for ${given.length ? 'the rest' : 'every population'}`;
   const out = [
-    `circuit ${name} on ${o.partitions} partition${o.partitions > 1 ? 's' : ''} (a model from the document: synapses estimated from the connectivity rules; firing rates ${rates})`,
+    `circuit ${name} on ${o.partitions} partition${o.partitions > 1 ? 's' : ''}${plan.nodes ? ` (its placement section: ${plan.nodes.join(', ')})` : ''} (a model from the document: synapses estimated from the connectivity rules; firing rates ${rates})`,
   ];
   const total = plan.partitions.reduce((a, p) => a + p.load, 0);
   for (const p of plan.partitions)
     out.push(
-      `  ${String(p.index).padStart(3)}: ${count(p.neurons).padStart(9)} neurons ${count(p.synapses).padStart(13)} synapses  ${((100 * p.load) / (total || 1)).toFixed(1).padStart(5)}% of the work  ${p.slices.map((s) => `${s.population}[${s.from}:${s.to})`).join(' ')}`,
+      `  ${String(p.index).padStart(3)}${plan.nodes ? ` ${plan.nodes[p.index]}` : ''}: ${count(p.neurons).padStart(9)} neurons ${count(p.synapses).padStart(13)} synapses  ${((100 * p.load) / (total || 1)).toFixed(1).padStart(5)}% of the work  ${p.slices.map((s) => `${s.population}[${s.from}:${s.to})`).join(' ')}`,
     );
   out.push(`balance: the busiest partition does ${plan.imbalance.toFixed(3)}x the mean (neuron updates and synaptic events counted)`);
   if (plan.exchangeSteps === null) {

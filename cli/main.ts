@@ -81,8 +81,9 @@ interface RunFlags {
   partition?: number;
   rate: number;
   rates?: Record<string, number>;
-  node?: number;
+  node?: string;
   runId?: string;
+  dir?: string;
 }
 
 /** Options of `flux nir import`, as commander parses them. */
@@ -314,15 +315,27 @@ function addRun(program: Command, rosArgs: string[]): void {
       10,
     )
     .option('--rates <list>', 'with --partition: rates by population, e.g. L23E=0.97,L4E=4.7 (Hz)', rateList)
-    .option('--node <k>', 'with --partition: run only partition k here; the others run on other machines with the same --run-id', Number)
-    .option('--run-id <id>', 'with --partition: keeps runs on one DDS domain apart (default: one per launch; with --node: "shared")')
+    .option(
+      '--node <name>',
+      "run only this node of the circuit's placement section here (or, with --partition, partition k); the others run on other machines with the same --run-id",
+    )
+    .option(
+      '--run-id <id>',
+      'with --partition or --node: keeps runs on one DDS domain apart (default: one per launch; with --node: "shared")',
+    )
+    .option(
+      '--dir <folder>',
+      'with --partition or --node: where the documents each process runs are written (default: a new temporary folder)',
+    )
     .addOption(backendOption())
     .action(async (file: string, o: RunFlags) => {
-      if (o.partition !== undefined) {
+      if (o.partition !== undefined || o.node !== undefined) {
         if (o.sim !== undefined || o.ros || o.transport !== undefined)
-          throw new InvalidArgumentError('--partition runs its processes over DDS: no --sim, --ros or --transport');
+          throw new InvalidArgumentError('--partition and --node run processes over DDS: no --sim, --ros or --transport');
         if (isBridge(file))
-          throw new InvalidArgumentError("--partition takes a circuit; a bridge document's bindings are not split across processes yet");
+          throw new InvalidArgumentError(
+            "--partition and --node take a circuit; a bridge document's bindings are not split across processes yet",
+          );
         process.exitCode = await runPartitioned(file, {
           partitions: o.partition,
           backend: o.backend,
@@ -334,6 +347,7 @@ function addRun(program: Command, rosArgs: string[]): void {
           fast: o.paced === 0,
           node: o.node,
           runId: o.runId,
+          dir: o.dir,
         });
         return;
       }

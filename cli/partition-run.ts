@@ -11,12 +11,14 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadCircuit, type BackendChoice } from '../engine/engine.js';
 import { loadFlat } from '../engine/circuit/resolve.js';
-import { partitionCircuit } from '../bridge/partition/plan.js';
+import { partitionCircuit, placementPlan, type PartitionPlan } from '../bridge/partition/plan.js';
+import type { Circuit } from '../engine/circuit/circuit.js';
 import { partitionDocuments } from '../bridge/partition/split.js';
 import { ddsUnavailable } from '../bridge/transport/dds.js';
 
 export interface PartitionRunOptions {
-  partitions: number;
+  /** Processes of an automatic plan; with a placement section, its node count (or left out). */
+  partitions?: number;
   backend: BackendChoice;
   threads?: number;
   durationMs?: number;
@@ -29,8 +31,11 @@ export interface PartitionRunOptions {
   spikes?: string;
   /** Ticks as fast as the processes run (lockstep keeps them together) instead of in real time. */
   fast?: boolean;
-  /** Run only this partition here (the others run on other machines, with the same plan and run id). */
-  node?: number;
+  /**
+   * Run only this partition here (the others run on other machines, with the same plan and run id): a
+   * node name of the circuit's placement section, or the index of a partition of an automatic plan.
+   */
+  node?: string;
   /** Keeps runs on one DDS domain apart, in the topics: the same on every machine of one run. */
   runId?: string;
 }
@@ -42,25 +47,25 @@ export async function runPartitioned(file: string, o: PartitionRunOptions): Prom
   const why = ddsUnavailable();
   if (why !== null) throw new Error(`--partition runs its processes over DDS, which is not available here: ${why}`);
   const { circuit } = loadCircuit(file);
-  const plan = partitionCircuit(circuit, { partitions: o.partitions, rateHz: o.rateHz, rates: o.rates, wholePopulations: true });
+  const plan = planOf(circuit, o);
+  const node = o.node === undefined ? undefined : nodeIndex(plan, o.node);
+  const name = (k: number) => plan.nodes?.[k] ?? `partition ${k}`;
   const dir = o.dir ? resolve(o.dir) : mkdtempSync(join(tmpdir(), 'flux-partition-'));
   mkdirSync(dir, { recursive: true });
-  if (o.node !== undefined && !(Number.isInteger(o.node) && o.node >= 0 && o.node < o.partitions))
-    throw new Error(`--node ${o.node}: a partition of this run, from 0 to ${o.partitions - 1}`);
   // One machine of several: every machine makes the same plan (it is deterministic) and must use the same run id.
-  const runId = o.runId ?? (o.node === undefined ? `r${process.pid}` : 'shared');
+  const runId = o.runId ?? (node === undefined ? `r${process.pid}` : 'shared');
   const all = partitionDocuments(loadFlat(file), circuit, plan, join(dir, circuit.name.replace(/[^A-Za-z0-9_.-]/g, '_')), runId);
-  const docs = o.node === undefined ? all : all.filter((d) => d.index === o.node);
+  const docs = node === undefined ? all : all.filter((d) => d.index === node);
   for (const d of docs) {
     writeFileSync(d.circuitFile, JSON.stringify(d.circuit, null, 2));
     writeFileSync(d.bridgeFile, JSON.stringify(d.bridge, null, 2));
   }
   console.log(
-    `flux: ${circuit.name} on ${o.partitions} processes (documents in ${dir}), exchanging spikes ${plan.exchangeSteps === null ? 'never (nothing crosses)' : `every ${plan.exchangeSteps * plan.dt} ms`}:`,
+    `flux: ${circuit.name} on ${plan.partitions.length} processes${plan.nodes ? ' (its placement section)' : ''} (documents in ${dir}), exchanging spikes ${plan.exchangeSteps === null ? 'never (nothing crosses)' : `every ${plan.exchangeSteps * plan.dt} ms`}:`,
   );
   for (const p of plan.partitions)
     console.log(
-      `  partition ${p.index}: ${p.slices.map((s) => s.population).join(' ') || '(nothing)'}${o.node === undefined || o.node === p.index ? '' : ' (on another machine)'}`,
+      `  ${name(p.index)}: ${p.slices.map((s) => s.population).join(' ') || '(nothing)'}${node === undefined || node === p.index ? '' : ' (on another machine)'}`,
     );
 
   const children = docs.map((d) => {
@@ -70,10 +75,11 @@ export async function runPartitioned(file: string, o: PartitionRunOptions): Prom
     if (o.durationMs !== undefined) args.push('--duration', `${o.durationMs}ms`);
     if (o.spikes) args.push('--spikes', `${o.spikes.replace(/\.csv$/i, '')}.part${d.index}.csv`);
     // A node name of its own on the ROS graph.
-    args.push('--ros-args', '-r', `__node:=flux_${circuit.name.replace(/[^A-Za-z0-9_]/g, '_')}_part${d.index}`);
+    const rosName = `flux_${circuit.name}_${plan.nodes?.[d.index] ?? `part${d.index}`}`.replace(/[^A-Za-z0-9_]/g, '_');
+    args.push('--ros-args', '-r', `__node:=${rosName}`);
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    console.log(`flux: partition ${d.index}: pid ${child.pid}`);
-    prefixLines(child, `[partition ${d.index}] `);
+    console.log(`flux: ${name(d.index)}: pid ${child.pid}`);
+    prefixLines(child, `[${name(d.index)}] `);
     return child;
   });
   let stopping = false;
@@ -96,7 +102,7 @@ export async function runPartitioned(file: string, o: PartitionRunOptions): Prom
               failed = true;
               const how = signal ?? `exit code ${code}`;
               console.log(
-                `flux: partition ${k} (pid ${c.pid}) ended (${how}) while the others ran: stopping them (each publishes its safe outputs)`,
+                `flux: ${name(docs[k].index)} (pid ${c.pid}) ended (${how}) while the others ran: stopping them (each publishes its safe outputs)`,
               );
               stopAll();
             }
@@ -109,6 +115,35 @@ export async function runPartitioned(file: string, o: PartitionRunOptions): Prom
   process.off('SIGTERM', onSignal);
   console.log(`flux: ${failed ? 'a partition failed' : 'every partition ended'}`);
   return failed ? 1 : 0;
+}
+
+/**
+ * The plan a run follows: the circuit's placement section where it has one (then --partition, if given,
+ * must be its node count), else an automatic plan over --partition processes.
+ */
+export function planOf(circuit: Circuit, o: Pick<PartitionRunOptions, 'partitions' | 'rateHz' | 'rates'>): PartitionPlan {
+  if (circuit.placement) {
+    const plan = placementPlan(circuit, o);
+    if (o.partitions !== undefined && o.partitions !== plan.partitions.length)
+      throw new Error(
+        `--partition ${o.partitions}: the circuit places its populations on ${plan.partitions.length} nodes (${plan.nodes!.join(', ')}) in its placement section; leave --partition out or give ${plan.partitions.length}`,
+      );
+    return plan;
+  }
+  if (o.partitions === undefined) throw new Error('--node needs --partition <n>, or a placement section in the circuit naming its nodes');
+  return partitionCircuit(circuit, { partitions: o.partitions, rateHz: o.rateHz, rates: o.rates, wholePopulations: true });
+}
+
+/** The partition `--node` names: a node of the placement section, or an index of an automatic plan. */
+export function nodeIndex(plan: PartitionPlan, node: string): number {
+  if (plan.nodes) {
+    const k = plan.nodes.indexOf(node);
+    if (k < 0) throw new Error(`--node ${node}: the circuit's placement section names ${plan.nodes.join(', ')}`);
+    return k;
+  }
+  const k = /^\d{1,6}$/.test(node) ? Number(node) : NaN;
+  if (!(k < plan.partitions.length)) throw new Error(`--node ${node}: a partition of this run, from 0 to ${plan.partitions.length - 1}`);
+  return k;
 }
 
 /** A child's output, line by line, with `prefix`. */

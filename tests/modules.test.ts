@@ -8,6 +8,7 @@ import { loadCircuit } from '../engine/engine.js';
 import { compile } from '../engine/compile/compiler.js';
 import { CircuitError, type CircuitIssue } from '../engine/circuit/errors.js';
 import type { Circuit, PopulationSpec, ProjectionSpec } from '../engine/circuit/circuit.js';
+import { placementPlan } from '../bridge/partition/plan.js';
 
 /** Writes files (relative name -> text) into a fresh temp dir; returns the dir. */
 function files(map: Record<string, string>): string {
@@ -522,5 +523,72 @@ include:
     expect(issues).toHaveLength(1);
     expect(issues[0].file).toBe(join(dir, 'nowhere.yaml'));
     expect(issues[0].message).toMatch(/cannot read/);
+  });
+});
+
+describe('placement: which machine runs each population (issue 22)', () => {
+  it('names populations of the run document and of its modules (ports followed); the plan groups them by node', () => {
+    const dir = files({
+      'hc.yaml': HALF_CENTRE,
+      'main.yaml': `
+include: [{ module: ./hc.yaml, prefix: left }]
+populations:
+  mn: { model: lif, size: 7 }
+projections:
+  tomn: { source: left.out, target: mn, connectivity: { type: all_to_all }, weight: 1 pA, delay: 1 ms, synapse: { type: current, receptor: excitatory } }
+placement: { left.out: arm, left.extensor: arm, mn: spine }
+`,
+    });
+    const c = load(dir);
+    expect(c.placement).toEqual({ 'left.flexor': 'arm', 'left.extensor': 'arm', mn: 'spine' });
+    const plan = placementPlan(c, { rateHz: 10 });
+    expect(plan.nodes).toEqual(['arm', 'spine']);
+    expect(plan.partitions.map((p) => p.slices.map((s) => `${s.population}[${s.from}:${s.to})`))).toEqual([
+      ['left.flexor[0:10)', 'left.extensor[0:12)'],
+      ['mn[0:7)'],
+    ]);
+    expect(plan.exchangeSteps).toBe(1);
+    expect(plan.cutProjections).toEqual(['tomn']);
+    expect(plan.traffic).toEqual([{ from: 0, to: 1, spikesPerSecond: 100, streams: 1 }]);
+  });
+
+  it('refuses a population placed nowhere, twice or not there, and a placement inside a module, naming file and path', () => {
+    const dir = files({
+      'hc.yaml': `${HALF_CENTRE}placement: { flexor: a }\n`,
+      'main.yaml': `
+include: [{ module: ./hc.yaml, prefix: left }]
+populations:
+  mn: { model: lif, size: 7 }
+  x: { model: lif, size: 1 }
+placement: { left.out: a, left.flexor: b, ghost: a }
+`,
+    });
+    const issues = issuesOf(() => load(dir));
+    const at = (path: string) => issues.find((i) => i.path === path);
+    expect(at('/placement')).toMatchObject({
+      file: join(dir, 'hc.yaml'),
+      message: expect.stringContaining('not to a module (included as left)'),
+    });
+    expect(at('/placement/left.flexor')?.message).toBe('population left.flexor is placed twice (a and b)');
+    expect(at('/placement/ghost')?.message).toBe('no population "ghost"');
+    expect(issues.find((i) => i.file === join(dir, 'main.yaml') && i.path === '/placement')?.message).toBe(
+      'every population needs a node: mn, x, left.extensor have none',
+    );
+    // A node name is a plain name (it becomes part of a ROS node name).
+    const bad = files({ 'main.yaml': 'populations:\n  a: { model: lif, size: 1 }\nplacement: { a: "left/arm" }\n' });
+    expect(issuesOf(() => load(bad))[0].path).toBe('/placement/a');
+  });
+
+  it('a projection that delivers within its step cannot cross nodes: the plan says which', () => {
+    const dir = files({
+      'main.yaml': `
+dt: 0.1 ms
+populations: { a: { model: lif, size: 3 }, b: { model: lif, size: 3 } }
+projections:
+  ab: { source: a, target: b, connectivity: { type: all_to_all }, weight: 1 pA, synapse: { type: current, receptor: excitatory } }
+placement: { a: one, b: two }
+`,
+    });
+    expect(() => placementPlan(load(dir), { rateHz: 10 })).toThrow(/projection ab \(a -> b\) can deliver within the step its spike fires/);
   });
 });

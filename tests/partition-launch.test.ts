@@ -3,7 +3,7 @@
 // a partition killed mid-run is reported within a second and the others are stopped.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ddsUnavailable } from '../bridge/transport/dds.js';
@@ -27,6 +27,9 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const FILE = join(dir, 'loop4.yaml');
 writeFileSync(FILE, LOOP4);
+// The same circuit placed on two named machines (a split of its own: the automatic plan pairs them otherwise).
+const PLACED = join(dir, 'loop4-placed.yaml');
+writeFileSync(PLACED, `${LOOP4}placement: { A: left, B: right, C: left, D: right }\n`);
 // The Potjans-Diesmann microcircuit at 10% (bench/networks.ts): 8 populations, delays from 0.1 ms, so
 // its partitions exchange every step.
 const MICRO = join(dir, 'microcircuit-10pct.json');
@@ -124,37 +127,52 @@ describe.skipIf(why !== null && process.env.CI !== 'true')('flux run --partition
     for (const n of [2, 3, 4]) await sameAsOneEngine(MICRO, n, 150);
   }, 180_000);
 
-  it('two machines, each running its partition with --node (here both on this one): spike for spike as one engine', async () => {
+  it('two machines, each running its node of the placement section with --node (here both on this one): spike for spike as one engine', async () => {
     const base = join(dir, 'spikes-nodes');
-    const runs = [0, 1].map((k) =>
-      launch([
-        '--partition',
-        '2',
-        '--node',
-        String(k),
-        '--run-id',
-        `nodes${process.pid}`,
-        '--paced',
-        '0',
-        '--duration',
-        '3s',
-        '--threads',
-        '1',
-        '--backend',
-        'cpu',
-        '--spikes',
-        `${base}-${k}.csv`,
-      ]),
+    const runs = ['left', 'right'].map((node) =>
+      launch(
+        [
+          '--node',
+          node,
+          '--run-id',
+          `nodes${process.pid}`,
+          '--paced',
+          '0',
+          '--duration',
+          '3s',
+          '--threads',
+          '1',
+          '--backend',
+          'cpu',
+          '--spikes',
+          `${base}-${node}.csv`,
+          '--dir',
+          join(dir, `docs-${node}`),
+        ],
+        PLACED,
+      ),
     );
     for (const r of runs) expect(await r.exited, r.lines.map((l) => l.text).join('\n')).toBe(0);
-    // Each launch ran one process: its own partition, the other one's documents unused.
+    // Each launch ran one process, its node's populations; the other node's documents unused.
     for (const [k, r] of runs.entries()) {
-      expect(r.lines.filter((l) => /^flux: partition \d: pid \d+$/.test(l.text)).map((l) => l.text.split(':')[1])).toEqual([
-        ` partition ${k}`,
-      ]);
-      expect(r.lines.some((l) => l.text.endsWith('(on another machine)'))).toBe(true);
+      const text = r.lines.map((l) => l.text);
+      expect(text).toContain('  left: A C' + (k === 0 ? '' : ' (on another machine)'));
+      expect(text).toContain('  right: B D' + (k === 1 ? '' : ' (on another machine)'));
+      expect(text.filter((l) => /^flux: \w+: pid \d+$/.test(l)).map((l) => l.split(':')[1])).toEqual([` ${['left', 'right'][k]}`]);
     }
-    await expectOneEngine(FILE, readSpikes([`${base}-0.part0.csv`, `${base}-1.part1.csv`]), 5000, 'two machines');
+    await expectOneEngine(PLACED, readSpikes([`${base}-left.part0.csv`, `${base}-right.part1.csv`]), 5000, 'two machines');
+    // --dir: each machine wrote its own node's documents there, and only those.
+    expect(readdirSync(join(dir, 'docs-left')).sort()).toEqual(['loop4.part0.bridge.json', 'loop4.part0.json']);
+    expect(readdirSync(join(dir, 'docs-right')).sort()).toEqual(['loop4.part1.bridge.json', 'loop4.part1.json']);
+    // A name the section lacks, or a count it contradicts, is refused.
+    const wrong = launch(['--node', 'middle'], PLACED);
+    expect(await wrong.exited).not.toBe(0);
+    expect(wrong.lines.map((l) => l.text).join('\n')).toContain("--node middle: the circuit's placement section names left, right");
+    const count = launch(['--partition', '3'], PLACED);
+    expect(await count.exited).not.toBe(0);
+    expect(count.lines.map((l) => l.text).join('\n')).toContain(
+      '--partition 3: the circuit places its populations on 2 nodes (left, right)',
+    );
   }, 60_000);
 
   it('a partition killed mid-run is reported within a second, and the others are stopped', async () => {

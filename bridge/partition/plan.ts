@@ -76,6 +76,8 @@ export interface PartitionPlan {
   traffic: PairTraffic[];
   /** The most loaded partition's load over the mean (1: perfectly balanced). */
   imbalance: number;
+  /** The node (machine) of each partition, from the circuit's placement section; absent for an automatic plan. */
+  nodes?: string[];
 }
 
 /** A plan that cannot be made, said to the user. */
@@ -104,6 +106,13 @@ const minDelaySteps = (p: ProjectionSpec, dt: number): number => Math.max(0, Mat
 function checkOptions(circuit: Circuit, o: PartitionOptions): { rates: Map<string, number>; imbalance: number } {
   if (!Number.isInteger(o.partitions) || o.partitions < 1 || o.partitions > MAX_PARTITIONS)
     throw new PartitionError(`partitions: a whole number from 1 to ${MAX_PARTITIONS}, not ${o.partitions}`);
+  return checkRates(circuit, o);
+}
+
+function checkRates(
+  circuit: Circuit,
+  o: Pick<PartitionOptions, 'rateHz' | 'rates' | 'imbalance'>,
+): { rates: Map<string, number>; imbalance: number } {
   const rate = (name: string, hz: unknown): number => {
     if (typeof hz !== 'number' || !Number.isFinite(hz) || hz < 0 || hz > 10_000)
       throw new PartitionError(`rate of ${name}: a rate in Hz from 0 to 10000, not ${String(hz)}`);
@@ -140,11 +149,38 @@ function bound(circuit: Circuit): Map<string, string[]> {
   return groups;
 }
 
-export function partitionCircuit(circuit: Circuit, o: PartitionOptions): PartitionPlan {
-  const { rates, imbalance } = checkOptions(circuit, o);
-  const n = o.partitions;
-  const dt = circuit.dt;
-  const stepsPerSecond = 1000 / dt;
+/**
+ * The plan a circuit's placement section gives: one partition per node, in the order the section first
+ * names them, each with its whole populations. The rates only weigh the loads and the traffic it reports.
+ */
+export function placementPlan(circuit: Circuit, o: Pick<PartitionOptions, 'rateHz' | 'rates'>): PartitionPlan {
+  const placement = circuit.placement;
+  if (!placement) throw new PartitionError(`${circuit.file}: the circuit has no placement section`);
+  const { rates } = checkRates(circuit, o);
+  const nodes = [...new Set(Object.values(placement))];
+  if (nodes.length > MAX_PARTITIONS) throw new PartitionError(`placement: more than ${MAX_PARTITIONS} nodes`);
+  const { popLoad, synapsesOnto } = populationLoads(circuit, rates);
+  const placed: Unit[][] = nodes.map(() => []);
+  const totals = nodes.map(() => 0);
+  for (const p of circuit.populations) {
+    const k = nodes.indexOf(placement[p.name]);
+    const load = popLoad(p.name);
+    placed[k].push({
+      slices: [{ population: p.name, from: 0, to: p.size }],
+      neurons: p.size,
+      synapses: synapsesOnto.get(p.name)!,
+      load,
+      spikes: p.size * rates.get(p.name)!,
+    });
+    totals[k] += load;
+  }
+  const plan = describe(circuit, placed, totals, totals.reduce((a, x) => a + x, 0) / nodes.length, rates);
+  return { ...plan, nodes };
+}
+
+/** Each population's load (neuron updates and synaptic events per biological second) and the synapses onto it. */
+function populationLoads(circuit: Circuit, rates: Map<string, number>) {
+  const stepsPerSecond = 1000 / circuit.dt;
   const size = new Map(circuit.populations.map((p) => [p.name, p.size]));
   // Synapses onto each population, and the events they carry per second.
   const synapsesOnto = new Map(circuit.populations.map((p) => [p.name, 0]));
@@ -155,6 +191,13 @@ export function partitionCircuit(circuit: Circuit, o: PartitionOptions): Partiti
     eventsOnto.set(p.target, eventsOnto.get(p.target)! + s * rates.get(p.source)!);
   }
   const popLoad = (name: string) => size.get(name)! * stepsPerSecond + eventsOnto.get(name)!;
+  return { size, synapsesOnto, popLoad };
+}
+
+export function partitionCircuit(circuit: Circuit, o: PartitionOptions): PartitionPlan {
+  const { rates, imbalance } = checkOptions(circuit, o);
+  const n = o.partitions;
+  const { size, synapsesOnto, popLoad } = populationLoads(circuit, rates);
   const total = circuit.populations.reduce((a, p) => a + popLoad(p.name), 0);
   const share = total / n;
 

@@ -55,6 +55,22 @@ function shortened(d: Distribution, ms: number, where: string): ValueDoc {
   }
 }
 
+/** Which other partitions need each population's spikes (a population nobody elsewhere reads is absent). */
+function readersOf(circuit: Circuit, home: Map<string, number>): Map<string, Set<number>> {
+  const readers = new Map<string, Set<number>>();
+  for (const pr of circuit.projections) {
+    const from = home.get(pr.source)!;
+    const to = home.get(pr.target)!;
+    if (from !== to) readers.set(pr.source, (readers.get(pr.source) ?? new Set()).add(to));
+  }
+  return readers;
+}
+
+/** The populations whose spikes a run of `plan` sends to other partitions (whole populations), with their readers. */
+export function sentPopulations(circuit: Circuit, plan: PartitionPlan): Map<string, Set<number>> {
+  return readersOf(circuit, new Map(plan.partitions.flatMap((p) => p.slices.map((sl) => [sl.population, p.index] as const))));
+}
+
 /**
  * Documents for every partition of `plan`, which must place whole populations. `base` is the files'
  * path without extension; `run` keeps two runs of one circuit on one DDS domain apart (in the topics).
@@ -83,13 +99,7 @@ export function partitionDocuments(
     if (home.get(pr.source) !== home.get(pr.target) && pr.plasticity)
       throw new PartitionError(`projection ${pr.name} is plastic and crosses partitions: plasticity does not run across partitions yet`);
 
-  // Which partitions need each population's spikes.
-  const readers = new Map<string, Set<number>>();
-  for (const pr of circuit.projections) {
-    const from = home.get(pr.source)!;
-    const to = home.get(pr.target)!;
-    if (from !== to) readers.set(pr.source, (readers.get(pr.source) ?? new Set()).add(to));
-  }
+  const readers = readersOf(circuit, home);
   const name = circuit.name;
   return plan.partitions.map((part) => {
     const mine = (population: string) => home.get(population) === part.index;

@@ -528,6 +528,32 @@ function outputSpec(
   return { name, source, measure: d.measure, tau };
 }
 
+/**
+ * The placement section: each reference names a population (ports followed), each population is placed
+ * once, and every population is placed (a machine left without its populations would run nothing of them).
+ */
+function placementOf(c: Checker, flat: FlatCircuit, pops: Map<string, PopulationSpec>): Record<string, string> | undefined {
+  const doc = flat.doc.placement;
+  if (doc === undefined) return undefined;
+  const at = (local: string) => (flat.rootLayers ? locateIn(flat.rootLayers, local) : { file: flat.rootFile, path: local });
+  const placement: Record<string, string> = {};
+  for (const [ref, node] of Object.entries(doc)) {
+    const name = c.resolvePop(ref);
+    if (!pops.has(name)) {
+      if (!c.broken(ref)) c.issues.push({ ...at(`/placement/${ref}`), message: `no population "${ref}"` });
+    } else if (Object.hasOwn(placement, name) && placement[name] !== node)
+      c.issues.push({ ...at(`/placement/${ref}`), message: `population ${name} is placed twice (${placement[name]} and ${node})` });
+    else placement[name] = node;
+  }
+  const unplaced = [...pops.keys()].filter((p) => !Object.hasOwn(placement, p));
+  if (unplaced.length > 0)
+    c.issues.push({
+      ...at('/placement'),
+      message: `every population needs a node: ${unplaced.slice(0, 5).join(', ')}${unplaced.length > 5 ? ` and ${unplaced.length - 5} more` : ''} ${unplaced.length === 1 ? 'has' : 'have'} none`,
+    });
+  return placement;
+}
+
 /** Checks a flat circuit and converts it to internal units. Throws CircuitError listing every problem. */
 export function checkCircuit(flat: FlatCircuit): Circuit {
   const c = new Checker(flat);
@@ -552,6 +578,7 @@ export function checkCircuit(flat: FlatCircuit): Circuit {
     .map(([n, s]) => sourceSpec(c, n, s, pops, models))
     .filter((s): s is SourceSpec => s !== undefined);
   const outputs = Object.entries(doc.outputs ?? {}).map(([n, d]) => outputSpec(c, n, d, pops, models));
+  const placement = placementOf(c, flat, pops);
   if (c.issues.length > 0) throw new CircuitError(c.issues);
   return {
     name: doc.name ?? 'circuit',
@@ -567,5 +594,6 @@ export function checkCircuit(flat: FlatCircuit): Circuit {
     modules: flat.modules,
     ...(Object.keys(models).length ? { models } : {}),
     ...(Object.keys(mc.synapses).length ? { synapseModels: mc.synapses } : {}),
+    ...(placement ? { placement } : {}),
   };
 }

@@ -131,4 +131,6 @@ export interface Circuit {
   models?: Record<string, ModelDefinition>;
   /** Synapse models defined by equations, by (qualified) name; absent when there are none. */
   synapseModels?: Record<string, SynapseDefinition>;
+  /** Population -> the node (machine) that runs it when the circuit runs over several; absent: one process or an automatic plan. */
+  placement?: Record<string, string>;
 }

@@ -150,4 +150,6 @@ export interface CircuitDoc {
   sources?: Record<string, SourceDoc>;
   inputs?: Record<string, InputDoc>;
   outputs?: Record<string, OutputDoc>;
+  /** Population (a reference) -> the name of the node (machine) that runs it, for a circuit run over several. */
+  placement?: Record<string, string>;
 }

@@ -273,6 +273,15 @@ function flatten(
     }
   }
   for (const [port, ref] of Object.entries(merged.doc.ports ?? {})) flat.aliases.set(q(port), q(ref));
+  // Where populations run is the run's choice: the document that is run says it, a module does not.
+  if (merged.doc.placement !== undefined) {
+    if (prefix === '') flat.doc.placement = { ...merged.doc.placement };
+    else
+      issues.push({
+        ...locateIn(merged.layers, '/placement'),
+        message: `placement belongs to the circuit that is run, not to a module (included as ${prefix})`,
+      });
+  }
   for (const name of merged.broken) flat.broken.add(q(name));
   for (const inc of merged.includes) {
     const where = { file: inc.layer.file, path: inc.layer.prefix + inc.path, line: inc.layer.locate(inc.layer.prefix + inc.path) };

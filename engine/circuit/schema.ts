@@ -462,6 +462,13 @@ export function circuitSchema(): Schema {
         },
         'named output extension points (actuators, topics)',
       ),
+      placement: {
+        type: 'object',
+        description:
+          'which machine runs each population when the circuit runs over several (flux run --node <name>): population -> node name; in the document that is run, not in a module',
+        propertyNames: { pattern: REF_PATTERN },
+        additionalProperties: { type: 'string', pattern: NAME_PATTERN, maxLength: 64 },
+      },
     },
   };
 }
