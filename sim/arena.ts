@@ -339,8 +339,11 @@ export function findArena(nameOrFile: string, seed?: number): Arena {
   return loadArena(file, seed);
 }
 
+/** Whether an arena is given by the name of a built-in one (anything with a slash or an extension is a path). */
+export const isBuiltInArena = (nameOrFile: string): boolean => !/[\\/]|\.(ya?ml|json)$/i.test(nameOrFile);
+
 /** The file of an arena given by path, or by the name of a built-in one. */
 export function arenaFile(nameOrFile: string): { file: string; builtIn: boolean } {
-  if (/[\\/]|\.(ya?ml|json)$/i.test(nameOrFile)) return { file: nameOrFile, builtIn: false };
+  if (!isBuiltInArena(nameOrFile)) return { file: nameOrFile, builtIn: false };
   return { file: join(arenaDir(), `${nameOrFile}.yaml`), builtIn: true };
 }

@@ -12,7 +12,7 @@ const $ = (id: string) => document.getElementById(id)!;
 export async function showShareLink(asked: SharedRun, documents: Record<string, string>, note = ''): Promise<void> {
   const field = $('share-link') as HTMLInputElement;
   try {
-    const arena = asked.arena === undefined ? {} : { arena: asked.arena.startsWith('/') ? asked.arena : arenaPath(asked.arena) };
+    const arena = asked.arena === undefined ? {} : { arena: arenaPath(asked.arena) };
     const fragment = await encodeShareLink({ document: asked.document, ...arena, seed: asked.seed, documents });
     field.value = `${location.origin}${location.pathname}#${fragment}`;
     $('share-problem').textContent = note;

@@ -2,6 +2,7 @@
 // `flux demo` runs in Node (simulator and Flux node on one in-process graph, in lockstep on simulated
 // time), with every population's spikes counted for the summary.
 import { ClosedLoop, type LoopSummary } from '../sim/loop.js';
+import { isBuiltInArena } from '../sim/arena.js';
 import type { TickSpikes } from '../bridge/bridge.js';
 import { FLUX } from './documents.js';
 import type { BackendChoice } from '../engine/engine.js';
@@ -21,8 +22,8 @@ export interface RunSummary extends LoopSummary {
   spikes: Record<string, number>;
 }
 
-/** A built-in arena's name as its document in the page; a path as it is. */
-export const arenaPath = (arena: string): string => (arena.startsWith('/') ? arena : `${FLUX}/examples/arenas/${arena}.yaml`);
+/** A built-in arena's name as its document in the page; a path as it is (sim/arena.ts's rule). */
+export const arenaPath = (arena: string): string => (isBuiltInArena(arena) ? `${FLUX}/examples/arenas/${arena}.yaml` : arena);
 
 export class RobotRun {
   private readonly spikes = new Map<string, number>();
