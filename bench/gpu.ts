@@ -18,7 +18,7 @@ import type { GpuStepping } from '../engine/backends/webgpu/stepping.js';
 import { loadFlat } from '../engine/circuit/resolve.js';
 import { ProgressLine } from '../cli/progress.js';
 import { ClosedLoop } from '../sim/loop.js';
-import { ROOT, cobaText } from './networks.js';
+import { MICROCIRCUIT_NEST_RATES, ROOT, cobaText } from './networks.js';
 
 const failures: string[] = [];
 
@@ -237,16 +237,7 @@ async function microcircuit(ctx: GpuContext, table: string[][], mode: string): P
       row(table, 'Potjans-Diesmann', e, compileS, t, totalSpikes(e) - before, 1, 0.1);
       const rec = e.backend.recording().populations;
       console.log('microcircuit rates after 100 ms warm-up (Hz; NEST reference in brackets):');
-      const nest: Record<string, number> = {
-        L23E: 0.971,
-        L23I: 2.868,
-        L4E: 4.746,
-        L4I: 5.396,
-        L5E: 8.142,
-        L5I: 9.078,
-        L6E: 0.991,
-        L6I: 7.523,
-      };
+      const nest = MICROCIRCUIT_NEST_RATES;
       console.log(
         '  ' +
           Object.entries(rec)

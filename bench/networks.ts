@@ -22,6 +22,18 @@ export function cobaText(n: number, synPerNeuron: number, method: 'exponential_e
     .replace(/p: 0\.02/g, `p: ${synPerNeuron / n}`);
 }
 
+/** The full-scale microcircuit's mean rates in NEST (Hz; PD14 Fig. 6, NEST's full_mean_rates), as its file's header gives them. */
+export const MICROCIRCUIT_NEST_RATES: Readonly<Record<string, number>> = Object.freeze({
+  L23E: 0.971,
+  L23I: 2.868,
+  L4E: 4.746,
+  L4I: 5.396,
+  L5E: 8.142,
+  L5I: 9.078,
+  L6E: 0.991,
+  L6I: 7.523,
+});
+
 /**
  * The Potjans-Diesmann microcircuit (library/microcircuit) at `scale` of its neurons: every population
  * and every fixed in-degree scaled (at least one synapse), the background and the weights as they are

@@ -5,11 +5,11 @@
 // The circuit is the Potjans-Diesmann microcircuit at 10% (bench/networks.ts microcircuitText), so
 // every cut exchanges every 0.1 ms step. On a 2-core machine 4 processes share 2 cores: the figures
 // say what the exchange costs, not what 4 machines would give.
-import { spawn } from 'node:child_process';
 import { cpus, tmpdir } from 'node:os';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, microcircuitText } from './networks.js';
+import { microcircuitText } from './networks.js';
+import { countSpikes, launchPartitioned, ratesArg } from './partition-launch.js';
 import { ddsUnavailable } from '../bridge/transport/dds.js';
 import { loadCircuit } from '../engine/engine.js';
 import { partitionCircuit } from '../bridge/partition/plan.js';
@@ -46,47 +46,21 @@ interface Run {
 /** `flux run --partition n` for SECONDS of wall time; what its processes said at the end. */
 async function run(n: number, given: Map<string, number> | null): Promise<Run> {
   const base = join(dir, `spikes-${n}`);
-  const out: string[] = [];
-  const args = ['bin/flux.js', 'run', file, '--partition', String(n), '--paced', '0', '--duration', `${SECONDS * 1000}ms`];
-  args.push('--threads', '1', '--backend', 'cpu', '--spikes', `${base}.csv`);
+  const args = ['--paced', '0', '--duration', `${SECONDS * 1000}ms`, '--threads', '1', '--backend', 'cpu', '--spikes', `${base}.csv`];
   // The plan balances on the rates the one-process run measured, as the model below does: the same placement.
-  if (given) args.push('--rates', [...given].map(([p, hz]) => `${p}=${hz}`).join(','));
-  const code = await new Promise<number | null>((resolve) => {
-    const p = spawn(process.execPath, args, {
-      cwd: ROOT,
-      env: { ...process.env, ROS_DOMAIN_ID: String(90 + n) },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    p.stdout.on('data', (b: Buffer) => out.push(b.toString()));
-    p.stderr.on('data', (b: Buffer) => out.push(b.toString()));
-    p.on('exit', resolve);
-  });
-  const text = out.join('');
-  if (code !== 0) throw new Error(`flux run --partition ${n} failed (${code}):\n${text}`);
-  const done = [
-    ...text.matchAll(
-      /\[partition \d+\] flux: done after [\d.]+ s: .*?; (\d+) ticks, \d+ messages published(?:; spike links: sent (\d+) messages with (\d+) spikes)?/g,
-    ),
-  ];
-  if (done.length !== n) throw new Error(`expected ${n} processes to report, got ${done.length}:\n${text}`);
-  const tickHz = Number(/tick (\d+(?:\.\d+)?) Hz/.exec(text)?.[1] ?? 1000);
+  if (given) args.push('--rates', ratesArg(given));
+  const r = await launchPartitioned(file, n, args, 90 + n);
+  const tickHz = r.tickHz ?? 1000;
   // The processes run the same ticks in lockstep; the slowest stopped first.
-  const ticks = Math.min(...done.map((m) => Number(m[1])));
-  const rates = new Map<string, number>();
-  for (let k = 0; k < n; k++) {
-    const rows = readFileSync(`${base}.part${k}.csv`, 'utf8').trim().split('\n').slice(1);
-    for (const row of rows) {
-      const population = row.split(',')[1];
-      rates.set(population, (rates.get(population) ?? 0) + 1);
-    }
-  }
+  const ticks = Math.min(...r.processes.map((p) => p.ticks));
+  const counts = countSpikes(base, n);
   const seconds = (ticks * 1000) / tickHz / 1000;
-  for (const p of circuit.populations) rates.set(p.name, (rates.get(p.name) ?? 0) / p.size / seconds);
+  const rates = new Map(circuit.populations.map((p) => [p.name, (counts.get(p.name) ?? 0) / p.size / seconds]));
   return {
     ticks,
     tickMs: 1000 / tickHz,
-    messages: done.reduce((a, m) => a + Number(m[2] ?? 0), 0),
-    spikes: done.reduce((a, m) => a + Number(m[3] ?? 0), 0),
+    messages: r.processes.reduce((a, p) => a + p.messages, 0),
+    spikes: r.processes.reduce((a, p) => a + p.spikes, 0),
     rates,
   };
 }

@@ -1,18 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { ROOT } from '../tests/helpers.js';
+import { MICROCIRCUIT_NEST_RATES } from '../bench/networks.js';
 import { inspectPartition } from './inspect-partition.js';
 import { spikeTickBytes } from '../bridge/spike-link.js';
 import type { PartitionPlan } from '../bridge/partition/plan.js';
 import type { TrafficModel } from '../bridge/partition/traffic.js';
 
 const MICROCIRCUIT = join(ROOT, 'library/microcircuit/potjans-diesmann.yaml');
-// PD14 Fig. 6 / NEST's full-scale mean rates (the circuit file's header).
-const RATES = { L23E: 0.971, L23I: 2.868, L4E: 4.746, L4I: 5.396, L5E: 8.142, L5I: 9.078, L6E: 0.991, L6I: 7.523 };
 
 describe('flux inspect --partition', () => {
   it('the microcircuit on 4 processes: partitions, the exchange period and the bytes each pair sends, from the document alone', () => {
-    const r = JSON.parse(inspectPartition(MICROCIRCUIT, { partitions: 4, rateHz: 10, rates: RATES, json: true })) as {
+    const r = JSON.parse(inspectPartition(MICROCIRCUIT, { partitions: 4, rateHz: 10, rates: MICROCIRCUIT_NEST_RATES, json: true })) as {
       plan: PartitionPlan;
       traffic: TrafficModel;
     };
@@ -31,7 +30,7 @@ describe('flux inspect --partition', () => {
       3,
     );
 
-    const text = inspectPartition(MICROCIRCUIT, { partitions: 4, rateHz: 10, rates: RATES });
+    const text = inspectPartition(MICROCIRCUIT, { partitions: 4, rateHz: 10, rates: MICROCIRCUIT_NEST_RATES });
     const lines = text.split('\n');
     expect(lines[0]).toBe(
       'circuit potjans-diesmann on 4 partitions (a model from the document: synapses estimated from the connectivity rules; firing rates given for every population)',

@@ -2,7 +2,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { resolve, join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadCircuit, type BackendChoice } from '../engine/engine.js';
+import { BACKEND_CHOICES, loadCircuit, type BackendChoice } from '../engine/engine.js';
 import type { Backend } from '../engine/backends/backend.js';
 import { WebGpuBackend } from '../engine/backends/webgpu/webgpu.js';
 import { CpuBackend } from '../engine/backends/cpu.js';
@@ -561,7 +561,7 @@ async function demoCoba(o: DemoFlags): Promise<void> {
 /** --backend, defaulting to FLUX_BACKEND or auto. */
 function backendOption(): Option {
   return new Option('--backend <kind>', 'cpu, webgpu, or auto: a hardware GPU when there is one, else the CPU (env FLUX_BACKEND)')
-    .choices(['auto', 'cpu', 'webgpu'])
+    .choices(BACKEND_CHOICES)
     .default(process.env.FLUX_BACKEND ?? 'auto');
 }
 

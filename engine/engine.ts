@@ -61,7 +61,9 @@ export function loadCircuit(file: string, text?: string): { flat: FlatCircuit; c
   return { flat, circuit: checkCircuit(flat) };
 }
 
-export type BackendChoice = 'auto' | 'cpu' | 'webgpu';
+/** Where an engine runs: the names --backend, a page's ?backend= and the node's parameter take. */
+export const BACKEND_CHOICES = ['auto', 'cpu', 'webgpu'] as const;
+export type BackendChoice = (typeof BACKEND_CHOICES)[number];
 
 export interface EngineOptions {
   /**

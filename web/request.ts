@@ -5,7 +5,7 @@
 import { resolveModulePath } from '../engine/circuit/resolve.js';
 import { checkSharedRun, decodeShareLink, isShareLink, readBounded, type SharedRun } from '../sharing/link.js';
 import { FLUX } from './documents.js';
-import type { BackendChoice } from '../engine/engine.js';
+import { BACKEND_CHOICES, type BackendChoice } from '../engine/engine.js';
 
 /** A fetched or opened document may not be larger than this (bytes). */
 export const MAX_DOCUMENT = 4 * 1024 * 1024;
@@ -37,8 +37,9 @@ export async function requested(location: { search: string; hash: string }): Pro
 /** ?backend=: where the engine runs (as flux run's --backend): auto (the default), cpu or webgpu. */
 export function requestedBackend(search: string): BackendChoice {
   const text = new URLSearchParams(search).get('backend') ?? 'auto';
-  if (text === 'auto' || text === 'cpu' || text === 'webgpu') return text;
-  throw new RequestError(`?backend=${text.slice(0, 40)}: expected auto, cpu or webgpu`);
+  const choice = BACKEND_CHOICES.find((b) => b === text);
+  if (choice) return choice;
+  throw new RequestError(`?backend=${text.slice(0, 40)}: expected ${BACKEND_CHOICES.slice(0, -1).join(', ')} or ${BACKEND_CHOICES.at(-1)}`);
 }
 
 /** ?seconds=: how long to run (simulated s), or until stopped. */

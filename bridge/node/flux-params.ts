@@ -5,6 +5,7 @@
 import type { Parameters, ParamDecl, ParamSpec, ParamType, ParamValue } from './parameters.js';
 import { checkValue } from './parameters.js';
 import { TICK_HZ, WATCHDOG_MS } from '../loop-limits.js';
+import { BACKEND_CHOICES } from '../../engine/engine.js';
 
 /** The value type a ParamType holds. */
 export type ValueOf<T extends ParamType> = T extends 'string' ? string : T extends 'bool' ? boolean : number;
@@ -24,7 +25,7 @@ export const NODE_PARAMS = {
   backend: {
     type: 'string',
     swap: true,
-    choices: ['auto', 'cpu', 'webgpu'],
+    choices: BACKEND_CHOICES,
     description: 'auto, cpu or webgpu; changing it swaps in a new engine',
   },
   use_sim_time: { type: 'bool', swap: true, description: 'follow /clock instead of the wall clock' },

@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { join } from 'node:path';
 import { loadCircuit } from '../../engine/engine.js';
 import { ROOT } from '../../tests/helpers.js';
+import { MICROCIRCUIT_NEST_RATES } from '../../bench/networks.js';
 import { PartitionError, minDelayMs, partitionCircuit, type PartitionPlan } from './plan.js';
 
 /** A circuit document's text: populations of LIF cells, projections by fixed in-degree with a delay. */
@@ -147,8 +148,7 @@ describe('partition plan', () => {
 
   it('the full-scale microcircuit on 4 partitions at its published rates: balanced within 5 %, exchanged every step (0.1 ms)', () => {
     const c = loadCircuit(join(ROOT, 'library/microcircuit/potjans-diesmann.yaml')).circuit;
-    // PD14 Fig. 6 / NEST's full-scale mean rates (the file's header).
-    const rates = { L23E: 0.971, L23I: 2.868, L4E: 4.746, L4I: 5.396, L5E: 8.142, L5I: 9.078, L6E: 0.991, L6I: 7.523 };
+    const rates = MICROCIRCUIT_NEST_RATES;
     const plan = partitionCircuit(c, { partitions: 4, rateHz: 0, rates });
     expectCovered(plan, Object.fromEntries(c.populations.map((p) => [p.name, p.size])));
     expect(plan.imbalance).toBeLessThan(1.05);
@@ -156,7 +156,7 @@ describe('partition plan', () => {
     // The file's fixed in-degrees (298,905,266 synapses) and L5I -> L4E's expected 7,002.
     expect(Math.abs(plan.partitions.reduce((a, p) => a + p.synapses, 0) - 298_912_268)).toBeLessThan(1);
     const crossing = plan.traffic.reduce((a, t) => a + t.spikesPerSecond, 0);
-    const fired = c.populations.reduce((a, p) => a + p.size * rates[p.name as keyof typeof rates], 0);
+    const fired = c.populations.reduce((a, p) => a + p.size * rates[p.name], 0);
     // Every spike is needed by at most the three other partitions.
     expect(crossing).toBeGreaterThan(0);
     expect(crossing).toBeLessThanOrEqual(3 * fired + 1e-6);

@@ -159,26 +159,23 @@ export function placementPlan(circuit: Circuit, o: Pick<PartitionOptions, 'rateH
   const { rates } = checkRates(circuit, o);
   const nodes = [...new Set(Object.values(placement))];
   if (nodes.length > MAX_PARTITIONS) throw new PartitionError(`placement: more than ${MAX_PARTITIONS} nodes`);
-  const { popLoad, synapsesOnto } = populationLoads(circuit, rates);
+  const { unit } = populationLoads(circuit, rates);
   const placed: Unit[][] = nodes.map(() => []);
   const totals = nodes.map(() => 0);
   for (const p of circuit.populations) {
     const k = nodes.indexOf(placement[p.name]);
-    const load = popLoad(p.name);
-    placed[k].push({
-      slices: [{ population: p.name, from: 0, to: p.size }],
-      neurons: p.size,
-      synapses: synapsesOnto.get(p.name)!,
-      load,
-      spikes: p.size * rates.get(p.name)!,
-    });
-    totals[k] += load;
+    const u = unit([{ population: p.name, from: 0, to: p.size }]);
+    placed[k].push(u);
+    totals[k] += u.load;
   }
   const plan = describe(circuit, placed, totals, totals.reduce((a, x) => a + x, 0) / nodes.length, rates);
   return { ...plan, nodes };
 }
 
-/** Each population's load (neuron updates and synaptic events per biological second) and the synapses onto it. */
+/**
+ * Each population's load (neuron updates and synaptic events per biological second), and a unit of
+ * slices with its neurons, synapses, load and spikes (a slice's share of its population's).
+ */
 function populationLoads(circuit: Circuit, rates: Map<string, number>) {
   const stepsPerSecond = 1000 / circuit.dt;
   const size = new Map(circuit.populations.map((p) => [p.name, p.size]));
@@ -191,19 +188,6 @@ function populationLoads(circuit: Circuit, rates: Map<string, number>) {
     eventsOnto.set(p.target, eventsOnto.get(p.target)! + s * rates.get(p.source)!);
   }
   const popLoad = (name: string) => size.get(name)! * stepsPerSecond + eventsOnto.get(name)!;
-  return { size, synapsesOnto, popLoad };
-}
-
-export function partitionCircuit(circuit: Circuit, o: PartitionOptions): PartitionPlan {
-  const { rates, imbalance } = checkOptions(circuit, o);
-  const n = o.partitions;
-  const { size, synapsesOnto, popLoad } = populationLoads(circuit, rates);
-  const total = circuit.populations.reduce((a, p) => a + popLoad(p.name), 0);
-  const share = total / n;
-
-  // Units: groups bound by sub-step projections stay whole; other populations are cut into equal
-  // slices when they are larger than a share.
-  const units: Unit[] = [];
   const unit = (slices: Slice[]): Unit => {
     const part = (sl: Slice) => (sl.to - sl.from) / Math.max(1, size.get(sl.population)!);
     return {
@@ -214,6 +198,19 @@ export function partitionCircuit(circuit: Circuit, o: PartitionOptions): Partiti
       spikes: slices.reduce((a, sl) => a + (sl.to - sl.from) * rates.get(sl.population)!, 0),
     };
   };
+  return { size, popLoad, unit };
+}
+
+export function partitionCircuit(circuit: Circuit, o: PartitionOptions): PartitionPlan {
+  const { rates, imbalance } = checkOptions(circuit, o);
+  const n = o.partitions;
+  const { size, popLoad, unit } = populationLoads(circuit, rates);
+  const total = circuit.populations.reduce((a, p) => a + popLoad(p.name), 0);
+  const share = total / n;
+
+  // Units: groups bound by sub-step projections stay whole; other populations are cut into equal
+  // slices when they are larger than a share.
+  const units: Unit[] = [];
   for (const group of bound(circuit).values()) {
     const whole = group.map((name) => ({ population: name, from: 0, to: size.get(name)! }));
     // Cut only what does not fit a share with its allowed imbalance: a whole population crosses less.
