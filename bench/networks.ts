@@ -36,7 +36,9 @@ export const MICROCIRCUIT_NEST_RATES: Readonly<Record<string, number>> = Object.
 
 /**
  * The Potjans-Diesmann microcircuit (library/microcircuit) at `scale` of its neurons: every population
- * and every fixed in-degree scaled (at least one synapse), the background and the weights as they are
+ * scaled, and every projection's total number of synapses by scale squared (the pairs scale so; the
+ * mean in-degree then scales by `scale`, as NEST's K_scaling does; at least one synapse), the
+ * background and the weights as they are
  * (so its rates are not the full model's; NEST's downscaling adds a compensating current, this does not).
  * A document (JSON text) with the full model's structure: 8 populations, the same projections and delays.
  */
@@ -50,7 +52,9 @@ export function microcircuitText(scale: number): string {
   delete doc.$schema;
   doc.name = `potjans-diesmann-${Math.round(scale * 100)}pct`;
   for (const p of Object.values(doc.populations)) p.size = Math.max(1, Math.round(p.size * scale));
-  for (const p of Object.values(doc.projections))
-    if (p.connectivity.type === 'fixed_indegree') p.connectivity.n = Math.max(1, Math.round(p.connectivity.n! * scale));
+  for (const p of Object.values(doc.projections)) {
+    if (p.connectivity.type === 'fixed_total_number') p.connectivity.n = Math.max(1, Math.round(p.connectivity.n! * scale * scale));
+    else throw new Error(`microcircuitText: projection rule ${p.connectivity.type} is not scaled here`);
+  }
   return JSON.stringify(doc);
 }

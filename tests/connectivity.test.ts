@@ -18,6 +18,18 @@ function circuitOf(yaml: string): Circuit {
   return loadCircuit(FILE, yaml).circuit;
 }
 
+/** The checker's issues for a circuit it must refuse. */
+function refusal(yaml: string): CircuitError['issues'] {
+  let err: unknown;
+  try {
+    circuitOf(yaml);
+  } catch (e) {
+    err = e;
+  }
+  expect(err).toBeInstanceOf(CircuitError);
+  return (err as CircuitError).issues;
+}
+
 function net(yaml: string, options: { seed?: number; dt?: number } = {}): Network {
   return compile(circuitOf(yaml), options);
 }
@@ -240,20 +252,74 @@ describe('fixed_indegree', () => {
   });
 
   it('is an error when n exceeds the available distinct sources', () => {
-    let err: unknown;
-    try {
-      circuitOf(twoPops({ na: 10, nb: 1, conn: '{ type: fixed_indegree, n: 10 }', self: true }));
-    } catch (e) {
-      err = e;
-    }
-    expect(err).toBeInstanceOf(CircuitError);
-    const issues = (err as CircuitError).issues;
+    const issues = refusal(twoPops({ na: 10, nb: 1, conn: '{ type: fixed_indegree, n: 10 }', self: true }));
     expect(issues).toHaveLength(1);
     expect(issues[0].path).toBe('/projections/p/connectivity/n');
     expect(issues[0].message).toMatch(/only 9 available/);
     // Between two populations the limit is the source size.
     expect(() => circuitOf(twoPops({ na: 10, nb: 3, conn: '{ type: fixed_indegree, n: 11 }' }))).toThrow(CircuitError);
     expect(() => circuitOf(twoPops({ na: 10, nb: 3, conn: '{ type: fixed_indegree, n: 10 }' }))).not.toThrow();
+  });
+});
+
+describe('fixed_total_number', () => {
+  it('makes exactly n synapses, each pair equally likely: in- and out-degrees binomial (NEST fixed_total_number)', () => {
+    // 300 targets: three blocks of columns, so the split between blocks and within them is covered.
+    const [na, nb, n] = [400, 300, 30000];
+    const c = proj(net(twoPops({ na, nb, conn: `{ type: fixed_total_number, n: ${n}, multapses: true }` })), 'p');
+    expectCsrWellFormed(c, na, nb);
+    expect(c.targets.length).toBe(n);
+    // Binomial(n, 1/nb) in-degrees: mean 100, variance 100 * (1 - 1/300). A fixed in-degree would have variance 0.
+    const inStats = meanSd(inDegrees(c, nb));
+    expect(inStats.mean).toBe(n / nb);
+    const inVar = (n / nb) * (1 - 1 / nb);
+    expect(Math.abs(inStats.sd ** 2 / inVar - 1)).toBeLessThan(5 * Math.sqrt(2 / nb));
+    const outStats = meanSd(outDegrees(c));
+    const outVar = (n / na) * (1 - 1 / na);
+    expect(Math.abs(outStats.sd ** 2 / outVar - 1)).toBeLessThan(5 * Math.sqrt(2 / na));
+    // Repeated pairs happen at the multinomial's rate: n^2 / (2 * pairs) expected, about 3750.
+    const repeats = repeatedPairs(c);
+    expect(repeats).toBeGreaterThan(3000);
+    expect(repeats).toBeLessThan(4500);
+  });
+
+  it('without multapses every pair is distinct, and can take every pair there is', () => {
+    const some = proj(net(twoPops({ na: 50, nb: 200, conn: '{ type: fixed_total_number, n: 6000 }' })), 'p');
+    expect(some.targets.length).toBe(6000);
+    expect(repeatedPairs(some)).toBe(0);
+    const all = proj(net(twoPops({ na: 20, nb: 150, conn: '{ type: fixed_total_number, n: 3000 }' })), 'p');
+    expect(all.targets.length).toBe(3000);
+    expect(repeatedPairs(all)).toBe(0);
+    expect(outDegrees(all).every((d) => d === 150)).toBe(true);
+  });
+
+  it('no autapses on the same population unless asked', () => {
+    const N = 200;
+    const without = proj(net(twoPops({ na: N, nb: 1, conn: '{ type: fixed_total_number, n: 20000, multapses: true }', self: true })), 'p');
+    expect(without.targets.length).toBe(20000);
+    expect(pairs(without).filter(([i, j]) => i === j)).toHaveLength(0);
+    const withSelf = proj(
+      net(twoPops({ na: N, nb: 1, conn: '{ type: fixed_total_number, n: 20000, multapses: true, autapses: true }', self: true })),
+      'p',
+    );
+    // 20000 synapses over 200 x 200 pairs: 100 on the diagonal expected (sd 10).
+    const diagonal = pairs(withSelf).filter(([i, j]) => i === j).length;
+    expect(Math.abs(diagonal - 100)).toBeLessThan(50);
+  });
+
+  it('more distinct synapses than pairs, or synapses with no pair, is refused with the path', () => {
+    const issues = refusal(twoPops({ na: 10, nb: 1, conn: '{ type: fixed_total_number, n: 91 }', self: true }));
+    expect(issues).toHaveLength(1);
+    expect(issues[0].path).toBe('/projections/p/connectivity/n');
+    expect(issues[0].message).toMatch(/only 90 source-target pairs/);
+    expect(() => circuitOf(twoPops({ na: 10, nb: 1, conn: '{ type: fixed_total_number, n: 90 }', self: true }))).not.toThrow();
+    expect(() => circuitOf(twoPops({ na: 1, nb: 1, conn: '{ type: fixed_total_number, n: 5, multapses: true }', self: true }))).toThrow(
+      /no source-target pair/,
+    );
+    // The generator refuses the same on its own (a caller that skips the checker).
+    expect(() =>
+      connect({ type: 'fixed_total_number', n: 91, autapses: false, multapses: false }, { name: 'a', size: 10 }, { name: 'a', size: 10 }),
+    ).toThrow(/only 90 pairs/);
   });
 });
 

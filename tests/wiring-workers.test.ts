@@ -40,6 +40,8 @@ projections:
   ff: { source: b, target: a, connectivity: { type: fixed_indegree, n: 150, multapses: true }, weight: 2, delay: { normal: { mean: 1.5 ms, sd: 0.75 ms }, clip: [0.1 ms, 100 ms] } }
   fd: { source: b, target: b, connectivity: { type: fixed_indegree, n: 40, autapses: false }, weight: { normal: { mean: 3, sd: 1 }, clip: [0, 5] } }
   od: { source: a, target: a, connectivity: { type: fixed_outdegree, n: 30, autapses: false }, weight: 1 }
+  tn: { source: a, target: b, connectivity: { type: fixed_total_number, n: 60000, multapses: true }, weight: { normal: { mean: 1, sd: 0.1 } }, delay: 1 ms }
+  td: { source: b, target: b, connectivity: { type: fixed_total_number, n: 30000 }, weight: 1 }
   om: { source: c, target: b, connectivity: { type: fixed_outdegree, n: 30, multapses: true }, weight: 1, delay: { uniform: { low: 1 ms, high: 2 ms } } }
   io: { source: a, target: b, connectivity: { type: gaussian, sigma: 3, p_max: 0.8, cutoff: 3, periodic: true }, weight: { normal: { mean: 1, sd: 0.2 } }, delay: { normal: { mean: 1 ms, sd: 0.3 ms } } }
 `;
@@ -143,6 +145,8 @@ describe('any split of the blocks, run in any order, wires the same (fast-check)
     { type: 'fixed_indegree', n: 9, autapses: true, multapses: true },
     { type: 'fixed_outdegree', n: 5, autapses: false, multapses: false },
     { type: 'fixed_outdegree', n: 5, autapses: true, multapses: true },
+    { type: 'fixed_total_number', n: 90, autapses: false, multapses: false }, // every pair of the smallest size (10 x 9)
+    { type: 'fixed_total_number', n: 5000, autapses: true, multapses: true },
     { type: 'gaussian', sigma: 2, pMax: 0.9, cutoff: 2, periodic: true, autapses: false },
   ];
 

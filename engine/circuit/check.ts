@@ -110,6 +110,8 @@ function connectivity(d: ProjectionDoc['connectivity']): Connectivity {
       return { type: 'fixed_indegree', n: d.n, autapses, multapses };
     case 'fixed_outdegree':
       return { type: 'fixed_outdegree', n: d.n, autapses, multapses };
+    case 'fixed_total_number':
+      return { type: 'fixed_total_number', n: d.n, autapses, multapses };
     case 'gaussian':
       return { type: 'gaussian', sigma: d.sigma, pMax: d.p_max ?? 1, cutoff: d.cutoff ?? 4, periodic: d.periodic ?? false, autapses };
   }
@@ -286,6 +288,18 @@ function projectionSpec(
           '/connectivity/n',
           `${conn.n} partners needed but only ${avail} available (the only neuron is the neuron itself: set autapses: true)`,
         );
+    }
+    if (conn.type === 'fixed_total_number') {
+      const pairs = tgt.size * (self && !conn.autapses ? src.size - 1 : src.size);
+      if (!conn.multapses && conn.n > pairs)
+        c.report(
+          'projections',
+          name,
+          '/connectivity/n',
+          `${conn.n} distinct synapses needed but only ${pairs} source-target pairs exist (set multapses: true or lower n)`,
+        );
+      else if (conn.multapses && conn.n > 0 && pairs <= 0)
+        c.report('projections', name, '/connectivity/n', `${conn.n} synapses needed but no source-target pair exists (set autapses: true)`);
     }
     // The generators' work is bounded by their synapses; a projection holds at most 2^32 - 1 of them.
     const bound = synapseBound(conn, src.size, tgt.size);

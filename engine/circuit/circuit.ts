@@ -29,6 +29,8 @@ export type Connectivity =
   | { type: 'fixed_probability'; p: number; autapses: boolean }
   | { type: 'fixed_indegree'; n: number; autapses: boolean; multapses: boolean }
   | { type: 'fixed_outdegree'; n: number; autapses: boolean; multapses: boolean }
+  /** n synapses in all, each between a source and a target drawn at random (NEST's fixed_total_number). */
+  | { type: 'fixed_total_number'; n: number; autapses: boolean; multapses: boolean }
   | { type: 'gaussian'; sigma: number; pMax: number; cutoff: number; periodic: boolean; autapses: boolean }
   /**
    * A matrix or list document: one entry per synapse, already in the compiled order (by source, then

@@ -36,6 +36,7 @@ export type ConnectivityDoc =
   | { type: 'fixed_probability'; p: number; autapses?: boolean }
   | { type: 'fixed_indegree'; n: number; autapses?: boolean; multapses?: boolean }
   | { type: 'fixed_outdegree'; n: number; autapses?: boolean; multapses?: boolean }
+  | { type: 'fixed_total_number'; n: number; autapses?: boolean; multapses?: boolean }
   | { type: 'gaussian'; sigma: number; p_max?: number; cutoff?: number; periodic?: boolean; autapses?: boolean }
   /**
    * Explicit weights, dense: weights[target][source] (rows are targets, columns sources, as NIR's

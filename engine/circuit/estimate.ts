@@ -21,6 +21,9 @@ export function estimateSynapses(connectivity: unknown, nSrc: number, nTgt: numb
     case 'fixed_outdegree':
       n = nSrc * num(c.n, 0);
       break;
+    case 'fixed_total_number':
+      n = num(c.n, 0);
+      break;
     case 'gaussian':
       // A disc of cutoff·sigma around each source, at most every target.
       n = nSrc * Math.min(nTgt, Math.PI * (num(c.cutoff, 3) * num(c.sigma, 1)) ** 2);

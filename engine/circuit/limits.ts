@@ -33,6 +33,8 @@ export function synapseBound(conn: Connectivity, nS: number, nT: number): number
       return isCount(conn.n) ? conn.n * nT : Infinity;
     case 'fixed_outdegree':
       return isCount(conn.n) ? conn.n * nS : Infinity;
+    case 'fixed_total_number':
+      return isCount(conn.n) ? conn.n : Infinity;
     case 'gaussian':
       return nS * gaussianCandidates(conn, nT);
     case 'explicit':

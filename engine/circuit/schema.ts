@@ -190,18 +190,33 @@ const connectivity: Schema = {
   additionalProperties: false,
   properties: {
     type: {
-      enum: ['one_to_one', 'all_to_all', 'fixed_probability', 'fixed_indegree', 'fixed_outdegree', 'gaussian', 'matrix', 'list'],
+      enum: [
+        'one_to_one',
+        'all_to_all',
+        'fixed_probability',
+        'fixed_indegree',
+        'fixed_outdegree',
+        'fixed_total_number',
+        'gaussian',
+        'matrix',
+        'list',
+      ],
       description:
         'a rule (the synapses are drawn, weight gives their weights), or explicit synapses: matrix (dense) or list (sparse), whose entries are the weights (no weight property then)',
     },
     p: { type: 'number', minimum: 0, maximum: 1, description: 'connection probability (fixed_probability)' },
-    n: { type: 'integer', minimum: 0, description: 'synapses per target (fixed_indegree) or per source (fixed_outdegree)' },
+    n: {
+      type: 'integer',
+      minimum: 0,
+      description:
+        'synapses per target (fixed_indegree), per source (fixed_outdegree), or in all, each between a random source and target (fixed_total_number)',
+    },
     sigma: { type: 'number', exclusiveMinimum: 0, description: 'Gaussian width in target grid cells (gaussian)' },
     p_max: { type: 'number', minimum: 0, maximum: 1, description: 'probability at zero distance (gaussian, default 1)' },
     cutoff: { type: 'number', exclusiveMinimum: 0, description: 'no synapse beyond cutoff*sigma (gaussian, default 4)' },
     periodic: { type: 'boolean', description: 'wrap distances around the grid edges (gaussian)' },
     autapses: { type: 'boolean', description: 'allow a neuron to connect to itself when source = target (default false)' },
-    multapses: { type: 'boolean', description: 'allow repeated pairs (fixed_indegree/outdegree, default false)' },
+    multapses: { type: 'boolean', description: 'allow repeated pairs (fixed_indegree/outdegree/total_number, default false)' },
     weights: {
       description:
         "matrix: weights[target][source], one row per target neuron with one entry per source neuron (as NIR's Linear); each entry is a weight magnitude in the projection's weight unit (pA for current, nS for conductance synapses; the receptor gives the sign), 0 = no synapse",
@@ -228,6 +243,7 @@ const connectivity: Schema = {
     { if: { properties: { type: { const: 'fixed_probability' } } }, then: { required: ['p'] } },
     { if: { properties: { type: { const: 'fixed_indegree' } } }, then: { required: ['n'] } },
     { if: { properties: { type: { const: 'fixed_outdegree' } } }, then: { required: ['n'] } },
+    { if: { properties: { type: { const: 'fixed_total_number' } } }, then: { required: ['n'] } },
     { if: { properties: { type: { const: 'gaussian' } } }, then: { required: ['sigma'] } },
     { if: { properties: { type: { const: 'matrix' } } }, then: { required: ['weights'] } },
     { if: { properties: { type: { const: 'list' } } }, then: { required: ['pairs'] } },

@@ -5,7 +5,19 @@
 import type { Connectivity } from '../circuit/circuit.js';
 import { MAX_PROJECTION_SYNAPSES, isCount, isProbability, synapseBound } from '../circuit/limits.js';
 import { PLAIN_MEMORY, runPlan, type Alloc, type Plan, type TypedCtor, type WiringMemory } from './phases.js';
-import { COLUMN_BLOCK, ConnectivityRefusal, ROW_BLOCK, type Indices, type Side, type TaskContext } from './wiring-tasks.js';
+import { splitTotal } from './split-counts.js';
+import {
+  blockStream,
+  COLUMN_BLOCK,
+  ConnectivityRefusal,
+  ROW_BLOCK,
+  type ColumnLayout,
+  type ColumnRule,
+  type Indices,
+  type Side,
+  type Stream,
+  type TaskContext,
+} from './wiring-tasks.js';
 
 export { ConnectivityRefusal };
 
@@ -38,6 +50,13 @@ export function connectivityProblem(conn: Connectivity, src: Side, tgt: Side): s
     case 'fixed_probability':
       if (!isProbability(conn.p)) return `p must be a probability in [0, 1] (got ${conn.p})`;
       break;
+    case 'fixed_total_number': {
+      if (!isCount(conn.n)) return `n must be a whole number >= 0 (got ${conn.n})`;
+      const pairs = nT * poolOf(nS, self, conn.autapses);
+      if (conn.n > pairs && (!conn.multapses || pairs === 0))
+        return `${conn.n} ${conn.multapses ? '' : 'distinct '}synapses needed but only ${pairs} pairs available${conn.multapses ? '' : ' (set multapses: true or lower n)'}`;
+      break;
+    }
     case 'fixed_indegree':
     case 'fixed_outdegree': {
       if (!isCount(conn.n)) return `n must be a whole number >= 0 (got ${conn.n})`;
@@ -81,12 +100,13 @@ export function* wireCsr(conn: Connectivity, src: Side, tgt: Side, seed: number,
   const stream = { seed, name: `connect:${name}` };
   if (conn.type === 'explicit') return explicit(conn, nS, nT, memory.result);
   const rowPtr = new Uint32Array(nS + 1);
-  if (conn.type === 'fixed_indegree') {
+  if (conn.type === 'fixed_indegree' || conn.type === 'fixed_total_number') {
     const self = src.name === tgt.name;
-    const n = conn.n;
-    const sources = memory.scratch(targetArray(nS), n * nT);
     const units = Math.ceil(nT / COLUMN_BLOCK);
-    const drawn = yield { units, span: [0, 0.6], task: () => ({ kind: 'columns', conn, nS, nT, self, stream, sources }) };
+    const layout = columnLayout(conn, nS, nT, self, units, { seed, name: `connect:${name}:blocks` }, memory);
+    const total = 'n' in layout ? layout.n * nT : conn.n;
+    const sources = memory.scratch(targetArray(nS), total);
+    const drawn = yield { units, span: [0, 0.6], task: () => ({ kind: 'columns', conn, layout, nS, nT, self, stream, sources }) };
     for (const r of drawn) {
       const counts = r.value as Uint32Array;
       for (let i = 0; i < nS; i++) rowPtr[i + 1] += counts[i];
@@ -100,8 +120,8 @@ export function* wireCsr(conn: Connectivity, src: Side, tgt: Side, seed: number,
       const counts = r.value as Uint32Array;
       for (let i = 0; i < nS; i++) next[i] += counts[i];
     }
-    const targets = memory.result(targetArray(nT), n * nT);
-    yield { units, span: [0.6, 1], task: (lo) => ({ kind: 'scatter', n, nT, sources, targets, cursor: cursors.get(lo)! }) };
+    const targets = memory.result(targetArray(nT), total);
+    yield { units, span: [0.6, 1], task: (lo) => ({ kind: 'scatter', layout, nT, sources, targets, cursor: cursors.get(lo)! }) };
     return { rowPtr, targets };
   }
   const key = `${name}#${++plans}`;
@@ -119,6 +139,32 @@ export function* wireCsr(conn: Connectivity, src: Side, tgt: Side, seed: number,
   const targets = memory.result(targetArray(nT), rowPtr[nS]);
   yield { units, span: [0.9, 1], task: (lo) => ({ kind: 'place', key, targets, offset: rowPtr[lo * ROW_BLOCK] }) };
   return { rowPtr, targets };
+}
+
+/**
+ * How a column rule lays out its sources. fixed_total_number draws how many of its synapses fall in
+ * each block of target columns here, from one stream of its own (a few hundred draws; the blocks then
+ * split their counts over their columns on whichever thread draws them): every target pair is equally
+ * likely for each synapse, so the in-degrees are binomial, as NEST's fixed_total_number makes them.
+ */
+function columnLayout(
+  conn: ColumnRule,
+  nS: number,
+  nT: number,
+  self: boolean,
+  units: number,
+  stream: Stream,
+  memory: WiringMemory,
+): ColumnLayout {
+  if (conn.type === 'fixed_indegree') return { n: conn.n };
+  const pool = poolOf(nS, self, conn.autapses);
+  const sizes = new Float64Array(units);
+  for (let b = 0; b < units; b++) sizes[b] = pool * (Math.min(nT, (b + 1) * COLUMN_BLOCK) - b * COLUMN_BLOCK);
+  const counts = new Float64Array(units);
+  splitTotal(conn.n, sizes, !conn.multapses, blockStream(stream, 0), counts);
+  const offsets = new Float64Array(units + 1);
+  for (let b = 0; b < units; b++) offsets[b + 1] = offsets[b] + counts[b];
+  return { offsets, degrees: memory.scratch(Uint32Array, nT) };
 }
 
 /** Builds a projection's synapses on this thread (the plan above, its streams named `connect:<name>`). */

@@ -7,17 +7,25 @@ import type { Connectivity, Distribution } from '../circuit/circuit.js';
 import { MAX_PROJECTION_SYNAPSES } from '../circuit/limits.js';
 import { Rng } from '../rng.js';
 import { drawBlock } from './distributions.js';
+import { splitTotal } from './split-counts.js';
 
 /** Source neurons per block of a row-wise rule. */
 export const ROW_BLOCK = 128;
-/** Target neurons per block of fixed_indegree. */
+/** Target neurons per block of fixed_indegree and fixed_total_number. */
 export const COLUMN_BLOCK = 128;
 /** Synapses per block of weights and delays. */
 export const VALUE_BLOCK = 65536;
 
 export type Indices = Uint16Array | Uint32Array;
-export type RowRule = Exclude<Connectivity, { type: 'fixed_indegree' } | { type: 'explicit' }>;
-export type ColumnRule = Extract<Connectivity, { type: 'fixed_indegree' }>;
+export type ColumnRule = Extract<Connectivity, { type: 'fixed_indegree' } | { type: 'fixed_total_number' }>;
+export type RowRule = Exclude<Connectivity, ColumnRule | { type: 'explicit' }>;
+
+/**
+ * Where each target column's sources sit in the drawn sources: fixed_indegree gives every column n;
+ * fixed_total_number gives each block of columns the count drawn for it (`offsets[b]` up to
+ * `offsets[b + 1]`), which the block splits over its columns (`degrees`, shared by the threads).
+ */
+export type ColumnLayout = { n: number } | { offsets: Float64Array; degrees: Uint32Array };
 
 /** What a generator needs to know of a population (plain data: it is posted to workers). */
 export interface Side {
@@ -37,10 +45,10 @@ export type Task =
   | { kind: 'rows'; key: string; conn: RowRule; src: Side; tgt: Side; stream: Stream }
   /** Copies a thread's chunk (the same blocks as its `rows` task) into the projection at `offset`. */
   | { kind: 'place'; key: string; targets: Indices; offset: number }
-  /** fixed_indegree: draws the n sources of each target column; returns how often each source was drawn. */
-  | { kind: 'columns'; conn: ColumnRule; nS: number; nT: number; self: boolean; stream: Stream; sources: Indices }
-  /** fixed_indegree: each drawn (source, column) into its source's row; `cursor` is where this range starts in each row. */
-  | { kind: 'scatter'; n: number; nT: number; sources: Indices; targets: Indices; cursor: Uint32Array }
+  /** Column rules: draws the sources of each target column; returns how often each source was drawn. */
+  | { kind: 'columns'; conn: ColumnRule; layout: ColumnLayout; nS: number; nT: number; self: boolean; stream: Stream; sources: Indices }
+  /** Column rules: each drawn (source, column) into its source's row; `cursor` is where this range starts in each row. */
+  | { kind: 'scatter'; layout: ColumnLayout; nT: number; sources: Indices; targets: Indices; cursor: Uint32Array }
   /** Weights drawn per synapse, magnitudes (below zero becomes zero). */
   | { kind: 'weights'; dist: Distribution; stream: Stream; out: Float32Array }
   /** Delays drawn per synapse, in steps; returns the longest (the caller redoes them wider if it did not fit). */
@@ -257,17 +265,35 @@ function gaussianRow(
   };
 }
 
+/** Where block b's first column starts in the drawn sources. */
+const blockStart = (layout: ColumnLayout, b: number): number => ('n' in layout ? b * COLUMN_BLOCK * layout.n : layout.offsets[b]);
+
 function columns(task: Extract<Task, { kind: 'columns' }>, lo: number, hi: number, ctx: TaskContext): Uint32Array {
-  const { conn, nS, nT, self, sources } = task;
-  const n = conn.n;
+  const { conn, layout, nS, nT, self, sources } = task;
+  const skipSelf = self && !conn.autapses;
   const counts = new Uint32Array(nS);
   const marks = conn.multapses ? null : new Marks(nS);
+  // Every column offers the same pool of sources, so a block's count is split evenly in expectation.
+  const pool = skipSelf ? nS - 1 : nS;
+  const sizes = new Float64Array(COLUMN_BLOCK).fill(pool);
   for (let b = lo; b < hi; b++) {
     const rng = ctx.rngFor(task.stream, b);
-    for (let j = b * COLUMN_BLOCK, end = Math.min((b + 1) * COLUMN_BLOCK, nT); j < end; j++) {
-      const at = j * n;
-      draw(n, nS, self && !conn.autapses ? j : -1, !conn.multapses, rng, marks, sources, at);
-      for (let q = at, e = at + n; q < e; q++) counts[sources[q]]++;
+    const first = b * COLUMN_BLOCK;
+    const end = Math.min(first + COLUMN_BLOCK, nT);
+    if (!('n' in layout))
+      splitTotal(
+        layout.offsets[b + 1] - layout.offsets[b],
+        sizes.subarray(0, end - first),
+        !conn.multapses,
+        rng,
+        layout.degrees.subarray(first, end),
+      );
+    let at = blockStart(layout, b);
+    for (let j = first; j < end; j++) {
+      const k = 'n' in layout ? layout.n : layout.degrees[j];
+      draw(k, nS, skipSelf ? j : -1, !conn.multapses, rng, marks, sources, at);
+      for (let q = at, e = at + k; q < e; q++) counts[sources[q]]++;
+      at += k;
     }
     ctx.tick?.(b + 1 - lo);
   }
@@ -275,11 +301,12 @@ function columns(task: Extract<Task, { kind: 'columns' }>, lo: number, hi: numbe
 }
 
 function scatter(task: Extract<Task, { kind: 'scatter' }>, lo: number, hi: number, ctx: TaskContext): null {
-  const { n, nT, sources, targets, cursor } = task;
+  const { layout, nT, sources, targets, cursor } = task;
   // Columns in ascending order, so every row's targets come out ascending.
   for (let b = lo; b < hi; b++) {
+    let q = blockStart(layout, b);
     for (let j = b * COLUMN_BLOCK, end = Math.min((b + 1) * COLUMN_BLOCK, nT); j < end; j++)
-      for (let q = j * n, e = q + n; q < e; q++) targets[cursor[sources[q]]++] = j;
+      for (let e = q + (('n' in layout) ? layout.n : layout.degrees[j]); q < e; q++) targets[cursor[sources[q]]++] = j;
     ctx.tick?.(b + 1 - lo);
   }
   return null;

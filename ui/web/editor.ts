@@ -456,7 +456,8 @@ function AddPopulation({ view, edit, issues }: AddFormProps) {
   </details>`;
 }
 
-const RULES = ['one_to_one', 'all_to_all', 'fixed_probability', 'fixed_indegree', 'fixed_outdegree'] as const;
+const RULES = ['one_to_one', 'all_to_all', 'fixed_probability', 'fixed_indegree', 'fixed_outdegree', 'fixed_total_number'] as const;
+const COUNT_RULES: readonly string[] = ['fixed_indegree', 'fixed_outdegree', 'fixed_total_number'];
 
 function AddProjection({ view, edit, issues }: AddFormProps) {
   const first = view.populations[0]?.name ?? '';
@@ -480,7 +481,7 @@ function AddProjection({ view, edit, issues }: AddFormProps) {
     let delay: unknown;
     try {
       if (f.type === 'fixed_probability') connectivity.p = parseField('p', f.p);
-      if (f.type === 'fixed_indegree' || f.type === 'fixed_outdegree') connectivity.n = parseField('n', f.n);
+      if (COUNT_RULES.includes(f.type)) connectivity.n = parseField('n', f.n);
       weight = parseField('weight', f.weight);
       delay = f.delay.trim() ? parseField('delay', f.delay) : undefined;
     } catch (e) {
@@ -513,7 +514,7 @@ function AddProjection({ view, edit, issues }: AddFormProps) {
         ${RULES.map((c) => html`<option key=${c} value=${c}>${c}</option>`)}
       </select><//>
       ${f.type === 'fixed_probability' ? html`<${Field} id="add-proj-p" label="p" problems=${at('/connectivity/p')}><input id="add-proj-p" data-testid="add-proj-k" value=${f.p} onInput=${set('p')} /><//>` : null}
-      ${f.type === 'fixed_indegree' || f.type === 'fixed_outdegree' ? html`<${Field} id="add-proj-n" label="n" problems=${at('/connectivity/n')}><input id="add-proj-n" data-testid="add-proj-n" value=${f.n} onInput=${set('n')} /><//>` : null}
+      ${COUNT_RULES.includes(f.type) ? html`<${Field} id="add-proj-n" label="n" problems=${at('/connectivity/n')}><input id="add-proj-n" data-testid="add-proj-n" value=${f.n} onInput=${set('n')} /><//>` : null}
     </fieldset>
     <div class="form" role="group" aria-label="transmission">
       <${Field} id="add-proj-weight" label="weight" problems=${at('/weight')}><input id="add-proj-weight" data-testid="add-proj-weight" value=${f.weight} onInput=${set('weight')} placeholder="6 nS, or { normal: { mean: 6 nS, sd: 1 nS } }" /><//>
