@@ -22,16 +22,19 @@ export function cobaText(n: number, synPerNeuron: number, method: 'exponential_e
     .replace(/p: 0\.02/g, `p: ${synPerNeuron / n}`);
 }
 
-/** The full-scale microcircuit's mean rates in NEST (Hz; PD14 Fig. 6, NEST's full_mean_rates), as its file's header gives them. */
+/**
+ * The full-scale microcircuit's mean rates in NEST (Hz): the reference implementation's full_mean_rates
+ * (NEST's Potjans_2014 example since 2022, now INM-6's microcircuit-PD14-model), as its file's header gives them.
+ */
 export const MICROCIRCUIT_NEST_RATES: Readonly<Record<string, number>> = Object.freeze({
-  L23E: 0.971,
-  L23I: 2.868,
-  L4E: 4.746,
-  L4I: 5.396,
-  L5E: 8.142,
-  L5I: 9.078,
-  L6E: 0.991,
-  L6I: 7.523,
+  L23E: 0.903,
+  L23I: 2.965,
+  L4E: 4.414,
+  L4I: 5.876,
+  L5E: 7.569,
+  L5I: 8.633,
+  L6E: 1.105,
+  L6I: 7.829,
 });
 
 /**

@@ -1,7 +1,7 @@
 // `npm run bench:partition-full` (issue 22): the full-scale Potjans-Diesmann microcircuit (77,169
 // neurons, 299 M synapses) over 4 processes on this machine, with `flux run --partition 4 --paced 0`
 // (processes over DDS in lockstep, exchanging every 0.1 ms step), and every population's rate after a
-// 100 ms warm-up beside NEST's full-scale reference (PD14 Fig. 6, the circuit file's header). Apart from
+// 100 ms warm-up beside the reference's full-scale rates (MICROCIRCUIT_NEST_RATES, the circuit file's header). Apart from
 // `npm run bench`: on a 2-core machine a biological second takes minutes (a step of the whole network
 // costs about 34 ms here). FLUX_BENCH_FULL_SECONDS sets the wall time the run gets (default 600 s).
 import { cpus, tmpdir, totalmem } from 'node:os';

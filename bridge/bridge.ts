@@ -886,9 +886,18 @@ export class Bridge {
     this.sendAllSafe();
   }
 
-  /** Why the outputs are held safe now (a stall, a slow loop, bad state), or null. */
+  /** Why the outputs are held safe now (a stall, a slow loop, bad state, a lost part of the circuit), or null. */
   get unsafeReason(): string | null {
-    return this.health.unsafe;
+    return this.health.unsafe ?? this.lostLinkReason();
+  }
+
+  /**
+   * A lockstep spike link that lost its sender: part of the circuit (another process) is gone or fell
+   * behind, so what the outputs decode is not what the circuit computes; they stay safe until it resyncs.
+   */
+  private lostLinkReason(): string | null {
+    const lost = this.receivers.find((r) => r.lost);
+    return lost ? `spike link ${lost.spec.input} (${lost.spec.topic}) lost its sender` : null;
   }
 
   /** Bytes in -> checked value out; everything dropped is counted. */
@@ -1243,7 +1252,7 @@ export class Bridge {
     if (!out.sink) return;
     const needs = out.spec.requires ?? this.inputs.map((i) => i.spec.input);
     const unsafe =
-      this.tripped || this.health.unsafe !== null || this.inputs.some((i) => needs.includes(i.spec.input) && this.stale(i, now));
+      this.tripped || this.unsafeReason !== null || this.inputs.some((i) => needs.includes(i.spec.input) && this.stale(i, now));
     const dtS = Number.isFinite(out.lastAt) ? (now - out.lastAt) / 1000 : 0;
     out.lastAt = now;
     if (unsafe) return this.sendSafe(out);

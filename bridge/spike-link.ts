@@ -188,6 +188,11 @@ export class SpikeReceiver {
     return this.spec.delayTicks ?? 1;
   }
 
+  /** A lockstep link whose sender stopped or fell behind: the circuit runs without its part (until a resync). */
+  get lost(): boolean {
+    return (this.spec.sync ?? 'lockstep') === 'lockstep' && !this.stats.lockstep;
+  }
+
   open(transport: Transport): void {
     this.byTick.clear();
     this.queue.length = 0;

@@ -280,7 +280,7 @@ function addRun(program: Command, rosArgs: string[]): void {
   program
     .command('run')
     .description('run a bridge document (topics <-> circuit) as a robot node until SIGINT/SIGTERM; ROS arguments follow --ros-args')
-    .argument('<bridge>', 'bridge document (YAML or JSON) naming its circuit; with --partition, a circuit')
+    .argument('<bridge>', 'bridge document (YAML or JSON) naming its circuit; with --partition or --node, also a circuit')
     .option('--ros', 'use ROS 2 through rclnodejs (needs a sourced ROS 2)')
     .option('--dds', "join the ROS 2 graph over DDS with Flux's own Cyclone DDS participant (no ROS install; domain from ROS_DOMAIN_ID)")
     .addOption(new Option('--transport <name>', transportHelp()).choices(TRANSPORT_NAMES))
@@ -305,7 +305,7 @@ function addRun(program: Command, rosArgs: string[]): void {
     .option('--spikes <file>', "write every population's spikes to this CSV file (step,population,neuron) when the node stops")
     .option(
       '--partition <n>',
-      'run a circuit (not a bridge document) on n processes on this machine, linked over DDS (see flux inspect --partition)',
+      'run the circuit on n processes on this machine, linked over DDS (see flux inspect --partition); a bridge document runs its bindings in the partition that holds the populations they name, on DDS',
       Number,
     )
     .option(
@@ -331,10 +331,8 @@ function addRun(program: Command, rosArgs: string[]): void {
     .action(async (file: string, o: RunFlags) => {
       if (o.partition !== undefined || o.node !== undefined) {
         if (o.sim !== undefined || o.ros || o.transport !== undefined)
-          throw new InvalidArgumentError('--partition and --node run processes over DDS: no --sim, --ros or --transport');
-        if (isBridge(file))
           throw new InvalidArgumentError(
-            "--partition and --node take a circuit; a bridge document's bindings are not split across processes yet",
+            "--partition and --node run processes over DDS (a bridge document's topics too): no --sim (the simulated robot talks to one process in memory), --ros or --transport",
           );
         process.exitCode = await runPartitioned(file, {
           partitions: o.partition,

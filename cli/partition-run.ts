@@ -3,7 +3,9 @@
 // to a folder (bridge/partition/split.ts), and each runs as `flux run <its bridge document> --dds`: they
 // find each other by DDS discovery in the ROS domain and exchange spikes in lockstep. A process that
 // ends before the others is reported at once and the others are stopped (each publishes its safe
-// outputs as it stops); a signal to this one stops them all.
+// outputs as it stops); a signal to this one stops them all. A bridge document in place of the circuit
+// runs the robot's bindings in the partition that holds the populations they name
+// (bridge/partition/bridge-constraints.ts), its topics on the same DDS domain.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,7 +16,11 @@ import { loadFlat } from '../engine/circuit/resolve.js';
 import { partitionCircuit, placementPlan, type PartitionPlan } from '../bridge/partition/plan.js';
 import type { Circuit } from '../engine/circuit/circuit.js';
 import { partitionDocuments } from '../bridge/partition/split.js';
+import { bridgeConstraints } from '../bridge/partition/bridge-constraints.js';
+import type { BridgeConstraints } from '../bridge/partition/plan.js';
 import { ddsUnavailable } from '../bridge/transport/dds.js';
+import { isBridgeDocument, loadBridge } from '../bridge/config.js';
+import { parseFile } from '../engine/circuit/parse.js';
 
 export interface PartitionRunOptions {
   /** Processes of an automatic plan; with a placement section, its node count (or left out). */
@@ -46,15 +52,27 @@ const FLUX = fileURLToPath(new URL('../../bin/flux.js', import.meta.url));
 export async function runPartitioned(file: string, o: PartitionRunOptions): Promise<number> {
   const why = ddsUnavailable();
   if (why !== null) throw new Error(`--partition runs its processes over DDS, which is not available here: ${why}`);
-  const { circuit } = loadCircuit(file);
-  const plan = planOf(circuit, o);
+  // A bridge document: its circuit, split so that one partition runs the bindings.
+  const robot = isBridgeDocument(file) ? loadBridge(file) : null;
+  const circuitFile = robot ? robot.circuitFile : file;
+  const { circuit } = robot ? robot : loadCircuit(file);
+  const bridge = robot ? bridgeConstraints(robot) : undefined;
+  const plan = planOf(circuit, { ...o, bridge });
   const node = o.node === undefined ? undefined : nodeIndex(plan, o.node);
   const name = (k: number) => plan.nodes?.[k] ?? `partition ${k}`;
   const dir = o.dir ? resolve(o.dir) : mkdtempSync(join(tmpdir(), 'flux-partition-'));
   mkdirSync(dir, { recursive: true });
   // One machine of several: every machine makes the same plan (it is deterministic) and must use the same run id.
   const runId = o.runId ?? (node === undefined ? `r${process.pid}` : 'shared');
-  const all = partitionDocuments(loadFlat(file), circuit, plan, join(dir, circuit.name.replace(/[^A-Za-z0-9_.-]/g, '_')), runId);
+  const bridgeDoc = robot ? (parseFile(file).doc as Record<string, unknown>) : undefined;
+  const all = partitionDocuments(
+    loadFlat(circuitFile),
+    circuit,
+    plan,
+    join(dir, circuit.name.replace(/[^A-Za-z0-9_.-]/g, '_')),
+    runId,
+    bridgeDoc,
+  );
   const docs = node === undefined ? all : all.filter((d) => d.index === node);
   for (const d of docs) {
     writeFileSync(d.circuitFile, JSON.stringify(d.circuit, null, 2));
@@ -65,7 +83,7 @@ export async function runPartitioned(file: string, o: PartitionRunOptions): Prom
   );
   for (const p of plan.partitions)
     console.log(
-      `  ${name(p.index)}: ${p.slices.map((s) => s.population).join(' ') || '(nothing)'}${node === undefined || node === p.index ? '' : ' (on another machine)'}`,
+      `  ${name(p.index)}: ${p.slices.map((s) => s.population).join(' ') || '(nothing)'}${plan.bridge?.partition === p.index ? ` (and the bridge of ${file})` : ''}${node === undefined || node === p.index ? '' : ' (on another machine)'}`,
     );
 
   const children = docs.map((d) => {
@@ -121,7 +139,10 @@ export async function runPartitioned(file: string, o: PartitionRunOptions): Prom
  * The plan a run follows: the circuit's placement section where it has one (then --partition, if given,
  * must be its node count), else an automatic plan over --partition processes.
  */
-export function planOf(circuit: Circuit, o: Pick<PartitionRunOptions, 'partitions' | 'rateHz' | 'rates'>): PartitionPlan {
+export function planOf(
+  circuit: Circuit,
+  o: Pick<PartitionRunOptions, 'partitions' | 'rateHz' | 'rates'> & { bridge?: BridgeConstraints },
+): PartitionPlan {
   if (circuit.placement) {
     const plan = placementPlan(circuit, o);
     if (o.partitions !== undefined && o.partitions !== plan.partitions.length)
@@ -131,7 +152,13 @@ export function planOf(circuit: Circuit, o: Pick<PartitionRunOptions, 'partition
     return plan;
   }
   if (o.partitions === undefined) throw new Error('--node needs --partition <n>, or a placement section in the circuit naming its nodes');
-  return partitionCircuit(circuit, { partitions: o.partitions, rateHz: o.rateHz, rates: o.rates, wholePopulations: true });
+  return partitionCircuit(circuit, {
+    partitions: o.partitions,
+    rateHz: o.rateHz,
+    rates: o.rates,
+    wholePopulations: true,
+    bridge: o.bridge,
+  });
 }
 
 /** The partition `--node` names: a node of the placement section, or an index of an automatic plan. */

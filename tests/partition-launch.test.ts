@@ -2,7 +2,6 @@
 // DDS discovery, in lockstep. Their spikes (--spikes) equal one engine's, population by population;
 // a partition killed mid-run is reported within a second and the others are stopped.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,12 +9,12 @@ import { ddsUnavailable } from '../bridge/transport/dds.js';
 import { Engine } from '../engine/engine.js';
 import { takeSpikes } from '../engine/recorder.js';
 import { RELAY } from '../bridge/partition/split.js';
-import { ROOT } from './helpers.js';
 import { microcircuitText } from '../bench/networks.js';
 import { LOOP4 } from './fixtures/loop4.js';
 import { cycloneUri, ddsTestDomain } from './fixtures/dds-peers.js';
 import { requires } from './requirements.js';
 import { exclusive } from './fixtures/exclusive.js';
+import { fluxRun, type FluxRun } from './fixtures/flux-run.js';
 
 const why = ddsUnavailable();
 if (why !== null && process.env.CI !== 'true') requires('dds', why);
@@ -38,27 +37,7 @@ writeFileSync(MICRO, microcircuitText(0.1));
 const env = { ...process.env, ROS_DOMAIN_ID: String(ddsTestDomain('dds-partition')), CYCLONEDDS_URI: cycloneUri() };
 
 /** Starts `flux run <FILE> --partition ...`; collects its output lines. */
-function launch(
-  args: string[],
-  file = FILE,
-): { proc: ChildProcess; lines: { at: number; text: string }[]; exited: Promise<number | null> } {
-  const proc = spawn(process.execPath, [join(ROOT, 'bin/flux.js'), 'run', file, ...args], {
-    cwd: dir,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const lines: { at: number; text: string }[] = [];
-  let rest = '';
-  const take = (b: Buffer) => {
-    const parts = (rest + b.toString()).split('\n');
-    rest = parts.pop()!;
-    for (const text of parts) lines.push({ at: performance.now(), text });
-  };
-  proc.stdout!.on('data', take);
-  proc.stderr!.on('data', take);
-  const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
-  return { proc, lines, exited };
-}
+const launch = (args: string[], file = FILE): FluxRun => fluxRun(file, args, dir, env);
 
 /** step:neuron strings by population, from the partitions' CSV files (relays left out), and the last step each reached. */
 function readSpikes(files: string[]): { spikes: Map<string, string[]>; horizon: number } {

@@ -60,6 +60,8 @@ describe('spike links', () => {
     expect((await rx.forTick(4, STEPS, DT)).size).toBe(0);
     expect(performance.now() - t0).toBeGreaterThanOrEqual(45);
     expect(rx.stats).toMatchObject({ missed: 1, lockstep: false });
+    // Lost: part of the circuit is gone, so a bridge holds its outputs safe (bridge.ts unsafeReason).
+    expect(rx.lost).toBe(true);
     // Said once, naming the link: a partition that fell behind or stopped is reported.
     expect(lost).toEqual([
       'spike link a (/spikes): no tick 3 from the sender within 50 ms: it fell behind or stopped; the link runs free (not in lockstep) from now on',
@@ -70,10 +72,20 @@ describe('spike links', () => {
     send(1);
     await flush();
     expect(rx.stats).toMatchObject({ lockstep: true, resyncs: 1 });
+    expect(rx.lost).toBe(false);
     expect([...(await rx.forTick(5, STEPS, DT))]).toEqual([]);
     expect([...(await rx.forTick(6, STEPS, DT))]).toEqual([[0, [0]]]);
     expect([...(await rx.forTick(7, STEPS, DT))]).toEqual([[1, [1]]]);
     expect(rx.stats.missed).toBe(1);
+    rx.close();
+  });
+
+  it('a link configured free is never lost: it never waits on its sender', async () => {
+    const graph = new MemoryGraph();
+    const rx = new SpikeReceiver({ input: 'a', topic: '/spikes', sync: 'free', timeoutMs: 10 }, 100);
+    rx.open(new MemoryTransport(graph));
+    for (let r = 0; r < 3; r++) expect((await rx.forTick(r, STEPS, DT)).size).toBe(0);
+    expect(rx.lost).toBe(false);
     rx.close();
   });
 });

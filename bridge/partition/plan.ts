@@ -34,6 +34,20 @@ export interface PartitionOptions {
   imbalance?: number;
   /** Place whole populations only (what a run needs for now: split.ts). */
   wholePopulations?: boolean;
+  /** A robot's bridge runs with the circuit: its tick, and the populations its bindings drive and read. */
+  bridge?: BridgeConstraints;
+}
+
+/**
+ * What a bridge document asks of a plan (bridge/partition/bridge-split.ts): the partitions exchange
+ * once per bridge tick, so a projection may cross only with delays of a tick or more; and the
+ * populations its bindings drive and decode run in one partition, the one that runs the bridge.
+ */
+export interface BridgeConstraints {
+  /** Steps per bridge tick. */
+  tickSteps: number;
+  /** Populations the bindings name (they are placed together). */
+  populations: string[];
 }
 
 export const MAX_PARTITIONS = 4096;
@@ -78,6 +92,8 @@ export interface PartitionPlan {
   imbalance: number;
   /** The node (machine) of each partition, from the circuit's placement section; absent for an automatic plan. */
   nodes?: string[];
+  /** With a bridge: steps per tick (the partitions exchange every tick) and the partition that runs the bridge. */
+  bridge?: { tickSteps: number; partition: number };
 }
 
 /** A plan that cannot be made, said to the user. */
@@ -129,18 +145,23 @@ function checkRates(
   return { rates, imbalance };
 }
 
-/** Populations that must share a partition: joined by a projection whose delay can round to 0 steps. */
-function bound(circuit: Circuit): Map<string, string[]> {
+/**
+ * Populations that must share a partition: joined by a projection whose delay can round to under one
+ * exchange (a step; with a bridge, its tick), and the populations a bridge's bindings name.
+ */
+function bound(circuit: Circuit, bridge: BridgeConstraints | undefined): Map<string, string[]> {
   const parent = new Map(circuit.populations.map((p) => [p.name, p.name]));
   const find = (x: string): string => {
     while (parent.get(x) !== x) x = parent.get(x)!;
     return x;
   };
-  for (const p of circuit.projections)
-    if (minDelaySteps(p, circuit.dt) === 0) {
-      const [a, b] = [find(p.source), find(p.target)].sort();
-      parent.set(b, a);
-    }
+  const join = (x: string, y: string) => {
+    const [a, b] = [find(x), find(y)].sort();
+    parent.set(b, a);
+  };
+  const shortest = bridge?.tickSteps ?? 1;
+  for (const p of circuit.projections) if (minDelaySteps(p, circuit.dt) < shortest) join(p.source, p.target);
+  for (const name of bridge?.populations ?? []) join(bridge!.populations[0], name);
   const groups = new Map<string, string[]>();
   for (const p of circuit.populations) {
     const root = find(p.name);
@@ -153,7 +174,7 @@ function bound(circuit: Circuit): Map<string, string[]> {
  * The plan a circuit's placement section gives: one partition per node, in the order the section first
  * names them, each with its whole populations. The rates only weigh the loads and the traffic it reports.
  */
-export function placementPlan(circuit: Circuit, o: Pick<PartitionOptions, 'rateHz' | 'rates'>): PartitionPlan {
+export function placementPlan(circuit: Circuit, o: Pick<PartitionOptions, 'rateHz' | 'rates' | 'bridge'>): PartitionPlan {
   const placement = circuit.placement;
   if (!placement) throw new PartitionError(`${circuit.file}: the circuit has no placement section`);
   const { rates } = checkRates(circuit, o);
@@ -168,7 +189,12 @@ export function placementPlan(circuit: Circuit, o: Pick<PartitionOptions, 'rateH
     placed[k].push(u);
     totals[k] += u.load;
   }
-  const plan = describe(circuit, placed, totals, totals.reduce((a, x) => a + x, 0) / nodes.length, rates);
+  const bridgeNodes = [...new Set((o.bridge?.populations ?? []).map((p) => placement[p]))];
+  if (bridgeNodes.length > 1)
+    throw new PartitionError(
+      `placement: the bridge's bindings drive and read populations on ${bridgeNodes.length} nodes (${o.bridge!.populations.map((p) => `${p}: ${placement[p]}`).join(', ')}); place them on one node, the one that runs the bridge`,
+    );
+  const plan = describe(circuit, placed, totals, totals.reduce((a, x) => a + x, 0) / nodes.length, rates, o.bridge);
   return { ...plan, nodes };
 }
 
@@ -211,7 +237,7 @@ export function partitionCircuit(circuit: Circuit, o: PartitionOptions): Partiti
   // Units: groups bound by sub-step projections stay whole; other populations are cut into equal
   // slices when they are larger than a share.
   const units: Unit[] = [];
-  for (const group of bound(circuit).values()) {
+  for (const group of bound(circuit, o.bridge).values()) {
     const whole = group.map((name) => ({ population: name, from: 0, to: size.get(name)! }));
     // Cut only what does not fit a share with its allowed imbalance: a whole population crosses less.
     const fit = share * (1 + imbalance);
@@ -261,11 +287,18 @@ export function partitionCircuit(circuit: Circuit, o: PartitionOptions): Partiti
     loads[best] += u.load;
   }
 
-  return describe(circuit, placed, loads, total / n, rates);
+  return describe(circuit, placed, loads, total / n, rates, o.bridge);
 }
 
 /** The plan's figures from the placement: loads, the exchange period, what crosses between which partitions. */
-function describe(circuit: Circuit, placed: Unit[][], loads: number[], mean: number, rates: Map<string, number>): PartitionPlan {
+function describe(
+  circuit: Circuit,
+  placed: Unit[][],
+  loads: number[],
+  mean: number,
+  rates: Map<string, number>,
+  bridge?: BridgeConstraints,
+): PartitionPlan {
   const dt = circuit.dt;
   // Where each population's neurons are: the partitions that hold some of them.
   const where = new Map<string, Set<number>>(circuit.populations.map((p) => [p.name, new Set()]));
@@ -281,6 +314,10 @@ function describe(circuit: Circuit, placed: Unit[][], loads: number[], mean: num
     if (steps === 0)
       throw new PartitionError(
         `projection ${pr.name} (${pr.source} -> ${pr.target}) can deliver within the step its spike fires (delays under ${dt / 2} ms) and its populations cannot be placed together: give it delays of at least one step (${dt} ms)`,
+      );
+    if (bridge && steps < bridge.tickSteps)
+      throw new PartitionError(
+        `projection ${pr.name} (${pr.source} -> ${pr.target}) crosses partitions with delays under the bridge's tick (${+(bridge.tickSteps * dt).toPrecision(6)} ms), and the partitions exchange spikes once a tick: give it delays of at least one tick, or place its populations together`,
       );
     if (exchangeSteps === null || steps < exchangeSteps) {
       exchangeSteps = steps;
@@ -301,7 +338,11 @@ function describe(circuit: Circuit, placed: Unit[][], loads: number[], mean: num
         traffic.set(`${p}>${q}`, t);
       }
   });
+  const home = bridge?.populations.length
+    ? placed.findIndex((units) => units.some((u) => u.slices.some((sl) => sl.population === bridge.populations[0])))
+    : 0;
   return {
+    ...(bridge ? { bridge: { tickSteps: bridge.tickSteps, partition: home } } : {}),
     partitions: placed.map((units, index) => ({
       index,
       slices: units.flatMap((u) => u.slices),

@@ -66,6 +66,9 @@ function readersOf(circuit: Circuit, home: Map<string, number>): Map<string, Set
   return readers;
 }
 
+const withoutKeys = (doc: Readonly<Record<string, unknown>>, keys: string[]): Record<string, unknown> =>
+  Object.fromEntries(Object.entries(doc).filter(([k]) => !keys.includes(k)));
+
 /** The populations whose spikes a run of `plan` sends to other partitions (whole populations), with their readers. */
 export function sentPopulations(circuit: Circuit, plan: PartitionPlan): Map<string, Set<number>> {
   return readersOf(circuit, new Map(plan.partitions.flatMap((p) => p.slices.map((sl) => [sl.population, p.index] as const))));
@@ -74,6 +77,9 @@ export function sentPopulations(circuit: Circuit, plan: PartitionPlan): Map<stri
 /**
  * Documents for every partition of `plan`, which must place whole populations. `base` is the files'
  * path without extension; `run` keeps two runs of one circuit on one DDS domain apart (in the topics).
+ * `bridgeDoc`, a robot's bridge document as written (a plan made with its constraints): the partition
+ * that runs it gets its bindings, watchdog and limits beside the spike links; every partition ticks at
+ * its tick.
  */
 export function partitionDocuments(
   flat: FlatCircuit,
@@ -81,7 +87,9 @@ export function partitionDocuments(
   plan: PartitionPlan,
   base: string,
   run?: string,
+  bridgeDoc?: Readonly<Record<string, unknown>>,
 ): PartitionDocuments[] {
+  if (bridgeDoc && !plan.bridge) throw new PartitionError('internal: a bridge document with a plan made without its constraints');
   const doc = flat.doc;
   const home = new Map<string, number>();
   for (const p of plan.partitions)
@@ -93,7 +101,8 @@ export function partitionDocuments(
     }
   if (circuit.modulators.length)
     throw new PartitionError(`modulators (${circuit.modulators.map((m) => m.name).join(', ')}) do not run across partitions yet`);
-  const tick = plan.exchangeSteps ?? 0;
+  // One tick is one exchange: the bridge's tick with a bridge, else the shortest delay that crosses.
+  const tick = plan.bridge?.tickSteps ?? plan.exchangeSteps ?? 0;
   const tickMs = tick * circuit.dt;
   for (const pr of circuit.projections)
     if (home.get(pr.source) !== home.get(pr.target) && pr.plasticity)
@@ -152,15 +161,18 @@ export function partitionDocuments(
       inputs: { ...sections(doc.inputs, (i) => i.target !== undefined && mine(i.target)), ...inputs },
       outputs: sections(doc.outputs, (o) => mine(o.source)),
     };
+    // The robot's bindings, watchdog and limits, where its partition runs them ($schema would point elsewhere from here).
+    const robot = bridgeDoc && part.index === plan.bridge!.partition ? withoutKeys(bridgeDoc, ['$schema', 'circuit', 'tick']) : {};
     return {
       index: part.index,
       circuitFile,
       bridgeFile: `${base}.part${part.index}.bridge.json`,
       circuit: out,
       bridge: {
+        ...robot,
         circuit: `./${circuitFile.split('/').pop()}`,
         // One tick is one exchange period: a relay fires a spike one tick after its sender did.
-        ...(tick ? { tick: `${+(1000 / tickMs).toPrecision(12)} Hz` } : {}),
+        ...(tick ? { tick: `${+(1000 / tickMs).toPrecision(12)} Hz` } : bridgeDoc?.tick !== undefined ? { tick: bridgeDoc.tick } : {}),
         ...(Object.keys(send).length || Object.keys(receive).length ? { spikes: { send, receive } } : {}),
       },
     };
