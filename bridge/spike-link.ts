@@ -24,8 +24,10 @@
 //     first message has come; before it, as long as it takes), so the
 //     split circuit is deterministic and matches the one-process run. The sender waits for `wait_for`
 //     receivers before its first tick so that none of its ticks is missed. A timeout counts the tick as
-//     missed and drops the link to `free`: a robot never stalls on a peer. A sender that restarts
-//     (its ticks from 0 again) is taken up in lockstep from the receiver's next tick (a resync).
+//     missed and drops the link to `free`: a robot never stalls on a peer. While the sender is silent
+//     (nothing since the miss, or for longer than the timeout) the link is `lost` and a bridge holds its
+//     outputs safe: part of its circuit is missing. A sender that restarts (its ticks from 0 again) is
+//     taken up in lockstep from the receiver's next tick (a resync).
 //   - `free`: whatever arrived before a tick is fired in that tick (offsets kept); the delay is then
 //     one tick plus the transport's latency, and varies.
 import { CdrReader, CdrWriter } from '@foxglove/cdr';
@@ -170,6 +172,9 @@ export class SpikeReceiver {
   /** The receiver's latest tick, and the sender's latest tick number seen. */
   private lastR = -1;
   private lastSenderTick = -1;
+  /** When the last valid message came, and when a lockstep tick was last missed (performance.now(), ms). */
+  private lastMessageAt = -Infinity;
+  private missedAt = -Infinity;
   /** Bumped by a resync: a wait in progress for the old stream gives up without counting a miss. */
   private epoch = 0;
 
@@ -188,9 +193,15 @@ export class SpikeReceiver {
     return this.spec.delayTicks ?? 1;
   }
 
-  /** A lockstep link whose sender stopped or fell behind: the circuit runs without its part (until a resync). */
+  /**
+   * A lockstep link whose sender has gone silent: it missed a tick and nothing has come since, or
+   * nothing for longer than the timeout. The circuit runs without that part (a bridge holds its outputs
+   * safe meanwhile). A sender that only fell behind keeps sending, so its link is not lost: it runs
+   * free, whole but looser in time.
+   */
   get lost(): boolean {
-    return (this.spec.sync ?? 'lockstep') === 'lockstep' && !this.stats.lockstep;
+    if ((this.spec.sync ?? 'lockstep') !== 'lockstep' || this.stats.lockstep) return false;
+    return this.lastMessageAt < this.missedAt || performance.now() - this.lastMessageAt > (this.spec.timeoutMs ?? 1000);
   }
 
   open(transport: Transport): void {
@@ -201,6 +212,8 @@ export class SpikeReceiver {
     this.lastR = -1;
     this.lastSenderTick = -1;
     this.stats.lockstep = (this.spec.sync ?? 'lockstep') === 'lockstep';
+    this.lastMessageAt = -Infinity;
+    this.missedAt = -Infinity;
     this.unsubscribe = transport.subscribe(this.spec.topic, SPIKE_TICK_TYPE, SPIKE_QOS, (bytes) => this.onMessage(bytes));
   }
 
@@ -217,6 +230,7 @@ export class SpikeReceiver {
       return;
     }
     this.stats.messages++;
+    this.lastMessageAt = performance.now();
     this.stats.spikes += m.index.length;
     // A sender that restarted numbers its ticks from 0 again: take its new stream up from the next
     // tick, in lockstep again if the link is configured so (it may have dropped to free meanwhile).
@@ -285,8 +299,9 @@ export class SpikeReceiver {
       // The sender stopped or fell behind: count it and stop waiting on it (see the header).
       this.stats.missed++;
       this.stats.lockstep = false;
+      this.missedAt = performance.now();
       this.onLost(
-        `spike link ${this.spec.input} (${this.spec.topic}): no tick ${k} from the sender within ${this.spec.timeoutMs ?? 1000} ms: it fell behind or stopped; the link runs free (not in lockstep) from now on`,
+        `spike link ${this.spec.input} (${this.spec.topic}): no tick ${k} from the sender within ${this.spec.timeoutMs ?? 1000} ms: it fell behind or stopped; the link runs free (not in lockstep) from now on, and a bridge holds its outputs safe while the sender is silent`,
       );
       for (const [t, later] of [...this.byTick].sort((a, b) => a[0] - b[0])) if (t > k) this.queue.push(later);
       this.byTick.clear();

@@ -48,6 +48,27 @@ export interface PartitionRunOptions {
 
 const FLUX = fileURLToPath(new URL('../../bin/flux.js', import.meta.url));
 
+/** Set in a partition's environment to the launcher's pid (see stopWithLauncher). */
+const LAUNCHER_ENV = 'FLUX_PARTITION_LAUNCHER';
+
+/**
+ * In a partition a launcher started: stops it as SIGTERM would (its outputs safe, then exit) once the
+ * launcher is gone. A launcher killed outright (SIGKILL, out of memory) cannot stop its partitions,
+ * and a partition left running would drive its robot with no one watching the others. Checked every
+ * 250 ms: the process's parent changes when its parent dies.
+ */
+export function stopWithLauncher(): void {
+  const launcher = Number(process.env[LAUNCHER_ENV]);
+  if (!Number.isInteger(launcher) || launcher <= 0 || process.ppid !== launcher) return;
+  const timer = setInterval(() => {
+    if (process.ppid === launcher) return;
+    clearInterval(timer);
+    console.log(`flux: the partition launcher (pid ${launcher}) is gone: stopping`);
+    process.kill(process.pid, 'SIGTERM');
+  }, 250);
+  timer.unref();
+}
+
 /** Runs until every partition has ended; resolves with the exit code this command should give. */
 export async function runPartitioned(file: string, o: PartitionRunOptions): Promise<number> {
   const why = ddsUnavailable();
@@ -95,7 +116,10 @@ export async function runPartitioned(file: string, o: PartitionRunOptions): Prom
     // A node name of its own on the ROS graph.
     const rosName = `flux_${circuit.name}_${plan.nodes?.[d.index] ?? `part${d.index}`}`.replace(/[^A-Za-z0-9_]/g, '_');
     args.push('--ros-args', '-r', `__node:=${rosName}`);
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, [LAUNCHER_ENV]: String(process.pid) },
+    });
     console.log(`flux: ${name(d.index)}: pid ${child.pid}`);
     prefixLines(child, `[${name(d.index)}] `);
     return child;

@@ -1,6 +1,7 @@
 // `flux run`: a bridge document (topics <-> circuit) as a running robot node, on a transport of
 // bridge/node/transports.ts (--transport, or its short forms --ros and --dds), on the built-in
 // simulated robot (--sim <arena>), or on an empty in-process graph, until a signal.
+import { stopWithLauncher } from './partition-run.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { FluxNode, exitOnFatal, exitOnSignals, shutdownSummary } from '../bridge/node/node.js';
@@ -108,6 +109,7 @@ export async function run(bridgeFile: string, rosArgs: string[], o: RunOptions):
   };
   const release = exitOnSignals(stop);
   exitOnFatal(() => node.bridge);
+  stopWithLauncher();
   installTestHooks();
   console.log('flux: running; Ctrl-C (SIGINT) or SIGTERM stops it after publishing the safe command');
   const status = statusLines(node, o.status, () => '');

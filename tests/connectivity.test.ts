@@ -314,7 +314,7 @@ describe('fixed_total_number', () => {
     expect(issues[0].message).toMatch(/only 90 source-target pairs/);
     expect(() => circuitOf(twoPops({ na: 10, nb: 1, conn: '{ type: fixed_total_number, n: 90 }', self: true }))).not.toThrow();
     expect(() => circuitOf(twoPops({ na: 1, nb: 1, conn: '{ type: fixed_total_number, n: 5, multapses: true }', self: true }))).toThrow(
-      /no source-target pair/,
+      /only 0 source-target pairs exist \(the only neuron is the neuron itself/,
     );
     // The generator refuses the same on its own (a caller that skips the checker).
     expect(() =>

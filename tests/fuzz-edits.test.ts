@@ -56,8 +56,8 @@ const connectivity = fc.oneof(
     p: fc.oneof(fc.double({ min: 0, max: 1 }), fc.constantFrom(1e-17, 5e-324, NaN, 2, -1)),
   }),
   fc.record({
-    type: fc.constantFrom('fixed_indegree', 'fixed_outdegree'),
-    n: fc.oneof(fc.integer({ min: -1, max: 100 }), fc.constant(1e9)),
+    type: fc.constantFrom('fixed_indegree', 'fixed_outdegree', 'fixed_total_number'),
+    n: fc.oneof(fc.integer({ min: -1, max: 100 }), fc.constantFrom(1e9, 1e12, 2 ** 32 - 1)),
     multapses: fc.boolean(),
   }),
   fc.record({ type: fc.constantFrom('all_to_all', 'one_to_one', 'gaussian', 'nope') }),

@@ -329,7 +329,10 @@ const hostileEditArb = fc.oneof(
       connectivity: fc.oneof(
         fc.constant({ type: 'all_to_all' }),
         fc.record({ type: fc.constant('fixed_probability'), p: fc.oneof(fc.double(), fc.constantFrom(1e-300, 1e-17, 0.5)) }),
-        fc.record({ type: fc.constantFrom('fixed_indegree', 'fixed_outdegree'), n: fc.oneof(fc.integer(), fc.constantFrom(1e9, 2 ** 31)) }),
+        fc.record({
+          type: fc.constantFrom('fixed_indegree', 'fixed_outdegree', 'fixed_total_number'),
+          n: fc.oneof(fc.integer(), fc.constantFrom(1e9, 2 ** 31, 2 ** 32 - 1, 1e12)),
+        }),
         fc.constant({ type: 'nope' }),
       ),
       weight: valueArb,

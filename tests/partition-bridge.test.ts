@@ -3,9 +3,10 @@
 // motors here fire only from the other partition's spikes, so a moving robot shows the spikes crossed.
 // This test is the robot: it publishes LaserScans and reads the Twists, over DDS. A partition killed
 // mid-run sends the robot's outputs safe within a second: through the launcher, which stops the
-// others, and on separate machines (--node, no launcher) through the lost spike link itself.
+// others, and on separate machines (--node, no launcher) through the lost spike link itself; a
+// launcher killed outright takes its partitions down with it, safe.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCodec } from '../bridge/codec/cdr.js';
@@ -154,6 +155,26 @@ describe.skipIf(why !== null && process.env.CI !== 'true')('a robot bridge over 
       expect(run.lines.some((l) => new RegExp(`^\\[partition ${home![1]}\\] flux: SIGTERM: safe command published`).test(l.text))).toBe(
         true,
       );
+    } finally {
+      stop(run);
+      await bot.close();
+    }
+  }, 90_000);
+
+  it('a launcher killed outright (SIGKILL): its partitions notice, send the robot safe and stop', async () => {
+    const bot = robot();
+    const run = launch(['--partition', '2', '--threads', '1', '--backend', 'cpu', '--run-id', 'orphans']);
+    try {
+      await expect.poll(() => bot.twists.filter((m) => m.x > 0.02).length, { timeout: 30_000 }).toBeGreaterThan(5);
+      const pids = run.lines.flatMap((l) => /^flux: partition \d: pid (\d+)$/.exec(l.text)?.[1] ?? []).map(Number);
+      expect(pids).toHaveLength(2);
+      const killedAt = performance.now();
+      run.proc.kill('SIGKILL');
+      // Both partitions see their parent change within 250 ms and stop as on SIGTERM.
+      await expect.poll(() => pids.filter((pid) => existsSync(`/proc/${pid}`)).length, { timeout: 5000 }).toBe(0);
+      const { firstSafe, movedAgain } = safeAfter(bot.twists, killedAt);
+      expect(firstSafe).toBeLessThan(1000);
+      expect(movedAgain).toBe(false);
     } finally {
       stop(run);
       await bot.close();

@@ -27,8 +27,8 @@ const STEPS = TICKS * 10;
 type Spikes = Map<string, string[]>;
 
 /** The whole circuit in one engine: every population's spikes as "step:neuron". */
-async function whole(): Promise<Spikes> {
-  const engine = await Engine.create(FILE, { backend: 'cpu', threads: 1, log: () => undefined });
+async function whole(file = FILE): Promise<Spikes> {
+  const engine = await Engine.create(file, { backend: 'cpu', threads: 1, log: () => undefined });
   engine.backend.configureRecording({});
   await engine.step(STEPS);
   const rec = engine.backend.recording();
@@ -45,10 +45,10 @@ async function whole(): Promise<Spikes> {
 }
 
 /** The partitions' documents written beside each other; each runs on its engine and bridge, on one graph. */
-async function partitioned(partitions: number): Promise<{ spikes: Spikes; links: ReturnType<Bridge['spikeLinks']>[] }> {
-  const { circuit } = loadCircuit(FILE);
+async function partitioned(partitions: number, file = FILE): Promise<{ spikes: Spikes; links: ReturnType<Bridge['spikeLinks']>[] }> {
+  const { circuit } = loadCircuit(file);
   const plan = partitionCircuit(circuit, { partitions, rateHz: 10, wholePopulations: true });
-  const docs = partitionDocuments(loadFlat(FILE), circuit, plan, join(dir, `loop4-${partitions}`));
+  const docs = partitionDocuments(loadFlat(file), circuit, plan, join(dir, `${circuit.name}-${partitions}`));
   const graph = new MemoryGraph();
   const spikes: Spikes = new Map();
   const running: { bridge: Bridge; engine: { dispose(): void }; done: Promise<void> }[] = [];
@@ -98,6 +98,14 @@ describe('a circuit over several bridges from an automatic partition plan', () =
         expect(l.stats.malformed + l.stats.mismatched).toBe(0);
       }
     }
+  }, 120_000);
+
+  it('delays a little under a whole exchange period (0.96 ms, 10 steps of 0.1 ms) cross as their rounded steps: spike for spike', async () => {
+    const file = join(dir, 'loop4-096.yaml');
+    writeFileSync(file, LOOP4.replace('name: loop4', 'name: loop4_096').replace(/delay: 1 ms/g, 'delay: 0.96 ms'));
+    const reference = await whole(file);
+    const { spikes } = await partitioned(2, file);
+    for (const [name, s] of reference) expect(spikes.get(name), name).toEqual(s);
   }, 120_000);
 
   it('refuses what it cannot split yet, with the reason', () => {

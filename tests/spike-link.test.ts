@@ -64,7 +64,7 @@ describe('spike links', () => {
     expect(rx.lost).toBe(true);
     // Said once, naming the link: a partition that fell behind or stopped is reported.
     expect(lost).toEqual([
-      'spike link a (/spikes): no tick 3 from the sender within 50 ms: it fell behind or stopped; the link runs free (not in lockstep) from now on',
+      'spike link a (/spikes): no tick 3 from the sender within 50 ms: it fell behind or stopped; the link runs free (not in lockstep) from now on, and a bridge holds its outputs safe while the sender is silent',
     ]);
     // The sender restarts: its tick 0 arrives while the receiver is at tick 4. The next receiver tick
     // (5) maps to the new stream's tick 0 - delay, so tick 6 carries its tick 0, tick 7 its tick 1.
@@ -77,6 +77,25 @@ describe('spike links', () => {
     expect([...(await rx.forTick(6, STEPS, DT))]).toEqual([[0, [0]]]);
     expect([...(await rx.forTick(7, STEPS, DT))]).toEqual([[1, [1]]]);
     expect(rx.stats.missed).toBe(1);
+    rx.close();
+  });
+
+  it('a sender that only fell behind is not lost once its ticks come again; one silent for longer than the timeout is', async () => {
+    const { rx, send } = rig(1, 50);
+    send(0);
+    await flush();
+    await rx.forTick(0, STEPS, DT);
+    await rx.forTick(1, STEPS, DT);
+    // Tick 2 waits for sender tick 1, which comes late: missed, lost while nothing has come since.
+    expect((await rx.forTick(2, STEPS, DT)).size).toBe(0);
+    expect(rx.lost).toBe(true);
+    send(1);
+    await flush();
+    expect(rx.stats.lockstep).toBe(false);
+    expect(rx.lost).toBe(false);
+    // Silent again for longer than the timeout: lost again.
+    await new Promise((r) => setTimeout(r, 80));
+    expect(rx.lost).toBe(true);
     rx.close();
   });
 

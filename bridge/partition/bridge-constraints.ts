@@ -7,6 +7,7 @@
 // paths they name relative to it, and an extension node may read any population), and spike links of
 // the document's own (its circuit is split by hand already).
 import type { LoadedBridge } from '../config.js';
+import { BRIDGE_DEFAULTS } from '../loop-limits.js';
 import { PartitionError, type BridgeConstraints } from './plan.js';
 
 /** The populations a bridge document's bindings name: inputs' target populations, and outputs' decoded ones. */
@@ -31,7 +32,7 @@ export function bridgeConstraints(loaded: LoadedBridge): BridgeConstraints {
   if (loaded.extensions.load.length || loaded.extensions.nodes.length)
     throw refuse('extension modules and nodes do not run in a partitioned bridge yet (a node may read any population)');
   if (config.spikes) throw refuse('the document has spike links of its own: its circuit is split by hand already');
-  const periodMs = 1000 / (config.tickHz ?? 1000);
+  const periodMs = 1000 / (config.tickHz ?? BRIDGE_DEFAULTS.tickHz);
   const tickSteps = Math.max(1, Math.round(periodMs / circuit.dt));
   if (Math.abs(tickSteps * circuit.dt - periodMs) > 1e-9 * periodMs)
     throw refuse(

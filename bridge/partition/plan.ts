@@ -39,7 +39,7 @@ export interface PartitionOptions {
 }
 
 /**
- * What a bridge document asks of a plan (bridge/partition/bridge-split.ts): the partitions exchange
+ * What a bridge document asks of a plan (bridge/partition/bridge-constraints.ts): the partitions exchange
  * once per bridge tick, so a projection may cross only with delays of a tick or more; and the
  * populations its bindings drive and decode run in one partition, the one that runs the bridge.
  */
@@ -80,9 +80,12 @@ export interface PairTraffic {
 
 export interface PartitionPlan {
   partitions: PartitionLoad[];
-  /** Steps between two exchanges (the shortest delay of a cut projection); null when nothing crosses. */
+  /**
+   * Steps between two exchanges: the shortest delay of a cut projection (with a bridge, its tick); null
+   * when nothing crosses.
+   */
   exchangeSteps: number | null;
-  /** The projection that sets the exchange period. */
+  /** The projection with the shortest crossing delay (which sets the exchange period without a bridge). */
   exchangeSetBy: string | null;
   dt: number;
   /** Projections with synapses in more than one partition's pair (source slice in one, target slice in another). */
@@ -350,7 +353,8 @@ function describe(
       synapses: units.reduce((a, u) => a + u.synapses, 0),
       load: loads[index],
     })),
-    exchangeSteps,
+    // With a bridge the partitions exchange once a tick, whatever the shortest crossing delay allows.
+    exchangeSteps: bridge && exchangeSteps !== null ? bridge.tickSteps : exchangeSteps,
     exchangeSetBy,
     dt,
     cutProjections: cut,

@@ -40,10 +40,12 @@ const topicOf = (circuit: string, population: string, run: string | undefined): 
 
 /** A delay distribution shortened by `ms`, as a document writes it (internal ms as numbers). */
 function shortened(d: Distribution, ms: number, where: string): ValueDoc {
-  const clip = d.clip ? { clip: [d.clip[0] - ms, d.clip[1] - ms] as [number, number] } : {};
+  // Never below 0: a delay that rounds to a whole tick can be a little under it (0.96 ms for a 1 ms tick),
+  // and what is left rounds to 0 steps either way.
+  const clip = d.clip ? { clip: [Math.max(0, d.clip[0] - ms), Math.max(0, d.clip[1] - ms)] as [number, number] } : {};
   switch (d.kind) {
     case 'constant':
-      return { constant: d.value - ms, ...clip } satisfies DistributionDoc;
+      return { constant: Math.max(0, d.value - ms), ...clip } satisfies DistributionDoc;
     case 'uniform':
       return { uniform: { low: d.low - ms, high: d.high - ms }, ...clip };
     case 'normal':
@@ -101,8 +103,8 @@ export function partitionDocuments(
     }
   if (circuit.modulators.length)
     throw new PartitionError(`modulators (${circuit.modulators.map((m) => m.name).join(', ')}) do not run across partitions yet`);
-  // One tick is one exchange: the bridge's tick with a bridge, else the shortest delay that crosses.
-  const tick = plan.bridge?.tickSteps ?? plan.exchangeSteps ?? 0;
+  // One tick is one exchange period.
+  const tick = plan.exchangeSteps ?? 0;
   const tickMs = tick * circuit.dt;
   for (const pr of circuit.projections)
     if (home.get(pr.source) !== home.get(pr.target) && pr.plasticity)
@@ -141,7 +143,8 @@ export function partitionDocuments(
         // A sender silent for a second is reported (its link goes free, the tick counted missed).
         receive[`${pr.source}${INPUT}`] = { topic: topicOf(name, pr.source, run), delay: 1, sync: 'lockstep', timeout: '1 s' };
       }
-      if (minDelayMs(pr.delay) + 1e-9 < tickMs)
+      // In steps, as the plan and the compiler round them (0.96 ms is 10 steps of 0.1 ms, one 1 ms tick).
+      if (Math.round(minDelayMs(pr.delay) / circuit.dt) < tick)
         throw new PartitionError(`internal: projection ${pr.name} crosses with delays under the exchange period`);
       projections[pr.name] = { ...written, source: relay, delay: shortened(pr.delay, tickMs, `projection ${pr.name}`) };
     }

@@ -6,7 +6,7 @@ import { Checker } from './checker.js';
 import { checkSummedTargets, modelDefinitions, synapseModelSpec, userPopulationSpec, type ModelContext } from './check-models.js';
 import type { ModelDefinition } from '../equations/model-definition.js';
 import { checkQuantity, quantityProblem, type Dimension, type Sign } from '../units.js';
-import { MAX_DELAY_STEPS, MAX_PROJECTION_SYNAPSES, synapseBound } from './limits.js';
+import { MAX_DELAY_STEPS, MAX_PROJECTION_SYNAPSES, partnerPool, synapseBound } from './limits.js';
 import { CircuitError } from './errors.js';
 import { locateIn, type FlatCircuit, type Section } from './flat.js';
 import type {
@@ -115,6 +115,22 @@ function connectivity(d: ProjectionDoc['connectivity']): Connectivity {
     case 'gaussian':
       return { type: 'gaussian', sigma: d.sigma, pMax: d.p_max ?? 1, cutoff: d.cutoff ?? 4, periodic: d.periodic ?? false, autapses };
   }
+}
+
+/** Why a counted rule (in-degree, out-degree, total number) cannot find its partners between populations of these sizes, or null. */
+function partnersProblem(conn: Connectivity, nS: number, nT: number, self: boolean): string | null {
+  if (conn.type !== 'fixed_indegree' && conn.type !== 'fixed_outdegree' && conn.type !== 'fixed_total_number') return null;
+  const total = conn.type === 'fixed_total_number';
+  const avail = total
+    ? nT * partnerPool(nS, self, conn.autapses)
+    : partnerPool(conn.type === 'fixed_indegree' ? nS : nT, self, conn.autapses);
+  const what = total ? 'synapses' : 'partners';
+  const of = total ? 'source-target pairs exist' : 'available';
+  if (!conn.multapses && conn.n > avail)
+    return `${conn.n} distinct ${what} needed but only ${avail} ${of} (set multapses: true or lower n)`;
+  if (conn.multapses && conn.n > 0 && avail <= 0)
+    return `${conn.n} ${what} needed but only 0 ${of} (${nS === 0 || nT === 0 ? 'a population is empty' : 'the only neuron is the neuron itself: set autapses: true'})`;
+  return null;
 }
 
 /** Reports the first of several problems of the same kind, with how many there are. */
@@ -271,36 +287,8 @@ function projectionSpec(
     const self = source === target;
     if (conn.type === 'one_to_one' && src.size !== tgt.size)
       c.report('projections', name, '/connectivity', `one_to_one needs equal sizes (source ${src.size}, target ${tgt.size})`);
-    if (conn.type === 'fixed_indegree' || conn.type === 'fixed_outdegree') {
-      const pool = conn.type === 'fixed_indegree' ? src.size : tgt.size;
-      const avail = self && !conn.autapses ? pool - 1 : pool;
-      if (!conn.multapses && conn.n > avail)
-        c.report(
-          'projections',
-          name,
-          '/connectivity/n',
-          `${conn.n} distinct partners needed but only ${avail} available (set multapses: true or lower n)`,
-        );
-      else if (conn.multapses && conn.n > 0 && avail <= 0)
-        c.report(
-          'projections',
-          name,
-          '/connectivity/n',
-          `${conn.n} partners needed but only ${avail} available (the only neuron is the neuron itself: set autapses: true)`,
-        );
-    }
-    if (conn.type === 'fixed_total_number') {
-      const pairs = tgt.size * (self && !conn.autapses ? src.size - 1 : src.size);
-      if (!conn.multapses && conn.n > pairs)
-        c.report(
-          'projections',
-          name,
-          '/connectivity/n',
-          `${conn.n} distinct synapses needed but only ${pairs} source-target pairs exist (set multapses: true or lower n)`,
-        );
-      else if (conn.multapses && conn.n > 0 && pairs <= 0)
-        c.report('projections', name, '/connectivity/n', `${conn.n} synapses needed but no source-target pair exists (set autapses: true)`);
-    }
+    const short = partnersProblem(conn, src.size, tgt.size, self);
+    if (short) c.report('projections', name, '/connectivity/n', short);
     // The generators' work is bounded by their synapses; a projection holds at most 2^32 - 1 of them.
     const bound = synapseBound(conn, src.size, tgt.size);
     if (!(bound <= MAX_PROJECTION_SYNAPSES))

@@ -12,6 +12,9 @@ export const MAX_DELAY_STEPS = 65535;
  */
 export const MAX_PROJECTION_SYNAPSES = 2 ** 32 - 1;
 
+/** Partners a neuron may draw from a population of `size`: all of them, less itself on its own population without autapses. */
+export const partnerPool = (size: number, self: boolean, autapses: boolean): number => (self && !autapses ? Math.max(0, size - 1) : size);
+
 export const isCount = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
 export const isProbability = (p: unknown): p is number => typeof p === 'number' && p >= 0 && p <= 1;
 

@@ -3,7 +3,7 @@
 // projection's synapses depend only on the seed and its name, never on what else is in the circuit
 // or on how many threads drew them (wiring-tasks.ts draws the blocks).
 import type { Connectivity } from '../circuit/circuit.js';
-import { MAX_PROJECTION_SYNAPSES, isCount, isProbability, synapseBound } from '../circuit/limits.js';
+import { MAX_PROJECTION_SYNAPSES, isCount, isProbability, partnerPool, synapseBound } from '../circuit/limits.js';
 import { PLAIN_MEMORY, runPlan, type Alloc, type Plan, type TypedCtor, type WiringMemory } from './phases.js';
 import { splitTotal } from './split-counts.js';
 import {
@@ -28,11 +28,6 @@ export interface Csr {
   targets: Uint32Array | Uint16Array;
 }
 
-/** Neurons a fixed in/out-degree rule draws from: the pool, less the neuron itself without autapses. */
-function poolOf(size: number, self: boolean, autapses: boolean): number {
-  return self && !autapses ? Math.max(0, size - 1) : size;
-}
-
 /**
  * Why a rule cannot be generated between these populations, or null: sizes, probabilities and
  * counts out of range, more distinct partners than exist, more synapses than a projection holds.
@@ -52,7 +47,7 @@ export function connectivityProblem(conn: Connectivity, src: Side, tgt: Side): s
       break;
     case 'fixed_total_number': {
       if (!isCount(conn.n)) return `n must be a whole number >= 0 (got ${conn.n})`;
-      const pairs = nT * poolOf(nS, self, conn.autapses);
+      const pairs = nT * partnerPool(nS, self, conn.autapses);
       if (conn.n > pairs && (!conn.multapses || pairs === 0))
         return `${conn.n} ${conn.multapses ? '' : 'distinct '}synapses needed but only ${pairs} pairs available${conn.multapses ? '' : ' (set multapses: true or lower n)'}`;
       break;
@@ -60,7 +55,7 @@ export function connectivityProblem(conn: Connectivity, src: Side, tgt: Side): s
     case 'fixed_indegree':
     case 'fixed_outdegree': {
       if (!isCount(conn.n)) return `n must be a whole number >= 0 (got ${conn.n})`;
-      const avail = poolOf(conn.type === 'fixed_indegree' ? nS : nT, self, conn.autapses);
+      const avail = partnerPool(conn.type === 'fixed_indegree' ? nS : nT, self, conn.autapses);
       if (conn.n > avail && (!conn.multapses || avail === 0))
         return `${conn.n} ${conn.multapses ? '' : 'distinct '}partners needed but only ${avail} available${conn.multapses ? '' : ' (set multapses: true or lower n)'}`;
       break;
@@ -157,7 +152,7 @@ function columnLayout(
   memory: WiringMemory,
 ): ColumnLayout {
   if (conn.type === 'fixed_indegree') return { n: conn.n };
-  const pool = poolOf(nS, self, conn.autapses);
+  const pool = partnerPool(nS, self, conn.autapses);
   const sizes = new Float64Array(units);
   for (let b = 0; b < units; b++) sizes[b] = pool * (Math.min(nT, (b + 1) * COLUMN_BLOCK) - b * COLUMN_BLOCK);
   const counts = new Float64Array(units);

@@ -4,7 +4,7 @@
 // A task is plain data (its arrays shared memory when it runs in a worker), so the same function runs
 // on the caller's thread (compileProjection) and in the wiring workers (wiring-pool.ts).
 import type { Connectivity, Distribution } from '../circuit/circuit.js';
-import { MAX_PROJECTION_SYNAPSES } from '../circuit/limits.js';
+import { MAX_PROJECTION_SYNAPSES, partnerPool } from '../circuit/limits.js';
 import { Rng } from '../rng.js';
 import { drawBlock } from './distributions.js';
 import { splitTotal } from './split-counts.js';
@@ -274,7 +274,7 @@ function columns(task: Extract<Task, { kind: 'columns' }>, lo: number, hi: numbe
   const counts = new Uint32Array(nS);
   const marks = conn.multapses ? null : new Marks(nS);
   // Every column offers the same pool of sources, so a block's count is split evenly in expectation.
-  const pool = skipSelf ? nS - 1 : nS;
+  const pool = partnerPool(nS, self, conn.autapses);
   const sizes = new Float64Array(COLUMN_BLOCK).fill(pool);
   for (let b = lo; b < hi; b++) {
     const rng = ctx.rngFor(task.stream, b);
