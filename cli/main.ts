@@ -334,6 +334,10 @@ function addRun(program: Command, rosArgs: string[]): void {
           throw new InvalidArgumentError(
             "--partition and --node run processes over DDS (a bridge document's topics too): no --sim (the simulated robot talks to one process in memory), --ros or --transport",
           );
+        if (typeof o.dashboard === 'string' || o.dashboardNoToken)
+          throw new InvalidArgumentError(
+            '--partition and --node run without a dashboard: live edits do not run across partitions yet (an edit would have to reach every process that holds a part of the circuit, and a structural one would re-partition it)',
+          );
         process.exitCode = await runPartitioned(file, {
           partitions: o.partition,
           backend: o.backend,
