@@ -107,6 +107,11 @@ export async function runPartitioned(file: string, o: PartitionRunOptions): Prom
       `  ${name(p.index)}: ${p.slices.map((s) => s.population).join(' ') || '(nothing)'}${plan.bridge?.partition === p.index ? ` (and the bridge of ${file})` : ''}${node === undefined || node === p.index ? '' : ' (on another machine)'}`,
     );
 
+  for (const p of plan.partitions)
+    if (p.slices.length === 0)
+      console.log(
+        `flux: ${name(p.index)} has nothing to run: fewer parts of the circuit may run apart than there are partitions (a projection with delays under ${plan.bridge ? "the bridge's tick" : 'one step'} keeps its populations together${plan.bridge ? ", and so do the populations the bridge's bindings name" : ''})`,
+      );
   const children = docs.map((d) => {
     const args = [FLUX, 'run', d.bridgeFile, '--dds', '--no-dashboard', '--status', '0', '--backend', o.backend];
     if (o.threads) args.push('--threads', String(o.threads));

@@ -234,6 +234,7 @@ describe.skipIf(why !== null && process.env.CI !== 'true')('a robot bridge over 
     const out = one.text();
     expect(out).toMatch(/partition \d: (?=.*sensor)(?=.*motor)(?=.*cortex).*\(and the bridge of/);
     expect(out).toMatch(/partition \d: \(nothing\)/);
+    expect(out).toMatch(/flux: partition \d has nothing to run: fewer parts of the circuit may run apart than there are partitions/);
 
     const placed = join(dir, 'placed.yaml');
     writeFileSync(placed, CIRCUIT.replace('name: robot-cortex', 'name: placed') + 'placement: { sensor: a, cortex: a, motor: b }\n');
