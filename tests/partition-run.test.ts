@@ -108,6 +108,27 @@ describe('a circuit over several bridges from an automatic partition plan', () =
     for (const [name, s] of reference) expect(spikes.get(name), name).toEqual(s);
   }, 120_000);
 
+  it('plastic projections within a partition learn as in one engine: spike for spike on 2 partitions', async () => {
+    // On 2 partitions loop4 runs A, D | B, C: b_b and b_c stay within one partition.
+    const plastic = LOOP4.replace('name: loop4', 'name: loop4_plastic')
+      .replace(
+        'b_c: { source: B, target: C, connectivity: { type: fixed_indegree, n: 20 }, weight: 30 pA, delay: 1.5 ms, synapse: { type: current, receptor: excitatory } }',
+        'b_c: { source: B, target: C, connectivity: { type: fixed_indegree, n: 20 }, weight: 30 pA, delay: 1.5 ms, synapse: { type: current, receptor: excitatory }, plasticity: { rule: stdp, w_max: 100 pA, a_plus: 0.5, a_minus: 0.3 } }',
+      )
+      .replace(
+        'b_b: { source: B, target: B, connectivity: { type: fixed_probability, p: 0.05 }, weight: 10 pA, delay: 1 ms, synapse: { type: current, receptor: excitatory } }',
+        'b_b: { source: B, target: B, connectivity: { type: fixed_probability, p: 0.05 }, weight: 10 pA, delay: 1 ms, synapse: { type: current, receptor: excitatory }, plasticity: { rule: stdp, w_max: 60 pA, a_plus: 0.5, a_minus: 0.3 } }',
+      );
+    expect(plastic).toContain('a_plus: 0.5, a_minus: 0.3 } }\n  c_a');
+    const file = join(dir, 'loop4-plastic.yaml');
+    writeFileSync(file, plastic);
+    const reference = await whole(file);
+    // The learning matters: without it C fires otherwise.
+    expect(reference.get('C')).not.toEqual((await whole()).get('C'));
+    const { spikes } = await partitioned(2, file);
+    for (const [name, s] of reference) expect(spikes.get(name), name).toEqual(s);
+  }, 120_000);
+
   it('refuses what it cannot split yet, with the reason', () => {
     const plastic = LOOP4.replace(
       'b_c: { source: B, target: C, connectivity: { type: fixed_indegree, n: 20 }, weight: 30 pA, delay: 1.5 ms, synapse: { type: current, receptor: excitatory } }',
