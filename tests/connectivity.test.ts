@@ -319,7 +319,7 @@ describe('fixed_total_number', () => {
     // The generator refuses the same on its own (a caller that skips the checker).
     expect(() =>
       connect({ type: 'fixed_total_number', n: 91, autapses: false, multapses: false }, { name: 'a', size: 10 }, { name: 'a', size: 10 }),
-    ).toThrow(/only 90 pairs/);
+    ).toThrow(/only 90 source-target pairs exist/);
   });
 });
 

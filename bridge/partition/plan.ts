@@ -119,7 +119,7 @@ export function minDelayMs(d: Distribution): number {
 }
 
 /** Delay steps of a projection's shortest delay, as the compiler rounds them. */
-const minDelaySteps = (p: ProjectionSpec, dt: number): number => Math.max(0, Math.round(minDelayMs(p.delay) / dt));
+export const minDelaySteps = (p: ProjectionSpec, dt: number): number => Math.max(0, Math.round(minDelayMs(p.delay) / dt));
 
 /** The options checked: every population's rate, and the allowed imbalance with its default. */
 function checkOptions(circuit: Circuit, o: PartitionOptions): { rates: Map<string, number>; imbalance: number } {

@@ -18,7 +18,7 @@
 import type { Circuit, Distribution } from '../../engine/circuit/circuit.js';
 import type { CircuitDoc, DistributionDoc, InputDoc, ProjectionDoc, ValueDoc } from '../../engine/circuit/document.js';
 import type { FlatCircuit } from '../../engine/circuit/resolve.js';
-import { PartitionError, minDelayMs, type PartitionPlan } from './plan.js';
+import { PartitionError, minDelaySteps, type PartitionPlan } from './plan.js';
 
 export interface PartitionDocuments {
   index: number;
@@ -144,7 +144,7 @@ export function partitionDocuments(
         receive[`${pr.source}${INPUT}`] = { topic: topicOf(name, pr.source, run), delay: 1, sync: 'lockstep', timeout: '1 s' };
       }
       // In steps, as the plan and the compiler round them (0.96 ms is 10 steps of 0.1 ms, one 1 ms tick).
-      if (Math.round(minDelayMs(pr.delay) / circuit.dt) < tick)
+      if (minDelaySteps(pr, circuit.dt) < tick)
         throw new PartitionError(`internal: projection ${pr.name} crosses with delays under the exchange period`);
       projections[pr.name] = { ...written, source: relay, delay: shortened(pr.delay, tickMs, `projection ${pr.name}`) };
     }

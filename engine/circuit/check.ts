@@ -6,7 +6,7 @@ import { Checker } from './checker.js';
 import { checkSummedTargets, modelDefinitions, synapseModelSpec, userPopulationSpec, type ModelContext } from './check-models.js';
 import type { ModelDefinition } from '../equations/model-definition.js';
 import { checkQuantity, quantityProblem, type Dimension, type Sign } from '../units.js';
-import { MAX_DELAY_STEPS, MAX_PROJECTION_SYNAPSES, partnerPool, synapseBound } from './limits.js';
+import { MAX_DELAY_STEPS, MAX_PROJECTION_SYNAPSES, partnersProblem, synapseBound } from './limits.js';
 import { CircuitError } from './errors.js';
 import { locateIn, type FlatCircuit, type Section } from './flat.js';
 import type {
@@ -115,22 +115,6 @@ function connectivity(d: ProjectionDoc['connectivity']): Connectivity {
     case 'gaussian':
       return { type: 'gaussian', sigma: d.sigma, pMax: d.p_max ?? 1, cutoff: d.cutoff ?? 4, periodic: d.periodic ?? false, autapses };
   }
-}
-
-/** Why a counted rule (in-degree, out-degree, total number) cannot find its partners between populations of these sizes, or null. */
-function partnersProblem(conn: Connectivity, nS: number, nT: number, self: boolean): string | null {
-  if (conn.type !== 'fixed_indegree' && conn.type !== 'fixed_outdegree' && conn.type !== 'fixed_total_number') return null;
-  const total = conn.type === 'fixed_total_number';
-  const avail = total
-    ? nT * partnerPool(nS, self, conn.autapses)
-    : partnerPool(conn.type === 'fixed_indegree' ? nS : nT, self, conn.autapses);
-  const what = total ? 'synapses' : 'partners';
-  const of = total ? 'source-target pairs exist' : 'available';
-  if (!conn.multapses && conn.n > avail)
-    return `${conn.n} distinct ${what} needed but only ${avail} ${of} (set multapses: true or lower n)`;
-  if (conn.multapses && conn.n > 0 && avail <= 0)
-    return `${conn.n} ${what} needed but only 0 ${of} (${nS === 0 || nT === 0 ? 'a population is empty' : 'the only neuron is the neuron itself: set autapses: true'})`;
-  return null;
 }
 
 /** Reports the first of several problems of the same kind, with how many there are. */

@@ -15,6 +15,26 @@ export const MAX_PROJECTION_SYNAPSES = 2 ** 32 - 1;
 /** Partners a neuron may draw from a population of `size`: all of them, less itself on its own population without autapses. */
 export const partnerPool = (size: number, self: boolean, autapses: boolean): number => (self && !autapses ? Math.max(0, size - 1) : size);
 
+/**
+ * Why a counted rule (in-degree, out-degree, total number) cannot find its partners between
+ * populations of these sizes, or null: the checker reports it with the document's path, and the
+ * generator refuses with it (connectivityProblem).
+ */
+export function partnersProblem(conn: Connectivity, nS: number, nT: number, self: boolean): string | null {
+  if (conn.type !== 'fixed_indegree' && conn.type !== 'fixed_outdegree' && conn.type !== 'fixed_total_number') return null;
+  const total = conn.type === 'fixed_total_number';
+  const avail = total
+    ? nT * partnerPool(nS, self, conn.autapses)
+    : partnerPool(conn.type === 'fixed_indegree' ? nS : nT, self, conn.autapses);
+  const what = total ? 'synapses' : 'partners';
+  const of = total ? 'source-target pairs exist' : 'available';
+  if (!conn.multapses && conn.n > avail)
+    return `${conn.n} distinct ${what} needed but only ${avail} ${of} (set multapses: true or lower n)`;
+  if (conn.multapses && conn.n > 0 && avail <= 0)
+    return `${conn.n} ${what} needed but only 0 ${of} (${nS === 0 || nT === 0 ? 'a population is empty' : 'the only neuron is the neuron itself: set autapses: true'})`;
+  return null;
+}
+
 export const isCount = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
 export const isProbability = (p: unknown): p is number => typeof p === 'number' && p >= 0 && p <= 1;
 

@@ -3,7 +3,7 @@
 // projection's synapses depend only on the seed and its name, never on what else is in the circuit
 // or on how many threads drew them (wiring-tasks.ts draws the blocks).
 import type { Connectivity } from '../circuit/circuit.js';
-import { MAX_PROJECTION_SYNAPSES, isCount, isProbability, partnerPool, synapseBound } from '../circuit/limits.js';
+import { MAX_PROJECTION_SYNAPSES, isCount, isProbability, partnerPool, partnersProblem, synapseBound } from '../circuit/limits.js';
 import { PLAIN_MEMORY, runPlan, type Alloc, type Plan, type TypedCtor, type WiringMemory } from './phases.js';
 import { splitTotal } from './split-counts.js';
 import {
@@ -45,19 +45,12 @@ export function connectivityProblem(conn: Connectivity, src: Side, tgt: Side): s
     case 'fixed_probability':
       if (!isProbability(conn.p)) return `p must be a probability in [0, 1] (got ${conn.p})`;
       break;
-    case 'fixed_total_number': {
-      if (!isCount(conn.n)) return `n must be a whole number >= 0 (got ${conn.n})`;
-      const pairs = nT * partnerPool(nS, self, conn.autapses);
-      if (conn.n > pairs && (!conn.multapses || pairs === 0))
-        return `${conn.n} ${conn.multapses ? '' : 'distinct '}synapses needed but only ${pairs} pairs available${conn.multapses ? '' : ' (set multapses: true or lower n)'}`;
-      break;
-    }
+    case 'fixed_total_number':
     case 'fixed_indegree':
     case 'fixed_outdegree': {
       if (!isCount(conn.n)) return `n must be a whole number >= 0 (got ${conn.n})`;
-      const avail = partnerPool(conn.type === 'fixed_indegree' ? nS : nT, self, conn.autapses);
-      if (conn.n > avail && (!conn.multapses || avail === 0))
-        return `${conn.n} ${conn.multapses ? '' : 'distinct '}partners needed but only ${avail} available${conn.multapses ? '' : ' (set multapses: true or lower n)'}`;
+      const short = partnersProblem(conn, nS, nT, self);
+      if (short) return short;
       break;
     }
     case 'gaussian':

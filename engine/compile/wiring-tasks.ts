@@ -267,6 +267,8 @@ function gaussianRow(
 
 /** Where block b's first column starts in the drawn sources. */
 const blockStart = (layout: ColumnLayout, b: number): number => ('n' in layout ? b * COLUMN_BLOCK * layout.n : layout.offsets[b]);
+/** The sources drawn for target column j. */
+const columnDegree = (layout: ColumnLayout, j: number): number => ('n' in layout ? layout.n : layout.degrees[j]);
 
 function columns(task: Extract<Task, { kind: 'columns' }>, lo: number, hi: number, ctx: TaskContext): Uint32Array {
   const { conn, layout, nS, nT, self, sources } = task;
@@ -290,7 +292,7 @@ function columns(task: Extract<Task, { kind: 'columns' }>, lo: number, hi: numbe
       );
     let at = blockStart(layout, b);
     for (let j = first; j < end; j++) {
-      const k = 'n' in layout ? layout.n : layout.degrees[j];
+      const k = columnDegree(layout, j);
       draw(k, nS, skipSelf ? j : -1, !conn.multapses, rng, marks, sources, at);
       for (let q = at, e = at + k; q < e; q++) counts[sources[q]]++;
       at += k;
@@ -306,7 +308,7 @@ function scatter(task: Extract<Task, { kind: 'scatter' }>, lo: number, hi: numbe
   for (let b = lo; b < hi; b++) {
     let q = blockStart(layout, b);
     for (let j = b * COLUMN_BLOCK, end = Math.min((b + 1) * COLUMN_BLOCK, nT); j < end; j++)
-      for (let e = q + (('n' in layout) ? layout.n : layout.degrees[j]); q < e; q++) targets[cursor[sources[q]]++] = j;
+      for (let e = q + columnDegree(layout, j); q < e; q++) targets[cursor[sources[q]]++] = j;
     ctx.tick?.(b + 1 - lo);
   }
   return null;
