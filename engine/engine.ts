@@ -127,6 +127,8 @@ export class Engine<B extends Backend = CpuBackend> {
   readonly network: Network;
   private flatDoc: FlatCircuit;
   circuit: Circuit;
+  /** The worker threads Engine.create wired the projections in (0: this thread, or wired before). */
+  wiringWorkers = 0;
 
   /** `compiled`: the circuit already checked and compiled from `flat` with these options (Engine.create). */
   constructor(flat: FlatCircuit, options: EngineOptions = {}, makeBackend?: (net: Network) => B, compiled?: CompiledCircuit) {
@@ -156,6 +158,7 @@ export class Engine<B extends Backend = CpuBackend> {
     const circuit = checkedCircuit(flat, options);
     let arena: WasmArena | undefined;
     let wired = options.wired;
+    let wiredIn = 0;
     if (!wired && canWireInWorkers()) {
       const synapses = circuitSynapseBound(circuit);
       const big = synapses >= WORKERS_WORTH_IT;
@@ -173,20 +176,28 @@ export class Engine<B extends Backend = CpuBackend> {
         arena = (choice !== 'webgpu' && options.kernels !== 'js' && fits && kernelArena(neurons, synapses)) || undefined;
         const memory = arena ? wiringMemoryIn(arena) : undefined;
         wired = await wireCircuitInWorkers(circuit, { workers, progress: options.progress, memory });
+        wiredIn = workers;
       }
     }
     const cpuOptions: EngineOptions = { ...options, backend: 'cpu' };
     const compiled: CompiledCircuit = { circuit, network: compile(circuit, { progress: options.progress, wired }) };
-    if (choice === 'cpu')
-      return new Engine<Backend>(
-        flat,
-        cpuOptions,
-        (net) => new CpuBackend(net, { kernels: options.kernels, threads: options.threads, arena }),
-        compiled,
-      );
-    // The backend is chosen and attached after the compile (Engine.create may open a GPU).
-    const backend = await openBackend(choice, compiled.network, options, arena);
-    return new Engine<Backend>(flat, cpuOptions, () => backend, compiled);
+    let engine: Engine<Backend>;
+    if (choice === 'cpu') {
+      const make = (net: Network) => new CpuBackend(net, { kernels: options.kernels, threads: options.threads, arena });
+      engine = new Engine<Backend>(flat, cpuOptions, make, compiled);
+    } else {
+      // The backend is chosen and attached after the compile (Engine.create may open a GPU).
+      const backend = await openBackend(choice, compiled.network, options, arena);
+      engine = new Engine<Backend>(flat, cpuOptions, () => backend, compiled);
+    }
+    engine.wiringWorkers = wiredIn;
+    try {
+      await engine.backend.whenReady?.();
+    } catch (e) {
+      engine.dispose();
+      throw e;
+    }
+    return engine;
   }
 
   get flat(): FlatCircuit {

@@ -290,6 +290,59 @@ describe.runIf(runBrowser)('Flux in a browser tab: the robot, circuits, share li
     }
   }, 60_000);
 
+  it('runs the kernels on two threads and wires in workers when cross-origin isolated, with the spikes Node gives', async () => {
+    const isolated = await serveDir(dir, ISOLATION_HEADERS);
+    const openIsolated = async (path: string): Promise<CircuitSummary> => {
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.goto(isolated.url + 'run.html' + path);
+      await page.waitForSelector('body[data-status="done"], body[data-status="error"]', { state: 'attached', timeout: 120_000 });
+      expect(errors).toEqual([]);
+      expect(await page.textContent('#errors')).toBe('');
+      const summary = JSON.parse((await page.textContent('#summary'))!) as CircuitSummary;
+      await page.close();
+      return summary;
+    };
+    try {
+      // COBA's neuron updates split with a kernel thread (a Web Worker on the page's WebAssembly memory),
+      // its generated neuron modules sent there: bit for bit the one thread's spikes.
+      const coba = await openIsolated('?circuit=/flux/examples/coba.yaml&seconds=0.2&fast&threads=2');
+      expect(coba.threads).toBe(2);
+      expect(coba.spikes).toEqual(await nodeCircuit(join(ROOT, 'examples/coba.yaml'), 0.2));
+      // A circuit of a million synapses and more is wired in workers, one per core, as in Node (COBA at
+      // p = 0.08, its weights a quarter: 1.28M synapses). The same network for any number of workers.
+      const dense = readFileSync(join(ROOT, 'examples/coba.yaml'), 'utf8')
+        .replaceAll('p: 0.02', 'p: 0.08')
+        .replace(/weight: 6 nS/g, 'weight: 1.5 nS')
+        .replace(/weight: 67 nS/g, 'weight: 16.75 nS');
+      writeFileSync(join(dir, 'dense-coba.yaml'), dense);
+      const link = await encodeShareLink({ document: '/local/dense-coba.yaml', documents: { '/local/dense-coba.yaml': dense } });
+      const wired = await openIsolated(`?seconds=0.1&fast#${link}`);
+      const cores = await browser.newPage().then(async (p) => {
+        const n = await p.evaluate(() => navigator.hardwareConcurrency);
+        await p.close();
+        return n;
+      });
+      expect(wired.wiringWorkers).toBe(Math.min(8, cores));
+      const node = await nodeCircuit(join(dir, 'dense-coba.yaml'), 0.1);
+      expect(Object.values(node).reduce((a, b) => a + b, 0)).toBeGreaterThan(200);
+      expect(wired.spikes).toEqual(node);
+    } finally {
+      await isolated.close();
+    }
+    // Without the headers the page has no shared memory: one thread by default, and two are refused with the reason.
+    const alone = await openCircuit('?circuit=/flux/examples/coba.yaml&seconds=0.05&fast');
+    expect(alone).toMatchObject({ threads: 1, wiringWorkers: 0 });
+    const two = await open('?circuit=/flux/examples/coba.yaml&seconds=0.05&fast&threads=2');
+    expect(two.status).toBe('error');
+    expect(two.problems).toContain('needs shared memory: serve the page cross-origin isolated');
+    await two.page.close();
+    const bad = await open('?circuit=/flux/examples/coba.yaml&seconds=0.05&fast&threads=4');
+    expect(bad.problems).toContain('?threads=4: expected auto, 1 or 2');
+    await bad.page.close();
+  }, 180_000);
+
   it('refuses what a tab cannot reach or hold, and an address a link could not carry, before building anything', async () => {
     const refused = async (path: string, ...expected: string[]) => {
       const r = await open(path);

@@ -9,6 +9,10 @@ import { turn } from '../engine/platform/turn.js';
 export interface CircuitSummary {
   simSeconds: number;
   backend: string;
+  /** The CPU backend's kernel threads at the end (1 elsewhere). */
+  threads: number;
+  /** Worker threads the projections were wired in (0: the page's thread). */
+  wiringWorkers: number;
   /** Spikes of each population since the start. */
   spikes: Record<string, number>;
   /** Mean firing rate of each population (Hz). */
@@ -40,8 +44,13 @@ export class CircuitRun {
     });
   }
 
-  static async start(file: string, backend: BackendChoice, log: (line: string) => void): Promise<CircuitRun> {
-    return new CircuitRun(await Engine.create(loadFlat(file), { backend, log }));
+  static async start(file: string, engine: { backend: BackendChoice; threads?: number }, log: (line: string) => void): Promise<CircuitRun> {
+    return new CircuitRun(await Engine.create(loadFlat(file), { ...engine, log }));
+  }
+
+  /** The CPU backend's kernel threads now (1 on another backend). */
+  get threads(): number {
+    return (this.engine.backend as { threadCount?: number }).threadCount ?? 1;
   }
 
   get dt(): number {
@@ -100,7 +109,14 @@ export class CircuitRun {
     const simSeconds = (this.steps * this.dt) / 1000;
     const spikes = Object.fromEntries(this.rows().map(({ name }) => [name, this.counts.get(name) ?? 0]));
     const rates = Object.fromEntries(this.rows().map(({ name, size }) => [name, simSeconds > 0 ? spikes[name] / size / simSeconds : 0]));
-    return { simSeconds, backend: this.engine.backend.name, spikes, rates };
+    return {
+      simSeconds,
+      backend: this.engine.backend.name,
+      threads: this.threads,
+      wiringWorkers: this.engine.wiringWorkers,
+      spikes,
+      rates,
+    };
   }
 
   dispose(): void {

@@ -28,7 +28,7 @@ import { provideEngineAssets } from './assets.js';
 import { shippedDocuments } from './documents.js';
 import { pageConnection } from './page-connection.js';
 import { showProblem, showShareLink } from './page-ui.js';
-import { requested, requestedBackend } from './request.js';
+import { requested, requestedEngine } from './request.js';
 import { arenaPath } from './robot-run.js';
 
 const $ = (id: string) => document.getElementById(id)!;
@@ -50,7 +50,7 @@ async function withRobot(asked: SharedRun): Promise<Opened> {
     bridge: asked.document,
     arena: arenaPath(asked.arena ?? 'default'),
     seed: asked.seed,
-    backend: requestedBackend(location.search),
+    ...requestedEngine(location.search),
     log: (l) => console.log(l),
   });
   return { node: loop.node, loop, close: () => loop.close() };
@@ -78,7 +78,7 @@ async function circuitAlone(asked: SharedRun): Promise<Opened> {
     bridge,
     bridgeText,
     transport: 'memory',
-    backend: requestedBackend(location.search),
+    ...requestedEngine(location.search),
     clock,
     log: (l) => console.log(l),
   });

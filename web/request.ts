@@ -42,6 +42,20 @@ export function requestedBackend(search: string): BackendChoice {
   throw new RequestError(`?backend=${text.slice(0, 40)}: expected ${BACKEND_CHOICES.slice(0, -1).join(', ')} or ${BACKEND_CHOICES.at(-1)}`);
 }
 
+/** ?threads=: the CPU backend's kernel threads (as flux run's --threads): auto (the default: measured), 1 or 2. */
+export function requestedThreads(search: string): 1 | 2 | undefined {
+  const text = new URLSearchParams(search).get('threads') ?? 'auto';
+  if (text === 'auto') return undefined;
+  if (text === '1' || text === '2') return Number(text) as 1 | 2;
+  throw new RequestError(`?threads=${text.slice(0, 40)}: expected auto, 1 or 2`);
+}
+
+/** What the address asks of the engine: its backend and kernel threads. */
+export const requestedEngine = (search: string): { backend: BackendChoice; threads?: 1 | 2 } => ({
+  backend: requestedBackend(search),
+  threads: requestedThreads(search),
+});
+
 /** ?seconds=: how long to run (simulated s), or until stopped. */
 export function requestedSeconds(search: string): number {
   const text = new URLSearchParams(search).get('seconds');

@@ -13,6 +13,7 @@ export interface RobotRunOptions {
   arena: string;
   seed?: number;
   backend: BackendChoice;
+  threads?: number;
   log: (line: string) => void;
 }
 
@@ -31,7 +32,14 @@ export class RobotRun {
   private constructor(readonly loop: ClosedLoop) {}
 
   static async start(o: RobotRunOptions): Promise<RobotRun> {
-    const loop = await ClosedLoop.create({ bridge: o.bridge, arena: arenaPath(o.arena), seed: o.seed, backend: o.backend, log: o.log });
+    const loop = await ClosedLoop.create({
+      bridge: o.bridge,
+      arena: arenaPath(o.arena),
+      seed: o.seed,
+      backend: o.backend,
+      threads: o.threads,
+      log: o.log,
+    });
     const run = new RobotRun(loop);
     // Set before the simulator publishes its first clock: no tick has run yet.
     loop.node.bridge.setSpikeTap((t: TickSpikes) => {

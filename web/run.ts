@@ -3,7 +3,8 @@
 // robot, run in this page (the engine on WebAssembly or the browser's WebGPU, MuJoCo's WebAssembly
 // build, the bridge on its in-process transport) with nothing installed. What it runs: see request.ts.
 // Query: &seconds=<simulated s> stops after that long, &fast runs as fast as it goes instead of in real
-// time, &backend=cpu|webgpu picks the engine's backend (default auto, as flux run's). Share makes a
+// time, &backend=cpu|webgpu picks the engine's backend (default auto, as flux run's), &threads=1|2 the CPU
+// backend's kernel threads (default auto, measured; two only in a cross-origin isolated page). Share makes a
 // link that carries the documents the run read; Open runs a local file (through such a link).
 import kernelsUrl from '../dist/engine/backends/wasm/kernels.wasm?url';
 import { provideFiles } from '../engine/platform/browser-host.js';
@@ -18,7 +19,7 @@ import { RobotRun } from './robot-run.js';
 import { CircuitRun } from './circuit-run.js';
 import { drawRaster } from './raster.js';
 import { showProblem, showShareLink } from './page-ui.js';
-import { boundedText, fileName, requested, requestedBackend, requestedSeconds } from './request.js';
+import { boundedText, fileName, requested, requestedEngine, requestedSeconds } from './request.js';
 import { isBridgeDocument } from '../bridge/config.js';
 import { checkBridgeForPage, checkCircuitSize } from '../sharing/page-limits.js';
 
@@ -28,6 +29,14 @@ const button = (id: string) => $(id) as HTMLButtonElement;
 function log(line: string): void {
   $('log').textContent += line + '\n';
 }
+
+/** How many threads run the kernels, and why only one where the page cannot have more. */
+const threadsText = (n: number): string =>
+  n > 1
+    ? `${n} kernel threads`
+    : crossOriginIsolated
+      ? '1 kernel thread'
+      : '1 kernel thread (the page is not cross-origin isolated: no shared memory for more)';
 
 /** Status rows as text, never markup: population names come from documents, which may come from anyone. */
 function showStatus(rows: [string, string][]): void {
@@ -58,7 +67,7 @@ async function robot(asked: SharedRun): Promise<Running> {
     bridge: asked.document,
     arena: asked.arena ?? 'default',
     seed: asked.seed,
-    backend: requestedBackend(location.search),
+    ...requestedEngine(location.search),
     log,
   });
   const { sim } = run.loop;
@@ -94,13 +103,13 @@ async function robot(asked: SharedRun): Promise<Running> {
 }
 
 async function circuit(asked: SharedRun): Promise<Running> {
-  const run = await CircuitRun.start(asked.document, requestedBackend(location.search), log);
+  const run = await CircuitRun.start(asked.document, requestedEngine(location.search), log);
   const canvas = document.createElement('canvas');
   canvas.width = 560;
   canvas.height = 320;
   $('view').replaceChildren(canvas);
   return {
-    what: `${asked.document} (${run.engine.circuit.populations.reduce((a, p) => a + p.size, 0).toLocaleString('en')} neurons) on ${run.engine.backend.name}`,
+    what: `${asked.document} (${run.engine.circuit.populations.reduce((a, p) => a + p.size, 0).toLocaleString('en')} neurons) on ${run.engine.backend.name}, ${threadsText(run.threads)}`,
     draw() {
       drawRaster(canvas, run.rows(), run.raster());
       const s = run.summary();

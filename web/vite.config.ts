@@ -10,7 +10,7 @@ import { browserField } from '../tools/vite-browser-field.js';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 // Cross-origin isolation (SharedArrayBuffer, threads): what a host should send with the page (see
-// the README); `vite preview` sends them too. Without them the engine runs on one thread, as it does now.
+// the README); `vite preview` sends them too. Without them the engine runs on the page's thread alone.
 export const ISOLATION_HEADERS = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
 
 // Vite warns once per Node built-in a bundled module imports (the guard thread, DDS, serial devices,
@@ -50,6 +50,9 @@ export default defineConfig({
     // Two pages: the IDE (index.html, web/ide.ts) and the plain run (run.html, web/run.ts).
     rollupOptions: { external: ['webgpu'], input: { index: join(root, 'web', 'index.html'), run: join(root, 'web', 'run.html') } },
   },
+  // The engine's worker scripts (the kernel thread, the wiring workers) are chunks of their own, built
+  // as modules with the same replacements: in them too, host.ts is the browser's.
+  worker: { format: 'es', plugins: () => [browserField(root)] },
   preview: { headers: ISOLATION_HEADERS },
   server: { headers: ISOLATION_HEADERS },
 });

@@ -49,6 +49,8 @@ export interface Backend {
   recording(): Recording;
   configureRecording(config: RecordingConfig): void;
   memoryBytes(): { neurons: number; synapsesStatic: number; synapsesPlastic: number; buffers: number };
+  /** Resolves once the backend's threads run (a page's workers start only after it yields); absent: ready now. */
+  whenReady?(): Promise<void>;
   dispose(): void;
 }
 

@@ -286,13 +286,15 @@ export class CpuBackend implements Backend {
     const modelled = net.projections.some((p) => p.spec.synapse.model !== undefined);
     if (modelled && options.threads === 2)
       throw new Error('threads: 2 is not available with synapse models defined by equations (they run on one thread)');
+    const noThread = options.threads === 2 ? host().cannotStart('kernel-thread') : null;
+    if (noThread !== null) throw new Error(`threads: 2: ${noThread}`);
     this.splitting =
       !modelled &&
       (options.threads === 2 ||
         (options.threads === undefined &&
           this.k !== null &&
           host().cores() >= 2 &&
-          host().canStart('kernel-thread') &&
+          host().cannotStart('kernel-thread') === null &&
           work >= MIN_THREADED_WORK));
     this.dt = net.dt;
     this.circuit = net.circuit;
@@ -1333,6 +1335,11 @@ export class CpuBackend implements Backend {
       }
     }
     return { neurons, synapsesStatic, synapsesPlastic, buffers };
+  }
+
+  /** Resolves once the kernel thread (if any) runs: a page must await it before the first step. */
+  async whenReady(): Promise<void> {
+    await this.thread?.whenStarted();
   }
 
   dispose(): void {

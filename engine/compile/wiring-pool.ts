@@ -12,7 +12,7 @@ import { host, type HostWorker } from '../platform/host.js';
 
 /** Whether workers can wire projections here (the worker script is built; under vitest the workers run the build). */
 export function canWireInWorkers(): boolean {
-  return host().canStart('wiring');
+  return host().cannotStart('wiring') === null;
 }
 
 /** Workers a build uses by default: one per core (a build waits for them; nothing else runs yet). */

@@ -1,13 +1,16 @@
 // A wiring thread (wiring-pool.ts): runs the blocks of a task it is sent, writing into the shared
-// arrays the task carries, and keeps a `rows` chunk until the `place` task that copies it.
-import { parentPort } from 'node:worker_threads';
+// arrays the task carries, and keeps a `rows` chunk until the `place` task that copies it. The same
+// script is a Node worker thread and a page's Web Worker (the host gives it its channel).
 import type { FromWorker, ToWorker } from './wiring-pool.js';
 import { blockStream, runTask } from './wiring-tasks.js';
+import { host } from '../platform/host.js';
 
 const store = new Map<string, unknown>();
-const post = (m: FromWorker) => parentPort!.postMessage(m);
+const side = host().workerSide();
+const post = (m: FromWorker) => side.postMessage(m);
 
-parentPort!.on('message', ({ id, task, lo, hi }: ToWorker) => {
+side.onMessage((message) => {
+  const { id, task, lo, hi } = message as ToWorker;
   // About fifty progress messages per range.
   const every = Math.max(1, Math.floor((hi - lo) / 50));
   try {

@@ -6,8 +6,8 @@ import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MessagePort as NodePort, Worker, type TransferListItem } from 'node:worker_threads';
-import type { Host, HostWorker, Transfer, WorkerScript } from './host-api.js';
+import { MessagePort as NodePort, Worker, parentPort, workerData, type TransferListItem } from 'node:worker_threads';
+import type { Host, HostWorker, Transfer, WorkerScript, WorkerSide } from './host-api.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -20,6 +20,8 @@ const SCRIPTS: Record<WorkerScript, string[]> = {
 };
 
 const find = (candidates: string[]): string | undefined => candidates.find((p) => existsSync(p));
+
+const notBuilt = (script: WorkerScript): string => `the ${script} worker script is not built: run \`npm run build\``;
 
 let shaders: string | undefined;
 
@@ -59,12 +61,23 @@ export const defaultHost: Host = {
     return path ? new Uint8Array(readFileSync(path)) : null;
   },
   shader: (name) => readFileSync(join((shaders ??= shaderDir()), name), 'utf8'),
-  canStart: (script) => find(SCRIPTS[script]) !== undefined,
+  cannotStart: (script) => (find(SCRIPTS[script]) ? null : notBuilt(script)),
   startWorker(script, data, transfer) {
     const path = find(SCRIPTS[script]);
-    if (!path) throw new Error(`the ${script} worker script is not built: run \`npm run build\``);
+    if (!path) throw new Error(notBuilt(script));
     return nodeWorker(new Worker(path, { workerData: data, transferList: transferList(transfer) }));
   },
+  workerSide(): WorkerSide {
+    const port = parentPort;
+    if (!port) throw new Error('internal: workerSide() outside a worker thread');
+    return {
+      data: () => Promise.resolve(workerData),
+      onMessage: (f) => void port.on('message', f),
+      postMessage: (m) => port.postMessage(m),
+    };
+  },
+  // Node lets every thread wait, its main thread too.
+  canBlock: () => true,
   readText: (path) => readFileSync(path, 'utf8'),
   resolve: (...segments) => resolve(...segments),
   dirname: (path) => dirname(path),

@@ -15,6 +15,18 @@ export interface HostWorker {
   terminate(): Promise<void>;
 }
 
+/**
+ * A worker script's side of the channel to the thread that started it: the data it was started with,
+ * then messages both ways.
+ */
+export interface WorkerSide {
+  /** What startWorker was given (Node hands it over with the thread; a page sends it as the first message). */
+  data(): Promise<unknown>;
+  /** The messages after the data, in order (any that came before the listener are given to it first). */
+  onMessage(listener: (message: unknown) => void): void;
+  postMessage(message: unknown): void;
+}
+
 /** The worker scripts of the engine: the CPU backend's kernel thread, and a wiring worker. */
 export type WorkerScript = 'kernel-thread' | 'wiring';
 
@@ -25,10 +37,17 @@ export interface Host {
   kernelsWasm(): Uint8Array<ArrayBuffer> | null;
   /** The text of a WGSL file of shaders/. */
   shader(name: string): string;
-  /** Whether a worker script can be started here. */
-  canStart(script: WorkerScript): boolean;
-  /** Starts a worker script with its data (what the script reads as workerData). */
+  /** Why a worker script cannot be started here, or null when it can. */
+  cannotStart(script: WorkerScript): string | null;
+  /** Starts a worker script with its data (what the script reads through workerSide().data()). */
   startWorker(script: WorkerScript, data?: unknown, transfer?: readonly Transfer[]): HostWorker;
+  /** In a worker script: its side of the channel to the thread that started it. */
+  workerSide(): WorkerSide;
+  /**
+   * Whether this thread may sleep in Atomics.wait. A page's main thread may not (it would freeze the
+   * page): it spins instead.
+   */
+  canBlock(): boolean;
   /** Documents: the text of a file (throws with the reason when it cannot be read). */
   readText(path: string): string;
   /** Paths as the host names files (Node's: the platform's; a page's: POSIX paths in its own namespace). */

@@ -7,7 +7,7 @@
 import { defaultHost } from './default-host.js';
 import type { Host } from './host-api.js';
 
-export type { Host, HostWorker, WorkerScript } from './host-api.js';
+export type { Host, HostWorker, WorkerScript, WorkerSide } from './host-api.js';
 
 /** The host the engine runs in. */
 export const host = (): Host => defaultHost;

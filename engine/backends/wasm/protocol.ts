@@ -15,7 +15,9 @@ export const WORKER_SLEEPS = 4;
 export const MAIN_SLEEPS = 5;
 /** How many generated modules the main thread has sent (the kernel thread instantiates them before its next batch). */
 export const MODULES = 6;
-export const CONTROL_SLOTS = 7;
+/** Set by the kernel thread once it has started (a page's worker starts only after its page yields). */
+export const READY = 7;
+export const CONTROL_SLOTS = 8;
 /** The most arguments one kernel call takes. */
 export const MAX_ARGS = 48;
 /**

@@ -3,7 +3,8 @@
 // One step needs two such meetings (neuron updates; propagation and delay rings), so the
 // hand-over is a busy-wait of a few microseconds rather than a message.
 import { host, type HostWorker } from '../../platform/host.js';
-import { SEQ, DONE, FAILED, STOP, CONTROL_SLOTS, SPIN_MS, WORKER_SLEEPS, MAIN_SLEEPS, MODULES, MAX_ARGS } from './protocol.js';
+import { SEQ, DONE, FAILED, STOP, CONTROL_SLOTS, SPIN_MS, WORKER_SLEEPS, MAIN_SLEEPS, MODULES, MAX_ARGS, READY } from './protocol.js';
+import type { KernelThreadData, ModuleMessage, ThreadStarted } from './worker.js';
 
 export class KernelThread {
   private readonly worker: HostWorker;
@@ -11,8 +12,8 @@ export class KernelThread {
   private readonly commands: Float64Array;
   readonly results: Int32Array;
   private readonly fnIndex: Map<string, number>;
-  /** Carries generated modules to the thread (read there synchronously: the thread never returns to its event loop). */
-  private readonly port: MessagePort;
+  /** Resolves once the thread has started; a batch before then waits for it (see whenStarted). */
+  private readonly started: Promise<void>;
   private nextSlot: number;
   private readonly freeSlots: number[] = [];
   private at = 1;
@@ -24,28 +25,32 @@ export class KernelThread {
     this.results = new Int32Array(new SharedArrayBuffer(4096 * 4));
     this.fnIndex = new Map(names.map((n, i) => [n, i]));
     this.nextSlot = names.length;
-    const channel = new MessageChannel();
-    this.port = channel.port1;
-    this.worker = host().startWorker(
-      'kernel-thread',
-      {
-        module,
-        memory,
-        control: this.control,
-        commands: this.commands,
-        results: this.results,
-        names,
-        setup,
-        port: channel.port2,
-      },
-      [channel.port2],
-    );
+    const data: KernelThreadData = { module, memory, control: this.control, commands: this.commands, results: this.results, names, setup };
+    this.worker = host().startWorker('kernel-thread', data);
     // The engine decides when the process ends, not an idle kernel thread.
     this.worker.unref();
-    this.worker.onError((e) => {
-      Atomics.store(this.control, FAILED, 1);
-      console.error('flux kernel thread failed:', e);
+    this.started = new Promise<void>((resolve, reject) => {
+      this.worker.onMessage((m) => {
+        const s = m as ThreadStarted;
+        if (s.ready) resolve();
+        else reject(new Error(`flux kernel thread could not start: ${s.message}`));
+      });
+      this.worker.onError((e) => {
+        Atomics.store(this.control, FAILED, 1);
+        console.error('flux kernel thread failed:', e);
+        reject(e);
+      });
     });
+    // Whoever does not wait for the start learns of a failure from the next batch instead.
+    this.started.catch(() => undefined);
+  }
+
+  /**
+   * Resolves once the thread runs. A page's worker starts only after the page yields to its event loop,
+   * so a page awaits this before the first step (Engine.create does); Node's starts on its own.
+   */
+  whenStarted(): Promise<void> {
+    return this.started;
   }
 
   /**
@@ -56,7 +61,7 @@ export class KernelThread {
     // A slot a released module left, else a new one: a long run of edits does not grow the tables.
     const index = this.freeSlots.pop() ?? this.nextSlot++;
     const name = `generated:${index}`;
-    this.port.postMessage({ module, expTable, index });
+    this.worker.postMessage({ module, expTable, index } satisfies ModuleMessage);
     this.fnIndex.set(name, index);
     Atomics.add(this.control, MODULES, 1);
     return name;
@@ -67,7 +72,7 @@ export class KernelThread {
     const index = this.fnIndex.get(name);
     if (index === undefined || !name.startsWith('generated:')) return;
     this.fnIndex.delete(name);
-    this.port.postMessage({ index });
+    this.worker.postMessage({ index } satisfies ModuleMessage);
     Atomics.add(this.control, MODULES, 1);
     this.freeSlots.push(index);
   }
@@ -104,11 +109,15 @@ export class KernelThread {
 
   private wait(): void {
     const started = performance.now();
+    const mayBlock = host().canBlock();
+    // A page's main thread cannot wait for a worker to start: it starts only once the page yields.
+    if (!mayBlock && Atomics.load(this.control, READY) === 0 && Atomics.load(this.control, FAILED) === 0)
+      throw new Error("internal: the kernel thread has not started yet (await the backend's whenReady() before stepping)");
     for (let spins = 0; Atomics.load(this.control, DONE) !== this.seq; spins++) {
       if ((spins & 255) !== 255) continue;
       if (Atomics.load(this.control, FAILED) !== 0) throw new Error('flux kernel thread failed (see the error above)');
       const waited = performance.now() - started;
-      if (waited > SPIN_MS) {
+      if (waited > SPIN_MS && mayBlock) {
         const done = Atomics.load(this.control, DONE);
         Atomics.store(this.control, MAIN_SLEEPS, 1);
         if (Atomics.load(this.control, DONE) === done && done !== this.seq) Atomics.wait(this.control, DONE, done, 100);
@@ -124,7 +133,6 @@ export class KernelThread {
     this.seq = (this.seq + 1) | 0;
     Atomics.store(this.control, SEQ, this.seq);
     Atomics.notify(this.control, SEQ);
-    this.port.close();
     void this.worker.terminate();
   }
 }

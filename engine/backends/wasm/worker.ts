@@ -1,12 +1,13 @@
 // A kernel thread: runs the WebAssembly kernels it is told to, on the shared memory, in lockstep
-// with the main thread (see threads.ts for the protocol). It holds no state of its own.
-import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
-import { performance } from 'node:perf_hooks';
-import { SEQ, DONE, FAILED, STOP, SPIN_MS, WORKER_SLEEPS, MAIN_SLEEPS, MODULES } from './protocol.js';
+// with the main thread (see threads.ts for the protocol). It holds no state of its own. The same
+// script is a Node worker thread and a page's Web Worker (the host gives it its channel).
+import { SEQ, DONE, FAILED, STOP, SPIN_MS, WORKER_SLEEPS, MAIN_SLEEPS, MODULES, READY } from './protocol.js';
 import { instantiateStep } from '../../equations/codegen-wasm.js';
 import { callReading } from './bound-call.js';
+import { host } from '../../platform/host.js';
 
-const { module, memory, control, commands, results, names, setup, port } = workerData as {
+/** What the main thread starts the thread with (threads.ts). */
+export interface KernelThreadData {
   module: WebAssembly.Module;
   memory: WebAssembly.Memory;
   control: Int32Array;
@@ -14,27 +15,54 @@ const { module, memory, control, commands, results, names, setup, port } = worke
   results: Int32Array;
   names: string[];
   setup: [string, number[]][];
-  port: MessagePort;
-};
+}
+
+/** A generated module to instantiate (or, without one, a slot to release), sent by threads.ts load/unload. */
+export interface ModuleMessage {
+  module?: WebAssembly.Module;
+  expTable?: number;
+  index: number;
+}
+
+/** What the thread tells the main thread, once: it started (or could not). */
+export type ThreadStarted = { ready: true } | { ready: false; message: string };
+
+const side = host().workerSide();
+// Listening before the data arrives: a module may be sent right after it.
+const inbox: ModuleMessage[] = [];
+let arrived: (() => void) | null = null;
+side.onMessage((m) => {
+  inbox.push(m as ModuleMessage);
+  arrived?.();
+});
+const { module, memory, control, commands, results, names, setup } = (await side.data()) as KernelThreadData;
 
 let loaded = 0;
 const released = (): number => {
   throw new Error('internal: a released generated module was called');
 };
 
-/** Instantiates the generated modules the main thread sent (threads.ts load), and drops released ones, before this batch. */
-function loadModules(): void {
+/**
+ * Instantiates the generated modules the main thread sent (threads.ts load), and drops released ones,
+ * before this batch. The messages come on this thread's event loop, so it returns to it here: the
+ * main thread waits for this batch meanwhile (a live edit, not a step of a running network).
+ */
+async function loadModules(): Promise<void> {
   const sent = Atomics.load(control, MODULES);
   const since = performance.now();
   while (loaded < sent) {
-    // The message was posted before MODULES was raised; it is in the port's queue or about to be.
-    const m = receiveMessageOnPort(port) as { message: { module?: WebAssembly.Module; expTable?: number; index: number } } | undefined;
+    // The message was posted before MODULES was raised; it is in this thread's queue or about to be.
+    const m = inbox.shift();
     if (!m) {
       if (performance.now() - since > 10_000) throw new Error('a generated module announced to the kernel thread never arrived');
+      await new Promise<void>((r) => {
+        arrived = r;
+        setTimeout(r, 100);
+      });
+      arrived = null;
       continue;
     }
-    const { module: generated, expTable, index } = m.message;
-    fns[index] = generated && expTable !== undefined ? instantiateStep(generated, memory, expTable).step : released;
+    fns[m.index] = m.module && m.expTable !== undefined ? instantiateStep(m.module, memory, m.expTable).step : released;
     loaded++;
   }
 }
@@ -66,8 +94,11 @@ try {
   fns = names.map((n) => instance.exports[n] as (...args: number[]) => number);
   // Module globals (the exp table's address) are per instance: repeat the main thread's setup calls.
   for (const [name, args] of setup) (instance.exports[name] as (...a: number[]) => void)(...args);
+  Atomics.store(control, READY, 1);
+  side.postMessage({ ready: true } satisfies ThreadStarted);
 } catch (e) {
   fail(e);
+  side.postMessage({ ready: false, message: (e as Error).message } satisfies ThreadStarted);
 }
 
 let seen = 0;
@@ -80,7 +111,7 @@ while (Atomics.load(control, FAILED) === 0) {
   seen = Atomics.load(control, SEQ);
   if (Atomics.load(control, STOP) !== 0) break;
   try {
-    if (Atomics.load(control, MODULES) !== loaded) loadModules();
+    if (Atomics.load(control, MODULES) !== loaded) await loadModules();
     const count = commands[0];
     let at = 1;
     for (let c = 0; c < count; c++) {
