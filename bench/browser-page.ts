@@ -24,6 +24,8 @@ export async function buildEnginePage(dir: string): Promise<void> {
     logLevel: 'warn',
     // What package.json "browser" says for the built package, for the sources Vite bundles here.
     plugins: [browserField(ROOT)],
+    // The engine's worker scripts (web/assets.ts starts them) as module chunks, with the same replacements.
+    worker: { format: 'es', plugins: () => [browserField(ROOT)] },
     build: {
       outDir: dir,
       emptyOutDir: true,
@@ -79,9 +81,9 @@ export async function openEnginePage(url: string, args: string[] = []): Promise<
   return { browser, page };
 }
 
-/** The same document run in Node, as the page runs it: one thread, the WebAssembly kernels. */
-export async function nodeRun(file: string, text: string, steps: number): Promise<RecordedRun> {
-  const engine = new Engine(loadFlat(file, text), { kernels: 'wasm', threads: 1 });
+/** The same document run in Node, as the page runs it: the WebAssembly kernels, one thread unless asked for two. */
+export async function nodeRun(file: string, text: string, steps: number, threads: 1 | 2 = 1): Promise<RecordedRun> {
+  const engine = await Engine.create(loadFlat(file, text), { kernels: 'wasm', threads });
   try {
     return await recordRun(engine, steps);
   } finally {

@@ -14,9 +14,18 @@ export interface RecordedRun {
 export interface PageRun extends RecordedRun {
   backend: string;
   kernels: string;
+  /** The CPU backend's kernel threads (1 elsewhere). */
+  threads: number;
 }
 
-export type FluxRun = (documents: Record<string, string>, file: string, steps: number, backend: 'cpu' | 'webgpu') => Promise<PageRun>;
+/** Runs a circuit in the engine page; `threads` as flux run's --threads (default: the engine's choice). */
+export type FluxRun = (
+  documents: Record<string, string>,
+  file: string,
+  steps: number,
+  backend: 'cpu' | 'webgpu',
+  threads?: 1 | 2,
+) => Promise<PageRun>;
 
 /** Steps `engine` `steps` times, recording every spike. */
 export async function recordRun(engine: Engine<Backend>, steps: number): Promise<RecordedRun> {

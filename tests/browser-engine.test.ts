@@ -14,6 +14,7 @@ import { requires } from './requirements.js';
 import { cobaText } from '../bench/networks.js';
 import { CHROMIUM, buildEnginePage, nodeRun, openEnginePage, serveDir } from '../bench/browser-page.js';
 import type { PageRun } from '../bench/record-run.js';
+import { ISOLATION_HEADERS } from '../web/isolation.js';
 
 // Without Debian's chromium the browser tests are skipped, except under CI=true, where they fail.
 const runBrowser = existsSync(CHROMIUM) || process.env.CI === 'true';
@@ -70,6 +71,27 @@ describe.runIf(runBrowser)('the engine in a browser tab', () => {
     // Self-sustained activity at about 17 Hz: some 67,000 spikes.
     expect(total(node)).toBeGreaterThan(40_000);
     expect(run.spikeSteps).toEqual(node);
+  });
+
+  it('runs COBA on two kernel threads (Web Workers) in a cross-origin isolated page, every spike as Node gives', async () => {
+    const isolated = await serveDir(dir, ISOLATION_HEADERS);
+    const second = await openEnginePage(isolated.url);
+    try {
+      expect(await second.page.evaluate(() => crossOriginIsolated)).toBe(true);
+      const text = cobaText(4000, 80);
+      const run: PageRun = await second.page.evaluate(([d, s]) => globalThis.fluxRun(d, '/coba.yaml', s, 'cpu', 2), [
+        { '/coba.yaml': text },
+        5_000,
+      ] as const);
+      expect(run.threads).toBe(2);
+      expect(run.spikeSteps).toEqual((await nodeRun(join(ROOT, 'examples/coba.yaml'), text, 5_000)).spikeSteps);
+    } finally {
+      await second.browser.close();
+      await isolated.close();
+    }
+    // The page above is not isolated: one thread, whatever the machine's cores.
+    const alone = await inPage({ '/coba.yaml': cobaText(4000, 80) }, '/coba.yaml', 10);
+    expect(alone.threads).toBe(1);
   });
 
   it("runs the Izhikevich patterns on the page's WebGPU, the counts of Node's CPU within one spike", async (ctx) => {

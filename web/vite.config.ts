@@ -6,12 +6,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig, type Plugin } from 'vite';
 import { browserField } from '../tools/vite-browser-field.js';
+import { ISOLATION_HEADERS } from './isolation.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
-// Cross-origin isolation (SharedArrayBuffer, threads): what a host should send with the page (see
-// the README); `vite preview` sends them too. Without them the engine runs on the page's thread alone.
-export const ISOLATION_HEADERS = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
 
 // Vite warns once per Node built-in a bundled module imports (the guard thread, DDS, serial devices,
 // extension workers, MuJoCo's Node branch: about fifty lines). These modules are meant to touch them
