@@ -14,7 +14,7 @@ import { requires } from './requirements.js';
 import { cobaText } from '../bench/networks.js';
 import { CHROMIUM, buildEnginePage, nodeRun, openEnginePage, serveDir } from '../bench/browser-page.js';
 import type { PageRun } from '../bench/record-run.js';
-import { ISOLATION_HEADERS } from '../web/isolation.js';
+import { ISOLATION_HEADERS } from '../sharing/page-isolation.js';
 
 // Without Debian's chromium the browser tests are skipped, except under CI=true, where they fail.
 const runBrowser = existsSync(CHROMIUM) || process.env.CI === 'true';

@@ -20,7 +20,7 @@ import type { TickSpikes } from '../bridge/bridge.js';
 import { decodeShareLink, encodeShareLink } from '../sharing/link.js';
 import { shareLink } from '../cli/share.js';
 import { createDeflateRaw } from 'node:zlib';
-import { ISOLATION_HEADERS } from '../web/isolation.js';
+import { ISOLATION_HEADERS } from '../sharing/page-isolation.js';
 import type { RunSummary } from '../web/robot-run.js';
 import type { CircuitSummary } from '../web/circuit-run.js';
 import { Engine } from '../engine/engine.js';

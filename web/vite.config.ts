@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig, type Plugin } from 'vite';
 import { browserField } from '../tools/vite-browser-field.js';
-import { ISOLATION_HEADERS } from './isolation.js';
+import { ISOLATION_HEADERS } from '../sharing/page-isolation.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
