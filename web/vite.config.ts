@@ -10,7 +10,6 @@ import { ISOLATION_HEADERS } from '../sharing/page-isolation.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
-
 // Vite warns once per Node built-in a bundled module imports (the guard thread, DDS, serial devices,
 // extension workers, MuJoCo's Node branch: about fifty lines). These modules are meant to touch them
 // only where a page never goes, which tests/browser-page.test.ts checks by running the page. Said
