@@ -1,21 +1,89 @@
+import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { defineConfig } from 'vitest/config';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config';
+import type { Plugin } from 'vite';
+import { playwright } from '@vitest/browser-playwright';
+import { browserField } from './tools/vite-browser-field.js';
+
+const root = dirname(fileURLToPath(import.meta.url));
 
 // Where the suites record what they skipped for want of a package (tests/requirements.ts); the
 // reporter tests/setup/skip-summary.ts prints it once at the end of the run.
 process.env.FLUX_SKIP_LOG ??= join(tmpdir(), `flux-skips-${process.pid}.jsonl`);
 
+/** Debian's chromium: the browser the page suites drive (bench/browser-page.ts names the same). */
+const CHROMIUM = '/usr/bin/chromium';
+
+/**
+ * Suites that run unchanged in Node and in a page (issue 21: the same parity tests in both). In the
+ * page their Node-only helpers are replaced by tests/browser/'s, and the engine's host by the
+ * browser's, as package.json "browser" says.
+ */
+const IN_BOTH = ['tests/parity.test.ts'];
+
+/** The suites' Node-only helpers, replaced in a page by tests/browser/'s modules of the same name. */
+const IN_PAGE: Record<string, string> = {
+  './helpers.js': join(root, 'tests/browser/helpers.ts'),
+  './requirements.js': join(root, 'tests/browser/requirements.ts'),
+};
+
+const testSupportInPage: Plugin = {
+  name: 'flux-test-support-in-page',
+  enforce: 'pre',
+  resolveId(id, importer) {
+    // Only the suites' own imports (tests/*.test.ts): a dependency may have a ./helpers.js of its own.
+    if (importer && dirname(importer) === join(root, 'tests') && Object.hasOwn(IN_PAGE, id)) return IN_PAGE[id];
+    return null;
+  },
+};
+
+const exclude = ['**/node_modules/**', 'dist/**', 'out/**', 'test-artifacts/**', 'library/**', 'examples/**', 'tmp/**'];
+
+const node: TestProjectInlineConfiguration = {
+  extends: true,
+  // Integration suites live in tests/; unit tests live beside their modules (bridge/limits.test.ts).
+  test: { name: 'node', include: ['**/*.test.ts'], exclude },
+};
+
+const page: TestProjectInlineConfiguration = {
+  plugins: [browserField(root), testSupportInPage],
+  // A page has no process: what the suites read of its environment, written in at build time.
+  define: { 'process.env.CI': JSON.stringify(process.env.CI ?? '') },
+  resolve: {
+    // Node's path module is POSIX paths in a page (its documents' namespace), as web/vite.config.ts says.
+    alias: { 'node:path': 'pathe', path: 'pathe' },
+  },
+  test: {
+    name: 'page',
+    include: IN_BOTH,
+    testTimeout: 600_000,
+    hookTimeout: 120_000,
+    setupFiles: [join(root, 'tests/browser/setup.ts')],
+    browser: {
+      enabled: true,
+      headless: true,
+      // WebGPU is behind a flag in Chromium on Linux; with it, headless Chromium offers SwiftShader's adapter.
+      provider: playwright({ launchOptions: { executablePath: CHROMIUM, args: ['--no-sandbox', '--enable-unsafe-webgpu'] } }),
+      instances: [{ browser: 'chromium' }],
+    },
+  },
+};
+
+// Without Debian's chromium the page project is left out (the Node suites that drive Chromium say so
+// in the skip summary); under CI=true it runs, and fails without the browser.
+const withPage = existsSync(CHROMIUM) || process.env.CI === 'true';
+
 export default defineConfig({
   test: {
-    // Integration suites live in tests/; unit tests live beside their modules (bridge/limits.test.ts).
-    include: ['**/*.test.ts'],
-    exclude: ['**/node_modules/**', 'dist/**', 'out/**', 'test-artifacts/**', 'library/**', 'examples/**', 'tmp/**'],
+    exclude,
     // Suites simulate real networks (COBA is 4000 neurons for 1 s); two cores, so keep workers at two.
     testTimeout: 120_000,
     hookTimeout: 120_000,
     maxWorkers: 2,
     reporters: ['default', './tests/setup/skip-summary.ts'],
     env: { FLUX_SKIP_LOG: process.env.FLUX_SKIP_LOG },
+    projects: withPage ? [node, page] : [node],
   },
 });
