@@ -21,7 +21,16 @@ const CHROMIUM = '/usr/bin/chromium';
  * page their Node-only helpers are replaced by tests/browser/'s, and the engine's host by the
  * browser's, as package.json "browser" says.
  */
-const IN_BOTH = ['tests/parity.test.ts'];
+const IN_BOTH = [
+  // CPU against WebGPU (the page's: Chromium's SwiftShader here), every feature.
+  'tests/parity.test.ts',
+  // Numerics: the Izhikevich patterns against Brian2, the models, STDP, modulators and reward learning.
+  'tests/izhikevich.test.ts',
+  'tests/models.test.ts',
+  'tests/stdp.test.ts',
+  'tests/modulators.test.ts',
+  'tests/reward.test.ts',
+];
 
 /** The suites' Node-only helpers, replaced in a page by tests/browser/'s modules of the same name. */
 const IN_PAGE: Record<string, string> = {

@@ -1,17 +1,17 @@
 // Izhikevich (2003) firing patterns against Brian2 2.5.1 (reference data made by
 // tests/reference/brian2_izhikevich.py): I = 10, 1000 ms, dt 0.1 ms, v0 = -65, u0 = b*v0.
 import { describe, it, expect } from 'vitest';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Engine } from '../engine/engine.js';
-import { ROOT, example } from './helpers.js';
+import { example } from './helpers.js';
+// Imported, not read: the suite runs in a page too (vitest.config.ts), which has no files.
+import reference from './reference/izhikevich_brian2.json' with { type: 'json' };
 
 interface Pattern {
   count_f64: number;
   times_ms_f64: number[];
   count_f32: number;
 }
-const ref = JSON.parse(readFileSync(join(ROOT, 'tests/reference/izhikevich_brian2.json'), 'utf8')) as { patterns: Record<string, Pattern> };
+const ref = reference as { patterns: Record<string, Pattern> };
 
 describe('Izhikevich 2003 patterns vs Brian2', () => {
   const e = Engine.fromFile(example('izhikevich-patterns.yaml'));
