@@ -6,6 +6,7 @@ import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config
 import type { Plugin } from 'vite';
 import { playwright } from '@vitest/browser-playwright';
 import { browserField } from './tools/vite-browser-field.js';
+import { exclusive } from './tests/fixtures/exclusive.js';
 
 const root = dirname(fileURLToPath(import.meta.url));
 
@@ -48,6 +49,24 @@ const testSupportInPage: Plugin = {
   },
 };
 
+let releaseBusy: (() => void) | null = null;
+
+/**
+ * Run in this (Node) process at a page suite's request (tests/browser/setup.ts): a suite in Chromium
+ * takes the cores the timing suites need, so it takes their lock as the Node suites that drive a
+ * browser do (tests/fixtures/exclusive.ts).
+ */
+const pageCommands = {
+  async busyLock(): Promise<void> {
+    const release = await exclusive('busy');
+    releaseBusy = release;
+  },
+  busyUnlock(): void {
+    releaseBusy?.();
+    releaseBusy = null;
+  },
+};
+
 const exclude = ['**/node_modules/**', 'dist/**', 'out/**', 'test-artifacts/**', 'library/**', 'examples/**', 'tmp/**'];
 
 const node: TestProjectInlineConfiguration = {
@@ -76,6 +95,7 @@ const page: TestProjectInlineConfiguration = {
       // WebGPU is behind a flag in Chromium on Linux; with it, headless Chromium offers SwiftShader's adapter.
       provider: playwright({ launchOptions: { executablePath: CHROMIUM, args: ['--no-sandbox', '--enable-unsafe-webgpu'] } }),
       instances: [{ browser: 'chromium' }],
+      commands: pageCommands,
     },
   },
 };
