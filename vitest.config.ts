@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -6,6 +5,7 @@ import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config
 import type { Plugin } from 'vite';
 import { playwright } from '@vitest/browser-playwright';
 import { browserField } from './tools/vite-browser-field.js';
+import { CHROMIUM, chromiumSuitesRun } from './tools/chromium.js';
 import { exclusive } from './tests/fixtures/exclusive.js';
 
 const root = dirname(fileURLToPath(import.meta.url));
@@ -13,9 +13,6 @@ const root = dirname(fileURLToPath(import.meta.url));
 // Where the suites record what they skipped for want of a package (tests/requirements.ts); the
 // reporter tests/setup/skip-summary.ts prints it once at the end of the run.
 process.env.FLUX_SKIP_LOG ??= join(tmpdir(), `flux-skips-${process.pid}.jsonl`);
-
-/** Debian's chromium: the browser the page suites drive (bench/browser-page.ts names the same). */
-const CHROMIUM = '/usr/bin/chromium';
 
 /**
  * Suites that run unchanged in Node and in a page (issue 21: the same parity tests in both). In the
@@ -86,7 +83,8 @@ const page: TestProjectInlineConfiguration = {
   test: {
     name: 'page',
     include: IN_BOTH,
-    testTimeout: 600_000,
+    // The slowest parity case (COBA, 200 ms) takes about 50 s on SwiftShader here.
+    testTimeout: 300_000,
     hookTimeout: 120_000,
     setupFiles: [join(root, 'tests/browser/setup.ts')],
     browser: {
@@ -102,7 +100,7 @@ const page: TestProjectInlineConfiguration = {
 
 // Without Debian's chromium the page project is left out (the Node suites that drive Chromium say so
 // in the skip summary); under CI=true it runs, and fails without the browser.
-const withPage = existsSync(CHROMIUM) || process.env.CI === 'true';
+const withPage = chromiumSuitesRun();
 
 export default defineConfig({
   test: {

@@ -11,9 +11,10 @@ import { ROOT } from './networks.js';
 import { Engine } from '../engine/engine.js';
 import { loadFlat } from '../engine/circuit/resolve.js';
 import { recordRun, type RecordedRun } from './record-run.js';
-import { browserField } from '../tools/vite-browser-field.js';
+import { browserField, browserWorkers } from '../tools/vite-browser-field.js';
 
-export const CHROMIUM = '/usr/bin/chromium';
+export { CHROMIUM } from '../tools/chromium.js';
+import { CHROMIUM } from '../tools/chromium.js';
 const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm' };
 
 /** Writes the page into `dir`: index.html, engine.js (the bundle) and kernels.wasm (from the build). */
@@ -24,8 +25,7 @@ export async function buildEnginePage(dir: string): Promise<void> {
     logLevel: 'warn',
     // What package.json "browser" says for the built package, for the sources Vite bundles here.
     plugins: [browserField(ROOT)],
-    // The engine's worker scripts (web/assets.ts starts them) as module chunks, with the same replacements.
-    worker: { format: 'es', plugins: () => [browserField(ROOT)] },
+    worker: browserWorkers(ROOT),
     build: {
       outDir: dir,
       emptyOutDir: true,

@@ -11,7 +11,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, cobaText } from './networks.js';
 import { CHROMIUM, buildEnginePage, buildWebPage, nodeRun, openEnginePage, serveDir } from './browser-page.js';
-import { ISOLATION_HEADERS } from '../sharing/page-isolation.js';
+import { ISOLATION_HEADERS } from '../engine/platform/isolation.js';
 import { ClosedLoop } from '../sim/loop.js';
 import type { FluxRun, PageRun } from './record-run.js';
 

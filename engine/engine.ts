@@ -127,8 +127,7 @@ export class Engine<B extends Backend = CpuBackend> {
   readonly network: Network;
   private flatDoc: FlatCircuit;
   circuit: Circuit;
-  /** The worker threads Engine.create wired the projections in (0: this thread, or wired before). */
-  wiringWorkers = 0;
+  private wiredIn = 0;
 
   /** `compiled`: the circuit already checked and compiled from `flat` with these options (Engine.create). */
   constructor(flat: FlatCircuit, options: EngineOptions = {}, makeBackend?: (net: Network) => B, compiled?: CompiledCircuit) {
@@ -190,7 +189,7 @@ export class Engine<B extends Backend = CpuBackend> {
       const backend = await openBackend(choice, compiled.network, options, arena);
       engine = new Engine<Backend>(flat, cpuOptions, () => backend, compiled);
     }
-    engine.wiringWorkers = wiredIn;
+    engine.wiredIn = wiredIn;
     try {
       await engine.backend.whenReady?.();
     } catch (e) {
@@ -198,6 +197,11 @@ export class Engine<B extends Backend = CpuBackend> {
       throw e;
     }
     return engine;
+  }
+
+  /** The worker threads Engine.create wired the projections in (0: this thread, or wired before). */
+  get wiredInWorkers(): number {
+    return this.wiredIn;
   }
 
   get flat(): FlatCircuit {

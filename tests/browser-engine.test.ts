@@ -2,8 +2,9 @@
 // with Node's host replaced by the browser's (engine/platform/browser-host.ts), served by a plain static
 // server on loopback and run in headless Chromium. The page builds a circuit from documents it is
 // handed, on the WebAssembly kernels, and must give the spikes Node gives, step for step.
+import { chromiumSuitesRun } from '../tools/chromium.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -14,10 +15,10 @@ import { requires } from './requirements.js';
 import { cobaText } from '../bench/networks.js';
 import { CHROMIUM, buildEnginePage, nodeRun, openEnginePage, serveDir } from '../bench/browser-page.js';
 import type { PageRun } from '../bench/record-run.js';
-import { ISOLATION_HEADERS } from '../sharing/page-isolation.js';
+import { ISOLATION_HEADERS } from '../engine/platform/isolation.js';
 
 // Without Debian's chromium the browser tests are skipped, except under CI=true, where they fail.
-const runBrowser = existsSync(CHROMIUM) || process.env.CI === 'true';
+const runBrowser = chromiumSuitesRun();
 if (!runBrowser) requires('chromium', `${CHROMIUM} not found`);
 
 describe.runIf(runBrowser)('the engine in a browser tab', () => {

@@ -6,8 +6,9 @@
 // reset, the rate, pause, step, speed) on it; Save writes the page's documents and Share carries them,
 // which a fresh page and Node both run; the robot drives under the IDE and a failure in the page ends
 // the run with the robot's safe command.
+import { chromiumSuitesRun } from '../tools/chromium.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,7 +21,7 @@ import { CHROMIUM, FLUX, controls, openPage, shot } from './fixtures/ide-page.js
 import { COBA_SUMMARY, ideSteps } from './fixtures/ide-steps.js';
 import { exclusive } from './fixtures/exclusive.js';
 
-const runBrowser = existsSync(CHROMIUM) || process.env.CI === 'true';
+const runBrowser = chromiumSuitesRun();
 if (!runBrowser) requires('chromium', `${CHROMIUM} not found`);
 
 /** A circuit the page does not have: the IDE starts it empty, as flux edit does a missing file. */

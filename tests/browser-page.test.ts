@@ -6,8 +6,9 @@
 // URL or a local file) give Node's spike counts. Share links carry the documents in the URL fragment
 // and reproduce a run in a fresh page; a link that does not decode, or documents that do not
 // validate, run nothing.
+import { chromiumSuitesRun } from '../tools/chromium.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
@@ -20,13 +21,14 @@ import type { TickSpikes } from '../bridge/bridge.js';
 import { decodeShareLink, encodeShareLink } from '../sharing/link.js';
 import { shareLink } from '../cli/share.js';
 import { createDeflateRaw } from 'node:zlib';
-import { ISOLATION_HEADERS } from '../sharing/page-isolation.js';
+import { ISOLATION_HEADERS } from '../engine/platform/isolation.js';
 import type { RunSummary } from '../web/robot-run.js';
 import type { CircuitSummary } from '../web/circuit-run.js';
 import { Engine } from '../engine/engine.js';
 import { takeSpikes } from '../engine/recorder.js';
+import { MAX_DEFAULT_WIRING_WORKERS } from '../engine/compile/wiring-pool.js';
 
-const runBrowser = existsSync(CHROMIUM) || process.env.CI === 'true';
+const runBrowser = chromiumSuitesRun();
 if (!runBrowser) requires('chromium', `${CHROMIUM} not found`);
 
 const BRIDGE = 'examples/bridges/braitenberg.yaml';
@@ -324,7 +326,7 @@ describe.runIf(runBrowser)('Flux in a browser tab: the robot, circuits, share li
         await p.close();
         return n;
       });
-      expect(wired.wiringWorkers).toBe(Math.min(8, cores));
+      expect(wired.wiringWorkers).toBe(Math.min(MAX_DEFAULT_WIRING_WORKERS, cores));
       const node = await nodeCircuit(join(dir, 'dense-coba.yaml'), 0.1);
       expect(Object.values(node).reduce((a, b) => a + b, 0)).toBeGreaterThan(200);
       expect(wired.spikes).toEqual(node);

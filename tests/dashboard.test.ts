@@ -13,10 +13,10 @@ import { ROOT, example, tempDir, libraryCircuit } from './helpers.js';
 import { requires } from './requirements.js';
 import { exclusive } from './fixtures/exclusive.js';
 
-const CHROMIUM = '/usr/bin/chromium';
+import { CHROMIUM, chromiumSuitesRun } from '../tools/chromium.js';
 const ARTIFACTS = join(ROOT, 'test-artifacts');
 // Without Debian's chromium the browser tests are skipped, except under CI=true, where they fail.
-const runBrowser = existsSync(CHROMIUM) || process.env.CI === 'true';
+const runBrowser = chromiumSuitesRun();
 if (!runBrowser) requires('chromium', `${CHROMIUM} not found`);
 
 /** Compiles the browser code when dist/ui/web is missing or older than its sources (npm run build does it too). */

@@ -6,6 +6,7 @@
 // populations to /cmd_vel, then watches the robot drive 30 s of simulated time without a collision.
 // Save writes the circuit and the bridge document, which `flux validate` accepts and `flux run --sim`
 // drives again without a collision.
+import { chromiumSuitesRun } from '../tools/chromium.js';
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
@@ -28,7 +29,7 @@ import {
   type FluxEdit,
 } from './fixtures/ide-page.js';
 
-const runBrowser = existsSync(CHROMIUM) || process.env.CI === 'true';
+const runBrowser = chromiumSuitesRun();
 if (!runBrowser) requires('chromium', `${CHROMIUM} not found`);
 
 const dir = tempDir('flux-ide-robot-');

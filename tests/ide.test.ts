@@ -4,8 +4,9 @@
 // initial-value distributions, four fixed-probability conductance projections), resets it to its
 // initial state, runs it, reads the mean rate in the page, undoes and redoes an edit, saves, and
 // checks that `flux validate` accepts the file and `flux simulate` runs it at the same rate.
+import { chromiumSuitesRun } from '../tools/chromium.js';
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -16,7 +17,7 @@ import { exclusive } from './fixtures/exclusive.js';
 import { CHROMIUM, openPage, exported as exportedFrom, FLUX, controls, set, shot, startEdit, type FluxEdit } from './fixtures/ide-page.js';
 import { ideSteps } from './fixtures/ide-steps.js';
 
-const runBrowser = existsSync(CHROMIUM) || process.env.CI === 'true';
+const runBrowser = chromiumSuitesRun();
 if (!runBrowser) requires('chromium', `${CHROMIUM} not found`);
 
 const dir = tempDir('flux-ide-');

@@ -3,6 +3,8 @@
 import { describe, it, expect } from 'vitest';
 import { readdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
 import { Engine } from '../engine/engine.js';
 import { loadFlat } from '../engine/circuit/resolve.js';
@@ -136,6 +138,31 @@ describe('two kernel threads', () => {
       }
     },
   );
+
+  it('a kernel thread does not keep the process alive: a script that never disposes its engine exits', () => {
+    const engine = pathToFileURL(join(ROOT, 'dist/engine/engine.js')).href;
+    const script = [
+      `import { Engine } from ${JSON.stringify(engine)};`,
+      `const e = await Engine.create(${JSON.stringify(join(ROOT, 'examples/coba.yaml'))}, { threads: 2 });`,
+      `await e.step(10);`,
+      `console.log('stepped on', e.backend.threadCount, 'threads');`,
+    ].join('\n');
+    // A file, not --input-type=module -e: worker threads inherit the flags, and that one fails them.
+    const file = join(writeFiles({ 'never-disposed.mjs': script }), 'never-disposed.mjs');
+    const r = spawnSync(process.execPath, [file], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.stdout, r.stderr).toContain('stepped on 2 threads');
+    // A kernel thread that stayed referenced would hold the script until the timeout killed it.
+    expect(r.signal).toBeNull();
+    expect(r.status).toBe(0);
+  });
+
+  it('an engine disposed before its kernel thread started says so to whoever waits for the start', async () => {
+    const e = new Engine(loadFlat(join(ROOT, 'examples/coba.yaml')), { threads: 2 });
+    const ready = e.backend.whenReady();
+    // Synchronously after the start: the thread's answer can only arrive on a later turn.
+    e.dispose();
+    await expect(ready).rejects.toThrow('the kernel thread was disposed before it started');
+  });
 
   it('COBA gives bit-identical spikes, potentials and weights with one and two threads', () => {
     const file = join(ROOT, 'examples/coba.yaml');

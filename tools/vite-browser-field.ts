@@ -12,6 +12,13 @@ function source(root: string, distPath: string): string {
   return resolve(root, `${m[1]}.ts`);
 }
 
+/**
+ * Vite's `worker` option for a page of the engine: its worker scripts (the kernel thread, the wiring
+ * workers; web/assets.ts starts them) as module chunks, with the same replacements, so that in them too
+ * host.ts is the browser's.
+ */
+export const browserWorkers = (root: string) => ({ format: 'es' as const, plugins: () => [browserField(root)] });
+
 /** A Vite plugin that resolves each module package.json "browser" replaces to its browser counterpart. */
 export function browserField(root: string): Plugin {
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { browser?: Record<string, string> };

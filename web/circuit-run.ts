@@ -113,7 +113,7 @@ export class CircuitRun {
       simSeconds,
       backend: this.engine.backend.name,
       threads: this.threads,
-      wiringWorkers: this.engine.wiringWorkers,
+      wiringWorkers: this.engine.wiredInWorkers,
       spikes,
       rates,
     };

@@ -5,8 +5,8 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig, type Plugin } from 'vite';
-import { browserField } from '../tools/vite-browser-field.js';
-import { ISOLATION_HEADERS } from '../sharing/page-isolation.js';
+import { browserField, browserWorkers } from '../tools/vite-browser-field.js';
+import { ISOLATION_HEADERS } from '../engine/platform/isolation.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -47,9 +47,7 @@ export default defineConfig({
     // Two pages: the IDE (index.html, web/ide.ts) and the plain run (run.html, web/run.ts).
     rollupOptions: { external: ['webgpu'], input: { index: join(root, 'web', 'index.html'), run: join(root, 'web', 'run.html') } },
   },
-  // The engine's worker scripts (the kernel thread, the wiring workers) are chunks of their own, built
-  // as modules with the same replacements: in them too, host.ts is the browser's.
-  worker: { format: 'es', plugins: () => [browserField(root)] },
+  worker: browserWorkers(root),
   preview: { headers: ISOLATION_HEADERS },
   server: { headers: ISOLATION_HEADERS },
 });

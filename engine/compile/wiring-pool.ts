@@ -15,8 +15,11 @@ export function canWireInWorkers(): boolean {
   return host().cannotStart('wiring') === null;
 }
 
+/** The most wiring workers a build starts by default. */
+export const MAX_DEFAULT_WIRING_WORKERS = 8;
+
 /** Workers a build uses by default: one per core (a build waits for them; nothing else runs yet). */
-export const defaultWiringWorkers = (): number => Math.max(1, Math.min(8, host().cores()));
+export const defaultWiringWorkers = (): number => Math.max(1, Math.min(MAX_DEFAULT_WIRING_WORKERS, host().cores()));
 
 /** Synapses (an upper bound) below which wiring on the caller's thread beats starting workers. */
 export const WORKERS_WORTH_IT = 1_000_000;

@@ -8,6 +8,7 @@
 // them the engine runs on the page's thread alone.
 import { dirname, isAbsolute, join, resolve } from 'pathe';
 import type { Host, HostWorker, Transfer, WorkerScript, WorkerSide } from './host-api.js';
+import { isolationHeaderLines } from './isolation.js';
 
 let kernels: Uint8Array<ArrayBuffer> | null = null;
 const shaders = new Map<string, string>();
@@ -58,7 +59,7 @@ function pageWorker(w: Worker): HostWorker {
     onMessage: (f) => w.addEventListener('message', (e) => f(e.data)),
     onError(f) {
       w.addEventListener('error', (e) => f(new Error(e.message || 'the worker script failed to load or threw')));
-      w.addEventListener('messageerror', () => f(new Error('a message to the worker could not be read there')));
+      w.addEventListener('messageerror', () => f(new Error('a message from the worker could not be read in the page')));
     },
     // A Web Worker has no exit event: it ends only when terminated (or with the page).
     onExit: () => undefined,
@@ -72,22 +73,33 @@ let side: WorkerSide | undefined;
 /** This worker's side: the first message is its data (startWorker sends it before anything else). */
 function pageWorkerSide(): WorkerSide {
   let give: (data: unknown) => void = () => undefined;
-  const data = new Promise<unknown>((r) => (give = r));
+  let refuse: (e: Error) => void = () => undefined;
+  const data = new Promise<unknown>((resolve, reject) => {
+    give = resolve;
+    refuse = reject;
+  });
   let first = true;
-  let listener: ((m: unknown) => void) | null = null;
+  const listeners: ((m: unknown) => void)[] = [];
   const early: unknown[] = [];
   // In a worker, the global scope is the worker's: its messages are the ones its starter posts.
   globalThis.addEventListener('message', (e: MessageEvent) => {
     if (first) {
       first = false;
       give(e.data);
-    } else if (listener) listener(e.data);
+    } else if (listeners.length) for (const f of listeners) f(e.data);
     else early.push(e.data);
+  });
+  // Data that cannot be read here (a message that does not deserialize) fails the script's start,
+  // which its starter hears as the worker's error, instead of a start that never comes.
+  globalThis.addEventListener('messageerror', () => {
+    if (!first) return;
+    first = false;
+    refuse(new Error('the worker could not read the data it was started with'));
   });
   return {
     data: () => data,
     onMessage(f) {
-      listener = f;
+      listeners.push(f);
       for (const m of early.splice(0)) f(m);
     },
     postMessage: (m) => globalThis.postMessage(m),
@@ -103,7 +115,7 @@ export const defaultHost: Host = {
     return text;
   },
   cannotStart(script) {
-    if (!isolated()) return `the ${script} worker needs shared memory: serve the page cross-origin isolated (see the README)`;
+    if (!isolated()) return `the ${script} worker needs shared memory: serve the page cross-origin isolated (${isolationHeaderLines()})`;
     if (!starters) return `the ${script} worker was not given to the engine (provideAssets)`;
     return null;
   },
@@ -111,7 +123,7 @@ export const defaultHost: Host = {
     const why = this.cannotStart(script);
     if (why !== null || !starters) throw new Error(why ?? 'internal');
     const w = starters[script]();
-    w.postMessage(data ?? null, (transfer ?? []) as Transferable[]);
+    w.postMessage(data, (transfer ?? []) as Transferable[]);
     return pageWorker(w);
   },
   workerSide: () => (side ??= pageWorkerSide()),

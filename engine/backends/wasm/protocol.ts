@@ -15,9 +15,7 @@ export const WORKER_SLEEPS = 4;
 export const MAIN_SLEEPS = 5;
 /** How many generated modules the main thread has sent (the kernel thread instantiates them before its next batch). */
 export const MODULES = 6;
-/** Set by the kernel thread once it has started (a page's worker starts only after its page yields). */
-export const READY = 7;
-export const CONTROL_SLOTS = 8;
+export const CONTROL_SLOTS = 7;
 /** The most arguments one kernel call takes. */
 export const MAX_ARGS = 48;
 /**
@@ -26,3 +24,27 @@ export const MAX_ARGS = 48;
  * kernel thread goes to sleep after this long instead of holding a core.
  */
 export const SPIN_MS = 0.1;
+
+/** What the main thread starts a kernel thread with (threads.ts, read by worker.ts). */
+export interface KernelThreadData {
+  module: WebAssembly.Module;
+  memory: WebAssembly.Memory;
+  control: Int32Array;
+  commands: Float64Array;
+  results: Int32Array;
+  names: string[];
+  setup: [string, number[]][];
+}
+
+/** A generated module to instantiate (or, without one, a slot to release): threads.ts load/unload. */
+export interface ModuleMessage {
+  module?: WebAssembly.Module;
+  expTable?: number;
+  index: number;
+}
+
+/** What the thread tells the main thread, once: it started (or could not). */
+export type ThreadStarted = { ready: true } | { ready: false; message: string };
+
+/** How long the main thread waits for a kernel thread to start (ms). */
+export const START_TIMEOUT_MS = 10_000;

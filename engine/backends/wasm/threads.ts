@@ -3,8 +3,20 @@
 // One step needs two such meetings (neuron updates; propagation and delay rings), so the
 // hand-over is a busy-wait of a few microseconds rather than a message.
 import { host, type HostWorker } from '../../platform/host.js';
-import { SEQ, DONE, FAILED, STOP, CONTROL_SLOTS, SPIN_MS, WORKER_SLEEPS, MAIN_SLEEPS, MODULES, MAX_ARGS, READY } from './protocol.js';
-import type { KernelThreadData, ModuleMessage, ThreadStarted } from './worker.js';
+import {
+  SEQ,
+  DONE,
+  FAILED,
+  STOP,
+  CONTROL_SLOTS,
+  SPIN_MS,
+  WORKER_SLEEPS,
+  MAIN_SLEEPS,
+  MODULES,
+  MAX_ARGS,
+  START_TIMEOUT_MS,
+} from './protocol.js';
+import type { KernelThreadData, ModuleMessage, ThreadStarted } from './protocol.js';
 
 export class KernelThread {
   private readonly worker: HostWorker;
@@ -12,8 +24,11 @@ export class KernelThread {
   private readonly commands: Float64Array;
   readonly results: Int32Array;
   private readonly fnIndex: Map<string, number>;
-  /** Resolves once the thread has started; a batch before then waits for it (see whenStarted). */
+  /** Settles once the thread has started or could not (see whenStarted). */
   private readonly started: Promise<void>;
+  /** Whether the thread said it started (a page's main thread may not hand it a batch before). */
+  private running = false;
+  private giveUp: (e: Error) => void = () => undefined;
   private nextSlot: number;
   private readonly freeSlots: number[] = [];
   private at = 1;
@@ -27,27 +42,41 @@ export class KernelThread {
     this.nextSlot = names.length;
     const data: KernelThreadData = { module, memory, control: this.control, commands: this.commands, results: this.results, names, setup };
     this.worker = host().startWorker('kernel-thread', data);
-    // The engine decides when the process ends, not an idle kernel thread.
-    this.worker.unref();
     this.started = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`flux kernel thread did not start within ${START_TIMEOUT_MS / 1000} s`)),
+        START_TIMEOUT_MS,
+      );
+      this.giveUp = (e) => {
+        clearTimeout(timer);
+        reject(e);
+      };
       this.worker.onMessage((m) => {
+        clearTimeout(timer);
         const s = m as ThreadStarted;
-        if (s.ready) resolve();
-        else reject(new Error(`flux kernel thread could not start: ${s.message}`));
+        if (s.ready) {
+          this.running = true;
+          resolve();
+        } else reject(new Error(`flux kernel thread could not start: ${s.message}`));
       });
       this.worker.onError((e) => {
         Atomics.store(this.control, FAILED, 1);
         console.error('flux kernel thread failed:', e);
-        reject(e);
+        this.giveUp(e);
       });
     });
-    // Whoever does not wait for the start learns of a failure from the next batch instead.
-    this.started.catch(() => undefined);
+    // The engine decides when the process ends, not an idle kernel thread: unref'd once it has said
+    // how it started (Node refs a worker again when a message listener is added; before the answer,
+    // an await of whenStarted() may be all that keeps the process running). Whoever does not wait
+    // for the start learns of a failure from the next batch instead.
+    const settled = () => this.worker.unref();
+    this.started.then(settled, settled);
   }
 
   /**
-   * Resolves once the thread runs. A page's worker starts only after the page yields to its event loop,
-   * so a page awaits this before the first step (Engine.create does); Node's starts on its own.
+   * Resolves once the thread runs (rejects when it could not start, within 10 s). A page's worker
+   * starts only after the page yields to its event loop, so a page awaits this before the first step
+   * (Engine.create does); Node's starts on its own, and a batch handed over before simply waits.
    */
   whenStarted(): Promise<void> {
     return this.started;
@@ -93,6 +122,10 @@ export class KernelThread {
 
   /** Starts the queued calls on the thread, runs `local` here meanwhile, and waits for the thread. */
   run(local: () => void): void {
+    // Checked before the batch is handed over: a page's thread that has not started would run it later,
+    // beside whatever this thread does by then.
+    if (!this.running && !host().canBlock())
+      throw new Error('the kernel thread has not started yet: in a page, build the engine with Engine.create, which waits for it');
     this.commands[0] = this.count;
     // The control block is 32-bit: wrap as it does, or a long run stops matching after 2^31 batches.
     this.seq = (this.seq + 1) | 0;
@@ -110,9 +143,6 @@ export class KernelThread {
   private wait(): void {
     const started = performance.now();
     const mayBlock = host().canBlock();
-    // A page's main thread cannot wait for a worker to start: it starts only once the page yields.
-    if (!mayBlock && Atomics.load(this.control, READY) === 0 && Atomics.load(this.control, FAILED) === 0)
-      throw new Error("internal: the kernel thread has not started yet (await the backend's whenReady() before stepping)");
     for (let spins = 0; Atomics.load(this.control, DONE) !== this.seq; spins++) {
       if ((spins & 255) !== 255) continue;
       if (Atomics.load(this.control, FAILED) !== 0) throw new Error('flux kernel thread failed (see the error above)');
@@ -133,6 +163,7 @@ export class KernelThread {
     this.seq = (this.seq + 1) | 0;
     Atomics.store(this.control, SEQ, this.seq);
     Atomics.notify(this.control, SEQ);
+    this.giveUp(new Error('the kernel thread was disposed before it started'));
     void this.worker.terminate();
   }
 }

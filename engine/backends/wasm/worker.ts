@@ -1,31 +1,11 @@
 // A kernel thread: runs the WebAssembly kernels it is told to, on the shared memory, in lockstep
 // with the main thread (see threads.ts for the protocol). It holds no state of its own. The same
 // script is a Node worker thread and a page's Web Worker (the host gives it its channel).
-import { SEQ, DONE, FAILED, STOP, SPIN_MS, WORKER_SLEEPS, MAIN_SLEEPS, MODULES, READY } from './protocol.js';
+import { SEQ, DONE, FAILED, STOP, SPIN_MS, WORKER_SLEEPS, MAIN_SLEEPS, MODULES } from './protocol.js';
+import type { KernelThreadData, ModuleMessage, ThreadStarted } from './protocol.js';
 import { instantiateStep } from '../../equations/codegen-wasm.js';
 import { callReading } from './bound-call.js';
 import { host } from '../../platform/host.js';
-
-/** What the main thread starts the thread with (threads.ts). */
-export interface KernelThreadData {
-  module: WebAssembly.Module;
-  memory: WebAssembly.Memory;
-  control: Int32Array;
-  commands: Float64Array;
-  results: Int32Array;
-  names: string[];
-  setup: [string, number[]][];
-}
-
-/** A generated module to instantiate (or, without one, a slot to release), sent by threads.ts load/unload. */
-export interface ModuleMessage {
-  module?: WebAssembly.Module;
-  expTable?: number;
-  index: number;
-}
-
-/** What the thread tells the main thread, once: it started (or could not). */
-export type ThreadStarted = { ready: true } | { ready: false; message: string };
 
 const side = host().workerSide();
 // Listening before the data arrives: a module may be sent right after it.
@@ -54,7 +34,8 @@ async function loadModules(): Promise<void> {
     // The message was posted before MODULES was raised; it is in this thread's queue or about to be.
     const m = inbox.shift();
     if (!m) {
-      if (performance.now() - since > 10_000) throw new Error('a generated module announced to the kernel thread never arrived');
+      // Sooner than the main thread gives up on the batch (10 s), so that this, the precise reason, is what it reports.
+      if (performance.now() - since > 5_000) throw new Error('a generated module announced to the kernel thread never arrived');
       await new Promise<void>((r) => {
         arrived = r;
         setTimeout(r, 100);
@@ -94,7 +75,6 @@ try {
   fns = names.map((n) => instance.exports[n] as (...args: number[]) => number);
   // Module globals (the exp table's address) are per instance: repeat the main thread's setup calls.
   for (const [name, args] of setup) (instance.exports[name] as (...a: number[]) => void)(...args);
-  Atomics.store(control, READY, 1);
   side.postMessage({ ready: true } satisfies ThreadStarted);
 } catch (e) {
   fail(e);
