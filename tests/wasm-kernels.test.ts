@@ -147,9 +147,8 @@ describe('two kernel threads', () => {
       `await e.step(10);`,
       `console.log('stepped on', e.backend.threadCount, 'threads');`,
     ].join('\n');
-    // A file, not --input-type=module -e: worker threads inherit the flags, and that one fails them.
-    const file = join(writeFiles({ 'never-disposed.mjs': script }), 'never-disposed.mjs');
-    const r = spawnSync(process.execPath, [file], { encoding: 'utf8', timeout: 60_000 });
+    // As an ES module on the command line: its --input-type flag is not handed on to the workers, which refuse it.
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
     expect(r.stdout, r.stderr).toContain('stepped on 2 threads');
     // A kernel thread that stayed referenced would hold the script until the timeout killed it.
     expect(r.signal).toBeNull();

@@ -21,6 +21,12 @@ const SCRIPTS: Record<WorkerScript, string[]> = {
 
 const find = (candidates: string[]): string | undefined => candidates.find((p) => existsSync(p));
 
+/**
+ * The process's Node flags, as a worker inherits them by default, less the ones a worker refuses:
+ * `node --input-type=module -e '…'` would otherwise fail every worker it starts.
+ */
+const workerFlags = (): string[] => process.execArgv.filter((flag) => !flag.startsWith('--input-type'));
+
 const notBuilt = (script: WorkerScript): string => `the ${script} worker script is not built: run \`npm run build\``;
 
 let shaders: string | undefined;
@@ -65,7 +71,7 @@ export const defaultHost: Host = {
   startWorker(script, data, transfer) {
     const path = find(SCRIPTS[script]);
     if (!path) throw new Error(notBuilt(script));
-    return nodeWorker(new Worker(path, { workerData: data, transferList: transferList(transfer) }));
+    return nodeWorker(new Worker(path, { workerData: data, transferList: transferList(transfer), execArgv: workerFlags() }));
   },
   workerSide(): WorkerSide {
     const port = parentPort;
