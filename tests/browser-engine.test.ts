@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { STORAGE_BUFFERS } from '../engine/backends/webgpu/gpu.js';
 import { ROOT } from './helpers.js';
-import { exclusive } from './fixtures/exclusive.js';
+import { holdLock } from './fixtures/hold-lock.js';
 import { requires } from './requirements.js';
 import { cobaText } from '../bench/networks.js';
 import { CHROMIUM, buildEnginePage, nodeRun, openEnginePage, serveDir } from '../bench/browser-page.js';
@@ -27,12 +27,11 @@ describe.runIf(runBrowser)('the engine in a browser tab', () => {
   let browser: Browser;
   let page: Page;
 
-  let unlock: (() => void) | null = null;
+  // Not beside the suites that measure the loop's timing: Chromium running a network takes a core
+  // (tests/fixtures/exclusive.ts).
+  holdLock();
 
   beforeAll(async () => {
-    // Not beside the suites that measure the loop's timing: Chromium running a network takes a core
-    // (tests/fixtures/exclusive.ts).
-    unlock = await exclusive('busy');
     dir = mkdtempSync(join(tmpdir(), 'flux-browser-engine-'));
     await buildEnginePage(dir);
     server = await serveDir(dir);
@@ -44,7 +43,6 @@ describe.runIf(runBrowser)('the engine in a browser tab', () => {
     await browser?.close();
     await server?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
-    unlock?.();
   });
 
   const pageAdapter = () => page.evaluate(() => globalThis.fluxAdapter());

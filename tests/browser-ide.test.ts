@@ -19,7 +19,7 @@ import { decodeShareLink } from '../sharing/link.js';
 import { loadCircuit } from '../engine/engine.js';
 import { CHROMIUM, FLUX, controls, openPage, shot } from './fixtures/ide-page.js';
 import { COBA_SUMMARY, ideSteps } from './fixtures/ide-steps.js';
-import { exclusive } from './fixtures/exclusive.js';
+import { holdLock } from './fixtures/hold-lock.js';
 
 const runBrowser = chromiumSuitesRun();
 if (!runBrowser) requires('chromium', `${CHROMIUM} not found`);
@@ -35,11 +35,10 @@ describe.runIf(runBrowser)('the IDE in a browser tab, with the engine in the pag
   const pageErrors: string[] = [];
   let steps: ReturnType<typeof ideSteps>;
   let rate = NaN;
-  let unlock: (() => void) | null = null;
+  // Not beside the suites that measure the loop's timing (tests/fixtures/exclusive.ts).
+  holdLock();
 
   beforeAll(async () => {
-    // Not beside the suites that measure the loop's timing (tests/fixtures/exclusive.ts).
-    unlock = await exclusive('busy');
     dir = mkdtempSync(join(tmpdir(), 'flux-web-ide-'));
     await buildWebPage(dir);
     server = await serveDir(dir);
@@ -51,7 +50,6 @@ describe.runIf(runBrowser)('the IDE in a browser tab, with the engine in the pag
     await browser?.close();
     await server?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
-    unlock?.();
   });
 
   it('opens an empty circuit the page does not have, live, with run control', async () => {

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { ROOT } from './helpers.js';
-import { exclusive } from './fixtures/exclusive.js';
+import { holdLock } from './fixtures/hold-lock.js';
 import { requires } from './requirements.js';
 import { CHROMIUM, buildWebPage, serveDir } from '../bench/browser-page.js';
 import { ClosedLoop } from '../sim/loop.js';
@@ -74,12 +74,11 @@ describe.runIf(runBrowser)('Flux in a browser tab: the robot, circuits, share li
   let server: Awaited<ReturnType<typeof serveDir>>;
   let browser: Browser;
 
-  let unlock: (() => void) | null = null;
+  // Not beside the suites that measure the loop's timing: Chromium running a network takes a core
+  // (tests/fixtures/exclusive.ts).
+  holdLock();
 
   beforeAll(async () => {
-    // Not beside the suites that measure the loop's timing: Chromium running a network takes a core
-    // (tests/fixtures/exclusive.ts).
-    unlock = await exclusive('busy');
     dir = mkdtempSync(join(tmpdir(), 'flux-web-'));
     await buildWebPage(dir);
     server = await serveDir(dir);
@@ -91,7 +90,6 @@ describe.runIf(runBrowser)('Flux in a browser tab: the robot, circuits, share li
     await browser?.close();
     await server?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
-    unlock?.();
   });
 
   /** Opens the run page at `path` (query and fragment) in a fresh page and waits for the run's end. */

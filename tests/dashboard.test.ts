@@ -11,7 +11,7 @@ import { startDashboard, type Dashboard } from '../ui/server.js';
 import { loadCircuit } from '../engine/engine.js';
 import { ROOT, example, tempDir, libraryCircuit } from './helpers.js';
 import { requires } from './requirements.js';
-import { exclusive } from './fixtures/exclusive.js';
+import { holdLock } from './fixtures/hold-lock.js';
 
 import { CHROMIUM, chromiumSuitesRun } from '../tools/chromium.js';
 const ARTIFACTS = join(ROOT, 'test-artifacts');
@@ -104,10 +104,9 @@ async function until<T>(probe: () => Promise<T>, ok: (v: T) => boolean, timeoutM
 }
 
 describe.runIf(runBrowser)('dashboard in headless Chromium', () => {
-  let unlock: (() => void) | null = null;
+  // Not beside the suites that measure the loop's timing (tests/fixtures/exclusive.ts).
+  holdLock();
   beforeAll(async () => {
-    // Not beside the suites that measure the loop's timing (tests/fixtures/exclusive.ts).
-    unlock = await exclusive('busy');
     ensureWebBuilt();
     loop = await ClosedLoop.create({ bridge: BRIDGE, arena: 'default', backend: 'cpu', threads: 1, log: () => undefined });
     running = loop.start({ paced: 1 });
@@ -122,7 +121,6 @@ describe.runIf(runBrowser)('dashboard in headless Chromium', () => {
     await dash?.close();
     await loop?.close();
     await running;
-    unlock?.();
   });
 
   it('loads: the page, the live connection, the graph, and a step counter that advances', async () => {

@@ -4,8 +4,8 @@
 // sent one byte per 100 ms, WebSockets that never read) and floods (hundreds of requests per second).
 // The robot must keep ticking at its rate and its commands stay finite and within the output limits.
 import { openSpaceScan } from './fixtures/scan.js';
-import { describe, it, expect, afterAll, beforeAll } from 'vitest';
-import { exclusive } from './fixtures/exclusive.js';
+import { describe, it, expect, afterAll } from 'vitest';
+import { holdLock } from './fixtures/hold-lock.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
@@ -41,11 +41,9 @@ const sockets: Socket[] = [];
 const webSockets: WebSocket[] = [];
 
 // Its tick rate is measured: no browser suite beside it (tests/fixtures/exclusive.ts).
-let unlock: (() => void) | null = null;
-beforeAll(async () => void (unlock = await exclusive('busy')), 600_000);
+holdLock();
 
 afterAll(() => {
-  unlock?.();
   for (const s of sockets) s.destroy();
   for (const w of webSockets) w.terminate();
   child?.kill('SIGKILL');

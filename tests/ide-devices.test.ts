@@ -12,7 +12,7 @@ import { FluxNode } from '../bridge/node/node.js';
 import { startDashboard, type Dashboard } from '../ui/server.js';
 import { example, libraryCircuit, tempDir } from './helpers.js';
 import { requires } from './requirements.js';
-import { exclusive } from './fixtures/exclusive.js';
+import { holdLock } from './fixtures/hold-lock.js';
 import { ptyPair, type PtyPair } from './fixtures/pty.js';
 import { CHROMIUM, openPage, controls, set, shot, statusIs } from './fixtures/ide-page.js';
 
@@ -28,7 +28,7 @@ writeFileSync(CIRCUIT, readFileSync(libraryCircuit('braitenberg/braitenberg'), '
 writeFileSync(BRIDGE, readFileSync(example('bridges/braitenberg.yaml'), 'utf8').replace(/^circuit: .*$/m, 'circuit: ./circuit.yaml'));
 
 describe.runIf(runIt)('the bridge editor declares a serial device and binds an input to it', () => {
-  let unlock: (() => void) | null = null;
+  holdLock();
   let pty: PtyPair;
   let node: FluxNode;
   let dash: Dashboard;
@@ -39,7 +39,6 @@ describe.runIf(runIt)('the bridge editor declares a serial device and binds an i
 
   beforeAll(async () => {
     expect(haveSocat, 'socat (Debian package) is needed; .ci/run installs it').toBe(true);
-    unlock = await exclusive('busy');
     pty = await ptyPair('flux-ide-dev-');
     node = await FluxNode.start({ bridge: BRIDGE, transport: 'memory', backend: 'cpu', threads: 1, log: () => undefined });
     dash = await startDashboard({ node, port: 0 });
@@ -52,7 +51,6 @@ describe.runIf(runIt)('the bridge editor declares a serial device and binds an i
     await dash?.close();
     await node?.shutdown();
     await pty?.close();
-    unlock?.();
   });
 
   it('refuses a port that is no serial device, declares one that is, and drives an input from its lines', async () => {

@@ -15,7 +15,7 @@ import type { Browser, Page } from 'playwright-core';
 import { parse } from 'yaml';
 import { tempDir } from './helpers.js';
 import { requires } from './requirements.js';
-import { exclusive } from './fixtures/exclusive.js';
+import { holdLock } from './fixtures/hold-lock.js';
 import {
   CHROMIUM,
   openPage,
@@ -71,9 +71,8 @@ async function robot(): Promise<{ t: number; driven: number; collisions: number 
 }
 
 describe.runIf(runBrowser)('the IDE binds a circuit built from scratch to the simulated robot', () => {
-  let unlock: (() => void) | null = null;
+  holdLock();
   beforeAll(async () => {
-    unlock = await exclusive('busy');
     flux = await startEdit([FILE, '--sim', 'default', '--dashboard', '127.0.0.1:0', '--backend', 'cpu', '--threads', '1'], dir);
     ({ browser, page } = await openPage(1300, pageErrors));
   }, 660_000);
@@ -82,7 +81,6 @@ describe.runIf(runBrowser)('the IDE binds a circuit built from scratch to the si
     if (process.env.FLUX_IDE_LOG) console.log(flux?.out.join(''), pageErrors);
     await browser?.close();
     await flux?.stop();
-    unlock?.();
   });
 
   it('builds the Braitenberg controller from an empty page', async () => {

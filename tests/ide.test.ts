@@ -13,7 +13,7 @@ import type { Browser, Page } from 'playwright-core';
 import { parse } from 'yaml';
 import { tempDir } from './helpers.js';
 import { requires } from './requirements.js';
-import { exclusive } from './fixtures/exclusive.js';
+import { holdLock } from './fixtures/hold-lock.js';
 import { CHROMIUM, openPage, exported as exportedFrom, FLUX, controls, set, shot, startEdit, type FluxEdit } from './fixtures/ide-page.js';
 import { ideSteps } from './fixtures/ide-steps.js';
 
@@ -37,10 +37,9 @@ let steps: ReturnType<typeof ideSteps>;
 const stepCount = () => steps.stepCount();
 
 describe.runIf(runBrowser)('the IDE in headless Chromium, from an empty page', () => {
-  let unlock: (() => void) | null = null;
+  // Not beside the suites that measure the loop's timing (tests/fixtures/exclusive.ts).
+  holdLock();
   beforeAll(async () => {
-    // Not beside the suites that measure the loop's timing (tests/fixtures/exclusive.ts).
-    unlock = await exclusive('busy');
     flux = await startEdit([FILE, '--dashboard', '127.0.0.1:0', '--backend', 'cpu'], dir);
     url = flux.url;
     ({ browser, page } = await openPage(1100, pageErrors));
@@ -51,7 +50,6 @@ describe.runIf(runBrowser)('the IDE in headless Chromium, from an empty page', (
     if (process.env.FLUX_IDE_LOG) console.log(flux?.out.join(''), pageErrors);
     await browser?.close();
     await flux?.stop();
-    unlock?.();
   });
 
   it('flux edit creates the missing file as an empty circuit and serves the page with a token', async () => {

@@ -5,7 +5,7 @@
 // mid-run sends the robot's outputs safe within a second: through the launcher, which stops the
 // others, and on separate machines (--node, no launcher) through the lost spike link itself; a
 // launcher killed outright takes its partitions down with it, safe.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +14,7 @@ import { DdsTransport, ddsUnavailable } from '../bridge/transport/dds.js';
 import { DEFAULT_QOS, SENSOR_QOS } from '../bridge/transport/transport.js';
 import { cycloneUri, ddsTestDomain, useCycloneUriInThisProcess } from './fixtures/dds-peers.js';
 import { requires } from './requirements.js';
-import { exclusive } from './fixtures/exclusive.js';
+import { holdLock } from './fixtures/hold-lock.js';
 import { fluxRun, type FluxRun } from './fixtures/flux-run.js';
 
 const why = ddsUnavailable();
@@ -124,11 +124,7 @@ function safeAfter(twists: { at: number; x: number }[], killedAt: number): { fir
 
 describe.skipIf(why !== null && process.env.CI !== 'true')('a robot bridge over two processes (flux run <bridge> --partition 2)', () => {
   // Processes that keep both cores busy: not beside the suites that time the loop.
-  let unlock: (() => void) | null = null;
-  beforeAll(async () => {
-    unlock = await exclusive('busy');
-  }, 660_000);
-  afterAll(() => unlock?.());
+  holdLock();
 
   it("runs the bindings where their populations are; the robot moves on the other partition's spikes; a killed partition sends it safe within a second", async () => {
     const bot = robot();

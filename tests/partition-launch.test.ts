@@ -1,7 +1,7 @@
 // `flux run <circuit> --partition N` (issue 22): the partitions as processes on this machine, found by
 // DDS discovery, in lockstep. Their spikes (--spikes) equal one engine's, population by population;
 // a partition killed mid-run is reported within a second and the others are stopped.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +13,7 @@ import { microcircuitText } from '../bench/networks.js';
 import { LOOP4 } from './fixtures/loop4.js';
 import { cycloneUri, ddsTestDomain } from './fixtures/dds-peers.js';
 import { requires } from './requirements.js';
-import { exclusive } from './fixtures/exclusive.js';
+import { holdLock } from './fixtures/hold-lock.js';
 import { fluxRun, type FluxRun } from './fixtures/flux-run.js';
 
 const why = ddsUnavailable();
@@ -61,11 +61,7 @@ function readSpikes(files: string[]): { spikes: Map<string, string[]>; horizon: 
 
 describe.skipIf(why !== null && process.env.CI !== 'true')('flux run --partition: processes over DDS', () => {
   // Processes running as fast as they go take both cores: not beside the suites that time the loop.
-  let unlock: (() => void) | null = null;
-  beforeAll(async () => {
-    unlock = await exclusive('busy');
-  }, 660_000);
-  afterAll(() => unlock?.());
+  holdLock();
 
   /** `flux run <file> --partition n` for a while, as fast as it runs; every population's spikes against one engine's. */
   async function sameAsOneEngine(file: string, n: number, minSteps: number): Promise<void> {

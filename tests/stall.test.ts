@@ -10,7 +10,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { SerialPort } from 'serialport';
 import { createCodec } from '../bridge/codec/cdr.js';
 import { DdsTransport, ddsUnavailable } from '../bridge/transport/dds.js';
@@ -20,7 +20,7 @@ import { ROOT, libraryCircuit } from './helpers.js';
 import { ptyPair } from './fixtures/pty.js';
 import { simavrUnavailable, startUno } from './fixtures/arduino.js';
 import { requires } from './requirements.js';
-import { exclusive } from './fixtures/exclusive.js';
+import { holdLock } from './fixtures/hold-lock.js';
 
 const noDds = ddsUnavailable();
 const haveSocat = spawnSync('socat', ['-V']).status === 0;
@@ -29,11 +29,7 @@ const strict = process.env.CI === 'true';
 
 // These measure the loop and the simulated board against the wall clock: not beside the suites that
 // keep both cores busy (Chromium, processes running as fast as they go; tests/fixtures/exclusive.ts).
-let unlock: (() => void) | null = null;
-beforeAll(async () => {
-  unlock = await exclusive('busy');
-}, 660_000);
-afterAll(() => unlock?.());
+holdLock();
 if (!strict && noDds) requires('dds', noDds);
 if (!strict && !haveSocat) requires('socat', 'socat not found');
 if (!strict && noSimavr) requires('simavr', noSimavr);
