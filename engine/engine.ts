@@ -204,6 +204,11 @@ export class Engine<B extends Backend = CpuBackend> {
     return this.wiredIn;
   }
 
+  /** The CPU backend's kernel threads now (1 on another backend). */
+  get kernelThreads(): number {
+    return (this.backend as { threadCount?: number }).threadCount ?? 1;
+  }
+
   get flat(): FlatCircuit {
     return this.flatDoc;
   }
@@ -293,7 +298,7 @@ export class Engine<B extends Backend = CpuBackend> {
       case 'add_projection': {
         d.projs[edit.name] = draftAddition(d, d.projs, 'projection', edit.name, edit.projection);
         // Synapse models run on the CPU's main thread; a backend that split its work across threads cannot take one live.
-        const threads = (this.backend as { threadCount?: number }).threadCount ?? 1;
+        const threads = this.kernelThreads;
         if (d.projs[edit.name].synapse?.model !== undefined && threads > 1)
           throw editError(
             '/projection/synapse/model',

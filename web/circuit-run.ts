@@ -48,11 +48,6 @@ export class CircuitRun {
     return new CircuitRun(await Engine.create(loadFlat(file), { ...engine, log }));
   }
 
-  /** The CPU backend's kernel threads now (1 on another backend). */
-  get threads(): number {
-    return (this.engine.backend as { threadCount?: number }).threadCount ?? 1;
-  }
-
   get dt(): number {
     return this.engine.circuit.dt;
   }
@@ -112,7 +107,7 @@ export class CircuitRun {
     return {
       simSeconds,
       backend: this.engine.backend.name,
-      threads: this.threads,
+      threads: this.engine.kernelThreads,
       wiringWorkers: this.engine.wiredInWorkers,
       spikes,
       rates,

@@ -109,7 +109,7 @@ async function circuit(asked: SharedRun): Promise<Running> {
   canvas.height = 320;
   $('view').replaceChildren(canvas);
   return {
-    what: `${asked.document} (${run.engine.circuit.populations.reduce((a, p) => a + p.size, 0).toLocaleString('en')} neurons) on ${run.engine.backend.name}, ${threadsText(run.threads)}`,
+    what: `${asked.document} (${run.engine.circuit.populations.reduce((a, p) => a + p.size, 0).toLocaleString('en')} neurons) on ${run.engine.backend.name}, ${threadsText(run.engine.kernelThreads)}`,
     draw() {
       drawRaster(canvas, run.rows(), run.raster());
       const s = run.summary();

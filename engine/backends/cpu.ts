@@ -286,16 +286,12 @@ export class CpuBackend implements Backend {
     const modelled = net.projections.some((p) => p.spec.synapse.model !== undefined);
     if (modelled && options.threads === 2)
       throw new Error('threads: 2 is not available with synapse models defined by equations (they run on one thread)');
-    const noThread = options.threads === 2 ? host().cannotStart('kernel-thread') : null;
-    if (noThread !== null) throw new Error(`threads: 2: ${noThread}`);
+    const noThread = host().cannotStart('kernel-thread');
+    if (options.threads === 2 && noThread !== null) throw new Error(`threads: 2: ${noThread}`);
     this.splitting =
       !modelled &&
       (options.threads === 2 ||
-        (options.threads === undefined &&
-          this.k !== null &&
-          host().cores() >= 2 &&
-          host().cannotStart('kernel-thread') === null &&
-          work >= MIN_THREADED_WORK));
+        (options.threads === undefined && this.k !== null && host().cores() >= 2 && noThread === null && work >= MIN_THREADED_WORK));
     this.dt = net.dt;
     this.circuit = net.circuit;
     this.seed = net.circuit.seed;

@@ -4,7 +4,7 @@
 // provideAssets and provideFiles. Paths are POSIX paths in the page's own namespace ('/circuit.yaml');
 // packages are documents under a node_modules folder there, found as Node finds them.
 // Threads: the kernel thread and the wiring workers run as module Web Workers over shared memory,
-// which a page has only when it is cross-origin isolated (the headers web/vite.config.ts names); without
+// which a page has only when it is cross-origin isolated (the headers isolation.ts names); without
 // them the engine runs on the page's thread alone.
 import { dirname, isAbsolute, join, resolve } from 'pathe';
 import type { Host, HostWorker, Transfer, WorkerScript, WorkerSide } from './host-api.js';
