@@ -34,7 +34,9 @@ import { instantiateKernels, shareExpTable, kernelModule, type KernelExports } f
 import { KernelThread } from './wasm/threads.js';
 import { ThreadChoice, type ThreadChoiceMade } from './thread-choice.js';
 import { boundCall, boundCallWithLast } from './wasm/bound-call.js';
-import { MAX_ARGS } from './wasm/protocol.js';
+import { MAX_ARGS, LO_COUNTS } from './wasm/protocol.js';
+import { runShare, type Barrier } from './wasm/lockstep.js';
+import type { LockstepPlan, PlannedDrain, PlannedPropagation, ShareWork } from './wasm/protocol.js';
 import {
   createSynapseRuntime,
   neuronView,
@@ -89,12 +91,13 @@ export const kernelArenaBytes = (neurons: number, synapses: number): number => n
 export const KERNEL_ARENA_MAX_START = 3 * 2 ** 30;
 
 /**
- * Work per step, in LIF-Euler neuron updates, below which a second thread is not even tried (its
- * hand-over costs about 1.5 us per step). Above it the default measures both (ThreadChoice): whether
- * two threads pay off depends on the CPU (COBA with 4000 exponential-Euler neurons gained 10-30% on
- * one machine and lost on a 2-core EPYC VM).
+ * Work per step, in LIF-Euler neuron updates, below which a second thread is not even tried (its two
+ * meetings a step cost about 1 us in lockstep batches; COBA with 2000 Euler neurons stepped in 4.0 us
+ * on two threads against 4.6 on one, on a 2-core Xeon VM). Above it the default measures both
+ * (ThreadChoice): whether two threads pay off depends on the CPU (COBA with 4000 exponential-Euler
+ * neurons gained 10-30% on one machine and lost on a 2-core EPYC VM).
  */
-export const MIN_THREADED_WORK = 8000;
+export const MIN_THREADED_WORK = 2000;
 
 /** Relative cost of one neuron update per kernel (measured: Euler LIF ~2.2 ns on these machines). */
 function updateCost(model: string, integration: string, conductance: boolean): number {
@@ -206,6 +209,16 @@ interface GeneratedArgs {
   threadFn: string | null;
 }
 
+/** The shares of lockstep batches (lockstep.ts) while what they were built from holds. */
+interface Lockstep {
+  /** The structure's epoch and the split populations' generated arguments they were built for. */
+  epoch: number;
+  args: (GeneratedArgs | null)[];
+  /** This thread's share, and the lower part's update of each split population (null: the population runs whole here). */
+  main: ShareWork;
+  lo: ((() => number) | null)[];
+}
+
 interface ModRuntime {
   spec: ModulatorSpec;
   level: number;
@@ -259,6 +272,9 @@ export class CpuBackend implements Backend {
   private outs: OutRuntime[] = [];
   private readonly inputValues = new Map<string, number | Float64Array>();
   private recorder: Recorder | null = null;
+  private lockstepPlan: Lockstep | null = null;
+  /** Steps run so far in lockstep batches (the rest ran as batches of calls, or on one thread). */
+  lockstepSteps = 0;
 
   constructor(net: Network, options: CpuOptions = {}) {
     this.now = options.now ?? (() => performance.now());
@@ -352,7 +368,7 @@ export class CpuBackend implements Backend {
     this.popList = [...this.pops.values()];
     const pop = this.pops.get(cp.spec.name)!;
     if (this.arena) this.moveToArena(pop);
-    if (this.splitting && n >= MIN_SPLIT && definedModel(pop.model, pop.state) !== null && this.popList.length < 4096) {
+    if (this.splitting && n >= MIN_SPLIT && definedModel(pop.model, pop.state) !== null && this.popList.length < LO_COUNTS) {
       // An even split keeps the upper half's f64 pairs 16-byte aligned for the SIMD kernels.
       pop.splitAt = (n >> 1) & ~1;
       this.arena!.alloc(Uint32Array, n - pop.splitAt, (x) => (pop.spikesHi = x));
@@ -564,10 +580,16 @@ export class CpuBackend implements Backend {
   // ----- stepping -----
 
   step(nSteps: number): void {
-    for (let s = 0; s < nSteps; s++) {
-      if (this.choice) this.timedStep(this.choice);
-      else this.stepOnce();
-    }
+    let s = 0;
+    while (s < nSteps) s += this.choice ? this.timedSteps(this.choice, nSteps - s) : this.runSteps(nSteps - s);
+  }
+
+  /** Runs at most `max` steps, at least one: a lockstep batch of them where one can run, else one step. */
+  private runSteps(max: number): number {
+    const ran = this.anySplit ? this.lockstepBatch(max) : 0;
+    if (ran > 0) return ran;
+    this.stepOnce();
+    return 1;
   }
 
   /** Threads the steps run on now (two only while the kernel thread has a share of them). */
@@ -581,11 +603,11 @@ export class CpuBackend implements Backend {
   }
 
   /**
-   * One step of a block the thread choice times: only the steps themselves are timed (a robot loop
-   * waits between its calls). The same results on either side: split populations run whole here
-   * when the kernel thread is not used.
+   * Steps of a block the thread choice times (at most `max`; returns how many ran): only the steps
+   * themselves are timed (a robot loop waits between its calls). The same results on either side:
+   * split populations run whole here when the kernel thread is not used.
    */
-  private timedStep(choice: ThreadChoice): void {
+  private timedSteps(choice: ThreadChoice, max: number): number {
     const b = this.block;
     if (b.left === 0) {
       b.threads = choice.next();
@@ -594,13 +616,16 @@ export class CpuBackend implements Backend {
       this.useThread = b.threads === 2;
       this.updateAnySplit();
     }
+    const want = Math.min(max, b.left);
     const t0 = this.now();
-    this.stepOnce();
+    let ran = 0;
+    while (ran < want) ran += this.runSteps(want - ran);
     b.ms += this.now() - t0;
-    if (--b.left > 0) return;
+    b.left -= ran;
+    if (b.left > 0) return ran;
     choice.record(b.threads, b.ms);
     const made = choice.decision;
-    if (made === null) return;
+    if (made === null) return ran;
     this.choice = null;
     const { one, two } = choice.summary();
     this.choiceMade = { threads: made, oneUs: one, twoUs: two };
@@ -613,6 +638,7 @@ export class CpuBackend implements Backend {
       this.threadCount = 1;
     }
     this.updateAnySplit();
+    return ran;
   }
 
   /** Whether the step splits work with the kernel thread: it runs, is used now, and has a population's share. */
@@ -651,6 +677,156 @@ export class CpuBackend implements Backend {
     this.updateOutputs();
     this.stepIndex = n + 1;
     if (this.recorder?.wantsState(n)) this.recorder.sample(n, (p, v) => this.stateView(p, v));
+  }
+
+  /**
+   * Up to `max` steps in lockstep with the kernel thread (lockstep.ts), or 0 where a step needs more
+   * than the neuron updates, propagation, delay rings, plasticity, recording and outputs (Poisson
+   * sources, modulators, synapse models, models that read t or draw random numbers on both threads),
+   * or where the population slots do not fit. External current (constant and step sources, inputs) is
+   * the same in every step of a batch, which ends before a step source changes: it is written once,
+   * before. A batch also ends after a step whose state a probe samples: the thread must not be in
+   * the next step then.
+   */
+  private lockstepBatch(max: number): number {
+    if (this.anySummed || this.mods.length > 0 || this.popList.length > LO_COUNTS) return 0;
+    let steps = max;
+    const n0 = this.stepIndex;
+    for (const pop of this.popList)
+      for (const src of pop.sources) {
+        if (src.type === 'poisson') return 0;
+        if (src.type === 'step')
+          for (const t of src.times) {
+            const at = Math.round(t / this.dt);
+            if (at > n0) steps = Math.min(steps, at - n0);
+          }
+      }
+    const plan = this.lockstep();
+    if (!plan) return 0;
+    const rec = this.recorder;
+    if (rec) for (let s = 0; s < steps - 1; s++) if (rec.wantsState(n0 + s)) steps = s + 1;
+    for (const pop of this.popList) this.externalInput(pop);
+    this.thread!.lockstep(n0, steps, (barrier) => {
+      for (let s = 0; s < steps; s++) this.lockstepOnce(plan, barrier);
+    });
+    if (rec?.wantsState(this.stepIndex - 1)) rec.sample(this.stepIndex - 1, (p, v) => this.stateView(p, v));
+    this.lockstepSteps += steps;
+    return steps;
+  }
+
+  /** This thread's side of one lockstep step (stepOnce's order; the kernel thread runs the other half of steps 3, 5 and 7). */
+  private lockstepOnce(plan: Lockstep, barrier: Barrier): void {
+    const n = this.stepIndex;
+    const counts = this.thread!.results;
+    const pops = this.popList;
+    for (let q = 0; q < pops.length; q++) {
+      const pop = pops[q];
+      pop.state.time = n * this.dt;
+      const lo = plan.lo[q];
+      pop.nSpikes = lo ? lo() : this.kernelStep(pop);
+      counts[LO_COUNTS + q] = pop.nSpikes;
+    }
+    barrier.arrive();
+    runShare(this.k!, plan.main, n, counts);
+    for (let q = 0; q < pops.length; q++) {
+      const pop = pops[q];
+      if (plan.lo[q]) {
+        // The thread's spikes after this thread's: the merged list is the one-thread list.
+        const hi = counts[q];
+        const from = pop.spikesHi!;
+        const to = pop.spikes;
+        for (let x = 0; x < hi; x++) to[pop.nSpikes + x] = from[x] + pop.splitAt;
+        pop.nSpikes += hi;
+      }
+      this.recorder?.spikes(n, pop.spec.name, pop.spikes, pop.nSpikes);
+    }
+    this.updateOutputs();
+    barrier.arrive();
+    // After the meeting: the thread's propagation of this step has read the weights plasticity changes.
+    for (const p of this.projs) if (p.plastic) this.plasticity(p);
+    this.stepIndex = n + 1;
+  }
+
+  /** The shares of lockstep batches, built again (and the thread's sent) when the structure or a split population's arguments changed. */
+  private lockstep(): Lockstep | null {
+    const pops = this.popList;
+    const args: (GeneratedArgs | null)[] = [];
+    for (const pop of pops) {
+      if (pop.splitAt === 0) {
+        args.push(null);
+        continue;
+      }
+      const g = definedModel(pop.model, pop.state);
+      const ga = g && this.generatedArgs(pop, g, false);
+      // Arguments that change every step (t) or random numbers drawn from this thread's Rng: the population runs whole here.
+      args.push(ga?.threadFn && ga.lo && !ga.readsTime && !ga.draws ? ga : null);
+    }
+    const have = this.lockstepPlan;
+    if (have && have.epoch === this.epoch && have.args.length === args.length && have.args.every((a, q) => a === args[q])) return have;
+    const thread = this.thread!;
+    const main: ShareWork = { propagations: [], drains: [] };
+    const plan: LockstepPlan = { updates: [], propagations: [], drains: [] };
+    args.forEach((ga, q) => {
+      if (ga) plan.updates.push({ fn: thread.indexOf(ga.threadFn!), q, args: ga.hi });
+    });
+    for (const p of this.projs) {
+      const q = pops.indexOf(p.src);
+      const threaded = args[q] !== null;
+      const rows = p.c.rowPtr.byteOffset;
+      // This thread's rows: the targets below the split (all of them when the target is not split).
+      main.propagations.push(this.planned(p, q, threaded, rows, p.split ? p.split.byteOffset : rows + 4));
+      if (p.split) plan.propagations.push(this.planned(p, q, threaded, p.split.byteOffset, rows + 4));
+    }
+    for (const pop of pops) {
+      main.drains.push(...this.plannedDrains(pop, 0, pop.splitAt || pop.state.n));
+      if (pop.splitAt > 0) plan.drains.push(...this.plannedDrains(pop, pop.splitAt, pop.state.n));
+    }
+    thread.sendPlan(plan);
+    return (this.lockstepPlan = { epoch: this.epoch, args, main, lo: args.map((ga) => ga?.lo ?? null) });
+  }
+
+  /**
+   * One thread's rows [start[i], end[i]) of a projection (byte offsets of the row arrays), for both
+   * parts of a source the threads split.
+   */
+  private planned(p: ProjRuntime, q: number, threaded: boolean, start: number, end: number): PlannedPropagation {
+    const src = p.src;
+    const lo = this.propagateArgs(p, 0, start, end);
+    lo[0] = src.spikes.byteOffset;
+    // The upper part's spikes are numbered from the split: their rows start that many rows on.
+    const hi = threaded ? this.propagateArgs(p, 0, start + src.splitAt * 4, end + src.splitAt * 4) : null;
+    if (hi) hi[0] = src.spikesHi!.byteOffset;
+    const tgt = p.tgt;
+    return {
+      delayed: p.c.delays !== null,
+      q,
+      lo,
+      hi,
+      delaySteps: p.c.delaySteps,
+      ring: tgt.rings[p.channel]?.byteOffset ?? 0,
+      ringLen: tgt.ringLen,
+      slotBytes: tgt.spec.size * 8,
+      direct: tgt.state[p.channel].byteOffset,
+    };
+  }
+
+  private plannedDrains(pop: PopRuntime, from: number, to: number): PlannedDrain[] {
+    if (pop.ringLen <= 1) return [];
+    return CHANNELS.flatMap((ch) => {
+      const ring = pop.rings[ch];
+      return ring
+        ? [
+            {
+              ring: ring.byteOffset,
+              ringLen: pop.ringLen,
+              size: pop.spec.size,
+              from,
+              dest: pop.state[ch].byteOffset + from * 8,
+              count: to - from,
+            },
+          ]
+        : [];
+    });
   }
 
   /**

@@ -15,7 +15,19 @@ export const WORKER_SLEEPS = 4;
 export const MAIN_SLEEPS = 5;
 /** How many generated modules the main thread has sent (the kernel thread instantiates them before its next batch). */
 export const MODULES = 6;
-export const CONTROL_SLOTS = 7;
+/**
+ * Lockstep batches (lockstep.ts): arrivals at the meeting point; set while a side sleeps there; set
+ * when the main thread gave up on the batch.
+ */
+export const BARRIER = 7;
+export const BARRIER_SLEEPS = 8;
+export const ABORT = 9;
+export const CONTROL_SLOTS = 10;
+/** Slots of `results`: the kernel thread's spike counts at the population's slot, the main thread's from here on. */
+export const LO_COUNTS = 4096;
+export const RESULT_SLOTS = 2 * LO_COUNTS;
+/** commands[0] of a lockstep batch (otherwise the count of calls): commands[1] is its first step, commands[2] its steps. */
+export const LOCKSTEP_BATCH = -1;
 /** The most arguments one kernel call takes. */
 export const MAX_ARGS = 48;
 /**
@@ -43,8 +55,54 @@ export interface ModuleMessage {
   index: number;
 }
 
+/** The kernel thread's share of lockstep batches from now on (threads.ts sendPlan). */
+export interface PlanMessage {
+  plan: LockstepPlan;
+}
+
 /** What the thread tells the main thread, once: it started (or could not). */
 export type ThreadStarted = { ready: true } | { ready: false; message: string };
 
 /** How long the main thread waits for a kernel thread to start (ms). */
 export const START_TIMEOUT_MS = 10_000;
+
+// ---- lockstep batches (lockstep.ts) ----
+
+/** One thread's rows of one projection (CpuBackend.propagateArgs' layout, its count and step-dependent entries filled per step). */
+export interface PlannedPropagation {
+  delayed: boolean;
+  /** The source population's slot: its lower (or only) part's spike count is counts[LO_COUNTS + q], its upper part's counts[q]. */
+  q: number;
+  /** Arguments for the lower part's spike list. */
+  lo: number[];
+  /** Arguments for the upper part's (the kernel thread's) spike list: null when the source is not split. */
+  hi: number[] | null;
+  /** Uniform delay: the destination is `direct` for 0 steps, else slot (n + delaySteps) mod ringLen of the ring. */
+  delaySteps: number;
+  ring: number;
+  ringLen: number;
+  /** Bytes per ring slot (a row of the target's neurons). */
+  slotBytes: number;
+  direct: number;
+}
+
+/** One thread's part of a population's delay ring of one channel, drained into the channel at the end of the step. */
+export interface PlannedDrain {
+  ring: number;
+  ringLen: number;
+  size: number;
+  from: number;
+  dest: number;
+  count: number;
+}
+
+export interface ShareWork {
+  propagations: PlannedPropagation[];
+  drains: PlannedDrain[];
+}
+
+/** What the kernel thread runs in every step of a lockstep batch (sent once, in a message). */
+export interface LockstepPlan extends ShareWork {
+  /** The populations' upper parts: the thread's generated function, the population's slot (its count goes to counts[q]), the arguments. */
+  updates: { fn: number; q: number; args: number[] }[];
+}

@@ -15,8 +15,13 @@ import {
   MODULES,
   MAX_ARGS,
   START_TIMEOUT_MS,
+  BARRIER,
+  ABORT,
+  RESULT_SLOTS,
+  LOCKSTEP_BATCH,
 } from './protocol.js';
-import type { KernelThreadData, ModuleMessage, ThreadStarted } from './protocol.js';
+import type { KernelThreadData, LockstepPlan, ModuleMessage, PlanMessage, ThreadStarted } from './protocol.js';
+import { Barrier } from './lockstep.js';
 
 export class KernelThread {
   private readonly worker: HostWorker;
@@ -34,10 +39,12 @@ export class KernelThread {
   private at = 1;
   private count = 0;
   private seq = 0;
+  private readonly barrier: Barrier;
 
   constructor(module: WebAssembly.Module, memory: WebAssembly.Memory, names: string[], setup: [string, number[]][], capacity = 1 << 16) {
     this.commands = new Float64Array(new SharedArrayBuffer(capacity * 8));
-    this.results = new Int32Array(new SharedArrayBuffer(4096 * 4));
+    this.results = new Int32Array(new SharedArrayBuffer(RESULT_SLOTS * 4));
+    this.barrier = new Barrier(this.control, host().canBlock(), 'main');
     this.fnIndex = new Map(names.map((n, i) => [n, i]));
     this.nextSlot = names.length;
     const data: KernelThreadData = { module, memory, control: this.control, commands: this.commands, results: this.results, names, setup };
@@ -106,6 +113,48 @@ export class KernelThread {
     this.freeSlots.push(index);
   }
 
+  /** The thread's index of a kernel or a loaded module's step (the `fn` of a lockstep plan's updates). */
+  indexOf(name: string): number {
+    const i = this.fnIndex.get(name);
+    if (i === undefined) throw new Error(`internal: no kernel ${name} on the kernel thread`);
+    return i;
+  }
+
+  /**
+   * The thread's share of every lockstep batch from now on (lockstep.ts). Sent like a module: the
+   * thread takes it before its next batch, after the modules sent before it.
+   */
+  sendPlan(plan: LockstepPlan): void {
+    this.worker.postMessage({ plan } satisfies PlanMessage);
+    Atomics.add(this.control, MODULES, 1);
+  }
+
+  /**
+   * Runs `steps` steps from step n0 in lockstep: the thread runs its plan's share of each, and this
+   * thread `local`, which must call `barrier.arrive()` twice per step as the thread does (after the
+   * updates, at the end). If `local` throws, the thread is told to give up the batch.
+   */
+  lockstep(n0: number, steps: number, local: (barrier: Barrier) => void): void {
+    this.mayHandOver();
+    if (this.count !== 0) throw new Error('internal: kernel calls are queued before a lockstep batch');
+    const c = this.commands;
+    c[0] = LOCKSTEP_BATCH;
+    c[1] = n0;
+    c[2] = steps;
+    Atomics.store(this.control, BARRIER, 0);
+    Atomics.store(this.control, ABORT, 0);
+    this.handOver();
+    this.barrier.begin();
+    try {
+      local(this.barrier);
+    } catch (e) {
+      Atomics.store(this.control, ABORT, 1);
+      throw e;
+    } finally {
+      this.wait();
+    }
+  }
+
   /** Queues a kernel call; its return value lands in results[slot] (slot -1: discarded). */
   call(name: string, slot: number, args: number[]): void {
     if (args.length > MAX_ARGS) throw new Error(`kernel ${name}: at most ${MAX_ARGS} arguments`);
@@ -122,15 +171,9 @@ export class KernelThread {
 
   /** Starts the queued calls on the thread, runs `local` here meanwhile, and waits for the thread. */
   run(local: () => void): void {
-    // Checked before the batch is handed over: a page's thread that has not started would run it later,
-    // beside whatever this thread does by then.
-    if (!this.running && !host().canBlock())
-      throw new Error('the kernel thread has not started yet: in a page, build the engine with Engine.create, which waits for it');
+    this.mayHandOver();
     this.commands[0] = this.count;
-    // The control block is 32-bit: wrap as it does, or a long run stops matching after 2^31 batches.
-    this.seq = (this.seq + 1) | 0;
-    Atomics.store(this.control, SEQ, this.seq);
-    if (Atomics.load(this.control, WORKER_SLEEPS) !== 0) Atomics.notify(this.control, SEQ);
+    this.handOver();
     try {
       local();
     } finally {
@@ -138,6 +181,22 @@ export class KernelThread {
       this.at = 1;
       this.count = 0;
     }
+  }
+
+  /**
+   * Checked before a batch is handed over: a page's thread that has not started would run it later,
+   * beside whatever this thread does by then.
+   */
+  private mayHandOver(): void {
+    if (!this.running && !host().canBlock())
+      throw new Error('the kernel thread has not started yet: in a page, build the engine with Engine.create, which waits for it');
+  }
+
+  private handOver(): void {
+    // The control block is 32-bit: wrap as it does, or a long run stops matching after 2^31 batches.
+    this.seq = (this.seq + 1) | 0;
+    Atomics.store(this.control, SEQ, this.seq);
+    if (Atomics.load(this.control, WORKER_SLEEPS) !== 0) Atomics.notify(this.control, SEQ);
   }
 
   private wait(): void {

@@ -1,18 +1,19 @@
 // A kernel thread: runs the WebAssembly kernels it is told to, on the shared memory, in lockstep
 // with the main thread (see threads.ts for the protocol). It holds no state of its own. The same
 // script is a Node worker thread and a page's Web Worker (the host gives it its channel).
-import { SEQ, DONE, FAILED, STOP, SPIN_MS, WORKER_SLEEPS, MAIN_SLEEPS, MODULES } from './protocol.js';
-import type { KernelThreadData, ModuleMessage, ThreadStarted } from './protocol.js';
+import { SEQ, DONE, FAILED, STOP, SPIN_MS, WORKER_SLEEPS, MAIN_SLEEPS, MODULES, LOCKSTEP_BATCH } from './protocol.js';
+import type { KernelThreadData, LockstepPlan, ModuleMessage, PlanMessage, ThreadStarted } from './protocol.js';
 import { instantiateStep } from '../../equations/codegen-wasm.js';
-import { callReading } from './bound-call.js';
+import { boundCall, callReading } from './bound-call.js';
+import { Barrier, BatchAborted, runThreadShare, type ShareKernels } from './lockstep.js';
 import { host } from '../../platform/host.js';
 
 const side = host().workerSide();
 // Listening before the data arrives: a module may be sent right after it.
-const inbox: ModuleMessage[] = [];
+const inbox: (ModuleMessage | PlanMessage)[] = [];
 let arrived: (() => void) | null = null;
 side.onMessage((m) => {
-  inbox.push(m as ModuleMessage);
+  inbox.push(m as ModuleMessage | PlanMessage);
   arrived?.();
 });
 const { module, memory, control, commands, results, names, setup } = (await side.data()) as KernelThreadData;
@@ -43,7 +44,11 @@ async function loadModules(): Promise<void> {
       arrived = null;
       continue;
     }
-    fns[m.index] = m.module && m.expTable !== undefined ? instantiateStep(m.module, memory, m.expTable).step : released;
+    if ('plan' in m) {
+      // Its updates call modules sent before it, which are loaded by now.
+      plan = m.plan;
+      planUpdates = m.plan.updates.map((u) => boundCall(fns[u.fn], u.args));
+    } else fns[m.index] = m.module && m.expTable !== undefined ? instantiateStep(m.module, memory, m.expTable).step : released;
     loaded++;
   }
 }
@@ -63,6 +68,10 @@ function sleep(seen: number): void {
 }
 
 let fns: ((...args: number[]) => number)[] = [];
+let shareKernels: ShareKernels | null = null;
+let plan: LockstepPlan | null = null;
+let planUpdates: (() => number)[] = [];
+const barrier = new Barrier(control, true, 'thread');
 try {
   const instance = new WebAssembly.Instance(module, {
     env: {
@@ -73,6 +82,8 @@ try {
     },
   });
   fns = names.map((n) => instance.exports[n] as (...args: number[]) => number);
+  const kernel = (n: string) => instance.exports[n] as (...args: number[]) => number;
+  shareKernels = { propagate: kernel('propagate'), propagateDelayed: kernel('propagateDelayed'), drain: kernel('drain') };
   // Module globals (the exp table's address) are per instance: repeat the main thread's setup calls.
   for (const [name, args] of setup) (instance.exports[name] as (...a: number[]) => void)(...args);
   side.postMessage({ ready: true } satisfies ThreadStarted);
@@ -93,6 +104,10 @@ while (Atomics.load(control, FAILED) === 0) {
   try {
     if (Atomics.load(control, MODULES) !== loaded) await loadModules();
     const count = commands[0];
+    if (count === LOCKSTEP_BATCH) {
+      if (!plan || !shareKernels) throw new Error('internal: a lockstep batch before its plan');
+      runThreadShare(shareKernels, plan, planUpdates, results, barrier, commands[1], commands[2]);
+    }
     let at = 1;
     for (let c = 0; c < count; c++) {
       const fn = fns[commands[at]];
@@ -104,7 +119,7 @@ while (Atomics.load(control, FAILED) === 0) {
       at += 3 + nargs;
     }
   } catch (e) {
-    fail(e);
+    if (!(e instanceof BatchAborted)) fail(e);
   }
   Atomics.store(control, DONE, seen);
   if (Atomics.load(control, MAIN_SLEEPS) !== 0) Atomics.notify(control, DONE);
