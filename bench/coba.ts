@@ -39,7 +39,7 @@ function runFluxOnce(
   kernels: 'wasm' | 'js',
   threads: number | undefined,
   label: string,
-): Result & { threads: number; choice: ThreadChoiceMade | null } {
+): Result & { threads: number; choice: ThreadChoiceMade | null; lockstep: string } {
   const file = join(ROOT, 'examples', `coba-bench-${n}.yaml`);
   const bar = new ProgressLine(`flux N=${n} ${method} ${label} compiling`);
   const engine = new Engine(loadFlat(file, cobaText(n, 80, method)), { progress: (f, l) => bar.update(f, l), kernels, threads });
@@ -73,6 +73,7 @@ function runFluxOnce(
   const mem = engine.backend.memoryBytes();
   lat.sort((a, b) => a - b);
   const rss = process.memoryUsage().rss / 2 ** 20;
+  const lockstep = `${engine.backend.lockstepSteps} of ${engine.backend.stepIndex} steps in lockstep batches`;
   engine.backend.dispose();
   return {
     n,
@@ -88,6 +89,7 @@ function runFluxOnce(
     stepP99us: lat[Math.min(lat.length - 1, Math.floor(lat.length * 0.99))],
     threads: used,
     choice,
+    lockstep,
   };
 }
 
@@ -219,7 +221,7 @@ for (const n of sizes) {
         if (threads === undefined)
           choices.push(
             ch
-              ? `N=${n} ${method}: one thread ${ch.oneUs.toFixed(1)} us/step, two ${ch.twoUs.toFixed(1)} us/step (median of 3 blocks of 50 steps each) -> ${ch.threads}`
+              ? `N=${n} ${method}: one thread ${ch.oneUs.toFixed(1)} us/step, two ${ch.twoUs.toFixed(1)} us/step (median of 3 blocks of 50 steps each) -> ${ch.threads} (${c.flux.lockstep})`
               : `N=${n} ${method}: ${c.flux.threads} thread (too little work per step to try two)`,
           );
       }
