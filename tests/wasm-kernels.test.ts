@@ -158,6 +158,28 @@ describe('two kernel threads', () => {
     expect(r.status).toBe(0);
   });
 
+  it.each([
+    ['a V8 flag (npm run bench runs its script with --expose-gc)', ['--expose-gc'], 'file'],
+    [
+      'V8 flags and --input-type, its script on the command line',
+      ['--expose-gc', '--max-old-space-size=4000', '--input-type=module'],
+      'text',
+    ],
+  ])('threads start in a process started with %s', (_what, flags, form) => {
+    const engine = pathToFileURL(join(ROOT, 'dist/engine/engine.js')).href;
+    const script = [
+      `const { Engine } = await import(${JSON.stringify(engine)});`,
+      `const e = await Engine.create(${JSON.stringify(join(ROOT, 'examples/coba.yaml'))}, { threads: 2, wiringWorkers: 1 });`,
+      `await e.step(10);`,
+      `console.log('stepped on', e.backend.threadCount, 'threads,', e.backend.lockstepSteps, 'in lockstep, gc', typeof gc);`,
+      `e.dispose();`,
+    ].join('\n');
+    const args = form === 'file' ? [join(writeFiles({ 'run.mjs': script }), 'run.mjs')] : ['-e', script];
+    const r = spawnSync(process.execPath, [...flags, ...args], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.stdout, r.stderr).toContain('stepped on 2 threads, 10 in lockstep, gc function');
+    expect(r.status).toBe(0);
+  });
+
   it('an engine disposed before its kernel thread started says so to whoever waits for the start', async () => {
     const e = new Engine(loadFlat(join(ROOT, 'examples/coba.yaml')), { threads: 2 });
     const ready = e.backend.whenReady();

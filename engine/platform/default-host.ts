@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MessagePort as NodePort, Worker, parentPort, workerData, type TransferListItem } from 'node:worker_threads';
+import { MessagePort as NodePort, Worker, parentPort, workerData, type TransferListItem, type WorkerOptions } from 'node:worker_threads';
 import type { Host, HostWorker, Transfer, WorkerScript, WorkerSide } from './host-api.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -22,10 +22,25 @@ const SCRIPTS: Record<WorkerScript, string[]> = {
 const find = (candidates: string[]): string | undefined => candidates.find((p) => existsSync(p));
 
 /**
- * The process's Node flags, as a worker inherits them by default, less the ones a worker refuses:
- * `node --input-type=module -e '…'` would otherwise fail every worker it starts.
+ * A worker thread inherits its process's Node flags, but Node refuses to start one with `--input-type`
+ * (`node --input-type=module -e '…'`), so such a process hands its workers its other flags instead.
+ * Given as a list, Node refuses V8 and per-process flags too (`--expose-gc`, `--max-old-space-size`:
+ * they hold for the whole process anyway, workers included); the refusal names them, and they are left
+ * out. Node says which flags are supported only in that message (node:internal/errors
+ * ERR_WORKER_INVALID_EXEC_ARGV: "Initiated Worker with invalid execArgv flags: a, b").
  */
-const workerFlags = (): string[] => process.execArgv.filter((flag) => !flag.startsWith('--input-type'));
+function startNodeWorker(path: string, options: WorkerOptions): Worker {
+  if (!process.execArgv.some((flag) => flag.startsWith('--input-type'))) return new Worker(path, options);
+  const flags = process.execArgv.filter((flag) => !flag.startsWith('--input-type'));
+  try {
+    return new Worker(path, { ...options, execArgv: flags });
+  } catch (e) {
+    if ((e as { code?: string }).code !== 'ERR_WORKER_INVALID_EXEC_ARGV') throw e;
+    const named = (e as Error).message.slice((e as Error).message.indexOf(': ') + 2);
+    const refused = new Set(named.split(', '));
+    return new Worker(path, { ...options, execArgv: flags.filter((flag) => !refused.has(flag)) });
+  }
+}
 
 const notBuilt = (script: WorkerScript): string => `the ${script} worker script is not built: run \`npm run build\``;
 
@@ -71,7 +86,7 @@ export const defaultHost: Host = {
   startWorker(script, data, transfer) {
     const path = find(SCRIPTS[script]);
     if (!path) throw new Error(notBuilt(script));
-    return nodeWorker(new Worker(path, { workerData: data, transferList: transferList(transfer), execArgv: workerFlags() }));
+    return nodeWorker(startNodeWorker(path, { workerData: data, transferList: transferList(transfer) }));
   },
   workerSide(): WorkerSide {
     const port = parentPort;
