@@ -15,6 +15,9 @@ import { ROOT, cobaText } from './networks.js';
 
 type Method = 'exponential_euler' | 'euler';
 
+/** Steps run after the thread choice and before the timed loop (1 s of simulated time at dt 0.1 ms). */
+const WARMUP_STEPS = Number(process.env.FLUX_BENCH_WARMUP_STEPS ?? 10_000);
+
 /** Both sides run this many times and report their fastest loop (these machines are noisy). */
 const REPEATS = Number(process.env.FLUX_BENCH_REPEATS ?? 5);
 
@@ -45,12 +48,17 @@ function runFluxOnce(
   const engine = new Engine(loadFlat(file, cobaText(n, 80, method)), { progress: (f, l) => bar.update(f, l), kernels, threads });
   bar.done();
   engine.backend.configureRecording({ spikes: false, rateBin: 10 });
-  // Warm the JIT so V8's background compiler is not timed with the loop, and collect the garbage of
-  // compiling and of the previous run now rather than inside the timed loop. The default thread choice
-  // is made in these steps (ThreadChoice: 300 to warm up, then 6 blocks of 50), so the loop runs on what it chose.
+  // The default thread choice is made in the first 600 steps (ThreadChoice: 300 to warm up, then 6
+  // blocks of 50), so the loop runs on what it chose. Then 1 s of simulated time more, untimed: V8
+  // compiles the step's code for a while yet, on background threads that share the machine's two cores
+  // with the kernel threads (a compile job that takes a core stalls both threads of a step); Brian2's
+  // loop is compiled before it is timed too. Collect the garbage of building and of the previous run
+  // now rather than inside the timed loop.
   engine.step(800);
   const used = engine.backend.threadCount;
   const choice = (engine.backend as { threadChoice?: ThreadChoiceMade | null }).threadChoice ?? null;
+  (globalThis as { gc?: () => void }).gc?.();
+  engine.step(WARMUP_STEPS);
   (globalThis as { gc?: () => void }).gc?.();
   const steps = Math.round((durationS * 1000) / engine.backend.dt);
   const lat: number[] = [];
@@ -154,7 +162,7 @@ console.log(
   `machine: ${cpus()[0]?.model ?? 'unknown cpu'} x${cpus().length}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ${platform()} ${release()}, node ${process.version}`,
 );
 console.log(
-  `COBA (examples/coba.yaml scaled), dt 0.1 ms, 1 s biological time, 80 synapses per neuron, CPU backend; fastest of ${REPEATS} runs on each side, alternating`,
+  `COBA (examples/coba.yaml scaled), dt 0.1 ms, 1 s biological time, 80 synapses per neuron, CPU backend; fastest of ${REPEATS} runs on each side, alternating; Flux timed after ${800 + WARMUP_STEPS} steps (thread choice, then V8's compiler finishing)`,
 );
 console.log(
   withBrian

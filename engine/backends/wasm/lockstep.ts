@@ -10,7 +10,7 @@
 // projection, for the spikes of the lower and the upper part of the source in turn (the order of the
 // merged spike list, so every target sums its inputs in the same order as on one thread), then its
 // part of the delay rings. What changes from step to step (spike counts, ring slots) is computed here.
-import { BARRIER, BARRIER_SLEEPS, ABORT, FAILED, STOP, SPIN_MS, LO_COUNTS } from './protocol.js';
+import { BARRIER, ABORT, FAILED, STOP, SPIN_MS, LO_COUNTS, MAIN_MEETING_SLEEPS, THREAD_MEETING_SLEEPS } from './protocol.js';
 import type { LockstepPlan, PlannedPropagation, ShareWork } from './protocol.js';
 
 type Kernel = (...args: number[]) => unknown;
@@ -54,13 +54,19 @@ export class BatchAborted extends Error {}
  */
 export class Barrier {
   private target = 0;
+  /** This side's flag while it sleeps, and the other side's. */
+  private readonly sleeps: number;
+  private readonly otherSleeps: number;
 
   constructor(
     private readonly control: Int32Array,
     private readonly mayBlock: boolean,
     /** The kernel thread's side: the main thread may abort the batch. The main thread's: the kernel thread may fail. */
     private readonly side: 'main' | 'thread',
-  ) {}
+  ) {
+    this.sleeps = side === 'main' ? MAIN_MEETING_SLEEPS : THREAD_MEETING_SLEEPS;
+    this.otherSleeps = side === 'main' ? THREAD_MEETING_SLEEPS : MAIN_MEETING_SLEEPS;
+  }
 
   /** Before a batch: no meeting yet (the main thread zeroes BARRIER before it hands the batch over). */
   begin(): void {
@@ -71,7 +77,7 @@ export class Barrier {
     const c = this.control;
     this.target += 2;
     Atomics.add(c, BARRIER, 1);
-    if (Atomics.load(c, BARRIER_SLEEPS) !== 0) Atomics.notify(c, BARRIER);
+    if (Atomics.load(c, this.otherSleeps) !== 0) Atomics.notify(c, BARRIER);
     const started = performance.now();
     for (let spins = 0; ; spins++) {
       const seen = Atomics.load(c, BARRIER);
@@ -82,9 +88,10 @@ export class Barrier {
       if (waited > 10_000)
         throw new Error(`flux kernel threads: the ${this.side === 'main' ? 'kernel' : 'main'} thread did not meet within 10 s`);
       if (waited > SPIN_MS && this.mayBlock) {
-        Atomics.store(c, BARRIER_SLEEPS, 1);
+        // The flag before the check: either the other side sees it, or this load sees its arrival.
+        Atomics.store(c, this.sleeps, 1);
         if (Atomics.load(c, BARRIER) === seen) Atomics.wait(c, BARRIER, seen, 1);
-        Atomics.store(c, BARRIER_SLEEPS, 0);
+        Atomics.store(c, this.sleeps, 0);
       }
     }
   }

@@ -16,13 +16,16 @@ export const MAIN_SLEEPS = 5;
 /** How many generated modules the main thread has sent (the kernel thread instantiates them before its next batch). */
 export const MODULES = 6;
 /**
- * Lockstep batches (lockstep.ts): arrivals at the meeting point; set while a side sleeps there; set
- * when the main thread gave up on the batch.
+ * Lockstep batches (lockstep.ts): arrivals at the meeting point; set when the main thread gave up on
+ * the batch; set while the main thread, or the kernel thread, sleeps at the meeting point (one flag
+ * each: with one shared flag, a side waking late cleared the flag of the other, which then slept its
+ * full timeout unwoken).
  */
 export const BARRIER = 7;
-export const BARRIER_SLEEPS = 8;
-export const ABORT = 9;
-export const CONTROL_SLOTS = 10;
+export const ABORT = 8;
+export const MAIN_MEETING_SLEEPS = 9;
+export const THREAD_MEETING_SLEEPS = 10;
+export const CONTROL_SLOTS = 11;
 /** Slots of `results`: the kernel thread's spike counts at the population's slot, the main thread's from here on. */
 export const LO_COUNTS = 4096;
 export const RESULT_SLOTS = 2 * LO_COUNTS;
