@@ -9,14 +9,14 @@ import { join } from 'node:path';
 import { readFileSync, rmSync } from 'node:fs';
 import { Engine } from '../engine/engine.js';
 import { loadFlat } from '../engine/circuit/resolve.js';
-import type { ThreadChoiceMade } from '../engine/backends/thread-choice.js';
+import { ThreadChoice, type ThreadChoiceMade } from '../engine/backends/thread-choice.js';
 import { ProgressLine } from '../cli/progress.js';
 import { ROOT, cobaText } from './networks.js';
 
 type Method = 'exponential_euler' | 'euler';
 
-/** Steps run after the thread choice and before the timed loop (1 s of simulated time at dt 0.1 ms). */
-const WARMUP_STEPS = Number(process.env.FLUX_BENCH_WARMUP_STEPS ?? 10_000);
+/** Steps run before the timed loop: the default thread choice's, and a few more. */
+const WARMUP_STEPS = new ThreadChoice().totalSteps + 100;
 
 /** Both sides run this many times and report their fastest loop (these machines are noisy). */
 const REPEATS = Number(process.env.FLUX_BENCH_REPEATS ?? 5);
@@ -48,17 +48,13 @@ function runFluxOnce(
   const engine = new Engine(loadFlat(file, cobaText(n, 80, method)), { progress: (f, l) => bar.update(f, l), kernels, threads });
   bar.done();
   engine.backend.configureRecording({ spikes: false, rateBin: 10 });
-  // The default thread choice is made in the first 600 steps (ThreadChoice: 300 to warm up, then 6
-  // blocks of 50), so the loop runs on what it chose. Then 1 s of simulated time more, untimed: V8
-  // compiles the step's code for a while yet, on background threads that share the machine's two cores
-  // with the kernel threads (a compile job that takes a core stalls both threads of a step); Brian2's
-  // loop is compiled before it is timed too. Collect the garbage of building and of the previous run
-  // now rather than inside the timed loop.
-  engine.step(800);
+  // The default thread choice is made before the loop (ThreadChoice: two rounds of blocks with 1 s of
+  // simulated time between them, while V8 finishes compiling the step's code on background threads),
+  // so the loop runs on what it chose, compiled; Brian2's loop is compiled before it is timed too.
+  // Collect the garbage of building and of the previous run now rather than inside the timed loop.
+  engine.step(WARMUP_STEPS);
   const used = engine.backend.threadCount;
   const choice = (engine.backend as { threadChoice?: ThreadChoiceMade | null }).threadChoice ?? null;
-  (globalThis as { gc?: () => void }).gc?.();
-  engine.step(WARMUP_STEPS);
   (globalThis as { gc?: () => void }).gc?.();
   const steps = Math.round((durationS * 1000) / engine.backend.dt);
   const lat: number[] = [];
@@ -162,7 +158,7 @@ console.log(
   `machine: ${cpus()[0]?.model ?? 'unknown cpu'} x${cpus().length}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ${platform()} ${release()}, node ${process.version}`,
 );
 console.log(
-  `COBA (examples/coba.yaml scaled), dt 0.1 ms, 1 s biological time, 80 synapses per neuron, CPU backend; fastest of ${REPEATS} runs on each side, alternating; Flux timed after ${800 + WARMUP_STEPS} steps (thread choice, then V8's compiler finishing)`,
+  `COBA (examples/coba.yaml scaled), dt 0.1 ms, 1 s biological time, 80 synapses per neuron, CPU backend; fastest of ${REPEATS} runs on each side, alternating; Flux timed after ${WARMUP_STEPS} steps (the thread choice's two rounds)`,
 );
 console.log(
   withBrian
@@ -229,7 +225,7 @@ for (const n of sizes) {
         if (threads === undefined)
           choices.push(
             ch
-              ? `N=${n} ${method}: one thread ${ch.oneUs.toFixed(1)} us/step, two ${ch.twoUs.toFixed(1)} us/step (median of 3 blocks of 50 steps each) -> ${ch.threads} (${c.flux.lockstep})`
+              ? `N=${n} ${method}: one thread ${ch.oneUs.toFixed(1)} us/step, two ${ch.twoUs.toFixed(1)} us/step (median of 3 blocks of 50 steps each) -> ${ch.threads}${ch.first ? `; first round ${ch.first.oneUs.toFixed(1)} / ${ch.first.twoUs.toFixed(1)} -> ${ch.first.threads}` : ''} (${c.flux.lockstep})`
               : `N=${n} ${method}: ${c.flux.threads} thread (too little work per step to try two)`,
           );
       }
@@ -244,7 +240,9 @@ for (const r of rows) console.log(r.map((c, i) => c.padStart(widths[i])).join(' 
 console.log(
   'brian2/flux > 1 means Flux is faster. Targets (issue 2): >= 1, aiming for 2; <= 10 B per static synapse, <= 16 with plasticity.',
 );
-console.log('default thread choice, measured in the first 600 steps of each run (engine/backends/thread-choice.ts):');
+console.log(
+  `default thread choice, measured in two rounds of blocks before the loop, the second after ${new ThreadChoice().recheckAfterSteps} more steps (engine/backends/thread-choice.ts):`,
+);
 for (const c of choices) console.log(`  ${c}`);
 
 // Memory with plasticity: the same 4000-neuron network with STDP, then reward-modulated STDP, on every projection.

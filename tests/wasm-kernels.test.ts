@@ -12,6 +12,7 @@ import { expDet } from '../engine/equations/exp.js';
 import { MODELS } from '../engine/models/registry.js';
 import { kernelModule } from '../engine/backends/wasm/kernels.js';
 import { CpuBackend } from '../engine/backends/cpu.js';
+import { ThreadChoice } from '../engine/backends/thread-choice.js';
 import { ROOT, writeFiles, libraryCircuit } from './helpers.js';
 
 function run(file: string, kernels: 'wasm' | 'js', steps: number, text?: string, threads = 1) {
@@ -108,7 +109,9 @@ describe('two kernel threads', () => {
     'by default the faster of one and two threads is measured and kept, with results bit-identical to either',
     () => {
       const file = join(ROOT, 'examples/coba.yaml');
-      const one = run(file, 'wasm', 3000, undefined, 1);
+      // Both rounds of the choice (the first one's hold included).
+      const steps = new ThreadChoice().totalSteps + 100;
+      const one = run(file, 'wasm', steps, undefined, 1);
       for (const faster of [1, 2] as const) {
         // A manual clock: each step takes 100 µs on the faster side, 150 on the other (a block of steps may be timed as one).
         let t = 0;
@@ -129,8 +132,8 @@ describe('two kernel threads', () => {
         });
         expect(e.backend.threadCount).toBe(2);
         expect(e.backend.threadChoice).toBeNull();
-        e.step(3000);
-        expect(e.backend.threadChoice).toMatchObject({ threads: faster });
+        e.step(steps);
+        expect(e.backend.threadChoice).toMatchObject({ threads: faster, first: { threads: faster } });
         expect(e.backend.threadCount).toBe(faster);
         const out: Record<string, unknown> = {};
         for (const [k, p] of Object.entries(e.backend.recording().populations))

@@ -34,7 +34,7 @@ import { instantiateKernels, shareExpTable, kernelModule, type KernelExports } f
 import { KernelThread } from './wasm/threads.js';
 import { ThreadChoice, type ThreadChoiceMade } from './thread-choice.js';
 import { boundCall, boundCallWithLast } from './wasm/bound-call.js';
-import { MAX_ARGS, LO_COUNTS } from './wasm/protocol.js';
+import { MAX_ARGS, MAX_POPULATIONS, countSlot } from './wasm/protocol.js';
 import { runShare, type Barrier } from './wasm/lockstep.js';
 import type { LockstepPlan, PlannedDrain, PlannedPropagation, ShareWork } from './wasm/protocol.js';
 import {
@@ -132,8 +132,11 @@ interface PopRuntime {
   sourceRng: Rng;
   /** With a kernel thread: neurons [splitAt, n) are updated there (0: not split). */
   splitAt: number;
-  /** The kernel thread's spikes (indices relative to splitAt), merged after each update. */
+  /** The kernel thread's spikes (indices relative to splitAt), merged after each update; in lockstep batches, of even steps. */
   spikesHi: Uint32Array | null;
+  /** In lockstep batches: the kernel thread's spikes of odd steps, and this thread's (lower part's) spikes by step parity. */
+  spikesHiOdd: Uint32Array | null;
+  loSpikes: [Uint32Array, Uint32Array] | null;
   /** In the arena: the state of the population's Rng while its generated module draws (codegen-wasm StepRng). */
   rngWords: Int32Array | null;
   /** Its generated module's functions and arguments, rebuilt when the constants (or t, when read) change. */
@@ -361,6 +364,8 @@ export class CpuBackend implements Backend {
       constants: null,
       splitAt: 0,
       spikesHi: null,
+      spikesHiOdd: null,
+      loSpikes: null,
       rngWords: null,
       gargs: null,
       threaded: false,
@@ -368,7 +373,7 @@ export class CpuBackend implements Backend {
     this.popList = [...this.pops.values()];
     const pop = this.pops.get(cp.spec.name)!;
     if (this.arena) this.moveToArena(pop);
-    if (this.splitting && n >= MIN_SPLIT && definedModel(pop.model, pop.state) !== null && this.popList.length < LO_COUNTS) {
+    if (this.splitting && n >= MIN_SPLIT && definedModel(pop.model, pop.state) !== null && this.popList.length < MAX_POPULATIONS) {
       // An even split keeps the upper half's f64 pairs 16-byte aligned for the SIMD kernels.
       pop.splitAt = (n >> 1) & ~1;
       this.arena!.alloc(Uint32Array, n - pop.splitAt, (x) => (pop.spikesHi = x));
@@ -401,6 +406,8 @@ export class CpuBackend implements Backend {
       st.refrac,
       pop.spikes,
       pop.spikesHi,
+      pop.spikesHiOdd,
+      ...(pop.loSpikes ?? []),
       st.frozen,
       pop.rngWords,
       ...Object.values(pop.rings),
@@ -628,7 +635,8 @@ export class CpuBackend implements Backend {
     if (made === null) return ran;
     this.choice = null;
     const { one, two } = choice.summary();
-    this.choiceMade = { threads: made, oneUs: one, twoUs: two };
+    const first = choice.first;
+    this.choiceMade = { threads: made, oneUs: one, twoUs: two, ...(first ? { first } : {}) };
     this.useThread = made === 2;
     if (made === 1) {
       // One thread is faster here: the kernel thread goes, and new populations are not split.
@@ -689,7 +697,7 @@ export class CpuBackend implements Backend {
    * the next step then.
    */
   private lockstepBatch(max: number): number {
-    if (this.anySummed || this.mods.length > 0 || this.popList.length > LO_COUNTS) return 0;
+    if (this.anySummed || this.mods.length > 0 || this.popList.length > MAX_POPULATIONS) return 0;
     let steps = max;
     const n0 = this.stepIndex;
     for (const pop of this.popList)
@@ -717,14 +725,20 @@ export class CpuBackend implements Backend {
   /** This thread's side of one lockstep step (stepOnce's order; the kernel thread runs the other half of steps 3, 5 and 7). */
   private lockstepOnce(plan: Lockstep, barrier: Barrier): void {
     const n = this.stepIndex;
+    const parity = n & 1;
     const counts = this.thread!.results;
     const pops = this.popList;
     for (let q = 0; q < pops.length; q++) {
       const pop = pops[q];
       pop.state.time = n * this.dt;
       const lo = plan.lo[q];
-      pop.nSpikes = lo ? lo() : this.kernelStep(pop);
-      counts[LO_COUNTS + q] = pop.nSpikes;
+      const c = (pop.nSpikes = lo ? lo() : this.kernelStep(pop));
+      // The list the threads propagate from: pop.spikes is this step's merged list, rewritten next step
+      // while the kernel thread may still propagate this one.
+      const list = pop.loSpikes![parity];
+      const spikes = pop.spikes;
+      for (let x = 0; x < c; x++) list[x] = spikes[x];
+      counts[countSlot('lo', parity, q)] = c;
     }
     barrier.arrive();
     runShare(this.k!, plan.main, n, counts);
@@ -732,8 +746,8 @@ export class CpuBackend implements Backend {
       const pop = pops[q];
       if (plan.lo[q]) {
         // The thread's spikes after this thread's: the merged list is the one-thread list.
-        const hi = counts[q];
-        const from = pop.spikesHi!;
+        const hi = counts[countSlot('hi', parity, q)];
+        const from = parity ? pop.spikesHiOdd! : pop.spikesHi!;
         const to = pop.spikes;
         for (let x = 0; x < hi; x++) to[pop.nSpikes + x] = from[x] + pop.splitAt;
         pop.nSpikes += hi;
@@ -741,9 +755,11 @@ export class CpuBackend implements Backend {
       this.recorder?.spikes(n, pop.spec.name, pop.spikes, pop.nSpikes);
     }
     this.updateOutputs();
-    barrier.arrive();
-    // After the meeting: the thread's propagation of this step has read the weights plasticity changes.
-    for (const p of this.projs) if (p.plastic) this.plasticity(p);
+    if (plan.main.meetAfterPropagation) {
+      // The thread's propagation of this step reads the weights plasticity changes.
+      barrier.arrive();
+      for (const p of this.projs) if (p.plastic) this.plasticity(p);
+    }
     this.stepIndex = n + 1;
   }
 
@@ -764,10 +780,16 @@ export class CpuBackend implements Backend {
     const have = this.lockstepPlan;
     if (have && have.epoch === this.epoch && have.args.length === args.length && have.args.every((a, q) => a === args[q])) return have;
     const thread = this.thread!;
-    const main: ShareWork = { propagations: [], drains: [] };
-    const plan: LockstepPlan = { updates: [], propagations: [], drains: [] };
+    const meetAfterPropagation = this.projs.some((p) => p.plastic);
+    const main: ShareWork = { propagations: [], drains: [], meetAfterPropagation };
+    const plan: LockstepPlan = { updates: [], propagations: [], drains: [], meetAfterPropagation };
     args.forEach((ga, q) => {
-      if (ga) plan.updates.push({ fn: thread.indexOf(ga.threadFn!), q, args: ga.hi });
+      const pop = pops[q];
+      this.lockstepLists(pop, ga !== null);
+      if (!ga) return;
+      const h = pop.splitAt;
+      const odd = this.generated.get(pop)!.w.args(pop.spec.params, pop.state, this.dt, pop.spikesHiOdd!.byteOffset, h, pop.state.n - h);
+      plan.updates.push({ fn: thread.indexOf(ga.threadFn!), q, args: [ga.hi, odd] });
     });
     for (const p of this.projs) {
       const q = pops.indexOf(p.src);
@@ -792,22 +814,37 @@ export class CpuBackend implements Backend {
   private planned(p: ProjRuntime, q: number, threaded: boolean, start: number, end: number): PlannedPropagation {
     const src = p.src;
     const lo = this.propagateArgs(p, 0, start, end);
-    lo[0] = src.spikes.byteOffset;
     // The upper part's spikes are numbered from the split: their rows start that many rows on.
     const hi = threaded ? this.propagateArgs(p, 0, start + src.splitAt * 4, end + src.splitAt * 4) : null;
-    if (hi) hi[0] = src.spikesHi!.byteOffset;
     const tgt = p.tgt;
     return {
       delayed: p.c.delays !== null,
       q,
       lo,
       hi,
+      loSpikes: [src.loSpikes![0].byteOffset, src.loSpikes![1].byteOffset],
+      hiSpikes: threaded ? [src.spikesHi!.byteOffset, src.spikesHiOdd!.byteOffset] : [0, 0],
       delaySteps: p.c.delaySteps,
       ring: tgt.rings[p.channel]?.byteOffset ?? 0,
       ringLen: tgt.ringLen,
       slotBytes: tgt.spec.size * 8,
       direct: tgt.state[p.channel].byteOffset,
     };
+  }
+
+  /**
+   * A population's spike lists by step parity (lockstep.ts): this thread's, and the kernel thread's
+   * odd steps' when it advances part of it.
+   */
+  private lockstepLists(pop: PopRuntime, threaded: boolean): void {
+    const a = this.arena!;
+    if (!pop.loSpikes) {
+      const pair: [Uint32Array, Uint32Array] = [new Uint32Array(0), new Uint32Array(0)];
+      // alloc binds each view now, and again when the memory grows.
+      for (const k of [0, 1] as const) a.alloc(Uint32Array, pop.state.n, (x) => (pair[k] = x));
+      pop.loSpikes = pair;
+    }
+    if (threaded && !pop.spikesHiOdd) a.alloc(Uint32Array, pop.state.n - pop.splitAt, (x) => (pop.spikesHiOdd = x));
   }
 
   private plannedDrains(pop: PopRuntime, from: number, to: number): PlannedDrain[] {

@@ -1,16 +1,22 @@
 // Steps run in lockstep by the main thread and the kernel thread: each runs its share of every step
-// of a batch on its own, and the two meet once in the step (after the neuron updates, when both
-// halves' spikes are known) and once at its end. A batch of commands per meeting (threads.ts `run`)
-// costs the main thread writing every call's arguments and the thread reading them, twice a step:
-// at dt 0.1 ms with a few thousand neurons that hand-over was a third of the step. Here the thread
-// is told its share once (a plan, sent when the network or a population's constants change) and a
-// batch says only which steps to run.
+// of a batch on its own, and the two meet once a step, after the neuron updates, when both halves'
+// spikes are known. A batch of commands per meeting (threads.ts `run`) costs the main thread writing
+// every call's arguments and the thread reading them, twice a step: at dt 0.1 ms with a few thousand
+// neurons that hand-over was a third of the step. Here the thread is told its share once (a plan,
+// sent when the network or a population's constants change) and a batch says only which steps to run.
+//
+// After the meeting each thread propagates into its own half of the targets and goes on to its next
+// update, which reads only its own half: neither waits for the other's propagation. The spike lists
+// and counts of a step are kept by the step's parity, so that a thread a step ahead writes the other
+// pair while the slower one still reads this step's (it cannot get further ahead: it would need the
+// other's arrival at the next meeting). Plasticity changes the weights the kernel thread's propagation
+// reads: with plastic projections the threads also meet after the propagation.
 //
 // A share: the populations' upper parts it advances (the kernel thread only), then its rows of every
 // projection, for the spikes of the lower and the upper part of the source in turn (the order of the
 // merged spike list, so every target sums its inputs in the same order as on one thread), then its
 // part of the delay rings. What changes from step to step (spike counts, ring slots) is computed here.
-import { BARRIER, ABORT, FAILED, STOP, SPIN_MS, LO_COUNTS, MAIN_MEETING_SLEEPS, THREAD_MEETING_SLEEPS } from './protocol.js';
+import { BARRIER, ABORT, FAILED, STOP, SPIN_MS, MAIN_MEETING_SLEEPS, THREAD_MEETING_SLEEPS, countSlot } from './protocol.js';
 import type { LockstepPlan, PlannedPropagation, ShareWork } from './protocol.js';
 
 type Kernel = (...args: number[]) => unknown;
@@ -22,23 +28,24 @@ export interface ShareKernels {
   drain: Kernel;
 }
 
-function propagateList(k: ShareKernels, p: PlannedPropagation, a: number[], n: number, count: number): void {
+function propagateList(k: ShareKernels, p: PlannedPropagation, a: number[], spikes: number, n: number, count: number): void {
   if (p.delayed) {
-    k.propagateDelayed(a[0], count, a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], n % p.ringLen, a[13]);
+    k.propagateDelayed(spikes, count, a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], n % p.ringLen, a[13]);
     return;
   }
   const dest = p.delaySteps === 0 ? p.direct : p.ring + ((n + p.delaySteps) % p.ringLen) * p.slotBytes;
-  k.propagate(a[0], count, a[2], a[3], a[4], a[5], a[6], dest);
+  k.propagate(spikes, count, a[2], a[3], a[4], a[5], a[6], dest);
 }
 
 /** A share's propagation and ring draining in step n, after both parts' spike counts are in `counts`. */
 export function runShare(k: ShareKernels, share: ShareWork, n: number, counts: Int32Array): void {
+  const parity = n & 1;
   for (const p of share.propagations) {
-    const lo = counts[LO_COUNTS + p.q];
-    if (lo > 0) propagateList(k, p, p.lo, n, lo);
+    const lo = counts[countSlot('lo', parity, p.q)];
+    if (lo > 0) propagateList(k, p, p.lo, p.loSpikes[parity], n, lo);
     if (p.hi) {
-      const hi = counts[p.q];
-      if (hi > 0) propagateList(k, p, p.hi, n, hi);
+      const hi = counts[countSlot('hi', parity, p.q)];
+      if (hi > 0) propagateList(k, p, p.hi, p.hiSpikes[parity], n, hi);
     }
   }
   for (const d of share.drains) k.drain(d.ring, (n % d.ringLen) * d.size + d.from, d.dest, d.count);
@@ -104,11 +111,11 @@ export class Barrier {
   }
 }
 
-/** The kernel thread's side of a batch: `steps` steps from step n0. */
+/** The kernel thread's side of a batch: `steps` steps from step n0 (`updates`: the plan's, bound, by step parity). */
 export function runThreadShare(
   k: ShareKernels,
   plan: LockstepPlan,
-  updates: (() => number)[],
+  updates: [(() => number)[], (() => number)[]],
   counts: Int32Array,
   barrier: Barrier,
   n0: number,
@@ -117,9 +124,11 @@ export function runThreadShare(
   barrier.begin();
   for (let s = 0; s < steps; s++) {
     const n = n0 + s;
-    for (let u = 0; u < updates.length; u++) counts[plan.updates[u].q] = updates[u]();
+    const parity = n & 1;
+    const calls = updates[parity];
+    for (let u = 0; u < calls.length; u++) counts[countSlot('hi', parity, plan.updates[u].q)] = calls[u]();
     barrier.arrive();
     runShare(k, plan, n, counts);
-    barrier.arrive();
+    if (plan.meetAfterPropagation) barrier.arrive();
   }
 }

@@ -26,9 +26,17 @@ export const ABORT = 8;
 export const MAIN_MEETING_SLEEPS = 9;
 export const THREAD_MEETING_SLEEPS = 10;
 export const CONTROL_SLOTS = 11;
-/** Slots of `results`: the kernel thread's spike counts at the population's slot, the main thread's from here on. */
-export const LO_COUNTS = 4096;
-export const RESULT_SLOTS = 2 * LO_COUNTS;
+/** Populations a kernel thread can count spikes for (slots of `results` per part and step parity). */
+export const MAX_POPULATIONS = 4096;
+/**
+ * The slot of `results` holding a population's spike count: of its upper part (the kernel thread's)
+ * or its lower part (the main thread's, or the whole population when it runs there), in a step of
+ * parity `parity` (lockstep batches keep two steps' counts: the kernel thread may be a step ahead).
+ * Batches of calls use the upper part's slots of parity 0.
+ */
+export const countSlot = (part: 'hi' | 'lo', parity: number, q: number): number =>
+  (part === 'lo' ? 2 * MAX_POPULATIONS : 0) + parity * MAX_POPULATIONS + q;
+export const RESULT_SLOTS = 4 * MAX_POPULATIONS;
 /** commands[0] of a lockstep batch (otherwise the count of calls): commands[1] is its first step, commands[2] its steps. */
 export const LOCKSTEP_BATCH = -1;
 /** The most arguments one kernel call takes. */
@@ -74,12 +82,18 @@ export const START_TIMEOUT_MS = 10_000;
 /** One thread's rows of one projection (CpuBackend.propagateArgs' layout, its count and step-dependent entries filled per step). */
 export interface PlannedPropagation {
   delayed: boolean;
-  /** The source population's slot: its lower (or only) part's spike count is counts[LO_COUNTS + q], its upper part's counts[q]. */
+  /** The source population's slot (countSlot). */
   q: number;
-  /** Arguments for the lower part's spike list. */
+  /** Arguments for the lower part's spike list (its first, the list, is loSpikes[parity]). */
   lo: number[];
-  /** Arguments for the upper part's (the kernel thread's) spike list: null when the source is not split. */
+  /**
+   * Arguments for the upper part's (the kernel thread's) spike list, hiSpikes[parity]: null when the
+   * thread does not advance part of the source.
+   */
   hi: number[] | null;
+  /** Byte offsets of the lower and upper parts' spike lists, by step parity. */
+  loSpikes: [number, number];
+  hiSpikes: [number, number];
   /** Uniform delay: the destination is `direct` for 0 steps, else slot (n + delaySteps) mod ringLen of the ring. */
   delaySteps: number;
   ring: number;
@@ -102,10 +116,18 @@ export interface PlannedDrain {
 export interface ShareWork {
   propagations: PlannedPropagation[];
   drains: PlannedDrain[];
+  /**
+   * Whether the threads meet again after the propagation (plasticity changes the weights after it,
+   * and the kernel thread's propagation must be done); otherwise once a step, after the updates.
+   */
+  meetAfterPropagation: boolean;
 }
 
 /** What the kernel thread runs in every step of a lockstep batch (sent once, in a message). */
 export interface LockstepPlan extends ShareWork {
-  /** The populations' upper parts: the thread's generated function, the population's slot (its count goes to counts[q]), the arguments. */
-  updates: { fn: number; q: number; args: number[] }[];
+  /**
+   * The populations' upper parts: the thread's generated function, the population's slot, the
+   * arguments by step parity (their spike lists differ).
+   */
+  updates: { fn: number; q: number; args: [number[], number[]] }[];
 }

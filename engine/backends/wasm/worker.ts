@@ -47,7 +47,7 @@ async function loadModules(): Promise<void> {
     if ('plan' in m) {
       // Its updates call modules sent before it, which are loaded by now.
       plan = m.plan;
-      planUpdates = m.plan.updates.map((u) => boundCall(fns[u.fn], u.args));
+      planUpdates = [0, 1].map((parity) => m.plan.updates.map((u) => boundCall(fns[u.fn], u.args[parity]))) as typeof planUpdates;
     } else fns[m.index] = m.module && m.expTable !== undefined ? instantiateStep(m.module, memory, m.expTable).step : released;
     loaded++;
   }
@@ -70,7 +70,7 @@ function sleep(seen: number): void {
 let fns: ((...args: number[]) => number)[] = [];
 let shareKernels: ShareKernels | null = null;
 let plan: LockstepPlan | null = null;
-let planUpdates: (() => number)[] = [];
+let planUpdates: [(() => number)[], (() => number)[]] = [[], []];
 const barrier = new Barrier(control, true, 'thread');
 try {
   const instance = new WebAssembly.Instance(module, {
