@@ -71,6 +71,7 @@ describe('ThreadChoice', () => {
       [1, 10],
       [2, 10],
       [1, 1000],
+      [2, 40],
       [1, 10],
       [2, 10],
       [1, 10],
@@ -78,7 +79,7 @@ describe('ThreadChoice', () => {
       [1, 10],
       [2, 10],
     ]);
-    expect(c.totalSteps).toBe(40 + 60 + 1000 + 60);
+    expect(c.totalSteps).toBe(40 + 60 + 1000 + 40 + 60);
     expect(seen.reduce((a, [, n]) => a + n, 0)).toBe(c.totalSteps);
     expect(c.decision).toBe(2);
     expect(c.provisional).toBeNull();

@@ -42,7 +42,7 @@ export class ThreadChoice {
   readonly recheckAfterSteps: number;
   private readonly blocks: number;
   private readonly margin: number;
-  /** Blocks of this round so far (the first round's warm-up included). */
+  /** Blocks of this round so far (its warm-up included). */
   private done = 0;
   private round: 1 | 2 = 1;
   /** The first round's choice, while it holds (until the second round starts). */
@@ -59,30 +59,34 @@ export class ThreadChoice {
     this.recheckAfterSteps = o.recheckAfterSteps ?? 10_000;
   }
 
-  /** Whether the next block is untimed: the warm-up, or the first round's choice holding. */
+  /**
+   * Whether the next block is untimed: a round's warm-up (two threads, as the round starts: after a
+   * hold on one thread the kernel thread's side of the step is cold again), or the first choice holding.
+   */
   private get untimed(): boolean {
-    return (this.round === 1 && this.done === 0) || this.holding !== null;
+    return this.done === 0 || this.holding !== null;
   }
 
-  /** Threads for the next block: two for the warm-up, then two and one in turn (the first choice while it holds); the choice once made. */
+  /**
+   * Threads for the next block: two for a round's warm-up, then one and two in turn (the first
+   * choice while it holds); the choice once made.
+   */
   next(): 1 | 2 {
     if (this.chosen) return this.chosen;
     if (this.holding) return this.holding;
-    const timed = this.round === 1 ? this.done - 1 : this.done;
-    return this.round === 1 && this.done === 0 ? 2 : timed % 2 === 0 ? 1 : 2;
+    return this.done === 0 ? 2 : (this.done - 1) % 2 === 0 ? 1 : 2;
   }
 
-  /** Steps of the next block: the warm-up's, the first choice's hold, else blockSteps. */
+  /** Steps of the next block: a round's warm-up, the first choice's hold, else blockSteps. */
   nextSteps(): number {
-    if (this.round === 1 && this.done === 0) return this.warmupSteps;
     if (this.holding) return this.recheckAfterSteps;
-    return this.blockSteps;
+    return this.done === 0 ? this.warmupSteps : this.blockSteps;
   }
 
   /** Steps until the choice is made, from the start. */
   get totalSteps(): number {
-    const round = 2 * this.blocks * this.blockSteps;
-    return this.warmupSteps + round + (this.recheckAfterSteps > 0 ? this.recheckAfterSteps + round : 0);
+    const round = this.warmupSteps + 2 * this.blocks * this.blockSteps;
+    return round + (this.recheckAfterSteps > 0 ? this.recheckAfterSteps + round : 0);
   }
 
   /** The final choice, once every block of the last round is measured (null until then). */
