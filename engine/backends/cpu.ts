@@ -106,6 +106,8 @@ function updateCost(model: string, integration: string, conductance: boolean): n
   if (model === 'izhikevich') return 1.2;
   return 0;
 }
+/** The most steps in one lockstep batch: the meeting counter (Int32, 2 per meeting, up to 2 meetings a step) stays far from overflow. */
+const MAX_BATCH_STEPS = 1 << 20;
 /** Populations smaller than this stay on the main thread. */
 const MIN_SPLIT = 256;
 const KERNEL_NAMES = ['propagate', 'propagateDelayed', 'drain'];
@@ -278,6 +280,8 @@ export class CpuBackend implements Backend {
   private lockstepPlan: Lockstep | null = null;
   /** Steps run so far in lockstep batches (the rest ran as batches of calls, or on one thread). */
   lockstepSteps = 0;
+  /** Set when a lockstep batch failed: the backend refuses to step on. */
+  private faulted: string | null = null;
 
   constructor(net: Network, options: CpuOptions = {}) {
     this.now = options.now ?? (() => performance.now());
@@ -587,6 +591,7 @@ export class CpuBackend implements Backend {
   // ----- stepping -----
 
   step(nSteps: number): void {
+    if (this.faulted) throw new Error(this.faulted);
     let s = 0;
     while (s < nSteps) s += this.choice ? this.timedSteps(this.choice, nSteps - s) : this.runSteps(nSteps - s);
   }
@@ -698,7 +703,7 @@ export class CpuBackend implements Backend {
    */
   private lockstepBatch(max: number): number {
     if (this.anySummed || this.mods.length > 0 || this.popList.length > MAX_POPULATIONS) return 0;
-    let steps = max;
+    let steps = Math.min(max, MAX_BATCH_STEPS);
     const n0 = this.stepIndex;
     for (const pop of this.popList)
       for (const src of pop.sources) {
@@ -711,12 +716,24 @@ export class CpuBackend implements Backend {
       }
     const plan = this.lockstep();
     if (!plan) return 0;
+    const pops = this.popList;
+    // A population the kernel thread advances takes its external input once, for the whole batch
+    // (the others take it every step, on this thread): not rate inputs, which go into `drive`, a
+    // state variable its model may change.
+    for (let q = 0; q < pops.length; q++)
+      if (plan.lo[q] && takesRateInputs(pops[q].model) && (pops[q].inputs.length > 0 || pops[q].sources.length > 0)) return 0;
     const rec = this.recorder;
     if (rec) for (let s = 0; s < steps - 1; s++) if (rec.wantsState(n0 + s)) steps = s + 1;
-    for (const pop of this.popList) this.externalInput(pop);
-    this.thread!.lockstep(n0, steps, (barrier) => {
-      for (let s = 0; s < steps; s++) this.lockstepOnce(plan, barrier);
-    });
+    for (let q = 0; q < pops.length; q++) if (plan.lo[q]) this.externalInput(pops[q]);
+    try {
+      this.thread!.lockstep(n0, steps, (barrier) => {
+        for (let s = 0; s < steps; s++) this.lockstepOnce(plan, barrier);
+      });
+    } catch (e) {
+      // The kernel thread may have run a step further than this thread: the halves are out of step.
+      this.faulted = `the CPU backend stopped after an error in a step on two threads (${(e as Error).message}): its two halves are no longer at the same step; build the engine again`;
+      throw e;
+    }
     if (rec?.wantsState(this.stepIndex - 1)) rec.sample(this.stepIndex - 1, (p, v) => this.stateView(p, v));
     this.lockstepSteps += steps;
     return steps;
@@ -732,6 +749,7 @@ export class CpuBackend implements Backend {
       const pop = pops[q];
       pop.state.time = n * this.dt;
       const lo = plan.lo[q];
+      if (!lo) this.externalInput(pop);
       const c = (pop.nSpikes = lo ? lo() : this.kernelStep(pop));
       // The list the threads propagate from: pop.spikes is this step's merged list, rewritten next step
       // while the kernel thread may still propagate this one.
@@ -791,17 +809,23 @@ export class CpuBackend implements Backend {
       const odd = this.generated.get(pop)!.w.args(pop.spec.params, pop.state, this.dt, pop.spikesHiOdd!.byteOffset, h, pop.state.n - h);
       plan.updates.push({ fn: thread.indexOf(ga.threadFn!), q, args: [ga.hi, odd] });
     });
+    // A population the kernel thread does not advance is this thread's alone: its state, all rows of
+    // the projections onto it and all of its delay rings (the thread is not waited for after its
+    // propagation, so it must not write what this thread's next update reads).
+    const threadedPop = (pop: PopRuntime) => args[pops.indexOf(pop)] !== null;
     for (const p of this.projs) {
       const q = pops.indexOf(p.src);
       const threaded = args[q] !== null;
       const rows = p.c.rowPtr.byteOffset;
-      // This thread's rows: the targets below the split (all of them when the target is not split).
-      main.propagations.push(this.planned(p, q, threaded, rows, p.split ? p.split.byteOffset : rows + 4));
-      if (p.split) plan.propagations.push(this.planned(p, q, threaded, p.split.byteOffset, rows + 4));
+      const split = p.split && threadedPop(p.tgt) ? p.split : null;
+      // This thread's rows: the targets below the split (all of them when the thread does not advance the target).
+      main.propagations.push(this.planned(p, q, threaded, rows, split ? split.byteOffset : rows + 4));
+      if (split) plan.propagations.push(this.planned(p, q, threaded, split.byteOffset, rows + 4));
     }
     for (const pop of pops) {
-      main.drains.push(...this.plannedDrains(pop, 0, pop.splitAt || pop.state.n));
-      if (pop.splitAt > 0) plan.drains.push(...this.plannedDrains(pop, pop.splitAt, pop.state.n));
+      const threaded = threadedPop(pop);
+      main.drains.push(...this.plannedDrains(pop, 0, threaded ? pop.splitAt : pop.state.n));
+      if (threaded) plan.drains.push(...this.plannedDrains(pop, pop.splitAt, pop.state.n));
     }
     thread.sendPlan(plan);
     return (this.lockstepPlan = { epoch: this.epoch, args, main, lo: args.map((ga) => ga?.lo ?? null) });

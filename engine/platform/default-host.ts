@@ -38,7 +38,12 @@ function startNodeWorker(path: string, options: WorkerOptions): Worker {
     if ((e as { code?: string }).code !== 'ERR_WORKER_INVALID_EXEC_ARGV') throw e;
     const named = (e as Error).message.slice((e as Error).message.indexOf(': ') + 2);
     const refused = new Set(named.split(', '));
-    return new Worker(path, { ...options, execArgv: flags.filter((flag) => !refused.has(flag)) });
+    try {
+      return new Worker(path, { ...options, execArgv: flags.filter((flag) => !refused.has(flag)) });
+    } catch {
+      // The message named something else (a flag's value given as its own word): no flags, then.
+      return new Worker(path, { ...options, execArgv: [] });
+    }
   }
 }
 
