@@ -871,23 +871,16 @@ export class CpuBackend implements Backend {
     if (threaded && !pop.spikesHiOdd) a.alloc(Uint32Array, pop.state.n - pop.splitAt, (x) => (pop.spikesHiOdd = x));
   }
 
+  /** drainArgs' rings and destinations for neurons [from, to), with the slot computed per step (lockstep.ts runShare). */
   private plannedDrains(pop: PopRuntime, from: number, to: number): PlannedDrain[] {
-    if (pop.ringLen <= 1) return [];
-    return CHANNELS.flatMap((ch) => {
-      const ring = pop.rings[ch];
-      return ring
-        ? [
-            {
-              ring: ring.byteOffset,
-              ringLen: pop.ringLen,
-              size: pop.spec.size,
-              from,
-              dest: pop.state[ch].byteOffset + from * 8,
-              count: to - from,
-            },
-          ]
-        : [];
-    });
+    return this.drainArgs(pop, 0, from, to).map(([ring, , dest, count]) => ({
+      ring,
+      ringLen: pop.ringLen,
+      size: pop.spec.size,
+      from,
+      dest,
+      count,
+    }));
   }
 
   /**

@@ -79,7 +79,10 @@ export const START_TIMEOUT_MS = 10_000;
 
 // ---- lockstep batches (lockstep.ts) ----
 
-/** One thread's rows of one projection (CpuBackend.propagateArgs' layout, its count and step-dependent entries filled per step). */
+/**
+ * One thread's rows of one projection (CpuBackend.propagateArgs' layout; its spike list, count and
+ * step-dependent entries filled per step).
+ */
 export interface PlannedPropagation {
   delayed: boolean;
   /** The source population's slot (countSlot). */

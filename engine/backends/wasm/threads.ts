@@ -131,8 +131,9 @@ export class KernelThread {
 
   /**
    * Runs `steps` steps from step n0 in lockstep: the thread runs its plan's share of each, and this
-   * thread `local`, which must call `barrier.arrive()` twice per step as the thread does (after the
-   * updates, at the end). If `local` throws, the thread is told to give up the batch.
+   * thread `local`, which must call `barrier.arrive()` as often as the thread does (after the updates,
+   * and after the propagation when the plan says so). If `local` throws, the thread is told to give
+   * up the batch.
    */
   lockstep(n0: number, steps: number, local: (barrier: Barrier) => void): void {
     this.mayHandOver();
